@@ -1,0 +1,66 @@
+// The shape of a LiteLLM config.yaml after loading and validation. Only the keys Weir acts on are
+// typed; every section keeps unknown keys (LiteLLM accepts and ignores them), so a config written
+// for the Python proxy loads here unchanged.
+
+export interface LiteLLMParams {
+  /** `<provider>/<upstream-model>`, e.g. `openai/gpt-4o`, `anthropic/claude-sonnet-4-5`, `mock/echo`. */
+  model: string;
+  api_key?: string;
+  api_base?: string;
+  api_version?: string;
+  /** Seconds for the whole call. */
+  timeout?: number;
+  /** Seconds to the first byte of a stream. */
+  stream_timeout?: number;
+  max_retries?: number;
+  rpm?: number;
+  tpm?: number;
+  weight?: number;
+  order?: number;
+  extra_headers?: Record<string, string>;
+  [key: string]: unknown;
+}
+
+export interface ModelInfo {
+  id?: string;
+  [key: string]: unknown;
+}
+
+export interface Deployment {
+  model_name: string;
+  litellm_params: LiteLLMParams;
+  model_info?: ModelInfo;
+  [key: string]: unknown;
+}
+
+export interface GeneralSettings {
+  master_key?: string;
+  database_url?: string;
+  max_request_size_mb?: number;
+  litellm_key_header_name?: string;
+  [key: string]: unknown;
+}
+
+export interface LiteLLMSettings {
+  request_timeout?: number;
+  num_retries?: number;
+  drop_params?: boolean;
+  [key: string]: unknown;
+}
+
+export interface RouterSettings {
+  routing_strategy?: string;
+  num_retries?: number;
+  timeout?: number;
+  stream_timeout?: number;
+  [key: string]: unknown;
+}
+
+export interface LiteLLMConfig {
+  model_list: Deployment[];
+  general_settings: GeneralSettings;
+  litellm_settings: LiteLLMSettings;
+  router_settings: RouterSettings;
+  environment_variables: Record<string, string>;
+  [key: string]: unknown;
+}
