@@ -17,6 +17,8 @@ export interface LiteLLMParams {
   tpm?: number;
   weight?: number;
   order?: number;
+  /** Seconds this deployment is skipped after failing; overrides router_settings.cooldown_time. */
+  cooldown_time?: number;
   extra_headers?: Record<string, string>;
   [key: string]: unknown;
 }
@@ -53,6 +55,11 @@ export interface RouterSettings {
   num_retries?: number;
   timeout?: number;
   stream_timeout?: number;
+  /** Failures per minute a deployment may have before it cools down (LiteLLM default 3). */
+  allowed_fails?: number;
+  /** Seconds a failing deployment is skipped (LiteLLM default 5). */
+  cooldown_time?: number;
+  disable_cooldowns?: boolean;
   [key: string]: unknown;
 }
 

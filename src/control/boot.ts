@@ -1,0 +1,130 @@
+// The control thread: load the config, start the workers, print what a user needs to know, and
+// own reloads (file change, SIGHUP, POST /config/reload) and graceful shutdown.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describeConfigError, loadConfigFile } from '../config/load';
+import type { LiteLLMConfig } from '../config/types';
+import type { Snapshot } from '../gateway/snapshot';
+import { log } from '../log';
+import { chooseEngine } from '../server/load-engine';
+import { DeploymentHealth } from '../state/deployment-health';
+import { buildSnapshot } from './build-snapshot';
+import { SlotTable } from './slots';
+import { Supervisor } from './supervisor';
+
+export interface BootOptions {
+  configPath: string;
+  host: string;
+  port: number;
+  numWorkers: number;
+  detailedDebug: boolean;
+  version: string;
+}
+
+/** How long shutdown waits for requests in flight before it cuts them. */
+const SHUTDOWN_GRACE_MS = Number(process.env.WEIR_SHUTDOWN_GRACE_MS ?? 30_000);
+const WATCH_INTERVAL_MS = 500;
+
+function applyEnvironment(cfg: LiteLLMConfig): void {
+  // LiteLLM exports environment_variables into the process environment; provider defaults read it.
+  for (const [k, v] of Object.entries(cfg.environment_variables)) process.env[k] = v;
+}
+
+function describeModels(s: Snapshot): string {
+  const parts: string[] = [];
+  for (const g of s.groups.values()) {
+    const t = g.targets[0]!;
+    const n = g.targets.length > 1 ? ` ×${g.targets.length}` : '';
+    const off = g.targets.every((x) => x.unavailable) ? ` [unavailable: ${t.unavailable}]` : '';
+    parts.push(`${g.name} → ${t.provider}/${t.upstreamModel}${n}${off}`);
+  }
+  return parts.length ? parts.join(', ') : '(none: add model_list entries to the config)';
+}
+
+/**
+ * Idle keep-alive sockets can still hold uWS threads, and exiting a process under them aborts it:
+ * die by the signal we were sent instead, as a process that does not handle it would.
+ */
+function dieBy(signal: NodeJS.Signals): void {
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
+}
+
+export async function boot(opts: BootOptions): Promise<void> {
+  const configPath = path.resolve(opts.configPath);
+  const cfg = loadConfigFile(configPath);
+  applyEnvironment(cfg);
+  const health = DeploymentHealth.allocate();
+  const slots = new SlotTable(health.slots);
+  let version = 1;
+  let snapshot = buildSnapshot(cfg, { version, detailedDebug: opts.detailedDebug, env: process.env, slots });
+
+  const engine = chooseEngine(process.env.WEIR_HTTP_ENGINE);
+  const workers = engine.multiThread ? opts.numWorkers : 1;
+
+  const reload = (reason: string): { ok: true; version: number } | { ok: false; error: string } => {
+    try {
+      const next = loadConfigFile(configPath);
+      applyEnvironment(next);
+      snapshot = buildSnapshot(next, { version: version + 1, detailedDebug: opts.detailedDebug, env: process.env, slots });
+      version++;
+      supervisor.publish(snapshot);
+      log.info(`config reloaded (${reason}): version ${version}, models: ${describeModels(snapshot)}`);
+      return { ok: true, version };
+    } catch (e) {
+      const error = describeConfigError(e);
+      log.error(`config reload (${reason}) refused, still serving version ${version}: ${error}`);
+      return { ok: false, error };
+    }
+  };
+
+  const supervisor = new Supervisor(
+    { count: workers, host: opts.host, port: opts.port, engine, healthBuffer: health.buffer, faultInjection: process.env.WEIR_FAULT_INJECTION === '1' },
+    snapshot,
+    async (method) => {
+      if (method === 'config.reload') {
+        const r = reload('POST /config/reload');
+        if (r.ok) return { status: 200, body: { status: 'reloaded', version: r.version } };
+        return { status: 400, body: { error: { message: `config reload refused: ${r.error}`, type: 'bad_request_error', param: null, code: '400' } } };
+      }
+      return { status: 404, body: { error: { message: `unknown control call ${method}`, type: 'not_found_error', param: null, code: '404' } } };
+    },
+  );
+  const port = await supervisor.start();
+
+  const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? 'localhost' : opts.host;
+  log.info(`weir ${opts.version} listening on http://${shownHost}:${port} (bound to ${opts.host})`);
+  log.info(
+    engine.kind === 'uws'
+      ? `http engine: ${supervisor.engineName}, ${workers} worker threads sharing the port (SO_REUSEPORT)`
+      : `http engine: ${supervisor.engineName}${engine.multiThread ? `, ${workers} worker threads sharing the port (reusePort)` : ', one worker thread (this Node has no reusePort)'}`,
+  );
+  log.info(`workers: ${workers}`);
+  log.info(`config: ${configPath}`);
+  log.info(`models: ${describeModels(snapshot)}`);
+  log.info(snapshot.auth.masterKeyHash ? 'auth: master key required' : 'auth: none (no master_key set: every request is allowed, as in LiteLLM)');
+
+  fs.watchFile(configPath, { interval: WATCH_INTERVAL_MS }, (cur, prev) => {
+    if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size) reload('file changed');
+  });
+  process.on('SIGHUP', () => reload('SIGHUP'));
+
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn(`${signal} again: exiting now`);
+      return dieBy(signal);
+    }
+    stopping = true;
+    fs.unwatchFile(configPath);
+    log.info(`shutdown (${signal}): not accepting new connections, finishing requests in flight (up to ${SHUTDOWN_GRACE_MS / 1000} s)`);
+    const drained = await supervisor.drain(SHUTDOWN_GRACE_MS);
+    // Threads end once their idle keep-alive connections close; give them a moment.
+    const exited = await supervisor.waitExit(1_000);
+    log.info(drained ? 'shutdown complete' : 'shutdown: grace period over, requests still in flight were cut');
+    if (exited) process.exit(0);
+    dieBy(signal);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}

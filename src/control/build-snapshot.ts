@@ -1,0 +1,115 @@
+// Turns a validated config into the snapshot workers serve from: every deployment resolved to a
+// provider target (URL, headers, timeouts) once, so a request only looks things up.
+import { createHash } from 'node:crypto';
+import type { Deployment, LiteLLMConfig } from '../config/types';
+import { sha256 } from '../gateway/auth';
+import type { ModelGroup, Snapshot, Target } from '../gateway/snapshot';
+import { providerTarget, splitModel } from '../providers/registry';
+import type { SlotTable } from './slots';
+
+export const DEFAULT_MAX_BODY_MB = 64;
+/** LiteLLM's default request_timeout when none is configured (seconds). */
+const DEFAULT_TIMEOUT_S = 6000;
+/** LiteLLM Router's default when neither router_settings nor litellm_settings sets num_retries. */
+const DEFAULT_NUM_RETRIES = 2;
+const DEFAULT_ALLOWED_FAILS = 3;
+const DEFAULT_COOLDOWN_S = 5;
+/** LiteLLM's fixed `created` for proxy models in /v1/models. */
+const MODELS_CREATED = 1677610602;
+
+export interface SnapshotOptions {
+  version: number;
+  detailedDebug: boolean;
+  env: NodeJS.ProcessEnv;
+  slots: SlotTable;
+}
+
+/** LiteLLM derives an id from the deployment's params when model_info.id is absent. */
+function deploymentId(d: Deployment): string {
+  if (d.model_info?.id) return d.model_info.id;
+  return createHash('sha256').update(JSON.stringify({ model_name: d.model_name, litellm_params: d.litellm_params })).digest('hex');
+}
+
+function buildTarget(d: Deployment, cfg: LiteLLMConfig, opts: SnapshotOptions): Target {
+  const lp = d.litellm_params;
+  const { provider, upstreamModel } = splitModel(lp.model);
+  const pt = providerTarget({ provider, upstreamModel, apiKey: lp.api_key, apiBase: lp.api_base, apiVersion: lp.api_version, env: opts.env });
+  const headers = pt.headers.slice();
+  for (const [k, v] of Object.entries(lp.extra_headers ?? {})) headers.push(k.toLowerCase(), v);
+  const timeoutS = lp.timeout ?? cfg.router_settings.timeout ?? cfg.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S;
+  const streamTimeoutS = lp.stream_timeout ?? cfg.router_settings.stream_timeout ?? timeoutS;
+  const id = deploymentId(d);
+  return {
+    ...pt,
+    id,
+    slot: opts.slots.slotFor(id),
+    group: d.model_name,
+    upstreamModelJson: JSON.stringify(pt.upstreamModel),
+    headers,
+    timeoutMs: timeoutS * 1000,
+    streamTimeoutMs: streamTimeoutS * 1000,
+    weight: lp.weight ?? 0,
+    rpm: lp.rpm ?? 0,
+    tpm: lp.tpm ?? 0,
+    order: lp.order ?? Infinity,
+    cooldownMs: lp.cooldown_time === undefined ? null : lp.cooldown_time * 1000,
+  };
+}
+
+const SECRET_PARAM = /api_key|secret|password|credential|access_key|session_token|auth_token/i;
+
+/** litellm_params as /model/info may show them: no keys, no header values. */
+function publicParams(d: Deployment): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(d.litellm_params)) {
+    if (SECRET_PARAM.test(k)) continue;
+    if (k === 'extra_headers' && v && typeof v === 'object') {
+      out[k] = Object.fromEntries(Object.keys(v).map((h) => [h, '[redacted]']));
+      continue;
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapshot {
+  const groups = new Map<string, ModelGroup>();
+  const info: unknown[] = [];
+  for (const d of cfg.model_list) {
+    const t = buildTarget(d, cfg, opts);
+    let g = groups.get(d.model_name);
+    if (!g) {
+      g = { name: d.model_name, targets: [], chatTargets: [], messagesTargets: [] };
+      groups.set(d.model_name, g);
+    }
+    g.targets.push(t);
+    if (t.dialect === 'openai' || t.dialect === 'any') g.chatTargets.push(t);
+    if (t.dialect === 'anthropic' || t.dialect === 'any') g.messagesTargets.push(t);
+    info.push({
+      model_name: d.model_name,
+      litellm_params: publicParams(d),
+      model_info: { ...d.model_info, id: t.id, litellm_provider: t.provider, mode: d.model_info?.mode ?? 'chat' },
+    });
+  }
+  const models = [...groups.values()].map((g) => ({ id: g.name, object: 'model', created: MODELS_CREATED, owned_by: g.targets[0]!.provider }));
+  const masterKey = cfg.general_settings.master_key ?? opts.env.LITELLM_MASTER_KEY;
+  const rs = cfg.router_settings;
+  return {
+    version: opts.version,
+    auth: {
+      masterKeyHash: masterKey ? sha256(masterKey) : null,
+      customKeyHeader: cfg.general_settings.litellm_key_header_name?.toLowerCase() ?? null,
+    },
+    maxBodyBytes: Math.floor((cfg.general_settings.max_request_size_mb ?? DEFAULT_MAX_BODY_MB) * 1024 * 1024),
+    routing: {
+      numRetries: rs.num_retries ?? cfg.litellm_settings.num_retries ?? DEFAULT_NUM_RETRIES,
+      allowedFails: rs.allowed_fails ?? DEFAULT_ALLOWED_FAILS,
+      cooldownMs: (rs.cooldown_time ?? DEFAULT_COOLDOWN_S) * 1000,
+      disableCooldowns: rs.disable_cooldowns ?? false,
+    },
+    groups,
+    modelsBody: JSON.stringify({ object: 'list', data: models }),
+    modelInfoBody: JSON.stringify({ data: info }),
+    detailedDebug: opts.detailedDebug,
+  };
+}

@@ -1,0 +1,18 @@
+// Deployment id → slot in the shared health table. Slots are never reused: a deployment that
+// leaves the config and comes back keeps its slot (and its counters), and a slot still referenced
+// by a request in flight on an old snapshot is never handed to another deployment.
+export class SlotTable {
+  private readonly byId = new Map<string, number>();
+
+  constructor(private readonly capacity: number) {}
+
+  slotFor(id: string): number {
+    let slot = this.byId.get(id);
+    if (slot === undefined) {
+      slot = this.byId.size;
+      if (slot >= this.capacity) throw new Error(`more than ${this.capacity} distinct deployments since start; restart to compact`);
+      this.byId.set(id, slot);
+    }
+    return slot;
+  }
+}

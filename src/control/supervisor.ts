@@ -1,0 +1,152 @@
+// Starts the worker threads, replaces one that fails, relays admin calls from workers to the
+// control thread, publishes snapshots, and drains all workers on shutdown.
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Snapshot } from '../gateway/snapshot';
+import { log } from '../log';
+import type { EngineChoice } from '../server/load-engine';
+import type { FromWorker, ToWorker, WorkerInit } from '../server/worker-protocol';
+
+export type RpcHandler = (method: string, params: unknown) => Promise<{ status: number; body: unknown }>;
+
+export interface SupervisorOptions {
+  count: number;
+  host: string;
+  port: number;
+  engine: EngineChoice;
+  healthBuffer: SharedArrayBuffer;
+  faultInjection: boolean;
+}
+
+interface Slot {
+  index: number;
+  worker: Worker;
+  /** Set once the worker stopped taking new connections (failed or draining): never restarted. */
+  retired: boolean;
+  drained: boolean;
+  exited: boolean;
+}
+
+const WORKER_FILE = path.join(__dirname, '..', 'server', 'worker-main.js');
+
+export class Supervisor {
+  private readonly slots: Slot[] = [];
+  private port = 0;
+  private stopping = false;
+  engineName = '';
+
+  constructor(
+    private readonly opts: SupervisorOptions,
+    private snapshot: Snapshot,
+    private readonly rpc: RpcHandler,
+  ) {}
+
+  /** Starts every worker; resolves with the port they share. */
+  async start(): Promise<number> {
+    // The first worker binds (port 0 picks a free one); the others then join that port.
+    this.port = await this.spawn(0, this.opts.port);
+    await Promise.all(Array.from({ length: this.opts.count - 1 }, (_, i) => this.spawn(i + 1, this.port)));
+    return this.port;
+  }
+
+  get liveWorkers(): number {
+    return this.slots.filter((s) => !s.exited).length;
+  }
+
+  private spawn(index: number, port: number): Promise<number> {
+    const init: WorkerInit = {
+      index,
+      host: this.opts.host,
+      port,
+      engine: this.opts.engine,
+      healthBuffer: this.opts.healthBuffer,
+      snapshot: this.snapshot,
+      faultInjection: this.opts.faultInjection,
+    };
+    const worker = new Worker(WORKER_FILE, { workerData: init });
+    const slot: Slot = { index, worker, retired: false, drained: false, exited: false };
+    this.slots.push(slot);
+    return new Promise((resolve, reject) => {
+      let ready = false;
+      worker.on('message', (m: FromWorker) => {
+        switch (m.type) {
+          case 'ready':
+            ready = true;
+            this.engineName = m.engine;
+            resolve(m.port);
+            break;
+          case 'fatal':
+            if (!ready) return reject(new Error(`worker ${index} failed to start: ${m.error}`));
+            this.replace(slot, m.error);
+            break;
+          case 'drained':
+            slot.drained = true;
+            break;
+          case 'rpc':
+            this.rpc(m.method, m.params).then(
+              (r) => this.post(worker, { type: 'rpc-result', id: m.id, status: r.status, body: r.body }),
+              (e: Error) => this.post(worker, { type: 'rpc-result', id: m.id, status: 500, body: { error: { message: e.message, type: 'internal_server_error', param: null, code: '500' } } }),
+            );
+            break;
+        }
+      });
+      worker.on('error', (e) => {
+        if (!ready) reject(e);
+        else log.error(`worker ${index}: ${e.message}`);
+      });
+      worker.on('exit', (code) => {
+        slot.exited = true;
+        if (!ready) return reject(new Error(`worker ${index} exited during start (code ${code})`));
+        if (!slot.retired) this.replace(slot, `exited with code ${code}`);
+      });
+    });
+  }
+
+  /** A failed worker retires (it finishes what it serves); a fresh one takes its place now. */
+  private replace(slot: Slot, why: string): void {
+    if (slot.retired || this.stopping) return;
+    slot.retired = true;
+    log.warn(`worker ${slot.index} failed (${why}); starting a replacement`);
+    this.spawn(slot.index, this.port).then(
+      () => log.info(`worker ${slot.index} restarted`),
+      (e: Error) => log.error(`worker ${slot.index} could not be restarted: ${e.message}`),
+    );
+  }
+
+  private post(worker: Worker, m: ToWorker): void {
+    worker.postMessage(m);
+  }
+
+  publish(snapshot: Snapshot): void {
+    this.snapshot = snapshot;
+    for (const s of this.slots) if (!s.exited) this.post(s.worker, { type: 'snapshot', snapshot });
+  }
+
+  /**
+   * Stops accepting everywhere and waits until every worker has finished its requests in flight,
+   * at most `graceMs`. Resolves true when all drained in time.
+   */
+  async drain(graceMs: number): Promise<boolean> {
+    this.stopping = true;
+    for (const s of this.slots) {
+      s.retired = true;
+      if (!s.exited) this.post(s.worker, { type: 'drain' });
+    }
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline) {
+      if (this.slots.every((s) => s.drained || s.exited)) return true;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return false;
+  }
+
+  /** Waits up to `ms` for every worker thread to end on its own. */
+  async waitExit(ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      if (this.slots.every((s) => s.exited)) return true;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return this.slots.every((s) => s.exited);
+  }
+}

@@ -1,0 +1,153 @@
+// Reads what routing needs (`model`, `stream`) from a JSON request body without parsing it: the
+// top level is walked key by key and every other value is skipped, strings by indexOf. A
+// Claude-Code-sized body (≈150 KB, mostly string content) is crossed in microseconds and the
+// bytes can be forwarded as they are, with only the model value spliced when it changes.
+//
+// The walk validates the structure (object at the top, strings terminated, brackets balanced,
+// separators in place) so truncated or garbled bodies get a clear 400 here; the content of nested
+// values is left to the upstream, which answers malformed fields in its own words.
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const LBRACE = 0x7b;
+const RBRACE = 0x7d;
+const LBRACKET = 0x5b;
+const RBRACKET = 0x5d;
+
+export interface BodyScan {
+  /** Why the body is not acceptable, or undefined. */
+  error?: string;
+  /** The `model` value when it is a string. */
+  model?: string;
+  /** Byte span of the `model` value token, quotes included. */
+  modelStart: number;
+  modelEnd: number;
+  /** Set when `model` exists but is not a string. */
+  modelNotString: boolean;
+  stream: boolean;
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+function skipSpace(b: Buffer, i: number): number {
+  while (i < b.length && isSpace(b[i]!)) i++;
+  return i;
+}
+
+/** Index just past the string starting at b[i] === '"', or -1 if it never ends. */
+function skipString(b: Buffer, i: number): number {
+  let j = i;
+  for (;;) {
+    j = b.indexOf(QUOTE, j + 1);
+    if (j < 0) return -1;
+    let k = j - 1;
+    while (b[k] === BACKSLASH) k--;
+    if ((j - k) % 2 === 1) return j + 1; // an even number of backslashes: the quote is real
+  }
+}
+
+/** Index just past the value starting at b[i], or -1 when it is malformed. */
+function skipValue(b: Buffer, i: number): number {
+  const c = b[i];
+  if (c === QUOTE) return skipString(b, i);
+  if (c === LBRACE || c === LBRACKET) {
+    const closers: number[] = [c === LBRACE ? RBRACE : RBRACKET];
+    let j = i + 1;
+    while (j < b.length) {
+      const d = b[j]!;
+      if (d === QUOTE) {
+        j = skipString(b, j);
+        if (j < 0) return -1;
+        continue;
+      }
+      if (d === LBRACE) closers.push(RBRACE);
+      else if (d === LBRACKET) closers.push(RBRACKET);
+      else if (d === RBRACE || d === RBRACKET) {
+        if (closers.pop() !== d) return -1;
+        if (closers.length === 0) return j + 1;
+      }
+      j++;
+    }
+    return -1;
+  }
+  // A number or a literal: runs to the next separator.
+  let j = i;
+  while (j < b.length) {
+    const d = b[j]!;
+    if (d === COMMA || d === RBRACE || d === RBRACKET || isSpace(d)) break;
+    j++;
+  }
+  return j > i ? j : -1;
+}
+
+function keyEquals(b: Buffer, start: number, end: number, key: string): boolean {
+  // start/end span the key's quotes; keys routing cares about have no escapes.
+  if (end - start - 2 !== key.length) return false;
+  for (let k = 0; k < key.length; k++) if (b[start + 1 + k] !== key.charCodeAt(k)) return false;
+  return true;
+}
+
+export function scanBody(b: Buffer): BodyScan {
+  const out: BodyScan = { modelStart: -1, modelEnd: -1, modelNotString: false, stream: false };
+  let i = skipSpace(b, 0);
+  if (i >= b.length) return { ...out, error: 'Request body is empty; expected a JSON object.' };
+  if (b[i] !== LBRACE) {
+    const looksJson = b[i] === LBRACKET || b[i] === QUOTE || (b[i]! >= 0x30 && b[i]! <= 0x39) || b[i] === 0x2d || b[i] === 0x74 || b[i] === 0x66 || b[i] === 0x6e;
+    return { ...out, error: looksJson ? 'Request body must be a JSON object.' : 'Request body is not valid JSON.' };
+  }
+  i = skipSpace(b, i + 1);
+  if (b[i] === RBRACE) return finish(b, i + 1, out);
+  for (;;) {
+    if (b[i] !== QUOTE) return { ...out, error: `Request body is not valid JSON (expected a key at byte ${i}).` };
+    const keyStart = i;
+    const keyEnd = skipString(b, i);
+    if (keyEnd < 0) return { ...out, error: 'Request body is not valid JSON (unterminated string).' };
+    i = skipSpace(b, keyEnd);
+    if (b[i] !== COLON) return { ...out, error: `Request body is not valid JSON (expected ':' at byte ${i}).` };
+    i = skipSpace(b, i + 1);
+    const valueStart = i;
+    const valueEnd = skipValue(b, i);
+    if (valueEnd < 0) return { ...out, error: `Request body is not valid JSON (bad value at byte ${valueStart}).` };
+    if (keyEquals(b, keyStart, keyEnd, 'model')) {
+      if (b[valueStart] === QUOTE) {
+        out.modelStart = valueStart;
+        out.modelEnd = valueEnd;
+        out.modelNotString = false;
+        try {
+          out.model = JSON.parse(b.toString('utf8', valueStart, valueEnd)) as string;
+        } catch {
+          return { ...out, error: 'Request body is not valid JSON (bad escape in "model").' };
+        }
+      } else {
+        out.model = undefined;
+        out.modelNotString = true;
+      }
+    } else if (keyEquals(b, keyStart, keyEnd, 'stream')) {
+      out.stream = valueEnd - valueStart === 4 && b[valueStart] === 0x74; // "true"
+    }
+    i = skipSpace(b, valueEnd);
+    if (b[i] === COMMA) {
+      i = skipSpace(b, i + 1);
+      continue;
+    }
+    if (b[i] === RBRACE) return finish(b, i + 1, out);
+    return { ...out, error: `Request body is not valid JSON (expected ',' or '}' at byte ${i}).` };
+  }
+}
+
+function finish(b: Buffer, i: number, out: BodyScan): BodyScan {
+  if (skipSpace(b, i) !== b.length) return { ...out, error: 'Request body is not valid JSON (data after the object).' };
+  return out;
+}
+
+/** The body with the `model` value replaced by `modelJson` (an already JSON-encoded string). */
+export function replaceModel(b: Buffer, scan: BodyScan, modelJson: string): Buffer {
+  const head = b.subarray(0, scan.modelStart);
+  const tail = b.subarray(scan.modelEnd);
+  const mid = Buffer.from(modelJson);
+  return Buffer.concat([head, mid, tail], head.length + mid.length + tail.length);
+}

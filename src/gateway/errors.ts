@@ -1,0 +1,64 @@
+// Errors as clients of each API expect them. Chat endpoints answer in OpenAI's envelope (LiteLLM's
+// ProxyException shape, `code` as a string); /v1/messages answers in Anthropic's.
+import type { HeaderList } from '../server/exchange';
+
+export type Dialect = 'openai' | 'anthropic';
+
+export class GatewayError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly type: string = defaultOpenAIType(status),
+    readonly param: string | null = null,
+    readonly headers: HeaderList = [],
+  ) {
+    super(message);
+  }
+}
+
+function defaultOpenAIType(status: number): string {
+  if (status === 401) return 'auth_error';
+  if (status === 404) return 'not_found_error';
+  if (status === 408) return 'timeout_error';
+  if (status === 413) return 'request_too_large';
+  if (status === 429) return 'rate_limit_error';
+  if (status >= 500) return 'internal_server_error';
+  return 'bad_request_error';
+}
+
+/** Anthropic's error types by status (LiteLLM's anthropic exception mapping). */
+export function anthropicType(status: number): string {
+  switch (status) {
+    case 400:
+      return 'invalid_request_error';
+    case 401:
+      return 'authentication_error';
+    case 403:
+      return 'permission_error';
+    case 404:
+      return 'not_found_error';
+    case 408:
+      return 'timeout_error';
+    case 413:
+      return 'request_too_large';
+    case 429:
+      return 'rate_limit_error';
+    case 529:
+      return 'overloaded_error';
+    default:
+      return status >= 500 ? 'api_error' : 'invalid_request_error';
+  }
+}
+
+export function errorBody(dialect: Dialect, err: GatewayError): string {
+  if (dialect === 'anthropic') {
+    return JSON.stringify({ type: 'error', error: { type: anthropicType(err.status), message: err.message } });
+  }
+  return JSON.stringify({ error: { message: err.message, type: err.type, param: err.param, code: String(err.status) } });
+}
+
+/** The last event of a stream that failed after it started, in the stream's own framing. */
+export function streamErrorEvent(dialect: Dialect, err: GatewayError): string {
+  if (dialect === 'anthropic') return `event: error\ndata: ${errorBody('anthropic', err)}\n\n`;
+  return `data: ${errorBody('openai', err)}\n\n`;
+}

@@ -1,0 +1,64 @@
+// What a worker needs to serve requests, built by the control thread from the config and posted
+// to every worker as one immutable value. A request keeps the snapshot it started with, so a
+// reload never changes the rules under a request in flight.
+import type { UpstreamDialect } from '../providers/target';
+import type { AuthSettings } from './auth';
+
+export interface Target {
+  /** Deployment id: model_info.id, else a stable hash of its params (as LiteLLM derives it). */
+  id: string;
+  /** Index of its record in the shared deployment-health table. */
+  slot: number;
+  group: string;
+  provider: string;
+  dialect: UpstreamDialect;
+  /** Model name sent upstream, and the same JSON-encoded, ready to splice into a body. */
+  upstreamModel: string;
+  upstreamModelJson: string;
+  /** Scheme://host[:port] for the connection pool, '' for in-process providers. */
+  origin: string;
+  /** Request path (with query) of the chat or messages endpoint at this deployment. */
+  path: string;
+  /** For x-litellm-model-api-base. */
+  apiBase: string;
+  /** Headers sent on every call (auth, extra_headers), flattened name/value pairs. */
+  headers: string[];
+  /** Values that must never appear in anything sent to a client or a log (the api_key). */
+  secrets: string[];
+  /** Set when the deployment cannot be called (no credentials, unsupported provider): the reason. */
+  unavailable: string | null;
+  timeoutMs: number;
+  streamTimeoutMs: number;
+  weight: number;
+  rpm: number;
+  tpm: number;
+  order: number;
+  cooldownMs: number | null;
+}
+
+export interface ModelGroup {
+  name: string;
+  targets: Target[];
+  /** The targets that speak each endpoint's dialect natively (built once, not per request). */
+  chatTargets: Target[];
+  messagesTargets: Target[];
+}
+
+export interface RoutingSettings {
+  numRetries: number;
+  allowedFails: number;
+  cooldownMs: number;
+  disableCooldowns: boolean;
+}
+
+export interface Snapshot {
+  version: number;
+  auth: AuthSettings;
+  maxBodyBytes: number;
+  routing: RoutingSettings;
+  groups: Map<string, ModelGroup>;
+  /** Pre-rendered bodies of the read-only model endpoints. */
+  modelsBody: string;
+  modelInfoBody: string;
+  detailedDebug: boolean;
+}

@@ -1,0 +1,50 @@
+// One HTTP request/response pair as the gateway sees it, whatever engine carries it. The gateway
+// is written against this interface only, so uWebSockets.js and node:http serve identical routes.
+
+/** Response headers as a flat list: name, value, name, value… (no object allocation per request). */
+export type HeaderList = string[];
+
+export interface Exchange {
+  readonly method: string; // upper case
+  readonly path: string; // without the query string
+  readonly query: string; // without the leading '?'
+  /** Request headers, names lower-cased. */
+  readonly headers: Record<string, string>;
+  /** performance.now() when the request arrived. */
+  readonly startedAt: number;
+  /** True once the client went away; nothing may be written after that. */
+  readonly aborted: boolean;
+
+  /**
+   * Reads the whole body. `done(null, true)` when it would exceed `limit` bytes (the rest is not
+   * buffered); the callback is never called if the client aborts first.
+   */
+  readBody(limit: number, done: (body: Buffer | null, tooLarge: boolean) => void): void;
+  /** Called once if the client disconnects before the response ends. */
+  onAbort(cb: () => void): void;
+
+  /** A complete response in one go (status line, headers, body). */
+  respond(status: number, headers: HeaderList, body: string | Buffer): void;
+  /** Starts a streamed response; follow with write()… and end(). */
+  startStream(status: number, headers: HeaderList): void;
+  /** Writes a chunk; false means the client is slow: stop producing until onWritable fires. */
+  write(chunk: Buffer | string): boolean;
+  /** Called once when the client has drained what was buffered. */
+  onWritable(cb: () => void): void;
+  end(chunk?: Buffer | string): void;
+  /** Drops the connection (a stream that cannot be finished cleanly). */
+  destroy(): void;
+}
+
+/** The gateway side of an engine: one call per request. */
+export type RequestHandler = (ex: Exchange) => void;
+
+export interface Engine {
+  /** Human-readable description for the start line, e.g. "uWebSockets.js (@trufflesuite/uws-js-unofficial)". */
+  readonly name: string;
+  listen(host: string, port: number): Promise<number>;
+  /** Stops accepting; connections in flight are left to finish. */
+  stopAccepting(): void;
+  /** Responses started from now on ask the client to close its connection. */
+  setDraining(): void;
+}

@@ -1,0 +1,163 @@
+// The node:http engine: serves the same routes where no uWebSockets.js build loads. Node ≥ 22.12
+// can share the port between worker threads (reusePort); older Node serves from one thread.
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Engine, Exchange, HeaderList, RequestHandler } from './exchange';
+
+const EMPTY = Buffer.alloc(0);
+
+export function nodeHasReusePort(): boolean {
+  const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+  return major > 22 || (major === 22 && minor >= 12);
+}
+
+class NodeExchange implements Exchange {
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  readonly headers: Record<string, string>;
+  readonly startedAt = performance.now();
+  aborted = false;
+  private finished = false;
+  private bodyPending = false;
+  private abortCb: (() => void) | undefined;
+
+  constructor(
+    private readonly req: http.IncomingMessage,
+    private readonly res: http.ServerResponse,
+    private readonly engine: NodeEngine,
+  ) {
+    this.method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    this.path = q < 0 ? url : url.slice(0, q);
+    this.query = q < 0 ? '' : url.slice(q + 1);
+    // Node joins repeated headers with ", " already (set-cookie aside, which requests do not carry).
+    this.headers = req.headers as Record<string, string>;
+    res.on('close', () => {
+      if (!res.writableFinished) {
+        this.aborted = true;
+        if (this.finish()) {
+          const cb = this.abortCb;
+          this.abortCb = undefined;
+          if (cb) cb();
+        }
+      }
+    });
+  }
+
+  private finish(): boolean {
+    if (this.finished) return false;
+    this.finished = true;
+    this.engine.inflight--;
+    return true;
+  }
+
+  readBody(limit: number, done: (body: Buffer | null, tooLarge: boolean) => void): void {
+    this.bodyPending = true;
+    if (Number(this.headers['content-length']) > limit) {
+      done(null, true);
+      return;
+    }
+    const parts: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    this.req.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > limit) {
+        refused = true;
+        done(null, true);
+        return;
+      }
+      parts.push(chunk);
+    });
+    this.req.on('end', () => {
+      if (refused || this.aborted) return;
+      this.bodyPending = false;
+      done(parts.length === 1 ? parts[0]! : size ? Buffer.concat(parts, size) : EMPTY, false);
+    });
+  }
+
+  onAbort(cb: () => void): void {
+    this.abortCb = cb;
+  }
+
+  private writeHead(status: number, headers: HeaderList, close: boolean): void {
+    const res = this.res;
+    res.statusCode = status;
+    for (let i = 0; i < headers.length; i += 2) res.setHeader(headers[i]!, headers[i + 1]!);
+    if (close) res.setHeader('connection', 'close');
+  }
+
+  respond(status: number, headers: HeaderList, body: string | Buffer): void {
+    if (!this.finish()) return;
+    this.writeHead(status, headers, this.engine.draining || this.bodyPending);
+    this.res.setHeader('content-length', Buffer.byteLength(body));
+    this.res.end(this.method === 'HEAD' ? undefined : body);
+  }
+
+  startStream(status: number, headers: HeaderList): void {
+    if (this.finished) return;
+    this.writeHead(status, headers, this.engine.draining);
+    this.res.flushHeaders();
+  }
+
+  write(chunk: Buffer | string): boolean {
+    if (this.finished) return true;
+    return this.res.write(chunk);
+  }
+
+  onWritable(cb: () => void): void {
+    if (!this.finished) this.res.once('drain', cb);
+  }
+
+  end(chunk?: Buffer | string): void {
+    if (this.finish()) this.res.end(chunk);
+  }
+
+  destroy(): void {
+    if (this.finish()) this.res.destroy();
+  }
+}
+
+export class NodeEngine implements Engine {
+  inflight = 0;
+  draining = false;
+  private readonly server: http.Server;
+
+  constructor(
+    readonly name: string,
+    handler: RequestHandler,
+    private readonly reusePort: boolean,
+  ) {
+    this.server = http.createServer({ noDelay: true, keepAliveTimeout: 10_000 }, (req, res) => {
+      this.inflight++;
+      handler(new NodeExchange(req, res, this));
+    });
+    this.server.on('connection', (s: Socket) => s.setNoDelay(true));
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      const opts: Record<string, unknown> = { host, port };
+      if (this.reusePort) opts.reusePort = true;
+      this.server.listen(opts, () => {
+        const addr = this.server.address();
+        resolve(typeof addr === 'object' && addr ? addr.port : port);
+      });
+    });
+  }
+
+  stopAccepting(): void {
+    this.server.close();
+    // Idle keep-alive connections would hold the thread open until they time out.
+    this.server.closeIdleConnections();
+  }
+
+  setDraining(): void {
+    this.draining = true;
+  }
+}

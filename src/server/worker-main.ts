@@ -1,0 +1,91 @@
+// Entry of a worker thread: an HTTP engine serving the gateway from the snapshot the control
+// thread posts. A worker never exits while its uWS sockets are open (Node aborts the whole process
+// if a thread ends with uWS handles alive), so a failing worker retires: it stops accepting,
+// finishes what it serves, and its thread ends once its connections close.
+import { parentPort, workerData } from 'node:worker_threads';
+import { Gateway } from '../gateway/gateway';
+import { closePools } from '../gateway/upstream-pool';
+import { log } from '../log';
+import { DeploymentHealth } from '../state/deployment-health';
+import type { Engine, Exchange } from './exchange';
+import { createEngine } from './load-engine';
+import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const send = (m: FromWorker) => port.postMessage(m);
+
+let nextRpc = 1;
+const pending = new Map<number, (r: { status: number; body: unknown }) => void>();
+const rpc = (method: string, params: unknown) =>
+  new Promise<{ status: number; body: unknown }>((resolve) => {
+    const id = nextRpc++;
+    pending.set(id, resolve);
+    send({ type: 'rpc', id, method, params });
+  });
+
+const gateway = new Gateway(init.snapshot, new DeploymentHealth(init.healthBuffer), rpc);
+const handle = init.faultInjection
+  ? (ex: Exchange) => {
+      if (ex.path === '/__weir/crash') {
+        ex.respond(200, ['content-type', 'application/json'], '{"crashing":true}');
+        setImmediate(() => {
+          throw new Error('fault injection: worker crash requested');
+        });
+        return;
+      }
+      gateway.handle(ex);
+    }
+  : (ex: Exchange) => gateway.handle(ex);
+
+const engine: Engine & { inflight: number } = createEngine(init.engine, handle) as Engine & { inflight: number };
+let retiring = false;
+
+function retire(): void {
+  if (retiring) return;
+  retiring = true;
+  engine.stopAccepting();
+  engine.setDraining();
+  const check = setInterval(() => {
+    if (engine.inflight > 0) return;
+    clearInterval(check);
+    void closePools().then(() => {
+      send({ type: 'drained' });
+      port.close();
+    });
+  }, 20);
+}
+
+port.on('message', (m: ToWorker) => {
+  switch (m.type) {
+    case 'snapshot':
+      gateway.setSnapshot(m.snapshot);
+      break;
+    case 'drain':
+      retire();
+      break;
+    case 'rpc-result': {
+      const resolve = pending.get(m.id);
+      pending.delete(m.id);
+      resolve?.({ status: m.status, body: m.body });
+      break;
+    }
+  }
+});
+
+function fatal(e: unknown): void {
+  const err = e instanceof Error ? e : new Error(String(e));
+  log.error(`worker ${init.index}: ${err.stack ?? err.message}`);
+  if (!retiring) send({ type: 'fatal', error: err.message });
+  retire();
+}
+process.on('uncaughtException', fatal);
+process.on('unhandledRejection', fatal);
+
+engine.listen(init.host, init.port).then(
+  (actual) => send({ type: 'ready', port: actual, engine: engine.name }),
+  (e: Error) => {
+    send({ type: 'fatal', error: e.message });
+    port.close();
+  },
+);
