@@ -1,5 +1,6 @@
 // Starts the worker threads, replaces one that fails, relays admin calls from workers to the
 // control thread, publishes snapshots, and drains all workers on shutdown.
+import net from 'node:net';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Snapshot } from '../gateway/snapshot';
@@ -27,6 +28,17 @@ interface Slot {
   exited: boolean;
 }
 
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen({ host, port: 0, exclusive: true }, () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 const WORKER_FILE = path.join(__dirname, '..', 'server', 'worker-main.js');
 
 export class Supervisor {
@@ -43,10 +55,18 @@ export class Supervisor {
 
   /** Starts every worker; resolves with the port they share. */
   async start(): Promise<number> {
-    // The first worker binds (port 0 picks a free one); the others then join that port.
-    this.port = await this.spawn(0, this.opts.port);
-    await Promise.all(Array.from({ length: this.opts.count - 1 }, (_, i) => this.spawn(i + 1, this.port)));
-    return this.port;
+    try {
+      // uSockets sets SO_REUSEPORT only on a fixed port, so port 0 is resolved to a free one first.
+      const port = this.opts.port === 0 ? await freePort(this.opts.host) : this.opts.port;
+      this.port = await this.spawn(0, port);
+      await Promise.all(Array.from({ length: this.opts.count - 1 }, (_, i) => this.spawn(i + 1, this.port)));
+      return this.port;
+    } catch (e) {
+      // Workers already listening must close before the process may exit (see worker-main.ts).
+      await this.drain(2_000);
+      await this.waitExit(2_000);
+      throw e;
+    }
   }
 
   get liveWorkers(): number {
