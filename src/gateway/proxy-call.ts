@@ -97,6 +97,12 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     return h;
   }
 
+  private readonly onClientDrained = (): void => {
+    if (this.phase !== 'streaming') return;
+    this.timer = setTimeout(this.onTimeout, this.timeoutMs);
+    this.controller?.resume();
+  };
+
   private readonly onTimeout = (): void => {
     this.timer = null;
     this.controller?.abort(new TimeoutError('timeout'));
@@ -138,9 +144,12 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     if (this.phase === 'streaming') {
       this.timer?.refresh();
       if (!this.ex.write(chunk)) {
-        // The client is slower than the upstream: stop reading until it drains.
+        // The client is slower than the upstream: stop reading until it drains. The upstream is
+        // silent because we paused it, so that silence does not count toward stream_timeout.
         controller.pause();
-        this.ex.onWritable(() => controller.resume());
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = null;
+        this.ex.onWritable(this.onClientDrained);
       }
       return;
     }
