@@ -27,6 +27,10 @@ export interface BodyScan {
   /** Set when `model` exists but is not a string. */
   modelNotString: boolean;
   stream: boolean;
+  /** Top-level `user` (the end user, as LiteLLM reads it), when a string. */
+  user?: string;
+  /** Top-level `max_tokens` / `max_completion_tokens`, when a number (budget reservations). */
+  maxTokens?: number;
 }
 
 function isSpace(c: number): boolean {
@@ -128,6 +132,11 @@ export function scanBody(b: Buffer): BodyScan {
       }
     } else if (keyEquals(b, keyStart, keyEnd, 'stream')) {
       out.stream = valueEnd - valueStart === 4 && b[valueStart] === 0x74; // "true"
+    } else if (keyEquals(b, keyStart, keyEnd, 'user')) {
+      if (b[valueStart] === QUOTE) out.user = readString(b, valueStart, valueEnd);
+    } else if (keyEquals(b, keyStart, keyEnd, 'max_tokens') || keyEquals(b, keyStart, keyEnd, 'max_completion_tokens')) {
+      const n = Number(b.toString('latin1', valueStart, valueEnd));
+      if (Number.isFinite(n) && n >= 0) out.maxTokens = n;
     }
     i = skipSpace(b, valueEnd);
     if (b[i] === COMMA) {
@@ -136,6 +145,14 @@ export function scanBody(b: Buffer): BodyScan {
     }
     if (b[i] === RBRACE) return finish(b, i + 1, out);
     return { ...out, error: `Request body is not valid JSON (expected ',' or '}' at byte ${i}).` };
+  }
+}
+
+function readString(b: Buffer, start: number, end: number): string | undefined {
+  try {
+    return JSON.parse(b.toString('utf8', start, end)) as string;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,0 +1,47 @@
+// The management API runs on the control thread. A worker authenticates the caller, then relays
+// the call here as one AdminRequest; the answer goes back to the client as it is.
+import type { Pool } from 'pg';
+
+export interface Caller {
+  /** True for the master key (role proxy_admin). */
+  isMasterKey: boolean;
+  /** sha256 hex of the virtual key used, or null for the master key / no auth. */
+  keyHash: string | null;
+  /** user_role of the key's owner when known (proxy_admin keys are admins too). */
+  userRole: string | null;
+  /** True when no master_key is configured (LiteLLM then lets everything through as admin). */
+  open: boolean;
+}
+
+export interface AdminRequest {
+  method: string;
+  /** Path without the query string, e.g. /key/generate. */
+  path: string;
+  query: Record<string, string>;
+  /** Parsed JSON body (POST), or undefined. */
+  body: unknown;
+  /** Value of the `litellm-changed-by` header, for audit columns. */
+  changedBy: string | null;
+  caller: Caller;
+}
+
+export interface AdminResponse {
+  status: number;
+  body: unknown;
+}
+
+/** What a mutation tells the control thread, so the shared state follows at once. */
+export type EntityKind = 'key' | 'team' | 'user' | 'end_user' | 'organization' | 'budget' | 'team_membership';
+
+export interface AdminContext {
+  db: Pool;
+  /** Called after a committed change, with the ids touched (key ids are token hashes). */
+  onChange(kind: EntityKind, ids: string[]): void;
+  /** litellm_settings / general_settings values the endpoints need (defaults, caps, timezone). */
+  settings: {
+    defaultKeyGenerateParams?: Record<string, unknown>;
+    upperboundKeyGenerateParams?: Record<string, unknown>;
+    timezone?: string;
+  };
+  now(): Date;
+}

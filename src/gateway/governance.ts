@@ -1,0 +1,66 @@
+// What a worker knows about keys, teams, users, end users and organizations beyond the numbers in
+// the shared entity table: model lists, aliases, ids and names for spend logs. The control thread
+// is the only writer; it sends the whole view when a worker starts and deltas after each change.
+
+/** Entity records a key's requests are charged to (-1 where there is none). */
+export interface KeyProfile {
+  record: number;
+  tokenHash: string;
+  keyAlias: string | null;
+  keyName: string | null;
+  /** Empty = every model (unless the team restricts). May hold groups, wildcards, access groups. */
+  models: string[];
+  aliases: Record<string, string>;
+  userId: string | null;
+  userRecord: number;
+  userRole: string | null;
+  teamId: string | null;
+  teamAlias: string | null;
+  teamRecord: number;
+  teamModels: string[];
+  memberRecord: number;
+  orgId: string | null;
+  orgRecord: number;
+  tags: string[];
+  /** metadata.spend_logs_metadata of the key, copied into its spend logs. */
+  spendLogsMetadata: Record<string, unknown> | null;
+}
+
+export interface GovernanceState {
+  keys: KeyProfile[];
+  /** end user id → record */
+  endUsers: [string, number][];
+  /** Record of the global proxy budget (litellm_settings.max_budget), or -1. */
+  globalRecord: number;
+  /** Whether a database is configured (virtual keys exist at all). */
+  enabled: boolean;
+}
+
+export type GovernanceDelta = {
+  keys: KeyProfile[];
+  removedKeys: number[];
+  endUsers: [string, number][];
+  removedEndUsers: string[];
+  globalRecord: number;
+};
+
+export class GovernanceView {
+  readonly keys = new Map<number, KeyProfile>();
+  readonly endUsers = new Map<string, number>();
+  globalRecord = -1;
+  enabled = false;
+
+  constructor(initial: GovernanceState | null) {
+    if (!initial) return;
+    this.enabled = initial.enabled;
+    this.apply({ keys: initial.keys, removedKeys: [], endUsers: initial.endUsers, removedEndUsers: [], globalRecord: initial.globalRecord });
+  }
+
+  apply(d: GovernanceDelta): void {
+    for (const k of d.keys) this.keys.set(k.record, k);
+    for (const r of d.removedKeys) this.keys.delete(r);
+    for (const [id, rec] of d.endUsers) this.endUsers.set(id, rec);
+    for (const id of d.removedEndUsers) this.endUsers.delete(id);
+    this.globalRecord = d.globalRecord;
+  }
+}

@@ -1,0 +1,137 @@
+// The checks LiteLLM makes before a call, in LiteLLM's order and with its status codes and
+// messages, decided from the shared entity table and the worker's governance view: blocked,
+// expiry, model access, budgets (reserve-then-settle) and rpm / tpm / parallel limits.
+import type { EntityTable, LimitKind } from '../state/entity-table';
+import { FLAG_BLOCKED, FLAG_LIVE } from '../state/entity-table';
+import { GatewayError } from './errors';
+import type { KeyProfile } from './governance';
+
+const NANOS = 1e9;
+
+function usd(nanos: bigint): string {
+  return String(Number(nanos) / NANOS);
+}
+
+/** LiteLLM's model-access rule for one list (key or team). Empty means no restriction. */
+export function modelAllowed(list: string[], model: string, accessGroups: Map<string, Set<string>>): boolean {
+  if (list.length === 0) return true;
+  for (const entry of list) {
+    if (entry === model || entry === 'all-proxy-models' || entry === '*') return true;
+    if (entry.endsWith('*') && model.startsWith(entry.slice(0, -1))) return true;
+    if (accessGroups.get(entry)?.has(model)) return true;
+  }
+  return false;
+}
+
+export function checkKey(table: EntityTable, p: KeyProfile, model: string, accessGroups: Map<string, Set<string>>, nowMs: number): void {
+  const flags = table.flags(p.record);
+  if (!(flags & FLAG_LIVE)) throw new GatewayError(401, 'Authentication Error, Invalid proxy server token passed. Unable to find token in cache or `LiteLLM_VerificationTokenTable`', 'auth_error');
+  if (flags & FLAG_BLOCKED) throw new GatewayError(401, "Authentication Error, Key is blocked. Update via `/key/unblock` if you're an admin.", 'auth_error');
+  const keyModels = p.models.includes('all-team-models') ? p.teamModels : p.models;
+  if (!modelAllowed(keyModels, model, accessGroups)) {
+    throw new GatewayError(403, `key not allowed to access model. This key can only access models=${JSON.stringify(keyModels)}. Tried to access ${model}`, 'key_model_access_denied', 'model');
+  }
+  const exp = table.expiresSec(p.record);
+  if (exp > 0 && exp * 1000 <= nowMs) {
+    throw new GatewayError(401, `Authentication Error - Expired Key. Key Expiry time ${new Date(exp * 1000).toISOString()} and current time ${new Date(nowMs).toISOString()}`, 'expired_key');
+  }
+  if (p.teamRecord >= 0) {
+    if (table.flags(p.teamRecord) & FLAG_BLOCKED) {
+      throw new GatewayError(401, `Authentication Error, Team=${p.teamId} is blocked. Update via \`/team/unblock\` if you're an admin.`, 'auth_error');
+    }
+    if (!modelAllowed(p.teamModels, model, accessGroups)) {
+      throw new GatewayError(403, `team not allowed to access model. This team can only access models=${JSON.stringify(p.teamModels)}. Tried to access ${model}`, 'team_model_access_denied', 'model');
+    }
+  }
+}
+
+/** One entity a request is charged to, and how to name it in an error. */
+interface Charged {
+  rec: number;
+  describe: () => string;
+  /** rate-limit descriptor (x-ratelimit-<descriptor>-…), or null when limits are not checked for it. */
+  descriptor: string | null;
+  value: string;
+}
+
+const MAX_CHARGED = 7;
+
+/**
+ * What a request holds on the shared counters between admission and its end: the reservation on
+ * every budgeted entity and its slot in every rate limit. settle() gives them back exactly once.
+ */
+export class Charge {
+  private readonly recs: number[] = [];
+  private readonly admitted: number[] = [];
+  private reserved = 0n;
+  private done = false;
+
+  constructor(private readonly table: EntityTable) {}
+
+  /** Rate limits first (a refused request reserves nothing), then budgets; all or nothing. */
+  acquire(charged: Charged[], reserveNanos: bigint, nowMs: number): void {
+    for (const c of charged) {
+      if (c.descriptor === null) continue;
+      const refused = this.table.admit(c.rec, nowMs);
+      if (refused) {
+        this.releaseLimits(nowMs);
+        throw rateLimitError(this.table, c, refused, nowMs);
+      }
+      this.admitted.push(c.rec);
+    }
+    for (const c of charged) {
+      if (!this.table.reserve(c.rec, reserveNanos)) {
+        for (const r of this.recs) this.table.settle(r, reserveNanos, 0n);
+        this.recs.length = 0;
+        this.releaseLimits(nowMs);
+        const spend = this.table.spendNanos(c.rec);
+        throw new GatewayError(429, `${c.describe()} Current cost: ${usd(spend)}, Max budget: ${usd(this.table.maxBudgetNanos(c.rec))}`, 'budget_exceeded');
+      }
+      this.recs.push(c.rec);
+    }
+    this.reserved = reserveNanos;
+  }
+
+  private releaseLimits(nowMs: number): void {
+    for (const r of this.admitted) this.table.release(r, 0, nowMs);
+    this.admitted.length = 0;
+  }
+
+  /** The request is over: it cost `actualNanos` and used `tokens`. */
+  settle(actualNanos: bigint, tokens: number, nowMs: number): void {
+    if (this.done) return;
+    this.done = true;
+    for (const r of this.recs) this.table.settle(r, this.reserved, actualNanos);
+    for (const r of this.admitted) this.table.release(r, tokens, nowMs);
+  }
+}
+
+function rateLimitError(table: EntityTable, c: Charged, kind: LimitKind, nowMs: number): GatewayError {
+  const windowEnd = (Math.floor(nowMs / 60_000) + 1) * 60_000;
+  const resetAt = new Date(windowEnd).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
+  const retryAfter = kind === 'max_parallel_requests' ? 1 : Math.max(1, Math.ceil((windowEnd - nowMs) / 1000));
+  return new GatewayError(
+    429,
+    `Rate limit exceeded for ${c.descriptor}: ${c.value}. Limit type: ${kind}. Current limit: ${table.limit(c.rec, kind)}, Remaining: 0. Limit resets at: ${resetAt}`,
+    'rate_limit_error',
+    null,
+    ['retry-after', String(retryAfter), 'rate_limit_type', kind, 'reset_at', resetAt],
+  );
+}
+
+/** The entities a key's request is charged to, in LiteLLM's check order. */
+export function chargedEntities(p: KeyProfile, endUser: { id: string; rec: number } | null, globalRecord: number): Charged[] {
+  const out: Charged[] = [];
+  const name = p.keyAlias ?? p.tokenHash;
+  out.push({ rec: p.record, descriptor: 'api_key', value: p.tokenHash, describe: () => `Budget has been exceeded! Key=${name}` });
+  if (p.memberRecord >= 0) {
+    out.push({ rec: p.memberRecord, descriptor: 'team_member', value: `${p.teamId}:${p.userId}`, describe: () => `Budget has been exceeded! Team Member=${p.userId} in Team=${p.teamId}` });
+  }
+  if (p.teamRecord >= 0) out.push({ rec: p.teamRecord, descriptor: 'team', value: p.teamId!, describe: () => `Budget has been exceeded! Team=${p.teamId}` });
+  if (p.userRecord >= 0) out.push({ rec: p.userRecord, descriptor: 'user', value: p.userId!, describe: () => `ExceededBudget: User=${p.userId} over budget.` });
+  if (endUser) out.push({ rec: endUser.rec, descriptor: 'end_user', value: endUser.id, describe: () => `ExceededBudget: End User=${endUser.id} over budget.` });
+  if (p.orgRecord >= 0) out.push({ rec: p.orgRecord, descriptor: null, value: p.orgId!, describe: () => `Budget has been exceeded! Organization=${p.orgId}` });
+  if (globalRecord >= 0) out.push({ rec: globalRecord, descriptor: null, value: 'global', describe: () => 'ExceededBudget: LiteLLM Proxy has exceeded its budget.' });
+  if (out.length > MAX_CHARGED) throw new Error('unreachable');
+  return out;
+}

@@ -1,0 +1,228 @@
+// Limits and counters of every governed entity (keys, users, teams, team members, end users,
+// organizations, the global proxy budget), one fixed-width record each, in SharedArrayBuffers
+// every worker maps. Money is an integer of nano-dollars in a BigInt64Array, changed only with
+// Atomics; rate-limit windows are Int32 words. The control thread writes limits and the spend the
+// database knows; workers only move the counters.
+//
+// Budgets are reserve-then-settle: a request reserves its worst-case cost on every entity it is
+// charged to before it is forwarded, and is refused when spend + reservations would pass a
+// budget. However many threads race, the sum of what they reserved never passes the budget.
+
+const MONEY_WORDS = 4;
+const BASE = 0; // spend the database has (committed), as last read by the control thread
+const PENDING = 1; // settled here, not yet committed to the database
+const RESERVED = 2; // reservations of requests in flight
+const MAX_BUDGET = 3; // -1 when there is no budget
+
+const INT_WORDS = 12;
+const FLAGS = 0;
+const RPM = 1; // -1 = no limit
+const TPM = 2;
+const PARALLEL_LIMIT = 3;
+const WINDOW = 4; // epoch minute TOKENS belongs to
+const REQUESTS = 5; // window tag and request count, packed (see countRequest)
+const TOKENS = 6;
+const PARALLEL = 7;
+const EXPIRES = 8; // epoch seconds, 0 = never
+
+const COUNT_BITS = 21;
+const COUNT_MASK = (1 << COUNT_BITS) - 1;
+const WINDOW_TAG_MASK = (1 << (32 - COUNT_BITS)) - 1;
+
+export const FLAG_LIVE = 1;
+export const FLAG_BLOCKED = 2;
+
+export const NO_LIMIT = -1;
+
+export interface EntityLimits {
+  maxBudgetNanos: number | null;
+  rpm: number | null;
+  tpm: number | null;
+  maxParallel: number | null;
+  /** Epoch ms, or null. */
+  expiresMs: number | null;
+  blocked: boolean;
+}
+
+export interface EntityBuffers {
+  money: SharedArrayBuffer;
+  ints: SharedArrayBuffer;
+}
+
+export type LimitKind = 'requests' | 'tokens' | 'max_parallel_requests';
+
+export class EntityTable {
+  readonly money: BigInt64Array;
+  readonly ints: Int32Array;
+  readonly capacity: number;
+
+  constructor(readonly buffers: EntityBuffers) {
+    this.money = new BigInt64Array(buffers.money);
+    this.ints = new Int32Array(buffers.ints);
+    this.capacity = this.ints.length / INT_WORDS;
+  }
+
+  static allocate(capacity: number): EntityTable {
+    return new EntityTable({
+      money: new SharedArrayBuffer(capacity * MONEY_WORDS * 8),
+      ints: new SharedArrayBuffer(capacity * INT_WORDS * 4),
+    });
+  }
+
+  // ---- control thread ----------------------------------------------------------------------
+
+  /** Writes the limits of a record (control thread only). */
+  setLimits(rec: number, l: EntityLimits): void {
+    const i = rec * INT_WORDS;
+    Atomics.store(this.money, rec * MONEY_WORDS + MAX_BUDGET, BigInt(l.maxBudgetNanos === null ? -1 : Math.round(l.maxBudgetNanos)));
+    Atomics.store(this.ints, i + RPM, l.rpm === null ? NO_LIMIT : Math.min(l.rpm, 2 ** 31 - 1));
+    Atomics.store(this.ints, i + TPM, l.tpm === null ? NO_LIMIT : Math.min(l.tpm, 2 ** 31 - 1));
+    Atomics.store(this.ints, i + PARALLEL_LIMIT, l.maxParallel === null ? NO_LIMIT : l.maxParallel);
+    Atomics.store(this.ints, i + EXPIRES, l.expiresMs === null ? 0 : Math.ceil(l.expiresMs / 1000));
+    Atomics.store(this.ints, i + FLAGS, FLAG_LIVE | (l.blocked ? FLAG_BLOCKED : 0));
+  }
+
+  /** Marks a record gone (deleted entity): lookups through it fail from now on. */
+  retire(rec: number): void {
+    Atomics.store(this.ints, rec * INT_WORDS + FLAGS, 0);
+  }
+
+  /** The spend the database holds, as just read (control thread; never while a flush is applied). */
+  setBaseSpend(rec: number, nanos: number): void {
+    Atomics.store(this.money, rec * MONEY_WORDS + BASE, BigInt(Math.round(nanos)));
+  }
+
+  /** A flush committed `nanos` of this record's pending spend to the database. */
+  commitPending(rec: number, nanos: number): void {
+    const n = BigInt(Math.round(nanos));
+    Atomics.add(this.money, rec * MONEY_WORDS + BASE, n);
+    Atomics.sub(this.money, rec * MONEY_WORDS + PENDING, n);
+  }
+
+  // ---- workers -----------------------------------------------------------------------------
+
+  flags(rec: number): number {
+    return Atomics.load(this.ints, rec * INT_WORDS + FLAGS);
+  }
+
+  expiresSec(rec: number): number {
+    return Atomics.load(this.ints, rec * INT_WORDS + EXPIRES);
+  }
+
+  /** Spend as this instance knows it: committed + settled here (nano-dollars). */
+  spendNanos(rec: number): bigint {
+    const m = rec * MONEY_WORDS;
+    return Atomics.load(this.money, m + BASE) + Atomics.load(this.money, m + PENDING);
+  }
+
+  maxBudgetNanos(rec: number): bigint {
+    return Atomics.load(this.money, rec * MONEY_WORDS + MAX_BUDGET);
+  }
+
+  /**
+   * Reserves `nanos` against the record's budget. False (and nothing reserved) when spend plus
+   * every reservation, this one included, would pass the budget. LiteLLM refuses only once spend
+   * is already over; refusing on spend + reserved is what keeps concurrent requests inside it.
+   */
+  reserve(rec: number, nanos: bigint): boolean {
+    const m = rec * MONEY_WORDS;
+    const max = Atomics.load(this.money, m + MAX_BUDGET);
+    if (max < 0n) {
+      Atomics.add(this.money, m + RESERVED, nanos);
+      return true;
+    }
+    const reservedAfter = Atomics.add(this.money, m + RESERVED, nanos) + nanos;
+    const spend = Atomics.load(this.money, m + BASE) + Atomics.load(this.money, m + PENDING);
+    // A request that costs nothing passes as long as the budget is not already spent.
+    if (spend + reservedAfter > max && (nanos > 0n || spend >= max)) {
+      Atomics.sub(this.money, m + RESERVED, nanos);
+      return false;
+    }
+    return true;
+  }
+
+  /** Replaces a reservation by what the request really cost. */
+  settle(rec: number, reservedNanos: bigint, actualNanos: bigint): void {
+    const m = rec * MONEY_WORDS;
+    Atomics.add(this.money, m + PENDING, actualNanos);
+    Atomics.sub(this.money, m + RESERVED, reservedNanos);
+  }
+
+  /**
+   * Counts a request against the record's rpm, tpm and parallel limits in the current 60-second
+   * window. Returns null when admitted, else which limit refused it (and nothing was counted).
+   */
+  admit(rec: number, nowMs: number): LimitKind | null {
+    const i = rec * INT_WORDS;
+    const minute = Math.floor(nowMs / 60_000);
+    const tpm = Atomics.load(this.ints, i + TPM);
+    if (tpm >= 0 && this.tokensIn(i, minute) >= tpm) return 'tokens';
+    if (!this.countRequest(i, minute, Atomics.load(this.ints, i + RPM))) return 'requests';
+    const par = Atomics.load(this.ints, i + PARALLEL_LIMIT);
+    if (Atomics.add(this.ints, i + PARALLEL, 1) >= par && par >= 0) {
+      Atomics.sub(this.ints, i + PARALLEL, 1);
+      this.uncountRequest(i, minute);
+      return 'max_parallel_requests';
+    }
+    return null;
+  }
+
+  /**
+   * The request count and its window share one word (window in the high 11 bits, count in the
+   * low 21), so rolling the window and counting are one compare-and-swap: exact at the minute
+   * boundary too, whatever the number of threads.
+   */
+  private countRequest(i: number, minute: number, rpm: number): boolean {
+    const tag = minute & WINDOW_TAG_MASK;
+    for (;;) {
+      const word = Atomics.load(this.ints, i + REQUESTS);
+      const count = (word >>> COUNT_BITS) === tag ? word & COUNT_MASK : 0;
+      if (rpm >= 0 && count >= rpm) return false;
+      const next = ((tag << COUNT_BITS) | Math.min(count + 1, COUNT_MASK)) | 0;
+      if (Atomics.compareExchange(this.ints, i + REQUESTS, word, next) === word) return true;
+    }
+  }
+
+  private uncountRequest(i: number, minute: number): void {
+    const tag = minute & WINDOW_TAG_MASK;
+    for (;;) {
+      const word = Atomics.load(this.ints, i + REQUESTS);
+      if (word >>> COUNT_BITS !== tag || (word & COUNT_MASK) === 0) return;
+      if (Atomics.compareExchange(this.ints, i + REQUESTS, word, word - 1) === word) return;
+    }
+  }
+
+  private tokensIn(i: number, minute: number): number {
+    return Atomics.load(this.ints, i + WINDOW) === minute ? Atomics.load(this.ints, i + TOKENS) : 0;
+  }
+
+  /** A request admitted by admit() is over: it used `tokens` (counted in the minute it ended). */
+  release(rec: number, tokens: number, nowMs: number): void {
+    const i = rec * INT_WORDS;
+    Atomics.sub(this.ints, i + PARALLEL, 1);
+    if (tokens <= 0) return;
+    const minute = Math.floor(nowMs / 60_000);
+    const seen = Atomics.load(this.ints, i + WINDOW);
+    if (seen !== minute && Atomics.compareExchange(this.ints, i + WINDOW, seen, minute) === seen) {
+      // This thread opened the new minute; tokens are counted after the call, so a count lost
+      // to a racing thread in this instant only makes the tpm check a request later.
+      Atomics.store(this.ints, i + TOKENS, 0);
+    }
+    Atomics.add(this.ints, i + TOKENS, Math.min(tokens, 2 ** 30));
+  }
+
+  limit(rec: number, kind: LimitKind): number {
+    const i = rec * INT_WORDS;
+    return Atomics.load(this.ints, i + (kind === 'requests' ? RPM : kind === 'tokens' ? TPM : PARALLEL_LIMIT));
+  }
+
+  /** Current use of a limit, for the x-ratelimit-* headers. */
+  used(rec: number, kind: LimitKind, nowMs: number): number {
+    const i = rec * INT_WORDS;
+    const minute = Math.floor(nowMs / 60_000);
+    if (kind === 'tokens') return this.tokensIn(i, minute);
+    if (kind === 'max_parallel_requests') return Atomics.load(this.ints, i + PARALLEL);
+    const word = Atomics.load(this.ints, i + REQUESTS);
+    return word >>> COUNT_BITS === (minute & WINDOW_TAG_MASK) ? word & COUNT_MASK : 0;
+  }
+}

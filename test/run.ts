@@ -1,0 +1,28 @@
+// `npm test`: starts one PostgreSQL for the whole run (a database per test file), then runs
+// node's test runner over the compiled tests, and stops the server whatever the outcome.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { startPostgres } from './support/postgres';
+
+async function main(): Promise<number> {
+  const pg = await startPostgres();
+  try {
+    const args = ['--test', '--test-reporter=spec', ...process.argv.slice(2)];
+    if (!process.argv.slice(2).some((a) => !a.startsWith('-'))) args.push(path.join(__dirname));
+    const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, WEIR_TEST_PG_URL: pg.url } });
+    const stop = () => child.kill('SIGTERM');
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    return await new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+  } finally {
+    await pg.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    process.stderr.write(`test runner: ${e.stack ?? e.message}\n`);
+    process.exit(1);
+  },
+);

