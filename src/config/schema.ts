@@ -101,12 +101,17 @@ export const generalSettingsSchema = section({
   database_url: str(),
   max_request_size_mb: positive(),
   litellm_key_header_name: str(),
+  allow_requests_on_db_unavailable: bool(),
+  proxy_batch_write_at: positive(),
+  disable_spend_logs: bool(),
 });
 
 export const litellmSettingsSchema = section({
   request_timeout: positive(),
   num_retries: count(),
   drop_params: bool(),
+  max_budget: nonNegative(),
+  budget_duration: str(),
 });
 
 export const routerSettingsSchema = section({

@@ -40,6 +40,10 @@ export interface GeneralSettings {
   database_url?: string;
   max_request_size_mb?: number;
   litellm_key_header_name?: string;
+  allow_requests_on_db_unavailable?: boolean;
+  /** Seconds between spend flushes to the database (LiteLLM default 10). */
+  proxy_batch_write_at?: number;
+  disable_spend_logs?: boolean;
   [key: string]: unknown;
 }
 
@@ -47,6 +51,9 @@ export interface LiteLLMSettings {
   request_timeout?: number;
   num_retries?: number;
   drop_params?: boolean;
+  /** Global proxy budget in USD. */
+  max_budget?: number;
+  budget_duration?: string;
   [key: string]: unknown;
 }
 

@@ -7,6 +7,7 @@ import type { LiteLLMConfig } from '../config/types';
 import type { Snapshot } from '../gateway/snapshot';
 import { log } from '../log';
 import { chooseEngine } from '../server/load-engine';
+import { ControlStatus } from '../state/control-status';
 import { DeploymentHealth } from '../state/deployment-health';
 import { buildSnapshot } from './build-snapshot';
 import { SlotTable } from './slots';
@@ -55,6 +56,7 @@ export async function boot(opts: BootOptions): Promise<void> {
   const cfg = loadConfigFile(configPath);
   applyEnvironment(cfg);
   const health = DeploymentHealth.allocate();
+  const status = ControlStatus.allocate();
   const slots = new SlotTable(health.slots);
   let version = 1;
   let snapshot = buildSnapshot(cfg, { version, detailedDebug: opts.detailedDebug, env: process.env, slots });
@@ -79,7 +81,16 @@ export async function boot(opts: BootOptions): Promise<void> {
   };
 
   const supervisor = new Supervisor(
-    { count: workers, host: opts.host, port: opts.port, engine, healthBuffer: health.buffer, faultInjection: process.env.WEIR_FAULT_INJECTION === '1' },
+    {
+      count: workers,
+      host: opts.host,
+      port: opts.port,
+      engine,
+      healthBuffer: health.buffer,
+      statusBuffer: status.buffer,
+      faultInjection: process.env.WEIR_FAULT_INJECTION === '1',
+      governance: () => null,
+    },
     snapshot,
     async (method) => {
       if (method === 'config.reload') {

@@ -1,6 +1,7 @@
 // Turns a validated config into the snapshot workers serve from: every deployment resolved to a
 // provider target (URL, headers, timeouts) once, so a request only looks things up.
 import { createHash } from 'node:crypto';
+import { ConfigError } from '../config/errors';
 import type { Deployment, LiteLLMConfig } from '../config/types';
 import { sha256 } from '../gateway/auth';
 import type { ModelGroup, Snapshot, Target } from '../gateway/snapshot';
@@ -35,7 +36,15 @@ function buildTarget(d: Deployment, cfg: LiteLLMConfig, opts: SnapshotOptions): 
   const { provider, upstreamModel } = splitModel(lp.model);
   const pt = providerTarget({ provider, upstreamModel, apiKey: lp.api_key, apiBase: lp.api_base, apiVersion: lp.api_version, env: opts.env });
   const headers = pt.headers.slice();
-  for (const [k, v] of Object.entries(lp.extra_headers ?? {})) headers.push(k.toLowerCase(), v);
+  const secrets = pt.secrets.slice();
+  for (const [name, v] of Object.entries(lp.extra_headers ?? {})) {
+    const k = name.toLowerCase();
+    // extra_headers override the provider's own (e.g. a gateway token in Authorization).
+    const at = headers.findIndex((h, i) => i % 2 === 0 && h === k);
+    if (at >= 0) headers.splice(at, 2);
+    headers.push(k, v);
+    if (AUTH_HEADERS.has(k)) secrets.push(v.replace(/^bearer\s+/i, ''), v);
+  }
   const timeoutS = lp.timeout ?? cfg.router_settings.timeout ?? cfg.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S;
   const streamTimeoutS = lp.stream_timeout ?? cfg.router_settings.stream_timeout ?? timeoutS;
   const id = deploymentId(d);
@@ -46,6 +55,7 @@ function buildTarget(d: Deployment, cfg: LiteLLMConfig, opts: SnapshotOptions): 
     group: d.model_name,
     upstreamModelJson: JSON.stringify(pt.upstreamModel),
     headers,
+    secrets,
     timeoutMs: timeoutS * 1000,
     streamTimeoutMs: streamTimeoutS * 1000,
     weight: lp.weight ?? 0,
@@ -56,13 +66,16 @@ function buildTarget(d: Deployment, cfg: LiteLLMConfig, opts: SnapshotOptions): 
   };
 }
 
-const SECRET_PARAM = /api_key|secret|password|credential|access_key|session_token|auth_token/i;
+const AUTH_HEADERS = new Set(['authorization', 'api-key', 'x-api-key', 'x-goog-api-key', 'ocp-apim-subscription-key']);
+
+const SECRET_PARAM = /api_key|secret|password|credential|access_key|(^|_)token$/i;
+const PRICE_PARAM = /cost/i;
 
 /** litellm_params as /model/info may show them: no keys, no header values. */
 function publicParams(d: Deployment): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(d.litellm_params)) {
-    if (SECRET_PARAM.test(k)) continue;
+    if (SECRET_PARAM.test(k) && !PRICE_PARAM.test(k)) continue;
     if (k === 'extra_headers' && v && typeof v === 'object') {
       out[k] = Object.fromEntries(Object.keys(v).map((h) => [h, '[redacted]']));
       continue;
@@ -72,10 +85,27 @@ function publicParams(d: Deployment): Record<string, unknown> {
   return out;
 }
 
+/** An api_base must be an absolute http(s) URL; anything else is a config error naming it. */
+function checkApiBase(d: Deployment, index: number): void {
+  const base = d.litellm_params.api_base;
+  if (base === undefined) return;
+  let url: URL | null = null;
+  try {
+    url = new URL(base);
+  } catch {
+    url = null;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new ConfigError(`model_list[${index}].litellm_params.api_base`, `expected an http:// or https:// URL, got ${JSON.stringify(base)}`);
+  }
+}
+
 export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapshot {
   const groups = new Map<string, ModelGroup>();
+  const accessGroups = new Map<string, Set<string>>();
   const info: unknown[] = [];
-  for (const d of cfg.model_list) {
+  for (const [index, d] of cfg.model_list.entries()) {
+    checkApiBase(d, index);
     const t = buildTarget(d, cfg, opts);
     let g = groups.get(d.model_name);
     if (!g) {
@@ -85,6 +115,14 @@ export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapsh
     g.targets.push(t);
     if (t.dialect === 'openai' || t.dialect === 'any') g.chatTargets.push(t);
     if (t.dialect === 'anthropic' || t.dialect === 'any') g.messagesTargets.push(t);
+    const ag = d.model_info?.access_groups;
+    if (Array.isArray(ag)) {
+      for (const name of ag) {
+        if (typeof name !== 'string') continue;
+        if (!accessGroups.has(name)) accessGroups.set(name, new Set());
+        accessGroups.get(name)!.add(d.model_name);
+      }
+    }
     info.push({
       model_name: d.model_name,
       litellm_params: publicParams(d),
@@ -108,6 +146,8 @@ export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapsh
       disableCooldowns: rs.disable_cooldowns ?? false,
     },
     groups,
+    accessGroups,
+    allowRequestsOnDbUnavailable: cfg.general_settings.allow_requests_on_db_unavailable === true,
     modelsBody: JSON.stringify({ object: 'list', data: models }),
     modelInfoBody: JSON.stringify({ data: info }),
     detailedDebug: opts.detailedDebug,

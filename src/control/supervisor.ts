@@ -3,6 +3,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { GovernanceDelta } from '../gateway/governance';
 import type { Snapshot } from '../gateway/snapshot';
 import { log } from '../log';
 import type { EngineChoice } from '../server/load-engine';
@@ -16,7 +17,10 @@ export interface SupervisorOptions {
   port: number;
   engine: EngineChoice;
   healthBuffer: SharedArrayBuffer;
+  statusBuffer: SharedArrayBuffer;
   faultInjection: boolean;
+  /** The governance state a new worker starts from (read at spawn time: always current). */
+  governance: () => WorkerInit['governance'];
 }
 
 interface Slot {
@@ -80,6 +84,8 @@ export class Supervisor {
       port,
       engine: this.opts.engine,
       healthBuffer: this.opts.healthBuffer,
+      statusBuffer: this.opts.statusBuffer,
+      governance: this.opts.governance(),
       snapshot: this.snapshot,
       faultInjection: this.opts.faultInjection,
     };
@@ -135,6 +141,10 @@ export class Supervisor {
 
   private post(worker: Worker, m: ToWorker): void {
     worker.postMessage(m);
+  }
+
+  publishGovernance(delta: GovernanceDelta): void {
+    for (const s of this.slots) if (!s.exited) this.post(s.worker, { type: 'governance', delta });
   }
 
   publish(snapshot: Snapshot): void {

@@ -89,10 +89,23 @@ function skipValue(b: Buffer, i: number): number {
 }
 
 function keyEquals(b: Buffer, start: number, end: number, key: string): boolean {
-  // start/end span the key's quotes; keys routing cares about have no escapes.
+  // start/end span the key's quotes. Keys written with escapes are decoded by the caller first.
   if (end - start - 2 !== key.length) return false;
   for (let k = 0; k < key.length; k++) if (b[start + 1 + k] !== key.charCodeAt(k)) return false;
   return true;
+}
+
+/** A key spelled with escapes ("mod\u0065l") is the same key to JSON.parse and to the upstream. */
+function escapedKeyIs(b: Buffer, start: number, end: number, key: string): boolean {
+  try {
+    return JSON.parse(b.toString('utf8', start, end)) === key;
+  } catch {
+    return false;
+  }
+}
+
+function keyIs(b: Buffer, start: number, end: number, escaped: boolean, key: string): boolean {
+  return escaped ? escapedKeyIs(b, start, end, key) : keyEquals(b, start, end, key);
 }
 
 export function scanBody(b: Buffer): BodyScan {
@@ -100,8 +113,14 @@ export function scanBody(b: Buffer): BodyScan {
   let i = skipSpace(b, 0);
   if (i >= b.length) return { ...out, error: 'Request body is empty; expected a JSON object.' };
   if (b[i] !== LBRACE) {
-    const looksJson = b[i] === LBRACKET || b[i] === QUOTE || (b[i]! >= 0x30 && b[i]! <= 0x39) || b[i] === 0x2d || b[i] === 0x74 || b[i] === 0x66 || b[i] === 0x6e;
-    return { ...out, error: looksJson ? 'Request body must be a JSON object.' : 'Request body is not valid JSON.' };
+    // Not an object: this is the error path, so parsing tells valid JSON from garbage exactly.
+    let isJson = true;
+    try {
+      JSON.parse(b.toString('utf8'));
+    } catch {
+      isJson = false;
+    }
+    return { ...out, error: isJson ? 'Request body must be a JSON object.' : 'Request body is not valid JSON.' };
   }
   i = skipSpace(b, i + 1);
   if (b[i] === RBRACE) return finish(b, i + 1, out);
@@ -116,7 +135,8 @@ export function scanBody(b: Buffer): BodyScan {
     const valueStart = i;
     const valueEnd = skipValue(b, i);
     if (valueEnd < 0) return { ...out, error: `Request body is not valid JSON (bad value at byte ${valueStart}).` };
-    if (keyEquals(b, keyStart, keyEnd, 'model')) {
+    const escaped = b.indexOf(BACKSLASH, keyStart) < keyEnd && b.indexOf(BACKSLASH, keyStart) >= 0;
+    if (keyIs(b, keyStart, keyEnd, escaped, 'model')) {
       if (b[valueStart] === QUOTE) {
         out.modelStart = valueStart;
         out.modelEnd = valueEnd;
@@ -130,11 +150,11 @@ export function scanBody(b: Buffer): BodyScan {
         out.model = undefined;
         out.modelNotString = true;
       }
-    } else if (keyEquals(b, keyStart, keyEnd, 'stream')) {
+    } else if (keyIs(b, keyStart, keyEnd, escaped, 'stream')) {
       out.stream = valueEnd - valueStart === 4 && b[valueStart] === 0x74; // "true"
-    } else if (keyEquals(b, keyStart, keyEnd, 'user')) {
+    } else if (keyIs(b, keyStart, keyEnd, escaped, 'user')) {
       if (b[valueStart] === QUOTE) out.user = readString(b, valueStart, valueEnd);
-    } else if (keyEquals(b, keyStart, keyEnd, 'max_tokens') || keyEquals(b, keyStart, keyEnd, 'max_completion_tokens')) {
+    } else if (keyIs(b, keyStart, keyEnd, escaped, 'max_tokens') || keyIs(b, keyStart, keyEnd, escaped, 'max_completion_tokens')) {
       const n = Number(b.toString('latin1', valueStart, valueEnd));
       if (Number.isFinite(n) && n >= 0) out.maxTokens = n;
     }

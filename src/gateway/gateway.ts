@@ -1,19 +1,35 @@
-// The worker's request entry: routes by path, authenticates, reads the body, and hands LLM calls
-// to ProxyCall. Everything it needs is in the current snapshot and the shared health table.
+// The worker's request entry: routes by path, identifies the caller, reads the body, applies the
+// governance checks and hands LLM calls to ProxyCall. Everything it decides from is in memory: the
+// current snapshot, the shared tables and the governance view.
 import type { Exchange, HeaderList } from '../server/exchange';
 import type { DeploymentHealth } from '../state/deployment-health';
-import { authenticate } from './auth';
+import type { EntityTable } from '../state/entity-table';
+import type { KeyIndex } from '../state/key-index';
+import { adminCall, isAdminPath } from './admin-relay';
 import { scanBody } from './body-scan';
 import { errorBody, GatewayError, type Dialect } from './errors';
+import { GovernanceView } from './governance';
+import { Identifier, OPEN, type Identity } from './identity';
+import { Charge, chargedEntities, checkKey } from './policy';
 import { ProxyCall, type Endpoint } from './proxy-call';
 import type { Snapshot } from './snapshot';
+import type { ControlStatus } from '../state/control-status';
 
 const JSON_TYPE: HeaderList = ['content-type', 'application/json'];
 
-/** Control-thread operations a worker may ask for (admin routes); answered asynchronously. */
+/** Control-thread operations a worker may ask for; answered asynchronously. */
 export type ControlRpc = (method: string, params: unknown) => Promise<{ status: number; body: unknown }>;
 
-type Handler = (ex: Exchange, snap: Snapshot) => void;
+export interface GatewayDeps {
+  health: DeploymentHealth;
+  entities: EntityTable | null;
+  keyIndex: KeyIndex | null;
+  view: GovernanceView;
+  status: ControlStatus;
+  rpc: ControlRpc;
+}
+
+type Handler = (ex: Exchange, snap: Snapshot, id: Identity | Promise<Identity>) => void;
 
 interface Route {
   methods: string[];
@@ -24,31 +40,35 @@ interface Route {
 
 export class Gateway {
   private readonly routes = new Map<string, Route>();
+  private readonly identifier: Identifier;
 
   constructor(
     private snapshot: Snapshot,
-    private readonly health: DeploymentHealth,
-    private readonly rpc: ControlRpc,
+    private readonly deps: GatewayDeps,
   ) {
-    const chat: Route = { methods: ['POST'], handler: (ex, s) => this.llm(ex, s, 'chat') };
+    this.identifier = new Identifier(deps.keyIndex, deps.view, async (hash) => {
+      const r = await deps.rpc('key.lookup', { hash });
+      return r.status === 200 && (r.body as { found?: boolean }).found === true;
+    });
+    const chat: Route = { methods: ['POST'], handler: (ex, s, id) => this.llm(ex, s, 'chat', id) };
     this.routes.set('/v1/chat/completions', chat);
     this.routes.set('/chat/completions', chat);
-    this.routes.set('/v1/messages', { methods: ['POST'], handler: (ex, s) => this.llm(ex, s, 'messages') });
-    const models: Route = { methods: ['GET'], handler: (ex, s) => ex.respond(200, JSON_TYPE, s.modelsBody) };
+    this.routes.set('/v1/messages', { methods: ['POST'], handler: (ex, s, id) => this.llm(ex, s, 'messages', id) });
+    const models: Route = { methods: ['GET'], handler: (ex, s, id) => this.afterIdentity(ex, 'openai', id, () => ex.respond(200, JSON_TYPE, s.modelsBody)) };
     this.routes.set('/v1/models', models);
     this.routes.set('/models', models);
-    const info: Route = { methods: ['GET'], handler: (ex, s) => ex.respond(200, JSON_TYPE, s.modelInfoBody) };
+    const info: Route = { methods: ['GET'], handler: (ex, s, id) => this.afterIdentity(ex, 'openai', id, () => ex.respond(200, JSON_TYPE, s.modelInfoBody)) };
     this.routes.set('/model/info', info);
     this.routes.set('/v1/model/info', info);
     const alive: Route = { methods: ['GET'], public: true, handler: (ex) => ex.respond(200, JSON_TYPE, '"I\'m alive!"') };
     this.routes.set('/health/liveliness', alive);
     this.routes.set('/health/liveness', alive);
-    this.routes.set('/health/readiness', { methods: ['GET'], public: true, handler: (ex) => this.readiness(ex) });
+    this.routes.set('/health/readiness', { methods: ['GET'], public: true, handler: (ex, s) => this.readiness(ex, s) });
     this.routes.set('/', { methods: ['GET', 'HEAD'], public: true, handler: (ex) => ex.respond(200, ['content-type', 'text/plain'], 'Weir: RUNNING') });
     // Claude Code probes HEAD /api/hello before it starts and posts telemetry batches; LiteLLM answers both.
     this.routes.set('/api/hello', { methods: ['GET', 'HEAD'], public: true, handler: (ex) => ex.respond(200, JSON_TYPE, '{}') });
     this.routes.set('/api/event_logging/batch', { methods: ['POST'], public: true, handler: (ex) => ex.respond(200, JSON_TYPE, '{}') });
-    this.routes.set('/config/reload', { methods: ['POST'], handler: (ex) => this.control(ex, 'config.reload') });
+    this.routes.set('/config/reload', { methods: ['POST'], handler: (ex, _s, id) => this.afterIdentity(ex, 'openai', id, (who) => this.control(ex, who)) });
   }
 
   setSnapshot(s: Snapshot): void {
@@ -60,52 +80,120 @@ export class Gateway {
     const route = this.routes.get(ex.path);
     const dialect: Dialect = ex.path.startsWith('/v1/messages') ? 'anthropic' : 'openai';
     try {
-      if (!route) throw new GatewayError(404, `Route not found: ${ex.method} ${ex.path}`, 'not_found_error');
+      if (!route) {
+        if (isAdminPath(ex.path)) return this.admin(ex, this.identifier.identify(ex.headers, snap.auth));
+        throw new GatewayError(404, `Route not found: ${ex.method} ${ex.path}`, 'not_found_error');
+      }
       if (!route.methods.includes(ex.method)) {
         throw new GatewayError(405, `Method ${ex.method} not allowed on ${ex.path}; use ${route.methods.join(' or ')}`, 'method_not_allowed', null, ['allow', route.methods.join(', ')]);
       }
-      if (!route.public) authenticate(ex.headers, snap.auth);
-      route.handler(ex, snap);
+      route.handler(ex, snap, route.public ? OPEN : this.identifier.identify(ex.headers, snap.auth));
     } catch (e) {
       sendError(ex, dialect, e);
     }
   }
 
-  private llm(ex: Exchange, snap: Snapshot, endpoint: Endpoint): void {
+  /** Runs `then` once the caller is known (at once for keys in memory; after a lookup otherwise). */
+  private afterIdentity(ex: Exchange, dialect: Dialect, id: Identity | Promise<Identity>, then: (id: Identity) => void): void {
+    if (!(id instanceof Promise)) return then(id);
+    id.then(
+      (who) => {
+        if (ex.aborted) return;
+        try {
+          then(who);
+        } catch (e) {
+          sendError(ex, dialect, e);
+        }
+      },
+      (e: unknown) => sendError(ex, dialect, e),
+    );
+  }
+
+  private llm(ex: Exchange, snap: Snapshot, endpoint: Endpoint, id: Identity | Promise<Identity>): void {
     const dialect: Dialect = endpoint === 'messages' ? 'anthropic' : 'openai';
+    // The body is read at once (uWS hands it over only now), the identity may still be pending.
     ex.readBody(snap.maxBodyBytes, (body, tooLarge) => {
-      try {
-        if (tooLarge || !body) {
-          const mb = snap.maxBodyBytes / (1024 * 1024);
-          throw new GatewayError(413, `Request body is larger than max_request_size_mb (${mb} MB)`, 'request_too_large');
-        }
-        const scan = scanBody(body);
-        if (scan.error) throw new GatewayError(400, scan.error, 'bad_request_error');
-        if (scan.modelNotString) throw new GatewayError(400, '"model" must be a string', 'bad_request_error', 'model');
-        if (!scan.model) throw new GatewayError(400, 'Missing required parameter: "model"', 'bad_request_error', 'model');
-        const group = snap.groups.get(scan.model);
-        if (!group) throw new GatewayError(400, `Invalid model name passed in model=${scan.model}. Call \`/v1/models\` to view available models for your key.`, 'bad_request_error', 'model');
-        const targets = endpoint === 'messages' ? group.messagesTargets : group.chatTargets;
-        if (targets.length === 0) {
-          const t = group.targets[0]!;
-          const speaks = t.dialect === 'anthropic' ? 'the Anthropic Messages API (/v1/messages)' : 'the OpenAI chat API (/v1/chat/completions)';
-          const asked = endpoint === 'messages' ? '/v1/messages' : '/v1/chat/completions';
-          throw new GatewayError(400, `model=${scan.model} is served by ${t.provider}/${t.upstreamModel}, which speaks ${speaks}; translating ${asked} requests to it is not supported yet. Call it through its own endpoint.`, 'bad_request_error', 'model');
-        }
-        new ProxyCall(ex, snap, this.health, group, targets, body, scan, endpoint).start();
-      } catch (e) {
-        sendError(ex, dialect, e);
+      if (tooLarge || !body) {
+        const mb = snap.maxBodyBytes / (1024 * 1024);
+        return sendError(ex, dialect, new GatewayError(413, `Request body is larger than max_request_size_mb (${mb} MB)`, 'request_too_large'));
       }
+      this.afterIdentity(ex, dialect, id, (who) => this.proxy(ex, snap, endpoint, who, body));
     });
   }
 
-  private readiness(ex: Exchange): void {
-    ex.respond(200, JSON_TYPE, JSON.stringify({ status: 'healthy', db: 'Not connected', cache: null, litellm_version: 'weir', snapshot_version: this.snapshot.version }));
+  private proxy(ex: Exchange, snap: Snapshot, endpoint: Endpoint, id: Identity, body: Buffer): void {
+    const scan = scanBody(body);
+    if (scan.error) throw new GatewayError(400, scan.error, 'bad_request_error');
+    if (scan.modelNotString) throw new GatewayError(400, '"model" must be a string', 'bad_request_error', 'model');
+    if (!scan.model) throw new GatewayError(400, 'Missing required parameter: "model"', 'bad_request_error', 'model');
+    const requested = scan.model;
+    const profile = id.kind === 'key' ? id.profile : null;
+    const name = profile?.aliases[requested] ?? requested;
+    const group = snap.groups.get(name);
+    if (!group) throw new GatewayError(400, `Invalid model name passed in model=${requested}. Call \`/v1/models\` to view available models for your key.`, 'bad_request_error', 'model');
+    const targets = endpoint === 'messages' ? group.messagesTargets : group.chatTargets;
+    if (targets.length === 0) {
+      const t = group.targets[0]!;
+      const speaks = t.dialect === 'anthropic' ? 'the Anthropic Messages API (/v1/messages)' : 'the OpenAI chat API (/v1/chat/completions)';
+      const asked = endpoint === 'messages' ? '/v1/messages' : '/v1/chat/completions';
+      throw new GatewayError(400, `model=${requested} is served by ${t.provider}/${t.upstreamModel}, which speaks ${speaks}; translating ${asked} requests to it is not supported yet. Call it through its own endpoint.`, 'bad_request_error', 'model');
+    }
+    const charge = this.admit(ex, snap, id, requested, group.name, scan.user);
+    new ProxyCall(ex, snap, this.deps.health, group, targets, body, scan, endpoint, id, charge).start();
+  }
+
+  /** Governance for a virtual key: checks, then rate-limit slots and budget reservations. */
+  private admit(ex: Exchange, snap: Snapshot, id: Identity, requested: string, groupName: string, bodyUser: string | undefined): Charge | null {
+    const entities = this.deps.entities;
+    if (!entities) return null;
+    const view = this.deps.view;
+    const now = Date.now();
+    if (id.kind !== 'key') {
+      if (view.globalRecord < 0) return null;
+      const charge = new Charge(entities);
+      charge.acquire(chargedEntities(null, null, view.globalRecord), 0n, now);
+      return charge;
+    }
+    checkKey(entities, id.profile, requested === groupName ? requested : groupName, snap.accessGroups, now);
+    const endUserId = ex.headers['x-litellm-end-user-id'] ?? ex.headers['x-litellm-customer-id'] ?? bodyUser;
+    const endRec = endUserId ? view.endUsers.get(endUserId) : undefined;
+    const charge = new Charge(entities);
+    charge.acquire(chargedEntities(id.profile, endRec === undefined ? null : { id: endUserId!, rec: endRec }, view.globalRecord), 0n, now);
+    return charge;
+  }
+
+  private admin(ex: Exchange, id: Identity | Promise<Identity>): void {
+    ex.readBody(1024 * 1024, (body, tooLarge) => {
+      if (tooLarge) return sendError(ex, 'openai', new GatewayError(413, 'Request body is larger than 1 MB', 'request_too_large'));
+      this.afterIdentity(ex, 'openai', id, (who) => {
+        const call = adminCall(ex, who, body);
+        this.deps.rpc('admin', call).then(
+          (r) => ex.respond(r.status, JSON_TYPE, JSON.stringify(r.body)),
+          (e: unknown) => sendError(ex, 'openai', new GatewayError(500, `control thread: ${(e as Error).message}`)),
+        );
+      });
+    });
+  }
+
+  private readiness(ex: Exchange, snap: Snapshot): void {
+    const db = this.deps.status.db();
+    const down = db === 'down';
+    const status = down && !snap.allowRequestsOnDbUnavailable ? 503 : 200;
+    ex.respond(status, JSON_TYPE, JSON.stringify({
+      status: down ? 'unhealthy' : 'healthy',
+      db: db === 'up' ? 'connected' : 'Not connected',
+      cache: null,
+      litellm_version: 'weir',
+      snapshot_version: snap.version,
+    }));
   }
 
   /** Admin operations run on the control thread; the worker only relays them. */
-  private control(ex: Exchange, method: string): void {
-    this.rpc(method, null).then(
+  private control(ex: Exchange, id: Identity): void {
+    if (id.kind === 'key' && id.profile.userRole !== 'proxy_admin') {
+      throw new GatewayError(401, 'Only the master key or a proxy_admin key may reload the config', 'auth_error');
+    }
+    this.deps.rpc('config.reload', null).then(
       (r) => ex.respond(r.status, JSON_TYPE, JSON.stringify(r.body)),
       (e: unknown) => sendError(ex, 'openai', new GatewayError(500, `control thread: ${(e as Error).message}`)),
     );

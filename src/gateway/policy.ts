@@ -120,8 +120,17 @@ function rateLimitError(table: EntityTable, c: Charged, kind: LimitKind, nowMs: 
 }
 
 /** The entities a key's request is charged to, in LiteLLM's check order. */
-export function chargedEntities(p: KeyProfile, endUser: { id: string; rec: number } | null, globalRecord: number): Charged[] {
+export function chargedEntities(p: KeyProfile | null, endUser: { id: string; rec: number } | null, globalRecord: number): Charged[] {
   const out: Charged[] = [];
+  if (p) pushKeyEntities(out, p);
+  if (endUser) out.push({ rec: endUser.rec, descriptor: 'end_user', value: endUser.id, describe: () => `ExceededBudget: End User=${endUser.id} over budget.` });
+  if (p && p.orgRecord >= 0) out.push({ rec: p.orgRecord, descriptor: null, value: p.orgId!, describe: () => `Budget has been exceeded! Organization=${p.orgId}` });
+  if (globalRecord >= 0) out.push({ rec: globalRecord, descriptor: null, value: 'global', describe: () => 'ExceededBudget: LiteLLM Proxy has exceeded its budget.' });
+  if (out.length > MAX_CHARGED) throw new Error('unreachable');
+  return out;
+}
+
+function pushKeyEntities(out: Charged[], p: KeyProfile): void {
   const name = p.keyAlias ?? p.tokenHash;
   out.push({ rec: p.record, descriptor: 'api_key', value: p.tokenHash, describe: () => `Budget has been exceeded! Key=${name}` });
   if (p.memberRecord >= 0) {
@@ -129,9 +138,4 @@ export function chargedEntities(p: KeyProfile, endUser: { id: string; rec: numbe
   }
   if (p.teamRecord >= 0) out.push({ rec: p.teamRecord, descriptor: 'team', value: p.teamId!, describe: () => `Budget has been exceeded! Team=${p.teamId}` });
   if (p.userRecord >= 0) out.push({ rec: p.userRecord, descriptor: 'user', value: p.userId!, describe: () => `ExceededBudget: User=${p.userId} over budget.` });
-  if (endUser) out.push({ rec: endUser.rec, descriptor: 'end_user', value: endUser.id, describe: () => `ExceededBudget: End User=${endUser.id} over budget.` });
-  if (p.orgRecord >= 0) out.push({ rec: p.orgRecord, descriptor: null, value: p.orgId!, describe: () => `Budget has been exceeded! Organization=${p.orgId}` });
-  if (globalRecord >= 0) out.push({ rec: globalRecord, descriptor: null, value: 'global', describe: () => 'ExceededBudget: LiteLLM Proxy has exceeded its budget.' });
-  if (out.length > MAX_CHARGED) throw new Error('unreachable');
-  return out;
 }

@@ -12,7 +12,9 @@ import type { Exchange, HeaderList } from '../server/exchange';
 import type { DeploymentHealth } from '../state/deployment-health';
 import { replaceModel, type BodyScan } from './body-scan';
 import { errorBody, GatewayError, streamErrorEvent, type Dialect } from './errors';
+import type { Identity } from './identity';
 import { pickTarget } from './pick';
+import type { Charge } from './policy';
 import type { ModelGroup, Snapshot, Target } from './snapshot';
 import { fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
 import { poolFor } from './upstream-pool';
@@ -56,6 +58,9 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     private readonly body: Buffer,
     private readonly scan: BodyScan,
     private readonly endpoint: Endpoint,
+    // Read by the accounting step (spend records): who is charged.
+    readonly identity: Identity,
+    private readonly charge: Charge | null,
   ) {
     this.dialect = endpoint === 'messages' ? 'anthropic' : 'openai';
   }
@@ -164,12 +169,12 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     this.phase = 'done';
     if (phase === 'streaming') {
       this.ex.end();
-      this.debugLine(this.status);
+      this.finish(this.status);
     } else if (phase === 'buffering') {
       this.notOverheadMs += performance.now() - this.attemptStart;
       const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
       this.ex.respond(this.status, this.responseHeaders(this.headers), body);
-      this.debugLine(this.status);
+      this.finish(this.status);
     } else if (phase === 'error-body') {
       this.notOverheadMs += performance.now() - this.attemptStart;
       const body = Buffer.concat(this.chunks, Math.min(this.size, MAX_ERROR_BODY));
@@ -188,7 +193,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       // Bytes already reached the client: no retry behind its back; end the stream with an error.
       this.ex.write(streamErrorEvent(this.dialect, error));
       this.ex.end();
-      this.debugLine(error.status, error.message);
+      this.finish(error.status, error.message);
       return;
     }
     this.notOverheadMs += performance.now() - this.attemptStart;
@@ -245,7 +250,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     this.phase = 'done';
     const headers = this.litellmHeaders(['content-type', 'application/json']).concat(error.headers);
     this.ex.respond(error.status, headers, errorBody(this.dialect, error));
-    this.debugLine(error.status, error.message);
+    this.finish(error.status, error.message);
   }
 
   private clientGone(): void {
@@ -253,7 +258,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     this.controller?.abort(new Error('client disconnected'));
     this.closeAttempt();
     this.phase = 'done';
-    this.debugLine(499, 'client disconnected');
+    this.finish(499, 'client disconnected');
   }
 
   // ---- response headers and logs -----------------------------------------------------------
@@ -283,6 +288,12 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       if (v !== undefined) h.push(`llm_provider-${name}`, Array.isArray(v) ? v.join(', ') : v);
     }
     return this.litellmHeaders(h);
+  }
+
+  /** The call is over, however it ended: give back what it held on the shared counters. */
+  private finish(status: number, note?: string): void {
+    this.charge?.settle(0n, 0, Date.now());
+    this.debugLine(status, note);
   }
 
   private debugLine(status: number, note?: string): void {

@@ -57,6 +57,10 @@ export interface Snapshot {
   maxBodyBytes: number;
   routing: RoutingSettings;
   groups: Map<string, ModelGroup>;
+  /** model_info.access_groups: group name → the model names it grants. */
+  accessGroups: Map<string, Set<string>>;
+  /** general_settings.allow_requests_on_db_unavailable: readiness stays 200 while the DB is away. */
+  allowRequestsOnDbUnavailable: boolean;
   /** Pre-rendered bodies of the read-only model endpoints. */
   modelsBody: string;
   modelInfoBody: string;

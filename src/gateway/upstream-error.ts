@@ -36,7 +36,8 @@ function prefix(status: number, t: Target): string {
 
 /** An upstream answered with an error status. */
 export function fromUpstreamStatus(status: number, headers: IncomingHttpHeaders, body: Buffer, t: Target): GatewayError {
-  let message = body.toString('utf8', 0, Math.min(body.length, 2000)).trim();
+  // Scrubbed whole before it is cut, so a key straddling the cut cannot leak in part.
+  let message = scrub(body.toString('utf8'), t).slice(0, 2000).trim();
   let type: string | undefined;
   try {
     const parsed = JSON.parse(body.toString('utf8')) as { error?: { message?: unknown; type?: unknown } | string; message?: unknown };

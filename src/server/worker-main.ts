@@ -6,7 +6,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Gateway } from '../gateway/gateway';
 import { closePools } from '../gateway/upstream-pool';
 import { log } from '../log';
+import { GovernanceView } from '../gateway/governance';
+import { ControlStatus } from '../state/control-status';
 import { DeploymentHealth } from '../state/deployment-health';
+import { EntityTable } from '../state/entity-table';
+import { KeyIndex } from '../state/key-index';
 import type { Engine, Exchange } from './exchange';
 import { createEngine } from './load-engine';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
@@ -24,7 +28,16 @@ const rpc = (method: string, params: unknown) =>
     send({ type: 'rpc', id, method, params });
   });
 
-const gateway = new Gateway(init.snapshot, new DeploymentHealth(init.healthBuffer), rpc);
+const gov = init.governance;
+const view = new GovernanceView(gov ? gov.state : null);
+const gateway = new Gateway(init.snapshot, {
+  health: new DeploymentHealth(init.healthBuffer),
+  entities: gov ? new EntityTable(gov.entities) : null,
+  keyIndex: gov ? new KeyIndex(gov.keyIndex) : null,
+  view,
+  status: new ControlStatus(init.statusBuffer),
+  rpc,
+});
 const handle = init.faultInjection
   ? (ex: Exchange) => {
       if (ex.path === '/__weir/crash') {
@@ -60,6 +73,9 @@ port.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'snapshot':
       gateway.setSnapshot(m.snapshot);
+      break;
+    case 'governance':
+      view.apply(m.delta);
       break;
     case 'drain':
       retire();

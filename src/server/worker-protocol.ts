@@ -1,5 +1,7 @@
 // Messages between the control thread and a worker thread.
+import type { GovernanceDelta, GovernanceState } from '../gateway/governance';
 import type { Snapshot } from '../gateway/snapshot';
+import type { EntityBuffers } from '../state/entity-table';
 import type { EngineChoice } from './load-engine';
 
 export interface WorkerInit {
@@ -8,6 +10,9 @@ export interface WorkerInit {
   port: number;
   engine: EngineChoice;
   healthBuffer: SharedArrayBuffer;
+  statusBuffer: SharedArrayBuffer;
+  /** Governance state when a database is configured, else null (master key / open only). */
+  governance: { entities: EntityBuffers; keyIndex: SharedArrayBuffer; state: GovernanceState } | null;
   snapshot: Snapshot;
   /** Enables POST /__weir/crash (tests of worker restart); never set in production. */
   faultInjection: boolean;
@@ -15,6 +20,7 @@ export interface WorkerInit {
 
 export type ToWorker =
   | { type: 'snapshot'; snapshot: Snapshot }
+  | { type: 'governance'; delta: GovernanceDelta }
   | { type: 'drain' }
   | { type: 'rpc-result'; id: number; status: number; body: unknown };
 

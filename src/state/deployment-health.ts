@@ -5,10 +5,13 @@
 
 const WORDS = 8;
 const INFLIGHT = 0; // requests currently at this deployment, across all workers
-const FAILS = 1; // failures counted in the minute stored in FAIL_MINUTE
-const FAIL_MINUTE = 2; // epoch minute FAILS belongs to
-const COOLDOWN_UNTIL = 3; // epoch milliseconds / 1000 (seconds) until which the deployment is skipped
+const FAILS = 1; // failures this minute, packed with the minute's tag (see recordFailure)
+const COOLDOWN_UNTIL = 3; // epoch seconds until which the deployment is skipped, as uint32 (good to 2106)
 const COOLDOWN_UNTIL_MS = 4; // sub-second part of the cooldown end, so short cooldowns are exact
+
+const COUNT_BITS = 21;
+const COUNT_MASK = (1 << COUNT_BITS) - 1;
+const TAG_MASK = (1 << (32 - COUNT_BITS)) - 1;
 
 export const DEFAULT_HEALTH_SLOTS = 4096;
 
@@ -37,34 +40,36 @@ export class DeploymentHealth {
     Atomics.sub(this.words, slot * WORDS + INFLIGHT, 1);
   }
 
-  /** Counts a failure in the current minute and returns the count, the minute rolling over atomically. */
+  /**
+   * Counts a failure in the current minute and returns the count. The count and its minute share
+   * one word (minute tag in the high 11 bits, count in the low 21), so rolling the minute and
+   * counting is one compare-and-swap: no failure is lost or added to the wrong minute.
+   */
   recordFailure(slot: number, nowMs: number): number {
-    const base = slot * WORDS;
-    const minute = Math.floor(nowMs / 60_000);
-    const seen = Atomics.load(this.words, base + FAIL_MINUTE);
-    if (seen !== minute && Atomics.compareExchange(this.words, base + FAIL_MINUTE, seen, minute) === seen) {
-      // This thread rolled the window: the count restarts at this failure.
-      Atomics.store(this.words, base + FAILS, 1);
-      return 1;
+    const i = slot * WORDS + FAILS;
+    const tag = Math.floor(nowMs / 60_000) & TAG_MASK;
+    for (;;) {
+      const word = Atomics.load(this.words, i);
+      const count = (word >>> COUNT_BITS === tag ? word & COUNT_MASK : 0) + 1;
+      const next = ((tag << COUNT_BITS) | Math.min(count, COUNT_MASK)) | 0;
+      if (Atomics.compareExchange(this.words, i, word, next) === word) return count;
     }
-    return Atomics.add(this.words, base + FAILS, 1) + 1;
   }
 
   failuresThisMinute(slot: number, nowMs: number): number {
-    const base = slot * WORDS;
-    if (Atomics.load(this.words, base + FAIL_MINUTE) !== Math.floor(nowMs / 60_000)) return 0;
-    return Atomics.load(this.words, base + FAILS);
+    const word = Atomics.load(this.words, slot * WORDS + FAILS);
+    return word >>> COUNT_BITS === (Math.floor(nowMs / 60_000) & TAG_MASK) ? word & COUNT_MASK : 0;
   }
 
   coolDown(slot: number, untilMs: number): void {
     const base = slot * WORDS;
-    Atomics.store(this.words, base + COOLDOWN_UNTIL, Math.floor(untilMs / 1000));
+    Atomics.store(this.words, base + COOLDOWN_UNTIL, Math.floor(untilMs / 1000) | 0);
     Atomics.store(this.words, base + COOLDOWN_UNTIL_MS, untilMs % 1000);
   }
 
   isCoolingDown(slot: number, nowMs: number): boolean {
     const base = slot * WORDS;
-    const sec = Atomics.load(this.words, base + COOLDOWN_UNTIL);
+    const sec = Atomics.load(this.words, base + COOLDOWN_UNTIL) >>> 0;
     if (sec === 0) return false;
     return sec * 1000 + Atomics.load(this.words, base + COOLDOWN_UNTIL_MS) > nowMs;
   }

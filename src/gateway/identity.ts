@@ -1,0 +1,73 @@
+// Who is calling: the master key, a virtual key found in the shared key index, or nobody (no
+// master_key configured). A key this instance has never seen is looked up once on the control
+// thread (which batches such lookups); misses are remembered for a while so a flood of the same
+// bad key never leaves the worker.
+import { timingSafeEqual } from 'node:crypto';
+import type { KeyIndex } from '../state/key-index';
+import { extractKey, sha256, type AuthSettings } from './auth';
+import { GatewayError } from './errors';
+import type { GovernanceView, KeyProfile } from './governance';
+
+export type Identity = { kind: 'open' } | { kind: 'master' } | { kind: 'key'; profile: KeyProfile; hash: Buffer };
+
+export const OPEN: Identity = { kind: 'open' };
+export const MASTER: Identity = { kind: 'master' };
+
+const NEGATIVE_TTL_MS = 5_000;
+const NEGATIVE_MAX = 10_000;
+
+function masked(key: string): string {
+  return key.length <= 8 ? '****' : `${key.slice(0, 4)}****${key.slice(-4)}`;
+}
+
+export type KeyLookup = (hashHex: string) => Promise<boolean>;
+
+export class Identifier {
+  private readonly misses = new Map<string, number>();
+
+  constructor(
+    private readonly index: KeyIndex | null,
+    private readonly view: GovernanceView,
+    private readonly lookup: KeyLookup,
+  ) {}
+
+  identify(h: Record<string, string>, auth: AuthSettings): Identity | Promise<Identity> {
+    if (!auth.masterKeyHash) return OPEN;
+    const key = extractKey(h, auth.customKeyHeader);
+    if (key === null) throw new GatewayError(401, 'Malformed API Key passed in. Ensure Key has `Bearer ` prefix.', 'auth_error');
+    if (key === '') throw new GatewayError(401, 'Authentication Error, No api key passed in.', 'auth_error');
+    const hash = sha256(key);
+    if (timingSafeEqual(hash, auth.masterKeyHash)) return MASTER;
+    if (!this.index || !this.view.enabled) throw unknownKey(key);
+    if (!key.startsWith('sk-')) {
+      throw new GatewayError(401, `LiteLLM Virtual Key expected. Received=${masked(key)}, expected to start with 'sk-'.`, 'auth_error');
+    }
+    const found = this.fromIndex(hash);
+    if (found) return found;
+    const hex = hash.toString('hex');
+    const missedAt = this.misses.get(hex);
+    if (missedAt !== undefined && Date.now() - missedAt < NEGATIVE_TTL_MS) throw unknownKey(key);
+    return this.lookup(hex).then((exists) => {
+      const again = exists ? this.fromIndex(hash) : null;
+      if (again) return again;
+      if (this.misses.size >= NEGATIVE_MAX) this.misses.clear();
+      this.misses.set(hex, Date.now());
+      throw unknownKey(key);
+    });
+  }
+
+  private fromIndex(hash: Buffer): Identity | null {
+    const rec = this.index!.find(hash);
+    if (rec < 0) return null;
+    const profile = this.view.keys.get(rec);
+    return profile ? { kind: 'key', profile, hash } : null;
+  }
+}
+
+function unknownKey(key: string): GatewayError {
+  return new GatewayError(
+    401,
+    `Authentication Error, Invalid proxy server token passed. Received API Key = ${masked(key)}. Unable to find token in cache or \`LiteLLM_VerificationTokenTable\``,
+    'auth_error',
+  );
+}
