@@ -42,6 +42,10 @@ export interface AdminContext {
     defaultKeyGenerateParams?: Record<string, unknown>;
     upperboundKeyGenerateParams?: Record<string, unknown>;
     timezone?: string;
+    /** litellm_settings.max_budget (the global proxy budget), echoed by /global/spend. */
+    maxBudget?: number | null;
+    /** litellm_settings.store_audit_logs: write a LiteLLM_AuditLog row per change of a key, team, user or organization. */
+    storeAuditLogs?: boolean;
   };
   now(): Date;
 }

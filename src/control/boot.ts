@@ -9,7 +9,10 @@ import { log } from '../log';
 import { chooseEngine } from '../server/load-engine';
 import { ControlStatus } from '../state/control-status';
 import { DeploymentHealth } from '../state/deployment-health';
+import type { AdminRequest } from '../admin/types';
+import type { GovernanceDelta } from '../gateway/governance';
 import { buildSnapshot } from './build-snapshot';
+import { Governance } from './governance';
 import { SlotTable } from './slots';
 import { Supervisor } from './supervisor';
 
@@ -61,6 +64,10 @@ export async function boot(opts: BootOptions): Promise<void> {
   let version = 1;
   let snapshot = buildSnapshot(cfg, { version, detailedDebug: opts.detailedDebug, env: process.env, slots });
 
+  // Governance starts before the workers, so they start from the keys the database holds.
+  let publishGovernance: (d: GovernanceDelta) => void = () => {};
+  const gov = await Governance.start({ cfg, baseDir: path.dirname(configPath), status, publish: (d) => publishGovernance(d) });
+
   const engine = chooseEngine(process.env.WEIR_HTTP_ENGINE);
   const workers = engine.multiThread ? opts.numWorkers : 1;
 
@@ -89,10 +96,15 @@ export async function boot(opts: BootOptions): Promise<void> {
       healthBuffer: health.buffer,
       statusBuffer: status.buffer,
       faultInjection: process.env.WEIR_FAULT_INJECTION === '1',
-      governance: () => null,
+      governance: () => gov?.workerInit(gov.journalDir) ?? null,
     },
     snapshot,
-    async (method) => {
+    async (method, params) => {
+      if (method === 'key.lookup') return { status: 200, body: { found: gov ? await gov.lookupKey((params as { hash: string }).hash) : false } };
+      if (method === 'admin') {
+        if (!gov) return { status: 400, body: { error: { message: 'No connected db.', type: 'no_db_connection', param: null, code: '400' } } };
+        return gov.admin(params as AdminRequest);
+      }
       if (method === 'config.reload') {
         const r = reload('POST /config/reload');
         if (r.ok) return { status: 200, body: { status: 'reloaded', version: r.version } };
@@ -101,6 +113,7 @@ export async function boot(opts: BootOptions): Promise<void> {
       return { status: 404, body: { error: { message: `unknown control call ${method}`, type: 'not_found_error', param: null, code: '404' } } };
     },
   );
+  publishGovernance = (d) => supervisor.publishGovernance(d);
   const port = await supervisor.start();
 
   const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? 'localhost' : opts.host;
@@ -130,6 +143,8 @@ export async function boot(opts: BootOptions): Promise<void> {
     fs.unwatchFile(configPath);
     log.info(`shutdown (${signal}): not accepting new connections, finishing requests in flight (up to ${SHUTDOWN_GRACE_MS / 1000} s)`);
     const drained = await supervisor.drain(SHUTDOWN_GRACE_MS);
+    // Workers have appended every answered request to their journals: write them to the database.
+    await gov?.stop();
     // Threads end once their idle keep-alive connections close; give them a moment.
     const exited = await supervisor.waitExit(1_000);
     log.info(drained ? 'shutdown complete' : 'shutdown: grace period over, requests still in flight were cut');

@@ -95,18 +95,16 @@ export class Gateway {
 
   /** Runs `then` once the caller is known (at once for keys in memory; after a lookup otherwise). */
   private afterIdentity(ex: Exchange, dialect: Dialect, id: Identity | Promise<Identity>, then: (id: Identity) => void): void {
-    if (!(id instanceof Promise)) return then(id);
-    id.then(
-      (who) => {
-        if (ex.aborted) return;
-        try {
-          then(who);
-        } catch (e) {
-          sendError(ex, dialect, e);
-        }
-      },
-      (e: unknown) => sendError(ex, dialect, e),
-    );
+    const run = (who: Identity) => {
+      if (ex.aborted) return;
+      try {
+        then(who);
+      } catch (e) {
+        sendError(ex, dialect, e);
+      }
+    };
+    if (id instanceof Promise) id.then(run, (e: unknown) => sendError(ex, dialect, e));
+    else run(id);
   }
 
   private llm(ex: Exchange, snap: Snapshot, endpoint: Endpoint, id: Identity | Promise<Identity>): void {

@@ -12,7 +12,7 @@ export interface WorkerInit {
   healthBuffer: SharedArrayBuffer;
   statusBuffer: SharedArrayBuffer;
   /** Governance state when a database is configured, else null (master key / open only). */
-  governance: { entities: EntityBuffers; keyIndex: SharedArrayBuffer; state: GovernanceState } | null;
+  governance: { entities: EntityBuffers; keyIndex: SharedArrayBuffer; state: GovernanceState; journalDir: string } | null;
   snapshot: Snapshot;
   /** Enables POST /__weir/crash (tests of worker restart); never set in production. */
   faultInjection: boolean;

@@ -1,0 +1,234 @@
+// Virtual keys, budgets and spend on the LiteLLM Postgres schema, as the control thread runs them:
+// the database connection (or an embedded PostgreSQL), the periodic read of LiteLLM's tables into
+// the shared state, the one-off lookup of keys this instance has not seen, the management API,
+// the spend writer that drains the workers' journals, and the budget resets. Workers never wait
+// on any of it: they read the shared state and append to their journals.
+import path from 'node:path';
+import type pg from 'pg';
+import { handleAdmin } from '../admin/router';
+import type { AdminRequest, AdminResponse, EntityKind } from '../admin/types';
+import type { LiteLLMConfig } from '../config/types';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded';
+import { createPool, isConnectionError } from '../db/pool';
+import { loadAll, loadKey } from '../db/queries';
+import { ensureSchema } from '../db/schema';
+import { SpendWriter } from '../db/spend-writer';
+import type { GovernanceDelta } from '../gateway/governance';
+import { log } from '../log';
+import type { ControlStatus } from '../state/control-status';
+import type { WorkerInit } from '../server/worker-protocol';
+import { resetBudgets } from './budget-reset';
+import { GovernanceStore, PROXY_BUDGET_USER } from './governance-store';
+
+/** How often the tables are re-read: changes made elsewhere take effect within this. */
+const SYNC_INTERVAL_MS = Number(process.env.WEIR_SYNC_INTERVAL_MS ?? 2_000);
+const RESET_INTERVAL_MS = 60_000;
+/** Unknown keys asked for within this window are looked up in one query. */
+const LOOKUP_BATCH_MS = 5;
+
+export interface GovernanceOptions {
+  cfg: LiteLLMConfig;
+  /** Folder of the config file: .weir/ (journal, embedded data) lives beside it by default. */
+  baseDir: string;
+  status: ControlStatus;
+  publish(delta: GovernanceDelta): void;
+}
+
+/** The database URL the config asks for: general_settings.database_url, else DATABASE_URL. */
+export function databaseUrl(cfg: LiteLLMConfig): string | null {
+  return cfg.general_settings.database_url ?? process.env.DATABASE_URL ?? null;
+}
+
+export class Governance {
+  readonly store: GovernanceStore;
+  readonly journalDir: string;
+  private readonly writer: SpendWriter;
+  private chain: Promise<unknown> = Promise.resolve();
+  private timers: NodeJS.Timeout[] = [];
+  private schemaReady = false;
+  private pendingLookups = new Map<string, ((found: boolean) => void)[]>();
+  private lookupTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly embedded: EmbeddedPostgres | null,
+    private readonly opts: GovernanceOptions,
+  ) {
+    const cfg = opts.cfg;
+    this.store = new GovernanceStore(cfg.litellm_settings.max_budget ?? null);
+    this.journalDir = path.resolve(process.env.WEIR_JOURNAL_DIR ?? path.join(opts.baseDir, '.weir', 'journal'));
+    this.writer = new SpendWriter(pool, this.journalDir, {
+      batchIntervalMs: (cfg.general_settings.proxy_batch_write_at ?? 10) * 1000,
+      disableSpendLogs: cfg.general_settings.disable_spend_logs === true,
+      proxyBudgetUserId: cfg.litellm_settings.max_budget !== undefined ? PROXY_BUDGET_USER : undefined,
+      onCommitted: (t) => this.store.committed(t),
+      onProblem: (m) => log.warn(`spend writer: ${m}`),
+    });
+  }
+
+  /** Connects (or starts the embedded PostgreSQL) when the config names a database; else null. */
+  static async start(opts: GovernanceOptions): Promise<Governance | null> {
+    const url = databaseUrl(opts.cfg);
+    if (!url) return null;
+    let embedded: EmbeddedPostgres | null = null;
+    let connection = url;
+    if (url === 'embedded') {
+      const dataDir = path.resolve(process.env.WEIR_DATA_DIR ?? path.join(opts.baseDir, '.weir', 'pgdata'));
+      embedded = await startEmbeddedPostgres({ dataDir });
+      connection = embedded.url;
+      log.info(`database: embedded PostgreSQL, data in ${dataDir}`);
+    } else {
+      log.info(`database: ${redactUrl(url)}`);
+    }
+    const g = new Governance(createPool(connection), embedded, opts);
+    await g.syncNow();
+    g.loop(() => g.syncNow(), SYNC_INTERVAL_MS);
+    g.loop(() => g.flush(), (opts.cfg.general_settings.proxy_batch_write_at ?? 10) * 1000);
+    g.loop(() => g.resetDue(), RESET_INTERVAL_MS);
+    return g;
+  }
+
+  private loop(fn: () => Promise<unknown>, everyMs: number): void {
+    const t = setInterval(() => void fn(), everyMs);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /** Runs database work one piece at a time, so a table read never races a spend commit. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.chain.then(fn);
+    this.chain = p.catch(() => {});
+    return p;
+  }
+
+  private setDb(up: boolean): void {
+    const was = this.opts.status.db();
+    this.opts.status.setDb(up ? 'up' : 'down');
+    if (was === 'up' && !up) log.warn('database unreachable: known keys keep working, spend waits in the journal');
+    if (was === 'down' && up) log.info('database reachable again');
+  }
+
+  /** Re-reads LiteLLM's tables into the shared state. */
+  syncNow(): Promise<void> {
+    return this.serial(async () => {
+      if (this.stopped) return;
+      try {
+        if (!this.schemaReady) {
+          await ensureSchema(this.pool);
+          this.schemaReady = true;
+        }
+        const state = await loadAll(this.pool);
+        const delta = this.store.applyAll(state);
+        if (delta) this.opts.publish(delta);
+        this.setDb(true);
+      } catch (e) {
+        if (!isConnectionError(e)) log.error(`governance sync: ${(e as Error).message}`);
+        this.setDb(false);
+      }
+    });
+  }
+
+  private flush(): Promise<unknown> {
+    return this.serial(async () => {
+      const r = await this.writer.flushNow();
+      if (!r.ok && r.error) this.setDb(false);
+    });
+  }
+
+  private resetDue(): Promise<unknown> {
+    return this.serial(async () => {
+      try {
+        const n = await resetBudgets(this.pool, new Date(), String(this.opts.cfg.litellm_settings.timezone ?? 'UTC'));
+        if (n > 0) log.info(`budgets reset: ${n} row(s) reached their budget_reset_at`);
+      } catch (e) {
+        if (!isConnectionError(e)) log.error(`budget reset: ${(e as Error).message}`);
+      }
+    }).then(() => this.syncNow());
+  }
+
+  /** What a worker starts from. */
+  workerInit(journalDir: string): NonNullable<WorkerInit['governance']> {
+    return { entities: this.store.entities.buffers, keyIndex: this.store.index.buffer, state: this.store.workerState(), journalDir };
+  }
+
+  /**
+   * A worker met a key it does not know. Lookups arriving together are answered by one query,
+   * and the key's rows are in the shared state (and its profile sent) before the answer.
+   */
+  lookupKey(hash: string): Promise<boolean> {
+    if (!/^[0-9a-f]{64}$/.test(hash)) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const waiting = this.pendingLookups.get(hash);
+      if (waiting) waiting.push(resolve);
+      else this.pendingLookups.set(hash, [resolve]);
+      this.lookupTimer ??= setTimeout(() => void this.runLookups(), LOOKUP_BATCH_MS);
+    });
+  }
+
+  private async runLookups(): Promise<void> {
+    this.lookupTimer = null;
+    const batch = this.pendingLookups;
+    this.pendingLookups = new Map();
+    await this.serial(async () => {
+      for (const [hash, waiters] of batch) {
+        let found = false;
+        try {
+          const bundle = await loadKey(this.pool, hash);
+          if (bundle) {
+            this.opts.publish(this.store.applyBundle(bundle));
+            found = true;
+          }
+        } catch (e) {
+          if (isConnectionError(e)) this.setDb(false);
+        }
+        for (const w of waiters) w(found);
+      }
+    });
+  }
+
+  /** The management API; a change is in the shared state before the caller gets the answer. */
+  async admin(req: AdminRequest): Promise<AdminResponse> {
+    let changed = false;
+    const res = await handleAdmin(req, {
+      db: this.pool,
+      onChange: (_kind: EntityKind) => {
+        changed = true;
+      },
+      settings: {
+        defaultKeyGenerateParams: this.opts.cfg.litellm_settings.default_key_generate_params as Record<string, unknown> | undefined,
+        upperboundKeyGenerateParams: this.opts.cfg.litellm_settings.upperbound_key_generate_params as Record<string, unknown> | undefined,
+        timezone: typeof this.opts.cfg.litellm_settings.timezone === 'string' ? this.opts.cfg.litellm_settings.timezone : undefined,
+      },
+      now: () => new Date(),
+    });
+    if (changed) await this.syncNow();
+    // Spend endpoints read the database: commit what the journal holds first.
+    if (req.path.startsWith('/spend') || req.path.startsWith('/global/spend') || req.path.endsWith('/daily/activity')) await this.flush();
+    return res;
+  }
+
+  /** Writes what the journal holds now (tests and shutdown). */
+  flushNow(): Promise<unknown> {
+    return this.flush();
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    await this.flush().catch(() => {});
+    this.stopped = true;
+    await this.chain;
+    await this.pool.end().catch(() => {});
+    await this.embedded?.stop().catch(() => {});
+  }
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '****';
+    return u.toString();
+  } catch {
+    return '(unparseable database_url)';
+  }
+}
