@@ -1,0 +1,309 @@
+// The spend journal: the durable hand-off between the threads that serve requests and the
+// control thread's spend writer. A worker appends one JSON line per request with a synchronous
+// write BEFORE the client gets the end of its answer; the spend writer reads complete lines from
+// each segment and commits them to Postgres together with the offset it reached, so a record is
+// written exactly once whatever dies when (see src/db/spend-writer.ts).
+//
+// No fsync: the line is in the kernel's page cache once writeSync returns, and a kill -9 of the
+// process cannot lose it (only a power cut can, which is the same bargain Postgres' own
+// synchronous_commit=off makes). This file is loaded by worker threads: it must not import pg.
+//
+// Segment files are named so that a plain sort orders them by creation and so that the reader can
+// tell, without opening them, which process wrote them and whether that process still lives:
+//   spend-<ms since epoch, 13 digits>-<seq, 6 digits>-<pid>-<process tag>-<random>-<writer>.jsonl
+// A segment that is rotated or closed gets a final marker line; after it, nothing is appended.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { SpendRecord } from './spend-record';
+
+/** The last line of a closed segment. Exactly this text, so it can never be a SpendRecord. */
+export const CLOSED_MARKER = '{"weir_journal":"closed"}';
+const CLOSED_LINE = Buffer.from(CLOSED_MARKER + '\n');
+
+export const DEFAULT_SEGMENT_MAX_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_SEGMENT_MAX_AGE_MS = 60_000;
+
+const NAME_RE = /^spend-(\d{13})-(\d{6})-(\d+)-([0-9a-z]+)-([0-9a-f]{8})-([A-Za-z0-9_]*)\.jsonl$/;
+
+export interface SegmentInfo {
+  /** Absolute path. */
+  path: string;
+  /** File name: the segment's identity (also its key in `Weir_SpendJournal`). */
+  file: string;
+  createdMs: number;
+  seq: number;
+  pid: number;
+  /** Identifies the writing process beyond its pid (pids are reused, e.g. pid 1 in containers). */
+  processTag: string;
+  writer: string;
+}
+
+export interface JournalOptions {
+  /** Rotate before a segment would pass this size (default 8 MB). */
+  maxBytes?: number;
+  /** Rotate on the first append after a segment is this old (default 60 s). */
+  maxAgeMs?: number;
+}
+
+let ownTag: string | null = null;
+
+function procStartTicks(pid: number | 'self'): string | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22 (starttime); the command name in field 2 may contain spaces, so count from ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+let bootId: string | null | undefined;
+function machineBootId(): string | null {
+  if (bootId === undefined) {
+    try {
+      bootId = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').replace(/[^0-9a-f]/g, '').slice(0, 8);
+    } catch {
+      bootId = null;
+    }
+  }
+  return bootId;
+}
+
+function tagFrom(startTicks: string): string {
+  return `${Number(startTicks).toString(36)}${machineBootId() ?? ''}`;
+}
+
+/**
+ * A tag for this process, the same in every thread of it: the kernel's start time of the process
+ * (and the machine's boot id) where /proc exists, else the start second.
+ */
+export function processTag(): string {
+  if (ownTag === null) {
+    const ticks = procStartTicks('self');
+    ownTag = ticks !== null ? tagFrom(ticks) : `t${Math.round((Date.now() - process.uptime() * 1000) / 1000).toString(36)}`;
+  }
+  return ownTag;
+}
+
+/**
+ * Whether the process that wrote the segment may still append to it. Errs towards "alive": a
+ * segment wrongly thought dead would be deleted under a live writer, one wrongly thought alive only
+ * lingers (its records are still committed).
+ */
+export function segmentWriterAlive(seg: Pick<SegmentInfo, 'pid' | 'processTag'>): boolean {
+  if (seg.pid === process.pid && seg.processTag === processTag()) return true;
+  const ticks = procStartTicks(seg.pid);
+  if (ticks !== null) return tagFrom(ticks) === seg.processTag;
+  if (fs.existsSync('/proc/self/stat')) return false; // /proc works here and the pid is gone
+  if (seg.pid === process.pid) return false; // our pid, another start: a previous run
+  try {
+    process.kill(seg.pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function parseSegmentName(dir: string, file: string): SegmentInfo | null {
+  const m = NAME_RE.exec(file);
+  if (!m) return null;
+  return {
+    path: path.resolve(dir, file),
+    file,
+    createdMs: Number(m[1]),
+    seq: Number(m[2]),
+    pid: Number(m[3]),
+    processTag: m[4]!,
+    writer: m[6]!,
+  };
+}
+
+/** The journal's segments, oldest first. A missing folder has none. */
+export function listSegments(dir: string): SegmentInfo[] {
+  let files: string[];
+  try {
+    files = fs.readdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const out: SegmentInfo[] = [];
+  for (const f of files.sort()) {
+    const s = parseSegmentName(dir, f);
+    if (s) out.push(s);
+  }
+  return out;
+}
+
+/** Appends spend records to segment files; one instance per thread (it is not shared). */
+export class JournalWriter {
+  private readonly dir: string;
+  private readonly writer: string;
+  private readonly maxBytes: number;
+  private readonly maxAgeMs: number;
+  private readonly rand = crypto.randomBytes(4).toString('hex');
+  private seq = 0;
+  private fd: number | null = null;
+  private size = 0;
+  private openedAt = 0;
+  private current: string | null = null;
+  private closedForGood = false;
+
+  constructor(dir: string, name: string, opts: JournalOptions = {}) {
+    this.dir = path.resolve(dir);
+    this.writer = name.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 32);
+    this.maxBytes = opts.maxBytes ?? DEFAULT_SEGMENT_MAX_BYTES;
+    this.maxAgeMs = opts.maxAgeMs ?? DEFAULT_SEGMENT_MAX_AGE_MS;
+    fs.mkdirSync(this.dir, { recursive: true });
+  }
+
+  /** Path of the segment being written, if one is open. */
+  get currentSegment(): string | null {
+    return this.current;
+  }
+
+  /**
+   * Appends one record as one line with one write. Throws when the disk refuses (the caller
+   * decides what the request then gets); a failed append leaves no partial line behind.
+   */
+  append(rec: SpendRecord): void {
+    if (this.closedForGood) throw new Error('spend journal is closed');
+    const line = Buffer.from(JSON.stringify(rec) + '\n');
+    if (this.fd !== null && (this.size + line.length > this.maxBytes || Date.now() - this.openedAt >= this.maxAgeMs)) this.rotate();
+    if (this.fd === null) this.open();
+    this.writeAll(line);
+  }
+
+  /** Closes the current segment with its marker; the next append opens a new one. */
+  rotate(): void {
+    if (this.fd === null) return;
+    const fd = this.fd;
+    try {
+      this.writeAll(CLOSED_LINE);
+    } finally {
+      this.fd = null;
+      this.current = null;
+      fs.closeSync(fd);
+    }
+  }
+
+  /** Closes the current segment; further appends throw. */
+  close(): void {
+    this.rotate();
+    this.closedForGood = true;
+  }
+
+  private open(): void {
+    const ts = String(Date.now()).padStart(13, '0');
+    const seq = String(this.seq++ % 1_000_000).padStart(6, '0');
+    const file = `spend-${ts}-${seq}-${process.pid}-${processTag()}-${this.rand}-${this.writer}.jsonl`;
+    const p = path.join(this.dir, file);
+    // 'ax': the name is unique by construction; refuse rather than append to someone else's file.
+    this.fd = fs.openSync(p, 'ax', 0o600);
+    this.size = 0;
+    this.openedAt = Date.now();
+    this.current = p;
+  }
+
+  private writeAll(buf: Buffer): void {
+    const fd = this.fd!;
+    const before = this.size;
+    let off = 0;
+    try {
+      while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
+    } catch (e) {
+      // Disk full mid-line: cut the fragment off so the next line starts clean.
+      try {
+        fs.ftruncateSync(fd, before);
+      } catch {
+        /* the reader skips a line it cannot parse */
+      }
+      throw e;
+    }
+    this.size = before + buf.length;
+  }
+}
+
+export interface SegmentRead {
+  /** Parsed records, in file order. */
+  records: SpendRecord[];
+  /** Byte offset just after each record's line (same order as records). */
+  ends: number[];
+  /** Offset after the last complete line read: where the next read starts. */
+  nextOffset: number;
+  /** The segment ends with the closed marker: nothing more will be appended. */
+  closed: boolean;
+  /** File size when read. */
+  size: number;
+  /** More complete lines exist past nextOffset (the read stopped at maxBytes). */
+  more: boolean;
+  /** Complete lines that were not valid JSON records, with their end offsets (never retried). */
+  bad: { line: string; end: number }[];
+}
+
+function endsWithMarker(fd: number, size: number): boolean {
+  if (size < CLOSED_LINE.length) return false;
+  const tail = Buffer.alloc(CLOSED_LINE.length);
+  fs.readSync(fd, tail, 0, tail.length, size - tail.length);
+  if (!tail.equals(CLOSED_LINE)) return false;
+  if (size === CLOSED_LINE.length) return true;
+  const prev = Buffer.alloc(1);
+  fs.readSync(fd, prev, 0, 1, size - tail.length - 1);
+  return prev[0] === 0x0a;
+}
+
+/**
+ * Reads the complete lines of a segment from `fromOffset`. A last line without its '\n' is still
+ * being written (or was torn): it is not consumed, and nextOffset stays before it.
+ */
+export function readSegment(file: string, fromOffset: number, maxBytes = 4 * 1024 * 1024): SegmentRead {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const closed = endsWithMarker(fd, size);
+    const out: SegmentRead = { records: [], ends: [], nextOffset: fromOffset, closed, size, more: false, bad: [] };
+    if (fromOffset >= size) return out;
+    const avail = size - fromOffset;
+    let want = Math.min(avail, Math.max(1, maxBytes));
+    let buf: Buffer;
+    let lastNl: number;
+    for (;;) {
+      buf = Buffer.alloc(want);
+      const n = fs.readSync(fd, buf, 0, want, fromOffset);
+      buf = buf.subarray(0, n);
+      lastNl = buf.lastIndexOf(0x0a);
+      // One line longer than maxBytes: read further rather than stall on it.
+      if (lastNl >= 0 || want >= avail) break;
+      want = Math.min(avail, want * 2);
+    }
+    if (lastNl < 0) return out;
+    // Stopped short of the end: there may be more complete lines (a later read will tell).
+    out.more = fromOffset + buf.length < size;
+    let start = 0;
+    while (start <= lastNl) {
+      const nl = buf.indexOf(0x0a, start);
+      const end = fromOffset + nl + 1;
+      const text = buf.toString('utf8', start, nl);
+      start = nl + 1;
+      if (text === CLOSED_MARKER || text === '') continue;
+      let rec: unknown;
+      try {
+        rec = JSON.parse(text);
+      } catch {
+        rec = undefined;
+      }
+      if (rec && typeof rec === 'object' && !Array.isArray(rec)) {
+        out.records.push(rec as SpendRecord);
+        out.ends.push(end);
+      } else {
+        out.bad.push({ line: text, end });
+      }
+    }
+    out.nextOffset = fromOffset + lastNl + 1;
+    return out;
+  } finally {
+    fs.closeSync(fd);
+  }
+}

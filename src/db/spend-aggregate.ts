@@ -1,0 +1,141 @@
+// Sums a batch of records into what the spend writer applies: one `spend = spend + Δ` per entity
+// (as LiteLLM's SpendUpdateQueue aggregates them) and one increment per Daily* row key. Money
+// stays integer nanos here; it becomes USD only in the SQL parameters.
+import type { SpendRecord } from '../accounting/spend-record';
+import { utcDate } from './spend-rows';
+
+/** LiteLLM's id for a team member's spend entry (db_spend_update_writer.py). */
+export const teamMemberKey = (teamId: string, userId: string): string => `team_id::${teamId}::user_id::${userId}`;
+
+export interface EntityTotals {
+  /** Key token hash → nanos. */
+  keys: Map<string, number>;
+  users: Map<string, number>;
+  teams: Map<string, number>;
+  /** teamMemberKey(team, user) → nanos. */
+  teamMembers: Map<string, number>;
+  orgs: Map<string, number>;
+  endUsers: Map<string, number>;
+}
+
+export function emptyTotals(): EntityTotals {
+  return { keys: new Map(), users: new Map(), teams: new Map(), teamMembers: new Map(), orgs: new Map(), endUsers: new Map() };
+}
+
+const add = (m: Map<string, number>, id: string, n: number): void => {
+  m.set(id, (m.get(id) ?? 0) + n);
+};
+
+/** The master key and unauthenticated calls have no key row to charge. */
+const NO_KEY_ROW = new Set(['', 'litellm_proxy_master_key']);
+
+export interface AggregateOptions {
+  /** User row that tracks the global proxy budget (`litellm-proxy-budget`) when one is set. */
+  proxyBudgetUserId?: string;
+}
+
+export function entityTotals(records: SpendRecord[], opts: AggregateOptions = {}): EntityTotals {
+  const t = emptyTotals();
+  for (const r of records) {
+    const n = r.spend_nanos;
+    if (!NO_KEY_ROW.has(r.api_key)) add(t.keys, r.api_key, n);
+    if (r.user_id) add(t.users, r.user_id, n);
+    if (opts.proxyBudgetUserId) add(t.users, opts.proxyBudgetUserId, n);
+    if (r.team_id) {
+      add(t.teams, r.team_id, n);
+      if (r.user_id) add(t.teamMembers, teamMemberKey(r.team_id, r.user_id), n);
+    }
+    if (r.organization_id) add(t.orgs, r.organization_id, n);
+    // End users are counted even at zero cost: the first request creates their row.
+    if (r.end_user) add(t.endUsers, r.end_user, n);
+  }
+  return t;
+}
+
+export type DailyTable = 'LiteLLM_DailyUserSpend' | 'LiteLLM_DailyTeamSpend' | 'LiteLLM_DailyOrganizationSpend' | 'LiteLLM_DailyEndUserSpend' | 'LiteLLM_DailyTagSpend';
+
+export const DAILY_ENTITY_COLUMN: Record<DailyTable, string> = {
+  LiteLLM_DailyUserSpend: 'user_id',
+  LiteLLM_DailyTeamSpend: 'team_id',
+  LiteLLM_DailyOrganizationSpend: 'organization_id',
+  LiteLLM_DailyEndUserSpend: 'end_user_id',
+  LiteLLM_DailyTagSpend: 'tag',
+};
+
+/** One increment of one Daily* row: key columns plus counters. */
+export interface DailyItem {
+  key: Record<string, string>;
+  model_group: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cache_read_input_tokens: number;
+  cache_creation_input_tokens: number;
+  spend_nanos: number;
+  api_requests: number;
+  successful_requests: number;
+  failed_requests: number;
+}
+
+function item(entityCol: string, entity: string, r: SpendRecord): DailyItem {
+  const ok = r.status === 'success';
+  return {
+    key: {
+      [entityCol]: entity,
+      date: utcDate(r.start_ms),
+      api_key: r.api_key,
+      model: r.model,
+      custom_llm_provider: r.custom_llm_provider,
+      // Non-null so the 7-column unique key can match (NULLs never conflict in Postgres).
+      mcp_namespaced_tool_name: '',
+      endpoint: '',
+    },
+    model_group: r.model_group,
+    prompt_tokens: r.prompt_tokens,
+    completion_tokens: r.completion_tokens,
+    cache_read_input_tokens: r.cache_read_input_tokens,
+    cache_creation_input_tokens: r.cache_creation_input_tokens,
+    spend_nanos: r.spend_nanos,
+    api_requests: 1,
+    successful_requests: ok ? 1 : 0,
+    failed_requests: ok ? 0 : 1,
+  };
+}
+
+/** Per Daily* table, one item per record and entity (merged later on the table's real key). */
+export function dailyItems(records: SpendRecord[]): Map<DailyTable, DailyItem[]> {
+  const out = new Map<DailyTable, DailyItem[]>(Object.keys(DAILY_ENTITY_COLUMN).map((t) => [t as DailyTable, []]));
+  for (const r of records) {
+    if (r.user_id) out.get('LiteLLM_DailyUserSpend')!.push(item('user_id', r.user_id, r));
+    if (r.team_id) out.get('LiteLLM_DailyTeamSpend')!.push(item('team_id', r.team_id, r));
+    if (r.organization_id) out.get('LiteLLM_DailyOrganizationSpend')!.push(item('organization_id', r.organization_id, r));
+    if (r.end_user) out.get('LiteLLM_DailyEndUserSpend')!.push(item('end_user_id', r.end_user, r));
+    for (const tag of new Set(r.request_tags)) out.get('LiteLLM_DailyTagSpend')!.push(item('tag', tag, r));
+  }
+  return out;
+}
+
+/**
+ * Merges items that fall on the same row of the table as it really is: `keyColumns` is the
+ * table's unique key (older LiteLLM databases have a shorter one). One statement must never
+ * touch a row twice, so this merge is what makes a multi-row upsert legal.
+ */
+export function mergeDaily(items: DailyItem[], keyColumns: string[]): DailyItem[] {
+  const m = new Map<string, DailyItem>();
+  for (const it of items) {
+    const k = JSON.stringify(keyColumns.map((c) => it.key[c] ?? null));
+    const cur = m.get(k);
+    if (!cur) {
+      m.set(k, { ...it, key: { ...it.key } });
+      continue;
+    }
+    cur.prompt_tokens += it.prompt_tokens;
+    cur.completion_tokens += it.completion_tokens;
+    cur.cache_read_input_tokens += it.cache_read_input_tokens;
+    cur.cache_creation_input_tokens += it.cache_creation_input_tokens;
+    cur.spend_nanos += it.spend_nanos;
+    cur.api_requests += it.api_requests;
+    cur.successful_requests += it.successful_requests;
+    cur.failed_requests += it.failed_requests;
+  }
+  return [...m.values()];
+}
