@@ -1,14 +1,26 @@
 // `npm test`: starts one PostgreSQL for the whole run (a database per test file), then runs
 // node's test runner over the compiled tests, and stops the server whatever the outcome.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { startPostgres } from './support/postgres';
+
+function testFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...testFiles(p));
+    else if (e.name.endsWith('.test.js')) out.push(p);
+  }
+  return out.sort();
+}
 
 async function main(): Promise<number> {
   const pg = await startPostgres();
   try {
     const args = ['--test', '--test-reporter=spec', ...process.argv.slice(2)];
-    if (!process.argv.slice(2).some((a) => !a.startsWith('-'))) args.push(path.join(__dirname));
+    // Node 20 runs every .js file of a directory given to --test, helpers included: name the tests.
+    if (!process.argv.slice(2).some((a) => !a.startsWith('-'))) args.push(...testFiles(__dirname));
     const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, WEIR_TEST_PG_URL: pg.url } });
     const stop = () => child.kill('SIGTERM');
     process.on('SIGINT', stop);

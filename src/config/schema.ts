@@ -142,6 +142,9 @@ export interface ValidateHints {
   originOf?: (segments: readonly PropertyKey[]) => string;
 }
 
+/** Values under these paths may be credentials: an error names their type, never their content. */
+const SECRET_PATH = /key|token|secret|password|credential|master|extra_headers|database_url|authorization/i;
+
 /** Validates an env-resolved config tree; throws ConfigError listing the problems found. */
 export function validateConfig(data: unknown, hints: ValidateHints = {}): LiteLLMConfig {
   const result = configSchema.safeParse(data);
@@ -150,7 +153,12 @@ export function validateConfig(data: unknown, hints: ValidateHints = {}): LiteLL
     const path = formatPath(issue.path);
     const envVar = hints.envRefs?.get(path);
     // Don't print the value of an env var: a misplaced reference could point at a secret.
-    const found = envVar ? `got string from os.environ/${envVar} (value not shown)` : describeFound(valueAt(data, issue.path));
+    const value = valueAt(data, issue.path);
+    const found = envVar
+      ? `got string from os.environ/${envVar} (value not shown)`
+      : SECRET_PATH.test(path)
+        ? `got ${Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value} (value not shown)`
+        : describeFound(value);
     const detail = issue.message.startsWith('expected') ? `${issue.message}, ${found}` : issue.message;
     return { path, detail: detail + (hints.originOf?.(issue.path) ?? '') };
   });

@@ -11,6 +11,7 @@ import { ControlStatus } from '../state/control-status';
 import { DeploymentHealth } from '../state/deployment-health';
 import type { AdminRequest } from '../admin/types';
 import type { GovernanceDelta } from '../gateway/governance';
+import { loadPriceTable } from '../pricing/load';
 import { buildSnapshot } from './build-snapshot';
 import { Governance } from './governance';
 import { SlotTable } from './slots';
@@ -28,6 +29,14 @@ export interface BootOptions {
 /** How long shutdown waits for requests in flight before it cuts them. */
 const SHUTDOWN_GRACE_MS = Number(process.env.WEIR_SHUTDOWN_GRACE_MS ?? 30_000);
 const WATCH_INTERVAL_MS = 500;
+
+function statOf(file: string): fs.Stats | null {
+  try {
+    return fs.statSync(file);
+  } catch {
+    return null;
+  }
+}
 
 function applyEnvironment(cfg: LiteLLMConfig): void {
   // LiteLLM exports environment_variables into the process environment; provider defaults read it.
@@ -56,13 +65,22 @@ function dieBy(signal: NodeJS.Signals): void {
 
 export async function boot(opts: BootOptions): Promise<void> {
   const configPath = path.resolve(opts.configPath);
+  // The file as the watcher last saw it, starting from the read at start: a change made while the
+  // workers start is still seen as a change.
+  let loadedStat = statOf(configPath);
   const cfg = loadConfigFile(configPath);
   applyEnvironment(cfg);
   const health = DeploymentHealth.allocate();
   const status = ControlStatus.allocate();
   const slots = new SlotTable(health.slots);
   let version = 1;
-  let snapshot = buildSnapshot(cfg, { version, detailedDebug: opts.detailedDebug, env: process.env, slots });
+  // The price table: built in, extended from LITELLM_MODEL_COST_MAP_URL (a URL or a local path)
+  // when set. Unlike LiteLLM, no URL is fetched by default: start-up never waits on the network.
+  const env = process.env;
+  const loaded = await loadPriceTable({ env: env.LITELLM_MODEL_COST_MAP_URL ? env : { ...env, LITELLM_LOCAL_MODEL_COST_MAP: 'True' } });
+  if (loaded.warning) log.warn(`prices: ${loaded.warning}; using the built-in table`);
+  const prices = loaded.table;
+  let snapshot = buildSnapshot(cfg, { version, detailedDebug: opts.detailedDebug, env: process.env, slots, prices });
 
   // Governance starts before the workers, so they start from the keys the database holds.
   let publishGovernance: (d: GovernanceDelta) => void = () => {};
@@ -75,7 +93,7 @@ export async function boot(opts: BootOptions): Promise<void> {
     try {
       const next = loadConfigFile(configPath);
       applyEnvironment(next);
-      snapshot = buildSnapshot(next, { version: version + 1, detailedDebug: opts.detailedDebug, env: process.env, slots });
+      snapshot = buildSnapshot(next, { version: version + 1, detailedDebug: opts.detailedDebug, env: process.env, slots, prices });
       version++;
       supervisor.publish(snapshot);
       log.info(`config reloaded (${reason}): version ${version}, models: ${describeModels(snapshot)}`);
@@ -120,7 +138,7 @@ export async function boot(opts: BootOptions): Promise<void> {
   log.info(`weir ${opts.version} listening on http://${shownHost}:${port} (bound to ${opts.host})`);
   log.info(
     engine.kind === 'uws'
-      ? `http engine: ${supervisor.engineName}, ${workers} worker threads sharing the port (SO_REUSEPORT)`
+      ? `http engine: ${supervisor.engineName}, ${workers} worker thread${workers === 1 ? '' : 's'} sharing the port (SO_REUSEPORT)`
       : `http engine: ${supervisor.engineName}${engine.multiThread ? `, ${workers} worker threads sharing the port (reusePort)` : ', one worker thread (this Node has no reusePort)'}`,
   );
   log.info(`workers: ${workers}`);
@@ -128,9 +146,16 @@ export async function boot(opts: BootOptions): Promise<void> {
   log.info(`models: ${describeModels(snapshot)}`);
   log.info(snapshot.auth.masterKeyHash ? 'auth: master key required' : 'auth: none (no master_key set: every request is allowed, as in LiteLLM)');
 
-  fs.watchFile(configPath, { interval: WATCH_INTERVAL_MS }, (cur, prev) => {
-    if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size) reload('file changed');
+  const changed = () => {
+    const now = statOf(configPath);
+    const differs = now !== null && (loadedStat === null || now.mtimeMs !== loadedStat.mtimeMs || now.size !== loadedStat.size || now.ino !== loadedStat.ino);
+    if (differs) loadedStat = now;
+    return differs;
+  };
+  fs.watchFile(configPath, { interval: WATCH_INTERVAL_MS }, () => {
+    if (changed()) reload('file changed');
   });
+  if (changed()) reload('file changed');
   process.on('SIGHUP', () => reload('SIGHUP'));
 
   let stopping = false;

@@ -4,11 +4,14 @@ import { createHash } from 'node:crypto';
 import { ConfigError } from '../config/errors';
 import type { Deployment, LiteLLMConfig } from '../config/types';
 import { sha256 } from '../gateway/auth';
+import { priceOverrides, resolvePrice } from '../pricing/cost';
+import { builtinPriceTable, type PriceTable } from '../pricing/price-table';
 import type { ModelGroup, Snapshot, Target } from '../gateway/snapshot';
 import { providerTarget, splitModel } from '../providers/registry';
 import type { SlotTable } from './slots';
 
 export const DEFAULT_MAX_BODY_MB = 64;
+const BUILTIN_PRICES: PriceTable = builtinPriceTable();
 /** LiteLLM's default request_timeout when none is configured (seconds). */
 const DEFAULT_TIMEOUT_S = 6000;
 /** LiteLLM Router's default when neither router_settings nor litellm_settings sets num_retries. */
@@ -20,6 +23,8 @@ const MODELS_CREATED = 1677610602;
 
 export interface SnapshotOptions {
   version: number;
+  /** The price table (built-in, extended from LITELLM_MODEL_COST_MAP_URL / a file). */
+  prices?: PriceTable;
   detailedDebug: boolean;
   env: NodeJS.ProcessEnv;
   slots: SlotTable;
@@ -63,6 +68,12 @@ function buildTarget(d: Deployment, cfg: LiteLLMConfig, opts: SnapshotOptions): 
     tpm: lp.tpm ?? 0,
     order: lp.order ?? Infinity,
     cooldownMs: lp.cooldown_time === undefined ? null : lp.cooldown_time * 1000,
+    price: resolvePrice(opts.prices ?? BUILTIN_PRICES, {
+      baseModel: typeof d.model_info?.base_model === 'string' ? d.model_info.base_model : undefined,
+      model: lp.model,
+      upstreamModel: pt.upstreamModel,
+      overrides: priceOverrides(lp, d.model_info),
+    }),
   };
 }
 
@@ -109,10 +120,11 @@ export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapsh
     const t = buildTarget(d, cfg, opts);
     let g = groups.get(d.model_name);
     if (!g) {
-      g = { name: d.model_name, targets: [], chatTargets: [], messagesTargets: [] };
+      g = { name: d.model_name, targets: [], chatTargets: [], messagesTargets: [], reservePrice: t.price };
       groups.set(d.model_name, g);
     }
     g.targets.push(t);
+    if (t.price.output > g.reservePrice.output || t.price.input > g.reservePrice.input) g.reservePrice = t.price;
     if (t.dialect === 'openai' || t.dialect === 'any') g.chatTargets.push(t);
     if (t.dialect === 'anthropic' || t.dialect === 'any') g.messagesTargets.push(t);
     const ag = d.model_info?.access_groups;

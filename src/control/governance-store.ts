@@ -5,6 +5,7 @@
 import type { GovernanceDelta, GovernanceState, KeyProfile } from '../gateway/governance';
 import { EntityTable, type EntityLimits } from '../state/entity-table';
 import { KeyIndex } from '../state/key-index';
+import type { EntityTotals } from '../db/spend-aggregate';
 import type { CommittedTotals } from '../db/spend-writer';
 import type { GovernanceState as DbState, KeyBundle } from '../db/queries';
 import type { BudgetRow, EndUserRow, KeyRow, OrganizationRow, TeamMemberRow, TeamRow, UserRow } from '../db/rows';
@@ -218,17 +219,23 @@ export class GovernanceStore {
 
   /** The spend writer committed these amounts: they move from pending to base. */
   committed(t: CommittedTotals): void {
-    const move = (kind: Kind, m: Map<string, number>) => {
+    this.apply(t, (rec, n) => this.entities.commitPending(rec, n));
+    // Records an earlier process journaled were never pending here: they only add to base.
+    this.apply(t.recovered, (rec, n) => this.entities.addBase(rec, n));
+  }
+
+  private apply(t: EntityTotals, fn: (rec: number, nanos: number) => void): void {
+    const each = (kind: Kind, m: Map<string, number>) => {
       for (const [id, n] of m) {
-        const rec = this.existing(kind, id);
-        if (rec >= 0) this.entities.commitPending(rec, n);
+        const rec = kind === 'user' && id === PROXY_BUDGET_USER ? this.globalRecord : this.existing(kind, id);
+        if (rec >= 0) fn(rec, n);
       }
     };
-    move('key', t.keys);
-    move('user', t.users);
-    move('team', t.teams);
-    move('member', t.teamMembers);
-    move('org', t.orgs);
-    move('end_user', t.endUsers);
+    each('key', t.keys);
+    each('user', t.users);
+    each('team', t.teams);
+    each('member', t.teamMembers);
+    each('org', t.orgs);
+    each('end_user', t.endUsers);
   }
 }

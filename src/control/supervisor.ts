@@ -43,6 +43,16 @@ function freePort(host: string): Promise<number> {
   });
 }
 
+function portIsFree(host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new Error(`port ${port} on ${host} is already in use (another gateway?)`) : e),
+    );
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(port)));
+  });
+}
+
 const WORKER_FILE = path.join(__dirname, '..', 'server', 'worker-main.js');
 
 export class Supervisor {
@@ -61,7 +71,9 @@ export class Supervisor {
   async start(): Promise<number> {
     try {
       // uSockets sets SO_REUSEPORT only on a fixed port, so port 0 is resolved to a free one first.
-      const port = this.opts.port === 0 ? await freePort(this.opts.host) : this.opts.port;
+      // uWS always listens with SO_REUSEPORT: without this check a second gateway on the same
+      // port would start and silently share the clients.
+      const port = this.opts.port === 0 ? await freePort(this.opts.host) : await portIsFree(this.opts.host, this.opts.port);
       this.port = await this.spawn(0, port);
       await Promise.all(Array.from({ length: this.opts.count - 1 }, (_, i) => this.spawn(i + 1, this.port)));
       return this.port;

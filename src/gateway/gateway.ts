@@ -1,6 +1,8 @@
 // The worker's request entry: routes by path, identifies the caller, reads the body, applies the
 // governance checks and hands LLM calls to ProxyCall. Everything it decides from is in memory: the
 // current snapshot, the shared tables and the governance view.
+import { performance } from 'node:perf_hooks';
+import { log } from '../log';
 import type { Exchange, HeaderList } from '../server/exchange';
 import type { DeploymentHealth } from '../state/deployment-health';
 import type { EntityTable } from '../state/entity-table';
@@ -10,8 +12,10 @@ import { scanBody } from './body-scan';
 import { errorBody, GatewayError, type Dialect } from './errors';
 import { GovernanceView } from './governance';
 import { Identifier, OPEN, type Identity } from './identity';
-import { Charge, chargedEntities, checkKey } from './policy';
-import { ProxyCall, type Endpoint } from './proxy-call';
+import { Charge, chargedEntities, checkKey, modelAllowedForKey } from './policy';
+import { ProxyCall, type CallContext, type Endpoint } from './proxy-call';
+import { worstCaseNanos } from '../pricing/cost';
+import type { JournalWriter } from '../accounting/journal';
 import type { Snapshot } from './snapshot';
 import type { ControlStatus } from '../state/control-status';
 
@@ -26,6 +30,8 @@ export interface GatewayDeps {
   keyIndex: KeyIndex | null;
   view: GovernanceView;
   status: ControlStatus;
+  /** This worker's spend journal, when a database is configured. */
+  journal: JournalWriter | null;
   rpc: ControlRpc;
 }
 
@@ -71,6 +77,15 @@ export class Gateway {
     this.routes.set('/config/reload', { methods: ['POST'], handler: (ex, _s, id) => this.afterIdentity(ex, 'openai', id, (who) => this.control(ex, who)) });
   }
 
+  /** Answers an error; with --detailed_debug, one log line for it too. */
+  private fail(ex: Exchange, dialect: Dialect, e: unknown): void {
+    sendError(ex, dialect, e);
+    if (this.snapshot.detailedDebug) {
+      const status = e instanceof GatewayError ? e.status : 500;
+      log.debug(`${ex.method} ${ex.path} status=${status} ${(performance.now() - ex.startedAt).toFixed(2)}ms ${(e as Error).message?.slice(0, 200) ?? ''}`);
+    }
+  }
+
   setSnapshot(s: Snapshot): void {
     this.snapshot = s;
   }
@@ -89,7 +104,7 @@ export class Gateway {
       }
       route.handler(ex, snap, route.public ? OPEN : this.identifier.identify(ex.headers, snap.auth));
     } catch (e) {
-      sendError(ex, dialect, e);
+      this.fail(ex, dialect, e);
     }
   }
 
@@ -100,10 +115,10 @@ export class Gateway {
       try {
         then(who);
       } catch (e) {
-        sendError(ex, dialect, e);
+        this.fail(ex, dialect, e);
       }
     };
-    if (id instanceof Promise) id.then(run, (e: unknown) => sendError(ex, dialect, e));
+    if (id instanceof Promise) id.then(run, (e: unknown) => this.fail(ex, dialect, e));
     else run(id);
   }
 
@@ -113,7 +128,7 @@ export class Gateway {
     ex.readBody(snap.maxBodyBytes, (body, tooLarge) => {
       if (tooLarge || !body) {
         const mb = snap.maxBodyBytes / (1024 * 1024);
-        return sendError(ex, dialect, new GatewayError(413, `Request body is larger than max_request_size_mb (${mb} MB)`, 'request_too_large'));
+        return this.fail(ex, dialect, new GatewayError(413, `Request body is larger than max_request_size_mb (${mb} MB)`, 'request_too_large'));
       }
       this.afterIdentity(ex, dialect, id, (who) => this.proxy(ex, snap, endpoint, who, body));
     });
@@ -136,38 +151,47 @@ export class Gateway {
       const asked = endpoint === 'messages' ? '/v1/messages' : '/v1/chat/completions';
       throw new GatewayError(400, `model=${requested} is served by ${t.provider}/${t.upstreamModel}, which speaks ${speaks}; translating ${asked} requests to it is not supported yet. Call it through its own endpoint.`, 'bad_request_error', 'model');
     }
-    const charge = this.admit(ex, snap, id, requested, group.name, scan.user);
-    new ProxyCall(ex, snap, this.deps.health, group, targets, body, scan, endpoint, id, charge).start();
+    const endUser = endUserOf(ex.headers, scan.user);
+    const reserve = BigInt(worstCaseNanos(group.reservePrice, body.length, scan.maxTokens));
+    const charge = this.admit(snap, id, requested, group.name, endUser, reserve);
+    const ctx: CallContext = { identity: id, charge, endUser, journal: this.deps.journal, entities: this.deps.entities };
+    new ProxyCall(ex, snap, this.deps.health, group, targets, body, scan, endpoint, ctx).start();
   }
 
-  /** Governance for a virtual key: checks, then rate-limit slots and budget reservations. */
-  private admit(ex: Exchange, snap: Snapshot, id: Identity, requested: string, groupName: string, bodyUser: string | undefined): Charge | null {
+  /**
+   * Governance for a virtual key: the checks, then rate-limit slots and a reservation of the call's
+   * worst-case cost on every budget it is charged to. The master key answers only to the global
+   * proxy budget.
+   */
+  private admit(snap: Snapshot, id: Identity, requested: string, groupName: string, endUser: string | null, reserve: bigint): Charge | null {
     const entities = this.deps.entities;
     if (!entities) return null;
     const view = this.deps.view;
     const now = Date.now();
+    const endRec = endUser ? view.endUsers.get(endUser) : undefined;
+    const endEntity = endRec === undefined ? null : { id: endUser!, rec: endRec };
     if (id.kind !== 'key') {
       if (view.globalRecord < 0) return null;
       const charge = new Charge(entities);
-      charge.acquire(chargedEntities(null, null, view.globalRecord), 0n, now);
+      charge.acquire(chargedEntities(null, endEntity, view.globalRecord), reserve, now);
       return charge;
     }
-    checkKey(entities, id.profile, requested === groupName ? requested : groupName, snap.accessGroups, now);
-    const endUserId = ex.headers['x-litellm-end-user-id'] ?? ex.headers['x-litellm-customer-id'] ?? bodyUser;
-    const endRec = endUserId ? view.endUsers.get(endUserId) : undefined;
+    // Access is decided on the name asked for, and on the group it resolved to through an alias.
+    if (requested !== groupName && modelAllowedForKey(id.profile, requested, snap.accessGroups)) checkKey(entities, id.profile, requested, snap.accessGroups, now);
+    else checkKey(entities, id.profile, groupName, snap.accessGroups, now);
     const charge = new Charge(entities);
-    charge.acquire(chargedEntities(id.profile, endRec === undefined ? null : { id: endUserId!, rec: endRec }, view.globalRecord), 0n, now);
+    charge.acquire(chargedEntities(id.profile, endEntity, view.globalRecord), reserve, now);
     return charge;
   }
 
   private admin(ex: Exchange, id: Identity | Promise<Identity>): void {
     ex.readBody(1024 * 1024, (body, tooLarge) => {
-      if (tooLarge) return sendError(ex, 'openai', new GatewayError(413, 'Request body is larger than 1 MB', 'request_too_large'));
+      if (tooLarge) return this.fail(ex, 'openai', new GatewayError(413, 'Request body is larger than 1 MB', 'request_too_large'));
       this.afterIdentity(ex, 'openai', id, (who) => {
         const call = adminCall(ex, who, body);
         this.deps.rpc('admin', call).then(
           (r) => ex.respond(r.status, JSON_TYPE, JSON.stringify(r.body)),
-          (e: unknown) => sendError(ex, 'openai', new GatewayError(500, `control thread: ${(e as Error).message}`)),
+          (e: unknown) => this.fail(ex, 'openai', new GatewayError(500, `control thread: ${(e as Error).message}`)),
         );
       });
     });
@@ -193,9 +217,20 @@ export class Gateway {
     }
     this.deps.rpc('config.reload', null).then(
       (r) => ex.respond(r.status, JSON_TYPE, JSON.stringify(r.body)),
-      (e: unknown) => sendError(ex, 'openai', new GatewayError(500, `control thread: ${(e as Error).message}`)),
+      (e: unknown) => this.fail(ex, 'openai', new GatewayError(500, `control thread: ${(e as Error).message}`)),
     );
   }
+}
+
+/** Ids longer than this are refused by Postgres indexes in LiteLLM's schema. */
+const MAX_ID_BYTES = 256;
+
+/** The end user, as LiteLLM reads it: headers first, then the body's `user`. */
+function endUserOf(h: Record<string, string>, bodyUser: string | undefined): string | null {
+  const id = h['x-litellm-end-user-id'] ?? h['x-litellm-customer-id'] ?? bodyUser;
+  if (!id) return null;
+  if (Buffer.byteLength(id) > MAX_ID_BYTES) throw new GatewayError(400, `end user id is longer than ${MAX_ID_BYTES} bytes`, 'bad_request_error', 'user');
+  return id;
 }
 
 export function sendError(ex: Exchange, dialect: Dialect, e: unknown): void {

@@ -23,6 +23,11 @@ export function modelAllowed(list: string[], model: string, accessGroups: Map<st
   return false;
 }
 
+/** Whether the key's own list (with all-team-models expanded) admits the model. */
+export function modelAllowedForKey(p: KeyProfile, model: string, accessGroups: Map<string, Set<string>>): boolean {
+  return modelAllowed(p.models.includes('all-team-models') ? p.teamModels : p.models, model, accessGroups);
+}
+
 export function checkKey(table: EntityTable, p: KeyProfile, model: string, accessGroups: Map<string, Set<string>>, nowMs: number): void {
   const flags = table.flags(p.record);
   if (!(flags & FLAG_LIVE)) throw new GatewayError(401, 'Authentication Error, Invalid proxy server token passed. Unable to find token in cache or `LiteLLM_VerificationTokenTable`', 'auth_error');

@@ -12,14 +12,30 @@ import type { Exchange, HeaderList } from '../server/exchange';
 import type { DeploymentHealth } from '../state/deployment-health';
 import { replaceModel, type BodyScan } from './body-scan';
 import { errorBody, GatewayError, streamErrorEvent, type Dialect } from './errors';
+import type { JournalWriter } from '../accounting/journal';
+import { includeUsageEdit } from '../accounting/usage-include';
+import { NANOS_PER_USD } from '../accounting/spend-record';
+import type { EntityTable } from '../state/entity-table';
+import { CallAccounting } from './accounting';
 import type { Identity } from './identity';
 import { pickTarget } from './pick';
 import type { Charge } from './policy';
+import { spendRecord } from './spend-record';
 import type { ModelGroup, Snapshot, Target } from './snapshot';
 import { fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
 import { poolFor } from './upstream-pool';
 
 export type Endpoint = 'chat' | 'messages';
+
+/** Who the call is for and what it is charged to. */
+export interface CallContext {
+  identity: Identity;
+  charge: Charge | null;
+  endUser: string | null;
+  /** The worker's spend journal, when a database is configured. */
+  journal: JournalWriter | null;
+  entities: EntityTable | null;
+}
 
 /** Upstream response headers not echoed to the client (hop-by-hop, or re-computed by us). */
 const NOT_ECHOED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'date', 'content-type', 'server']);
@@ -47,7 +63,10 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   private notOverheadMs = 0;
   private attemptOpen = false;
   private readonly callId = randomUUID();
+  private readonly startMs = Date.now();
   private readonly dialect: Dialect;
+  private readonly acct: CallAccounting | null = null;
+  private accounted = false;
 
   constructor(
     private readonly ex: Exchange,
@@ -58,11 +77,13 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     private readonly body: Buffer,
     private readonly scan: BodyScan,
     private readonly endpoint: Endpoint,
-    // Read by the accounting step (spend records): who is charged.
-    readonly identity: Identity,
-    private readonly charge: Charge | null,
+    private readonly ctx: CallContext,
   ) {
     this.dialect = endpoint === 'messages' ? 'anthropic' : 'openai';
+    if (ctx.journal || ctx.charge) {
+      this.acct = new CallAccounting(scan.stream, body.length);
+      this.acct.anthropic = endpoint === 'messages';
+    }
   }
 
   start(): void {
@@ -77,7 +98,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     if (!t) return this.fail(this.noDeployment());
     this.target = t;
     this.tried.push(t);
-    const body = t.upstreamModel === this.scan.model ? this.body : replaceModel(this.body, this.scan, t.upstreamModelJson);
+    const body = this.acct ? this.acct.body(this.body, this.scan, t) : t.upstreamModel === this.scan.model ? this.body : replaceModel(this.body, this.scan, t.upstreamModelJson);
     this.health.begin(t.slot);
     this.attemptOpen = true;
     this.phase = 'waiting';
@@ -88,7 +109,10 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     this.attemptStart = performance.now();
     this.timeoutMs = this.scan.stream ? t.streamTimeoutMs : t.timeoutMs;
     this.timer = setTimeout(this.onTimeout, this.timeoutMs);
-    if (t.provider === 'mock') return mockDispatch(this.endpoint, this.scan.stream, t.upstreamModel, body.length, this);
+    if (t.provider === 'mock') {
+      const usageChunk = this.scan.stream && this.endpoint === 'chat' && (this.acct !== null || includeUsageEdit(body, this.scan).edit === null);
+      return mockDispatch(this.endpoint, this.scan.stream, t.upstreamModel, body.length, usageChunk, this);
+    }
     poolFor(t.origin).dispatch({ path: t.path, method: 'POST', headers: this.upstreamHeaders(t), body }, this);
   }
 
@@ -139,7 +163,10 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       this.notOverheadMs += performance.now() - this.attemptStart;
       // From here stream_timeout bounds the silence between chunks, as an HTTP read timeout would.
       this.timer?.refresh();
-      this.ex.startStream(status, this.responseHeaders(headers));
+      this.acct?.startStream(this.target);
+      const h = this.responseHeaders(headers);
+      this.keyHeaders(h);
+      this.ex.startStream(status, h);
     } else {
       this.phase = 'buffering';
     }
@@ -148,7 +175,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.phase === 'streaming') {
       this.timer?.refresh();
-      if (!this.ex.write(chunk)) {
+      const out = this.acct ? this.acct.pass(chunk) : chunk;
+      if (out.length && !this.ex.write(out)) {
         // The client is slower than the upstream: stop reading until it drains. The upstream is
         // silent because we paused it, so that silence does not count toward stream_timeout.
         controller.pause();
@@ -168,13 +196,21 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     const phase = this.phase;
     this.phase = 'done';
     if (phase === 'streaming') {
+      const tail = this.acct?.endStream();
+      if (tail) this.ex.write(tail);
+      this.account(this.status);
       this.ex.end();
-      this.finish(this.status);
+      this.debugLine(this.status);
     } else if (phase === 'buffering') {
       this.notOverheadMs += performance.now() - this.attemptStart;
       const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
-      this.ex.respond(this.status, this.responseHeaders(this.headers), body);
-      this.finish(this.status);
+      this.acct?.readBody(body, this.target);
+      const cost = this.account(this.status);
+      const headers = this.responseHeaders(this.headers);
+      if (this.acct) headers.push('x-litellm-response-cost', String(cost / NANOS_PER_USD));
+      this.keyHeaders(headers);
+      this.ex.respond(this.status, headers, body);
+      this.debugLine(this.status);
     } else if (phase === 'error-body') {
       this.notOverheadMs += performance.now() - this.attemptStart;
       const body = Buffer.concat(this.chunks, Math.min(this.size, MAX_ERROR_BODY));
@@ -191,9 +227,13 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     const error = fromUpstreamFailure(err, this.target, timedOut, this.timeoutMs);
     if (phase === 'streaming') {
       // Bytes already reached the client: no retry behind its back; end the stream with an error.
+      // Bytes already reached the client: charged for what was produced.
+      const tail = this.acct?.endStream();
+      if (tail) this.ex.write(tail);
+      this.account(error.status, error);
       this.ex.write(streamErrorEvent(this.dialect, error));
       this.ex.end();
-      this.finish(error.status, error.message);
+      this.debugLine(error.status, error.message);
       return;
     }
     this.notOverheadMs += performance.now() - this.attemptStart;
@@ -249,16 +289,22 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   private fail(error: GatewayError): void {
     this.phase = 'done';
     const headers = this.litellmHeaders(['content-type', 'application/json']).concat(error.headers);
+    this.keyHeaders(headers);
+    this.account(error.status, error);
     this.ex.respond(error.status, headers, errorBody(this.dialect, error));
-    this.finish(error.status, error.message);
+    this.debugLine(error.status, error.message);
   }
 
   private clientGone(): void {
     if (this.phase === 'done') return;
     this.controller?.abort(new Error('client disconnected'));
     this.closeAttempt();
+    const streamed = this.phase === 'streaming';
+    if (streamed) this.acct?.endStream();
     this.phase = 'done';
-    this.finish(499, 'client disconnected');
+    // A stream the client cut is charged for what was produced before it left.
+    this.account(499, new GatewayError(499, 'client disconnected', 'client_closed_request'), streamed);
+    this.debugLine(499, 'client disconnected');
   }
 
   // ---- response headers and logs -----------------------------------------------------------
@@ -290,10 +336,57 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     return this.litellmHeaders(h);
   }
 
-  /** The call is over, however it ended: give back what it held on the shared counters. */
-  private finish(status: number, note?: string): void {
-    this.charge?.settle(0n, 0, Date.now());
-    this.debugLine(status, note);
+  /**
+   * The call is over, however it ended: settle what it held on the shared counters and append its
+   * spend record to the journal, before the client receives the end of its answer. Returns the
+   * cost in nano-dollars.
+   */
+  private account(status: number, error?: GatewayError, produced = status < 400): number {
+    if (this.accounted || !this.acct) return 0;
+    this.accounted = true;
+    const now = Date.now();
+    const t = this.tried.length ? this.target : undefined;
+    const usage = produced || this.phase === 'streaming' ? this.acct.usage() : null;
+    const cost = usage ? this.acct.costNanos(t, usage) : 0;
+    const tokens = usage ? usage.prompt_tokens + usage.completion_tokens : 0;
+    this.ctx.charge?.settle(BigInt(cost), tokens, now);
+    this.ctx.journal?.append(
+      spendRecord({
+        callId: this.callId,
+        responseId: this.acct.responseId,
+        endpoint: this.endpoint,
+        identity: this.ctx.identity,
+        endUser: this.ctx.endUser,
+        headers: this.ex.headers,
+        group: this.group.name,
+        target: t,
+        usage,
+        costNanos: cost,
+        startMs: this.startMs,
+        endMs: now,
+        firstByteMs: this.acct.firstByteMs || now,
+        overheadMs: Math.max(0, performance.now() - this.ex.startedAt - this.notOverheadMs),
+        retries: this.retries,
+        error: error && status >= 400 ? { status, message: error.message, type: error.type } : undefined,
+      }),
+    );
+    return cost;
+  }
+
+  /** x-litellm-key-* headers for a virtual key (known before the body is sent). */
+  private keyHeaders(h: HeaderList): void {
+    const id = this.ctx.identity;
+    const table = this.ctx.entities;
+    if (id.kind !== 'key' || !table) return;
+    const rec = id.profile.record;
+    const max = table.maxBudgetNanos(rec);
+    h.push('x-litellm-key-spend', String(Number(table.spendNanos(rec)) / NANOS_PER_USD));
+    if (max >= 0n) h.push('x-litellm-key-max-budget', String(Number(max) / NANOS_PER_USD));
+    const rpm = table.limit(rec, 'requests');
+    const tpm = table.limit(rec, 'tokens');
+    const now = Date.now();
+    if (rpm >= 0) h.push('x-litellm-key-rpm-limit', String(rpm), 'x-ratelimit-api_key-limit-requests', String(rpm), 'x-ratelimit-api_key-remaining-requests', String(Math.max(0, rpm - table.used(rec, 'requests', now))));
+    if (tpm >= 0) h.push('x-litellm-key-tpm-limit', String(tpm), 'x-ratelimit-api_key-limit-tokens', String(tpm), 'x-ratelimit-api_key-remaining-tokens', String(Math.max(0, tpm - table.used(rec, 'tokens', now))));
   }
 
   private debugLine(status: number, note?: string): void {

@@ -1,6 +1,7 @@
 // What a worker needs to serve requests, built by the control thread from the config and posted
 // to every worker as one immutable value. A request keeps the snapshot it started with, so a
 // reload never changes the rules under a request in flight.
+import type { Price } from '../pricing/cost';
 import type { UpstreamDialect } from '../providers/target';
 import type { AuthSettings } from './auth';
 
@@ -34,6 +35,8 @@ export interface Target {
   tpm: number;
   order: number;
   cooldownMs: number | null;
+  /** Prices per token (the price table, with this deployment's overrides). */
+  price: Price;
 }
 
 export interface ModelGroup {
@@ -42,6 +45,8 @@ export interface ModelGroup {
   /** The targets that speak each endpoint's dialect natively (built once, not per request). */
   chatTargets: Target[];
   messagesTargets: Target[];
+  /** The dearest price among the group's targets: budget reservations use it (any may serve). */
+  reservePrice: Price;
 }
 
 export interface RoutingSettings {

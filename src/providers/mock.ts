@@ -50,7 +50,7 @@ function usage(promptBytes: number, completion: number) {
   return { prompt: Math.max(1, Math.ceil(promptBytes / 4)), completion };
 }
 
-function chatEvents(model: string, promptBytes: number): string[] {
+function chatEvents(model: string, promptBytes: number, usageChunk: boolean): string[] {
   const id = `chatcmpl-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
   const chunk = (delta: object, finish: string | null) =>
@@ -60,7 +60,9 @@ function chatEvents(model: string, promptBytes: number): string[] {
     chunk({ role: 'assistant', content: '' }, null),
     ...WORDS.map((w, i) => chunk({ content: i ? ` ${w}` : w }, null)),
     chunk({}, 'stop'),
-    `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: { prompt_tokens: u.prompt, completion_tokens: u.completion, total_tokens: u.prompt + u.completion } })}\n\n`,
+    ...(usageChunk
+      ? [`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: { prompt_tokens: u.prompt, completion_tokens: u.completion, total_tokens: u.prompt + u.completion } })}\n\n`]
+      : []),
     'data: [DONE]\n\n',
   ];
 }
@@ -110,12 +112,16 @@ export function mockDispatch(
   stream: boolean,
   model: string,
   promptBytes: number,
+  /** Chat streams: send the usage chunk (stream_options.include_usage). */
+  usageChunk: boolean,
   handler: Dispatcher.DispatchHandler,
 ): void {
   const c = new MockController();
   handler.onRequestStart?.(c, {});
   const chunks = stream
-    ? (endpoint === 'messages' ? messagesEvents : chatEvents)(model, promptBytes)
+    ? endpoint === 'messages'
+      ? messagesEvents(model, promptBytes)
+      : chatEvents(model, promptBytes, usageChunk)
     : [wholeBody(endpoint, model, promptBytes)];
   let i = 0;
   const pump = () => {

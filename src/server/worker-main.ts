@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Gateway } from '../gateway/gateway';
 import { closePools } from '../gateway/upstream-pool';
 import { log } from '../log';
+import { JournalWriter } from '../accounting/journal';
 import { GovernanceView } from '../gateway/governance';
 import { ControlStatus } from '../state/control-status';
 import { DeploymentHealth } from '../state/deployment-health';
@@ -30,12 +31,14 @@ const rpc = (method: string, params: unknown) =>
 
 const gov = init.governance;
 const view = new GovernanceView(gov ? gov.state : null);
+const journal = gov ? new JournalWriter(gov.journalDir, `w${init.index}`) : null;
 const gateway = new Gateway(init.snapshot, {
   health: new DeploymentHealth(init.healthBuffer),
   entities: gov ? new EntityTable(gov.entities) : null,
   keyIndex: gov ? new KeyIndex(gov.keyIndex) : null,
   view,
   status: new ControlStatus(init.statusBuffer),
+  journal,
   rpc,
 });
 const handle = init.faultInjection
@@ -62,6 +65,7 @@ function retire(): void {
   const check = setInterval(() => {
     if (engine.inflight > 0) return;
     clearInterval(check);
+    journal?.close();
     void closePools().then(() => {
       send({ type: 'drained' });
       port.close();

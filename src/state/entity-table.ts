@@ -92,6 +92,11 @@ export class EntityTable {
     Atomics.store(this.money, rec * MONEY_WORDS + BASE, BigInt(Math.round(nanos)));
   }
 
+  /** Spend another process recorded and this flush committed: the database has it, we did not. */
+  addBase(rec: number, nanos: number): void {
+    Atomics.add(this.money, rec * MONEY_WORDS + BASE, BigInt(Math.round(nanos)));
+  }
+
   /** A flush committed `nanos` of this record's pending spend to the database. */
   commitPending(rec: number, nanos: number): void {
     const n = BigInt(Math.round(nanos));

@@ -1,13 +1,16 @@
 // Runs the mock upstream as its own process (used by the benchmark harness, so the mock's CPU
 // never competes with the gateway's event loop):
 //   node dist/test/support/mock-upstream-main.js --port 0 --host 127.0.0.1 [--no-record] [--deltas N] [--pace-ms N]
+//     [--exit-on-stdin-close]
 // Prints exactly one line, `MOCK_READY {"url":...,"port":...}`, once listening; the parent reads
-// it to learn the port. Exits 0 on SIGTERM/SIGINT after closing every socket.
+// it to learn the port. Exits 0 on SIGTERM/SIGINT after closing every socket. With
+// --exit-on-stdin-close it also exits when its stdin ends, so a parent that spawns it with a
+// stdin pipe takes it down even when that parent is killed outright.
 
 import { startMockUpstream, type MockBehavior } from './mock-upstream';
 
-function parseArgs(argv: string[]): { port: number; host: string; record: boolean; defaults: MockBehavior } {
-  const out = { port: 0, host: '127.0.0.1', record: true, defaults: {} as MockBehavior };
+function parseArgs(argv: string[]): { port: number; host: string; record: boolean; exitOnStdinClose: boolean; defaults: MockBehavior } {
+  const out = { port: 0, host: '127.0.0.1', record: true, exitOnStdinClose: false, defaults: {} as MockBehavior };
   const num = (flag: string, v: string | undefined): number => {
     const n = Number(v);
     if (v === undefined || !Number.isFinite(n) || n < 0) throw new Error(`${flag} needs a non-negative number`);
@@ -19,6 +22,7 @@ function parseArgs(argv: string[]): { port: number; host: string; record: boolea
       case '--port': out.port = num(a, argv[++i]); break;
       case '--host': out.host = argv[++i] ?? out.host; break;
       case '--no-record': out.record = false; break;
+      case '--exit-on-stdin-close': out.exitOnStdinClose = true; break;
       case '--deltas': out.defaults.deltas = num(a, argv[++i]); break;
       case '--pace-ms': out.defaults.paceMs = num(a, argv[++i]); break;
       default: throw new Error(`unknown argument: ${a}`);
@@ -40,6 +44,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  if (args.exitOnStdinClose) {
+    process.stdin.on('end', stop);
+    process.stdin.on('error', stop);
+    process.stdin.resume();
+  }
 }
 
 main().catch((err: unknown) => {

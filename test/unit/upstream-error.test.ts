@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { GatewayError, anthropicType, errorBody, streamErrorEvent } from '../../src/gateway/errors';
 import { describeTarget, fromUpstreamFailure, fromUpstreamStatus } from '../../src/gateway/upstream-error';
 import type { Target } from '../../src/gateway/snapshot';
+import { UNKNOWN_PRICE } from '../../src/pricing/cost';
 
 const KEY = 'sk-proj-UPSTREAMKEY-abcdef0123456789';
 
@@ -31,6 +32,7 @@ function target(over: Partial<Target> = {}): Target {
     tpm: 0,
     order: Infinity,
     cooldownMs: null,
+    price: UNKNOWN_PRICE,
     ...over,
   };
 }

@@ -1,0 +1,110 @@
+// Latency at concurrency 1, interleaved: each repeat is split into short rounds, and every round
+// runs each target in turn (the order rotating from round to round), so machine noise lands on
+// the direct path and on every proxy alike. Each target has its own keep-alive connection.
+import { Client } from 'undici';
+import { closedLoop } from './load';
+import type { LatencyPlan } from './plan';
+import type { Progress } from './progress';
+import type { LatencyRow } from './results';
+import { addedSpread, latencySpread } from './stats';
+import { CpuMeter, targetRss, type Target } from './targets';
+import type { RequestSpec } from './timed-request';
+
+interface Collected {
+  total: Float64Array[];
+  firstByte: Float64Array[];
+  firstToken: Float64Array[];
+  errors: number;
+  firstError: string | null;
+  cpu: CpuMeter;
+  cpuPerRepeat: number[];
+}
+
+function concat(parts: Float64Array[]): Float64Array {
+  const out = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Round r runs targets starting at index r mod n: every target takes every position equally. */
+export function rotation<T>(list: readonly T[], round: number): T[] {
+  const k = ((round % list.length) + list.length) % list.length;
+  return [...list.slice(k), ...list.slice(0, k)];
+}
+
+export async function interleavedLatency(
+  targets: Target[],
+  spec: RequestSpec,
+  plan: LatencyPlan & { repeats: number; sse: boolean },
+  progress: Progress,
+  label: string,
+): Promise<LatencyRow[]> {
+  const clients = new Map(targets.map((t) => [t, new Client(t.url, { pipelining: 1, keepAliveTimeout: 60_000 })]));
+  const data = new Map<Target, Collected>(
+    targets.map((t) => [t, { total: [], firstByte: [], firstToken: [], errors: 0, firstError: null, cpu: new CpuMeter(t), cpuPerRepeat: [] }]),
+  );
+  try {
+    for (const t of targets) {
+      progress.set(`${label}: warm-up`, t.label);
+      await closedLoop(clients.get(t)!, spec, plan.warmup, plan.sse);
+    }
+    const perRound = Math.max(1, Math.ceil(plan.perRepeat / plan.rounds));
+    let round = 0;
+    for (let r = 0; r < plan.repeats; r++) {
+      const parts = new Map<Target, { total: Float64Array[]; fb: Float64Array[]; ft: Float64Array[]; meter: CpuMeter }>(
+        targets.map((t) => [t, { total: [], fb: [], ft: [], meter: new CpuMeter(t) }]),
+      );
+      for (let k = 0; k < plan.rounds; k++, round++) {
+        for (const t of rotation(targets, round)) {
+          progress.set(`${label}: concurrency 1`, `repeat ${r + 1}/${plan.repeats} round ${k + 1}/${plan.rounds} ${t.label}`);
+          const d = data.get(t)!;
+          const p = parts.get(t)!;
+          d.cpu.begin();
+          p.meter.begin();
+          const s = await closedLoop(clients.get(t)!, spec, perRound, plan.sse);
+          const served = s.total.length + s.errors;
+          d.cpu.end(served);
+          p.meter.end(served);
+          p.total.push(s.total);
+          p.fb.push(s.firstByte);
+          p.ft.push(s.firstToken);
+          d.errors += s.errors;
+          d.firstError ??= s.firstError;
+        }
+      }
+      for (const t of targets) {
+        const d = data.get(t)!;
+        const p = parts.get(t)!;
+        d.total.push(concat(p.total));
+        d.firstByte.push(concat(p.fb));
+        d.firstToken.push(concat(p.ft));
+        d.cpuPerRepeat.push(p.meter.perRequest());
+      }
+    }
+  } finally {
+    await Promise.all([...clients.values()].map((c) => c.close()));
+  }
+  const direct = data.get(targets.find((t) => t.kind === 'direct')!)!;
+  return targets.map((t) => {
+    const d = data.get(t)!;
+    const isDirect = t.kind === 'direct';
+    return {
+      target: t.kind,
+      label: t.label,
+      repeats: plan.repeats,
+      errors: d.errors,
+      firstError: d.firstError,
+      abs: latencySpread(d.total),
+      added: isDirect ? null : addedSpread(d.total, direct.total),
+      ttfb: plan.sse ? { abs: latencySpread(d.firstByte), added: isDirect ? null : addedSpread(d.firstByte, direct.firstByte) } : null,
+      ttft: plan.sse ? { abs: latencySpread(d.firstToken), added: isDirect ? null : addedSpread(d.firstToken, direct.firstToken) } : null,
+      cpuUsPerReq: d.cpu.perRequest(),
+      cpuPerRepeat: d.cpuPerRepeat,
+      rssMB: targetRss(t) / 2 ** 20,
+    };
+  });
+}

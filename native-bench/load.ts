@@ -1,0 +1,99 @@
+// Load generators: a closed loop at concurrency 1 (latency), an open loop at a fixed rate that
+// counts from the planned send time (see schedule.ts), and autocannon (as a library) for the most
+// a target can serve.
+import { performance } from 'node:perf_hooks';
+import autocannon from 'autocannon';
+import { Pool, type Dispatcher } from 'undici';
+import { runOpenLoop, type OpenLoopOutcome } from './schedule';
+import { SseChecker } from './streams';
+import { succeeded, timedRequest, type RequestSpec } from './timed-request';
+
+export interface ClosedLoopSamples {
+  /** Request start to end of the response, ms. */
+  total: Float64Array;
+  /** Request start to first body byte, ms. */
+  firstByte: Float64Array;
+  /** Request start to the first content delta (streams only), ms. */
+  firstToken: Float64Array;
+  errors: number;
+  firstError: string | null;
+}
+
+/** `n` requests one after another on `d` (one keep-alive connection for a Client). */
+export async function closedLoop(d: Dispatcher, spec: RequestSpec, n: number, sse = false): Promise<ClosedLoopSamples> {
+  const total: number[] = [];
+  const firstByte: number[] = [];
+  const firstToken: number[] = [];
+  let errors = 0;
+  let firstError: string | null = null;
+  for (let i = 0; i < n; i++) {
+    const c = sse ? new SseChecker() : null;
+    const t = await timedRequest(d, spec, c ? (chunk, now) => c.feed(chunk, now) : undefined, 30_000);
+    if (!succeeded(t) || (c && !c.ended)) {
+      errors++;
+      firstError ??= t.error ?? (t.status !== 200 ? `HTTP ${t.status}` : 'stream did not end');
+      continue;
+    }
+    total.push(t.end - t.start);
+    firstByte.push(t.firstByteAt - t.start);
+    if (c) firstToken.push(c.firstDeltaAt - t.start);
+  }
+  return { total: Float64Array.from(total), firstByte: Float64Array.from(firstByte), firstToken: Float64Array.from(firstToken), errors, firstError };
+}
+
+/** A Pool sized for open-loop runs at `rate`: enough connections that none waits for another. */
+export function openLoopPool(url: string, connections: number): Pool {
+  return new Pool(url, { connections, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: 30_000, bodyTimeout: 30_000 });
+}
+
+/** `rate` requests per second for `durationMs` through `pool`, latency from the planned send time. */
+export function openLoop(pool: Dispatcher, spec: RequestSpec, rate: number, durationMs: number): Promise<OpenLoopOutcome> {
+  const total = Math.max(1, Math.round((rate * durationMs) / 1000));
+  return runOpenLoop(rate, total, {
+    now: () => performance.now(),
+    sleep: (ms) => new Promise((r) => (ms >= 1 ? setTimeout(r, ms) : setImmediate(r))),
+    send: (i) => {
+      void i;
+      return timedRequest(pool, spec, undefined, 30_000).then((t) => ({ end: t.end, ok: succeeded(t), error: t.error ?? `HTTP ${t.status}` }));
+    },
+  });
+}
+
+export interface CannonStep {
+  connections: number;
+  rps: number;
+  total: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+function headerObject(flat: string[]): Record<string, string> {
+  const o: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) o[flat[i]!] = flat[i + 1]!;
+  return o;
+}
+
+/** One autocannon run at a fixed number of connections. */
+export async function cannon(url: string, spec: RequestSpec, connections: number, durationS: number): Promise<CannonStep> {
+  const r = await autocannon({
+    url: url + spec.path,
+    method: spec.method,
+    headers: headerObject(spec.headers),
+    body: spec.body ?? undefined,
+    connections,
+    pipelining: 1,
+    duration: durationS,
+    timeout: 10,
+  });
+  return {
+    connections,
+    rps: r.requests.total / Math.max(0.001, r.duration),
+    total: r.requests.total,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+  };
+}

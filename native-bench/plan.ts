@@ -1,0 +1,62 @@
+// How much each measurement does, for a quick run (under 2 minutes on a 2-core machine) and for
+// the full one. Every count here is a bound: no phase runs open-ended.
+import type { BenchArgs } from './args';
+
+export interface LatencyPlan {
+  /** Requests per target per repeat, split over `rounds` interleaved rounds. */
+  perRepeat: number;
+  rounds: number;
+  warmup: number;
+}
+
+export interface Plan {
+  quick: boolean;
+  repeats: number;
+  chat: LatencyPlan;
+  claude: LatencyPlan;
+  stream: LatencyPlan;
+  /** Deltas per stream in scenario 3 (the mock's default). */
+  deltas: number;
+  rates: number[];
+  rateMs: number;
+  rateWarmupMs: number;
+  /** Rising autocannon connection counts; a target stops rising once its p99 passes the limit. */
+  cannonSteps: number[];
+  cannonS: number;
+  /** Confirm runs at each target's best step (medians of these); 0 in quick mode. */
+  cannonRepeats: number;
+  p99LimitMs: number;
+  /** Which scenarios also get fixed-rate and throughput runs. */
+  rateScenarios: string[];
+  cannonScenarios: string[];
+  streamLevels: number[];
+  streamPaceMs: number;
+  stallMs: number;
+  fanout: { agents: number; calls: number; thinkMs: number; deltas: number };
+}
+
+export function makePlan(a: BenchArgs): Plan {
+  const q = a.quick;
+  const durS = a.durationS ?? (q ? 1 : 5);
+  return {
+    quick: q,
+    repeats: a.repeats,
+    chat: q ? { perRepeat: 1500, rounds: 5, warmup: 1500 } : { perRepeat: 10_000, rounds: 10, warmup: 3000 },
+    claude: q ? { perRepeat: 300, rounds: 3, warmup: 300 } : { perRepeat: 2000, rounds: 10, warmup: 500 },
+    stream: q ? { perRepeat: 500, rounds: 5, warmup: 500 } : { perRepeat: 3000, rounds: 10, warmup: 1000 },
+    deltas: 64,
+    rates: [500, 2000],
+    rateMs: durS * 1000,
+    rateWarmupMs: q ? 300 : 1000,
+    cannonSteps: q ? [8, 32, 128] : [1, 4, 8, 16, 32, 64, 128, 256],
+    cannonS: durS,
+    cannonRepeats: q ? 0 : a.repeats,
+    p99LimitMs: 20,
+    rateScenarios: q ? ['chat'] : ['chat', 'claude'],
+    cannonScenarios: q ? ['chat'] : ['chat', 'claude'],
+    streamLevels: [64, 256, 512],
+    streamPaceMs: 20,
+    stallMs: 1000,
+    fanout: { agents: 64, calls: 10, thinkMs: q ? 25 : 100, deltas: 16 },
+  };
+}

@@ -1,0 +1,151 @@
+// CPU time and memory of processes from /proc: utime + stime from /proc/PID/stat (all threads of
+// the process, in clock ticks) and VmRSS from /proc/PID/status. Parsing is kept pure so it can be
+// tested on captured lines; the readers return NaN when the process is gone or /proc is absent.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+
+export interface StatFields {
+  pid: number;
+  comm: string;
+  state: string;
+  ppid: number;
+  utimeTicks: number;
+  stimeTicks: number;
+}
+
+/**
+ * Parses one /proc/PID/stat line. The command name is in parentheses and may itself contain
+ * spaces and parentheses, so fields are counted from the last ')'.
+ */
+export function parseStatLine(line: string): StatFields {
+  const open = line.indexOf('(');
+  const close = line.lastIndexOf(')');
+  if (open < 0 || close < open) throw new Error(`not a /proc/PID/stat line: ${line.slice(0, 80)}`);
+  const rest = line.slice(close + 2).trim().split(/\s+/);
+  // rest[0] is field 3 (state); field N is rest[N - 3].
+  if (rest.length < 13) throw new Error(`truncated /proc/PID/stat line: ${line.slice(0, 80)}`);
+  const num = (i: number): number => {
+    const v = Number(rest[i]);
+    if (!Number.isFinite(v)) throw new Error(`bad field ${i + 3} in /proc/PID/stat: ${rest[i]}`);
+    return v;
+  };
+  return {
+    pid: Number(line.slice(0, open).trim()),
+    comm: line.slice(open + 1, close),
+    state: rest[0]!,
+    ppid: num(1),
+    utimeTicks: num(11),
+    stimeTicks: num(12),
+  };
+}
+
+/** VmRSS from /proc/PID/status text, in bytes; NaN when absent (a zombie has none). */
+export function parseVmRssBytes(status: string): number {
+  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/** Busy and total CPU ticks of the whole machine from the `cpu` line of /proc/stat. */
+export function parseProcStatCpu(text: string): { busy: number; total: number } {
+  const line = text.split('\n').find((l) => l.startsWith('cpu '));
+  if (!line) throw new Error('no cpu line in /proc/stat');
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal guest guest_nice; guest time is already in user.
+  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = (v[3] ?? 0) + (v[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+/** Busy CPU time of the whole machine so far, µs (NaN without /proc). */
+export function machineBusyMicros(): number {
+  try {
+    return ticksToMicros(parseProcStatCpu(fs.readFileSync('/proc/stat', 'utf8')).busy, clockTicksPerSecond());
+  } catch {
+    return NaN;
+  }
+}
+
+/** Ticks to microseconds. */
+export function ticksToMicros(ticks: number, clkTck: number): number {
+  return (ticks * 1_000_000) / clkTck;
+}
+
+let clkTckCache: number | undefined;
+
+/** The kernel's USER_HZ (clock ticks per second), from getconf; 100 when it cannot be asked. */
+export function clockTicksPerSecond(): number {
+  if (clkTckCache !== undefined) return clkTckCache;
+  let v = 100;
+  try {
+    const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+    const n = Number(r.stdout.trim());
+    if (r.status === 0 && Number.isInteger(n) && n > 0) v = n;
+  } catch {
+    /* keep 100 */
+  }
+  clkTckCache = v;
+  return v;
+}
+
+function readStat(pid: number): StatFields | null {
+  try {
+    return parseStatLine(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** CPU time (user + system, every thread) a process has used so far, in µs; NaN when gone. */
+export function cpuMicros(pid: number): number {
+  const s = readStat(pid);
+  return s ? ticksToMicros(s.utimeTicks + s.stimeTicks, clockTicksPerSecond()) : NaN;
+}
+
+/** Resident set size in bytes; NaN when the process is gone. */
+export function rssBytes(pid: number): number {
+  try {
+    return parseVmRssBytes(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return NaN;
+  }
+}
+
+/** The process and all its descendants (nginx master + workers, a shell + what it started). */
+export function processTree(root: number): number[] {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return [root];
+  }
+  const children = new Map<number, number[]>();
+  for (const e of entries) {
+    const s = readStat(Number(e));
+    if (!s) continue;
+    const list = children.get(s.ppid) ?? [];
+    list.push(s.pid);
+    children.set(s.ppid, list);
+  }
+  const out: number[] = [];
+  const todo = [root];
+  while (todo.length) {
+    const p = todo.pop()!;
+    out.push(p);
+    for (const c of children.get(p) ?? []) todo.push(c);
+  }
+  return out;
+}
+
+/** Sum of a measure over several pids, skipping the ones that are gone; NaN when all are. */
+export function sumOver(pids: readonly number[], f: (pid: number) => number): number {
+  let total = 0;
+  let any = false;
+  for (const p of pids) {
+    const v = f(p);
+    if (!Number.isNaN(v)) {
+      total += v;
+      any = true;
+    }
+  }
+  return any ? total : NaN;
+}

@@ -1,0 +1,261 @@
+// Renders a run's results: the terminal tables, and the same tables as a Markdown block for
+// PERF.md. Proxies' latencies are shown as added to the direct path (target − direct at the same
+// percentile, per repeat; median [min…max] over repeats); the direct row shows absolute values.
+import type { BenchResults, LatencyRow, ScenarioResult } from './results';
+import { ratio } from './stats';
+import { fixed, intText, ms, plusMs, ratioText, renderMarkdown, renderText, spreadText, type Table } from './table';
+
+const COMPARATORS = new Set(['minimal', 'nginx', 'litellm']);
+
+function labelOf(row: { label: string; errors: number; firstError?: string | null }): string {
+  if (row.errors === 0) return row.label;
+  return `${row.label} (${row.errors} errors!${row.firstError ? ` ${row.firstError.slice(0, 40)}` : ''})`;
+}
+
+/** Comparator's added p50 relative to Weir's (e.g. 0.6× = 40 % less added latency than Weir). */
+function vsWeir(rows: LatencyRow[], row: LatencyRow): string {
+  if (!COMPARATORS.has(row.target)) return '';
+  const w = rows.find((r) => r.target === 'weir')?.added?.p50.median ?? NaN;
+  return ratioText(ratio(row.added?.p50.median ?? NaN, w));
+}
+
+function latencyTable(scenarios: ScenarioResult[], repeats: number): Table | null {
+  const rows: string[][] = [];
+  for (const s of scenarios) {
+    if (!s.latency) continue;
+    for (const r of s.latency) {
+      const abs = r.added === null;
+      const v = abs ? r.abs : r.added!;
+      const f = abs ? ms : plusMs;
+      rows.push([
+        `${s.id} ${s.key}`,
+        labelOf(r),
+        spreadText(v.p50, f),
+        spreadText(v.p99, f),
+        spreadText(v.p999, f),
+        fixed(r.cpuUsPerReq, 1),
+        fixed(r.rssMB, 1),
+        vsWeir(s.latency, r),
+      ]);
+    }
+  }
+  if (!rows.length) return null;
+  return {
+    title: `Latency at concurrency 1, ms — mock row absolute, others added (median of ${repeats} interleaved repeats [min…max])`,
+    head: ['scenario', 'target', 'p50', 'p99', 'p99.9', 'CPU µs/req', 'RSS MB', 'added p50 vs Weir'],
+    align: ['l', 'l'],
+    rows,
+    foot: ['CPU µs/req: utime+stime of the target process(es) over its requests (the mock row: the mock itself).'],
+  };
+}
+
+function ttfbTable(scenarios: ScenarioResult[]): Table | null {
+  const rows: string[][] = [];
+  for (const s of scenarios) {
+    for (const r of s.latency ?? []) {
+      if (!r.ttfb || !r.ttft) continue;
+      const abs = r.added === null;
+      const f = abs ? ms : plusMs;
+      rows.push([
+        `${s.id} ${s.key}`,
+        labelOf(r),
+        spreadText(abs ? r.ttfb.abs.p50 : r.ttfb.added!.p50, f),
+        spreadText(abs ? r.ttfb.abs.p99 : r.ttfb.added!.p99, f),
+        spreadText(abs ? r.ttft.abs.p50 : r.ttft.added!.p50, f),
+        spreadText(abs ? r.ttft.abs.p99 : r.ttft.added!.p99, f),
+      ]);
+    }
+  }
+  if (!rows.length) return null;
+  return {
+    title: 'Streams at concurrency 1: time to first byte / first token, ms — mock absolute, others added',
+    head: ['scenario', 'target', 'TTFB p50', 'TTFB p99', 'first token p50', 'first token p99'],
+    align: ['l', 'l'],
+    rows,
+  };
+}
+
+function rateTable(scenarios: ScenarioResult[]): Table | null {
+  const rows: string[][] = [];
+  for (const s of scenarios) {
+    for (const r of s.rates ?? []) {
+      const abs = r.addedP50 === null;
+      const w = s.rates!.find((x) => x.target === 'weir' && x.rate === r.rate)?.addedP99?.median ?? NaN;
+      const vs = COMPARATORS.has(r.target) ? ratioText(ratio(r.addedP99?.median ?? NaN, w)) : '';
+      rows.push([
+        `${s.id} ${s.key}`,
+        intText(r.rate),
+        labelOf(r),
+        intText(r.achievedRps),
+        spreadText(abs ? r.p50 : r.addedP50, abs ? ms : plusMs),
+        spreadText(abs ? r.p99 : r.addedP99, abs ? ms : plusMs),
+        fixed(r.cpuUsPerReq, 1),
+        ms(r.maxSendLagMs),
+        vs,
+      ]);
+    }
+  }
+  if (!rows.length) return null;
+  return {
+    title: 'Fixed rate (open loop, latency from the planned send time), ms — mock absolute, others added',
+    head: ['scenario', 'req/s', 'target', 'achieved', 'p50', 'p99', 'CPU µs/req', 'gen lag', 'added p99 vs Weir'],
+    align: ['l', 'r', 'l'],
+    rows,
+    foot: ['gen lag: the latest the load generator sent a request after its planned time (counted in the latency).'],
+  };
+}
+
+function throughputTable(scenarios: ScenarioResult[]): Table | null {
+  const rows: string[][] = [];
+  for (const s of scenarios) {
+    const list = s.throughput ?? [];
+    const w = list.find((x) => x.target === 'weir')?.bestRps ?? NaN;
+    const m = list.find((x) => x.target === 'minimal')?.bestRps ?? NaN;
+    for (const r of list) {
+      rows.push([
+        `${s.id} ${s.key}`,
+        r.label,
+        r.bestRpsSpread ? spreadText(r.bestRpsSpread, intText) : intText(r.bestRps),
+        fixed(r.connections, 0),
+        fixed(r.p99, 0),
+        fixed(r.cpuUsPerReq, 1),
+        r.target === 'weir' ? `${fixed(ratio(w, m) * 100, 0)} % of minimal` : COMPARATORS.has(r.target) ? `${ratioText(ratio(r.bestRps, w))} Weir` : '',
+        r.steps.map((x) => `${x.connections}:${intText(x.rps)}/${x.p99}ms${x.errors + x.non2xx ? '!' : ''}`).join(' '),
+      ]);
+    }
+  }
+  if (!rows.length) return null;
+  return {
+    title: 'Max throughput with p99 < 20 ms (autocannon, rising connections)',
+    head: ['scenario', 'target', 'req/s', 'conns', 'p99 ms', 'CPU µs/req', 'ratio', 'steps conns:req/s/p99'],
+    align: ['l', 'l', 'r', 'r', 'r', 'r', 'l', 'l'],
+    rows,
+  };
+}
+
+function streamsTable(scenarios: ScenarioResult[]): Table | null {
+  const rows: string[][] = [];
+  for (const s of scenarios) {
+    for (const r of s.streams ?? []) {
+      rows.push([
+        String(r.concurrency),
+        r.label,
+        `${r.completed}/${r.concurrency}`,
+        String(r.stalled),
+        String(r.lostFrames),
+        r.errors ? `${r.errors} (${r.firstError})` : '0',
+        ms(r.maxGapMs),
+        ms(r.ttfbP50),
+        r.addedTtfbP50 === null ? '' : plusMs(r.addedTtfbP50),
+        ms(r.ttfbP99),
+        fixed(r.wallMs / 1000, 2),
+      ]);
+    }
+  }
+  if (!rows.length) return null;
+  return {
+    title: 'Concurrent streams (64 deltas each, paced): every stream must deliver every delta in order and end',
+    head: ['streams', 'target', 'ok', 'stalled', 'lost frames', 'errors', 'max gap ms', 'TTFB p50', 'added', 'TTFB p99', 'wall s'],
+    align: ['r', 'l'],
+    rows,
+  };
+}
+
+function fanoutTable(scenarios: ScenarioResult[]): Table | null {
+  const rows: string[][] = [];
+  for (const s of scenarios) {
+    const w = s.fanout?.find((x) => x.target === 'weir')?.addedRunMs?.median ?? NaN;
+    for (const r of s.fanout ?? []) {
+      const vs = COMPARATORS.has(r.target) ? ratioText(ratio(r.addedRunMs?.median ?? NaN, w)) : '';
+      rows.push([labelOf(r), spreadText(r.runMs), r.addedRunMs ? spreadText(r.addedRunMs, plusMs) : '', ms(r.callP50), ms(r.callP99), vs]);
+    }
+  }
+  if (!rows.length) return null;
+  const s = scenarios.find((x) => x.fanout);
+  return {
+    title: `Agent fan-out: end-to-end run time, ms (${s?.notes[0] ?? ''})`,
+    head: ['target', 'run time', 'added', 'call p50', 'call p99', 'added vs Weir'],
+    align: ['l'],
+    rows,
+  };
+}
+
+function soakTable(scenarios: ScenarioResult[]): Table | null {
+  const s = scenarios.find((x) => x.soak)?.soak;
+  if (!s) return null;
+  const series = s.rssSamples.map((x) => fixed(x.rssMB, 0)).join(' ');
+  return {
+    title: `Soak: ${intText(s.requests)} requests at ${intText(s.rate)} req/s through Weir`,
+    head: ['ok', 'errors', 'p50 ms', 'p99 ms', 'p99.9 ms', 'RSS growth MB', 'flat'],
+    rows: [[intText(s.ok), intText(s.errors), ms(s.p50), ms(s.p99), ms(s.p999), fixed(s.rssGrowthMB, 1), s.flat ? 'yes' : 'NO']],
+    foot: [`RSS MB every 10 s: ${series}`],
+  };
+}
+
+function memoryTable(r: BenchResults): Table | null {
+  if (!r.memory.length) return null;
+  return {
+    title: 'Memory (RSS sampled every second over the run)',
+    head: ['target', 'peak MB', 'at end MB'],
+    align: ['l'],
+    rows: r.memory.map((m) => [m.label, fixed(m.peakMB, 1), fixed(m.endMB, 1)]),
+  };
+}
+
+function checksTable(r: BenchResults): Table {
+  return {
+    title: "The issue's targets",
+    head: ['', 'target', 'goal', 'measured'],
+    align: ['l', 'l', 'l', 'l'],
+    rows: r.checks.map((c) => [c.pass === null ? '–' : c.pass ? '✓' : '✗', c.name, c.target, c.measured]),
+  };
+}
+
+function profileTable(r: BenchResults): Table | null {
+  if (!r.profile) return null;
+  return {
+    title: 'Weir CPU profile: top 15 functions by self time (all threads, idle excluded)',
+    head: ['self ms', '%', 'function', 'location'],
+    align: ['r', 'r', 'l', 'l'],
+    rows: r.profile.map((p) => [fixed(p.selfMs, 1), fixed(p.pct, 1), p.functionName, p.location]),
+  };
+}
+
+export function reportTables(r: BenchResults): Table[] {
+  const sc = r.scenarios;
+  const skipped: Table | null = sc.some((s) => s.skipped)
+    ? { title: 'Skipped', head: ['scenario', 'why'], align: ['l', 'l'], rows: sc.filter((s) => s.skipped).map((s) => [`${s.id} ${s.key}`, s.skipped!]) }
+    : null;
+  return [
+    latencyTable(sc, r.meta.repeats),
+    ttfbTable(sc),
+    rateTable(sc),
+    throughputTable(sc),
+    streamsTable(sc),
+    fanoutTable(sc),
+    soakTable(sc),
+    memoryTable(r),
+    skipped,
+    checksTable(r),
+    profileTable(r),
+  ].filter((t): t is Table => t !== null);
+}
+
+export function machineLine(r: BenchResults): string {
+  const m = r.meta;
+  return `${m.date} · ${m.cpuModel} × ${m.cpus} · ${m.memGB} GB · Linux ${m.kernel} · Node ${m.node} · Weir ${m.workers} workers (${m.weirEngine}) · ${m.mode} run, ${m.repeats} repeats · pin: ${m.pin} · other load ${fixed(m.backgroundCpuPct, 0)} % CPU · ${fixed(m.elapsedS, 0)} s`;
+}
+
+export function renderTerminal(r: BenchResults): string {
+  const parts = [`Weir bench — ${machineLine(r)}`, ...reportTables(r).map(renderText)];
+  if (r.notes.length) parts.push(['Notes', ...r.notes.map((n) => `  - ${n}`)].join('\n'));
+  return parts.join('\n\n');
+}
+
+export function renderMarkdownBlock(r: BenchResults): string {
+  const parts = [`### Bench run ${r.meta.date.slice(0, 10)} (${r.meta.mode})`, '', `_${machineLine(r)}_`, ''];
+  for (const t of reportTables(r)) parts.push(renderMarkdown(t), '');
+  if (r.notes.length) parts.push(...r.notes.map((n) => `- ${n}`), '');
+  parts.push('_Absolute times hold for this machine only; ratios to the direct path and to the baselines travel._');
+  return parts.join('\n');
+}

@@ -1,0 +1,135 @@
+// The shape of a bench run's results: what the JSON file holds and what the report renders.
+// Times are milliseconds, CPU is microseconds per request, memory is MB (2^20 bytes).
+import type { CannonStep } from './load';
+import type { LatencySpread, Spread } from './stats';
+import type { ConcurrentStreamsResult } from './streams';
+import type { TargetKind } from './targets';
+
+export interface LatencyRow {
+  target: TargetKind;
+  label: string;
+  repeats: number;
+  errors: number;
+  firstError: string | null;
+  /** Absolute percentiles (median over repeats). */
+  abs: LatencySpread;
+  /** Target minus direct at the same percentile, per repeat; null for the direct row. */
+  added: LatencySpread | null;
+  ttfb: { abs: LatencySpread; added: LatencySpread | null } | null;
+  ttft: { abs: LatencySpread; added: LatencySpread | null } | null;
+  cpuUsPerReq: number;
+  /** CPU µs/request in each repeat (tick-granular: a repeat's figure is coarser than the overall one). */
+  cpuPerRepeat: number[];
+  rssMB: number;
+}
+
+export interface RateRow {
+  target: TargetKind;
+  label: string;
+  rate: number;
+  achievedRps: number;
+  p50: Spread;
+  p99: Spread;
+  addedP50: Spread | null;
+  addedP99: Spread | null;
+  errors: number;
+  firstError: string | null;
+  maxSendLagMs: number;
+  cpuUsPerReq: number;
+}
+
+export interface ThroughputRow {
+  target: TargetKind;
+  label: string;
+  /** Highest req/s whose p99 stayed under the limit (median of the confirm runs when there were any). */
+  bestRps: number;
+  bestRpsSpread: Spread | null;
+  connections: number;
+  p99: number;
+  cpuUsPerReq: number;
+  steps: CannonStep[];
+}
+
+export interface StreamsRow extends ConcurrentStreamsResult {
+  target: TargetKind;
+  label: string;
+  addedTtfbP50: number | null;
+}
+
+export interface FanoutRow {
+  target: TargetKind;
+  label: string;
+  runMs: Spread;
+  addedRunMs: Spread | null;
+  callP50: number;
+  callP99: number;
+  errors: number;
+}
+
+export interface SoakResult {
+  target: TargetKind;
+  requests: number;
+  rate: number;
+  ok: number;
+  errors: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  rssSamples: { tS: number; rssMB: number }[];
+  rssGrowthMB: number;
+  flat: boolean;
+}
+
+export interface ScenarioResult {
+  id: number;
+  key: string;
+  title: string;
+  skipped?: string;
+  notes: string[];
+  latency?: LatencyRow[];
+  rates?: RateRow[];
+  throughput?: ThroughputRow[];
+  streams?: StreamsRow[];
+  fanout?: FanoutRow[];
+  soak?: SoakResult;
+}
+
+export interface Check {
+  name: string;
+  target: string;
+  measured: string;
+  pass: boolean | null; // null: not measurable in this run
+}
+
+export interface ProfileEntry {
+  functionName: string;
+  location: string;
+  selfMs: number;
+  pct: number;
+}
+
+export interface BenchResults {
+  meta: {
+    date: string;
+    node: string;
+    cpus: number;
+    cpuModel: string;
+    memGB: number;
+    kernel: string;
+    workers: number;
+    mode: 'quick' | 'full';
+    repeats: number;
+    pin: string;
+    weirEngine: string;
+    /** CPU used by other processes during the scenarios, % of one CPU (machine noise). */
+    backgroundCpuPct: number;
+    elapsedS: number;
+  };
+  targets: { kind: TargetKind; label: string; url: string }[];
+  scenarios: ScenarioResult[];
+  /** RSS sampled every second over the whole run, and at its end. */
+  memory: { target: TargetKind; label: string; peakMB: number; endMB: number }[];
+  checks: Check[];
+  profile: ProfileEntry[] | null;
+  notes: string[];
+}

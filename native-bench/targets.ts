@@ -1,0 +1,72 @@
+// What the bench measures: the mock upstream directly (the reference every figure is relative
+// to), Weir, and the baselines/comparators. A target is an origin to send requests to and the
+// processes whose CPU time and memory count for it.
+import { cpuMicros, processTree, rssBytes, sumOver } from './procfs';
+
+export type TargetKind = 'direct' | 'weir' | 'minimal' | 'nginx' | 'litellm';
+
+export interface Target {
+  kind: TargetKind;
+  label: string;
+  /** Origin, e.g. http://127.0.0.1:4000 */
+  url: string;
+  /** Root pid of the target's processes, or null when it runs elsewhere (a --litellm URL). */
+  pid: number | null;
+  /** Count children too (nginx workers, a shell that started LiteLLM). */
+  tree: boolean;
+}
+
+export const LABELS: Record<TargetKind, string> = {
+  direct: 'mock (direct)',
+  weir: 'Weir',
+  minimal: 'minimal uWS proxy',
+  nginx: 'nginx',
+  litellm: 'LiteLLM (Python)',
+};
+
+export function makeTarget(kind: TargetKind, url: string, pid: number | null, tree = false): Target {
+  return { kind, label: LABELS[kind], url, pid, tree };
+}
+
+function pidsOf(t: Target): number[] {
+  if (t.pid === null) return [];
+  return t.tree ? processTree(t.pid) : [t.pid];
+}
+
+/** CPU µs used so far by the target's processes (NaN when unknown). */
+export function targetCpu(t: Target): number {
+  const pids = pidsOf(t);
+  return pids.length ? sumOver(pids, cpuMicros) : NaN;
+}
+
+/** RSS of the target's processes in bytes (NaN when unknown). */
+export function targetRss(t: Target): number {
+  const pids = pidsOf(t);
+  return pids.length ? sumOver(pids, rssBytes) : NaN;
+}
+
+/** Accumulates CPU time and request counts of one target over separate measurement windows. */
+export class CpuMeter {
+  cpuUs = 0;
+  requests = 0;
+  private before = NaN;
+  private known = true;
+
+  constructor(private readonly t: Target) {}
+
+  begin(): void {
+    this.before = targetCpu(this.t);
+  }
+
+  end(requests: number): void {
+    const after = targetCpu(this.t);
+    if (Number.isNaN(after) || Number.isNaN(this.before)) this.known = false;
+    else this.cpuUs += after - this.before;
+    this.requests += requests;
+  }
+
+  /** CPU µs per request over every window so far; NaN when unknown or nothing was served. */
+  perRequest(): number {
+    return this.known && this.requests > 0 ? this.cpuUs / this.requests : NaN;
+  }
+}

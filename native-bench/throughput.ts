@@ -1,0 +1,91 @@
+// The highest throughput whose p99 stays under the limit: autocannon at rising connection counts,
+// each step run for every target in turn; a target stops rising once its p99 passes the limit, it
+// fails requests, or its throughput stops growing. Outside quick mode each target is then run
+// again at its best step, interleaved, and the median of those runs is reported.
+import { cannon, type CannonStep } from './load';
+import type { Progress } from './progress';
+import type { ThroughputRow } from './results';
+import { spread } from './stats';
+import { CpuMeter, type Target } from './targets';
+import type { RequestSpec } from './timed-request';
+import { rotation } from './latency-rounds';
+
+/** The best step: most req/s with p99 under the limit and no failures; null when none qualifies. */
+export function bestStep(steps: CannonStep[], p99LimitMs: number): CannonStep | null {
+  let best: CannonStep | null = null;
+  for (const s of steps) {
+    if (s.p99 >= p99LimitMs || s.errors > 0 || s.non2xx > 0) continue;
+    if (!best || s.rps > best.rps) best = s;
+  }
+  return best;
+}
+
+/**
+ * Whether to keep raising connections after `steps` (the latest last): a target stops after two
+ * steps in a row over the limit or failing requests (one noisy step does not end the search), or
+ * when throughput stopped growing (two steps without 5 % more than the best before them).
+ */
+export function keepRising(steps: CannonStep[], p99LimitMs: number): boolean {
+  const bad = (s: CannonStep) => s.p99 >= p99LimitMs || s.errors > 0 || s.non2xx > 0;
+  const n = steps.length;
+  if (n >= 2 && bad(steps[n - 1]!) && bad(steps[n - 2]!)) return false;
+  if (n >= 3) {
+    const before = Math.max(...steps.slice(0, -2).map((s) => s.rps));
+    if (steps[n - 2]!.rps < before * 1.05 && steps[n - 1]!.rps < before * 1.05) return false;
+  }
+  return true;
+}
+
+export async function maxThroughput(
+  targets: Target[],
+  spec: RequestSpec,
+  o: { steps: number[]; durationS: number; p99LimitMs: number; repeats: number },
+  progress: Progress,
+  label: string,
+): Promise<ThroughputRow[]> {
+  const steps = new Map<Target, CannonStep[]>(targets.map((t) => [t, []]));
+  const cpuAt = new Map<Target, Map<number, number>>(targets.map((t) => [t, new Map()]));
+  let active = [...targets];
+  for (const [i, c] of o.steps.entries()) {
+    for (const t of rotation(active, i)) {
+      progress.set(`${label}: max throughput`, `${c} connections ${t.label}`);
+      const m = new CpuMeter(t);
+      m.begin();
+      const s = await cannon(t.url, spec, c, o.durationS);
+      m.end(s.total);
+      steps.get(t)!.push(s);
+      cpuAt.get(t)!.set(c, m.perRequest());
+    }
+    active = active.filter((t) => keepRising(steps.get(t)!, o.p99LimitMs));
+    if (active.length === 0) break;
+  }
+  const confirm = new Map<Target, number[]>(targets.map((t) => [t, []]));
+  const confirmCpu = new Map<Target, CpuMeter>(targets.map((t) => [t, new CpuMeter(t)]));
+  for (let r = 0; r < o.repeats; r++) {
+    for (const t of rotation(targets, r)) {
+      const best = bestStep(steps.get(t)!, o.p99LimitMs);
+      if (!best) continue;
+      progress.set(`${label}: max throughput`, `confirm ${r + 1}/${o.repeats} at ${best.connections} connections ${t.label}`);
+      const m = confirmCpu.get(t)!;
+      m.begin();
+      const s = await cannon(t.url, spec, best.connections, o.durationS);
+      m.end(s.total);
+      confirm.get(t)!.push(s.p99 < o.p99LimitMs && s.errors === 0 && s.non2xx === 0 ? s.rps : NaN);
+    }
+  }
+  return targets.map((t) => {
+    const best = bestStep(steps.get(t)!, o.p99LimitMs);
+    const runs = confirm.get(t)!;
+    const sp = runs.length ? spread(runs) : null;
+    return {
+      target: t.kind,
+      label: t.label,
+      bestRps: sp ? sp.median : (best?.rps ?? NaN),
+      bestRpsSpread: sp,
+      connections: best?.connections ?? NaN,
+      p99: best?.p99 ?? NaN,
+      cpuUsPerReq: runs.length ? confirmCpu.get(t)!.perRequest() : best ? cpuAt.get(t)!.get(best.connections)! : NaN,
+      steps: steps.get(t)!,
+    };
+  });
+}

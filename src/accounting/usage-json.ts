@@ -1,0 +1,277 @@
+// Byte-level JSON helpers for the usage scanners: skip values and walk the keys of one object in a
+// window [start, end) of a Buffer without materializing anything, so the hot path only pays for
+// the few bytes it actually needs (an `id`, a `usage` object) and never JSON.parses a whole body.
+//
+// Every function returns -1 when the window ends before the value does (an event split across
+// chunks) or the bytes are not JSON; callers treat both as "not here".
+
+export const QUOTE = 0x22;
+export const BACKSLASH = 0x5c;
+export const COLON = 0x3a;
+export const COMMA = 0x2c;
+export const LBRACE = 0x7b;
+export const RBRACE = 0x7d;
+export const LBRACKET = 0x5b;
+export const RBRACKET = 0x5d;
+export const LF = 0x0a;
+export const CR = 0x0d;
+
+export function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+export function skipSpace(b: Buffer, i: number, end: number): number {
+  while (i < end && isSpace(b[i]!)) i++;
+  return i;
+}
+
+/** Index just past the string whose opening quote is at b[i], or -1. */
+export function skipString(b: Buffer, i: number, end: number): number {
+  let j = i;
+  for (;;) {
+    j = b.indexOf(QUOTE, j + 1);
+    if (j < 0 || j >= end) return -1;
+    let k = j - 1;
+    while (b[k] === BACKSLASH) k--;
+    if ((j - k) % 2 === 1) return j + 1; // preceded by an even number of backslashes: real quote
+  }
+}
+
+/** Index just past the value starting at b[i] (no leading space), or -1. */
+export function skipValue(b: Buffer, i: number, end: number): number {
+  if (i >= end) return -1;
+  const c = b[i];
+  if (c === QUOTE) return skipString(b, i, end);
+  if (c === LBRACE || c === LBRACKET) {
+    let depth = 1;
+    let j = i + 1;
+    while (j < end) {
+      const d = b[j]!;
+      if (d === QUOTE) {
+        j = skipString(b, j, end);
+        if (j < 0) return -1;
+        continue;
+      }
+      if (d === LBRACE || d === LBRACKET) depth++;
+      else if (d === RBRACE || d === RBRACKET) {
+        if (--depth === 0) return j + 1;
+      }
+      j++;
+    }
+    return -1;
+  }
+  let j = i;
+  while (j < end) {
+    const d = b[j]!;
+    if (d === COMMA || d === RBRACE || d === RBRACKET || isSpace(d)) break;
+    j++;
+  }
+  // A scalar that runs into the end of the window may be cut (`12` of `123`).
+  return j > i && j < end ? j : -1;
+}
+
+/** Does the key token b[start, end) (quotes included) spell `key`? Escaped keys are decoded. */
+export function keyIs(b: Buffer, start: number, end: number, key: string): boolean {
+  const n = end - start - 2;
+  if (n === key.length) {
+    let k = 0;
+    while (k < n && b[start + 1 + k] === key.charCodeAt(k)) k++;
+    if (k === n) return true;
+  }
+  // Only a longer token with an escape in it can still spell the key (`"\u0075sage"`).
+  if (n <= key.length) return false;
+  for (let k = start + 1; k < end - 1; k++) if (b[k] === BACKSLASH) return decodeString(b, start, end) === key;
+  return false;
+}
+
+/** The JSON string token b[start, end) decoded, or undefined. */
+export function decodeString(b: Buffer, start: number, end: number): string | undefined {
+  const raw = b.toString('utf8', start + 1, end - 1);
+  if (raw.indexOf('\\') < 0) return raw;
+  try {
+    return JSON.parse(b.toString('utf8', start, end)) as string;
+  } catch {
+    return undefined;
+  }
+}
+
+/** JSON.parse of b[start, end), or undefined. */
+export function parseSpan(b: Buffer, start: number, end: number): unknown {
+  try {
+    return JSON.parse(b.toString('utf8', start, end));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Walks the keys of the object starting at b[i] === '{'. For each key calls visit(keyStart,
+ * keyEnd, valueStart, valueEnd); visit returns true to stop early. Returns the index just past the
+ * object, -2 if stopped early, or -1 when the window ends or the bytes are malformed.
+ */
+export function walkObject(
+  b: Buffer,
+  i: number,
+  end: number,
+  visit: (keyStart: number, keyEnd: number, valueStart: number, valueEnd: number) => boolean,
+): number {
+  if (b[i] !== LBRACE) return -1;
+  i = skipSpace(b, i + 1, end);
+  if (i < end && b[i] === RBRACE) return i + 1;
+  for (;;) {
+    if (i >= end || b[i] !== QUOTE) return -1;
+    const ks = i;
+    const ke = skipString(b, i, end);
+    if (ke < 0) return -1;
+    i = skipSpace(b, ke, end);
+    if (i >= end || b[i] !== COLON) return -1;
+    const vs = skipSpace(b, i + 1, end);
+    const ve = skipValue(b, vs, end);
+    if (ve < 0) return -1;
+    if (visit(ks, ke, vs, ve)) return -2;
+    i = skipSpace(b, ve, end);
+    if (i >= end) return -1;
+    if (b[i] === COMMA) {
+      i = skipSpace(b, i + 1, end);
+      continue;
+    }
+    if (b[i] === RBRACE) return i + 1;
+    return -1;
+  }
+}
+
+/**
+ * From just past a value inside an object, checks that the rest of the window is the remaining
+ * members of that object, its closing brace, and nothing but whitespace: i.e. that the value was a
+ * member of the OUTERMOST object (anything deeper would need more closers after its brace).
+ */
+export function restClosesTopLevel(b: Buffer, i: number, end: number): boolean {
+  for (;;) {
+    i = skipSpace(b, i, end);
+    if (i >= end) return false;
+    if (b[i] === RBRACE) return skipSpace(b, i + 1, end) === end;
+    if (b[i] !== COMMA) return false;
+    i = skipSpace(b, i + 1, end);
+    if (i >= end || b[i] !== QUOTE) return false;
+    i = skipString(b, i, end);
+    if (i < 0) return false;
+    i = skipSpace(b, i, end);
+    if (i >= end || b[i] !== COLON) return false;
+    i = skipValue(b, skipSpace(b, i + 1, end), end);
+    if (i < 0) return false;
+  }
+}
+
+/**
+ * Finds the member `"key": <value>` of the top-level object in b[start, end) by searching for the
+ * key's bytes from the END backwards (where providers put `usage`), and proves each candidate is a
+ * top-level member with restClosesTopLevel. Returns [valueStart, valueEnd] or null. Only keys
+ * spelled without escapes are found; callers fall back to JSON.parse when this returns null.
+ */
+export function findTopLevelMemberFromEnd(b: Buffer, start: number, end: number, keyToken: Buffer): [number, number] | null {
+  let from = end - keyToken.length;
+  while (from >= start) {
+    const p = b.lastIndexOf(keyToken, from);
+    if (p < start) return null;
+    from = p - 1;
+    if (p > start && b[p - 1] === BACKSLASH) continue; // `\"key"` is the tail of some string
+    let i = skipSpace(b, p + keyToken.length, end);
+    if (i >= end || b[i] !== COLON) continue;
+    i = skipSpace(b, i + 1, end);
+    const ve = skipValue(b, i, end);
+    if (ve < 0) continue;
+    if (!restClosesTopLevel(b, ve, end)) continue;
+    return [i, ve];
+  }
+  return null;
+}
+
+/** Reads top-level string members named in `keys` from the object at b[i] (stops when all found). */
+export function readTopLevelStrings(b: Buffer, i: number, end: number, keys: readonly string[], out: Record<string, string>): number {
+  let missing = keys.length;
+  return walkObject(b, i, end, (ks, ke, vs, ve) => {
+    if (b[vs] !== QUOTE) return false;
+    for (const k of keys) {
+      if (out[k] === undefined && keyIs(b, ks, ke, k)) {
+        const v = decodeString(b, vs, ve);
+        if (v !== undefined) {
+          out[k] = v;
+          missing--;
+        }
+        break;
+      }
+    }
+    return missing === 0;
+  });
+}
+
+/**
+ * Sum of the byte lengths of string values inside the value at b[i], skipping the values of keys
+ * in `skipKeys` (e.g. `type`). Used to estimate generated tokens of a streamed delta. Escapes count
+ * as their bytes; that is noise an estimate can afford.
+ */
+export function stringValueBytes(b: Buffer, i: number, end: number, skipKeys: readonly string[]): number {
+  // Fast path for the shapes streams use: `{"content":"…"` (OpenAI) and
+  // `{"type":"text_delta","text":"…"` (Anthropic): one key (after an optional type tag) whose
+  // string value runs to the object's end.
+  let j0 = i + 1;
+  if (b[j0] === QUOTE && b[j0 + 1] === 0x74 && b[j0 + 2] === 0x79 && b[j0 + 3] === 0x70 && b[j0 + 4] === 0x65 && b[j0 + 5] === QUOTE && b[j0 + 6] === COLON && b[j0 + 7] === QUOTE) {
+    const te = skipString(b, j0 + 7, end); // `"type":"…"`
+    if (te > 0 && b[te] === COMMA) j0 = te + 1;
+  }
+  if (b[j0] === QUOTE) {
+    const ke = skipString(b, j0, end);
+    if (ke > 0 && b[ke] === COLON && b[ke + 1] === QUOTE) {
+      const ve = skipString(b, ke + 1, end);
+      if (ve > 0 && b[ve] === RBRACE) {
+        for (const k of skipKeys) if (keyIs(b, j0, ke, k)) return 0;
+        return ve - ke - 3;
+      }
+    }
+  }
+  let total = 0;
+  let j = i;
+  // One bit per open container: 1 = object. Deltas nest a few levels at most.
+  let stack = 0;
+  let depth = 0;
+  let expectKey = false;
+  let skipNext = false;
+  while (j < end) {
+    const c = b[j]!;
+    if (c === QUOTE) {
+      const e = skipString(b, j, end);
+      if (e < 0) return total;
+      if (expectKey) {
+        const after = skipSpace(b, e, end);
+        skipNext = false;
+        for (const k of skipKeys) {
+          if (keyIs(b, j, e, k)) {
+            skipNext = true;
+            break;
+          }
+        }
+        j = after + 1; // past the colon
+        expectKey = false;
+        continue;
+      }
+      if (!skipNext) total += e - j - 2;
+      skipNext = false;
+      j = e;
+      continue;
+    }
+    if (c === LBRACE || c === LBRACKET) {
+      if (depth < 30) stack = c === LBRACE ? stack | (1 << depth) : stack & ~(1 << depth);
+      depth++;
+      expectKey = c === LBRACE;
+      skipNext = false;
+    } else if (c === COMMA) {
+      expectKey = depth > 0 && depth <= 30 && (stack & (1 << (depth - 1))) !== 0;
+      skipNext = false;
+    } else if (c === RBRACE || c === RBRACKET) {
+      if (--depth <= 0) return total;
+      skipNext = false;
+    }
+    j++;
+  }
+  return total;
+}

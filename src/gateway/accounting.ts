@@ -1,0 +1,85 @@
+// What a call used and cost, read from the upstream's answer as it passes: the usage in a whole
+// body, or a scanner fed every stream chunk (which also hides the usage chunk Weir asked an OpenAI
+// upstream for when the client did not). Only built when something needs it (spend logs or a
+// governed key), so the plain master-key path does none of this work.
+import { AnthropicUsageScanner, OpenAIUsageScanner } from '../accounting/usage-stream';
+import { usageFromAnthropicBody, usageFromOpenAIBody } from '../accounting/usage-body';
+import { applyEdits, includeUsageEdit } from '../accounting/usage-include';
+import { openaiUsage, type TokenUsage } from '../accounting/usage-types';
+import { costNanos } from '../pricing/cost';
+import type { BodyScan } from './body-scan';
+import type { Target } from './snapshot';
+
+export class CallAccounting {
+  private scanner: OpenAIUsageScanner | AnthropicUsageScanner | null = null;
+  private hideUsage = false;
+  private bodyUsage: TokenUsage | undefined;
+  /** Provider response id (becomes the spend log's request_id). */
+  responseId: string | undefined;
+  /** Epoch ms of the first byte of the answer. */
+  firstByteMs = 0;
+
+  constructor(
+    private readonly stream: boolean,
+    /** Bytes of the request body: the prompt estimate of a stream cut before its usage. */
+    private readonly bodyBytes: number,
+  ) {}
+
+  /**
+   * The body for `t`: the model value replaced when it differs and, for OpenAI streams,
+   * stream_options.include_usage set (in one copy). Also decides whether the usage chunk is hidden.
+   */
+  body(body: Buffer, scan: BodyScan, t: Target): Buffer {
+    const usageEdit = this.stream && t.dialect === 'openai' ? includeUsageEdit(body, scan) : null;
+    this.hideUsage = usageEdit?.hideUsageChunk ?? false;
+    const modelEdit = t.upstreamModel === scan.model ? null : { at: scan.modelStart, remove: scan.modelEnd - scan.modelStart, insert: t.upstreamModelJson };
+    return applyEdits(body, [modelEdit, usageEdit?.edit ?? null]);
+  }
+
+  /** Whether the client asked for the usage chunk itself (the built-in mock needs to know). */
+  get clientWantsUsage(): boolean {
+    return !this.hideUsage;
+  }
+
+  /** A new attempt starts streaming from `t`. */
+  startStream(t: Target): void {
+    this.firstByteMs = Date.now();
+    this.scanner = t.dialect === 'anthropic' || (t.dialect === 'any' && this.anthropic) ? new AnthropicUsageScanner() : new OpenAIUsageScanner({ hideUsageChunk: this.hideUsage });
+  }
+
+  /** Set by the caller for the mock provider, whose dialect follows the endpoint. */
+  anthropic = false;
+
+  /** Scans a chunk; returns the bytes to forward. */
+  pass(chunk: Buffer): Buffer {
+    return this.scanner ? this.scanner.push(chunk) : chunk;
+  }
+
+  /** The stream is over (finished or cut): bytes the scanner still held, to forward. */
+  endStream(): Buffer | null {
+    const tail = this.scanner?.end();
+    return tail && tail.length ? tail : null;
+  }
+
+  /** A whole (non-streamed) answer. */
+  readBody(buf: Buffer, t: Target): void {
+    this.firstByteMs ||= Date.now();
+    const u = t.dialect === 'anthropic' || (t.dialect === 'any' && this.anthropic) ? usageFromAnthropicBody(buf) : usageFromOpenAIBody(buf);
+    this.bodyUsage = u.usage;
+    this.responseId = u.id;
+  }
+
+  /** Usage to charge: the provider's, or an estimate for a stream cut before its usage. */
+  usage(): TokenUsage {
+    if (this.scanner) {
+      const r = this.scanner.result();
+      this.responseId ??= r.id;
+      return this.scanner.usageOrEstimate(Math.ceil(this.bodyBytes / 4));
+    }
+    return this.bodyUsage ?? openaiUsage(0, 0);
+  }
+
+  costNanos(t: Target | undefined, u: TokenUsage): number {
+    return t ? costNanos(t.price, u) : 0;
+  }
+}

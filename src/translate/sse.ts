@@ -1,0 +1,147 @@
+// An incremental server-sent-events parser. Bytes go in as they arrive from the upstream, in any
+// chunking; complete events come out through the handler. Only the unfinished last line of a
+// chunk is kept between calls, and a chunk is scanned once: nothing already seen is re-split.
+// Lines end in \n, \r\n or \r (also when the \r and the \n arrive in different chunks); lines
+// starting with ':' are comments (heartbeats); `id` and `retry` fields are ignored.
+
+/** Called once per complete event; `event` is '' when the event had no `event:` field. */
+export type SseHandler = (event: string, data: string) => void;
+
+import { StringDecoder } from 'node:string_decoder';
+
+const LF = 10;
+
+export class SseParser {
+  private tail = '';
+  private event = '';
+  private data = '';
+  private hasData = false;
+  private skipLF = false;
+  private decoder: StringDecoder | undefined;
+
+  constructor(private readonly onEvent: SseHandler) {}
+
+  /** Feeds bytes (UTF-8, split anywhere — even inside a character) or text. */
+  push(chunk: Uint8Array | string): void {
+    let text: string;
+    if (typeof chunk === 'string') text = chunk;
+    else text = (this.decoder ??= new StringDecoder('utf8')).write(chunk);
+    const len = text.length;
+    if (len === 0) return;
+    let pos = 0;
+    if (this.skipLF) {
+      this.skipLF = false;
+      if (text.charCodeAt(0) === LF) pos = 1;
+    }
+    let nl = text.indexOf('\n', pos);
+    let cr = text.indexOf('\r', pos);
+    while (pos < len) {
+      if (nl !== -1 && nl < pos) nl = text.indexOf('\n', pos);
+      if (cr !== -1 && cr < pos) cr = text.indexOf('\r', pos);
+      let end: number;
+      let next: number;
+      if (cr === -1 || (nl !== -1 && nl < cr)) {
+        if (nl === -1) break;
+        end = nl;
+        next = nl + 1;
+      } else {
+        end = cr;
+        if (cr + 1 < len) next = text.charCodeAt(cr + 1) === LF ? cr + 2 : cr + 1;
+        else {
+          next = cr + 1;
+          this.skipLF = true; // a \n opening the next chunk ends this same line
+        }
+      }
+      let line = text.slice(pos, end);
+      if (this.tail.length > 0) {
+        line = this.tail + line;
+        this.tail = '';
+      }
+      this.line(line);
+      pos = next;
+    }
+    if (pos < len) this.tail = this.tail.length > 0 ? this.tail + text.slice(pos) : text.slice(pos);
+  }
+
+  /** The input ended: an unterminated last line and an event without its blank line still count. */
+  end(): void {
+    if (this.decoder !== undefined) {
+      const rest = this.decoder.end();
+      if (rest.length > 0) this.push(rest);
+    }
+    if (this.tail.length > 0) {
+      const line = this.tail;
+      this.tail = '';
+      this.line(line);
+    }
+    this.dispatch();
+  }
+
+  private line(line: string): void {
+    if (line.length === 0) {
+      this.dispatch();
+      return;
+    }
+    const c0 = line.charCodeAt(0);
+    if (c0 === 0x3a /* : */) return;
+    if (c0 === 0x64 /* d */ && line.startsWith('data')) {
+      let value: string;
+      if (line.length === 4) value = '';
+      else if (line.charCodeAt(4) !== 0x3a) return; // a field that merely starts with "data"
+      else value = line.charCodeAt(5) === 0x20 ? line.slice(6) : line.slice(5);
+      if (this.hasData) this.data += '\n' + value;
+      else {
+        this.data = value;
+        this.hasData = true;
+      }
+      return;
+    }
+    if (c0 === 0x65 /* e */ && line.startsWith('event')) {
+      if (line.length === 5) this.event = '';
+      else if (line.charCodeAt(5) === 0x3a) this.event = line.charCodeAt(6) === 0x20 ? line.slice(7) : line.slice(6);
+    }
+  }
+
+  private dispatch(): void {
+    if (this.hasData) {
+      const event = this.event;
+      const data = this.data;
+      this.event = '';
+      this.data = '';
+      this.hasData = false;
+      this.onEvent(event, data);
+    } else this.event = '';
+  }
+}
+
+/** Stands for a `[DONE]` line found by parseEventData's line-by-line retry. */
+export const DONE: Record<string, unknown> = Object.freeze({});
+
+/**
+ * JSON of one event's data. A data field that fails to parse but holds several lines is retried
+ * line by line (servers that forget the blank line between events); `each` gets every object.
+ */
+export function parseEventData(data: string, each: (v: Record<string, unknown>) => void): void {
+  let v: unknown;
+  try {
+    v = JSON.parse(data);
+  } catch {
+    if (data.indexOf('\n') === -1) return;
+    for (const line of data.split('\n')) {
+      const l = line.startsWith('data:') ? line.slice(line.charCodeAt(5) === 0x20 ? 6 : 5) : line;
+      if (l.length === 0) continue;
+      if (l === '[DONE]') {
+        each(DONE);
+        continue;
+      }
+      try {
+        const o: unknown = JSON.parse(l);
+        if (typeof o === 'object' && o !== null && !Array.isArray(o)) each(o as Record<string, unknown>);
+      } catch {
+        // not JSON: skipped
+      }
+    }
+    return;
+  }
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) each(v as Record<string, unknown>);
+}

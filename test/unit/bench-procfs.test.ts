@@ -1,0 +1,87 @@
+// CPU and memory accounting from /proc: parsing of stat lines (including command names with
+// spaces and parentheses) and status files, tick conversion, and the live readers on this process.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { clockTicksPerSecond, cpuMicros, parseProcStatCpu, parseStatLine, parseVmRssBytes, processTree, rssBytes, sumOver, ticksToMicros } from '../../native-bench/procfs';
+
+// A real line from a Node process (fields 14/15 = utime/stime = 1523/277).
+const NODE_LINE =
+  '14884 (node) S 14800 14884 6166 0 -1 4194560 40213 0 12 0 1523 277 0 0 20 0 11 0 137901 1205604352 30154 18446744073709551615 1 1 0 0 0 0 0 4096 134235650 0 0 0 17 1 0 0 0 0 0';
+
+test('utime and stime are fields 14 and 15 of /proc/PID/stat', () => {
+  const s = parseStatLine(NODE_LINE);
+  assert.equal(s.pid, 14884);
+  assert.equal(s.comm, 'node');
+  assert.equal(s.state, 'S');
+  assert.equal(s.ppid, 14800);
+  assert.equal(s.utimeTicks, 1523);
+  assert.equal(s.stimeTicks, 277);
+});
+
+test('a command name with spaces and parentheses does not shift the fields', () => {
+  const line = NODE_LINE.replace('(node)', '(weird (name) x)');
+  const s = parseStatLine(line);
+  assert.equal(s.comm, 'weird (name) x');
+  assert.equal(s.utimeTicks, 1523);
+  assert.equal(s.stimeTicks, 277);
+  assert.equal(s.ppid, 14800);
+});
+
+test('a truncated or foreign line is refused, not read as zeros', () => {
+  assert.throws(() => parseStatLine('14884 (node) S 1 2 3'), /truncated/);
+  assert.throws(() => parseStatLine('no parens here'), /not a \/proc/);
+});
+
+test('VmRSS is read in kB and returned in bytes; absent VmRSS (a zombie) is NaN', () => {
+  const status = 'Name:\tnode\nVmPeak:\t 1205604 kB\nVmRSS:\t  120616 kB\nRssAnon:\t   80000 kB\n';
+  assert.equal(parseVmRssBytes(status), 120616 * 1024);
+  assert.ok(Number.isNaN(parseVmRssBytes('Name:\tzombie\nState:\tZ (zombie)\n')));
+});
+
+test('ticks convert to microseconds with the kernel tick rate', () => {
+  assert.equal(ticksToMicros(1800, 100), 18_000_000);
+  assert.equal(ticksToMicros(3, 250), 12_000);
+  const hz = clockTicksPerSecond();
+  assert.ok(Number.isInteger(hz) && hz > 0);
+});
+
+test('the live readers agree with getrusage (process.cpuUsage) on this process; a dead pid is NaN', { skip: !fs.existsSync('/proc/self/stat') }, () => {
+  const before = cpuMicros(process.pid);
+  const ru0 = process.cpuUsage();
+  // Spin until 200 ms of CPU has been used (bounded in wall time on a starved machine).
+  const deadline = Date.now() + 5000;
+  let x = 0;
+  while (Date.now() < deadline) {
+    for (let i = 0; i < 1e5; i++) x += Math.sqrt(x + i);
+    const ru = process.cpuUsage(ru0);
+    if (ru.user + ru.system >= 200_000) break;
+  }
+  assert.ok(x > 0);
+  const ru = process.cpuUsage(ru0);
+  const after = cpuMicros(process.pid);
+  const fromProc = after - before;
+  const fromRusage = ru.user + ru.system;
+  // /proc counts in clock ticks (10 ms at 100 Hz): allow two ticks of either side plus 5 %.
+  const tick = 1e6 / clockTicksPerSecond();
+  assert.ok(Math.abs(fromProc - fromRusage) <= 2 * tick + fromRusage * 0.05, `/proc says ${fromProc} µs, getrusage ${fromRusage} µs`);
+  assert.ok(rssBytes(process.pid) > 10 * 2 ** 20);
+  assert.ok(Math.abs(rssBytes(process.pid) - process.memoryUsage().rss) < 16 * 2 ** 20, 'VmRSS matches the RSS Node reports');
+  assert.ok(Number.isNaN(cpuMicros(2 ** 30)));
+  assert.ok(Number.isNaN(rssBytes(2 ** 30)));
+  assert.ok(processTree(process.pid).includes(process.pid));
+});
+
+test('sumOver skips processes that are gone, and is NaN only when all are', () => {
+  const f = (pid: number) => (pid === 0 ? NaN : pid * 10);
+  assert.equal(sumOver([1, 0, 2], f), 30);
+  assert.ok(Number.isNaN(sumOver([0, 0], f)));
+});
+
+test('machine CPU from /proc/stat: busy is everything but idle and iowait', () => {
+  const text = 'cpu  100 5 50 1000 20 3 2 10 0 0\ncpu0 50 2 25 500 10 1 1 5 0 0\nintr 12345\n';
+  const c = parseProcStatCpu(text);
+  assert.equal(c.total, 100 + 5 + 50 + 1000 + 20 + 3 + 2 + 10);
+  assert.equal(c.busy, 100 + 5 + 50 + 3 + 2 + 10);
+  assert.throws(() => parseProcStatCpu('intr 1\n'), /no cpu line/);
+});

@@ -1,0 +1,131 @@
+// The bench's report: table rendering (terminal and Markdown), number formats, the targets
+// check against results, and the small decision rules (best throughput step, RSS flatness).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { evaluateChecks } from '../../native-bench/checks';
+import { rotation } from '../../native-bench/latency-rounds';
+import { renderMarkdownBlock, renderTerminal } from '../../native-bench/report';
+import type { BenchResults, LatencyRow } from '../../native-bench/results';
+import { isFlat, rssGrowth } from '../../native-bench/soak';
+import { spread, type LatencySpread } from '../../native-bench/stats';
+import { ms, plusMs, ratioText, renderMarkdown, renderText, spreadText } from '../../native-bench/table';
+import { bestStep, keepRising } from '../../native-bench/throughput';
+
+const lat = (p50: number[], p99: number[], p999: number[]): LatencySpread => ({ n: 1000, p50: spread(p50), p99: spread(p99), p999: spread(p999) });
+
+function row(target: LatencyRow['target'], label: string, abs: LatencySpread, added: LatencySpread | null, cpu: number): LatencyRow {
+  return { target, label, repeats: 3, errors: 0, firstError: null, abs, added, ttfb: null, ttft: null, cpuUsPerReq: cpu, cpuPerRepeat: [cpu], rssMB: 80 };
+}
+
+function results(): BenchResults {
+  return {
+    meta: { date: '2026-01-02T03:04:05.000Z', node: '20.20.2', cpus: 2, cpuModel: 'Test CPU', memGB: 8, kernel: '6.1', workers: 2, mode: 'quick', repeats: 3, pin: 'off', weirEngine: 'uWebSockets.js', backgroundCpuPct: 3, elapsedS: 95 },
+    targets: [],
+    scenarios: [
+      {
+        id: 1, key: 'chat', title: 'small chat', notes: [],
+        latency: [
+          row('direct', 'mock (direct)', lat([0.15, 0.16, 0.14], [0.3, 0.31, 0.29], [0.7, 0.8, 0.9]), null, 80),
+          row('weir', 'Weir', lat([0.3, 0.31, 0.29], [0.6, 0.6, 0.6], [1, 1, 1]), lat([0.08, 0.09, 0.07], [0.2, 0.3, 0.25], [1.5, 1.2, 1.9]), 60),
+          row('minimal', 'minimal uWS proxy', lat([0.2, 0.2, 0.2], [0.4, 0.4, 0.4], [1, 1, 1]), lat([0.04, 0.04, 0.04], [0.1, 0.1, 0.1], [1, 1, 1]), 50),
+        ],
+        throughput: [
+          { target: 'weir', label: 'Weir', bestRps: 9000, bestRpsSpread: null, connections: 32, p99: 7, cpuUsPerReq: 70, steps: [{ connections: 32, rps: 9000, total: 9000, p50: 2, p99: 7, errors: 0, non2xx: 0 }] },
+          { target: 'minimal', label: 'minimal uWS proxy', bestRps: 10000, bestRpsSpread: null, connections: 32, p99: 6, cpuUsPerReq: 50, steps: [] },
+        ],
+      },
+      { id: 4, key: 'governed', title: 'governed', notes: [], skipped: 'skipped: virtual keys not implemented yet' },
+    ],
+    memory: [{ target: 'weir', label: 'Weir', peakMB: 160.4, endMB: 150 }],
+    checks: [],
+    profile: null,
+    notes: ['nginx not installed'],
+  };
+}
+
+test('number formats: 3 decimals under 10 ms, signed added values, spreads with their range', () => {
+  assert.equal(ms(0.0854), '0.085');
+  assert.equal(ms(123.44), '123.4');
+  assert.equal(ms(NaN), '–');
+  assert.equal(plusMs(0.1), '+0.100');
+  assert.equal(plusMs(-0.02), '-0.020');
+  assert.equal(spreadText(spread([0.1, 0.08, 0.12]), plusMs), '+0.100 [+0.080…+0.120]');
+  assert.equal(spreadText(spread([0.1]), ms), '0.100');
+  assert.equal(ratioText(1.234), '1.23×');
+  assert.equal(ratioText(31.6), '32×');
+});
+
+test('text tables align columns under their headers; Markdown tables escape pipes', () => {
+  const t = { title: 'T', head: ['name', 'value'], align: ['l', 'r'] as ('l' | 'r')[], rows: [['a', '1'], ['longer', '22.5']] };
+  const lines = renderText(t).split('\n');
+  assert.equal(lines[0], 'T');
+  assert.equal(lines[1], 'name    value');
+  assert.equal(lines[3], 'a           1');
+  assert.equal(lines[4], 'longer   22.5');
+  const md = renderMarkdown({ ...t, rows: [['a|b', '1']] });
+  assert.match(md, /\| name \| value \|/);
+  assert.match(md, /\| :--- \| ---: \|/);
+  assert.match(md, /a\\\|b/);
+});
+
+test('the targets check compares Weir with the minimal proxy and never passes what was not measured', () => {
+  const r = results();
+  const checks = evaluateChecks(r);
+  const by = (name: string) => checks.find((c) => c.name.startsWith(name))!;
+  assert.equal(by('CPU/request, master-key').pass, true, '70 vs 50 µs = 1.4× ≤ 1.5×');
+  assert.match(by('CPU/request, master-key').measured, /1\.40×/);
+  assert.equal(by('Throughput').pass, true, '90 % of minimal');
+  assert.equal(by('Added p50, concurrency 1').pass, true, '0.08 ms ≤ 0.10');
+  assert.equal(by('RSS under load').pass, false, '160.4 MB > 150');
+  assert.equal(by('CPU/request, governed').pass, null);
+  assert.equal(by('Claude-Code-sized').pass, null);
+  assert.equal(by('vs LiteLLM: added').pass, null);
+  assert.equal(by('No stall').pass, null);
+  r.scenarios[0]!.throughput![0]!.cpuUsPerReq = 80; // 1.6×
+  assert.equal(evaluateChecks(r).find((c) => c.name.startsWith('CPU/request, master-key'))!.pass, false);
+});
+
+test('the terminal report and the Markdown block show added latency with spread, ratios and skipped scenarios', () => {
+  const r = results();
+  r.checks = evaluateChecks(r);
+  const text = renderTerminal(r);
+  assert.match(text, /Weir\s+\+0\.080 \[\+0\.070…\+0\.090\]/);
+  assert.match(text, /mock \(direct\)\s+0\.150 \[0\.140…0\.160\]/);
+  assert.match(text, /minimal uWS proxy.*0\.50×/, "the comparator's added p50 relative to Weir's");
+  assert.match(text, /90 % of minimal/);
+  assert.match(text, /4 governed\s+skipped: virtual keys not implemented yet/);
+  assert.match(text, /✗\s+RSS under load/);
+  assert.match(text, /nginx not installed/);
+  const md = renderMarkdownBlock(r);
+  assert.match(md, /^### Bench run 2026-01-02 \(quick\)/);
+  assert.match(md, /\| 1 chat \| Weir \| \+0\.080 \[\+0\.070…\+0\.090\] \|/);
+  assert.match(md, /Test CPU × 2/);
+});
+
+test('best throughput step: most req/s with p99 under the limit and no failures', () => {
+  const s = (connections: number, rps: number, p99: number, errors = 0) => ({ connections, rps, total: rps, p50: 1, p99, errors, non2xx: 0 });
+  assert.equal(bestStep([s(8, 1000, 2), s(32, 3000, 9), s(128, 3500, 25)], 20)!.connections, 32);
+  assert.equal(bestStep([s(8, 1000, 2), s(32, 3000, 9, 4)], 20)!.connections, 8);
+  assert.equal(bestStep([s(8, 1000, 30)], 20), null);
+  assert.equal(keepRising([s(8, 1000, 2)], 20), true);
+  assert.equal(keepRising([s(8, 1000, 2), s(32, 3000, 21)], 20), true, 'one noisy step does not end the search');
+  assert.equal(keepRising([s(8, 1000, 2), s(32, 3000, 21), s(64, 3100, 30)], 20), false);
+  assert.equal(keepRising([s(8, 1000, 2), s(32, 3000, 2, 1), s(64, 3100, 3, 2)], 20), false, 'failing requests');
+  assert.equal(keepRising([s(1, 1000, 1), s(2, 1020, 1), s(4, 1030, 1)], 20), false, 'saturated');
+  assert.equal(keepRising([s(1, 1000, 1), s(2, 1020, 1), s(4, 1200, 1)], 20), true);
+});
+
+test('RSS growth ignores warm-up and flags a leak', () => {
+  const flat = [60, 80, 82, 81, 82, 83, 82, 81, 82, 82, 83];
+  assert.ok(Math.abs(rssGrowth(flat)) < 2);
+  assert.equal(isFlat(flat), true);
+  const leak = [60, 80, 90, 100, 110, 120, 130, 140, 150, 160, 170];
+  assert.ok(rssGrowth(leak) > 50);
+  assert.equal(isFlat(leak), false);
+});
+
+test('interleaving rotates the order so every target takes every position', () => {
+  assert.deepEqual(rotation(['d', 'w', 'm'], 0), ['d', 'w', 'm']);
+  assert.deepEqual(rotation(['d', 'w', 'm'], 1), ['w', 'm', 'd']);
+  assert.deepEqual(rotation(['d', 'w', 'm'], 5), ['m', 'd', 'w']);
+});
