@@ -156,8 +156,8 @@ export function validateConfig(data: unknown, hints: ValidateHints = {}): LiteLL
     const value = valueAt(data, issue.path);
     const found = envVar
       ? `got string from os.environ/${envVar} (value not shown)`
-      : SECRET_PATH.test(path)
-        ? `got ${Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value} (value not shown)`
+      : SECRET_PATH.test(path) && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+        ? `got ${typeof value} (value not shown)`
         : describeFound(value);
     const detail = issue.message.startsWith('expected') ? `${issue.message}, ${found}` : issue.message;
     return { path, detail: detail + (hints.originOf?.(issue.path) ?? '') };
