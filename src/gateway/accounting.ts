@@ -36,6 +36,11 @@ export class CallAccounting {
     return applyEdits(body, [modelEdit, usageEdit?.edit ?? null]);
   }
 
+  /** The body went through translation: nothing of the client's body is edited or hidden here. */
+  translated(): void {
+    this.hideUsage = false;
+  }
+
   /** Whether the client asked for the usage chunk itself (the built-in mock needs to know). */
   get clientWantsUsage(): boolean {
     return !this.hideUsage;

@@ -8,6 +8,7 @@ import type { DeploymentHealth } from '../state/deployment-health';
 import type { EntityTable } from '../state/entity-table';
 import type { KeyIndex } from '../state/key-index';
 import { adminCall, isAdminPath } from './admin-relay';
+import { countTokens } from './count-tokens';
 import { scanBody } from './body-scan';
 import { errorBody, GatewayError, type Dialect } from './errors';
 import { GovernanceView } from './governance';
@@ -60,6 +61,7 @@ export class Gateway {
     this.routes.set('/v1/chat/completions', chat);
     this.routes.set('/chat/completions', chat);
     this.routes.set('/v1/messages', { methods: ['POST'], handler: (ex, s, id) => this.llm(ex, s, 'messages', id) });
+    this.routes.set('/v1/messages/count_tokens', { methods: ['POST'], handler: (ex, s, id) => this.countTokens(ex, s, id) });
     const models: Route = { methods: ['GET'], handler: (ex, s, id) => this.afterIdentity(ex, 'openai', id, () => ex.respond(200, JSON_TYPE, s.modelsBody)) };
     this.routes.set('/v1/models', models);
     this.routes.set('/models', models);
@@ -144,13 +146,10 @@ export class Gateway {
     const name = profile?.aliases[requested] ?? requested;
     const group = snap.groups.get(name);
     if (!group) throw new GatewayError(400, `Invalid model name passed in model=${requested}. Call \`/v1/models\` to view available models for your key.`, 'bad_request_error', 'model');
-    const targets = endpoint === 'messages' ? group.messagesTargets : group.chatTargets;
-    if (targets.length === 0) {
-      const t = group.targets[0]!;
-      const speaks = t.dialect === 'anthropic' ? 'the Anthropic Messages API (/v1/messages)' : 'the OpenAI chat API (/v1/chat/completions)';
-      const asked = endpoint === 'messages' ? '/v1/messages' : '/v1/chat/completions';
-      throw new GatewayError(400, `model=${requested} is served by ${t.provider}/${t.upstreamModel}, which speaks ${speaks}; translating ${asked} requests to it is not supported yet. Call it through its own endpoint.`, 'bad_request_error', 'model');
-    }
+    // Deployments that speak the client's dialect are preferred (byte pass-through); a group
+    // that has none is served through translation.
+    const native = endpoint === 'messages' ? group.messagesTargets : group.chatTargets;
+    const targets = native.length ? native : group.targets;
     const endUser = endUserOf(ex.headers, scan.user);
     const reserve = BigInt(worstCaseNanos(group.reservePrice, body.length, scan.maxTokens));
     const charge = this.admit(snap, id, requested, group.name, endUser, reserve);
@@ -182,6 +181,25 @@ export class Gateway {
     const charge = new Charge(entities);
     charge.acquire(chargedEntities(id.profile, endEntity, view.globalRecord), reserve, now);
     return charge;
+  }
+
+  private countTokens(ex: Exchange, snap: Snapshot, id: Identity | Promise<Identity>): void {
+    ex.readBody(snap.maxBodyBytes, (body, tooLarge) => {
+      if (tooLarge || !body) return this.fail(ex, 'anthropic', new GatewayError(413, 'Request body is larger than max_request_size_mb', 'request_too_large'));
+      this.afterIdentity(ex, 'anthropic', id, (who) => {
+        const scan = scanBody(body);
+        if (scan.error) throw new GatewayError(400, scan.error, 'bad_request_error');
+        if (!scan.model) throw new GatewayError(400, 'Missing required parameter: "model"', 'bad_request_error', 'model');
+        const name = (who.kind === 'key' ? who.profile.aliases[scan.model] : undefined) ?? scan.model;
+        const group = snap.groups.get(name);
+        if (!group) throw new GatewayError(400, `Invalid model name passed in model=${scan.model}`, 'bad_request_error', 'model');
+        if (who.kind === 'key' && this.deps.entities) checkKey(this.deps.entities, who.profile, group.name, snap.accessGroups, Date.now());
+        countTokens(ex, group, body, scan.model).then(
+          (r) => ex.respond(r.status, r.headers, r.body),
+          (e: unknown) => this.fail(ex, 'anthropic', e),
+        );
+      });
+    });
   }
 
   private admin(ex: Exchange, id: Identity | Promise<Identity>): void {

@@ -21,6 +21,7 @@ import type { Identity } from './identity';
 import { pickTarget } from './pick';
 import type { Charge } from './policy';
 import { spendRecord } from './spend-record';
+import { Translation } from './translation';
 import type { ModelGroup, Snapshot, Target } from './snapshot';
 import { fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
 import { poolFor } from './upstream-pool';
@@ -66,6 +67,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   private readonly startMs = Date.now();
   private readonly dialect: Dialect;
   private readonly acct: CallAccounting | null = null;
+  /** Set while the current attempt goes to a deployment of the other dialect. */
+  private xlate: Translation | null = null;
   private accounted = false;
 
   constructor(
@@ -98,7 +101,18 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     if (!t) return this.fail(this.noDeployment());
     this.target = t;
     this.tried.push(t);
-    const body = this.acct ? this.acct.body(this.body, this.scan, t) : t.upstreamModel === this.scan.model ? this.body : replaceModel(this.body, this.scan, t.upstreamModelJson);
+    this.xlate = Translation.needed(this.endpoint, t, this.body, this.xlate);
+    let body: Buffer;
+    if (this.xlate) {
+      try {
+        body = this.xlate.request(t);
+      } catch (e) {
+        return this.fail(e instanceof GatewayError ? e : new GatewayError(500, (e as Error).message));
+      }
+      this.acct?.translated();
+    } else {
+      body = this.acct ? this.acct.body(this.body, this.scan, t) : t.upstreamModel === this.scan.model ? this.body : replaceModel(this.body, this.scan, t.upstreamModelJson);
+    }
     this.health.begin(t.slot);
     this.attemptOpen = true;
     this.phase = 'waiting';
@@ -164,6 +178,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       // From here stream_timeout bounds the silence between chunks, as an HTTP read timeout would.
       this.timer?.refresh();
       this.acct?.startStream(this.target);
+      this.xlate?.startStream();
       const h = this.responseHeaders(headers);
       this.keyHeaders(h);
       this.ex.startStream(status, h);
@@ -175,7 +190,13 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.phase === 'streaming') {
       this.timer?.refresh();
-      const out = this.acct ? this.acct.pass(chunk) : chunk;
+      let out: Buffer | string;
+      if (this.xlate) {
+        this.acct?.pass(chunk);
+        out = this.xlate.push(chunk);
+      } else {
+        out = this.acct ? this.acct.pass(chunk) : chunk;
+      }
       if (out.length && !this.ex.write(out)) {
         // The client is slower than the upstream: stop reading until it drains. The upstream is
         // silent because we paused it, so that silence does not count toward stream_timeout.
@@ -197,14 +218,23 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     this.phase = 'done';
     if (phase === 'streaming') {
       const tail = this.acct?.endStream();
-      if (tail) this.ex.write(tail);
+      if (this.xlate) this.ex.write(this.xlate.end());
+      else if (tail) this.ex.write(tail);
       this.account(this.status);
       this.ex.end();
       this.debugLine(this.status);
     } else if (phase === 'buffering') {
       this.notOverheadMs += performance.now() - this.attemptStart;
-      const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
-      this.acct?.readBody(body, this.target);
+      const raw = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
+      this.acct?.readBody(raw, this.target);
+      let body: Buffer | string = raw;
+      if (this.xlate) {
+        try {
+          body = this.xlate.response(raw);
+        } catch (e) {
+          return this.fail(e as GatewayError);
+        }
+      }
       const cost = this.account(this.status);
       const headers = this.responseHeaders(this.headers);
       if (this.acct) headers.push('x-litellm-response-cost', String(cost / NANOS_PER_USD));
@@ -229,9 +259,9 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       // Bytes already reached the client: no retry behind its back; end the stream with an error.
       // Bytes already reached the client: charged for what was produced.
       const tail = this.acct?.endStream();
-      if (tail) this.ex.write(tail);
+      if (tail && !this.xlate) this.ex.write(tail);
       this.account(error.status, error);
-      this.ex.write(streamErrorEvent(this.dialect, error));
+      this.ex.write(this.xlate ? this.xlate.fail(error.message, error.status) : streamErrorEvent(this.dialect, error));
       this.ex.end();
       this.debugLine(error.status, error.message);
       return;

@@ -244,14 +244,13 @@ for (const engine of ['uws', 'node']) {
       assert.equal(anth.json.error.type, 'authentication_error');
     });
 
-    it('refuses a request whose deployment speaks the other dialect, naming the model', async () => {
-      const c = await call(gw.url, '/v1/chat/completions', { headers: AUTH, body: { model: 'claude-test', messages: [] } });
-      assert.equal(c.status, 400);
-      assert.match(c.json.error.message, /claude-test.*anthropic\/upstream-claude.*not supported yet/);
-      const m = await call(gw.url, '/v1/messages', { headers: { 'x-api-key': MASTER }, body: { model: 'gpt-test', messages: [] } });
-      assert.equal(m.status, 400);
-      assert.equal(m.json.error.type, 'invalid_request_error');
-      assert.match(m.json.error.message, /gpt-test.*openai\/upstream-gpt/);
+    it('serves a request whose deployment speaks the other dialect through translation', async () => {
+      const c = await call(gw.url, '/v1/chat/completions', { headers: AUTH, body: { model: 'claude-test', messages: [{ role: 'user', content: 'hi' }] } });
+      assert.equal(c.status, 200, c.text);
+      assert.equal(c.json.object, 'chat.completion');
+      const m = await call(gw.url, '/v1/messages', { headers: { 'x-api-key': MASTER }, body: { model: 'gpt-test', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] } });
+      assert.equal(m.status, 200, m.text);
+      assert.equal(m.json.type, 'message');
     });
   });
 }

@@ -1,0 +1,38 @@
+// POST /v1/messages/count_tokens (Claude Code calls it, with ?beta=true): an Anthropic deployment
+// answers through its own endpoint under its configured api_base; any other gets a local estimate.
+// Either way the answer is {"input_tokens": N}, never a 404. Not billed.
+import { ANTHROPIC_DEFAULT_VERSION } from '../providers/anthropic';
+import type { Exchange } from '../server/exchange';
+import { estimateTokens } from '../translate';
+import { GatewayError } from './errors';
+import type { ModelGroup } from './snapshot';
+import { fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
+import { poolFor } from './upstream-pool';
+
+const JSON_TYPE = ['content-type', 'application/json'];
+
+export async function countTokens(ex: Exchange, group: ModelGroup, body: Buffer, scanModel: string): Promise<{ status: number; body: string; headers: string[] }> {
+  const t = group.targets.find((x) => x.dialect === 'anthropic' && x.unavailable === null);
+  if (!t) {
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      throw new GatewayError(400, 'Request body is not valid JSON.', 'bad_request_error');
+    }
+    if (!Array.isArray(parsed.messages)) throw new GatewayError(400, 'messages: a list of messages is required', 'bad_request_error', 'messages');
+    return { status: 200, body: JSON.stringify({ input_tokens: estimateTokens(parsed) }), headers: JSON_TYPE };
+  }
+  const upstreamBody = t.upstreamModel === scanModel ? body : Buffer.from(JSON.stringify({ ...(JSON.parse(body.toString('utf8')) as object), model: t.upstreamModel }));
+  const headers = t.headers.concat('content-type', 'application/json', 'anthropic-version', ex.headers['anthropic-version'] || ANTHROPIC_DEFAULT_VERSION);
+  if (ex.headers['anthropic-beta']) headers.push('anthropic-beta', ex.headers['anthropic-beta']);
+  try {
+    const res = await poolFor(t.origin).request({ path: `${t.path}/count_tokens`, method: 'POST', headers, body: upstreamBody, headersTimeout: t.timeoutMs, bodyTimeout: t.timeoutMs });
+    const text = Buffer.from(await res.body.arrayBuffer());
+    if (res.statusCode >= 400) throw fromUpstreamStatus(res.statusCode, res.headers, text, t);
+    return { status: 200, body: text.toString('utf8'), headers: JSON_TYPE };
+  } catch (e) {
+    if (e instanceof GatewayError) throw e;
+    throw fromUpstreamFailure(e as Error, t, false, t.timeoutMs);
+  }
+}

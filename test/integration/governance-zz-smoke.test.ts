@@ -1,0 +1,26 @@
+import { test } from 'node:test';
+import { freshDatabase, stopTestPostgres } from '../support/postgres';
+import * as H from './governance-helpers';
+test('smoke', async () => {
+  const db = await freshDatabase('smoke');
+  const mock = await H.startMock();
+  const cfg = H.writeConfigFile(H.governanceConfig(mock.url, db));
+  const t0 = Date.now();
+  const w = await H.startWeirOn(cfg);
+  console.log('start ms', Date.now() - t0);
+  const k = await H.adminOk(w.url, '/key/generate', { max_budget: 1 });
+  console.log(k.key);
+  const r = await H.chat(w.url, k.key);
+  console.log(r.status, r.headers, r.text);
+  const r2 = await H.messages(w.url, k.key);
+  console.log(r2.status, r2.text);
+  await H.sleep(2000);
+  const pool = H.dbPool(db);
+  console.log(await H.rows(pool, 'SELECT * FROM "LiteLLM_SpendLogs"'));
+  console.log(await H.rows(pool, 'SELECT token, spend FROM "LiteLLM_VerificationToken"'));
+  await pool.end();
+  await w.stop();
+  console.log(w.output());
+  await mock.close();
+  await stopTestPostgres();
+});
