@@ -1,6 +1,5 @@
 // The control thread: load the config, start the workers, print what a user needs to know, and
 // own reloads (file change, SIGHUP, POST /config/reload) and graceful shutdown.
-import fs from 'node:fs';
 import path from 'node:path';
 import { describeConfigError, loadConfigFile } from '../config/load';
 import type { LiteLLMConfig } from '../config/types';
@@ -13,6 +12,7 @@ import type { AdminRequest } from '../admin/types';
 import type { GovernanceDelta } from '../gateway/governance';
 import { loadPriceTable } from '../pricing/load';
 import { buildSnapshot } from './build-snapshot';
+import { ConfigWatcher } from './config-watch';
 import { Governance } from './governance';
 import { SlotTable } from './slots';
 import { Supervisor } from './supervisor';
@@ -28,15 +28,6 @@ export interface BootOptions {
 
 /** How long shutdown waits for requests in flight before it cuts them. */
 const SHUTDOWN_GRACE_MS = Number(process.env.WEIR_SHUTDOWN_GRACE_MS ?? 30_000);
-const WATCH_INTERVAL_MS = 500;
-
-function statOf(file: string): fs.Stats | null {
-  try {
-    return fs.statSync(file);
-  } catch {
-    return null;
-  }
-}
 
 function applyEnvironment(cfg: LiteLLMConfig): void {
   // LiteLLM exports environment_variables into the process environment; provider defaults read it.
@@ -65,9 +56,8 @@ function dieBy(signal: NodeJS.Signals): void {
 
 export async function boot(opts: BootOptions): Promise<void> {
   const configPath = path.resolve(opts.configPath);
-  // The file as the watcher last saw it, starting from the read at start: a change made while the
-  // workers start is still seen as a change.
-  let loadedStat = statOf(configPath);
+  // Created before the read, so a change made while the workers start is still seen as a change.
+  const watcher = new ConfigWatcher(configPath, () => reload('file changed'));
   const cfg = loadConfigFile(configPath);
   applyEnvironment(cfg);
   const health = DeploymentHealth.allocate();
@@ -146,16 +136,7 @@ export async function boot(opts: BootOptions): Promise<void> {
   log.info(`models: ${describeModels(snapshot)}`);
   log.info(snapshot.auth.masterKeyHash ? 'auth: master key required' : 'auth: none (no master_key set: every request is allowed, as in LiteLLM)');
 
-  const changed = () => {
-    const now = statOf(configPath);
-    const differs = now !== null && (loadedStat === null || now.mtimeMs !== loadedStat.mtimeMs || now.size !== loadedStat.size || now.ino !== loadedStat.ino);
-    if (differs) loadedStat = now;
-    return differs;
-  };
-  fs.watchFile(configPath, { interval: WATCH_INTERVAL_MS }, () => {
-    if (changed()) reload('file changed');
-  });
-  if (changed()) reload('file changed');
+  watcher.start();
   process.on('SIGHUP', () => reload('SIGHUP'));
 
   let stopping = false;
@@ -165,7 +146,7 @@ export async function boot(opts: BootOptions): Promise<void> {
       return dieBy(signal);
     }
     stopping = true;
-    fs.unwatchFile(configPath);
+    watcher.stop();
     log.info(`shutdown (${signal}): not accepting new connections, finishing requests in flight (up to ${SHUTDOWN_GRACE_MS / 1000} s)`);
     const drained = await supervisor.drain(SHUTDOWN_GRACE_MS);
     // Workers have appended every answered request to their journals: write them to the database.

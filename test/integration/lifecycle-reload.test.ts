@@ -219,7 +219,6 @@ test(
 
 test(
   'a change to an included file is picked up like a change to the main file',
-  { todo: 'bug: only the main config file is watched; edits to files listed under `include` need a SIGHUP or POST /config/reload' },
   async (t) => {
     const mock = await startMock(t);
     const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'weir-lifecycle-'));
