@@ -6,6 +6,7 @@ import type { Deployment, LiteLLMConfig } from '../config/types';
 import { sha256 } from '../gateway/auth';
 import { priceOverrides, resolvePrice } from '../pricing/cost';
 import { builtinPriceTable, type PriceTable } from '../pricing/price-table';
+import type { RoutingStrategy } from '../gateway/pick';
 import type { ModelGroup, Snapshot, Target } from '../gateway/snapshot';
 import { providerTarget, splitModel } from '../providers/registry';
 import type { SlotTable } from './slots';
@@ -111,6 +112,31 @@ function checkApiBase(d: Deployment, index: number): void {
   }
 }
 
+/**
+ * `fallbacks: [{"group": ["fb1", "fb2"]}]` and `default_fallbacks: [...]`, from router_settings or
+ * litellm_settings (router_settings wins, as in LiteLLM); `max_fallbacks` defaults to 5.
+ */
+function fallbackSettings(cfg: LiteLLMConfig): { fallbacks: Map<string, string[]>; defaultFallbacks: string[]; maxFallbacks: number } {
+  const rs = cfg.router_settings as Record<string, unknown>;
+  const ls = cfg.litellm_settings as Record<string, unknown>;
+  const where = rs.fallbacks !== undefined ? 'router_settings' : 'litellm_settings';
+  const raw = rs.fallbacks ?? ls.fallbacks ?? [];
+  const fallbacks = new Map<string, string[]>();
+  if (!Array.isArray(raw)) throw new ConfigError(`${where}.fallbacks`, 'expected a list like [{"model-group": ["fallback-group"]}]');
+  raw.forEach((entry, i) => {
+    if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw new ConfigError(`${where}.fallbacks[${i}]`, 'expected a mapping of a model group to a list of groups');
+    for (const [group, list] of Object.entries(entry as Record<string, unknown>)) {
+      const names = Array.isArray(list) ? list : [list];
+      if (!names.every((n) => typeof n === 'string')) throw new ConfigError(`${where}.fallbacks[${i}].${group}`, 'expected a list of model group names');
+      fallbacks.set(group, names as string[]);
+    }
+  });
+  const dRaw = rs.default_fallbacks ?? ls.default_fallbacks ?? [];
+  if (!Array.isArray(dRaw) || !dRaw.every((n) => typeof n === 'string')) throw new ConfigError('router_settings.default_fallbacks', 'expected a list of model group names');
+  const max = Number(rs.max_fallbacks ?? ls.max_fallbacks ?? 5);
+  return { fallbacks, defaultFallbacks: dRaw as string[], maxFallbacks: Number.isInteger(max) && max >= 0 ? max : 5 };
+}
+
 export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapshot {
   const groups = new Map<string, ModelGroup>();
   const accessGroups = new Map<string, Set<string>>();
@@ -152,6 +178,8 @@ export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapsh
     },
     maxBodyBytes: Math.floor((cfg.general_settings.max_request_size_mb ?? DEFAULT_MAX_BODY_MB) * 1024 * 1024),
     routing: {
+      strategy: (rs.routing_strategy ?? 'simple-shuffle') as RoutingStrategy,
+      ...fallbackSettings(cfg),
       numRetries: rs.num_retries ?? cfg.litellm_settings.num_retries ?? DEFAULT_NUM_RETRIES,
       allowedFails: rs.allowed_fails ?? DEFAULT_ALLOWED_FAILS,
       cooldownMs: (rs.cooldown_time ?? DEFAULT_COOLDOWN_S) * 1000,

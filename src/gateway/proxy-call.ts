@@ -41,6 +41,8 @@ export interface CallContext {
 /** Upstream response headers not echoed to the client (hop-by-hop, or re-computed by us). */
 const NOT_ECHOED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'date', 'content-type', 'server']);
 const MAX_ERROR_BODY = 64 * 1024;
+/** 4xx answers that say the deployment is at fault (bad upstream key, model not found there): worth a fallback. */
+const DEPLOYMENT_SIDE = new Set([401, 403, 404]);
 const MAX_BACKOFF_MS = 8_000;
 
 type Phase = 'waiting' | 'streaming' | 'buffering' | 'error-body' | 'done';
@@ -64,6 +66,9 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   private notOverheadMs = 0;
   private attemptOpen = false;
   private readonly callId = randomUUID();
+  /** The group the client asked for (fallback chains are looked up by it). */
+  private readonly firstGroup: ModelGroup;
+  private fallbacks = 0;
   private readonly startMs = Date.now();
   private readonly dialect: Dialect;
   private readonly acct: CallAccounting | null = null;
@@ -75,14 +80,15 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     private readonly ex: Exchange,
     private readonly snap: Snapshot,
     private readonly health: DeploymentHealth,
-    private readonly group: ModelGroup,
-    private readonly targets: Target[],
+    private group: ModelGroup,
+    private targets: Target[],
     private readonly body: Buffer,
     private readonly scan: BodyScan,
     private readonly endpoint: Endpoint,
     private readonly ctx: CallContext,
   ) {
     this.dialect = endpoint === 'messages' ? 'anthropic' : 'openai';
+    this.firstGroup = group;
     if (ctx.journal || ctx.charge) {
       this.acct = new CallAccounting(scan.stream, body.length);
       this.acct.anthropic = endpoint === 'messages';
@@ -97,8 +103,11 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   // ---- attempts ----------------------------------------------------------------------------
 
   private dispatch(): void {
-    const t = pickTarget(this.targets, this.health, Date.now(), !this.snap.routing.disableCooldowns, this.tried);
-    if (!t) return this.fail(this.noDeployment());
+    const r = this.snap.routing;
+    const now = Date.now();
+    const t = pickTarget(this.targets, this.health, now, !r.disableCooldowns, this.tried, r.strategy);
+    if (!t) return this.fallBack(this.noDeployment());
+    if (r.strategy === 'usage-based-routing' || r.strategy === 'usage-based-routing-v2') this.health.countRequest(t.slot, now);
     this.target = t;
     this.tried.push(t);
     this.xlate = Translation.needed(this.endpoint, t, this.body, this.xlate);
@@ -169,6 +178,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
 
   onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
     this.status = status;
+    if (this.snap.routing.strategy === 'latency-based-routing') this.health.recordLatency(this.target.slot, performance.now() - this.attemptStart);
     this.headers = headers;
     if (status >= 400) {
       this.phase = 'error-body';
@@ -281,7 +291,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       const fails = this.health.recordFailure(t.slot, now);
       if (status === 429 || fails > r.allowedFails) this.health.coolDown(t.slot, now + (t.cooldownMs ?? r.cooldownMs));
     }
-    if (!retryable || this.retries >= r.numRetries || this.ex.aborted) return this.fail(error);
+    if (this.ex.aborted) return this.fail(error);
+    if (!retryable || this.retries >= r.numRetries) return status >= 400 && status < 500 && status !== 429 && status !== 408 && !DEPLOYMENT_SIDE.has(status) ? this.fail(error) : this.fallBack(error);
     this.retries++;
     const wait = this.backoffMs(error);
     if (wait === 0) return this.dispatch();
@@ -299,6 +310,27 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     const retryAfter = idx >= 0 ? Number(error.headers[idx + 1]) : NaN;
     if (retryAfter > 0 && retryAfter <= 60) return retryAfter * 1000;
     return Math.min(MAX_BACKOFF_MS, 500 * 2 ** (this.retries - 1));
+  }
+
+  /**
+   * The group's own deployments are exhausted: move to its next fallback group (router_settings
+   * fallbacks, else default_fallbacks), at most max_fallbacks times. No bytes have reached the
+   * client yet, so this is invisible to it but for x-litellm-attempted-fallbacks.
+   */
+  private fallBack(error: GatewayError): void {
+    const r = this.snap.routing;
+    const chain = r.fallbacks.get(this.firstGroup.name) ?? r.defaultFallbacks;
+    while (this.fallbacks < Math.min(chain.length, r.maxFallbacks)) {
+      const next = this.snap.groups.get(chain[this.fallbacks++]!);
+      if (!next || next === this.group) continue;
+      const native = this.endpoint === 'messages' ? next.messagesTargets : next.chatTargets;
+      this.group = next;
+      this.targets = native.length ? native : next.targets;
+      this.tried = [];
+      this.retries = 0;
+      return this.dispatch();
+    }
+    this.fail(error);
   }
 
   private noDeployment(): GatewayError {
@@ -351,6 +383,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       Math.max(0, total - this.notOverheadMs).toFixed(3),
       'x-litellm-attempted-retries',
       String(this.retries),
+      'x-litellm-attempted-fallbacks',
+      String(this.fallbacks),
     );
     return h;
   }

@@ -3,6 +3,7 @@
 // reload never changes the rules under a request in flight.
 import type { Price } from '../pricing/cost';
 import type { UpstreamDialect } from '../providers/target';
+import type { RoutingStrategy } from './pick';
 import type { AuthSettings } from './auth';
 
 export interface Target {
@@ -50,6 +51,12 @@ export interface ModelGroup {
 }
 
 export interface RoutingSettings {
+  strategy: RoutingStrategy;
+  /** fallbacks: model group → groups to try in order once its own deployments failed. */
+  fallbacks: Map<string, string[]>;
+  /** default_fallbacks: for groups without an entry of their own. */
+  defaultFallbacks: string[];
+  maxFallbacks: number;
   numRetries: number;
   allowedFails: number;
   cooldownMs: number;

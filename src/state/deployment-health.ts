@@ -8,6 +8,8 @@ const INFLIGHT = 0; // requests currently at this deployment, across all workers
 const FAILS = 1; // failures this minute, packed with the minute's tag (see recordFailure)
 const COOLDOWN_UNTIL = 3; // epoch seconds until which the deployment is skipped, as uint32 (good to 2106)
 const COOLDOWN_UNTIL_MS = 4; // sub-second part of the cooldown end, so short cooldowns are exact
+const LATENCY_US = 5; // moving average of time to first byte, microseconds (0 = not measured yet)
+const REQUESTS = 6; // requests sent this minute, packed with the minute's tag like FAILS
 
 const COUNT_BITS = 21;
 const COUNT_MASK = (1 << COUNT_BITS) - 1;
@@ -58,6 +60,36 @@ export class DeploymentHealth {
 
   failuresThisMinute(slot: number, nowMs: number): number {
     const word = Atomics.load(this.words, slot * WORDS + FAILS);
+    return word >>> COUNT_BITS === (Math.floor(nowMs / 60_000) & TAG_MASK) ? word & COUNT_MASK : 0;
+  }
+
+  /** Folds a time-to-first-byte sample into the moving average (weight 1/8, as an EWMA). */
+  recordLatency(slot: number, ms: number): void {
+    const i = slot * WORDS + LATENCY_US;
+    const sample = Math.max(1, Math.min(2 ** 31 - 1, Math.round(ms * 1000)));
+    const old = Atomics.load(this.words, i);
+    // A lost update between threads only drops one sample from an average: no CAS loop needed.
+    Atomics.store(this.words, i, old === 0 ? sample : Math.round(old + (sample - old) / 8));
+  }
+
+  latencyUs(slot: number): number {
+    return Atomics.load(this.words, slot * WORDS + LATENCY_US);
+  }
+
+  /** Counts a request sent to the deployment in the current minute (usage-based routing). */
+  countRequest(slot: number, nowMs: number): void {
+    const i = slot * WORDS + REQUESTS;
+    const tag = Math.floor(nowMs / 60_000) & TAG_MASK;
+    for (;;) {
+      const word = Atomics.load(this.words, i);
+      const count = (word >>> COUNT_BITS === tag ? word & COUNT_MASK : 0) + 1;
+      const next = ((tag << COUNT_BITS) | Math.min(count, COUNT_MASK)) | 0;
+      if (Atomics.compareExchange(this.words, i, word, next) === word) return;
+    }
+  }
+
+  requestsThisMinute(slot: number, nowMs: number): number {
+    const word = Atomics.load(this.words, slot * WORDS + REQUESTS);
     return word >>> COUNT_BITS === (Math.floor(nowMs / 60_000) & TAG_MASK) ? word & COUNT_MASK : 0;
   }
 
