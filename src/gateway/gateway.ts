@@ -151,8 +151,7 @@ export class Gateway {
     const native = endpoint === 'messages' ? group.messagesTargets : group.chatTargets;
     const targets = native.length ? native : group.targets;
     const endUser = endUserOf(ex.headers, scan.user);
-    const reserve = BigInt(worstCaseNanos(group.reservePrice, body.length, scan.maxTokens));
-    const charge = this.admit(snap, id, requested, group.name, endUser, reserve);
+    const charge = this.deps.entities ? this.admit(snap, id, requested, group.name, endUser, () => BigInt(worstCaseNanos(group.reservePrice, body.length, scan.maxTokens))) : null;
     const ctx: CallContext = { identity: id, charge, endUser, journal: this.deps.journal, entities: this.deps.entities };
     new ProxyCall(ex, snap, this.deps.health, group, targets, body, scan, endpoint, ctx).start();
   }
@@ -162,7 +161,7 @@ export class Gateway {
    * worst-case cost on every budget it is charged to. The master key answers only to the global
    * proxy budget.
    */
-  private admit(snap: Snapshot, id: Identity, requested: string, groupName: string, endUser: string | null, reserve: bigint): Charge | null {
+  private admit(snap: Snapshot, id: Identity, requested: string, groupName: string, endUser: string | null, worstCase: () => bigint): Charge | null {
     const entities = this.deps.entities;
     if (!entities) return null;
     const view = this.deps.view;
@@ -170,16 +169,16 @@ export class Gateway {
     const endRec = endUser ? view.endUsers.get(endUser) : undefined;
     const endEntity = endRec === undefined ? null : { id: endUser!, rec: endRec };
     if (id.kind !== 'key') {
-      if (view.globalRecord < 0) return null;
+      if (view.globalRecord < 0 && !endEntity) return null;
       const charge = new Charge(entities);
-      charge.acquire(chargedEntities(null, endEntity, view.globalRecord), reserve, now);
+      charge.acquire(chargedEntities(null, endEntity, view.globalRecord), worstCase(), now);
       return charge;
     }
     // Access is decided on the name asked for, and on the group it resolved to through an alias.
     if (requested !== groupName && modelAllowedForKey(id.profile, requested, snap.accessGroups)) checkKey(entities, id.profile, requested, snap.accessGroups, now);
     else checkKey(entities, id.profile, groupName, snap.accessGroups, now);
     const charge = new Charge(entities);
-    charge.acquire(chargedEntities(id.profile, endEntity, view.globalRecord), reserve, now);
+    charge.acquire(chargedEntities(id.profile, endEntity, view.globalRecord), worstCase(), now);
     return charge;
   }
 
