@@ -47,6 +47,9 @@ export function toAdminError(e: unknown): AdminError {
       return new AdminError(400, `Referenced row missing or still in use: ${pg.detail ?? pg.constraint ?? 'foreign key violated'}`);
     case '23502':
       return new AdminError(400, `Missing required value${pg.column ? ` for ${pg.column}` : ''}`, pg.column ?? null);
+    case '22021': // invalid byte sequence (a NUL character in text)
+    case '22P05': // unsupported Unicode escape (\u0000 inside JSON)
+      return new AdminError(400, `Invalid value: text may not contain NUL characters (${(e as Error).message})`);
     case '22P02':
     case '22003':
     case '22007':

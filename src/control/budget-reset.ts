@@ -18,7 +18,7 @@ const OWN: { table: string; id: string }[] = [
 ];
 
 /** Tables whose budget lives in LiteLLM_BudgetTable (budget_id). */
-const VIA_BUDGET: { table: string }[] = [{ table: 'LiteLLM_EndUserTable' }, { table: 'LiteLLM_TeamMembership' }];
+const VIA_BUDGET: { table: string }[] = [{ table: 'LiteLLM_EndUserTable' }, { table: 'LiteLLM_TeamMembership' }, { table: 'LiteLLM_OrganizationTable' }];
 
 function next(duration: string | null, now: Date, tz: string): Date | null {
   return duration && isValidDuration(duration) ? budgetResetAt(duration, now, tz) : null;

@@ -21,10 +21,15 @@ import { resetBudgets } from './budget-reset';
 import { GovernanceStore, PROXY_BUDGET_USER } from './governance-store';
 
 /** How often the tables are re-read: changes made elsewhere take effect within this. */
-const SYNC_INTERVAL_MS = Number(process.env.WEIR_SYNC_INTERVAL_MS ?? 2_000);
+const SYNC_INTERVAL_MS = positive(process.env.WEIR_SYNC_INTERVAL_MS, 2_000);
 const RESET_INTERVAL_MS = 60_000;
 /** Unknown keys asked for within this window are looked up in one query. */
 const LOOKUP_BATCH_MS = 5;
+
+function positive(v: string | undefined, fallback: number): number {
+  const n = Number(v);
+  return v !== undefined && v !== '' && Number.isFinite(n) && n > 0 ? n : fallback;
+}
 
 export interface GovernanceOptions {
   cfg: LiteLLMConfig;
@@ -83,6 +88,11 @@ export class Governance {
     }
     const g = new Governance(createPool(connection), embedded, opts);
     await g.syncNow();
+    // What an earlier process journaled (even one killed with -9) is written, and read back,
+    // before the workers start: its spend counts against budgets from the first request.
+    await g.flush();
+    await g.ensureGlobalBudgetRow();
+    await g.syncNow();
     g.loop(() => g.syncNow(), SYNC_INTERVAL_MS);
     g.loop(() => g.flush(), (opts.cfg.general_settings.proxy_batch_write_at ?? 10) * 1000);
     g.loop(() => g.resetDue(), RESET_INTERVAL_MS);
@@ -125,6 +135,25 @@ export class Governance {
       } catch (e) {
         if (!isConnectionError(e)) log.error(`governance sync: ${(e as Error).message}`);
         this.setDb(false);
+      }
+    });
+  }
+
+  /**
+   * LiteLLM keeps the global proxy budget's spend on a user row it creates at start; the spend
+   * writer adds to it, so it must exist or global spend would not survive a restart.
+   */
+  private ensureGlobalBudgetRow(): Promise<unknown> {
+    const max = this.opts.cfg.litellm_settings.max_budget;
+    if (max === undefined) return Promise.resolve();
+    return this.serial(async () => {
+      try {
+        await this.pool.query(
+          `INSERT INTO "LiteLLM_UserTable" (user_id, max_budget, spend, models, teams, metadata) VALUES ($1, $2, 0, '{}', '{}', '{}') ON CONFLICT (user_id) DO NOTHING`,
+          [PROXY_BUDGET_USER, max],
+        );
+      } catch (e) {
+        if (!isConnectionError(e)) log.error(`global budget row: ${(e as Error).message}`);
       }
     });
   }

@@ -151,7 +151,7 @@ export class Gateway {
     const native = endpoint === 'messages' ? group.messagesTargets : group.chatTargets;
     const targets = native.length ? native : group.targets;
     const endUser = endUserOf(ex.headers, scan.user);
-    const charge = this.deps.entities ? this.admit(snap, id, requested, group.name, endUser, () => BigInt(worstCaseNanos(group.reservePrice, body.length, scan.maxTokens))) : null;
+    const charge = this.deps.entities ? this.admit(snap, id, requested, group.name, endUser, () => BigInt(worstCaseNanos(group.reservePrice, body.length, scan.maxTokens ?? group.reservePrice.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS))) : null;
     const ctx: CallContext = { identity: id, charge, endUser, journal: this.deps.journal, entities: this.deps.entities };
     new ProxyCall(ex, snap, this.deps.health, group, targets, body, scan, endpoint, ctx).start();
   }
@@ -238,6 +238,12 @@ export class Gateway {
     );
   }
 }
+
+/**
+ * Output tokens reserved for a call that sets no max_tokens to a model whose maximum is unknown
+ * (LiteLLM's default max_tokens for Anthropic calls). The settle step charges what was used.
+ */
+const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
 
 /** Ids longer than this are refused by Postgres indexes in LiteLLM's schema. */
 const MAX_ID_BYTES = 256;

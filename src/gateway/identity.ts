@@ -24,6 +24,7 @@ export type KeyLookup = (hashHex: string) => Promise<boolean>;
 
 export class Identifier {
   private readonly misses = new Map<string, number>();
+  private readonly inFlight = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly index: KeyIndex | null,
@@ -47,7 +48,13 @@ export class Identifier {
     const hex = hash.toString('hex');
     const missedAt = this.misses.get(hex);
     if (missedAt !== undefined && Date.now() - missedAt < NEGATIVE_TTL_MS) throw unknownKey(key);
-    return this.lookup(hex).then((exists) => {
+    // Requests for the same unknown key wait on one lookup.
+    let pending = this.inFlight.get(hex);
+    if (!pending) {
+      pending = this.lookup(hex).finally(() => this.inFlight.delete(hex));
+      this.inFlight.set(hex, pending);
+    }
+    return pending.then((exists) => {
       const again = exists ? this.fromIndex(hash) : null;
       if (again) return again;
       if (this.misses.size >= NEGATIVE_MAX) this.misses.clear();

@@ -28,13 +28,18 @@ export function modelAllowedForKey(p: KeyProfile, model: string, accessGroups: M
   return modelAllowed(p.models.includes('all-team-models') ? p.teamModels : p.models, model, accessGroups);
 }
 
+/** A list as LiteLLM prints it in messages (Python's repr): ['a', 'b']. */
+function pyList(list: string[]): string {
+  return `[${list.map((m) => `'${m}'`).join(', ')}]`;
+}
+
 export function checkKey(table: EntityTable, p: KeyProfile, model: string, accessGroups: Map<string, Set<string>>, nowMs: number): void {
   const flags = table.flags(p.record);
   if (!(flags & FLAG_LIVE)) throw new GatewayError(401, 'Authentication Error, Invalid proxy server token passed. Unable to find token in cache or `LiteLLM_VerificationTokenTable`', 'auth_error');
   if (flags & FLAG_BLOCKED) throw new GatewayError(401, "Authentication Error, Key is blocked. Update via `/key/unblock` if you're an admin.", 'auth_error');
   const keyModels = p.models.includes('all-team-models') ? p.teamModels : p.models;
   if (!modelAllowed(keyModels, model, accessGroups)) {
-    throw new GatewayError(403, `key not allowed to access model. This key can only access models=${JSON.stringify(keyModels)}. Tried to access ${model}`, 'key_model_access_denied', 'model');
+    throw new GatewayError(403, `key not allowed to access model. This key can only access models=${pyList(keyModels)}. Tried to access ${model}`, 'key_model_access_denied', 'model');
   }
   const exp = table.expiresSec(p.record);
   if (exp > 0 && exp * 1000 <= nowMs) {
@@ -45,7 +50,7 @@ export function checkKey(table: EntityTable, p: KeyProfile, model: string, acces
       throw new GatewayError(401, `Authentication Error, Team=${p.teamId} is blocked. Update via \`/team/unblock\` if you're an admin.`, 'auth_error');
     }
     if (!modelAllowed(p.teamModels, model, accessGroups)) {
-      throw new GatewayError(403, `team not allowed to access model. This team can only access models=${JSON.stringify(p.teamModels)}. Tried to access ${model}`, 'team_model_access_denied', 'model');
+      throw new GatewayError(403, `team not allowed to access model. This team can only access models=${pyList(p.teamModels)}. Tried to access ${model}`, 'team_model_access_denied', 'model');
     }
   }
 }

@@ -359,9 +359,10 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
 
   private clientGone(): void {
     if (this.phase === 'done') return;
+    // Read before the abort: undici calls onResponseError synchronously, which ends the phase.
+    const streamed = this.phase === 'streaming';
     this.controller?.abort(new Error('client disconnected'));
     this.closeAttempt();
-    const streamed = this.phase === 'streaming';
     if (streamed) this.acct?.endStream();
     this.phase = 'done';
     // A stream the client cut is charged for what was produced before it left.

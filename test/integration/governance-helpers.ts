@@ -88,8 +88,15 @@ ${extra.litellm ?? ''}
 `;
 }
 
+/** Temp folders made here (config, and the .weir/journal beside it): removed when the process exits. */
+const tempDirs: string[] = [];
+process.once('exit', () => {
+  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
 export function writeConfigFile(yaml: string, dir?: string): string {
   const d = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'weir-gov-'));
+  if (!dir) tempDirs.push(d);
   const file = path.join(d, 'config.yaml');
   fs.writeFileSync(file, yaml);
   return file;
@@ -111,7 +118,7 @@ export interface Weir {
 /** Starts `node dist/src/cli.js --config <configPath>` with 2 workers and waits for its start lines. */
 export async function startWeirOn(configPath: string, opts: { workers?: number; env?: Record<string, string> } = {}): Promise<Weir> {
   const args = [CLI, '--config', configPath, '--port', '0', '--host', '127.0.0.1', '--num_workers', String(opts.workers ?? 2)];
-  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, LITELLM_LOCAL_MODEL_COST_MAP: 'True', ...opts.env };
   const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -310,3 +317,140 @@ export const closeAll = async (...fns: Array<(() => Promise<unknown>) | undefine
     }
   }
 };
+
+// ---- a TCP proxy in front of PostgreSQL that records what the gateway sends --------------------
+
+export interface PgTap {
+  /** database URL that goes through the proxy */
+  url: string;
+  /** How many times `needle` appeared in the bytes the gateway sent to Postgres so far. */
+  count(needle: string): number;
+  close(): Promise<void>;
+}
+
+/**
+ * Forwards every connection to the database of `dbUrl` and keeps the client→server bytes, so a
+ * test can count the queries that carried a given bind value (node-postgres sends parameters as
+ * text in the Bind message).
+ */
+export async function pgTap(dbUrl: string): Promise<PgTap> {
+  const target = new URL(dbUrl);
+  const sent: Buffer[] = [];
+  const sockets = new Set<import('node:net').Socket>();
+  const net = await import('node:net');
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port), target.hostname);
+    sockets.add(client);
+    sockets.add(upstream);
+    client.on('data', (d: Buffer) => {
+      sent.push(Buffer.from(d));
+      upstream.write(d);
+    });
+    upstream.on('data', (d: Buffer) => client.write(d));
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('close', end);
+    upstream.on('close', end);
+    client.on('error', end);
+    upstream.on('error', end);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  const u = new URL(dbUrl);
+  u.hostname = '127.0.0.1';
+  u.port = String(port);
+  return {
+    url: u.toString(),
+    count(needle: string) {
+      const all = Buffer.concat(sent).toString('latin1');
+      let n = 0;
+      for (let i = all.indexOf(needle); i >= 0; i = all.indexOf(needle, i + needle.length)) n++;
+      return n;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+// ---- streams -------------------------------------------------------------------------------------
+
+export interface StreamAnswer extends Answer {
+  /** Whether the client hung up (abortAfter reached). */
+  aborted: boolean;
+}
+
+/**
+ * A streaming call on a fresh connection. With `abortAfter`, the client destroys its socket once
+ * the received text matched the regexp that many times (a client that goes away mid-stream).
+ */
+export function streamCall(base: string, p: string, headers: Record<string, string>, body: unknown, abortAfter?: { re: RegExp; times: number }): Promise<StreamAnswer> {
+  const data = JSON.stringify(body);
+  const url = new URL(p, base);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        agent: false,
+        headers: { connection: 'close', 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), ...headers },
+        timeout: 15_000,
+      },
+      (res) => {
+        let text = '';
+        let done = false;
+        const finish = (aborted: boolean) => {
+          if (done) return;
+          done = true;
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json, aborted });
+        };
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          text += d;
+          if (abortAfter && (text.match(new RegExp(abortAfter.re.source, 'g'))?.length ?? 0) >= abortAfter.times) {
+            req.destroy();
+            finish(true);
+          }
+        });
+        res.on('error', () => finish(true));
+        res.on('aborted', () => finish(true));
+        res.on('end', () => finish(false));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`timed out: ${url}`)));
+    req.on('error', (e) => (abortAfter ? undefined : reject(e)));
+    req.end(data);
+  });
+}
+
+/** `data:` payloads of an SSE text, parsed (the [DONE] marker and non-JSON lines left out). */
+export function sseJson(text: string): any[] {
+  const out: any[] = [];
+  for (const block of text.split('\n\n')) {
+    for (const line of block.split('\n')) {
+      if (!line.startsWith('data: ')) continue;
+      const d = line.slice(6);
+      if (d === '[DONE]') continue;
+      try {
+        out.push(JSON.parse(d));
+      } catch {
+        /* partial last line of a cut stream */
+      }
+    }
+  }
+  return out;
+}
