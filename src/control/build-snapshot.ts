@@ -168,6 +168,15 @@ export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapsh
     });
   }
   const models = [...groups.values()].map((g) => ({ id: g.name, object: 'model', created: MODELS_CREATED, owned_by: g.targets[0]!.provider }));
+  // router_settings.model_group_alias: {"alias": "group"} or {"alias": {"model": "group", "hidden": true}}.
+  for (const [alias, v] of Object.entries((cfg.router_settings.model_group_alias ?? {}) as Record<string, unknown>)) {
+    const spec = typeof v === 'string' ? { model: v, hidden: false } : (v as { model?: unknown; hidden?: unknown } | null);
+    const target = spec && typeof spec.model === 'string' ? groups.get(spec.model) : undefined;
+    if (!target) throw new ConfigError(`router_settings.model_group_alias.${alias}`, `names no model group of model_list (${JSON.stringify(spec?.model ?? v)})`);
+    if (groups.has(alias)) continue; // a real group of that name wins, as in LiteLLM
+    groups.set(alias, target);
+    if (spec!.hidden !== true) models.push({ id: alias, object: 'model', created: MODELS_CREATED, owned_by: target.targets[0]!.provider });
+  }
   const masterKey = cfg.general_settings.master_key ?? opts.env.LITELLM_MASTER_KEY;
   const rs = cfg.router_settings;
   return {

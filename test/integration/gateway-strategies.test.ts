@@ -154,3 +154,31 @@ router_settings:
     assert.equal(r.headers['x-litellm-model-id'], 'backup-dep');
   });
 });
+
+describe('model_group_alias', () => {
+  it('routes an alias to its group; hidden aliases stay out of /v1/models', async () => {
+    const up = await startMockUpstream();
+    const gw = await startGateway({
+      workers: 1,
+      config: `
+model_list:
+  - model_name: real
+    litellm_params: { model: openai/r, api_base: ${up.url}/v1, api_key: k }
+router_settings:
+  model_group_alias: { nick: real, secret-nick: { model: real, hidden: true } }
+`,
+    });
+    try {
+      for (const m of ['nick', 'secret-nick']) {
+        const r = await chat(gw, m);
+        assert.equal(r.status, 200, r.text);
+        assert.equal(up.requests.at(-1)!.json.model, 'r');
+      }
+      const list = await call(gw.url, '/v1/models');
+      assert.deepEqual(list.json.data.map((d: { id: string }) => d.id).sort(), ['nick', 'real']);
+    } finally {
+      await gw.stop();
+      await up.close();
+    }
+  });
+});
