@@ -20,7 +20,8 @@ export class CallAccounting {
   firstByteMs = 0;
 
   constructor(
-    private readonly stream: boolean,
+    /** A chat-completions stream: the one kind where Weir asks the upstream for a usage chunk. */
+    private readonly chatStream: boolean,
     /** Bytes of the request body: the prompt estimate of a stream cut before its usage. */
     private readonly bodyBytes: number,
   ) {}
@@ -30,7 +31,7 @@ export class CallAccounting {
    * stream_options.include_usage set (in one copy). Also decides whether the usage chunk is hidden.
    */
   body(body: Buffer, scan: BodyScan, t: Target): Buffer {
-    const usageEdit = this.stream && t.dialect === 'openai' ? includeUsageEdit(body, scan) : null;
+    const usageEdit = this.chatStream && t.dialect === 'openai' ? includeUsageEdit(body, scan) : null;
     this.hideUsage = usageEdit?.hideUsageChunk ?? false;
     const modelEdit = t.upstreamModel === scan.model ? null : { at: scan.modelStart, remove: scan.modelEnd - scan.modelStart, insert: t.upstreamModelJson };
     return applyEdits(body, [modelEdit, usageEdit?.edit ?? null]);

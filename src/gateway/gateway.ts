@@ -14,7 +14,7 @@ import { errorBody, GatewayError, type Dialect } from './errors';
 import { GovernanceView } from './governance';
 import { Identifier, OPEN, type Identity } from './identity';
 import { Charge, chargedEntities, checkKey, modelAllowedForKey } from './policy';
-import { ProxyCall, type CallContext, type Endpoint } from './proxy-call';
+import { nativeTargets, ProxyCall, type CallContext, type Endpoint } from './proxy-call';
 import { worstCaseNanos } from '../pricing/cost';
 import type { JournalWriter } from '../accounting/journal';
 import type { Snapshot } from './snapshot';
@@ -61,6 +61,9 @@ export class Gateway {
     this.routes.set('/v1/chat/completions', chat);
     this.routes.set('/chat/completions', chat);
     this.routes.set('/v1/messages', { methods: ['POST'], handler: (ex, s, id) => this.llm(ex, s, 'messages', id) });
+    const responses: Route = { methods: ['POST'], handler: (ex, s, id) => this.llm(ex, s, 'responses', id) };
+    this.routes.set('/v1/responses', responses);
+    this.routes.set('/responses', responses);
     this.routes.set('/v1/messages/count_tokens', { methods: ['POST'], handler: (ex, s, id) => this.countTokens(ex, s, id) });
     const models: Route = { methods: ['GET'], handler: (ex, s, id) => this.afterIdentity(ex, 'openai', id, () => ex.respond(200, JSON_TYPE, s.modelsBody)) };
     this.routes.set('/v1/models', models);
@@ -148,7 +151,7 @@ export class Gateway {
     if (!group) throw new GatewayError(400, `Invalid model name passed in model=${requested}. Call \`/v1/models\` to view available models for your key.`, 'bad_request_error', 'model');
     // Deployments that speak the client's dialect are preferred (byte pass-through); a group
     // that has none is served through translation.
-    const native = endpoint === 'messages' ? group.messagesTargets : group.chatTargets;
+    const native = nativeTargets(group, endpoint);
     const targets = native.length ? native : group.targets;
     const endUser = endUserOf(ex.headers, scan.user);
     const charge = this.deps.entities ? this.admit(snap, id, requested, group.name, endUser, () => BigInt(worstCaseNanos(group.reservePrice, body.length, scan.maxTokens ?? group.reservePrice.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS))) : null;

@@ -26,7 +26,8 @@ import type { ModelGroup, Snapshot, Target } from './snapshot';
 import { fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
 import { poolFor } from './upstream-pool';
 
-export type Endpoint = 'chat' | 'messages';
+/** The client's API: OpenAI chat completions, Anthropic messages, or OpenAI Responses (Codex). */
+export type Endpoint = 'chat' | 'messages' | 'responses';
 
 /** Who the call is for and what it is charged to. */
 export interface CallContext {
@@ -48,6 +49,11 @@ const MAX_BACKOFF_MS = 8_000;
 type Phase = 'waiting' | 'streaming' | 'buffering' | 'error-body' | 'done';
 
 class TimeoutError extends Error {}
+
+/** The deployments of a group that serve the endpoint without translation. */
+export function nativeTargets(g: ModelGroup, endpoint: Endpoint): Target[] {
+  return endpoint === 'messages' ? g.messagesTargets : endpoint === 'responses' ? g.responsesTargets : g.chatTargets;
+}
 
 export class ProxyCall implements Dispatcher.DispatchHandler {
   private target!: Target;
@@ -90,7 +96,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     this.dialect = endpoint === 'messages' ? 'anthropic' : 'openai';
     this.firstGroup = group;
     if (ctx.journal || ctx.charge) {
-      this.acct = new CallAccounting(scan.stream, body.length);
+      this.acct = new CallAccounting(scan.stream && endpoint === 'chat', body.length);
       this.acct.anthropic = endpoint === 'messages';
     }
   }
@@ -133,10 +139,13 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     this.timeoutMs = this.scan.stream ? t.streamTimeoutMs : t.timeoutMs;
     this.timer = setTimeout(this.onTimeout, this.timeoutMs);
     if (t.provider === 'mock') {
-      const usageChunk = this.scan.stream && this.endpoint === 'chat' && (this.acct !== null || includeUsageEdit(body, this.scan).edit === null);
-      return mockDispatch(this.endpoint, this.scan.stream, t.upstreamModel, body.length, usageChunk, this);
+      // The mock speaks chat and messages; a Responses call reaches it translated to chat.
+      const asked = this.endpoint === 'responses' ? 'chat' : this.endpoint;
+      const usageChunk = this.scan.stream && asked === 'chat' && (this.acct !== null || this.xlate !== null || includeUsageEdit(body, this.scan).edit === null);
+      return mockDispatch(asked, this.scan.stream, t.upstreamModel, body.length, usageChunk, this);
     }
-    poolFor(t.origin).dispatch({ path: t.path, method: 'POST', headers: this.upstreamHeaders(t), body }, this);
+    const path = this.endpoint === 'responses' && !this.xlate ? t.responsesPath! : t.path;
+    poolFor(t.origin).dispatch({ path, method: 'POST', headers: this.upstreamHeaders(t), body }, this);
   }
 
   private upstreamHeaders(t: Target): string[] {
@@ -323,7 +332,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     while (this.fallbacks < Math.min(chain.length, r.maxFallbacks)) {
       const next = this.snap.groups.get(chain[this.fallbacks++]!);
       if (!next || next === this.group) continue;
-      const native = this.endpoint === 'messages' ? next.messagesTargets : next.chatTargets;
+      const native = nativeTargets(next, this.endpoint);
       this.group = next;
       this.targets = native.length ? native : next.targets;
       this.tried = [];

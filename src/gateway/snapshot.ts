@@ -21,6 +21,8 @@ export interface Target {
   origin: string;
   /** Request path (with query) of the chat or messages endpoint at this deployment. */
   path: string;
+  /** Path of the Responses API, for deployments that serve it natively (OpenAI), else null. */
+  responsesPath: string | null;
   /** For x-litellm-model-api-base. */
   apiBase: string;
   /** Headers sent on every call (auth, extra_headers), flattened name/value pairs. */
@@ -46,6 +48,7 @@ export interface ModelGroup {
   /** The targets that speak each endpoint's dialect natively (built once, not per request). */
   chatTargets: Target[];
   messagesTargets: Target[];
+  responsesTargets: Target[];
   /** The dearest price among the group's targets: budget reservations use it (any may serve). */
   reservePrice: Price;
 }

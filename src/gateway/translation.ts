@@ -4,6 +4,10 @@
 // they stay byte pass-through.
 import {
   AnthropicToOpenAIStream,
+  ChatToResponsesStream,
+  chatResponseToResponses,
+  responsesToChat,
+  type ToResponsesContext,
   OpenAIToAnthropicStream,
   TranslationError,
   anthropicResponseToOpenAIChat,
@@ -16,13 +20,20 @@ import {
 import { GatewayError } from './errors';
 import type { Target } from './snapshot';
 
-type Direction = 'anthropic-to-openai' | 'openai-to-anthropic';
+/**
+ * Client dialect → deployment dialect. A Responses client reaches an Anthropic deployment through
+ * chat: Responses → chat → Anthropic on the way up, and back the same chain.
+ */
+type Direction = 'anthropic-to-openai' | 'openai-to-anthropic' | 'responses-to-chat' | 'responses-to-anthropic';
 
 export class Translation {
   private parsed: Record<string, unknown> | null = null;
   private toAnthropic: ToAnthropicContext | null = null;
   private toOpenAI: ToOpenAIContext | null = null;
+  private toResponses: ToResponsesContext | null = null;
   private stream: OpenAIToAnthropicStream | AnthropicToOpenAIStream | null = null;
+  /** Responses clients: the last link of the chain (chat chunks → Responses events). */
+  private responsesStream: ChatToResponsesStream | null = null;
 
   private constructor(
     readonly direction: Direction,
@@ -30,9 +41,13 @@ export class Translation {
   ) {}
 
   /** The translation a call to `t` needs, or null when `t` speaks the client's dialect. */
-  static needed(endpoint: 'chat' | 'messages', t: Target, raw: Buffer, current: Translation | null): Translation | null {
-    if (t.dialect === 'any') return null;
-    const direction: Direction | null = endpoint === 'messages' && t.dialect === 'openai' ? 'anthropic-to-openai' : endpoint === 'chat' && t.dialect === 'anthropic' ? 'openai-to-anthropic' : null;
+  static needed(endpoint: 'chat' | 'messages' | 'responses', t: Target, raw: Buffer, current: Translation | null): Translation | null {
+    let direction: Direction | null = null;
+    if (endpoint === 'responses') {
+      if (!t.responsesPath) direction = t.dialect === 'anthropic' ? 'responses-to-anthropic' : 'responses-to-chat';
+    } else if (t.dialect !== 'any') {
+      direction = endpoint === 'messages' && t.dialect === 'openai' ? 'anthropic-to-openai' : endpoint === 'chat' && t.dialect === 'anthropic' ? 'openai-to-anthropic' : null;
+    }
     if (!direction) return null;
     return current?.direction === direction ? current : new Translation(direction, raw);
   }
@@ -46,7 +61,14 @@ export class Translation {
         this.toAnthropic = { ...r.ctx, model: String(this.parsed.model) };
         return Buffer.from(JSON.stringify(r.body));
       }
-      const r = openAIChatToAnthropic(this.parsed, { model: t.upstreamModel });
+      let chat: Record<string, unknown> = this.parsed;
+      if (this.direction !== 'openai-to-anthropic') {
+        const r = responsesToChat(this.parsed, { model: t.upstreamModel });
+        this.toResponses = { ...r.ctx, model: String(this.parsed.model) };
+        if (this.direction === 'responses-to-chat') return Buffer.from(JSON.stringify(r.body));
+        chat = r.body;
+      }
+      const r = openAIChatToAnthropic(chat, { model: t.upstreamModel });
       this.toOpenAI = { ...r.ctx, model: String(this.parsed.model) };
       return Buffer.from(JSON.stringify(r.body));
     } catch (e) {
@@ -57,21 +79,27 @@ export class Translation {
   }
 
   startStream(): void {
-    this.stream = this.direction === 'anthropic-to-openai' ? new OpenAIToAnthropicStream(this.toAnthropic!) : new AnthropicToOpenAIStream(this.toOpenAI!);
+    if (this.direction === 'anthropic-to-openai') this.stream = new OpenAIToAnthropicStream(this.toAnthropic!);
+    else if (this.direction !== 'responses-to-chat') this.stream = new AnthropicToOpenAIStream({ ...this.toOpenAI!, includeUsage: this.direction === 'responses-to-anthropic' || this.toOpenAI!.includeUsage });
+    if (this.toResponses) this.responsesStream = new ChatToResponsesStream(this.toResponses);
   }
 
   /** Upstream bytes in, client bytes out ('' when nothing is ready yet). */
   push(chunk: Buffer): string {
-    return this.stream!.push(chunk);
+    const first = this.stream ? this.stream.push(chunk) : chunk;
+    return this.responsesStream ? (first.length ? this.responsesStream.push(first) : '') : (first as string);
   }
 
   /** The upstream stream ended: the closing events (or an error event if it ended early). */
   end(): string {
-    return this.stream!.end();
+    const first = this.stream ? this.stream.end() : '';
+    if (!this.responsesStream) return first;
+    return (first ? this.responsesStream.push(first) : '') + this.responsesStream.end();
   }
 
   /** The stream failed after it started: an error event in the client's framing. */
   fail(message: string, status: number): string {
+    if (this.responsesStream) return this.responsesStream.fail(message, status);
     return this.stream ? this.stream.fail(message, status) : '';
   }
 
@@ -79,8 +107,9 @@ export class Translation {
   response(body: Buffer): string {
     try {
       const parsed = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-      const out = this.direction === 'anthropic-to-openai' ? openAIChatResponseToAnthropic(parsed, this.toAnthropic!) : anthropicResponseToOpenAIChat(parsed, this.toOpenAI!);
-      return JSON.stringify(out);
+      if (this.direction === 'anthropic-to-openai') return JSON.stringify(openAIChatResponseToAnthropic(parsed, this.toAnthropic!));
+      const chat = this.direction === 'responses-to-chat' ? parsed : anthropicResponseToOpenAIChat(parsed, this.toOpenAI!);
+      return JSON.stringify(this.toResponses ? chatResponseToResponses(chat, this.toResponses) : chat);
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       throw new GatewayError(502, `The upstream answer could not be translated: ${msg}`, 'api_error');

@@ -32,6 +32,7 @@ function target(id: string, over: Partial<Target> = {}): Target {
     order: Infinity,
     cooldownMs: null,
     price: UNKNOWN_PRICE,
+    responsesPath: null,
     ...over,
   };
 }

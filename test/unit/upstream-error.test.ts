@@ -33,6 +33,7 @@ function target(over: Partial<Target> = {}): Target {
     order: Infinity,
     cooldownMs: null,
     price: UNKNOWN_PRICE,
+    responsesPath: null,
     ...over,
   };
 }

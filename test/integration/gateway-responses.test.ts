@@ -1,0 +1,78 @@
+// POST /v1/responses (Codex): passed through to deployments that serve the Responses API, and
+// translated to chat completions (and on to Anthropic messages) for the others.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startGateway, type GatewayProcess } from '../support/gateway-process';
+import { call, parseSse } from '../support/http';
+import { startMockUpstream, type MockUpstream } from '../support/mock-upstream';
+
+describe('/v1/responses', () => {
+  let mock: MockUpstream;
+  let gw: GatewayProcess;
+  before(async () => {
+    mock = await startMockUpstream();
+    gw = await startGateway({
+      workers: 1,
+      config: `
+model_list:
+  - model_name: vllm
+    litellm_params: { model: hosted_vllm/qwen, api_base: ${mock.url}/v1 }
+  - model_name: claude
+    litellm_params: { model: anthropic/claude-up, api_base: ${mock.url}, api_key: sk-ant }
+  - model_name: gpt
+    litellm_params: { model: openai/gpt-4o, api_base: ${mock.url}/v1, api_key: sk-oa }
+  - model_name: builtin
+    litellm_params: { model: mock/m }
+`,
+    });
+  });
+  after(async () => {
+    await gw?.stop();
+    await mock?.close();
+  });
+
+  const codex = (model: string, stream = false) => ({ model, stream, instructions: 'You are Codex.', input: [{ role: 'user', content: [{ type: 'input_text', text: 'list files' }] }] });
+
+  it('translates to chat completions for a deployment without the Responses API', async () => {
+    mock.reset();
+    const r = await call(gw.url, '/v1/responses', { body: codex('vllm') });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.object, 'response');
+    assert.equal(r.json.model, 'vllm');
+    assert.equal(r.json.output.at(-1).content[0].text, 'Hello from mock');
+    const seen = mock.requests.at(-1)!;
+    assert.equal(seen.path, '/v1/chat/completions');
+    assert.deepEqual(seen.json.messages[0], { role: 'system', content: 'You are Codex.' });
+  });
+
+  it('streams Responses events from a chat upstream', async () => {
+    const r = await call(gw.url, '/v1/responses', { body: codex('vllm', true) });
+    assert.equal(r.status, 200);
+    const types = parseSse(r.text).map((e) => e.event);
+    assert.equal(types[0], 'response.created');
+    assert.ok(types.includes('response.output_text.delta'));
+    assert.equal(types.at(-1), 'response.completed');
+  });
+
+  it('reaches an Anthropic deployment through chat, streaming and not', async () => {
+    const r = await call(gw.url, '/v1/responses', { body: codex('claude') });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.output.at(-1).content[0].text, 'Hello from mock');
+    assert.equal(mock.requests.at(-1)!.path, '/v1/messages');
+    const s = await call(gw.url, '/v1/responses', { body: codex('claude', true) });
+    assert.equal(parseSse(s.text).at(-1)!.event, 'response.completed');
+  });
+
+  it('passes through to an OpenAI deployment that serves the Responses API', async () => {
+    mock.reset();
+    await call(gw.url, '/v1/responses', { body: codex('gpt') });
+    assert.equal(mock.requests.at(-1)!.path, '/v1/responses');
+    assert.equal(mock.requests.at(-1)!.json.model, 'gpt-4o');
+  });
+
+  it('is served by the built-in mock provider', async () => {
+    const r = await call(gw.url, '/v1/responses', { body: codex('builtin', true) });
+    assert.equal(r.status, 200);
+    assert.equal(parseSse(r.text).at(-1)!.event, 'response.completed');
+  });
+});
