@@ -60,6 +60,7 @@ function buildTarget(d: Deployment, cfg: LiteLLMConfig, opts: SnapshotOptions): 
     slot: opts.slots.slotFor(id),
     group: d.model_name,
     upstreamModelJson: JSON.stringify(pt.upstreamModel),
+    embeddingsPath: pt.dialect === 'openai' && pt.path.includes('/chat/completions') ? pt.path.replace('/chat/completions', '/embeddings') : null,
     responsesPath: pt.provider === 'openai' && pt.path.endsWith('/chat/completions') ? `${pt.path.slice(0, -'/chat/completions'.length)}/responses` : null,
     headers,
     secrets,
@@ -147,7 +148,7 @@ export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapsh
     const t = buildTarget(d, cfg, opts);
     let g = groups.get(d.model_name);
     if (!g) {
-      g = { name: d.model_name, targets: [], chatTargets: [], messagesTargets: [], responsesTargets: [], reservePrice: t.price };
+      g = { name: d.model_name, targets: [], chatTargets: [], messagesTargets: [], responsesTargets: [], embeddingsTargets: [], reservePrice: t.price };
       groups.set(d.model_name, g);
     }
     g.targets.push(t);
@@ -155,6 +156,7 @@ export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapsh
     if (t.dialect === 'openai' || t.dialect === 'any') g.chatTargets.push(t);
     if (t.dialect === 'anthropic' || t.dialect === 'any') g.messagesTargets.push(t);
     if (t.responsesPath) g.responsesTargets.push(t);
+    if (t.embeddingsPath) g.embeddingsTargets.push(t);
     const ag = d.model_info?.access_groups;
     if (Array.isArray(ag)) {
       for (const name of ag) {

@@ -64,6 +64,9 @@ export class Gateway {
     const responses: Route = { methods: ['POST'], handler: (ex, s, id) => this.llm(ex, s, 'responses', id) };
     this.routes.set('/v1/responses', responses);
     this.routes.set('/responses', responses);
+    const embeddings: Route = { methods: ['POST'], handler: (ex, s, id) => this.llm(ex, s, 'embeddings', id) };
+    this.routes.set('/v1/embeddings', embeddings);
+    this.routes.set('/embeddings', embeddings);
     this.routes.set('/v1/messages/count_tokens', { methods: ['POST'], handler: (ex, s, id) => this.countTokens(ex, s, id) });
     const models: Route = { methods: ['GET'], handler: (ex, s, id) => this.afterIdentity(ex, 'openai', id, () => ex.respond(200, JSON_TYPE, s.modelsBody)) };
     this.routes.set('/v1/models', models);
@@ -152,6 +155,9 @@ export class Gateway {
     // Deployments that speak the client's dialect are preferred (byte pass-through); a group
     // that has none is served through translation.
     const native = nativeTargets(group, endpoint);
+    if (endpoint === 'embeddings' && native.length === 0) {
+      throw new GatewayError(400, `model=${requested} has no deployment that serves embeddings (OpenAI-compatible deployments do)`, 'bad_request_error', 'model');
+    }
     const targets = native.length ? native : group.targets;
     const endUser = endUserOf(ex.headers, scan.user);
     const charge = this.deps.entities ? this.admit(snap, id, requested, group.name, endUser, () => BigInt(worstCaseNanos(group.reservePrice, body.length, scan.maxTokens ?? group.reservePrice.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS))) : null;

@@ -27,7 +27,7 @@ import { fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
 import { poolFor } from './upstream-pool';
 
 /** The client's API: OpenAI chat completions, Anthropic messages, or OpenAI Responses (Codex). */
-export type Endpoint = 'chat' | 'messages' | 'responses';
+export type Endpoint = 'chat' | 'messages' | 'responses' | 'embeddings';
 
 /** Who the call is for and what it is charged to. */
 export interface CallContext {
@@ -52,7 +52,7 @@ class TimeoutError extends Error {}
 
 /** The deployments of a group that serve the endpoint without translation. */
 export function nativeTargets(g: ModelGroup, endpoint: Endpoint): Target[] {
-  return endpoint === 'messages' ? g.messagesTargets : endpoint === 'responses' ? g.responsesTargets : g.chatTargets;
+  return endpoint === 'messages' ? g.messagesTargets : endpoint === 'responses' ? g.responsesTargets : endpoint === 'embeddings' ? g.embeddingsTargets : g.chatTargets;
 }
 
 export class ProxyCall implements Dispatcher.DispatchHandler {
@@ -140,11 +140,11 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     this.timer = setTimeout(this.onTimeout, this.timeoutMs);
     if (t.provider === 'mock') {
       // The mock speaks chat and messages; a Responses call reaches it translated to chat.
-      const asked = this.endpoint === 'responses' ? 'chat' : this.endpoint;
+      const asked = this.endpoint === 'messages' ? 'messages' : 'chat';
       const usageChunk = this.scan.stream && asked === 'chat' && (this.acct !== null || this.xlate !== null || includeUsageEdit(body, this.scan).edit === null);
       return mockDispatch(asked, this.scan.stream, t.upstreamModel, body.length, usageChunk, this);
     }
-    const path = this.endpoint === 'responses' && !this.xlate ? t.responsesPath! : t.path;
+    const path = this.endpoint === 'responses' && !this.xlate ? t.responsesPath! : this.endpoint === 'embeddings' ? t.embeddingsPath! : t.path;
     poolFor(t.origin).dispatch({ path, method: 'POST', headers: this.upstreamHeaders(t), body }, this);
   }
 

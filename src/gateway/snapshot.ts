@@ -23,6 +23,8 @@ export interface Target {
   path: string;
   /** Path of the Responses API, for deployments that serve it natively (OpenAI), else null. */
   responsesPath: string | null;
+  /** Path of the embeddings endpoint (OpenAI-dialect deployments), else null. */
+  embeddingsPath: string | null;
   /** For x-litellm-model-api-base. */
   apiBase: string;
   /** Headers sent on every call (auth, extra_headers), flattened name/value pairs. */
@@ -49,6 +51,7 @@ export interface ModelGroup {
   chatTargets: Target[];
   messagesTargets: Target[];
   responsesTargets: Target[];
+  embeddingsTargets: Target[];
   /** The dearest price among the group's targets: budget reservations use it (any may serve). */
   reservePrice: Price;
 }

@@ -7,7 +7,7 @@ import type { Target } from './snapshot';
 export interface SpendInput {
   callId: string;
   responseId: string | undefined;
-  endpoint: 'chat' | 'messages' | 'responses';
+  endpoint: 'chat' | 'messages' | 'responses' | 'embeddings';
   identity: Identity;
   endUser: string | null;
   headers: Record<string, string>;
@@ -23,7 +23,7 @@ export interface SpendInput {
   error: { status: number; message: string; type: string } | undefined;
 }
 
-const CALL_TYPE: Record<SpendInput['endpoint'], CallType> = { chat: 'acompletion', messages: 'anthropic_messages', responses: 'aresponses' };
+const CALL_TYPE: Record<SpendInput['endpoint'], CallType> = { chat: 'acompletion', messages: 'anthropic_messages', responses: 'aresponses', embeddings: 'aembedding' };
 
 function headerMetadata(h: Record<string, string>): Record<string, unknown> | null {
   const raw = h['x-litellm-spend-logs-metadata'];

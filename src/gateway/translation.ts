@@ -41,8 +41,9 @@ export class Translation {
   ) {}
 
   /** The translation a call to `t` needs, or null when `t` speaks the client's dialect. */
-  static needed(endpoint: 'chat' | 'messages' | 'responses', t: Target, raw: Buffer, current: Translation | null): Translation | null {
+  static needed(endpoint: 'chat' | 'messages' | 'responses' | 'embeddings', t: Target, raw: Buffer, current: Translation | null): Translation | null {
     let direction: Direction | null = null;
+    if (endpoint === 'embeddings') return null;
     if (endpoint === 'responses') {
       if (!t.responsesPath) direction = t.dialect === 'anthropic' ? 'responses-to-anthropic' : 'responses-to-chat';
     } else if (t.dialect !== 'any') {

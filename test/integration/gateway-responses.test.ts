@@ -76,3 +76,32 @@ model_list:
     assert.equal(parseSse(r.text).at(-1)!.event, 'response.completed');
   });
 });
+
+describe('/v1/embeddings', () => {
+  it('passes through to OpenAI-compatible deployments and refuses groups that cannot embed', async () => {
+    const mock = await startMockUpstream();
+    const gw = await startGateway({
+      workers: 1,
+      config: `
+model_list:
+  - model_name: embed
+    litellm_params: { model: openai/text-embedding-3-small, api_base: ${mock.url}/v1, api_key: sk-e }
+  - model_name: claude
+    litellm_params: { model: anthropic/claude-up, api_base: ${mock.url}, api_key: sk-ant }
+`,
+    });
+    try {
+      const r = await call(gw.url, '/v1/embeddings', { body: { model: 'embed', input: 'hello' } });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.json.data[0].embedding, [0.1, 0.2, 0.3]);
+      assert.equal(mock.requests.at(-1)!.path, '/v1/embeddings');
+      assert.equal(mock.requests.at(-1)!.json.model, 'text-embedding-3-small');
+      const bad = await call(gw.url, '/v1/embeddings', { body: { model: 'claude', input: 'hello' } });
+      assert.equal(bad.status, 400);
+      assert.match(bad.json.error.message, /embeddings/);
+    } finally {
+      await gw.stop();
+      await mock.close();
+    }
+  });
+});

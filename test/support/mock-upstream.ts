@@ -59,11 +59,13 @@ export interface MockUpstream {
 type Route =
   | { kind: 'chat'; dialect: 'openai'; deployment?: string }
   | { kind: 'messages' | 'count_tokens'; dialect: 'anthropic' }
+  | { kind: 'embeddings'; dialect: 'openai' }
   | { kind: 'models'; dialect: 'openai' };
 
 const CHAT: Route = { kind: 'chat', dialect: 'openai' };
 const MESSAGES: Route = { kind: 'messages', dialect: 'anthropic' };
 const COUNT_TOKENS: Route = { kind: 'count_tokens', dialect: 'anthropic' };
+const EMBEDDINGS: Route = { kind: 'embeddings', dialect: 'openai' };
 const MODELS: Route = { kind: 'models', dialect: 'openai' };
 const AZURE_CHAT = /^\/openai\/deployments\/([^/]+)\/chat\/completions$/;
 
@@ -72,6 +74,7 @@ function matchRoute(method: string | undefined, path: string): Route | undefined
     if (path === '/v1/chat/completions' || path === '/chat/completions') return CHAT;
     if (path === '/v1/messages') return MESSAGES;
     if (path === '/v1/messages/count_tokens') return COUNT_TOKENS;
+    if (path === '/v1/embeddings' || path === '/embeddings' || /^\/openai\/deployments\/[^/]+\/embeddings$/.test(path)) return EMBEDDINGS;
     const m = AZURE_CHAT.exec(path);
     if (m) return { kind: 'chat', dialect: 'openai', deployment: m[1]! };
   } else if (method === 'GET' && path === '/v1/models') {
@@ -219,6 +222,8 @@ export async function startMockUpstream(opts: { port?: number; host?: string; re
         return sendJson(ex, status, MODELS_BODY, b.headers);
       case 'count_tokens':
         return sendJson(ex, status, JSON.stringify(countTokensBody(tokens)), b.headers);
+      case 'embeddings':
+        return sendJson(ex, status, JSON.stringify({ object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.1, 0.2, 0.3] }], model: json.model ?? MOCK_MODEL, usage: { prompt_tokens: tokens, total_tokens: tokens } }), b.headers);
       case 'chat': {
         const model: string = typeof json.model === 'string' ? json.model : (route.deployment ?? MOCK_MODEL);
         const id = `chatcmpl-${idBase}${(++seq).toString(36)}`;

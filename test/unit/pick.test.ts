@@ -33,6 +33,7 @@ function target(id: string, over: Partial<Target> = {}): Target {
     cooldownMs: null,
     price: UNKNOWN_PRICE,
     responsesPath: null,
+    embeddingsPath: null,
     ...over,
   };
 }

@@ -34,6 +34,7 @@ function target(over: Partial<Target> = {}): Target {
     cooldownMs: null,
     price: UNKNOWN_PRICE,
     responsesPath: null,
+    embeddingsPath: null,
     ...over,
   };
 }
