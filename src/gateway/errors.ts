@@ -1,6 +1,7 @@
 // Errors as clients of each API expect them. Chat endpoints answer in OpenAI's envelope (LiteLLM's
 // ProxyException shape, `code` as a string); /v1/messages answers in Anthropic's.
 import type { HeaderList } from '../server/exchange';
+import { anthropicErrorType } from '../translate/errors';
 
 export type Dialect = 'openai' | 'anthropic';
 
@@ -26,29 +27,8 @@ function defaultOpenAIType(status: number): string {
   return 'bad_request_error';
 }
 
-/** Anthropic's error types by status (LiteLLM's anthropic exception mapping). */
-export function anthropicType(status: number): string {
-  switch (status) {
-    case 400:
-      return 'invalid_request_error';
-    case 401:
-      return 'authentication_error';
-    case 403:
-      return 'permission_error';
-    case 404:
-      return 'not_found_error';
-    case 408:
-      return 'timeout_error';
-    case 413:
-      return 'request_too_large';
-    case 429:
-      return 'rate_limit_error';
-    case 529:
-      return 'overloaded_error';
-    default:
-      return status >= 500 ? 'api_error' : 'invalid_request_error';
-  }
-}
+/** Anthropic's error types by status: one map, shared with the translator. */
+export const anthropicType = anthropicErrorType;
 
 export function errorBody(dialect: Dialect, err: GatewayError): string {
   if (dialect === 'anthropic') {
