@@ -100,7 +100,7 @@ test('Anthropic envelope: {"type":"error","error":{"type","message"}} with the s
     [429, 'rate_limit_error'],
     [500, 'api_error'],
     [502, 'api_error'],
-    [503, 'api_error'],
+    [503, 'overloaded_error'],
     [529, 'overloaded_error'],
   ];
   for (const [status, type] of map) {
