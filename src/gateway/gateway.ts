@@ -9,11 +9,12 @@ import type { EntityTable } from '../state/entity-table';
 import type { KeyIndex } from '../state/key-index';
 import { adminCall, isAdminPath } from './admin-relay';
 import { countTokens } from './count-tokens';
+import { PASS_THROUGH_PREFIXES, passThrough } from './pass-through';
 import { scanBody } from './body-scan';
 import { errorBody, GatewayError, type Dialect } from './errors';
 import { GovernanceView } from './governance';
 import { Identifier, OPEN, type Identity } from './identity';
-import { Charge, chargedEntities, checkKey, modelAllowedForKey } from './policy';
+import { Charge, chargedEntities, checkKey, checkKeyStatus, modelAllowedForKey } from './policy';
 import { nativeTargets, ProxyCall, type CallContext, type Endpoint } from './proxy-call';
 import { worstCaseNanos } from '../pricing/cost';
 import type { JournalWriter } from '../accounting/journal';
@@ -105,6 +106,7 @@ export class Gateway {
     try {
       if (!route) {
         if (isAdminPath(ex.path)) return this.admin(ex, this.identifier.identify(ex.headers, snap.auth));
+        if (PASS_THROUGH_PREFIXES.some((p) => ex.path.startsWith(p))) return this.passThrough(ex, snap, this.identifier.identify(ex.headers, snap.auth));
         throw new GatewayError(404, `Route not found: ${ex.method} ${ex.path}`, 'not_found_error');
       }
       if (!route.methods.includes(ex.method)) {
@@ -207,6 +209,19 @@ export class Gateway {
           (e: unknown) => this.fail(ex, 'anthropic', e),
         );
       });
+    });
+  }
+
+  private passThrough(ex: Exchange, snap: Snapshot, id: Identity | Promise<Identity>): void {
+    const run = (body: Buffer | null) =>
+      this.afterIdentity(ex, 'openai', id, (who) => {
+        if (who.kind === 'key' && this.deps.entities) checkKeyStatus(this.deps.entities, who.profile, Date.now());
+        passThrough(ex, body);
+      });
+    if (ex.method === 'GET' || ex.method === 'HEAD') return run(null);
+    ex.readBody(snap.maxBodyBytes, (body, tooLarge) => {
+      if (tooLarge) return this.fail(ex, 'openai', new GatewayError(413, 'Request body is larger than max_request_size_mb', 'request_too_large'));
+      run(body);
     });
   }
 

@@ -33,25 +33,31 @@ function pyList(list: string[]): string {
   return `[${list.map((m) => `'${m}'`).join(', ')}]`;
 }
 
-export function checkKey(table: EntityTable, p: KeyProfile, model: string, accessGroups: Map<string, Set<string>>, nowMs: number): void {
+/** Blocked, deleted and expired keys, and blocked teams: the checks that do not depend on a model. */
+export function checkKeyStatus(table: EntityTable, p: KeyProfile, nowMs: number): void {
   const flags = table.flags(p.record);
   if (!(flags & FLAG_LIVE)) throw new GatewayError(401, 'Authentication Error, Invalid proxy server token passed. Unable to find token in cache or `LiteLLM_VerificationTokenTable`', 'auth_error');
   if (flags & FLAG_BLOCKED) throw new GatewayError(401, "Authentication Error, Key is blocked. Update via `/key/unblock` if you're an admin.", 'auth_error');
-  const keyModels = p.models.includes('all-team-models') ? p.teamModels : p.models;
-  if (!modelAllowed(keyModels, model, accessGroups)) {
-    throw new GatewayError(403, `key not allowed to access model. This key can only access models=${pyList(keyModels)}. Tried to access ${model}`, 'key_model_access_denied', 'model');
-  }
   const exp = table.expiresSec(p.record);
   if (exp > 0 && exp * 1000 <= nowMs) {
     throw new GatewayError(401, `Authentication Error - Expired Key. Key Expiry time ${new Date(exp * 1000).toISOString()} and current time ${new Date(nowMs).toISOString()}`, 'expired_key');
   }
-  if (p.teamRecord >= 0) {
-    if (table.flags(p.teamRecord) & FLAG_BLOCKED) {
-      throw new GatewayError(401, `Authentication Error, Team=${p.teamId} is blocked. Update via \`/team/unblock\` if you're an admin.`, 'auth_error');
-    }
-    if (!modelAllowed(p.teamModels, model, accessGroups)) {
-      throw new GatewayError(403, `team not allowed to access model. This team can only access models=${pyList(p.teamModels)}. Tried to access ${model}`, 'team_model_access_denied', 'model');
-    }
+  if (p.teamRecord >= 0 && table.flags(p.teamRecord) & FLAG_BLOCKED) {
+    throw new GatewayError(401, `Authentication Error, Team=${p.teamId} is blocked. Update via \`/team/unblock\` if you're an admin.`, 'auth_error');
+  }
+}
+
+/** Everything LiteLLM checks about a key before a call to `model`, in LiteLLM's order. */
+export function checkKey(table: EntityTable, p: KeyProfile, model: string, accessGroups: Map<string, Set<string>>, nowMs: number): void {
+  const flags = table.flags(p.record);
+  if (!(flags & FLAG_LIVE) || flags & FLAG_BLOCKED) checkKeyStatus(table, p, nowMs);
+  const keyModels = p.models.includes('all-team-models') ? p.teamModels : p.models;
+  if (!modelAllowed(keyModels, model, accessGroups)) {
+    throw new GatewayError(403, `key not allowed to access model. This key can only access models=${pyList(keyModels)}. Tried to access ${model}`, 'key_model_access_denied', 'model');
+  }
+  checkKeyStatus(table, p, nowMs);
+  if (p.teamRecord >= 0 && !modelAllowed(p.teamModels, model, accessGroups)) {
+    throw new GatewayError(403, `team not allowed to access model. This team can only access models=${pyList(p.teamModels)}. Tried to access ${model}`, 'team_model_access_denied', 'model');
   }
 }
 

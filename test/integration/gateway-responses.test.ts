@@ -105,3 +105,35 @@ model_list:
     }
   });
 });
+
+describe('provider pass-through routes', () => {
+  it('/anthropic/* and /openai/* reach the provider with its env credentials, authenticated by Weir keys', async () => {
+    const mock = await startMockUpstream();
+    const gw = await startGateway({
+      workers: 1,
+      env: { ANTHROPIC_API_BASE: mock.url, ANTHROPIC_API_KEY: 'sk-ant-env', OPENAI_API_BASE: mock.url, OPENAI_API_KEY: 'sk-oa-env' },
+      config: `model_list: []\ngeneral_settings: { master_key: sk-pt-master }\n`,
+    });
+    try {
+      const a = await call(gw.url, '/anthropic/v1/messages?beta=true', {
+        headers: { 'x-api-key': 'sk-pt-master', 'anthropic-version': '2023-06-01' },
+        body: { model: 'claude-sonnet-4-5', max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'hi' }] },
+      });
+      assert.equal(a.status, 200, a.text);
+      assert.equal(parseSse(a.text).at(-1)!.event, 'message_stop');
+      const seen = mock.requests.at(-1)!;
+      assert.equal(seen.path, '/v1/messages');
+      assert.equal(seen.query, 'beta=true');
+      assert.equal(seen.headers['x-api-key'], 'sk-ant-env', 'the provider key, not the Weir key');
+      assert.equal(seen.headers['anthropic-version'], '2023-06-01');
+      const o = await call(gw.url, '/openai/v1/chat/completions', { headers: { authorization: 'Bearer sk-pt-master' }, body: { model: 'gpt-4o', messages: [] } });
+      assert.equal(o.status, 200);
+      assert.equal(mock.requests.at(-1)!.headers.authorization, 'Bearer sk-oa-env');
+      const denied = await call(gw.url, '/anthropic/v1/messages', { headers: { 'x-api-key': 'sk-wrong' }, body: {} });
+      assert.equal(denied.status, 401);
+    } finally {
+      await gw.stop();
+      await mock.close();
+    }
+  });
+});

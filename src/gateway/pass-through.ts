@@ -1,0 +1,72 @@
+// Provider pass-through routes (LiteLLM's /anthropic/* and /openai/*): the caller authenticates
+// with a Weir key (master or virtual), the rest of the path goes to the provider's base URL with
+// the provider credentials from the environment, and the answer streams back untouched. Weir's
+// routing, translation and accounting are not involved.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { Exchange, HeaderList } from '../server/exchange';
+import { GatewayError } from './errors';
+import { poolFor } from './upstream-pool';
+
+interface Provider {
+  base: string;
+  auth: string[];
+}
+
+/** Hop-by-hop and client credential headers are not forwarded. */
+const NOT_FORWARDED = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'authorization', 'x-api-key', 'api-key', 'x-litellm-api-key', 'accept-encoding']);
+const NOT_RETURNED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'date', 'server']);
+
+export const PASS_THROUGH_PREFIXES = ['/anthropic/', '/openai/'];
+
+function provider(path: string, env: NodeJS.ProcessEnv): { p: Provider; rest: string } | null {
+  if (path.startsWith('/anthropic/')) {
+    const key = env.ANTHROPIC_API_KEY;
+    return { p: { base: env.ANTHROPIC_API_BASE ?? 'https://api.anthropic.com', auth: key ? ['x-api-key', key] : [] }, rest: path.slice('/anthropic'.length) };
+  }
+  if (path.startsWith('/openai/')) {
+    const key = env.OPENAI_API_KEY;
+    return { p: { base: env.OPENAI_API_BASE ?? 'https://api.openai.com', auth: key ? ['authorization', `Bearer ${key}`] : [] }, rest: path.slice('/openai'.length) };
+  }
+  return null;
+}
+
+class Pipe implements Dispatcher.DispatchHandler {
+  constructor(private readonly ex: Exchange) {}
+  onRequestStart(c: Dispatcher.DispatchController): void {
+    this.ex.onAbort(() => c.abort(new Error('client disconnected')));
+  }
+  onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+    const h: HeaderList = [];
+    for (const name in headers) {
+      const v = headers[name];
+      if (v !== undefined && !NOT_RETURNED.has(name)) h.push(name, Array.isArray(v) ? v.join(', ') : v);
+    }
+    this.ex.startStream(status, h);
+  }
+  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.ex.write(chunk)) {
+      c.pause();
+      this.ex.onWritable(() => c.resume());
+    }
+  }
+  onResponseEnd(): void {
+    this.ex.end();
+  }
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    if (this.ex.aborted) return;
+    this.ex.respond(502, ['content-type', 'application/json'], JSON.stringify({ error: { message: `pass-through upstream failed: ${err.message}`, type: 'api_connection_error', param: null, code: '502' } }));
+  }
+}
+
+export function passThrough(ex: Exchange, body: Buffer | null, env: NodeJS.ProcessEnv = process.env): void {
+  const target = provider(ex.path, env);
+  if (!target) throw new GatewayError(404, `Route not found: ${ex.method} ${ex.path}`, 'not_found_error');
+  const url = new URL(target.p.base);
+  const basePath = url.pathname.replace(/\/+$/, '');
+  const headers: string[] = [];
+  for (const [k, v] of Object.entries(ex.headers)) if (!NOT_FORWARDED.has(k)) headers.push(k, v);
+  headers.push(...target.p.auth);
+  const path = `${basePath}${target.rest}${ex.query ? `?${ex.query}` : ''}`;
+  poolFor(url.origin).dispatch({ path, method: ex.method as Dispatcher.HttpMethod, headers, body: body && body.length ? body : null }, new Pipe(ex));
+}
