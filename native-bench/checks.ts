@@ -1,6 +1,7 @@
 // The issue's performance targets, checked against a run's results. A target that this run did
 // not measure (scenario not run, comparator absent) is reported as not measured, never as passed.
-import type { BenchResults, Check, LatencyRow, ScenarioResult } from './results';
+import type { BenchResults, Check, LatencyRow, ScenarioResult, ThroughputRow } from './results';
+import { cpuAtSameLoad } from './throughput';
 import { ratio } from './stats';
 import { fixed, ratioText } from './table';
 import type { TargetKind } from './targets';
@@ -15,6 +16,73 @@ function latencyRow(s: ScenarioResult | undefined, t: TargetKind): LatencyRow | 
 
 const na = (name: string, target: string, why: string): Check => ({ name, target, measured: why, pass: null });
 
+/**
+ * CPU per request of `a` against the minimal proxy `m`: at max load, under the same load (the
+ * same connection count: `a`'s best step) when both ran it, which decides; else at each one's
+ * best step; else at concurrency 1. `extra` is a figure of `a` shown beside and counted when larger.
+ */
+function cpuComparison(
+  ta: ThroughputRow | undefined,
+  tm: ThroughputRow | undefined,
+  la: LatencyRow | undefined,
+  lm: LatencyRow | undefined,
+  extra?: { label: string; addUs: number },
+): { q: number; text: string } | null {
+  const best = ratio(ta?.cpuUsPerReq ?? NaN, tm?.cpuUsPerReq ?? NaN);
+  const same = ta && tm ? cpuAtSameLoad(ta, tm) : null;
+  const bestText = `${fixed(ta?.cpuUsPerReq, 1)} vs ${fixed(tm?.cpuUsPerReq, 1)} µs at each one's best step (${fixed(ta?.connections, 0)} vs ${fixed(tm?.connections, 0)} conns)`;
+  let a: number;
+  let m: number;
+  let where: string;
+  if (same) {
+    [a, m, where] = [same.a, same.b, `${fixed(same.a, 1)} vs ${fixed(same.b, 1)} µs at ${same.conns} conns; ${ratioText(best)} = ${bestText}`];
+  } else if (!Number.isNaN(best)) {
+    [a, m, where] = [ta!.cpuUsPerReq, tm!.cpuUsPerReq, bestText];
+  } else {
+    [a, m, where] = [la?.cpuUsPerReq ?? NaN, lm?.cpuUsPerReq ?? NaN, ''];
+    where = `${fixed(a, 1)} vs ${fixed(m, 1)} µs at concurrency 1`;
+  }
+  if (Number.isNaN(ratio(a, m))) return null;
+  if (extra && !Number.isNaN(extra.addUs) && extra.addUs > 0) {
+    const q = ratio(a + extra.addUs, m);
+    return { q, text: `${ratioText(q)} (${ratioText(ratio(a, m))} in its runs: ${where}; + ${fixed(extra.addUs, 1)} µs/req ${extra.label})` };
+  }
+  return { q: ratio(a, m), text: `${ratioText(ratio(a, m))} (${where})` };
+}
+
+/**
+ * Scenario 4: CPU per request of the governed Weir against the minimal proxy measured beside it
+ * (at max load, else at concurrency 1), all-in (the spend writer's flushes between its runs
+ * included) when measured; and one spend row per request.
+ */
+function governedChecks(r: BenchResults): Check[] {
+  const name = 'CPU/request, governed path';
+  const goal = '≤ 2× minimal proxy';
+  const all = r.scenarios.find((s) => s.key === 'governed');
+  if (!all || all.skipped) {
+    const why = all?.skipped ?? 'scenario 4 not run';
+    return [na(name, goal, why), na('Spend logs: a row per governed request', 'rows = requests', why)];
+  }
+  const s = all;
+  const out: Check[] = [];
+  const phase = (p: string) => s.governed?.phases.find((x) => x.phase === p);
+  const tg = s.throughput?.find((x) => x.target === 'governed');
+  const tm = s.throughput?.find((x) => x.target === 'minimal');
+  const outside = tg && tm ? phase('max throughput')?.outsideRunsUsPerReq : phase('concurrency 1')?.outsideRunsUsPerReq;
+  const c = cpuComparison(tg, tm, latencyRow(s, 'governed'), latencyRow(s, 'minimal'), { label: 'spent between its runs (spend flushes)', addUs: outside ?? NaN });
+  out.push(c === null ? na(name, goal, 'not measured') : { name, target: goal, measured: c.text, pass: c.q <= 2 });
+  const phases = s.governed?.phases ?? [];
+  out.push(phases.length === 0
+    ? na('Spend logs: a row per governed request', 'rows = requests', 'not measured')
+    : {
+        name: 'Spend logs: a row per governed request',
+        target: 'rows = requests',
+        measured: phases.map((p) => `${p.phase}: ${p.rows}/${p.sent}${p.match ? '' : p.rowsLater !== null ? ` (${p.rowsLater} after ${fixed(p.laterWaitMs! / 1000, 1)} s)` : ''}`).join('; '),
+        pass: phases.every((p) => p.match),
+      });
+  return out;
+}
+
 export function evaluateChecks(r: BenchResults): Check[] {
   const out: Check[] = [];
   const chat = scenario(r, 'chat');
@@ -26,18 +94,10 @@ export function evaluateChecks(r: BenchResults): Check[] {
     const name = 'CPU/request, master-key path';
     const tw = chat?.throughput?.find((x) => x.target === 'weir');
     const tm = chat?.throughput?.find((x) => x.target === 'minimal');
-    let w = tw?.cpuUsPerReq ?? NaN;
-    let m = tm?.cpuUsPerReq ?? NaN;
-    let where = 'at max load';
-    if (Number.isNaN(w) || Number.isNaN(m)) {
-      w = latencyRow(chat, 'weir')?.cpuUsPerReq ?? NaN;
-      m = latencyRow(chat, 'minimal')?.cpuUsPerReq ?? NaN;
-      where = 'at concurrency 1';
-    }
-    const q = ratio(w, m);
-    out.push(Number.isNaN(q) ? na(name, '≤ 1.5× minimal proxy', 'not measured') : { name, target: '≤ 1.5× minimal proxy', measured: `${ratioText(q)} (${fixed(w, 1)} vs ${fixed(m, 1)} µs, ${where})`, pass: q <= 1.5 });
+    const c = cpuComparison(tw, tm, latencyRow(chat, 'weir'), latencyRow(chat, 'minimal'));
+    out.push(c === null ? na(name, '≤ 1.5× minimal proxy', 'not measured') : { name, target: '≤ 1.5× minimal proxy', measured: c.text, pass: c.q <= 1.5 });
   }
-  out.push(na('CPU/request, governed path', '≤ 2× minimal proxy', 'skipped: virtual keys not implemented yet'));
+  out.push(...governedChecks(r));
 
   {
     const name = 'Throughput at max load (p99 < 20 ms)';

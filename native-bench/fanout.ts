@@ -7,7 +7,7 @@ import type { Progress } from './progress';
 import type { FanoutRow } from './results';
 import { percentiles, spread } from './stats';
 import { SseChecker } from './streams';
-import type { Target } from './targets';
+import { specFor, type Target } from './targets';
 import { succeeded, timedRequest, type RequestSpec } from './timed-request';
 import { rotation } from './latency-rounds';
 
@@ -53,12 +53,12 @@ export async function interleavedFanout(targets: Target[], spec: RequestSpec, o:
   const runs = new Map<Target, FanoutRun[]>(targets.map((t) => [t, []]));
   for (const t of targets) {
     progress.set(`${label}: warm-up`, t.label);
-    await fanoutOnce(t.url, spec, { ...o, calls: 2, thinkMs: 0 });
+    await fanoutOnce(t.url, specFor(t, spec), { ...o, calls: 2, thinkMs: 0 });
   }
   for (let r = 0; r < o.repeats; r++) {
     for (const t of rotation(targets, r)) {
       progress.set(`${label}: ${o.agents} agents × ${o.calls} calls`, `repeat ${r + 1}/${o.repeats} ${t.label}`);
-      runs.get(t)!.push(await fanoutOnce(t.url, spec, o));
+      runs.get(t)!.push(await fanoutOnce(t.url, specFor(t, spec), o));
     }
   }
   const direct = runs.get(targets.find((t) => t.kind === 'direct')!)!;

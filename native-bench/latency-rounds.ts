@@ -7,7 +7,7 @@ import type { LatencyPlan } from './plan';
 import type { Progress } from './progress';
 import type { LatencyRow } from './results';
 import { addedSpread, latencySpread } from './stats';
-import { CpuMeter, targetRss, type Target } from './targets';
+import { CpuMeter, specFor, targetRss, type Target } from './targets';
 import type { RequestSpec } from './timed-request';
 
 interface Collected {
@@ -18,6 +18,8 @@ interface Collected {
   firstError: string | null;
   cpu: CpuMeter;
   cpuPerRepeat: number[];
+  /** Requests sent, warm-up included (each one awaited: all of them reached the target). */
+  sent: number;
 }
 
 function concat(parts: Float64Array[]): Float64Array {
@@ -44,13 +46,15 @@ export async function interleavedLatency(
   label: string,
 ): Promise<LatencyRow[]> {
   const clients = new Map(targets.map((t) => [t, new Client(t.url, { pipelining: 1, keepAliveTimeout: 60_000 })]));
+  const specs = new Map(targets.map((t) => [t, specFor(t, spec)]));
   const data = new Map<Target, Collected>(
-    targets.map((t) => [t, { total: [], firstByte: [], firstToken: [], errors: 0, firstError: null, cpu: new CpuMeter(t), cpuPerRepeat: [] }]),
+    targets.map((t) => [t, { total: [], firstByte: [], firstToken: [], errors: 0, firstError: null, cpu: new CpuMeter(t), cpuPerRepeat: [], sent: 0 }]),
   );
   try {
     for (const t of targets) {
       progress.set(`${label}: warm-up`, t.label);
-      await closedLoop(clients.get(t)!, spec, plan.warmup, plan.sse);
+      await closedLoop(clients.get(t)!, specs.get(t)!, plan.warmup, plan.sse);
+      data.get(t)!.sent += plan.warmup;
     }
     const perRound = Math.max(1, Math.ceil(plan.perRepeat / plan.rounds));
     let round = 0;
@@ -65,8 +69,9 @@ export async function interleavedLatency(
           const p = parts.get(t)!;
           d.cpu.begin();
           p.meter.begin();
-          const s = await closedLoop(clients.get(t)!, spec, perRound, plan.sse);
+          const s = await closedLoop(clients.get(t)!, specs.get(t)!, perRound, plan.sse);
           const served = s.total.length + s.errors;
+          d.sent += perRound;
           d.cpu.end(served);
           p.meter.end(served);
           p.total.push(s.total);
@@ -96,6 +101,7 @@ export async function interleavedLatency(
       target: t.kind,
       label: t.label,
       repeats: plan.repeats,
+      sent: d.sent,
       errors: d.errors,
       firstError: d.firstError,
       abs: latencySpread(d.total),

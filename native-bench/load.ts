@@ -62,11 +62,16 @@ export function openLoop(pool: Dispatcher, spec: RequestSpec, rate: number, dura
 export interface CannonStep {
   connections: number;
   rps: number;
+  /** Requests answered. */
   total: number;
+  /** Requests written (answered + those cut when the run ended); absent in older results. */
+  sent?: number;
   p50: number;
   p99: number;
   errors: number;
   non2xx: number;
+  /** CPU µs per request of the target over this run (set by the caller that measured it). */
+  cpuUsPerReq?: number;
 }
 
 function headerObject(flat: string[]): Record<string, string> {
@@ -91,6 +96,7 @@ export async function cannon(url: string, spec: RequestSpec, connections: number
     connections,
     rps: r.requests.total / Math.max(0.001, r.duration),
     total: r.requests.total,
+    sent: (r.requests as { sent?: number }).sent ?? r.requests.total,
     p50: r.latency.p50,
     p99: r.latency.p99,
     errors: r.errors + r.timeouts,

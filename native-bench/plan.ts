@@ -33,6 +33,12 @@ export interface Plan {
   streamPaceMs: number;
   stallMs: number;
   fanout: { agents: number; calls: number; thinkMs: number; deltas: number };
+  /** Scenario 4: wait after a phase's last request before its spend rows are counted (beyond proxy_batch_write_at). */
+  spendMarginMs: number;
+  /** …and how long to keep looking when the first count is short. */
+  spendLateMs: number;
+  /** Idle CPU of the governed Weir is measured over this long. */
+  idleMs: number;
 }
 
 export function makePlan(a: BenchArgs): Plan {
@@ -53,10 +59,13 @@ export function makePlan(a: BenchArgs): Plan {
     cannonRepeats: q ? 0 : a.repeats,
     p99LimitMs: 20,
     rateScenarios: q ? ['chat'] : ['chat', 'claude'],
-    cannonScenarios: q ? ['chat'] : ['chat', 'claude'],
+    cannonScenarios: q ? ['chat', 'governed'] : ['chat', 'claude', 'governed'],
     streamLevels: [64, 256, 512],
     streamPaceMs: 20,
     stallMs: 1000,
     fanout: { agents: 64, calls: 10, thinkMs: q ? 25 : 100, deltas: 16 },
+    spendMarginMs: 1500,
+    spendLateMs: 10_000,
+    idleMs: q ? 2000 : 4000,
   };
 }

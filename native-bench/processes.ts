@@ -217,6 +217,10 @@ export interface GatewayOptions {
   cpus?: string;
   /** Directory for `node --cpu-prof` output; no profiling when undefined. */
   profileDir?: string;
+  /** Added to the environment (e.g. WEIR_JOURNAL_DIR). */
+  env?: NodeJS.ProcessEnv;
+  /** Name in error messages (default "weir"). */
+  name?: string;
 }
 
 /**
@@ -231,11 +235,13 @@ export async function startGateway(o: GatewayOptions): Promise<Server & { engine
     const nodeArgs = o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : [];
     const args = [...nodeArgs, cli, '--config', o.configPath, '--port', String(port), '--host', '127.0.0.1', '--num_workers', String(o.workers)];
     try {
-      const { child, match } = await spawnReady('weir', process.execPath, args, {
+      const { child, match } = await spawnReady(o.name ?? 'weir', process.execPath, args, {
         cpus: o.cpus,
         // The engine line follows the "listening on" line; waiting for it lets the report name the engine.
         ready: /listening on http:\/\/[^:\s]+:\d+[^\n]*\n(?:[^\n]*\n)*?[^\n]*http engine: ([^\n]+)\n/,
-        env: { ...process.env, WEIR_SHUTDOWN_GRACE_MS: '2000' },
+        env: { ...process.env, WEIR_SHUTDOWN_GRACE_MS: '2000', ...o.env },
+        // With a database the control thread reads (and may create) the schema first.
+        timeoutMs: o.env ? 60_000 : undefined,
       });
       return { child, url: `http://127.0.0.1:${port}`, port, engine: match![1]!.split(',')[0]!.trim() };
     } catch (e) {

@@ -11,6 +11,9 @@ export interface StatFields {
   ppid: number;
   utimeTicks: number;
   stimeTicks: number;
+  /** CPU of children the process waited for (fields 16 and 17): a server's exited workers. */
+  cutimeTicks: number;
+  cstimeTicks: number;
 }
 
 /**
@@ -36,6 +39,8 @@ export function parseStatLine(line: string): StatFields {
     ppid: num(1),
     utimeTicks: num(11),
     stimeTicks: num(12),
+    cutimeTicks: rest.length > 14 ? num(13) : 0,
+    cstimeTicks: rest.length > 14 ? num(14) : 0,
   };
 }
 
@@ -101,6 +106,16 @@ export function cpuMicros(pid: number): number {
   return s ? ticksToMicros(s.utimeTicks + s.stimeTicks, clockTicksPerSecond()) : NaN;
 }
 
+/** CPU time of one thread of a process (the main thread: tid = pid), µs; NaN when gone. */
+export function threadCpuMicros(pid: number, tid: number): number {
+  try {
+    const st = parseStatLine(fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+    return ticksToMicros(st.utimeTicks + st.stimeTicks, clockTicksPerSecond());
+  } catch {
+    return NaN;
+  }
+}
+
 /** Resident set size in bytes; NaN when the process is gone. */
 export function rssBytes(pid: number): number {
   try {
@@ -108,6 +123,35 @@ export function rssBytes(pid: number): number {
   } catch {
     return NaN;
   }
+}
+
+/**
+ * CPU µs of a server and all its processes, those that already exited included (a server reaps
+ * its workers, whose time then shows in its cutime/cstime): for PostgreSQL and its backends.
+ */
+export function treeCpuMicros(root: number): number {
+  const s = readStat(root);
+  if (!s) return NaN;
+  const hz = clockTicksPerSecond();
+  let total = ticksToMicros(s.utimeTicks + s.stimeTicks + s.cutimeTicks + s.cstimeTicks, hz);
+  for (const pid of processTree(root)) if (pid !== root) total += cpuMicros(pid) || 0;
+  return total;
+}
+
+/** Direct children of `parent` whose command name is `comm`. */
+export function childrenNamed(parent: number, comm: string): number[] {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const e of entries) {
+    const s = readStat(Number(e));
+    if (s && s.ppid === parent && s.comm === comm) out.push(s.pid);
+  }
+  return out;
 }
 
 /** The process and all its descendants (nginx master + workers, a shell + what it started). */

@@ -4,7 +4,7 @@ import { openLoop, openLoopPool } from './load';
 import type { Progress } from './progress';
 import type { RateRow } from './results';
 import { percentiles, spread } from './stats';
-import { CpuMeter, type Target } from './targets';
+import { CpuMeter, specFor, type Target } from './targets';
 import type { RequestSpec } from './timed-request';
 import { rotation } from './latency-rounds';
 
@@ -24,14 +24,14 @@ export async function interleavedRates(
     try {
       for (const t of targets) {
         progress.set(`${label}: ${rate} req/s`, `warm-up ${t.label}`);
-        await openLoop(pools.get(t)!, spec, rate, o.warmupMs);
+        await openLoop(pools.get(t)!, specFor(t, spec), rate, o.warmupMs);
       }
       for (let r = 0; r < o.repeats; r++) {
         for (const t of rotation(targets, r)) {
           progress.set(`${label}: ${rate} req/s`, `repeat ${r + 1}/${o.repeats} ${t.label}`);
           const p = per.get(t)!;
           p.cpu.begin();
-          const out = await openLoop(pools.get(t)!, spec, rate, o.durationMs);
+          const out = await openLoop(pools.get(t)!, specFor(t, spec), rate, o.durationMs);
           p.cpu.end(out.ok + out.errors);
           const [p50, p99] = out.latencies.length ? percentiles(out.latencies, [50, 99]) : [NaN, NaN];
           p.p50.push(p50!);

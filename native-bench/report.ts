@@ -6,15 +6,19 @@ import { ratio } from './stats';
 import { fixed, intText, ms, plusMs, ratioText, renderMarkdown, renderText, spreadText, type Table } from './table';
 
 const COMPARATORS = new Set(['minimal', 'nginx', 'litellm']);
+const PLIMIT = 20;
 
 function labelOf(row: { label: string; errors: number; firstError?: string | null }): string {
   if (row.errors === 0) return row.label;
   return `${row.label} (${row.errors} errors!${row.firstError ? ` ${row.firstError.slice(0, 40)}` : ''})`;
 }
 
-/** Comparator's added p50 relative to Weir's (e.g. 0.6× = 40 % less added latency than Weir). */
+/**
+ * Comparator's (or the governed path's) added p50 relative to Weir's master-key path (e.g. 0.6× =
+ * 40 % less added latency than Weir).
+ */
 function vsWeir(rows: LatencyRow[], row: LatencyRow): string {
-  if (!COMPARATORS.has(row.target)) return '';
+  if (!COMPARATORS.has(row.target) && row.target !== 'governed') return '';
   const w = rows.find((r) => r.target === 'weir')?.added?.p50.median ?? NaN;
   return ratioText(ratio(row.added?.p50.median ?? NaN, w));
 }
@@ -115,21 +119,25 @@ function throughputTable(scenarios: ScenarioResult[]): Table | null {
       rows.push([
         `${s.id} ${s.key}`,
         r.label,
-        r.bestRpsSpread ? spreadText(r.bestRpsSpread, intText) : intText(r.bestRps),
+        (r.bestRpsSpread ? spreadText(r.bestRpsSpread, intText) : intText(r.bestRps)) +
+          (r.confirmed && r.confirmed.ok < r.confirmed.of ? ` (${r.confirmed.ok}/${r.confirmed.of} confirm runs under ${PLIMIT} ms)` : ''),
         fixed(r.connections, 0),
         fixed(r.p99, 0),
         fixed(r.cpuUsPerReq, 1),
-        r.target === 'weir' ? `${fixed(ratio(w, m) * 100, 0)} % of minimal` : COMPARATORS.has(r.target) ? `${ratioText(ratio(r.bestRps, w))} Weir` : '',
-        r.steps.map((x) => `${x.connections}:${intText(x.rps)}/${x.p99}ms${x.errors + x.non2xx ? '!' : ''}`).join(' '),
+        r.target === 'weir' || r.target === 'governed'
+          ? `${fixed(ratio(r.bestRps, m) * 100, 0)} % of minimal`
+          : COMPARATORS.has(r.target) ? `${ratioText(ratio(r.bestRps, w))} Weir` : '',
+        r.steps.map((x) => `${x.connections}:${intText(x.rps)}/${x.p99}ms${x.cpuUsPerReq === undefined ? '' : `/${fixed(x.cpuUsPerReq, 0)}µs`}${x.errors + x.non2xx ? '!' : ''}`).join(' '),
       ]);
     }
   }
   if (!rows.length) return null;
   return {
     title: 'Max throughput with p99 < 20 ms (autocannon, rising connections)',
-    head: ['scenario', 'target', 'req/s', 'conns', 'p99 ms', 'CPU µs/req', 'ratio', 'steps conns:req/s/p99'],
+    head: ['scenario', 'target', 'req/s', 'conns', 'p99 ms', 'CPU µs/req', 'ratio', 'steps conns:req/s/p99/CPU'],
     align: ['l', 'l', 'r', 'r', 'r', 'r', 'l', 'l'],
     rows,
+    foot: ['req/s, p99, CPU µs/req: at the best step (median of the confirm runs there in a full run); steps: one run each.'],
   };
 }
 
@@ -166,7 +174,8 @@ function fanoutTable(scenarios: ScenarioResult[]): Table | null {
   for (const s of scenarios) {
     const w = s.fanout?.find((x) => x.target === 'weir')?.addedRunMs?.median ?? NaN;
     for (const r of s.fanout ?? []) {
-      const vs = COMPARATORS.has(r.target) ? ratioText(ratio(r.addedRunMs?.median ?? NaN, w)) : '';
+      // A ratio of added times means something only when Weir added a measurable time.
+      const vs = COMPARATORS.has(r.target) && w > 1 ? ratioText(ratio(r.addedRunMs?.median ?? NaN, w)) : '';
       rows.push([labelOf(r), spreadText(r.runMs), r.addedRunMs ? spreadText(r.addedRunMs, plusMs) : '', ms(r.callP50), ms(r.callP99), vs]);
     }
   }
@@ -192,6 +201,40 @@ function soakTable(scenarios: ScenarioResult[]): Table | null {
   };
 }
 
+function governedTable(scenarios: ScenarioResult[]): Table | null {
+  const s = scenarios.find((x) => x.governed);
+  const g = s?.governed;
+  if (!s || !g || !g.phases.length) return null;
+  const rows = g.phases.map((p) => {
+    const own = p.phase === 'concurrency 1' ? s.latency?.find((x) => x.target === 'governed')?.cpuUsPerReq : s.throughput?.find((x) => x.target === 'governed')?.cpuUsPerReq;
+    const late = p.rowsLater !== null ? ` (${intText(p.rowsLater)} at ${fixed(p.laterWaitMs! / 1000, 1)} s)` : '';
+    return [
+      p.phase,
+      intText(p.sent),
+      p.phase === 'concurrency 1' ? intText(p.answered) : `${intText(p.answered)} answered, ${intText(p.sent - p.answered)} cut`,
+      `${intText(p.rows)}${late}`,
+      p.match ? '✓' : '✗',
+      intText(p.failed),
+      fixed(own ?? NaN, 1),
+      fixed(p.weirAllInUsPerReq, 1),
+      fixed(p.outsideRunsUsPerReq, 1),
+      fixed(p.controlUsPerReq, 1),
+      fixed(p.postgresUsPerReq, 1),
+      `${fixed(p.keySpendUsd, 4)} / ${fixed(p.rowsSpendUsd, 4)}`,
+    ];
+  });
+  return {
+    title: `Governed path: spend rows in LiteLLM_SpendLogs for the phase's key, counted ${fixed((g.phases[0]!.waitMs) / 1000, 1)} s after its last request (proxy_batch_write_at ${g.batchWriteS} s)`,
+    head: ['phase', 'requests sent', 'answered', 'spend rows', 'match', 'failed', 'CPU µs/req own runs', 'all-in µs/req', 'between runs', 'control thread', 'Postgres µs/req', 'key spend / Σ rows $'],
+    align: ['l', 'r', 'r', 'r', 'l'],
+    rows,
+    foot: [
+      'match: one row per request sent (at concurrency 1 exactly; autocannon cuts the requests in flight when a run ends, so there: answered ≤ rows ≤ sent).',
+      `all-in: governed Weir CPU from the phase's start to the count (its runs, plus the spend flushes and table reads between them), less its idle ${fixed(g.idleUsPerS / 1000, 1)} ms/s, per request sent; between runs: all-in less its runs' average (at max throughput: every step and confirm run); control thread: the part of all-in used by the main thread (spend writer, table reads; the rest is the workers and V8/libuv helper threads); Postgres: every PostgreSQL process over the same time.`,
+    ],
+  };
+}
+
 function memoryTable(r: BenchResults): Table | null {
   if (!r.memory.length) return null;
   return {
@@ -211,13 +254,13 @@ function checksTable(r: BenchResults): Table {
   };
 }
 
-function profileTable(r: BenchResults): Table | null {
-  if (!r.profile) return null;
+function profileTable(entries: BenchResults['profile'] | undefined, who: string): Table | null {
+  if (!entries) return null;
   return {
-    title: 'Weir CPU profile: top 15 functions by self time (all threads, idle excluded)',
+    title: `${who} CPU profile: top 15 functions by self time (all threads, idle excluded)`,
     head: ['self ms', '%', 'function', 'location'],
     align: ['r', 'r', 'l', 'l'],
-    rows: r.profile.map((p) => [fixed(p.selfMs, 1), fixed(p.pct, 1), p.functionName, p.location]),
+    rows: entries.map((p) => [fixed(p.selfMs, 1), fixed(p.pct, 1), p.functionName, p.location]),
   };
 }
 
@@ -233,11 +276,13 @@ export function reportTables(r: BenchResults): Table[] {
     throughputTable(sc),
     streamsTable(sc),
     fanoutTable(sc),
+    governedTable(sc),
     soakTable(sc),
     memoryTable(r),
     skipped,
     checksTable(r),
-    profileTable(r),
+    profileTable(r.profile, 'Weir'),
+    profileTable(r.profileGoverned, 'Weir governed'),
   ].filter((t): t is Table => t !== null);
 }
 

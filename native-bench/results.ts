@@ -9,6 +9,8 @@ export interface LatencyRow {
   target: TargetKind;
   label: string;
   repeats: number;
+  /** Requests sent, warm-up included. */
+  sent: number;
   errors: number;
   firstError: string | null;
   /** Absolute percentiles (median over repeats). */
@@ -44,10 +46,56 @@ export interface ThroughputRow {
   /** Highest req/s whose p99 stayed under the limit (median of the confirm runs when there were any). */
   bestRps: number;
   bestRpsSpread: Spread | null;
+  /** Confirm runs at the best step that stayed under the p99 limit (full runs). */
+  confirmed?: { ok: number; of: number };
   connections: number;
   p99: number;
   cpuUsPerReq: number;
   steps: CannonStep[];
+  /** Every autocannon run of the target (steps and confirm runs): requests written and answered. */
+  requests?: { sent: number; answered: number; failed: number; cpuUs: number };
+}
+
+/** One phase of scenario 4: the spend rows written for its key, and its cost all-in. */
+export interface GovernedPhase {
+  phase: 'concurrency 1' | 'max throughput';
+  /** sha256 hex of the virtual key (LiteLLM_SpendLogs.api_key). */
+  keyHash: string;
+  /** Requests sent with the key (warm-up included). */
+  sent: number;
+  /** Of those, answered (autocannon cuts the requests in flight when a run ends). */
+  answered: number;
+  /** Rows in LiteLLM_SpendLogs for the key, counted `waitMs` after the phase's last request. */
+  rows: number;
+  waitMs: number;
+  /** Rows counted again later when the first count was short (null: not needed). */
+  rowsLater: number | null;
+  laterWaitMs: number | null;
+  /** Every sent request has its row (exactly; for autocannon between answered and sent). */
+  match: boolean;
+  /** Failed requests (non-2xx, transport errors) among those sent. */
+  failed: number;
+  /**
+   * CPU of the governed Weir over the whole phase up to the count (its own runs, the control
+   * thread's spend flushes and reads in between), less its idle CPU over the same time, per request.
+   */
+  weirAllInUsPerReq: number;
+  /** Of the all-in figure, what fell outside the target's own runs (spend flushes between them). */
+  outsideRunsUsPerReq: number;
+  /** Of the all-in figure, the main (control) thread's: the spend writer and the table reads. */
+  controlUsPerReq: number;
+  /** CPU of the PostgreSQL server (all its processes) over the same time, per request. */
+  postgresUsPerReq: number;
+  /** Key spend in LiteLLM_VerificationToken and the sum of its rows' spend, USD. */
+  keySpendUsd: number;
+  rowsSpendUsd: number;
+}
+
+export interface GovernedInfo {
+  batchWriteS: number;
+  /** Governed Weir's CPU when idle (syncs, empty flushes), µs per second. */
+  idleUsPerS: number;
+  phases: GovernedPhase[];
 }
 
 export interface StreamsRow extends ConcurrentStreamsResult {
@@ -92,6 +140,7 @@ export interface ScenarioResult {
   streams?: StreamsRow[];
   fanout?: FanoutRow[];
   soak?: SoakResult;
+  governed?: GovernedInfo;
 }
 
 export interface Check {
@@ -131,5 +180,7 @@ export interface BenchResults {
   memory: { target: TargetKind; label: string; peakMB: number; endMB: number }[];
   checks: Check[];
   profile: ProfileEntry[] | null;
+  /** The governed Weir's profile (scenario 4 with --profile). */
+  profileGoverned?: ProfileEntry[] | null;
   notes: string[];
 }

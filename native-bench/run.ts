@@ -9,6 +9,7 @@ import { parseArgs, USAGE, UsageError, type BenchArgs } from './args';
 import { writeBenchConfig } from './bench-config';
 import { MASTER_KEY } from './bodies';
 import { evaluateChecks } from './checks';
+import { startGoverned, type Governed } from './governed';
 import { startLitellm } from './litellm';
 import { startNginx } from './nginx';
 import { hasTaskset, pinPlan, pinSelf, type PinPlan } from './pin';
@@ -19,7 +20,7 @@ import { Progress } from './progress';
 import { renderMarkdownBlock, renderTerminal } from './report';
 import type { BenchResults, ProfileEntry, ScenarioResult } from './results';
 import { runScenario, SCENARIO_INFO } from './scenarios';
-import { cpuMicros, machineBusyMicros } from './procfs';
+import { cpuMicros, machineBusyMicros, processTree, sumOver } from './procfs';
 import { makeTarget, targetCpu, targetRss, type Target } from './targets';
 
 function setUpPinning(args: BenchArgs, notes: string[]): PinPlan | null {
@@ -60,9 +61,17 @@ function memorySampler(targets: Target[]) {
   };
 }
 
-/** CPU the rest of the machine used while the bench ran (% of one CPU): how noisy the run was. */
+/**
+ * CPU the rest of the machine used while the bench ran (% of one CPU): how noisy the run was. The
+ * bench's own is every process it started (targets, PostgreSQL) and any target elsewhere it knows.
+ */
 function backgroundMeter(targets: Target[]) {
-  const own = () => cpuMicros(process.pid) + targets.reduce((a, t) => a + (Number.isNaN(targetCpu(t)) ? 0 : targetCpu(t)), 0);
+  const own = () => {
+    const tree = processTree(process.pid);
+    const mine = new Set(tree);
+    const outside = targets.filter((t) => t.pid !== null && !mine.has(t.pid)).reduce((a, t) => a + (Number.isNaN(targetCpu(t)) ? 0 : targetCpu(t)), 0);
+    return sumOver(tree, cpuMicros) + outside;
+  };
   const m0 = machineBusyMicros();
   const o0 = own();
   const t0 = performance.now();
@@ -125,6 +134,16 @@ async function main(): Promise<number> {
     if (typeof n === 'string') notes.push(`--nginx: ${n}`);
     else targets.push(makeTarget('nginx', n.url, n.child.pid, true));
   }
+  let governed: Governed | string = 'not selected';
+  if (args.scenarios.includes('governed')) {
+    progress.set('starting', 'PostgreSQL and the governed Weir');
+    try {
+      governed = await startGoverned({ mockUrl: mock.url, workDir, workers: args.workers, cpus: pin?.target, profileDir: profileDir ? path.join(profileDir, 'governed') : undefined });
+    } catch (e) {
+      governed = `PostgreSQL or the governed Weir did not start: ${(e as Error).message.split('\n')[0]}`;
+      notes.push(`scenario 4 not run: ${governed}`);
+    }
+  }
   if (args.litellmUrl || args.litellmCmd) {
     progress.set('starting', 'LiteLLM (waits for its first answer)');
     try {
@@ -138,13 +157,14 @@ async function main(): Promise<number> {
     notes.push('LiteLLM (Python) not run: not installed here; pass --litellm URL (with --mock-port) or --litellm-cmd CMD');
   }
 
-  const memory = memorySampler(targets);
-  const noise = backgroundMeter(targets);
+  const measured = typeof governed === 'string' ? targets : [...targets, governed.target];
+  const memory = memorySampler(measured);
+  const noise = backgroundMeter(measured);
   const scenarios: ScenarioResult[] = [];
   for (const key of args.scenarios) {
     const info = SCENARIO_INFO[key];
     try {
-      scenarios.push(await runScenario(key, { targets, plan, progress, soak: { requests: args.soakRequests, rate: args.soakRate } }));
+      scenarios.push(await runScenario(key, { targets, plan, progress, soak: { requests: args.soakRequests, rate: args.soakRate }, governed }));
     } catch (e) {
       progress.note(`scenario ${info.id} ${key} failed: ${(e as Error).stack ?? e}`);
       scenarios.push({ id: info.id, key, title: info.title, notes: [], skipped: `failed: ${(e as Error).message.split('\n')[0]}` });
@@ -158,11 +178,21 @@ async function main(): Promise<number> {
 
   progress.set('stopping', 'every process the bench started');
   await stopAll(5000);
+  if (typeof governed !== 'string') {
+    progress.set('stopping', 'PostgreSQL');
+    await governed.stop();
+  }
   let profile: ProfileEntry[] | null = null;
+  let profileGoverned: ProfileEntry[] | null = null;
   if (profileDir) {
     const profiles = readProfiles(profileDir);
     if (profiles.length) profile = topSelfTime(profiles, 15);
     else notes.push(`--profile: no .cpuprofile written in ${profileDir} (Weir did not exit cleanly)`);
+    if (typeof governed !== 'string' && governed.profileDir) {
+      const g = readProfiles(governed.profileDir);
+      if (g.length) profileGoverned = topSelfTime(g, 15);
+      else notes.push(`--profile: no .cpuprofile written in ${governed.profileDir} (the governed Weir did not exit cleanly)`);
+    }
   }
   progress.clear();
 
@@ -182,11 +212,12 @@ async function main(): Promise<number> {
       backgroundCpuPct: backgroundPct,
       elapsedS: (performance.now() - t0) / 1000,
     },
-    targets: targets.map((t) => ({ kind: t.kind, label: t.label, url: t.url })),
+    targets: measured.map((t) => ({ kind: t.kind, label: t.label, url: t.url })),
     scenarios,
     memory: mem,
     checks: [],
     profile,
+    profileGoverned,
     notes,
   };
   results.checks = evaluateChecks(results);

@@ -2,11 +2,12 @@
 import type { ScenarioKey } from './args';
 import { chatSpec, claudeCodeBody, messagesSpec, smallChat } from './bodies';
 import { interleavedFanout } from './fanout';
+import { BATCH_WRITE_S, idleCpuRate, KEY_LIMITS, keyHash, PhaseMeter, type Governed } from './governed';
 import { interleavedLatency } from './latency-rounds';
 import type { Plan } from './plan';
 import type { Progress } from './progress';
 import { interleavedRates } from './rates';
-import type { ScenarioResult, StreamsRow } from './results';
+import type { GovernedPhase, ScenarioResult, StreamsRow } from './results';
 import { soak } from './soak';
 import { concurrentStreams } from './streams';
 import type { Target } from './targets';
@@ -18,6 +19,8 @@ export interface ScenarioContext {
   plan: Plan;
   progress: Progress;
   soak: { requests: number; rate: number };
+  /** Scenario 4's Weir with a database, or why there is none. */
+  governed: Governed | string;
 }
 
 export const SCENARIO_INFO: Record<ScenarioKey, { id: number; title: string }> = {
@@ -87,6 +90,92 @@ async function stream(ctx: ScenarioContext): Promise<ScenarioResult> {
   return r;
 }
 
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * The end of a phase of scenario 4: waits proxy_batch_write_at + a margin after its last request,
+ * counts the key's spend rows, and (when short) keeps counting for a while to tell late rows from
+ * lost ones. CPU is measured up to the count, so the spend writer's flushes are included.
+ */
+async function settlePhase(
+  g: Governed,
+  ctx: ScenarioContext,
+  o: { phase: GovernedPhase['phase']; key: string; sent: number; answered: number; failed: number; meter: PhaseMeter; exact: boolean; ownRunsUsPerReq: number },
+): Promise<GovernedPhase> {
+  const hash = keyHash(o.key);
+  const waitMs = BATCH_WRITE_S * 1000 + ctx.plan.spendMarginMs;
+  ctx.progress.set(`4 governed: spend rows (${o.phase})`, `waiting ${(waitMs / 1000).toFixed(1)} s for the spend writer`);
+  await sleep(waitMs);
+  const first = await g.rows(hash);
+  const cpu = o.meter.end(o.sent);
+  const enough = (n: number) => (o.exact ? n === o.sent : n >= o.answered && n <= o.sent);
+  let later: { count: number; spendUsd: number } | null = null;
+  let laterWaitMs: number | null = null;
+  if (!enough(first.count)) {
+    const t0 = Date.now();
+    do {
+      await sleep(1000);
+      later = await g.rows(hash);
+    } while (!enough(later.count) && Date.now() - t0 < ctx.plan.spendLateMs);
+    laterWaitMs = waitMs + (Date.now() - t0);
+  }
+  const final = later ?? first;
+  return {
+    phase: o.phase,
+    keyHash: hash,
+    sent: o.sent,
+    answered: o.answered,
+    rows: first.count,
+    waitMs,
+    rowsLater: later ? later.count : null,
+    laterWaitMs,
+    match: enough(first.count),
+    failed: o.failed,
+    weirAllInUsPerReq: cpu.weirUsPerReq,
+    outsideRunsUsPerReq: cpu.weirUsPerReq - o.ownRunsUsPerReq,
+    controlUsPerReq: cpu.controlUsPerReq,
+    postgresUsPerReq: cpu.postgresUsPerReq,
+    keySpendUsd: await g.keySpend(hash),
+    rowsSpendUsd: final.spendUsd,
+  };
+}
+
+async function governed(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const r = base('governed');
+  const g = ctx.governed;
+  if (typeof g === 'string') return { ...r, skipped: g };
+  const { plan, progress } = ctx;
+  const spec = chatSpec(smallChat());
+  const pick = (...kinds: string[]) => ctx.targets.filter((t) => kinds.includes(t.kind));
+  r.notes.push(
+    `body ${spec.body!.length} bytes; a virtual key per phase (max_budget ${KEY_LIMITS.max_budget}, rpm_limit ${KEY_LIMITS.rpm_limit}, tpm_limit ${KEY_LIMITS.tpm_limit}), priced deployments, spend logs every ${BATCH_WRITE_S} s (proxy_batch_write_at) into an embedded PostgreSQL`,
+    'the governed Weir is a second Weir process (same workers, a database_url); "Weir" is the master-key Weir of scenario 1, without a database',
+  );
+  progress.set('4 governed: idle CPU of the governed Weir', `${plan.idleMs / 1000} s`);
+  const idle = await idleCpuRate(g, plan.idleMs);
+  const phases: GovernedPhase[] = [];
+
+  const keyA = await g.newKey();
+  const a = { ...g.target, key: keyA };
+  const meterA = new PhaseMeter(g, idle);
+  meterA.begin();
+  r.latency = await interleavedLatency([...pick('direct', 'weir', 'minimal'), a], spec, { ...plan.chat, repeats: plan.repeats, sse: false }, progress, '4 governed');
+  const la = r.latency.find((x) => x.target === 'governed')!;
+  phases.push(await settlePhase(g, ctx, { phase: 'concurrency 1', key: keyA, sent: la.sent, answered: la.sent, failed: la.errors, meter: meterA, exact: true, ownRunsUsPerReq: la.cpuUsPerReq }));
+
+  if (plan.cannonScenarios.includes('governed')) {
+    const keyB = await g.newKey();
+    const b = { ...g.target, key: keyB };
+    const meterB = new PhaseMeter(g, idle);
+    meterB.begin();
+    r.throughput = await maxThroughput([...pick('weir', 'minimal'), b], spec, { steps: plan.cannonSteps, durationS: plan.cannonS, p99LimitMs: plan.p99LimitMs, repeats: plan.cannonRepeats }, progress, '4 governed');
+    const q = r.throughput.find((x) => x.target === 'governed')!.requests!;
+    phases.push(await settlePhase(g, ctx, { phase: 'max throughput', key: keyB, sent: q.sent, answered: q.answered, failed: q.failed, meter: meterB, exact: false, ownRunsUsPerReq: q.sent > 0 ? q.cpuUs / q.sent : NaN }));
+  }
+  r.governed = { batchWriteS: BATCH_WRITE_S, idleUsPerS: idle, phases };
+  return r;
+}
+
 async function fanout(ctx: ScenarioContext): Promise<ScenarioResult> {
   const r = base('fanout');
   const { plan, targets, progress } = ctx;
@@ -109,7 +198,7 @@ export async function runScenario(key: ScenarioKey, ctx: ScenarioContext): Promi
     case 'chat': return chat(ctx);
     case 'claude': return claude(ctx);
     case 'stream': return stream(ctx);
-    case 'governed': return { ...base('governed'), skipped: 'skipped: virtual keys not implemented yet' };
+    case 'governed': return governed(ctx);
     case 'fanout': return fanout(ctx);
     case 'soak': return soakScenario(ctx);
   }

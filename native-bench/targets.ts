@@ -2,8 +2,9 @@
 // to), Weir, and the baselines/comparators. A target is an origin to send requests to and the
 // processes whose CPU time and memory count for it.
 import { cpuMicros, processTree, rssBytes, sumOver } from './procfs';
+import type { RequestSpec } from './timed-request';
 
-export type TargetKind = 'direct' | 'weir' | 'minimal' | 'nginx' | 'litellm';
+export type TargetKind = 'direct' | 'weir' | 'governed' | 'minimal' | 'nginx' | 'litellm';
 
 export interface Target {
   kind: TargetKind;
@@ -14,11 +15,14 @@ export interface Target {
   pid: number | null;
   /** Count children too (nginx workers, a shell that started LiteLLM). */
   tree: boolean;
+  /** Key sent instead of the spec's (a virtual key for the governed Weir); undefined: the spec's. */
+  key?: string;
 }
 
 export const LABELS: Record<TargetKind, string> = {
   direct: 'mock (direct)',
   weir: 'Weir',
+  governed: 'Weir governed (virtual key)',
   minimal: 'minimal uWS proxy',
   nginx: 'nginx',
   litellm: 'LiteLLM (Python)',
@@ -26,6 +30,18 @@ export const LABELS: Record<TargetKind, string> = {
 
 export function makeTarget(kind: TargetKind, url: string, pid: number | null, tree = false): Target {
   return { kind, label: LABELS[kind], url, pid, tree };
+}
+
+/** The request as this target is sent it: with the target's own key in place of the spec's. */
+export function specFor(t: Target, spec: RequestSpec): RequestSpec {
+  if (t.key === undefined) return spec;
+  const headers = spec.headers.slice();
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    const name = headers[i]!.toLowerCase();
+    if (name === 'authorization') headers[i + 1] = `Bearer ${t.key}`;
+    else if (name === 'x-api-key') headers[i + 1] = t.key;
+  }
+  return { ...spec, headers };
 }
 
 function pidsOf(t: Target): number[] {

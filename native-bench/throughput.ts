@@ -6,7 +6,7 @@ import { cannon, type CannonStep } from './load';
 import type { Progress } from './progress';
 import type { ThroughputRow } from './results';
 import { spread } from './stats';
-import { CpuMeter, type Target } from './targets';
+import { CpuMeter, specFor, type Target } from './targets';
 import type { RequestSpec } from './timed-request';
 import { rotation } from './latency-rounds';
 
@@ -36,6 +36,18 @@ export function keepRising(steps: CannonStep[], p99LimitMs: number): boolean {
   return true;
 }
 
+/**
+ * CPU µs/request of two targets under the same load: at `a`'s best step's connection count when
+ * `b` ran it too, else at the highest connection count both ran. Null when they share none.
+ */
+export function cpuAtSameLoad(a: { steps: CannonStep[]; connections: number }, b: { steps: CannonStep[] }): { conns: number; a: number; b: number } | null {
+  const at = (steps: CannonStep[], c: number) => steps.find((s) => s.connections === c)?.cpuUsPerReq ?? NaN;
+  const common = a.steps.map((s) => s.connections).filter((c) => !Number.isNaN(at(a.steps, c)) && !Number.isNaN(at(b.steps, c)));
+  if (!common.length) return null;
+  const conns = common.includes(a.connections) ? a.connections : Math.max(...common);
+  return { conns, a: at(a.steps, conns), b: at(b.steps, conns) };
+}
+
 export async function maxThroughput(
   targets: Target[],
   spec: RequestSpec,
@@ -44,6 +56,15 @@ export async function maxThroughput(
   label: string,
 ): Promise<ThroughputRow[]> {
   const steps = new Map<Target, CannonStep[]>(targets.map((t) => [t, []]));
+  const specs = new Map(targets.map((t) => [t, specFor(t, spec)]));
+  const counts = new Map(targets.map((t) => [t, { sent: 0, answered: 0, failed: 0, cpuUs: 0 }]));
+  const count = (t: Target, s: CannonStep, cpuUs: number) => {
+    const c = counts.get(t)!;
+    c.sent += s.sent ?? s.total;
+    c.answered += s.total;
+    c.failed += s.errors + s.non2xx;
+    c.cpuUs += cpuUs;
+  };
   const cpuAt = new Map<Target, Map<number, number>>(targets.map((t) => [t, new Map()]));
   let active = [...targets];
   for (const [i, c] of o.steps.entries()) {
@@ -51,10 +72,12 @@ export async function maxThroughput(
       progress.set(`${label}: max throughput`, `${c} connections ${t.label}`);
       const m = new CpuMeter(t);
       m.begin();
-      const s = await cannon(t.url, spec, c, o.durationS);
+      const s = await cannon(t.url, specs.get(t)!, c, o.durationS);
       m.end(s.total);
+      count(t, s, m.cpuUs);
+      s.cpuUsPerReq = m.perRequest();
       steps.get(t)!.push(s);
-      cpuAt.get(t)!.set(c, m.perRequest());
+      cpuAt.get(t)!.set(c, s.cpuUsPerReq);
     }
     active = active.filter((t) => keepRising(steps.get(t)!, o.p99LimitMs));
     if (active.length === 0) break;
@@ -67,25 +90,31 @@ export async function maxThroughput(
       if (!best) continue;
       progress.set(`${label}: max throughput`, `confirm ${r + 1}/${o.repeats} at ${best.connections} connections ${t.label}`);
       const m = confirmCpu.get(t)!;
+      const before = m.cpuUs;
       m.begin();
-      const s = await cannon(t.url, spec, best.connections, o.durationS);
+      const s = await cannon(t.url, specs.get(t)!, best.connections, o.durationS);
       m.end(s.total);
+      count(t, s, m.cpuUs - before);
       confirm.get(t)!.push(s.p99 < o.p99LimitMs && s.errors === 0 && s.non2xx === 0 ? s.rps : NaN);
     }
   }
   return targets.map((t) => {
     const best = bestStep(steps.get(t)!, o.p99LimitMs);
     const runs = confirm.get(t)!;
-    const sp = runs.length ? spread(runs) : null;
+    const ok = runs.filter((x) => !Number.isNaN(x)).length;
+    // No confirm run stayed under the limit: the best step's own figure, flagged as unconfirmed.
+    const sp = ok > 0 ? spread(runs) : null;
     return {
       target: t.kind,
       label: t.label,
       bestRps: sp ? sp.median : (best?.rps ?? NaN),
       bestRpsSpread: sp,
+      confirmed: runs.length ? { ok, of: runs.length } : undefined,
       connections: best?.connections ?? NaN,
       p99: best?.p99 ?? NaN,
       cpuUsPerReq: runs.length ? confirmCpu.get(t)!.perRequest() : best ? cpuAt.get(t)!.get(best.connections)! : NaN,
       steps: steps.get(t)!,
+      requests: counts.get(t)!,
     };
   });
 }

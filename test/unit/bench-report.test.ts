@@ -14,7 +14,7 @@ import { bestStep, keepRising } from '../../native-bench/throughput';
 const lat = (p50: number[], p99: number[], p999: number[]): LatencySpread => ({ n: 1000, p50: spread(p50), p99: spread(p99), p999: spread(p999) });
 
 function row(target: LatencyRow['target'], label: string, abs: LatencySpread, added: LatencySpread | null, cpu: number): LatencyRow {
-  return { target, label, repeats: 3, errors: 0, firstError: null, abs, added, ttfb: null, ttft: null, cpuUsPerReq: cpu, cpuPerRepeat: [cpu], rssMB: 80 };
+  return { target, label, repeats: 3, sent: 1000, errors: 0, firstError: null, abs, added, ttfb: null, ttft: null, cpuUsPerReq: cpu, cpuPerRepeat: [cpu], rssMB: 80 };
 }
 
 function results(): BenchResults {
