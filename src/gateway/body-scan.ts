@@ -7,14 +7,7 @@
 // separators in place) so truncated or garbled bodies get a clear 400 here; the content of nested
 // values is left to the upstream, which answers malformed fields in its own words.
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-const COMMA = 0x2c;
-const LBRACE = 0x7b;
-const RBRACE = 0x7d;
-const LBRACKET = 0x5b;
-const RBRACKET = 0x5d;
+import { BACKSLASH, COLON, COMMA, isSpace, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } from '../accounting/usage-json';
 
 export interface BodyScan {
   /** Why the body is not acceptable, or undefined. */
@@ -31,10 +24,6 @@ export interface BodyScan {
   user?: string;
   /** Top-level `max_tokens` / `max_completion_tokens`, when a number (budget reservations). */
   maxTokens?: number;
-}
-
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
 function skipSpace(b: Buffer, i: number): number {
