@@ -230,7 +230,15 @@ export class SpendWriter {
         continue;
       }
       if (size !== k) return false;
-      if (readSegment(s.path, k).closed || !segmentWriterAlive(s)) return false;
+      let closed: boolean;
+      try {
+        closed = readSegment(s.path, k).closed;
+      } catch (e) {
+        // Another writer (a restart overlapping, another instance) deleted it meanwhile.
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw e;
+      }
+      if (closed || !segmentWriterAlive(s)) return false;
     }
     return true;
   }
@@ -356,7 +364,14 @@ export class SpendWriter {
       const db = offsets.get(seg.file) ?? 0;
       const seen = this.known.get(seg.file) ?? 0;
       if (db <= seen) continue;
-      const r = readSegment(seg.path, seen, db - seen);
+      let r: ReturnType<typeof readSegment>;
+      try {
+        r = readSegment(seg.path, seen, db - seen);
+      } catch (e) {
+        // Fully committed and deleted by another writer meanwhile.
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw e;
+      }
       r.records.forEach((raw, i) => {
         if (r.ends[i]! <= db) late.push(normalizeRecord(raw, `${seg.file}:${r.ends[i]}`));
       });
