@@ -118,25 +118,52 @@ function checkApiBase(d: Deployment, index: number): void {
  * `fallbacks: [{"group": ["fb1", "fb2"]}]` and `default_fallbacks: [...]`, from router_settings or
  * litellm_settings (router_settings wins, as in LiteLLM); `max_fallbacks` defaults to 5.
  */
-function fallbackSettings(cfg: LiteLLMConfig): { fallbacks: Map<string, string[]>; defaultFallbacks: string[]; maxFallbacks: number } {
+function fallbackList(cfg: LiteLLMConfig, key: string): Map<string, string[]> {
   const rs = cfg.router_settings as Record<string, unknown>;
   const ls = cfg.litellm_settings as Record<string, unknown>;
-  const where = rs.fallbacks !== undefined ? 'router_settings' : 'litellm_settings';
-  const raw = rs.fallbacks ?? ls.fallbacks ?? [];
-  const fallbacks = new Map<string, string[]>();
-  if (!Array.isArray(raw)) throw new ConfigError(`${where}.fallbacks`, 'expected a list like [{"model-group": ["fallback-group"]}]');
+  const where = rs[key] !== undefined ? 'router_settings' : 'litellm_settings';
+  const raw = rs[key] ?? ls[key] ?? [];
+  const out = new Map<string, string[]>();
+  if (!Array.isArray(raw)) throw new ConfigError(`${where}.${key}`, 'expected a list like [{"model-group": ["fallback-group"]}]');
   raw.forEach((entry, i) => {
-    if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw new ConfigError(`${where}.fallbacks[${i}]`, 'expected a mapping of a model group to a list of groups');
+    if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw new ConfigError(`${where}.${key}[${i}]`, 'expected a mapping of a model group to a list of groups');
     for (const [group, list] of Object.entries(entry as Record<string, unknown>)) {
       const names = Array.isArray(list) ? list : [list];
-      if (!names.every((n) => typeof n === 'string')) throw new ConfigError(`${where}.fallbacks[${i}].${group}`, 'expected a list of model group names');
-      fallbacks.set(group, names as string[]);
+      if (!names.every((n) => typeof n === 'string')) throw new ConfigError(`${where}.${key}[${i}].${group}`, 'expected a list of model group names');
+      out.set(group, names as string[]);
     }
   });
+  return out;
+}
+
+/** router_settings.retry_policy: {"RateLimitErrorRetries": 3, …} → {"RateLimitError": 3, …}. */
+function retryPolicy(cfg: LiteLLMConfig): Record<string, number> {
+  const raw = (cfg.router_settings as Record<string, unknown>).retry_policy ?? {};
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('router_settings.retry_policy', 'expected a mapping like {"RateLimitErrorRetries": 3}');
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+    const n = Number(v);
+    if (!k.endsWith('Retries') || !Number.isInteger(n) || n < 0) throw new ConfigError(`router_settings.retry_policy.${k}`, 'expected <ErrorClass>Retries: an integer >= 0');
+    out[k.slice(0, -'Retries'.length).replace(/^TimeoutError$/, 'Timeout')] = n;
+  }
+  return out;
+}
+
+function fallbackSettings(cfg: LiteLLMConfig) {
+  const rs = cfg.router_settings as Record<string, unknown>;
+  const ls = cfg.litellm_settings as Record<string, unknown>;
+  const fallbacks = fallbackList(cfg, 'fallbacks');
   const dRaw = rs.default_fallbacks ?? ls.default_fallbacks ?? [];
   if (!Array.isArray(dRaw) || !dRaw.every((n) => typeof n === 'string')) throw new ConfigError('router_settings.default_fallbacks', 'expected a list of model group names');
   const max = Number(rs.max_fallbacks ?? ls.max_fallbacks ?? 5);
-  return { fallbacks, defaultFallbacks: dRaw as string[], maxFallbacks: Number.isInteger(max) && max >= 0 ? max : 5 };
+  return {
+    fallbacks,
+    defaultFallbacks: dRaw as string[],
+    maxFallbacks: Number.isInteger(max) && max >= 0 ? max : 5,
+    contextWindowFallbacks: fallbackList(cfg, 'context_window_fallbacks'),
+    contentPolicyFallbacks: fallbackList(cfg, 'content_policy_fallbacks'),
+    retryPolicy: retryPolicy(cfg),
+  };
 }
 
 export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapshot {

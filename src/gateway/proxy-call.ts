@@ -55,6 +55,26 @@ export function nativeTargets(g: ModelGroup, endpoint: Endpoint): Target[] {
   return endpoint === 'messages' ? g.messagesTargets : endpoint === 'responses' ? g.responsesTargets : endpoint === 'embeddings' ? g.embeddingsTargets : g.chatTargets;
 }
 
+const CONTEXT_WINDOW = /context.{0,20}(length|window)|maximum context|prompt is too long|too many tokens/i;
+const CONTENT_POLICY = /content.{0,10}(policy|filter|management)|safety system/i;
+
+/**
+ * LiteLLM's exception class for an upstream failure (status 0: no answer at all); retry_policy
+ * and the special fallbacks are keyed by it.
+ */
+export function errorClass(status: number, message: string): string {
+  if (status === 0) return 'InternalServerError';
+  if (status === 408) return 'Timeout';
+  if (status === 429) return 'RateLimitError';
+  if (status === 401 || status === 403) return 'AuthenticationError';
+  if (status === 400 || status === 422) {
+    if (CONTEXT_WINDOW.test(message)) return 'ContextWindowExceededError';
+    if (CONTENT_POLICY.test(message)) return 'ContentPolicyViolationError';
+    return 'BadRequestError';
+  }
+  return status >= 500 ? 'InternalServerError' : 'BadRequestError';
+}
+
 export class ProxyCall implements Dispatcher.DispatchHandler {
   private target!: Target;
   private tried: Target[] = [];
@@ -294,14 +314,20 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   private upstreamFailed(error: GatewayError, status: number): void {
     const r = this.snap.routing;
     const t = this.target;
-    const retryable = status === 0 || status === 408 || status === 429 || status >= 500;
+    const kind = errorClass(status, error.message);
+    // Context-window and content-policy errors go straight to their own fallbacks when set.
+    const special = kind === 'ContextWindowExceededError' ? r.contextWindowFallbacks : kind === 'ContentPolicyViolationError' ? r.contentPolicyFallbacks : null;
+    if (special?.has(this.firstGroup.name) && !this.ex.aborted) return this.fallBack(error, special.get(this.firstGroup.name)!);
+    const policy = r.retryPolicy[kind];
+    const retryable = policy !== undefined ? policy > 0 : status === 0 || status === 408 || status === 429 || status >= 500;
+    const maxRetries = policy ?? r.numRetries;
     if (retryable && !r.disableCooldowns && this.targets.length > 1) {
       const now = Date.now();
       const fails = this.health.recordFailure(t.slot, now);
       if (status === 429 || fails > r.allowedFails) this.health.coolDown(t.slot, now + (t.cooldownMs ?? r.cooldownMs));
     }
     if (this.ex.aborted) return this.fail(error);
-    if (!retryable || this.retries >= r.numRetries) return status >= 400 && status < 500 && status !== 429 && status !== 408 && !DEPLOYMENT_SIDE.has(status) ? this.fail(error) : this.fallBack(error);
+    if (!retryable || this.retries >= maxRetries) return status >= 400 && status < 500 && status !== 429 && status !== 408 && !DEPLOYMENT_SIDE.has(status) ? this.fail(error) : this.fallBack(error);
     this.retries++;
     const wait = this.backoffMs(error);
     if (wait === 0) return this.dispatch();
@@ -326,9 +352,9 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
    * fallbacks, else default_fallbacks), at most max_fallbacks times. No bytes have reached the
    * client yet, so this is invisible to it but for x-litellm-attempted-fallbacks.
    */
-  private fallBack(error: GatewayError): void {
+  private fallBack(error: GatewayError, special?: string[]): void {
     const r = this.snap.routing;
-    const chain = r.fallbacks.get(this.firstGroup.name) ?? r.defaultFallbacks;
+    const chain = special ?? r.fallbacks.get(this.firstGroup.name) ?? r.defaultFallbacks;
     while (this.fallbacks < Math.min(chain.length, r.maxFallbacks)) {
       const next = this.snap.groups.get(chain[this.fallbacks++]!);
       if (!next || next === this.group) continue;

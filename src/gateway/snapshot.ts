@@ -63,6 +63,11 @@ export interface RoutingSettings {
   /** default_fallbacks: for groups without an entry of their own. */
   defaultFallbacks: string[];
   maxFallbacks: number;
+  /** context_window_fallbacks / content_policy_fallbacks: taken at once on those errors. */
+  contextWindowFallbacks: Map<string, string[]>;
+  contentPolicyFallbacks: Map<string, string[]>;
+  /** retry_policy: retries per LiteLLM error class (RateLimitError, Timeout, …), overriding num_retries. */
+  retryPolicy: Record<string, number>;
   numRetries: number;
   allowedFails: number;
   cooldownMs: number;

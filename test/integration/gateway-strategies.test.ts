@@ -182,3 +182,47 @@ router_settings:
     }
   });
 });
+
+describe('retry_policy and context-window fallbacks', () => {
+  it('retries per error class and sends context-window errors to their fallback at once', async () => {
+    const up = await startMockUpstream();
+    const gw = await startGateway({
+      workers: 1,
+      config: `
+model_list:
+  - model_name: small
+    litellm_params: { model: openai/small, api_base: ${up.url}/v1, api_key: k }
+  - model_name: big
+    litellm_params: { model: openai/big, api_base: ${up.url}/v1, api_key: k }
+    model_info: { id: big-dep }
+router_settings:
+  num_retries: 3
+  retry_policy: { RateLimitErrorRetries: 0, BadRequestErrorRetries: 1 }
+  context_window_fallbacks: [{ small: [big] }]
+`,
+    });
+    try {
+      up.reset();
+      up.enqueue({ status: 429 });
+      const limited = await chat(gw, 'small');
+      assert.equal(limited.status, 429, 'RateLimitErrorRetries: 0 → no retry');
+      assert.equal(up.requests.length, 1);
+
+      up.reset();
+      up.enqueue({ status: 400, errorMessage: 'bad thing' }, { status: 400, errorMessage: 'bad thing' });
+      const bad = await chat(gw, 'small');
+      assert.equal(bad.status, 400);
+      assert.equal(up.requests.length, 2, 'BadRequestErrorRetries: 1 → one retry');
+
+      up.reset();
+      up.enqueue({ status: 400, errorMessage: "This model's maximum context length is 8192 tokens" });
+      const long = await chat(gw, 'small');
+      assert.equal(long.status, 200, long.text);
+      assert.equal(long.headers['x-litellm-model-id'], 'big-dep');
+      assert.equal(up.requests.length, 2, 'no retry on the same group, straight to the fallback');
+    } finally {
+      await gw.stop();
+      await up.close();
+    }
+  });
+});

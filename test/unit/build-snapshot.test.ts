@@ -274,9 +274,9 @@ test('num_retries: router_settings > litellm_settings > 2', () => {
 
 test('routing defaults and overrides: allowed_fails, cooldown_time, disable_cooldowns, per-deployment cooldown and weights', () => {
   const d = build('model_list: []\n').routing;
-  assert.deepEqual(d, { strategy: 'simple-shuffle', fallbacks: new Map(), defaultFallbacks: [], maxFallbacks: 5, numRetries: 2, allowedFails: 3, cooldownMs: 5000, disableCooldowns: false });
+  assert.deepEqual(d, { strategy: 'simple-shuffle', fallbacks: new Map(), defaultFallbacks: [], maxFallbacks: 5, contextWindowFallbacks: new Map(), contentPolicyFallbacks: new Map(), retryPolicy: {}, numRetries: 2, allowedFails: 3, cooldownMs: 5000, disableCooldowns: false });
   const r = build('model_list: []\nrouter_settings:\n  allowed_fails: 1\n  cooldown_time: 0.25\n  disable_cooldowns: true\n').routing;
-  assert.deepEqual(r, { strategy: 'simple-shuffle', fallbacks: new Map(), defaultFallbacks: [], maxFallbacks: 5, numRetries: 2, allowedFails: 1, cooldownMs: 250, disableCooldowns: true });
+  assert.deepEqual(r, { strategy: 'simple-shuffle', fallbacks: new Map(), defaultFallbacks: [], maxFallbacks: 5, contextWindowFallbacks: new Map(), contentPolicyFallbacks: new Map(), retryPolicy: {}, numRetries: 2, allowedFails: 1, cooldownMs: 250, disableCooldowns: true });
   const t = one('model: mock/x\ncooldown_time: 30\nweight: 3\nrpm: 100\ntpm: 5000\norder: 2');
   assert.equal(t.cooldownMs, 30_000);
   assert.equal(t.weight, 3);
