@@ -2,6 +2,7 @@
 // control thread, publishes snapshots, and drains all workers on shutdown.
 import net from 'node:net';
 import path from 'node:path';
+import { freePort } from '../net/free-port';
 import { Worker } from 'node:worker_threads';
 import type { GovernanceDelta } from '../gateway/governance';
 import type { Snapshot } from '../gateway/snapshot';
@@ -30,17 +31,6 @@ interface Slot {
   retired: boolean;
   drained: boolean;
   exited: boolean;
-}
-
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen({ host, port: 0, exclusive: true }, () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 function portIsFree(host: string, port: number): Promise<number> {

@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
+import { freePort } from '../net/free-port';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import pg from 'pg';
@@ -35,17 +35,6 @@ const START_TIMEOUT_MS = 60_000;
 
 /** Folders served by this process: starting one twice would stop the first as "stale". */
 const running = new Set<string>();
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 function isEmptyDir(dir: string): boolean {
   try {

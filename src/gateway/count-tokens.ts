@@ -4,6 +4,7 @@
 import { ANTHROPIC_DEFAULT_VERSION } from '../providers/anthropic';
 import type { Exchange } from '../server/exchange';
 import { estimateTokens } from '../translate';
+import { replaceModel, type BodyScan } from './body-scan';
 import { GatewayError } from './errors';
 import type { ModelGroup } from './snapshot';
 import { fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
@@ -11,7 +12,7 @@ import { poolFor } from './upstream-pool';
 
 const JSON_TYPE = ['content-type', 'application/json'];
 
-export async function countTokens(ex: Exchange, group: ModelGroup, body: Buffer, scanModel: string): Promise<{ status: number; body: string; headers: string[] }> {
+export async function countTokens(ex: Exchange, group: ModelGroup, body: Buffer, scan: BodyScan): Promise<{ status: number; body: string; headers: string[] }> {
   const t = group.targets.find((x) => x.dialect === 'anthropic' && x.unavailable === null);
   if (!t) {
     let parsed: Record<string, unknown>;
@@ -23,7 +24,7 @@ export async function countTokens(ex: Exchange, group: ModelGroup, body: Buffer,
     if (!Array.isArray(parsed.messages)) throw new GatewayError(400, 'messages: a list of messages is required', 'bad_request_error', 'messages');
     return { status: 200, body: JSON.stringify({ input_tokens: estimateTokens(parsed) }), headers: JSON_TYPE };
   }
-  const upstreamBody = t.upstreamModel === scanModel ? body : Buffer.from(JSON.stringify({ ...(JSON.parse(body.toString('utf8')) as object), model: t.upstreamModel }));
+  const upstreamBody = t.upstreamModel === scan.model ? body : replaceModel(body, scan, t.upstreamModelJson);
   const headers = t.headers.concat('content-type', 'application/json', 'anthropic-version', ex.headers['anthropic-version'] || ANTHROPIC_DEFAULT_VERSION);
   if (ex.headers['anthropic-beta']) headers.push('anthropic-beta', ex.headers['anthropic-beta']);
   try {

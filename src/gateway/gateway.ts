@@ -204,7 +204,7 @@ export class Gateway {
         const group = snap.groups.get(name);
         if (!group) throw new GatewayError(400, `Invalid model name passed in model=${scan.model}`, 'bad_request_error', 'model');
         if (who.kind === 'key' && this.deps.entities) checkKey(this.deps.entities, who.profile, group.name, snap.accessGroups, Date.now());
-        countTokens(ex, group, body, scan.model).then(
+        countTokens(ex, group, body, scan).then(
           (r) => ex.respond(r.status, r.headers, r.body),
           (e: unknown) => this.fail(ex, 'anthropic', e),
         );

