@@ -7,7 +7,9 @@ import { sha256 } from '../gateway/auth';
 import { priceOverrides, resolvePrice } from '../pricing/cost';
 import { builtinPriceTable, type PriceTable } from '../pricing/price-table';
 import type { RoutingStrategy } from '../gateway/pick';
-import type { ModelGroup, Snapshot, Target } from '../gateway/snapshot';
+import { addTarget, newGroup, wildcardRegex } from '../gateway/model-groups';
+import type { ModelGroup, Snapshot, Target, WildcardDeployment, WildcardRoute } from '../gateway/snapshot';
+import { OPENAI_COMPATIBLE } from '../providers/openai';
 import { providerTarget, splitModel } from '../providers/registry';
 import type { SlotTable } from './slots';
 
@@ -37,9 +39,10 @@ function deploymentId(d: Deployment): string {
   return createHash('sha256').update(JSON.stringify({ model_name: d.model_name, litellm_params: d.litellm_params })).digest('hex');
 }
 
-function buildTarget(d: Deployment, cfg: LiteLLMConfig, opts: SnapshotOptions): Target {
+/** The deployment's target; `model` replaces litellm_params.model (a wildcard's provider variants). */
+function buildTarget(d: Deployment, cfg: LiteLLMConfig, opts: SnapshotOptions, model = d.litellm_params.model): Target {
   const lp = d.litellm_params;
-  const { provider, upstreamModel } = splitModel(lp.model);
+  const { provider, upstreamModel } = splitModel(model);
   const pt = providerTarget({ provider, upstreamModel, apiKey: lp.api_key, apiBase: lp.api_base, apiVersion: lp.api_version, env: opts.env });
   const headers = pt.headers.slice();
   const secrets = pt.secrets.slice();
@@ -73,12 +76,41 @@ function buildTarget(d: Deployment, cfg: LiteLLMConfig, opts: SnapshotOptions): 
     cooldownMs: lp.cooldown_time === undefined ? null : lp.cooldown_time * 1000,
     price: resolvePrice(opts.prices ?? BUILTIN_PRICES, {
       baseModel: typeof d.model_info?.base_model === 'string' ? d.model_info.base_model : undefined,
-      model: lp.model,
+      model,
       upstreamModel: pt.upstreamModel,
       overrides: priceOverrides(lp, d.model_info),
     }),
   };
 }
+
+/** Providers a catch-all (`model: "*"`) may infer; azure is not one (its URL names the deployment). */
+const INFERABLE_PROVIDERS = [...Object.keys(OPENAI_COMPATIBLE), 'anthropic', 'mock'];
+
+/**
+ * A model_list entry whose model_name holds a `*`. With a provider in litellm_params.model
+ * (`anthropic/*`) it has one target; a template without one (`*`) gets a target per provider it
+ * may infer from the requested name, each with that provider's env credentials, as LiteLLM does.
+ */
+function wildcardDeployment(d: Deployment, cfg: LiteLLMConfig, opts: SnapshotOptions): WildcardDeployment {
+  const template = d.litellm_params.model;
+  const { provider } = splitModel(template.replace(/\*/g, 'x'));
+  const fixed = provider !== '' && !template.slice(0, template.indexOf('/') + 1).includes('*');
+  const variants: Record<string, Target> = {};
+  for (const p of fixed ? [provider] : INFERABLE_PROVIDERS) {
+    const t = buildTarget(d, cfg, opts, fixed ? template : `${p}/*`);
+    if (p === 'azure') t.unavailable = 'azure deployments cannot be wildcards: the URL names the deployment';
+    variants[p] = t;
+  }
+  return {
+    template,
+    variants,
+    baseModel: typeof d.model_info?.base_model === 'string' ? d.model_info.base_model : undefined,
+    overrides: priceOverrides(d.litellm_params, d.model_info),
+  };
+}
+
+/** Characters of a pattern that are not `*`: the more, the more specific. */
+const literalLength = (pattern: string) => pattern.replace(/\*/g, '').length;
 
 const AUTH_HEADERS = new Set(['authorization', 'api-key', 'x-api-key', 'x-goog-api-key', 'ocp-apim-subscription-key']);
 
@@ -168,22 +200,31 @@ function fallbackSettings(cfg: LiteLLMConfig) {
 
 export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapshot {
   const groups = new Map<string, ModelGroup>();
+  const wildcards = new Map<string, WildcardRoute>();
   const accessGroups = new Map<string, Set<string>>();
   const info: unknown[] = [];
+  const models: { id: string; object: string; created: number; owned_by: string }[] = [];
   for (const [index, d] of cfg.model_list.entries()) {
     checkApiBase(d, index);
-    const t = buildTarget(d, cfg, opts);
-    let g = groups.get(d.model_name);
-    if (!g) {
-      g = { name: d.model_name, targets: [], chatTargets: [], messagesTargets: [], responsesTargets: [], embeddingsTargets: [], reservePrice: t.price };
-      groups.set(d.model_name, g);
+    let t: Target;
+    if (d.model_name.includes('*')) {
+      const w = wildcardDeployment(d, cfg, opts);
+      t = Object.values(w.variants)[0]!;
+      let route = wildcards.get(d.model_name);
+      if (!route) {
+        wildcards.set(d.model_name, (route = { name: d.model_name, regex: wildcardRegex(d.model_name), deployments: [] }));
+        models.push({ id: d.model_name, object: 'model', created: MODELS_CREATED, owned_by: w.template.includes('/') ? t.provider : 'openai' });
+      }
+      route.deployments.push(w);
+    } else {
+      t = buildTarget(d, cfg, opts);
+      let g = groups.get(d.model_name);
+      if (!g) {
+        groups.set(d.model_name, (g = newGroup(d.model_name, t)));
+        models.push({ id: d.model_name, object: 'model', created: MODELS_CREATED, owned_by: t.provider });
+      }
+      addTarget(g, t);
     }
-    g.targets.push(t);
-    if (t.price.output > g.reservePrice.output || t.price.input > g.reservePrice.input) g.reservePrice = t.price;
-    if (t.dialect === 'openai' || t.dialect === 'any') g.chatTargets.push(t);
-    if (t.dialect === 'anthropic' || t.dialect === 'any') g.messagesTargets.push(t);
-    if (t.responsesPath) g.responsesTargets.push(t);
-    if (t.embeddingsPath) g.embeddingsTargets.push(t);
     const ag = d.model_info?.access_groups;
     if (Array.isArray(ag)) {
       for (const name of ag) {
@@ -198,7 +239,6 @@ export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapsh
       model_info: { ...d.model_info, id: t.id, litellm_provider: t.provider, mode: d.model_info?.mode ?? 'chat' },
     });
   }
-  const models = [...groups.values()].map((g) => ({ id: g.name, object: 'model', created: MODELS_CREATED, owned_by: g.targets[0]!.provider }));
   // router_settings.model_group_alias: {"alias": "group"} or {"alias": {"model": "group", "hidden": true}}.
   for (const [alias, v] of Object.entries((cfg.router_settings.model_group_alias ?? {}) as Record<string, unknown>)) {
     const spec = typeof v === 'string' ? { model: v, hidden: false } : (v as { model?: unknown; hidden?: unknown } | null);
@@ -226,6 +266,8 @@ export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapsh
       disableCooldowns: rs.disable_cooldowns ?? false,
     },
     groups,
+    wildcards: [...wildcards.values()].sort((a, b) => literalLength(b.name) - literalLength(a.name)),
+    priceTable: wildcards.size ? (opts.prices ?? BUILTIN_PRICES) : null,
     accessGroups,
     allowRequestsOnDbUnavailable: cfg.general_settings.allow_requests_on_db_unavailable === true,
     modelsBody: JSON.stringify({ object: 'list', data: models }),

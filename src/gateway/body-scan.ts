@@ -24,7 +24,15 @@ export interface BodyScan {
   user?: string;
   /** Top-level `max_tokens` / `max_completion_tokens`, when a number (budget reservations). */
   maxTokens?: number;
+  /**
+   * Set when the body holds the gateway's own routing parameters (`fallbacks`,
+   * `disable_fallbacks`): they are taken out before anything is sent upstream.
+   */
+  routingParams?: boolean;
 }
+
+/** Top-level keys that steer the gateway and are never forwarded (providers refuse unknown ones). */
+export const ROUTING_PARAMS = ['fallbacks', 'disable_fallbacks'] as const;
 
 function skipSpace(b: Buffer, i: number): number {
   while (i < b.length && isSpace(b[i]!)) i++;
@@ -146,6 +154,8 @@ export function scanBody(b: Buffer): BodyScan {
     } else if (keyIs(b, keyStart, keyEnd, escaped, 'max_tokens') || keyIs(b, keyStart, keyEnd, escaped, 'max_completion_tokens')) {
       const n = Number(b.toString('latin1', valueStart, valueEnd));
       if (Number.isFinite(n) && n >= 0) out.maxTokens = n;
+    } else if (keyIs(b, keyStart, keyEnd, escaped, 'fallbacks') || keyIs(b, keyStart, keyEnd, escaped, 'disable_fallbacks')) {
+      out.routingParams = true;
     }
     i = skipSpace(b, valueEnd);
     if (b[i] === COMMA) {
@@ -176,4 +186,32 @@ export function replaceModel(b: Buffer, scan: BodyScan, modelJson: string): Buff
   const tail = b.subarray(scan.modelEnd);
   const mid = Buffer.from(modelJson);
   return Buffer.concat([head, mid, tail], head.length + mid.length + tail.length);
+}
+
+/**
+ * The top-level members whose keys are listed, parsed, and the body without them: an object
+ * rebuilt from the other members' bytes, unchanged. Only for a body scanBody accepted.
+ */
+export function takeMembers(b: Buffer, keys: readonly string[]): { body: Buffer; taken: Record<string, unknown> } {
+  const kept: Buffer[] = [];
+  const taken: Record<string, unknown> = {};
+  let i = skipSpace(b, 0) + 1;
+  for (;;) {
+    i = skipSpace(b, i);
+    if (b[i] !== QUOTE) break;
+    const keyStart = i;
+    const keyEnd = skipString(b, i);
+    const valueStart = skipSpace(b, skipSpace(b, keyEnd) + 1);
+    const valueEnd = skipValue(b, valueStart);
+    const key = JSON.parse(b.toString('utf8', keyStart, keyEnd)) as string;
+    if (keys.includes(key)) taken[key] = JSON.parse(b.toString('utf8', valueStart, valueEnd));
+    else kept.push(b.subarray(keyStart, valueEnd));
+    i = skipSpace(b, valueEnd);
+    if (b[i] !== COMMA) break;
+    i++;
+  }
+  const parts: Buffer[] = [Buffer.from('{')];
+  kept.forEach((m, n) => parts.push(n ? Buffer.from(',') : Buffer.alloc(0), m));
+  parts.push(Buffer.from('}'));
+  return { body: Buffer.concat(parts), taken };
 }

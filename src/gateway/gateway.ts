@@ -14,7 +14,9 @@ import { scanBody } from './body-scan';
 import { errorBody, GatewayError, type Dialect } from './errors';
 import { GovernanceView } from './governance';
 import { Identifier, OPEN, type Identity } from './identity';
-import { Charge, chargedEntities, checkKey, checkKeyStatus, modelAllowedForKey } from './policy';
+import { Charge, chargedEntities, checkKey, checkKeyModel, checkKeyStatus, checkTeamModel, modelAllowedForKey } from './policy';
+import { takeRoutingParams } from './client-fallbacks';
+import { resolveGroup } from './model-groups';
 import { nativeTargets, ProxyCall, type CallContext, type Endpoint } from './proxy-call';
 import { worstCaseNanos } from '../pricing/cost';
 import type { JournalWriter } from '../accounting/journal';
@@ -144,15 +146,23 @@ export class Gateway {
     });
   }
 
-  private proxy(ex: Exchange, snap: Snapshot, endpoint: Endpoint, id: Identity, body: Buffer): void {
-    const scan = scanBody(body);
+  private proxy(ex: Exchange, snap: Snapshot, endpoint: Endpoint, id: Identity, received: Buffer): void {
+    let body = received;
+    let scan = scanBody(body);
     if (scan.error) throw new GatewayError(400, scan.error, 'bad_request_error');
     if (scan.modelNotString) throw new GatewayError(400, '"model" must be a string', 'bad_request_error', 'model');
     if (!scan.model) throw new GatewayError(400, 'Missing required parameter: "model"', 'bad_request_error', 'model');
-    const requested = scan.model;
+    let fallbacks: string[] | null = null;
+    if (scan.routingParams) {
+      const rp = takeRoutingParams(body);
+      body = rp.body;
+      scan = rp.scan;
+      fallbacks = rp.disableFallbacks ? [] : rp.fallbacks;
+    }
+    const requested = scan.model!;
     const profile = id.kind === 'key' ? id.profile : null;
     const name = profile?.aliases[requested] ?? requested;
-    const group = snap.groups.get(name);
+    const group = resolveGroup(snap, name);
     if (!group) throw new GatewayError(400, `Invalid model name passed in model=${requested}. Call \`/v1/models\` to view available models for your key.`, 'bad_request_error', 'model');
     // Deployments that speak the client's dialect are preferred (byte pass-through); a group
     // that has none is served through translation.
@@ -162,8 +172,11 @@ export class Gateway {
     }
     const targets = native.length ? native : group.targets;
     const endUser = endUserOf(ex.headers, scan.user);
-    const charge = this.deps.entities ? this.admit(snap, id, requested, group.name, endUser, () => BigInt(worstCaseNanos(group.reservePrice, body.length, scan.maxTokens ?? group.reservePrice.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS))) : null;
-    const ctx: CallContext = { identity: id, charge, endUser, journal: this.deps.journal, entities: this.deps.entities };
+    if (fallbacks) {
+      for (const m of fallbacks) if (!resolveGroup(snap, m)) throw new GatewayError(400, `Invalid model name passed in fallbacks: ${m}`, 'bad_request_error', 'fallbacks');
+    }
+    const charge = this.deps.entities ? this.admit(snap, id, requested, group.name, fallbacks, endUser, () => BigInt(worstCaseNanos(group.reservePrice, body.length, scan.maxTokens ?? group.reservePrice.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS))) : null;
+    const ctx: CallContext = { identity: id, charge, endUser, journal: this.deps.journal, entities: this.deps.entities, fallbacks };
     new ProxyCall(ex, snap, this.deps.health, group, targets, body, scan, endpoint, ctx).start();
   }
 
@@ -172,7 +185,7 @@ export class Gateway {
    * worst-case cost on every budget it is charged to. The master key answers only to the global
    * proxy budget.
    */
-  private admit(snap: Snapshot, id: Identity, requested: string, groupName: string, endUser: string | null, worstCase: () => bigint): Charge | null {
+  private admit(snap: Snapshot, id: Identity, requested: string, groupName: string, fallbacks: string[] | null, endUser: string | null, worstCase: () => bigint): Charge | null {
     const entities = this.deps.entities;
     if (!entities) return null;
     const view = this.deps.view;
@@ -188,6 +201,13 @@ export class Gateway {
     // Access is decided on the name asked for, and on the group it resolved to through an alias.
     if (requested !== groupName && modelAllowedForKey(id.profile, requested, snap.accessGroups)) checkKey(entities, id.profile, requested, snap.accessGroups, now);
     else checkKey(entities, id.profile, groupName, snap.accessGroups, now);
+    // Client fallbacks are models the key must be allowed to call too (LiteLLM's check 2).
+    if (fallbacks) {
+      for (const m of fallbacks) {
+        checkKeyModel(id.profile, m, snap.accessGroups);
+        checkTeamModel(id.profile, m, snap.accessGroups);
+      }
+    }
     const charge = new Charge(entities);
     charge.acquire(chargedEntities(id.profile, endEntity, view.globalRecord), worstCase(), now);
     return charge;
@@ -201,7 +221,7 @@ export class Gateway {
         if (scan.error) throw new GatewayError(400, scan.error, 'bad_request_error');
         if (!scan.model) throw new GatewayError(400, 'Missing required parameter: "model"', 'bad_request_error', 'model');
         const name = (who.kind === 'key' ? who.profile.aliases[scan.model] : undefined) ?? scan.model;
-        const group = snap.groups.get(name);
+        const group = resolveGroup(snap, name);
         if (!group) throw new GatewayError(400, `Invalid model name passed in model=${scan.model}`, 'bad_request_error', 'model');
         if (who.kind === 'key' && this.deps.entities) checkKey(this.deps.entities, who.profile, group.name, snap.accessGroups, Date.now());
         countTokens(ex, group, body, scan).then(

@@ -51,11 +51,21 @@ export function checkKeyStatus(table: EntityTable, p: KeyProfile, nowMs: number)
 export function checkKey(table: EntityTable, p: KeyProfile, model: string, accessGroups: Map<string, Set<string>>, nowMs: number): void {
   const flags = table.flags(p.record);
   if (!(flags & FLAG_LIVE) || flags & FLAG_BLOCKED) checkKeyStatus(table, p, nowMs);
+  checkKeyModel(p, model, accessGroups);
+  checkKeyStatus(table, p, nowMs);
+  checkTeamModel(p, model, accessGroups);
+}
+
+/** The key's own model list admits `model` (LiteLLM checks client fallbacks the same way). */
+export function checkKeyModel(p: KeyProfile, model: string, accessGroups: Map<string, Set<string>>): void {
   const keyModels = p.models.includes('all-team-models') ? p.teamModels : p.models;
   if (!modelAllowed(keyModels, model, accessGroups)) {
     throw new GatewayError(403, `key not allowed to access model. This key can only access models=${pyList(keyModels)}. Tried to access ${model}`, 'key_model_access_denied', 'model');
   }
-  checkKeyStatus(table, p, nowMs);
+}
+
+/** The key's team, if any, admits `model`. */
+export function checkTeamModel(p: KeyProfile, model: string, accessGroups: Map<string, Set<string>>): void {
   if (p.teamRecord >= 0 && !modelAllowed(p.teamModels, model, accessGroups)) {
     throw new GatewayError(403, `team not allowed to access model. This team can only access models=${pyList(p.teamModels)}. Tried to access ${model}`, 'team_model_access_denied', 'model');
   }

@@ -18,11 +18,12 @@ import { NANOS_PER_USD } from '../accounting/spend-record';
 import type { EntityTable } from '../state/entity-table';
 import { CallAccounting } from './accounting';
 import type { Identity } from './identity';
+import { resolveGroup } from './model-groups';
 import { pickTarget } from './pick';
 import type { Charge } from './policy';
 import { spendRecord } from './spend-record';
 import { Translation } from './translation';
-import type { ModelGroup, Snapshot, Target } from './snapshot';
+import type { ModelGroup, RoutingSettings, Snapshot, Target } from './snapshot';
 import { fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
 import { poolFor } from './upstream-pool';
 
@@ -37,6 +38,8 @@ export interface CallContext {
   /** The worker's spend journal, when a database is configured. */
   journal: JournalWriter | null;
   entities: EntityTable | null;
+  /** The client's own `fallbacks` ([] for `disable_fallbacks`), replacing the configured chain; null: none sent. */
+  fallbacks: string[] | null;
 }
 
 /** Upstream response headers not echoed to the client (hop-by-hop, or re-computed by us). */
@@ -73,6 +76,14 @@ export function errorClass(status: number, message: string): string {
     return 'BadRequestError';
   }
   return status >= 500 ? 'InternalServerError' : 'BadRequestError';
+}
+
+/**
+ * The fallback chain of a group: its own entry, else its wildcard pattern's, else the `"*"`
+ * entry that applies to every group, else default_fallbacks.
+ */
+export function configuredFallbacks(r: RoutingSettings, g: ModelGroup): string[] {
+  return r.fallbacks.get(g.name) ?? (g.pattern !== undefined ? r.fallbacks.get(g.pattern) : undefined) ?? r.fallbacks.get('*') ?? r.defaultFallbacks;
 }
 
 export class ProxyCall implements Dispatcher.DispatchHandler {
@@ -354,9 +365,9 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
    */
   private fallBack(error: GatewayError, special?: string[]): void {
     const r = this.snap.routing;
-    const chain = special ?? r.fallbacks.get(this.firstGroup.name) ?? r.defaultFallbacks;
+    const chain = special ?? this.ctx.fallbacks ?? configuredFallbacks(r, this.firstGroup);
     while (this.fallbacks < Math.min(chain.length, r.maxFallbacks)) {
-      const next = this.snap.groups.get(chain[this.fallbacks++]!);
+      const next = resolveGroup(this.snap, chain[this.fallbacks++]!);
       if (!next || next === this.group) continue;
       const native = nativeTargets(next, this.endpoint);
       this.group = next;

@@ -1,7 +1,8 @@
 // What a worker needs to serve requests, built by the control thread from the config and posted
 // to every worker as one immutable value. A request keeps the snapshot it started with, so a
 // reload never changes the rules under a request in flight.
-import type { Price } from '../pricing/cost';
+import type { Price, PriceOverrides } from '../pricing/cost';
+import type { PriceTable } from '../pricing/price-table';
 import type { UpstreamDialect } from '../providers/target';
 import type { RoutingStrategy } from './pick';
 import type { AuthSettings } from './auth';
@@ -54,6 +55,28 @@ export interface ModelGroup {
   embeddingsTargets: Target[];
   /** The dearest price among the group's targets: budget reservations use it (any may serve). */
   reservePrice: Price;
+  /** For a group made from a wildcard route: the route's model_name (`anthropic/*`). */
+  pattern?: string;
+}
+
+/** One deployment of a wildcard route, ready to be made concrete for a requested name. */
+export interface WildcardDeployment {
+  /** litellm_params.model, whose `*`s take the parts of the requested name (`anthropic/*`). */
+  template: string;
+  /**
+   * The deployment's target per provider it may resolve to: one for `anthropic/*`, one per
+   * supported provider for a catch-all `*` (provider inferred from the name, env credentials).
+   */
+  variants: Record<string, Target>;
+  baseModel: string | undefined;
+  overrides: PriceOverrides | null;
+}
+
+/** model_list entries whose model_name holds a `*`: matched when no group has the exact name. */
+export interface WildcardRoute {
+  name: string;
+  regex: RegExp;
+  deployments: WildcardDeployment[];
 }
 
 export interface RoutingSettings {
@@ -80,6 +103,10 @@ export interface Snapshot {
   maxBodyBytes: number;
   routing: RoutingSettings;
   groups: Map<string, ModelGroup>;
+  /** Wildcard routes, most specific (longest literal part) first. */
+  wildcards: WildcardRoute[];
+  /** The price table, shipped only when wildcard routes need prices for names not known in advance. */
+  priceTable: PriceTable | null;
   /** model_info.access_groups: group name → the model names it grants. */
   accessGroups: Map<string, Set<string>>;
   /** general_settings.allow_requests_on_db_unavailable: readiness stays 200 while the DB is away. */

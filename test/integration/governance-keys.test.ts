@@ -247,3 +247,16 @@ test('wildcard entries in a key\'s models', async () => {
   assert.equal((await chat(weir.url, k.key, 'gpt-4o-mini')).status, 200);
   assert.equal((await chat(weir.url, k.key, 'gpt')).status, 403);
 });
+
+test('client fallbacks must be models the key may call: 403 before anything is sent', async () => {
+  const k = await adminOk(weir.url, '/key/generate', { models: ['gpt'] });
+  const before = mock.requests.length;
+  const r = await chat(weir.url, k.key, 'gpt', { fallbacks: ['claude'] });
+  assert.equal(r.status, 403);
+  assert.equal(r.json.error.type, 'key_model_access_denied');
+  assert.match(r.json.error.message, /Tried to access claude$/);
+  assert.equal(mock.requests.length, before, 'nothing reached the upstream');
+  const ok = await chat(weir.url, k.key, 'gpt', { fallbacks: ['gpt'] });
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal(mock.requests.at(-1)!.json.fallbacks, undefined);
+});

@@ -4,7 +4,7 @@
 // the top level (truncations, mismatched brackets, missing separators, trailing data).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { scanBody, replaceModel, type BodyScan } from '../../src/gateway/body-scan';
+import { ROUTING_PARAMS, scanBody, replaceModel, takeMembers, type BodyScan } from '../../src/gateway/body-scan';
 
 const scan = (s: string | Buffer): BodyScan => scanBody(typeof s === 'string' ? Buffer.from(s) : s);
 
@@ -570,4 +570,31 @@ test('a "model" key spelled with escapes is the model JSON.parse (and the upstre
   agrees('{"model":"allowed-model","mod\\u0065l":"forbidden-model"}');
   agrees('{"stre\\u0061m":true,"model":"m"}');
   agrees('{"m\\u006fdel":5}');
+});
+
+test('routing parameters (fallbacks, disable_fallbacks) are flagged; other keys are not', () => {
+  assert.equal(ok('{"model":"m","fallbacks":["a"]}').routingParams, true);
+  assert.equal(ok('{"disable_fallbacks":true,"model":"m"}').routingParams, true);
+  assert.equal(ok('{"model":"m","fallback":["a"],"messages":[{"fallbacks":1}]}').routingParams, undefined);
+});
+
+test('takeMembers: the listed members parsed out, the others byte for byte, whatever their place', () => {
+  const cases: [string, Record<string, unknown>][] = [
+    ['{"model":"m","fallbacks":["a",{"model":"b"}],"messages":[{"role":"user","content":"x, y}"}]}', { fallbacks: ['a', { model: 'b' }] }],
+    ['{"fallbacks":[],"model":"m"}', { fallbacks: [] }],
+    ['{ "model" : "m" , "disable_fallbacks" : true }', { disable_fallbacks: true }],
+    ['{"disable_fallbacks":false,"fallbacks":null}', { disable_fallbacks: false, fallbacks: null }],
+    ['{"model":"m","temperature":0.5}', {}],
+  ];
+  for (const [text, taken] of cases) {
+    const r = takeMembers(Buffer.from(text), ROUTING_PARAMS);
+    assert.deepEqual(r.taken, taken, text);
+    const expected = JSON.parse(text) as Record<string, unknown>;
+    for (const k of ROUTING_PARAMS) delete expected[k];
+    assert.deepEqual(JSON.parse(r.body.toString()), expected, text);
+    assert.equal(scanBody(r.body).error, undefined);
+  }
+  // Kept members keep their exact bytes (no re-serialisation of content).
+  const r = takeMembers(Buffer.from('{"a":1.50,"fallbacks":["x"],"b":"\\u00e9"}'), ROUTING_PARAMS);
+  assert.equal(r.body.toString(), '{"a":1.50,"b":"\\u00e9"}');
 });

@@ -1,0 +1,86 @@
+// Model groups: how a deployment joins its group, and how a requested model name finds its group
+// (an exact model_name or alias first, then the wildcard routes). Shared by the control thread,
+// which builds the configured groups once, and the workers, which build a wildcard group the
+// first time a name is asked for and keep it for the life of the snapshot.
+import { resolvePrice } from '../pricing/cost';
+import { splitModel } from '../providers/registry';
+import type { ModelGroup, Snapshot, Target, WildcardDeployment } from './snapshot';
+
+export function newGroup(name: string, first: Target): ModelGroup {
+  return { name, targets: [], chatTargets: [], messagesTargets: [], responsesTargets: [], embeddingsTargets: [], reservePrice: first.price };
+}
+
+/** Adds a deployment to its group and to the per-endpoint lists of the dialects it speaks. */
+export function addTarget(g: ModelGroup, t: Target): void {
+  g.targets.push(t);
+  if (t.price.output > g.reservePrice.output || t.price.input > g.reservePrice.input) g.reservePrice = t.price;
+  if (t.dialect === 'openai' || t.dialect === 'any') g.chatTargets.push(t);
+  if (t.dialect === 'anthropic' || t.dialect === 'any') g.messagesTargets.push(t);
+  if (t.responsesPath) g.responsesTargets.push(t);
+  if (t.embeddingsPath) g.embeddingsTargets.push(t);
+}
+
+/** `anthropic/*` → /^anthropic\/(.*)$/: every `*` captures what it stands for. */
+export function wildcardRegex(pattern: string): RegExp {
+  const body = pattern
+    .split('*')
+    .map((s) => s.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
+    .join('(.*)');
+  return new RegExp(`^${body}$`, 's');
+}
+
+/** Every `*` of the deployment's model takes the next captured part of the requested name. */
+export function fillTemplate(template: string, captures: string[]): string {
+  let n = 0;
+  return template.replace(/\*/g, () => captures[n++] ?? '');
+}
+
+/** Names a client may invent are unbounded: the per-snapshot memo of wildcard groups is capped. */
+const MAX_REMEMBERED = 4096;
+const remembered = new WeakMap<Snapshot, Map<string, ModelGroup | null>>();
+
+/** The group serving a requested model name, or undefined when no group or wildcard matches. */
+export function resolveGroup(snap: Snapshot, name: string): ModelGroup | undefined {
+  const g = snap.groups.get(name);
+  if (g || snap.wildcards.length === 0) return g;
+  let memo = remembered.get(snap);
+  if (!memo) remembered.set(snap, (memo = new Map()));
+  let hit = memo.get(name);
+  if (hit === undefined) {
+    hit = wildcardGroup(snap, name);
+    if (memo.size >= MAX_REMEMBERED) memo.clear();
+    memo.set(name, hit);
+  }
+  return hit ?? undefined;
+}
+
+/**
+ * The first route (most specific first) that can serve the name, materialised for it. A route
+ * whose provider cannot be told from the name (`*` asked for `llama-3`) does not match it.
+ */
+function wildcardGroup(snap: Snapshot, name: string): ModelGroup | null {
+  for (const route of snap.wildcards) {
+    const m = route.regex.exec(name);
+    if (!m) continue;
+    const captures = m.slice(1);
+    let g: ModelGroup | null = null;
+    for (const d of route.deployments) {
+      const t = concreteTarget(snap, d, name, captures);
+      if (!t) continue;
+      if (!g) g = { ...newGroup(name, t), pattern: route.name };
+      addTarget(g, t);
+    }
+    if (g) return g;
+  }
+  return null;
+}
+
+/** The wildcard deployment's target for one requested name: its provider, upstream model and price. */
+function concreteTarget(snap: Snapshot, d: WildcardDeployment, name: string, captures: string[]): Target | null {
+  const model = fillTemplate(d.template, captures);
+  const { provider, upstreamModel } = splitModel(model);
+  const base = d.variants[provider];
+  if (!base) return null;
+  const price = snap.priceTable ? resolvePrice(snap.priceTable, { baseModel: d.baseModel, model, upstreamModel, overrides: d.overrides }) : base.price;
+  return { ...base, group: name, upstreamModel, upstreamModelJson: JSON.stringify(upstreamModel), price };
+}
