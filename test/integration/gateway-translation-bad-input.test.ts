@@ -1,0 +1,154 @@
+// Bad input on the translated paths: Weir, not the upstream, is the first line. Whatever cannot be
+// translated faithfully (tools with invalid schemas, unknown content block types, images over the
+// limit, tool calls without their results) is a clear 400 in the client's dialect, naming the
+// offending parameter, and nothing is sent upstream. Native (same-dialect) calls stay byte
+// pass-through: there the upstream owns its schema, which moves faster than any gateway.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startGateway, type GatewayProcess } from '../support/gateway-process';
+import { call, type Answer } from '../support/http';
+import { startMockUpstream, type MockUpstream } from '../support/mock-upstream';
+
+/** Base64 text that decodes to `bytes` bytes. */
+const base64Of = (bytes: number) => 'A'.repeat(Math.ceil(bytes / 3) * 4);
+const SIX_MB = base64Of(6 * 1024 * 1024);
+
+describe('bad input on translated paths', () => {
+  let mock: MockUpstream;
+  let gw: GatewayProcess;
+
+  before(async () => {
+    mock = await startMockUpstream();
+    gw = await startGateway({
+      workers: 1,
+      config: `
+model_list:
+  - model_name: gpt
+    litellm_params: { model: openai/gpt-4o, api_base: ${mock.url}/v1, api_key: sk-up }
+  - model_name: claude
+    litellm_params: { model: anthropic/claude-up, api_base: ${mock.url}, api_key: sk-ant-up }
+`,
+    });
+  });
+  after(async () => {
+    await gw?.stop();
+    await mock?.close();
+  });
+
+  /** Sends, and asserts a 400 in the Anthropic dialect that names `param`, with nothing sent upstream. */
+  async function anthropic400(body: object, message: RegExp): Promise<Answer> {
+    const before = mock.requests.length;
+    const r = await call(gw.url, '/v1/messages', { body: { model: 'gpt', max_tokens: 32, ...body } });
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.json.type, 'error');
+    assert.equal(r.json.error.type, 'invalid_request_error');
+    assert.match(r.json.error.message, message);
+    assert.equal(mock.requests.length, before, 'nothing reached the upstream');
+    return r;
+  }
+
+  /** The same for /v1/chat/completions to an Anthropic deployment, in the OpenAI dialect. */
+  async function openai400(body: object, message: RegExp): Promise<Answer> {
+    const before = mock.requests.length;
+    const r = await call(gw.url, '/v1/chat/completions', { body: { model: 'claude', ...body } });
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.json.error.type, 'invalid_request_error');
+    assert.equal(r.json.error.code, '400');
+    assert.match(r.json.error.message, message);
+    assert.equal(mock.requests.length, before, 'nothing reached the upstream');
+    return r;
+  }
+
+  const user = (content: unknown) => ({ role: 'user', content });
+
+  describe('/v1/messages → OpenAI-dialect deployment', () => {
+    it('a tool whose input_schema is not an object schema', async () => {
+      await anthropic400({ tools: [{ name: 'Bash', input_schema: { type: 'string' } }], messages: [user('hi')] }, /tools\[0\]\.input_schema/);
+      await anthropic400({ tools: [{ name: 'Bash' }], messages: [user('hi')] }, /tools\[0\]\.input_schema/);
+    });
+
+    it('a tool name the other API cannot carry', async () => {
+      await anthropic400({ tools: [{ name: 'run shell!', input_schema: { type: 'object' } }], messages: [user('hi')] }, /tools\[0\]\.name/);
+    });
+
+    it('an unknown content block type', async () => {
+      await anthropic400({ messages: [user([{ type: 'hologram', data: 'x' }])] }, /messages\[0\]\.content\[0\].*hologram/);
+    });
+
+    it('an image over 5 MB', async () => {
+      const img = { type: 'image', source: { type: 'base64', media_type: 'image/png', data: SIX_MB } };
+      await anthropic400({ messages: [user([img, { type: 'text', text: 'what is it?' }])] }, /image is 6\.0 MB; the limit is 5 MB/);
+    });
+
+    it('an image of a media type no model takes', async () => {
+      const img = { type: 'image', source: { type: 'base64', media_type: 'image/tiff', data: 'AAAA' } };
+      await anthropic400({ messages: [user([img])] }, /image\/tiff/);
+    });
+
+    it('an assistant tool_use with no tool_result in the next turn', async () => {
+      await anthropic400(
+        {
+          messages: [
+            user('list files'),
+            { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'Bash', input: { command: 'ls' } }] },
+            user('never mind'),
+          ],
+        },
+        /toolu_1/,
+      );
+    });
+
+    it('a tool_result that answers no tool_use', async () => {
+      await anthropic400({ messages: [user([{ type: 'tool_result', tool_use_id: 'toolu_ghost', content: 'x' }])] }, /toolu_ghost/);
+    });
+
+    it('the same mistakes in a streaming request are a 400 too, not a broken stream', async () => {
+      const r = await anthropic400({ stream: true, messages: [user([{ type: 'hologram' }])] }, /hologram/);
+      assert.match(String(r.headers['content-type']), /application\/json/);
+    });
+  });
+
+  describe('/v1/chat/completions → Anthropic deployment', () => {
+    it('a function whose parameters are not an object schema', async () => {
+      await openai400({ tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'array' } } }], messages: [user('hi')] }, /tools\[0\]\.function\.parameters\.type/);
+    });
+
+    it('a tool type Anthropic cannot take', async () => {
+      await openai400({ tools: [{ type: 'code_interpreter' }], messages: [user('hi')] }, /tools\[0\]\.type/);
+    });
+
+    it('an unknown content part type', async () => {
+      await openai400({ messages: [user([{ type: 'hologram' }])] }, /hologram/);
+    });
+
+    it('an image data URL over 5 MB', async () => {
+      await openai400({ messages: [user([{ type: 'image_url', image_url: { url: `data:image/png;base64,${SIX_MB}` } }])] }, /limit is 5 MB/);
+    });
+
+    it('an assistant tool call with no tool message answering it', async () => {
+      await openai400(
+        {
+          messages: [
+            user('list files'),
+            { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'ls', arguments: '{}' } }] },
+            user('never mind'),
+          ],
+        },
+        /call_1/,
+      );
+    });
+
+    it('tool call arguments that are not JSON', async () => {
+      await openai400(
+        {
+          messages: [
+            user('x'),
+            { role: 'assistant', tool_calls: [{ id: 'call_2', type: 'function', function: { name: 'ls', arguments: '{"path": ' } }] },
+            { role: 'tool', tool_call_id: 'call_2', content: 'ok' },
+          ],
+        },
+        /not valid JSON/,
+      );
+    });
+  });
+});
