@@ -20,8 +20,16 @@ export function addTarget(g: ModelGroup, t: Target): void {
   if (t.embeddingsPath) g.embeddingsTargets.push(t);
 }
 
-/** `anthropic/*` → /^anthropic\/(.*)$/: every `*` captures what it stands for. */
+const compiled = new Map<string, RegExp>();
+
+/** `anthropic/*` → /^anthropic\/(.*)$/: every `*` captures what it stands for. Compiled once per pattern. */
 export function wildcardRegex(pattern: string): RegExp {
+  let re = compiled.get(pattern);
+  if (!re) compiled.set(pattern, (re = compileWildcard(pattern)));
+  return re;
+}
+
+function compileWildcard(pattern: string): RegExp {
   const body = pattern
     .split('*')
     .map((s) => s.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))

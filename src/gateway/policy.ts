@@ -4,6 +4,7 @@
 import type { EntityTable, LimitKind } from '../state/entity-table';
 import { FLAG_BLOCKED, FLAG_LIVE } from '../state/entity-table';
 import { GatewayError } from './errors';
+import { wildcardRegex } from './model-groups';
 import type { KeyProfile } from './governance';
 
 const NANOS = 1e9;
@@ -18,8 +19,15 @@ export function modelAllowed(list: string[], model: string, accessGroups: Map<st
   for (const entry of list) {
     if (entry === model || entry === 'all-proxy-models' || entry === '*') return true;
     if (entry.endsWith('*') && model.startsWith(entry.slice(0, -1))) return true;
-    if (accessGroups.get(entry)?.has(model)) return true;
+    const members = accessGroups.get(entry);
+    if (members && (members.has(model) || matchesWildcardMember(members, model))) return true;
   }
+  return false;
+}
+
+/** An access group may hold wildcard deployments (`anthropic/*`): they grant every name they match. */
+function matchesWildcardMember(members: Set<string>, model: string): boolean {
+  for (const m of members) if (m.includes('*') && wildcardRegex(m).test(model)) return true;
   return false;
 }
 

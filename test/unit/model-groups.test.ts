@@ -6,6 +6,7 @@ import { parseConfigText } from '../../src/config/load';
 import { buildSnapshot } from '../../src/control/build-snapshot';
 import { SlotTable } from '../../src/control/slots';
 import { fillTemplate, resolveGroup, wildcardRegex } from '../../src/gateway/model-groups';
+import { modelAllowed } from '../../src/gateway/policy';
 import type { Snapshot } from '../../src/gateway/snapshot';
 
 function build(yaml: string, env: NodeJS.ProcessEnv = {}): Snapshot {
@@ -91,4 +92,12 @@ test('a name is made concrete once per snapshot; wildcards stay out of the exact
   assert.deepEqual(s.wildcards.map((w) => w.name), ['anthropic/*', 'cheap/*', '*']);
   assert.ok(s.priceTable && s.priceTable.size > 0);
   assert.equal(build('model_list: [{model_name: m, litellm_params: {model: openai/m, api_key: k}}]').priceTable, null, 'no table shipped without wildcards');
+});
+
+test('an access group holding a wildcard deployment grants every name the pattern matches', () => {
+  const groups = new Map([['vip', new Set(['exact-model', 'anthropic/*'])]]);
+  assert.equal(modelAllowed(['vip'], 'anthropic/claude-opus-4-1', groups), true);
+  assert.equal(modelAllowed(['vip'], 'exact-model', groups), true);
+  assert.equal(modelAllowed(['vip'], 'openai/gpt-4o', groups), false);
+  assert.equal(modelAllowed(['other'], 'anthropic/claude-opus-4-1', groups), false);
 });
