@@ -314,7 +314,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
         this.aligner!.discard();
       }
       this.account(error.status, error);
-      this.ex.write(this.xlate ? this.xlate.fail(error.message, error.status) : streamErrorEvent(this.dialect, error));
+      this.ex.write(this.xlate ? this.xlate.fail(error.message, error.status) : streamErrorEvent(this.endpoint === 'responses' ? 'responses' : this.dialect, error));
       this.ex.end();
       this.debugLine(error.status, error.message);
       return;
