@@ -105,6 +105,16 @@ general_settings: { master_key: ${MASTER_KEY} }
     assert.equal(h['x-api-key'], undefined);
   });
 
+  it('#13252: count_tokens?beta=true answers for a non-Anthropic deployment too (a local estimate, never 404)', async () => {
+    const cc = fixtureJson('conformance/claude-code-first-turn.json');
+    const body = { model: MODEL, messages: cc.messages, system: cc.system, tools: cc.tools };
+    const r = await call(gw.url, '/v1/messages/count_tokens?beta=true', { headers: claudeCodeHeaders(), body });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json, { input_tokens: estimateTokens(body) });
+    assert.ok(r.json.input_tokens > 1000);
+    assert.equal(mock.requests.length, 0, 'an OpenAI upstream has no count_tokens to ask');
+  });
+
   it('a tool-loop turn: tool_use and tool_result become tool_calls and tool messages with their ids kept', async () => {
     await replay(STREAM, undefined, 'claude-code-tool-loop.json');
     const cc = fixtureJson('conformance/claude-code-tool-loop.json');

@@ -82,6 +82,23 @@ general_settings: { master_key: ${MASTER_KEY} }
     assert.equal(h['anthropic-version'], '2023-06-01');
   });
 
+  it('CLIProxyAPI#2866: no beta is made up — without anthropic-beta from the client none goes upstream; anthropic-version defaults', async () => {
+    mock.enqueue({ sse: STREAM });
+    const { 'anthropic-beta': _beta, 'anthropic-version': _version, ...headers } = claudeCodeHeaders();
+    const r = await call(gw.url, '/v1/messages', { headers, body: agentBody('conformance/claude-code-first-turn.json') });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(mock.requests[0]!.headers['anthropic-beta'], undefined);
+    assert.equal(mock.requests[0]!.headers['anthropic-version'], '2023-06-01');
+  });
+
+  it('Claude Code’s preconnect HEAD /api/hello and its telemetry batches are answered, without a key', async () => {
+    const hello = await call(gw.url, '/api/hello', { method: 'HEAD', headers: { 'user-agent': 'claude-cli/2.1.330 (external, sdk-cli)' } });
+    assert.equal(hello.status, 200);
+    const batch = await call(gw.url, '/api/event_logging/batch', { body: { events: [] } });
+    assert.equal(batch.status, 200);
+    assert.equal(mock.requests.length, 0, 'nothing reaches the provider');
+  });
+
   it('the upstream gets the deployment key, never the client’s gateway credential', async () => {
     mock.enqueue({ sse: STREAM });
     await send('claude-code-first-turn.json');
