@@ -317,4 +317,22 @@ general_settings: { master_key: ${MASTER_KEY} }
       assert.ok(trace.includes('args 0 }'), 'what arrived before the cut came through');
     });
   });
+
+  describe('/v1/chat/completions to an OpenAI deployment', () => {
+    it('passes through byte for byte; a cut mid-event ends in a whole OpenAI error chunk', async () => {
+      const sent = agentBody(CHAT_REQUEST);
+      const text = await chat(CHAT_STREAM, sent, 5);
+      assert.equal(text, CHAT_STREAM.toString('utf8'));
+      assert.ok(mock.requests[0]!.body.equals(sent));
+      assert.equal(mock.requests[0]!.path, '/v1/chat/completions');
+
+      const cut = CHAT_STREAM.indexOf('call_Pl4nD0n3'); // inside the event that starts the second call
+      mock.enqueue({ sse: CHAT_STREAM, chunkBytes: 32, dropAfterBytes: cut });
+      const r = await call(gw.url, '/v1/chat/completions', { headers: AUTH, body: sent });
+      const trace = chatTrace(r.text);
+      assert.equal(trace.at(-1), 'error api_connection_error');
+      const whole = readEvents(CHAT_STREAM.subarray(0, cut).toString('utf8')).length;
+      assert.equal(trace.length, whole + 1, 'the whole events before the cut, then the error');
+    });
+  });
 });
