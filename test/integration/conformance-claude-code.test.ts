@@ -229,3 +229,52 @@ general_settings: { master_key: ${MASTER_KEY} }
     assert.equal(mock.requests[0]!.json.model, 'qwen3-coder');
   });
 });
+
+describe('Claude Code with ANTHROPIC_BASE_URL=<gateway>/anthropic (provider pass-through route)', () => {
+  let mock: MockUpstream;
+  let gw: GatewayProcess;
+
+  before(async () => {
+    mock = await startMockUpstream();
+    gw = await startGateway({
+      workers: 1,
+      env: { ANTHROPIC_API_BASE: mock.url, ANTHROPIC_API_KEY: 'sk-ant-env' },
+      config: `model_list: []\ngeneral_settings: { master_key: ${MASTER_KEY} }\n`,
+    });
+  });
+  after(async () => {
+    await gw?.stop();
+    await mock?.close();
+  });
+  beforeEach(() => mock.reset());
+
+  it('the request (query and headers included) and the stream pass untouched; the credential is the provider’s', async () => {
+    const sent = agentBody('conformance/claude-code-tool-loop.json');
+    mock.enqueue({ sse: STREAM, chunkBytes: 5 });
+    const r = await call(gw.url, '/anthropic/v1/messages?beta=true', { headers: claudeCodeHeaders(), body: sent });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.text, STREAM.toString('utf8'));
+    const seen = mock.requests[0]!;
+    assert.equal(seen.path, '/v1/messages');
+    assert.equal(seen.query, 'beta=true');
+    assert.ok(seen.body.equals(sent));
+    assert.equal(seen.headers['anthropic-beta'], claudeCodeHeaders()['anthropic-beta']);
+    assert.equal(seen.headers['x-claude-code-session-id'], claudeCodeHeaders()['x-claude-code-session-id']);
+    assert.equal(seen.headers['x-api-key'], 'sk-ant-env');
+    assert.equal(seen.headers.authorization, undefined);
+  });
+
+  it('a stream cut upstream ends in an Anthropic error event there too', async () => {
+    const cut = STREAM.indexOf('"index":2') + 10; // inside the event that starts the tool_use block
+    mock.enqueue({ sse: STREAM, chunkBytes: 16, dropAfterBytes: cut });
+    const r = await call(gw.url, '/anthropic/v1/messages?beta=true', { headers: claudeCodeHeaders(), body: agentBody('conformance/claude-code-first-turn.json') });
+    assert.equal(r.status, 200);
+    const events = parsedEvents(r.text);
+    assert.equal(events.at(-1)!.event, 'error');
+    assert.equal(events.at(-1)!.json.error.type, 'api_error');
+    assert.equal(events.length, readEvents(STREAM.subarray(0, cut).toString('utf8')).length + 1);
+    // The gateway is still serving.
+    mock.enqueue({ sse: STREAM });
+    assert.equal((await call(gw.url, '/anthropic/v1/messages', { headers: claudeCodeHeaders(), body: agentBody('conformance/claude-code-first-turn.json') })).text, STREAM.toString('utf8'));
+  });
+});
