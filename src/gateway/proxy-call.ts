@@ -304,8 +304,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     const timedOut = err instanceof TimeoutError;
     const error = fromUpstreamFailure(err, this.target, timedOut, this.timeoutMs);
     if (phase === 'streaming') {
-      // Bytes already reached the client: no retry behind its back; end the stream with an error.
-      // Bytes already reached the client: charged for what was produced.
+      // Bytes already reached the client: no retry behind its back; the stream ends with an error
+      // event and the call is charged for what was produced.
       const tail = this.acct?.endStream();
       if (!this.xlate) {
         // Whole events the scanner still held go out; an event the upstream left unfinished does not.

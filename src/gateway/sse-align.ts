@@ -19,12 +19,16 @@ const NONE = Buffer.alloc(0);
  */
 function endsBlankLine(b: Buffer, j: number, before: Buffer): boolean {
   let k = j - 1;
-  const at = (i: number): number | undefined => (i >= 0 ? b[i] : before[before.length + i]);
-  if (b[j] === LF && at(k) === CR) k--; // CRLF is one line ending
+  if (b[j] === LF && byteAt(b, before, k) === CR) k--; // CRLF is one line ending
   // Before the first byte of an event: a line start, so the line ending ends an empty line.
   if (k < -before.length) return true;
-  const c = at(k);
+  const c = byteAt(b, before, k);
   return c === LF || c === CR;
+}
+
+/** b[i], reading into `before` for a negative i. */
+function byteAt(b: Buffer, before: Buffer, i: number): number | undefined {
+  return i >= 0 ? b[i] : before[before.length + i];
 }
 
 /**
