@@ -4,13 +4,11 @@
 // tests named after LiteLLM issues reproduce the bridge bugs Claude Code users hit there.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { estimateTokens } from '../../src/translate';
-import { startGateway, type GatewayProcess } from '../support/gateway-process';
 import { call } from '../support/http';
-import { startMockUpstream, type MockUpstream } from '../support/mock-upstream';
 import { accumulateAnthropic } from '../unit/translate-helpers';
-import { agentBody, anthropicTrace, claudeCodeHeaders, fixture, fixtureJson, MASTER_KEY, parsedEvents, PIECES } from './conformance-helpers';
+import { agentBody, anthropicTrace, claudeCodeHeaders, fixture, fixtureJson, gatewayRig, parsedEvents, PIECES } from './conformance-helpers';
 
 const MODEL = 'claude-sonnet-4-5-20250929';
 const STREAM = fixture('conformance/openai-stream-claude-code.sse');
@@ -40,34 +38,19 @@ const EXPECTED_TRACE = [
 ];
 
 describe('Claude Code → OpenAI-dialect deployment (translated)', () => {
-  let mock: MockUpstream;
-  let gw: GatewayProcess;
-
-  before(async () => {
-    mock = await startMockUpstream();
-    gw = await startGateway({
-      workers: 1,
-      config: `
-model_list:
+  const rig = gatewayRig(
+    (url) => `
   - model_name: ${MODEL}
-    litellm_params: { model: openai/qwen3-coder-480b, api_base: ${mock.url}/v1, api_key: sk-oa-upstream }
-router_settings: { num_retries: 0 }
-general_settings: { master_key: ${MASTER_KEY} }
+    litellm_params: { model: openai/qwen3-coder-480b, api_base: ${url}/v1, api_key: sk-oa-upstream }
 `,
-    });
-  });
-  after(async () => {
-    await gw?.stop();
-    await mock?.close();
-  });
-  beforeEach(() => mock.reset());
+  );
 
   const send = (fixtureName = 'claude-code-first-turn.json') =>
-    call(gw.url, '/v1/messages?beta=true', { headers: claudeCodeHeaders(), body: agentBody(`conformance/${fixtureName}`) });
+    call(rig.url, '/v1/messages?beta=true', { headers: claudeCodeHeaders(), body: agentBody(`conformance/${fixtureName}`) });
 
   /** The recorded stream through the gateway, its bytes cut into pieces of `chunkBytes`. */
   async function replay(sse: Buffer, chunkBytes?: number, fixtureName?: string): Promise<string> {
-    mock.enqueue({ sse, chunkBytes });
+    rig.mock.enqueue({ sse, chunkBytes });
     const r = await send(fixtureName);
     assert.equal(r.status, 200, r.text);
     assert.equal(r.headers['content-type'], 'text/event-stream');
@@ -77,7 +60,7 @@ general_settings: { master_key: ${MASTER_KEY} }
   it('the first turn reaches the upstream as the chat request it means', async () => {
     const cc = fixtureJson('conformance/claude-code-first-turn.json');
     await replay(STREAM);
-    const seen = mock.requests[0]!;
+    const seen = rig.mock.requests[0]!;
     assert.equal(seen.path, '/v1/chat/completions');
     assert.deepEqual(seen.json, {
       model: 'qwen3-coder-480b',
@@ -98,7 +81,7 @@ general_settings: { master_key: ${MASTER_KEY} }
 
   it('#9016/#36736: anthropic-beta and anthropic-version are not sent to a non-Anthropic upstream; its own key is', async () => {
     await replay(STREAM);
-    const h = mock.requests[0]!.headers;
+    const h = rig.mock.requests[0]!.headers;
     assert.equal(h['anthropic-beta'], undefined);
     assert.equal(h['anthropic-version'], undefined);
     assert.equal(h.authorization, 'Bearer sk-oa-upstream');
@@ -108,17 +91,17 @@ general_settings: { master_key: ${MASTER_KEY} }
   it('#13252: count_tokens?beta=true answers for a non-Anthropic deployment too (a local estimate, never 404)', async () => {
     const cc = fixtureJson('conformance/claude-code-first-turn.json');
     const body = { model: MODEL, messages: cc.messages, system: cc.system, tools: cc.tools };
-    const r = await call(gw.url, '/v1/messages/count_tokens?beta=true', { headers: claudeCodeHeaders(), body });
+    const r = await call(rig.url, '/v1/messages/count_tokens?beta=true', { headers: claudeCodeHeaders(), body });
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.json, { input_tokens: estimateTokens(body) });
     assert.ok(r.json.input_tokens > 1000);
-    assert.equal(mock.requests.length, 0, 'an OpenAI upstream has no count_tokens to ask');
+    assert.equal(rig.mock.requests.length, 0, 'an OpenAI upstream has no count_tokens to ask');
   });
 
   it('a tool-loop turn: tool_use and tool_result become tool_calls and tool messages with their ids kept', async () => {
     await replay(STREAM, undefined, 'claude-code-tool-loop.json');
     const cc = fixtureJson('conformance/claude-code-tool-loop.json');
-    const msgs = mock.requests[0]!.json.messages;
+    const msgs = rig.mock.requests[0]!.json.messages;
     assert.deepEqual(msgs.slice(2), [
       {
         role: 'assistant',
@@ -244,7 +227,7 @@ general_settings: { master_key: ${MASTER_KEY} }
 
   it('a stream cut upstream ends in an Anthropic error event, the blocks before it well-formed', async () => {
     const cut = STREAM.indexOf('call_ReadV3mK7pL1') - 20; // inside the chunk that starts the second call
-    mock.enqueue({ sse: STREAM, chunkBytes: 9, dropAfterBytes: cut });
+    rig.mock.enqueue({ sse: STREAM, chunkBytes: 9, dropAfterBytes: cut });
     const r = await send();
     const { message, error } = accumulateAnthropic(r.text);
     assert.equal(error?.type, 'api_error');
@@ -254,7 +237,7 @@ general_settings: { master_key: ${MASTER_KEY} }
   });
 
   it('an upstream error answer reaches Claude Code as an Anthropic error with the same status', async () => {
-    mock.enqueue({ status: 429, json: { error: { message: 'Rate limit reached for qwen3-coder-480b', type: 'rate_limit_error', param: null, code: 'rate_limit_exceeded' } }, headers: { 'retry-after': '7' } });
+    rig.mock.enqueue({ status: 429, json: { error: { message: 'Rate limit reached for qwen3-coder-480b', type: 'rate_limit_error', param: null, code: 'rate_limit_exceeded' } }, headers: { 'retry-after': '7' } });
     const r = await send();
     assert.equal(r.status, 429);
     assert.equal(r.headers['retry-after'], '7');

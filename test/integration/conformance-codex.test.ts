@@ -4,12 +4,10 @@
 // deployment. Recorded upstream streams are replayed whole and in small pieces, and the client's
 // stream is checked event by event.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { startGateway, type GatewayProcess } from '../support/gateway-process';
+import { describe, it } from 'node:test';
 import { call } from '../support/http';
-import { startMockUpstream, type MockUpstream } from '../support/mock-upstream';
 import { accumulateOpenAI, accumulateResponses } from '../unit/translate-helpers';
-import { agentBody, chatTrace, fixture, fixtureJson, MASTER_KEY, parsedEvents, PIECES, readEvents, responsesTrace } from './conformance-helpers';
+import { agentBody, chatTrace, fixture, fixtureJson, gatewayRig, MASTER_KEY, parsedEvents, PIECES, readEvents, responsesTrace } from './conformance-helpers';
 
 const RESPONSES_REQUEST = 'translate/codex-responses-request.json';
 const CHAT_REQUEST = 'translate/codex-chat-request.json';
@@ -52,43 +50,28 @@ const CHAT_TO_RESPONSES_TRACE = [
 ];
 
 describe('Codex through the gateway', () => {
-  let mock: MockUpstream;
-  let gw: GatewayProcess;
-
-  before(async () => {
-    mock = await startMockUpstream();
-    gw = await startGateway({
-      workers: 1,
-      config: `
-model_list:
+  const rig = gatewayRig(
+    (url) => `
   - model_name: gpt-5-codex
-    litellm_params: { model: openai/gpt-5-codex, api_base: ${mock.url}/v1, api_key: sk-oa-upstream }
+    litellm_params: { model: openai/gpt-5-codex, api_base: ${url}/v1, api_key: sk-oa-upstream }
   - model_name: codex-vllm
-    litellm_params: { model: hosted_vllm/qwen3-coder-480b, api_base: ${mock.url}/v1 }
+    litellm_params: { model: hosted_vllm/qwen3-coder-480b, api_base: ${url}/v1 }
   - model_name: codex-claude
-    litellm_params: { model: anthropic/claude-sonnet-4-5-20250929, api_base: ${mock.url}, api_key: sk-ant-upstream }
-router_settings: { num_retries: 0 }
-general_settings: { master_key: ${MASTER_KEY} }
+    litellm_params: { model: anthropic/claude-sonnet-4-5-20250929, api_base: ${url}, api_key: sk-ant-upstream }
 `,
-    });
-  });
-  after(async () => {
-    await gw?.stop();
-    await mock?.close();
-  });
-  beforeEach(() => mock.reset());
+  );
 
   async function responses(sse: Buffer, model: string, chunkBytes?: number): Promise<string> {
-    mock.enqueue({ sse, chunkBytes });
-    const r = await call(gw.url, '/v1/responses', { headers: AUTH, body: agentBody(RESPONSES_REQUEST, model) });
+    rig.mock.enqueue({ sse, chunkBytes });
+    const r = await call(rig.url, '/v1/responses', { headers: AUTH, body: agentBody(RESPONSES_REQUEST, model) });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.headers['content-type'], 'text/event-stream');
     return r.text;
   }
 
   async function chat(sse: Buffer, body: Buffer = agentBody(CHAT_REQUEST, 'codex-claude'), chunkBytes?: number): Promise<string> {
-    mock.enqueue({ sse, chunkBytes });
-    const r = await call(gw.url, '/v1/chat/completions', { headers: AUTH, body });
+    rig.mock.enqueue({ sse, chunkBytes });
+    const r = await call(rig.url, '/v1/chat/completions', { headers: AUTH, body });
     assert.equal(r.status, 200, r.text);
     return r.text;
   }
@@ -97,11 +80,11 @@ general_settings: { master_key: ${MASTER_KEY} }
     it('passes through to an OpenAI deployment: the request and the stream byte for byte, at any chunking', async () => {
       const sent = agentBody(RESPONSES_REQUEST);
       for (const chunkBytes of PIECES) {
-        mock.reset();
-        mock.enqueue({ sse: NATIVE_RESPONSES, chunkBytes });
-        const r = await call(gw.url, '/v1/responses', { headers: AUTH, body: sent });
+        rig.mock.reset();
+        rig.mock.enqueue({ sse: NATIVE_RESPONSES, chunkBytes });
+        const r = await call(rig.url, '/v1/responses', { headers: AUTH, body: sent });
         assert.equal(r.text, NATIVE_RESPONSES.toString('utf8'), `pieces of ${chunkBytes ?? 'all'} bytes`);
-        const seen = mock.requests[0]!;
+        const seen = rig.mock.requests[0]!;
         assert.equal(seen.path, '/v1/responses');
         assert.ok(seen.body.equals(sent), 'custom tools, reasoning items, include, prompt_cache_key: every byte as sent');
         assert.equal(seen.headers.authorization, 'Bearer sk-oa-upstream');
@@ -110,12 +93,12 @@ general_settings: { master_key: ${MASTER_KEY} }
 
     it('to a chat-only deployment: the request becomes chat, the stream comes back event by event', async () => {
       for (const chunkBytes of PIECES) {
-        mock.reset();
+        rig.mock.reset();
         const text = await responses(CHAT_STREAM, 'codex-vllm', chunkBytes);
         assert.deepEqual(responsesTrace(text), CHAT_TO_RESPONSES_TRACE, `pieces of ${chunkBytes ?? 'all'} bytes`);
         accumulateResponses(text);
       }
-      const seen = mock.requests[0]!;
+      const seen = rig.mock.requests[0]!;
       assert.equal(seen.path, '/v1/chat/completions');
       const src = fixtureJson(RESPONSES_REQUEST);
       assert.equal(seen.json.model, 'qwen3-coder-480b');
@@ -149,7 +132,7 @@ general_settings: { master_key: ${MASTER_KEY} }
 
     it('to an Anthropic deployment: thinking, text and tool_use come back as reasoning, message and function_call items', async () => {
       for (const chunkBytes of PIECES) {
-        mock.reset();
+        rig.mock.reset();
         const text = await responses(ANTHROPIC_STREAM, 'codex-claude', chunkBytes);
         assert.deepEqual(responsesTrace(text), [
           'response.created',
@@ -182,7 +165,7 @@ general_settings: { master_key: ${MASTER_KEY} }
           'response.completed',
         ], `pieces of ${chunkBytes ?? 'all'} bytes`);
       }
-      const seen = mock.requests[0]!;
+      const seen = rig.mock.requests[0]!;
       assert.equal(seen.path, '/v1/messages');
       assert.equal(seen.headers['x-api-key'], 'sk-ant-upstream');
       assert.equal(seen.headers['anthropic-version'], '2023-06-01');
@@ -205,16 +188,16 @@ general_settings: { master_key: ${MASTER_KEY} }
     });
 
     it('a stream cut upstream ends in response.failed when translated, in an error event when passed through', async () => {
-      mock.enqueue({ sse: CHAT_STREAM, chunkBytes: 11, dropAfterBytes: CHAT_STREAM.indexOf('call_Pl4nD0n3') });
-      const translated = await call(gw.url, '/v1/responses', { headers: AUTH, body: agentBody(RESPONSES_REQUEST, 'codex-vllm') });
+      rig.mock.enqueue({ sse: CHAT_STREAM, chunkBytes: 11, dropAfterBytes: CHAT_STREAM.indexOf('call_Pl4nD0n3') });
+      const translated = await call(rig.url, '/v1/responses', { headers: AUTH, body: agentBody(RESPONSES_REQUEST, 'codex-vllm') });
       const { terminal } = accumulateResponses(translated.text);
       assert.equal(terminal.type, 'response.failed');
       assert.equal(terminal.response.error.code, 'server_error');
       assert.match(terminal.response.error.message, /could not complete the call/);
 
       const cut = NATIVE_RESPONSES.indexOf('response.function_call_arguments.delta') + 40; // mid-event
-      mock.enqueue({ sse: NATIVE_RESPONSES, chunkBytes: 64, dropAfterBytes: cut });
-      const passed = await call(gw.url, '/v1/responses', { headers: AUTH, body: agentBody(RESPONSES_REQUEST) });
+      rig.mock.enqueue({ sse: NATIVE_RESPONSES, chunkBytes: 64, dropAfterBytes: cut });
+      const passed = await call(rig.url, '/v1/responses', { headers: AUTH, body: agentBody(RESPONSES_REQUEST) });
       const events = parsedEvents(passed.text);
       const last = events.at(-1)!;
       assert.equal(last.event, 'error', 'the documented Responses error event');
@@ -247,7 +230,7 @@ general_settings: { master_key: ${MASTER_KEY} }
 
     it('the Codex chat request reaches Anthropic with its tool calls and results paired by id', async () => {
       await chat(ANTHROPIC_STREAM);
-      const seen = mock.requests[0]!;
+      const seen = rig.mock.requests[0]!;
       assert.equal(seen.path, '/v1/messages');
       const m = seen.json.messages;
       assert.deepEqual(m.map((x: any) => x.role), ['user', 'assistant', 'user', 'assistant', 'user']);
@@ -261,7 +244,7 @@ general_settings: { master_key: ${MASTER_KEY} }
 
     it('streams chat chunks event by event: tool_calls with index, id and name, then argument fragments; finish tool_calls; the usage chunk', async () => {
       for (const chunkBytes of PIECES) {
-        mock.reset();
+        rig.mock.reset();
         const text = await chat(ANTHROPIC_STREAM, undefined, chunkBytes);
         assert.deepEqual(chatTrace(text), [...EXPECTED, 'usage 21976/89 cached 20480', '[DONE]'], `pieces of ${chunkBytes ?? 'all'} bytes`);
         const r = accumulateOpenAI(text);
@@ -295,7 +278,7 @@ general_settings: { master_key: ${MASTER_KEY} }
       // A LiteLLM-style client replays the last assistant turn with its (text-less) thinking block.
       body.messages[5].thinking_blocks = [{ type: 'thinking', thinking: '', signature: SIGNATURE }];
       const text = await chat(fixture('conformance/anthropic-stream-signature-only.sse'), Buffer.from(JSON.stringify(body)), 3);
-      const assistant = mock.requests[0]!.json.messages[3];
+      const assistant = rig.mock.requests[0]!.json.messages[3];
       assert.deepEqual(assistant.content[0], { type: 'thinking', thinking: '', signature: SIGNATURE });
       assert.deepEqual(chatTrace(text), [
         'role assistant',
@@ -309,8 +292,8 @@ general_settings: { master_key: ${MASTER_KEY} }
     });
 
     it('a stream cut upstream ends in an OpenAI error chunk', async () => {
-      mock.enqueue({ sse: ANTHROPIC_STREAM, chunkBytes: 13, dropAfterBytes: ANTHROPIC_STREAM.indexOf('update_plan') });
-      const r = await call(gw.url, '/v1/chat/completions', { headers: AUTH, body: agentBody(CHAT_REQUEST, 'codex-claude') });
+      rig.mock.enqueue({ sse: ANTHROPIC_STREAM, chunkBytes: 13, dropAfterBytes: ANTHROPIC_STREAM.indexOf('update_plan') });
+      const r = await call(rig.url, '/v1/chat/completions', { headers: AUTH, body: agentBody(CHAT_REQUEST, 'codex-claude') });
       const trace = chatTrace(r.text);
       assert.equal(trace.at(-1), 'error api_error');
       assert.ok(!trace.includes('[DONE]'));
@@ -323,12 +306,12 @@ general_settings: { master_key: ${MASTER_KEY} }
       const sent = agentBody(CHAT_REQUEST);
       const text = await chat(CHAT_STREAM, sent, 5);
       assert.equal(text, CHAT_STREAM.toString('utf8'));
-      assert.ok(mock.requests[0]!.body.equals(sent));
-      assert.equal(mock.requests[0]!.path, '/v1/chat/completions');
+      assert.ok(rig.mock.requests[0]!.body.equals(sent));
+      assert.equal(rig.mock.requests[0]!.path, '/v1/chat/completions');
 
       const cut = CHAT_STREAM.indexOf('call_Pl4nD0n3'); // inside the event that starts the second call
-      mock.enqueue({ sse: CHAT_STREAM, chunkBytes: 32, dropAfterBytes: cut });
-      const r = await call(gw.url, '/v1/chat/completions', { headers: AUTH, body: sent });
+      rig.mock.enqueue({ sse: CHAT_STREAM, chunkBytes: 32, dropAfterBytes: cut });
+      const r = await call(rig.url, '/v1/chat/completions', { headers: AUTH, body: sent });
       const trace = chatTrace(r.text);
       assert.equal(trace.at(-1), 'error api_connection_error');
       const whole = readEvents(CHAT_STREAM.subarray(0, cut).toString('utf8')).length;

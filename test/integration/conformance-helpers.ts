@@ -4,6 +4,9 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { after, before, beforeEach } from 'node:test';
+import { startGateway, type GatewayProcess } from '../support/gateway-process';
+import { startMockUpstream, type MockUpstream } from '../support/mock-upstream';
 
 // Tests run from dist/test/integration/, fixtures stay in the source tree.
 const FIXTURES = path.resolve(__dirname, '../../../test/fixtures');
@@ -18,6 +21,42 @@ export function fixtureJson(name: string): Record<string, any> {
 }
 
 export const MASTER_KEY = 'sk-conformance-master';
+
+export interface Rig {
+  mock: MockUpstream;
+  gw: GatewayProcess;
+  /** The gateway's base URL. */
+  readonly url: string;
+}
+
+/**
+ * A mock upstream and the real gateway (one worker) for a describe block: started before its
+ * tests, stopped after them, the mock's queue and recordings cleared before each test. The
+ * gateway serves `models(mockUrl)` (model_list items in YAML) behind the master key, with no
+ * retries (a replayed answer is consumed once), and `env(mockUrl)` in its environment.
+ */
+export function gatewayRig(models: (mockUrl: string) => string, env?: (mockUrl: string) => Record<string, string>): Rig {
+  const rig = {
+    get url(): string {
+      return rig.gw.url;
+    },
+  } as Rig;
+  before(async () => {
+    rig.mock = await startMockUpstream();
+    const list = models(rig.mock.url).replace(/^\n+|\s+$/g, ''); // the items keep their indentation
+    rig.gw = await startGateway({
+      workers: 1,
+      env: env?.(rig.mock.url),
+      config: `model_list:${list ? `\n${list}` : ' []'}\nrouter_settings: { num_retries: 0 }\ngeneral_settings: { master_key: ${MASTER_KEY} }\n`,
+    });
+  });
+  after(async () => {
+    await rig.gw?.stop();
+    await rig.mock?.close();
+  });
+  beforeEach(() => rig.mock.reset());
+  return rig;
+}
 
 /** The headers Claude Code sends, with its credential as ANTHROPIC_AUTH_TOKEN sends it. */
 export function claudeCodeHeaders(): Record<string, string> {
