@@ -37,8 +37,14 @@ export function errorBody(dialect: Dialect, err: GatewayError): string {
   return JSON.stringify({ error: { message: err.message, type: err.type, param: err.param, code: String(err.status) } });
 }
 
-/** The last event of a stream that failed after it started, in the stream's own framing. */
-export function streamErrorEvent(dialect: Dialect, err: GatewayError): string {
+/**
+ * The last event of a stream that failed after it started, in the stream's own framing: an
+ * Anthropic `error` event, an OpenAI chat chunk holding `error`, or the Responses API's `error`
+ * event (Codex and the OpenAI SDKs read it as the stream's failure). The Responses event carries
+ * no sequence_number: in a passed-through stream the numbering is the upstream's.
+ */
+export function streamErrorEvent(dialect: Dialect | 'responses', err: GatewayError): string {
   if (dialect === 'anthropic') return `event: error\ndata: ${errorBody('anthropic', err)}\n\n`;
+  if (dialect === 'responses') return `event: error\ndata: ${JSON.stringify({ type: 'error', code: err.type, message: err.message, param: err.param })}\n\n`;
   return `data: ${errorBody('openai', err)}\n\n`;
 }

@@ -22,6 +22,7 @@ import { resolveGroup } from './model-groups';
 import { pickTarget } from './pick';
 import type { Charge } from './policy';
 import { spendRecord } from './spend-record';
+import { EventAligner } from './sse-align';
 import { Translation } from './translation';
 import type { ModelGroup, RoutingSettings, Snapshot, Target } from './snapshot';
 import { fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
@@ -111,6 +112,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   private readonly acct: CallAccounting | null = null;
   /** Set while the current attempt goes to a deployment of the other dialect. */
   private xlate: Translation | null = null;
+  /** A passed-through stream goes out whole event by whole event (see sse-align). */
+  private aligner: EventAligner | null = null;
   private accounted = false;
 
   constructor(
@@ -229,6 +232,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       this.timer?.refresh();
       this.acct?.startStream(this.target);
       this.xlate?.startStream();
+      // Translators emit whole events by themselves.
+      this.aligner = this.xlate ? null : new EventAligner();
       const h = this.responseHeaders(headers);
       this.keyHeaders(h);
       this.ex.startStream(status, h);
@@ -245,7 +250,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
         this.acct?.pass(chunk);
         out = this.xlate.push(chunk);
       } else {
-        out = this.acct ? this.acct.pass(chunk) : chunk;
+        out = this.aligner!.push(this.acct ? this.acct.pass(chunk) : chunk);
       }
       if (out.length && !this.ex.write(out)) {
         // The client is slower than the upstream: stop reading until it drains. The upstream is
@@ -269,7 +274,11 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     if (phase === 'streaming') {
       const tail = this.acct?.endStream();
       if (this.xlate) this.ex.write(this.xlate.end());
-      else if (tail) this.ex.write(tail);
+      else {
+        const held = this.aligner!.end();
+        if (held) this.ex.write(held);
+        if (tail) this.ex.write(tail);
+      }
       this.account(this.status);
       this.ex.end();
       this.debugLine(this.status);
@@ -306,12 +315,17 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     const timedOut = err instanceof TimeoutError;
     const error = fromUpstreamFailure(err, this.target, timedOut, this.timeoutMs);
     if (phase === 'streaming') {
-      // Bytes already reached the client: no retry behind its back; end the stream with an error.
-      // Bytes already reached the client: charged for what was produced.
+      // Bytes already reached the client: no retry behind its back; the stream ends with an error
+      // event and the call is charged for what was produced.
       const tail = this.acct?.endStream();
-      if (tail && !this.xlate) this.ex.write(tail);
+      if (!this.xlate) {
+        // Whole events the scanner still held go out; an event the upstream left unfinished does not.
+        const whole = tail ? this.aligner!.push(tail) : null;
+        if (whole?.length) this.ex.write(whole);
+        this.aligner!.discard();
+      }
       this.account(error.status, error);
-      this.ex.write(this.xlate ? this.xlate.fail(error.message, error.status) : streamErrorEvent(this.dialect, error));
+      this.ex.write(this.xlate ? this.xlate.fail(error.message, error.status) : streamErrorEvent(this.endpoint === 'responses' ? 'responses' : this.dialect, error));
       this.ex.end();
       this.debugLine(error.status, error.message);
       return;

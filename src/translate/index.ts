@@ -73,9 +73,10 @@
 //  - thinking enabled → reasoning_effort by budget on LiteLLM's thresholds: ≥ 4096 high,
 //    ≥ 2048 medium, else low. thinking adaptive → output_config.effort (max → high), default medium.
 //  - max_tokens → max_tokens (opts.maxTokensField 'max_completion_tokens' for o-series/gpt-5;
-//    opts.maxTokensCap clamps). stop_sequences → stop; metadata.user_id → user; temperature,
-//    top_p kept; top_k dropped; output_format / output_config.format (json_schema) →
-//    response_format json_schema. stream → stream + stream_options.include_usage.
+//    opts.maxTokensCap clamps). stop_sequences → stop; metadata.user_id → user (its SHA-256
+//    when longer than the 64 characters OpenAI takes); temperature, top_p kept; top_k dropped;
+//    output_format / output_config.format (json_schema) → response_format json_schema.
+//    stream → stream + stream_options.include_usage.
 //  - Other Anthropic-only fields (context_management, container, service_tier, …) are dropped.
 //
 // OpenAI → Anthropic request

@@ -1,4 +1,5 @@
 // Anthropic Messages request → OpenAI chat completions request.
+import { createHash } from 'node:crypto';
 import { documentBlockToOpenAI, imageBlockToOpenAI } from './content';
 import type { RequestTranslation, ToAnthropicContext } from './context';
 import { estimateTokens } from './count-tokens';
@@ -407,6 +408,19 @@ function outputFormatToOpenAI(body: Obj, out: Obj): void {
 }
 
 /**
+ * OpenAI-compatible APIs bound `user`: OpenRouter, Zhipu and Doubao refuse more than 128
+ * characters, OpenAI documents 64 for safety_identifier (its successor) and Bifrost caps `user`
+ * at 64 for OpenAI. Claude Code's metadata.user_id is a JSON string of ~150 (device, account and
+ * session ids), so passed on as it is the call fails with a 400. A longer id goes as its SHA-256
+ * in hex, exactly 64 characters: as stable as the id itself, and opaque, as OpenAI asks ids to be.
+ */
+export const OPENAI_MAX_USER = 64;
+
+function upstreamUser(id: string): string {
+  return id.length <= OPENAI_MAX_USER ? id : createHash('sha256').update(id).digest('hex');
+}
+
+/**
  * Anthropic Messages request → OpenAI chat completions request. Returns the upstream body and the
  * context its response must be translated back with. Throws TranslationError on invalid input.
  */
@@ -442,7 +456,7 @@ export function anthropicToOpenAIChat(input: unknown, opts: AnthropicToOpenAIOpt
     }
   }
   if (isObj(body.metadata) && typeof body.metadata.user_id === 'string' && body.metadata.user_id.length > 0) {
-    out.user = body.metadata.user_id;
+    out.user = upstreamUser(body.metadata.user_id);
   }
   if (tools !== undefined && tools.tools.length > 0) {
     out.tools = tools.tools;

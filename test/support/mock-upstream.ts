@@ -32,6 +32,21 @@ export interface MockBehavior {
   reset?: boolean;
   /** Non-stream reply text (default 'Hello from mock'). */
   text?: string;
+  /**
+   * Replay: answer with this recorded SSE stream, written byte for byte (content-type
+   * text/event-stream, status from `status`, default 200), whatever the request asked.
+   */
+  sse?: string | Buffer;
+  /** Replay: answer with this body (JSON-serialized) and `status` (default 200), e.g. a recorded answer or error. */
+  json?: unknown;
+  /**
+   * Replay of `sse`: write it in pieces of this many bytes, each its own write once the previous
+   * one was flushed, so events, lines, `\r\n` pairs and UTF-8 characters are split across TCP
+   * segments wherever the count falls. `paceMs` spaces the pieces (default: the next tick).
+   */
+  chunkBytes?: number;
+  /** Replay of `sse`: destroy the socket once this many bytes went out (a cut wherever it falls, mid-event too). */
+  dropAfterBytes?: number;
 }
 
 export interface RecordedRequest {
@@ -60,6 +75,7 @@ type Route =
   | { kind: 'chat'; dialect: 'openai'; deployment?: string }
   | { kind: 'messages' | 'count_tokens'; dialect: 'anthropic' }
   | { kind: 'embeddings'; dialect: 'openai' }
+  | { kind: 'responses'; dialect: 'openai' }
   | { kind: 'models'; dialect: 'openai' };
 
 const CHAT: Route = { kind: 'chat', dialect: 'openai' };
@@ -67,13 +83,16 @@ const MESSAGES: Route = { kind: 'messages', dialect: 'anthropic' };
 const COUNT_TOKENS: Route = { kind: 'count_tokens', dialect: 'anthropic' };
 const EMBEDDINGS: Route = { kind: 'embeddings', dialect: 'openai' };
 const MODELS: Route = { kind: 'models', dialect: 'openai' };
+const RESPONSES: Route = { kind: 'responses', dialect: 'openai' };
 const AZURE_CHAT = /^\/openai\/deployments\/([^/]+)\/chat\/completions$/;
 
 function matchRoute(method: string | undefined, path: string): Route | undefined {
   if (method === 'POST') {
     if (path === '/v1/chat/completions' || path === '/chat/completions') return CHAT;
-    if (path === '/v1/messages') return MESSAGES;
-    if (path === '/v1/messages/count_tokens') return COUNT_TOKENS;
+    // Suffixes: an Anthropic-compatible server may live under a path prefix (api_base `…/vllm`).
+    if (path.endsWith('/v1/messages')) return MESSAGES;
+    if (path.endsWith('/v1/messages/count_tokens')) return COUNT_TOKENS;
+    if (path === '/v1/responses' || path === '/responses') return RESPONSES;
     if (path === '/v1/embeddings' || path === '/embeddings' || /^\/openai\/deployments\/[^/]+\/embeddings$/.test(path)) return EMBEDDINGS;
     const m = AZURE_CHAT.exec(path);
     if (m) return { kind: 'chat', dialect: 'openai', deployment: m[1]! };
@@ -172,6 +191,37 @@ function sendStream(ex: Exchange, status: number, t: Template, deltas: number, i
   step();
 }
 
+/**
+ * Replays a recorded stream: piece by piece when chunkBytes is set (each write waits for the
+ * previous one to flush, so pieces leave as separate segments), cut after dropAfterBytes.
+ */
+function sendReplay(ex: Exchange, status: number, sse: string | Buffer, b: MockBehavior): void {
+  ex.res.writeHead(status, b.headers ? { ...SSE_HEADERS, ...b.headers } : SSE_HEADERS);
+  const bytes = typeof sse === 'string' ? Buffer.from(sse) : sse;
+  const cut = b.dropAfterBytes !== undefined;
+  const stopAt = cut ? Math.min(Math.max(0, b.dropAfterBytes!), bytes.length) : bytes.length;
+  const size = b.chunkBytes !== undefined && b.chunkBytes > 0 ? b.chunkBytes : bytes.length || 1;
+  const pace = b.paceMs ?? 0;
+  let pos = 0;
+  const step = (): void => {
+    if (ex.closed) return;
+    if (pos >= stopAt) {
+      if (!cut) return void ex.res.end();
+      ex.res.flushHeaders();
+      return void setImmediate(() => ex.req.socket.destroy());
+    }
+    const end = Math.min(pos + size, stopAt);
+    const piece = bytes.subarray(pos, end);
+    pos = end;
+    ex.res.write(piece, () => {
+      if (pos >= stopAt && !cut) return step();
+      if (pace > 0) later(ex, pace, step);
+      else setImmediate(step);
+    });
+  };
+  step();
+}
+
 function isObject(v: unknown): v is Record<string, any> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -206,6 +256,9 @@ export async function startMockUpstream(opts: { port?: number; host?: string; re
       return;
     }
     if (b.hang) return;
+    // Replays answer whatever the route; checked before anything else is built.
+    if (b.sse !== undefined) return sendReplay(ex, b.status ?? 200, b.sse, b);
+    if (b.json !== undefined) return sendJson(ex, b.status ?? 200, JSON.stringify(b.json), b.headers);
     const nowSec = Math.floor(Date.now() / 1000);
     if (b.status !== undefined && b.status >= 400) {
       const status = b.status;
@@ -220,6 +273,9 @@ export async function startMockUpstream(opts: { port?: number; host?: string; re
     switch (route.kind) {
       case 'models':
         return sendJson(ex, status, MODELS_BODY, b.headers);
+      case 'responses':
+        // No generated Responses answers: a test replays a recorded one (sse / json).
+        return sendJson(ex, 404, JSON.stringify(errorBody('openai', 404, 'the mock answers /v1/responses only with a replay (enqueue { sse } or { json })')), b.headers);
       case 'count_tokens':
         return sendJson(ex, status, JSON.stringify(countTokensBody(tokens)), b.headers);
       case 'embeddings':

@@ -352,6 +352,77 @@ test('recording captures method, path, query, headers, body and json; record:fal
   }, { record: false });
 });
 
+/** Read a body as raw bytes, chunk by chunk, with the error that ended it (if any). */
+async function readBytes(res: Response): Promise<{ bytes: Buffer; error?: unknown; chunks: number }> {
+  const reader = res.body!.getReader();
+  const parts: Buffer[] = [];
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return { bytes: Buffer.concat(parts), chunks: parts.length };
+      parts.push(Buffer.from(value));
+    }
+  } catch (error) {
+    return { bytes: Buffer.concat(parts), error, chunks: parts.length };
+  }
+}
+
+// Multi-byte characters (2, 3 and 4 bytes) and a \r\n pair, so small pieces split them.
+const RECORDED = 'event: message_start\r\ndata: {"t":"Schön — ✓ 🚀"}\r\n\r\nevent: message_stop\ndata: {}\n\n';
+
+test('replay: a recorded SSE stream is written byte for byte, whatever the route asked', async () => {
+  await withMock(async (m) => {
+    m.enqueue({ sse: RECORDED, headers: { 'request-id': 'req_1' } });
+    const res = await post(m, '/v1/chat/completions', { ...chatBody, stream: false });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'text/event-stream');
+    assert.equal(res.headers.get('request-id'), 'req_1');
+    const { bytes, error } = await readBytes(res);
+    assert.equal(error, undefined);
+    assert.ok(bytes.equals(Buffer.from(RECORDED)));
+  });
+});
+
+test('replay: chunkBytes writes small pieces that split events and UTF-8 characters', async () => {
+  await withMock(async (m) => {
+    m.enqueue({ sse: Buffer.from(RECORDED), chunkBytes: 3, paceMs: 2 });
+    const { bytes, chunks } = await readBytes(await post(m, '/v1/messages', { ...msgBody, stream: true }));
+    assert.ok(bytes.equals(Buffer.from(RECORDED)), 'the same bytes, reassembled');
+    // Paced pieces arrive as separate reads; at 3 bytes a piece most reads end inside a character or line.
+    assert.ok(chunks >= Buffer.byteLength(RECORDED) / 3 / 2, `${chunks} reads`);
+  });
+});
+
+test('replay: dropAfterBytes cuts the stream there, mid-event', async () => {
+  await withMock(async (m) => {
+    m.enqueue({ sse: RECORDED, dropAfterBytes: 30, chunkBytes: 7 });
+    const { bytes, error } = await readBytes(await post(m, '/v1/messages', { ...msgBody, stream: true }));
+    assert.ok(error, 'the client sees the socket die');
+    assert.equal(bytes.toString(), RECORDED.slice(0, 30));
+    await waitFor(() => m.activeRequests() === 0, 'the cut stream to close');
+  });
+});
+
+test('replay: json answers a recorded body with its status; /v1/responses answers only replays', async () => {
+  await withMock(async (m) => {
+    const recorded = { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } };
+    m.enqueue({ json: recorded, status: 529 }, { json: { input_tokens: 42 } });
+    const e = await post(m, '/v1/messages', msgBody);
+    assert.equal(e.status, 529);
+    assert.deepEqual(await e.json(), recorded);
+    // An Anthropic-compatible server under a path prefix is routed too.
+    const ct = await post(m, '/vllm/v1/messages/count_tokens', msgBody);
+    assert.deepEqual(await ct.json(), { input_tokens: 42 });
+    assert.equal(m.requests.at(-1)!.path, '/vllm/v1/messages/count_tokens');
+
+    const plain = await post(m, '/v1/responses', { model: 'gpt', input: 'hi' });
+    assert.equal(plain.status, 404);
+    await plain.arrayBuffer();
+    m.enqueue({ json: { object: 'response', status: 'completed' } });
+    assert.deepEqual(await (await post(m, '/v1/responses', { model: 'gpt', input: 'hi' })).json(), { object: 'response', status: 'completed' });
+  });
+});
+
 test('pure builders: stream scripts mark where the deltas are', () => {
   const o = openaiStream({ id: 'i', model: 'm', created: 1, promptTokens: 2, deltas: 5, includeUsage: false });
   assert.equal(o.events.length, 1 + 5 + 1 + 1);

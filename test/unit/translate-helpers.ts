@@ -259,6 +259,69 @@ export function accumulateOpenAI(text: string): OpenAIResult {
   return r;
 }
 
+/**
+ * Reads a Responses API stream as Codex does, asserting its protocol: sequence numbers count up
+ * from 0, items are added in order and finished once, done texts and arguments equal their deltas,
+ * nothing follows the terminal event, and the final output lists every finished item.
+ */
+export function accumulateResponses(text: string): { events: any[]; terminal: any; output: any[] } {
+  const events = readSse(text).map(({ event, data }) => {
+    const e = JSON.parse(data);
+    assert.equal(e.type, event);
+    return e;
+  });
+  events.forEach((e, i) => assert.equal(e.sequence_number, i, 'sequence numbers count up from 0'));
+  const items: any[] = [];
+  const texts = new Map<string, string>();
+  const args = new Map<string, string>();
+  let terminal: any;
+  for (const e of events) {
+    assert.equal(terminal, undefined, `nothing after ${terminal?.type}`);
+    switch (e.type) {
+      case 'response.output_item.added':
+        assert.equal(e.output_index, items.length, 'items are added in order');
+        items.push({ added: e.item, done: undefined });
+        break;
+      case 'response.output_text.delta':
+      case 'response.reasoning_summary_text.delta':
+      case 'response.refusal.delta':
+        assert.equal(items[e.output_index].done, undefined);
+        assert.equal(e.item_id, items[e.output_index].added.id);
+        texts.set(e.item_id, (texts.get(e.item_id) ?? '') + e.delta);
+        break;
+      case 'response.output_text.done':
+      case 'response.reasoning_summary_text.done':
+        assert.equal(e.text, texts.get(e.item_id) ?? '', 'done text = the deltas');
+        break;
+      case 'response.function_call_arguments.delta':
+        args.set(e.item_id, (args.get(e.item_id) ?? '') + e.delta);
+        break;
+      case 'response.function_call_arguments.done':
+        assert.equal(e.arguments, args.get(e.item_id) ?? '', 'done arguments = the deltas');
+        break;
+      case 'response.output_item.done':
+        assert.equal(items[e.output_index].done, undefined, 'one done per item');
+        assert.equal(e.item.id, items[e.output_index].added.id);
+        items[e.output_index].done = e.item;
+        break;
+      case 'response.completed':
+      case 'response.incomplete':
+      case 'response.failed':
+        terminal = e;
+        break;
+      default:
+        break;
+    }
+  }
+  assert.ok(terminal, 'the stream ends with a terminal event');
+  if (terminal.type !== 'response.failed') {
+    assert.equal(events[0].type, 'response.created');
+    assert.equal(events[1].type, 'response.in_progress');
+    assert.deepEqual(terminal.response.output, items.map((i) => i.done), 'the final output lists every finished item');
+  }
+  return { events, terminal, output: items.map((i) => i.done) };
+}
+
 /** Every key path in a JSON value (for "nothing named X anywhere" checks). */
 export function keysDeep(v: unknown, out: Set<string> = new Set()): Set<string> {
   if (Array.isArray(v)) for (const x of v) keysDeep(x, out);

@@ -26,7 +26,8 @@ describe('Anthropic → OpenAI: the Claude Code request', () => {
     assert.equal(body.max_tokens, 32000);
     assert.equal(body.stream, true);
     assert.deepEqual(body.stream_options, { include_usage: true });
-    assert.equal(body.user, cc().metadata.user_id);
+    // Claude Code's user_id (a JSON string, > 64 characters) goes as its SHA-256 (see the user_id test below).
+    assert.equal(body.user, createHash('sha256').update(cc().metadata.user_id).digest('hex'));
     assert.equal(body.reasoning_effort, 'high', 'budget 31999 → high');
     assert.equal(ctx.model, 'claude-sonnet-4-5-20250929', 'responses echo the name the client asked for');
     assert.equal(ctx.stopSequences, undefined);
@@ -176,6 +177,17 @@ describe('Anthropic → OpenAI: parameters', () => {
     assert.equal(body.temperature, 0.3);
     assert.equal(body.top_p, 0.9);
     assert.equal(body.top_k, undefined);
+  });
+
+  test('metadata.user_id → user: as it is up to 64 characters, else its SHA-256 (OpenAI refuses longer ones)', () => {
+    assert.equal(a2o({ ...base, metadata: { user_id: 'user_4f2a' } }).body.user, 'user_4f2a');
+    const id64 = 'a'.repeat(64);
+    assert.equal(a2o({ ...base, metadata: { user_id: id64 } }).body.user, id64);
+    const claudeCode = JSON.stringify({ device_id: 'f'.repeat(64), account_uuid: '', session_id: '7d3e9a52-1c4b-4f0e-9a8d-2b6c5e4f3a21' });
+    const sent = (a2o({ ...base, metadata: { user_id: claudeCode } }).body.user) as string;
+    assert.match(sent, /^[0-9a-f]{64}$/);
+    assert.equal(a2o({ ...base, metadata: { user_id: claudeCode } }).body.user, sent, 'stable: the same id gives the same user');
+    assert.notEqual(a2o({ ...base, metadata: { user_id: claudeCode + ' ' } }).body.user, sent);
   });
 
   test('system as a plain string; metadata without user_id adds no user', () => {
@@ -533,7 +545,8 @@ describe('round trips', () => {
       { type: 'text', text: 'Also make sure the tests still pass.' },
     ]);
     assert.equal(back.max_tokens, 32000);
-    assert.equal(back.metadata.user_id, src.metadata.user_id);
+    // The OpenAI hop carries Claude Code's long id as its SHA-256 (OpenAI takes 64 characters).
+    assert.equal(back.metadata.user_id, createHash('sha256').update(src.metadata.user_id).digest('hex'));
     assert.equal(back.tools.length, src.tools.length);
   });
 

@@ -11,69 +11,10 @@ import {
   TranslationError,
   type ToResponsesContext,
 } from '../../src/translate';
-import { chunkings, fixtureBytes, fixtureJson, readSse, runStream } from './translate-helpers';
+import { accumulateResponses, chunkings, fixtureBytes, fixtureJson, readSse, runStream } from './translate-helpers';
 
 const codex = () => fixtureJson('codex-responses-request.json');
 const r2c = (body: unknown, opts: Record<string, unknown> = {}) => responsesToChat(body, { model: 'deepseek-chat', ...opts });
-
-/** Reads a Responses event stream, checking sequence numbers and item bookkeeping. */
-function accumulateResponses(text: string) {
-  const events = readSse(text).map(({ event, data }) => {
-    const e = JSON.parse(data);
-    assert.equal(e.type, event);
-    return e;
-  });
-  events.forEach((e, i) => assert.equal(e.sequence_number, i, 'sequence numbers count up from 0'));
-  const items: any[] = [];
-  const texts = new Map<string, string>();
-  const args = new Map<string, string>();
-  let terminal: any;
-  for (const e of events) {
-    assert.equal(terminal, undefined, `nothing after ${terminal?.type}`);
-    switch (e.type) {
-      case 'response.output_item.added':
-        assert.equal(e.output_index, items.length, 'items are added in order');
-        items.push({ added: e.item, done: undefined });
-        break;
-      case 'response.output_text.delta':
-      case 'response.reasoning_summary_text.delta':
-      case 'response.refusal.delta':
-        assert.equal(items[e.output_index].done, undefined);
-        assert.equal(e.item_id, items[e.output_index].added.id);
-        texts.set(e.item_id, (texts.get(e.item_id) ?? '') + e.delta);
-        break;
-      case 'response.output_text.done':
-      case 'response.reasoning_summary_text.done':
-        assert.equal(e.text, texts.get(e.item_id) ?? '', 'done text = the deltas');
-        break;
-      case 'response.function_call_arguments.delta':
-        args.set(e.item_id, (args.get(e.item_id) ?? '') + e.delta);
-        break;
-      case 'response.function_call_arguments.done':
-        assert.equal(e.arguments, args.get(e.item_id) ?? '', 'done arguments = the deltas');
-        break;
-      case 'response.output_item.done':
-        assert.equal(items[e.output_index].done, undefined, 'one done per item');
-        assert.equal(e.item.id, items[e.output_index].added.id);
-        items[e.output_index].done = e.item;
-        break;
-      case 'response.completed':
-      case 'response.incomplete':
-      case 'response.failed':
-        terminal = e;
-        break;
-      default:
-        break;
-    }
-  }
-  assert.ok(terminal, 'the stream ends with a terminal event');
-  if (terminal.type !== 'response.failed') {
-    assert.equal(events[0].type, 'response.created');
-    assert.equal(events[1].type, 'response.in_progress');
-    assert.deepEqual(terminal.response.output, items.map((i) => i.done), 'the final output lists every finished item');
-  }
-  return { events, terminal, output: items.map((i) => i.done) };
-}
 
 describe('Responses → chat request (Codex)', () => {
   test('instructions, messages, calls and outputs; reasoning items dropped', () => {

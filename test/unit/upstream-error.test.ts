@@ -112,7 +112,7 @@ test('Anthropic envelope: {"type":"error","error":{"type","message"}} with the s
   assert.equal(errorBody('anthropic', new GatewayError(401, 'no key')), '{"type":"error","error":{"type":"authentication_error","message":"no key"}}');
 });
 
-test('stream error events in both framings', () => {
+test('stream error events in each framing', () => {
   const e = new GatewayError(502, 'upstream went away');
   const a = streamErrorEvent('anthropic', e);
   assert.match(a, /^event: error\ndata: \{.*\}\n\n$/);
@@ -121,6 +121,10 @@ test('stream error events in both framings', () => {
   assert.match(o, /^data: \{.*\}\n\n$/);
   assert.ok(!o.includes('event:'));
   assert.deepEqual(JSON.parse(o.slice('data: '.length)), { error: { message: 'upstream went away', type: 'internal_server_error', param: null, code: '502' } });
+  // A Responses stream (Codex) ends in the Responses API's own error event.
+  const r = streamErrorEvent('responses', new GatewayError(502, 'upstream went away', 'api_connection_error'));
+  assert.match(r, /^event: error\ndata: \{.*\}\n\n$/);
+  assert.deepEqual(JSON.parse(r.slice('event: error\ndata: '.length)), { type: 'error', code: 'api_connection_error', message: 'upstream went away', param: null });
   // A message with newlines cannot break the SSE framing (JSON escapes them).
   const nl = streamErrorEvent('openai', new GatewayError(500, 'line1\n\ndata: fake'));
   assert.equal(nl.split('\n\n').length, 2);

@@ -1,0 +1,100 @@
+// A passed-through SSE stream is forwarded one whole event at a time: the unterminated tail of an
+// upstream chunk (an event the upstream split across TCP reads) waits for the rest of its event.
+// The bytes the client receives are exactly the upstream's; only where the writes fall changes.
+//
+// Why: when the upstream dies mid-event, the gateway ends the stream with an `error` event. Written
+// after half an event, it would be glued to it (`data: {"type":"content_blo` + `event: error…`), and
+// the client would read one event of broken JSON instead of the error. Holding the tail back means
+// the half event is simply dropped and the error event stands on its own.
+//
+// Cost: the usual chunk ends on an event boundary and is forwarded as it is (a look at its last
+// bytes). Only a split event is copied once, when its end arrives.
+const LF = 0x0a;
+const CR = 0x0d;
+const NONE = Buffer.alloc(0);
+
+/**
+ * Is b[j] (a line-ending byte) the end of an empty line, i.e. of an event? `before` holds the
+ * bytes that precede b in the stream when b continues an unfinished event (else it is empty).
+ */
+function endsBlankLine(b: Buffer, j: number, before: Buffer): boolean {
+  let k = j - 1;
+  if (b[j] === LF && byteAt(b, before, k) === CR) k--; // CRLF is one line ending
+  // Before the first byte of an event: a line start, so the line ending ends an empty line.
+  if (k < -before.length) return true;
+  const c = byteAt(b, before, k);
+  return c === LF || c === CR;
+}
+
+/** b[i], reading into `before` for a negative i. */
+function byteAt(b: Buffer, before: Buffer, i: number): number | undefined {
+  return i >= 0 ? b[i] : before[before.length + i];
+}
+
+/**
+ * Index just past the last complete event in b (the end of its last blank line), or 0. `before`:
+ * the last bytes of the unfinished event b continues, if any (two are enough to judge a join).
+ */
+export function lastEventEnd(b: Buffer, before: Buffer = NONE): number {
+  const n = b.length;
+  // Fast path: `\n\n` or `\r\n\r\n` at the very end, as providers write their events.
+  if (n >= 3 && b[n - 1] === LF && (b[n - 2] === LF || (b[n - 2] === CR && b[n - 3] === LF))) return n;
+  // Hop backwards over line endings only (JSON data never holds a raw CR or LF); each byte is
+  // searched once, so a stream without CRs costs one memrchr for them.
+  let lf = b.lastIndexOf(LF, n - 1);
+  let cr = b.lastIndexOf(CR, n - 1);
+  while (lf >= 0 || cr >= 0) {
+    const j = Math.max(lf, cr);
+    if (endsBlankLine(b, j, before)) return j + 1;
+    // lastIndexOf with a negative offset counts from the end: stop at the first byte instead.
+    if (j === lf) lf = j > 0 ? b.lastIndexOf(LF, j - 1) : -1;
+    else cr = j > 0 ? b.lastIndexOf(CR, j - 1) : -1;
+  }
+  return 0;
+}
+
+export class EventAligner {
+  /** Pieces of the unfinished event, copied (the upstream's chunk buffers are not ours to keep). */
+  private held: Buffer[] = [];
+  /** The last two bytes held, to judge a line ending that straddles the join. */
+  private heldTail = NONE;
+
+  /** The bytes to forward now: what was held and `chunk`, up to the last complete event. */
+  push(chunk: Buffer): Buffer {
+    if (chunk.length === 0) return chunk;
+    const end = lastEventEnd(chunk, this.heldTail);
+    if (end === 0) {
+      // Still inside one event: kept in pieces and joined once, when its end arrives.
+      this.hold(chunk);
+      return NONE;
+    }
+    let out = end === chunk.length ? chunk : chunk.subarray(0, end);
+    if (this.held.length > 0) {
+      out = Buffer.concat([...this.held, out]);
+      this.held = [];
+      this.heldTail = NONE;
+    }
+    if (end < chunk.length) this.hold(chunk.subarray(end));
+    return out;
+  }
+
+  /** The upstream ended cleanly: everything still held (a last event without its blank line). */
+  end(): Buffer | null {
+    if (this.held.length === 0) return null;
+    const h = Buffer.concat(this.held);
+    this.discard();
+    return h;
+  }
+
+  /** The stream failed: the unfinished event is dropped, so the error event that follows stands alone. */
+  discard(): void {
+    this.held = [];
+    this.heldTail = NONE;
+  }
+
+  private hold(piece: Buffer): void {
+    const copy = Buffer.from(piece);
+    this.held.push(copy);
+    this.heldTail = copy.length >= 2 ? copy.subarray(copy.length - 2) : Buffer.concat([this.heldTail.subarray(this.heldTail.length - 1), copy]);
+  }
+}
