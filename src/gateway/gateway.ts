@@ -9,7 +9,7 @@ import type { EntityTable } from '../state/entity-table';
 import type { KeyIndex } from '../state/key-index';
 import { adminCall, isAdminPath } from './admin-relay';
 import { countTokens } from './count-tokens';
-import { PASS_THROUGH_PREFIXES, passThrough } from './pass-through';
+import { PASS_THROUGH_PREFIXES, passThrough, passThroughDialect } from './pass-through';
 import { scanBody } from './body-scan';
 import { errorBody, GatewayError, type Dialect } from './errors';
 import { GovernanceView } from './governance';
@@ -104,7 +104,6 @@ export class Gateway {
   handle(ex: Exchange): void {
     const snap = this.snapshot;
     const route = this.routes.get(ex.path);
-    const dialect: Dialect = ex.path.startsWith('/v1/messages') ? 'anthropic' : 'openai';
     try {
       if (!route) {
         if (isAdminPath(ex.path)) return this.admin(ex, this.identifier.identify(ex.headers, snap.auth));
@@ -116,7 +115,7 @@ export class Gateway {
       }
       route.handler(ex, snap, route.public ? OPEN : this.identifier.identify(ex.headers, snap.auth));
     } catch (e) {
-      this.fail(ex, dialect, e);
+      this.fail(ex, ex.path.startsWith('/v1/messages') ? 'anthropic' : passThroughDialect(ex.path), e);
     }
   }
 
@@ -233,14 +232,15 @@ export class Gateway {
   }
 
   private passThrough(ex: Exchange, snap: Snapshot, id: Identity | Promise<Identity>): void {
+    const dialect = passThroughDialect(ex.path);
     const run = (body: Buffer | null) =>
-      this.afterIdentity(ex, 'openai', id, (who) => {
+      this.afterIdentity(ex, dialect, id, (who) => {
         if (who.kind === 'key' && this.deps.entities) checkKeyStatus(this.deps.entities, who.profile, Date.now());
         passThrough(ex, body);
       });
     if (ex.method === 'GET' || ex.method === 'HEAD') return run(null);
     ex.readBody(snap.maxBodyBytes, (body, tooLarge) => {
-      if (tooLarge) return this.fail(ex, 'openai', new GatewayError(413, 'Request body is larger than max_request_size_mb', 'request_too_large'));
+      if (tooLarge) return this.fail(ex, dialect, new GatewayError(413, 'Request body is larger than max_request_size_mb', 'request_too_large'));
       run(body);
     });
   }

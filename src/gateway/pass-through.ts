@@ -5,7 +5,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { Exchange, HeaderList } from '../server/exchange';
-import { GatewayError, streamErrorEvent } from './errors';
+import { errorBody, GatewayError, streamErrorEvent } from './errors';
 import { EventAligner } from './sse-align';
 import { poolFor } from './upstream-pool';
 
@@ -74,7 +74,8 @@ class Pipe implements Dispatcher.DispatchHandler {
     if (this.ex.aborted) return;
     const message = `pass-through upstream failed: ${err.message}`;
     if (!this.started) {
-      this.ex.respond(502, ['content-type', 'application/json'], JSON.stringify({ error: { message, type: 'api_connection_error', param: null, code: '502' } }));
+      const error = new GatewayError(502, message, 'api_connection_error');
+      this.ex.respond(502, ['content-type', 'application/json'], errorBody(this.dialect === 'anthropic' ? 'anthropic' : 'openai', error));
     } else if (this.aligner) {
       // The status line is out: a stream ends in an error event of its own framing, after its last whole event.
       this.aligner.discard();
@@ -97,4 +98,9 @@ export function passThrough(ex: Exchange, body: Buffer | null, env: NodeJS.Proce
   headers.push(...target.p.auth);
   const path = `${basePath}${target.rest}${ex.query ? `?${ex.query}` : ''}`;
   poolFor(url.origin).dispatch({ path, method: ex.method as Dispatcher.HttpMethod, headers, body: body && body.length ? body : null }, new Pipe(ex, target.p.dialect));
+}
+
+/** The error dialect of a pass-through route: Anthropic's for /anthropic/*, OpenAI's otherwise. */
+export function passThroughDialect(path: string): 'anthropic' | 'openai' {
+  return path.startsWith('/anthropic') ? 'anthropic' : 'openai';
 }

@@ -129,8 +129,20 @@ describe('provider pass-through routes', () => {
       const o = await call(gw.url, '/openai/v1/chat/completions', { headers: { authorization: 'Bearer sk-pt-master' }, body: { model: 'gpt-4o', messages: [] } });
       assert.equal(o.status, 200);
       assert.equal(mock.requests.at(-1)!.headers.authorization, 'Bearer sk-oa-env');
+      // Weir's own answers on /anthropic/* are in Anthropic's shape, on /openai/* in OpenAI's.
       const denied = await call(gw.url, '/anthropic/v1/messages', { headers: { 'x-api-key': 'sk-wrong' }, body: {} });
       assert.equal(denied.status, 401);
+      assert.equal(denied.json.type, 'error');
+      assert.equal(denied.json.error.type, 'authentication_error');
+      const deniedOpenAI = await call(gw.url, '/openai/v1/chat/completions', { headers: { authorization: 'Bearer sk-wrong' }, body: {} });
+      assert.equal(deniedOpenAI.status, 401);
+      assert.equal(deniedOpenAI.json.error.code, '401');
+      mock.enqueue({ reset: true });
+      const dropped = await call(gw.url, '/anthropic/v1/messages', { headers: { 'x-api-key': 'sk-pt-master' }, body: { model: 'claude-x', max_tokens: 5, messages: [] } });
+      assert.equal(dropped.status, 502);
+      assert.equal(dropped.json.type, 'error');
+      assert.equal(dropped.json.error.type, 'api_error');
+      assert.match(dropped.json.error.message, /pass-through upstream failed/);
     } finally {
       await gw.stop();
       await mock.close();
