@@ -53,9 +53,17 @@ export function lastEventEnd(b: Buffer, before: Buffer = NONE): number {
   return 0;
 }
 
+/**
+ * An event longer than this is forwarded as it arrives rather than held whole: the gateway's memory
+ * per stream stays bounded whatever the upstream sends (a clean error after a cut is then lost
+ * for that one giant event only).
+ */
+export const MAX_HELD_BYTES = 1024 * 1024;
+
 export class EventAligner {
   /** Pieces of the unfinished event, copied (the upstream's chunk buffers are not ours to keep). */
   private held: Buffer[] = [];
+  private heldBytes = 0;
   /** The last two bytes held, to judge a line ending that straddles the join. */
   private heldTail = NONE;
 
@@ -64,6 +72,11 @@ export class EventAligner {
     if (chunk.length === 0) return chunk;
     const end = lastEventEnd(chunk, this.heldTail);
     if (end === 0) {
+      if (this.heldBytes + chunk.length > MAX_HELD_BYTES) {
+        const out = Buffer.concat([...this.held, chunk]);
+        this.discard();
+        return out;
+      }
       // Still inside one event: kept in pieces and joined once, when its end arrives.
       this.hold(chunk);
       return NONE;
@@ -71,8 +84,7 @@ export class EventAligner {
     let out = end === chunk.length ? chunk : chunk.subarray(0, end);
     if (this.held.length > 0) {
       out = Buffer.concat([...this.held, out]);
-      this.held = [];
-      this.heldTail = NONE;
+      this.discard();
     }
     if (end < chunk.length) this.hold(chunk.subarray(end));
     return out;
@@ -89,12 +101,14 @@ export class EventAligner {
   /** The stream failed: the unfinished event is dropped, so the error event that follows stands alone. */
   discard(): void {
     this.held = [];
+    this.heldBytes = 0;
     this.heldTail = NONE;
   }
 
   private hold(piece: Buffer): void {
     const copy = Buffer.from(piece);
     this.held.push(copy);
+    this.heldBytes += copy.length;
     this.heldTail = copy.length >= 2 ? copy.subarray(copy.length - 2) : Buffer.concat([this.heldTail.subarray(this.heldTail.length - 1), copy]);
   }
 }

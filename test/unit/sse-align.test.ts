@@ -1,7 +1,7 @@
 // The aligner a passed-through stream goes through: whole events out, the bytes unchanged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventAligner, lastEventEnd } from '../../src/gateway/sse-align';
+import { EventAligner, lastEventEnd, MAX_HELD_BYTES } from '../../src/gateway/sse-align';
 import { chunkings, fixtureBytes } from './translate-helpers';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
@@ -63,4 +63,18 @@ test('a blank line split across chunks is found at the join, and an event split 
   assert.equal(a.push(b('\ndata: 3\n')).toString(), '\n');
   for (const c of 'ABCDEFGH') assert.equal(a.push(b(c)).length, 0);
   assert.equal(a.push(b('\n\n')).toString(), 'data: 3\nABCDEFGH\n\n');
+});
+
+test('an event longer than MAX_HELD_BYTES is forwarded as it arrives: memory per stream stays bounded', () => {
+  const a = new EventAligner();
+  const piece = Buffer.alloc(256 * 1024, 0x61);
+  let forwarded = 0;
+  forwarded += a.push(Buffer.from('data: ')).length;
+  for (let i = 0; i < 8; i++) forwarded += a.push(piece).length;
+  assert.ok(forwarded >= 8 * piece.length + 6 - MAX_HELD_BYTES, `only up to MAX_HELD_BYTES held (forwarded ${forwarded})`);
+  assert.ok(forwarded > 0);
+  // Once the giant event ends, alignment resumes for the events after it.
+  const tail = a.push(Buffer.from('\n\ndata: {"next":1}\n\ndata: {"half'));
+  assert.ok(tail.toString().endsWith('data: {"next":1}\n\n'));
+  assert.equal(a.end()!.toString(), 'data: {"half');
 });
