@@ -2,10 +2,10 @@
 // `Buffer.from(JSON.stringify(v))` make on Node 20. Translation is the one place Weir reads a whole
 // body, and Claude Code sends ~150 KB per call, so what are small costs elsewhere add up here
 // (scenario 7 of `npm run bench`; PERF.md has the figures):
-//  - Decoding. Once a buffer has a non-ASCII byte (an arrow or an accent in a code comment is
-//    enough), V8 11.3 decodes the rest character by character. ICU's transcode to UTF-16 and a copy
-//    into the string is about twice as fast, and gives the same string for valid UTF-8, which
-//    simdutf checks first (a few µs); anything else takes the plain path and its U+FFFD rules.
+//  - Decoding. V8 11.3's UTF-8 decoder is about 3× slower on a buffer with any non-ASCII byte (an
+//    arrow or an accent in a code comment is enough) than on an ASCII one. ICU's transcode to UTF-16
+//    plus a copy into the string is faster, and gives the same string for valid UTF-8, which simdutf
+//    checks first (a few µs). Anything else takes the plain path and its U+FFFD rules.
 //  - Encoding. Buffer.from(string) measures the string's UTF-8 length, then encodes it: two passes
 //    over ~150 K characters. Encoding once into a per-thread scratch buffer and copying the bytes
 //    out is cheaper (a memcpy), and leaves no oversized buffer behind.
