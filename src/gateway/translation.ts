@@ -19,6 +19,7 @@ import {
 } from '../translate';
 import { GatewayError } from './errors';
 import { bodyText, jsonBytes } from './json-body';
+import { anthropicToOpenAIChatRaw } from './raw-translation';
 import type { Target } from './snapshot';
 
 /**
@@ -57,6 +58,14 @@ export class Translation {
   /** The upstream body for `t`. Throws a 400 GatewayError for what the upstream API cannot express. */
   request(t: Target): Buffer {
     try {
+      if (this.direction === 'anthropic-to-openai' && this.parsed === null) {
+        // A long body: its long strings go upstream as bytes, never decoded (raw-translation.ts).
+        const fast = anthropicToOpenAIChatRaw(this.raw, { model: t.upstreamModel });
+        if (fast) {
+          this.toAnthropic = { ...fast.ctx, model: String(fast.model) };
+          return fast.body;
+        }
+      }
       this.parsed ??= JSON.parse(bodyText(this.raw)) as Record<string, unknown>;
       if (this.direction === 'anthropic-to-openai') {
         const r = anthropicToOpenAIChat(this.parsed, { model: t.upstreamModel });
