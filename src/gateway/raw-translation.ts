@@ -17,7 +17,7 @@
 //     - the "Error: " prefix of an is_error tool_result depends on its text: those are decoded
 //       before translation (hydrateErrors);
 //     - the stream's input-token estimate counts string lengths: the translator is given each
-//       marker's decoded length (decodedLength).
+//       marker's decoded length (literalLength, utf8Excess).
 //  3. The translated skeleton is stringified, and every marker is replaced by its literal's bytes.
 //     A marker inside a string that was itself stringified again (a tool_use `input` becomes the
 //     `arguments` string) sits one escaping level deeper; its string is decoded and escaped twice
