@@ -83,6 +83,21 @@ function governedChecks(r: BenchResults): Check[] {
   return out;
 }
 
+/**
+ * Scenario 7 (issue 5): translated streaming adds at most 0.2 ms p50 over pass-through, end to end.
+ * A run with a wrong or failed answer on either path fails the check whatever its speed.
+ */
+function translatedCheck(s: ScenarioResult | undefined): Check {
+  const name = 'Translated streaming, added p50 over pass-through';
+  const goal = '≤ 0.20 ms';
+  const t = s?.translated;
+  if (!t || Number.isNaN(t.diffP50.median)) return na(name, goal, 'not measured');
+  const bad = t.passThrough.errors + t.translated.errors;
+  const net = `${fixed(t.netDiffP50.median, 3)} ms net of the mock's own difference`;
+  const measured = `${fixed(t.diffP50.median, 3)} ms (${net}; CPU +${fixed(t.cpuDiffUs, 1)} µs/req)${bad ? `; ${bad} wrong or failed answers` : ''}`;
+  return { name, target: goal, measured, pass: bad === 0 && t.diffP50.median <= 0.2 };
+}
+
 export function evaluateChecks(r: BenchResults): Check[] {
   const out: Check[] = [];
   const chat = scenario(r, 'chat');
@@ -144,6 +159,8 @@ export function evaluateChecks(r: BenchResults): Check[] {
       ? na(name, '0 stalled, 0 lost', 'not measured')
       : { name, target: '0 stalled, 0 lost', measured: `${s.completed}/512 ok, ${s.stalled} stalled, ${s.lostFrames} lost, ${s.errors} errors`, pass: s.stalled === 0 && s.lostFrames === 0 && s.errors === 0 });
   }
+
+  out.push(translatedCheck(scenario(r, 'translated')));
 
   {
     const lw = latencyRow(chat, 'weir')?.added?.p50.median ?? NaN;

@@ -2,12 +2,12 @@
 // runs each target in turn (the order rotating from round to round), so machine noise lands on
 // the direct path and on every proxy alike. Each target has its own keep-alive connection.
 import { Client } from 'undici';
-import { closedLoop } from './load';
+import { closedLoop, type AnswerCheck } from './load';
 import type { LatencyPlan } from './plan';
 import type { Progress } from './progress';
 import type { LatencyRow } from './results';
 import { addedSpread, latencySpread } from './stats';
-import { CpuMeter, specFor, targetRss, type Target } from './targets';
+import { CpuMeter, isDirect, specFor, targetRss, type Target } from './targets';
 import type { RequestSpec } from './timed-request';
 
 interface Collected {
@@ -20,6 +20,17 @@ interface Collected {
   cpuPerRepeat: number[];
   /** Requests sent, warm-up included (each one awaited: all of them reached the target). */
   sent: number;
+  /** Measured answers whose body passed the target's check. */
+  checked: number;
+}
+
+/**
+ * What one target is sent and how its answers are checked, when that differs from the shared
+ * spec (scenario 7 sends one body to two models, and the translated body to the mock directly).
+ */
+export interface PerTarget {
+  spec?: RequestSpec;
+  check?: AnswerCheck;
 }
 
 function concat(parts: Float64Array[]): Float64Array {
@@ -41,19 +52,20 @@ export function rotation<T>(list: readonly T[], round: number): T[] {
 export async function interleavedLatency(
   targets: Target[],
   spec: RequestSpec,
-  plan: LatencyPlan & { repeats: number; sse: boolean },
+  plan: LatencyPlan & { repeats: number; sse: boolean; per?: (t: Target) => PerTarget },
   progress: Progress,
   label: string,
 ): Promise<LatencyRow[]> {
   const clients = new Map(targets.map((t) => [t, new Client(t.url, { pipelining: 1, keepAliveTimeout: 60_000 })]));
-  const specs = new Map(targets.map((t) => [t, specFor(t, spec)]));
+  const specs = new Map(targets.map((t) => [t, specFor(t, plan.per?.(t).spec ?? spec)]));
+  const checks = new Map(targets.map((t) => [t, plan.per?.(t).check]));
   const data = new Map<Target, Collected>(
-    targets.map((t) => [t, { total: [], firstByte: [], firstToken: [], errors: 0, firstError: null, cpu: new CpuMeter(t), cpuPerRepeat: [], sent: 0 }]),
+    targets.map((t) => [t, { total: [], firstByte: [], firstToken: [], errors: 0, firstError: null, cpu: new CpuMeter(t), cpuPerRepeat: [], sent: 0, checked: 0 }]),
   );
   try {
     for (const t of targets) {
       progress.set(`${label}: warm-up`, t.label);
-      await closedLoop(clients.get(t)!, specs.get(t)!, plan.warmup, plan.sse);
+      await closedLoop(clients.get(t)!, specs.get(t)!, plan.warmup, plan.sse, checks.get(t));
       data.get(t)!.sent += plan.warmup;
     }
     const perRound = Math.max(1, Math.ceil(plan.perRepeat / plan.rounds));
@@ -69,7 +81,8 @@ export async function interleavedLatency(
           const p = parts.get(t)!;
           d.cpu.begin();
           p.meter.begin();
-          const s = await closedLoop(clients.get(t)!, specs.get(t)!, perRound, plan.sse);
+          const check = checks.get(t);
+          const s = await closedLoop(clients.get(t)!, specs.get(t)!, perRound, plan.sse, check);
           const served = s.total.length + s.errors;
           d.sent += perRound;
           d.cpu.end(served);
@@ -78,6 +91,7 @@ export async function interleavedLatency(
           p.fb.push(s.firstByte);
           p.ft.push(s.firstToken);
           d.errors += s.errors;
+          if (check) d.checked += s.total.length;
           d.firstError ??= s.firstError;
         }
       }
@@ -93,10 +107,10 @@ export async function interleavedLatency(
   } finally {
     await Promise.all([...clients.values()].map((c) => c.close()));
   }
-  const direct = data.get(targets.find((t) => t.kind === 'direct')!)!;
+  const ref = data.get(targets.find((t) => t.kind === 'direct')!)!;
   return targets.map((t) => {
     const d = data.get(t)!;
-    const isDirect = t.kind === 'direct';
+    const direct = isDirect(t.kind);
     return {
       target: t.kind,
       label: t.label,
@@ -105,12 +119,13 @@ export async function interleavedLatency(
       errors: d.errors,
       firstError: d.firstError,
       abs: latencySpread(d.total),
-      added: isDirect ? null : addedSpread(d.total, direct.total),
-      ttfb: plan.sse ? { abs: latencySpread(d.firstByte), added: isDirect ? null : addedSpread(d.firstByte, direct.firstByte) } : null,
-      ttft: plan.sse ? { abs: latencySpread(d.firstToken), added: isDirect ? null : addedSpread(d.firstToken, direct.firstToken) } : null,
+      added: direct ? null : addedSpread(d.total, ref.total),
+      ttfb: plan.sse ? { abs: latencySpread(d.firstByte), added: direct ? null : addedSpread(d.firstByte, ref.firstByte) } : null,
+      ttft: plan.sse ? { abs: latencySpread(d.firstToken), added: direct ? null : addedSpread(d.firstToken, ref.firstToken) } : null,
       cpuUsPerReq: d.cpu.perRequest(),
       cpuPerRepeat: d.cpuPerRepeat,
       rssMB: targetRss(t) / 2 ** 20,
+      ...(checks.get(t) ? { checked: d.checked } : {}),
     };
   });
 }

@@ -19,8 +19,15 @@ export interface ClosedLoopSamples {
   firstError: string | null;
 }
 
-/** `n` requests one after another on `d` (one keep-alive connection for a Client). */
-export async function closedLoop(d: Dispatcher, spec: RequestSpec, n: number, sse = false): Promise<ClosedLoopSamples> {
+/** Reads a whole answer once it has ended: null when it is right, else what is wrong with it. */
+export type AnswerCheck = (body: string) => string | null;
+
+/**
+ * `n` requests one after another on `d` (one keep-alive connection for a Client). With `check`,
+ * every answer's body is kept and checked after it ended (outside its timing); a wrong one counts
+ * as an error and is left out of the samples.
+ */
+export async function closedLoop(d: Dispatcher, spec: RequestSpec, n: number, sse = false, check?: AnswerCheck): Promise<ClosedLoopSamples> {
   const total: number[] = [];
   const firstByte: number[] = [];
   const firstToken: number[] = [];
@@ -28,10 +35,16 @@ export async function closedLoop(d: Dispatcher, spec: RequestSpec, n: number, ss
   let firstError: string | null = null;
   for (let i = 0; i < n; i++) {
     const c = sse ? new SseChecker() : null;
-    const t = await timedRequest(d, spec, c ? (chunk, now) => c.feed(chunk, now) : undefined, 30_000);
-    if (!succeeded(t) || (c && !c.ended)) {
+    const kept: Buffer[] | null = check ? [] : null;
+    const onChunk = c || kept ? (chunk: Buffer, now: number) => {
+      c?.feed(chunk, now);
+      kept?.push(chunk); // a view of the socket's read buffer, which Node allocates per read: safe to keep
+    } : undefined;
+    const t = await timedRequest(d, spec, onChunk, 30_000);
+    const wrong = succeeded(t) && kept && check ? check(Buffer.concat(kept).toString('utf8')) : null;
+    if (!succeeded(t) || (c && !c.ended) || wrong !== null) {
       errors++;
-      firstError ??= t.error ?? (t.status !== 200 ? `HTTP ${t.status}` : 'stream did not end');
+      firstError ??= t.error ?? (t.status !== 200 ? `HTTP ${t.status}` : (wrong ?? 'stream did not end'));
       continue;
     }
     total.push(t.end - t.start);

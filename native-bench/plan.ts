@@ -15,6 +15,8 @@ export interface Plan {
   chat: LatencyPlan;
   claude: LatencyPlan;
   stream: LatencyPlan;
+  /** Scenario 7: four targets of ~150 KB streaming requests; more rounds, as its figure is a small difference. */
+  translated: LatencyPlan;
   /** Deltas per stream in scenario 3 (the mock's default). */
   deltas: number;
   rates: number[];
@@ -50,6 +52,7 @@ export function makePlan(a: BenchArgs): Plan {
     chat: q ? { perRepeat: 1500, rounds: 5, warmup: 1500 } : { perRepeat: 10_000, rounds: 10, warmup: 3000 },
     claude: q ? { perRepeat: 300, rounds: 3, warmup: 300 } : { perRepeat: 2000, rounds: 10, warmup: 500 },
     stream: q ? { perRepeat: 500, rounds: 5, warmup: 500 } : { perRepeat: 3000, rounds: 10, warmup: 1000 },
+    translated: q ? { perRepeat: 300, rounds: 3, warmup: 200 } : { perRepeat: 2000, rounds: 20, warmup: 500 },
     deltas: 64,
     rates: [500, 2000],
     rateMs: durS * 1000,

@@ -235,6 +235,41 @@ function governedTable(scenarios: ScenarioResult[]): Table | null {
   };
 }
 
+/**
+ * Scenario 7: Weir's two paths side by side, and the translated path's extra cost over the
+ * pass-through one (the issue's figure: translated − pass-through p50, end to end).
+ */
+function translatedTable(scenarios: ScenarioResult[]): Table | null {
+  const s = scenarios.find((x) => x.translated);
+  const t = s?.translated;
+  if (!t) return null;
+  const path = (name: string, p: typeof t.passThrough, upstream: string): string[] => [
+    name,
+    upstream,
+    spreadText(p.directP50),
+    spreadText(p.addedP50, plusMs),
+    spreadText(p.addedP99, plusMs),
+    spreadText(p.ownAddedP50, plusMs),
+    p.addedTtftP50 ? spreadText(p.addedTtftP50, plusMs) : '–',
+    fixed(p.cpuUsPerReq, 1),
+    `${intText(p.checked)}${p.errors ? ` (${p.errors} wrong or failed!)` : ''}`,
+  ];
+  return {
+    title: `Translated streaming (scenario 7): the same Claude-Code-sized streaming /v1/messages, ${t.deltas} deltas, through Weir — ms, added to the mock's /v1/messages answered directly (median of repeats [min…max])`,
+    head: ['path', 'upstream request', 'its direct p50', 'added p50', 'added p99', "Weir's own p50", 'added TTFT p50', 'CPU µs/req', 'answers checked'],
+    align: ['l', 'l'],
+    rows: [
+      path('pass-through (Anthropic-dialect deployment)', t.passThrough, '/v1/messages, as sent'),
+      path('translated (OpenAI-dialect deployment)', t.translated, '/v1/chat/completions, translated'),
+      ['translated − pass-through', '', '', spreadText(t.diffP50, plusMs), spreadText(t.diffP99, plusMs), spreadText(t.netDiffP50, plusMs), '', (t.cpuDiffUs >= 0 ? '+' : '') + fixed(t.cpuDiffUs, 1), ''],
+    ],
+    foot: [
+      "its direct p50: the mock answering this path's upstream request itself (absolute); Weir's own p50: added over that, i.e. less the mock's own difference between chat and messages.",
+      'translated − pass-through: per repeat, same interleaved rounds; CPU µs/req: Weir (every thread) over each path\'s own rounds; answers checked: each whole answer verified (every delta, in order, and the end of the stream).',
+    ],
+  };
+}
+
 function memoryTable(r: BenchResults): Table | null {
   if (!r.memory.length) return null;
   return {
@@ -277,6 +312,7 @@ export function reportTables(r: BenchResults): Table[] {
     streamsTable(sc),
     fanoutTable(sc),
     governedTable(sc),
+    translatedTable(sc),
     soakTable(sc),
     memoryTable(r),
     skipped,

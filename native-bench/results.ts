@@ -4,6 +4,7 @@ import type { CannonStep } from './load';
 import type { LatencySpread, Spread } from './stats';
 import type { ConcurrentStreamsResult } from './streams';
 import type { TargetKind } from './targets';
+import type { TranslatedSummary } from './translated';
 
 export interface LatencyRow {
   target: TargetKind;
@@ -23,6 +24,8 @@ export interface LatencyRow {
   /** CPU µs/request in each repeat (tick-granular: a repeat's figure is coarser than the overall one). */
   cpuPerRepeat: number[];
   rssMB: number;
+  /** Measured answers whose whole body was checked and right (only where the scenario checks bodies). */
+  checked?: number;
 }
 
 export interface RateRow {
@@ -141,6 +144,7 @@ export interface ScenarioResult {
   fanout?: FanoutRow[];
   soak?: SoakResult;
   governed?: GovernedInfo;
+  translated?: TranslatedSummary;
 }
 
 export interface Check {

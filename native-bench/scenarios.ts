@@ -10,8 +10,9 @@ import { interleavedRates } from './rates';
 import type { GovernedPhase, ScenarioResult, StreamsRow } from './results';
 import { soak } from './soak';
 import { concurrentStreams } from './streams';
-import type { Target } from './targets';
+import { LABELS, type Target } from './targets';
 import { maxThroughput } from './throughput';
+import { translatedPerTarget, translatedRequests, translatedSummary } from './translated';
 import { rotation } from './latency-rounds';
 
 export interface ScenarioContext {
@@ -30,6 +31,7 @@ export const SCENARIO_INFO: Record<ScenarioKey, { id: number; title: string }> =
   governed: { id: 4, title: 'governed path: virtual key, budget, rpm/tpm, spend logs in Postgres' },
   fanout: { id: 5, title: 'agent fan-out' },
   soak: { id: 6, title: 'soak' },
+  translated: { id: 7, title: 'translated streaming: Claude-Code-sized /v1/messages to an OpenAI-dialect upstream vs pass-through' },
 };
 
 function base(key: ScenarioKey): ScenarioResult {
@@ -193,6 +195,33 @@ async function soakScenario(ctx: ScenarioContext): Promise<ScenarioResult> {
   return r;
 }
 
+/**
+ * Scenario 7: the same streaming Claude-Code-sized /v1/messages through Weir to an Anthropic-dialect
+ * deployment (pass-through) and to an OpenAI-dialect one (translated both ways), interleaved with
+ * the mock answered directly in both dialects; every answer is checked whole (translated.ts).
+ */
+async function translated(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const r = base('translated');
+  const { plan, targets, progress } = ctx;
+  const direct = targets.find((t) => t.kind === 'direct')!;
+  const weir = targets.find((t) => t.kind === 'weir')!;
+  // Weir's two paths are one process: each target's CPU is counted over its own rounds only.
+  const list: Target[] = [
+    direct,
+    weir,
+    { ...weir, kind: 'translated', label: LABELS.translated },
+    { ...direct, kind: 'direct-openai', label: LABELS['direct-openai'] },
+  ];
+  const req = translatedRequests();
+  r.notes.push(
+    `client body ${(req.passThrough.body!.length / 1024).toFixed(0)} KB (${req.tools} tools, ${req.messages} messages, stream), ${plan.deltas} text deltas; upstream chat body on the translated path ${(req.upstreamChat.body!.length / 1024).toFixed(0)} KB`,
+    'every answer is checked whole: the Anthropic event sequence (message_start … every text delta in order … message_stop), or for the mock\'s chat stream every content delta, finish_reason stop and [DONE]',
+  );
+  r.latency = await interleavedLatency(list, req.passThrough, { ...plan.translated, repeats: plan.repeats, sse: true, per: translatedPerTarget(req, plan.deltas) }, progress, '7 translated');
+  r.translated = translatedSummary(r.latency, plan.deltas);
+  return r;
+}
+
 export async function runScenario(key: ScenarioKey, ctx: ScenarioContext): Promise<ScenarioResult> {
   switch (key) {
     case 'chat': return chat(ctx);
@@ -201,5 +230,6 @@ export async function runScenario(key: ScenarioKey, ctx: ScenarioContext): Promi
     case 'governed': return governed(ctx);
     case 'fanout': return fanout(ctx);
     case 'soak': return soakScenario(ctx);
+    case 'translated': return translated(ctx);
   }
 }

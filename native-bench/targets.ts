@@ -4,7 +4,7 @@
 import { cpuMicros, processTree, rssBytes, sumOver } from './procfs';
 import type { RequestSpec } from './timed-request';
 
-export type TargetKind = 'direct' | 'weir' | 'governed' | 'minimal' | 'nginx' | 'litellm';
+export type TargetKind = 'direct' | 'direct-openai' | 'weir' | 'translated' | 'governed' | 'minimal' | 'nginx' | 'litellm';
 
 export interface Target {
   kind: TargetKind;
@@ -21,12 +21,23 @@ export interface Target {
 
 export const LABELS: Record<TargetKind, string> = {
   direct: 'mock (direct)',
+  'direct-openai': 'mock (direct, OpenAI chat)',
   weir: 'Weir',
+  translated: 'Weir translated (OpenAI upstream)',
   governed: 'Weir governed (virtual key)',
   minimal: 'minimal uWS proxy',
   nginx: 'nginx',
   litellm: 'LiteLLM (Python)',
 };
+
+/**
+ * The mock itself, answered directly: its rows are absolute, and every other row is added to the
+ * `direct` one. `direct-openai` (scenario 7) is the mock sent the chat request Weir sends it on the
+ * translated path, so Weir's own share of that path can be told from the mock's.
+ */
+export function isDirect(kind: TargetKind): boolean {
+  return kind === 'direct' || kind === 'direct-openai';
+}
 
 export function makeTarget(kind: TargetKind, url: string, pid: number | null, tree = false): Target {
   return { kind, label: LABELS[kind], url, pid, tree };

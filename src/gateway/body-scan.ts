@@ -40,7 +40,7 @@ function skipSpace(b: Buffer, i: number): number {
 }
 
 /** Index just past the string starting at b[i] === '"', or -1 if it never ends. */
-function skipString(b: Buffer, i: number): number {
+export function skipString(b: Buffer, i: number): number {
   let j = i;
   for (;;) {
     j = b.indexOf(QUOTE, j + 1);

@@ -18,6 +18,8 @@ import {
   type ToOpenAIContext,
 } from '../translate';
 import { GatewayError } from './errors';
+import { bodyText, jsonBytes } from './json-body';
+import { anthropicToOpenAIChatRaw } from './raw-translation';
 import type { Target } from './snapshot';
 
 /**
@@ -56,22 +58,30 @@ export class Translation {
   /** The upstream body for `t`. Throws a 400 GatewayError for what the upstream API cannot express. */
   request(t: Target): Buffer {
     try {
-      this.parsed ??= JSON.parse(this.raw.toString('utf8')) as Record<string, unknown>;
+      if (this.direction === 'anthropic-to-openai' && this.parsed === null) {
+        // A long body: its long strings go upstream as bytes, never decoded (raw-translation.ts).
+        const fast = anthropicToOpenAIChatRaw(this.raw, { model: t.upstreamModel });
+        if (fast) {
+          this.toAnthropic = { ...fast.ctx, model: String(fast.model) };
+          return fast.body;
+        }
+      }
+      this.parsed ??= JSON.parse(bodyText(this.raw)) as Record<string, unknown>;
       if (this.direction === 'anthropic-to-openai') {
         const r = anthropicToOpenAIChat(this.parsed, { model: t.upstreamModel });
         this.toAnthropic = { ...r.ctx, model: String(this.parsed.model) };
-        return Buffer.from(JSON.stringify(r.body));
+        return jsonBytes(r.body);
       }
       let chat: Record<string, unknown> = this.parsed;
       if (this.direction !== 'openai-to-anthropic') {
         const r = responsesToChat(this.parsed, { model: t.upstreamModel });
         this.toResponses = { ...r.ctx, model: String(this.parsed.model) };
-        if (this.direction === 'responses-to-chat') return Buffer.from(JSON.stringify(r.body));
+        if (this.direction === 'responses-to-chat') return jsonBytes(r.body);
         chat = r.body;
       }
       const r = openAIChatToAnthropic(chat, { model: t.upstreamModel });
       this.toOpenAI = { ...r.ctx, model: String(this.parsed.model) };
-      return Buffer.from(JSON.stringify(r.body));
+      return jsonBytes(r.body);
     } catch (e) {
       if (e instanceof TranslationError) throw new GatewayError(e.status, e.message, e.type, e.param);
       if (e instanceof SyntaxError) throw new GatewayError(400, 'Request body is not valid JSON.', 'bad_request_error');

@@ -16,38 +16,44 @@ const PER_MESSAGE = 3;
 const PER_TOOL = 8;
 const PER_IMAGE = 1600;
 
+/** The length a string counts for; the raw-body translation passes one that knows its stand-ins. */
+export type StringLength = (s: string) => number;
+
+const plainLength: StringLength = (s) => s.length;
+
 /** Approximate length of JSON.stringify(v), without building it. */
-function jsonLength(v: unknown, depth = 0): number {
-  if (typeof v === 'string') return v.length + 2;
+function jsonLength(v: unknown, len: StringLength, depth = 0): number {
+  if (typeof v === 'string') return len(v) + 2;
   if (typeof v === 'number') return v < 10 && v >= 0 ? 1 : String(v).length;
   if (typeof v === 'boolean') return v ? 4 : 5;
   if (v === null || v === undefined || depth > 64) return 4;
   let n = 2;
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) n += jsonLength(v[i], depth + 1) + 1;
+    for (let i = 0; i < v.length; i++) n += jsonLength(v[i], len, depth + 1) + 1;
     return n;
   }
-  for (const k in v as Obj) n += k.length + 4 + jsonLength((v as Obj)[k], depth + 1);
+  for (const k in v as Obj) n += k.length + 4 + jsonLength((v as Obj)[k], len, depth + 1);
   return n;
 }
 
 interface Tally {
   chars: number;
   tokens: number;
+  len: StringLength;
 }
 
 function block(b: unknown, t: Tally): void {
   if (typeof b === 'string') {
-    t.chars += b.length;
+    t.chars += t.len(b);
     return;
   }
   if (!isObj(b)) return;
   switch (b.type) {
     case 'text':
-      if (typeof b.text === 'string') t.chars += b.text.length;
+      if (typeof b.text === 'string') t.chars += t.len(b.text);
       return;
     case 'thinking':
-      if (typeof b.thinking === 'string') t.chars += b.thinking.length;
+      if (typeof b.thinking === 'string') t.chars += t.len(b.thinking);
       return;
     case 'redacted_thinking':
       return;
@@ -59,24 +65,24 @@ function block(b: unknown, t: Tally): void {
       const s = isObj(b.source) ? b.source : undefined;
       if (s && typeof s.data === 'string') {
         if (s.type === 'base64') t.tokens += Math.ceil(base64DecodedSize(s.data) / 8);
-        else t.chars += s.data.length;
+        else t.chars += t.len(s.data);
       }
       return;
     }
     case 'tool_use':
-      if (typeof b.name === 'string') t.chars += b.name.length;
-      t.chars += jsonLength(b.input);
+      if (typeof b.name === 'string') t.chars += t.len(b.name);
+      t.chars += jsonLength(b.input, t.len);
       return;
     case 'tool_result':
       content(b.content, t);
       return;
     default:
-      t.chars += jsonLength(b);
+      t.chars += jsonLength(b, t.len);
   }
 }
 
 function content(c: unknown, t: Tally): void {
-  if (typeof c === 'string') t.chars += c.length;
+  if (typeof c === 'string') t.chars += t.len(c);
   else if (Array.isArray(c)) for (let i = 0; i < c.length; i++) block(c[i], t);
 }
 
@@ -84,9 +90,9 @@ function content(c: unknown, t: Tally): void {
  * Estimated input tokens of an Anthropic Messages request body (`system`, `messages`, `tools`).
  * Also accepts an OpenAI chat body (`messages` with string or part content, `tools`).
  */
-export function estimateTokens(body: unknown): number {
+export function estimateTokens(body: unknown, len: StringLength = plainLength): number {
   if (!isObj(body)) return 0;
-  const t: Tally = { chars: 0, tokens: 0 };
+  const t: Tally = { chars: 0, tokens: 0, len };
   content(body.system, t);
   const msgs = body.messages;
   if (Array.isArray(msgs)) {
@@ -95,14 +101,14 @@ export function estimateTokens(body: unknown): number {
       if (!isObj(m)) continue;
       t.tokens += PER_MESSAGE;
       content(m.content, t);
-      if (Array.isArray(m.tool_calls)) t.chars += jsonLength(m.tool_calls);
+      if (Array.isArray(m.tool_calls)) t.chars += jsonLength(m.tool_calls, len);
     }
   }
   const tools = body.tools;
   if (Array.isArray(tools)) {
     for (let i = 0; i < tools.length; i++) {
       t.tokens += PER_TOOL;
-      t.chars += jsonLength(tools[i]);
+      t.chars += jsonLength(tools[i], len);
     }
   }
   return Math.ceil(t.chars / 4) + t.tokens;

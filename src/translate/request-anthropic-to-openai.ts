@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { documentBlockToOpenAI, imageBlockToOpenAI } from './content';
 import type { RequestTranslation, ToAnthropicContext } from './context';
-import { estimateTokens } from './count-tokens';
+import { estimateTokens, type StringLength } from './count-tokens';
 import { TranslationError } from './errors';
 import { isValidToolName, ToolNamer } from './names';
 import { effortFromAnthropicEffort, effortFromBudget } from './reasons';
@@ -34,6 +34,11 @@ export interface AnthropicToOpenAIOptions {
    * (a LiteLLM proxy, OpenRouter, a Bedrock/Vertex gateway), or prompt caching silently stops.
    */
   keepCacheControl?: boolean;
+  /**
+   * How long a string counts for in the stream's input token estimate: the raw-body translation
+   * (gateway/raw-translation.ts) stands short markers in for long strings and knows their lengths.
+   */
+  stringLength?: StringLength;
 }
 
 const BASH_PARAMETERS = {
@@ -184,6 +189,9 @@ function toolResultToOpenAI(block: Obj, i: number, k: number, pending: PendingTo
     }
   }
   if (images > 0) text = text.length === 0 ? IMAGE_NOTE : `${text}\n${IMAGE_NOTE}`;
+  // The one place the translation reads what a long string says (not just its length): the
+  // raw-body translation (gateway/raw-translation.ts) decodes these texts first. Another such read
+  // of a text, content or description string needs the same there.
   if (block.is_error === true && !/^error\b/i.test(text)) text = `Error: ${text}`;
   const msg: Obj = { role: 'tool', tool_call_id: id, content: text };
   if (keep) withCache(block, msg);
@@ -476,6 +484,6 @@ export function anthropicToOpenAIChat(input: unknown, opts: AnthropicToOpenAIOpt
   const ctx: ToAnthropicContext = { model: typeof body.model === 'string' ? body.model : opts.model };
   if (namer.map !== undefined) ctx.toolNames = namer.map;
   if (stopSequences !== undefined) ctx.stopSequences = stopSequences;
-  if (stream) ctx.estimatedInputTokens = estimateTokens(body);
+  if (stream) ctx.estimatedInputTokens = estimateTokens(body, opts.stringLength);
   return { body: out, ctx };
 }

@@ -1,11 +1,14 @@
 // Requests whose deployment speaks the other dialect go through translation: /v1/messages to an
 // OpenAI-dialect upstream and /v1/chat/completions to an Anthropic one, streaming and not; and
-// count_tokens answers for both kinds of deployment.
+// count_tokens answers for both kinds of deployment. A Claude-Code-sized body takes the raw-body
+// translation (gateway/raw-translation.ts) and must reach the upstream as the parsed one would.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startGateway, type GatewayProcess } from '../support/gateway-process';
 import { call, parseSse } from '../support/http';
 import { startMockUpstream, type MockUpstream } from '../support/mock-upstream';
+import { claudeCodeBody } from '../../native-bench/bodies';
+import { anthropicToOpenAIChat, estimateTokens } from '../../src/translate';
 
 describe('translation through the gateway', () => {
   let mock: MockUpstream;
@@ -59,6 +62,20 @@ model_list:
     assert.equal(md.delta.stop_reason, 'end_turn');
     assert.ok(md.usage.output_tokens > 0);
     assert.equal(mock.requests.at(-1)!.json.stream_options.include_usage, true);
+  });
+
+  it('translates a Claude-Code-sized body (its long strings spliced as bytes) into the same chat request as a parse would', async () => {
+    mock.reset();
+    const body = claudeCodeBody({ stream: true }) as Record<string, unknown>;
+    const r = await call(gw.url, '/v1/messages', { body: { ...body, model: 'gpt' } });
+    assert.equal(r.status, 200, r.text);
+    const events = parseSse(r.text);
+    assert.equal(events.at(-1)!.event, 'message_stop');
+    const seen = mock.requests.at(-1)!;
+    assert.equal(seen.path, '/v1/chat/completions');
+    assert.deepEqual(seen.json, anthropicToOpenAIChat({ ...body, model: 'gpt' }, { model: 'gpt-4o' }).body);
+    const start = JSON.parse(events[0]!.data);
+    assert.equal(start.message.usage.input_tokens, estimateTokens(body), 'the input estimate counts the real strings');
   });
 
   it('serves /v1/chat/completions from an Anthropic deployment, streaming and not', async () => {

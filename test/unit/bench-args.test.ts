@@ -5,7 +5,7 @@ import { DEFAULT_SCENARIOS, parseArgs, parseScenarios, UsageError } from '../../
 import { makePlan } from '../../native-bench/plan';
 import { pinPlan } from '../../native-bench/pin';
 
-test('defaults: scenarios 1-5 (no soak), 3 repeats, 2 workers, results in bench-results/latest.json', () => {
+test('defaults: scenarios 1-5 and 7 (no soak), 3 repeats, 2 workers, results in bench-results/latest.json', () => {
   const a = parseArgs([]);
   assert.deepEqual(a.scenarios, DEFAULT_SCENARIOS);
   assert.ok(!a.scenarios.includes('soak'));
@@ -37,7 +37,8 @@ test('every documented option is understood, in both --flag value and --flag=val
 test('scenarios by number or name, deduplicated; unknown ones are refused', () => {
   assert.deepEqual(parseScenarios('3, stream,5'), ['stream', 'fanout']);
   assert.deepEqual(parseScenarios('governed,6'), ['governed', 'soak']);
-  assert.throws(() => parseScenarios('7'), UsageError);
+  assert.deepEqual(parseScenarios('7,translated'), ['translated']);
+  assert.throws(() => parseScenarios('8'), UsageError);
   assert.throws(() => parseScenarios(' , '), UsageError);
 });
 
