@@ -42,6 +42,10 @@ function describeModels(s: Snapshot): string {
     const off = g.targets.every((x) => x.unavailable) ? ` [unavailable: ${t.unavailable}]` : '';
     parts.push(`${g.name} → ${t.provider}/${t.upstreamModel}${n}${off}`);
   }
+  for (const w of s.wildcards) {
+    const n = w.deployments.length > 1 ? ` ×${w.deployments.length}` : '';
+    parts.push(`${w.name} → ${w.deployments[0]!.template}${n} (wildcard)`);
+  }
   return parts.length ? parts.join(', ') : '(none: add model_list entries to the config)';
 }
 

@@ -107,6 +107,11 @@ router_settings:
       assert.equal(r.headers['x-litellm-attempted-fallbacks'], '1');
     });
 
+    it('the start lines name each wildcard route and its template', () => {
+      assert.match(gw.output(), /anthropic\/\* → anthropic\/\* \(wildcard\)/);
+      assert.match(gw.output(), /team-a\/\* → openai\/\* \(wildcard\)/);
+    });
+
     it('/v1/models lists the patterns as they are configured', async () => {
       const r = await call(gw.url, '/v1/models', { method: 'GET' });
       const ids = r.json.data.map((m: { id: string }) => m.id);
