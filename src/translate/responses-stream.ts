@@ -16,7 +16,8 @@
 import type { ToResponsesContext } from './responses-request';
 import { messageItem, reasoningItem, responseEnvelope, responseIdFrom, responsesUsage, toolCallItem } from './responses-response';
 import { isObj, type Obj } from './shape';
-import { DONE, parseEventData, SseParser } from './sse';
+import { DONE, parseEventData } from './sse';
+import { StreamTranslator } from './stream-translator';
 import { emptyUsage, usageFromOpenAI, type Usage } from './usage';
 
 const q = JSON.stringify;
@@ -38,14 +39,11 @@ interface Call {
   custom: boolean;
 }
 
-export class ChatToResponsesStream {
+export class ChatToResponsesStream extends StreamTranslator {
   private readonly ctx: ToResponsesContext;
-  private readonly parser: SseParser;
   private readonly onChunkFn: (c: Obj) => void;
-  private out = '';
   private seq = 0;
   private started = false;
-  private finished = false;
   private id = '';
   private base = '';
   private createdAt = 0;
@@ -62,35 +60,18 @@ export class ChatToResponsesStream {
   private outputChars = 0;
 
   constructor(ctx: ToResponsesContext) {
+    super();
     this.ctx = ctx;
-    this.parser = new SseParser((_e, data) => this.onData(data));
     this.onChunkFn = (c) => this.onChunk(c);
   }
 
-  push(chunk: Uint8Array | string): string {
-    if (this.finished) return '';
-    this.parser.push(chunk);
-    return this.take();
+  protected upstreamEnded(): void {
+    if (this.finishReason !== undefined) this.complete();
+    else this.failed('server_error', 'the upstream stream ended before the response was complete');
   }
 
-  end(): string {
-    if (this.finished) return '';
-    this.parser.end();
-    if (!this.finished) {
-      if (this.finishReason !== undefined) this.complete();
-      else this.failed('server_error', 'the upstream stream ended before the response was complete');
-    }
-    return this.take();
-  }
-
-  fail(message: string, status = 500): string {
-    if (this.finished) return '';
+  protected failWith(message: string, status: number): void {
     this.failed(status === 429 ? 'rate_limit_exceeded' : status >= 500 ? 'server_error' : 'invalid_request', message);
-    return this.take();
-  }
-
-  get done(): boolean {
-    return this.finished;
   }
 
   get usageReported(): boolean {
@@ -106,17 +87,11 @@ export class ChatToResponsesStream {
     return u;
   }
 
-  private take(): string {
-    const s = this.out;
-    this.out = '';
-    return s;
-  }
-
   private ev(type: string, body: string): void {
     this.out += `event: ${type}\ndata: {"type":"${type}","sequence_number":${this.seq++},${body}}\n\n`;
   }
 
-  private onData(data: string): void {
+  protected onEvent(_event: string, data: string): void {
     if (this.finished) return;
     if (data === '[DONE]') {
       this.complete();

@@ -18,7 +18,8 @@ import { openAIErrorType } from './errors';
 import { completionIdFrom, restoreToolName } from './names';
 import { finishReasonFromStop } from './reasons';
 import { isObj, type Obj } from './shape';
-import { parseEventData, SseParser } from './sse';
+import { parseEventData } from './sse';
+import { StreamTranslator } from './stream-translator';
 import { emptyUsage, mergeAnthropicUsage, usageToOpenAI, type Usage } from './usage';
 
 const q = JSON.stringify;
@@ -42,13 +43,10 @@ interface ToolBlock {
   input: unknown;
 }
 
-export class AnthropicToOpenAIStream {
+export class AnthropicToOpenAIStream extends StreamTranslator {
   private readonly ctx: ToOpenAIContext;
-  private readonly parser: SseParser;
-  private out = '';
   private prefix = '';
   private started = false;
-  private finished = false;
   private finishSent = false;
   private sawMessageDelta = false;
   private finishReason = 'stop';
@@ -61,38 +59,19 @@ export class AnthropicToOpenAIStream {
   private readonly onMessageFn: (e: Obj) => void;
 
   constructor(ctx: ToOpenAIContext) {
+    super();
     this.ctx = ctx;
-    this.parser = new SseParser((event, data) => this.onEvent(event, data));
     this.onMessageFn = (e) => this.onMessage(e);
   }
 
-  /** Feeds upstream bytes; returns the OpenAI SSE text to send now ('' if none). */
-  push(chunk: Uint8Array | string): string {
-    if (this.finished) return '';
-    this.parser.push(chunk);
-    return this.take();
+  /** A clean upstream end before message_delta means a cut stream: an error chunk ends it. */
+  protected upstreamEnded(): void {
+    if (this.sawMessageDelta) this.stop();
+    else this.error('the upstream stream ended before the response was complete', 'api_error', 500);
   }
 
-  /** The upstream ended cleanly: closing chunks, or an error chunk when it stopped before message_stop. */
-  end(): string {
-    if (this.finished) return '';
-    this.parser.end();
-    if (!this.finished) {
-      if (this.sawMessageDelta) this.stop();
-      else this.error('the upstream stream ended before the response was complete', 'api_error', 500);
-    }
-    return this.take();
-  }
-
-  /** The stream failed (upstream error, timeout): returns an error chunk to end it with. */
-  fail(message: string, status = 500): string {
-    if (this.finished) return '';
+  protected failWith(message: string, status: number): void {
     this.error(message, openAIErrorType(status), status);
-    return this.take();
-  }
-
-  get done(): boolean {
-    return this.finished;
   }
 
   /** True when the upstream reported usage (message_start / message_delta). */
@@ -107,13 +86,7 @@ export class AnthropicToOpenAIStream {
     return u;
   }
 
-  private take(): string {
-    const s = this.out;
-    this.out = '';
-    return s;
-  }
-
-  private onEvent(event: string, data: string): void {
+  protected onEvent(event: string, data: string): void {
     if (this.finished || event === 'ping') return;
     parseEventData(data, this.onMessageFn);
   }

@@ -27,7 +27,8 @@ import { anthropicErrorType } from './errors';
 import { anthropicToolId, messageIdFrom, restoreToolName } from './names';
 import { matchedStopSequence, stopReasonFromFinish } from './reasons';
 import { isObj, type Obj } from './shape';
-import { DONE, parseEventData, SseParser } from './sse';
+import { DONE, parseEventData } from './sse';
+import { StreamTranslator } from './stream-translator';
 import { emptyUsage, usageFromOpenAI, type Usage } from './usage';
 
 const NONE = 0;
@@ -50,12 +51,9 @@ interface ToolCall {
 
 const q = JSON.stringify;
 
-export class OpenAIToAnthropicStream {
+export class OpenAIToAnthropicStream extends StreamTranslator {
   private readonly ctx: ToAnthropicContext;
-  private readonly parser: SseParser;
-  private out = '';
   private started = false;
-  private finished = false;
   private open = NONE;
   private openIndex = -1;
   private openTool: ToolCall | undefined;
@@ -72,42 +70,19 @@ export class OpenAIToAnthropicStream {
   private readonly onChunkFn: (chunk: Obj) => void;
 
   constructor(ctx: ToAnthropicContext) {
+    super();
     this.ctx = ctx;
-    this.parser = new SseParser((_event, data) => this.onData(data));
     this.onChunkFn = (chunk) => this.onChunk(chunk);
   }
 
-  /** Feeds upstream bytes; returns the Anthropic SSE text to send now ('' if none). */
-  push(chunk: Uint8Array | string): string {
-    if (this.finished) return '';
-    this.parser.push(chunk);
-    return this.take();
+  /** A clean upstream end before the finish_reason means a cut stream: an `error` event ends it. */
+  protected upstreamEnded(): void {
+    if (this.finishReason !== undefined) this.close();
+    else this.error('api_error', 'the upstream stream ended before the response was complete');
   }
 
-  /**
-   * The upstream ended cleanly. Returns the closing events; when the upstream stopped before its
-   * finish_reason (a cut stream) returns an `error` event instead.
-   */
-  end(): string {
-    if (this.finished) return '';
-    this.parser.end();
-    if (!this.finished) {
-      if (this.finishReason !== undefined) this.close();
-      else this.error('api_error', 'the upstream stream ended before the response was complete');
-    }
-    return this.take();
-  }
-
-  /** The stream failed (upstream error, timeout): returns an `event: error` to end it with. */
-  fail(message: string, status = 500): string {
-    if (this.finished) return '';
+  protected failWith(message: string, status: number): void {
     this.error(anthropicErrorType(status), message);
-    return this.take();
-  }
-
-  /** True once message_stop or an error event was produced. */
-  get done(): boolean {
-    return this.finished;
   }
 
   /** True when the upstream reported usage; otherwise `usage` is an estimate. */
@@ -129,13 +104,7 @@ export class OpenAIToAnthropicStream {
     };
   }
 
-  private take(): string {
-    const s = this.out;
-    this.out = '';
-    return s;
-  }
-
-  private onData(data: string): void {
+  protected onEvent(_event: string, data: string): void {
     if (this.finished) return;
     if (data === '[DONE]') {
       this.close();

@@ -1,0 +1,53 @@
+// What the three stream translators share: upstream bytes go through one SSE parser, translated
+// events accumulate in `out` and are handed over after each push; once the translator has
+// finished (its closing or error event written) it ignores everything. A subclass says what an
+// upstream event becomes, how a clean upstream end closes the stream (or, when the upstream
+// stopped short, the error event that ends it) and how a failure ends it.
+import { SseParser } from './sse';
+
+export abstract class StreamTranslator {
+  /** Translated SSE text not yet handed over. */
+  protected out = '';
+  /** Set once the closing or error event is written. */
+  protected finished = false;
+  private readonly parser = new SseParser((event, data) => this.onEvent(event, data));
+
+  /** Feeds upstream bytes; returns the translated SSE text to send now ('' if none). */
+  push(chunk: Uint8Array | string): string {
+    if (this.finished) return '';
+    this.parser.push(chunk);
+    return this.take();
+  }
+
+  /** The upstream ended cleanly: the closing events, or an error event when it stopped short. */
+  end(): string {
+    if (this.finished) return '';
+    this.parser.end();
+    if (!this.finished) this.upstreamEnded();
+    return this.take();
+  }
+
+  /** The stream failed (upstream error, timeout): returns the error event to end it with. */
+  fail(message: string, status = 500): string {
+    if (this.finished) return '';
+    this.failWith(message, status);
+    return this.take();
+  }
+
+  /** True once the closing or error event was produced. */
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /** One upstream SSE event (never called once finished). */
+  protected abstract onEvent(event: string, data: string): void;
+  /** The upstream's bytes ended and the stream is not finished yet. */
+  protected abstract upstreamEnded(): void;
+  protected abstract failWith(message: string, status: number): void;
+
+  private take(): string {
+    const s = this.out;
+    this.out = '';
+    return s;
+  }
+}
