@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { CLI } from '../support/gateway-process';
+import { callFresh, type FreshAnswer, type FreshCallOptions } from '../support/http';
 import { startMockUpstream, type MockUpstream } from '../support/mock-upstream';
 
 export const MASTER_KEY = 'sk-master-governance-5e1f0c';
@@ -157,59 +158,12 @@ export async function startWeirOn(configPath: string, opts: { workers?: number; 
 
 // ---- HTTP ----------------------------------------------------------------------------------------
 
-export interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  text: string;
-  json: any;
-}
+export type Answer = FreshAnswer;
+export type CallOptions = Partial<FreshCallOptions>;
 
-export interface CallOptions {
-  method?: string;
-  headers?: Record<string, string>;
-  body?: unknown;
-  timeoutMs?: number;
-}
-
-/** One HTTP call on a fresh connection (no agent, `connection: close`). */
-export function call(base: string, p: string, opts: CallOptions = {}): Promise<Answer> {
-  const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
-  const url = new URL(p, base);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname + url.search,
-        method: opts.method ?? (body === undefined ? 'GET' : 'POST'),
-        agent: false,
-        headers: {
-          connection: 'close',
-          ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
-          ...opts.headers,
-        },
-        timeout: opts.timeoutMs ?? 15_000,
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (text += d));
-        res.on('error', reject);
-        res.on('end', () => {
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`timed out: ${url}`)));
-    req.on('error', reject);
-    req.end(body);
-  });
+/** One HTTP call on a fresh connection (no agent, `connection: close`), 15 s timeout by default. */
+export function call(base: string, path: string, opts: CallOptions = {}): Promise<Answer> {
+  return callFresh(base, path, { timeoutMs: 15_000, ...opts });
 }
 
 export const bearer = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}` });
@@ -249,7 +203,7 @@ export async function adminOk(base: string, p: string, body?: unknown, method?: 
 export async function burst(n: number, one: (i: number) => Promise<Answer>): Promise<Answer[]> {
   return Promise.all(
     Array.from({ length: n }, (_, i) =>
-      one(i).catch((e: Error): Answer => ({ status: -1, headers: {}, text: e.message, json: undefined })),
+      one(i).catch((e: Error): Answer => ({ status: -1, headers: {}, text: e.message, json: undefined, chunks: [] })),
     ),
   );
 }
@@ -381,7 +335,7 @@ export async function pgTap(dbUrl: string): Promise<PgTap> {
 
 // ---- streams -------------------------------------------------------------------------------------
 
-export interface StreamAnswer extends Answer {
+export interface StreamAnswer extends Omit<Answer, 'chunks'> {
   /** Whether the client hung up (abortAfter reached). */
   aborted: boolean;
 }

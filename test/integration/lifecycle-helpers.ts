@@ -2,11 +2,11 @@
 // mock upstream, make HTTP calls on fresh connections, poll with deadlines, and run the CLI for
 // its exit code. Everything a helper opens is registered with the test's `after` so it is closed.
 import { spawn } from 'node:child_process';
-import http from 'node:http';
 import net from 'node:net';
 import type { TestContext } from 'node:test';
 import { freePort } from '../../src/net/free-port';
 import { CLI, spawnGateway, type GatewayOptions, type GatewayProcess } from '../support/gateway-process';
+import { callFresh, type FreshAnswer, type FreshCallOptions } from '../support/http';
 import { startMockUpstream, type MockUpstream } from '../support/mock-upstream';
 
 export const MASTER_KEY = 'sk-master-lifecycle-7f3a9c2e51';
@@ -61,64 +61,12 @@ export function config(models: Record<string, string>, extra = ''): string {
 
 export const auth = (key = MASTER_KEY): Record<string, string> => ({ authorization: `Bearer ${key}` });
 
-export interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  text: string;
-  json: any;
-  /** Body chunks with the time (ms since the request was sent) each arrived. */
-  chunks: { at: number; data: string }[];
-}
+export type Answer = FreshAnswer;
+export type CallOptions = Partial<FreshCallOptions>;
 
-export interface CallOptions {
-  method?: string;
-  headers?: Record<string, string>;
-  body?: unknown;
-  /** Abort after this long (default 8 s). */
-  timeoutMs?: number;
-}
-
-/** One HTTP call on a fresh connection (no agent, `connection: close`). */
+/** One HTTP call on a fresh connection (no agent, `connection: close`), 8 s timeout by default. */
 export function call(base: string, path: string, opts: CallOptions = {}): Promise<Answer> {
-  const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
-  const url = new URL(path, base);
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const req = http.request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname + url.search,
-        method: opts.method ?? (body === undefined ? 'GET' : 'POST'),
-        agent: false,
-        headers: {
-          connection: 'close',
-          ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
-          ...opts.headers,
-        },
-        timeout: opts.timeoutMs ?? 8_000,
-      },
-      (res) => {
-        const chunks: { at: number; data: string }[] = [];
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => chunks.push({ at: Date.now() - started, data: d }));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = chunks.map((c) => c.data).join('');
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json, chunks });
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`timed out after ${opts.timeoutMs ?? 8_000} ms: ${url}`)));
-    req.on('error', reject);
-    req.end(body);
-  });
+  return callFresh(base, path, { timeoutMs: 8_000, ...opts });
 }
 
 export const chatBody = (model: string, extra: Record<string, unknown> = {}) => ({
