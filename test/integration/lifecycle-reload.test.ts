@@ -50,7 +50,7 @@ for (const engine of ['uws', 'node'] as const) {
       await waitFor('gamma in /v1/models', async () => (await modelIds(gw)).includes('gamma'), 4_000);
       const took = Date.now() - changedAt;
       assert.ok(took < 3_000, `took ${took} ms`);
-      assert.match(gw.output(), /config reloaded \(file changed\): version 2, models: alpha → openai\/alpha-upstream, gamma → openai\/gamma-upstream/);
+      await waitForLog(gw, /config reloaded \(file changed\): version 2, models: alpha → openai\/alpha-upstream, gamma → openai\/gamma-upstream/, 3_000);
       // Every worker serves it (fresh connections spread over the workers).
       const answers = await Promise.all(Array.from({ length: 12 }, () => chat(gw.url, 'gamma')));
       assert.deepEqual(answers.map((a) => a.status), answers.map(() => 200));
@@ -75,7 +75,8 @@ for (const engine of ['uws', 'node'] as const) {
       assert.equal(ok.status, 200, ok.text);
       assert.equal(ok.json.status, 'reloaded');
       assert.equal(typeof ok.json.version, 'number');
-      assert.match(gw.output(), new RegExp(`config reloaded \\(POST /config/reload\\): version ${ok.json.version}, models: delta → .*, epsilon → `));
+      // The log line comes from the main process's stdout, the answer from a worker: either may arrive first.
+      await waitForLog(gw, new RegExp(`config reloaded \\(POST /config/reload\\): version ${ok.json.version}, models: delta → .*, epsilon → `), 3_000);
       // Once the reload answered, every worker serves the new config.
       const after = await Promise.all(Array.from({ length: 12 }, () => chat(gw.url, 'epsilon')));
       assert.deepEqual(after.map((a) => a.status), after.map(() => 200));
