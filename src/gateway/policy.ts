@@ -91,6 +91,20 @@ interface Charged {
 const MAX_CHARGED = 7;
 
 /**
+ * Charges of this worker that are not settled yet. A call settles its charge however it ends; a
+ * worker that retires settles what is left here (as costing nothing) once it serves no request,
+ * so a bug or a lost call can never hold a budget reservation or a parallel slot forever.
+ */
+const live = new Set<Charge>();
+
+/** Settles every charge still held (worker retirement); returns how many there were. */
+export function releaseLiveCharges(nowMs: number): number {
+  const n = live.size;
+  for (const c of [...live]) c.settle(0n, 0, nowMs);
+  return n;
+}
+
+/**
  * What a request holds on the shared counters between admission and its end: the reservation on
  * every budgeted entity and its slot in every rate limit. settle() gives them back exactly once.
  */
@@ -124,6 +138,7 @@ export class Charge {
       this.recs.push(c.rec);
     }
     this.reserved = reserveNanos;
+    live.add(this);
   }
 
   private releaseLimits(nowMs: number): void {
@@ -135,6 +150,7 @@ export class Charge {
   settle(actualNanos: bigint, tokens: number, nowMs: number): void {
     if (this.done) return;
     this.done = true;
+    live.delete(this);
     for (const r of this.recs) this.table.settle(r, this.reserved, actualNanos);
     for (const r of this.admitted) this.table.release(r, tokens, nowMs);
   }

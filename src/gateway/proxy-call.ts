@@ -50,7 +50,8 @@ const MAX_ERROR_BODY = 64 * 1024;
 const DEPLOYMENT_SIDE = new Set([401, 403, 404]);
 const MAX_BACKOFF_MS = 8_000;
 
-type Phase = 'waiting' | 'streaming' | 'buffering' | 'error-body' | 'done';
+/** `backoff`: between a failed attempt and the retry; the client may leave while we wait. */
+type Phase = 'waiting' | 'streaming' | 'buffering' | 'error-body' | 'backoff' | 'done';
 
 class TimeoutError extends Error {}
 
@@ -98,6 +99,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   private chunks: Buffer[] = [];
   private size = 0;
   private timer: NodeJS.Timeout | null = null;
+  private backoffTimer: NodeJS.Timeout | null = null;
   private timeoutMs = 0;
   private attemptStart = 0;
   /** Time spent waiting on upstreams (and backoff), i.e. not the gateway's own overhead. */
@@ -137,7 +139,12 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
 
   start(): void {
     this.ex.onAbort(() => this.clientGone());
-    this.dispatch();
+    try {
+      this.dispatch();
+    } catch (e) {
+      // Whatever went wrong, the call ends here and gives back what it holds.
+      this.fail(e instanceof GatewayError ? e : new GatewayError(500, `Internal error: ${(e as Error).message}`, 'internal_server_error'));
+    }
   }
 
   // ---- attempts ----------------------------------------------------------------------------
@@ -357,8 +364,12 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     const wait = this.backoffMs(error);
     if (wait === 0) return this.dispatch();
     this.notOverheadMs += wait;
-    setTimeout(() => {
-      if (!this.ex.aborted) this.dispatch();
+    // A client that leaves during the wait ends the call in clientGone (the phase is not 'done').
+    this.phase = 'backoff';
+    this.debugLine(error.status, `retry ${this.retries} in ${wait}ms`);
+    this.backoffTimer = setTimeout(() => {
+      this.backoffTimer = null;
+      if (this.phase === 'backoff') this.dispatch();
     }, wait);
   }
 
@@ -421,6 +432,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     if (this.phase === 'done') return;
     // Read before the abort: undici calls onResponseError synchronously, which ends the phase.
     const streamed = this.phase === 'streaming';
+    if (this.backoffTimer) clearTimeout(this.backoffTimer);
+    this.backoffTimer = null;
     this.controller?.abort(new Error('client disconnected'));
     this.closeAttempt();
     if (streamed) this.acct?.endStream();

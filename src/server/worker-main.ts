@@ -8,6 +8,7 @@ import { closePools } from '../gateway/upstream-pool';
 import { log } from '../log';
 import { JournalWriter } from '../accounting/journal';
 import { GovernanceView } from '../gateway/governance';
+import { releaseLiveCharges } from '../gateway/policy';
 import { ControlStatus } from '../state/control-status';
 import { DeploymentHealth } from '../state/deployment-health';
 import { EntityTable } from '../state/entity-table';
@@ -65,6 +66,8 @@ function retire(): void {
   const check = setInterval(() => {
     if (engine.inflight > 0) return;
     clearInterval(check);
+    const leaked = releaseLiveCharges(Date.now());
+    if (leaked > 0) log.warn(`worker ${init.index}: gave back ${leaked} budget reservation(s) no request held any more`);
     journal?.close();
     void closePools().then(() => {
       send({ type: 'drained' });

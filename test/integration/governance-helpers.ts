@@ -117,8 +117,8 @@ export interface Weir {
 }
 
 /** Starts `node dist/src/cli.js --config <configPath>` with 2 workers and waits for its start lines. */
-export async function startWeirOn(configPath: string, opts: { workers?: number; env?: Record<string, string> } = {}): Promise<Weir> {
-  const args = [CLI, '--config', configPath, '--port', '0', '--host', '127.0.0.1', '--num_workers', String(opts.workers ?? 2)];
+export async function startWeirOn(configPath: string, opts: { workers?: number; env?: Record<string, string>; args?: string[] } = {}): Promise<Weir> {
+  const args = [CLI, '--config', configPath, '--port', '0', '--host', '127.0.0.1', '--num_workers', String(opts.workers ?? 2), ...(opts.args ?? [])];
   const env: NodeJS.ProcessEnv = { ...process.env, LITELLM_LOCAL_MODEL_COST_MAP: 'True', ...opts.env };
   const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
