@@ -24,6 +24,8 @@ import type { Snapshot } from './snapshot';
 import type { ControlStatus } from '../state/control-status';
 
 const JSON_TYPE: HeaderList = ['content-type', 'application/json'];
+/** Management API bodies are small documents. */
+const ADMIN_MAX_BODY_BYTES = 1024 * 1024;
 
 /** Control-thread operations a worker may ask for; answered asynchronously. */
 export type ControlRpc = (method: string, params: unknown) => Promise<{ status: number; body: unknown }>;
@@ -133,16 +135,31 @@ export class Gateway {
     else run(id);
   }
 
+  /**
+   * Runs `then` with the caller and the whole body. The body is read only once the caller is
+   * known: for a key still being looked up, reading waits (holdBody), so a request with a made-up
+   * key never buffers more than what came with its headers, and is refused without reading more.
+   */
+  private withBody(ex: Exchange, limit: number, dialect: Dialect, id: Identity | Promise<Identity>, then: (who: Identity, body: Buffer) => void): void {
+    const read = (who: Identity) =>
+      ex.readBody(limit, (body, tooLarge) => {
+        if (tooLarge || !body) {
+          const what = limit === ADMIN_MAX_BODY_BYTES ? '1 MB' : `max_request_size_mb (${limit / (1024 * 1024)} MB)`;
+          return this.fail(ex, dialect, new GatewayError(413, `Request body is larger than ${what}`, 'request_too_large'));
+        }
+        try {
+          then(who, body);
+        } catch (e) {
+          this.fail(ex, dialect, e);
+        }
+      });
+    if (id instanceof Promise) ex.holdBody();
+    this.afterIdentity(ex, dialect, id, read);
+  }
+
   private llm(ex: Exchange, snap: Snapshot, endpoint: Endpoint, id: Identity | Promise<Identity>): void {
     const dialect: Dialect = endpoint === 'messages' ? 'anthropic' : 'openai';
-    // The body is read at once (uWS hands it over only now), the identity may still be pending.
-    ex.readBody(snap.maxBodyBytes, (body, tooLarge) => {
-      if (tooLarge || !body) {
-        const mb = snap.maxBodyBytes / (1024 * 1024);
-        return this.fail(ex, dialect, new GatewayError(413, `Request body is larger than max_request_size_mb (${mb} MB)`, 'request_too_large'));
-      }
-      this.afterIdentity(ex, dialect, id, (who) => this.proxy(ex, snap, endpoint, who, body));
-    });
+    this.withBody(ex, snap.maxBodyBytes, dialect, id, (who, body) => this.proxy(ex, snap, endpoint, who, body));
   }
 
   private proxy(ex: Exchange, snap: Snapshot, endpoint: Endpoint, id: Identity, received: Buffer): void {
@@ -213,9 +230,7 @@ export class Gateway {
   }
 
   private countTokens(ex: Exchange, snap: Snapshot, id: Identity | Promise<Identity>): void {
-    ex.readBody(snap.maxBodyBytes, (body, tooLarge) => {
-      if (tooLarge || !body) return this.fail(ex, 'anthropic', new GatewayError(413, 'Request body is larger than max_request_size_mb', 'request_too_large'));
-      this.afterIdentity(ex, 'anthropic', id, (who) => {
+    this.withBody(ex, snap.maxBodyBytes, 'anthropic', id, (who, body) => {
         const scan = scanBody(body);
         if (scan.error) throw new GatewayError(400, scan.error, 'bad_request_error');
         if (!scan.model) throw new GatewayError(400, 'Missing required parameter: "model"', 'bad_request_error', 'model');
@@ -227,34 +242,26 @@ export class Gateway {
           (r) => ex.respond(r.status, r.headers, r.body),
           (e: unknown) => this.fail(ex, 'anthropic', e),
         );
-      });
     });
   }
 
   private passThrough(ex: Exchange, snap: Snapshot, id: Identity | Promise<Identity>): void {
     const dialect = passThroughDialect(ex.path);
-    const run = (body: Buffer | null) =>
-      this.afterIdentity(ex, dialect, id, (who) => {
-        if (who.kind === 'key' && this.deps.entities) checkKeyStatus(this.deps.entities, who.profile, Date.now());
-        passThrough(ex, body);
-      });
-    if (ex.method === 'GET' || ex.method === 'HEAD') return run(null);
-    ex.readBody(snap.maxBodyBytes, (body, tooLarge) => {
-      if (tooLarge) return this.fail(ex, dialect, new GatewayError(413, 'Request body is larger than max_request_size_mb', 'request_too_large'));
-      run(body);
-    });
+    const run = (who: Identity, body: Buffer | null) => {
+      if (who.kind === 'key' && this.deps.entities) checkKeyStatus(this.deps.entities, who.profile, Date.now());
+      passThrough(ex, body);
+    };
+    if (ex.method === 'GET' || ex.method === 'HEAD') return this.afterIdentity(ex, dialect, id, (who) => run(who, null));
+    this.withBody(ex, snap.maxBodyBytes, dialect, id, run);
   }
 
   private admin(ex: Exchange, id: Identity | Promise<Identity>): void {
-    ex.readBody(1024 * 1024, (body, tooLarge) => {
-      if (tooLarge) return this.fail(ex, 'openai', new GatewayError(413, 'Request body is larger than 1 MB', 'request_too_large'));
-      this.afterIdentity(ex, 'openai', id, (who) => {
-        const call = adminCall(ex, who, body);
-        this.deps.rpc('admin', call).then(
-          (r) => ex.respond(r.status, JSON_TYPE, JSON.stringify(r.body)),
-          (e: unknown) => this.fail(ex, 'openai', new GatewayError(500, `control thread: ${(e as Error).message}`)),
-        );
-      });
+    this.withBody(ex, ADMIN_MAX_BODY_BYTES, 'openai', id, (who, body) => {
+      const call = adminCall(ex, who, body);
+      this.deps.rpc('admin', call).then(
+        (r) => ex.respond(r.status, JSON_TYPE, JSON.stringify(r.body)),
+        (e: unknown) => this.fail(ex, 'openai', new GatewayError(500, `control thread: ${(e as Error).message}`)),
+      );
     });
   }
 

@@ -15,6 +15,12 @@ export const MASTER: Identity = { kind: 'master' };
 
 const NEGATIVE_TTL_MS = 5_000;
 const NEGATIVE_MAX = 10_000;
+/**
+ * Requests of one worker that may wait at once for keys it has not seen to be looked up. Each
+ * holds at most what arrived with its headers; past this, a request with an unseen key is
+ * answered 503 at once instead of adding to the wait (a flood of made-up keys stays bounded).
+ */
+const MAX_WAITING = 256;
 
 function masked(key: string): string {
   return key.length <= 8 ? '****' : `${key.slice(0, 4)}****${key.slice(-4)}`;
@@ -25,6 +31,7 @@ export type KeyLookup = (hashHex: string) => Promise<boolean>;
 export class Identifier {
   private readonly misses = new Map<string, number>();
   private readonly inFlight = new Map<string, Promise<boolean>>();
+  private waiting = 0;
 
   constructor(
     private readonly index: KeyIndex | null,
@@ -48,13 +55,20 @@ export class Identifier {
     const hex = hash.toString('hex');
     const missedAt = this.misses.get(hex);
     if (missedAt !== undefined && Date.now() - missedAt < NEGATIVE_TTL_MS) throw unknownKey(key);
-    // Requests for the same unknown key wait on one lookup.
+    if (this.waiting >= MAX_WAITING) {
+      throw new GatewayError(503, 'Too many requests with keys this gateway has not seen yet are waiting for their lookup; retry shortly.', 'service_unavailable_error', null, ['retry-after', '1']);
+    }
+    // Requests for the same unknown key wait on one lookup; a failed lookup counts as not found.
     let pending = this.inFlight.get(hex);
     if (!pending) {
-      pending = this.lookup(hex).finally(() => this.inFlight.delete(hex));
+      pending = this.lookup(hex)
+        .catch(() => false)
+        .finally(() => this.inFlight.delete(hex));
       this.inFlight.set(hex, pending);
     }
+    this.waiting++;
     return pending.then((exists) => {
+      this.waiting--;
       const again = exists ? this.fromIndex(hash) : null;
       if (again) return again;
       if (this.misses.size >= NEGATIVE_MAX) this.misses.clear();

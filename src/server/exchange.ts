@@ -16,6 +16,12 @@ export interface Exchange {
   readonly aborted: boolean;
 
   /**
+   * The caller is not known yet (its key is being looked up): keep only what of the body arrived
+   * with the headers and read no more from the socket until readBody() is called. Must be called
+   * in the synchronous part of the request handler. An answer sent instead closes the connection.
+   */
+  holdBody(): void;
+  /**
    * Reads the whole body. `done(null, true)` when it would exceed `limit` bytes (the rest is not
    * buffered); the callback is never called if the client aborts first.
    */

@@ -3,6 +3,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { announcesBody } from './body-collector';
 import type { Engine, Exchange, HeaderList, RequestHandler } from './exchange';
 
 const EMPTY = Buffer.alloc(0);
@@ -20,7 +21,8 @@ class NodeExchange implements Exchange {
   readonly startedAt = performance.now();
   aborted = false;
   private finished = false;
-  private bodyPending = false;
+  /** A body was announced and is not read yet (see announcesBody). */
+  private bodyPending: boolean;
   private abortCb: (() => void) | undefined;
 
   constructor(
@@ -35,6 +37,7 @@ class NodeExchange implements Exchange {
     this.query = q < 0 ? '' : url.slice(q + 1);
     // Node joins repeated headers with ", " already (set-cookie aside, which requests do not carry).
     this.headers = req.headers as Record<string, string>;
+    this.bodyPending = announcesBody(this.headers);
     res.on('close', () => {
       if (!res.writableFinished) {
         this.aborted = true;
@@ -54,8 +57,10 @@ class NodeExchange implements Exchange {
     return true;
   }
 
+  /** node:http reads nothing of the body until a 'data' listener is attached: nothing to hold. */
+  holdBody(): void {}
+
   readBody(limit: number, done: (body: Buffer | null, tooLarge: boolean) => void): void {
-    this.bodyPending = true;
     if (Number(this.headers['content-length']) > limit) {
       done(null, true);
       return;

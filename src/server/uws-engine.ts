@@ -17,6 +17,8 @@ interface UwsResponse {
   onWritable(h: (offset: number) => boolean): UwsResponse;
   onAborted(h: () => void): UwsResponse;
   onData(h: (chunk: ArrayBuffer, isLast: boolean) => void): UwsResponse;
+  pause(): void;
+  resume(): void;
 }
 interface UwsRequest {
   getHeader(k: string): string;
@@ -35,7 +37,7 @@ export interface UwsModule {
   us_socket_local_port(s: unknown): number;
 }
 
-const EMPTY = Buffer.alloc(0);
+import { announcesBody, BodyCollector } from './body-collector';
 
 class UwsExchange implements Exchange {
   readonly method: string;
@@ -45,9 +47,14 @@ class UwsExchange implements Exchange {
   readonly startedAt = performance.now();
   aborted = false;
   private finished = false;
-  private bodyPending = false;
+  /** A body was announced and is not read yet (see announcesBody). */
+  private bodyPending: boolean;
   private abortCb: (() => void) | undefined;
   private writableCb: (() => void) | undefined;
+  private body: BodyCollector | undefined;
+  private bodyDone: ((body: Buffer | null, tooLarge: boolean) => void) | undefined;
+  /** Reading is paused until the caller is known (holdBody). */
+  private held = false;
   private writableHooked = false;
 
   constructor(
@@ -63,6 +70,7 @@ class UwsExchange implements Exchange {
     req.forEach((k, v) => {
       headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`;
     });
+    this.bodyPending = announcesBody(headers);
     res.onAborted(() => {
       this.aborted = true;
       this.finish();
@@ -72,35 +80,50 @@ class UwsExchange implements Exchange {
     });
   }
 
+  holdBody(): void {
+    if (this.body) return;
+    this.body = new BodyCollector(Number(this.headers['content-length']));
+    this.res.onData(this.onData);
+    // uWS stops reading the socket: what arrived with the headers (one read at most) is kept.
+    this.res.pause();
+    this.held = true;
+  }
+
   readBody(limit: number, done: (body: Buffer | null, tooLarge: boolean) => void): void {
-    const declared = Number(this.headers['content-length']);
-    if (declared > limit) {
-      this.bodyPending = true;
+    if (this.finished) return; // the client left (uWS forbids touching the response now)
+    if (Number(this.headers['content-length']) > limit) {
       done(null, true);
       return;
     }
-    this.bodyPending = true;
-    // With a declared length the body is copied once into one buffer; otherwise chunks are kept.
-    const fixed = Number.isInteger(declared) && declared >= 0 ? Buffer.allocUnsafe(declared) : null;
-    const parts: Buffer[] = [];
-    let size = 0;
-    let refused = false;
-    this.res.onData((ab, isLast) => {
-      if (refused || this.aborted) return;
-      const chunk = new Uint8Array(ab);
-      if (size + chunk.length > limit || (fixed && size + chunk.length > fixed.length)) {
-        refused = true;
-        done(null, true);
-        return;
-      }
-      if (fixed) fixed.set(chunk, size);
-      else parts.push(Buffer.from(chunk)); // Buffer.from(Uint8Array) copies: uWS reuses `ab`
-      size += chunk.length;
-      if (isLast) {
-        this.bodyPending = false;
-        done(fixed ? fixed.subarray(0, size) : parts.length === 1 ? parts[0]! : size ? Buffer.concat(parts, size) : EMPTY, false);
-      }
-    });
+    if (!this.body) {
+      this.body = new BodyCollector(Number(this.headers['content-length']));
+      this.res.onData(this.onData);
+    }
+    this.body.setLimit(limit);
+    this.bodyDone = done;
+    if (this.held) {
+      this.held = false;
+      this.res.resume();
+    }
+    this.deliver();
+  }
+
+  private readonly onData = (ab: ArrayBuffer, isLast: boolean): void => {
+    if (this.aborted || !this.body || this.body.state !== 'reading') return;
+    // uWS reuses `ab` after this call: the collector copies.
+    this.body.add(new Uint8Array(ab), isLast);
+    this.deliver();
+  };
+
+  /** Hands the body (or the refusal) to the reader once it asked and the collector is done. */
+  private deliver(): void {
+    const body = this.body!;
+    const done = this.bodyDone;
+    if (!done || body.state === 'reading') return;
+    this.bodyDone = undefined;
+    if (body.state === 'too-large') return done(null, true);
+    this.bodyPending = false;
+    done(body.take(), false);
   }
 
   onAbort(cb: () => void): void {
@@ -117,8 +140,7 @@ class UwsExchange implements Exchange {
 
   respond(status: number, headers: HeaderList, body: string | Buffer): void {
     if (!this.finish()) return;
-    // A response sent before the body was read (413, early 401) must close the connection: the
-    // rest of the body is still on the wire and would be read as the next request.
+    // A response sent before the body was read (413, early 401) closes the connection.
     const close = this.engine.draining || this.bodyPending;
     this.res.cork(() => {
       this.res.writeStatus(statusLine(status));

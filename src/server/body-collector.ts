@@ -1,0 +1,67 @@
+// A request body as it arrives, in one buffer or in parts. Memory follows what was received, not
+// what the client declared: a `content-length` only sizes the buffer up front when it is small, so
+// a client announcing 64 MB and sending nothing makes the gateway allocate nothing.
+
+/** Bodies declared up to this size get one buffer of their declared size at once (one copy). */
+const PREALLOCATE_MAX = 1024 * 1024;
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Whether the request head announces a body. An answer sent before such a body was read must
+ * close the connection: the rest of the body is still on the wire and would be read as the next
+ * request (uWS would wait for it to parse until its idle timeout).
+ */
+export function announcesBody(h: Record<string, string>): boolean {
+  const len = h['content-length'];
+  return (len !== undefined && len !== '0') || h['transfer-encoding'] !== undefined;
+}
+
+export class BodyCollector {
+  state: 'reading' | 'complete' | 'too-large' = 'reading';
+  /** Bytes beyond this refuse the body; unknown (no limit) while the caller is being identified. */
+  private limit = Infinity;
+  private fixed: Buffer | null;
+  private parts: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly declared: number) {
+    this.fixed = Number.isInteger(declared) && declared >= 0 && declared <= PREALLOCATE_MAX ? Buffer.allocUnsafe(declared) : null;
+  }
+
+  /** The reader's limit; what was kept before it was known counts against it too. */
+  setLimit(limit: number): void {
+    this.limit = limit;
+    if (this.size > limit) this.refuse();
+  }
+
+  private refuse(): void {
+    this.state = 'too-large';
+    this.parts = [];
+    this.fixed = null;
+    this.size = 0;
+  }
+
+  /** Copies a chunk (the engine may reuse its memory). */
+  add(chunk: Uint8Array, isLast: boolean): void {
+    if (this.state !== 'reading') return;
+    const size = this.size + chunk.length;
+    if (size > this.limit || (this.declared >= 0 && size > this.declared)) return this.refuse();
+    if (this.fixed) this.fixed.set(chunk, this.size);
+    else this.parts.push(Buffer.from(chunk));
+    this.size = size;
+    if (isLast) this.state = 'complete';
+  }
+
+  /** Memory this body holds now (what was received, or the small buffer sized up front). */
+  get bytesHeld(): number {
+    return this.fixed ? this.fixed.length : this.size;
+  }
+
+  /** The whole body; only once state is 'complete'. */
+  take(): Buffer {
+    if (this.fixed) return this.fixed.subarray(0, this.size);
+    if (this.parts.length === 1) return this.parts[0]!;
+    return this.size ? Buffer.concat(this.parts, this.size) : EMPTY;
+  }
+}

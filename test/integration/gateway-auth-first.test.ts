@@ -1,0 +1,76 @@
+// The caller is known before its body is read. A request with a key the gateway has never seen
+// (a made-up `sk-` key) waits for one lookup with its body unread, and is refused without
+// reading more; however slowly such clients send, no worker fails and nothing is buffered for them.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import net from 'node:net';
+import type { MockUpstream } from '../support/mock-upstream';
+import { freshDatabase, stopTestPostgres } from '../support/postgres';
+import { type Weir, adminOk, chat, closeAll, dbPool, governanceConfig, startMock, startWeirOn, writeConfigFile } from './governance-helpers';
+import type { Pool } from 'pg';
+
+let mock: MockUpstream;
+let weir: Weir;
+let pool: Pool;
+
+before(async () => {
+  const db = await freshDatabase('gw_auth_first');
+  pool = dbPool(db);
+  mock = await startMock();
+  // No periodic re-read of the tables: a key written to them by SQL is found only by the lookup.
+  weir = await startWeirOn(writeConfigFile(governanceConfig(mock.url, db)), { env: { WEIR_SYNC_INTERVAL_MS: '3600000' } });
+});
+
+after(async () => {
+  await closeAll(() => weir?.stop(), () => mock?.close(), () => pool?.end(), stopTestPostgres);
+});
+
+/**
+ * Sends the head of a POST that announces `declared` body bytes and only `sent` of them, then
+ * waits for whatever the gateway answers. Resolves with the raw answer once the gateway closes.
+ */
+function slowPost(path: string, key: string, declared: number, sent: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(weir.port, '127.0.0.1', () => {
+      s.write(`POST ${path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\ncontent-type: application/json\r\ncontent-length: ${declared}\r\n\r\n`);
+      s.write('{"model":"gpt",'.padEnd(sent, ' ').slice(0, sent));
+    });
+    let out = '';
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => (out += d));
+    s.on('close', () => resolve(out));
+    s.on('error', reject);
+    s.setTimeout(20_000, () => {
+      s.destroy();
+      reject(new Error(`no answer (got ${JSON.stringify(out)})`));
+    });
+  });
+}
+
+test('made-up keys on slow, half-sent bodies are refused at once, and no worker fails', async () => {
+  const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => slowPost('/v1/chat/completions', `sk-made-up-${i}-${'x'.repeat(20)}`, 64 * 1024 * 1024, 16)));
+  for (const a of answers) {
+    assert.match(a, /^HTTP\/1\.1 401 /, a.slice(0, 200));
+    assert.match(a, /Invalid proxy server token passed/);
+  }
+  // The same requests on the Anthropic route, the pass-through routes and the admin API.
+  for (const p of ['/v1/messages', '/anthropic/v1/messages', '/openai/v1/chat/completions', '/key/generate', '/v1/messages/count_tokens']) {
+    assert.match(await slowPost(p, 'sk-made-up-other-route-123456789', 64 * 1024 * 1024, 16), /^HTTP\/1\.1 401 /, p);
+  }
+  assert.doesNotMatch(weir.output(), /worker \d+ failed|unhandled|starting a replacement/i, weir.output());
+  // The workers that answered are the ones still serving.
+  const k = await adminOk(weir.url, '/key/generate', {});
+  assert.equal((await chat(weir.url, k.key)).status, 200);
+});
+
+test('a key the gateway has not seen yet is looked up while its body waits, then its body arrives whole', async () => {
+  // Written by another proxy (here: SQL), so this instance meets it first on the request.
+  const key = 'sk-written-elsewhere-0a1b2c3d4e5f';
+  await pool.query(`INSERT INTO "LiteLLM_VerificationToken" (token, models, spend) VALUES ($1, '{}', 0)`, [createHash('sha256').update(key).digest('hex')]);
+  const filler = 'y'.repeat(3 * 1024 * 1024);
+  const r = await chat(weir.url, key, 'gpt', { metadata: { filler } });
+  assert.equal(r.status, 200, r.text);
+  const seen = mock.requests[mock.requests.length - 1]!;
+  assert.equal(seen.json.metadata.filler.length, filler.length);
+});
