@@ -220,7 +220,7 @@ export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapsh
       t = buildTarget(d, cfg, opts);
       let g = groups.get(d.model_name);
       if (!g) {
-        groups.set(d.model_name, (g = newGroup(d.model_name, t)));
+        groups.set(d.model_name, (g = newGroup(d.model_name)));
         models.push({ id: d.model_name, object: 'model', created: MODELS_CREATED, owned_by: t.provider });
       }
       addTarget(g, t);

@@ -5,15 +5,25 @@
 import { AnthropicUsageScanner, OpenAIUsageScanner } from '../accounting/usage-stream';
 import { usageFromAnthropicBody, usageFromOpenAIBody } from '../accounting/usage-body';
 import { applyEdits, includeUsageEdit } from '../accounting/usage-include';
-import { openaiUsage, type TokenUsage } from '../accounting/usage-types';
+import { anthropicUsage, openaiUsage, type TokenUsage } from '../accounting/usage-types';
 import { costNanos } from '../pricing/cost';
 import type { BodyScan } from './body-scan';
 import type { Target } from './snapshot';
+
+/**
+ * Bytes per token of the usage estimated when the upstream reports none: the typical ratio of
+ * text (the reservation uses a conservative one, see reservation.ts), so the estimate is near
+ * what the call cost rather than an upper bound.
+ */
+const ESTIMATE_BYTES_PER_TOKEN = 4;
 
 export class CallAccounting {
   private scanner: OpenAIUsageScanner | AnthropicUsageScanner | null = null;
   private hideUsage = false;
   private bodyUsage: TokenUsage | undefined;
+  /** Bytes of a whole answer that reported no usage (its size is the output estimate). */
+  private answerBytes = -1;
+  private answerAnthropic = false;
   /** Provider response id (becomes the spend log's request_id). */
   responseId: string | undefined;
   /** Epoch ms of the first byte of the answer. */
@@ -70,9 +80,11 @@ export class CallAccounting {
   /** A whole (non-streamed) answer. */
   readBody(buf: Buffer, t: Target): void {
     this.firstByteMs ||= Date.now();
-    const u = t.dialect === 'anthropic' || (t.dialect === 'any' && this.anthropic) ? usageFromAnthropicBody(buf) : usageFromOpenAIBody(buf);
+    this.answerAnthropic = t.dialect === 'anthropic' || (t.dialect === 'any' && this.anthropic);
+    const u = this.answerAnthropic ? usageFromAnthropicBody(buf) : usageFromOpenAIBody(buf);
     this.bodyUsage = u.usage;
     this.responseId = u.id;
+    this.answerBytes = buf.length;
   }
 
   /** Usage to charge: the provider's, or an estimate for a stream cut before its usage. */
@@ -80,9 +92,17 @@ export class CallAccounting {
     if (this.scanner) {
       const r = this.scanner.result();
       this.responseId ??= r.id;
-      return this.scanner.usageOrEstimate(Math.ceil(this.bodyBytes / 4));
+      return this.scanner.usageOrEstimate(Math.ceil(this.bodyBytes / ESTIMATE_BYTES_PER_TOKEN));
     }
-    return this.bodyUsage ?? openaiUsage(0, 0);
+    if (this.bodyUsage) return this.bodyUsage;
+    if (this.answerBytes < 0) return openaiUsage(0, 0);
+    // An answer without usage (some self-hosted servers): estimated from both sizes, as for a
+    // stream cut before its usage, never free.
+    const prompt = Math.ceil(this.bodyBytes / ESTIMATE_BYTES_PER_TOKEN);
+    const output = Math.ceil(this.answerBytes / ESTIMATE_BYTES_PER_TOKEN);
+    const u = this.answerAnthropic ? anthropicUsage(prompt, output) : openaiUsage(prompt, output);
+    u.estimated = true;
+    return u;
   }
 
   costNanos(t: Target | undefined, u: TokenUsage): number {

@@ -18,7 +18,7 @@ import { Charge, chargedEntities, checkKey, checkKeyModel, checkKeyStatus, check
 import { takeRoutingParams } from './client-fallbacks';
 import { resolveGroup } from './model-groups';
 import { nativeTargets, ProxyCall, type CallContext, type Endpoint } from './proxy-call';
-import { worstCaseNanos } from '../pricing/cost';
+import { estimateReservation, reachablePrices, type Reservation } from './reservation';
 import type { JournalWriter } from '../accounting/journal';
 import type { Snapshot } from './snapshot';
 import type { ControlStatus } from '../state/control-status';
@@ -191,7 +191,7 @@ export class Gateway {
     if (fallbacks) {
       for (const m of fallbacks) if (!resolveGroup(snap, m)) throw new GatewayError(400, `Invalid model name passed in fallbacks: ${m}`, 'bad_request_error', 'fallbacks');
     }
-    const charge = this.deps.entities ? this.admit(snap, id, requested, group.name, fallbacks, endUser, () => BigInt(worstCaseNanos(group.reservePrice, body.length, scan.maxTokens ?? group.reservePrice.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS))) : null;
+    const charge = this.deps.entities ? this.admit(snap, id, requested, group.name, fallbacks, endUser, () => estimateReservation(reachablePrices(snap, group, fallbacks), body.length, scan.maxTokens, 1)) : null;
     const ctx: CallContext = { identity: id, charge, endUser, journal: this.deps.journal, entities: this.deps.entities, fallbacks };
     new ProxyCall(ex, snap, this.deps.health, group, targets, body, scan, endpoint, ctx).start();
   }
@@ -201,7 +201,7 @@ export class Gateway {
    * worst-case cost on every budget it is charged to. The master key answers only to the global
    * proxy budget.
    */
-  private admit(snap: Snapshot, id: Identity, requested: string, groupName: string, fallbacks: string[] | null, endUser: string | null, worstCase: () => bigint): Charge | null {
+  private admit(snap: Snapshot, id: Identity, requested: string, groupName: string, fallbacks: string[] | null, endUser: string | null, estimate: () => Reservation): Charge | null {
     const entities = this.deps.entities;
     if (!entities) return null;
     const view = this.deps.view;
@@ -211,7 +211,7 @@ export class Gateway {
     if (id.kind !== 'key') {
       if (view.globalRecord < 0 && !endEntity) return null;
       const charge = new Charge(entities);
-      charge.acquire(chargedEntities(null, endEntity, view.globalRecord), worstCase(), now);
+      charge.acquire(chargedEntities(null, endEntity, view.globalRecord), estimate(), now);
       return charge;
     }
     // Access is decided on the name asked for, and on the group it resolved to through an alias.
@@ -225,7 +225,7 @@ export class Gateway {
       }
     }
     const charge = new Charge(entities);
-    charge.acquire(chargedEntities(id.profile, endEntity, view.globalRecord), worstCase(), now);
+    charge.acquire(chargedEntities(id.profile, endEntity, view.globalRecord), estimate(), now);
     return charge;
   }
 
@@ -289,12 +289,6 @@ export class Gateway {
     );
   }
 }
-
-/**
- * Output tokens reserved for a call that sets no max_tokens to a model whose maximum is unknown
- * (LiteLLM's default max_tokens for Anthropic calls). The settle step charges what was used.
- */
-const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
 
 /** Ids longer than this are refused by Postgres indexes in LiteLLM's schema. */
 const MAX_ID_BYTES = 256;

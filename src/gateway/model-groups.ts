@@ -4,16 +4,15 @@
 // first time a name is asked for and keep it for the life of the snapshot.
 import { resolvePrice } from '../pricing/cost';
 import { splitModel } from '../providers/registry';
-import type { ModelGroup, Snapshot, Target, WildcardDeployment } from './snapshot';
+import type { ModelGroup, RoutingSettings, Snapshot, Target, WildcardDeployment } from './snapshot';
 
-export function newGroup(name: string, first: Target): ModelGroup {
-  return { name, targets: [], chatTargets: [], messagesTargets: [], responsesTargets: [], embeddingsTargets: [], reservePrice: first.price };
+export function newGroup(name: string): ModelGroup {
+  return { name, targets: [], chatTargets: [], messagesTargets: [], responsesTargets: [], embeddingsTargets: [] };
 }
 
 /** Adds a deployment to its group and to the per-endpoint lists of the dialects it speaks. */
 export function addTarget(g: ModelGroup, t: Target): void {
   g.targets.push(t);
-  if (t.price.output > g.reservePrice.output || t.price.input > g.reservePrice.input) g.reservePrice = t.price;
   if (t.dialect === 'openai' || t.dialect === 'any') g.chatTargets.push(t);
   if (t.dialect === 'anthropic' || t.dialect === 'any') g.messagesTargets.push(t);
   if (t.responsesPath) g.responsesTargets.push(t);
@@ -75,7 +74,7 @@ function wildcardGroup(snap: Snapshot, name: string): ModelGroup | null {
     for (const d of route.deployments) {
       const t = concreteTarget(snap, d, name, captures);
       if (!t) continue;
-      if (!g) g = { ...newGroup(name, t), pattern: route.name };
+      if (!g) g = { ...newGroup(name), pattern: route.name };
       addTarget(g, t);
     }
     if (g) return g;
@@ -91,4 +90,12 @@ function concreteTarget(snap: Snapshot, d: WildcardDeployment, name: string, cap
   if (!base) return null;
   const price = snap.priceTable ? resolvePrice(snap.priceTable, { baseModel: d.baseModel, model, upstreamModel, overrides: d.overrides }) : base.price;
   return { ...base, group: name, upstreamModel, upstreamModelJson: JSON.stringify(upstreamModel), price };
+}
+
+/**
+ * The fallback chain of a group: its own entry, else its wildcard pattern's, else the `"*"`
+ * entry that applies to every group, else default_fallbacks.
+ */
+export function configuredFallbacks(r: RoutingSettings, g: ModelGroup): string[] {
+  return r.fallbacks.get(g.name) ?? (g.pattern !== undefined ? r.fallbacks.get(g.pattern) : undefined) ?? r.fallbacks.get('*') ?? r.defaultFallbacks;
 }

@@ -6,6 +6,7 @@ import { FLAG_BLOCKED, FLAG_LIVE } from '../state/entity-table';
 import { GatewayError } from './errors';
 import { wildcardRegex } from './model-groups';
 import type { KeyProfile } from './governance';
+import { describeReservation, type Reservation } from './reservation';
 
 const NANOS = 1e9;
 
@@ -117,7 +118,8 @@ export class Charge {
   constructor(private readonly table: EntityTable) {}
 
   /** Rate limits first (a refused request reserves nothing), then budgets; all or nothing. */
-  acquire(charged: Charged[], reserveNanos: bigint, nowMs: number): void {
+  acquire(charged: Charged[], reservation: Reservation | bigint, nowMs: number): void {
+    const reserveNanos = typeof reservation === 'bigint' ? reservation : reservation.nanos;
     for (const c of charged) {
       if (c.descriptor === null) continue;
       const refused = this.table.admit(c.rec, nowMs);
@@ -133,7 +135,8 @@ export class Charge {
         this.recs.length = 0;
         this.releaseLimits(nowMs);
         const spend = this.table.spendNanos(c.rec);
-        throw new GatewayError(429, `${c.describe()} Current cost: ${usd(spend)}, Max budget: ${usd(this.table.maxBudgetNanos(c.rec))}`, 'budget_exceeded');
+        const why = typeof reservation === 'bigint' ? '' : ` ${describeReservation(reservation)}`;
+        throw new GatewayError(429, `${c.describe()} Current cost: ${usd(spend)}, Max budget: ${usd(this.table.maxBudgetNanos(c.rec))}.${why}`, 'budget_exceeded');
       }
       this.recs.push(c.rec);
     }

@@ -18,13 +18,13 @@ import { NANOS_PER_USD } from '../accounting/spend-record';
 import type { EntityTable } from '../state/entity-table';
 import { CallAccounting } from './accounting';
 import type { Identity } from './identity';
-import { resolveGroup } from './model-groups';
+import { configuredFallbacks, resolveGroup } from './model-groups';
 import { pickTarget } from './pick';
 import type { Charge } from './policy';
 import { spendRecord } from './spend-record';
 import { EventAligner } from './sse-align';
 import { Translation } from './translation';
-import type { ModelGroup, RoutingSettings, Snapshot, Target } from './snapshot';
+import type { ModelGroup, Snapshot, Target } from './snapshot';
 import { fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
 import { poolFor } from './upstream-pool';
 
@@ -78,14 +78,6 @@ export function errorClass(status: number, message: string): string {
     return 'BadRequestError';
   }
   return status >= 500 ? 'InternalServerError' : 'BadRequestError';
-}
-
-/**
- * The fallback chain of a group: its own entry, else its wildcard pattern's, else the `"*"`
- * entry that applies to every group, else default_fallbacks.
- */
-export function configuredFallbacks(r: RoutingSettings, g: ModelGroup): string[] {
-  return r.fallbacks.get(g.name) ?? (g.pattern !== undefined ? r.fallbacks.get(g.pattern) : undefined) ?? r.fallbacks.get('*') ?? r.defaultFallbacks;
 }
 
 export class ProxyCall implements Dispatcher.DispatchHandler {

@@ -53,8 +53,6 @@ export interface ModelGroup {
   messagesTargets: Target[];
   responsesTargets: Target[];
   embeddingsTargets: Target[];
-  /** The dearest price among the group's targets: budget reservations use it (any may serve). */
-  reservePrice: Price;
   /** For a group made from a wildcard route: the route's model_name (`anthropic/*`). */
   pattern?: string;
 }

@@ -56,7 +56,7 @@ test('key max_budget: 500 concurrent calls on both workers, room for 100 → exa
   const { ok, refused } = await race(500, () => chat(weir.url, k.key));
   assert.equal(ok.length, 100, `passed: ${ok.length}`);
   assert.equal(refused.length, 400);
-  assert.match(refused[0]!.json.error.message, /^Budget has been exceeded! Key=budget-100 Current cost: [\d.e-]+, Max budget: 0\.4$/);
+  assert.match(refused[0]!.json.error.message, /^Budget has been exceeded! Key=budget-100 Current cost: [\d.e-]+, Max budget: 0\.4\. This call reserves 0\.004 USD until it settles: \d+ input tokens estimated from \d+ bytes at 2 bytes per token, and 4 output tokens from max_tokens\.$/);
   for (const r of ok) assert.equal(Number(r.headers['x-litellm-response-cost']), CALL_COST);
   // Settled: the next call is refused too, and nothing more reached the upstream than was answered.
   assert.equal((await chat(weir.url, k.key)).status, 429);
@@ -75,7 +75,7 @@ test('team max_budget: 40 concurrent calls from two keys of the team, room for 5
   const k2 = await adminOk(weir.url, '/key/generate', { team_id: team.team_id });
   const { ok, refused } = await race(40, () => chat(weir.url, Math.random() < 0.5 ? k1.key : k2.key));
   assert.equal(ok.length, 5);
-  assert.match(refused[0]!.json.error.message, new RegExp(`^Budget has been exceeded! Team=${team.team_id} Current cost: [\\d.e-]+, Max budget: 0\\.02$`));
+  assert.match(refused[0]!.json.error.message, new RegExp(`^Budget has been exceeded! Team=${team.team_id} Current cost: [\\d.e-]+, Max budget: 0\\.02\\. This call reserves `));
   await waitSpend('LiteLLM_TeamTable', 'team_id', team.team_id, 5 * CALL_COST);
 });
 

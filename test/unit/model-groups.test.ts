@@ -7,6 +7,7 @@ import { buildSnapshot } from '../../src/control/build-snapshot';
 import { SlotTable } from '../../src/control/slots';
 import { fillTemplate, resolveGroup, wildcardRegex } from '../../src/gateway/model-groups';
 import { modelAllowed } from '../../src/gateway/policy';
+import { reachablePrices } from '../../src/gateway/reservation';
 import type { Snapshot } from '../../src/gateway/snapshot';
 
 function build(yaml: string, env: NodeJS.ProcessEnv = {}): Snapshot {
@@ -65,7 +66,7 @@ test('the price comes from the table for the concrete model, or from the deploym
   const opus = resolveGroup(s, 'anthropic/claude-opus-4-1')!.targets[0]!.price;
   assert.equal(opus.known, true);
   assert.ok(opus.input > 0 && opus.output > opus.input);
-  assert.equal(resolveGroup(s, 'anthropic/claude-opus-4-1')!.reservePrice, opus);
+  assert.deepEqual(reachablePrices(s, resolveGroup(s, 'anthropic/claude-opus-4-1')!, null), [opus]);
   const cheap = resolveGroup(s, 'cheap/gpt-4o')!.targets[0]!.price;
   assert.equal(cheap.input, 1000);
   assert.equal(cheap.output, 2000);
