@@ -5,8 +5,15 @@
 export type CallType = 'acompletion' | 'anthropic_messages' | 'aresponses' | 'aembedding' | 'pass_through_endpoint';
 
 export interface SpendRecord {
-  /** Provider response id (chatcmpl-…, msg_…) when known, else the call id. Unique per row. */
+  /**
+   * Provider response id (chatcmpl-…, msg_…) when known, else the call id. Upstreams may repeat
+   * ids (self-hosted servers, mocks, replays): a row whose id is taken is written under call_id.
+   */
   request_id: string;
+  /** Weir's own id of the call (x-litellm-call-id), unique; absent in journals of older versions. */
+  call_id?: string;
+  /** Set by the spend writer on a row re-keyed to its call id: the id the upstream gave. */
+  upstream_request_id?: string;
   call_type: CallType;
   /** sha256 hex of the virtual key; 'litellm_proxy_master_key' for the master key; '' when no auth. */
   api_key: string;

@@ -78,6 +78,7 @@ export function normalizeRecord(raw: Partial<SpendRecord>, where: string): Spend
   const err = raw.error && typeof raw.error === 'object' ? raw.error : undefined;
   return {
     request_id: rid || `weir-${crypto.createHash('sha256').update(where).digest('hex').slice(0, 32)}`,
+    ...(cleanId(raw.call_id) ? { call_id: cleanId(raw.call_id) } : {}),
     call_type: (CALL_TYPES.has(String(raw.call_type)) ? raw.call_type : cleanId(raw.call_type) || 'acompletion') as CallType,
     api_key: cleanId(raw.api_key),
     spend_nanos: int(raw.spend_nanos),
@@ -140,6 +141,8 @@ export function spendLogRow(r: SpendRecord): Record<string, unknown> {
     error_information: failed && r.error ? { error_code: String(r.error.status), error_class: r.error.type, error_message: r.error.message } : null,
     litellm_overhead_time_ms: r.overhead_ms,
     attempted_retries: r.attempted_retries,
+    litellm_call_id: r.call_id ?? null,
+    ...(r.upstream_request_id ? { upstream_request_id: r.upstream_request_id } : {}),
   };
   return {
     request_id: r.request_id,

@@ -19,9 +19,10 @@ export interface SqlContext {
   client: pg.PoolClient;
 }
 
-/** Multi-row INSERT in chunks that respect both the row cap and the parameter limit. */
-export async function insertRows(client: pg.PoolClient, table: string, cols: string[], rows: unknown[][], suffix = ''): Promise<void> {
-  if (rows.length === 0) return;
+/** Multi-row INSERT in chunks that respect both the row cap and the parameter limit; returns what a RETURNING suffix returned. */
+export async function insertRows(client: pg.PoolClient, table: string, cols: string[], rows: unknown[][], suffix = ''): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  if (rows.length === 0) return out;
   const per = Math.max(1, Math.min(MAX_ROWS_PER_INSERT, Math.floor(MAX_PARAMS / cols.length)));
   const head = `INSERT INTO ${q(table)} (${cols.map(q).join(', ')}) VALUES `;
   for (let i = 0; i < rows.length; i += per) {
@@ -36,8 +37,10 @@ export async function insertRows(client: pg.PoolClient, table: string, cols: str
       }
       tuples.push(`(${ph.join(', ')})`);
     }
-    await client.query(`${head}${tuples.join(', ')} ${suffix}`, values);
+    const res = await client.query(`${head}${tuples.join(', ')} ${suffix}`, values);
+    if (res.rows) out.push(...(res.rows as Record<string, unknown>[]));
   }
+  return out;
 }
 
 /** Rows keyed by column name → the columns the table has (in a fixed order) and their values. */
@@ -47,11 +50,44 @@ async function present(ctx: SqlContext, table: string, rows: Record<string, unkn
   return { cols, values: rows.map((r) => cols.map((c) => r[c])) };
 }
 
+/**
+ * One row per record, never fewer. The request id is the upstream's response id (lookups by it
+ * work as in LiteLLM) unless that id is taken — by an earlier record of the batch or a row already
+ * in the table — by another call: then the row is written under the record's own call id, with
+ * the upstream's id in its metadata. A row already there for the same call (same call id) is
+ * not written twice.
+ */
 export async function insertSpendLogs(ctx: SqlContext, records: SpendRecord[]): Promise<void> {
   if (records.length === 0) return;
+  const seen = new Set<string>();
+  const batch = records.map((r) => {
+    if (!seen.has(r.request_id)) {
+      seen.add(r.request_id);
+      return r;
+    }
+    return rekeyed(r) ?? r;
+  });
+  const written = new Set((await insertLogRows(ctx, batch)).map((row) => String(row.request_id)));
+  const clashed = batch.filter((r) => !written.has(r.request_id) && r.call_id && r.call_id !== r.request_id);
+  if (clashed.length === 0) return;
+  const owners = await ctx.client.query<{ request_id: string; call_id: string | null }>(
+    `SELECT "request_id", "metadata"->>'litellm_call_id' AS call_id FROM "LiteLLM_SpendLogs" WHERE "request_id" = ANY($1::text[])`,
+    [clashed.map((r) => r.request_id)],
+  );
+  const ownerOf = new Map(owners.rows.map((o) => [o.request_id, o.call_id]));
+  const again = clashed.filter((r) => ownerOf.get(r.request_id) !== r.call_id).map((r) => rekeyed(r)!);
+  await insertLogRows(ctx, again);
+}
+
+/** The record under its own call id, the upstream's id kept; null for journals without call ids. */
+function rekeyed(r: SpendRecord): SpendRecord | null {
+  return r.call_id && r.call_id !== r.request_id ? { ...r, request_id: r.call_id, upstream_request_id: r.request_id } : null;
+}
+
+async function insertLogRows(ctx: SqlContext, records: SpendRecord[]): Promise<Record<string, unknown>[]> {
+  if (records.length === 0) return [];
   const { cols, values } = await present(ctx, 'LiteLLM_SpendLogs', records.map(spendLogRow));
-  // A request id already there (a retried flush whose commit did land) is not written twice.
-  await insertRows(ctx.client, 'LiteLLM_SpendLogs', cols, values, 'ON CONFLICT ("request_id") DO NOTHING');
+  return insertRows(ctx.client, 'LiteLLM_SpendLogs', cols, values, 'ON CONFLICT ("request_id") DO NOTHING RETURNING "request_id"');
 }
 
 export async function insertErrorLogs(ctx: SqlContext, records: SpendRecord[]): Promise<void> {

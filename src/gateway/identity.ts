@@ -16,11 +16,13 @@ export const MASTER: Identity = { kind: 'master' };
 const NEGATIVE_TTL_MS = 5_000;
 const NEGATIVE_MAX = 10_000;
 /**
- * Requests of one worker that may wait at once for keys it has not seen to be looked up. Each
- * holds at most what arrived with its headers; past this, a request with an unseen key is
- * answered 503 at once instead of adding to the wait (a flood of made-up keys stays bounded).
+ * Bounds on what one worker lets wait for keys it has not seen: distinct keys being looked up,
+ * and requests waiting on them (each holds at most what arrived with its headers). Past either,
+ * a request with an unseen key is answered 503 at once instead of adding to the wait, so a flood
+ * of made-up keys stays bounded while a real new key fanned out by its client is served.
  */
-const MAX_WAITING = 256;
+const MAX_KEYS_LOOKED_UP = 256;
+const MAX_WAITING = 4096;
 
 function masked(key: string): string {
   return key.length <= 8 ? '****' : `${key.slice(0, 4)}****${key.slice(-4)}`;
@@ -55,11 +57,11 @@ export class Identifier {
     const hex = hash.toString('hex');
     const missedAt = this.misses.get(hex);
     if (missedAt !== undefined && Date.now() - missedAt < NEGATIVE_TTL_MS) throw unknownKey(key);
-    if (this.waiting >= MAX_WAITING) {
+    let pending = this.inFlight.get(hex);
+    if (this.waiting >= MAX_WAITING || (!pending && this.inFlight.size >= MAX_KEYS_LOOKED_UP)) {
       throw new GatewayError(503, 'Too many requests with keys this gateway has not seen yet are waiting for their lookup; retry shortly.', 'service_unavailable_error', null, ['retry-after', '1']);
     }
     // Requests for the same unknown key wait on one lookup; a failed lookup counts as not found.
-    let pending = this.inFlight.get(hex);
     if (!pending) {
       pending = this.lookup(hex)
         .catch(() => false)

@@ -45,6 +45,7 @@ export function spendRecord(i: SpendInput): SpendRecord {
   const reqMeta = headerMetadata(i.headers);
   return {
     request_id: i.error ? i.callId : (i.responseId ?? i.callId),
+    call_id: i.callId,
     call_type: CALL_TYPE[i.endpoint],
     api_key: p ? p.tokenHash : i.identity.kind === 'master' ? 'litellm_proxy_master_key' : '',
     spend_nanos: i.costNanos,

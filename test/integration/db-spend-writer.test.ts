@@ -14,6 +14,7 @@ import { startEmbeddedPostgres } from '../../src/db/embedded';
 import { createPool } from '../../src/db/pool';
 import { ensureSchema } from '../../src/db/schema';
 import { teamMemberKey } from '../../src/db/spend-aggregate';
+import { insertSpendLogs } from '../../src/db/spend-sql';
 import { SpendWriter, type CommittedTotals } from '../../src/db/spend-writer';
 import { freshDatabase, stopTestPostgres } from '../support/postgres';
 
@@ -541,6 +542,33 @@ test('segments of a dead process are written, then deleted; a line Postgres refu
   assert.match(poison.reason, /refused by policy/);
   assert.equal(JSON.parse(poison.line).spend_nanos, rec(11).spend_nanos, 'the refused record is kept whole');
   assert.ok(problems.some((p) => /quarantined/.test(p)));
+});
+
+test('an upstream that repeats its response ids loses no row: the later ones are written under their call ids', async () => {
+  const { pool, dir } = await setup('sw_repeat_ids');
+  const w = new JournalWriter(dir, 'w');
+  // Six calls answered with the same id (a self-hosted server, a replay), in two flushes.
+  const same = (i: number) => rec(i, { request_id: 'chatcmpl-always-the-same', call_id: `call-${i}` });
+  const first = [same(1), same(2), same(3)];
+  first.forEach((r) => w.append(r));
+  await new SpendWriter(pool, dir).flushNow();
+  const second = [same(4), same(5), same(6)];
+  second.forEach((r) => w.append(r));
+  await new SpendWriter(pool, dir).flushNow();
+  assert.equal(await count(pool), 6, 'six calls, six rows');
+  await assertEntitySums(pool, [...first, ...second]);
+  // The upstream's id stays where LiteLLM puts it for the first call; the others name it.
+  const rows = (await pool.query(`SELECT request_id, metadata->>'upstream_request_id' AS up, metadata->>'litellm_call_id' AS call FROM "LiteLLM_SpendLogs" ORDER BY "startTime", request_id`)).rows;
+  assert.deepEqual(rows.find((r) => r.request_id === 'chatcmpl-always-the-same'), { request_id: 'chatcmpl-always-the-same', up: null, call: 'call-1' });
+  for (const i of [2, 3, 4, 5, 6]) assert.deepEqual(rows.find((r) => r.request_id === `call-${i}`), { request_id: `call-${i}`, up: 'chatcmpl-always-the-same', call: `call-${i}` });
+  // The same records written again (a flush repeated after its commit landed) add nothing.
+  const client = await pool.connect();
+  try {
+    await insertSpendLogs({ owner: pool, client }, [...first, ...second]);
+  } finally {
+    client.release();
+  }
+  assert.equal(await count(pool), 6, 'a record already written is not written twice');
 });
 
 test('disable_spend_logs / disable_error_logs: no log rows, spend still moves', async () => {

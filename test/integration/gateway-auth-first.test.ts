@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import type { MockUpstream } from '../support/mock-upstream';
-import { freshDatabase, stopTestPostgres } from '../support/postgres';
-import { type Weir, adminOk, chat, closeAll, dbPool, governanceConfig, startMock, startWeirOn, writeConfigFile } from './governance-helpers';
+import {
+  type Weir, adminOk, chat, dbPool, governanceConfig, startMock, startWeirOn, writeConfigFile, ledgerDatabase, closeAndCheckLedgers,
+} from './governance-helpers';
 import type { Pool } from 'pg';
 
 let mock: MockUpstream;
@@ -15,7 +16,7 @@ let weir: Weir;
 let pool: Pool;
 
 before(async () => {
-  const db = await freshDatabase('gw_auth_first');
+  const db = await ledgerDatabase('gw_auth_first');
   pool = dbPool(db);
   mock = await startMock();
   // No periodic re-read of the tables: a key written to them by SQL is found only by the lookup.
@@ -23,7 +24,7 @@ before(async () => {
 });
 
 after(async () => {
-  await closeAll(() => weir?.stop(), () => mock?.close(), () => pool?.end(), stopTestPostgres);
+  await closeAndCheckLedgers(() => weir?.stop(), () => mock?.close(), () => pool?.end());
 });
 
 /**

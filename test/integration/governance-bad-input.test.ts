@@ -5,10 +5,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pool } from 'pg';
 import type { MockUpstream } from '../support/mock-upstream';
-import { freshDatabase, stopTestPostgres } from '../support/postgres';
 import {
-  type Answer, type Weir, admin, adminOk, bearer, call, chat, closeAll, dbPool, governanceConfig, one, rows, startMock, startWeirOn, waitForLogs,
-  writeConfigFile,
+  type Answer, type Weir, admin, adminOk, bearer, call, chat, dbPool, governanceConfig, one, rows, startMock, startWeirOn, waitForLogs, writeConfigFile, ledgerDatabase, closeAndCheckLedgers,
 } from './governance-helpers';
 
 let mock: MockUpstream;
@@ -16,14 +14,14 @@ let weir: Weir;
 let pool: Pool;
 
 before(async () => {
-  const db = await freshDatabase('gov_bad_input');
+  const db = await ledgerDatabase('gov_bad_input');
   mock = await startMock();
   weir = await startWeirOn(writeConfigFile(governanceConfig(mock.url, db)));
   pool = dbPool(db);
 });
 
 after(async () => {
-  await closeAll(() => weir?.stop(), () => pool?.end(), () => mock?.close(), stopTestPostgres);
+  await closeAndCheckLedgers(() => weir?.stop(), () => pool?.end(), () => mock?.close());
 });
 
 const TABLES = [

@@ -8,11 +8,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pool } from 'pg';
-import { freshDatabase, stopTestPostgres } from '../support/postgres';
 import type { MockUpstream } from '../support/mock-upstream';
 import {
-  type Answer, type Weir, CALL_COST, MASTER_KEY, adminOk, bearer, burst, call, chat, closeAll, dbPool, governanceConfig, one, startMock, startWeirOn, tally,
-  waitFor, writeConfigFile,
+  type Answer, type Weir, CALL_COST, MASTER_KEY, adminOk, bearer, burst, call, chat, closeAll, dbPool, governanceConfig, one, startMock, startWeirOn, tally, waitFor, writeConfigFile, ledgerDatabase, closeAndCheckLedgers,
 } from './governance-helpers';
 
 let mock: MockUpstream;
@@ -20,14 +18,14 @@ let weir: Weir;
 let pool: Pool;
 
 before(async () => {
-  const db = await freshDatabase('gov_budgets');
+  const db = await ledgerDatabase('gov_budgets');
   mock = await startMock();
   weir = await startWeirOn(writeConfigFile(governanceConfig(mock.url, db)));
   pool = dbPool(db);
 });
 
 after(async () => {
-  await closeAll(() => weir?.stop(), () => pool?.end(), () => mock?.close(), stopTestPostgres);
+  await closeAndCheckLedgers(() => weir?.stop(), () => pool?.end(), () => mock?.close());
 });
 
 const close = (a: number, b: number) => Math.abs(a - b) < 1e-9;
@@ -156,7 +154,7 @@ test('organization budget', async () => {
 });
 
 test('global litellm_settings.max_budget: 60 concurrent calls from several keys, room for 8', async () => {
-  const db = await freshDatabase('gov_global');
+  const db = await ledgerDatabase('gov_global');
   const w = await startWeirOn(writeConfigFile(governanceConfig(mock.url, db, { litellm: `  max_budget: ${8 * CALL_COST}` })));
   try {
     const keys = await Promise.all([0, 1, 2].map(() => adminOk(w.url, '/key/generate', {})));
@@ -175,7 +173,7 @@ test('global litellm_settings.max_budget: 60 concurrent calls from several keys,
 
 test('global max_budget: the proxy\'s spend is written to PostgreSQL and still counts after a restart', {
 }, async () => {
-  const db = await freshDatabase('gov_global_restart');
+  const db = await ledgerDatabase('gov_global_restart');
   const cfg = writeConfigFile(governanceConfig(mock.url, db, { litellm: `  max_budget: ${3 * CALL_COST}` }));
   const p = dbPool(db);
   let w = await startWeirOn(cfg);

@@ -7,15 +7,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import type { MockUpstream } from '../support/mock-upstream';
-import { freshDatabase, startPostgres, stopTestPostgres, type TestPostgres } from '../support/postgres';
+import { startPostgres, stopTestPostgres, type TestPostgres } from '../support/postgres';
 import {
-  type Weir, CALL_COST, adminOk, burst, call, chat, closeAll, dbPool, governanceConfig, one, sleep, startMock, startWeirOn, tally, waitFor,
-  writeConfigFile,
+  type Weir, CALL_COST, adminOk, burst, call, chat, dbPool, governanceConfig, one, sleep, startMock, startWeirOn, tally, waitFor, writeConfigFile, ledgerDatabase, closeAndCheckLedgers,
 } from './governance-helpers';
 
 const opened: Array<() => Promise<unknown>> = [];
 after(async () => {
-  await closeAll(...opened.reverse());
+  await closeAndCheckLedgers(...opened.reverse());
   await stopTestPostgres();
 });
 
@@ -101,7 +100,7 @@ test('PostgreSQL down while calls flow: known keys keep working, readiness says 
 
 /** A config whose first batch write comes 3 s after start: a kill -9 before that loses nothing. */
 async function killedAfterAnswers(label: string, n: number, keyBody: Record<string, unknown>) {
-  const db = await freshDatabase(label);
+  const db = await ledgerDatabase(label);
   const m = await mock();
   const cfg = writeConfigFile(governanceConfig(m.url, db, { general: '  proxy_batch_write_at: 3' }).replace('  proxy_batch_write_at: 1\n', ''));
   const pool = dbPool(db);

@@ -11,6 +11,8 @@ import { Pool } from 'pg';
 import { CLI } from '../support/gateway-process';
 import { callFresh, type FreshAnswer, type FreshCallOptions } from '../support/http';
 import { startMockUpstream, type MockUpstream } from '../support/mock-upstream';
+import { freshDatabase, stopTestPostgres } from '../support/postgres';
+import { assertSpendLedger } from './spend-ledger';
 
 export const MASTER_KEY = 'sk-master-governance-5e1f0c';
 export const UPSTREAM_KEY = 'sk-upstream-governance-77aa';
@@ -256,6 +258,33 @@ export async function countLogs(pool: Pool, where = 'TRUE', values: unknown[] = 
 /** Waits until the number of SpendLogs rows matching `where` reaches `n` (then checks it stays). */
 export async function waitForLogs(pool: Pool, n: number, where = 'TRUE', values: unknown[] = [], timeoutMs = 10_000): Promise<void> {
   await waitFor(`${n} SpendLogs rows where ${where}`, async () => (await countLogs(pool, where, values)) >= n, timeoutMs, 100);
+}
+
+// ---- the spend ledger check ---------------------------------------------------------------------
+
+const ledgers: string[] = [];
+/** Entity ids (key hashes, team ids…) whose spend a test set by hand: left out of the check. */
+export const handEditedSpend: string[] = [];
+
+/** A fresh database whose spend ledger is checked when the file closes (closeAndCheckLedgers). */
+export async function ledgerDatabase(label: string): Promise<string> {
+  const url = await freshDatabase(label);
+  ledgers.push(url);
+  return url;
+}
+
+/**
+ * The `after` of a governance test file: closes what it opened (the gateways first, so every
+ * pending spend is written), then checks that entity spend equals the sum of SpendLogs rows in
+ * each database of the file, then stops the test PostgreSQL.
+ */
+export async function closeAndCheckLedgers(...fns: Array<(() => Promise<unknown>) | undefined>): Promise<void> {
+  await closeAll(...fns);
+  try {
+    for (const url of ledgers.splice(0)) await assertSpendLedger(url, { except: handEditedSpend });
+  } finally {
+    await stopTestPostgres();
+  }
 }
 
 export async function startMock(): Promise<MockUpstream> {

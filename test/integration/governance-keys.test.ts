@@ -4,11 +4,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
-import { freshDatabase, stopTestPostgres } from '../support/postgres';
 import type { MockUpstream } from '../support/mock-upstream';
 import {
-  type PgTap, type Weir, adminOk, burst, chat, closeAll, dbPool, governanceConfig, messages, one, pgTap, sleep,
-  startMock, startWeirOn, tally, writeConfigFile,
+  type PgTap, type Weir, adminOk, burst, chat, dbPool, governanceConfig, messages, one, pgTap, sleep, startMock, startWeirOn, tally, writeConfigFile, ledgerDatabase, closeAndCheckLedgers,
 } from './governance-helpers';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -19,7 +17,7 @@ let weir: Weir;
 let pool: Pool;
 
 before(async () => {
-  const db = await freshDatabase('gov_keys');
+  const db = await ledgerDatabase('gov_keys');
   mock = await startMock();
   tap = await pgTap(db);
   weir = await startWeirOn(writeConfigFile(governanceConfig(mock.url, tap.url)));
@@ -27,7 +25,7 @@ before(async () => {
 });
 
 after(async () => {
-  await closeAll(() => weir?.stop(), () => pool?.end(), () => mock?.close(), () => tap?.close(), stopTestPostgres);
+  await closeAndCheckLedgers(() => weir?.stop(), () => pool?.end(), () => mock?.close(), () => tap?.close());
 });
 
 test('a generated key works at once, on both workers, on fresh connections', async () => {

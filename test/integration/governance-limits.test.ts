@@ -3,22 +3,21 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MockUpstream } from '../support/mock-upstream';
-import { freshDatabase, stopTestPostgres } from '../support/postgres';
 import {
-  type Answer, type Weir, adminOk, burst, chat, closeAll, governanceConfig, messages, sleep, startMock, startWeirOn, tally, writeConfigFile,
+  type Answer, type Weir, adminOk, burst, chat, governanceConfig, messages, sleep, startMock, startWeirOn, tally, writeConfigFile, ledgerDatabase, closeAndCheckLedgers,
 } from './governance-helpers';
 
 let mock: MockUpstream;
 let weir: Weir;
 
 before(async () => {
-  const db = await freshDatabase('gov_limits');
+  const db = await ledgerDatabase('gov_limits');
   mock = await startMock();
   weir = await startWeirOn(writeConfigFile(governanceConfig(mock.url, db)));
 });
 
 after(async () => {
-  await closeAll(() => weir?.stop(), () => mock?.close(), stopTestPostgres);
+  await closeAndCheckLedgers(() => weir?.stop(), () => mock?.close());
 });
 
 /** Windows are calendar minutes: start a burst well inside one, so it cannot straddle two. */

@@ -5,14 +5,15 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { MockUpstream } from '../support/mock-upstream';
-import { freshDatabase, stopTestPostgres } from '../support/postgres';
-import { CALL_COST, type Weir, adminOk, chat, chatBody, closeAll, governanceConfig, startMock, startWeirOn, waitFor, writeConfigFile } from './governance-helpers';
+import {
+  CALL_COST, type Weir, adminOk, chat, chatBody, governanceConfig, startMock, startWeirOn, waitFor, writeConfigFile, ledgerDatabase, closeAndCheckLedgers,
+} from './governance-helpers';
 
 let mock: MockUpstream;
 let weir: Weir;
 
 before(async () => {
-  const db = await freshDatabase('gov_release');
+  const db = await ledgerDatabase('gov_release');
   mock = await startMock();
   // One retry, so a 429 with retry-after makes the gateway wait before calling again.
   const yaml = governanceConfig(mock.url, db).replace('num_retries: 0', 'num_retries: 1');
@@ -20,7 +21,7 @@ before(async () => {
 });
 
 after(async () => {
-  await closeAll(() => weir?.stop(), () => mock?.close(), stopTestPostgres);
+  await closeAndCheckLedgers(() => weir?.stop(), () => mock?.close());
 });
 
 /** A chat call the test can cut off: `abort()` destroys the client socket. */

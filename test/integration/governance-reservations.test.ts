@@ -6,8 +6,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MockUpstream } from '../support/mock-upstream';
-import { freshDatabase, stopTestPostgres } from '../support/postgres';
-import { type Weir, UPSTREAM_KEY, adminOk, chat, closeAll, governanceConfig, startMock, startWeirOn, writeConfigFile } from './governance-helpers';
+import {
+  type Weir, UPSTREAM_KEY, adminOk, chat, governanceConfig, startMock, startWeirOn, writeConfigFile, ledgerDatabase, closeAndCheckLedgers,
+} from './governance-helpers';
 
 let mock: MockUpstream;
 let weir: Weir;
@@ -37,13 +38,13 @@ ${prices}${extra}
 }
 
 before(async () => {
-  const db = await freshDatabase('gov_reservations');
+  const db = await ledgerDatabase('gov_reservations');
   mock = await startMock();
   weir = await startWeirOn(writeConfigFile(config(mock.url, db)));
 });
 
 after(async () => {
-  await closeAll(() => weir?.stop(), () => mock?.close(), stopTestPostgres);
+  await closeAndCheckLedgers(() => weir?.stop(), () => mock?.close());
 });
 
 const cost = (r: { headers: Record<string, unknown> }): number => Number(r.headers['x-litellm-response-cost']);

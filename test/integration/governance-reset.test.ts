@@ -5,9 +5,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pool } from 'pg';
 import type { MockUpstream } from '../support/mock-upstream';
-import { freshDatabase, stopTestPostgres } from '../support/postgres';
 import {
-  type Weir, CALL_COST, adminOk, burst, chat, closeAll, dbPool, governanceConfig, one, startMock, startWeirOn, tally, waitFor, writeConfigFile,
+  type Weir, CALL_COST, adminOk, burst, chat, dbPool, governanceConfig, one, startMock, startWeirOn, tally, waitFor, writeConfigFile, ledgerDatabase, closeAndCheckLedgers,
 } from './governance-helpers';
 
 let mock: MockUpstream;
@@ -16,7 +15,7 @@ let pool: Pool;
 let bootedAt = 0;
 
 before(async () => {
-  const db = await freshDatabase('gov_reset');
+  const db = await ledgerDatabase('gov_reset');
   mock = await startMock();
   bootedAt = Date.now();
   weir = await startWeirOn(writeConfigFile(governanceConfig(mock.url, db)));
@@ -24,7 +23,7 @@ before(async () => {
 });
 
 after(async () => {
-  await closeAll(() => weir?.stop(), () => pool?.end(), () => mock?.close(), stopTestPostgres);
+  await closeAndCheckLedgers(() => weir?.stop(), () => pool?.end(), () => mock?.close());
 });
 
 interface Subject {

@@ -5,10 +5,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pool } from 'pg';
 import type { MockUpstream } from '../support/mock-upstream';
-import { freshDatabase, stopTestPostgres } from '../support/postgres';
 import {
-  type Answer, type Weir, CALL_COST, OUT_PRICE, adminOk, bearer, chat, closeAll, dbPool, governanceConfig, messages, one, rows, sleep, sseJson,
-  startMock, startWeirOn, streamCall, waitForLogs, writeConfigFile,
+  type Answer, type Weir, CALL_COST, OUT_PRICE, adminOk, bearer, chat, dbPool, governanceConfig, messages, one, rows, sleep, sseJson, startMock, startWeirOn, streamCall, waitFor, waitForLogs, writeConfigFile, ledgerDatabase, closeAndCheckLedgers,
 } from './governance-helpers';
 
 let mock: MockUpstream;
@@ -16,14 +14,14 @@ let weir: Weir;
 let pool: Pool;
 
 before(async () => {
-  const db = await freshDatabase('gov_spend');
+  const db = await ledgerDatabase('gov_spend');
   mock = await startMock();
   weir = await startWeirOn(writeConfigFile(governanceConfig(mock.url, db)));
   pool = dbPool(db);
 });
 
 after(async () => {
-  await closeAll(() => weir?.stop(), () => pool?.end(), () => mock?.close(), stopTestPostgres);
+  await closeAndCheckLedgers(() => weir?.stop(), () => pool?.end(), () => mock?.close());
 });
 
 const near = (a: number, b: number, eps = 1e-9) => Math.abs(a - b) <= eps;
@@ -222,4 +220,24 @@ test('a stream the client cuts counts against the key budget (no way around max_
   }
   const r = await chat(weir.url, k.key);
   assert.equal(r.status, 429, `after 3 cut streams of >= 3 tokens each (budget: 5 tokens) the key still gets ${r.status}`);
+});
+
+test('an upstream that repeats its response id: six calls, six SpendLogs rows, and key spend equal to their sum', async () => {
+  const k = await adminOk(weir.url, '/key/generate', {});
+  const answer = {
+    id: 'chatcmpl-repeated-by-a-self-hosted-server',
+    object: 'chat.completion',
+    created: 1,
+    model: 'weir-budget-model',
+    choices: [{ index: 0, message: { role: 'assistant', content: 'same' }, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 },
+  };
+  for (let i = 0; i < 6; i++) assert.equal((await chat(weir.url, k.key, 'gpt', { mock_behavior: { json: answer } })).status, 200);
+  await waitForLogs(pool, 6, 'api_key = $1', [k.token]);
+  const got = await one(pool, `SELECT count(*)::int AS n, sum(spend) AS s, count(*) FILTER (WHERE request_id = $2)::int AS first FROM "LiteLLM_SpendLogs" WHERE api_key = $1`, [k.token, answer.id]);
+  assert.equal(got.n, 6);
+  assert.equal(got.first, 1, 'the first call keeps the upstream id, as LiteLLM writes it');
+  assert.ok(near(got.s, 6 * CALL_COST), `rows sum to ${got.s}`);
+  // The key's own spend moved by as much (every key is also checked against its rows when the file closes).
+  await waitFor('the key spend written', async () => near(Number((await one(pool, `SELECT spend FROM "LiteLLM_VerificationToken" WHERE token = $1`, [k.token])).spend), 6 * CALL_COST));
 });

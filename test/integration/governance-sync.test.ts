@@ -5,10 +5,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pool } from 'pg';
 import type { MockUpstream } from '../support/mock-upstream';
-import { freshDatabase, stopTestPostgres } from '../support/postgres';
 import {
-  type Answer, type Weir, CALL_COST, adminOk, burst, chat, closeAll, dbPool, governanceConfig, one, sleep, startMock, startWeirOn, tally, waitFor,
-  writeConfigFile,
+  type Answer, type Weir, CALL_COST, adminOk, burst, chat, dbPool, governanceConfig, one, sleep, startMock, startWeirOn, tally, waitFor, writeConfigFile, ledgerDatabase, closeAndCheckLedgers, handEditedSpend,
 } from './governance-helpers';
 
 const LIMIT_MS = 5_000;
@@ -19,14 +17,14 @@ let pool: Pool;
 let dbUrl: string;
 
 before(async () => {
-  dbUrl = await freshDatabase('gov_sync');
+  dbUrl = await ledgerDatabase('gov_sync');
   mock = await startMock();
   weir = await startWeirOn(writeConfigFile(governanceConfig(mock.url, dbUrl)));
   pool = dbPool(dbUrl);
 });
 
 after(async () => {
-  await closeAll(() => weir?.stop(), () => pool?.end(), () => mock?.close(), stopTestPostgres);
+  await closeAndCheckLedgers(() => weir?.stop(), () => pool?.end(), () => mock?.close());
 });
 
 /**
@@ -101,6 +99,7 @@ test('spend reset to 0 (as a budget reset writes it) → allowed again within 5 
   await sleep(2500); // the in-memory spend has caught up with the database
   assert.equal((await chat(weir.url, k.key)).status, 429);
   const t0 = Date.now();
+  handEditedSpend.push(k.token);
   await pool.query(`UPDATE "LiteLLM_VerificationToken" SET spend = 0 WHERE token = $1`, [k.token]);
   const ms = await takesEffect('spend reset', t0, () => chat(weir.url, k.key), (r) => r.status === 200 || r.status === 429);
   assert.ok(ms <= LIMIT_MS);
