@@ -15,8 +15,8 @@ import type { SlotTable } from './slots';
 
 export const DEFAULT_MAX_BODY_MB = 64;
 const BUILTIN_PRICES: PriceTable = builtinPriceTable();
-/** LiteLLM's default request_timeout when none is configured (seconds). */
-const DEFAULT_TIMEOUT_S = 6000;
+/** LiteLLM's default request timeout when none is configured (seconds): the Router's 10 minutes. */
+const DEFAULT_TIMEOUT_S = 600;
 /** LiteLLM Router's default when neither router_settings nor litellm_settings sets num_retries. */
 const DEFAULT_NUM_RETRIES = 2;
 const DEFAULT_ALLOWED_FAILS = 3;
@@ -267,7 +267,8 @@ export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapsh
     },
     groups,
     wildcards: [...wildcards.values()].sort((a, b) => literalLength(b.name) - literalLength(a.name)),
-    priceTable: wildcards.size ? (opts.prices ?? BUILTIN_PRICES) : null,
+    priceTable: opts.prices ?? BUILTIN_PRICES,
+    requestTimeoutMs: (cfg.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S) * 1000,
     accessGroups,
     allowRequestsOnDbUnavailable: cfg.general_settings.allow_requests_on_db_unavailable === true,
     modelsBody: JSON.stringify({ object: 'list', data: models }),

@@ -9,16 +9,21 @@ import type { EntityTable } from '../state/entity-table';
 import type { KeyIndex } from '../state/key-index';
 import { adminCall, isAdminPath } from './admin-relay';
 import { countTokens } from './count-tokens';
-import { PASS_THROUGH_PREFIXES, passThrough, passThroughDialect } from './pass-through';
+import { passThrough, passThroughTarget, providerBase } from './pass-through';
+import { checkPassThroughCaller } from './pass-through-access';
+import { PASS_THROUGH_PREFIXES, passThroughDialect, passThroughRoute } from './pass-through-route';
 import { scanBody } from './body-scan';
 import { errorBody, GatewayError, type Dialect } from './errors';
 import { GovernanceView } from './governance';
 import { Identifier, OPEN, type Identity } from './identity';
-import { Charge, chargedEntities, checkKey, checkKeyModel, checkKeyStatus, checkTeamModel, modelAllowedForKey } from './policy';
+import { Charge, chargedEntities, checkKey, checkKeyModel, checkTeamModel, modelAllowedForKey } from './policy';
 import { takeRoutingParams } from './client-fallbacks';
 import { resolveGroup } from './model-groups';
 import { nativeTargets, ProxyCall, type CallContext, type Endpoint } from './proxy-call';
-import { estimateReservation, reachablePrices, type Reservation } from './reservation';
+import { estimateReservation, pricesToReserve, reachablePrices, type Reservation } from './reservation';
+import { CallAccounting } from './accounting';
+import { resolvePrice } from '../pricing/cost';
+import type { KeyProfile } from './governance';
 import type { JournalWriter } from '../accounting/journal';
 import type { Snapshot } from './snapshot';
 import type { ControlStatus } from '../state/control-status';
@@ -191,7 +196,7 @@ export class Gateway {
     if (fallbacks) {
       for (const m of fallbacks) if (!resolveGroup(snap, m)) throw new GatewayError(400, `Invalid model name passed in fallbacks: ${m}`, 'bad_request_error', 'fallbacks');
     }
-    const charge = this.deps.entities ? this.admit(snap, id, requested, group.name, fallbacks, endUser, () => estimateReservation(reachablePrices(snap, group, fallbacks), body.length, scan.maxTokens, 1)) : null;
+    const charge = this.admit(id, endUser, () => estimateReservation(reachablePrices(snap, group, fallbacks), body.length, scan.maxTokens, 1), Gateway.routedAccess(snap, requested, group.name, fallbacks));
     const ctx: CallContext = { identity: id, charge, endUser, journal: this.deps.journal, entities: this.deps.entities, fallbacks };
     new ProxyCall(ex, snap, this.deps.health, group, targets, body, scan, endpoint, ctx).start();
   }
@@ -199,9 +204,9 @@ export class Gateway {
   /**
    * Governance for a virtual key: the checks, then rate-limit slots and a reservation of the call's
    * worst-case cost on every budget it is charged to. The master key answers only to the global
-   * proxy budget.
+   * proxy budget. `checkAccess` makes the key's model-access checks (LiteLLM's order).
    */
-  private admit(snap: Snapshot, id: Identity, requested: string, groupName: string, fallbacks: string[] | null, endUser: string | null, estimate: () => Reservation): Charge | null {
+  private admit(id: Identity, endUser: string | null, estimate: () => Reservation, checkAccess: (p: KeyProfile, entities: EntityTable, now: number) => void): Charge | null {
     const entities = this.deps.entities;
     if (!entities) return null;
     const view = this.deps.view;
@@ -214,19 +219,23 @@ export class Gateway {
       charge.acquire(chargedEntities(null, endEntity, view.globalRecord), estimate(), now);
       return charge;
     }
-    // Access is decided on the name asked for, and on the group it resolved to through an alias.
-    if (requested !== groupName && modelAllowedForKey(id.profile, requested, snap.accessGroups)) checkKey(entities, id.profile, requested, snap.accessGroups, now);
-    else checkKey(entities, id.profile, groupName, snap.accessGroups, now);
-    // Client fallbacks are models the key must be allowed to call too (LiteLLM's check 2).
-    if (fallbacks) {
-      for (const m of fallbacks) {
-        checkKeyModel(id.profile, m, snap.accessGroups);
-        checkTeamModel(id.profile, m, snap.accessGroups);
-      }
-    }
+    checkAccess(id.profile, entities, now);
     const charge = new Charge(entities);
     charge.acquire(chargedEntities(id.profile, endEntity, view.globalRecord), estimate(), now);
     return charge;
+  }
+
+  /** A routed call's access: the name asked for (or the group an alias resolved it to), and the client's fallbacks. */
+  private static routedAccess(snap: Snapshot, requested: string, groupName: string, fallbacks: string[] | null) {
+    return (p: KeyProfile, entities: EntityTable, now: number): void => {
+      if (requested !== groupName && modelAllowedForKey(p, requested, snap.accessGroups)) checkKey(entities, p, requested, snap.accessGroups, now);
+      else checkKey(entities, p, groupName, snap.accessGroups, now);
+      // Client fallbacks are models the key must be allowed to call too (LiteLLM's check 2).
+      for (const m of fallbacks ?? []) {
+        checkKeyModel(p, m, snap.accessGroups);
+        checkTeamModel(p, m, snap.accessGroups);
+      }
+    };
   }
 
   private countTokens(ex: Exchange, snap: Snapshot, id: Identity | Promise<Identity>): void {
@@ -245,14 +254,49 @@ export class Gateway {
     });
   }
 
+  /**
+   * /anthropic/* and /openai/*: LLM routes are governed like the gateway's own (model access,
+   * budgets, limits, spend); any other provider route (files, batches…) only for callers allowed
+   * them, since it runs on the operator's provider credentials.
+   */
   private passThrough(ex: Exchange, snap: Snapshot, id: Identity | Promise<Identity>): void {
     const dialect = passThroughDialect(ex.path);
-    const run = (who: Identity, body: Buffer | null) => {
-      if (who.kind === 'key' && this.deps.entities) checkKeyStatus(this.deps.entities, who.profile, Date.now());
-      passThrough(ex, body);
-    };
-    if (ex.method === 'GET' || ex.method === 'HEAD') return this.afterIdentity(ex, dialect, id, (who) => run(who, null));
-    this.withBody(ex, snap.maxBodyBytes, dialect, id, run);
+    const route = passThroughRoute(ex.path)!;
+    const opts = { customKeyHeader: snap.auth.customKeyHeader, timeoutMs: snap.requestTimeoutMs };
+    if (!route.llm) {
+      const forward = (who: Identity, body: Buffer | null) => {
+        checkPassThroughCaller(who, route, this.deps.entities);
+        passThrough(ex, route, body, { ...opts, billing: null });
+      };
+      if (ex.method === 'GET' || ex.method === 'HEAD') return this.afterIdentity(ex, dialect, id, (who) => forward(who, null));
+      return this.withBody(ex, snap.maxBodyBytes, dialect, id, forward);
+    }
+    this.withBody(ex, snap.maxBodyBytes, dialect, id, (who, received) => {
+      const scan = scanBody(received);
+      if (scan.error) throw new GatewayError(400, scan.error, 'bad_request_error');
+      if (!scan.model) throw new GatewayError(400, 'Missing required parameter: "model"', 'bad_request_error', 'model');
+      const model = scan.model;
+      // A key's list may name the model bare or provider-qualified (`anthropic/claude-…`).
+      const qualified = `${route.provider}/${model}`;
+      const access = (p: KeyProfile, entities: EntityTable, now: number) =>
+        checkKey(entities, p, modelAllowedForKey(p, qualified, snap.accessGroups) ? qualified : model, snap.accessGroups, now);
+      if (route.llm === 'count_tokens') {
+        if (who.kind === 'key' && this.deps.entities) access(who.profile, this.deps.entities, Date.now());
+        return passThrough(ex, route, received, { ...opts, billing: null });
+      }
+      const endpoint = route.llm!;
+      const base = providerBase(route.provider, process.env);
+      const price = resolvePrice(snap.priceTable, { model: qualified, upstreamModel: model });
+      const target = passThroughTarget(route.provider, model, price, base);
+      const endUser = endUserOf(ex.headers, scan.user);
+      const charge = this.admit(who, endUser, () => estimateReservation(pricesToReserve(snap, price), received.length, scan.maxTokens, 1), access);
+      if (!charge && !this.deps.journal) return passThrough(ex, route, received, { ...opts, billing: null });
+      const acct = new CallAccounting(scan.stream && endpoint === 'chat', received.length);
+      acct.anthropic = route.provider === 'anthropic';
+      // For a chat stream, the usage chunk is asked for (and hidden again if the client did not ask).
+      const body = acct.body(received, scan, target);
+      passThrough(ex, route, body, { ...opts, billing: { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan } });
+    });
   }
 
   private admin(ex: Exchange, id: Identity | Promise<Identity>): void {

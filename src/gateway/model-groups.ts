@@ -88,7 +88,7 @@ function concreteTarget(snap: Snapshot, d: WildcardDeployment, name: string, cap
   const { provider, upstreamModel } = splitModel(model);
   const base = d.variants[provider];
   if (!base) return null;
-  const price = snap.priceTable ? resolvePrice(snap.priceTable, { baseModel: d.baseModel, model, upstreamModel, overrides: d.overrides }) : base.price;
+  const price = resolvePrice(snap.priceTable, { baseModel: d.baseModel, model, upstreamModel, overrides: d.overrides });
   return { ...base, group: name, upstreamModel, upstreamModelJson: JSON.stringify(upstreamModel), price };
 }
 

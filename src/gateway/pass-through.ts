@@ -1,106 +1,286 @@
 // Provider pass-through routes (LiteLLM's /anthropic/* and /openai/*): the caller authenticates
-// with a Weir key (master or virtual), the rest of the path goes to the provider's base URL with
-// the provider credentials from the environment, and the answer streams back untouched. Weir's
-// routing, translation and accounting are not involved.
+// with a Weir key, the rest of the path goes to the provider's base URL with the provider
+// credentials from the environment, and the answer streams back untouched. For the LLM routes
+// (see pass-through-route.ts) the call is governed like any other: the caller's charge is settled
+// from the usage read out of the answer as it passes, and the call writes its spend record.
+import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { JournalWriter } from '../accounting/journal';
 import type { Exchange, HeaderList } from '../server/exchange';
+import type { Price } from '../pricing/cost';
+import type { CallAccounting } from './accounting';
+import type { BodyScan } from './body-scan';
 import { errorBody, GatewayError, streamErrorEvent } from './errors';
+import type { Identity } from './identity';
+import type { PassThroughProvider, PassThroughRoute } from './pass-through-route';
+import type { Charge } from './policy';
+import type { Endpoint } from './proxy-call';
+import type { Target } from './snapshot';
+import { spendRecord } from './spend-record';
 import { EventAligner } from './sse-align';
 import { poolFor } from './upstream-pool';
 
-interface Provider {
-  base: string;
+/** Where a provider's pass-through calls go, and the operator's credentials for it. */
+export interface ProviderBase {
+  origin: string;
+  basePath: string;
+  /** The base URL without credentials, for spend logs. */
+  apiBase: string;
   auth: string[];
-  /** The framing of an error event that ends a stream this route cut short. */
-  dialect: 'anthropic' | 'openai' | 'responses';
 }
 
-/** Hop-by-hop and client credential headers are not forwarded. */
-const NOT_FORWARDED = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'authorization', 'x-api-key', 'api-key', 'x-litellm-api-key', 'accept-encoding']);
-const NOT_RETURNED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'date', 'server']);
-
-export const PASS_THROUGH_PREFIXES = ['/anthropic/', '/openai/'];
-
-function provider(path: string, env: NodeJS.ProcessEnv): { p: Provider; rest: string } | null {
-  if (path.startsWith('/anthropic/')) {
-    const key = env.ANTHROPIC_API_KEY;
-    return { p: { base: env.ANTHROPIC_API_BASE ?? 'https://api.anthropic.com', auth: key ? ['x-api-key', key] : [], dialect: 'anthropic' }, rest: path.slice('/anthropic'.length) };
-  }
-  if (path.startsWith('/openai/')) {
-    const key = env.OPENAI_API_KEY;
-    const rest = path.slice('/openai'.length);
-    const dialect = /^(\/v1)?\/responses/.test(rest) ? 'responses' : 'openai';
-    return { p: { base: env.OPENAI_API_BASE ?? 'https://api.openai.com', auth: key ? ['authorization', `Bearer ${key}`] : [], dialect }, rest };
-  }
-  return null;
+export function providerBase(provider: PassThroughProvider, env: NodeJS.ProcessEnv): ProviderBase {
+  const anthropic = provider === 'anthropic';
+  const key = anthropic ? env.ANTHROPIC_API_KEY : env.OPENAI_API_KEY;
+  const url = new URL(anthropic ? (env.ANTHROPIC_API_BASE ?? 'https://api.anthropic.com') : (env.OPENAI_API_BASE ?? 'https://api.openai.com'));
+  const basePath = url.pathname.replace(/\/+$/, '');
+  return {
+    origin: url.origin,
+    basePath,
+    apiBase: `${url.origin}${basePath}`,
+    auth: key ? (anthropic ? ['x-api-key', key] : ['authorization', `Bearer ${key}`]) : [],
+  };
 }
 
-class Pipe implements Dispatcher.DispatchHandler {
+/**
+ * Request headers never forwarded: hop-by-hop headers (RFC 9110 §7.6.1, and any the Connection
+ * header names), every header a Weir key may have been read from, cookies and proxy credentials,
+ * and what undici computes itself. `expect` too: the gateway already answered 100-continue.
+ */
+const NOT_FORWARDED = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+  'content-length',
+  'accept-encoding',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'cookie',
+  'authorization',
+  'x-api-key',
+  'api-key',
+  'x-litellm-api-key',
+  'x-goog-api-key',
+  'ocp-apim-subscription-key',
+]);
+const NOT_RETURNED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'date', 'server', 'set-cookie', 'proxy-authenticate', 'upgrade', 'trailer']);
+
+/** The client's headers that may go to the provider: nothing a Weir key or the hop used. */
+export function forwardedHeaders(h: Record<string, string>, customKeyHeader: string | null): string[] {
+  const named = h['connection']?.toLowerCase().split(',').map((s) => s.trim()) ?? [];
+  const out: string[] = [];
+  for (const k in h) {
+    if (NOT_FORWARDED.has(k) || k === customKeyHeader || named.includes(k)) continue;
+    out.push(k, h[k]!);
+  }
+  return out;
+}
+
+/** What a governed (LLM) pass-through call settles and records when it ends. */
+export interface PassThroughBilling {
+  acct: CallAccounting;
+  charge: Charge | null;
+  journal: JournalWriter | null;
+  identity: Identity;
+  endUser: string | null;
+  endpoint: Endpoint;
+  /** Stands for the provider and model in the spend record and prices the usage. */
+  target: Target;
+  scan: BodyScan;
+}
+
+/**
+ * A stand-in deployment for a pass-through call: the provider, the model the body names and the
+ * table's price for it (the spend record and the cost calculation read these).
+ */
+export function passThroughTarget(provider: PassThroughProvider, model: string, price: Price, base: ProviderBase): Target {
+  return {
+    id: `${provider}-pass-through`,
+    slot: -1,
+    group: model,
+    provider,
+    dialect: provider,
+    upstreamModel: model,
+    upstreamModelJson: JSON.stringify(model),
+    origin: base.origin,
+    path: '',
+    responsesPath: null,
+    embeddingsPath: null,
+    apiBase: base.apiBase,
+    headers: [],
+    secrets: [],
+    unavailable: null,
+    timeoutMs: 0,
+    streamTimeoutMs: 0,
+    weight: 1,
+    rpm: 0,
+    tpm: 0,
+    order: 0,
+    cooldownMs: null,
+    price,
+  };
+}
+
+/** Non-streamed answers are copied for their usage up to this size; past it the usage is estimated. */
+const MAX_USAGE_COPY = 16 * 1024 * 1024;
+
+class TimeoutError extends Error {}
+
+class PassThroughCall implements Dispatcher.DispatchHandler {
   private started = false;
+  private status = 0;
   /** Set for an SSE answer: forwarded whole event by whole event (see sse-align). */
   private aligner: EventAligner | null = null;
+  private copy: Buffer[] | null = null;
+  private copied = 0;
+  private done = false;
+  private controller: Dispatcher.DispatchController | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly callId = randomUUID();
+  private readonly startMs = Date.now();
 
   constructor(
     private readonly ex: Exchange,
-    private readonly dialect: Provider['dialect'],
+    private readonly route: PassThroughRoute,
+    private readonly billing: PassThroughBilling | null,
+    private readonly timeoutMs: number,
   ) {}
-  onRequestStart(c: Dispatcher.DispatchController): void {
-    this.ex.onAbort(() => c.abort(new Error('client disconnected')));
+
+  start(dispatch: () => void): void {
+    this.ex.onAbort(() => this.clientGone());
+    this.timer = setTimeout(() => this.controller?.abort(new TimeoutError(`no answer within ${this.timeoutMs / 1000} s`)), this.timeoutMs);
+    dispatch();
   }
+
+  onRequestStart(c: Dispatcher.DispatchController): void {
+    this.controller = c;
+    if (this.ex.aborted) c.abort(new Error('client disconnected'));
+  }
+
   onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+    this.status = status;
+    this.timer?.refresh();
     const h: HeaderList = [];
     for (const name in headers) {
       const v = headers[name];
       if (v !== undefined && !NOT_RETURNED.has(name)) h.push(name, Array.isArray(v) ? v.join(', ') : v);
     }
-    if (String(headers['content-type'] ?? '').startsWith('text/event-stream')) this.aligner = new EventAligner();
+    const sse = String(headers['content-type'] ?? '').startsWith('text/event-stream');
+    if (sse) this.aligner = new EventAligner();
+    const b = this.billing;
+    if (b && status < 400) {
+      if (sse) b.acct.startStream(b.target);
+      else this.copy = [];
+    }
     this.started = true;
     this.ex.startStream(status, h);
   }
+
   onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
-    const out = this.aligner ? this.aligner.push(chunk) : chunk;
+    this.timer?.refresh();
+    let out: Buffer = chunk;
+    if (this.billing && this.aligner && this.status < 400) out = this.billing.acct.pass(chunk);
+    if (this.copy && this.copied + chunk.length <= MAX_USAGE_COPY) {
+      this.copy.push(chunk);
+      this.copied += chunk.length;
+    }
+    if (this.aligner) out = this.aligner.push(out);
     if (out.length && !this.ex.write(out)) {
       c.pause();
       this.ex.onWritable(() => c.resume());
     }
   }
+
   onResponseEnd(): void {
-    const held = this.aligner?.end();
-    if (held) this.ex.write(held);
+    if (this.timer) clearTimeout(this.timer);
+    const tail = this.billing && this.aligner && this.status < 400 ? this.billing.acct.endStream() : null;
+    const held = this.aligner ? (tail ? this.aligner.push(tail) : null) : null;
+    if (held?.length) this.ex.write(held);
+    const rest = this.aligner?.end();
+    if (rest) this.ex.write(rest);
+    if (this.copy && this.billing) this.billing.acct.readBody(Buffer.concat(this.copy, this.copied), this.billing.target);
+    this.account(this.status, this.status >= 400 ? new GatewayError(this.status, `pass-through upstream answered ${this.status}`, 'upstream_error') : undefined);
     this.ex.end();
   }
+
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    if (this.timer) clearTimeout(this.timer);
     if (this.ex.aborted) return;
-    const message = `pass-through upstream failed: ${err.message}`;
+    const timedOut = err instanceof TimeoutError;
+    const error = new GatewayError(timedOut ? 408 : 502, `pass-through upstream failed: ${err.message}`, timedOut ? 'timeout_error' : 'api_connection_error');
+    if (this.billing && this.aligner) this.billing.acct.endStream();
+    this.account(error.status, error, this.started && this.aligner !== null);
     if (!this.started) {
-      const error = new GatewayError(502, message, 'api_connection_error');
-      this.ex.respond(502, ['content-type', 'application/json'], errorBody(this.dialect === 'anthropic' ? 'anthropic' : 'openai', error));
+      this.ex.respond(error.status, ['content-type', 'application/json'], errorBody(this.route.provider === 'anthropic' ? 'anthropic' : 'openai', error));
     } else if (this.aligner) {
       // The status line is out: a stream ends in an error event of its own framing, after its last whole event.
       this.aligner.discard();
-      this.ex.write(streamErrorEvent(this.dialect, new GatewayError(502, message, 'api_connection_error')));
+      this.ex.write(streamErrorEvent(this.route.streamDialect, error));
       this.ex.end();
     } else {
       // A plain body cut midway: the client must see it cut, not complete.
       this.ex.destroy();
     }
   }
+
+  private clientGone(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.controller?.abort(new Error('client disconnected'));
+    const streamed = this.started && this.aligner !== null;
+    if (this.billing && streamed) this.billing.acct.endStream();
+    this.account(499, new GatewayError(499, 'client disconnected', 'client_closed_request'), streamed);
+  }
+
+  /** Settles the charge and journals the spend record, once, however the call ended. */
+  private account(status: number, error?: GatewayError, produced = status < 400): void {
+    if (this.done) return;
+    this.done = true;
+    const b = this.billing;
+    if (!b) return;
+    const now = Date.now();
+    const usage = produced ? b.acct.usage() : null;
+    const cost = usage ? b.acct.costNanos(b.target, usage) : 0;
+    b.charge?.settle(BigInt(cost), usage ? usage.prompt_tokens + usage.completion_tokens : 0, now);
+    b.journal?.append(
+      spendRecord({
+        callId: this.callId,
+        responseId: b.acct.responseId,
+        endpoint: b.endpoint,
+        callType: 'pass_through_endpoint',
+        identity: b.identity,
+        endUser: b.endUser,
+        headers: this.ex.headers,
+        group: b.target.upstreamModel,
+        target: b.target,
+        usage,
+        costNanos: cost,
+        startMs: this.startMs,
+        endMs: now,
+        firstByteMs: b.acct.firstByteMs || now,
+        overheadMs: 0,
+        retries: 0,
+        error: error && status >= 400 ? { status, message: error.message, type: error.type } : undefined,
+      }),
+    );
+  }
 }
 
-export function passThrough(ex: Exchange, body: Buffer | null, env: NodeJS.ProcessEnv = process.env): void {
-  const target = provider(ex.path, env);
-  if (!target) throw new GatewayError(404, `Route not found: ${ex.method} ${ex.path}`, 'not_found_error');
-  const url = new URL(target.p.base);
-  const basePath = url.pathname.replace(/\/+$/, '');
-  const headers: string[] = [];
-  for (const [k, v] of Object.entries(ex.headers)) if (!NOT_FORWARDED.has(k)) headers.push(k, v);
-  headers.push(...target.p.auth);
-  const path = `${basePath}${target.rest}${ex.query ? `?${ex.query}` : ''}`;
-  poolFor(url.origin).dispatch({ path, method: ex.method as Dispatcher.HttpMethod, headers, body: body && body.length ? body : null }, new Pipe(ex, target.p.dialect));
-}
-
-/** The error dialect of a pass-through route: Anthropic's for /anthropic/*, OpenAI's otherwise. */
-export function passThroughDialect(path: string): 'anthropic' | 'openai' {
-  return path.startsWith('/anthropic') ? 'anthropic' : 'openai';
+/**
+ * Forwards the request to the provider. `billing` is set for governed LLM calls; `body` is what
+ * goes upstream (for governed chat streams, with stream_options.include_usage added).
+ */
+export function passThrough(ex: Exchange, route: PassThroughRoute, body: Buffer | null, opts: { customKeyHeader: string | null; timeoutMs: number; billing: PassThroughBilling | null }, env: NodeJS.ProcessEnv = process.env): void {
+  const base = providerBase(route.provider, env);
+  const headers = forwardedHeaders(ex.headers, opts.customKeyHeader);
+  headers.push(...base.auth);
+  const path = `${base.basePath}${route.rest}${ex.query ? `?${ex.query}` : ''}`;
+  const call = new PassThroughCall(ex, route, opts.billing, opts.timeoutMs);
+  call.start(() => poolFor(base.origin).dispatch({ path, method: ex.method as Dispatcher.HttpMethod, headers, body: body && body.length ? body : null }, call));
 }

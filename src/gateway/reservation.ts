@@ -90,6 +90,12 @@ export function reachablePrices(snap: Snapshot, group: ModelGroup, clientFallbac
   return prices;
 }
 
+/** What a call priced at `price` reserves at: the price, or the config's dearest when nobody prices it. */
+export function pricesToReserve(snap: Snapshot, price: Price): Price[] {
+  const p = price.known ? price : dearestKnownPrice(snap);
+  return p ? [p] : [];
+}
+
 /** The dearest priced deployment of the config (by output, then input rate), or null if none is priced. */
 function dearestKnownPrice(snap: Snapshot): Price | null {
   let p = dearestKnown.get(snap);

@@ -103,8 +103,10 @@ export interface Snapshot {
   groups: Map<string, ModelGroup>;
   /** Wildcard routes, most specific (longest literal part) first. */
   wildcards: WildcardRoute[];
-  /** The price table, shipped only when wildcard routes need prices for names not known in advance. */
-  priceTable: PriceTable | null;
+  /** The price table: names not known in advance (wildcard routes, pass-through calls) are priced from it. */
+  priceTable: PriceTable;
+  /** litellm_settings.request_timeout (LiteLLM's default 600 s): bounds calls no deployment times (pass-through). */
+  requestTimeoutMs: number;
   /** model_info.access_groups: group name → the model names it grants. */
   accessGroups: Map<string, Set<string>>;
   /** general_settings.allow_requests_on_db_unavailable: readiness stays 200 while the DB is away. */

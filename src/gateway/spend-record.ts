@@ -8,6 +8,8 @@ export interface SpendInput {
   callId: string;
   responseId: string | undefined;
   endpoint: 'chat' | 'messages' | 'responses' | 'embeddings';
+  /** Overrides the call type the endpoint implies (pass-through routes). */
+  callType?: CallType;
   identity: Identity;
   endUser: string | null;
   headers: Record<string, string>;
@@ -46,7 +48,7 @@ export function spendRecord(i: SpendInput): SpendRecord {
   return {
     request_id: i.error ? i.callId : (i.responseId ?? i.callId),
     call_id: i.callId,
-    call_type: CALL_TYPE[i.endpoint],
+    call_type: i.callType ?? CALL_TYPE[i.endpoint],
     api_key: p ? p.tokenHash : i.identity.kind === 'master' ? 'litellm_proxy_master_key' : '',
     spend_nanos: i.costNanos,
     prompt_tokens: u ? spendLogPromptTokens(u) : 0,

@@ -242,14 +242,14 @@ test('an api_base without a scheme is not taken as a callable target', () => {
 
 // ---- timeouts, retries, settings -----------------------------------------------------------------
 
-test('timeouts: litellm_params.timeout > router_settings.timeout > litellm_settings.request_timeout > 6000 s', () => {
+test('timeouts: litellm_params.timeout > router_settings.timeout > litellm_settings.request_timeout > 600 s (LiteLLM Router’s 10 minutes)', () => {
   const dep = (lp: string) => `model_list:\n  - model_name: m\n    litellm_params:\n      model: mock/x\n${lp}`;
   const t = (yaml: string) => build(yaml).groups.get('m')!.targets[0]!;
   const all = `router_settings:\n  timeout: 300\nlitellm_settings:\n  request_timeout: 600\n`;
   assert.equal(t(dep('      timeout: 30\n') + all).timeoutMs, 30_000);
   assert.equal(t(dep('') + all).timeoutMs, 300_000);
   assert.equal(t(dep('') + 'litellm_settings:\n  request_timeout: 600\n').timeoutMs, 600_000);
-  assert.equal(t(dep('')).timeoutMs, 6_000_000);
+  assert.equal(t(dep('')).timeoutMs, 600_000);
   assert.equal(t(dep('      timeout: 0.5\n')).timeoutMs, 500);
 });
 
@@ -261,7 +261,7 @@ test('stream_timeout: litellm_params > router_settings > the timeout in effect',
   assert.equal(t(dep('      timeout: 30\n')).streamTimeoutMs, 30_000);
   assert.equal(t(dep('') + 'router_settings:\n  timeout: 300\n').streamTimeoutMs, 300_000);
   assert.equal(t(dep('') + 'litellm_settings:\n  request_timeout: 42\n').streamTimeoutMs, 42_000);
-  assert.equal(t(dep('')).streamTimeoutMs, 6_000_000);
+  assert.equal(t(dep('')).streamTimeoutMs, 600_000);
 });
 
 test('num_retries: router_settings > litellm_settings > 2', () => {

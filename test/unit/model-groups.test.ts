@@ -91,8 +91,7 @@ test('a name is made concrete once per snapshot; wildcards stay out of the exact
   assert.equal(resolveGroup(s, 'gpt-4o'), resolveGroup(s, 'gpt-4o'));
   assert.equal(s.groups.has('anthropic/*'), false);
   assert.deepEqual(s.wildcards.map((w) => w.name), ['anthropic/*', 'cheap/*', '*']);
-  assert.ok(s.priceTable && s.priceTable.size > 0);
-  assert.equal(build('model_list: [{model_name: m, litellm_params: {model: openai/m, api_key: k}}]').priceTable, null, 'no table shipped without wildcards');
+  assert.ok(s.priceTable.size > 0);
 });
 
 test('an access group holding a wildcard deployment grants every name the pattern matches', () => {

@@ -1,0 +1,66 @@
+// Which provider a pass-through path (LiteLLM's /anthropic/* and /openai/*) goes to, what the
+// path is once its dot segments are resolved, and whether it is an LLM call (governed like
+// /v1/messages and /v1/chat/completions: model access, budgets, limits, spend) or any other
+// provider route (files, batches, models…: only for callers allowed them).
+import { GatewayError } from './errors';
+import type { Endpoint } from './proxy-call';
+
+export type PassThroughProvider = 'anthropic' | 'openai';
+
+export interface PassThroughRoute {
+  provider: PassThroughProvider;
+  /** The path after the provider prefix, dot segments resolved (e.g. `/v1/messages`). */
+  rest: string;
+  /** The LLM API this path is, or 'count_tokens', or null for any other provider route. */
+  llm: Endpoint | 'count_tokens' | null;
+  /** The framing of an error event that ends a stream this route cut short. */
+  streamDialect: 'anthropic' | 'openai' | 'responses';
+}
+
+export const PASS_THROUGH_PREFIXES: readonly string[] = ['/anthropic/', '/openai/'];
+
+const LLM_ROUTES: Record<PassThroughProvider, Record<string, Endpoint | 'count_tokens'>> = {
+  anthropic: { '/v1/messages': 'messages', '/v1/messages/count_tokens': 'count_tokens' },
+  openai: {
+    '/v1/chat/completions': 'chat',
+    '/chat/completions': 'chat',
+    '/v1/completions': 'chat',
+    '/v1/responses': 'responses',
+    '/responses': 'responses',
+    '/v1/embeddings': 'embeddings',
+    '/embeddings': 'embeddings',
+  },
+};
+
+/** Encoded slashes and backslashes: an upstream that decodes them could climb out of the route. */
+const ENCODED_SEPARATOR = /%2f|%5c|\\/i;
+
+/**
+ * The route of a pass-through path, or null when the path is not under a pass-through prefix.
+ * A path whose `..` segments (literal or percent-encoded) climb out of the provider prefix, or
+ * that hides separators in escapes, is refused: it could reach another route of whatever
+ * server the provider base URL points at (another proxy's /key/list, with the operator's key).
+ */
+export function passThroughRoute(path: string): PassThroughRoute | null {
+  const provider: PassThroughProvider | null = path.startsWith('/anthropic/') ? 'anthropic' : path.startsWith('/openai/') ? 'openai' : null;
+  if (!provider) return null;
+  if (ENCODED_SEPARATOR.test(path)) throw new GatewayError(400, `Pass-through path ${path} holds an encoded '/' or '\\'`, 'bad_request_error');
+  const segments: string[] = [];
+  for (const raw of path.slice(provider.length + 2).split('/')) {
+    const seg = raw.replace(/%2e/gi, '.');
+    if (seg === '.') continue;
+    if (seg === '..') {
+      if (segments.length === 0) throw new GatewayError(400, `Pass-through path ${path} climbs out of /${provider}/`, 'bad_request_error');
+      segments.pop();
+    } else segments.push(raw);
+  }
+  const rest = `/${segments.join('/')}`;
+  const llm = LLM_ROUTES[provider][rest] ?? null;
+  const streamDialect = provider === 'anthropic' ? 'anthropic' : llm === 'responses' ? 'responses' : 'openai';
+  return { provider, rest, llm, streamDialect };
+}
+
+/** The error dialect of a pass-through route: Anthropic's for /anthropic/*, OpenAI's otherwise. */
+export function passThroughDialect(path: string): 'anthropic' | 'openai' {
+  return path.startsWith('/anthropic') ? 'anthropic' : 'openai';
+}
