@@ -3,12 +3,13 @@
 // what changed. It is the only writer of all three. Spend read from the database becomes each
 // record's "base"; what workers settled since lives in "pending" until the spend writer commits it.
 import type { GovernanceDelta, GovernanceState, KeyProfile } from '../gateway/governance';
+import { ROUTES_BY_KEY_TYPE } from '../gateway/route-groups';
 import { EntityTable, type EntityLimits } from '../state/entity-table';
 import { KeyIndex } from '../state/key-index';
 import type { EntityTotals } from '../db/spend-aggregate';
 import type { CommittedTotals } from '../db/spend-writer';
 import type { GovernanceState as DbState, KeyBundle } from '../db/queries';
-import type { BudgetRow, EndUserRow, KeyRow, OrganizationRow, TeamMemberRow, TeamRow, UserRow } from '../db/rows';
+import type { BudgetRow, EndUserRow, Json, KeyRow, OrganizationRow, TeamMemberRow, TeamRow, UserRow } from '../db/rows';
 
 const NANOS = 1e9;
 export const ENTITY_CAPACITY = 1 << 17;
@@ -159,6 +160,8 @@ export class GovernanceStore {
       orgRecord: this.existing('org', orgId),
       tags: Array.isArray(meta.tags) ? meta.tags.filter((t): t is string => typeof t === 'string') : [],
       spendLogsMetadata: meta.spend_logs_metadata && typeof meta.spend_logs_metadata === 'object' ? (meta.spend_logs_metadata as Record<string, unknown>) : null,
+      allowedRoutes: k.allowed_routes.length ? k.allowed_routes : [...(ROUTES_BY_KEY_TYPE[k.key_type ?? ''] ?? [])],
+      passThroughRoutes: passThroughRoutes(meta, team?.metadata ?? null),
     };
     const sig = JSON.stringify(profile);
     if (this.profiles.get(k.token)?.sig !== sig) {
@@ -238,4 +241,11 @@ export class GovernanceStore {
     each('org', t.orgs);
     each('end_user', t.endUsers);
   }
+}
+
+/** LiteLLM's allowlist: the key's metadata list when it has entries, else the team's; strings only. */
+function passThroughRoutes(keyMeta: Json, teamMeta: Json | null): string[] {
+  const own = keyMeta.allowed_passthrough_routes;
+  const list = Array.isArray(own) && own.length ? own : teamMeta?.allowed_passthrough_routes;
+  return Array.isArray(list) ? list.filter((r): r is string => typeof r === 'string') : [];
 }

@@ -16,6 +16,7 @@ import { GovernanceView } from './governance';
 import { Identifier, OPEN, type Identity } from './identity';
 import { Charge, chargedEntities, checkKey, checkKeyModel, checkKeyStatus, checkTeamModel, modelAllowedForKey } from './policy';
 import { takeRoutingParams } from './client-fallbacks';
+import { allowRoute } from './route-access';
 import { resolveGroup } from './model-groups';
 import { nativeTargets, ProxyCall, type CallContext, type Endpoint } from './proxy-call';
 import { worstCaseNanos } from '../pricing/cost';
@@ -106,17 +107,31 @@ export class Gateway {
     const route = this.routes.get(ex.path);
     try {
       if (!route) {
-        if (isAdminPath(ex.path)) return this.admin(ex, this.identifier.identify(ex.headers, snap.auth));
-        if (PASS_THROUGH_PREFIXES.some((p) => ex.path.startsWith(p))) return this.passThrough(ex, snap, this.identifier.identify(ex.headers, snap.auth));
+        if (isAdminPath(ex.path)) return this.admin(ex, this.caller(ex, snap));
+        if (PASS_THROUGH_PREFIXES.some((p) => ex.path.startsWith(p))) return this.passThrough(ex, snap, this.caller(ex, snap));
         throw new GatewayError(404, `Route not found: ${ex.method} ${ex.path}`, 'not_found_error');
       }
       if (!route.methods.includes(ex.method)) {
         throw new GatewayError(405, `Method ${ex.method} not allowed on ${ex.path}; use ${route.methods.join(' or ')}`, 'method_not_allowed', null, ['allow', route.methods.join(', ')]);
       }
-      route.handler(ex, snap, route.public ? OPEN : this.identifier.identify(ex.headers, snap.auth));
+      route.handler(ex, snap, route.public ? OPEN : this.caller(ex, snap));
     } catch (e) {
       this.fail(ex, ex.path.startsWith('/v1/messages') ? 'anthropic' : passThroughDialect(ex.path), e);
     }
+  }
+
+  /**
+   * Who calls, once the key's route restrictions (allowed_routes) let it call this path: decided
+   * here, before any handler reads the body. A caller still being looked up is checked when known.
+   */
+  private caller(ex: Exchange, snap: Snapshot): Identity | Promise<Identity> {
+    const id = this.identifier.identify(ex.headers, snap.auth);
+    if (!(id instanceof Promise)) return allowRoute(id, ex.path);
+    const checked = id.then((who) => allowRoute(who, ex.path));
+    // Handled where it is awaited (afterIdentity), which may be after the body arrived: never an
+    // unhandled rejection meanwhile (that would retire the worker).
+    checked.catch(() => {});
+    return checked;
   }
 
   /** Runs `then` once the caller is known (at once for keys in memory; after a lookup otherwise). */

@@ -24,6 +24,10 @@ export interface KeyProfile {
   tags: string[];
   /** metadata.spend_logs_metadata of the key, copied into its spend logs. */
   spendLogsMetadata: Record<string, unknown> | null;
+  /** allowed_routes (or what key_type expands to); empty = every route (route-access.ts). */
+  allowedRoutes: string[];
+  /** allowed_passthrough_routes of the key's metadata, else of its team's (route-access.ts). */
+  passThroughRoutes: string[];
 }
 
 export interface GovernanceState {
