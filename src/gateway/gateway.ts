@@ -223,7 +223,7 @@ export class Gateway {
       }
     }
     const charge = new Charge(entities);
-    charge.acquire(chargedEntities(id.profile, endEntity, view.globalRecord), worstCase(), now);
+    charge.acquire(chargedEntities(id.profile, endEntity, view.globalRecord, requested), worstCase(), now);
     return charge;
   }
 

@@ -1,5 +1,6 @@
 // Key restrictions enforced end to end, on the real gateway (2 workers) and PostgreSQL: routes
-// (allowed_routes, key_type). Keys are made through /key/generate and, as LiteLLM itself writes
+// (allowed_routes, key_type), per-model budgets and rate limits (model_max_budget,
+// model_rpm_limit, model_tpm_limit). Keys are made through /key/generate and, as LiteLLM itself writes
 // them, by SQL.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,8 +9,8 @@ import type { Pool } from 'pg';
 import { freshDatabase, stopTestPostgres } from '../support/postgres';
 import type { MockUpstream } from '../support/mock-upstream';
 import {
-  MASTER_KEY, type Answer, type Weir, adminOk, bearer, call, chat, closeAll, dbPool, governanceConfig, messages,
-  startMock, startWeirOn, waitFor, writeConfigFile,
+  CALL_COST, MASTER_KEY, type Answer, type Weir, adminOk, bearer, burst, call, chat, closeAll, dbPool, governanceConfig, messages,
+  startMock, startWeirOn, tally, waitFor, writeConfigFile,
 } from './governance-helpers';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -90,9 +91,49 @@ test('key_type llm_api and management; explicit allowed_routes as paths and wild
   assert.equal((await messages(weir.url, MASTER_KEY)).status, 200);
 });
 
-test('a key LiteLLM wrote by SQL: its allowed_routes column is enforced', async () => {
-  const raw = 'sk-litellm-routes-1a2b3c';
-  await insertKey(raw, { allowed_routes: ['llm_api_routes'] });
-  assert.equal((await chat(weir.url, raw, 'gpt')).status, 200);
+test('a key LiteLLM wrote by SQL: allowed_routes, model_rpm_limit in metadata and model_max_budget are enforced', async () => {
+  const raw = 'sk-litellm-written-9f8e7d';
+  await insertKey(raw, {
+    allowed_routes: ['llm_api_routes'],
+    models: ['gpt', 'other-model'],
+    metadata: { model_rpm_limit: { 'other-model': 2 } },
+    model_max_budget: { gpt: { budget_limit: CALL_COST * 2, time_period: '30d' } },
+  });
   refusedRoute(await call(weir.url, `/key/info?key=${raw}`, { headers: bearer(raw) }), '/key/info');
+  // gpt: two calls fit the model budget; the third is over it.
+  assert.equal((await chat(weir.url, raw, 'gpt')).status, 200);
+  assert.equal((await chat(weir.url, raw, 'gpt')).status, 200);
+  const over = await chat(weir.url, raw, 'gpt');
+  assert.equal(over.status, 429, over.text);
+  assert.equal(over.json.error.type, 'budget_exceeded');
+  assert.equal(over.json.error.message, `LiteLLM Virtual Key: ${sha(raw)}, key_alias: sql-${raw.slice(-6)}, exceeded budget for model=gpt`);
+  // other-model: its own rpm, two per minute, whatever gpt did.
+  const rs = await burst(5, () => chat(weir.url, raw, 'other-model'));
+  assert.deepEqual(tally(rs), { 200: 2, 429: 3 });
+  const limited = rs.find((r) => r.status === 429)!;
+  assert.equal(limited.json.error.type, 'rate_limit_error');
+  assert.match(limited.json.error.message, new RegExp(`^Rate limit exceeded for model_per_key: ${sha(raw)}:other-model\\. Limit type: requests\\. Current limit: 2, Remaining: 0\\. `));
+  assert.ok(limited.headers['retry-after']);
+});
+
+test('model_max_budget under concurrency: reserve-then-settle lets exactly the calls that fit through', async () => {
+  const k = await adminOk(weir.url, '/key/generate', { model_max_budget: { gpt: { max_budget: CALL_COST * 3, budget_duration: '1d' } } });
+  const rs = await burst(20, () => chat(weir.url, k.key, 'gpt'));
+  assert.deepEqual(tally(rs), { 200: 3, 429: 17 });
+  for (const r of rs.filter((x) => x.status === 429)) assert.equal(r.json.error.type, 'budget_exceeded');
+  // Another model of the same key is not governed by gpt's budget.
+  assert.equal((await chat(weir.url, k.key, 'other-model')).status, 200);
+  // The Anthropic endpoint is charged to the same (key, model) budget when it names that model.
+  const a = await messages(weir.url, k.key, 'gpt');
+  assert.equal(a.status, 429);
+  assert.equal(a.json.error.type, 'rate_limit_error', 'Anthropic\'s type for a 429');
+});
+
+test('model_tpm_limit: once the minute\'s tokens reach it, the next call to that model is refused', async () => {
+  const k = await adminOk(weir.url, '/key/generate', { model_tpm_limit: { gpt: 1 } });
+  assert.equal((await chat(weir.url, k.key, 'gpt')).status, 200);
+  const r = await chat(weir.url, k.key, 'gpt');
+  assert.equal(r.status, 429, r.text);
+  assert.match(r.json.error.message, /^Rate limit exceeded for model_per_key: [0-9a-f]{64}:gpt\. Limit type: tokens\. Current limit: 1, Remaining: 0\. /);
+  assert.equal((await chat(weir.url, k.key, 'other-model')).status, 200);
 });

@@ -24,6 +24,7 @@ export function keyProfile(record: number, over: Partial<KeyProfile> = {}): KeyP
     spendLogsMetadata: null,
     allowedRoutes: [],
     passThroughRoutes: [],
+    modelLimits: null,
     ...over,
   };
 }
