@@ -1,6 +1,6 @@
 // Key restrictions enforced end to end, on the real gateway (2 workers) and PostgreSQL: routes
 // (allowed_routes, key_type), per-model budgets and rate limits (model_max_budget,
-// model_rpm_limit, model_tpm_limit). Keys are made through /key/generate and, as LiteLLM itself writes
+// model_rpm_limit, model_tpm_limit) with the key's model_spend written back. Keys are made through /key/generate and, as LiteLLM itself writes
 // them, by SQL.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +9,7 @@ import type { Pool } from 'pg';
 import { freshDatabase, stopTestPostgres } from '../support/postgres';
 import type { MockUpstream } from '../support/mock-upstream';
 import {
-  CALL_COST, MASTER_KEY, type Answer, type Weir, adminOk, bearer, burst, call, chat, closeAll, dbPool, governanceConfig, messages,
+  CALL_COST, MASTER_KEY, type Answer, type Weir, adminOk, bearer, burst, call, chat, closeAll, dbPool, governanceConfig, messages, one,
   startMock, startWeirOn, tally, waitFor, writeConfigFile,
 } from './governance-helpers';
 
@@ -136,4 +136,17 @@ test('model_tpm_limit: once the minute\'s tokens reach it, the next call to that
   assert.equal(r.status, 429, r.text);
   assert.match(r.json.error.message, /^Rate limit exceeded for model_per_key: [0-9a-f]{64}:gpt\. Limit type: tokens\. Current limit: 1, Remaining: 0\. /);
   assert.equal((await chat(weir.url, k.key, 'other-model')).status, 200);
+});
+
+test('the key\'s model_spend column gets each model\'s spend', async () => {
+  const k = await adminOk(weir.url, '/key/generate', {});
+  for (let i = 0; i < 3; i++) assert.equal((await chat(weir.url, k.key, 'gpt')).status, 200);
+  assert.equal((await chat(weir.url, k.key, 'other-model')).status, 200);
+  const row = await waitFor('model_spend written', async () => {
+    const r = await one(pool, `SELECT model_spend, spend FROM "LiteLLM_VerificationToken" WHERE token = $1`, [k.token]);
+    return r.model_spend?.['other-model'] !== undefined && r.model_spend?.gpt !== undefined ? r : null;
+  }, 15_000, 100);
+  assert.ok(Math.abs(row.model_spend.gpt - 3 * CALL_COST) < 1e-12, JSON.stringify(row.model_spend));
+  assert.ok(Math.abs(row.model_spend['other-model'] - CALL_COST) < 1e-12);
+  assert.ok(Math.abs(row.spend - 4 * CALL_COST) < 1e-12);
 });
