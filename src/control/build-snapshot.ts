@@ -202,7 +202,7 @@ export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapsh
   const groups = new Map<string, ModelGroup>();
   const wildcards = new Map<string, WildcardRoute>();
   const accessGroups = new Map<string, Set<string>>();
-  const info: unknown[] = [];
+  const info: { model_name: string; [k: string]: unknown }[] = [];
   const models: { id: string; object: string; created: number; owned_by: string }[] = [];
   for (const [index, d] of cfg.model_list.entries()) {
     checkApiBase(d, index);
@@ -272,6 +272,8 @@ export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapsh
     allowRequestsOnDbUnavailable: cfg.general_settings.allow_requests_on_db_unavailable === true,
     modelsBody: JSON.stringify({ object: 'list', data: models }),
     modelInfoBody: JSON.stringify({ data: info }),
+    modelEntries: models.map((m) => ({ name: m.id, json: JSON.stringify(m) })),
+    modelInfoEntries: info.map((e) => ({ name: e.model_name, json: JSON.stringify(e) })),
     detailedDebug: opts.detailedDebug,
   };
 }

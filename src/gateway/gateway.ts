@@ -18,6 +18,7 @@ import { Charge, chargedEntities, checkKey, checkKeyModel, checkKeyStatus, check
 import { takeRoutingParams } from './client-fallbacks';
 import { allowRoute } from './route-access';
 import { resolveGroup } from './model-groups';
+import { modelInfoBody, modelsBody } from './model-list';
 import { nativeTargets, ProxyCall, type CallContext, type Endpoint } from './proxy-call';
 import { worstCaseNanos } from '../pricing/cost';
 import type { JournalWriter } from '../accounting/journal';
@@ -72,10 +73,10 @@ export class Gateway {
     this.routes.set('/v1/embeddings', embeddings);
     this.routes.set('/embeddings', embeddings);
     this.routes.set('/v1/messages/count_tokens', { methods: ['POST'], handler: (ex, s, id) => this.countTokens(ex, s, id) });
-    const models: Route = { methods: ['GET'], handler: (ex, s, id) => this.afterIdentity(ex, 'openai', id, () => ex.respond(200, JSON_TYPE, s.modelsBody)) };
+    const models: Route = { methods: ['GET'], handler: (ex, s, id) => this.afterIdentity(ex, 'openai', id, (who) => ex.respond(200, JSON_TYPE, modelsBody(s, who))) };
     this.routes.set('/v1/models', models);
     this.routes.set('/models', models);
-    const info: Route = { methods: ['GET'], handler: (ex, s, id) => this.afterIdentity(ex, 'openai', id, () => ex.respond(200, JSON_TYPE, s.modelInfoBody)) };
+    const info: Route = { methods: ['GET'], handler: (ex, s, id) => this.afterIdentity(ex, 'openai', id, (who) => ex.respond(200, JSON_TYPE, modelInfoBody(s, who))) };
     this.routes.set('/model/info', info);
     this.routes.set('/v1/model/info', info);
     const alive: Route = { methods: ['GET'], public: true, handler: (ex) => ex.respond(200, JSON_TYPE, '"I\'m alive!"') };

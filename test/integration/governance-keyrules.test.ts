@@ -1,7 +1,7 @@
 // Key restrictions enforced end to end, on the real gateway (2 workers) and PostgreSQL: routes
 // (allowed_routes, key_type), per-model budgets and rate limits (model_max_budget,
-// model_rpm_limit, model_tpm_limit) with the key's model_spend written back. Keys are made through /key/generate and, as LiteLLM itself writes
-// them, by SQL.
+// model_rpm_limit, model_tpm_limit) with the key's model_spend written back, and the model lists
+// a key sees. Keys are made through /key/generate and, as LiteLLM itself writes them, by SQL.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -149,4 +149,27 @@ test('the key\'s model_spend column gets each model\'s spend', async () => {
   assert.ok(Math.abs(row.model_spend.gpt - 3 * CALL_COST) < 1e-12, JSON.stringify(row.model_spend));
   assert.ok(Math.abs(row.model_spend['other-model'] - CALL_COST) < 1e-12);
   assert.ok(Math.abs(row.spend - 4 * CALL_COST) < 1e-12);
+});
+
+test('/v1/models, /models and /model/info list what the key may call; the master key sees everything', async () => {
+  const ids = (r: Answer) => (r.json.data as { id: string }[]).map((m) => m.id).sort();
+  const infoNames = (r: Answer) => [...new Set((r.json.data as { model_name: string }[]).map((m) => m.model_name))].sort();
+  const all = ['claude', 'gpt', 'gpt-4o-mini', 'other-model', 'secret-model'];
+  assert.deepEqual(ids(await call(weir.url, '/v1/models', { headers: bearer(MASTER_KEY) })), all);
+  const unrestricted = await adminOk(weir.url, '/key/generate', {});
+  assert.deepEqual(ids(await call(weir.url, '/v1/models', { headers: bearer(unrestricted.key) })), all);
+  // Its own list, an access group and a wildcard.
+  const k = await adminOk(weir.url, '/key/generate', { models: ['gpt', 'vip', 'gpt-4o*'] });
+  for (const p of ['/v1/models', '/models']) assert.deepEqual(ids(await call(weir.url, p, { headers: bearer(k.key) })), ['gpt', 'gpt-4o-mini', 'secret-model'], p);
+  const info = await call(weir.url, '/model/info', { headers: bearer(k.key) });
+  assert.deepEqual(infoNames(info), ['gpt', 'gpt-4o-mini', 'secret-model']);
+  // A team's list narrows what its keys see.
+  const team = await adminOk(weir.url, '/team/new', { models: ['gpt', 'claude'] });
+  const tk = await adminOk(weir.url, '/key/generate', { team_id: team.team_id });
+  assert.deepEqual(ids(await call(weir.url, '/v1/models', { headers: bearer(tk.key) })), ['claude', 'gpt']);
+  const both = await adminOk(weir.url, '/key/generate', { team_id: team.team_id, models: ['gpt', 'other-model'] });
+  assert.deepEqual(ids(await call(weir.url, '/v1/models', { headers: bearer(both.key) })), ['gpt']);
+  // And a change of the key's list shows at once.
+  await adminOk(weir.url, '/key/update', { key: k.key, models: ['claude'] });
+  assert.deepEqual(ids(await call(weir.url, '/v1/models', { headers: bearer(k.key) })), ['claude']);
 });
