@@ -6,6 +6,7 @@ import { type Db, type Row, findRow, hasTable, insertRow, q, q1, updateRow } fro
 import { addDuration, durationSeconds, parseDuration } from './durations';
 import { badRequest, notFound } from './errors';
 import { budgetById, createBudget, resetColumns, updateBudget } from './budgets';
+import { ROUTES_BY_KEY_TYPE } from '../gateway/route-groups';
 import { duration, jsonObject, limit, money, numberMap, opt, parseBody, text, texts } from './validation';
 
 export const KEYS = 'LiteLLM_VerificationToken';
@@ -74,12 +75,6 @@ const UpdateKey = z.object({
   ...keyFields,
 });
 type ChangeBody = Partial<Omit<z.output<typeof UpdateKey>, 'key'>> & { key?: string | null; grace_period?: string | null };
-
-const ROUTES_BY_KEY_TYPE: Record<string, string[]> = {
-  llm_api: ['llm_api_routes'],
-  management: ['management_routes'],
-  read_only: ['info_routes'],
-};
 
 // ---- shared lookups ------------------------------------------------------------------------------------
 
@@ -172,7 +167,7 @@ export async function createKey(op: Op, b: GenerateBody): Promise<Row> {
   if (b.soft_budget !== undefined && b.soft_budget !== null) {
     budget = await createBudget(op, { soft_budget: b.soft_budget, model_max_budget: b.model_max_budget ?? {} });
   }
-  const allowedRoutes = b.allowed_routes && b.allowed_routes.length > 0 ? b.allowed_routes : ROUTES_BY_KEY_TYPE[b.key_type ?? ''] ?? [];
+  const allowedRoutes = b.allowed_routes && b.allowed_routes.length > 0 ? b.allowed_routes : [...(ROUTES_BY_KEY_TYPE[b.key_type ?? ''] ?? [])];
   const row = await insertRow(op.db, KEYS, {
     token,
     key_name: keyName(raw),
@@ -279,7 +274,7 @@ async function changes(op: Op, row: Row, b: ChangeBody): Promise<Row> {
   });
   for (const k of ['models', 'allowed_cache_controls', 'allowed_routes', 'policies', 'access_group_ids'] as const) if (set[k] === null) set[k] = [];
   for (const k of ['config', 'permissions', 'aliases', 'model_max_budget'] as const) if (set[k] === null) set[k] = {};
-  if (b.key_type && b.allowed_routes === undefined) set.allowed_routes = ROUTES_BY_KEY_TYPE[b.key_type] ?? [];
+  if (b.key_type && b.allowed_routes === undefined) set.allowed_routes = [...(ROUTES_BY_KEY_TYPE[b.key_type] ?? [])];
   const touchesMetadata = b.metadata !== undefined || METADATA_FIELDS.some((f) => b[f] !== undefined) || b.temp_budget_increase != null;
   if (touchesMetadata) {
     const base = b.metadata !== undefined ? (b.metadata ?? {}) : ((row.metadata as Record<string, unknown>) ?? {});

@@ -83,6 +83,7 @@ export const litellmParamsSchema = loose({
   order: count(),
   cooldown_time: nonNegative(),
   extra_headers: opt(z.record(z.string(), scalarAsString, { error: 'expected a mapping of header names to strings' })),
+  headers: opt(z.record(z.string(), scalarAsString, { error: 'expected a mapping of header names to strings' })),
 });
 
 export const modelInfoSchema = loose({
@@ -143,7 +144,7 @@ export interface ValidateHints {
 }
 
 /** Values under these paths may be credentials: an error names their type, never their content. */
-const SECRET_PATH = /key|token|secret|password|credential|master|extra_headers|database_url|authorization/i;
+const SECRET_PATH = /key|token|secret|password|credential|master|headers|database_url|authorization/i;
 
 /** Validates an env-resolved config tree; throws ConfigError listing the problems found. */
 export function validateConfig(data: unknown, hints: ValidateHints = {}): LiteLLMConfig {

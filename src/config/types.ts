@@ -20,6 +20,8 @@ export interface LiteLLMParams {
   /** Seconds this deployment is skipped after failing; overrides router_settings.cooldown_time. */
   cooldown_time?: number;
   extra_headers?: Record<string, string>;
+  /** Headers sent on every call of the deployment, as extra_headers (which win over them). */
+  headers?: Record<string, string>;
   [key: string]: unknown;
 }
 

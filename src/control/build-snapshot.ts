@@ -10,6 +10,7 @@ import type { RoutingStrategy } from '../gateway/pick';
 import { addTarget, newGroup, wildcardRegex } from '../gateway/model-groups';
 import type { ModelGroup, Snapshot, Target, WildcardDeployment, WildcardRoute } from '../gateway/snapshot';
 import { OPENAI_COMPATIBLE } from '../providers/openai';
+import { shownUrl } from '../providers/base-url';
 import { providerTarget, splitModel } from '../providers/registry';
 import type { SlotTable } from './slots';
 
@@ -46,14 +47,15 @@ function buildTarget(d: Deployment, cfg: LiteLLMConfig, opts: SnapshotOptions, m
   const pt = providerTarget({ provider, upstreamModel, apiKey: lp.api_key, apiBase: lp.api_base, apiVersion: lp.api_version, env: opts.env });
   const headers = pt.headers.slice();
   const secrets = pt.secrets.slice();
-  for (const [name, v] of Object.entries(lp.extra_headers ?? {})) {
+  // headers, then extra_headers, override the provider's own (e.g. a gateway token in Authorization).
+  for (const [name, v] of [...Object.entries(lp.headers ?? {}), ...Object.entries(lp.extra_headers ?? {})]) {
     const k = name.toLowerCase();
-    // extra_headers override the provider's own (e.g. a gateway token in Authorization).
     const at = headers.findIndex((h, i) => i % 2 === 0 && h === k);
     if (at >= 0) headers.splice(at, 2);
     headers.push(k, v);
-    if (AUTH_HEADERS.has(k)) secrets.push(v.replace(/^bearer\s+/i, ''), v);
+    if (AUTH_HEADERS.has(k) || SECRET_HEADER.test(k)) secrets.push(v.replace(/^(bearer|basic)\s+/i, ''), v);
   }
+  const pathPart = pt.path.split('?', 1)[0]!;
   const timeoutS = lp.timeout ?? cfg.router_settings.timeout ?? cfg.litellm_settings.request_timeout ?? DEFAULT_TIMEOUT_S;
   const streamTimeoutS = lp.stream_timeout ?? cfg.router_settings.stream_timeout ?? timeoutS;
   const id = deploymentId(d);
@@ -64,7 +66,7 @@ function buildTarget(d: Deployment, cfg: LiteLLMConfig, opts: SnapshotOptions, m
     group: d.model_name,
     upstreamModelJson: JSON.stringify(pt.upstreamModel),
     embeddingsPath: pt.dialect === 'openai' && pt.path.includes('/chat/completions') ? pt.path.replace('/chat/completions', '/embeddings') : null,
-    responsesPath: pt.provider === 'openai' && pt.path.endsWith('/chat/completions') ? `${pt.path.slice(0, -'/chat/completions'.length)}/responses` : null,
+    responsesPath: pt.provider === 'openai' && pathPart.endsWith('/chat/completions') ? `${pathPart.slice(0, -'/chat/completions'.length)}/responses${pt.path.slice(pathPart.length)}` : null,
     headers,
     secrets,
     timeoutMs: timeoutS * 1000,
@@ -113,16 +115,22 @@ function wildcardDeployment(d: Deployment, cfg: LiteLLMConfig, opts: SnapshotOpt
 const literalLength = (pattern: string) => pattern.replace(/\*/g, '').length;
 
 const AUTH_HEADERS = new Set(['authorization', 'api-key', 'x-api-key', 'x-goog-api-key', 'ocp-apim-subscription-key']);
+/** Other header names whose values are credentials: scrubbed from what clients and logs see. */
+const SECRET_HEADER = /key|token|secret|auth|password|credential|signature|cookie/i;
 
 const SECRET_PARAM = /api_key|secret|password|credential|access_key|(^|_)token$/i;
 const PRICE_PARAM = /cost/i;
 
-/** litellm_params as /model/info may show them: no keys, no header values. */
+/** litellm_params as /model/info may show them: no keys, no header values, no credentials of api_base. */
 function publicParams(d: Deployment): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(d.litellm_params)) {
     if (SECRET_PARAM.test(k) && !PRICE_PARAM.test(k)) continue;
-    if (k === 'extra_headers' && v && typeof v === 'object') {
+    if (k === 'api_base' && typeof v === 'string') {
+      out[k] = shownUrl(v);
+      continue;
+    }
+    if ((k === 'extra_headers' || k === 'headers') && v && typeof v === 'object') {
       out[k] = Object.fromEntries(Object.keys(v).map((h) => [h, '[redacted]']));
       continue;
     }
@@ -142,7 +150,7 @@ function checkApiBase(d: Deployment, index: number): void {
     url = null;
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new ConfigError(`model_list[${index}].litellm_params.api_base`, `expected an http:// or https:// URL, got ${JSON.stringify(base)}`);
+    throw new ConfigError(`model_list[${index}].litellm_params.api_base`, `expected an http:// or https:// URL, got ${JSON.stringify(shownUrl(base))}`);
   }
 }
 
@@ -202,7 +210,7 @@ export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapsh
   const groups = new Map<string, ModelGroup>();
   const wildcards = new Map<string, WildcardRoute>();
   const accessGroups = new Map<string, Set<string>>();
-  const info: unknown[] = [];
+  const info: { model_name: string; [k: string]: unknown }[] = [];
   const models: { id: string; object: string; created: number; owned_by: string }[] = [];
   for (const [index, d] of cfg.model_list.entries()) {
     checkApiBase(d, index);
@@ -273,6 +281,8 @@ export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapsh
     allowRequestsOnDbUnavailable: cfg.general_settings.allow_requests_on_db_unavailable === true,
     modelsBody: JSON.stringify({ object: 'list', data: models }),
     modelInfoBody: JSON.stringify({ data: info }),
+    modelEntries: models.map((m) => ({ name: m.id, json: JSON.stringify(m) })),
+    modelInfoEntries: info.map((e) => ({ name: e.model_name, json: JSON.stringify(e) })),
     detailedDebug: opts.detailedDebug,
   };
 }

@@ -2,19 +2,31 @@
 // shared entity records, the shared key index and the profiles workers keep, and tells workers
 // what changed. It is the only writer of all three. Spend read from the database becomes each
 // record's "base"; what workers settled since lives in "pending" until the spend writer commits it.
-import type { GovernanceDelta, GovernanceState, KeyProfile } from '../gateway/governance';
+import type { GovernanceDelta, GovernanceState, KeyProfile, ModelLimit } from '../gateway/governance';
+import { ROUTES_BY_KEY_TYPE } from '../gateway/route-groups';
 import { EntityTable, type EntityLimits } from '../state/entity-table';
 import { KeyIndex } from '../state/key-index';
 import type { EntityTotals } from '../db/spend-aggregate';
 import type { CommittedTotals } from '../db/spend-writer';
 import type { GovernanceState as DbState, KeyBundle } from '../db/queries';
-import type { BudgetRow, EndUserRow, KeyRow, OrganizationRow, TeamMemberRow, TeamRow, UserRow } from '../db/rows';
+import type { BudgetRow, EndUserRow, Json, KeyRow, OrganizationRow, TeamMemberRow, TeamRow, UserRow } from '../db/rows';
+import { keyModelLimits } from './model-limits';
 
 const NANOS = 1e9;
 export const ENTITY_CAPACITY = 1 << 17;
 export const KEY_INDEX_SLOTS = 1 << 17;
 
-type Kind = 'key' | 'team' | 'user' | 'member' | 'end_user' | 'org';
+type Kind = 'key' | 'team' | 'user' | 'member' | 'end_user' | 'org' | 'key_model';
+
+/**
+ * The budget window of a (key, model) record: it opens with the first spend after the last one
+ * closed and lasts the entry's period, as LiteLLM's model budget limiter keeps it (in memory).
+ */
+interface ModelWindow {
+  periodMs: number;
+  /** Epoch ms the window opened, or null while nothing was spent in it. */
+  openedMs: number | null;
+}
 
 export const PROXY_BUDGET_USER = 'litellm-proxy-budget';
 
@@ -56,6 +68,8 @@ export class GovernanceStore {
   /** token hash → the profile workers have, and its serialized form to detect changes. */
   private readonly profiles = new Map<string, { profile: KeyProfile; sig: string }>();
   private readonly endUsers = new Map<string, number>();
+  /** Budget windows of the (key, model) records that have a model budget. */
+  private readonly modelWindows = new Map<number, ModelWindow>();
   private globalRecord = -1;
 
   constructor(globalBudgetUsd: number | null) {
@@ -159,11 +173,57 @@ export class GovernanceStore {
       orgRecord: this.existing('org', orgId),
       tags: Array.isArray(meta.tags) ? meta.tags.filter((t): t is string => typeof t === 'string') : [],
       spendLogsMetadata: meta.spend_logs_metadata && typeof meta.spend_logs_metadata === 'object' ? (meta.spend_logs_metadata as Record<string, unknown>) : null,
+      allowedRoutes: k.allowed_routes.length ? k.allowed_routes : [...(ROUTES_BY_KEY_TYPE[k.key_type ?? ''] ?? [])],
+      passThroughRoutes: passThroughRoutes(meta, team?.metadata ?? null),
+      modelLimits: this.modelLimits(k, team),
     };
+    const before = this.profiles.get(k.token);
+    for (const [m, l] of Object.entries(before?.profile.modelLimits ?? {})) if (profile.modelLimits?.[m]?.rec !== l.rec) this.retireModel(l.rec);
     const sig = JSON.stringify(profile);
-    if (this.profiles.get(k.token)?.sig !== sig) {
+    if (before?.sig !== sig) {
       this.profiles.set(k.token, { profile, sig });
       delta.keys.push(profile);
+    }
+  }
+
+  /** One record per model the key limits; its limits rewritten, its counters kept. */
+  private modelLimits(k: KeyRow, team: TeamRow | null): Record<string, ModelLimit> | null {
+    const specs = keyModelLimits(k, team);
+    if (specs.length === 0) return null;
+    const out: Record<string, ModelLimit> = {};
+    for (const s of specs) {
+      const rec = this.recordFor('key_model', `${k.token}\u0000${s.model}`);
+      const budget = s.maxBudgetUsd !== null && s.periodMs !== null;
+      this.entities.setLimits(rec, { maxBudgetNanos: budget ? s.maxBudgetUsd! * NANOS : null, rpm: s.rpm, tpm: s.tpm, maxParallel: null, expiresMs: null, blocked: false });
+      if (budget) {
+        const w = this.modelWindows.get(rec);
+        if (w) w.periodMs = s.periodMs!;
+        else this.modelWindows.set(rec, { periodMs: s.periodMs!, openedMs: null });
+      } else {
+        this.modelWindows.delete(rec);
+      }
+      out[s.model] = { rec, budget, rate: s.rpm !== null || s.tpm !== null };
+    }
+    return out;
+  }
+
+  private retireModel(rec: number): void {
+    this.entities.retire(rec);
+    this.modelWindows.delete(rec);
+  }
+
+  /**
+   * Opens the window of a model budget at its first spend and, once its period is over, starts
+   * the next one from zero. Run at every sync, so a window closes at most one sync late.
+   */
+  rollModelWindows(nowMs: number): void {
+    for (const [rec, w] of this.modelWindows) {
+      if (w.openedMs === null) {
+        if (this.entities.spendNanos(rec) > 0n) w.openedMs = nowMs;
+      } else if (nowMs >= w.openedMs + w.periodMs) {
+        this.entities.resetSpend(rec);
+        w.openedMs = null;
+      }
     }
   }
 
@@ -172,6 +232,7 @@ export class GovernanceStore {
     if (!p) return;
     this.index.delete(Buffer.from(token, 'hex'));
     this.entities.retire(p.profile.record);
+    for (const l of Object.values(p.profile.modelLimits ?? {})) this.retireModel(l.rec);
     this.profiles.delete(token);
     delta.removedKeys.push(p.profile.record);
   }
@@ -182,6 +243,7 @@ export class GovernanceStore {
 
   /** Applies a full read of the tables; returns what workers must learn (null if nothing). */
   applyAll(s: DbState): GovernanceDelta | null {
+    this.rollModelWindows(Date.now());
     const delta = this.emptyDelta();
     const teams = new Map(s.teams.map((t) => [t.team_id, t]));
     const users = new Map(s.users.map((u) => [u.user_id, u]));
@@ -238,4 +300,11 @@ export class GovernanceStore {
     each('org', t.orgs);
     each('end_user', t.endUsers);
   }
+}
+
+/** LiteLLM's allowlist: the key's metadata list when it has entries, else the team's; strings only. */
+function passThroughRoutes(keyMeta: Json, teamMeta: Json | null): string[] {
+  const own = keyMeta.allowed_passthrough_routes;
+  const list = Array.isArray(own) && own.length ? own : teamMeta?.allowed_passthrough_routes;
+  return Array.isArray(list) ? list.filter((r): r is string => typeof r === 'string') : [];
 }

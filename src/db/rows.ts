@@ -40,6 +40,8 @@ export interface KeyRow {
   metadata: Json;
   permissions: Json;
   allowed_routes: string[];
+  /** Newer schemas keep the key_type of /key/generate (llm_api, management, read_only, default); else null. */
+  key_type: string | null;
   allowed_cache_controls: string[];
   /** The key's own, else its budget row's when the key's is empty. */
   model_max_budget: Json;
@@ -147,7 +149,7 @@ const isEmpty = (o: Json | null): boolean => !o || Object.keys(o).length === 0;
 export const BUDGET_COLUMNS = ['budget_id', 'max_budget', 'soft_budget', 'max_parallel_requests', 'tpm_limit', 'rpm_limit', 'model_max_budget', 'budget_duration', 'budget_reset_at', 'allowed_models'];
 export const KEY_COLUMNS = [
   'token', 'key_name', 'key_alias', 'spend', 'max_budget', 'tpm_limit', 'rpm_limit', 'max_parallel_requests', 'budget_duration',
-  'budget_reset_at', 'expires', 'blocked', 'models', 'aliases', 'config', 'metadata', 'permissions', 'allowed_routes',
+  'budget_reset_at', 'expires', 'blocked', 'models', 'aliases', 'config', 'metadata', 'permissions', 'allowed_routes', 'key_type',
   'allowed_cache_controls', 'model_max_budget', 'model_spend', 'soft_budget_cooldown', 'user_id', 'team_id', 'organization_id',
   'project_id', 'agent_id', 'budget_id', 'created_at', 'updated_at',
 ];
@@ -202,6 +204,7 @@ export function toKey(r: Raw, budget: BudgetRow | null): KeyRow {
     metadata: obj(r.metadata),
     permissions: obj(r.permissions),
     allowed_routes: list(r.allowed_routes),
+    key_type: str(r.key_type),
     allowed_cache_controls: list(r.allowed_cache_controls),
     model_max_budget: isEmpty(own) && budget?.model_max_budget ? budget.model_max_budget : own,
     model_spend: obj(r.model_spend),

@@ -16,10 +16,15 @@ export interface EntityTotals {
   teamMembers: Map<string, number>;
   orgs: Map<string, number>;
   endUsers: Map<string, number>;
+  /** keyModelKey(token, model group) → nanos: the key's `model_spend`, per model. */
+  keyModels: Map<string, number>;
 }
 
+/** The id of one (key, model group) entry of keyModels. */
+export const keyModelKey = (token: string, model: string): string => `${token}\u0000${model}`;
+
 export function emptyTotals(): EntityTotals {
-  return { keys: new Map(), users: new Map(), teams: new Map(), teamMembers: new Map(), orgs: new Map(), endUsers: new Map() };
+  return { keys: new Map(), users: new Map(), teams: new Map(), teamMembers: new Map(), orgs: new Map(), endUsers: new Map(), keyModels: new Map() };
 }
 
 const add = (m: Map<string, number>, id: string, n: number): void => {
@@ -38,7 +43,10 @@ export function entityTotals(records: SpendRecord[], opts: AggregateOptions = {}
   const t = emptyTotals();
   for (const r of records) {
     const n = r.spend_nanos;
-    if (!NO_KEY_ROW.has(r.api_key)) add(t.keys, r.api_key, n);
+    if (!NO_KEY_ROW.has(r.api_key)) {
+      add(t.keys, r.api_key, n);
+      if (r.model_group && n !== 0) add(t.keyModels, keyModelKey(r.api_key, r.model_group), n);
+    }
     if (r.user_id) add(t.users, r.user_id, n);
     if (opts.proxyBudgetUserId) add(t.users, opts.proxyBudgetUserId, n);
     if (r.team_id) {

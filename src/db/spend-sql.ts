@@ -110,6 +110,29 @@ async function addSpend(ctx: SqlContext, table: string, idCol: string, totals: M
   );
 }
 
+/**
+ * The keys' `model_spend` JSON ({"model group": USD}, lifetime, as LiteLLM's key rows keep it):
+ * every key of the batch in one statement, each of its models added to what the row holds.
+ */
+async function addKeyModelSpend(ctx: SqlContext, totals: Map<string, number>): Promise<void> {
+  if (totals.size === 0 || !(await tableColumns(ctx.owner, 'LiteLLM_VerificationToken', ctx.client)).has('model_spend')) return;
+  const entries = [...totals].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const tokens: string[] = [];
+  const models: string[] = [];
+  for (const [k] of entries) {
+    const at = k.indexOf('\u0000');
+    tokens.push(k.slice(0, at));
+    models.push(k.slice(at + 1));
+  }
+  await ctx.client.query(
+    `UPDATE "LiteLLM_VerificationToken" AS t SET "model_spend" = COALESCE(t."model_spend", '{}'::jsonb) || (
+        SELECT jsonb_object_agg(d.model, CASE WHEN jsonb_typeof(t."model_spend" -> d.model) = 'number' THEN (t."model_spend" ->> d.model)::float8 ELSE 0 END + d.delta)
+          FROM unnest($1::text[], $2::text[], $3::float8[]) AS d(token, model, delta) WHERE d.token = t."token")
+      WHERE t."token" = ANY($1::text[])`,
+    [tokens, models, entries.map(([, n]) => usd(n))],
+  );
+}
+
 export interface EntityOptions {
   /** Budget given to end users created by their first spend (`max_end_user_budget_id`). */
   endUserBudgetId?: string;
@@ -118,6 +141,7 @@ export interface EntityOptions {
 export async function applyEntityTotals(ctx: SqlContext, t: EntityTotals, opts: EntityOptions = {}): Promise<void> {
   const nonZero = (m: Map<string, number>) => new Map([...m].filter(([, n]) => n !== 0));
   await addSpend(ctx, 'LiteLLM_VerificationToken', 'token', nonZero(t.keys));
+  await addKeyModelSpend(ctx, nonZero(t.keyModels));
   await addSpend(ctx, 'LiteLLM_UserTable', 'user_id', nonZero(t.users));
   await addSpend(ctx, 'LiteLLM_TeamTable', 'team_id', nonZero(t.teams));
   await addSpend(ctx, 'LiteLLM_OrganizationTable', 'organization_id', nonZero(t.orgs));

@@ -2,6 +2,7 @@
 // answers through its own endpoint under its configured api_base; any other gets a local estimate.
 // Either way the answer is {"input_tokens": N}, never a 404. Not billed.
 import { ANTHROPIC_DEFAULT_VERSION } from '../providers/anthropic';
+import { subPath } from '../providers/base-url';
 import type { Exchange } from '../server/exchange';
 import { estimateTokens } from '../translate';
 import { replaceModel, type BodyScan } from './body-scan';
@@ -28,7 +29,7 @@ export async function countTokens(ex: Exchange, group: ModelGroup, body: Buffer,
   const headers = t.headers.concat('content-type', 'application/json', 'anthropic-version', ex.headers['anthropic-version'] || ANTHROPIC_DEFAULT_VERSION);
   if (ex.headers['anthropic-beta']) headers.push('anthropic-beta', ex.headers['anthropic-beta']);
   try {
-    const res = await poolFor(t.origin).request({ path: `${t.path}/count_tokens`, method: 'POST', headers, body: upstreamBody, headersTimeout: t.timeoutMs, bodyTimeout: t.timeoutMs });
+    const res = await poolFor(t.origin).request({ path: subPath(t.path, '/count_tokens'), method: 'POST', headers, body: upstreamBody, headersTimeout: t.timeoutMs, bodyTimeout: t.timeoutMs });
     const text = Buffer.from(await res.body.arrayBuffer());
     if (res.statusCode >= 400) throw fromUpstreamStatus(res.statusCode, res.headers, text, t);
     return { status: 200, body: text.toString('utf8'), headers: JSON_TYPE };

@@ -18,7 +18,9 @@ import { GovernanceView } from './governance';
 import { Identifier, OPEN, type Identity } from './identity';
 import { Charge, chargedEntities, checkKey, checkKeyModel, checkTeamModel, modelAllowedForKey } from './policy';
 import { takeRoutingParams } from './client-fallbacks';
+import { allowRoute } from './route-access';
 import { resolveGroup } from './model-groups';
+import { modelInfoBody, modelsBody } from './model-list';
 import { nativeTargets, ProxyCall, type CallContext, type Endpoint } from './proxy-call';
 import { estimateReservation, pricesToReserve, reachablePrices, type Reservation } from './reservation';
 import { CallAccounting } from './accounting';
@@ -78,10 +80,10 @@ export class Gateway {
     this.routes.set('/v1/embeddings', embeddings);
     this.routes.set('/embeddings', embeddings);
     this.routes.set('/v1/messages/count_tokens', { methods: ['POST'], handler: (ex, s, id) => this.countTokens(ex, s, id) });
-    const models: Route = { methods: ['GET'], handler: (ex, s, id) => this.afterIdentity(ex, 'openai', id, () => ex.respond(200, JSON_TYPE, s.modelsBody)) };
+    const models: Route = { methods: ['GET'], handler: (ex, s, id) => this.afterIdentity(ex, 'openai', id, (who) => ex.respond(200, JSON_TYPE, modelsBody(s, who))) };
     this.routes.set('/v1/models', models);
     this.routes.set('/models', models);
-    const info: Route = { methods: ['GET'], handler: (ex, s, id) => this.afterIdentity(ex, 'openai', id, () => ex.respond(200, JSON_TYPE, s.modelInfoBody)) };
+    const info: Route = { methods: ['GET'], handler: (ex, s, id) => this.afterIdentity(ex, 'openai', id, (who) => ex.respond(200, JSON_TYPE, modelInfoBody(s, who))) };
     this.routes.set('/model/info', info);
     this.routes.set('/v1/model/info', info);
     const alive: Route = { methods: ['GET'], public: true, handler: (ex) => ex.respond(200, JSON_TYPE, '"I\'m alive!"') };
@@ -113,17 +115,31 @@ export class Gateway {
     const route = this.routes.get(ex.path);
     try {
       if (!route) {
-        if (isAdminPath(ex.path)) return this.admin(ex, this.identifier.identify(ex.headers, snap.auth));
-        if (PASS_THROUGH_PREFIXES.some((p) => ex.path.startsWith(p))) return this.passThrough(ex, snap, this.identifier.identify(ex.headers, snap.auth));
+        if (isAdminPath(ex.path)) return this.admin(ex, this.caller(ex, snap));
+        if (PASS_THROUGH_PREFIXES.some((p) => ex.path.startsWith(p))) return this.passThrough(ex, snap, this.caller(ex, snap));
         throw new GatewayError(404, `Route not found: ${ex.method} ${ex.path}`, 'not_found_error');
       }
       if (!route.methods.includes(ex.method)) {
         throw new GatewayError(405, `Method ${ex.method} not allowed on ${ex.path}; use ${route.methods.join(' or ')}`, 'method_not_allowed', null, ['allow', route.methods.join(', ')]);
       }
-      route.handler(ex, snap, route.public ? OPEN : this.identifier.identify(ex.headers, snap.auth));
+      route.handler(ex, snap, route.public ? OPEN : this.caller(ex, snap));
     } catch (e) {
       this.fail(ex, ex.path.startsWith('/v1/messages') ? 'anthropic' : passThroughDialect(ex.path), e);
     }
+  }
+
+  /**
+   * Who calls, once the key's route restrictions (allowed_routes) let it call this path: decided
+   * here, before any handler reads the body. A caller still being looked up is checked when known.
+   */
+  private caller(ex: Exchange, snap: Snapshot): Identity | Promise<Identity> {
+    const id = this.identifier.identify(ex.headers, snap.auth);
+    if (!(id instanceof Promise)) return allowRoute(id, ex.path);
+    const checked = id.then((who) => allowRoute(who, ex.path));
+    // Handled where it is awaited (afterIdentity), which may be after the body arrived: never an
+    // unhandled rejection meanwhile (that would retire the worker).
+    checked.catch(() => {});
+    return checked;
   }
 
   /** Runs `then` once the caller is known (at once for keys in memory; after a lookup otherwise). */
@@ -196,7 +212,7 @@ export class Gateway {
     if (fallbacks) {
       for (const m of fallbacks) if (!resolveGroup(snap, m)) throw new GatewayError(400, `Invalid model name passed in fallbacks: ${m}`, 'bad_request_error', 'fallbacks');
     }
-    const charge = this.admit(id, endUser, () => estimateReservation(reachablePrices(snap, group, fallbacks), body.length, scan.maxTokens, 1), Gateway.routedAccess(snap, requested, group.name, fallbacks));
+    const charge = this.admit(id, requested, endUser, () => estimateReservation(reachablePrices(snap, group, fallbacks), body.length, scan.maxTokens, 1), Gateway.routedAccess(snap, requested, group.name, fallbacks));
     const ctx: CallContext = { identity: id, charge, endUser, journal: this.deps.journal, entities: this.deps.entities, fallbacks };
     new ProxyCall(ex, snap, this.deps.health, group, targets, body, scan, endpoint, ctx).start();
   }
@@ -204,9 +220,10 @@ export class Gateway {
   /**
    * Governance for a virtual key: the checks, then rate-limit slots and a reservation of the call's
    * worst-case cost on every budget it is charged to. The master key answers only to the global
-   * proxy budget. `checkAccess` makes the key's model-access checks (LiteLLM's order).
+   * proxy budget. `checkAccess` makes the key's model-access checks (LiteLLM's order); `model`
+   * is the name asked for, which the key's per-model limits are matched on.
    */
-  private admit(id: Identity, endUser: string | null, estimate: () => Reservation, checkAccess: (p: KeyProfile, entities: EntityTable, now: number) => void): Charge | null {
+  private admit(id: Identity, model: string, endUser: string | null, estimate: () => Reservation, checkAccess: (p: KeyProfile, entities: EntityTable, now: number) => void): Charge | null {
     const entities = this.deps.entities;
     if (!entities) return null;
     const view = this.deps.view;
@@ -221,7 +238,7 @@ export class Gateway {
     }
     checkAccess(id.profile, entities, now);
     const charge = new Charge(entities);
-    charge.acquire(chargedEntities(id.profile, endEntity, view.globalRecord), estimate(), now);
+    charge.acquire(chargedEntities(id.profile, endEntity, view.globalRecord, model), estimate(), now);
     return charge;
   }
 
@@ -289,7 +306,7 @@ export class Gateway {
       const price = resolvePrice(snap.priceTable, { model: qualified, upstreamModel: model });
       const target = passThroughTarget(route.provider, model, price, base);
       const endUser = endUserOf(ex.headers, scan.user);
-      const charge = this.admit(who, endUser, () => estimateReservation(pricesToReserve(snap, price), received.length, scan.maxTokens, 1), access);
+      const charge = this.admit(who, model, endUser, () => estimateReservation(pricesToReserve(snap, price), received.length, scan.maxTokens, 1), access);
       if (!charge && !this.deps.journal) return passThrough(ex, route, received, { ...opts, billing: null });
       const acct = new CallAccounting(scan.stream && endpoint === 'chat', received.length);
       acct.anthropic = route.provider === 'anthropic';

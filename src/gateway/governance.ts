@@ -24,6 +24,24 @@ export interface KeyProfile {
   tags: string[];
   /** metadata.spend_logs_metadata of the key, copied into its spend logs. */
   spendLogsMetadata: Record<string, unknown> | null;
+  /** allowed_routes (or what key_type expands to); empty = every route (route-access.ts). */
+  allowedRoutes: string[];
+  /** allowed_passthrough_routes of the key's metadata, else of its team's (route-access.ts). */
+  passThroughRoutes: string[];
+  /**
+   * The key's per-model limits (model_max_budget, model_rpm_limit, model_tpm_limit): configured
+   * model name → its own entity record, charged with the key's. Null when the key has none.
+   */
+  modelLimits: Record<string, ModelLimit> | null;
+}
+
+/** One (key, model) pair's record, and which of its limits apply to the model name. */
+export interface ModelLimit {
+  rec: number;
+  /** model_max_budget has a usable entry (a budget and its period) under this name. */
+  budget: boolean;
+  /** model_rpm_limit / model_tpm_limit has an entry under this name. */
+  rate: boolean;
 }
 
 export interface GovernanceState {

@@ -5,7 +5,7 @@ import type { EntityTable, LimitKind } from '../state/entity-table';
 import { FLAG_BLOCKED, FLAG_LIVE } from '../state/entity-table';
 import { GatewayError } from './errors';
 import { wildcardRegex } from './model-groups';
-import type { KeyProfile } from './governance';
+import type { KeyProfile, ModelLimit } from './governance';
 import { describeReservation, type Reservation } from './reservation';
 
 const NANOS = 1e9;
@@ -83,13 +83,14 @@ export function checkTeamModel(p: KeyProfile, model: string, accessGroups: Map<s
 /** One entity a request is charged to, and how to name it in an error. */
 interface Charged {
   rec: number;
-  describe: () => string;
+  /** The budget error's message (its spend and budget given in USD). */
+  describe: (spendUsd: string, maxUsd: string) => string;
   /** rate-limit descriptor (x-ratelimit-<descriptor>-…), or null when limits are not checked for it. */
   descriptor: string | null;
   value: string;
 }
 
-const MAX_CHARGED = 7;
+const MAX_CHARGED = 9;
 
 /**
  * Charges of this worker that are not settled yet. A call settles its charge however it ends; a
@@ -134,9 +135,9 @@ export class Charge {
         for (const r of this.recs) this.table.settle(r, reserveNanos, 0n);
         this.recs.length = 0;
         this.releaseLimits(nowMs);
-        const spend = this.table.spendNanos(c.rec);
-        const why = typeof reservation === 'bigint' ? '' : ` ${describeReservation(reservation)}`;
-        throw new GatewayError(429, `${c.describe()} Current cost: ${usd(spend)}, Max budget: ${usd(this.table.maxBudgetNanos(c.rec))}.${why}`, 'budget_exceeded');
+        // LiteLLM's message, then what this call reserved (a budget may refuse a call before spend reaches it).
+        const why = typeof reservation === 'bigint' ? '' : `. ${describeReservation(reservation)}`;
+        throw new GatewayError(429, c.describe(usd(this.table.spendNanos(c.rec)), usd(this.table.maxBudgetNanos(c.rec))) + why, 'budget_exceeded');
       }
       this.recs.push(c.rec);
     }
@@ -172,23 +173,46 @@ function rateLimitError(table: EntityTable, c: Charged, kind: LimitKind, nowMs: 
   );
 }
 
-/** The entities a key's request is charged to, in LiteLLM's check order. */
-export function chargedEntities(p: KeyProfile | null, endUser: { id: string; rec: number } | null, globalRecord: number): Charged[] {
+/** LiteLLM's budget message: what is over, then its spend and budget. */
+const over = (what: string) => (spend: string, max: string) => `${what} Current cost: ${spend}, Max budget: ${max}`;
+
+/**
+ * The entities a key's request is charged to, in LiteLLM's check order. `model` is the name the
+ * request asked for: the key's per-model limits for it are charged right after the key.
+ */
+export function chargedEntities(p: KeyProfile | null, endUser: { id: string; rec: number } | null, globalRecord: number, model?: string): Charged[] {
   const out: Charged[] = [];
-  if (p) pushKeyEntities(out, p);
-  if (endUser) out.push({ rec: endUser.rec, descriptor: 'end_user', value: endUser.id, describe: () => `ExceededBudget: End User=${endUser.id} over budget.` });
-  if (p && p.orgRecord >= 0) out.push({ rec: p.orgRecord, descriptor: null, value: p.orgId!, describe: () => `Budget has been exceeded! Organization=${p.orgId}` });
-  if (globalRecord >= 0) out.push({ rec: globalRecord, descriptor: null, value: 'global', describe: () => 'ExceededBudget: LiteLLM Proxy has exceeded its budget.' });
+  if (p) pushKeyEntities(out, p, model);
+  if (endUser) out.push({ rec: endUser.rec, descriptor: 'end_user', value: endUser.id, describe: over(`ExceededBudget: End User=${endUser.id} over budget.`) });
+  if (p && p.orgRecord >= 0) out.push({ rec: p.orgRecord, descriptor: null, value: p.orgId!, describe: over(`Budget has been exceeded! Organization=${p.orgId}`) });
+  if (globalRecord >= 0) out.push({ rec: globalRecord, descriptor: null, value: 'global', describe: over('ExceededBudget: LiteLLM Proxy has exceeded its budget.') });
   if (out.length > MAX_CHARGED) throw new Error('unreachable');
   return out;
 }
 
-function pushKeyEntities(out: Charged[], p: KeyProfile): void {
+function pushKeyEntities(out: Charged[], p: KeyProfile, model: string | undefined): void {
   const name = p.keyAlias ?? p.tokenHash;
-  out.push({ rec: p.record, descriptor: 'api_key', value: p.tokenHash, describe: () => `Budget has been exceeded! Key=${name}` });
+  out.push({ rec: p.record, descriptor: 'api_key', value: p.tokenHash, describe: over(`Budget has been exceeded! Key=${name}`) });
+  if (p.modelLimits && model !== undefined) pushModelEntities(out, p, p.modelLimits, model);
   if (p.memberRecord >= 0) {
-    out.push({ rec: p.memberRecord, descriptor: 'team_member', value: `${p.teamId}:${p.userId}`, describe: () => `Budget has been exceeded! Team Member=${p.userId} in Team=${p.teamId}` });
+    out.push({ rec: p.memberRecord, descriptor: 'team_member', value: `${p.teamId}:${p.userId}`, describe: over(`Budget has been exceeded! Team Member=${p.userId} in Team=${p.teamId}`) });
   }
-  if (p.teamRecord >= 0) out.push({ rec: p.teamRecord, descriptor: 'team', value: p.teamId!, describe: () => `Budget has been exceeded! Team=${p.teamId}` });
-  if (p.userRecord >= 0) out.push({ rec: p.userRecord, descriptor: 'user', value: p.userId!, describe: () => `ExceededBudget: User=${p.userId} over budget.` });
+  if (p.teamRecord >= 0) out.push({ rec: p.teamRecord, descriptor: 'team', value: p.teamId!, describe: over(`Budget has been exceeded! Team=${p.teamId}`) });
+  if (p.userRecord >= 0) out.push({ rec: p.userRecord, descriptor: 'user', value: p.userId!, describe: over(`ExceededBudget: User=${p.userId} over budget.`) });
+}
+
+/**
+ * The key's limits for `model`, as LiteLLM matches them: model_rpm_limit / model_tpm_limit on the
+ * exact name asked for (descriptor model_per_key); model_max_budget on that name, else on it
+ * without its `provider/` prefix. When both land on one record it is charged once.
+ */
+function pushModelEntities(out: Charged[], p: KeyProfile, limits: Record<string, ModelLimit>, model: string): void {
+  const own = (m: string): ModelLimit | undefined => (Object.hasOwn(limits, m) ? limits[m] : undefined);
+  const exact = own(model);
+  const rate = exact?.rate ? exact : undefined;
+  const bare = model.slice(model.lastIndexOf('/') + 1);
+  const budget = exact?.budget ? exact : bare !== model && own(bare)?.budget ? own(bare) : undefined;
+  const exceeded = () => `LiteLLM Virtual Key: ${p.tokenHash}, key_alias: ${p.keyAlias ?? 'None'}, exceeded budget for model=${model}`;
+  if (rate) out.push({ rec: rate.rec, descriptor: 'model_per_key', value: `${p.tokenHash}:${model}`, describe: exceeded });
+  if (budget && budget !== rate) out.push({ rec: budget.rec, descriptor: null, value: `${p.tokenHash}:${model}`, describe: exceeded });
 }

@@ -95,6 +95,12 @@ export interface RoutingSettings {
   disableCooldowns: boolean;
 }
 
+/** One entry of /v1/models or /model/info: the model name it is about, and its JSON. */
+export interface ModelEntry {
+  name: string;
+  json: string;
+}
+
 export interface Snapshot {
   version: number;
   auth: AuthSettings;
@@ -111,8 +117,11 @@ export interface Snapshot {
   accessGroups: Map<string, Set<string>>;
   /** general_settings.allow_requests_on_db_unavailable: readiness stays 200 while the DB is away. */
   allowRequestsOnDbUnavailable: boolean;
-  /** Pre-rendered bodies of the read-only model endpoints. */
+  /** Pre-rendered bodies of the read-only model endpoints, as the master key sees them. */
   modelsBody: string;
   modelInfoBody: string;
+  /** The entries of those bodies one by one, each serialized, for the lists a key may see. */
+  modelEntries: ModelEntry[];
+  modelInfoEntries: ModelEntry[];
   detailedDebug: boolean;
 }

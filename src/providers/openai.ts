@@ -1,5 +1,6 @@
 // OpenAI and every provider that serves the OpenAI chat completions API under its own base URL.
-import { splitBase, unavailable, type DeploymentParams, type ProviderTarget } from './target';
+import { parseBaseUrl, withQuery } from './base-url';
+import { unavailable, type DeploymentParams, type ProviderTarget } from './target';
 
 interface Compat {
   base?: string;
@@ -36,17 +37,19 @@ export function openaiTarget(p: DeploymentParams): ProviderTarget {
   if (!apiKey && !explicitBase) {
     return unavailable(p, 'openai', `no API key for ${p.provider}: set ${compat.keyEnv} or litellm_params.api_key`);
   }
-  const { origin, basePath } = splitBase(apiBase);
-  const path = basePath.endsWith('/chat/completions') ? basePath : `${basePath}/chat/completions`;
+  const base = parseBaseUrl(apiBase);
+  const path = base.basePath.endsWith('/chat/completions') ? base.basePath : `${base.basePath}/chat/completions`;
+  // Credentials in the URL authenticate the call when no API key does.
+  const auth = apiKey ? `Bearer ${apiKey}` : base.basicAuth;
   return {
     provider: p.provider,
     dialect: 'openai',
     upstreamModel: p.upstreamModel,
-    origin,
-    path,
-    apiBase,
-    headers: apiKey ? ['authorization', `Bearer ${apiKey}`] : [],
-    secrets: apiKey ? [apiKey] : [],
+    origin: base.origin,
+    path: withQuery(path, base.query),
+    apiBase: base.shown,
+    headers: auth ? ['authorization', auth] : [],
+    secrets: [...(apiKey ? [apiKey] : []), ...base.secrets],
     unavailable: null,
   };
 }

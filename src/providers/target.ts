@@ -1,5 +1,6 @@
 // What a provider contributes to a deployment's Target: where to send, how to authenticate, and
 // which dialect it speaks. Built once per config load, never per request.
+import { shownUrl } from './base-url';
 /** The API a deployment speaks natively; 'any' for the built-in mock, which speaks both. */
 export type UpstreamDialect = 'openai' | 'anthropic' | 'any';
 
@@ -8,7 +9,9 @@ export interface ProviderTarget {
   dialect: UpstreamDialect;
   upstreamModel: string;
   origin: string;
+  /** Request path of the chat / messages endpoint, with the api_base's query string. */
   path: string;
+  /** The api_base as it may be shown (credentials masked). */
   apiBase: string;
   headers: string[];
   secrets: string[];
@@ -24,12 +27,6 @@ export interface DeploymentParams {
   env: NodeJS.ProcessEnv;
 }
 
-/** Splits an api_base into the pool origin and the path prefix requests go under. */
-export function splitBase(apiBase: string): { origin: string; basePath: string } {
-  const url = new URL(apiBase);
-  return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, '') };
-}
-
 export function unavailable(p: DeploymentParams, dialect: UpstreamDialect, reason: string): ProviderTarget {
   return {
     provider: p.provider,
@@ -37,7 +34,7 @@ export function unavailable(p: DeploymentParams, dialect: UpstreamDialect, reaso
     upstreamModel: p.upstreamModel,
     origin: '',
     path: '',
-    apiBase: p.apiBase ?? '',
+    apiBase: p.apiBase ? shownUrl(p.apiBase) : '',
     headers: [],
     secrets: p.apiKey ? [p.apiKey] : [],
     unavailable: reason,

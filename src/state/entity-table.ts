@@ -104,6 +104,15 @@ export class EntityTable {
     Atomics.sub(this.money, rec * MONEY_WORDS + PENDING, n);
   }
 
+  /**
+   * A new budget window of a record whose spend the database does not hold (a key's per-model
+   * budget): what was spent so far stops counting. Settles racing with it count in the new window.
+   */
+  resetSpend(rec: number): void {
+    const m = rec * MONEY_WORDS;
+    Atomics.store(this.money, m + BASE, -Atomics.load(this.money, m + PENDING));
+  }
+
   // ---- workers -----------------------------------------------------------------------------
 
   flags(rec: number): number {

@@ -100,17 +100,22 @@ test('a pass-through call is charged from the usage in its answer and writes its
   for (const r of rows) assert.ok(r.spend > 0 && r.completion_tokens > 0, JSON.stringify(r));
 });
 
-test('other provider routes (files, batches…) are for the master key and admins only', async () => {
+test('other provider routes (files, batches…) are for the master key, admins and keys granted them', async () => {
   const k = await adminOk(weir.url, '/key/generate', {});
   const seen = mock.requests.length;
   for (const method of ['GET', 'DELETE']) {
     const r = await call(weir.url, '/openai/v1/files/file-abc', { method, headers: { 'x-weir-key': k.key } });
     assert.equal(r.status, 403, r.text);
-    assert.match(r.json.error.message, /master key and proxy admins/);
+    assert.match(r.json.error.message, /master key, proxy admins and keys whose allowed_passthrough_routes grant them/);
   }
   assert.equal(mock.requests.length, seen, 'nothing went upstream on the operator\'s key');
   await call(weir.url, '/openai/v1/files/file-abc', { headers: { 'x-weir-key': MASTER_KEY } });
   assert.equal(mock.requests[mock.requests.length - 1]!.path, '/v1/files/file-abc');
+  const granted = await adminOk(weir.url, '/key/generate', { allowed_passthrough_routes: ['/openai/v1/files'] });
+  await call(weir.url, '/openai/v1/files/file-def', { headers: { 'x-weir-key': granted.key } });
+  assert.equal(mock.requests[mock.requests.length - 1]!.path, '/v1/files/file-def');
+  const batches = await call(weir.url, '/openai/v1/batches', { headers: { 'x-weir-key': granted.key } });
+  assert.equal(batches.status, 403, 'the grant covers its path only');
 });
 
 test('a path whose dot segments climb out of the route is refused; one that stays in goes resolved', async () => {

@@ -6,9 +6,10 @@ import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { extractKey, sha256, type AuthSettings } from '../../src/gateway/auth';
 import { Identifier, type Identity } from '../../src/gateway/identity';
-import { GovernanceView, type KeyProfile } from '../../src/gateway/governance';
+import { GovernanceView } from '../../src/gateway/governance';
 import { KeyIndex } from '../../src/state/key-index';
 import { GatewayError } from '../../src/gateway/errors';
+import { keyProfile } from '../support/key-profile';
 
 /** Master-key-only authentication (no key store): what `authenticate` did before virtual keys. */
 const masterOnly = new Identifier(null, new GovernanceView(null), async () => {
@@ -230,29 +231,7 @@ test('sha256 is the raw 32-byte digest of the key', () => {
 
 // ---- virtual keys --------------------------------------------------------------------------------
 
-function profile(record: number, over: Partial<KeyProfile> = {}): KeyProfile {
-  return {
-    record,
-    tokenHash: '',
-    keyAlias: null,
-    keyName: null,
-    models: [],
-    aliases: {},
-    userId: null,
-    userRecord: -1,
-    userRole: null,
-    teamId: null,
-    teamAlias: null,
-    teamRecord: -1,
-    teamModels: [],
-    memberRecord: -1,
-    orgId: null,
-    orgRecord: -1,
-    tags: [],
-    spendLogsMetadata: null,
-    ...over,
-  };
-}
+const profile = keyProfile;
 
 /** An Identifier over a real KeyIndex holding `keys` (key → record), with a recording lookup. */
 function withKeys(keys: Record<string, number>, lookupAnswer: (hex: string) => boolean = () => false) {
