@@ -101,6 +101,8 @@ export const generalSettingsSchema = section({
   master_key: str(),
   database_url: str(),
   max_request_size_mb: positive(),
+  /** Weir's own: the largest non-streamed upstream answer it buffers (LiteLLM has no limit). */
+  max_response_size_mb: positive(),
   litellm_key_header_name: str(),
   allow_requests_on_db_unavailable: bool(),
   proxy_batch_write_at: positive(),

@@ -41,6 +41,7 @@ export interface GeneralSettings {
   master_key?: string;
   database_url?: string;
   max_request_size_mb?: number;
+  max_response_size_mb?: number;
   litellm_key_header_name?: string;
   allow_requests_on_db_unavailable?: boolean;
   /** Seconds between spend flushes to the database (LiteLLM default 10). */

@@ -15,6 +15,8 @@ import { providerTarget, splitModel } from '../providers/registry';
 import type { SlotTable } from './slots';
 
 export const DEFAULT_MAX_BODY_MB = 64;
+/** Non-streamed upstream answers are buffered (to read usage, to translate): never past this. */
+export const DEFAULT_MAX_RESPONSE_MB = 128;
 const BUILTIN_PRICES: PriceTable = builtinPriceTable();
 /** LiteLLM's default request timeout when none is configured (seconds): the Router's 10 minutes. */
 const DEFAULT_TIMEOUT_S = 600;
@@ -265,6 +267,7 @@ export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapsh
       customKeyHeader: cfg.general_settings.litellm_key_header_name?.toLowerCase() ?? null,
     },
     maxBodyBytes: Math.floor((cfg.general_settings.max_request_size_mb ?? DEFAULT_MAX_BODY_MB) * 1024 * 1024),
+    maxResponseBytes: Math.floor((cfg.general_settings.max_response_size_mb ?? DEFAULT_MAX_RESPONSE_MB) * 1024 * 1024),
     routing: {
       strategy: (rs.routing_strategy ?? 'simple-shuffle') as RoutingStrategy,
       ...fallbackSettings(cfg),

@@ -87,6 +87,12 @@ export class CallAccounting {
     this.answerBytes = buf.length;
   }
 
+  /** A whole answer was received but dropped (too large): its size is the output estimate. */
+  droppedBody(bytes: number, t: Target): void {
+    this.answerAnthropic = t.dialect === 'anthropic' || (t.dialect === 'any' && this.anthropic);
+    this.answerBytes = bytes;
+  }
+
   /** Usage to charge: the provider's, or an estimate for a stream cut before its usage. */
   usage(): TokenUsage {
     if (this.scanner) {

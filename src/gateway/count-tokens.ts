@@ -28,8 +28,11 @@ export async function countTokens(ex: Exchange, group: ModelGroup, body: Buffer,
   const upstreamBody = t.upstreamModel === scan.model ? body : replaceModel(body, scan, t.upstreamModelJson);
   const headers = t.headers.concat('content-type', 'application/json', 'anthropic-version', ex.headers['anthropic-version'] || ANTHROPIC_DEFAULT_VERSION);
   if (ex.headers['anthropic-beta']) headers.push('anthropic-beta', ex.headers['anthropic-beta']);
+  // The upstream call ends with its client.
+  const abort = new AbortController();
+  ex.onAbort(() => abort.abort());
   try {
-    const res = await poolFor(t.origin).request({ path: subPath(t.path, '/count_tokens'), method: 'POST', headers, body: upstreamBody, headersTimeout: t.timeoutMs, bodyTimeout: t.timeoutMs });
+    const res = await poolFor(t.origin).request({ path: subPath(t.path, '/count_tokens'), method: 'POST', headers, body: upstreamBody, headersTimeout: t.timeoutMs, bodyTimeout: t.timeoutMs, signal: abort.signal });
     const text = Buffer.from(await res.body.arrayBuffer());
     if (res.statusCode >= 400) throw fromUpstreamStatus(res.statusCode, res.headers, text, t);
     return { status: 200, body: text.toString('utf8'), headers: JSON_TYPE };

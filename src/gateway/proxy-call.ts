@@ -25,8 +25,9 @@ import { spendRecord } from './spend-record';
 import { EventAligner } from './sse-align';
 import { Translation } from './translation';
 import type { ModelGroup, Snapshot, Target } from './snapshot';
-import { fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
+import { describeTarget, fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
 import { poolFor } from './upstream-pool';
+import { echoProviderHeaders } from './provider-headers';
 
 /** The client's API: OpenAI chat completions, Anthropic messages, or OpenAI Responses (Codex). */
 export type Endpoint = 'chat' | 'messages' | 'responses' | 'embeddings';
@@ -43,8 +44,6 @@ export interface CallContext {
   fallbacks: string[] | null;
 }
 
-/** Upstream response headers not echoed to the client (hop-by-hop, or re-computed by us). */
-const NOT_ECHOED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'date', 'content-type', 'server']);
 const MAX_ERROR_BODY = 64 * 1024;
 /** 4xx answers that say the deployment is at fault (bad upstream key, model not found there): worth a fallback. */
 const DEPLOYMENT_SIDE = new Set([401, 403, 404]);
@@ -54,6 +53,8 @@ const MAX_BACKOFF_MS = 8_000;
 type Phase = 'waiting' | 'streaming' | 'buffering' | 'error-body' | 'backoff' | 'done';
 
 class TimeoutError extends Error {}
+/** A non-streamed answer passed max_response_size_mb: the call ends, it is not retried. */
+class AnswerTooLarge extends Error {}
 
 /** The deployments of a group that serve the endpoint without translation. */
 export function nativeTargets(g: ModelGroup, endpoint: Endpoint): Target[] {
@@ -262,6 +263,14 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       return;
     }
     if (this.phase === 'error-body' && this.size >= MAX_ERROR_BODY) return;
+    if (this.size + chunk.length > this.snap.maxResponseBytes) {
+      const received = this.size + chunk.length;
+      this.chunks = [];
+      this.size = 0;
+      this.acct?.droppedBody(received, this.target);
+      controller.abort(new AnswerTooLarge(`received ${received} bytes`));
+      return;
+    }
     this.chunks.push(chunk);
     this.size += chunk.length;
   }
@@ -311,6 +320,13 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     const phase = this.phase;
     this.phase = 'done';
     if (this.ex.aborted || phase === 'done') return;
+    if (err instanceof AnswerTooLarge) {
+      const mb = this.snap.maxResponseBytes / (1024 * 1024);
+      const error = new GatewayError(502, `The upstream answer of ${describeTarget(this.target)} is larger than max_response_size_mb (${mb} MB); ask for a stream or raise the limit.`, 'api_error');
+      // The upstream did the work: the call is charged an estimate from what arrived.
+      this.account(error.status, error, true);
+      return this.fail(error);
+    }
     const timedOut = err instanceof TimeoutError;
     const error = fromUpstreamFailure(err, this.target, timedOut, this.timeoutMs);
     if (phase === 'streaming') {
@@ -458,12 +474,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   private responseHeaders(up: IncomingHttpHeaders): HeaderList {
     const h: HeaderList = ['content-type', String(up['content-type'] ?? (this.scan.stream ? 'text/event-stream' : 'application/json'))];
     if (this.scan.stream) h.push('cache-control', 'no-cache');
-    for (const name in up) {
-      if (NOT_ECHOED.has(name)) continue;
-      const v = up[name];
-      if (v !== undefined) h.push(`llm_provider-${name}`, Array.isArray(v) ? v.join(', ') : v);
-    }
-    return this.litellmHeaders(h);
+    return this.litellmHeaders(echoProviderHeaders(h, up, this.target));
   }
 
   /**

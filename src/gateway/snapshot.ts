@@ -105,6 +105,8 @@ export interface Snapshot {
   version: number;
   auth: AuthSettings;
   maxBodyBytes: number;
+  /** general_settings.max_response_size_mb: the largest non-streamed upstream answer buffered. */
+  maxResponseBytes: number;
   routing: RoutingSettings;
   groups: Map<string, ModelGroup>;
   /** Wildcard routes, most specific (longest literal part) first. */

@@ -2,6 +2,7 @@
 // error: the upstream's status, a message naming the deployment, and never the deployment's key.
 import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError } from './errors';
+import { scrubSecrets } from './provider-headers';
 import type { Target } from './snapshot';
 
 const CLASS_BY_STATUS: Record<number, string> = {
@@ -19,11 +20,7 @@ const CLASS_BY_STATUS: Record<number, string> = {
 
 const PROVIDER_LABEL: Record<string, string> = { openai: 'OpenAI', anthropic: 'Anthropic', azure: 'Azure', mock: 'Mock' };
 
-function scrub(text: string, t: Target): string {
-  let out = text;
-  for (const s of t.secrets) if (s) out = out.split(s).join('[redacted]');
-  return out;
-}
+const scrub = (text: string, t: Target): string => scrubSecrets(text, t.secrets);
 
 export function describeTarget(t: Target): string {
   return `deployment ${t.id} (model group ${t.group}, ${t.provider}/${t.upstreamModel})`;

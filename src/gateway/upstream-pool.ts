@@ -1,13 +1,17 @@
 // One undici pool per upstream origin per worker, kept alive across requests. undici sets
 // TCP_NODELAY on its sockets; connections are reused until the upstream closes them.
-import { Pool } from 'undici';
+//
+// Weir asks upstreams for identity encoding; one that compresses anyway (a CDN, a misconfigured
+// server) is decoded on the way in (undici's decompress interceptor, error bodies included), so
+// the client gets readable bytes and the usage in them is charged.
+import { interceptors, Pool, type Dispatcher } from 'undici';
 
-const pools = new Map<string, Pool>();
+const pools = new Map<string, { pool: Pool; dispatcher: Dispatcher }>();
 
-export function poolFor(origin: string): Pool {
-  let pool = pools.get(origin);
-  if (!pool) {
-    pool = new Pool(origin, {
+export function poolFor(origin: string): Dispatcher {
+  let entry = pools.get(origin);
+  if (!entry) {
+    const pool = new Pool(origin, {
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 600_000,
       // The gateway enforces its own timeouts per deployment; undici's must not fire first.
@@ -15,13 +19,14 @@ export function poolFor(origin: string): Pool {
       bodyTimeout: 0,
       connect: { noDelay: true, keepAlive: true },
     });
-    pools.set(origin, pool);
+    entry = { pool, dispatcher: pool.compose(interceptors.decompress({ skipErrorResponses: false })) };
+    pools.set(origin, entry);
   }
-  return pool;
+  return entry.dispatcher;
 }
 
 export async function closePools(): Promise<void> {
   const all = [...pools.values()];
   pools.clear();
-  await Promise.allSettled(all.map((p) => p.close()));
+  await Promise.allSettled(all.map((e) => e.pool.close()));
 }
