@@ -6,6 +6,12 @@ import { anthropicErrorType } from '../translate/errors';
 export type Dialect = 'openai' | 'anthropic';
 
 export class GatewayError extends Error {
+  /**
+   * What a log line may say of this error, when the client's message shows part of a client
+   * secret (LiteLLM's 401 shows a key's first and last 4 characters; logs show none of it).
+   */
+  logText: string | undefined;
+
   constructor(
     readonly status: number,
     message: string,

@@ -102,7 +102,8 @@ export class Gateway {
     sendError(ex, dialect, e);
     if (this.snapshot.detailedDebug) {
       const status = e instanceof GatewayError ? e.status : 500;
-      log.debug(`${ex.method} ${ex.path} status=${status} ${(performance.now() - ex.startedAt).toFixed(2)}ms ${(e as Error).message?.slice(0, 200) ?? ''}`);
+      const text = (e instanceof GatewayError ? e.logText : undefined) ?? (e as Error).message ?? '';
+      log.debug(`${ex.method} ${ex.path} status=${status} ${(performance.now() - ex.startedAt).toFixed(2)}ms ${text.slice(0, 200)}`);
     }
   }
 

@@ -50,7 +50,9 @@ export class Identifier {
     if (timingSafeEqual(hash, auth.masterKeyHash)) return MASTER;
     if (!this.index || !this.view.enabled) throw unknownKey(key);
     if (!key.startsWith('sk-')) {
-      throw new GatewayError(401, `LiteLLM Virtual Key expected. Received=${masked(key)}, expected to start with 'sk-'.`, 'auth_error');
+      const e = new GatewayError(401, `LiteLLM Virtual Key expected. Received=${masked(key)}, expected to start with 'sk-'.`, 'auth_error');
+      e.logText = "LiteLLM Virtual Key expected, the key does not start with 'sk-'";
+      throw e;
     }
     const found = this.fromIndex(hash);
     if (found) return found;
@@ -88,9 +90,11 @@ export class Identifier {
 }
 
 function unknownKey(key: string): GatewayError {
-  return new GatewayError(
+  const e = new GatewayError(
     401,
     `Authentication Error, Invalid proxy server token passed. Received API Key = ${masked(key)}. Unable to find token in cache or \`LiteLLM_VerificationTokenTable\``,
     'auth_error',
   );
+  e.logText = 'Authentication Error, Invalid proxy server token passed (a key this gateway does not know)';
+  return e;
 }
