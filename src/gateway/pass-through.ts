@@ -20,12 +20,15 @@ import type { Target } from './snapshot';
 import { spendRecord } from './spend-record';
 import { EventAligner } from './sse-align';
 import { poolFor } from './upstream-pool';
+import { parseBaseUrl, withQuery } from '../providers/base-url';
 
 /** Where a provider's pass-through calls go, and the operator's credentials for it. */
 export interface ProviderBase {
   origin: string;
   basePath: string;
-  /** The base URL without credentials, for spend logs. */
+  /** The base URL's own query string (sent on every path), '' for none. */
+  query: string;
+  /** The base URL with its credentials masked, for spend logs. */
   apiBase: string;
   auth: string[];
 }
@@ -33,14 +36,11 @@ export interface ProviderBase {
 export function providerBase(provider: PassThroughProvider, env: NodeJS.ProcessEnv): ProviderBase {
   const anthropic = provider === 'anthropic';
   const key = anthropic ? env.ANTHROPIC_API_KEY : env.OPENAI_API_KEY;
-  const url = new URL(anthropic ? (env.ANTHROPIC_API_BASE ?? 'https://api.anthropic.com') : (env.OPENAI_API_BASE ?? 'https://api.openai.com'));
-  const basePath = url.pathname.replace(/\/+$/, '');
-  return {
-    origin: url.origin,
-    basePath,
-    apiBase: `${url.origin}${basePath}`,
-    auth: key ? (anthropic ? ['x-api-key', key] : ['authorization', `Bearer ${key}`]) : [],
-  };
+  const base = parseBaseUrl(anthropic ? (env.ANTHROPIC_API_BASE ?? 'https://api.anthropic.com') : (env.OPENAI_API_BASE ?? 'https://api.openai.com'));
+  const auth = key ? (anthropic ? ['x-api-key', key] : ['authorization', `Bearer ${key}`]) : [];
+  // Credentials in the base URL go as the Basic authorization they imply, unless the key takes that header.
+  if (base.basicAuth && !auth.includes('authorization')) auth.push('authorization', base.basicAuth);
+  return { origin: base.origin, basePath: base.basePath, query: base.query, apiBase: base.shown, auth };
 }
 
 /**
@@ -280,7 +280,7 @@ export function passThrough(ex: Exchange, route: PassThroughRoute, body: Buffer 
   const base = providerBase(route.provider, env);
   const headers = forwardedHeaders(ex.headers, opts.customKeyHeader);
   headers.push(...base.auth);
-  const path = `${base.basePath}${route.rest}${ex.query ? `?${ex.query}` : ''}`;
+  const path = withQuery(`${base.basePath}${route.rest}${ex.query ? `?${ex.query}` : ''}`, base.query);
   const call = new PassThroughCall(ex, route, opts.billing, opts.timeoutMs);
   call.start(() => poolFor(base.origin).dispatch({ path, method: ex.method as Dispatcher.HttpMethod, headers, body: body && body.length ? body : null }, call));
 }

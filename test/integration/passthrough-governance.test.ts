@@ -153,3 +153,27 @@ test('Expect: 100-continue and an Upgrade header are answered, not 502', async (
     assert.match(a, /HTTP\/1\.1 200 /, `${extra.trim()}: ${a.slice(0, 300)}`);
   }
 });
+
+test('a provider base URL with credentials: its userinfo goes as Basic auth and its query on every path, never into the spend log', async () => {
+  const db = await ledgerDatabase('pt_base_creds');
+  const base = mock.url.replace('http://', 'http://proxyuser:proxy-s3cret@') + '/?tenant=t-9f8e7d';
+  const w = await startWeirOn(writeConfigFile(governanceConfig(mock.url, db)), { env: { OPENAI_API_BASE: base } });
+  try {
+    const r = await call(w.url, '/openai/v1/chat/completions', { headers: { authorization: `Bearer ${MASTER_KEY}` }, body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] } });
+    assert.equal(r.status, 200, r.text);
+    const seen = mock.requests[mock.requests.length - 1]!;
+    assert.equal(seen.path, '/v1/chat/completions');
+    assert.equal(seen.query, 'tenant=t-9f8e7d');
+    assert.equal(seen.headers.authorization, `Basic ${Buffer.from('proxyuser:proxy-s3cret').toString('base64')}`);
+    const p = dbPool(db);
+    try {
+      await waitForLogs(p, 1);
+      const row = (await p.query(`SELECT api_base FROM "LiteLLM_SpendLogs"`)).rows[0];
+      assert.equal(String(row.api_base).includes('proxy-s3cret'), false, row.api_base);
+    } finally {
+      await p.end();
+    }
+  } finally {
+    await w.stop();
+  }
+});
