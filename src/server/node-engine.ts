@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { announcesBody } from './body-collector';
+import { requestTarget } from './request-target';
 import type { Engine, Exchange, HeaderList, RequestHandler } from './exchange';
 
 const EMPTY = Buffer.alloc(0);
@@ -31,10 +32,9 @@ class NodeExchange implements Exchange {
     private readonly engine: NodeEngine,
   ) {
     this.method = req.method ?? 'GET';
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    this.path = q < 0 ? url : url.slice(0, q);
-    this.query = q < 0 ? '' : url.slice(q + 1);
+    const target = requestTarget(req.url ?? '/');
+    this.path = target.path;
+    this.query = target.query;
     // Node joins repeated headers with ", " already (set-cookie aside, which requests do not carry).
     this.headers = req.headers as Record<string, string>;
     this.bodyPending = announcesBody(this.headers);
