@@ -137,8 +137,8 @@ export class Gateway {
     const id = this.identifier.identify(ex.headers, snap.auth);
     if (!(id instanceof Promise)) return allowRoute(id, ex.path);
     const checked = id.then((who) => allowRoute(who, ex.path));
-    // Handled where it is awaited (afterIdentity), which may be after the body arrived: never an
-    // unhandled rejection meanwhile (that would retire the worker).
+    // Every handler awaits it at once (afterIdentity); this covers one that throws before it does
+    // (a refused pass-through path): an unhandled rejection would retire the worker.
     checked.catch(() => {});
     return checked;
   }
@@ -258,17 +258,17 @@ export class Gateway {
 
   private countTokens(ex: Exchange, snap: Snapshot, id: Identity | Promise<Identity>): void {
     this.withBody(ex, snap.maxBodyBytes, 'anthropic', id, (who, body) => {
-        const scan = scanBody(body);
-        if (scan.error) throw new GatewayError(400, scan.error, 'bad_request_error');
-        if (!scan.model) throw new GatewayError(400, 'Missing required parameter: "model"', 'bad_request_error', 'model');
-        const name = (who.kind === 'key' ? who.profile.aliases[scan.model] : undefined) ?? scan.model;
-        const group = resolveGroup(snap, name);
-        if (!group) throw new GatewayError(400, `Invalid model name passed in model=${scan.model}`, 'bad_request_error', 'model');
-        if (who.kind === 'key' && this.deps.entities) checkKey(this.deps.entities, who.profile, group.name, snap.accessGroups, Date.now());
-        countTokens(ex, group, body, scan).then(
-          (r) => ex.respond(r.status, r.headers, r.body),
-          (e: unknown) => this.fail(ex, 'anthropic', e),
-        );
+      const scan = scanBody(body);
+      if (scan.error) throw new GatewayError(400, scan.error, 'bad_request_error');
+      if (!scan.model) throw new GatewayError(400, 'Missing required parameter: "model"', 'bad_request_error', 'model');
+      const name = (who.kind === 'key' ? who.profile.aliases[scan.model] : undefined) ?? scan.model;
+      const group = resolveGroup(snap, name);
+      if (!group) throw new GatewayError(400, `Invalid model name passed in model=${scan.model}`, 'bad_request_error', 'model');
+      if (who.kind === 'key' && this.deps.entities) checkKey(this.deps.entities, who.profile, group.name, snap.accessGroups, Date.now());
+      countTokens(ex, group, body, scan).then(
+        (r) => ex.respond(r.status, r.headers, r.body),
+        (e: unknown) => this.fail(ex, 'anthropic', e),
+      );
     });
   }
 
@@ -280,11 +280,12 @@ export class Gateway {
   private passThrough(ex: Exchange, snap: Snapshot, id: Identity | Promise<Identity>): void {
     const dialect = passThroughDialect(ex.path);
     const route = passThroughRoute(ex.path)!;
+    const base = providerBase(route.provider, process.env);
     const opts = { customKeyHeader: snap.auth.customKeyHeader, timeoutMs: snap.requestTimeoutMs };
     if (!route.llm) {
       const forward = (who: Identity, body: Buffer | null) => {
         checkPassThroughCaller(who, route, this.deps.entities);
-        passThrough(ex, route, body, { ...opts, billing: null });
+        passThrough(ex, route, base, body, { ...opts, billing: null });
       };
       if (ex.method === 'GET' || ex.method === 'HEAD') return this.afterIdentity(ex, dialect, id, (who) => forward(who, null));
       return this.withBody(ex, snap.maxBodyBytes, dialect, id, forward);
@@ -300,20 +301,19 @@ export class Gateway {
         checkKey(entities, p, modelAllowedForKey(p, qualified, snap.accessGroups) ? qualified : model, snap.accessGroups, now);
       if (route.llm === 'count_tokens') {
         if (who.kind === 'key' && this.deps.entities) access(who.profile, this.deps.entities, Date.now());
-        return passThrough(ex, route, received, { ...opts, billing: null });
+        return passThrough(ex, route, base, received, { ...opts, billing: null });
       }
       const endpoint = route.llm!;
-      const base = providerBase(route.provider, process.env);
       const price = resolvePrice(snap.priceTable, { model: qualified, upstreamModel: model });
       const target = passThroughTarget(route.provider, model, price, base);
       const endUser = endUserOf(ex.headers, scan.user);
       const charge = this.admit(who, model, endUser, () => estimateReservation(pricesToReserve(snap, price), received.length, scan.maxTokens, 1), access);
-      if (!charge && !this.deps.journal) return passThrough(ex, route, received, { ...opts, billing: null });
+      if (!charge && !this.deps.journal) return passThrough(ex, route, base, received, { ...opts, billing: null });
       const acct = new CallAccounting(scan.stream && endpoint === 'chat', received.length);
       acct.anthropic = route.provider === 'anthropic';
       // For a chat stream, the usage chunk is asked for (and hidden again if the client did not ask).
       const body = acct.body(received, scan, target);
-      passThrough(ex, route, body, { ...opts, billing: { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan } });
+      passThrough(ex, route, base, body, { ...opts, billing: { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan } });
     });
   }
 

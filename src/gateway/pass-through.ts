@@ -276,8 +276,7 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
  * Forwards the request to the provider. `billing` is set for governed LLM calls; `body` is what
  * goes upstream (for governed chat streams, with stream_options.include_usage added).
  */
-export function passThrough(ex: Exchange, route: PassThroughRoute, body: Buffer | null, opts: { customKeyHeader: string | null; timeoutMs: number; billing: PassThroughBilling | null }, env: NodeJS.ProcessEnv = process.env): void {
-  const base = providerBase(route.provider, env);
+export function passThrough(ex: Exchange, route: PassThroughRoute, base: ProviderBase, body: Buffer | null, opts: { customKeyHeader: string | null; timeoutMs: number; billing: PassThroughBilling | null }): void {
   const headers = forwardedHeaders(ex.headers, opts.customKeyHeader);
   headers.push(...base.auth);
   const path = withQuery(`${base.basePath}${route.rest}${ex.query ? `?${ex.query}` : ''}`, base.query);
