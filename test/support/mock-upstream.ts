@@ -251,14 +251,23 @@ function isObject(v: unknown): v is Record<string, any> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export async function startMockUpstream(opts: { port?: number; host?: string; record?: boolean } = {}): Promise<MockUpstream> {
+export interface MockOptions {
+  port?: number;
+  host?: string;
+  /** Keep every request in `requests` (default true). */
+  record?: boolean;
+  /** The hex prefix of every id the mock makes (default random): fixed, a recording is reproducible. */
+  idBase?: string;
+}
+
+export async function startMockUpstream(opts: MockOptions = {}): Promise<MockUpstream> {
   const record = opts.record ?? true;
   const host = opts.host ?? '127.0.0.1';
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
   const cache = new TemplateCache();
   // Random per-instance prefix keeps ids unique across mock processes; a counter keeps them cheap.
-  const idBase = randomBytes(4).toString('hex');
+  const idBase = opts.idBase ?? randomBytes(4).toString('hex');
   let seq = 0;
   let queue: MockBehavior[] = [];
   let defaults: MockBehavior = {};

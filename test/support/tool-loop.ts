@@ -8,6 +8,8 @@ import type { ScriptedRequest } from './mock-upstream';
 import type { ScriptedApi, ScriptedReply } from './mock-scripted';
 
 export interface ToolLoop {
+  /** The fresh random part of the marker (a recording replaces it with a fixed one). */
+  nonce: string;
   /**
    * What the command prints: `weir-tool-<nonce>`. The command spells it as a format and an
    * argument, so this string appears whole only in what the command printed.
@@ -33,6 +35,7 @@ export function toolLoop(tool: { name: string; input: (command: string) => Recor
   const command = `printf 'weir-tool-%s\\n' ${nonce}`;
   const callId = (api: ScriptedApi) => (api === 'anthropic' ? `toolu_weir${nonce}` : `call_weir${nonce}`);
   return {
+    nonce,
     marker: `weir-tool-${nonce}`,
     command,
     callId,
