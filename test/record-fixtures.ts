@@ -62,9 +62,10 @@ function runLiterals(run: AgentRun, loop: ToolLoop): [string, string][] {
 
 /** The loop ran to the scripted answer in exactly two upstream calls; otherwise stop with what the agent said. */
 function checkLoop(name: string, mock: MockUpstream, answer: string | undefined, loop: ToolLoop, run: AgentRun): void {
-  const ok = answer?.startsWith(FINAL_PREFIX) && answer.includes(loop.marker) && mock.requests.length === 2;
+  const ok = answer?.startsWith(FINAL_PREFIX) && answer.includes(loop.marker) && mock.requests.length === 2 && run.outbound.length === 0;
   if (!ok) {
-    throw new Error(`${name}: the tool loop did not run as scripted (${mock.requests.length} calls, answer ${JSON.stringify(answer)})\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`);
+    const outbound = run.outbound.length > 0 ? `, calls past 127.0.0.1: ${run.outbound.join(', ')}` : '';
+    throw new Error(`${name}: the tool loop did not run as scripted (${mock.requests.length} calls, answer ${JSON.stringify(answer)}${outbound})\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`);
   }
 }
 

@@ -30,6 +30,7 @@ function assertAnswered(run: ClaudeCodeRun, loop: ToolLoop): void {
   assert.ok(run.json.result.startsWith(FINAL_PREFIX), claudeCodeSaid(run));
   assert.ok(run.json.result.includes(loop.marker), `the command's output is in the final answer\n${claudeCodeSaid(run)}`);
   assert.equal(run.json.num_turns, 2, 'one tool turn, one final turn');
+  assert.deepEqual(run.outbound, [], 'Claude Code reached no host but the gateway');
 }
 
 describe('Claude Code → OpenAI-dialect deployment (translated to chat completions)', () => {

@@ -46,6 +46,7 @@ function assertAnswered(run: CodexRun, loop: ToolLoop): void {
   assert.ok(run.lastMessage?.startsWith(FINAL_PREFIX), `the scripted final answer\n${codexSaid(run)}`);
   assert.ok(run.lastMessage!.includes(loop.marker), `the command's output is in the last message\n${codexSaid(run)}`);
   assert.equal(run.code, 0, codexSaid(run));
+  assert.deepEqual(run.outbound, [], 'Codex reached no host but the gateway');
 }
 
 /** Codex with its default model, its first turn answered by a plain text: that text comes back. */
@@ -55,6 +56,7 @@ async function runPlainAnswer(rig: Rig): Promise<{ text: string; run: CodexRun }
   const run = await runCodex({ baseUrl: rig.url, apiKey: MASTER_KEY, prompt: 'Say hello.', deadlineMs: 90_000 });
   assert.equal(run.lastMessage, text, codexSaid(run));
   assert.equal(run.code, 0, codexSaid(run));
+  assert.deepEqual(run.outbound, [], 'Codex reached no host but the gateway');
   return { text, run };
 }
 

@@ -1,12 +1,14 @@
 // Runs a real coding-agent CLI (Claude Code, Codex) once, as a subprocess pointed at the gateway:
 // a fresh home and working directory per run, an environment built from nothing but what the CLI
-// needs (no key, proxy or config of the machine leaks in, and nothing makes it reach past
-// 127.0.0.1), and a hard deadline that kills its whole process group and fails with everything it
-// printed. The deadline is only there to fail loudly; no assertion depends on time.
+// needs (no key, proxy or config of the machine leaks in), a proxy trap that writes down and
+// refuses any call past 127.0.0.1, and a hard deadline that kills its whole process group and
+// fails with everything it printed. The deadline is only there to fail loudly; no assertion
+// depends on time.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { startProxyTrap } from './proxy-trap';
 
 /** The CLI's executable, as the package's `bin` field names it (the devDependencies pin the versions). */
 export function agentBinary(pkg: string, bin: string): string {
@@ -20,9 +22,11 @@ export interface AgentRun {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
-  /** The run's home and working directory (removed by `cleanup`). */
+  /** The run's home and working directory (removed once the run is over). */
   home: string;
   cwd: string;
+  /** The calls the CLI made past 127.0.0.1, each refused by the proxy trap: `CONNECT host:443`, … */
+  outbound: string[];
 }
 
 export interface AgentOptions {
@@ -57,7 +61,16 @@ export function describeRun(name: string, r: { code: number | null; signal: Node
  * Runs the CLI to its end. Resolves with what it printed, whatever its exit code (the caller
  * asserts on it); rejects if the deadline passes first, after killing the process group.
  */
-export function runAgent(o: AgentOptions): Promise<AgentRun> {
+export async function runAgent(o: AgentOptions): Promise<AgentRun> {
+  const trap = await startProxyTrap();
+  try {
+    return await runWithProxy(o, trap.url, trap.hits);
+  } finally {
+    await trap.close();
+  }
+}
+
+function runWithProxy(o: AgentOptions, proxy: string, outbound: string[]): Promise<AgentRun> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     HOME: o.home,
@@ -67,12 +80,11 @@ export function runAgent(o: AgentOptions): Promise<AgentRun> {
     TERM: 'dumb',
     NO_COLOR: '1',
     TMPDIR: os.tmpdir(),
-    // A trap for any call past 127.0.0.1 that the CLI's own switches miss (a new version may add
-    // one): it goes to a closed local port and fails at once instead of waiting on a host this
-    // machine cannot reach. The gateway is reached directly.
-    HTTP_PROXY: 'http://127.0.0.1:9',
-    HTTPS_PROXY: 'http://127.0.0.1:9',
-    ALL_PROXY: 'http://127.0.0.1:9',
+    // Any call past 127.0.0.1 that the CLI's own switches miss (a new version may add one) goes
+    // to the trap and is refused at once; the gateway is reached directly.
+    HTTP_PROXY: proxy,
+    HTTPS_PROXY: proxy,
+    ALL_PROXY: proxy,
     NO_PROXY: '127.0.0.1,localhost',
     ...o.env,
   };
@@ -107,7 +119,7 @@ export function runAgent(o: AgentOptions): Promise<AgentRun> {
     });
     proc.on('close', (code, signal) => {
       clearTimeout(timer);
-      const run = { code, signal, stdout, stderr, home: o.home, cwd: o.cwd };
+      const run = { code, signal, stdout, stderr, home: o.home, cwd: o.cwd, outbound };
       if (timedOut) reject(new Error(`${o.name} did not finish within ${o.deadlineMs} ms and was killed.\n${describeRun(o.name, run)}`));
       else resolve(run);
     });

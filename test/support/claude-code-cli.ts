@@ -25,7 +25,8 @@ export interface ClaudeCodeRun extends AgentRun {
 /**
  * The environment that points Claude Code at the gateway and switches off everything that would
  * reach another host: telemetry, error reporting, the auto-updater and the other "nonessential"
- * calls (feature flags, release notes, the preconnect to api.anthropic.com). IS_SANDBOX lets
+ * calls (feature flags, release notes, the preconnect to api.anthropic.com, which the proxy trap
+ * catches without CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC). IS_SANDBOX lets
  * --dangerously-skip-permissions run as root, as it does in this container. Retries are off: a
  * failing gateway answer fails the run at once instead of after minutes of back-off.
  */

@@ -27,10 +27,10 @@ export interface CodexRun extends AgentRun {
 
 /**
  * The gateway as the only model provider, speaking the Responses API (the only wire API Codex
- * 0.171 has: `wire_api = "chat"` is refused at load). Switched off: the update check and the
- * plugins feature, whose start-up sync of the curated plugins clones from github.com (seen with
- * strace: with it off, Codex resolves no host at all). Retries are off, so a failing gateway
- * answer fails the run at once instead of after five reconnects.
+ * 0.171 has: `wire_api = "chat"` is refused at load). Switched off, as the proxy trap showed each
+ * one: the plugins feature, whose start-up sync reaches github.com, api.github.com and
+ * chatgpt.com; analytics, which reach ab.chatgpt.com after a turn; and the update check. Retries
+ * are off, so a failing gateway answer fails the run at once instead of after five reconnects.
  */
 function configToml(o: CodexOptions): string {
   return [
@@ -40,6 +40,9 @@ function configToml(o: CodexOptions): string {
     '',
     '[features]',
     'plugins = false',
+    '',
+    '[analytics]',
+    'enabled = false',
     '',
     '[model_providers.weir]',
     'name = "Weir"',
