@@ -39,6 +39,8 @@ export interface AgentOptions {
   home: string;
   cwd: string;
   deadlineMs: number;
+  /** Stops the run early, as the deadline does: the process group is killed and the run fails with what it printed. */
+  signal?: AbortSignal;
 }
 
 /** A fresh temp folder holding a home and a working directory for one run. */
@@ -59,7 +61,8 @@ export function describeRun(name: string, r: { code: number | null; signal: Node
 
 /**
  * Runs the CLI to its end. Resolves with what it printed, whatever its exit code (the caller
- * asserts on it); rejects if the deadline passes first, after killing the process group.
+ * asserts on it); rejects if the deadline passes (or the signal aborts) first, after killing the
+ * process group.
  */
 export async function runAgent(o: AgentOptions): Promise<AgentRun> {
   const trap = await startProxyTrap();
@@ -96,17 +99,24 @@ function runWithProxy(o: AgentOptions, proxy: string, outbound: string[]): Promi
     let stderr = '';
     proc.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     proc.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
+    let stopped: string | undefined;
+    const stop = (why: string) => {
+      stopped ??= why;
       try {
         process.kill(-proc.pid!, 'SIGKILL');
       } catch {
         /* already gone */
       }
-    }, o.deadlineMs);
-    proc.on('error', (e) => {
+    };
+    const timer = setTimeout(() => stop(`did not finish within ${o.deadlineMs} ms`), o.deadlineMs);
+    const onAbort = () => stop('was stopped');
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    const done = () => {
       clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+    };
+    proc.on('error', (e) => {
+      done();
       reject(new Error(`${o.name} did not start (${o.command}): ${e.message}`));
     });
     // Once the CLI itself is gone, whatever it left in its group goes too, so its pipes close.
@@ -118,9 +128,9 @@ function runWithProxy(o: AgentOptions, proxy: string, outbound: string[]): Promi
       }
     });
     proc.on('close', (code, signal) => {
-      clearTimeout(timer);
+      done();
       const run = { code, signal, stdout, stderr, home: o.home, cwd: o.cwd, outbound };
-      if (timedOut) reject(new Error(`${o.name} did not finish within ${o.deadlineMs} ms and was killed.\n${describeRun(o.name, run)}`));
+      if (stopped) reject(new Error(`${o.name} ${stopped} and was killed.\n${describeRun(o.name, run)}`));
       else resolve(run);
     });
   });

@@ -58,6 +58,8 @@ function configToml(o: CodexOptions): string {
 export async function runCodex(o: CodexOptions): Promise<CodexRun> {
   const dirs = agentDirs('codex');
   try {
+    // Under the temp folder Codex makes no PATH aliases for its helper binaries (it warns); its
+    // requests are the same as with a home elsewhere (compared once, byte for byte but the paths).
     const codexHome = path.join(dirs.home, '.codex');
     fs.mkdirSync(codexHome);
     fs.writeFileSync(path.join(codexHome, 'config.toml'), configToml(o));
