@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { estimateTokens } from '../../src/translate';
 import { call } from '../support/http';
 import { accumulateAnthropic } from '../unit/translate-helpers';
-import { agentBody, anthropicTrace, claudeCodeHeaders, fixture, fixtureJson, gatewayRig, parsedEvents, PIECES } from './conformance-helpers';
+import { agentBody, anthropicTrace, claudeCodeHeaders, claudeCodeToolLoop, fixture, fixtureJson, gatewayRig, parsedEvents, PIECES, SIGNATURE_ONLY } from './conformance-helpers';
 
 const MODEL = 'claude-sonnet-4-5-20250929';
 const STREAM = fixture('conformance/openai-stream-claude-code.sse');
@@ -101,17 +101,21 @@ describe('Claude Code → OpenAI-dialect deployment (translated)', () => {
   it('a tool-loop turn: tool_use and tool_result become tool_calls and tool messages with their ids kept', async () => {
     await replay(STREAM, undefined, 'claude-code-tool-loop.json');
     const cc = fixtureJson('conformance/claude-code-tool-loop.json');
-    const msgs = rig.mock.requests[0]!.json.messages;
-    assert.deepEqual(msgs.slice(2), [
-      {
-        role: 'assistant',
-        content: "I'll run the build to see the error.",
-        tool_calls: [{ id: 'toolu_01A09q90qw90lq917835lq9', type: 'function', function: { name: 'Bash', arguments: '{"command":"npm run build","description":"Run the build"}' } }],
-      },
-      { role: 'tool', tool_call_id: 'toolu_01A09q90qw90lq917835lq9', content: `Error: ${cc.messages[2].content[0].content}` },
+    const use = cc.messages[1].content[0];
+    const bash = { id: use.id, type: 'function', function: { name: 'Bash', arguments: JSON.stringify(use.input) } };
+    assert.deepEqual(rig.mock.requests[0]!.json.messages.slice(2), [
+      { role: 'assistant', content: null, tool_calls: [bash] },
+      { role: 'tool', tool_call_id: use.id, content: cc.messages[2].content[0].content },
+    ]);
+    // The same turn after a failed command, whose answer began with a signature-only thinking block.
+    rig.mock.enqueue({ sse: STREAM });
+    const variant = claudeCodeToolLoop({ signatureOnly: true, failed: true });
+    const r = await call(rig.url, '/v1/messages?beta=true', { headers: claudeCodeHeaders(), body: Buffer.from(JSON.stringify(variant)) });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(rig.mock.requests[1]!.json.messages.slice(2), [
       // The signature-only thinking block cannot be replayed to an OpenAI model: dropped, the call kept.
-      { role: 'assistant', content: null, tool_calls: [{ id: 'toolu_01B7yjWq3xQqHw2pLz7Gm4Ka', type: 'function', function: { name: 'Read', arguments: '{"file_path":"/work/app/src/util.ts"}' } }] },
-      { role: 'tool', tool_call_id: 'toolu_01B7yjWq3xQqHw2pLz7Gm4Ka', content: cc.messages[4].content[0].content[0].text },
+      { role: 'assistant', content: null, tool_calls: [bash] },
+      { role: 'tool', tool_call_id: use.id, content: `Error: ${cc.messages[2].content[0].content}` },
     ]);
   });
 
@@ -212,7 +216,7 @@ describe('Claude Code → OpenAI-dialect deployment (translated)', () => {
     assert.deepEqual(anthropicTrace(text), [
       'message_start',
       'start 0 thinking',
-      'delta 0 signature_delta ErUBCkYIBhgCIkBm0T1q4Vx8pN2sKc7LhYd3Jw9RfGb6ZtA5eU0oIyXQ',
+      `delta 0 signature_delta ${SIGNATURE_ONLY}`,
       'stop 0',
       'start 1 tool_use toolu_01B7yjWq3xQqHw2pLz7Gm4Ka Read',
       'delta 1 input_json_delta {"file_path": "/work/app/src/util.ts"}',
@@ -221,7 +225,7 @@ describe('Claude Code → OpenAI-dialect deployment (translated)', () => {
       'message_stop',
     ]);
     const { message } = accumulateAnthropic(text);
-    assert.deepEqual(message.content[0], { type: 'thinking', thinking: '', signature: 'ErUBCkYIBhgCIkBm0T1q4Vx8pN2sKc7LhYd3Jw9RfGb6ZtA5eU0oIyXQ' });
+    assert.deepEqual(message.content[0], { type: 'thinking', thinking: '', signature: SIGNATURE_ONLY });
     assert.equal(message.usage.cache_read_input_tokens, 22316);
   });
 

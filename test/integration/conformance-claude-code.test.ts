@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { call } from '../support/http';
-import { agentBody, anthropicTrace, claudeCodeHeaders, fixture, gatewayRig, MASTER_KEY, parsedEvents, PIECES, readEvents } from './conformance-helpers';
+import { agentBody, anthropicTrace, claudeCodeHeaders, claudeCodeToolLoop, fixture, gatewayRig, MASTER_KEY, parsedEvents, PIECES, readEvents, SIGNATURE_ONLY } from './conformance-helpers';
 
 const MODEL = 'claude-sonnet-4-5-20250929';
 const STREAM = fixture('conformance/anthropic-stream-claude-code.sse');
-const SIGNATURE_ONLY = fixture('conformance/anthropic-stream-signature-only.sse');
+const SIGNATURE_ONLY_STREAM = fixture('conformance/anthropic-stream-signature-only.sse');
 
 describe('Claude Code → Anthropic deployment (pass-through)', () => {
   const rig = gatewayRig(
@@ -75,7 +75,7 @@ describe('Claude Code → Anthropic deployment (pass-through)', () => {
   });
 
   it('Claude Code’s preconnect HEAD /api/hello and its telemetry batches are answered, without a key', async () => {
-    const hello = await call(rig.url, '/api/hello', { method: 'HEAD', headers: { 'user-agent': 'claude-cli/2.1.330 (external, sdk-cli)' } });
+    const hello = await call(rig.url, '/api/hello', { method: 'HEAD', headers: { 'user-agent': claudeCodeHeaders()['user-agent']! } });
     assert.equal(hello.status, 200);
     const batch = await call(rig.url, '/api/event_logging/batch', { body: { events: [] } });
     assert.equal(batch.status, 200);
@@ -112,14 +112,15 @@ describe('Claude Code → Anthropic deployment (pass-through)', () => {
   });
 
   it('#38809: a signature-only thinking block survives both ways (history sent up, stream sent down)', async () => {
-    rig.mock.enqueue({ sse: SIGNATURE_ONLY });
-    const r = await send('claude-code-tool-loop.json');
-    const sentUp = rig.mock.requests[0]!.json.messages[3].content[0];
-    assert.deepEqual(sentUp, { type: 'thinking', thinking: '', signature: 'ErUBCkYIBhgCIkBm0T1q4Vx8pN2sKc7LhYd3Jw9RfGb6ZtA5eU0oIyXQ' });
+    rig.mock.enqueue({ sse: SIGNATURE_ONLY_STREAM });
+    const body = Buffer.from(JSON.stringify(claudeCodeToolLoop({ signatureOnly: true })));
+    const r = await call(rig.url, '/v1/messages?beta=true', { headers: claudeCodeHeaders(), body });
+    const sentUp = rig.mock.requests[0]!.json.messages[1].content[0];
+    assert.deepEqual(sentUp, { type: 'thinking', thinking: '', signature: SIGNATURE_ONLY });
     assert.deepEqual(anthropicTrace(r.text), [
       'message_start',
       'start 0 thinking',
-      'delta 0 signature_delta ErUBCkYIBhgCIkBm0T1q4Vx8pN2sKc7LhYd3Jw9RfGb6ZtA5eU0oIyXQ',
+      `delta 0 signature_delta ${SIGNATURE_ONLY}`,
       'stop 0',
       'start 1 tool_use toolu_01B7yjWq3xQqHw2pLz7Gm4Ka Read',
       'delta 1 input_json_delta {"file_path": "/work/app/src/util.ts"}',

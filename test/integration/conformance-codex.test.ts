@@ -7,16 +7,26 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { call } from '../support/http';
 import { accumulateOpenAI, accumulateResponses } from '../unit/translate-helpers';
-import { agentBody, chatTrace, fixture, fixtureJson, gatewayRig, MASTER_KEY, parsedEvents, PIECES, readEvents, responsesTrace } from './conformance-helpers';
+import { agentBody, chatTrace, codexHeaders, fixture, fixtureJson, gatewayRig, parsedEvents, PIECES, readEvents, responsesTrace, SIGNATURE_ONLY } from './conformance-helpers';
 
 const RESPONSES_REQUEST = 'translate/codex-responses-request.json';
 const CHAT_REQUEST = 'translate/codex-chat-request.json';
 const NATIVE_RESPONSES = fixture('conformance/openai-responses-stream.sse');
 const CHAT_STREAM = fixture('conformance/openai-stream-codex.sse');
 const ANTHROPIC_STREAM = fixture('translate/anthropic-stream-thinking-tools.sse');
-const SIGNATURE = 'ErUBCkYIBhgCIkBm0T1q4Vx8pN2sKc7LhYd3Jw9RfGb6ZtA5eU0oIyXQ';
+const SIGNATURE = SIGNATURE_ONLY;
 
-const AUTH = { authorization: `Bearer ${MASTER_KEY}`, originator: 'codex_cli_rs', 'user-agent': 'codex_cli_rs/0.46.0 (Ubuntu 24.4.0; x86_64) xterm-256color' };
+const AUTH = codexHeaders();
+
+/** The recorded Codex request's developer messages: they reach a chat model as system messages. */
+function developerTexts(): string[] {
+  return fixtureJson(RESPONSES_REQUEST).input.filter((i: any) => i.role === 'developer').map((i: any) => i.content.map((p: any) => p.text).join(''));
+}
+
+/** The recorded request's function tools, as chat declares them. */
+function functionTools(): { name: string; description: string; parameters: unknown }[] {
+  return fixtureJson(RESPONSES_REQUEST).tools.filter((t: any) => t.type === 'function').map((t: any) => ({ name: t.name, description: t.description, parameters: t.parameters }));
+}
 
 /** Reasoning, text and two function calls from a chat upstream, as Codex reads them. */
 const CHAT_TO_RESPONSES_TRACE = [
@@ -102,9 +112,23 @@ describe('Codex through the gateway', () => {
       assert.equal(seen.path, '/v1/chat/completions');
       const src = fixtureJson(RESPONSES_REQUEST);
       assert.equal(seen.json.model, 'qwen3-coder-480b');
-      assert.deepEqual(seen.json.messages[0], { role: 'system', content: src.instructions });
-      assert.deepEqual(seen.json.tools.map((t: any) => t.function.name), ['shell', 'update_plan', 'apply_patch']);
-      assert.equal(seen.json.reasoning_effort, 'medium');
+      const [dev0, dev1] = developerTexts();
+      const call = src.input.find((i: any) => i.type === 'function_call');
+      const output = src.input.find((i: any) => i.type === 'function_call_output');
+      assert.deepEqual(seen.json.messages, [
+        { role: 'system', content: dev0 },
+        { role: 'system', content: dev1 },
+        { role: 'user', content: src.input[2].content[0].text },
+        { role: 'user', content: src.input[3].content[0].text },
+        { role: 'assistant', content: null, tool_calls: [{ id: call.call_id, type: 'function', function: { name: 'exec_command', arguments: call.arguments } }] },
+        { role: 'tool', tool_call_id: call.call_id, content: output.output },
+      ]);
+      // Its function tools are chat function tools; what becomes of its namespace and hosted tools is the translator's choice.
+      for (const t of functionTools()) {
+        const got = seen.json.tools.find((c: any) => c.function.name === t.name);
+        assert.deepEqual(got, { type: 'function', function: { ...t, strict: false } }, t.name);
+      }
+      assert.equal(seen.json.reasoning_effort, undefined, 'Codex asks for no effort with this model');
       assert.deepEqual(seen.json.stream_options, { include_usage: true });
     });
 
@@ -169,8 +193,12 @@ describe('Codex through the gateway', () => {
       assert.equal(seen.path, '/v1/messages');
       assert.equal(seen.headers['x-api-key'], 'sk-ant-upstream');
       assert.equal(seen.headers['anthropic-version'], '2023-06-01');
-      assert.deepEqual(seen.json.system, [{ type: 'text', text: fixtureJson(RESPONSES_REQUEST).instructions }]);
-      assert.deepEqual(seen.json.tools.map((t: any) => t.name), ['shell', 'update_plan', 'apply_patch']);
+      assert.deepEqual(seen.json.system.map((b: any) => b.text), developerTexts());
+      for (const t of functionTools()) {
+        const got = seen.json.tools.find((c: any) => c.name === t.name);
+        assert.deepEqual(got, { name: t.name, description: t.description, input_schema: t.parameters }, t.name);
+      }
+      assert.deepEqual(seen.json.messages.map((m: any) => m.role), ['user', 'assistant', 'user']);
     });
 
     it('#36091: cache_read_input_tokens reported through the Responses bridge', async () => {
@@ -190,6 +218,7 @@ describe('Codex through the gateway', () => {
     it('a stream cut upstream ends in response.failed when translated, in an error event when passed through', async () => {
       rig.mock.enqueue({ sse: CHAT_STREAM, chunkBytes: 11, dropAfterBytes: CHAT_STREAM.indexOf('call_Pl4nD0n3') });
       const translated = await call(rig.url, '/v1/responses', { headers: AUTH, body: agentBody(RESPONSES_REQUEST, 'codex-vllm') });
+      assert.equal(translated.status, 200, translated.text);
       const { terminal } = accumulateResponses(translated.text);
       assert.equal(terminal.type, 'response.failed');
       assert.equal(terminal.response.error.code, 'server_error');

@@ -63,6 +63,29 @@ export function claudeCodeHeaders(): Record<string, string> {
   return { ...(fixtureJson('conformance/claude-code-headers.json') as Record<string, string>), authorization: `Bearer ${MASTER_KEY}` };
 }
 
+/** The headers Codex sends to its model provider, with the provider key (env_key) it sends. */
+export function codexHeaders(): Record<string, string> {
+  return { ...(fixtureJson('conformance/codex-headers.json') as Record<string, string>), authorization: `Bearer ${MASTER_KEY}` };
+}
+
+/** The signature of the signature-only thinking block in the recorded `*-signature-only.sse` streams. */
+export const SIGNATURE_ONLY = 'ErUBCkYIBhgCIkBm0T1q4Vx8pN2sKc7LhYd3Jw9RfGb6ZtA5eU0oIyXQ';
+
+/**
+ * Claude Code's recorded tool-loop turn as it replays other answers it gets: one that began with a
+ * signature-only thinking block (what Claude sends under `thinking.display: "omitted"`, which
+ * Claude Code asks for), and a command that failed (its tool_result then has `is_error: true`).
+ */
+export function claudeCodeToolLoop(o: { signatureOnly?: boolean; failed?: boolean }): Record<string, any> {
+  const body = fixtureJson('conformance/claude-code-tool-loop.json');
+  const [assistant, results] = [body.messages[1], body.messages[2]];
+  assert.equal(assistant.content[0].type, 'tool_use', 'the recorded turn: an assistant tool_use…');
+  assert.equal(results.content[0].type, 'tool_result', '…answered by a tool_result');
+  if (o.signatureOnly) assistant.content.unshift({ type: 'thinking', thinking: '', signature: SIGNATURE_ONLY });
+  if (o.failed) results.content[0].is_error = true;
+  return body;
+}
+
 /** A request body as the agent's SDK serializes it (compact JSON), with `model` swapped if asked. */
 export function agentBody(name: string, model?: string): Buffer {
   const body = fixtureJson(name);

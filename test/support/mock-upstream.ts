@@ -1,4 +1,5 @@
-// A scriptable mock LLM upstream (OpenAI chat completions + Anthropic Messages) over real HTTP.
+// A scriptable mock LLM upstream (OpenAI chat completions, Anthropic Messages, and the OpenAI
+// Responses API for replays and scripted replies) over real HTTP.
 // Used in-process by integration tests and as its own process by the benchmark harness, so the
 // hot path is kept cheap: plain node:http with keep-alive and no Nagle, bodies serialized once
 // per (shape, second) and only the id spliced in per request, no per-request allocations beyond
@@ -11,6 +12,7 @@ import {
   MOCK_MODEL, DEFAULT_TEXT, DEFAULT_DELTAS, estimateTokens,
   openaiCompletion, openaiStream, anthropicMessage, anthropicStream, countTokensBody, modelsList, errorBody,
 } from './mock-responses';
+import { scriptedAnswer, type ScriptedApi, type ScriptedReply } from './mock-scripted';
 
 export interface MockBehavior {
   /** >= 400: reply with this status and an error body in the endpoint's dialect. < 400: success status. */
@@ -47,6 +49,18 @@ export interface MockBehavior {
   chunkBytes?: number;
   /** Replay of `sse`: destroy the socket once this many bytes went out (a cut wherever it falls, mid-event too). */
   dropAfterBytes?: number;
+  /**
+   * Script: answer a turn (chat completions, messages or responses) with this text or tool call,
+   * in the route's own framing, streamed when the request asks (see mock-scripted.ts). A function
+   * decides from the request, so one default can script a whole agent loop.
+   */
+  reply?: ScriptedReply | ((request: ScriptedRequest) => ScriptedReply);
+}
+
+/** What a scripted reply is decided from: the API the request came in on and its parsed body. */
+export interface ScriptedRequest {
+  api: ScriptedApi;
+  json: any;
 }
 
 export interface RecordedRequest {
@@ -191,6 +205,17 @@ function sendStream(ex: Exchange, status: number, t: Template, deltas: number, i
   step();
 }
 
+/** Writes already-serialized SSE events, one write each, then ends the response. */
+function sendEvents(ex: Exchange, status: number, events: string[], extra: Record<string, string> | undefined): void {
+  ex.res.writeHead(status, extra ? { ...SSE_HEADERS, ...extra } : SSE_HEADERS);
+  for (const e of events) ex.res.write(e);
+  ex.res.end();
+}
+
+const SCRIPTED_API: Partial<Record<Route['kind'], ScriptedApi>> = { chat: 'chat', messages: 'anthropic', responses: 'responses' };
+/** Each API's id prefix; a Responses id is prefixed per object (resp_, msg_, fc_) by the builders. */
+const ID_PREFIX: Record<ScriptedApi, string> = { anthropic: 'msg_', chat: 'chatcmpl-', responses: '' };
+
 /**
  * Replays a recorded stream: piece by piece when chunkBytes is set (each write waits for the
  * previous one to flush, so pieces leave as separate segments), cut after dropAfterBytes.
@@ -226,14 +251,23 @@ function isObject(v: unknown): v is Record<string, any> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export async function startMockUpstream(opts: { port?: number; host?: string; record?: boolean } = {}): Promise<MockUpstream> {
+export interface MockOptions {
+  port?: number;
+  host?: string;
+  /** Keep every request in `requests` (default true). */
+  record?: boolean;
+  /** The hex prefix of every id the mock makes (default random): fixed, a recording is reproducible. */
+  idBase?: string;
+}
+
+export async function startMockUpstream(opts: MockOptions = {}): Promise<MockUpstream> {
   const record = opts.record ?? true;
   const host = opts.host ?? '127.0.0.1';
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
   const cache = new TemplateCache();
   // Random per-instance prefix keeps ids unique across mock processes; a counter keeps them cheap.
-  const idBase = randomBytes(4).toString('hex');
+  const idBase = opts.idBase ?? randomBytes(4).toString('hex');
   let seq = 0;
   let queue: MockBehavior[] = [];
   let defaults: MockBehavior = {};
@@ -270,12 +304,27 @@ export async function startMockUpstream(opts: { port?: number; host?: string; re
     }
     const status = b.status ?? 200;
     const tokens = estimateTokens(body.length);
+    const api = SCRIPTED_API[route.kind];
+    if (b.reply !== undefined && api !== undefined) {
+      const reply = typeof b.reply === 'function' ? b.reply({ api, json }) : b.reply;
+      const stream = json.stream === true;
+      const answer = scriptedAnswer(api, reply, {
+        id: `${ID_PREFIX[api]}${idBase}${(++seq).toString(36)}`,
+        model: typeof json.model === 'string' ? json.model : MOCK_MODEL,
+        created: nowSec,
+        inputTokens: tokens,
+        stream,
+        includeUsage: isObject(json.stream_options) && json.stream_options.include_usage === true,
+      });
+      if ('json' in answer) return sendJson(ex, status, answer.json, b.headers);
+      return sendEvents(ex, status, answer.events, b.headers);
+    }
     switch (route.kind) {
       case 'models':
         return sendJson(ex, status, MODELS_BODY, b.headers);
       case 'responses':
-        // No generated Responses answers: a test replays a recorded one (sse / json).
-        return sendJson(ex, 404, JSON.stringify(errorBody('openai', 404, 'the mock answers /v1/responses only with a replay (enqueue { sse } or { json })')), b.headers);
+        // No generated Responses answers: a test replays a recorded one or scripts one.
+        return sendJson(ex, 404, JSON.stringify(errorBody('openai', 404, 'the mock answers /v1/responses only with a replay or a script (enqueue { sse }, { json } or { reply })')), b.headers);
       case 'count_tokens':
         return sendJson(ex, status, JSON.stringify(countTokensBody(tokens)), b.headers);
       case 'embeddings':

@@ -1,5 +1,6 @@
 // The Responses API bridge (/v1/responses, Codex) onto chat completions: request, response and
-// stream, on a recorded-style Codex request and the same upstream streams as the chat tests.
+// stream, on a hand-written request with every item type Codex sends (responses-request.json) and
+// the same upstream streams as the chat tests.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -13,7 +14,7 @@ import {
 } from '../../src/translate';
 import { accumulateResponses, chunkings, fixtureBytes, fixtureJson, readSse, runStream } from './translate-helpers';
 
-const codex = () => fixtureJson('codex-responses-request.json');
+const codex = () => fixtureJson('responses-request.json');
 const r2c = (body: unknown, opts: Record<string, unknown> = {}) => responsesToChat(body, { model: 'deepseek-chat', ...opts });
 
 describe('Responses → chat request (Codex)', () => {
