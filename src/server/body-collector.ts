@@ -5,6 +5,20 @@
 /** Bodies declared up to this size get one buffer of their declared size at once (one copy). */
 const PREALLOCATE_MAX = 1024 * 1024;
 
+/**
+ * An answer given before the body was read waits for the rest of a body announced up to this
+ * size, dropping it: a client still sending when the connection closed would get a reset instead
+ * of the answer (a 413, a 401). Larger or unannounced bodies are answered at once and the
+ * connection closed.
+ */
+export const DRAIN_MAX = 8 * 1024 * 1024;
+
+/** Whether an answer given now should first drain the body the head announced. */
+export function shouldDrain(h: Record<string, string>): boolean {
+  const len = Number(h['content-length']);
+  return Number.isInteger(len) && len > 0 && len <= DRAIN_MAX && h['transfer-encoding'] === undefined;
+}
+
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -24,9 +38,19 @@ export class BodyCollector {
   private fixed: Buffer | null;
   private parts: Buffer[] = [];
   private size = 0;
+  private dropping = false;
 
   constructor(private readonly declared: number) {
     this.fixed = Number.isInteger(declared) && declared >= 0 && declared <= PREALLOCATE_MAX ? Buffer.allocUnsafe(declared) : null;
+  }
+
+  /** Keeps nothing from now on: the rest of the body is read only to be dropped. */
+  discard(): void {
+    if (this.state === 'reading') {
+      this.parts = [];
+      this.fixed = null;
+      this.dropping = true;
+    }
   }
 
   /** The reader's limit; what was kept before it was known counts against it too. */
@@ -46,6 +70,12 @@ export class BodyCollector {
   add(chunk: Uint8Array, isLast: boolean): void {
     if (this.state !== 'reading') return;
     const size = this.size + chunk.length;
+    if (this.dropping) {
+      if (this.declared >= 0 && size > this.declared) return this.refuse();
+      this.size = size;
+      if (isLast) this.state = 'complete';
+      return;
+    }
     if (size > this.limit || (this.declared >= 0 && size > this.declared)) return this.refuse();
     if (this.fixed) this.fixed.set(chunk, this.size);
     else this.parts.push(Buffer.from(chunk));
@@ -55,7 +85,7 @@ export class BodyCollector {
 
   /** Memory this body holds now (what was received, or the small buffer sized up front). */
   get bytesHeld(): number {
-    return this.fixed ? this.fixed.length : this.size;
+    return this.dropping ? 0 : this.fixed ? this.fixed.length : this.size;
   }
 
   /** The whole body; only once state is 'complete'. */

@@ -3,7 +3,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { announcesBody } from './body-collector';
+import { announcesBody, shouldDrain } from './body-collector';
 import { requestTarget } from './request-target';
 import type { Engine, Exchange, HeaderList, RequestHandler } from './exchange';
 
@@ -25,6 +25,8 @@ class NodeExchange implements Exchange {
   /** A body was announced and is not read yet (see announcesBody). */
   private bodyPending: boolean;
   private abortCb: (() => void) | undefined;
+  /** Set while an answer waits for the rest of the body to be dropped (see DRAIN_MAX). */
+  private draining = false;
 
   constructor(
     private readonly req: http.IncomingMessage,
@@ -97,7 +99,24 @@ class NodeExchange implements Exchange {
   }
 
   respond(status: number, headers: HeaderList, body: string | Buffer): void {
+    if (this.finished || this.draining) return;
+    // An answer before the body was read (413, early 401): the rest of a small body is dropped
+    // first, so the client reads the answer, not a reset.
+    if (this.bodyPending && !this.engine.draining && !this.req.complete && shouldDrain(this.headers)) {
+      this.draining = true;
+      this.req.on('end', () => {
+        this.bodyPending = false;
+        this.respondNow(status, headers, body);
+      });
+      this.req.resume();
+      return;
+    }
+    this.respondNow(status, headers, body);
+  }
+
+  private respondNow(status: number, headers: HeaderList, body: string | Buffer): void {
     if (!this.finish()) return;
+    if (this.req.complete) this.bodyPending = false;
     this.writeHead(status, headers, this.engine.draining || this.bodyPending);
     this.res.setHeader('content-length', Buffer.byteLength(body));
     this.res.end(this.method === 'HEAD' ? undefined : body);

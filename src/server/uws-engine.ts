@@ -37,7 +37,7 @@ export interface UwsModule {
   us_socket_local_port(s: unknown): number;
 }
 
-import { announcesBody, BodyCollector } from './body-collector';
+import { announcesBody, BodyCollector, shouldDrain } from './body-collector';
 
 class UwsExchange implements Exchange {
   readonly method: string;
@@ -55,6 +55,10 @@ class UwsExchange implements Exchange {
   private bodyDone: ((body: Buffer | null, tooLarge: boolean) => void) | undefined;
   /** Reading is paused until the caller is known (holdBody). */
   private held = false;
+  /** Set while an answer waits for the rest of the body to be dropped (see DRAIN_MAX). */
+  private afterDrain: (() => void) | undefined;
+  /** True once the request handler returned: onData can no longer be attached. */
+  handlerReturned = false;
   private writableHooked = false;
 
   constructor(
@@ -112,6 +116,12 @@ class UwsExchange implements Exchange {
     if (this.aborted || !this.body || this.body.state !== 'reading') return;
     // uWS reuses `ab` after this call: the collector copies.
     this.body.add(new Uint8Array(ab), isLast);
+    if (this.afterDrain) {
+      if (this.body.state === 'reading') return;
+      const answer = this.afterDrain;
+      this.afterDrain = undefined;
+      return answer();
+    }
     this.deliver();
   };
 
@@ -139,8 +149,31 @@ class UwsExchange implements Exchange {
   }
 
   respond(status: number, headers: HeaderList, body: string | Buffer): void {
+    if (this.finished || this.afterDrain) return;
+    // An answer before the body was read (413, early 401): the rest of a small body is dropped
+    // first, where onData can still be attached, so the client reads the answer, not a reset.
+    if (this.bodyPending && !this.engine.draining && shouldDrain(this.headers) && (this.body || !this.handlerReturned)) {
+      if (!this.body) {
+        this.body = new BodyCollector(Number(this.headers['content-length']));
+        this.res.onData(this.onData);
+      }
+      this.body.discard();
+      if (this.body.state === 'reading') {
+        this.afterDrain = () => this.respondNow(status, headers, body);
+        if (this.held) {
+          this.held = false;
+          this.res.resume();
+        }
+        return;
+      }
+    }
+    this.respondNow(status, headers, body);
+  }
+
+  private respondNow(status: number, headers: HeaderList, body: string | Buffer): void {
     if (!this.finish()) return;
-    // A response sent before the body was read (413, early 401) closes the connection.
+    if (this.body?.state === 'complete') this.bodyPending = false;
+    // A body still (partly) on the wire would be read as the next request: close the connection.
     const close = this.engine.draining || this.bodyPending;
     this.res.cork(() => {
       this.res.writeStatus(statusLine(status));
@@ -206,7 +239,9 @@ export class UwsEngine implements Engine {
   ) {
     this.app = uws.App().any('/*', (res, req) => {
       this.inflight++;
-      handler(new UwsExchange(res, req, this));
+      const ex = new UwsExchange(res, req, this);
+      handler(ex);
+      ex.handlerReturned = true;
     });
   }
 

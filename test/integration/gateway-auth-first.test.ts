@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import type { MockUpstream } from '../support/mock-upstream';
 import {
-  type Weir, adminOk, chat, dbPool, governanceConfig, startMock, startWeirOn, writeConfigFile, ledgerDatabase, closeAndCheckLedgers,
+  type Weir, MASTER_KEY, call, adminOk, chat, dbPool, governanceConfig, startMock, startWeirOn, writeConfigFile, ledgerDatabase, closeAndCheckLedgers,
 } from './governance-helpers';
 import type { Pool } from 'pg';
 
@@ -74,4 +74,18 @@ test('a key the gateway has not seen yet is looked up while its body waits, then
   assert.equal(r.status, 200, r.text);
   const seen = mock.requests[mock.requests.length - 1]!;
   assert.equal(seen.json.metadata.filler.length, filler.length);
+});
+
+test('a refused request whose whole body is on its way gets its answer, not a reset', async () => {
+  // A known-bad key is refused from the headers (the second time, from the lookup's memory);
+  // the client is still sending 2 MB and must read the 401, as Python clients that send the body
+  // before reading do.
+  const body = JSON.stringify({ model: 'gpt', messages: [{ role: 'user', content: 'x'.repeat(2 * 1024 * 1024) }] });
+  for (let i = 0; i < 3; i++) {
+    const r = await call(weir.url, '/v1/chat/completions', { headers: { authorization: 'Bearer sk-made-up-and-remembered-0001' }, body });
+    assert.equal(r.status, 401, r.text);
+  }
+  // Over max_request_size_mb of the admin API (1 MB): a 413 the client reads.
+  const big = await call(weir.url, '/key/generate', { headers: { authorization: `Bearer ${MASTER_KEY}` }, body: { metadata: { blob: 'z'.repeat(1100 * 1024) } } });
+  assert.equal(big.status, 413, big.text);
 });

@@ -1,7 +1,7 @@
 // BodyCollector: memory follows what the client sent, not what it announced.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { announcesBody, BodyCollector } from '../../src/server/body-collector';
+import { announcesBody, BodyCollector, shouldDrain } from '../../src/server/body-collector';
 
 test('a body announced as 64 MB holds only the bytes that arrived', () => {
   const c = new BodyCollector(64 * 1024 * 1024);
@@ -43,4 +43,16 @@ test('a request head announces a body by a non-zero content-length or a transfer
   assert.equal(announcesBody({ 'content-length': '0' }), false);
   assert.equal(announcesBody({ 'content-length': '12' }), true);
   assert.equal(announcesBody({ 'transfer-encoding': 'chunked' }), true);
+});
+
+test('a discarded body keeps nothing and completes when its last byte arrives', () => {
+  const c = new BodyCollector(10);
+  c.add(Buffer.from('01234'), false);
+  c.discard();
+  assert.equal(c.bytesHeld, 0);
+  c.add(Buffer.from('56789'), true);
+  assert.equal(c.state, 'complete');
+  assert.equal(shouldDrain({ 'content-length': String(8 * 1024 * 1024) }), true);
+  assert.equal(shouldDrain({ 'content-length': String(8 * 1024 * 1024 + 1) }), false, 'past DRAIN_MAX the connection is closed instead');
+  assert.equal(shouldDrain({ 'transfer-encoding': 'chunked' }), false);
 });
