@@ -6,7 +6,7 @@ import { type Db, type Row, findRow, hasTable, insertRow, q, q1, updateRow } fro
 import { addDuration, durationSeconds, parseDuration } from './durations';
 import { badRequest, notFound } from './errors';
 import { budgetById, createBudget, resetColumns, updateBudget } from './budgets';
-import { duration, jsonObject, limit, money, numberMap, opt, parseBody, text, texts } from './validation';
+import { duration, jsonObject, limit, modelMaxBudget, money, numberMap, opt, parseBody, text, texts } from './validation';
 
 export const KEYS = 'LiteLLM_VerificationToken';
 
@@ -38,7 +38,7 @@ const keyFields = {
   config: opt(jsonObject),
   permissions: opt(jsonObject),
   aliases: opt(jsonObject),
-  model_max_budget: opt(jsonObject),
+  model_max_budget: opt(modelMaxBudget),
   model_rpm_limit: opt(numberMap),
   model_tpm_limit: opt(numberMap),
   guardrails: opt(texts),
