@@ -2,13 +2,20 @@
 // shared entity records, the shared key index and the profiles workers keep, and tells workers
 // what changed. It is the only writer of all three. Spend read from the database becomes each
 // record's "base"; what workers settled since lives in "pending" until the spend writer commits it.
+//
+// Each row is applied on its own: a row that cannot be applied, or that holds values the shared
+// counters cannot (clamped, see src/state/entity-range.ts), is logged once and never stops the
+// others. Keys come right after the rows their profiles point at, before end users, so nothing
+// about end users can hold back a block or a budget cut on a key.
 import type { GovernanceDelta, GovernanceState, KeyProfile } from '../gateway/governance';
 import { EntityTable, type EntityLimits } from '../state/entity-table';
+import { MAX_RATE_LIMIT } from '../state/entity-range';
 import { KeyIndex } from '../state/key-index';
 import type { EntityTotals } from '../db/spend-aggregate';
 import type { CommittedTotals } from '../db/spend-writer';
 import type { GovernanceState as DbState, KeyBundle } from '../db/queries';
 import type { BudgetRow, EndUserRow, KeyRow, OrganizationRow, TeamMemberRow, TeamRow, UserRow } from '../db/rows';
+import { ProblemLog } from './problem-log';
 
 const NANOS = 1e9;
 export const ENTITY_CAPACITY = 1 << 17;
@@ -22,6 +29,18 @@ export const PROXY_BUDGET_USER = 'litellm-proxy-budget';
 export const memberId = (teamId: string, userId: string): string => `team_id::${teamId}::user_id::${userId}`;
 
 const nanos = (usd: number | null): number | null => (usd === null ? null : usd * NANOS);
+
+/** An id as a log line shows it: control characters replaced (end-user ids come from clients), cut short. */
+const shown = (id: string): string => (id.length > 100 ? `${id.slice(0, 100)}…` : id).replace(/[\u0000-\u001f\u007f]/g, '?');
+/** Keys are named by the start of their hash, never by the key. */
+const keySubject = (token: string): string => `key ${token.slice(0, 12)}…`;
+
+const CLAMPED = `out of range; using the nearest value the shared counters hold (budgets and spend at most 1e9 USD, limits at most ${MAX_RATE_LIMIT}, expiry at most 2038-01-19)`;
+
+export interface StoreOptions {
+  /** Where problems with single rows are written (each once). */
+  onProblem?: (line: string) => void;
+}
 
 function limits(row: { max_budget: number | null; rpm_limit: number | null; tpm_limit: number | null; max_parallel_requests: number | null }, extra: Partial<EntityLimits> = {}): EntityLimits {
   return {
@@ -57,12 +76,34 @@ export class GovernanceStore {
   private readonly profiles = new Map<string, { profile: KeyProfile; sig: string }>();
   private readonly endUsers = new Map<string, number>();
   private globalRecord = -1;
+  private readonly problems: ProblemLog;
 
-  constructor(globalBudgetUsd: number | null) {
+  constructor(globalBudgetUsd: number | null, opts: StoreOptions = {}) {
+    this.problems = new ProblemLog(opts.onProblem ?? (() => {}));
     if (globalBudgetUsd !== null) {
       // LiteLLM tracks the global proxy budget on a user row of this id; the spend writer charges it.
       this.globalRecord = this.recordFor('user', PROXY_BUDGET_USER);
       this.entities.setLimits(this.globalRecord, limits({ max_budget: globalBudgetUsd, rpm_limit: null, tpm_limit: null, max_parallel_requests: null }));
+    }
+  }
+
+  /** Writes a record's limits and the spend the database has; returns the fields that had to be clamped. */
+  private write(rec: number, l: EntityLimits, spendUsd: number): string[] {
+    const clamped = this.entities.setLimits(rec, l);
+    if (this.entities.setBaseSpend(rec, spendUsd * NANOS)) clamped.push('spend');
+    return clamped;
+  }
+
+  /** Applies each row on its own: one that fails is logged (once) and skipped, the others go on. */
+  private each<T>(rows: T[], subject: (r: T) => string, apply: (r: T) => string[]): void {
+    for (const r of rows) {
+      try {
+        const clamped = apply(r);
+        if (clamped.length) this.problems.report(subject(r), `has ${clamped.join(', ')} ${CLAMPED}`);
+        else this.problems.solved(subject(r));
+      } catch (e) {
+        this.problems.report(subject(r), `was not applied: ${(e as Error).message}`);
+      }
     }
   }
 
@@ -94,50 +135,41 @@ export class GovernanceStore {
 
   // ---- rows → records ----------------------------------------------------------------------
 
-  private team(t: TeamRow): void {
-    const rec = this.recordFor('team', t.team_id);
-    this.entities.setLimits(rec, limits(t, { blocked: t.blocked }));
-    this.entities.setBaseSpend(rec, t.spend * NANOS);
+  private team(t: TeamRow): string[] {
+    return this.write(this.recordFor('team', t.team_id), limits(t, { blocked: t.blocked }), t.spend);
   }
 
-  private user(u: UserRow): void {
+  private user(u: UserRow): string[] {
     if (u.user_id === PROXY_BUDGET_USER) {
       // Its limit comes from litellm_settings.max_budget, only its spend from the row.
-      if (this.globalRecord >= 0) this.entities.setBaseSpend(this.globalRecord, u.spend * NANOS);
-      return;
+      if (this.globalRecord >= 0 && this.entities.setBaseSpend(this.globalRecord, u.spend * NANOS)) return ['spend'];
+      return [];
     }
-    const rec = this.recordFor('user', u.user_id);
-    this.entities.setLimits(rec, limits(u));
-    this.entities.setBaseSpend(rec, u.spend * NANOS);
+    return this.write(this.recordFor('user', u.user_id), limits(u), u.spend);
   }
 
-  private member(m: TeamMemberRow): void {
-    const rec = this.recordFor('member', memberId(m.team_id, m.user_id));
-    this.entities.setLimits(rec, limits(m.budget ?? NO_BUDGET));
-    this.entities.setBaseSpend(rec, m.spend * NANOS);
+  private member(m: TeamMemberRow): string[] {
+    return this.write(this.recordFor('member', memberId(m.team_id, m.user_id)), limits(m.budget ?? NO_BUDGET), m.spend);
   }
 
-  private org(o: OrganizationRow): void {
-    const rec = this.recordFor('org', o.organization_id);
-    this.entities.setLimits(rec, limits(o.budget ?? NO_BUDGET));
-    this.entities.setBaseSpend(rec, o.spend * NANOS);
+  private org(o: OrganizationRow): string[] {
+    return this.write(this.recordFor('org', o.organization_id), limits(o.budget ?? NO_BUDGET), o.spend);
   }
 
-  private endUser(e: EndUserRow, delta: GovernanceDelta): void {
+  private endUser(e: EndUserRow, delta: GovernanceDelta): string[] {
     const rec = this.recordFor('end_user', e.user_id);
-    this.entities.setLimits(rec, limits(e.budget ?? NO_BUDGET, { blocked: e.blocked }));
-    this.entities.setBaseSpend(rec, e.spend * NANOS);
+    const clamped = this.write(rec, limits(e.budget ?? NO_BUDGET, { blocked: e.blocked }), e.spend);
     if (this.endUsers.get(e.user_id) !== rec) {
       this.endUsers.set(e.user_id, rec);
       delta.endUsers.push([e.user_id, rec]);
     }
+    return clamped;
   }
 
-  private key(k: KeyRow, team: TeamRow | null, user: UserRow | null, delta: GovernanceDelta): void {
+  private key(k: KeyRow, team: TeamRow | null, user: UserRow | null, delta: GovernanceDelta): string[] {
     const rec = this.recordFor('key', k.token);
-    this.entities.setLimits(rec, limits(k, { expiresMs: k.expires ? k.expires.getTime() : null, blocked: k.blocked }));
-    this.entities.setBaseSpend(rec, k.spend * NANOS);
-    this.index.set(Buffer.from(k.token, 'hex'), rec);
+    const clamped = this.write(rec, limits(k, { expiresMs: k.expires ? k.expires.getTime() : null, blocked: k.blocked }), k.spend);
+    if (!this.index.set(Buffer.from(k.token, 'hex'), rec)) throw new Error('the shared key index is full (a restart compacts it)');
     const orgId = k.organization_id ?? team?.organization_id ?? null;
     const meta = k.metadata;
     const profile: KeyProfile = {
@@ -165,6 +197,7 @@ export class GovernanceStore {
       this.profiles.set(k.token, { profile, sig });
       delta.keys.push(profile);
     }
+    return clamped;
   }
 
   private removeKey(token: string, delta: GovernanceDelta): void {
@@ -173,6 +206,7 @@ export class GovernanceStore {
     this.index.delete(Buffer.from(token, 'hex'));
     this.entities.retire(p.profile.record);
     this.profiles.delete(token);
+    this.problems.solved(keySubject(token));
     delta.removedKeys.push(p.profile.record);
   }
 
@@ -185,19 +219,22 @@ export class GovernanceStore {
     const delta = this.emptyDelta();
     const teams = new Map(s.teams.map((t) => [t.team_id, t]));
     const users = new Map(s.users.map((u) => [u.user_id, u]));
-    for (const t of s.teams) this.team(t);
-    for (const u of s.users) this.user(u);
-    for (const m of s.teamMembers) this.member(m);
-    for (const o of s.organizations) this.org(o);
-    for (const e of s.endUsers) this.endUser(e, delta);
+    // What key profiles point at first, then keys, then end users.
+    this.each(s.teams, (t) => `team ${shown(t.team_id)}`, (t) => this.team(t));
+    this.each(s.users, (u) => `user ${shown(u.user_id)}`, (u) => this.user(u));
+    this.each(s.teamMembers, (m) => `team member ${shown(m.user_id)} of team ${shown(m.team_id)}`, (m) => this.member(m));
+    this.each(s.organizations, (o) => `organization ${shown(o.organization_id)}`, (o) => this.org(o));
     const seen = new Set<string>();
-    for (const k of s.keys) {
+    this.each(s.keys, (k) => keySubject(k.token), (k) => {
+      // Seen even if it fails below: a key that cannot be updated keeps what workers have.
       seen.add(k.token);
-      this.key(k, k.team_id ? (teams.get(k.team_id) ?? null) : null, k.user_id ? (users.get(k.user_id) ?? null) : null, delta);
-    }
+      return this.key(k, k.team_id ? (teams.get(k.team_id) ?? null) : null, k.user_id ? (users.get(k.user_id) ?? null) : null, delta);
+    });
     for (const token of [...this.profiles.keys()]) if (!seen.has(token)) this.removeKey(token, delta);
+    this.each(s.endUsers, (e) => `end_user ${shown(e.user_id)}`, (e) => this.endUser(e, delta));
+    const present = new Set(s.endUsers.map((e) => e.user_id));
     for (const [id, rec] of [...this.endUsers]) {
-      if (!s.endUsers.some((e) => e.user_id === id)) {
+      if (!present.has(id)) {
         this.entities.retire(rec);
         this.endUsers.delete(id);
         delta.removedEndUsers.push(id);
@@ -209,11 +246,11 @@ export class GovernanceStore {
   /** Applies one key read on demand (a key this instance had not seen). */
   applyBundle(b: KeyBundle): GovernanceDelta {
     const delta = this.emptyDelta();
-    if (b.team) this.team(b.team);
-    if (b.user) this.user(b.user);
-    if (b.teamMember) this.member(b.teamMember);
-    if (b.organization) this.org(b.organization);
-    this.key(b.key, b.team, b.user, delta);
+    if (b.team) this.each([b.team], (t) => `team ${shown(t.team_id)}`, (t) => this.team(t));
+    if (b.user) this.each([b.user], (u) => `user ${shown(u.user_id)}`, (u) => this.user(u));
+    if (b.teamMember) this.each([b.teamMember], (m) => `team member ${shown(m.user_id)} of team ${shown(m.team_id)}`, (m) => this.member(m));
+    if (b.organization) this.each([b.organization], (o) => `organization ${shown(o.organization_id)}`, (o) => this.org(o));
+    this.each([b.key], (k) => keySubject(k.token), (k) => this.key(k, b.team, b.user, delta));
     return delta;
   }
 

@@ -61,7 +61,7 @@ export class Governance {
     private readonly opts: GovernanceOptions,
   ) {
     const cfg = opts.cfg;
-    this.store = new GovernanceStore(cfg.litellm_settings.max_budget ?? null);
+    this.store = new GovernanceStore(cfg.litellm_settings.max_budget ?? null, { onProblem: (line) => log.warn(line) });
     this.journalDir = path.resolve(process.env.WEIR_JOURNAL_DIR ?? path.join(opts.baseDir, '.weir', 'journal'));
     this.writer = new SpendWriter(pool, this.journalDir, {
       batchIntervalMs: (cfg.general_settings.proxy_batch_write_at ?? 10) * 1000,
