@@ -39,6 +39,15 @@ export interface GovernanceOptions {
   publish(delta: GovernanceDelta): void;
 }
 
+/**
+ * The global proxy budget in USD, or null. LiteLLM checks and tracks it only when it is above 0
+ * (its default is 0.0), so `max_budget: 0` is no budget, not a budget that refuses everything.
+ */
+export function globalBudget(cfg: LiteLLMConfig): number | null {
+  const max = cfg.litellm_settings.max_budget;
+  return max !== undefined && max > 0 ? max : null;
+}
+
 /** The database URL the config asks for: general_settings.database_url, else DATABASE_URL. */
 export function databaseUrl(cfg: LiteLLMConfig): string | null {
   return cfg.general_settings.database_url ?? process.env.DATABASE_URL ?? null;
@@ -61,12 +70,12 @@ export class Governance {
     private readonly opts: GovernanceOptions,
   ) {
     const cfg = opts.cfg;
-    this.store = new GovernanceStore(cfg.litellm_settings.max_budget ?? null, { onProblem: (line) => log.warn(line) });
+    this.store = new GovernanceStore(globalBudget(cfg), { onProblem: (line) => log.warn(line) });
     this.journalDir = path.resolve(process.env.WEIR_JOURNAL_DIR ?? path.join(opts.baseDir, '.weir', 'journal'));
     this.writer = new SpendWriter(pool, this.journalDir, {
       batchIntervalMs: (cfg.general_settings.proxy_batch_write_at ?? 10) * 1000,
       disableSpendLogs: cfg.general_settings.disable_spend_logs === true,
-      proxyBudgetUserId: cfg.litellm_settings.max_budget !== undefined ? PROXY_BUDGET_USER : undefined,
+      proxyBudgetUserId: globalBudget(cfg) !== null ? PROXY_BUDGET_USER : undefined,
       onCommitted: (t) => this.store.committed(t),
       onProblem: (m) => log.warn(`spend writer: ${m}`),
     });
@@ -144,8 +153,8 @@ export class Governance {
    * writer adds to it, so it must exist or global spend would not survive a restart.
    */
   private ensureGlobalBudgetRow(): Promise<unknown> {
-    const max = this.opts.cfg.litellm_settings.max_budget;
-    if (max === undefined) return Promise.resolve();
+    const max = globalBudget(this.opts.cfg);
+    if (max === null) return Promise.resolve();
     return this.serial(async () => {
       try {
         await this.pool.query(
