@@ -1,5 +1,5 @@
 // /key/generate|service-account/generate|update|delete|regenerate|block|unblock (reads are in key-info.ts).
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { type Call, type Op, defined, hashToken, keyName, mutate, newId, tokenOf } from './common';
 import { type Db, type Row, findRow, hasTable, insertRow, q, q1, updateRow } from './db';
@@ -103,6 +103,20 @@ async function checkAliasFree(op: Op, alias: string | null | undefined, exceptTo
   if (hit) throw badRequest(`Key with alias '${alias}' already exists. Unique key aliases across all keys are required.`, 'key_alias');
 }
 
+/**
+ * A key value a caller chose (`key` on generate, `new_key` on regenerate) must be neither the master
+ * key (a virtual key that is the master key would carry the master's rights wherever the key is
+ * shared) nor a key that exists. The master key is compared by hash, in constant time, and neither
+ * value ever appears in the answer.
+ */
+async function checkNewKeyValue(op: Op, raw: string, param: string): Promise<string> {
+  const token = hashToken(raw);
+  const master = op.ctx.settings.masterKeyHash;
+  if (master && timingSafeEqual(Buffer.from(token, 'hex'), master)) throw badRequest('Invalid key: a virtual key may not be the proxy\'s master key.', param);
+  if (await findRow(op.db, KEYS, { token })) throw badRequest('A key with this value already exists.', param);
+  return token;
+}
+
 function newRawKey(): string {
   return `sk-${randomBytes(16).toString('base64url')}`;
 }
@@ -164,8 +178,7 @@ function enforceUpperbound(call: Call, b: Record<string, unknown>): void {
 /** Creates a key row (and its soft-budget row); used by /key/generate and /user/new. */
 export async function createKey(op: Op, b: GenerateBody): Promise<Row> {
   const raw = b.key ?? newRawKey();
-  const token = hashToken(raw);
-  if (await findRow(op.db, KEYS, { token })) throw badRequest('A key with this value already exists.', 'key');
+  const token = await checkNewKeyValue(op, raw, 'key');
   await checkAliasFree(op, b.key_alias, null);
   await checkRefs(op.db, b);
   let budget: Row | null = null;
@@ -339,8 +352,7 @@ export async function keyRegenerate(call: Call, pathKey: string | null): Promise
     const row = await keyRow(op.db, which, true);
     const oldToken = row.token as string;
     const raw = b.new_key ?? newRawKey();
-    const token = hashToken(raw);
-    if (await findRow(op.db, KEYS, { token })) throw badRequest('A key with this value already exists.', 'new_key');
+    const token = await checkNewKeyValue(op, raw, 'new_key');
     const set = await changes(op, row, { ...b, key: undefined } as ChangeBody);
     Object.assign(set, {
       token,

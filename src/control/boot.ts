@@ -78,7 +78,7 @@ export async function boot(opts: BootOptions): Promise<void> {
 
   // Governance starts before the workers, so they start from the keys the database holds.
   let publishGovernance: (d: GovernanceDelta) => void = () => {};
-  const gov = await Governance.start({ cfg, baseDir: path.dirname(configPath), status, publish: (d) => publishGovernance(d) });
+  const gov = await Governance.start({ cfg, baseDir: path.dirname(configPath), status, publish: (d) => publishGovernance(d), masterKeyHash: () => snapshot.auth.masterKeyHash });
 
   const engine = chooseEngine(process.env.WEIR_HTTP_ENGINE);
   const workers = engine.multiThread ? opts.numWorkers : 1;

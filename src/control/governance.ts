@@ -37,6 +37,8 @@ export interface GovernanceOptions {
   baseDir: string;
   status: ControlStatus;
   publish(delta: GovernanceDelta): void;
+  /** sha256 of the master key the current config sets (it changes on reload), or null. */
+  masterKeyHash(): Uint8Array | null;
 }
 
 /**
@@ -237,6 +239,7 @@ export class Governance {
         defaultKeyGenerateParams: this.opts.cfg.litellm_settings.default_key_generate_params as Record<string, unknown> | undefined,
         upperboundKeyGenerateParams: this.opts.cfg.litellm_settings.upperbound_key_generate_params as Record<string, unknown> | undefined,
         timezone: typeof this.opts.cfg.litellm_settings.timezone === 'string' ? this.opts.cfg.litellm_settings.timezone : undefined,
+        masterKeyHash: this.opts.masterKeyHash(),
       },
       now: () => new Date(),
     });
