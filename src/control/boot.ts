@@ -29,6 +29,11 @@ export interface BootOptions {
 /** How long shutdown waits for requests in flight before it cuts them. */
 const SHUTDOWN_GRACE_MS = Number(process.env.WEIR_SHUTDOWN_GRACE_MS ?? 30_000);
 
+/** The environment a config sees: the process's, with its environment_variables over it. */
+function environmentOf(cfg: LiteLLMConfig): NodeJS.ProcessEnv {
+  return { ...process.env, ...cfg.environment_variables };
+}
+
 function applyEnvironment(cfg: LiteLLMConfig): void {
   // LiteLLM exports environment_variables into the process environment; provider defaults read it.
   for (const [k, v] of Object.entries(cfg.environment_variables)) process.env[k] = v;
@@ -86,8 +91,10 @@ export async function boot(opts: BootOptions): Promise<void> {
   const reload = (reason: string): { ok: true; version: number } | { ok: false; error: string } => {
     try {
       const next = loadConfigFile(configPath);
+      // Built against a copy: a config refused here must leave the process environment as it was.
+      const built = buildSnapshot(next, { version: version + 1, detailedDebug: opts.detailedDebug, env: environmentOf(next), slots, prices });
       applyEnvironment(next);
-      snapshot = buildSnapshot(next, { version: version + 1, detailedDebug: opts.detailedDebug, env: process.env, slots, prices });
+      snapshot = built;
       version++;
       supervisor.publish(snapshot);
       log.info(`config reloaded (${reason}): version ${version}, models: ${describeModels(snapshot)}`);
