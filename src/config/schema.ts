@@ -114,6 +114,8 @@ export const litellmSettingsSchema = section({
   num_retries: count(),
   drop_params: bool(),
   max_budget: budget(),
+  max_end_user_budget: budget(),
+  max_end_user_budget_id: str(),
   budget_duration: str(),
 });
 

@@ -82,8 +82,17 @@ export async function boot(opts: BootOptions): Promise<void> {
   let snapshot = buildSnapshot(cfg, { version, detailedDebug: opts.detailedDebug, env: process.env, slots, prices });
 
   // Governance starts before the workers, so they start from the keys the database holds.
-  let publishGovernance: (d: GovernanceDelta) => void = () => {};
-  const gov = await Governance.start({ cfg, baseDir: path.dirname(configPath), status, publish: (d) => publishGovernance(d), masterKeyHash: () => snapshot.auth.masterKeyHash });
+  // Until the workers exist there is nobody to tell, and nobody whose acknowledgement to wait for.
+  let publishGovernance: (d: GovernanceDelta, seq: number) => void = () => {};
+  let governanceApplied = (): number => Number.MAX_SAFE_INTEGER;
+  const gov = await Governance.start({
+    cfg,
+    baseDir: path.dirname(configPath),
+    status,
+    publish: (d, seq) => publishGovernance(d, seq),
+    appliedSeq: () => governanceApplied(),
+    masterKeyHash: () => snapshot.auth.masterKeyHash,
+  });
 
   const engine = chooseEngine(process.env.WEIR_HTTP_ENGINE);
   const workers = engine.multiThread ? opts.numWorkers : 1;
@@ -132,7 +141,8 @@ export async function boot(opts: BootOptions): Promise<void> {
       return { status: 404, body: { error: { message: `unknown control call ${method}`, type: 'not_found_error', param: null, code: '404' } } };
     },
   );
-  publishGovernance = (d) => supervisor.publishGovernance(d);
+  publishGovernance = (d, seq) => supervisor.publishGovernance(d, seq);
+  governanceApplied = () => supervisor.governanceApplied();
   const port = await supervisor.start();
 
   const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? 'localhost' : opts.host;

@@ -6,22 +6,35 @@
 // Each row is applied on its own: a row that cannot be applied, or that holds values the shared
 // counters cannot (clamped, see src/state/entity-range.ts), is logged once and never stops the
 // others. Keys come right after the rows their profiles point at, before end users, so nothing
-// about end users can hold back a block or a budget cut on a key.
+// about end users can hold back a block or a budget cut on a key. Every pass is linear in the
+// rows read.
+//
+// Records of deleted keys and evicted end users are reused (./record-pool.ts), and only end users
+// with something to enforce hold one, at most a bound of them (./end-user-slots.ts): capacity is
+// about what is live. Each delta has a sequence number; workers acknowledge the deltas they applied,
+// and `reclaim` is told how far every worker got.
 import type { GovernanceDelta, GovernanceState, KeyProfile } from '../gateway/governance';
 import { EntityTable, type EntityLimits } from '../state/entity-table';
 import { MAX_RATE_LIMIT } from '../state/entity-range';
 import { KeyIndex } from '../state/key-index';
 import type { EntityTotals } from '../db/spend-aggregate';
 import type { CommittedTotals } from '../db/spend-writer';
-import type { GovernanceState as DbState, KeyBundle } from '../db/queries';
+import type { GovernanceState as DbState, EndUserScope, KeyBundle } from '../db/queries';
 import type { BudgetRow, EndUserRow, KeyRow, OrganizationRow, TeamMemberRow, TeamRow, UserRow } from '../db/rows';
+import { EndUserSlots } from './end-user-slots';
 import { ProblemLog } from './problem-log';
+import { RecordPool } from './record-pool';
 
 const NANOS = 1e9;
 export const ENTITY_CAPACITY = 1 << 17;
 export const KEY_INDEX_SLOTS = 1 << 17;
+/**
+ * End users holding a record at once. The key index takes at most 3/4 of its slots (98,304 keys);
+ * with this many end users on top, the entity table (131,072) is full only when both are.
+ */
+export const END_USER_RECORDS = 1 << 15;
 
-type Kind = 'key' | 'team' | 'user' | 'member' | 'end_user' | 'org';
+type Kind = 'key' | 'team' | 'user' | 'member' | 'org';
 
 export const PROXY_BUDGET_USER = 'litellm-proxy-budget';
 
@@ -40,7 +53,31 @@ const CLAMPED = `out of range; using the nearest value the shared counters hold 
 export interface StoreOptions {
   /** Where problems with single rows are written (each once). */
   onProblem?: (line: string) => void;
+  /** Entity records (default ENTITY_CAPACITY). */
+  capacity?: number;
+  /** End users holding a record at once (default END_USER_RECORDS). */
+  endUserRecords?: number;
+  /** The budget of end users whose row has none (LiteLLM's max_end_user_budget_id / max_end_user_budget). */
+  endUserDefault?: EndUserDefault;
 }
+
+export interface EndUserDefault {
+  /** litellm_settings.max_end_user_budget_id: a LiteLLM_BudgetTable row. */
+  budgetId: string | null;
+  /** litellm_settings.max_end_user_budget (USD), used when no budget row is named or found. */
+  maxBudget: number | null;
+}
+
+const enforces = (b: BudgetRow): boolean => b.max_budget !== null || b.rpm_limit !== null || b.tpm_limit !== null || b.max_parallel_requests !== null;
+
+const SUBJECT = {
+  team: (t: TeamRow) => `team ${shown(t.team_id)}`,
+  user: (u: UserRow) => `user ${shown(u.user_id)}`,
+  member: (m: TeamMemberRow) => `team member ${shown(m.user_id)} of team ${shown(m.team_id)}`,
+  org: (o: OrganizationRow) => `organization ${shown(o.organization_id)}`,
+  key: (k: KeyRow) => keySubject(k.token),
+  endUser: (e: EndUserRow) => `end_user ${shown(e.user_id)}`,
+};
 
 function limits(row: { max_budget: number | null; rpm_limit: number | null; tpm_limit: number | null; max_parallel_requests: number | null }, extra: Partial<EntityLimits> = {}): EntityLimits {
   return {
@@ -68,23 +105,49 @@ const NO_BUDGET: BudgetRow = {
 };
 
 export class GovernanceStore {
-  readonly entities = EntityTable.allocate(ENTITY_CAPACITY);
+  readonly entities: EntityTable;
   readonly index = KeyIndex.allocate(KEY_INDEX_SLOTS);
+  private readonly pool: RecordPool;
   private readonly records = new Map<string, number>();
-  private next = 0;
   /** token hash → the profile workers have, and its serialized form to detect changes. */
   private readonly profiles = new Map<string, { profile: KeyProfile; sig: string }>();
-  private readonly endUsers = new Map<string, number>();
+  private readonly endUsers: EndUserSlots;
+  private readonly endUserDefault: EndUserDefault;
   private globalRecord = -1;
   private readonly problems: ProblemLog;
+  /** Sequence number of the last delta returned; the next one is seq + 1. */
+  seq = 0;
 
   constructor(globalBudgetUsd: number | null, opts: StoreOptions = {}) {
+    this.entities = EntityTable.allocate(opts.capacity ?? ENTITY_CAPACITY);
+    this.pool = new RecordPool(this.entities);
+    this.endUsers = new EndUserSlots(opts.endUserRecords ?? END_USER_RECORDS);
+    this.endUserDefault = opts.endUserDefault ?? { budgetId: null, maxBudget: null };
     this.problems = new ProblemLog(opts.onProblem ?? (() => {}));
     if (globalBudgetUsd !== null) {
       // LiteLLM tracks the global proxy budget on a user row of this id; the spend writer charges it.
       this.globalRecord = this.recordFor('user', PROXY_BUDGET_USER);
       this.entities.setLimits(this.globalRecord, limits({ max_budget: globalBudgetUsd, rpm_limit: null, tpm_limit: null, max_parallel_requests: null }));
     }
+  }
+
+  /** Every worker has applied the deltas up to `appliedSeq`: what they removed may be reused. */
+  reclaim(appliedSeq: number): void {
+    this.pool.reclaim(appliedSeq);
+  }
+
+  /** Records live or waiting to be reused, and how many end users hold one. */
+  get usage(): { records: number; quarantined: number; endUsers: number } {
+    return { records: this.pool.inUse, quarantined: this.pool.quarantined, endUsers: this.endUsers.resident.size };
+  }
+
+  /** Which end-user rows the next table read needs (see EndUserSlots). */
+  endUserScope(): EndUserScope {
+    const d = this.endUserDefault;
+    // Without a default budget only rows with a budget of their own need a record, and the read
+    // includes all of those anyway.
+    const ids = d.budgetId !== null || d.maxBudget !== null ? this.endUsers.idsToRead() : [];
+    return { ids, defaultBudgetId: d.budgetId };
   }
 
   /** Writes a record's limits and the spend the database has; returns the fields that had to be clamped. */
@@ -111,8 +174,8 @@ export class GovernanceStore {
     const k = `${kind}\u0000${id}`;
     let rec = this.records.get(k);
     if (rec === undefined) {
-      if (this.next >= this.entities.capacity) throw new Error(`more than ${this.entities.capacity} governed entities; restart to compact`);
-      rec = this.next++;
+      rec = this.pool.take();
+      if (rec < 0) throw new Error(`no free entity record (all ${this.entities.capacity} are live or wait to be reused)`);
       this.records.set(k, rec);
     }
     return rec;
@@ -127,7 +190,7 @@ export class GovernanceStore {
   workerState(): GovernanceState {
     return {
       keys: [...this.profiles.values()].map((p) => p.profile),
-      endUsers: [...this.endUsers.entries()],
+      endUsers: [...this.endUsers.resident.entries()],
       globalRecord: this.globalRecord,
       enabled: true,
     };
@@ -154,16 +217,6 @@ export class GovernanceStore {
 
   private org(o: OrganizationRow): string[] {
     return this.write(this.recordFor('org', o.organization_id), limits(o.budget ?? NO_BUDGET), o.spend);
-  }
-
-  private endUser(e: EndUserRow, delta: GovernanceDelta): string[] {
-    const rec = this.recordFor('end_user', e.user_id);
-    const clamped = this.write(rec, limits(e.budget ?? NO_BUDGET, { blocked: e.blocked }), e.spend);
-    if (this.endUsers.get(e.user_id) !== rec) {
-      this.endUsers.set(e.user_id, rec);
-      delta.endUsers.push([e.user_id, rec]);
-    }
-    return clamped;
   }
 
   private key(k: KeyRow, team: TeamRow | null, user: UserRow | null, delta: GovernanceDelta): string[] {
@@ -204,10 +257,65 @@ export class GovernanceStore {
     const p = this.profiles.get(token);
     if (!p) return;
     this.index.delete(Buffer.from(token, 'hex'));
-    this.entities.retire(p.profile.record);
+    this.pool.retire(p.profile.record, this.seq + 1);
+    this.records.delete(`key\u0000${token}`);
     this.profiles.delete(token);
     this.problems.solved(keySubject(token));
     delta.removedKeys.push(p.profile.record);
+  }
+
+  // ---- end users ---------------------------------------------------------------------------
+
+  /** An end user's budget: its row's own, else the default one of the config, else none. */
+  private endUserBudget(e: EndUserRow, budgets: Map<string, BudgetRow>): BudgetRow | null {
+    if (e.budget) return e.budget;
+    const d = this.endUserDefault;
+    const row = d.budgetId !== null ? budgets.get(d.budgetId) : undefined;
+    if (row) return row;
+    return d.maxBudget !== null ? { ...NO_BUDGET, max_budget: d.maxBudget } : null;
+  }
+
+  private endUser(e: EndUserRow, budgets: Map<string, BudgetRow>, delta: GovernanceDelta): string[] {
+    const slots = this.endUsers;
+    const held = slots.resident.get(e.user_id);
+    const budget = this.endUserBudget(e, budgets);
+    if (!budget || !enforces(budget)) {
+      if (held !== undefined) this.evict(e.user_id, held, delta);
+      return [];
+    }
+    let rec = held ?? -1;
+    if (rec < 0) {
+      // Past the bound, only an end user active since the last sync may push out a quiet one.
+      if (slots.resident.size >= slots.bound) {
+        const victim = slots.isWanted(e.user_id) ? slots.evictionCandidate((r) => this.entities.quiet(r)) : null;
+        if (!victim) return [];
+        this.evict(victim[0], victim[1], delta);
+      }
+      rec = this.pool.take();
+      if (rec < 0) throw new Error(`no free entity record (all ${this.entities.capacity} are live or wait to be reused)`);
+      slots.resident.set(e.user_id, rec);
+      delta.endUsers.push([e.user_id, rec]);
+    }
+    return this.write(rec, limits(budget, { blocked: e.blocked }), e.spend);
+  }
+
+  /** Out of the shared state (not out of the database): workers forget it with the next delta. */
+  private evict(id: string, rec: number, delta: GovernanceDelta): void {
+    this.endUsers.resident.delete(id);
+    this.pool.retire(rec, this.seq + 1);
+    delta.removedEndUsers.push(id);
+  }
+
+  private applyEndUsers(rows: EndUserRow[], budgetRows: BudgetRow[], delta: GovernanceDelta): void {
+    const budgets = new Map(budgetRows.map((b) => [b.budget_id, b]));
+    const seen = new Set<string>();
+    this.each(rows, SUBJECT.endUser, (e) => {
+      seen.add(e.user_id);
+      return this.endUser(e, budgets, delta);
+    });
+    // Residents the read did not return: their row is gone, or has nothing to enforce any more.
+    for (const [id, rec] of this.endUsers.resident) if (!seen.has(id)) this.evict(id, rec, delta);
+    this.endUsers.endSync();
   }
 
   private emptyDelta(): GovernanceDelta {
@@ -220,37 +328,35 @@ export class GovernanceStore {
     const teams = new Map(s.teams.map((t) => [t.team_id, t]));
     const users = new Map(s.users.map((u) => [u.user_id, u]));
     // What key profiles point at first, then keys, then end users.
-    this.each(s.teams, (t) => `team ${shown(t.team_id)}`, (t) => this.team(t));
-    this.each(s.users, (u) => `user ${shown(u.user_id)}`, (u) => this.user(u));
-    this.each(s.teamMembers, (m) => `team member ${shown(m.user_id)} of team ${shown(m.team_id)}`, (m) => this.member(m));
-    this.each(s.organizations, (o) => `organization ${shown(o.organization_id)}`, (o) => this.org(o));
+    this.each(s.teams, SUBJECT.team, (t) => this.team(t));
+    this.each(s.users, SUBJECT.user, (u) => this.user(u));
+    this.each(s.teamMembers, SUBJECT.member, (m) => this.member(m));
+    this.each(s.organizations, SUBJECT.org, (o) => this.org(o));
     const seen = new Set<string>();
-    this.each(s.keys, (k) => keySubject(k.token), (k) => {
+    this.each(s.keys, SUBJECT.key, (k) => {
       // Seen even if it fails below: a key that cannot be updated keeps what workers have.
       seen.add(k.token);
       return this.key(k, k.team_id ? (teams.get(k.team_id) ?? null) : null, k.user_id ? (users.get(k.user_id) ?? null) : null, delta);
     });
     for (const token of [...this.profiles.keys()]) if (!seen.has(token)) this.removeKey(token, delta);
-    this.each(s.endUsers, (e) => `end_user ${shown(e.user_id)}`, (e) => this.endUser(e, delta));
-    const present = new Set(s.endUsers.map((e) => e.user_id));
-    for (const [id, rec] of [...this.endUsers]) {
-      if (!present.has(id)) {
-        this.entities.retire(rec);
-        this.endUsers.delete(id);
-        delta.removedEndUsers.push(id);
-      }
-    }
-    return delta.keys.length || delta.removedKeys.length || delta.endUsers.length || delta.removedEndUsers.length ? delta : null;
+    this.applyEndUsers(s.endUsers, s.budgets, delta);
+    return delta.keys.length || delta.removedKeys.length || delta.endUsers.length || delta.removedEndUsers.length ? this.numbered(delta) : null;
   }
 
   /** Applies one key read on demand (a key this instance had not seen). */
   applyBundle(b: KeyBundle): GovernanceDelta {
     const delta = this.emptyDelta();
-    if (b.team) this.each([b.team], (t) => `team ${shown(t.team_id)}`, (t) => this.team(t));
-    if (b.user) this.each([b.user], (u) => `user ${shown(u.user_id)}`, (u) => this.user(u));
-    if (b.teamMember) this.each([b.teamMember], (m) => `team member ${shown(m.user_id)} of team ${shown(m.team_id)}`, (m) => this.member(m));
-    if (b.organization) this.each([b.organization], (o) => `organization ${shown(o.organization_id)}`, (o) => this.org(o));
-    this.each([b.key], (k) => keySubject(k.token), (k) => this.key(k, b.team, b.user, delta));
+    if (b.team) this.each([b.team], SUBJECT.team, (t) => this.team(t));
+    if (b.user) this.each([b.user], SUBJECT.user, (u) => this.user(u));
+    if (b.teamMember) this.each([b.teamMember], SUBJECT.member, (m) => this.member(m));
+    if (b.organization) this.each([b.organization], SUBJECT.org, (o) => this.org(o));
+    this.each([b.key], SUBJECT.key, (k) => this.key(k, b.team, b.user, delta));
+    return this.numbered(delta);
+  }
+
+  /** A delta goes out: it takes the next sequence number (records it retired were tagged with it). */
+  private numbered(delta: GovernanceDelta): GovernanceDelta {
+    this.seq++;
     return delta;
   }
 
@@ -273,6 +379,11 @@ export class GovernanceStore {
     each('team', t.teams);
     each('member', t.teamMembers);
     each('org', t.orgs);
-    each('end_user', t.endUsers);
+    for (const [id, n] of t.endUsers) {
+      const rec = this.endUsers.resident.get(id);
+      if (rec !== undefined) fn(rec, n);
+      // Committed spend, even zero: the end user is in use (least recently used go first).
+      this.endUsers.touch(id);
+    }
   }
 }

@@ -98,6 +98,27 @@ export class EntityTable {
   }
 
   /**
+   * No request holds the record: none took a rate-limit slot on it (admit() counts every admitted
+   * request in PARALLEL, limit or not, until release()) and nothing is reserved on it.
+   */
+  unheld(rec: number): boolean {
+    return Atomics.load(this.ints, rec * INT_WORDS + PARALLEL) === 0 && Atomics.load(this.money, rec * MONEY_WORDS + RESERVED) === 0n;
+  }
+
+  /** Unheld, and everything settled on it is committed to the database (nothing pending). */
+  quiet(rec: number): boolean {
+    return this.unheld(rec) && Atomics.load(this.money, rec * MONEY_WORDS + PENDING) === 0n;
+  }
+
+  /** Clears a retired record before it is handed to another entity (control thread, once unheld). */
+  reset(rec: number): void {
+    for (let w = 0; w < MONEY_WORDS; w++) Atomics.store(this.money, rec * MONEY_WORDS + w, 0n);
+    for (let w = 0; w < INT_WORDS; w++) Atomics.store(this.ints, rec * INT_WORDS + w, 0);
+    Atomics.store(this.money, rec * MONEY_WORDS + MAX_BUDGET, -1n);
+    for (const w of [RPM, TPM, PARALLEL_LIMIT]) Atomics.store(this.ints, rec * INT_WORDS + w, NO_LIMIT);
+  }
+
+  /**
    * The spend the database holds, as just read (control thread; never while a flush is applied).
    * True when it was out of range and clamped.
    */
