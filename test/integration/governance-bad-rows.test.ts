@@ -62,3 +62,16 @@ test('out-of-range rows written by SQL are clamped and logged once; a block and 
   assert.equal(lines(/end_user huge-customer.*max_budget/).length, 1, weir.output());
   assert.equal(lines(/governance sync:/).length, 0, weir.output());
 });
+
+test('a restart with those rows still in the database: ready at once, and key changes keep propagating', async () => {
+  const configPath = weir.configPath;
+  await weir.stop();
+  weir = await startWeirOn(configPath);
+  const ready = await call(weir.url, '/health/readiness');
+  assert.equal(ready.status, 200, ready.text);
+  const k = await adminOk(weir.url, '/key/generate', {});
+  assert.equal((await chat(weir.url, k.key)).status, 200);
+  await pool.query(`UPDATE "LiteLLM_VerificationToken" SET blocked = true WHERE token = $1`, [k.token]);
+  await waitFor('the block to propagate after the restart', async () => (await chat(weir.url, k.key)).status === 401, 15_000);
+  assert.equal(lines(/governance: key .* has max_budget, rpm_limit/).length, 1, weir.output());
+});
