@@ -18,6 +18,11 @@ export class EndUserSlots {
   /** end user id → record, least recently used first. */
   readonly resident = new Map<string, number>();
   private readonly wanted = new Set<string>();
+  /**
+   * Admitted during the sync under way: never evicted by it, or one delta would both add and
+   * remove an end user (workers apply removals first and would keep it).
+   */
+  private readonly admitted = new Set<string>();
 
   constructor(readonly bound: number) {}
 
@@ -41,16 +46,25 @@ export class EndUserSlots {
     return [...this.resident.keys(), ...this.wanted];
   }
 
+  admit(id: string, rec: number): void {
+    this.resident.set(id, rec);
+    this.admitted.add(id);
+  }
+
   /** The sync is over: what was wanted has been admitted or waits for its next activity. */
   endSync(): void {
     this.wanted.clear();
+    this.admitted.clear();
   }
 
-  /** The least recently used resident for which `quiet` holds, among the first few; null if none. */
+  /**
+   * The least recently used resident for which `quiet` holds, among the first few, not admitted by
+   * this sync; null if none.
+   */
   evictionCandidate(quiet: (rec: number) => boolean): [string, number] | null {
     let probes = 0;
     for (const entry of this.resident) {
-      if (quiet(entry[1])) return entry;
+      if (!this.admitted.has(entry[0]) && quiet(entry[1])) return entry;
       if (++probes >= EVICTION_PROBES) break;
     }
     return null;

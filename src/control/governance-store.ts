@@ -29,8 +29,8 @@ const NANOS = 1e9;
 export const ENTITY_CAPACITY = 1 << 17;
 export const KEY_INDEX_SLOTS = 1 << 17;
 /**
- * End users holding a record at once. The key index takes at most 3/4 of its slots (98,304 keys);
- * with this many end users on top, the entity table (131,072) is full only when both are.
+ * End users holding a record at once: at most a quarter of the entity table (131,072 records),
+ * so client-chosen ids never take the records keys, teams and users need.
  */
 export const END_USER_RECORDS = 1 << 15;
 
@@ -115,8 +115,7 @@ export class GovernanceStore {
   private readonly endUserDefault: EndUserDefault;
   private globalRecord = -1;
   private readonly problems: ProblemLog;
-  /** Sequence number of the last delta returned; the next one is seq + 1. */
-  seq = 0;
+  private lastSeq = 0;
 
   constructor(globalBudgetUsd: number | null, opts: StoreOptions = {}) {
     this.entities = EntityTable.allocate(opts.capacity ?? ENTITY_CAPACITY);
@@ -129,6 +128,11 @@ export class GovernanceStore {
       this.globalRecord = this.recordFor('user', PROXY_BUDGET_USER);
       this.entities.setLimits(this.globalRecord, limits({ max_budget: globalBudgetUsd, rpm_limit: null, tpm_limit: null, max_parallel_requests: null }));
     }
+  }
+
+  /** Sequence number of the last delta returned; records retired now are tagged with seq + 1. */
+  get seq(): number {
+    return this.lastSeq;
   }
 
   /** Every worker has applied the deltas up to `appliedSeq`: what they removed may be reused. */
@@ -257,7 +261,7 @@ export class GovernanceStore {
     const p = this.profiles.get(token);
     if (!p) return;
     this.index.delete(Buffer.from(token, 'hex'));
-    this.pool.retire(p.profile.record, this.seq + 1);
+    this.pool.retire(p.profile.record, this.lastSeq + 1);
     this.records.delete(`key\u0000${token}`);
     this.profiles.delete(token);
     this.problems.solved(keySubject(token));
@@ -293,7 +297,7 @@ export class GovernanceStore {
       }
       rec = this.pool.take();
       if (rec < 0) throw new Error(`no free entity record (all ${this.entities.capacity} are live or wait to be reused)`);
-      slots.resident.set(e.user_id, rec);
+      slots.admit(e.user_id, rec);
       delta.endUsers.push([e.user_id, rec]);
     }
     return this.write(rec, limits(budget, { blocked: e.blocked }), e.spend);
@@ -302,7 +306,7 @@ export class GovernanceStore {
   /** Out of the shared state (not out of the database): workers forget it with the next delta. */
   private evict(id: string, rec: number, delta: GovernanceDelta): void {
     this.endUsers.resident.delete(id);
-    this.pool.retire(rec, this.seq + 1);
+    this.pool.retire(rec, this.lastSeq + 1);
     delta.removedEndUsers.push(id);
   }
 
@@ -356,7 +360,7 @@ export class GovernanceStore {
 
   /** A delta goes out: it takes the next sequence number (records it retired were tagged with it). */
   private numbered(delta: GovernanceDelta): GovernanceDelta {
-    this.seq++;
+    this.lastSeq++;
     return delta;
   }
 

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { GovernanceStore } from '../../src/control/governance-store';
+import { GovernanceView } from '../../src/gateway/governance';
 import type { GovernanceState as DbState } from '../../src/db/queries';
 import type { BudgetRow, EndUserRow, KeyRow } from '../../src/db/rows';
 import { FLAG_BLOCKED, FLAG_LIVE } from '../../src/state/entity-table';
@@ -183,4 +184,30 @@ test('end users never take the records keys need: with the table full of end use
   store.applyAll(state({ keys: [keyRow(1), keyRow(2)], endUsers, budgets: [budget] }));
   assert.equal(store.workerState().keys.length, 2);
   assert.equal(store.usage.endUsers, 32);
+});
+
+test('a worker view that applies each delta holds exactly the end users the store holds, also when more are active than the bound', () => {
+  const b = budgetRow('b', { max_budget: 1 });
+  const rows = Array.from({ length: 12 }, (_, i) => endUserRow(`u${i}`, b));
+  const store = new GovernanceStore(null, { endUserRecords: 2 });
+  const view = new GovernanceView(store.workerState());
+  const check = () => assert.deepEqual([...view.endUsers.entries()].sort(), store.workerState().endUsers.sort());
+  const sync = () => {
+    const d = store.applyAll(state({ endUsers: rows, budgets: [b] }));
+    if (d) view.apply(d);
+    store.reclaim(store.seq);
+    check();
+  };
+  sync();
+  for (let round = 0; round < 6; round++) {
+    // Many more active than the bound: each sync, the wanted ones compete for two records.
+    store.committed(committed(rows.map((r) => r.user_id)));
+    sync();
+    assert.equal(store.usage.endUsers, 2);
+  }
+  // A row whose budget goes away and one that is deleted leave the view too.
+  const [first] = store.workerState().endUsers.map(([id]) => id);
+  const d = store.applyAll(state({ endUsers: rows.filter((r) => r.user_id !== first), budgets: [b] }));
+  if (d) view.apply(d);
+  check();
 });
