@@ -68,3 +68,26 @@ test('records of deleted keys are reused without carrying anything over: the del
     assert.equal(calls[2]!.json.error.type, 'rate_limit_error');
   }
 });
+
+test('max_end_user_budget_id and max_end_user_budget: an end user without a budget of its own is held to the default from its first committed spend on', async () => {
+  const db = await freshDatabase('gov_end_user_default');
+  const cfg = governanceConfig(mock.url, db, { litellm: `  max_end_user_budget: 1\n  max_end_user_budget_id: eu-tier` });
+  const w = await startWeirOn(writeConfigFile(cfg));
+  const p = dbPool(db);
+  try {
+    // The budget row named by max_end_user_budget_id: one call.
+    await adminOk(w.url, '/budget/new', { budget_id: 'eu-tier', max_budget: CALL_COST });
+    const k = await adminOk(w.url, '/key/generate', {});
+    await waitFor('new-eu held to the eu-tier budget', async () => (await chat(w.url, k.key, 'gpt', { user: 'new-eu' })).json?.error?.type === 'budget_exceeded', 20_000);
+    const r = await chat(w.url, k.key, 'gpt', { user: 'new-eu' });
+    assert.match(r.json.error.message, /^ExceededBudget: End User=new-eu over budget\./);
+    // No row of its own was made with a budget: the default stays a setting, as in LiteLLM.
+    const row = (await p.query(`SELECT budget_id FROM "LiteLLM_EndUserTable" WHERE user_id = 'new-eu'`)).rows[0];
+    assert.equal(row.budget_id, null);
+    // The budget row gone: max_end_user_budget (1 USD) applies instead, and new-eu may call again.
+    await adminOk(w.url, '/budget/delete', { id: 'eu-tier' });
+    await waitFor('new-eu under max_end_user_budget', async () => (await chat(w.url, k.key, 'gpt', { user: 'new-eu' })).status === 200, 20_000);
+  } finally {
+    await closeAll(() => w.stop(), () => p.end());
+  }
+});
