@@ -1,5 +1,5 @@
 // /key/generate|service-account/generate|update|delete|regenerate|block|unblock (reads are in key-info.ts).
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { type Call, type Op, defined, hashToken, keyName, mutate, newId, tokenOf } from './common';
 import { type Db, type Row, findRow, hasTable, insertRow, q, q1, updateRow } from './db';
@@ -7,7 +7,7 @@ import { addDuration, durationSeconds, parseDuration } from './durations';
 import { badRequest, notFound } from './errors';
 import { budgetById, createBudget, resetColumns, updateBudget } from './budgets';
 import { ROUTES_BY_KEY_TYPE } from '../gateway/route-groups';
-import { duration, jsonObject, limit, money, numberMap, opt, parseBody, text, texts } from './validation';
+import { duration, jsonObject, limit, modelMaxBudget, money, numberMap, opt, parseBody, text, texts } from './validation';
 
 export const KEYS = 'LiteLLM_VerificationToken';
 
@@ -39,7 +39,7 @@ const keyFields = {
   config: opt(jsonObject),
   permissions: opt(jsonObject),
   aliases: opt(jsonObject),
-  model_max_budget: opt(jsonObject),
+  model_max_budget: opt(modelMaxBudget),
   model_rpm_limit: opt(numberMap),
   model_tpm_limit: opt(numberMap),
   guardrails: opt(texts),
@@ -96,6 +96,20 @@ async function checkAliasFree(op: Op, alias: string | null | undefined, exceptTo
   await q(op.db, `SELECT pg_advisory_xact_lock(hashtext($1))`, [`weir:key_alias:${alias}`]);
   const hit = await q1(op.db, `SELECT token FROM "LiteLLM_VerificationToken" WHERE key_alias = $1 AND ($2::text IS NULL OR token <> $2) LIMIT 1`, [alias, exceptToken]);
   if (hit) throw badRequest(`Key with alias '${alias}' already exists. Unique key aliases across all keys are required.`, 'key_alias');
+}
+
+/**
+ * A key value a caller chose (`key` on generate, `new_key` on regenerate) must be neither the master
+ * key (a virtual key that is the master key would carry the master's rights wherever the key is
+ * shared) nor a key that exists. The master key is compared by hash, in constant time, and neither
+ * value ever appears in the answer.
+ */
+async function checkNewKeyValue(op: Op, raw: string, param: string): Promise<string> {
+  const token = hashToken(raw);
+  const master = op.ctx.settings.masterKeyHash;
+  if (master && timingSafeEqual(Buffer.from(token, 'hex'), master)) throw badRequest('Invalid key: a virtual key may not be the proxy\'s master key.', param);
+  if (await findRow(op.db, KEYS, { token })) throw badRequest('A key with this value already exists.', param);
+  return token;
 }
 
 function newRawKey(): string {
@@ -159,8 +173,7 @@ function enforceUpperbound(call: Call, b: Record<string, unknown>): void {
 /** Creates a key row (and its soft-budget row); used by /key/generate and /user/new. */
 export async function createKey(op: Op, b: GenerateBody): Promise<Row> {
   const raw = b.key ?? newRawKey();
-  const token = hashToken(raw);
-  if (await findRow(op.db, KEYS, { token })) throw badRequest('A key with this value already exists.', 'key');
+  const token = await checkNewKeyValue(op, raw, 'key');
   await checkAliasFree(op, b.key_alias, null);
   await checkRefs(op.db, b);
   let budget: Row | null = null;
@@ -334,8 +347,7 @@ export async function keyRegenerate(call: Call, pathKey: string | null): Promise
     const row = await keyRow(op.db, which, true);
     const oldToken = row.token as string;
     const raw = b.new_key ?? newRawKey();
-    const token = hashToken(raw);
-    if (await findRow(op.db, KEYS, { token })) throw badRequest('A key with this value already exists.', 'new_key');
+    const token = await checkNewKeyValue(op, raw, 'new_key');
     const set = await changes(op, row, { ...b, key: undefined } as ChangeBody);
     Object.assign(set, {
       token,

@@ -6,7 +6,7 @@ import { badRequest, notFound } from './errors';
 import { budgetById, budgetsById, createBudget, resetColumns, updateBudget } from './budgets';
 import { archiveAndDeleteKeys, checkRefs } from './keys';
 import { ensureUser } from './users';
-import { duration, jsonObject, limit, money, numberMap, opt, parseBody, qStr, text, texts } from './validation';
+import { duration, jsonObject, limit, modelMaxBudget, money, numberMap, opt, parseBody, qStr, text, texts } from './validation';
 
 export const TEAMS = 'LiteLLM_TeamTable';
 const MEMBERSHIP = 'LiteLLM_TeamMembership';
@@ -43,7 +43,7 @@ const teamFields = {
   guardrails: opt(texts),
   prompts: opt(texts),
   policies: opt(texts),
-  model_max_budget: opt(jsonObject),
+  model_max_budget: opt(modelMaxBudget),
   model_rpm_limit: opt(numberMap),
   model_tpm_limit: opt(numberMap),
   team_member_budget: opt(money),

@@ -46,6 +46,8 @@ export interface AdminContext {
     maxBudget?: number | null;
     /** litellm_settings.store_audit_logs: write a LiteLLM_AuditLog row per change of a key, team, user or organization. */
     storeAuditLogs?: boolean;
+    /** sha256 of the master key as the gateway compares it (null or absent when none is set). */
+    masterKeyHash?: Uint8Array | null;
   };
   now(): Date;
 }

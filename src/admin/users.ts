@@ -7,7 +7,7 @@ import { resetColumns } from './budgets';
 import { archiveAndDeleteKeys, createKey } from './keys';
 import { TEAMS, addTeamMembers, membershipId } from './teams';
 import { addOrgMembership } from './organizations';
-import { duration, jsonObject, limit, money, opt, parseBody, qInt, qStr, text, texts } from './validation';
+import { duration, jsonObject, limit, modelMaxBudget, money, opt, parseBody, qInt, qStr, text, texts } from './validation';
 
 export const USERS = 'LiteLLM_UserTable';
 
@@ -25,7 +25,7 @@ const userFields = {
   rpm_limit: opt(limit),
   max_parallel_requests: opt(limit),
   metadata: opt(jsonObject),
-  model_max_budget: opt(jsonObject),
+  model_max_budget: opt(modelMaxBudget),
   allowed_cache_controls: opt(texts),
   policies: opt(texts),
   password: opt(z.string().min(8, { message: 'must be at least 8 characters' }).max(128, { message: 'must be at most 128 characters' })),

@@ -1,8 +1,10 @@
 // Request validation shared by the entity files. A body that does not fit its schema is refused
 // before anything is written: wrong types and missing required fields answer 422 (what FastAPI's
-// pydantic validation answers in LiteLLM), bad values (negative budgets, malformed durations,
-// oversized JSON, keys without `sk-`) answer 400. `param` names the field at fault.
+// pydantic validation answers in LiteLLM), bad values (negative budgets, budgets past what the
+// shared counters hold, malformed durations, oversized JSON, keys without `sk-`) answer 400.
+// `param` names the field at fault.
 import { z } from 'zod';
+import { MAX_BUDGET_USD, MAX_RATE_LIMIT } from '../state/entity-range';
 import { AdminError } from './errors';
 import { isValidDuration } from './durations';
 
@@ -24,8 +26,22 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.outp
 
 // ---- field schemas ---------------------------------------------------------------------------------
 
-export const money = z.number().finite().nonnegative({ message: 'must be a non-negative number' });
-export const limit = z.number().int({ message: 'must be an integer' }).nonnegative({ message: 'must be a non-negative integer' });
+/**
+ * JSON's 1e400 parses to Infinity, which zod's number type refuses as a wrong type (422); it is a
+ * number, only out of range, so it meets the range check (400) like 1e308 does.
+ */
+const infinityAsHuge = (v: unknown): unknown => (v === Infinity ? Number.MAX_VALUE : v === -Infinity ? -Number.MAX_VALUE : v);
+
+const MONEY_RANGE = `must be at most 1e9 USD (${MAX_BUDGET_USD}), the most a budget or spend can hold`;
+const LIMIT_RANGE = `must be at most ${MAX_RATE_LIMIT}`;
+
+/** USD in [0, MAX_BUDGET_USD]: the shared counters keep it in int64 nano-dollars. */
+export const money = z.preprocess(infinityAsHuge, z.number().nonnegative({ message: 'must be a non-negative number' }).max(MAX_BUDGET_USD, { message: MONEY_RANGE }));
+/** rpm / tpm / max_parallel_requests: an integer in [0, MAX_RATE_LIMIT] (Int32 counters). */
+export const limit = z.preprocess(
+  infinityAsHuge,
+  z.number().int({ message: 'must be an integer' }).nonnegative({ message: 'must be a non-negative integer' }).max(MAX_RATE_LIMIT, { message: LIMIT_RANGE }),
+);
 export const text = z.string();
 export const texts = z.array(z.string());
 export const duration = z.string().refine(isValidDuration, {
@@ -41,7 +57,34 @@ export const jsonObject = z
   .record(z.string(), z.unknown())
   .refine((v) => jsonBytes(v) <= MAX_JSON_FIELD_BYTES, { message: `too large: at most ${MAX_JSON_FIELD_BYTES} bytes of JSON` });
 
-export const numberMap = z.record(z.string(), z.number().finite().nonnegative({ message: 'must be a non-negative number' }));
+/** Per-model rpm / tpm limits (`model_rpm_limit`, `model_tpm_limit`). */
+export const numberMap = z.record(z.string(), z.preprocess(infinityAsHuge, z.number().nonnegative({ message: 'must be a non-negative number' }).max(MAX_RATE_LIMIT, { message: LIMIT_RANGE })));
+
+const MONEY_FIELDS = new Set(['budget_limit', 'max_budget', 'soft_budget']);
+const LIMIT_FIELDS = new Set(['rpm_limit', 'tpm_limit', 'max_parallel_requests']);
+
+function outOfRange(v: unknown, max: number): boolean {
+  return typeof v === 'number' && !(v <= max);
+}
+
+/**
+ * `model_max_budget`: {"model": {"budget_limit": 5, "time_period": "1d"}} (LiteLLM's per-model
+ * budgets; BudgetConfig spells them max_budget / rpm_limit / tpm_limit too, older keys a bare
+ * number). The amounts meet the same ranges as the top-level fields; the rest is kept as sent.
+ */
+export const modelMaxBudget = jsonObject.superRefine((v, ctx) => {
+  for (const [model, entry] of Object.entries(v)) {
+    const e = infinityAsHuge(entry);
+    if (outOfRange(e, MAX_BUDGET_USD)) ctx.addIssue({ code: 'custom', message: MONEY_RANGE, path: [model] });
+    if (!entry || typeof entry !== 'object' || Array.isArray(entry)) continue;
+    for (const [field, amount] of Object.entries(entry as Record<string, unknown>)) {
+      const max = MONEY_FIELDS.has(field) ? MAX_BUDGET_USD : LIMIT_FIELDS.has(field) ? MAX_RATE_LIMIT : null;
+      if (max !== null && outOfRange(infinityAsHuge(amount), max)) {
+        ctx.addIssue({ code: 'custom', message: max === MAX_BUDGET_USD ? MONEY_RANGE : LIMIT_RANGE, path: [model, field] });
+      }
+    }
+  }
+});
 
 /** `field?: T | null` */
 export const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
@@ -54,7 +97,7 @@ export const budgetFields = {
   tpm_limit: opt(limit),
   rpm_limit: opt(limit),
   budget_duration: opt(duration),
-  model_max_budget: opt(jsonObject),
+  model_max_budget: opt(modelMaxBudget),
 };
 
 // ---- query parameters ------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 // (`timeout: os.environ/TIMEOUT` → "30"); typed numeric/boolean fields coerce such strings.
 
 import { z } from 'zod';
+import { MAX_BUDGET_USD } from '../state/entity-range';
 import { ConfigError, describeFound, formatPath, type ConfigIssue } from './errors';
 import type { LiteLLMConfig } from './types';
 
@@ -57,6 +58,8 @@ function numeric(expected: string, ok: (n: number) => boolean) {
 
 const positive = () => opt(numeric('a number greater than 0', (n) => n > 0));
 const nonNegative = () => opt(numeric('a number >= 0', (n) => n >= 0));
+/** USD the shared int64 nano-dollar counters can hold (see src/state/entity-range.ts). */
+const budget = () => opt(numeric('a number >= 0 and at most 1e9 (USD)', (n) => n >= 0 && n <= MAX_BUDGET_USD));
 const count = () => opt(numeric('an integer >= 0', (n) => Number.isInteger(n) && n >= 0));
 const bool = () => opt(z.preprocess(boolStringToBool, z.boolean({ error: 'expected true or false' })));
 const str = () => opt(z.string({ error: 'expected a string' }));
@@ -113,7 +116,9 @@ export const litellmSettingsSchema = section({
   request_timeout: positive(),
   num_retries: count(),
   drop_params: bool(),
-  max_budget: nonNegative(),
+  max_budget: budget(),
+  max_end_user_budget: budget(),
+  max_end_user_budget_id: str(),
   budget_duration: str(),
 });
 

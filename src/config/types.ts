@@ -56,6 +56,10 @@ export interface LiteLLMSettings {
   drop_params?: boolean;
   /** Global proxy budget in USD. */
   max_budget?: number;
+  /** Budget (USD) of end users whose row has none. */
+  max_end_user_budget?: number;
+  /** LiteLLM_BudgetTable row applied to end users whose row has none (wins over max_end_user_budget). */
+  max_end_user_budget_id?: string;
   budget_duration?: string;
   [key: string]: unknown;
 }

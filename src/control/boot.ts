@@ -29,6 +29,11 @@ export interface BootOptions {
 /** How long shutdown waits for requests in flight before it cuts them. */
 const SHUTDOWN_GRACE_MS = Number(process.env.WEIR_SHUTDOWN_GRACE_MS ?? 30_000);
 
+/** The environment a config sees: the process's, with its environment_variables over it. */
+function environmentOf(cfg: LiteLLMConfig): NodeJS.ProcessEnv {
+  return { ...process.env, ...cfg.environment_variables };
+}
+
 function applyEnvironment(cfg: LiteLLMConfig): void {
   // LiteLLM exports environment_variables into the process environment; provider defaults read it.
   for (const [k, v] of Object.entries(cfg.environment_variables)) process.env[k] = v;
@@ -77,8 +82,17 @@ export async function boot(opts: BootOptions): Promise<void> {
   let snapshot = buildSnapshot(cfg, { version, detailedDebug: opts.detailedDebug, env: process.env, slots, prices });
 
   // Governance starts before the workers, so they start from the keys the database holds.
-  let publishGovernance: (d: GovernanceDelta) => void = () => {};
-  const gov = await Governance.start({ cfg, baseDir: path.dirname(configPath), status, publish: (d) => publishGovernance(d) });
+  // Until the workers exist there is nobody to tell, and nobody whose acknowledgement to wait for.
+  let publishGovernance: (d: GovernanceDelta, seq: number) => void = () => {};
+  let governanceApplied = (): number => Number.MAX_SAFE_INTEGER;
+  const gov = await Governance.start({
+    cfg,
+    baseDir: path.dirname(configPath),
+    status,
+    publish: (d, seq) => publishGovernance(d, seq),
+    appliedSeq: () => governanceApplied(),
+    masterKeyHash: () => snapshot.auth.masterKeyHash,
+  });
 
   const engine = chooseEngine(process.env.WEIR_HTTP_ENGINE);
   const workers = engine.multiThread ? opts.numWorkers : 1;
@@ -86,8 +100,10 @@ export async function boot(opts: BootOptions): Promise<void> {
   const reload = (reason: string): { ok: true; version: number } | { ok: false; error: string } => {
     try {
       const next = loadConfigFile(configPath);
+      // Built against a copy: a config refused here must leave the process environment as it was.
+      const built = buildSnapshot(next, { version: version + 1, detailedDebug: opts.detailedDebug, env: environmentOf(next), slots, prices });
       applyEnvironment(next);
-      snapshot = buildSnapshot(next, { version: version + 1, detailedDebug: opts.detailedDebug, env: process.env, slots, prices });
+      snapshot = built;
       version++;
       supervisor.publish(snapshot);
       log.info(`config reloaded (${reason}): version ${version}, models: ${describeModels(snapshot)}`);
@@ -125,7 +141,8 @@ export async function boot(opts: BootOptions): Promise<void> {
       return { status: 404, body: { error: { message: `unknown control call ${method}`, type: 'not_found_error', param: null, code: '404' } } };
     },
   );
-  publishGovernance = (d) => supervisor.publishGovernance(d);
+  publishGovernance = (d, seq) => supervisor.publishGovernance(d, seq);
+  governanceApplied = () => supervisor.governanceApplied();
   const port = await supervisor.start();
 
   const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? 'localhost' : opts.host;

@@ -2,21 +2,41 @@
 // shared entity records, the shared key index and the profiles workers keep, and tells workers
 // what changed. It is the only writer of all three. Spend read from the database becomes each
 // record's "base"; what workers settled since lives in "pending" until the spend writer commits it.
+//
+// Each row is applied on its own: a row that cannot be applied, or that holds values the shared
+// counters cannot (clamped, see src/state/entity-range.ts), is logged once and never stops the
+// others. Keys come right after the rows their profiles point at, before end users, so nothing
+// about end users can hold back a block or a budget cut on a key. Every pass is linear in the
+// rows read.
+//
+// Records of deleted keys and evicted end users are reused (./record-pool.ts), and only end users
+// with something to enforce hold one, at most a bound of them (./end-user-slots.ts): capacity is
+// about what is live. Each delta has a sequence number; workers acknowledge the deltas they applied,
+// and `reclaim` is told how far every worker got.
 import type { GovernanceDelta, GovernanceState, KeyProfile, ModelLimit } from '../gateway/governance';
 import { ROUTES_BY_KEY_TYPE } from '../gateway/route-groups';
 import { EntityTable, type EntityLimits } from '../state/entity-table';
+import { MAX_RATE_LIMIT } from '../state/entity-range';
 import { KeyIndex } from '../state/key-index';
 import type { EntityTotals } from '../db/spend-aggregate';
 import type { CommittedTotals } from '../db/spend-writer';
-import type { GovernanceState as DbState, KeyBundle } from '../db/queries';
+import type { GovernanceState as DbState, EndUserScope, KeyBundle } from '../db/queries';
 import type { BudgetRow, EndUserRow, Json, KeyRow, OrganizationRow, TeamMemberRow, TeamRow, UserRow } from '../db/rows';
+import { EndUserSlots } from './end-user-slots';
 import { keyModelLimits } from './model-limits';
+import { ProblemLog } from './problem-log';
+import { RecordPool } from './record-pool';
 
 const NANOS = 1e9;
 export const ENTITY_CAPACITY = 1 << 17;
 export const KEY_INDEX_SLOTS = 1 << 17;
+/**
+ * End users holding a record at once: at most a quarter of the entity table (131,072 records),
+ * so client-chosen ids never take the records keys, teams and users need.
+ */
+export const END_USER_RECORDS = 1 << 15;
 
-type Kind = 'key' | 'team' | 'user' | 'member' | 'end_user' | 'org' | 'key_model';
+type Kind = 'key' | 'team' | 'user' | 'member' | 'org' | 'key_model';
 
 /**
  * The budget window of a (key, model) record: it opens with the first spend after the last one
@@ -34,6 +54,42 @@ export const PROXY_BUDGET_USER = 'litellm-proxy-budget';
 export const memberId = (teamId: string, userId: string): string => `team_id::${teamId}::user_id::${userId}`;
 
 const nanos = (usd: number | null): number | null => (usd === null ? null : usd * NANOS);
+
+/** An id as a log line shows it: control characters replaced (end-user ids come from clients), cut short. */
+const shown = (id: string): string => (id.length > 100 ? `${id.slice(0, 100)}…` : id).replace(/[\u0000-\u001f\u007f]/g, '?');
+/** Keys are named by the start of their hash, never by the key. */
+const keySubject = (token: string): string => `key ${token.slice(0, 12)}…`;
+
+const CLAMPED = `out of range; using the nearest value the shared counters hold (budgets and spend at most 1e9 USD, limits at most ${MAX_RATE_LIMIT}, expiry at most 2038-01-19)`;
+
+export interface StoreOptions {
+  /** Where problems with single rows are written (each once). */
+  onProblem?: (line: string) => void;
+  /** Entity records (default ENTITY_CAPACITY). */
+  capacity?: number;
+  /** End users holding a record at once (default END_USER_RECORDS). */
+  endUserRecords?: number;
+  /** The budget of end users whose row has none (LiteLLM's max_end_user_budget_id / max_end_user_budget). */
+  endUserDefault?: EndUserDefault;
+}
+
+export interface EndUserDefault {
+  /** litellm_settings.max_end_user_budget_id: a LiteLLM_BudgetTable row. */
+  budgetId: string | null;
+  /** litellm_settings.max_end_user_budget (USD), used when no budget row is named or found. */
+  maxBudget: number | null;
+}
+
+const enforces = (b: BudgetRow): boolean => b.max_budget !== null || b.rpm_limit !== null || b.tpm_limit !== null || b.max_parallel_requests !== null;
+
+const SUBJECT = {
+  team: (t: TeamRow) => `team ${shown(t.team_id)}`,
+  user: (u: UserRow) => `user ${shown(u.user_id)}`,
+  member: (m: TeamMemberRow) => `team member ${shown(m.user_id)} of team ${shown(m.team_id)}`,
+  org: (o: OrganizationRow) => `organization ${shown(o.organization_id)}`,
+  key: (k: KeyRow) => keySubject(k.token),
+  endUser: (e: EndUserRow) => `end_user ${shown(e.user_id)}`,
+};
 
 function limits(row: { max_budget: number | null; rpm_limit: number | null; tpm_limit: number | null; max_parallel_requests: number | null }, extra: Partial<EntityLimits> = {}): EntityLimits {
   return {
@@ -61,18 +117,26 @@ const NO_BUDGET: BudgetRow = {
 };
 
 export class GovernanceStore {
-  readonly entities = EntityTable.allocate(ENTITY_CAPACITY);
+  readonly entities: EntityTable;
   readonly index = KeyIndex.allocate(KEY_INDEX_SLOTS);
+  private readonly pool: RecordPool;
   private readonly records = new Map<string, number>();
-  private next = 0;
   /** token hash → the profile workers have, and its serialized form to detect changes. */
   private readonly profiles = new Map<string, { profile: KeyProfile; sig: string }>();
-  private readonly endUsers = new Map<string, number>();
+  private readonly endUsers: EndUserSlots;
+  private readonly endUserDefault: EndUserDefault;
   /** Budget windows of the (key, model) records that have a model budget. */
   private readonly modelWindows = new Map<number, ModelWindow>();
   private globalRecord = -1;
+  private readonly problems: ProblemLog;
+  private lastSeq = 0;
 
-  constructor(globalBudgetUsd: number | null) {
+  constructor(globalBudgetUsd: number | null, opts: StoreOptions = {}) {
+    this.entities = EntityTable.allocate(opts.capacity ?? ENTITY_CAPACITY);
+    this.pool = new RecordPool(this.entities);
+    this.endUsers = new EndUserSlots(opts.endUserRecords ?? END_USER_RECORDS);
+    this.endUserDefault = opts.endUserDefault ?? { budgetId: null, maxBudget: null };
+    this.problems = new ProblemLog(opts.onProblem ?? (() => {}));
     if (globalBudgetUsd !== null) {
       // LiteLLM tracks the global proxy budget on a user row of this id; the spend writer charges it.
       this.globalRecord = this.recordFor('user', PROXY_BUDGET_USER);
@@ -80,12 +144,56 @@ export class GovernanceStore {
     }
   }
 
+  /** Sequence number of the last delta returned; records retired now are tagged with seq + 1. */
+  get seq(): number {
+    return this.lastSeq;
+  }
+
+  /** Every worker has applied the deltas up to `appliedSeq`: what they removed may be reused. */
+  reclaim(appliedSeq: number): void {
+    this.pool.reclaim(appliedSeq);
+  }
+
+  /** Records live or waiting to be reused, and how many end users hold one. */
+  get usage(): { records: number; quarantined: number; endUsers: number } {
+    return { records: this.pool.inUse, quarantined: this.pool.quarantined, endUsers: this.endUsers.resident.size };
+  }
+
+  /** Which end-user rows the next table read needs (see EndUserSlots). */
+  endUserScope(): EndUserScope {
+    const d = this.endUserDefault;
+    // Without a default budget only rows with a budget of their own need a record, and the read
+    // includes all of those anyway.
+    const ids = d.budgetId !== null || d.maxBudget !== null ? this.endUsers.idsToRead() : [];
+    return { ids, defaultBudgetId: d.budgetId };
+  }
+
+  /** Writes a record's limits and the spend the database has; returns the fields that had to be clamped. */
+  private write(rec: number, l: EntityLimits, spendUsd: number): string[] {
+    const clamped = this.entities.setLimits(rec, l);
+    if (this.entities.setBaseSpend(rec, spendUsd * NANOS)) clamped.push('spend');
+    return clamped;
+  }
+
+  /** Applies each row on its own: one that fails is logged (once) and skipped, the others go on. */
+  private each<T>(rows: T[], subject: (r: T) => string, apply: (r: T) => string[]): void {
+    for (const r of rows) {
+      try {
+        const clamped = apply(r);
+        if (clamped.length) this.problems.report(subject(r), `has ${clamped.join(', ')} ${CLAMPED}`);
+        else this.problems.solved(subject(r));
+      } catch (e) {
+        this.problems.report(subject(r), `was not applied: ${(e as Error).message}`);
+      }
+    }
+  }
+
   private recordFor(kind: Kind, id: string): number {
     const k = `${kind}\u0000${id}`;
     let rec = this.records.get(k);
     if (rec === undefined) {
-      if (this.next >= this.entities.capacity) throw new Error(`more than ${this.entities.capacity} governed entities; restart to compact`);
-      rec = this.next++;
+      rec = this.pool.take();
+      if (rec < 0) throw new Error(`no free entity record (all ${this.entities.capacity} are live or wait to be reused)`);
       this.records.set(k, rec);
     }
     return rec;
@@ -100,7 +208,7 @@ export class GovernanceStore {
   workerState(): GovernanceState {
     return {
       keys: [...this.profiles.values()].map((p) => p.profile),
-      endUsers: [...this.endUsers.entries()],
+      endUsers: [...this.endUsers.resident.entries()],
       globalRecord: this.globalRecord,
       enabled: true,
     };
@@ -108,50 +216,31 @@ export class GovernanceStore {
 
   // ---- rows → records ----------------------------------------------------------------------
 
-  private team(t: TeamRow): void {
-    const rec = this.recordFor('team', t.team_id);
-    this.entities.setLimits(rec, limits(t, { blocked: t.blocked }));
-    this.entities.setBaseSpend(rec, t.spend * NANOS);
+  private team(t: TeamRow): string[] {
+    return this.write(this.recordFor('team', t.team_id), limits(t, { blocked: t.blocked }), t.spend);
   }
 
-  private user(u: UserRow): void {
+  private user(u: UserRow): string[] {
     if (u.user_id === PROXY_BUDGET_USER) {
       // Its limit comes from litellm_settings.max_budget, only its spend from the row.
-      if (this.globalRecord >= 0) this.entities.setBaseSpend(this.globalRecord, u.spend * NANOS);
-      return;
+      if (this.globalRecord >= 0 && this.entities.setBaseSpend(this.globalRecord, u.spend * NANOS)) return ['spend'];
+      return [];
     }
-    const rec = this.recordFor('user', u.user_id);
-    this.entities.setLimits(rec, limits(u));
-    this.entities.setBaseSpend(rec, u.spend * NANOS);
+    return this.write(this.recordFor('user', u.user_id), limits(u), u.spend);
   }
 
-  private member(m: TeamMemberRow): void {
-    const rec = this.recordFor('member', memberId(m.team_id, m.user_id));
-    this.entities.setLimits(rec, limits(m.budget ?? NO_BUDGET));
-    this.entities.setBaseSpend(rec, m.spend * NANOS);
+  private member(m: TeamMemberRow): string[] {
+    return this.write(this.recordFor('member', memberId(m.team_id, m.user_id)), limits(m.budget ?? NO_BUDGET), m.spend);
   }
 
-  private org(o: OrganizationRow): void {
-    const rec = this.recordFor('org', o.organization_id);
-    this.entities.setLimits(rec, limits(o.budget ?? NO_BUDGET));
-    this.entities.setBaseSpend(rec, o.spend * NANOS);
+  private org(o: OrganizationRow): string[] {
+    return this.write(this.recordFor('org', o.organization_id), limits(o.budget ?? NO_BUDGET), o.spend);
   }
 
-  private endUser(e: EndUserRow, delta: GovernanceDelta): void {
-    const rec = this.recordFor('end_user', e.user_id);
-    this.entities.setLimits(rec, limits(e.budget ?? NO_BUDGET, { blocked: e.blocked }));
-    this.entities.setBaseSpend(rec, e.spend * NANOS);
-    if (this.endUsers.get(e.user_id) !== rec) {
-      this.endUsers.set(e.user_id, rec);
-      delta.endUsers.push([e.user_id, rec]);
-    }
-  }
-
-  private key(k: KeyRow, team: TeamRow | null, user: UserRow | null, delta: GovernanceDelta): void {
+  private key(k: KeyRow, team: TeamRow | null, user: UserRow | null, delta: GovernanceDelta): string[] {
     const rec = this.recordFor('key', k.token);
-    this.entities.setLimits(rec, limits(k, { expiresMs: k.expires ? k.expires.getTime() : null, blocked: k.blocked }));
-    this.entities.setBaseSpend(rec, k.spend * NANOS);
-    this.index.set(Buffer.from(k.token, 'hex'), rec);
+    const clamped = this.write(rec, limits(k, { expiresMs: k.expires ? k.expires.getTime() : null, blocked: k.blocked }), k.spend);
+    if (!this.index.set(Buffer.from(k.token, 'hex'), rec)) throw new Error('the shared key index is full (a restart compacts it)');
     const orgId = k.organization_id ?? team?.organization_id ?? null;
     const meta = k.metadata;
     const profile: KeyProfile = {
@@ -175,26 +264,27 @@ export class GovernanceStore {
       spendLogsMetadata: meta.spend_logs_metadata && typeof meta.spend_logs_metadata === 'object' ? (meta.spend_logs_metadata as Record<string, unknown>) : null,
       allowedRoutes: k.allowed_routes.length ? k.allowed_routes : [...(ROUTES_BY_KEY_TYPE[k.key_type ?? ''] ?? [])],
       passThroughRoutes: passThroughRoutes(meta, team?.metadata ?? null),
-      modelLimits: this.modelLimits(k, team),
+      modelLimits: this.modelLimits(k, team, clamped),
     };
     const before = this.profiles.get(k.token);
-    for (const [m, l] of Object.entries(before?.profile.modelLimits ?? {})) if (profile.modelLimits?.[m]?.rec !== l.rec) this.retireModel(l.rec);
+    for (const [m, l] of Object.entries(before?.profile.modelLimits ?? {})) if (profile.modelLimits?.[m]?.rec !== l.rec) this.retireModel(k.token, m, l.rec);
     const sig = JSON.stringify(profile);
     if (before?.sig !== sig) {
       this.profiles.set(k.token, { profile, sig });
       delta.keys.push(profile);
     }
+    return clamped;
   }
 
-  /** One record per model the key limits; its limits rewritten, its counters kept. */
-  private modelLimits(k: KeyRow, team: TeamRow | null): Record<string, ModelLimit> | null {
+  /** One record per model the key limits; its limits rewritten, its counters kept. Clamped fields go to `clamped`. */
+  private modelLimits(k: KeyRow, team: TeamRow | null, clamped: string[]): Record<string, ModelLimit> | null {
     const specs = keyModelLimits(k, team);
     if (specs.length === 0) return null;
     const out: Record<string, ModelLimit> = {};
     for (const s of specs) {
       const rec = this.recordFor('key_model', `${k.token}\u0000${s.model}`);
       const budget = s.maxBudgetUsd !== null && s.periodMs !== null;
-      this.entities.setLimits(rec, { maxBudgetNanos: budget ? s.maxBudgetUsd! * NANOS : null, rpm: s.rpm, tpm: s.tpm, maxParallel: null, expiresMs: null, blocked: false });
+      for (const f of this.entities.setLimits(rec, { maxBudgetNanos: budget ? s.maxBudgetUsd! * NANOS : null, rpm: s.rpm, tpm: s.tpm, maxParallel: null, expiresMs: null, blocked: false })) clamped.push(`model ${s.model} ${f}`);
       if (budget) {
         const w = this.modelWindows.get(rec);
         if (w) w.periodMs = s.periodMs!;
@@ -207,8 +297,10 @@ export class GovernanceStore {
     return out;
   }
 
-  private retireModel(rec: number): void {
-    this.entities.retire(rec);
+  /** A (key, model) record no longer needed: reused once every worker has dropped the profile naming it. */
+  private retireModel(token: string, model: string, rec: number): void {
+    this.pool.retire(rec, this.lastSeq + 1);
+    this.records.delete(`key_model\u0000${token}\u0000${model}`);
     this.modelWindows.delete(rec);
   }
 
@@ -231,10 +323,66 @@ export class GovernanceStore {
     const p = this.profiles.get(token);
     if (!p) return;
     this.index.delete(Buffer.from(token, 'hex'));
-    this.entities.retire(p.profile.record);
-    for (const l of Object.values(p.profile.modelLimits ?? {})) this.retireModel(l.rec);
+    this.pool.retire(p.profile.record, this.lastSeq + 1);
+    this.records.delete(`key\u0000${token}`);
+    for (const [m, l] of Object.entries(p.profile.modelLimits ?? {})) this.retireModel(token, m, l.rec);
     this.profiles.delete(token);
+    this.problems.solved(keySubject(token));
     delta.removedKeys.push(p.profile.record);
+  }
+
+  // ---- end users ---------------------------------------------------------------------------
+
+  /** An end user's budget: its row's own, else the default one of the config, else none. */
+  private endUserBudget(e: EndUserRow, budgets: Map<string, BudgetRow>): BudgetRow | null {
+    if (e.budget) return e.budget;
+    const d = this.endUserDefault;
+    const row = d.budgetId !== null ? budgets.get(d.budgetId) : undefined;
+    if (row) return row;
+    return d.maxBudget !== null ? { ...NO_BUDGET, max_budget: d.maxBudget } : null;
+  }
+
+  private endUser(e: EndUserRow, budgets: Map<string, BudgetRow>, delta: GovernanceDelta): string[] {
+    const slots = this.endUsers;
+    const held = slots.resident.get(e.user_id);
+    const budget = this.endUserBudget(e, budgets);
+    if (!budget || !enforces(budget)) {
+      if (held !== undefined) this.evict(e.user_id, held, delta);
+      return [];
+    }
+    let rec = held ?? -1;
+    if (rec < 0) {
+      // Past the bound, only an end user active since the last sync may push out a quiet one.
+      if (slots.resident.size >= slots.bound) {
+        const victim = slots.isWanted(e.user_id) ? slots.evictionCandidate((r) => this.entities.quiet(r)) : null;
+        if (!victim) return [];
+        this.evict(victim[0], victim[1], delta);
+      }
+      rec = this.pool.take();
+      if (rec < 0) throw new Error(`no free entity record (all ${this.entities.capacity} are live or wait to be reused)`);
+      slots.admit(e.user_id, rec);
+      delta.endUsers.push([e.user_id, rec]);
+    }
+    return this.write(rec, limits(budget, { blocked: e.blocked }), e.spend);
+  }
+
+  /** Out of the shared state (not out of the database): workers forget it with the next delta. */
+  private evict(id: string, rec: number, delta: GovernanceDelta): void {
+    this.endUsers.resident.delete(id);
+    this.pool.retire(rec, this.lastSeq + 1);
+    delta.removedEndUsers.push(id);
+  }
+
+  private applyEndUsers(rows: EndUserRow[], budgetRows: BudgetRow[], delta: GovernanceDelta): void {
+    const budgets = new Map(budgetRows.map((b) => [b.budget_id, b]));
+    const seen = new Set<string>();
+    this.each(rows, SUBJECT.endUser, (e) => {
+      seen.add(e.user_id);
+      return this.endUser(e, budgets, delta);
+    });
+    // Residents the read did not return: their row is gone, or has nothing to enforce any more.
+    for (const [id, rec] of this.endUsers.resident) if (!seen.has(id)) this.evict(id, rec, delta);
+    this.endUsers.endSync();
   }
 
   private emptyDelta(): GovernanceDelta {
@@ -247,35 +395,36 @@ export class GovernanceStore {
     const delta = this.emptyDelta();
     const teams = new Map(s.teams.map((t) => [t.team_id, t]));
     const users = new Map(s.users.map((u) => [u.user_id, u]));
-    for (const t of s.teams) this.team(t);
-    for (const u of s.users) this.user(u);
-    for (const m of s.teamMembers) this.member(m);
-    for (const o of s.organizations) this.org(o);
-    for (const e of s.endUsers) this.endUser(e, delta);
+    // What key profiles point at first, then keys, then end users.
+    this.each(s.teams, SUBJECT.team, (t) => this.team(t));
+    this.each(s.users, SUBJECT.user, (u) => this.user(u));
+    this.each(s.teamMembers, SUBJECT.member, (m) => this.member(m));
+    this.each(s.organizations, SUBJECT.org, (o) => this.org(o));
     const seen = new Set<string>();
-    for (const k of s.keys) {
+    this.each(s.keys, SUBJECT.key, (k) => {
+      // Seen even if it fails below: a key that cannot be updated keeps what workers have.
       seen.add(k.token);
-      this.key(k, k.team_id ? (teams.get(k.team_id) ?? null) : null, k.user_id ? (users.get(k.user_id) ?? null) : null, delta);
-    }
+      return this.key(k, k.team_id ? (teams.get(k.team_id) ?? null) : null, k.user_id ? (users.get(k.user_id) ?? null) : null, delta);
+    });
     for (const token of [...this.profiles.keys()]) if (!seen.has(token)) this.removeKey(token, delta);
-    for (const [id, rec] of [...this.endUsers]) {
-      if (!s.endUsers.some((e) => e.user_id === id)) {
-        this.entities.retire(rec);
-        this.endUsers.delete(id);
-        delta.removedEndUsers.push(id);
-      }
-    }
-    return delta.keys.length || delta.removedKeys.length || delta.endUsers.length || delta.removedEndUsers.length ? delta : null;
+    this.applyEndUsers(s.endUsers, s.budgets, delta);
+    return delta.keys.length || delta.removedKeys.length || delta.endUsers.length || delta.removedEndUsers.length ? this.numbered(delta) : null;
   }
 
   /** Applies one key read on demand (a key this instance had not seen). */
   applyBundle(b: KeyBundle): GovernanceDelta {
     const delta = this.emptyDelta();
-    if (b.team) this.team(b.team);
-    if (b.user) this.user(b.user);
-    if (b.teamMember) this.member(b.teamMember);
-    if (b.organization) this.org(b.organization);
-    this.key(b.key, b.team, b.user, delta);
+    if (b.team) this.each([b.team], SUBJECT.team, (t) => this.team(t));
+    if (b.user) this.each([b.user], SUBJECT.user, (u) => this.user(u));
+    if (b.teamMember) this.each([b.teamMember], SUBJECT.member, (m) => this.member(m));
+    if (b.organization) this.each([b.organization], SUBJECT.org, (o) => this.org(o));
+    this.each([b.key], SUBJECT.key, (k) => this.key(k, b.team, b.user, delta));
+    return this.numbered(delta);
+  }
+
+  /** A delta goes out: it takes the next sequence number (records it retired were tagged with it). */
+  private numbered(delta: GovernanceDelta): GovernanceDelta {
+    this.lastSeq++;
     return delta;
   }
 
@@ -298,7 +447,12 @@ export class GovernanceStore {
     each('team', t.teams);
     each('member', t.teamMembers);
     each('org', t.orgs);
-    each('end_user', t.endUsers);
+    for (const [id, n] of t.endUsers) {
+      const rec = this.endUsers.resident.get(id);
+      if (rec !== undefined) fn(rec, n);
+      // Committed spend, even zero: the end user is in use (least recently used go first).
+      this.endUsers.touch(id);
+    }
   }
 }
 

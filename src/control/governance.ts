@@ -18,11 +18,13 @@ import { log } from '../log';
 import type { ControlStatus } from '../state/control-status';
 import type { WorkerInit } from '../server/worker-protocol';
 import { resetBudgets } from './budget-reset';
-import { GovernanceStore, PROXY_BUDGET_USER } from './governance-store';
+import { END_USER_RECORDS, GovernanceStore, PROXY_BUDGET_USER } from './governance-store';
 
 /** How often the tables are re-read: changes made elsewhere take effect within this. */
 const SYNC_INTERVAL_MS = positive(process.env.WEIR_SYNC_INTERVAL_MS, 2_000);
 const RESET_INTERVAL_MS = 60_000;
+/** End users holding a shared record at once (see src/control/end-user-slots.ts). */
+const END_USER_RECORDS_MAX = positive(process.env.WEIR_END_USER_RECORDS, END_USER_RECORDS);
 /** Unknown keys asked for within this window are looked up in one query. */
 const LOOKUP_BATCH_MS = 5;
 
@@ -36,7 +38,21 @@ export interface GovernanceOptions {
   /** Folder of the config file: .weir/ (journal, embedded data) lives beside it by default. */
   baseDir: string;
   status: ControlStatus;
-  publish(delta: GovernanceDelta): void;
+  /** Sends a delta to every worker; `seq` is what a worker acknowledges once it applied it. */
+  publish(delta: GovernanceDelta, seq: number): void;
+  /** The highest delta sequence number every live worker has applied. */
+  appliedSeq(): number;
+  /** sha256 of the master key the current config sets (it changes on reload), or null. */
+  masterKeyHash(): Uint8Array | null;
+}
+
+/**
+ * The global proxy budget in USD, or null. LiteLLM checks and tracks it only when it is above 0
+ * (its default is 0.0), so `max_budget: 0` is no budget, not a budget that refuses everything.
+ */
+export function globalBudget(cfg: LiteLLMConfig): number | null {
+  const max = cfg.litellm_settings.max_budget;
+  return max !== undefined && max > 0 ? max : null;
 }
 
 /** The database URL the config asks for: general_settings.database_url, else DATABASE_URL. */
@@ -61,12 +77,17 @@ export class Governance {
     private readonly opts: GovernanceOptions,
   ) {
     const cfg = opts.cfg;
-    this.store = new GovernanceStore(cfg.litellm_settings.max_budget ?? null);
+    const ls = cfg.litellm_settings;
+    this.store = new GovernanceStore(globalBudget(cfg), {
+      onProblem: (line) => log.warn(line),
+      endUserRecords: Math.max(1, Math.floor(END_USER_RECORDS_MAX)),
+      endUserDefault: { budgetId: ls.max_end_user_budget_id ?? null, maxBudget: ls.max_end_user_budget ?? null },
+    });
     this.journalDir = path.resolve(process.env.WEIR_JOURNAL_DIR ?? path.join(opts.baseDir, '.weir', 'journal'));
     this.writer = new SpendWriter(pool, this.journalDir, {
       batchIntervalMs: (cfg.general_settings.proxy_batch_write_at ?? 10) * 1000,
       disableSpendLogs: cfg.general_settings.disable_spend_logs === true,
-      proxyBudgetUserId: cfg.litellm_settings.max_budget !== undefined ? PROXY_BUDGET_USER : undefined,
+      proxyBudgetUserId: globalBudget(cfg) !== null ? PROXY_BUDGET_USER : undefined,
       onCommitted: (t) => this.store.committed(t),
       onProblem: (m) => log.warn(`spend writer: ${m}`),
     });
@@ -128,9 +149,10 @@ export class Governance {
           await ensureSchema(this.pool);
           this.schemaReady = true;
         }
-        const state = await loadAll(this.pool);
+        const state = await loadAll(this.pool, this.store.endUserScope());
+        this.store.reclaim(this.opts.appliedSeq());
         const delta = this.store.applyAll(state);
-        if (delta) this.opts.publish(delta);
+        if (delta) this.opts.publish(delta, this.store.seq);
         this.setDb(true);
       } catch (e) {
         if (!isConnectionError(e)) log.error(`governance sync: ${(e as Error).message}`);
@@ -144,8 +166,8 @@ export class Governance {
    * writer adds to it, so it must exist or global spend would not survive a restart.
    */
   private ensureGlobalBudgetRow(): Promise<unknown> {
-    const max = this.opts.cfg.litellm_settings.max_budget;
-    if (max === undefined) return Promise.resolve();
+    const max = globalBudget(this.opts.cfg);
+    if (max === null) return Promise.resolve();
     return this.serial(async () => {
       try {
         await this.pool.query(
@@ -178,7 +200,7 @@ export class Governance {
 
   /** What a worker starts from. */
   workerInit(journalDir: string): NonNullable<WorkerInit['governance']> {
-    return { entities: this.store.entities.buffers, keyIndex: this.store.index.buffer, state: this.store.workerState(), journalDir };
+    return { entities: this.store.entities.buffers, keyIndex: this.store.index.buffer, state: this.store.workerState(), seq: this.store.seq, journalDir };
   }
 
   /**
@@ -205,7 +227,8 @@ export class Governance {
         try {
           const bundle = await loadKey(this.pool, hash);
           if (bundle) {
-            this.opts.publish(this.store.applyBundle(bundle));
+            const delta = this.store.applyBundle(bundle);
+            this.opts.publish(delta, this.store.seq);
             found = true;
           }
         } catch (e) {
@@ -228,6 +251,7 @@ export class Governance {
         defaultKeyGenerateParams: this.opts.cfg.litellm_settings.default_key_generate_params as Record<string, unknown> | undefined,
         upperboundKeyGenerateParams: this.opts.cfg.litellm_settings.upperbound_key_generate_params as Record<string, unknown> | undefined,
         timezone: typeof this.opts.cfg.litellm_settings.timezone === 'string' ? this.opts.cfg.litellm_settings.timezone : undefined,
+        masterKeyHash: this.opts.masterKeyHash(),
       },
       now: () => new Date(),
     });

@@ -31,6 +31,8 @@ interface Slot {
   retired: boolean;
   drained: boolean;
   exited: boolean;
+  /** The last governance delta this worker applied (its start state included those before). */
+  appliedSeq: number;
 }
 
 function portIsFree(host: string, port: number): Promise<number> {
@@ -92,7 +94,7 @@ export class Supervisor {
       faultInjection: this.opts.faultInjection,
     };
     const worker = new Worker(WORKER_FILE, { workerData: init });
-    const slot: Slot = { index, worker, retired: false, drained: false, exited: false };
+    const slot: Slot = { index, worker, retired: false, drained: false, exited: false, appliedSeq: init.governance?.seq ?? 0 };
     this.slots.push(slot);
     return new Promise((resolve, reject) => {
       let ready = false;
@@ -109,6 +111,9 @@ export class Supervisor {
             break;
           case 'drained':
             slot.drained = true;
+            break;
+          case 'governance-applied':
+            slot.appliedSeq = Math.max(slot.appliedSeq, m.seq);
             break;
           case 'rpc':
             this.rpc(m.method, m.params).then(
@@ -145,8 +150,18 @@ export class Supervisor {
     worker.postMessage(m);
   }
 
-  publishGovernance(delta: GovernanceDelta): void {
-    for (const s of this.slots) if (!s.exited) this.post(s.worker, { type: 'governance', delta });
+  publishGovernance(delta: GovernanceDelta, seq: number): void {
+    for (const s of this.slots) if (!s.exited) this.post(s.worker, { type: 'governance', delta, seq });
+  }
+
+  /**
+   * The highest governance delta every worker thread still alive has applied. A retired worker that
+   * has not exited may still answer on its open connections with the view it has, so it counts.
+   */
+  governanceApplied(): number {
+    let min = Number.MAX_SAFE_INTEGER;
+    for (const s of this.slots) if (!s.exited) min = Math.min(min, s.appliedSeq);
+    return min;
   }
 
   publish(snapshot: Snapshot): void {

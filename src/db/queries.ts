@@ -44,6 +44,17 @@ export interface GovernanceState {
   loadedAt: Date;
 }
 
+/**
+ * Which end-user rows a read includes: those with a budget of their own (other than the config's
+ * default end-user budget), and those of `ids`. Any client can add end users, so a table with a
+ * million of them must not be read in full every 2 s; what else there is has nothing to enforce.
+ */
+export interface EndUserScope {
+  ids: string[];
+  /** litellm_settings.max_end_user_budget_id: rows linked to it are default ones, read by id only. */
+  defaultBudgetId: string | null;
+}
+
 export interface KeyBundle {
   key: KeyRow;
   team: TeamRow | null;
@@ -80,8 +91,18 @@ async function modelAliases(pool: pg.Pool, ids?: number[], db: Db = pool): Promi
   return new Map(rows.map((r) => [Number(r.id), r.aliases && typeof r.aliases === 'object' ? (r.aliases as Json) : null]));
 }
 
-/** Everything governance needs, read in one snapshot transaction so the parts agree. */
-export async function loadAll(pool: pg.Pool): Promise<GovernanceState> {
+/** The WHERE clause and values of a scoped end-user read (null: every row). */
+function endUserWhere(scope: EndUserScope | null, cols: Set<string>): { where: string; values: unknown[] } | null {
+  if (!scope) return null;
+  if (!cols.has('budget_id')) return { where: `"user_id" = ANY($1::text[])`, values: [scope.ids] };
+  return { where: `("budget_id" IS NOT NULL AND "budget_id" IS DISTINCT FROM $1) OR "user_id" = ANY($2::text[])`, values: [scope.defaultBudgetId, scope.ids] };
+}
+
+/**
+ * Everything governance needs, read in one snapshot transaction so the parts agree. End users are
+ * read in full without a scope (tests, tools), else only those of the scope.
+ */
+export async function loadAll(pool: pg.Pool, endUsers: EndUserScope | null = null): Promise<GovernanceState> {
   const loadedAt = new Date();
   // Introspection first (outside the snapshot): it is cached per pool after the first load.
   for (const t of ['LiteLLM_BudgetTable', 'LiteLLM_VerificationToken', 'LiteLLM_TeamTable', 'LiteLLM_ModelTable', 'LiteLLM_TeamMembership', 'LiteLLM_UserTable', 'LiteLLM_EndUserTable', 'LiteLLM_OrganizationTable']) {
@@ -93,6 +114,7 @@ export async function loadAll(pool: pg.Pool): Promise<GovernanceState> {
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     rows = [];
+    const endUserScope = endUserWhere(endUsers, await tableColumns(pool, 'LiteLLM_EndUserTable'));
     for (const [table, cols] of [
       ['LiteLLM_BudgetTable', BUDGET_COLUMNS],
       ['LiteLLM_VerificationToken', KEY_COLUMNS],
@@ -102,7 +124,8 @@ export async function loadAll(pool: pg.Pool): Promise<GovernanceState> {
       ['LiteLLM_EndUserTable', END_USER_COLUMNS],
       ['LiteLLM_OrganizationTable', ORG_COLUMNS],
     ] as const) {
-      rows.push(await selectOn(pool, client, table, [...cols]));
+      const scoped = table === 'LiteLLM_EndUserTable' ? endUserScope : null;
+      rows.push(await selectOn(pool, client, table, [...cols], scoped?.where ?? '', scoped?.values ?? []));
     }
     aliasMap = await modelAliases(pool, undefined, client);
     await client.query('COMMIT');

@@ -54,7 +54,8 @@ export function entityTotals(records: SpendRecord[], opts: AggregateOptions = {}
       if (r.user_id) add(t.teamMembers, teamMemberKey(r.team_id, r.user_id), n);
     }
     if (r.organization_id) add(t.orgs, r.organization_id, n);
-    // End users are counted even at zero cost: the first request creates their row.
+    // End users are counted even at zero cost: the control thread takes it as activity (a row is
+    // created only by a spend, see applyEntityTotals).
     if (r.end_user) add(t.endUsers, r.end_user, n);
   }
   return t;

@@ -165,15 +165,19 @@ export async function applyEntityTotals(ctx: SqlContext, t: EntityTotals, opts: 
     );
   }
 
-  // End users are created by their first spend, as LiteLLM's update_end_user_spend upserts them.
-  if (t.endUsers.size) {
-    const ids = [...t.endUsers.keys()].sort();
+  // End users are created by their first spend, as LiteLLM's update_end_user_spend upserts them,
+  // but only by a spend: LiteLLM also upserts a row for a call that cost nothing, which lets any
+  // client grow the table by one row per `user` value it makes up. Such calls still have their
+  // SpendLogs and Daily end-user rows; adding 0 to an existing row changes nothing.
+  const endUsers = nonZero(t.endUsers);
+  if (endUsers.size) {
+    const ids = [...endUsers.keys()].sort();
     const withBudget = opts.endUserBudgetId !== undefined;
     await ctx.client.query(
       `INSERT INTO "LiteLLM_EndUserTable" ("user_id", "spend", "blocked"${withBudget ? ', "budget_id"' : ''})
        SELECT d.id, d.delta, false${withBudget ? ', $3' : ''} FROM unnest($1::text[], $2::float8[]) AS d(id, delta)
        ON CONFLICT ("user_id") DO UPDATE SET "spend" = COALESCE("LiteLLM_EndUserTable"."spend", 0) + EXCLUDED."spend"`,
-      withBudget ? [ids, ids.map((id) => usd(t.endUsers.get(id)!)), opts.endUserBudgetId] : [ids, ids.map((id) => usd(t.endUsers.get(id)!))],
+      withBudget ? [ids, ids.map((id) => usd(endUsers.get(id)!)), opts.endUserBudgetId] : [ids, ids.map((id) => usd(endUsers.get(id)!))],
     );
   }
 }

@@ -74,11 +74,15 @@ export class GovernanceView {
     this.apply({ keys: initial.keys, removedKeys: [], endUsers: initial.endUsers, removedEndUsers: [], globalRecord: initial.globalRecord });
   }
 
+  /**
+   * Removals first: records are reused once every worker has applied the delta that freed them, so
+   * a record removed here may come back in a later delta for another key (never in the same one).
+   */
   apply(d: GovernanceDelta): void {
-    for (const k of d.keys) this.keys.set(k.record, k);
     for (const r of d.removedKeys) this.keys.delete(r);
-    for (const [id, rec] of d.endUsers) this.endUsers.set(id, rec);
     for (const id of d.removedEndUsers) this.endUsers.delete(id);
+    for (const k of d.keys) this.keys.set(k.record, k);
+    for (const [id, rec] of d.endUsers) this.endUsers.set(id, rec);
     this.globalRecord = d.globalRecord;
   }
 }

@@ -83,6 +83,7 @@ port.on('message', (m: ToWorker) => {
       break;
     case 'governance':
       view.apply(m.delta);
+      send({ type: 'governance-applied', seq: m.seq });
       break;
     case 'drain':
       retire();

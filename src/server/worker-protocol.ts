@@ -12,7 +12,8 @@ export interface WorkerInit {
   healthBuffer: SharedArrayBuffer;
   statusBuffer: SharedArrayBuffer;
   /** Governance state when a database is configured, else null (master key / open only). */
-  governance: { entities: EntityBuffers; keyIndex: SharedArrayBuffer; state: GovernanceState; journalDir: string } | null;
+  /** `seq`: the last governance delta `state` includes (deltas after it arrive as messages). */
+  governance: { entities: EntityBuffers; keyIndex: SharedArrayBuffer; state: GovernanceState; seq: number; journalDir: string } | null;
   snapshot: Snapshot;
   /** Enables POST /__weir/crash (tests of worker restart); never set in production. */
   faultInjection: boolean;
@@ -20,7 +21,7 @@ export interface WorkerInit {
 
 export type ToWorker =
   | { type: 'snapshot'; snapshot: Snapshot }
-  | { type: 'governance'; delta: GovernanceDelta }
+  | { type: 'governance'; delta: GovernanceDelta; seq: number }
   | { type: 'drain' }
   | { type: 'rpc-result'; id: number; status: number; body: unknown };
 
@@ -28,4 +29,6 @@ export type FromWorker =
   | { type: 'ready'; port: number; engine: string }
   | { type: 'fatal'; error: string }
   | { type: 'drained' }
+  /** The worker applied every governance delta up to `seq`: records they removed are no longer in its view. */
+  | { type: 'governance-applied'; seq: number }
   | { type: 'rpc'; id: number; method: string; params: unknown };

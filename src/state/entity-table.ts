@@ -4,6 +4,9 @@
 // Atomics; rate-limit windows are Int32 words. The control thread writes limits and the spend the
 // database knows; workers only move the counters.
 //
+// Every value is brought into the range its word holds in one place (./entity-range.ts): a
+// wrapped budget would read as "no budget", a wrapped expiry as long expired.
+//
 // Budgets are reserve-then-settle: a request reserves its worst-case cost on every entity it is
 // charged to before it is forwarded, and is refused when spend + reservations would pass a
 // budget. However many threads race, the sum of what they reserved never passes the budget.
@@ -13,6 +16,8 @@ const BASE = 0; // spend the database has (committed), as last read by the contr
 const PENDING = 1; // settled here, not yet committed to the database
 const RESERVED = 2; // reservations of requests in flight
 const MAX_BUDGET = 3; // -1 when there is no budget
+
+import { nanosOutOfRange, nanosWord, storedLimits } from './entity-range';
 
 const INT_WORDS = 12;
 const FLAGS = 0;
@@ -71,15 +76,20 @@ export class EntityTable {
 
   // ---- control thread ----------------------------------------------------------------------
 
-  /** Writes the limits of a record (control thread only). */
-  setLimits(rec: number, l: EntityLimits): void {
+  /**
+   * Writes the limits of a record (control thread only). Values outside what the words hold are
+   * clamped; the names of those fields are returned (empty when everything was in range).
+   */
+  setLimits(rec: number, l: EntityLimits): string[] {
     const i = rec * INT_WORDS;
-    Atomics.store(this.money, rec * MONEY_WORDS + MAX_BUDGET, BigInt(l.maxBudgetNanos === null ? -1 : Math.round(l.maxBudgetNanos)));
-    Atomics.store(this.ints, i + RPM, l.rpm === null ? NO_LIMIT : Math.min(l.rpm, 2 ** 31 - 1));
-    Atomics.store(this.ints, i + TPM, l.tpm === null ? NO_LIMIT : Math.min(l.tpm, 2 ** 31 - 1));
-    Atomics.store(this.ints, i + PARALLEL_LIMIT, l.maxParallel === null ? NO_LIMIT : l.maxParallel);
-    Atomics.store(this.ints, i + EXPIRES, l.expiresMs === null ? 0 : Math.ceil(l.expiresMs / 1000));
+    const v = storedLimits(l);
+    Atomics.store(this.money, rec * MONEY_WORDS + MAX_BUDGET, v.maxBudget);
+    Atomics.store(this.ints, i + RPM, v.rpm);
+    Atomics.store(this.ints, i + TPM, v.tpm);
+    Atomics.store(this.ints, i + PARALLEL_LIMIT, v.maxParallel);
+    Atomics.store(this.ints, i + EXPIRES, v.expires);
     Atomics.store(this.ints, i + FLAGS, FLAG_LIVE | (l.blocked ? FLAG_BLOCKED : 0));
+    return v.clamped;
   }
 
   /** Marks a record gone (deleted entity): lookups through it fail from now on. */
@@ -87,19 +97,44 @@ export class EntityTable {
     Atomics.store(this.ints, rec * INT_WORDS + FLAGS, 0);
   }
 
-  /** The spend the database holds, as just read (control thread; never while a flush is applied). */
-  setBaseSpend(rec: number, nanos: number): void {
-    Atomics.store(this.money, rec * MONEY_WORDS + BASE, BigInt(Math.round(nanos)));
+  /**
+   * No request holds the record: none took a rate-limit slot on it (admit() counts every admitted
+   * request in PARALLEL, limit or not, until release()) and nothing is reserved on it.
+   */
+  unheld(rec: number): boolean {
+    return Atomics.load(this.ints, rec * INT_WORDS + PARALLEL) === 0 && Atomics.load(this.money, rec * MONEY_WORDS + RESERVED) === 0n;
+  }
+
+  /** Unheld, and everything settled on it is committed to the database (nothing pending). */
+  quiet(rec: number): boolean {
+    return this.unheld(rec) && Atomics.load(this.money, rec * MONEY_WORDS + PENDING) === 0n;
+  }
+
+  /** Clears a retired record before it is handed to another entity (control thread, once unheld). */
+  reset(rec: number): void {
+    for (let w = 0; w < MONEY_WORDS; w++) Atomics.store(this.money, rec * MONEY_WORDS + w, 0n);
+    for (let w = 0; w < INT_WORDS; w++) Atomics.store(this.ints, rec * INT_WORDS + w, 0);
+    Atomics.store(this.money, rec * MONEY_WORDS + MAX_BUDGET, -1n);
+    for (const w of [RPM, TPM, PARALLEL_LIMIT]) Atomics.store(this.ints, rec * INT_WORDS + w, NO_LIMIT);
+  }
+
+  /**
+   * The spend the database holds, as just read (control thread; never while a flush is applied).
+   * True when it was out of range and clamped.
+   */
+  setBaseSpend(rec: number, nanos: number): boolean {
+    Atomics.store(this.money, rec * MONEY_WORDS + BASE, nanosWord(nanos));
+    return nanosOutOfRange(nanos);
   }
 
   /** Spend another process recorded and this flush committed: the database has it, we did not. */
   addBase(rec: number, nanos: number): void {
-    Atomics.add(this.money, rec * MONEY_WORDS + BASE, BigInt(Math.round(nanos)));
+    Atomics.add(this.money, rec * MONEY_WORDS + BASE, nanosWord(nanos));
   }
 
   /** A flush committed `nanos` of this record's pending spend to the database. */
   commitPending(rec: number, nanos: number): void {
-    const n = BigInt(Math.round(nanos));
+    const n = nanosWord(nanos);
     Atomics.add(this.money, rec * MONEY_WORDS + BASE, n);
     Atomics.sub(this.money, rec * MONEY_WORDS + PENDING, n);
   }

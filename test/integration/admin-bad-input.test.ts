@@ -192,3 +192,63 @@ test('negative budgets, malformed durations and oversized metadata are 400 on ev
     assert.equal(e.param, param, path);
   }
 });
+
+test('money past 1e9 USD (1e308, Infinity from JSON 1e400) and limits past Int32 are 400 on every route that takes them, with the field named', async () => {
+  const key = await h.ok('POST', '/key/generate', {});
+  const team = await h.ok('POST', '/team/new', {});
+  await h.ok('POST', '/user/new', { user_id: 'range-user' });
+  await h.ok('POST', '/customer/new', { user_id: 'range-customer' });
+  await h.ok('POST', '/budget/new', { budget_id: 'range-budget' });
+  const org = await h.ok('POST', '/organization/new', { organization_alias: 'range-org' });
+  const before = await h.rows(`SELECT (SELECT count(*) FROM "LiteLLM_VerificationToken") AS k, (SELECT count(*) FROM "LiteLLM_BudgetTable") AS b, (SELECT count(*) FROM "LiteLLM_TeamTable") AS t`);
+  const huge = 1e308;
+  const int32 = 2 ** 31;
+  for (const [path, body, param] of [
+    ['/key/generate', { max_budget: huge }, 'max_budget'],
+    ['/key/generate', { max_budget: Infinity }, 'max_budget'],
+    ['/key/generate', { max_budget: 1e10 }, 'max_budget'],
+    ['/key/generate', { soft_budget: huge }, 'soft_budget'],
+    ['/key/generate', { spend: huge }, 'spend'],
+    ['/key/generate', { rpm_limit: int32 }, 'rpm_limit'],
+    ['/key/generate', { tpm_limit: 1e10 }, 'tpm_limit'],
+    ['/key/generate', { max_parallel_requests: int32 }, 'max_parallel_requests'],
+    ['/key/generate', { model_rpm_limit: { gpt: 1e10 } }, 'model_rpm_limit.gpt'],
+    ['/key/generate', { model_max_budget: { gpt: { budget_limit: huge, time_period: '1d' } } }, 'model_max_budget.gpt.budget_limit'],
+    ['/key/generate', { model_max_budget: { gpt: { max_budget: Infinity } } }, 'model_max_budget.gpt.max_budget'],
+    ['/key/generate', { model_max_budget: { gpt: { rpm_limit: int32 } } }, 'model_max_budget.gpt.rpm_limit'],
+    ['/key/service-account/generate', { team_id: team.team_id, max_budget: huge }, 'max_budget'],
+    ['/key/update', { key: key.key, max_budget: huge }, 'max_budget'],
+    ['/key/update', { key: key.key, temp_budget_increase: huge, temp_budget_expiry: '2999-01-01T00:00:00Z' }, 'temp_budget_increase'],
+    ['/key/regenerate', { key: key.key, max_budget: huge }, 'max_budget'],
+    ['/team/new', { max_budget: huge }, 'max_budget'],
+    ['/team/new', { team_member_budget: huge }, 'team_member_budget'],
+    ['/team/new', { team_member_rpm_limit: int32 }, 'team_member_rpm_limit'],
+    ['/team/update', { team_id: team.team_id, max_budget: huge }, 'max_budget'],
+    ['/team/update', { team_id: team.team_id, tpm_limit: int32 }, 'tpm_limit'],
+    ['/team/member_add', { team_id: team.team_id, member: { user_id: 'range-user', role: 'user' }, max_budget_in_team: huge }, 'max_budget_in_team'],
+    ['/team/member_update', { team_id: team.team_id, user_id: 'range-user', max_budget_in_team: huge }, 'max_budget_in_team'],
+    ['/user/new', { max_budget: huge }, 'max_budget'],
+    ['/user/update', { user_id: 'range-user', max_budget: huge }, 'max_budget'],
+    ['/user/update', { user_id: 'range-user', rpm_limit: int32 }, 'rpm_limit'],
+    ['/customer/new', { user_id: 'range-c2', max_budget: huge }, 'max_budget'],
+    ['/customer/update', { user_id: 'range-customer', max_budget: huge }, 'max_budget'],
+    ['/end_user/new', { user_id: 'range-c3', soft_budget: huge }, 'soft_budget'],
+    ['/budget/new', { max_budget: huge }, 'max_budget'],
+    ['/budget/new', { model_max_budget: { gpt: { budget_limit: huge } } }, 'model_max_budget.gpt.budget_limit'],
+    ['/budget/update', { budget_id: 'range-budget', max_budget: huge }, 'max_budget'],
+    ['/organization/new', { organization_alias: 'o2', max_budget: huge }, 'max_budget'],
+    ['/organization/update', { organization_id: org.organization_id, spend: huge }, 'spend'],
+    ['/organization/update', { organization_id: org.organization_id, max_parallel_requests: int32 }, 'max_parallel_requests'],
+    ['/organization/member_add', { organization_id: org.organization_id, member: [{ role: 'internal_user', user_id: 'range-user' }], max_budget_in_organization: huge }, 'max_budget_in_organization'],
+  ] as const) {
+    const e = await h.fail(400, 'POST', path, body);
+    assert.equal(e.param, param, `${path} ${JSON.stringify(body)}`);
+    assert.equal(e.type, 'bad_request_error');
+    assert.match(e.message, param.includes('rpm') || param.includes('tpm') || param.includes('parallel') ? /at most 2147483647/ : /at most 1e9 USD/, path);
+  }
+  // Nothing was written by the refused calls.
+  assert.deepEqual(await h.rows(`SELECT (SELECT count(*) FROM "LiteLLM_VerificationToken") AS k, (SELECT count(*) FROM "LiteLLM_BudgetTable") AS b, (SELECT count(*) FROM "LiteLLM_TeamTable") AS t`), before);
+  // The maximum itself is accepted.
+  const k = await h.ok('POST', '/key/generate', { max_budget: 1e9, rpm_limit: 2 ** 31 - 1, tpm_limit: 2 ** 31 - 1, model_max_budget: { gpt: { budget_limit: 1e9, time_period: '1d' } } });
+  assert.equal(k.max_budget, 1e9);
+});

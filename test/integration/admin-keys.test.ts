@@ -404,3 +404,40 @@ test('store_audit_logs: one LiteLLM_AuditLog row per change, in the same transac
     await g.close();
   }
 });
+
+const MASTER_RAW = 'sk-admin-keys-master-4d1c9e';
+
+test('a key equal to the master key is refused on /key/generate, /key/service-account/generate and /key/regenerate: 400, nothing written, the key never echoed', async () => {
+  const team = await h.ok('POST', '/team/new', {});
+  const existing = await h.ok('POST', '/key/generate', { key_alias: 'not-the-master' });
+  h.ctx.settings.masterKeyHash = createHash('sha256').update(MASTER_RAW).digest();
+  try {
+    const before = await count('LiteLLM_VerificationToken');
+    for (const [path, body, param] of [
+      ['/key/generate', { key: MASTER_RAW }, 'key'],
+      ['/key/service-account/generate', { team_id: team.team_id, key: MASTER_RAW }, 'key'],
+      ['/key/regenerate', { key: existing.key, new_key: MASTER_RAW }, 'new_key'],
+      [`/key/${encodeURIComponent(existing.key)}/regenerate`, { new_key: MASTER_RAW }, 'new_key'],
+    ] as const) {
+      const e = await h.fail(400, 'POST', path, body);
+      assert.equal(e.param, param, path);
+      assert.match(e.message, /master key/);
+      assert.ok(!e.message.includes(MASTER_RAW), e.message);
+    }
+    assert.equal(await count('LiteLLM_VerificationToken'), before);
+    assert.equal(await keyRow(sha(MASTER_RAW)), undefined);
+    // The key being regenerated is untouched.
+    assert.ok(await keyRow(existing.token));
+  } finally {
+    h.ctx.settings.masterKeyHash = undefined;
+  }
+});
+
+test('a key value that already exists is refused (400) on /key/generate and /key/regenerate; the existing key is untouched', async () => {
+  const a = await h.ok('POST', '/key/generate', { key: 'sk-taken-value-1', max_budget: 3 });
+  const b = await h.ok('POST', '/key/generate', {});
+  assert.equal((await h.fail(400, 'POST', '/key/generate', { key: 'sk-taken-value-1', max_budget: 99 })).param, 'key');
+  assert.equal((await h.fail(400, 'POST', '/key/regenerate', { key: b.key, new_key: 'sk-taken-value-1' })).param, 'new_key');
+  assert.equal((await keyRow(a.token)).max_budget, 3);
+  assert.ok(await keyRow(b.token));
+});

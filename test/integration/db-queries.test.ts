@@ -149,6 +149,22 @@ test('loadAll: every governance row as a plain typed object, key limits filled f
   assert.deepEqual(o!.metadata, { tier: 'gold' });
 });
 
+test('loadAll with an end-user scope: rows with a budget of their own (not the default one) and the ids asked for, no others', async () => {
+  const pool = await db('q_scope');
+  await ensureSchema(pool);
+  await seedLiteLLM(pool);
+  await pool.query(`INSERT INTO "LiteLLM_BudgetTable" (budget_id, max_budget, created_by, updated_by) VALUES ('b-default', 1, 'x', 'x')`);
+  await pool.query(`INSERT INTO "LiteLLM_EndUserTable" (user_id, spend, blocked, budget_id) VALUES ('eu-default', 0, false, 'b-default'), ('eu-asked', 0.25, false, NULL)`);
+  await pool.query(`INSERT INTO "LiteLLM_EndUserTable" (user_id, spend, blocked) SELECT 'eu-plain-' || g, 0, false FROM generate_series(1, 500) g`);
+  const ids = (s: Awaited<ReturnType<typeof loadAll>>) => s.endUsers.map((e) => e.user_id).sort();
+  assert.deepEqual(ids(await loadAll(pool, { ids: ['eu-asked', 'eu-none-such'], defaultBudgetId: 'b-default' })), ['eu-1', 'eu-asked']);
+  assert.deepEqual(ids(await loadAll(pool, { ids: [], defaultBudgetId: null })), ['eu-1', 'eu-default']);
+  const asked = (await loadAll(pool, { ids: ['eu-default'], defaultBudgetId: 'b-default' })).endUsers.find((e) => e.user_id === 'eu-default')!;
+  assert.equal(asked.budget!.max_budget, 1);
+  // Without a scope, every row (tools and tests).
+  assert.equal((await loadAll(pool)).endUsers.length, 504);
+});
+
 test('loadKey: one key with its team, membership, user and organization; null when unknown', async () => {
   const pool = await db('q_key');
   await ensureSchema(pool);

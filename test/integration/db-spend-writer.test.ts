@@ -258,6 +258,27 @@ test('a record becomes the SpendLogs row LiteLLM writes, and every entity and Da
   await assertEntitySums(pool, [...recs, rec(4)]);
 });
 
+test('a call that costs nothing creates no end-user row (any client could grow the table one row per `user` value); one that costs something does, and both are in the Daily end-user table', async () => {
+  const { pool, dir } = await setup('sw_eu_zero');
+  const committed: CommittedTotals[] = [];
+  const sw = new SpendWriter(pool, dir, { onCommitted: (t) => committed.push(t) });
+  const w = new JournalWriter(dir, 'w');
+  await pool.query(`INSERT INTO "LiteLLM_EndUserTable" (user_id, spend, blocked) VALUES ('known', 2, false)`);
+  const free = Array.from({ length: 50 }, (_, i) => rec(i, { end_user: `free-${i}`, spend_nanos: 0 }));
+  const paid = rec(100, { end_user: 'paying', spend_nanos: 7_000 });
+  const knownFree = rec(101, { end_user: 'known', spend_nanos: 0 });
+  for (const r of [...free, paid, knownFree]) w.append(r);
+  const res = await sw.flushNow();
+  assert.equal(res.ok, true, res.error);
+  const eus = (await pool.query(`SELECT user_id, spend FROM "LiteLLM_EndUserTable" ORDER BY user_id`)).rows;
+  assert.deepEqual(eus.map((e) => [e.user_id, nanosOf(e.spend)]), [['known', 2e9], ['paying', 7_000]]);
+  // Every call is still logged and counted per end user, and reported (activity) to the caller.
+  assert.equal(await count(pool), 52);
+  const daily = await one<{ n: string; u: string }>(pool, `SELECT sum(api_requests) AS n, count(DISTINCT end_user_id) AS u FROM "LiteLLM_DailyEndUserSpend"`);
+  assert.deepEqual([Number(daily.n), Number(daily.u)], [52, 52]);
+  assert.equal(committed[0]!.endUsers.size, 52);
+});
+
 test('SQL-looking and odd text is stored verbatim (only what Postgres cannot hold is replaced)', async () => {
   const { pool, dir } = await setup('sw_inject');
   const w = new JournalWriter(dir, 'w');

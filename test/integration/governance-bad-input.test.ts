@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import type { Pool } from 'pg';
 import type { MockUpstream } from '../support/mock-upstream';
 import {
-  type Answer, type Weir, admin, adminOk, bearer, call, chat, dbPool, governanceConfig, one, rows, startMock, startWeirOn, waitForLogs, writeConfigFile, ledgerDatabase, closeAndCheckLedgers,
+  type Answer, type Weir, MASTER_KEY, admin, adminOk, bearer, call, chat, dbPool, governanceConfig, one, rows, startMock, startWeirOn, waitForLogs,
+  writeConfigFile, ledgerDatabase, closeAndCheckLedgers,
 } from './governance-helpers';
 
 let mock: MockUpstream;
@@ -63,6 +64,15 @@ async function refused(p: string, body: unknown, statuses: number[], param?: str
   assert.equal(await state(), before, `${p} ${JSON.stringify(body).slice(0, 100)} changed a table`);
   return r;
 }
+
+test('/key/generate and /key/regenerate with the master key as the new value → 400, nothing written; the master key keeps its rights', async () => {
+  const k = await adminOk(weir.url, '/key/generate', {});
+  await refused('/key/generate', { key: MASTER_KEY }, [400], 'key', /master key/);
+  await refused('/key/regenerate', { key: k.key, new_key: MASTER_KEY }, [400], 'new_key', /master key/);
+  await refused('/key/generate', { max_budget: 1e308 }, [400], 'max_budget', /at most 1e9 USD/);
+  assert.equal((await chat(weir.url, MASTER_KEY)).status, 200);
+  assert.equal((await chat(weir.url, k.key)).status, 200);
+});
 
 test('/key/generate: duplicate key_alias, unknown team / user ids → 400, nothing written', async () => {
   await adminOk(weir.url, '/key/generate', { key_alias: 'taken-alias' });

@@ -171,6 +171,21 @@ test('global litellm_settings.max_budget: 60 concurrent calls from several keys,
   }
 });
 
+test('global max_budget: 0 is no global budget (LiteLLM checks it only when it is above 0): calls pass, no litellm-proxy-budget row', async () => {
+  const db = await ledgerDatabase('gov_global_zero');
+  const w = await startWeirOn(writeConfigFile(governanceConfig(mock.url, db, { litellm: '  max_budget: 0' })));
+  const p = dbPool(db);
+  try {
+    const k = await adminOk(w.url, '/key/generate', {});
+    const r = await chat(w.url, k.key);
+    assert.equal(r.status, 200, r.text);
+    assert.equal((await chat(w.url, MASTER_KEY)).status, 200);
+    assert.equal(await one(p, `SELECT spend FROM "LiteLLM_UserTable" WHERE user_id = 'litellm-proxy-budget'`), undefined);
+  } finally {
+    await closeAll(() => w.stop(), () => p.end());
+  }
+});
+
 test('global max_budget: the proxy\'s spend is written to PostgreSQL and still counts after a restart', {
 }, async () => {
   const db = await ledgerDatabase('gov_global_restart');

@@ -138,6 +138,33 @@ for (const engine of ['uws', 'node'] as const) {
       assert.equal((await chat(gw.url, 'omega')).status, 200);
     });
 
+    test('a refused reload leaves the environment as it was: environment_variables of the rejected config are never applied', async (t) => {
+      const mock = await startMock(t);
+      const VAR = 'WEIR_RELOAD_ENV_TEST_KEY';
+      // The deployment's key comes from the environment, which environment_variables set.
+      const cfg = (env: string, apiBase: string) =>
+        `${env}model_list:\n  - model_name: alpha\n    litellm_params:\n      model: openai/alpha-upstream\n      api_base: ${apiBase}\n      api_key: os.environ/${VAR}\n${MASTER}`;
+      const gw = await startWeir(t, { config: cfg(`environment_variables:\n  ${VAR}: sk-env-before\n`, mock.url + '/v1'), workers, engine, env: { [VAR]: undefined } });
+      const upstreamKey = async () => {
+        const r = await chat(gw.url, 'alpha');
+        assert.equal(r.status, 200, r.text);
+        return mock.requests.at(-1)!.headers.authorization;
+      };
+      assert.equal(await upstreamKey(), 'Bearer sk-env-before');
+
+      // A new value and a bad model list (api_base is no URL): refused.
+      fs.writeFileSync(gw.configPath, cfg(`environment_variables:\n  ${VAR}: sk-env-of-the-refused-config\n`, 'not-a-url'));
+      const refused = await reloadPost(gw);
+      assert.equal(refused.status, 400, refused.text);
+      assert.match(refused.json.error.message, /api_base/);
+
+      // A good config that sets no environment_variables reads the variable from the environment: still the old value.
+      fs.writeFileSync(gw.configPath, cfg('', mock.url + '/v1'));
+      const ok = await reloadPost(gw);
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal(await upstreamKey(), 'Bearer sk-env-before');
+    });
+
     test('reloads under traffic: every request is answered 200 while the config is reloaded 6 times', async (t) => {
       const mock = await startMock(t);
       const gw = await startWeir(t, { config: config({ alpha: mock.url + '/v1' }, MASTER), workers, engine });

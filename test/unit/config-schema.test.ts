@@ -162,3 +162,12 @@ test('formatPath joins indices with [i] and keys with dots, quoting odd keys', (
   assert.equal(formatPath(['a', 'b.c', 'X-Api-Key']), 'a["b.c"].X-Api-Key');
   assert.equal(formatPath([]), '');
 });
+
+test('litellm_settings.max_budget past 1e9 USD stops the load with its path (the global budget lives in the same int64 nano-dollar counters)', () => {
+  for (const v of [1e308, 1e10, '1e12']) {
+    const err = refuse({ litellm_settings: { max_budget: v } });
+    assert.match(err.message, /^config: litellm_settings\.max_budget: expected a number >= 0 and at most 1e9 \(USD\), got /);
+  }
+  assert.equal(validateConfig({ litellm_settings: { max_budget: 1e9 } }).litellm_settings.max_budget, 1e9);
+  assert.equal(validateConfig({ litellm_settings: { max_budget: 0 } }).litellm_settings.max_budget, 0);
+});

@@ -1,0 +1,65 @@
+// The shared entity records never hold a wrapped value: budgets, spends, rate limits and expiry
+// times outside what their words can hold are clamped (and said so), never wrapped or thrown on.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EntityTable, type EntityLimits } from '../../src/state/entity-table';
+import { MAX_BUDGET_USD, MAX_RATE_LIMIT } from '../../src/state/entity-range';
+
+const NANOS = 1e9;
+const none: EntityLimits = { maxBudgetNanos: null, rpm: null, tpm: null, maxParallel: null, expiresMs: null, blocked: false };
+const MAX_NANOS = BigInt(MAX_BUDGET_USD * NANOS);
+
+test('a budget past the maximum is the maximum: 1e10 USD no longer wraps to "no budget", 1e308 and Infinity no longer throw', () => {
+  const t = EntityTable.allocate(8);
+  for (const usd of [1e10, 1e308, Infinity]) {
+    const clamped = t.setLimits(0, { ...none, maxBudgetNanos: usd * NANOS });
+    assert.equal(t.maxBudgetNanos(0), MAX_NANOS, `${usd}`);
+    assert.deepEqual(clamped, ['max_budget'], `${usd}`);
+    // Still a budget: a call is admitted against it.
+    assert.equal(t.reserve(0, 1_000n), true);
+    t.settle(0, 1_000n, 0n);
+  }
+  // In range: stored as given, nothing reported.
+  assert.deepEqual(t.setLimits(1, { ...none, maxBudgetNanos: MAX_BUDGET_USD * NANOS }), []);
+  assert.equal(t.maxBudgetNanos(1), MAX_NANOS);
+  assert.deepEqual(t.setLimits(2, { ...none, maxBudgetNanos: 2.5 * NANOS }), []);
+  assert.equal(t.maxBudgetNanos(2), 2_500_000_000n);
+});
+
+test('a negative budget is 0 (LiteLLM refuses every call over it), not "no budget"', () => {
+  const t = EntityTable.allocate(4);
+  assert.deepEqual(t.setLimits(0, { ...none, maxBudgetNanos: -5 * NANOS }), ['max_budget']);
+  assert.equal(t.maxBudgetNanos(0), 0n);
+  assert.equal(t.reserve(0, 1n), false);
+});
+
+test('rpm, tpm and max_parallel past Int32 are the Int32 maximum, never a wrapped or negative word', () => {
+  const t = EntityTable.allocate(4);
+  const clamped = t.setLimits(0, { ...none, rpm: 1e10, tpm: 2 ** 40, maxParallel: 1e12 });
+  assert.deepEqual(clamped, ['rpm_limit', 'tpm_limit', 'max_parallel_requests']);
+  assert.equal(t.limit(0, 'requests'), MAX_RATE_LIMIT);
+  assert.equal(t.limit(0, 'tokens'), MAX_RATE_LIMIT);
+  assert.equal(t.limit(0, 'max_parallel_requests'), MAX_RATE_LIMIT);
+  assert.equal(t.admit(0, Date.now()), null);
+});
+
+test('an expiry after 2038 is the last Int32 second (a wrapped one expired a key valid until 2125 at once); one before 1970 is expired', () => {
+  const t = EntityTable.allocate(4);
+  assert.deepEqual(t.setLimits(0, { ...none, expiresMs: Date.UTC(2125, 0, 1) }), ['expires']);
+  assert.equal(t.expiresSec(0), 2 ** 31 - 1);
+  assert.deepEqual(t.setLimits(1, { ...none, expiresMs: Date.UTC(1960, 0, 1) }), ['expires']);
+  assert.equal(t.expiresSec(1), 1);
+  assert.deepEqual(t.setLimits(2, { ...none, expiresMs: Date.UTC(2030, 0, 1) }), []);
+  assert.equal(t.expiresSec(2), Date.UTC(2030, 0, 1) / 1000);
+});
+
+test('spend past the maximum is clamped instead of throwing; amounts committed never throw', () => {
+  const t = EntityTable.allocate(4);
+  assert.equal(t.setBaseSpend(0, 1e308 * NANOS), true);
+  assert.equal(t.spendNanos(0), MAX_NANOS);
+  assert.equal(t.setBaseSpend(1, 3 * NANOS), false);
+  assert.equal(t.spendNanos(1), 3_000_000_000n);
+  t.addBase(1, Number.NaN);
+  t.commitPending(1, Infinity);
+  assert.ok(t.spendNanos(1) <= MAX_NANOS + 3_000_000_000n);
+});
