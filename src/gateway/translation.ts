@@ -19,7 +19,8 @@ import {
 } from '../translate';
 import { GatewayError } from './errors';
 import { bodyText, jsonBytes } from './json-body';
-import { anthropicToOpenAIChatRaw } from './raw-translation';
+import { MAX_JSON_DEPTH, tooDeepError, nestsDeeperThan } from './json-depth';
+import { anthropicToOpenAIChatRaw, TOO_DEEP } from './raw-translation';
 import type { Target } from './snapshot';
 
 /**
@@ -59,12 +60,18 @@ export class Translation {
   request(t: Target): Buffer {
     try {
       if (this.direction === 'anthropic-to-openai' && this.parsed === null) {
-        // A long body: its long strings go upstream as bytes, never decoded (raw-translation.ts).
-        const fast = anthropicToOpenAIChatRaw(this.raw, { model: t.upstreamModel });
+        // A long body: its long strings go upstream as bytes, never decoded (raw-translation.ts),
+        // and the walk that finds them bounds the nesting too.
+        const fast = anthropicToOpenAIChatRaw(this.raw, { model: t.upstreamModel }, MAX_JSON_DEPTH);
+        if (fast === TOO_DEEP) throw tooDeepError();
         if (fast) {
           this.toAnthropic = { ...fast.ctx, model: String(fast.model) };
           return fast.body;
         }
+      }
+      if (this.parsed === null && nestsDeeperThan(this.raw, MAX_JSON_DEPTH)) {
+        // Everything below recurses once per level (the translators, JSON.stringify): bound it first.
+        throw tooDeepError();
       }
       this.parsed ??= JSON.parse(bodyText(this.raw)) as Record<string, unknown>;
       if (this.direction === 'anthropic-to-openai') {

@@ -27,6 +27,8 @@ model_list:
     litellm_params: { model: openai/gpt-4o, api_base: ${mock.url}/v1, api_key: sk-up }
   - model_name: claude
     litellm_params: { model: anthropic/claude-up, api_base: ${mock.url}, api_key: sk-ant-up }
+  - model_name: vllm
+    litellm_params: { model: hosted_vllm/qwen, api_base: ${mock.url}/v1 }
 `,
     });
   });
@@ -149,6 +151,63 @@ model_list:
         },
         /not valid JSON/,
       );
+    });
+  });
+
+  describe('deep nesting (a value nested 100,000 levels: bounded before translation, never a stack overflow)', () => {
+    const N = 100_000;
+    /** A JSON Schema with an array nested `levels` deep inside, as raw text (JSON.stringify would overflow the stack itself). */
+    const deepSchema = (levels: number) => `{"type":"object","properties":{},"examples":${'['.repeat(levels)}${']'.repeat(levels)}}`;
+
+    /** Sends raw JSON text and asserts a 400 naming the depth limit, in the dialect of `path`, with nothing sent upstream. */
+    async function tooDeep(path: string, raw: string, anthropicDialect: boolean): Promise<void> {
+      mock.reset();
+      const r = await call(gw.url, path, { body: raw });
+      assert.equal(r.status, 400, r.text.slice(0, 300));
+      if (anthropicDialect) {
+        assert.equal(r.json.type, 'error');
+        assert.equal(r.json.error.type, 'invalid_request_error');
+      } else {
+        assert.equal(r.json.error.type, 'invalid_request_error');
+        assert.equal(r.json.error.code, '400');
+      }
+      const message: string = anthropicDialect ? r.json.error.message : r.json.error.message;
+      assert.match(message, /nest.* deeper than 256 levels/);
+      assert.equal(mock.requests.length, 0, 'nothing reached the upstream');
+    }
+
+    it('/v1/messages → OpenAI-dialect deployment', async () => {
+      await tooDeep('/v1/messages', `{"model":"gpt","max_tokens":32,"messages":[{"role":"user","content":"hi"}],"tools":[{"name":"t","input_schema":${deepSchema(N)}}]}`, true);
+      await tooDeep('/v1/messages', `{"model":"gpt","max_tokens":32,"stream":true,"messages":[{"role":"user","content":"hi"}],"tools":[{"name":"t","input_schema":${deepSchema(N)}}]}`, true);
+      // A short body (under raw-translation's MIN_BODY) takes the ordinary path and its own check.
+      await tooDeep('/v1/messages', `{"model":"gpt","max_tokens":32,"messages":[{"role":"user","content":"hi"}],"tools":[{"name":"t","input_schema":${deepSchema(300)}}]}`, true);
+    });
+
+    it('/v1/chat/completions → Anthropic deployment', async () => {
+      await tooDeep('/v1/chat/completions', `{"model":"claude","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"t","parameters":${deepSchema(N)}}}]}`, false);
+    });
+
+    it('/v1/responses → chat-only deployment (and on to Anthropic)', async () => {
+      for (const model of ['vllm', 'claude']) {
+        await tooDeep('/v1/responses', `{"model":"${model}","input":"hi","tools":[{"type":"function","name":"t","parameters":${deepSchema(N)}}]}`, false);
+        await tooDeep('/v1/responses', `{"model":"${model}","stream":true,"input":"hi","tools":[{"type":"function","name":"t","parameters":${deepSchema(N)}}]}`, false);
+      }
+    });
+
+    it('a schema nested as deep as the limit allows is translated', async () => {
+      mock.reset();
+      // 256 levels in all: the body's own object, tools, the tool, its schema and 252 arrays.
+      const r = await call(gw.url, '/v1/messages', { body: `{"model":"gpt","max_tokens":32,"messages":[{"role":"user","content":"hi"}],"tools":[{"name":"t","input_schema":${deepSchema(252)}}]}` });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(mock.requests.length, 1);
+    });
+
+    it('count_tokens on a non-Anthropic deployment answers 400, not a stack overflow', async () => {
+      const nested = `${'{"type":"tool_result","tool_use_id":"t","content":['.repeat(N)}${']}'.repeat(N)}`;
+      const r = await call(gw.url, '/v1/messages/count_tokens', { body: `{"model":"gpt","messages":[{"role":"user","content":[${nested}]}]}` });
+      assert.equal(r.status, 400, r.text.slice(0, 300));
+      assert.equal(r.json.type, 'error');
+      assert.match(r.json.error.message, /deeper than 256 levels/);
     });
   });
 });

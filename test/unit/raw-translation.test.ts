@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { claudeCodeBody } from '../../native-bench/bodies';
-import { anthropicToOpenAIChatRaw, utf8Excess } from '../../src/gateway/raw-translation';
+import { anthropicToOpenAIChatRaw, TOO_DEEP, utf8Excess, type RawTranslation } from '../../src/gateway/raw-translation';
+import { MAX_JSON_DEPTH } from '../../src/gateway/json-depth';
 import { anthropicToOpenAIChat } from '../../src/translate';
 
 const OPTS = { model: 'gpt-4.1' };
@@ -18,7 +19,7 @@ function ordinary(raw: Buffer) {
 /** Same value and context as the ordinary path; `bytes`: also the same bytes. */
 function same(raw: Buffer, bytes = true): void {
   const fast = anthropicToOpenAIChatRaw(raw, OPTS);
-  assert.ok(fast, 'the raw path applies');
+  assert.ok(fast && fast !== TOO_DEEP, 'the raw path applies');
   const want = ordinary(raw);
   assert.deepEqual(JSON.parse(fast.body.toString('utf8')), JSON.parse(want.body.toString('utf8')));
   assert.deepEqual(fast.ctx, want.ctx);
@@ -81,7 +82,7 @@ test('an is_error tool_result gets the "Error: " prefix from its real text, as o
   same(json(turn(long('error: the command failed '))));
   same(json(turn(long('the command failed '))));
   same(json(turn([{ type: 'text', text: long('Error: failed ') }])));
-  const out = JSON.parse(anthropicToOpenAIChatRaw(json(turn(long('error: x '))), OPTS)!.body.toString());
+  const out = JSON.parse((anthropicToOpenAIChatRaw(json(turn(long('error: x '))), OPTS) as RawTranslation).body.toString());
   assert.match(out.messages.at(-1).content, /^error: x/);
 });
 
@@ -94,7 +95,7 @@ test('escapes the client chose are kept: the same value, other bytes', () => {
   const escaped = Buffer.from(plain.toString().replace(/café a\/b /g, 'caf\\u00e9 a\\/b '));
   assert.notDeepEqual(escaped, plain);
   same(escaped, false);
-  assert.ok(anthropicToOpenAIChatRaw(escaped, OPTS)!.body.includes('caf\\u00e9 a\\/b '));
+  assert.ok((anthropicToOpenAIChatRaw(escaped, OPTS) as RawTranslation).body.includes('caf\\u00e9 a\\/b '));
 });
 
 test('what the raw path does not handle comes back null, for the ordinary path to take', () => {
@@ -156,4 +157,16 @@ test('random bodies: the same value and context as the ordinary path', () => {
     };
     same(json(body));
   }
+});
+
+test('the walk that finds the long strings bounds the nesting too: past the limit the answer is TOO_DEEP, at it a translation', () => {
+  // The body's own object, messages, a message, content, a block and `input`'s object: 6 levels; the rest are arrays.
+  const body = (levels: number) =>
+    Buffer.from(
+      `{"model":"c","max_tokens":5,"messages":[${JSON.stringify(filler)},{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"n","input":{"deep":${'['.repeat(levels)}${']'.repeat(levels)}}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"ok"}]}]}`,
+    );
+  assert.equal(anthropicToOpenAIChatRaw(body(MAX_JSON_DEPTH - 6 + 1), OPTS), TOO_DEEP);
+  assert.equal(anthropicToOpenAIChatRaw(body(100_000), OPTS), TOO_DEEP);
+  same(body(MAX_JSON_DEPTH - 6));
+  assert.equal(anthropicToOpenAIChatRaw(body(MAX_JSON_DEPTH - 6), OPTS, MAX_JSON_DEPTH - 1), TOO_DEEP, 'the bound given is the one applied');
 });
