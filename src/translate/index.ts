@@ -47,6 +47,10 @@
 //
 // Anthropic → OpenAI request
 //  - system (string or text blocks) → one system message, blocks joined with a blank line.
+//  - A system message inside `messages` (Claude Code's mid-conversation system messages, beta
+//    mid-conversation-system-2026-04-07) → a chat system message at the same place: chat takes
+//    them anywhere. One that sits between tool calls and their results follows the tool messages
+//    (chat wants those right after the calls); a user turn it splits becomes two user messages.
 //  - cache_control is dropped (OpenAI caches by itself and refuses unknown fields) unless
 //    opts.keepCacheControl: then breakpoints stay where LiteLLM's OpenAI format puts them (text and
 //    image parts, system as parts, tool messages, tools) — for OpenAI-compatible upstreams that
@@ -80,8 +84,10 @@
 //  - Other Anthropic-only fields (context_management, container, service_tier, …) are dropped.
 //
 // OpenAI → Anthropic request
-//  - system and developer messages, wherever they are, → `system` text blocks in order; text parts
-//    stay separate blocks.
+//  - system and developer messages before the first turn → `system` text blocks in order; text
+//    parts stay separate blocks. Later ones stay in place, as `<system-reminder>` text in the user
+//    turn there (Anthropic takes system turns only with a beta; hoisting them would move them to
+//    the start and break the prompt cache's prefix: request-openai-to-anthropic.ts).
 //  - cache_control set by OpenAI-format clients (on a part, on a message → its last block, on a
 //    tool message, on a tool) is kept: those clients know they talk to Claude, and dropping the
 //    breakpoints turns every cache read into full-price input (cline #5067).

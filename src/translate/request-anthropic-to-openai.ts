@@ -129,16 +129,17 @@ function toolsToOpenAI(v: unknown, namer: ToolNamer, serverTools: 'error' | 'dro
   return { tools, names };
 }
 
-function systemToOpenAI(v: unknown, keep: boolean): string | Obj[] | undefined {
+/** System text (the top-level `system`, or a system message's content at `param`) → chat system content. */
+function systemToOpenAI(v: unknown, keep: boolean, param = 'system'): string | Obj[] | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'string') return v.length > 0 ? v : undefined;
-  const blocks = expectArray(v, 'system');
+  const blocks = expectArray(v, param);
   let text = '';
   let parts: Obj[] | undefined;
   for (let i = 0; i < blocks.length; i++) {
-    const b = expectObj(blocks[i], `system[${i}]`);
-    if (b.type !== 'text') throw new TranslationError(`system[${i}]: only text blocks are allowed in system`, `system[${i}].type`);
-    const t = expectString(b.text, `system[${i}].text`);
+    const b = expectObj(blocks[i], `${param}[${i}]`);
+    if (b.type !== 'text') throw new TranslationError(`${param}[${i}]: only text blocks are allowed in system`, `${param}[${i}].type`);
+    const t = expectString(b.text, `${param}[${i}].text`);
     if (t.length === 0) continue;
     text = text.length === 0 ? t : `${text}\n\n${t}`;
     if (keep) (parts ??= []).push(withCache(b, { type: 'text', text: t }));
@@ -198,15 +199,48 @@ function toolResultToOpenAI(block: Obj, i: number, k: number, pending: PendingTo
   toolMsgs.push(msg);
 }
 
-function userTurn(msgs: unknown[], from: number, to: number, pending: PendingTools | null, out: Obj[], keep: boolean): void {
+/**
+ * A system message inside `messages` (Claude Code's mid-conversation system messages, beta
+ * mid-conversation-system-2026-04-07) → a chat system message, which chat accepts anywhere; null
+ * when it has no text. Its other fields (clear_at, output_config) mean nothing to a chat model.
+ */
+function systemMessage(m: Obj, i: number, keep: boolean): Obj | null {
+  const content = systemToOpenAI(m.content, keep, `messages[${i}].content`);
+  return content === undefined ? null : { role: 'system', content };
+}
+
+/** A chat user message of these parts: one text part without a breakpoint is sent as a string. */
+function userMessage(parts: Obj[]): Obj {
+  const only = parts[0]!;
+  return { role: 'user', content: parts.length === 1 && only.type === 'text' && only.cache_control === undefined ? only.text : parts };
+}
+
+/**
+ * One user turn: msgs[from..to) are its messages and the system messages among them. Tool
+ * messages go first (chat wants them right after the assistant's tool calls), then `deferred`
+ * (system messages that sat between those calls and this turn), then the turn's content, split
+ * into one user message per stretch between system messages.
+ */
+function userTurn(msgs: unknown[], from: number, to: number, pending: PendingTools | null, out: Obj[], keep: boolean, deferred: Obj[]): void {
   const toolMsgs: Obj[] = [];
   const toolImages: Obj[] = [];
-  const parts: Obj[] = [];
+  let parts: Obj[] = [];
+  // The content in order: parts arrays, with the system messages found between them.
+  const seq: (Obj[] | Obj)[] = [parts];
+  let users = 0;
+  for (let i = from; i < to; i++) if ((msgs[i] as Obj).role === 'user') users++;
   for (let i = from; i < to; i++) {
     const m = msgs[i] as Obj;
+    if (m.role === 'system') {
+      const sm = systemMessage(m, i, keep);
+      if (sm === null) continue;
+      parts = [];
+      seq.push(sm, parts);
+      continue;
+    }
     const c = m.content;
     if (typeof c === 'string') {
-      if (c.length > 0 || to - from === 1) parts.push({ type: 'text', text: c });
+      if (c.length > 0 || users === 1) parts.push({ type: 'text', text: c });
       continue;
     }
     const blocks = c as unknown[];
@@ -234,13 +268,23 @@ function userTurn(msgs: unknown[], from: number, to: number, pending: PendingToo
   }
   if (pending !== null && pending.size > 0) missingResult(pending);
   for (let i = 0; i < toolMsgs.length; i++) out.push(toolMsgs[i]!);
-  const all = toolImages.length > 0 ? toolImages.concat(parts) : parts;
-  if (all.length === 0) {
-    if (toolMsgs.length === 0) out.push({ role: 'user', content: '' });
-    return;
+  for (let i = 0; i < deferred.length; i++) out.push(deferred[i]!);
+  deferred.length = 0;
+  for (let k = 0; k < seq.length; k++) {
+    const x = seq[k]!;
+    if (!Array.isArray(x)) {
+      out.push(x);
+      continue;
+    }
+    const all = k === 0 && toolImages.length > 0 ? toolImages.concat(x) : x;
+    if (all.length > 0) out.push(userMessage(all));
+    else if (k === 0 && toolMsgs.length === 0 && !hasContent(seq)) out.push({ role: 'user', content: '' });
   }
-  const only = all[0]!;
-  out.push({ role: 'user', content: all.length === 1 && only.type === 'text' && only.cache_control === undefined ? only.text : all });
+}
+
+function hasContent(seq: (Obj[] | Obj)[]): boolean {
+  for (let k = 0; k < seq.length; k += 2) if ((seq[k] as Obj[]).length > 0) return true;
+  return false;
 }
 
 /** JSON path of a content block; built only when it is needed (errors, rare block types). */
@@ -270,7 +314,20 @@ function unknownBlock(b: Obj, param: string, role: string): TranslationError {
   return new TranslationError(`${param}: unknown content block type '${String(t)}' in a ${role} message`, `${param}.type`);
 }
 
-function assistantTurn(msgs: unknown[], from: number, to: number, namer: ToolNamer, history: ThinkingHistory, out: Obj[], keep: boolean): PendingTools | null {
+/**
+ * One assistant turn (msgs[from..to), system messages among them) → one assistant message. Its
+ * system messages go to `deferred`: after the tool messages that must follow the tool calls.
+ */
+function assistantTurn(
+  msgs: unknown[],
+  from: number,
+  to: number,
+  namer: ToolNamer,
+  history: ThinkingHistory,
+  out: Obj[],
+  keep: boolean,
+  deferred: Obj[],
+): PendingTools | null {
   let text = '';
   let cachedParts: Obj[] | undefined; // text parts, kept only when a text block has a breakpoint
   let toolCalls: Obj[] | undefined;
@@ -279,6 +336,11 @@ function assistantTurn(msgs: unknown[], from: number, to: number, namer: ToolNam
   let thinkingBlocks: Obj[] | undefined;
   for (let i = from; i < to; i++) {
     const m = msgs[i] as Obj;
+    if (m.role === 'system') {
+      const sm = systemMessage(m, i, keep);
+      if (sm !== null) deferred.push(sm);
+      continue;
+    }
     const c = m.content;
     if (typeof c === 'string') {
       if (c.length > 0) text = text.length === 0 ? c : `${text}\n\n${c}`;
@@ -342,21 +404,36 @@ function messagesToOpenAI(v: unknown, namer: ToolNamer, history: ThinkingHistory
   for (let k = 0; k < msgs.length; k++) {
     const m = msgs[k];
     if (!isObj(m)) throw new TranslationError(`messages[${k}]: expected an object`, `messages[${k}]`);
-    if (m.role !== 'user' && m.role !== 'assistant') {
-      throw new TranslationError(`messages[${k}].role: must be 'user' or 'assistant' (system goes in the top-level 'system')`, `messages[${k}].role`);
+    if (m.role !== 'user' && m.role !== 'assistant' && m.role !== 'system') {
+      throw new TranslationError(`messages[${k}].role: must be 'user', 'assistant' or 'system'`, `messages[${k}].role`);
     }
     if (typeof m.content !== 'string' && !Array.isArray(m.content)) {
       throw new TranslationError(`messages[${k}].content: expected a string or an array of content blocks`, `messages[${k}].content`);
     }
   }
+  // System messages an assistant turn's tool calls hold back until their tool messages are out.
+  const deferred: Obj[] = [];
   while (i < msgs.length) {
     const role = (msgs[i] as Obj).role;
-    // Consecutive messages of one role form one turn, as Anthropic's API treats them.
+    if (role === 'system') {
+      // Only before the first turn: a turn takes in the system messages that follow it.
+      const sm = systemMessage(msgs[i] as Obj, i, keep);
+      if (sm !== null) out.push(sm);
+      i++;
+      continue;
+    }
+    // Consecutive messages of one role form one turn, as Anthropic's API treats them; system
+    // messages among or right after them stay in that turn, in their place.
     let j = i + 1;
-    while (j < msgs.length && (msgs[j] as Obj).role === role) j++;
-    if (role === 'assistant') pending = assistantTurn(msgs, i, j, namer, history, out, keep);
-    else {
-      userTurn(msgs, i, j, pending, out, keep);
+    while (j < msgs.length && ((msgs[j] as Obj).role === role || (msgs[j] as Obj).role === 'system')) j++;
+    if (role === 'assistant') {
+      pending = assistantTurn(msgs, i, j, namer, history, out, keep, deferred);
+      if (pending === null || pending.size === 0) {
+        for (let k = 0; k < deferred.length; k++) out.push(deferred[k]!);
+        deferred.length = 0;
+      }
+    } else {
+      userTurn(msgs, i, j, pending, out, keep, deferred);
       pending = null;
     }
     i = j;

@@ -26,6 +26,8 @@ interface Turn {
   toolIds: Map<string, string> | undefined;
   /** tool_use_id → JSON path of the tool message (user turns). */
   resultIds: Map<string, string> | undefined;
+  /** How many of `blocks` are mid-conversation system text (they do not end a tool loop). */
+  reminders: number;
 }
 
 class TurnBuilder {
@@ -34,7 +36,7 @@ class TurnBuilder {
   private turn(role: 'user' | 'assistant'): Turn {
     const last = this.turns[this.turns.length - 1];
     if (last !== undefined && last.role === role) return last; // consecutive same-role messages merge
-    const t: Turn = { role, results: [], blocks: [], toolIds: undefined, resultIds: undefined };
+    const t: Turn = { role, results: [], blocks: [], toolIds: undefined, resultIds: undefined, reminders: 0 };
     this.turns.push(t);
     return t;
   }
@@ -44,6 +46,12 @@ class TurnBuilder {
     const t = this.turn(role);
     for (let i = 0; i < blocks.length; i++) t.blocks.push(blocks[i]!);
     return t;
+  }
+
+  /** A system message in the middle of the conversation: text at its place in the user turn there. */
+  addReminder(blocks: Obj[]): void {
+    const t = this.add('user', blocks);
+    if (t !== undefined) t.reminders += blocks.length;
   }
 
   addResult(block: Obj, id: string, param: string): void {
@@ -171,6 +179,20 @@ interface Conversation {
   turns: Turn[];
 }
 
+/**
+ * A system or developer message after the conversation started. Anthropic takes system messages
+ * inside `messages` only with a beta (mid-conversation-system-2026-04-07) that OpenAI-format
+ * clients do not send, and hoisting it into `system` would both move it to the start (a reminder
+ * meant "from here on" would read as given from the first turn) and change the prompt's prefix,
+ * turning every prompt-cache read after it into a full-price write. So it stays where it is, as
+ * user-turn text tagged the way Claude Code tags its own reminders when system turns are not
+ * available.
+ */
+function reminderBlocks(blocks: Obj[]): Obj[] {
+  for (let i = 0; i < blocks.length; i++) blocks[i]!.text = `<system-reminder>\n${blocks[i]!.text as string}\n</system-reminder>`;
+  return blocks;
+}
+
 function messagesToAnthropic(v: unknown): Conversation {
   if (v === undefined || v === null) throw new TranslationError('messages: required', 'messages');
   const msgs = expectArray(v, 'messages');
@@ -187,7 +209,9 @@ function messagesToAnthropic(v: unknown): Conversation {
         const blocks: Obj[] = [];
         textBlocks(m.content, `${param}.content`, false, blocks);
         messageCache(m, blocks);
-        for (let k = 0; k < blocks.length; k++) system.push(blocks[k]!);
+        // Before the first turn: the system prompt. Later: in place (reminderBlocks says why).
+        if (b.turns.length === 0) for (let k = 0; k < blocks.length; k++) system.push(blocks[k]!);
+        else b.addReminder(reminderBlocks(blocks));
         break;
       }
       case 'user': {
@@ -375,7 +399,7 @@ function requestedBudget(body: Obj): number | null {
  */
 function historyAllowsThinking(turns: Turn[]): boolean {
   const last = turns[turns.length - 1]!;
-  if (last.role !== 'user' || last.blocks.length > 0 || last.results.length === 0) return true;
+  if (last.role !== 'user' || last.blocks.length > last.reminders || last.results.length === 0) return true;
   const prev = turns[turns.length - 2];
   if (prev === undefined || prev.role !== 'assistant') return true;
   const first = prev.blocks[0];

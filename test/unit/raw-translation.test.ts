@@ -170,3 +170,25 @@ test('the walk that finds the long strings bounds the nesting too: past the limi
   same(body(MAX_JSON_DEPTH - 6));
   assert.equal(anthropicToOpenAIChatRaw(body(MAX_JSON_DEPTH - 6), OPTS, MAX_JSON_DEPTH - 1), TOO_DEEP, 'the bound given is the one applied');
 });
+
+test('mid-conversation system messages (Claude Code 2.1.332): long texts spliced as bytes, the same chat request as the ordinary path', () => {
+  const use = { type: 'tool_use', id: 't1', name: 'Bash', input: { command: 'ls' } };
+  const body = {
+    model: 'claude',
+    max_tokens: 100,
+    stream: true,
+    system: [{ type: 'text', text: long('top-level system ') }],
+    messages: [
+      filler,
+      { role: 'system', content: long('# Environment\n - Primary working directory: /home/dev/proj ✓ ') },
+      { role: 'assistant', content: [use] },
+      { role: 'system', content: [{ type: 'text', text: long('<total_tokens>14999985 tokens left</total_tokens> '), cache_control: { type: 'ephemeral' } }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: long('file listing ') }] },
+      { role: 'system', content: [{ type: 'text', text: long('first "block" ') }, { type: 'text', text: long('second block ') }] },
+    ],
+  };
+  same(json(body));
+  same(json({ ...body, stream: false }));
+  const sent = JSON.parse((anthropicToOpenAIChatRaw(json(body), OPTS) as RawTranslation).body.toString());
+  assert.deepEqual(sent.messages.map((m: { role: string }) => m.role), ['system', 'user', 'system', 'assistant', 'tool', 'system', 'system']);
+});

@@ -41,7 +41,7 @@ describe('Anthropic → OpenAI request errors', () => {
   test('messages not an array', () => rejects(() => a2o({ messages: 'hi' }), 'messages', /expected an array/));
   test('messages empty', () => rejects(() => a2o({ messages: [] }), 'messages', /at least one message/));
   test('a message is not an object', () => rejects(() => a2o({ messages: ['hi'] }), 'messages[0]', /expected an object/));
-  test('role system inside messages', () => rejects(() => a2o({ messages: [{ role: 'system', content: 'x' }] }), 'messages[0].role', /'user' or 'assistant'/));
+  test('an unknown role inside messages', () => rejects(() => a2o({ messages: [{ role: 'critic', content: 'x' }] }), 'messages[0].role', /'user', 'assistant' or 'system'/));
   test('content neither string nor array', () => rejects(() => a2o({ messages: [{ role: 'user', content: 42 }] }), 'messages[0].content', /string or an array/));
   test('unknown block type in a user message', () =>
     rejects(() => a2o({ messages: [{ role: 'user', content: [{ type: 'video', url: 'x' }] }] }), 'messages[0].content[0].type', /unknown content block type 'video'/));

@@ -125,6 +125,78 @@ describe('Anthropic → OpenAI: the Claude Code request', () => {
   });
 });
 
+describe('Anthropic → OpenAI: mid-conversation system messages (Claude Code 2.1.332, beta mid-conversation-system-2026-04-07)', () => {
+  const mid = () => fixtureJson('claude-code-mid-conversation-system.json');
+  const sys = (content: unknown) => ({ role: 'system', content });
+  const use = (id: string) => ({ type: 'tool_use', id, name: 'Bash', input: { command: 'ls' } });
+  const result = (id: string, content = 'ok') => ({ type: 'tool_result', tool_use_id: id, content });
+
+  test('the recorded request: each system message becomes a chat system message in its place, cache_control dropped', () => {
+    const src = mid();
+    const m = a2o(src).body.messages as any[];
+    assert.deepEqual(m.map((x) => x.role), ['system', 'user', 'system', 'assistant', 'tool', 'system', 'assistant', 'tool', 'system']);
+    assert.equal(m[0].content, src.system.map((b: any) => b.text).join('\n\n'), 'the top-level system stays first');
+    assert.deepEqual(m[2], { role: 'system', content: src.messages[1].content }, 'string content');
+    assert.deepEqual(m[4], { role: 'tool', tool_call_id: 'toolu_0', content: 'hi0' });
+    assert.deepEqual(m[5], { role: 'system', content: src.messages[4].content });
+    assert.deepEqual(m[8], { role: 'system', content: src.messages[7].content[0].text }, 'text blocks, their breakpoint dropped');
+    assert.ok(!keysDeep(m).has('cache_control'));
+  });
+
+  test('with keepCacheControl the breakpoint stays, on a text part as for the top-level system', () => {
+    const m = a2o(mid(), { keepCacheControl: true }).body.messages as any[];
+    assert.deepEqual(m[8], { role: 'system', content: [{ type: 'text', text: mid().messages[7].content[0].text, cache_control: { type: 'ephemeral' } }] });
+  });
+
+  test('between a tool_use and its tool_result: after the tool messages (chat wants them right after the tool calls)', () => {
+    const m = a2o({ max_tokens: 9, messages: [user('q'), asst([use('t1')]), sys('S'), user([result('t1'), { type: 'text', text: 'more' }])] }).body.messages as any[];
+    assert.deepEqual(m, [
+      { role: 'user', content: 'q' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'Bash', arguments: '{"command":"ls"}' } }] },
+      { role: 'tool', tool_call_id: 't1', content: 'ok' },
+      { role: 'system', content: 'S' },
+      { role: 'user', content: 'more' },
+    ]);
+  });
+
+  test('inside a turn: the turn is split around it, tool results still first', () => {
+    const two = asst([use('t1'), use('t2')]);
+    const m = a2o({ max_tokens: 9, messages: [user('q'), two, user([result('t1'), { type: 'text', text: 'a' }]), sys([{ type: 'text', text: 'S' }]), user([result('t2'), { type: 'text', text: 'b' }])] }).body.messages as any[];
+    assert.deepEqual(m.map((x) => [x.role, x.content]), [
+      ['user', 'q'],
+      ['assistant', null],
+      ['tool', 'ok'],
+      ['tool', 'ok'],
+      ['user', 'a'],
+      ['system', 'S'],
+      ['user', 'b'],
+    ]);
+    const a = a2o({ max_tokens: 9, messages: [user('q'), asst('first'), sys('S'), asst('second'), user('r')] }).body.messages as any[];
+    assert.deepEqual(a.map((x) => [x.role, x.content]), [['user', 'q'], ['assistant', 'first\n\nsecond'], ['system', 'S'], ['user', 'r']], 'an assistant turn stays one message');
+  });
+
+  test('first, last, and empty ones', () => {
+    const m = a2o({ max_tokens: 9, system: 'top', messages: [sys('lead'), user('q'), sys(''), sys([]), asst('a'), sys('last')] }).body.messages as any[];
+    assert.deepEqual(m, [
+      { role: 'system', content: 'top' },
+      { role: 'system', content: 'lead' },
+      { role: 'user', content: 'q' },
+      { role: 'assistant', content: 'a' },
+      { role: 'system', content: 'last' },
+    ]);
+  });
+
+  test('a tool_use still needs its result: a system message in between does not excuse it', () => {
+    assert.throws(() => a2o({ max_tokens: 9, messages: [user('q'), asst([use('t1')]), sys('S')] }), (e: unknown) => e instanceof TranslationError && /'t1' has no tool_result/.test(e.message));
+    assert.throws(() => a2o({ max_tokens: 9, messages: [user('q'), asst([use('t1')]), sys('S'), user('no result')] }), /'t1' has no tool_result/);
+  });
+
+  test('the stream estimate counts their text', () => {
+    const body = { max_tokens: 9, stream: true, messages: [user('q'), sys('s'.repeat(4000))] };
+    assert.ok(a2o(body).ctx.estimatedInputTokens! >= 1000);
+  });
+});
+
 describe('Anthropic → OpenAI: parameters', () => {
   const base = { model: 'claude', max_tokens: 100, messages: [user('hi')] };
   const tools = [{ name: 'get_weather', description: 'Weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }];
@@ -442,15 +514,55 @@ describe('OpenAI → Anthropic: parameters', () => {
     ]);
   });
 
-  test('system and developer messages anywhere go to system, in order', () => {
+  test('leading system and developer messages go to system, in order', () => {
     const { body } = o2a({ ...base, messages: [
       { role: 'developer', content: [{ type: 'text', text: 'A' }] },
-      { role: 'user', content: 'hi' },
       { role: 'system', content: 'B' },
+      { role: 'user', content: 'hi' },
       { role: 'assistant', content: 'hello' },
     ] });
     assert.deepEqual(body.system, [{ type: 'text', text: 'A' }, { type: 'text', text: 'B' }]);
     assert.deepEqual((body.messages as any[]).map((m) => m.role), ['user', 'assistant']);
+  });
+
+  // Anthropic takes a system message inside `messages` only with a beta no OpenAI-format client
+  // sends; hoisting it into `system` would move it to the start (a reminder meant "from here on"
+  // would read as given from the first turn) and change the prompt's prefix, so every prompt-cache
+  // read after it turns into a full-price write. It stays in its place as a user-turn text block,
+  // tagged the way Claude Code tags its own reminders when system turns are not available.
+  test('a later one stays in its place: a <system-reminder> text block in the user turn there', () => {
+    const { body } = o2a({ ...base, messages: [
+      { role: 'system', content: 'S' },
+      { role: 'user', content: 'q' },
+      { role: 'assistant', content: 'a' },
+      { role: 'developer', content: 'Use tabs from here on.' },
+      { role: 'user', content: 'r' },
+      { role: 'assistant', content: 'b' },
+      { role: 'system', content: [{ type: 'text', text: 'last' }], cache_control: { type: 'ephemeral' } },
+    ] });
+    assert.deepEqual(body.system, [{ type: 'text', text: 'S' }]);
+    assert.deepEqual(body.messages, [
+      { role: 'user', content: [{ type: 'text', text: 'q' }] },
+      { role: 'assistant', content: [{ type: 'text', text: 'a' }] },
+      { role: 'user', content: [{ type: 'text', text: '<system-reminder>\nUse tabs from here on.\n</system-reminder>' }, { type: 'text', text: 'r' }] },
+      { role: 'assistant', content: [{ type: 'text', text: 'b' }] },
+      { role: 'user', content: [{ type: 'text', text: '<system-reminder>\nlast\n</system-reminder>', cache_control: { type: 'ephemeral' } }] },
+    ]);
+  });
+
+  test('between tool calls and their tool messages: after the tool_result blocks; thinking still left off for that tool loop', () => {
+    const { body } = o2a({ ...base, reasoning_effort: 'high', messages: [
+      { role: 'user', content: 'q' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'ls', arguments: '{}' } }] },
+      { role: 'system', content: 'S' },
+      { role: 'tool', tool_call_id: 'c1', content: 'out' },
+    ] });
+    assert.equal(body.system, undefined);
+    assert.deepEqual((body.messages as any[])[2].content, [
+      { type: 'tool_result', tool_use_id: 'c1', content: 'out' },
+      { type: 'text', text: '<system-reminder>\nS\n</system-reminder>' },
+    ]);
+    assert.equal(body.thinking, undefined, 'the assistant turn being continued called tools without thinking');
   });
 
   test('response_format: json_schema → output_config.format, json_object → a system instruction', () => {
