@@ -458,6 +458,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       const v = up[name];
       if (v !== undefined) h.push(`llm_provider-${name}`, Array.isArray(v) ? v.join(', ') : v);
     }
+    this.xlate?.noticeHeaders(h);
     return this.litellmHeaders(h);
   }
 

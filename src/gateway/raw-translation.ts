@@ -36,7 +36,7 @@
 // without a second walk; the ordinary path checks it with its own walk.
 import { isAscii, isUtf8 } from 'node:buffer';
 import { BACKSLASH, COLON, isSpace, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } from '../accounting/usage-json';
-import { anthropicToOpenAIChat, type AnthropicToOpenAIOptions, type ToAnthropicContext } from '../translate';
+import { anthropicToOpenAIChat, type AnthropicToOpenAIOptions, type Dropped, type ToAnthropicContext } from '../translate';
 import { skipString } from './body-scan';
 import { MAX_JSON_DEPTH } from './json-depth';
 
@@ -54,6 +54,8 @@ export const TOO_DEEP = 'too-deep';
 export interface RawTranslation {
   body: Buffer;
   ctx: ToAnthropicContext;
+  /** What the translation left out (see translate/dropped.ts). */
+  dropped?: Dropped;
   /** The client's `model` value. */
   model: unknown;
 }
@@ -293,7 +295,8 @@ export function anthropicToOpenAIChatRaw(raw: Buffer, opts: AnthropicToOpenAIOpt
     const r = anthropicToOpenAIChat(body, { ...opts, stringLength });
     if (r.ctx.stopSequences?.some((s) => s.startsWith(MARK))) return null;
     const out = splice(Buffer.from(JSON.stringify(r.body)), raw, sk);
-    return out === null ? null : { body: out, ctx: r.ctx, model: body.model };
+    if (out === null) return null;
+    return r.dropped === undefined ? { body: out, ctx: r.ctx, model: body.model } : { body: out, ctx: r.ctx, model: body.model, dropped: r.dropped };
   } catch {
     return null; // a translation error, or JSON the skeleton made invalid: the ordinary path tells which
   }

@@ -70,8 +70,9 @@
 //  - tools: input_schema → function.parameters, unchanged. Names over 64 characters are truncated
 //    LiteLLM's way (55 chars + '_' + 8 hex of SHA-256) and restored in responses and streams.
 //    bash_* and text_editor_* (client-executed, fixed schema) are offered as functions with their
-//    schema; server tools (web_search, web_fetch, code_execution, computer, memory, …) → 400 by
-//    default (opts.serverTools 'drop' drops them instead). mcp_servers → 400.
+//    schema; server tools (web_search, web_fetch, code_execution, computer, memory, …) and tool
+//    types newer than the translator are left out and named (opts.serverTools 'error': a 400).
+//    A tool_choice naming a tool left out is left out too. mcp_servers → 400.
 //  - tool_choice auto/any/tool/none → auto/required/{function}/none; disable_parallel_tool_use →
 //    parallel_tool_calls: false. tool_choice without tools is dropped.
 //  - thinking enabled → reasoning_effort by budget on LiteLLM's thresholds: ≥ 4096 high,
@@ -112,12 +113,20 @@
 //    a system instruction to answer in JSON; n > 1 → 400; penalties, logit_bias, seed, logprobs
 //    are dropped.
 //
-// Validation (TranslationError, 400, with `param`): messages missing, not an array, empty, or with
-// an unknown role; content of the wrong type; unknown content block / part types; tools with an
-// invalid name ([a-zA-Z0-9_-]; toward Anthropic at most 128 characters, its limit), an input_schema
-// that is not {type: 'object'}, parameters that are not an object or not of type object,
-// duplicate names; tool_choice naming no tool; images with a media type other than jpeg / png /
-// gif / webp or over 5 MB decoded; non-base64 data URLs; unpaired tool calls and results.
+// Validation (TranslationError, 400, with `param`): what is certainly invalid. Messages missing,
+// not an array, empty, or with an unknown role; content of the wrong type; a block or part whose
+// type is not a string, or of a type its own API allows only elsewhere (tool_use in a user
+// message, an image in a system message); tools with an invalid name ([a-zA-Z0-9_-]; toward
+// Anthropic at most 128 characters, its limit), an input_schema that is not {type: 'object'},
+// parameters that are not an object or not of type object, duplicate names; tool_choice naming no
+// tool; images with a media type other than jpeg / png / gif / webp or over 5 MB decoded;
+// non-base64 data URLs; unpaired tool calls and results; arguments that are not JSON.
+//
+// Left out and named (`dropped` on the result, see dropped.ts; the gateway sends it as the
+// x-weir-dropped-tools and x-weir-dropped headers): what is merely new, or what the other API
+// cannot carry — block, part and item types the translator does not know, server-tool blocks,
+// hosted and server tools, audio toward Anthropic. Refusing them would refuse requests the
+// client's own API serves.
 //
 // Responses
 //  - finish_reason → stop_reason: stop → end_turn (stop_sequence when vLLM/SGLang say which
@@ -155,3 +164,4 @@ export { ChatToResponsesStream } from './responses-stream';
 export { truncateToolName, restoreToolName, type ToolNameMap } from './names';
 export { usageFromOpenAI, usageFromAnthropic, usageToOpenAI, type Usage, type OpenAIUsage } from './usage';
 export { MAX_IMAGE_BYTES } from './content';
+export { Dropped } from './dropped';

@@ -197,6 +197,64 @@ describe('Anthropic → OpenAI: mid-conversation system messages (Claude Code 2.
   });
 });
 
+// Be liberal in what is accepted: a block, part or tool of a type the chat API cannot carry (a
+// server tool, a block type newer than this translator) is left out and named in `dropped`
+// (the gateway sends it as x-weir-dropped / x-weir-dropped-tools). Refusing it would refuse a
+// request Anthropic itself serves. Only what is certainly invalid stays a 400 (translate-errors).
+describe('Anthropic → OpenAI: what chat cannot carry is left out and named', () => {
+  const use = { type: 'tool_use', id: 't1', name: 'Bash', input: {} };
+  test('unknown and server-tool blocks in user, assistant and tool_result content', () => {
+    const r = a2o({
+      max_tokens: 9,
+      messages: [
+        user([{ type: 'text', text: 'q' }, { type: 'hologram', data: 'x' }]),
+        asst([{ type: 'server_tool_use', id: 's1', name: 'web_search', input: { query: 'x' } }, { type: 'web_search_tool_result', tool_use_id: 's1', content: [] }, { type: 'text', text: 'found' }, use]),
+        user([{ type: 'tool_result', tool_use_id: 't1', content: [{ type: 'text', text: 'out' }, { type: 'search_result', source: 'https://x', title: 't', content: [] }] }]),
+      ],
+    });
+    assert.deepEqual(r.body.messages, [
+      { role: 'user', content: 'q' },
+      { role: 'assistant', content: 'found', tool_calls: [{ id: 't1', type: 'function', function: { name: 'Bash', arguments: '{}' } }] },
+      { role: 'tool', tool_call_id: 't1', content: 'out' },
+    ]);
+    assert.equal(r.dropped?.items, "messages[0].content[1] (type 'hologram'); messages[1].content[0] (type 'server_tool_use'); messages[1].content[1] (type 'web_search_tool_result'); messages[2].content[0].content[1] (type 'search_result')");
+    assert.equal(r.dropped?.tools, null);
+  });
+
+  test('server tools and newer tool types are not offered; a tool_choice naming one is left out too', () => {
+    const r = a2o({
+      max_tokens: 9,
+      messages: [user('q')],
+      tools: [{ name: 'Read', input_schema: { type: 'object' } }, { type: 'web_search_20250305', name: 'web_search', max_uses: 5 }, { type: 'tool_search_tool_regex_20251119', name: 'tool_search' }],
+      tool_choice: { type: 'tool', name: 'web_search' },
+    });
+    assert.deepEqual((r.body.tools as any[]).map((t) => t.function.name), ['Read']);
+    assert.equal(r.body.tool_choice, undefined);
+    assert.equal(r.dropped?.tools, 'web_search_20250305, tool_search_tool_regex_20251119');
+    assert.equal(r.dropped?.items, "tool_choice (type 'tool')");
+    const only = a2o({ max_tokens: 9, messages: [user('q')], tools: [{ type: 'web_search_20250305', name: 'web_search' }], tool_choice: { type: 'any' } });
+    assert.equal(only.body.tools, undefined);
+    assert.equal(only.dropped?.items, "tool_choice (type 'any')", 'nothing left to choose from');
+  });
+
+  test('blocks other than text in a mid-conversation system message (mid-conversation tool changes)', () => {
+    const r = a2o({
+      max_tokens: 9,
+      messages: [
+        user('q'),
+        { role: 'system', content: [{ type: 'tool_addition', tool: { type: 'tool_definition', definition: { name: 'X', input_schema: { type: 'object' } } } }, { type: 'text', text: 'S' }] },
+        { role: 'system', content: [{ type: 'tool_removal', tool: { type: 'tool_reference', name: 'Y' } }] },
+      ],
+    });
+    assert.deepEqual(r.body.messages, [{ role: 'user', content: 'q' }, { role: 'system', content: 'S' }]);
+    assert.equal(r.dropped?.items, "messages[1].content[0] (type 'tool_addition'); messages[2].content[0] (type 'tool_removal')");
+  });
+
+  test('nothing dropped: no `dropped` at all', () => {
+    assert.equal(a2o(cc()).dropped, undefined);
+  });
+});
+
 describe('Anthropic → OpenAI: parameters', () => {
   const base = { model: 'claude', max_tokens: 100, messages: [user('hi')] };
   const tools = [{ name: 'get_weather', description: 'Weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }];
@@ -427,6 +485,55 @@ describe('OpenAI → Anthropic: the Codex request', () => {
     const before = structuredClone(src);
     o2a(src);
     assert.deepEqual(src, before);
+  });
+});
+
+describe('OpenAI → Anthropic: what Anthropic cannot carry is left out and named', () => {
+  const fnTool = (name: string) => ({ type: 'function', function: { name, parameters: { type: 'object', properties: {} } } });
+  test('unknown part types and audio in user messages; unknown parts in system, assistant and tool messages', () => {
+    const r = o2a({ messages: [
+      { role: 'system', content: [{ type: 'text', text: 'S' }, { type: 'hologram' }] },
+      { role: 'user', content: [{ type: 'text', text: 'q' }, { type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } }, { type: 'video_url', video_url: { url: 'https://x/v.mp4' } }] },
+      { role: 'assistant', content: [{ type: 'text', text: 'a' }, { type: 'annotation_block' }], tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+      { role: 'tool', tool_call_id: 'c1', content: [{ type: 'text', text: 'out' }, { type: 'new_output_part' }] },
+    ] });
+    assert.deepEqual(r.body.system, [{ type: 'text', text: 'S' }]);
+    assert.deepEqual(r.body.messages, [
+      { role: 'user', content: [{ type: 'text', text: 'q' }] },
+      { role: 'assistant', content: [{ type: 'text', text: 'a' }, { type: 'tool_use', id: 'c1', name: 'f', input: {} }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'c1', content: [{ type: 'text', text: 'out' }] }] },
+    ]);
+    assert.equal(r.dropped?.items, "messages[0].content[1] (type 'hologram'); messages[1].content[1] (type 'input_audio'); messages[1].content[2] (type 'video_url'); messages[2].content[1] (type 'annotation_block'); messages[3].content[1] (type 'new_output_part')");
+  });
+
+  test('tools other than functions are not offered; a tool_choice naming one is left out, allowed_tools maps to its mode', () => {
+    const r = o2a({
+      messages: [{ role: 'user', content: 'q' }],
+      tools: [fnTool('f'), { type: 'custom', custom: { name: 'apply_patch' } }, { type: 'code_interpreter' }],
+      tool_choice: { type: 'custom', custom: { name: 'apply_patch' } },
+    });
+    assert.deepEqual((r.body.tools as any[]).map((t) => t.name), ['f']);
+    assert.equal(r.body.tool_choice, undefined);
+    assert.equal(r.dropped?.tools, 'custom, code_interpreter');
+    assert.equal(r.dropped?.items, "tool_choice (type 'custom')");
+    const allowed = o2a({ messages: [{ role: 'user', content: 'q' }], tools: [fnTool('f'), fnTool('g')], tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'f' } }] } } });
+    assert.deepEqual(allowed.body.tool_choice, { type: 'any' });
+    assert.equal(allowed.dropped, undefined);
+  });
+
+  test('a tool call of another type (custom) in the history is left out with the tool message answering it', () => {
+    const r = o2a({ messages: [
+      { role: 'user', content: 'q' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'custom', custom: { name: 'apply_patch', input: '*** Begin Patch' } }, { id: 'c2', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+      { role: 'tool', tool_call_id: 'c1', content: 'patched' },
+      { role: 'tool', tool_call_id: 'c2', content: 'ok' },
+    ] });
+    assert.deepEqual(r.body.messages, [
+      { role: 'user', content: [{ type: 'text', text: 'q' }] },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'c2', name: 'f', input: {} }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'c2', content: 'ok' }] },
+    ]);
+    assert.equal(r.dropped?.items, "messages[1].tool_calls[0] (type 'custom'); messages[2] (type 'tool')");
   });
 });
 
