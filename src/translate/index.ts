@@ -101,8 +101,8 @@
 //  - reasoning_content in the history is dropped (Anthropic needs signed thinking); LiteLLM-style
 //    `thinking_blocks` with signatures are replayed as thinking / redacted_thinking blocks.
 //  - max_completion_tokens ?? max_tokens ?? defaultMaxTokens (4096, LiteLLM's default).
-//  - reasoning_effort → thinking budget: minimal/low 1024, medium 2048, high 4096, xhigh 8192,
-//    none → off. The budget must stay below max_tokens: with an explicit max it is clamped to
+//  - reasoning_effort → thinking budget: minimal/low 1024, medium 2048, high 4096, xhigh, max and
+//    ultra 8192, none → off. The budget must stay below max_tokens: with an explicit max it is clamped to
 //    max − 1 (and thinking is left off below Anthropic's 1024 minimum); with the default max,
 //    max_tokens = 4096 + budget. A LiteLLM-style `thinking` param is passed on. Thinking is left
 //    off when the assistant turn being continued called tools without thinking first (Anthropic

@@ -553,6 +553,9 @@ describe('OpenAI → Anthropic: parameters', () => {
       [{ reasoning_effort: 'medium' }, { type: 'enabled', budget_tokens: 2048 }, 4096 + 2048],
       [{ reasoning_effort: 'high' }, { type: 'enabled', budget_tokens: 4096 }, 4096 + 4096],
       [{ reasoning_effort: 'xhigh' }, { type: 'enabled', budget_tokens: 8192 }, 4096 + 8192],
+      // Codex 0.171 offers GPT-6 models max and ultra; through /v1/responses they reach Claude too.
+      [{ reasoning_effort: 'max' }, { type: 'enabled', budget_tokens: 8192 }, 4096 + 8192],
+      [{ reasoning_effort: 'ultra' }, { type: 'enabled', budget_tokens: 8192 }, 4096 + 8192],
       [{ reasoning_effort: 'high', max_tokens: 3000 }, { type: 'enabled', budget_tokens: 2999 }, 3000],
       [{ reasoning_effort: 'high', max_completion_tokens: 20000 }, { type: 'enabled', budget_tokens: 4096 }, 20000],
       [{ reasoning_effort: 'low', max_tokens: 1000 }, undefined, 1000],
