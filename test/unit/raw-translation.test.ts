@@ -13,7 +13,7 @@ const OPTS = { model: 'gpt-4.1' };
 
 function ordinary(raw: Buffer) {
   const r = anthropicToOpenAIChat(JSON.parse(raw.toString('utf8')), OPTS);
-  return { body: Buffer.from(JSON.stringify(r.body)), ctx: r.ctx };
+  return { body: Buffer.from(JSON.stringify(r.body)), ctx: r.ctx, dropped: r.dropped };
 }
 
 /** Same value and context as the ordinary path; `bytes`: also the same bytes. */
@@ -23,6 +23,7 @@ function same(raw: Buffer, bytes = true): void {
   const want = ordinary(raw);
   assert.deepEqual(JSON.parse(fast.body.toString('utf8')), JSON.parse(want.body.toString('utf8')));
   assert.deepEqual(fast.ctx, want.ctx);
+  assert.deepEqual([fast.dropped?.tools, fast.dropped?.items], [want.dropped?.tools, want.dropped?.items], 'the same left out');
   if (bytes) assert.ok(fast.body.equals(want.body), 'byte for byte');
   assert.equal(fast.model, JSON.parse(raw.toString()).model);
 }
@@ -191,4 +192,22 @@ test('mid-conversation system messages (Claude Code 2.1.332): long texts spliced
   same(json({ ...body, stream: false }));
   const sent = JSON.parse((anthropicToOpenAIChatRaw(json(body), OPTS) as RawTranslation).body.toString());
   assert.deepEqual(sent.messages.map((m: { role: string }) => m.role), ['system', 'user', 'system', 'assistant', 'tool', 'system', 'system']);
+});
+
+test('what is left out (unknown blocks, server tools) is left out and named the same way on both paths', () => {
+  const body = {
+    model: 'claude',
+    max_tokens: 100,
+    tools: [{ name: 'Read', description: long('reads a file '), input_schema: { type: 'object' } }, { type: 'web_search_20250305', name: 'web_search' }],
+    messages: [
+      filler,
+      { role: 'assistant', content: [{ type: 'server_tool_use', id: 's', name: 'web_search', input: { query: long('q ') } }, { type: 'text', text: long('answer ') }] },
+      { role: 'user', content: [{ type: 'hologram', text: long('new block ') }, { type: 'text', text: 'next' }] },
+      { role: 'system', content: [{ type: 'tool_addition', tool: { type: 'tool_definition', definition: { name: 'X', description: long('x ') } } }] },
+    ],
+  };
+  same(json(body));
+  const fast = anthropicToOpenAIChatRaw(json(body), OPTS) as RawTranslation;
+  assert.equal(fast.dropped?.tools, 'web_search_20250305');
+  assert.equal(fast.dropped?.items, "messages[1].content[0] (type 'server_tool_use'); messages[2].content[0] (type 'hologram'); messages[3].content[0] (type 'tool_addition')");
 });
