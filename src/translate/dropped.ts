@@ -3,6 +3,10 @@
 // items of types it does not know. Refusing those would refuse requests the client's own API
 // serves (agents add new types every few weeks); sending them would make the upstream refuse. So
 // they are dropped, and the client is told which, in response headers (gateway/translation.ts).
+// The line: a block whose *type* the upstream cannot take (a new type, audio toward Anthropic, a
+// server-tool block) is left out; one of a type it takes but with a value it would refuse (an
+// image over 5 MB, a media type no model reads, a source it cannot fetch) is refused with a 400,
+// as the upstream would refuse it.
 //
 // Everything here comes from the client: the lists are bounded, and each label is cut to a short
 // run of characters that are safe in a header value.

@@ -131,8 +131,7 @@ function messageParts(v: unknown, param: string, role: string, dropped: Dropped)
       case 'input_image': {
         if (role !== 'user') throw new TranslationError(`${pp}: images are only allowed in user messages`, `${pp}.type`);
         if (typeof p.image_url !== 'string') {
-          dropped.item(pp, 'input_image'); // a file_id: chat has no Files API reference for images
-          break;
+          throw new TranslationError(`${pp}: only image_url images can be translated (file_id needs the Files API)`, `${pp}.image_url`);
         }
         const image: Obj = { url: p.image_url };
         if (typeof p.detail === 'string' && p.detail !== 'auto') image.detail = p.detail;

@@ -84,6 +84,7 @@ describe('Responses → chat request (Codex)', () => {
       [{ input: [{ role: 'user', content: 'q' }, { type: 'function_call', call_id: 'c1', name: 'f', arguments: '{}' }] }, 'input[1]', /has no function_call_output/],
       [{ input: [{ role: 'user', content: [{ text: 'no type' }] }] }, 'input[0].content[0].type', /expected a string/],
       [{ input: [{ role: 'assistant', content: [{ type: 'input_image', image_url: 'https://x/y.png' }] }] }, 'input[0].content[0].type', /only allowed in user messages/],
+      [{ input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'file-1' }] }] }, 'input[0].content[0].image_url', /file_id needs the Files API/],
       [{ model: 'x' }, 'input', /required/],
       [{ input: 'x', tools: [{ type: 'function', name: 'f' }, { type: 'function', name: 'f' }] }, 'tools[1].name', /duplicate/],
       [{ input: 'x', tools: [{ type: 'function', name: 'f' }], tool_choice: { type: 'function', name: 'g' } }, 'tool_choice.name', /no tool named 'g'/],
