@@ -16,6 +16,14 @@ import { GatewayError } from './errors';
 
 export const MAX_JSON_DEPTH = 256;
 
+/** Byte classes: 1 a quote, 2 an opening bracket, 3 a closing one, 0 the rest (one load per byte). */
+const CLASS = new Uint8Array(256);
+CLASS[QUOTE] = 1;
+CLASS[LBRACE] = 2;
+CLASS[LBRACKET] = 2;
+CLASS[RBRACE] = 3;
+CLASS[RBRACKET] = 3;
+
 /**
  * True when arrays and objects in `raw` nest deeper than `limit` (the body's own object is level
  * 1). Linear: strings are skipped with indexOf, and the walk stops at the first level past the
@@ -26,15 +34,19 @@ export function nestsDeeperThan(raw: Buffer, limit: number): boolean {
   let i = 0;
   const n = raw.length;
   while (i < n) {
-    const c = raw[i]!;
-    if (c === QUOTE) {
+    const k = CLASS[raw[i]!]!;
+    if (k === 0) {
+      i++;
+      continue;
+    }
+    if (k === 1) {
       i = skipString(raw, i);
       if (i < 0) return false;
       continue;
     }
-    if (c === LBRACE || c === LBRACKET) {
+    if (k === 2) {
       if (++depth > limit) return true;
-    } else if (c === RBRACE || c === RBRACKET) depth--;
+    } else depth--;
     i++;
   }
   return false;
