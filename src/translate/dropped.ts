@@ -61,12 +61,12 @@ export class Dropped {
   /** The dropped tools, comma-separated (null when none). */
   get tools(): string | null {
     if (this.toolList.length === 0) return null;
-    return this.moreTools > 0 ? `${this.toolList.join(', ')}, … (${this.moreTools} more)` : this.toolList.join(', ');
+    return this.moreTools > 0 ? `${this.toolList.join(', ')}, ... (${this.moreTools} more)` : this.toolList.join(', ');
   }
 
   /** The dropped content, `; `-separated (null when none). */
   get items(): string | null {
     if (this.itemList.length === 0) return null;
-    return this.moreItems > 0 ? `${this.itemList.join('; ')}; … (${this.moreItems} more)` : this.itemList.join('; ');
+    return this.moreItems > 0 ? `${this.itemList.join('; ')}; ... (${this.moreItems} more)` : this.itemList.join('; ');
   }
 }

@@ -26,9 +26,11 @@ test('each tool is listed once; past 16 entries the rest is counted', () => {
   for (let i = 0; i < 20; i++) d.tool(`t${i}`);
   for (let i = 0; i < 1000; i++) d.item(`input[${i}]`, 'compaction');
   assert.equal(d.tools!.split(', ').length, 17);
-  assert.match(d.tools!, /, … \(5 more\)$/);
-  assert.match(d.items!, /^input\[0\] \(type 'compaction'\); .*input\[15\] \(type 'compaction'\); … \(984 more\)$/);
+  assert.match(d.tools!, /, \.\.\. \(5 more\)$/);
+  assert.match(d.items!, /^input\[0\] \(type 'compaction'\); .*input\[15\] \(type 'compaction'\); \.\.\. \(984 more\)$/);
   assert.ok(d.items!.length < 1024 && d.tools!.length < 1024);
+  assert.match(d.tools!, HEADER_SAFE, 'ASCII only: node:http refuses other characters in a header value');
+  assert.match(d.items!, HEADER_SAFE);
 });
 
 test('merge: the chain Responses → chat → Anthropic reports both translations once', () => {
