@@ -56,7 +56,7 @@ export function nestsDeeperThan(raw: Buffer, limit: number): boolean {
 export function tooDeepError(): GatewayError {
   return new GatewayError(
     400,
-    `The request nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels; a request translated for this model may nest at most ${MAX_JSON_DEPTH}.`,
+    `The request nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels; requests to this model may nest at most ${MAX_JSON_DEPTH}.`,
     'invalid_request_error',
   );
 }
