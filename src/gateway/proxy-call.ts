@@ -474,7 +474,9 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   private responseHeaders(up: IncomingHttpHeaders): HeaderList {
     const h: HeaderList = ['content-type', String(up['content-type'] ?? (this.scan.stream ? 'text/event-stream' : 'application/json'))];
     if (this.scan.stream) h.push('cache-control', 'no-cache');
-    return this.litellmHeaders(echoProviderHeaders(h, up, this.target));
+    echoProviderHeaders(h, up, this.target);
+    this.xlate?.noticeHeaders(h);
+    return this.litellmHeaders(h);
   }
 
   /**

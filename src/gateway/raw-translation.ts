@@ -30,10 +30,15 @@
 // a bad escape in a long string; a translation error; a marker found where it cannot be placed.
 // Images and documents need nothing special: their `data` is no text/content/description member,
 // so it stays a real string, and their checks and sizes read it as on the ordinary path.
+//
+// The walk of step 1 also counts how deep arrays and objects nest (the bytes between string
+// literals hold every bracket), so a body past the bound of json-depth.ts is answered 'too-deep'
+// without a second walk; the ordinary path checks it with its own walk.
 import { isAscii, isUtf8 } from 'node:buffer';
-import { BACKSLASH, COLON, isSpace, QUOTE } from '../accounting/usage-json';
-import { anthropicToOpenAIChat, type AnthropicToOpenAIOptions, type ToAnthropicContext } from '../translate';
+import { BACKSLASH, COLON, isSpace, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } from '../accounting/usage-json';
+import { anthropicToOpenAIChat, type AnthropicToOpenAIOptions, type Dropped, type ToAnthropicContext } from '../translate';
 import { skipString } from './body-scan';
+import { MAX_JSON_DEPTH } from './json-depth';
 
 /** Bodies shorter than this take the ordinary path: nothing to gain there. */
 export const MIN_BODY = 16 * 1024;
@@ -43,9 +48,14 @@ const MARK = '\u0000W';
 /** How a marker starts in JSON text: `\u0000W`, after the backslash(es) of its escaping level. */
 const MARK_JSON = Buffer.from('u0000W');
 
+/** What anthropicToOpenAIChatRaw answers for a body that nests deeper than the bound it was given. */
+export const TOO_DEEP = 'too-deep';
+
 export interface RawTranslation {
   body: Buffer;
   ctx: ToAnthropicContext;
+  /** What the translation left out (see translate/dropped.ts). */
+  dropped?: Dropped;
   /** The client's `model` value. */
   model: unknown;
 }
@@ -156,15 +166,27 @@ interface Skeleton {
   units: number[];
 }
 
-/** Step 1: the body with its long member strings replaced by markers; null when not applicable. */
-function skeleton(raw: Buffer): Skeleton | null {
+/**
+ * Step 1: the body with its long member strings replaced by markers; null when not applicable,
+ * TOO_DEEP when arrays and objects nest deeper than `maxDepth`.
+ */
+function skeleton(raw: Buffer, maxDepth: number): Skeleton | null | typeof TOO_DEEP {
   const parts: Buffer[] = [];
   const sk: Skeleton = { text: '', start: [], end: [], units: [] };
   let from = 0;
   let keyIsLong = false;
   let i = 0;
+  let depth = 0;
   for (;;) {
     const q = raw.indexOf(QUOTE, i);
+    // Every bracket sits between two string literals: a few KB of a Claude Code body in all.
+    const gapEnd = q < 0 ? raw.length : q;
+    for (let g = i; g < gapEnd; g++) {
+      const c = raw[g]!;
+      if (c === LBRACE || c === LBRACKET) {
+        if (++depth > maxDepth) return TOO_DEEP;
+      } else if (c === RBRACE || c === RBRACKET) depth--;
+    }
     if (q < 0) break;
     const e = skipString(raw, q);
     if (e < 0) return null;
@@ -254,11 +276,14 @@ function splice(out: Buffer, raw: Buffer, sk: Skeleton): Buffer | null {
   return Buffer.concat(pieces);
 }
 
-/** The upstream chat body and context for `raw`, or null: then translate the ordinary way. */
-export function anthropicToOpenAIChatRaw(raw: Buffer, opts: AnthropicToOpenAIOptions): RawTranslation | null {
+/**
+ * The upstream chat body and context for `raw`, or null: then translate the ordinary way (and
+ * check the nesting there). TOO_DEEP: the body nests deeper than `maxDepth`.
+ */
+export function anthropicToOpenAIChatRaw(raw: Buffer, opts: AnthropicToOpenAIOptions, maxDepth = MAX_JSON_DEPTH): RawTranslation | null | typeof TOO_DEEP {
   if (raw.length < MIN_BODY || !isUtf8(raw) || hasControlByte(raw)) return null;
-  const sk = skeleton(raw);
-  if (sk === null) return null;
+  const sk = skeleton(raw, maxDepth);
+  if (sk === null || sk === TOO_DEEP) return sk;
   try {
     const body = JSON.parse(sk.text) as Record<string, unknown>;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) return null;
@@ -270,7 +295,8 @@ export function anthropicToOpenAIChatRaw(raw: Buffer, opts: AnthropicToOpenAIOpt
     const r = anthropicToOpenAIChat(body, { ...opts, stringLength });
     if (r.ctx.stopSequences?.some((s) => s.startsWith(MARK))) return null;
     const out = splice(Buffer.from(JSON.stringify(r.body)), raw, sk);
-    return out === null ? null : { body: out, ctx: r.ctx, model: body.model };
+    if (out === null) return null;
+    return r.dropped === undefined ? { body: out, ctx: r.ctx, model: body.model } : { body: out, ctx: r.ctx, model: body.model, dropped: r.dropped };
   } catch {
     return null; // a translation error, or JSON the skeleton made invalid: the ordinary path tells which
   }

@@ -16,10 +16,13 @@ import {
   openAIChatToAnthropic,
   type ToAnthropicContext,
   type ToOpenAIContext,
+  type Dropped,
 } from '../translate';
+import type { HeaderList } from '../server/exchange';
 import { GatewayError } from './errors';
 import { bodyText, jsonBytes } from './json-body';
-import { anthropicToOpenAIChatRaw } from './raw-translation';
+import { MAX_JSON_DEPTH, tooDeepError, nestsDeeperThan } from './json-depth';
+import { anthropicToOpenAIChatRaw, TOO_DEEP } from './raw-translation';
 import type { Target } from './snapshot';
 
 /**
@@ -36,6 +39,8 @@ export class Translation {
   private stream: OpenAIToAnthropicStream | AnthropicToOpenAIStream | null = null;
   /** Responses clients: the last link of the chain (chat chunks → Responses events). */
   private responsesStream: ChatToResponsesStream | null = null;
+  /** What the last request translation left out: named in the answer's headers. */
+  private dropped: Dropped | undefined;
 
   private constructor(
     readonly direction: Direction,
@@ -57,36 +62,62 @@ export class Translation {
 
   /** The upstream body for `t`. Throws a 400 GatewayError for what the upstream API cannot express. */
   request(t: Target): Buffer {
+    this.dropped = undefined;
     try {
       if (this.direction === 'anthropic-to-openai' && this.parsed === null) {
-        // A long body: its long strings go upstream as bytes, never decoded (raw-translation.ts).
-        const fast = anthropicToOpenAIChatRaw(this.raw, { model: t.upstreamModel });
+        // A long body: its long strings go upstream as bytes, never decoded (raw-translation.ts),
+        // and the walk that finds them bounds the nesting too.
+        const fast = anthropicToOpenAIChatRaw(this.raw, { model: t.upstreamModel }, MAX_JSON_DEPTH);
+        if (fast === TOO_DEEP) throw tooDeepError();
         if (fast) {
           this.toAnthropic = { ...fast.ctx, model: String(fast.model) };
+          this.dropped = fast.dropped;
           return fast.body;
         }
+      }
+      if (this.parsed === null && nestsDeeperThan(this.raw, MAX_JSON_DEPTH)) {
+        // Everything below recurses once per level (the translators, JSON.stringify): bound it first.
+        throw tooDeepError();
       }
       this.parsed ??= JSON.parse(bodyText(this.raw)) as Record<string, unknown>;
       if (this.direction === 'anthropic-to-openai') {
         const r = anthropicToOpenAIChat(this.parsed, { model: t.upstreamModel });
         this.toAnthropic = { ...r.ctx, model: String(this.parsed.model) };
+        this.dropped = r.dropped;
         return jsonBytes(r.body);
       }
       let chat: Record<string, unknown> = this.parsed;
       if (this.direction !== 'openai-to-anthropic') {
         const r = responsesToChat(this.parsed, { model: t.upstreamModel });
         this.toResponses = { ...r.ctx, model: String(this.parsed.model) };
+        this.dropped = r.dropped;
         if (this.direction === 'responses-to-chat') return jsonBytes(r.body);
         chat = r.body;
       }
       const r = openAIChatToAnthropic(chat, { model: t.upstreamModel });
       this.toOpenAI = { ...r.ctx, model: String(this.parsed.model) };
+      if (this.dropped === undefined) this.dropped = r.dropped;
+      else this.dropped.merge(r.dropped);
       return jsonBytes(r.body);
     } catch (e) {
       if (e instanceof TranslationError) throw new GatewayError(e.status, e.message, e.type, e.param);
       if (e instanceof SyntaxError) throw new GatewayError(400, 'Request body is not valid JSON.', 'bad_request_error');
       throw e;
     }
+  }
+
+  /**
+   * Names what the request translation left out, on the answer (streamed or not):
+   * `x-weir-dropped-tools` (tools the upstream cannot run) and `x-weir-dropped` (content of types
+   * it cannot carry, by JSON path). Bounded in length (translate/dropped.ts).
+   */
+  noticeHeaders(h: HeaderList): void {
+    const d = this.dropped;
+    if (d === undefined) return;
+    const tools = d.tools;
+    if (tools !== null) h.push('x-weir-dropped-tools', tools);
+    const items = d.items;
+    if (items !== null) h.push('x-weir-dropped', items);
   }
 
   startStream(): void {

@@ -1,5 +1,6 @@
 // What a request translation hands to the response side: everything the response or stream
 // translator needs to answer the client in its own terms.
+import type { Dropped } from './dropped';
 import type { ToolNameMap } from './names';
 import type { Obj } from './shape';
 
@@ -35,4 +36,6 @@ export interface ToOpenAIContext {
 export interface RequestTranslation<C> {
   body: Obj;
   ctx: C;
+  /** What the upstream API cannot carry and was left out (absent when nothing was). */
+  dropped?: Dropped;
 }

@@ -47,6 +47,10 @@
 //
 // Anthropic → OpenAI request
 //  - system (string or text blocks) → one system message, blocks joined with a blank line.
+//  - A system message inside `messages` (Claude Code's mid-conversation system messages, beta
+//    mid-conversation-system-2026-04-07) → a chat system message at the same place: chat takes
+//    them anywhere. One that sits between tool calls and their results follows the tool messages
+//    (chat wants those right after the calls); a user turn it splits becomes two user messages.
 //  - cache_control is dropped (OpenAI caches by itself and refuses unknown fields) unless
 //    opts.keepCacheControl: then breakpoints stay where LiteLLM's OpenAI format puts them (text and
 //    image parts, system as parts, tool messages, tools) — for OpenAI-compatible upstreams that
@@ -66,8 +70,9 @@
 //  - tools: input_schema → function.parameters, unchanged. Names over 64 characters are truncated
 //    LiteLLM's way (55 chars + '_' + 8 hex of SHA-256) and restored in responses and streams.
 //    bash_* and text_editor_* (client-executed, fixed schema) are offered as functions with their
-//    schema; server tools (web_search, web_fetch, code_execution, computer, memory, …) → 400 by
-//    default (opts.serverTools 'drop' drops them instead). mcp_servers → 400.
+//    schema; server tools (web_search, web_fetch, code_execution, computer, memory, …) and tool
+//    types newer than the translator are left out and named (opts.serverTools 'error': a 400).
+//    A tool_choice naming a tool left out is left out too. mcp_servers → 400.
 //  - tool_choice auto/any/tool/none → auto/required/{function}/none; disable_parallel_tool_use →
 //    parallel_tool_calls: false. tool_choice without tools is dropped.
 //  - thinking enabled → reasoning_effort by budget on LiteLLM's thresholds: ≥ 4096 high,
@@ -80,8 +85,10 @@
 //  - Other Anthropic-only fields (context_management, container, service_tier, …) are dropped.
 //
 // OpenAI → Anthropic request
-//  - system and developer messages, wherever they are, → `system` text blocks in order; text parts
-//    stay separate blocks.
+//  - system and developer messages before the first turn → `system` text blocks in order; text
+//    parts stay separate blocks. Later ones stay in place, as `<system-reminder>` text in the user
+//    turn there (Anthropic takes system turns only with a beta; hoisting them would move them to
+//    the start and break the prompt cache's prefix: request-openai-to-anthropic.ts).
 //  - cache_control set by OpenAI-format clients (on a part, on a message → its last block, on a
 //    tool message, on a tool) is kept: those clients know they talk to Claude, and dropping the
 //    breakpoints turns every cache read into full-price input (cline #5067).
@@ -94,8 +101,8 @@
 //  - reasoning_content in the history is dropped (Anthropic needs signed thinking); LiteLLM-style
 //    `thinking_blocks` with signatures are replayed as thinking / redacted_thinking blocks.
 //  - max_completion_tokens ?? max_tokens ?? defaultMaxTokens (4096, LiteLLM's default).
-//  - reasoning_effort → thinking budget: minimal/low 1024, medium 2048, high 4096, xhigh 8192,
-//    none → off. The budget must stay below max_tokens: with an explicit max it is clamped to
+//  - reasoning_effort → thinking budget: minimal/low 1024, medium 2048, high 4096, xhigh, max and
+//    ultra 8192, none → off. The budget must stay below max_tokens: with an explicit max it is clamped to
 //    max − 1 (and thinking is left off below Anthropic's 1024 minimum); with the default max,
 //    max_tokens = 4096 + budget. A LiteLLM-style `thinking` param is passed on. Thinking is left
 //    off when the assistant turn being continued called tools without thinking first (Anthropic
@@ -106,12 +113,20 @@
 //    a system instruction to answer in JSON; n > 1 → 400; penalties, logit_bias, seed, logprobs
 //    are dropped.
 //
-// Validation (TranslationError, 400, with `param`): messages missing, not an array, empty, or with
-// an unknown role; content of the wrong type; unknown content block / part types; tools with an
-// invalid name ([a-zA-Z0-9_-]; toward Anthropic at most 128 characters, its limit), an input_schema
-// that is not {type: 'object'}, parameters that are not an object or not of type object,
-// duplicate names; tool_choice naming no tool; images with a media type other than jpeg / png /
-// gif / webp or over 5 MB decoded; non-base64 data URLs; unpaired tool calls and results.
+// Validation (TranslationError, 400, with `param`): what is certainly invalid. Messages missing,
+// not an array, empty, or with an unknown role; content of the wrong type; a block or part whose
+// type is not a string, or of a type its own API allows only elsewhere (tool_use in a user
+// message, an image in a system message); tools with an invalid name ([a-zA-Z0-9_-]; toward
+// Anthropic at most 128 characters, its limit), an input_schema that is not {type: 'object'},
+// parameters that are not an object or not of type object, duplicate names; tool_choice naming no
+// tool; images with a media type other than jpeg / png / gif / webp or over 5 MB decoded;
+// non-base64 data URLs; unpaired tool calls and results; arguments that are not JSON.
+//
+// Left out and named (`dropped` on the result, see dropped.ts; the gateway sends it as the
+// x-weir-dropped-tools and x-weir-dropped headers): what is merely new, or what the other API
+// cannot carry — block, part and item types the translator does not know, server-tool blocks,
+// hosted and server tools, audio toward Anthropic. Refusing them would refuse requests the
+// client's own API serves.
 //
 // Responses
 //  - finish_reason → stop_reason: stop → end_turn (stop_sequence when vLLM/SGLang say which
@@ -149,3 +164,4 @@ export { ChatToResponsesStream } from './responses-stream';
 export { truncateToolName, restoreToolName, type ToolNameMap } from './names';
 export { usageFromOpenAI, usageFromAnthropic, usageToOpenAI, type Usage, type OpenAIUsage } from './usage';
 export { MAX_IMAGE_BYTES } from './content';
+export { Dropped } from './dropped';

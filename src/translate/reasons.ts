@@ -89,7 +89,7 @@ export function effortFromAnthropicEffort(effort: unknown): 'low' | 'medium' | '
 
 /**
  * OpenAI `reasoning_effort` → Anthropic thinking budget: none → no thinking; minimal, low → 1024;
- * medium → 2048; high → 4096; xhigh, max → 8192. Unknown values → undefined (the caller refuses).
+ * medium → 2048; high → 4096; xhigh, max, ultra → 8192. Unknown values → undefined (the caller refuses).
  */
 export function budgetFromEffort(effort: string): number | null | undefined {
   switch (effort) {
@@ -104,6 +104,7 @@ export function budgetFromEffort(effort: string): number | null | undefined {
       return THINKING_BUDGET.high;
     case 'xhigh':
     case 'max':
+    case 'ultra': // Codex 0.171's top effort for GPT-6 models
       return THINKING_BUDGET.xhigh;
     default:
       return undefined;

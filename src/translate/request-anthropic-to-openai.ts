@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { documentBlockToOpenAI, imageBlockToOpenAI } from './content';
 import type { RequestTranslation, ToAnthropicContext } from './context';
 import { estimateTokens, type StringLength } from './count-tokens';
+import { Dropped } from './dropped';
 import { TranslationError } from './errors';
 import { isValidToolName, ToolNamer } from './names';
 import { effortFromAnthropicEffort, effortFromBudget } from './reasons';
@@ -24,7 +25,8 @@ export interface AnthropicToOpenAIOptions {
   thinkingHistory?: 'drop' | 'reasoning_content' | 'thinking_blocks';
   /**
    * Anthropic server tools (web_search, web_fetch, code_execution, computer, memory, …) that only
-   * Anthropic's API can run: `error` (default, a 400 naming the tool) or `drop` them.
+   * Anthropic's API can run, and tool types newer than this translator: `drop` (default: left out
+   * and named in the translation's `dropped`) or `error` (a 400 naming the tool).
    */
   serverTools?: 'error' | 'drop';
   /**
@@ -68,7 +70,7 @@ function textEditorParameters(type: string): Obj {
  * as functions: bash_* and text_editor_*. Everything else Anthropic defines runs on Anthropic's
  * servers (or needs its computer-use loop) and has no OpenAI equivalent.
  */
-function anthropicDefinedTool(tool: Obj, type: string, param: string, namer: ToolNamer, serverTools: 'error' | 'drop'): Obj | null {
+function anthropicDefinedTool(tool: Obj, type: string, param: string, namer: ToolNamer, serverTools: 'error' | 'drop', dropped: Dropped): Obj | null {
   if (type.startsWith('bash_')) {
     const name = typeof tool.name === 'string' ? tool.name : 'bash';
     return { type: 'function', function: { name: namer.upstreamName(name), description: 'Run a command in a persistent bash shell.', parameters: BASH_PARAMETERS } };
@@ -80,7 +82,10 @@ function anthropicDefinedTool(tool: Obj, type: string, param: string, namer: Too
       function: { name: namer.upstreamName(name), description: 'View, create and edit text files.', parameters: textEditorParameters(type) },
     };
   }
-  if (serverTools === 'drop') return null;
+  if (serverTools === 'drop') {
+    dropped.tool(type);
+    return null;
+  }
   throw new TranslationError(
     `${param}: '${type}' is an Anthropic server tool that only Anthropic's API can run; this model is served through an OpenAI-compatible API`,
     `${param}.type`,
@@ -91,13 +96,16 @@ interface TranslatedTools {
   tools: Obj[];
   /** Upstream names of the tools offered. */
   names: Set<string>;
+  /** Names of the tools left out (a tool_choice naming one is left out too). */
+  droppedNames: Set<string> | undefined;
 }
 
-function toolsToOpenAI(v: unknown, namer: ToolNamer, serverTools: 'error' | 'drop', keep: boolean): TranslatedTools | undefined {
+function toolsToOpenAI(v: unknown, namer: ToolNamer, serverTools: 'error' | 'drop', keep: boolean, dropped: Dropped): TranslatedTools | undefined {
   if (v === undefined || v === null) return undefined;
   const list = expectArray(v, 'tools');
   const tools: Obj[] = [];
   const names = new Set<string>();
+  let droppedNames: Set<string> | undefined;
   for (let i = 0; i < list.length; i++) {
     const param = `tools[${i}]`;
     const tool = expectObj(list[i], param);
@@ -118,27 +126,42 @@ function toolsToOpenAI(v: unknown, namer: ToolNamer, serverTools: 'error' | 'dro
       out = { type: 'function', function: fn };
       if (keep && isObj(tool.cache_control)) out.cache_control = tool.cache_control;
     } else {
-      out = anthropicDefinedTool(tool, expectString(type, `${param}.type`), param, namer, serverTools);
-      if (out === null) continue;
+      out = anthropicDefinedTool(tool, expectString(type, `${param}.type`), param, namer, serverTools, dropped);
+      if (out === null) {
+        if (typeof tool.name === 'string') (droppedNames ??= new Set()).add(tool.name);
+        continue;
+      }
     }
     const upstreamName = (out.function as Obj).name as string;
     if (names.has(upstreamName)) throw new TranslationError(`${param}.name: duplicate tool name '${upstreamName}'`, `${param}.name`);
     names.add(upstreamName);
     tools.push(out);
   }
-  return { tools, names };
+  return { tools, names, droppedNames };
 }
 
-function systemToOpenAI(v: unknown, keep: boolean): string | Obj[] | undefined {
+/**
+ * System text (the top-level `system`, or a system message's content at `param`) → chat system
+ * content. Only text blocks are allowed there; others in a system message (Claude Code's
+ * tool_addition / tool_removal of mid-conversation tool changes, and whatever comes next) go to
+ * `dropped`, in the top-level system they are refused, as Anthropic's API refuses them.
+ */
+function systemToOpenAI(v: unknown, keep: boolean, param = 'system', dropped: Dropped | null = null): string | Obj[] | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'string') return v.length > 0 ? v : undefined;
-  const blocks = expectArray(v, 'system');
+  const blocks = expectArray(v, param);
   let text = '';
   let parts: Obj[] | undefined;
   for (let i = 0; i < blocks.length; i++) {
-    const b = expectObj(blocks[i], `system[${i}]`);
-    if (b.type !== 'text') throw new TranslationError(`system[${i}]: only text blocks are allowed in system`, `system[${i}].type`);
-    const t = expectString(b.text, `system[${i}].text`);
+    const b = expectObj(blocks[i], `${param}[${i}]`);
+    if (b.type !== 'text') {
+      if (dropped !== null && typeof b.type === 'string') {
+        dropped.item(`${param}[${i}]`, b.type);
+        continue;
+      }
+      throw new TranslationError(`${param}[${i}]: only text blocks are allowed in system`, `${param}[${i}].type`);
+    }
+    const t = expectString(b.text, `${param}[${i}].text`);
     if (t.length === 0) continue;
     text = text.length === 0 ? t : `${text}\n\n${t}`;
     if (keep) (parts ??= []).push(withCache(b, { type: 'text', text: t }));
@@ -154,12 +177,25 @@ function withCache(src: Obj, part: Obj): Obj {
 
 type ThinkingHistory = 'drop' | 'reasoning_content' | 'thinking_blocks';
 
+/** What the translation of one request's `messages` works with. */
+interface Conv {
+  readonly namer: ToolNamer;
+  readonly history: ThinkingHistory;
+  /** Keep cache_control breakpoints (opts.keepCacheControl). */
+  readonly keep: boolean;
+  /** The chat messages being built. */
+  readonly out: Obj[];
+  readonly dropped: Dropped;
+  /** System messages an assistant turn's tool calls hold back until their tool messages are out. */
+  readonly deferred: Obj[];
+}
+
 /** tool_use ids of an assistant turn still waiting for their tool_result → where they were. */
 type PendingTools = Map<string, string>;
 
 const IMAGE_NOTE = '(the tool returned image output; it follows in the next user message)';
 
-function toolResultToOpenAI(block: Obj, i: number, k: number, pending: PendingTools | null, toolMsgs: Obj[], imageParts: Obj[], keep: boolean): void {
+function toolResultToOpenAI(block: Obj, i: number, k: number, pending: PendingTools | null, toolMsgs: Obj[], imageParts: Obj[], c: Conv): void {
   const id = block.tool_use_id;
   if (typeof id !== 'string') throw new TranslationError(`${at(i, k)}.tool_use_id: expected a string`, `${at(i, k)}.tool_use_id`);
   if (pending === null || !pending.delete(id)) {
@@ -168,13 +204,13 @@ function toolResultToOpenAI(block: Obj, i: number, k: number, pending: PendingTo
       `${at(i, k)}.tool_use_id`,
     );
   }
-  const c = block.content;
+  const content = block.content;
   let text = '';
   let images = 0;
-  if (typeof c === 'string') text = c;
-  else if (c !== undefined && c !== null) {
+  if (typeof content === 'string') text = content;
+  else if (content !== undefined && content !== null) {
     const param = at(i, k);
-    const parts = expectArray(c, `${param}.content`);
+    const parts = expectArray(content, `${param}.content`);
     for (let n = 0; n < parts.length; n++) {
       const p = expectObj(parts[n], `${param}.content[${n}]`);
       if (p.type === 'text') {
@@ -183,8 +219,11 @@ function toolResultToOpenAI(block: Obj, i: number, k: number, pending: PendingTo
       } else if (p.type === 'image') {
         imageParts.push(imageBlockToOpenAI(p, `${param}.content[${n}]`));
         images++;
+      } else if (typeof p.type === 'string') {
+        // search_result, document, tool_reference, …: a tool message carries text only.
+        c.dropped.item(`${param}.content[${n}]`, p.type);
       } else {
-        throw new TranslationError(`${param}.content[${n}]: unsupported block type '${String(p.type)}' in tool_result`, `${param}.content[${n}].type`);
+        throw new TranslationError(`${param}.content[${n}].type: expected a string`, `${param}.content[${n}].type`);
       }
     }
   }
@@ -194,22 +233,56 @@ function toolResultToOpenAI(block: Obj, i: number, k: number, pending: PendingTo
   // of a text, content or description string needs the same there.
   if (block.is_error === true && !/^error\b/i.test(text)) text = `Error: ${text}`;
   const msg: Obj = { role: 'tool', tool_call_id: id, content: text };
-  if (keep) withCache(block, msg);
+  if (c.keep) withCache(block, msg);
   toolMsgs.push(msg);
 }
 
-function userTurn(msgs: unknown[], from: number, to: number, pending: PendingTools | null, out: Obj[], keep: boolean): void {
+/**
+ * A system message inside `messages` (Claude Code's mid-conversation system messages, beta
+ * mid-conversation-system-2026-04-07) → a chat system message, which chat accepts anywhere; null
+ * when it has no text. Its other fields (clear_at, output_config) mean nothing to a chat model.
+ */
+function systemMessage(m: Obj, i: number, c: Conv): Obj | null {
+  const content = systemToOpenAI(m.content, c.keep, `messages[${i}].content`, c.dropped);
+  return content === undefined ? null : { role: 'system', content };
+}
+
+/** A chat user message of these parts: one text part without a breakpoint is sent as a string. */
+function userMessage(parts: Obj[]): Obj {
+  const only = parts[0]!;
+  return { role: 'user', content: parts.length === 1 && only.type === 'text' && only.cache_control === undefined ? only.text : parts };
+}
+
+/**
+ * One user turn: msgs[from..to) are its messages and the system messages among them. Tool
+ * messages go first (chat wants them right after the assistant's tool calls), then `deferred`
+ * (system messages that sat between those calls and this turn), then the turn's content, split
+ * into one user message per stretch between system messages.
+ */
+function userTurn(msgs: unknown[], from: number, to: number, pending: PendingTools | null, c: Conv): void {
+  const { out, keep, deferred } = c;
   const toolMsgs: Obj[] = [];
   const toolImages: Obj[] = [];
-  const parts: Obj[] = [];
+  let parts: Obj[] = [];
+  // The content in order: parts arrays, with the system messages found between them.
+  const seq: (Obj[] | Obj)[] = [parts];
+  let users = 0;
+  for (let i = from; i < to; i++) if ((msgs[i] as Obj).role === 'user') users++;
   for (let i = from; i < to; i++) {
     const m = msgs[i] as Obj;
-    const c = m.content;
-    if (typeof c === 'string') {
-      if (c.length > 0 || to - from === 1) parts.push({ type: 'text', text: c });
+    if (m.role === 'system') {
+      const sm = systemMessage(m, i, c);
+      if (sm === null) continue;
+      parts = [];
+      seq.push(sm, parts);
       continue;
     }
-    const blocks = c as unknown[];
+    const content = m.content;
+    if (typeof content === 'string') {
+      if (content.length > 0 || users === 1) parts.push({ type: 'text', text: content });
+      continue;
+    }
+    const blocks = content as unknown[];
     for (let k = 0; k < blocks.length; k++) {
       const b = blocks[k];
       if (!isObj(b)) throw new TranslationError(`${at(i, k)}: expected an object`, at(i, k));
@@ -225,22 +298,32 @@ function userTurn(msgs: unknown[], from: number, to: number, pending: PendingToo
           documentBlockToOpenAI(b, at(i, k), parts);
           break;
         case 'tool_result':
-          toolResultToOpenAI(b, i, k, pending, toolMsgs, toolImages, keep);
+          toolResultToOpenAI(b, i, k, pending, toolMsgs, toolImages, c);
           break;
         default:
-          throw unknownBlock(b, at(i, k), 'user');
+          unknownBlock(b, at(i, k), 'user', c.dropped);
       }
     }
   }
   if (pending !== null && pending.size > 0) missingResult(pending);
   for (let i = 0; i < toolMsgs.length; i++) out.push(toolMsgs[i]!);
-  const all = toolImages.length > 0 ? toolImages.concat(parts) : parts;
-  if (all.length === 0) {
-    if (toolMsgs.length === 0) out.push({ role: 'user', content: '' });
-    return;
+  for (let i = 0; i < deferred.length; i++) out.push(deferred[i]!);
+  deferred.length = 0;
+  for (let k = 0; k < seq.length; k++) {
+    const x = seq[k]!;
+    if (!Array.isArray(x)) {
+      out.push(x);
+      continue;
+    }
+    const all = k === 0 && toolImages.length > 0 ? toolImages.concat(x) : x;
+    if (all.length > 0) out.push(userMessage(all));
+    else if (k === 0 && toolMsgs.length === 0 && !hasContent(seq)) out.push({ role: 'user', content: '' });
   }
-  const only = all[0]!;
-  out.push({ role: 'user', content: all.length === 1 && only.type === 'text' && only.cache_control === undefined ? only.text : all });
+}
+
+function hasContent(seq: (Obj[] | Obj)[]): boolean {
+  for (let k = 0; k < seq.length; k += 2) if ((seq[k] as Obj[]).length > 0) return true;
+  return false;
 }
 
 /** JSON path of a content block; built only when it is needed (errors, rare block types). */
@@ -256,21 +339,29 @@ function missingResult(pending: PendingTools): never {
   );
 }
 
-function unknownBlock(b: Obj, param: string, role: string): TranslationError {
+/**
+ * A block the chat message cannot hold. Blocks of a type Anthropic allows only in the other role
+ * are refused, as Anthropic refuses them; the rest (server-tool blocks from a conversation that
+ * was on Anthropic, search_result, types newer than this translator) are left out and listed.
+ */
+function unknownBlock(b: Obj, param: string, role: string, dropped: Dropped): void {
   const t = b.type;
   if (t === 'image' || t === 'document' || t === 'tool_result') {
-    return new TranslationError(`${param}: '${t}' blocks are only allowed in user messages`, `${param}.type`);
+    throw new TranslationError(`${param}: '${t}' blocks are only allowed in user messages`, `${param}.type`);
   }
   if (t === 'tool_use' || t === 'thinking' || t === 'redacted_thinking') {
-    return new TranslationError(`${param}: '${t}' blocks are only allowed in assistant messages`, `${param}.type`);
+    throw new TranslationError(`${param}: '${t}' blocks are only allowed in assistant messages`, `${param}.type`);
   }
-  if (typeof t === 'string' && (t.startsWith('server_tool_use') || t.endsWith('_tool_result') || t.startsWith('mcp_'))) {
-    return new TranslationError(`${param}: '${t}' blocks come from Anthropic server tools and cannot be sent to an OpenAI-compatible model`, `${param}.type`);
-  }
-  return new TranslationError(`${param}: unknown content block type '${String(t)}' in a ${role} message`, `${param}.type`);
+  if (typeof t !== 'string') throw new TranslationError(`${param}.type: expected a string in a ${role} message's content block`, `${param}.type`);
+  dropped.item(param, t);
 }
 
-function assistantTurn(msgs: unknown[], from: number, to: number, namer: ToolNamer, history: ThinkingHistory, out: Obj[], keep: boolean): PendingTools | null {
+/**
+ * One assistant turn (msgs[from..to), system messages among them) → one assistant message. Its
+ * system messages go to `deferred`: after the tool messages that must follow the tool calls.
+ */
+function assistantTurn(msgs: unknown[], from: number, to: number, c: Conv): PendingTools | null {
+  const { namer, history, keep } = c;
   let text = '';
   let cachedParts: Obj[] | undefined; // text parts, kept only when a text block has a breakpoint
   let toolCalls: Obj[] | undefined;
@@ -279,12 +370,17 @@ function assistantTurn(msgs: unknown[], from: number, to: number, namer: ToolNam
   let thinkingBlocks: Obj[] | undefined;
   for (let i = from; i < to; i++) {
     const m = msgs[i] as Obj;
-    const c = m.content;
-    if (typeof c === 'string') {
-      if (c.length > 0) text = text.length === 0 ? c : `${text}\n\n${c}`;
+    if (m.role === 'system') {
+      const sm = systemMessage(m, i, c);
+      if (sm !== null) c.deferred.push(sm);
       continue;
     }
-    const blocks = c as unknown[];
+    const content = m.content;
+    if (typeof content === 'string') {
+      if (content.length > 0) text = text.length === 0 ? content : `${text}\n\n${content}`;
+      continue;
+    }
+    const blocks = content as unknown[];
     for (let k = 0; k < blocks.length; k++) {
       const b = blocks[k];
       if (!isObj(b)) throw new TranslationError(`${at(i, k)}: expected an object`, at(i, k));
@@ -319,7 +415,7 @@ function assistantTurn(msgs: unknown[], from: number, to: number, namer: ToolNam
           if (history === 'thinking_blocks') (thinkingBlocks ??= []).push({ type: 'redacted_thinking', data: typeof b.data === 'string' ? b.data : '' });
           break;
         default:
-          throw unknownBlock(b, at(i, k), 'assistant');
+          unknownBlock(b, at(i, k), 'assistant', c.dropped);
       }
     }
   }
@@ -329,11 +425,11 @@ function assistantTurn(msgs: unknown[], from: number, to: number, namer: ToolNam
   if (toolCalls !== undefined) msg.tool_calls = toolCalls;
   if (reasoning.length > 0) msg.reasoning_content = reasoning;
   if (thinkingBlocks !== undefined) msg.thinking_blocks = thinkingBlocks;
-  out.push(msg);
+  c.out.push(msg);
   return pending;
 }
 
-function messagesToOpenAI(v: unknown, namer: ToolNamer, history: ThinkingHistory, out: Obj[], keep: boolean): void {
+function messagesToOpenAI(v: unknown, c: Conv): void {
   if (v === undefined || v === null) throw new TranslationError('messages: required', 'messages');
   const msgs = expectArray(v, 'messages');
   if (msgs.length === 0) throw new TranslationError('messages: at least one message is required', 'messages');
@@ -342,21 +438,35 @@ function messagesToOpenAI(v: unknown, namer: ToolNamer, history: ThinkingHistory
   for (let k = 0; k < msgs.length; k++) {
     const m = msgs[k];
     if (!isObj(m)) throw new TranslationError(`messages[${k}]: expected an object`, `messages[${k}]`);
-    if (m.role !== 'user' && m.role !== 'assistant') {
-      throw new TranslationError(`messages[${k}].role: must be 'user' or 'assistant' (system goes in the top-level 'system')`, `messages[${k}].role`);
+    if (m.role !== 'user' && m.role !== 'assistant' && m.role !== 'system') {
+      throw new TranslationError(`messages[${k}].role: must be 'user', 'assistant' or 'system'`, `messages[${k}].role`);
     }
     if (typeof m.content !== 'string' && !Array.isArray(m.content)) {
       throw new TranslationError(`messages[${k}].content: expected a string or an array of content blocks`, `messages[${k}].content`);
     }
   }
+  const { out, deferred } = c;
   while (i < msgs.length) {
     const role = (msgs[i] as Obj).role;
-    // Consecutive messages of one role form one turn, as Anthropic's API treats them.
+    if (role === 'system') {
+      // Only before the first turn: a turn takes in the system messages that follow it.
+      const sm = systemMessage(msgs[i] as Obj, i, c);
+      if (sm !== null) out.push(sm);
+      i++;
+      continue;
+    }
+    // Consecutive messages of one role form one turn, as Anthropic's API treats them; system
+    // messages among or right after them stay in that turn, in their place.
     let j = i + 1;
-    while (j < msgs.length && (msgs[j] as Obj).role === role) j++;
-    if (role === 'assistant') pending = assistantTurn(msgs, i, j, namer, history, out, keep);
-    else {
-      userTurn(msgs, i, j, pending, out, keep);
+    while (j < msgs.length && ((msgs[j] as Obj).role === role || (msgs[j] as Obj).role === 'system')) j++;
+    if (role === 'assistant') {
+      pending = assistantTurn(msgs, i, j, c);
+      if (pending === null || pending.size === 0) {
+        for (let k = 0; k < deferred.length; k++) out.push(deferred[k]!);
+        deferred.length = 0;
+      }
+    } else {
+      userTurn(msgs, i, j, pending, c);
       pending = null;
     }
     i = j;
@@ -364,7 +474,7 @@ function messagesToOpenAI(v: unknown, namer: ToolNamer, history: ThinkingHistory
   if (pending !== null && pending.size > 0) missingResult(pending);
 }
 
-function toolChoiceToOpenAI(v: unknown, tools: TranslatedTools, namer: ToolNamer, out: Obj): void {
+function toolChoiceToOpenAI(v: unknown, tools: TranslatedTools, namer: ToolNamer, out: Obj, dropped: Dropped): void {
   const tc = expectObj(v, 'tool_choice');
   switch (tc.type) {
     case 'auto':
@@ -378,6 +488,10 @@ function toolChoiceToOpenAI(v: unknown, tools: TranslatedTools, namer: ToolNamer
       break;
     case 'tool': {
       const name = namer.upstreamName(expectString(tc.name, 'tool_choice.name'));
+      if (!tools.names.has(name) && tools.droppedNames?.has(tc.name as string) === true) {
+        dropped.item('tool_choice', 'tool');
+        return;
+      }
       if (!tools.names.has(name)) throw new TranslationError(`tool_choice.name: no tool named '${String(tc.name)}' in tools`, 'tool_choice.name');
       out.tool_choice = { type: 'function', function: { name } };
       break;
@@ -439,10 +553,11 @@ export function anthropicToOpenAIChat(input: unknown, opts: AnthropicToOpenAIOpt
   const out: Obj = { model: opts.model, messages };
 
   const keep = opts.keepCacheControl === true;
+  const dropped = new Dropped();
   const system = systemToOpenAI(body.system, keep);
   if (system !== undefined) messages.push({ role: 'system', content: system });
-  const tools = toolsToOpenAI(body.tools, namer, opts.serverTools ?? 'error', keep);
-  messagesToOpenAI(body.messages, namer, opts.thinkingHistory ?? 'drop', messages, keep);
+  const tools = toolsToOpenAI(body.tools, namer, opts.serverTools ?? 'drop', keep, dropped);
+  messagesToOpenAI(body.messages, { namer, history: opts.thinkingHistory ?? 'drop', keep, out: messages, dropped, deferred: [] });
 
   let maxTokens = optPositiveInt(body.max_tokens, 'max_tokens');
   if (maxTokens !== undefined) {
@@ -468,7 +583,9 @@ export function anthropicToOpenAIChat(input: unknown, opts: AnthropicToOpenAIOpt
   }
   if (tools !== undefined && tools.tools.length > 0) {
     out.tools = tools.tools;
-    if (body.tool_choice !== undefined && body.tool_choice !== null) toolChoiceToOpenAI(body.tool_choice, tools, namer, out);
+    if (body.tool_choice !== undefined && body.tool_choice !== null) toolChoiceToOpenAI(body.tool_choice, tools, namer, out, dropped);
+  } else if (tools?.droppedNames !== undefined && isObj(body.tool_choice) && (body.tool_choice.type === 'tool' || body.tool_choice.type === 'any')) {
+    dropped.item('tool_choice', body.tool_choice.type); // every tool it could choose was left out
   }
   thinkingToOpenAI(body, out);
   outputFormatToOpenAI(body, out);
@@ -485,5 +602,5 @@ export function anthropicToOpenAIChat(input: unknown, opts: AnthropicToOpenAIOpt
   if (namer.map !== undefined) ctx.toolNames = namer.map;
   if (stopSequences !== undefined) ctx.stopSequences = stopSequences;
   if (stream) ctx.estimatedInputTokens = estimateTokens(body, opts.stringLength);
-  return { body: out, ctx };
+  return dropped.empty ? { body: out, ctx } : { body: out, ctx, dropped };
 }

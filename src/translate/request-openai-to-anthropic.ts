@@ -1,6 +1,7 @@
 // OpenAI chat completions request → Anthropic Messages request.
 import { filePartToAnthropic, imagePartToAnthropic } from './content';
 import type { RequestTranslation, ToOpenAIContext } from './context';
+import { Dropped } from './dropped';
 import { TranslationError } from './errors';
 import { anthropicToolId, isValidToolName } from './names';
 import { budgetFromEffort, MIN_THINKING_BUDGET } from './reasons';
@@ -26,6 +27,8 @@ interface Turn {
   toolIds: Map<string, string> | undefined;
   /** tool_use_id → JSON path of the tool message (user turns). */
   resultIds: Map<string, string> | undefined;
+  /** How many of `blocks` are mid-conversation system text (they do not end a tool loop). */
+  reminders: number;
 }
 
 class TurnBuilder {
@@ -34,7 +37,7 @@ class TurnBuilder {
   private turn(role: 'user' | 'assistant'): Turn {
     const last = this.turns[this.turns.length - 1];
     if (last !== undefined && last.role === role) return last; // consecutive same-role messages merge
-    const t: Turn = { role, results: [], blocks: [], toolIds: undefined, resultIds: undefined };
+    const t: Turn = { role, results: [], blocks: [], toolIds: undefined, resultIds: undefined, reminders: 0 };
     this.turns.push(t);
     return t;
   }
@@ -44,6 +47,12 @@ class TurnBuilder {
     const t = this.turn(role);
     for (let i = 0; i < blocks.length; i++) t.blocks.push(blocks[i]!);
     return t;
+  }
+
+  /** A system message in the middle of the conversation: text at its place in the user turn there. */
+  addReminder(blocks: Obj[]): void {
+    const t = this.add('user', blocks);
+    if (t !== undefined) t.reminders += blocks.length;
   }
 
   addResult(block: Obj, id: string, param: string): void {
@@ -71,8 +80,22 @@ function keepCache(src: Obj, block: Obj): Obj {
   return block;
 }
 
+/** Content part types OpenAI defines: one of them where OpenAI refuses it is refused here too. */
+const OPENAI_PARTS: ReadonlySet<unknown> = new Set(['text', 'image_url', 'input_audio', 'file', 'refusal']);
+
+/**
+ * A part this message cannot carry to Anthropic. One of OpenAI's own types where OpenAI does not
+ * allow it is refused, as OpenAI refuses it; a type OpenAI added after this translator is left out
+ * and named in `dropped` (refusing it would refuse a request OpenAI serves).
+ */
+function otherPart(p: Obj, param: string, what: string, dropped: Dropped): void {
+  if (typeof p.type !== 'string') throw new TranslationError(`${param}.type: expected a string`, `${param}.type`);
+  if (OPENAI_PARTS.has(p.type)) throw new TranslationError(`${param}: ${what} (got '${p.type}')`, `${param}.type`);
+  dropped.item(param, p.type);
+}
+
 /** Text content (string or text / refusal parts) → text blocks, one per non-empty part. */
-function textBlocks(v: unknown, param: string, allowRefusal: boolean, out: Obj[]): void {
+function textBlocks(v: unknown, param: string, allowRefusal: boolean, out: Obj[], dropped: Dropped): void {
   if (typeof v === 'string') {
     if (v.length > 0) out.push({ type: 'text', text: v });
     return;
@@ -84,12 +107,15 @@ function textBlocks(v: unknown, param: string, allowRefusal: boolean, out: Obj[]
     let t: string;
     if (p.type === 'text') t = expectString(p.text, `${param}[${i}].text`);
     else if (allowRefusal && p.type === 'refusal') t = expectString(p.refusal, `${param}[${i}].refusal`);
-    else throw new TranslationError(`${param}[${i}]: only text parts are allowed here (got '${String(p.type)}')`, `${param}[${i}].type`);
+    else {
+      otherPart(p, `${param}[${i}]`, 'only text parts are allowed here', dropped);
+      continue;
+    }
     if (t.length > 0) out.push(keepCache(p, { type: 'text', text: t }));
   }
 }
 
-function userBlocks(v: unknown, param: string): Obj[] {
+function userBlocks(v: unknown, param: string, dropped: Dropped): Obj[] {
   if (typeof v === 'string') return v.length > 0 ? [{ type: 'text', text: v }] : [];
   if (v === null || v === undefined) return [];
   const parts = expectArray(v, param);
@@ -109,10 +135,10 @@ function userBlocks(v: unknown, param: string): Obj[] {
       case 'file':
         out.push(keepCache(p, filePartToAnthropic(p, pp)));
         break;
-      case 'input_audio':
-        throw new TranslationError(`${pp}: audio input cannot be sent to an Anthropic model`, `${pp}.type`);
       default:
-        throw new TranslationError(`${pp}: unknown content part type '${String(p.type)}'`, `${pp}.type`);
+        // input_audio (Anthropic takes no audio) and types newer than this translator.
+        if (typeof p.type !== 'string') throw new TranslationError(`${pp}.type: expected a string`, `${pp}.type`);
+        dropped.item(pp, p.type);
     }
   }
   return out;
@@ -123,7 +149,7 @@ function messageCache(m: Obj, blocks: Obj[]): void {
   if (isObj(m.cache_control) && blocks.length > 0) blocks[blocks.length - 1]!.cache_control = m.cache_control;
 }
 
-function toolResultContent(v: unknown, param: string): unknown {
+function toolResultContent(v: unknown, param: string, dropped: Dropped): unknown {
   if (typeof v === 'string') return v.length > 0 ? v : undefined;
   if (v === null || v === undefined) return undefined;
   const parts = expectArray(v, param);
@@ -134,7 +160,7 @@ function toolResultContent(v: unknown, param: string): unknown {
       const t = expectString(p.text, `${param}[${i}].text`);
       if (t.length > 0) out.push(keepCache(p, { type: 'text', text: t }));
     } else if (p.type === 'image_url') out.push(keepCache(p, imagePartToAnthropic(p, `${param}[${i}]`)));
-    else throw new TranslationError(`${param}[${i}]: unsupported part type '${String(p.type)}' in a tool message`, `${param}[${i}].type`);
+    else otherPart(p, `${param}[${i}]`, 'unsupported part type in a tool message', dropped);
   }
   return out.length > 0 ? out : undefined;
 }
@@ -171,13 +197,29 @@ interface Conversation {
   turns: Turn[];
 }
 
-function messagesToAnthropic(v: unknown): Conversation {
+/**
+ * A system or developer message after the conversation started. Anthropic takes system messages
+ * inside `messages` only with a beta (mid-conversation-system-2026-04-07) that OpenAI-format
+ * clients do not send, and hoisting it into `system` would both move it to the start (a reminder
+ * meant "from here on" would read as given from the first turn) and change the prompt's prefix,
+ * turning every prompt-cache read after it into a full-price write. So it stays where it is, as
+ * user-turn text tagged the way Claude Code tags its own reminders when system turns are not
+ * available.
+ */
+function reminderBlocks(blocks: Obj[]): Obj[] {
+  for (let i = 0; i < blocks.length; i++) blocks[i]!.text = `<system-reminder>\n${blocks[i]!.text as string}\n</system-reminder>`;
+  return blocks;
+}
+
+function messagesToAnthropic(v: unknown, dropped: Dropped): Conversation {
   if (v === undefined || v === null) throw new TranslationError('messages: required', 'messages');
   const msgs = expectArray(v, 'messages');
   if (msgs.length === 0) throw new TranslationError('messages: at least one message is required', 'messages');
   const system: Obj[] = [];
   const b = new TurnBuilder();
   let lastFunctionCall: { name: string; id: string } | undefined;
+  /** Ids of tool calls left out (custom and newer types): the tool messages answering them go too. */
+  let droppedCalls: Set<string> | undefined;
   for (let i = 0; i < msgs.length; i++) {
     const param = `messages[${i}]`;
     const m = expectObj(msgs[i], param);
@@ -185,13 +227,15 @@ function messagesToAnthropic(v: unknown): Conversation {
       case 'system':
       case 'developer': {
         const blocks: Obj[] = [];
-        textBlocks(m.content, `${param}.content`, false, blocks);
+        textBlocks(m.content, `${param}.content`, false, blocks, dropped);
         messageCache(m, blocks);
-        for (let k = 0; k < blocks.length; k++) system.push(blocks[k]!);
+        // Before the first turn: the system prompt. Later: in place (reminderBlocks says why).
+        if (b.turns.length === 0) for (let k = 0; k < blocks.length; k++) system.push(blocks[k]!);
+        else b.addReminder(reminderBlocks(blocks));
         break;
       }
       case 'user': {
-        const blocks = userBlocks(m.content, `${param}.content`);
+        const blocks = userBlocks(m.content, `${param}.content`, dropped);
         messageCache(m, blocks);
         b.add('user', blocks);
         break;
@@ -200,7 +244,7 @@ function messagesToAnthropic(v: unknown): Conversation {
         const blocks: Obj[] = [];
         thinkingBlocks(m.thinking_blocks, blocks);
         const thinking = blocks.length;
-        textBlocks(m.content, `${param}.content`, true, blocks);
+        textBlocks(m.content, `${param}.content`, true, blocks, dropped);
         if (blocks.length === thinking && typeof m.refusal === 'string' && m.refusal.length > 0) blocks.push({ type: 'text', text: m.refusal });
         const uses: { block: Obj; id: string; param: string }[] = [];
         if (m.tool_calls !== undefined && m.tool_calls !== null) {
@@ -209,7 +253,10 @@ function messagesToAnthropic(v: unknown): Conversation {
             const cp = `${param}.tool_calls[${j}]`;
             const c = expectObj(calls[j], cp);
             if (c.type !== undefined && c.type !== 'function') {
-              throw new TranslationError(`${cp}.type: only function tool calls can be sent to an Anthropic model`, `${cp}.type`);
+              // A custom (freeform) tool call: its tool is not offered either (toolsToAnthropic).
+              dropped.item(cp, c.type);
+              if (typeof c.id === 'string') (droppedCalls ??= new Set()).add(c.id);
+              continue;
             }
             const fn = expectObj(c.function, `${cp}.function`);
             const name = expectString(fn.name, `${cp}.function.name`);
@@ -233,9 +280,14 @@ function messagesToAnthropic(v: unknown): Conversation {
         break;
       }
       case 'tool': {
-        const id = anthropicToolId(expectString(m.tool_call_id, `${param}.tool_call_id`));
+        const callId = expectString(m.tool_call_id, `${param}.tool_call_id`);
+        if (droppedCalls?.has(callId) === true) {
+          dropped.item(param, 'tool');
+          break;
+        }
+        const id = anthropicToolId(callId);
         const block: Obj = { type: 'tool_result', tool_use_id: id };
-        const content = toolResultContent(m.content, `${param}.content`);
+        const content = toolResultContent(m.content, `${param}.content`, dropped);
         if (content !== undefined) block.content = content;
         keepCache(m, block);
         b.addResult(block, id, `${param}.tool_call_id`);
@@ -247,7 +299,7 @@ function messagesToAnthropic(v: unknown): Conversation {
           throw new TranslationError(`${param}: function message for '${name}' follows no assistant function_call of that name`, `${param}.name`);
         }
         const block: Obj = { type: 'tool_result', tool_use_id: lastFunctionCall.id };
-        const content = toolResultContent(m.content, `${param}.content`);
+        const content = toolResultContent(m.content, `${param}.content`, dropped);
         if (content !== undefined) block.content = content;
         b.addResult(block, lastFunctionCall.id, param);
         lastFunctionCall = undefined;
@@ -289,6 +341,8 @@ function checkToolPairs(turns: Turn[]): void {
 interface ToolInfo {
   names: Set<string>;
   tools: Obj[];
+  /** Names of the tools left out (a tool_choice naming one is left out too). */
+  droppedNames?: Set<string>;
 }
 
 function functionToTool(fnv: unknown, param: string, info: ToolInfo, cacheFrom?: Obj): void {
@@ -313,14 +367,20 @@ function functionToTool(fnv: unknown, param: string, info: ToolInfo, cacheFrom?:
   info.tools.push(tool);
 }
 
-function toolsToAnthropic(body: Obj): ToolInfo | undefined {
+function toolsToAnthropic(body: Obj, dropped: Dropped): ToolInfo | undefined {
   const info: ToolInfo = { names: new Set(), tools: [] };
   if (body.tools !== undefined && body.tools !== null) {
     const list = expectArray(body.tools, 'tools');
     for (let i = 0; i < list.length; i++) {
       const t = expectObj(list[i], `tools[${i}]`);
       if (t.type !== 'function') {
-        throw new TranslationError(`tools[${i}].type: only function tools can be sent to an Anthropic model (got '${String(t.type)}')`, `tools[${i}].type`);
+        // custom (freeform) tools, hosted tools, and types newer than this translator.
+        if (typeof t.type !== 'string') throw new TranslationError(`tools[${i}].type: expected a string`, `tools[${i}].type`);
+        dropped.tool(t.type);
+        const inner = t[t.type];
+        const name = isObj(inner) ? inner.name : t.name;
+        if (typeof name === 'string') (info.droppedNames ??= new Set()).add(name);
+        continue;
       }
       functionToTool(t.function, `tools[${i}].function`, info, t);
     }
@@ -331,18 +391,24 @@ function toolsToAnthropic(body: Obj): ToolInfo | undefined {
   return info.tools.length > 0 ? info : undefined;
 }
 
-function toolChoiceToAnthropic(body: Obj, info: ToolInfo): Obj | undefined {
+function toolChoiceToAnthropic(body: Obj, info: ToolInfo, dropped: Dropped): Obj | undefined {
   let tc: Obj | undefined;
   const param = body.tool_choice !== undefined ? 'tool_choice' : 'function_call';
   const v = body.tool_choice !== undefined ? body.tool_choice : body.function_call;
   if (v === 'auto') tc = { type: 'auto' };
   else if (v === 'required') tc = { type: 'any' };
   else if (v === 'none') tc = { type: 'none' };
-  else if (isObj(v)) {
-    const name = isObj(v.function) ? v.function.name : v.name; // {type:'function', function:{name}} or legacy {name}
+  else if (isObj(v) && v.type === 'allowed_tools') {
+    // The subset cannot be expressed; its mode can (the model sees all the tools).
+    tc = isObj(v.allowed_tools) && v.allowed_tools.mode === 'required' ? { type: 'any' } : { type: 'auto' };
+  } else if (isObj(v)) {
+    // {type:'function', function:{name}}, {type:'custom', custom:{name}}, or legacy {name}
+    const inner = typeof v.type === 'string' ? v[v.type] : undefined;
+    const name = isObj(inner) ? inner.name : v.name;
     if (typeof name !== 'string') throw new TranslationError(`${param}: expected 'auto', 'none', 'required' or a function to call`, param);
-    if (!info.names.has(name)) throw new TranslationError(`${param}: no tool named '${name}' in tools`, param);
-    tc = { type: 'tool', name };
+    if (!info.names.has(name) && info.droppedNames?.has(name) === true) dropped.item(param, v.type ?? 'function');
+    else if (!info.names.has(name)) throw new TranslationError(`${param}: no tool named '${name}' in tools`, param);
+    else tc = { type: 'tool', name };
   } else if (v !== undefined && v !== null) {
     throw new TranslationError(`${param}: expected 'auto', 'none', 'required' or a function to call`, param);
   }
@@ -375,7 +441,7 @@ function requestedBudget(body: Obj): number | null {
  */
 function historyAllowsThinking(turns: Turn[]): boolean {
   const last = turns[turns.length - 1]!;
-  if (last.role !== 'user' || last.blocks.length > 0 || last.results.length === 0) return true;
+  if (last.role !== 'user' || last.blocks.length > last.reminders || last.results.length === 0) return true;
   const prev = turns[turns.length - 2];
   if (prev === undefined || prev.role !== 'assistant') return true;
   const first = prev.blocks[0];
@@ -389,8 +455,9 @@ function historyAllowsThinking(turns: Turn[]): boolean {
 export function openAIChatToAnthropic(input: unknown, opts: OpenAIToAnthropicOptions): RequestTranslation<ToOpenAIContext> {
   const body = expectObj(input, 'body');
   if (typeof body.n === 'number' && body.n > 1) throw new TranslationError('n: Anthropic models return one choice; n must be 1', 'n');
-  const { system, turns } = messagesToAnthropic(body.messages);
-  const tools = toolsToAnthropic(body);
+  const dropped = new Dropped();
+  const { system, turns } = messagesToAnthropic(body.messages, dropped);
+  const tools = toolsToAnthropic(body, dropped);
 
   const explicitMax = optPositiveInt(body.max_completion_tokens, 'max_completion_tokens') ?? optPositiveInt(body.max_tokens, 'max_tokens');
   let maxTokens = explicitMax ?? opts.defaultMaxTokens ?? 4096;
@@ -412,7 +479,7 @@ export function openAIChatToAnthropic(input: unknown, opts: OpenAIToAnthropicOpt
   out.messages = messages;
   if (tools !== undefined) {
     out.tools = tools.tools;
-    const tc = toolChoiceToAnthropic(body, tools);
+    const tc = toolChoiceToAnthropic(body, tools, dropped);
     if (tc !== undefined) out.tool_choice = tc;
   }
 
@@ -447,5 +514,5 @@ export function openAIChatToAnthropic(input: unknown, opts: OpenAIToAnthropicOpt
 
   const ctx: ToOpenAIContext = { model: typeof body.model === 'string' ? body.model : opts.model };
   if (stream && isObj(body.stream_options) && body.stream_options.include_usage === true) ctx.includeUsage = true;
-  return { body: out, ctx };
+  return dropped.empty ? { body: out, ctx } : { body: out, ctx, dropped };
 }

@@ -4,23 +4,28 @@
 //
 //   instructions → a system message first · input (string or items) → messages:
 //     message items (input_text / output_text / refusal / input_image / input_file parts) → system,
-//       user or assistant messages (developer → system);
+//       user or assistant messages (developer → system), in place;
 //     function_call items → assistant tool_calls (consecutive calls, and the assistant text right
-//       before them, form one assistant message); function_call_output → tool messages;
+//       before them, form one assistant message); function_call_output → tool messages; images
+//       in an output (Codex's view_image) → a user message right after the tool messages, as a
+//       tool message carries text only;
 //     custom_tool_call (freeform tools such as Codex's apply_patch) → a tool call whose arguments
 //       are {"input": "<text>"}; custom_tool_call_output → a tool message;
-//     reasoning items → dropped (encrypted reasoning means nothing to another model).
-//   tools: function → function; custom (freeform, with an optional grammar) → a function taking one
-//     string `input`, the grammar appended to its description, and its calls turned back into
-//     custom_tool_call items on the way out; hosted tools (web_search, file_search, …) → 400, or
-//     dropped with opts.hostedTools 'drop'.
-//   tool_choice, parallel_tool_calls, temperature, top_p as they are; max_output_tokens →
-//   max_tokens (or opts.maxTokensField); reasoning.effort → reasoning_effort; text.format →
-//   response_format; user / safety_identifier → user; stream → stream + include_usage.
+//     a call with a `namespace` goes under its flat chat name (responses-tools.ts);
+//     additional_tools items (Codex with GPT-6 models) → their tools join `tools`;
+//     reasoning items → dropped (encrypted reasoning means nothing to another model);
+//     items and parts of other types (web_search_call, compaction, local_shell_call, input_video,
+//       …) → left out and named in `dropped`, with the outputs of the calls left out.
+//   tools, tool_choice: responses-tools.ts (namespaces flattened, hosted tools left out and named).
+//   parallel_tool_calls, temperature, top_p as they are; max_output_tokens → max_tokens (or
+//   opts.maxTokensField); reasoning.effort → reasoning_effort; text.format → response_format;
+//   user / safety_identifier → user; stream → stream + include_usage.
 //   previous_response_id, conversation and item_reference need server-side state → 400.
 import type { RequestTranslation } from './context';
 import { estimateTokens } from './count-tokens';
+import { Dropped } from './dropped';
 import { TranslationError } from './errors';
+import { ChatTools, flatToolName, type NamespacedName } from './responses-tools';
 import { expectArray, expectObj, expectString, isObj, optNumber, optPositiveInt, type Obj } from './shape';
 
 export interface ResponsesToChatOptions {
@@ -28,7 +33,10 @@ export interface ResponsesToChatOptions {
   model: string;
   /** Where max_output_tokens goes: `max_tokens` (default) or `max_completion_tokens`. */
   maxTokensField?: 'max_tokens' | 'max_completion_tokens';
-  /** Hosted tools (web_search, file_search, code_interpreter, …): `error` (default) or `drop`. */
+  /**
+   * Hosted tools (web_search, file_search, code_interpreter, …): `drop` (default: left out and
+   * named in the translation's `dropped`) or `error` (a 400 naming the tool).
+   */
   hostedTools?: 'error' | 'drop';
 }
 
@@ -36,8 +44,10 @@ export interface ResponsesToChatOptions {
 export interface ToResponsesContext {
   /** The model name the client asked for. */
   model: string;
-  /** Names of freeform (custom) tools: their calls go back as custom_tool_call items. */
+  /** Chat names of freeform (custom) tools: their calls go back as custom_tool_call items. */
   customTools?: ReadonlySet<string>;
+  /** Chat (flat) names of namespaced tools → the namespace and name their calls go back with. */
+  namespaced?: ReadonlyMap<string, NamespacedName>;
   /** Request fields a Response object echoes (instructions, tools, tool_choice, …). */
   echo: Obj;
   /** Response id; by default derived from the upstream id (`chatcmpl-x` → `resp_x`). */
@@ -50,12 +60,17 @@ export interface ToResponsesContext {
 
 const ECHOED = ['instructions', 'max_output_tokens', 'metadata', 'parallel_tool_calls', 'reasoning', 'temperature', 'text', 'tool_choice', 'tools', 'top_p', 'truncation', 'user'];
 
+const IMAGE_NOTE = '(the tool returned image output; it follows in the next user message)';
+
 class ChatMessages {
   readonly out: Obj[] = [];
   /** The assistant message tool calls are being collected into, while items keep adding to it. */
   private open: Obj | undefined;
+  /** Images from tool outputs, sent as a user message once the tool messages are out. */
+  private images: Obj[] | undefined;
 
   push(m: Obj): void {
+    if (this.images !== undefined && m.role !== 'tool') this.flushImages();
     this.out.push(m);
     this.open = m.role === 'assistant' ? m : undefined;
   }
@@ -72,9 +87,23 @@ class ChatMessages {
     }
     ((m.tool_calls ??= []) as Obj[]).push(call);
   }
+
+  toolImage(part: Obj): void {
+    (this.images ??= []).push(part);
+  }
+
+  end(): void {
+    if (this.images !== undefined) this.flushImages();
+  }
+
+  private flushImages(): void {
+    const images = this.images!;
+    this.images = undefined;
+    this.push({ role: 'user', content: images });
+  }
 }
 
-function messageParts(v: unknown, param: string, role: string): { text: string; parts: Obj[] | undefined } {
+function messageParts(v: unknown, param: string, role: string, dropped: Dropped): { text: string; parts: Obj[] | undefined } {
   if (typeof v === 'string') return { text: v, parts: undefined };
   const list = expectArray(v, param);
   let text = '';
@@ -121,7 +150,8 @@ function messageParts(v: unknown, param: string, role: string): { text: string; 
         break;
       }
       default:
-        throw new TranslationError(`${pp}: unknown content part type '${String(p.type)}'`, `${pp}.type`);
+        if (typeof p.type !== 'string') throw new TranslationError(`${pp}.type: expected a string`, `${pp}.type`);
+        dropped.item(pp, p.type);
     }
   }
   if (!onlyText) parts = all;
@@ -129,27 +159,44 @@ function messageParts(v: unknown, param: string, role: string): { text: string; 
   return { text, parts };
 }
 
-function outputText(v: unknown, param: string): string {
+/** A tool output (string or parts) → the tool message's text; its images go to `msgs.toolImage`. */
+function toolOutput(v: unknown, param: string, msgs: ChatMessages, dropped: Dropped): string {
   if (typeof v === 'string') return v;
   if (v === undefined || v === null) return '';
   const list = expectArray(v, param);
   let s = '';
+  let images = 0;
   for (let i = 0; i < list.length; i++) {
     const p = expectObj(list[i], `${param}[${i}]`);
     if (typeof p.text === 'string') s += p.text;
-    else throw new TranslationError(`${param}[${i}]: only text output can be sent to a chat completions model`, `${param}[${i}].type`);
+    else if (p.type === 'input_image' && typeof p.image_url === 'string') {
+      const image: Obj = { url: p.image_url };
+      if (typeof p.detail === 'string' && p.detail !== 'auto') image.detail = p.detail;
+      msgs.toolImage({ type: 'image_url', image_url: image });
+      images++;
+    } else if (typeof p.type === 'string') dropped.item(`${param}[${i}]`, p.type);
+    else throw new TranslationError(`${param}[${i}].type: expected a string`, `${param}[${i}].type`);
   }
+  if (images > 0) s = s.length === 0 ? IMAGE_NOTE : `${s}\n${IMAGE_NOTE}`;
   return s;
+}
+
+/** The chat name of a call: its flat name when it carries a namespace (responses-tools.ts). */
+function callName(it: Obj, param: string): string {
+  const name = expectString(it.name, `${param}.name`);
+  return typeof it.namespace === 'string' ? flatToolName(it.namespace, name) : name;
 }
 
 const STATEFUL_ITEMS = new Set(['item_reference']);
 
-function inputToMessages(input: unknown, msgs: ChatMessages, pending: Map<string, string>): void {
+function inputToMessages(input: unknown, msgs: ChatMessages, pending: Map<string, string>, tools: ChatTools, dropped: Dropped): void {
   if (typeof input === 'string') {
     msgs.push({ role: 'user', content: input });
     return;
   }
   const items = expectArray(input, 'input');
+  /** call_ids of calls left out: their outputs go too. */
+  let droppedCalls: Set<string> | undefined;
   for (let i = 0; i < items.length; i++) {
     const param = `input[${i}]`;
     const it = expectObj(items[i], param);
@@ -160,15 +207,15 @@ function inputToMessages(input: unknown, msgs: ChatMessages, pending: Map<string
         if (role !== 'user' && role !== 'assistant' && role !== 'system' && role !== 'developer') {
           throw new TranslationError(`${param}.role: unknown role '${String(role)}'`, `${param}.role`);
         }
-        const { text, parts } = messageParts(it.content, `${param}.content`, role);
+        const { text, parts } = messageParts(it.content, `${param}.content`, role, dropped);
         if (role === 'assistant') {
           if (text.length > 0) msgs.assistantText(text);
-        } else msgs.push({ role: role === 'user' ? 'user' : 'system', content: parts ?? text });
+        } else if (parts !== undefined || text.length > 0 || role === 'user') msgs.push({ role: role === 'user' ? 'user' : 'system', content: parts ?? text });
         break;
       }
       case 'function_call': {
         const callId = expectString(it.call_id, `${param}.call_id`);
-        const name = expectString(it.name, `${param}.name`);
+        const name = callName(it, param);
         const args = it.arguments === undefined ? '{}' : expectString(it.arguments, `${param}.arguments`);
         pending.set(callId, param);
         msgs.toolCall({ id: callId, type: 'function', function: { name, arguments: args } });
@@ -176,7 +223,7 @@ function inputToMessages(input: unknown, msgs: ChatMessages, pending: Map<string
       }
       case 'custom_tool_call': {
         const callId = expectString(it.call_id, `${param}.call_id`);
-        const name = expectString(it.name, `${param}.name`);
+        const name = callName(it, param);
         const input = it.input === undefined ? '' : expectString(it.input, `${param}.input`);
         pending.set(callId, param);
         msgs.toolCall({ id: callId, type: 'function', function: { name, arguments: JSON.stringify({ input }) } });
@@ -185,72 +232,32 @@ function inputToMessages(input: unknown, msgs: ChatMessages, pending: Map<string
       case 'function_call_output':
       case 'custom_tool_call_output': {
         const callId = expectString(it.call_id, `${param}.call_id`);
+        if (droppedCalls?.has(callId) === true) {
+          dropped.item(param, type);
+          break;
+        }
         if (!pending.delete(callId)) {
           throw new TranslationError(`${param}.call_id: '${callId}' matches no earlier function call`, `${param}.call_id`);
         }
-        msgs.push({ role: 'tool', tool_call_id: callId, content: outputText(it.output, `${param}.output`) });
+        msgs.push({ role: 'tool', tool_call_id: callId, content: toolOutput(it.output, `${param}.output`, msgs, dropped) });
         break;
       }
+      case 'additional_tools':
+        tools.add(it.tools, `${param}.tools`);
+        break;
       case 'reasoning':
         break;
       default:
-        if (typeof type === 'string' && STATEFUL_ITEMS.has(type)) {
+        if (typeof type !== 'string') throw new TranslationError(`${param}.type: expected a string`, `${param}.type`);
+        if (STATEFUL_ITEMS.has(type)) {
           throw new TranslationError(`${param}: '${type}' refers to stored items; send the items themselves`, `${param}.type`);
         }
-        throw new TranslationError(`${param}: input item type '${String(type)}' cannot be sent to a chat completions model`, `${param}.type`);
+        // web_search_call, local_shell_call, compaction, mcp_call, …: nothing chat can hold.
+        dropped.item(param, type);
+        if (typeof it.call_id === 'string') (droppedCalls ??= new Set()).add(it.call_id);
     }
   }
-}
-
-const HOSTED_TOOL_TYPES = /^(web_search|file_search|code_interpreter|image_generation|local_shell|mcp|computer_use|shell|apply_patch)/;
-
-function toolsToChat(v: unknown, hosted: 'error' | 'drop'): { tools: Obj[]; names: Set<string>; custom: Set<string> | undefined } | undefined {
-  if (v === undefined || v === null) return undefined;
-  const list = expectArray(v, 'tools');
-  const tools: Obj[] = [];
-  const names = new Set<string>();
-  let custom: Set<string> | undefined;
-  for (let i = 0; i < list.length; i++) {
-    const param = `tools[${i}]`;
-    const t = expectObj(list[i], param);
-    let fn: Obj;
-    if (t.type === 'function') {
-      const name = expectString(t.name, `${param}.name`);
-      fn = { name };
-      if (typeof t.description === 'string') fn.description = t.description;
-      if (t.parameters !== undefined && t.parameters !== null) fn.parameters = expectObj(t.parameters, `${param}.parameters`);
-      if (typeof t.strict === 'boolean') fn.strict = t.strict;
-    } else if (t.type === 'custom') {
-      const name = expectString(t.name, `${param}.name`);
-      let description = typeof t.description === 'string' ? t.description : '';
-      const f = isObj(t.format) ? t.format : undefined;
-      if (f !== undefined && f.type === 'grammar' && typeof f.definition === 'string') {
-        description += `${description ? '\n\n' : ''}The input must follow this ${String(f.syntax ?? '')} grammar:\n${f.definition}`;
-      }
-      fn = { name, parameters: { type: 'object', properties: { input: { type: 'string', description: 'The tool input, as free-form text.' } }, required: ['input'] } };
-      if (description) fn.description = description;
-      (custom ??= new Set()).add(name);
-    } else if (typeof t.type === 'string' && HOSTED_TOOL_TYPES.test(t.type)) {
-      if (hosted === 'drop') continue;
-      throw new TranslationError(`${param}: '${t.type}' is a hosted tool of the Responses API; this model is served through chat completions`, `${param}.type`);
-    } else throw new TranslationError(`${param}.type: unknown tool type '${String(t.type)}'`, `${param}.type`);
-    const name = fn.name as string;
-    if (names.has(name)) throw new TranslationError(`${param}.name: duplicate tool name '${name}'`, `${param}.name`);
-    names.add(name);
-    tools.push({ type: 'function', function: fn });
-  }
-  return { tools, names, custom };
-}
-
-function toolChoiceToChat(v: unknown, names: Set<string>): unknown {
-  if (v === 'auto' || v === 'none' || v === 'required') return v;
-  const tc = expectObj(v, 'tool_choice');
-  if ((tc.type === 'function' || tc.type === 'custom') && typeof tc.name === 'string') {
-    if (!names.has(tc.name)) throw new TranslationError(`tool_choice.name: no tool named '${tc.name}'`, 'tool_choice.name');
-    return { type: 'function', function: { name: tc.name } };
-  }
-  if (tc.type === 'allowed_tools') return tc.mode === 'required' ? 'required' : 'auto';
-  throw new TranslationError(`tool_choice: '${String(tc.type)}' cannot be expressed in chat completions`, 'tool_choice');
+  msgs.end();
 }
 
 /** Every tool call is answered by a tool message after it. */
@@ -271,18 +278,23 @@ export function responsesToChat(input: unknown, opts: ResponsesToChatOptions): R
   if (body.background === true) throw new TranslationError('background: background responses are not supported for this model', 'background');
   if (body.input === undefined || body.input === null) throw new TranslationError('input: required', 'input');
 
+  const dropped = new Dropped();
+  const tools = new ChatTools(opts.hostedTools ?? 'drop', dropped);
+  tools.add(body.tools, 'tools');
   const msgs = new ChatMessages();
   if (typeof body.instructions === 'string' && body.instructions.length > 0) msgs.push({ role: 'system', content: body.instructions });
   const pending = new Map<string, string>();
-  inputToMessages(body.input, msgs, pending);
+  inputToMessages(body.input, msgs, pending, tools, dropped);
   checkAnswered(pending);
   if (msgs.out.length === 0) throw new TranslationError('input: at least one input item is required', 'input');
 
   const out: Obj = { model: opts.model, messages: msgs.out };
-  const tools = toolsToChat(body.tools, opts.hostedTools ?? 'error');
-  if (tools !== undefined && tools.tools.length > 0) {
+  if (tools.tools.length > 0) {
     out.tools = tools.tools;
-    if (body.tool_choice !== undefined && body.tool_choice !== null) out.tool_choice = toolChoiceToChat(body.tool_choice, tools.names);
+    if (body.tool_choice !== undefined && body.tool_choice !== null) {
+      const tc = tools.choice(body.tool_choice);
+      if (tc !== undefined) out.tool_choice = tc;
+    }
     if (typeof body.parallel_tool_calls === 'boolean') out.parallel_tool_calls = body.parallel_tool_calls;
   }
   const max = optPositiveInt(body.max_output_tokens, 'max_output_tokens');
@@ -311,7 +323,8 @@ export function responsesToChat(input: unknown, opts: ResponsesToChatOptions): R
   const echo: Obj = {};
   for (const k of ECHOED) if (body[k] !== undefined) echo[k] = body[k];
   const ctx: ToResponsesContext = { model: typeof body.model === 'string' ? body.model : opts.model, echo };
-  if (tools?.custom !== undefined) ctx.customTools = tools.custom;
+  if (tools.custom !== undefined) ctx.customTools = tools.custom;
+  if (tools.namespaced !== undefined) ctx.namespaced = tools.namespaced;
   if (out.stream === true) ctx.estimatedInputTokens = estimateTokens(out);
-  return { body: out, ctx };
+  return dropped.empty ? { body: out, ctx } : { body: out, ctx, dropped };
 }

@@ -80,14 +80,24 @@ export function messageItem(id: string, text: string, refusal: boolean, status: 
   return { type: 'message', id, status, role: 'assistant', content: [part] };
 }
 
-/** A chat tool call as a Responses output item: function_call, or custom_tool_call for freeform tools. */
-export function toolCallItem(ctx: ToResponsesContext, itemId: string, callId: string, name: string, args: string, status: string): Obj {
-  if (ctx.customTools?.has(name) === true) {
+/**
+ * A chat tool call as a Responses output item: function_call, or custom_tool_call for freeform
+ * tools; a namespaced tool's flat chat name split back into `name` and `namespace` (Codex runs
+ * the tool only so).
+ */
+export function toolCallItem(ctx: ToResponsesContext, itemId: string, callId: string, chatName: string, args: string, status: string): Obj {
+  const ns = ctx.namespaced?.get(chatName);
+  const name = ns === undefined ? chatName : ns.name;
+  if (ctx.customTools?.has(chatName) === true) {
     const parsed = parseToolInput(args);
     const input = typeof parsed.input === 'string' ? parsed.input : args;
-    return { type: 'custom_tool_call', id: itemId, call_id: callId, name, input, status };
+    return ns === undefined
+      ? { type: 'custom_tool_call', id: itemId, call_id: callId, name, input, status }
+      : { type: 'custom_tool_call', id: itemId, call_id: callId, name, namespace: ns.namespace, input, status };
   }
-  return { type: 'function_call', id: itemId, call_id: callId, name, arguments: args, status };
+  return ns === undefined
+    ? { type: 'function_call', id: itemId, call_id: callId, name, arguments: args, status }
+    : { type: 'function_call', id: itemId, call_id: callId, name, namespace: ns.namespace, arguments: args, status };
 }
 
 /**

@@ -7,6 +7,7 @@
 //                      output_text.delta… (refusal.delta…), …done, content_part.done, output_item.done
 //   tool_calls[i]    → a function_call item per call: output_item.added,
 //                      function_call_arguments.delta… as they arrive, …done, output_item.done;
+//                      a namespaced tool's flat chat name is split back into name + namespace;
 //                      a freeform (custom) tool's call becomes a custom_tool_call item whose input is
 //                      sent whole when the call is complete (its text sits inside the JSON arguments)
 //   end              → response.completed (response.incomplete after finish_reason length or
@@ -210,9 +211,8 @@ export class ChatToResponsesStream extends StreamTranslator {
     this.open = TOOL;
     this.openIndex = c.index;
     this.openCall = c;
-    const item = c.custom
-      ? { type: 'custom_tool_call', id: c.itemId, call_id: c.callId, name: c.name, input: '', status: 'in_progress' }
-      : { type: 'function_call', id: c.itemId, call_id: c.callId, name: c.name, arguments: '', status: 'in_progress' };
+    // The item as it will end (name and namespace split back, custom or not), still empty.
+    const item = toolCallItem(this.ctx, c.itemId, c.callId, c.name, '', 'in_progress');
     this.ev('response.output_item.added', `"output_index":${c.index},"item":${q(item)}`);
     if (pending.length > 0) this.callArgs(c, pending);
   }

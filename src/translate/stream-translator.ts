@@ -12,19 +12,36 @@ export abstract class StreamTranslator {
   protected finished = false;
   private readonly parser = new SseParser((event, data) => this.onEvent(event, data));
 
-  /** Feeds upstream bytes; returns the translated SSE text to send now ('' if none). */
+  /** Feeds upstream bytes; returns the translated SSE text to send now ('' if none). Never throws. */
   push(chunk: Uint8Array | string): string {
     if (this.finished) return '';
-    this.parser.push(chunk);
+    try {
+      this.parser.push(chunk);
+    } catch (e) {
+      this.untranslatable(e);
+    }
     return this.take();
   }
 
   /** The upstream ended cleanly: the closing events, or an error event when it stopped short. */
   end(): string {
     if (this.finished) return '';
-    this.parser.end();
-    if (!this.finished) this.upstreamEnded();
+    try {
+      this.parser.end();
+      if (!this.finished) this.upstreamEnded();
+    } catch (e) {
+      this.untranslatable(e);
+    }
     return this.take();
+  }
+
+  /**
+   * An upstream event the translator could not turn into the client's (a value nested too deep
+   * to serialize again, say): the stream ends with an error event rather than an exception in
+   * the gateway's response handler. Whole events only ever reach `out`, so what is there stays.
+   */
+  private untranslatable(e: unknown): void {
+    if (!this.finished) this.failWith(`the upstream stream could not be translated: ${e instanceof Error ? e.message : String(e)}`, 502);
   }
 
   /** The stream failed (upstream error, timeout): returns the error event to end it with. */

@@ -238,6 +238,77 @@ describe('Codex through the gateway', () => {
     });
   });
 
+  // Codex 0.171 (recorded offline): a `namespace` tool (multi_agent_v1) and the hosted web_search
+  // on every request; history with a namespaced function_call and a view_image output. It used to
+  // be a 400 (`unknown tool type 'namespace'`). Codex runs a namespaced call only when it carries
+  // `name` and `namespace` apart, so that is what it must get back, streamed and not.
+  describe('Codex 0.171: namespace tools and web_search, translated', () => {
+    const NAMESPACE_REQUEST = 'translate/codex-0.171-namespace-request.json';
+    const SPAWN_ARGS = '{"message":"review the diff","fork_context":false}';
+    /** A chat upstream calling the flattened spawn_agent, in three argument fragments. */
+    const chatSpawn = (): Buffer => {
+      const chunk = (delta: unknown, finish: string | null = null) => `data: ${JSON.stringify({ id: 'chatcmpl-ns', object: 'chat.completion.chunk', created: 1, model: 'q', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+      return Buffer.from(
+        chunk({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_sp4wn', type: 'function', function: { name: 'multi_agent_v1__spawn_agent', arguments: '' } }] }) +
+          chunk({ tool_calls: [{ index: 0, function: { arguments: SPAWN_ARGS.slice(0, 12) } }] }) +
+          chunk({ tool_calls: [{ index: 0, function: { arguments: SPAWN_ARGS.slice(12) } }] }) +
+          chunk({}, 'tool_calls') +
+          `data: ${JSON.stringify({ id: 'chatcmpl-ns', object: 'chat.completion.chunk', created: 1, model: 'q', choices: [], usage: { prompt_tokens: 900, completion_tokens: 20, total_tokens: 920 } })}\n\ndata: [DONE]\n\n`,
+      );
+    };
+
+    it('to a chat-only deployment: flat function tools up, web_search left out and named, the call back with its namespace', async () => {
+      for (const chunkBytes of PIECES) {
+        rig.mock.reset();
+        rig.mock.enqueue({ sse: chatSpawn(), chunkBytes });
+        const r = await call(rig.url, '/v1/responses', { headers: AUTH, body: agentBody(NAMESPACE_REQUEST, 'codex-vllm') });
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.headers['x-weir-dropped-tools'], 'web_search');
+        const { terminal, output } = accumulateResponses(r.text);
+        assert.equal(terminal.type, 'response.completed');
+        assert.deepEqual(output, [{ type: 'function_call', id: output[0].id, call_id: 'call_sp4wn', name: 'spawn_agent', namespace: 'multi_agent_v1', arguments: SPAWN_ARGS, status: 'completed' }], `pieces of ${chunkBytes ?? 'all'} bytes`);
+      }
+      const seen = rig.mock.requests[0]!;
+      assert.equal(seen.path, '/v1/chat/completions');
+      assert.deepEqual(seen.json.tools.map((t: any) => t.function.name), ['exec_command', 'view_image', 'multi_agent_v1__close_agent', 'multi_agent_v1__spawn_agent']);
+      const calls = seen.json.messages.filter((m: any) => m.tool_calls).map((m: any) => m.tool_calls[0].function.name);
+      assert.deepEqual(calls, ['multi_agent_v1__close_agent', 'view_image'], 'the namespaced call in the history goes up flat too');
+      assert.equal(seen.json.messages.at(-1).content[0].type, 'image_url', 'the image view_image returned follows the tool messages');
+    });
+
+    it('not streamed: the same function_call with its namespace, and the header', async () => {
+      const body = fixtureJson(NAMESPACE_REQUEST);
+      body.model = 'codex-vllm';
+      body.stream = false;
+      rig.mock.enqueue({ json: { id: 'chatcmpl-ns', object: 'chat.completion', created: 1, model: 'q', choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [{ id: 'call_sp4wn', type: 'function', function: { name: 'multi_agent_v1__spawn_agent', arguments: SPAWN_ARGS } }] }, finish_reason: 'tool_calls' }], usage: { prompt_tokens: 900, completion_tokens: 20, total_tokens: 920 } } });
+      const r = await call(rig.url, '/v1/responses', { headers: AUTH, body });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.headers['x-weir-dropped-tools'], 'web_search');
+      assert.deepEqual(r.json.output.map((o: any) => [o.type, o.name, o.namespace, o.arguments]), [['function_call', 'spawn_agent', 'multi_agent_v1', SPAWN_ARGS]]);
+    });
+
+    it('to an Anthropic deployment: Claude calls the flat name, Codex gets name and namespace', async () => {
+      const ev = (type: string, o: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...o })}\n\n`;
+      const sse = Buffer.from(
+        ev('message_start', { message: { id: 'msg_ns', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [], stop_reason: null, usage: { input_tokens: 900, output_tokens: 1 } } }) +
+          ev('content_block_start', { index: 0, content_block: { type: 'tool_use', id: 'toolu_sp4wn', name: 'multi_agent_v1__spawn_agent', input: {} } }) +
+          ev('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: SPAWN_ARGS } }) +
+          ev('content_block_stop', { index: 0 }) +
+          ev('message_delta', { delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: 20 } }) +
+          ev('message_stop', {}),
+      );
+      rig.mock.enqueue({ sse });
+      const r = await call(rig.url, '/v1/responses', { headers: AUTH, body: agentBody(NAMESPACE_REQUEST, 'codex-claude') });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.headers['x-weir-dropped-tools'], 'web_search');
+      const { output } = accumulateResponses(r.text);
+      assert.deepEqual(output.map((o: any) => [o.type, o.name, o.namespace, JSON.parse(o.arguments)]), [['function_call', 'spawn_agent', 'multi_agent_v1', JSON.parse(SPAWN_ARGS)]]);
+      const seen = rig.mock.requests[0]!;
+      assert.deepEqual(seen.json.tools.map((t: any) => t.name), ['exec_command', 'view_image', 'multi_agent_v1__close_agent', 'multi_agent_v1__spawn_agent']);
+      assert.equal(seen.json.system.length, 2, "Codex's leading developer messages are the system prompt");
+    });
+  });
+
   describe('/v1/chat/completions to an Anthropic deployment', () => {
     /** The recorded Anthropic stream (thinking, text, two tool_use blocks) as chat chunks. */
     const EXPECTED = [

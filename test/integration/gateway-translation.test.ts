@@ -3,12 +3,17 @@
 // count_tokens answers for both kinds of deployment. A Claude-Code-sized body takes the raw-body
 // translation (gateway/raw-translation.ts) and must reach the upstream as the parsed one would.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startGateway, type GatewayProcess } from '../support/gateway-process';
 import { call, parseSse } from '../support/http';
 import { startMockUpstream, type MockUpstream } from '../support/mock-upstream';
 import { claudeCodeBody } from '../../native-bench/bodies';
 import { anthropicToOpenAIChat, estimateTokens } from '../../src/translate';
+
+/** Claude Code 2.1.332's request with mid-conversation system messages (trimmed from a real one). */
+const MID_CONVERSATION_SYSTEM = fs.readFileSync(path.resolve(__dirname, '../../../test/fixtures/translate/claude-code-mid-conversation-system.json'));
 
 describe('translation through the gateway', () => {
   let mock: MockUpstream;
@@ -92,6 +97,28 @@ model_list:
     assert.equal(chunks.at(-1)!.data, '[DONE]');
     const usage = chunks.map((c) => (c.data.startsWith('{') ? JSON.parse(c.data) : null)).find((c) => c?.usage);
     assert.ok(usage.usage.completion_tokens > 0, 'usage chunk when the client asked for it');
+  });
+
+  it('Claude Code mid-conversation system messages: chat system messages in place for an OpenAI-dialect deployment, byte for byte to an Anthropic one', async () => {
+    const src = JSON.parse(MID_CONVERSATION_SYSTEM.toString('utf8'));
+    const headers = { 'anthropic-beta': 'claude-code-20250219,mid-conversation-system-2026-04-07' };
+    mock.reset();
+    const r = await call(gw.url, '/v1/messages?beta=true', { headers, body: { ...src, model: 'gpt' } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(parseSse(r.text).at(-1)!.event, 'message_stop');
+    const seen = mock.requests.at(-1)!;
+    assert.equal(seen.path, '/v1/chat/completions');
+    assert.deepEqual(seen.json.messages.map((m: { role: string }) => m.role), ['system', 'user', 'system', 'assistant', 'tool', 'system', 'assistant', 'tool', 'system']);
+    assert.equal(seen.json.messages[2].content, src.messages[1].content);
+
+    // An Anthropic deployment takes the body as the client sent it (only the model spliced).
+    const raw = Buffer.from(MID_CONVERSATION_SYSTEM.toString('utf8').replace('"model": "claude-sonnet-4-5"', '"model": "claude"'));
+    const p = await call(gw.url, '/v1/messages?beta=true', { headers, body: raw });
+    assert.equal(p.status, 200, p.text);
+    const passed = mock.requests.at(-1)!;
+    assert.equal(passed.path, '/v1/messages');
+    assert.ok(passed.body.equals(Buffer.from(raw.toString('utf8').replace('"model": "claude"', '"model": "claude-up"'))), 'byte for byte');
+    assert.equal(passed.headers['anthropic-beta'], headers['anthropic-beta']);
   });
 
   it('answers a request the other API cannot express with a 400 in the client dialect', async () => {

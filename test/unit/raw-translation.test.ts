@@ -5,23 +5,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { claudeCodeBody } from '../../native-bench/bodies';
-import { anthropicToOpenAIChatRaw, utf8Excess } from '../../src/gateway/raw-translation';
+import { anthropicToOpenAIChatRaw, TOO_DEEP, utf8Excess, type RawTranslation } from '../../src/gateway/raw-translation';
+import { MAX_JSON_DEPTH } from '../../src/gateway/json-depth';
 import { anthropicToOpenAIChat } from '../../src/translate';
 
 const OPTS = { model: 'gpt-4.1' };
 
 function ordinary(raw: Buffer) {
   const r = anthropicToOpenAIChat(JSON.parse(raw.toString('utf8')), OPTS);
-  return { body: Buffer.from(JSON.stringify(r.body)), ctx: r.ctx };
+  return { body: Buffer.from(JSON.stringify(r.body)), ctx: r.ctx, dropped: r.dropped };
 }
 
 /** Same value and context as the ordinary path; `bytes`: also the same bytes. */
 function same(raw: Buffer, bytes = true): void {
   const fast = anthropicToOpenAIChatRaw(raw, OPTS);
-  assert.ok(fast, 'the raw path applies');
+  assert.ok(fast && fast !== TOO_DEEP, 'the raw path applies');
   const want = ordinary(raw);
   assert.deepEqual(JSON.parse(fast.body.toString('utf8')), JSON.parse(want.body.toString('utf8')));
   assert.deepEqual(fast.ctx, want.ctx);
+  assert.deepEqual([fast.dropped?.tools, fast.dropped?.items], [want.dropped?.tools, want.dropped?.items], 'the same left out');
   if (bytes) assert.ok(fast.body.equals(want.body), 'byte for byte');
   assert.equal(fast.model, JSON.parse(raw.toString()).model);
 }
@@ -81,7 +83,7 @@ test('an is_error tool_result gets the "Error: " prefix from its real text, as o
   same(json(turn(long('error: the command failed '))));
   same(json(turn(long('the command failed '))));
   same(json(turn([{ type: 'text', text: long('Error: failed ') }])));
-  const out = JSON.parse(anthropicToOpenAIChatRaw(json(turn(long('error: x '))), OPTS)!.body.toString());
+  const out = JSON.parse((anthropicToOpenAIChatRaw(json(turn(long('error: x '))), OPTS) as RawTranslation).body.toString());
   assert.match(out.messages.at(-1).content, /^error: x/);
 });
 
@@ -94,7 +96,7 @@ test('escapes the client chose are kept: the same value, other bytes', () => {
   const escaped = Buffer.from(plain.toString().replace(/café a\/b /g, 'caf\\u00e9 a\\/b '));
   assert.notDeepEqual(escaped, plain);
   same(escaped, false);
-  assert.ok(anthropicToOpenAIChatRaw(escaped, OPTS)!.body.includes('caf\\u00e9 a\\/b '));
+  assert.ok((anthropicToOpenAIChatRaw(escaped, OPTS) as RawTranslation).body.includes('caf\\u00e9 a\\/b '));
 });
 
 test('what the raw path does not handle comes back null, for the ordinary path to take', () => {
@@ -156,4 +158,56 @@ test('random bodies: the same value and context as the ordinary path', () => {
     };
     same(json(body));
   }
+});
+
+test('the walk that finds the long strings bounds the nesting too: past the limit the answer is TOO_DEEP, at it a translation', () => {
+  // The body's own object, messages, a message, content, a block and `input`'s object: 6 levels; the rest are arrays.
+  const body = (levels: number) =>
+    Buffer.from(
+      `{"model":"c","max_tokens":5,"messages":[${JSON.stringify(filler)},{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"n","input":{"deep":${'['.repeat(levels)}${']'.repeat(levels)}}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"ok"}]}]}`,
+    );
+  assert.equal(anthropicToOpenAIChatRaw(body(MAX_JSON_DEPTH - 6 + 1), OPTS), TOO_DEEP);
+  assert.equal(anthropicToOpenAIChatRaw(body(100_000), OPTS), TOO_DEEP);
+  same(body(MAX_JSON_DEPTH - 6));
+  assert.equal(anthropicToOpenAIChatRaw(body(MAX_JSON_DEPTH - 6), OPTS, MAX_JSON_DEPTH - 1), TOO_DEEP, 'the bound given is the one applied');
+});
+
+test('mid-conversation system messages (Claude Code 2.1.332): long texts spliced as bytes, the same chat request as the ordinary path', () => {
+  const use = { type: 'tool_use', id: 't1', name: 'Bash', input: { command: 'ls' } };
+  const body = {
+    model: 'claude',
+    max_tokens: 100,
+    stream: true,
+    system: [{ type: 'text', text: long('top-level system ') }],
+    messages: [
+      filler,
+      { role: 'system', content: long('# Environment\n - Primary working directory: /home/dev/proj ✓ ') },
+      { role: 'assistant', content: [use] },
+      { role: 'system', content: [{ type: 'text', text: long('<total_tokens>14999985 tokens left</total_tokens> '), cache_control: { type: 'ephemeral' } }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: long('file listing ') }] },
+      { role: 'system', content: [{ type: 'text', text: long('first "block" ') }, { type: 'text', text: long('second block ') }] },
+    ],
+  };
+  same(json(body));
+  same(json({ ...body, stream: false }));
+  const sent = JSON.parse((anthropicToOpenAIChatRaw(json(body), OPTS) as RawTranslation).body.toString());
+  assert.deepEqual(sent.messages.map((m: { role: string }) => m.role), ['system', 'user', 'system', 'assistant', 'tool', 'system', 'system']);
+});
+
+test('what is left out (unknown blocks, server tools) is left out and named the same way on both paths', () => {
+  const body = {
+    model: 'claude',
+    max_tokens: 100,
+    tools: [{ name: 'Read', description: long('reads a file '), input_schema: { type: 'object' } }, { type: 'web_search_20250305', name: 'web_search' }],
+    messages: [
+      filler,
+      { role: 'assistant', content: [{ type: 'server_tool_use', id: 's', name: 'web_search', input: { query: long('q ') } }, { type: 'text', text: long('answer ') }] },
+      { role: 'user', content: [{ type: 'hologram', text: long('new block ') }, { type: 'text', text: 'next' }] },
+      { role: 'system', content: [{ type: 'tool_addition', tool: { type: 'tool_definition', definition: { name: 'X', description: long('x ') } } }] },
+    ],
+  };
+  same(json(body));
+  const fast = anthropicToOpenAIChatRaw(json(body), OPTS) as RawTranslation;
+  assert.equal(fast.dropped?.tools, 'web_search_20250305');
+  assert.equal(fast.dropped?.items, "messages[1].content[0] (type 'server_tool_use'); messages[2].content[0] (type 'hologram'); messages[3].content[0] (type 'tool_addition')");
 });

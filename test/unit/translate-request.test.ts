@@ -125,6 +125,136 @@ describe('Anthropic → OpenAI: the Claude Code request', () => {
   });
 });
 
+describe('Anthropic → OpenAI: mid-conversation system messages (Claude Code 2.1.332, beta mid-conversation-system-2026-04-07)', () => {
+  const mid = () => fixtureJson('claude-code-mid-conversation-system.json');
+  const sys = (content: unknown) => ({ role: 'system', content });
+  const use = (id: string) => ({ type: 'tool_use', id, name: 'Bash', input: { command: 'ls' } });
+  const result = (id: string, content = 'ok') => ({ type: 'tool_result', tool_use_id: id, content });
+
+  test('the recorded request: each system message becomes a chat system message in its place, cache_control dropped', () => {
+    const src = mid();
+    const m = a2o(src).body.messages as any[];
+    assert.deepEqual(m.map((x) => x.role), ['system', 'user', 'system', 'assistant', 'tool', 'system', 'assistant', 'tool', 'system']);
+    assert.equal(m[0].content, src.system.map((b: any) => b.text).join('\n\n'), 'the top-level system stays first');
+    assert.deepEqual(m[2], { role: 'system', content: src.messages[1].content }, 'string content');
+    assert.deepEqual(m[4], { role: 'tool', tool_call_id: 'toolu_0', content: 'hi0' });
+    assert.deepEqual(m[5], { role: 'system', content: src.messages[4].content });
+    assert.deepEqual(m[8], { role: 'system', content: src.messages[7].content[0].text }, 'text blocks, their breakpoint dropped');
+    assert.ok(!keysDeep(m).has('cache_control'));
+  });
+
+  test('with keepCacheControl the breakpoint stays, on a text part as for the top-level system', () => {
+    const m = a2o(mid(), { keepCacheControl: true }).body.messages as any[];
+    assert.deepEqual(m[8], { role: 'system', content: [{ type: 'text', text: mid().messages[7].content[0].text, cache_control: { type: 'ephemeral' } }] });
+  });
+
+  test('between a tool_use and its tool_result: after the tool messages (chat wants them right after the tool calls)', () => {
+    const m = a2o({ max_tokens: 9, messages: [user('q'), asst([use('t1')]), sys('S'), user([result('t1'), { type: 'text', text: 'more' }])] }).body.messages as any[];
+    assert.deepEqual(m, [
+      { role: 'user', content: 'q' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'Bash', arguments: '{"command":"ls"}' } }] },
+      { role: 'tool', tool_call_id: 't1', content: 'ok' },
+      { role: 'system', content: 'S' },
+      { role: 'user', content: 'more' },
+    ]);
+  });
+
+  test('inside a turn: the turn is split around it, tool results still first', () => {
+    const two = asst([use('t1'), use('t2')]);
+    const m = a2o({ max_tokens: 9, messages: [user('q'), two, user([result('t1'), { type: 'text', text: 'a' }]), sys([{ type: 'text', text: 'S' }]), user([result('t2'), { type: 'text', text: 'b' }])] }).body.messages as any[];
+    assert.deepEqual(m.map((x) => [x.role, x.content]), [
+      ['user', 'q'],
+      ['assistant', null],
+      ['tool', 'ok'],
+      ['tool', 'ok'],
+      ['user', 'a'],
+      ['system', 'S'],
+      ['user', 'b'],
+    ]);
+    const a = a2o({ max_tokens: 9, messages: [user('q'), asst('first'), sys('S'), asst('second'), user('r')] }).body.messages as any[];
+    assert.deepEqual(a.map((x) => [x.role, x.content]), [['user', 'q'], ['assistant', 'first\n\nsecond'], ['system', 'S'], ['user', 'r']], 'an assistant turn stays one message');
+  });
+
+  test('first, last, and empty ones', () => {
+    const m = a2o({ max_tokens: 9, system: 'top', messages: [sys('lead'), user('q'), sys(''), sys([]), asst('a'), sys('last')] }).body.messages as any[];
+    assert.deepEqual(m, [
+      { role: 'system', content: 'top' },
+      { role: 'system', content: 'lead' },
+      { role: 'user', content: 'q' },
+      { role: 'assistant', content: 'a' },
+      { role: 'system', content: 'last' },
+    ]);
+  });
+
+  test('a tool_use still needs its result: a system message in between does not excuse it', () => {
+    assert.throws(() => a2o({ max_tokens: 9, messages: [user('q'), asst([use('t1')]), sys('S')] }), (e: unknown) => e instanceof TranslationError && /'t1' has no tool_result/.test(e.message));
+    assert.throws(() => a2o({ max_tokens: 9, messages: [user('q'), asst([use('t1')]), sys('S'), user('no result')] }), /'t1' has no tool_result/);
+  });
+
+  test('the stream estimate counts their text', () => {
+    const body = { max_tokens: 9, stream: true, messages: [user('q'), sys('s'.repeat(4000))] };
+    assert.ok(a2o(body).ctx.estimatedInputTokens! >= 1000);
+  });
+});
+
+// Be liberal in what is accepted: a block, part or tool of a type the chat API cannot carry (a
+// server tool, a block type newer than this translator) is left out and named in `dropped`
+// (the gateway sends it as x-weir-dropped / x-weir-dropped-tools). Refusing it would refuse a
+// request Anthropic itself serves. Only what is certainly invalid stays a 400 (translate-errors).
+describe('Anthropic → OpenAI: what chat cannot carry is left out and named', () => {
+  const use = { type: 'tool_use', id: 't1', name: 'Bash', input: {} };
+  test('unknown and server-tool blocks in user, assistant and tool_result content', () => {
+    const r = a2o({
+      max_tokens: 9,
+      messages: [
+        user([{ type: 'text', text: 'q' }, { type: 'hologram', data: 'x' }]),
+        asst([{ type: 'server_tool_use', id: 's1', name: 'web_search', input: { query: 'x' } }, { type: 'web_search_tool_result', tool_use_id: 's1', content: [] }, { type: 'text', text: 'found' }, use]),
+        user([{ type: 'tool_result', tool_use_id: 't1', content: [{ type: 'text', text: 'out' }, { type: 'search_result', source: 'https://x', title: 't', content: [] }] }]),
+      ],
+    });
+    assert.deepEqual(r.body.messages, [
+      { role: 'user', content: 'q' },
+      { role: 'assistant', content: 'found', tool_calls: [{ id: 't1', type: 'function', function: { name: 'Bash', arguments: '{}' } }] },
+      { role: 'tool', tool_call_id: 't1', content: 'out' },
+    ]);
+    assert.equal(r.dropped?.items, "messages[0].content[1] (type 'hologram'); messages[1].content[0] (type 'server_tool_use'); messages[1].content[1] (type 'web_search_tool_result'); messages[2].content[0].content[1] (type 'search_result')");
+    assert.equal(r.dropped?.tools, null);
+  });
+
+  test('server tools and newer tool types are not offered; a tool_choice naming one is left out too', () => {
+    const r = a2o({
+      max_tokens: 9,
+      messages: [user('q')],
+      tools: [{ name: 'Read', input_schema: { type: 'object' } }, { type: 'web_search_20250305', name: 'web_search', max_uses: 5 }, { type: 'tool_search_tool_regex_20251119', name: 'tool_search' }],
+      tool_choice: { type: 'tool', name: 'web_search' },
+    });
+    assert.deepEqual((r.body.tools as any[]).map((t) => t.function.name), ['Read']);
+    assert.equal(r.body.tool_choice, undefined);
+    assert.equal(r.dropped?.tools, 'web_search_20250305, tool_search_tool_regex_20251119');
+    assert.equal(r.dropped?.items, "tool_choice (type 'tool')");
+    const only = a2o({ max_tokens: 9, messages: [user('q')], tools: [{ type: 'web_search_20250305', name: 'web_search' }], tool_choice: { type: 'any' } });
+    assert.equal(only.body.tools, undefined);
+    assert.equal(only.dropped?.items, "tool_choice (type 'any')", 'nothing left to choose from');
+  });
+
+  test('blocks other than text in a mid-conversation system message (mid-conversation tool changes)', () => {
+    const r = a2o({
+      max_tokens: 9,
+      messages: [
+        user('q'),
+        { role: 'system', content: [{ type: 'tool_addition', tool: { type: 'tool_definition', definition: { name: 'X', input_schema: { type: 'object' } } } }, { type: 'text', text: 'S' }] },
+        { role: 'system', content: [{ type: 'tool_removal', tool: { type: 'tool_reference', name: 'Y' } }] },
+      ],
+    });
+    assert.deepEqual(r.body.messages, [{ role: 'user', content: 'q' }, { role: 'system', content: 'S' }]);
+    assert.equal(r.dropped?.items, "messages[1].content[0] (type 'tool_addition'); messages[2].content[0] (type 'tool_removal')");
+  });
+
+  test('nothing dropped: no `dropped` at all', () => {
+    assert.equal(a2o(cc()).dropped, undefined);
+  });
+});
+
 describe('Anthropic → OpenAI: parameters', () => {
   const base = { model: 'claude', max_tokens: 100, messages: [user('hi')] };
   const tools = [{ name: 'get_weather', description: 'Weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }];
@@ -358,6 +488,55 @@ describe('OpenAI → Anthropic: the Codex request', () => {
   });
 });
 
+describe('OpenAI → Anthropic: what Anthropic cannot carry is left out and named', () => {
+  const fnTool = (name: string) => ({ type: 'function', function: { name, parameters: { type: 'object', properties: {} } } });
+  test('unknown part types and audio in user messages; unknown parts in system, assistant and tool messages', () => {
+    const r = o2a({ messages: [
+      { role: 'system', content: [{ type: 'text', text: 'S' }, { type: 'hologram' }] },
+      { role: 'user', content: [{ type: 'text', text: 'q' }, { type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } }, { type: 'video_url', video_url: { url: 'https://x/v.mp4' } }] },
+      { role: 'assistant', content: [{ type: 'text', text: 'a' }, { type: 'annotation_block' }], tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+      { role: 'tool', tool_call_id: 'c1', content: [{ type: 'text', text: 'out' }, { type: 'new_output_part' }] },
+    ] });
+    assert.deepEqual(r.body.system, [{ type: 'text', text: 'S' }]);
+    assert.deepEqual(r.body.messages, [
+      { role: 'user', content: [{ type: 'text', text: 'q' }] },
+      { role: 'assistant', content: [{ type: 'text', text: 'a' }, { type: 'tool_use', id: 'c1', name: 'f', input: {} }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'c1', content: [{ type: 'text', text: 'out' }] }] },
+    ]);
+    assert.equal(r.dropped?.items, "messages[0].content[1] (type 'hologram'); messages[1].content[1] (type 'input_audio'); messages[1].content[2] (type 'video_url'); messages[2].content[1] (type 'annotation_block'); messages[3].content[1] (type 'new_output_part')");
+  });
+
+  test('tools other than functions are not offered; a tool_choice naming one is left out, allowed_tools maps to its mode', () => {
+    const r = o2a({
+      messages: [{ role: 'user', content: 'q' }],
+      tools: [fnTool('f'), { type: 'custom', custom: { name: 'apply_patch' } }, { type: 'code_interpreter' }],
+      tool_choice: { type: 'custom', custom: { name: 'apply_patch' } },
+    });
+    assert.deepEqual((r.body.tools as any[]).map((t) => t.name), ['f']);
+    assert.equal(r.body.tool_choice, undefined);
+    assert.equal(r.dropped?.tools, 'custom, code_interpreter');
+    assert.equal(r.dropped?.items, "tool_choice (type 'custom')");
+    const allowed = o2a({ messages: [{ role: 'user', content: 'q' }], tools: [fnTool('f'), fnTool('g')], tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'f' } }] } } });
+    assert.deepEqual(allowed.body.tool_choice, { type: 'any' });
+    assert.equal(allowed.dropped, undefined);
+  });
+
+  test('a tool call of another type (custom) in the history is left out with the tool message answering it', () => {
+    const r = o2a({ messages: [
+      { role: 'user', content: 'q' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'custom', custom: { name: 'apply_patch', input: '*** Begin Patch' } }, { id: 'c2', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+      { role: 'tool', tool_call_id: 'c1', content: 'patched' },
+      { role: 'tool', tool_call_id: 'c2', content: 'ok' },
+    ] });
+    assert.deepEqual(r.body.messages, [
+      { role: 'user', content: [{ type: 'text', text: 'q' }] },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'c2', name: 'f', input: {} }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'c2', content: 'ok' }] },
+    ]);
+    assert.equal(r.dropped?.items, "messages[1].tool_calls[0] (type 'custom'); messages[2] (type 'tool')");
+  });
+});
+
 describe('OpenAI → Anthropic: parameters', () => {
   const base = { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] };
 
@@ -374,6 +553,9 @@ describe('OpenAI → Anthropic: parameters', () => {
       [{ reasoning_effort: 'medium' }, { type: 'enabled', budget_tokens: 2048 }, 4096 + 2048],
       [{ reasoning_effort: 'high' }, { type: 'enabled', budget_tokens: 4096 }, 4096 + 4096],
       [{ reasoning_effort: 'xhigh' }, { type: 'enabled', budget_tokens: 8192 }, 4096 + 8192],
+      // Codex 0.171 offers GPT-6 models max and ultra; through /v1/responses they reach Claude too.
+      [{ reasoning_effort: 'max' }, { type: 'enabled', budget_tokens: 8192 }, 4096 + 8192],
+      [{ reasoning_effort: 'ultra' }, { type: 'enabled', budget_tokens: 8192 }, 4096 + 8192],
       [{ reasoning_effort: 'high', max_tokens: 3000 }, { type: 'enabled', budget_tokens: 2999 }, 3000],
       [{ reasoning_effort: 'high', max_completion_tokens: 20000 }, { type: 'enabled', budget_tokens: 4096 }, 20000],
       [{ reasoning_effort: 'low', max_tokens: 1000 }, undefined, 1000],
@@ -442,15 +624,55 @@ describe('OpenAI → Anthropic: parameters', () => {
     ]);
   });
 
-  test('system and developer messages anywhere go to system, in order', () => {
+  test('leading system and developer messages go to system, in order', () => {
     const { body } = o2a({ ...base, messages: [
       { role: 'developer', content: [{ type: 'text', text: 'A' }] },
-      { role: 'user', content: 'hi' },
       { role: 'system', content: 'B' },
+      { role: 'user', content: 'hi' },
       { role: 'assistant', content: 'hello' },
     ] });
     assert.deepEqual(body.system, [{ type: 'text', text: 'A' }, { type: 'text', text: 'B' }]);
     assert.deepEqual((body.messages as any[]).map((m) => m.role), ['user', 'assistant']);
+  });
+
+  // Anthropic takes a system message inside `messages` only with a beta no OpenAI-format client
+  // sends; hoisting it into `system` would move it to the start (a reminder meant "from here on"
+  // would read as given from the first turn) and change the prompt's prefix, so every prompt-cache
+  // read after it turns into a full-price write. It stays in its place as a user-turn text block,
+  // tagged the way Claude Code tags its own reminders when system turns are not available.
+  test('a later one stays in its place: a <system-reminder> text block in the user turn there', () => {
+    const { body } = o2a({ ...base, messages: [
+      { role: 'system', content: 'S' },
+      { role: 'user', content: 'q' },
+      { role: 'assistant', content: 'a' },
+      { role: 'developer', content: 'Use tabs from here on.' },
+      { role: 'user', content: 'r' },
+      { role: 'assistant', content: 'b' },
+      { role: 'system', content: [{ type: 'text', text: 'last' }], cache_control: { type: 'ephemeral' } },
+    ] });
+    assert.deepEqual(body.system, [{ type: 'text', text: 'S' }]);
+    assert.deepEqual(body.messages, [
+      { role: 'user', content: [{ type: 'text', text: 'q' }] },
+      { role: 'assistant', content: [{ type: 'text', text: 'a' }] },
+      { role: 'user', content: [{ type: 'text', text: '<system-reminder>\nUse tabs from here on.\n</system-reminder>' }, { type: 'text', text: 'r' }] },
+      { role: 'assistant', content: [{ type: 'text', text: 'b' }] },
+      { role: 'user', content: [{ type: 'text', text: '<system-reminder>\nlast\n</system-reminder>', cache_control: { type: 'ephemeral' } }] },
+    ]);
+  });
+
+  test('between tool calls and their tool messages: after the tool_result blocks; thinking still left off for that tool loop', () => {
+    const { body } = o2a({ ...base, reasoning_effort: 'high', messages: [
+      { role: 'user', content: 'q' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'ls', arguments: '{}' } }] },
+      { role: 'system', content: 'S' },
+      { role: 'tool', tool_call_id: 'c1', content: 'out' },
+    ] });
+    assert.equal(body.system, undefined);
+    assert.deepEqual((body.messages as any[])[2].content, [
+      { type: 'tool_result', tool_use_id: 'c1', content: 'out' },
+      { type: 'text', text: '<system-reminder>\nS\n</system-reminder>' },
+    ]);
+    assert.equal(body.thinking, undefined, 'the assistant turn being continued called tools without thinking');
   });
 
   test('response_format: json_schema → output_config.format, json_object → a system instruction', () => {

@@ -69,10 +69,12 @@ describe('Responses → chat request (Codex)', () => {
     assert.deepEqual(r2c({ input: 'just text' }).body.messages, [{ role: 'user', content: 'just text' }]);
   });
 
-  test('hosted tools: 400 by default, dropped on request', () => {
+  test('hosted tools: left out and named by default, a 400 on request', () => {
     const withSearch = { ...codex(), tools: [...codex().tools, { type: 'web_search' }] };
-    assert.throws(() => r2c(withSearch), (e: unknown) => e instanceof TranslationError && e.param === 'tools[3].type' && /hosted tool/.test(e.message));
-    assert.equal((r2c(withSearch, { hostedTools: 'drop' }).body.tools as any[]).length, 3);
+    const r = r2c(withSearch);
+    assert.equal((r.body.tools as any[]).length, 3);
+    assert.equal(r.dropped?.tools, 'web_search');
+    assert.throws(() => r2c(withSearch, { hostedTools: 'error' }), (e: unknown) => e instanceof TranslationError && e.param === 'tools[3].type' && /hosted tool/.test(e.message));
   });
 
   test('errors: stored state, unpaired calls and outputs, unknown items', () => {
@@ -81,8 +83,9 @@ describe('Responses → chat request (Codex)', () => {
       [{ input: [{ type: 'item_reference', id: 'msg_1' }] }, 'input[0].type', /stored items/],
       [{ input: [{ type: 'function_call_output', call_id: 'c9', output: 'x' }] }, 'input[0].call_id', /matches no earlier function call/],
       [{ input: [{ role: 'user', content: 'q' }, { type: 'function_call', call_id: 'c1', name: 'f', arguments: '{}' }] }, 'input[1]', /has no function_call_output/],
-      [{ input: [{ type: 'local_shell_call', call_id: 'c1' }] }, 'input[0].type', /cannot be sent/],
-      [{ input: [{ role: 'user', content: [{ type: 'input_audio' }] }] }, 'input[0].content[0].type', /unknown content part type/],
+      [{ input: [{ role: 'user', content: [{ text: 'no type' }] }] }, 'input[0].content[0].type', /expected a string/],
+      [{ input: [{ role: 'assistant', content: [{ type: 'input_image', image_url: 'https://x/y.png' }] }] }, 'input[0].content[0].type', /only allowed in user messages/],
+      [{ input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'file-1' }] }] }, 'input[0].content[0].image_url', /file_id needs the Files API/],
       [{ model: 'x' }, 'input', /required/],
       [{ input: 'x', tools: [{ type: 'function', name: 'f' }, { type: 'function', name: 'f' }] }, 'tools[1].name', /duplicate/],
       [{ input: 'x', tools: [{ type: 'function', name: 'f' }], tool_choice: { type: 'function', name: 'g' } }, 'tool_choice.name', /no tool named 'g'/],
@@ -99,6 +102,132 @@ describe('Responses → chat request (Codex)', () => {
     assert.deepEqual(a.messages[3].content[1], { type: 'tool_use', id: 'call_P4tch9Qw', name: 'apply_patch', input: { input: codex().input[6].input } });
     assert.equal(a.messages[4].content[0].type, 'tool_result');
     assert.equal(a.messages[4].content[2].type, 'image');
+  });
+});
+
+// Codex 0.171, recorded offline against a local server: its tools include a `namespace`
+// (multi_agent_v1: spawn_agent, close_agent, …) and the hosted `web_search`; with GPT-6 models it
+// declares them in an `additional_tools` input item instead. Codex runs a namespaced tool only
+// when the call names it as `name` + `namespace` (a flat `multi_agent_v1__close_agent` answers
+// "unsupported call"), so a chat upstream sees flat names (Codex's own canonical_flat_name:
+// namespace, `__`, name) and the calls come back split again.
+describe('Codex 0.171 on a chat-only deployment: namespaces, hosted tools, what chat cannot carry', () => {
+  const ns = () => fixtureJson('codex-0.171-namespace-request.json');
+  const gpt6 = () => fixtureJson('codex-0.171-additional-tools-request.json');
+
+  test('a namespace becomes flat function tools; web_search is left out and named', () => {
+    const src = ns();
+    const { body, ctx, dropped } = r2c(src);
+    const tools = body.tools as any[];
+    assert.deepEqual(tools.map((t) => t.function.name), ['exec_command', 'view_image', 'multi_agent_v1__close_agent', 'multi_agent_v1__spawn_agent']);
+    const member = src.tools[2].tools[0];
+    assert.deepEqual(tools[2], { type: 'function', function: { name: 'multi_agent_v1__close_agent', description: member.description, parameters: member.parameters, strict: false } });
+    assert.equal(dropped?.tools, 'web_search');
+    assert.equal(dropped?.items, null);
+    assert.deepEqual([...ctx.namespaced!], [
+      ['multi_agent_v1__close_agent', { namespace: 'multi_agent_v1', name: 'close_agent' }],
+      ['multi_agent_v1__spawn_agent', { namespace: 'multi_agent_v1', name: 'spawn_agent' }],
+    ]);
+  });
+
+  test('history: a namespaced call goes up under its flat name; an image a tool returned follows the tool messages', () => {
+    const src = ns();
+    const m = r2c(src).body.messages as any[];
+    assert.deepEqual(m.map((x) => x.role), ['system', 'system', 'user', 'user', 'assistant', 'tool', 'assistant', 'tool', 'user']);
+    assert.deepEqual(m[4].tool_calls, [{ id: 'call_1', type: 'function', function: { name: 'multi_agent_v1__close_agent', arguments: src.input[4].arguments } }]);
+    assert.deepEqual(m[5], { role: 'tool', tool_call_id: 'call_1', content: src.input[5].output });
+    assert.equal(m[7].content, '(the tool returned image output; it follows in the next user message)');
+    assert.deepEqual(m[8], { role: 'user', content: [{ type: 'image_url', image_url: { url: src.input[7].output[0].image_url, detail: 'high' } }] });
+  });
+
+  test('a chat answer calling a flat name comes back as a function_call with its namespace, streamed and not', () => {
+    const { ctx } = r2c(ns());
+    const args = '{"message":"review the diff"}';
+    const whole = chatResponseToResponses({ id: 'chatcmpl-n', choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [{ id: 'call_s', type: 'function', function: { name: 'multi_agent_v1__spawn_agent', arguments: args } }] }, finish_reason: 'tool_calls' }] }, ctx);
+    assert.deepEqual(whole.output, [{ type: 'function_call', id: 'fc_n_0', call_id: 'call_s', name: 'spawn_agent', namespace: 'multi_agent_v1', arguments: args, status: 'completed' }]);
+    const sse = [
+      { tool_calls: [{ index: 0, id: 'call_s', type: 'function', function: { name: 'multi_agent_v1__spawn_agent', arguments: '' } }] },
+      { tool_calls: [{ index: 0, function: { arguments: args.slice(0, 9) } }] },
+      { tool_calls: [{ index: 0, function: { arguments: args.slice(9) } }] },
+      { tool_calls: [{ index: 1, id: 'call_e', type: 'function', function: { name: 'exec_command', arguments: '{"cmd":"ls"}' } }] },
+    ].map((d) => `data: ${JSON.stringify({ id: 'chatcmpl-n', choices: [{ index: 0, delta: d }] })}\n\n`).join('') +
+      `data: ${JSON.stringify({ id: 'chatcmpl-n', choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] })}\n\ndata: [DONE]\n\n`;
+    const { events, output } = accumulateResponses(runStream(new ChatToResponsesStream(ctx), [sse]));
+    const added = events.find((e) => e.type === 'response.output_item.added').item;
+    assert.deepEqual([added.name, added.namespace], ['spawn_agent', 'multi_agent_v1']);
+    assert.deepEqual(output.map((o: any) => [o.type, o.name, o.namespace, o.arguments]), [
+      ['function_call', 'spawn_agent', 'multi_agent_v1', args],
+      ['function_call', 'exec_command', undefined, '{"cmd":"ls"}'],
+    ]);
+  });
+
+  test('GPT-6 style: tools declared in an additional_tools item, a freeform tool inside a namespace', () => {
+    const src = gpt6();
+    const { body, ctx } = r2c(src);
+    const tools = body.tools as any[];
+    assert.deepEqual(tools.map((t) => t.function.name), ['functions__exec', 'functions__wait', 'clock__sleep']);
+    assert.deepEqual(tools[0].function.parameters.required, ['input'], 'a freeform tool takes one string');
+    assert.ok(tools[0].function.description.includes('pragma_source'), 'its grammar travels in the description');
+    const m = body.messages as any[];
+    assert.deepEqual(m.map((x) => x.role), ['system', 'user', 'user', 'assistant', 'tool']);
+    assert.deepEqual(m[3].tool_calls[0].function, { name: 'functions__exec', arguments: JSON.stringify({ input: src.input[4].input }) });
+    assert.equal(m[4].content, 'Script completed\nWall time 0.1 seconds\nOutput:\nhello from exec');
+    const call = { id: 'call_x', type: 'function', function: { name: 'functions__exec', arguments: JSON.stringify({ input: 'text(1)' }) } };
+    const out = chatResponseToResponses({ id: 'chatcmpl-g', choices: [{ index: 0, message: { role: 'assistant', tool_calls: [call] }, finish_reason: 'tool_calls' }] }, ctx).output as any[];
+    assert.deepEqual(out, [{ type: 'custom_tool_call', id: 'fc_g_0', call_id: 'call_x', name: 'exec', namespace: 'functions', input: 'text(1)', status: 'completed' }]);
+  });
+
+  test('tool_choice naming a namespaced tool, with or without its namespace; one naming a hosted tool is left out', () => {
+    const tc = (tool_choice: unknown) => r2c({ ...ns(), tool_choice });
+    assert.deepEqual(tc({ type: 'function', name: 'spawn_agent', namespace: 'multi_agent_v1' }).body.tool_choice, { type: 'function', function: { name: 'multi_agent_v1__spawn_agent' } });
+    assert.deepEqual(tc({ type: 'function', name: 'spawn_agent' }).body.tool_choice, { type: 'function', function: { name: 'multi_agent_v1__spawn_agent' } });
+    const hosted = tc({ type: 'web_search' });
+    assert.equal(hosted.body.tool_choice, undefined);
+    assert.equal(hosted.dropped?.items, "tool_choice (type 'web_search')");
+    assert.throws(() => tc({ type: 'function', name: 'nope' }), (e: unknown) => e instanceof TranslationError && e.param === 'tool_choice.name');
+  });
+
+  test('a flat name over 64 characters is shortened LiteLLM-style and split again on the way back', () => {
+    const longNs = 'mcp__github_enterprise_server_with_a_long_name';
+    const { body, ctx } = r2c({ input: 'hi', tools: [{ type: 'namespace', name: longNs, tools: [{ type: 'function', name: 'create_or_update_file', parameters: { type: 'object', properties: {} } }] }] });
+    const flat = (body.tools as any[])[0].function.name as string;
+    assert.equal(flat.length, 64);
+    assert.match(flat, /^[a-zA-Z0-9_-]+$/);
+    const out = chatResponseToResponses({ id: 'chatcmpl-l', choices: [{ index: 0, message: { role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: flat, arguments: '{}' } }] }, finish_reason: 'tool_calls' }] }, ctx).output as any[];
+    assert.deepEqual([out[0].name, out[0].namespace], ['create_or_update_file', longNs]);
+  });
+
+  test('input items and parts chat cannot carry are left out and named, with the outputs of dropped calls', () => {
+    const r = r2c({ input: [
+      { type: 'compaction', encrypted_content: 'gAAAA' },
+      { role: 'user', content: [{ type: 'input_text', text: 'q' }, { type: 'input_video', url: 'x' }] },
+      { type: 'web_search_call', id: 'ws_1', status: 'completed', action: { type: 'search', query: 'x' } },
+      { type: 'local_shell_call', call_id: 'ls_1', status: 'completed', action: { type: 'exec', command: ['ls'] } },
+      { type: 'local_shell_call_output', call_id: 'ls_1', output: 'a.txt' },
+      { role: 'user', content: 'next' },
+    ] });
+    assert.deepEqual(r.body.messages, [{ role: 'user', content: 'q' }, { role: 'user', content: 'next' }]);
+    assert.equal(r.dropped?.items, "input[0] (type 'compaction'); input[1].content[1] (type 'input_video'); input[2] (type 'web_search_call'); input[3] (type 'local_shell_call'); input[4] (type 'local_shell_call_output')");
+  });
+
+  test('chained to Anthropic: flat names reach Claude, and its tool_use comes back split', () => {
+    const { body, ctx } = r2c(ns());
+    const a = openAIChatToAnthropic(body, { model: 'claude-sonnet-4-5' });
+    assert.deepEqual((a.body.tools as any[]).map((t) => t.name), ['exec_command', 'view_image', 'multi_agent_v1__close_agent', 'multi_agent_v1__spawn_agent']);
+    assert.equal((a.body.messages as any[])[1].content[0].name, 'multi_agent_v1__close_agent');
+    const sse = [
+      ['message_start', { message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude', content: [], usage: { input_tokens: 5, output_tokens: 1 } } }],
+      ['content_block_start', { index: 0, content_block: { type: 'tool_use', id: 'toolu_1', name: 'multi_agent_v1__close_agent', input: {} } }],
+      ['content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '{"target":"a1"}' } }],
+      ['content_block_stop', { index: 0 }],
+      ['message_delta', { delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 9 } }],
+      ['message_stop', {}],
+    ].map(([t, o]) => `event: ${t}\ndata: ${JSON.stringify({ type: t, ...(o as object) })}\n\n`).join('');
+    const a2c = new AnthropicToOpenAIStream({ ...a.ctx, includeUsage: true });
+    const c2r = new ChatToResponsesStream(ctx);
+    const text = c2r.push(a2c.push(sse)) + c2r.push(a2c.end()) + c2r.end();
+    const { output } = accumulateResponses(text);
+    assert.deepEqual(output.map((o: any) => [o.type, o.name, o.namespace, o.arguments]), [['function_call', 'close_agent', 'multi_agent_v1', '{"target":"a1"}']]);
   });
 });
 

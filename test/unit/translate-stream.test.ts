@@ -568,3 +568,33 @@ describe('stream round trips', () => {
     assert.equal(back.id, 'msg_01XFDUDYJgAACzvnptvVoYEL');
   });
 });
+
+// push() never throws, whatever the upstream sends: a value nested too deep to re-serialize (tool
+// input or arguments as an object, 100,000 levels) ends the client's stream with an error event in
+// its own framing instead of an exception out of the gateway's response handler.
+describe('an upstream event too deep to translate', () => {
+  const N = 100_000;
+  const deep = `${'['.repeat(N)}${']'.repeat(N)}`;
+
+  test('Anthropic → OpenAI: a tool_use whose input arrives whole and deep', () => {
+    const start = anthropicEvents([MSG_START]);
+    const block = `event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t","name":"f","input":{"a":${deep}}}}\n\n`;
+    const stop = anthropicEvents([['content_block_stop', { index: 0 }]]);
+    const s = new AnthropicToOpenAIStream(OCTX);
+    let out = '';
+    assert.doesNotThrow(() => (out = s.push(start) + s.push(block) + s.push(stop)));
+    const r = accumulateOpenAI(out);
+    assert.match(r.error!.message, /could not be translated/);
+    assert.equal(s.push(anthropicEvents([['message_stop', {}]])), '', 'nothing after the error');
+  });
+
+  test('OpenAI → Anthropic: tool call arguments sent as a deep object', () => {
+    const chunk = `data: {"id":"c","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"t","type":"function","function":{"name":"f","arguments":{"a":${deep}}}}]}}]}\n\n`;
+    const s = new OpenAIToAnthropicStream(CTX);
+    let out = '';
+    assert.doesNotThrow(() => (out = s.push(chunk) + s.end()));
+    const r = accumulateAnthropic(out);
+    assert.equal(r.error!.type, 'api_error');
+    assert.match(r.error!.message, /could not be translated/);
+  });
+});
