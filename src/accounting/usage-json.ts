@@ -5,6 +5,8 @@
 // Every function returns -1 when the window ends before the value does (an event split across
 // chunks) or the bytes are not JSON; callers treat both as "not here".
 
+import { scanSteps } from '../scan-steps';
+
 export const QUOTE = 0x22;
 export const BACKSLASH = 0x5c;
 export const COLON = 0x3a;
@@ -21,7 +23,9 @@ export function isSpace(c: number): boolean {
 }
 
 export function skipSpace(b: Buffer, i: number, end: number): number {
+  const from = i;
   while (i < end && isSpace(b[i]!)) i++;
+  scanSteps.n += i - from;
   return i;
 }
 
@@ -29,10 +33,15 @@ export function skipSpace(b: Buffer, i: number, end: number): number {
 export function skipString(b: Buffer, i: number, end: number): number {
   let j = i;
   for (;;) {
-    j = b.indexOf(QUOTE, j + 1);
-    if (j < 0 || j >= end) return -1;
+    const from = j + 1;
+    j = b.indexOf(QUOTE, from);
+    if (j < 0 || j >= end) {
+      scanSteps.n += (j < 0 ? b.length : j) - from;
+      return -1;
+    }
     let k = j - 1;
     while (b[k] === BACKSLASH) k--;
+    scanSteps.n += j + 1 - from + (j - 1 - k);
     if ((j - k) % 2 === 1) return j + 1; // preceded by an even number of backslashes: real quote
   }
 }
@@ -54,10 +63,14 @@ export function skipValue(b: Buffer, i: number, end: number): number {
       }
       if (d === LBRACE || d === LBRACKET) depth++;
       else if (d === RBRACE || d === RBRACKET) {
-        if (--depth === 0) return j + 1;
+        if (--depth === 0) {
+          scanSteps.n += j - i;
+          return j + 1;
+        }
       }
       j++;
     }
+    scanSteps.n += j - i;
     return -1;
   }
   let j = i;
@@ -66,6 +79,7 @@ export function skipValue(b: Buffer, i: number, end: number): number {
     if (d === COMMA || d === RBRACE || d === RBRACKET || isSpace(d)) break;
     j++;
   }
+  scanSteps.n += j - i;
   // A scalar that runs into the end of the window may be cut (`12` of `123`).
   return j > i && j < end ? j : -1;
 }
@@ -76,18 +90,27 @@ export function keyIs(b: Buffer, start: number, end: number, key: string): boole
   if (n === key.length) {
     let k = 0;
     while (k < n && b[start + 1 + k] === key.charCodeAt(k)) k++;
+    scanSteps.n += k;
     if (k === n) return true;
   }
   // Only a longer token with an escape in it can still spell the key (`"\u0075sage"`).
   if (n <= key.length) return false;
-  for (let k = start + 1; k < end - 1; k++) if (b[k] === BACKSLASH) return decodeString(b, start, end) === key;
+  for (let k = start + 1; k < end - 1; k++) {
+    if (b[k] === BACKSLASH) {
+      scanSteps.n += k - start;
+      return decodeString(b, start, end) === key;
+    }
+  }
+  scanSteps.n += n;
   return false;
 }
 
 /** The JSON string token b[start, end) decoded, or undefined. */
 export function decodeString(b: Buffer, start: number, end: number): string | undefined {
   const raw = b.toString('utf8', start + 1, end - 1);
+  scanSteps.n += 2 * (end - start);
   if (raw.indexOf('\\') < 0) return raw;
+  scanSteps.n += 2 * (end - start);
   try {
     return JSON.parse(b.toString('utf8', start, end)) as string;
   } catch {
@@ -97,6 +120,7 @@ export function decodeString(b: Buffer, start: number, end: number): string | un
 
 /** JSON.parse of b[start, end), or undefined. */
 export function parseSpan(b: Buffer, start: number, end: number): unknown {
+  scanSteps.n += 2 * (end - start);
   try {
     return JSON.parse(b.toString('utf8', start, end));
   } catch {
@@ -172,6 +196,7 @@ export function findTopLevelMemberFromEnd(b: Buffer, start: number, end: number,
   let from = end - keyToken.length;
   while (from >= start) {
     const p = b.lastIndexOf(keyToken, from);
+    scanSteps.n += from - (p < 0 ? -1 : p) + keyToken.length;
     if (p < start) return null;
     from = p - 1;
     if (p > start && b[p - 1] === BACKSLASH) continue; // `\"key"` is the tail of some string
@@ -240,7 +265,10 @@ export function stringValueBytes(b: Buffer, i: number, end: number, skipKeys: re
     const c = b[j]!;
     if (c === QUOTE) {
       const e = skipString(b, j, end);
-      if (e < 0) return total;
+      if (e < 0) {
+        scanSteps.n += j - i;
+        return total;
+      }
       if (expectKey) {
         const after = skipSpace(b, e, end);
         skipNext = false;
@@ -268,10 +296,14 @@ export function stringValueBytes(b: Buffer, i: number, end: number, skipKeys: re
       expectKey = depth > 0 && depth <= 30 && (stack & (1 << (depth - 1))) !== 0;
       skipNext = false;
     } else if (c === RBRACE || c === RBRACKET) {
-      if (--depth <= 0) return total;
+      if (--depth <= 0) {
+        scanSteps.n += j - i;
+        return total;
+      }
       skipNext = false;
     }
     j++;
   }
+  scanSteps.n += j - i;
   return total;
 }

@@ -33,6 +33,7 @@
 import { anthropicUsageFromObject, openaiUsageFromObject } from './usage-body';
 import { anthropicUsage, count, openaiUsage, type TokenUsage } from './usage-types';
 import { BACKSLASH, COLON, CR, isSpace, LBRACE, LBRACKET, LF, QUOTE, RBRACKET, readTopLevelStrings, skipSpace, stringValueBytes } from './usage-json';
+import { scanSteps } from '../scan-steps';
 
 /** An event longer than this (unterminated) is no longer kept for scanning. */
 const MAX_SCAN_EVENT = 1 << 20;
@@ -48,9 +49,12 @@ const EMPTY = Buffer.alloc(0);
 function keyBefore(b: Buffer, brace: number, lo: number, key: Buffer): boolean {
   let i = brace - 1;
   while (i > lo && isSpace(b[i]!)) i--;
+  scanSteps.n += brace - i;
   if (i <= lo || b[i] !== COLON) return false;
   i--;
+  const colon = i;
   while (i > lo && isSpace(b[i]!)) i--;
+  scanSteps.n += colon - i + key.length;
   if (b[i] !== QUOTE) return false;
   const start = i - key.length;
   if (start - 1 < lo) return false;
@@ -61,8 +65,12 @@ function keyBefore(b: Buffer, brace: number, lo: number, key: Buffer): boolean {
 
 /** First `open` byte in [from, e) that is the value of member `key`, or -1. */
 function keyedValue(b: Buffer, from: number, e: number, lo: number, open: number, key: Buffer): number {
-  for (let i = b.indexOf(open, from); i >= 0 && i < e; i = b.indexOf(open, i + 1)) if (keyBefore(b, i, lo, key)) return i;
-  return -1;
+  for (let i = b.indexOf(open, from); ; i = b.indexOf(open, i + 1)) {
+    scanSteps.n += (i < 0 ? b.length : i) - from;
+    if (i < 0 || i >= e) return -1;
+    if (keyBefore(b, i, lo, key)) return i;
+    from = i + 1;
+  }
 }
 
 /** Byte span of an event's fields. `data` spans the single data line's value, or is a joined copy. */
@@ -93,6 +101,7 @@ function eventFields(b: Buffer, s: number, e: number, out: EventFields): void {
   let i = s;
   while (i < e) {
     let nl = b.indexOf(LF, i);
+    scanSteps.n += (nl < 0 ? b.length : nl) - i;
     if (nl < 0 || nl > e) nl = e;
     let le = nl;
     if (le > i && b[le - 1] === CR) le--;
@@ -120,6 +129,7 @@ function eventFields(b: Buffer, s: number, e: number, out: EventFields): void {
   }
   if (extra) {
     out.dataBuf = Buffer.concat(extra);
+    scanSteps.n += out.dataBuf.length;
     out.dataStart = 0;
     out.dataEnd = out.dataBuf.length;
   }
@@ -181,6 +191,7 @@ abstract class SseScanner {
     }
     for (;;) {
       if (b < 0) b = findBoundary(chunk, i);
+      scanSteps.n += (b < 0 ? len : b) - i;
       if (b < 0) break;
       const drop = this.wholeEvent(chunk, pos, b);
       if (drop) {
@@ -208,6 +219,7 @@ abstract class SseScanner {
       let release = this.tooLong || this.heldLen + (len - pos) > MAX_HELD;
       if (!release) {
         const ev = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
+        if (this.parts.length > 1) scanSteps.n += ev.length;
         release = this.canRelease(ev, 0, ev.length);
       }
       if (release) {
@@ -244,6 +256,7 @@ abstract class SseScanner {
     }
     this.parts.push(Buffer.from(chunk.subarray(pos)));
     this.partsLen += n;
+    scanSteps.n += n;
   }
 
   /** The event ending at chunk[b), begun at chunk[pos] or in earlier parts. Returns "drop it". */
@@ -257,6 +270,7 @@ abstract class SseScanner {
     if (!this.tooLong && this.partsLen > 0) {
       this.parts.push(chunk.subarray(pos, b));
       const ev = Buffer.concat(this.parts);
+      scanSteps.n += ev.length;
       drop = this.onEvent(ev, 0, ev.length);
     } else if (!this.tooLong) {
       drop = this.onEvent(chunk, pos, b);
@@ -282,6 +296,7 @@ abstract class SseScanner {
     this.ended = true;
     if (this.partsLen === 0 || this.tooLong) return join(this.held);
     const ev = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
+    if (this.parts.length > 1) scanSteps.n += ev.length;
     const drop = this.onEvent(ev, 0, ev.length) && this.filtering && !this.released;
     return drop ? EMPTY : join(this.held);
   }
@@ -301,7 +316,10 @@ function findBoundary(c: Buffer, i: number): number {
 }
 
 function join(parts: Buffer[]): Buffer {
-  return parts.length === 0 ? EMPTY : parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  if (parts.length < 2) return parts.length === 0 ? EMPTY : parts[0]!;
+  const out = Buffer.concat(parts);
+  scanSteps.n += out.length;
+  return out;
 }
 
 // ---------------------------------------------------------------- OpenAI
@@ -360,6 +378,7 @@ export class OpenAIUsageScanner extends SseScanner {
     let de = f.dataEnd;
     while (ds < de && (d[ds] === 0x20 || d[ds] === 0x09)) ds++;
     while (de > ds && (d[de - 1] === 0x20 || d[de - 1] === 0x09)) de--;
+    scanSteps.n += ds - f.dataStart + (f.dataEnd - de);
     if (spanIs(d, ds, de, '[DONE]')) {
       this.done = true;
       return false;
@@ -376,7 +395,9 @@ export class OpenAIUsageScanner extends SseScanner {
     // One pass over the event's `{`s: the delta object, and any `"usage": {` (`"usage": null`
     // rides on every chunk of an include_usage stream and is not a brace).
     let delta = -1;
-    for (let i = d.indexOf(LBRACE, ds + 1); i >= 0 && i < de; i = d.indexOf(LBRACE, i + 1)) {
+    for (let i = d.indexOf(LBRACE, ds + 1), from = ds + 1; ; from = i + 1, i = d.indexOf(LBRACE, i + 1)) {
+      scanSteps.n += (i < 0 ? d.length : i) - from;
+      if (i < 0 || i >= de) break;
       if (delta < 0 && keyBefore(d, i, ds, K_DELTA)) {
         delta = i;
       } else if (keyBefore(d, i, ds, K_USAGE)) {
@@ -391,6 +412,7 @@ export class OpenAIUsageScanner extends SseScanner {
   /** An event with a `"usage": {`: parse it. Returns "drop it", or null if it held no usage after all. */
   private usageEvent(d: Buffer, ds: number, de: number): boolean | null {
     let obj: unknown;
+    scanSteps.n += 2 * (de - ds);
     try {
       obj = JSON.parse(d.toString('utf8', ds, de));
     } catch {
@@ -427,6 +449,7 @@ export class OpenAIUsageScanner extends SseScanner {
   protected override canRelease(b: Buffer, s: number, e: number): boolean {
     let i = s;
     while (i < e && (b[i] === LF || b[i] === CR)) i++;
+    scanSteps.n += i - s;
     if (i < e && b[i] === COLON) return true; // a comment (`: keep-alive`) carries nothing
     const v = keyedValue(b, i, e, s, LBRACKET, K_CHOICES);
     if (v < 0) return false;
@@ -526,6 +549,7 @@ export class AnthropicUsageScanner extends SseScanner {
   }
 
   private parse(d: Buffer, ds: number, de: number): Record<string, unknown> | undefined {
+    scanSteps.n += 2 * (de - ds);
     try {
       const o: unknown = JSON.parse(d.toString('utf8', ds, de));
       return typeof o === 'object' && o !== null && !Array.isArray(o) ? (o as Record<string, unknown>) : undefined;

@@ -8,6 +8,7 @@
 // values is left to the upstream, which answers malformed fields in its own words.
 
 import { BACKSLASH, COLON, COMMA, isSpace, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } from '../accounting/usage-json';
+import { scanSteps } from '../scan-steps';
 
 export interface BodyScan {
   /** Why the body is not acceptable, or undefined. */
@@ -35,7 +36,9 @@ export interface BodyScan {
 export const ROUTING_PARAMS = ['fallbacks', 'disable_fallbacks'] as const;
 
 function skipSpace(b: Buffer, i: number): number {
+  const from = i;
   while (i < b.length && isSpace(b[i]!)) i++;
+  scanSteps.n += i - from;
   return i;
 }
 
@@ -43,10 +46,15 @@ function skipSpace(b: Buffer, i: number): number {
 export function skipString(b: Buffer, i: number): number {
   let j = i;
   for (;;) {
-    j = b.indexOf(QUOTE, j + 1);
-    if (j < 0) return -1;
+    const from = j + 1;
+    j = b.indexOf(QUOTE, from);
+    if (j < 0) {
+      scanSteps.n += b.length - from;
+      return -1;
+    }
     let k = j - 1;
     while (b[k] === BACKSLASH) k--;
+    scanSteps.n += j + 1 - from + (j - 1 - k);
     if ((j - k) % 2 === 1) return j + 1; // an even number of backslashes: the quote is real
   }
 }
@@ -68,11 +76,18 @@ function skipValue(b: Buffer, i: number): number {
       if (d === LBRACE) closers.push(RBRACE);
       else if (d === LBRACKET) closers.push(RBRACKET);
       else if (d === RBRACE || d === RBRACKET) {
-        if (closers.pop() !== d) return -1;
-        if (closers.length === 0) return j + 1;
+        if (closers.pop() !== d) {
+          scanSteps.n += j - i;
+          return -1;
+        }
+        if (closers.length === 0) {
+          scanSteps.n += j - i;
+          return j + 1;
+        }
       }
       j++;
     }
+    scanSteps.n += j - i;
     return -1;
   }
   // A number or a literal: runs to the next separator.
@@ -82,18 +97,21 @@ function skipValue(b: Buffer, i: number): number {
     if (d === COMMA || d === RBRACE || d === RBRACKET || isSpace(d)) break;
     j++;
   }
+  scanSteps.n += j - i;
   return j > i ? j : -1;
 }
 
 function keyEquals(b: Buffer, start: number, end: number, key: string): boolean {
   // start/end span the key's quotes. Keys written with escapes are decoded by the caller first.
   if (end - start - 2 !== key.length) return false;
+  scanSteps.n += key.length;
   for (let k = 0; k < key.length; k++) if (b[start + 1 + k] !== key.charCodeAt(k)) return false;
   return true;
 }
 
 /** A key spelled with escapes ("mod\u0065l") is the same key to JSON.parse and to the upstream. */
 function escapedKeyIs(b: Buffer, start: number, end: number, key: string): boolean {
+  scanSteps.n += 2 * (end - start);
   try {
     return JSON.parse(b.toString('utf8', start, end)) === key;
   } catch {
@@ -112,6 +130,7 @@ export function scanBody(b: Buffer): BodyScan {
   if (b[i] !== LBRACE) {
     // Not an object: this is the error path, so parsing tells valid JSON from garbage exactly.
     let isJson = true;
+    scanSteps.n += 2 * b.length;
     try {
       JSON.parse(b.toString('utf8'));
     } catch {
@@ -132,12 +151,15 @@ export function scanBody(b: Buffer): BodyScan {
     const valueStart = i;
     const valueEnd = skipValue(b, i);
     if (valueEnd < 0) return { ...out, error: `Request body is not valid JSON (bad value at byte ${valueStart}).` };
-    const escaped = b.indexOf(BACKSLASH, keyStart) < keyEnd && b.indexOf(BACKSLASH, keyStart) >= 0;
+    const slash = b.indexOf(BACKSLASH, keyStart);
+    scanSteps.n += 2 * ((slash < 0 ? b.length : slash) - keyStart); // this search was made twice
+    const escaped = slash < keyEnd && slash >= 0;
     if (keyIs(b, keyStart, keyEnd, escaped, 'model')) {
       if (b[valueStart] === QUOTE) {
         out.modelStart = valueStart;
         out.modelEnd = valueEnd;
         out.modelNotString = false;
+        scanSteps.n += 2 * (valueEnd - valueStart);
         try {
           out.model = JSON.parse(b.toString('utf8', valueStart, valueEnd)) as string;
         } catch {
@@ -152,6 +174,7 @@ export function scanBody(b: Buffer): BodyScan {
     } else if (keyIs(b, keyStart, keyEnd, escaped, 'user')) {
       if (b[valueStart] === QUOTE) out.user = readString(b, valueStart, valueEnd);
     } else if (keyIs(b, keyStart, keyEnd, escaped, 'max_tokens') || keyIs(b, keyStart, keyEnd, escaped, 'max_completion_tokens')) {
+      scanSteps.n += 2 * (valueEnd - valueStart);
       const n = Number(b.toString('latin1', valueStart, valueEnd));
       if (Number.isFinite(n) && n >= 0) out.maxTokens = n;
     } else if (keyIs(b, keyStart, keyEnd, escaped, 'fallbacks') || keyIs(b, keyStart, keyEnd, escaped, 'disable_fallbacks')) {
@@ -168,6 +191,7 @@ export function scanBody(b: Buffer): BodyScan {
 }
 
 function readString(b: Buffer, start: number, end: number): string | undefined {
+  scanSteps.n += 2 * (end - start);
   try {
     return JSON.parse(b.toString('utf8', start, end)) as string;
   } catch {
@@ -203,8 +227,12 @@ export function takeMembers(b: Buffer, keys: readonly string[]): { body: Buffer;
     const keyEnd = skipString(b, i);
     const valueStart = skipSpace(b, skipSpace(b, keyEnd) + 1);
     const valueEnd = skipValue(b, valueStart);
+    scanSteps.n += 2 * (keyEnd - keyStart);
     const key = JSON.parse(b.toString('utf8', keyStart, keyEnd)) as string;
-    if (keys.includes(key)) taken[key] = JSON.parse(b.toString('utf8', valueStart, valueEnd));
+    if (keys.includes(key)) {
+      scanSteps.n += 2 * (valueEnd - valueStart);
+      taken[key] = JSON.parse(b.toString('utf8', valueStart, valueEnd));
+    }
     else kept.push(b.subarray(keyStart, valueEnd));
     i = skipSpace(b, valueEnd);
     if (b[i] !== COMMA) break;
@@ -213,5 +241,6 @@ export function takeMembers(b: Buffer, keys: readonly string[]): { body: Buffer;
   const parts: Buffer[] = [Buffer.from('{')];
   kept.forEach((m, n) => parts.push(n ? Buffer.from(',') : Buffer.alloc(0), m));
   parts.push(Buffer.from('}'));
+  scanSteps.n += b.length;
   return { body: Buffer.concat(parts), taken };
 }

@@ -34,6 +34,7 @@ import { isAscii, isUtf8 } from 'node:buffer';
 import { BACKSLASH, COLON, isSpace, QUOTE } from '../accounting/usage-json';
 import { anthropicToOpenAIChat, type AnthropicToOpenAIOptions, type ToAnthropicContext } from '../translate';
 import { skipString } from './body-scan';
+import { scanSteps } from '../scan-steps';
 
 /** Bodies shorter than this take the ordinary path: nothing to gain there. */
 export const MIN_BODY = 16 * 1024;
@@ -93,6 +94,7 @@ function literalLength(raw: Buffer, start: number, end: number): number {
   let i = start + 1;
   for (;;) {
     const b = raw.indexOf(BACKSLASH, i);
+    scanSteps.n += (b < 0 ? raw.length : b) - i;
     if (b < 0 || b >= end - 1) break;
     const c = raw[b + 1]!;
     if (c === 0x75 /* u */) {
@@ -105,6 +107,7 @@ function literalLength(raw: Buffer, start: number, end: number): number {
       i = b + 2;
     }
   }
+  scanSteps.n += end - start;
   return isAscii(raw.subarray(start + 1, end - 1)) ? units : units + utf8Excess(raw, start + 1, end - 1);
 }
 
@@ -123,6 +126,7 @@ function highBits(x: number): number {
  * literal with one arrow in it would otherwise cost a JavaScript loop over all its bytes.
  */
 export function utf8Excess(raw: Buffer, from: number, to: number): number {
+  scanSteps.n += to - from;
   let d = 0;
   let k = from;
   for (; k < to && ((raw.byteOffset + k) & 3) !== 0; k++) d += byteExcess(raw[k]!);
@@ -165,11 +169,13 @@ function skeleton(raw: Buffer): Skeleton | null {
   let i = 0;
   for (;;) {
     const q = raw.indexOf(QUOTE, i);
+    scanSteps.n += (q < 0 ? raw.length : q) - i;
     if (q < 0) break;
     const e = skipString(raw, q);
     if (e < 0) return null;
     let k = e;
     while (k < raw.length && isSpace(raw[k]!)) k++;
+    scanSteps.n += k - e;
     if (raw[k] === COLON) {
       keyIsLong = isLongKey(raw, q, e);
       i = k + 1;
@@ -177,6 +183,7 @@ function skeleton(raw: Buffer): Skeleton | null {
     }
     let p = q - 1;
     while (p >= 0 && isSpace(raw[p]!)) p--;
+    scanSteps.n += q - p;
     if (keyIsLong && raw[p] === COLON && e - q >= LONG) {
       const units = literalLength(raw, q, e);
       if (units < 0) return null;
@@ -192,6 +199,7 @@ function skeleton(raw: Buffer): Skeleton | null {
   if (sk.start.length === 0) return null;
   parts.push(raw.subarray(from));
   sk.text = Buffer.concat(parts).toString('utf8');
+  scanSteps.n += 3 * sk.text.length; // the copy, the decode, and the search for NULs below
   // A NUL character of the client's own in a short string (always written `\u0000`: JSON has no
   // other way) could pass for part of a marker: each marker has two, nothing else may have one.
   let nuls = 0;
@@ -200,6 +208,7 @@ function skeleton(raw: Buffer): Skeleton | null {
 }
 
 function decode(raw: Buffer, sk: Skeleton, id: number): string {
+  scanSteps.n += 2 * (sk.end[id]! - sk.start[id]!);
   return JSON.parse(raw.toString('utf8', sk.start[id], sk.end[id])) as string;
 }
 
@@ -230,9 +239,11 @@ function splice(out: Buffer, raw: Buffer, sk: Skeleton): Buffer | null {
   const pieces: Buffer[] = [];
   let from = 0;
   let at = out.indexOf(MARK_JSON);
+  scanSteps.n += at < 0 ? out.length : at;
   while (at >= 0) {
     let slashes = 0;
     while (out[at - 1 - slashes] === BACKSLASH) slashes++;
+    scanSteps.n += slashes;
     // One escaping level: `\u0000W` (an odd count: any pairs before it are escaped backslashes).
     // Two levels: `\\u0000W` (2 mod 4: the marker's two, after pairs of escaped-twice backslashes).
     const level = slashes % 2 === 1 ? 1 : slashes % 4 === 2 ? 2 : 0;
@@ -246,20 +257,31 @@ function splice(out: Buffer, raw: Buffer, sk: Skeleton): Buffer | null {
     if (numEnd === numStart || id >= sk.start.length || out.toString('latin1', numEnd, numEnd + close.length) !== close) return null;
     pieces.push(out.subarray(from, at - level));
     if (level === 1) pieces.push(raw.subarray(sk.start[id]! + 1, sk.end[id]! - 1));
-    else pieces.push(Buffer.from(JSON.stringify(JSON.stringify(decode(raw, sk, id)).slice(1, -1)).slice(1, -1)));
+    else {
+      const twice = Buffer.from(JSON.stringify(JSON.stringify(decode(raw, sk, id)).slice(1, -1)).slice(1, -1));
+      scanSteps.n += 2 * twice.length;
+      pieces.push(twice);
+    }
+    scanSteps.n += numEnd - at;
     from = numEnd + close.length;
     at = out.indexOf(MARK_JSON, from);
+    scanSteps.n += (at < 0 ? out.length : at) - from;
   }
   pieces.push(out.subarray(from));
-  return Buffer.concat(pieces);
+  const spliced = Buffer.concat(pieces);
+  scanSteps.n += spliced.length;
+  return spliced;
 }
 
 /** The upstream chat body and context for `raw`, or null: then translate the ordinary way. */
 export function anthropicToOpenAIChatRaw(raw: Buffer, opts: AnthropicToOpenAIOptions): RawTranslation | null {
-  if (raw.length < MIN_BODY || !isUtf8(raw) || hasControlByte(raw)) return null;
+  if (raw.length < MIN_BODY) return null;
+  scanSteps.n += 2 * raw.length; // the UTF-8 check and the control-byte check
+  if (!isUtf8(raw) || hasControlByte(raw)) return null;
   const sk = skeleton(raw);
   if (sk === null) return null;
   try {
+    scanSteps.n += sk.text.length;
     const body = JSON.parse(sk.text) as Record<string, unknown>;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) return null;
     hydrateErrors(body, raw, sk);
@@ -269,7 +291,9 @@ export function anthropicToOpenAIChatRaw(raw: Buffer, opts: AnthropicToOpenAIOpt
     };
     const r = anthropicToOpenAIChat(body, { ...opts, stringLength });
     if (r.ctx.stopSequences?.some((s) => s.startsWith(MARK))) return null;
-    const out = splice(Buffer.from(JSON.stringify(r.body)), raw, sk);
+    const json = Buffer.from(JSON.stringify(r.body));
+    scanSteps.n += 2 * json.length;
+    const out = splice(json, raw, sk);
     return out === null ? null : { body: out, ctx: r.ctx, model: body.model };
   } catch {
     return null; // a translation error, or JSON the skeleton made invalid: the ordinary path tells which

@@ -9,6 +9,8 @@
 //
 // Cost: the usual chunk ends on an event boundary and is forwarded as it is (a look at its last
 // bytes). Only a split event is copied once, when its end arrives.
+import { scanSteps } from '../scan-steps';
+
 const LF = 0x0a;
 const CR = 0x0d;
 const NONE = Buffer.alloc(0);
@@ -43,13 +45,25 @@ export function lastEventEnd(b: Buffer, before: Buffer = NONE): number {
   // searched once, so a stream without CRs costs one memrchr for them.
   let lf = b.lastIndexOf(LF, n - 1);
   let cr = b.lastIndexOf(CR, n - 1);
+  // Each search ran from where the previous one of its kind stopped: both together crossed the
+  // bytes from the lower of the two positions to the end, twice at most.
+  let steps = 2 * n - lf - cr;
   while (lf >= 0 || cr >= 0) {
     const j = Math.max(lf, cr);
-    if (endsBlankLine(b, j, before)) return j + 1;
+    if (endsBlankLine(b, j, before)) {
+      scanSteps.n += steps;
+      return j + 1;
+    }
     // lastIndexOf with a negative offset counts from the end: stop at the first byte instead.
-    if (j === lf) lf = j > 0 ? b.lastIndexOf(LF, j - 1) : -1;
-    else cr = j > 0 ? b.lastIndexOf(CR, j - 1) : -1;
+    if (j === lf) {
+      lf = j > 0 ? b.lastIndexOf(LF, j - 1) : -1;
+      steps += j - lf;
+    } else {
+      cr = j > 0 ? b.lastIndexOf(CR, j - 1) : -1;
+      steps += j - cr;
+    }
   }
+  scanSteps.n += steps;
   return 0;
 }
 
@@ -74,6 +88,7 @@ export class EventAligner {
     if (end === 0) {
       if (this.heldBytes + chunk.length > MAX_HELD_BYTES) {
         const out = Buffer.concat([...this.held, chunk]);
+        scanSteps.n += out.length;
         this.discard();
         return out;
       }
@@ -84,6 +99,7 @@ export class EventAligner {
     let out = end === chunk.length ? chunk : chunk.subarray(0, end);
     if (this.held.length > 0) {
       out = Buffer.concat([...this.held, out]);
+      scanSteps.n += out.length;
       this.discard();
     }
     if (end < chunk.length) this.hold(chunk.subarray(end));
@@ -94,6 +110,7 @@ export class EventAligner {
   end(): Buffer | null {
     if (this.held.length === 0) return null;
     const h = Buffer.concat(this.held);
+    scanSteps.n += h.length;
     this.discard();
     return h;
   }
@@ -107,6 +124,7 @@ export class EventAligner {
 
   private hold(piece: Buffer): void {
     const copy = Buffer.from(piece);
+    scanSteps.n += copy.length;
     this.held.push(copy);
     this.heldBytes += copy.length;
     this.heldTail = copy.length >= 2 ? copy.subarray(copy.length - 2) : Buffer.concat([this.heldTail.subarray(this.heldTail.length - 1), copy]);
