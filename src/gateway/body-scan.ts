@@ -6,9 +6,16 @@
 // The walk validates the structure (object at the top, strings terminated, brackets balanced,
 // separators in place) so truncated or garbled bodies get a clear 400 here; the content of nested
 // values is left to the upstream, which answers malformed fields in its own words.
+//
+// The same single walk reads the other top-level members the gateway needs (`user`, `max_tokens`,
+// `n`, `best_of`, where `stream_options` is, the routing parameters; body-keys.ts tells them
+// apart) and the deepest nesting. It is linear in the body whatever the body: every byte is
+// crossed once, a key is looked at within its own bytes (never searched past), and each backslash
+// is looked at once more, behind the quote it precedes (test/unit/linear-body-scan.test.ts).
 
 import { BACKSLASH, COLON, COMMA, isSpace, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } from '../accounting/usage-json';
 import { scanSteps } from '../scan-steps';
+import { BEST_OF, MAX_TOKENS, MODEL, N, ROUTING, STREAM, STREAM_OPTIONS, topLevelKey, USER } from './body-keys';
 
 export interface BodyScan {
   /** Why the body is not acceptable, or undefined. */
@@ -25,6 +32,17 @@ export interface BodyScan {
   user?: string;
   /** Top-level `max_tokens` / `max_completion_tokens`, when a number (budget reservations). */
   maxTokens?: number;
+  /** Top-level `n` and `best_of`, when they are (finite) numbers (budget reservations). */
+  n?: number;
+  bestOf?: number;
+  /** The deepest nesting in the body: 1 for an object of scalars, one more per array or object inside. */
+  depth: number;
+  /**
+   * Byte span of the top-level `stream_options` value (its key spelled plainly), -1 when there is
+   * none: the include_usage splice (accounting/usage-include) needs no search of its own.
+   */
+  streamOptionsStart: number;
+  streamOptionsEnd: number;
   /**
    * Set when the body holds the gateway's own routing parameters (`fallbacks`,
    * `disable_fallbacks`): they are taken out before anything is sent upstream.
@@ -45,50 +63,64 @@ function skipSpace(b: Buffer, i: number): number {
 /** Index just past the string starting at b[i] === '"', or -1 if it never ends. */
 export function skipString(b: Buffer, i: number): number {
   let j = i;
+  let back = 0; // backslashes looked at before quotes, each run once
   for (;;) {
-    const from = j + 1;
-    j = b.indexOf(QUOTE, from);
+    j = b.indexOf(QUOTE, j + 1);
     if (j < 0) {
-      scanSteps.n += b.length - from;
+      scanSteps.n += b.length - i + back;
       return -1;
     }
     let k = j - 1;
     while (b[k] === BACKSLASH) k--;
-    scanSteps.n += j + 1 - from + (j - 1 - k);
-    if ((j - k) % 2 === 1) return j + 1; // an even number of backslashes: the quote is real
+    back += j - 1 - k;
+    if ((j - k) % 2 === 1) {
+      // An even number of backslashes: the quote is real.
+      scanSteps.n += j + 1 - i + back;
+      return j + 1;
+    }
   }
 }
 
-/** Index just past the value starting at b[i], or -1 when it is malformed. */
+/** The nesting depth of the value skipValue last crossed (0 for a scalar): its second result. */
+let valueDepth = 0;
+
+/** Index just past the value starting at b[i], or -1 when it is malformed. Sets valueDepth. */
 function skipValue(b: Buffer, i: number): number {
   const c = b[i];
+  valueDepth = 0;
   if (c === QUOTE) return skipString(b, i);
   if (c === LBRACE || c === LBRACKET) {
     const closers: number[] = [c === LBRACE ? RBRACE : RBRACKET];
+    let deepest = 1;
     let j = i + 1;
+    let end = -1;
+    let strings = 0; // bytes skipString crossed (and counted)
     while (j < b.length) {
       const d = b[j]!;
       if (d === QUOTE) {
-        j = skipString(b, j);
-        if (j < 0) return -1;
-        continue;
-      }
-      if (d === LBRACE) closers.push(RBRACE);
-      else if (d === LBRACKET) closers.push(RBRACKET);
-      else if (d === RBRACE || d === RBRACKET) {
-        if (closers.pop() !== d) {
-          scanSteps.n += j - i;
+        const e = skipString(b, j);
+        if (e < 0) {
+          scanSteps.n += j - i - strings;
           return -1;
         }
+        strings += e - j;
+        j = e;
+        continue;
+      }
+      if (d === LBRACE || d === LBRACKET) {
+        if (closers.push(d === LBRACE ? RBRACE : RBRACKET) > deepest) deepest = closers.length;
+      } else if (d === RBRACE || d === RBRACKET) {
+        if (closers.pop() !== d) break;
         if (closers.length === 0) {
-          scanSteps.n += j - i;
-          return j + 1;
+          end = j + 1;
+          break;
         }
       }
       j++;
     }
-    scanSteps.n += j - i;
-    return -1;
+    scanSteps.n += j - i - strings;
+    valueDepth = deepest;
+    return end;
   }
   // A number or a literal: runs to the next separator.
   let j = i;
@@ -101,30 +133,19 @@ function skipValue(b: Buffer, i: number): number {
   return j > i ? j : -1;
 }
 
-function keyEquals(b: Buffer, start: number, end: number, key: string): boolean {
-  // start/end span the key's quotes. Keys written with escapes are decoded by the caller first.
-  if (end - start - 2 !== key.length) return false;
-  scanSteps.n += key.length;
-  for (let k = 0; k < key.length; k++) if (b[start + 1 + k] !== key.charCodeAt(k)) return false;
-  return true;
-}
-
-/** A key spelled with escapes ("mod\u0065l") is the same key to JSON.parse and to the upstream. */
-function escapedKeyIs(b: Buffer, start: number, end: number, key: string): boolean {
+/** The number token b[start, end), when it is a finite JSON number. */
+function finiteNumber(b: Buffer, start: number, end: number): number | undefined {
   scanSteps.n += 2 * (end - start);
   try {
-    return JSON.parse(b.toString('utf8', start, end)) === key;
+    const v: unknown = JSON.parse(b.toString('latin1', start, end));
+    return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-function keyIs(b: Buffer, start: number, end: number, escaped: boolean, key: string): boolean {
-  return escaped ? escapedKeyIs(b, start, end, key) : keyEquals(b, start, end, key);
-}
-
 export function scanBody(b: Buffer): BodyScan {
-  const out: BodyScan = { modelStart: -1, modelEnd: -1, modelNotString: false, stream: false };
+  const out: BodyScan = { modelStart: -1, modelEnd: -1, modelNotString: false, stream: false, depth: 0, streamOptionsStart: -1, streamOptionsEnd: -1 };
   let i = skipSpace(b, 0);
   if (i >= b.length) return { ...out, error: 'Request body is empty; expected a JSON object.' };
   if (b[i] !== LBRACE) {
@@ -138,6 +159,10 @@ export function scanBody(b: Buffer): BodyScan {
     }
     return { ...out, error: isJson ? 'Request body must be a JSON object.' : 'Request body is not valid JSON.' };
   }
+  out.depth = 1;
+  // Duplicate keys: the last one counts, as in JSON.parse.
+  let n: number | undefined;
+  let bestOf: number | undefined;
   i = skipSpace(b, i + 1);
   if (b[i] === RBRACE) return finish(b, i + 1, out);
   for (;;) {
@@ -150,42 +175,61 @@ export function scanBody(b: Buffer): BodyScan {
     i = skipSpace(b, i + 1);
     const valueStart = i;
     const valueEnd = skipValue(b, i);
+    if (valueDepth >= out.depth) out.depth = valueDepth + 1;
     if (valueEnd < 0) return { ...out, error: `Request body is not valid JSON (bad value at byte ${valueStart}).` };
-    const slash = b.indexOf(BACKSLASH, keyStart);
-    scanSteps.n += 2 * ((slash < 0 ? b.length : slash) - keyStart); // this search was made twice
-    const escaped = slash < keyEnd && slash >= 0;
-    if (keyIs(b, keyStart, keyEnd, escaped, 'model')) {
-      if (b[valueStart] === QUOTE) {
-        out.modelStart = valueStart;
-        out.modelEnd = valueEnd;
-        out.modelNotString = false;
-        scanSteps.n += 2 * (valueEnd - valueStart);
-        try {
-          out.model = JSON.parse(b.toString('utf8', valueStart, valueEnd)) as string;
-        } catch {
-          return { ...out, error: 'Request body is not valid JSON (bad escape in "model").' };
+    switch (topLevelKey(b, keyStart, keyEnd)) {
+      case MODEL:
+        if (b[valueStart] === QUOTE) {
+          out.modelStart = valueStart;
+          out.modelEnd = valueEnd;
+          out.modelNotString = false;
+          scanSteps.n += 2 * (valueEnd - valueStart);
+          try {
+            out.model = JSON.parse(b.toString('utf8', valueStart, valueEnd)) as string;
+          } catch {
+            return { ...out, error: 'Request body is not valid JSON (bad escape in "model").' };
+          }
+        } else {
+          out.model = undefined;
+          out.modelNotString = true;
         }
-      } else {
-        out.model = undefined;
-        out.modelNotString = true;
+        break;
+      case STREAM:
+        out.stream = valueEnd - valueStart === 4 && b[valueStart] === 0x74; // "true"
+        break;
+      case USER:
+        if (b[valueStart] === QUOTE) out.user = readString(b, valueStart, valueEnd);
+        break;
+      case MAX_TOKENS: {
+        scanSteps.n += 2 * (valueEnd - valueStart);
+        const v = Number(b.toString('latin1', valueStart, valueEnd));
+        if (Number.isFinite(v) && v >= 0) out.maxTokens = v;
+        break;
       }
-    } else if (keyIs(b, keyStart, keyEnd, escaped, 'stream')) {
-      out.stream = valueEnd - valueStart === 4 && b[valueStart] === 0x74; // "true"
-    } else if (keyIs(b, keyStart, keyEnd, escaped, 'user')) {
-      if (b[valueStart] === QUOTE) out.user = readString(b, valueStart, valueEnd);
-    } else if (keyIs(b, keyStart, keyEnd, escaped, 'max_tokens') || keyIs(b, keyStart, keyEnd, escaped, 'max_completion_tokens')) {
-      scanSteps.n += 2 * (valueEnd - valueStart);
-      const n = Number(b.toString('latin1', valueStart, valueEnd));
-      if (Number.isFinite(n) && n >= 0) out.maxTokens = n;
-    } else if (keyIs(b, keyStart, keyEnd, escaped, 'fallbacks') || keyIs(b, keyStart, keyEnd, escaped, 'disable_fallbacks')) {
-      out.routingParams = true;
+      case ROUTING:
+        out.routingParams = true;
+        break;
+      case N:
+        n = finiteNumber(b, valueStart, valueEnd);
+        break;
+      case BEST_OF:
+        bestOf = finiteNumber(b, valueStart, valueEnd);
+        break;
+      case STREAM_OPTIONS:
+        out.streamOptionsStart = valueStart;
+        out.streamOptionsEnd = valueEnd;
+        break;
     }
     i = skipSpace(b, valueEnd);
     if (b[i] === COMMA) {
       i = skipSpace(b, i + 1);
       continue;
     }
-    if (b[i] === RBRACE) return finish(b, i + 1, out);
+    if (b[i] === RBRACE) {
+      if (n !== undefined) out.n = n;
+      if (bestOf !== undefined) out.bestOf = bestOf;
+      return finish(b, i + 1, out);
+    }
     return { ...out, error: `Request body is not valid JSON (expected ',' or '}' at byte ${i}).` };
   }
 }
@@ -232,8 +276,7 @@ export function takeMembers(b: Buffer, keys: readonly string[]): { body: Buffer;
     if (keys.includes(key)) {
       scanSteps.n += 2 * (valueEnd - valueStart);
       taken[key] = JSON.parse(b.toString('utf8', valueStart, valueEnd));
-    }
-    else kept.push(b.subarray(keyStart, valueEnd));
+    } else kept.push(b.subarray(keyStart, valueEnd));
     i = skipSpace(b, valueEnd);
     if (b[i] !== COMMA) break;
     i++;
