@@ -3,9 +3,10 @@
 // and then hides the usage chunk from that client (OpenAIUsageScanner `hideUsageChunk`).
 //
 // The request body is changed by splicing bytes, never by re-serializing it: every byte outside
-// the one edit stays as the client sent it. The top-level `stream_options` member is found from
-// the END of the body (SDKs serialize it after `messages`) and proven to be a member of the
-// outermost object, so a `stream_options` nested in messages, tools or metadata is never touched.
+// the one edit stays as the client sent it. The top-level `stream_options` member is the one the
+// body scan's walk of the top level recorded; without that span it is searched for from the END
+// of the body (SDKs serialize it after `messages`) and proven to be a member of the outermost
+// object. Either way a `stream_options` nested in messages, tools or metadata is never touched.
 //
 //   no stream_options                    → `,"stream_options":{"include_usage":true}` before the final `}`
 //   {"include_usage": true}              → untouched (the client asked; its chunk is not hidden)

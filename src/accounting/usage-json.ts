@@ -32,17 +32,21 @@ export function skipSpace(b: Buffer, i: number, end: number): number {
 /** Index just past the string whose opening quote is at b[i], or -1. */
 export function skipString(b: Buffer, i: number, end: number): number {
   let j = i;
+  let back = 0; // backslashes looked at before quotes, each run once
   for (;;) {
-    const from = j + 1;
-    j = b.indexOf(QUOTE, from);
+    j = b.indexOf(QUOTE, j + 1);
     if (j < 0 || j >= end) {
-      scanSteps.n += (j < 0 ? b.length : j) - from;
+      scanSteps.n += (j < 0 ? b.length : j) - i + back;
       return -1;
     }
     let k = j - 1;
     while (b[k] === BACKSLASH) k--;
-    scanSteps.n += j + 1 - from + (j - 1 - k);
-    if ((j - k) % 2 === 1) return j + 1; // preceded by an even number of backslashes: real quote
+    back += j - 1 - k;
+    if ((j - k) % 2 === 1) {
+      // Preceded by an even number of backslashes: a real quote.
+      scanSteps.n += j + 1 - i + back;
+      return j + 1;
+    }
   }
 }
 
@@ -54,23 +58,29 @@ export function skipValue(b: Buffer, i: number, end: number): number {
   if (c === LBRACE || c === LBRACKET) {
     let depth = 1;
     let j = i + 1;
+    let strings = 0; // bytes skipString crossed (and counted)
     while (j < end) {
       const d = b[j]!;
       if (d === QUOTE) {
-        j = skipString(b, j, end);
-        if (j < 0) return -1;
+        const e = skipString(b, j, end);
+        if (e < 0) {
+          scanSteps.n += j - i - strings;
+          return -1;
+        }
+        strings += e - j;
+        j = e;
         continue;
       }
       if (d === LBRACE || d === LBRACKET) depth++;
       else if (d === RBRACE || d === RBRACKET) {
         if (--depth === 0) {
-          scanSteps.n += j - i;
+          scanSteps.n += j + 1 - i - strings;
           return j + 1;
         }
       }
       j++;
     }
-    scanSteps.n += j - i;
+    scanSteps.n += j - i - strings;
     return -1;
   }
   let j = i;
@@ -93,8 +103,9 @@ export function keyIs(b: Buffer, start: number, end: number, key: string): boole
     scanSteps.n += k;
     if (k === n) return true;
   }
-  // Only a longer token with an escape in it can still spell the key (`"\u0075sage"`).
-  if (n <= key.length) return false;
+  // Only a longer token with an escape in it can still spell the key (`"\u0075sage"`), and at
+  // most six bytes (`\uXXXX`) per character of it: a long hostile key is not looked through.
+  if (n <= key.length || n > 6 * key.length) return false;
   for (let k = start + 1; k < end - 1; k++) {
     if (b[k] === BACKSLASH) {
       scanSteps.n += k - start;
@@ -168,21 +179,25 @@ export function walkObject(
  * From just past a value inside an object, checks that the rest of the window is the remaining
  * members of that object, its closing brace, and nothing but whitespace: i.e. that the value was a
  * member of the OUTERMOST object (anything deeper would need more closers after its brace).
+ * Returns `end` when it is, else ~i, i being how far the walk got (what the check cost).
  */
-export function restClosesTopLevel(b: Buffer, i: number, end: number): boolean {
+function restClosesTopLevel(b: Buffer, i: number, end: number): number {
   for (;;) {
     i = skipSpace(b, i, end);
-    if (i >= end) return false;
-    if (b[i] === RBRACE) return skipSpace(b, i + 1, end) === end;
-    if (b[i] !== COMMA) return false;
+    if (i >= end) return ~end;
+    if (b[i] === RBRACE) {
+      const j = skipSpace(b, i + 1, end);
+      return j === end ? end : ~j;
+    }
+    if (b[i] !== COMMA) return ~i;
     i = skipSpace(b, i + 1, end);
-    if (i >= end || b[i] !== QUOTE) return false;
+    if (i >= end || b[i] !== QUOTE) return ~i;
     i = skipString(b, i, end);
-    if (i < 0) return false;
+    if (i < 0) return ~end;
     i = skipSpace(b, i, end);
-    if (i >= end || b[i] !== COLON) return false;
+    if (i >= end || b[i] !== COLON) return ~i;
     i = skipValue(b, skipSpace(b, i + 1, end), end);
-    if (i < 0) return false;
+    if (i < 0) return ~end;
   }
 }
 
@@ -191,8 +206,18 @@ export function restClosesTopLevel(b: Buffer, i: number, end: number): boolean {
  * key's bytes from the END backwards (where providers put `usage`), and proves each candidate is a
  * top-level member with restClosesTopLevel. Returns [valueStart, valueEnd] or null. Only keys
  * spelled without escapes are found; callers fall back to JSON.parse when this returns null.
+ *
+ * Proving a candidate that is not a top-level member walks forward from it until the proof fails:
+ * past the rest of the object it is nested in, or past its own value. A hostile body can hold
+ * many such candidates (the key nested at every depth, or repeated in one nested object), so once
+ * the failed proofs have walked as far as the window is long, the search stops and the object is walked
+ * forward once instead (lastTopLevelMember). Both find the same member in every well-formed
+ * object; in a malformed one the forward walk finds none, as JSON.parse, the callers' fallback,
+ * finds none.
  */
 export function findTopLevelMemberFromEnd(b: Buffer, start: number, end: number, keyToken: Buffer): [number, number] | null {
+  const budget = end - start;
+  let spent = 0;
   let from = end - keyToken.length;
   while (from >= start) {
     const p = b.lastIndexOf(keyToken, from);
@@ -204,11 +229,28 @@ export function findTopLevelMemberFromEnd(b: Buffer, start: number, end: number,
     if (i >= end || b[i] !== COLON) continue;
     i = skipSpace(b, i + 1, end);
     const ve = skipValue(b, i, end);
-    if (ve < 0) continue;
-    if (!restClosesTopLevel(b, ve, end)) continue;
-    return [i, ve];
+    const proof = ve < 0 ? ~end : restClosesTopLevel(b, ve, end);
+    if (proof >= 0) return [i, ve];
+    spent += ~proof - p;
+    if (spent > budget) return lastTopLevelMember(b, start, end, keyToken);
   }
   return null;
+}
+
+/**
+ * The last member of the object at b[start] whose key is spelled exactly `keyToken`, when the
+ * window holds that object and whitespace only; else null.
+ */
+function lastTopLevelMember(b: Buffer, start: number, end: number, keyToken: Buffer): [number, number] | null {
+  let found: [number, number] | null = null;
+  const past = walkObject(b, start, end, (ks, ke, vs, ve) => {
+    if (ke - ks === keyToken.length) {
+      scanSteps.n += keyToken.length;
+      if (b.compare(keyToken, 0, keyToken.length, ks, ke) === 0) found = [vs, ve];
+    }
+    return false;
+  });
+  return past >= 0 && skipSpace(b, past, end) === end ? found : null;
 }
 
 /** Reads top-level string members named in `keys` from the object at b[i] (stops when all found). */

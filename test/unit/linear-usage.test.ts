@@ -20,7 +20,7 @@ test('includeUsageEdit: linear, with the body scan and without it (fast-check)',
   fc.assert(
     fc.property(bodyRecipe, (r) => {
       const b = buildBody(r);
-      const scanned = counted(() => includeUsageEdit(b, scanBody(b)));
+      const scanned = counted(() => includeUsageEdit(b, { ...scanBody(b), stream: true }));
       assertLinear('scanBody + includeUsageEdit', b.length, scanned.steps, C);
       const searched = counted(() => includeUsageEdit(b, { stream: true }));
       assertLinear('includeUsageEdit (search from the end)', b.length, searched.steps, C);
