@@ -90,15 +90,19 @@ for (const c of '0123456789abcdefABCDEF') ESC[c.charCodeAt(0)] |= 2;
  * length of its value, or -1 when an escape is invalid.
  */
 function literalLength(raw: Buffer, start: number, end: number): number {
-  let units = end - start - 2;
-  let i = start + 1;
+  // Escapes are searched for inside the literal only: searched for in the whole body, each
+  // literal's last search would run on to the next backslash anywhere after it (to the end of a
+  // body that has none), and a body of many long strings would be crossed once per string.
+  const lit = raw.subarray(start + 1, end - 1);
+  let units = lit.length;
+  let i = 0;
   for (;;) {
-    const b = raw.indexOf(BACKSLASH, i);
-    scanSteps.n += (b < 0 ? raw.length : b) - i;
-    if (b < 0 || b >= end - 1) break;
-    const c = raw[b + 1]!;
+    const b = lit.indexOf(BACKSLASH, i);
+    scanSteps.n += (b < 0 ? lit.length : b) - i;
+    if (b < 0) break;
+    const c = lit[b + 1]!;
     if (c === 0x75 /* u */) {
-      if (b + 5 >= end - 1 || (ESC[raw[b + 2]!]! & ESC[raw[b + 3]!]! & ESC[raw[b + 4]!]! & ESC[raw[b + 5]!]! & 2) === 0) return -1;
+      if (b + 5 >= lit.length || (ESC[lit[b + 2]!]! & ESC[lit[b + 3]!]! & ESC[lit[b + 4]!]! & ESC[lit[b + 5]!]! & 2) === 0) return -1;
       units -= 5;
       i = b + 6;
     } else {
@@ -108,7 +112,7 @@ function literalLength(raw: Buffer, start: number, end: number): number {
     }
   }
   scanSteps.n += end - start;
-  return isAscii(raw.subarray(start + 1, end - 1)) ? units : units + utf8Excess(raw, start + 1, end - 1);
+  return isAscii(lit) ? units : units + utf8Excess(raw, start + 1, end - 1);
 }
 
 /** Per byte of valid UTF-8: −1 for a continuation byte (10xxxxxx), +1 for a 4-byte lead (11110xxx, a surrogate pair). */

@@ -12,10 +12,10 @@ import { assertLinear, counted } from './linear-helpers';
 const C = 16;
 
 interface RawRecipe {
-  /** Long strings, each `len` bytes of content, under `key`. */
+  /** Long strings, each `len` bytes of content, under `key` (`input`: a tool_use input's `text`, escaped twice on the way). */
   count: number;
   len: number;
-  key: 'text' | 'content' | 'description';
+  key: 'text' | 'content' | 'description' | 'input';
   /** Where the long strings have escapes. */
   escapes: 'none' | 'start' | 'end' | 'every';
   /** Short strings between them, and spaces around the members. */
@@ -26,7 +26,7 @@ interface RawRecipe {
 const recipe: fc.Arbitrary<RawRecipe> = fc.record({
   count: fc.integer({ min: 1, max: 600 }),
   len: fc.integer({ min: 260, max: 2000 }),
-  key: fc.constantFrom('text' as const, 'content' as const, 'description' as const),
+  key: fc.constantFrom('text' as const, 'content' as const, 'description' as const, 'input' as const),
   escapes: fc.constantFrom('none' as const, 'start' as const, 'end' as const, 'every' as const),
   short: fc.integer({ min: 0, max: 20 }),
   spaces: fc.integer({ min: 0, max: 40 }),
@@ -49,9 +49,11 @@ function build(r: RawRecipe): Buffer {
     const shorts = Array.from({ length: r.short }, (_, k) => `"k${k}"${sp}:${sp}"v"`).join(',');
     if (r.key === 'text') blocks.push(`{"type":"text",${shorts}${shorts ? ',' : ''}"text"${sp}:${sp}${longString(r, i)}}`);
     else if (r.key === 'content') blocks.push(`{"type":"tool_result","tool_use_id":"t${i}","content"${sp}:${sp}${longString(r, i)}}`);
+    else if (r.key === 'input') blocks.push(`{"type":"tool_result","tool_use_id":"t${i}","content":"ok"}`);
     else blocks.push(`{"type":"text","text":"t${i}"}`);
   }
-  const uses = r.key === 'content' ? Array.from({ length: r.count }, (_, i) => `{"type":"tool_use","id":"t${i}","name":"f","input":{}}`).join(',') : '';
+  const input = (i: number) => (r.key === 'input' ? `{"text"${sp}:${sp}${longString(r, i)}}` : '{}');
+  const uses = r.key === 'content' || r.key === 'input' ? Array.from({ length: r.count }, (_, i) => `{"type":"tool_use","id":"t${i}","name":"f","input":${input(i)}}`).join(',') : '';
   const tools =
     r.key === 'description'
       ? Array.from({ length: r.count }, (_, i) => `{"name":"f${i}","description"${sp}:${sp}${longString(r, i)},"input_schema":{"type":"object"}}`).join(',')
