@@ -10,13 +10,15 @@
 // in a new one, so bytes passed on to a socket write are not overwritten by the next event.
 import { scanSteps } from '../scan-steps';
 
-/** The first buffer of an event: most split events fit (one allocation, from Node's pool). */
-const FIRST_CAPACITY = 1024;
+/** The smallest buffer: an event's first piece gets twice its length, at least this. */
+const MIN_CAPACITY = 256;
 const EMPTY = Buffer.alloc(0);
 
 export class SplitEvent {
   private buf = EMPTY;
   private len = 0;
+  /** The last view bytes() made, while no byte has been added since (views cost an allocation). */
+  private view = EMPTY;
 
   get length(): number {
     return this.len;
@@ -26,7 +28,7 @@ export class SplitEvent {
   append(src: Buffer, from: number, to: number): void {
     const n = to - from;
     if (this.len + n > this.buf.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.len + n, 2 * this.buf.length, FIRST_CAPACITY));
+      const grown = Buffer.allocUnsafe(Math.max(2 * (this.len + n), MIN_CAPACITY));
       this.buf.copy(grown, 0, 0, this.len);
       scanSteps.n += this.len;
       this.buf = grown;
@@ -38,12 +40,13 @@ export class SplitEvent {
 
   /** The bytes so far: a view that keeps them whatever happens next. */
   bytes(): Buffer {
-    return this.len === 0 ? EMPTY : this.buf.subarray(0, this.len);
+    if (this.view.length !== this.len) this.view = this.buf.subarray(0, this.len);
+    return this.view;
   }
 
   /** The event is over: the next one starts in a new buffer. */
   clear(): void {
-    this.buf = EMPTY;
+    this.buf = this.view = EMPTY;
     this.len = 0;
   }
 }

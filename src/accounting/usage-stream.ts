@@ -51,32 +51,40 @@ function keyBefore(b: Buffer, brace: number, lo: number, key: Buffer): boolean {
   let i = brace - 1;
   while (i > lo && isSpace(b[i]!)) i--;
   if (i <= lo || b[i] !== COLON) {
-    scanSteps.n += brace - i;
+    lookedBack += brace - i;
     return false;
   }
   i--;
   while (i > lo && isSpace(b[i]!)) i--;
   if (b[i] !== QUOTE) {
-    scanSteps.n += brace - i;
+    lookedBack += brace - i;
     return false;
   }
   const start = i - key.length;
   if (start - 1 < lo) return false;
   let k = 0;
   while (k < key.length && b[start + k] === key[k]) k++;
-  scanSteps.n += brace - i + k;
+  lookedBack += brace - i + k;
   if (k < key.length || b[start - 1] !== QUOTE) return false;
   return start - 2 < lo || b[start - 2] !== BACKSLASH;
 }
 
+/** Bytes keyBefore looked at, added to the steps (src/scan-steps.ts) once per walk by its caller. */
+let lookedBack = 0;
+
+/** Steps of a hop from brace to brace over d from ds to i (-1: to its end), and the looks behind each. */
+function braceSteps(d: Buffer, ds: number, i: number): void {
+  scanSteps.n += (i < 0 ? d.length : i) - ds + lookedBack;
+  lookedBack = 0;
+}
+
 /** First `open` byte in [from, e) that is the value of member `key`, or -1. */
 function keyedValue(b: Buffer, from: number, e: number, lo: number, open: number, key: Buffer): number {
-  for (let i = b.indexOf(open, from); ; i = b.indexOf(open, i + 1)) {
-    scanSteps.n += (i < 0 ? b.length : i) - from;
-    if (i < 0 || i >= e) return -1;
-    if (keyBefore(b, i, lo, key)) return i;
-    from = i + 1;
-  }
+  let i = b.indexOf(open, from);
+  while (i >= 0 && i < e && !keyBefore(b, i, lo, key)) i = b.indexOf(open, i + 1);
+  scanSteps.n += (i < 0 ? b.length : i) - from + lookedBack;
+  lookedBack = 0;
+  return i >= e ? -1 : i;
 }
 
 /** Byte span of an event's fields. `data` spans the single data line's value, or is a joined copy. */
@@ -107,8 +115,10 @@ function eventFields(b: Buffer, s: number, e: number, out: EventFields): void {
   let i = s;
   while (i < e) {
     let nl = b.indexOf(LF, i);
-    scanSteps.n += (nl < 0 ? b.length : nl) - i;
-    if (nl < 0 || nl > e) nl = e;
+    if (nl < 0 || nl > e) {
+      scanSteps.n += (nl < 0 ? b.length : nl) - e; // the search ran past the event
+      nl = e;
+    }
     let le = nl;
     if (le > i && b[le - 1] === CR) le--;
     const c = b[i];
@@ -133,6 +143,7 @@ function eventFields(b: Buffer, s: number, e: number, out: EventFields): void {
     }
     i = nl + 1;
   }
+  scanSteps.n += Math.min(i, e) - s;
   if (extra) {
     out.dataBuf = Buffer.concat(extra);
     scanSteps.n += out.dataBuf.length;
@@ -192,6 +203,7 @@ abstract class SseScanner {
     if (this.ended) return chunk;
     const len = chunk.length;
     if (len === 0) return chunk;
+    scanSteps.n += len; // the search for blank lines: each starts where the last event ended
     let outs: Buffer[] | null = null; // output pieces, when the output is not simply chunk[fwd..]
     let fwd = 0; // chunk[fwd..] is neither emitted nor dropped yet
     let pos = 0; // start of the current event in chunk (0: it may have begun in an earlier chunk)
@@ -204,7 +216,6 @@ abstract class SseScanner {
     }
     for (;;) {
       if (b < 0) b = findBoundary(chunk, i);
-      scanSteps.n += (b < 0 ? len : b) - i;
       if (b < 0) break;
       const drop = this.wholeEvent(chunk, pos, b);
       if (drop) {
@@ -383,7 +394,7 @@ export class OpenAIUsageScanner extends SseScanner {
     let de = f.dataEnd;
     while (ds < de && (d[ds] === 0x20 || d[ds] === 0x09)) ds++;
     while (de > ds && (d[de - 1] === 0x20 || d[de - 1] === 0x09)) de--;
-    scanSteps.n += ds - f.dataStart + (f.dataEnd - de);
+    if (ds !== f.dataStart || de !== f.dataEnd) scanSteps.n += ds - f.dataStart + (f.dataEnd - de);
     if (spanIs(d, ds, de, '[DONE]')) {
       this.done = true;
       return false;
@@ -403,17 +414,20 @@ export class OpenAIUsageScanner extends SseScanner {
     // the next brace that looks like `"usage": {` (a hostile event can be made of nothing else).
     let delta = -1;
     let parsed = false;
-    for (let i = d.indexOf(LBRACE, ds + 1), from = ds + 1; ; from = i + 1, i = d.indexOf(LBRACE, i + 1)) {
-      scanSteps.n += (i < 0 ? d.length : i) - from;
-      if (i < 0 || i >= de) break;
+    let i = d.indexOf(LBRACE, ds + 1);
+    for (; i >= 0 && i < de; i = d.indexOf(LBRACE, i + 1)) {
       if (delta < 0 && keyBefore(d, i, ds, K_DELTA)) {
         delta = i;
       } else if (!parsed && keyBefore(d, i, ds, K_USAGE)) {
         parsed = true;
         const r = this.usageEvent(d, ds, de);
-        if (r !== null) return r;
+        if (r !== null) {
+          braceSteps(d, ds, i);
+          return r;
+        }
       }
     }
+    braceSteps(d, ds, i);
     if (delta >= 0) this.countDelta(d, delta, de);
     return false;
   }
@@ -479,6 +493,7 @@ export class OpenAIUsageScanner extends SseScanner {
       i = v + 1;
     }
     const first = skipSpace(b, i, e);
+    scanSteps.n += first - i;
     this.releaseAt = first;
     if (first >= e) return false;
     return b[first] !== RBRACKET;
@@ -547,6 +562,7 @@ export class AnthropicUsageScanner extends SseScanner {
       // No `event:` line (some proxies): the data's `type` names the event.
       if (d === null) return false;
       const ds = skipSpace(d, f.dataStart, f.dataEnd);
+      if (ds !== f.dataStart) scanSteps.n += ds - f.dataStart;
       if (d[ds] !== LBRACE) return false;
       const got: Record<string, string> = {};
       readTopLevelStrings(d, ds, f.dataEnd, P_TYPE, got);

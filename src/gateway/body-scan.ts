@@ -53,31 +53,26 @@ export interface BodyScan {
 /** Top-level keys that steer the gateway and are never forwarded (providers refuse unknown ones). */
 export const ROUTING_PARAMS = ['fallbacks', 'disable_fallbacks'] as const;
 
+// Steps (src/scan-steps.ts): the walk only moves forward, so scanBody counts the body's length
+// once for it, and the helpers below count only what is not part of it: the backslashes a string
+// looks back over. Keeping the count out of their loops keeps the hot path as fast as before.
+
 function skipSpace(b: Buffer, i: number): number {
-  const from = i;
   while (i < b.length && isSpace(b[i]!)) i++;
-  scanSteps.n += i - from;
   return i;
 }
 
 /** Index just past the string starting at b[i] === '"', or -1 if it never ends. */
 export function skipString(b: Buffer, i: number): number {
   let j = i;
-  let back = 0; // backslashes looked at before quotes, each run once
   for (;;) {
     j = b.indexOf(QUOTE, j + 1);
-    if (j < 0) {
-      scanSteps.n += b.length - i + back;
-      return -1;
-    }
-    let k = j - 1;
+    if (j < 0) return -1;
+    if (b[j - 1] !== BACKSLASH) return j + 1;
+    let k = j - 2;
     while (b[k] === BACKSLASH) k--;
-    back += j - 1 - k;
-    if ((j - k) % 2 === 1) {
-      // An even number of backslashes: the quote is real.
-      scanSteps.n += j + 1 - i + back;
-      return j + 1;
-    }
+    scanSteps.n += j - 1 - k;
+    if ((j - k) % 2 === 1) return j + 1; // an even number of backslashes: the quote is real
   }
 }
 
@@ -87,49 +82,44 @@ let valueDepth = 0;
 /** Index just past the value starting at b[i], or -1 when it is malformed. Sets valueDepth. */
 function skipValue(b: Buffer, i: number): number {
   const c = b[i];
-  valueDepth = 0;
-  if (c === QUOTE) return skipString(b, i);
+  if (c === QUOTE) {
+    valueDepth = 0;
+    return skipString(b, i);
+  }
   if (c === LBRACE || c === LBRACKET) {
     const closers: number[] = [c === LBRACE ? RBRACE : RBRACKET];
     let deepest = 1;
     let j = i + 1;
-    let end = -1;
-    let strings = 0; // bytes skipString crossed (and counted)
     while (j < b.length) {
       const d = b[j]!;
       if (d === QUOTE) {
-        const e = skipString(b, j);
-        if (e < 0) {
-          scanSteps.n += j - i - strings;
-          return -1;
-        }
-        strings += e - j;
-        j = e;
+        j = skipString(b, j);
+        if (j < 0) return -1;
         continue;
       }
-      if (d === LBRACE || d === LBRACKET) {
-        if (closers.push(d === LBRACE ? RBRACE : RBRACKET) > deepest) deepest = closers.length;
+      if (d === LBRACE) {
+        if (closers.push(RBRACE) > deepest) deepest = closers.length;
+      } else if (d === LBRACKET) {
+        if (closers.push(RBRACKET) > deepest) deepest = closers.length;
       } else if (d === RBRACE || d === RBRACKET) {
-        if (closers.pop() !== d) break;
+        if (closers.pop() !== d) return -1;
         if (closers.length === 0) {
-          end = j + 1;
-          break;
+          valueDepth = deepest;
+          return j + 1;
         }
       }
       j++;
     }
-    scanSteps.n += j - i - strings;
-    valueDepth = deepest;
-    return end;
+    return -1;
   }
   // A number or a literal: runs to the next separator.
+  valueDepth = 0;
   let j = i;
   while (j < b.length) {
     const d = b[j]!;
     if (d === COMMA || d === RBRACE || d === RBRACKET || isSpace(d)) break;
     j++;
   }
-  scanSteps.n += j - i;
   return j > i ? j : -1;
 }
 
@@ -146,6 +136,7 @@ function finiteNumber(b: Buffer, start: number, end: number): number | undefined
 
 export function scanBody(b: Buffer): BodyScan {
   const out: BodyScan = { modelStart: -1, modelEnd: -1, modelNotString: false, stream: false, depth: 0, streamOptionsStart: -1, streamOptionsEnd: -1 };
+  scanSteps.n += b.length; // the walk, which crosses each byte once at most
   let i = skipSpace(b, 0);
   if (i >= b.length) return { ...out, error: 'Request body is empty; expected a JSON object.' };
   if (b[i] !== LBRACE) {
@@ -175,8 +166,8 @@ export function scanBody(b: Buffer): BodyScan {
     i = skipSpace(b, i + 1);
     const valueStart = i;
     const valueEnd = skipValue(b, i);
-    if (valueDepth >= out.depth) out.depth = valueDepth + 1;
     if (valueEnd < 0) return { ...out, error: `Request body is not valid JSON (bad value at byte ${valueStart}).` };
+    if (valueDepth >= out.depth) out.depth = valueDepth + 1;
     switch (topLevelKey(b, keyStart, keyEnd)) {
       case MODEL:
         if (b[valueStart] === QUOTE) {
@@ -263,6 +254,7 @@ export function replaceModel(b: Buffer, scan: BodyScan, modelJson: string): Buff
 export function takeMembers(b: Buffer, keys: readonly string[]): { body: Buffer; taken: Record<string, unknown> } {
   const kept: Buffer[] = [];
   const taken: Record<string, unknown> = {};
+  scanSteps.n += 2 * b.length; // the walk, and the copy of the members kept
   let i = skipSpace(b, 0) + 1;
   for (;;) {
     i = skipSpace(b, i);
@@ -284,6 +276,5 @@ export function takeMembers(b: Buffer, keys: readonly string[]): { body: Buffer;
   const parts: Buffer[] = [Buffer.from('{')];
   kept.forEach((m, n) => parts.push(n ? Buffer.from(',') : Buffer.alloc(0), m));
   parts.push(Buffer.from('}'));
-  scanSteps.n += b.length;
   return { body: Buffer.concat(parts), taken };
 }

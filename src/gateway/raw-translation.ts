@@ -171,15 +171,17 @@ function skeleton(raw: Buffer): Skeleton | null {
   let from = 0;
   let keyIsLong = false;
   let i = 0;
+  // Steps: the walk from string to string moves forward only (the body's length once); the
+  // spaces around a string are looked at once more (raw bodies have few).
+  scanSteps.n += raw.length;
   for (;;) {
     const q = raw.indexOf(QUOTE, i);
-    scanSteps.n += (q < 0 ? raw.length : q) - i;
     if (q < 0) break;
     const e = skipString(raw, q);
     if (e < 0) return null;
     let k = e;
     while (k < raw.length && isSpace(raw[k]!)) k++;
-    scanSteps.n += k - e;
+    if (k !== e) scanSteps.n += k - e;
     if (raw[k] === COLON) {
       keyIsLong = isLongKey(raw, q, e);
       i = k + 1;
@@ -187,7 +189,7 @@ function skeleton(raw: Buffer): Skeleton | null {
     }
     let p = q - 1;
     while (p >= 0 && isSpace(raw[p]!)) p--;
-    scanSteps.n += q - p;
+    if (p !== q - 1) scanSteps.n += q - 1 - p;
     if (keyIsLong && raw[p] === COLON && e - q >= LONG) {
       const units = literalLength(raw, q, e);
       if (units < 0) return null;
