@@ -10,6 +10,7 @@
 // malformed JSON), the whole body is JSON.parsed once; if that fails too, usage is undefined.
 import { anthropicUsage, count, openaiUsage, type TokenUsage } from './usage-types';
 import { findTopLevelMemberFromEnd, LBRACE, parseSpan, readTopLevelStrings, skipSpace } from './usage-json';
+import { scanSteps } from '../scan-steps';
 
 export interface BodyUsage {
   /** Provider response id (`chatcmpl-…`, `resp_…`, `msg_…`), when present. */
@@ -66,6 +67,7 @@ export function anthropicUsageFromObject(u: unknown): TokenUsage | undefined {
 function fromBody(buf: Buffer, toUsage: (u: unknown) => TokenUsage | undefined): BodyUsage {
   const end = buf.length;
   const start = skipSpace(buf, 0, end);
+  scanSteps.n += start;
   if (start < end && buf[start] === LBRACE) {
     const span = findTopLevelMemberFromEnd(buf, start, end, USAGE_KEY);
     if (span) {

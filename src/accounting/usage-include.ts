@@ -3,9 +3,10 @@
 // and then hides the usage chunk from that client (OpenAIUsageScanner `hideUsageChunk`).
 //
 // The request body is changed by splicing bytes, never by re-serializing it: every byte outside
-// the one edit stays as the client sent it. The top-level `stream_options` member is found from
-// the END of the body (SDKs serialize it after `messages`) and proven to be a member of the
-// outermost object, so a `stream_options` nested in messages, tools or metadata is never touched.
+// the one edit stays as the client sent it. The top-level `stream_options` member is the one the
+// body scan's walk of the top level recorded; without that span it is searched for from the END
+// of the body (SDKs serialize it after `messages`) and proven to be a member of the outermost
+// object. Either way a `stream_options` nested in messages, tools or metadata is never touched.
 //
 //   no stream_options                    → `,"stream_options":{"include_usage":true}` before the final `}`
 //   {"include_usage": true}              → untouched (the client asked; its chunk is not hidden)
@@ -16,6 +17,7 @@
 //
 // Bodies that do not stream, or that the body scan refused, are returned untouched.
 import { findTopLevelMemberFromEnd, isSpace, keyIs, LBRACE, RBRACE, skipSpace, walkObject } from './usage-json';
+import { scanSteps } from '../scan-steps';
 
 /**
  * What the request body scan (gateway/body-scan) found; a BodyScan fits. When the scan also
@@ -65,6 +67,7 @@ export function includeUsageEdit(body: Buffer, scan: StreamFlag): IncludeUsageEd
   if (scan.error !== undefined || !scan.stream) return NONE;
   const end = body.length;
   const start = skipSpace(body, 0, end);
+  scanSteps.n += start;
   if (start >= end || body[start] !== LBRACE) return NONE;
   let span: [number, number] | null;
   if (scan.streamOptionsStart !== undefined && scan.streamOptionsEnd !== undefined) {
@@ -81,6 +84,7 @@ export function includeUsageEdit(body: Buffer, scan: StreamFlag): IncludeUsageEd
   let valueStart = -1;
   let valueEnd = -1;
   walkObject(body, vs, ve, (ks, ke, s, e) => {
+    scanSteps.n += ke - ks;
     if (keyIs(body, ks, ke, 'include_usage')) {
       valueStart = s;
       valueEnd = e;
@@ -91,8 +95,9 @@ export function includeUsageEdit(body: Buffer, scan: StreamFlag): IncludeUsageEd
     if (valueEnd - valueStart === 4 && body.toString('latin1', valueStart, valueEnd) === 'true') return NONE;
     return edit(valueStart, valueEnd - valueStart, 'true');
   }
-  const empty = body[skipSpace(body, vs + 1, ve)] === RBRACE;
-  return edit(vs + 1, 0, empty ? INCLUDE_TRUE : `${INCLUDE_TRUE},`);
+  const first = skipSpace(body, vs + 1, ve);
+  scanSteps.n += first - vs;
+  return edit(vs + 1, 0, body[first] === RBRACE ? INCLUDE_TRUE : `${INCLUDE_TRUE},`);
 }
 
 /** Appends the stream_options member before the outermost object's closing brace. */
@@ -102,6 +107,7 @@ function addMember(body: Buffer, start: number, end: number): IncludeUsageEdit {
   if (body[close] !== RBRACE) return NONE;
   let prev = close - 1;
   while (prev > start && isSpace(body[prev]!)) prev--;
+  scanSteps.n += end - prev;
   // Only an empty outermost object has its own `{` right before its `}`.
   const empty = prev === start && body[prev] === LBRACE;
   return edit(close, 0, `${empty ? '' : ','}"stream_options":{${INCLUDE_TRUE}}`);

@@ -4,6 +4,14 @@
 //
 // Every function returns -1 when the window ends before the value does (an event split across
 // chunks) or the bytes are not JSON; callers treat both as "not here".
+//
+// Steps (src/scan-steps.ts): each exported walk counts the distance it moved when it stops; the
+// helpers that only move a walk forward (skipSpace, skipString, skipValue) count nothing of their
+// own but what is not part of that distance: the backslashes a string looks back over, and a
+// search for a closing quote that ran past the window. Comparing a key with a few names counts
+// its bytes once per name.
+
+import { scanSteps } from '../scan-steps';
 
 export const QUOTE = 0x22;
 export const BACKSLASH = 0x5c;
@@ -30,9 +38,14 @@ export function skipString(b: Buffer, i: number, end: number): number {
   let j = i;
   for (;;) {
     j = b.indexOf(QUOTE, j + 1);
-    if (j < 0 || j >= end) return -1;
-    let k = j - 1;
+    if (j < 0 || j >= end) {
+      scanSteps.n += (j < 0 ? b.length : j) - end; // the search ran past the window
+      return -1;
+    }
+    if (b[j - 1] !== BACKSLASH) return j + 1;
+    let k = j - 2;
     while (b[k] === BACKSLASH) k--;
+    scanSteps.n += j - 1 - k;
     if ((j - k) % 2 === 1) return j + 1; // preceded by an even number of backslashes: real quote
   }
 }
@@ -70,7 +83,11 @@ export function skipValue(b: Buffer, i: number, end: number): number {
   return j > i && j < end ? j : -1;
 }
 
-/** Does the key token b[start, end) (quotes included) spell `key`? Escaped keys are decoded. */
+/**
+ * Does the key token b[start, end) (quotes included) spell `key`? Escaped keys are decoded.
+ * Looks at the token's bytes once (counted by the caller), and decodes it (counted here) only
+ * when an escape could make it spell the key.
+ */
 export function keyIs(b: Buffer, start: number, end: number, key: string): boolean {
   const n = end - start - 2;
   if (n === key.length) {
@@ -78,8 +95,9 @@ export function keyIs(b: Buffer, start: number, end: number, key: string): boole
     while (k < n && b[start + 1 + k] === key.charCodeAt(k)) k++;
     if (k === n) return true;
   }
-  // Only a longer token with an escape in it can still spell the key (`"\u0075sage"`).
-  if (n <= key.length) return false;
+  // Only a longer token with an escape in it can still spell the key (`"\u0075sage"`), and at
+  // most six bytes (`\uXXXX`) per character of it: a long hostile key is not looked through.
+  if (n <= key.length || n > 6 * key.length) return false;
   for (let k = start + 1; k < end - 1; k++) if (b[k] === BACKSLASH) return decodeString(b, start, end) === key;
   return false;
 }
@@ -87,7 +105,11 @@ export function keyIs(b: Buffer, start: number, end: number, key: string): boole
 /** The JSON string token b[start, end) decoded, or undefined. */
 export function decodeString(b: Buffer, start: number, end: number): string | undefined {
   const raw = b.toString('utf8', start + 1, end - 1);
-  if (raw.indexOf('\\') < 0) return raw;
+  if (raw.indexOf('\\') < 0) {
+    scanSteps.n += 2 * (end - start);
+    return raw;
+  }
+  scanSteps.n += 4 * (end - start);
   try {
     return JSON.parse(b.toString('utf8', start, end)) as string;
   } catch {
@@ -97,6 +119,7 @@ export function decodeString(b: Buffer, start: number, end: number): string | un
 
 /** JSON.parse of b[start, end), or undefined. */
 export function parseSpan(b: Buffer, start: number, end: number): unknown {
+  scanSteps.n += 2 * (end - start);
   try {
     return JSON.parse(b.toString('utf8', start, end));
   } catch {
@@ -115,50 +138,78 @@ export function walkObject(
   end: number,
   visit: (keyStart: number, keyEnd: number, valueStart: number, valueEnd: number) => boolean,
 ): number {
-  if (b[i] !== LBRACE) return -1;
-  i = skipSpace(b, i + 1, end);
-  if (i < end && b[i] === RBRACE) return i + 1;
-  for (;;) {
-    if (i >= end || b[i] !== QUOTE) return -1;
-    const ks = i;
-    const ke = skipString(b, i, end);
-    if (ke < 0) return -1;
-    i = skipSpace(b, ke, end);
-    if (i >= end || b[i] !== COLON) return -1;
-    const vs = skipSpace(b, i + 1, end);
-    const ve = skipValue(b, vs, end);
-    if (ve < 0) return -1;
-    if (visit(ks, ke, vs, ve)) return -2;
-    i = skipSpace(b, ve, end);
-    if (i >= end) return -1;
-    if (b[i] === COMMA) {
-      i = skipSpace(b, i + 1, end);
-      continue;
+  const from = i;
+  let result = -1;
+  let at = end; // where the walk stopped: the window's end when a string or a value ran out of it
+  walk: {
+    if (b[i] !== LBRACE) {
+      at = i;
+      break walk;
     }
-    if (b[i] === RBRACE) return i + 1;
-    return -1;
+    i = skipSpace(b, i + 1, end);
+    if (i < end && b[i] === RBRACE) {
+      result = at = i + 1;
+      break walk;
+    }
+    for (;;) {
+      if (i >= end || b[i] !== QUOTE) {
+        at = i;
+        break walk;
+      }
+      const ks = i;
+      const ke = skipString(b, i, end);
+      if (ke < 0) break walk;
+      i = skipSpace(b, ke, end);
+      if (i >= end || b[i] !== COLON) {
+        at = i;
+        break walk;
+      }
+      const vs = skipSpace(b, i + 1, end);
+      const ve = skipValue(b, vs, end);
+      if (ve < 0) break walk;
+      if (visit(ks, ke, vs, ve)) {
+        result = -2;
+        at = ve;
+        break walk;
+      }
+      i = skipSpace(b, ve, end);
+      if (i >= end) break walk;
+      if (b[i] === COMMA) {
+        i = skipSpace(b, i + 1, end);
+        continue;
+      }
+      at = i;
+      if (b[i] === RBRACE) result = at = i + 1;
+      break walk;
+    }
   }
+  scanSteps.n += Math.min(at, end) - from;
+  return result;
 }
 
 /**
  * From just past a value inside an object, checks that the rest of the window is the remaining
  * members of that object, its closing brace, and nothing but whitespace: i.e. that the value was a
  * member of the OUTERMOST object (anything deeper would need more closers after its brace).
+ * Returns `end` when it is, else ~i, i being how far the walk got (what the check cost).
  */
-export function restClosesTopLevel(b: Buffer, i: number, end: number): boolean {
+function restClosesTopLevel(b: Buffer, i: number, end: number): number {
   for (;;) {
     i = skipSpace(b, i, end);
-    if (i >= end) return false;
-    if (b[i] === RBRACE) return skipSpace(b, i + 1, end) === end;
-    if (b[i] !== COMMA) return false;
+    if (i >= end) return ~end;
+    if (b[i] === RBRACE) {
+      const j = skipSpace(b, i + 1, end);
+      return j === end ? end : ~j;
+    }
+    if (b[i] !== COMMA) return ~i;
     i = skipSpace(b, i + 1, end);
-    if (i >= end || b[i] !== QUOTE) return false;
+    if (i >= end || b[i] !== QUOTE) return ~i;
     i = skipString(b, i, end);
-    if (i < 0) return false;
+    if (i < 0) return ~end;
     i = skipSpace(b, i, end);
-    if (i >= end || b[i] !== COLON) return false;
+    if (i >= end || b[i] !== COLON) return ~i;
     i = skipValue(b, skipSpace(b, i + 1, end), end);
-    if (i < 0) return false;
+    if (i < 0) return ~end;
   }
 }
 
@@ -167,30 +218,70 @@ export function restClosesTopLevel(b: Buffer, i: number, end: number): boolean {
  * key's bytes from the END backwards (where providers put `usage`), and proves each candidate is a
  * top-level member with restClosesTopLevel. Returns [valueStart, valueEnd] or null. Only keys
  * spelled without escapes are found; callers fall back to JSON.parse when this returns null.
+ *
+ * Proving a candidate that is not a top-level member walks forward from it until the proof fails:
+ * past the rest of the object it is nested in, or past its own value. A hostile body can hold
+ * many such candidates (the key nested at every depth, or repeated in one nested object), so once
+ * the failed proofs have walked as far as the window is long, the search stops and the object is
+ * walked forward once instead (lastTopLevelMember). Both find the same member in every
+ * well-formed object; in a malformed one the forward walk finds none, as JSON.parse, the callers'
+ * fallback, finds none.
  */
 export function findTopLevelMemberFromEnd(b: Buffer, start: number, end: number, keyToken: Buffer): [number, number] | null {
+  const budget = end - start;
+  let spent = 0;
   let from = end - keyToken.length;
   while (from >= start) {
     const p = b.lastIndexOf(keyToken, from);
+    scanSteps.n += from - (p < 0 ? -1 : p) + keyToken.length;
     if (p < start) return null;
     from = p - 1;
     if (p > start && b[p - 1] === BACKSLASH) continue; // `\"key"` is the tail of some string
     let i = skipSpace(b, p + keyToken.length, end);
-    if (i >= end || b[i] !== COLON) continue;
+    if (i >= end || b[i] !== COLON) {
+      scanSteps.n += i - p;
+      continue;
+    }
     i = skipSpace(b, i + 1, end);
     const ve = skipValue(b, i, end);
-    if (ve < 0) continue;
-    if (!restClosesTopLevel(b, ve, end)) continue;
-    return [i, ve];
+    const proof = ve < 0 ? ~end : restClosesTopLevel(b, ve, end);
+    if (proof >= 0) {
+      scanSteps.n += end - p;
+      return [i, ve];
+    }
+    scanSteps.n += ~proof - p;
+    spent += ~proof - p;
+    if (spent > budget) return lastTopLevelMember(b, start, end, keyToken);
   }
   return null;
+}
+
+/**
+ * The last member of the object at b[start] whose key is spelled exactly `keyToken`, when the
+ * window holds that object and whitespace only; else null.
+ */
+function lastTopLevelMember(b: Buffer, start: number, end: number, keyToken: Buffer): [number, number] | null {
+  let found: [number, number] | null = null;
+  const past = walkObject(b, start, end, (ks, ke, vs, ve) => {
+    if (ke - ks === keyToken.length) {
+      scanSteps.n += keyToken.length;
+      if (b.compare(keyToken, 0, keyToken.length, ks, ke) === 0) found = [vs, ve];
+    }
+    return false;
+  });
+  if (past < 0) return null;
+  const rest = skipSpace(b, past, end);
+  scanSteps.n += rest - past;
+  return rest === end ? found : null;
 }
 
 /** Reads top-level string members named in `keys` from the object at b[i] (stops when all found). */
 export function readTopLevelStrings(b: Buffer, i: number, end: number, keys: readonly string[], out: Record<string, string>): number {
   let missing = keys.length;
-  return walkObject(b, i, end, (ks, ke, vs, ve) => {
+  let keyBytes = 0; // compared with each of the keys
+  const r = walkObject(b, i, end, (ks, ke, vs, ve) => {
     if (b[vs] !== QUOTE) return false;
+    keyBytes += ke - ks;
     for (const k of keys) {
       if (out[k] === undefined && keyIs(b, ks, ke, k)) {
         const v = decodeString(b, vs, ve);
@@ -203,6 +294,8 @@ export function readTopLevelStrings(b: Buffer, i: number, end: number, keys: rea
     }
     return missing === 0;
   });
+  scanSteps.n += keyBytes * keys.length;
+  return r;
 }
 
 /**
@@ -215,22 +308,29 @@ export function stringValueBytes(b: Buffer, i: number, end: number, skipKeys: re
   // `{"type":"text_delta","text":"…"` (Anthropic): one key (after an optional type tag) whose
   // string value runs to the object's end.
   let j0 = i + 1;
+  let seen = j0; // how far the fast path looked
   if (b[j0] === QUOTE && b[j0 + 1] === 0x74 && b[j0 + 2] === 0x79 && b[j0 + 3] === 0x70 && b[j0 + 4] === 0x65 && b[j0 + 5] === QUOTE && b[j0 + 6] === COLON && b[j0 + 7] === QUOTE) {
     const te = skipString(b, j0 + 7, end); // `"type":"…"`
+    seen = te < 0 ? end : te;
     if (te > 0 && b[te] === COMMA) j0 = te + 1;
   }
   if (b[j0] === QUOTE) {
     const ke = skipString(b, j0, end);
+    seen = ke < 0 ? end : ke;
     if (ke > 0 && b[ke] === COLON && b[ke + 1] === QUOTE) {
       const ve = skipString(b, ke + 1, end);
+      seen = ve < 0 ? end : ve;
       if (ve > 0 && b[ve] === RBRACE) {
+        scanSteps.n += ve - i + (ke - j0) * skipKeys.length;
         for (const k of skipKeys) if (keyIs(b, j0, ke, k)) return 0;
         return ve - ke - 3;
       }
     }
   }
+  scanSteps.n += seen - i;
   let total = 0;
   let j = i;
+  let keyBytes = 0; // compared with each of skipKeys
   // One bit per open container: 1 = object. Deltas nest a few levels at most.
   let stack = 0;
   let depth = 0;
@@ -240,10 +340,14 @@ export function stringValueBytes(b: Buffer, i: number, end: number, skipKeys: re
     const c = b[j]!;
     if (c === QUOTE) {
       const e = skipString(b, j, end);
-      if (e < 0) return total;
+      if (e < 0) {
+        j = end;
+        break;
+      }
       if (expectKey) {
         const after = skipSpace(b, e, end);
         skipNext = false;
+        keyBytes += e - j;
         for (const k of skipKeys) {
           if (keyIs(b, j, e, k)) {
             skipNext = true;
@@ -268,10 +372,11 @@ export function stringValueBytes(b: Buffer, i: number, end: number, skipKeys: re
       expectKey = depth > 0 && depth <= 30 && (stack & (1 << (depth - 1))) !== 0;
       skipNext = false;
     } else if (c === RBRACE || c === RBRACKET) {
-      if (--depth <= 0) return total;
+      if (--depth <= 0) break;
       skipNext = false;
     }
     j++;
   }
+  scanSteps.n += Math.min(j, end) - i + keyBytes * skipKeys.length;
   return total;
 }

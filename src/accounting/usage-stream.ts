@@ -33,6 +33,8 @@
 import { anthropicUsageFromObject, openaiUsageFromObject } from './usage-body';
 import { anthropicUsage, count, openaiUsage, type TokenUsage } from './usage-types';
 import { BACKSLASH, COLON, CR, isSpace, LBRACE, LBRACKET, LF, QUOTE, RBRACKET, readTopLevelStrings, skipSpace, stringValueBytes } from './usage-json';
+import { scanSteps } from '../scan-steps';
+import { SplitEvent } from './split-event';
 
 /** An event longer than this (unterminated) is no longer kept for scanning. */
 const MAX_SCAN_EVENT = 1 << 20;
@@ -48,21 +50,41 @@ const EMPTY = Buffer.alloc(0);
 function keyBefore(b: Buffer, brace: number, lo: number, key: Buffer): boolean {
   let i = brace - 1;
   while (i > lo && isSpace(b[i]!)) i--;
-  if (i <= lo || b[i] !== COLON) return false;
+  if (i <= lo || b[i] !== COLON) {
+    lookedBack += brace - i;
+    return false;
+  }
   i--;
   while (i > lo && isSpace(b[i]!)) i--;
-  if (b[i] !== QUOTE) return false;
+  if (b[i] !== QUOTE) {
+    lookedBack += brace - i;
+    return false;
+  }
   const start = i - key.length;
   if (start - 1 < lo) return false;
-  for (let k = 0; k < key.length; k++) if (b[start + k] !== key[k]) return false;
-  if (b[start - 1] !== QUOTE) return false;
+  let k = 0;
+  while (k < key.length && b[start + k] === key[k]) k++;
+  lookedBack += brace - i + k;
+  if (k < key.length || b[start - 1] !== QUOTE) return false;
   return start - 2 < lo || b[start - 2] !== BACKSLASH;
+}
+
+/** Bytes keyBefore looked at, added to the steps (src/scan-steps.ts) once per walk by its caller. */
+let lookedBack = 0;
+
+/** Steps of a hop from brace to brace over d from ds to i (-1: to its end), and the looks behind each. */
+function braceSteps(d: Buffer, ds: number, i: number): void {
+  scanSteps.n += (i < 0 ? d.length : i) - ds + lookedBack;
+  lookedBack = 0;
 }
 
 /** First `open` byte in [from, e) that is the value of member `key`, or -1. */
 function keyedValue(b: Buffer, from: number, e: number, lo: number, open: number, key: Buffer): number {
-  for (let i = b.indexOf(open, from); i >= 0 && i < e; i = b.indexOf(open, i + 1)) if (keyBefore(b, i, lo, key)) return i;
-  return -1;
+  let i = b.indexOf(open, from);
+  while (i >= 0 && i < e && !keyBefore(b, i, lo, key)) i = b.indexOf(open, i + 1);
+  scanSteps.n += (i < 0 ? b.length : i) - from + lookedBack;
+  lookedBack = 0;
+  return i >= e ? -1 : i;
 }
 
 /** Byte span of an event's fields. `data` spans the single data line's value, or is a joined copy. */
@@ -93,7 +115,10 @@ function eventFields(b: Buffer, s: number, e: number, out: EventFields): void {
   let i = s;
   while (i < e) {
     let nl = b.indexOf(LF, i);
-    if (nl < 0 || nl > e) nl = e;
+    if (nl < 0 || nl > e) {
+      scanSteps.n += (nl < 0 ? b.length : nl) - e; // the search ran past the event
+      nl = e;
+    }
     let le = nl;
     if (le > i && b[le - 1] === CR) le--;
     const c = b[i];
@@ -118,8 +143,10 @@ function eventFields(b: Buffer, s: number, e: number, out: EventFields): void {
     }
     i = nl + 1;
   }
+  scanSteps.n += Math.min(i, e) - s;
   if (extra) {
     out.dataBuf = Buffer.concat(extra);
+    scanSteps.n += out.dataBuf.length;
     out.dataStart = 0;
     out.dataEnd = out.dataBuf.length;
   }
@@ -133,18 +160,19 @@ function eventFields(b: Buffer, s: number, e: number, out: EventFields): void {
  * bytes are held back (they are forwarded, or dropped, with the rest of the event).
  */
 abstract class SseScanner {
-  /** Copies of the current unterminated event's bytes from earlier chunks (for scanning). */
-  private parts: Buffer[] = [];
-  private partsLen = 0;
+  /** A copy of the current unterminated event's bytes from earlier chunks (for scanning). */
+  private readonly split = new SplitEvent();
   /** The current event outgrew MAX_SCAN_EVENT: it is passed through unscanned. */
   private tooLong = false;
-  /** Bytes of the current event not yet forwarded (filtering). */
-  private held: Buffer[] = [];
-  private heldLen = 0;
+  /**
+   * Bytes of the current event not yet forwarded (filtering): all of it so far, a view of the
+   * copy in `split`, which keeps these bytes even when the event outgrows MAX_SCAN_EVENT.
+   */
+  private held: Buffer = EMPTY;
   /** The current event can no longer be dropped: its bytes go out as they arrive. */
   private released = false;
   /** Held bytes of an event just found to be kept, to emit before the chunk's own bytes. */
-  private pendingHeld: Buffer[] | null = null;
+  private pendingHeld: Buffer | null = null;
   /** The current event's bytes so far end with LF (1) or LF CR (2): half a blank line. */
   private nl = 0;
   /** Last byte of the current event so far (-1 when none). */
@@ -156,10 +184,16 @@ abstract class SseScanner {
 
   /** Handles one whole event b[s, e) (its blank line included). Returns true to drop it. */
   protected abstract onEvent(b: Buffer, s: number, e: number): boolean;
-  /** Filtering: may the unterminated event b[s, e) be forwarded now (it cannot be one to drop)? */
+  /**
+   * Filtering: may the unterminated event b[s, e) be forwarded now (it cannot be one to drop)?
+   * Asked again as the event grows, with the same bytes and more after them, until it says yes or
+   * the event ends: an answer may carry on from where the last one stopped.
+   */
   protected canRelease(_b: Buffer, _s: number, _e: number): boolean {
     return true;
   }
+  /** The current event ended: canRelease starts again with the next one. */
+  protected eventEnded(): void {}
 
   /**
    * Scans a chunk. Returns the bytes to forward to the client: the chunk itself unless filtering
@@ -169,6 +203,7 @@ abstract class SseScanner {
     if (this.ended) return chunk;
     const len = chunk.length;
     if (len === 0) return chunk;
+    scanSteps.n += len; // the search for blank lines: each starts where the last event ended
     let outs: Buffer[] | null = null; // output pieces, when the output is not simply chunk[fwd..]
     let fwd = 0; // chunk[fwd..] is neither emitted nor dropped yet
     let pos = 0; // start of the current event in chunk (0: it may have begun in an earlier chunk)
@@ -190,7 +225,7 @@ abstract class SseScanner {
       } else if (this.pendingHeld !== null) {
         // The event began in an earlier chunk (pos === fwd === 0): its held bytes go first.
         outs ??= [];
-        for (const h of this.pendingHeld) outs.push(h);
+        outs.push(this.pendingHeld);
         this.pendingHeld = null;
       }
       pos = i = b;
@@ -205,23 +240,17 @@ abstract class SseScanner {
     }
     if (!this.filtering) return chunk;
     if (pos < len && !this.released) {
-      let release = this.tooLong || this.heldLen + (len - pos) > MAX_HELD;
-      if (!release) {
-        const ev = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
-        release = this.canRelease(ev, 0, ev.length);
-      }
+      let release = this.tooLong || this.held.length + (len - pos) > MAX_HELD;
+      if (!release) release = this.canRelease(this.split.bytes(), 0, this.split.length);
       if (release) {
         this.released = true;
-        if (this.heldLen > 0) {
+        if (this.held.length > 0) {
           outs ??= []; // pos === fwd === 0 here
-          for (const h of this.held) outs.push(h);
-          this.held = [];
-          this.heldLen = 0;
+          outs.push(this.held);
+          this.held = EMPTY;
         }
       } else {
-        const piece = this.parts[this.parts.length - 1]!; // the copy keep() just made of chunk[pos..]
-        this.held.push(piece);
-        this.heldLen += piece.length;
+        this.held = this.split.bytes(); // the event so far: what was held, and the copy keep() just made
         outs ??= [];
         if (pos > fwd) outs.push(chunk.subarray(fwd, pos));
         return join(outs);
@@ -235,41 +264,36 @@ abstract class SseScanner {
   /** Keeps a copy of the unterminated tail chunk[pos..] for scanning. */
   private keep(chunk: Buffer, pos: number): void {
     if (this.tooLong) return;
-    const n = chunk.length - pos;
-    if (this.partsLen + n > MAX_SCAN_EVENT) {
+    if (this.split.length + (chunk.length - pos) > MAX_SCAN_EVENT) {
       this.tooLong = true;
-      this.parts = [];
-      this.partsLen = 0;
+      this.split.clear();
       return;
     }
-    this.parts.push(Buffer.from(chunk.subarray(pos)));
-    this.partsLen += n;
+    this.split.append(chunk, pos, chunk.length);
   }
 
   /** The event ending at chunk[b), begun at chunk[pos] or in earlier parts. Returns "drop it". */
   private wholeEvent(chunk: Buffer, pos: number, b: number): boolean {
-    if (this.partsLen === 0 && !this.tooLong && !this.released) {
+    if (this.split.length === 0 && !this.tooLong && !this.released) {
       // The common case: the whole event is in this chunk and nothing of it is held.
       this.lastByte = -1;
       return this.onEvent(chunk, pos, b) && this.filtering;
     }
     let drop = false;
-    if (!this.tooLong && this.partsLen > 0) {
-      this.parts.push(chunk.subarray(pos, b));
-      const ev = Buffer.concat(this.parts);
-      drop = this.onEvent(ev, 0, ev.length);
+    if (!this.tooLong && this.split.length > 0) {
+      this.split.append(chunk, pos, b);
+      drop = this.onEvent(this.split.bytes(), 0, this.split.length);
     } else if (!this.tooLong) {
       drop = this.onEvent(chunk, pos, b);
     }
     if (!this.filtering || this.released) drop = false;
-    if (!drop && this.heldLen > 0) this.pendingHeld = this.held;
-    this.parts = [];
-    this.partsLen = 0;
+    if (!drop && this.held.length > 0) this.pendingHeld = this.held;
+    this.split.clear();
     this.tooLong = false;
-    this.held = [];
-    this.heldLen = 0;
+    this.held = EMPTY;
     this.released = false;
     this.lastByte = -1;
+    this.eventEnded();
     return drop;
   }
 
@@ -280,10 +304,9 @@ abstract class SseScanner {
   end(): Buffer {
     if (this.ended) return EMPTY;
     this.ended = true;
-    if (this.partsLen === 0 || this.tooLong) return join(this.held);
-    const ev = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
-    const drop = this.onEvent(ev, 0, ev.length) && this.filtering && !this.released;
-    return drop ? EMPTY : join(this.held);
+    if (this.split.length === 0 || this.tooLong) return this.held;
+    const drop = this.onEvent(this.split.bytes(), 0, this.split.length) && this.filtering && !this.released;
+    return drop ? EMPTY : this.held;
   }
 }
 
@@ -301,7 +324,10 @@ function findBoundary(c: Buffer, i: number): number {
 }
 
 function join(parts: Buffer[]): Buffer {
-  return parts.length === 0 ? EMPTY : parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  if (parts.length < 2) return parts.length === 0 ? EMPTY : parts[0]!;
+  const out = Buffer.concat(parts);
+  scanSteps.n += out.length;
+  return out;
 }
 
 // ---------------------------------------------------------------- OpenAI
@@ -311,6 +337,11 @@ const K_DELTA = Buffer.from('delta');
 const K_CHOICES = Buffer.from('choices');
 const DELTA_SKIP_KEYS = ['type', 'role', 'id', 'index', 'signature'] as const;
 const ID_MODEL = ['id', 'model'] as const;
+
+/** canRelease's steps: past the line breaks an event may start with, to `"choices": [`, to its first element. */
+const LEADING_BREAKS = 0;
+const CHOICES = 1;
+const FIRST_ELEMENT = 2;
 
 export interface StreamUsage {
   id: string | undefined;
@@ -345,6 +376,9 @@ export class OpenAIUsageScanner extends SseScanner {
   private deltaEvents = 0;
   private textBytes = 0;
   private readonly hide: boolean;
+  /** How far canRelease got in the current unterminated event. */
+  private releaseStep = LEADING_BREAKS;
+  private releaseAt = 0;
 
   constructor(opts: OpenAIUsageScannerOptions = {}) {
     super(opts.hideUsageChunk === true);
@@ -360,6 +394,7 @@ export class OpenAIUsageScanner extends SseScanner {
     let de = f.dataEnd;
     while (ds < de && (d[ds] === 0x20 || d[ds] === 0x09)) ds++;
     while (de > ds && (d[de - 1] === 0x20 || d[de - 1] === 0x09)) de--;
+    if (ds !== f.dataStart || de !== f.dataEnd) scanSteps.n += ds - f.dataStart + (f.dataEnd - de);
     if (spanIs(d, ds, de, '[DONE]')) {
       this.done = true;
       return false;
@@ -375,15 +410,24 @@ export class OpenAIUsageScanner extends SseScanner {
     }
     // One pass over the event's `{`s: the delta object, and any `"usage": {` (`"usage": null`
     // rides on every chunk of an include_usage stream and is not a brace).
+    // The event is parsed once at most: a parse that found no usage would find none again, at
+    // the next brace that looks like `"usage": {` (a hostile event can be made of nothing else).
     let delta = -1;
-    for (let i = d.indexOf(LBRACE, ds + 1); i >= 0 && i < de; i = d.indexOf(LBRACE, i + 1)) {
+    let parsed = false;
+    let i = d.indexOf(LBRACE, ds + 1);
+    for (; i >= 0 && i < de; i = d.indexOf(LBRACE, i + 1)) {
       if (delta < 0 && keyBefore(d, i, ds, K_DELTA)) {
         delta = i;
-      } else if (keyBefore(d, i, ds, K_USAGE)) {
+      } else if (!parsed && keyBefore(d, i, ds, K_USAGE)) {
+        parsed = true;
         const r = this.usageEvent(d, ds, de);
-        if (r !== null) return r;
+        if (r !== null) {
+          braceSteps(d, ds, i);
+          return r;
+        }
       }
     }
+    braceSteps(d, ds, i);
     if (delta >= 0) this.countDelta(d, delta, de);
     return false;
   }
@@ -391,6 +435,7 @@ export class OpenAIUsageScanner extends SseScanner {
   /** An event with a `"usage": {`: parse it. Returns "drop it", or null if it held no usage after all. */
   private usageEvent(d: Buffer, ds: number, de: number): boolean | null {
     let obj: unknown;
+    scanSteps.n += 2 * (de - ds);
     try {
       obj = JSON.parse(d.toString('utf8', ds, de));
     } catch {
@@ -422,17 +467,41 @@ export class OpenAIUsageScanner extends SseScanner {
 
   /**
    * An unterminated event may still be the usage-only chunk until its `"choices"` value shows
-   * an element (or it is plainly not a JSON data event).
+   * an element (or it is plainly not a JSON data event). Each call goes on from where the last
+   * one stopped (releaseAt, in the step releaseStep), so an event held back over many chunks is
+   * looked at once: what was decided about its first bytes holds, since a `[` is the value of
+   * `"choices"` or not by the bytes before it.
    */
   protected override canRelease(b: Buffer, s: number, e: number): boolean {
-    let i = s;
-    while (i < e && (b[i] === LF || b[i] === CR)) i++;
-    if (i < e && b[i] === COLON) return true; // a comment (`: keep-alive`) carries nothing
-    const v = keyedValue(b, i, e, s, LBRACKET, K_CHOICES);
-    if (v < 0) return false;
-    const first = skipSpace(b, v + 1, e);
+    let i = this.releaseAt > s ? this.releaseAt : s;
+    if (this.releaseStep === LEADING_BREAKS) {
+      const from = i;
+      while (i < e && (b[i] === LF || b[i] === CR)) i++;
+      scanSteps.n += i - from;
+      this.releaseAt = i;
+      if (i >= e) return false;
+      if (b[i] === COLON) return true; // a comment (`: keep-alive`) carries nothing
+      this.releaseStep = CHOICES;
+    }
+    if (this.releaseStep === CHOICES) {
+      const v = keyedValue(b, i, e, s, LBRACKET, K_CHOICES);
+      if (v < 0) {
+        this.releaseAt = e;
+        return false;
+      }
+      this.releaseStep = FIRST_ELEMENT;
+      i = v + 1;
+    }
+    const first = skipSpace(b, i, e);
+    scanSteps.n += first - i;
+    this.releaseAt = first;
     if (first >= e) return false;
     return b[first] !== RBRACKET;
+  }
+
+  protected override eventEnded(): void {
+    this.releaseStep = LEADING_BREAKS;
+    this.releaseAt = 0;
   }
 
   result(): StreamUsage {
@@ -493,6 +562,7 @@ export class AnthropicUsageScanner extends SseScanner {
       // No `event:` line (some proxies): the data's `type` names the event.
       if (d === null) return false;
       const ds = skipSpace(d, f.dataStart, f.dataEnd);
+      if (ds !== f.dataStart) scanSteps.n += ds - f.dataStart;
       if (d[ds] !== LBRACE) return false;
       const got: Record<string, string> = {};
       readTopLevelStrings(d, ds, f.dataEnd, P_TYPE, got);
@@ -526,6 +596,7 @@ export class AnthropicUsageScanner extends SseScanner {
   }
 
   private parse(d: Buffer, ds: number, de: number): Record<string, unknown> | undefined {
+    scanSteps.n += 2 * (de - ds);
     try {
       const o: unknown = JSON.parse(d.toString('utf8', ds, de));
       return typeof o === 'object' && o !== null && !Array.isArray(o) ? (o as Record<string, unknown>) : undefined;

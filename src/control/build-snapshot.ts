@@ -7,7 +7,7 @@ import { sha256 } from '../gateway/auth';
 import { priceOverrides, resolvePrice } from '../pricing/cost';
 import { builtinPriceTable, type PriceTable } from '../pricing/price-table';
 import type { RoutingStrategy } from '../gateway/pick';
-import { addTarget, newGroup, wildcardRegex } from '../gateway/model-groups';
+import { addTarget, newGroup } from '../gateway/model-groups';
 import type { ModelGroup, Snapshot, Target, WildcardDeployment, WildcardRoute } from '../gateway/snapshot';
 import { OPENAI_COMPATIBLE } from '../providers/openai';
 import { shownUrl } from '../providers/base-url';
@@ -222,7 +222,7 @@ export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapsh
       t = Object.values(w.variants)[0]!;
       let route = wildcards.get(d.model_name);
       if (!route) {
-        wildcards.set(d.model_name, (route = { name: d.model_name, regex: wildcardRegex(d.model_name), deployments: [] }));
+        wildcards.set(d.model_name, (route = { name: d.model_name, deployments: [] }));
         models.push({ id: d.model_name, object: 'model', created: MODELS_CREATED, owned_by: w.template.includes('/') ? t.provider : 'openai' });
       }
       route.deployments.push(w);

@@ -6,8 +6,16 @@
 // The walk validates the structure (object at the top, strings terminated, brackets balanced,
 // separators in place) so truncated or garbled bodies get a clear 400 here; the content of nested
 // values is left to the upstream, which answers malformed fields in its own words.
+//
+// The same single walk reads the other top-level members the gateway needs (`user`, `max_tokens`,
+// `n`, `best_of`, where `stream_options` is, the routing parameters; body-keys.ts tells them
+// apart) and the deepest nesting. It is linear in the body whatever the body: every byte is
+// crossed once, a key is looked at within its own bytes (never searched past), and each backslash
+// is looked at once more, behind the quote it precedes (test/unit/linear-body-scan.test.ts).
 
 import { BACKSLASH, COLON, COMMA, isSpace, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } from '../accounting/usage-json';
+import { scanSteps } from '../scan-steps';
+import { BEST_OF, MAX_TOKENS, MODEL, N, ROUTING, STREAM, STREAM_OPTIONS, topLevelKey, USER } from './body-keys';
 
 export interface BodyScan {
   /** Why the body is not acceptable, or undefined. */
@@ -24,6 +32,17 @@ export interface BodyScan {
   user?: string;
   /** Top-level `max_tokens` / `max_completion_tokens`, when a number (budget reservations). */
   maxTokens?: number;
+  /** Top-level `n` and `best_of`, when they are (finite) numbers (budget reservations). */
+  n?: number;
+  bestOf?: number;
+  /** The deepest nesting in the body: 1 for an object of scalars, one more per array or object inside. */
+  depth: number;
+  /**
+   * Byte span of the top-level `stream_options` value (its key spelled plainly), -1 when there is
+   * none: the include_usage splice (accounting/usage-include) needs no search of its own.
+   */
+  streamOptionsStart: number;
+  streamOptionsEnd: number;
   /**
    * Set when the body holds the gateway's own routing parameters (`fallbacks`,
    * `disable_fallbacks`): they are taken out before anything is sent upstream.
@@ -33,6 +52,10 @@ export interface BodyScan {
 
 /** Top-level keys that steer the gateway and are never forwarded (providers refuse unknown ones). */
 export const ROUTING_PARAMS = ['fallbacks', 'disable_fallbacks'] as const;
+
+// Steps (src/scan-steps.ts): the walk only moves forward, so scanBody counts the body's length
+// once for it, and the helpers below count only what is not part of it: the backslashes a string
+// looks back over. Keeping the count out of their loops keeps the hot path as fast as before.
 
 function skipSpace(b: Buffer, i: number): number {
   while (i < b.length && isSpace(b[i]!)) i++;
@@ -45,18 +68,27 @@ export function skipString(b: Buffer, i: number): number {
   for (;;) {
     j = b.indexOf(QUOTE, j + 1);
     if (j < 0) return -1;
-    let k = j - 1;
+    if (b[j - 1] !== BACKSLASH) return j + 1;
+    let k = j - 2;
     while (b[k] === BACKSLASH) k--;
+    scanSteps.n += j - 1 - k;
     if ((j - k) % 2 === 1) return j + 1; // an even number of backslashes: the quote is real
   }
 }
 
-/** Index just past the value starting at b[i], or -1 when it is malformed. */
+/** The nesting depth of the value skipValue last crossed (0 for a scalar): its second result. */
+let valueDepth = 0;
+
+/** Index just past the value starting at b[i], or -1 when it is malformed. Sets valueDepth. */
 function skipValue(b: Buffer, i: number): number {
   const c = b[i];
-  if (c === QUOTE) return skipString(b, i);
+  if (c === QUOTE) {
+    valueDepth = 0;
+    return skipString(b, i);
+  }
   if (c === LBRACE || c === LBRACKET) {
     const closers: number[] = [c === LBRACE ? RBRACE : RBRACKET];
+    let deepest = 1;
     let j = i + 1;
     while (j < b.length) {
       const d = b[j]!;
@@ -65,17 +97,23 @@ function skipValue(b: Buffer, i: number): number {
         if (j < 0) return -1;
         continue;
       }
-      if (d === LBRACE) closers.push(RBRACE);
-      else if (d === LBRACKET) closers.push(RBRACKET);
-      else if (d === RBRACE || d === RBRACKET) {
+      if (d === LBRACE) {
+        if (closers.push(RBRACE) > deepest) deepest = closers.length;
+      } else if (d === LBRACKET) {
+        if (closers.push(RBRACKET) > deepest) deepest = closers.length;
+      } else if (d === RBRACE || d === RBRACKET) {
         if (closers.pop() !== d) return -1;
-        if (closers.length === 0) return j + 1;
+        if (closers.length === 0) {
+          valueDepth = deepest;
+          return j + 1;
+        }
       }
       j++;
     }
     return -1;
   }
   // A number or a literal: runs to the next separator.
+  valueDepth = 0;
   let j = i;
   while (j < b.length) {
     const d = b[j]!;
@@ -85,33 +123,26 @@ function skipValue(b: Buffer, i: number): number {
   return j > i ? j : -1;
 }
 
-function keyEquals(b: Buffer, start: number, end: number, key: string): boolean {
-  // start/end span the key's quotes. Keys written with escapes are decoded by the caller first.
-  if (end - start - 2 !== key.length) return false;
-  for (let k = 0; k < key.length; k++) if (b[start + 1 + k] !== key.charCodeAt(k)) return false;
-  return true;
-}
-
-/** A key spelled with escapes ("mod\u0065l") is the same key to JSON.parse and to the upstream. */
-function escapedKeyIs(b: Buffer, start: number, end: number, key: string): boolean {
+/** The number token b[start, end), when it is a finite JSON number. */
+function finiteNumber(b: Buffer, start: number, end: number): number | undefined {
+  scanSteps.n += 2 * (end - start);
   try {
-    return JSON.parse(b.toString('utf8', start, end)) === key;
+    const v: unknown = JSON.parse(b.toString('latin1', start, end));
+    return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-function keyIs(b: Buffer, start: number, end: number, escaped: boolean, key: string): boolean {
-  return escaped ? escapedKeyIs(b, start, end, key) : keyEquals(b, start, end, key);
-}
-
 export function scanBody(b: Buffer): BodyScan {
-  const out: BodyScan = { modelStart: -1, modelEnd: -1, modelNotString: false, stream: false };
+  const out: BodyScan = { modelStart: -1, modelEnd: -1, modelNotString: false, stream: false, depth: 0, streamOptionsStart: -1, streamOptionsEnd: -1 };
+  scanSteps.n += b.length; // the walk, which crosses each byte once at most
   let i = skipSpace(b, 0);
   if (i >= b.length) return { ...out, error: 'Request body is empty; expected a JSON object.' };
   if (b[i] !== LBRACE) {
     // Not an object: this is the error path, so parsing tells valid JSON from garbage exactly.
     let isJson = true;
+    scanSteps.n += 2 * b.length;
     try {
       JSON.parse(b.toString('utf8'));
     } catch {
@@ -119,6 +150,10 @@ export function scanBody(b: Buffer): BodyScan {
     }
     return { ...out, error: isJson ? 'Request body must be a JSON object.' : 'Request body is not valid JSON.' };
   }
+  out.depth = 1;
+  // Duplicate keys: the last one counts, as in JSON.parse.
+  let n: number | undefined;
+  let bestOf: number | undefined;
   i = skipSpace(b, i + 1);
   if (b[i] === RBRACE) return finish(b, i + 1, out);
   for (;;) {
@@ -132,42 +167,66 @@ export function scanBody(b: Buffer): BodyScan {
     const valueStart = i;
     const valueEnd = skipValue(b, i);
     if (valueEnd < 0) return { ...out, error: `Request body is not valid JSON (bad value at byte ${valueStart}).` };
-    const escaped = b.indexOf(BACKSLASH, keyStart) < keyEnd && b.indexOf(BACKSLASH, keyStart) >= 0;
-    if (keyIs(b, keyStart, keyEnd, escaped, 'model')) {
-      if (b[valueStart] === QUOTE) {
-        out.modelStart = valueStart;
-        out.modelEnd = valueEnd;
-        out.modelNotString = false;
-        try {
-          out.model = JSON.parse(b.toString('utf8', valueStart, valueEnd)) as string;
-        } catch {
-          return { ...out, error: 'Request body is not valid JSON (bad escape in "model").' };
+    if (valueDepth >= out.depth) out.depth = valueDepth + 1;
+    switch (topLevelKey(b, keyStart, keyEnd)) {
+      case MODEL:
+        if (b[valueStart] === QUOTE) {
+          out.modelStart = valueStart;
+          out.modelEnd = valueEnd;
+          out.modelNotString = false;
+          scanSteps.n += 2 * (valueEnd - valueStart);
+          try {
+            out.model = JSON.parse(b.toString('utf8', valueStart, valueEnd)) as string;
+          } catch {
+            return { ...out, error: 'Request body is not valid JSON (bad escape in "model").' };
+          }
+        } else {
+          out.model = undefined;
+          out.modelNotString = true;
         }
-      } else {
-        out.model = undefined;
-        out.modelNotString = true;
+        break;
+      case STREAM:
+        out.stream = valueEnd - valueStart === 4 && b[valueStart] === 0x74; // "true"
+        break;
+      case USER:
+        if (b[valueStart] === QUOTE) out.user = readString(b, valueStart, valueEnd);
+        break;
+      case MAX_TOKENS: {
+        scanSteps.n += 2 * (valueEnd - valueStart);
+        const v = Number(b.toString('latin1', valueStart, valueEnd));
+        if (Number.isFinite(v) && v >= 0) out.maxTokens = v;
+        break;
       }
-    } else if (keyIs(b, keyStart, keyEnd, escaped, 'stream')) {
-      out.stream = valueEnd - valueStart === 4 && b[valueStart] === 0x74; // "true"
-    } else if (keyIs(b, keyStart, keyEnd, escaped, 'user')) {
-      if (b[valueStart] === QUOTE) out.user = readString(b, valueStart, valueEnd);
-    } else if (keyIs(b, keyStart, keyEnd, escaped, 'max_tokens') || keyIs(b, keyStart, keyEnd, escaped, 'max_completion_tokens')) {
-      const n = Number(b.toString('latin1', valueStart, valueEnd));
-      if (Number.isFinite(n) && n >= 0) out.maxTokens = n;
-    } else if (keyIs(b, keyStart, keyEnd, escaped, 'fallbacks') || keyIs(b, keyStart, keyEnd, escaped, 'disable_fallbacks')) {
-      out.routingParams = true;
+      case ROUTING:
+        out.routingParams = true;
+        break;
+      case N:
+        n = finiteNumber(b, valueStart, valueEnd);
+        break;
+      case BEST_OF:
+        bestOf = finiteNumber(b, valueStart, valueEnd);
+        break;
+      case STREAM_OPTIONS:
+        out.streamOptionsStart = valueStart;
+        out.streamOptionsEnd = valueEnd;
+        break;
     }
     i = skipSpace(b, valueEnd);
     if (b[i] === COMMA) {
       i = skipSpace(b, i + 1);
       continue;
     }
-    if (b[i] === RBRACE) return finish(b, i + 1, out);
+    if (b[i] === RBRACE) {
+      if (n !== undefined) out.n = n;
+      if (bestOf !== undefined) out.bestOf = bestOf;
+      return finish(b, i + 1, out);
+    }
     return { ...out, error: `Request body is not valid JSON (expected ',' or '}' at byte ${i}).` };
   }
 }
 
 function readString(b: Buffer, start: number, end: number): string | undefined {
+  scanSteps.n += 2 * (end - start);
   try {
     return JSON.parse(b.toString('utf8', start, end)) as string;
   } catch {
@@ -195,6 +254,7 @@ export function replaceModel(b: Buffer, scan: BodyScan, modelJson: string): Buff
 export function takeMembers(b: Buffer, keys: readonly string[]): { body: Buffer; taken: Record<string, unknown> } {
   const kept: Buffer[] = [];
   const taken: Record<string, unknown> = {};
+  scanSteps.n += 2 * b.length; // the walk, and the copy of the members kept
   let i = skipSpace(b, 0) + 1;
   for (;;) {
     i = skipSpace(b, i);
@@ -203,9 +263,12 @@ export function takeMembers(b: Buffer, keys: readonly string[]): { body: Buffer;
     const keyEnd = skipString(b, i);
     const valueStart = skipSpace(b, skipSpace(b, keyEnd) + 1);
     const valueEnd = skipValue(b, valueStart);
+    scanSteps.n += 2 * (keyEnd - keyStart);
     const key = JSON.parse(b.toString('utf8', keyStart, keyEnd)) as string;
-    if (keys.includes(key)) taken[key] = JSON.parse(b.toString('utf8', valueStart, valueEnd));
-    else kept.push(b.subarray(keyStart, valueEnd));
+    if (keys.includes(key)) {
+      scanSteps.n += 2 * (valueEnd - valueStart);
+      taken[key] = JSON.parse(b.toString('utf8', valueStart, valueEnd));
+    } else kept.push(b.subarray(keyStart, valueEnd));
     i = skipSpace(b, valueEnd);
     if (b[i] !== COMMA) break;
     i++;

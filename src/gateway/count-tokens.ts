@@ -7,7 +7,7 @@ import type { Exchange } from '../server/exchange';
 import { estimateTokens } from '../translate';
 import { replaceModel, type BodyScan } from './body-scan';
 import { GatewayError } from './errors';
-import { MAX_JSON_DEPTH, nestsDeeperThan, tooDeepError } from './json-depth';
+import { MAX_JSON_DEPTH, tooDeepError } from './json-depth';
 import type { ModelGroup } from './snapshot';
 import { fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
 import { poolFor } from './upstream-pool';
@@ -18,7 +18,7 @@ export async function countTokens(ex: Exchange, group: ModelGroup, body: Buffer,
   const t = group.targets.find((x) => x.dialect === 'anthropic' && x.unavailable === null);
   if (!t) {
     // The estimate walks tool_result content recursively: bound the nesting first.
-    if (nestsDeeperThan(body, MAX_JSON_DEPTH)) throw tooDeepError();
+    if (scan.depth > MAX_JSON_DEPTH) throw tooDeepError();
     let parsed: Record<string, unknown>;
     try {
       parsed = JSON.parse(body.toString('utf8')) as Record<string, unknown>;

@@ -22,7 +22,7 @@ import { allowRoute } from './route-access';
 import { resolveGroup } from './model-groups';
 import { modelInfoBody, modelsBody } from './model-list';
 import { nativeTargets, ProxyCall, type CallContext, type Endpoint } from './proxy-call';
-import { estimateReservation, pricesToReserve, reachablePrices, type Reservation } from './reservation';
+import { completionsAsked, estimateReservation, pricesToReserve, reachablePrices, type Reservation } from './reservation';
 import { CallAccounting } from './accounting';
 import { resolvePrice } from '../pricing/cost';
 import type { KeyProfile } from './governance';
@@ -213,7 +213,7 @@ export class Gateway {
     if (fallbacks) {
       for (const m of fallbacks) if (!resolveGroup(snap, m)) throw new GatewayError(400, `Invalid model name passed in fallbacks: ${m}`, 'bad_request_error', 'fallbacks');
     }
-    const charge = this.admit(id, requested, endUser, () => estimateReservation(reachablePrices(snap, group, fallbacks), body.length, scan.maxTokens, 1), Gateway.routedAccess(snap, requested, group.name, fallbacks));
+    const charge = this.admit(id, requested, endUser, () => estimateReservation(reachablePrices(snap, group, fallbacks), body.length, scan.maxTokens, completionsAsked(scan)), Gateway.routedAccess(snap, requested, group.name, fallbacks));
     const ctx: CallContext = { identity: id, charge, endUser, journal: this.deps.journal, entities: this.deps.entities, fallbacks };
     new ProxyCall(ex, snap, this.deps.health, group, targets, body, scan, endpoint, ctx).start();
   }
@@ -307,7 +307,7 @@ export class Gateway {
       const price = resolvePrice(snap.priceTable, { model: qualified, upstreamModel: model });
       const target = passThroughTarget(route.provider, model, price, base);
       const endUser = endUserOf(ex.headers, scan.user);
-      const charge = this.admit(who, model, endUser, () => estimateReservation(pricesToReserve(snap, price), received.length, scan.maxTokens, 1), access);
+      const charge = this.admit(who, model, endUser, () => estimateReservation(pricesToReserve(snap, price), received.length, scan.maxTokens, completionsAsked(scan)), access);
       if (!charge && !this.deps.journal) return passThrough(ex, route, base, received, { ...opts, billing: null });
       const acct = new CallAccounting(scan.stream && endpoint === 'chat', received.length);
       acct.anthropic = route.provider === 'anthropic';

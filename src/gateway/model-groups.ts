@@ -5,6 +5,7 @@
 import { resolvePrice } from '../pricing/cost';
 import { splitModel } from '../providers/registry';
 import type { ModelGroup, RoutingSettings, Snapshot, Target, WildcardDeployment } from './snapshot';
+import { Wildcard } from './wildcard';
 
 export function newGroup(name: string): ModelGroup {
   return { name, targets: [], chatTargets: [], messagesTargets: [], responsesTargets: [], embeddingsTargets: [] };
@@ -19,21 +20,16 @@ export function addTarget(g: ModelGroup, t: Target): void {
   if (t.embeddingsPath) g.embeddingsTargets.push(t);
 }
 
-const compiled = new Map<string, RegExp>();
+const prepared = new Map<string, Wildcard>();
 
-/** `anthropic/*` → /^anthropic\/(.*)$/: every `*` captures what it stands for. Compiled once per pattern. */
-export function wildcardRegex(pattern: string): RegExp {
-  let re = compiled.get(pattern);
-  if (!re) compiled.set(pattern, (re = compileWildcard(pattern)));
-  return re;
-}
-
-function compileWildcard(pattern: string): RegExp {
-  const body = pattern
-    .split('*')
-    .map((s) => s.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
-    .join('(.*)');
-  return new RegExp(`^${body}$`, 's');
+/**
+ * `anthropic/*` as a matcher whose every `*` captures what it stands for. Prepared once per
+ * pattern and thread (the snapshot, cloned to each worker, carries only the pattern).
+ */
+export function wildcard(pattern: string): Wildcard {
+  let w = prepared.get(pattern);
+  if (!w) prepared.set(pattern, (w = new Wildcard(pattern)));
+  return w;
 }
 
 /** Every `*` of the deployment's model takes the next captured part of the requested name. */
@@ -67,9 +63,8 @@ export function resolveGroup(snap: Snapshot, name: string): ModelGroup | undefin
  */
 function wildcardGroup(snap: Snapshot, name: string): ModelGroup | null {
   for (const route of snap.wildcards) {
-    const m = route.regex.exec(name);
-    if (!m) continue;
-    const captures = m.slice(1);
+    const captures = wildcard(route.name).match(name);
+    if (!captures) continue;
     let g: ModelGroup | null = null;
     for (const d of route.deployments) {
       const t = concreteTarget(snap, d, name, captures);

@@ -4,7 +4,7 @@
 import type { EntityTable, LimitKind } from '../state/entity-table';
 import { FLAG_BLOCKED, FLAG_LIVE } from '../state/entity-table';
 import { GatewayError } from './errors';
-import { wildcardRegex } from './model-groups';
+import { wildcard } from './model-groups';
 import type { KeyProfile, ModelLimit } from './governance';
 import { describeReservation, type Reservation } from './reservation';
 
@@ -28,7 +28,7 @@ export function modelAllowed(list: string[], model: string, accessGroups: Map<st
 
 /** An access group may hold wildcard deployments (`anthropic/*`): they grant every name they match. */
 function matchesWildcardMember(members: Set<string>, model: string): boolean {
-  for (const m of members) if (m.includes('*') && wildcardRegex(m).test(model)) return true;
+  for (const m of members) if (m.includes('*') && wildcard(m).test(model)) return true;
   return false;
 }
 

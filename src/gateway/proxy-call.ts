@@ -150,7 +150,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     if (r.strategy === 'usage-based-routing' || r.strategy === 'usage-based-routing-v2') this.health.countRequest(t.slot, now);
     this.target = t;
     this.tried.push(t);
-    this.xlate = Translation.needed(this.endpoint, t, this.body, this.xlate);
+    this.xlate = Translation.needed(this.endpoint, t, this.body, this.scan.depth, this.xlate);
     let body: Buffer;
     if (this.xlate) {
       try {
@@ -175,7 +175,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     if (t.provider === 'mock') {
       // The mock speaks chat and messages; a Responses call reaches it translated to chat.
       const asked = this.endpoint === 'messages' ? 'messages' : 'chat';
-      const usageChunk = this.scan.stream && asked === 'chat' && (this.acct !== null || this.xlate !== null || includeUsageEdit(body, this.scan).edit === null);
+      // Whether the client asked for the usage chunk: a question about its own body, the one the scan's offsets are in.
+      const usageChunk = this.scan.stream && asked === 'chat' && (this.acct !== null || this.xlate !== null || includeUsageEdit(this.body, this.scan).edit === null);
       return mockDispatch(asked, this.scan.stream, t.upstreamModel, body.length, usageChunk, this);
     }
     const path = this.endpoint === 'responses' && !this.xlate ? t.responsesPath! : this.endpoint === 'embeddings' ? t.embeddingsPath! : t.path;

@@ -39,6 +39,7 @@ import { BACKSLASH, COLON, isSpace, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } 
 import { anthropicToOpenAIChat, type AnthropicToOpenAIOptions, type Dropped, type ToAnthropicContext } from '../translate';
 import { skipString } from './body-scan';
 import { MAX_JSON_DEPTH } from './json-depth';
+import { scanSteps } from '../scan-steps';
 
 /** Bodies shorter than this take the ordinary path: nothing to gain there. */
 export const MIN_BODY = 16 * 1024;
@@ -99,14 +100,19 @@ for (const c of '0123456789abcdefABCDEF') ESC[c.charCodeAt(0)] |= 2;
  * length of its value, or -1 when an escape is invalid.
  */
 function literalLength(raw: Buffer, start: number, end: number): number {
-  let units = end - start - 2;
-  let i = start + 1;
+  // Escapes are searched for inside the literal only: searched for in the whole body, each
+  // literal's last search would run on to the next backslash anywhere after it (to the end of a
+  // body that has none), and a body of many long strings would be crossed once per string.
+  const lit = raw.subarray(start + 1, end - 1);
+  let units = lit.length;
+  let i = 0;
   for (;;) {
-    const b = raw.indexOf(BACKSLASH, i);
-    if (b < 0 || b >= end - 1) break;
-    const c = raw[b + 1]!;
+    const b = lit.indexOf(BACKSLASH, i);
+    scanSteps.n += (b < 0 ? lit.length : b) - i;
+    if (b < 0) break;
+    const c = lit[b + 1]!;
     if (c === 0x75 /* u */) {
-      if (b + 5 >= end - 1 || (ESC[raw[b + 2]!]! & ESC[raw[b + 3]!]! & ESC[raw[b + 4]!]! & ESC[raw[b + 5]!]! & 2) === 0) return -1;
+      if (b + 5 >= lit.length || (ESC[lit[b + 2]!]! & ESC[lit[b + 3]!]! & ESC[lit[b + 4]!]! & ESC[lit[b + 5]!]! & 2) === 0) return -1;
       units -= 5;
       i = b + 6;
     } else {
@@ -115,7 +121,8 @@ function literalLength(raw: Buffer, start: number, end: number): number {
       i = b + 2;
     }
   }
-  return isAscii(raw.subarray(start + 1, end - 1)) ? units : units + utf8Excess(raw, start + 1, end - 1);
+  scanSteps.n += end - start;
+  return isAscii(lit) ? units : units + utf8Excess(raw, start + 1, end - 1);
 }
 
 /** Per byte of valid UTF-8: −1 for a continuation byte (10xxxxxx), +1 for a 4-byte lead (11110xxx, a surrogate pair). */
@@ -133,6 +140,7 @@ function highBits(x: number): number {
  * literal with one arrow in it would otherwise cost a JavaScript loop over all its bytes.
  */
 export function utf8Excess(raw: Buffer, from: number, to: number): number {
+  scanSteps.n += to - from;
   let d = 0;
   let k = from;
   for (; k < to && ((raw.byteOffset + k) & 3) !== 0; k++) d += byteExcess(raw[k]!);
@@ -177,6 +185,9 @@ function skeleton(raw: Buffer, maxDepth: number): Skeleton | null | typeof TOO_D
   let keyIsLong = false;
   let i = 0;
   let depth = 0;
+  // Steps: the walk from string to string moves forward only (the body's length once); the
+  // spaces around a string are looked at once more (raw bodies have few).
+  scanSteps.n += raw.length;
   for (;;) {
     const q = raw.indexOf(QUOTE, i);
     // Every bracket sits between two string literals: a few KB of a Claude Code body in all.
@@ -192,6 +203,7 @@ function skeleton(raw: Buffer, maxDepth: number): Skeleton | null | typeof TOO_D
     if (e < 0) return null;
     let k = e;
     while (k < raw.length && isSpace(raw[k]!)) k++;
+    if (k !== e) scanSteps.n += k - e;
     if (raw[k] === COLON) {
       keyIsLong = isLongKey(raw, q, e);
       i = k + 1;
@@ -199,6 +211,7 @@ function skeleton(raw: Buffer, maxDepth: number): Skeleton | null | typeof TOO_D
     }
     let p = q - 1;
     while (p >= 0 && isSpace(raw[p]!)) p--;
+    if (p !== q - 1) scanSteps.n += q - 1 - p;
     if (keyIsLong && raw[p] === COLON && e - q >= LONG) {
       const units = literalLength(raw, q, e);
       if (units < 0) return null;
@@ -214,6 +227,7 @@ function skeleton(raw: Buffer, maxDepth: number): Skeleton | null | typeof TOO_D
   if (sk.start.length === 0) return null;
   parts.push(raw.subarray(from));
   sk.text = Buffer.concat(parts).toString('utf8');
+  scanSteps.n += 3 * sk.text.length; // the copy, the decode, and the search for NULs below
   // A NUL character of the client's own in a short string (always written `\u0000`: JSON has no
   // other way) could pass for part of a marker: each marker has two, nothing else may have one.
   let nuls = 0;
@@ -222,6 +236,7 @@ function skeleton(raw: Buffer, maxDepth: number): Skeleton | null | typeof TOO_D
 }
 
 function decode(raw: Buffer, sk: Skeleton, id: number): string {
+  scanSteps.n += 2 * (sk.end[id]! - sk.start[id]!);
   return JSON.parse(raw.toString('utf8', sk.start[id], sk.end[id])) as string;
 }
 
@@ -252,9 +267,11 @@ function splice(out: Buffer, raw: Buffer, sk: Skeleton): Buffer | null {
   const pieces: Buffer[] = [];
   let from = 0;
   let at = out.indexOf(MARK_JSON);
+  scanSteps.n += at < 0 ? out.length : at;
   while (at >= 0) {
     let slashes = 0;
     while (out[at - 1 - slashes] === BACKSLASH) slashes++;
+    scanSteps.n += slashes;
     // One escaping level: `\u0000W` (an odd count: any pairs before it are escaped backslashes).
     // Two levels: `\\u0000W` (2 mod 4: the marker's two, after pairs of escaped-twice backslashes).
     const level = slashes % 2 === 1 ? 1 : slashes % 4 === 2 ? 2 : 0;
@@ -268,12 +285,20 @@ function splice(out: Buffer, raw: Buffer, sk: Skeleton): Buffer | null {
     if (numEnd === numStart || id >= sk.start.length || out.toString('latin1', numEnd, numEnd + close.length) !== close) return null;
     pieces.push(out.subarray(from, at - level));
     if (level === 1) pieces.push(raw.subarray(sk.start[id]! + 1, sk.end[id]! - 1));
-    else pieces.push(Buffer.from(JSON.stringify(JSON.stringify(decode(raw, sk, id)).slice(1, -1)).slice(1, -1)));
+    else {
+      const twice = Buffer.from(JSON.stringify(JSON.stringify(decode(raw, sk, id)).slice(1, -1)).slice(1, -1));
+      scanSteps.n += 2 * twice.length;
+      pieces.push(twice);
+    }
+    scanSteps.n += numEnd - at;
     from = numEnd + close.length;
     at = out.indexOf(MARK_JSON, from);
+    scanSteps.n += (at < 0 ? out.length : at) - from;
   }
   pieces.push(out.subarray(from));
-  return Buffer.concat(pieces);
+  const spliced = Buffer.concat(pieces);
+  scanSteps.n += spliced.length;
+  return spliced;
 }
 
 /**
@@ -281,10 +306,13 @@ function splice(out: Buffer, raw: Buffer, sk: Skeleton): Buffer | null {
  * check the nesting there). TOO_DEEP: the body nests deeper than `maxDepth`.
  */
 export function anthropicToOpenAIChatRaw(raw: Buffer, opts: AnthropicToOpenAIOptions, maxDepth = MAX_JSON_DEPTH): RawTranslation | null | typeof TOO_DEEP {
-  if (raw.length < MIN_BODY || !isUtf8(raw) || hasControlByte(raw)) return null;
+  if (raw.length < MIN_BODY) return null;
+  scanSteps.n += 2 * raw.length; // the UTF-8 check and the control-byte check
+  if (!isUtf8(raw) || hasControlByte(raw)) return null;
   const sk = skeleton(raw, maxDepth);
   if (sk === null || sk === TOO_DEEP) return sk;
   try {
+    scanSteps.n += sk.text.length;
     const body = JSON.parse(sk.text) as Record<string, unknown>;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) return null;
     hydrateErrors(body, raw, sk);
@@ -294,7 +322,9 @@ export function anthropicToOpenAIChatRaw(raw: Buffer, opts: AnthropicToOpenAIOpt
     };
     const r = anthropicToOpenAIChat(body, { ...opts, stringLength });
     if (r.ctx.stopSequences?.some((s) => s.startsWith(MARK))) return null;
-    const out = splice(Buffer.from(JSON.stringify(r.body)), raw, sk);
+    const json = Buffer.from(JSON.stringify(r.body));
+    scanSteps.n += 2 * json.length;
+    const out = splice(json, raw, sk);
     if (out === null) return null;
     return r.dropped === undefined ? { body: out, ctx: r.ctx, model: body.model } : { body: out, ctx: r.ctx, model: body.model, dropped: r.dropped };
   } catch {

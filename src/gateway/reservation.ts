@@ -17,6 +17,7 @@ import type { Price } from '../pricing/cost';
 import { worstCaseNanos } from '../pricing/cost';
 import { NANOS_PER_USD } from '../accounting/spend-record';
 import { configuredFallbacks, resolveGroup } from './model-groups';
+import type { BodyScan } from './body-scan';
 import type { ModelGroup, Snapshot } from './snapshot';
 
 /**
@@ -36,6 +37,11 @@ export interface Reservation {
   outputFrom: 'max_tokens' | 'the model maximum' | 'the default';
   choices: number;
   bodyBytes: number;
+}
+
+/** Completions a body asks for: `n`, or `best_of` (the completions API generates that many), at least 1. */
+export function completionsAsked(scan: Pick<BodyScan, 'n' | 'bestOf'>): number {
+  return Math.max(1, Math.floor(scan.n ?? 1) || 1, Math.floor(scan.bestOf ?? 1) || 1);
 }
 
 /** What the call needs to reserve: the largest estimate over the prices it may be charged at. */

@@ -72,8 +72,8 @@ export interface WildcardDeployment {
 
 /** model_list entries whose model_name holds a `*`: matched when no group has the exact name. */
 export interface WildcardRoute {
+  /** The pattern; each thread prepares its matcher (model-groups `wildcard`). */
   name: string;
-  regex: RegExp;
   deployments: WildcardDeployment[];
 }
 

@@ -8,7 +8,11 @@
 // the half event is simply dropped and the error event stands on its own.
 //
 // Cost: the usual chunk ends on an event boundary and is forwarded as it is (a look at its last
-// bytes). Only a split event is copied once, when its end arrives.
+// bytes). Only a split event is copied, once, as its pieces arrive (SplitEvent), and each chunk is
+// looked at once: a stream costs its length, however it is cut.
+import { SplitEvent } from '../accounting/split-event';
+import { scanSteps } from '../scan-steps';
+
 const LF = 0x0a;
 const CR = 0x0d;
 const NONE = Buffer.alloc(0);
@@ -33,7 +37,7 @@ function byteAt(b: Buffer, before: Buffer, i: number): number | undefined {
 
 /**
  * Index just past the last complete event in b (the end of its last blank line), or 0. `before`:
- * the last bytes of the unfinished event b continues, if any (two are enough to judge a join).
+ * the bytes of the unfinished event b continues, if any (only its last two are read).
  */
 export function lastEventEnd(b: Buffer, before: Buffer = NONE): number {
   const n = b.length;
@@ -43,13 +47,25 @@ export function lastEventEnd(b: Buffer, before: Buffer = NONE): number {
   // searched once, so a stream without CRs costs one memrchr for them.
   let lf = b.lastIndexOf(LF, n - 1);
   let cr = b.lastIndexOf(CR, n - 1);
+  // Each search ran from where the previous one of its kind stopped: both together crossed the
+  // bytes from the lower of the two positions to the end, twice at most.
+  let steps = 2 * n - lf - cr;
   while (lf >= 0 || cr >= 0) {
     const j = Math.max(lf, cr);
-    if (endsBlankLine(b, j, before)) return j + 1;
+    if (endsBlankLine(b, j, before)) {
+      scanSteps.n += steps;
+      return j + 1;
+    }
     // lastIndexOf with a negative offset counts from the end: stop at the first byte instead.
-    if (j === lf) lf = j > 0 ? b.lastIndexOf(LF, j - 1) : -1;
-    else cr = j > 0 ? b.lastIndexOf(CR, j - 1) : -1;
+    if (j === lf) {
+      lf = j > 0 ? b.lastIndexOf(LF, j - 1) : -1;
+      steps += j - lf;
+    } else {
+      cr = j > 0 ? b.lastIndexOf(CR, j - 1) : -1;
+      steps += j - cr;
+    }
   }
+  scanSteps.n += steps;
   return 0;
 }
 
@@ -61,54 +77,41 @@ export function lastEventEnd(b: Buffer, before: Buffer = NONE): number {
 export const MAX_HELD_BYTES = 1024 * 1024;
 
 export class EventAligner {
-  /** Pieces of the unfinished event, copied (the upstream's chunk buffers are not ours to keep). */
-  private held: Buffer[] = [];
-  private heldBytes = 0;
-  /** The last two bytes held, to judge a line ending that straddles the join. */
-  private heldTail = NONE;
+  /** The unfinished event, copied (the upstream's chunk buffers are not ours to keep). */
+  private readonly held = new SplitEvent();
 
   /** The bytes to forward now: what was held and `chunk`, up to the last complete event. */
   push(chunk: Buffer): Buffer {
     if (chunk.length === 0) return chunk;
-    const end = lastEventEnd(chunk, this.heldTail);
+    const end = lastEventEnd(chunk, this.held.bytes());
     if (end === 0) {
-      if (this.heldBytes + chunk.length > MAX_HELD_BYTES) {
-        const out = Buffer.concat([...this.held, chunk]);
-        this.discard();
-        return out;
-      }
-      // Still inside one event: kept in pieces and joined once, when its end arrives.
-      this.hold(chunk);
-      return NONE;
+      // Still inside one event: kept until its end arrives, or forwarded once it is too long.
+      this.held.append(chunk, 0, chunk.length);
+      if (this.held.length <= MAX_HELD_BYTES) return NONE;
+      return this.release();
     }
     let out = end === chunk.length ? chunk : chunk.subarray(0, end);
     if (this.held.length > 0) {
-      out = Buffer.concat([...this.held, out]);
-      this.discard();
+      this.held.append(chunk, 0, end);
+      out = this.release();
     }
-    if (end < chunk.length) this.hold(chunk.subarray(end));
+    if (end < chunk.length) this.held.append(chunk, end, chunk.length);
     return out;
   }
 
   /** The upstream ended cleanly: everything still held (a last event without its blank line). */
   end(): Buffer | null {
-    if (this.held.length === 0) return null;
-    const h = Buffer.concat(this.held);
-    this.discard();
-    return h;
+    return this.held.length === 0 ? null : this.release();
   }
 
   /** The stream failed: the unfinished event is dropped, so the error event that follows stands alone. */
   discard(): void {
-    this.held = [];
-    this.heldBytes = 0;
-    this.heldTail = NONE;
+    this.held.clear();
   }
 
-  private hold(piece: Buffer): void {
-    const copy = Buffer.from(piece);
-    this.held.push(copy);
-    this.heldBytes += copy.length;
-    this.heldTail = copy.length >= 2 ? copy.subarray(copy.length - 2) : Buffer.concat([this.heldTail.subarray(this.heldTail.length - 1), copy]);
+  private release(): Buffer {
+    const out = this.held.bytes();
+    this.held.clear();
+    return out;
   }
 }

@@ -21,7 +21,7 @@ import {
 import type { HeaderList } from '../server/exchange';
 import { GatewayError } from './errors';
 import { bodyText, jsonBytes } from './json-body';
-import { MAX_JSON_DEPTH, tooDeepError, nestsDeeperThan } from './json-depth';
+import { MAX_JSON_DEPTH, tooDeepError } from './json-depth';
 import { anthropicToOpenAIChatRaw, TOO_DEEP } from './raw-translation';
 import type { Target } from './snapshot';
 
@@ -45,10 +45,12 @@ export class Translation {
   private constructor(
     readonly direction: Direction,
     private readonly raw: Buffer,
+    /** How deep the body nests (the top-level scan measured it, see body-scan.ts). */
+    private readonly depth: number,
   ) {}
 
   /** The translation a call to `t` needs, or null when `t` speaks the client's dialect. */
-  static needed(endpoint: 'chat' | 'messages' | 'responses' | 'embeddings', t: Target, raw: Buffer, current: Translation | null): Translation | null {
+  static needed(endpoint: 'chat' | 'messages' | 'responses' | 'embeddings', t: Target, raw: Buffer, depth: number, current: Translation | null): Translation | null {
     let direction: Direction | null = null;
     if (endpoint === 'embeddings') return null;
     if (endpoint === 'responses') {
@@ -57,16 +59,17 @@ export class Translation {
       direction = endpoint === 'messages' && t.dialect === 'openai' ? 'anthropic-to-openai' : endpoint === 'chat' && t.dialect === 'anthropic' ? 'openai-to-anthropic' : null;
     }
     if (!direction) return null;
-    return current?.direction === direction ? current : new Translation(direction, raw);
+    return current?.direction === direction ? current : new Translation(direction, raw, depth);
   }
 
   /** The upstream body for `t`. Throws a 400 GatewayError for what the upstream API cannot express. */
   request(t: Target): Buffer {
     this.dropped = undefined;
+    // Everything below recurses once per level (the translators, JSON.stringify): bound it first.
+    if (this.depth > MAX_JSON_DEPTH) throw tooDeepError();
     try {
       if (this.direction === 'anthropic-to-openai' && this.parsed === null) {
-        // A long body: its long strings go upstream as bytes, never decoded (raw-translation.ts),
-        // and the walk that finds them bounds the nesting too.
+        // A long body: its long strings go upstream as bytes, never decoded (raw-translation.ts).
         const fast = anthropicToOpenAIChatRaw(this.raw, { model: t.upstreamModel }, MAX_JSON_DEPTH);
         if (fast === TOO_DEEP) throw tooDeepError();
         if (fast) {
@@ -74,10 +77,6 @@ export class Translation {
           this.dropped = fast.dropped;
           return fast.body;
         }
-      }
-      if (this.parsed === null && nestsDeeperThan(this.raw, MAX_JSON_DEPTH)) {
-        // Everything below recurses once per level (the translators, JSON.stringify): bound it first.
-        throw tooDeepError();
       }
       this.parsed ??= JSON.parse(bodyText(this.raw)) as Record<string, unknown>;
       if (this.direction === 'anthropic-to-openai') {

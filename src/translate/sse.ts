@@ -8,6 +8,7 @@
 export type SseHandler = (event: string, data: string) => void;
 
 import { StringDecoder } from 'node:string_decoder';
+import { scanSteps } from '../scan-steps';
 
 const LF = 10;
 
@@ -27,7 +28,12 @@ export class SseParser {
     if (typeof chunk === 'string') text = chunk;
     else text = (this.decoder ??= new StringDecoder('utf8')).write(chunk);
     const len = text.length;
-    if (len === 0) return;
+    // The decode, and each line's copy and reading; the searches are added as they go.
+    let steps = chunk.length + 2 * len;
+    if (len === 0) {
+      scanSteps.n += steps;
+      return;
+    }
     let pos = 0;
     if (this.skipLF) {
       this.skipLF = false;
@@ -35,9 +41,16 @@ export class SseParser {
     }
     let nl = text.indexOf('\n', pos);
     let cr = text.indexOf('\r', pos);
+    steps += (nl < 0 ? len : nl) - pos + (cr < 0 ? len : cr) - pos;
     while (pos < len) {
-      if (nl !== -1 && nl < pos) nl = text.indexOf('\n', pos);
-      if (cr !== -1 && cr < pos) cr = text.indexOf('\r', pos);
+      if (nl !== -1 && nl < pos) {
+        nl = text.indexOf('\n', pos);
+        steps += (nl < 0 ? len : nl) - pos;
+      }
+      if (cr !== -1 && cr < pos) {
+        cr = text.indexOf('\r', pos);
+        steps += (cr < 0 ? len : cr) - pos;
+      }
       let end: number;
       let next: number;
       if (cr === -1 || (nl !== -1 && nl < cr)) {
@@ -54,6 +67,7 @@ export class SseParser {
       }
       let line = text.slice(pos, end);
       if (this.tail.length > 0) {
+        steps += this.tail.length;
         line = this.tail + line;
         this.tail = '';
       }
@@ -61,6 +75,7 @@ export class SseParser {
       pos = next;
     }
     if (pos < len) this.tail = this.tail.length > 0 ? this.tail + text.slice(pos) : text.slice(pos);
+    scanSteps.n += steps;
   }
 
   /** The input ended: an unterminated last line and an event without its blank line still count. */
@@ -72,6 +87,7 @@ export class SseParser {
     if (this.tail.length > 0) {
       const line = this.tail;
       this.tail = '';
+      scanSteps.n += line.length;
       this.line(line);
     }
     this.dispatch();
@@ -123,9 +139,11 @@ export const DONE: Record<string, unknown> = Object.freeze({});
  */
 export function parseEventData(data: string, each: (v: Record<string, unknown>) => void): void {
   let v: unknown;
+  scanSteps.n += data.length;
   try {
     v = JSON.parse(data);
   } catch {
+    scanSteps.n += 2 * data.length; // the search for a line break, then the lines one by one
     if (data.indexOf('\n') === -1) return;
     for (const line of data.split('\n')) {
       const l = line.startsWith('data:') ? line.slice(line.charCodeAt(5) === 0x20 ? 6 : 5) : line;

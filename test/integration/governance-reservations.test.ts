@@ -120,3 +120,17 @@ test('the one overshoot possible is a prompt denser than the estimate, bounded b
   assert.equal(next.status, 429, 'nothing more is admitted');
   assert.match(next.json.error.message, /Current cost: 0\.006, Max budget: 0\.005\./);
 });
+
+test('n and best_of multiply the output a call reserves: a $1 key cannot spend $10 in one call', async () => {
+  // gpt: 0.001 USD per output token. n: 50 × max_tokens: 100 = 5,000 tokens = 5 USD reserved.
+  const k = await adminOk(weir.url, '/key/generate', { max_budget: 1 });
+  const seen = mock.requests.length;
+  const many = await chat(weir.url, k.key, 'gpt', { n: 50, max_tokens: 100 });
+  assert.equal(many.status, 429, many.text);
+  assert.match(many.json.error.message, /This call reserves 5 USD until it settles: \d+ input tokens .* and 5000 output tokens \(100 × 50 completions\) from max_tokens\.$/);
+  const best = await chat(weir.url, k.key, 'gpt', { best_of: 20, max_tokens: 100 });
+  assert.equal(best.status, 429, best.text);
+  assert.equal(mock.requests.length, seen, 'nothing was sent');
+  // One completion of the same size fits.
+  assert.equal((await chat(weir.url, k.key, 'gpt', { n: 1, max_tokens: 100 })).status, 200);
+});

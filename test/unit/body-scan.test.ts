@@ -4,7 +4,9 @@
 // the top level (truncations, mismatched brackets, missing separators, trailing data).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { ROUTING_PARAMS, scanBody, replaceModel, takeMembers, type BodyScan } from '../../src/gateway/body-scan';
+import { scanSteps } from '../../src/scan-steps';
 
 const scan = (s: string | Buffer): BodyScan => scanBody(typeof s === 'string' ? Buffer.from(s) : s);
 
@@ -367,13 +369,14 @@ test('a ~150 KB Claude-Code-like body is scanned correctly (model first and last
   }
 });
 
-test('a large body is crossed quickly', () => {
+test('a large body is crossed once: about one step per byte', () => {
   const buf = Buffer.from(claudeCodeBody(false).text);
-  const start = performance.now();
-  for (let i = 0; i < 200; i++) assert.equal(scanBody(buf).model, 'claude-sonnet-4-5-20250929');
-  const perScan = (performance.now() - start) / 200;
-  // Generous: JSON.parse of this body takes ~1 ms; the scan only skips strings.
-  assert.ok(perScan < 5, `${perScan.toFixed(3)} ms per scan`);
+  const before = scanSteps.n;
+  assert.equal(scanBody(buf).model, 'claude-sonnet-4-5-20250929');
+  // JSON.parse would decode every string and build the whole object; the scan skips the strings
+  // with indexOf and looks at each byte once (src/scan-steps.ts counts what it looks at).
+  const perByte = (scanSteps.n - before) / buf.length;
+  assert.ok(perByte < 1.05, `${perByte.toFixed(3)} steps per byte`);
 });
 
 // ---- replaceModel --------------------------------------------------------------------------------
@@ -597,4 +600,64 @@ test('takeMembers: the listed members parsed out, the others byte for byte, what
   // Kept members keep their exact bytes (no re-serialisation of content).
   const r = takeMembers(Buffer.from('{"a":1.50,"fallbacks":["x"],"b":"\\u00e9"}'), ROUTING_PARAMS);
   assert.equal(r.body.toString(), '{"a":1.50,"b":"\\u00e9"}');
+});
+
+// ---- what the budget reservation reads: n, best_of, the nesting depth -------------------------
+
+test('n and best_of are read when they are numbers, escaped keys included; the last one wins', () => {
+  const r = ok('{"model":"m","n":3,"best_of":5,"messages":[]}');
+  assert.equal(r.n, 3);
+  assert.equal(r.bestOf, 5);
+  const e = ok('{"\\u006e":2,"best_\\u006ff":4.5,"model":"m"}');
+  assert.equal(e.n, 2);
+  assert.equal(e.bestOf, 4.5);
+  for (const v of ['"3"', 'null', 'true', '[1]', '{"n":1}', '1e400']) {
+    const s = ok(`{"n":${v},"best_of":${v}}`);
+    assert.equal(s.n, undefined, v);
+    assert.equal(s.bestOf, undefined, v);
+  }
+  assert.equal(ok('{"n":2,"n":"x"}').n, undefined, 'JSON.parse keeps the string');
+  assert.equal(ok('{"n":"x","n":-1}').n, -1);
+  assert.equal(ok('{"a":{"n":5,"best_of":6},"b":[{"n":7}]}').n, undefined, 'only the top level');
+  assert.equal(ok('{"model":"m"}').bestOf, undefined);
+});
+
+test('depth: the deepest nesting of the whole body, the top-level object counting 1', () => {
+  assert.equal(ok('{}').depth, 1);
+  assert.equal(ok('{"a":1,"b":"[[{{"}').depth, 1);
+  assert.equal(ok('{"a":[]}').depth, 2);
+  assert.equal(ok('{"a":[{"b":[[]]}],"c":{}}').depth, 5);
+  assert.equal(ok('{"a":' + '['.repeat(100_000) + ']'.repeat(100_000) + '}').depth, 100_001);
+});
+
+/** The depth of a value (containers count 1 each, scalars 0), without recursion. */
+function depthOf(v: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[v, 1]];
+  while (stack.length > 0) {
+    const [x, d] = stack.pop()!;
+    if (x === null || typeof x !== 'object') continue;
+    if (d > max) max = d;
+    for (const c of Object.values(x as object)) stack.push([c, d + 1]);
+  }
+  return max;
+}
+
+test('property: n, best_of and depth agree with JSON.parse (fast-check)', () => {
+  const key = fc.record({ name: fc.constantFrom('n', 'best_of', 'model', 'x', 'nn', 'best_o'), escaped: fc.boolean() });
+  const member = fc.tuple(key, fc.jsonValue({ maxDepth: 6 }));
+  fc.assert(
+    fc.property(fc.array(member, { maxLength: 8 }), (members) => {
+      const lit = (k: { name: string; escaped: boolean }) => (k.escaped ? `"\\u${k.name.charCodeAt(0).toString(16).padStart(4, '0')}${k.name.slice(1)}"` : JSON.stringify(k.name));
+      const text = `{${members.map(([k, v]) => `${lit(k)}:${JSON.stringify(v)}`).join(',')}}`;
+      const o = JSON.parse(text) as Record<string, unknown>;
+      const r = agrees(text);
+      const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+      assert.equal(r.n, num(o.n), text);
+      assert.equal(r.bestOf, num(o.best_of), text);
+      // The depth of the bytes: a member JSON.parse drops for a later duplicate still counts.
+      assert.equal(r.depth, 1 + Math.max(0, ...members.map(([, v]) => depthOf(v))), text);
+    }),
+    { seed: 0x6e, numRuns: 500 },
+  );
 });

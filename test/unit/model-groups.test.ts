@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { parseConfigText } from '../../src/config/load';
 import { buildSnapshot } from '../../src/control/build-snapshot';
 import { SlotTable } from '../../src/control/slots';
-import { fillTemplate, resolveGroup, wildcardRegex } from '../../src/gateway/model-groups';
+import { fillTemplate, resolveGroup, wildcard } from '../../src/gateway/model-groups';
 import { modelAllowed } from '../../src/gateway/policy';
 import { reachablePrices } from '../../src/gateway/reservation';
 import type { Snapshot } from '../../src/gateway/snapshot';
@@ -14,12 +14,12 @@ function build(yaml: string, env: NodeJS.ProcessEnv = {}): Snapshot {
   return buildSnapshot(parseConfigText(yaml, { baseDir: __dirname, env }), { version: 1, detailedDebug: false, env, slots: new SlotTable(64) });
 }
 
-test('wildcardRegex: each * captures, everything else is literal', () => {
-  assert.deepEqual(wildcardRegex('anthropic/*').exec('anthropic/claude-x')?.slice(1), ['claude-x']);
-  assert.deepEqual(wildcardRegex('fo::*:static::*').exec('fo::a:static::b/c')?.slice(1), ['a', 'b/c']);
-  assert.equal(wildcardRegex('gpt-4.1*').exec('gpt-4x1-mini'), null, 'the dot is literal');
-  assert.deepEqual(wildcardRegex('*').exec('anything/at all')?.slice(1), ['anything/at all']);
-  assert.equal(wildcardRegex('a/*').exec('b/a/x'), null, 'anchored');
+test('wildcard: each * captures, everything else is literal', () => {
+  assert.deepEqual(wildcard('anthropic/*').match('anthropic/claude-x'), ['claude-x']);
+  assert.deepEqual(wildcard('fo::*:static::*').match('fo::a:static::b/c'), ['a', 'b/c']);
+  assert.equal(wildcard('gpt-4.1*').match('gpt-4x1-mini'), null, 'the dot is literal');
+  assert.deepEqual(wildcard('*').match('anything/at all'), ['anything/at all']);
+  assert.equal(wildcard('a/*').match('b/a/x'), null, 'anchored');
 });
 
 test('fillTemplate: the nth * takes the nth capture; a template without * is fixed', () => {

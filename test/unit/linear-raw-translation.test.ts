@@ -1,0 +1,85 @@
+// The raw-body translation (Anthropic → OpenAI without decoding long strings) is linear in the
+// body: its scans (the walk for long literals, their escape checks, the splice of the translated
+// skeleton) count steps (src/scan-steps.ts) under a fixed multiple of the body's length, for
+// bodies of many long strings with escapes nowhere, at their start, their end or everywhere.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { anthropicToOpenAIChatRaw } from '../../src/gateway/raw-translation';
+import { assertLinear, counted } from './linear-helpers';
+
+/** Steps per body byte: the checks of the whole body, the walk, the literals, the skeleton's parse and the splice. */
+const C = 16;
+
+interface RawRecipe {
+  /** Long strings, each `len` bytes of content, under `key` (`input`: a tool_use input's `text`, escaped twice on the way). */
+  count: number;
+  len: number;
+  key: 'text' | 'content' | 'description' | 'input';
+  /** Where the long strings have escapes. */
+  escapes: 'none' | 'start' | 'end' | 'every';
+  /** Short strings between them, and spaces around the members. */
+  short: number;
+  spaces: number;
+}
+
+const recipe: fc.Arbitrary<RawRecipe> = fc.record({
+  count: fc.integer({ min: 1, max: 600 }),
+  len: fc.integer({ min: 260, max: 2000 }),
+  key: fc.constantFrom('text' as const, 'content' as const, 'description' as const, 'input' as const),
+  escapes: fc.constantFrom('none' as const, 'start' as const, 'end' as const, 'every' as const),
+  short: fc.integer({ min: 0, max: 20 }),
+  spaces: fc.integer({ min: 0, max: 40 }),
+});
+
+function longString(r: RawRecipe, i: number): string {
+  const body = 'abcdefghij'.repeat(Math.ceil(r.len / 10)).slice(0, r.len);
+  const esc = '\\"\\\\\\n\\u00e9';
+  if (r.escapes === 'start') return `"${esc}${body}"`;
+  if (r.escapes === 'end') return `"${body}${esc}"`;
+  if (r.escapes === 'every') return `"${body.replace(/j/g, '\\u006a')}"`;
+  return `"${body}${i}"`;
+}
+
+/** An Anthropic messages body (≥ MIN_BODY) built from the recipe, as JSON text with spaces where asked. */
+function build(r: RawRecipe): Buffer {
+  const sp = ' '.repeat(r.spaces);
+  const blocks: string[] = [];
+  for (let i = 0; i < r.count; i++) {
+    const shorts = Array.from({ length: r.short }, (_, k) => `"k${k}"${sp}:${sp}"v"`).join(',');
+    if (r.key === 'text') blocks.push(`{"type":"text",${shorts}${shorts ? ',' : ''}"text"${sp}:${sp}${longString(r, i)}}`);
+    else if (r.key === 'content') blocks.push(`{"type":"tool_result","tool_use_id":"t${i}","content"${sp}:${sp}${longString(r, i)}}`);
+    else if (r.key === 'input') blocks.push(`{"type":"tool_result","tool_use_id":"t${i}","content":"ok"}`);
+    else blocks.push(`{"type":"text","text":"t${i}"}`);
+  }
+  const input = (i: number) => (r.key === 'input' ? `{"text"${sp}:${sp}${longString(r, i)}}` : '{}');
+  const uses = r.key === 'content' || r.key === 'input' ? Array.from({ length: r.count }, (_, i) => `{"type":"tool_use","id":"t${i}","name":"f","input":${input(i)}}`).join(',') : '';
+  const tools =
+    r.key === 'description'
+      ? Array.from({ length: r.count }, (_, i) => `{"name":"f${i}","description"${sp}:${sp}${longString(r, i)},"input_schema":{"type":"object"}}`).join(',')
+      : '{"name":"f","input_schema":{"type":"object"}}';
+  const messages = uses ? `{"role":"assistant","content":[${uses}]},{"role":"user","content":[${blocks.join(',')}]}` : `{"role":"user","content":[${blocks.join(',')}]}`;
+  const pad = `{"role":"assistant","content":"ok"},{"role":"user","content":[{"type":"text","text":"${'p'.repeat(16 * 1024)}"}]}`;
+  return Buffer.from(`{"model":"claude",${sp}"max_tokens":10,"tools":[${tools}],"messages":[${messages},${pad}]}`);
+}
+
+test('anthropicToOpenAIChatRaw: linear in the body (fast-check)', () => {
+  fc.assert(
+    fc.property(recipe, (r) => {
+      const b = build(r);
+      JSON.parse(b.toString()); // the recipe makes valid JSON
+      const { steps, value } = counted(() => anthropicToOpenAIChatRaw(b, { model: 'gpt-4.1' }));
+      assert.ok(value, 'the raw path applies');
+      assertLinear('anthropicToOpenAIChatRaw', b.length, steps, C);
+    }),
+    { numRuns: 30 },
+  );
+});
+
+test('2,000 long strings without a backslash: each escape check searched to the end of the body', () => {
+  const r: RawRecipe = { count: 2000, len: 300, key: 'text', escapes: 'none', short: 0, spaces: 0 };
+  const b = build(r);
+  const { steps, value } = counted(() => anthropicToOpenAIChatRaw(b, { model: 'gpt-4.1' }));
+  assert.ok(value);
+  assertLinear('anthropicToOpenAIChatRaw, 2,000 long strings', b.length, steps, C);
+});
