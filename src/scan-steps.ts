@@ -8,10 +8,13 @@
 //   window up front, when it cannot go past it); the helpers it calls to skip spaces, strings and
 //   values are part of that distance and add only what is not: the backslashes a string looks
 //   back over, a search that ran past the window;
-// - any other search, look-back, copy, decode or JSON.parse adds the length it covered.
-// So the counter costs an addition per walk, per event or per chunk, not per byte or per string,
-// and the hot path pays nothing measurable (PERF.md, History, 2026-12-04). Work that is constant
-// per call is not counted; per byte of input there is at least one step anyway.
+// - any other search, look-back, copy, decode or JSON.parse adds the length it covered;
+// - where even an addition per event shows on the hot path (the usage scanners), a chunk adds a
+//   bound its code guarantees: a multiple of its length for the walks over its events, each of
+//   which crosses its bytes once at most (usage-stream.ts says which).
+// So the counter costs an addition per walk or per chunk, not per byte or per string, and the
+// hot path pays nothing measurable (PERF.md, History, 2026-12-04). Work that is constant per call
+// is not counted; per byte of input there is at least one step anyway.
 //
 // Tests read `scanSteps.n` before and after a scan. It is never reset, and only ever read as a
 // difference; a double counts exactly up to 2^53 steps.

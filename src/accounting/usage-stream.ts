@@ -45,46 +45,34 @@ const EMPTY = Buffer.alloc(0);
 
 /**
  * Is the `{`/`[` at b[brace] the value of member `"key"` (key given as bytes, no quotes)? Reads
- * backwards: spaces, `:`, spaces, `"key"`, and an opening quote that is not escaped.
+ * backwards: spaces, `:`, spaces, `"key"`, and an opening quote that is not escaped. Steps: a few
+ * bytes more than the key, and the spaces, which lie between the brace and the one before it:
+ * the bytes of the hop to this brace (callers count each hop three times, for its own walk and
+ * for up to two looks back from its brace).
  */
 function keyBefore(b: Buffer, brace: number, lo: number, key: Buffer): boolean {
   let i = brace - 1;
   while (i > lo && isSpace(b[i]!)) i--;
-  if (i <= lo || b[i] !== COLON) {
-    lookedBack += brace - i;
-    return false;
-  }
+  if (i <= lo || b[i] !== COLON) return false;
   i--;
   while (i > lo && isSpace(b[i]!)) i--;
-  if (b[i] !== QUOTE) {
-    lookedBack += brace - i;
-    return false;
-  }
+  if (b[i] !== QUOTE) return false;
   const start = i - key.length;
   if (start - 1 < lo) return false;
-  let k = 0;
-  while (k < key.length && b[start + k] === key[k]) k++;
-  lookedBack += brace - i + k;
-  if (k < key.length || b[start - 1] !== QUOTE) return false;
+  for (let k = 0; k < key.length; k++) if (b[start + k] !== key[k]) return false;
+  if (b[start - 1] !== QUOTE) return false;
   return start - 2 < lo || b[start - 2] !== BACKSLASH;
 }
 
-/** Bytes keyBefore looked at, added to the steps (src/scan-steps.ts) once per walk by its caller. */
-let lookedBack = 0;
-
-/** Steps of a hop from brace to brace over d from ds to i (-1: to its end), and the looks behind each. */
-function braceSteps(d: Buffer, ds: number, i: number): void {
-  scanSteps.n += (i < 0 ? d.length : i) - ds + lookedBack;
-  lookedBack = 0;
-}
-
-/** First `open` byte in [from, e) that is the value of member `key`, or -1. */
+/**
+ * First `open` byte in [from, e) that is the value of member `key`, or ~i when there is none, i
+ * being where the search stopped (its steps are the caller's to count: most are a hop over an
+ * event's data that push already counted).
+ */
 function keyedValue(b: Buffer, from: number, e: number, lo: number, open: number, key: Buffer): number {
   let i = b.indexOf(open, from);
   while (i >= 0 && i < e && !keyBefore(b, i, lo, key)) i = b.indexOf(open, i + 1);
-  scanSteps.n += (i < 0 ? b.length : i) - from + lookedBack;
-  lookedBack = 0;
-  return i >= e ? -1 : i;
+  return i >= 0 && i < e ? i : ~(i < 0 ? b.length : i);
 }
 
 /** Byte span of an event's fields. `data` spans the single data line's value, or is a joined copy. */
@@ -143,10 +131,9 @@ function eventFields(b: Buffer, s: number, e: number, out: EventFields): void {
     }
     i = nl + 1;
   }
-  scanSteps.n += Math.min(i, e) - s;
   if (extra) {
     out.dataBuf = Buffer.concat(extra);
-    scanSteps.n += out.dataBuf.length;
+    scanSteps.n += 4 * out.dataBuf.length; // the copy, and the hop over its braces (×3)
     out.dataStart = 0;
     out.dataEnd = out.dataBuf.length;
   }
@@ -203,7 +190,12 @@ abstract class SseScanner {
     if (this.ended) return chunk;
     const len = chunk.length;
     if (len === 0) return chunk;
-    scanSteps.n += len; // the search for blank lines: each starts where the last event ended
+    // Steps: walks over this chunk's bytes, each once at most: the search for blank lines (each
+    // starts where the last event ended), and, for the events that end in it, the walk over their
+    // lines and the hop from brace to brace over their data (it stops at the next event's first
+    // brace, or at the chunk's end), counted three times for keyBefore's looks back. An event
+    // split across chunks is walked in its copy: counted where that is made (wholeEvent, end).
+    scanSteps.n += 5 * len;
     let outs: Buffer[] | null = null; // output pieces, when the output is not simply chunk[fwd..]
     let fwd = 0; // chunk[fwd..] is neither emitted nor dropped yet
     let pos = 0; // start of the current event in chunk (0: it may have begun in an earlier chunk)
@@ -282,6 +274,7 @@ abstract class SseScanner {
     let drop = false;
     if (!this.tooLong && this.split.length > 0) {
       this.split.append(chunk, pos, b);
+      scanSteps.n += 4 * this.split.length; // its lines, and the hop over its data (×3)
       drop = this.onEvent(this.split.bytes(), 0, this.split.length);
     } else if (!this.tooLong) {
       drop = this.onEvent(chunk, pos, b);
@@ -305,6 +298,7 @@ abstract class SseScanner {
     if (this.ended) return EMPTY;
     this.ended = true;
     if (this.split.length === 0 || this.tooLong) return this.held;
+    scanSteps.n += 4 * this.split.length; // its lines, and the hop over its data (×3)
     const drop = this.onEvent(this.split.bytes(), 0, this.split.length) && this.filtering && !this.released;
     return drop ? EMPTY : this.held;
   }
@@ -414,20 +408,15 @@ export class OpenAIUsageScanner extends SseScanner {
     // the next brace that looks like `"usage": {` (a hostile event can be made of nothing else).
     let delta = -1;
     let parsed = false;
-    let i = d.indexOf(LBRACE, ds + 1);
-    for (; i >= 0 && i < de; i = d.indexOf(LBRACE, i + 1)) {
+    for (let i = d.indexOf(LBRACE, ds + 1); i >= 0 && i < de; i = d.indexOf(LBRACE, i + 1)) {
       if (delta < 0 && keyBefore(d, i, ds, K_DELTA)) {
         delta = i;
       } else if (!parsed && keyBefore(d, i, ds, K_USAGE)) {
         parsed = true;
         const r = this.usageEvent(d, ds, de);
-        if (r !== null) {
-          braceSteps(d, ds, i);
-          return r;
-        }
+        if (r !== null) return r;
       }
     }
-    braceSteps(d, ds, i);
     if (delta >= 0) this.countDelta(d, delta, de);
     return false;
   }
@@ -451,7 +440,9 @@ export class OpenAIUsageScanner extends SseScanner {
     if (this.model === undefined && typeof o.model === 'string' && o.model) this.model = o.model;
     const usageOnly = Array.isArray(o.choices) && o.choices.length === 0;
     if (!usageOnly) {
+      // A second hop over the data (a usage event that also carries a delta: once a stream).
       const delta = keyedValue(d, ds + 1, de, ds, LBRACE, K_DELTA);
+      scanSteps.n += 3 * ((delta < 0 ? ~delta : delta) - ds);
       if (delta >= 0) this.countDelta(d, delta, de);
     }
     return usageOnly && this.hide;
@@ -485,6 +476,7 @@ export class OpenAIUsageScanner extends SseScanner {
     }
     if (this.releaseStep === CHOICES) {
       const v = keyedValue(b, i, e, s, LBRACKET, K_CHOICES);
+      scanSteps.n += 3 * ((v < 0 ? ~v : v) - i);
       if (v < 0) {
         this.releaseAt = e;
         return false;
@@ -586,7 +578,7 @@ export class AnthropicUsageScanner extends SseScanner {
   }
 
   private countDelta(d: Buffer, ds: number, de: number): void {
-    const v = keyedValue(d, ds + 1, de, ds, LBRACE, K_DELTA);
+    const v = keyedValue(d, ds + 1, de, ds, LBRACE, K_DELTA); // the hop over the data: push counted it
     if (v < 0) return;
     const n = stringValueBytes(d, v, de, DELTA_SKIP_KEYS);
     if (n > 0) {

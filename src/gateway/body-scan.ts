@@ -97,11 +97,11 @@ function skipValue(b: Buffer, i: number): number {
         if (j < 0) return -1;
         continue;
       }
-      if (d === LBRACE) {
-        if (closers.push(RBRACE) > deepest) deepest = closers.length;
-      } else if (d === LBRACKET) {
-        if (closers.push(RBRACKET) > deepest) deepest = closers.length;
-      } else if (d === RBRACE || d === RBRACKET) {
+      if (d === LBRACE) closers.push(RBRACE);
+      else if (d === LBRACKET) closers.push(RBRACKET);
+      else if (d === RBRACE || d === RBRACKET) {
+        // Every bracket of a value that ends well is closed: its depth is seen here.
+        if (closers.length > deepest) deepest = closers.length;
         if (closers.pop() !== d) return -1;
         if (closers.length === 0) {
           valueDepth = deepest;

@@ -8,7 +8,11 @@ import fc from 'fast-check';
 import { ROUTING_PARAMS, scanBody, takeMembers } from '../../src/gateway/body-scan';
 import { assertLinear, bodyRecipe, buildBody, counted, damage, damaged } from './linear-helpers';
 
-/** Steps per body byte the scan may take (the walk, the backslash look-backs, the decoded keys and values). */
+/**
+ * Steps per body byte: the walk (1), the backslashes looked back over (1), and a key's bytes
+ * compared, searched for an escape and decoded, or a value decoded (at most 4 more). Measured: at
+ * most 3.0 on the generated bodies (the old scan: 60,772 on the 0.87 MB body below).
+ */
 const C = 6;
 
 test('scanBody: linear on hostile bodies (fast-check)', () => {

@@ -8,7 +8,12 @@ import fc from 'fast-check';
 import { anthropicToOpenAIChatRaw } from '../../src/gateway/raw-translation';
 import { assertLinear, counted } from './linear-helpers';
 
-/** Steps per body byte: the checks of the whole body, the walk, the literals, the skeleton's parse and the splice. */
+/**
+ * Steps per body byte: the UTF-8 and control-byte checks (2), the walk (1), each long literal's
+ * escapes, length and UTF-8 count (3), the skeleton's copy, decode, NUL search and parse (4), the
+ * translated JSON and the splice (4), and the double escaping of strings in tool_use inputs.
+ * Measured: at most 10.3 on the generated bodies.
+ */
 const C = 16;
 
 interface RawRecipe {

@@ -11,7 +11,12 @@ import { findTopLevelMemberFromEnd } from '../../src/accounting/usage-json';
 import { scanBody } from '../../src/gateway/body-scan';
 import { assertLinear, bodyRecipe, buildBody, counted, damage, damaged } from './linear-helpers';
 
-/** Steps per byte: a search from the end that gives up on a hostile body walks it forward once more. */
+/**
+ * Steps per byte: the search from the end (1), the failed proofs it allows (the window's length)
+ * and the forward walk it then falls back to, with their look-backs, and the callers' own parse of
+ * what they found. Measured: at most 6.8 on the generated bodies (the old search: 17,895 on the
+ * nested stream_options below).
+ */
 const C = 12;
 
 const KEYS = ['"stream_options"', '"usage"', '"model"', '"include_usage"'].map((k) => Buffer.from(k));

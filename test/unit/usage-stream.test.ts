@@ -399,7 +399,8 @@ test('scanners are cheap on chunks without usage: a few steps per byte, nothing 
   const s = new OpenAIUsageScanner({ hideUsageChunk: true });
   const before = scanSteps.n;
   for (let i = 0; i < 200; i++) assert.equal(s.push(content), content);
-  // Bytes looked at (src/scan-steps.ts): the framing, each event's lines, its braces and delta.
+  // Bytes looked at (src/scan-steps.ts): 5 per byte for the framing, each event's lines and the
+  // hops over its braces, and a little for each delta; a JSON.parse of every event would add 2.
   const perByte = (scanSteps.n - before) / (200 * content.length);
-  assert.ok(perByte < 4, `${perByte.toFixed(2)} steps per byte`);
+  assert.ok(perByte < 6, `${perByte.toFixed(2)} steps per byte`);
 });
