@@ -24,6 +24,7 @@ import type { GovernanceState as DbState, EndUserScope, KeyBundle } from '../db/
 import type { BudgetRow, EndUserRow, Json, KeyRow, OrganizationRow, TeamMemberRow, TeamRow, UserRow } from '../db/rows';
 import { EndUserSlots } from './end-user-slots';
 import { keyModelLimits } from './model-limits';
+import { ModelWindows } from './model-windows';
 import { ProblemLog } from './problem-log';
 import { RecordPool } from './record-pool';
 
@@ -38,15 +39,6 @@ export const END_USER_RECORDS = 1 << 15;
 
 type Kind = 'key' | 'team' | 'user' | 'member' | 'org' | 'key_model';
 
-/**
- * The budget window of a (key, model) record: it opens with the first spend after the last one
- * closed and lasts the entry's period, as LiteLLM's model budget limiter keeps it (in memory).
- */
-interface ModelWindow {
-  periodMs: number;
-  /** Epoch ms the window opened, or null while nothing was spent in it. */
-  openedMs: number | null;
-}
 
 export const PROXY_BUDGET_USER = 'litellm-proxy-budget';
 
@@ -126,7 +118,7 @@ export class GovernanceStore {
   private readonly endUsers: EndUserSlots;
   private readonly endUserDefault: EndUserDefault;
   /** Budget windows of the (key, model) records that have a model budget. */
-  private readonly modelWindows = new Map<number, ModelWindow>();
+  private readonly modelWindows = new ModelWindows();
   private globalRecord = -1;
   private readonly problems: ProblemLog;
   private lastSeq = 0;
@@ -285,13 +277,7 @@ export class GovernanceStore {
       const rec = this.recordFor('key_model', `${k.token}\u0000${s.model}`);
       const budget = s.maxBudgetUsd !== null && s.periodMs !== null;
       for (const f of this.entities.setLimits(rec, { maxBudgetNanos: budget ? s.maxBudgetUsd! * NANOS : null, rpm: s.rpm, tpm: s.tpm, maxParallel: null, expiresMs: null, blocked: false })) clamped.push(`model ${s.model} ${f}`);
-      if (budget) {
-        const w = this.modelWindows.get(rec);
-        if (w) w.periodMs = s.periodMs!;
-        else this.modelWindows.set(rec, { periodMs: s.periodMs!, openedMs: null });
-      } else {
-        this.modelWindows.delete(rec);
-      }
+      this.modelWindows.set(rec, budget ? s.periodMs! : null);
       out[s.model] = { rec, budget, rate: s.rpm !== null || s.tpm !== null };
     }
     return out;
@@ -304,19 +290,9 @@ export class GovernanceStore {
     this.modelWindows.delete(rec);
   }
 
-  /**
-   * Opens the window of a model budget at its first spend and, once its period is over, starts
-   * the next one from zero. Run at every sync, so a window closes at most one sync late.
-   */
+  /** Opens and closes the windows of the keys' model budgets (see model-windows.ts). */
   rollModelWindows(nowMs: number): void {
-    for (const [rec, w] of this.modelWindows) {
-      if (w.openedMs === null) {
-        if (this.entities.spendNanos(rec) > 0n) w.openedMs = nowMs;
-      } else if (nowMs >= w.openedMs + w.periodMs) {
-        this.entities.resetSpend(rec);
-        w.openedMs = null;
-      }
-    }
+    this.modelWindows.roll(this.entities, nowMs);
   }
 
   private removeKey(token: string, delta: GovernanceDelta): void {
