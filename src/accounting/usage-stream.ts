@@ -431,7 +431,9 @@ export class OpenAIUsageScanner extends SseScanner {
       return null;
     }
     if (typeof obj !== 'object' || obj === null) return null;
-    const o = obj as { usage?: unknown; choices?: unknown; id?: unknown; model?: unknown };
+    let o = obj as { usage?: unknown; choices?: unknown; id?: unknown; model?: unknown; response?: unknown };
+    // The Responses API (Codex) reports usage, id and model on `response` of response.completed.
+    if (o.usage === undefined && typeof o.response === 'object' && o.response !== null) o = o.response as typeof o;
     const u = openaiUsageFromObject(o.usage);
     if (!u) return null;
     this.usage = u;

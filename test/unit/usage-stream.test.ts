@@ -404,3 +404,16 @@ test('scanners are cheap on chunks without usage: a few steps per byte, nothing 
   const perByte = (scanSteps.n - before) / (200 * content.length);
   assert.ok(perByte < 6, `${perByte.toFixed(2)} steps per byte`);
 });
+
+test('a Responses API stream (Codex through a Responses deployment): usage and id come from response.completed', () => {
+  const stream = readFileSync(path.resolve(__dirname, '../../../test/fixtures/conformance/openai-responses-stream.sse'));
+  for (const pieces of [[stream], splitRandom(stream, 7, 17)]) {
+    const s = new OpenAIUsageScanner();
+    const out = Buffer.concat(pieces.map((p) => s.push(p)).concat(s.end() ?? []));
+    assert.equal(out.toString(), stream.toString(), 'the stream passes untouched');
+    const r = s.result();
+    assert.equal(r.complete, true);
+    assert.equal(r.id, 'resp_68f2a1c3e9b08190a4d5c6b7e8f90a1b');
+    assert.deepEqual([r.usage!.prompt_tokens, r.usage!.completion_tokens, r.usage!.cache_read_input_tokens], [9120, 214, 8064]);
+  }
+});
