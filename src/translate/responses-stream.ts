@@ -56,6 +56,8 @@ export class ChatToResponsesStream extends StreamTranslator {
   private openRefusal = false;
   private openCall: Call | undefined;
   private readonly calls: Call[] = [];
+  /** The same calls by their key: a lookup per delta stays constant however many calls a stream holds. */
+  private readonly callsByKey = new Map<number, Call>();
   private finishReason: unknown = undefined;
   private chatUsage: unknown = undefined;
   private outputChars = 0;
@@ -181,10 +183,11 @@ export class ChatToResponsesStream extends StreamTranslator {
     if (typeof tc.index === 'number') key = tc.index;
     else if (last !== undefined && (id === undefined || id === last.callId)) key = last.key;
     else key = last === undefined ? 0 : last.key + 1;
-    let c = this.calls.find((x) => x.key === key);
+    let c = this.callsByKey.get(key);
     if (c === undefined) {
       c = { key, callId: id ?? '', name: '', args: '', itemId: '', index: -1, started: false, closed: false, custom: false };
       this.calls.push(c);
+      this.callsByKey.set(key, c);
     } else if (c.callId === '' && id !== undefined) c.callId = id;
     if (c.closed) return;
     if (!c.started && fn !== undefined && typeof fn.name === 'string') c.name += fn.name;

@@ -12,6 +12,14 @@ import { scanSteps } from '../scan-steps';
 
 const LF = 10;
 
+/**
+ * The largest event (its unfinished line plus its data so far, in characters) the parser holds.
+ * Translated streams need whole events, so they are held; an upstream that sends one without end
+ * (a line with no newline, a data field that never closes) fails the stream at this size instead
+ * of growing memory. Real events are a few KB; a whole tool input arrives in one at most.
+ */
+export const MAX_EVENT_CHARS = 16 * 1024 * 1024;
+
 export class SseParser {
   private tail = '';
   private event = '';
@@ -76,6 +84,12 @@ export class SseParser {
     }
     if (pos < len) this.tail = this.tail.length > 0 ? this.tail + text.slice(pos) : text.slice(pos);
     scanSteps.n += steps;
+    if (this.tail.length + this.data.length > MAX_EVENT_CHARS) {
+      this.tail = '';
+      this.data = '';
+      this.hasData = false;
+      throw new Error(`an upstream event is larger than ${MAX_EVENT_CHARS / (1024 * 1024)} MB`);
+    }
   }
 
   /** The input ended: an unterminated last line and an event without its blank line still count. */

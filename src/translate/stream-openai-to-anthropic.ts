@@ -60,6 +60,8 @@ export class OpenAIToAnthropicStream extends StreamTranslator {
   private signed = false;
   private nextIndex = 0;
   private readonly tools: ToolCall[] = [];
+  /** The same calls by their key: a lookup per delta stays constant however many calls a stream holds. */
+  private readonly toolsByKey = new Map<number, ToolCall>();
   private lastTool: ToolCall | undefined;
   private finishReason: unknown = undefined;
   private matchedStop: string | null = null;
@@ -244,12 +246,11 @@ export class OpenAIToAnthropicStream extends StreamTranslator {
     else if (this.lastTool !== undefined && (id === undefined || id === this.lastTool.id)) key = this.lastTool.key;
     else key = this.tools.length === 0 ? 0 : this.tools[this.tools.length - 1]!.key + 1; // no index: a new id is a new call
     let t = this.lastTool !== undefined && this.lastTool.key === key ? this.lastTool : undefined;
-    if (t === undefined) {
-      for (let i = 0; i < this.tools.length; i++) if (this.tools[i]!.key === key) t = this.tools[i];
-    }
+    t ??= this.toolsByKey.get(key);
     if (t === undefined) {
       t = { key, id: id ?? '', name: '', blockIndex: -1, started: false, closed: false, pending: '', argChars: 0 };
       this.tools.push(t);
+      this.toolsByKey.set(key, t);
     } else if (t.id === '' && id !== undefined) t.id = id;
     this.lastTool = t;
     if (t.closed) return; // a fragment for a call whose block is already closed cannot be placed

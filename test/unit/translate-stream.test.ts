@@ -598,3 +598,31 @@ describe('an upstream event too deep to translate', () => {
     assert.match(r.error!.message, /could not be translated/);
   });
 });
+
+describe('upstream streams the translators must bound', () => {
+  test('an event without end (no newline for 17 MB) fails the stream with an error event instead of growing', () => {
+    const t = new OpenAIToAnthropicStream(CTX);
+    let out = t.push(openAIStream([{ role: 'assistant', content: 'hi' }], false));
+    const piece = 'x'.repeat(1024 * 1024);
+    for (let i = 0; i < 17 && !t.done; i++) out += t.push(`data: ${piece}`);
+    assert.equal(t.done, true, 'the stream ended at the bound');
+    const events = readSse(out);
+    const last = JSON.parse(events[events.length - 1]!.data);
+    assert.equal(last.type, 'error');
+    assert.match(last.error.message, /larger than 16 MB/);
+  });
+
+  test('thousands of tool calls in one stream each keep their own arguments (a call is found by its index, not by a walk over the others)', () => {
+    const n = 3000;
+    const items: unknown[] = [{ role: 'assistant' }];
+    for (let i = 0; i < n; i++) {
+      items.push({ tool_calls: [{ index: i, id: `call_${i}`, type: 'function', function: { name: 'f', arguments: '' } }] });
+      items.push({ tool_calls: [{ index: i, function: { arguments: `{"i":${i}}` } }] });
+    }
+    items.push([{}, 'tool_calls']);
+    const r = accumulateAnthropic(toAnthropic(openAIStream(items)));
+    const uses = r.message.content.filter((b: any) => b.type === 'tool_use');
+    assert.equal(uses.length, n);
+    uses.forEach((b: any, i: number) => assert.deepEqual(b.input, { i }, b.id));
+  });
+});
