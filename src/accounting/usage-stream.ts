@@ -12,6 +12,9 @@
 //   hold usage (once or twice a stream) and only on that event's data. Substring searches
 //   (Buffer.indexOf of a multi-byte pattern) are avoided: they cost ~1 ns per byte searched.
 //
+// The scanners themselves are in usage-stream-openai.ts and usage-stream-anthropic.ts; this file
+// holds what they share (the SSE framing in SseScanner, the key look-ups, the estimate).
+//
 // OpenAIUsageScanner: `id`/`model` of the first chunk, the final usage chunk (`"choices": []` +
 // `usage`), and an estimate of generated tokens from the deltas seen, for streams cut before the
 // usage chunk. With `hideUsageChunk: true` (the gateway asked for usage the client did not ask
@@ -30,9 +33,8 @@
 // where the bytes are those of the JSON-escaped text, thinking and tool-argument values (not
 // `type` tags or signatures). OpenAI streams carry about one token per delta, so the count is
 // close there; the byte rule covers providers that batch several tokens per event.
-import { anthropicUsageFromObject, openaiUsageFromObject } from './usage-body';
-import { anthropicUsage, count, openaiUsage, type TokenUsage } from './usage-types';
-import { BACKSLASH, COLON, CR, isSpace, LBRACE, LBRACKET, LF, QUOTE, RBRACKET, readTopLevelStrings, skipSpace, stringValueBytes } from './usage-json';
+import type { TokenUsage } from './usage-types';
+import { BACKSLASH, COLON, CR, isSpace, LF, QUOTE } from './usage-json';
 import { scanSteps } from '../scan-steps';
 import { SplitEvent } from './split-event';
 
@@ -50,7 +52,7 @@ const EMPTY = Buffer.alloc(0);
  * the bytes of the hop to this brace (callers count each hop three times, for its own walk and
  * for up to two looks back from its brace).
  */
-function keyBefore(b: Buffer, brace: number, lo: number, key: Buffer): boolean {
+export function keyBefore(b: Buffer, brace: number, lo: number, key: Buffer): boolean {
   let i = brace - 1;
   while (i > lo && isSpace(b[i]!)) i--;
   if (i <= lo || b[i] !== COLON) return false;
@@ -69,14 +71,14 @@ function keyBefore(b: Buffer, brace: number, lo: number, key: Buffer): boolean {
  * being where the search stopped (its steps are the caller's to count: most are a hop over an
  * event's data that push already counted).
  */
-function keyedValue(b: Buffer, from: number, e: number, lo: number, open: number, key: Buffer): number {
+export function keyedValue(b: Buffer, from: number, e: number, lo: number, open: number, key: Buffer): number {
   let i = b.indexOf(open, from);
   while (i >= 0 && i < e && !keyBefore(b, i, lo, key)) i = b.indexOf(open, i + 1);
   return i >= 0 && i < e ? i : ~(i < 0 ? b.length : i);
 }
 
 /** Byte span of an event's fields. `data` spans the single data line's value, or is a joined copy. */
-interface EventFields {
+export interface EventFields {
   nameStart: number;
   nameEnd: number;
   dataBuf: Buffer | null;
@@ -84,18 +86,18 @@ interface EventFields {
   dataEnd: number;
 }
 
-function startsWith(b: Buffer, i: number, end: number, s: string): boolean {
+export function startsWith(b: Buffer, i: number, end: number, s: string): boolean {
   if (end - i < s.length) return false;
   for (let k = 0; k < s.length; k++) if (b[i + k] !== s.charCodeAt(k)) return false;
   return true;
 }
 
-function spanIs(b: Buffer, s: number, e: number, str: string): boolean {
+export function spanIs(b: Buffer, s: number, e: number, str: string): boolean {
   return e - s === str.length && startsWith(b, s, e, str);
 }
 
 /** Splits the event b[s, e) into lines and picks out `event:` and `data:` (joined with LF if several). */
-function eventFields(b: Buffer, s: number, e: number, out: EventFields): void {
+export function eventFields(b: Buffer, s: number, e: number, out: EventFields): void {
   out.nameStart = out.nameEnd = -1;
   out.dataBuf = null;
   out.dataStart = out.dataEnd = -1;
@@ -146,7 +148,7 @@ function eventFields(b: Buffer, s: number, e: number, out: EventFields): void {
  * unterminated event through canRelease: until that says the event can no longer be dropped, its
  * bytes are held back (they are forwarded, or dropped, with the rest of the event).
  */
-abstract class SseScanner {
+export abstract class SseScanner {
   /** A copy of the current unterminated event's bytes from earlier chunks (for scanning). */
   private readonly split = new SplitEvent();
   /** The current event outgrew MAX_SCAN_EVENT: it is passed through unscanned. */
@@ -305,7 +307,7 @@ abstract class SseScanner {
 }
 
 /** Index just past the first blank line at or after i (LF LF or LF CR LF), or -1. */
-function findBoundary(c: Buffer, i: number): number {
+export function findBoundary(c: Buffer, i: number): number {
   const len = c.length;
   for (;;) {
     const j = c.indexOf(LF, i);
@@ -317,25 +319,16 @@ function findBoundary(c: Buffer, i: number): number {
   }
 }
 
-function join(parts: Buffer[]): Buffer {
+export function join(parts: Buffer[]): Buffer {
   if (parts.length < 2) return parts.length === 0 ? EMPTY : parts[0]!;
   const out = Buffer.concat(parts);
   scanSteps.n += out.length;
   return out;
 }
 
-// ---------------------------------------------------------------- OpenAI
-
-const K_USAGE = Buffer.from('usage');
-const K_DELTA = Buffer.from('delta');
-const K_CHOICES = Buffer.from('choices');
-const DELTA_SKIP_KEYS = ['type', 'role', 'id', 'index', 'signature'] as const;
-const ID_MODEL = ['id', 'model'] as const;
-
-/** canRelease's steps: past the line breaks an event may start with, to `"choices": [`, to its first element. */
-const LEADING_BREAKS = 0;
-const CHOICES = 1;
-const FIRST_ELEMENT = 2;
+/** Keys every scanner looks for: the delta object, and the delta members that are no generated text. */
+export const K_DELTA = Buffer.from('delta');
+export const DELTA_SKIP_KEYS = ['type', 'role', 'id', 'index', 'signature'] as const;
 
 export interface StreamUsage {
   id: string | undefined;
@@ -351,320 +344,6 @@ export interface StreamUsage {
   estimatedCompletionTokens: number;
 }
 
-function estimate(deltaEvents: number, textBytes: number): number {
+export function estimate(deltaEvents: number, textBytes: number): number {
   return Math.max(deltaEvents, Math.ceil(textBytes / 4));
-}
-
-export interface OpenAIUsageScannerOptions {
-  /** Drop the usage-only chunk from the bytes `push` returns (the client did not ask for it). */
-  hideUsageChunk?: boolean;
-}
-
-export class OpenAIUsageScanner extends SseScanner {
-  private id: string | undefined;
-  private model: string | undefined;
-  private usage: TokenUsage | undefined;
-  private sawUsage = false;
-  private done = false;
-  private idTries = 0;
-  private deltaEvents = 0;
-  private textBytes = 0;
-  private readonly hide: boolean;
-  /** How far canRelease got in the current unterminated event. */
-  private releaseStep = LEADING_BREAKS;
-  private releaseAt = 0;
-
-  constructor(opts: OpenAIUsageScannerOptions = {}) {
-    super(opts.hideUsageChunk === true);
-    this.hide = opts.hideUsageChunk === true;
-  }
-
-  protected onEvent(b: Buffer, s: number, e: number): boolean {
-    const f = this.fields;
-    eventFields(b, s, e, f);
-    const d = f.dataBuf;
-    if (d === null) return false;
-    let ds = f.dataStart;
-    let de = f.dataEnd;
-    while (ds < de && (d[ds] === 0x20 || d[ds] === 0x09)) ds++;
-    while (de > ds && (d[de - 1] === 0x20 || d[de - 1] === 0x09)) de--;
-    if (ds !== f.dataStart || de !== f.dataEnd) scanSteps.n += ds - f.dataStart + (f.dataEnd - de);
-    if (spanIs(d, ds, de, '[DONE]')) {
-      this.done = true;
-      return false;
-    }
-    if (d[ds] !== LBRACE) return false;
-    // id/model: from the first data events that have them (Azure's first chunk has empty ones).
-    if ((this.id === undefined || this.model === undefined) && this.idTries < 4) {
-      this.idTries++;
-      const got: Record<string, string> = {};
-      readTopLevelStrings(d, ds, de, ID_MODEL, got);
-      if (got.id) this.id ??= got.id;
-      if (got.model) this.model ??= got.model;
-    }
-    // One pass over the event's `{`s: the delta object, and any `"usage": {` (`"usage": null`
-    // rides on every chunk of an include_usage stream and is not a brace).
-    // The event is parsed once at most: a parse that found no usage would find none again, at
-    // the next brace that looks like `"usage": {` (a hostile event can be made of nothing else).
-    let delta = -1;
-    let parsed = false;
-    for (let i = d.indexOf(LBRACE, ds + 1); i >= 0 && i < de; i = d.indexOf(LBRACE, i + 1)) {
-      if (delta < 0 && keyBefore(d, i, ds, K_DELTA)) {
-        delta = i;
-      } else if (!parsed && keyBefore(d, i, ds, K_USAGE)) {
-        parsed = true;
-        const r = this.usageEvent(d, ds, de);
-        if (r !== null) return r;
-      }
-    }
-    if (delta >= 0) this.countDelta(d, delta, de);
-    return false;
-  }
-
-  /** An event with a `"usage": {`: parse it. Returns "drop it", or null if it held no usage after all. */
-  private usageEvent(d: Buffer, ds: number, de: number): boolean | null {
-    let obj: unknown;
-    scanSteps.n += 2 * (de - ds);
-    try {
-      obj = JSON.parse(d.toString('utf8', ds, de));
-    } catch {
-      return null;
-    }
-    if (typeof obj !== 'object' || obj === null) return null;
-    let o = obj as { usage?: unknown; choices?: unknown; id?: unknown; model?: unknown; response?: unknown };
-    // The Responses API (Codex) reports usage, id and model on `response` of response.completed.
-    if (o.usage === undefined && typeof o.response === 'object' && o.response !== null) o = o.response as typeof o;
-    const u = openaiUsageFromObject(o.usage);
-    if (!u) return null;
-    this.usage = u;
-    this.sawUsage = true;
-    if (this.id === undefined && typeof o.id === 'string' && o.id) this.id = o.id;
-    if (this.model === undefined && typeof o.model === 'string' && o.model) this.model = o.model;
-    const usageOnly = Array.isArray(o.choices) && o.choices.length === 0;
-    if (!usageOnly) {
-      // A second hop over the data (a usage event that also carries a delta: once a stream).
-      const delta = keyedValue(d, ds + 1, de, ds, LBRACE, K_DELTA);
-      scanSteps.n += 3 * ((delta < 0 ? ~delta : delta) - ds);
-      if (delta >= 0) this.countDelta(d, delta, de);
-    }
-    return usageOnly && this.hide;
-  }
-
-  private countDelta(d: Buffer, brace: number, de: number): void {
-    const n = stringValueBytes(d, brace, de, DELTA_SKIP_KEYS);
-    if (n > 0) {
-      this.deltaEvents++;
-      this.textBytes += n;
-    }
-  }
-
-  /**
-   * An unterminated event may still be the usage-only chunk until its `"choices"` value shows
-   * an element (or it is plainly not a JSON data event). Each call goes on from where the last
-   * one stopped (releaseAt, in the step releaseStep), so an event held back over many chunks is
-   * looked at once: what was decided about its first bytes holds, since a `[` is the value of
-   * `"choices"` or not by the bytes before it.
-   */
-  protected override canRelease(b: Buffer, s: number, e: number): boolean {
-    let i = this.releaseAt > s ? this.releaseAt : s;
-    if (this.releaseStep === LEADING_BREAKS) {
-      const from = i;
-      while (i < e && (b[i] === LF || b[i] === CR)) i++;
-      scanSteps.n += i - from;
-      this.releaseAt = i;
-      if (i >= e) return false;
-      if (b[i] === COLON) return true; // a comment (`: keep-alive`) carries nothing
-      this.releaseStep = CHOICES;
-    }
-    if (this.releaseStep === CHOICES) {
-      const v = keyedValue(b, i, e, s, LBRACKET, K_CHOICES);
-      scanSteps.n += 3 * ((v < 0 ? ~v : v) - i);
-      if (v < 0) {
-        this.releaseAt = e;
-        return false;
-      }
-      this.releaseStep = FIRST_ELEMENT;
-      i = v + 1;
-    }
-    const first = skipSpace(b, i, e);
-    scanSteps.n += first - i;
-    this.releaseAt = first;
-    if (first >= e) return false;
-    return b[first] !== RBRACKET;
-  }
-
-  protected override eventEnded(): void {
-    this.releaseStep = LEADING_BREAKS;
-    this.releaseAt = 0;
-  }
-
-  result(): StreamUsage {
-    return {
-      id: this.id,
-      model: this.model,
-      usage: this.usage,
-      complete: this.sawUsage,
-      done: this.done,
-      deltaEvents: this.deltaEvents,
-      estimatedCompletionTokens: estimate(this.deltaEvents, this.textBytes),
-    };
-  }
-
-  /**
-   * Usage to charge: the provider's, or — for a stream cut before its usage chunk — the prompt
-   * estimate the caller made from the request and the completion estimate from the deltas seen
-   * (marked `estimated`).
-   */
-  usageOrEstimate(promptTokensEstimate: number): TokenUsage {
-    if (this.usage) return this.usage;
-    const u = openaiUsage(promptTokensEstimate, estimate(this.deltaEvents, this.textBytes));
-    u.estimated = true;
-    return u;
-  }
-}
-
-// ---------------------------------------------------------------- Anthropic
-
-const P_TYPE = ['type'] as const;
-
-export class AnthropicUsageScanner extends SseScanner {
-  private id: string | undefined;
-  private model: string | undefined;
-  private started = false;
-  private sawDelta = false;
-  private done = false;
-  private errored = false;
-  private input = 0;
-  private output = 0;
-  private cacheRead = 0;
-  private cacheCreation = 0;
-  private cacheCreation1h = 0;
-  private deltaEvents = 0;
-  private textBytes = 0;
-  constructor() {
-    super(false);
-  }
-
-  protected onEvent(b: Buffer, s: number, e: number): boolean {
-    const f = this.fields;
-    eventFields(b, s, e, f);
-    const d = f.dataBuf;
-    let ns = f.nameStart;
-    let ne = f.nameEnd;
-    let nb = b;
-    if (ns < 0) {
-      // No `event:` line (some proxies): the data's `type` names the event.
-      if (d === null) return false;
-      const ds = skipSpace(d, f.dataStart, f.dataEnd);
-      if (ds !== f.dataStart) scanSteps.n += ds - f.dataStart;
-      if (d[ds] !== LBRACE) return false;
-      const got: Record<string, string> = {};
-      readTopLevelStrings(d, ds, f.dataEnd, P_TYPE, got);
-      if (got.type === undefined) return false;
-      nb = Buffer.from(got.type, 'latin1');
-      ns = 0;
-      ne = nb.length;
-    }
-    if (spanIs(nb, ns, ne, 'content_block_delta')) {
-      if (d !== null) this.countDelta(d, f.dataStart, f.dataEnd);
-    } else if (spanIs(nb, ns, ne, 'message_start')) {
-      if (d !== null) this.onMessageStart(d, f.dataStart, f.dataEnd);
-    } else if (spanIs(nb, ns, ne, 'message_delta')) {
-      if (d !== null) this.onMessageDelta(d, f.dataStart, f.dataEnd);
-    } else if (spanIs(nb, ns, ne, 'message_stop')) {
-      this.done = true;
-    } else if (spanIs(nb, ns, ne, 'error')) {
-      this.errored = true;
-    }
-    return false;
-  }
-
-  private countDelta(d: Buffer, ds: number, de: number): void {
-    const v = keyedValue(d, ds + 1, de, ds, LBRACE, K_DELTA); // the hop over the data: push counted it
-    if (v < 0) return;
-    const n = stringValueBytes(d, v, de, DELTA_SKIP_KEYS);
-    if (n > 0) {
-      this.deltaEvents++;
-      this.textBytes += n;
-    }
-  }
-
-  private parse(d: Buffer, ds: number, de: number): Record<string, unknown> | undefined {
-    scanSteps.n += 2 * (de - ds);
-    try {
-      const o: unknown = JSON.parse(d.toString('utf8', ds, de));
-      return typeof o === 'object' && o !== null && !Array.isArray(o) ? (o as Record<string, unknown>) : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private onMessageStart(d: Buffer, ds: number, de: number): void {
-    const o = this.parse(d, ds, de);
-    const m = o && typeof o.message === 'object' && o.message !== null ? (o.message as Record<string, unknown>) : undefined;
-    if (!m) return;
-    if (typeof m.id === 'string') this.id ??= m.id;
-    if (typeof m.model === 'string') this.model ??= m.model;
-    this.merge(m.usage);
-    this.started = true;
-  }
-
-  private onMessageDelta(d: Buffer, ds: number, de: number): void {
-    const o = this.parse(d, ds, de);
-    if (!o) return;
-    if (this.merge(o.usage)) this.sawDelta = true;
-  }
-
-  /**
-   * Counts in message_start and message_delta are cumulative for the message, and newer APIs
-   * repeat input and cache counts in message_delta: each field keeps the largest value reported,
-   * so a later report can only add, and a proxy's zero placeholder cannot erase a real count.
-   */
-  private merge(raw: unknown): boolean {
-    const u = anthropicUsageFromObject(raw);
-    if (!u) return false;
-    this.input = Math.max(this.input, u.prompt_tokens);
-    this.output = Math.max(this.output, u.completion_tokens);
-    this.cacheRead = Math.max(this.cacheRead, u.cache_read_input_tokens);
-    this.cacheCreation = Math.max(this.cacheCreation, u.cache_creation_input_tokens);
-    this.cacheCreation1h = Math.max(this.cacheCreation1h, count(u.cache_creation_1h_input_tokens));
-    return true;
-  }
-
-  private reported(): TokenUsage | undefined {
-    if (!this.started && !this.sawDelta) return undefined;
-    return anthropicUsage(this.input, this.output, this.cacheRead, this.cacheCreation, this.cacheCreation1h);
-  }
-
-  /** The stream ended in an `error` event. */
-  get sawError(): boolean {
-    return this.errored;
-  }
-
-  result(): StreamUsage {
-    return {
-      id: this.id,
-      model: this.model,
-      usage: this.reported(),
-      complete: this.sawDelta,
-      done: this.done,
-      deltaEvents: this.deltaEvents,
-      estimatedCompletionTokens: estimate(this.deltaEvents, this.textBytes),
-    };
-  }
-
-  /**
-   * Usage to charge. Complete streams: as reported. Cut after message_start: its input and cache
-   * counts, and output = max(reported so far, estimate from deltas), marked `estimated`. Cut
-   * before message_start: the caller's prompt estimate and the delta estimate.
-   */
-  usageOrEstimate(promptTokensEstimate: number): TokenUsage {
-    const est = estimate(this.deltaEvents, this.textBytes);
-    if (this.sawDelta) return this.reported()!;
-    const u = this.started
-      ? anthropicUsage(this.input, Math.max(this.output, est), this.cacheRead, this.cacheCreation, this.cacheCreation1h)
-      : anthropicUsage(promptTokensEstimate, est);
-    u.estimated = true;
-    return u;
-  }
 }

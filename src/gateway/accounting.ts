@@ -2,7 +2,8 @@
 // body, or a scanner fed every stream chunk (which also hides the usage chunk Weir asked an OpenAI
 // upstream for when the client did not). Only built when something needs it (spend logs or a
 // governed key), so the plain master-key path does none of this work.
-import { AnthropicUsageScanner, OpenAIUsageScanner } from '../accounting/usage-stream';
+import { AnthropicUsageScanner } from '../accounting/usage-stream-anthropic';
+import { OpenAIUsageScanner } from '../accounting/usage-stream-openai';
 import { usageFromAnthropicBody, usageFromOpenAIBody } from '../accounting/usage-body';
 import { applyEdits, includeUsageEdit } from '../accounting/usage-include';
 import { anthropicUsage, openaiUsage, type TokenUsage } from '../accounting/usage-types';

@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { AnthropicUsageScanner, OpenAIUsageScanner } from '../../src/accounting/usage-stream';
+import { AnthropicUsageScanner } from '../../src/accounting/usage-stream-anthropic';
+import { OpenAIUsageScanner } from '../../src/accounting/usage-stream-openai';
 import { EventAligner } from '../../src/gateway/sse-align';
 import { SseParser } from '../../src/translate/sse';
 import { assertLinear, buildStream, counted, cut, streamRecipe } from './linear-helpers';

@@ -7,7 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { AnthropicUsageScanner, OpenAIUsageScanner, type StreamUsage } from '../../src/accounting/usage-stream';
+import type { StreamUsage } from '../../src/accounting/usage-stream';
+import { AnthropicUsageScanner } from '../../src/accounting/usage-stream-anthropic';
+import { OpenAIUsageScanner } from '../../src/accounting/usage-stream-openai';
 import type { TokenUsage } from '../../src/accounting/usage-types';
 import { scanSteps } from '../../src/scan-steps';
 
