@@ -27,6 +27,8 @@ import { Translation } from './translation';
 import type { ModelGroup, Snapshot, Target } from './snapshot';
 import { describeTarget, fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
 import { poolFor } from './upstream-pool';
+import { errorClass } from './error-class';
+import { keyHeaders } from './key-headers';
 import { echoProviderHeaders } from './provider-headers';
 
 /** The client's API: OpenAI chat completions, Anthropic messages, or OpenAI Responses (Codex). */
@@ -59,26 +61,6 @@ class AnswerTooLarge extends Error {}
 /** The deployments of a group that serve the endpoint without translation. */
 export function nativeTargets(g: ModelGroup, endpoint: Endpoint): Target[] {
   return endpoint === 'messages' ? g.messagesTargets : endpoint === 'responses' ? g.responsesTargets : endpoint === 'embeddings' ? g.embeddingsTargets : g.chatTargets;
-}
-
-const CONTEXT_WINDOW = /context.{0,20}(length|window)|maximum context|prompt is too long|too many tokens/i;
-const CONTENT_POLICY = /content.{0,10}(policy|filter|management)|safety system/i;
-
-/**
- * LiteLLM's exception class for an upstream failure (status 0: no answer at all); retry_policy
- * and the special fallbacks are keyed by it.
- */
-export function errorClass(status: number, message: string): string {
-  if (status === 0) return 'InternalServerError';
-  if (status === 408) return 'Timeout';
-  if (status === 429) return 'RateLimitError';
-  if (status === 401 || status === 403) return 'AuthenticationError';
-  if (status === 400 || status === 422) {
-    if (CONTEXT_WINDOW.test(message)) return 'ContextWindowExceededError';
-    if (CONTENT_POLICY.test(message)) return 'ContentPolicyViolationError';
-    return 'BadRequestError';
-  }
-  return status >= 500 ? 'InternalServerError' : 'BadRequestError';
 }
 
 export class ProxyCall implements Dispatcher.DispatchHandler {
@@ -519,18 +501,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
 
   /** x-litellm-key-* headers for a virtual key (known before the body is sent). */
   private keyHeaders(h: HeaderList): void {
-    const id = this.ctx.identity;
-    const table = this.ctx.entities;
-    if (id.kind !== 'key' || !table) return;
-    const rec = id.profile.record;
-    const max = table.maxBudgetNanos(rec);
-    h.push('x-litellm-key-spend', String(Number(table.spendNanos(rec)) / NANOS_PER_USD));
-    if (max >= 0n) h.push('x-litellm-key-max-budget', String(Number(max) / NANOS_PER_USD));
-    const rpm = table.limit(rec, 'requests');
-    const tpm = table.limit(rec, 'tokens');
-    const now = Date.now();
-    if (rpm >= 0) h.push('x-litellm-key-rpm-limit', String(rpm), 'x-ratelimit-api_key-limit-requests', String(rpm), 'x-ratelimit-api_key-remaining-requests', String(Math.max(0, rpm - table.used(rec, 'requests', now))));
-    if (tpm >= 0) h.push('x-litellm-key-tpm-limit', String(tpm), 'x-ratelimit-api_key-limit-tokens', String(tpm), 'x-ratelimit-api_key-remaining-tokens', String(Math.max(0, tpm - table.used(rec, 'tokens', now))));
+    if (this.ctx.identity.kind === 'key' && this.ctx.entities) keyHeaders(h, this.ctx.identity.profile, this.ctx.entities);
   }
 
   private debugLine(status: number, note?: string): void {
