@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { MAX_BUDGET_USD } from '../state/entity-range';
 import { ConfigError, describeFound, formatPath, type ConfigIssue } from './errors';
 import type { LiteLLMConfig } from './types';
+import { agentSettingsSchema, toAgentSettings } from './agent-settings';
 
 export const ROUTING_STRATEGIES = [
   'simple-shuffle',
@@ -141,6 +142,7 @@ export const configSchema = loose({
     (v) => v ?? {},
     z.record(z.string(), scalarAsString, { error: 'expected a mapping of variable names to strings' }),
   ),
+  agent_settings: agentSettingsSchema.transform(toAgentSettings),
 });
 
 export interface ValidateHints {

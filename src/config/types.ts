@@ -2,6 +2,8 @@
 // typed; every section keeps unknown keys (LiteLLM accepts and ignores them), so a config written
 // for the Python proxy loads here unchanged.
 
+import type { AgentSettings } from '../agents/types';
+
 export interface LiteLLMParams {
   /** `<provider>/<upstream-model>`, e.g. `openai/gpt-4o`, `anthropic/claude-sonnet-4-5`, `mock/echo`. */
   model: string;
@@ -83,5 +85,7 @@ export interface LiteLLMConfig {
   litellm_settings: LiteLLMSettings;
   router_settings: RouterSettings;
   environment_variables: Record<string, string>;
+  /** Weir's own: sandboxes, profiles and jobs of agent runs (defaults filled in). */
+  agent_settings: AgentSettings;
   [key: string]: unknown;
 }

@@ -10,7 +10,16 @@ import { log } from '../log';
 import type { EngineChoice } from '../server/load-engine';
 import type { FromWorker, ToWorker, WorkerInit } from '../server/worker-protocol';
 
-export type RpcHandler = (method: string, params: unknown) => Promise<{ status: number; body: unknown }>;
+export type RpcHandler = (method: string, params: unknown) => Promise<{ status: number; body: unknown; headers?: string[] }>;
+
+/** Where a relayed stream's pieces go (to the worker that asked). */
+export interface StreamSink {
+  head(status: number, headers: string[]): void;
+  data(chunk: string): void;
+  end(): void;
+}
+/** Starts a stream; returns what stops it (called when the client leaves or the worker goes). */
+export type StreamHandler = (method: string, params: unknown, sink: StreamSink) => () => void;
 
 export interface SupervisorOptions {
   count: number;
@@ -57,6 +66,11 @@ export class Supervisor {
     private readonly opts: SupervisorOptions,
     private snapshot: Snapshot,
     private readonly rpc: RpcHandler,
+    private readonly stream: StreamHandler = (_m, _p, sink) => {
+      sink.head(404, []);
+      sink.end();
+      return () => {};
+    },
   ) {}
 
   /** Starts every worker; resolves with the port they share. */
@@ -94,6 +108,7 @@ export class Supervisor {
       faultInjection: this.opts.faultInjection,
     };
     const worker = new Worker(WORKER_FILE, { workerData: init });
+    const streams = new Map<number, () => void>();
     const slot: Slot = { index, worker, retired: false, drained: false, exited: false, appliedSeq: init.governance?.seq ?? 0 };
     this.slots.push(slot);
     return new Promise((resolve, reject) => {
@@ -117,11 +132,43 @@ export class Supervisor {
             break;
           case 'rpc':
             this.rpc(m.method, m.params).then(
-              (r) => this.post(worker, { type: 'rpc-result', id: m.id, status: r.status, body: r.body }),
+              (r) => this.post(worker, { type: 'rpc-result', id: m.id, status: r.status, body: r.body, headers: r.headers }),
               (e: Error) => this.post(worker, { type: 'rpc-result', id: m.id, status: 500, body: { error: { message: e.message, type: 'internal_server_error', param: null, code: '500' } } }),
             );
             break;
+          case 'stream-open': {
+            let ended = false;
+            const sink: StreamSink = {
+              head: (status, headers) => !ended && this.post(worker, { type: 'stream-head', id: m.id, status, headers }),
+              data: (chunk) => !ended && this.post(worker, { type: 'stream-data', id: m.id, chunk }),
+              end: () => {
+                if (ended) return;
+                ended = true;
+                streams.delete(m.id);
+                this.post(worker, { type: 'stream-end', id: m.id });
+              },
+            };
+            try {
+              const stop = this.stream(m.method, m.params, sink);
+              if (!ended) streams.set(m.id, stop);
+              else stop();
+            } catch (e) {
+              log.error(`stream ${m.method}: ${(e as Error).message}`);
+              sink.head(500, []);
+              sink.end();
+            }
+            break;
+          }
+          case 'stream-close':
+            streams.get(m.id)?.();
+            streams.delete(m.id);
+            break;
         }
+      });
+      // A worker that goes away takes its clients with it: stop what fed them.
+      worker.on('exit', () => {
+        for (const stop of streams.values()) stop();
+        streams.clear();
       });
       worker.on('error', (e) => {
         if (!ready) reject(e);

@@ -10,6 +10,8 @@
 // Column lines read `name TYPE [NOT NULL] [DEFAULT expr]`; schema.ts turns them into DDL and
 // tests compare them with information_schema.
 
+import { AGENT_TABLE_DEFS } from './schema-agent-tables';
+
 export interface IndexSpec {
   name: string;
   /** Column names, or a raw SQL expression list such as `LOWER("user_email")`. */
@@ -543,4 +545,5 @@ export const TABLE_DEFS: TableDef[] = [
     `,
     primaryKey: ['segment'],
   },
+  ...AGENT_TABLE_DEFS,
 ];

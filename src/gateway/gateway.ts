@@ -8,6 +8,7 @@ import type { DeploymentHealth } from '../state/deployment-health';
 import type { EntityTable } from '../state/entity-table';
 import type { KeyIndex } from '../state/key-index';
 import { adminCall, isAdminPath } from './admin-relay';
+import { AGENT_MAX_BODY_BYTES, HOOK_PREFIX, agentCall, isAgentPath, respondRelayed, wantsEventStream } from './agent-relay';
 import { countTokens } from './count-tokens';
 import { passThrough, passThroughTarget, providerBase } from './pass-through';
 import { checkPassThroughCaller } from './pass-through-access';
@@ -35,7 +36,16 @@ const JSON_TYPE: HeaderList = ['content-type', 'application/json'];
 const ADMIN_MAX_BODY_BYTES = 1024 * 1024;
 
 /** Control-thread operations a worker may ask for; answered asynchronously. */
-export type ControlRpc = (method: string, params: unknown) => Promise<{ status: number; body: unknown }>;
+export type ControlRpc = (method: string, params: unknown) => Promise<{ status: number; body: unknown; headers?: string[] }>;
+
+/** The worker's end of a stream relayed from the control thread (server-sent events). */
+export interface StreamReceiver {
+  head(status: number, headers: string[]): void;
+  data(chunk: string): void;
+  end(): void;
+}
+/** Opens a relayed stream; the function it returns closes it (the client left). */
+export type OpenStream = (method: string, params: unknown, receiver: StreamReceiver) => () => void;
 
 export interface GatewayDeps {
   health: DeploymentHealth;
@@ -46,6 +56,7 @@ export interface GatewayDeps {
   /** This worker's spend journal, when a database is configured. */
   journal: JournalWriter | null;
   rpc: ControlRpc;
+  openStream: OpenStream;
 }
 
 type Handler = (ex: Exchange, snap: Snapshot, id: Identity | Promise<Identity>) => void;
@@ -117,6 +128,7 @@ export class Gateway {
     try {
       if (!route) {
         if (isAdminPath(ex.path)) return this.admin(ex, this.caller(ex, snap));
+        if (isAgentPath(ex.path)) return this.agent(ex, ex.path.startsWith(HOOK_PREFIX) ? null : this.caller(ex, snap));
         if (PASS_THROUGH_PREFIXES.some((p) => ex.path.startsWith(p))) return this.passThrough(ex, snap, this.caller(ex, snap));
         throw new GatewayError(404, `Route not found: ${ex.method} ${ex.path}`, 'not_found_error');
       }
@@ -325,6 +337,43 @@ export class Gateway {
         (e: unknown) => this.fail(ex, 'openai', new GatewayError(500, `control thread: ${(e as Error).message}`)),
       );
     });
+  }
+
+  /** Agent runs live on the control thread; a webhook (no caller) is authenticated there by its signature. */
+  private agent(ex: Exchange, id: Identity | Promise<Identity> | null): void {
+    const relay = (who: Identity | null, body: Buffer | null) => {
+      const call = agentCall(ex, who, body);
+      if (wantsEventStream(ex)) return this.relayStream(ex, call);
+      this.deps.rpc('agent', call).then(
+        (r) => respondRelayed(ex, r),
+        (e: unknown) => this.fail(ex, 'openai', new GatewayError(500, `control thread: ${(e as Error).message}`)),
+      );
+    };
+    if (id) return this.withBody(ex, AGENT_MAX_BODY_BYTES, 'openai', id, relay);
+    ex.readBody(AGENT_MAX_BODY_BYTES, (body, tooLarge) => {
+      if (tooLarge || !body) return this.fail(ex, 'openai', new GatewayError(413, `Request body is larger than ${AGENT_MAX_BODY_BYTES / (1024 * 1024)} MB`, 'request_too_large'));
+      relay(null, body);
+    });
+  }
+
+  private relayStream(ex: Exchange, call: unknown): void {
+    let started = false;
+    const close = this.deps.openStream('agent.events', call, {
+      head: (status, headers) => {
+        if (ex.aborted) return;
+        started = true;
+        ex.startStream(status, headers);
+      },
+      data: (chunk) => {
+        if (!ex.aborted && started) ex.write(chunk);
+      },
+      end: () => {
+        if (ex.aborted) return;
+        if (started) ex.end();
+        else ex.respond(500, JSON_TYPE, JSON.stringify({ error: { message: 'event stream ended before it started', type: 'internal_server_error', param: null, code: '500' } }));
+      },
+    });
+    ex.onAbort(close);
   }
 
   private readiness(ex: Exchange, snap: Snapshot): void {

@@ -3,7 +3,7 @@
 // if a thread ends with uWS handles alive), so a failing worker retires: it stops accepting,
 // finishes what it serves, and its thread ends once its connections close.
 import { parentPort, workerData } from 'node:worker_threads';
-import { Gateway } from '../gateway/gateway';
+import { Gateway, type StreamReceiver } from '../gateway/gateway';
 import { closePools } from '../gateway/upstream-pool';
 import { log } from '../log';
 import { JournalWriter } from '../accounting/journal';
@@ -22,13 +22,23 @@ const port = parentPort!;
 const send = (m: FromWorker) => port.postMessage(m);
 
 let nextRpc = 1;
-const pending = new Map<number, (r: { status: number; body: unknown }) => void>();
+const pending = new Map<number, (r: { status: number; body: unknown; headers?: string[] }) => void>();
 const rpc = (method: string, params: unknown) =>
-  new Promise<{ status: number; body: unknown }>((resolve) => {
+  new Promise<{ status: number; body: unknown; headers?: string[] }>((resolve) => {
     const id = nextRpc++;
     pending.set(id, resolve);
     send({ type: 'rpc', id, method, params });
   });
+
+const streams = new Map<number, StreamReceiver>();
+const openStream = (method: string, params: unknown, receiver: StreamReceiver): (() => void) => {
+  const id = nextRpc++;
+  streams.set(id, receiver);
+  send({ type: 'stream-open', id, method, params });
+  return () => {
+    if (streams.delete(id)) send({ type: 'stream-close', id });
+  };
+};
 
 const gov = init.governance;
 const view = new GovernanceView(gov ? gov.state : null);
@@ -41,6 +51,7 @@ const gateway = new Gateway(init.snapshot, {
   status: new ControlStatus(init.statusBuffer),
   journal,
   rpc,
+  openStream,
 });
 const handle = init.faultInjection
   ? (ex: Exchange) => {
@@ -91,7 +102,19 @@ port.on('message', (m: ToWorker) => {
     case 'rpc-result': {
       const resolve = pending.get(m.id);
       pending.delete(m.id);
-      resolve?.({ status: m.status, body: m.body });
+      resolve?.({ status: m.status, body: m.body, headers: m.headers });
+      break;
+    }
+    case 'stream-head':
+      streams.get(m.id)?.head(m.status, m.headers);
+      break;
+    case 'stream-data':
+      streams.get(m.id)?.data(m.chunk);
+      break;
+    case 'stream-end': {
+      const r = streams.get(m.id);
+      streams.delete(m.id);
+      r?.end();
       break;
     }
   }

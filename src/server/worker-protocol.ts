@@ -23,7 +23,12 @@ export type ToWorker =
   | { type: 'snapshot'; snapshot: Snapshot }
   | { type: 'governance'; delta: GovernanceDelta; seq: number }
   | { type: 'drain' }
-  | { type: 'rpc-result'; id: number; status: number; body: unknown };
+  /** `headers`: extra response headers (name, value, …); a string `body` is sent as it is. */
+  | { type: 'rpc-result'; id: number; status: number; body: unknown; headers?: string[] }
+  /** A long answer (server-sent events) relayed from the control thread: its head, its pieces, its end. */
+  | { type: 'stream-head'; id: number; status: number; headers: string[] }
+  | { type: 'stream-data'; id: number; chunk: string }
+  | { type: 'stream-end'; id: number };
 
 export type FromWorker =
   | { type: 'ready'; port: number; engine: string }
@@ -31,4 +36,7 @@ export type FromWorker =
   | { type: 'drained' }
   /** The worker applied every governance delta up to `seq`: records they removed are no longer in its view. */
   | { type: 'governance-applied'; seq: number }
-  | { type: 'rpc'; id: number; method: string; params: unknown };
+  | { type: 'rpc'; id: number; method: string; params: unknown }
+  /** Opens a relayed stream (see stream-head); `stream-close` tells the control thread the client left. */
+  | { type: 'stream-open'; id: number; method: string; params: unknown }
+  | { type: 'stream-close'; id: number };

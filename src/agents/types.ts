@@ -1,0 +1,190 @@
+// The vocabulary of agent runs, shared by every part of src/agents: what a sandbox, a profile and a
+// job are once the config or the API defined them, what a run and its events look like, and the two
+// seams a new sandbox provider or a new agent CLI plugs into (Sandbox, Harness).
+//
+// Everything here runs on the control thread; nothing a worker loads imports this folder.
+
+/** Where a definition came from: config ones are read-only through the API. */
+export type Source = 'config' | 'api';
+
+export interface SandboxDef {
+  id: string;
+  name: string;
+  provider: 'local' | 'e2b' | 'daytona';
+  /** Provider settings as written (limits for local; template, api_url … for the cloud ones). */
+  options: Record<string, unknown>;
+  source: Source;
+}
+
+export type AgentKind = 'claude-code' | 'codex' | 'command';
+
+export interface RepoSpec {
+  url: string;
+  ref?: string;
+  /** `os.environ/NAME`, resolved when the run starts; used for the clone only. */
+  token?: string;
+}
+
+export interface ProfileDef {
+  id: string;
+  name: string;
+  agent: AgentKind;
+  /** A SandboxDef name. */
+  sandbox: string;
+  /** A model group of this gateway (any dialect). */
+  model?: string;
+  max_turns?: number;
+  /** Milliseconds. */
+  timeout_ms: number;
+  /** USD; the run's virtual key gets exactly this max_budget. */
+  max_budget?: number;
+  allowed_tools?: string[];
+  permission_mode?: string;
+  append_system_prompt?: string;
+  /** `command` harness: the program and its arguments (the prompt file path is in $WEIR_PROMPT_FILE). */
+  command?: string[];
+  extra_args?: string[];
+  /** Non-secret variables for the agent. */
+  env?: Record<string, string>;
+  repo?: RepoSpec;
+  source: Source;
+}
+
+export type OnConflict = 'queue' | 'skip' | 'cancel_running';
+
+export interface WebhookSpec {
+  verify: 'github' | 'standard' | 'hmac' | 'none';
+  /** The resolved secret (never shown by the API). */
+  secret?: string;
+  /** For `hmac`: the header carrying the hex HMAC-SHA256 of the body (default x-signature). */
+  header?: string;
+  /** GitHub style `event.action` names (`issues.opened`, or `push` for every action); empty = all. */
+  events?: string[];
+}
+
+export interface JobDef {
+  id: string;
+  name: string;
+  profile: string;
+  /** Mustache-like template: `{{payload.issue.number}}`, `{{input.x}}`; never executes code. */
+  prompt: string;
+  team_id?: string;
+  schedule?: { cron: string; timezone?: string; missed?: 'skip' | 'run_once' };
+  webhook?: WebhookSpec;
+  concurrency: { limit: number; on_conflict: OnConflict };
+  notify?: { url: string; secret?: string };
+  enabled: boolean;
+  source: Source;
+}
+
+export interface AgentSettings {
+  /** What sandboxes use to reach Weir (the agent's base URL). */
+  public_url?: string;
+  /** Runs in provisioning/running at once, over every job (per instance). */
+  max_concurrent_runs: number;
+  /** Days events and artifacts are kept. */
+  retention_days: number;
+  /** Bytes of artifacts kept per run. */
+  artifact_max_bytes: number;
+  sandboxes: SandboxDef[];
+  profiles: ProfileDef[];
+  jobs: JobDef[];
+}
+
+export const RUN_STATUSES = ['queued', 'provisioning', 'running', 'succeeded', 'failed', 'timed_out', 'canceled', 'expired', 'skipped'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const FINAL_STATUSES: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'timed_out', 'canceled', 'expired', 'skipped']);
+
+export type ErrorKind = 'agent_error' | 'max_turns' | 'budget_exceeded' | 'sandbox_error' | 'internal';
+
+/** One line the agent printed (or a status change of ours), as stored and streamed. */
+export interface RunEvent {
+  seq: number;
+  /** ISO time. */
+  ts: string;
+  /** The line's own `type` (assistant, user, result, item.completed …), `stdout`/`stderr` for plain
+   *  text, or `status` for our own state changes. */
+  type: string;
+  payload: unknown;
+}
+
+// ---- the two seams -----------------------------------------------------------------------------
+
+export interface ExecOptions {
+  argv: string[];
+  /** Relative to the workspace. */
+  cwd?: string;
+  env: Record<string, string>;
+  /** A workspace file fed to the process as its standard input (the prompt: never through a shell). */
+  stdinFile?: string;
+  onStdout(chunk: Buffer): void;
+  onStderr(chunk: Buffer): void;
+}
+
+export interface ExecHandle {
+  /** Resolves with the exit code (128 + signal number when killed by a signal). */
+  done: Promise<number>;
+  /** Kills the whole process tree; idempotent. */
+  kill(): void;
+}
+
+/** One sandbox, created for one run. */
+export interface Sandbox {
+  readonly id: string;
+  /** The workspace path as the agent sees it. */
+  readonly workdir: string;
+  /** The home folder as the agent sees it. */
+  readonly home: string;
+  /** One line for logs and the run's first event: which isolation is in force. */
+  readonly isolation: string;
+  exec(opts: ExecOptions): ExecHandle;
+  writeFile(pathInWorkspace: string, data: string | Buffer): Promise<void>;
+  /** null when the file does not exist. */
+  readFile(pathInSandbox: string, maxBytes: number): Promise<Buffer | null>;
+  /** Kills every process and deletes the workspace; idempotent. */
+  destroy(): Promise<void>;
+}
+
+export interface SandboxProvider {
+  create(def: SandboxDef, runId: string, labels: Record<string, string>): Promise<Sandbox>;
+  /** After a crash: kill what a dead instance left for these runs (by label / folder). */
+  sweep(runIds: string[]): Promise<void>;
+}
+
+/** What a harness needs to build the command line. */
+export interface HarnessInput {
+  profile: ProfileDef;
+  /** The gateway URL as the sandbox reaches it. */
+  baseUrl: string;
+  /** The run's virtual key (raw). */
+  apiKey: string;
+  runId: string;
+  jobName: string | null;
+  /** Path of the prompt file inside the workspace. */
+  promptFile: string;
+  sandbox: Sandbox;
+}
+
+/** What the agent said at the end, read from its own result line. */
+export interface HarnessOutcome {
+  ok: boolean;
+  /** Set when ok is false and the agent said why. */
+  errorKind?: ErrorKind;
+  message?: string;
+  result?: string;
+  numTurns?: number;
+  sessionId?: string;
+  agentCostUsd?: number;
+}
+
+export interface Harness {
+  readonly kind: AgentKind;
+  /** argv and environment for the agent process. */
+  command(input: HarnessInput): { argv: string[]; env: Record<string, string> };
+  /** One output line → an event type and payload; unknown lines and fields are kept as they are. */
+  parseLine(line: string): { type: string; payload: unknown };
+  /** The run's outcome from the events seen and the exit code. */
+  outcome(events: readonly { type: string; payload: unknown }[], exitCode: number): HarnessOutcome;
+  /** Files worth keeping (the agent's transcript), as sandbox paths; may be empty. */
+  transcriptPaths(sandbox: Sandbox, sessionId: string | undefined): string[];
+}

@@ -1,0 +1,123 @@
+// Weir's own tables for agent runs (never LiteLLM's: LiteLLM has no agents). Column lines read as in
+// schema-tables.ts. Definitions made through the API live here; config ones are only in the config,
+// but a config job's schedule row (its next fire time) is here too, so instances agree on ticks.
+import type { TableDef } from './schema-tables';
+
+const NOW = 'CURRENT_TIMESTAMP';
+
+export const AGENT_TABLE_DEFS: TableDef[] = [
+  {
+    // Sandboxes, profiles and jobs created through the API: `kind` says which, `spec` holds the
+    // definition as the API validated it (the same shape the config gives).
+    name: 'Weir_AgentDefinition',
+    columns: `
+      id          TEXT NOT NULL
+      kind        TEXT NOT NULL
+      name        TEXT NOT NULL
+      spec        JSONB NOT NULL
+      team_id     TEXT
+      created_by  TEXT
+      created_at  TIMESTAMP(3) NOT NULL DEFAULT ${NOW}
+      updated_at  TIMESTAMP(3) NOT NULL DEFAULT ${NOW}
+    `,
+    primaryKey: ['id'],
+    indexes: [{ name: 'Weir_AgentDefinition_kind_name_key', columns: ['kind', 'name'], unique: true }],
+  },
+  {
+    // One row per scheduled job (config or API): the next fire time, claimed by a conditional
+    // UPDATE so that of several instances on one database exactly one fires a tick.
+    name: 'Weir_AgentSchedule',
+    columns: `
+      job_name     TEXT NOT NULL
+      pattern      TEXT NOT NULL
+      timezone     TEXT
+      next_run_at  TIMESTAMP(3)
+      last_fired_at TIMESTAMP(3)
+      updated_at   TIMESTAMP(3) NOT NULL DEFAULT ${NOW}
+    `,
+    primaryKey: ['job_name'],
+  },
+  {
+    name: 'Weir_AgentRun',
+    columns: `
+      id              TEXT NOT NULL
+      job_name        TEXT
+      profile_name    TEXT NOT NULL
+      profile         JSONB NOT NULL
+      prompt          TEXT NOT NULL
+      input           JSONB
+      trigger         TEXT NOT NULL
+      trigger_ref     TEXT
+      idempotency_key TEXT
+      status          TEXT NOT NULL
+      error_kind      TEXT
+      error_message   TEXT
+      attempt         INTEGER NOT NULL DEFAULT 1
+      retry_of        TEXT
+      team_id         TEXT
+      user_id         TEXT
+      starter_token   TEXT
+      key_token       TEXT
+      max_budget      DOUBLE PRECISION
+      cost            DOUBLE PRECISION
+      result          TEXT
+      num_turns       INTEGER
+      session_id      TEXT
+      exit_code       INTEGER
+      sandbox_id      TEXT
+      instance_id     TEXT
+      lease_until     TIMESTAMP(3)
+      cancel_requested BOOLEAN NOT NULL DEFAULT false
+      event_count     INTEGER NOT NULL DEFAULT 0
+      queued_at       TIMESTAMP(3) NOT NULL DEFAULT ${NOW}
+      started_at      TIMESTAMP(3)
+      finished_at     TIMESTAMP(3)
+      expires_at      TIMESTAMP(3)
+    `,
+    primaryKey: ['id'],
+    indexes: [
+      { name: 'Weir_AgentRun_status_queued_at_idx', columns: ['status', 'queued_at'] },
+      { name: 'Weir_AgentRun_job_name_status_idx', columns: ['job_name', 'status'] },
+      { name: 'Weir_AgentRun_team_id_idx', columns: ['team_id'] },
+      { name: 'Weir_AgentRun_idempotency_key_key', columns: { expression: '"idempotency_key", COALESCE("job_name", \'\'), COALESCE("starter_token", \'\')' }, unique: true },
+    ],
+  },
+  {
+    // Append-only: one row per line the agent printed and per status change. seq starts at 1.
+    name: 'Weir_AgentRunEvent',
+    columns: `
+      run_id   TEXT NOT NULL
+      seq      INTEGER NOT NULL
+      ts       TIMESTAMP(3) NOT NULL
+      type     TEXT NOT NULL
+      payload  JSONB
+    `,
+    primaryKey: ['run_id', 'seq'],
+  },
+  {
+    name: 'Weir_AgentArtifact',
+    columns: `
+      run_id      TEXT NOT NULL
+      name        TEXT NOT NULL
+      kind        TEXT NOT NULL
+      size        INTEGER NOT NULL
+      sha256      TEXT NOT NULL
+      truncated   BOOLEAN NOT NULL DEFAULT false
+      content     BYTEA NOT NULL
+      created_at  TIMESTAMP(3) NOT NULL DEFAULT ${NOW}
+    `,
+    primaryKey: ['run_id', 'name'],
+  },
+  {
+    // Webhook deliveries seen, by the id the sender gives (X-GitHub-Delivery, webhook-id): a replay
+    // finds its row and starts nothing.
+    name: 'Weir_AgentDelivery',
+    columns: `
+      job_name     TEXT NOT NULL
+      delivery_id  TEXT NOT NULL
+      run_id       TEXT
+      received_at  TIMESTAMP(3) NOT NULL DEFAULT ${NOW}
+    `,
+    primaryKey: ['job_name', 'delivery_id'],
+  },
+];
