@@ -36,6 +36,7 @@ const EXPECTED_TYPE: Record<string, { data_type: string; udt?: string }> = {
   BOOLEAN: { data_type: 'boolean' },
   'TIMESTAMP(3)': { data_type: 'timestamp without time zone' },
   JSONB: { data_type: 'jsonb' },
+  BYTEA: { data_type: 'bytea' },
   'TEXT[]': { data_type: 'ARRAY', udt: '_text' },
 };
 
@@ -73,7 +74,7 @@ async function constraints(pool: pg.Pool, table: string): Promise<Map<string, st
   return new Map(rows.map((r) => [r.conname, r.def]));
 }
 
-test('the spec names the 21 LiteLLM tables of the brief plus Weir_SpendJournal; names fit in 63 bytes', () => {
+test('the spec names the 21 LiteLLM tables of the brief plus the Weir_ tables (spend journal, agent runs); names fit in 63 bytes', () => {
   assert.deepEqual([...LITELLM_TABLES].sort(), [
     'LiteLLM_AuditLog', 'LiteLLM_BudgetTable', 'LiteLLM_Config', 'LiteLLM_DailyEndUserSpend', 'LiteLLM_DailyOrganizationSpend',
     'LiteLLM_DailyTagSpend', 'LiteLLM_DailyTeamSpend', 'LiteLLM_DailyUserSpend', 'LiteLLM_DeletedTeamTable',
@@ -81,7 +82,9 @@ test('the spec names the 21 LiteLLM tables of the brief plus Weir_SpendJournal; 
     'LiteLLM_OrganizationTable', 'LiteLLM_ProxyModelTable', 'LiteLLM_SpendLogs', 'LiteLLM_TeamMembership', 'LiteLLM_TeamTable',
     'LiteLLM_UserTable', 'LiteLLM_VerificationToken',
   ]);
-  assert.deepEqual([...WEIR_TABLES], ['Weir_SpendJournal']);
+  assert.deepEqual([...WEIR_TABLES], [
+    'Weir_SpendJournal', 'Weir_AgentDefinition', 'Weir_AgentSchedule', 'Weir_AgentRun', 'Weir_AgentRunEvent', 'Weir_AgentArtifact', 'Weir_AgentDelivery',
+  ]);
   for (const t of TABLES) {
     for (const n of [t.name, `${t.name}_pkey`, ...t.indexes.map((i) => i.name), ...t.foreignKeys.map((f) => f.name)]) {
       assert.ok(Buffer.byteLength(n) <= 63, `${n} is longer than Postgres keeps`);
