@@ -48,6 +48,8 @@ const ARTIFACT_READ_MAX = 8 * 1024 * 1024;
 /** Events kept in memory for the harness to judge the outcome from (the log keeps all of them). */
 const OUTCOME_WINDOW = 256;
 const PROMPT_FILE = '.weir/prompt.txt';
+/** The start of every budget refusal the gateway answers (LiteLLM's wording). */
+const BUDGET_REFUSAL = 'Budget has been exceeded';
 
 class SandboxError extends Error {}
 
@@ -56,6 +58,8 @@ export class RunExecution {
   private sandbox: Sandbox | null = null;
   private stopReason: 'canceled' | 'timed_out' | 'lost' | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** The agent printed the gateway's budget refusal (its key's, or its team's budget is spent). */
+  private refusedForBudget = false;
   readonly done: Promise<void>;
 
   constructor(
@@ -190,12 +194,17 @@ export class RunExecution {
     const seen: { type: string; payload: unknown }[] = [];
     const onLine = (line: string) => {
       if (!line) return;
+      if (!this.refusedForBudget && line.includes(BUDGET_REFUSAL)) this.refusedForBudget = true;
       const e = harness.parseLine(line);
       this.event(e.type, e.payload);
       seen.push(e);
       if (seen.length > OUTCOME_WINDOW * 2) seen.splice(0, seen.length - OUTCOME_WINDOW);
     };
-    const onErr = (line: string) => line && this.event('stderr', { text: line });
+    const onErr = (line: string) => {
+      if (!line) return;
+      if (!this.refusedForBudget && line.includes(BUDGET_REFUSAL)) this.refusedForBudget = true;
+      this.event('stderr', { text: line });
+    };
     const out = this.deps.lineSplitter();
     const err = this.deps.lineSplitter();
     const h = input.sandbox.exec({ argv, env, stdinFile: input.promptFile, onStdout: (c) => out.push(c, onLine), onStderr: (c) => err.push(c, onErr) });
@@ -237,9 +246,11 @@ export class RunExecution {
       await deps.flushSpend().catch(() => {});
       cost = await keySpend(deps.pool, keyToken).catch(() => null);
     }
-    // A run whose key reached its budget was stopped by the gateway's refusals: that is why it ended.
-    if (cost !== null && run.max_budget !== null && cost >= run.max_budget * 0.999 && final.status === 'failed') {
-      final = { status: 'failed', kind: 'budget_exceeded', message: `the run spent its budget of ${run.max_budget} USD` };
+    // The gateway refused the agent's calls for budget (it printed the refusal), or the key spent it
+    // all: the run was cut short by its budget, whatever the agent made of that.
+    const spentAll = cost !== null && run.max_budget !== null && cost >= run.max_budget * 0.999;
+    if ((this.refusedForBudget || spentAll) && (final.status === 'failed' || final.status === 'succeeded')) {
+      final = { status: 'failed', kind: 'budget_exceeded', message: `the run reached its budget (${run.max_budget ?? 'its team\'s'} USD; spent ${cost ?? 0})` };
     }
     await this.sandbox?.destroy().catch((e: unknown) => deps.log(`run ${run.id}: destroying the sandbox failed: ${(e as Error).message}`));
     const retry = final.kind === 'sandbox_error' && run.attempt < deps.maxAttempts && !this.stopReason;
