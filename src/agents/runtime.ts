@@ -98,7 +98,7 @@ export class AgentRuntime {
   }
 
   static async start(o: AgentRuntimeOptions): Promise<AgentRuntime> {
-    const events = await EventLog.start({ pool: o.pool, log: (l: string) => log.warn(`agent events: ${l}`) });
+    const events = await EventLog.start({ pool: o.pool, log: { warn: (l) => log.warn(`agent events: ${l}`), error: (l) => log.error(`agent events: ${l}`) } });
     const rt = new AgentRuntime(o, events);
     rt.lag.enable();
     await rt.refreshLimits();
