@@ -85,7 +85,7 @@ export class Notifier {
       if (this.pending.size >= this.maxPending) return this.done(origin, false, 0, null, `${this.maxPending} notifications are already pending; this one is dropped`);
       const d: Delivery = { url, origin, secret, id: `msg_${randomUUID().replace(/-/g, '')}`, body: JSON.stringify(payload), attempts: 0, timer: null, controller: null };
       this.pending.add(d);
-      void this.attempt(d);
+      this.run(d);
     } catch (e) {
       this.done(origin, false, 0, null, `not sent: ${(e as Error).message}`);
     }
@@ -105,6 +105,11 @@ export class Notifier {
       d.controller?.abort();
       this.finish(d, false, null, 'canceled: the notifier stopped');
     }
+  }
+
+  /** One attempt, whatever goes wrong in it (an injected delay function that throws included). */
+  private run(d: Delivery): void {
+    this.attempt(d).catch((e: Error) => this.finish(d, false, null, `failed: ${e.message}`));
   }
 
   private async attempt(d: Delivery): Promise<void> {
@@ -145,7 +150,7 @@ export class Notifier {
     }
     d.timer = setTimeout(() => {
       d.timer = null;
-      void this.attempt(d);
+      this.run(d);
     }, Math.max(0, this.delayMs(d.attempts)));
     d.timer.unref();
   }

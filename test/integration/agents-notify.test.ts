@@ -184,5 +184,14 @@ test('bad input never throws: a bad URL, a non-http scheme, a payload JSON canno
   await n.idle();
   assert.deepEqual(outcomes.map((o) => [o.ok, o.attempts]), [[false, 0], [false, 0], [false, 0]]);
   assert.equal(logs.length, 3);
+  // A delay function that throws ends the delivery, it does not escape.
+  const r = await receiver([500]);
+  const broken = notifier({ delayMs: () => {
+    throw new Error('broken delay');
+  } });
+  broken.n.send(r.url, SECRET, PAYLOAD);
+  await broken.n.idle();
+  assert.deepEqual(broken.outcomes.map((o) => [o.ok, o.attempts]), [[false, 1]]);
+  assert.match(broken.logs[0]!, /failed: broken delay/);
   assert.ok(!logs.join('\n').includes('passwd'));
 });
