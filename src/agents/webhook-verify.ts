@@ -145,7 +145,7 @@ export function verifyWebhook(spec: WebhookSpec, headers: Record<string, string>
   }
 }
 
-/** `issues` matches every `issues.*`; `issues.opened` only itself; no list (or an empty one) = all. */
+/** `issues` matches every `issues.*`; `issues.opened` only itself; `*` and no list (or an empty one) match all. */
 export function eventMatches(events: string[] | undefined, event: string | null): boolean {
   if (!events || events.length === 0) return true;
   if (event === null) return false;
