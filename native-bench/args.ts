@@ -1,8 +1,8 @@
 // Command line of `npm run bench -- …`. Pure: returns the options or throws a UsageError.
 
-export const SCENARIO_KEYS = ['chat', 'claude', 'stream', 'governed', 'fanout', 'soak', 'translated'] as const;
+export const SCENARIO_KEYS = ['chat', 'claude', 'stream', 'governed', 'fanout', 'soak', 'translated', 'agents'] as const;
 export type ScenarioKey = (typeof SCENARIO_KEYS)[number];
-/** The scenarios run when --scenario is not given (the soak only with --soak). */
+/** The scenarios run when --scenario is not given (the soak only with --soak; agent runs only when named). */
 export const DEFAULT_SCENARIOS: ScenarioKey[] = ['chat', 'claude', 'stream', 'governed', 'fanout', 'translated'];
 
 export interface BenchArgs {
@@ -21,6 +21,11 @@ export interface BenchArgs {
   soakRequests: number;
   soakRate: number;
   profile: boolean;
+  /** Scenario 8: Claude Code runs asked for, light-agent fan-outs, calls per light run and think time. */
+  agentClaude: number;
+  agentLight: number[];
+  agentCalls: number | undefined;
+  agentThinkMs: number | undefined;
   /** Only write the LiteLLM config for the mock port and exit. */
   writeLitellmConfig: boolean;
   workers: number;
@@ -32,7 +37,7 @@ export const USAGE = `usage: npm run bench -- [options]
 
   --quick               a run of under 2 minutes for day-to-day use
   --scenario LIST       comma-separated: 1|chat, 2|claude, 3|stream, 4|governed, 5|fanout, 6|soak,
-                        7|translated (default: 1,2,3,4,5,7)
+                        7|translated, 8|agents (default: 1,2,3,4,5,7)
   --duration S          seconds of each fixed-rate run and each throughput step (default 5; quick 1)
   --repeats N           interleaved repeats whose median is reported (default 3, at least 3 advised)
   --workers N           worker threads of Weir and of the minimal proxy (default 2)
@@ -50,12 +55,16 @@ export const USAGE = `usage: npm run bench -- [options]
   --soak-requests N     requests in the soak (default 1000000)
   --soak-rate R         requests per second in the soak (default 2000)
   --profile             run Weir under node --cpu-prof and print its top 15 self-time functions
+  --agent-claude N      scenario 8: concurrent Claude Code runs (default 16; fewer when memory is short; 0: none)
+  --agent-light LIST    scenario 8: concurrent light-agent runs per fan-out (default 64,256)
+  --agent-calls N       scenario 8: streaming calls per light run (default 10; quick 3)
+  --agent-think-ms N    scenario 8: think time between a light run's calls (default 500; quick 200)
   --help`;
 
 export class UsageError extends Error {}
 
 const ALIASES: Record<string, ScenarioKey> = {
-  '1': 'chat', '2': 'claude', '3': 'stream', '4': 'governed', '5': 'fanout', '6': 'soak', '7': 'translated',
+  '1': 'chat', '2': 'claude', '3': 'stream', '4': 'governed', '5': 'fanout', '6': 'soak', '7': 'translated', '8': 'agents',
 };
 
 export function parseScenarios(list: string): ScenarioKey[] {
@@ -64,7 +73,7 @@ export function parseScenarios(list: string): ScenarioKey[] {
     const s = raw.trim().toLowerCase();
     if (!s) continue;
     const key = ALIASES[s] ?? (SCENARIO_KEYS as readonly string[]).find((k) => k === s);
-    if (!key) throw new UsageError(`unknown scenario "${raw}" (use 1-7 or ${SCENARIO_KEYS.join(', ')})`);
+    if (!key) throw new UsageError(`unknown scenario "${raw}" (use 1-8 or ${SCENARIO_KEYS.join(', ')})`);
     if (!out.includes(key as ScenarioKey)) out.push(key as ScenarioKey);
   }
   if (out.length === 0) throw new UsageError('--scenario needs at least one scenario');
@@ -77,6 +86,12 @@ function num(flag: string, v: string | undefined, o: { min: number; integer?: bo
     throw new UsageError(`${flag} needs ${o.integer ? 'an integer' : 'a number'} >= ${o.min}, got ${v ?? 'nothing'}`);
   }
   return n;
+}
+
+function intList(flag: string, v: string): number[] {
+  const out = v.split(',').filter((x) => x.trim() !== '').map((x) => num(flag, x.trim(), { min: 1, integer: true }));
+  if (out.length === 0) throw new UsageError(`${flag} needs a comma-separated list of run counts`);
+  return out;
 }
 
 export function parseArgs(argv: string[]): BenchArgs {
@@ -95,6 +110,10 @@ export function parseArgs(argv: string[]): BenchArgs {
     soakRequests: 1_000_000,
     soakRate: 2000,
     profile: false,
+    agentClaude: 16,
+    agentLight: [64, 256],
+    agentCalls: undefined,
+    agentThinkMs: undefined,
     writeLitellmConfig: false,
     workers: 2,
     repeats: 3,
@@ -131,6 +150,10 @@ export function parseArgs(argv: string[]): BenchArgs {
       case '--soak-requests': a.soakRequests = num(flag, value(), { min: 1, integer: true }); break;
       case '--soak-rate': a.soakRate = num(flag, value(), { min: 1 }); break;
       case '--profile': a.profile = true; break;
+      case '--agent-claude': a.agentClaude = num(flag, value(), { min: 0, integer: true }); break;
+      case '--agent-light': a.agentLight = intList(flag, value()); break;
+      case '--agent-calls': a.agentCalls = num(flag, value(), { min: 1, integer: true }); break;
+      case '--agent-think-ms': a.agentThinkMs = num(flag, value(), { min: 0, integer: true }); break;
       case '--write-litellm-config': a.writeLitellmConfig = true; break;
       case '--help': case '-h': a.help = true; break;
       default: throw new UsageError(`unknown argument ${arg}`);

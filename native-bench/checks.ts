@@ -1,5 +1,6 @@
 // The issue's performance targets, checked against a run's results. A target that this run did
 // not measure (scenario not run, comparator absent) is reported as not measured, never as passed.
+import { agentsChecks } from './agents-report';
 import type { BenchResults, Check, LatencyRow, ScenarioResult, ThroughputRow } from './results';
 import { cpuAtSameLoad } from './throughput';
 import { ratio } from './stats';
@@ -191,5 +192,6 @@ export function evaluateChecks(r: BenchResults): Check[] {
       ? na('RSS flat across the soak', 'flat', 'soak not run (--soak)')
       : { name: 'RSS flat across the soak', target: 'flat', measured: `${fixed(soak.rssGrowthMB, 1)} MB growth`, pass: soak.flat });
   }
+  out.push(...agentsChecks(r));
   return out;
 }

@@ -1,5 +1,6 @@
 // How much each measurement does, for a quick run (under 2 minutes on a 2-core machine) and for
 // the full one. Every count here is a bound: no phase runs open-ended.
+import type { AgentsOptions } from './agents';
 import type { BenchArgs } from './args';
 
 export interface LatencyPlan {
@@ -41,6 +42,8 @@ export interface Plan {
   spendLateMs: number;
   /** Idle CPU of the governed Weir is measured over this long. */
   idleMs: number;
+  /** Scenario 8: its fan-outs and the data-plane window without fan-out before each. */
+  agents: AgentsOptions;
 }
 
 export function makePlan(a: BenchArgs): Plan {
@@ -70,5 +73,13 @@ export function makePlan(a: BenchArgs): Plan {
     spendMarginMs: 1500,
     spendLateMs: 10_000,
     idleMs: q ? 2000 : 4000,
+    agents: {
+      claude: a.agentClaude,
+      light: a.agentLight,
+      calls: a.agentCalls ?? (q ? 3 : 10),
+      thinkMs: a.agentThinkMs ?? (q ? 200 : 500),
+      deltas: 16,
+      idleMs: q ? 2000 : 5000,
+    },
   };
 }

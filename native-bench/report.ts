@@ -1,6 +1,7 @@
 // Renders a run's results: the terminal tables, and the same tables as a Markdown block for
 // PERF.md. Proxies' latencies are shown as added to the direct path (target − direct at the same
 // percentile, per repeat; median [min…max] over repeats); the direct row shows absolute values.
+import { agentsTables } from './agents-report';
 import type { BenchResults, LatencyRow, ScenarioResult } from './results';
 import { ratio } from './stats';
 import { fixed, intText, ms, plusMs, ratioText, renderMarkdown, renderText, spreadText, type Table } from './table';
@@ -313,6 +314,7 @@ export function reportTables(r: BenchResults): Table[] {
     fanoutTable(sc),
     governedTable(sc),
     translatedTable(sc),
+    ...agentsTables(sc),
     soakTable(sc),
     memoryTable(r),
     skipped,

@@ -117,6 +117,72 @@ export interface FanoutRow {
   errors: number;
 }
 
+export interface LagStats {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** Scenario 8: the data plane (ordinary chat through Weir, less the mock's) without and with a fan-out. */
+export interface AgentsDataPlaneSide {
+  /** Requests per target in the window. */
+  n: number;
+  weirP50: number;
+  directP50: number;
+  addedP50: number;
+  errors: number;
+  /** Weir's CPU over the window, % of one CPU (the runs' work included in the fan-out window). */
+  weirCpuPct: number;
+}
+
+export interface AgentsDataPlane {
+  idle: AgentsDataPlaneSide;
+  fanout: AgentsDataPlaneSide;
+  /** Added p50 with the fan-out less without it, ms. */
+  addedP50Delta: number;
+}
+
+/** One fan-out of scenario 8: `runs` agent runs POSTed at once, each followed by an SSE watcher. */
+export interface AgentsPhase {
+  phase: string;
+  agent: 'claude-code' | 'command';
+  runs: number;
+  /** Final statuses and how many runs ended in each. */
+  statuses: Record<string, number>;
+  /** Runs with no final status by the phase's deadline. */
+  unfinished: number;
+  postErrors: number;
+  firstFailure: string | null;
+  /** POST /v1/agent/runs round trip, p50 ms. */
+  postP50: number;
+  /** POST sent → the run's `status: running` event ts, ms. */
+  startP50: number;
+  startP99: number;
+  /** POST sent → the ts of its first agent event, ms. */
+  firstEventP50: number;
+  firstEventP99: number;
+  /** Events received over every watcher, and their delay (received − ts), ms. */
+  events: number;
+  eventDelayP50: number;
+  eventDelayP99: number;
+  eventDelayMax: number;
+  /** First POST to last final status, s. */
+  wallS: number;
+  /** Weir's CPU over the phase less the data-plane probe's share, per run, ms (every thread; the agents themselves are other processes). */
+  weirCpuMsPerRun: number;
+  /** The main (control) thread's part of it, per run, ms. */
+  controlCpuMsPerRun: number;
+  /** The control thread's event-loop lag over the phase (GET /v1/agent/stats), null when not exposed. */
+  lag: LagStats | null;
+  dataPlane: AgentsDataPlane | null;
+}
+
+export interface AgentsResult {
+  phases: AgentsPhase[];
+  /** Why a phase did not run or ran smaller than asked. */
+  notes: string[];
+}
+
 export interface SoakResult {
   target: TargetKind;
   requests: number;
@@ -145,6 +211,7 @@ export interface ScenarioResult {
   soak?: SoakResult;
   governed?: GovernedInfo;
   translated?: TranslatedSummary;
+  agents?: AgentsResult;
 }
 
 export interface Check {

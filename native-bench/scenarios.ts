@@ -1,4 +1,5 @@
 // The scenarios of the issue, each as the requests it sends and the measurements it runs.
+import { agentsScenario } from './agents';
 import type { ScenarioKey } from './args';
 import { chatSpec, claudeCodeBody, messagesSpec, smallChat } from './bodies';
 import { interleavedFanout } from './fanout';
@@ -22,6 +23,8 @@ export interface ScenarioContext {
   soak: { requests: number; rate: number };
   /** Scenario 4's Weir with a database, or why there is none. */
   governed: Governed | string;
+  /** Where scenario 8 starts its own Weir (with a database and an agent config). */
+  agentsEnv: { workDir: string; workers: number; cpus?: string };
 }
 
 export const SCENARIO_INFO: Record<ScenarioKey, { id: number; title: string }> = {
@@ -32,6 +35,7 @@ export const SCENARIO_INFO: Record<ScenarioKey, { id: number; title: string }> =
   fanout: { id: 5, title: 'agent fan-out' },
   soak: { id: 6, title: 'soak' },
   translated: { id: 7, title: 'translated streaming: Claude-Code-sized /v1/messages to an OpenAI-dialect upstream vs pass-through' },
+  agents: { id: 8, title: 'agent runs: real Claude Code and light command agents started through /v1/agent/runs, followed by SSE' },
 };
 
 function base(key: ScenarioKey): ScenarioResult {
@@ -222,6 +226,20 @@ async function translated(ctx: ScenarioContext): Promise<ScenarioResult> {
   return r;
 }
 
+/** Scenario 8: agent runs through the API of a Weir of its own (agents.ts). */
+async function agents(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const r = base('agents');
+  const a = ctx.plan.agents;
+  const direct = ctx.targets.find((t) => t.kind === 'direct')!;
+  r.notes.push(
+    `light agent: the command harness running bash + curl, ${a.calls} streaming chat calls (${a.deltas} deltas) ${a.thinkMs} ms apart; Claude Code: one short text turn from the mock; every run followed by its own SSE watcher`,
+    `data plane: a small chat at concurrency 1, Weir and the mock in alternation, during each fan-out vs a ${(a.idleMs / 1000).toFixed(0)} s window without it just before`,
+  );
+  r.agents = await agentsScenario({ mockUrl: direct.url, directUrl: direct.url, ...ctx.agentsEnv, opts: a, progress: ctx.progress });
+  r.notes.push(...r.agents.notes);
+  return r;
+}
+
 export async function runScenario(key: ScenarioKey, ctx: ScenarioContext): Promise<ScenarioResult> {
   switch (key) {
     case 'chat': return chat(ctx);
@@ -231,5 +249,6 @@ export async function runScenario(key: ScenarioKey, ctx: ScenarioContext): Promi
     case 'fanout': return fanout(ctx);
     case 'soak': return soakScenario(ctx);
     case 'translated': return translated(ctx);
+    case 'agents': return agents(ctx);
   }
 }

@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // weir --config PATH --port 4000 [--host H] [--num_workers N] [--detailed_debug]: the same flags
 // as `litellm`, and CONFIG_FILE_PATH / PORT / LITELLM_MASTER_KEY from the environment.
+// `weir run …` is the agent-run client instead (src/cli-run.ts): it loads none of the gateway.
 import { availableParallelism } from 'node:os';
-import { describeConfigError } from './config/load';
-import { boot } from './control/boot';
 
 const VERSION: string = (require('../../package.json') as { version: string }).version;
 
@@ -14,7 +13,9 @@ const USAGE = `usage: weir --config PATH [--port 4000] [--host 0.0.0.0] [--num_w
   --host            address to bind (default 0.0.0.0)
   --num_workers     worker threads (default: available cores)
   --detailed_debug  one log line per request
-  --version         print the version`;
+  --version         print the version
+
+       weir run --profile NAME "prompt" | --job NAME [--input JSON]   (weir run --help)`;
 
 function fail(msg: string): never {
   process.stderr.write(`weir: ${msg}\n${USAGE}\n`);
@@ -75,9 +76,30 @@ function parse(argv: string[]) {
   return o;
 }
 
-const opts = parse(process.argv.slice(2));
-boot({ ...opts, version: VERSION }).catch((e: unknown) => {
-  const msg = (e as { name?: string }).name === 'ConfigError' ? describeConfigError(e) : (e as Error).message;
-  process.stderr.write(`weir: cannot start: ${msg}\n`);
-  process.exit(1);
-});
+function serve(): void {
+  const opts = parse(process.argv.slice(2));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { boot } = require('./control/boot') as typeof import('./control/boot');
+  boot({ ...opts, version: VERSION }).catch((e: unknown) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { describeConfigError } = require('./config/load') as typeof import('./config/load');
+    const msg = (e as { name?: string }).name === 'ConfigError' ? describeConfigError(e) : (e as Error).message;
+    process.stderr.write(`weir: cannot start: ${msg}\n`);
+    process.exit(1);
+  });
+}
+
+if (process.argv[2] === 'run') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { runCommand } = require('./cli-run') as typeof import('./cli-run');
+  runCommand(process.argv.slice(3), process.env, process).then(
+    // Exit once stdout has taken everything (a pipe may still hold the last lines).
+    (code) => process.stdout.write('', () => process.exit(code)),
+    (e: unknown) => {
+      process.stderr.write(`weir run: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+} else {
+  serve();
+}

@@ -38,7 +38,8 @@ test('scenarios by number or name, deduplicated; unknown ones are refused', () =
   assert.deepEqual(parseScenarios('3, stream,5'), ['stream', 'fanout']);
   assert.deepEqual(parseScenarios('governed,6'), ['governed', 'soak']);
   assert.deepEqual(parseScenarios('7,translated'), ['translated']);
-  assert.throws(() => parseScenarios('8'), UsageError);
+  assert.deepEqual(parseScenarios('8,agents'), ['agents']);
+  assert.throws(() => parseScenarios('9'), UsageError);
   assert.throws(() => parseScenarios(' , '), UsageError);
 });
 

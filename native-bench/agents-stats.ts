@@ -1,0 +1,161 @@
+// Scenario 8's figures from what the bench recorded: per run, when it was POSTed, when its events
+// say it started, each event's delay to the SSE watcher and how it ended; the control thread's
+// event-loop lag as Weir reports it; the data plane's latency with and without the fan-out; and
+// how many Claude Code processes this machine's memory allows. Pure: tested on made-up traces.
+import type { AgentsDataPlane, AgentsPhase, LagStats } from './results';
+import { percentiles } from './stats';
+
+/** What the bench saw of one run. Times are epoch milliseconds (fractional where measured here). */
+export interface RunTrace {
+  postAt: number;
+  /** The 202 arrived; null when the POST failed. */
+  acceptedAt: number | null;
+  postError: string | null;
+  id: string | null;
+  /** `ts` of the run's `status: running` event. */
+  runningAt: number | null;
+  /** `ts` of its first event that is not a status change (the agent's first line). */
+  firstAgentAt: number | null;
+  /** Received minus `ts`, every event. */
+  eventDelays: number[];
+  finalStatus: string | null;
+  errorKind: string | null;
+  errorMessage: string | null;
+}
+
+export function newTrace(postAt: number): RunTrace {
+  return { postAt, acceptedAt: null, postError: null, id: null, runningAt: null, firstAgentAt: null, eventDelays: [], finalStatus: null, errorKind: null, errorMessage: null };
+}
+
+/** Folds one event into its run's trace: `receivedAt` is when the watcher read it (epoch ms). */
+export function traceEvent(t: RunTrace, e: { ts: string; type: string; payload: unknown }, receivedAt: number): void {
+  const ts = Date.parse(e.ts);
+  if (Number.isFinite(ts)) t.eventDelays.push(receivedAt - ts);
+  const p = (e.payload ?? {}) as { status?: unknown; error?: { kind?: unknown; message?: unknown } | null };
+  if (e.type === 'status') {
+    if (p.status === 'running' && t.runningAt === null && Number.isFinite(ts)) t.runningAt = ts;
+    if (typeof p.status === 'string') t.finalStatus = p.status;
+    if (p.error && typeof p.error === 'object') {
+      t.errorKind = typeof p.error.kind === 'string' ? p.error.kind : null;
+      t.errorMessage = typeof p.error.message === 'string' ? p.error.message.slice(0, 300) : null;
+    }
+  } else if (t.firstAgentAt === null && Number.isFinite(ts)) {
+    t.firstAgentAt = ts;
+  }
+}
+
+const pcts = (v: number[], ps: number[]) => (v.length ? percentiles(v, ps) : ps.map(() => NaN));
+
+export type PhaseRunFigures = Pick<
+  AgentsPhase,
+  'runs' | 'statuses' | 'unfinished' | 'postErrors' | 'firstFailure' | 'postP50' | 'startP50' | 'startP99' | 'firstEventP50' | 'firstEventP99' | 'events' | 'eventDelayP50' | 'eventDelayP99' | 'eventDelayMax'
+>;
+
+/**
+ * Per phase: start latency (POST sent → the `running` event's ts) p50/p99, the first agent event
+ * likewise, every event's delay to its watcher (p50, p99, max), and how the runs ended. A run
+ * counts in a latency only when it reached that point.
+ */
+export function summarizeRuns(traces: readonly RunTrace[], finalStatuses: ReadonlySet<string>): PhaseRunFigures {
+  const statuses: Record<string, number> = {};
+  let unfinished = 0;
+  let postErrors = 0;
+  let firstFailure: string | null = null;
+  const start: number[] = [];
+  const first: number[] = [];
+  const post: number[] = [];
+  const delays: number[] = [];
+  for (const t of traces) {
+    if (t.postError !== null) {
+      postErrors++;
+      firstFailure ??= `POST: ${t.postError}`;
+      continue;
+    }
+    if (t.acceptedAt !== null) post.push(t.acceptedAt - t.postAt);
+    if (t.runningAt !== null) start.push(t.runningAt - t.postAt);
+    if (t.firstAgentAt !== null) first.push(t.firstAgentAt - t.postAt);
+    for (const d of t.eventDelays) delays.push(d);
+    if (t.finalStatus !== null && finalStatuses.has(t.finalStatus)) {
+      statuses[t.finalStatus] = (statuses[t.finalStatus] ?? 0) + 1;
+      if (t.finalStatus !== 'succeeded') firstFailure ??= `${t.finalStatus}${t.errorKind ? ` (${t.errorKind})` : ''}${t.errorMessage ? `: ${t.errorMessage}` : ''}`;
+    } else {
+      unfinished++;
+      firstFailure ??= `run ${t.id ?? '?'} did not end (last status ${t.finalStatus ?? 'none'})`;
+    }
+  }
+  const [startP50, startP99] = pcts(start, [50, 99]);
+  const [firstEventP50, firstEventP99] = pcts(first, [50, 99]);
+  const [eventDelayP50, eventDelayP99, eventDelayMax] = pcts(delays, [50, 99, 100]);
+  return {
+    runs: traces.length,
+    statuses,
+    unfinished,
+    postErrors,
+    firstFailure,
+    postP50: pcts(post, [50])[0]!,
+    startP50: startP50!,
+    startP99: startP99!,
+    firstEventP50: firstEventP50!,
+    firstEventP99: firstEventP99!,
+    events: delays.length,
+    eventDelayP50: eventDelayP50!,
+    eventDelayP99: eventDelayP99!,
+    eventDelayMax: eventDelayMax!,
+  };
+}
+
+/**
+ * `GET /v1/agent/stats` → `{event_loop_lag_ms: {p50, p99, max}}`; null when the answer is not
+ * that (the endpoint is absent or says something else).
+ */
+export function parseLagStats(body: unknown): LagStats | null {
+  const lag = (body as { event_loop_lag_ms?: Record<string, unknown> } | null)?.event_loop_lag_ms;
+  if (!lag || typeof lag !== 'object') return null;
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : NaN);
+  const s = { p50: n(lag.p50), p99: n(lag.p99), max: n(lag.max) };
+  return Number.isNaN(s.p50) && Number.isNaN(s.p99) && Number.isNaN(s.max) ? null : s;
+}
+
+/** Ordinary chat requests, Weir and the mock directly in alternation, under one condition. */
+export interface ProbeSamples {
+  weir: number[];
+  direct: number[];
+  errors: number;
+  /** Weir's CPU over the window, µs, and the window's length, ms. */
+  weirCpuUs: number;
+  wallMs: number;
+}
+
+/**
+ * The data plane under fan-out: Weir's added p50 (its p50 less the mock's, both measured in the
+ * same alternation) with the fan-out and without it, and Weir's CPU (% of one CPU) in each window.
+ */
+export function dataPlane(idle: ProbeSamples, during: ProbeSamples): AgentsDataPlane {
+  const side = (s: ProbeSamples) => {
+    const [w] = pcts(s.weir, [50]);
+    const [d] = pcts(s.direct, [50]);
+    return { n: Math.min(s.weir.length, s.direct.length), weirP50: w!, directP50: d!, addedP50: w! - d!, errors: s.errors, weirCpuPct: s.wallMs > 0 ? (100 * s.weirCpuUs) / (s.wallMs * 1000) : NaN };
+  };
+  const i = side(idle);
+  const f = side(during);
+  return { idle: i, fanout: f, addedP50Delta: f.addedP50 - i.addedP50 };
+}
+
+/** MemAvailable of /proc/meminfo text, bytes; NaN when absent. */
+export function parseMemAvailable(meminfo: string): number {
+  const m = /^MemAvailable:\s+(\d+)\s+kB/m.exec(meminfo);
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/** What one Claude Code run is allowed for (its node process and its children), and what the rest needs. */
+export const CLAUDE_RUN_BYTES = 250 * 2 ** 20;
+export const MEMORY_RESERVE_BYTES = 2 * 2 ** 30;
+
+/** How many Claude Code runs at once this machine holds, at most `asked`; the note says why when fewer. */
+export function claudeRunsFor(asked: number, memAvailableBytes: number): { count: number; note: string | null } {
+  if (!Number.isFinite(memAvailableBytes)) return { count: asked, note: `memory available unknown: ${asked} Claude Code runs as asked` };
+  const fit = Math.max(0, Math.floor((memAvailableBytes - MEMORY_RESERVE_BYTES) / CLAUDE_RUN_BYTES));
+  if (fit >= asked) return { count: asked, note: null };
+  const gb = (memAvailableBytes / 2 ** 30).toFixed(1);
+  return { count: fit, note: `${fit} Claude Code runs instead of ${asked}: ${gb} GB available, ${CLAUDE_RUN_BYTES / 2 ** 20} MB each and ${MEMORY_RESERVE_BYTES / 2 ** 30} GB kept for the rest` };
+}

@@ -1,0 +1,166 @@
+// Scenario 8, agent runs: a Weir with a database (embedded PostgreSQL, as scenario 4) and an
+// agent config (agents-config.ts), then fan-outs of real runs through its API: the real Claude
+// Code (as many as memory allows, at most --agent-claude) and the light `command` agent at each
+// --agent-light level. Per fan-out: start latency, event delay to a watcher, Weir's CPU per run,
+// the control thread's event-loop lag (GET /v1/agent/stats), and ordinary chat requests' added
+// p50 during the fan-out against a window without it, measured just before.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FINAL_STATUSES } from '../src/agents/types';
+import { agentsConfig, CLAUDE_PROFILE, LIGHT_PROFILE } from './agents-config';
+import { claudeRunsFor, dataPlane, parseLagStats, parseMemAvailable, summarizeRuns } from './agents-stats';
+import { fanOut, Probe, probeAlone } from './agents-watch';
+import { chatSpec, MASTER_KEY, smallChat } from './bodies';
+import { startGateway, type Server } from './processes';
+import { cpuMicros, threadCpuMicros } from './procfs';
+import type { Progress } from './progress';
+import type { AgentsPhase, AgentsResult, LagStats } from './results';
+
+export interface AgentsOptions {
+  /** Claude Code runs asked for (fewer when memory is short); 0 skips them. */
+  claude: number;
+  /** Light-agent fan-outs, runs each. */
+  light: number[];
+  /** Calls per light run, and think time between them. */
+  calls: number;
+  thinkMs: number;
+  /** Deltas per streamed answer of a light call. */
+  deltas: number;
+  /** The probe window without fan-out before each phase. */
+  idleMs: number;
+}
+
+interface AgentsWeir {
+  server: Server;
+  stop(): Promise<void>;
+}
+
+async function startAgentsWeir(o: { mockUrl: string; workDir: string; workers: number; cpus?: string; opts: AgentsOptions }): Promise<AgentsWeir> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startPostgres } = require('../test/support/postgres') as typeof import('../test/support/postgres');
+  const pg = await startPostgres();
+  const journalDir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-bench-agents-journal-'));
+  const cleanup = async () => {
+    await pg.stop().catch(() => {});
+    fs.rmSync(journalDir, { recursive: true, force: true });
+  };
+  try {
+    const configPath = path.join(o.workDir, 'weir-agents-config.yaml');
+    const most = Math.max(o.opts.claude, ...o.opts.light, 1);
+    fs.writeFileSync(configPath, agentsConfig({ mockUrl: o.mockUrl, masterKey: MASTER_KEY, databaseUrl: pg.url, maxConcurrentRuns: most, light: { calls: o.opts.calls, thinkMs: o.opts.thinkMs, deltas: o.opts.deltas } }));
+    const server = await startGateway({ configPath, workers: o.workers, cpus: o.cpus, name: 'agents weir', env: { WEIR_JOURNAL_DIR: journalDir } });
+    return {
+      server,
+      async stop() {
+        await server.child.stop(5000);
+        await cleanup();
+      },
+    };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
+
+async function agentStats(url: string, reset: boolean): Promise<LagStats | null> {
+  try {
+    const res = await fetch(`${url}/v1/agent/stats${reset ? '?reset=1' : ''}`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
+    return res.ok ? parseLagStats(await res.json()) : (await res.body?.cancel(), null);
+  } catch {
+    return null;
+  }
+}
+
+function memAvailable(): number {
+  try {
+    return parseMemAvailable(fs.readFileSync('/proc/meminfo', 'utf8'));
+  } catch {
+    return NaN;
+  }
+}
+
+interface PhaseSpec {
+  phase: string;
+  agent: AgentsPhase['agent'];
+  runs: number;
+  body: (i: number) => object;
+  deadlineMs: number;
+}
+
+async function runPhase(weir: Server, directUrl: string, p: PhaseSpec, o: AgentsOptions, progress: Progress): Promise<AgentsPhase> {
+  const pid = weir.child.pid;
+  const probe = new Probe({ url: weir.url, pid }, directUrl, chatSpec(smallChat()));
+  progress.set(`8 agents: ${p.phase}`, `data plane alone for ${(o.idleMs / 1000).toFixed(0)} s`);
+  const idle = await probeAlone(probe, o.idleMs);
+  await agentStats(weir.url, true);
+  const c0 = cpuMicros(pid);
+  const m0 = threadCpuMicros(pid, pid);
+  probe.start();
+  progress.set(`8 agents: ${p.phase}`, `${p.runs} runs at once`);
+  const { traces, wallMs } = await fanOut({ url: weir.url, key: MASTER_KEY, count: p.runs, body: p.body, deadlineMs: p.deadlineMs });
+  const during = await probe.stop();
+  const weirUs = cpuMicros(pid) - c0;
+  const controlUs = threadCpuMicros(pid, pid) - m0;
+  const lag = await agentStats(weir.url, false);
+  // The probe's own cost, at what a probe request cost Weir when alone, is not the runs'.
+  const probeUs = idle.weir.length > 0 ? (idle.weirCpuUs / idle.weir.length) * during.weir.length : 0;
+  return {
+    phase: p.phase,
+    agent: p.agent,
+    ...summarizeRuns(traces, FINAL_STATUSES),
+    wallS: wallMs / 1000,
+    weirCpuMsPerRun: (weirUs - probeUs) / p.runs / 1000,
+    controlCpuMsPerRun: controlUs / p.runs / 1000,
+    lag,
+    dataPlane: dataPlane(idle, during),
+  };
+}
+
+export async function agentsScenario(o: {
+  mockUrl: string;
+  directUrl: string;
+  workDir: string;
+  workers: number;
+  cpus?: string;
+  opts: AgentsOptions;
+  progress: Progress;
+}): Promise<AgentsResult> {
+  const notes: string[] = [];
+  const claude = claudeRunsFor(o.opts.claude, memAvailable());
+  if (claude.note) notes.push(claude.note);
+  o.progress.set('8 agents: starting', 'PostgreSQL and the agents Weir');
+  const weir = await startAgentsWeir(o);
+  const phases: AgentsPhase[] = [];
+  try {
+    const light = (i: number) => ({ profile: LIGHT_PROFILE, prompt: `bench light agent ${i}` });
+    const lightDeadline = o.opts.calls * (o.opts.thinkMs + 2000) + 120_000;
+    // Warm-up (not measured): the runtime's first runs pay for JIT, connections and sandbox folders.
+    o.progress.set('8 agents: warm-up', '4 light runs');
+    const warm = await fanOut({ url: weir.server.url, key: MASTER_KEY, count: 4, body: light, deadlineMs: lightDeadline });
+    const warmOk = warm.traces.filter((t) => t.finalStatus === 'succeeded').length;
+    if (warmOk < 4) {
+      const s = summarizeRuns(warm.traces, FINAL_STATUSES);
+      notes.push(`warm-up: ${warmOk}/4 light runs succeeded (${s.firstFailure ?? 'no failure recorded'})`);
+    }
+    const specs: PhaseSpec[] = [];
+    if (claude.count > 0) {
+      specs.push({
+        phase: `Claude Code × ${claude.count}`,
+        agent: 'claude-code',
+        runs: claude.count,
+        body: (i) => ({ profile: CLAUDE_PROFILE, prompt: `Say hello (bench run ${i}).` }),
+        deadlineMs: 300_000,
+      });
+    } else notes.push('no Claude Code runs: --agent-claude 0 or no memory for one');
+    for (const n of o.opts.light) {
+      specs.push({ phase: `light × ${n}`, agent: 'command', runs: n, body: light, deadlineMs: lightDeadline });
+    }
+    for (const spec of specs) phases.push(await runPhase(weir.server, o.directUrl, spec, o.opts, o.progress));
+    if (phases.some((p) => p.lag === null)) notes.push('control-thread event-loop lag not measured: GET /v1/agent/stats did not answer {event_loop_lag_ms: {p50, p99, max}}');
+  } finally {
+    o.progress.set('8 agents: stopping', 'the agents Weir and its PostgreSQL');
+    await weir.stop();
+  }
+  return { phases, notes };
+}

@@ -1,0 +1,158 @@
+// Scenario 8's figures and report from made-up traces (no timing: the numbers are given), its
+// config validated by the config's own schema, and its command-line options.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import YAML from 'yaml';
+import { FINAL_STATUSES } from '../../src/agents/types';
+import { agentSettingsSchema } from '../../src/config/agent-settings';
+import { agentsConfig, CLAUDE_PROFILE, LIGHT_PROFILE } from '../../native-bench/agents-config';
+import { agentsChecks, agentsTables, endedText } from '../../native-bench/agents-report';
+import { claudeRunsFor, dataPlane, newTrace, parseLagStats, parseMemAvailable, summarizeRuns, traceEvent, type RunTrace } from '../../native-bench/agents-stats';
+import { parseArgs, UsageError } from '../../native-bench/args';
+import { makePlan } from '../../native-bench/plan';
+import type { AgentsPhase, BenchResults } from '../../native-bench/results';
+
+const T0 = Date.parse('2026-12-04T10:00:00.000Z');
+const iso = (ms: number) => new Date(T0 + ms).toISOString();
+
+/** A run POSTed at T0 + post, running at + running, one agent line at + agent, each event received `delay` ms after its ts. */
+function run(o: { post: number; running: number; agent: number; end: number; status: string; delay: number; error?: { kind: string; message: string } }): RunTrace {
+  const t = newTrace(T0 + o.post);
+  t.acceptedAt = T0 + o.post + 2;
+  t.id = `run_${o.post}`;
+  const ev = [
+    { ts: iso(o.running), type: 'status', payload: { status: 'running' } },
+    { ts: iso(o.agent), type: 'call', payload: { n: 1 } },
+    { ts: iso(o.end), type: 'status', payload: o.error ? { status: o.status, error: o.error } : { status: o.status } },
+  ];
+  for (const e of ev) traceEvent(t, e, Date.parse(e.ts) + o.delay);
+  return t;
+}
+
+test('a trace: start at the running event, the first agent line, every event delay, the final status and its error', () => {
+  const t = run({ post: 0, running: 40, agent: 900, end: 1500, status: 'failed', delay: 3, error: { kind: 'agent_error', message: 'exit 1' } });
+  assert.equal(t.runningAt! - t.postAt, 40);
+  assert.equal(t.firstAgentAt! - t.postAt, 900);
+  assert.deepEqual(t.eventDelays, [3, 3, 3]);
+  assert.equal(t.finalStatus, 'failed');
+  assert.equal(t.errorKind, 'agent_error');
+});
+
+test('summarizeRuns: nearest-rank percentiles over the runs, statuses counted, unfinished and unstarted runs told apart', () => {
+  const traces: RunTrace[] = [];
+  // 100 runs starting 1…100 ms after their POST, events 1…100 ms late (3 each).
+  for (let i = 1; i <= 100; i++) traces.push(run({ post: 0, running: i, agent: 500 + i, end: 1000, status: 'succeeded', delay: i }));
+  const lost = newTrace(T0);
+  lost.acceptedAt = T0 + 1;
+  lost.id = 'run_lost';
+  traceEvent(lost, { ts: iso(5000), type: 'status', payload: { status: 'running' } }, T0 + 5000);
+  const refused = newTrace(T0);
+  refused.postError = 'HTTP 429 too many runs';
+  const failed = run({ post: 0, running: 10, agent: 20, end: 30, status: 'timed_out', delay: 0 });
+  const s = summarizeRuns([...traces, lost, refused, failed], FINAL_STATUSES);
+  assert.equal(s.runs, 103);
+  assert.deepEqual(s.statuses, { succeeded: 100, timed_out: 1 });
+  assert.equal(s.unfinished, 1, 'running is not a final status');
+  assert.equal(s.postErrors, 1);
+  assert.match(s.firstFailure!, /^run run_lost did not end \(last status running\)$/);
+  // Starts: 1…100 plus 5000 (lost) plus 10 (failed): 102 samples.
+  assert.equal(s.startP50, 50);
+  assert.equal(s.startP99, 100);
+  assert.equal(s.firstEventP50, 550);
+  assert.equal(s.postP50, 2);
+  // Delays: 3 × (1…100) + 1 × 0 (lost) + 3 × 0 (failed) = 304 samples.
+  assert.equal(s.events, 304);
+  assert.equal(s.eventDelayMax, 100);
+  assert.equal(s.eventDelayP99, 99); // rank ⌈0.99 × 304⌉ = 301: past the 4 zeros, the 99th triple
+  assert.equal(endedText(s), '100 ok, 1 timed_out, 1 unfinished, 1 not started');
+});
+
+test('parseLagStats takes {event_loop_lag_ms: {p50, p99, max}} and nothing else', () => {
+  assert.deepEqual(parseLagStats({ event_loop_lag_ms: { p50: 1.2, p99: 8.5, max: 30 } }), { p50: 1.2, p99: 8.5, max: 30 });
+  assert.equal(parseLagStats({ error: { message: 'not found' } }), null);
+  assert.equal(parseLagStats({ event_loop_lag_ms: { p50: 'x' } }), null);
+  assert.equal(parseLagStats(null), null);
+});
+
+test('dataPlane: added p50 in each window, its difference, and Weir CPU as % of one CPU', () => {
+  const d = dataPlane(
+    { weir: [1.2, 1.3, 1.4], direct: [1.0, 1.0, 1.1], errors: 0, weirCpuUs: 50_000, wallMs: 1000 },
+    { weir: [1.6, 1.7, 1.9, 2.0], direct: [1.1, 1.1, 1.2, 1.2], errors: 1, weirCpuUs: 400_000, wallMs: 2000 },
+  );
+  assert.equal(d.idle.n, 3);
+  assert.ok(Math.abs(d.idle.addedP50 - 0.3) < 1e-9);
+  assert.ok(Math.abs(d.fanout.addedP50 - 0.6) < 1e-9);
+  assert.ok(Math.abs(d.addedP50Delta - 0.3) < 1e-9);
+  assert.equal(d.idle.weirCpuPct, 5);
+  assert.equal(d.fanout.weirCpuPct, 20);
+  assert.equal(d.fanout.errors, 1);
+});
+
+test('Claude Code runs are sized to the memory available, and say so when fewer', () => {
+  assert.equal(parseMemAvailable('MemTotal: 100 kB\nMemAvailable:   4194304 kB\n'), 4 * 2 ** 30);
+  assert.ok(Number.isNaN(parseMemAvailable('MemTotal: 1 kB\n')));
+  assert.deepEqual(claudeRunsFor(16, 24 * 2 ** 30), { count: 16, note: null });
+  const short = claudeRunsFor(16, 4 * 2 ** 30);
+  assert.equal(short.count, 8); // (4 GB − 2 GB) / 250 MB
+  assert.match(short.note!, /^8 Claude Code runs instead of 16: 4\.0 GB available/);
+  assert.equal(claudeRunsFor(16, 1 * 2 ** 30).count, 0);
+  assert.equal(claudeRunsFor(3, NaN).count, 3);
+});
+
+function phase(o: Partial<AgentsPhase>): AgentsPhase {
+  return {
+    phase: 'light × 64', agent: 'command', runs: 64, statuses: { succeeded: 64 }, unfinished: 0, postErrors: 0, firstFailure: null,
+    postP50: 3, startP50: 40, startP99: 90, firstEventP50: 60, firstEventP99: 120, events: 768, eventDelayP50: 2, eventDelayP99: 12, eventDelayMax: 30,
+    wallS: 6, weirCpuMsPerRun: 4, controlCpuMsPerRun: 2, lag: { p50: 1, p99: 9, max: 25 }, dataPlane: null, ...o,
+  };
+}
+
+function results(scenarios: BenchResults['scenarios']): BenchResults {
+  return { scenarios } as BenchResults;
+}
+
+test('checks: every fan-out against the targets; not measured without lag figures; absent when scenario 8 was not asked for', () => {
+  const ok = agentsChecks(results([{ id: 8, key: 'agents', title: '', notes: [], agents: { phases: [phase({}), phase({ phase: 'light × 256', startP50: 140, lag: null })], notes: [] } }]));
+  assert.deepEqual(ok.map((c) => [c.name.split(' ')[1], c.pass]), [['run', false], ['event', true], ['event-loop', true]]);
+  assert.equal(ok[0]!.measured, 'light × 64: 40.0 ms; light × 256: 140.0 ms');
+  assert.equal(ok[2]!.measured, 'light × 64: 9.000 ms', 'a fan-out without the figure is left out');
+  const noLag = agentsChecks(results([{ id: 8, key: 'agents', title: '', notes: [], agents: { phases: [phase({ lag: null })], notes: [] } }]));
+  assert.deepEqual([noLag[2]!.pass, noLag[2]!.measured], [null, 'not measured']);
+  const skipped = agentsChecks(results([{ id: 8, key: 'agents', title: '', notes: [], skipped: 'failed: PostgreSQL did not start' }]));
+  assert.ok(skipped.every((c) => c.pass === null && c.measured === 'failed: PostgreSQL did not start'));
+  assert.deepEqual(agentsChecks(results([{ id: 1, key: 'chat', title: '', notes: [] }])), []);
+});
+
+test('tables: a row per fan-out, failures under the runs table, the data plane only where measured', () => {
+  const dp = dataPlane({ weir: [1.2], direct: [1], errors: 0, weirCpuUs: 1000, wallMs: 100 }, { weir: [1.5], direct: [1], errors: 0, weirCpuUs: 5000, wallMs: 100 });
+  const [runs, plane] = agentsTables([{ id: 8, key: 'agents', title: '', notes: [], agents: { phases: [phase({ dataPlane: dp }), phase({ phase: 'Claude Code × 16', agent: 'claude-code', statuses: { succeeded: 15, failed: 1 }, firstFailure: 'failed (agent_error): exit 1' })], notes: [] } }]);
+  assert.equal(runs!.rows.length, 2);
+  assert.equal(runs!.rows[1]![1], '15 ok, 1 failed');
+  assert.ok(runs!.foot!.includes('Claude Code × 16: first failure: failed (agent_error): exit 1'));
+  assert.deepEqual(plane!.rows, [['light × 64', '+0.200', '1', '1', '+0.500', '5', '1', '+0.300', '0']]);
+});
+
+test('the scenario config passes the config schema: one local sandbox, the Claude Code and light profiles', () => {
+  const text = agentsConfig({ mockUrl: 'http://127.0.0.1:4010', masterKey: 'sk-m', databaseUrl: 'postgres://u:p@127.0.0.1:5432/db', maxConcurrentRuns: 256, light: { calls: 10, thinkMs: 500, deltas: 16 } });
+  const parsed = agentSettingsSchema.safeParse((YAML.parse(text) as { agent_settings: unknown }).agent_settings);
+  assert.ok(parsed.success, JSON.stringify(parsed.error?.issues));
+  const s = parsed.data!;
+  assert.equal(s.max_concurrent_runs, 256);
+  assert.deepEqual(s.profiles.map((p) => [p.name, p.agent, p.model]), [[CLAUDE_PROFILE, 'claude-code', 'bench-claude'], [LIGHT_PROFILE, 'command', 'bench-gpt']]);
+  const light = s.profiles[1]!;
+  assert.deepEqual(light.command!.slice(0, 2), ['bash', '-c']);
+  assert.match(light.command![2]!, /curl -sS -N/);
+  assert.deepEqual(light.env, { BENCH_MODEL: 'bench-gpt', BENCH_CALLS: '10', BENCH_THINK_S: '0.500', BENCH_DELTAS: '16' });
+});
+
+test('options: --scenario 8 / agents, --agent-* flags, and their defaults in the plan', () => {
+  const a = parseArgs(['--scenario', '8', '--agent-claude', '4', '--agent-light', '32,128', '--agent-calls', '5', '--agent-think-ms=100']);
+  assert.deepEqual(a.scenarios, ['agents']);
+  assert.deepEqual([a.agentClaude, a.agentLight, a.agentCalls, a.agentThinkMs], [4, [32, 128], 5, 100]);
+  assert.deepEqual(makePlan(a).agents, { claude: 4, light: [32, 128], calls: 5, thinkMs: 100, deltas: 16, idleMs: 5000 });
+  const d = parseArgs(['--scenario', 'agents', '--quick']);
+  assert.deepEqual(makePlan(d).agents, { claude: 16, light: [64, 256], calls: 3, thinkMs: 200, deltas: 16, idleMs: 2000 });
+  assert.ok(!parseArgs([]).scenarios.includes('agents'), 'not run unless asked for');
+  assert.throws(() => parseArgs(['--agent-light', '0']), UsageError);
+  assert.throws(() => parseArgs(['--agent-claude', '-1']), UsageError);
+});
