@@ -17,7 +17,9 @@ let mock: MockUpstream;
 const weirs: Weir[] = [];
 const pools: Pool[] = [];
 // The gate lives where the sandbox can read it (the host's /tmp is not the sandbox's).
+// The sandbox's user is not Weir's: the gate must be readable by anyone.
 const gateDir = fs.mkdtempSync('/var/tmp/weir-gate-');
+fs.chmodSync(gateDir, 0o755);
 
 const marker = () => `weir-marker-${randomBytes(5).toString('hex')}`;
 
