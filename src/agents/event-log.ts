@@ -17,7 +17,7 @@
 // seq. Runs written elsewhere are followed through NOTIFY on one LISTEN connection per EventLog;
 // after that connection comes back every subscriber reads again what it may have missed.
 import type pg from 'pg';
-import { weirTypes } from '../db/pool';
+import { isConnectionError, weirTypes } from '../db/pool';
 import { log as defaultLog } from '../log';
 import { EVENTS_CHANNEL, EventListener } from './event-listener';
 import { boundPayload, jsonbSafe, MAX_PAYLOAD_BYTES, safeType } from './event-row';
@@ -79,6 +79,7 @@ interface Sub {
 const PAGE = 1_000;
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 const MAX_BACKOFF_MS = 5_000;
+const MAX_RUN_ID_CHARS = 200;
 
 export class EventLog {
   private readonly runs = new Map<string, RunState>();
@@ -123,6 +124,10 @@ export class EventLog {
 
   /** This instance writes `runId` from now on; its next event is `lastSeq + 1`. */
   open(runId: string, lastSeq = 0): void {
+    // The id goes into a NOTIFY payload (at most 8,000 bytes) and TEXT columns (no NUL).
+    if (runId.length === 0 || runId.length > MAX_RUN_ID_CHARS || runId.includes('\u0000')) {
+      throw new Error(`agent events: a run id must be 1 to ${MAX_RUN_ID_CHARS} characters without NUL`);
+    }
     const st = this.runs.get(runId);
     if (st) {
       st.closed = false;
@@ -207,6 +212,7 @@ export class EventLog {
   /** Replays the events after `afterSeq`, then delivers new ones, in seq order; returns the
    *  unsubscribe function. */
   subscribe(runId: string, afterSeq: number, onEvent: (e: RunEvent) => void): () => void {
+    if (this.stopped) return () => {};
     const sub: Sub = { runId, last: afterSeq, onEvent, live: false, queue: [], running: false, dirty: false, closed: false, retryMs: 100, retryTimer: null };
     let set = this.subs.get(runId);
     if (!set) this.subs.set(runId, (set = new Set()));
@@ -281,12 +287,33 @@ export class EventLog {
       try {
         await this.write(batch);
       } catch (e) {
-        this.putBack();
-        throw e;
+        if (isConnectionError(e)) {
+          this.putBack();
+          throw e;
+        }
+        await this.writeOneByOne(batch);
       }
       for (const [id, st] of this.runs) {
         st.inflight = [];
         this.forgetIfDone(id, st);
+      }
+    }
+  }
+
+  /**
+   * A batch the database refused while reachable: one row it cannot take must not hold back every
+   * run's events for ever. Rows are written one by one and the refused ones dropped (and logged).
+   */
+  private async writeOneByOne(batch: Row[]): Promise<void> {
+    for (const r of batch) {
+      try {
+        await this.write([r]);
+      } catch (e) {
+        if (isConnectionError(e)) {
+          this.putBack();
+          throw e;
+        }
+        this.log.error(`agent events: event ${r.event.seq} of run ${r.runId} (${r.event.type}) refused by the database, dropped: ${(e as Error).message}`);
       }
     }
   }
