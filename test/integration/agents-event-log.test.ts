@@ -129,7 +129,7 @@ test('database away: rows wait, capped per run with one events_dropped row; all 
   u.port = String(sw.port);
   const viaSwitch = createPool(u.toString(), { connectionTimeoutMs: 2_000 });
   cleanups.push(() => viaSwitch.end());
-  const a = await EventLog.start({ pool: viaSwitch, log: quiet, flushEveryMs: 3_600_000, maxPendingPerRun: 100 });
+  const a = await EventLog.start({ pool: viaSwitch, log: quiet, flushEveryMs: 3_600_000, maxPendingPerRun: 100, maxPendingCharsPerRun: 5_000 });
   cleanups.push(() => a.stop());
   a.open('run-o');
   const live = collect(a, 'run-o', 0);
@@ -147,18 +147,27 @@ test('database away: rows wait, capped per run with one events_dropped row; all 
   for (let i = 151; i <= 160; i++) a.append('run-o', 'stdout', `line ${i}`);
   await assert.rejects(a.flush());
   assert.equal(a.buffered('run-o'), 100);
+  // Big lines hit the cap on characters first.
+  a.open('run-c');
+  for (let i = 1; i <= 20; i++) a.append('run-c', 'stdout', 'c'.repeat(998));
+  // 5 rows of 1,000 characters fill the 5,000, plus the drop marker.
+  assert.equal(a.buffered('run-c'), 6);
 
   sw.on();
   await a.close('run-o');
   assert.equal(a.buffered('run-o'), 0);
   const { rows } = await pool.query(`SELECT seq, type, payload FROM "Weir_AgentRunEvent" WHERE run_id = 'run-o' ORDER BY seq`);
   assert.equal(rows.length, 100);
-  assert.deepEqual(rows[0], { seq: 1, type: 'events_dropped', payload: { dropped: 61, first_seq: 1, last_seq: 61, reason: 'database unavailable' } });
+  assert.deepEqual(rows[0], { seq: 1, type: 'events_dropped', payload: { dropped: 61, first_seq: 1, last_seq: 61, reason: 'event buffer full (database unavailable or too slow)' } });
   assert.deepEqual(
     rows.slice(1).map((r) => r.seq),
     range(62, 160),
   );
   assert.equal(rows[1].payload, 'line 62');
+  await a.close('run-c');
+  const { rows: c } = await pool.query(`SELECT seq, type, payload FROM "Weir_AgentRunEvent" WHERE run_id = 'run-c' ORDER BY seq`);
+  assert.deepEqual(c[0], { seq: 1, type: 'events_dropped', payload: { dropped: 15, first_seq: 1, last_seq: 15, reason: 'event buffer full (database unavailable or too slow)' } });
+  assert.deepEqual(c.slice(1).map((r) => r.seq), range(16, 20));
   live.stop();
 });
 
