@@ -36,6 +36,8 @@ export interface EventLogOptions {
   maxBatch?: number;
   /** Rows kept per run while the database is away (default 10,000). */
   maxPendingPerRun?: number;
+  /** Characters of JSON kept per run while the database is away (default 32 M). */
+  maxPendingCharsPerRun?: number;
   /** Payload JSON bytes kept per event (default 256 KB). */
   maxPayloadBytes?: number;
   log?: EventLogLogger;
@@ -54,6 +56,8 @@ interface RunState {
   /** Rows not yet taken by a flush, in seq order, from `head` on. */
   pending: Row[];
   head: number;
+  /** Characters of JSON in `pending` (drop markers count 0). */
+  chars: number;
   /** Rows of the flush under way (back to `pending` if it fails). */
   inflight: Row[];
   closed: boolean;
@@ -77,8 +81,20 @@ interface Sub {
 }
 
 const PAGE = 1_000;
+const DROP_REASON = 'event buffer full (database unavailable or too slow)';
+
+/**
+ * Errors that condemn a row, not the database: data exceptions (22…), constraint violations (23…)
+ * and a trigger's RAISE (P0…). Anything else (an outage, a read-only standby after a failover, a
+ * timeout) keeps the rows and retries them.
+ */
+function isRowRefusal(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23|P0)/.test(code);
+}
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 const MAX_BACKOFF_MS = 5_000;
+const MAX_RUN_ID_CHARS = 200;
 
 export class EventLog {
   private readonly runs = new Map<string, RunState>();
@@ -86,6 +102,7 @@ export class EventLog {
   private readonly flushEveryMs: number;
   private readonly maxBatch: number;
   private readonly maxPendingPerRun: number;
+  private readonly maxPendingChars: number;
   private readonly maxPayloadBytes: number;
   private readonly log: EventLogLogger;
   private readonly listener: EventListener;
@@ -101,6 +118,7 @@ export class EventLog {
     this.flushEveryMs = opts.flushEveryMs ?? 100;
     this.maxBatch = Math.max(1, opts.maxBatch ?? 500);
     this.maxPendingPerRun = Math.max(2, opts.maxPendingPerRun ?? 10_000);
+    this.maxPendingChars = opts.maxPendingCharsPerRun ?? 32 * 1024 * 1024;
     this.maxPayloadBytes = opts.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
     this.log = opts.log ?? defaultLog;
     this.listener = new EventListener({
@@ -123,13 +141,17 @@ export class EventLog {
 
   /** This instance writes `runId` from now on; its next event is `lastSeq + 1`. */
   open(runId: string, lastSeq = 0): void {
+    // The id goes into a NOTIFY payload (at most 8,000 bytes) and TEXT columns (no NUL).
+    if (runId.length === 0 || runId.length > MAX_RUN_ID_CHARS || runId.includes('\u0000')) {
+      throw new Error(`agent events: a run id must be 1 to ${MAX_RUN_ID_CHARS} characters without NUL`);
+    }
     const st = this.runs.get(runId);
     if (st) {
       st.closed = false;
       st.nextSeq = Math.max(st.nextSeq, lastSeq + 1);
       return;
     }
-    this.runs.set(runId, { nextSeq: lastSeq + 1, pending: [], head: 0, inflight: [], closed: false });
+    this.runs.set(runId, { nextSeq: lastSeq + 1, pending: [], head: 0, chars: 0, inflight: [], closed: false });
   }
 
   /** Numbers the event, delivers it to local subscribers and buffers its row. */
@@ -138,11 +160,13 @@ export class EventLog {
     if (!st || st.closed || this.stopped) throw new Error(`agent events: run ${runId} is not open on this instance`);
     const b = boundPayload(payload, this.maxPayloadBytes);
     const event: RunEvent = { seq: st.nextSeq++, ts: new Date().toISOString(), type: safeType(type), payload: b.payload };
-    st.pending.push({ runId, event, json: jsonbSafe(b.json) });
+    const json = jsonbSafe(b.json);
+    st.pending.push({ runId, event, json });
+    st.chars += json.length;
     this.capPending(st);
     const set = this.subs.get(runId);
     if (set) for (const s of set) this.offer(s, event);
-    if (Date.now() >= this.retryAt && this.countPending() >= this.maxBatch) this.kick();
+    if (Date.now() >= this.retryAt && (st.chars >= MAX_BATCH_BYTES || this.countPending() >= this.maxBatch)) this.kick();
     return event;
   }
 
@@ -207,6 +231,7 @@ export class EventLog {
   /** Replays the events after `afterSeq`, then delivers new ones, in seq order; returns the
    *  unsubscribe function. */
   subscribe(runId: string, afterSeq: number, onEvent: (e: RunEvent) => void): () => void {
+    if (this.stopped) return () => {};
     const sub: Sub = { runId, last: afterSeq, onEvent, live: false, queue: [], running: false, dirty: false, closed: false, retryMs: 100, retryTimer: null };
     let set = this.subs.get(runId);
     if (!set) this.subs.set(runId, (set = new Set()));
@@ -224,12 +249,19 @@ export class EventLog {
 
   // ---- writing ---------------------------------------------------------------------------------
 
-  /** Beyond the cap, the oldest rows fold into one `events_dropped` row at the front. */
+  /** Beyond the caps (rows, characters), the oldest rows fold into one `events_dropped` row at the front. */
   private capPending(st: RunState): void {
-    while (st.pending.length - st.head > this.maxPendingPerRun) {
+    for (;;) {
+      const n = st.pending.length - st.head;
+      if (n <= this.maxPendingPerRun && (st.chars <= this.maxPendingChars || n < 2)) break;
       const front = st.pending[st.head]!;
-      const marker: Row = front.dropped ? front : { runId: front.runId, event: { ...front.event, type: 'events_dropped' }, json: '', dropped: { count: 1, first: front.event.seq, last: front.event.seq } };
+      let marker = front;
+      if (!front.dropped) {
+        marker = { runId: front.runId, event: { ...front.event, type: 'events_dropped' }, json: '', dropped: { count: 1, first: front.event.seq, last: front.event.seq } };
+        st.chars -= front.json.length;
+      }
       const next = st.pending[st.head + 1]!;
+      if (!next.dropped) st.chars -= next.json.length;
       const d = marker.dropped!;
       d.count += next.dropped ? next.dropped.count : 1;
       d.last = next.dropped ? next.dropped.last : next.event.seq;
@@ -281,12 +313,33 @@ export class EventLog {
       try {
         await this.write(batch);
       } catch (e) {
-        this.putBack();
-        throw e;
+        if (!isRowRefusal(e)) {
+          this.putBack();
+          throw e;
+        }
+        await this.writeOneByOne(batch);
       }
       for (const [id, st] of this.runs) {
         st.inflight = [];
         this.forgetIfDone(id, st);
+      }
+    }
+  }
+
+  /**
+   * A batch with a row the database refuses as data: that row must not hold back every run's
+   * events for ever. Rows are written one by one and the refused ones dropped (and logged).
+   */
+  private async writeOneByOne(batch: Row[]): Promise<void> {
+    for (const r of batch) {
+      try {
+        await this.write([r]);
+      } catch (e) {
+        if (!isRowRefusal(e)) {
+          this.putBack();
+          throw e;
+        }
+        this.log.error(`agent events: event ${r.event.seq} of run ${r.runId} (${r.event.type}) refused by the database, dropped: ${(e as Error).message}`);
       }
     }
   }
@@ -300,7 +353,8 @@ export class EventLog {
         const r = st.pending[st.head]!;
         st.pending[st.head] = undefined as unknown as Row;
         st.head++;
-        if (r.dropped) r.json = JSON.stringify({ dropped: r.dropped.count, first_seq: r.dropped.first, last_seq: r.dropped.last, reason: 'database unavailable' });
+        if (!r.dropped) st.chars -= r.json.length;
+        if (r.dropped) r.json = JSON.stringify({ dropped: r.dropped.count, first_seq: r.dropped.first, last_seq: r.dropped.last, reason: DROP_REASON });
         st.inflight.push(r);
         batch.push(r);
         bytes += r.json.length;
@@ -319,6 +373,8 @@ export class EventLog {
       st.pending = st.inflight.concat(st.pending.slice(st.head));
       st.head = 0;
       st.inflight = [];
+      st.chars = 0;
+      for (const r of st.pending) if (!r.dropped) st.chars += r.json.length;
       this.capPending(st);
     }
   }
@@ -363,7 +419,7 @@ export class EventLog {
     const out: RunEvent[] = [];
     const add = (r: Row | undefined) => {
       if (!r || r.event.seq <= afterSeq) return;
-      if (r.dropped) out.push({ ...r.event, payload: { dropped: r.dropped.count, first_seq: r.dropped.first, last_seq: r.dropped.last, reason: 'database unavailable' } });
+      if (r.dropped) out.push({ ...r.event, payload: { dropped: r.dropped.count, first_seq: r.dropped.first, last_seq: r.dropped.last, reason: DROP_REASON } });
       else out.push(r.event);
     };
     for (const r of st.inflight) add(r);

@@ -1,7 +1,7 @@
 // How one run event becomes a row of Weir_AgentRunEvent: the payload bounded (an agent can print a
 // line of any length; one row must not be), the type made safe for a TEXT column and an SSE
-// `event:` line, and the JSON made acceptable to JSONB (which refuses the \u0000 escape that
-// JSON.stringify writes for a NUL character).
+// `event:` line, and the JSON made acceptable to JSONB (which refuses two escapes JSON.stringify
+// writes: NUL and lone surrogates, both of which a parsed agent line may hold).
 
 /** Payloads whose JSON is longer than this many bytes are cut. */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -26,8 +26,8 @@ function stringify(payload: unknown): string {
 
 /**
  * The payload's JSON, cut when above `maxBytes`: then the payload becomes
- * `{truncated: true, original_bytes, head}` with `head` the first `maxBytes` bytes of the JSON text,
- * so a reader sees that something was cut and how much.
+ * `{truncated: true, original_bytes, head}` with `head` the start of the JSON text, as much of it as
+ * keeps the cut payload's own JSON within `maxBytes`, so a reader sees that something was cut and how much.
  */
 export function boundPayload(payload: unknown, maxBytes = MAX_PAYLOAD_BYTES): BoundedPayload {
   const json = stringify(payload);
@@ -35,10 +35,19 @@ export function boundPayload(payload: unknown, maxBytes = MAX_PAYLOAD_BYTES): Bo
   if (json.length * 3 <= maxBytes) return { payload, json };
   const bytes = Buffer.byteLength(json);
   if (bytes <= maxBytes) return { payload, json };
-  // toString replaces a character cut in half with U+FFFD: the head stays valid text.
-  const head = Buffer.from(json).subarray(0, maxBytes).toString('utf8');
-  const cut = { truncated: true, original_bytes: bytes, head };
-  return { payload: cut, json: JSON.stringify(cut) };
+  const whole = Buffer.from(json);
+  // The head is escaped again as a JSON string: quotes and backslashes double. First as much as
+  // fits raw, then shrunk by the measured growth, then by the worst case (×2): three tries at most.
+  const room = Math.max(0, maxBytes - 128);
+  let keep = room;
+  for (let attempt = 0; ; attempt++) {
+    // toString replaces a character cut in half with U+FFFD: the head stays valid text.
+    const cut = { truncated: true, original_bytes: bytes, head: whole.subarray(0, keep).toString('utf8') };
+    const out = JSON.stringify(cut);
+    const n = Buffer.byteLength(out);
+    if (n <= maxBytes || attempt === 2) return { payload: cut, json: out };
+    keep = attempt === 0 ? Math.max(0, Math.floor((keep * maxBytes) / n) - 64) : Math.floor(room / 2);
+  }
 }
 
 /** A type as one printable line of bounded length ('stdout' when nothing is left). */
@@ -50,16 +59,17 @@ export function safeType(type: string): string {
 }
 
 /**
- * JSON text JSONB accepts: every `\u0000` escape (a NUL in a string) becomes `\ufffd`. One pass,
- * escape-aware, so a literal backslash followed by `u0000` is left alone.
+ * JSON text JSONB accepts. JSONB refuses two escapes JSON.stringify writes: `\u0000` (a NUL) and
+ * a lone surrogate (`\ud800`; stringify escapes only unpaired ones, pairs stay raw). Both become
+ * `\ufffd`. One pass, escape-aware, so a literal backslash followed by `u0000` is left alone.
  */
 export function jsonbSafe(json: string): string {
-  if (!json.includes('\\u0000')) return json;
+  if (!json.includes('\\u0000') && !json.includes('\\ud')) return json;
   let out = '';
   let from = 0;
   for (let i = 0; i < json.length; i++) {
     if (json.charCodeAt(i) !== 92 /* \ */) continue;
-    if (json.startsWith('u0000', i + 1)) {
+    if (json.charCodeAt(i + 1) === 117 /* u */ && refused(json.slice(i + 2, i + 6))) {
       out += json.slice(from, i) + '\\ufffd';
       from = i + 6;
     }
@@ -67,4 +77,11 @@ export function jsonbSafe(json: string): string {
     i++;
   }
   return out + json.slice(from);
+}
+
+function refused(hex: string): boolean {
+  if (hex === '0000') return true;
+  const c = hex.charCodeAt(1);
+  // d800–dfff: [89a-f] after the d (stringify writes lower case).
+  return hex.charCodeAt(0) === 100 /* d */ && ((c >= 56 && c <= 57) || (c >= 97 && c <= 102));
 }

@@ -100,18 +100,25 @@ test('a payload above 256 KB is cut and says so; NUL characters and odd types ar
   const cut = big.payload as { truncated: boolean; original_bytes: number; head: string };
   assert.equal(cut.truncated, true);
   assert.equal(cut.original_bytes, 300 * 1024 + '{"text":""}'.length);
-  assert.equal(Buffer.byteLength(cut.head), 256 * 1024);
+  assert.ok(Buffer.byteLength(JSON.stringify(cut)) <= 256 * 1024);
+  assert.ok(Buffer.byteLength(cut.head) > 255 * 1024);
   a.append('run-b', 'stdout', 'nul\u0000here \\u0000 kept');
+  a.append('run-b', 'assistant', JSON.parse('{"text":"lone \\ud800 surrogate"}'));
   a.append('run-b', 'evil\ntype\r', { a: 1 });
   a.append('run-b', 'x'.repeat(5_000), null);
   await a.close('run-b');
   const rows = await b.page('run-b', 0, 10);
   assert.deepEqual(rows[0]!.payload, cut);
   assert.equal(rows[1]!.payload, 'nul\ufffdhere \\u0000 kept');
-  assert.equal(rows[2]!.type, 'eviltype');
-  assert.equal(rows[3]!.type.length, 100);
+  assert.deepEqual(rows[2]!.payload, { text: 'lone \ufffd surrogate' });
+  assert.equal(rows[3]!.type, 'eviltype');
+  assert.equal(rows[4]!.type.length, 100);
+  assert.throws(() => a.open(''), /run id must be 1 to 200 characters/);
+  assert.throws(() => a.open('x'.repeat(201)), /run id/);
+  assert.throws(() => a.open('a\u0000b'), /run id/);
+  assert.throws(() => a.append('never-opened', 'stdout', 'x'), /not open on this instance/);
   const { rows: size } = await pool.query(`SELECT max(octet_length(payload::text)) AS n FROM "Weir_AgentRunEvent"`);
-  assert.ok(Number(size[0].n) < 257 * 1024 + 100);
+  assert.ok(Number(size[0].n) <= 257 * 1024);
 });
 
 test('database away: rows wait, capped per run with one events_dropped row; all land when it returns', async () => {
@@ -122,7 +129,7 @@ test('database away: rows wait, capped per run with one events_dropped row; all 
   u.port = String(sw.port);
   const viaSwitch = createPool(u.toString(), { connectionTimeoutMs: 2_000 });
   cleanups.push(() => viaSwitch.end());
-  const a = await EventLog.start({ pool: viaSwitch, log: quiet, flushEveryMs: 3_600_000, maxPendingPerRun: 100 });
+  const a = await EventLog.start({ pool: viaSwitch, log: quiet, flushEveryMs: 3_600_000, maxPendingPerRun: 100, maxPendingCharsPerRun: 5_000 });
   cleanups.push(() => a.stop());
   a.open('run-o');
   const live = collect(a, 'run-o', 0);
@@ -140,18 +147,27 @@ test('database away: rows wait, capped per run with one events_dropped row; all 
   for (let i = 151; i <= 160; i++) a.append('run-o', 'stdout', `line ${i}`);
   await assert.rejects(a.flush());
   assert.equal(a.buffered('run-o'), 100);
+  // Big lines hit the cap on characters first.
+  a.open('run-c');
+  for (let i = 1; i <= 20; i++) a.append('run-c', 'stdout', 'c'.repeat(998));
+  // 5 rows of 1,000 characters fill the 5,000, plus the drop marker.
+  assert.equal(a.buffered('run-c'), 6);
 
   sw.on();
   await a.close('run-o');
   assert.equal(a.buffered('run-o'), 0);
   const { rows } = await pool.query(`SELECT seq, type, payload FROM "Weir_AgentRunEvent" WHERE run_id = 'run-o' ORDER BY seq`);
   assert.equal(rows.length, 100);
-  assert.deepEqual(rows[0], { seq: 1, type: 'events_dropped', payload: { dropped: 61, first_seq: 1, last_seq: 61, reason: 'database unavailable' } });
+  assert.deepEqual(rows[0], { seq: 1, type: 'events_dropped', payload: { dropped: 61, first_seq: 1, last_seq: 61, reason: 'event buffer full (database unavailable or too slow)' } });
   assert.deepEqual(
     rows.slice(1).map((r) => r.seq),
     range(62, 160),
   );
   assert.equal(rows[1].payload, 'line 62');
+  await a.close('run-c');
+  const { rows: c } = await pool.query(`SELECT seq, type, payload FROM "Weir_AgentRunEvent" WHERE run_id = 'run-c' ORDER BY seq`);
+  assert.deepEqual(c[0], { seq: 1, type: 'events_dropped', payload: { dropped: 15, first_seq: 1, last_seq: 15, reason: 'event buffer full (database unavailable or too slow)' } });
+  assert.deepEqual(c.slice(1).map((r) => r.seq), range(16, 20));
   live.stop();
 });
 
@@ -180,4 +196,32 @@ test('the LISTEN connection dropped by the server comes back, and the subscriber
   await seen.until(30);
   assert.deepEqual(seqsOf(seen.events), range(1, 30));
   seen.stop();
+});
+
+test('a row the database refuses (reachable, not an outage) is dropped alone: the other rows and runs go on', async () => {
+  const logged: string[] = [];
+  const { pool } = await agentDb('events_poison', cleanups);
+  // A real refusal from the server: a trigger that rejects one kind of row.
+  await pool.query(`CREATE FUNCTION weir_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN IF NEW.type = 'poison' THEN RAISE EXCEPTION 'refused for the test'; END IF; RETURN NEW; END $$`);
+  await pool.query(`CREATE TRIGGER weir_test_refuse BEFORE INSERT ON "Weir_AgentRunEvent" FOR EACH ROW EXECUTE FUNCTION weir_test_refuse()`);
+  const a = await EventLog.start({ pool, log: { warn: () => {}, error: (m) => logged.push(m) }, flushEveryMs: 3_600_000 });
+  cleanups.push(() => a.stop());
+  a.open('run-x');
+  a.open('run-y');
+  for (let i = 1; i <= 5; i++) {
+    a.append('run-x', i === 3 ? 'poison' : 'stdout', `x ${i}`);
+    a.append('run-y', 'stdout', `y ${i}`);
+  }
+  await a.flush();
+  assert.equal(a.buffered('run-x') + a.buffered('run-y'), 0);
+  assert.deepEqual(seqsOf(await a.page('run-x', 0, 10)), [1, 2, 4, 5]);
+  assert.deepEqual(seqsOf(await a.page('run-y', 0, 10)), range(1, 5));
+  assert.equal(logged.length, 1);
+  assert.match(logged[0]!, /event 3 of run run-x \(poison\) refused by the database, dropped: refused for the test/);
+  // A batch of the one refused row alone is dropped too, not retried for ever.
+  a.append('run-x', 'poison', 'again');
+  await a.flush();
+  assert.equal(a.buffered('run-x'), 0);
+  assert.equal(logged.length, 2);
 });
