@@ -8,7 +8,7 @@ import type { Catalog, DefKind } from './catalog';
 import { renderPrompt } from './template';
 import { attachRun, deliveryRun, forgetDelivery, recordDelivery } from './delivery-log';
 import { eventMatches, verifyWebhook } from './webhook-verify';
-import { getRun, listRuns, moveRun, runView, updateRun, type RunRow } from './store';
+import { getRun, listRuns, runView, updateRun, type RunRow } from './store';
 import type { StartRequest } from './run-starter';
 import { FINAL_STATUSES, RUN_STATUSES, type JobDef, type ProfileDef, type RunEvent, type SandboxDef } from './types';
 import type pg from 'pg';
@@ -167,11 +167,6 @@ async function runOf(s: ApiServices, who: Who, id: string): Promise<RunRow> {
 
 async function cancelRun(s: ApiServices, run: RunRow): Promise<RunRow> {
   if (FINAL_STATUSES.has(run.status)) throw new AgentApiError(409, `run ${run.id} has already ended (${run.status})`, 'id');
-  if (run.status === 'queued') {
-    const moved = await moveRun(s.pool, run.id, ['queued'], 'canceled', { finished_at: s.now(), error_message: 'canceled before it started' });
-    if (moved) return moved;
-  }
-  await updateRun(s.pool, run.id, { cancel_requested: true });
   await s.cancel(run);
   return (await getRun(s.pool, run.id)) ?? run;
 }

@@ -263,6 +263,10 @@ export class RunExecution {
       if (back) deps.ended(back);
       return;
     }
+    // The final event is written before the row says final: a watcher that sees the row ended
+    // (on any instance) finds the event in the database.
+    this.event('status', { status: final.status, ...(final.kind || final.message ? { error: { kind: final.kind, message: final.message } } : {}), cost });
+    await deps.events.close(run.id);
     const row = await moveRun(deps.pool, run.id, ['provisioning', 'running'], final.status, {
       ...extra,
       cost,
@@ -271,8 +275,6 @@ export class RunExecution {
       finished_at: new Date(),
       lease_until: null,
     });
-    this.event('status', { status: final.status, ...(final.kind || final.message ? { error: { kind: final.kind, message: final.message } } : {}), cost });
-    await deps.events.close(run.id);
     if (row) deps.ended(row);
   }
 }

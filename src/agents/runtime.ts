@@ -241,6 +241,7 @@ export class AgentRuntime {
     if (run.status === 'queued') {
       const moved = await moveRun(this.o.pool, run.id, ['queued'], 'canceled', { finished_at: this.now(), error_message: 'canceled before it started' });
       if (moved) {
+        // Nothing else writes this run's events now: it never started.
         this.events.open(run.id, await this.lastSeq(run.id));
         this.events.append(run.id, 'status', { status: 'canceled', error: { kind: null, message: 'canceled before it started' } });
         await this.events.close(run.id);
@@ -280,10 +281,10 @@ export class AgentRuntime {
       await this.o.flushSpend().catch(() => {});
       cost = await keySpend(this.o.pool, run.key_token).catch(() => null);
     }
-    const moved = await moveRun(this.o.pool, run.id, ['provisioning', 'running'], 'failed', { error_kind: 'internal', error_message: why, finished_at: this.now(), cost, lease_until: null });
     this.events.open(run.id, await this.lastSeq(run.id));
     this.events.append(run.id, 'status', { status: 'failed', error: { kind: 'internal', message: why }, cost });
     await this.events.close(run.id);
+    const moved = await moveRun(this.o.pool, run.id, ['provisioning', 'running'], 'failed', { error_kind: 'internal', error_message: why, finished_at: this.now(), cost, lease_until: null });
     if (moved) this.ended(moved);
   }
 
