@@ -108,6 +108,7 @@ export class RunExecution {
       if (!def) throw new SandboxError(`unknown sandbox "${profile.sandbox}"`);
       const key = await mintRunKey(deps.admin, {
         id: run.id,
+        attempt: run.attempt,
         job_name: run.job_name,
         team_id: run.team_id,
         user_id: run.user_id,

@@ -124,13 +124,18 @@ async function call(admin: AdminCaller, path: string, body: unknown): Promise<un
   return r.body;
 }
 
+export function runKeyAlias(runId: string, attempt: number): string {
+  return attempt > 1 ? `weir-run-${runId}-${attempt}` : `weir-run-${runId}`;
+}
+
 export async function mintRunKey(
   admin: AdminCaller,
-  run: { id: string; job_name: string | null; team_id: string | null; user_id: string | null; max_budget: number | null; model: string | undefined; timeoutMs: number },
+  run: { id: string; attempt: number; job_name: string | null; team_id: string | null; user_id: string | null; max_budget: number | null; model: string | undefined; timeoutMs: number },
 ): Promise<MintedKey> {
   const seconds = Math.ceil((run.timeoutMs + KEY_GRACE_MS) / 1000);
   const body = (await call(admin, '/key/generate', {
-    key_alias: `weir-run-${run.id}`,
+    // A retried attempt gets a key of its own (the first one is blocked, kept for its spend).
+    key_alias: runKeyAlias(run.id, run.attempt),
     models: run.model ? [run.model] : [],
     max_budget: run.max_budget ?? undefined,
     team_id: run.team_id ?? undefined,

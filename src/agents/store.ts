@@ -3,6 +3,7 @@
 // leases an instance holds its runs by. Every instance on one database shares this queue.
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
+import { runKeyAlias } from './run-key';
 import { FINAL_STATUSES, type ErrorKind, type ProfileDef, type RunStatus } from './types';
 
 const T = '"Weir_AgentRun"';
@@ -291,7 +292,7 @@ export function runView(r: RunRow, publicUrl: string | null): Record<string, unk
     retry_of: r.retry_of,
     team_id: r.team_id,
     user_id: r.user_id,
-    key_alias: r.key_token ? `weir-run-${r.id}` : null,
+    key_alias: r.key_token ? runKeyAlias(r.id, r.attempt) : null,
     queued_at: r.queued_at?.toISOString() ?? null,
     started_at: r.started_at?.toISOString() ?? null,
     finished_at: r.finished_at?.toISOString() ?? null,
