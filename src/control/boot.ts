@@ -1,5 +1,7 @@
 // The control thread: load the config, start the workers, print what a user needs to know, and
 // own reloads (file change, SIGHUP, POST /config/reload) and graceful shutdown.
+import { createHash } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import { describeConfigError, loadConfigFile } from '../config/load';
 import type { LiteLLMConfig } from '../config/types';
@@ -64,6 +66,17 @@ function describeModels(s: Snapshot): string {
 function dieBy(signal: NodeJS.Signals): void {
   process.removeAllListeners(signal);
   process.kill(process.pid, signal);
+}
+
+/**
+ * Where local sandboxes live: WEIR_SANDBOX_DIR, else a folder of the system's temporary directory
+ * per config. Not beside the config: the sandbox's unprivileged user must be able to reach its
+ * workspace, and a config's folder (a private home, a 0700 temp dir) often cannot be crossed.
+ */
+function sandboxRoot(configPath: string): string {
+  if (process.env.WEIR_SANDBOX_DIR) return path.resolve(process.env.WEIR_SANDBOX_DIR);
+  const tag = createHash('sha256').update(path.dirname(configPath)).digest('hex').slice(0, 12);
+  return path.join(os.tmpdir(), `weir-sandboxes-${tag}`);
 }
 
 export async function boot(opts: BootOptions): Promise<void> {
@@ -172,7 +185,7 @@ export async function boot(opts: BootOptions): Promise<void> {
       modelKnown: (m) => resolveGroup(snapshot, m) !== undefined,
       localUrl: () => `http://${loopback}:${port}`,
       masterKey: () => currentCfg.general_settings.master_key ?? process.env.LITELLM_MASTER_KEY ?? null,
-      sandboxRoot: path.resolve(process.env.WEIR_SANDBOX_DIR ?? path.join(path.dirname(configPath), '.weir', 'sandboxes')),
+      sandboxRoot: sandboxRoot(configPath),
       instanceId: stableInstanceId(port, configPath),
     });
   } else if (cfg.agent_settings.jobs.length || cfg.agent_settings.profiles.length) {
