@@ -98,6 +98,10 @@ describe('local sandbox', async () => {
           assert.equal(await sb.readFile('pwned', 10), null);
           assert.equal(await sb.readFile('pwned2', 10), null);
           assert.equal((await run(sb, ['cat'])).stdout, '', 'no stdinFile: empty input');
+          // A folder the agent linked to one only root may read is not followed to feed it.
+          await run(sb, ['ln', '-s', '/root', 'planted']);
+          assert.throws(() => sb.exec({ argv: ['cat'], env: {}, stdinFile: 'planted/.bashrc', onStdout: () => {}, onStderr: () => {} }), /outside the sandbox|ENOENT|EACCES/);
+          assert.throws(() => sb.exec({ argv: ['cat'], env: {}, stdinFile: '../labels.json', onStdout: () => {}, onStderr: () => {} }), /outside the sandbox/);
         } finally {
           await sb.destroy();
         }
@@ -133,6 +137,29 @@ describe('local sandbox', async () => {
           await until('every pid of the tree to be gone', async () => (before.every((pid) => !running(pid)) ? true : undefined));
         } finally {
           await sb.destroy();
+        }
+      });
+
+      it('kill() of one run leaves alone a run whose id starts with the same text', async () => {
+        const a = await rig.provider.create(sandboxDef({ isolation: mode }), `prefix-${mode}-1`, {});
+        const b = await rig.provider.create(sandboxDef({ isolation: mode }), `prefix-${mode}-10`, {});
+        try {
+          const hb = b.exec({ argv: ['sh', '-c', 'exec sleep 100000'], env: {}, onStdout: () => {}, onStderr: () => {} });
+          const ha = a.exec({ argv: ['sh', '-c', 'exec sleep 100000'], env: {}, onStdout: () => {}, onStderr: () => {} });
+          const bPids = await until('run b to start', async () => {
+            const pids = await tiedPids(runDirOf(b), sandboxUid());
+            return pids.length > 0 ? pids : undefined;
+          });
+          await until('run a to start', async () => ((await tiedPids(runDirOf(a), sandboxUid())).length > 0 ? true : undefined));
+          ha.kill();
+          await ha.done;
+          await a.destroy();
+          assert.ok(bPids.every(running), 'the other run still runs');
+          hb.kill();
+          await hb.done;
+        } finally {
+          await a.destroy();
+          await b.destroy();
         }
       });
 

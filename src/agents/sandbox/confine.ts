@@ -5,7 +5,7 @@
 // swapping a folder for a link between the check and the open; the final component is opened
 // without following links, which is what matters for the files Weir itself places.
 import fs from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { constants, openSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 
 function within(base: string, p: string): boolean {
@@ -139,4 +139,21 @@ export async function writeConfined(bases: string[], workdir: string, p: string,
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Opens a sandbox file for reading, now (an exec's standard input): links are resolved and the
+ * real file must be inside, so a planted `.weir -> /root` does not feed a root-only file to the agent.
+ */
+export function openConfinedSync(bases: string[], workdir: string, p: string): number {
+  const real = realpathSync(confine(bases, workdir, p));
+  const realBases = bases.map((b) => {
+    try {
+      return realpathSync(b);
+    } catch {
+      return b;
+    }
+  });
+  if (!realBases.some((b) => within(b, real))) throw new Error(`path leads outside the sandbox: ${p}`);
+  return openSync(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
 }

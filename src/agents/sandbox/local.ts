@@ -13,12 +13,12 @@
 // The execs of one sandbox run one after the other (clone, then the agent): when one ends, what
 // it left running in the sandbox's folders is killed with it.
 import { spawn } from 'node:child_process';
-import { constants } from 'node:fs';
+import { closeSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ExecHandle, ExecOptions, Sandbox, SandboxDef, SandboxProvider } from '../types';
-import { confine, readConfined, writeConfined } from './confine';
+import { confine, openConfinedSync, readConfined, writeConfined } from './confine';
 import { chooseMode, describe, findOnPath, hostIds, launch, type Mode, type SandboxPaths, type Tools } from './isolation';
 import { localOptions, type LocalOptions } from './local-options';
 import { killGroup, killTied } from './proc-tree';
@@ -168,20 +168,16 @@ class LocalSandbox implements Sandbox {
       // What left the group (setsid, double fork) is found by its folder.
       sweepTied();
     };
+    // Opened before anything starts: a wrong stdinFile is the caller's error, thrown here.
+    const stdinFd = opts.stdinFile === undefined ? undefined : openConfinedSync(this.bases, this.workdir, opts.stdinFile);
     const done = (async (): Promise<number> => {
-      let stdin: fs.FileHandle | undefined;
-      if (opts.stdinFile !== undefined) {
-        const file = confine(this.bases, this.workdir, opts.stdinFile);
-        stdin = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-      }
       try {
-        if (killed) return 128 + SIGNALS.SIGKILL!;
-        const code = await this.run(l, cwd, opts, stdin?.fd, (pid) => (pgid = pid), (stop) => (stopSizeWatch = stop), kill, sweepTied);
+        const code = await this.run(l, cwd, opts, stdinFd, (pid) => (pgid = pid), (stop) => (stopSizeWatch = stop), kill, sweepTied);
         stopSizeWatch();
         await Promise.all(scans);
         return code;
       } finally {
-        await stdin?.close();
+        if (stdinFd !== undefined) closeSync(stdinFd);
       }
     })();
     const handle: ExecHandle = { done, kill };

@@ -1,6 +1,6 @@
 // Finds and kills every process tied to a run's folder, on Linux through /proc: a process whose
 // working directory is inside the folder, or whose command line names it (bwrap carries the run's
-// paths in its arguments). This is what catches a process that left its process group (setsid,
+// paths in its arguments, each one an argument of its own). This is what catches a process that left its process group (setsid,
 // a daemonizing double fork) and what `sweep` uses after a crash, when the handles are gone.
 // Only processes of the given host uid are touched, never Weir itself.
 //
@@ -18,8 +18,9 @@ async function tiedTo(pid: string, runDir: string): Promise<boolean> {
     /* gone, or not ours to read */
   }
   try {
-    const cmdline = await fs.readFile(`/proc/${pid}/cmdline`);
-    return cmdline.includes(runDir);
+    // The folder itself or a path under it, as a whole argument's start: run-1 is not run-10.
+    const args = (await fs.readFile(`/proc/${pid}/cmdline`)).toString('utf8').split('\0');
+    return args.some((a) => a === runDir || a.startsWith(runDir + '/'));
   } catch {
     return false;
   }
