@@ -89,7 +89,8 @@ describe('agent harnesses: command lines', () => {
   });
 
   it('Claude Code: bypasses permissions without allowed_tools, allows only those with them', () => {
-    const open = harnessFor('claude-code').command(input({ model: 'm1', max_turns: 7, extra_args: ['--x'] }, 'claude-code'));
+    const open = harnessFor('claude-code').command(input({ model: 'm1', max_turns: 7, extra_args: ['--x'], env: { ANTHROPIC_AUTH_TOKEN: 'sk-other', ANTHROPIC_BASE_URL: 'http://elsewhere' } }, 'claude-code'));
+    assert.equal(open.env.ANTHROPIC_BASE_URL, 'http://gw:4000', 'the gateway wins over the profile’s env');
     assert.deepEqual(open.argv.slice(1), ['-p', '--output-format', 'stream-json', '--verbose', '--max-turns', '7', '--model', 'm1', '--permission-mode', 'bypassPermissions', '--dangerously-skip-permissions', '--x']);
     assert.equal(open.env.ANTHROPIC_AUTH_TOKEN, 'sk-run');
     assert.equal(open.env.ANTHROPIC_DEFAULT_HAIKU_MODEL, 'm1');
@@ -108,7 +109,9 @@ describe('agent harnesses: command lines', () => {
 
   it('command: needs its argv; the prompt file as an absolute path', () => {
     assert.throws(() => harnessFor('command').command(input({}, 'command')), /needs a command/);
-    const { env } = harnessFor('command').command(input({ command: ['./agent'] }, 'command'));
+    const { env } = harnessFor('command').command(input({ command: ['./agent'], env: { OPENAI_API_KEY: 'sk-other', EXTRA: '1' } }, 'command'));
+    assert.equal(env.OPENAI_API_KEY, 'sk-run', 'the run key wins over the profile’s env');
+    assert.equal(env.EXTRA, '1');
     assert.equal(env.WEIR_PROMPT_FILE, '/sbx/work/.weir/prompt.md');
     assert.equal(env.OPENAI_BASE_URL, 'http://gw:4000/v1');
   });

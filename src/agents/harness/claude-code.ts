@@ -26,9 +26,6 @@ export const claudeCode: Harness = {
     if (p.append_system_prompt) argv.push('--append-system-prompt', p.append_system_prompt);
     argv.push(...(p.extra_args ?? []));
     const env: Record<string, string> = {
-      ANTHROPIC_BASE_URL: input.baseUrl,
-      ANTHROPIC_AUTH_TOKEN: input.apiKey,
-      ANTHROPIC_CUSTOM_HEADERS: `x-weir-run-id: ${input.runId}`,
       DISABLE_TELEMETRY: '1',
       DISABLE_ERROR_REPORTING: '1',
       DISABLE_AUTOUPDATER: '1',
@@ -40,7 +37,12 @@ export const claudeCode: Harness = {
     if (p.model) {
       for (const k of ['ANTHROPIC_MODEL', 'ANTHROPIC_DEFAULT_HAIKU_MODEL', 'ANTHROPIC_DEFAULT_SONNET_MODEL', 'ANTHROPIC_DEFAULT_OPUS_MODEL', 'ANTHROPIC_SMALL_FAST_MODEL']) env[k] = p.model;
     }
-    return { argv, env: { ...env, ...p.env } };
+    // The profile may change the settings above (a different small model, more retries); the
+    // gateway, the run key and the run id are always ours.
+    return {
+      argv,
+      env: { ...env, ...p.env, ANTHROPIC_BASE_URL: input.baseUrl, ANTHROPIC_AUTH_TOKEN: input.apiKey, ANTHROPIC_CUSTOM_HEADERS: `x-weir-run-id: ${input.runId}` },
+    };
   },
 
   parseLine: (line) => parseAgentLine(line),

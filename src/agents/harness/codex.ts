@@ -39,7 +39,7 @@ export const codex: Harness = {
     for (const o of overrides) argv.push('-c', o);
     argv.push(...(p.extra_args ?? []), '-');
     // No CODEX_HOME: Codex refuses one that does not exist yet, and makes its default ($HOME/.codex) itself.
-    const env = { WEIR_API_KEY: input.apiKey, ...p.env };
+    const env = { ...p.env, WEIR_API_KEY: input.apiKey };
     return { argv, env };
   },
 

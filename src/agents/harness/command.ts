@@ -25,7 +25,8 @@ export const command: Harness = {
     };
     if (p.model) env.WEIR_MODEL = p.model;
     if (input.jobName) env.WEIR_JOB = input.jobName;
-    return { argv: [...p.command, ...(p.extra_args ?? [])], env: { ...env, ...p.env } };
+    // The profile's variables first: the gateway, the run key and the run id are always ours.
+    return { argv: [...p.command, ...(p.extra_args ?? [])], env: { ...p.env, ...env } };
   },
 
   parseLine: (line) => parseAgentLine(line),
