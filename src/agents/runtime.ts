@@ -81,7 +81,7 @@ export class AgentRuntime {
     this.now = o.now ?? (() => new Date());
     this.events = events;
     this.catalog = new Catalog(o.pool, o.settings, (t) => checkTemplateText(t));
-    this.providers.set('local', new LocalSandboxProvider({ root: o.sandboxRoot, log: (l) => log.info(`sandbox: ${l}`) }));
+    this.providers.set('local', new LocalSandboxProvider({ root: o.sandboxRoot, log: (l) => log.debug(`sandbox: ${l}`) }));
     this.dispatcher = new Dispatcher({
       pool: o.pool,
       instanceId: o.instanceId,
@@ -118,12 +118,16 @@ export class AgentRuntime {
     return rt;
   }
 
-  /** The start line: what agent runs will use. */
-  describe(): string {
+  /** The start lines: what agent runs will use, and the isolation each local sandbox gets here. */
+  async describe(): Promise<string[]> {
     const s = this.catalog.config;
-    const local = this.providers.get('local') as LocalSandboxProvider & { isolation?: string };
-    const iso = typeof local.isolation === 'string' ? `; local sandbox isolation: ${local.isolation}` : '';
-    return `agents: ${s.sandboxes.length} sandbox(es), ${s.profiles.length} profile(s), ${s.jobs.length} job(s) in the config; up to ${s.max_concurrent_runs} runs at once${iso}`;
+    const lines = [`agents: ${s.sandboxes.length} sandbox(es), ${s.profiles.length} profile(s), ${s.jobs.length} job(s) in the config; up to ${s.max_concurrent_runs} runs at once`];
+    const local = this.providers.get('local') as LocalSandboxProvider;
+    for (const def of s.sandboxes) {
+      if (def.provider === 'local') lines.push(`agents: sandbox "${def.name}" (local) isolation: ${await local.isolationOf(def)}`);
+      else lines.push(`agents: sandbox "${def.name}" (${def.provider}): not available in this build`);
+    }
+    return lines;
   }
 
   private every(ms: number, fn: () => Promise<unknown>): void {

@@ -201,7 +201,7 @@ export async function boot(opts: BootOptions): Promise<void> {
   log.info(`config: ${configPath}`);
   log.info(`models: ${describeModels(snapshot)}`);
   log.info(snapshot.auth.masterKeyHash ? 'auth: master key required' : 'auth: none (no master_key set: every request is allowed, as in LiteLLM)');
-  if (agents) log.info(agents.describe());
+  if (agents) for (const line of await agents.describe()) log.info(line);
 
   watcher.start();
   process.on('SIGHUP', () => reload('SIGHUP'));

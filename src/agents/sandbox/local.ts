@@ -60,6 +60,16 @@ export class LocalSandboxProvider implements SandboxProvider {
     return path.join(this.root, runId);
   }
 
+  /** The isolation a run of this sandbox would get here (for the start line), or why it cannot run. */
+  async isolationOf(def: SandboxDef): Promise<string> {
+    const o = localOptions(def.options);
+    try {
+      return describe(await chooseMode(o, this.tools), o);
+    } catch (e) {
+      return `unusable: ${(e as Error).message}`;
+    }
+  }
+
   async create(def: SandboxDef, runId: string, labels: Record<string, string>): Promise<Sandbox> {
     const o = localOptions(def.options);
     const mode = await chooseMode(o, this.tools);
