@@ -47,6 +47,8 @@ const duration = () => z.unknown().transform((v, ctx) => {
 export function checkCron(pattern: string, timezone: string | undefined): string | null {
   try {
     const c = new Cron(pattern, { timezone, paused: true });
+    // croner checks the timezone only when it computes a time: compute one.
+    c.nextRun();
     c.stop();
     return null;
   } catch (e) {

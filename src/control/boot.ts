@@ -200,8 +200,8 @@ export async function boot(opts: BootOptions): Promise<void> {
   log.info(`workers: ${workers}`);
   log.info(`config: ${configPath}`);
   log.info(`models: ${describeModels(snapshot)}`);
-  log.info(snapshot.auth.masterKeyHash ? 'auth: master key required' : 'auth: none (no master_key set: every request is allowed, as in LiteLLM)');
   if (agents) for (const line of await agents.describe()) log.info(line);
+  log.info(snapshot.auth.masterKeyHash ? 'auth: master key required' : 'auth: none (no master_key set: every request is allowed, as in LiteLLM)');
 
   watcher.start();
   process.on('SIGHUP', () => reload('SIGHUP'));
