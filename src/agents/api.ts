@@ -8,7 +8,7 @@ import type { Catalog, DefKind } from './catalog';
 import { renderPrompt } from './template';
 import { attachRun, deliveryRun, forgetDelivery, recordDelivery } from './delivery-log';
 import { eventMatches, verifyWebhook } from './webhook-verify';
-import { getRun, listRuns, runView, updateRun, type RunRow } from './store';
+import { getRun, listRuns, runView, type RunRow } from './store';
 import type { StartRequest } from './run-starter';
 import { FINAL_STATUSES, RUN_STATUSES, type JobDef, type ProfileDef, type RunEvent, type SandboxDef } from './types';
 import type pg from 'pg';
@@ -176,10 +176,9 @@ async function retryRun(s: ApiServices, who: Who, run: RunRow): Promise<ApiAnswe
   const job = run.job_name ? await s.catalog.find('job', run.job_name) : null;
   const { run: next } = await s.start({
     job, profile: run.profile, prompt: run.prompt, input: run.input, trigger: 'retry', triggerRef: run.id, idempotencyKey: null, keyHash: who.admin ? null : who.keyHash,
-    maxBudget: run.max_budget ?? undefined, retryOf: run.id,
+    maxBudget: run.max_budget ?? undefined, retryOf: run.id, attempt: run.attempt + 1,
   });
-  await updateRun(s.pool, next.id, { attempt: run.attempt + 1 });
-  return { status: 202, body: runView({ ...next, attempt: run.attempt + 1 }, s.publicUrl()) };
+  return { status: 202, body: runView(next, s.publicUrl()) };
 }
 
 async function crud(s: ApiServices, who: Who, kind: DefKind, method: string, rest: string[], body: () => Record<string, unknown>, q: URLSearchParams): Promise<ApiAnswer> {

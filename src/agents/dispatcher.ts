@@ -17,7 +17,11 @@ export interface DispatcherOptions {
   start(run: RunRow): RunExecution;
   /** After a crash or a lost instance: kill what is left of the run, block its key, record its end. */
   recover(run: RunRow, why: string): Promise<void>;
+  /** A queued run passed its expiry (it already ended as `expired`). */
+  expired(run: RunRow): Promise<void>;
   leaseMs: number;
+  /** Why a run whose holder's lease expired ended (its error message). */
+  leaseExpired: string;
   now(): Date;
   log(line: string): void;
 }
@@ -86,8 +90,8 @@ export class Dispatcher {
         const ex = this.running.get(id);
         if (ex && (await this.o.pool.query(`SELECT 1 FROM "Weir_AgentRun" WHERE id = $1 AND status IN ('provisioning','running') AND instance_id <> $2`, [id, this.o.instanceId])).rowCount) ex.abandon();
       }
-      await expireQueued(this.o.pool, now);
-      await this.recoverOrphans('its instance stopped holding it (lease expired)');
+      for (const run of await expireQueued(this.o.pool, now)) await this.o.expired(run);
+      await this.recoverOrphans(this.o.leaseExpired);
     } catch (e) {
       this.o.log(`dispatcher round: ${(e as Error).message}`);
     }
@@ -95,7 +99,7 @@ export class Dispatcher {
   }
 
   /** Runs in flight nobody holds: this instance's own from before a restart, and expired leases. */
-  async recoverOrphans(why: string): Promise<number> {
+  async recoverOrphans(why: string = this.o.leaseExpired): Promise<number> {
     const orphans = (await orphanedRuns(this.o.pool, this.o.instanceId, this.o.now())).filter((r) => !this.running.has(r.id));
     for (const run of orphans) {
       // Take it first (a conditional move), so two instances never clean up the same run.

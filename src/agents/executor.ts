@@ -125,8 +125,6 @@ export class RunExecution {
       const harness = deps.harness(profile.agent);
       const input = { profile, baseUrl: deps.baseUrl(), apiKey: key.key, runId: run.id, jobName: run.job_name, promptFile: `${sandbox.home}/${PROMPT_FILE}`, sandbox };
       await sandbox.writeFile(input.promptFile, run.prompt);
-      const prepare = (harness as Harness & { prepare?: (i: typeof input) => Promise<void> }).prepare;
-      if (prepare) await prepare.call(harness, input);
       if (this.stopReason) throw new Error('stopped before the agent started');
       const moved = await moveRun(deps.pool, run.id, ['provisioning'], 'running', { started_at: new Date(), sandbox_id: sandbox.id });
       if (!moved) throw new Error('the run was taken from this instance');

@@ -2,6 +2,7 @@
 // whether its model and budget fit its starter, what the job's concurrency policy does with it
 // (queue it, record it as skipped, or cancel the running ones), and the row that queues it.
 import type pg from 'pg';
+import { withTx } from '../admin/db';
 import { AgentApiError } from './api-error';
 import { checkModel, loadStarter, runBudget } from './run-key';
 import { activeRunsOfJob, insertRun, type RunRow } from './store';
@@ -20,6 +21,8 @@ export interface StartRequest {
   /** USD asked for this run (else the profile's). */
   maxBudget?: number;
   retryOf?: string | null;
+  /** The attempt this run is (a retry by API continues the count of the run it retries). */
+  attempt?: number;
 }
 
 export interface StartDeps {
@@ -51,31 +54,23 @@ export async function startRun(d: StartDeps, req: StartRequest): Promise<{ run: 
     starter_token: starter.token,
     max_budget: budget,
     retry_of: req.retryOf ?? null,
+    attempt: req.attempt ?? 1,
+    expires_at: job?.ttl_ms ? new Date(d.now().getTime() + job.ttl_ms) : null,
   };
   if (!job) return insertRun(d.pool, { ...base, status: 'queued' }, d.now());
 
   // The job's policy is decided under a per-job lock: two triggers at once see each other's runs.
-  const client = await d.pool.connect();
   let toCancel: RunRow[] = [];
-  try {
-    await client.query('BEGIN');
+  const out = await withTx(d.pool, async ({ client }) => {
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('weir-agent-job:' || $1))`, [job.name]);
     const active = await activeRunsOfJob(client, job.name);
     const { limit, on_conflict } = job.concurrency;
-    let out: { run: RunRow; created: boolean };
     if (active.length >= limit && on_conflict === 'skip') {
-      out = await insertRun(client, { ...base, status: 'skipped', error_message: `job "${job.name}" already has ${active.length} run(s) (concurrency limit ${limit}, on_conflict: skip)` }, d.now());
-    } else {
-      if (active.length >= limit && on_conflict === 'cancel_running') toCancel = active.slice(0, active.length - limit + 1);
-      out = await insertRun(client, { ...base, status: 'queued' }, d.now());
+      return insertRun(client, { ...base, status: 'skipped', error_message: `job "${job.name}" already has ${active.length} run(s) (concurrency limit ${limit}, on_conflict: skip)` }, d.now());
     }
-    await client.query('COMMIT');
-    if (out.created) for (const r of toCancel) await d.cancel(r);
-    return out;
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw e;
-  } finally {
-    client.release();
-  }
+    if (active.length >= limit && on_conflict === 'cancel_running') toCancel = active.slice(0, active.length - limit + 1);
+    return insertRun(client, { ...base, status: 'queued' }, d.now());
+  });
+  if (out.created) for (const r of toCancel) await d.cancel(r);
+  return out;
 }

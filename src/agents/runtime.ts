@@ -13,6 +13,7 @@ import { handleAgentCall, runForStream, type ApiAnswer, type ApiServices } from 
 import { Catalog, resolveEnvRef } from './catalog';
 import { CronScheduler } from './cron';
 import { Dispatcher } from './dispatcher';
+import { pruneDeliveries } from './delivery-log';
 import { EventLog } from './event-log';
 import { streamRunEvents } from './event-stream';
 import { RunExecution, type ExecutorDeps } from './executor';
@@ -52,6 +53,7 @@ const LEASE_MS = Number(process.env.WEIR_AGENT_LEASE_MS ?? 30_000);
 const ROUND_MS = Math.max(250, Math.floor(LEASE_MS / 6));
 const RETENTION_EVERY_MS = 60 * 60_000;
 const CHANNEL = 'weir_agent_runs';
+const LEASE_EXPIRED = 'its instance stopped holding it (lease expired)';
 
 /** An instance id that a restart of the same instance (host, port, config) finds again. */
 export function stableInstanceId(port: number, configPath: string): string {
@@ -90,7 +92,9 @@ export class AgentRuntime {
       sandboxLimit: (p) => this.sandboxLimits.get(p.sandbox) ?? Infinity,
       start: (run) => new RunExecution(run, this.executorDeps),
       recover: (run, why) => this.recover(run, why),
+      expired: (run) => this.finalEvent(run, 'expired', run.error_message),
       leaseMs: LEASE_MS,
+      leaseExpired: LEASE_EXPIRED,
       now: this.now,
       log: (l) => log.warn(`agents: ${l}`),
     });
@@ -105,7 +109,7 @@ export class AgentRuntime {
     rt.hookSecret = serverSecretFrom(process.env, o.masterKey()) ?? (await rt.storedSecret());
     await rt.listen();
     // Runs this instance held before a restart (even kill -9) are found and ended first.
-    const recovered = await rt.dispatcher.recoverOrphans('its instance stopped holding it');
+    const recovered = await rt.dispatcher.recoverOrphans();
     if (recovered) log.warn(`agents: ${recovered} run(s) in flight before the restart ended as failed: internal`);
     await rt.cron.sync(await rt.catalog.list('job'));
     rt.cron.start();
@@ -232,26 +236,23 @@ export class AgentRuntime {
       void this.dispatcher.pump();
       this.signal('queued', out.run.id);
     }
-    if (out.created && out.run.status === 'skipped') {
-      this.events.open(out.run.id, 0);
-      this.events.append(out.run.id, 'status', { status: 'skipped', error: { kind: null, message: out.run.error_message } });
-      await this.events.close(out.run.id);
-      this.ended(out.run);
-    }
+    if (out.created && out.run.status === 'skipped') await this.finalEvent(out.run, 'skipped', out.run.error_message);
     return out;
+  }
+
+  /** The status event of a run that ended without ever starting (skipped, expired, canceled while queued). */
+  private async finalEvent(run: RunRow, status: 'skipped' | 'expired' | 'canceled', message: string | null): Promise<void> {
+    this.events.open(run.id, await this.lastSeq(run.id));
+    this.events.append(run.id, 'status', { status, error: { kind: null, message } });
+    await this.events.close(run.id);
+    this.ended(run);
   }
 
   async cancel(run: RunRow): Promise<void> {
     if (run.status === 'queued') {
       const moved = await moveRun(this.o.pool, run.id, ['queued'], 'canceled', { finished_at: this.now(), error_message: 'canceled before it started' });
-      if (moved) {
-        // Nothing else writes this run's events now: it never started.
-        this.events.open(run.id, await this.lastSeq(run.id));
-        this.events.append(run.id, 'status', { status: 'canceled', error: { kind: null, message: 'canceled before it started' } });
-        await this.events.close(run.id);
-        this.ended(moved);
-        return;
-      }
+      // Nothing else writes this run's events now: it never started.
+      if (moved) return this.finalEvent(moved, 'canceled', 'canceled before it started');
     }
     await updateRun(this.o.pool, run.id, { cancel_requested: true });
     if (!this.dispatcher.cancelLocal(run.id)) this.signal('cancel', run.id);
@@ -304,8 +305,10 @@ export class AgentRuntime {
   }
 
   private async sweep(): Promise<void> {
-    const r = await sweepRetention(this.o.pool, this.catalog.config.retention_days, this.now());
-    if (r.events || r.artifacts) log.info(`agents: retention removed ${r.events} event(s) and ${r.artifacts} artifact(s) of old runs`);
+    const days = this.catalog.config.retention_days;
+    const r = await sweepRetention(this.o.pool, days, this.now());
+    const d = await pruneDeliveries(this.o.pool, new Date(this.now().getTime() - days * 86_400_000));
+    if (r.events || r.artifacts || d) log.info(`agents: retention removed ${r.events} event(s), ${r.artifacts} artifact(s) of old runs and ${d} webhook delivery record(s)`);
   }
 
   // ---- the API ------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 // leases an instance holds its runs by. Every instance on one database shares this queue.
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
+import { withTx } from '../admin/db';
 import { runKeyAlias } from './run-key';
 import { FINAL_STATUSES, type ErrorKind, type ProfileDef, type RunStatus } from './types';
 
@@ -58,6 +59,8 @@ export interface NewRun {
   max_budget: number | null;
   retry_of?: string | null;
   error_message?: string | null;
+  expires_at?: Date | null;
+  attempt?: number;
 }
 
 export function newRunId(): string {
@@ -72,11 +75,11 @@ export async function insertRun(db: Queryable, r: NewRun, now: Date): Promise<{ 
   const final = FINAL_STATUSES.has(r.status);
   const res = await db.query<RunRow>(
     `INSERT INTO ${T} (id, job_name, profile_name, profile, prompt, input, trigger, trigger_ref, idempotency_key, status,
-        team_id, user_id, starter_token, max_budget, retry_of, error_message, queued_at, finished_at)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)
+        team_id, user_id, starter_token, max_budget, retry_of, error_message, queued_at, finished_at, expires_at, attempt)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)
      ON CONFLICT DO NOTHING RETURNING *`,
     [id, r.job_name, r.profile.name, JSON.stringify(r.profile), r.prompt, r.input === undefined ? null : JSON.stringify(r.input), r.trigger, r.trigger_ref,
-      r.idempotency_key, r.status, r.team_id, r.user_id, r.starter_token, r.max_budget, r.retry_of ?? null, r.error_message ?? null, now, final ? now : null],
+      r.idempotency_key, r.status, r.team_id, r.user_id, r.starter_token, r.max_budget, r.retry_of ?? null, r.error_message ?? null, now, final ? now : null, r.expires_at ?? null, r.attempt ?? 1],
   );
   if (res.rows[0]) return { run: res.rows[0], created: true };
   const existing = await db.query<RunRow>(
@@ -153,15 +156,15 @@ export interface ClaimLimits {
  */
 export async function claimQueued(pool: pg.Pool, lim: ClaimLimits, now: Date): Promise<RunRow[]> {
   if (lim.room <= 0) return [];
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTx(pool, async ({ client }) => {
     await client.query(`SELECT pg_advisory_xact_lock(${CLAIM_LOCK})`);
-    const queued = await client.query<RunRow>(`SELECT * FROM ${T} WHERE status = 'queued' ORDER BY queued_at, id LIMIT $1`, [Math.max(lim.room * 4, 16)]);
-    if (queued.rows.length === 0) {
-      await client.query('COMMIT');
-      return [];
-    }
+    const queued = await client.query<RunRow>(
+      `SELECT * FROM ${T} WHERE status = 'queued' AND (expires_at IS NULL OR expires_at > $2) ORDER BY queued_at, id LIMIT $1`,
+      // Looked at past the runs that fit, so a job at its limit with a long queue does not hold up
+      // the runs of other jobs behind it (up to this many queued runs ahead).
+      [CLAIM_WINDOW, now],
+    );
+    if (queued.rows.length === 0) return [];
     const busy = await client.query<{ job_name: string | null; sandbox: string; n: string }>(
       `SELECT job_name, profile->>'sandbox' AS sandbox, count(*) AS n FROM ${T} WHERE status IN ('provisioning','running') GROUP BY 1, 2`,
     );
@@ -181,24 +184,18 @@ export async function claimQueued(pool: pg.Pool, lim: ClaimLimits, now: Date): P
       if (run.job_name) perJob.set(run.job_name, (perJob.get(run.job_name) ?? 0) + 1);
       perSandbox.set(sb, (perSandbox.get(sb) ?? 0) + 1);
     }
-    if (take.length === 0) {
-      await client.query('COMMIT');
-      return [];
-    }
+    if (take.length === 0) return [];
     const claimed = await client.query<RunRow>(
       `UPDATE ${T} SET status = 'provisioning', instance_id = $2, lease_until = $3, started_at = NULL
        WHERE id = ANY($1) AND status = 'queued' RETURNING *`,
       [take.map((r) => r.id), lim.instanceId, new Date(now.getTime() + lim.leaseMs)],
     );
-    await client.query('COMMIT');
     return claimed.rows;
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw e;
-  } finally {
-    client.release();
-  }
+  });
 }
+
+/** Queued runs one claim looks at, oldest first. */
+const CLAIM_WINDOW = 1000;
 
 /** Any fixed number: serialises claims across instances. */
 const CLAIM_LOCK = 0x5745_4952_41; // "WEIRA"
@@ -294,6 +291,7 @@ export function runView(r: RunRow, publicUrl: string | null): Record<string, unk
     user_id: r.user_id,
     key_alias: r.key_token ? runKeyAlias(r.id, r.attempt) : null,
     queued_at: r.queued_at?.toISOString() ?? null,
+    expires_at: r.expires_at?.toISOString() ?? null,
     started_at: r.started_at?.toISOString() ?? null,
     finished_at: r.finished_at?.toISOString() ?? null,
     links: {

@@ -72,6 +72,8 @@ export interface JobDef {
   schedule?: { cron: string; timezone?: string; missed?: 'skip' | 'run_once' };
   webhook?: WebhookSpec;
   concurrency: { limit: number; on_conflict: OnConflict };
+  /** Milliseconds a run may wait in the queue before it ends as `expired` (none when unset). */
+  ttl_ms?: number;
   notify?: { url: string; secret?: string };
   enabled: boolean;
   source: Source;

@@ -92,6 +92,7 @@ export const jobSchema = z.looseObject({
     header: str(),
     events: strList(),
   }, { error: 'expected {verify, secret, events?}' }).optional(),
+  ttl: duration().optional(),
   concurrency: z.looseObject({ limit: posInt(1000).optional(), on_conflict: z.enum(['queue', 'skip', 'cancel_running'], { error: 'expected queue, skip or cancel_running' }).optional() }, { error: 'expected {limit, on_conflict}' }).optional(),
   notify: z.looseObject({ url: z.url({ error: 'expected an http(s) URL' }), secret: str() }, { error: 'expected {url, secret?}' }).optional(),
 });
@@ -175,6 +176,7 @@ export function toJobDef(j: z.infer<typeof jobSchema>, source: Source, id?: stri
     schedule: j.schedule ? { cron: j.schedule.cron, timezone: j.schedule.timezone, missed: j.schedule.missed ?? 'skip' } : undefined,
     webhook: j.webhook ? { verify: j.webhook.verify ?? 'github', secret: j.webhook.secret, header: j.webhook.header, events: j.webhook.events } : undefined,
     concurrency: { limit: j.concurrency?.limit ?? 1, on_conflict: j.concurrency?.on_conflict ?? 'queue' },
+    ttl_ms: j.ttl,
     notify: j.notify ? { url: j.notify.url, secret: j.notify.secret } : undefined,
     enabled: j.enabled ?? true,
     source,

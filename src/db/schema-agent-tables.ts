@@ -68,7 +68,6 @@ export const AGENT_TABLE_DEFS: TableDef[] = [
       instance_id     TEXT
       lease_until     TIMESTAMP(3)
       cancel_requested BOOLEAN NOT NULL DEFAULT false
-      event_count     INTEGER NOT NULL DEFAULT 0
       queued_at       TIMESTAMP(3) NOT NULL DEFAULT ${NOW}
       started_at      TIMESTAMP(3)
       finished_at     TIMESTAMP(3)

@@ -2,6 +2,7 @@
 // (its `gpt` model costs CALL_COST per call on the mock), starting runs through the API, waiting
 // for a run to end (polling its state, never sleeping for a fixed time), and reading its events.
 import assert from 'node:assert/strict';
+import { ensureBubblewrap } from '../support/bubblewrap';
 import { MASTER_KEY, bearer, call, governanceConfig, waitFor, type Answer } from './governance-helpers';
 
 export const FINAL = new Set(['succeeded', 'failed', 'timed_out', 'canceled', 'expired', 'skipped']);
@@ -14,6 +15,8 @@ export function scriptProfile(name: string, script: string, extra: Record<string
 
 /** The governance config plus agent_settings with a `dev` local sandbox and the given profiles/jobs. */
 export function agentConfig(mockUrl: string, dbUrl: string, o: { profiles: string; jobs?: string; settings?: string }): string {
+  // The sandbox the gateway picks is bwrap where it can be had (else a host user: the tests hold for both).
+  ensureBubblewrap();
   return `${governanceConfig(mockUrl, dbUrl)}
 agent_settings:
 ${o.settings ?? ''}

@@ -6,9 +6,8 @@ import { after, test } from 'node:test';
 import type pg from 'pg';
 import { CronScheduler, MAX_NEXT_RUNS } from '../../src/agents/cron';
 import type { JobDef } from '../../src/agents/types';
-import { createPool } from '../../src/db/pool';
-import { ensureSchema } from '../../src/db/schema';
-import { freshDatabase, stopTestPostgres } from '../support/postgres';
+import { stopTestPostgres } from '../support/postgres';
+import { twoPools } from './agents-events-helpers';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 after(async () => {
@@ -16,14 +15,7 @@ after(async () => {
   await stopTestPostgres();
 });
 
-async function database(label: string): Promise<{ a: pg.Pool; b: pg.Pool }> {
-  const url = await freshDatabase(label);
-  const a = createPool(url);
-  const b = createPool(url);
-  cleanups.push(() => a.end(), () => b.end());
-  await ensureSchema(a);
-  return { a, b };
-}
+const database = (label: string): Promise<{ a: pg.Pool; b: pg.Pool }> => twoPools(label, cleanups);
 
 function job(name: string, cron: string, over: Partial<JobDef> = {}, schedule: Partial<NonNullable<JobDef['schedule']>> = {}): JobDef {
   return {

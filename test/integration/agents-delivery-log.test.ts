@@ -4,9 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { attachRun, deliveryRun, forgetDelivery, pruneDeliveries, recordDelivery } from '../../src/agents/delivery-log';
-import { createPool } from '../../src/db/pool';
-import { ensureSchema } from '../../src/db/schema';
-import { freshDatabase, stopTestPostgres } from '../support/postgres';
+import { stopTestPostgres } from '../support/postgres';
+import { twoPools } from './agents-events-helpers';
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
@@ -14,14 +13,7 @@ after(async () => {
   await stopTestPostgres();
 });
 
-async function pools(label: string) {
-  const url = await freshDatabase(label);
-  const a = createPool(url);
-  const b = createPool(url);
-  cleanups.push(() => a.end(), () => b.end());
-  await ensureSchema(a);
-  return { a, b };
-}
+const pools = (label: string) => twoPools(label, cleanups);
 
 test('a delivery is recorded once per job: the replay is false, on any instance, even at the same moment', async () => {
   const { a, b } = await pools('deliveries');

@@ -113,8 +113,9 @@ test('resumed with Last-Event-ID (over ?after): the next seq first, nothing befo
   streamRunEvents({ log, runId: 'r2', lastEventId: '3', after: 1, isFinished: async () => false, sink });
   await waitFor('the replay', () => sink.frames().length === 3);
   log.append('r2', 'status', { status: 'succeeded' });
+  // The stream may still be between its replay and following live: wait for the end, then look.
+  await waitFor('the end', () => sink.ended === 1);
   assert.deepEqual(sink.frames().map((f) => f.id), [4, 5, 6, 7]);
-  assert.equal(sink.ended, 1);
 
   const bad = recordingSink();
   streamRunEvents({ log, runId: 'r2', lastEventId: 'not-a-seq', after: 5, isFinished: async () => true, sink: bad });
@@ -156,6 +157,7 @@ test('isFinished failing: the run is followed all the same', async () => {
   log.append('r5', 'stdout', 'x');
   await waitFor('the frame', () => sink.frames().length === 1);
   log.append('r5', 'status', { status: 'timed_out' });
+  await waitFor('the end', () => sink.ended === 1);
   assert.equal(sink.ended, 1);
 });
 

@@ -1,12 +1,12 @@
 // Shared by the agent event, artifact and retention tests: a database of their own with Weir's
 // schema, a subscriber that records what it got, and polling with a deadline.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import type { EventLog } from '../../src/agents/event-log';
 import type { RunEvent } from '../../src/agents/types';
 import { createPool } from '../../src/db/pool';
 import { ensureSchema } from '../../src/db/schema';
 import { freshDatabase } from '../support/postgres';
+import { waitFor as pollFor } from './governance-helpers';
 
 /** A new database with the schema; its URL and a pool (ended by `cleanups`). */
 export async function agentDb(label: string, cleanups: (() => Promise<void> | void)[]): Promise<{ url: string; pool: pg.Pool }> {
@@ -17,21 +17,17 @@ export async function agentDb(label: string, cleanups: (() => Promise<void> | vo
   return { url, pool };
 }
 
-/** Polls until `check` returns a truthy value; throws with `what` and the last value after the deadline. */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 30_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v as NonNullable<T>;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await sleep(10);
-  }
+/** Polls until `check` returns a truthy value (every 10 ms, 30 s at most). */
+export function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 30_000): Promise<NonNullable<T>> {
+  return pollFor(what, check, timeoutMs, 10);
+}
+
+/** A new database with the schema and two pools on it: two instances, as far as the database can tell. */
+export async function twoPools(label: string, cleanups: (() => Promise<void> | void)[]): Promise<{ a: pg.Pool; b: pg.Pool }> {
+  const { url, pool: a } = await agentDb(label, cleanups);
+  const b = createPool(url);
+  cleanups.push(() => b.end());
+  return { a, b };
 }
 
 export interface Collected {

@@ -28,17 +28,21 @@ const profiles = [
   scriptProfile('agent-api', `curl -s -o /dev/null -w 'agent-api=%{http_code}\\n' -H "authorization: Bearer $OPENAI_API_KEY" "$WEIR_BASE_URL/v1/agent/runs"; curl -s -o /dev/null -w 'key-api=%{http_code}\\n' -H "authorization: Bearer $OPENAI_API_KEY" "$WEIR_BASE_URL/key/list"`),
   scriptProfile('fails', 'echo "about to fail"; exit 3'),
   scriptProfile('other-model', 'true', { model: 'other-model' }),
+  scriptProfile('cloudy', 'true', { sandbox: 'cloud' }),
 ].join('');
 
 const jobs = `    - {name: single, profile: wait, prompt: "wait", concurrency: {limit: 1, on_conflict: skip}}
     - {name: templated, profile: edit, prompt: "Fix {{input.issue}} now"}
+    - {name: latest, profile: wait, prompt: "wait", concurrency: {limit: 1, on_conflict: cancel_running}}
+    - {name: short-lived, profile: wait, prompt: "wait", ttl: 1s, concurrency: {limit: 1, on_conflict: queue}}
 `;
 
 before(async () => {
   mock = await startMock();
   const db = await ledgerDatabase('agents_runs');
   pool = dbPool(db);
-  weir = await startWeirOn(writeConfigFile(agentConfig(mock.url, db, { profiles, jobs })), { env: { WEIR_TEST_SECRET: HOST_SECRET, OPENAI_API_KEY: 'sk-host-openai-leak', ANTHROPIC_API_KEY: 'sk-host-anthropic-leak' } });
+  const config = agentConfig(mock.url, db, { profiles, jobs }).replace('    - {name: dev, provider: local}\n', '    - {name: dev, provider: local}\n    - {name: cloud, provider: e2b}\n');
+  weir = await startWeirOn(writeConfigFile(config), { env: { WEIR_TEST_SECRET: HOST_SECRET, OPENAI_API_KEY: 'sk-host-openai-leak', ANTHROPIC_API_KEY: 'sk-host-anthropic-leak' } });
 });
 
 after(() => closeAndCheckLedgers(() => weir.stop(), async () => pool.end(), () => mock.close()));
@@ -174,6 +178,46 @@ describe('stopping runs', () => {
     assert.match(second.json.error.message, /concurrency limit 1/);
     await call(weir.url, `/v1/agent/runs/${first.id}/cancel`, { headers: bearer(MASTER_KEY), body: {} });
     assert.equal((await waitRun(weir.url, first.id)).status, 'canceled');
+  });
+});
+
+describe('queue policies and retries', () => {
+  it('on_conflict: cancel_running cancels the running run when a new one comes, and runs the new one', async () => {
+    const first = await mustStart(weir.url, { job: 'latest' });
+    await waitRun(weir.url, first.id, 'running');
+    const second = await mustStart(weir.url, { job: 'latest' });
+    assert.equal((await waitRun(weir.url, first.id)).status, 'canceled');
+    await waitRun(weir.url, second.id, 'running');
+    await call(weir.url, `/v1/agent/runs/${second.id}/cancel`, { headers: bearer(MASTER_KEY), body: {} });
+    assert.equal((await waitRun(weir.url, second.id)).status, 'canceled');
+  });
+
+  it('a queued run not started within its job’s ttl ends as expired', async () => {
+    const first = await mustStart(weir.url, { job: 'short-lived' });
+    await waitRun(weir.url, first.id, 'running');
+    const second = await mustStart(weir.url, { job: 'short-lived' });
+    assert.equal(second.status, 'queued');
+    assert.ok(second.expires_at);
+    const run = await waitRun(weir.url, second.id);
+    assert.equal(run.status, 'expired');
+    assert.deepEqual(statuses(await events(weir.url, second.id)), ['expired']);
+    await call(weir.url, `/v1/agent/runs/${first.id}/cancel`, { headers: bearer(MASTER_KEY), body: {} });
+    await waitRun(weir.url, first.id);
+  });
+
+  it('a sandbox error is retried (three attempts in all), then the run fails as sandbox_error; retry by API starts a new attempt', async () => {
+    const { id } = await mustStart(weir.url, { profile: 'cloudy', prompt: 'x' });
+    const run = await waitRun(weir.url, id);
+    assert.equal(run.status, 'failed');
+    assert.equal(run.error.kind, 'sandbox_error');
+    assert.match(run.error.message, /not available in this build/);
+    assert.equal(run.attempt, 3);
+    assert.deepEqual(statuses(await events(weir.url, id)), ['provisioning', 'queued', 'provisioning', 'queued', 'provisioning', 'failed']);
+    const again = await call(weir.url, `/v1/agent/runs/${id}/retry`, { headers: bearer(MASTER_KEY), body: {} });
+    assert.equal(again.status, 202, again.text);
+    assert.equal(again.json.retry_of, id);
+    assert.notEqual(again.json.id, id);
+    await waitRun(weir.url, again.json.id);
   });
 });
 

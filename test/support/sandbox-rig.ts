@@ -7,6 +7,7 @@ import path from 'node:path';
 import { LocalSandboxProvider } from '../../src/agents/sandbox/local';
 import { bwrapWorks, findOnPath, isRoot } from '../../src/agents/sandbox/isolation';
 import { localOptions } from '../../src/agents/sandbox/local-options';
+import { ensureBubblewrap } from './bubblewrap';
 import type { Sandbox, SandboxDef } from '../../src/agents/types';
 
 export interface Rig {
@@ -31,10 +32,11 @@ export function sandboxDef(options: Record<string, unknown> = {}): SandboxDef {
 
 /** The isolations this host can run, each with whether it can be tested here. */
 export async function modes(): Promise<{ mode: 'bwrap' | 'user' | 'none'; skip: string | false }[]> {
+  const missing = ensureBubblewrap();
   const bwrap = findOnPath('bwrap');
   const bwrapOk = bwrap ? await bwrapWorks(bwrap, localOptions({})) : false;
   return [
-    { mode: 'bwrap', skip: bwrapOk ? false : 'bwrap cannot make namespaces here' },
+    { mode: 'bwrap', skip: bwrapOk ? false : (missing ?? 'bwrap is installed but cannot make user namespaces on this kernel') },
     isRoot() ? { mode: 'user', skip: false } : { mode: 'none', skip: false },
   ];
 }
