@@ -104,6 +104,20 @@ async function getRun(a: RunArgs, id: string): Promise<Run | null> {
   return null;
 }
 
+/**
+ * The run once its row says it ended: Weir writes the final status event just before the row, so
+ * a read right after the event may still find the run running (its cost and result not yet there).
+ */
+async function endedRun(a: RunArgs, id: string, finalStatus: string): Promise<Run | null> {
+  let run: Run | null = null;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    run = await getRun(a, id);
+    if (!run || run.status === finalStatus) return run;
+    await sleep(100);
+  }
+  return run;
+}
+
 export async function runCommand(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
   let a: RunArgs;
   try {
@@ -195,7 +209,7 @@ export async function runCommand(argv: string[], env: NodeJS.ProcessEnv, io: Io)
   process.removeListener('SIGINT', onSigint);
 
   const finalStatus = String((final.payload as { status: unknown }).status);
-  const done = (await getRun(a, run.id)) ?? { id: run.id, status: finalStatus, error: (final.payload as { error?: unknown }).error ?? null };
+  const done = (await endedRun(a, run.id, finalStatus)) ?? { id: run.id, status: finalStatus, error: (final.payload as { error?: unknown }).error ?? null };
   const summary = summaryLines({ ...done, status: finalStatus });
   (a.json ? io.stderr : io.stdout).write(`${summary.join('\n')}\n`);
   return exitCodeOf(finalStatus);
