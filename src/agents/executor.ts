@@ -106,7 +106,10 @@ export class RunExecution {
       const profile = run.profile;
       const def = await deps.sandboxDef(profile.sandbox);
       if (!def) throw new SandboxError(`unknown sandbox "${profile.sandbox}"`);
-      const key = await mintRunKey(deps.admin, {
+      this.timer = setTimeout(() => this.stop('timed_out'), profile.timeout_ms);
+      this.timer.unref();
+      // The key and the sandbox do not wait for each other: a run starts after the slower of the two.
+      const minting = mintRunKey(deps.admin, {
         id: run.id,
         attempt: run.attempt,
         job_name: run.job_name,
@@ -115,13 +118,15 @@ export class RunExecution {
         max_budget: run.max_budget,
         model: profile.model,
         timeoutMs: profile.timeout_ms,
+      }).then(async (key) => {
+        keyToken = key.token;
+        await updateRun(deps.pool, run.id, { key_token: key.token });
+        return key;
       });
-      keyToken = key.token;
-      await updateRun(deps.pool, run.id, { key_token: key.token });
-      this.timer = setTimeout(() => this.stop('timed_out'), profile.timeout_ms);
-      this.timer.unref();
-
-      const sandbox = await this.provision(def);
+      const [key, sandbox] = await Promise.all([minting, this.provision(def).catch(async (e: unknown) => {
+        await minting.catch(() => {});
+        throw e;
+      })]);
       const harness = deps.harness(profile.agent);
       const input = { profile, baseUrl: deps.baseUrl(), apiKey: key.key, runId: run.id, jobName: run.job_name, promptFile: `${sandbox.home}/${PROMPT_FILE}`, sandbox };
       await sandbox.writeFile(input.promptFile, run.prompt);
@@ -150,7 +155,7 @@ export class RunExecution {
     await this.finish(keyToken, final, extra);
   }
 
-  /** The sandbox, the repository in it (or an empty git baseline, so the diff shows the agent's changes). */
+  /** The sandbox and, when the profile names one, the repository in it. */
   private async provision(def: SandboxDef): Promise<Sandbox> {
     const { deps, run } = this;
     let sandbox: Sandbox;
@@ -162,11 +167,11 @@ export class RunExecution {
     this.sandbox = sandbox;
     this.event('sandbox', { id: sandbox.id, provider: def.provider, isolation: sandbox.isolation, workdir: sandbox.workdir });
     const repo = run.profile.repo;
+    if (!repo) return sandbox;
     try {
-      if (repo) await deps.cloneRepo(sandbox, repo, deps.secret(repo.token));
-      else await this.shell(sandbox, 'git init -q . && git add -A && git commit -q --allow-empty -m "weir: workspace before the run"');
+      await deps.cloneRepo(sandbox, repo, deps.secret(repo.token));
     } catch (e) {
-      throw new SandboxError(repo ? `could not clone ${redactUrl(repo.url)}: ${(e as Error).message}` : `could not prepare the workspace: ${(e as Error).message}`);
+      throw new SandboxError(`could not clone ${redactUrl(repo.url)}: ${(e as Error).message}`);
     }
     return sandbox;
   }
@@ -227,8 +232,9 @@ export class RunExecution {
       const data = await sandbox.readFile(p, ARTIFACT_READ_MAX).catch(() => null);
       await save(p.endsWith('.jsonl') ? 'transcript.jsonl' : `transcript-${p.split('/').pop()}`, 'transcript', data);
     }
-    // New files too (intent-to-add), never the prompt file that lives in HOME.
-    const diff = await this.shell(sandbox, 'git add -A -N . >/dev/null 2>&1; git diff --no-color --no-ext-diff', ARTIFACT_READ_MAX).catch(() => null);
+    // Against the cloned commit; a workspace that started empty has no repository yet, and all it
+    // holds is the agent's: every file shows as new (intent-to-add). The prompt lives in HOME.
+    const diff = await this.shell(sandbox, '[ -e .git ] || git init -q .; git add -A -N . >/dev/null 2>&1; git diff --no-color --no-ext-diff', ARTIFACT_READ_MAX).catch(() => null);
     await save('diff.patch', 'diff', diff);
   }
 
