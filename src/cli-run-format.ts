@@ -160,7 +160,9 @@ export function formatElapsed(ms: number): string {
 }
 
 export function formatCost(usd: unknown): string {
-  return typeof usd === 'number' && Number.isFinite(usd) ? `$${usd.toFixed(usd < 1 ? 4 : 2)}` : '$?';
+  // A NUMERIC column may come as a string.
+  const n = typeof usd === 'string' && usd.trim() !== '' ? Number(usd) : usd;
+  return typeof n === 'number' && Number.isFinite(n) ? `$${n.toFixed(n < 1 ? 4 : 2)}` : '$?';
 }
 
 /** The live line of a TTY: run id, status, time since it was started, cost so far. */

@@ -3,6 +3,7 @@
 // then the result, the cost and an exit code that says how it ended (see RUN_USAGE).
 // It is a client of the API only: it never loads the gateway, so it starts in a blink.
 import { randomUUID } from 'node:crypto';
+import { FINAL_STATUSES, type RunStatus } from './agents/types';
 import { parseRunArgs, RUN_USAGE, RunUsageError, type RunArgs } from './cli-run-args';
 import { eventLines, exitCodeOf, liveStatus, summaryLines, type ShownEvent } from './cli-run-format';
 import { errorMessage, followEvents, HttpStatusError } from './cli-run-sse';
@@ -180,6 +181,10 @@ export async function runCommand(argv: string[], env: NodeJS.ProcessEnv, io: Io)
         if (e.type === 'status') state.status = String((e.payload as { status?: unknown } | null)?.status ?? state.status);
         for (const l of eventLines(e)) screen.line(l);
         if (tty) redraw();
+      },
+      async finalStatus() {
+        const r = await getRun(a, run.id);
+        return r && typeof r.status === 'string' && FINAL_STATUSES.has(r.status as RunStatus) ? { status: r.status, error: r.error ?? undefined } : null;
       },
       onReconnect(attempt, why) {
         if (!a.json) screen.line(`… event stream dropped (${why}); reconnecting (${attempt})`);

@@ -18,6 +18,8 @@ export interface RunScript {
   cutAfter?: number[];
   /** Events connections answered 503 before one is served. */
   failFirst?: number;
+  /** The stream ends without the final status event (a finished run whose event is gone). */
+  noFinalEvent?: boolean;
 }
 
 export interface Recorded {
@@ -122,7 +124,8 @@ export async function startFakeAgentApi(o: { key: string; profiles?: string[]; j
       const cut = r.script.cutAfter?.[n - (r.script.failFirst ?? 0)];
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       res.write(': connected\n\n');
-      for (const e of eventsOf(r)) {
+      const all = eventsOf(r);
+      for (const e of r.script.noFinalEvent ? all.slice(0, -1) : all) {
         if (e.seq <= after) continue;
         res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
         if (cut !== undefined && e.seq >= cut) {

@@ -123,6 +123,16 @@ test('an events endpoint that answers 5xx is retried; --json prints the events e
   assert.ok(events.every((e) => typeof e.ts === 'string'));
 });
 
+test('a stream that ends without the final status event: the run as Weir reads it decides, no endless reconnecting', async () => {
+  api.nextRun({ events: [{ type: 'stdout', payload: { text: 'partial' } }], final: { status: 'canceled', cost: 0 }, noFinalEvent: true });
+  const before = api.requests.length;
+  const r = await runCli(['--profile', 'shell', 'x']);
+  assert.equal(r.code, 4, said(r));
+  assert.match(r.stdout, /^ {2}partial$/m);
+  assert.match(r.stdout, /^● canceled$/m);
+  assert.equal(api.requests.slice(before).filter((q) => q.path.endsWith('/events')).length, 1);
+});
+
 test('the prompt may come from stdin ("-"); LITELLM_MASTER_KEY is the key when WEIR_API_KEY is unset; --url overrides WEIR_URL', async () => {
   api.nextRun({ events: [], final: { status: 'succeeded', cost: 0 } });
   const before = api.requests.length;
