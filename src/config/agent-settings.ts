@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Cron } from 'croner';
 import { z } from 'zod';
+import { checkTemplate } from '../agents/template';
 import type { AgentSettings, JobDef, ProfileDef, SandboxDef, Source } from '../agents/types';
 
 const DURATION = /^(\d{1,9})(ms|s|m|h|d)$/;
@@ -121,6 +122,8 @@ export const agentSettingsSchema = z.preprocess((v) => v ?? {}, z.looseObject({
   });
   s.jobs.forEach((j, i) => {
     if (!profiles.has(j.profile)) ctx.addIssue({ code: 'custom', path: ['jobs', i, 'profile'], message: `unknown profile "${j.profile}"` });
+    const badTemplate = checkTemplate(j.prompt);
+    if (badTemplate) ctx.addIssue({ code: 'custom', path: ['jobs', i, 'prompt'], message: `bad prompt template: ${badTemplate}` });
     if (j.schedule) {
       const bad = checkCron(j.schedule.cron, j.schedule.timezone);
       if (bad) ctx.addIssue({ code: 'custom', path: ['jobs', i, 'schedule'], message: `bad cron pattern or timezone: ${bad}` });

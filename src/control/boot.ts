@@ -1,5 +1,7 @@
 // The control thread: load the config, start the workers, print what a user needs to know, and
 // own reloads (file change, SIGHUP, POST /config/reload) and graceful shutdown.
+import { createHash } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import { describeConfigError, loadConfigFile } from '../config/load';
 import type { LiteLLMConfig } from '../config/types';
@@ -16,6 +18,9 @@ import { ConfigWatcher } from './config-watch';
 import { Governance } from './governance';
 import { SlotTable } from './slots';
 import { Supervisor } from './supervisor';
+import { AgentRuntime, stableInstanceId } from '../agents/runtime';
+import type { AgentCall } from '../gateway/agent-relay';
+import { resolveGroup } from '../gateway/model-groups';
 
 export interface BootOptions {
   configPath: string;
@@ -63,6 +68,17 @@ function dieBy(signal: NodeJS.Signals): void {
   process.kill(process.pid, signal);
 }
 
+/**
+ * Where local sandboxes live: WEIR_SANDBOX_DIR, else a folder of the system's temporary directory
+ * per config. Not beside the config: the sandbox's unprivileged user must be able to reach its
+ * workspace, and a config's folder (a private home, a 0700 temp dir) often cannot be crossed.
+ */
+function sandboxRoot(configPath: string): string {
+  if (process.env.WEIR_SANDBOX_DIR) return path.resolve(process.env.WEIR_SANDBOX_DIR);
+  const tag = createHash('sha256').update(path.dirname(configPath)).digest('hex').slice(0, 12);
+  return path.join(os.tmpdir(), `weir-sandboxes-${tag}`);
+}
+
 export async function boot(opts: BootOptions): Promise<void> {
   const configPath = path.resolve(opts.configPath);
   // Created before the read, so a change made while the workers start is still seen as a change.
@@ -104,6 +120,8 @@ export async function boot(opts: BootOptions): Promise<void> {
       const built = buildSnapshot(next, { version: version + 1, detailedDebug: opts.detailedDebug, env: environmentOf(next), slots, prices });
       applyEnvironment(next);
       snapshot = built;
+      currentCfg = next;
+      void agents?.reload(next.agent_settings).catch((e: unknown) => log.error(`agents: reload: ${(e as Error).message}`));
       version++;
       supervisor.publish(snapshot);
       log.info(`config reloaded (${reason}): version ${version}, models: ${describeModels(snapshot)}`);
@@ -115,6 +133,9 @@ export async function boot(opts: BootOptions): Promise<void> {
     }
   };
 
+  let agents: AgentRuntime | null = null;
+  let currentCfg = cfg;
+  const noAgents = { status: 503, body: { error: { message: gov ? 'agent runs are starting' : 'agent runs need a database: set general_settings.database_url (or DATABASE_URL)', type: 'service_unavailable', param: null, code: '503' } } };
   const supervisor = new Supervisor(
     {
       count: workers,
@@ -133,6 +154,7 @@ export async function boot(opts: BootOptions): Promise<void> {
         if (!gov) return { status: 400, body: { error: { message: 'No connected db.', type: 'no_db_connection', param: null, code: '400' } } };
         return gov.admin(params as AdminRequest);
       }
+      if (method === 'agent') return agents ? agents.handle(params as AgentCall) : noAgents;
       if (method === 'config.reload') {
         const r = reload('POST /config/reload');
         if (r.ok) return { status: 200, body: { status: 'reloaded', version: r.version } };
@@ -140,12 +162,35 @@ export async function boot(opts: BootOptions): Promise<void> {
       }
       return { status: 404, body: { error: { message: `unknown control call ${method}`, type: 'not_found_error', param: null, code: '404' } } };
     },
+    (method, params, sink) => {
+      if (method === 'agent.events' && agents) return agents.stream(params as AgentCall, sink);
+      sink.head(noAgents.status, ['content-type', 'application/json']);
+      sink.data(JSON.stringify(noAgents.body));
+      sink.end();
+      return () => {};
+    },
   );
   publishGovernance = (d, seq) => supervisor.publishGovernance(d, seq);
   governanceApplied = () => supervisor.governanceApplied();
   const port = await supervisor.start();
 
   const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? 'localhost' : opts.host;
+  if (gov) {
+    const loopback = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+    agents = await AgentRuntime.start({
+      pool: gov.database,
+      settings: cfg.agent_settings,
+      admin: (req) => gov.admin(req),
+      flushSpend: () => gov.flushNow().then(() => {}),
+      modelKnown: (m) => resolveGroup(snapshot, m) !== undefined,
+      localUrl: () => `http://${loopback}:${port}`,
+      masterKey: () => currentCfg.general_settings.master_key ?? process.env.LITELLM_MASTER_KEY ?? null,
+      sandboxRoot: sandboxRoot(configPath),
+      instanceId: stableInstanceId(port, configPath),
+    });
+  } else if (cfg.agent_settings.jobs.length || cfg.agent_settings.profiles.length) {
+    log.warn('agents: agent_settings is set but there is no database (general_settings.database_url): agent runs are off');
+  }
   log.info(`weir ${opts.version} listening on http://${shownHost}:${port} (bound to ${opts.host})`);
   log.info(
     engine.kind === 'uws'
@@ -156,6 +201,7 @@ export async function boot(opts: BootOptions): Promise<void> {
   log.info(`config: ${configPath}`);
   log.info(`models: ${describeModels(snapshot)}`);
   log.info(snapshot.auth.masterKeyHash ? 'auth: master key required' : 'auth: none (no master_key set: every request is allowed, as in LiteLLM)');
+  if (agents) for (const line of await agents.describe()) log.info(line);
 
   watcher.start();
   process.on('SIGHUP', () => reload('SIGHUP'));
@@ -171,6 +217,7 @@ export async function boot(opts: BootOptions): Promise<void> {
     log.info(`shutdown (${signal}): not accepting new connections, finishing requests in flight (up to ${SHUTDOWN_GRACE_MS / 1000} s)`);
     const drained = await supervisor.drain(SHUTDOWN_GRACE_MS);
     // Workers have appended every answered request to their journals: write them to the database.
+    await agents?.stop().catch(() => {});
     await gov?.stop();
     // Threads end once their idle keep-alive connections close; give them a moment.
     const exited = await supervisor.waitExit(1_000);

@@ -261,6 +261,11 @@ export class Governance {
     return res;
   }
 
+  /** The database (agent runs keep their rows in it too). */
+  get database(): pg.Pool {
+    return this.pool;
+  }
+
   /** Writes what the journal holds now (tests and shutdown). */
   flushNow(): Promise<unknown> {
     return this.flush();

@@ -79,6 +79,7 @@ export const AGENT_TABLE_DEFS: TableDef[] = [
       { name: 'Weir_AgentRun_status_queued_at_idx', columns: ['status', 'queued_at'] },
       { name: 'Weir_AgentRun_job_name_status_idx', columns: ['job_name', 'status'] },
       { name: 'Weir_AgentRun_team_id_idx', columns: ['team_id'] },
+      { name: 'Weir_AgentRun_starter_token_idx', columns: ['starter_token'] },
       { name: 'Weir_AgentRun_idempotency_key_key', columns: { expression: '"idempotency_key", COALESCE("job_name", \'\'), COALESCE("starter_token", \'\')' }, unique: true },
     ],
   },

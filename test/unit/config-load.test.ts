@@ -207,7 +207,9 @@ litellm_settings: {drop_params: yes, cache: on}`);
 
 test('an empty file and null sections give an empty, well-formed config', () => {
   for (const text of ['', '# only a comment\n', 'model_list:\ngeneral_settings:\nlitellm_settings: ~\nrouter_settings:\nenvironment_variables:\n']) {
-    assert.deepEqual(parse(text), { model_list: [], general_settings: {}, litellm_settings: {}, router_settings: {}, environment_variables: {} });
+    const cfg = parse(text);
+    assert.deepEqual({ ...cfg, agent_settings: undefined }, { model_list: [], general_settings: {}, litellm_settings: {}, router_settings: {}, environment_variables: {}, agent_settings: undefined });
+    assert.deepEqual(cfg.agent_settings.jobs, [], 'agent_settings has its defaults and no definitions');
   }
   assert.match(configError(() => parse('- a\n- b\n')).message, /expected a mapping at the top level, got a list/);
 });

@@ -1,0 +1,122 @@
+// The queue's consumer on one instance: takes queued runs when there is room (per job, per sandbox,
+// per instance — store.claimQueued checks them under one lock for every instance on the database),
+// holds them by a lease it renews, stops those asked to cancel, and cleans up after instances that
+// died: their runs' sandboxes swept, keys blocked, and the runs ended as `failed: internal`.
+import type pg from 'pg';
+import type { RunExecution } from './executor';
+import { claimQueued, expireQueued, orphanedRuns, renewLeases, takeOver, type RunRow } from './store';
+import type { ProfileDef } from './types';
+
+export interface DispatcherOptions {
+  pool: pg.Pool;
+  instanceId: string;
+  /** Runs this instance executes at once. */
+  maxRuns(): number;
+  jobLimit(job: string): number;
+  sandboxLimit(profile: ProfileDef): number;
+  start(run: RunRow): RunExecution;
+  /** After a crash or a lost instance: kill what is left of the run, block its key, record its end. */
+  recover(run: RunRow, why: string): Promise<void>;
+  leaseMs: number;
+  now(): Date;
+  log(line: string): void;
+}
+
+export class Dispatcher {
+  private readonly running = new Map<string, RunExecution>();
+  private pumping: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly o: DispatcherOptions) {}
+
+  get active(): number {
+    return this.running.size;
+  }
+
+  execution(id: string): RunExecution | undefined {
+    return this.running.get(id);
+  }
+
+  /** Takes what the queue has room for; calls made while one is under way run once more after it. */
+  pump(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.pumping) {
+      this.again = true;
+      return this.pumping;
+    }
+    this.pumping = (async () => {
+      do {
+        this.again = false;
+        try {
+          const room = this.o.maxRuns() - this.running.size;
+          const runs = await claimQueued(this.o.pool, { instanceId: this.o.instanceId, leaseMs: this.o.leaseMs, room, jobLimit: this.o.jobLimit, sandboxLimit: this.o.sandboxLimit }, this.o.now());
+          for (const run of runs) {
+            const ex = this.o.start(run);
+            this.running.set(run.id, ex);
+            void ex.done.then(() => {
+              this.running.delete(run.id);
+              void this.pump();
+            });
+          }
+          if (runs.length === room && room > 0) this.again = true;
+        } catch (e) {
+          this.o.log(`dispatcher: ${(e as Error).message}`);
+        }
+      } while (this.again && !this.stopped);
+      this.pumping = null;
+    })();
+    return this.pumping;
+  }
+
+  /**
+   * The periodic round: renew this instance's leases (stopping runs asked to cancel), end queued runs
+   * past their expiry, recover runs nobody holds, then look at the queue.
+   */
+  async round(): Promise<void> {
+    const now = this.o.now();
+    const ids = [...this.running.keys()];
+    try {
+      const held = await renewLeases(this.o.pool, this.o.instanceId, ids, new Date(now.getTime() + this.o.leaseMs));
+      const heldIds = new Set(held.map((h) => h.id));
+      for (const h of held) if (h.cancel_requested) this.running.get(h.id)?.cancel();
+      // A run in our map whose row is no longer ours (taken over after a long pause): let it go.
+      for (const id of ids) {
+        if (heldIds.has(id)) continue;
+        const ex = this.running.get(id);
+        if (ex && (await this.o.pool.query(`SELECT 1 FROM "Weir_AgentRun" WHERE id = $1 AND status IN ('provisioning','running') AND instance_id <> $2`, [id, this.o.instanceId])).rowCount) ex.abandon();
+      }
+      await expireQueued(this.o.pool, now);
+      await this.recoverOrphans('its instance stopped holding it (lease expired)');
+    } catch (e) {
+      this.o.log(`dispatcher round: ${(e as Error).message}`);
+    }
+    await this.pump();
+  }
+
+  /** Runs in flight nobody holds: this instance's own from before a restart, and expired leases. */
+  async recoverOrphans(why: string): Promise<number> {
+    const orphans = (await orphanedRuns(this.o.pool, this.o.instanceId, this.o.now())).filter((r) => !this.running.has(r.id));
+    for (const run of orphans) {
+      // Take it first (a conditional move), so two instances never clean up the same run.
+      const taken = await takeOver(this.o.pool, run, this.o.instanceId, new Date(this.o.now().getTime() + this.o.leaseMs));
+      if (!taken) continue;
+      const reason = run.instance_id === this.o.instanceId ? 'Weir restarted while the run was in flight' : why;
+      await this.o.recover(taken, reason).catch((e: unknown) => this.o.log(`recovering run ${run.id}: ${(e as Error).message}`));
+    }
+    return orphans.length;
+  }
+
+  /** Cancels a run this instance executes; false when it is not here. */
+  cancelLocal(id: string): boolean {
+    const ex = this.running.get(id);
+    if (!ex) return false;
+    ex.cancel();
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.pumping;
+  }
+}

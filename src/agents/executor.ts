@@ -1,0 +1,298 @@
+// One run, from claimed to finished: mint its key, make its sandbox, clone its repository, start the
+// agent with the prompt from a file, turn every line it prints into an event, stop it at its timeout
+// or on cancel, keep its result, transcript and diff, then block the key, read the run's cost from
+// the spend ledger, destroy the sandbox and record the end. Whatever fails, the run ends with a
+// status, its key blocked and its sandbox gone; nothing here throws to the caller.
+import type pg from 'pg';
+import type { AdminCaller } from './run-key';
+import { keySpend, mintRunKey, revokeRunKey } from './run-key';
+import { moveRun, updateRun, type RunRow } from './store';
+import type { ErrorKind, Harness, RunEvent, RunStatus, Sandbox, SandboxDef, SandboxProvider, RepoSpec } from './types';
+
+export interface EventSink {
+  open(runId: string, lastSeq?: number): void;
+  append(runId: string, type: string, payload: unknown): RunEvent;
+  close(runId: string): Promise<void>;
+}
+
+export interface LineSplitterLike {
+  push(chunk: Buffer, onLine: (line: string) => void): void;
+  end(onLine: (line: string) => void): void;
+}
+
+export interface ExecutorDeps {
+  pool: pg.Pool;
+  admin: AdminCaller;
+  /** Writes what the workers journaled, so the run key's spend is in the database. */
+  flushSpend(): Promise<void>;
+  events: EventSink;
+  sandboxDef(name: string): Promise<SandboxDef | null>;
+  provider(kind: SandboxDef['provider']): SandboxProvider;
+  harness(kind: RunRow['profile']['agent']): Harness;
+  lineSplitter(): LineSplitterLike;
+  cloneRepo(sandbox: Sandbox, repo: RepoSpec, token: string | undefined): Promise<void>;
+  saveArtifact(runId: string, name: string, kind: string, content: Buffer): Promise<void>;
+  /** The gateway's URL as a sandbox reaches it. */
+  baseUrl(): string;
+  /** Resolves `os.environ/NAME` (a repository token). */
+  secret(ref: string | undefined): string | undefined;
+  /** Called once the run has ended (notify, dispatcher bookkeeping). */
+  ended(run: RunRow): void;
+  /** Sandbox errors are retried this many times in all. */
+  maxAttempts: number;
+  log(line: string): void;
+}
+
+/** Bytes of the transcript and of the diff kept per file (the per-run cap applies on top). */
+const ARTIFACT_READ_MAX = 8 * 1024 * 1024;
+/** Events kept in memory for the harness to judge the outcome from (the log keeps all of them). */
+const OUTCOME_WINDOW = 256;
+const PROMPT_FILE = '.weir/prompt.txt';
+/** The start of every budget refusal the gateway answers (LiteLLM's wording). */
+const BUDGET_REFUSAL = 'Budget has been exceeded';
+
+class SandboxError extends Error {}
+
+export class RunExecution {
+  private handle: { kill(): void } | null = null;
+  private sandbox: Sandbox | null = null;
+  private stopReason: 'canceled' | 'timed_out' | 'lost' | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  /** The agent printed the gateway's budget refusal (its key's, or its team's budget is spent). */
+  private refusedForBudget = false;
+  readonly done: Promise<void>;
+
+  constructor(
+    private run: RunRow,
+    private readonly deps: ExecutorDeps,
+  ) {
+    this.done = this.execute().catch((e: unknown) => deps.log(`run ${run.id}: ${(e as Error).stack ?? e}`));
+  }
+
+  get id(): string {
+    return this.run.id;
+  }
+
+  /** Stops the run (cancel by API, or cancel_running of a newer run). */
+  cancel(): void {
+    this.stop('canceled');
+  }
+
+  /** This instance lost the run (its lease was taken over): stop without recording anything more. */
+  abandon(): void {
+    this.stop('lost');
+  }
+
+  private stop(reason: 'canceled' | 'timed_out' | 'lost'): void {
+    if (this.stopReason) return;
+    this.stopReason = reason;
+    this.handle?.kill();
+  }
+
+  private event(type: string, payload: unknown): void {
+    this.deps.events.append(this.run.id, type, payload);
+  }
+
+  private async execute(): Promise<void> {
+    const { deps } = this;
+    const run = this.run;
+    const lastSeq = await deps.pool.query<{ n: number | null }>(`SELECT max(seq) AS n FROM "Weir_AgentRunEvent" WHERE run_id = $1`, [run.id]);
+    deps.events.open(run.id, Number(lastSeq.rows[0]?.n ?? 0));
+    this.event('status', { status: 'provisioning', attempt: run.attempt });
+    let keyToken: string | null = null;
+    let final: { status: RunStatus; kind: ErrorKind | null; message: string | null } = { status: 'failed', kind: 'internal', message: 'the run ended without an outcome' };
+    let extra: Partial<Record<keyof RunRow, unknown>> = {};
+    try {
+      const profile = run.profile;
+      const def = await deps.sandboxDef(profile.sandbox);
+      if (!def) throw new SandboxError(`unknown sandbox "${profile.sandbox}"`);
+      const key = await mintRunKey(deps.admin, {
+        id: run.id,
+        attempt: run.attempt,
+        job_name: run.job_name,
+        team_id: run.team_id,
+        user_id: run.user_id,
+        max_budget: run.max_budget,
+        model: profile.model,
+        timeoutMs: profile.timeout_ms,
+      });
+      keyToken = key.token;
+      await updateRun(deps.pool, run.id, { key_token: key.token });
+      this.timer = setTimeout(() => this.stop('timed_out'), profile.timeout_ms);
+      this.timer.unref();
+
+      const sandbox = await this.provision(def);
+      const harness = deps.harness(profile.agent);
+      const input = { profile, baseUrl: deps.baseUrl(), apiKey: key.key, runId: run.id, jobName: run.job_name, promptFile: `${sandbox.home}/${PROMPT_FILE}`, sandbox };
+      await sandbox.writeFile(input.promptFile, run.prompt);
+      const prepare = (harness as Harness & { prepare?: (i: typeof input) => Promise<void> }).prepare;
+      if (prepare) await prepare.call(harness, input);
+      if (this.stopReason) throw new Error('stopped before the agent started');
+      const moved = await moveRun(deps.pool, run.id, ['provisioning'], 'running', { started_at: new Date(), sandbox_id: sandbox.id });
+      if (!moved) throw new Error('the run was taken from this instance');
+      this.event('status', { status: 'running', sandbox: sandbox.id, isolation: sandbox.isolation });
+
+      const { exit, seen } = await this.runAgent(harness, input);
+      const outcome = harness.outcome(seen, exit);
+      extra = { exit_code: exit, result: outcome.result ?? null, num_turns: outcome.numTurns ?? null, session_id: outcome.sessionId ?? null };
+      await this.collect(sandbox, harness, outcome.sessionId, outcome.result);
+      if (this.stopReason === 'timed_out') final = { status: 'timed_out', kind: null, message: `the run passed its timeout of ${profile.timeout_ms / 1000} s` };
+      else if (this.stopReason === 'canceled') final = { status: 'canceled', kind: null, message: 'canceled' };
+      else if (outcome.ok) final = { status: 'succeeded', kind: null, message: null };
+      else final = { status: 'failed', kind: outcome.errorKind ?? 'agent_error', message: outcome.message ?? `the agent exited with code ${exit}` };
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (this.stopReason === 'canceled') final = { status: 'canceled', kind: null, message: 'canceled' };
+      else if (this.stopReason === 'timed_out') final = { status: 'timed_out', kind: null, message: `the run passed its timeout of ${run.profile.timeout_ms / 1000} s` };
+      else if (e instanceof SandboxError) final = { status: 'failed', kind: 'sandbox_error', message: msg };
+      else final = { status: 'failed', kind: 'internal', message: msg };
+    } finally {
+      if (this.timer) clearTimeout(this.timer);
+    }
+    await this.finish(keyToken, final, extra);
+  }
+
+  /** The sandbox, the repository in it (or an empty git baseline, so the diff shows the agent's changes). */
+  private async provision(def: SandboxDef): Promise<Sandbox> {
+    const { deps, run } = this;
+    let sandbox: Sandbox;
+    try {
+      sandbox = await deps.provider(def.provider).create(def, run.id, { weir_run_id: run.id, weir_job: run.job_name ?? '' });
+    } catch (e) {
+      throw new SandboxError(`sandbox "${def.name}" could not be created: ${(e as Error).message}`);
+    }
+    this.sandbox = sandbox;
+    this.event('sandbox', { id: sandbox.id, provider: def.provider, isolation: sandbox.isolation, workdir: sandbox.workdir });
+    const repo = run.profile.repo;
+    try {
+      if (repo) await deps.cloneRepo(sandbox, repo, deps.secret(repo.token));
+      else await this.shell(sandbox, 'git init -q . && git add -A && git commit -q --allow-empty -m "weir: workspace before the run"');
+    } catch (e) {
+      throw new SandboxError(repo ? `could not clone ${redactUrl(repo.url)}: ${(e as Error).message}` : `could not prepare the workspace: ${(e as Error).message}`);
+    }
+    return sandbox;
+  }
+
+  /** A command in the sandbox (ours, not the agent's), failing on a non-zero exit with its output. */
+  private async shell(sandbox: Sandbox, script: string, maxOut = 64 * 1024): Promise<Buffer> {
+    const out: Buffer[] = [];
+    let size = 0;
+    const take = (c: Buffer) => {
+      if (size < maxOut) out.push(c.subarray(0, maxOut - size));
+      size += c.length;
+    };
+    const h = sandbox.exec({ argv: ['sh', '-c', script], env: GIT_ENV, onStdout: take, onStderr: take });
+    this.handle = h;
+    const code = await h.done;
+    this.handle = null;
+    const text = Buffer.concat(out);
+    if (code !== 0) throw new Error(`exit ${code}: ${text.toString('utf8').slice(0, 500)}`);
+    return text;
+  }
+
+  private async runAgent(harness: Harness, input: Parameters<Harness['command']>[0]): Promise<{ exit: number; seen: { type: string; payload: unknown }[] }> {
+    const { argv, env } = harness.command(input);
+    const seen: { type: string; payload: unknown }[] = [];
+    const onLine = (line: string) => {
+      if (!line) return;
+      if (!this.refusedForBudget && line.includes(BUDGET_REFUSAL)) this.refusedForBudget = true;
+      const e = harness.parseLine(line);
+      this.event(e.type, e.payload);
+      seen.push(e);
+      if (seen.length > OUTCOME_WINDOW * 2) seen.splice(0, seen.length - OUTCOME_WINDOW);
+    };
+    const onErr = (line: string) => {
+      if (!line) return;
+      if (!this.refusedForBudget && line.includes(BUDGET_REFUSAL)) this.refusedForBudget = true;
+      this.event('stderr', { text: line });
+    };
+    const out = this.deps.lineSplitter();
+    const err = this.deps.lineSplitter();
+    const h = input.sandbox.exec({ argv, env, stdinFile: input.promptFile, onStdout: (c) => out.push(c, onLine), onStderr: (c) => err.push(c, onErr) });
+    this.handle = h;
+    if (this.stopReason) h.kill();
+    const exit = await h.done;
+    this.handle = null;
+    out.end(onLine);
+    err.end(onErr);
+    return { exit, seen };
+  }
+
+  /** The result, the transcript and the diff, kept in the database (each bounded). */
+  private async collect(sandbox: Sandbox, harness: Harness, sessionId: string | undefined, result: string | undefined): Promise<void> {
+    const save = async (name: string, kind: string, content: Buffer | null) => {
+      if (!content || content.length === 0) return;
+      await this.deps.saveArtifact(this.run.id, name, kind, content).catch((e: unknown) => this.deps.log(`run ${this.run.id}: artifact ${name}: ${(e as Error).message}`));
+    };
+    await save('result.txt', 'result', result === undefined ? null : Buffer.from(result));
+    for (const p of harness.transcriptPaths(sandbox, sessionId)) {
+      const data = await sandbox.readFile(p, ARTIFACT_READ_MAX).catch(() => null);
+      await save(p.endsWith('.jsonl') ? 'transcript.jsonl' : `transcript-${p.split('/').pop()}`, 'transcript', data);
+    }
+    // New files too (intent-to-add), never the prompt file that lives in HOME.
+    const diff = await this.shell(sandbox, 'git add -A -N . >/dev/null 2>&1; git diff --no-color --no-ext-diff', ARTIFACT_READ_MAX).catch(() => null);
+    await save('diff.patch', 'diff', diff);
+  }
+
+  private async finish(keyToken: string | null, final: { status: RunStatus; kind: ErrorKind | null; message: string | null }, extra: Partial<Record<keyof RunRow, unknown>>): Promise<void> {
+    const { deps, run } = this;
+    if (this.stopReason === 'lost') {
+      await this.sandbox?.destroy().catch(() => {});
+      this.deps.log(`run ${run.id}: taken over by another instance; stopped here`);
+      return;
+    }
+    let cost: number | null = null;
+    if (keyToken) {
+      await revokeRunKey(deps.admin, keyToken).catch((e: unknown) => deps.log(`run ${run.id}: blocking its key failed: ${(e as Error).message}`));
+      await deps.flushSpend().catch(() => {});
+      cost = await keySpend(deps.pool, keyToken).catch(() => null);
+    }
+    // The gateway refused the agent's calls for budget (it printed the refusal), or the key spent it
+    // all: the run was cut short by its budget, whatever the agent made of that.
+    const spentAll = cost !== null && run.max_budget !== null && cost >= run.max_budget * 0.999;
+    if ((this.refusedForBudget || spentAll) && (final.status === 'failed' || final.status === 'succeeded')) {
+      final = { status: 'failed', kind: 'budget_exceeded', message: `the run reached its budget (${run.max_budget ?? 'its team\'s'} USD; spent ${cost ?? 0})` };
+    }
+    await this.sandbox?.destroy().catch((e: unknown) => deps.log(`run ${run.id}: destroying the sandbox failed: ${(e as Error).message}`));
+    const retry = final.kind === 'sandbox_error' && run.attempt < deps.maxAttempts && !this.stopReason;
+    if (retry) {
+      const back = await moveRun(deps.pool, run.id, ['provisioning', 'running'], 'queued', {
+        attempt: run.attempt + 1, key_token: null, instance_id: null, lease_until: null, error_kind: final.kind, error_message: final.message,
+      });
+      this.event('status', { status: 'queued', retry: run.attempt + 1, error: { kind: final.kind, message: final.message } });
+      await deps.events.close(run.id);
+      if (back) deps.ended(back);
+      return;
+    }
+    // The final event is written before the row says final: a watcher that sees the row ended
+    // (on any instance) finds the event in the database.
+    this.event('status', { status: final.status, ...(final.kind || final.message ? { error: { kind: final.kind, message: final.message } } : {}), cost });
+    await deps.events.close(run.id);
+    const row = await moveRun(deps.pool, run.id, ['provisioning', 'running'], final.status, {
+      ...extra,
+      cost,
+      error_kind: final.kind,
+      error_message: final.message,
+      finished_at: new Date(),
+      lease_until: null,
+    });
+    if (row) deps.ended(row);
+  }
+}
+
+/** Git inside the sandbox: an identity for the baseline commit, no prompts, no system config. */
+const GIT_ENV: Record<string, string> = {
+  GIT_AUTHOR_NAME: 'weir', GIT_AUTHOR_EMAIL: 'weir@localhost', GIT_COMMITTER_NAME: 'weir', GIT_COMMITTER_EMAIL: 'weir@localhost',
+  GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1',
+};
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(repository url)';
+  }
+}

@@ -1,0 +1,160 @@
+// The virtual key a run calls models with, minted and blocked through the same management code as
+// /key/generate and /key/block (so the shared state knows it before the agent's first call), and the
+// checks that keep a run inside what its starter may do: its models a subset of the starter's (and
+// the team's), its budget reserved from what the starter and the team have left.
+import type pg from 'pg';
+import type { AdminRequest, AdminResponse } from '../admin/types';
+import { AgentApiError } from './api-error';
+
+export type AdminCaller = (req: AdminRequest) => Promise<AdminResponse>;
+
+const SYSTEM: AdminRequest['caller'] = { isMasterKey: true, keyHash: null, userRole: 'proxy_admin', open: false };
+const CHANGED_BY = 'weir-agent-runs';
+
+/** Minutes of life a run key has past its run's timeout (the run is ended by then). */
+const KEY_GRACE_MS = 5 * 60_000;
+
+export interface Starter {
+  /** Token hash of the starting key; null for the master key, config jobs and an open proxy. */
+  token: string | null;
+  team_id: string | null;
+  user_id: string | null;
+  /** The starter's model list ([] = every model). */
+  models: string[];
+  teamModels: string[];
+  /** USD the starter may still spend (after runs in flight reserved theirs); null = no limit. */
+  keyLeft: number | null;
+  teamLeft: number | null;
+}
+
+interface KeyRow {
+  token: string;
+  team_id: string | null;
+  user_id: string | null;
+  models: string[] | null;
+  max_budget: number | null;
+  spend: number;
+  blocked: boolean | null;
+}
+
+/**
+ * What a starter's runs count against its own budget: every run's spend (the run keys are separate
+ * keys, so the starter's row never sees it) plus what runs in flight still hold (budget − spent).
+ * The team needs only the second part: run keys belong to the team, whose spend already has theirs.
+ */
+async function heldBy(db: pg.Pool, column: 'starter_token' | 'team_id', value: string): Promise<number> {
+  const spent = column === 'starter_token' ? 'COALESCE(k.spend, 0)' : '0';
+  const r = await db.query<{ held: number | null }>(
+    `SELECT sum(${spent} + CASE WHEN r.status IN ('queued','provisioning','running')
+                 THEN GREATEST(COALESCE(r.max_budget, 0) - COALESCE(k.spend, 0), 0) ELSE 0 END) AS held
+       FROM "Weir_AgentRun" r LEFT JOIN "LiteLLM_VerificationToken" k ON k.token = r.key_token
+      WHERE r.${column} = $1`,
+    [value],
+  );
+  return Number(r.rows[0]?.held ?? 0);
+}
+
+/** Reads who starts a run: a virtual key (by hash), or the system (master key / config job of a team). */
+export async function loadStarter(db: pg.Pool, keyHash: string | null, teamId: string | null): Promise<Starter> {
+  let key: KeyRow | null = null;
+  if (keyHash) {
+    const r = await db.query<KeyRow>(`SELECT token, team_id, user_id, models, max_budget, spend, blocked FROM "LiteLLM_VerificationToken" WHERE token = $1`, [keyHash]);
+    key = r.rows[0] ?? null;
+    if (!key) throw new AgentApiError(401, 'the calling key is not known to the database');
+    if (key.blocked) throw new AgentApiError(403, 'the calling key is blocked');
+  }
+  const team = key ? key.team_id : teamId;
+  let teamModels: string[] = [];
+  let teamLeft: number | null = null;
+  if (team) {
+    const t = await db.query<{ models: string[] | null; max_budget: number | null; spend: number; blocked: boolean }>(
+      `SELECT models, max_budget, spend, blocked FROM "LiteLLM_TeamTable" WHERE team_id = $1`,
+      [team],
+    );
+    const row = t.rows[0];
+    if (!row) throw new AgentApiError(400, `unknown team "${team}"`, 'team');
+    if (row.blocked) throw new AgentApiError(403, `team "${team}" is blocked`);
+    teamModels = row.models ?? [];
+    if (row.max_budget !== null) teamLeft = row.max_budget - row.spend - (await heldBy(db, 'team_id', team));
+  }
+  const keyLeft = key && key.max_budget !== null ? key.max_budget - key.spend - (await heldBy(db, 'starter_token', key.token)) : null;
+  return { token: key?.token ?? null, team_id: team ?? null, user_id: key?.user_id ?? null, models: key?.models ?? [], teamModels, keyLeft, teamLeft };
+}
+
+const ALL = new Set(['all-proxy-models', 'all-team-models', '*']);
+
+function allows(list: string[], model: string): boolean {
+  if (list.length === 0 || list.some((m) => ALL.has(m))) return true;
+  return list.some((m) => m === model || (m.endsWith('*') && model.startsWith(m.slice(0, -1))));
+}
+
+/** The run's model must be one its starter (and the starter's team) may call. */
+export function checkModel(s: Starter, model: string | undefined): void {
+  if (!model) return;
+  if (!allows(s.models, model)) throw new AgentApiError(403, `the calling key may not use model "${model}" (its models: ${s.models.join(', ')})`, 'model');
+  if (!allows(s.teamModels, model)) throw new AgentApiError(403, `team "${s.team_id}" may not use model "${model}"`, 'model');
+}
+
+/**
+ * The budget the run's key gets: what was asked (or the profile's), never above what the starter and
+ * its team have left; when nothing was asked and the starter is limited, what it has left.
+ */
+export function runBudget(s: Starter, asked: number | undefined): number | null {
+  const left = [s.keyLeft, s.teamLeft].filter((x): x is number => x !== null);
+  const limit = left.length ? Math.min(...left) : null;
+  if (limit !== null && limit <= 0) throw new AgentApiError(400, 'no budget left: the calling key (or its team) has spent or reserved its max_budget', 'max_budget');
+  if (asked === undefined) return limit;
+  if (limit !== null && asked > limit + 1e-12) {
+    throw new AgentApiError(400, `max_budget ${asked} is above what the calling key and its team have left (${limit.toFixed(6)} USD)`, 'max_budget');
+  }
+  return asked;
+}
+
+export interface MintedKey {
+  key: string;
+  token: string;
+}
+
+async function call(admin: AdminCaller, path: string, body: unknown): Promise<unknown> {
+  const r = await admin({ method: 'POST', path, query: {}, body, changedBy: CHANGED_BY, caller: SYSTEM });
+  if (r.status !== 200) {
+    const msg = (r.body as { error?: { message?: string } })?.error?.message ?? JSON.stringify(r.body);
+    throw new Error(`${path}: ${msg}`);
+  }
+  return r.body;
+}
+
+export function runKeyAlias(runId: string, attempt: number): string {
+  return attempt > 1 ? `weir-run-${runId}-${attempt}` : `weir-run-${runId}`;
+}
+
+export async function mintRunKey(
+  admin: AdminCaller,
+  run: { id: string; attempt: number; job_name: string | null; team_id: string | null; user_id: string | null; max_budget: number | null; model: string | undefined; timeoutMs: number },
+): Promise<MintedKey> {
+  const seconds = Math.ceil((run.timeoutMs + KEY_GRACE_MS) / 1000);
+  const body = (await call(admin, '/key/generate', {
+    // A retried attempt gets a key of its own (the first one is blocked, kept for its spend).
+    key_alias: runKeyAlias(run.id, run.attempt),
+    models: run.model ? [run.model] : [],
+    max_budget: run.max_budget ?? undefined,
+    team_id: run.team_id ?? undefined,
+    user_id: run.user_id ?? undefined,
+    duration: `${seconds}s`,
+    // LLM routes and /mcp only: never /v1/agent/* or the management API.
+    key_type: 'llm_api',
+    metadata: { weir_run_id: run.id, weir_job: run.job_name },
+  })) as { key: string; token: string };
+  return { key: body.key, token: body.token };
+}
+
+/** Blocks the key: it is kept (its spend is the run's history), it calls nothing more. */
+export async function revokeRunKey(admin: AdminCaller, token: string): Promise<void> {
+  await call(admin, '/key/block', { key: token });
+}
+
+/** What the run's key spent, as the spend writer committed it. */
+export async function keySpend(db: pg.Pool, token: string): Promise<number> {
+  const r = await db.query<{ spend: number }>(`SELECT spend FROM "LiteLLM_VerificationToken" WHERE token = $1`, [token]);
+  return Number(r.rows[0]?.spend ?? 0);
+}

@@ -1,0 +1,81 @@
+// Starting a run, whatever triggered it (API, cron tick, webhook, retry): who owns and pays for it,
+// whether its model and budget fit its starter, what the job's concurrency policy does with it
+// (queue it, record it as skipped, or cancel the running ones), and the row that queues it.
+import type pg from 'pg';
+import { AgentApiError } from './api-error';
+import { checkModel, loadStarter, runBudget } from './run-key';
+import { activeRunsOfJob, insertRun, type RunRow } from './store';
+import type { JobDef, ProfileDef } from './types';
+
+export interface StartRequest {
+  job: JobDef | null;
+  profile: ProfileDef;
+  prompt: string;
+  input: unknown;
+  trigger: 'api' | 'cron' | 'webhook' | 'retry';
+  triggerRef: string | null;
+  idempotencyKey: string | null;
+  /** The calling virtual key's hash; null for the master key, an open proxy, cron and webhooks. */
+  keyHash: string | null;
+  /** USD asked for this run (else the profile's). */
+  maxBudget?: number;
+  retryOf?: string | null;
+}
+
+export interface StartDeps {
+  pool: pg.Pool;
+  modelKnown(model: string): boolean;
+  /** Cancels a run in flight (any instance). */
+  cancel(run: RunRow): Promise<void>;
+  now(): Date;
+}
+
+export async function startRun(d: StartDeps, req: StartRequest): Promise<{ run: RunRow; created: boolean }> {
+  const { profile, job } = req;
+  if (profile.model && !d.modelKnown(profile.model)) {
+    throw new AgentApiError(400, `profile "${profile.name}" names model "${profile.model}", which is not a model group of this gateway`, 'model');
+  }
+  const starter = await loadStarter(d.pool, req.keyHash, req.keyHash ? null : (job?.team_id ?? null));
+  checkModel(starter, profile.model);
+  const budget = runBudget(starter, req.maxBudget ?? profile.max_budget);
+  const base = {
+    job_name: job?.name ?? null,
+    profile,
+    prompt: req.prompt,
+    input: req.input,
+    trigger: req.trigger,
+    trigger_ref: req.triggerRef,
+    idempotency_key: req.idempotencyKey,
+    team_id: starter.team_id,
+    user_id: starter.user_id,
+    starter_token: starter.token,
+    max_budget: budget,
+    retry_of: req.retryOf ?? null,
+  };
+  if (!job) return insertRun(d.pool, { ...base, status: 'queued' }, d.now());
+
+  // The job's policy is decided under a per-job lock: two triggers at once see each other's runs.
+  const client = await d.pool.connect();
+  let toCancel: RunRow[] = [];
+  try {
+    await client.query('BEGIN');
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('weir-agent-job:' || $1))`, [job.name]);
+    const active = await activeRunsOfJob(client, job.name);
+    const { limit, on_conflict } = job.concurrency;
+    let out: { run: RunRow; created: boolean };
+    if (active.length >= limit && on_conflict === 'skip') {
+      out = await insertRun(client, { ...base, status: 'skipped', error_message: `job "${job.name}" already has ${active.length} run(s) (concurrency limit ${limit}, on_conflict: skip)` }, d.now());
+    } else {
+      if (active.length >= limit && on_conflict === 'cancel_running') toCancel = active.slice(0, active.length - limit + 1);
+      out = await insertRun(client, { ...base, status: 'queued' }, d.now());
+    }
+    await client.query('COMMIT');
+    if (out.created) for (const r of toCancel) await d.cancel(r);
+    return out;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    client.release();
+  }
+}

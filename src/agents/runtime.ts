@@ -1,0 +1,389 @@
+// Agent runs on the control thread: wires the catalog, the queue (dispatcher), the executions, the
+// event log, cron, webhooks and notifications together, and answers the agent API. One per Weir
+// process; several processes on one database share the queue, the schedules and the events.
+import { createHash, randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type pg from 'pg';
+import type { AgentCall } from '../gateway/agent-relay';
+import type { StreamSink } from '../control/supervisor';
+import { log } from '../log';
+import { handleAgentCall, runForStream, type ApiAnswer, type ApiServices } from './api';
+import { Catalog, resolveEnvRef } from './catalog';
+import { CronScheduler } from './cron';
+import { Dispatcher } from './dispatcher';
+import { EventLog } from './event-log';
+import { streamRunEvents } from './event-stream';
+import { RunExecution, type ExecutorDeps } from './executor';
+import { getArtifact, listArtifacts, saveArtifact } from './artifacts';
+import { harnessFor } from './harness';
+import { hookToken, serverSecretFrom } from './hook-token';
+import { LineSplitter } from './lines';
+import { Notifier } from './notify';
+import { cloneRepo } from './repo';
+import { sweepRetention } from './retention';
+import { keySpend, revokeRunKey, type AdminCaller } from './run-key';
+import { startRun, type StartRequest } from './run-starter';
+import { LocalSandboxProvider } from './sandbox/local';
+import { getRun, moveRun, runView, updateRun, type RunRow } from './store';
+import { checkTemplate as checkTemplateText, renderPrompt } from './template';
+import { FINAL_STATUSES, type AgentSettings, type JobDef, type SandboxDef, type SandboxProvider } from './types';
+
+export interface AgentRuntimeOptions {
+  pool: pg.Pool;
+  settings: AgentSettings;
+  /** The management API, as the control thread runs it (mints and blocks run keys). */
+  admin: AdminCaller;
+  flushSpend(): Promise<void>;
+  /** Whether a model group of the current snapshot serves this name. */
+  modelKnown(model: string): boolean;
+  /** The gateway's own address (used when agent_settings.public_url is not set). */
+  localUrl(): string;
+  masterKey(): string | null;
+  /** Folder for local sandboxes (workspaces and homes). */
+  sandboxRoot: string;
+  /** Distinguishes this instance's runs; stable across restarts of the same instance. */
+  instanceId: string;
+  now?: () => Date;
+}
+
+const LEASE_MS = Number(process.env.WEIR_AGENT_LEASE_MS ?? 30_000);
+const ROUND_MS = Math.max(250, Math.floor(LEASE_MS / 6));
+const RETENTION_EVERY_MS = 60 * 60_000;
+const CHANNEL = 'weir_agent_runs';
+
+/** An instance id that a restart of the same instance (host, port, config) finds again. */
+export function stableInstanceId(port: number, configPath: string): string {
+  const fromEnv = process.env.WEIR_INSTANCE_ID;
+  if (fromEnv) return fromEnv.slice(0, 128);
+  return `${os.hostname()}:${port}:${createHash('sha256').update(path.resolve(configPath)).digest('hex').slice(0, 12)}`;
+}
+
+export class AgentRuntime {
+  readonly catalog: Catalog;
+  private readonly events: EventLog;
+  private readonly dispatcher: Dispatcher;
+  private readonly cron: CronScheduler;
+  private readonly notifier = new Notifier({});
+  private readonly providers = new Map<string, SandboxProvider>();
+  private readonly lag = monitorEventLoopDelay({ resolution: 10 });
+  private readonly timers: NodeJS.Timeout[] = [];
+  private listener: pg.PoolClient | null = null;
+  private hookSecret: string | null = null;
+  private stopped = false;
+  private readonly now: () => Date;
+
+  private constructor(
+    private readonly o: AgentRuntimeOptions,
+    events: EventLog,
+  ) {
+    this.now = o.now ?? (() => new Date());
+    this.events = events;
+    this.catalog = new Catalog(o.pool, o.settings, (t) => checkTemplateText(t));
+    this.providers.set('local', new LocalSandboxProvider({ root: o.sandboxRoot, log: (l) => log.debug(`sandbox: ${l}`) }));
+    this.dispatcher = new Dispatcher({
+      pool: o.pool,
+      instanceId: o.instanceId,
+      maxRuns: () => this.catalog.config.max_concurrent_runs,
+      jobLimit: (job) => this.jobLimits.get(job) ?? 1,
+      sandboxLimit: (p) => this.sandboxLimits.get(p.sandbox) ?? Infinity,
+      start: (run) => new RunExecution(run, this.executorDeps),
+      recover: (run, why) => this.recover(run, why),
+      leaseMs: LEASE_MS,
+      now: this.now,
+      log: (l) => log.warn(`agents: ${l}`),
+    });
+    this.cron = new CronScheduler({ pool: o.pool, now: this.now, fire: (job, tick) => this.fireCron(job, tick), log: (l) => log.warn(`cron: ${l}`) });
+  }
+
+  static async start(o: AgentRuntimeOptions): Promise<AgentRuntime> {
+    const events = await EventLog.start({ pool: o.pool, log: { warn: (l) => log.warn(`agent events: ${l}`), error: (l) => log.error(`agent events: ${l}`) } });
+    const rt = new AgentRuntime(o, events);
+    rt.lag.enable();
+    await rt.refreshLimits();
+    rt.hookSecret = serverSecretFrom(process.env, o.masterKey()) ?? (await rt.storedSecret());
+    await rt.listen();
+    // Runs this instance held before a restart (even kill -9) are found and ended first.
+    const recovered = await rt.dispatcher.recoverOrphans('its instance stopped holding it');
+    if (recovered) log.warn(`agents: ${recovered} run(s) in flight before the restart ended as failed: internal`);
+    await rt.cron.sync(await rt.catalog.list('job'));
+    rt.cron.start();
+    rt.every(ROUND_MS, async () => {
+      await rt.refreshLimits();
+      await rt.dispatcher.round();
+    });
+    rt.every(RETENTION_EVERY_MS, () => rt.sweep());
+    void rt.dispatcher.pump();
+    return rt;
+  }
+
+  /** The start lines: what agent runs will use, and the isolation each local sandbox gets here. */
+  async describe(): Promise<string[]> {
+    const s = this.catalog.config;
+    const lines = [`agents: ${s.sandboxes.length} sandbox(es), ${s.profiles.length} profile(s), ${s.jobs.length} job(s) in the config; up to ${s.max_concurrent_runs} runs at once`];
+    const local = this.providers.get('local') as LocalSandboxProvider;
+    for (const def of s.sandboxes) {
+      if (def.provider === 'local') lines.push(`agents: sandbox "${def.name}" (local) isolation: ${await local.isolationOf(def)}`);
+      else lines.push(`agents: sandbox "${def.name}" (${def.provider}): not available in this build`);
+    }
+    return lines;
+  }
+
+  private every(ms: number, fn: () => Promise<unknown>): void {
+    const t = setInterval(() => void fn().catch((e: unknown) => log.warn(`agents: ${(e as Error).message}`)), ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  // ---- configuration ------------------------------------------------------------------------------
+
+  private jobLimits = new Map<string, number>();
+  private sandboxLimits = new Map<string, number>();
+
+  private async refreshLimits(): Promise<void> {
+    const jobs = await this.catalog.list('job');
+    this.jobLimits = new Map(jobs.map((j) => [j.name, j.concurrency.limit]));
+    const sbs = await this.catalog.list('sandbox');
+    this.sandboxLimits = new Map(sbs.map((s) => [s.name, positiveOr(s.options.max_concurrency, Infinity)]));
+  }
+
+  /** An accepted config reload: new definitions, schedules re-synced. */
+  async reload(settings: AgentSettings): Promise<void> {
+    this.catalog.setConfig(settings);
+    await this.refreshLimits();
+    await this.cron.sync(await this.catalog.list('job'));
+    void this.dispatcher.pump();
+  }
+
+  private async storedSecret(): Promise<string> {
+    // No master key or WEIR_WEBHOOK_SECRET: one random secret, kept in the database so every
+    // instance (and every restart) derives the same webhook tokens.
+    const fresh = randomBytes(32).toString('hex');
+    await this.o.pool.query(
+      `INSERT INTO "Weir_AgentDefinition" (id, kind, name, spec) VALUES ('secret_webhooks', 'secret', 'webhooks', $1) ON CONFLICT DO NOTHING`,
+      [JSON.stringify({ value: fresh })],
+    );
+    const r = await this.o.pool.query<{ spec: { value: string } }>(`SELECT spec FROM "Weir_AgentDefinition" WHERE id = 'secret_webhooks'`);
+    return r.rows[0]!.spec.value;
+  }
+
+  // ---- cross-instance signals ---------------------------------------------------------------------
+
+  private async listen(): Promise<void> {
+    try {
+      const c = await this.o.pool.connect();
+      c.on('notification', (n) => {
+        if (n.channel !== CHANNEL || !n.payload) return;
+        const [what, id] = n.payload.split(':');
+        if (what === 'queued') void this.dispatcher.pump();
+        if (what === 'cancel' && id) this.dispatcher.cancelLocal(id);
+      });
+      c.on('error', () => {
+        this.listener = null;
+        c.release(true);
+        if (!this.stopped) setTimeout(() => void this.listen(), 1_000).unref();
+      });
+      await c.query(`LISTEN ${CHANNEL}`);
+      this.listener = c;
+    } catch (e) {
+      log.warn(`agents: LISTEN failed (${(e as Error).message}); other instances' runs are seen at the next round`);
+      if (!this.stopped) setTimeout(() => void this.listen(), 1_000).unref();
+    }
+  }
+
+  private signal(what: 'queued' | 'cancel', id = ''): void {
+    void this.o.pool.query(`SELECT pg_notify($1, $2)`, [CHANNEL, `${what}:${id}`]).catch(() => {});
+  }
+
+  // ---- runs ---------------------------------------------------------------------------------------
+
+  private get executorDeps(): ExecutorDeps {
+    return {
+      pool: this.o.pool,
+      admin: this.o.admin,
+      flushSpend: this.o.flushSpend,
+      events: this.events,
+      sandboxDef: (name) => this.catalog.find('sandbox', name),
+      provider: (kind) => this.provider(kind),
+      harness: (kind) => harnessFor(kind),
+      lineSplitter: () => new LineSplitter(),
+      cloneRepo,
+      saveArtifact: async (runId, name, kind, content) => {
+        await saveArtifact(this.o.pool, runId, name, kind, content, this.catalog.config.artifact_max_bytes);
+      },
+      baseUrl: () => this.catalog.config.public_url ?? this.o.localUrl(),
+      secret: (ref) => resolveEnvRef(ref),
+      ended: (run) => this.ended(run),
+      maxAttempts: 3,
+      log: (l) => log.warn(`agents: ${l}`),
+    };
+  }
+
+  private provider(kind: SandboxDef['provider']): SandboxProvider {
+    const p = this.providers.get(kind);
+    if (!p) throw new Error(`sandbox provider "${kind}" is not available in this build (local is)`);
+    return p;
+  }
+
+  async start(req: StartRequest): Promise<{ run: RunRow; created: boolean }> {
+    const out = await startRun({ pool: this.o.pool, modelKnown: this.o.modelKnown, cancel: (r) => this.cancel(r), now: this.now }, req);
+    if (out.created && out.run.status === 'queued') {
+      void this.dispatcher.pump();
+      this.signal('queued', out.run.id);
+    }
+    if (out.created && out.run.status === 'skipped') {
+      this.events.open(out.run.id, 0);
+      this.events.append(out.run.id, 'status', { status: 'skipped', error: { kind: null, message: out.run.error_message } });
+      await this.events.close(out.run.id);
+      this.ended(out.run);
+    }
+    return out;
+  }
+
+  async cancel(run: RunRow): Promise<void> {
+    if (run.status === 'queued') {
+      const moved = await moveRun(this.o.pool, run.id, ['queued'], 'canceled', { finished_at: this.now(), error_message: 'canceled before it started' });
+      if (moved) {
+        // Nothing else writes this run's events now: it never started.
+        this.events.open(run.id, await this.lastSeq(run.id));
+        this.events.append(run.id, 'status', { status: 'canceled', error: { kind: null, message: 'canceled before it started' } });
+        await this.events.close(run.id);
+        this.ended(moved);
+        return;
+      }
+    }
+    await updateRun(this.o.pool, run.id, { cancel_requested: true });
+    if (!this.dispatcher.cancelLocal(run.id)) this.signal('cancel', run.id);
+  }
+
+  private async lastSeq(runId: string): Promise<number> {
+    const r = await this.o.pool.query<{ n: number | null }>(`SELECT max(seq) AS n FROM "Weir_AgentRunEvent" WHERE run_id = $1`, [runId]);
+    return Number(r.rows[0]?.n ?? 0);
+  }
+
+  private async fireCron(job: JobDef, tick: Date): Promise<void> {
+    const profile = await this.catalog.find('profile', job.profile);
+    if (!profile) return log.warn(`cron: job "${job.name}" names unknown profile "${job.profile}"; tick skipped`);
+    const r = renderPrompt(job.prompt, { input: {}, payload: {}, schedule: { tick: tick.toISOString() } });
+    if (!r.ok) return log.warn(`cron: job "${job.name}": ${r.message}; tick skipped`);
+    try {
+      // The tick time is the idempotency key: however the tick is delivered, it queues one run.
+      await this.start({ job, profile, prompt: r.text, input: { schedule: { tick: tick.toISOString() } }, trigger: 'cron', triggerRef: tick.toISOString(), idempotencyKey: `cron:${tick.toISOString()}`, keyHash: null });
+    } catch (e) {
+      log.warn(`cron: job "${job.name}" could not start a run: ${(e as Error).message}`);
+    }
+  }
+
+  /** After a crash or a dead instance: what is left of the run is killed and the run ends. */
+  private async recover(run: RunRow, why: string): Promise<void> {
+    const def = await this.catalog.find('sandbox', run.profile.sandbox);
+    if (def) await this.provider(def.provider).sweep([run.id]).catch((e: unknown) => log.warn(`agents: sweeping run ${run.id}: ${(e as Error).message}`));
+    let cost: number | null = null;
+    if (run.key_token) {
+      await revokeRunKey(this.o.admin, run.key_token).catch(() => {});
+      await this.o.flushSpend().catch(() => {});
+      cost = await keySpend(this.o.pool, run.key_token).catch(() => null);
+    }
+    this.events.open(run.id, await this.lastSeq(run.id));
+    this.events.append(run.id, 'status', { status: 'failed', error: { kind: 'internal', message: why }, cost });
+    await this.events.close(run.id);
+    const moved = await moveRun(this.o.pool, run.id, ['provisioning', 'running'], 'failed', { error_kind: 'internal', error_message: why, finished_at: this.now(), cost, lease_until: null });
+    if (moved) this.ended(moved);
+  }
+
+  private ended(run: RunRow): void {
+    void this.dispatcher.pump();
+    if (!FINAL_STATUSES.has(run.status) || !run.job_name) return;
+    void this.catalog.find('job', run.job_name).then((job) => {
+      if (!job?.notify) return;
+      const url = resolveEnvRef(job.notify.url);
+      if (!url) return;
+      this.notifier.send(url, resolveEnvRef(job.notify.secret), { type: 'agent.run.finished', run: runView(run, this.catalog.config.public_url ?? this.o.localUrl()) });
+    });
+  }
+
+  private async sweep(): Promise<void> {
+    const r = await sweepRetention(this.o.pool, this.catalog.config.retention_days, this.now());
+    if (r.events || r.artifacts) log.info(`agents: retention removed ${r.events} event(s) and ${r.artifacts} artifact(s) of old runs`);
+  }
+
+  // ---- the API ------------------------------------------------------------------------------------
+
+  private get api(): ApiServices {
+    return {
+      pool: this.o.pool,
+      catalog: this.catalog,
+      publicUrl: () => this.catalog.config.public_url ?? this.o.localUrl(),
+      start: (req) => this.start(req),
+      cancel: (run) => this.cancel(run),
+      page: (id, after, limit) => this.events.page(id, after, limit),
+      listArtifacts: (id) => listArtifacts(this.o.pool, id),
+      getArtifact: (id, name) => getArtifact(this.o.pool, id, name),
+      nextRuns: (job, n) => this.cron.nextRuns(job, n),
+      hookToken: (name) => (this.hookSecret ? hookToken(name, this.hookSecret) : null),
+      stats: () => this.stats(),
+      now: this.now,
+    };
+  }
+
+  handle(call: AgentCall): Promise<ApiAnswer> {
+    return handleAgentCall(this.api, call);
+  }
+
+  /** GET /v1/agent/runs/{id}/events as server-sent events. */
+  stream(call: AgentCall, sink: StreamSink): () => void {
+    let stop: (() => void) | null = null;
+    let closed = false;
+    void runForStream(this.api, call).then((found) => {
+      if (closed) return;
+      if (!('run' in found)) {
+        sink.head(found.status, ['content-type', 'application/json']);
+        sink.data(JSON.stringify(found.body));
+        return sink.end();
+      }
+      const q = new URLSearchParams(call.query);
+      const after = q.get('after');
+      stop = streamRunEvents({
+        log: this.events,
+        runId: found.run.id,
+        lastEventId: call.headers['last-event-id'],
+        after: after && /^\d+$/.test(after) ? Number(after) : undefined,
+        isFinished: async () => {
+          const r = await getRun(this.o.pool, found.run.id);
+          return !r || FINAL_STATUSES.has(r.status);
+        },
+        sink,
+      });
+    });
+    return () => {
+      closed = true;
+      stop?.();
+    };
+  }
+
+  stats(): Record<string, unknown> {
+    const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+    return {
+      instance_id: this.o.instanceId,
+      active_runs: this.dispatcher.active,
+      event_loop_lag_ms: { p50: ms(this.lag.percentile(50)), p99: ms(this.lag.percentile(99)), max: ms(this.lag.max) },
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.cron.stop();
+    this.notifier.stop();
+    await this.dispatcher.stop();
+    this.lag.disable();
+    this.listener?.release(true);
+    await this.events.stop();
+  }
+}
+
+function positiveOr(v: unknown, dflt: number): number {
+  const n = typeof v === 'string' ? Number(v) : v;
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : dflt;
+}

@@ -1,0 +1,164 @@
+// How a local sandbox keeps the agent away from Weir: which isolation is in force and the command
+// line that puts a process under it. Three ways, best first:
+//
+// - bwrap: bubblewrap gives the process its own user, pid, ipc and uts namespaces, a read-only view
+//   of the host, its own /tmp (a folder of the run, so it counts against the size cap) and only its
+//   own workspace and home writable; the folder holding every run is a blank tmpfs inside, so other
+//   runs' workspaces are out of sight. When Weir is root, bwrap itself is started as an unprivileged
+//   host user (LocalOptions.uid, `nobody` by default): bwrap started as root maps the agent's uid
+//   1000 to host root, and files only root may read (/etc/shadow, /root, Weir's own config) would be
+//   readable inside. The pid namespace dies with its first process, so killing bwrap kills all.
+// - user: no bwrap (or it cannot make namespaces here) and Weir is root: the process runs as the
+//   unprivileged host user, in its own session and process group.
+// - none: Weir is not root, so the process is unprivileged already; its own session and group.
+//
+// Limits (processes, memory, file size) are set with prlimit on the agent itself, inside the
+// namespaces for bwrap: RLIMIT_NPROC counts per user per user namespace, so each run gets its own
+// count there (under `user` the count is shared by every process of that host user).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { LocalOptions } from './local-options';
+
+export type Mode = 'bwrap' | 'user' | 'none';
+
+/** The uid and gid the agent has inside a bwrap sandbox. */
+export const INNER_ID = 1000;
+
+/** An executable found on PATH, or undefined. */
+export function findOnPath(name: string, pathVar = process.env.PATH ?? ''): string | undefined {
+  for (const dir of pathVar.split(':')) {
+    if (!dir) continue;
+    const p = path.join(dir, name);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      if (fs.statSync(p).isFile()) return p;
+    } catch {
+      /* not here */
+    }
+  }
+  return undefined;
+}
+
+export interface Tools {
+  bwrap?: string;
+  prlimit?: string;
+}
+
+export function isRoot(): boolean {
+  return process.getuid?.() === 0;
+}
+
+/** The host uid/gid a sandbox process runs as, or undefined to keep Weir's own (not root). */
+export function hostIds(o: LocalOptions): { uid: number; gid: number } | undefined {
+  return isRoot() ? { uid: o.uid, gid: o.gid } : undefined;
+}
+
+/** The folders a sandbox binds: everything the agent may write is one of these. */
+export interface SandboxPaths {
+  /** The folder holding every run (hidden inside bwrap). */
+  root: string;
+  workdir: string;
+  home: string;
+  tmp: string;
+}
+
+function bwrapArgs(p: SandboxPaths, cwd: string): string[] {
+  const args = [
+    '--unshare-user', '--uid', String(INNER_ID), '--gid', String(INNER_ID),
+    '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--hostname', 'weir-sandbox',
+    '--die-with-parent', '--new-session', '--cap-drop', 'ALL',
+    '--ro-bind', '/', '/',
+    '--dev', '/dev',
+    '--proc', '/proc',
+    // /tmp first: when the runs' root is under /tmp, the binds below must land on top of it.
+    '--bind', p.tmp, '/tmp',
+    '--tmpfs', p.root,
+    '--bind', p.workdir, p.workdir,
+    '--bind', p.home, p.home,
+    '--chdir', cwd,
+    '--',
+  ];
+  return args;
+}
+
+function prlimitArgs(prlimit: string, o: LocalOptions): string[] {
+  const both = (n: number) => `${n}:${n}`;
+  return [
+    prlimit,
+    `--nproc=${both(o.maxProcesses)}`,
+    `--as=${both(o.maxMemoryBytes)}`,
+    `--fsize=${both(o.maxWorkspaceBytes)}`,
+    '--core=0:0',
+    '--',
+  ];
+}
+
+export interface Launch {
+  file: string;
+  args: string[];
+  uid?: number;
+  gid?: number;
+}
+
+/** The command line that runs argv in cwd under the mode and limits. */
+export function launch(mode: Mode, tools: Tools, o: LocalOptions, p: SandboxPaths, argv: string[], cwd: string): Launch {
+  if (!tools.prlimit) throw new Error('prlimit (util-linux) is not installed: the sandbox limits cannot be set');
+  const limited = [...prlimitArgs(tools.prlimit, o), ...argv];
+  const ids = hostIds(o);
+  if (mode === 'bwrap') return { file: tools.bwrap!, args: [...bwrapArgs(p, cwd), ...limited], ...ids };
+  return { file: limited[0]!, args: limited.slice(1), ...ids };
+}
+
+/** One line for logs: the isolation and limits in force. */
+export function describe(mode: Mode, o: LocalOptions): string {
+  const ids = hostIds(o);
+  const who =
+    mode === 'bwrap'
+      ? `bwrap (user, pid, ipc namespaces; read-only host; uid ${INNER_ID} inside${ids ? `, host uid ${ids.uid}` : ''})`
+      : mode === 'user'
+        ? `user (host uid ${ids!.uid}, own process group; no namespaces)`
+        : `none (Weir's own unprivileged uid ${process.getuid?.()}, own process group)`;
+  const mb = (b: number) => Math.round(b / (1024 * 1024));
+  return `${who}; limits: ${o.maxProcesses} processes, ${mb(o.maxMemoryBytes)} MB memory, ${mb(o.maxWorkspaceBytes)} MB disk`;
+}
+
+const probes = new Map<string, Promise<boolean>>();
+
+/** Whether bwrap can make its namespaces here as this user (containers often forbid it). Cached. */
+export function bwrapWorks(bwrap: string, o: LocalOptions): Promise<boolean> {
+  const ids = hostIds(o);
+  const key = `${bwrap}\0${ids?.uid ?? ''}\0${ids?.gid ?? ''}`;
+  let p = probes.get(key);
+  if (!p) {
+    p = new Promise<boolean>((resolve) => {
+      const args = ['--unshare-user', '--uid', String(INNER_ID), '--gid', String(INNER_ID), '--unshare-pid', '--die-with-parent', '--ro-bind', '/', '/', '--proc', '/proc', '--', 'true'];
+      const child = spawn(bwrap, args, { stdio: 'ignore', env: {}, cwd: '/', ...ids });
+      child.on('error', () => resolve(false));
+      child.on('close', (code) => resolve(code === 0));
+    });
+    probes.set(key, p);
+  }
+  return p;
+}
+
+/** The mode for a requested isolation, or an error saying why it cannot be had here. */
+export async function chooseMode(o: LocalOptions, tools: Tools): Promise<Mode> {
+  const root = isRoot();
+  const bwrapOk = tools.bwrap ? await bwrapWorks(tools.bwrap, o) : false;
+  switch (o.isolation) {
+    case 'auto':
+      return bwrapOk ? 'bwrap' : root ? 'user' : 'none';
+    case 'bwrap':
+      if (!tools.bwrap) throw new Error('isolation bwrap: bubblewrap (bwrap) is not installed');
+      if (!bwrapOk) throw new Error('isolation bwrap: bwrap cannot create namespaces on this host');
+      return 'bwrap';
+    case 'user':
+      if (!root) throw new Error('isolation user: Weir must run as root to start processes as another user');
+      return 'user';
+    case 'none':
+      // The agent would run as root: the one thing a sandbox must never allow.
+      if (root) throw new Error('isolation none: Weir runs as root, and the agent must not');
+      return 'none';
+  }
+}

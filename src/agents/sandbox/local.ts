@@ -1,0 +1,300 @@
+// The `local` sandbox provider: each run gets a folder under `root` holding its workspace, its
+// home, its /tmp and a labels file, and its processes run unprivileged, with a clean environment
+// and limits (see isolation.ts for how, local-options.ts for the settings).
+//
+//   <root>/<runId>/labels.json   whose run this is: what `sweep` goes by after a crash
+//   <root>/<runId>/work          the workspace (the agent's cwd)
+//   <root>/<runId>/home          $HOME
+//   <root>/<runId>/tmp           /tmp inside bwrap, $TMPDIR otherwise
+//
+// Paths are the same inside and outside (bwrap binds each folder at its own path), so what the
+// agent prints about its files is true on the host too. Every process starts in its own session
+// (bwrap: its own pid namespace too); `kill` takes the whole tree, including what left the group.
+// The execs of one sandbox run one after the other (clone, then the agent): when one ends, what
+// it left running in the sandbox's folders is killed with it.
+import { spawn } from 'node:child_process';
+import { closeSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { ExecHandle, ExecOptions, Sandbox, SandboxDef, SandboxProvider } from '../types';
+import { confine, openConfinedSync, readConfined, writeConfined } from './confine';
+import { chooseMode, describe, findOnPath, hostIds, launch, type Mode, type SandboxPaths, type Tools } from './isolation';
+import { localOptions, type LocalOptions } from './local-options';
+import { killGroup, killTied } from './proc-tree';
+import { watchSize } from './size-watch';
+
+const LABELS = 'labels.json';
+const RUN_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
+
+/** Signal numbers for the 128 + n exit code of a killed process. */
+const SIGNALS = os.constants.signals as Record<string, number>;
+
+export interface LocalProviderOptions {
+  /** The folder holding every run's folder (created if missing). */
+  root: string;
+  log?: (line: string) => void;
+}
+
+interface Labels {
+  run_id: string;
+  labels: Record<string, string>;
+  created_at: string;
+  /** Weir's pid that made it (for people reading the folder). */
+  pid: number;
+  /** The host uid its processes run as: the only uid `sweep` kills. */
+  uid: number;
+}
+
+export class LocalSandboxProvider implements SandboxProvider {
+  private readonly root: string;
+  private readonly tools: Tools;
+
+  constructor(private readonly opts: LocalProviderOptions) {
+    this.root = path.resolve(opts.root);
+    this.tools = { bwrap: findOnPath('bwrap'), prlimit: findOnPath('prlimit') };
+  }
+
+  private runDir(runId: string): string {
+    if (!RUN_ID.test(runId)) throw new Error(`run id not usable as a folder name: ${JSON.stringify(runId)}`);
+    return path.join(this.root, runId);
+  }
+
+  /** The isolation a run of this sandbox would get here (for the start line), or why it cannot run. */
+  async isolationOf(def: SandboxDef): Promise<string> {
+    const o = localOptions(def.options);
+    try {
+      return describe(await chooseMode(o, this.tools), o);
+    } catch (e) {
+      return `unusable: ${(e as Error).message}`;
+    }
+  }
+
+  async create(def: SandboxDef, runId: string, labels: Record<string, string>): Promise<Sandbox> {
+    const o = localOptions(def.options);
+    const mode = await chooseMode(o, this.tools);
+    const runDir = this.runDir(runId);
+    const ids = hostIds(o);
+    const uid = ids?.uid ?? process.getuid!();
+    // Traversable by the sandbox user, not listable: one run cannot look up another's folder.
+    await fs.mkdir(this.root, { recursive: true, mode: 0o711 });
+    // A folder left by an earlier attempt of this run goes first, with whatever still runs in it.
+    await killTied(runDir, uid);
+    await removeTree(runDir);
+    await fs.mkdir(runDir, { mode: 0o711 });
+    const record: Labels = { run_id: runId, labels, created_at: new Date().toISOString(), pid: process.pid, uid };
+    await fs.writeFile(path.join(runDir, LABELS), JSON.stringify(record) + '\n', { mode: 0o600 });
+    const paths: SandboxPaths = { root: this.root, workdir: path.join(runDir, 'work'), home: path.join(runDir, 'home'), tmp: path.join(runDir, 'tmp') };
+    for (const d of [paths.workdir, paths.home, paths.tmp]) {
+      await fs.mkdir(d, { mode: 0o700 });
+      if (ids) await fs.chown(d, ids.uid, ids.gid);
+    }
+    const sandbox = new LocalSandbox(runId, runDir, mode, o, this.tools, paths, uid, this.opts.log);
+    this.opts.log?.(`agent sandbox ${runId}: ${sandbox.isolation}`);
+    return sandbox;
+  }
+
+  async sweep(runIds: string[]): Promise<void> {
+    for (const runId of runIds) {
+      let runDir: string;
+      try {
+        runDir = this.runDir(runId);
+      } catch {
+        continue; // never a folder of ours
+      }
+      let labels: Labels;
+      try {
+        labels = JSON.parse(await fs.readFile(path.join(runDir, LABELS), 'utf8')) as Labels;
+      } catch {
+        continue; // nothing left, or not a folder this provider made
+      }
+      if (labels.run_id !== runId) continue;
+      const killed = await killTied(runDir, labels.uid);
+      await removeTree(runDir);
+      this.opts.log?.(`agent sandbox ${runId}: swept (${killed} processes killed, folder removed)`);
+    }
+  }
+}
+
+class LocalSandbox implements Sandbox {
+  readonly workdir: string;
+  readonly home: string;
+  readonly isolation: string;
+  private readonly running = new Set<ExecHandle>();
+  private destroyed: Promise<void> | undefined;
+
+  constructor(
+    readonly id: string,
+    private readonly runDir: string,
+    private readonly mode: Mode,
+    private readonly o: LocalOptions,
+    private readonly tools: Tools,
+    private readonly paths: SandboxPaths,
+    private readonly uid: number,
+    private readonly log: ((line: string) => void) | undefined,
+  ) {
+    this.workdir = paths.workdir;
+    this.home = paths.home;
+    this.isolation = describe(mode, o);
+  }
+
+  private get bases(): string[] {
+    return [this.paths.workdir, this.paths.home];
+  }
+
+  /** Nothing of Weir's environment: only these and what the caller gives. */
+  private env(extra: Record<string, string>): Record<string, string> {
+    const nodeDir = path.dirname(process.execPath);
+    const hostPath = process.env.PATH || '/usr/local/bin:/usr/bin:/bin';
+    return {
+      PATH: hostPath.split(':').includes(nodeDir) ? hostPath : `${hostPath}:${nodeDir}`,
+      HOME: this.paths.home,
+      USER: 'agent',
+      LANG: 'C.UTF-8',
+      TERM: 'dumb',
+      TMPDIR: this.mode === 'bwrap' ? '/tmp' : this.paths.tmp,
+      // Claude Code refuses to skip permission prompts as root without it; harmless otherwise.
+      IS_SANDBOX: '1',
+      ...extra,
+    };
+  }
+
+  exec(opts: ExecOptions): ExecHandle {
+    if (this.destroyed) throw new Error('sandbox destroyed');
+    if (opts.argv.length === 0) throw new Error('exec: empty argv');
+    const cwd = confine(this.bases, this.workdir, opts.cwd ?? '.');
+    const l = launch(this.mode, this.tools, this.o, this.paths, opts.argv, cwd);
+    let stopSizeWatch = () => {};
+    let killed = false;
+    let pgid: number | undefined;
+    // Scans of /proc still going: `done` waits for them, so none outlives this exec and hits the next one.
+    const scans: Promise<unknown>[] = [];
+    const sweepTied = () => scans.push(killTied(this.runDir, this.uid).catch(() => 0));
+    const kill = () => {
+      if (killed) return;
+      killed = true;
+      stopSizeWatch();
+      killGroup(pgid);
+      // What left the group (setsid, double fork) is found by its folder.
+      sweepTied();
+    };
+    // Opened before anything starts: a wrong stdinFile is the caller's error, thrown here.
+    const stdinFd = opts.stdinFile === undefined ? undefined : openConfinedSync(this.bases, this.workdir, opts.stdinFile);
+    const done = (async (): Promise<number> => {
+      try {
+        const code = await this.run(l, cwd, opts, stdinFd, (pid) => (pgid = pid), (stop) => (stopSizeWatch = stop), kill, sweepTied);
+        stopSizeWatch();
+        await Promise.all(scans);
+        return code;
+      } finally {
+        if (stdinFd !== undefined) closeSync(stdinFd);
+      }
+    })();
+    const handle: ExecHandle = { done, kill };
+    this.running.add(handle);
+    done.then(
+      () => this.running.delete(handle),
+      () => this.running.delete(handle),
+    );
+    return handle;
+  }
+
+  private run(
+    l: ReturnType<typeof launch>,
+    cwd: string,
+    opts: ExecOptions,
+    stdinFd: number | undefined,
+    started: (pid: number) => void,
+    watching: (stop: () => void) => void,
+    kill: () => void,
+    sweepTied: () => void,
+  ): Promise<number> {
+    return new Promise<number>((resolve) => {
+      const child = spawn(l.file, l.args, {
+        cwd,
+        env: this.env(opts.env),
+        stdio: [stdinFd ?? 'ignore', 'pipe', 'pipe'],
+        detached: true, // its own session and process group
+        uid: l.uid,
+        gid: l.gid,
+      });
+      child.stdout!.on('data', (c: Buffer) => opts.onStdout(c));
+      child.stderr!.on('data', (c: Buffer) => opts.onStderr(c));
+      let failed = false;
+      child.on('error', (e) => {
+        failed = true;
+        opts.onStderr(Buffer.from(`weir: the process did not start: ${e.message}\n`));
+        resolve(127);
+      });
+      if (child.pid === undefined) return; // 'error' follows
+      started(child.pid);
+      const cap = this.o.maxWorkspaceBytes;
+      watching(
+        watchSize([this.paths.workdir, this.paths.home, this.paths.tmp], cap, this.o.sizeCheckMs, (used) => {
+          const msg = `weir: the sandbox's files use ${mb(used)} MB, over its ${mb(cap)} MB cap (max_workspace_mb): killed`;
+          this.log?.(`agent sandbox ${this.id}: ${msg}`);
+          opts.onStderr(Buffer.from(msg + '\n'));
+          kill();
+        }),
+      );
+      // Once the process itself is gone, what it left goes too, so the pipes close.
+      // (bwrap: its pid namespace is gone with it already.)
+      child.on('exit', () => {
+        killGroup(child.pid);
+        if (this.mode !== 'bwrap') sweepTied();
+      });
+      child.on('close', (code, signal) => {
+        if (failed) return;
+        resolve(code ?? 128 + (signal ? (SIGNALS[signal] ?? 9) : 9));
+      });
+    });
+  }
+
+  writeFile(pathInWorkspace: string, data: string | Buffer): Promise<void> {
+    if (this.destroyed) return Promise.reject(new Error('sandbox destroyed'));
+    return writeConfined(this.bases, this.workdir, pathInWorkspace, data, hostIds(this.o));
+  }
+
+  /** `*` may stand for any part of a path component (the first match in name order is read). */
+  readFile(pathInSandbox: string, maxBytes: number): Promise<Buffer | null> {
+    if (this.destroyed) return Promise.resolve(null);
+    return readConfined(this.bases, this.workdir, pathInSandbox, maxBytes);
+  }
+
+  destroy(): Promise<void> {
+    this.destroyed ??= (async () => {
+      for (const h of this.running) h.kill();
+      await Promise.allSettled([...this.running].map((h) => h.done));
+      await killTied(this.runDir, this.uid);
+      await removeTree(this.runDir);
+    })();
+    return this.destroyed;
+  }
+}
+
+const mb = (b: number) => Math.round(b / (1024 * 1024));
+
+/** rm -rf that also gets through folders the agent made unreadable (chmod 000) when Weir is not root. */
+async function removeTree(dir: string): Promise<void> {
+  try {
+    await fs.rm(dir, { recursive: true, force: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') throw e;
+    await openUp(dir);
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function openUp(dir: string): Promise<void> {
+  const stack = [dir];
+  while (stack.length > 0) {
+    const d = stack.pop()!;
+    try {
+      await fs.chmod(d, 0o700);
+      for (const e of await fs.readdir(d, { withFileTypes: true })) if (e.isDirectory()) stack.push(path.join(d, e.name));
+    } catch {
+      /* not ours: rm will say */
+    }
+  }
+}

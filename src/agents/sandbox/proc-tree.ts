@@ -1,0 +1,77 @@
+// Finds and kills every process tied to a run's folder, on Linux through /proc: a process whose
+// working directory is inside the folder, or whose command line names it (bwrap carries the run's
+// paths in its arguments, each one an argument of its own). This is what catches a process that left its process group (setsid,
+// a daemonizing double fork) and what `sweep` uses after a crash, when the handles are gone.
+// Only processes of the given host uid are touched, never Weir itself.
+//
+// Linear in the number of processes per pass; passes repeat while they still find something
+// (a process may fork while we kill), a bounded number of times.
+import fs from 'node:fs/promises';
+
+const PASSES = 20;
+
+async function tiedTo(pid: string, runDir: string): Promise<boolean> {
+  try {
+    const cwd = await fs.readlink(`/proc/${pid}/cwd`);
+    if (cwd === runDir || cwd.startsWith(runDir + '/')) return true;
+  } catch {
+    /* gone, or not ours to read */
+  }
+  try {
+    // The folder itself or a path under it, as a whole argument's start: run-1 is not run-10.
+    const args = (await fs.readFile(`/proc/${pid}/cmdline`)).toString('utf8').split('\0');
+    return args.some((a) => a === runDir || a.startsWith(runDir + '/'));
+  } catch {
+    return false;
+  }
+}
+
+/** The pids of the processes tied to runDir that run as uid (Weir's own excluded). */
+export async function tiedPids(runDir: string, uid: number): Promise<number[]> {
+  let entries: string[];
+  try {
+    entries = await fs.readdir('/proc');
+  } catch {
+    return []; // no procfs: nothing we can find
+  }
+  const pids: number[] = [];
+  for (const pid of entries) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    try {
+      if ((await fs.stat(`/proc/${pid}`)).uid !== uid) continue;
+    } catch {
+      continue;
+    }
+    if (await tiedTo(pid, runDir)) pids.push(Number(pid));
+  }
+  return pids;
+}
+
+/** Kills (SIGKILL) the processes tied to runDir that run as uid; resolves with how many it killed. */
+export async function killTied(runDir: string, uid: number): Promise<number> {
+  let killed = 0;
+  for (let pass = 0; pass < PASSES; pass++) {
+    let found = 0;
+    for (const pid of await tiedPids(runDir, uid)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+        found++;
+      } catch {
+        /* already gone */
+      }
+    }
+    killed += found;
+    if (found === 0) break;
+  }
+  return killed;
+}
+
+/** Kills a process group; no error when it is gone. */
+export function killGroup(pgid: number | undefined): void {
+  if (!pgid) return;
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
+}

@@ -1,0 +1,305 @@
+// Run rows in Weir_AgentRun: creating, reading, the state moves (each one conditional on the state it
+// leaves, so two instances can never both move a run), claiming queued runs for an instance, and the
+// leases an instance holds its runs by. Every instance on one database shares this queue.
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { runKeyAlias } from './run-key';
+import { FINAL_STATUSES, type ErrorKind, type ProfileDef, type RunStatus } from './types';
+
+const T = '"Weir_AgentRun"';
+
+export interface RunRow {
+  id: string;
+  job_name: string | null;
+  profile_name: string;
+  profile: ProfileDef;
+  prompt: string;
+  input: unknown;
+  trigger: string;
+  trigger_ref: string | null;
+  idempotency_key: string | null;
+  status: RunStatus;
+  error_kind: ErrorKind | null;
+  error_message: string | null;
+  attempt: number;
+  retry_of: string | null;
+  team_id: string | null;
+  user_id: string | null;
+  starter_token: string | null;
+  key_token: string | null;
+  max_budget: number | null;
+  cost: number | null;
+  result: string | null;
+  num_turns: number | null;
+  session_id: string | null;
+  exit_code: number | null;
+  sandbox_id: string | null;
+  instance_id: string | null;
+  lease_until: Date | null;
+  cancel_requested: boolean;
+  queued_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  expires_at: Date | null;
+}
+
+export interface NewRun {
+  job_name: string | null;
+  profile: ProfileDef;
+  prompt: string;
+  input: unknown;
+  trigger: 'api' | 'cron' | 'webhook' | 'retry';
+  trigger_ref: string | null;
+  idempotency_key: string | null;
+  status: 'queued' | 'skipped';
+  team_id: string | null;
+  user_id: string | null;
+  starter_token: string | null;
+  max_budget: number | null;
+  retry_of?: string | null;
+  error_message?: string | null;
+}
+
+export function newRunId(): string {
+  return `run_${randomBytes(12).toString('hex')}`;
+}
+
+export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
+/** Inserts a run; with an idempotency key already used (same job/starter), returns that run instead. */
+export async function insertRun(db: Queryable, r: NewRun, now: Date): Promise<{ run: RunRow; created: boolean }> {
+  const id = newRunId();
+  const final = FINAL_STATUSES.has(r.status);
+  const res = await db.query<RunRow>(
+    `INSERT INTO ${T} (id, job_name, profile_name, profile, prompt, input, trigger, trigger_ref, idempotency_key, status,
+        team_id, user_id, starter_token, max_budget, retry_of, error_message, queued_at, finished_at)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)
+     ON CONFLICT DO NOTHING RETURNING *`,
+    [id, r.job_name, r.profile.name, JSON.stringify(r.profile), r.prompt, r.input === undefined ? null : JSON.stringify(r.input), r.trigger, r.trigger_ref,
+      r.idempotency_key, r.status, r.team_id, r.user_id, r.starter_token, r.max_budget, r.retry_of ?? null, r.error_message ?? null, now, final ? now : null],
+  );
+  if (res.rows[0]) return { run: res.rows[0], created: true };
+  const existing = await db.query<RunRow>(
+    `SELECT * FROM ${T} WHERE idempotency_key = $1 AND COALESCE(job_name, '') = COALESCE($2, '') AND COALESCE(starter_token, '') = COALESCE($3, '')`,
+    [r.idempotency_key, r.job_name, r.starter_token],
+  );
+  if (!existing.rows[0]) throw new Error('run insert conflicted on an id that is not there');
+  return { run: existing.rows[0], created: false };
+}
+
+export async function getRun(db: Queryable, id: string): Promise<RunRow | null> {
+  const r = await db.query<RunRow>(`SELECT * FROM ${T} WHERE id = $1`, [id]);
+  return r.rows[0] ?? null;
+}
+
+export interface RunFilter {
+  job?: string;
+  status?: string;
+  team_id?: string | null;
+  user_id?: string | null;
+  /** Only runs of this team or user (a non-admin caller). */
+  owner?: { team_id: string | null; user_id: string | null };
+  limit: number;
+  before?: Date;
+}
+
+export async function listRuns(db: Queryable, f: RunFilter): Promise<RunRow[]> {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const add = (sql: string, v: unknown) => {
+    args.push(v);
+    where.push(sql.replace('?', `$${args.length}`));
+  };
+  if (f.job) add('job_name = ?', f.job);
+  if (f.status) add('status = ?', f.status);
+  if (f.owner) {
+    if (f.owner.team_id) add('team_id = ?', f.owner.team_id);
+    else add('user_id = ?', f.owner.user_id ?? '');
+  }
+  if (f.before) add('queued_at < ?', f.before);
+  args.push(f.limit);
+  const r = await db.query<RunRow>(
+    `SELECT * FROM ${T} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY queued_at DESC, id DESC LIMIT $${args.length}`,
+    args,
+  );
+  return r.rows;
+}
+
+/** Runs of a job not yet finished (queued, provisioning or running), oldest first. */
+export async function activeRunsOfJob(db: Queryable, job: string): Promise<RunRow[]> {
+  const r = await db.query<RunRow>(`SELECT * FROM ${T} WHERE job_name = $1 AND status IN ('queued','provisioning','running') ORDER BY queued_at`, [job]);
+  return r.rows;
+}
+
+export interface Claimed {
+  run: RunRow;
+}
+
+export interface ClaimLimits {
+  instanceId: string;
+  leaseMs: number;
+  /** Runs this instance may still start (max_concurrent_runs minus what it runs). */
+  room: number;
+  /** Concurrency limit of a job (queue policy); null for runs without a job. */
+  jobLimit(job: string): number;
+  /** Runs a sandbox may hold at once, over every instance (Infinity when unset). */
+  sandboxLimit(profile: ProfileDef): number;
+}
+
+/**
+ * Takes up to `room` queued runs for this instance. One transaction under an advisory lock, so the
+ * per-job and per-sandbox counts it checks cannot change under it on another instance; a run is
+ * claimed by exactly one instance (its status moves from queued only here).
+ */
+export async function claimQueued(pool: pg.Pool, lim: ClaimLimits, now: Date): Promise<RunRow[]> {
+  if (lim.room <= 0) return [];
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`SELECT pg_advisory_xact_lock(${CLAIM_LOCK})`);
+    const queued = await client.query<RunRow>(`SELECT * FROM ${T} WHERE status = 'queued' ORDER BY queued_at, id LIMIT $1`, [Math.max(lim.room * 4, 16)]);
+    if (queued.rows.length === 0) {
+      await client.query('COMMIT');
+      return [];
+    }
+    const busy = await client.query<{ job_name: string | null; sandbox: string; n: string }>(
+      `SELECT job_name, profile->>'sandbox' AS sandbox, count(*) AS n FROM ${T} WHERE status IN ('provisioning','running') GROUP BY 1, 2`,
+    );
+    const perJob = new Map<string, number>();
+    const perSandbox = new Map<string, number>();
+    for (const b of busy.rows) {
+      if (b.job_name) perJob.set(b.job_name, (perJob.get(b.job_name) ?? 0) + Number(b.n));
+      perSandbox.set(b.sandbox, (perSandbox.get(b.sandbox) ?? 0) + Number(b.n));
+    }
+    const take: RunRow[] = [];
+    for (const run of queued.rows) {
+      if (take.length >= lim.room) break;
+      if (run.job_name && (perJob.get(run.job_name) ?? 0) >= lim.jobLimit(run.job_name)) continue;
+      const sb = run.profile.sandbox;
+      if ((perSandbox.get(sb) ?? 0) >= lim.sandboxLimit(run.profile)) continue;
+      take.push(run);
+      if (run.job_name) perJob.set(run.job_name, (perJob.get(run.job_name) ?? 0) + 1);
+      perSandbox.set(sb, (perSandbox.get(sb) ?? 0) + 1);
+    }
+    if (take.length === 0) {
+      await client.query('COMMIT');
+      return [];
+    }
+    const claimed = await client.query<RunRow>(
+      `UPDATE ${T} SET status = 'provisioning', instance_id = $2, lease_until = $3, started_at = NULL
+       WHERE id = ANY($1) AND status = 'queued' RETURNING *`,
+      [take.map((r) => r.id), lim.instanceId, new Date(now.getTime() + lim.leaseMs)],
+    );
+    await client.query('COMMIT');
+    return claimed.rows;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
+/** Any fixed number: serialises claims across instances. */
+const CLAIM_LOCK = 0x5745_4952_41; // "WEIRA"
+
+/** Moves a run from one of `from` to `to`; false when it was not in one of them any more. */
+export async function moveRun(db: Queryable, id: string, from: RunStatus[], to: RunStatus, set: Partial<Record<keyof RunRow, unknown>> = {}): Promise<RunRow | null> {
+  const cols = Object.keys(set);
+  const vals = Object.values(set).map((v) => (v !== null && typeof v === 'object' && !(v instanceof Date) ? JSON.stringify(v) : v));
+  const assigns = cols.map((c, i) => `${c} = $${i + 4}`);
+  const r = await db.query<RunRow>(
+    `UPDATE ${T} SET status = $2${assigns.length ? ', ' + assigns.join(', ') : ''} WHERE id = $1 AND status = ANY($3) RETURNING *`,
+    [id, to, from, ...vals],
+  );
+  return r.rows[0] ?? null;
+}
+
+/** Sets fields of a run without moving it. */
+export async function updateRun(db: Queryable, id: string, set: Partial<Record<keyof RunRow, unknown>>): Promise<void> {
+  const cols = Object.keys(set);
+  if (!cols.length) return;
+  const vals = Object.values(set).map((v) => (v !== null && typeof v === 'object' && !(v instanceof Date) ? JSON.stringify(v) : v));
+  await db.query(`UPDATE ${T} SET ${cols.map((c, i) => `${c} = $${i + 2}`).join(', ')} WHERE id = $1`, [id, ...vals]);
+}
+
+/** Extends the leases of the runs this instance holds; answers which of them were asked to cancel. */
+export async function renewLeases(db: Queryable, instanceId: string, ids: string[], until: Date): Promise<{ id: string; cancel_requested: boolean }[]> {
+  if (!ids.length) return [];
+  const r = await db.query<{ id: string; cancel_requested: boolean }>(
+    `UPDATE ${T} SET lease_until = $3 WHERE id = ANY($1) AND instance_id = $2 AND status IN ('provisioning','running') RETURNING id, cancel_requested`,
+    [ids, instanceId, until],
+  );
+  return r.rows;
+}
+
+/**
+ * Runs in flight that nobody holds any more: this instance's own after a restart (whatever their
+ * lease says: the process that held them is gone), and any instance's whose lease ran out.
+ */
+export async function orphanedRuns(db: Queryable, instanceId: string, now: Date): Promise<RunRow[]> {
+  const r = await db.query<RunRow>(
+    `SELECT * FROM ${T} WHERE status IN ('provisioning','running') AND (instance_id = $1 OR lease_until IS NULL OR lease_until < $2)`,
+    [instanceId, now],
+  );
+  return r.rows;
+}
+
+/**
+ * Takes a run another instance (or this one before a restart) held: only if its holder and lease are
+ * still what was read, so of two instances cleaning up at once exactly one gets it.
+ */
+export async function takeOver(db: Queryable, run: RunRow, instanceId: string, until: Date): Promise<RunRow | null> {
+  const r = await db.query<RunRow>(
+    `UPDATE ${T} SET instance_id = $2, lease_until = $3
+      WHERE id = $1 AND status IN ('provisioning','running') AND instance_id IS NOT DISTINCT FROM $4 AND lease_until IS NOT DISTINCT FROM $5
+      RETURNING *`,
+    [run.id, instanceId, until, run.instance_id, run.lease_until],
+  );
+  return r.rows[0] ?? null;
+}
+
+/** Queued runs past their expiry end as `expired`. */
+export async function expireQueued(db: Queryable, now: Date): Promise<RunRow[]> {
+  const r = await db.query<RunRow>(
+    `UPDATE ${T} SET status = 'expired', finished_at = $1, error_message = 'not started before it expired' WHERE status = 'queued' AND expires_at IS NOT NULL AND expires_at < $1 RETURNING *`,
+    [now],
+  );
+  return r.rows;
+}
+
+/** A run as the API shows it. */
+export function runView(r: RunRow, publicUrl: string | null): Record<string, unknown> {
+  const base = publicUrl ? publicUrl.replace(/\/+$/, '') : '';
+  return {
+    id: r.id,
+    object: 'agent.run',
+    job: r.job_name,
+    profile: r.profile_name,
+    agent: r.profile.agent,
+    model: r.profile.model ?? null,
+    status: r.status,
+    error: r.error_kind || (r.error_message && r.status !== 'succeeded') ? { kind: r.error_kind, message: r.error_message } : null,
+    cost: r.cost,
+    max_budget: r.max_budget,
+    result: r.result,
+    num_turns: r.num_turns,
+    session_id: r.session_id,
+    exit_code: r.exit_code,
+    trigger: r.trigger,
+    trigger_ref: r.trigger_ref,
+    attempt: r.attempt,
+    retry_of: r.retry_of,
+    team_id: r.team_id,
+    user_id: r.user_id,
+    key_alias: r.key_token ? runKeyAlias(r.id, r.attempt) : null,
+    queued_at: r.queued_at?.toISOString() ?? null,
+    started_at: r.started_at?.toISOString() ?? null,
+    finished_at: r.finished_at?.toISOString() ?? null,
+    links: {
+      self: `${base}/v1/agent/runs/${r.id}`,
+      events: `${base}/v1/agent/runs/${r.id}/events`,
+      artifacts: `${base}/v1/agent/runs/${r.id}/artifacts`,
+    },
+  };
+}
