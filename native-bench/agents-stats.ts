@@ -12,9 +12,11 @@ export interface RunTrace {
   acceptedAt: number | null;
   postError: string | null;
   id: string | null;
+  /** `ts` of the run's `status: provisioning` event (claimed from the queue). */
+  provisioningAt: number | null;
   /** `ts` of the run's `status: running` event. */
   runningAt: number | null;
-  /** `ts` of its first event that is not a status change (the agent's first line). */
+  /** `ts` of its first event after `running` that is not a status change (the agent's first line). */
   firstAgentAt: number | null;
   /** Received minus `ts`, every event. */
   eventDelays: number[];
@@ -24,7 +26,7 @@ export interface RunTrace {
 }
 
 export function newTrace(postAt: number): RunTrace {
-  return { postAt, acceptedAt: null, postError: null, id: null, runningAt: null, firstAgentAt: null, eventDelays: [], finalStatus: null, errorKind: null, errorMessage: null };
+  return { postAt, acceptedAt: null, postError: null, id: null, provisioningAt: null, runningAt: null, firstAgentAt: null, eventDelays: [], finalStatus: null, errorKind: null, errorMessage: null };
 }
 
 /** Folds one event into its run's trace: `receivedAt` is when the watcher read it (epoch ms). */
@@ -33,13 +35,15 @@ export function traceEvent(t: RunTrace, e: { ts: string; type: string; payload: 
   if (Number.isFinite(ts)) t.eventDelays.push(receivedAt - ts);
   const p = (e.payload ?? {}) as { status?: unknown; error?: { kind?: unknown; message?: unknown } | null };
   if (e.type === 'status') {
+    if (p.status === 'provisioning' && t.provisioningAt === null && Number.isFinite(ts)) t.provisioningAt = ts;
     if (p.status === 'running' && t.runningAt === null && Number.isFinite(ts)) t.runningAt = ts;
     if (typeof p.status === 'string') t.finalStatus = p.status;
     if (p.error && typeof p.error === 'object') {
       t.errorKind = typeof p.error.kind === 'string' ? p.error.kind : null;
       t.errorMessage = typeof p.error.message === 'string' ? p.error.message.slice(0, 300) : null;
     }
-  } else if (t.firstAgentAt === null && Number.isFinite(ts)) {
+  } else if (t.firstAgentAt === null && t.runningAt !== null && Number.isFinite(ts)) {
+    // Weir's own events before `running` (the sandbox's) are not the agent's.
     t.firstAgentAt = ts;
   }
 }
@@ -48,7 +52,7 @@ const pcts = (v: number[], ps: number[]) => (v.length ? percentiles(v, ps) : ps.
 
 export type PhaseRunFigures = Pick<
   AgentsPhase,
-  'runs' | 'statuses' | 'unfinished' | 'postErrors' | 'firstFailure' | 'postP50' | 'startP50' | 'startP99' | 'firstEventP50' | 'firstEventP99' | 'events' | 'eventDelayP50' | 'eventDelayP99' | 'eventDelayMax'
+  'runs' | 'statuses' | 'unfinished' | 'postErrors' | 'firstFailure' | 'postP50' | 'claimP50' | 'claimP99' | 'startP50' | 'startP99' | 'firstEventP50' | 'firstEventP99' | 'events' | 'eventDelayP50' | 'eventDelayP99' | 'eventDelayMax'
 >;
 
 /**
@@ -61,6 +65,7 @@ export function summarizeRuns(traces: readonly RunTrace[], finalStatuses: Readon
   let unfinished = 0;
   let postErrors = 0;
   let firstFailure: string | null = null;
+  const claim: number[] = [];
   const start: number[] = [];
   const first: number[] = [];
   const post: number[] = [];
@@ -72,6 +77,7 @@ export function summarizeRuns(traces: readonly RunTrace[], finalStatuses: Readon
       continue;
     }
     if (t.acceptedAt !== null) post.push(t.acceptedAt - t.postAt);
+    if (t.provisioningAt !== null) claim.push(t.provisioningAt - t.postAt);
     if (t.runningAt !== null) start.push(t.runningAt - t.postAt);
     if (t.firstAgentAt !== null) first.push(t.firstAgentAt - t.postAt);
     for (const d of t.eventDelays) delays.push(d);
@@ -83,6 +89,7 @@ export function summarizeRuns(traces: readonly RunTrace[], finalStatuses: Readon
       firstFailure ??= `run ${t.id ?? '?'} did not end (last status ${t.finalStatus ?? 'none'})`;
     }
   }
+  const [claimP50, claimP99] = pcts(claim, [50, 99]);
   const [startP50, startP99] = pcts(start, [50, 99]);
   const [firstEventP50, firstEventP99] = pcts(first, [50, 99]);
   const [eventDelayP50, eventDelayP99, eventDelayMax] = pcts(delays, [50, 99, 100]);
@@ -93,6 +100,8 @@ export function summarizeRuns(traces: readonly RunTrace[], finalStatuses: Readon
     postErrors,
     firstFailure,
     postP50: pcts(post, [50])[0]!,
+    claimP50: claimP50!,
+    claimP99: claimP99!,
     startP50: startP50!,
     startP99: startP99!,
     firstEventP50: firstEventP50!,

@@ -13,7 +13,7 @@ import { claudeRunsFor, dataPlane, parseLagStats, parseMemAvailable, summarizeRu
 import { fanOut, Probe, probeAlone } from './agents-watch';
 import { chatSpec, MASTER_KEY, smallChat } from './bodies';
 import { startGateway, type Server } from './processes';
-import { cpuMicros, threadCpuMicros } from './procfs';
+import { cpuMicros, rssBytes, threadCpuMicros } from './procfs';
 import type { Progress } from './progress';
 import type { AgentsPhase, AgentsResult, LagStats } from './results';
 
@@ -114,6 +114,7 @@ async function runPhase(weir: Server, directUrl: string, p: PhaseSpec, o: Agents
     controlCpuMsPerRun: controlUs / p.runs / 1000,
     lag,
     dataPlane: dataPlane(idle, during),
+    weirRssMB: rssBytes(pid) / 2 ** 20,
   };
 }
 
