@@ -164,6 +164,9 @@ export interface AgentsPhase {
   /** POST sent → the ts of its first agent event (after `running`), ms. */
   firstEventP50: number;
   firstEventP99: number;
+  /** The agent's last line → the run's final status event (Weir's end of a run: artifacts, spend, key), ms. */
+  finishP50: number;
+  finishP99: number;
   /** Events received over every watcher, and their delay (received − ts), ms. */
   events: number;
   eventDelayP50: number;

@@ -36,6 +36,7 @@ test('a trace: start at the running event, the first agent line, every event del
   assert.equal(t.provisioningAt! - t.postAt, 20);
   assert.equal(t.runningAt! - t.postAt, 40);
   assert.equal(t.firstAgentAt! - t.postAt, 900, 'the sandbox event before running is Weir\'s, not the agent\'s');
+  assert.equal(t.finalAt! - t.lastAgentAt!, 600);
   assert.deepEqual(t.eventDelays, [3, 3, 3, 3, 3]);
   assert.equal(t.finalStatus, 'failed');
   assert.equal(t.errorKind, 'agent_error');
@@ -62,6 +63,7 @@ test('summarizeRuns: nearest-rank percentiles over the runs, statuses counted, u
   assert.equal(s.startP50, 50);
   assert.equal(s.startP99, 100);
   assert.equal(s.firstEventP50, 550);
+  assert.equal(s.finishP50, 449); // end 1000 − agent (500 + i): 400…499, and 10 for the failed run; rank 51 of 101
   assert.equal(s.postP50, 2);
   // Delays: 5 × (1…100) + 1 × 0 (lost) + 5 × 0 (failed) = 506 samples.
   assert.equal(s.events, 506);
@@ -106,7 +108,7 @@ test('Claude Code runs are sized to the memory available, and say so when fewer'
 function phase(o: Partial<AgentsPhase>): AgentsPhase {
   return {
     phase: 'light × 64', agent: 'command', runs: 64, statuses: { succeeded: 64 }, unfinished: 0, postErrors: 0, firstFailure: null,
-    postP50: 3, claimP50: 10, claimP99: 20, startP50: 40, startP99: 90, firstEventP50: 60, firstEventP99: 120, events: 768, eventDelayP50: 2, eventDelayP99: 12, eventDelayMax: 30,
+    postP50: 3, claimP50: 10, claimP99: 20, startP50: 40, startP99: 90, firstEventP50: 60, firstEventP99: 120, finishP50: 30, finishP99: 80, events: 768, eventDelayP50: 2, eventDelayP99: 12, eventDelayMax: 30,
     wallS: 6, weirCpuMsPerRun: 4, controlCpuMsPerRun: 2, lag: { p50: 1, p99: 9, max: 25 }, dataPlane: null, weirRssMB: 120, ...o,
   };
 }
