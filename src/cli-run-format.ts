@@ -126,8 +126,12 @@ export function eventLines(e: ShownEvent): string[] {
       if (!p) return [];
       const turns = typeof p.num_turns === 'number' ? `, ${p.num_turns} turns` : '';
       const cost = typeof p.total_cost_usd === 'number' ? `, agent says $${p.total_cost_usd.toFixed(4)}` : '';
-      return [`■ ${str(p.subtype) ?? 'result'}${p.is_error === true ? ' (error)' : ''}${turns}${cost}`];
+      // Claude Code's result repeats its last message (shown already); a plain command's is news.
+      const text = !p.subtype && str(p.result) ? `: ${oneLine(str(p.result)!)}` : '';
+      return [`■ ${str(p.subtype) ?? 'result'}${p.is_error === true ? ' (error)' : ''}${turns}${cost}${text}`];
     }
+    case 'sandbox':
+      return [`  sandbox ${str(p?.provider) ?? ''}: ${oneLine(str(p?.isolation) ?? compactJson(e.payload))}`];
     case 'stream_event':
     case 'turn.started':
     case 'item.updated':

@@ -89,6 +89,21 @@ async function startRun(a: RunArgs, prompt: string | null): Promise<Run> {
   throw new Error(last);
 }
 
+/**
+ * The run once its row says it is over: Weir writes the final event before the row (result, cost),
+ * so right after that event the row may still say running for a moment. Null when it cannot be
+ * read in a few seconds (the summary then says less, never fails).
+ */
+async function getFinalRun(a: RunArgs, id: string): Promise<Run | null> {
+  let last: Run | null = null;
+  for (let attempt = 1; attempt <= 20; attempt++) {
+    last = (await getRun(a, id)) ?? last;
+    if (last && FINAL_STATUSES.has(last.status as RunStatus)) return last;
+    await sleep(Math.min(500, 50 * attempt));
+  }
+  return null;
+}
+
 /** The run as it stands; null when it cannot be read (the summary then says less, never fails). */
 async function getRun(a: RunArgs, id: string): Promise<Run | null> {
   for (let attempt = 1; attempt <= 3; attempt++) {
@@ -199,9 +214,11 @@ export async function runCommand(argv: string[], env: NodeJS.ProcessEnv, io: Io)
   stopTimers();
   process.removeListener('SIGINT', onSigint);
 
-  const finalStatus = String((final.payload as { status: unknown }).status);
-  const done = (await getRun(a, run.id)) ?? { id: run.id, status: finalStatus, error: (final.payload as { error?: unknown }).error ?? null };
-  const summary = summaryLines({ ...done, status: finalStatus });
+  const payload = final.payload as { status: unknown; error?: unknown; cost?: unknown };
+  const finalStatus = String(payload.status);
+  const done = (await getFinalRun(a, run.id)) ?? { id: run.id, status: finalStatus, error: payload.error ?? null, cost: payload.cost };
+  // The final event carries the cost too: it stands in when the row has none.
+  const summary = summaryLines({ ...done, status: finalStatus, cost: done.cost ?? payload.cost });
   (a.json ? io.stderr : io.stdout).write(`${summary.join('\n')}\n`);
   return exitCodeOf(finalStatus);
 }

@@ -20,6 +20,8 @@ export interface RunScript {
   failFirst?: number;
   /** The stream ends without the final status event (a finished run whose event is gone). */
   noFinalEvent?: boolean;
+  /** GETs of the run that still show it running after its final event (Weir writes the event before the row). */
+  rowLagReads?: number;
 }
 
 export interface Recorded {
@@ -34,6 +36,7 @@ interface LiveRun {
   body: Record<string, unknown>;
   script: RunScript;
   connections: number;
+  reads: number;
 }
 
 export interface FakeAgentApi {
@@ -67,7 +70,8 @@ export async function startFakeAgentApi(o: { key: string; profiles?: string[]; j
       seq: r.script.events.length + 2,
       ts: ts(r.script.events.length + 2),
       type: 'status',
-      payload: r.script.final.error ? { status: r.script.final.status, error: r.script.final.error } : { status: r.script.final.status },
+      // As Weir's: the final status event carries the run's cost.
+      payload: { status: r.script.final.status, ...(r.script.final.error ? { error: r.script.final.error } : {}), ...(r.script.final.cost !== undefined ? { cost: r.script.final.cost } : {}) },
     },
   ];
 
@@ -109,7 +113,7 @@ export async function startFakeAgentApi(o: { key: string; profiles?: string[]; j
         if (typeof b.job === 'string' && !jobs.has(b.job)) return openaiError(res, 404, `unknown job "${b.job}"`);
         const script = scripts.shift();
         if (!script) return openaiError(res, 500, 'the test gave no script for this run', 'internal_error');
-        const r: LiveRun = { id: `run_${runs.size + 1}`, body: b, script, connections: 0 };
+        const r: LiveRun = { id: `run_${runs.size + 1}`, body: b, script, connections: 0, reads: 0 };
         runs.set(r.id, r);
         return json(res, 202, runView(r, false));
       }
@@ -117,7 +121,7 @@ export async function startFakeAgentApi(o: { key: string; profiles?: string[]; j
       const r = m ? runs.get(decodeURIComponent(m[1]!)) : undefined;
       if (req.method !== 'GET' || !m) return openaiError(res, 404, `no route ${req.method} ${path}`);
       if (!r) return openaiError(res, 404, `no run ${m[1]}`);
-      if (!m[2]) return json(res, 200, runView(r, true));
+      if (!m[2]) return json(res, 200, r.reads++ < (r.script.rowLagReads ?? 0) ? { ...runView(r, false), status: 'running' } : runView(r, true));
       const n = r.connections++;
       if (n < (r.script.failFirst ?? 0)) return openaiError(res, 503, 'the control thread is busy', 'internal_error');
       const after = Number(req.headers['last-event-id'] ?? 0);
