@@ -20,15 +20,19 @@ export function agentsTables(scenarios: ScenarioResult[]): Table[] {
   if (!phases.length) return [];
   const runs: Table = {
     title: 'Agent runs through /v1/agent/runs, each followed by an SSE watcher (ms unless said)',
-    head: ['fan-out', 'ended', 'POST p50', 'start p50', 'start p99', '1st agent event p50', 'events', 'event delay p50', 'p99', 'max', 'Weir CPU ms/run', 'control ms/run', 'control lag p99', 'lag max', 'wall s'],
+    head: ['fan-out', 'ended', 'POST p50', 'claimed p50', 'p99', 'start p50', 'start p99', '1st agent event p50', 'finish p50', 'finish p99', 'events', 'event delay p50', 'p99', 'max', 'Weir CPU ms/run', 'control ms/run', 'control lag p99', 'lag max', 'Weir RSS MB', 'wall s'],
     align: ['l', 'l'],
     rows: phases.map((p) => [
       p.phase,
       endedText(p),
       ms(p.postP50),
+      ms(p.claimP50),
+      ms(p.claimP99),
       ms(p.startP50),
       ms(p.startP99),
       ms(p.firstEventP50),
+      ms(p.finishP50),
+      ms(p.finishP99),
       String(p.events),
       ms(p.eventDelayP50),
       ms(p.eventDelayP99),
@@ -37,10 +41,11 @@ export function agentsTables(scenarios: ScenarioResult[]): Table[] {
       fixed(p.controlCpuMsPerRun, 2),
       p.lag ? ms(p.lag.p99) : '–',
       p.lag ? ms(p.lag.max) : '–',
+      fixed(p.weirRssMB, 0),
       fixed(p.wallS, 1),
     ]),
     foot: [
-      'start: POST sent → the ts of the run\'s `status: running` event; 1st agent event: POST sent → the ts of its first line; event delay: received by the watcher − the event\'s ts (ms-resolution ts);',
+      'claimed: POST sent → the ts of the run\'s `status: provisioning` event; start: … of its `status: running` event (after its key, sandbox and workspace); 1st agent event: … of the agent\'s first line; finish: its last line → its final status; event delay: received by the watcher − the event\'s ts (ms-resolution ts; the watchers share the bench\'s one event loop);',
       'Weir CPU: every thread of the Weir process over the fan-out, less the data-plane probe\'s share at its cost alone, per run (the agents are other processes); control: its main thread alone.',
       ...phases.filter((p) => p.firstFailure).map((p) => `${p.phase}: first failure: ${p.firstFailure}`),
     ],

@@ -3,7 +3,10 @@
 // event-loop lag as Weir reports it; the data plane's latency with and without the fan-out; and
 // how many Claude Code processes this machine's memory allows. Pure: tested on made-up traces.
 import type { AgentsDataPlane, AgentsPhase, LagStats } from './results';
+import { FINAL_STATUSES } from '../src/agents/types';
 import { percentiles } from './stats';
+
+const FINAL: ReadonlySet<string> = FINAL_STATUSES;
 
 /** What the bench saw of one run. Times are epoch milliseconds (fractional where measured here). */
 export interface RunTrace {
@@ -12,10 +15,15 @@ export interface RunTrace {
   acceptedAt: number | null;
   postError: string | null;
   id: string | null;
+  /** `ts` of the run's `status: provisioning` event (claimed from the queue). */
+  provisioningAt: number | null;
   /** `ts` of the run's `status: running` event. */
   runningAt: number | null;
-  /** `ts` of its first event that is not a status change (the agent's first line). */
+  /** `ts` of its first event after `running` that is not a status change (the agent's first line). */
   firstAgentAt: number | null;
+  /** `ts` of its last agent event so far, and of its final status event. */
+  lastAgentAt: number | null;
+  finalAt: number | null;
   /** Received minus `ts`, every event. */
   eventDelays: number[];
   finalStatus: string | null;
@@ -24,7 +32,7 @@ export interface RunTrace {
 }
 
 export function newTrace(postAt: number): RunTrace {
-  return { postAt, acceptedAt: null, postError: null, id: null, runningAt: null, firstAgentAt: null, eventDelays: [], finalStatus: null, errorKind: null, errorMessage: null };
+  return { postAt, acceptedAt: null, postError: null, id: null, provisioningAt: null, runningAt: null, firstAgentAt: null, lastAgentAt: null, finalAt: null, eventDelays: [], finalStatus: null, errorKind: null, errorMessage: null };
 }
 
 /** Folds one event into its run's trace: `receivedAt` is when the watcher read it (epoch ms). */
@@ -33,14 +41,18 @@ export function traceEvent(t: RunTrace, e: { ts: string; type: string; payload: 
   if (Number.isFinite(ts)) t.eventDelays.push(receivedAt - ts);
   const p = (e.payload ?? {}) as { status?: unknown; error?: { kind?: unknown; message?: unknown } | null };
   if (e.type === 'status') {
+    if (p.status === 'provisioning' && t.provisioningAt === null && Number.isFinite(ts)) t.provisioningAt = ts;
     if (p.status === 'running' && t.runningAt === null && Number.isFinite(ts)) t.runningAt = ts;
     if (typeof p.status === 'string') t.finalStatus = p.status;
+    if (typeof p.status === 'string' && FINAL.has(p.status) && Number.isFinite(ts)) t.finalAt = ts;
     if (p.error && typeof p.error === 'object') {
       t.errorKind = typeof p.error.kind === 'string' ? p.error.kind : null;
       t.errorMessage = typeof p.error.message === 'string' ? p.error.message.slice(0, 300) : null;
     }
-  } else if (t.firstAgentAt === null && Number.isFinite(ts)) {
-    t.firstAgentAt = ts;
+  } else if (t.runningAt !== null && Number.isFinite(ts)) {
+    // Weir's own events before `running` (the sandbox's) are not the agent's.
+    t.firstAgentAt ??= ts;
+    t.lastAgentAt = ts;
   }
 }
 
@@ -48,7 +60,7 @@ const pcts = (v: number[], ps: number[]) => (v.length ? percentiles(v, ps) : ps.
 
 export type PhaseRunFigures = Pick<
   AgentsPhase,
-  'runs' | 'statuses' | 'unfinished' | 'postErrors' | 'firstFailure' | 'postP50' | 'startP50' | 'startP99' | 'firstEventP50' | 'firstEventP99' | 'events' | 'eventDelayP50' | 'eventDelayP99' | 'eventDelayMax'
+  'runs' | 'statuses' | 'unfinished' | 'postErrors' | 'firstFailure' | 'postP50' | 'claimP50' | 'claimP99' | 'startP50' | 'startP99' | 'firstEventP50' | 'firstEventP99' | 'finishP50' | 'finishP99' | 'events' | 'eventDelayP50' | 'eventDelayP99' | 'eventDelayMax'
 >;
 
 /**
@@ -61,8 +73,10 @@ export function summarizeRuns(traces: readonly RunTrace[], finalStatuses: Readon
   let unfinished = 0;
   let postErrors = 0;
   let firstFailure: string | null = null;
+  const claim: number[] = [];
   const start: number[] = [];
   const first: number[] = [];
+  const finish: number[] = [];
   const post: number[] = [];
   const delays: number[] = [];
   for (const t of traces) {
@@ -72,8 +86,10 @@ export function summarizeRuns(traces: readonly RunTrace[], finalStatuses: Readon
       continue;
     }
     if (t.acceptedAt !== null) post.push(t.acceptedAt - t.postAt);
+    if (t.provisioningAt !== null) claim.push(t.provisioningAt - t.postAt);
     if (t.runningAt !== null) start.push(t.runningAt - t.postAt);
     if (t.firstAgentAt !== null) first.push(t.firstAgentAt - t.postAt);
+    if (t.finalAt !== null && t.lastAgentAt !== null) finish.push(t.finalAt - t.lastAgentAt);
     for (const d of t.eventDelays) delays.push(d);
     if (t.finalStatus !== null && finalStatuses.has(t.finalStatus)) {
       statuses[t.finalStatus] = (statuses[t.finalStatus] ?? 0) + 1;
@@ -83,8 +99,10 @@ export function summarizeRuns(traces: readonly RunTrace[], finalStatuses: Readon
       firstFailure ??= `run ${t.id ?? '?'} did not end (last status ${t.finalStatus ?? 'none'})`;
     }
   }
+  const [claimP50, claimP99] = pcts(claim, [50, 99]);
   const [startP50, startP99] = pcts(start, [50, 99]);
   const [firstEventP50, firstEventP99] = pcts(first, [50, 99]);
+  const [finishP50, finishP99] = pcts(finish, [50, 99]);
   const [eventDelayP50, eventDelayP99, eventDelayMax] = pcts(delays, [50, 99, 100]);
   return {
     runs: traces.length,
@@ -93,10 +111,14 @@ export function summarizeRuns(traces: readonly RunTrace[], finalStatuses: Readon
     postErrors,
     firstFailure,
     postP50: pcts(post, [50])[0]!,
+    claimP50: claimP50!,
+    claimP99: claimP99!,
     startP50: startP50!,
     startP99: startP99!,
     firstEventP50: firstEventP50!,
     firstEventP99: firstEventP99!,
+    finishP50: finishP50!,
+    finishP99: finishP99!,
     events: delays.length,
     eventDelayP50: eventDelayP50!,
     eventDelayP99: eventDelayP99!,

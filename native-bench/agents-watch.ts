@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
+import { FINAL_STATUSES, type RunStatus } from '../src/agents/types';
 import { followEvents } from '../src/cli-run-sse';
 import { newTrace, traceEvent, type ProbeSamples, type RunTrace } from './agents-stats';
 import { cpuMicros } from './procfs';
@@ -34,7 +35,13 @@ async function oneRun(o: { url: string; key: string; body: object; signal: Abort
     return t;
   }
   try {
-    await followEvents({ baseUrl: o.url, runId: t.id, key: o.key, signal: o.signal, onEvent: (e) => traceEvent(t, e, epochNow()) });
+    const id = t.id;
+    const finalStatus = async () => {
+      const res = await fetch(`${o.url}/v1/agent/runs/${id}`, { headers: { authorization: `Bearer ${o.key}` }, signal: o.signal });
+      const run = res.ok ? ((await res.json()) as { status?: string; error?: unknown }) : null;
+      return run?.status && FINAL_STATUSES.has(run.status as RunStatus) ? { status: run.status, error: run.error ?? undefined } : null;
+    };
+    await followEvents({ baseUrl: o.url, runId: id, key: o.key, signal: o.signal, finalStatus, onEvent: (e) => traceEvent(t, e, epochNow()) });
   } catch (e) {
     // The deadline, or a stream lost for good: the trace says how far the run got.
     t.errorMessage ??= `watcher: ${(e as Error).message}`;

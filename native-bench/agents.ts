@@ -13,7 +13,7 @@ import { claudeRunsFor, dataPlane, parseLagStats, parseMemAvailable, summarizeRu
 import { fanOut, Probe, probeAlone } from './agents-watch';
 import { chatSpec, MASTER_KEY, smallChat } from './bodies';
 import { startGateway, type Server } from './processes';
-import { cpuMicros, threadCpuMicros } from './procfs';
+import { cpuMicros, rssBytes, threadCpuMicros } from './procfs';
 import type { Progress } from './progress';
 import type { AgentsPhase, AgentsResult, LagStats } from './results';
 
@@ -114,6 +114,7 @@ async function runPhase(weir: Server, directUrl: string, p: PhaseSpec, o: Agents
     controlCpuMsPerRun: controlUs / p.runs / 1000,
     lag,
     dataPlane: dataPlane(idle, during),
+    weirRssMB: rssBytes(pid) / 2 ** 20,
   };
 }
 
@@ -134,10 +135,11 @@ export async function agentsScenario(o: {
   const phases: AgentsPhase[] = [];
   try {
     const light = (i: number) => ({ profile: LIGHT_PROFILE, prompt: `bench light agent ${i}` });
-    const lightDeadline = o.opts.calls * (o.opts.thinkMs + 2000) + 120_000;
+    // Generous: the deadline only stops a fan-out that would not end (starts queue behind each other).
+    const lightDeadline = (runs: number) => o.opts.calls * (o.opts.thinkMs + 2000) + 120_000 + runs * 1000;
     // Warm-up (not measured): the runtime's first runs pay for JIT, connections and sandbox folders.
     o.progress.set('8 agents: warm-up', '4 light runs');
-    const warm = await fanOut({ url: weir.server.url, key: MASTER_KEY, count: 4, body: light, deadlineMs: lightDeadline });
+    const warm = await fanOut({ url: weir.server.url, key: MASTER_KEY, count: 4, body: light, deadlineMs: lightDeadline(4) });
     const warmOk = warm.traces.filter((t) => t.finalStatus === 'succeeded').length;
     if (warmOk < 4) {
       const s = summarizeRuns(warm.traces, FINAL_STATUSES);
@@ -154,7 +156,7 @@ export async function agentsScenario(o: {
       });
     } else notes.push('no Claude Code runs: --agent-claude 0 or no memory for one');
     for (const n of o.opts.light) {
-      specs.push({ phase: `light × ${n}`, agent: 'command', runs: n, body: light, deadlineMs: lightDeadline });
+      specs.push({ phase: `light × ${n}`, agent: 'command', runs: n, body: light, deadlineMs: lightDeadline(n) });
     }
     for (const spec of specs) phases.push(await runPhase(weir.server, o.directUrl, spec, o.opts, o.progress));
     if (phases.some((p) => p.lag === null)) notes.push('control-thread event-loop lag not measured: GET /v1/agent/stats did not answer {event_loop_lag_ms: {p50, p99, max}}');

@@ -155,12 +155,18 @@ export interface AgentsPhase {
   firstFailure: string | null;
   /** POST /v1/agent/runs round trip, p50 ms. */
   postP50: number;
+  /** POST sent → the run's `status: provisioning` event ts (claimed from the queue), ms. */
+  claimP50: number;
+  claimP99: number;
   /** POST sent → the run's `status: running` event ts, ms. */
   startP50: number;
   startP99: number;
-  /** POST sent → the ts of its first agent event, ms. */
+  /** POST sent → the ts of its first agent event (after `running`), ms. */
   firstEventP50: number;
   firstEventP99: number;
+  /** The agent's last line → the run's final status event (Weir's end of a run: artifacts, spend, key), ms. */
+  finishP50: number;
+  finishP99: number;
   /** Events received over every watcher, and their delay (received − ts), ms. */
   events: number;
   eventDelayP50: number;
@@ -175,6 +181,8 @@ export interface AgentsPhase {
   /** The control thread's event-loop lag over the phase (GET /v1/agent/stats), null when not exposed. */
   lag: LagStats | null;
   dataPlane: AgentsDataPlane | null;
+  /** RSS of the Weir process at the end of the fan-out, MB. */
+  weirRssMB: number;
 }
 
 export interface AgentsResult {

@@ -126,8 +126,12 @@ export function eventLines(e: ShownEvent): string[] {
       if (!p) return [];
       const turns = typeof p.num_turns === 'number' ? `, ${p.num_turns} turns` : '';
       const cost = typeof p.total_cost_usd === 'number' ? `, agent says $${p.total_cost_usd.toFixed(4)}` : '';
-      return [`■ ${str(p.subtype) ?? 'result'}${p.is_error === true ? ' (error)' : ''}${turns}${cost}`];
+      // Claude Code's result repeats its last message (shown already); a plain command's is news.
+      const text = !p.subtype && str(p.result) ? `: ${oneLine(str(p.result)!)}` : '';
+      return [`■ ${str(p.subtype) ?? 'result'}${p.is_error === true ? ' (error)' : ''}${turns}${cost}${text}`];
     }
+    case 'sandbox':
+      return [`  sandbox ${str(p?.provider) ?? ''}: ${oneLine(str(p?.isolation) ?? compactJson(e.payload))}`];
     case 'stream_event':
     case 'turn.started':
     case 'item.updated':
@@ -160,7 +164,9 @@ export function formatElapsed(ms: number): string {
 }
 
 export function formatCost(usd: unknown): string {
-  return typeof usd === 'number' && Number.isFinite(usd) ? `$${usd.toFixed(usd < 1 ? 4 : 2)}` : '$?';
+  // A NUMERIC column may come as a string.
+  const n = typeof usd === 'string' && usd.trim() !== '' ? Number(usd) : usd;
+  return typeof n === 'number' && Number.isFinite(n) ? `$${n.toFixed(n < 1 ? 4 : 2)}` : '$?';
 }
 
 /** The live line of a TTY: run id, status, time since it was started, cost so far. */

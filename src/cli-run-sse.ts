@@ -114,6 +114,12 @@ export interface FollowOptions {
   runId: string;
   key: string;
   onEvent(e: ShownEvent): void;
+  /**
+   * Asked when a stream ended cleanly without the final status event (Weir ends the stream of a
+   * finished run after its replay even when that event is missing): the run's final status, or
+   * null when it is still going (the follower then reconnects).
+   */
+  finalStatus?(): Promise<{ status: string; error?: unknown } | null>;
   /** Told when the stream dropped and the follower is about to reconnect. */
   onReconnect?(attempt: number, why: string): void;
   /** Connection attempts in a row that may fail (no event received) before giving up. */
@@ -165,6 +171,12 @@ export async function followEvents(o: FollowOptions): Promise<ShownEvent> {
                 return e;
               }
             }
+          }
+          const over = await o.finalStatus?.().catch(() => null);
+          if (over) {
+            const e: ShownEvent = { seq: Number.isFinite(lastSeq) ? lastSeq : 0, ts: new Date().toISOString(), type: 'status', payload: over.error ? { status: over.status, error: over.error } : { status: over.status } };
+            o.onEvent(e);
+            return e;
           }
           why = 'the stream ended before the run did';
         } finally {

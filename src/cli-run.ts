@@ -3,6 +3,7 @@
 // then the result, the cost and an exit code that says how it ended (see RUN_USAGE).
 // It is a client of the API only: it never loads the gateway, so it starts in a blink.
 import { randomUUID } from 'node:crypto';
+import { FINAL_STATUSES, type RunStatus } from './agents/types';
 import { parseRunArgs, RUN_USAGE, RunUsageError, type RunArgs } from './cli-run-args';
 import { eventLines, exitCodeOf, liveStatus, summaryLines, type ShownEvent } from './cli-run-format';
 import { errorMessage, followEvents, HttpStatusError } from './cli-run-sse';
@@ -88,6 +89,21 @@ async function startRun(a: RunArgs, prompt: string | null): Promise<Run> {
   throw new Error(last);
 }
 
+/**
+ * The run once its row says it is over: Weir writes the final event before the row (result, cost),
+ * so right after that event the row may still say running for a moment. Null when it cannot be
+ * read in a few seconds (the summary then says less, never fails).
+ */
+async function getFinalRun(a: RunArgs, id: string): Promise<Run | null> {
+  let last: Run | null = null;
+  for (let attempt = 1; attempt <= 20; attempt++) {
+    last = (await getRun(a, id)) ?? last;
+    if (last && FINAL_STATUSES.has(last.status as RunStatus)) return last;
+    await sleep(Math.min(500, 50 * attempt));
+  }
+  return null;
+}
+
 /** The run as it stands; null when it cannot be read (the summary then says less, never fails). */
 async function getRun(a: RunArgs, id: string): Promise<Run | null> {
   for (let attempt = 1; attempt <= 3; attempt++) {
@@ -102,20 +118,6 @@ async function getRun(a: RunArgs, id: string): Promise<Run | null> {
     await sleep(250 * attempt);
   }
   return null;
-}
-
-/**
- * The run once its row says it ended: Weir writes the final status event just before the row, so
- * a read right after the event may still find the run running (its cost and result not yet there).
- */
-async function endedRun(a: RunArgs, id: string, finalStatus: string): Promise<Run | null> {
-  let run: Run | null = null;
-  for (let attempt = 0; attempt < 20; attempt++) {
-    run = await getRun(a, id);
-    if (!run || run.status === finalStatus) return run;
-    await sleep(100);
-  }
-  return run;
 }
 
 export async function runCommand(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
@@ -195,6 +197,10 @@ export async function runCommand(argv: string[], env: NodeJS.ProcessEnv, io: Io)
         for (const l of eventLines(e)) screen.line(l);
         if (tty) redraw();
       },
+      async finalStatus() {
+        const r = await getRun(a, run.id);
+        return r && typeof r.status === 'string' && FINAL_STATUSES.has(r.status as RunStatus) ? { status: r.status, error: r.error ?? undefined } : null;
+      },
       onReconnect(attempt, why) {
         if (!a.json) screen.line(`… event stream dropped (${why}); reconnecting (${attempt})`);
       },
@@ -208,9 +214,11 @@ export async function runCommand(argv: string[], env: NodeJS.ProcessEnv, io: Io)
   stopTimers();
   process.removeListener('SIGINT', onSigint);
 
-  const finalStatus = String((final.payload as { status: unknown }).status);
-  const done = (await endedRun(a, run.id, finalStatus)) ?? { id: run.id, status: finalStatus, error: (final.payload as { error?: unknown }).error ?? null };
-  const summary = summaryLines({ ...done, status: finalStatus });
+  const payload = final.payload as { status: unknown; error?: unknown; cost?: unknown };
+  const finalStatus = String(payload.status);
+  const done = (await getFinalRun(a, run.id)) ?? { id: run.id, status: finalStatus, error: payload.error ?? null, cost: payload.cost };
+  // The final event carries the cost too: it stands in when the row has none.
+  const summary = summaryLines({ ...done, status: finalStatus, cost: done.cost ?? payload.cost });
   (a.json ? io.stderr : io.stdout).write(`${summary.join('\n')}\n`);
   return exitCodeOf(finalStatus);
 }

@@ -18,6 +18,10 @@ export interface RunScript {
   cutAfter?: number[];
   /** Events connections answered 503 before one is served. */
   failFirst?: number;
+  /** The stream ends without the final status event (a finished run whose event is gone). */
+  noFinalEvent?: boolean;
+  /** GETs of the run that still show it running after its final event (Weir writes the event before the row). */
+  rowLagReads?: number;
 }
 
 export interface Recorded {
@@ -32,6 +36,7 @@ interface LiveRun {
   body: Record<string, unknown>;
   script: RunScript;
   connections: number;
+  reads: number;
 }
 
 export interface FakeAgentApi {
@@ -65,7 +70,8 @@ export async function startFakeAgentApi(o: { key: string; profiles?: string[]; j
       seq: r.script.events.length + 2,
       ts: ts(r.script.events.length + 2),
       type: 'status',
-      payload: r.script.final.error ? { status: r.script.final.status, error: r.script.final.error } : { status: r.script.final.status },
+      // As Weir's: the final status event carries the run's cost.
+      payload: { status: r.script.final.status, ...(r.script.final.error ? { error: r.script.final.error } : {}), ...(r.script.final.cost !== undefined ? { cost: r.script.final.cost } : {}) },
     },
   ];
 
@@ -107,7 +113,7 @@ export async function startFakeAgentApi(o: { key: string; profiles?: string[]; j
         if (typeof b.job === 'string' && !jobs.has(b.job)) return openaiError(res, 404, `unknown job "${b.job}"`);
         const script = scripts.shift();
         if (!script) return openaiError(res, 500, 'the test gave no script for this run', 'internal_error');
-        const r: LiveRun = { id: `run_${runs.size + 1}`, body: b, script, connections: 0 };
+        const r: LiveRun = { id: `run_${runs.size + 1}`, body: b, script, connections: 0, reads: 0 };
         runs.set(r.id, r);
         return json(res, 202, runView(r, false));
       }
@@ -115,14 +121,15 @@ export async function startFakeAgentApi(o: { key: string; profiles?: string[]; j
       const r = m ? runs.get(decodeURIComponent(m[1]!)) : undefined;
       if (req.method !== 'GET' || !m) return openaiError(res, 404, `no route ${req.method} ${path}`);
       if (!r) return openaiError(res, 404, `no run ${m[1]}`);
-      if (!m[2]) return json(res, 200, runView(r, true));
+      if (!m[2]) return json(res, 200, r.reads++ < (r.script.rowLagReads ?? 0) ? { ...runView(r, false), status: 'running' } : runView(r, true));
       const n = r.connections++;
       if (n < (r.script.failFirst ?? 0)) return openaiError(res, 503, 'the control thread is busy', 'internal_error');
       const after = Number(req.headers['last-event-id'] ?? 0);
       const cut = r.script.cutAfter?.[n - (r.script.failFirst ?? 0)];
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       res.write(': connected\n\n');
-      for (const e of eventsOf(r)) {
+      const all = eventsOf(r);
+      for (const e of r.script.noFinalEvent ? all.slice(0, -1) : all) {
         if (e.seq <= after) continue;
         res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
         if (cut !== undefined && e.seq >= cut) {

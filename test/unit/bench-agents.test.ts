@@ -21,6 +21,8 @@ function run(o: { post: number; running: number; agent: number; end: number; sta
   t.acceptedAt = T0 + o.post + 2;
   t.id = `run_${o.post}`;
   const ev = [
+    { ts: iso(o.running / 2), type: 'status', payload: { status: 'provisioning' } },
+    { ts: iso(o.running / 2), type: 'sandbox', payload: { id: 'sbx' } },
     { ts: iso(o.running), type: 'status', payload: { status: 'running' } },
     { ts: iso(o.agent), type: 'call', payload: { n: 1 } },
     { ts: iso(o.end), type: 'status', payload: o.error ? { status: o.status, error: o.error } : { status: o.status } },
@@ -31,9 +33,11 @@ function run(o: { post: number; running: number; agent: number; end: number; sta
 
 test('a trace: start at the running event, the first agent line, every event delay, the final status and its error', () => {
   const t = run({ post: 0, running: 40, agent: 900, end: 1500, status: 'failed', delay: 3, error: { kind: 'agent_error', message: 'exit 1' } });
+  assert.equal(t.provisioningAt! - t.postAt, 20);
   assert.equal(t.runningAt! - t.postAt, 40);
-  assert.equal(t.firstAgentAt! - t.postAt, 900);
-  assert.deepEqual(t.eventDelays, [3, 3, 3]);
+  assert.equal(t.firstAgentAt! - t.postAt, 900, 'the sandbox event before running is Weir\'s, not the agent\'s');
+  assert.equal(t.finalAt! - t.lastAgentAt!, 600);
+  assert.deepEqual(t.eventDelays, [3, 3, 3, 3, 3]);
   assert.equal(t.finalStatus, 'failed');
   assert.equal(t.errorKind, 'agent_error');
 });
@@ -59,11 +63,13 @@ test('summarizeRuns: nearest-rank percentiles over the runs, statuses counted, u
   assert.equal(s.startP50, 50);
   assert.equal(s.startP99, 100);
   assert.equal(s.firstEventP50, 550);
+  assert.equal(s.finishP50, 449); // end 1000 − agent (500 + i): 400…499, and 10 for the failed run; rank 51 of 101
   assert.equal(s.postP50, 2);
-  // Delays: 3 × (1…100) + 1 × 0 (lost) + 3 × 0 (failed) = 304 samples.
-  assert.equal(s.events, 304);
+  // Delays: 5 × (1…100) + 1 × 0 (lost) + 5 × 0 (failed) = 506 samples.
+  assert.equal(s.events, 506);
   assert.equal(s.eventDelayMax, 100);
-  assert.equal(s.eventDelayP99, 99); // rank ⌈0.99 × 304⌉ = 301: past the 4 zeros, the 99th triple
+  assert.equal(s.eventDelayP99, 99); // rank ⌈0.99 × 506⌉ = 501: past the 6 zeros, the 99th group of 5
+  assert.equal(s.claimP50, 25); // i / 2 for i = 1…100 (nearest ms of the ISO ts), plus 5 for the failed run
   assert.equal(endedText(s), '100 ok, 1 timed_out, 1 unfinished, 1 not started');
 });
 
@@ -102,8 +108,8 @@ test('Claude Code runs are sized to the memory available, and say so when fewer'
 function phase(o: Partial<AgentsPhase>): AgentsPhase {
   return {
     phase: 'light × 64', agent: 'command', runs: 64, statuses: { succeeded: 64 }, unfinished: 0, postErrors: 0, firstFailure: null,
-    postP50: 3, startP50: 40, startP99: 90, firstEventP50: 60, firstEventP99: 120, events: 768, eventDelayP50: 2, eventDelayP99: 12, eventDelayMax: 30,
-    wallS: 6, weirCpuMsPerRun: 4, controlCpuMsPerRun: 2, lag: { p50: 1, p99: 9, max: 25 }, dataPlane: null, ...o,
+    postP50: 3, claimP50: 10, claimP99: 20, startP50: 40, startP99: 90, firstEventP50: 60, firstEventP99: 120, finishP50: 30, finishP99: 80, events: 768, eventDelayP50: 2, eventDelayP99: 12, eventDelayMax: 30,
+    wallS: 6, weirCpuMsPerRun: 4, controlCpuMsPerRun: 2, lag: { p50: 1, p99: 9, max: 25 }, dataPlane: null, weirRssMB: 120, ...o,
   };
 }
 

@@ -119,8 +119,26 @@ test('an events endpoint that answers 5xx is retried; --json prints the events e
   const r = await runCli(['--profile', 'shell', 'echo hello', '--json']);
   assert.equal(r.code, 0, said(r));
   const events = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { seq: number; ts: string; type: string; payload: unknown });
-  assert.deepEqual(events.map((e) => [e.seq, e.type, e.payload]), [[1, 'status', { status: 'running' }], [2, 'stdout', 'hello'], [3, 'status', { status: 'succeeded' }]]);
+  assert.deepEqual(events.map((e) => [e.seq, e.type, e.payload]), [[1, 'status', { status: 'running' }], [2, 'stdout', 'hello'], [3, 'status', { status: 'succeeded', cost: 0 }]]);
   assert.ok(events.every((e) => typeof e.ts === 'string'));
+});
+
+test('the row a moment behind the final event (as Weir writes them): the summary waits for the row’s result', async () => {
+  api.nextRun({ events: [], final: { status: 'succeeded', result: 'the answer', cost: 0.02 }, rowLagReads: 3 });
+  const r = await runCli(['--profile', 'shell', 'x']);
+  assert.equal(r.code, 0, said(r));
+  assert.match(r.stdout, /^the answer$/m);
+  assert.match(r.stdout, /^run run_\d+ succeeded · cost \$0\.0200$/m);
+});
+
+test('a stream that ends without the final status event: the run as Weir reads it decides, no endless reconnecting', async () => {
+  api.nextRun({ events: [{ type: 'stdout', payload: { text: 'partial' } }], final: { status: 'canceled', cost: 0 }, noFinalEvent: true });
+  const before = api.requests.length;
+  const r = await runCli(['--profile', 'shell', 'x']);
+  assert.equal(r.code, 4, said(r));
+  assert.match(r.stdout, /^ {2}partial$/m);
+  assert.match(r.stdout, /^● canceled$/m);
+  assert.equal(api.requests.slice(before).filter((q) => q.path.endsWith('/events')).length, 1);
 });
 
 test('the prompt may come from stdin ("-"); LITELLM_MASTER_KEY is the key when WEIR_API_KEY is unset; --url overrides WEIR_URL', async () => {
@@ -232,6 +250,8 @@ test('event lines: Codex items, status with error, unknown types kept, chatter h
   assert.deepEqual(e('turn.started', {}), []);
   assert.deepEqual(e('status', { status: 'failed', error: { kind: 'budget_exceeded', message: 'over $1' } }), ['● failed (budget_exceeded): over $1']);
   assert.deepEqual(e('something.new', { x: 1 }), ['  something.new: {"x":1}']);
+  assert.deepEqual(e('result', { type: 'result', result: 'all done' }), ['■ result: all done'], 'a command’s own result line');
+  assert.deepEqual(e('sandbox', { id: 'run_1', provider: 'local', isolation: 'bwrap (user, pid namespaces)' }), ['  sandbox local: bwrap (user, pid namespaces)']);
   assert.deepEqual(e('user', { message: { content: [{ type: 'tool_result', content: [{ type: 'text', text: 'boom' }], is_error: true }] } }), ['✗ boom']);
   assert.equal(oneLine('x'.repeat(500)).length, 160);
   assert.equal(liveStatus({ id: 'run_1', status: 'running', elapsedMs: 185_000, cost: 0.25 }), '[run_1] running · 3m05s · $0.2500');
