@@ -25,7 +25,7 @@ export interface ApiServices {
   getArtifact(runId: string, name: string): Promise<{ kind: string; content: Buffer } | null>;
   nextRuns(job: JobDef, n: number): Date[];
   hookToken(jobName: string): string | null;
-  stats(): Record<string, unknown>;
+  stats(reset: boolean): Record<string, unknown>;
   now(): Date;
 }
 
@@ -312,7 +312,7 @@ export async function handleAgentCall(s: ApiServices, call: AgentCall): Promise<
         return await crud(s, who, 'sandbox', call.method, rest, body, q);
       case 'stats':
         if (!who.admin) throw new AgentApiError(403, 'only an admin key may read agent stats');
-        return { status: 200, body: s.stats() };
+        return { status: 200, body: s.stats(q.get('reset') === '1') };
       default:
         throw new AgentApiError(404, `Route not found: ${call.method} ${call.path}`);
     }

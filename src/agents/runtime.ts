@@ -172,6 +172,30 @@ export class AgentRuntime {
     return r.rows[0]!.spec.value;
   }
 
+  private flushRunning: Promise<void> | null = null;
+  private flushNext: Promise<void> | null = null;
+
+  /**
+   * Writes what the workers journaled. Runs that end together share one write: a caller gets the
+   * next write that starts after it asked (so its run's last calls are in it), and callers waiting
+   * for the same one share it.
+   */
+  private flushSpend(): Promise<void> {
+    if (this.flushNext) return this.flushNext;
+    const next: Promise<void> = (this.flushRunning ?? Promise.resolve())
+      .catch(() => {})
+      .then(() => {
+        this.flushNext = null;
+        this.flushRunning = next;
+        return this.o.flushSpend();
+      })
+      .finally(() => {
+        if (this.flushRunning === next) this.flushRunning = null;
+      });
+    this.flushNext = next;
+    return next;
+  }
+
   // ---- cross-instance signals ---------------------------------------------------------------------
 
   private async listen(): Promise<void> {
@@ -206,7 +230,7 @@ export class AgentRuntime {
     return {
       pool: this.o.pool,
       admin: this.o.admin,
-      flushSpend: this.o.flushSpend,
+      flushSpend: () => this.flushSpend(),
       events: this.events,
       sandboxDef: (name) => this.catalog.find('sandbox', name),
       provider: (kind) => this.provider(kind),
@@ -325,7 +349,7 @@ export class AgentRuntime {
       getArtifact: (id, name) => getArtifact(this.o.pool, id, name),
       nextRuns: (job, n) => this.cron.nextRuns(job, n),
       hookToken: (name) => (this.hookSecret ? hookToken(name, this.hookSecret) : null),
-      stats: () => this.stats(),
+      stats: (reset) => this.stats(reset),
       now: this.now,
     };
   }
@@ -365,12 +389,15 @@ export class AgentRuntime {
     };
   }
 
-  stats(): Record<string, unknown> {
+  /** `reset`: the event-loop lag figures start over (a bench measures one fan-out at a time). */
+  stats(reset = false): Record<string, unknown> {
     const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+    const lag = { p50: ms(this.lag.percentile(50)), p99: ms(this.lag.percentile(99)), max: ms(this.lag.max) };
+    if (reset) this.lag.reset();
     return {
       instance_id: this.o.instanceId,
       active_runs: this.dispatcher.active,
-      event_loop_lag_ms: { p50: ms(this.lag.percentile(50)), p99: ms(this.lag.percentile(99)), max: ms(this.lag.max) },
+      event_loop_lag_ms: lag,
     };
   }
 

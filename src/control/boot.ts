@@ -180,7 +180,7 @@ export async function boot(opts: BootOptions): Promise<void> {
     agents = await AgentRuntime.start({
       pool: gov.database,
       settings: cfg.agent_settings,
-      admin: (req) => gov.admin(req),
+      admin: (req) => gov.admin(req, { keysOnly: true }),
       flushSpend: () => gov.flushNow().then(() => {}),
       modelKnown: (m) => resolveGroup(snapshot, m) !== undefined,
       localUrl: () => `http://${loopback}:${port}`,

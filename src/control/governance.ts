@@ -217,6 +217,21 @@ export class Governance {
     });
   }
 
+  /** Reads these keys (with their team, user, membership and org) into the shared state. */
+  private refreshKeys(hashes: string[]): Promise<void> {
+    return this.serial(async () => {
+      for (const hash of hashes) {
+        try {
+          const bundle = await loadKey(this.pool, hash);
+          if (bundle) this.opts.publish(this.store.applyBundle(bundle), this.store.seq);
+        } catch (e) {
+          // The periodic sync brings it in later; a worker meeting the key meanwhile looks it up.
+          if (isConnectionError(e)) this.setDb(false);
+        }
+      }
+    });
+  }
+
   private async runLookups(): Promise<void> {
     this.lookupTimer = null;
     const batch = this.pendingLookups;
@@ -239,13 +254,21 @@ export class Governance {
     });
   }
 
-  /** The management API; a change is in the shared state before the caller gets the answer. */
-  async admin(req: AdminRequest): Promise<AdminResponse> {
+  /**
+   * The management API; a change is in the shared state before the caller gets the answer. With
+   * `keysOnly` (agent runs minting and blocking their keys, many at once), a change that touched
+   * keys only is brought in key by key instead of by re-reading every table.
+   */
+  async admin(req: AdminRequest, opts: { keysOnly?: boolean } = {}): Promise<AdminResponse> {
     let changed = false;
+    let othersChanged = false;
+    const keys = new Set<string>();
     const res = await handleAdmin(req, {
       db: this.pool,
-      onChange: (_kind: EntityKind) => {
+      onChange: (kind: EntityKind, ids: string[]) => {
         changed = true;
+        if (kind === 'key') for (const id of ids) keys.add(id);
+        else othersChanged = true;
       },
       settings: {
         defaultKeyGenerateParams: this.opts.cfg.litellm_settings.default_key_generate_params as Record<string, unknown> | undefined,
@@ -255,7 +278,8 @@ export class Governance {
       },
       now: () => new Date(),
     });
-    if (changed) await this.syncNow();
+    if (changed && opts.keysOnly && !othersChanged) await this.refreshKeys([...keys]);
+    else if (changed) await this.syncNow();
     // Spend endpoints read the database: commit what the journal holds first.
     if (req.path.startsWith('/spend') || req.path.startsWith('/global/spend') || req.path.endsWith('/daily/activity')) await this.flush();
     return res;

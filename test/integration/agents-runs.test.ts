@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Pool } from 'pg';
 import type { MockUpstream } from '../support/mock-upstream';
 import {
-  CALL_COST, MASTER_KEY, UPSTREAM_KEY, adminOk, bearer, call, closeAndCheckLedgers, dbPool, ledgerDatabase, one, rows, startMock, startWeirOn,
+  CALL_COST, MASTER_KEY, UPSTREAM_KEY, adminOk, bearer, call, chat, closeAndCheckLedgers, dbPool, ledgerDatabase, one, rows, startMock, startWeirOn,
   writeConfigFile, type Weir,
 } from './governance-helpers';
 import { CURL_CHAT, WAIT_FOREVER, agentConfig, events, getRun, mustStart, printed, scriptProfile, startRun, statuses, waitRun } from './agent-runs-helpers';
@@ -99,6 +99,11 @@ describe('a run started by API', () => {
     }
     const uid = /uid=(\d+)/.exec(text);
     assert.ok(uid && uid[1] !== '0', `uid ${uid?.[1]}`);
+    // The key the agent held is blocked now: the gateway refuses it.
+    const runKey = /OPENAI_API_KEY=(sk-[A-Za-z0-9_-]+)/.exec(text)![1]!;
+    const after = await chat(weir.url, runKey);
+    assert.equal(after.status, 401, after.text);
+    assert.match(after.text, /blocked/i);
   });
 
   it('a run’s key may call models, never the agent API or the management API', async () => {

@@ -78,9 +78,12 @@ export class LocalSandboxProvider implements SandboxProvider {
     const uid = ids?.uid ?? process.getuid!();
     // Traversable by the sandbox user, not listable: one run cannot look up another's folder.
     await fs.mkdir(this.root, { recursive: true, mode: 0o711 });
-    // A folder left by an earlier attempt of this run goes first, with whatever still runs in it.
-    await killTied(runDir, uid);
-    await removeTree(runDir);
+    // A folder left by an earlier attempt of this run goes first, with whatever still runs in it
+    // (looked for only when there is one: finding them walks /proc).
+    if (await fs.stat(runDir).then(() => true, () => false)) {
+      await killTied(runDir, uid);
+      await removeTree(runDir);
+    }
     await fs.mkdir(runDir, { mode: 0o711 });
     const record: Labels = { run_id: runId, labels, created_at: new Date().toISOString(), pid: process.pid, uid };
     await fs.writeFile(path.join(runDir, LABELS), JSON.stringify(record) + '\n', { mode: 0o600 });
