@@ -42,7 +42,7 @@ export interface AgentRuntimeOptions {
   /** The gateway's own address (used when agent_settings.public_url is not set). */
   localUrl(): string;
   masterKey(): string | null;
-  /** Folder for local sandboxes (workspaces and homes). */
+  /** Folder for local sandboxes (a folder of it per database holds the workspaces and homes). */
   sandboxRoot: string;
   /** Distinguishes this instance's runs; stable across restarts of the same instance. */
   instanceId: string;
@@ -83,7 +83,7 @@ export class AgentRuntime {
     this.now = o.now ?? (() => new Date());
     this.events = events;
     this.catalog = new Catalog(o.pool, o.settings, (t) => checkTemplateText(t));
-    this.providers.set('local', new LocalSandboxProvider({ root: o.sandboxRoot, log: (l) => log.debug(`sandbox: ${l}`) }));
+
     this.dispatcher = new Dispatcher({
       pool: o.pool,
       instanceId: o.instanceId,
@@ -104,20 +104,28 @@ export class AgentRuntime {
   static async start(o: AgentRuntimeOptions): Promise<AgentRuntime> {
     const events = await EventLog.start({ pool: o.pool, log: { warn: (l) => log.warn(`agent events: ${l}`), error: (l) => log.error(`agent events: ${l}`) } });
     const rt = new AgentRuntime(o, events);
+    // One folder per database: every Weir of this machine on that database finds (and may clean up)
+    // the others' sandboxes, and never touches those of a Weir on another database.
+    const install = await rt.storedSecret('installation', () => randomBytes(6).toString('hex'));
+    rt.providers.set('local', new LocalSandboxProvider({ root: path.join(o.sandboxRoot, install), log: (l) => log.debug(`sandbox: ${l}`) }));
     rt.lag.enable();
     await rt.refreshLimits();
-    rt.hookSecret = serverSecretFrom(process.env, o.masterKey()) ?? (await rt.storedSecret());
+    rt.hookSecret = serverSecretFrom(process.env, o.masterKey()) ?? (await rt.storedSecret('webhooks', () => randomBytes(32).toString('hex')));
     await rt.listen();
     // Runs this instance held before a restart (even kill -9) are found and ended first.
     const recovered = await rt.dispatcher.recoverOrphans();
     if (recovered) log.warn(`agents: ${recovered} run(s) in flight before the restart ended as failed: internal`);
+    await rt.sweepLeftovers();
     await rt.cron.sync(await rt.catalog.list('job'));
     rt.cron.start();
     rt.every(ROUND_MS, async () => {
       await rt.refreshLimits();
       await rt.dispatcher.round();
     });
-    rt.every(RETENTION_EVERY_MS, () => rt.sweep());
+    rt.every(RETENTION_EVERY_MS, async () => {
+      await rt.sweep();
+      await rt.sweepLeftovers();
+    });
     void rt.dispatcher.pump();
     return rt;
   }
@@ -160,15 +168,17 @@ export class AgentRuntime {
     void this.dispatcher.pump();
   }
 
-  private async storedSecret(): Promise<string> {
-    // No master key or WEIR_WEBHOOK_SECRET: one random secret, kept in the database so every
-    // instance (and every restart) derives the same webhook tokens.
-    const fresh = randomBytes(32).toString('hex');
+  /**
+   * A random value kept in the database, the same for every instance and restart: the webhook
+   * secret when no master key or WEIR_WEBHOOK_SECRET gives one, and the installation's name.
+   */
+  private async storedSecret(name: string, fresh: () => string): Promise<string> {
+    const id = `secret_${name}`;
     await this.o.pool.query(
-      `INSERT INTO "Weir_AgentDefinition" (id, kind, name, spec) VALUES ('secret_webhooks', 'secret', 'webhooks', $1) ON CONFLICT DO NOTHING`,
-      [JSON.stringify({ value: fresh })],
+      `INSERT INTO "Weir_AgentDefinition" (id, kind, name, spec) VALUES ($1, 'secret', $2, $3) ON CONFLICT DO NOTHING`,
+      [id, name, JSON.stringify({ value: fresh() })],
     );
-    const r = await this.o.pool.query<{ spec: { value: string } }>(`SELECT spec FROM "Weir_AgentDefinition" WHERE id = 'secret_webhooks'`);
+    const r = await this.o.pool.query<{ spec: { value: string } }>(`SELECT spec FROM "Weir_AgentDefinition" WHERE id = $1`, [id]);
     return r.rows[0]!.spec.value;
   }
 
@@ -326,6 +336,25 @@ export class AgentRuntime {
       if (!url) return;
       this.notifier.send(url, resolveEnvRef(job.notify.secret), { type: 'agent.run.finished', run: runView(run, this.catalog.config.public_url ?? this.o.localUrl()) });
     });
+  }
+
+  /**
+   * Local sandboxes no live run owns: left by a Weir of this machine that died (its processes may
+   * outlive it) after another instance ended its runs. Killed and removed.
+   */
+  private async sweepLeftovers(): Promise<void> {
+    const local = this.providers.get('local') as LocalSandboxProvider;
+    const ids = await local.leftovers();
+    if (!ids.length) return;
+    const live = await this.o.pool.query<{ id: string }>(
+      `SELECT id FROM "Weir_AgentRun" WHERE id = ANY($1) AND status IN ('provisioning','running') AND instance_id <> $2 AND lease_until > $3`,
+      [ids, this.o.instanceId, this.now()],
+    );
+    const held = new Set(live.rows.map((r) => r.id));
+    const gone = ids.filter((id) => !held.has(id) && !this.dispatcher.execution(id));
+    if (!gone.length) return;
+    await local.sweep(gone);
+    log.warn(`agents: removed ${gone.length} local sandbox(es) no live run owns (left by a Weir that stopped)`);
   }
 
   private async sweep(): Promise<void> {

@@ -1,6 +1,5 @@
 // The control thread: load the config, start the workers, print what a user needs to know, and
 // own reloads (file change, SIGHUP, POST /config/reload) and graceful shutdown.
-import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { describeConfigError, loadConfigFile } from '../config/load';
@@ -69,14 +68,14 @@ function dieBy(signal: NodeJS.Signals): void {
 }
 
 /**
- * Where local sandboxes live: WEIR_SANDBOX_DIR, else a folder of the system's temporary directory
- * per config. Not beside the config: the sandbox's unprivileged user must be able to reach its
- * workspace, and a config's folder (a private home, a 0700 temp dir) often cannot be crossed.
+ * Where local sandboxes live: WEIR_SANDBOX_DIR, else one folder of the system's temporary directory
+ * for every Weir of this machine (run ids are unique), so any of them can clean up after another.
+ * Not beside the config: the sandbox's unprivileged user must be able to reach its workspace, and a
+ * config's folder (a private home, a 0700 temp dir) often cannot be crossed.
  */
-function sandboxRoot(configPath: string): string {
+function sandboxRoot(): string {
   if (process.env.WEIR_SANDBOX_DIR) return path.resolve(process.env.WEIR_SANDBOX_DIR);
-  const tag = createHash('sha256').update(path.dirname(configPath)).digest('hex').slice(0, 12);
-  return path.join(os.tmpdir(), `weir-sandboxes-${tag}`);
+  return path.join(os.tmpdir(), 'weir-sandboxes');
 }
 
 export async function boot(opts: BootOptions): Promise<void> {
@@ -185,7 +184,7 @@ export async function boot(opts: BootOptions): Promise<void> {
       modelKnown: (m) => resolveGroup(snapshot, m) !== undefined,
       localUrl: () => `http://${loopback}:${port}`,
       masterKey: () => currentCfg.general_settings.master_key ?? process.env.LITELLM_MASTER_KEY ?? null,
-      sandboxRoot: sandboxRoot(configPath),
+      sandboxRoot: sandboxRoot(),
       instanceId: stableInstanceId(port, configPath),
     });
   } else if (cfg.agent_settings.jobs.length || cfg.agent_settings.profiles.length) {

@@ -83,7 +83,9 @@ describe('crash safety', () => {
     weirs.push(first);
     const { id } = await mustStart(first.url, { profile: 'wait', prompt: 'x' });
     await waitRun(first.url, id, 'running');
-    await waitFor('the agent printed its marker', async () => (await events(first.url, id)).some((e) => JSON.stringify(e.payload).includes(m)), 30_000);
+    // Recorded = written: events reach the database in batches (every 100 ms), so a kill -9 loses
+    // at most the last batch. Wait for the marker's row.
+    await waitFor('the marker’s event in the database', async () => (await one(pool, `SELECT count(*)::int AS n FROM "Weir_AgentRunEvent" WHERE run_id = $1 AND payload::text LIKE $2`, [id, `%${m}%`])).n > 0, 30_000);
     assert.ok(processesWith(`nonexistent-${m}`).length > 0, 'the agent runs');
     await first.stop('SIGKILL');
     const again = await startWeirOn(config, { env: { WEIR_INSTANCE_ID: 'crashy' } });
@@ -122,5 +124,7 @@ describe('crash safety', () => {
     assert.equal(run.status, 'failed');
     assert.equal(run.error.kind, 'internal');
     assert.match(run.error.message, /lease expired/);
+    // The dead instance's sandbox (its processes may outlive it) was swept by the heir.
+    assert.deepEqual(processesWith(`nonexistent-${m}`), []);
   });
 });

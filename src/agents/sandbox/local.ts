@@ -97,6 +97,14 @@ export class LocalSandboxProvider implements SandboxProvider {
     return sandbox;
   }
 
+  /** The runs that have a folder here (a sandbox not destroyed yet, or left by a process that died). */
+  async leftovers(): Promise<string[]> {
+    const names = await fs.readdir(this.root).catch(() => [] as string[]);
+    const out: string[] = [];
+    for (const n of names) if (await fs.stat(path.join(this.root, n, LABELS)).then(() => true, () => false)) out.push(n);
+    return out;
+  }
+
   async sweep(runIds: string[]): Promise<void> {
     for (const runId of runIds) {
       let runDir: string;
