@@ -13,6 +13,7 @@ import { handleAgentCall, runForStream, type ApiAnswer, type ApiServices } from 
 import { Catalog, resolveEnvRef } from './catalog';
 import { CronScheduler } from './cron';
 import { Dispatcher } from './dispatcher';
+import { limitConcurrency } from './limit';
 import { pruneDeliveries } from './delivery-log';
 import { EventLog } from './event-log';
 import { streamRunEvents } from './event-stream';
@@ -53,6 +54,8 @@ const LEASE_MS = Number(process.env.WEIR_AGENT_LEASE_MS ?? 30_000);
 const ROUND_MS = Math.max(250, Math.floor(LEASE_MS / 6));
 const RETENTION_EVERY_MS = 60 * 60_000;
 const CHANNEL = 'weir_agent_runs';
+/** Management calls (key mint/block) of agent runs at once: well under the database pool's 10. */
+const ADMIN_AT_ONCE = 3;
 const LEASE_EXPIRED = 'its instance stopped holding it (lease expired)';
 
 /** An instance id that a restart of the same instance (host, port, config) finds again. */
@@ -236,10 +239,13 @@ export class AgentRuntime {
 
   // ---- runs ---------------------------------------------------------------------------------------
 
+  /** Key minting and blocking, a few at a time (see limit.ts). */
+  private readonly admin: AdminCaller = limitConcurrency(ADMIN_AT_ONCE, (req) => this.o.admin(req));
+
   private get executorDeps(): ExecutorDeps {
     return {
       pool: this.o.pool,
-      admin: this.o.admin,
+      admin: this.admin,
       flushSpend: () => this.flushSpend(),
       events: this.events,
       sandboxDef: (name) => this.catalog.find('sandbox', name),
@@ -316,7 +322,7 @@ export class AgentRuntime {
     if (def) await this.provider(def.provider).sweep([run.id]).catch((e: unknown) => log.warn(`agents: sweeping run ${run.id}: ${(e as Error).message}`));
     let cost: number | null = null;
     if (run.key_token) {
-      await revokeRunKey(this.o.admin, run.key_token).catch(() => {});
+      await revokeRunKey(this.admin, run.key_token).catch(() => {});
       await this.o.flushSpend().catch(() => {});
       cost = await keySpend(this.o.pool, run.key_token).catch(() => null);
     }
