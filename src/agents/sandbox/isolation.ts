@@ -63,7 +63,23 @@ export interface SandboxPaths {
   tmp: string;
 }
 
-function bwrapArgs(p: SandboxPaths, cwd: string): string[] {
+/**
+ * What of argv lives under the host's /tmp, which the sandbox's own /tmp hides (a project checked
+ * out there runs its agents' CLIs from its node_modules): those folders are bound read-only on top.
+ * A path inside a node_modules folder brings the whole folder (a CLI loads its package's files).
+ */
+export function hiddenUnderTmp(argv: string[]): string[] {
+  const out = new Set<string>();
+  for (const a of argv) {
+    if (!a.startsWith('/tmp/')) continue;
+    const nm = a.indexOf('/node_modules/');
+    out.add(nm >= 0 ? a.slice(0, nm + '/node_modules'.length) : a);
+  }
+  return [...out];
+}
+
+function bwrapArgs(p: SandboxPaths, cwd: string, argv: string[]): string[] {
+  const shown = hiddenUnderTmp(argv).flatMap((d) => ['--ro-bind', d, d]);
   const args = [
     '--unshare-user', '--uid', String(INNER_ID), '--gid', String(INNER_ID),
     '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--hostname', 'weir-sandbox',
@@ -73,6 +89,7 @@ function bwrapArgs(p: SandboxPaths, cwd: string): string[] {
     '--proc', '/proc',
     // /tmp first: when the runs' root is under /tmp, the binds below must land on top of it.
     '--bind', p.tmp, '/tmp',
+    ...shown,
     '--tmpfs', p.root,
     '--bind', p.workdir, p.workdir,
     '--bind', p.home, p.home,
@@ -106,7 +123,7 @@ export function launch(mode: Mode, tools: Tools, o: LocalOptions, p: SandboxPath
   if (!tools.prlimit) throw new Error('prlimit (util-linux) is not installed: the sandbox limits cannot be set');
   const limited = [...prlimitArgs(tools.prlimit, o), ...argv];
   const ids = hostIds(o);
-  if (mode === 'bwrap') return { file: tools.bwrap!, args: [...bwrapArgs(p, cwd), ...limited], ...ids };
+  if (mode === 'bwrap') return { file: tools.bwrap!, args: [...bwrapArgs(p, cwd, argv), ...limited], ...ids };
   return { file: limited[0]!, args: limited.slice(1), ...ids };
 }
 

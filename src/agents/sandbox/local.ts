@@ -12,7 +12,6 @@
 // (bwrap: its own pid namespace too); `kill` takes the whole tree, including what left the group.
 // The execs of one sandbox run one after the other (clone, then the agent): when one ends, what
 // it left running in the sandbox's folders is killed with it.
-import { spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -23,6 +22,7 @@ import { chooseMode, describe, findOnPath, hostIds, launch, type Mode, type Sand
 import { localOptions, type LocalOptions } from './local-options';
 import { killGroup, killTied } from './proc-tree';
 import { watchSize } from './size-watch';
+import { spawnDetached } from '../spawn/spawner';
 
 const LABELS = 'labels.json';
 const RUN_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
@@ -193,7 +193,7 @@ class LocalSandbox implements Sandbox {
     const stdinFd = opts.stdinFile === undefined ? undefined : openConfinedSync(this.bases, this.workdir, opts.stdinFile);
     const done = (async (): Promise<number> => {
       try {
-        const code = await this.run(l, cwd, opts, stdinFd, (pid) => (pgid = pid), (stop) => (stopSizeWatch = stop), kill, sweepTied);
+        const code = await this.run(l, cwd, opts, stdinFd, (pid) => (pgid = pid), (stop) => (stopSizeWatch = stop), kill, sweepTied, () => killed);
         stopSizeWatch();
         await Promise.all(scans);
         return code;
@@ -219,44 +219,40 @@ class LocalSandbox implements Sandbox {
     watching: (stop: () => void) => void,
     kill: () => void,
     sweepTied: () => void,
+    isKilled: () => boolean,
   ): Promise<number> {
     return new Promise<number>((resolve) => {
-      const child = spawn(l.file, l.args, {
-        cwd,
-        env: this.env(opts.env),
-        stdio: [stdinFd ?? 'ignore', 'pipe', 'pipe'],
-        detached: true, // its own session and process group
-        uid: l.uid,
-        gid: l.gid,
-      });
-      child.stdout!.on('data', (c: Buffer) => opts.onStdout(c));
-      child.stderr!.on('data', (c: Buffer) => opts.onStderr(c));
-      let failed = false;
-      child.on('error', (e) => {
-        failed = true;
-        opts.onStderr(Buffer.from(`weir: the process did not start: ${e.message}\n`));
-        resolve(127);
-      });
-      if (child.pid === undefined) return; // 'error' follows
-      started(child.pid);
       const cap = this.o.maxWorkspaceBytes;
-      watching(
-        watchSize([this.paths.workdir, this.paths.home, this.paths.tmp], cap, this.o.sizeCheckMs, (used) => {
-          const msg = `weir: the sandbox's files use ${mb(used)} MB, over its ${mb(cap)} MB cap (max_workspace_mb): killed`;
-          this.log?.(`agent sandbox ${this.id}: ${msg}`);
-          opts.onStderr(Buffer.from(msg + '\n'));
-          kill();
-        }),
-      );
-      // Once the process itself is gone, what it left goes too, so the pipes close.
-      // (bwrap: its pid namespace is gone with it already.)
-      child.on('exit', () => {
-        killGroup(child.pid);
-        if (this.mode !== 'bwrap') sweepTied();
-      });
-      child.on('close', (code, signal) => {
-        if (failed) return;
-        resolve(code ?? 128 + (signal ? (SIGNALS[signal] ?? 9) : 9));
+      let group: number | undefined;
+      // Forked on the spawner thread (see spawn/spawner.ts): the control thread never waits on a fork.
+      spawnDetached(l.file, l.args, { cwd, env: this.env(opts.env), stdinFd, uid: l.uid, gid: l.gid }, {
+        started: (pid) => {
+          group = pid;
+          started(pid);
+          watching(
+            watchSize([this.paths.workdir, this.paths.home, this.paths.tmp], cap, this.o.sizeCheckMs, (used) => {
+              const msg = `weir: the sandbox's files use ${mb(used)} MB, over its ${mb(cap)} MB cap (max_workspace_mb): killed`;
+              this.log?.(`agent sandbox ${this.id}: ${msg}`);
+              opts.onStderr(Buffer.from(msg + '\n'));
+              kill();
+            }),
+          );
+          // Killed before it had started: it goes now.
+          if (isKilled()) killGroup(pid);
+        },
+        stdout: (c) => opts.onStdout(c),
+        stderr: (c) => opts.onStderr(c),
+        // Once the process itself is gone, what it left goes too, so the pipes close.
+        // (bwrap: its pid namespace is gone with it already.)
+        exited: () => {
+          killGroup(group);
+          if (this.mode !== 'bwrap') sweepTied();
+        },
+        closed: (code, signal) => resolve(code ?? 128 + (signal ? (SIGNALS[signal] ?? 9) : 9)),
+        failed: (message) => {
+          opts.onStderr(Buffer.from(`weir: the process did not start: ${message}\n`));
+          resolve(127);
+        },
       });
     });
   }
