@@ -6,6 +6,8 @@
 /** Profile names of the scenario. */
 export const CLAUDE_PROFILE = 'bench-claude-code';
 export const LIGHT_PROFILE = 'bench-light';
+/** The light agent making one call: the runs started one at a time (a start with nothing else going on). */
+export const SINGLE_PROFILE = 'bench-single';
 
 /**
  * The light agent: CALLS streaming chat completions through the gateway with the run's key, each
@@ -76,5 +78,12 @@ agent_settings:
       timeout: 10m
       command: [bash, -c, ${JSON.stringify(LIGHT_AGENT_SCRIPT)}]
       env: ${env}
+    - name: ${SINGLE_PROFILE}
+      agent: command
+      sandbox: bench-local
+      model: bench-gpt
+      timeout: 10m
+      command: [bash, -c, ${JSON.stringify(LIGHT_AGENT_SCRIPT)}]
+      env: ${env.replace(`BENCH_CALLS: "${o.light.calls}"`, 'BENCH_CALLS: "1"')}
 `;
 }

@@ -62,6 +62,14 @@ export async function fanOut(o: { url: string; key: string; count: number; body:
   }
 }
 
+/** The same runs as fanOut, started one after the other: each once the one before has ended. */
+export async function oneAtATime(o: { url: string; key: string; count: number; body: (i: number) => object; deadlineMs: number }): Promise<{ traces: RunTrace[]; wallMs: number }> {
+  const t0 = performance.now();
+  const traces: RunTrace[] = [];
+  for (let i = 0; i < o.count; i++) traces.push(...(await fanOut({ ...o, count: 1, body: () => o.body(i) })).traces);
+  return { traces, wallMs: performance.now() - t0 };
+}
+
 /**
  * Ordinary chat requests at concurrency 1, Weir and the mock directly in alternation (the order
  * swapped every round), from start() to stop(); Weir's CPU over the same window.

@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FINAL_STATUSES } from '../src/agents/types';
-import { agentsConfig, CLAUDE_PROFILE, LIGHT_PROFILE } from './agents-config';
+import { agentsConfig, CLAUDE_PROFILE, LIGHT_PROFILE, SINGLE_PROFILE } from './agents-config';
 import { claudeRunsFor, dataPlane, parseLagStats, parseMemAvailable, summarizeRuns } from './agents-stats';
-import { fanOut, Probe, probeAlone } from './agents-watch';
+import { fanOut, oneAtATime, Probe, probeAlone } from './agents-watch';
 import { chatSpec, MASTER_KEY, smallChat } from './bodies';
 import { startGateway, type Server } from './processes';
 import { cpuMicros, rssBytes, threadCpuMicros } from './procfs';
@@ -86,6 +86,8 @@ interface PhaseSpec {
   runs: number;
   body: (i: number) => object;
   deadlineMs: number;
+  /** Started one after the other instead of all at once. */
+  oneByOne?: boolean;
 }
 
 async function runPhase(weir: Server, directUrl: string, p: PhaseSpec, o: AgentsOptions, progress: Progress): Promise<AgentsPhase> {
@@ -98,7 +100,8 @@ async function runPhase(weir: Server, directUrl: string, p: PhaseSpec, o: Agents
   const m0 = threadCpuMicros(pid, pid);
   probe.start();
   progress.set(`8 agents: ${p.phase}`, `${p.runs} runs at once`);
-  const { traces, wallMs } = await fanOut({ url: weir.url, key: MASTER_KEY, count: p.runs, body: p.body, deadlineMs: p.deadlineMs });
+  const start = p.oneByOne ? oneAtATime : fanOut;
+  const { traces, wallMs } = await start({ url: weir.url, key: MASTER_KEY, count: p.runs, body: p.body, deadlineMs: p.deadlineMs });
   const during = await probe.stop();
   const weirUs = cpuMicros(pid) - c0;
   const controlUs = threadCpuMicros(pid, pid) - m0;
@@ -117,6 +120,9 @@ async function runPhase(weir: Server, directUrl: string, p: PhaseSpec, o: Agents
     weirRssMB: rssBytes(pid) / 2 ** 20,
   };
 }
+
+/** Runs of the one-at-a-time phase. */
+const SINGLE_RUNS = 20;
 
 export async function agentsScenario(o: {
   mockUrl: string;
@@ -145,7 +151,10 @@ export async function agentsScenario(o: {
       const s = summarizeRuns(warm.traces, FINAL_STATUSES);
       notes.push(`warm-up: ${warmOk}/4 light runs succeeded (${s.firstFailure ?? 'no failure recorded'})`);
     }
-    const specs: PhaseSpec[] = [];
+    // A start with nothing else going on: one-call runs, each started once the one before has ended.
+    const specs: PhaseSpec[] = [
+      { phase: `light × ${SINGLE_RUNS}, one at a time`, agent: 'command', runs: SINGLE_RUNS, body: (i) => ({ profile: SINGLE_PROFILE, prompt: `bench single run ${i}` }), deadlineMs: 300_000, oneByOne: true },
+    ];
     if (claude.count > 0) {
       specs.push({
         phase: `Claude Code × ${claude.count}`,

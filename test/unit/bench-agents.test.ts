@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import YAML from 'yaml';
 import { FINAL_STATUSES } from '../../src/agents/types';
 import { agentSettingsSchema } from '../../src/config/agent-settings';
-import { agentsConfig, CLAUDE_PROFILE, LIGHT_PROFILE } from '../../native-bench/agents-config';
+import { agentsConfig, CLAUDE_PROFILE, LIGHT_PROFILE, SINGLE_PROFILE } from '../../native-bench/agents-config';
 import { agentsChecks, agentsTables, endedText } from '../../native-bench/agents-report';
 import { claudeRunsFor, dataPlane, newTrace, parseLagStats, parseMemAvailable, summarizeRuns, traceEvent, type RunTrace } from '../../native-bench/agents-stats';
 import { parseArgs, UsageError } from '../../native-bench/args';
@@ -138,13 +138,14 @@ test('tables: a row per fan-out, failures under the runs table, the data plane o
   assert.deepEqual(plane!.rows, [['light × 64', '+0.200', '1', '1', '+0.500', '5', '1', '+0.300', '0']]);
 });
 
-test('the scenario config passes the config schema: one local sandbox, the Claude Code and light profiles', () => {
+test('the scenario config passes the config schema: one local sandbox, the Claude Code, light and one-call profiles', () => {
   const text = agentsConfig({ mockUrl: 'http://127.0.0.1:4010', masterKey: 'sk-m', databaseUrl: 'postgres://u:p@127.0.0.1:5432/db', maxConcurrentRuns: 256, light: { calls: 10, thinkMs: 500, deltas: 16 } });
   const parsed = agentSettingsSchema.safeParse((YAML.parse(text) as { agent_settings: unknown }).agent_settings);
   assert.ok(parsed.success, JSON.stringify(parsed.error?.issues));
   const s = parsed.data!;
   assert.equal(s.max_concurrent_runs, 256);
-  assert.deepEqual(s.profiles.map((p) => [p.name, p.agent, p.model]), [[CLAUDE_PROFILE, 'claude-code', 'bench-claude'], [LIGHT_PROFILE, 'command', 'bench-gpt']]);
+  assert.deepEqual(s.profiles.map((p) => [p.name, p.agent, p.model]), [[CLAUDE_PROFILE, 'claude-code', 'bench-claude'], [LIGHT_PROFILE, 'command', 'bench-gpt'], [SINGLE_PROFILE, 'command', 'bench-gpt']]);
+  assert.equal(s.profiles[2]!.env?.BENCH_CALLS, '1', 'the one-at-a-time runs make one call');
   const light = s.profiles[1]!;
   assert.deepEqual(light.command!.slice(0, 2), ['bash', '-c']);
   assert.match(light.command![2]!, /curl -sS -N/);
