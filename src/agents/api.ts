@@ -259,9 +259,8 @@ async function hook(s: ApiServices, call: AgentCall, token: string): Promise<Api
   const v = verifyWebhook(job.webhook, call.headers, body, s.now());
   if (!v.ok) throw new AgentApiError(v.status, v.message);
   if (!eventMatches(job.webhook.events, v.event)) return { status: 200, body: { ignored: true, event: v.event, reason: `job "${job.name}" does not take this event` } };
-  if (v.payload !== null && (typeof v.payload !== 'object' || Array.isArray(v.payload))) {
-    if (typeof v.payload === 'string') throw new AgentApiError(400, 'the payload is not JSON', 'body');
-  }
+  // Verification keeps a body that is not JSON as its text (only GitHub's refuses it): a prompt cannot read it.
+  if (typeof v.payload === 'string') throw new AgentApiError(400, 'the payload is not JSON', 'body');
   if (!job.enabled) throw new AgentApiError(409, `job "${job.name}" is disabled`);
   if (v.deliveryId) {
     const first = await recordDelivery(s.pool, job.name, v.deliveryId);

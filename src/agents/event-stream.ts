@@ -3,7 +3,7 @@
 // comment every 15 s so proxies keep an idle stream open, and the end of the stream after the run's
 // final status event — or straight after the replay when the run had already finished (a run that
 // ended without one, or whose status event is gone, must not keep a client waiting for ever).
-import type { StreamSink } from '../control/supervisor';
+import type { StreamSink } from '../server/worker-protocol';
 import type { EventLog } from './event-log';
 import { FINAL_STATUSES, type RunEvent, type RunStatus } from './types';
 

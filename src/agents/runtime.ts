@@ -7,12 +7,13 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type pg from 'pg';
 import type { AgentCall } from '../gateway/agent-relay';
-import type { StreamSink } from '../control/supervisor';
+import type { StreamSink } from '../server/worker-protocol';
 import { log } from '../log';
 import { handleAgentCall, runForStream, type ApiAnswer, type ApiServices } from './api';
 import { Catalog, resolveEnvRef } from './catalog';
 import { CronScheduler } from './cron';
 import { Dispatcher } from './dispatcher';
+import { coalesce } from './coalesce';
 import { limitConcurrency } from './limit';
 import { pruneDeliveries } from './delivery-log';
 import { EventLog } from './event-log';
@@ -185,29 +186,8 @@ export class AgentRuntime {
     return r.rows[0]!.spec.value;
   }
 
-  private flushRunning: Promise<void> | null = null;
-  private flushNext: Promise<void> | null = null;
-
-  /**
-   * Writes what the workers journaled. Runs that end together share one write: a caller gets the
-   * next write that starts after it asked (so its run's last calls are in it), and callers waiting
-   * for the same one share it.
-   */
-  private flushSpend(): Promise<void> {
-    if (this.flushNext) return this.flushNext;
-    const next: Promise<void> = (this.flushRunning ?? Promise.resolve())
-      .catch(() => {})
-      .then(() => {
-        this.flushNext = null;
-        this.flushRunning = next;
-        return this.o.flushSpend();
-      })
-      .finally(() => {
-        if (this.flushRunning === next) this.flushRunning = null;
-      });
-    this.flushNext = next;
-    return next;
-  }
+  /** Runs ending together share one spend write (see coalesce.ts). */
+  private readonly flushSpend = coalesce(() => this.o.flushSpend());
 
   // ---- cross-instance signals ---------------------------------------------------------------------
 

@@ -8,16 +8,10 @@ import type { GovernanceDelta } from '../gateway/governance';
 import type { Snapshot } from '../gateway/snapshot';
 import { log } from '../log';
 import type { EngineChoice } from '../server/load-engine';
-import type { FromWorker, ToWorker, WorkerInit } from '../server/worker-protocol';
+import type { FromWorker, StreamSink, ToWorker, WorkerInit } from '../server/worker-protocol';
 
 export type RpcHandler = (method: string, params: unknown) => Promise<{ status: number; body: unknown; headers?: string[] }>;
 
-/** Where a relayed stream's pieces go (to the worker that asked). */
-export interface StreamSink {
-  head(status: number, headers: string[]): void;
-  data(chunk: string): void;
-  end(): void;
-}
 /** Starts a stream; returns what stops it (called when the client leaves or the worker goes). */
 export type StreamHandler = (method: string, params: unknown, sink: StreamSink) => () => void;
 

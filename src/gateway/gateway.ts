@@ -4,6 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { log } from '../log';
 import type { Exchange, HeaderList } from '../server/exchange';
+import type { StreamSink } from '../server/worker-protocol';
 import type { DeploymentHealth } from '../state/deployment-health';
 import type { EntityTable } from '../state/entity-table';
 import type { KeyIndex } from '../state/key-index';
@@ -38,14 +39,8 @@ const ADMIN_MAX_BODY_BYTES = 1024 * 1024;
 /** Control-thread operations a worker may ask for; answered asynchronously. */
 export type ControlRpc = (method: string, params: unknown) => Promise<{ status: number; body: unknown; headers?: string[] }>;
 
-/** The worker's end of a stream relayed from the control thread (server-sent events). */
-export interface StreamReceiver {
-  head(status: number, headers: string[]): void;
-  data(chunk: string): void;
-  end(): void;
-}
-/** Opens a relayed stream; the function it returns closes it (the client left). */
-export type OpenStream = (method: string, params: unknown, receiver: StreamReceiver) => () => void;
+/** Opens a stream relayed from the control thread; the function it returns closes it (the client left). */
+export type OpenStream = (method: string, params: unknown, receiver: StreamSink) => () => void;
 
 export interface GatewayDeps {
   health: DeploymentHealth;

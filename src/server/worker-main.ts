@@ -3,7 +3,7 @@
 // if a thread ends with uWS handles alive), so a failing worker retires: it stops accepting,
 // finishes what it serves, and its thread ends once its connections close.
 import { parentPort, workerData } from 'node:worker_threads';
-import { Gateway, type StreamReceiver } from '../gateway/gateway';
+import { Gateway } from '../gateway/gateway';
 import { closePools } from '../gateway/upstream-pool';
 import { log } from '../log';
 import { JournalWriter } from '../accounting/journal';
@@ -15,7 +15,7 @@ import { EntityTable } from '../state/entity-table';
 import { KeyIndex } from '../state/key-index';
 import type { Engine, Exchange } from './exchange';
 import { createEngine } from './load-engine';
-import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
+import type { FromWorker, StreamSink, ToWorker, WorkerInit } from './worker-protocol';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -30,8 +30,8 @@ const rpc = (method: string, params: unknown) =>
     send({ type: 'rpc', id, method, params });
   });
 
-const streams = new Map<number, StreamReceiver>();
-const openStream = (method: string, params: unknown, receiver: StreamReceiver): (() => void) => {
+const streams = new Map<number, StreamSink>();
+const openStream = (method: string, params: unknown, receiver: StreamSink): (() => void) => {
   const id = nextRpc++;
   streams.set(id, receiver);
   send({ type: 'stream-open', id, method, params });

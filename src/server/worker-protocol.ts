@@ -19,6 +19,16 @@ export interface WorkerInit {
   faultInjection: boolean;
 }
 
+/**
+ * Where the pieces of a relayed answer (server-sent events) go: on the control thread, toward the
+ * worker that asked; on the worker, toward its client.
+ */
+export interface StreamSink {
+  head(status: number, headers: string[]): void;
+  data(chunk: string): void;
+  end(): void;
+}
+
 export type ToWorker =
   | { type: 'snapshot'; snapshot: Snapshot }
   | { type: 'governance'; delta: GovernanceDelta; seq: number }

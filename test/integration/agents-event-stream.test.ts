@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import { EventLog } from '../../src/agents/event-log';
 import { resumeAfter, streamRunEvents } from '../../src/agents/event-stream';
 import type { RunEvent } from '../../src/agents/types';
-import type { StreamSink } from '../../src/control/supervisor';
+import type { StreamSink } from '../../src/server/worker-protocol';
 import { createPool } from '../../src/db/pool';
 import { stopTestPostgres } from '../support/postgres';
 import { agentDb, range, waitFor } from './agents-events-helpers';
