@@ -63,7 +63,7 @@ export interface NewRun {
   attempt?: number;
 }
 
-export function newRunId(): string {
+function newRunId(): string {
   return `run_${randomBytes(12).toString('hex')}`;
 }
 
@@ -98,12 +98,9 @@ export async function getRun(db: Queryable, id: string): Promise<RunRow | null> 
 export interface RunFilter {
   job?: string;
   status?: string;
-  team_id?: string | null;
-  user_id?: string | null;
   /** Only runs of this team or user (a non-admin caller). */
   owner?: { team_id: string | null; user_id: string | null };
   limit: number;
-  before?: Date;
 }
 
 export async function listRuns(db: Queryable, f: RunFilter): Promise<RunRow[]> {
@@ -119,7 +116,6 @@ export async function listRuns(db: Queryable, f: RunFilter): Promise<RunRow[]> {
     if (f.owner.team_id) add('team_id = ?', f.owner.team_id);
     else add('user_id = ?', f.owner.user_id ?? '');
   }
-  if (f.before) add('queued_at < ?', f.before);
   args.push(f.limit);
   const r = await db.query<RunRow>(
     `SELECT * FROM ${T} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY queued_at DESC, id DESC LIMIT $${args.length}`,
@@ -132,10 +128,6 @@ export async function listRuns(db: Queryable, f: RunFilter): Promise<RunRow[]> {
 export async function activeRunsOfJob(db: Queryable, job: string): Promise<RunRow[]> {
   const r = await db.query<RunRow>(`SELECT * FROM ${T} WHERE job_name = $1 AND status IN ('queued','provisioning','running') ORDER BY queued_at`, [job]);
   return r.rows;
-}
-
-export interface Claimed {
-  run: RunRow;
 }
 
 export interface ClaimLimits {
