@@ -36,7 +36,7 @@ interface AgentsWeir {
   stop(): Promise<void>;
 }
 
-async function startAgentsWeir(o: { mockUrl: string; workDir: string; workers: number; cpus?: string; opts: AgentsOptions }): Promise<AgentsWeir> {
+async function startAgentsWeir(o: { mockUrl: string; workDir: string; workers: number; cpus?: string; profileDir?: string; opts: AgentsOptions }): Promise<AgentsWeir> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { startPostgres } = require('../test/support/postgres') as typeof import('../test/support/postgres');
   const pg = await startPostgres();
@@ -49,7 +49,7 @@ async function startAgentsWeir(o: { mockUrl: string; workDir: string; workers: n
     const configPath = path.join(o.workDir, 'weir-agents-config.yaml');
     const most = Math.max(o.opts.claude, ...o.opts.light, 1);
     fs.writeFileSync(configPath, agentsConfig({ mockUrl: o.mockUrl, masterKey: MASTER_KEY, databaseUrl: pg.url, maxConcurrentRuns: most, light: { calls: o.opts.calls, thinkMs: o.opts.thinkMs, deltas: o.opts.deltas } }));
-    const server = await startGateway({ configPath, workers: o.workers, cpus: o.cpus, name: 'agents weir', env: { WEIR_JOURNAL_DIR: journalDir } });
+    const server = await startGateway({ configPath, workers: o.workers, cpus: o.cpus, name: 'agents weir', env: { WEIR_JOURNAL_DIR: journalDir }, profileDir: o.profileDir });
     return {
       server,
       async stop() {
@@ -130,6 +130,8 @@ export async function agentsScenario(o: {
   workDir: string;
   workers: number;
   cpus?: string;
+  /** `--profile`: the agents Weir runs under node --cpu-prof, its profiles written here. */
+  profileDir?: string;
   opts: AgentsOptions;
   progress: Progress;
 }): Promise<AgentsResult> {

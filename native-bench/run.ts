@@ -164,7 +164,7 @@ async function main(): Promise<number> {
   for (const key of args.scenarios) {
     const info = SCENARIO_INFO[key];
     try {
-      scenarios.push(await runScenario(key, { targets, plan, progress, soak: { requests: args.soakRequests, rate: args.soakRate }, governed, agentsEnv: { workDir, workers: args.workers, cpus: pin?.target } }));
+      scenarios.push(await runScenario(key, { targets, plan, progress, soak: { requests: args.soakRequests, rate: args.soakRate }, governed, agentsEnv: { workDir, workers: args.workers, cpus: pin?.target, profileDir: profileDir ? path.join(profileDir, 'agents') : undefined } }));
     } catch (e) {
       progress.note(`scenario ${info.id} ${key} failed: ${(e as Error).stack ?? e}`);
       scenarios.push({ id: info.id, key, title: info.title, notes: [], skipped: `failed: ${(e as Error).message.split('\n')[0]}` });

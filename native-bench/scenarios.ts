@@ -24,7 +24,7 @@ export interface ScenarioContext {
   /** Scenario 4's Weir with a database, or why there is none. */
   governed: Governed | string;
   /** Where scenario 8 starts its own Weir (with a database and an agent config). */
-  agentsEnv: { workDir: string; workers: number; cpus?: string };
+  agentsEnv: { workDir: string; workers: number; cpus?: string; profileDir?: string };
 }
 
 export const SCENARIO_INFO: Record<ScenarioKey, { id: number; title: string }> = {

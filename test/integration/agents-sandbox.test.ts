@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LocalSandboxProvider } from '../../src/agents/sandbox/local';
@@ -66,6 +67,22 @@ describe('local sandbox', async () => {
           assert.ok(r.stdout.endsWith(`${sb.workdir}\n`), 'starts in the workspace');
         } finally {
           await sb.destroy();
+        }
+      });
+
+      it('runs the agent below Weir’s CPU priority (nice 10 unless the sandbox says otherwise)', async () => {
+        const base = os.getPriority();
+        for (const [options, expected] of [[{}, Math.min(19, base + 10)], [{ nice: 0 }, base], [{ nice: 19 }, 19]] as const) {
+          const sb = await make(options);
+          try {
+            assert.match(sb.isolation, new RegExp(`; nice ${'nice' in options ? options.nice : 10}$`));
+            // `nice` with no argument prints the niceness it runs at.
+            const r = await run(sb, ['nice']);
+            assert.equal(r.code, 0, r.stderr);
+            assert.equal(r.stdout.trim(), String(expected));
+          } finally {
+            await sb.destroy();
+          }
         }
       });
 
@@ -267,6 +284,7 @@ describe('local sandbox', async () => {
       await assert.rejects(rig.provider.create(sandboxDef({ max_processes: -1 }), 'bad-1', {}), /max_processes/);
       await assert.rejects(rig.provider.create(sandboxDef({ isolation: 'chroot' }), 'bad-2', {}), /isolation/);
       await assert.rejects(rig.provider.create(sandboxDef(), '../escape', {}), /run id/);
+      await assert.rejects(rig.provider.create(sandboxDef({ nice: 20 }), 'bad-3', {}), /nice/);
     });
 
     it('isolation none is refused when Weir is root (the agent would be root)', { skip: !isRoot() && 'needs root' }, async () => {

@@ -14,7 +14,8 @@
 //
 // Limits (processes, memory, file size) are set with prlimit on the agent itself, inside the
 // namespaces for bwrap: RLIMIT_NPROC counts per user per user namespace, so each run gets its own
-// count there (under `user` the count is shared by every process of that host user).
+// count there (under `user` the count is shared by every process of that host user). The agent runs
+// under `nice` (LocalOptions.nice): the sandbox is set up at Weir's priority, the agent below it.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -43,6 +44,7 @@ export function findOnPath(name: string, pathVar = process.env.PATH ?? ''): stri
 export interface Tools {
   bwrap?: string;
   prlimit?: string;
+  nice?: string;
 }
 
 export function isRoot(): boolean {
@@ -121,7 +123,9 @@ export interface Launch {
 /** The command line that runs argv in cwd under the mode and limits. */
 export function launch(mode: Mode, tools: Tools, o: LocalOptions, p: SandboxPaths, argv: string[], cwd: string): Launch {
   if (!tools.prlimit) throw new Error('prlimit (util-linux) is not installed: the sandbox limits cannot be set');
-  const limited = [...prlimitArgs(tools.prlimit, o), ...argv];
+  if (o.nice > 0 && !tools.nice) throw new Error('nice (coreutils) is not installed: set the sandbox option nice: 0 to run agents at Weir\'s priority');
+  const niced = o.nice > 0 ? [tools.nice!, '-n', String(o.nice)] : [];
+  const limited = [...prlimitArgs(tools.prlimit, o), ...niced, ...argv];
   const ids = hostIds(o);
   if (mode === 'bwrap') return { file: tools.bwrap!, args: [...bwrapArgs(p, cwd, argv), ...limited], ...ids };
   return { file: limited[0]!, args: limited.slice(1), ...ids };
@@ -137,7 +141,7 @@ export function describe(mode: Mode, o: LocalOptions): string {
         ? `user (host uid ${ids!.uid}, own process group; no namespaces)`
         : `none (Weir's own unprivileged uid ${process.getuid?.()}, own process group)`;
   const mb = (b: number) => Math.round(b / (1024 * 1024));
-  return `${who}; limits: ${o.maxProcesses} processes, ${mb(o.maxMemoryBytes)} MB memory, ${mb(o.maxWorkspaceBytes)} MB disk`;
+  return `${who}; limits: ${o.maxProcesses} processes, ${mb(o.maxMemoryBytes)} MB memory, ${mb(o.maxWorkspaceBytes)} MB disk; nice ${o.nice}`;
 }
 
 const probes = new Map<string, Promise<boolean>>();

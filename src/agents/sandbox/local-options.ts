@@ -19,6 +19,12 @@ export interface LocalOptions {
   gid: number;
   /** How often the size of the sandbox's folders is measured. */
   sizeCheckMs: number;
+  /**
+   * The agent's CPU niceness (0–19). Agents share the machine's cores with the gateway: at 10 the
+   * kernel gives Weir's threads the CPU first when both want it, so a fan-out of agents slows the
+   * agents, not every request and event the gateway serves. 0 runs them as Weir's equals.
+   */
+  nice: number;
 }
 
 /** `nobody`: owns nothing on the host, so a process running as it reads only what is world-readable. */
@@ -35,6 +41,7 @@ const schema = z.object({
   uid: posInt(0xfffffffe).optional(),
   gid: posInt(0xfffffffe).optional(),
   size_check_ms: z.number().int().min(100).max(3_600_000).optional(),
+  nice: z.number().int().min(0).max(19).optional(),
 });
 
 export function localOptions(options: Record<string, unknown>): LocalOptions {
@@ -52,5 +59,6 @@ export function localOptions(options: Record<string, unknown>): LocalOptions {
     uid: o.uid ?? NOBODY,
     gid: o.gid ?? o.uid ?? NOBODY,
     sizeCheckMs: o.size_check_ms ?? 2000,
+    nice: o.nice ?? 10,
   };
 }

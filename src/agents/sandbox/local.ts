@@ -52,7 +52,7 @@ export class LocalSandboxProvider implements SandboxProvider {
 
   constructor(private readonly opts: LocalProviderOptions) {
     this.root = path.resolve(opts.root);
-    this.tools = { bwrap: findOnPath('bwrap'), prlimit: findOnPath('prlimit') };
+    this.tools = { bwrap: findOnPath('bwrap'), prlimit: findOnPath('prlimit'), nice: findOnPath('nice') };
   }
 
   private runDir(runId: string): string {
@@ -180,7 +180,11 @@ class LocalSandbox implements Sandbox {
     let pgid: number | undefined;
     // Scans of /proc still going: `done` waits for them, so none outlives this exec and hits the next one.
     const scans: Promise<unknown>[] = [];
-    const sweepTied = () => scans.push(killTied(this.runDir, this.uid).catch(() => 0));
+    // bwrap: nothing can leave the pid namespace, which dies with bwrap; no walk of /proc is needed
+    // (with dozens of runs ending together those walks were the largest part of Weir's work).
+    const sweepTied = () => {
+      if (this.mode !== 'bwrap') scans.push(killTied(this.runDir, this.uid).catch(() => 0));
+    };
     const kill = () => {
       if (killed) return;
       killed = true;
@@ -243,10 +247,9 @@ class LocalSandbox implements Sandbox {
         stdout: (c) => opts.onStdout(c),
         stderr: (c) => opts.onStderr(c),
         // Once the process itself is gone, what it left goes too, so the pipes close.
-        // (bwrap: its pid namespace is gone with it already.)
         exited: () => {
           killGroup(group);
-          if (this.mode !== 'bwrap') sweepTied();
+          sweepTied();
         },
         closed: (code, signal) => resolve(code ?? 128 + (signal ? (SIGNALS[signal] ?? 9) : 9)),
         failed: (message) => {
@@ -272,7 +275,7 @@ class LocalSandbox implements Sandbox {
     this.destroyed ??= (async () => {
       for (const h of this.running) h.kill();
       await Promise.allSettled([...this.running].map((h) => h.done));
-      await killTied(this.runDir, this.uid);
+      if (this.mode !== 'bwrap') await killTied(this.runDir, this.uid);
       await removeTree(this.runDir);
     })();
     return this.destroyed;
