@@ -131,7 +131,30 @@ export async function insertRow(db: Db, table: string, values: Row): Promise<Row
   return rows[0]!;
 }
 
-/** UPDATE … SET the given values WHERE the key columns match; returns the rows after the change. */
+/**
+ * One INSERT of many rows, returning them. A column is written where a row gives it a value and
+ * takes its default in the rows that leave it undefined.
+ */
+export async function insertRows(db: Db, table: string, rows: Row[]): Promise<Row[]> {
+  if (rows.length === 0) return [];
+  const cols = await columnsOf(db, table);
+  const names = [...new Set(rows.flatMap((r) => Object.keys(r).filter((k) => cols.has(k) && r[k] !== undefined)))];
+  const params: unknown[] = [];
+  const tuples = rows.map((r) => {
+    const cells = names.map((k) => {
+      if (r[k] === undefined) return 'DEFAULT';
+      params.push(encode(r[k], cols.get(k)!));
+      return `$${params.length}`;
+    });
+    return `(${cells.join(', ')})`;
+  });
+  return q(db, `INSERT INTO ${ident(table)} (${names.map(ident).join(', ')}) VALUES ${tuples.join(', ')} RETURNING *`, params);
+}
+
+/**
+ * UPDATE … SET the given values WHERE the key columns match (an array matches any of its values);
+ * returns the rows after the change.
+ */
 export async function updateRows(db: Db, table: string, where: Row, set: Row): Promise<Row[]> {
   const cols = await columnsOf(db, table);
   const sets: string[] = [];
@@ -145,7 +168,7 @@ export async function updateRows(db: Db, table: string, where: Row, set: Row): P
   const conds: string[] = [];
   for (const [k, v] of Object.entries(where)) {
     params.push(v);
-    conds.push(`${ident(k)} = $${params.length}`);
+    conds.push(Array.isArray(v) ? `${ident(k)} = ANY($${params.length})` : `${ident(k)} = $${params.length}`);
   }
   if (sets.length === 0) return q(db, `SELECT * FROM ${ident(table)} WHERE ${conds.join(' AND ')}`, params);
   return q(db, `UPDATE ${ident(table)} SET ${sets.join(', ')} WHERE ${conds.join(' AND ')} RETURNING *`, params);
@@ -164,9 +187,9 @@ export async function findRow(db: Db, table: string, where: Row, lock = false): 
   return q1(db, `SELECT * FROM ${ident(table)} WHERE ${conds.join(' AND ')}${lock ? ' FOR UPDATE' : ''}`, params);
 }
 
-export async function findByIds(db: Db, table: string, column: string, ids: string[]): Promise<Row[]> {
+export async function findByIds(db: Db, table: string, column: string, ids: string[], lock = false): Promise<Row[]> {
   if (ids.length === 0) return [];
-  return q(db, `SELECT * FROM ${ident(table)} WHERE ${ident(column)} = ANY($1::text[])`, [ids]);
+  return q(db, `SELECT * FROM ${ident(table)} WHERE ${ident(column)} = ANY($1::text[])${lock ? ' FOR UPDATE' : ''}`, [ids]);
 }
 
 /** Only the keys of `row` that are columns of `table` (for copies between tables). */

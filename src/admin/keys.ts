@@ -2,7 +2,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { type Call, type Op, defined, hashToken, keyName, mutate, newId, tokenOf } from './common';
-import { type Db, type Row, findRow, hasTable, insertRow, q, q1, updateRow } from './db';
+import { type Db, type Row, findByIds, findRow, hasTable, insertRow, insertRows, q, q1, updateRow, updateRows } from './db';
 import { addDuration, durationSeconds, parseDuration } from './durations';
 import { badRequest, notFound } from './errors';
 import { budgetById, createBudget, resetColumns, updateBudget } from './budgets';
@@ -170,18 +170,10 @@ function enforceUpperbound(call: Call, b: Record<string, unknown>): void {
 
 // ---- creating ------------------------------------------------------------------------------------------
 
-/** Creates a key row (and its soft-budget row); used by /key/generate and /user/new. */
-export async function createKey(op: Op, b: GenerateBody): Promise<Row> {
-  const raw = b.key ?? newRawKey();
-  const token = await checkNewKeyValue(op, raw, 'key');
-  await checkAliasFree(op, b.key_alias, null);
-  await checkRefs(op.db, b);
-  let budget: Row | null = null;
-  if (b.soft_budget !== undefined && b.soft_budget !== null) {
-    budget = await createBudget(op, { soft_budget: b.soft_budget, model_max_budget: b.model_max_budget ?? {} });
-  }
+/** The columns of a new key's row, as /key/generate writes them. */
+function newKeyValues(op: Op, b: GenerateBody, raw: string, token: string, budgetId: string | null): Row {
   const allowedRoutes = b.allowed_routes && b.allowed_routes.length > 0 ? b.allowed_routes : [...(ROUTES_BY_KEY_TYPE[b.key_type ?? ''] ?? [])];
-  const row = await insertRow(op.db, KEYS, {
+  return {
     token,
     key_name: keyName(raw),
     key_alias: b.key_alias ?? null,
@@ -210,7 +202,7 @@ export async function createKey(op: Op, b: GenerateBody): Promise<Row> {
     router_settings: b.router_settings ?? {},
     model_spend: {},
     model_max_budget: b.model_max_budget ?? {},
-    budget_id: budget ? budget.budget_id : (b.budget_id ?? null),
+    budget_id: budgetId,
     key_type: b.key_type ?? undefined,
     soft_budget_cooldown: false,
     rotation_count: 0,
@@ -221,11 +213,63 @@ export async function createKey(op: Op, b: GenerateBody): Promise<Row> {
     created_by: op.actor,
     updated_at: op.nowIso,
     updated_by: op.actor,
-  });
+  };
+}
+
+/** Creates a key row (and its soft-budget row); used by /key/generate and /user/new. */
+export async function createKey(op: Op, b: GenerateBody): Promise<Row> {
+  const raw = b.key ?? newRawKey();
+  const token = await checkNewKeyValue(op, raw, 'key');
+  await checkAliasFree(op, b.key_alias, null);
+  await checkRefs(op.db, b);
+  let budget: Row | null = null;
+  if (b.soft_budget !== undefined && b.soft_budget !== null) {
+    budget = await createBudget(op, { soft_budget: b.soft_budget, model_max_budget: b.model_max_budget ?? {} });
+  }
+  const row = await insertRow(op.db, KEYS, newKeyValues(op, b, raw, token, budget ? (budget.budget_id as string) : (b.budget_id ?? null)));
   op.notify('key', [token]);
   await op.audit('created', KEYS, token, null, row);
   if (!budget && row.budget_id) budget = await budgetById(op.db, row.budget_id as string);
   return keyResponse(row, raw, budget, b);
+}
+
+/**
+ * Keys for agent runs, many in one transaction and one INSERT: the rows, defaults, caps and audit
+ * of /key/generate, less the checks a run key cannot fail — its value is fresh random (no clash
+ * with a key or the master key), its alias carries its run's unique id, and its team and user are
+ * its starter's, read as the run was accepted (a team deleted since fails the insert, and the
+ * caller then mints one by one). A body with a soft budget (from default_key_generate_params)
+ * goes through createKey, which makes its budget row.
+ */
+export async function generateRunKeys(call: Call, bodies: unknown[]): Promise<{ key: string; token: string }[]> {
+  const parsed = bodies.map((body) => {
+    const b = parseBody(GenerateKey, withConfiguredParams(call, body));
+    enforceUpperbound(call, b);
+    return b;
+  });
+  return mutate(call, async (op) => {
+    const made = parsed.map((b) => {
+      const raw = newRawKey();
+      return { b, raw, token: hashToken(raw) };
+    });
+    const plain = made.filter((m) => m.b.soft_budget === undefined || m.b.soft_budget === null);
+    for (const m of made) if (!plain.includes(m)) await createKey(op, { ...m.b, key: m.raw });
+    const rows = await insertRows(op.db, KEYS, plain.map((m) => newKeyValues(op, m.b, m.raw, m.token, m.b.budget_id ?? null)));
+    op.notify('key', made.map((m) => m.token));
+    for (const row of rows) await op.audit('created', KEYS, row.token as string, null, row);
+    return made.map((m) => ({ key: m.raw, token: m.token }));
+  });
+}
+
+/** Blocks agent runs' keys in one statement (/key/block's row change and audit, for many). */
+export async function blockRunKeys(call: Call, tokens: string[]): Promise<void> {
+  await mutate(call, async (op) => {
+    const rows = await findByIds(op.db, KEYS, 'token', tokens, true);
+    const updated = await updateRows(op.db, KEYS, { token: tokens }, { blocked: true, updated_at: op.nowIso, updated_by: op.actor });
+    op.notify('key', updated.map((r) => r.token as string));
+    const before = new Map(rows.map((r) => [r.token as string, r]));
+    for (const r of updated) await op.audit('blocked', KEYS, r.token as string, before.get(r.token as string) ?? null, r);
+  });
 }
 
 export async function keyGenerate(call: Call): Promise<unknown> {

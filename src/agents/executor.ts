@@ -4,8 +4,7 @@
 // the spend ledger, destroy the sandbox and record the end. Whatever fails, the run ends with a
 // status, its key blocked and its sandbox gone; nothing here throws to the caller.
 import type pg from 'pg';
-import type { AdminCaller } from './run-key';
-import { keySpend, mintRunKey, revokeRunKey } from './run-key';
+import { keySpend, mintRunKey, revokeRunKey, type RunKeys } from './run-key';
 import { moveRun, updateRun, type RunRow } from './store';
 import type { ErrorKind, Harness, RunEvent, RunStatus, Sandbox, SandboxDef, SandboxProvider, RepoSpec } from './types';
 
@@ -22,7 +21,7 @@ export interface LineSplitterLike {
 
 export interface ExecutorDeps {
   pool: pg.Pool;
-  admin: AdminCaller;
+  keys: RunKeys;
   /** Writes what the workers journaled, so the run key's spend is in the database. */
   flushSpend(): Promise<void>;
   events: EventSink;
@@ -109,7 +108,7 @@ export class RunExecution {
       this.timer = setTimeout(() => this.stop('timed_out'), profile.timeout_ms);
       this.timer.unref();
       // The key and the sandbox do not wait for each other: a run starts after the slower of the two.
-      const minting = mintRunKey(deps.admin, {
+      const minting = mintRunKey(deps.keys, {
         id: run.id,
         attempt: run.attempt,
         job_name: run.job_name,
@@ -247,7 +246,7 @@ export class RunExecution {
     }
     let cost: number | null = null;
     if (keyToken) {
-      await revokeRunKey(deps.admin, keyToken).catch((e: unknown) => deps.log(`run ${run.id}: blocking its key failed: ${(e as Error).message}`));
+      await revokeRunKey(deps.keys, keyToken).catch((e: unknown) => deps.log(`run ${run.id}: blocking its key failed: ${(e as Error).message}`));
       await deps.flushSpend().catch(() => {});
       cost = await keySpend(deps.pool, keyToken).catch(() => null);
     }

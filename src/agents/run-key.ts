@@ -1,15 +1,42 @@
-// The virtual key a run calls models with, minted and blocked through the same management code as
-// /key/generate and /key/block (so the shared state knows it before the agent's first call), and the
-// checks that keep a run inside what its starter may do: its models a subset of the starter's (and
-// the team's), its budget reserved from what the starter and the team have left.
+// The virtual key a run calls models with, minted and blocked with /key/generate's and /key/block's
+// rows (so the shared state knows it before the agent's first call), and the checks that keep a run
+// inside what its starter may do: its models a subset of the starter's (and the team's), its budget
+// reserved from what the starter and the team have left. Runs starting (or ending) together share
+// one transaction for their keys (batch.ts): a fan-out of 64 runs is a few statements, not 64
+// transactions queued on the database pool.
 import type pg from 'pg';
-import type { AdminRequest, AdminResponse } from '../admin/types';
 import { AgentApiError } from './api-error';
+import { Batched } from './batch';
 
-export type AdminCaller = (req: AdminRequest) => Promise<AdminResponse>;
+/** The management side: many keys minted or blocked in one transaction, in the shared state on return. */
+export interface RunKeyStore {
+  mint(bodies: unknown[], changedBy: string): Promise<MintedKey[]>;
+  block(tokens: string[], changedBy: string): Promise<void>;
+}
 
-const SYSTEM: AdminRequest['caller'] = { isMasterKey: true, keyHash: null, userRole: 'proxy_admin', open: false };
 const CHANGED_BY = 'weir-agent-runs';
+
+/** Mints and blocks run keys, batching the calls that arrive together. */
+export class RunKeys {
+  private readonly minting: Batched<unknown, MintedKey>;
+  private readonly blocking: Batched<string, void>;
+
+  constructor(store: RunKeyStore) {
+    this.minting = new Batched((bodies) => store.mint(bodies, CHANGED_BY));
+    this.blocking = new Batched<string, void>(async (tokens) => {
+      await store.block(tokens, CHANGED_BY);
+      return tokens.map((): void => undefined);
+    });
+  }
+
+  mint(body: unknown): Promise<MintedKey> {
+    return this.minting.one(body);
+  }
+
+  block(token: string): Promise<void> {
+    return this.blocking.one(token);
+  }
+}
 
 /** Minutes of life a run key has past its run's timeout (the run is ended by then). */
 const KEY_GRACE_MS = 5 * 60_000;
@@ -115,25 +142,16 @@ export interface MintedKey {
   token: string;
 }
 
-async function call(admin: AdminCaller, path: string, body: unknown): Promise<unknown> {
-  const r = await admin({ method: 'POST', path, query: {}, body, changedBy: CHANGED_BY, caller: SYSTEM });
-  if (r.status !== 200) {
-    const msg = (r.body as { error?: { message?: string } })?.error?.message ?? JSON.stringify(r.body);
-    throw new Error(`${path}: ${msg}`);
-  }
-  return r.body;
-}
-
 export function runKeyAlias(runId: string, attempt: number): string {
   return attempt > 1 ? `weir-run-${runId}-${attempt}` : `weir-run-${runId}`;
 }
 
 export async function mintRunKey(
-  admin: AdminCaller,
+  keys: RunKeys,
   run: { id: string; attempt: number; job_name: string | null; team_id: string | null; user_id: string | null; max_budget: number | null; model: string | undefined; timeoutMs: number },
 ): Promise<MintedKey> {
   const seconds = Math.ceil((run.timeoutMs + KEY_GRACE_MS) / 1000);
-  const body = (await call(admin, '/key/generate', {
+  return keys.mint({
     // A retried attempt gets a key of its own (the first one is blocked, kept for its spend).
     key_alias: runKeyAlias(run.id, run.attempt),
     models: run.model ? [run.model] : [],
@@ -144,13 +162,12 @@ export async function mintRunKey(
     // LLM routes and /mcp only: never /v1/agent/* or the management API.
     key_type: 'llm_api',
     metadata: { weir_run_id: run.id, weir_job: run.job_name },
-  })) as { key: string; token: string };
-  return { key: body.key, token: body.token };
+  });
 }
 
 /** Blocks the key: it is kept (its spend is the run's history), it calls nothing more. */
-export async function revokeRunKey(admin: AdminCaller, token: string): Promise<void> {
-  await call(admin, '/key/block', { key: token });
+export function revokeRunKey(keys: RunKeys, token: string): Promise<void> {
+  return keys.block(token);
 }
 
 /** What the run's key spent, as the spend writer committed it. */

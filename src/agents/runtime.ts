@@ -14,7 +14,6 @@ import { Catalog, resolveEnvRef } from './catalog';
 import { CronScheduler } from './cron';
 import { Dispatcher } from './dispatcher';
 import { coalesce } from './coalesce';
-import { limitConcurrency } from './limit';
 import { pruneDeliveries } from './delivery-log';
 import { EventLog } from './event-log';
 import { streamRunEvents } from './event-stream';
@@ -26,7 +25,7 @@ import { LineSplitter } from './lines';
 import { Notifier } from './notify';
 import { cloneRepo } from './repo';
 import { sweepRetention } from './retention';
-import { keySpend, revokeRunKey, type AdminCaller } from './run-key';
+import { keySpend, revokeRunKey, RunKeys, type RunKeyStore } from './run-key';
 import { startRun, type StartRequest } from './run-starter';
 import { LocalSandboxProvider } from './sandbox/local';
 import { getRun, moveRun, runView, updateRun, type RunRow } from './store';
@@ -36,8 +35,8 @@ import { FINAL_STATUSES, type AgentSettings, type JobDef, type SandboxDef, type 
 export interface AgentRuntimeOptions {
   pool: pg.Pool;
   settings: AgentSettings;
-  /** The management API, as the control thread runs it (mints and blocks run keys). */
-  admin: AdminCaller;
+  /** Mints and blocks run keys (the management code, as the control thread runs it). */
+  keys: RunKeyStore;
   flushSpend(): Promise<void>;
   /** Whether a model group of the current snapshot serves this name. */
   modelKnown(model: string): boolean;
@@ -55,8 +54,6 @@ const LEASE_MS = Number(process.env.WEIR_AGENT_LEASE_MS ?? 30_000);
 const ROUND_MS = Math.max(250, Math.floor(LEASE_MS / 6));
 const RETENTION_EVERY_MS = 60 * 60_000;
 const CHANNEL = 'weir_agent_runs';
-/** Management calls (key mint/block) of agent runs at once: well under the database pool's 10. */
-const ADMIN_AT_ONCE = 3;
 const LEASE_EXPIRED = 'its instance stopped holding it (lease expired)';
 
 /** An instance id that a restart of the same instance (host, port, config) finds again. */
@@ -75,6 +72,8 @@ export class AgentRuntime {
   private readonly providers = new Map<string, SandboxProvider>();
   private readonly lag = monitorEventLoopDelay({ resolution: 10 });
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Key minting and blocking, batched across runs (see run-key.ts). */
+  private readonly keys: RunKeys;
   private listener: pg.PoolClient | null = null;
   private hookSecret: string | null = null;
   private stopped = false;
@@ -86,6 +85,7 @@ export class AgentRuntime {
   ) {
     this.now = o.now ?? (() => new Date());
     this.events = events;
+    this.keys = new RunKeys(o.keys);
     this.catalog = new Catalog(o.pool, o.settings, (t) => checkTemplateText(t));
 
     this.dispatcher = new Dispatcher({
@@ -219,13 +219,11 @@ export class AgentRuntime {
 
   // ---- runs ---------------------------------------------------------------------------------------
 
-  /** Key minting and blocking, a few at a time (see limit.ts). */
-  private readonly admin: AdminCaller = limitConcurrency(ADMIN_AT_ONCE, (req) => this.o.admin(req));
 
   private get executorDeps(): ExecutorDeps {
     return {
       pool: this.o.pool,
-      admin: this.admin,
+      keys: this.keys,
       flushSpend: () => this.flushSpend(),
       events: this.events,
       sandboxDef: (name) => this.catalog.find('sandbox', name),
@@ -302,7 +300,7 @@ export class AgentRuntime {
     if (def) await this.provider(def.provider).sweep([run.id]).catch((e: unknown) => log.warn(`agents: sweeping run ${run.id}: ${(e as Error).message}`));
     let cost: number | null = null;
     if (run.key_token) {
-      await revokeRunKey(this.admin, run.key_token).catch(() => {});
+      await revokeRunKey(this.keys, run.key_token).catch(() => {});
       await this.o.flushSpend().catch(() => {});
       cost = await keySpend(this.o.pool, run.key_token).catch(() => null);
     }

@@ -179,7 +179,7 @@ export async function boot(opts: BootOptions): Promise<void> {
     agents = await AgentRuntime.start({
       pool: gov.database,
       settings: cfg.agent_settings,
-      admin: (req) => gov.admin(req, { keysOnly: true }),
+      keys: { mint: (bodies, by) => gov.mintRunKeys(bodies, by), block: (tokens, by) => gov.blockRunKeys(tokens, by) },
       flushSpend: () => gov.flushNow().then(() => {}),
       modelKnown: (m) => resolveGroup(snapshot, m) !== undefined,
       localUrl: () => `http://${loopback}:${port}`,

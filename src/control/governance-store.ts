@@ -389,12 +389,19 @@ export class GovernanceStore {
 
   /** Applies one key read on demand (a key this instance had not seen). */
   applyBundle(b: KeyBundle): GovernanceDelta {
+    return this.applyBundles([b]);
+  }
+
+  /** Keys read one by one (lookups, agent runs' keys), with what they draw on: one delta for all. */
+  applyBundles(bundles: KeyBundle[]): GovernanceDelta {
     const delta = this.emptyDelta();
-    if (b.team) this.each([b.team], SUBJECT.team, (t) => this.team(t));
-    if (b.user) this.each([b.user], SUBJECT.user, (u) => this.user(u));
-    if (b.teamMember) this.each([b.teamMember], SUBJECT.member, (m) => this.member(m));
-    if (b.organization) this.each([b.organization], SUBJECT.org, (o) => this.org(o));
-    this.each([b.key], SUBJECT.key, (k) => this.key(k, b.team, b.user, delta));
+    for (const b of bundles) {
+      if (b.team) this.each([b.team], SUBJECT.team, (t) => this.team(t));
+      if (b.user) this.each([b.user], SUBJECT.user, (u) => this.user(u));
+      if (b.teamMember) this.each([b.teamMember], SUBJECT.member, (m) => this.member(m));
+      if (b.organization) this.each([b.organization], SUBJECT.org, (o) => this.org(o));
+      this.each([b.key], SUBJECT.key, (k) => this.key(k, b.team, b.user, delta));
+    }
     return this.numbered(delta);
   }
 

@@ -6,11 +6,13 @@
 import path from 'node:path';
 import type pg from 'pg';
 import { handleAdmin } from '../admin/router';
-import type { AdminRequest, AdminResponse, EntityKind } from '../admin/types';
+import type { Call } from '../admin/common';
+import { blockRunKeys, generateRunKeys } from '../admin/keys';
+import type { AdminContext, AdminRequest, AdminResponse } from '../admin/types';
 import type { LiteLLMConfig } from '../config/types';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded';
 import { createPool, isConnectionError } from '../db/pool';
-import { loadAll, loadKey } from '../db/queries';
+import { loadAll, loadKeys, type KeyBundle } from '../db/queries';
 import { ensureSchema } from '../db/schema';
 import { SpendWriter } from '../db/spend-writer';
 import type { GovernanceDelta } from '../gateway/governance';
@@ -220,16 +222,18 @@ export class Governance {
   /** Reads these keys (with their team, user, membership and org) into the shared state. */
   private refreshKeys(hashes: string[]): Promise<void> {
     return this.serial(async () => {
-      for (const hash of hashes) {
-        try {
-          const bundle = await loadKey(this.pool, hash);
-          if (bundle) this.opts.publish(this.store.applyBundle(bundle), this.store.seq);
-        } catch (e) {
-          // The periodic sync brings it in later; a worker meeting the key meanwhile looks it up.
-          if (isConnectionError(e)) this.setDb(false);
-        }
+      try {
+        this.applyBundles(await loadKeys(this.pool, hashes));
+      } catch (e) {
+        // The periodic sync brings them in later; a worker meeting a key meanwhile looks it up.
+        if (isConnectionError(e)) this.setDb(false);
       }
     });
+  }
+
+  /** Keys read from the database go into the shared state, and out to the workers as one delta. */
+  private applyBundles(bundles: KeyBundle[]): void {
+    if (bundles.length > 0) this.opts.publish(this.store.applyBundles(bundles), this.store.seq);
   }
 
   private async runLookups(): Promise<void> {
@@ -237,39 +241,37 @@ export class Governance {
     const batch = this.pendingLookups;
     this.pendingLookups = new Map();
     await this.serial(async () => {
-      for (const [hash, waiters] of batch) {
-        let found = false;
-        try {
-          const bundle = await loadKey(this.pool, hash);
-          if (bundle) {
-            const delta = this.store.applyBundle(bundle);
-            this.opts.publish(delta, this.store.seq);
-            found = true;
-          }
-        } catch (e) {
-          if (isConnectionError(e)) this.setDb(false);
-        }
-        for (const w of waiters) w(found);
+      let found = new Set<string>();
+      try {
+        const bundles = await loadKeys(this.pool, [...batch.keys()]);
+        this.applyBundles(bundles);
+        found = new Set(bundles.map((b) => b.key.token));
+      } catch (e) {
+        if (isConnectionError(e)) this.setDb(false);
       }
+      for (const [hash, waiters] of batch) for (const w of waiters) w(found.has(hash));
     });
   }
 
-  /**
-   * The management API; a change is in the shared state before the caller gets the answer. With
-   * `keysOnly` (agent runs minting and blocking their keys, many at once), a change that touched
-   * keys only is brought in key by key instead of by re-reading every table.
-   */
-  async admin(req: AdminRequest, opts: { keysOnly?: boolean } = {}): Promise<AdminResponse> {
+  /** The management API; a change is in the shared state before the caller gets the answer. */
+  async admin(req: AdminRequest): Promise<AdminResponse> {
     let changed = false;
-    let othersChanged = false;
-    const keys = new Set<string>();
-    const res = await handleAdmin(req, {
-      db: this.pool,
-      onChange: (kind: EntityKind, ids: string[]) => {
+    const res = await handleAdmin(
+      req,
+      this.adminContext(() => {
         changed = true;
-        if (kind === 'key') for (const id of ids) keys.add(id);
-        else othersChanged = true;
-      },
+      }),
+    );
+    if (changed) await this.syncNow();
+    // Spend endpoints read the database: commit what the journal holds first.
+    if (req.path.startsWith('/spend') || req.path.startsWith('/global/spend') || req.path.endsWith('/daily/activity')) await this.flush();
+    return res;
+  }
+
+  private adminContext(onChange: AdminContext['onChange']): AdminContext {
+    return {
+      db: this.pool,
+      onChange,
       settings: {
         defaultKeyGenerateParams: this.opts.cfg.litellm_settings.default_key_generate_params as Record<string, unknown> | undefined,
         upperboundKeyGenerateParams: this.opts.cfg.litellm_settings.upperbound_key_generate_params as Record<string, unknown> | undefined,
@@ -277,12 +279,30 @@ export class Governance {
         masterKeyHash: this.opts.masterKeyHash(),
       },
       now: () => new Date(),
-    });
-    if (changed && opts.keysOnly && !othersChanged) await this.refreshKeys([...keys]);
-    else if (changed) await this.syncNow();
-    // Spend endpoints read the database: commit what the journal holds first.
-    if (req.path.startsWith('/spend') || req.path.startsWith('/global/spend') || req.path.endsWith('/daily/activity')) await this.flush();
-    return res;
+    };
+  }
+
+  /**
+   * Agent runs' keys, minted many at once (bodies as /key/generate takes them): in the database and
+   * in the shared state, read back key by key, before this resolves.
+   */
+  async mintRunKeys(bodies: unknown[], changedBy: string): Promise<{ key: string; token: string }[]> {
+    const made = await generateRunKeys(this.systemCall(changedBy), bodies);
+    await this.refreshKeys(made.map((m) => m.token));
+    return made;
+  }
+
+  /** Blocks agent runs' keys, many at once; the workers refuse them before this resolves. */
+  async blockRunKeys(tokens: string[], changedBy: string): Promise<void> {
+    await blockRunKeys(this.systemCall(changedBy), tokens);
+    await this.refreshKeys(tokens);
+  }
+
+  private systemCall(changedBy: string): Call {
+    return {
+      req: { method: 'POST', path: '', query: {}, body: null, changedBy, caller: { isMasterKey: true, keyHash: null, userRole: 'proxy_admin', open: false } },
+      ctx: this.adminContext(() => {}),
+    };
   }
 
   /** The database (agent runs keep their rows in it too). */

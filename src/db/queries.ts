@@ -151,41 +151,60 @@ export async function loadAll(pool: pg.Pool, endUsers: EndUserScope | null = nul
   };
 }
 
-async function budgetById(pool: pg.Pool, id: unknown): Promise<BudgetRow | null> {
-  if (id === null || id === undefined) return null;
-  const rows = await select(pool, 'LiteLLM_BudgetTable', BUDGET_COLUMNS, `"budget_id" = $1`, [String(id)]);
-  return rows[0] ? toBudget(rows[0]) : null;
+/** Distinct non-empty ids, as text. */
+function ids(values: unknown[]): string[] {
+  const out = new Set<string>();
+  for (const v of values) if (v !== null && v !== undefined && v !== '') out.add(String(v));
+  return [...out];
+}
+
+/** Rows of `table` whose `column` is one of `values`, by that column (none asked: none read). */
+async function rowsBy(pool: pg.Pool, table: string, cols: readonly string[], column: string, values: string[]): Promise<Row[]> {
+  return values.length ? select(pool, table, [...cols], `${q(column)} = ANY($1::text[])`, [values]) : [];
 }
 
 /** One key by its hash, with the team, membership, user and organization it draws on. */
 export async function loadKey(pool: pg.Pool, tokenHash: string): Promise<KeyBundle | null> {
-  const [k] = await select(pool, 'LiteLLM_VerificationToken', KEY_COLUMNS, `"token" = $1`, [tokenHash]);
-  if (!k) return null;
-  const key = toKey(k, await budgetById(pool, k.budget_id));
+  return (await loadKeys(pool, [tokenHash]))[0] ?? null;
+}
 
-  let team: TeamRow | null = null;
-  let teamMember: TeamMemberRow | null = null;
-  if (key.team_id) {
-    const [t] = await select(pool, 'LiteLLM_TeamTable', TEAM_COLUMNS, `"team_id" = $1`, [key.team_id]);
-    if (t) {
-      const modelId = num(t.model_id);
-      team = toTeam(t, await modelAliases(pool, modelId === null ? [] : [modelId]));
-    }
-    if (key.user_id) {
-      const [m] = await select(pool, 'LiteLLM_TeamMembership', MEMBER_COLUMNS, `"team_id" = $1 AND "user_id" = $2`, [key.team_id, key.user_id]);
-      if (m) teamMember = toMember(m, await budgetById(pool, m.budget_id));
-    }
-  }
-  let user: UserRow | null = null;
-  if (key.user_id) {
-    const [u] = await select(pool, 'LiteLLM_UserTable', USER_COLUMNS, `"user_id" = $1`, [key.user_id]);
-    if (u) user = toUser(u);
-  }
-  let organization: OrganizationRow | null = null;
-  const orgId = key.organization_id ?? team?.organization_id ?? null;
-  if (orgId) {
-    const [o] = await select(pool, 'LiteLLM_OrganizationTable', ORG_COLUMNS, `"organization_id" = $1`, [orgId]);
-    if (o) organization = toOrganization(o, await budgetById(pool, o.budget_id));
-  }
-  return { key, team, teamMember, user, organization };
+/**
+ * Keys by their hashes, each with the team, membership, user and organization it draws on, in a
+ * fixed number of queries however many keys (agent runs mint and block dozens at once). Unknown
+ * hashes are left out.
+ */
+export async function loadKeys(pool: pg.Pool, tokenHashes: string[]): Promise<KeyBundle[]> {
+  const keyRows = await rowsBy(pool, 'LiteLLM_VerificationToken', KEY_COLUMNS, 'token', ids(tokenHashes));
+  if (keyRows.length === 0) return [];
+  const teamRows = await rowsBy(pool, 'LiteLLM_TeamTable', TEAM_COLUMNS, 'team_id', ids(keyRows.map((k) => k.team_id)));
+  const userIds = ids(keyRows.map((k) => k.user_id));
+  const memberRows = teamRows.length && userIds.length
+    ? await select(pool, 'LiteLLM_TeamMembership', [...MEMBER_COLUMNS], `"team_id" = ANY($1::text[]) AND "user_id" = ANY($2::text[])`, [teamRows.map((t) => String(t.team_id)), userIds])
+    : [];
+  const userRows = await rowsBy(pool, 'LiteLLM_UserTable', USER_COLUMNS, 'user_id', userIds);
+  const teamById = new Map(teamRows.map((t) => [String(t.team_id), t]));
+  const orgOf = (k: Row) => k.organization_id ?? teamById.get(String(k.team_id))?.organization_id ?? null;
+  const orgRows = await rowsBy(pool, 'LiteLLM_OrganizationTable', ORG_COLUMNS, 'organization_id', ids(keyRows.map(orgOf)));
+  const budgetRows = await rowsBy(pool, 'LiteLLM_BudgetTable', BUDGET_COLUMNS, 'budget_id', ids([...keyRows, ...memberRows, ...orgRows].map((r) => r.budget_id)));
+  const modelIds = teamRows.map((t) => num(t.model_id)).filter((m): m is number => m !== null);
+  const aliasMap = await modelAliases(pool, [...new Set(modelIds)]);
+
+  const budget = byId(budgetRows.map(toBudget), (b) => b.budget_id);
+  const b = (id: unknown): BudgetRow | null => (id === null || id === undefined ? null : (budget.get(String(id)) ?? null));
+  const teams = new Map(teamRows.map((t) => [String(t.team_id), toTeam(t, aliasMap)]));
+  const users = new Map(userRows.map((u) => [String(u.user_id), toUser(u)]));
+  const members = new Map(memberRows.map((m) => [`${String(m.team_id)}\0${String(m.user_id)}`, toMember(m, b(m.budget_id))]));
+  const orgs = new Map(orgRows.map((o) => [String(o.organization_id), toOrganization(o, b(o.budget_id))]));
+  return keyRows.map((k) => {
+    const key = toKey(k, b(k.budget_id));
+    const team = key.team_id ? (teams.get(key.team_id) ?? null) : null;
+    const orgId = orgOf(k);
+    return {
+      key,
+      team,
+      teamMember: team && key.user_id ? (members.get(`${key.team_id}\0${key.user_id}`) ?? null) : null,
+      user: key.user_id ? (users.get(key.user_id) ?? null) : null,
+      organization: orgId === null ? null : (orgs.get(String(orgId)) ?? null),
+    };
+  });
 }

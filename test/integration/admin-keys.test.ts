@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { stopTestPostgres } from '../support/postgres';
 import { type Harness, harness } from './admin-harness.test';
+import { blockRunKeys, generateRunKeys } from '../../src/admin/keys';
 
 let h: Harness;
 before(async () => {
@@ -440,4 +441,28 @@ test('a key value that already exists is refused (400) on /key/generate and /key
   assert.equal((await h.fail(400, 'POST', '/key/regenerate', { key: b.key, new_key: 'sk-taken-value-1' })).param, 'new_key');
   assert.equal((await keyRow(a.token)).max_budget, 3);
   assert.ok(await keyRow(b.token));
+});
+
+test('run keys minted and blocked many at once have the rows /key/generate and /key/block write', async () => {
+  const body = (alias: string) => ({ key_alias: alias, models: ['gpt-4o'], max_budget: 2, duration: '600s', key_type: 'llm_api', metadata: { weir_run_id: alias } });
+  const call = { req: { method: 'POST', path: '', query: {}, body: null, changedBy: 'weir-agent-runs', caller: { isMasterKey: true, keyHash: null, userRole: 'proxy_admin', open: false } }, ctx: h.ctx };
+  h.changes.length = 0;
+  const made = await generateRunKeys(call, [body('run-a'), body('run-b'), body('run-c')]);
+  assert.equal(made.length, 3);
+  assert.deepEqual(h.changed('key').sort(), made.map((m) => m.token).sort(), 'one notification for the three');
+  const single = await h.ok('POST', '/key/generate', body('run-single'), { changedBy: 'weir-agent-runs' });
+  const comparable = (row: Record<string, unknown>) => {
+    const { token: _t, key_name: _n, key_alias: _a, metadata: _m, created_at: _c, updated_at: _u, expires: _e, ...rest } = row;
+    return rest;
+  };
+  const reference = comparable(await keyRow(single.token));
+  for (const m of made) {
+    assert.equal(m.token, sha(m.key));
+    const row = await keyRow(m.token);
+    assert.equal(row.key_name, `sk-...${m.key.slice(-4)}`);
+    assert.deepEqual(comparable(row), reference, 'every other column as /key/generate writes it');
+  }
+  await blockRunKeys(call, made.map((m) => m.token));
+  for (const m of made) assert.equal((await keyRow(m.token)).blocked, true);
+  assert.equal((await keyRow(single.token)).blocked, null, 'only the keys named');
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type pg from 'pg';
 import { createPool, dbReachable } from '../../src/db/pool';
-import { loadAll, loadKey } from '../../src/db/queries';
+import { loadAll, loadKey, loadKeys } from '../../src/db/queries';
 import { ensureSchema } from '../../src/db/schema';
 import { freshDatabase, stopTestPostgres } from '../support/postgres';
 
@@ -182,6 +182,18 @@ test('loadKey: one key with its team, membership, user and organization; null wh
   assert.deepEqual({ team: lone!.team, m: lone!.teamMember, u: lone!.user, o: lone!.organization }, { team: null, m: null, u: null, o: null });
   assert.equal(await loadKey(pool, 'f'.repeat(64)), null);
   assert.equal(await loadKey(pool, `' OR 1=1 --`), null, 'the hash is a parameter, never SQL');
+});
+
+test('loadKeys: many keys in one read, each with what it draws on, the unknown left out', async () => {
+  const pool = await db('q_keys');
+  await ensureSchema(pool);
+  await seedLiteLLM(pool);
+  const bundles = await loadKeys(pool, [K3, 'f'.repeat(64), K1, K2, K1]);
+  assert.deepEqual(bundles.map((b) => b.key.token).sort(), [K1, K2, K3]);
+  const one = async (k: string) => (await loadKey(pool, k))!;
+  for (const b of bundles) assert.deepEqual(b, await one(b.key.token), 'the same bundle as read alone');
+  assert.equal(bundles.find((b) => b.key.token === K1)!.key.max_budget, 50, 'from its budget row');
+  assert.deepEqual(await loadKeys(pool, []), []);
 });
 
 test('an older LiteLLM database without optional columns and tables still loads', async () => {

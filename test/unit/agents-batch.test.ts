@@ -1,0 +1,44 @@
+// Batched: calls arriving together go out as one batch, one batch at a time, and a failing batch
+// is retried item by item so that only the items that fail on their own fail.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Batched } from '../../src/agents/batch';
+
+test('calls made in one turn go out as one batch; calls made meanwhile wait for the next', async () => {
+  const batches: number[][] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const b = new Batched<number, number>(async (items) => {
+    batches.push(items);
+    if (batches.length === 1) await gate;
+    return items.map((i) => i * 10);
+  });
+  const first = [1, 2, 3].map((i) => b.one(i));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(batches, [[1, 2, 3]], 'the first three together');
+  const later = [4, 5].map((i) => b.one(i));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(batches.length, 1, 'nothing more while the first batch runs');
+  release();
+  assert.deepEqual(await Promise.all([...first, ...later]), [10, 20, 30, 40, 50]);
+  assert.deepEqual(batches, [[1, 2, 3], [4, 5]]);
+});
+
+test('a failing batch is tried item by item: only the bad item fails', async () => {
+  const calls: number[][] = [];
+  const b = new Batched<number, number>(async (items) => {
+    calls.push(items);
+    if (items.includes(2)) throw new Error('two is bad');
+    return items.map((i) => -i);
+  });
+  const results = await Promise.allSettled([1, 2, 3].map((i) => b.one(i)));
+  assert.deepEqual(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)), [-1, 'two is bad', -3]);
+  assert.deepEqual(calls, [[1, 2, 3], [1], [2], [3]]);
+});
+
+test('batches are cut at the size given', async () => {
+  const sizes: number[] = [];
+  const b = new Batched<number, number>(async (items) => (sizes.push(items.length), items), 4);
+  await Promise.all(Array.from({ length: 10 }, (_, i) => b.one(i)));
+  assert.deepEqual(sizes, [4, 4, 2]);
+});
