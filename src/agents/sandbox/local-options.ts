@@ -20,9 +20,11 @@ export interface LocalOptions {
   /** How often the size of the sandbox's folders is measured. */
   sizeCheckMs: number;
   /**
-   * The agent's CPU niceness (0–19). Agents share the machine's cores with the gateway: at 10 the
-   * kernel gives Weir's threads the CPU first when both want it, so a fan-out of agents slows the
-   * agents, not every request and event the gateway serves. 0 runs them as Weir's equals.
+   * The agent's CPU niceness (0–19). Agents share the machine's cores with the gateway (and its
+   * database): at 19 the kernel gives those the CPU first whenever they want it (the scheduler's
+   * weights: 64 agents at 19 weigh less than one thread at 0, at 10 they weigh seven), so a fan-out
+   * of agents slows the agents, not the requests and events the gateway serves. An idle machine
+   * runs them at full speed either way. 0 runs them as Weir's equals.
    */
   nice: number;
 }
@@ -59,6 +61,6 @@ export function localOptions(options: Record<string, unknown>): LocalOptions {
     uid: o.uid ?? NOBODY,
     gid: o.gid ?? o.uid ?? NOBODY,
     sizeCheckMs: o.size_check_ms ?? 2000,
-    nice: o.nice ?? 10,
+    nice: o.nice ?? 19,
   };
 }
