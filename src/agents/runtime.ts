@@ -54,6 +54,8 @@ const LEASE_MS = Number(process.env.WEIR_AGENT_LEASE_MS ?? 30_000);
 const ROUND_MS = Math.max(250, Math.floor(LEASE_MS / 6));
 const RETENTION_EVERY_MS = 60 * 60_000;
 const CHANNEL = 'weir_agent_runs';
+/** How often the event-loop lag is sampled (its histogram's timer). */
+const LAG_RESOLUTION_MS = 10;
 const LEASE_EXPIRED = 'its instance stopped holding it (lease expired)';
 
 /** An instance id that a restart of the same instance (host, port, config) finds again. */
@@ -70,7 +72,7 @@ export class AgentRuntime {
   private readonly cron: CronScheduler;
   private readonly notifier = new Notifier({});
   private readonly providers = new Map<string, SandboxProvider>();
-  private readonly lag = monitorEventLoopDelay({ resolution: 10 });
+  private readonly lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   private readonly timers: NodeJS.Timeout[] = [];
   /** Key minting and blocking, batched across runs (see run-key.ts). */
   private readonly keys: RunKeys;
@@ -404,7 +406,9 @@ export class AgentRuntime {
 
   /** `reset`: the event-loop lag figures start over (a bench measures one fan-out at a time). */
   stats(reset = false): Record<string, unknown> {
-    const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+    // The histogram holds the time between its timer's turns, which is the resolution when the loop
+    // is free: the lag is what is past it.
+    const ms = (ns: number) => Math.max(0, Math.round((ns / 1e6 - LAG_RESOLUTION_MS) * 100) / 100);
     const lag = { p50: ms(this.lag.percentile(50)), p99: ms(this.lag.percentile(99)), max: ms(this.lag.max) };
     if (reset) this.lag.reset();
     return {
