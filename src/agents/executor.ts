@@ -5,6 +5,7 @@
 // status, its key blocked and its sandbox gone; nothing here throws to the caller.
 import type pg from 'pg';
 import { keySpend, mintRunKey, revokeRunKey, type RunKeys } from './run-key';
+import type { Gate } from './gate';
 import { moveRun, updateRun, type RunRow } from './store';
 import type { ErrorKind, Harness, RunEvent, RunStatus, Sandbox, SandboxDef, SandboxProvider, RepoSpec } from './types';
 
@@ -39,6 +40,9 @@ export interface ExecutorDeps {
   ended(run: RunRow): void;
   /** Sandbox errors are retried this many times in all. */
   maxAttempts: number;
+  /** Runs in their start (claimed → running) at once, and in their end (agent exited → final). */
+  starts: Gate;
+  ends: Gate;
   log(line: string): void;
 }
 
@@ -57,6 +61,8 @@ export class RunExecution {
   private sandbox: Sandbox | null = null;
   private stopReason: 'canceled' | 'timed_out' | 'lost' | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** Gives back this run's place among the runs starting (see gate.ts); later calls do nothing. */
+  private leaveStart: () => void = () => {};
   /** The agent printed the gateway's budget refusal (its key's, or its team's budget is spent). */
   private refusedForBudget = false;
   readonly done: Promise<void>;
@@ -95,8 +101,13 @@ export class RunExecution {
   private async execute(): Promise<void> {
     const { deps } = this;
     const run = this.run;
-    const lastSeq = await deps.pool.query<{ n: number | null }>(`SELECT max(seq) AS n FROM "Weir_AgentRunEvent" WHERE run_id = $1`, [run.id]);
-    deps.events.open(run.id, Number(lastSeq.rows[0]?.n ?? 0));
+    // A first attempt has no events yet (nothing is written before a run is claimed); a retried one
+    // goes on from its last.
+    const lastSeq = run.attempt > 1 ? await deps.pool.query<{ n: number | null }>(`SELECT max(seq) AS n FROM "Weir_AgentRunEvent" WHERE run_id = $1`, [run.id]) : null;
+    deps.events.open(run.id, Number(lastSeq?.rows[0]?.n ?? 0));
+    // Runs claimed together go through their start a few at a time (see gate.ts).
+    this.leaveStart = await deps.starts.enter();
+    let ended: (() => void) | null = null;
     this.event('status', { status: 'provisioning', attempt: run.attempt });
     let keyToken: string | null = null;
     let final: { status: RunStatus; kind: ErrorKind | null; message: string | null } = { status: 'failed', kind: 'internal', message: 'the run ended without an outcome' };
@@ -133,8 +144,11 @@ export class RunExecution {
       const moved = await moveRun(deps.pool, run.id, ['provisioning'], 'running', { started_at: new Date(), sandbox_id: sandbox.id });
       if (!moved) throw new Error('the run was taken from this instance');
       this.event('status', { status: 'running', sandbox: sandbox.id, isolation: sandbox.isolation });
+      this.leaveStart();
 
       const { exit, seen } = await this.runAgent(harness, input);
+      // Runs ending together go through their end (artifacts, key, spend, sandbox) a few at a time too.
+      ended = await deps.ends.enter();
       const outcome = harness.outcome(seen, exit);
       extra = { exit_code: exit, result: outcome.result ?? null, num_turns: outcome.numTurns ?? null, session_id: outcome.sessionId ?? null };
       await this.collect(sandbox, harness, outcome.sessionId, outcome.result);
@@ -150,8 +164,14 @@ export class RunExecution {
       else final = { status: 'failed', kind: 'internal', message: msg };
     } finally {
       if (this.timer) clearTimeout(this.timer);
+      this.leaveStart();
     }
-    await this.finish(keyToken, final, extra);
+    ended ??= await deps.ends.enter();
+    try {
+      await this.finish(keyToken, final, extra);
+    } finally {
+      ended();
+    }
   }
 
   /** The sandbox and, when the profile names one, the repository in it. */
@@ -167,6 +187,8 @@ export class RunExecution {
     this.event('sandbox', { id: sandbox.id, provider: def.provider, isolation: sandbox.isolation, workdir: sandbox.workdir });
     const repo = run.profile.repo;
     if (!repo) return sandbox;
+    // A clone waits on the network and on git, not on Weir: other runs' starts need not wait for it.
+    this.leaveStart();
     try {
       await deps.cloneRepo(sandbox, repo, deps.secret(repo.token));
     } catch (e) {

@@ -18,6 +18,7 @@ import { pruneDeliveries } from './delivery-log';
 import { EventLog } from './event-log';
 import { streamRunEvents } from './event-stream';
 import { RunExecution, type ExecutorDeps } from './executor';
+import { Gate } from './gate';
 import { getArtifact, listArtifacts, saveArtifact } from './artifacts';
 import { harnessFor } from './harness';
 import { hookToken, serverSecretFrom } from './hook-token';
@@ -54,6 +55,8 @@ const LEASE_MS = Number(process.env.WEIR_AGENT_LEASE_MS ?? 30_000);
 const ROUND_MS = Math.max(250, Math.floor(LEASE_MS / 6));
 const RETENTION_EVERY_MS = 60 * 60_000;
 const CHANNEL = 'weir_agent_runs';
+/** Runs going through their start (or their end) at once: see gate.ts. */
+const RUNS_AT_ONCE_IN_START = 8;
 /** How often the event-loop lag is sampled (its histogram's timer). */
 const LAG_RESOLUTION_MS = 10;
 const LEASE_EXPIRED = 'its instance stopped holding it (lease expired)';
@@ -76,6 +79,8 @@ export class AgentRuntime {
   private readonly timers: NodeJS.Timeout[] = [];
   /** Key minting and blocking, batched across runs (see run-key.ts). */
   private readonly keys: RunKeys;
+  private readonly starts = new Gate(RUNS_AT_ONCE_IN_START);
+  private readonly ends = new Gate(RUNS_AT_ONCE_IN_START);
   private listener: pg.PoolClient | null = null;
   private hookSecret: string | null = null;
   private stopped = false;
@@ -226,6 +231,8 @@ export class AgentRuntime {
     return {
       pool: this.o.pool,
       keys: this.keys,
+      starts: this.starts,
+      ends: this.ends,
       flushSpend: () => this.flushSpend(),
       events: this.events,
       sandboxDef: (name) => this.catalog.find('sandbox', name),
