@@ -105,8 +105,6 @@ export class RunExecution {
     // goes on from its last.
     const lastSeq = run.attempt > 1 ? await deps.pool.query<{ n: number | null }>(`SELECT max(seq) AS n FROM "Weir_AgentRunEvent" WHERE run_id = $1`, [run.id]) : null;
     deps.events.open(run.id, Number(lastSeq?.rows[0]?.n ?? 0));
-    // Runs claimed together go through their start a few at a time (see gate.ts).
-    this.leaveStart = await deps.starts.enter();
     let ended: (() => void) | null = null;
     this.event('status', { status: 'provisioning', attempt: run.attempt });
     let keyToken: string | null = null;
@@ -133,6 +131,9 @@ export class RunExecution {
         await updateRun(deps.pool, run.id, { key_token: key.token });
         return key;
       });
+      // The keys of runs claimed together are minted together (one batch); their sandboxes are
+      // made a few at a time (see gate.ts).
+      this.leaveStart = await deps.starts.enter();
       const [key, sandbox] = await Promise.all([minting, this.provision(def).catch(async (e: unknown) => {
         await minting.catch(() => {});
         throw e;
