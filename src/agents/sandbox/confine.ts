@@ -4,8 +4,10 @@
 // read, one to /etc/passwd must not be written through). The agent can still race a check by
 // swapping a folder for a link between the check and the open; the final component is opened
 // without following links, which is what matters for the files Weir itself places.
-import fs from 'node:fs/promises';
-import { constants, openSync, realpathSync } from 'node:fs';
+//
+// Synchronous: these run on the sandbox file thread (fs-thread.ts), where one blocking call is
+// cheaper than a trip through the thread pool for each step.
+import fs, { constants, openSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 
 function within(base: string, p: string): boolean {
@@ -24,10 +26,19 @@ export function confine(bases: string[], workdir: string, p: string): string {
 }
 
 /** Throws unless the real location of an existing path is inside one of the bases (links resolved). */
-async function assertRealInside(bases: string[], p: string): Promise<void> {
-  const real = await fs.realpath(p);
-  const realBases = await Promise.all(bases.map((b) => fs.realpath(b).catch(() => b)));
-  if (!realBases.some((b) => within(b, real))) throw new Error(`path leads outside the sandbox: ${p}`);
+function assertRealInside(bases: string[], p: string): void {
+  const real = realpathSync(p);
+  if (!realBases(bases).some((b) => within(b, real))) throw new Error(`path leads outside the sandbox: ${p}`);
+}
+
+function realBases(bases: string[]): string[] {
+  return bases.map((b) => {
+    try {
+      return realpathSync(b);
+    } catch {
+      return b;
+    }
+  });
 }
 
 function globPart(part: string): RegExp {
@@ -39,7 +50,7 @@ function globPart(part: string): RegExp {
  * first match in name order, or undefined when nothing matches. Linear in the entries of the
  * folders the wildcards stand in.
  */
-async function expand(abs: string): Promise<string | undefined> {
+function expand(abs: string): string | undefined {
   if (!abs.includes('*')) return abs;
   const parts = abs.split('/').filter(Boolean);
   let found: string[] = ['/'];
@@ -53,7 +64,7 @@ async function expand(abs: string): Promise<string | undefined> {
       const re = globPart(part);
       let names: string[];
       try {
-        names = await fs.readdir(dir);
+        names = fs.readdirSync(dir);
       } catch {
         continue;
       }
@@ -64,7 +75,7 @@ async function expand(abs: string): Promise<string | undefined> {
   }
   for (const f of found) {
     try {
-      await fs.lstat(f);
+      fs.lstatSync(f);
       return f;
     } catch {
       /* try the next match */
@@ -74,36 +85,31 @@ async function expand(abs: string): Promise<string | undefined> {
 }
 
 /** Up to maxBytes of a file (its first bytes), or null when it does not exist. Paths may hold `*`. */
-export async function readConfined(bases: string[], workdir: string, p: string, maxBytes: number): Promise<Buffer | null> {
-  const abs = await expand(confine(bases, workdir, p));
+export function readConfined(bases: string[], workdir: string, p: string, maxBytes: number): Buffer | null {
+  const abs = expand(confine(bases, workdir, p));
   if (abs === undefined) return null;
+  let fd: number;
   try {
-    await assertRealInside(bases, abs);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
-  let fh: fs.FileHandle;
-  try {
-    fh = await fs.open(abs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    assertRealInside(bases, abs);
+    fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
   }
   try {
-    const st = await fh.stat();
+    const st = fs.fstatSync(fd);
     if (!st.isFile()) throw new Error(`not a regular file: ${p}`);
     const want = Math.max(0, Math.min(maxBytes, st.size));
     const buf = Buffer.alloc(want);
     let got = 0;
     while (got < want) {
-      const { bytesRead } = await fh.read(buf, got, want - got, got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
+      const n = fs.readSync(fd, buf, got, want - got, got);
+      if (n === 0) break;
+      got += n;
     }
     return buf.subarray(0, got);
   } finally {
-    await fh.close();
+    fs.closeSync(fd);
   }
 }
 
@@ -111,7 +117,7 @@ export async function readConfined(bases: string[], workdir: string, p: string, 
  * Writes a file (creating its folders), owned by `owner` when given so the agent can change it.
  * Never follows a link, neither in the folders (checked) nor at the file (O_NOFOLLOW).
  */
-export async function writeConfined(bases: string[], workdir: string, p: string, data: string | Buffer, owner?: { uid: number; gid: number }): Promise<void> {
+export function writeConfined(bases: string[], workdir: string, p: string, data: string | Uint8Array, owner?: { uid: number; gid: number }): void {
   const abs = confine(bases, workdir, p);
   const dir = path.dirname(abs);
   const base = bases.find((b) => within(b, abs))!;
@@ -121,23 +127,23 @@ export async function writeConfined(bases: string[], workdir: string, p: string,
   for (const part of rel ? rel.split('/') : []) {
     cur = path.join(cur, part);
     try {
-      await fs.mkdir(cur, { mode: 0o755 });
-      if (owner) await fs.chown(cur, owner.uid, owner.gid);
+      fs.mkdirSync(cur, { mode: 0o755 });
+      if (owner) fs.chownSync(cur, owner.uid, owner.gid);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
   }
-  await assertRealInside(bases, dir);
-  const fh = await fs.open(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o644);
+  assertRealInside(bases, dir);
+  const fd = openSync(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o644);
   try {
     // Truncated only once known to be a file of its own (a hard link could name one outside).
-    const st = await fh.stat();
+    const st = fs.fstatSync(fd);
     if (!st.isFile() || st.nlink !== 1) throw new Error(`not a regular file of the sandbox: ${p}`);
-    await fh.truncate(0);
-    await fh.writeFile(data);
-    if (owner) await fh.chown(owner.uid, owner.gid);
+    fs.ftruncateSync(fd, 0);
+    fs.writeFileSync(fd, data);
+    if (owner) fs.fchownSync(fd, owner.uid, owner.gid);
   } finally {
-    await fh.close();
+    fs.closeSync(fd);
   }
 }
 
@@ -147,13 +153,6 @@ export async function writeConfined(bases: string[], workdir: string, p: string,
  */
 export function openConfinedSync(bases: string[], workdir: string, p: string): number {
   const real = realpathSync(confine(bases, workdir, p));
-  const realBases = bases.map((b) => {
-    try {
-      return realpathSync(b);
-    } catch {
-      return b;
-    }
-  });
-  if (!realBases.some((b) => within(b, real))) throw new Error(`path leads outside the sandbox: ${p}`);
+  if (!realBases(bases).some((b) => within(b, real))) throw new Error(`path leads outside the sandbox: ${p}`);
   return openSync(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
 }

@@ -20,11 +20,11 @@ export interface LocalOptions {
   /** How often the size of the sandbox's folders is measured. */
   sizeCheckMs: number;
   /**
-   * The agent's CPU niceness (0–19). Agents share the machine's cores with the gateway (and its
-   * database): at 19 the kernel gives those the CPU first whenever they want it (the scheduler's
-   * weights: 64 agents at 19 weigh less than one thread at 0, at 10 they weigh seven), so a fan-out
-   * of agents slows the agents, not the requests and events the gateway serves. An idle machine
-   * runs them at full speed either way. 0 runs them as Weir's equals.
+   * The agent's CPU niceness (0–19). Agents share the machine's cores with the gateway and its
+   * database: at 10 the kernel weighs one of them at a tenth of a gateway thread, so a fan-out of
+   * agents slows the agents more than the requests and events the gateway serves, and an idle
+   * machine still runs them at full speed. Not 19: on a machine kept busy by other work, agents at
+   * 19 all but stop (light runs took minutes beside a test suite). 0 runs them as Weir's equals.
    */
   nice: number;
 }
@@ -61,6 +61,6 @@ export function localOptions(options: Record<string, unknown>): LocalOptions {
     uid: o.uid ?? NOBODY,
     gid: o.gid ?? o.uid ?? NOBODY,
     sizeCheckMs: o.size_check_ms ?? 2000,
-    nice: o.nice ?? 19,
+    nice: o.nice ?? 10,
   };
 }

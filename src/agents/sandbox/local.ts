@@ -17,11 +17,11 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ExecHandle, ExecOptions, Sandbox, SandboxDef, SandboxProvider } from '../types';
-import { confine, openConfinedSync, readConfined, writeConfined } from './confine';
+import { confine, openConfinedSync } from './confine';
+import { files, watchSize } from './files';
 import { chooseMode, describe, findOnPath, hostIds, launch, type Mode, type SandboxPaths, type Tools } from './isolation';
 import { localOptions, type LocalOptions } from './local-options';
 import { killGroup, killTied } from './proc-tree';
-import { watchSize } from './size-watch';
 import { spawnDetached } from '../spawn/spawner';
 
 const LABELS = 'labels.json';
@@ -76,21 +76,16 @@ export class LocalSandboxProvider implements SandboxProvider {
     const runDir = this.runDir(runId);
     const ids = hostIds(o);
     const uid = ids?.uid ?? process.getuid!();
-    // Traversable by the sandbox user, not listable: one run cannot look up another's folder.
-    await fs.mkdir(this.root, { recursive: true, mode: 0o711 });
-    // A folder left by an earlier attempt of this run goes first, with whatever still runs in it
-    // (looked for only when there is one: finding them walks /proc).
-    if (await fs.stat(runDir).then(() => true, () => false)) {
-      await killTied(runDir, uid);
-      await removeTree(runDir);
-    }
-    await fs.mkdir(runDir, { mode: 0o711 });
     const record: Labels = { run_id: runId, labels, created_at: new Date().toISOString(), pid: process.pid, uid };
-    await fs.writeFile(path.join(runDir, LABELS), JSON.stringify(record) + '\n', { mode: 0o600 });
     const paths: SandboxPaths = { root: this.root, workdir: path.join(runDir, 'work'), home: path.join(runDir, 'home'), tmp: path.join(runDir, 'tmp') };
-    for (const d of [paths.workdir, paths.home, paths.tmp]) {
-      await fs.mkdir(d, { mode: 0o700 });
-      if (ids) await fs.chown(d, ids.uid, ids.gid);
+    const prepare = () =>
+      files<'made' | 'exists'>({ op: 'prepare', root: this.root, runDir, labels: JSON.stringify(record) + '\n', dirs: [paths.workdir, paths.home, paths.tmp], owner: ids });
+    if ((await prepare()) === 'exists') {
+      // A folder left by an earlier attempt of this run goes first, with whatever still runs in it
+      // (looked for only when there is one: finding them walks /proc).
+      await killTied(runDir, uid);
+      await files({ op: 'remove', dir: runDir });
+      if ((await prepare()) === 'exists') throw new Error(`the folder of run ${runId} is being made by someone else`);
     }
     const sandbox = new LocalSandbox(runId, runDir, mode, o, this.tools, paths, uid, this.opts.log);
     this.opts.log?.(`agent sandbox ${runId}: ${sandbox.isolation}`);
@@ -121,7 +116,7 @@ export class LocalSandboxProvider implements SandboxProvider {
       }
       if (labels.run_id !== runId) continue;
       const killed = await killTied(runDir, labels.uid);
-      await removeTree(runDir);
+      await files({ op: 'remove', dir: runDir });
       this.opts.log?.(`agent sandbox ${runId}: swept (${killed} processes killed, folder removed)`);
     }
   }
@@ -262,13 +257,13 @@ class LocalSandbox implements Sandbox {
 
   writeFile(pathInWorkspace: string, data: string | Buffer): Promise<void> {
     if (this.destroyed) return Promise.reject(new Error('sandbox destroyed'));
-    return writeConfined(this.bases, this.workdir, pathInWorkspace, data, hostIds(this.o));
+    return files({ op: 'write', bases: this.bases, workdir: this.workdir, path: pathInWorkspace, data, owner: hostIds(this.o) });
   }
 
   /** `*` may stand for any part of a path component (the first match in name order is read). */
   readFile(pathInSandbox: string, maxBytes: number): Promise<Buffer | null> {
     if (this.destroyed) return Promise.resolve(null);
-    return readConfined(this.bases, this.workdir, pathInSandbox, maxBytes);
+    return files<Uint8Array | null>({ op: 'read', bases: this.bases, workdir: this.workdir, path: pathInSandbox, maxBytes }).then((b) => (b ? Buffer.from(b.buffer, b.byteOffset, b.byteLength) : null));
   }
 
   destroy(): Promise<void> {
@@ -276,35 +271,10 @@ class LocalSandbox implements Sandbox {
       for (const h of this.running) h.kill();
       await Promise.allSettled([...this.running].map((h) => h.done));
       if (this.mode !== 'bwrap') await killTied(this.runDir, this.uid);
-      await removeTree(this.runDir);
+      await files({ op: 'remove', dir: this.runDir });
     })();
     return this.destroyed;
   }
 }
 
 const mb = (b: number) => Math.round(b / (1024 * 1024));
-
-/** rm -rf that also gets through folders the agent made unreadable (chmod 000) when Weir is not root. */
-async function removeTree(dir: string): Promise<void> {
-  try {
-    await fs.rm(dir, { recursive: true, force: true });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EACCES' && code !== 'EPERM') throw e;
-    await openUp(dir);
-    await fs.rm(dir, { recursive: true, force: true });
-  }
-}
-
-async function openUp(dir: string): Promise<void> {
-  const stack = [dir];
-  while (stack.length > 0) {
-    const d = stack.pop()!;
-    try {
-      await fs.chmod(d, 0o700);
-      for (const e of await fs.readdir(d, { withFileTypes: true })) if (e.isDirectory()) stack.push(path.join(d, e.name));
-    } catch {
-      /* not ours: rm will say */
-    }
-  }
-}
