@@ -119,8 +119,15 @@ export class Dispatcher {
     return true;
   }
 
+  /**
+   * Stops claiming, and stops the runs in flight here without recording an end: their agents are
+   * killed and their sandboxes removed, and the runs are ended by whoever recovers them (this
+   * instance when it starts again, or another once the lease has run out).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     await this.pumping;
+    for (const ex of this.running.values()) ex.abandon();
+    await Promise.allSettled([...this.running.values()].map((ex) => ex.done));
   }
 }

@@ -83,7 +83,7 @@ export class RunExecution {
     this.stop('canceled');
   }
 
-  /** This instance lost the run (its lease was taken over): stop without recording anything more. */
+  /** This instance lost the run (its lease was taken over) or is stopping: stop without recording anything more. */
   abandon(): void {
     this.stop('lost');
   }
@@ -152,7 +152,7 @@ export class RunExecution {
       ended = await deps.ends.enter();
       const outcome = harness.outcome(seen, exit);
       extra = { exit_code: exit, result: outcome.result ?? null, num_turns: outcome.numTurns ?? null, session_id: outcome.sessionId ?? null };
-      await this.collect(sandbox, harness, outcome.sessionId, outcome.result);
+      if (this.stopReason !== 'lost') await this.collect(sandbox, harness, outcome.sessionId, outcome.result);
       if (this.stopReason === 'timed_out') final = { status: 'timed_out', kind: null, message: `the run passed its timeout of ${profile.timeout_ms / 1000} s` };
       else if (this.stopReason === 'canceled') final = { status: 'canceled', kind: null, message: 'canceled' };
       else if (outcome.ok) final = { status: 'succeeded', kind: null, message: null };

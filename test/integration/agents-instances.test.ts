@@ -88,6 +88,9 @@ describe('crash safety', () => {
     await waitFor('the marker’s event in the database', async () => (await one(pool, `SELECT count(*)::int AS n FROM "Weir_AgentRunEvent" WHERE run_id = $1 AND payload::text LIKE $2`, [id, `%${m}%`])).n > 0, 30_000);
     assert.ok(processesWith(`nonexistent-${m}`).length > 0, 'the agent runs');
     await first.stop('SIGKILL');
+    // The sandbox dies with the Weir that started it (its first process has a parent-death signal),
+    // before any Weir comes back.
+    await waitFor('the agent to die with its Weir', async () => processesWith(`nonexistent-${m}`).length === 0 || null, 30_000);
     const again = await startWeirOn(config, { env: { WEIR_INSTANCE_ID: 'crashy' } });
     weirs.push(again);
     const run = await waitRun(again.url, id, undefined, 30_000);
@@ -104,6 +107,28 @@ describe('crash safety', () => {
     assert.deepEqual(statuses(evs).slice(-1), ['failed']);
     // Nothing runs twice: the run never went back to the queue.
     assert.equal(statuses(evs).filter((s) => s === 'running').length, 1);
+  });
+
+  it('a Weir stopped with SIGTERM mid-run stops its agents with it; restarted, it ends the run', async () => {
+    const db = await ledgerDatabase('agents_term');
+    const pool = dbPool(db);
+    pools.push(pool);
+    const m = marker();
+    const config = writeConfigFile(agentConfig(mock.url, db, { profiles: scriptProfile('wait', `echo ${m}; while [ ! -e /nonexistent-${m} ]; do sleep 0.1; done`) }));
+    const first = await startWeirOn(config, { env: { WEIR_INSTANCE_ID: 'termed' } });
+    weirs.push(first);
+    const { id } = await mustStart(first.url, { profile: 'wait', prompt: 'x' });
+    await waitRun(first.url, id, 'running');
+    await waitFor('the agent to run', async () => processesWith(`nonexistent-${m}`).length > 0 || null, 30_000);
+    await first.stop('SIGTERM');
+    assert.deepEqual(processesWith(`nonexistent-${m}`), [], 'nothing of the run outlives a graceful stop');
+    const again = await startWeirOn(config, { env: { WEIR_INSTANCE_ID: 'termed' } });
+    weirs.push(again);
+    const run = await waitRun(again.url, id, undefined, 30_000);
+    assert.equal(run.status, 'failed');
+    assert.match(run.error.message, /restarted/);
+    const key = await one(pool, `SELECT blocked FROM "LiteLLM_VerificationToken" WHERE key_alias = $1`, [`weir-run-${id}`]);
+    assert.equal(key.blocked, true);
   });
 
   it('an instance that never comes back: another takes its runs over once the lease expires', async () => {

@@ -16,6 +16,9 @@
 // namespaces for bwrap: RLIMIT_NPROC counts per user per user namespace, so each run gets its own
 // count there (under `user` the count is shared by every process of that host user). The agent runs
 // under `nice` (LocalOptions.nice): the sandbox is set up at Weir's priority, the agent below it.
+// The outermost process gets SIGKILL when Weir dies (setpriv --pdeathsig, util-linux like prlimit):
+// under bwrap that takes the whole pid namespace with it, even when Weir was killed with -9 (bwrap
+// started as another user is not Weir's to signal otherwise, and would run on with its agent).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -45,6 +48,7 @@ export interface Tools {
   bwrap?: string;
   prlimit?: string;
   nice?: string;
+  setpriv?: string;
 }
 
 export function isRoot(): boolean {
@@ -127,8 +131,9 @@ export function launch(mode: Mode, tools: Tools, o: LocalOptions, p: SandboxPath
   const niced = o.nice > 0 ? [tools.nice!, '-n', String(o.nice)] : [];
   const limited = [...prlimitArgs(tools.prlimit, o), ...niced, ...argv];
   const ids = hostIds(o);
-  if (mode === 'bwrap') return { file: tools.bwrap!, args: [...bwrapArgs(p, cwd, argv), ...limited], ...ids };
-  return { file: limited[0]!, args: limited.slice(1), ...ids };
+  const argvOut = mode === 'bwrap' ? [tools.bwrap!, ...bwrapArgs(p, cwd, argv), ...limited] : limited;
+  const full = tools.setpriv ? [tools.setpriv, '--pdeathsig', 'KILL', '--', ...argvOut] : argvOut;
+  return { file: full[0]!, args: full.slice(1), ...ids };
 }
 
 /** One line for logs: the isolation and limits in force. */

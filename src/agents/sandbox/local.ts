@@ -52,7 +52,7 @@ export class LocalSandboxProvider implements SandboxProvider {
 
   constructor(private readonly opts: LocalProviderOptions) {
     this.root = path.resolve(opts.root);
-    this.tools = { bwrap: findOnPath('bwrap'), prlimit: findOnPath('prlimit'), nice: findOnPath('nice') };
+    this.tools = { bwrap: findOnPath('bwrap'), prlimit: findOnPath('prlimit'), nice: findOnPath('nice'), setpriv: findOnPath('setpriv') };
   }
 
   private runDir(runId: string): string {
