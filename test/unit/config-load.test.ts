@@ -94,7 +94,7 @@ litellm_settings: {drop_params: os.environ/DROP}`,
   assert.equal(cfg.litellm_settings.drop_params, true);
 });
 
-test('a missing env var is named with its path', () => {
+test('a missing env var the whole proxy needs is named with its path; one under a deployment is recorded, not fatal', () => {
   const err = configError(() =>
     parse(
       `model_list:
@@ -102,18 +102,28 @@ test('a missing env var is named with its path', () => {
     litellm_params: {model: openai/a, api_key: os.environ/SET}
   - model_name: b
     litellm_params: {model: openai/b, api_key: os.environ/OPENAI_API_KEY}
-general_settings: {master_key: os.environ/LITELLM_MASTER_KEY}`,
+general_settings: {master_key: os.environ/LITELLM_MASTER_KEY, database_url: os.environ/DATABASE_URL}`,
       { SET: 'x' },
     ),
   );
-  assert.equal(err.path, 'model_list[1].litellm_params.api_key');
-  assert.equal(
-    err.issues[0]!.detail,
-    'environment variable OPENAI_API_KEY is not set (referenced as os.environ/OPENAI_API_KEY)',
+  assert.equal(err.path, 'general_settings.master_key');
+  assert.equal(err.issues[0]!.detail, 'environment variable LITELLM_MASTER_KEY is not set (referenced as os.environ/LITELLM_MASTER_KEY)');
+  // All unset variables the proxy needs are reported at once; the deployment's is not one of them.
+  assert.deepEqual(err.issues.map((i) => i.path), ['general_settings.master_key', 'general_settings.database_url']);
+  assert.match(err.message, /^config: general_settings\.master_key: environment variable LITELLM_MASTER_KEY is not set/);
+
+  // The same deployment alone: it loads, and the loader says which variable it lacks.
+  const cfg = parse(
+    `model_list:
+  - model_name: b
+    litellm_params: {model: openai/b, api_key: os.environ/OPENAI_API_KEY, api_base: os.environ/MY_BASE}`,
+    { MY_BASE: 'https://llm.example.com/v1' },
   );
-  // All unset variables are reported at once.
-  assert.deepEqual(err.issues.map((i) => i.path), ['model_list[1].litellm_params.api_key', 'general_settings.master_key']);
-  assert.match(err.message, /^config: model_list\[1\]\.litellm_params\.api_key: environment variable OPENAI_API_KEY is not set/);
+  assert.equal(cfg.model_list[0]!.litellm_params.api_key, undefined);
+  assert.deepEqual(cfg.deployment_env, { 0: { unset: [{ path: 'litellm_params.api_key', name: 'OPENAI_API_KEY' }], apiBaseVar: 'MY_BASE' } });
+  // Its model is the exception: without it the deployment is not known at all.
+  const noModel = configError(() => parse('model_list:\n  - model_name: c\n    litellm_params: {model: os.environ/NO_MODEL}', {}));
+  assert.equal(noModel.path, 'model_list[0].litellm_params.model');
 });
 
 test('environment_variables feed os.environ/ resolution without touching the caller env', () => {
