@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument, type Tags } from 'yaml';
 import { ConfigError, describeFound, formatPath, type ConfigIssue } from './errors';
+import { indentFlowCollections } from './flow-indent';
 import { validateConfig } from './schema';
 import type { DeploymentEnv, LiteLLMConfig } from './types';
 
@@ -97,7 +98,14 @@ function pyyamlTags(tags: Tags): Tags {
 
 function parseYaml(text: string, fileName: string): Doc {
   // uniqueKeys: false — PyYAML silently keeps the last of duplicate keys, so configs rely on it.
-  const doc = parseDocument(text, { version: '1.1', customTags: pyyamlTags, uniqueKeys: false });
+  const options = { version: '1.1', customTags: pyyamlTags, uniqueKeys: false } as const;
+  let doc = parseDocument(text, options);
+  if (doc.errors.length) {
+    // Flow collections indented the way PyYAML accepts (flow-indent.ts): read as PyYAML reads them.
+    const reindented = indentFlowCollections(text);
+    const retry = reindented === null ? null : parseDocument(reindented, options);
+    if (retry && retry.errors.length === 0) doc = retry;
+  }
   const err = doc.errors[0];
   if (err) {
     const pos = err.linePos?.[0];

@@ -236,3 +236,46 @@ test('describeConfigError gives one line for any error', () => {
   assert.equal(describeConfigError(new Error('boom\n  at x')), 'config: boom at x');
   assert.equal(describeConfigError('weird'), 'config: weird');
 });
+
+// LiteLLM's Bedrock docs (docs/my-website/docs/providers/bedrock.md, "Usage - Bedrock Guardrails",
+// Proxy on config.yaml), exactly: a flow mapping whose closing brace sits left of its key, with
+// comments inside. PyYAML reads it; so must we, to the same value.
+const BEDROCK_GUARDRAIL_EXAMPLE = `model_list:
+  - model_name: bedrock-claude-v1
+    litellm_params:
+      model: bedrock/anthropic.claude-instant-v1
+      aws_access_key_id: os.environ/CUSTOM_AWS_ACCESS_KEY_ID
+      aws_secret_access_key: os.environ/CUSTOM_AWS_SECRET_ACCESS_KEY
+      aws_region_name: os.environ/CUSTOM_AWS_REGION_NAME
+      guardrailConfig: {
+        "guardrailIdentifier": "ff6ujrregl1q", # The identifier (ID) for the guardrail.
+        "guardrailVersion": "DRAFT",           # The version of the guardrail.
+        "trace": "disabled",                   # The trace behavior for the guardrail. Can either be "disabled" or "enabled"
+    }
+
+`;
+
+test('flow mappings indented the way PyYAML accepts load to the value PyYAML gives (LiteLLM\'s Bedrock guardrail example)', () => {
+  const env = { CUSTOM_AWS_ACCESS_KEY_ID: 'a', CUSTOM_AWS_SECRET_ACCESS_KEY: 'b', CUSTOM_AWS_REGION_NAME: 'us-east-1' };
+  const cfg = parse(BEDROCK_GUARDRAIL_EXAMPLE, env);
+  assert.deepEqual(cfg.model_list[0]!.litellm_params.guardrailConfig, { guardrailIdentifier: 'ff6ujrregl1q', guardrailVersion: 'DRAFT', trace: 'disabled' });
+  assert.equal(cfg.model_list[0]!.litellm_params.aws_region_name, 'us-east-1');
+  // The variants PyYAML reads the same way (checked with PyYAML 6.0): the brace at column 0, a key
+  // after it, continuation lines left of the key, a quoted string folded across lines.
+  const variants: [string, unknown][] = [
+    [BEDROCK_GUARDRAIL_EXAMPLE.replace('\n    }\n', '\n}\n'), { guardrailIdentifier: 'ff6ujrregl1q', guardrailVersion: 'DRAFT', trace: 'disabled' }],
+    [BEDROCK_GUARDRAIL_EXAMPLE.replace('      guardrailConfig: {\n', '      guardrailConfig: {\n  "x": [1,\n2],\n'), { x: [1, 2], guardrailIdentifier: 'ff6ujrregl1q', guardrailVersion: 'DRAFT', trace: 'disabled' }],
+    ['model_list:\n  - model_name: m\n    litellm_params:\n      model: openai/x\n      extra: {"a": "one\n two", b: [x, y]\n  }\n      rpm: 5\n', { a: 'one two', b: ['x', 'y'] }],
+  ];
+  for (const [text, value] of variants) {
+    const c = parse(text, env);
+    const lp = c.model_list[0]!.litellm_params;
+    assert.deepEqual(lp.guardrailConfig ?? lp.extra, value, text);
+  }
+  const after = parse(BEDROCK_GUARDRAIL_EXAMPLE.replace('\n    }\n', '\n    }\n    model_info: {id: after-the-brace}\n'), env);
+  assert.equal(after.model_list[0]!.model_info?.id, 'after-the-brace');
+  // A block scalar is text: a brace in it is never re-indented, and real syntax errors still stop the start.
+  const prompt = parse('model_list:\n  - model_name: m\n    litellm_params:\n      model: openai/x\n      note: |\n        { not yaml\n      rpm: 5\n', env);
+  assert.equal(prompt.model_list[0]!.litellm_params.note, '{ not yaml\n');
+  assert.match(configError(() => parse('model_list:\n  - model_name: m\n    litellm_params: {model: openai/x\n', env)).message, /YAML syntax error/);
+});
