@@ -126,6 +126,8 @@ export class OllamaToOpenAIStream {
   }
 
   private line(line: string): string {
+    // The trim and the parse, each over the line once.
+    scanSteps.n += 2 * line.length;
     if (!line.trim()) return '';
     let o: Json;
     try {
