@@ -149,8 +149,9 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       body = this.acct ? this.acct.body(this.body, this.scan, t) : t.upstreamModel === this.scan.model ? this.body : replaceModel(this.body, this.scan, t.upstreamModelJson);
     }
     this.wire = null;
-    if (t.paramRules || t.wire) {
+    if ((t.paramRules || t.wire) && this.endpoint !== 'embeddings') {
       try {
+        // A chat body (the client's, or a translation's): the provider's parameter rules, then its wire format.
         if (t.paramRules) body = applyParamRules(body, t.paramRules, t.provider, t.upstreamModel, this.xlate !== null);
         if (t.wire) body = (this.wire = new OllamaWire(t)).request(body, t);
       } catch (e) {
