@@ -27,7 +27,7 @@ export interface CompatProvider {
 const MAX_TOKENS_RENAME = [['max_completion_tokens', 'max_tokens']] as const;
 
 export const OPENAI_COMPATIBLE: Readonly<Record<string, CompatProvider>> = {
-  openai: { base: 'https://api.openai.com/v1', keyEnv: ['OPENAI_API_KEY'], baseEnv: ['OPENAI_API_BASE', 'OPENAI_BASE_URL'] },
+  openai: { base: 'https://api.openai.com/v1', keyEnv: ['OPENAI_API_KEY'], baseEnv: ['OPENAI_API_BASE'] },
   custom_openai: { keyEnv: [], baseEnv: [] },
   openai_like: { keyEnv: ['OPENAI_LIKE_API_KEY'], baseEnv: ['OPENAI_LIKE_API_BASE'] },
   hosted_vllm: { keyEnv: ['HOSTED_VLLM_API_KEY'], baseEnv: ['HOSTED_VLLM_API_BASE'] },
