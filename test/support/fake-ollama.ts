@@ -32,7 +32,9 @@ export interface FakeOllama {
   requests: OllamaRequest[];
   /** The models it has pulled; others get Ollama's 404. */
   models: Set<string>;
+  /** The answers of the next requests, in order; then `script`'s; then a default text. */
   next: OllamaReply[];
+  script: ((json: any) => OllamaReply) | null;
   close(): Promise<void>;
 }
 
@@ -81,7 +83,7 @@ async function writePieces(res: http.ServerResponse, data: Buffer, size: number)
 
 export async function startFakeOllama(): Promise<FakeOllama> {
   const requests: OllamaRequest[] = [];
-  const fake: FakeOllama = { url: '', requests, models: new Set(['llama3.1', 'qwen3:8b']), next: [], close: async () => {} };
+  const fake: FakeOllama = { url: '', requests, models: new Set(['llama3.1', 'qwen3:8b']), next: [], script: null, close: async () => {} };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -104,7 +106,7 @@ export async function startFakeOllama(): Promise<FakeOllama> {
       if (!fake.models.has(json.model)) return fail(404, `model "${json.model}" not found, try pulling it first`);
       if (api === 'chat' && !Array.isArray(json.messages)) return fail(400, 'messages is required');
       if (api === 'generate' && typeof json.prompt !== 'string') return fail(400, 'prompt is required');
-      const reply = fake.next.shift() ?? {};
+      const reply = fake.next.shift() ?? fake.script?.(json) ?? {};
       if (json.stream === false) {
         res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
         return res.end(JSON.stringify(whole(api, json.model, reply)));
