@@ -3,13 +3,8 @@
 // elsewhere (serverless endpoints); services.ai.azure.com serves chat under /models, with the
 // deployment's api_version as `api-version` unless the api_base's query already has one.
 import type { BaseUrl } from './base-url';
+import type { Route } from './route';
 import type { DeploymentParams } from './target';
-
-export interface Route {
-  path: string;
-  keyHeader?: string;
-  upstreamModel?: string;
-}
 
 export function azureAiRoute(base: BaseUrl, p: DeploymentParams): Route {
   const host = new URL(base.origin).hostname;

@@ -5,7 +5,7 @@
 // as a `:<provider>` suffix on the model id (LiteLLM instead asks the Hub for the provider's own
 // model id on every call: a network lookup the gateway does not make on the request path).
 import type { BaseUrl } from './base-url';
-import type { Route } from './azure-ai';
+import type { Route } from './route';
 import type { DeploymentParams } from './target';
 
 export function huggingfaceRoute(base: BaseUrl, p: DeploymentParams, explicit: boolean): Route {

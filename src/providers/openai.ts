@@ -7,6 +7,7 @@ import { OPENAI_COMPATIBLE, unsupportedParams } from './compat-table';
 import { unavailable, type DeploymentParams, type ProviderTarget } from './target';
 import { azureAiRoute } from './azure-ai';
 import { huggingfaceRoute } from './huggingface';
+import { basetenRoute } from './baseten';
 
 export { OPENAI_COMPATIBLE } from './compat-table';
 
@@ -25,7 +26,11 @@ export function openaiTarget(p: DeploymentParams): ProviderTarget {
     return unavailable(p, 'openai', `no API key for ${p.provider}: set ${vars} or litellm_params.api_key`);
   }
   const base = resolved.base;
-  const special = p.provider === 'azure_ai' ? azureAiRoute(base, p) : p.provider === 'huggingface' ? huggingfaceRoute(base, p, resolved.explicit) : null;
+  const special =
+    p.provider === 'azure_ai' ? azureAiRoute(base, p)
+    : p.provider === 'huggingface' ? huggingfaceRoute(base, p, resolved.explicit)
+    : p.provider === 'baseten' && !resolved.explicit ? basetenRoute(p)
+    : null;
   const chatPath = compat.chatPath ?? '/chat/completions';
   const path = special?.path ?? (base.basePath.endsWith(chatPath) ? base.basePath : `${base.basePath}${chatPath}`);
   // Credentials in the URL authenticate the call when no API key does.
@@ -38,7 +43,7 @@ export function openaiTarget(p: DeploymentParams): ProviderTarget {
     provider: p.provider,
     dialect: 'openai',
     upstreamModel: special?.upstreamModel ?? p.upstreamModel,
-    origin: base.origin,
+    origin: special?.origin ?? base.origin,
     path: withQuery(path, base.query),
     apiBase: base.shown,
     headers,

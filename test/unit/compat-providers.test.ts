@@ -146,6 +146,15 @@ test('huggingface: an inference provider in the name goes to the router as a :pr
   assert.equal(e.upstreamModel, 'tgi');
 });
 
+test('baseten: a dedicated deployment\'s 8-character id goes to its own host, other names to Model APIs', () => {
+  const d = one('model: baseten/abcd1234', { BASETEN_API_KEY: KEY });
+  assert.equal(d.origin, 'https://model-abcd1234.api.baseten.co');
+  assert.equal(d.path, '/environments/production/sync/v1/chat/completions');
+  assert.deepEqual(pairs(d.headers), [['authorization', `Bearer ${KEY}`]]);
+  const m = one('model: baseten/deepseek-ai/DeepSeek-V3', { BASETEN_API_KEY: KEY });
+  assert.equal(m.origin, 'https://inference.baseten.co');
+});
+
 test('bare names get the provider LiteLLM infers for them', () => {
   const cases: [string, string][] = [
     ['whisper-1', 'openai'],
