@@ -1,6 +1,7 @@
 // What LiteLLM does with the OpenAI parameters a provider does not take (compat-table.ts): without
-// drop_params it refuses the call (its UnsupportedParamsError, a 400 naming them); with it, or for
-// the parameters of additional_drop_params, it leaves them out. Some it sends under another name
+// drop_params it refuses the call (its UnsupportedParamsError, a 400 naming them); with it (in the
+// config, or `"drop_params": true` in the request), or for the parameters of
+// additional_drop_params, it leaves them out. Some it sends under another name
 // (max_completion_tokens → max_tokens). Decided once per deployment at config load; applied to
 // the upstream body of deployments that have any, by one walk of its top-level members, whose
 // bytes are kept as they are.
@@ -69,7 +70,10 @@ export function applyParamRules(b: Buffer, rules: ParamRules, provider: string, 
     if (b[i] !== COMMA) break;
     i++;
   }
-  const refused = translated ? [] : members.filter((m) => rules.refuse.includes(m.key)).map((m) => m.key);
+  // A client may ask for drop_params itself (`"drop_params": true`, LiteLLM's per-request form); the member is LiteLLM's, never the provider's.
+  const own = members.find((m) => m.key === 'drop_params');
+  const requestDrop = own !== undefined && b.toString('latin1', skipSpace(b, skipSpace(b, own.keyEnd) + 1), own.end) === 'true';
+  const refused = translated || requestDrop ? [] : members.filter((m) => rules.refuse.includes(m.key)).map((m) => m.key);
   if (refused.length) {
     throw new GatewayError(
       400,
@@ -79,7 +83,8 @@ export function applyParamRules(b: Buffer, rules: ParamRules, provider: string, 
     );
   }
   const dropped = new Set<string>(rules.drop);
-  if (translated) for (const p of rules.refuse) dropped.add(p);
+  if (translated || requestDrop) for (const p of rules.refuse) dropped.add(p);
+  if (own) dropped.add('drop_params');
   const renamed = new Map<string, string>();
   for (const [from, to] of rules.renames) {
     if (members.some((m) => m.key === from)) {

@@ -216,6 +216,10 @@ test('a parameter the provider does not take: refused (400, naming it) without d
     const out = JSON.parse(applyParamRules(b, d.paramRules!, d.provider, d.upstreamModel, false).toString());
     assert.deepEqual(Object.keys(out), ['model', 'messages', 'temperature']);
   }
+  // A client's own `"drop_params": true` drops them for its call; the member itself is never sent.
+  const asked = JSON.parse(applyParamRules(body({ model: 'sonar', tools: [], drop_params: true }), t.paramRules!, t.provider, t.upstreamModel, false).toString());
+  assert.deepEqual(asked, { model: 'sonar' });
+  assert.throws(() => applyParamRules(body({ model: 'sonar', tools: [], drop_params: false }), t.paramRules!, t.provider, t.upstreamModel, false), GatewayError);
   // What it takes passes untouched: the same bytes.
   const ok = body({ model: 'sonar', messages: [], temperature: 1, stream: true, stream_options: { include_usage: true } });
   assert.equal(applyParamRules(ok, t.paramRules!, t.provider, t.upstreamModel, false), ok);
