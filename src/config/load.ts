@@ -5,8 +5,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument, type Tags } from 'yaml';
 import { ConfigError, describeFound, formatPath, type ConfigIssue } from './errors';
+import { indentFlowCollections } from './flow-indent';
 import { validateConfig } from './schema';
-import type { LiteLLMConfig } from './types';
+import type { DeploymentEnv, LiteLLMConfig } from './types';
 
 export { ConfigError } from './errors';
 
@@ -43,12 +44,31 @@ export function parseConfigText(text: string, opts: ParseOptions): LiteLLMConfig
   const { vars, env } = applyEnvironmentVariables(doc.environment_variables, opts.env);
   const envRefs = new Map<string, string>();
   const missing: ConfigIssue[] = [];
+  const deploymentEnv: Record<number, DeploymentEnv> = {};
   const resolved = Object.fromEntries(
-    Object.entries(doc).map(([k, v]) => [k, k === 'environment_variables' ? v : resolveEnv(v, [k], env, envRefs, missing, originOf)]),
+    Object.entries(doc).map(([k, v]) => [k, k === 'environment_variables' ? v : resolveEnv(v, [k], env, envRefs, missing, originOf, deploymentEnv)]),
   );
   if (missing.length > 0) throw new ConfigError(missing);
   resolved.environment_variables = vars;
-  return validateConfig(resolved, { envRefs, originOf });
+  const cfg = validateConfig(resolved, { envRefs, originOf });
+  cfg.model_list.forEach((_, i) => {
+    const name = envRefs.get(formatPath(['model_list', i, 'litellm_params', 'api_base']));
+    if (name) (deploymentEnv[i] ??= {}).apiBaseVar = name;
+  });
+  if (Object.keys(deploymentEnv).length) cfg.deployment_env = deploymentEnv;
+  return cfg;
+}
+
+/**
+ * An unset variable under a deployment (its api_key, api_base, …) does not stop the start: as in
+ * LiteLLM, the proxy starts and that deployment cannot be called; the start line says why. Its
+ * `model` is the exception: without it the deployment is not even known.
+ */
+function deploymentOf(at: readonly PropertyKey[]): number | null {
+  if (at[0] !== 'model_list' || typeof at[1] !== 'number') return null;
+  if (at[2] === 'litellm_params' && at[3] === 'model' && at.length === 4) return null;
+  if (at[2] === 'model_name' && at.length === 3) return null;
+  return at[1];
 }
 
 /** One-line description of any error thrown while loading a config. */
@@ -78,7 +98,14 @@ function pyyamlTags(tags: Tags): Tags {
 
 function parseYaml(text: string, fileName: string): Doc {
   // uniqueKeys: false — PyYAML silently keeps the last of duplicate keys, so configs rely on it.
-  const doc = parseDocument(text, { version: '1.1', customTags: pyyamlTags, uniqueKeys: false });
+  const options = { version: '1.1', customTags: pyyamlTags, uniqueKeys: false } as const;
+  let doc = parseDocument(text, options);
+  if (doc.errors.length) {
+    // Flow collections indented the way PyYAML accepts (flow-indent.ts): read as PyYAML reads them.
+    const reindented = indentFlowCollections(text);
+    const retry = reindented === null ? null : parseDocument(reindented, options);
+    if (retry && retry.errors.length === 0) doc = retry;
+  }
   const err = doc.errors[0];
   if (err) {
     const pos = err.linePos?.[0];
@@ -219,11 +246,17 @@ function resolveEnv(
   envRefs: Map<string, string>,
   missing: ConfigIssue[],
   originOf: (segs: readonly PropertyKey[]) => string,
+  deploymentEnv?: Record<number, DeploymentEnv>,
 ): unknown {
   if (typeof value === 'string') {
     if (!value.startsWith(ENV_PREFIX)) return value;
     const name = value.slice(ENV_PREFIX.length);
     const found = env[name];
+    const deployment = deploymentEnv && name !== '' ? deploymentOf(at) : null;
+    if (found === undefined && deployment !== null) {
+      ((deploymentEnv![deployment] ??= {}).unset ??= []).push({ path: formatPath(at.slice(2)), name });
+      return undefined;
+    }
     if (name === '' || found === undefined) {
       const why = name === '' ? 'has no variable name after os.environ/' : `environment variable ${name} is not set`;
       missing.push({ path: formatPath(at), detail: `${why} (referenced as ${value})${originOf(at)}` });
@@ -232,11 +265,11 @@ function resolveEnv(
     envRefs.set(formatPath(at), name);
     return found;
   }
-  if (Array.isArray(value)) return value.map((v, i) => resolveEnv(v, [...at, i], env, envRefs, missing, originOf));
+  if (Array.isArray(value)) return value.map((v, i) => resolveEnv(v, [...at, i], env, envRefs, missing, originOf, deploymentEnv));
   if (isMapping(value)) {
     // fromEntries defines own properties, so a `__proto__` key cannot touch the prototype.
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, resolveEnv(v, [...at, k], env, envRefs, missing, originOf)]),
+      Object.entries(value).map(([k, v]) => [k, resolveEnv(v, [...at, k], env, envRefs, missing, originOf, deploymentEnv)]),
     );
   }
   return value;

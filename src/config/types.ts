@@ -87,5 +87,16 @@ export interface LiteLLMConfig {
   environment_variables: Record<string, string>;
   /** Weir's own: sandboxes, profiles and jobs of agent runs (defaults filled in). */
   agent_settings: AgentSettings;
+  /**
+   * Set by the loader, per model_list index: the `os.environ/` variables of the deployment that
+   * are not set (the deployment starts unavailable, as LiteLLM starts and fails its calls), and
+   * the variable its api_base was read from (messages about the value name it).
+   */
+  deployment_env?: Record<number, DeploymentEnv>;
   [key: string]: unknown;
+}
+
+export interface DeploymentEnv {
+  unset?: { path: string; name: string }[];
+  apiBaseVar?: string;
 }

@@ -48,7 +48,8 @@ function describeModels(s: Snapshot): string {
   for (const g of s.groups.values()) {
     const t = g.targets[0]!;
     const n = g.targets.length > 1 ? ` ×${g.targets.length}` : '';
-    const off = g.targets.every((x) => x.unavailable) ? ` [unavailable: ${t.unavailable}]` : '';
+    const down = g.targets.filter((x) => x.unavailable);
+    const off = down.length === g.targets.length ? ` [unavailable: ${t.unavailable}]` : down.length ? ` [${down.length} of ${g.targets.length} unavailable: ${down[0]!.unavailable}]` : '';
     parts.push(`${g.name} → ${t.provider}/${t.upstreamModel}${n}${off}`);
   }
   for (const w of s.wildcards) {

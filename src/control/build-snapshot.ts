@@ -12,6 +12,8 @@ import type { ModelGroup, Snapshot, Target, WildcardDeployment, WildcardRoute } 
 import { OPENAI_COMPATIBLE } from '../providers/openai';
 import { shownUrl } from '../providers/base-url';
 import { providerTarget, splitModel } from '../providers/registry';
+import { isPlaceholder } from '../providers/api-base';
+import { paramRules } from '../gateway/param-rules';
 import type { SlotTable } from './slots';
 
 export const DEFAULT_MAX_BODY_MB = 64;
@@ -43,10 +45,14 @@ function deploymentId(d: Deployment): string {
 }
 
 /** The deployment's target; `model` replaces litellm_params.model (a wildcard's provider variants). */
-function buildTarget(d: Deployment, cfg: LiteLLMConfig, opts: SnapshotOptions, model = d.litellm_params.model): Target {
+function buildTarget(d: Deployment, index: number, cfg: LiteLLMConfig, opts: SnapshotOptions, model = d.litellm_params.model): Target {
   const lp = d.litellm_params;
   const { provider, upstreamModel } = splitModel(model);
-  const pt = providerTarget({ provider, upstreamModel, apiKey: lp.api_key, apiBase: lp.api_base, apiVersion: lp.api_version, env: opts.env });
+  const apiBaseVar = cfg.deployment_env?.[index]?.apiBaseVar;
+  const pt = providerTarget({ provider, upstreamModel, apiKey: lp.api_key, apiBase: lp.api_base, apiBaseVar, apiVersion: lp.api_version, env: opts.env });
+  // A variable of litellm_params that is not set: the deployment cannot be called (LiteLLM starts with it and fails its calls).
+  const unset = cfg.deployment_env?.[index]?.unset;
+  if (unset?.length) pt.unavailable = `${unset.map((u) => `${u.path}: environment variable ${u.name} is not set`).join('; ')}`;
   const headers = pt.headers.slice();
   const secrets = pt.secrets.slice();
   // headers, then extra_headers, override the provider's own (e.g. a gateway token in Authorization).
@@ -78,6 +84,7 @@ function buildTarget(d: Deployment, cfg: LiteLLMConfig, opts: SnapshotOptions, m
     tpm: lp.tpm ?? 0,
     order: lp.order ?? Infinity,
     cooldownMs: lp.cooldown_time === undefined ? null : lp.cooldown_time * 1000,
+    paramRules: paramRules(pt.params, dropParams(lp, cfg), additionalDropParams(lp)),
     price: resolvePrice(opts.prices ?? BUILTIN_PRICES, {
       baseModel: typeof d.model_info?.base_model === 'string' ? d.model_info.base_model : undefined,
       model,
@@ -85,6 +92,20 @@ function buildTarget(d: Deployment, cfg: LiteLLMConfig, opts: SnapshotOptions, m
       overrides: priceOverrides(lp, d.model_info),
     }),
   };
+}
+
+/** drop_params: the deployment's own, else litellm_settings' (LiteLLM's precedence). */
+function dropParams(lp: Deployment['litellm_params'], cfg: LiteLLMConfig): boolean {
+  const own = lp.drop_params;
+  if (own === true || own === 'true' || own === 'True') return true;
+  if (own === false || own === 'false' || own === 'False') return false;
+  return cfg.litellm_settings.drop_params === true;
+}
+
+/** litellm_params.additional_drop_params: parameters always left out of this deployment's calls. */
+function additionalDropParams(lp: Deployment['litellm_params']): string[] {
+  const v = lp.additional_drop_params;
+  return Array.isArray(v) ? v.filter((p): p is string => typeof p === 'string') : [];
 }
 
 /** Providers a catch-all (`model: "*"`) may infer; azure is not one (its URL names the deployment). */
@@ -95,13 +116,13 @@ const INFERABLE_PROVIDERS = [...Object.keys(OPENAI_COMPATIBLE), 'anthropic', 'mo
  * (`anthropic/*`) it has one target; a template without one (`*`) gets a target per provider it
  * may infer from the requested name, each with that provider's env credentials, as LiteLLM does.
  */
-function wildcardDeployment(d: Deployment, cfg: LiteLLMConfig, opts: SnapshotOptions): WildcardDeployment {
+function wildcardDeployment(d: Deployment, index: number, cfg: LiteLLMConfig, opts: SnapshotOptions): WildcardDeployment {
   const template = d.litellm_params.model;
   const { provider } = splitModel(template.replace(/\*/g, 'x'));
   const fixed = provider !== '' && !template.slice(0, template.indexOf('/') + 1).includes('*');
   const variants: Record<string, Target> = {};
   for (const p of fixed ? [provider] : INFERABLE_PROVIDERS) {
-    const t = buildTarget(d, cfg, opts, fixed ? template : `${p}/*`);
+    const t = buildTarget(d, index, cfg, opts, fixed ? template : `${p}/*`);
     if (p === 'azure') t.unavailable = 'azure deployments cannot be wildcards: the URL names the deployment';
     variants[p] = t;
   }
@@ -141,10 +162,14 @@ function publicParams(d: Deployment): Record<string, unknown> {
   return out;
 }
 
-/** An api_base must be an absolute http(s) URL; anything else is a config error naming it. */
-function checkApiBase(d: Deployment, index: number): void {
+/**
+ * An api_base written in the config must be an absolute http(s) URL; anything else is a config
+ * error naming it. A placeholder (`https://<your-resource>.openai.azure.com`) and a value read from
+ * a variable are the provider's to judge: the deployment is then unavailable, with the reason.
+ */
+function checkApiBase(d: Deployment, index: number, cfg: LiteLLMConfig): void {
   const base = d.litellm_params.api_base;
-  if (base === undefined) return;
+  if (base === undefined || isPlaceholder(base) || cfg.deployment_env?.[index]?.apiBaseVar) return;
   let url: URL | null = null;
   try {
     url = new URL(base);
@@ -215,10 +240,10 @@ export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapsh
   const info: { model_name: string; [k: string]: unknown }[] = [];
   const models: { id: string; object: string; created: number; owned_by: string }[] = [];
   for (const [index, d] of cfg.model_list.entries()) {
-    checkApiBase(d, index);
+    checkApiBase(d, index, cfg);
     let t: Target;
     if (d.model_name.includes('*')) {
-      const w = wildcardDeployment(d, cfg, opts);
+      const w = wildcardDeployment(d, index, cfg, opts);
       t = Object.values(w.variants)[0]!;
       let route = wildcards.get(d.model_name);
       if (!route) {
@@ -227,7 +252,7 @@ export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapsh
       }
       route.deployments.push(w);
     } else {
-      t = buildTarget(d, cfg, opts);
+      t = buildTarget(d, index, cfg, opts);
       let g = groups.get(d.model_name);
       if (!g) {
         groups.set(d.model_name, (g = newGroup(d.model_name)));

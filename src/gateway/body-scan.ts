@@ -57,7 +57,7 @@ export const ROUTING_PARAMS = ['fallbacks', 'disable_fallbacks'] as const;
 // once for it, and the helpers below count only what is not part of it: the backslashes a string
 // looks back over. Keeping the count out of their loops keeps the hot path as fast as before.
 
-function skipSpace(b: Buffer, i: number): number {
+export function skipSpace(b: Buffer, i: number): number {
   while (i < b.length && isSpace(b[i]!)) i++;
   return i;
 }
@@ -80,7 +80,7 @@ export function skipString(b: Buffer, i: number): number {
 let valueDepth = 0;
 
 /** Index just past the value starting at b[i], or -1 when it is malformed. Sets valueDepth. */
-function skipValue(b: Buffer, i: number): number {
+export function skipValue(b: Buffer, i: number): number {
   const c = b[i];
   if (c === QUOTE) {
     valueDepth = 0;

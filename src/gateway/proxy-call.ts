@@ -30,6 +30,8 @@ import { poolFor } from './upstream-pool';
 import { errorClass } from './error-class';
 import { keyHeaders } from './key-headers';
 import { echoProviderHeaders } from './provider-headers';
+import { applyParamRules } from './param-rules';
+import { OllamaWire } from './ollama-wire';
 
 /** The client's API: OpenAI chat completions, Anthropic messages, or OpenAI Responses (Codex). */
 export type Endpoint = 'chat' | 'messages' | 'responses' | 'embeddings';
@@ -91,6 +93,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   private xlate: Translation | null = null;
   /** A passed-through stream goes out whole event by whole event (see sse-align). */
   private aligner: EventAligner | null = null;
+  /** Set while the current attempt goes to a deployment with a wire format of its own (Ollama's native API). */
+  private wire: OllamaWire | null = null;
   private accounted = false;
 
   constructor(
@@ -143,6 +147,16 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       this.acct?.translated();
     } else {
       body = this.acct ? this.acct.body(this.body, this.scan, t) : t.upstreamModel === this.scan.model ? this.body : replaceModel(this.body, this.scan, t.upstreamModelJson);
+    }
+    this.wire = null;
+    if ((t.paramRules || t.wire) && this.endpoint !== 'embeddings') {
+      try {
+        // A chat body (the client's, or a translation's): the provider's parameter rules, then its wire format.
+        if (t.paramRules) body = applyParamRules(body, t.paramRules, t.provider, t.upstreamModel, this.xlate !== null);
+        if (t.wire) body = (this.wire = new OllamaWire(t)).request(body, t);
+      } catch (e) {
+        return this.fail(e instanceof GatewayError ? e : new GatewayError(500, (e as Error).message));
+      }
     }
     this.health.begin(t.slot);
     this.attemptOpen = true;
@@ -217,7 +231,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       this.xlate?.startStream();
       // Translators emit whole events by themselves.
       this.aligner = this.xlate ? null : new EventAligner();
-      const h = this.responseHeaders(headers);
+      const h = this.responseHeaders(this.wire ? { ...headers, 'content-type': 'text/event-stream' } : headers);
       this.keyHeaders(h);
       this.ex.startStream(status, h);
     } else {
@@ -228,21 +242,11 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.phase === 'streaming') {
       this.timer?.refresh();
-      let out: Buffer | string;
-      if (this.xlate) {
-        this.acct?.pass(chunk);
-        out = this.xlate.push(chunk);
-      } else {
-        out = this.aligner!.push(this.acct ? this.acct.pass(chunk) : chunk);
+      if (this.wire) {
+        chunk = this.wire.push(chunk);
+        if (!chunk.length) return;
       }
-      if (out.length && !this.ex.write(out)) {
-        // The client is slower than the upstream: stop reading until it drains. The upstream is
-        // silent because we paused it, so that silence does not count toward stream_timeout.
-        controller.pause();
-        if (this.timer) clearTimeout(this.timer);
-        this.timer = null;
-        this.ex.onWritable(this.onClientDrained);
-      }
+      this.streamChunk(controller, chunk);
       return;
     }
     if (this.phase === 'error-body' && this.size >= MAX_ERROR_BODY) return;
@@ -258,11 +262,32 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     this.size += chunk.length;
   }
 
+  /** A chunk of the stream in the deployment's dialect, on its way to the client. */
+  private streamChunk(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    let out: Buffer | string;
+    if (this.xlate) {
+      this.acct?.pass(chunk);
+      out = this.xlate.push(chunk);
+    } else {
+      out = this.aligner!.push(this.acct ? this.acct.pass(chunk) : chunk);
+    }
+    if (out.length && !this.ex.write(out)) {
+      // The client is slower than the upstream: stop reading until it drains. The upstream is
+      // silent because we paused it, so that silence does not count toward stream_timeout.
+      controller.pause();
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.ex.onWritable(this.onClientDrained);
+    }
+  }
+
   onResponseEnd(): void {
     this.closeAttempt();
     const phase = this.phase;
     this.phase = 'done';
     if (phase === 'streaming') {
+      const last = this.wire?.end();
+      if (last?.length && this.controller) this.streamChunk(this.controller, last);
       const tail = this.acct?.endStream();
       if (this.xlate) this.ex.write(this.xlate.end());
       else {
@@ -275,7 +300,14 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       this.debugLine(this.status);
     } else if (phase === 'buffering') {
       this.notOverheadMs += performance.now() - this.attemptStart;
-      const raw = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
+      let raw = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
+      if (this.wire && this.status < 300) {
+        try {
+          raw = this.wire.response(raw);
+        } catch (e) {
+          return this.fail(e as GatewayError);
+        }
+      }
       this.acct?.readBody(raw, this.target);
       let body: Buffer | string = raw;
       if (this.xlate) {

@@ -3,7 +3,8 @@
 // reload never changes the rules under a request in flight.
 import type { Price, PriceOverrides } from '../pricing/cost';
 import type { PriceTable } from '../pricing/price-table';
-import type { UpstreamDialect } from '../providers/target';
+import type { ParamSupport, UpstreamDialect, Wire } from '../providers/target';
+import type { ParamRules } from './param-rules';
 import type { RoutingStrategy } from './pick';
 import type { AuthSettings } from './auth';
 
@@ -43,6 +44,12 @@ export interface Target {
   cooldownMs: number | null;
   /** Prices per token (the price table, with this deployment's overrides). */
   price: Price;
+  /** The provider's parameter quirks (compat-table.ts), as the provider reported them. */
+  params?: ParamSupport;
+  /** What happens to those parameters here (drop_params decided): null or absent for none. */
+  paramRules?: ParamRules | null;
+  /** The upstream's own wire format (Ollama's native API) under this OpenAI-dialect target. */
+  wire?: Wire;
 }
 
 export interface ModelGroup {

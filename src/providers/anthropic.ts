@@ -1,14 +1,16 @@
 // Anthropic's Messages API. The client's anthropic-version/anthropic-beta travel per request.
-import { parseBaseUrl, withQuery } from './base-url';
+import { resolveApiBase } from './api-base';
+import { withQuery } from './base-url';
 import { unavailable, type DeploymentParams, type ProviderTarget } from './target';
 
 export const ANTHROPIC_DEFAULT_VERSION = '2023-06-01';
 
 export function anthropicTarget(p: DeploymentParams): ProviderTarget {
-  const apiBase = p.apiBase ?? p.env.ANTHROPIC_API_BASE ?? p.env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com';
+  const resolved = resolveApiBase(p, ['ANTHROPIC_API_BASE', 'ANTHROPIC_BASE_URL'], 'https://api.anthropic.com')!;
   const apiKey = p.apiKey ?? p.env.ANTHROPIC_API_KEY;
+  if (!resolved.ok) return unavailable(p, 'anthropic', resolved.reason);
   if (!apiKey) return unavailable(p, 'anthropic', 'no API key for anthropic: set ANTHROPIC_API_KEY or litellm_params.api_key');
-  const base = parseBaseUrl(apiBase);
+  const base = resolved.base;
   const path = base.basePath.endsWith('/v1/messages') ? base.basePath : `${base.basePath}/v1/messages`;
   return {
     provider: 'anthropic',

@@ -1,16 +1,18 @@
 // Azure OpenAI: the deployment is in the URL, the version in the query, the key in `api-key`.
-import { parseBaseUrl, withQuery } from './base-url';
+import { resolveApiBase } from './api-base';
+import { withQuery } from './base-url';
 import { unavailable, type DeploymentParams, type ProviderTarget } from './target';
 
 export const AZURE_DEFAULT_API_VERSION = '2024-10-21';
 
 export function azureTarget(p: DeploymentParams): ProviderTarget {
-  const apiBase = p.apiBase ?? p.env.AZURE_API_BASE;
+  const resolved = resolveApiBase(p, ['AZURE_API_BASE']);
   const apiKey = p.apiKey ?? p.env.AZURE_API_KEY;
   const version = p.apiVersion ?? p.env.AZURE_API_VERSION ?? AZURE_DEFAULT_API_VERSION;
-  if (!apiBase) return unavailable(p, 'openai', 'azure deployments need litellm_params.api_base (or AZURE_API_BASE)');
+  if (!resolved) return unavailable(p, 'openai', 'azure deployments need litellm_params.api_base (or AZURE_API_BASE)');
+  if (!resolved.ok) return unavailable(p, 'openai', resolved.reason);
   if (!apiKey) return unavailable(p, 'openai', 'no API key for azure: set AZURE_API_KEY or litellm_params.api_key');
-  const base = parseBaseUrl(apiBase);
+  const base = resolved.base;
   const deployment = encodeURIComponent(p.upstreamModel);
   return {
     provider: 'azure',

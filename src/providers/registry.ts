@@ -1,24 +1,62 @@
-// From `litellm_params.model` to a provider target: the prefix picks the provider, as in LiteLLM.
+// From `litellm_params.model` to a provider target: the prefix picks the provider, as in LiteLLM;
+// a bare name gets the provider LiteLLM infers for it (bare-names.ts). A provider this build does
+// not call still loads: its deployments are unavailable, with the reason on the start line.
 import { anthropicTarget } from './anthropic';
 import { azureTarget } from './azure';
+import { inferProvider } from './bare-names';
 import { mockTarget } from './mock';
+import { ollamaTarget } from './ollama';
 import { OPENAI_COMPATIBLE, openaiTarget } from './openai';
 import { unavailable, type DeploymentParams, type ProviderTarget } from './target';
 
-/** Providers LiteLLM has that Weir does not call yet: configs naming them still load. */
-const NOT_YET = new Set(['bedrock', 'vertex_ai', 'gemini', 'azure_ai', 'cohere', 'ollama', 'ollama_chat', 'sagemaker', 'huggingface', 'replicate', 'watsonx', 'databricks', 'text-completion-openai']);
+/**
+ * Providers LiteLLM has that Weir does not call (yet), each with why: configs naming them still
+ * load. The served ones are caught by providerTarget before this table is read, so an entry left
+ * here for a provider another module serves never shows.
+ */
+const NOT_SERVED: Readonly<Record<string, string>> = {
+  cohere_chat: "provider cohere_chat is not served: Cohere's v2 chat API is not OpenAI-shaped and Weir does not translate it; use openai/<model> with api_base https://api.cohere.ai/compatibility/v1 (Cohere's OpenAI-compatible endpoint)",
+  cohere: "provider cohere is not served: Cohere's chat API is not OpenAI-shaped and Weir does not translate it; use openai/<model> with api_base https://api.cohere.ai/compatibility/v1",
+  'text-completion-openai': 'provider text-completion-openai (the legacy /v1/completions API) is not served: Weir serves chat models',
+  anthropic_text: "provider anthropic_text (Anthropic's retired text completions API) is not served",
+  azure_text: 'provider azure_text (the legacy completions API) is not served: Weir serves chat models',
+  sagemaker: 'provider sagemaker is not served by this build',
+  sagemaker_chat: 'provider sagemaker_chat is not served by this build',
+  replicate: 'provider replicate is not served by this build',
+  watsonx: 'provider watsonx is not served by this build',
+  watsonx_text: 'provider watsonx_text is not served by this build',
+  predibase: 'provider predibase is not served by this build',
+  cloudflare: 'provider cloudflare is not served by this build',
+  ai21: 'provider ai21 (the legacy API) is not served: use ai21_chat/',
+  nlp_cloud: 'provider nlp_cloud is not served by this build',
+  aleph_alpha: 'provider aleph_alpha is not served by this build',
+  maritalk: 'provider maritalk is not served by this build',
+  petals: 'provider petals is not served by this build',
+  oobabooga: 'provider oobabooga is not served by this build',
+  triton: 'provider triton is not served by this build',
+  snowflake: 'provider snowflake is not served by this build',
+  github_copilot: 'provider github_copilot needs its OAuth device login, which Weir does not run',
+  chatgpt: 'provider chatgpt needs a ChatGPT subscription login, which Weir does not run',
+  'text-completion-codestral': 'provider text-completion-codestral (fill-in-the-middle completions) is not served: use codestral/',
+};
 
-/** Splits `provider/model`; a bare name gets the provider LiteLLM's cost map would give it. */
+/** Providers other modules of Weir serve (or will): named here so their prefix is read as one. */
+const CLOUD_PROVIDERS = new Set(['bedrock', 'vertex_ai', 'vertex_ai_beta', 'gemini']);
+
+/** Prefixes that name a provider (served or not): anything else before a `/` is part of the model name. */
+function isProvider(prefix: string): boolean {
+  return prefix in OPENAI_COMPATIBLE || prefix === 'anthropic' || prefix === 'azure' || prefix === 'mock' || prefix === 'ollama' || prefix === 'ollama_chat' || prefix in NOT_SERVED || CLOUD_PROVIDERS.has(prefix);
+}
+
+/** Splits `provider/model`; a bare name gets the provider LiteLLM infers for it. */
 export function splitModel(model: string): { provider: string; upstreamModel: string } {
   const slash = model.indexOf('/');
   if (slash > 0) {
     const provider = model.slice(0, slash);
-    if (provider in OPENAI_COMPATIBLE || provider === 'anthropic' || provider === 'azure' || provider === 'mock' || NOT_YET.has(provider)) {
-      return { provider, upstreamModel: model.slice(slash + 1) };
-    }
+    if (isProvider(provider)) return { provider, upstreamModel: model.slice(slash + 1) };
   }
-  if (/^claude-/.test(model)) return { provider: 'anthropic', upstreamModel: model };
-  if (/^(gpt-|o\d|chatgpt-|text-embedding-|ft:gpt)/.test(model)) return { provider: 'openai', upstreamModel: model };
+  const inferred = inferProvider(model);
+  if (inferred) return { provider: inferred, upstreamModel: model };
   return { provider: slash > 0 ? model.slice(0, slash) : '', upstreamModel: model };
 }
 
@@ -31,7 +69,10 @@ export function providerTarget(p: DeploymentParams): ProviderTarget {
       return azureTarget(p);
     case 'mock':
       return mockTarget(p);
+    case 'ollama':
+    case 'ollama_chat':
+      return ollamaTarget(p);
   }
   if (!p.provider) return unavailable(p, 'openai', `cannot tell the provider of "${p.upstreamModel}": prefix it, e.g. openai/${p.upstreamModel}`);
-  return unavailable(p, 'openai', `provider ${p.provider} is not supported by Weir yet`);
+  return unavailable(p, 'openai', NOT_SERVED[p.provider] ?? `provider ${p.provider} is not supported by Weir yet`);
 }

@@ -16,13 +16,28 @@ export interface ProviderTarget {
   headers: string[];
   secrets: string[];
   unavailable: string | null;
+  /** What LiteLLM does with some OpenAI parameters at this provider (compat-table.ts); absent: nothing. */
+  params?: ParamSupport;
+  /** The upstream's own wire format under an OpenAI-dialect target (Ollama's native API); absent: none. */
+  wire?: Wire;
 }
+
+/** OpenAI parameters a provider refuses (dropped under drop_params) and ones it takes under another name. */
+export interface ParamSupport {
+  unsupported: readonly string[];
+  renames: readonly (readonly [string, string])[];
+}
+
+/** A native API the gateway speaks for an OpenAI-dialect target: Ollama's /api/chat or /api/generate. */
+export type Wire = 'ollama-chat' | 'ollama-generate';
 
 export interface DeploymentParams {
   provider: string;
   upstreamModel: string;
   apiKey?: string;
   apiBase?: string;
+  /** The variable litellm_params.api_base was read from (`os.environ/VAR`), for messages about it. */
+  apiBaseVar?: string;
   apiVersion?: string;
   env: NodeJS.ProcessEnv;
 }

@@ -118,7 +118,7 @@ describe('start-up', { concurrency: 3 }, () => {
 
   test('bad configs stop the start with exit 1: wrong type (YAML path), missing env var (its name), missing file', async () => {
     const wrongType = writeConfig('model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/a\n      api_base: http://127.0.0.1:9/v1\n      timeout: soon\n');
-    const missingEnv = writeConfig('model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/a\n      api_key: os.environ/WEIR_LIFECYCLE_UNSET_VAR\n');
+    const missingEnv = writeConfig('model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/a\n      api_key: sk-x\ngeneral_settings:\n  master_key: os.environ/WEIR_LIFECYCLE_UNSET_VAR\n');
     const nowhere = '/nonexistent/weir-lifecycle/config.yaml';
     const env = { WEIR_LIFECYCLE_UNSET_VAR: undefined };
     const [a, b, c] = await Promise.all([
@@ -129,7 +129,7 @@ describe('start-up', { concurrency: 3 }, () => {
     assert.equal(a.code, 1, a.stderr);
     assert.match(a.stderr, /weir: cannot start: config: model_list\[0\]\.litellm_params\.timeout: expected a number greater than 0, got string \("soon"\)/);
     assert.equal(b.code, 1, b.stderr);
-    assert.match(b.stderr, /model_list\[0\]\.litellm_params\.api_key: environment variable WEIR_LIFECYCLE_UNSET_VAR is not set/);
+    assert.match(b.stderr, /general_settings\.master_key: environment variable WEIR_LIFECYCLE_UNSET_VAR is not set/);
     assert.equal(c.code, 1, c.stderr);
     assert.match(c.stderr, /cannot start: .*cannot read \/nonexistent\/weir-lifecycle\/config\.yaml \(ENOENT\)/);
     for (const r of [a, b, c]) {

@@ -103,11 +103,11 @@ test('hosted_vllm with api_base: no key needed, path <base>/chat/completions', (
   assert.match(none.unavailable ?? '', /api_base/);
 });
 
-test('openrouter, groq and deepseek default bases', () => {
+test('openrouter, groq and deepseek default bases (deepseek: the /beta base LiteLLM uses)', () => {
   const cases: [string, string, string, string][] = [
     ['openrouter/anthropic/claude-3.5-sonnet', 'https://openrouter.ai', '/api/v1/chat/completions', ENV_SECRETS.OPENROUTER_API_KEY],
     ['groq/llama-3.1-70b-versatile', 'https://api.groq.com', '/openai/v1/chat/completions', ENV_SECRETS.GROQ_API_KEY],
-    ['deepseek/deepseek-chat', 'https://api.deepseek.com', '/v1/chat/completions', ENV_SECRETS.DEEPSEEK_API_KEY],
+    ['deepseek/deepseek-chat', 'https://api.deepseek.com', '/beta/chat/completions', ENV_SECRETS.DEEPSEEK_API_KEY],
   ];
   for (const [model, origin, path, key] of cases) {
     const t = one(`model: ${model}`, ENV_SECRETS);

@@ -94,7 +94,7 @@ litellm_settings: {drop_params: os.environ/DROP}`,
   assert.equal(cfg.litellm_settings.drop_params, true);
 });
 
-test('a missing env var is named with its path', () => {
+test('a missing env var the whole proxy needs is named with its path; one under a deployment is recorded, not fatal', () => {
   const err = configError(() =>
     parse(
       `model_list:
@@ -102,18 +102,28 @@ test('a missing env var is named with its path', () => {
     litellm_params: {model: openai/a, api_key: os.environ/SET}
   - model_name: b
     litellm_params: {model: openai/b, api_key: os.environ/OPENAI_API_KEY}
-general_settings: {master_key: os.environ/LITELLM_MASTER_KEY}`,
+general_settings: {master_key: os.environ/LITELLM_MASTER_KEY, database_url: os.environ/DATABASE_URL}`,
       { SET: 'x' },
     ),
   );
-  assert.equal(err.path, 'model_list[1].litellm_params.api_key');
-  assert.equal(
-    err.issues[0]!.detail,
-    'environment variable OPENAI_API_KEY is not set (referenced as os.environ/OPENAI_API_KEY)',
+  assert.equal(err.path, 'general_settings.master_key');
+  assert.equal(err.issues[0]!.detail, 'environment variable LITELLM_MASTER_KEY is not set (referenced as os.environ/LITELLM_MASTER_KEY)');
+  // All unset variables the proxy needs are reported at once; the deployment's is not one of them.
+  assert.deepEqual(err.issues.map((i) => i.path), ['general_settings.master_key', 'general_settings.database_url']);
+  assert.match(err.message, /^config: general_settings\.master_key: environment variable LITELLM_MASTER_KEY is not set/);
+
+  // The same deployment alone: it loads, and the loader says which variable it lacks.
+  const cfg = parse(
+    `model_list:
+  - model_name: b
+    litellm_params: {model: openai/b, api_key: os.environ/OPENAI_API_KEY, api_base: os.environ/MY_BASE}`,
+    { MY_BASE: 'https://llm.example.com/v1' },
   );
-  // All unset variables are reported at once.
-  assert.deepEqual(err.issues.map((i) => i.path), ['model_list[1].litellm_params.api_key', 'general_settings.master_key']);
-  assert.match(err.message, /^config: model_list\[1\]\.litellm_params\.api_key: environment variable OPENAI_API_KEY is not set/);
+  assert.equal(cfg.model_list[0]!.litellm_params.api_key, undefined);
+  assert.deepEqual(cfg.deployment_env, { 0: { unset: [{ path: 'litellm_params.api_key', name: 'OPENAI_API_KEY' }], apiBaseVar: 'MY_BASE' } });
+  // Its model is the exception: without it the deployment is not known at all.
+  const noModel = configError(() => parse('model_list:\n  - model_name: c\n    litellm_params: {model: os.environ/NO_MODEL}', {}));
+  assert.equal(noModel.path, 'model_list[0].litellm_params.model');
 });
 
 test('environment_variables feed os.environ/ resolution without touching the caller env', () => {
@@ -225,4 +235,47 @@ test('describeConfigError gives one line for any error', () => {
   assert.equal(describeConfigError(err), 'config: model_list[0].litellm_params.model: expected a string, got number (42)');
   assert.equal(describeConfigError(new Error('boom\n  at x')), 'config: boom at x');
   assert.equal(describeConfigError('weird'), 'config: weird');
+});
+
+// LiteLLM's Bedrock docs (docs/my-website/docs/providers/bedrock.md, "Usage - Bedrock Guardrails",
+// Proxy on config.yaml), exactly: a flow mapping whose closing brace sits left of its key, with
+// comments inside. PyYAML reads it; so must we, to the same value.
+const BEDROCK_GUARDRAIL_EXAMPLE = `model_list:
+  - model_name: bedrock-claude-v1
+    litellm_params:
+      model: bedrock/anthropic.claude-instant-v1
+      aws_access_key_id: os.environ/CUSTOM_AWS_ACCESS_KEY_ID
+      aws_secret_access_key: os.environ/CUSTOM_AWS_SECRET_ACCESS_KEY
+      aws_region_name: os.environ/CUSTOM_AWS_REGION_NAME
+      guardrailConfig: {
+        "guardrailIdentifier": "ff6ujrregl1q", # The identifier (ID) for the guardrail.
+        "guardrailVersion": "DRAFT",           # The version of the guardrail.
+        "trace": "disabled",                   # The trace behavior for the guardrail. Can either be "disabled" or "enabled"
+    }
+
+`;
+
+test('flow mappings indented the way PyYAML accepts load to the value PyYAML gives (LiteLLM\'s Bedrock guardrail example)', () => {
+  const env = { CUSTOM_AWS_ACCESS_KEY_ID: 'a', CUSTOM_AWS_SECRET_ACCESS_KEY: 'b', CUSTOM_AWS_REGION_NAME: 'us-east-1' };
+  const cfg = parse(BEDROCK_GUARDRAIL_EXAMPLE, env);
+  assert.deepEqual(cfg.model_list[0]!.litellm_params.guardrailConfig, { guardrailIdentifier: 'ff6ujrregl1q', guardrailVersion: 'DRAFT', trace: 'disabled' });
+  assert.equal(cfg.model_list[0]!.litellm_params.aws_region_name, 'us-east-1');
+  // The variants PyYAML reads the same way (checked with PyYAML 6.0): the brace at column 0, a key
+  // after it, continuation lines left of the key, a quoted string folded across lines.
+  const variants: [string, unknown][] = [
+    [BEDROCK_GUARDRAIL_EXAMPLE.replace('\n    }\n', '\n}\n'), { guardrailIdentifier: 'ff6ujrregl1q', guardrailVersion: 'DRAFT', trace: 'disabled' }],
+    [BEDROCK_GUARDRAIL_EXAMPLE.replace('      guardrailConfig: {\n', '      guardrailConfig: {\n  "x": [1,\n2],\n'), { x: [1, 2], guardrailIdentifier: 'ff6ujrregl1q', guardrailVersion: 'DRAFT', trace: 'disabled' }],
+    ['model_list:\n  - model_name: m\n    litellm_params:\n      model: openai/x\n      extra: {"a": "one\n two", b: [x, y]\n  }\n      rpm: 5\n', { a: 'one two', b: ['x', 'y'] }],
+  ];
+  for (const [text, value] of variants) {
+    const c = parse(text, env);
+    const lp = c.model_list[0]!.litellm_params;
+    assert.deepEqual(lp.guardrailConfig ?? lp.extra, value, text);
+  }
+  const after = parse(BEDROCK_GUARDRAIL_EXAMPLE.replace('\n    }\n', '\n    }\n    model_info: {id: after-the-brace}\n'), env);
+  assert.equal(after.model_list[0]!.model_info?.id, 'after-the-brace');
+  // A block scalar is text: a brace in it is never re-indented, and real syntax errors still stop the start.
+  const prompt = parse('model_list:\n  - model_name: m\n    litellm_params:\n      model: openai/x\n      note: |\n        { not yaml\n      rpm: 5\n', env);
+  assert.equal(prompt.model_list[0]!.litellm_params.note, '{ not yaml\n');
+  assert.match(configError(() => parse('model_list:\n  - model_name: m\n    litellm_params: {model: openai/x\n', env)).message, /YAML syntax error/);
 });
