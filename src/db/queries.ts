@@ -100,7 +100,9 @@ function endUserWhere(scope: EndUserScope | null, cols: Set<string>): { where: s
 
 /**
  * Everything governance needs, read in one snapshot transaction so the parts agree. End users are
- * read in full without a scope (tests, tools), else only those of the scope.
+ * read in full without a scope (tests, tools), else only those of the scope. Expired keys are left
+ * out: nothing can use them, and the table keeps every one (each agent run mints a key), so a read
+ * every 2 s must not grow with them. A worker that meets one looks it up, and refuses it.
  */
 export async function loadAll(pool: pg.Pool, endUsers: EndUserScope | null = null): Promise<GovernanceState> {
   const loadedAt = new Date();
@@ -115,6 +117,7 @@ export async function loadAll(pool: pg.Pool, endUsers: EndUserScope | null = nul
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     rows = [];
     const endUserScope = endUserWhere(endUsers, await tableColumns(pool, 'LiteLLM_EndUserTable'));
+    const keyScope = (await tableColumns(pool, 'LiteLLM_VerificationToken')).has('expires') ? { where: `"expires" IS NULL OR "expires" > ($1::timestamptz AT TIME ZONE 'UTC')`, values: [loadedAt.toISOString()] } : null;
     for (const [table, cols] of [
       ['LiteLLM_BudgetTable', BUDGET_COLUMNS],
       ['LiteLLM_VerificationToken', KEY_COLUMNS],
@@ -124,7 +127,7 @@ export async function loadAll(pool: pg.Pool, endUsers: EndUserScope | null = nul
       ['LiteLLM_EndUserTable', END_USER_COLUMNS],
       ['LiteLLM_OrganizationTable', ORG_COLUMNS],
     ] as const) {
-      const scoped = table === 'LiteLLM_EndUserTable' ? endUserScope : null;
+      const scoped = table === 'LiteLLM_EndUserTable' ? endUserScope : table === 'LiteLLM_VerificationToken' ? keyScope : null;
       rows.push(await selectOn(pool, client, table, [...cols], scoped?.where ?? '', scoped?.values ?? []));
     }
     aliasMap = await modelAliases(pool, undefined, client);

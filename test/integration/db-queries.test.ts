@@ -229,9 +229,26 @@ test('timestamps are read as UTC whatever the process time zone', async () => {
   const tz = process.env.TZ;
   process.env.TZ = 'America/New_York';
   try {
-    await pool.query(`INSERT INTO "LiteLLM_VerificationToken" (token, models, expires) VALUES ($1, '{}', '2025-01-02 03:04:05.678')`, [K1]);
+    await pool.query(`INSERT INTO "LiteLLM_VerificationToken" (token, models, expires) VALUES ($1, '{}', '2035-01-02 03:04:05.678')`, [K1]);
     const s = await loadAll(pool);
-    assert.equal(s.keys[0]!.expires!.toISOString(), '2025-01-02T03:04:05.678Z');
+    assert.equal(s.keys[0]!.expires!.toISOString(), '2035-01-02T03:04:05.678Z');
+  } finally {
+    if (tz === undefined) delete process.env.TZ;
+    else process.env.TZ = tz;
+  }
+});
+
+test('loadAll leaves out expired keys (agent runs leave one per run); loadKey still finds them', async () => {
+  const pool = await db('q_expired');
+  await ensureSchema(pool);
+  const tz = process.env.TZ;
+  process.env.TZ = 'America/New_York';
+  try {
+    const soon = new Date(Date.now() + 3 * 3600_000).toISOString().replace('T', ' ').replace('Z', '');
+    const gone = new Date(Date.now() - 3 * 3600_000).toISOString().replace('T', ' ').replace('Z', '');
+    await pool.query(`INSERT INTO "LiteLLM_VerificationToken" (token, models, expires) VALUES ($1, '{}', $2), ($3, '{}', $4), ($5, '{}', NULL)`, [K1, soon, K2, gone, K3]);
+    assert.deepEqual((await loadAll(pool)).keys.map((k) => k.token).sort(), [K1, K3], 'within three hours either way of the time zone');
+    assert.ok(await loadKey(pool, K2), 'a worker that meets it looks it up');
   } finally {
     if (tz === undefined) delete process.env.TZ;
     else process.env.TZ = tz;
