@@ -278,3 +278,38 @@ export function takeMembers(b: Buffer, keys: readonly string[]): { body: Buffer;
   parts.push(Buffer.from('}'));
   return { body: Buffer.concat(parts), taken };
 }
+
+/** One top-level member of a body: its key, and the byte span of the member and of its value. */
+export interface Member {
+  key: string;
+  start: number;
+  valueStart: number;
+  valueEnd: number;
+}
+
+/**
+ * The top-level members of a body scanBody accepted (or one an encoder wrote), in order, without
+ * parsing their values: for a provider's body that keeps most members as they are (a wire's
+ * splice, providers/wire.ts). Linear: each byte is crossed once.
+ */
+export function topLevelMembers(b: Buffer): Member[] {
+  const out: Member[] = [];
+  scanSteps.n += b.length;
+  let i = skipSpace(b, 0) + 1;
+  for (;;) {
+    i = skipSpace(b, i);
+    if (b[i] !== QUOTE) break;
+    const start = i;
+    const keyEnd = skipString(b, i);
+    if (keyEnd < 0) break;
+    const valueStart = skipSpace(b, skipSpace(b, keyEnd) + 1);
+    const valueEnd = skipValue(b, valueStart);
+    if (valueEnd < 0) break;
+    scanSteps.n += 2 * (keyEnd - start);
+    out.push({ key: JSON.parse(b.toString('utf8', start, keyEnd)) as string, start, valueStart, valueEnd });
+    i = skipSpace(b, valueEnd);
+    if (b[i] !== COMMA) break;
+    i++;
+  }
+  return out;
+}

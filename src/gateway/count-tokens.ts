@@ -19,18 +19,7 @@ const JSON_TYPE = ['content-type', 'application/json'];
 export async function countTokens(ex: Exchange, group: ModelGroup, body: Buffer, scan: BodyScan): Promise<{ status: number; body: string; headers: string[] }> {
   const t = group.targets.find((x) => x.dialect === 'anthropic' && x.unavailable === null);
   const counting = t?.wire ? liveWire(t as typeof t & { wire: WireSpec }).countTokens : undefined;
-  if (!t || counting === null) {
-    // The estimate walks tool_result content recursively: bound the nesting first.
-    if (scan.depth > MAX_JSON_DEPTH) throw tooDeepError();
-    let parsed: Record<string, unknown>;
-    try {
-      parsed = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-    } catch {
-      throw new GatewayError(400, 'Request body is not valid JSON.', 'bad_request_error');
-    }
-    if (!Array.isArray(parsed.messages)) throw new GatewayError(400, 'messages: a list of messages is required', 'bad_request_error', 'messages');
-    return { status: 200, body: JSON.stringify({ input_tokens: estimateTokens(parsed) }), headers: JSON_TYPE };
-  }
+  if (!t || counting === null) return estimate(body, scan);
   // The upstream call ends with its client.
   const abort = new AbortController();
   ex.onAbort(() => abort.abort());
@@ -55,12 +44,27 @@ export async function countTokens(ex: Exchange, group: ModelGroup, body: Buffer,
   try {
     const res = await poolFor(t.origin).request({ path, method: 'POST', headers, body: upstreamBody, headersTimeout: t.timeoutMs, bodyTimeout: t.timeoutMs, signal: abort.signal });
     const text = Buffer.from(await res.body.arrayBuffer());
+    // A provider's counting that does not serve this model (Bedrock's CountTokens serves some): the estimate.
+    if (counting && (res.statusCode === 400 || res.statusCode === 404)) return estimate(body, scan);
     if (res.statusCode >= 400) throw fromUpstreamStatus(res.statusCode, res.headers, text, t);
     return { status: 200, body: counting ? counting.answer(text) : text.toString('utf8'), headers: JSON_TYPE };
   } catch (e) {
     if (e instanceof GatewayError) throw e;
     throw fromUpstreamFailure(e as Error, t, false, t.timeoutMs);
   }
+}
+
+function estimate(body: Buffer, scan: BodyScan): { status: number; body: string; headers: string[] } {
+  // The estimate walks tool_result content recursively: bound the nesting first.
+  if (scan.depth > MAX_JSON_DEPTH) throw tooDeepError();
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    throw new GatewayError(400, 'Request body is not valid JSON.', 'bad_request_error');
+  }
+  if (!Array.isArray(parsed.messages)) throw new GatewayError(400, 'messages: a list of messages is required', 'bad_request_error', 'messages');
+  return { status: 200, body: JSON.stringify({ input_tokens: estimateTokens(parsed) }), headers: JSON_TYPE };
 }
 
 function addAnthropicHeaders(ex: Exchange, headers: string[]): void {

@@ -25,6 +25,7 @@ import type { Charge } from './policy';
 import { spendRecord } from './spend-record';
 import { EventAligner } from './sse-align';
 import { Translation } from './translation';
+import { Dropped } from '../translate/dropped';
 import type { ModelGroup, Snapshot, Target } from './snapshot';
 import { describeTarget, fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
 import { poolFor } from './upstream-pool';
@@ -101,6 +102,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   private attemptSeq = 0;
   /** Set while the attempt waits for its signature (credentials being fetched). */
   private signing = false;
+  /** What the current attempt's wire left out of the body (named in x-weir-dropped), or null. */
+  private wireDropped: Dropped | null = null;
 
   constructor(
     private readonly ex: Exchange,
@@ -192,7 +195,9 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     try {
       w = this.wire = liveWire(t);
       path = w.path(this.scan.stream);
-      body = w.body(dialectBody, this.scan.stream, this.ex.headers);
+      const dropped = new Dropped();
+      body = w.body(dialectBody, this.scan.stream, this.ex.headers, dropped);
+      this.wireDropped = dropped.empty ? null : dropped;
       headers = w.dialectHeaders ? this.upstreamHeaders(t) : t.headers.concat('content-type', 'application/json', 'accept-encoding', 'identity');
     } catch (e) {
       this.closeAttempt();
@@ -554,6 +559,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     if (this.scan.stream) h.push('cache-control', 'no-cache');
     echoProviderHeaders(h, up, this.target);
     this.xlate?.noticeHeaders(h);
+    if (this.wireDropped) addDropped(h, this.wireDropped);
     return this.litellmHeaders(h);
   }
 
@@ -605,4 +611,17 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     const dep = this.tried.length ? this.target.id : '-';
     log.debug(`${this.ex.method} ${this.ex.path} model=${this.group.name} deployment=${dep} status=${status} retries=${this.retries} ${ms}ms${note ? ` ${note}` : ''}`);
   }
+}
+
+/** The wire's notices joined to the translation's (one x-weir-dropped header). */
+function addDropped(h: HeaderList, d: Dropped): void {
+  const items = d.items;
+  if (items === null) return;
+  for (let i = 0; i < h.length; i += 2) {
+    if (h[i] === 'x-weir-dropped') {
+      h[i + 1] = `${h[i + 1]}; ${items}`;
+      return;
+    }
+  }
+  h.push('x-weir-dropped', items);
 }

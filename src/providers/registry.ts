@@ -1,19 +1,20 @@
 // From `litellm_params.model` to a provider target: the prefix picks the provider, as in LiteLLM.
 import { anthropicTarget } from './anthropic';
 import { azureTarget } from './azure';
+import { bedrockTarget } from './bedrock/target';
 import { mockTarget } from './mock';
 import { OPENAI_COMPATIBLE, openaiTarget } from './openai';
 import { unavailable, type DeploymentParams, type ProviderTarget } from './target';
 
 /** Providers LiteLLM has that Weir does not call yet: configs naming them still load. */
-const NOT_YET = new Set(['bedrock', 'vertex_ai', 'gemini', 'azure_ai', 'cohere', 'ollama', 'ollama_chat', 'sagemaker', 'huggingface', 'replicate', 'watsonx', 'databricks', 'text-completion-openai']);
+const NOT_YET = new Set(['vertex_ai', 'gemini', 'azure_ai', 'cohere', 'ollama', 'ollama_chat', 'sagemaker', 'huggingface', 'replicate', 'watsonx', 'databricks', 'text-completion-openai']);
 
 /** Splits `provider/model`; a bare name gets the provider LiteLLM's cost map would give it. */
 export function splitModel(model: string): { provider: string; upstreamModel: string } {
   const slash = model.indexOf('/');
   if (slash > 0) {
     const provider = model.slice(0, slash);
-    if (provider in OPENAI_COMPATIBLE || provider === 'anthropic' || provider === 'azure' || provider === 'mock' || NOT_YET.has(provider)) {
+    if (provider in OPENAI_COMPATIBLE || provider === 'anthropic' || provider === 'azure' || provider === 'bedrock' || provider === 'mock' || NOT_YET.has(provider)) {
       return { provider, upstreamModel: model.slice(slash + 1) };
     }
   }
@@ -29,6 +30,8 @@ export function providerTarget(p: DeploymentParams): ProviderTarget {
       return anthropicTarget(p);
     case 'azure':
       return azureTarget(p);
+    case 'bedrock':
+      return bedrockTarget(p);
     case 'mock':
       return mockTarget(p);
   }

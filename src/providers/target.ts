@@ -25,6 +25,8 @@ export interface ProviderTarget {
   unavailable: string | null;
   /** How the provider's wire differs from its dialect (see wire.ts); absent for most providers. */
   wire?: WireSpec;
+  /** Another name the price table may know the model by (Bedrock's Claude ids: Anthropic's name). */
+  priceAlias?: string;
 }
 
 export interface DeploymentParams {
@@ -33,6 +35,8 @@ export interface DeploymentParams {
   apiKey?: string;
   apiBase?: string;
   apiVersion?: string;
+  /** All of litellm_params, for providers with parameters of their own (aws_region_name, …). */
+  params?: Readonly<Record<string, unknown>>;
   env: NodeJS.ProcessEnv;
 }
 

@@ -14,6 +14,7 @@
 // adds the per-request headers, and the answer comes back through `decoder` (streams) or
 // `response` (whole answers), so accounting, translation and the client see the dialect as an
 // ordinary upstream of it would have sent it.
+import type { Dropped } from '../translate/dropped';
 
 /** What a target carries of its wire: the kind (its factory) and plain, cloneable parameters. */
 export interface WireSpec {
@@ -32,8 +33,11 @@ export interface WireDecoder {
 export interface Wire {
   /** The request path (with query) of one call. */
   path(stream: boolean): string;
-  /** The provider's body from the dialect's body; `headers` are the client's (anthropic-beta…). */
-  body(body: Buffer, stream: boolean, headers: Readonly<Record<string, string>>): Buffer;
+  /**
+   * The provider's body from the dialect's body; `headers` are the client's (anthropic-beta…).
+   * What the provider cannot take is left out and named in `dropped` (x-weir-dropped).
+   */
+  body(body: Buffer, stream: boolean, headers: Readonly<Record<string, string>>, dropped?: Dropped): Buffer;
   /** Whether the dialect's own headers (anthropic-version, anthropic-beta) also go as headers. */
   readonly dialectHeaders: boolean;
   /**
