@@ -49,14 +49,25 @@ function readHeaders(b: Buffer, start: number, end: number): Record<string, stri
 function readMessage(b: Buffer): EventMessage {
   const total = b.readUInt32BE(0);
   const headersLen = b.readUInt32BE(4);
-  if (crc32(b.subarray(0, 8)) !== b.readUInt32BE(8)) throw new EventStreamError('prelude CRC mismatch');
   if (crc32(b.subarray(0, total - 4)) !== b.readUInt32BE(total - 4)) throw new EventStreamError('message CRC mismatch');
   scanSteps.n += 2 * total;
-  return { headers: readHeaders(b, PRELUDE, PRELUDE + headersLen), payload: b.subarray(PRELUDE + headersLen, total - 4) };
+  let headers: Record<string, string>;
+  try {
+    headers = readHeaders(b, PRELUDE, PRELUDE + headersLen);
+  } catch (e) {
+    // A header whose length runs past the message (its CRC held: the sender wrote it so).
+    throw e instanceof EventStreamError ? e : new EventStreamError(`bad headers: ${(e as Error).message}`);
+  }
+  return { headers, payload: b.subarray(PRELUDE + headersLen, total - 4) };
 }
 
-function checkLengths(total: number, headersLen: number): void {
+/** The prelude at b[i…i+12) is checked as soon as it is there: a corrupt length must not make the decoder wait for bytes that never come. */
+function checkPrelude(b: Buffer, i: number): number {
+  if (crc32(b.subarray(i, i + 8)) !== b.readUInt32BE(i + 8)) throw new EventStreamError('prelude CRC mismatch');
+  const total = b.readUInt32BE(i);
+  const headersLen = b.readUInt32BE(i + 4);
   if (total < PRELUDE + 4 || total > MAX_MESSAGE || headersLen > total - PRELUDE - 4) throw new EventStreamError(`bad message length ${total} (headers ${headersLen})`);
+  return total;
 }
 
 export class EventStreamDecoder {
@@ -73,11 +84,11 @@ export class EventStreamDecoder {
       if (this.heldLen < PRELUDE) {
         const take = Math.min(PRELUDE - this.heldLen, chunk.length);
         chunk.copy(this.held, this.heldLen, 0, take);
+        scanSteps.n += take;
         this.heldLen += take;
         i = take;
         if (this.heldLen < PRELUDE) return out;
-        const total = this.held.readUInt32BE(0);
-        checkLengths(total, this.held.readUInt32BE(4));
+        const total = checkPrelude(this.held, 0);
         const grown = Buffer.allocUnsafe(total);
         this.held.copy(grown, 0, 0, PRELUDE);
         this.held = grown;
@@ -85,6 +96,7 @@ export class EventStreamDecoder {
       const need = this.held.length - this.heldLen;
       const take = Math.min(need, chunk.length - i);
       chunk.copy(this.held, this.heldLen, i, i + take);
+      scanSteps.n += take;
       this.heldLen += take;
       i += take;
       if (this.heldLen < this.held.length) return out;
@@ -93,8 +105,7 @@ export class EventStreamDecoder {
       this.heldLen = 0;
     }
     while (chunk.length - i >= PRELUDE) {
-      const total = chunk.readUInt32BE(i);
-      checkLengths(total, chunk.readUInt32BE(i + 4));
+      const total = checkPrelude(chunk, i);
       if (chunk.length - i < total) break;
       out.push(readMessage(chunk.subarray(i, i + total)));
       i += total;
@@ -106,6 +117,7 @@ export class EventStreamDecoder {
         this.held = Buffer.allocUnsafe(chunk.readUInt32BE(i));
       } else this.held = Buffer.allocUnsafe(PRELUDE);
       chunk.copy(this.held, 0, i);
+      scanSteps.n += rest;
       this.heldLen = rest;
     }
     return out;
