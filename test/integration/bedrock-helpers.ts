@@ -60,7 +60,7 @@ export function deployment(name: string, params: string): string {
   return `  - model_name: ${name}\n    litellm_params: { ${params} }\n`;
 }
 
-export async function startBedrockRig(o: { models: (bedrockUrl: string) => string; extra?: string; split?: number; env?: Record<string, string>; databaseUrl?: string; workers?: number }): Promise<BedrockRig> {
+export async function startBedrockRig(o: { models: (bedrockUrl: string) => string; extra?: string; split?: number; env?: Record<string, string> | ((bedrockUrl: string) => Record<string, string>); databaseUrl?: string; workers?: number }): Promise<BedrockRig> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-bedrock-'));
   const bedrock = await startFakeBedrock({ keys: [PARAM_KEYS, ENV_KEYS, PROFILE_KEYS], models: [CLAUDE_ID, CLAUDE_BASE_ID, HAIKU_ID, LLAMA_ID], split: o.split });
   const sts = await startFakeSts({ keys: [MASTER_KEYS], issueTo: bedrock.keys });
@@ -68,7 +68,7 @@ export async function startBedrockRig(o: { models: (bedrockUrl: string) => strin
   const general = `general_settings: { master_key: ${MASTER}${o.databaseUrl ? `, database_url: "${o.databaseUrl}", proxy_batch_write_at: 1` : ''} }\n`;
   const gw = await startGateway({
     workers: o.workers ?? 1,
-    env: { ...isolatedAwsEnv(dir, sts.url), ...o.env },
+    env: { ...isolatedAwsEnv(dir, sts.url), ...(typeof o.env === 'function' ? o.env(bedrock.url) : o.env) },
     config: `model_list:\n${o.models(bedrock.url)}${general}${o.extra ?? 'router_settings: { num_retries: 0 }\n'}`,
   });
   return {
