@@ -154,7 +154,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       }
       this.acct?.translated();
     } else {
-      body = this.acct ? this.acct.body(this.body, this.scan, t) : t.upstreamModel === this.scan.model ? this.body : replaceModel(this.body, this.scan, t.upstreamModelJson);
+      // A wire puts the model where its provider wants it (the path): the client's stays in the body it maps.
+      body = this.acct ? this.acct.body(this.body, this.scan, t) : t.upstreamModel === this.scan.model || t.wire ? this.body : replaceModel(this.body, this.scan, t.upstreamModelJson);
     }
     this.health.begin(t.slot);
     this.attemptOpen = true;

@@ -34,7 +34,8 @@ export interface Wire {
   /** The request path (with query) of one call. */
   path(stream: boolean): string;
   /**
-   * The provider's body from the dialect's body; `headers` are the client's (anthropic-beta…).
+   * The provider's body from the dialect's body, whose `model` is the client's (the wire puts the
+   * deployment's where the provider wants it); `headers` are the client's (anthropic-beta…).
    * What the provider cannot take is left out and named in `dropped` (x-weir-dropped).
    */
   body(body: Buffer, stream: boolean, headers: Readonly<Record<string, string>>, dropped?: Dropped): Buffer;

@@ -52,6 +52,10 @@ export interface FakeBedrockOptions {
   models: string[];
   /** Bytes per write of every answer (default 7). */
   split?: number;
+  /** Keep every request in `requests` (default true; the bench turns it off). */
+  record?: boolean;
+  host?: string;
+  port?: number;
 }
 
 export interface FakeBedrock {
@@ -276,7 +280,7 @@ export async function startFakeBedrock(o: FakeBedrockOptions): Promise<FakeBedro
       return sendError(res, { status: 400, type: 'ValidationException', message: 'Malformed input request, please reformat your input and try again.' });
     }
     const r: BedrockRequest = { method: req.method, path: req.url!, api, modelId, headers: req.headers, body, json, accessKeyId: verdict.keys.accessKeyId };
-    fake.requests.push(r);
+    if (o.record !== false) fake.requests.push(r);
     if (!models.has(modelId)) return sendError(res, { status: 400, type: 'ValidationException', message: 'The provided model identifier is invalid.' });
     const failure = fake.failures.shift();
     if (failure) return sendError(res, failure);
@@ -308,8 +312,9 @@ export async function startFakeBedrock(o: FakeBedrockOptions): Promise<FakeBedro
     writeSplit(res, Buffer.concat(frames), fake.split);
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(o.port ?? 0, o.host ?? '127.0.0.1', resolve));
+  fake.url = `http://${o.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
   fake.close = () =>
     new Promise<void>((resolve) => {
       server.closeAllConnections();

@@ -1,11 +1,12 @@
 // SigV4 for one request, by the AWS SDK's own signer (@smithy/signature-v4 with @smithy/hash-node's
-// SHA-256, bound as the SDK's clients bind it): the headers it adds (authorization, x-amz-date, x-amz-content-sha256, and
-// x-amz-security-token for temporary credentials) are returned as flat name/value pairs for the
-// gateway to send. Every header the gateway sends is signed but those it cannot keep stable.
+// SHA-256, bound as the SDK's clients bind it): the headers it adds (authorization, x-amz-date,
+// x-amz-security-token for temporary credentials) and the payload hash (x-amz-content-sha256) are
+// returned as flat name/value pairs for the gateway to send. Every header the gateway sends is signed but those it cannot keep stable.
 //
 // Cost per request: the SHA-256 of the body (≈ 90 µs for a 150 KB Claude Code body), the HMAC
 // chain (the SDK caches the day's signing key), and the SDK's promise chain. Credentials come from
 // the thread's cache (credentials.ts) and are awaited only when none are held.
+import { createHash } from 'node:crypto';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -40,6 +41,10 @@ export class AwsSigner {
       const name = headers[i]!.toLowerCase();
       if (!UNSIGNED.has(name)) h[name] = headers[i + 1]!;
     }
+    // The payload hash, given to the signer as SigV4's x-amz-content-sha256 (which it then uses):
+    // node:crypto over the Buffer is ~30 µs faster on a 150 KB body than the SDK's hash path.
+    const hashHere = h['x-amz-content-sha256'] === undefined;
+    if (hashHere) h['x-amz-content-sha256'] = createHash('sha256').update(body ?? EMPTY).digest('hex');
     const q = path.indexOf('?');
     const request = new HttpRequest({
       method,
@@ -53,10 +58,12 @@ export class AwsSigner {
     });
     const signed = await this.signer.sign(request);
     const out: string[] = [];
-    for (const [name, value] of Object.entries(signed.headers)) if (!(name in h)) out.push(name, value);
+    for (const [name, value] of Object.entries(signed.headers)) if (!(name in h) || (hashHere && name === 'x-amz-content-sha256')) out.push(name, value);
     return out;
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 function parseQuery(q: string): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
