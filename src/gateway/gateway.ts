@@ -13,6 +13,7 @@ import { AGENT_MAX_BODY_BYTES, HOOK_PREFIX, agentCall, isAgentPath, respondRelay
 import { countTokens } from './count-tokens';
 import { passThrough, passThroughTarget, providerBase } from './pass-through';
 import { bedrockDecode, bedrockPassThroughBase } from './pass-through-bedrock';
+import { warmWires } from '../providers/wire';
 import { anthropicName } from '../providers/bedrock/target';
 import { checkPassThroughCaller } from './pass-through-access';
 import { PASS_THROUGH_PREFIXES, passThroughDialect, passThroughRoute } from './pass-through-route';
@@ -73,6 +74,7 @@ export class Gateway {
     private snapshot: Snapshot,
     private readonly deps: GatewayDeps,
   ) {
+    warmSnapshotWires(snapshot);
     this.identifier = new Identifier(deps.keyIndex, deps.view, async (hash) => {
       const r = await deps.rpc('key.lookup', { hash });
       return r.status === 200 && (r.body as { found?: boolean }).found === true;
@@ -117,6 +119,7 @@ export class Gateway {
 
   setSnapshot(s: Snapshot): void {
     this.snapshot = s;
+    warmSnapshotWires(s);
   }
 
   handle(ex: Exchange): void {
@@ -416,4 +419,9 @@ function endUserOf(h: Record<string, string>, bodyUser: string | undefined): str
 export function sendError(ex: Exchange, dialect: Dialect, e: unknown): void {
   const err = e instanceof GatewayError ? e : new GatewayError(500, `Internal error: ${(e as Error).message ?? String(e)}`, 'internal_server_error');
   ex.respond(err.status, JSON_TYPE.concat(err.headers), errorBody(dialect, err));
+}
+
+/** The wires of a snapshot's configured deployments, made (and their credentials fetched) at once. */
+function warmSnapshotWires(s: Snapshot): void {
+  for (const g of s.groups.values()) warmWires(g.targets);
 }

@@ -74,6 +74,21 @@ export function registerWire(kind: string, factory: WireFactory): void {
   factories.set(kind, factory);
 }
 
+/**
+ * Makes the live wires of a snapshot's targets now (a worker calls it when a snapshot arrives), so
+ * their credentials are fetched before the first request needs them rather than by it.
+ */
+export function warmWires(targets: Iterable<WireTarget>): void {
+  for (const t of targets) {
+    if (!t.wire || !factories.has(t.wire.kind)) continue;
+    try {
+      liveWire(t as WireTarget & { wire: WireSpec });
+    } catch {
+      // A wire that cannot be made fails its requests with the reason, as before.
+    }
+  }
+}
+
 /** The live wire of a target that has one, made on first use in this thread. */
 export function liveWire(t: WireTarget & { wire: WireSpec }): Wire {
   let w = live.get(t);

@@ -9,6 +9,7 @@ import { EventStreamDecoder, EventStreamError } from '../../src/providers/bedroc
 import { invokeBody, InvokeStreamDecoder } from '../../src/providers/bedrock/invoke';
 import { anthropicMessage, ConverseStreamDecoder, converseRequest } from '../../src/providers/bedrock/converse';
 import { anthropicName, bedrockRoute, isClaude } from '../../src/providers/bedrock/target';
+import { CachedCredentials } from '../../src/providers/bedrock/credentials';
 import { encodeFrame } from '../support/fake-bedrock';
 import { parseSse } from '../support/http';
 import { assertLinear, counted } from './linear-helpers';
@@ -257,4 +258,61 @@ test('model ids: Claude (and its inference profiles) through InvokeModel, others
   assert.equal(anthropicName('us.anthropic.claude-sonnet-4-5-20250929-v1:0'), 'claude-sonnet-4-5-20250929');
   assert.equal(anthropicName('anthropic.claude-3-5-haiku-20241022-v1:0'), 'claude-3-5-haiku-20241022');
   assert.equal(anthropicName('meta.llama3'), undefined);
+});
+
+// ---- credentials and linearity -------------------------------------------------------------------
+
+test('credentials: held ones are given at once; near expiry a refresh starts behind them; none valid → the request waits for one', async () => {
+  let fetches = 0;
+  let expiresIn = 60 * 60_000;
+  const provider = () => {
+    fetches++;
+    return Promise.resolve({ accessKeyId: `AKIA${fetches}`, secretAccessKey: 's', expiration: new Date(Date.now() + expiresIn) });
+  };
+  const c = new CachedCredentials(provider);
+  const first = c.get();
+  assert.ok(first instanceof Promise, 'nothing held yet: the first caller waits');
+  assert.equal((await first).accessKeyId, 'AKIA1');
+  const held = c.get();
+  assert.ok(!(held instanceof Promise), 'held and valid: given at once');
+  assert.equal(fetches, 1);
+  // Held but within 5 minutes of expiry: still given at once, and one refresh starts.
+  expiresIn = 60_000;
+  const c2 = new CachedCredentials(provider);
+  await c2.get();
+  const before = fetches;
+  const soon = c2.get();
+  assert.ok(!(soon instanceof Promise));
+  c2.get();
+  await new Promise<void>((r) => setImmediate(r));
+  assert.equal(fetches, before + 1, 'one refresh for both callers');
+  // Expired: the caller waits for the new one.
+  expiresIn = -1;
+  const c3 = new CachedCredentials(provider);
+  await c3.get();
+  assert.ok(c3.get() instanceof Promise);
+  // A failing provider: the error names what is missing, and is not retried on every request.
+  let failures = 0;
+  const broken = new CachedCredentials(() => {
+    failures++;
+    return Promise.reject(new Error('Could not load credentials from any providers'));
+  });
+  await assert.rejects(Promise.resolve(broken.get()), /no AWS credentials: Could not load credentials/);
+  await assert.rejects(Promise.resolve(broken.get()), /no AWS credentials/);
+  assert.equal(failures, 1);
+});
+
+test('invoke body and converse stream: linear in their input', () => {
+  for (const n of [1_000, 10_000]) {
+    const nested = `{"model":"m","messages":[${Array.from({ length: n }, () => '{"role":"user","content":[{"type":"text","text":"a\\"b"}]}').join(',')}],"x":[[[[[]]]]],"max_tokens":1}`;
+    const body = Buffer.from(nested);
+    const { steps } = counted(() => invokeBody(body, undefined));
+    assertLinear(`invoke body of ${body.length} bytes`, body.length, steps, 4);
+    const frames = Buffer.concat(Array.from({ length: n / 10 }, (_, i) => converseFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: `t${i}` } })));
+    const d = new ConverseStreamDecoder('m');
+    const { steps: s2 } = counted(() => {
+      for (let i = 0; i < frames.length; i += 5) d.push(frames.subarray(i, i + 5));
+    });
+    assertLinear(`converse stream of ${frames.length} bytes`, frames.length, s2, 4);
+  }
 });

@@ -91,12 +91,15 @@ function providerFor(spec: AwsCredentialSpec): AwsCredentialIdentityProvider {
 }
 
 const caches = new Map<string, CachedCredentials>();
+/** Specs come from the config (one per distinct set of credentials); reloads may add more. */
+const MAX_CACHES = 256;
 
 /** The thread's cache for these credentials (the same spec, the same cache). */
 export function credentialsFor(spec: AwsCredentialSpec): CachedCredentials {
   const key = JSON.stringify([spec.accessKeyId, spec.secretAccessKey, spec.sessionToken, spec.roleArn, spec.sessionName, spec.profile, spec.region]);
   let c = caches.get(key);
   if (!c) {
+    if (caches.size >= MAX_CACHES) caches.delete(caches.keys().next().value!);
     caches.set(key, (c = new CachedCredentials(providerFor(spec))));
     c.warm();
   }
