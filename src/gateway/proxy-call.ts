@@ -197,7 +197,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       w = this.wire = liveWire(t);
       path = w.path(this.scan.stream);
       const dropped = new Dropped();
-      body = w.body(dialectBody, this.scan.stream, this.ex.headers, dropped);
+      body = w.body(dialectBody, this.scan.stream, this.ex.headers, dropped, dialectBody === this.body ? this.scan : undefined);
       this.wireDropped = dropped.empty ? null : dropped;
       headers = w.dialectHeaders ? this.upstreamHeaders(t) : t.headers.concat('content-type', 'application/json', 'accept-encoding', 'identity');
     } catch (e) {

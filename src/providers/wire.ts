@@ -14,6 +14,7 @@
 // adds the per-request headers, and the answer comes back through `decoder` (streams) or
 // `response` (whole answers), so accounting, translation and the client see the dialect as an
 // ordinary upstream of it would have sent it.
+import type { BodyScan } from '../gateway/body-scan';
 import type { Dropped } from '../translate/dropped';
 
 /** What a target carries of its wire: the kind (its factory) and plain, cloneable parameters. */
@@ -36,9 +37,11 @@ export interface Wire {
   /**
    * The provider's body from the dialect's body, whose `model` is the client's (the wire puts the
    * deployment's where the provider wants it); `headers` are the client's (anthropic-beta…).
-   * What the provider cannot take is left out and named in `dropped` (x-weir-dropped).
+   * What the provider cannot take is left out and named in `dropped` (x-weir-dropped). `scan` is
+   * given when `body` is the client's body as the gateway scanned it (its member spans spare a
+   * second walk); absent for a translated body.
    */
-  body(body: Buffer, stream: boolean, headers: Readonly<Record<string, string>>, dropped?: Dropped): Buffer;
+  body(body: Buffer, stream: boolean, headers: Readonly<Record<string, string>>, dropped?: Dropped, scan?: BodyScan): Buffer;
   /** Whether the dialect's own headers (anthropic-version, anthropic-beta) also go as headers. */
   readonly dialectHeaders: boolean;
   /**

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
 import { Dropped } from '../../src/translate/dropped';
+import { scanBody } from '../../src/gateway/body-scan';
 import { EventStreamDecoder, EventStreamError } from '../../src/providers/bedrock/event-stream';
 import { invokeBody, InvokeStreamDecoder } from '../../src/providers/bedrock/invoke';
 import { anthropicMessage, ConverseStreamDecoder, converseRequest } from '../../src/providers/bedrock/converse';
@@ -131,6 +132,7 @@ test('invoke stream: an exception frame is an Anthropic error event; a corrupt o
 
 test('invoke body: model and stream out, anthropic_version in, betas from header and body under Bedrock’s names, the rest named', () => {
   const body = Buffer.from(JSON.stringify({ model: 'claude-x', max_tokens: 10, stream: true, anthropic_beta: ['context-1m-2025-08-07', 'oauth-2025-04-20'], messages: [{ role: 'user', content: 'hi' }], metadata: { user_id: 'u' }, speed: 'fast', context_management: { edits: [{ type: 'clear_thinking_20251015' }] } }));
+  const scan = scanBody(body);
   const dropped = new Dropped();
   const out = JSON.parse(invokeBody(body, 'advanced-tool-use-2025-11-20, claude-code-20250219', dropped).toString());
   assert.deepEqual(out, {
@@ -141,6 +143,11 @@ test('invoke body: model and stream out, anthropic_version in, betas from header
     metadata: { user_id: 'u' },
   });
   assert.deepEqual(dropped.items?.split('; ').sort(), ["anthropic-beta (type 'claude-code-20250219')", "anthropic-beta (type 'oauth-2025-04-20')", "context_management (type 'context_management')", "speed (type 'field')"]);
+  // From the gateway's scan of the body (its member spans), the same bytes without a second walk.
+  const { steps: again, value: fromScan } = counted(() => invokeBody(body, 'advanced-tool-use-2025-11-20, claude-code-20250219', undefined, undefined, scan));
+  const { steps: walked, value: fromWalk } = counted(() => invokeBody(body, 'advanced-tool-use-2025-11-20, claude-code-20250219'));
+  assert.equal(fromScan.toString(), fromWalk.toString());
+  assert.equal(walked - again, body.length, 'the walk of the body is what the scan spares');
   // compact edits are kept, with the beta they need; the client's own anthropic_version is kept.
   const compact = JSON.parse(invokeBody(Buffer.from('{"anthropic_version":"bedrock-2023-05-31","max_tokens":1,"messages":[],"context_management":{"edits":[{"type":"compact_20260112"},{"type":"clear_thinking_20251015"}]}}'), undefined).toString());
   assert.deepEqual(compact.context_management, { edits: [{ type: 'compact_20260112' }] });

@@ -15,7 +15,7 @@ export function invokeWire(modelPath: string, basePath: string, id: string, sign
   return {
     dialectHeaders: false,
     path: (s) => (s ? stream : invoke),
-    body: (body, _s, headers, dropped) => invokeBody(body, headers['anthropic-beta'], dropped),
+    body: (body, _s, headers, dropped, scan) => invokeBody(body, headers['anthropic-beta'], dropped, undefined, scan),
     sign: (method, path, headers, body) => signer.sign(method, path, headers, body),
     decoder: () => new InvokeStreamDecoder(),
     countTokens: {

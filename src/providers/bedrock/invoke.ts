@@ -4,15 +4,15 @@
 // not), `anthropic_version` comes in (the client's, else bedrock-2023-05-31), and the betas the
 // client sent (anthropic-beta header and body) go in the body as `anthropic_beta`, under Bedrock's
 // names. Bedrock refuses top-level fields it does not know and betas it does not know, so those are
-// left out and named in x-weir-dropped. All of it is a splice of the top-level members: the values
-// are copied as they are, and only the two small ones Bedrock restricts (`anthropic_beta`,
-// `context_management`) are parsed.
+// left out and named in x-weir-dropped. All of it is a splice of the top-level members (whose spans
+// the gateway's body scan recorded): the values are copied as they are, and only the two small ones
+// Bedrock restricts (`anthropic_beta`, `context_management`) are parsed.
 //
 // Answer: a whole answer is the Anthropic message as it is. A stream is AWS event-stream frames,
 // each `chunk` event carrying one Anthropic event as base64 JSON; they are decoded into the SSE
 // bytes Anthropic would have sent (`event: <type>\ndata: <json>\n\n`), and an exception frame
 // (throttling, a model error mid-stream) becomes an Anthropic `error` event.
-import { topLevelMembers } from '../../gateway/body-scan';
+import { topLevelMembers, type BodyScan } from '../../gateway/body-scan';
 import type { Dropped } from '../../translate/dropped';
 import type { WireDecoder } from '../wire';
 import { bedrockBeta } from './betas';
@@ -38,12 +38,12 @@ function parsed(body: Buffer, start: number, end: number): unknown {
  * The InvokeModel body from an Anthropic Messages body. `betaHeader` is the client's anthropic-beta;
  * `defaultMaxTokens` fills a missing max_tokens (count_tokens bodies have none; Bedrock needs it).
  */
-export function invokeBody(body: Buffer, betaHeader: string | undefined, dropped?: Dropped, defaultMaxTokens?: number): Buffer {
+export function invokeBody(body: Buffer, betaHeader: string | undefined, dropped?: Dropped, defaultMaxTokens?: number, scan?: BodyScan): Buffer {
   const kept: Buffer[] = [];
   const asked: string[] = betaHeader ? betaHeader.split(',') : [];
   let version: Buffer | null = null;
   let maxTokens = false;
-  for (const m of topLevelMembers(body)) {
+  for (const m of topLevelMembers(body, scan)) {
     switch (m.key) {
       case 'model':
       case 'stream':
