@@ -26,7 +26,8 @@ function models(url: string): string {
     deployment('claude-role', `model: "bedrock/${HAIKU_ID}", ${at}, aws_role_name: "${ROLE_ARN}", aws_session_name: weir-session, ${keysParams(MASTER_KEYS)}`) +
     deployment('llama', `model: "bedrock/converse/${LLAMA_ID}", ${at}, ${keysParams(PARAM_KEYS)}`) +
     deployment('claude-unknown-model', `model: "bedrock/us.anthropic.claude-none-v9:0", ${at}, ${keysParams(PARAM_KEYS)}`) +
-    deployment('claude-no-region', `model: "bedrock/${CLAUDE_ID}", ${keysParams(PARAM_KEYS)}`)
+    deployment('claude-no-region', `model: "bedrock/${CLAUDE_ID}", ${keysParams(PARAM_KEYS)}`) +
+    deployment('"bedrock/*"', `model: "bedrock/*", ${at}, ${keysParams(PARAM_KEYS)}`)
   );
 }
 
@@ -229,6 +230,16 @@ for (const split of [7, 1]) {
       const again = await call(rig.gw.url, '/v1/messages', { headers: ANTHROPIC, body: { model: 'claude-role', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] } });
       assert.equal(again.status, 200);
       assert.equal(rig.sts.calls.length, 1);
+    });
+
+    it('a bedrock/* wildcard: each name picks its API (Claude through InvokeModel, bedrock/converse/… through Converse) and is priced', async () => {
+      rig.bedrock.requests.length = 0;
+      const c = await call(rig.gw.url, '/v1/chat/completions', { headers: AUTH, body: { model: `bedrock/${HAIKU_ID}`, messages: [{ role: 'user', content: 'hi' }] } });
+      assert.equal(c.status, 200, c.text);
+      assert.ok(Number(c.headers['x-litellm-response-cost']) > 0, 'priced as the Anthropic model');
+      const l = await call(rig.gw.url, '/v1/chat/completions', { headers: AUTH, body: { model: `bedrock/converse/${LLAMA_ID}`, messages: [{ role: 'user', content: 'hi' }] } });
+      assert.equal(l.status, 200, l.text);
+      assert.deepEqual(rig.bedrock.requests.map((r) => r.path), [`/model/${encodeURIComponent(HAIKU_ID)}/invoke`, `/model/${encodeURIComponent(LLAMA_ID)}/converse`]);
     });
 
     it('count_tokens: Bedrock’s CountTokens for Claude, the local estimate for a Converse model', async () => {
