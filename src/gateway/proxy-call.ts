@@ -190,7 +190,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     const seq = ++this.attemptSeq;
     let w: Wire;
     let path: string;
-    let body: Buffer;
+    let body: Buffer | Buffer[];
     let signed: string[] | Promise<string[]>;
     let headers: string[];
     try {
@@ -200,6 +200,12 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       body = w.body(dialectBody, this.scan.stream, this.ex.headers, dropped, dialectBody === this.body ? this.scan : undefined);
       this.wireDropped = dropped.empty ? null : dropped;
       headers = w.dialectHeaders ? this.upstreamHeaders(t) : t.headers.concat('content-type', 'application/json', 'accept-encoding', 'identity');
+      if (Array.isArray(body)) {
+        // Pieces go out as they are (views of the client's body): undici writes them under this length.
+        let length = 0;
+        for (const part of body) length += part.length;
+        headers.push('content-length', String(length));
+      }
     } catch (e) {
       this.closeAttempt();
       return this.fail(e instanceof GatewayError ? e : new GatewayError(500, `Internal error: ${(e as Error).message}`, 'internal_server_error'));
@@ -209,9 +215,11 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     } catch (e) {
       return this.attemptFailed(e as Error);
     }
+    // undici sends an iterable body (the pieces) though its types name only whole ones.
+    const sent = body as Buffer;
     if (!(signed instanceof Promise)) {
       for (const h of signed) headers.push(h);
-      poolFor(t.origin).dispatch({ path, method: 'POST', headers, body }, this);
+      poolFor(t.origin).dispatch({ path, method: 'POST', headers, body: sent }, this);
       return;
     }
     this.signing = true;
@@ -220,7 +228,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
         if (seq !== this.attemptSeq || !this.signing) return;
         this.signing = false;
         for (const h of more) headers.push(h);
-        poolFor(t.origin).dispatch({ path, method: 'POST', headers, body }, this);
+        poolFor(t.origin).dispatch({ path, method: 'POST', headers, body: sent }, this);
       },
       (e: unknown) => {
         if (seq !== this.attemptSeq || !this.signing) return;

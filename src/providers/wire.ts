@@ -39,16 +39,17 @@ export interface Wire {
    * deployment's where the provider wants it); `headers` are the client's (anthropic-beta…).
    * What the provider cannot take is left out and named in `dropped` (x-weir-dropped). `scan` is
    * given when `body` is the client's body as the gateway scanned it (its member spans spare a
-   * second walk); absent for a translated body.
+   * second walk); absent for a translated body. The body may come back in pieces (views of the
+   * client's body between new bytes): it is sent as they are, with their total as content-length.
    */
-  body(body: Buffer, stream: boolean, headers: Readonly<Record<string, string>>, dropped?: Dropped, scan?: BodyScan): Buffer;
+  body(body: Buffer, stream: boolean, headers: Readonly<Record<string, string>>, dropped?: Dropped, scan?: BodyScan): Buffer | Buffer[];
   /** Whether the dialect's own headers (anthropic-version, anthropic-beta) also go as headers. */
   readonly dialectHeaders: boolean;
   /**
    * Headers to add to `headers` (flat name/value pairs, those already set) for this request:
    * authentication computed over the body. A promise when something must be awaited first.
    */
-  sign(method: string, path: string, headers: readonly string[], body: Buffer): string[] | Promise<string[]>;
+  sign(method: string, path: string, headers: readonly string[], body: Buffer | Buffer[]): string[] | Promise<string[]>;
   /** A decoder for one streamed answer, or null when the provider already streams the dialect's SSE. */
   decoder(): WireDecoder | null;
   /** A whole (non-streamed, successful) answer in the dialect, when the provider's differs. */

@@ -62,7 +62,7 @@ registerWire('test-framed', (spec, t) => ({
   },
   sign(_method, path, _headers, body) {
     signings++;
-    const h = ['x-test-signature', sig(path, body)];
+    const h = ['x-test-signature', sig(path, Buffer.concat([body].flat()))];
     return spec.async ? Promise.resolve(h) : h;
   },
   decoder: () => new FrameDecoder(),

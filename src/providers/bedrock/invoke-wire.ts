@@ -1,7 +1,7 @@
 // The wire of Claude on Bedrock (InvokeModel): paths, body, signature, stream decoding and token
 // counting put together for one deployment (see invoke.ts for each piece).
 import type { Wire } from '../wire';
-import { countTokensAnswer, invokeBody, InvokeStreamDecoder } from './invoke';
+import { countTokensAnswer, invokeBody, invokeBodyParts, InvokeStreamDecoder } from './invoke';
 import type { AwsSigner } from './sign';
 
 /** Bedrock's CountTokens body wants a max_tokens, which count_tokens requests do not carry. */
@@ -15,7 +15,7 @@ export function invokeWire(modelPath: string, basePath: string, id: string, sign
   return {
     dialectHeaders: false,
     path: (s) => (s ? stream : invoke),
-    body: (body, _s, headers, dropped, scan) => invokeBody(body, headers['anthropic-beta'], dropped, undefined, scan),
+    body: (body, _s, headers, dropped, scan) => invokeBodyParts(body, headers['anthropic-beta'], dropped, undefined, scan),
     sign: (method, path, headers, body) => signer.sign(method, path, headers, body),
     decoder: () => new InvokeStreamDecoder(),
     countTokens: {

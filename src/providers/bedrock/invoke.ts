@@ -34,11 +34,17 @@ function parsed(body: Buffer, start: number, end: number): unknown {
   }
 }
 
+/** Members this large go out as views of the client's body; smaller pieces are joined. */
+const BY_REFERENCE = 8 * 1024;
+
 /**
- * The InvokeModel body from an Anthropic Messages body. `betaHeader` is the client's anthropic-beta;
- * `defaultMaxTokens` fills a missing max_tokens (count_tokens bodies have none; Bedrock needs it).
+ * The InvokeModel body from an Anthropic Messages body, in pieces: the large members are views of
+ * the client's body (a 150 KB copy costs more than the rest of the call: its allocation is
+ * mmap'ed and freed per request), the small ones and the new head are joined. `betaHeader` is the
+ * client's anthropic-beta; `defaultMaxTokens` fills a missing max_tokens (count_tokens bodies have
+ * none; Bedrock needs it).
  */
-export function invokeBody(body: Buffer, betaHeader: string | undefined, dropped?: Dropped, defaultMaxTokens?: number, scan?: BodyScan): Buffer {
+export function invokeBodyParts(body: Buffer, betaHeader: string | undefined, dropped?: Dropped, defaultMaxTokens?: number, scan?: BodyScan): Buffer[] {
   const kept: Buffer[] = [];
   const asked: string[] = betaHeader ? betaHeader.split(',') : [];
   let version: Buffer | null = null;
@@ -85,11 +91,29 @@ export function invokeBody(body: Buffer, betaHeader: string | undefined, dropped
   let head = `{"anthropic_version":${version ? version.toString('utf8') : JSON.stringify(BEDROCK_ANTHROPIC_VERSION)}`;
   if (betas.size) head += `,"anthropic_beta":${JSON.stringify([...betas])}`;
   if (!maxTokens && defaultMaxTokens !== undefined) head += `,"max_tokens":${defaultMaxTokens}`;
-  const parts: Buffer[] = [Buffer.from(head)];
-  const comma = Buffer.from(',');
-  for (const k of kept) parts.push(comma, k);
-  parts.push(Buffer.from('}'));
-  return Buffer.concat(parts);
+  const parts: Buffer[] = [];
+  let small: Buffer[] = [Buffer.from(head)];
+  for (const k of kept) {
+    small.push(COMMA);
+    if (k.length < BY_REFERENCE) {
+      small.push(k);
+      continue;
+    }
+    parts.push(small.length === 1 ? small[0]! : Buffer.concat(small));
+    parts.push(k);
+    small = [];
+  }
+  small.push(CLOSE);
+  parts.push(small.length === 1 ? small[0]! : Buffer.concat(small));
+  return parts;
+}
+
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from('}');
+
+/** The InvokeModel body in one Buffer (CountTokens wraps it in base64). */
+export function invokeBody(body: Buffer, betaHeader: string | undefined, dropped?: Dropped, defaultMaxTokens?: number, scan?: BodyScan): Buffer {
+  return Buffer.concat(invokeBodyParts(body, betaHeader, dropped, defaultMaxTokens, scan));
 }
 
 /** Anthropic's error type for a Bedrock exception frame (`:exception-type`). */
