@@ -7,7 +7,7 @@ import { crc32 } from 'node:zlib';
 import { Dropped } from '../../src/translate/dropped';
 import { scanBody } from '../../src/gateway/body-scan';
 import { EventStreamDecoder, EventStreamError } from '../../src/providers/bedrock/event-stream';
-import { invokeBody, InvokeStreamDecoder } from '../../src/providers/bedrock/invoke';
+import { invokeBody, invokeBodyParts, InvokeStreamDecoder } from '../../src/providers/bedrock/invoke';
 import { anthropicMessage, ConverseStreamDecoder, converseRequest } from '../../src/providers/bedrock/converse';
 import { anthropicName, bedrockRoute, isClaude } from '../../src/providers/bedrock/target';
 import { CachedCredentials } from '../../src/providers/bedrock/credentials';
@@ -155,6 +155,17 @@ test('invoke body: model and stream out, anthropic_version in, betas from header
   // count_tokens bodies get a max_tokens; the values are the client's bytes, unparsed.
   const raw = '{"model":"m","messages":[{"role":"user","content":"caf\\u00e9 \\"x\\""}]}';
   assert.equal(invokeBody(Buffer.from(raw), undefined, undefined, 1024).toString(), '{"anthropic_version":"bedrock-2023-05-31","max_tokens":1024,"messages":[{"role":"user","content":"caf\\u00e9 \\"x\\""}]}');
+});
+
+test('invoke body in pieces: large members are views of the client’s body, small ones joined; the same bytes as a whole', () => {
+  const big = 'x'.repeat(20_000);
+  const body = Buffer.from(JSON.stringify({ model: 'm', system: big, max_tokens: 5, stream: true, messages: [{ role: 'user', content: big }], temperature: 0 }));
+  const parts = invokeBodyParts(body, undefined, undefined, undefined, scanBody(body));
+  assert.equal(Buffer.concat(parts).toString(), invokeBody(body, undefined).toString());
+  const views = parts.filter((p) => p.buffer === body.buffer);
+  assert.equal(views.length, 2, 'system and messages go out by reference');
+  assert.ok(parts.length <= 5, `few pieces: ${parts.length}`);
+  assert.deepEqual(Object.keys(JSON.parse(Buffer.concat(parts).toString())), ['anthropic_version', 'system', 'max_tokens', 'messages', 'temperature']);
 });
 
 // ---- Converse ------------------------------------------------------------------------------------
