@@ -159,6 +159,9 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     }
     this.health.begin(t.slot);
     this.attemptOpen = true;
+    // An earlier attempt's wire (a fallback to another provider) has no say over this one.
+    this.wire = null;
+    this.wireDropped = null;
     this.phase = 'waiting';
     this.status = 0;
     this.chunks = [];
@@ -175,7 +178,6 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       return mockDispatch(asked, this.scan.stream, t.upstreamModel, body.length, usageChunk, this);
     }
     if (t.wire) return this.dispatchWire(t as Target & { wire: WireSpec }, body);
-    this.wire = null;
     const path = this.endpoint === 'responses' && !this.xlate ? t.responsesPath! : this.endpoint === 'embeddings' ? t.embeddingsPath! : t.path;
     poolFor(t.origin).dispatch({ path, method: 'POST', headers: this.upstreamHeaders(t), body }, this);
   }
@@ -622,15 +624,19 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   }
 }
 
-/** The wire's notices joined to the translation's (one x-weir-dropped header). */
+/** The wire's notices joined to the translation's (one x-weir-dropped and one x-weir-dropped-tools header). */
 function addDropped(h: HeaderList, d: Dropped): void {
-  const items = d.items;
-  if (items === null) return;
+  join(h, 'x-weir-dropped', d.items, '; ');
+  join(h, 'x-weir-dropped-tools', d.tools, ', ');
+}
+
+function join(h: HeaderList, name: string, value: string | null, sep: string): void {
+  if (value === null) return;
   for (let i = 0; i < h.length; i += 2) {
-    if (h[i] === 'x-weir-dropped') {
-      h[i + 1] = `${h[i + 1]}; ${items}`;
+    if (h[i] === name) {
+      h[i + 1] = `${h[i + 1]}${sep}${value}`;
       return;
     }
   }
-  h.push('x-weir-dropped', items);
+  h.push(name, value);
 }

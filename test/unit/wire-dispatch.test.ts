@@ -313,3 +313,29 @@ test('wire: a signature that cannot be made (no credentials) fails the attempt l
     await closePools();
   }
 });
+
+test('wire: a retry that moves from a wired deployment to a plain one gets the plain one’s stream as it is', async () => {
+  registerWire('test-framed-unsigned', () => ({
+    dialectHeaders: false,
+    path: () => '/never',
+    body: (b) => b,
+    sign: () => Promise.reject(new Error('no credentials')),
+    decoder: () => new FrameDecoder(),
+    countTokens: null,
+  }));
+  const cfg = parseConfigText(
+    `model_list:\n  - model_name: wired\n    litellm_params: { model: anthropic/claude-test, api_key: unused-key-123, api_base: "http://127.0.0.1:9", order: 1 }\n  - model_name: wired\n    litellm_params: { model: mock/claude-test, order: 2 }\n`,
+    { baseDir: __dirname, env: {} },
+  );
+  const snap = buildSnapshot(cfg, { version: 1, detailedDebug: false, env: {}, slots: new SlotTable(64) });
+  const [wired, plain] = snap.groups.get('wired')!.targets;
+  wired!.wire = { kind: 'test-framed-unsigned' };
+  assert.equal(plain!.provider, 'mock');
+  snap.routing.numRetries = 1;
+  const ex = await call(snap, 'messages', '/v1/messages', { model: 'wired', max_tokens: 8, stream: true, messages: [{ role: 'user', content: 'hi' }] });
+  assert.equal(ex.status, 200);
+  assert.equal(ex.header('x-litellm-attempted-retries'), '1');
+  const events = sseData(ex.text()).map((d) => JSON.parse(d).type);
+  assert.equal(events[0], 'message_start');
+  assert.equal(events.at(-1), 'message_stop');
+});
