@@ -31,6 +31,8 @@ interface Collected {
 export interface PerTarget {
   spec?: RequestSpec;
   check?: AnswerCheck;
+  /** False for a stream that is not SSE (Bedrock's event stream answered directly): timed to its first byte and its end only. */
+  sse?: boolean;
 }
 
 function concat(parts: Float64Array[]): Float64Array {
@@ -59,13 +61,14 @@ export async function interleavedLatency(
   const clients = new Map(targets.map((t) => [t, new Client(t.url, { pipelining: 1, keepAliveTimeout: 60_000 })]));
   const specs = new Map(targets.map((t) => [t, specFor(t, plan.per?.(t).spec ?? spec)]));
   const checks = new Map(targets.map((t) => [t, plan.per?.(t).check]));
+  const sses = new Map(targets.map((t) => [t, plan.per?.(t).sse ?? plan.sse]));
   const data = new Map<Target, Collected>(
     targets.map((t) => [t, { total: [], firstByte: [], firstToken: [], errors: 0, firstError: null, cpu: new CpuMeter(t), cpuPerRepeat: [], sent: 0, checked: 0 }]),
   );
   try {
     for (const t of targets) {
       progress.set(`${label}: warm-up`, t.label);
-      await closedLoop(clients.get(t)!, specs.get(t)!, plan.warmup, plan.sse, checks.get(t));
+      await closedLoop(clients.get(t)!, specs.get(t)!, plan.warmup, sses.get(t), checks.get(t));
       data.get(t)!.sent += plan.warmup;
     }
     const perRound = Math.max(1, Math.ceil(plan.perRepeat / plan.rounds));
@@ -82,7 +85,7 @@ export async function interleavedLatency(
           d.cpu.begin();
           p.meter.begin();
           const check = checks.get(t);
-          const s = await closedLoop(clients.get(t)!, specs.get(t)!, perRound, plan.sse, check);
+          const s = await closedLoop(clients.get(t)!, specs.get(t)!, perRound, sses.get(t), check);
           const served = s.total.length + s.errors;
           d.sent += perRound;
           d.cpu.end(served);
@@ -121,7 +124,7 @@ export async function interleavedLatency(
       abs: latencySpread(d.total),
       added: direct ? null : addedSpread(d.total, ref.total),
       ttfb: plan.sse ? { abs: latencySpread(d.firstByte), added: direct ? null : addedSpread(d.firstByte, ref.firstByte) } : null,
-      ttft: plan.sse ? { abs: latencySpread(d.firstToken), added: direct ? null : addedSpread(d.firstToken, ref.firstToken) } : null,
+      ttft: plan.sse && sses.get(t) ? { abs: latencySpread(d.firstToken), added: direct ? null : addedSpread(d.firstToken, ref.firstToken) } : null,
       cpuUsPerReq: d.cpu.perRequest(),
       cpuPerRepeat: d.cpuPerRepeat,
       rssMB: targetRss(t) / 2 ** 20,

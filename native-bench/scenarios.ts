@@ -1,5 +1,6 @@
 // The scenarios of the issue, each as the requests it sends and the measurements it runs.
 import { agentsScenario } from './agents';
+import { bedrockScenario } from './bedrock';
 import type { ScenarioKey } from './args';
 import { chatSpec, claudeCodeBody, messagesSpec, smallChat } from './bodies';
 import { interleavedFanout } from './fanout';
@@ -36,6 +37,7 @@ export const SCENARIO_INFO: Record<ScenarioKey, { id: number; title: string }> =
   soak: { id: 6, title: 'soak' },
   translated: { id: 7, title: 'translated streaming: Claude-Code-sized /v1/messages to an OpenAI-dialect upstream vs pass-through' },
   agents: { id: 8, title: 'agent runs: real Claude Code and light command agents started through /v1/agent/runs, followed by SSE' },
+  bedrock: { id: 9, title: 'Claude on Bedrock: Claude-Code-sized streaming /v1/messages to the fake Bedrock vs the OpenAI-dialect pass-through, added time to first byte' },
 };
 
 function base(key: ScenarioKey): ScenarioResult {
@@ -240,6 +242,16 @@ async function agents(ctx: ScenarioContext): Promise<ScenarioResult> {
   return r;
 }
 
+/** Scenario 9: Claude on Bedrock against the fake Bedrock, through a Weir of its own (bedrock.ts). */
+async function bedrock(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const r = base('bedrock');
+  const direct = ctx.targets.find((t) => t.kind === 'direct')!;
+  const out = await bedrockScenario({ mockUrl: direct.url, workDir: ctx.agentsEnv.workDir, workers: ctx.agentsEnv.workers, cpus: ctx.agentsEnv.cpus, plan: ctx.plan, progress: ctx.progress });
+  r.latency = out.latency;
+  r.notes.push(...out.notes);
+  return r;
+}
+
 export async function runScenario(key: ScenarioKey, ctx: ScenarioContext): Promise<ScenarioResult> {
   switch (key) {
     case 'chat': return chat(ctx);
@@ -250,5 +262,6 @@ export async function runScenario(key: ScenarioKey, ctx: ScenarioContext): Promi
     case 'soak': return soakScenario(ctx);
     case 'translated': return translated(ctx);
     case 'agents': return agents(ctx);
+    case 'bedrock': return bedrock(ctx);
   }
 }

@@ -4,7 +4,7 @@
 import { cpuMicros, processTree, rssBytes, sumOver } from './procfs';
 import type { RequestSpec } from './timed-request';
 
-export type TargetKind = 'direct' | 'direct-openai' | 'weir' | 'translated' | 'governed' | 'minimal' | 'nginx' | 'litellm';
+export type TargetKind = 'direct' | 'direct-openai' | 'weir' | 'translated' | 'governed' | 'minimal' | 'nginx' | 'litellm' | 'bedrock-direct' | 'weir-bedrock';
 
 export interface Target {
   kind: TargetKind;
@@ -28,15 +28,18 @@ export const LABELS: Record<TargetKind, string> = {
   minimal: 'minimal uWS proxy',
   nginx: 'nginx',
   litellm: 'LiteLLM (Python)',
+  'bedrock-direct': 'fake Bedrock (direct)',
+  'weir-bedrock': 'Weir → Claude on Bedrock',
 };
 
 /**
  * The mock itself, answered directly: its rows are absolute, and every other row is added to the
  * `direct` one. `direct-openai` (scenario 7) is the mock sent the chat request Weir sends it on the
- * translated path, so Weir's own share of that path can be told from the mock's.
+ * translated path, so Weir's own share of that path can be told from the mock's. `bedrock-direct`
+ * (scenario 9) is the fake Bedrock answered directly.
  */
 export function isDirect(kind: TargetKind): boolean {
-  return kind === 'direct' || kind === 'direct-openai';
+  return kind === 'direct' || kind === 'direct-openai' || kind === 'bedrock-direct';
 }
 
 export function makeTarget(kind: TargetKind, url: string, pid: number | null, tree = false): Target {

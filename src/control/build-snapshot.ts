@@ -49,7 +49,7 @@ function buildTarget(d: Deployment, index: number, cfg: LiteLLMConfig, opts: Sna
   const lp = d.litellm_params;
   const { provider, upstreamModel } = splitModel(model);
   const apiBaseVar = cfg.deployment_env?.[index]?.apiBaseVar;
-  const pt = providerTarget({ provider, upstreamModel, apiKey: lp.api_key, apiBase: lp.api_base, apiBaseVar, apiVersion: lp.api_version, env: opts.env });
+  const pt = providerTarget({ provider, upstreamModel, apiKey: lp.api_key, apiBase: lp.api_base, apiBaseVar, apiVersion: lp.api_version, litellm: lp, env: opts.env });
   // A variable of litellm_params that is not set: the deployment cannot be called (LiteLLM starts with it and fails its calls).
   const unset = cfg.deployment_env?.[index]?.unset;
   if (unset?.length) pt.unavailable = `${unset.map((u) => `${u.path}: environment variable ${u.name} is not set`).join('; ')}`;
@@ -90,6 +90,7 @@ function buildTarget(d: Deployment, index: number, cfg: LiteLLMConfig, opts: Sna
       model,
       upstreamModel: pt.upstreamModel,
       overrides: priceOverrides(lp, d.model_info),
+      alias: pt.priceAlias,
     }),
   };
 }

@@ -40,11 +40,12 @@ export class CallAccounting {
   /**
    * The body for `t`: the model value replaced when it differs and, for OpenAI streams,
    * stream_options.include_usage set (in one copy). Also decides whether the usage chunk is hidden.
+   * A deployment with a wire puts the model where its provider wants it: its body keeps the client's.
    */
   body(body: Buffer, scan: BodyScan, t: Target): Buffer {
     const usageEdit = this.chatStream && t.dialect === 'openai' ? includeUsageEdit(body, scan) : null;
     this.hideUsage = usageEdit?.hideUsageChunk ?? false;
-    const modelEdit = t.upstreamModel === scan.model ? null : { at: scan.modelStart, remove: scan.modelEnd - scan.modelStart, insert: t.upstreamModelJson };
+    const modelEdit = t.upstreamModel === scan.model || t.wire ? null : { at: scan.modelStart, remove: scan.modelEnd - scan.modelStart, insert: t.upstreamModelJson };
     return applyEdits(body, [modelEdit, usageEdit?.edit ?? null]);
   }
 

@@ -48,6 +48,12 @@ export interface BodyScan {
    * `disable_fallbacks`): they are taken out before anything is sent upstream.
    */
   routingParams?: boolean;
+  /**
+   * Every top-level member's byte spans, flat: key start, key end, value start, value end, …
+   * Recorded by the same walk, so a provider whose body keeps most members as they are (a wire's
+   * splice, providers/wire.ts) needs no second walk of the body.
+   */
+  members: number[];
 }
 
 /** Top-level keys that steer the gateway and are never forwarded (providers refuse unknown ones). */
@@ -135,7 +141,7 @@ function finiteNumber(b: Buffer, start: number, end: number): number | undefined
 }
 
 export function scanBody(b: Buffer): BodyScan {
-  const out: BodyScan = { modelStart: -1, modelEnd: -1, modelNotString: false, stream: false, depth: 0, streamOptionsStart: -1, streamOptionsEnd: -1 };
+  const out: BodyScan = { modelStart: -1, modelEnd: -1, modelNotString: false, stream: false, depth: 0, streamOptionsStart: -1, streamOptionsEnd: -1, members: [] };
   scanSteps.n += b.length; // the walk, which crosses each byte once at most
   let i = skipSpace(b, 0);
   if (i >= b.length) return { ...out, error: 'Request body is empty; expected a JSON object.' };
@@ -168,6 +174,7 @@ export function scanBody(b: Buffer): BodyScan {
     const valueEnd = skipValue(b, i);
     if (valueEnd < 0) return { ...out, error: `Request body is not valid JSON (bad value at byte ${valueStart}).` };
     if (valueDepth >= out.depth) out.depth = valueDepth + 1;
+    out.members.push(keyStart, keyEnd, valueStart, valueEnd);
     switch (topLevelKey(b, keyStart, keyEnd)) {
       case MODEL:
         if (b[valueStart] === QUOTE) {
@@ -277,4 +284,49 @@ export function takeMembers(b: Buffer, keys: readonly string[]): { body: Buffer;
   kept.forEach((m, n) => parts.push(n ? Buffer.from(',') : Buffer.alloc(0), m));
   parts.push(Buffer.from('}'));
   return { body: Buffer.concat(parts), taken };
+}
+
+/** One top-level member of a body: its key, and the byte span of the member and of its value. */
+export interface Member {
+  key: string;
+  start: number;
+  valueStart: number;
+  valueEnd: number;
+}
+
+/**
+ * The top-level members of a body scanBody accepted (or one an encoder wrote), in order, without
+ * parsing their values: for a provider's body that keeps most members as they are (a wire's
+ * splice, providers/wire.ts). From the scan's record when `scan` is this body's, else by a walk,
+ * linear: each byte is crossed once.
+ */
+export function topLevelMembers(b: Buffer, scan?: BodyScan): Member[] {
+  if (scan) {
+    const m = scan.members;
+    const out: Member[] = [];
+    for (let i = 0; i < m.length; i += 4) {
+      scanSteps.n += 2 * (m[i + 1]! - m[i]!);
+      out.push({ key: JSON.parse(b.toString('utf8', m[i]!, m[i + 1]!)) as string, start: m[i]!, valueStart: m[i + 2]!, valueEnd: m[i + 3]! });
+    }
+    return out;
+  }
+  const out: Member[] = [];
+  scanSteps.n += b.length;
+  let i = skipSpace(b, 0) + 1;
+  for (;;) {
+    i = skipSpace(b, i);
+    if (b[i] !== QUOTE) break;
+    const start = i;
+    const keyEnd = skipString(b, i);
+    if (keyEnd < 0) break;
+    const valueStart = skipSpace(b, skipSpace(b, keyEnd) + 1);
+    const valueEnd = skipValue(b, valueStart);
+    if (valueEnd < 0) break;
+    scanSteps.n += 2 * (keyEnd - start);
+    out.push({ key: JSON.parse(b.toString('utf8', start, keyEnd)) as string, start, valueStart, valueEnd });
+    i = skipSpace(b, valueEnd);
+    if (b[i] !== COMMA) break;
+    i++;
+  }
+  return out;
 }

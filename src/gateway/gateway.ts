@@ -12,6 +12,9 @@ import { adminCall, isAdminPath } from './admin-relay';
 import { AGENT_MAX_BODY_BYTES, HOOK_PREFIX, agentCall, isAgentPath, respondRelayed, wantsEventStream } from './agent-relay';
 import { countTokens } from './count-tokens';
 import { passThrough, passThroughTarget, providerBase } from './pass-through';
+import { bedrockDecode, bedrockPassThroughBase } from './pass-through-bedrock';
+import { warmWires } from '../providers/wire';
+import { anthropicName } from '../providers/bedrock/target';
 import { checkPassThroughCaller } from './pass-through-access';
 import { PASS_THROUGH_PREFIXES, passThroughDialect, passThroughRoute } from './pass-through-route';
 import { scanBody } from './body-scan';
@@ -71,6 +74,7 @@ export class Gateway {
     private snapshot: Snapshot,
     private readonly deps: GatewayDeps,
   ) {
+    warmSnapshotWires(snapshot);
     this.identifier = new Identifier(deps.keyIndex, deps.view, async (hash) => {
       const r = await deps.rpc('key.lookup', { hash });
       return r.status === 200 && (r.body as { found?: boolean }).found === true;
@@ -115,6 +119,7 @@ export class Gateway {
 
   setSnapshot(s: Snapshot): void {
     this.snapshot = s;
+    warmSnapshotWires(s);
   }
 
   handle(ex: Exchange): void {
@@ -287,7 +292,7 @@ export class Gateway {
   private passThrough(ex: Exchange, snap: Snapshot, id: Identity | Promise<Identity>): void {
     const dialect = passThroughDialect(ex.path);
     const route = passThroughRoute(ex.path)!;
-    const base = providerBase(route.provider, process.env);
+    const base = route.provider === 'bedrock' ? bedrockPassThroughBase(process.env) : providerBase(route.provider, process.env);
     const opts = { customKeyHeader: snap.auth.customKeyHeader, timeoutMs: snap.requestTimeoutMs };
     if (!route.llm) {
       const forward = (who: Identity, body: Buffer | null) => {
@@ -300,8 +305,11 @@ export class Gateway {
     this.withBody(ex, snap.maxBodyBytes, dialect, id, (who, received) => {
       const scan = scanBody(received);
       if (scan.error) throw new GatewayError(400, scan.error, 'bad_request_error');
-      if (!scan.model) throw new GatewayError(400, 'Missing required parameter: "model"', 'bad_request_error', 'model');
-      const model = scan.model;
+      // Bedrock's routes name the model (and stream or not) in the path, not the body.
+      const bedrock = route.bedrock;
+      if (bedrock) scan.stream = bedrock.stream;
+      else if (!scan.model) throw new GatewayError(400, 'Missing required parameter: "model"', 'bad_request_error', 'model');
+      const model = bedrock ? bedrock.model : scan.model!;
       // A key's list may name the model bare or provider-qualified (`anthropic/claude-…`).
       const qualified = `${route.provider}/${model}`;
       const access = (p: KeyProfile, entities: EntityTable, now: number) =>
@@ -311,16 +319,17 @@ export class Gateway {
         return passThrough(ex, route, base, received, { ...opts, billing: null });
       }
       const endpoint = route.llm!;
-      const price = resolvePrice(snap.priceTable, { model: qualified, upstreamModel: model });
+      const price = resolvePrice(snap.priceTable, { model: qualified, upstreamModel: model, alias: bedrock ? anthropicName(model) : undefined });
       const target = passThroughTarget(route.provider, model, price, base);
       const endUser = endUserOf(ex.headers, scan.user);
       const charge = this.admit(who, model, endUser, () => estimateReservation(pricesToReserve(snap, price), received.length, scan.maxTokens, completionsAsked(scan)), access);
       if (!charge && !this.deps.journal) return passThrough(ex, route, base, received, { ...opts, billing: null });
       const acct = new CallAccounting(scan.stream && endpoint === 'chat', received.length);
-      acct.anthropic = route.provider === 'anthropic';
+      acct.anthropic = route.provider !== 'openai';
       // For a chat stream, the usage chunk is asked for (and hidden again if the client did not ask).
-      const body = acct.body(received, scan, target);
-      passThrough(ex, route, base, body, { ...opts, billing: { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan } });
+      // A Bedrock body goes as it came: its model is in the path, and the client's signature was dropped.
+      const body = bedrock ? received : acct.body(received, scan, target);
+      passThrough(ex, route, base, body, { ...opts, billing: { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan, decode: bedrockDecode(route) } });
     });
   }
 
@@ -410,4 +419,9 @@ function endUserOf(h: Record<string, string>, bodyUser: string | undefined): str
 export function sendError(ex: Exchange, dialect: Dialect, e: unknown): void {
   const err = e instanceof GatewayError ? e : new GatewayError(500, `Internal error: ${(e as Error).message ?? String(e)}`, 'internal_server_error');
   ex.respond(err.status, JSON_TYPE.concat(err.headers), errorBody(dialect, err));
+}
+
+/** The wires of a snapshot's configured deployments, made (and their credentials fetched) at once. */
+function warmSnapshotWires(s: Snapshot): void {
+  for (const g of s.groups.values()) warmWires(g.targets);
 }

@@ -3,6 +3,7 @@
 // which builds the configured groups once, and the workers, which build a wildcard group the
 // first time a name is asked for and keep it for the life of the snapshot.
 import { resolvePrice } from '../pricing/cost';
+import { anthropicName, bedrockRoute } from '../providers/bedrock/target';
 import { splitModel } from '../providers/registry';
 import type { ModelGroup, RoutingSettings, Snapshot, Target, WildcardDeployment } from './snapshot';
 import { Wildcard } from './wildcard';
@@ -83,7 +84,9 @@ function concreteTarget(snap: Snapshot, d: WildcardDeployment, name: string, cap
   const { provider, upstreamModel } = splitModel(model);
   const base = d.variants[provider];
   if (!base) return null;
-  const price = resolvePrice(snap.priceTable, { baseModel: d.baseModel, model, upstreamModel, overrides: d.overrides });
+  // Bedrock's Claude ids are priced as the Anthropic model they are (as buildTarget does for configured ones).
+  const alias = provider === 'bedrock' ? anthropicName(bedrockRoute(upstreamModel).id) : undefined;
+  const price = resolvePrice(snap.priceTable, { baseModel: d.baseModel, model, upstreamModel, overrides: d.overrides, alias });
   return { ...base, group: name, upstreamModel, upstreamModelJson: JSON.stringify(upstreamModel), price };
 }
 

@@ -1,11 +1,11 @@
-// Which provider a pass-through path (LiteLLM's /anthropic/* and /openai/*) goes to, what the
+// Which provider a pass-through path (LiteLLM's /anthropic/*, /openai/* and /bedrock/*) goes to, what the
 // path is once its dot segments are resolved, and whether it is an LLM call (governed like
 // /v1/messages and /v1/chat/completions: model access, budgets, limits, spend) or any other
 // provider route (files, batches, models…: only for callers allowed them).
 import { GatewayError } from './errors';
 import type { Endpoint } from './proxy-call';
 
-export type PassThroughProvider = 'anthropic' | 'openai';
+export type PassThroughProvider = 'anthropic' | 'openai' | 'bedrock';
 
 export interface PassThroughRoute {
   provider: PassThroughProvider;
@@ -15,12 +15,19 @@ export interface PassThroughRoute {
   llm: Endpoint | 'count_tokens' | null;
   /** The framing of an error event that ends a stream this route cut short. */
   streamDialect: 'anthropic' | 'openai' | 'responses';
+  /**
+   * Bedrock's LLM routes name the model and the API in the path (`/model/{id}/invoke-with-response-stream`):
+   * the model id (decoded), whether the answer streams, and which API answers.
+   */
+  bedrock?: { model: string; stream: boolean; api: 'invoke' | 'converse' };
 }
 
-export const PASS_THROUGH_PREFIXES: readonly string[] = ['/anthropic/', '/openai/'];
+export const PASS_THROUGH_PREFIXES: readonly string[] = ['/anthropic/', '/openai/', '/bedrock/'];
 
 const LLM_ROUTES: Record<PassThroughProvider, Record<string, Endpoint | 'count_tokens'>> = {
   anthropic: { '/v1/messages': 'messages', '/v1/messages/count_tokens': 'count_tokens' },
+  // Bedrock's are read from the path (bedrockLlm).
+  bedrock: {},
   openai: {
     '/v1/chat/completions': 'chat',
     '/chat/completions': 'chat',
@@ -42,7 +49,7 @@ const ENCODED_SEPARATOR = /%2f|%5c|\\/i;
  * server the provider base URL points at (another proxy's /key/list, with the operator's key).
  */
 export function passThroughRoute(path: string): PassThroughRoute | null {
-  const provider: PassThroughProvider | null = path.startsWith('/anthropic/') ? 'anthropic' : path.startsWith('/openai/') ? 'openai' : null;
+  const provider: PassThroughProvider | null = path.startsWith('/anthropic/') ? 'anthropic' : path.startsWith('/openai/') ? 'openai' : path.startsWith('/bedrock/') ? 'bedrock' : null;
   if (!provider) return null;
   if (ENCODED_SEPARATOR.test(path)) throw new GatewayError(400, `Pass-through path ${path} holds an encoded '/' or '\\'`, 'bad_request_error');
   const segments: string[] = [];
@@ -55,12 +62,33 @@ export function passThroughRoute(path: string): PassThroughRoute | null {
     } else segments.push(raw);
   }
   const rest = `/${segments.join('/')}`;
+  if (provider === 'bedrock') return bedrockRoute(rest);
   const llm = LLM_ROUTES[provider][rest] ?? null;
   const streamDialect = provider === 'anthropic' ? 'anthropic' : llm === 'responses' ? 'responses' : 'openai';
   return { provider, rest, llm, streamDialect };
 }
 
-/** The error dialect of a pass-through route: Anthropic's for /anthropic/*, OpenAI's otherwise. */
+/** Bedrock runtime's model routes: InvokeModel and Converse (streamed or not), CountTokens. */
+const BEDROCK_MODEL_ROUTE = /^\/model\/([^/]+)\/(invoke|invoke-with-response-stream|converse|converse-stream|count-tokens)$/;
+
+function bedrockRoute(rest: string): PassThroughRoute {
+  const m = BEDROCK_MODEL_ROUTE.exec(rest);
+  if (!m) return { provider: 'bedrock', rest, llm: null, streamDialect: 'anthropic' };
+  let model: string;
+  try {
+    model = decodeURIComponent(m[1]!);
+  } catch {
+    throw new GatewayError(400, `Pass-through path /bedrock${rest} holds a model id that is not URL-encoded`, 'bad_request_error');
+  }
+  const op = m[2]!;
+  if (op === 'count-tokens') return { provider: 'bedrock', rest, llm: 'count_tokens', streamDialect: 'anthropic', bedrock: { model, stream: false, api: 'invoke' } };
+  return { provider: 'bedrock', rest, llm: 'messages', streamDialect: 'anthropic', bedrock: { model, stream: op.endsWith('-stream'), api: op.startsWith('invoke') ? 'invoke' : 'converse' } };
+}
+
+/**
+ * The error dialect of a pass-through route: Anthropic's for /anthropic/* and /bedrock/* (Bedrock's
+ * clients for Claude are Anthropic's SDK, which reads it), OpenAI's otherwise.
+ */
 export function passThroughDialect(path: string): 'anthropic' | 'openai' {
-  return path.startsWith('/anthropic') ? 'anthropic' : 'openai';
+  return path.startsWith('/anthropic') || path.startsWith('/bedrock') ? 'anthropic' : 'openai';
 }

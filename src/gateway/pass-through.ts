@@ -1,8 +1,10 @@
-// Provider pass-through routes (LiteLLM's /anthropic/* and /openai/*): the caller authenticates
-// with a Weir key, the rest of the path goes to the provider's base URL with the provider
-// credentials from the environment, and the answer streams back untouched. For the LLM routes
-// (see pass-through-route.ts) the call is governed like any other: the caller's charge is settled
-// from the usage read out of the answer as it passes, and the call writes its spend record.
+// Provider pass-through routes (LiteLLM's /anthropic/*, /openai/* and /bedrock/*): the caller
+// authenticates with a Weir key, the rest of the path goes to the provider's base URL with the
+// provider credentials from the environment (for Bedrock, a SigV4 signature made here; the
+// client's own is dropped), and the answer streams back untouched. For the LLM routes (see
+// pass-through-route.ts) the call is governed like any other: the caller's charge is settled from
+// the usage read out of the answer as it passes (Bedrock's event-stream frames are decoded on the
+// side for it), and the call writes its spend record.
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
@@ -21,6 +23,7 @@ import { spendRecord } from './spend-record';
 import { EventAligner } from './sse-align';
 import { poolFor } from './upstream-pool';
 import { parseBaseUrl, withQuery } from '../providers/base-url';
+import type { WireDecoder } from '../providers/wire';
 
 /** Where a provider's pass-through calls go, and the operator's credentials for it. */
 export interface ProviderBase {
@@ -31,6 +34,8 @@ export interface ProviderBase {
   /** The base URL with its credentials masked, for spend logs. */
   apiBase: string;
   auth: string[];
+  /** Per-request authentication over the body (Bedrock's SigV4): headers to add. */
+  sign?: (method: string, path: string, headers: readonly string[], body: Buffer | undefined) => Promise<string[]>;
 }
 
 export function providerBase(provider: PassThroughProvider, env: NodeJS.ProcessEnv): ProviderBase {
@@ -72,12 +77,16 @@ const NOT_FORWARDED = new Set([
 ]);
 const NOT_RETURNED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'date', 'server', 'set-cookie', 'proxy-authenticate', 'upgrade', 'trailer']);
 
-/** The client's headers that may go to the provider: nothing a Weir key or the hop used. */
-export function forwardedHeaders(h: Record<string, string>, customKeyHeader: string | null): string[] {
+/**
+ * The client's headers that may go to the provider: nothing a Weir key or the hop used, and for a
+ * provider Weir signs for, nothing of the client's own signature (`x-amz-*`).
+ */
+export function forwardedHeaders(h: Record<string, string>, customKeyHeader: string | null, signed = false): string[] {
   const named = h['connection']?.toLowerCase().split(',').map((s) => s.trim()) ?? [];
   const out: string[] = [];
   for (const k in h) {
     if (NOT_FORWARDED.has(k) || k === customKeyHeader || named.includes(k)) continue;
+    if (signed && k.startsWith('x-amz-')) continue;
     out.push(k, h[k]!);
   }
   return out;
@@ -94,6 +103,11 @@ export interface PassThroughBilling {
   /** Stands for the provider and model in the spend record and prices the usage. */
   target: Target;
   scan: BodyScan;
+  /**
+   * For an answer in another framing than the dialect's (Bedrock's event stream, Converse's
+   * JSON): how to read it as the dialect, on the side, for its usage. The client gets the bytes as they came.
+   */
+  decode?: { stream(): WireDecoder; whole?(raw: Buffer): Buffer };
 }
 
 /**
@@ -106,7 +120,7 @@ export function passThroughTarget(provider: PassThroughProvider, model: string, 
     slot: -1,
     group: model,
     provider,
-    dialect: provider,
+    dialect: provider === 'openai' ? 'openai' : 'anthropic',
     upstreamModel: model,
     upstreamModelJson: JSON.stringify(model),
     origin: base.origin,
@@ -138,6 +152,8 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
   private status = 0;
   /** Set for an SSE answer: forwarded whole event by whole event (see sse-align). */
   private aligner: EventAligner | null = null;
+  /** Set for an answer in another stream framing: decoded on the side for its usage (billing.decode). */
+  private side: WireDecoder | null = null;
   private copy: Buffer[] | null = null;
   private copied = 0;
   private done = false;
@@ -176,7 +192,8 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
     if (sse) this.aligner = new EventAligner();
     const b = this.billing;
     if (b && status < 400) {
-      if (sse) b.acct.startStream(b.target);
+      if (!sse && b.decode && String(headers['content-type'] ?? '').startsWith('application/vnd.amazon.eventstream')) this.side = b.decode.stream();
+      if (sse || this.side) b.acct.startStream(b.target);
       else this.copy = [];
     }
     this.started = true;
@@ -187,6 +204,10 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
     this.timer?.refresh();
     let out: Buffer = chunk;
     if (this.billing && this.aligner && this.status < 400) out = this.billing.acct.pass(chunk);
+    else if (this.side) {
+      const decoded = this.side.push(chunk);
+      if (decoded.length) this.billing!.acct.pass(decoded);
+    }
     if (this.copy && this.copied + chunk.length <= MAX_USAGE_COPY) {
       this.copy.push(chunk);
       this.copied += chunk.length;
@@ -200,12 +221,27 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.side) {
+      const rest = this.side.end();
+      if (rest.length) this.billing!.acct.pass(rest);
+      this.billing!.acct.endStream();
+    }
     const tail = this.billing && this.aligner && this.status < 400 ? this.billing.acct.endStream() : null;
     const held = this.aligner ? (tail ? this.aligner.push(tail) : null) : null;
     if (held?.length) this.ex.write(held);
     const rest = this.aligner?.end();
     if (rest) this.ex.write(rest);
-    if (this.copy && this.billing) this.billing.acct.readBody(Buffer.concat(this.copy, this.copied), this.billing.target);
+    if (this.copy && this.billing) {
+      const raw = Buffer.concat(this.copy, this.copied);
+      const whole = this.billing.decode?.whole;
+      let read: Buffer = raw;
+      try {
+        if (whole) read = whole(raw);
+      } catch {
+        // Not the answer its framing says: its usage is estimated from its size.
+      }
+      this.billing.acct.readBody(read, this.billing.target);
+    }
     this.account(this.status, this.status >= 400 ? new GatewayError(this.status, `pass-through upstream answered ${this.status}`, 'upstream_error') : undefined);
     this.ex.end();
   }
@@ -215,8 +251,8 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
     if (this.ex.aborted) return;
     const timedOut = err instanceof TimeoutError;
     const error = new GatewayError(timedOut ? 408 : 502, `pass-through upstream failed: ${err.message}`, timedOut ? 'timeout_error' : 'api_connection_error');
-    if (this.billing && this.aligner) this.billing.acct.endStream();
-    this.account(error.status, error, this.started && this.aligner !== null);
+    if (this.billing && (this.aligner || this.side)) this.billing.acct.endStream();
+    this.account(error.status, error, this.started && (this.aligner !== null || this.side !== null));
     if (!this.started) {
       this.ex.respond(error.status, ['content-type', 'application/json'], errorBody(this.route.provider === 'anthropic' ? 'anthropic' : 'openai', error));
     } else if (this.aligner) {
@@ -233,7 +269,7 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
   private clientGone(): void {
     if (this.timer) clearTimeout(this.timer);
     this.controller?.abort(new Error('client disconnected'));
-    const streamed = this.started && this.aligner !== null;
+    const streamed = this.started && (this.aligner !== null || this.side !== null);
     if (this.billing && streamed) this.billing.acct.endStream();
     this.account(499, new GatewayError(499, 'client disconnected', 'client_closed_request'), streamed);
   }
@@ -277,9 +313,23 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
  * goes upstream (for governed chat streams, with stream_options.include_usage added).
  */
 export function passThrough(ex: Exchange, route: PassThroughRoute, base: ProviderBase, body: Buffer | null, opts: { customKeyHeader: string | null; timeoutMs: number; billing: PassThroughBilling | null }): void {
-  const headers = forwardedHeaders(ex.headers, opts.customKeyHeader);
+  const headers = forwardedHeaders(ex.headers, opts.customKeyHeader, base.sign !== undefined);
   headers.push(...base.auth);
   const path = withQuery(`${base.basePath}${route.rest}${ex.query ? `?${ex.query}` : ''}`, base.query);
   const call = new PassThroughCall(ex, route, opts.billing, opts.timeoutMs);
-  call.start(() => poolFor(base.origin).dispatch({ path, method: ex.method as Dispatcher.HttpMethod, headers, body: body && body.length ? body : null }, call));
+  const sent = body && body.length ? body : null;
+  const send = () => poolFor(base.origin).dispatch({ path, method: ex.method as Dispatcher.HttpMethod, headers, body: sent }, call);
+  const sign = base.sign;
+  if (!sign) return call.start(send);
+  call.start(() => {
+    if (!headers.includes('content-type') && sent) headers.push('content-type', 'application/json');
+    sign(ex.method, path, headers, sent ?? undefined).then(
+      (more) => {
+        if (ex.aborted) return;
+        for (const h of more) headers.push(h);
+        send();
+      },
+      (e: unknown) => call.onResponseError(null as unknown as Dispatcher.DispatchController, e instanceof Error ? e : new Error(String(e))),
+    );
+  });
 }

@@ -8,6 +8,7 @@ import type { Dispatcher } from 'undici';
 import { log } from '../log';
 import { ANTHROPIC_DEFAULT_VERSION } from '../providers/anthropic';
 import { mockDispatch } from '../providers/mock';
+import { liveWire, type Wire, type WireDecoder, type WireSpec } from '../providers/wire';
 import type { Exchange, HeaderList } from '../server/exchange';
 import type { DeploymentHealth } from '../state/deployment-health';
 import { replaceModel, type BodyScan } from './body-scan';
@@ -24,6 +25,7 @@ import type { Charge } from './policy';
 import { spendRecord } from './spend-record';
 import { EventAligner } from './sse-align';
 import { Translation } from './translation';
+import { Dropped } from '../translate/dropped';
 import type { ModelGroup, Snapshot, Target } from './snapshot';
 import { describeTarget, fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
 import { poolFor } from './upstream-pool';
@@ -31,7 +33,6 @@ import { errorClass } from './error-class';
 import { keyHeaders } from './key-headers';
 import { echoProviderHeaders } from './provider-headers';
 import { applyParamRules } from './param-rules';
-import { OllamaWire } from './ollama-wire';
 
 /** The client's API: OpenAI chat completions, Anthropic messages, or OpenAI Responses (Codex). */
 export type Endpoint = 'chat' | 'messages' | 'responses' | 'embeddings';
@@ -93,9 +94,17 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   private xlate: Translation | null = null;
   /** A passed-through stream goes out whole event by whole event (see sse-align). */
   private aligner: EventAligner | null = null;
-  /** Set while the current attempt goes to a deployment with a wire format of its own (Ollama's native API). */
-  private wire: OllamaWire | null = null;
   private accounted = false;
+  /** The current attempt's wire, when its deployment has one (providers/wire.ts). */
+  private wire: Wire | null = null;
+  /** Turns the current stream's framing into SSE (a wire whose provider does not stream SSE). */
+  private decoder: WireDecoder | null = null;
+  /** Counts attempts, so a signature that resolves after its attempt ended is dropped. */
+  private attemptSeq = 0;
+  /** Set while the attempt waits for its signature (credentials being fetched). */
+  private signing = false;
+  /** What the current attempt's wire left out of the body (named in x-weir-dropped), or null. */
+  private wireDropped: Dropped | null = null;
 
   constructor(
     private readonly ex: Exchange,
@@ -146,20 +155,22 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       }
       this.acct?.translated();
     } else {
-      body = this.acct ? this.acct.body(this.body, this.scan, t) : t.upstreamModel === this.scan.model ? this.body : replaceModel(this.body, this.scan, t.upstreamModelJson);
+      // A wire puts the model where its provider wants it (the path): the client's stays in the body it maps.
+      body = this.acct ? this.acct.body(this.body, this.scan, t) : t.upstreamModel === this.scan.model || t.wire ? this.body : replaceModel(this.body, this.scan, t.upstreamModelJson);
     }
-    this.wire = null;
-    if ((t.paramRules || t.wire) && this.endpoint !== 'embeddings') {
+    if (t.paramRules && this.endpoint !== 'embeddings') {
       try {
-        // A chat body (the client's, or a translation's): the provider's parameter rules, then its wire format.
-        if (t.paramRules) body = applyParamRules(body, t.paramRules, t.provider, t.upstreamModel, this.xlate !== null);
-        if (t.wire) body = (this.wire = new OllamaWire(t)).request(body, t);
+        // A chat body (the client's, or a translation's): the provider's parameter rules.
+        body = applyParamRules(body, t.paramRules, t.provider, t.upstreamModel, this.xlate !== null);
       } catch (e) {
         return this.fail(e instanceof GatewayError ? e : new GatewayError(500, (e as Error).message));
       }
     }
     this.health.begin(t.slot);
     this.attemptOpen = true;
+    // An earlier attempt's wire (a fallback to another provider) has no say over this one.
+    this.wire = null;
+    this.wireDropped = null;
     this.phase = 'waiting';
     this.status = 0;
     this.chunks = [];
@@ -175,8 +186,67 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       const usageChunk = this.scan.stream && asked === 'chat' && (this.acct !== null || this.xlate !== null || includeUsageEdit(this.body, this.scan).edit === null);
       return mockDispatch(asked, this.scan.stream, t.upstreamModel, body.length, usageChunk, this);
     }
+    if (t.wire) return this.dispatchWire(t as Target & { wire: WireSpec }, body);
     const path = this.endpoint === 'responses' && !this.xlate ? t.responsesPath! : this.endpoint === 'embeddings' ? t.embeddingsPath! : t.path;
     poolFor(t.origin).dispatch({ path, method: 'POST', headers: this.upstreamHeaders(t), body }, this);
+  }
+
+  /**
+   * An attempt at a deployment whose wire differs from its dialect: `body` is what the dialect
+   * would send; the wire gives the path, the provider's body and the signature over it. The
+   * signature waits only when credentials are being fetched; a client that left or a timeout
+   * meanwhile ends the attempt, and the late signature is dropped.
+   */
+  private dispatchWire(t: Target & { wire: WireSpec }, dialectBody: Buffer): void {
+    const seq = ++this.attemptSeq;
+    let w: Wire;
+    let path: string;
+    let body: Buffer | Buffer[];
+    let signed: string[] | Promise<string[]>;
+    let headers: string[];
+    try {
+      w = this.wire = liveWire(t);
+      path = w.path(this.scan.stream);
+      const dropped = new Dropped();
+      body = w.body(dialectBody, this.scan.stream, this.ex.headers, dropped, dialectBody === this.body ? this.scan : undefined);
+      this.wireDropped = dropped.empty ? null : dropped;
+      headers = w.dialectHeaders ? this.upstreamHeaders(t) : t.headers.concat('content-type', 'application/json', 'accept-encoding', 'identity');
+      if (Array.isArray(body)) {
+        // Pieces go out as they are (views of the client's body): undici writes them under this length.
+        let length = 0;
+        for (const part of body) length += part.length;
+        headers.push('content-length', String(length));
+      }
+    } catch (e) {
+      this.closeAttempt();
+      return this.fail(e instanceof GatewayError ? e : new GatewayError(500, `Internal error: ${(e as Error).message}`, 'internal_server_error'));
+    }
+    try {
+      signed = w.sign('POST', path, headers, body);
+    } catch (e) {
+      return this.attemptFailed(e as Error);
+    }
+    // undici sends an iterable body (the pieces) though its types name only whole ones.
+    const sent = body as Buffer;
+    if (!(signed instanceof Promise)) {
+      for (const h of signed) headers.push(h);
+      poolFor(t.origin).dispatch({ path, method: 'POST', headers, body: sent }, this);
+      return;
+    }
+    this.signing = true;
+    signed.then(
+      (more) => {
+        if (seq !== this.attemptSeq || !this.signing) return;
+        this.signing = false;
+        for (const h of more) headers.push(h);
+        poolFor(t.origin).dispatch({ path, method: 'POST', headers, body: sent }, this);
+      },
+      (e: unknown) => {
+        if (seq !== this.attemptSeq || !this.signing) return;
+        this.signing = false;
+        this.attemptFailed(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
   }
 
   private upstreamHeaders(t: Target): string[] {
@@ -197,6 +267,11 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
 
   private readonly onTimeout = (): void => {
     this.timer = null;
+    if (this.signing) {
+      // No request is out yet: the signature (a credential fetch) took the whole timeout.
+      this.signing = false;
+      return this.attemptFailed(new TimeoutError('timeout'));
+    }
     this.controller?.abort(new TimeoutError('timeout'));
   };
 
@@ -229,6 +304,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       this.timer?.refresh();
       this.acct?.startStream(this.target);
       this.xlate?.startStream();
+      this.decoder = this.wire ? this.wire.decoder() : null;
       // Translators emit whole events by themselves.
       this.aligner = this.xlate ? null : new EventAligner();
       const h = this.responseHeaders(this.wire ? { ...headers, 'content-type': 'text/event-stream' } : headers);
@@ -242,8 +318,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.phase === 'streaming') {
       this.timer?.refresh();
-      if (this.wire) {
-        chunk = this.wire.push(chunk);
+      if (this.decoder) {
+        chunk = this.decoder.push(chunk);
         if (!chunk.length) return;
       }
       this.streamChunk(controller, chunk);
@@ -262,15 +338,18 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     this.size += chunk.length;
   }
 
-  /** A chunk of the stream in the deployment's dialect, on its way to the client. */
-  private streamChunk(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    let out: Buffer | string;
+  /** A chunk of the stream in the deployment's dialect, through accounting and translation: what the client gets of it. */
+  private passOn(chunk: Buffer): Buffer | string {
     if (this.xlate) {
       this.acct?.pass(chunk);
-      out = this.xlate.push(chunk);
-    } else {
-      out = this.aligner!.push(this.acct ? this.acct.pass(chunk) : chunk);
+      return this.xlate.push(chunk);
     }
+    return this.aligner!.push(this.acct ? this.acct.pass(chunk) : chunk);
+  }
+
+  /** A chunk of the stream in the deployment's dialect, on its way to the client. */
+  private streamChunk(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const out = this.passOn(chunk);
     if (out.length && !this.ex.write(out)) {
       // The client is slower than the upstream: stop reading until it drains. The upstream is
       // silent because we paused it, so that silence does not count toward stream_timeout.
@@ -286,8 +365,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     const phase = this.phase;
     this.phase = 'done';
     if (phase === 'streaming') {
-      const last = this.wire?.end();
-      if (last?.length && this.controller) this.streamChunk(this.controller, last);
+      if (this.decoder) this.decodedTail(this.decoder.end());
       const tail = this.acct?.endStream();
       if (this.xlate) this.ex.write(this.xlate.end());
       else {
@@ -301,11 +379,11 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     } else if (phase === 'buffering') {
       this.notOverheadMs += performance.now() - this.attemptStart;
       let raw = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
-      if (this.wire && this.status < 300) {
+      if (this.wire?.response) {
         try {
           raw = this.wire.response(raw);
         } catch (e) {
-          return this.fail(e as GatewayError);
+          return this.fail(new GatewayError(502, `The answer of ${describeTarget(this.target)} could not be read: ${(e as Error).message}`, 'api_error'));
         }
       }
       this.acct?.readBody(raw, this.target);
@@ -331,6 +409,18 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    this.attemptFailed(err);
+  }
+
+  /** The last SSE bytes a wire's decoder gave at the end of a stream, through the usual path. */
+  private decodedTail(rest: Buffer): void {
+    if (!rest.length) return;
+    const out = this.passOn(rest);
+    if (out.length) this.ex.write(out);
+  }
+
+  /** The attempt failed without an answer (socket error, timeout, no signature) or mid-stream. */
+  private attemptFailed(err: Error): void {
     this.closeAttempt();
     const phase = this.phase;
     this.phase = 'done';
@@ -457,6 +547,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     const streamed = this.phase === 'streaming';
     if (this.backoffTimer) clearTimeout(this.backoffTimer);
     this.backoffTimer = null;
+    this.signing = false;
     this.controller?.abort(new Error('client disconnected'));
     this.closeAttempt();
     if (streamed) this.acct?.endStream();
@@ -487,10 +578,12 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   }
 
   private responseHeaders(up: IncomingHttpHeaders): HeaderList {
-    const h: HeaderList = ['content-type', String(up['content-type'] ?? (this.scan.stream ? 'text/event-stream' : 'application/json'))];
+    // A decoded stream is SSE whatever the provider's framing was called.
+    const h: HeaderList = ['content-type', this.decoder ? 'text/event-stream' : String(up['content-type'] ?? (this.scan.stream ? 'text/event-stream' : 'application/json'))];
     if (this.scan.stream) h.push('cache-control', 'no-cache');
     echoProviderHeaders(h, up, this.target);
     this.xlate?.noticeHeaders(h);
+    if (this.wireDropped) addDropped(h, this.wireDropped);
     return this.litellmHeaders(h);
   }
 
@@ -542,4 +635,21 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     const dep = this.tried.length ? this.target.id : '-';
     log.debug(`${this.ex.method} ${this.ex.path} model=${this.group.name} deployment=${dep} status=${status} retries=${this.retries} ${ms}ms${note ? ` ${note}` : ''}`);
   }
+}
+
+/** The wire's notices joined to the translation's (one x-weir-dropped and one x-weir-dropped-tools header). */
+function addDropped(h: HeaderList, d: Dropped): void {
+  join(h, 'x-weir-dropped', d.items, '; ');
+  join(h, 'x-weir-dropped-tools', d.tools, ', ');
+}
+
+function join(h: HeaderList, name: string, value: string | null, sep: string): void {
+  if (value === null) return;
+  for (let i = 0; i < h.length; i += 2) {
+    if (h[i] === name) {
+      h[i + 1] = `${h[i + 1]}${sep}${value}`;
+      return;
+    }
+  }
+  h.push(name, value);
 }

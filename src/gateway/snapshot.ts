@@ -3,7 +3,8 @@
 // reload never changes the rules under a request in flight.
 import type { Price, PriceOverrides } from '../pricing/cost';
 import type { PriceTable } from '../pricing/price-table';
-import type { ParamSupport, UpstreamDialect, Wire } from '../providers/target';
+import type { ParamSupport, UpstreamDialect } from '../providers/target';
+import type { WireSpec } from '../providers/wire';
 import type { ParamRules } from './param-rules';
 import type { RoutingStrategy } from './pick';
 import type { AuthSettings } from './auth';
@@ -35,6 +36,8 @@ export interface Target {
   secrets: string[];
   /** Set when the deployment cannot be called (no credentials, unsupported provider): the reason. */
   unavailable: string | null;
+  /** Set when the provider's wire differs from its dialect (path, body, signature, framing): see providers/wire.ts. */
+  wire?: WireSpec;
   timeoutMs: number;
   streamTimeoutMs: number;
   weight: number;
@@ -48,8 +51,6 @@ export interface Target {
   params?: ParamSupport;
   /** What happens to those parameters here (drop_params decided): null or absent for none. */
   paramRules?: ParamRules | null;
-  /** The upstream's own wire format (Ollama's native API) under this OpenAI-dialect target. */
-  wire?: Wire;
 }
 
 export interface ModelGroup {

@@ -96,6 +96,8 @@ export interface PriceQuery {
   upstreamModel?: string | null | undefined;
   /** Per-deployment prices; see priceOverrides(). */
   overrides?: PriceOverrides | null | undefined;
+  /** A last name to try, that the provider knows the model by (Bedrock's Claude: Anthropic's name). */
+  alias?: string | null | undefined;
 }
 
 const ZERO_RATES: Rates = Object.freeze({ input: 0, output: 0, cacheRead: 0, cacheCreation: 0, cacheCreation1h: 0 });
@@ -278,6 +280,7 @@ export function candidateKeys(q: PriceQuery): string[] {
     if (slash > 0 && !q.upstreamModel.includes('/')) add(`${q.model!.slice(0, slash)}/${q.upstreamModel}`);
     both(q.upstreamModel);
   }
+  add(q.alias);
   return out;
 }
 

@@ -1,13 +1,15 @@
 // Ollama through its native API, as LiteLLM serves it: `ollama_chat/` → /api/chat (messages, tool
 // calls), `ollama/` → /api/generate (the conversation as one prompt, LiteLLM's `ollama_pt`). The
-// target speaks OpenAI's dialect to the rest of the gateway; its `wire` tells the call to translate
-// the body to Ollama's and the answer back (gateway/ollama-wire.ts). Base: api_base, else
+// target speaks OpenAI's dialect to the rest of the gateway; its wire (ollama-wire.ts) translates
+// the body to Ollama's and the answer back. Base: api_base, else
 // OLLAMA_API_BASE, else http://localhost:11434; a key (OLLAMA_API_KEY, for ollama.com) is sent as
 // a bearer token, and none is needed.
 import { firstEnv, resolveApiBase } from './api-base';
 import { withQuery } from './base-url';
 import { unsupportedParams } from './compat-table';
+import { ollamaWire, type OllamaWireSpec } from './ollama-wire';
 import { unavailable, type DeploymentParams, type ProviderTarget } from './target';
+import { registerWire } from './wire';
 
 /** The OpenAI parameters LiteLLM's OllamaChatConfig / OllamaConfig list as supported. */
 const CHAT_SUPPORTS = ['max_tokens', 'max_completion_tokens', 'stream', 'top_p', 'temperature', 'seed', 'frequency_penalty', 'stop', 'tools', 'tool_choice', 'functions', 'response_format'];
@@ -33,6 +35,8 @@ export function ollamaTarget(p: DeploymentParams): ProviderTarget {
     secrets: [...(apiKey ? [apiKey] : []), ...base.secrets],
     unavailable: null,
     params: { unsupported: unsupportedParams(chat ? CHAT_SUPPORTS : GENERATE_SUPPORTS), renames: [] },
-    wire: chat ? 'ollama-chat' : 'ollama-generate',
+    wire: { kind: 'ollama', api: chat ? 'chat' : 'generate', path: withQuery(path, base.query) } satisfies OllamaWireSpec,
   };
 }
+
+registerWire('ollama', ollamaWire);

@@ -4,6 +4,7 @@
 import { anthropicTarget } from './anthropic';
 import { azureTarget } from './azure';
 import { inferProvider } from './bare-names';
+import { bedrockTarget } from './bedrock/target';
 import { mockTarget } from './mock';
 import { ollamaTarget } from './ollama';
 import { OPENAI_COMPATIBLE, openaiTarget } from './openai';
@@ -67,6 +68,8 @@ export function providerTarget(p: DeploymentParams): ProviderTarget {
       return anthropicTarget(p);
     case 'azure':
       return azureTarget(p);
+    case 'bedrock':
+      return bedrockTarget(p);
     case 'mock':
       return mockTarget(p);
     case 'ollama':

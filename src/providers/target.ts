@@ -1,6 +1,13 @@
 // What a provider contributes to a deployment's Target: where to send, how to authenticate, and
 // which dialect it speaks. Built once per config load, never per request.
+//
+// Most providers are the dialect as it is (the path and headers here are all there is). A provider
+// whose wire differs from its dialect (Claude on Bedrock or Vertex AI: model in the URL, per-request
+// signatures, another stream framing) adds a `wire`: a plain-data spec from which each thread makes
+// the live Wire (wire.ts) that maps the path, the body, the signature and the answer. The gateway
+// asks `if (t.wire)` once per call; targets without one pay nothing more.
 import { shownUrl } from './base-url';
+import type { WireSpec } from './wire';
 /** The API a deployment speaks natively; 'any' for the built-in mock, which speaks both. */
 export type UpstreamDialect = 'openai' | 'anthropic' | 'any';
 
@@ -18,8 +25,10 @@ export interface ProviderTarget {
   unavailable: string | null;
   /** What LiteLLM does with some OpenAI parameters at this provider (compat-table.ts); absent: nothing. */
   params?: ParamSupport;
-  /** The upstream's own wire format under an OpenAI-dialect target (Ollama's native API); absent: none. */
-  wire?: Wire;
+  /** How the provider's wire differs from its dialect (see wire.ts); absent for most providers. */
+  wire?: WireSpec;
+  /** Another name the price table may know the model by (Bedrock's Claude ids: Anthropic's name). */
+  priceAlias?: string;
 }
 
 /** OpenAI parameters a provider refuses (dropped under drop_params) and ones it takes under another name. */
@@ -27,9 +36,6 @@ export interface ParamSupport {
   unsupported: readonly string[];
   renames: readonly (readonly [string, string])[];
 }
-
-/** A native API the gateway speaks for an OpenAI-dialect target: Ollama's /api/chat or /api/generate. */
-export type Wire = 'ollama-chat' | 'ollama-generate';
 
 export interface DeploymentParams {
   provider: string;
@@ -39,6 +45,8 @@ export interface DeploymentParams {
   /** The variable litellm_params.api_base was read from (`os.environ/VAR`), for messages about it. */
   apiBaseVar?: string;
   apiVersion?: string;
+  /** All of litellm_params, for providers with parameters of their own (aws_region_name, vertex_project, …). */
+  litellm?: Readonly<Record<string, unknown>>;
   env: NodeJS.ProcessEnv;
 }
 

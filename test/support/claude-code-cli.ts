@@ -15,6 +15,8 @@ export interface ClaudeCodeOptions {
   model?: string;
   prompt: string;
   deadlineMs?: number;
+  /** More environment (its own provider mode, e.g. CLAUDE_CODE_USE_BEDROCK); an empty value removes a variable. */
+  env?: Record<string, string>;
 }
 
 export interface ClaudeCodeRun extends AgentRun {
@@ -41,6 +43,10 @@ function claudeEnv(o: ClaudeCodeOptions): Record<string, string> {
     CLAUDE_CODE_MAX_RETRIES: '0',
   };
   if (process.getuid?.() === 0) env.IS_SANDBOX = '1';
+  for (const [k, v] of Object.entries(o.env ?? {})) {
+    if (v === '') delete env[k];
+    else env[k] = v;
+  }
   return env;
 }
 

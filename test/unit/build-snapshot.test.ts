@@ -178,7 +178,7 @@ test('mock speaks any dialect and needs nothing', () => {
   assert.deepEqual(t.headers, []);
 });
 
-test('bare model names: gpt-* → openai, claude-* → anthropic; bedrock/ unsupported; unknown bare names unavailable', () => {
+test('bare model names: gpt-* → openai, claude-* → anthropic; bedrock/ without a region unavailable, with one an anthropic-dialect wire; unknown bare names unavailable', () => {
   const g = one('model: gpt-4o', { OPENAI_API_KEY: 'k' });
   assert.equal(g.provider, 'openai');
   assert.equal(g.upstreamModel, 'gpt-4o');
@@ -189,7 +189,13 @@ test('bare model names: gpt-* → openai, claude-* → anthropic; bedrock/ unsup
   assert.equal(c.dialect, 'anthropic');
   const b = one('model: bedrock/anthropic.claude-3-sonnet-20240229-v1:0');
   assert.equal(b.provider, 'bedrock');
-  assert.match(b.unavailable ?? '', /not supported/);
+  assert.match(b.unavailable ?? '', /needs a region/);
+  const br = one('model: bedrock/anthropic.claude-3-sonnet-20240229-v1:0\naws_region_name: eu-west-1');
+  assert.equal(br.unavailable, null);
+  assert.equal(br.dialect, 'anthropic');
+  assert.equal(br.origin, 'https://bedrock-runtime.eu-west-1.amazonaws.com');
+  assert.equal(br.path, '/model/anthropic.claude-3-sonnet-20240229-v1%3A0/invoke');
+  assert.equal(br.wire?.kind, 'bedrock');
   const u = one('model: mystery-model');
   assert.match(u.unavailable ?? '', /cannot tell the provider/);
   assert.deepEqual(splitModel('o3-mini'), { provider: 'openai', upstreamModel: 'o3-mini' });

@@ -118,8 +118,8 @@ test('local servers need no key; their defaults are LiteLLM\'s', () => {
   const o = one('model: ollama_chat/llama3.1', { OLLAMA_API_BASE: 'https://ollama.com', OLLAMA_API_KEY: 'ok-key' });
   assert.equal(o.origin, 'https://ollama.com');
   assert.deepEqual(pairs(o.headers), [['authorization', 'Bearer ok-key']]);
-  assert.equal(o.wire, 'ollama-chat');
-  assert.equal(one('model: ollama/x').wire, 'ollama-generate');
+  assert.deepEqual(o.wire, { kind: 'ollama', api: 'chat', path: '/api/chat' });
+  assert.deepEqual(one('model: ollama/x').wire, { kind: 'ollama', api: 'generate', path: '/api/generate' });
 });
 
 test('databricks and azure_ai need a base; azure_ai sends api-key on Azure hosts, /models on services.ai.azure.com', () => {
