@@ -182,9 +182,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     if (t.provider === 'mock') {
       // The mock speaks chat and messages; a Responses call reaches it translated to chat.
       const asked = this.endpoint === 'messages' ? 'messages' : 'chat';
-      // Whether the client asked for the usage chunk: a question about its own body, the one the scan's offsets are in.
-      const usageChunk = this.scan.stream && asked === 'chat' && (this.acct !== null || this.xlate !== null || includeUsageEdit(this.body, this.scan).edit === null);
-      return mockDispatch(asked, this.scan.stream, t.upstreamModel, body.length, usageChunk, this);
+      return mockDispatch(asked, this.scan.stream, t.upstreamModel, body.length, asked === 'chat' && this.usageChunkWanted(), this);
     }
     if (t.wire) return this.dispatchWire(t as Target & { wire: WireSpec }, body);
     const path = this.endpoint === 'responses' && !this.xlate ? t.responsesPath! : this.endpoint === 'embeddings' ? t.embeddingsPath! : t.path;
@@ -249,6 +247,15 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     );
   }
 
+  /**
+   * Whether a chat stream made up here (the mock's, a wire's decoded one) ends with the usage chunk:
+   * when the accounting or a translation reads it, or the client asked (a question about its own
+   * body, the one the scan's offsets are in).
+   */
+  private usageChunkWanted(): boolean {
+    return this.scan.stream && (this.acct !== null || this.xlate !== null || includeUsageEdit(this.body, this.scan).edit === null);
+  }
+
   private upstreamHeaders(t: Target): string[] {
     const h = t.headers.concat('content-type', 'application/json', 'accept-encoding', 'identity');
     if (t.dialect === 'anthropic') {
@@ -304,7 +311,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       this.timer?.refresh();
       this.acct?.startStream(this.target);
       this.xlate?.startStream();
-      this.decoder = this.wire ? this.wire.decoder() : null;
+      this.decoder = this.wire ? this.wire.decoder(this.target.dialect === 'openai' && this.usageChunkWanted()) : null;
       // Translators emit whole events by themselves.
       this.aligner = this.xlate ? null : new EventAligner();
       const h = this.responseHeaders(this.wire ? { ...headers, 'content-type': 'text/event-stream' } : headers);

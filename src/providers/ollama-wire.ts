@@ -3,10 +3,6 @@
 // stream) becomes an OpenAI one, so everything above (usage accounting, the translation back to an
 // Anthropic client, the Responses chain) sees the chat completions API. The body is parsed here once
 // per attempt: this is a translation, not the pass-through path.
-//
-// The stream always ends with the usage chunk: Weir's accounting asks for it on every governed
-// call (and hides it from a client that did not), and the decoder is made per stream without the
-// request at hand.
 import { GatewayError } from '../gateway/errors';
 import { bodyText, jsonBytes } from '../gateway/json-body';
 import { TranslationError } from '../translate/errors';
@@ -36,8 +32,8 @@ export function ollamaWire(spec: WireSpec, t: WireTarget): Wire {
     },
     dialectHeaders: false,
     sign: () => [],
-    decoder() {
-      const stream = new OllamaToOpenAIStream(api, true);
+    decoder(usageChunk: boolean) {
+      const stream = new OllamaToOpenAIStream(api, usageChunk);
       return { push: (chunk: Buffer) => Buffer.from(stream.push(chunk)), end: () => Buffer.from(stream.end()) };
     },
     response: (raw: Buffer) => jsonBytes(ollamaResponseToOpenAI(JSON.parse(raw.toString('utf8')) as Record<string, unknown>, api)),

@@ -50,8 +50,11 @@ export interface Wire {
    * authentication computed over the body. A promise when something must be awaited first.
    */
   sign(method: string, path: string, headers: readonly string[], body: Buffer | Buffer[]): string[] | Promise<string[]>;
-  /** A decoder for one streamed answer, or null when the provider already streams the dialect's SSE. */
-  decoder(): WireDecoder | null;
+  /**
+   * A decoder for one streamed answer, or null when the provider already streams the dialect's SSE.
+   * `usageChunk`: an OpenAI-dialect stream made here ends with the usage chunk (someone reads it).
+   */
+  decoder(usageChunk: boolean): WireDecoder | null;
   /** A whole (non-streamed, successful) answer in the dialect, when the provider's differs. */
   response?(body: Buffer): Buffer;
   /**
