@@ -2,7 +2,7 @@
 // which dialect it speaks. Built once per config load, never per request.
 import { shownUrl } from './base-url';
 /** The API a deployment speaks natively; 'any' for the built-in mock, which speaks both. */
-export type UpstreamDialect = 'openai' | 'anthropic' | 'any';
+export type UpstreamDialect = 'openai' | 'anthropic' | 'gemini' | 'any';
 
 export interface ProviderTarget {
   provider: string;
