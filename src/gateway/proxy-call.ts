@@ -8,6 +8,7 @@ import type { Dispatcher } from 'undici';
 import { log } from '../log';
 import { ANTHROPIC_DEFAULT_VERSION } from '../providers/anthropic';
 import { mockDispatch } from '../providers/mock';
+import { liveWire, type Wire, type WireDecoder, type WireSpec } from '../providers/wire';
 import type { Exchange, HeaderList } from '../server/exchange';
 import type { DeploymentHealth } from '../state/deployment-health';
 import { replaceModel, type BodyScan } from './body-scan';
@@ -92,6 +93,14 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   /** A passed-through stream goes out whole event by whole event (see sse-align). */
   private aligner: EventAligner | null = null;
   private accounted = false;
+  /** The current attempt's wire, when its deployment has one (providers/wire.ts). */
+  private wire: Wire | null = null;
+  /** Turns the current stream's framing into SSE (a wire whose provider does not stream SSE). */
+  private decoder: WireDecoder | null = null;
+  /** Counts attempts, so a signature that resolves after its attempt ended is dropped. */
+  private attemptSeq = 0;
+  /** Set while the attempt waits for its signature (credentials being fetched). */
+  private signing = false;
 
   constructor(
     private readonly ex: Exchange,
@@ -161,8 +170,58 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       const usageChunk = this.scan.stream && asked === 'chat' && (this.acct !== null || this.xlate !== null || includeUsageEdit(this.body, this.scan).edit === null);
       return mockDispatch(asked, this.scan.stream, t.upstreamModel, body.length, usageChunk, this);
     }
+    if (t.wire) return this.dispatchWire(t as Target & { wire: WireSpec }, body);
+    this.wire = null;
     const path = this.endpoint === 'responses' && !this.xlate ? t.responsesPath! : this.endpoint === 'embeddings' ? t.embeddingsPath! : t.path;
     poolFor(t.origin).dispatch({ path, method: 'POST', headers: this.upstreamHeaders(t), body }, this);
+  }
+
+  /**
+   * An attempt at a deployment whose wire differs from its dialect: `body` is what the dialect
+   * would send; the wire gives the path, the provider's body and the signature over it. The
+   * signature waits only when credentials are being fetched; a client that left or a timeout
+   * meanwhile ends the attempt, and the late signature is dropped.
+   */
+  private dispatchWire(t: Target & { wire: WireSpec }, dialectBody: Buffer): void {
+    const seq = ++this.attemptSeq;
+    let w: Wire;
+    let path: string;
+    let body: Buffer;
+    let signed: string[] | Promise<string[]>;
+    let headers: string[];
+    try {
+      w = this.wire = liveWire(t);
+      path = w.path(this.scan.stream);
+      body = w.body(dialectBody, this.scan.stream, this.ex.headers);
+      headers = w.dialectHeaders ? this.upstreamHeaders(t) : t.headers.concat('content-type', 'application/json', 'accept-encoding', 'identity');
+    } catch (e) {
+      this.closeAttempt();
+      return this.fail(e instanceof GatewayError ? e : new GatewayError(500, `Internal error: ${(e as Error).message}`, 'internal_server_error'));
+    }
+    try {
+      signed = w.sign('POST', path, headers, body);
+    } catch (e) {
+      return this.attemptFailed(e as Error);
+    }
+    if (!(signed instanceof Promise)) {
+      for (const h of signed) headers.push(h);
+      poolFor(t.origin).dispatch({ path, method: 'POST', headers, body }, this);
+      return;
+    }
+    this.signing = true;
+    signed.then(
+      (more) => {
+        if (seq !== this.attemptSeq || !this.signing) return;
+        this.signing = false;
+        for (const h of more) headers.push(h);
+        poolFor(t.origin).dispatch({ path, method: 'POST', headers, body }, this);
+      },
+      (e: unknown) => {
+        if (seq !== this.attemptSeq || !this.signing) return;
+        this.signing = false;
+        this.attemptFailed(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
   }
 
   private upstreamHeaders(t: Target): string[] {
@@ -183,6 +242,11 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
 
   private readonly onTimeout = (): void => {
     this.timer = null;
+    if (this.signing) {
+      // No request is out yet: the signature (a credential fetch) took the whole timeout.
+      this.signing = false;
+      return this.attemptFailed(new TimeoutError('timeout'));
+    }
     this.controller?.abort(new TimeoutError('timeout'));
   };
 
@@ -215,6 +279,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       this.timer?.refresh();
       this.acct?.startStream(this.target);
       this.xlate?.startStream();
+      this.decoder = this.wire ? this.wire.decoder() : null;
       // Translators emit whole events by themselves.
       this.aligner = this.xlate ? null : new EventAligner();
       const h = this.responseHeaders(headers);
@@ -228,6 +293,10 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.phase === 'streaming') {
       this.timer?.refresh();
+      if (this.decoder) {
+        chunk = this.decoder.push(chunk);
+        if (!chunk.length) return;
+      }
       let out: Buffer | string;
       if (this.xlate) {
         this.acct?.pass(chunk);
@@ -263,6 +332,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     const phase = this.phase;
     this.phase = 'done';
     if (phase === 'streaming') {
+      if (this.decoder) this.decodedTail(this.decoder.end());
       const tail = this.acct?.endStream();
       if (this.xlate) this.ex.write(this.xlate.end());
       else {
@@ -275,7 +345,14 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       this.debugLine(this.status);
     } else if (phase === 'buffering') {
       this.notOverheadMs += performance.now() - this.attemptStart;
-      const raw = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
+      let raw = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
+      if (this.wire?.response) {
+        try {
+          raw = this.wire.response(raw);
+        } catch (e) {
+          return this.fail(new GatewayError(502, `The answer of ${describeTarget(this.target)} could not be read: ${(e as Error).message}`, 'api_error'));
+        }
+      }
       this.acct?.readBody(raw, this.target);
       let body: Buffer | string = raw;
       if (this.xlate) {
@@ -299,6 +376,22 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    this.attemptFailed(err);
+  }
+
+  /** The last SSE bytes a wire's decoder gave at the end of a stream, through the usual path. */
+  private decodedTail(rest: Buffer): void {
+    if (!rest.length) return;
+    let out: Buffer | string;
+    if (this.xlate) {
+      this.acct?.pass(rest);
+      out = this.xlate.push(rest);
+    } else out = this.aligner!.push(this.acct ? this.acct.pass(rest) : rest);
+    if (out.length) this.ex.write(out);
+  }
+
+  /** The attempt failed without an answer (socket error, timeout, no signature) or mid-stream. */
+  private attemptFailed(err: Error): void {
     this.closeAttempt();
     const phase = this.phase;
     this.phase = 'done';
@@ -425,6 +518,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     const streamed = this.phase === 'streaming';
     if (this.backoffTimer) clearTimeout(this.backoffTimer);
     this.backoffTimer = null;
+    this.signing = false;
     this.controller?.abort(new Error('client disconnected'));
     this.closeAttempt();
     if (streamed) this.acct?.endStream();
@@ -455,7 +549,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   }
 
   private responseHeaders(up: IncomingHttpHeaders): HeaderList {
-    const h: HeaderList = ['content-type', String(up['content-type'] ?? (this.scan.stream ? 'text/event-stream' : 'application/json'))];
+    // A decoded stream is SSE whatever the provider's framing was called.
+    const h: HeaderList = ['content-type', this.decoder ? 'text/event-stream' : String(up['content-type'] ?? (this.scan.stream ? 'text/event-stream' : 'application/json'))];
     if (this.scan.stream) h.push('cache-control', 'no-cache');
     echoProviderHeaders(h, up, this.target);
     this.xlate?.noticeHeaders(h);

@@ -4,6 +4,7 @@
 import type { Price, PriceOverrides } from '../pricing/cost';
 import type { PriceTable } from '../pricing/price-table';
 import type { UpstreamDialect } from '../providers/target';
+import type { WireSpec } from '../providers/wire';
 import type { RoutingStrategy } from './pick';
 import type { AuthSettings } from './auth';
 
@@ -34,6 +35,8 @@ export interface Target {
   secrets: string[];
   /** Set when the deployment cannot be called (no credentials, unsupported provider): the reason. */
   unavailable: string | null;
+  /** Set when the provider's wire differs from its dialect (path, body, signature, framing): see providers/wire.ts. */
+  wire?: WireSpec;
   timeoutMs: number;
   streamTimeoutMs: number;
   weight: number;

@@ -1,6 +1,13 @@
 // What a provider contributes to a deployment's Target: where to send, how to authenticate, and
 // which dialect it speaks. Built once per config load, never per request.
+//
+// Most providers are the dialect as it is (the path and headers here are all there is). A provider
+// whose wire differs from its dialect (Claude on Bedrock or Vertex AI: model in the URL, per-request
+// signatures, another stream framing) adds a `wire`: a plain-data spec from which each thread makes
+// the live Wire (wire.ts) that maps the path, the body, the signature and the answer. The gateway
+// asks `if (t.wire)` once per call; targets without one pay nothing more.
 import { shownUrl } from './base-url';
+import type { WireSpec } from './wire';
 /** The API a deployment speaks natively; 'any' for the built-in mock, which speaks both. */
 export type UpstreamDialect = 'openai' | 'anthropic' | 'gemini' | 'any';
 
@@ -16,6 +23,8 @@ export interface ProviderTarget {
   headers: string[];
   secrets: string[];
   unavailable: string | null;
+  /** How the provider's wire differs from its dialect (see wire.ts); absent for most providers. */
+  wire?: WireSpec;
 }
 
 export interface DeploymentParams {
