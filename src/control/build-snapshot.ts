@@ -46,7 +46,7 @@ function deploymentId(d: Deployment): string {
 function buildTarget(d: Deployment, cfg: LiteLLMConfig, opts: SnapshotOptions, model = d.litellm_params.model): Target {
   const lp = d.litellm_params;
   const { provider, upstreamModel } = splitModel(model);
-  const pt = providerTarget({ provider, upstreamModel, apiKey: lp.api_key, apiBase: lp.api_base, apiVersion: lp.api_version, env: opts.env });
+  const pt = providerTarget({ provider, upstreamModel, apiKey: lp.api_key, apiBase: lp.api_base, apiVersion: lp.api_version, litellm: lp, env: opts.env });
   const headers = pt.headers.slice();
   const secrets = pt.secrets.slice();
   // headers, then extra_headers, override the provider's own (e.g. a gateway token in Authorization).

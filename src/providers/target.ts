@@ -33,6 +33,8 @@ export interface DeploymentParams {
   apiKey?: string;
   apiBase?: string;
   apiVersion?: string;
+  /** The deployment's litellm_params as written (provider-specific keys: vertex_project, …). */
+  litellm?: Record<string, unknown>;
   env: NodeJS.ProcessEnv;
 }
 

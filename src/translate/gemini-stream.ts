@@ -30,6 +30,8 @@ export class GeminiToChatStream extends StreamTranslator {
   usageMetadata: Obj | undefined;
   /** responseId of the first event (the spend log's request id). */
   responseId: string | undefined;
+  /** Characters of text, thoughts and arguments produced: the estimate of a stream cut before its usage. */
+  outputChars = 0;
 
   constructor(protected readonly ctx: GeminiContext) {
     super();
@@ -79,8 +81,11 @@ export class GeminiToChatStream extends StreamTranslator {
     for (const p of parts) {
       if (!isObj(p)) continue;
       if (isObj(p.functionCall)) {
-        this.emit(this.chunk({ tool_calls: [{ index: this.toolCalls++, ...toolCall(p, this.ctx) }] }, null));
+        const call = toolCall(p, this.ctx);
+        this.outputChars += ((call.function as Obj).arguments as string).length;
+        this.emit(this.chunk({ tool_calls: [{ index: this.toolCalls++, ...call }] }, null));
       } else if (typeof p.text === 'string' && p.text.length > 0) {
+        this.outputChars += p.text.length;
         this.emit(this.chunk(p.thought === true ? { reasoning_content: p.text } : { content: p.text }, null));
       }
     }

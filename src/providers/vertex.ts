@@ -1,0 +1,116 @@
+// `vertex_ai/`: Claude through Vertex AI's rawPredict / streamRawPredict (the Anthropic dialect on
+// another wire: model and stream in the URL, `anthropic_version: vertex-2023-10-16` in the body
+// instead of `model`, a Google bearer token), and Gemini through generateContent /
+// streamGenerateContent?alt=sse (the Gemini dialect, translate/gemini-*.ts).
+//
+// Read at config load, as LiteLLM reads them: vertex_project (vertex_ai_project, VERTEXAI_PROJECT,
+// else the service account's project_id), vertex_location (vertex_ai_location, VERTEXAI_LOCATION,
+// default us-central1; `global` → aiplatform.googleapis.com), vertex_credentials (a path or the
+// JSON, os.environ/ resolved by the loader; else GOOGLE_APPLICATION_CREDENTIALS; else Application
+// Default Credentials), api_base (replaces https://{location}-aiplatform.googleapis.com).
+// Tokens come from google-auth.ts, per thread, refreshed before they expire.
+import { parseBaseUrl } from './base-url';
+import { credentialProject, credentialSpec, tokenSource, type GoogleCredentialSpec } from './google-auth';
+import { unavailable, type DeploymentParams, type ProviderTarget } from './target';
+import { registerWire, type Wire, type WireSpec } from './wire';
+import { takeMembers } from '../gateway/body-scan';
+
+export const VERTEX_ANTHROPIC_VERSION = 'vertex-2023-10-16';
+export const DEFAULT_VERTEX_LOCATION = 'us-central1';
+
+/** Vertex AI's host for a location. */
+export function vertexOrigin(location: string): string {
+  return location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${location}-aiplatform.googleapis.com`;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
+}
+
+export function vertexTarget(p: DeploymentParams): ProviderTarget {
+  const lp = p.litellm ?? {};
+  const claude = /^claude/.test(p.upstreamModel);
+  const dialect = claude ? 'anthropic' : 'gemini';
+  let cred: GoogleCredentialSpec;
+  try {
+    cred = credentialSpec(lp.vertex_credentials ?? lp.vertex_ai_credentials ?? p.env.GOOGLE_APPLICATION_CREDENTIALS);
+  } catch (e) {
+    return unavailable(p, dialect, (e as Error).message);
+  }
+  const project = str(lp.vertex_project) ?? str(lp.vertex_ai_project) ?? str(p.env.VERTEXAI_PROJECT) ?? str(p.env.VERTEX_PROJECT) ?? credentialProject(cred);
+  const location = str(lp.vertex_location) ?? str(lp.vertex_ai_location) ?? str(p.env.VERTEXAI_LOCATION) ?? str(p.env.VERTEX_LOCATION) ?? DEFAULT_VERTEX_LOCATION;
+  if (!project) return unavailable(p, dialect, 'vertex_ai deployments need a project: set litellm_params.vertex_project or VERTEXAI_PROJECT');
+  const base = parseBaseUrl(p.apiBase ?? vertexOrigin(location));
+  const model = encodeURIComponent(p.upstreamModel).replace(/%40/g, '@');
+  const publisher = claude ? 'anthropic' : 'google';
+  const prefix = `${base.basePath}/v1/projects/${encodeURIComponent(project)}/locations/${encodeURIComponent(location)}/publishers/${publisher}/models`;
+  const spec: WireSpec = { kind: claude ? 'vertex-anthropic' : 'vertex-gemini', models: prefix, model, credential: cred };
+  return {
+    provider: 'vertex_ai',
+    dialect,
+    upstreamModel: p.upstreamModel,
+    origin: base.origin,
+    path: `${prefix}/${model}:${claude ? 'rawPredict' : 'generateContent'}`,
+    apiBase: base.shown,
+    headers: base.basicAuth ? ['authorization', base.basicAuth] : [],
+    secrets: [...base.secrets],
+    unavailable: null,
+    wire: spec,
+  };
+}
+
+function bearer(cred: GoogleCredentialSpec): Wire['sign'] {
+  const source = tokenSource(cred);
+  return () => {
+    const t = source.get();
+    return typeof t === 'string' ? ['authorization', `Bearer ${t}`] : t.then((v) => ['authorization', `Bearer ${v}`]);
+  };
+}
+
+const VERSION_MEMBER = Buffer.from(`{"anthropic_version":${JSON.stringify(VERTEX_ANTHROPIC_VERSION)}`);
+
+/**
+ * The Anthropic body as Vertex takes it: `model` out (the URL names it), `anthropic_version` in.
+ * One walk over the top level (string values skipped by indexOf) and one copy.
+ */
+export function vertexAnthropicBody(body: Buffer): Buffer {
+  const { body: rest, taken } = takeMembers(body, ['model', 'anthropic_version']);
+  const version = typeof taken.anthropic_version === 'string' ? Buffer.from(`{"anthropic_version":${JSON.stringify(taken.anthropic_version)}`) : VERSION_MEMBER;
+  // rest is `{…}`: the version goes first, then the members kept (`{}` → just the version).
+  const tail = rest.length > 2 ? Buffer.concat([Buffer.from(','), rest.subarray(1)]) : Buffer.from('}');
+  return Buffer.concat([version, tail]);
+}
+
+registerWire('vertex-anthropic', (spec) => {
+  const at = `${spec.models as string}/${spec.model as string}`;
+  const countPath = `${spec.models as string}/count-tokens:rawPredict`;
+  return {
+    path: (stream) => (stream ? `${at}:streamRawPredict` : `${at}:rawPredict`),
+    body: (body) => vertexAnthropicBody(body),
+    dialectHeaders: true,
+    sign: bearer(spec.credential as GoogleCredentialSpec),
+    decoder: () => null,
+    // Vertex counts Claude tokens at its own count-tokens model, with `model` in the body.
+    countTokens: {
+      path: countPath,
+      body: (body) => {
+        const { body: rest } = takeMembers(body, ['model', 'anthropic_version']);
+        const model = Buffer.from(`{"model":${JSON.stringify(decodeURIComponent(spec.model as string))}`);
+        return Buffer.concat([model, rest.length > 2 ? Buffer.from(',') : Buffer.alloc(0), rest.subarray(1)]);
+      },
+      answer: (reply) => reply.toString('utf8'),
+    },
+  };
+});
+
+registerWire('vertex-gemini', (spec) => {
+  const at = `${spec.models as string}/${spec.model as string}`;
+  return {
+    path: (stream) => (stream ? `${at}:streamGenerateContent?alt=sse` : `${at}:generateContent`),
+    body: (body) => body,
+    dialectHeaders: false,
+    sign: bearer(spec.credential as GoogleCredentialSpec),
+    decoder: () => null,
+    countTokens: null,
+  };
+});
