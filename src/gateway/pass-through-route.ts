@@ -5,7 +5,7 @@
 import { GatewayError } from './errors';
 import type { Endpoint } from './proxy-call';
 
-export type PassThroughProvider = 'anthropic' | 'openai';
+export type PassThroughProvider = 'anthropic' | 'openai' | 'vertex_ai';
 
 export interface PassThroughRoute {
   provider: PassThroughProvider;
@@ -17,9 +17,28 @@ export interface PassThroughRoute {
   streamDialect: 'anthropic' | 'openai' | 'responses';
 }
 
-export const PASS_THROUGH_PREFIXES: readonly string[] = ['/anthropic/', '/openai/'];
+export const PASS_THROUGH_PREFIXES: readonly string[] = ['/anthropic/', '/openai/', '/vertex_ai/', '/vertex-ai/'];
 
-const LLM_ROUTES: Record<PassThroughProvider, Record<string, Endpoint | 'count_tokens'>> = {
+/**
+ * Vertex AI's model calls: `/v1/projects/{p}/locations/{l}/publishers/{anthropic|google}/models/{m}:{method}`
+ * (v1beta1 too). Claude's rawPredict / streamRawPredict are Anthropic messages (Claude Code's own
+ * Vertex mode sends them), count-tokens:rawPredict is its token count, Gemini's generateContent /
+ * streamGenerateContent are the Gemini dialect.
+ */
+export const VERTEX_MODEL_CALL = /^\/v1(?:beta1)?\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/(anthropic|google)\/models\/([^/:]+):([A-Za-z]+)$/;
+
+function vertexLlm(rest: string): Endpoint | 'count_tokens' | null {
+  const m = VERTEX_MODEL_CALL.exec(rest);
+  if (!m) return null;
+  const [, , , publisher, model, method] = m;
+  if (publisher === 'anthropic') {
+    if (model === 'count-tokens' && method === 'rawPredict') return 'count_tokens';
+    return method === 'rawPredict' || method === 'streamRawPredict' ? 'messages' : null;
+  }
+  return method === 'generateContent' || method === 'streamGenerateContent' ? 'chat' : null;
+}
+
+const LLM_ROUTES: Record<'anthropic' | 'openai', Record<string, Endpoint | 'count_tokens'>> = {
   anthropic: { '/v1/messages': 'messages', '/v1/messages/count_tokens': 'count_tokens' },
   openai: {
     '/v1/chat/completions': 'chat',
@@ -42,7 +61,7 @@ const ENCODED_SEPARATOR = /%2f|%5c|\\/i;
  * server the provider base URL points at (another proxy's /key/list, with the operator's key).
  */
 export function passThroughRoute(path: string): PassThroughRoute | null {
-  const provider: PassThroughProvider | null = path.startsWith('/anthropic/') ? 'anthropic' : path.startsWith('/openai/') ? 'openai' : null;
+  const provider: PassThroughProvider | null = path.startsWith('/anthropic/') ? 'anthropic' : path.startsWith('/openai/') ? 'openai' : path.startsWith('/vertex_ai/') || path.startsWith('/vertex-ai/') ? 'vertex_ai' : null;
   if (!provider) return null;
   if (ENCODED_SEPARATOR.test(path)) throw new GatewayError(400, `Pass-through path ${path} holds an encoded '/' or '\\'`, 'bad_request_error');
   const segments: string[] = [];
@@ -55,12 +74,16 @@ export function passThroughRoute(path: string): PassThroughRoute | null {
     } else segments.push(raw);
   }
   const rest = `/${segments.join('/')}`;
+  if (provider === 'vertex_ai') {
+    const llm = vertexLlm(rest);
+    return { provider, rest, llm, streamDialect: rest.includes('/publishers/anthropic/') ? 'anthropic' : 'openai' };
+  }
   const llm = LLM_ROUTES[provider][rest] ?? null;
   const streamDialect = provider === 'anthropic' ? 'anthropic' : llm === 'responses' ? 'responses' : 'openai';
   return { provider, rest, llm, streamDialect };
 }
 
-/** The error dialect of a pass-through route: Anthropic's for /anthropic/*, OpenAI's otherwise. */
+/** The error dialect of a pass-through route: Anthropic's for /anthropic/* and Claude on Vertex, OpenAI's otherwise. */
 export function passThroughDialect(path: string): 'anthropic' | 'openai' {
-  return path.startsWith('/anthropic') ? 'anthropic' : 'openai';
+  return path.startsWith('/anthropic') || ((path.startsWith('/vertex_ai/') || path.startsWith('/vertex-ai/')) && path.includes('/publishers/anthropic/')) ? 'anthropic' : 'openai';
 }

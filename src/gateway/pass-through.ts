@@ -21,6 +21,8 @@ import { spendRecord } from './spend-record';
 import { EventAligner } from './sse-align';
 import { poolFor } from './upstream-pool';
 import { parseBaseUrl, withQuery } from '../providers/base-url';
+import type { UpstreamDialect } from '../providers/target';
+import { GeminiToChatStream } from '../translate/gemini-stream';
 
 /** Where a provider's pass-through calls go, and the operator's credentials for it. */
 export interface ProviderBase {
@@ -33,7 +35,7 @@ export interface ProviderBase {
   auth: string[];
 }
 
-export function providerBase(provider: PassThroughProvider, env: NodeJS.ProcessEnv): ProviderBase {
+export function providerBase(provider: 'anthropic' | 'openai', env: NodeJS.ProcessEnv): ProviderBase {
   const anthropic = provider === 'anthropic';
   const key = anthropic ? env.ANTHROPIC_API_KEY : env.OPENAI_API_KEY;
   const base = parseBaseUrl(anthropic ? (env.ANTHROPIC_API_BASE ?? 'https://api.anthropic.com') : (env.OPENAI_API_BASE ?? 'https://api.openai.com'));
@@ -97,16 +99,29 @@ export interface PassThroughBilling {
 }
 
 /**
+ * Gemini answers (Vertex's google publisher) carry usageMetadata, which no byte scanner reads: the
+ * stream goes through the Gemini reader (its output dropped) and a whole answer is parsed once.
+ */
+function geminiUsageOf(body: Buffer): { usageMetadata: Record<string, unknown> | undefined; responseId: string | undefined } {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { usageMetadata?: Record<string, unknown>; responseId?: unknown };
+    return { usageMetadata: parsed.usageMetadata, responseId: typeof parsed.responseId === 'string' ? parsed.responseId : undefined };
+  } catch {
+    return { usageMetadata: undefined, responseId: undefined };
+  }
+}
+
+/**
  * A stand-in deployment for a pass-through call: the provider, the model the body names and the
  * table's price for it (the spend record and the cost calculation read these).
  */
-export function passThroughTarget(provider: PassThroughProvider, model: string, price: Price, base: ProviderBase): Target {
+export function passThroughTarget(provider: PassThroughProvider, model: string, price: Price, base: ProviderBase, dialect: UpstreamDialect = provider === 'openai' ? 'openai' : 'anthropic'): Target {
   return {
     id: `${provider}-pass-through`,
     slot: -1,
     group: model,
     provider,
-    dialect: provider,
+    dialect,
     upstreamModel: model,
     upstreamModelJson: JSON.stringify(model),
     origin: base.origin,
@@ -140,6 +155,8 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
   private aligner: EventAligner | null = null;
   private copy: Buffer[] | null = null;
   private copied = 0;
+  /** A Gemini stream being billed: read for its usage only. */
+  private geminiReader: GeminiToChatStream | null = null;
   private done = false;
   private controller: Dispatcher.DispatchController | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -178,6 +195,7 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
     if (b && status < 400) {
       if (sse) b.acct.startStream(b.target);
       else this.copy = [];
+      if (sse && b.target.dialect === 'gemini') b.acct.gemini = this.geminiReader = new GeminiToChatStream({ model: b.target.upstreamModel });
     }
     this.started = true;
     this.ex.startStream(status, h);
@@ -187,6 +205,7 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
     this.timer?.refresh();
     let out: Buffer = chunk;
     if (this.billing && this.aligner && this.status < 400) out = this.billing.acct.pass(chunk);
+    this.geminiReader?.push(chunk);
     if (this.copy && this.copied + chunk.length <= MAX_USAGE_COPY) {
       this.copy.push(chunk);
       this.copied += chunk.length;
@@ -205,7 +224,12 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
     if (held?.length) this.ex.write(held);
     const rest = this.aligner?.end();
     if (rest) this.ex.write(rest);
-    if (this.copy && this.billing) this.billing.acct.readBody(Buffer.concat(this.copy, this.copied), this.billing.target);
+    this.geminiReader?.end();
+    if (this.copy && this.billing) {
+      const whole = Buffer.concat(this.copy, this.copied);
+      this.billing.acct.readBody(whole, this.billing.target);
+      if (this.billing.target.dialect === 'gemini') this.billing.acct.gemini = geminiUsageOf(whole);
+    }
     this.account(this.status, this.status >= 400 ? new GatewayError(this.status, `pass-through upstream answered ${this.status}`, 'upstream_error') : undefined);
     this.ex.end();
   }
@@ -218,7 +242,7 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
     if (this.billing && this.aligner) this.billing.acct.endStream();
     this.account(error.status, error, this.started && this.aligner !== null);
     if (!this.started) {
-      this.ex.respond(error.status, ['content-type', 'application/json'], errorBody(this.route.provider === 'anthropic' ? 'anthropic' : 'openai', error));
+      this.ex.respond(error.status, ['content-type', 'application/json'], errorBody(this.route.streamDialect === 'anthropic' ? 'anthropic' : 'openai', error));
     } else if (this.aligner) {
       // The status line is out: a stream ends in an error event of its own framing, after its last whole event.
       this.aligner.discard();

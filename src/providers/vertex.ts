@@ -44,7 +44,8 @@ export function vertexTarget(p: DeploymentParams): ProviderTarget {
   const model = encodeURIComponent(p.upstreamModel).replace(/%40/g, '@');
   const publisher = claude ? 'anthropic' : 'google';
   const prefix = `${base.basePath}/v1/projects/${encodeURIComponent(project)}/locations/${encodeURIComponent(location)}/publishers/${publisher}/models`;
-  const spec: WireSpec = { kind: claude ? 'vertex-anthropic' : 'vertex-gemini', models: prefix, model, credential: cred };
+  // project, location and basePath: the /vertex_ai/* pass-through finds its deployment by them.
+  const spec: WireSpec = { kind: claude ? 'vertex-anthropic' : 'vertex-gemini', models: prefix, model, credential: cred, project, location, basePath: base.basePath };
   return {
     provider: 'vertex_ai',
     dialect,

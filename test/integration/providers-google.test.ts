@@ -319,3 +319,53 @@ describe('Google access tokens', () => {
     assert.equal(google.requests.filter((r) => r.surface === 'token').length, 0, 'the cached token served them');
   });
 });
+
+describe('/vertex_ai/* pass-through', () => {
+  const vertexPath = (publisher: string, model: string, method: string, location = 'us-east5') => `/v1/projects/${google.project}/locations/${location}/publishers/${publisher}/models/${model}:${method}`;
+
+  test('Claude streamRawPredict with a virtual key: Weir’s bearer token upstream (never the caller’s), the body as sent, a spend row for the model in the path', async () => {
+    google.reset();
+    google.script = () => ({ reply: { text: 'through the pass-through' } });
+    const k = await adminOk(weir.url, '/key/generate', {});
+    const body = { anthropic_version: 'vertex-2023-10-16', max_tokens: 32, stream: true, messages: [{ role: 'user', content: 'hi' }] };
+    const r = await streamCall(weir.url, `/vertex_ai${vertexPath('anthropic', 'claude-sonnet-4-5@20250929', 'streamRawPredict')}`, { authorization: `Bearer ${k.key}`, 'anthropic-version': '2023-06-01' }, body);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(accumulateAnthropic(withoutPings(r.text)).message.content[0].text, 'through the pass-through');
+    const up = lastCall();
+    assert.equal(up.path, vertexPath('anthropic', 'claude-sonnet-4-5@20250929', 'streamRawPredict'));
+    assert.match(String(up.headers.authorization), /^Bearer ya29\.fake-/);
+    assert.ok(!JSON.stringify(up.headers).includes(k.key), 'the Weir key stays at Weir');
+    assert.deepEqual(up.json, body);
+    await waitForLogs(pool, 1, 'api_key = $1', [k.token]);
+    const row = (await pool.query(`SELECT call_type, model, custom_llm_provider, completion_tokens FROM "LiteLLM_SpendLogs" WHERE api_key = $1`, [k.token])).rows[0];
+    assert.equal(row.call_type, 'pass_through_endpoint');
+    assert.equal(row.model, 'claude-sonnet-4-5@20250929');
+    assert.equal(row.custom_llm_provider, 'vertex_ai');
+    assert.ok(row.completion_tokens > 0);
+  });
+
+  test('Gemini streamGenerateContent through /vertex-ai/: usage with cached tokens in the spend row', async () => {
+    google.reset();
+    google.script = () => ({ reply: { text: 'gemini via pass-through' }, cachedTokens: 7 });
+    const k = await adminOk(weir.url, '/key/generate', {});
+    const r = await streamCall(weir.url, `/vertex-ai${vertexPath('google', 'gemini-2.5-pro', 'streamGenerateContent', 'us-central1')}?alt=sse`, { authorization: `Bearer ${k.key}` }, { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] });
+    assert.equal(r.status, 200, r.text);
+    assert.ok(r.text.startsWith('data: '), 'Gemini’s own SSE, passed through');
+    await waitForLogs(pool, 1, 'api_key = $1', [k.token]);
+    const row = (await pool.query(`SELECT model, prompt_tokens, metadata FROM "LiteLLM_SpendLogs" WHERE api_key = $1`, [k.token])).rows[0];
+    assert.equal(row.model, 'gemini-2.5-pro');
+    assert.ok(row.prompt_tokens > 0);
+    assert.equal(meta(row.metadata).additional_usage_values.cache_read_input_tokens, 7);
+  });
+
+  test('a key not allowed the model gets a 403 in Anthropic’s shape, and nothing is sent; other Vertex routes are for admins', async () => {
+    google.reset();
+    const k = await adminOk(weir.url, '/key/generate', { models: ['gemini-vertex'] });
+    const r = await call(weir.url, `/vertex_ai${vertexPath('anthropic', 'claude-sonnet-4-5@20250929', 'rawPredict')}`, { headers: { authorization: `Bearer ${k.key}` }, body: { anthropic_version: 'vertex-2023-10-16', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] } });
+    assert.equal(r.status, 403, r.text);
+    assert.equal(r.json.type, 'error');
+    const other = await call(weir.url, `/vertex_ai/v1/projects/${google.project}/locations/us-central1/endpoints`, { method: 'GET', headers: { authorization: `Bearer ${k.key}` } });
+    assert.equal(other.status, 403, other.text);
+    assert.equal(modelCalls().length, 0);
+  });
+});
