@@ -4,6 +4,7 @@
 // first time a name is asked for and keep it for the life of the snapshot.
 import { resolvePrice } from '../pricing/cost';
 import { splitModel } from '../providers/registry';
+import { vertexModelParts } from '../providers/vertex';
 import type { ModelGroup, RoutingSettings, Snapshot, Target, WildcardDeployment } from './snapshot';
 import { Wildcard } from './wildcard';
 
@@ -84,7 +85,10 @@ function concreteTarget(snap: Snapshot, d: WildcardDeployment, name: string, cap
   const base = d.variants[provider];
   if (!base) return null;
   const price = resolvePrice(snap.priceTable, { baseModel: d.baseModel, model, upstreamModel, overrides: d.overrides });
-  return { ...base, group: name, upstreamModel, upstreamModelJson: JSON.stringify(upstreamModel), price };
+  const t: Target = { ...base, group: name, upstreamModel, upstreamModelJson: JSON.stringify(upstreamModel), price };
+  // On Vertex the model decides the publisher, the dialect and the path (Claude or Gemini).
+  if (t.wire && t.provider === 'vertex_ai') Object.assign(t, vertexModelParts(t.wire, upstreamModel));
+  return t;
 }
 
 /**

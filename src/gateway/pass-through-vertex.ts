@@ -45,8 +45,9 @@ function deployments(snap: Snapshot): VertexDeployment[] {
   if (list) return list;
   list = [];
   const seen = new Set<string>();
-  for (const g of snap.groups.values()) {
-    for (const t of g.targets) {
+  const wildcardTargets = snap.wildcards.flatMap((r) => r.deployments.map((d) => d.variants.vertex_ai).filter((t) => t !== undefined));
+  for (const targets of [...[...snap.groups.values()].map((g) => g.targets), wildcardTargets]) {
+    for (const t of targets) {
       const w = t.wire;
       if (t.provider !== 'vertex_ai' || !w || t.unavailable !== null) continue;
       const d: VertexDeployment = { project: w.project as string, location: w.location as string, origin: t.origin, basePath: w.basePath as string, apiBase: t.apiBase, credential: w.credential as GoogleCredentialSpec };

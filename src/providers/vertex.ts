@@ -27,10 +27,29 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
 
+/** Claude models are Anthropic's publisher on Vertex (the Anthropic dialect); the rest Google's (Gemini). */
+function isClaude(model: string): boolean {
+  return /^claude/.test(model);
+}
+
+function modelPath(model: string): string {
+  return encodeURIComponent(model).replace(/%40/g, '@');
+}
+
+/**
+ * What depends on the model: dialect, wire kind, path. Also used when a wildcard deployment
+ * (`vertex_ai/*`) is made concrete for a requested name (gateway/model-groups.ts).
+ */
+export function vertexModelParts(spec: WireSpec, upstreamModel: string): Pick<ProviderTarget, 'dialect' | 'path' | 'wire'> {
+  const claude = isClaude(upstreamModel);
+  const wire: WireSpec = { ...spec, kind: claude ? 'vertex-anthropic' : 'vertex-gemini' };
+  const path = `${spec.publishers as string}/${claude ? 'anthropic' : 'google'}/models/${modelPath(upstreamModel)}:${claude ? 'rawPredict' : 'generateContent'}`;
+  return { dialect: claude ? 'anthropic' : 'gemini', path, wire };
+}
+
 export function vertexTarget(p: DeploymentParams): ProviderTarget {
   const lp = p.litellm ?? {};
-  const claude = /^claude/.test(p.upstreamModel);
-  const dialect = claude ? 'anthropic' : 'gemini';
+  const dialect = isClaude(p.upstreamModel) ? 'anthropic' : 'gemini';
   let cred: GoogleCredentialSpec;
   try {
     cred = credentialSpec(lp.vertex_credentials ?? lp.vertex_ai_credentials ?? p.env.GOOGLE_APPLICATION_CREDENTIALS);
@@ -41,22 +60,18 @@ export function vertexTarget(p: DeploymentParams): ProviderTarget {
   const location = str(lp.vertex_location) ?? str(lp.vertex_ai_location) ?? str(p.env.VERTEXAI_LOCATION) ?? str(p.env.VERTEX_LOCATION) ?? DEFAULT_VERTEX_LOCATION;
   if (!project) return unavailable(p, dialect, 'vertex_ai deployments need a project: set litellm_params.vertex_project or VERTEXAI_PROJECT');
   const base = parseBaseUrl(p.apiBase ?? vertexOrigin(location));
-  const model = encodeURIComponent(p.upstreamModel).replace(/%40/g, '@');
-  const publisher = claude ? 'anthropic' : 'google';
-  const prefix = `${base.basePath}/v1/projects/${encodeURIComponent(project)}/locations/${encodeURIComponent(location)}/publishers/${publisher}/models`;
+  const publishers = `${base.basePath}/v1/projects/${encodeURIComponent(project)}/locations/${encodeURIComponent(location)}/publishers`;
   // project, location and basePath: the /vertex_ai/* pass-through finds its deployment by them.
-  const spec: WireSpec = { kind: claude ? 'vertex-anthropic' : 'vertex-gemini', models: prefix, model, credential: cred, project, location, basePath: base.basePath };
+  const spec: WireSpec = { kind: '', publishers, credential: cred, project, location, basePath: base.basePath };
   return {
     provider: 'vertex_ai',
-    dialect,
     upstreamModel: p.upstreamModel,
     origin: base.origin,
-    path: `${prefix}/${model}:${claude ? 'rawPredict' : 'generateContent'}`,
     apiBase: base.shown,
     headers: base.basicAuth ? ['authorization', base.basicAuth] : [],
     secrets: [...base.secrets],
     unavailable: null,
-    wire: spec,
+    ...vertexModelParts(spec, p.upstreamModel),
   };
 }
 
@@ -82,9 +97,10 @@ export function vertexAnthropicBody(body: Buffer): Buffer {
   return Buffer.concat([version, tail]);
 }
 
-registerWire('vertex-anthropic', (spec) => {
-  const at = `${spec.models as string}/${spec.model as string}`;
-  const countPath = `${spec.models as string}/count-tokens:rawPredict`;
+registerWire('vertex-anthropic', (spec, t) => {
+  const models = `${spec.publishers as string}/anthropic/models`;
+  const at = `${models}/${modelPath(t.upstreamModel)}`;
+  const countPath = `${models}/count-tokens:rawPredict`;
   return {
     path: (stream) => (stream ? `${at}:streamRawPredict` : `${at}:rawPredict`),
     body: (body) => vertexAnthropicBody(body),
@@ -96,7 +112,7 @@ registerWire('vertex-anthropic', (spec) => {
       path: countPath,
       body: (body) => {
         const { body: rest } = takeMembers(body, ['model', 'anthropic_version']);
-        const model = Buffer.from(`{"model":${JSON.stringify(decodeURIComponent(spec.model as string))}`);
+        const model = Buffer.from(`{"model":${JSON.stringify(t.upstreamModel)}`);
         return Buffer.concat([model, rest.length > 2 ? Buffer.from(',') : Buffer.alloc(0), rest.subarray(1)]);
       },
       answer: (reply) => reply.toString('utf8'),
@@ -104,8 +120,8 @@ registerWire('vertex-anthropic', (spec) => {
   };
 });
 
-registerWire('vertex-gemini', (spec) => {
-  const at = `${spec.models as string}/${spec.model as string}`;
+registerWire('vertex-gemini', (spec, t) => {
+  const at = `${spec.publishers as string}/google/models/${modelPath(t.upstreamModel)}`;
   return {
     path: (stream) => (stream ? `${at}:streamGenerateContent?alt=sse` : `${at}:generateContent`),
     body: (body) => body,

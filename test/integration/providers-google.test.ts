@@ -61,6 +61,8 @@ model_list:
     litellm_params: { model: vertex_ai/gemini-2.5-flash, vertex_project: ${google.project}, vertex_credentials: ${refreshSa}, api_base: ${google.url} }
   - model_name: gemini-studio
     litellm_params: { model: gemini/gemini-2.5-flash, api_base: ${google.url}, ${PRICES} }
+  - model_name: "vertex_ai/*"
+    litellm_params: { model: "vertex_ai/*", vertex_project: ${google.project}, vertex_location: us-east5, vertex_credentials: ${saPath}, api_base: ${google.url} }
   - model_name: gemini-studio-bad-key
     litellm_params: { model: gemini/gemini-2.5-flash, api_base: ${google.url}, api_key: AIza-wrong-key-000000 }
 router_settings: { num_retries: 0 }
@@ -159,6 +161,17 @@ describe('Claude on Vertex AI (rawPredict / streamRawPredict)', () => {
     const adc = await messages('claude-vertex-adc');
     assert.equal(adc.status, 200, adc.text);
     assert.equal(lastCall().location, 'us-central1', 'the default location');
+  });
+
+  test('a wildcard vertex_ai/* deployment: Claude names go to the anthropic publisher, Gemini names to google’s, each in its dialect', async () => {
+    google.reset();
+    const c = await messages('vertex_ai/claude-haiku-4-5@20251001');
+    assert.equal(c.status, 200, c.text);
+    assert.equal(lastCall().path, `/v1/projects/${google.project}/locations/us-east5/publishers/anthropic/models/claude-haiku-4-5@20251001:rawPredict`);
+    const g = await messages('vertex_ai/gemini-2.5-flash');
+    assert.equal(g.status, 200, g.text);
+    assert.equal(g.json.content[0].text, 'Hello from Google');
+    assert.equal(lastCall().path, `/v1/projects/${google.project}/locations/us-east5/publishers/google/models/gemini-2.5-flash:generateContent`);
   });
 
   test('an upstream error reaches each client in its own dialect, with its status', async () => {
