@@ -15,6 +15,8 @@ export interface ClaudeCodeOptions {
   model?: string;
   prompt: string;
   deadlineMs?: number;
+  /** More environment (Claude Code's Vertex or Bedrock mode), over the defaults. */
+  env?: Record<string, string>;
 }
 
 export interface ClaudeCodeRun extends AgentRun {
@@ -41,7 +43,7 @@ function claudeEnv(o: ClaudeCodeOptions): Record<string, string> {
     CLAUDE_CODE_MAX_RETRIES: '0',
   };
   if (process.getuid?.() === 0) env.IS_SANDBOX = '1';
-  return env;
+  return { ...env, ...o.env };
 }
 
 export async function runClaudeCode(o: ClaudeCodeOptions): Promise<ClaudeCodeRun> {
