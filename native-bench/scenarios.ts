@@ -15,6 +15,7 @@ import { LABELS, type Target } from './targets';
 import { maxThroughput } from './throughput';
 import { translatedPerTarget, translatedRequests, translatedSummary } from './translated';
 import { rotation } from './latency-rounds';
+import { googleScenario } from './google';
 
 export interface ScenarioContext {
   targets: Target[];
@@ -36,6 +37,7 @@ export const SCENARIO_INFO: Record<ScenarioKey, { id: number; title: string }> =
   soak: { id: 6, title: 'soak' },
   translated: { id: 7, title: 'translated streaming: Claude-Code-sized /v1/messages to an OpenAI-dialect upstream vs pass-through' },
   agents: { id: 8, title: 'agent runs: real Claude Code and light command agents started through /v1/agent/runs, followed by SSE' },
+  google: { id: 9, title: 'Google providers: added TTFB of Claude on Vertex AI and of Gemini translated, against the fake Google directly' },
 };
 
 function base(key: ScenarioKey): ScenarioResult {
@@ -240,6 +242,16 @@ async function agents(ctx: ScenarioContext): Promise<ScenarioResult> {
   return r;
 }
 
+/** Scenario 9: the Google paths against the fake Google, with a Weir of its own (google.ts). */
+async function google(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const r = base('google');
+  const mock = ctx.targets.find((t) => t.kind === 'direct')!;
+  const g = await googleScenario({ mock, plan: ctx.plan, progress: ctx.progress, workDir: ctx.agentsEnv.workDir, workers: ctx.agentsEnv.workers });
+  r.latency = g.latency;
+  r.notes.push(...g.notes);
+  return r;
+}
+
 export async function runScenario(key: ScenarioKey, ctx: ScenarioContext): Promise<ScenarioResult> {
   switch (key) {
     case 'chat': return chat(ctx);
@@ -250,5 +262,6 @@ export async function runScenario(key: ScenarioKey, ctx: ScenarioContext): Promi
     case 'soak': return soakScenario(ctx);
     case 'translated': return translated(ctx);
     case 'agents': return agents(ctx);
+    case 'google': return google(ctx);
   }
 }

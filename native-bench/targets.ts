@@ -4,7 +4,7 @@
 import { cpuMicros, processTree, rssBytes, sumOver } from './procfs';
 import type { RequestSpec } from './timed-request';
 
-export type TargetKind = 'direct' | 'direct-openai' | 'weir' | 'translated' | 'governed' | 'minimal' | 'nginx' | 'litellm';
+export type TargetKind = 'direct' | 'direct-openai' | 'weir' | 'translated' | 'governed' | 'minimal' | 'nginx' | 'litellm' | 'vertex-direct' | 'vertex' | 'gemini-direct' | 'gemini';
 
 export interface Target {
   kind: TargetKind;
@@ -28,6 +28,10 @@ export const LABELS: Record<TargetKind, string> = {
   minimal: 'minimal uWS proxy',
   nginx: 'nginx',
   litellm: 'LiteLLM (Python)',
+  'vertex-direct': 'fake Vertex AI (direct, streamRawPredict)',
+  vertex: 'Weir → Claude on Vertex AI',
+  'gemini-direct': 'fake AI Studio (direct, streamGenerateContent)',
+  gemini: 'Weir translated → Gemini',
 };
 
 /**
@@ -36,7 +40,7 @@ export const LABELS: Record<TargetKind, string> = {
  * translated path, so Weir's own share of that path can be told from the mock's.
  */
 export function isDirect(kind: TargetKind): boolean {
-  return kind === 'direct' || kind === 'direct-openai';
+  return kind === 'direct' || kind === 'direct-openai' || kind === 'vertex-direct' || kind === 'gemini-direct';
 }
 
 export function makeTarget(kind: TargetKind, url: string, pid: number | null, tree = false): Target {

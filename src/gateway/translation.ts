@@ -40,6 +40,14 @@ export interface GeminiReport {
   responseId: string | undefined;
 }
 
+/** An Anthropic client's thinking budget, carried to Gemini as it is (0: thinking off). */
+function anthropicThinkingBudget(body: Record<string, unknown>): number | undefined {
+  const th = body.thinking as { type?: unknown; budget_tokens?: unknown } | undefined;
+  if (th && th.type === 'enabled' && typeof th.budget_tokens === 'number') return th.budget_tokens;
+  if (th && th.type === 'disabled') return 0;
+  return undefined;
+}
+
 export class Translation {
   private parsed: Record<string, unknown> | null = null;
   private toAnthropic: ToAnthropicContext | null = null;
@@ -92,6 +100,10 @@ export class Translation {
           return fast.body;
         }
       }
+      if (this.direction === 'anthropic-to-gemini' && this.parsed === null) {
+        const fast = this.geminiRequestRaw(t);
+        if (fast) return fast;
+      }
       this.parsed ??= JSON.parse(bodyText(this.raw)) as Record<string, unknown>;
       if (this.direction === 'anthropic-to-gemini' || this.direction === 'openai-to-gemini') return this.geminiRequest(t);
       if (this.direction === 'anthropic-to-openai') {
@@ -134,15 +146,34 @@ export class Translation {
       this.toAnthropic = { ...r.ctx, model: String(parsed.model) };
       this.dropped = r.dropped;
       chat = r.body;
-      const th = parsed.thinking as { type?: unknown; budget_tokens?: unknown } | undefined;
-      if (th && th.type === 'enabled' && typeof th.budget_tokens === 'number') thinkingBudget = th.budget_tokens;
-      else if (th && th.type === 'disabled') thinkingBudget = 0;
+      thinkingBudget = anthropicThinkingBudget(parsed);
     }
     const g = chatToGemini(chat, t.upstreamModel, { thinkingBudget });
     this.toGemini = { ...g.ctx, model: String(parsed.model) };
     if (this.dropped === undefined) this.dropped = g.dropped;
     else this.dropped.merge(g.dropped);
     return jsonBytes(g.body);
+  }
+
+  /**
+   * Anthropic → Gemini for a long body without decoding its long strings (raw-translation.ts):
+   * the chat translation and then the Gemini one run on the skeleton, and the long strings' bytes
+   * are spliced into the Gemini body. Null: take the ordinary path.
+   */
+  private geminiRequestRaw(t: Target): Buffer | null {
+    let g: ReturnType<typeof chatToGemini> | undefined;
+    const fast = anthropicToOpenAIChatRaw(this.raw, { model: t.upstreamModel }, MAX_JSON_DEPTH, (chat, client) => {
+      g = chatToGemini(chat, t.upstreamModel, { thinkingBudget: anthropicThinkingBudget(client) });
+      return g.body;
+    });
+    if (fast === TOO_DEEP) throw tooDeepError();
+    if (!fast || !g) return null;
+    this.toAnthropic = { ...fast.ctx, model: String(fast.model) };
+    this.toGemini = { ...g.ctx, model: String(fast.model) };
+    this.dropped = fast.dropped;
+    if (this.dropped === undefined) this.dropped = g.dropped;
+    else this.dropped.merge(g.dropped);
+    return fast.body;
   }
 
   /**

@@ -13,7 +13,7 @@ import { parseBaseUrl } from './base-url';
 import { credentialProject, credentialSpec, tokenSource, type GoogleCredentialSpec } from './google-auth';
 import { unavailable, type DeploymentParams, type ProviderTarget } from './target';
 import { registerWire, type Wire, type WireSpec } from './wire';
-import { takeMembers } from '../gateway/body-scan';
+import { memberSplit } from '../gateway/body-scan';
 
 export const VERTEX_ANTHROPIC_VERSION = 'vertex-2023-10-16';
 export const DEFAULT_VERTEX_LOCATION = 'us-central1';
@@ -84,17 +84,26 @@ function bearer(cred: GoogleCredentialSpec): Wire['sign'] {
 }
 
 const VERSION_MEMBER = Buffer.from(`{"anthropic_version":${JSON.stringify(VERTEX_ANTHROPIC_VERSION)}`);
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from('}');
+
+/** `{first` + `,member`… + `}`: one copy of the kept members' bytes. */
+function withFirst(first: Buffer, kept: Buffer[]): Buffer {
+  const parts: Buffer[] = [first];
+  for (const m of kept) parts.push(COMMA, m);
+  parts.push(CLOSE);
+  return Buffer.concat(parts);
+}
 
 /**
- * The Anthropic body as Vertex takes it: `model` out (the URL names it), `anthropic_version` in.
- * One walk over the top level (string values skipped by indexOf) and one copy.
+ * The Anthropic body as Vertex takes it: `model` out (the URL names it), `anthropic_version` in
+ * (the client's own when it sent one). One walk over the top level (string values skipped by
+ * indexOf) and one copy.
  */
 export function vertexAnthropicBody(body: Buffer): Buffer {
-  const { body: rest, taken } = takeMembers(body, ['model', 'anthropic_version']);
+  const { kept, taken } = memberSplit(body, ['model', 'anthropic_version']);
   const version = typeof taken.anthropic_version === 'string' ? Buffer.from(`{"anthropic_version":${JSON.stringify(taken.anthropic_version)}`) : VERSION_MEMBER;
-  // rest is `{…}`: the version goes first, then the members kept (`{}` → just the version).
-  const tail = rest.length > 2 ? Buffer.concat([Buffer.from(','), rest.subarray(1)]) : Buffer.from('}');
-  return Buffer.concat([version, tail]);
+  return withFirst(version, kept);
 }
 
 registerWire('vertex-anthropic', (spec, t) => {
@@ -110,11 +119,7 @@ registerWire('vertex-anthropic', (spec, t) => {
     // Vertex counts Claude tokens at its own count-tokens model, with `model` in the body.
     countTokens: {
       path: countPath,
-      body: (body) => {
-        const { body: rest } = takeMembers(body, ['model', 'anthropic_version']);
-        const model = Buffer.from(`{"model":${JSON.stringify(t.upstreamModel)}`);
-        return Buffer.concat([model, rest.length > 2 ? Buffer.from(',') : Buffer.alloc(0), rest.subarray(1)]);
-      },
+      body: (body) => withFirst(Buffer.from(`{"model":${JSON.stringify(t.upstreamModel)}`), memberSplit(body, ['model', 'anthropic_version']).kept),
       answer: (reply) => reply.toString('utf8'),
     },
   };

@@ -38,6 +38,8 @@ export interface FakeReply {
   reply: ScriptedReply;
   /** Gemini: a thought part before the answer. */
   thinking?: string;
+  /** Streams: these text deltas, one event each (the bench's `tok0 `, `tok1 `…), instead of the reply's three pieces. */
+  deltas?: string[];
   /** Gemini usage extras. */
   cachedTokens?: number;
   thoughtsTokens?: number;
@@ -99,7 +101,9 @@ export function geminiEvents(r: FakeReply, inputTokens: number, model: string): 
   const out: string[] = [];
   const base = { modelVersion: model, responseId: 'gresp-1' };
   if (r.thinking) out.push(ev({ candidates: [{ content: { role: 'model', parts: [{ text: r.thinking, thought: true }] }, index: 0 }], usageMetadata: { promptTokenCount: inputTokens }, ...base }));
-  if ('text' in r.reply) {
+  if (r.deltas) {
+    r.deltas.forEach((d, i) => out.push(ev({ candidates: [{ content: { role: 'model', parts: [{ text: d }] }, ...(i === r.deltas!.length - 1 ? { finishReason: 'STOP' } : {}), index: 0 }], ...(i === r.deltas!.length - 1 ? { usageMetadata: usageMetadata(r, inputTokens) } : {}), ...base })));
+  } else if ('text' in r.reply) {
     const t = r.reply.text;
     const a = Math.floor(t.length / 3);
     const b = Math.floor((2 * t.length) / 3);
@@ -109,6 +113,17 @@ export function geminiEvents(r: FakeReply, inputTokens: number, model: string): 
     out.push(ev({ candidates: [{ content: { role: 'model', parts: geminiParts({ reply: r.reply }) }, finishReason: 'STOP', index: 0 }], usageMetadata: usageMetadata(r, inputTokens), ...base }));
   }
   return out;
+}
+
+/** An Anthropic stream of the given text deltas, one content_block_delta each. */
+function anthropicDeltaEvents(deltas: string[], model: string, inputTokens: number): string {
+  const ev = (type: string, o: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...o })}\n\n`;
+  let s = ev('message_start', { message: { id: 'msg_vrtx_bench', type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: inputTokens, output_tokens: 1 } } });
+  s += ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
+  for (const d of deltas) s += ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: d } });
+  s += ev('content_block_stop', { index: 0 });
+  s += ev('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: deltas.length } });
+  return s + ev('message_stop', {});
 }
 
 function verifyAssertion(assertion: string, publicKey: string, email: string): string | null {
@@ -134,11 +149,23 @@ async function writePieces(res: http.ServerResponse, text: string, chunkBytes: n
   }
 }
 
-export async function startFakeGoogle(opts: { project?: string; apiKey?: string } = {}): Promise<FakeGoogle> {
+export interface FakeGoogleOptions {
+  project?: string;
+  apiKey?: string;
+  /** A bearer token accepted without expiry besides those issued (the bench's direct calls). */
+  staticToken?: string;
+  /** Keep no request records (a bench sends many). */
+  record?: boolean;
+  port?: number;
+}
+
+export async function startFakeGoogle(opts: FakeGoogleOptions = {}): Promise<FakeGoogle> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
   const email = 'weir-test@weir-test-project.iam.gserviceaccount.com';
   /** token → expiry (epoch ms). */
   const issued = new Map<string, number>();
+  if (opts.staticToken) issued.set(opts.staticToken, Infinity);
+  const record = opts.record !== false;
   let failure: { status: number; body: string } | null = null;
   const defaultScript = (): FakeReply => ({ reply: { text: 'Hello from Google' } });
   const fake: FakeGoogle = {
@@ -172,6 +199,11 @@ export async function startFakeGoogle(opts: { project?: string; apiKey?: string 
     }
     const r = fake.script(api, req.json, req);
     const inputTokens = Math.ceil(JSON.stringify(req.json).length / 4);
+    if (api === 'anthropic' && stream && r.deltas) {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      await writePieces(res, anthropicDeltaEvents(r.deltas, req.model!, inputTokens), fake.chunkBytes);
+      return res.end();
+    }
     if (api === 'anthropic') {
       const a = scriptedAnswer('anthropic', r.reply, { id: 'msg_vrtx_01', model: req.model!, created: Math.floor(Date.now() / 1000), inputTokens, stream, includeUsage: false });
       if ('json' in a) {
@@ -204,7 +236,7 @@ export async function startFakeGoogle(opts: { project?: string; apiKey?: string 
       if (req.method === 'POST' && path === '/token') {
         const form = new URLSearchParams(body);
         const rec: FakeRequest = { method: 'POST', path, query, headers: req.headers, json: Object.fromEntries(form), surface: 'token' };
-        fake.requests.push(rec);
+        if (record) fake.requests.push(rec);
         if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') return reject(400, 'unsupported grant_type', 'INVALID_ARGUMENT');
         const why = verifyAssertion(form.get('assertion') ?? '', publicKey, email);
         if (why) {
@@ -226,7 +258,7 @@ export async function startFakeGoogle(opts: { project?: string; apiKey?: string 
       if (req.method === 'POST' && v) {
         const [, project, location, publisher, model, method] = v as unknown as string[];
         const rec: FakeRequest = { method: 'POST', path, query, headers: req.headers, json, surface: 'vertex', project, location, model, method_: method };
-        fake.requests.push(rec);
+        if (record) fake.requests.push(rec);
         const auth = String(req.headers.authorization ?? '');
         const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
         const expiry = issued.get(token);
@@ -252,18 +284,19 @@ export async function startFakeGoogle(opts: { project?: string; apiKey?: string 
       if (req.method === 'POST' && s) {
         const [, model, method] = s as unknown as string[];
         const rec: FakeRequest = { method: 'POST', path, query, headers: req.headers, json, surface: 'studio', model, method_: method };
-        fake.requests.push(rec);
+        if (record) fake.requests.push(rec);
         if (req.headers['x-goog-api-key'] !== fake.apiKey) return reject(400, 'API key not valid. Please pass a valid API key.', 'INVALID_ARGUMENT');
         if (method !== 'generateContent' && method !== 'streamGenerateContent') return reject(404, `method ${method} not found`, 'NOT_FOUND');
         if (method === 'streamGenerateContent' && query !== 'alt=sse') return reject(400, 'this fake streams SSE only (alt=sse)', 'INVALID_ARGUMENT');
         if (!Array.isArray(json?.contents)) return reject(400, 'contents is required', 'INVALID_ARGUMENT');
         return void answer(res, rec, 'gemini', method === 'streamGenerateContent');
       }
-      fake.requests.push({ method: req.method ?? '', path, query, headers: req.headers, json, surface: 'vertex' });
+      if (record) fake.requests.push({ method: req.method ?? '', path, query, headers: req.headers, json, surface: 'vertex' });
       reject(404, `no route ${req.method} ${path}`, 'NOT_FOUND');
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', () => resolve()));
   const port = (server.address() as AddressInfo).port;
   fake.url = `http://127.0.0.1:${port}`;
   fake.serviceAccount = {
