@@ -9,6 +9,7 @@
 // Nothing leaves loopback: no metadata server (a dead port), credentials given explicitly.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -45,6 +46,9 @@ before(async () => {
   pool = dbPool(db);
   const inline = JSON.stringify(JSON.stringify(google.serviceAccount)); // a YAML string holding the JSON
   const refreshSa = JSON.stringify(JSON.stringify({ ...google.serviceAccount, weir_test: 'refresh' }));
+  // The same account with a key the token endpoint does not know: every assertion is refused.
+  const { privateKey: otherKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  const wrongSa = JSON.stringify(JSON.stringify({ ...google.serviceAccount, private_key: otherKey }));
   const yaml = `
 model_list:
   - model_name: claude-vertex
@@ -59,6 +63,8 @@ model_list:
     litellm_params: { model: vertex_ai/gemini-2.5-pro, vertex_project: ${google.project}, vertex_location: us-central1, vertex_credentials: ${saPath}, api_base: ${google.url}, ${PRICES} }
   - model_name: gemini-refresh
     litellm_params: { model: vertex_ai/gemini-2.5-flash, vertex_project: ${google.project}, vertex_credentials: ${refreshSa}, api_base: ${google.url} }
+  - model_name: claude-vertex-wrong-key
+    litellm_params: { model: vertex_ai/claude-sonnet-4-5@20250929, vertex_project: ${google.project}, vertex_location: us-east5, vertex_credentials: ${wrongSa}, api_base: ${google.url} }
   - model_name: gemini-studio
     litellm_params: { model: gemini/gemini-2.5-flash, api_base: ${google.url}, ${PRICES} }
   - model_name: "vertex_ai/*"
@@ -189,6 +195,19 @@ describe('Claude on Vertex AI (rawPredict / streamRawPredict)', () => {
     assert.match(o.json.error.message, /VertexAIException - messages: bad/);
   });
 
+  test('a token the endpoint refuses: a 502 in each client’s dialect naming the token failure, no model call, no key in the message', async () => {
+    google.reset();
+    const a = await messages('claude-vertex-wrong-key');
+    assert.equal(a.status, 502, a.text);
+    assert.equal(a.json.type, 'error');
+    assert.match(a.json.error.message, /could not get a Google access token/);
+    const o = await chat('claude-vertex-wrong-key');
+    assert.equal(o.status, 502, o.text);
+    assert.match(o.json.error.message, /could not get a Google access token/);
+    assert.ok(!a.text.includes('PRIVATE KEY') && !o.text.includes('PRIVATE KEY'));
+    assert.equal(modelCalls().length, 0);
+  });
+
   test('/v1/messages/count_tokens is answered by Vertex’s count-tokens model', async () => {
     google.reset();
     const r = await call(weir.url, '/v1/messages/count_tokens', { headers: { ...AUTH, 'anthropic-version': '2023-06-01' }, body: { model: 'claude-vertex', messages: [{ role: 'user', content: 'count me' }] } });
@@ -262,6 +281,18 @@ describe('Gemini (Vertex AI and AI Studio), translated', () => {
     assert.deepEqual(contents[1].parts[0].functionCall, { name: 'Bash', args: { command: 'ls -la' } });
     assert.equal(contents[1].parts[0].thoughtSignature, 'c2lnbmF0dXJl+/8=');
     assert.deepEqual(contents[2].parts[0], { functionResponse: { name: 'Bash', response: { content: 'a.txt' } } });
+  });
+
+  test('bad input on the translated path is answered by Weir in the client’s dialect, and nothing is sent', async () => {
+    google.reset();
+    const o = await chat('gemini-studio', { messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'Bash', arguments: '{not json' } }] }, { role: 'tool', tool_call_id: 'c1', content: 'x' }] });
+    assert.equal(o.status, 400, o.text);
+    assert.equal(o.json.error.param, 'messages[1].tool_calls[0].function.arguments');
+    const a = await messages('gemini-studio', { messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'nobody', content: 'x' }] }] });
+    assert.equal(a.status, 400, a.text);
+    assert.equal(a.json.type, 'error');
+    assert.equal(a.json.error.type, 'invalid_request_error');
+    assert.equal(modelCalls().length, 0);
   });
 
   test('AI Studio streamed to a chat client: x-goog-api-key from GEMINI_API_KEY, the stream in chat chunks with usage', async () => {
