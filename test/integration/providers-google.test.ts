@@ -17,7 +17,7 @@ import path from 'node:path';
 import type { Pool } from 'pg';
 import { startFakeGoogle, googleTestEnv, type FakeGoogle } from '../support/fake-google';
 import { adminOk, call, closeAndCheckLedgers, dbPool, ledgerDatabase, startWeirOn, streamCall, waitFor, waitForLogs, writeConfigFile, type Weir, MASTER_KEY } from './governance-helpers';
-import { accumulateAnthropic, accumulateOpenAI } from '../unit/translate-helpers';
+import { accumulateAnthropic, accumulateOpenAI, accumulateResponses } from '../unit/translate-helpers';
 
 let google: FakeGoogle;
 let weir: Weir;
@@ -312,6 +312,21 @@ describe('Gemini (Vertex AI and AI Studio), translated', () => {
     assert.equal(up.headers['x-goog-api-key'], google.apiKey);
     assert.equal(up.headers.authorization, undefined, 'the gateway key stays at the gateway');
     assert.deepEqual(up.json.generationConfig.thinkingConfig, { thinkingBudget: 4096, includeThoughts: true });
+  });
+
+  test('the Responses API (Codex) reaches Gemini through chat, streamed and not', async () => {
+    google.reset();
+    google.script = () => ({ reply: { text: 'responses via gemini' } });
+    const r = await call(weir.url, '/v1/responses', { headers: AUTH, body: { model: 'gemini-studio', input: 'hi' } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.object, 'response');
+    assert.match(JSON.stringify(r.json.output), /responses via gemini/);
+    const s = await streamCall(weir.url, '/v1/responses', AUTH, { model: 'gemini-studio', input: 'hi', stream: true });
+    assert.equal(s.status, 200, s.text);
+    const acc = accumulateResponses(s.text);
+    assert.equal(acc.terminal.type, 'response.completed');
+    assert.match(JSON.stringify(acc.output), /responses via gemini/);
+    assert.match(lastCall().path, /:streamGenerateContent$/);
   });
 
   test('a key AI Studio refuses: a 400 in the client’s dialect, naming Gemini, never the key', async () => {
