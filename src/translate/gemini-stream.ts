@@ -74,7 +74,11 @@ export class GeminiToChatStream extends StreamTranslator {
     if (isObj(res.usageMetadata)) this.usageMetadata = res.usageMetadata;
     const c = Array.isArray(res.candidates) ? res.candidates[0] : undefined;
     if (!isObj(c)) {
-      if (isObj(res.promptFeedback) && res.promptFeedback.blockReason) this.finish ??= 'content_filter';
+      // The prompt itself was blocked: no candidate, the stream ends filtered.
+      if (isObj(res.promptFeedback) && res.promptFeedback.blockReason && this.finish === null) {
+        this.finish = 'content_filter';
+        this.emit(this.chunk({}, this.finish));
+      }
       return;
     }
     const parts = isObj(c.content) && Array.isArray(c.content.parts) ? c.content.parts : [];

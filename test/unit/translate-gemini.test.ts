@@ -209,6 +209,16 @@ describe('Gemini SSE → chat and Anthropic streams, every chunking', () => {
     assert.match(anth.error!.message, /ended before/);
   });
 
+  test('a prompt blocked before any candidate ends both streams filtered, not cut', () => {
+    const s = geminiSse([{ promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 9 } }]);
+    const chat = accumulateOpenAI(runStream(new GeminiToChatStream({ model: 'm', includeUsage: true }), [s]));
+    assert.equal(chat.finish_reason, 'content_filter');
+    assert.equal(chat.done, true);
+    const anth = accumulateAnthropic(runStream(new GeminiToAnthropicStream({ model: 'm' }, { model: 'm' }), [s]));
+    assert.equal(anth.error, undefined);
+    assert.equal(anth.message.stop_reason, 'refusal');
+  });
+
   test('an error event from Gemini ends the stream with its status and message', () => {
     const s = geminiSse([TOOL_STREAM[0], { error: { code: 429, message: 'Resource exhausted', status: 'RESOURCE_EXHAUSTED' } }]);
     const chat = accumulateOpenAI(runStream(new GeminiToChatStream({ model: 'm' }), [s]));
