@@ -22,7 +22,6 @@
 //    frequency_penalty, seed, response_format (json_object → responseMimeType application/json;
 //    json_schema → responseSchema too), reasoning_effort or a LiteLLM-style `thinking` →
 //    thinkingConfig {thinkingBudget, includeThoughts}.
-import type { Dropped as DroppedT } from './dropped';
 import { Dropped } from './dropped';
 import { parseDataUrl } from './content';
 import { TranslationError } from './errors';
@@ -72,7 +71,7 @@ function urlPart(url: string, format: unknown, param: string): Obj {
 }
 
 /** User (or system-in-place) content → Gemini parts. */
-function userParts(content: unknown, param: string, dropped: DroppedT): Obj[] {
+function userParts(content: unknown, param: string, dropped: Dropped): Obj[] {
   if (typeof content === 'string') return content.length > 0 ? [{ text: content }] : [];
   if (content === null || content === undefined) return [];
   const list = expectArray(content, param);
@@ -166,7 +165,7 @@ function pushParts(turns: Turn[], role: 'user' | 'model', parts: Obj[]): void {
   else turns.push({ role, parts });
 }
 
-function toolsToGemini(tools: unknown, namer: ToolNamer, dropped: DroppedT): Obj[] | undefined {
+function toolsToGemini(tools: unknown, namer: ToolNamer, dropped: Dropped): Obj[] | undefined {
   if (tools === undefined || tools === null) return undefined;
   const list = expectArray(tools, 'tools');
   const decls: Obj[] = [];
