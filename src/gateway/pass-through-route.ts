@@ -5,7 +5,7 @@
 import { GatewayError } from './errors';
 import type { Endpoint } from './proxy-call';
 
-export type PassThroughProvider = 'anthropic' | 'openai' | 'vertex_ai';
+export type PassThroughProvider = 'anthropic' | 'openai' | 'vertex_ai' | 'gemini';
 
 export interface PassThroughRoute {
   provider: PassThroughProvider;
@@ -17,7 +17,7 @@ export interface PassThroughRoute {
   streamDialect: 'anthropic' | 'openai' | 'responses';
 }
 
-export const PASS_THROUGH_PREFIXES: readonly string[] = ['/anthropic/', '/openai/', '/vertex_ai/', '/vertex-ai/'];
+export const PASS_THROUGH_PREFIXES: readonly string[] = ['/anthropic/', '/openai/', '/vertex_ai/', '/vertex-ai/', '/gemini/'];
 
 /**
  * Vertex AI's model calls: `/v1/projects/{p}/locations/{l}/publishers/{anthropic|google}/models/{m}:{method}`
@@ -26,6 +26,9 @@ export const PASS_THROUGH_PREFIXES: readonly string[] = ['/anthropic/', '/openai
  * streamGenerateContent are the Gemini dialect.
  */
 export const VERTEX_MODEL_CALL = /^\/v1(?:beta1)?\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/(anthropic|google)\/models\/([^/:]+):([A-Za-z]+)$/;
+
+/** Google AI Studio's model calls: `/v1beta/models/{m}:generateContent | streamGenerateContent` (v1, v1alpha too). */
+export const GEMINI_MODEL_CALL = /^\/v1(?:beta|alpha)?\/models\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/;
 
 function vertexLlm(rest: string): Endpoint | 'count_tokens' | null {
   const m = VERTEX_MODEL_CALL.exec(rest);
@@ -61,7 +64,7 @@ const ENCODED_SEPARATOR = /%2f|%5c|\\/i;
  * server the provider base URL points at (another proxy's /key/list, with the operator's key).
  */
 export function passThroughRoute(path: string): PassThroughRoute | null {
-  const provider: PassThroughProvider | null = path.startsWith('/anthropic/') ? 'anthropic' : path.startsWith('/openai/') ? 'openai' : path.startsWith('/vertex_ai/') || path.startsWith('/vertex-ai/') ? 'vertex_ai' : null;
+  const provider: PassThroughProvider | null = path.startsWith('/anthropic/') ? 'anthropic' : path.startsWith('/openai/') ? 'openai' : path.startsWith('/vertex_ai/') || path.startsWith('/vertex-ai/') ? 'vertex_ai' : path.startsWith('/gemini/') ? 'gemini' : null;
   if (!provider) return null;
   if (ENCODED_SEPARATOR.test(path)) throw new GatewayError(400, `Pass-through path ${path} holds an encoded '/' or '\\'`, 'bad_request_error');
   const segments: string[] = [];
@@ -74,6 +77,10 @@ export function passThroughRoute(path: string): PassThroughRoute | null {
     } else segments.push(raw);
   }
   const rest = `/${segments.join('/')}`;
+  if (provider === 'gemini') {
+    const m = GEMINI_MODEL_CALL.exec(rest);
+    return { provider, rest, llm: m ? (m[2] === 'countTokens' ? 'count_tokens' : 'chat') : null, streamDialect: 'openai' };
+  }
   if (provider === 'vertex_ai') {
     const llm = vertexLlm(rest);
     return { provider, rest, llm, streamDialect: rest.includes('/publishers/anthropic/') ? 'anthropic' : 'openai' };

@@ -1,4 +1,4 @@
-// Where a /vertex_ai/* (or /vertex-ai/*) pass-through call goes and with which Google credentials,
+// Where a /vertex_ai/* (or /vertex-ai/*) or /gemini/* pass-through call goes and with which Google credentials,
 // as LiteLLM's Vertex pass-through decides it: the vertex_ai deployment of the config whose project
 // and location are the path's (else one of the same project, else the first one), so its api_base
 // and vertex_credentials are used; with no vertex_ai deployment, the environment's
@@ -10,7 +10,7 @@ import { vertexOrigin, DEFAULT_VERTEX_LOCATION } from '../providers/vertex';
 import { parseBaseUrl } from '../providers/base-url';
 import { GatewayError } from './errors';
 import type { ProviderBase } from './pass-through';
-import { VERTEX_MODEL_CALL } from './pass-through-route';
+import { GEMINI_MODEL_CALL, VERTEX_MODEL_CALL } from './pass-through-route';
 import type { Snapshot } from './snapshot';
 
 interface VertexDeployment {
@@ -32,9 +32,9 @@ export interface VertexCall {
 }
 
 export interface VertexPassage {
-  /** Origin, base path and api_base; `auth` is filled per request from `tokens`. */
+  /** Origin, base path and api_base; `auth` is filled per request from `tokens` (static for AI Studio). */
   base: ProviderBase;
-  tokens: TokenSource;
+  tokens: TokenSource | null;
   call: VertexCall | null;
 }
 
@@ -85,8 +85,38 @@ export function vertexPassage(snap: Snapshot, rest: string, env: NodeJS.ProcessE
   return { base: { origin: base.origin, basePath: base.basePath, query: '', apiBase: base.shown, auth: [] }, tokens: tokenSource(cred), call };
 }
 
+/**
+ * /gemini/*: Google AI Studio with the key of the config's first gemini/ deployment (its api_base
+ * too), else GEMINI_API_KEY / GEMINI_API_BASE. Found once per snapshot.
+ */
+const studio = new WeakMap<Snapshot, { origin: string; basePath: string; apiBase: string; key: string | undefined }>();
+
+export function geminiPassage(snap: Snapshot, rest: string, env: NodeJS.ProcessEnv): VertexPassage {
+  let s = studio.get(snap);
+  if (!s) {
+    let found: { origin: string; basePath: string; apiBase: string; key: string | undefined } | undefined;
+    for (const g of snap.groups.values()) {
+      const t = g.targets.find((x) => x.provider === 'gemini' && x.unavailable === null);
+      if (t) {
+        found = { origin: t.origin, basePath: (t.wire?.at as string).replace(/\/models\/[^/]*$/, '').replace(/\/v1(beta|alpha)?$/, ''), apiBase: t.apiBase, key: t.headers[t.headers.indexOf('x-goog-api-key') + 1] };
+        break;
+      }
+    }
+    if (!found) {
+      const b = parseBaseUrl(env.GEMINI_API_BASE ?? 'https://generativelanguage.googleapis.com');
+      found = { origin: b.origin, basePath: b.basePath, apiBase: b.shown, key: env.GEMINI_API_KEY };
+    }
+    studio.set(snap, (s = found));
+  }
+  if (!s.key) throw new GatewayError(503, 'Gemini pass-through: no API key (set GEMINI_API_KEY or configure a gemini/ deployment)', 'service_unavailable_error');
+  const m = GEMINI_MODEL_CALL.exec(rest);
+  const call: VertexCall | null = m ? { project: '', location: '', publisher: 'google', model: decodeURIComponent(m[1]!), method: m[2]! } : null;
+  return { base: { origin: s.origin, basePath: s.basePath, query: '', apiBase: s.apiBase, auth: ['x-goog-api-key', s.key] }, tokens: null, call };
+}
+
 /** The base with Weir's bearer token: at once when a token is cached, else once one is fetched. */
 export function withVertexAuth(p: VertexPassage): ProviderBase | Promise<ProviderBase> {
+  if (p.tokens === null) return p.base;
   const t = p.tokens.get();
   if (typeof t === 'string') return { ...p.base, auth: ['authorization', `Bearer ${t}`] };
   return t.then(

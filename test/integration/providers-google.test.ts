@@ -428,3 +428,25 @@ describe('/vertex_ai/* pass-through', () => {
     assert.equal(modelCalls().length, 0);
   });
 });
+
+describe('/gemini/* pass-through', () => {
+  test('a Google GenAI client with a Weir key in x-goog-api-key: AI Studio gets the deployment’s key, the call is governed and billed with its cached tokens', async () => {
+    google.reset();
+    google.script = () => ({ reply: { text: 'studio via pass-through' }, cachedTokens: 3 });
+    const k = await adminOk(weir.url, '/key/generate', {});
+    const r = await call(weir.url, '/gemini/v1beta/models/gemini-2.5-flash:generateContent', { headers: { 'x-goog-api-key': k.key }, body: { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.candidates[0].content.parts[0].text, 'studio via pass-through');
+    const up = lastCall();
+    assert.equal(up.path, '/v1beta/models/gemini-2.5-flash:generateContent');
+    assert.equal(up.headers['x-goog-api-key'], google.apiKey, 'the deployment’s key, not the caller’s');
+    await waitForLogs(pool, 1, 'api_key = $1', [k.token]);
+    const row = (await pool.query(`SELECT model, custom_llm_provider, metadata FROM "LiteLLM_SpendLogs" WHERE api_key = $1`, [k.token])).rows[0];
+    assert.equal(row.model, 'gemini-2.5-flash');
+    assert.equal(row.custom_llm_provider, 'gemini');
+    assert.equal(meta(row.metadata).additional_usage_values.cache_read_input_tokens, 3);
+    const denied = await adminOk(weir.url, '/key/generate', { models: ['claude-vertex'] });
+    const d = await call(weir.url, '/gemini/v1beta/models/gemini-2.5-flash:generateContent', { headers: { 'x-goog-api-key': denied.key }, body: { contents: [] } });
+    assert.equal(d.status, 403, d.text);
+  });
+});
