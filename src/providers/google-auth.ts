@@ -89,7 +89,6 @@ export class TokenSource {
     return (this.client ??= (async () => {
       // Loaded on first use: workers without Vertex deployments never load the library.
       const { GoogleAuth } = await import('google-auth-library');
-      const { Gaxios } = await import('gaxios');
       const opts: Record<string, unknown> = { scopes: [CLOUD_PLATFORM_SCOPE] };
       let tokenUri: string | undefined;
       if (this.spec.json) {
@@ -97,20 +96,18 @@ export class TokenSource {
         opts.credentials = creds;
         if (typeof creds.token_uri === 'string' && creds.token_uri !== DEFAULT_TOKEN_URL) tokenUri = creds.token_uri;
       }
+      const client = await new GoogleAuth(opts).getClient();
       if (tokenUri) {
-        const transporter = new Gaxios();
-        const to = tokenUri;
-        transporter.interceptors.request.add({
+        // The client's own transport (the one its token requests go through) sends them to token_uri.
+        const to = new URL(tokenUri);
+        client.transporter.interceptors.request.add({
           resolved: async (config) => {
-            const url = String(config.url);
-            if (url === DEFAULT_TOKEN_URL) config.url = new URL(to);
+            if (String(config.url) === DEFAULT_TOKEN_URL) config.url = to;
             return config;
           },
         });
-        opts.clientOptions = { transporter };
       }
-      const auth = new GoogleAuth(opts);
-      return (await auth.getClient()) as unknown as { getAccessToken(): Promise<{ token?: string | null }>; credentials: { expiry_date?: number | null }; refreshAccessToken?: unknown };
+      return client as unknown as { getAccessToken(): Promise<{ token?: string | null }>; credentials: { expiry_date?: number | null } };
     })());
   }
 
