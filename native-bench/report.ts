@@ -300,6 +300,13 @@ function profileTable(entries: BenchResults['profile'] | undefined, who: string)
   };
 }
 
+/** Scenario 9's figures (google.ts computes them; the rows above hold its raw latencies). */
+function googleTable(sc: ScenarioResult[]): Table | null {
+  const s = sc.find((x) => x.key === 'google' && !x.skipped);
+  if (!s) return null;
+  return { title: 'Google providers (scenario 9): added TTFB p50 over the provider answered directly', head: ['figure'], align: ['l'], rows: s.notes.map((n) => [n]) };
+}
+
 export function reportTables(r: BenchResults): Table[] {
   const sc = r.scenarios;
   const skipped: Table | null = sc.some((s) => s.skipped)
@@ -314,6 +321,7 @@ export function reportTables(r: BenchResults): Table[] {
     fanoutTable(sc),
     governedTable(sc),
     translatedTable(sc),
+    googleTable(sc),
     ...agentsTables(sc),
     soakTable(sc),
     memoryTable(r),

@@ -16,6 +16,7 @@ import { LABELS, type Target } from './targets';
 import { maxThroughput } from './throughput';
 import { translatedPerTarget, translatedRequests, translatedSummary } from './translated';
 import { rotation } from './latency-rounds';
+import { googleScenario } from './google';
 
 export interface ScenarioContext {
   targets: Target[];
@@ -38,6 +39,7 @@ export const SCENARIO_INFO: Record<ScenarioKey, { id: number; title: string }> =
   translated: { id: 7, title: 'translated streaming: Claude-Code-sized /v1/messages to an OpenAI-dialect upstream vs pass-through' },
   agents: { id: 8, title: 'agent runs: real Claude Code and light command agents started through /v1/agent/runs, followed by SSE' },
   bedrock: { id: 9, title: 'Claude on Bedrock: Claude-Code-sized streaming /v1/messages to the fake Bedrock vs the OpenAI-dialect pass-through, added time to first byte' },
+  google: { id: 10, title: 'Google providers: added TTFB of Claude on Vertex AI and of Gemini translated, against the fake Google directly' },
 };
 
 function base(key: ScenarioKey): ScenarioResult {
@@ -252,6 +254,16 @@ async function bedrock(ctx: ScenarioContext): Promise<ScenarioResult> {
   return r;
 }
 
+/** Scenario 10: the Google paths against the fake Google, with a Weir of its own (google.ts). */
+async function google(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const r = base('google');
+  const mock = ctx.targets.find((t) => t.kind === 'direct')!;
+  const g = await googleScenario({ mock, plan: ctx.plan, progress: ctx.progress, workDir: ctx.agentsEnv.workDir, workers: ctx.agentsEnv.workers });
+  r.latency = g.latency;
+  r.notes.push(...g.notes);
+  return r;
+}
+
 export async function runScenario(key: ScenarioKey, ctx: ScenarioContext): Promise<ScenarioResult> {
   switch (key) {
     case 'chat': return chat(ctx);
@@ -263,5 +275,6 @@ export async function runScenario(key: ScenarioKey, ctx: ScenarioContext): Promi
     case 'translated': return translated(ctx);
     case 'agents': return agents(ctx);
     case 'bedrock': return bedrock(ctx);
+    case 'google': return google(ctx);
   }
 }

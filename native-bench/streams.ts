@@ -44,7 +44,8 @@ export class SseChecker {
       this.deltas++;
       if (this.firstDeltaAt === 0) this.firstDeltaAt = now;
     }
-    if (ev.includes('data: [DONE]') || ev.includes('event: message_stop')) this.ended = true;
+    // Gemini streams have no terminator: the event with finishReason is the last.
+    if (ev.includes('data: [DONE]') || ev.includes('event: message_stop') || ev.includes('"finishReason"')) this.ended = true;
   }
 
   /** Frames lost or damaged relative to `expectedDeltas` (0 for a perfect stream). */

@@ -4,7 +4,7 @@
 import { cpuMicros, processTree, rssBytes, sumOver } from './procfs';
 import type { RequestSpec } from './timed-request';
 
-export type TargetKind = 'direct' | 'direct-openai' | 'weir' | 'translated' | 'governed' | 'minimal' | 'nginx' | 'litellm' | 'bedrock-direct' | 'weir-bedrock';
+export type TargetKind = 'direct' | 'direct-openai' | 'weir' | 'translated' | 'governed' | 'minimal' | 'nginx' | 'litellm' | 'bedrock-direct' | 'weir-bedrock' | 'vertex-direct' | 'vertex' | 'gemini-direct' | 'gemini';
 
 export interface Target {
   kind: TargetKind;
@@ -30,6 +30,10 @@ export const LABELS: Record<TargetKind, string> = {
   litellm: 'LiteLLM (Python)',
   'bedrock-direct': 'fake Bedrock (direct)',
   'weir-bedrock': 'Weir → Claude on Bedrock',
+  'vertex-direct': 'fake Vertex AI (direct, streamRawPredict)',
+  vertex: 'Weir → Claude on Vertex AI',
+  'gemini-direct': 'fake AI Studio (direct, streamGenerateContent)',
+  gemini: 'Weir translated → Gemini',
 };
 
 /**
@@ -39,7 +43,7 @@ export const LABELS: Record<TargetKind, string> = {
  * (scenario 9) is the fake Bedrock answered directly.
  */
 export function isDirect(kind: TargetKind): boolean {
-  return kind === 'direct' || kind === 'direct-openai' || kind === 'bedrock-direct';
+  return kind === 'direct' || kind === 'direct-openai' || kind === 'bedrock-direct' || kind === 'vertex-direct' || kind === 'gemini-direct';
 }
 
 export function makeTarget(kind: TargetKind, url: string, pid: number | null, tree = false): Target {

@@ -7,6 +7,7 @@ import { OpenAIUsageScanner } from '../accounting/usage-stream-openai';
 import { usageFromAnthropicBody, usageFromOpenAIBody } from '../accounting/usage-body';
 import { applyEdits, includeUsageEdit } from '../accounting/usage-include';
 import { anthropicUsage, openaiUsage, type TokenUsage } from '../accounting/usage-types';
+import { usageFromGemini } from '../accounting/usage-gemini';
 import { costNanos } from '../pricing/cost';
 import type { BodyScan } from './body-scan';
 import type { Target } from './snapshot';
@@ -29,6 +30,11 @@ export class CallAccounting {
   responseId: string | undefined;
   /** Epoch ms of the first byte of the answer. */
   firstByteMs = 0;
+  /**
+   * A Gemini deployment: the translator reads the usage (it parses every event), and this reads
+   * it from there when the call ends. Set by the caller for each Gemini attempt.
+   */
+  gemini: { usageMetadata: Record<string, unknown> | undefined; responseId: string | undefined; outputChars?: number } | null = null;
 
   constructor(
     /** A chat-completions stream: the one kind where Weir asks the upstream for a usage chunk. */
@@ -62,6 +68,10 @@ export class CallAccounting {
   /** A new attempt starts streaming from `t`. */
   startStream(t: Target): void {
     this.firstByteMs = Date.now();
+    if (t.dialect === 'gemini') {
+      this.scanner = null;
+      return;
+    }
     this.scanner = t.dialect === 'anthropic' || (t.dialect === 'any' && this.anthropic) ? new AnthropicUsageScanner() : new OpenAIUsageScanner({ hideUsageChunk: this.hideUsage });
   }
 
@@ -82,6 +92,12 @@ export class CallAccounting {
   /** A whole (non-streamed) answer. */
   readBody(buf: Buffer, t: Target): void {
     this.firstByteMs ||= Date.now();
+    if (t.dialect === 'gemini') {
+      // The translation reads it (and this.gemini holds it) right after.
+      this.answerBytes = buf.length;
+      this.answerAnthropic = false;
+      return;
+    }
     this.answerAnthropic = t.dialect === 'anthropic' || (t.dialect === 'any' && this.anthropic);
     const u = this.answerAnthropic ? usageFromAnthropicBody(buf) : usageFromOpenAIBody(buf);
     this.bodyUsage = u.usage;
@@ -97,6 +113,15 @@ export class CallAccounting {
 
   /** Usage to charge: the provider's, or an estimate for a stream cut before its usage. */
   usage(): TokenUsage {
+    if (this.gemini) {
+      this.responseId ??= this.gemini.responseId;
+      const u = usageFromGemini(this.gemini.usageMetadata);
+      if (u) return u;
+      // A stream cut before its usage: estimated from the request and what was produced, never free.
+      const est = openaiUsage(Math.ceil(this.bodyBytes / ESTIMATE_BYTES_PER_TOKEN), Math.ceil((this.gemini.outputChars ?? this.answerBytes) / ESTIMATE_BYTES_PER_TOKEN));
+      est.estimated = true;
+      return est;
+    }
     if (this.scanner) {
       const r = this.scanner.result();
       this.responseId ??= r.id;

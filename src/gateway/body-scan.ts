@@ -259,9 +259,22 @@ export function replaceModel(b: Buffer, scan: BodyScan, modelJson: string): Buff
  * rebuilt from the other members' bytes, unchanged. Only for a body scanBody accepted.
  */
 export function takeMembers(b: Buffer, keys: readonly string[]): { body: Buffer; taken: Record<string, unknown> } {
+  const { kept, taken } = memberSplit(b, keys);
+  scanSteps.n += b.length; // the copy of the members kept
+  const parts: Buffer[] = [Buffer.from('{')];
+  kept.forEach((m, n) => parts.push(n ? Buffer.from(',') : Buffer.alloc(0), m));
+  parts.push(Buffer.from('}'));
+  return { body: Buffer.concat(parts), taken };
+}
+
+/**
+ * The top-level members of a body scanBody accepted, split: the bytes of each member not listed
+ * (`"key": value`, in order, views into `b`) and the listed ones parsed. One walk; no copy.
+ */
+export function memberSplit(b: Buffer, keys: readonly string[]): { kept: Buffer[]; taken: Record<string, unknown> } {
   const kept: Buffer[] = [];
   const taken: Record<string, unknown> = {};
-  scanSteps.n += 2 * b.length; // the walk, and the copy of the members kept
+  scanSteps.n += b.length; // the walk
   let i = skipSpace(b, 0) + 1;
   for (;;) {
     i = skipSpace(b, i);
@@ -280,10 +293,7 @@ export function takeMembers(b: Buffer, keys: readonly string[]): { body: Buffer;
     if (b[i] !== COMMA) break;
     i++;
   }
-  const parts: Buffer[] = [Buffer.from('{')];
-  kept.forEach((m, n) => parts.push(n ? Buffer.from(',') : Buffer.alloc(0), m));
-  parts.push(Buffer.from('}'));
-  return { body: Buffer.concat(parts), taken };
+  return { kept, taken };
 }
 
 /** One top-level member of a body: its key, and the byte span of the member and of its value. */

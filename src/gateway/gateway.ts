@@ -11,12 +11,13 @@ import type { KeyIndex } from '../state/key-index';
 import { adminCall, isAdminPath } from './admin-relay';
 import { AGENT_MAX_BODY_BYTES, HOOK_PREFIX, agentCall, isAgentPath, respondRelayed, wantsEventStream } from './agent-relay';
 import { countTokens } from './count-tokens';
-import { passThrough, passThroughTarget, providerBase } from './pass-through';
+import { passThrough, passThroughTarget, providerBase, type PassThroughBilling } from './pass-through';
 import { bedrockDecode, bedrockPassThroughBase } from './pass-through-bedrock';
 import { warmWires } from '../providers/wire';
 import { anthropicName } from '../providers/bedrock/target';
+import { geminiPassage, vertexPassage, withVertexAuth, type VertexPassage } from './pass-through-vertex';
 import { checkPassThroughCaller } from './pass-through-access';
-import { PASS_THROUGH_PREFIXES, passThroughDialect, passThroughRoute } from './pass-through-route';
+import { PASS_THROUGH_PREFIXES, passThroughDialect, passThroughRoute, type PassThroughRoute } from './pass-through-route';
 import { scanBody } from './body-scan';
 import { errorBody, GatewayError, type Dialect } from './errors';
 import { GovernanceView } from './governance';
@@ -292,6 +293,7 @@ export class Gateway {
   private passThrough(ex: Exchange, snap: Snapshot, id: Identity | Promise<Identity>): void {
     const dialect = passThroughDialect(ex.path);
     const route = passThroughRoute(ex.path)!;
+    if (route.provider === 'vertex_ai' || route.provider === 'gemini') return this.googlePassThrough(ex, snap, id, route, dialect);
     const base = route.provider === 'bedrock' ? bedrockPassThroughBase(process.env) : providerBase(route.provider, process.env);
     const opts = { customKeyHeader: snap.auth.customKeyHeader, timeoutMs: snap.requestTimeoutMs };
     if (!route.llm) {
@@ -330,6 +332,64 @@ export class Gateway {
       // A Bedrock body goes as it came: its model is in the path, and the client's signature was dropped.
       const body = bedrock ? received : acct.body(received, scan, target);
       passThrough(ex, route, base, body, { ...opts, billing: { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan, decode: bedrockDecode(route) } });
+    });
+  }
+
+  /**
+   * /vertex_ai/* (and /vertex-ai/*): Vertex AI's own API with Weir's Google credentials (Claude
+   * Code's Vertex mode points ANTHROPIC_VERTEX_BASE_URL here); /gemini/*: AI Studio's with Weir's
+   * key. Model calls are governed like /anthropic/v1/messages, the model named by the path
+   * (`vertex_ai/<model>`, `gemini/<model>` or bare); other routes only for the callers allowed them.
+   */
+  private googlePassThrough(ex: Exchange, snap: Snapshot, id: Identity | Promise<Identity>, route: PassThroughRoute, dialect: Dialect): void {
+    const opts = { customKeyHeader: snap.auth.customKeyHeader, timeoutMs: snap.requestTimeoutMs };
+    const provider = route.provider as 'vertex_ai' | 'gemini';
+    const passageOf = (rest: string) => (provider === 'gemini' ? geminiPassage(snap, rest, process.env) : vertexPassage(snap, rest, process.env));
+    const send = (passage: VertexPassage, body: Buffer | null, billing: PassThroughBilling | null) => {
+      const base = withVertexAuth(passage);
+      if (!(base instanceof Promise)) return passThrough(ex, route, base, body, { ...opts, billing });
+      base.then(
+        (b) => {
+          if (!ex.aborted) passThrough(ex, route, b, body, { ...opts, billing });
+        },
+        (e: unknown) => {
+          billing?.charge?.settle(0n, 0, Date.now());
+          this.fail(ex, dialect, e);
+        },
+      );
+    };
+    if (!route.llm) {
+      const forward = (who: Identity, body: Buffer | null) => {
+        checkPassThroughCaller(who, route, this.deps.entities);
+        send(passageOf(route.rest), body, null);
+      };
+      if (ex.method === 'GET' || ex.method === 'HEAD') return this.afterIdentity(ex, dialect, id, (who) => forward(who, null));
+      return this.withBody(ex, snap.maxBodyBytes, dialect, id, forward);
+    }
+    this.withBody(ex, snap.maxBodyBytes, dialect, id, (who, received) => {
+      const passage = passageOf(route.rest);
+      const scan = scanBody(received);
+      if (scan.error) throw new GatewayError(400, scan.error, 'bad_request_error');
+      const v = passage.call!;
+      // count-tokens names its model in the body; the model calls in the path.
+      const model = v.model === 'count-tokens' ? (scan.model ?? v.model) : v.model;
+      const qualified = `${provider}/${model}`;
+      const access = (p: KeyProfile, entities: EntityTable, now: number) =>
+        checkKey(entities, p, modelAllowedForKey(p, qualified, snap.accessGroups) ? qualified : model, snap.accessGroups, now);
+      if (route.llm === 'count_tokens') {
+        if (who.kind === 'key' && this.deps.entities) access(who.profile, this.deps.entities, Date.now());
+        return send(passage, received, null);
+      }
+      const endpoint = route.llm!;
+      const price = resolvePrice(snap.priceTable, { model: qualified, upstreamModel: model });
+      const endUser = endUserOf(ex.headers, scan.user);
+      const charge = this.admit(who, model, endUser, () => estimateReservation(pricesToReserve(snap, price), received.length, scan.maxTokens, completionsAsked(scan)), access);
+      if (!charge && !this.deps.journal) return send(passage, received, null);
+      const stream = v.method.startsWith('stream');
+      const target = passThroughTarget(provider, model, price, passage.base, v.publisher === 'anthropic' ? 'anthropic' : 'gemini');
+      const acct = new CallAccounting(false, received.length);
+      acct.anthropic = v.publisher === 'anthropic';
+      send(passage, received, { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan: stream === scan.stream ? scan : { ...scan, stream } });
     });
   }
 

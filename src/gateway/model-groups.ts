@@ -5,6 +5,7 @@
 import { resolvePrice } from '../pricing/cost';
 import { anthropicName, bedrockRoute } from '../providers/bedrock/target';
 import { splitModel } from '../providers/registry';
+import { vertexModelParts } from '../providers/vertex';
 import type { ModelGroup, RoutingSettings, Snapshot, Target, WildcardDeployment } from './snapshot';
 import { Wildcard } from './wildcard';
 
@@ -87,7 +88,10 @@ function concreteTarget(snap: Snapshot, d: WildcardDeployment, name: string, cap
   // Bedrock's Claude ids are priced as the Anthropic model they are (as buildTarget does for configured ones).
   const alias = provider === 'bedrock' ? anthropicName(bedrockRoute(upstreamModel).id) : undefined;
   const price = resolvePrice(snap.priceTable, { baseModel: d.baseModel, model, upstreamModel, overrides: d.overrides, alias });
-  return { ...base, group: name, upstreamModel, upstreamModelJson: JSON.stringify(upstreamModel), price };
+  const t: Target = { ...base, group: name, upstreamModel, upstreamModelJson: JSON.stringify(upstreamModel), price };
+  // On Vertex the model decides the publisher, the dialect and the path (Claude or Gemini).
+  if (t.wire && t.provider === 'vertex_ai') Object.assign(t, vertexModelParts(t.wire, upstreamModel));
+  return t;
 }
 
 /**

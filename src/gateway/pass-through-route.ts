@@ -5,7 +5,7 @@
 import { GatewayError } from './errors';
 import type { Endpoint } from './proxy-call';
 
-export type PassThroughProvider = 'anthropic' | 'openai' | 'bedrock';
+export type PassThroughProvider = 'anthropic' | 'openai' | 'bedrock' | 'vertex_ai' | 'gemini';
 
 export interface PassThroughRoute {
   provider: PassThroughProvider;
@@ -22,12 +22,33 @@ export interface PassThroughRoute {
   bedrock?: { model: string; stream: boolean; api: 'invoke' | 'converse' };
 }
 
-export const PASS_THROUGH_PREFIXES: readonly string[] = ['/anthropic/', '/openai/', '/bedrock/'];
+export const PASS_THROUGH_PREFIXES: readonly string[] = ['/anthropic/', '/openai/', '/bedrock/', '/vertex_ai/', '/vertex-ai/', '/gemini/'];
 
-const LLM_ROUTES: Record<PassThroughProvider, Record<string, Endpoint | 'count_tokens'>> = {
+/**
+ * Vertex AI's model calls: `/v1/projects/{p}/locations/{l}/publishers/{anthropic|google}/models/{m}:{method}`
+ * (v1beta1 too). Claude's rawPredict / streamRawPredict are Anthropic messages (Claude Code's own
+ * Vertex mode sends them), count-tokens:rawPredict is its token count, Gemini's generateContent /
+ * streamGenerateContent are the Gemini dialect.
+ */
+export const VERTEX_MODEL_CALL = /^\/v1(?:beta1)?\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/(anthropic|google)\/models\/([^/:]+):([A-Za-z]+)$/;
+
+/** Google AI Studio's model calls: `/v1beta/models/{m}:generateContent | streamGenerateContent` (v1, v1alpha too). */
+export const GEMINI_MODEL_CALL = /^\/v1(?:beta|alpha)?\/models\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/;
+
+function vertexLlm(rest: string): Endpoint | 'count_tokens' | null {
+  const m = VERTEX_MODEL_CALL.exec(rest);
+  if (!m) return null;
+  const [, , , publisher, model, method] = m;
+  if (publisher === 'anthropic') {
+    if (model === 'count-tokens' && method === 'rawPredict') return 'count_tokens';
+    return method === 'rawPredict' || method === 'streamRawPredict' ? 'messages' : null;
+  }
+  return method === 'generateContent' || method === 'streamGenerateContent' ? 'chat' : null;
+}
+
+const LLM_ROUTES: Record<'anthropic' | 'openai', Record<string, Endpoint | 'count_tokens'>> = {
+  // Bedrock's, Vertex AI's and Gemini's are read from the path (bedrockRoute, vertexLlm, GEMINI_MODEL_CALL).
   anthropic: { '/v1/messages': 'messages', '/v1/messages/count_tokens': 'count_tokens' },
-  // Bedrock's are read from the path (bedrockLlm).
-  bedrock: {},
   openai: {
     '/v1/chat/completions': 'chat',
     '/chat/completions': 'chat',
@@ -49,7 +70,17 @@ const ENCODED_SEPARATOR = /%2f|%5c|\\/i;
  * server the provider base URL points at (another proxy's /key/list, with the operator's key).
  */
 export function passThroughRoute(path: string): PassThroughRoute | null {
-  const provider: PassThroughProvider | null = path.startsWith('/anthropic/') ? 'anthropic' : path.startsWith('/openai/') ? 'openai' : path.startsWith('/bedrock/') ? 'bedrock' : null;
+  const provider: PassThroughProvider | null = path.startsWith('/anthropic/')
+    ? 'anthropic'
+    : path.startsWith('/openai/')
+      ? 'openai'
+      : path.startsWith('/bedrock/')
+        ? 'bedrock'
+        : path.startsWith('/vertex_ai/') || path.startsWith('/vertex-ai/')
+          ? 'vertex_ai'
+          : path.startsWith('/gemini/')
+            ? 'gemini'
+            : null;
   if (!provider) return null;
   if (ENCODED_SEPARATOR.test(path)) throw new GatewayError(400, `Pass-through path ${path} holds an encoded '/' or '\\'`, 'bad_request_error');
   const segments: string[] = [];
@@ -63,6 +94,14 @@ export function passThroughRoute(path: string): PassThroughRoute | null {
   }
   const rest = `/${segments.join('/')}`;
   if (provider === 'bedrock') return bedrockRoute(rest);
+  if (provider === 'gemini') {
+    const m = GEMINI_MODEL_CALL.exec(rest);
+    return { provider, rest, llm: m ? (m[2] === 'countTokens' ? 'count_tokens' : 'chat') : null, streamDialect: 'openai' };
+  }
+  if (provider === 'vertex_ai') {
+    const llm = vertexLlm(rest);
+    return { provider, rest, llm, streamDialect: rest.includes('/publishers/anthropic/') ? 'anthropic' : 'openai' };
+  }
   const llm = LLM_ROUTES[provider][rest] ?? null;
   const streamDialect = provider === 'anthropic' ? 'anthropic' : llm === 'responses' ? 'responses' : 'openai';
   return { provider, rest, llm, streamDialect };
@@ -86,9 +125,10 @@ function bedrockRoute(rest: string): PassThroughRoute {
 }
 
 /**
- * The error dialect of a pass-through route: Anthropic's for /anthropic/* and /bedrock/* (Bedrock's
- * clients for Claude are Anthropic's SDK, which reads it), OpenAI's otherwise.
+ * The error dialect of a pass-through route: Anthropic's for /anthropic/*, /bedrock/* (Bedrock's
+ * clients for Claude are Anthropic's SDK, which reads it) and Claude on Vertex; OpenAI's otherwise.
  */
 export function passThroughDialect(path: string): 'anthropic' | 'openai' {
-  return path.startsWith('/anthropic') || path.startsWith('/bedrock') ? 'anthropic' : 'openai';
+  if (path.startsWith('/anthropic') || path.startsWith('/bedrock')) return 'anthropic';
+  return (path.startsWith('/vertex_ai/') || path.startsWith('/vertex-ai/')) && path.includes('/publishers/anthropic/') ? 'anthropic' : 'openai';
 }

@@ -24,6 +24,8 @@ import { EventAligner } from './sse-align';
 import { poolFor } from './upstream-pool';
 import { parseBaseUrl, withQuery } from '../providers/base-url';
 import type { WireDecoder } from '../providers/wire';
+import type { UpstreamDialect } from '../providers/target';
+import { GeminiToChatStream } from '../translate/gemini-stream';
 
 /** Where a provider's pass-through calls go, and the operator's credentials for it. */
 export interface ProviderBase {
@@ -38,7 +40,7 @@ export interface ProviderBase {
   sign?: (method: string, path: string, headers: readonly string[], body: Buffer | undefined) => Promise<string[]>;
 }
 
-export function providerBase(provider: PassThroughProvider, env: NodeJS.ProcessEnv): ProviderBase {
+export function providerBase(provider: 'anthropic' | 'openai', env: NodeJS.ProcessEnv): ProviderBase {
   const anthropic = provider === 'anthropic';
   const key = anthropic ? env.ANTHROPIC_API_KEY : env.OPENAI_API_KEY;
   const base = parseBaseUrl(anthropic ? (env.ANTHROPIC_API_BASE ?? 'https://api.anthropic.com') : (env.OPENAI_API_BASE ?? 'https://api.openai.com'));
@@ -111,16 +113,29 @@ export interface PassThroughBilling {
 }
 
 /**
+ * Gemini answers (Vertex's google publisher) carry usageMetadata, which no byte scanner reads: the
+ * stream goes through the Gemini reader (its output dropped) and a whole answer is parsed once.
+ */
+function geminiUsageOf(body: Buffer): { usageMetadata: Record<string, unknown> | undefined; responseId: string | undefined } {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { usageMetadata?: Record<string, unknown>; responseId?: unknown };
+    return { usageMetadata: parsed.usageMetadata, responseId: typeof parsed.responseId === 'string' ? parsed.responseId : undefined };
+  } catch {
+    return { usageMetadata: undefined, responseId: undefined };
+  }
+}
+
+/**
  * A stand-in deployment for a pass-through call: the provider, the model the body names and the
  * table's price for it (the spend record and the cost calculation read these).
  */
-export function passThroughTarget(provider: PassThroughProvider, model: string, price: Price, base: ProviderBase): Target {
+export function passThroughTarget(provider: PassThroughProvider, model: string, price: Price, base: ProviderBase, dialect: UpstreamDialect = provider === 'openai' ? 'openai' : 'anthropic'): Target {
   return {
     id: `${provider}-pass-through`,
     slot: -1,
     group: model,
     provider,
-    dialect: provider === 'openai' ? 'openai' : 'anthropic',
+    dialect,
     upstreamModel: model,
     upstreamModelJson: JSON.stringify(model),
     origin: base.origin,
@@ -156,6 +171,8 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
   private side: WireDecoder | null = null;
   private copy: Buffer[] | null = null;
   private copied = 0;
+  /** A Gemini stream being billed: read for its usage only. */
+  private geminiReader: GeminiToChatStream | null = null;
   private done = false;
   private controller: Dispatcher.DispatchController | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -195,6 +212,7 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
       if (!sse && b.decode && String(headers['content-type'] ?? '').startsWith('application/vnd.amazon.eventstream')) this.side = b.decode.stream();
       if (sse || this.side) b.acct.startStream(b.target);
       else this.copy = [];
+      if (sse && b.target.dialect === 'gemini') b.acct.gemini = this.geminiReader = new GeminiToChatStream({ model: b.target.upstreamModel });
     }
     this.started = true;
     this.ex.startStream(status, h);
@@ -208,6 +226,7 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
       const decoded = this.side.push(chunk);
       if (decoded.length) this.billing!.acct.pass(decoded);
     }
+    this.geminiReader?.push(chunk);
     if (this.copy && this.copied + chunk.length <= MAX_USAGE_COPY) {
       this.copy.push(chunk);
       this.copied += chunk.length;
@@ -231,6 +250,7 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
     if (held?.length) this.ex.write(held);
     const rest = this.aligner?.end();
     if (rest) this.ex.write(rest);
+    this.geminiReader?.end();
     if (this.copy && this.billing) {
       const raw = Buffer.concat(this.copy, this.copied);
       const whole = this.billing.decode?.whole;
@@ -241,6 +261,7 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
         // Not the answer its framing says: its usage is estimated from its size.
       }
       this.billing.acct.readBody(read, this.billing.target);
+      if (this.billing.target.dialect === 'gemini') this.billing.acct.gemini = geminiUsageOf(read);
     }
     this.account(this.status, this.status >= 400 ? new GatewayError(this.status, `pass-through upstream answered ${this.status}`, 'upstream_error') : undefined);
     this.ex.end();
@@ -254,7 +275,7 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
     if (this.billing && (this.aligner || this.side)) this.billing.acct.endStream();
     this.account(error.status, error, this.started && (this.aligner !== null || this.side !== null));
     if (!this.started) {
-      this.ex.respond(error.status, ['content-type', 'application/json'], errorBody(this.route.provider === 'anthropic' ? 'anthropic' : 'openai', error));
+      this.ex.respond(error.status, ['content-type', 'application/json'], errorBody(this.route.streamDialect === 'anthropic' ? 'anthropic' : 'openai', error));
     } else if (this.aligner) {
       // The status line is out: a stream ends in an error event of its own framing, after its last whole event.
       this.aligner.discard();

@@ -311,6 +311,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       this.timer?.refresh();
       this.acct?.startStream(this.target);
       this.xlate?.startStream();
+      // Gemini's usage is read by its translator (it parses every event): accounting reads it there.
+      if (this.acct) this.acct.gemini = this.xlate?.gemini ?? null;
       this.decoder = this.wire ? this.wire.decoder(this.target.dialect === 'openai' && this.usageChunkWanted()) : null;
       // Translators emit whole events by themselves.
       this.aligner = this.xlate ? null : new EventAligner();
@@ -401,6 +403,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
         } catch (e) {
           return this.fail(e as GatewayError);
         }
+        if (this.acct) this.acct.gemini = this.xlate.gemini;
       }
       const cost = this.account(this.status);
       const headers = this.responseHeaders(this.headers);

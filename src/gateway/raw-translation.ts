@@ -303,9 +303,17 @@ function splice(out: Buffer, raw: Buffer, sk: Skeleton): Buffer | null {
 
 /**
  * The upstream chat body and context for `raw`, or null: then translate the ordinary way (and
- * check the nesting there). TOO_DEEP: the body nests deeper than `maxDepth`.
+ * check the nesting there). TOO_DEEP: the body nests deeper than `maxDepth`. `reshape` turns the
+ * translated chat body into another upstream's before it is stringified (Gemini: chat →
+ * generateContent); it gets the client's skeleton body too, and moves marker strings as the chat
+ * translator does (copies, concatenations, a parse of the `arguments` they were stringified into).
  */
-export function anthropicToOpenAIChatRaw(raw: Buffer, opts: AnthropicToOpenAIOptions, maxDepth = MAX_JSON_DEPTH): RawTranslation | null | typeof TOO_DEEP {
+export function anthropicToOpenAIChatRaw(
+  raw: Buffer,
+  opts: AnthropicToOpenAIOptions,
+  maxDepth = MAX_JSON_DEPTH,
+  reshape?: (chat: Record<string, unknown>, client: Record<string, unknown>) => Record<string, unknown>,
+): RawTranslation | null | typeof TOO_DEEP {
   if (raw.length < MIN_BODY) return null;
   scanSteps.n += 2 * raw.length; // the UTF-8 check and the control-byte check
   if (!isUtf8(raw) || hasControlByte(raw)) return null;
@@ -322,7 +330,7 @@ export function anthropicToOpenAIChatRaw(raw: Buffer, opts: AnthropicToOpenAIOpt
     };
     const r = anthropicToOpenAIChat(body, { ...opts, stringLength });
     if (r.ctx.stopSequences?.some((s) => s.startsWith(MARK))) return null;
-    const json = Buffer.from(JSON.stringify(r.body));
+    const json = Buffer.from(JSON.stringify(reshape ? reshape(r.body, body) : r.body));
     scanSteps.n += 2 * json.length;
     const out = splice(json, raw, sk);
     if (out === null) return null;

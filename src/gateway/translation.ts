@@ -18,6 +18,9 @@ import {
   type ToOpenAIContext,
   type Dropped,
 } from '../translate';
+import { chatToGemini, type GeminiContext } from '../translate/gemini-request';
+import { geminiResponseToChat } from '../translate/gemini-response';
+import { GeminiToAnthropicStream, GeminiToChatStream } from '../translate/gemini-stream';
 import type { HeaderList } from '../server/exchange';
 import { GatewayError } from './errors';
 import { bodyText, jsonBytes } from './json-body';
@@ -29,14 +32,31 @@ import type { Target } from './snapshot';
  * Client dialect → deployment dialect. A Responses client reaches an Anthropic deployment through
  * chat: Responses → chat → Anthropic on the way up, and back the same chain.
  */
-type Direction = 'anthropic-to-openai' | 'openai-to-anthropic' | 'responses-to-chat' | 'responses-to-anthropic';
+type Direction = 'anthropic-to-openai' | 'openai-to-anthropic' | 'responses-to-chat' | 'responses-to-anthropic' | 'openai-to-gemini' | 'anthropic-to-gemini' | 'responses-to-gemini';
+
+/** Gemini's usage and response id, read by the translator (it parses every event anyway). */
+export interface GeminiReport {
+  usageMetadata: Record<string, unknown> | undefined;
+  responseId: string | undefined;
+}
+
+/** An Anthropic client's thinking budget, carried to Gemini as it is (0: thinking off). */
+function anthropicThinkingBudget(body: Record<string, unknown>): number | undefined {
+  const th = body.thinking as { type?: unknown; budget_tokens?: unknown } | undefined;
+  if (th && th.type === 'enabled' && typeof th.budget_tokens === 'number') return th.budget_tokens;
+  if (th && th.type === 'disabled') return 0;
+  return undefined;
+}
 
 export class Translation {
   private parsed: Record<string, unknown> | null = null;
   private toAnthropic: ToAnthropicContext | null = null;
   private toOpenAI: ToOpenAIContext | null = null;
   private toResponses: ToResponsesContext | null = null;
-  private stream: OpenAIToAnthropicStream | AnthropicToOpenAIStream | null = null;
+  private stream: OpenAIToAnthropicStream | AnthropicToOpenAIStream | GeminiToChatStream | null = null;
+  private toGemini: GeminiContext | null = null;
+  /** Gemini deployments: the usage the answer reported (for spend), set as the answer is read. */
+  gemini: GeminiReport | null = null;
   /** Responses clients: the last link of the chain (chat chunks → Responses events). */
   private responsesStream: ChatToResponsesStream | null = null;
   /** What the last request translation left out: named in the answer's headers. */
@@ -53,7 +73,9 @@ export class Translation {
   static needed(endpoint: 'chat' | 'messages' | 'responses' | 'embeddings', t: Target, raw: Buffer, depth: number, current: Translation | null): Translation | null {
     let direction: Direction | null = null;
     if (endpoint === 'embeddings') return null;
-    if (endpoint === 'responses') {
+    if (t.dialect === 'gemini') {
+      direction = endpoint === 'messages' ? 'anthropic-to-gemini' : endpoint === 'responses' ? 'responses-to-gemini' : 'openai-to-gemini';
+    } else if (endpoint === 'responses') {
       if (!t.responsesPath) direction = t.dialect === 'anthropic' ? 'responses-to-anthropic' : 'responses-to-chat';
     } else if (t.dialect !== 'any') {
       direction = endpoint === 'messages' && t.dialect === 'openai' ? 'anthropic-to-openai' : endpoint === 'chat' && t.dialect === 'anthropic' ? 'openai-to-anthropic' : null;
@@ -78,7 +100,12 @@ export class Translation {
           return fast.body;
         }
       }
+      if (this.direction === 'anthropic-to-gemini' && this.parsed === null) {
+        const fast = this.geminiRequestRaw(t);
+        if (fast) return fast;
+      }
       this.parsed ??= JSON.parse(bodyText(this.raw)) as Record<string, unknown>;
+      if (this.direction === 'anthropic-to-gemini' || this.direction === 'openai-to-gemini') return this.geminiRequest(t);
       if (this.direction === 'anthropic-to-openai') {
         const r = anthropicToOpenAIChat(this.parsed, { model: t.upstreamModel });
         this.toAnthropic = { ...r.ctx, model: String(this.parsed.model) };
@@ -91,6 +118,7 @@ export class Translation {
         this.toResponses = { ...r.ctx, model: String(this.parsed.model) };
         this.dropped = r.dropped;
         if (this.direction === 'responses-to-chat') return jsonBytes(r.body);
+        if (this.direction === 'responses-to-gemini') return this.geminiRequest(t, r.body);
         chat = r.body;
       }
       const r = openAIChatToAnthropic(chat, { model: t.upstreamModel });
@@ -103,6 +131,49 @@ export class Translation {
       if (e instanceof SyntaxError) throw new GatewayError(400, 'Request body is not valid JSON.', 'bad_request_error');
       throw e;
     }
+  }
+
+  /**
+   * A Gemini deployment: the client's body as chat (translated from Anthropic's first, with the
+   * thinking budget carried as it is), then generateContent.
+   */
+  private geminiRequest(t: Target, fromResponses?: Record<string, unknown>): Buffer {
+    const parsed = this.parsed!;
+    let chat = fromResponses ?? parsed;
+    let thinkingBudget: number | undefined;
+    if (this.direction === 'anthropic-to-gemini') {
+      const r = anthropicToOpenAIChat(parsed, { model: t.upstreamModel });
+      this.toAnthropic = { ...r.ctx, model: String(parsed.model) };
+      this.dropped = r.dropped;
+      chat = r.body;
+      thinkingBudget = anthropicThinkingBudget(parsed);
+    }
+    const g = chatToGemini(chat, t.upstreamModel, { thinkingBudget });
+    this.toGemini = { ...g.ctx, model: String(parsed.model) };
+    if (this.dropped === undefined) this.dropped = g.dropped;
+    else this.dropped.merge(g.dropped);
+    return jsonBytes(g.body);
+  }
+
+  /**
+   * Anthropic → Gemini for a long body without decoding its long strings (raw-translation.ts):
+   * the chat translation and then the Gemini one run on the skeleton, and the long strings' bytes
+   * are spliced into the Gemini body. Null: take the ordinary path.
+   */
+  private geminiRequestRaw(t: Target): Buffer | null {
+    let g: ReturnType<typeof chatToGemini> | undefined;
+    const fast = anthropicToOpenAIChatRaw(this.raw, { model: t.upstreamModel }, MAX_JSON_DEPTH, (chat, client) => {
+      g = chatToGemini(chat, t.upstreamModel, { thinkingBudget: anthropicThinkingBudget(client) });
+      return g.body;
+    });
+    if (fast === TOO_DEEP) throw tooDeepError();
+    if (!fast || !g) return null;
+    this.toAnthropic = { ...fast.ctx, model: String(fast.model) };
+    this.toGemini = { ...g.ctx, model: String(fast.model) };
+    this.dropped = fast.dropped;
+    if (this.dropped === undefined) this.dropped = g.dropped;
+    else this.dropped.merge(g.dropped);
+    return fast.body;
   }
 
   /**
@@ -120,6 +191,13 @@ export class Translation {
   }
 
   startStream(): void {
+    if (this.toGemini) {
+      const s = this.direction === 'anthropic-to-gemini' ? new GeminiToAnthropicStream(this.toGemini, this.toAnthropic!) : new GeminiToChatStream({ ...this.toGemini, includeUsage: this.direction === 'responses-to-gemini' || this.toGemini.includeUsage });
+      this.stream = s;
+      this.gemini = s;
+      if (this.toResponses) this.responsesStream = new ChatToResponsesStream(this.toResponses);
+      return;
+    }
     if (this.direction === 'anthropic-to-openai') this.stream = new OpenAIToAnthropicStream(this.toAnthropic!);
     else if (this.direction !== 'responses-to-chat') this.stream = new AnthropicToOpenAIStream({ ...this.toOpenAI!, includeUsage: this.direction === 'responses-to-anthropic' || this.toOpenAI!.includeUsage });
     if (this.toResponses) this.responsesStream = new ChatToResponsesStream(this.toResponses);
@@ -148,6 +226,12 @@ export class Translation {
   response(body: Buffer): string {
     try {
       const parsed = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+      if (this.toGemini) {
+        this.gemini = { usageMetadata: parsed.usageMetadata as Record<string, unknown> | undefined, responseId: typeof parsed.responseId === 'string' ? parsed.responseId : undefined };
+        const chat = geminiResponseToChat(parsed, this.toGemini);
+        if (this.direction === 'anthropic-to-gemini') return JSON.stringify(openAIChatResponseToAnthropic(chat, this.toAnthropic!));
+        return JSON.stringify(this.toResponses ? chatResponseToResponses(chat, this.toResponses) : chat);
+      }
       if (this.direction === 'anthropic-to-openai') return JSON.stringify(openAIChatResponseToAnthropic(parsed, this.toAnthropic!));
       const chat = this.direction === 'responses-to-chat' ? parsed : anthropicResponseToOpenAIChat(parsed, this.toOpenAI!);
       return JSON.stringify(this.toResponses ? chatResponseToResponses(chat, this.toResponses) : chat);

@@ -18,7 +18,7 @@ const CLASS_BY_STATUS: Record<number, string> = {
   503: 'ServiceUnavailableError',
 };
 
-const PROVIDER_LABEL: Record<string, string> = { openai: 'OpenAI', anthropic: 'Anthropic', azure: 'Azure', bedrock: 'Bedrock', mock: 'Mock' };
+const PROVIDER_LABEL: Record<string, string> = { openai: 'OpenAI', anthropic: 'Anthropic', azure: 'Azure', bedrock: 'Bedrock', mock: 'Mock', vertex_ai: 'VertexAI', gemini: 'Gemini' };
 
 const scrub = (text: string, t: Target): string => scrubSecrets(text, t.secrets);
 

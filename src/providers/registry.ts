@@ -5,10 +5,12 @@ import { anthropicTarget } from './anthropic';
 import { azureTarget } from './azure';
 import { inferProvider } from './bare-names';
 import { bedrockTarget } from './bedrock/target';
+import { geminiTarget } from './gemini';
 import { mockTarget } from './mock';
 import { ollamaTarget } from './ollama';
 import { OPENAI_COMPATIBLE, openaiTarget } from './openai';
 import { unavailable, type DeploymentParams, type ProviderTarget } from './target';
+import { vertexTarget } from './vertex';
 
 /**
  * Providers LiteLLM has that Weir does not call (yet), each with why: configs naming them still
@@ -75,6 +77,10 @@ export function providerTarget(p: DeploymentParams): ProviderTarget {
     case 'ollama':
     case 'ollama_chat':
       return ollamaTarget(p);
+    case 'vertex_ai':
+      return vertexTarget(p);
+    case 'gemini':
+      return geminiTarget(p);
   }
   if (!p.provider) return unavailable(p, 'openai', `cannot tell the provider of "${p.upstreamModel}": prefix it, e.g. openai/${p.upstreamModel}`);
   return unavailable(p, 'openai', NOT_SERVED[p.provider] ?? `provider ${p.provider} is not supported by Weir yet`);

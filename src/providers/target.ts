@@ -9,7 +9,7 @@
 import { shownUrl } from './base-url';
 import type { WireSpec } from './wire';
 /** The API a deployment speaks natively; 'any' for the built-in mock, which speaks both. */
-export type UpstreamDialect = 'openai' | 'anthropic' | 'any';
+export type UpstreamDialect = 'openai' | 'anthropic' | 'gemini' | 'any';
 
 export interface ProviderTarget {
   provider: string;

@@ -65,7 +65,7 @@ interface DataUrl {
 }
 
 /** `data:<type>;base64,<payload>` → its parts; other data URLs are refused. */
-function parseDataUrl(url: string, param: string): DataUrl {
+export function parseDataUrl(url: string, param: string): DataUrl {
   const comma = url.indexOf(',');
   const header = comma < 0 ? '' : url.slice(5, comma);
   if (comma < 0 || !header.endsWith(';base64')) {

@@ -32,6 +32,13 @@
 //   ChatToResponsesStream (or anthropicResponseToOpenAIChat → chatResponseToResponses).
 //   Mapping in responses-request.ts and responses-stream.ts.
 //
+// Upstream speaks Gemini (generateContent; gemini-*.ts): chat is the one form translated to it.
+//
+//   const { body, ctx } = chatToGemini(chatBody, deployment.model, { thinkingBudget });
+//   non-stream:  geminiResponseToChat(upstreamJson, ctx)
+//   stream:      new GeminiToChatStream(ctx), or new GeminiToAnthropicStream(ctx, toAnthropicCtx) for
+//                Anthropic clients (whose request went anthropicToOpenAIChat → chatToGemini)
+//
 // /v1/messages/count_tokens for an OpenAI-compatible deployment: { input_tokens: estimateTokens(body) }.
 //
 // A request the translator cannot express throws TranslationError {status: 400, message, param,
@@ -165,3 +172,7 @@ export { truncateToolName, restoreToolName, type ToolNameMap } from './names';
 export { usageFromOpenAI, usageFromAnthropic, usageToOpenAI, type Usage, type OpenAIUsage } from './usage';
 export { MAX_IMAGE_BYTES } from './content';
 export { Dropped } from './dropped';
+export { chatToGemini, type GeminiContext, type ChatToGeminiOptions } from './gemini-request';
+export { geminiResponseToChat } from './gemini-response';
+export { GeminiToChatStream, GeminiToAnthropicStream } from './gemini-stream';
+export { geminiSchema } from './gemini-schema';

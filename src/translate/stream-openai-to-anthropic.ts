@@ -115,6 +115,15 @@ export class OpenAIToAnthropicStream extends StreamTranslator {
     parseEventData(data, this.onChunkFn);
   }
 
+  /**
+   * One chat chunk already parsed (a translator that produces chat chunks as objects, like the
+   * Gemini one, hands them over without a serialize-and-parse round). Returns the events to send.
+   */
+  pushChunk(chunk: Obj): string {
+    if (!this.finished) this.onChunk(chunk);
+    return this.take();
+  }
+
   private onChunk(chunk: Obj): void {
     if (this.finished) return;
     if (chunk === DONE) {

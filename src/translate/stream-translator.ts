@@ -62,7 +62,7 @@ export abstract class StreamTranslator {
   protected abstract upstreamEnded(): void;
   protected abstract failWith(message: string, status: number): void;
 
-  private take(): string {
+  protected take(): string {
     const s = this.out;
     this.out = '';
     return s;

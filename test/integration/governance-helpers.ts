@@ -381,7 +381,7 @@ export function streamCall(base: string, p: string, headers: Record<string, stri
       {
         host: url.hostname,
         port: url.port,
-        path: url.pathname,
+        path: url.pathname + url.search,
         method: 'POST',
         agent: false,
         headers: { connection: 'close', 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), ...headers },

@@ -201,7 +201,7 @@ test('bare model names: gpt-* → openai, claude-* → anthropic; bedrock/ witho
   assert.deepEqual(splitModel('o3-mini'), { provider: 'openai', upstreamModel: 'o3-mini' });
   assert.deepEqual(splitModel('openai/gpt-4o/with/slashes'), { provider: 'openai', upstreamModel: 'gpt-4o/with/slashes' });
   assert.deepEqual(splitModel('vertex_ai/gemini-1.5-pro'), { provider: 'vertex_ai', upstreamModel: 'gemini-1.5-pro' });
-  assert.match(providerTarget({ provider: 'vertex_ai', upstreamModel: 'g', env: {} }).unavailable ?? '', /not supported/);
+  assert.match(providerTarget({ provider: 'vertex_ai', upstreamModel: 'g', env: {} }).unavailable ?? '', /vertex_ai deployments need a project/);
 });
 
 test('extra_headers are lower-cased and appended after the auth header', () => {

@@ -8,6 +8,7 @@ import { claudeCodeBody } from '../../native-bench/bodies';
 import { anthropicToOpenAIChatRaw, TOO_DEEP, utf8Excess, type RawTranslation } from '../../src/gateway/raw-translation';
 import { MAX_JSON_DEPTH } from '../../src/gateway/json-depth';
 import { anthropicToOpenAIChat } from '../../src/translate';
+import { chatToGemini } from '../../src/translate/gemini-request';
 
 const OPTS = { model: 'gpt-4.1' };
 
@@ -210,4 +211,27 @@ test('what is left out (unknown blocks, server tools) is left out and named the 
   const fast = anthropicToOpenAIChatRaw(json(body), OPTS) as RawTranslation;
   assert.equal(fast.dropped?.tools, 'web_search_20250305');
   assert.equal(fast.dropped?.items, "messages[1].content[0] (type 'server_tool_use'); messages[2].content[0] (type 'hologram'); messages[3].content[0] (type 'tool_addition')");
+});
+
+test('Anthropic → Gemini through the raw path (reshape): the same generateContent body as the ordinary chain, tool inputs re-parsed from their arguments', () => {
+  const gemini = (chat: Record<string, unknown>) => chatToGemini(chat, 'gemini-2.5-pro', { thinkingBudget: 2048 }).body;
+  const body = {
+    model: 'claude',
+    max_tokens: 100,
+    stream: true,
+    thinking: { type: 'enabled', budget_tokens: 2048 },
+    system: [{ type: 'text', text: long('sys → "quoted" \\ back\\slash\n') }],
+    tools: [{ name: 'Write', description: long('Writes a file. résumé '), input_schema: { type: 'object', properties: { content: { type: 'string', description: long('the whole file ') } } } }],
+    messages: [
+      filler,
+      { role: 'assistant', content: [{ type: 'text', text: long('I will write it ') }, { type: 'tool_use', id: 't1', name: 'Write', input: { content: long('whole file "x" \\n \u001b[0m 中文\n') } }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: [{ type: 'text', text: long('part one ') }, { type: 'text', text: long('part two ') }] }, { type: 'text', text: long('and a question ') }] },
+    ],
+  };
+  for (const raw of [json(body), json({ ...claudeCodeBody({ stream: true }), thinking: { type: 'enabled', budget_tokens: 2048 } })]) {
+    const fast = anthropicToOpenAIChatRaw(raw, { model: 'gemini-2.5-pro' }, MAX_JSON_DEPTH, (chat) => gemini(chat));
+    assert.ok(fast && fast !== TOO_DEEP, 'the raw path applies');
+    const want = gemini(anthropicToOpenAIChat(JSON.parse(raw.toString('utf8')), { model: 'gemini-2.5-pro' }).body);
+    assert.deepEqual(JSON.parse(fast.body.toString('utf8')), JSON.parse(JSON.stringify(want)));
+  }
 });
