@@ -192,7 +192,8 @@ test('unserved providers load, unavailable with the reason (cohere_chat: its v2 
   assert.match(why('c'), /cohere_chat is not served: Cohere's v2 chat API is not OpenAI-shaped/);
   assert.match(why('t'), /legacy \/v1\/completions/);
   assert.match(why('r'), /replicate is not served/);
-  assert.match(why('g'), /vertex_ai is not supported/);
+  // A bare gemini-* name is LiteLLM's vertex_ai, which needs its project.
+  assert.match(why('g'), /vertex_ai deployments need a project/);
   assert.match(why('x'), /nosuchprovider is not supported/);
 });
 
