@@ -86,7 +86,8 @@ function concreteTarget(snap: Snapshot, d: WildcardDeployment, name: string, cap
   const base = d.variants[provider];
   if (!base) return null;
   // Bedrock's Claude ids are priced as the Anthropic model they are (as buildTarget does for configured ones).
-  const alias = provider === 'bedrock' ? anthropicName(bedrockRoute(upstreamModel).id) : undefined;
+  // So are Vertex's (`claude-…@date`).
+  const alias = provider === 'bedrock' ? anthropicName(bedrockRoute(upstreamModel).id) : provider === 'vertex_ai' && /^claude-/.test(upstreamModel) ? upstreamModel.replace(/@.*$/, '') : undefined;
   const price = resolvePrice(snap.priceTable, { baseModel: d.baseModel, model, upstreamModel, overrides: d.overrides, alias });
   const t: Target = { ...base, group: name, upstreamModel, upstreamModelJson: JSON.stringify(upstreamModel), price };
   // On Vertex the model decides the publisher, the dialect and the path (Claude or Gemini).

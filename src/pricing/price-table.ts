@@ -1,10 +1,12 @@
-// The price table Weir carries for the models most teams call: OpenAI and Anthropic chat models,
+// The price table Weir carries for the models most teams call: OpenAI, Anthropic and Gemini chat models,
 // keyed and shaped exactly as LiteLLM's `model_prices_and_context_window.json` keys them (bare
 // model ids, dated ids, LiteLLM's aliases such as `claude-4-sonnet-20250514`, and `azure/…` keys),
 // with LiteLLM's field names and units (US dollars per token).
 //
 // Source and date: public list prices of OpenAI and Anthropic, checked on 2026-11-25 against
-// BerriAI/litellm `model_prices_and_context_window.json` (the stored copy at commit 00035b69).
+// BerriAI/litellm `model_prices_and_context_window.json` (the stored copy at commit 00035b69);
+// Google's Gemini API list prices (paid tier, text), added 2026-12-05, keyed as LiteLLM keys them:
+// `gemini/…` for AI Studio and the bare id for Vertex AI. Thinking tokens bill as output.
 // `azure/…` entries carry OpenAI's global (non-regional) list price. Prices change: a LiteLLM
 // price file or URL loaded at start (see load.ts) extends and overrides this table, and
 // `input_cost_per_token`-style overrides in a deployment win over both (see cost.ts).
@@ -131,6 +133,28 @@ const SONNET_37 = anthropic(3e-6, 1.5e-5, 3e-7, 3.75e-6, 6e-6, 200_000, 64_000);
 const HAIKU_35 = anthropic(8e-7, 4e-6, 8e-8, 1e-6, 1.6e-6, 200_000, 8_192);
 const HAIKU_45 = anthropic(1e-6, 5e-6, 1e-7, 1.25e-6, 2e-6, 200_000, 64_000);
 
+/** A Gemini model: input, output and cache-read rates, with the over-200k-token tier where Google has one. */
+function gemini(provider: 'gemini' | 'vertex_ai-language-models', input: number, output: number, cacheRead: number, maxIn: number, maxOut: number, above200k?: { input: number; output: number; cacheRead: number }): Entry {
+  const e: ModelPriceEntry = { ...openai(input, output, cacheRead, maxIn, maxOut, provider) };
+  if (above200k) {
+    e.input_cost_per_token_above_200k_tokens = above200k.input;
+    e.output_cost_per_token_above_200k_tokens = above200k.output;
+    e.cache_read_input_token_cost_above_200k_tokens = above200k.cacheRead;
+  }
+  return Object.freeze(e);
+}
+
+const GEMINI: ReadonlyArray<readonly [string, number, number, number, number, number, { input: number; output: number; cacheRead: number }?]> = [
+  ['gemini-2.5-pro', 1.25e-6, 1e-5, 1.25e-7, 1_048_576, 65_535, { input: 2.5e-6, output: 1.5e-5, cacheRead: 2.5e-7 }],
+  ['gemini-2.5-flash', 3e-7, 2.5e-6, 3e-8, 1_048_576, 65_535],
+  ['gemini-2.5-flash-lite', 1e-7, 4e-7, 1e-8, 1_048_576, 65_535],
+  ['gemini-2.0-flash', 1e-7, 4e-7, 2.5e-8, 1_048_576, 8_192],
+  ['gemini-2.0-flash-001', 1e-7, 4e-7, 2.5e-8, 1_048_576, 8_192],
+  ['gemini-2.0-flash-lite', 7.5e-8, 3e-7, 1.875e-8, 1_048_576, 8_192],
+  ['gemini-3-pro-preview', 2e-6, 1.2e-5, 2e-7, 1_048_576, 65_535, { input: 4e-6, output: 1.8e-5, cacheRead: 4e-7 }],
+  ['gemini-3-flash-preview', 5e-7, 3e-6, 5e-8, 1_048_576, 65_535],
+];
+
 const BUILTIN: ReadonlyArray<readonly [string, Entry]> = [
   // OpenAI
   ['gpt-4o', GPT_4O],
@@ -211,6 +235,11 @@ const BUILTIN: ReadonlyArray<readonly [string, Entry]> = [
   ['claude-3-5-haiku-latest', HAIKU_35],
   ['claude-haiku-4-5', HAIKU_45],
   ['claude-haiku-4-5-20251001', HAIKU_45],
+  // Gemini: AI Studio (`gemini/…`) and Vertex AI (the bare id)
+  ...GEMINI.flatMap(([id, input, output, cacheRead, maxIn, maxOut, above]) => [
+    [`gemini/${id}`, gemini('gemini', input, output, cacheRead, maxIn, maxOut, above)] as const,
+    [id, gemini('vertex_ai-language-models', input, output, cacheRead, maxIn, maxOut, above)] as const,
+  ]),
 ];
 
 /** A fresh copy of the built-in table (a Map the caller may extend before freezing it in use). */

@@ -72,6 +72,8 @@ export function vertexTarget(p: DeploymentParams): ProviderTarget {
     secrets: [...base.secrets],
     unavailable: null,
     ...vertexModelParts(spec, p.upstreamModel),
+    // Vertex names Claude `claude-sonnet-4-5@20250929`: priced as the Anthropic model it is.
+    ...(dialect === 'anthropic' ? { priceAlias: p.upstreamModel.replace(/@.*$/, '') } : {}),
   };
 }
 

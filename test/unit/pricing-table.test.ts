@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { builtinPriceTable, BUILTIN_PRICES_DATE } from '../../src/pricing/price-table';
 import { sanitizeEntry } from '../../src/pricing/load';
+import { resolvePrice } from '../../src/pricing/cost';
 
 const TABLE = builtinPriceTable();
 
@@ -15,6 +16,8 @@ const REQUIRED = [
   'claude-sonnet-4-20250514', 'claude-4-sonnet-20250514', 'claude-sonnet-4-5', 'claude-sonnet-4-5-20250929',
   'claude-3-7-sonnet-20250219', 'claude-3-5-haiku-20241022', 'claude-haiku-4-5', 'claude-haiku-4-5-20251001',
   'azure/gpt-4o', 'azure/gpt-4.1',
+  'gemini/gemini-2.5-pro', 'gemini/gemini-2.5-flash', 'gemini/gemini-2.5-flash-lite', 'gemini/gemini-2.0-flash',
+  'gemini-2.5-pro', 'gemini-2.5-flash', 'gemini-2.5-flash-lite', 'gemini-2.0-flash',
 ];
 
 test('every model the gateway promises is priced', () => {
@@ -25,7 +28,7 @@ test('every model the gateway promises is priced', () => {
 test('entries use LiteLLM field names and plausible values', () => {
   for (const [key, e] of TABLE) {
     assert.equal(e.mode, 'chat', key);
-    assert.ok(['openai', 'azure', 'anthropic'].includes(e.litellm_provider!), key);
+    assert.ok(['openai', 'azure', 'anthropic', 'gemini', 'vertex_ai-language-models'].includes(e.litellm_provider!), key);
     assert.ok(e.input_cost_per_token! > 0 && e.input_cost_per_token! < 1e-4, key);
     assert.ok(e.output_cost_per_token! > e.input_cost_per_token!, key);
     assert.ok(e.max_input_tokens! >= 128_000 && e.max_output_tokens! >= 4096, key);
@@ -67,4 +70,13 @@ test('the table is a fresh copy each time, entries frozen', () => {
   assert.throws(() => {
     (a.get('gpt-4o-mini') as { input_cost_per_token: number }).input_cost_per_token = 0;
   }, TypeError);
+});
+
+test('Gemini is priced for AI Studio and Vertex AI, and Vertex’s Claude ids as the Anthropic model', () => {
+  assert.equal(resolvePrice(TABLE, { model: 'gemini/gemini-2.5-flash', upstreamModel: 'gemini-2.5-flash' }).known, true);
+  const vertex = resolvePrice(TABLE, { model: 'vertex_ai/gemini-2.5-pro', upstreamModel: 'gemini-2.5-pro' });
+  assert.equal(vertex.known, true);
+  assert.equal(vertex, resolvePrice(TABLE, { model: 'gemini-2.5-pro' }), 'the bare id, as LiteLLM keys Vertex');
+  const claude = resolvePrice(TABLE, { model: 'vertex_ai/claude-sonnet-4-5@20250929', upstreamModel: 'claude-sonnet-4-5@20250929', alias: 'claude-sonnet-4-5' });
+  assert.equal(claude.input, resolvePrice(TABLE, { model: 'claude-sonnet-4-5' }).input);
 });
