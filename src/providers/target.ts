@@ -16,6 +16,8 @@ export interface ProviderTarget {
   headers: string[];
   secrets: string[];
   unavailable: string | null;
+  /** Set when no value of the deployment's own can make it callable (its provider is not served). */
+  notServed?: true;
   /** What LiteLLM does with some OpenAI parameters at this provider (compat-table.ts); absent: nothing. */
   params?: ParamSupport;
   /** The upstream's own wire format under an OpenAI-dialect target (Ollama's native API); absent: none. */
