@@ -284,9 +284,8 @@ function resolveEnv(
       return undefined;
     }
     if (name === '' || found === undefined) {
-      const missing = unset.missing;
       const why = name === '' ? 'has no variable name after os.environ/' : `environment variable ${name} is not set`;
-      missing.push({ path: formatPath(at), detail: `${why} (referenced as ${value})${originOf(at)}` });
+      unset.missing.push({ path: formatPath(at), detail: `${why} (referenced as ${value})${originOf(at)}` });
       return value;
     }
     envRefs.set(formatPath(at), name);
