@@ -7,7 +7,7 @@ import { parseDocument, type Tags } from 'yaml';
 import { ConfigError, describeFound, formatPath, type ConfigIssue } from './errors';
 import { indentFlowCollections } from './flow-indent';
 import { validateConfig } from './schema';
-import type { DeploymentEnv, LiteLLMConfig } from './types';
+import type { DeploymentEnv, LiteLLMConfig, UnsetVariable } from './types';
 
 export { ConfigError } from './errors';
 
@@ -41,16 +41,19 @@ export function parseConfigText(text: string, opts: ParseOptions): LiteLLMConfig
     return from ? ` (in ${from})` : '';
   };
 
-  const { vars, env } = applyEnvironmentVariables(doc.environment_variables, opts.env);
+  const ignored: UnsetVariable[] = [];
+  const { vars, env } = applyEnvironmentVariables(doc.environment_variables, opts.env, ignored);
   const envRefs = new Map<string, string>();
   const missing: ConfigIssue[] = [];
   const deploymentEnv: Record<number, DeploymentEnv> = {};
+  const unset: Unset = { missing, deploymentEnv, ignored };
   const resolved = Object.fromEntries(
-    Object.entries(doc).map(([k, v]) => [k, k === 'environment_variables' ? v : resolveEnv(v, [k], env, envRefs, missing, originOf, deploymentEnv)]),
+    Object.entries(doc).map(([k, v]) => [k, k === 'environment_variables' ? v : resolveEnv(v, [k], env, envRefs, unset, originOf)]),
   );
   if (missing.length > 0) throw new ConfigError(missing);
   resolved.environment_variables = vars;
   const cfg = validateConfig(resolved, { envRefs, originOf });
+  if (ignored.length) cfg.unset_env = ignored;
   cfg.model_list.forEach((_, i) => {
     const name = envRefs.get(formatPath(['model_list', i, 'litellm_params', 'api_base']));
     if (name) (deploymentEnv[i] ??= {}).apiBaseVar = name;
@@ -69,6 +72,18 @@ function deploymentOf(at: readonly PropertyKey[]): number | null {
   if (at[2] === 'litellm_params' && at[3] === 'model' && at.length === 4) return null;
   if (at[2] === 'model_name' && at.length === 3) return null;
   return at[1];
+}
+
+/**
+ * Where an unset `os.environ/` variable stops the start: what the whole proxy needs (its master
+ * key, its database) and Weir's own agent_settings (a webhook secret left unset must not turn its
+ * check off). Anywhere else LiteLLM's get_secret gives None and the proxy starts without that
+ * value (a guardrail's key, a callback's host, a cache password…): so does Weir, and says so.
+ */
+function stopsTheStart(at: readonly PropertyKey[]): boolean {
+  if (at[0] === 'general_settings') return at.length === 2 && (at[1] === 'master_key' || at[1] === 'database_url');
+  if (at[0] === 'model_list') return deploymentOf(at) === null;
+  return at[0] === 'agent_settings';
 }
 
 /** One-line description of any error thrown while loading a config. */
@@ -213,7 +228,7 @@ function mergeInto(main: Expanded, inc: Expanded): Expanded {
  * Coerces `environment_variables` to strings, resolving `os.environ/X` values against the
  * caller's env (not against each other), and returns the env to resolve the rest of the file with.
  */
-function applyEnvironmentVariables(section: unknown, base: NodeJS.ProcessEnv) {
+function applyEnvironmentVariables(section: unknown, base: NodeJS.ProcessEnv, ignored: UnsetVariable[]) {
   const vars: Record<string, string> = {};
   if (section === undefined || section === null) return { vars, env: base };
   if (!isMapping(section)) {
@@ -223,7 +238,8 @@ function applyEnvironmentVariables(section: unknown, base: NodeJS.ProcessEnv) {
   for (const [key, value] of Object.entries(section)) {
     const at = formatPath(['environment_variables', key]);
     if (typeof value === 'string') {
-      const r = resolveEnv(value, ['environment_variables', key], base, new Map(), missing, () => '');
+      // An unset reference sets nothing (LiteLLM's get_secret gives None): the start goes on, and says so.
+      const r = resolveEnv(value, ['environment_variables', key], base, new Map(), { missing, ignored }, () => '');
       if (typeof r === 'string') vars[key] = r;
     } else if (typeof value === 'number' || typeof value === 'boolean') {
       vars[key] = String(value);
@@ -235,41 +251,51 @@ function applyEnvironmentVariables(section: unknown, base: NodeJS.ProcessEnv) {
   return { vars, env: { ...base, ...vars } };
 }
 
+/** Where the unset variables go: stopping the start, unavailable deployments, or a notice. */
+interface Unset {
+  missing: ConfigIssue[];
+  deploymentEnv?: Record<number, DeploymentEnv>;
+  ignored: UnsetVariable[];
+}
+
 /**
  * Returns a copy of `value` with every string `os.environ/VAR` replaced by env[VAR]. Unset
- * variables are collected into `missing`; `envRefs` records which paths were substituted.
+ * variables go where `unset` says (see stopsTheStart); `envRefs` records which paths were substituted.
  */
 function resolveEnv(
   value: unknown,
   at: PropertyKey[],
   env: NodeJS.ProcessEnv,
   envRefs: Map<string, string>,
-  missing: ConfigIssue[],
+  unset: Unset,
   originOf: (segs: readonly PropertyKey[]) => string,
-  deploymentEnv?: Record<number, DeploymentEnv>,
 ): unknown {
   if (typeof value === 'string') {
     if (!value.startsWith(ENV_PREFIX)) return value;
     const name = value.slice(ENV_PREFIX.length);
     const found = env[name];
-    const deployment = deploymentEnv && name !== '' ? deploymentOf(at) : null;
+    const deployment = unset.deploymentEnv && name !== '' ? deploymentOf(at) : null;
     if (found === undefined && deployment !== null) {
-      ((deploymentEnv![deployment] ??= {}).unset ??= []).push({ path: formatPath(at.slice(2)), name });
+      ((unset.deploymentEnv![deployment] ??= {}).unset ??= []).push({ path: formatPath(at.slice(2)), name });
+      return undefined;
+    }
+    if (found === undefined && name !== '' && !stopsTheStart(at)) {
+      unset.ignored.push({ path: formatPath(at), name });
       return undefined;
     }
     if (name === '' || found === undefined) {
       const why = name === '' ? 'has no variable name after os.environ/' : `environment variable ${name} is not set`;
-      missing.push({ path: formatPath(at), detail: `${why} (referenced as ${value})${originOf(at)}` });
+      unset.missing.push({ path: formatPath(at), detail: `${why} (referenced as ${value})${originOf(at)}` });
       return value;
     }
     envRefs.set(formatPath(at), name);
     return found;
   }
-  if (Array.isArray(value)) return value.map((v, i) => resolveEnv(v, [...at, i], env, envRefs, missing, originOf, deploymentEnv));
+  if (Array.isArray(value)) return value.map((v, i) => resolveEnv(v, [...at, i], env, envRefs, unset, originOf));
   if (isMapping(value)) {
     // fromEntries defines own properties, so a `__proto__` key cannot touch the prototype.
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, resolveEnv(v, [...at, k], env, envRefs, missing, originOf, deploymentEnv)]),
+      Object.entries(value).map(([k, v]) => [k, resolveEnv(v, [...at, k], env, envRefs, unset, originOf)]),
     );
   }
   return value;

@@ -93,10 +93,21 @@ export interface LiteLLMConfig {
    * the variable its api_base was read from (messages about the value name it).
    */
   deployment_env?: Record<number, DeploymentEnv>;
+  /**
+   * Set by the loader: `os.environ/` variables that are not set where Weir goes on without the
+   * value, as LiteLLM does (its get_secret gives None): guardrails, callbacks, caches,
+   * environment_variables… The start line names them.
+   */
+  unset_env?: UnsetVariable[];
   [key: string]: unknown;
 }
 
+export interface UnsetVariable {
+  path: string;
+  name: string;
+}
+
 export interface DeploymentEnv {
-  unset?: { path: string; name: string }[];
+  unset?: UnsetVariable[];
   apiBaseVar?: string;
 }

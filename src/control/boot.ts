@@ -59,6 +59,13 @@ function describeModels(s: Snapshot): string {
   return parts.length ? parts.join(', ') : '(none: add model_list entries to the config)';
 }
 
+/** The start (and reload) line for os.environ/ variables Weir goes on without, as LiteLLM does. */
+function describeUnsetEnv(cfg: LiteLLMConfig): string | null {
+  const list = cfg.unset_env;
+  if (!list?.length) return null;
+  return `config: not set, so left empty as LiteLLM leaves them: ${list.map((u) => `${u.path} (os.environ/${u.name})`).join(', ')}`;
+}
+
 /**
  * Idle keep-alive sockets can still hold uWS threads, and exiting a process under them aborts it:
  * die by the signal we were sent instead, as a process that does not handle it would.
@@ -125,6 +132,8 @@ export async function boot(opts: BootOptions): Promise<void> {
       version++;
       supervisor.publish(snapshot);
       log.info(`config reloaded (${reason}): version ${version}, models: ${describeModels(snapshot)}`);
+      const unsetNow = describeUnsetEnv(next);
+      if (unsetNow) log.warn(unsetNow);
       return { ok: true, version };
     } catch (e) {
       const error = describeConfigError(e);
@@ -200,6 +209,8 @@ export async function boot(opts: BootOptions): Promise<void> {
   log.info(`workers: ${workers}`);
   log.info(`config: ${configPath}`);
   log.info(`models: ${describeModels(snapshot)}`);
+  const unsetLine = describeUnsetEnv(cfg);
+  if (unsetLine) log.warn(unsetLine);
   if (agents) for (const line of await agents.describe()) log.info(line);
   log.info(snapshot.auth.masterKeyHash ? 'auth: master key required' : 'auth: none (no master_key set: every request is allowed, as in LiteLLM)');
 

@@ -12,7 +12,6 @@ import type { ModelGroup, Snapshot, Target, WildcardDeployment, WildcardRoute } 
 import { OPENAI_COMPATIBLE } from '../providers/openai';
 import { shownUrl } from '../providers/base-url';
 import { providerTarget, splitModel } from '../providers/registry';
-import { isPlaceholder } from '../providers/api-base';
 import { paramRules } from '../gateway/param-rules';
 import type { SlotTable } from './slots';
 
@@ -49,10 +48,14 @@ function buildTarget(d: Deployment, index: number, cfg: LiteLLMConfig, opts: Sna
   const lp = d.litellm_params;
   const { provider, upstreamModel } = splitModel(model);
   const apiBaseVar = cfg.deployment_env?.[index]?.apiBaseVar;
-  const pt = providerTarget({ provider, upstreamModel, apiKey: lp.api_key, apiBase: lp.api_base, apiBaseVar, apiVersion: lp.api_version, litellm: lp, env: opts.env });
+  const { notServed, ...pt } = providerTarget({ provider, upstreamModel, apiKey: lp.api_key, apiBase: lp.api_base, apiBaseVar, apiVersion: lp.api_version, litellm: lp, env: opts.env });
   // A variable of litellm_params that is not set: the deployment cannot be called (LiteLLM starts with it and fails its calls).
+  // A provider Weir does not serve is named first: setting the variable would not help.
   const unset = cfg.deployment_env?.[index]?.unset;
-  if (unset?.length) pt.unavailable = `${unset.map((u) => `${u.path}: environment variable ${u.name} is not set`).join('; ')}`;
+  if (unset?.length) {
+    const vars = unset.map((u) => `${u.path}: environment variable ${u.name} is not set`).join('; ');
+    pt.unavailable = notServed ? `${pt.unavailable}; also ${vars}` : vars;
+  }
   const headers = pt.headers.slice();
   const secrets = pt.secrets.slice();
   // headers, then extra_headers, override the provider's own (e.g. a gateway token in Authorization).
@@ -164,25 +167,6 @@ function publicParams(d: Deployment): Record<string, unknown> {
 }
 
 /**
- * An api_base written in the config must be an absolute http(s) URL; anything else is a config
- * error naming it. A placeholder (`https://<your-resource>.openai.azure.com`) and a value read from
- * a variable are the provider's to judge: the deployment is then unavailable, with the reason.
- */
-function checkApiBase(d: Deployment, index: number, cfg: LiteLLMConfig): void {
-  const base = d.litellm_params.api_base;
-  if (base === undefined || isPlaceholder(base) || cfg.deployment_env?.[index]?.apiBaseVar) return;
-  let url: URL | null = null;
-  try {
-    url = new URL(base);
-  } catch {
-    url = null;
-  }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new ConfigError(`model_list[${index}].litellm_params.api_base`, `expected an http:// or https:// URL, got ${JSON.stringify(shownUrl(base))}`);
-  }
-}
-
-/**
  * `fallbacks: [{"group": ["fb1", "fb2"]}]` and `default_fallbacks: [...]`, from router_settings or
  * litellm_settings (router_settings wins, as in LiteLLM); `max_fallbacks` defaults to 5.
  */
@@ -241,7 +225,6 @@ export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapsh
   const info: { model_name: string; [k: string]: unknown }[] = [];
   const models: { id: string; object: string; created: number; owned_by: string }[] = [];
   for (const [index, d] of cfg.model_list.entries()) {
-    checkApiBase(d, index, cfg);
     let t: Target;
     if (d.model_name.includes('*')) {
       const w = wildcardDeployment(d, index, cfg, opts);

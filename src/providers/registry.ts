@@ -82,6 +82,7 @@ export function providerTarget(p: DeploymentParams): ProviderTarget {
     case 'gemini':
       return geminiTarget(p);
   }
-  if (!p.provider) return unavailable(p, 'openai', `cannot tell the provider of "${p.upstreamModel}": prefix it, e.g. openai/${p.upstreamModel}`);
-  return unavailable(p, 'openai', NOT_SERVED[p.provider] ?? `provider ${p.provider} is not supported by Weir yet`);
+  const reason = p.provider ? (NOT_SERVED[p.provider] ?? `provider ${p.provider} is not supported by Weir yet`) : `cannot tell the provider of "${p.upstreamModel}": prefix it, e.g. openai/${p.upstreamModel}`;
+  // Setting the deployment's variables would not make it callable: its reason must say so first.
+  return { ...unavailable(p, 'openai', reason), notServed: true };
 }

@@ -23,6 +23,8 @@ export interface ProviderTarget {
   headers: string[];
   secrets: string[];
   unavailable: string | null;
+  /** Set when no value of the deployment's own can make it callable (its provider is not served). */
+  notServed?: true;
   /** What LiteLLM does with some OpenAI parameters at this provider (compat-table.ts); absent: nothing. */
   params?: ParamSupport;
   /** How the provider's wire differs from its dialect (see wire.ts); absent for most providers. */

@@ -110,13 +110,23 @@ test('an upstream error that echoes a credential of the URL or a header is scrub
 
 test('start lines, --detailed_debug lines, reloads and refused reloads print no credential', async () => {
   const port = mock.port;
-  // A reload refused for a bad api_base holding credentials: the answer and the log name the path, not the secret.
-  fs.writeFileSync(gw.configPath, config(port, `  - model_name: bad\n    litellm_params: { model: openai/x, api_base: "ftp://${USER}:${PASS}@h/v1?api-key=${QKEY}" }\n`));
+  // A reload refused for a wrong type beside an api_base holding credentials: the answer and the log name the path, not the secret.
+  fs.writeFileSync(gw.configPath, config(port, `  - model_name: bad\n    litellm_params: { model: openai/x, timeout: soon, api_base: "https://${USER}:${PASS}@h/v1?api-key=${QKEY}" }\n`));
   const refused = await call(gw.url, '/config/reload', { method: 'POST', headers: AUTH });
   assert.equal(refused.status, 400, refused.text);
-  assert.match(refused.json.error.message, /model_list\[3\]\.litellm_params\.api_base: expected an http:\/\/ or https:\/\/ URL/);
+  assert.match(refused.json.error.message, /model_list\[3\]\.litellm_params\.timeout: expected a number greater than 0/);
   noSecrets(refused.text, 'the refused reload');
   await gw.waitForOutput(/config reload \(POST \/config\/reload\) refused/, 5_000);
+  // An api_base that is no http(s) URL is the deployment's problem, as in LiteLLM: the reload is taken,
+  // and the reload line and the deployment's 503 name it masked.
+  fs.writeFileSync(gw.configPath, config(port, `  - model_name: bad\n    litellm_params: { model: openai/x, api_key: k, api_base: "ftp://${USER}:${PASS}@h/v1?api-key=${QKEY}" }\n`));
+  const taken = await call(gw.url, '/config/reload', { method: 'POST', headers: AUTH });
+  assert.equal(taken.status, 200, taken.text);
+  await gw.waitForOutput(/config reloaded \(POST \/config\/reload\).*bad → openai\/x \[unavailable: litellm_params\.api_base is not an http:\/\/ or https:\/\/ URL/, 5_000);
+  const down = await call(gw.url, '/v1/chat/completions', { headers: AUTH, body: chatBody('bad') });
+  assert.equal(down.status, 503, down.text);
+  assert.match(down.json.error.message, /api_base is not an http:\/\/ or https:\/\/ URL \("ftp:\/\/\*\*\*\*:\*\*\*\*@h\/v1\?api-key=\*\*\*\*"\)/);
+  noSecrets(down.text, 'the unavailable deployment');
   // And a good one.
   fs.writeFileSync(gw.configPath, config(port));
   const ok = await call(gw.url, '/config/reload', { method: 'POST', headers: AUTH });

@@ -98,7 +98,7 @@ test('no log line ever contains the master key, a deployment api_key or a client
   assert.equal((await call(gw.url, '/config/reload', { method: 'POST', headers: auth() })).status, 200);
   fs.writeFileSync(gw.configPath, yaml('litellm_settings:\n  request_timeout: soon\n'));
   assert.equal((await call(gw.url, '/config/reload', { method: 'POST', headers: auth() })).status, 400);
-  fs.writeFileSync(gw.configPath, yaml('environment_variables:\n  X: os.environ/WEIR_LIFECYCLE_NOT_SET\n'));
+  fs.writeFileSync(gw.configPath, yaml('agent_settings:\n  public_url: os.environ/WEIR_LIFECYCLE_NOT_SET\n'));
   assert.equal((await call(gw.url, '/config/reload', { method: 'POST', headers: auth() })).status, 400);
   gw.proc.kill('SIGHUP');
   await waitFor('SIGHUP reload line', () => /config reload \(SIGHUP\)/.test(gw.output()), 3_000);

@@ -152,11 +152,11 @@ for (const engine of ['uws', 'node'] as const) {
       };
       assert.equal(await upstreamKey(), 'Bearer sk-env-before');
 
-      // A new value and a bad model list (api_base is no URL): refused.
-      fs.writeFileSync(gw.configPath, cfg(`environment_variables:\n  ${VAR}: sk-env-of-the-refused-config\n`, 'not-a-url'));
+      // A new value and a bad model list (a timeout that is no number): refused.
+      fs.writeFileSync(gw.configPath, cfg(`environment_variables:\n  ${VAR}: sk-env-of-the-refused-config\n`, `${mock.url}/v1\n      timeout: soon`));
       const refused = await reloadPost(gw);
       assert.equal(refused.status, 400, refused.text);
-      assert.match(refused.json.error.message, /api_base/);
+      assert.match(refused.json.error.message, /timeout/);
 
       // A good config that sets no environment_variables reads the variable from the environment: still the old value.
       fs.writeFileSync(gw.configPath, cfg('', mock.url + '/v1'));

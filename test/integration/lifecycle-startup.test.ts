@@ -34,6 +34,22 @@ describe('start-up', { concurrency: 3 }, () => {
     assert.equal(mock.requests.at(-1)!.json.model, 'alpha-upstream');
   });
 
+  test('an unset os.environ/ variable the proxy goes on without (a guardrail key, router redis) starts, serves, and the start line names it', async (t) => {
+    const mock = await startMock(t);
+    const extra = `router_settings:\n  redis_host: os.environ/WEIR_STARTUP_UNSET_REDIS\nguardrails:\n  - guardrail_name: g\n    litellm_params: {guardrail: lakera, mode: pre_call, api_key: os.environ/WEIR_STARTUP_UNSET_GUARD}\n`;
+    const gw = await startWeir(t, {
+      config: config({ alpha: mock.url + '/v1' }, extra),
+      workers: 1,
+      env: { WEIR_STARTUP_UNSET_REDIS: undefined, WEIR_STARTUP_UNSET_GUARD: undefined },
+    });
+    assert.match(
+      gw.output(),
+      /config: not set, so left empty as LiteLLM leaves them: router_settings\.redis_host \(os\.environ\/WEIR_STARTUP_UNSET_REDIS\), guardrails\[0\]\.litellm_params\.api_key \(os\.environ\/WEIR_STARTUP_UNSET_GUARD\)\n/,
+    );
+    const r = await chat(gw.url, 'alpha', { key: null });
+    assert.equal(r.status, 200, r.text);
+  });
+
   test('--num_workers 1 and 3 (uWS): start lines say so and every request is served', async (t) => {
     const mock = await startMock(t);
     await Promise.all([1, 3].map(async (n) => {

@@ -222,28 +222,39 @@ test('an extra_header naming the auth header replaces it instead of sending both
   assert.deepEqual(auth, [['authorization', 'Bearer gateway-token']]);
 });
 
-test('an api_base that is not a URL gives a clear error or an unavailable deployment', () => {
-  let t: Target;
-  try {
-    t = one('model: hosted_vllm/q\napi_base: "not a url"');
-  } catch (e) {
-    assert.match(String((e as Error).message), /api_base/);
-    assert.match(String((e as Error).message), /not a url/);
-    return;
-  }
-  assert.match(t.unavailable ?? '', /api_base/);
+test('an api_base that is not a URL starts unavailable, naming it, as LiteLLM starts and fails its calls', () => {
+  const t = one('model: hosted_vllm/q\napi_base: "not a url"');
+  assert.equal(t.unavailable, 'litellm_params.api_base is not an http:// or https:// URL ("not a url")');
+  // LiteLLM's docs write these in place of a URL (docs/proxy/configs.md): the proxy still starts.
+  const s = build(`model_list:
+  - model_name: mistral-7b
+    litellm_params: {model: ollama/mistral, api_base: your_ollama_api_base}
+  - model_name: gpt-4
+    litellm_params: {model: azure/gpt-4, api_key: k, api_base: your-azure-api-base}
+  - model_name: ok
+    litellm_params: {model: mock/x}`);
+  assert.match(s.groups.get('mistral-7b')!.targets[0]!.unavailable ?? '', /^litellm_params\.api_base is not an http:\/\/ or https:\/\/ URL \("your_ollama_api_base"\)/);
+  assert.match(s.groups.get('gpt-4')!.targets[0]!.unavailable ?? '', /^litellm_params\.api_base is not an http:\/\/ or https:\/\/ URL \("your-azure-api-base"\)/);
+  assert.equal(s.groups.get('ok')!.targets[0]!.unavailable, null);
+  // Credentials in such a value are masked in the reason.
+  const f = one('model: openai/x\napi_base: "ftp://user:pa55word@h/v1?api-key=qk-secret-1"');
+  assert.equal(f.unavailable, 'litellm_params.api_base is not an http:// or https:// URL ("ftp://****:****@h/v1?api-key=****")');
+});
+
+test('a provider Weir does not serve is named before the variables it lacks: setting them would not help', () => {
+  // As in LiteLLM's docs (docs/providers/bfl.md): the start line told the user to set BFL_API_KEY.
+  const t = one('model: bfl/flux-pro-1.1\napi_key: os.environ/BFL_API_KEY');
+  assert.equal(t.unavailable, 'provider bfl is not supported by Weir yet; also litellm_params.api_key: environment variable BFL_API_KEY is not set');
+  const u = one('model: cohere_chat/command-r\napi_key: os.environ/COHERE_API_KEY');
+  assert.match(u.unavailable ?? '', /^provider cohere_chat is not served: .*; also litellm_params\.api_key: environment variable COHERE_API_KEY is not set$/);
+  // A served provider: the variable alone is the reason, as before.
+  assert.equal(one('model: openai/gpt-4o\napi_key: os.environ/MY_OPENAI_KEY').unavailable, 'litellm_params.api_key: environment variable MY_OPENAI_KEY is not set');
+  assert.equal('notServed' in t, false, 'the marker stays out of the Target workers read');
 });
 
 test('an api_base without a scheme is not taken as a callable target', () => {
-  let t: Target;
-  try {
-    t = one('model: hosted_vllm/q\napi_base: localhost:8000/v1');
-  } catch (e) {
-    assert.match(String((e as Error).message), /api_base/);
-    return;
-  }
-  assert.notEqual(t.origin, 'null');
-  assert.ok(t.unavailable !== null || /^https?:\/\//.test(t.origin), `origin ${t.origin}, path ${t.path}`);
+  const t = one('model: hosted_vllm/q\napi_base: localhost:8000/v1');
+  assert.match(t.unavailable ?? '', /^litellm_params\.api_base is not an http:\/\/ or https:\/\/ URL/);
 });
 
 // ---- timeouts, retries, settings -----------------------------------------------------------------

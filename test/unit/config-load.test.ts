@@ -126,6 +126,46 @@ general_settings: {master_key: os.environ/LITELLM_MASTER_KEY, database_url: os.e
   assert.equal(noModel.path, 'model_list[0].litellm_params.model');
 });
 
+test('an unset variable where LiteLLM goes on with None (guardrails, callbacks, caches, router redis) loads empty and is named', () => {
+  // As in LiteLLM's docs: each of these stopped the start, while LiteLLM starts without the value.
+  const cfg = parse(
+    `model_list:
+  - model_name: a
+    litellm_params: {model: openai/a, api_key: k}
+router_settings: {redis_host: os.environ/REDIS_HOST, routing_strategy: simple-shuffle}
+litellm_settings:
+  cache_params: {type: redis, password: os.environ/REDIS_PASSWORD}
+  max_end_user_budget_id: os.environ/END_USER_BUDGET
+guardrails:
+  - guardrail_name: g
+    litellm_params: {guardrail: lakera, mode: pre_call, api_key: os.environ/LAKERA_API_KEY}
+general_settings:
+  master_key: sk-1
+  alert_to_webhook_url: {llm_exceptions: [os.environ/SLACK_WEBHOOK_URL]}`,
+    {},
+  );
+  assert.equal(cfg.router_settings.redis_host, undefined);
+  assert.equal(cfg.router_settings.routing_strategy, 'simple-shuffle');
+  assert.deepEqual(cfg.litellm_settings.cache_params, { type: 'redis', password: undefined });
+  assert.equal(cfg.litellm_settings.max_end_user_budget_id, undefined);
+  assert.equal((cfg.guardrails as any)[0].litellm_params.api_key, undefined);
+  assert.deepEqual(cfg.unset_env, [
+    { path: 'router_settings.redis_host', name: 'REDIS_HOST' },
+    { path: 'litellm_settings.cache_params.password', name: 'REDIS_PASSWORD' },
+    { path: 'litellm_settings.max_end_user_budget_id', name: 'END_USER_BUDGET' },
+    { path: 'guardrails[0].litellm_params.api_key', name: 'LAKERA_API_KEY' },
+    { path: 'general_settings.alert_to_webhook_url.llm_exceptions[0]', name: 'SLACK_WEBHOOK_URL' },
+  ]);
+  // What the whole proxy needs still stops the start, and so does Weir's own agent_settings.
+  assert.equal(configError(() => parse('general_settings: {master_key: os.environ/MK}')).path, 'general_settings.master_key');
+  assert.equal(configError(() => parse('general_settings: {database_url: os.environ/DB}')).path, 'general_settings.database_url');
+  assert.match(configError(() => parse('agent_settings: {public_url: os.environ/PUBLIC_URL}')).message, /agent_settings\.public_url: environment variable PUBLIC_URL is not set/);
+  // A reference with no name is a typo, wherever it is.
+  assert.match(configError(() => parse('router_settings: {redis_host: os.environ/}')).message, /has no variable name/);
+  // A config with every variable set carries no list.
+  assert.equal(parse('router_settings: {redis_host: os.environ/H}', { H: 'h' }).unset_env, undefined);
+});
+
 test('environment_variables feed os.environ/ resolution without touching the caller env', () => {
   const env: NodeJS.ProcessEnv = { BASE: 'https://from-env' };
   const cfg = parse(
@@ -148,8 +188,10 @@ model_list:
 test('environment_variables override the caller env and report their own missing references', () => {
   const cfg = parse(`environment_variables: {KEY: from-config}\ngeneral_settings: {master_key: os.environ/KEY}`, { KEY: 'from-env' });
   assert.equal(cfg.general_settings.master_key, 'from-config');
-  const err = configError(() => parse(`environment_variables: {A: os.environ/NOPE}`));
-  assert.equal(err.message, 'config: environment_variables.A: environment variable NOPE is not set (referenced as os.environ/NOPE)');
+  // An unset reference sets nothing, as LiteLLM's get_secret gives None; the start goes on and names it.
+  const unset = parse(`environment_variables: {A: os.environ/NOPE, B: b}`);
+  assert.deepEqual(unset.environment_variables, { B: 'b' });
+  assert.deepEqual(unset.unset_env, [{ path: 'environment_variables.A', name: 'NOPE' }]);
   const bad = configError(() => parse(`environment_variables: [a]`));
   assert.equal(bad.path, 'environment_variables');
 });

@@ -104,20 +104,19 @@ test('/v1/models and /model/info show no userinfo, query value or header value',
   assert.deepEqual(info.extra_headers, { 'X-Other': '[redacted]' });
 });
 
-test('a config error about an api_base, or a header value of the wrong type, never prints the credentials', () => {
-  const refused = (yaml: string): string => {
-    try {
-      build(yaml);
-    } catch (e) {
-      assert.ok(e instanceof ConfigError, String(e));
-      return e.message;
-    }
-    assert.fail('expected a ConfigError');
-  };
-  const m1 = refused(`model_list:\n  - model_name: m\n    litellm_params: { model: openai/x, api_base: "ftp://${USER}:${PASS}@h/v1?k=${QKEY}" }\n`);
-  assert.match(m1, /model_list\[0\]\.litellm_params\.api_base: expected an http:\/\/ or https:\/\/ URL/);
-  const m2 = refused(`model_list:\n  - model_name: m\n    litellm_params: { model: openai/x, api_base: "http://${USER}:${PASS}@h:port/v1?k=${QKEY}" }\n`);
-  const m3 = refused(`model_list:\n  - model_name: m\n    litellm_params: { model: openai/x, headers: { X-Token: [${HDR}] } }\n`);
+test('an api_base that is no http(s) URL (an unavailable deployment) or a header value of the wrong type (a config error) never prints the credentials', () => {
+  const reason = (yaml: string): string => build(yaml).groups.get('m')!.targets[0]!.unavailable ?? assert.fail('expected an unavailable deployment');
+  const m1 = reason(`model_list:\n  - model_name: m\n    litellm_params: { model: openai/x, api_key: k, api_base: "ftp://${USER}:${PASS}@h/v1?k=${QKEY}" }\n`);
+  assert.match(m1, /^litellm_params\.api_base is not an http:\/\/ or https:\/\/ URL/);
+  const m2 = reason(`model_list:\n  - model_name: m\n    litellm_params: { model: openai/x, api_key: k, api_base: "http://${USER}:${PASS}@h:port/v1?k=${QKEY}" }\n`);
+  assert.match(m2, /^litellm_params\.api_base is not an http:\/\/ or https:\/\/ URL/);
+  let m3 = '';
+  try {
+    build(`model_list:\n  - model_name: m\n    litellm_params: { model: openai/x, headers: { X-Token: [${HDR}] } }\n`);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, String(e));
+    m3 = e.message;
+  }
   assert.match(m3, /model_list\[0\]\.litellm_params\.headers/);
   for (const m of [m1, m2, m3]) for (const secret of [USER, PASS, QKEY, HDR]) assert.ok(!m.includes(secret), `${secret} in ${m}`);
 });
