@@ -109,8 +109,8 @@ function proxyEnv(yaml: string): NodeJS.ProcessEnv {
   return env;
 }
 
-/** A reason a user can act on names the provider, a variable, or the api_base. */
-const NAMES_WHAT = /provider \S+|environment variable [A-Za-z0-9_-]+|set [A-Z][A-Z0-9_]+|api_base|azure deployments/;
+/** A reason a user can act on names the provider, a variable, the api_base or the litellm_params field to set. */
+const NAMES_WHAT = /provider \S+|environment variable [A-Za-z0-9_-]+|set [A-Z][A-Z0-9_]+|api_base|azure deployments|litellm_params\.[a-z_]+|\b(?:vertex_credentials|aws_[a-z_]+)\b/;
 
 /** The reason reduced to its kind, for the counts: variable names and values taken out. */
 function reasonKind(reason: string): string {
