@@ -15,7 +15,8 @@
 // Limits (processes, memory, file size) are set with prlimit on the agent itself, inside the
 // namespaces for bwrap: RLIMIT_NPROC counts per user per user namespace, so each run gets its own
 // count there (under `user` the count is shared by every process of that host user). The agent runs
-// under `nice` (LocalOptions.nice): the sandbox is set up at Weir's priority, the agent below it.
+// under `nice` (LocalOptions.nice), its sandbox's set-up included: dozens of bwraps making their
+// namespaces at once must not take the CPU from the gateway either.
 // The outermost process gets SIGKILL when Weir dies (setpriv --pdeathsig, util-linux like prlimit):
 // under bwrap that takes the whole pid namespace with it, even when Weir was killed with -9 (bwrap
 // started as another user is not Weir's to signal otherwise, and would run on with its agent).
@@ -129,10 +130,10 @@ export function launch(mode: Mode, tools: Tools, o: LocalOptions, p: SandboxPath
   if (!tools.prlimit) throw new Error('prlimit (util-linux) is not installed: the sandbox limits cannot be set');
   if (o.nice > 0 && !tools.nice) throw new Error('nice (coreutils) is not installed: set the sandbox option nice: 0 to run agents at Weir\'s priority');
   const niced = o.nice > 0 ? [tools.nice!, '-n', String(o.nice)] : [];
-  const limited = [...prlimitArgs(tools.prlimit, o), ...niced, ...argv];
+  const limited = [...prlimitArgs(tools.prlimit, o), ...argv];
   const ids = hostIds(o);
   const argvOut = mode === 'bwrap' ? [tools.bwrap!, ...bwrapArgs(p, cwd, argv), ...limited] : limited;
-  const full = tools.setpriv ? [tools.setpriv, '--pdeathsig', 'KILL', '--', ...argvOut] : argvOut;
+  const full = [...(tools.setpriv ? [tools.setpriv, '--pdeathsig', 'KILL', '--'] : []), ...niced, ...argvOut];
   return { file: full[0]!, args: full.slice(1), ...ids };
 }
 
