@@ -17,8 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../../gateway/errors';
 import type { Dropped } from '../../translate/dropped';
 import type { WireDecoder } from '../wire';
-import { EventStreamDecoder, EventStreamError, type EventMessage } from './event-stream';
-import { anthropicErrorEvent, frameError } from './invoke';
+import { BedrockFrames, frameError } from './invoke';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -218,26 +217,19 @@ const sse = (type: string, data: Obj): string => `event: ${type}\ndata: ${JSON.s
 
 /** ConverseStream's event stream → Anthropic SSE, frame by frame. */
 export class ConverseStreamDecoder implements WireDecoder {
-  private readonly frames = new EventStreamDecoder();
+  private readonly frames = new BedrockFrames();
   private started = false;
   /** Converse block index → the Anthropic block type open there. */
   private readonly open = new Map<number, string>();
   private stop: string | null = null;
   private done = false;
-  private broken = false;
 
   constructor(private readonly model: string) {}
 
   push(chunk: Buffer): Buffer {
-    if (this.broken || this.done) return EMPTY;
-    let messages: EventMessage[];
-    try {
-      messages = this.frames.push(chunk);
-    } catch (e) {
-      this.broken = true;
-      if (!(e instanceof EventStreamError)) throw e;
-      return Buffer.from(anthropicErrorEvent('api_error', `BedrockException - the event stream is corrupt: ${e.message}`));
-    }
+    if (this.done) return EMPTY;
+    const messages = this.frames.push(chunk);
+    if (typeof messages === 'string') return Buffer.from(messages);
     let out = '';
     for (const m of messages) {
       if (this.done) break;
@@ -261,8 +253,9 @@ export class ConverseStreamDecoder implements WireDecoder {
   }
 
   end(): Buffer {
-    if (this.broken || this.done) return EMPTY;
-    if (this.frames.partial) return Buffer.from(anthropicErrorEvent('api_error', 'BedrockException - the event stream ended inside a frame'));
+    if (this.frames.broken || this.done) return EMPTY;
+    const tail = this.frames.end();
+    if (tail) return Buffer.from(tail);
     // A stream that ended without its metadata: the stop is still told (usage as the scanner estimates).
     if (this.stop !== null) return Buffer.from(this.finish({}));
     return EMPTY;

@@ -173,21 +173,39 @@ function chunkEvent(payload: Buffer): string | null {
   return type ? `event: ${type}\ndata: ${json}\n\n` : null;
 }
 
-/** InvokeModelWithResponseStream's event stream → Anthropic SSE. */
-export class InvokeStreamDecoder implements WireDecoder {
+/**
+ * Bedrock's event-stream frames read for an Anthropic stream (InvokeModel's and Converse's): a
+ * corrupt stream, or one that ends inside a frame, ends with one Anthropic error event.
+ */
+export class BedrockFrames {
   private readonly frames = new EventStreamDecoder();
-  private broken = false;
+  broken = false;
 
-  push(chunk: Buffer): Buffer {
-    if (this.broken) return EMPTY;
-    let messages: EventMessage[];
+  /** The frames `chunk` completed, or the error event that ends a corrupt stream (nothing after it). */
+  push(chunk: Buffer): EventMessage[] | string {
+    if (this.broken) return [];
     try {
-      messages = this.frames.push(chunk);
+      return this.frames.push(chunk);
     } catch (e) {
       this.broken = true;
       if (!(e instanceof EventStreamError)) throw e;
-      return Buffer.from(anthropicErrorEvent('api_error', `BedrockException - the event stream is corrupt: ${e.message}`));
+      return anthropicErrorEvent('api_error', `BedrockException - the event stream is corrupt: ${e.message}`);
     }
+  }
+
+  /** The error event of a stream that ended inside a frame, else ''. */
+  end(): string {
+    return !this.broken && this.frames.partial ? anthropicErrorEvent('api_error', 'BedrockException - the event stream ended inside a frame') : '';
+  }
+}
+
+/** InvokeModelWithResponseStream's event stream → Anthropic SSE. */
+export class InvokeStreamDecoder implements WireDecoder {
+  private readonly frames = new BedrockFrames();
+
+  push(chunk: Buffer): Buffer {
+    const messages = this.frames.push(chunk);
+    if (typeof messages === 'string') return Buffer.from(messages);
     if (messages.length === 0) return EMPTY;
     let out = '';
     for (const m of messages) {
@@ -198,8 +216,8 @@ export class InvokeStreamDecoder implements WireDecoder {
   }
 
   end(): Buffer {
-    if (this.broken || !this.frames.partial) return EMPTY;
-    return Buffer.from(anthropicErrorEvent('api_error', 'BedrockException - the event stream ended inside a frame'));
+    const tail = this.frames.end();
+    return tail ? Buffer.from(tail) : EMPTY;
   }
 }
 
