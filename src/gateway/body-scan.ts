@@ -274,24 +274,11 @@ export function takeMembers(b: Buffer, keys: readonly string[]): { body: Buffer;
 export function memberSplit(b: Buffer, keys: readonly string[]): { kept: Buffer[]; taken: Record<string, unknown> } {
   const kept: Buffer[] = [];
   const taken: Record<string, unknown> = {};
-  scanSteps.n += b.length; // the walk
-  let i = skipSpace(b, 0) + 1;
-  for (;;) {
-    i = skipSpace(b, i);
-    if (b[i] !== QUOTE) break;
-    const keyStart = i;
-    const keyEnd = skipString(b, i);
-    const valueStart = skipSpace(b, skipSpace(b, keyEnd) + 1);
-    const valueEnd = skipValue(b, valueStart);
-    scanSteps.n += 2 * (keyEnd - keyStart);
-    const key = JSON.parse(b.toString('utf8', keyStart, keyEnd)) as string;
-    if (keys.includes(key)) {
-      scanSteps.n += 2 * (valueEnd - valueStart);
-      taken[key] = JSON.parse(b.toString('utf8', valueStart, valueEnd));
-    } else kept.push(b.subarray(keyStart, valueEnd));
-    i = skipSpace(b, valueEnd);
-    if (b[i] !== COMMA) break;
-    i++;
+  for (const m of topLevelMembers(b)) {
+    if (keys.includes(m.key)) {
+      scanSteps.n += 2 * (m.valueEnd - m.valueStart);
+      taken[m.key] = JSON.parse(b.toString('utf8', m.valueStart, m.valueEnd));
+    } else kept.push(b.subarray(m.start, m.valueEnd));
   }
   return { kept, taken };
 }

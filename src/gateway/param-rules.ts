@@ -6,8 +6,7 @@
 // the upstream body of deployments that have any, by one walk of its top-level members, whose
 // bytes are kept as they are.
 import { GatewayError } from './errors';
-import { skipSpace, skipString, skipValue } from './body-scan';
-import { BACKSLASH, COMMA, QUOTE } from '../accounting/usage-json';
+import { topLevelMembers } from './body-scan';
 import { scanSteps } from '../scan-steps';
 import type { ParamSupport } from '../providers/target';
 
@@ -30,49 +29,16 @@ export function paramRules(support: ParamSupport | undefined, dropParams: boolea
   return { refuse, drop, renames };
 }
 
-interface Member {
-  key: string;
-  keyStart: number;
-  keyEnd: number;
-  end: number;
-}
-
-function keyOf(b: Buffer, start: number, end: number): string {
-  scanSteps.n += 3 * (end - start);
-  let k = start + 1;
-  while (k < end - 1 && b[k] !== BACKSLASH) k++;
-  if (k === end - 1) return b.toString('utf8', start + 1, end - 1);
-  try {
-    return JSON.parse(b.toString('utf8', start, end)) as string;
-  } catch {
-    return '';
-  }
-}
-
 /**
  * The body with the rules applied. `translated`: the gateway wrote this body (a translation), so
  * a refused parameter is the gateway's own and is left out rather than refused. Throws a 400
  * GatewayError naming the parameters refused. Only for bodies the body scan accepted.
  */
 export function applyParamRules(b: Buffer, rules: ParamRules, provider: string, model: string, translated: boolean): Buffer {
-  const members: Member[] = [];
-  scanSteps.n += b.length;
-  let i = skipSpace(b, 0) + 1;
-  for (;;) {
-    i = skipSpace(b, i);
-    if (b[i] !== QUOTE) break;
-    const keyStart = i;
-    const keyEnd = skipString(b, i);
-    const valueEnd = skipValue(b, skipSpace(b, skipSpace(b, keyEnd) + 1));
-    if (keyEnd < 0 || valueEnd < 0) return b;
-    members.push({ key: keyOf(b, keyStart, keyEnd), keyStart, keyEnd, end: valueEnd });
-    i = skipSpace(b, valueEnd);
-    if (b[i] !== COMMA) break;
-    i++;
-  }
+  const members = topLevelMembers(b);
   // A client may ask for drop_params itself (`"drop_params": true`, LiteLLM's per-request form); the member is LiteLLM's, never the provider's.
   const own = members.find((m) => m.key === 'drop_params');
-  const requestDrop = own !== undefined && b.toString('latin1', skipSpace(b, skipSpace(b, own.keyEnd) + 1), own.end) === 'true';
+  const requestDrop = own !== undefined && b.toString('latin1', own.valueStart, own.valueEnd) === 'true';
   const refused = translated || requestDrop ? [] : members.filter((m) => rules.refuse.includes(m.key)).map((m) => m.key);
   if (refused.length) {
     throw new GatewayError(
@@ -101,8 +67,8 @@ export function applyParamRules(b: Buffer, rules: ParamRules, provider: string, 
     if (!first) parts.push(Buffer.from(','));
     first = false;
     const to = renamed.get(m.key);
-    if (to) parts.push(Buffer.from(JSON.stringify(to)), b.subarray(m.keyEnd, m.end));
-    else parts.push(b.subarray(m.keyStart, m.end));
+    if (to) parts.push(Buffer.from(`${JSON.stringify(to)}:`), b.subarray(m.valueStart, m.valueEnd));
+    else parts.push(b.subarray(m.start, m.valueEnd));
   }
   parts.push(Buffer.from('}'));
   scanSteps.n += b.length;
