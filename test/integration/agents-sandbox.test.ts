@@ -70,8 +70,9 @@ describe('local sandbox', async () => {
         }
       });
 
-      it('runs the agent below Weir’s CPU priority (nice 10 unless the sandbox says otherwise)', async () => {
+      it('runs the agent below Weir’s CPU priority (nice 10 unless the sandbox says otherwise), its autogroup too', async () => {
         const base = os.getPriority();
+        const autogroups = fs.existsSync('/proc/self/autogroup') && fs.readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1';
         for (const [options, expected] of [[{}, Math.min(19, base + 10)], [{ nice: 0 }, base], [{ nice: 19 }, 19]] as const) {
           const sb = await make(options);
           try {
@@ -80,6 +81,12 @@ describe('local sandbox', async () => {
             const r = await run(sb, ['nice']);
             assert.equal(r.code, 0, r.stderr);
             assert.equal(r.stdout.trim(), String(expected));
+            // The agent leads a session of its own, hence an autogroup of its own where the kernel
+            // has them: that group's niceness is what weighs it against Weir.
+            if (autogroups) {
+              const g = await run(sb, ['cat', '/proc/self/autogroup']);
+              assert.match(g.stdout, new RegExp(`nice ${'nice' in options ? options.nice : 10}\\n$`), g.stdout);
+            }
           } finally {
             await sb.destroy();
           }

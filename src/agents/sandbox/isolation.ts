@@ -90,7 +90,11 @@ function bwrapArgs(p: SandboxPaths, cwd: string, argv: string[]): string[] {
   const args = [
     '--unshare-user', '--uid', String(INNER_ID), '--gid', String(INNER_ID),
     '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--hostname', 'weir-sandbox',
-    '--die-with-parent', '--new-session', '--cap-drop', 'ALL',
+    // No --new-session: the process bwrap runs in is already a session leader with no controlling
+    // terminal (the spawner starts it detached), so there is no terminal to inject input into, and
+    // a session of bwrap's own would be an autogroup of its own, out of reach of the niceness the
+    // spawner gives the outer session (spawn/spawner-process.ts).
+    '--die-with-parent', '--cap-drop', 'ALL',
     '--ro-bind', '/', '/',
     '--dev', '/dev',
     '--proc', '/proc',

@@ -223,8 +223,9 @@ class LocalSandbox implements Sandbox {
     return new Promise<number>((resolve) => {
       const cap = this.o.maxWorkspaceBytes;
       let group: number | undefined;
-      // Forked on the spawner thread (see spawn/spawner.ts): the control thread never waits on a fork.
-      spawnDetached(l.file, l.args, { cwd, env: this.env(opts.env), stdinFd, uid: l.uid, gid: l.gid }, {
+      // Forked by the spawner process (see spawn/spawner.ts): Weir itself never forks.
+      const nice = this.o.nice > 0 ? this.o.nice : undefined;
+      spawnDetached(l.file, l.args, { cwd, env: this.env(opts.env), stdinFd, uid: l.uid, gid: l.gid, nice }, {
         started: (pid) => {
           group = pid;
           started(pid);

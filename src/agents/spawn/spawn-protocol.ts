@@ -1,4 +1,5 @@
-// Messages between the control thread and the spawner thread (spawner.ts, spawner-thread.ts).
+// Messages between Weir's control thread and the spawner process (spawner.ts, spawner-process.ts),
+// over the process's IPC channel (advanced serialization: output chunks cross as bytes).
 
 export interface SpawnRequest {
   id: number;
@@ -6,9 +7,13 @@ export interface SpawnRequest {
   args: string[];
   cwd: string;
   env: Record<string, string>;
-  stdinFd?: number;
+  /** A path the spawner opens for the child's stdin: `/proc/<Weir's pid>/fd/<n>`, the very file
+   *  Weir opened (and confined), not whatever the name may point to by now. */
+  stdinPath?: string;
   uid?: number;
   gid?: number;
+  /** The niceness of the child's autogroup (its session's CPU share); undefined leaves it alone. */
+  autogroupNice?: number;
 }
 
 export type SpawnReply =

@@ -1,20 +1,25 @@
-// Starts agent processes from a thread of their own. Starting a process forks Weir, and the thread
-// that calls spawn() waits until the child has exec'd: with dozens of runs starting at once on a
-// busy machine that was most of the control thread's time (a profile of 64 runs: 4.6 s of 14 s in
-// ChildProcess.spawn), and every event, API answer and database write of every run waited behind
-// it. Here the control thread only posts a request; the spawner thread forks and relays the
-// process's output and end. Killing stays on the caller's side (by process group, see proc-tree).
+// Starts agent processes from a small process of its own (spawner-process.ts), never from Weir.
+// A fork copies the forking process's page tables and makes all its memory copy-on-write: after
+// each fork of Weir (hundreds of MB, several threads), every page any of its threads writes next
+// faults once, with a TLB flush on every core. A 64-run fan-out spent 28 % of the control thread's
+// CPU in those faults, and the workers paid them too. The spawner is forked once, while it is
+// needed, and forks the agents from its own few tens of MB; Weir only posts requests to it and
+// reads the output it relays. Killing stays on the caller's side (by process group, see proc-tree).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { SpawnReply, SpawnRequest } from './spawn-protocol';
 
 export interface SpawnOptions {
   cwd: string;
   env: Record<string, string>;
-  /** A file descriptor of this process for the child's stdin, or undefined for none. */
+  /** A file descriptor of this process for the child's stdin, or undefined for none. It must stay
+   *  open until `started` or `failed` (the spawner opens the same file through /proc). */
   stdinFd?: number;
   uid?: number;
   gid?: number;
+  /** The niceness of the child's session (its autogroup), as its `nice`; undefined: left alone. */
+  nice?: number;
 }
 
 export interface SpawnEvents {
@@ -30,63 +35,91 @@ export interface SpawnEvents {
   failed(message: string): void;
 }
 
-const WORKER_FILE = path.join(__dirname, 'spawner-thread.js');
+const PROCESS_FILE = path.join(__dirname, 'spawner-process.js');
 
-let worker: Worker | null = null;
+let child: ChildProcess | null = null;
 let nextId = 1;
 const pending = new Map<number, SpawnEvents>();
 
-function thread(): Worker {
-  if (worker) return worker;
-  const w = new Worker(WORKER_FILE);
-  w.on('message', (m: SpawnReply) => {
-    const ev = pending.get(m.id);
-    if (!ev) return;
-    switch (m.type) {
-      case 'started':
-        return ev.started(m.pid);
-      case 'stdout':
-        return ev.stdout(Buffer.from(m.data));
-      case 'stderr':
-        return ev.stderr(Buffer.from(m.data));
-      case 'exited':
-        return ev.exited();
-      case 'closed':
-        settle(m.id);
-        return ev.closed(m.code, m.signal);
-      case 'failed':
-        settle(m.id);
-        return ev.failed(m.message);
+function onReply(m: SpawnReply): void {
+  const ev = pending.get(m.id);
+  if (!ev) return;
+  switch (m.type) {
+    case 'started':
+      return ev.started(m.pid);
+    case 'stdout':
+      return ev.stdout(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+    case 'stderr':
+      return ev.stderr(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+    case 'exited':
+      return ev.exited();
+    case 'closed':
+      settle(m.id);
+      return ev.closed(m.code, m.signal);
+    case 'failed':
+      settle(m.id);
+      return ev.failed(m.message);
+  }
+}
+
+/** setpriv, when util-linux has it: the spawner then dies with Weir even after a kill -9. */
+function setprivPath(): string | null {
+  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
+    const p = path.join(dir || '.', 'setpriv');
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      /* not here */
     }
-  });
-  // A spawner that dies fails what it was running (their processes are killed by their groups).
+  }
+  return null;
+}
+
+function spawner(): ChildProcess {
+  if (child) return child;
+  const setpriv = setprivPath();
+  const node = [process.execPath, '--max-old-space-size=64', PROCESS_FILE];
+  const argv = setpriv ? [setpriv, '--pdeathsig', 'KILL', '--', ...node] : node;
+  const c = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced', env: { PATH: process.env.PATH ?? '' } });
+  c.on('message', onReply);
+  // A spawner that dies fails what it was running (their processes are killed by their groups);
+  // the next start forks a new one.
   const fail = (why: string) => {
-    worker = null;
+    if (child !== c) return;
+    child = null;
     for (const [id, ev] of pending) {
       pending.delete(id);
-      ev.failed(`the spawner thread stopped: ${why}`);
+      ev.failed(`the spawner process stopped: ${why}`);
     }
   };
-  w.on('error', (e) => fail(e.message));
-  w.on('exit', (code) => fail(`exit ${code}`));
-  // After the listeners (adding a 'message' listener refs the thread again): the spawner keeps the
-  // process alive only while a child it started runs.
-  w.unref();
-  worker = w;
-  return w;
+  c.on('error', (e) => fail(e.message));
+  c.on('exit', (code, signal) => fail(signal ? `signal ${signal}` : `exit ${code}`));
+  // The spawner keeps Weir alive only while a child it started runs.
+  c.unref();
+  (c.channel as { unref?: () => void } | undefined)?.unref?.();
+  child = c;
+  return c;
 }
 
 function settle(id: number): void {
   pending.delete(id);
-  if (pending.size === 0) worker?.unref();
+  if (pending.size === 0) {
+    child?.unref();
+    (child?.channel as { unref?: () => void } | undefined)?.unref?.();
+  }
 }
 
-/** Starts `file args…` in its own session on the spawner thread; events arrive on this thread. */
+/** Starts `file args…` in its own session from the spawner process; events arrive on this thread. */
 export function spawnDetached(file: string, args: string[], opts: SpawnOptions, events: SpawnEvents): void {
   const id = nextId++;
   pending.set(id, events);
-  const req: SpawnRequest = { id, file, args, ...opts };
-  const w = thread();
-  w.ref();
-  w.postMessage(req);
+  const { stdinFd, nice, ...rest } = opts;
+  const req: SpawnRequest = { id, file, args, ...rest };
+  if (stdinFd !== undefined) req.stdinPath = `/proc/${process.pid}/fd/${stdinFd}`;
+  if (nice !== undefined) req.autogroupNice = nice;
+  const c = spawner();
+  c.ref();
+  (c.channel as { ref?: () => void } | undefined)?.ref?.();
+  c.send(req);
 }

@@ -1,0 +1,85 @@
+// The spawner process (see spawner.ts): a small Node process of its own that forks the agents Weir
+// asks for, each in its own session, and sends back its pid, its output and its end. It ends when
+// Weir does: its IPC channel closes (and setpriv's parent-death signal covers a kill -9), and the
+// agents it started carry a parent-death signal of their own.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
+import type { SpawnReply, SpawnRequest } from './spawn-protocol';
+
+const send = (m: SpawnReply): void => {
+  process.send?.(m);
+};
+
+/**
+ * The child's session gets its own autogroup (Linux's default scheduler groups by session), and an
+ * autogroup's share of the CPU is set by its own niceness: the process's `nice` alone is weighed
+ * only against its own session. Without this, each agent weighs as much as all of Weir together.
+ * Without CAP_SYS_ADMIN the kernel takes one such change per 100 ms on the whole machine (EAGAIN
+ * otherwise): those wait in a queue, tried again at that pace.
+ */
+const AUTOGROUP_RETRY_MS = 110;
+const waitingNice: { pid: number; nice: number }[] = [];
+let retryTimer: NodeJS.Timeout | null = null;
+
+function trySetNice(pid: number, nice: number): 'done' | 'again' {
+  try {
+    writeFileSync(`/proc/${pid}/autogroup`, String(nice));
+    return 'done';
+  } catch (e) {
+    // Gone already, or no autogroups on this kernel (then `nice` does the job): nothing to do.
+    return (e as NodeJS.ErrnoException).code === 'EAGAIN' ? 'again' : 'done';
+  }
+}
+
+function setAutogroupNice(pid: number, nice: number): void {
+  if (waitingNice.length === 0 && trySetNice(pid, nice) === 'done') return;
+  waitingNice.push({ pid, nice });
+  retryTimer ??= setInterval(() => {
+    const next = waitingNice[0];
+    if (next && trySetNice(next.pid, next.nice) === 'done') waitingNice.shift();
+    if (waitingNice.length === 0) {
+      clearInterval(retryTimer!);
+      retryTimer = null;
+    }
+  }, AUTOGROUP_RETRY_MS);
+}
+
+function start(r: SpawnRequest): void {
+  let stdin: number | 'ignore' = 'ignore';
+  if (r.stdinPath !== undefined) {
+    try {
+      stdin = openSync(r.stdinPath, 'r');
+    } catch (e) {
+      send({ type: 'failed', id: r.id, message: `stdin: ${(e as Error).message}` });
+      return;
+    }
+  }
+  let failed = false;
+  const child = spawn(r.file, r.args, {
+    cwd: r.cwd,
+    env: r.env,
+    stdio: [stdin, 'pipe', 'pipe'],
+    detached: true, // its own session and process group
+    uid: r.uid,
+    gid: r.gid,
+  });
+  if (typeof stdin === 'number') closeSync(stdin);
+  child.on('error', (e) => {
+    if (failed) return;
+    failed = true;
+    send({ type: 'failed', id: r.id, message: e.message });
+  });
+  if (child.pid === undefined) return; // 'error' follows
+  if (r.autogroupNice !== undefined) setAutogroupNice(child.pid, r.autogroupNice);
+  send({ type: 'started', id: r.id, pid: child.pid });
+  child.stdout!.on('data', (data: Buffer) => send({ type: 'stdout', id: r.id, data }));
+  child.stderr!.on('data', (data: Buffer) => send({ type: 'stderr', id: r.id, data }));
+  child.on('exit', () => send({ type: 'exited', id: r.id }));
+  child.on('close', (code, signal) => {
+    if (!failed) send({ type: 'closed', id: r.id, code, signal });
+  });
+}
+
+process.on('message', (r: SpawnRequest) => start(r));
+// Weir is gone: so is this process (the agents follow through their parent-death signal).
+process.on('disconnect', () => process.exit(0));
