@@ -405,6 +405,17 @@ export class GovernanceStore {
     return this.numbered(delta);
   }
 
+  /**
+   * Keys just blocked in the database, blocked here without reading them back: the workers refuse
+   * them from now on. (Agent runs end by the dozen; each read-back was a multi-table read.)
+   */
+  blockKeys(tokens: string[]): void {
+    for (const t of tokens) {
+      const rec = this.existing('key', t);
+      if (rec >= 0) this.entities.block(rec);
+    }
+  }
+
   /** A delta goes out: it takes the next sequence number (records it retired were tagged with it). */
   private numbered(delta: GovernanceDelta): GovernanceDelta {
     this.lastSeq++;

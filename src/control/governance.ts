@@ -295,7 +295,8 @@ export class Governance {
   /** Blocks agent runs' keys, many at once; the workers refuse them before this resolves. */
   async blockRunKeys(tokens: string[], changedBy: string): Promise<void> {
     await blockRunKeys(this.systemCall(changedBy), tokens);
-    await this.refreshKeys(tokens);
+    // After any table read under way: one that began before the block committed would unblock.
+    await this.serial(async () => this.store.blockKeys(tokens));
   }
 
   private systemCall(changedBy: string): Call {

@@ -92,6 +92,12 @@ export class EntityTable {
     return v.clamped;
   }
 
+  /** Sets the blocked flag of a live record, its limits untouched (control thread only). */
+  block(rec: number): void {
+    const i = rec * INT_WORDS + FLAGS;
+    if (Atomics.load(this.ints, i) & FLAG_LIVE) Atomics.or(this.ints, i, FLAG_BLOCKED);
+  }
+
   /** Marks a record gone (deleted entity): lookups through it fail from now on. */
   retire(rec: number): void {
     Atomics.store(this.ints, rec * INT_WORDS + FLAGS, 0);
