@@ -5,7 +5,6 @@
 import type pg from 'pg';
 import type { RunExecution } from './executor';
 import { claimQueued, expireQueued, orphanedRuns, renewLeases, takeOver, type RunRow } from './store';
-import type { ProfileDef } from './types';
 
 export interface DispatcherOptions {
   pool: pg.Pool;
@@ -13,7 +12,7 @@ export interface DispatcherOptions {
   /** Runs this instance executes at once. */
   maxRuns(): number;
   jobLimit(job: string): number;
-  sandboxLimit(profile: ProfileDef): number;
+  sandboxLimit(sandbox: string): number;
   start(run: RunRow): RunExecution;
   /** After a crash or a lost instance: kill what is left of the run, block its key, record its end. */
   recover(run: RunRow, why: string): Promise<void>;

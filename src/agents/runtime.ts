@@ -100,7 +100,7 @@ export class AgentRuntime {
       instanceId: o.instanceId,
       maxRuns: () => this.catalog.config.max_concurrent_runs,
       jobLimit: (job) => this.jobLimits.get(job) ?? 1,
-      sandboxLimit: (p) => this.sandboxLimits.get(p.sandbox) ?? Infinity,
+      sandboxLimit: (sb) => this.sandboxLimits.get(sb) ?? Infinity,
       start: (run) => new RunExecution(run, this.executorDeps),
       recover: (run, why) => this.recover(run, why),
       expired: (run) => this.finalEvent(run, 'expired', run.error_message),

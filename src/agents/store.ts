@@ -138,7 +138,7 @@ export interface ClaimLimits {
   /** Concurrency limit of a job (queue policy); null for runs without a job. */
   jobLimit(job: string): number;
   /** Runs a sandbox may hold at once, over every instance (Infinity when unset). */
-  sandboxLimit(profile: ProfileDef): number;
+  sandboxLimit(sandbox: string): number;
 }
 
 /**
@@ -150,8 +150,10 @@ export async function claimQueued(pool: pg.Pool, lim: ClaimLimits, now: Date): P
   if (lim.room <= 0) return [];
   return withTx(pool, async ({ client }) => {
     await client.query(`SELECT pg_advisory_xact_lock(${CLAIM_LOCK})`);
-    const queued = await client.query<RunRow>(
-      `SELECT * FROM ${T} WHERE status = 'queued' AND (expires_at IS NULL OR expires_at > $2) ORDER BY queued_at, id LIMIT $1`,
+    // Only what the choice needs: a fan-out's claims each look at every run still queued, and whole
+    // rows (profile, prompt, input) made that quadratic in parsing.
+    const queued = await client.query<{ id: string; job_name: string | null; sandbox: string }>(
+      `SELECT id, job_name, profile->>'sandbox' AS sandbox FROM ${T} WHERE status = 'queued' AND (expires_at IS NULL OR expires_at > $2) ORDER BY queued_at, id LIMIT $1`,
       // Looked at past the runs that fit, so a job at its limit with a long queue does not hold up
       // the runs of other jobs behind it (up to this many queued runs ahead).
       [CLAIM_WINDOW, now],
@@ -166,13 +168,13 @@ export async function claimQueued(pool: pg.Pool, lim: ClaimLimits, now: Date): P
       if (b.job_name) perJob.set(b.job_name, (perJob.get(b.job_name) ?? 0) + Number(b.n));
       perSandbox.set(b.sandbox, (perSandbox.get(b.sandbox) ?? 0) + Number(b.n));
     }
-    const take: RunRow[] = [];
+    const take: string[] = [];
     for (const run of queued.rows) {
       if (take.length >= lim.room) break;
       if (run.job_name && (perJob.get(run.job_name) ?? 0) >= lim.jobLimit(run.job_name)) continue;
-      const sb = run.profile.sandbox;
-      if ((perSandbox.get(sb) ?? 0) >= lim.sandboxLimit(run.profile)) continue;
-      take.push(run);
+      const sb = run.sandbox;
+      if ((perSandbox.get(sb) ?? 0) >= lim.sandboxLimit(sb)) continue;
+      take.push(run.id);
       if (run.job_name) perJob.set(run.job_name, (perJob.get(run.job_name) ?? 0) + 1);
       perSandbox.set(sb, (perSandbox.get(sb) ?? 0) + 1);
     }
@@ -180,7 +182,7 @@ export async function claimQueued(pool: pg.Pool, lim: ClaimLimits, now: Date): P
     const claimed = await client.query<RunRow>(
       `UPDATE ${T} SET status = 'provisioning', instance_id = $2, lease_until = $3, started_at = NULL
        WHERE id = ANY($1) AND status = 'queued' RETURNING *`,
-      [take.map((r) => r.id), lim.instanceId, new Date(now.getTime() + lim.leaseMs)],
+      [take, lim.instanceId, new Date(now.getTime() + lim.leaseMs)],
     );
     return claimed.rows;
   });
