@@ -30,6 +30,9 @@ export class Dispatcher {
   private pumping: Promise<void> | null = null;
   private again = false;
   private stopped = false;
+  /** False once a claim found nothing more to take, until something is queued (or a round). A
+   *  run's end then starts no claim: a fan-out's ends each ran one against an empty queue. */
+  private maybeQueued = true;
 
   constructor(private readonly o: DispatcherOptions) {}
 
@@ -41,8 +44,17 @@ export class Dispatcher {
     return this.running.get(id);
   }
 
-  /** Takes what the queue has room for; calls made while one is under way run once more after it. */
+  /** Room was made (a run ended): claims only when the queue may hold something. */
+  pumpIfQueued(): Promise<void> {
+    return this.maybeQueued ? this.pump() : Promise.resolve();
+  }
+
+  /**
+   * Something may have been queued (here or on another instance): takes what the queue has room
+   * for. Calls made while one is under way run once more after it.
+   */
   pump(): Promise<void> {
+    this.maybeQueued = true;
     if (this.stopped) return Promise.resolve();
     if (this.pumping) {
       this.again = true;
@@ -53,13 +65,15 @@ export class Dispatcher {
         this.again = false;
         try {
           const room = this.o.maxRuns() - this.running.size;
-          const runs = await claimQueued(this.o.pool, { instanceId: this.o.instanceId, leaseMs: this.o.leaseMs, room, jobLimit: this.o.jobLimit, sandboxLimit: this.o.sandboxLimit }, this.o.now());
+          const { runs, drained } = await claimQueued(this.o.pool, { instanceId: this.o.instanceId, leaseMs: this.o.leaseMs, room, jobLimit: this.o.jobLimit, sandboxLimit: this.o.sandboxLimit }, this.o.now());
+          // A pump() called meanwhile set `again`: the next pass decides again.
+          this.maybeQueued = !drained;
           for (const run of runs) {
             const ex = this.o.start(run);
             this.running.set(run.id, ex);
             void ex.done.then(() => {
               this.running.delete(run.id);
-              void this.pump();
+              void this.pumpIfQueued();
             });
           }
           if (runs.length === room && room > 0) this.again = true;

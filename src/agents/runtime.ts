@@ -321,7 +321,7 @@ export class AgentRuntime {
   }
 
   private ended(run: RunRow): void {
-    void this.dispatcher.pump();
+    void this.dispatcher.pumpIfQueued();
     if (!FINAL_STATUSES.has(run.status) || !run.job_name) return;
     void this.catalog.find('job', run.job_name).then((job) => {
       if (!job?.notify) return;

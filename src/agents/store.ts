@@ -144,10 +144,11 @@ export interface ClaimLimits {
 /**
  * Takes up to `room` queued runs for this instance. One transaction under an advisory lock, so the
  * per-job and per-sandbox counts it checks cannot change under it on another instance; a run is
- * claimed by exactly one instance (its status moves from queued only here).
+ * claimed by exactly one instance (its status moves from queued only here). `drained` says the
+ * queue held nothing this instance could take beyond what it took.
  */
-export async function claimQueued(pool: pg.Pool, lim: ClaimLimits, now: Date): Promise<RunRow[]> {
-  if (lim.room <= 0) return [];
+export async function claimQueued(pool: pg.Pool, lim: ClaimLimits, now: Date): Promise<{ runs: RunRow[]; drained: boolean }> {
+  if (lim.room <= 0) return { runs: [], drained: false };
   return withTx(pool, async ({ client }) => {
     await client.query(`SELECT pg_advisory_xact_lock(${CLAIM_LOCK})`);
     // Only what the choice needs: a fan-out's claims each look at every run still queued, and whole
@@ -158,7 +159,7 @@ export async function claimQueued(pool: pg.Pool, lim: ClaimLimits, now: Date): P
       // the runs of other jobs behind it (up to this many queued runs ahead).
       [CLAIM_WINDOW, now],
     );
-    if (queued.rows.length === 0) return [];
+    if (queued.rows.length === 0) return { runs: [], drained: true };
     const busy = await client.query<{ job_name: string | null; sandbox: string; n: string }>(
       `SELECT job_name, profile->>'sandbox' AS sandbox, count(*) AS n FROM ${T} WHERE status IN ('provisioning','running') GROUP BY 1, 2`,
     );
@@ -178,13 +179,14 @@ export async function claimQueued(pool: pg.Pool, lim: ClaimLimits, now: Date): P
       if (run.job_name) perJob.set(run.job_name, (perJob.get(run.job_name) ?? 0) + 1);
       perSandbox.set(sb, (perSandbox.get(sb) ?? 0) + 1);
     }
-    if (take.length === 0) return [];
+    const drained = take.length === queued.rows.length && queued.rows.length < CLAIM_WINDOW;
+    if (take.length === 0) return { runs: [], drained };
     const claimed = await client.query<RunRow>(
       `UPDATE ${T} SET status = 'provisioning', instance_id = $2, lease_until = $3, started_at = NULL
        WHERE id = ANY($1) AND status = 'queued' RETURNING *`,
       [take, lim.instanceId, new Date(now.getTime() + lim.leaseMs)],
     );
-    return claimed.rows;
+    return { runs: claimed.rows, drained };
   });
 }
 
