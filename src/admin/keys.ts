@@ -263,8 +263,10 @@ export async function generateRunKeys(call: Call, bodies: unknown[]): Promise<{ 
 
 /** Blocks agent runs' keys in one statement (/key/block's row change and audit, for many). */
 export async function blockRunKeys(call: Call, tokens: string[]): Promise<void> {
+  // The rows as they were are read for the audit log only: runs end one by one, each block its own.
+  const audited = call.ctx.settings.storeAuditLogs === true;
   await mutate(call, async (op) => {
-    const rows = await findByIds(op.db, KEYS, 'token', tokens, true);
+    const rows = audited ? await findByIds(op.db, KEYS, 'token', tokens, true) : [];
     const updated = await updateRows(op.db, KEYS, { token: tokens }, { blocked: true, updated_at: op.nowIso, updated_by: op.actor });
     op.notify('key', updated.map((r) => r.token as string));
     const before = new Map(rows.map((r) => [r.token as string, r]));

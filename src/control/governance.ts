@@ -276,6 +276,7 @@ export class Governance {
         defaultKeyGenerateParams: this.opts.cfg.litellm_settings.default_key_generate_params as Record<string, unknown> | undefined,
         upperboundKeyGenerateParams: this.opts.cfg.litellm_settings.upperbound_key_generate_params as Record<string, unknown> | undefined,
         timezone: typeof this.opts.cfg.litellm_settings.timezone === 'string' ? this.opts.cfg.litellm_settings.timezone : undefined,
+        storeAuditLogs: this.opts.cfg.litellm_settings.store_audit_logs === true,
         masterKeyHash: this.opts.masterKeyHash(),
       },
       now: () => new Date(),
