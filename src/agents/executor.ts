@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import { keySpend, mintRunKey, revokeRunKey, type RunKeys } from './run-key';
 import type { Gate } from './gate';
-import { moveRun, updateRun, type RunRow } from './store';
+import { moveRun, type RunRow } from './store';
 import type { ErrorKind, Harness, RunEvent, RunStatus, Sandbox, SandboxDef, SandboxProvider, RepoSpec } from './types';
 
 export interface EventSink {
@@ -23,6 +23,8 @@ export interface LineSplitterLike {
 export interface ExecutorDeps {
   pool: pg.Pool;
   keys: RunKeys;
+  /** Records a run's key on its row (before the agent may use it, so a recovery can block it). */
+  recordKeyToken(runId: string, token: string): Promise<void>;
   /** Writes what the workers journaled, so the run key's spend is in the database. */
   flushSpend(): Promise<void>;
   events: EventSink;
@@ -128,7 +130,7 @@ export class RunExecution {
         timeoutMs: profile.timeout_ms,
       }).then(async (key) => {
         keyToken = key.token;
-        await updateRun(deps.pool, run.id, { key_token: key.token });
+        await deps.recordKeyToken(run.id, key.token);
         return key;
       });
       // The keys of runs claimed together are minted together (one batch); their sandboxes are

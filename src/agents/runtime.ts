@@ -10,6 +10,7 @@ import type { AgentCall } from '../gateway/agent-relay';
 import type { StreamSink } from '../server/worker-protocol';
 import { log } from '../log';
 import { handleAgentCall, runForStream, type ApiAnswer, type ApiServices } from './api';
+import { Batched } from './batch';
 import { Catalog, resolveEnvRef } from './catalog';
 import { CronScheduler } from './cron';
 import { Dispatcher } from './dispatcher';
@@ -29,7 +30,7 @@ import { sweepRetention } from './retention';
 import { keySpend, revokeRunKey, RunKeys, type RunKeyStore } from './run-key';
 import { startRun, type StartRequest } from './run-starter';
 import { LocalSandboxProvider } from './sandbox/local';
-import { getRun, moveRun, runView, updateRun, type RunRow } from './store';
+import { getRun, moveRun, runView, setKeyTokens, updateRun, type RunRow } from './store';
 import { checkTemplate as checkTemplateText, renderPrompt } from './template';
 import { FINAL_STATUSES, type AgentSettings, type JobDef, type SandboxDef, type SandboxProvider } from './types';
 
@@ -226,11 +227,17 @@ export class AgentRuntime {
 
   // ---- runs ---------------------------------------------------------------------------------------
 
+  /** The keys of runs minted together are recorded on their rows together. */
+  private readonly keyTokens = new Batched<{ id: string; token: string }, void>(async (runs) => {
+    await setKeyTokens(this.o.pool, runs);
+    return runs.map((): void => undefined);
+  });
 
   private get executorDeps(): ExecutorDeps {
     return {
       pool: this.o.pool,
       keys: this.keys,
+      recordKeyToken: (id, token) => this.keyTokens.one({ id, token }),
       starts: this.starts,
       ends: this.ends,
       flushSpend: () => this.flushSpend(),

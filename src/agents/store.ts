@@ -216,6 +216,12 @@ export async function updateRun(db: Queryable, id: string, set: Partial<Record<k
   await db.query(`UPDATE ${T} SET ${cols.map((c, i) => `${c} = $${i + 2}`).join(', ')} WHERE id = $1`, [id, ...vals]);
 }
 
+/** Records the keys of runs minted together: one statement for the batch. */
+export async function setKeyTokens(db: Queryable, runs: { id: string; token: string }[]): Promise<void> {
+  if (!runs.length) return;
+  await db.query(`UPDATE ${T} AS r SET key_token = d.token FROM unnest($1::text[], $2::text[]) AS d(id, token) WHERE r.id = d.id`, [runs.map((r) => r.id), runs.map((r) => r.token)]);
+}
+
 /** Extends the leases of the runs this instance holds; answers which of them were asked to cancel. */
 export async function renewLeases(db: Queryable, instanceId: string, ids: string[], until: Date): Promise<{ id: string; cancel_requested: boolean }[]> {
   if (!ids.length) return [];
