@@ -13,7 +13,7 @@ import { claudeRunsFor, dataPlane, parseLagStats, parseMemAvailable, summarizeRu
 import { fanOut, oneAtATime, Probe, probeAlone } from './agents-watch';
 import { chatSpec, MASTER_KEY, smallChat } from './bodies';
 import { startGateway, type Server } from './processes';
-import { cpuMicros, rssBytes, threadCpuMicros } from './procfs';
+import { childrenNamed, cpuMicros, rssBytes, sumOver, threadCpuMicros } from './procfs';
 import type { Progress } from './progress';
 import type { AgentsPhase, AgentsResult, LagStats } from './results';
 
@@ -96,14 +96,14 @@ async function runPhase(weir: Server, directUrl: string, p: PhaseSpec, o: Agents
   progress.set(`8 agents: ${p.phase}`, `data plane alone for ${(o.idleMs / 1000).toFixed(0)} s`);
   const idle = await probeAlone(probe, o.idleMs);
   await agentStats(weir.url, true);
-  const c0 = cpuMicros(pid);
+  const c0 = weirCpuMicros(pid);
   const m0 = threadCpuMicros(pid, pid);
   probe.start();
   progress.set(`8 agents: ${p.phase}`, `${p.runs} runs at once`);
   const start = p.oneByOne ? oneAtATime : fanOut;
   const { traces, wallMs } = await start({ url: weir.url, key: MASTER_KEY, count: p.runs, body: p.body, deadlineMs: p.deadlineMs });
   const during = await probe.stop();
-  const weirUs = cpuMicros(pid) - c0;
+  const weirUs = weirCpuMicros(pid) - c0;
   const controlUs = threadCpuMicros(pid, pid) - m0;
   const lag = await agentStats(weir.url, false);
   // The probe's own cost, at what a probe request cost Weir when alone, is not the runs'.
@@ -119,6 +119,15 @@ async function runPhase(weir: Server, directUrl: string, p: PhaseSpec, o: Agents
     dataPlane: dataPlane(idle, during),
     weirRssMB: rssBytes(pid) / 2 ** 20,
   };
+}
+
+/**
+ * Weir's own CPU: its threads and its spawner process (a child named node, which forks the agents
+ * and relays their output), not the agents themselves nor PostgreSQL.
+ */
+function weirCpuMicros(pid: number): number {
+  const spawner = sumOver(childrenNamed(pid, 'node'), cpuMicros);
+  return cpuMicros(pid) + (Number.isNaN(spawner) ? 0 : spawner);
 }
 
 /** Runs of the one-at-a-time phase. */
