@@ -20,11 +20,12 @@ export interface LocalOptions {
   /** How often the size of the sandbox's folders is measured. */
   sizeCheckMs: number;
   /**
-   * The agent's CPU niceness (0–19). Agents share the machine's cores with the gateway and its
-   * database: at 10 the kernel weighs one of them at a tenth of a gateway thread, so a fan-out of
-   * agents slows the agents more than the requests and events the gateway serves, and an idle
-   * machine still runs them at full speed. Not 19: on a machine kept busy by other work, agents at
-   * 19 all but stop (light runs took minutes beside a test suite). 0 runs them as Weir's equals.
+   * The agent's CPU niceness (0–19), its process's and its session's (autogroup: the kernel weighs
+   * sessions against each other first). Agents share the machine's cores with the gateway and its
+   * database: at 10 the kernel weighs each agent at about a tenth of Weir's whole session, so a
+   * fan-out of agents slows the agents more than the requests and events the gateway serves, and
+   * an idle machine still runs them at full speed. Not 19: on a machine kept busy by other work,
+   * agents at 19 all but stop. 0 runs them as Weir's equals.
    */
   nice: number;
 }
