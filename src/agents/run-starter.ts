@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { withTx } from '../admin/db';
 import { AgentApiError } from './api-error';
 import { checkModel, loadStarter, runBudget } from './run-key';
-import { activeRunsOfJob, insertRun, type RunRow } from './store';
+import { activeRunsOfJob, insertRun, type NewRun, type RunRow } from './store';
 import type { JobDef, ProfileDef } from './types';
 
 export interface StartRequest {
@@ -27,6 +27,8 @@ export interface StartRequest {
 
 export interface StartDeps {
   pool: pg.Pool;
+  /** Inserts a queued run of no job (the API's inline runs), batched with others arriving together. */
+  insertQueued(run: NewRun): Promise<{ run: RunRow; created: boolean }>;
   modelKnown(model: string): boolean;
   /** Cancels a run in flight (any instance). */
   cancel(run: RunRow): Promise<void>;
@@ -57,7 +59,7 @@ export async function startRun(d: StartDeps, req: StartRequest): Promise<{ run: 
     attempt: req.attempt ?? 1,
     expires_at: job?.ttl_ms ? new Date(d.now().getTime() + job.ttl_ms) : null,
   };
-  if (!job) return insertRun(d.pool, { ...base, status: 'queued' }, d.now());
+  if (!job) return d.insertQueued({ ...base, status: 'queued' });
 
   // The job's policy is decided under a per-job lock: two triggers at once see each other's runs.
   let toCancel: RunRow[] = [];

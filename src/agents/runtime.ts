@@ -30,7 +30,7 @@ import { sweepRetention } from './retention';
 import { keySpend, revokeRunKey, RunKeys, type RunKeyStore } from './run-key';
 import { startRun, type StartRequest } from './run-starter';
 import { LocalSandboxProvider } from './sandbox/local';
-import { getRun, moveRun, runView, setKeyTokens, updateRun, type RunRow } from './store';
+import { getRun, insertRuns, moveRun, runView, setKeyTokens, updateRun, type NewRun, type RunRow } from './store';
 import { checkTemplate as checkTemplateText, renderPrompt } from './template';
 import { FINAL_STATUSES, type AgentSettings, type JobDef, type SandboxDef, type SandboxProvider } from './types';
 
@@ -221,11 +221,15 @@ export class AgentRuntime {
     }
   }
 
-  private signal(what: 'queued' | 'cancel', id = ''): void {
+  private signal(what: 'cancel', id = ''): void {
     void this.o.pool.query(`SELECT pg_notify($1, $2)`, [CHANNEL, `${what}:${id}`]).catch(() => {});
   }
 
   // ---- runs ---------------------------------------------------------------------------------------
+
+  /** Runs POSTed together are inserted together, and other instances told once. */
+  private readonly runInserts = new Batched<{ run: NewRun; now: Date }, { run: RunRow; created: boolean }>((runs) => insertRuns(this.o.pool, runs));
+  private readonly signalQueued = coalesce(() => this.o.pool.query(`SELECT pg_notify($1, 'queued:')`, [CHANNEL]).then(() => {}, () => {}));
 
   /** The keys of runs minted together are recorded on their rows together. */
   private readonly keyTokens = new Batched<{ id: string; token: string }, void>(async (runs) => {
@@ -265,10 +269,11 @@ export class AgentRuntime {
   }
 
   async start(req: StartRequest): Promise<{ run: RunRow; created: boolean }> {
-    const out = await startRun({ pool: this.o.pool, modelKnown: this.o.modelKnown, cancel: (r) => this.cancel(r), now: this.now }, req);
+    const insertQueued = (run: NewRun) => this.runInserts.one({ run, now: this.now() });
+    const out = await startRun({ pool: this.o.pool, insertQueued, modelKnown: this.o.modelKnown, cancel: (r) => this.cancel(r), now: this.now }, req);
     if (out.created && out.run.status === 'queued') {
       void this.dispatcher.pump();
-      this.signal('queued', out.run.id);
+      void this.signalQueued();
     }
     if (out.created && out.run.status === 'skipped') await this.finalEvent(out.run, 'skipped', out.run.error_message);
     return out;

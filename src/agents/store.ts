@@ -69,25 +69,47 @@ function newRunId(): string {
 
 export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
+const RUN_COLUMNS = `id, job_name, profile_name, profile, prompt, input, trigger, trigger_ref, idempotency_key, status,
+        team_id, user_id, starter_token, max_budget, retry_of, error_message, queued_at, finished_at, expires_at, attempt`;
+const COLUMNS_PER_RUN = 20;
+
+function runValues(id: string, r: NewRun, now: Date): unknown[] {
+  const final = FINAL_STATUSES.has(r.status);
+  return [id, r.job_name, r.profile.name, JSON.stringify(r.profile), r.prompt, r.input === undefined ? null : JSON.stringify(r.input), r.trigger, r.trigger_ref,
+    r.idempotency_key, r.status, r.team_id, r.user_id, r.starter_token, r.max_budget, r.retry_of ?? null, r.error_message ?? null, now, final ? now : null, r.expires_at ?? null, r.attempt ?? 1];
+}
+
 /** Inserts a run; with an idempotency key already used (same job/starter), returns that run instead. */
 export async function insertRun(db: Queryable, r: NewRun, now: Date): Promise<{ run: RunRow; created: boolean }> {
-  const id = newRunId();
-  const final = FINAL_STATUSES.has(r.status);
-  const res = await db.query<RunRow>(
-    `INSERT INTO ${T} (id, job_name, profile_name, profile, prompt, input, trigger, trigger_ref, idempotency_key, status,
-        team_id, user_id, starter_token, max_budget, retry_of, error_message, queued_at, finished_at, expires_at, attempt)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)
-     ON CONFLICT DO NOTHING RETURNING *`,
-    [id, r.job_name, r.profile.name, JSON.stringify(r.profile), r.prompt, r.input === undefined ? null : JSON.stringify(r.input), r.trigger, r.trigger_ref,
-      r.idempotency_key, r.status, r.team_id, r.user_id, r.starter_token, r.max_budget, r.retry_of ?? null, r.error_message ?? null, now, final ? now : null, r.expires_at ?? null, r.attempt ?? 1],
-  );
-  if (res.rows[0]) return { run: res.rows[0], created: true };
+  return (await insertRuns(db, [{ run: r, now }]))[0]!;
+}
+
+/**
+ * Inserts runs arriving together in one statement (a fan-out's POSTs hold one connection, not one
+ * each); a run whose idempotency key was used already (before, or earlier in the same batch)
+ * returns that run instead.
+ */
+export async function insertRuns(db: Queryable, runs: { run: NewRun; now: Date }[]): Promise<{ run: RunRow; created: boolean }[]> {
+  const ids = runs.map(() => newRunId());
+  const values = runs.flatMap((r, i) => runValues(ids[i]!, r.run, r.now));
+  const rows = runs.map((_, i) => `(${Array.from({ length: COLUMNS_PER_RUN }, (_, c) => `$${i * COLUMNS_PER_RUN + c + 1}`).join(',')})`);
+  const res = await db.query<RunRow>(`INSERT INTO ${T} (${RUN_COLUMNS}) VALUES ${rows.join(',')} ON CONFLICT DO NOTHING RETURNING *`, values);
+  const made = new Map(res.rows.map((row) => [row.id, row]));
+  const out: { run: RunRow; created: boolean }[] = [];
+  for (let i = 0; i < runs.length; i++) {
+    const row = made.get(ids[i]!);
+    out.push(row ? { run: row, created: true } : { run: await existingRun(db, runs[i]!.run), created: false });
+  }
+  return out;
+}
+
+async function existingRun(db: Queryable, r: NewRun): Promise<RunRow> {
   const existing = await db.query<RunRow>(
     `SELECT * FROM ${T} WHERE idempotency_key = $1 AND COALESCE(job_name, '') = COALESCE($2, '') AND COALESCE(starter_token, '') = COALESCE($3, '')`,
     [r.idempotency_key, r.job_name, r.starter_token],
   );
   if (!existing.rows[0]) throw new Error('run insert conflicted on an id that is not there');
-  return { run: existing.rows[0], created: false };
+  return existing.rows[0];
 }
 
 export async function getRun(db: Queryable, id: string): Promise<RunRow | null> {
