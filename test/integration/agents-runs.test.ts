@@ -133,6 +133,17 @@ describe('a run started by API', () => {
     await waitRun(weir.url, a.json.id);
   });
 
+  it('Idempotency-Key: many POSTs at once, several sharing a key, make one run per key (runs arriving together are inserted together)', async () => {
+    const keys = ['idem-burst-a', 'idem-burst-b', 'idem-burst-a', null, 'idem-burst-b', 'idem-burst-a', null];
+    const answers = await Promise.all(keys.map((k) => startRun(weir.url, { profile: 'fails', prompt: 'x' }, MASTER_KEY, k ? { 'idempotency-key': k } : {})));
+    const ids = (k: string) => new Set(answers.filter((_, i) => keys[i] === k).map((a) => a.json.id));
+    assert.equal(ids('idem-burst-a').size, 1);
+    assert.equal(ids('idem-burst-b').size, 1);
+    assert.deepEqual(answers.map((a) => a.status).sort(), [200, 200, 200, 202, 202, 202, 202]);
+    assert.equal((await one(pool, `SELECT count(*)::int AS n FROM "Weir_AgentRun" WHERE idempotency_key LIKE 'idem-burst-%'`)).n, 2);
+    for (const id of new Set(answers.map((a) => a.json.id as string))) await waitRun(weir.url, id);
+  });
+
   it('a job’s prompt is rendered from the input; a missing field is a 400 naming it, and nothing is created', async () => {
     const before = (await one(pool, `SELECT count(*)::int AS n FROM "Weir_AgentRun"`)).n;
     const bad = await startRun(weir.url, { job: 'templated', input: { other: 1 } });
