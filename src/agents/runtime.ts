@@ -29,6 +29,9 @@ import { sweepRetention } from './retention';
 import { keySpend, revokeRunKey, RunKeys, type RunKeyStore } from './run-key';
 import { startRun, type StartRequest } from './run-starter';
 import { LocalSandboxProvider } from './sandbox/local';
+import { restoreSession } from './session-state';
+import { Sessions, sessionKeyVars } from './sessions';
+import { sessionsApi } from './sessions-api';
 import { getRun, moveRun, runView, updateRun, type RunRow } from './store';
 import { checkTemplate as checkTemplateText, renderPrompt } from './template';
 import { FINAL_STATUSES, type AgentSettings, type JobDef, type SandboxDef, type SandboxProvider } from './types';
@@ -60,6 +63,8 @@ const RUNS_AT_ONCE_IN_START = 8;
 /** How often the event-loop lag is sampled (its histogram's timer). */
 const LAG_RESOLUTION_MS = 10;
 const LEASE_EXPIRED = 'its instance stopped holding it (lease expired)';
+/** How often idle sessions are looked for (idle_timeout is hours; a minute late is nothing). */
+const REAP_EVERY_MS = 60_000;
 
 /** An instance id that a restart of the same instance (host, port, config) finds again. */
 export function stableInstanceId(port: number, configPath: string): string {
@@ -73,6 +78,7 @@ export class AgentRuntime {
   private readonly events: EventLog;
   private readonly dispatcher: Dispatcher;
   private readonly cron: CronScheduler;
+  readonly sessions: Sessions;
   private readonly notifier = new Notifier({});
   private readonly providers = new Map<string, SandboxProvider>();
   private readonly lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
@@ -109,6 +115,13 @@ export class AgentRuntime {
       now: this.now,
       log: (l) => log.warn(`agents: ${l}`),
     });
+    this.sessions = new Sessions({
+      pool: o.pool,
+      start: (req) => this.start(req),
+      cancel: (run) => this.cancel(run),
+      idleMs: () => this.catalog.config.session_idle_ms,
+      now: this.now,
+    });
     this.cron = new CronScheduler({ pool: o.pool, now: this.now, fire: (job, tick) => this.fireCron(job, tick), log: (l) => log.warn(`cron: ${l}`) });
   }
 
@@ -132,6 +145,10 @@ export class AgentRuntime {
     rt.every(ROUND_MS, async () => {
       await rt.refreshLimits();
       await rt.dispatcher.round();
+    });
+    rt.every(REAP_EVERY_MS, async () => {
+      const reaped = await rt.sessions.reap();
+      if (reaped.length) log.info(`agents: ${reaped.length} session(s) idle past idle_timeout marked idle (their state is kept)`);
     });
     rt.every(RETENTION_EVERY_MS, async () => {
       await rt.sweep();
@@ -248,6 +265,8 @@ export class AgentRuntime {
       ended: (run) => this.ended(run),
       maxAttempts: 3,
       log: (l) => log.warn(`agents: ${l}`),
+      restoreSession: (run, sandbox, harness) =>
+        restoreSession({ pool: this.o.pool, maxBytes: () => this.catalog.config.artifact_max_bytes, now: this.now }, run, sandbox, harness),
     };
   }
 
@@ -258,6 +277,11 @@ export class AgentRuntime {
   }
 
   async start(req: StartRequest): Promise<{ run: RunRow; created: boolean }> {
+    // A job that keeps a session per key: its run is that session's next message.
+    if (req.job?.session_key && !req.sessionId) {
+      const sessionId = await this.sessions.forJob(req.job, req.profile, sessionKeyVars(req));
+      if (sessionId) req = { ...req, sessionId };
+    }
     const out = await startRun({ pool: this.o.pool, modelKnown: this.o.modelKnown, cancel: (r) => this.cancel(r), now: this.now }, req);
     if (out.created && out.run.status === 'queued') {
       void this.dispatcher.pump();
@@ -373,6 +397,8 @@ export class AgentRuntime {
       hookToken: (name) => (this.hookSecret ? hookToken(name, this.hookSecret) : null),
       stats: (reset) => this.stats(reset),
       now: this.now,
+      sessions: (who, call, rest, q) =>
+        sessionsApi({ pool: this.o.pool, catalog: this.catalog, sessions: this.sessions, publicUrl: () => this.catalog.config.public_url ?? this.o.localUrl() }, who, call, rest, q),
     };
   }
 
