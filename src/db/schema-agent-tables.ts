@@ -149,6 +149,7 @@ export const AGENT_TABLE_DEFS: TableDef[] = [
       { name: 'Weir_AgentSession_job_name_session_key_idx', columns: ['job_name', 'session_key'] },
       { name: 'Weir_AgentSession_status_last_active_at_idx', columns: ['status', 'last_active_at'] },
       { name: 'Weir_AgentSession_team_id_idx', columns: ['team_id'] },
+      { name: 'Weir_AgentSession_state_run_id_idx', columns: ['state_run_id'] },
     ],
   },
   {

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Pool } from 'pg';
+import { sweepRetention } from '../../src/agents/retention';
 import { Sessions } from '../../src/agents/sessions';
 import { AGENT_ARCHIVE, WORKSPACE_ARCHIVE } from '../../src/agents/session-state';
 import type { MockUpstream } from '../support/mock-upstream';
@@ -236,6 +237,12 @@ describe('bad input', () => {
     const s = await newSession('log');
     const first = await send(s.id, 'kept');
     await succeeded(first.id);
+    // Retention keeps the run a live session resumes from (its artifacts: one run's cap), until
+    // the session ends.
+    const kept = async () => (await pool.query(`SELECT name FROM "Weir_AgentArtifact" WHERE run_id = $1 ORDER BY name`, [first.id])).rows.map((r) => r.name);
+    const later = new Date(Date.now() + 86_400_000);
+    await sweepRetention(pool, 0, later);
+    assert.deepEqual(await kept(), ['diff.patch', 'result.txt', AGENT_ARCHIVE, WORKSPACE_ARCHIVE]);
     const del = await call(weir.url, `/v1/agent/sessions/${s.id}`, { headers: bearer(MASTER_KEY), method: 'DELETE' });
     assert.equal(del.status, 200, del.text);
     assert.equal(del.json.status, 'ended');
@@ -245,5 +252,7 @@ describe('bad input', () => {
     const twice = await call(weir.url, `/v1/agent/sessions/${s.id}`, { headers: bearer(MASTER_KEY), method: 'DELETE' });
     assert.equal(twice.status, 409);
     assert.equal((await getRun(weir.url, first.id)).status, 'succeeded');
+    await sweepRetention(pool, 0, later);
+    assert.deepEqual(await kept(), [], 'an ended session keeps nothing past retention');
   });
 });
