@@ -32,6 +32,8 @@ import { LocalSandboxProvider } from './sandbox/local';
 import { restoreSession } from './session-state';
 import { Sessions, sessionKeyVars } from './sessions';
 import { sessionsApi } from './sessions-api';
+import { Terminals } from './terminal';
+import type { StreamStop } from '../control/supervisor';
 import { getRun, moveRun, runView, updateRun, type RunRow } from './store';
 import { checkTemplate as checkTemplateText, renderPrompt } from './template';
 import { FINAL_STATUSES, type AgentSettings, type JobDef, type SandboxDef, type SandboxProvider } from './types';
@@ -79,6 +81,7 @@ export class AgentRuntime {
   private readonly dispatcher: Dispatcher;
   private readonly cron: CronScheduler;
   readonly sessions: Sessions;
+  private readonly terminals: Terminals;
   private readonly notifier = new Notifier({});
   private readonly providers = new Map<string, SandboxProvider>();
   private readonly lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
@@ -121,6 +124,17 @@ export class AgentRuntime {
       cancel: (run) => this.cancel(run),
       idleMs: () => this.catalog.config.session_idle_ms,
       now: this.now,
+      closeTerminal: (id, why) => void this.terminals.close(id, why),
+    });
+    this.terminals = new Terminals({
+      pool: o.pool,
+      keys: this.keys,
+      sandboxDef: (name) => this.catalog.find('sandbox', name),
+      provider: (kind) => this.provider(kind),
+      harness: (kind) => harnessFor(kind),
+      baseUrl: () => this.catalog.config.public_url ?? this.o.localUrl(),
+      keyLifeMs: () => this.catalog.config.session_idle_ms,
+      log: (l) => log.info(`agents: ${l}`),
     });
     this.cron = new CronScheduler({ pool: o.pool, now: this.now, fire: (job, tick) => this.fireCron(job, tick), log: (l) => log.warn(`cron: ${l}`) });
   }
@@ -368,7 +382,7 @@ export class AgentRuntime {
       [ids, this.o.instanceId, this.now()],
     );
     const held = new Set(live.rows.map((r) => r.id));
-    const gone = ids.filter((id) => !held.has(id) && !this.dispatcher.execution(id));
+    const gone = ids.filter((id) => !held.has(id) && !this.dispatcher.execution(id) && !this.terminals.holds(id));
     if (!gone.length) return;
     await local.sweep(gone);
     log.warn(`agents: removed ${gone.length} local sandbox(es) no live run owns (left by a Weir that stopped)`);
@@ -437,6 +451,38 @@ export class AgentRuntime {
     };
   }
 
+  /**
+   * The WebSocket of /v1/agent/sessions/{id}/attach, relayed by a worker: checked again as the
+   * worker's first call was, then a viewer of the session's terminal (see terminal.ts).
+   */
+  attach(call: AgentCall, sink: StreamSink): StreamStop {
+    let viewer: ReturnType<Terminals['attach']> | null = null;
+    let closed = false;
+    void (async () => {
+      const check = await this.handle({ ...call, method: 'GET' });
+      const id = decodeURIComponent(call.path.split('/').filter(Boolean)[3] ?? '');
+      const session = check.status === 200 ? await this.sessions.get(id) : null;
+      if (closed) return;
+      if (!session) {
+        sink.head(check.status === 200 ? 404 : check.status, ['content-type', 'application/json']);
+        sink.data(JSON.stringify(check.body));
+        return sink.end();
+      }
+      await this.sessions.touch(session.id);
+      if (!closed) viewer = this.terminals.attach(session, sink);
+    })().catch((e: unknown) => {
+      log.warn(`agents: attach: ${(e as Error).message}`);
+      sink.end();
+    });
+    return Object.assign(
+      () => {
+        closed = true;
+        viewer?.();
+      },
+      { input: (chunk: string) => viewer?.input(chunk) },
+    );
+  }
+
   /** `reset`: the event-loop lag figures start over (a bench measures one fan-out at a time). */
   stats(reset = false): Record<string, unknown> {
     // The histogram holds the time between its timer's turns, which is the resolution when the loop
@@ -456,6 +502,7 @@ export class AgentRuntime {
     for (const t of this.timers) clearInterval(t);
     this.cron.stop();
     this.notifier.stop();
+    await this.terminals.stop();
     await this.dispatcher.stop();
     this.lag.disable();
     this.listener?.release(true);

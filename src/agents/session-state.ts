@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { saveArtifact } from './artifacts';
-import { recordState, sessionOfRun } from './session-store';
+import { recordState, sessionOfRun, type SessionRow } from './session-store';
 import type { RunRow } from './store';
 import type { Harness, Sandbox } from './types';
 
@@ -52,33 +52,33 @@ export async function restoreSession(d: SessionStateDeps, run: RunRow, sandbox: 
   if (session.status === 'ended') throw new SessionError(`session ${session.id} has ended; its messages are not run`);
   if (session.state_error) throw new SessionError(`session ${session.id} cannot be resumed: ${session.state_error}`);
   const resume = session.agent_session_id ?? undefined;
-  if (session.state_run_id) {
-    const kept = await keptArchives(d.pool, session.state_run_id);
-    const missing = [WORKSPACE_ARCHIVE, AGENT_ARCHIVE].filter((n) => !kept.has(n));
-    if (missing.length) {
-      throw new SessionError(
-        `the saved state of session ${session.id} (kept by run ${session.state_run_id}) was deleted (${missing.join(', ')} missing): it cannot be resumed; end it and start a new session`,
-      );
-    }
-    const ws = kept.get(WORKSPACE_ARCHIVE)!;
-    const agent = kept.get(AGENT_ARCHIVE)!;
-    const stage = `${sandbox.home}/${STAGE}`;
-    await sandbox.writeFile(`${stage}/${WORKSPACE_ARCHIVE}`, ws);
-    await sandbox.writeFile(`${stage}/${AGENT_ARCHIVE}`, agent);
-    // The workspace becomes exactly what the last run left (a repository cloned for this run
-    // included: the session's own copy of it wins).
-    await shell(sandbox, `set -e; find "$WEIR_WORKDIR" -mindepth 1 -maxdepth 1 -exec rm -rf {} +; tar -xzf "$S/${WORKSPACE_ARCHIVE}" -C "$WEIR_WORKDIR"; tar -xzf "$S/${AGENT_ARCHIVE}" -C "$HOME"; rm -f "$S"/*.tar.gz`, {
-      WEIR_WORKDIR: sandbox.workdir,
-      S: stage,
-    }).catch((e: unknown) => {
-      throw new SessionError(`the saved state of session ${session.id} could not be restored: ${(e as Error).message}`);
-    });
-  }
+  await restoreInto(d.pool, session, sandbox);
   return {
     sessionId: session.id,
     resume,
     keep: (agentSessionId) => keepSession(d, run, session.id, sandbox, harness, agentSessionId),
   };
+}
+
+/** The session's kept state (if it has any yet) unpacked into the sandbox: its workspace and HOME. */
+export async function restoreInto(pool: pg.Pool, session: SessionRow, sandbox: Sandbox): Promise<void> {
+  if (!session.state_run_id) return;
+  const kept = await keptArchives(pool, session.state_run_id);
+  const missing = [WORKSPACE_ARCHIVE, AGENT_ARCHIVE].filter((n) => !kept.has(n));
+  if (missing.length) {
+    throw new SessionError(
+      `the saved state of session ${session.id} (kept by run ${session.state_run_id}) was deleted (${missing.join(', ')} missing): it cannot be resumed; end it and start a new session`,
+    );
+  }
+  const stage = `${sandbox.home}/${STAGE}`;
+  await sandbox.writeFile(`${stage}/${WORKSPACE_ARCHIVE}`, kept.get(WORKSPACE_ARCHIVE)!);
+  await sandbox.writeFile(`${stage}/${AGENT_ARCHIVE}`, kept.get(AGENT_ARCHIVE)!);
+  // The workspace becomes exactly what the last run left (a repository cloned for this run
+  // included: the session's own copy of it wins).
+  const script = `set -e; find "$WEIR_WORKDIR" -mindepth 1 -maxdepth 1 -exec rm -rf {} +; tar -xzf "$S/${WORKSPACE_ARCHIVE}" -C "$WEIR_WORKDIR"; tar -xzf "$S/${AGENT_ARCHIVE}" -C "$HOME"; rm -f "$S"/*.tar.gz`;
+  await shell(sandbox, script, { WEIR_WORKDIR: sandbox.workdir, S: stage }).catch((e: unknown) => {
+    throw new SessionError(`the saved state of session ${session.id} could not be restored: ${(e as Error).message}`);
+  });
 }
 
 async function keepSession(d: SessionStateDeps, run: RunRow, sessionId: string, sandbox: Sandbox, harness: Harness, agentSessionId: string | undefined): Promise<void> {

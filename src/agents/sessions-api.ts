@@ -96,6 +96,14 @@ export async function sessionsApi(d: SessionsApiDeps, who: Who, call: AgentCall,
     const { run, created } = await d.sessions.message(s, prompt, who.keyHash, idem);
     return { status: created ? 202 : 200, body: { ...runView(run, d.publicUrl()), session: s.id }, headers: created ? [] : ['idempotent-replayed', 'true'] };
   }
+  if (sub.length === 1 && sub[0] === 'attach' && m === 'GET') {
+    // The worker asks before it upgrades the request to a WebSocket (terminal.ts runs it).
+    if (s.status === 'ended') throw new AgentApiError(409, `session ${s.id} has ended; start a new session`, 'id');
+    const def = await d.catalog.find('sandbox', s.profile.sandbox);
+    if (!def) throw new AgentApiError(409, `session ${s.id}: its sandbox "${s.profile.sandbox}" no longer exists`, 'id');
+    if (def.provider !== 'local') throw new AgentApiError(501, `a live terminal is not available for ${def.provider} sandboxes in this build (local is)`, 'id');
+    return { status: 200, body: { attach: true, session: s.id } };
+  }
   if (sub.length === 1 && sub[0] === 'transcript' && m === 'GET') {
     const t = await transcript(d.pool, s.id);
     if (!t) throw new AgentApiError(404, `session ${s.id} has no transcript yet`, 'id');

@@ -19,6 +19,8 @@ export interface SessionsDeps {
   /** idle_timeout, read at each reap (a config reload may change it). */
   idleMs(): number;
   now(): Date;
+  /** The session ended or went idle: its live terminal, if any, ends. */
+  closeTerminal?(sessionId: string, why: string): void;
 }
 
 /** Sessions one reaper round marks idle at most (the next round takes the rest). */
@@ -49,6 +51,7 @@ export class Sessions {
   async end(session: SessionRow): Promise<SessionRow | null> {
     const ended = await endSession(this.d.pool, session.id, this.d.now());
     if (!ended) return null;
+    this.d.closeTerminal?.(session.id, 'the session ended');
     for (const open of await openRunsOfSession(this.d.pool, session.id)) {
       const run = await getRun(this.d.pool, open.id);
       if (run) await this.d.cancel(run);
@@ -84,7 +87,14 @@ export class Sessions {
 
   /** One reaper round: active sessions idle past idle_timeout (none of their runs open) become idle. */
   async reap(): Promise<SessionRow[]> {
-    return reapIdle(this.d.pool, new Date(this.d.now().getTime() - this.d.idleMs()), REAP_BATCH);
+    const reaped = await reapIdle(this.d.pool, new Date(this.d.now().getTime() - this.d.idleMs()), REAP_BATCH);
+    for (const s of reaped) this.d.closeTerminal?.(s.id, 'the session was idle past idle_timeout');
+    return reaped;
+  }
+
+  /** Someone attached (or detached): the session is in use. */
+  async touch(id: string): Promise<boolean> {
+    return touchSession(this.d.pool, id, this.d.now());
   }
 
   get(id: string): Promise<SessionRow | null> {
