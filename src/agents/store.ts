@@ -165,7 +165,7 @@ export async function claimQueued(pool: pg.Pool, lim: ClaimLimits, now: Date): P
     const perSandbox = new Map<string, number>();
     // A session's messages run one at a time, in the order they came: a session with a run in
     // flight, or whose earlier queued run was not taken now, takes none.
-    const sessions = new Set(await busySessions(client));
+    const sessions = new Set(queued.rows.some((r) => r.session_ref) ? await busySessions(client) : []);
     for (const b of busy.rows) {
       if (b.job_name) perJob.set(b.job_name, (perJob.get(b.job_name) ?? 0) + Number(b.n));
       perSandbox.set(b.sandbox, (perSandbox.get(b.sandbox) ?? 0) + Number(b.n));

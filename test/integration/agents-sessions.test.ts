@@ -6,12 +6,14 @@
 // agent resumed its conversation. The `command` agent covers queueing (messages run one at a
 // time, in order), a job's session per key, the reaper (with an injected clock) and bad input.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import WebSocket from 'ws';
 import { after, before, describe, it } from 'node:test';
 import type { Pool } from 'pg';
 import { sweepRetention } from '../../src/agents/retention';
 import { Sessions } from '../../src/agents/sessions';
 import { AGENT_ARCHIVE, WORKSPACE_ARCHIVE } from '../../src/agents/session-state';
+import { CLI } from '../support/gateway-process';
 import type { MockUpstream } from '../support/mock-upstream';
 import { FINAL_PREFIX, toolCall, toolLoop } from '../support/tool-loop';
 import { MASTER_KEY, adminOk, bearer, call, closeAndCheckLedgers, dbPool, ledgerDatabase, one, startMock, waitFor, startWeirOn, writeConfigFile, type Weir } from './governance-helpers';
@@ -260,9 +262,9 @@ describe('bad input', () => {
 });
 
 /** A WebSocket to a session's terminal; everything it received, as text. */
-function attach(id: string, key = MASTER_KEY): Promise<{ ws: WebSocket; text: () => string; closed: Promise<{ code: number; reason: string }> } | { status: number; body: string }> {
+function attach(id: string, key = MASTER_KEY, base = weir.url): Promise<{ ws: WebSocket; text: () => string; closed: Promise<{ code: number; reason: string }> } | { status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${weir.url.replace(/^http/, 'ws')}/v1/agent/sessions/${id}/attach`, { headers: bearer(key) });
+    const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/v1/agent/sessions/${id}/attach`, { headers: bearer(key) });
     let got = '';
     const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() })));
     ws.on('message', (d) => (got += Buffer.from(d as Buffer).toString('utf8')));
@@ -302,6 +304,20 @@ describe('the live terminal (weir attach)', () => {
     await seen(second, 'got:hello'); // what it printed while detached-from is replayed
     second.ws.send('again\r');
     await seen(second, 'got:again');
+    // `weir attach` itself, alongside: keystrokes from its standard input, Ctrl-] detaches.
+    const cli = spawn(process.execPath, [CLI, 'attach', s.id, '--url', weir.url, '--key', MASTER_KEY], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let cliOut = '';
+    let cliErr = '';
+    cli.stdout.on('data', (d: Buffer) => (cliOut += d.toString()));
+    cli.stderr.on('data', (d: Buffer) => (cliErr += d.toString()));
+    const cliExit = new Promise<number | null>((r) => cli.on('exit', (code) => r(code)));
+    await seen({ text: () => cliOut }, 'got:again'); // replayed
+    cli.stdin.write('from-cli\r');
+    await seen({ text: () => cliOut }, 'got:from-cli');
+    await seen(second, 'got:from-cli'); // every viewer sees the same terminal
+    cli.stdin.write('\x1d');
+    assert.equal(await cliExit, 0, cliErr);
+    assert.match(cliErr, /detached; the agent goes on/);
     // The agent in it runs on a key of its own, blocked when the session ends.
     const key = await one(pool, `SELECT blocked FROM "LiteLLM_VerificationToken" WHERE key_alias LIKE $1`, [`weir-run-${s.id}-t%`]);
     assert.notEqual(key.blocked, true);
@@ -327,6 +343,14 @@ describe('the live terminal (weir attach)', () => {
     assert.ok('status' in noKey && noKey.status === 401, JSON.stringify(noKey));
     const plain = await call(weir.url, `/v1/agent/sessions/${s.id}/attach`, { headers: bearer(keyA), method: 'GET' });
     assert.equal(plain.status, 426, plain.text);
+    // The node:http engine serves no WebSockets, and says so rather than dropping the connection.
+    const nodeWeir = await startWeirOn(weir.configPath, { workers: 1, env: { WEIR_HTTP_ENGINE: 'node' } });
+    try {
+      const viaNode = await attach(s.id, keyA, nodeWeir.url);
+      assert.ok('status' in viaNode && viaNode.status === 501 && /node:http/.test(viaNode.body), JSON.stringify(viaNode));
+    } finally {
+      await nodeWeir.stop();
+    }
     await call(weir.url, `/v1/agent/sessions/${s.id}`, { headers: bearer(keyA), method: 'DELETE' });
     const ended = await attach(s.id, keyA);
     assert.ok('status' in ended && ended.status === 409, JSON.stringify(ended));
