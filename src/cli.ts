@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // weir --config PATH --port 4000 [--host H] [--num_workers N] [--detailed_debug]: the same flags
 // as `litellm`, and CONFIG_FILE_PATH / PORT / LITELLM_MASTER_KEY from the environment.
-// `weir run …` is the agent-run client instead (src/cli-run.ts): it loads none of the gateway.
+// `weir run …` is the agent-run client instead (src/cli-run.ts), `weir attach SESSION` a session's
+// live terminal (src/cli-attach.ts): they load none of the gateway.
 import { availableParallelism } from 'node:os';
 
 const VERSION: string = (require('../../package.json') as { version: string }).version;
@@ -15,7 +16,8 @@ const USAGE = `usage: weir --config PATH [--port 4000] [--host 0.0.0.0] [--num_w
   --detailed_debug  one log line per request
   --version         print the version
 
-       weir run --profile NAME "prompt" | --job NAME [--input JSON]   (weir run --help)`;
+       weir run --profile NAME "prompt" | --job NAME [--input JSON]   (weir run --help)
+       weir attach SESSION                                          (weir attach --help)`;
 
 function fail(msg: string): never {
   process.stderr.write(`weir: ${msg}\n${USAGE}\n`);
@@ -100,6 +102,10 @@ if (process.argv[2] === 'run') {
       process.exit(1);
     },
   );
+} else if (process.argv[2] === 'attach') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { attachCommand } = require('./cli-attach') as typeof import('./cli-attach');
+  void attachCommand(process.argv.slice(3), process.env, process).then((code) => process.stdout.write('', () => process.exit(code)));
 } else {
   serve();
 }

@@ -27,6 +27,8 @@ export interface ApiServices {
   hookToken(jobName: string): string | null;
   stats(reset: boolean): Record<string, unknown>;
   now(): Date;
+  /** /v1/agent/sessions (sessions-api.ts). */
+  sessions(who: Who, call: AgentCall, rest: string[], q: URLSearchParams): Promise<ApiAnswer>;
 }
 
 export interface ApiAnswer {
@@ -35,7 +37,7 @@ export interface ApiAnswer {
   headers?: string[];
 }
 
-interface Who {
+export interface Who {
   admin: boolean;
   keyHash: string | null;
   team_id: string | null;
@@ -44,7 +46,7 @@ interface Who {
 
 const JSON_LIMIT_RUNS = 100;
 
-function parseJson(call: AgentCall): Record<string, unknown> {
+export function parseJson(call: AgentCall): Record<string, unknown> {
   if (!call.body || call.body.length === 0) return {};
   let v: unknown;
   try {
@@ -56,7 +58,7 @@ function parseJson(call: AgentCall): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-async function whoCalls(call: AgentCall, pool: pg.Pool): Promise<Who> {
+export async function whoCalls(call: AgentCall, pool: pg.Pool): Promise<Who> {
   const c = call.caller;
   if (!c) throw new AgentApiError(401, 'Authentication Error, No api key passed in.');
   if (c.open || c.isMasterKey || c.userRole === 'proxy_admin') return { admin: true, keyHash: c.isMasterKey || c.open ? null : c.keyHash, team_id: null, user_id: null };
@@ -78,7 +80,7 @@ function owns(who: Who, run: RunRow): boolean {
   return run.team_id === null && run.user_id !== null && run.user_id === who.user_id;
 }
 
-function str(v: unknown, field: string, required = false): string | undefined {
+export function str(v: unknown, field: string, required = false): string | undefined {
   if (v === undefined || v === null) {
     if (required) throw new AgentApiError(400, `"${field}" is required`, field);
     return undefined;
@@ -87,7 +89,7 @@ function str(v: unknown, field: string, required = false): string | undefined {
   return v;
 }
 
-function intParam(q: URLSearchParams, name: string, dflt: number, max: number): number {
+export function intParam(q: URLSearchParams, name: string, dflt: number, max: number): number {
   const v = q.get(name);
   if (v === null) return dflt;
   if (!/^\d+$/.test(v)) throw new AgentApiError(400, `"${name}" must be a non-negative integer`, name);
@@ -309,6 +311,8 @@ export async function handleAgentCall(s: ApiServices, call: AgentCall): Promise<
         return await crud(s, who, 'profile', call.method, rest, body, q);
       case 'sandboxes':
         return await crud(s, who, 'sandbox', call.method, rest, body, q);
+      case 'sessions':
+        return await s.sessions(who, call, rest, q);
       case 'stats':
         if (!who.admin) throw new AgentApiError(403, 'only an admin key may read agent stats');
         return { status: 200, body: s.stats(q.get('reset') === '1') };

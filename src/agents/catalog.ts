@@ -101,6 +101,8 @@ export class Catalog {
       }
       const why = this.checkTemplate(j.prompt);
       if (why) throw new AgentApiError(400, `prompt: ${why}`, 'prompt');
+      const badKey = j.session_key === undefined ? null : this.checkTemplate(j.session_key);
+      if (badKey) throw new AgentApiError(400, `session_key: ${badKey}`, 'session_key');
       const verify = j.webhook?.verify ?? (j.webhook ? 'github' : undefined);
       if (verify && verify !== 'none' && !j.webhook?.secret) throw new AgentApiError(400, `webhook verification "${verify}" needs a secret`, 'webhook.secret');
     }

@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import { keySpend, mintRunKey, revokeRunKey, type RunKeys } from './run-key';
 import type { Gate } from './gate';
+import { SessionError, type SessionCarry } from './session-state';
 import { moveRun, type RunRow } from './store';
 import type { ErrorKind, Harness, RunEvent, RunStatus, Sandbox, SandboxDef, SandboxProvider, RepoSpec } from './types';
 
@@ -46,6 +47,8 @@ export interface ExecutorDeps {
   starts: Gate;
   ends: Gate;
   log(line: string): void;
+  /** A session's message: its state restored before the agent starts (see session-state.ts); null for other runs. */
+  restoreSession?(run: RunRow, sandbox: Sandbox, harness: Harness): Promise<SessionCarry | null>;
 }
 
 /** Bytes of the transcript and of the diff kept per file (the per-run cap applies on top). */
@@ -141,7 +144,9 @@ export class RunExecution {
         throw e;
       })]);
       const harness = deps.harness(profile.agent);
-      const input = { profile, baseUrl: deps.baseUrl(), apiKey: key.key, runId: run.id, jobName: run.job_name, promptFile: `${sandbox.home}/${PROMPT_FILE}`, sandbox };
+      const session = deps.restoreSession ? await deps.restoreSession(run, sandbox, harness) : null;
+      if (session) this.event('session', { id: session.sessionId, resume: session.resume ?? null });
+      const input = { profile, baseUrl: deps.baseUrl(), apiKey: key.key, runId: run.id, jobName: run.job_name, promptFile: `${sandbox.home}/${PROMPT_FILE}`, sandbox, resume: session?.resume };
       await sandbox.writeFile(input.promptFile, run.prompt);
       if (this.stopReason) throw new Error('stopped before the agent started');
       const moved = await moveRun(deps.pool, run.id, ['provisioning'], 'running', { started_at: new Date(), sandbox_id: sandbox.id });
@@ -154,7 +159,11 @@ export class RunExecution {
       ended = await deps.ends.enter();
       const outcome = harness.outcome(seen, exit);
       extra = { exit_code: exit, result: outcome.result ?? null, num_turns: outcome.numTurns ?? null, session_id: outcome.sessionId ?? null };
-      if (this.stopReason !== 'lost') await this.collect(sandbox, harness, outcome.sessionId, outcome.result);
+      if (this.stopReason !== 'lost') {
+        // The session's state first: the diff below may initialise a repository in the workspace.
+        await session?.keep(outcome.sessionId).catch((e: unknown) => this.event('session', { id: session.sessionId, error: (e as Error).message }));
+        await this.collect(sandbox, harness, outcome.sessionId, outcome.result);
+      }
       if (this.stopReason === 'timed_out') final = { status: 'timed_out', kind: null, message: `the run passed its timeout of ${profile.timeout_ms / 1000} s` };
       else if (this.stopReason === 'canceled') final = { status: 'canceled', kind: null, message: 'canceled' };
       else if (outcome.ok) final = { status: 'succeeded', kind: null, message: null };
@@ -164,6 +173,7 @@ export class RunExecution {
       if (this.stopReason === 'canceled') final = { status: 'canceled', kind: null, message: 'canceled' };
       else if (this.stopReason === 'timed_out') final = { status: 'timed_out', kind: null, message: `the run passed its timeout of ${run.profile.timeout_ms / 1000} s` };
       else if (e instanceof SandboxError) final = { status: 'failed', kind: 'sandbox_error', message: msg };
+      else if (e instanceof SessionError) final = { status: 'failed', kind: 'session_error', message: msg };
       else final = { status: 'failed', kind: 'internal', message: msg };
     } finally {
       if (this.timer) clearTimeout(this.timer);

@@ -1,5 +1,7 @@
 // Retention of run events and artifacts: once a run finished more than `retention_days` ago its
-// events and artifacts go (the run row stays: it is small and the spend and history point at it).
+// events and artifacts go (the run row stays: it is small and the spend and history point at it),
+// except the run a session that has not ended resumes from (session-state.ts): its artifacts hold
+// the session's state, and stay (one run's worth per live session) until the session ends.
 // Everything is bounded: the runs that still have rows are found by walking the primary key's
 // leading column (one index probe per run, not a scan of the table), at most WALK of them per
 // query, and rows are deleted at most BATCH per statement, so a big table is never locked for long.
@@ -35,7 +37,9 @@ async function sweepTable(pool: pg.Pool, table: string, cutoff: string): Promise
          SELECT (SELECT t.run_id FROM ${table} t WHERE t.run_id > walk.run_id ORDER BY t.run_id LIMIT 1)
          FROM walk WHERE walk.run_id IS NOT NULL
        )
-       SELECT w.run_id, r.finished_at < $2::timestamp AS expired
+       SELECT w.run_id, r.finished_at < $2::timestamp
+              -- The state a live session resumes from stays until the session ends.
+              AND NOT EXISTS (SELECT 1 FROM "Weir_AgentSession" s WHERE s.state_run_id = w.run_id AND s.status <> 'ended') AS expired
        FROM (SELECT run_id FROM walk WHERE run_id IS NOT NULL LIMIT ${WALK}) w
        LEFT JOIN "Weir_AgentRun" r ON r.id = w.run_id
        ORDER BY w.run_id`,

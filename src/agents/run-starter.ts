@@ -5,7 +5,8 @@ import type pg from 'pg';
 import { withTx } from '../admin/db';
 import { AgentApiError } from './api-error';
 import { checkModel, loadStarter, runBudget } from './run-key';
-import { activeRunsOfJob, insertRun, type NewRun, type RunRow } from './store';
+import { linkRun } from './session-store';
+import { activeRunsOfJob, insertRun, type NewRun, type Queryable, type RunRow } from './store';
 import type { JobDef, ProfileDef } from './types';
 
 export interface StartRequest {
@@ -23,6 +24,8 @@ export interface StartRequest {
   retryOf?: string | null;
   /** The attempt this run is (a retry by API continues the count of the run it retries). */
   attempt?: number;
+  /** The session this run is a message of: linked in the transaction that queues it. */
+  sessionId?: string;
 }
 
 export interface StartDeps {
@@ -59,7 +62,13 @@ export async function startRun(d: StartDeps, req: StartRequest): Promise<{ run: 
     attempt: req.attempt ?? 1,
     expires_at: job?.ttl_ms ? new Date(d.now().getTime() + job.ttl_ms) : null,
   };
-  if (!job) return d.insertQueued({ ...base, status: 'queued' });
+  // A session's message is linked to its session before any claim can see it queued.
+  const insert = async (db: Queryable, r: NewRun) => {
+    const out = await insertRun(db, r, d.now());
+    if (out.created && req.sessionId) await linkRun(db, out.run.id, req.sessionId);
+    return out;
+  };
+  if (!job) return req.sessionId ? withTx(d.pool, ({ client }) => insert(client, { ...base, status: 'queued' })) : d.insertQueued({ ...base, status: 'queued' });
 
   // The job's policy is decided under a per-job lock: two triggers at once see each other's runs.
   let toCancel: RunRow[] = [];
@@ -68,10 +77,10 @@ export async function startRun(d: StartDeps, req: StartRequest): Promise<{ run: 
     const active = await activeRunsOfJob(client, job.name);
     const { limit, on_conflict } = job.concurrency;
     if (active.length >= limit && on_conflict === 'skip') {
-      return insertRun(client, { ...base, status: 'skipped', error_message: `job "${job.name}" already has ${active.length} run(s) (concurrency limit ${limit}, on_conflict: skip)` }, d.now());
+      return insert(client, { ...base, status: 'skipped', error_message: `job "${job.name}" already has ${active.length} run(s) (concurrency limit ${limit}, on_conflict: skip)` });
     }
     if (active.length >= limit && on_conflict === 'cancel_running') toCancel = active.slice(0, active.length - limit + 1);
-    return insertRun(client, { ...base, status: 'queued' }, d.now());
+    return insert(client, { ...base, status: 'queued' });
   });
   if (out.created) for (const r of toCancel) await d.cancel(r);
   return out;

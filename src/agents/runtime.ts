@@ -30,6 +30,11 @@ import { sweepRetention } from './retention';
 import { keySpend, revokeRunKey, RunKeys, type RunKeyStore } from './run-key';
 import { startRun, type StartRequest } from './run-starter';
 import { LocalSandboxProvider } from './sandbox/local';
+import { restoreSession } from './session-state';
+import { Sessions, sessionKeyVars } from './sessions';
+import { sessionsApi } from './sessions-api';
+import { Terminals } from './terminal';
+import type { StreamStop } from '../control/supervisor';
 import { getRun, insertRuns, moveRun, runView, setKeyTokens, updateRun, type NewRun, type RunRow } from './store';
 import { checkTemplate as checkTemplateText, renderPrompt } from './template';
 import { FINAL_STATUSES, type AgentSettings, type JobDef, type SandboxDef, type SandboxProvider } from './types';
@@ -61,6 +66,8 @@ const RUNS_AT_ONCE_IN_START = 8;
 /** How often the event-loop lag is sampled (its histogram's timer). */
 const LAG_RESOLUTION_MS = 10;
 const LEASE_EXPIRED = 'its instance stopped holding it (lease expired)';
+/** How often idle sessions are looked for (idle_timeout is hours; a minute late is nothing). */
+const REAP_EVERY_MS = 60_000;
 
 /** An instance id that a restart of the same instance (host, port, config) finds again. */
 export function stableInstanceId(port: number, configPath: string): string {
@@ -74,6 +81,8 @@ export class AgentRuntime {
   private readonly events: EventLog;
   private readonly dispatcher: Dispatcher;
   private readonly cron: CronScheduler;
+  readonly sessions: Sessions;
+  private readonly terminals: Terminals;
   private readonly notifier = new Notifier({});
   private readonly providers = new Map<string, SandboxProvider>();
   private readonly lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
@@ -110,6 +119,24 @@ export class AgentRuntime {
       now: this.now,
       log: (l) => log.warn(`agents: ${l}`),
     });
+    this.sessions = new Sessions({
+      pool: o.pool,
+      start: (req) => this.start(req),
+      cancel: (run) => this.cancel(run),
+      idleMs: () => this.catalog.config.session_idle_ms,
+      now: this.now,
+      closeTerminal: (id, why) => void this.terminals.close(id, why),
+    });
+    this.terminals = new Terminals({
+      pool: o.pool,
+      keys: this.keys,
+      sandboxDef: (name) => this.catalog.find('sandbox', name),
+      provider: (kind) => this.provider(kind),
+      harness: (kind) => harnessFor(kind),
+      baseUrl: () => this.catalog.config.public_url ?? this.o.localUrl(),
+      keyLifeMs: () => this.catalog.config.session_idle_ms,
+      log: (l) => log.info(`agents: ${l}`),
+    });
     this.cron = new CronScheduler({ pool: o.pool, now: this.now, fire: (job, tick) => this.fireCron(job, tick), log: (l) => log.warn(`cron: ${l}`) });
   }
 
@@ -133,6 +160,10 @@ export class AgentRuntime {
     rt.every(ROUND_MS, async () => {
       await rt.refreshLimits();
       await rt.dispatcher.round();
+    });
+    rt.every(REAP_EVERY_MS, async () => {
+      const reaped = await rt.sessions.reap();
+      if (reaped.length) log.info(`agents: ${reaped.length} session(s) idle past idle_timeout marked idle (their state is kept)`);
     });
     rt.every(RETENTION_EVERY_MS, async () => {
       await rt.sweep();
@@ -259,6 +290,8 @@ export class AgentRuntime {
       ended: (run) => this.ended(run),
       maxAttempts: 3,
       log: (l) => log.warn(`agents: ${l}`),
+      restoreSession: (run, sandbox, harness) =>
+        restoreSession({ pool: this.o.pool, maxBytes: () => this.catalog.config.artifact_max_bytes, now: this.now }, run, sandbox, harness),
     };
   }
 
@@ -269,6 +302,11 @@ export class AgentRuntime {
   }
 
   async start(req: StartRequest): Promise<{ run: RunRow; created: boolean }> {
+    // A job that keeps a session per key: its run is that session's next message.
+    if (req.job?.session_key && !req.sessionId) {
+      const sessionId = await this.sessions.forJob(req.job, req.profile, sessionKeyVars(req));
+      if (sessionId) req = { ...req, sessionId };
+    }
     const insertQueued = (run: NewRun) => this.runInserts.one({ run, now: this.now() });
     const out = await startRun({ pool: this.o.pool, insertQueued, modelKnown: this.o.modelKnown, cancel: (r) => this.cancel(r), now: this.now }, req);
     if (out.created && out.run.status === 'queued') {
@@ -356,7 +394,7 @@ export class AgentRuntime {
       [ids, this.o.instanceId, this.now()],
     );
     const held = new Set(live.rows.map((r) => r.id));
-    const gone = ids.filter((id) => !held.has(id) && !this.dispatcher.execution(id));
+    const gone = ids.filter((id) => !held.has(id) && !this.dispatcher.execution(id) && !this.terminals.holds(id));
     if (!gone.length) return;
     await local.sweep(gone);
     log.warn(`agents: removed ${gone.length} local sandbox(es) no live run owns (left by a Weir that stopped)`);
@@ -385,6 +423,8 @@ export class AgentRuntime {
       hookToken: (name) => (this.hookSecret ? hookToken(name, this.hookSecret) : null),
       stats: (reset) => this.stats(reset),
       now: this.now,
+      sessions: (who, call, rest, q) =>
+        sessionsApi({ pool: this.o.pool, catalog: this.catalog, sessions: this.sessions, publicUrl: () => this.catalog.config.public_url ?? this.o.localUrl() }, who, call, rest, q),
     };
   }
 
@@ -423,6 +463,38 @@ export class AgentRuntime {
     };
   }
 
+  /**
+   * The WebSocket of /v1/agent/sessions/{id}/attach, relayed by a worker: checked again as the
+   * worker's first call was, then a viewer of the session's terminal (see terminal.ts).
+   */
+  attach(call: AgentCall, sink: StreamSink): StreamStop {
+    let viewer: ReturnType<Terminals['attach']> | null = null;
+    let closed = false;
+    void (async () => {
+      const check = await this.handle({ ...call, method: 'GET' });
+      const id = decodeURIComponent(call.path.split('/').filter(Boolean)[3] ?? '');
+      const session = check.status === 200 ? await this.sessions.get(id) : null;
+      if (closed) return;
+      if (!session) {
+        sink.head(check.status === 200 ? 404 : check.status, ['content-type', 'application/json']);
+        sink.data(JSON.stringify(check.body));
+        return sink.end();
+      }
+      await this.sessions.touch(session.id);
+      if (!closed) viewer = this.terminals.attach(session, sink);
+    })().catch((e: unknown) => {
+      log.warn(`agents: attach: ${(e as Error).message}`);
+      sink.end();
+    });
+    return Object.assign(
+      () => {
+        closed = true;
+        viewer?.();
+      },
+      { input: (chunk: string) => viewer?.input(chunk) },
+    );
+  }
+
   /** `reset`: the event-loop lag figures start over (a bench measures one fan-out at a time). */
   stats(reset = false): Record<string, unknown> {
     // The histogram holds the time between its timer's turns, which is the resolution when the loop
@@ -442,6 +514,7 @@ export class AgentRuntime {
     for (const t of this.timers) clearInterval(t);
     this.cron.stop();
     this.notifier.stop();
+    await this.terminals.stop();
     await this.dispatcher.stop();
     this.lag.disable();
     this.listener?.release(true);

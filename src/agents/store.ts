@@ -175,8 +175,9 @@ export async function claimQueued(pool: pg.Pool, lim: ClaimLimits, now: Date): P
     await client.query(`SELECT pg_advisory_xact_lock(${CLAIM_LOCK})`);
     // Only what the choice needs: a fan-out's claims each look at every run still queued, and whole
     // rows (profile, prompt, input) made that quadratic in parsing.
-    const queued = await client.query<{ id: string; job_name: string | null; sandbox: string }>(
-      `SELECT id, job_name, profile->>'sandbox' AS sandbox FROM ${T} WHERE status = 'queued' AND (expires_at IS NULL OR expires_at > $2) ORDER BY queued_at, id LIMIT $1`,
+    const queued = await client.query<{ id: string; job_name: string | null; sandbox: string; session_ref: string | null }>(
+      `SELECT r.id, r.job_name, r.profile->>'sandbox' AS sandbox, l.session_id AS session_ref FROM ${T} r LEFT JOIN "Weir_AgentSessionRun" l ON l.run_id = r.id
+        WHERE r.status = 'queued' AND (r.expires_at IS NULL OR r.expires_at > $2) ORDER BY r.queued_at, r.id LIMIT $1`,
       // Looked at past the runs that fit, so a job at its limit with a long queue does not hold up
       // the runs of other jobs behind it (up to this many queued runs ahead).
       [CLAIM_WINDOW, now],
@@ -187,6 +188,9 @@ export async function claimQueued(pool: pg.Pool, lim: ClaimLimits, now: Date): P
     );
     const perJob = new Map<string, number>();
     const perSandbox = new Map<string, number>();
+    // A session's messages run one at a time, in the order they came: a session with a run in
+    // flight, or whose earlier queued run was not taken now, takes none.
+    const sessions = new Set(queued.rows.some((r) => r.session_ref) ? await busySessions(client) : []);
     for (const b of busy.rows) {
       if (b.job_name) perJob.set(b.job_name, (perJob.get(b.job_name) ?? 0) + Number(b.n));
       perSandbox.set(b.sandbox, (perSandbox.get(b.sandbox) ?? 0) + Number(b.n));
@@ -194,6 +198,10 @@ export async function claimQueued(pool: pg.Pool, lim: ClaimLimits, now: Date): P
     const take: string[] = [];
     for (const run of queued.rows) {
       if (take.length >= lim.room) break;
+      if (run.session_ref) {
+        if (sessions.has(run.session_ref)) continue;
+        sessions.add(run.session_ref);
+      }
       if (run.job_name && (perJob.get(run.job_name) ?? 0) >= lim.jobLimit(run.job_name)) continue;
       const sb = run.sandbox;
       if ((perSandbox.get(sb) ?? 0) >= lim.sandboxLimit(sb)) continue;
@@ -210,6 +218,14 @@ export async function claimQueued(pool: pg.Pool, lim: ClaimLimits, now: Date): P
     );
     return { runs: claimed.rows, drained };
   });
+}
+
+/** Sessions with a run in provisioning or running. */
+async function busySessions(client: Queryable): Promise<string[]> {
+  const r = await client.query<{ session_id: string }>(
+    `SELECT DISTINCT l.session_id FROM ${T} r JOIN "Weir_AgentSessionRun" l ON l.run_id = r.id WHERE r.status IN ('provisioning','running')`,
+  );
+  return r.rows.map((x) => x.session_id);
 }
 
 /** Queued runs one claim looks at, oldest first. */

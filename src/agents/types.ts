@@ -75,6 +75,9 @@ export interface JobDef {
   /** Milliseconds a run may wait in the queue before it ends as `expired` (none when unset). */
   ttl_ms?: number;
   notify?: { url: string; secret?: string };
+  /** A template like the prompt's (`{{payload.pull_request.number}}`): the job keeps one session per
+   *  value, and each run continues that session (see session-store.ts). */
+  session_key?: string;
   enabled: boolean;
   source: Source;
 }
@@ -88,6 +91,8 @@ export interface AgentSettings {
   retention_days: number;
   /** Bytes of artifacts kept per run. */
   artifact_max_bytes: number;
+  /** Milliseconds a session may sit idle before it is reaped (its state is kept). */
+  session_idle_ms: number;
   sandboxes: SandboxDef[];
   profiles: ProfileDef[];
   jobs: JobDef[];
@@ -97,7 +102,7 @@ export const RUN_STATUSES = ['queued', 'provisioning', 'running', 'succeeded', '
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export const FINAL_STATUSES: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'timed_out', 'canceled', 'expired', 'skipped']);
 
-export type ErrorKind = 'agent_error' | 'max_turns' | 'budget_exceeded' | 'sandbox_error' | 'internal';
+export type ErrorKind = 'agent_error' | 'max_turns' | 'budget_exceeded' | 'sandbox_error' | 'session_error' | 'internal';
 
 /** One line the agent printed (or a status change of ours), as stored and streamed. */
 export interface RunEvent {
@@ -165,6 +170,8 @@ export interface HarnessInput {
   /** Path of the prompt file inside the workspace. */
   promptFile: string;
   sandbox: Sandbox;
+  /** The agent's own session id to resume (a session's later message); unset for a fresh start. */
+  resume?: string;
 }
 
 /** What the agent said at the end, read from its own result line. */
@@ -189,4 +196,6 @@ export interface Harness {
   outcome(events: readonly { type: string; payload: unknown }[], exitCode: number): HarnessOutcome;
   /** Files worth keeping (the agent's transcript), as sandbox paths; may be empty. */
   transcriptPaths(sandbox: Sandbox, sessionId: string | undefined): string[];
+  /** Folders under HOME holding the agent's session state, kept between a session's runs. */
+  readonly sessionState?: readonly string[];
 }

@@ -95,6 +95,7 @@ export const jobSchema = z.looseObject({
   ttl: duration().optional(),
   concurrency: z.looseObject({ limit: posInt(1000).optional(), on_conflict: z.enum(['queue', 'skip', 'cancel_running'], { error: 'expected queue, skip or cancel_running' }).optional() }, { error: 'expected {limit, on_conflict}' }).optional(),
   notify: z.looseObject({ url: z.url({ error: 'expected an http(s) URL' }), secret: str() }, { error: 'expected {url, secret?}' }).optional(),
+  session_key: str(),
 });
 
 export const agentSettingsSchema = z.preprocess((v) => v ?? {}, z.looseObject({
@@ -102,6 +103,7 @@ export const agentSettingsSchema = z.preprocess((v) => v ?? {}, z.looseObject({
   max_concurrent_runs: posInt(100_000).optional(),
   retention_days: posInt(3650).optional(),
   artifact_max_mb: posInt(1024).optional(),
+  sessions: z.looseObject({ idle_timeout: duration().optional() }, { error: 'expected {idle_timeout}' }).optional(),
   sandboxes: z.preprocess((v) => v ?? [], z.array(sandboxSchema, { error: 'expected a list' })),
   profiles: z.preprocess((v) => v ?? [], z.array(profileSchema, { error: 'expected a list' })),
   jobs: z.preprocess((v) => v ?? [], z.array(jobSchema, { error: 'expected a list' })),
@@ -127,6 +129,8 @@ export const agentSettingsSchema = z.preprocess((v) => v ?? {}, z.looseObject({
     if (!profiles.has(j.profile)) ctx.addIssue({ code: 'custom', path: ['jobs', i, 'profile'], message: `unknown profile "${j.profile}"` });
     const badTemplate = checkTemplate(j.prompt);
     if (badTemplate) ctx.addIssue({ code: 'custom', path: ['jobs', i, 'prompt'], message: `bad prompt template: ${badTemplate}` });
+    const badKey = j.session_key === undefined ? null : checkTemplate(j.session_key);
+    if (badKey) ctx.addIssue({ code: 'custom', path: ['jobs', i, 'session_key'], message: `bad session_key template: ${badKey}` });
     if (j.schedule) {
       const bad = checkCron(j.schedule.cron, j.schedule.timezone);
       if (bad) ctx.addIssue({ code: 'custom', path: ['jobs', i, 'schedule'], message: `bad cron pattern or timezone: ${bad}` });
@@ -139,6 +143,8 @@ export const agentSettingsSchema = z.preprocess((v) => v ?? {}, z.looseObject({
 export type AgentSettingsInput = z.infer<typeof agentSettingsSchema>;
 
 const DEFAULT_TIMEOUT_MS = 30 * 60_000;
+/** LiteLLM's agent platform reaps sessions after a day idle; so does Weir unless told otherwise. */
+const DEFAULT_SESSION_IDLE_MS = 24 * 3_600_000;
 
 export function toSandboxDef(s: z.infer<typeof sandboxSchema>, source: Source, id?: string): SandboxDef {
   const { name: n, provider, ...options } = s;
@@ -178,6 +184,7 @@ export function toJobDef(j: z.infer<typeof jobSchema>, source: Source, id?: stri
     concurrency: { limit: j.concurrency?.limit ?? 1, on_conflict: j.concurrency?.on_conflict ?? 'queue' },
     ttl_ms: j.ttl,
     notify: j.notify ? { url: j.notify.url, secret: j.notify.secret } : undefined,
+    session_key: j.session_key,
     enabled: j.enabled ?? true,
     source,
   };
@@ -189,6 +196,7 @@ export function toAgentSettings(s: AgentSettingsInput): AgentSettings {
     max_concurrent_runs: s.max_concurrent_runs ?? 64,
     retention_days: s.retention_days ?? 30,
     artifact_max_bytes: (s.artifact_max_mb ?? 16) * 1024 * 1024,
+    session_idle_ms: s.sessions?.idle_timeout ?? DEFAULT_SESSION_IDLE_MS,
     sandboxes: s.sandboxes.map((x) => toSandboxDef(x, 'config')),
     profiles: s.profiles.map((x) => toProfileDef(x, 'config')),
     jobs: s.jobs.map((x) => toJobDef(x, 'config')),

@@ -173,6 +173,7 @@ export async function boot(opts: BootOptions): Promise<void> {
     },
     (method, params, sink) => {
       if (method === 'agent.events' && agents) return agents.stream(params as AgentCall, sink);
+      if (method === 'agent.attach' && agents) return agents.attach(params as AgentCall, sink);
       sink.head(noAgents.status, ['content-type', 'application/json']);
       sink.data(JSON.stringify(noAgents.body));
       sink.end();

@@ -13,7 +13,9 @@ import type { FromWorker, StreamSink, ToWorker, WorkerInit } from '../server/wor
 export type RpcHandler = (method: string, params: unknown) => Promise<{ status: number; body: unknown; headers?: string[] }>;
 
 /** Starts a stream; returns what stops it (called when the client leaves or the worker goes). */
-export type StreamHandler = (method: string, params: unknown, sink: StreamSink) => () => void;
+/** Returns the stop function; a two-way stream (a terminal) also takes the client's input. */
+export type StreamStop = (() => void) & { input?(chunk: string): void };
+export type StreamHandler = (method: string, params: unknown, sink: StreamSink) => StreamStop;
 
 export interface SupervisorOptions {
   count: number;
@@ -102,7 +104,7 @@ export class Supervisor {
       faultInjection: this.opts.faultInjection,
     };
     const worker = new Worker(WORKER_FILE, { workerData: init });
-    const streams = new Map<number, () => void>();
+    const streams = new Map<number, StreamStop>();
     const slot: Slot = { index, worker, retired: false, drained: false, exited: false, appliedSeq: init.governance?.seq ?? 0 };
     this.slots.push(slot);
     return new Promise((resolve, reject) => {
@@ -153,6 +155,9 @@ export class Supervisor {
             }
             break;
           }
+          case 'stream-input':
+            streams.get(m.id)?.input?.(m.chunk);
+            break;
           case 'stream-close':
             streams.get(m.id)?.();
             streams.delete(m.id);

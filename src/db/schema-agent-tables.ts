@@ -120,4 +120,48 @@ export const AGENT_TABLE_DEFS: TableDef[] = [
     `,
     primaryKey: ['job_name', 'delivery_id'],
   },
+  {
+    // Agent sessions: a conversation that outlives one run (session-store.ts). `agent_session_id`
+    // is the CLI's own id (Claude Code's session, Codex's thread) that the next run resumes;
+    // `state_run_id` the run whose artifacts hold the agent's state and the workspace archive.
+    // A job's session is found again by (job_name, session_key) while it has not ended.
+    name: 'Weir_AgentSession',
+    columns: `
+      id               TEXT NOT NULL
+      profile_name     TEXT NOT NULL
+      profile          JSONB NOT NULL
+      job_name         TEXT
+      session_key      TEXT
+      status           TEXT NOT NULL
+      team_id          TEXT
+      user_id          TEXT
+      owner_token      TEXT
+      max_budget       DOUBLE PRECISION
+      agent_session_id TEXT
+      state_run_id     TEXT
+      state_error      TEXT
+      created_at       TIMESTAMP(3) NOT NULL DEFAULT ${NOW}
+      last_active_at   TIMESTAMP(3) NOT NULL DEFAULT ${NOW}
+      ended_at         TIMESTAMP(3)
+    `,
+    primaryKey: ['id'],
+    indexes: [
+      { name: 'Weir_AgentSession_job_name_session_key_idx', columns: ['job_name', 'session_key'] },
+      { name: 'Weir_AgentSession_status_last_active_at_idx', columns: ['status', 'last_active_at'] },
+      { name: 'Weir_AgentSession_team_id_idx', columns: ['team_id'] },
+      { name: 'Weir_AgentSession_state_run_id_idx', columns: ['state_run_id'] },
+    ],
+  },
+  {
+    // Which runs are a session's messages, in order (a table of its own: Weir_AgentRun is never
+    // altered on a database that has it). Written in the transaction that queues the run.
+    name: 'Weir_AgentSessionRun',
+    columns: `
+      run_id      TEXT NOT NULL
+      session_id  TEXT NOT NULL
+      created_at  TIMESTAMP(3) NOT NULL DEFAULT ${NOW}
+    `,
+    primaryKey: ['run_id'],
+    indexes: [{ name: 'Weir_AgentSessionRun_session_id_idx', columns: ['session_id'] }],
+  },
 ];

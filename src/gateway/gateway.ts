@@ -10,6 +10,7 @@ import type { EntityTable } from '../state/entity-table';
 import type { KeyIndex } from '../state/key-index';
 import { adminCall, isAdminPath } from './admin-relay';
 import { AGENT_MAX_BODY_BYTES, HOOK_PREFIX, agentCall, isAgentPath, respondRelayed, wantsEventStream } from './agent-relay';
+import { isAttachPath, relayAttach } from './agent-attach';
 import { countTokens } from './count-tokens';
 import { passThrough, passThroughTarget, providerBase, type PassThroughBilling } from './pass-through';
 import { bedrockDecode, bedrockPassThroughBase } from './pass-through-bedrock';
@@ -44,7 +45,8 @@ const ADMIN_MAX_BODY_BYTES = 1024 * 1024;
 export type ControlRpc = (method: string, params: unknown) => Promise<{ status: number; body: unknown; headers?: string[] }>;
 
 /** Opens a stream relayed from the control thread; the function it returns closes it (the client left). */
-export type OpenStream = (method: string, params: unknown, receiver: StreamSink) => () => void;
+/** The close function; `input` sends what the client sent on a two-way stream (a terminal). */
+export type OpenStream = (method: string, params: unknown, receiver: StreamSink) => (() => void) & { input?(chunk: string): void };
 
 export interface GatewayDeps {
   health: DeploymentHealth;
@@ -405,6 +407,7 @@ export class Gateway {
 
   /** Agent runs live on the control thread; a webhook (no caller) is authenticated there by its signature. */
   private agent(ex: Exchange, id: Identity | Promise<Identity> | null): void {
+    if (id && isAttachPath(ex.path)) return this.afterIdentity(ex, 'openai', id, (who) => relayAttach(ex, agentCall(ex, who, null), this.deps.rpc, this.deps.openStream));
     const relay = (who: Identity | null, body: Buffer | null) => {
       const call = agentCall(ex, who, body);
       if (wantsEventStream(ex)) return this.relayStream(ex, call);

@@ -40,6 +40,25 @@ export interface Exchange {
   end(chunk?: Buffer | string): void;
   /** Drops the connection (a stream that cannot be finished cleanly). */
   destroy(): void;
+  /**
+   * Turns a WebSocket upgrade request into a WebSocket (101) with these handlers. Absent when the
+   * engine serves no WebSockets on this path (node:http), or the request is no upgrade.
+   */
+  upgradeWebSocket?(h: WsHandlers): void;
+}
+
+/** One end of a WebSocket, as the gateway writes to it. */
+export interface WsPeer {
+  /** False when the client is slow (what is sent is buffered; the caller may drop or pause). */
+  send(data: Buffer | string, binary: boolean): boolean;
+  end(code: number, reason: string): void;
+}
+
+/** What a WebSocket's events go to, once upgraded. */
+export interface WsHandlers {
+  open(peer: WsPeer): void;
+  message(data: Buffer, binary: boolean): void;
+  close(): void;
 }
 
 /** The gateway side of an engine: one call per request. */

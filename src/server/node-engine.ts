@@ -161,6 +161,13 @@ export class NodeEngine implements Engine {
       handler(new NodeExchange(req, res, this));
     });
     this.server.on('connection', (s: Socket) => s.setNoDelay(true));
+    // node:http hands upgrade requests (the live terminal's WebSocket) to this event, not to the
+    // request handler; without a listener it drops the connection unanswered. This engine serves
+    // no WebSockets: it says so.
+    this.server.on('upgrade', (_req: http.IncomingMessage, socket: Socket) => {
+      const body = JSON.stringify({ error: { message: 'this HTTP engine (node:http) serves no WebSockets; the live terminal needs the uWebSockets.js engine', type: 'not_implemented', param: null, code: '501' } });
+      socket.end(`HTTP/1.1 501 Not Implemented\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    });
   }
 
   listen(host: string, port: number): Promise<number> {

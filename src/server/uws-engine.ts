@@ -2,7 +2,7 @@
 // connections between them (SO_REUSEPORT, the uSockets default on Linux): the builds that load on
 // Node 20 here have no child-app descriptors for an acceptor thread to hand sockets over.
 import { performance } from 'node:perf_hooks';
-import type { Engine, Exchange, HeaderList, RequestHandler } from './exchange';
+import type { Engine, Exchange, HeaderList, RequestHandler, WsHandlers } from './exchange';
 import { statusLine } from './status-line';
 
 // Types of the uWS build are structural here so either published build can be loaded.
@@ -27,8 +27,23 @@ interface UwsRequest {
   getQuery(): string;
   forEach(cb: (k: string, v: string) => void): void;
 }
+interface UwsWebSocket {
+  send(message: string | Uint8Array, isBinary?: boolean): number;
+  end(code?: number, reason?: string): void;
+  getUserData(): { handlers: WsHandlers; closed?: boolean };
+}
+interface UwsWsBehavior {
+  maxPayloadLength: number;
+  maxBackpressure: number;
+  idleTimeout: number;
+  upgrade(res: UwsResponse & { upgrade(data: unknown, key: string, protocol: string, extensions: string, context: unknown): void }, req: UwsRequest, context: unknown): void;
+  open(ws: UwsWebSocket): void;
+  message(ws: UwsWebSocket, message: ArrayBuffer, isBinary: boolean): void;
+  close(ws: UwsWebSocket, code: number, message: ArrayBuffer): void;
+}
 interface UwsApp {
   any(pattern: string, h: (res: UwsResponse, req: UwsRequest) => void): UwsApp;
+  ws(pattern: string, behavior: UwsWsBehavior): UwsApp;
   listen(host: string, port: number, cb: (socket: unknown) => void): UwsApp;
 }
 export interface UwsModule {
@@ -60,6 +75,9 @@ class UwsExchange implements Exchange {
   /** True once the request handler returned: onData can no longer be attached. */
   handlerReturned = false;
   private writableHooked = false;
+
+  /** Set for an upgrade request on a WebSocket route (see UwsEngine). */
+  upgradeWebSocket?: (h: WsHandlers) => void;
 
   constructor(
     private readonly res: UwsResponse,
@@ -224,7 +242,24 @@ class UwsExchange implements Exchange {
   destroy(): void {
     if (this.finish()) this.res.close();
   }
+
+  /** For the WebSocket route: the upgrade, whenever the gateway decides (uWS allows it later, corked). */
+  enableUpgrade(context: unknown): void {
+    const res = this.res as UwsResponse & { upgrade(data: unknown, key: string, protocol: string, extensions: string, context: unknown): void };
+    this.upgradeWebSocket = (handlers) => {
+      if (!this.finish()) return;
+      const h = this.headers;
+      res.cork(() => res.upgrade({ handlers }, h['sec-websocket-key'] ?? '', h['sec-websocket-protocol'] ?? '', h['sec-websocket-extensions'] ?? '', context));
+    };
+  }
 }
+
+/** Where WebSockets are served: the live terminal of an agent session (src/agents/terminal.ts). */
+const WS_PATTERN = '/v1/agent/sessions/:id/attach';
+/** A keystroke batch or a resize is small; a paste of a page is the most a client sends at once. */
+const WS_MAX_PAYLOAD = 64 * 1024;
+/** Terminal output buffered for a slow client before uWS drops it. */
+const WS_MAX_BACKPRESSURE = 1024 * 1024;
 
 export class UwsEngine implements Engine {
   inflight = 0;
@@ -242,6 +277,35 @@ export class UwsEngine implements Engine {
       const ex = new UwsExchange(res, req, this);
       handler(ex);
       ex.handlerReturned = true;
+    });
+    // The upgrade request goes through the gateway like any request (auth, routing); the gateway
+    // upgrades it once it knows the caller may attach.
+    this.app.ws(WS_PATTERN, {
+      maxPayloadLength: WS_MAX_PAYLOAD,
+      maxBackpressure: WS_MAX_BACKPRESSURE,
+      idleTimeout: 0,
+      upgrade: (res, req, context) => {
+        this.inflight++;
+        const ex = new UwsExchange(res, req, this);
+        ex.enableUpgrade(context);
+        handler(ex);
+        ex.handlerReturned = true;
+      },
+      open: (ws) => {
+        const data = ws.getUserData();
+        data.handlers.open({
+          send: (d, binary) => !data.closed && ws.send(d, binary) !== 2,
+          end: (code, reason) => {
+            if (!data.closed) ws.end(code, reason);
+          },
+        });
+      },
+      message: (ws, message, isBinary) => ws.getUserData().handlers.message(Buffer.from(message.slice(0)), isBinary),
+      close: (ws) => {
+        const data = ws.getUserData();
+        data.closed = true;
+        data.handlers.close();
+      },
     });
   }
 

@@ -35,9 +35,10 @@ const openStream = (method: string, params: unknown, receiver: StreamSink): (() 
   const id = nextRpc++;
   streams.set(id, receiver);
   send({ type: 'stream-open', id, method, params });
-  return () => {
+  const close = () => {
     if (streams.delete(id)) send({ type: 'stream-close', id });
   };
+  return Object.assign(close, { input: (chunk: string) => streams.has(id) && send({ type: 'stream-input', id, chunk }) });
 };
 
 const gov = init.governance;

@@ -49,4 +49,6 @@ export type FromWorker =
   | { type: 'rpc'; id: number; method: string; params: unknown }
   /** Opens a relayed stream (see stream-head); `stream-close` tells the control thread the client left. */
   | { type: 'stream-open'; id: number; method: string; params: unknown }
-  | { type: 'stream-close'; id: number };
+  | { type: 'stream-close'; id: number }
+  /** What the client sent on a two-way stream (a terminal's keystrokes, base64). */
+  | { type: 'stream-input'; id: number; chunk: string };

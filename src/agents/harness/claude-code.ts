@@ -24,6 +24,8 @@ export const claudeCode: Harness = {
     if (mode === 'bypassPermissions') argv.push('--dangerously-skip-permissions');
     if (p.allowed_tools?.length) argv.push('--allowedTools', ...p.allowed_tools);
     if (p.append_system_prompt) argv.push('--append-system-prompt', p.append_system_prompt);
+    // A session's later message: the conversation goes on in the transcript restored under HOME.
+    if (input.resume) argv.push('--resume', input.resume);
     argv.push(...(p.extra_args ?? []));
     const env: Record<string, string> = {
       DISABLE_TELEMETRY: '1',
@@ -44,6 +46,9 @@ export const claudeCode: Harness = {
       env: { ...env, ...p.env, ANTHROPIC_BASE_URL: input.baseUrl, ANTHROPIC_AUTH_TOKEN: input.apiKey, ANTHROPIC_CUSTOM_HEADERS: `x-weir-run-id: ${input.runId}` },
     };
   },
+
+  /** The transcripts, one folder per working directory. */
+  sessionState: ['.claude/projects'],
 
   parseLine: (line) => parseAgentLine(line),
 

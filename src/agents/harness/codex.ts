@@ -37,11 +37,17 @@ export const codex: Harness = {
     if (p.append_system_prompt) overrides.push(`developer_instructions=${toml(p.append_system_prompt)}`);
     const argv = [process.execPath, cliPath('WEIR_CODEX_BIN', '@openai/codex', 'codex'), 'exec', '--json', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox'];
     for (const o of overrides) argv.push('-c', o);
-    argv.push(...(p.extra_args ?? []), '-');
+    argv.push(...(p.extra_args ?? []));
+    // A session's later message: `exec resume ID -` goes on with the thread restored under HOME.
+    if (input.resume) argv.push('resume', input.resume);
+    argv.push('-');
     // No CODEX_HOME: Codex refuses one that does not exist yet, and makes its default ($HOME/.codex) itself.
     const env = { ...p.env, WEIR_API_KEY: input.apiKey };
     return { argv, env };
   },
+
+  /** The rollout files, one per thread, by date. */
+  sessionState: ['.codex/sessions'],
 
   parseLine: (line) => parseAgentLine(line),
 

@@ -1,0 +1,229 @@
+// The live terminal of a session (`weir attach`, the WebSocket at /v1/agent/sessions/{id}/attach):
+// the agent's interactive CLI in a PTY in a sandbox of its own, which the control thread owns.
+// Viewers come and go (detach leaves the terminal running; attaching again replays what it printed
+// last, up to SCROLLBACK bytes, then goes on live); the terminal ends when its agent exits, when the
+// session ends (DELETE) or when the reaper finds the session idle, and then its key is blocked and
+// its sandbox destroyed.
+//
+// The PTY is util-linux's `script` (no native module). Its input is a FIFO in the sandbox's HOME
+// that Weir holds open for writing (a libuv pipe: a write never blocks the control thread); its
+// output is the exec's standard output, relayed to every viewer. The agent calls models with a
+// key minted for the terminal, as a run's is (LLM routes only), and blocked when the terminal ends.
+//
+// The FIFO is a path Weir opens on its own side, so this works for sandboxes whose files are the
+// host's (`local`); a cloud sandbox needs its provider's PTY API, and is refused until it has one.
+import { randomBytes } from 'node:crypto';
+import { constants, openSync } from 'node:fs';
+import net from 'node:net';
+import type pg from 'pg';
+import type { StreamSink } from '../server/worker-protocol';
+import { mintRunKey, revokeRunKey, type RunKeys } from './run-key';
+import { restoreInto } from './session-state';
+import type { SessionRow } from './session-store';
+import type { Harness, HarnessInput, Sandbox, SandboxDef, SandboxProvider } from './types';
+
+/** What a viewer that attaches gets replayed first: the end of what the terminal printed. */
+const SCROLLBACK = 64 * 1024;
+/** Input bytes buffered toward a terminal that does not read; past this, input is dropped. */
+const INPUT_MAX_BUFFERED = 256 * 1024;
+const FIFO = '.weir/terminal.in';
+const PROMPT_FILE = '.weir/prompt.txt';
+
+export interface TerminalDeps {
+  pool: pg.Pool;
+  keys: RunKeys;
+  sandboxDef(name: string): Promise<SandboxDef | null>;
+  provider(kind: SandboxDef['provider']): SandboxProvider;
+  harness(kind: SessionRow['profile']['agent']): Harness;
+  baseUrl(): string;
+  /** How long a terminal's key lives at most (the session's idle timeout). */
+  keyLifeMs(): number;
+  log(line: string): void;
+}
+
+export type ViewerHandle = (() => void) & { input(chunk: string): void };
+
+class Terminal {
+  readonly viewers = new Set<StreamSink>();
+  private scrollback: Buffer[] = [];
+  private scrollBytes = 0;
+  private sandbox: Sandbox | null = null;
+  private stdin: net.Socket | null = null;
+  private kill: (() => void) | null = null;
+  private keyToken: string | null = null;
+  private ended = false;
+  /** Why it ended, for a viewer that arrives too late to be told live. */
+  private why = '';
+  /** Resolves once the agent runs (or failed to start). */
+  readonly ready: Promise<void>;
+  readonly done: Promise<void>;
+  private finish!: () => void;
+
+  constructor(
+    readonly session: SessionRow,
+    readonly sandboxId: string,
+    private readonly d: TerminalDeps,
+    private readonly gone: () => void,
+  ) {
+    this.done = new Promise((r) => (this.finish = r));
+    this.ready = this.start().catch((e: unknown) => this.end(`the terminal could not start: ${(e as Error).message}`));
+  }
+
+  private async start(): Promise<void> {
+    const { d, session } = this;
+    const profile = session.profile;
+    const def = await d.sandboxDef(profile.sandbox);
+    if (!def) throw new Error(`unknown sandbox "${profile.sandbox}"`);
+    const sandbox = await d.provider(def.provider).create(def, this.sandboxId, { weir_session_id: session.id });
+    this.sandbox = sandbox;
+    if (this.ended) return;
+    await restoreInto(d.pool, session, sandbox);
+    const key = await mintRunKey(d.keys, {
+      id: this.sandboxId, attempt: 1, job_name: session.job_name, team_id: session.team_id, user_id: session.user_id,
+      max_budget: session.max_budget, model: profile.model, timeoutMs: d.keyLifeMs(),
+    });
+    this.keyToken = key.token;
+    if (this.ended) return;
+    const harness = d.harness(profile.agent);
+    const input: HarnessInput = {
+      profile, baseUrl: d.baseUrl(), apiKey: key.key, runId: this.sandboxId, jobName: session.job_name,
+      promptFile: `${sandbox.home}/${PROMPT_FILE}`, sandbox, resume: session.agent_session_id ?? undefined,
+    };
+    await sandbox.writeFile(input.promptFile, '');
+    const { argv, env } = interactive(harness, input);
+    const fifo = `${sandbox.home}/${FIFO}`;
+    // Writable by Weir whichever host user the sandbox runs as; its folder is not listable.
+    let said = '';
+    const made = await sandbox.exec({ argv: ['sh', '-c', 'mkfifo -m 622 "$WEIR_TERMINAL_IN"'], env: { WEIR_TERMINAL_IN: fifo }, onStdout: () => {}, onStderr: (c) => (said += c.toString('utf8').slice(0, 500)) }).done;
+    if (made !== 0) throw new Error(`mkfifo failed (${made}): ${said.trim()}`);
+    // Read-write: the open never waits for the reader, and the pipe never sees an end of file while
+    // Weir holds it (script would stop at one).
+    this.stdin = new net.Socket({ fd: openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK), readable: false, writable: true });
+    this.stdin.on('error', (e) => d.log(`terminal of ${session.id}: input: ${e.message}`));
+    const h = sandbox.exec({
+      argv: ['sh', '-c', 'exec script -qfec "$WEIR_TERMINAL_CMD" /dev/null < "$WEIR_TERMINAL_IN"'],
+      env: { ...env, WEIR_TERMINAL_CMD: argv.map(shellQuote).join(' '), WEIR_TERMINAL_IN: fifo, TERM: 'xterm-256color' },
+      onStdout: (c) => this.output(c),
+      onStderr: (c) => this.output(c),
+    });
+    this.kill = h.kill;
+    if (this.ended) h.kill();
+    void h.done.then((code) => this.end(`the agent exited (${code})`));
+  }
+
+  private output(c: Buffer): void {
+    this.scrollback.push(c);
+    this.scrollBytes += c.length;
+    while (this.scrollBytes - this.scrollback[0]!.length >= SCROLLBACK) this.scrollBytes -= this.scrollback.shift()!.length;
+    const b64 = c.toString('base64');
+    for (const v of this.viewers) v.data(b64);
+  }
+
+  /** A new viewer gets the scrollback first; one that comes after the end is told why and closed. */
+  join(v: StreamSink): void {
+    if (this.scrollBytes) v.data(Buffer.concat(this.scrollback).toString('base64'));
+    if (!this.ended) return void this.viewers.add(v);
+    v.data(Buffer.from(`\r\n[weir: ${this.why}]\r\n`).toString('base64'));
+    v.end();
+  }
+
+  write(chunk: Buffer): void {
+    if (!this.stdin || this.ended) return;
+    if (this.stdin.writableLength > INPUT_MAX_BUFFERED) return this.d.log(`terminal of ${this.session.id}: input dropped (the agent reads none)`);
+    this.stdin.write(chunk);
+  }
+
+  /** Ends the terminal (idempotent): viewers told, agent killed, key blocked, sandbox destroyed. */
+  end(why: string): Promise<void> {
+    if (this.ended) return this.done;
+    this.ended = true;
+    this.why = why;
+    this.gone();
+    this.d.log(`terminal of ${this.session.id}: ${why}`);
+    for (const v of this.viewers) {
+      v.data(Buffer.from(`\r\n[weir: ${why}]\r\n`).toString('base64'));
+      v.end();
+    }
+    this.viewers.clear();
+    this.kill?.();
+    this.stdin?.destroy();
+    void (async () => {
+      if (this.keyToken) await revokeRunKey(this.d.keys, this.keyToken).catch((e: unknown) => this.d.log(`terminal of ${this.session.id}: blocking its key failed: ${(e as Error).message}`));
+      await this.sandbox?.destroy().catch(() => {});
+    })().finally(() => this.finish());
+    return this.done;
+  }
+}
+
+/** Every live terminal of this instance, one per session. */
+export class Terminals {
+  private readonly live = new Map<string, Terminal>();
+
+  constructor(private readonly d: TerminalDeps) {}
+
+  /** Attaches a viewer to the session's terminal, starting it if none runs. */
+  attach(session: SessionRow, sink: StreamSink): ViewerHandle {
+    let t = this.live.get(session.id);
+    if (!t) {
+      const made: Terminal = new Terminal(session, `${session.id}-t${randomBytes(4).toString('hex')}`, this.d, () => {
+        if (this.live.get(session.id) === made) this.live.delete(session.id);
+      });
+      this.live.set(session.id, made);
+      t = made;
+    }
+    const term = t;
+    sink.head(200, []);
+    let attached = true;
+    void term.ready.then(() => {
+      if (!attached) return;
+      term.join(sink);
+    });
+    const detach = () => {
+      attached = false;
+      term.viewers.delete(sink);
+    };
+    return Object.assign(detach, { input: (chunk: string) => term.write(Buffer.from(chunk, 'base64')) });
+  }
+
+  /** Whether this sandbox id is a live terminal's (the leftover sweep keeps it). */
+  holds(sandboxId: string): boolean {
+    for (const t of this.live.values()) if (t.sandboxId === sandboxId) return true;
+    return false;
+  }
+
+  close(sessionId: string, why: string): Promise<void> {
+    return this.live.get(sessionId)?.end(why) ?? Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.live.values()].map((t) => t.end('Weir is stopping')));
+  }
+}
+
+/** The agent's interactive command line: its print-mode one without what makes it print-mode. */
+function interactive(harness: Harness, input: HarnessInput): { argv: string[]; env: Record<string, string> } {
+  const { argv, env } = harness.command(input);
+  if (harness.kind === 'claude-code') {
+    const out: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+      if (argv[i] === '-p' || argv[i] === '--verbose') continue;
+      if (argv[i] === '--output-format') {
+        i++;
+        continue;
+      }
+      out.push(argv[i]!);
+    }
+    return { argv: out, env };
+  }
+  if (harness.kind === 'codex') {
+    // `codex [options] [resume ID]`: the TUI instead of `exec --json … -`.
+    const drop = new Set(['exec', '--json', '--skip-git-repo-check']);
+    const out = argv.filter((a, i) => !(drop.has(a) && i < 5) && !(a === '-' && i === argv.length - 1));
+    return { argv: out, env };
+  }
+  return { argv, env };
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,119 @@
+// `weir attach SESSION`: the session's live terminal (the agent's interactive CLI in its sandbox)
+// in this terminal, over the WebSocket at /v1/agent/sessions/{id}/attach. Keystrokes go as they
+// are typed (raw mode on a terminal); Ctrl-] detaches and leaves the agent running, as telnet's
+// escape does; attaching again replays the end of what it printed and goes on.
+import WebSocket from 'ws';
+
+export const ATTACH_USAGE = `usage: weir attach SESSION [--url URL] [--key KEY]
+
+  SESSION      a session id (ses_…, from POST /v1/agent/sessions)
+  --url URL    Weir's address (or WEIR_URL; default http://127.0.0.1:4000)
+  --key KEY    the key that owns the session, or an admin key (or WEIR_API_KEY, else LITELLM_MASTER_KEY)
+
+Ctrl-] detaches: the agent goes on, and \`weir attach SESSION\` again resumes.
+Exit codes: 0 detached or the terminal ended, 1 unreachable, 2 bad usage or refused (4xx).`;
+
+/** Telnet's escape character: never something an agent's TUI needs. */
+const DETACH = 0x1d;
+
+export class AttachUsageError extends Error {}
+
+export interface AttachArgs {
+  url: string;
+  key: string | null;
+  session: string | null;
+  help: boolean;
+}
+
+export function parseAttachArgs(argv: string[], env: NodeJS.ProcessEnv): AttachArgs {
+  const a: AttachArgs = { url: env.WEIR_URL || 'http://127.0.0.1:4000', key: env.WEIR_API_KEY || env.LITELLM_MASTER_KEY || null, session: null, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new AttachUsageError(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === '--help' || arg === '-h') a.help = true;
+    else if (arg === '--url') a.url = value();
+    else if (arg === '--key') a.key = value();
+    else if (arg.startsWith('-')) throw new AttachUsageError(`unknown option ${arg}`);
+    else if (a.session === null) a.session = arg;
+    else throw new AttachUsageError(`one session at a time (got ${a.session} and ${arg})`);
+  }
+  if (a.help) return a;
+  if (!a.session) throw new AttachUsageError('which session? weir attach SESSION');
+  if (!/^https?:\/\//.test(a.url)) throw new AttachUsageError(`--url must be an http(s) URL, got ${a.url}`);
+  return a;
+}
+
+export interface AttachIo {
+  stdin: NodeJS.ReadStream | NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+export function attachCommand(argv: string[], env: NodeJS.ProcessEnv, io: AttachIo): Promise<number> {
+  let a: AttachArgs;
+  try {
+    a = parseAttachArgs(argv, env);
+  } catch (e) {
+    io.stderr.write(`weir attach: ${(e as Error).message}\n${ATTACH_USAGE}\n`);
+    return Promise.resolve(2);
+  }
+  if (a.help) {
+    io.stdout.write(`${ATTACH_USAGE}\n`);
+    return Promise.resolve(0);
+  }
+  const target = `${a.url.replace(/\/+$/, '').replace(/^http/, 'ws')}/v1/agent/sessions/${encodeURIComponent(a.session!)}/attach`;
+  return new Promise((resolve) => {
+    const ws = new WebSocket(target, { headers: a.key ? { authorization: `Bearer ${a.key}` } : {} });
+    const tty = 'isTTY' in io.stdin && io.stdin.isTTY ? (io.stdin as NodeJS.ReadStream) : null;
+    let detached = false;
+    let done = false;
+    const finish = (code: number, line?: string) => {
+      if (done) return;
+      done = true;
+      tty?.setRawMode(false);
+      io.stdin.removeListener('data', onInput);
+      io.stdin.pause();
+      if (line) io.stderr.write(`\r\n${line}\r\n`);
+      resolve(code);
+    };
+    const onInput = (chunk: Buffer | string) => {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      const at = b.indexOf(DETACH);
+      if (at > 0) ws.send(b.subarray(0, at));
+      if (at >= 0) {
+        detached = true;
+        ws.close(1000, 'detached');
+        return finish(0, 'weir: detached; the agent goes on (weir attach again to resume)');
+      }
+      ws.send(b);
+    };
+    ws.on('open', () => {
+      tty?.setRawMode(true);
+      io.stdin.on('data', onInput);
+      io.stdin.resume();
+    });
+    ws.on('message', (d) => io.stdout.write(Buffer.isBuffer(d) ? d : Buffer.from(d as ArrayBuffer)));
+    ws.on('close', (code, reason) => {
+      if (!detached) finish(code === 1000 || code === 1005 ? 0 : 1, `weir: the terminal closed${reason.length ? ` (${reason.toString()})` : ''}`);
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      res.on('end', () => {
+        let msg = body;
+        try {
+          msg = (JSON.parse(body) as { error?: { message?: string } }).error?.message ?? body;
+        } catch {
+          /* not JSON: shown as it is */
+        }
+        const status = res.statusCode ?? 0;
+        finish(status >= 400 && status < 500 ? 2 : 1, `weir attach: ${status} ${msg}`);
+      });
+    });
+    ws.on('error', (e) => finish(1, `weir attach: cannot reach ${a.url}: ${e.message}`));
+  });
+}

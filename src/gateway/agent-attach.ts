@@ -1,0 +1,53 @@
+// The live terminal of an agent session (`/v1/agent/sessions/{id}/attach`), on the worker: the
+// upgrade request is authenticated like any agent call, the control thread says whether this caller
+// may attach (the session's owner or an admin; 404 otherwise, as for an unknown session), and only
+// then is it upgraded to a WebSocket whose frames are relayed both ways (base64 over the thread
+// boundary: the terminal's bytes are not always whole UTF-8). Closing the socket detaches; the
+// terminal keeps running on the control thread.
+import type { Exchange } from '../server/exchange';
+import type { AgentCall } from './agent-relay';
+import { respondRelayed } from './agent-relay';
+import type { ControlRpc, OpenStream } from './gateway';
+
+const ATTACH = /^\/v1\/agent\/sessions\/[^/]+\/attach\/?$/;
+
+export function isAttachPath(path: string): boolean {
+  return ATTACH.test(path);
+}
+
+const JSON_TYPE = ['content-type', 'application/json'];
+const error = (message: string, type: string, code: number) => JSON.stringify({ error: { message, type, param: null, code: String(code) } });
+
+export function relayAttach(ex: Exchange, call: AgentCall, rpc: ControlRpc, openStream: OpenStream): void {
+  if (ex.method !== 'GET') return ex.respond(405, ['allow', 'GET', ...JSON_TYPE], error(`${ex.method} is not served on ${ex.path}: it is a WebSocket (GET with Upgrade: websocket)`, 'method_not_allowed', 405));
+  if ((ex.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
+    return ex.respond(426, ['upgrade', 'websocket', ...JSON_TYPE], error(`${ex.path} is a WebSocket: connect with Upgrade: websocket (weir attach SESSION)`, 'upgrade_required', 426));
+  }
+  const upgrade = ex.upgradeWebSocket?.bind(ex);
+  if (!upgrade) return ex.respond(501, JSON_TYPE, error('this HTTP engine (node:http) serves no WebSockets; the live terminal needs the uWebSockets.js engine', 'not_implemented', 501));
+  rpc('agent', call).then(
+    (r) => {
+      if (r.status !== 200) return respondRelayed(ex, r);
+      let stream: ReturnType<OpenStream> | null = null;
+      upgrade({
+        open(peer) {
+          stream = openStream('agent.attach', call, {
+            head: (status) => {
+              if (status !== 200) peer.end(4000 + Math.min(status, 999), 'refused');
+            },
+            data: (chunk) => void peer.send(Buffer.from(chunk, 'base64'), true),
+            end: () => peer.end(1000, 'the terminal ended'),
+          });
+        },
+        message(data) {
+          stream?.input?.(data.toString('base64'));
+        },
+        close() {
+          stream?.();
+          stream = null;
+        },
+      });
+    },
+    (e: unknown) => respondRelayed(ex, { status: 500, body: { error: { message: `control thread: ${(e as Error).message}`, type: 'internal_server_error', param: null, code: '500' } } }),
+  );
+}
