@@ -12,6 +12,8 @@ import { getRun, listRuns, runView, type RunRow } from './store';
 import type { StartRequest } from './run-starter';
 import { FINAL_STATUSES, RUN_STATUSES, type JobDef, type ProfileDef, type RunEvent, type SandboxDef } from './types';
 import type pg from 'pg';
+import { handleNotes } from './memory/notes-api';
+import { memoryOwner } from './memory/owner';
 
 export interface ApiServices {
   pool: pg.Pool;
@@ -297,6 +299,8 @@ export async function handleAgentCall(s: ApiServices, call: AgentCall): Promise<
       if (parts.length !== 3) throw new AgentApiError(404, 'unknown webhook');
       return await hook(s, call, parts[2]!);
     }
+    // Notes have owners of their own (a team's memory, a job's): see memory/notes-api.ts.
+    if (parts[2] === 'notes') return await handleNotes(s, await memoryOwner(s.pool, call.caller), call, parts.slice(3));
     const who = await whoCalls(call, s.pool);
     const [section, ...rest] = parts.slice(2);
     const body = () => parseJson(call);

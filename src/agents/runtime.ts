@@ -23,6 +23,9 @@ import { getArtifact, listArtifacts, saveArtifact } from './artifacts';
 import { harnessFor } from './harness';
 import { hookToken, serverSecretFrom } from './hook-token';
 import { LineSplitter } from './lines';
+import { prepareMemory } from './memory/mcp-config';
+import { handleMcpCall, MCP_PATH } from './memory/mcp-server';
+import { scopeOf } from './memory/owner';
 import { Notifier } from './notify';
 import { cloneRepo } from './repo';
 import { sweepRetention } from './retention';
@@ -245,6 +248,7 @@ export class AgentRuntime {
       },
       baseUrl: () => this.catalog.config.public_url ?? this.o.localUrl(),
       secret: (ref) => resolveEnvRef(ref),
+      prepareAgent: async (run, sandbox, input) => ({ mcp: await prepareMemory(this.o.pool, scopeOf(run), sandbox, input) }),
       ended: (run) => this.ended(run),
       maxAttempts: 3,
       log: (l) => log.warn(`agents: ${l}`),
@@ -377,6 +381,7 @@ export class AgentRuntime {
   }
 
   handle(call: AgentCall): Promise<ApiAnswer> {
+    if (call.path === MCP_PATH) return handleMcpCall({ pool: this.o.pool, artifactMaxBytes: () => this.catalog.config.artifact_max_bytes }, call);
     return handleAgentCall(this.api, call);
   }
 

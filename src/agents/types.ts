@@ -47,6 +47,8 @@ export interface ProfileDef {
   /** Non-secret variables for the agent. */
   env?: Record<string, string>;
   repo?: RepoSpec;
+  /** The memory MCP server for the run, and the notes pinned into the agent's memory file. */
+  memory?: { enabled: boolean; pin_tags: string[] };
   source: Source;
 }
 
@@ -165,6 +167,8 @@ export interface HarnessInput {
   /** Path of the prompt file inside the workspace. */
   promptFile: string;
   sandbox: Sandbox;
+  /** The memory MCP server (its URL, and the MCP config file written in the sandbox's home). */
+  mcp?: { url: string; configFile: string };
 }
 
 /** What the agent said at the end, read from its own result line. */

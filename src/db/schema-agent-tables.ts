@@ -120,4 +120,22 @@ export const AGENT_TABLE_DEFS: TableDef[] = [
     `,
     primaryKey: ['job_name', 'delivery_id'],
   },
+  {
+    // Notes agents keep between runs (the /mcp memory server) and people edit through the API.
+    // `scope` is whose memory it is: `job:<name>`, `team:<id>`, `user:<id>` or `global`.
+    name: 'Weir_AgentNote',
+    columns: `
+      id          TEXT NOT NULL
+      scope       TEXT NOT NULL
+      team_id     TEXT
+      title       TEXT NOT NULL
+      body        TEXT NOT NULL
+      tags        TEXT[] NOT NULL DEFAULT ARRAY[]::TEXT[]
+      run_id      TEXT
+      created_at  TIMESTAMP(3) NOT NULL DEFAULT ${NOW}
+      updated_at  TIMESTAMP(3) NOT NULL DEFAULT ${NOW}
+    `,
+    primaryKey: ['id'],
+    indexes: [{ name: 'Weir_AgentNote_scope_updated_at_idx', columns: ['scope', 'updated_at'] }],
+  },
 ];
