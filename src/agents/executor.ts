@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { keySpend, mintRunKey, revokeRunKey, type RunKeys } from './run-key';
 import type { Gate } from './gate';
 import { moveRun, updateRun, type RunRow } from './store';
-import type { AgentSetup } from './agent-setup';
+import { SetupError, type AgentSetup } from './agent-setup';
 import type { ErrorKind, Harness, HarnessInput, RunEvent, RunStatus, Sandbox, SandboxDef, SandboxProvider, RepoSpec } from './types';
 
 export interface EventSink {
@@ -170,6 +170,7 @@ export class RunExecution {
       if (this.stopReason === 'canceled') final = { status: 'canceled', kind: null, message: 'canceled' };
       else if (this.stopReason === 'timed_out') final = { status: 'timed_out', kind: null, message: `the run passed its timeout of ${run.profile.timeout_ms / 1000} s` };
       else if (e instanceof SandboxError) final = { status: 'failed', kind: 'sandbox_error', message: msg };
+      else if (e instanceof SetupError) final = { status: 'failed', kind: 'config_error', message: msg };
       else final = { status: 'failed', kind: 'internal', message: msg };
     } finally {
       if (this.timer) clearTimeout(this.timer);

@@ -78,6 +78,9 @@ export const profileSchema = z.looseObject({
   repo: z.looseObject({ url: z.string({ error: 'expected a string' }).min(1), ref: str(), token: str() }, { error: 'expected {url, ref?, token?}' }).optional(),
   // The /mcp memory server in the run's MCP configuration (on unless false), and the tags of the
   // notes copied into the agent's user-level memory file at start.
+  // Vault secrets by name (the agent gets stubs; see agents/vault), and the hosts the run may reach.
+  secrets: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, { error: 'expected an environment variable name' }), { error: 'expected a list of secret names' }).optional(),
+  egress: z.looseObject({ allow: z.array(z.string().regex(/^(\*\.)?[A-Za-z0-9_.-]{1,253}$/, { error: 'expected a host name or *.domain' }), { error: 'expected a list of host names' }).optional() }, { error: 'expected {allow: [hosts]}' }).optional(),
   memory: z.union([z.boolean(), z.looseObject({ enabled: z.boolean({ error: 'expected true or false' }).optional(), pin_tags: strList() })], { error: 'expected false, or {enabled?, pin_tags?}' }).optional(),
 });
 
@@ -166,6 +169,8 @@ export function toProfileDef(p: z.infer<typeof profileSchema>, source: Source, i
     env: p.env,
     repo: p.repo ? { url: p.repo.url, ref: p.repo.ref, token: p.repo.token } : undefined,
     memory: memorySettings(p.memory),
+    secrets: p.secrets,
+    egress: p.egress?.allow ? { allow: p.egress.allow.map((h) => h.toLowerCase()) } : undefined,
     source,
   };
 }

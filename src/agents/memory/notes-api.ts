@@ -12,14 +12,12 @@ import { AgentApiError } from '../api-error';
 import type { ApiAnswer } from '../api';
 import type { Catalog } from '../catalog';
 import { checkEdit, checkNew, checkTags, createNote, deleteNote, findNotes, getNote, MAX_PAGE, noteView, updateNote, type Note } from './notes';
-import type { MemoryOwner } from './owner';
+import { mayUseScope, SCOPE, type MemoryOwner } from './owner';
 
 export interface NotesApiDeps {
   pool: pg.Pool;
   catalog: Catalog;
 }
-
-const SCOPE = /^(global|(job|team|user):[^\s]{1,255})$/;
 
 function parseBody(call: AgentCall): Record<string, unknown> {
   if (!call.body || call.body.length === 0) return {};
@@ -33,20 +31,9 @@ function parseBody(call: AgentCall): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-/** The scopes a non-admin owner may use: its own, and its team's jobs'. */
-async function mayUse(deps: NotesApiDeps, owner: MemoryOwner, scope: string): Promise<boolean> {
-  if (owner.admin) return true;
-  if (scope === owner.scope) return true;
-  if (scope.startsWith('job:') && owner.team_id) {
-    const job = await deps.catalog.find('job', scope.slice(4));
-    return !!job && job.team_id === owner.team_id;
-  }
-  return false;
-}
-
 async function visible(deps: NotesApiDeps, owner: MemoryOwner, id: string): Promise<Note> {
   const n = await getNote(deps.pool, id);
-  if (!n || !(owner.admin || n.scope === owner.scope || (owner.team_id !== null && n.team_id === owner.team_id && (await mayUse(deps, owner, n.scope))))) {
+  if (!n || !(owner.admin || n.scope === owner.scope || (owner.team_id !== null && n.team_id === owner.team_id && (await mayUseScope(deps.catalog, owner, n.scope))))) {
     throw new AgentApiError(404, `unknown note "${id}"`, 'id');
   }
   return n;
@@ -60,7 +47,7 @@ export async function handleNotes(deps: NotesApiDeps, owner: MemoryOwner, call: 
     if (m === 'GET') {
       const scope = q.get('scope');
       if (scope !== null && !SCOPE.test(scope)) throw new AgentApiError(400, '"scope" must be global, job:NAME, team:ID or user:ID', 'scope');
-      if (scope !== null && !(await mayUse(deps, owner, scope))) throw new AgentApiError(403, `the calling key may not read scope "${scope}"`, 'scope');
+      if (scope !== null && !(await mayUseScope(deps.catalog, owner, scope))) throw new AgentApiError(403, `the calling key may not read scope "${scope}"`, 'scope');
       const limitText = q.get('limit');
       if (limitText !== null && !/^\d+$/.test(limitText)) throw new AgentApiError(400, '"limit" must be a positive integer', 'limit');
       const text = q.get('q') ?? undefined;
@@ -81,7 +68,7 @@ export async function handleNotes(deps: NotesApiDeps, owner: MemoryOwner, call: 
       const scope = body.scope === undefined ? (owner.admin ? undefined : owner.scope) : body.scope;
       if (scope === undefined) throw new AgentApiError(400, '"scope" is required with an admin key (global, job:NAME, team:ID or user:ID)', 'scope');
       if (typeof scope !== 'string' || !SCOPE.test(scope)) throw new AgentApiError(400, '"scope" must be global, job:NAME, team:ID or user:ID', 'scope');
-      if (!(await mayUse(deps, owner, scope))) throw new AgentApiError(403, `the calling key may not write scope "${scope}"`, 'scope');
+      if (!(await mayUseScope(deps.catalog, owner, scope))) throw new AgentApiError(403, `the calling key may not write scope "${scope}"`, 'scope');
       const team = scope.startsWith('team:') ? scope.slice(5) : scope.startsWith('job:') ? ((await deps.catalog.find('job', scope.slice(4)))?.team_id ?? null) : owner.team_id;
       const n = await createNote(deps.pool, scope, team, null, checkNew(body));
       return { status: 201, body: noteView(n) };

@@ -5,6 +5,7 @@
 import type pg from 'pg';
 import type { AgentCall } from '../../gateway/agent-relay';
 import { AgentApiError } from '../api-error';
+import type { Catalog } from '../catalog';
 
 export interface MemoryOwner {
   /** The scope its notes live in. */
@@ -46,3 +47,17 @@ export async function memoryOwner(pool: pg.Pool, caller: AgentCall['caller']): P
   if (!key.team_id && !key.user_id) throw new AgentApiError(403, 'a key with neither a team nor a user has no memory');
   return { scope: scopeOf({ job_name: null, team_id: key.team_id, user_id: key.user_id }), team_id: key.team_id, user_id: key.user_id, run_id: null, admin: false };
 }
+
+/** Scopes an owner may read and write through the API: an admin any, others their own and their team's jobs'. */
+export async function mayUseScope(catalog: Catalog, owner: MemoryOwner, scope: string): Promise<boolean> {
+  if (owner.admin) return true;
+  if (scope === owner.scope) return true;
+  if (scope.startsWith('job:') && owner.team_id) {
+    const job = await catalog.find('job', scope.slice(4));
+    return !!job && job.team_id === owner.team_id;
+  }
+  return false;
+}
+
+/** global, job:NAME, team:ID or user:ID. */
+export const SCOPE = /^(global|(job|team|user):[^\s]{1,255})$/;
