@@ -393,10 +393,11 @@ export class AgentRuntime {
       this.ca = null;
       throw e;
     }));
-    // The proxy listens where sandboxes reach Weir (WEIR_EGRESS_HOST / WEIR_EGRESS_PORT override it).
+    // The proxy listens where Weir does for local sandboxes, on every interface when a public_url
+    // says sandboxes come from elsewhere; WEIR_EGRESS_HOST / WEIR_EGRESS_PORT override both.
     this.egressProxy ??= new Egress({
       ca,
-      host: process.env.WEIR_EGRESS_HOST || new URL(this.o.localUrl()).hostname.replace(/^\[|\]$/g, ''),
+      host: process.env.WEIR_EGRESS_HOST || (this.catalog.config.public_url ? '0.0.0.0' : new URL(this.o.localUrl()).hostname.replace(/^\[|\]$/g, '')),
       port: Number(process.env.WEIR_EGRESS_PORT ?? 0) || 0,
       log: (l) => log.info(l),
     });

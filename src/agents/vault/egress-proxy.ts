@@ -6,11 +6,13 @@
 //     the real value (inside `Basic` credentials too, as git sends them), and the request goes on
 //     over TLS to the real host (verified as any client would), its answer streamed back;
 //   - any other host: tunnelled untouched (CONNECT) or forwarded as it is (plain HTTP), when the
-//     run's egress allow-list has it (no list: every host); else 403.
+//     run's egress allow-list has it (no list: every host); else 403. Plain HTTP is never swapped,
+//     even to a secret's host: a real value does not cross the network in clear.
 // A stub sent to a host its secret is not for stays a stub: the real value goes only where it may.
 // Runs on a thread of its own (egress-thread.ts): TLS and header work never touch the control
 // thread's loop or the gateway's workers.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -103,6 +105,19 @@ export function splitTarget(s: string, dflt: number): { host: string; port: numb
 
 export interface EgressProxyOptions {
   ca: CaPair;
+  /** Certificates trusted for the real hosts besides the default ones (NODE_EXTRA_CA_CERTS applies too). */
+  upstreamCa?: string[];
+}
+
+/** NODE_EXTRA_CA_CERTS's certificates (an explicit `ca` list replaces the defaults it extends). */
+function extraCaFromEnv(): string[] {
+  const file = process.env.NODE_EXTRA_CA_CERTS;
+  if (!file) return [];
+  try {
+    return [readFileSync(file, 'utf8')];
+  } catch {
+    return [];
+  }
 }
 
 export class EgressProxy {
@@ -111,12 +126,13 @@ export class EgressProxy {
   private readonly server: http.Server;
   /** Serves the requests inside terminated TLS connections (never listens itself). */
   private readonly inner: http.Server;
-  private readonly tlsAgent = new https.Agent({ keepAlive: true, maxSockets: 256 });
+  private readonly tlsAgent: https.Agent;
   private readonly plainAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   private readonly sockets = new Set<net.Socket>();
 
   constructor(o: EgressProxyOptions) {
     this.leaves = new LeafCerts(o.ca);
+    this.tlsAgent = new https.Agent({ keepAlive: true, maxSockets: 256, ...(o.upstreamCa?.length ? { ca: [...tls.rootCertificates, ...extraCaFromEnv(), ...o.upstreamCa] } : {}) });
     this.server = http.createServer((req, res) => this.plain(req, res));
     this.server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.connect(req, socket, head));
     this.server.on('connection', (s: net.Socket) => this.track(s));
@@ -213,7 +229,7 @@ export class EgressProxy {
     this.forward(https, this.tlsAgent, t.host, t.port, req.url ?? '/', req, res, t.swaps);
   }
 
-  /** Plain HTTP through the proxy (an absolute URL): the same checks and swaps, forwarded as HTTP. */
+  /** Plain HTTP through the proxy (an absolute URL): the same checks, forwarded as HTTP, never swapped. */
   private plain(req: http.IncomingMessage, res: http.ServerResponse): void {
     const run = this.run(req);
     if (!run) {
@@ -237,7 +253,8 @@ export class EgressProxy {
       res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end(d.refuse + '\n');
       return;
     }
-    this.forward(http, this.plainAgent, host, Number(url.port || 80), url.pathname + url.search, req, res, d.swaps);
+    // Plain HTTP crosses the network in clear: a real value never goes that way (the stub does).
+    this.forward(http, this.plainAgent, host, Number(url.port || 80), url.pathname + url.search, req, res, []);
   }
 
   private forward(mod: typeof http | typeof https, agent: http.Agent, host: string, port: number, path: string, req: http.IncomingMessage, res: http.ServerResponse, swaps: Swap[]): void {

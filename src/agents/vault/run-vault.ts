@@ -33,9 +33,16 @@ export function scrubber(secrets: { name: string; value: string }[]): ((text: st
   // Short values would mask ordinary words; below this a value is still replaced by the proxy, not masked.
   const masked = secrets.filter((s) => s.value.length >= 6);
   if (!masked.length) return undefined;
+  // Each value as printed, and as it reads inside a JSON string (the agents' lines are JSON).
+  const forms: { text: string; mask: string }[] = [];
+  for (const s of masked) {
+    forms.push({ text: s.value, mask: `[secret ${s.name}]` });
+    const escaped = JSON.stringify(s.value).slice(1, -1);
+    if (escaped !== s.value) forms.push({ text: escaped, mask: `[secret ${s.name}]` });
+  }
   return (text) => {
     let out = text;
-    for (const s of masked) if (out.includes(s.value)) out = out.split(s.value).join(`[secret ${s.name}]`);
+    for (const f of forms) if (out.includes(f.text)) out = out.split(f.text).join(f.mask);
     return out;
   };
 }
