@@ -127,12 +127,16 @@ export class EgressProxy {
   /** Serves the requests inside terminated TLS connections (never listens itself). */
   private readonly inner: http.Server;
   private readonly tlsAgent: https.Agent;
+  private readonly upstreamContext: tls.SecureContext | undefined;
   private readonly plainAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   private readonly sockets = new Set<net.Socket>();
 
   constructor(o: EgressProxyOptions) {
     this.leaves = new LeafCerts(o.ca);
-    this.tlsAgent = new https.Agent({ keepAlive: true, maxSockets: 256, ...(o.upstreamCa?.length ? { ca: [...tls.rootCertificates, ...extraCaFromEnv(), ...o.upstreamCa] } : {}) });
+    this.tlsAgent = new https.Agent({ keepAlive: true, maxSockets: 256 });
+    // One context made here: a `ca` list in the request options would be turned into the agent's
+    // pool key (and a context) on every request, milliseconds each.
+    this.upstreamContext = o.upstreamCa?.length ? tls.createSecureContext({ ca: [...tls.rootCertificates, ...extraCaFromEnv(), ...o.upstreamCa] }) : undefined;
     this.server = http.createServer((req, res) => this.plain(req, res));
     this.server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.connect(req, socket, head));
     this.server.on('connection', (s: net.Socket) => this.track(s));
@@ -195,6 +199,7 @@ export class EgressProxy {
     const d = this.decide(run, target.host);
     if ('refuse' in d) return refuse(403, 'Forbidden', d.refuse + '\n');
     if (d.swaps.length === 0) return this.tunnel(socket, head, target, refuse);
+    socket.setNoDelay(true);
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length) socket.unshift(head);
     const tlsSocket = new tls.TLSSocket(socket, { isServer: true, secureContext: this.leaves.context(target.host) });
@@ -258,7 +263,8 @@ export class EgressProxy {
   }
 
   private forward(mod: typeof http | typeof https, agent: http.Agent, host: string, port: number, path: string, req: http.IncomingMessage, res: http.ServerResponse, swaps: Swap[]): void {
-    const up = mod.request({ host, port, method: req.method, path, headers: forwardHeaders(req.rawHeaders, swaps) as unknown as http.OutgoingHttpHeaders, agent, servername: net.isIP(host) ? undefined : host }, (answer) => {
+    const tlsOptions = mod === https ? { servername: net.isIP(host) ? undefined : host, secureContext: this.upstreamContext } : {};
+    const up = mod.request({ host, port, method: req.method, path, headers: forwardHeaders(req.rawHeaders, swaps) as unknown as http.OutgoingHttpHeaders, agent, ...tlsOptions }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.rawHeaders as unknown as http.OutgoingHttpHeaders);
       answer.pipe(res);
     });

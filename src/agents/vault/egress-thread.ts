@@ -12,8 +12,8 @@ export type EgressRequest =
 
 export type EgressReply = { type: 'listening'; port: number } | { type: 'failed'; message: string } | { type: 'done'; id: number };
 
-const data = workerData as { ca: CaPair; host: string; port: number };
-const proxy = new EgressProxy({ ca: data.ca });
+const data = workerData as { ca: CaPair; host: string; port: number; upstreamCa?: string[] };
+const proxy = new EgressProxy({ ca: data.ca, upstreamCa: data.upstreamCa });
 const port = parentPort!;
 
 proxy.listen(data.host, data.port).then(

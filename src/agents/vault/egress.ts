@@ -17,14 +17,14 @@ export class Egress {
   private nextId = 1;
   private readonly waiting = new Map<number, () => void>();
 
-  constructor(private readonly o: { ca: () => Promise<CaPair>; host: string; port: number; log(line: string): void }) {}
+  constructor(private readonly o: { ca: () => Promise<CaPair>; host: string; port: number; upstreamCa?: string[]; log(line: string): void }) {}
 
   /** The port the proxy listens on (starting it the first time). */
   port(): Promise<number> {
     this.started ??= this.o.ca().then(
       (ca) =>
         new Promise<number>((resolve, reject) => {
-          const w = new Worker(THREAD_FILE, { workerData: { ca, host: this.o.host, port: this.o.port } });
+          const w = new Worker(THREAD_FILE, { workerData: { ca, host: this.o.host, port: this.o.port, upstreamCa: this.o.upstreamCa } });
           this.worker = w;
           w.on('message', (m: EgressReply) => {
             if (m.type === 'listening') {

@@ -36,6 +36,11 @@ export class LeafCerts {
     return ctx;
   }
 
+  /** The key and certificate for `host` as PEM (a server of one host: the bench's stand-in). */
+  pems(host: string): { key: string; cert: string } {
+    return { key: this.keyPem, cert: this.issue(host.toLowerCase()) };
+  }
+
   private issue(host: string): string {
     const cert = forge.pki.createCertificate();
     cert.publicKey = this.publicKey;
