@@ -2,7 +2,8 @@
 // notes tagged `pinned`, is scripted by the mock upstream to call the memory tools (remember, then
 // search): the note it keeps lands in the job's memory with its run, the note it finds comes back
 // in its answer, and the pinned note reached the model through ~/.claude/CLAUDE.md (never the
-// workspace). A `command` run saves an artifact through /mcp with curl. The API reads and edits
+// workspace). Codex lists the same server's tools and reads its pinned note (~/.codex/AGENTS.md).
+// A `command` run saves an artifact through /mcp with curl. The API reads and edits
 // notes per owner, and each kind of bad input gets its 4xx.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -26,11 +27,17 @@ before(async () => {
   const db = await ledgerDatabase('agents_memory');
   pool = dbPool(db);
   const profiles =
+    `    - {name: codex-remembering, agent: codex, sandbox: dev, model: codex-coder, timeout: 180s, max_budget: 1, memory: {pin_tags: [pinned]}}\n` +
     `    - {name: remembering, agent: claude-code, sandbox: dev, model: claude, max_turns: 6, timeout: 180s, max_budget: 1, memory: {pin_tags: [pinned]}}\n` +
     scriptProfile('saver', SAVE_ARTIFACT) +
     scriptProfile('forgetful', 'echo "mcp=${WEIR_MCP_URL:-none}"', { memory: false });
-  const jobs = `    - {name: mem-job, profile: remembering, prompt: "Remember how to build, then find the release note."}\n`;
-  weir = await startWeirOn(writeConfigFile(agentConfig(mock.url, db, { profiles, jobs })));
+  const jobs =
+    `    - {name: mem-job, profile: remembering, prompt: "Remember how to build, then find the release note."}\n` +
+    `    - {name: codex-job, profile: codex-remembering, prompt: "Remember the lint command."}\n`;
+  const models = `  - model_name: codex-coder
+    litellm_params: { model: openai/gpt-5.5, api_base: ${mock.url}/v1, api_key: sk-up, input_cost_per_token: 0.000001, output_cost_per_token: 0.000002 }
+`;
+  weir = await startWeirOn(writeConfigFile(agentConfig(mock.url, db, { profiles, jobs }).replace('model_list:\n', `model_list:\n${models}`)));
 });
 
 after(() => closeAndCheckLedgers(() => weir.stop(), async () => pool.end(), () => mock.close()));
@@ -77,6 +84,26 @@ describe('memory over MCP, with the real Claude Code', () => {
     assert.ok(sent[0]!.body.toString('utf8').includes(pinnedBody), 'the pinned note is in what the model read');
     const diff = await call(weir.url, `/v1/agent/runs/${id}/artifacts/diff.patch`, { headers: bearer(MASTER_KEY), method: 'GET' });
     assert.ok(diff.status === 404 || !diff.text.includes(pinnedBody), 'the pinned note is not in the repository');
+  });
+
+  it('Codex gets the same server (it lists the memory tools with the run key) and its pinned note in ~/.codex/AGENTS.md', async () => {
+    // Codex offers MCP tools to the model in a namespace (or behind its tool search, for the models
+    // it knows), which the scripted upstream does not call: this reads what Codex offered.
+    const nonce = randomBytes(5).toString('hex');
+    const pinnedBody = `lint with npm run lint-${nonce}`;
+    assert.equal((await notes('', { body: { scope: 'job:codex-job', title: 'Lint', body: pinnedBody, tags: ['pinned'] } })).status, 201);
+    mock.setDefault({ reply: { text: `done ${nonce}` } });
+    const seenBefore = mock.requests.length;
+    const { id } = await mustStart(weir.url, { job: 'codex-job' });
+    const run = await waitRun(weir.url, id, undefined, 170_000);
+    const evs = await events(weir.url, id);
+    assert.equal(run.status, 'succeeded', JSON.stringify({ run, tail: evs.slice(-10) }, null, 1).slice(0, 5000));
+    const sent = mock.requests.slice(seenBefore).filter((r) => r.path.endsWith('/responses'));
+    assert.ok(sent.length >= 1);
+    const ns = (sent[0]!.json.tools ?? []).find((t: any) => t?.name === 'mcp__weir_memory');
+    assert.ok(ns, `Codex offered the memory server's tools: ${JSON.stringify((sent[0]!.json.tools ?? []).map((t: any) => t?.name))}`);
+    assert.deepEqual((ns.tools ?? []).map((t: any) => t.name).sort(), ['forget', 'recall', 'remember', 'save_artifact', 'search']);
+    assert.ok(sent[0]!.body.toString('utf8').includes(pinnedBody), 'the pinned note is in what the model read');
   });
 
   it('a command run saves an artifact through /mcp; a profile with memory off gets no MCP server', async () => {

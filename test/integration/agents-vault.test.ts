@@ -3,7 +3,7 @@
 // real token (a bearer header from curl, Basic credentials from git); the agent's environment, its
 // events and Weir's output hold only the stub, and a real value it prints is masked. A host the
 // secret is not for (127.0.0.3) is tunnelled untouched: it sees the stub, under its own
-// certificate. Bad input: an unknown secret name, a secret sealed under another vault key, proxy
+// certificate. An injected secret (opt-in) is the real value, masked when printed. Bad input: an unknown secret name, a secret sealed under another vault key, proxy
 // requests without (or with a spent) run key, a host outside the allow-list.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -79,7 +79,8 @@ before(async () => {
     scriptProfile('gh', gh, { secrets: ['GITHUB_TOKEN'], env: { FAKE_CA: tls.caPem } }) +
     scriptProfile('fenced', `curl -sS https://127.0.0.3:${port(other)}/echo; echo "curl-exit=$?"`, { egress: { allow: ['allowed.example'] } }) +
     scriptProfile('missing', 'echo never', { secrets: ['NO_SUCH_SECRET'] }) +
-    scriptProfile('rekeyed', 'echo never', { secrets: ['OLD_TOKEN'] });
+    scriptProfile('rekeyed', 'echo never', { secrets: ['OLD_TOKEN'] }) +
+    scriptProfile('injected', 'echo "npm=$NPM_TOKEN"; echo "proxy=${HTTPS_PROXY:+set}"', { secrets: ['NPM_TOKEN'] });
   weir = await startWeirOn(writeConfigFile(agentConfig(mock.url, db, { profiles })), { env: { NODE_EXTRA_CA_CERTS: caFile, WEIR_VAULT_KEY: VAULT_KEY } });
 });
 
@@ -159,6 +160,19 @@ describe('the vault and its egress proxy', () => {
     assert.ok(proxyPort > 0, out);
     const key = await one(pool, `SELECT token FROM "LiteLLM_VerificationToken" WHERE key_alias = $1`, [`weir-run-${id}`]);
     runKey = key.token;
+  });
+
+  it('an injected secret (the explicit opt-in) is in the environment as it is, and masked in what the agent prints', async () => {
+    const value = `npm_injected_${Date.now().toString(36)}`;
+    const r = await secrets('', { name: 'NPM_TOKEN', value, inject: true });
+    assert.equal(r.status, 201, r.text);
+    assert.deepEqual([r.json.inject, r.json.hosts], [true, []]);
+    const { id } = await mustStart(weir.url, { profile: 'injected', prompt: 'x' });
+    const run = await waitRun(weir.url, id);
+    const out = printed(await events(weir.url, id));
+    assert.equal(run.status, 'succeeded', out);
+    assert.ok(out.includes('npm=[secret NPM_TOKEN]') && out.includes('proxy=set'), out);
+    assert.ok(!out.includes(value));
   });
 
   it('the proxy refuses a request without the run key, with another key, or with a run key whose run ended', async () => {

@@ -50,6 +50,7 @@ interface Target {
 }
 
 const targets = new WeakMap<net.Socket, Target>();
+const MAX_CONNECTIONS = 4096;
 
 export function keyHash(key: string): string {
   return createHash('sha256').update(key).digest('hex');
@@ -140,6 +141,8 @@ export class EgressProxy {
     this.server = http.createServer((req, res) => this.plain(req, res));
     this.server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.connect(req, socket, head));
     this.server.on('connection', (s: net.Socket) => this.track(s));
+    // Sandboxes open what they like: the proxy holds at most this many connections at once.
+    this.server.maxConnections = MAX_CONNECTIONS;
     this.inner = http.createServer((req, res) => this.terminated(req, res));
   }
 
@@ -179,7 +182,7 @@ export class EgressProxy {
     return key ? (this.runs.get(keyHash(key)) ?? null) : null;
   }
 
-  /** 'swap' with the swaps, 'pass', or the refusal. */
+  /** The swaps that apply to the host (none: pass it untouched), or the refusal. */
   private decide(run: CompiledRun, host: string): { swaps: Swap[] } | { refuse: string } {
     const swaps = run.swaps.filter((s) => s.hosts.matches(host));
     if (swaps.length) return { swaps };
@@ -212,6 +215,8 @@ export class EgressProxy {
     let open = false;
     const up = net.connect(target.port, target.host, () => {
       open = true;
+      up.setNoDelay(true);
+      socket.setNoDelay(true);
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length) up.write(head);
       up.pipe(socket);
