@@ -12,6 +12,10 @@ import { getRun, listRuns, runView, type RunRow } from './store';
 import type { StartRequest } from './run-starter';
 import { FINAL_STATUSES, RUN_STATUSES, type JobDef, type ProfileDef, type RunEvent, type SandboxDef } from './types';
 import type pg from 'pg';
+import { handleNotes } from './memory/notes-api';
+import { memoryOwner } from './memory/owner';
+import type { VaultKey } from './vault/crypto';
+import { handleSecrets } from './vault/secrets-api';
 
 export interface ApiServices {
   pool: pg.Pool;
@@ -26,6 +30,8 @@ export interface ApiServices {
   nextRuns(job: JobDef, n: number): Date[];
   hookToken(jobName: string): string | null;
   stats(reset: boolean): Record<string, unknown>;
+  /** The vault's key (503 when the installation has none). */
+  vaultKey(): VaultKey;
   now(): Date;
   /** /v1/agent/sessions (sessions-api.ts). */
   sessions(who: Who, call: AgentCall, rest: string[], q: URLSearchParams): Promise<ApiAnswer>;
@@ -299,6 +305,9 @@ export async function handleAgentCall(s: ApiServices, call: AgentCall): Promise<
       if (parts.length !== 3) throw new AgentApiError(404, 'unknown webhook');
       return await hook(s, call, parts[2]!);
     }
+    // Notes have owners of their own (a team's memory, a job's): see memory/notes-api.ts.
+    if (parts[2] === 'notes') return await handleNotes(s, await memoryOwner(s.pool, call.caller), call, parts.slice(3));
+    if (parts[2] === 'secrets') return await handleSecrets(s, await memoryOwner(s.pool, call.caller), call, parts.slice(3));
     const who = await whoCalls(call, s.pool);
     const [section, ...rest] = parts.slice(2);
     const body = () => parseJson(call);

@@ -8,7 +8,8 @@ import { keySpend, mintRunKey, revokeRunKey, type RunKeys } from './run-key';
 import type { Gate } from './gate';
 import { SessionError, type SessionCarry } from './session-state';
 import { moveRun, type RunRow } from './store';
-import type { ErrorKind, Harness, RunEvent, RunStatus, Sandbox, SandboxDef, SandboxProvider, RepoSpec } from './types';
+import { SetupError, type AgentSetup } from './agent-setup';
+import type { ErrorKind, Harness, HarnessInput, RunEvent, RunStatus, Sandbox, SandboxDef, SandboxProvider, RepoSpec } from './types';
 
 export interface EventSink {
   open(runId: string, lastSeq?: number): void;
@@ -39,6 +40,8 @@ export interface ExecutorDeps {
   baseUrl(): string;
   /** Resolves `os.environ/NAME` (a repository token). */
   secret(ref: string | undefined): string | undefined;
+  /** Before the agent starts: what the run's memory and vault add to it (see agent-setup.ts). */
+  prepareAgent?(run: RunRow, sandbox: Sandbox, input: HarnessInput): Promise<AgentSetup>;
   /** Called once the run has ended (notify, dispatcher bookkeeping). */
   ended(run: RunRow): void;
   /** Sandbox errors are retried this many times in all. */
@@ -70,6 +73,7 @@ export class RunExecution {
   private leaveStart: () => void = () => {};
   /** The agent printed the gateway's budget refusal (its key's, or its team's budget is spent). */
   private refusedForBudget = false;
+  private setup: AgentSetup = {};
   readonly done: Promise<void>;
 
   constructor(
@@ -146,8 +150,12 @@ export class RunExecution {
       const harness = deps.harness(profile.agent);
       const session = deps.restoreSession ? await deps.restoreSession(run, sandbox, harness) : null;
       if (session) this.event('session', { id: session.sessionId, resume: session.resume ?? null });
-      const input = { profile, baseUrl: deps.baseUrl(), apiKey: key.key, runId: run.id, jobName: run.job_name, promptFile: `${sandbox.home}/${PROMPT_FILE}`, sandbox, resume: session?.resume };
+      const input: HarnessInput = { profile, baseUrl: deps.baseUrl(), apiKey: key.key, runId: run.id, jobName: run.job_name, promptFile: `${sandbox.home}/${PROMPT_FILE}`, sandbox, resume: session?.resume };
       await sandbox.writeFile(input.promptFile, run.prompt);
+      if (deps.prepareAgent) {
+        this.setup = await deps.prepareAgent(run, sandbox, input);
+        input.mcp = this.setup.mcp;
+      }
       if (this.stopReason) throw new Error('stopped before the agent started');
       const moved = await moveRun(deps.pool, run.id, ['provisioning'], 'running', { started_at: new Date(), sandbox_id: sandbox.id });
       if (!moved) throw new Error('the run was taken from this instance');
@@ -174,6 +182,7 @@ export class RunExecution {
       else if (this.stopReason === 'timed_out') final = { status: 'timed_out', kind: null, message: `the run passed its timeout of ${run.profile.timeout_ms / 1000} s` };
       else if (e instanceof SandboxError) final = { status: 'failed', kind: 'sandbox_error', message: msg };
       else if (e instanceof SessionError) final = { status: 'failed', kind: 'session_error', message: msg };
+      else if (e instanceof SetupError) final = { status: 'failed', kind: 'config_error', message: msg };
       else final = { status: 'failed', kind: 'internal', message: msg };
     } finally {
       if (this.timer) clearTimeout(this.timer);
@@ -228,18 +237,22 @@ export class RunExecution {
   }
 
   private async runAgent(harness: Harness, input: Parameters<Harness['command']>[0]): Promise<{ exit: number; seen: { type: string; payload: unknown }[] }> {
-    const { argv, env } = harness.command(input);
+    const { argv, env: own } = harness.command(input);
+    const env = this.setup.env ? { ...own, ...this.setup.env } : own;
+    const scrub = this.setup.scrub;
     const seen: { type: string; payload: unknown }[] = [];
-    const onLine = (line: string) => {
-      if (!line) return;
+    const onLine = (raw: string) => {
+      if (!raw) return;
+      const line = scrub ? scrub(raw) : raw;
       if (!this.refusedForBudget && line.includes(BUDGET_REFUSAL)) this.refusedForBudget = true;
       const e = harness.parseLine(line);
       this.event(e.type, e.payload);
       seen.push(e);
       if (seen.length > OUTCOME_WINDOW * 2) seen.splice(0, seen.length - OUTCOME_WINDOW);
     };
-    const onErr = (line: string) => {
-      if (!line) return;
+    const onErr = (raw: string) => {
+      if (!raw) return;
+      const line = scrub ? scrub(raw) : raw;
       if (!this.refusedForBudget && line.includes(BUDGET_REFUSAL)) this.refusedForBudget = true;
       this.event('stderr', { text: line });
     };
@@ -263,17 +276,19 @@ export class RunExecution {
     };
     await save('result.txt', 'result', result === undefined ? null : Buffer.from(result));
     for (const p of harness.transcriptPaths(sandbox, sessionId)) {
-      const data = await sandbox.readFile(p, ARTIFACT_READ_MAX).catch(() => null);
+      const read = await sandbox.readFile(p, ARTIFACT_READ_MAX).catch(() => null);
+      const data = read && this.setup.scrub ? Buffer.from(this.setup.scrub(read.toString('utf8'))) : read;
       await save(p.endsWith('.jsonl') ? 'transcript.jsonl' : `transcript-${p.split('/').pop()}`, 'transcript', data);
     }
     // Against the cloned commit; a workspace that started empty has no repository yet, and all it
     // holds is the agent's: every file shows as new (intent-to-add). The prompt lives in HOME.
     const diff = await this.shell(sandbox, '[ -e .git ] || git init -q .; git add -A -N . >/dev/null 2>&1; git diff --no-color --no-ext-diff', ARTIFACT_READ_MAX).catch(() => null);
-    await save('diff.patch', 'diff', diff);
+    await save('diff.patch', 'diff', diff && this.setup.scrub ? Buffer.from(this.setup.scrub(diff.toString('utf8'))) : diff);
   }
 
   private async finish(keyToken: string | null, final: { status: RunStatus; kind: ErrorKind | null; message: string | null }, extra: Partial<Record<keyof RunRow, unknown>>): Promise<void> {
     const { deps, run } = this;
+    this.setup.release?.();
     if (this.stopReason === 'lost') {
       await this.sandbox?.destroy().catch(() => {});
       this.deps.log(`run ${run.id}: taken over by another instance; stopped here`);

@@ -24,6 +24,15 @@ import { getArtifact, listArtifacts, saveArtifact } from './artifacts';
 import { harnessFor } from './harness';
 import { hookToken, serverSecretFrom } from './hook-token';
 import { LineSplitter } from './lines';
+import { prepareMemory } from './memory/mcp-config';
+import { mergeSetups, SetupError } from './agent-setup';
+import { AgentApiError } from './api-error';
+import { installationCa, type CaPair } from './vault/ca';
+import { vaultKey, VaultKeyError, vaultSecretFrom, type VaultKey } from './vault/crypto';
+import { Egress } from './vault/egress';
+import { prepareVault, type VaultDeps } from './vault/run-vault';
+import { handleMcpCall, MCP_PATH } from './memory/mcp-server';
+import { scopeOf } from './memory/owner';
 import { Notifier } from './notify';
 import { cloneRepo } from './repo';
 import { sweepRetention } from './retention';
@@ -95,6 +104,10 @@ export class AgentRuntime {
   private hookSecret: string | null = null;
   private stopped = false;
   private readonly now: () => Date;
+  /** The installation's label (its sandboxes' folder, its CA's name). */
+  private install = '';
+  private ca: Promise<CaPair> | null = null;
+  private egressProxy: Egress | null = null;
 
   private constructor(
     private readonly o: AgentRuntimeOptions,
@@ -146,6 +159,7 @@ export class AgentRuntime {
     // One folder per database: every Weir of this machine on that database finds (and may clean up)
     // the others' sandboxes, and never touches those of a Weir on another database.
     const install = await rt.storedSecret('installation', () => randomBytes(6).toString('hex'));
+    rt.install = install;
     rt.providers.set('local', new LocalSandboxProvider({ root: path.join(o.sandboxRoot, install), log: (l) => log.debug(`sandbox: ${l}`) }));
     rt.lag.enable();
     await rt.refreshLimits();
@@ -287,6 +301,13 @@ export class AgentRuntime {
       },
       baseUrl: () => this.catalog.config.public_url ?? this.o.localUrl(),
       secret: (ref) => resolveEnvRef(ref),
+      prepareAgent: async (run, sandbox, input) => {
+        const memory = { mcp: await prepareMemory(this.o.pool, scopeOf(run), sandbox, input) };
+        const vault = await prepareVault(this.vaultDeps, run, sandbox, input).catch((e: unknown) => {
+          throw e instanceof AgentApiError || e instanceof VaultKeyError ? new SetupError((e as Error).message) : e;
+        });
+        return mergeSetups([memory, vault]);
+      },
       ended: (run) => this.ended(run),
       maxAttempts: 3,
       log: (l) => log.warn(`agents: ${l}`),
@@ -407,6 +428,32 @@ export class AgentRuntime {
     if (r.events || r.artifacts || d) log.info(`agents: retention removed ${r.events} event(s), ${r.artifacts} artifact(s) of old runs and ${d} webhook delivery record(s)`);
   }
 
+  // ---- the vault ----------------------------------------------------------------------------------
+
+  /** The vault key from the environment (or the master key); a clear error when there is none. */
+  private vaultKey(): VaultKey {
+    const secret = vaultSecretFrom(process.env, this.o.masterKey());
+    if (!secret) throw new SetupError('the vault has no key: set WEIR_VAULT_KEY or LITELLM_SALT_KEY (or a master key)');
+    return vaultKey(secret);
+  }
+
+  private get vaultDeps(): VaultDeps {
+    const key = () => this.vaultKey();
+    const ca = () => (this.ca ??= installationCa(this.o.pool, key(), this.install, (l) => log.warn(l)).catch((e: unknown) => {
+      this.ca = null;
+      throw e;
+    }));
+    // The proxy listens where Weir does for local sandboxes, on every interface when a public_url
+    // says sandboxes come from elsewhere; WEIR_EGRESS_HOST / WEIR_EGRESS_PORT override both.
+    this.egressProxy ??= new Egress({
+      ca,
+      host: process.env.WEIR_EGRESS_HOST || (this.catalog.config.public_url ? '0.0.0.0' : new URL(this.o.localUrl()).hostname.replace(/^\[|\]$/g, '')),
+      port: Number(process.env.WEIR_EGRESS_PORT ?? 0) || 0,
+      log: (l) => log.info(l),
+    });
+    return { pool: this.o.pool, key, ca, egress: this.egressProxy };
+  }
+
   // ---- the API ------------------------------------------------------------------------------------
 
   private get api(): ApiServices {
@@ -422,6 +469,13 @@ export class AgentRuntime {
       nextRuns: (job, n) => this.cron.nextRuns(job, n),
       hookToken: (name) => (this.hookSecret ? hookToken(name, this.hookSecret) : null),
       stats: (reset) => this.stats(reset),
+      vaultKey: () => {
+        try {
+          return this.vaultKey();
+        } catch (e) {
+          throw new AgentApiError(503, (e as Error).message);
+        }
+      },
       now: this.now,
       sessions: (who, call, rest, q) =>
         sessionsApi({ pool: this.o.pool, catalog: this.catalog, sessions: this.sessions, publicUrl: () => this.catalog.config.public_url ?? this.o.localUrl() }, who, call, rest, q),
@@ -429,6 +483,7 @@ export class AgentRuntime {
   }
 
   handle(call: AgentCall): Promise<ApiAnswer> {
+    if (call.path === MCP_PATH) return handleMcpCall({ pool: this.o.pool, artifactMaxBytes: () => this.catalog.config.artifact_max_bytes }, call);
     return handleAgentCall(this.api, call);
   }
 
@@ -519,6 +574,7 @@ export class AgentRuntime {
     this.lag.disable();
     this.listener?.release(true);
     await this.events.stop();
+    await this.egressProxy?.stop();
   }
 }
 

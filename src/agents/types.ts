@@ -47,6 +47,12 @@ export interface ProfileDef {
   /** Non-secret variables for the agent. */
   env?: Record<string, string>;
   repo?: RepoSpec;
+  /** The memory MCP server for the run, and the notes pinned into the agent's memory file. */
+  memory?: { enabled: boolean; pin_tags: string[] };
+  /** Vault secret names: the agent's environment gets a stub of each (see vault/run-vault.ts). */
+  secrets?: string[];
+  /** Hosts the run may reach through the egress proxy besides its secrets' (none given: any). */
+  egress?: { allow: string[] };
   source: Source;
 }
 
@@ -102,7 +108,7 @@ export const RUN_STATUSES = ['queued', 'provisioning', 'running', 'succeeded', '
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export const FINAL_STATUSES: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'timed_out', 'canceled', 'expired', 'skipped']);
 
-export type ErrorKind = 'agent_error' | 'max_turns' | 'budget_exceeded' | 'sandbox_error' | 'session_error' | 'internal';
+export type ErrorKind = 'agent_error' | 'max_turns' | 'budget_exceeded' | 'sandbox_error' | 'session_error' | 'config_error' | 'internal';
 
 /** One line the agent printed (or a status change of ours), as stored and streamed. */
 export interface RunEvent {
@@ -172,6 +178,8 @@ export interface HarnessInput {
   sandbox: Sandbox;
   /** The agent's own session id to resume (a session's later message); unset for a fresh start. */
   resume?: string;
+  /** The memory MCP server (its URL, and the MCP config file written in the sandbox's home). */
+  mcp?: { url: string; configFile: string };
 }
 
 /** What the agent said at the end, read from its own result line. */

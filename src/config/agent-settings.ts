@@ -76,6 +76,12 @@ export const profileSchema = z.looseObject({
   extra_args: strList(),
   env: z.record(z.string(), z.preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string({ error: 'expected a string' })), { error: 'expected a mapping of names to strings' }).optional(),
   repo: z.looseObject({ url: z.string({ error: 'expected a string' }).min(1), ref: str(), token: str() }, { error: 'expected {url, ref?, token?}' }).optional(),
+  // The /mcp memory server in the run's MCP configuration (on unless false), and the tags of the
+  // notes copied into the agent's user-level memory file at start.
+  // Vault secrets by name (the agent gets stubs; see agents/vault), and the hosts the run may reach.
+  secrets: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, { error: 'expected an environment variable name' }), { error: 'expected a list of secret names' }).optional(),
+  egress: z.looseObject({ allow: z.array(z.string().regex(/^(\*\.)?[A-Za-z0-9_.-]{1,253}$/, { error: 'expected a host name or *.domain' }), { error: 'expected a list of host names' }).optional() }, { error: 'expected {allow: [hosts]}' }).optional(),
+  memory: z.union([z.boolean(), z.looseObject({ enabled: z.boolean({ error: 'expected true or false' }).optional(), pin_tags: strList() })], { error: 'expected false, or {enabled?, pin_tags?}' }).optional(),
 });
 
 export const jobSchema = z.looseObject({
@@ -168,6 +174,9 @@ export function toProfileDef(p: z.infer<typeof profileSchema>, source: Source, i
     extra_args: p.extra_args,
     env: p.env,
     repo: p.repo ? { url: p.repo.url, ref: p.repo.ref, token: p.repo.token } : undefined,
+    memory: memorySettings(p.memory),
+    secrets: p.secrets,
+    egress: p.egress?.allow ? { allow: p.egress.allow.map((h) => h.toLowerCase()) } : undefined,
     source,
   };
 }
@@ -201,4 +210,10 @@ export function toAgentSettings(s: AgentSettingsInput): AgentSettings {
     profiles: s.profiles.map((x) => toProfileDef(x, 'config')),
     jobs: s.jobs.map((x) => toJobDef(x, 'config')),
   };
+}
+
+function memorySettings(m: z.infer<typeof profileSchema>['memory']): ProfileDef['memory'] {
+  if (m === undefined || m === true) return { enabled: true, pin_tags: [] };
+  if (m === false) return { enabled: false, pin_tags: [] };
+  return { enabled: m.enabled ?? true, pin_tags: m.pin_tags ?? [] };
 }

@@ -164,4 +164,43 @@ export const AGENT_TABLE_DEFS: TableDef[] = [
     primaryKey: ['run_id'],
     indexes: [{ name: 'Weir_AgentSessionRun_session_id_idx', columns: ['session_id'] }],
   },
+  {
+    // Notes agents keep between runs (the /mcp memory server) and people edit through the API.
+    // `scope` is whose memory it is: `job:<name>`, `team:<id>`, `user:<id>` or `global`.
+    name: 'Weir_AgentNote',
+    columns: `
+      id          TEXT NOT NULL
+      scope       TEXT NOT NULL
+      team_id     TEXT
+      title       TEXT NOT NULL
+      body        TEXT NOT NULL
+      tags        TEXT[] NOT NULL DEFAULT ARRAY[]::TEXT[]
+      run_id      TEXT
+      created_at  TIMESTAMP(3) NOT NULL DEFAULT ${NOW}
+      updated_at  TIMESTAMP(3) NOT NULL DEFAULT ${NOW}
+    `,
+    primaryKey: ['id'],
+    indexes: [{ name: 'Weir_AgentNote_scope_updated_at_idx', columns: ['scope', 'updated_at'] }],
+  },
+  {
+    // The vault: secrets for agents, sealed (vault/crypto.ts), for the hosts they are meant for.
+    // `inject`: the real value goes into the agent's environment (opt-in, for tools that pin
+    // certificates); otherwise the agent holds a stub and the egress proxy swaps it.
+    name: 'Weir_VaultSecret',
+    columns: `
+      id          TEXT NOT NULL
+      name        TEXT NOT NULL
+      scope       TEXT NOT NULL
+      team_id     TEXT
+      hosts       TEXT[] NOT NULL DEFAULT ARRAY[]::TEXT[]
+      inject      BOOLEAN NOT NULL DEFAULT false
+      value       TEXT NOT NULL
+      key_id      TEXT NOT NULL
+      created_by  TEXT
+      created_at  TIMESTAMP(3) NOT NULL DEFAULT ${NOW}
+      updated_at  TIMESTAMP(3) NOT NULL DEFAULT ${NOW}
+    `,
+    primaryKey: ['id'],
+    indexes: [{ name: 'Weir_VaultSecret_scope_name_key', columns: ['scope', 'name'], unique: true }],
+  },
 ];

@@ -1,4 +1,4 @@
-// Agent routes (/v1/agent/*, /v1/hooks/*) run on the control thread, which owns runs, sandboxes and
+// Agent routes (/v1/agent/*, /v1/hooks/*, /mcp) run on the control thread, which owns runs, sandboxes and
 // the database; the worker authenticates the caller (hooks are public: their signature is checked
 // on the control thread), reads the raw body and relays the call. An event stream (SSE) is relayed
 // piece by piece until the run ends or the client leaves.
@@ -24,8 +24,11 @@ export interface AgentCall {
 
 const CREDENTIAL_HEADERS = new Set(['authorization', 'x-api-key', 'api-key', 'x-litellm-api-key', 'cookie']);
 
+/** The memory MCP server (src/agents/memory/mcp-server.ts), served on the control thread too. */
+export const MCP_PATH = '/mcp';
+
 export function isAgentPath(path: string): boolean {
-  return path.startsWith(AGENT_PREFIX) || path.startsWith(HOOK_PREFIX);
+  return path.startsWith(AGENT_PREFIX) || path.startsWith(HOOK_PREFIX) || path === MCP_PATH;
 }
 
 export function agentCall(ex: Exchange, id: Identity | null, body: Buffer | null): AgentCall {

@@ -84,6 +84,7 @@ test('the spec names the 21 LiteLLM tables of the brief plus the Weir_ tables (s
   ]);
   assert.deepEqual([...WEIR_TABLES], [
     'Weir_SpendJournal', 'Weir_AgentDefinition', 'Weir_AgentSchedule', 'Weir_AgentRun', 'Weir_AgentRunEvent', 'Weir_AgentArtifact', 'Weir_AgentDelivery', 'Weir_AgentSession', 'Weir_AgentSessionRun',
+    'Weir_AgentNote', 'Weir_VaultSecret',
   ]);
   for (const t of TABLES) {
     for (const n of [t.name, `${t.name}_pkey`, ...t.indexes.map((i) => i.name), ...t.foreignKeys.map((f) => f.name)]) {

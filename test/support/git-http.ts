@@ -1,8 +1,10 @@
 // A git smart-HTTP server over the bare repositories of one folder (git's own http-backend as a
 // CGI); given an Authorization header, it serves only requests carrying it (what a private
-// repository on a forge does with a token). Records the header of every request it saw.
+// repository on a forge does with a token). Records the header of every request it saw. Given a
+// certificate, it serves HTTPS at https://<host>:port (listening on 127.0.0.1).
 import { spawn } from 'node:child_process';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface GitHttp {
@@ -11,9 +13,9 @@ export interface GitHttp {
   close(): Promise<void>;
 }
 
-export async function startGitHttp(projectRoot: string, authorization?: string): Promise<GitHttp> {
+export async function startGitHttp(projectRoot: string, authorization?: string, tls?: { key: string; cert: string; host: string }): Promise<GitHttp> {
   const authorizations: (string | undefined)[] = [];
-  const server = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     authorizations.push(req.headers.authorization);
     if (authorization !== undefined && req.headers.authorization !== authorization) {
       res.writeHead(401, { 'www-authenticate': 'Basic realm="test"' }).end();
@@ -52,10 +54,12 @@ export async function startGitHttp(projectRoot: string, authorization?: string):
       }
       res.writeHead(status, headers).end(all.subarray(end + 4));
     });
-  });
+  };
+  const server = tls ? https.createServer({ key: tls.key, cert: tls.cert }, handler) : http.createServer(handler);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: tls ? `https://${tls.host}:${port}` : `http://127.0.0.1:${port}`,
     authorizations,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };

@@ -8,6 +8,7 @@
 // allowed_tools those are the only tools it gets (permission mode `default`: in print mode
 // anything not allowed is denied). profile.permission_mode overrides either.
 import type { Harness, HarnessInput, HarnessOutcome, Sandbox } from '../types';
+import { MCP_SERVER_NAME } from '../memory/mcp-config';
 import { cliPath } from './bin';
 import { num, parseAgentLine, record, str } from './parse';
 
@@ -22,7 +23,9 @@ export const claudeCode: Harness = {
     const mode = p.permission_mode ?? (p.allowed_tools?.length ? 'default' : 'bypassPermissions');
     argv.push('--permission-mode', mode);
     if (mode === 'bypassPermissions') argv.push('--dangerously-skip-permissions');
-    if (p.allowed_tools?.length) argv.push('--allowedTools', ...p.allowed_tools);
+    // The memory server's tools come with it: a profile listing its tools need not name them.
+    if (p.allowed_tools?.length) argv.push('--allowedTools', ...p.allowed_tools, ...(input.mcp ? [`mcp__${MCP_SERVER_NAME}`] : []));
+    if (input.mcp) argv.push('--mcp-config', input.mcp.configFile);
     if (p.append_system_prompt) argv.push('--append-system-prompt', p.append_system_prompt);
     // A session's later message: the conversation goes on in the transcript restored under HOME.
     if (input.resume) argv.push('--resume', input.resume);
@@ -36,6 +39,9 @@ export const claudeCode: Harness = {
       // A run must fail fast rather than back off for minutes.
       CLAUDE_CODE_MAX_RETRIES: '2',
     };
+    // The memory server's five tools are offered as they are, not behind a tool search (a
+    // model that must first search for them seldom does; the profile may turn it back on).
+    if (input.mcp) env.ENABLE_TOOL_SEARCH = 'false';
     if (p.model) {
       for (const k of ['ANTHROPIC_MODEL', 'ANTHROPIC_DEFAULT_HAIKU_MODEL', 'ANTHROPIC_DEFAULT_SONNET_MODEL', 'ANTHROPIC_DEFAULT_OPUS_MODEL', 'ANTHROPIC_SMALL_FAST_MODEL']) env[k] = p.model;
     }

@@ -9,6 +9,7 @@
 // bubblewrap is not a given), and nobody is there to approve. It has no max-turns switch, so
 // profile.max_turns does not apply to it; the run's timeout and budget do.
 import type { Harness, HarnessInput, HarnessOutcome, Sandbox } from '../types';
+import { MCP_SERVER_NAME } from '../memory/mcp-config';
 import { cliPath } from './bin';
 import { parseAgentLine, record, str } from './parse';
 
@@ -34,6 +35,11 @@ export const codex: Harness = {
       'analytics.enabled=false',
     ];
     if (p.model) overrides.push(`model=${toml(p.model)}`);
+    // The memory server, with the run's key read from the environment (never on the command line).
+    if (input.mcp) {
+      const at = `mcp_servers.${MCP_SERVER_NAME.replace(/-/g, '_')}`;
+      overrides.push(`${at}.url=${toml(input.mcp.url)}`, `${at}.bearer_token_env_var="WEIR_API_KEY"`);
+    }
     if (p.append_system_prompt) overrides.push(`developer_instructions=${toml(p.append_system_prompt)}`);
     const argv = [process.execPath, cliPath('WEIR_CODEX_BIN', '@openai/codex', 'codex'), 'exec', '--json', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox'];
     for (const o of overrides) argv.push('-c', o);

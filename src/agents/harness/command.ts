@@ -24,6 +24,7 @@ export const command: Harness = {
       WEIR_PROMPT_FILE: path.resolve(input.sandbox.workdir, input.promptFile),
     };
     if (p.model) env.WEIR_MODEL = p.model;
+    if (input.mcp) env.WEIR_MCP_URL = input.mcp.url;
     if (input.jobName) env.WEIR_JOB = input.jobName;
     // The profile's variables first: the gateway, the run key and the run id are always ours.
     return { argv: [...p.command, ...(p.extra_args ?? [])], env: { ...p.env, ...env } };

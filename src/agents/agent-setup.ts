@@ -1,0 +1,31 @@
+// What features of a run add to its agent before it starts (the memory server, the vault's proxy):
+// built on the control thread once the sandbox and the key exist, used by the executor as it is.
+import type { HarnessInput } from './types';
+
+export interface AgentSetup {
+  /** The memory MCP server for the harness (see memory/mcp-config.ts). */
+  mcp?: HarnessInput['mcp'];
+  /** Variables added to the agent's environment (over the harness's). */
+  env?: Record<string, string>;
+  /** Rewrites what the agent printed before it is kept (events, transcript): masks real secrets. */
+  scrub?(text: string): string;
+  /** The run has ended: what was set up for it goes. Idempotent. */
+  release?(): void;
+}
+
+/** The run cannot start as its profile says (an unknown secret, a vault key that changed): not retried. */
+export class SetupError extends Error {}
+
+/** Several features' setups as one (later ones' variables win). */
+export function mergeSetups(parts: AgentSetup[]): AgentSetup {
+  const scrubs = parts.map((p) => p.scrub).filter((f): f is (t: string) => string => !!f);
+  const out: AgentSetup = {};
+  for (const p of parts) {
+    if (p.mcp) out.mcp = p.mcp;
+    if (p.env) out.env = { ...out.env, ...p.env };
+  }
+  if (scrubs.length) out.scrub = scrubs.length === 1 ? scrubs[0] : (t) => scrubs.reduce((acc, f) => f(acc), t);
+  const releases = parts.map((p) => p.release).filter((f): f is () => void => !!f);
+  if (releases.length) out.release = () => releases.forEach((r) => r());
+  return out;
+}

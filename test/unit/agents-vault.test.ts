@@ -1,0 +1,159 @@
+// The vault's parts without a gateway: sealing in LiteLLM's v3:gcm format (and the error a changed
+// key gives), host patterns, what the egress proxy reads from a request (the run key, a CONNECT
+// target) and how it swaps stubs (inside Basic credentials too), the masking of real values, and
+// the proxy itself in-process: swap on a secret's host, untouched tunnel elsewhere, 407 and 403.
+import assert from 'node:assert/strict';
+import https from 'node:https';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import tls from 'node:tls';
+import { AgentApiError } from '../../src/agents/api-error';
+import { makeCa } from '../../src/agents/vault/ca';
+import { vaultKey, VaultKeyError, vaultSecretFrom } from '../../src/agents/vault/crypto';
+import { EgressProxy, keyHash, proxyKey, splitTarget, swapValue } from '../../src/agents/vault/egress-proxy';
+import { checkHosts, hostMatcher } from '../../src/agents/vault/hosts';
+import { scrubber, stubFor } from '../../src/agents/vault/run-vault';
+import { testTls } from '../support/test-tls';
+
+test('sealed values open under the same key only; another key is named as the cause', () => {
+  const k = vaultKey('salt');
+  const sealed = k.seal('ghp_secret');
+  assert.match(sealed, /^v3:gcm:[A-Za-z0-9_-]+$/);
+  assert.notEqual(k.seal('ghp_secret'), sealed, 'a fresh nonce each time');
+  assert.equal(k.open(sealed, k.id, 'x'), 'ghp_secret');
+  const other = vaultKey('another salt');
+  assert.notEqual(other.id, k.id);
+  assert.throws(() => other.open(sealed, k.id, 'secret "X"'), (e: Error) => e instanceof VaultKeyError && /vault key .*changed/.test(e.message) && !e.message.includes('ghp_secret'));
+  const damaged = sealed.slice(0, -4) + (sealed.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+  assert.throws(() => k.open(damaged, k.id, 'x'), /damaged/);
+  assert.equal(vaultSecretFrom({ WEIR_VAULT_KEY: ' a ', LITELLM_SALT_KEY: 'b' }, 'm'), 'a');
+  assert.equal(vaultSecretFrom({ LITELLM_SALT_KEY: 'b' }, 'm'), 'b');
+  assert.equal(vaultSecretFrom({}, 'm'), 'm');
+  assert.equal(vaultSecretFrom({}, null), null);
+});
+
+test('host patterns: exact names and *.domain, without case; bad ones refused', () => {
+  const m = hostMatcher(checkHosts(['GitHub.com', '*.githubusercontent.com'], 'hosts')!);
+  assert.ok(m.matches('github.com') && m.matches('GITHUB.COM'));
+  assert.ok(m.matches('raw.githubusercontent.com'));
+  assert.ok(!m.matches('githubusercontent.com') && !m.matches('evilgithub.com') && !m.matches('github.com.evil.net'));
+  for (const bad of [['a b'], ['*'], ['http://x.com'], ['x.com:443'], 'x.com', [42]]) assert.throws(() => checkHosts(bad, 'hosts'), AgentApiError);
+});
+
+test('the run key from Proxy-Authorization (Basic password or Bearer); CONNECT targets', () => {
+  assert.equal(proxyKey(`Basic ${Buffer.from('weir:sk-1').toString('base64')}`), 'sk-1');
+  assert.equal(proxyKey(`basic ${Buffer.from('sk-2').toString('base64')}`), 'sk-2');
+  assert.equal(proxyKey('Bearer sk-3'), 'sk-3');
+  for (const h of [undefined, '', 'Basic', 'Digest x', `Basic ${Buffer.from('weir:').toString('base64')}`]) assert.equal(proxyKey(h), null);
+  assert.deepEqual(splitTarget('GitHub.com:443', 443), { host: 'github.com', port: 443 });
+  assert.deepEqual(splitTarget('[::1]:8443', 443), { host: '::1', port: 8443 });
+  assert.deepEqual(splitTarget('example.com', 443), { host: 'example.com', port: 443 });
+  for (const bad of ['', 'x:0', 'x:70000', 'a b:1', 'x/y:1']) assert.equal(splitTarget(bad, 443), null);
+});
+
+test('stubs are swapped in header values and inside Basic credentials; other values are left as they are', () => {
+  const swaps = [{ stub: 'weir-stub-t-1', value: 'REAL1', hosts: hostMatcher([]) }];
+  assert.equal(swapValue('Bearer weir-stub-t-1', swaps), 'Bearer REAL1');
+  assert.equal(swapValue('token weir-stub-t-1, weir-stub-t-1', swaps), 'token REAL1, REAL1');
+  const basic = `Basic ${Buffer.from('x-access-token:weir-stub-t-1').toString('base64')}`;
+  assert.equal(swapValue(basic, swaps), `Basic ${Buffer.from('x-access-token:REAL1').toString('base64')}`);
+  const unrelated = `Basic ${Buffer.from('u:p').toString('base64')}`;
+  assert.equal(swapValue(unrelated, swaps), unrelated);
+  assert.equal(swapValue('application/json', swaps), 'application/json');
+});
+
+test('real values are masked as printed and as JSON carries them; short ones are not', () => {
+  const scrub = scrubber([{ name: 'TOKEN', value: 'abc"def\\ghi' }, { name: 'PIN', value: '1234' }])!;
+  assert.equal(scrub('x abc"def\\ghi y 1234'), 'x [secret TOKEN] y 1234');
+  assert.equal(scrub(JSON.stringify({ text: 'abc"def\\ghi' })), '{"text":"[secret TOKEN]"}');
+  assert.equal(scrubber([{ name: 'PIN', value: '1234' }]), undefined);
+  assert.match(stubFor('GITHUB_TOKEN'), /^weir-stub-github-token-[0-9a-f]{16}$/);
+});
+
+describe('the egress proxy in-process', () => {
+  const ca = makeCa('unit');
+  const upstreamTls = testTls(['localhost']);
+  const seen: (string | undefined)[] = [];
+  let upstream: https.Server;
+  let proxy: EgressProxy;
+  let proxyPort = 0;
+  const RUN_KEY = 'sk-run-key-unit';
+
+  before(async () => {
+    upstream = https.createServer({ key: upstreamTls.keyPem, cert: upstreamTls.certPem }, (req, res) => {
+      seen.push(req.headers.authorization);
+      res.end('ok');
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    proxy = new EgressProxy({ ca, upstreamCa: [upstreamTls.caPem] });
+    proxyPort = await proxy.listen('127.0.0.1', 0);
+    proxy.register(keyHash(RUN_KEY), { runId: 'r1', swaps: [{ stub: 'STUB', value: 'REAL', hosts: ['localhost'] }], allow: ['127.0.0.1'] });
+  });
+
+  after(async () => {
+    await proxy.close();
+    upstream.close();
+  });
+
+  /** One CONNECT; resolves with the status line and the socket (for a TLS session inside). */
+  function connect(target: string, auth?: string): Promise<{ status: string; socket: net.Socket }> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(proxyPort, '127.0.0.1', () => s.write(`CONNECT ${target} HTTP/1.1\r\n${auth ? `proxy-authorization: ${auth}\r\n` : ''}\r\n`));
+      let got = '';
+      const onData = (d: Buffer) => {
+        got += d.toString('latin1');
+        const end = got.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        s.off('data', onData);
+        resolve({ status: got.split('\r\n')[0]!, socket: s });
+      };
+      s.on('data', onData);
+      s.on('error', reject);
+    });
+  }
+
+  const basic = (k: string) => `Basic ${Buffer.from(`weir:${k}`).toString('base64')}`;
+
+  /** A GET over TLS through an established tunnel, trusting only `caPem`. */
+  function getThrough(socket: net.Socket, servername: string, caPem: string, auth: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const t = tls.connect({ socket, servername, ca: caPem }, () => {
+        t.write(`GET / HTTP/1.1\r\nhost: ${servername}\r\nauthorization: ${auth}\r\nconnection: close\r\n\r\n`);
+      });
+      let body = '';
+      t.on('data', (d) => (body += d.toString()));
+      t.on('end', () => resolve(body));
+      t.on('error', reject);
+    });
+  }
+
+  test('a secret host: TLS under the installation CA, the stub swapped, answered by the real host', async () => {
+    const port = (upstream.address() as net.AddressInfo).port;
+    const { status, socket } = await connect(`localhost:${port}`, basic(RUN_KEY));
+    assert.match(status, /^HTTP\/1\.1 200/);
+    const answer = await getThrough(socket, 'localhost', ca.certPem, 'Bearer STUB');
+    assert.match(answer, /^HTTP\/1\.1 200/);
+    assert.ok(answer.endsWith('ok'));
+    assert.equal(seen.at(-1), 'Bearer REAL');
+  });
+
+  test('another allowed host: tunnelled untouched (its own certificate, the stub as sent)', async () => {
+    const port = (upstream.address() as net.AddressInfo).port;
+    const { status, socket } = await connect(`127.0.0.1:${port}`, basic(RUN_KEY));
+    assert.match(status, /^HTTP\/1\.1 200/);
+    // The upstream's certificate names localhost: verified by its own CA, not the installation's.
+    const answer = await getThrough(socket, 'localhost', upstreamTls.caPem, 'Bearer STUB');
+    assert.match(answer, /^HTTP\/1\.1 200/);
+    assert.equal(seen.at(-1), 'Bearer STUB');
+  });
+
+  test('no key, an unknown key, an unregistered run: 407; a host outside the allow-list: 403', async () => {
+    assert.match((await connect('localhost:1')).status, /^HTTP\/1\.1 407 /);
+    assert.match((await connect('localhost:1', basic('sk-other'))).status, /^HTTP\/1\.1 407 /);
+    assert.match((await connect('example.com:443', basic(RUN_KEY))).status, /^HTTP\/1\.1 403 /);
+    assert.match((await connect('not a target', basic(RUN_KEY))).status, /^HTTP\/1\.1 400 /);
+    proxy.unregister(keyHash(RUN_KEY));
+    assert.match((await connect('localhost:1', basic(RUN_KEY))).status, /^HTTP\/1\.1 407 /);
+    proxy.register(keyHash(RUN_KEY), { runId: 'r1', swaps: [{ stub: 'STUB', value: 'REAL', hosts: ['localhost'] }], allow: ['127.0.0.1'] });
+  });
+});
