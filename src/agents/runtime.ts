@@ -316,7 +316,7 @@ export class AgentRuntime {
   /** After a crash or a dead instance: what is left of the run is killed and the run ends. */
   private async recover(run: RunRow, why: string): Promise<void> {
     const def = await this.catalog.find('sandbox', run.profile.sandbox);
-    if (def) await this.provider(def.provider).sweep([run.id]).catch((e: unknown) => log.warn(`agents: sweeping run ${run.id}: ${(e as Error).message}`));
+    if (def) await this.provider(def.provider).sweep([run.id], def).catch((e: unknown) => log.warn(`agents: sweeping run ${run.id}: ${(e as Error).message}`));
     let cost: number | null = null;
     if (run.key_token) {
       await revokeRunKey(this.keys, run.key_token).catch(() => {});

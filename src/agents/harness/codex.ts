@@ -35,7 +35,7 @@ export const codex: Harness = {
     ];
     if (p.model) overrides.push(`model=${toml(p.model)}`);
     if (p.append_system_prompt) overrides.push(`developer_instructions=${toml(p.append_system_prompt)}`);
-    const argv = [process.execPath, cliPath('WEIR_CODEX_BIN', '@openai/codex', 'codex'), 'exec', '--json', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox'];
+    const argv = [...(input.sandbox.agentsOnPath ? ['codex'] : [process.execPath, cliPath('WEIR_CODEX_BIN', '@openai/codex', 'codex')]), 'exec', '--json', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox'];
     for (const o of overrides) argv.push('-c', o);
     argv.push(...(p.extra_args ?? []), '-');
     // No CODEX_HOME: Codex refuses one that does not exist yet, and makes its default ($HOME/.codex) itself.

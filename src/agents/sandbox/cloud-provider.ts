@@ -91,7 +91,8 @@ export class CloudSandboxProvider implements SandboxProvider {
   }
 
   /** After a crash: kill what these runs left (by the run's label, and their pool slots). */
-  async sweep(runIds: string[]): Promise<void> {
+  async sweep(runIds: string[], def?: SandboxDef): Promise<void> {
+    if (def) this.clientOf(def);
     for (const { cloud } of this.clients.values()) {
       for (const runId of runIds) {
         for (const m of await cloud.list({ [INSTALL_LABEL]: this.p.installation, [RUN_LABEL]: runId })) await cloud.kill(m.id);

@@ -28,6 +28,7 @@ export async function prepare(machine: Machine): Promise<string> {
 export class CloudSandbox implements Sandbox {
   readonly workdir: string;
   readonly isolation: string;
+  readonly agentsOnPath = true;
   private readonly running = new Set<ExecHandle>();
   private destroyed: Promise<void> | undefined;
 
