@@ -26,6 +26,8 @@ let e2b: FakeE2B;
 let flaky: FakeE2B;
 let daytona: FakeDaytona;
 let configPath: string;
+/** The same instance across the crash test's restart (its runs are found at once); short rounds fill pools fast. */
+const WEIR_ENV = { WEIR_INSTANCE_ID: 'agents-cloud', WEIR_AGENT_LEASE_MS: '3000' };
 
 const e2bAt = (f: FakeE2B, extra: Record<string, unknown> = {}) => JSON.stringify({ provider: 'e2b', api_key: E2B_TEST_KEY, api_url: f.url, sandbox_url: f.url, ...extra });
 const dtnAt = (extra: Record<string, unknown> = {}) => JSON.stringify({ provider: 'daytona', api_key: DAYTONA_TEST_KEY, api_url: daytona.apiUrl, ...extra });
@@ -55,7 +57,7 @@ before(async () => {
     scriptProfile('wait-dtn', WAIT_FOREVER, { sandbox: 'dtn', timeout: '10m' }),
   ].join('');
   configPath = writeConfigFile(agentConfig(mock.url, db, { profiles, sandboxes }));
-  weir = await startWeirOn(configPath);
+  weir = await startWeirOn(configPath, { env: WEIR_ENV });
 });
 
 after(() => closeAndCheckLedgers(() => weir?.stop(), async () => pool.end(), () => mock.close(), () => e2b.close(), () => flaky.close(), () => daytona.close()));
@@ -183,7 +185,7 @@ describe('the sweeper', () => {
     assert.equal(pooled.length, 2);
     await weir.stop('SIGKILL');
     assert.ok(e2b.machines.get(run.sandbox.id), 'the crash left the run’s machine running');
-    weir = await startWeirOn(configPath);
+    weir = await startWeirOn(configPath, { env: WEIR_ENV });
     const ended = await waitRun(weir.url, id);
     assert.equal(ended.status, 'failed');
     await waitFor('the run’s and the stray machine killed', async () => !e2b.machines.get(run.sandbox.id) && !e2b.machines.get(stray.id), 30_000);
