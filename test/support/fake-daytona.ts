@@ -10,7 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { FakeMachines, Faults, killGroup, type FakeMachine } from './fake-machines';
+import { FakeMachines, Faults, epochMs, killGroup, type FakeMachine } from './fake-machines';
 import type { Recorded } from './fake-e2b';
 
 export interface FakeDaytonaOptions {
@@ -59,7 +59,9 @@ export class FakeDaytona {
       const m = /^\/toolbox\/([^/]+)\/process\/session\/([^/]+)\/command\/([^/?]+)\/logs/.exec(req.url ?? '');
       const cmd = m && f.sessions.get(`${m[1]}/${m[2]}`)?.get(m[3]!);
       if (!cmd || req.headers.authorization !== `Bearer ${o.apiKey}`) return void socket.destroy();
+      const t0 = epochMs();
       f.wss.handleUpgrade(req, socket, head, (ws) => {
+        ws.on('close', () => f.machines.span(m[1]!, t0, epochMs()));
         for (const c of cmd.log) ws.send(c);
         if (cmd.ended) return ws.close(1000);
         cmd.sockets.add(ws);
@@ -94,7 +96,12 @@ export class FakeDaytona {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const t0 = epochMs();
     const url = new URL(req.url ?? '/', 'http://x');
+    const segs = url.pathname.split('/').filter(Boolean);
+    // The time this call held its caller, kept per machine (the create's: under the machine it made).
+    let spanOf = segs[0] === 'toolbox' ? segs[1] : segs[1] === 'sandbox' ? segs[2] : undefined;
+    res.on('close', () => spanOf && this.machines.span(spanOf, t0, epochMs()));
     const body = await readBody(req);
     const isJson = String(req.headers['content-type']).includes('json');
     const json = body.length && isJson ? JSON.parse(body.toString('utf8')) : undefined;
@@ -111,6 +118,7 @@ export class FakeDaytona {
       const snapshot = json?.snapshot ?? 'daytona-default';
       if (!(this.o.snapshots ?? ['daytona-default']).includes(snapshot)) return send(res, 404, { statusCode: 404, message: `Snapshot ${snapshot} not found`, code: 'NOT_FOUND' });
       const m = this.machines.make('dtn', snapshot, json?.labels ?? {}, json?.env ?? {}, (json?.autoStopInterval ?? 15) * 60_000);
+      spanOf = m.id;
       return send(res, 200, this.dto(m));
     }
     if (req.method === 'GET' && rest.length === 1 && rest[0] === 'sandbox') {

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FakeMachines, Faults, killGroup, type FakeMachine } from './fake-machines';
+import { FakeMachines, Faults, epochMs, killGroup, type FakeMachine } from './fake-machines';
 
 export interface FakeE2BOptions {
   apiKey: string;
@@ -60,9 +60,13 @@ export class FakeE2B {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const t0 = epochMs();
     const url = new URL(req.url ?? '/', 'http://x');
-    const body = await readBody(req);
     const sandboxId = req.headers['e2b-sandbox-id'];
+    // The time this call held its caller, kept per machine (the create's: under the machine it made).
+    let spanOf = typeof sandboxId === 'string' ? sandboxId : url.pathname.split('/').filter(Boolean)[url.pathname.startsWith('/v2/') ? 2 : 1];
+    res.on('close', () => spanOf && this.machines.span(spanOf, t0, epochMs()));
+    const body = await readBody(req);
     if (typeof sandboxId === 'string') return this.envd(sandboxId, req, url, body, res);
     const json = body.length && String(req.headers['content-type']).includes('json') ? JSON.parse(body.toString('utf8')) : undefined;
     this.requests.push({ method: req.method ?? '', path: url.pathname + url.search, body: json });
@@ -76,6 +80,7 @@ export class FakeE2B {
       const template = json?.templateID ?? 'base';
       if (!(this.o.templates ?? ['base', 'code-interpreter-v1']).includes(template)) return send(res, 404, { code: 404, message: `template '${template}' not found` });
       const m = this.machines.make('e2b', template, json?.metadata ?? {}, json?.envVars ?? {}, (json?.timeout ?? 300) * 1000);
+      spanOf = m.id;
       return send(res, 201, this.sandboxJson(m));
     }
     if (req.method === 'GET' && url.pathname === '/v2/sandboxes') {

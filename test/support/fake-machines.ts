@@ -25,9 +25,14 @@ export interface FakeMachine {
   gone: boolean;
 }
 
+/** Epoch milliseconds, sub-millisecond (the bench compares them with Weir's event times). */
+export const epochMs = (): number => performance.timeOrigin + performance.now();
+
 export class FakeMachines {
   readonly root: string;
   readonly all = new Map<string, FakeMachine>();
+  /** Per machine, when the fake was busy answering a call about it: the provider's share of a start. */
+  readonly spans = new Map<string, Array<[number, number]>>();
   private n = 0;
 
   constructor(prefix: string) {
@@ -46,6 +51,14 @@ export class FakeMachines {
     const m: FakeMachine = { id, home, labels, env, template, createdAt: new Date(), lifetimeMs, procs: new Set(), gone: false };
     this.all.set(id, m);
     return m;
+  }
+
+  span(id: string, from: number, to: number): void {
+    let list = this.spans.get(id);
+    if (!list) this.spans.set(id, (list = []));
+    // Bounded: a long run's calls are not all needed, the last ones are.
+    if (list.length >= 1000) list.shift();
+    list.push([from, to]);
   }
 
   live(): FakeMachine[] {
