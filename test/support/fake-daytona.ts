@@ -144,6 +144,16 @@ export class FakeDaytona {
     const m = this.machines.get(parts[0]);
     if (!m) return send(res, 502, { statusCode: 502, message: 'sandbox is not running' });
     const path = parts.slice(1).join('/');
+    if (req.method === 'POST' && path === 'process/execute') {
+      // Synchronous: the command's output (stdout and stderr merged) and exit code in the answer.
+      const child = this.machines.spawn(m, json.command, json.cwd || m.home, json.envs ?? {});
+      const out: Buffer[] = [];
+      child.stdout!.on('data', (c: Buffer) => out.push(c));
+      child.stderr!.on('data', (c: Buffer) => out.push(c));
+      const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 137)));
+      if (m.gone) return send(res, 502, { statusCode: 502, message: 'sandbox is not running' });
+      return send(res, 200, { exitCode: code, result: Buffer.concat(out).toString('utf8') });
+    }
     if (req.method === 'POST' && path === 'process/session') {
       this.sessions.set(`${m.id}/${json.sessionId}`, new Map());
       return send(res, 201, {});

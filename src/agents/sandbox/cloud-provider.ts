@@ -7,8 +7,6 @@
 import type { Sandbox, SandboxDef, SandboxProvider } from '../types';
 import { cloudOptions, type CloudOptions } from './cloud-options';
 import { CloudSandbox, prepare } from './cloud-sandbox';
-import { DaytonaCloud } from './daytona';
-import { E2BCloud } from './e2b';
 import type { Cloud, Machine } from './machine';
 import { INSTALL_LABEL, POOL_LABEL, RUN_LABEL, SLOT_LABEL, type WarmPools } from './warm-pool';
 
@@ -27,8 +25,19 @@ export interface CloudProviderOptions {
   makeCloud?: (kind: CloudKind, o: CloudOptions) => Cloud;
 }
 
+/**
+ * The SDK client. Each SDK takes a second or more to load: loaded on first use, never by a Weir
+ * whose config has no sandbox of that provider.
+ */
 export function makeCloud(kind: CloudKind, o: CloudOptions): Cloud {
-  return kind === 'e2b' ? new E2BCloud(o) : new DaytonaCloud(o);
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  if (kind === 'e2b') {
+    const { E2BCloud } = require('./e2b') as typeof import('./e2b');
+    return new E2BCloud(o);
+  }
+  const { DaytonaCloud } = require('./daytona') as typeof import('./daytona');
+  return new DaytonaCloud(o);
+  /* eslint-enable @typescript-eslint/no-require-imports */
 }
 
 export class CloudSandboxProvider implements SandboxProvider {

@@ -15,13 +15,20 @@ export interface StartInfo {
 /** Makes the workspace and prints HOME: the first command every machine runs. */
 export const PREPARE = 'mkdir -p "$HOME/work" "$HOME/.weir" && printf "%s" "$HOME"';
 
-/** Runs PREPARE; the machine's home folder. */
-export async function prepare(machine: Machine): Promise<string> {
+/** A short command of Weir's own: its output (stdout; stderr only where the provider merges them). */
+export async function quick(machine: Machine, cmd: string): Promise<{ code: number; out: string }> {
+  if (machine.runQuick) return machine.runQuick(cmd);
   const out: Buffer[] = [];
   const err: Buffer[] = [];
-  const code = await machine.run(PREPARE, (c) => out.push(c), (c) => err.push(c)).done;
-  const home = Buffer.concat(out).toString('utf8').trim();
-  if (code !== 0 || !home.startsWith('/')) throw new Error(`the sandbox's shell did not answer as expected (exit ${code}): ${Buffer.concat(err).toString('utf8').slice(0, 300)}`);
+  const code = await machine.run(cmd, (c) => out.push(c), (c) => err.push(c)).done;
+  return { code, out: Buffer.concat(out).toString('utf8') || (code !== 0 ? Buffer.concat(err).toString('utf8') : '') };
+}
+
+/** Runs PREPARE; the machine's home folder. */
+export async function prepare(machine: Machine): Promise<string> {
+  const { code, out } = await quick(machine, PREPARE);
+  const home = out.trim();
+  if (code !== 0 || !home.startsWith('/') || home.includes('\n')) throw new Error(`the sandbox's shell did not answer as expected (exit ${code}): ${out.slice(0, 300)}`);
   return home;
 }
 
@@ -78,9 +85,7 @@ export class CloudSandbox implements Sandbox {
     let p = this.inside(pathInSandbox);
     if (p.includes('*')) {
       const pattern = p.split('*').map(quote).join('*');
-      const out: Buffer[] = [];
-      const code = await this.machine.run(`for f in ${pattern}; do [ -f "$f" ] && printf "%s" "$f" && break; done; true`, (c) => out.push(c), () => {}).done;
-      const found = Buffer.concat(out).toString('utf8');
+      const { code, out: found } = await quick(this.machine, `for f in ${pattern}; do [ -f "$f" ] && printf "%s" "$f" && break; done 2>/dev/null; true`);
       if (code !== 0 || !found) return null;
       p = this.inside(found);
     }

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Daytona, type Sandbox as DaytonaSandbox } from '@daytonaio/sdk';
 import type { CloudOptions } from './cloud-options';
 import { describeCloudError } from './cloud-errors';
+import { quote } from './command-line';
 import { SandboxLostError, type Cloud, type Machine, type MachineInfo, type MachineRun } from './machine';
 
 /** How many times the exit code is asked for after the logs ended (the daemon records it as it ends). */
@@ -124,6 +125,16 @@ class DaytonaMachine implements Machine {
         if (made) void removeSession();
       },
     };
+  }
+
+  async runQuick(cmd: string): Promise<{ code: number; out: string }> {
+    try {
+      // One call, output collected (stdout and stderr merged); through sh, whatever the daemon runs it with.
+      const r = await this.sbx.process.executeCommand(`sh -c ${quote(cmd)}`);
+      return { code: r.exitCode ?? 0, out: r.result ?? '' };
+    } catch (e) {
+      throw new SandboxLostError(describeCloudError('daytona', 'exec', e).message);
+    }
   }
 
   async write(path: string, data: Buffer): Promise<void> {

@@ -16,6 +16,11 @@ export interface Machine {
   readonly id: string;
   /** Runs `cmd` with the machine's shell; stdin is whatever the command line redirects. */
   run(cmd: string, onStdout: (c: Buffer) => void, onStderr: (c: Buffer) => void): MachineRun;
+  /**
+   * A short command of Weir's own (the workspace, a file lookup), output collected, when the
+   * provider has a cheaper way than `run` (Daytona: one call instead of a session and a socket).
+   */
+  runQuick?(cmd: string): Promise<{ code: number; out: string }>;
   write(path: string, data: Buffer): Promise<void>;
   /** null when the file does not exist; at most maxBytes. */
   read(path: string, maxBytes: number): Promise<Buffer | null>;
