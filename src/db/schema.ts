@@ -121,7 +121,12 @@ export async function ensureSchema(pool: pg.Pool): Promise<EnsureSchemaResult> {
       const { rows } = await client.query<{ oid: string | null }>('SELECT to_regclass($1)::text AS oid', [q(t.name)]);
       if (rows[0]?.oid) {
         existing.push(t.name);
-        if (t.name.startsWith('Weir_')) for (const c of t.columns) await client.query(addColumnSql(t.name, c));
+        if (t.name.startsWith('Weir_')) {
+          // Only a column that is missing is added: ALTER TABLE locks the table even when it changes nothing.
+          const have = await client.query<{ column_name: string }>(`SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1`, [t.name]);
+          const names = new Set(have.rows.map((x) => x.column_name));
+          for (const c of t.columns) if (!names.has(c.name)) await client.query(addColumnSql(t.name, c));
+        }
         continue;
       }
       await client.query(createTableSql(t));
