@@ -41,11 +41,37 @@ export interface AgentsConfigOptions {
   /** Runs at once the runtime allows: at least the largest fan-out. */
   maxConcurrentRuns: number;
   light: { calls: number; thinkMs: number; deltas: number };
+  /** The sandbox-start phase's E2B and Daytona fakes (agents-starts.ts). */
+  cloud?: { e2bUrl: string; e2bKey: string; daytonaApiUrl: string; daytonaKey: string; warmPool: number };
+}
+
+/** Sandboxes and `true` profiles of the sandbox-start phase: local, and each cloud cold and warm. */
+function startDefs(o: AgentsConfigOptions): { sandboxes: string; profiles: string } {
+  if (!o.cloud) return { sandboxes: '', profiles: '' };
+  const c = o.cloud;
+  const e2b = `provider: e2b, api_key: ${c.e2bKey}, api_url: "${c.e2bUrl}", sandbox_url: "${c.e2bUrl}"`;
+  const dtn = `provider: daytona, api_key: ${c.daytonaKey}, api_url: "${c.daytonaApiUrl}"`;
+  const sandboxes = [
+    `    - { name: bench-e2b, ${e2b} }`,
+    `    - { name: bench-e2b-warm, ${e2b}, warm_pool: ${c.warmPool} }`,
+    `    - { name: bench-daytona, ${dtn} }`,
+    `    - { name: bench-daytona-warm, ${dtn}, warm_pool: ${c.warmPool} }`,
+  ].join('\n');
+  const profile = (name: string, sandbox: string) => `    - { name: ${name}, agent: command, sandbox: ${sandbox}, model: bench-gpt, timeout: 5m, command: ["true"] }`;
+  const profiles = [
+    profile('bench-start-local', 'bench-local'),
+    profile('bench-start-e2b', 'bench-e2b'),
+    profile('bench-start-e2b-warm', 'bench-e2b-warm'),
+    profile('bench-start-daytona', 'bench-daytona'),
+    profile('bench-start-daytona-warm', 'bench-daytona-warm'),
+  ].join('\n');
+  return { sandboxes: '\n' + sandboxes, profiles: '\n' + profiles };
 }
 
 const PRICE = 'input_cost_per_token: 0.000001, output_cost_per_token: 0.000002';
 
 export function agentsConfig(o: AgentsConfigOptions): string {
+  const starts = startDefs(o);
   const env = `{ BENCH_MODEL: bench-gpt, BENCH_CALLS: "${o.light.calls}", BENCH_THINK_S: "${(o.light.thinkMs / 1000).toFixed(3)}", BENCH_DELTAS: "${o.light.deltas}" }`;
   return `# written by npm run bench: scenario 8 (agent runs), pointed at the bench's mock and PostgreSQL
 model_list:
@@ -63,7 +89,7 @@ general_settings:
 agent_settings:
   max_concurrent_runs: ${o.maxConcurrentRuns}
   sandboxes:
-    - { name: bench-local, provider: local }
+    - { name: bench-local, provider: local }${starts.sandboxes}
   profiles:
     - name: ${CLAUDE_PROFILE}
       agent: claude-code
@@ -84,6 +110,6 @@ agent_settings:
       model: bench-gpt
       timeout: 10m
       command: [bash, -c, ${JSON.stringify(LIGHT_AGENT_SCRIPT)}]
-      env: ${env.replace(`BENCH_CALLS: "${o.light.calls}"`, 'BENCH_CALLS: "1"')}
+      env: ${env.replace(`BENCH_CALLS: "${o.light.calls}"`, 'BENCH_CALLS: "1"')}${starts.profiles}
 `;
 }

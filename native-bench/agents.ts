@@ -13,6 +13,10 @@ import { claudeRunsFor, dataPlane, parseLagStats, parseMemAvailable, summarizeRu
 import { fanOut, oneAtATime, Probe, probeAlone } from './agents-watch';
 import { chatSpec, MASTER_KEY, smallChat } from './bodies';
 import { startGateway, type Server } from './processes';
+import { sandboxStarts, WARM_POOL, type StartRow } from './agents-starts';
+import { FakeDaytona } from '../test/support/fake-daytona';
+import { FakeE2B } from '../test/support/fake-e2b';
+import { Pool } from 'pg';
 import { childrenNamed, cpuMicros, rssBytes, sumOver, threadCpuMicros } from './procfs';
 import type { Progress } from './progress';
 import type { AgentsPhase, AgentsResult, LagStats } from './results';
@@ -33,10 +37,15 @@ export interface AgentsOptions {
 
 interface AgentsWeir {
   server: Server;
+  databaseUrl: string;
   stop(): Promise<void>;
 }
 
-async function startAgentsWeir(o: { mockUrl: string; workDir: string; workers: number; cpus?: string; profileDir?: string; opts: AgentsOptions }): Promise<AgentsWeir> {
+/** Keys of the bench's E2B and Daytona fakes (they accept these and nothing else). */
+const FAKE_E2B_KEY = 'e2b_bench_fake';
+const FAKE_DAYTONA_KEY = 'dtn_bench_fake';
+
+async function startAgentsWeir(o: { mockUrl: string; workDir: string; workers: number; cpus?: string; profileDir?: string; opts: AgentsOptions; fakes: { e2b: FakeE2B; daytona: FakeDaytona } }): Promise<AgentsWeir> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { startPostgres } = require('../test/support/postgres') as typeof import('../test/support/postgres');
   const pg = await startPostgres();
@@ -48,10 +57,12 @@ async function startAgentsWeir(o: { mockUrl: string; workDir: string; workers: n
   try {
     const configPath = path.join(o.workDir, 'weir-agents-config.yaml');
     const most = Math.max(o.opts.claude, ...o.opts.light, 1);
-    fs.writeFileSync(configPath, agentsConfig({ mockUrl: o.mockUrl, masterKey: MASTER_KEY, databaseUrl: pg.url, maxConcurrentRuns: most, light: { calls: o.opts.calls, thinkMs: o.opts.thinkMs, deltas: o.opts.deltas } }));
+    const cloud = { e2bUrl: o.fakes.e2b.url, e2bKey: FAKE_E2B_KEY, daytonaApiUrl: o.fakes.daytona.apiUrl, daytonaKey: FAKE_DAYTONA_KEY, warmPool: WARM_POOL };
+    fs.writeFileSync(configPath, agentsConfig({ mockUrl: o.mockUrl, masterKey: MASTER_KEY, databaseUrl: pg.url, maxConcurrentRuns: most, light: { calls: o.opts.calls, thinkMs: o.opts.thinkMs, deltas: o.opts.deltas }, cloud }));
     const server = await startGateway({ configPath, workers: o.workers, cpus: o.cpus, name: 'agents weir', env: { WEIR_JOURNAL_DIR: journalDir }, profileDir: o.profileDir });
     return {
       server,
+      databaseUrl: pg.url,
       async stop() {
         await server.child.stop(5000);
         await cleanup();
@@ -147,9 +158,15 @@ export async function agentsScenario(o: {
   const notes: string[] = [];
   const claude = claudeRunsFor(o.opts.claude, memAvailable());
   if (claude.note) notes.push(claude.note);
-  o.progress.set('8 agents: starting', 'PostgreSQL and the agents Weir');
-  const weir = await startAgentsWeir(o);
+  o.progress.set('8 agents: starting', 'PostgreSQL, the E2B and Daytona fakes, the agents Weir');
+  const fakes = { e2b: await FakeE2B.start({ apiKey: FAKE_E2B_KEY }), daytona: await FakeDaytona.start({ apiKey: FAKE_DAYTONA_KEY }) };
+  const weir = await startAgentsWeir({ ...o, fakes }).catch(async (e: unknown) => {
+    await fakes.e2b.close();
+    await fakes.daytona.close();
+    throw e;
+  });
   const phases: AgentsPhase[] = [];
+  let starts: StartRow[] | undefined;
   try {
     const light = (i: number) => ({ profile: LIGHT_PROFILE, prompt: `bench light agent ${i}` });
     // Generous: the deadline only stops a fan-out that would not end (starts queue behind each other).
@@ -179,10 +196,19 @@ export async function agentsScenario(o: {
       specs.push({ phase: `light × ${n}`, agent: 'command', runs: n, body: light, deadlineMs: lightDeadline(n) });
     }
     for (const spec of specs) phases.push(await runPhase(weir.server, o.directUrl, spec, o.opts, o.progress));
+    // Sandbox starts, one run at a time, per provider, cold and warm (the clouds on their fakes).
+    const db = new Pool({ connectionString: weir.databaseUrl, max: 1 });
+    try {
+      starts = await sandboxStarts({ url: weir.server.url, key: MASTER_KEY, runs: SINGLE_RUNS, e2b: fakes.e2b, daytona: fakes.daytona, db, progress: (w) => o.progress.set('8 agents: sandbox starts', w) });
+    } finally {
+      await db.end();
+    }
     if (phases.some((p) => p.lag === null)) notes.push('control-thread event-loop lag not measured: GET /v1/agent/stats did not answer {event_loop_lag_ms: {p50, p99, max}}');
   } finally {
     o.progress.set('8 agents: stopping', 'the agents Weir and its PostgreSQL');
     await weir.stop();
+    await fakes.e2b.close();
+    await fakes.daytona.close();
   }
-  return { phases, notes };
+  return { phases, notes, starts };
 }

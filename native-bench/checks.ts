@@ -1,6 +1,7 @@
 // The issue's performance targets, checked against a run's results. A target that this run did
 // not measure (scenario not run, comparator absent) is reported as not measured, never as passed.
 import { agentsChecks } from './agents-report';
+import { startsChecks } from './agents-starts-report';
 import type { BenchResults, Check, LatencyRow, ScenarioResult, ThroughputRow } from './results';
 import { cpuAtSameLoad } from './throughput';
 import { ratio } from './stats';
@@ -193,5 +194,6 @@ export function evaluateChecks(r: BenchResults): Check[] {
       : { name: 'RSS flat across the soak', target: 'flat', measured: `${fixed(soak.rssGrowthMB, 1)} MB growth`, pass: soak.flat });
   }
   out.push(...agentsChecks(r));
+  out.push(...startsChecks(r));
   return out;
 }

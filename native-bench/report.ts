@@ -2,6 +2,7 @@
 // PERF.md. Proxies' latencies are shown as added to the direct path (target − direct at the same
 // percentile, per repeat; median [min…max] over repeats); the direct row shows absolute values.
 import { agentsTables } from './agents-report';
+import { startsTables } from './agents-starts-report';
 import type { BenchResults, LatencyRow, ScenarioResult } from './results';
 import { ratio } from './stats';
 import { fixed, intText, ms, plusMs, ratioText, renderMarkdown, renderText, spreadText, type Table } from './table';
@@ -323,6 +324,7 @@ export function reportTables(r: BenchResults): Table[] {
     translatedTable(sc),
     googleTable(sc),
     ...agentsTables(sc),
+    ...startsTables(sc),
     soakTable(sc),
     memoryTable(r),
     skipped,

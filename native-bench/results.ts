@@ -187,6 +187,8 @@ export interface AgentsPhase {
 
 export interface AgentsResult {
   phases: AgentsPhase[];
+  /** Sandbox start per provider, cold and warm (agents-starts.ts). */
+  starts?: import('./agents-starts').StartRow[];
   /** Why a phase did not run or ran smaller than asked. */
   notes: string[];
 }

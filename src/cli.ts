@@ -2,7 +2,8 @@
 // weir --config PATH --port 4000 [--host H] [--num_workers N] [--detailed_debug]: the same flags
 // as `litellm`, and CONFIG_FILE_PATH / PORT / LITELLM_MASTER_KEY from the environment.
 // `weir run …` is the agent-run client instead (src/cli-run.ts), `weir attach SESSION` a session's
-// live terminal (src/cli-attach.ts): they load none of the gateway.
+// live terminal (src/cli-attach.ts): they load none of the gateway; `weir sandbox check NAME` makes,
+// tries and destroys one sandbox of the config (src/cli-sandbox.ts).
 import { availableParallelism } from 'node:os';
 
 const VERSION: string = (require('../../package.json') as { version: string }).version;
@@ -17,7 +18,8 @@ const USAGE = `usage: weir --config PATH [--port 4000] [--host 0.0.0.0] [--num_w
   --version         print the version
 
        weir run --profile NAME "prompt" | --job NAME [--input JSON]   (weir run --help)
-       weir attach SESSION                                          (weir attach --help)`;
+       weir attach SESSION                                          (weir attach --help)
+       weir sandbox check NAME [--config FILE] [--agent claude-code|codex]`;
 
 function fail(msg: string): never {
   process.stderr.write(`weir: ${msg}\n${USAGE}\n`);
@@ -91,7 +93,18 @@ function serve(): void {
   });
 }
 
-if (process.argv[2] === 'run') {
+if (process.argv[2] === 'sandbox') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { sandboxCommand } = require('./cli-sandbox') as typeof import('./cli-sandbox');
+  sandboxCommand(process.argv.slice(3), process.env, process.stdout, process.stderr).then(
+    (code) => process.stdout.write('', () => process.exit(code)),
+    (e: unknown) => {
+      process.stderr.write(`weir sandbox: ${e instanceof Error ? e.message : String(e)}
+`);
+      process.exit(1);
+    },
+  );
+} else if (process.argv[2] === 'run') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { runCommand } = require('./cli-run') as typeof import('./cli-run');
   runCommand(process.argv.slice(3), process.env, process).then(

@@ -123,7 +123,9 @@ function profileView(p: ProfileDef): Record<string, unknown> {
 }
 
 function sandboxView(s: SandboxDef): Record<string, unknown> {
-  return { id: s.id, object: 'agent.sandbox', name: s.name, provider: s.provider, options: s.options, source: s.source, read_only: s.source === 'config' };
+  // A cloud sandbox's API key is never shown: a reference shows as written, a value as masked.
+  const options = typeof s.options.api_key === 'string' && !s.options.api_key.startsWith('os.environ/') ? { ...s.options, api_key: '********' } : s.options;
+  return { id: s.id, object: 'agent.sandbox', name: s.name, provider: s.provider, options, source: s.source, read_only: s.source === 'config' };
 }
 
 const VIEW: Record<DefKind, (d: never, s: ApiServices) => Record<string, unknown>> = {

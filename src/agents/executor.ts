@@ -9,6 +9,7 @@ import type { Gate } from './gate';
 import { SessionError, type SessionCarry } from './session-state';
 import { moveRun, type RunRow } from './store';
 import { SetupError, type AgentSetup } from './agent-setup';
+import { SandboxLostError } from './sandbox/machine';
 import type { ErrorKind, Harness, HarnessInput, RunEvent, RunStatus, Sandbox, SandboxDef, SandboxProvider, RepoSpec } from './types';
 
 export interface EventSink {
@@ -67,6 +68,7 @@ class SandboxError extends Error {}
 export class RunExecution {
   private handle: { kill(): void } | null = null;
   private sandbox: Sandbox | null = null;
+  private startInfo: { sandbox_start: 'cold' | 'warm'; sandbox_start_ms: number } | null = null;
   private stopReason: 'canceled' | 'timed_out' | 'lost' | null = null;
   private timer: NodeJS.Timeout | null = null;
   /** Gives back this run's place among the runs starting (see gate.ts); later calls do nothing. */
@@ -157,7 +159,7 @@ export class RunExecution {
         input.mcp = this.setup.mcp;
       }
       if (this.stopReason) throw new Error('stopped before the agent started');
-      const moved = await moveRun(deps.pool, run.id, ['provisioning'], 'running', { started_at: new Date(), sandbox_id: sandbox.id });
+      const moved = await moveRun(deps.pool, run.id, ['provisioning'], 'running', { started_at: new Date(), sandbox_id: sandbox.id, ...this.startInfo });
       if (!moved) throw new Error('the run was taken from this instance');
       this.event('status', { status: 'running', sandbox: sandbox.id, isolation: sandbox.isolation });
       this.leaveStart();
@@ -180,7 +182,7 @@ export class RunExecution {
       const msg = (e as Error).message;
       if (this.stopReason === 'canceled') final = { status: 'canceled', kind: null, message: 'canceled' };
       else if (this.stopReason === 'timed_out') final = { status: 'timed_out', kind: null, message: `the run passed its timeout of ${run.profile.timeout_ms / 1000} s` };
-      else if (e instanceof SandboxError) final = { status: 'failed', kind: 'sandbox_error', message: msg };
+      else if (e instanceof SandboxError || e instanceof SandboxLostError) final = { status: 'failed', kind: 'sandbox_error', message: msg };
       else if (e instanceof SessionError) final = { status: 'failed', kind: 'session_error', message: msg };
       else if (e instanceof SetupError) final = { status: 'failed', kind: 'config_error', message: msg };
       else final = { status: 'failed', kind: 'internal', message: msg };
@@ -200,13 +202,16 @@ export class RunExecution {
   private async provision(def: SandboxDef): Promise<Sandbox> {
     const { deps, run } = this;
     let sandbox: Sandbox;
+    const t0 = performance.now();
     try {
-      sandbox = await deps.provider(def.provider).create(def, run.id, { weir_run_id: run.id, weir_job: run.job_name ?? '' });
+      sandbox = await deps.provider(def.provider).create(def, run.id, { weir_run_id: run.id, weir_job: run.job_name ?? '' }, { timeoutMs: run.profile.timeout_ms });
     } catch (e) {
       throw new SandboxError(`sandbox "${def.name}" could not be created: ${(e as Error).message}`);
     }
     this.sandbox = sandbox;
-    this.event('sandbox', { id: sandbox.id, provider: def.provider, isolation: sandbox.isolation, workdir: sandbox.workdir });
+    // Cold or warm start, and how long the sandbox took: an event, and fields of the run.
+    this.startInfo = { sandbox_start: sandbox.start?.kind ?? 'cold', sandbox_start_ms: Math.round(performance.now() - t0) };
+    this.event('sandbox', { id: sandbox.id, provider: def.provider, isolation: sandbox.isolation, workdir: sandbox.workdir, start: this.startInfo.sandbox_start, start_ms: this.startInfo.sandbox_start_ms });
     const repo = run.profile.repo;
     if (!repo) return sandbox;
     // A clone waits on the network and on git, not on Weir: other runs' starts need not wait for it.

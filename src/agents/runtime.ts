@@ -39,6 +39,7 @@ import { sweepRetention } from './retention';
 import { keySpend, revokeRunKey, RunKeys, type RunKeyStore } from './run-key';
 import { startRun, type StartRequest } from './run-starter';
 import { LocalSandboxProvider } from './sandbox/local';
+import { CloudFleet } from './sandbox/cloud-fleet';
 import { restoreSession } from './session-state';
 import { Sessions, sessionKeyVars } from './sessions';
 import { sessionsApi } from './sessions-api';
@@ -69,6 +70,8 @@ export interface AgentRuntimeOptions {
 const LEASE_MS = Number(process.env.WEIR_AGENT_LEASE_MS ?? 30_000);
 const ROUND_MS = Math.max(250, Math.floor(LEASE_MS / 6));
 const RETENTION_EVERY_MS = 60 * 60_000;
+/** How often cloud machines no live run or pool slot owns are looked for (a crash's leftovers). */
+const CLOUD_SWEEP_EVERY_MS = Number(process.env.WEIR_CLOUD_SWEEP_MS ?? 5 * 60_000);
 const CHANNEL = 'weir_agent_runs';
 /** Runs going through their start (or their end) at once: see gate.ts. */
 const RUNS_AT_ONCE_IN_START = 8;
@@ -101,6 +104,7 @@ export class AgentRuntime {
   private readonly starts = new Gate(RUNS_AT_ONCE_IN_START);
   private readonly ends = new Gate(RUNS_AT_ONCE_IN_START);
   private listener: pg.PoolClient | null = null;
+  private fleet!: CloudFleet;
   private hookSecret: string | null = null;
   private stopped = false;
   private readonly now: () => Date;
@@ -161,6 +165,9 @@ export class AgentRuntime {
     const install = await rt.storedSecret('installation', () => randomBytes(6).toString('hex'));
     rt.install = install;
     rt.providers.set('local', new LocalSandboxProvider({ root: path.join(o.sandboxRoot, install), log: (l) => log.debug(`sandbox: ${l}`) }));
+    // E2B and Daytona, their warm pools and the sweeper of their machines (see sandbox/cloud-fleet.ts).
+    rt.fleet = new CloudFleet({ pool: o.pool, installation: install, instanceId: o.instanceId, now: rt.now, log: (l) => log.warn(`agents: ${l}`) });
+    for (const p of rt.fleet.providers) rt.providers.set(p.kind, p);
     rt.lag.enable();
     await rt.refreshLimits();
     rt.hookSecret = serverSecretFrom(process.env, o.masterKey()) ?? (await rt.storedSecret('webhooks', () => randomBytes(32).toString('hex')));
@@ -169,16 +176,19 @@ export class AgentRuntime {
     const recovered = await rt.dispatcher.recoverOrphans();
     if (recovered) log.warn(`agents: ${recovered} run(s) in flight before the restart ended as failed: internal`);
     await rt.sweepLeftovers();
+    await rt.sweepCloud();
     await rt.cron.sync(await rt.catalog.list('job'));
     rt.cron.start();
     rt.every(ROUND_MS, async () => {
       await rt.refreshLimits();
       await rt.dispatcher.round();
+      rt.fleet.maintainPools(await rt.catalog.list('sandbox'));
     });
     rt.every(REAP_EVERY_MS, async () => {
       const reaped = await rt.sessions.reap();
       if (reaped.length) log.info(`agents: ${reaped.length} session(s) idle past idle_timeout marked idle (their state is kept)`);
     });
+    rt.every(CLOUD_SWEEP_EVERY_MS, () => rt.sweepCloud());
     rt.every(RETENTION_EVERY_MS, async () => {
       await rt.sweep();
       await rt.sweepLeftovers();
@@ -194,7 +204,7 @@ export class AgentRuntime {
     const local = this.providers.get('local') as LocalSandboxProvider;
     for (const def of s.sandboxes) {
       if (def.provider === 'local') lines.push(`agents: sandbox "${def.name}" (local) isolation: ${await local.isolationOf(def)}`);
-      else lines.push(`agents: sandbox "${def.name}" (${def.provider}): not available in this build`);
+      else lines.push(`agents: sandbox "${def.name}" (${def.provider}): ${this.fleet.describe(def)}`);
     }
     return lines;
   }
@@ -377,7 +387,7 @@ export class AgentRuntime {
   /** After a crash or a dead instance: what is left of the run is killed and the run ends. */
   private async recover(run: RunRow, why: string): Promise<void> {
     const def = await this.catalog.find('sandbox', run.profile.sandbox);
-    if (def) await this.provider(def.provider).sweep([run.id]).catch((e: unknown) => log.warn(`agents: sweeping run ${run.id}: ${(e as Error).message}`));
+    if (def) await this.provider(def.provider).sweep([run.id], def).catch((e: unknown) => log.warn(`agents: sweeping run ${run.id}: ${(e as Error).message}`));
     let cost: number | null = null;
     if (run.key_token) {
       await revokeRunKey(this.keys, run.key_token).catch(() => {});
@@ -419,6 +429,15 @@ export class AgentRuntime {
     if (!gone.length) return;
     await local.sweep(gone);
     log.warn(`agents: removed ${gone.length} local sandbox(es) no live run owns (left by a Weir that stopped)`);
+  }
+
+  /** Cloud machines of this installation that no live run or pool slot owns are killed. */
+  private async sweepCloud(): Promise<void> {
+    const killed = await this.fleet.sweep(await this.catalog.list('sandbox'), async (ids) => {
+      const r = await this.o.pool.query<{ id: string }>(`SELECT id FROM "Weir_AgentRun" WHERE id = ANY($1) AND status IN ('provisioning','running')`, [ids]);
+      return new Set([...r.rows.map((x) => x.id), ...ids.filter((id) => this.dispatcher.execution(id))]);
+    });
+    if (killed) log.warn(`agents: killed ${killed} cloud sandbox(es) no live run owns (left by a crash or a failed destroy)`);
   }
 
   private async sweep(): Promise<void> {
@@ -566,6 +585,7 @@ export class AgentRuntime {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.fleet?.stop();
     for (const t of this.timers) clearInterval(t);
     this.cron.stop();
     this.notifier.stop();

@@ -35,6 +35,9 @@ export interface RunRow {
   session_id: string | null;
   exit_code: number | null;
   sandbox_id: string | null;
+  /** cold | warm (a warm pool's sandbox), and the time the sandbox took to be had. */
+  sandbox_start: string | null;
+  sandbox_start_ms: number | null;
   instance_id: string | null;
   lease_until: Date | null;
   cancel_requested: boolean;
@@ -323,6 +326,7 @@ export function runView(r: RunRow, publicUrl: string | null): Record<string, unk
     num_turns: r.num_turns,
     session_id: r.session_id,
     exit_code: r.exit_code,
+    sandbox: r.sandbox_id ? { id: r.sandbox_id, start: r.sandbox_start ?? null, start_ms: r.sandbox_start_ms ?? null } : null,
     trigger: r.trigger,
     trigger_ref: r.trigger_ref,
     attempt: r.attempt,

@@ -156,12 +156,17 @@ export interface Sandbox {
   readFile(pathInSandbox: string, maxBytes: number): Promise<Buffer | null>;
   /** Kills every process and deletes the workspace; idempotent. */
   destroy(): Promise<void>;
+  /** The agent CLIs are on the sandbox's PATH (a cloud template installs them), not Weir's own copies. */
+  readonly agentsOnPath?: boolean;
+  /** Cloud sandboxes: made for the run (cold) or taken from a warm pool (warm). */
+  readonly start?: { kind: 'cold' | 'warm' };
 }
 
 export interface SandboxProvider {
-  create(def: SandboxDef, runId: string, labels: Record<string, string>): Promise<Sandbox>;
-  /** After a crash: kill what a dead instance left for these runs (by label / folder). */
-  sweep(runIds: string[]): Promise<void>;
+  /** `timeoutMs`: the run's timeout (a cloud sandbox lives that long plus slack). */
+  create(def: SandboxDef, runId: string, labels: Record<string, string>, opts?: { timeoutMs?: number }): Promise<Sandbox>;
+  /** After a crash: kill what a dead instance left for these runs (by label / folder; `def`: the runs' sandbox). */
+  sweep(runIds: string[], def?: SandboxDef): Promise<void>;
 }
 
 /** What a harness needs to build the command line. */

@@ -72,6 +72,8 @@ export const AGENT_TABLE_DEFS: TableDef[] = [
       started_at      TIMESTAMP(3)
       finished_at     TIMESTAMP(3)
       expires_at      TIMESTAMP(3)
+      sandbox_start   TEXT
+      sandbox_start_ms INTEGER
     `,
     primaryKey: ['id'],
     indexes: [
@@ -202,5 +204,29 @@ export const AGENT_TABLE_DEFS: TableDef[] = [
     `,
     primaryKey: ['id'],
     indexes: [{ name: 'Weir_VaultSecret_scope_name_key', columns: ['scope', 'name'], unique: true }],
+  },
+  {
+    // Warm pools of cloud sandboxes (src/agents/sandbox/warm-pool.ts): one row per pooled machine,
+    // written before the machine is asked for ('creating'), then 'ready', then 'claimed' by one run
+    // (run_id) until that run's sandbox is destroyed. The sweeper keeps the machines whose slot is here.
+    name: 'Weir_AgentSandboxPool',
+    columns: `
+      slot_id      TEXT NOT NULL
+      sandbox_name TEXT NOT NULL
+      provider     TEXT NOT NULL
+      state        TEXT NOT NULL
+      machine_id   TEXT
+      home         TEXT
+      run_id       TEXT
+      instance_id  TEXT
+      created_at   TIMESTAMP(3) NOT NULL DEFAULT ${NOW}
+      ready_at     TIMESTAMP(3)
+      claimed_at   TIMESTAMP(3)
+    `,
+    primaryKey: ['slot_id'],
+    indexes: [
+      { name: 'Weir_AgentSandboxPool_sandbox_name_state_idx', columns: ['sandbox_name', 'state'] },
+      { name: 'Weir_AgentSandboxPool_run_id_idx', columns: ['run_id'] },
+    ],
   },
 ];

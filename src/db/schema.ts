@@ -1,7 +1,9 @@
 // Bootstraps the store: on an empty database, creates the LiteLLM tables Weir uses exactly as
 // LiteLLM's migrations would (so LiteLLM can later migrate the same database) plus Weir_* tables.
 // A table that already exists is left exactly as it is — never dropped, altered or indexed —
-// because a database LiteLLM migrated is authoritative, newer or older than what we know.
+// because a database LiteLLM migrated is authoritative, newer or older than what we know. Weir's
+// own tables (Weir_*) are the one exception, and only additively: a column a newer Weir added is
+// added to an older Weir's table (nullable or with its default), nothing else changes.
 import type pg from 'pg';
 import { TABLE_DEFS, type ForeignKeySpec, type IndexSpec, type TableDef } from './schema-tables';
 
@@ -85,6 +87,12 @@ export function createTableSql(t: TableSpec): string {
   return `CREATE TABLE IF NOT EXISTS ${q(t.name)} (\n${lines.join(',\n')}\n)`;
 }
 
+/** A column of Weir's own added to an existing table; NOT NULL only with a default to fill old rows. */
+export function addColumnSql(table: string, c: ColumnSpec): string {
+  const notNull = c.notNull && c.default !== null ? ' NOT NULL' : '';
+  return `ALTER TABLE ${q(table)} ADD COLUMN IF NOT EXISTS ${q(c.name)} ${c.type}${notNull}${c.default !== null ? ` DEFAULT ${c.default}` : ''}`;
+}
+
 export function createIndexSql(table: string, i: IndexSpec): string {
   const cols = Array.isArray(i.columns) ? qlist(i.columns) : i.columns.expression;
   return `CREATE ${i.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${q(i.name)} ON ${q(table)}(${cols})`;
@@ -113,6 +121,12 @@ export async function ensureSchema(pool: pg.Pool): Promise<EnsureSchemaResult> {
       const { rows } = await client.query<{ oid: string | null }>('SELECT to_regclass($1)::text AS oid', [q(t.name)]);
       if (rows[0]?.oid) {
         existing.push(t.name);
+        if (t.name.startsWith('Weir_')) {
+          // Only a column that is missing is added: ALTER TABLE locks the table even when it changes nothing.
+          const have = await client.query<{ column_name: string }>(`SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1`, [t.name]);
+          const names = new Set(have.rows.map((x) => x.column_name));
+          for (const c of t.columns) if (!names.has(c.name)) await client.query(addColumnSql(t.name, c));
+        }
         continue;
       }
       await client.query(createTableSql(t));

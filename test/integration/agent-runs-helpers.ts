@@ -14,15 +14,14 @@ export function scriptProfile(name: string, script: string, extra: Record<string
 }
 
 /** The governance config plus agent_settings with a `dev` local sandbox and the given profiles/jobs. */
-export function agentConfig(mockUrl: string, dbUrl: string, o: { profiles: string; jobs?: string; settings?: string }): string {
+export function agentConfig(mockUrl: string, dbUrl: string, o: { profiles: string; jobs?: string; settings?: string; sandboxes?: string }): string {
   // The sandbox the gateway picks is bwrap where it can be had (else a host user: the tests hold for both).
   ensureBubblewrap();
   return `${governanceConfig(mockUrl, dbUrl)}
 agent_settings:
 ${o.settings ?? ''}
   sandboxes:
-    - {name: dev, provider: local}
-  profiles:
+${o.sandboxes ?? '    - {name: dev, provider: local}\n'}  profiles:
 ${o.profiles}
   jobs:
 ${o.jobs ?? '    []\n'}

@@ -84,7 +84,7 @@ test('the spec names the 21 LiteLLM tables of the brief plus the Weir_ tables (s
   ]);
   assert.deepEqual([...WEIR_TABLES], [
     'Weir_SpendJournal', 'Weir_AgentDefinition', 'Weir_AgentSchedule', 'Weir_AgentRun', 'Weir_AgentRunEvent', 'Weir_AgentArtifact', 'Weir_AgentDelivery', 'Weir_AgentSession', 'Weir_AgentSessionRun',
-    'Weir_AgentNote', 'Weir_VaultSecret',
+    'Weir_AgentNote', 'Weir_VaultSecret', 'Weir_AgentSandboxPool',
   ]);
   for (const t of TABLES) {
     for (const n of [t.name, `${t.name}_pkey`, ...t.indexes.map((i) => i.name), ...t.foreignKeys.map((f) => f.name)]) {
@@ -163,6 +163,18 @@ test('running ensureSchema again (even concurrently) changes nothing', async () 
   );
   assert.deepEqual(after2.rows, before.rows);
   assert.deepEqual((await pool.query(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1`)).rows, idxBefore.rows);
+});
+
+test('a Weir_ table an older Weir made gains the columns added since (nullable), its rows kept; nothing else changes', async () => {
+  const pool = await db('schema_weir_added_columns');
+  await ensureSchema(pool);
+  await pool.query(`ALTER TABLE "Weir_AgentRun" DROP COLUMN sandbox_start, DROP COLUMN sandbox_start_ms`);
+  await pool.query(`INSERT INTO "Weir_AgentRun" (id, profile_name, profile, prompt, trigger, status) VALUES ('run_old', 'p', '{}', 'x', 'api', 'succeeded')`);
+  const r = await ensureSchema(pool);
+  assert.deepEqual(r.created, []);
+  const cols = await pool.query(`SELECT column_name, is_nullable FROM information_schema.columns WHERE table_name = 'Weir_AgentRun' AND column_name LIKE 'sandbox_start%' ORDER BY 1`);
+  assert.deepEqual(cols.rows, [{ column_name: 'sandbox_start', is_nullable: 'YES' }, { column_name: 'sandbox_start_ms', is_nullable: 'YES' }]);
+  assert.equal((await pool.query(`SELECT count(*)::int AS n FROM "Weir_AgentRun" WHERE id = 'run_old' AND sandbox_start IS NULL`)).rows[0].n, 1);
 });
 
 test('two instances bootstrapping one empty database at once both succeed', async () => {

@@ -7,6 +7,7 @@ import { FINAL_STATUSES } from '../../src/agents/types';
 import { agentSettingsSchema } from '../../src/config/agent-settings';
 import { agentsConfig, CLAUDE_PROFILE, LIGHT_PROFILE, SINGLE_PROFILE } from '../../native-bench/agents-config';
 import { agentsChecks, agentsTables, endedText } from '../../native-bench/agents-report';
+import { coveredMs } from '../../native-bench/agents-starts';
 import { claudeRunsFor, dataPlane, newTrace, parseLagStats, parseMemAvailable, summarizeRuns, traceEvent, type RunTrace } from '../../native-bench/agents-stats';
 import { parseArgs, UsageError } from '../../native-bench/args';
 import { makePlan } from '../../native-bench/plan';
@@ -162,4 +163,17 @@ test('options: --scenario 8 / agents, --agent-* flags, and their defaults in the
   assert.ok(!parseArgs([]).scenarios.includes('agents'), 'not run unless asked for');
   assert.throws(() => parseArgs(['--agent-light', '0']), UsageError);
   assert.throws(() => parseArgs(['--agent-claude', '-1']), UsageError);
+});
+
+test('sandbox starts: the provider’s share is the union of its answering spans inside the window', () => {
+  assert.equal(coveredMs([], 0, 100), 0);
+  assert.equal(coveredMs([[10, 20], [15, 30], [40, 50], [42, 45]], 0, 100), 30);
+  assert.equal(coveredMs([[-50, 10], [90, 200], [300, 400]], 0, 100), 20);
+});
+
+test('the agents config with the sandbox-start phase is a valid agent_settings: local, and each cloud cold and warm', () => {
+  const yaml = agentsConfig({ mockUrl: 'http://127.0.0.1:1', masterKey: 'sk-m', databaseUrl: 'postgres://x', maxConcurrentRuns: 4, light: { calls: 1, thinkMs: 0, deltas: 1 }, cloud: { e2bUrl: 'http://127.0.0.1:2', e2bKey: 'e2b_k', daytonaApiUrl: 'http://127.0.0.1:3/api', daytonaKey: 'dtn_k', warmPool: 2 } });
+  const s = agentSettingsSchema.parse(YAML.parse(yaml).agent_settings) as any;
+  assert.deepEqual(s.sandboxes.map((x: any) => [x.name, x.provider, x.warm_pool ?? 0]), [['bench-local', 'local', 0], ['bench-e2b', 'e2b', 0], ['bench-e2b-warm', 'e2b', 2], ['bench-daytona', 'daytona', 0], ['bench-daytona-warm', 'daytona', 2]]);
+  for (const p of ['bench-start-local', 'bench-start-e2b', 'bench-start-e2b-warm', 'bench-start-daytona', 'bench-start-daytona-warm']) assert.ok(s.profiles.some((x: any) => x.name === p), p);
 });

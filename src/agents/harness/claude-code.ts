@@ -17,7 +17,8 @@ export const claudeCode: Harness = {
 
   command(input: HarnessInput) {
     const p = input.profile;
-    const argv = [cliPath('WEIR_CLAUDE_CODE_BIN', '@anthropic-ai/claude-code', 'claude'), '-p', '--output-format', 'stream-json', '--verbose'];
+    // A cloud sandbox's template installs the CLI on its PATH; locally it is the one Weir installed.
+    const argv = [input.sandbox.agentsOnPath ? 'claude' : cliPath('WEIR_CLAUDE_CODE_BIN', '@anthropic-ai/claude-code', 'claude'), '-p', '--output-format', 'stream-json', '--verbose'];
     if (p.max_turns !== undefined) argv.push('--max-turns', String(p.max_turns));
     if (p.model) argv.push('--model', p.model);
     const mode = p.permission_mode ?? (p.allowed_tools?.length ? 'default' : 'bypassPermissions');

@@ -41,7 +41,7 @@ export const codex: Harness = {
       overrides.push(`${at}.url=${toml(input.mcp.url)}`, `${at}.bearer_token_env_var="WEIR_API_KEY"`);
     }
     if (p.append_system_prompt) overrides.push(`developer_instructions=${toml(p.append_system_prompt)}`);
-    const argv = [process.execPath, cliPath('WEIR_CODEX_BIN', '@openai/codex', 'codex'), 'exec', '--json', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox'];
+    const argv = [...(input.sandbox.agentsOnPath ? ['codex'] : [process.execPath, cliPath('WEIR_CODEX_BIN', '@openai/codex', 'codex')]), 'exec', '--json', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox'];
     for (const o of overrides) argv.push('-c', o);
     argv.push(...(p.extra_args ?? []));
     // A session's later message: `exec resume ID -` goes on with the thread restored under HOME.

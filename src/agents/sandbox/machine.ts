@@ -1,0 +1,46 @@
+// The seam between a cloud sandbox as Weir uses it (cloud-sandbox.ts) and a provider's SDK
+// (e2b.ts, daytona.ts): what each SDK must do, in the smallest terms both can do it in. A machine
+// runs shell command lines (the sandbox side builds them), moves files, lives for a set time and
+// dies; a cloud lists and kills machines by label, which is what the sweeper and the pool go by.
+
+/** Why a machine failed: the sandbox is gone (retried on a new one), never the agent's fault. */
+export class SandboxLostError extends Error {}
+
+export interface MachineRun {
+  /** The exit code; rejects with SandboxLostError when the machine stopped answering. */
+  done: Promise<number>;
+  kill(): void;
+}
+
+export interface Machine {
+  readonly id: string;
+  /** Runs `cmd` with the machine's shell; stdin is whatever the command line redirects. */
+  run(cmd: string, onStdout: (c: Buffer) => void, onStderr: (c: Buffer) => void): MachineRun;
+  /**
+   * A short command of Weir's own (the workspace, a file lookup), output collected, when the
+   * provider has a cheaper way than `run` (Daytona: one call instead of a session and a socket).
+   */
+  runQuick?(cmd: string): Promise<{ code: number; out: string }>;
+  write(path: string, data: Buffer): Promise<void>;
+  /** null when the file does not exist; at most maxBytes. */
+  read(path: string, maxBytes: number): Promise<Buffer | null>;
+  /** The machine dies this long from now unless told again. */
+  setLifetime(ms: number): Promise<void>;
+  kill(): Promise<void>;
+}
+
+export interface MachineInfo {
+  id: string;
+  labels: Record<string, string>;
+}
+
+export interface Cloud {
+  readonly kind: 'e2b' | 'daytona';
+  create(labels: Record<string, string>, lifetimeMs: number): Promise<Machine>;
+  /** A machine made earlier (by this instance or another), by id. */
+  connect(id: string): Promise<Machine>;
+  /** Machines whose labels include every one given. */
+  list(labels: Record<string, string>): Promise<MachineInfo[]>;
+  /** Idempotent: a machine already gone is not an error. */
+  kill(id: string): Promise<void>;
+}

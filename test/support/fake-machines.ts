@@ -1,0 +1,145 @@
+// What the fake E2B and Daytona servers share: "machines" that are folders on this host (a home
+// per machine, made with it, removed when it is killed) whose commands are real local processes,
+// each in its own process group so a kill takes what it started. Run as root, the processes run as
+// `nobody` (cloud sandboxes run their agent as an unprivileged user too). The agent CLIs installed
+// with Weir are on their PATH, as a template that installs them would put them.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const NOBODY = 65534;
+const REPO_BIN = path.resolve(__dirname, '../../../node_modules/.bin');
+
+export interface FakeMachine {
+  id: string;
+  home: string;
+  labels: Record<string, string>;
+  env: Record<string, string>;
+  template: string;
+  createdAt: Date;
+  /** Milliseconds of life asked for (as the provider's API was told). */
+  lifetimeMs: number;
+  procs: Set<ChildProcess>;
+  /** Set when the machine died: its streams end with an error, its API answers 404. */
+  gone: boolean;
+}
+
+/** Epoch milliseconds, sub-millisecond (the bench compares them with Weir's event times). */
+export const epochMs = (): number => performance.timeOrigin + performance.now();
+
+export class FakeMachines {
+  readonly root: string;
+  readonly all = new Map<string, FakeMachine>();
+  /** Per machine, when the fake was busy answering a call about it: the provider's share of a start. */
+  readonly spans = new Map<string, Array<[number, number]>>();
+  private n = 0;
+
+  constructor(prefix: string) {
+    this.root = fs.mkdtempSync(path.join(os.tmpdir(), `weir-fake-${prefix}-`));
+    fs.chmodSync(this.root, 0o755);
+  }
+
+  make(idPrefix: string, template: string, labels: Record<string, string>, env: Record<string, string>, lifetimeMs: number): FakeMachine {
+    const id = `${idPrefix}${(++this.n).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+    const home = path.join(this.root, id, 'home');
+    fs.mkdirSync(home, { recursive: true });
+    if (process.getuid?.() === 0) {
+      fs.chownSync(path.dirname(home), NOBODY, NOBODY);
+      fs.chownSync(home, NOBODY, NOBODY);
+    }
+    const m: FakeMachine = { id, home, labels, env, template, createdAt: new Date(), lifetimeMs, procs: new Set(), gone: false };
+    this.all.set(id, m);
+    return m;
+  }
+
+  span(id: string, from: number, to: number): void {
+    let list = this.spans.get(id);
+    if (!list) this.spans.set(id, (list = []));
+    // Bounded: a long run's calls are not all needed, the last ones are.
+    if (list.length >= 1000) list.shift();
+    list.push([from, to]);
+  }
+
+  live(): FakeMachine[] {
+    return [...this.all.values()].filter((m) => !m.gone);
+  }
+
+  get(id: string | undefined): FakeMachine | undefined {
+    const m = id ? this.all.get(id) : undefined;
+    return m && !m.gone ? m : undefined;
+  }
+
+  /** A shell command in the machine, with its own environment only (nothing of the test process). */
+  spawn(m: FakeMachine, cmd: string, cwd: string | undefined, env: Record<string, string> = {}): ChildProcess {
+    const nodeDir = path.dirname(process.execPath);
+    const root = process.getuid?.() === 0;
+    const child = spawn('/bin/bash', ['-c', cmd], {
+      cwd: cwd || m.home,
+      env: { PATH: `${REPO_BIN}:${nodeDir}:/usr/local/bin:/usr/bin:/bin`, HOME: m.home, USER: 'user', LANG: 'C.UTF-8', ...m.env, ...env },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      uid: root ? NOBODY : undefined,
+      gid: root ? NOBODY : undefined,
+    });
+    m.procs.add(child);
+    child.on('close', () => m.procs.delete(child));
+    child.on('error', () => m.procs.delete(child));
+    return child;
+  }
+
+  /** The machine dies: its processes are killed, its folder removed. */
+  kill(m: FakeMachine): void {
+    m.gone = true;
+    for (const p of m.procs) killGroup(p);
+    fs.rmSync(path.join(this.root, m.id), { recursive: true, force: true });
+  }
+
+  /** A path inside the machine, or null if it leaves the machine's folder. */
+  inside(m: FakeMachine, p: string): string | null {
+    const abs = path.resolve(m.home, p);
+    return abs.startsWith(path.join(this.root, m.id) + path.sep) ? abs : null;
+  }
+
+  writeFile(m: FakeMachine, abs: string, data: Buffer): void {
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    fs.writeFileSync(abs, data);
+    if (process.getuid?.() === 0) {
+      // Parent folders the write made belong to the sandbox user too, as they would in a real one.
+      for (let d = path.dirname(abs); d.startsWith(m.home); d = path.dirname(d)) fs.chownSync(d, NOBODY, NOBODY);
+      fs.chownSync(abs, NOBODY, NOBODY);
+    }
+  }
+
+  close(): void {
+    for (const m of this.live()) this.kill(m);
+    fs.rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+export function killGroup(p: ChildProcess): void {
+  if (p.pid === undefined) return;
+  try {
+    process.kill(-p.pid, 'SIGKILL');
+  } catch {
+    try {
+      p.kill('SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+}
+
+/** Shared fault switches: the next control-plane calls fail with a status, or never answer. */
+export class Faults {
+  failures: number[] = [];
+  hang = false;
+  /** Answers the next `n` control-plane calls with `status`. */
+  failNext(n: number, status: number): void {
+    for (let i = 0; i < n; i++) this.failures.push(status);
+  }
+  reset(): void {
+    this.failures = [];
+    this.hang = false;
+  }
+}

@@ -1,0 +1,90 @@
+// The pieces of the cloud sandboxes that need no cloud: the command line a sandbox's shell runs
+// (every argv and environment value reaches the program exactly, whatever it holds), the options'
+// checks, cloud errors as clear sentences without keys, and the template recipes.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { commandLine } from '../../src/agents/sandbox/command-line';
+import { cloudOptions } from '../../src/agents/sandbox/cloud-options';
+import { describeCloudError } from '../../src/agents/sandbox/cloud-errors';
+import { e2bTemplate } from '../../templates/e2b';
+import { daytonaImage } from '../../templates/daytona';
+import { Template } from 'e2b';
+
+const NUL_FREE = fc.string({ unit: 'binary', maxLength: 40 }).filter((s) => !s.includes('\0'));
+
+describe('commandLine', () => {
+  it('the program gets exactly its argv and environment, whatever they hold (quotes, $, newlines, globs)', () => {
+    fc.assert(
+      fc.property(fc.array(NUL_FREE, { minLength: 1, maxLength: 4 }), NUL_FREE, (args, value) => {
+        const line = commandLine(['sh', '-c', 'printf "%s\\0" "$@"; printf "%s" "$V"', 'sh', ...args], '/', { V: value }, undefined);
+        const out = execFileSync('/bin/bash', ['-c', line], { encoding: 'utf8' });
+        const parts = out.split('\0');
+        assert.deepEqual(parts.slice(0, -1), args);
+        assert.equal(parts[parts.length - 1], value);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('stdin is the named file, or /dev/null (a session shell keeps its own stdin open)', () => {
+    assert.match(commandLine(['cat'], '/w', {}, undefined), /< '\/dev\/null'$/);
+    assert.match(commandLine(['cat'], '/w', {}, "/h/.weir/it's.txt"), /< '\/h\/.weir\/it'\\''s.txt'$/);
+  });
+
+  it('a variable name that is not one is refused', () => {
+    assert.throws(() => commandLine(['true'], '/', { 'A B': 'x' }, undefined), /not a variable name/);
+  });
+});
+
+describe('cloudOptions', () => {
+  it('defaults: the key from the provider’s variable, 10 min of slack, 30 s per call, no pool', () => {
+    const o = cloudOptions({ template: 't' }, 'E2B_API_KEY', { E2B_API_KEY: 'e2b_x' });
+    assert.equal(o.apiKey, 'e2b_x');
+    assert.equal(o.lifetimeSlackMs, 600_000);
+    assert.equal(o.requestTimeoutMs, 30_000);
+    assert.equal(o.warmPool, 0);
+    assert.equal(o.template, 't');
+  });
+
+  it('snapshot is the template’s other name; durations and the pool are read', () => {
+    const o = cloudOptions({ snapshot: 's', api_key: 'k', pool_idle: '5m', warm_pool: 3, request_timeout: 2 }, 'DAYTONA_API_KEY', {});
+    assert.deepEqual([o.template, o.poolIdleMs, o.warmPool, o.requestTimeoutMs], ['s', 300_000, 3, 2000]);
+  });
+
+  it('a bad value names its field; an unset key names its variable and nothing else', () => {
+    assert.throws(() => cloudOptions({ api_key: 'k', warm_pool: -1 }, 'E2B_API_KEY', {}), /sandbox option warm_pool/);
+    assert.throws(() => cloudOptions({ api_key: 'k', api_url: 'not a url' }, 'E2B_API_KEY', {}), /sandbox option api_url/);
+    assert.throws(() => cloudOptions({ api_key: 'k', request_timeout: 'soon' }, 'E2B_API_KEY', {}), /sandbox option request_timeout/);
+    assert.throws(() => cloudOptions({}, 'E2B_API_KEY', {}), /^Error: sandbox option api_key: E2B_API_KEY is not set$/);
+  });
+});
+
+describe('describeCloudError', () => {
+  const cases: Array<[unknown, RegExp]> = [
+    [Object.assign(new Error('401: Invalid API key e2b_secretsecret123'), { name: 'AuthenticationError' }), /refused the API key \(401\)/],
+    [Object.assign(new Error("404: template 'x' not found"), {}), /does not know the template "x" \(404\)/],
+    [Object.assign(new Error('Rate limit exceeded'), { name: 'RateLimitError' }), /rate limiting \(429\)/],
+    [Object.assign(new Error('Request failed with status code 502'), {}), /failed \(502\)/],
+    [Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' }), /did not answer in time/],
+  ];
+  for (const [e, re] of cases) {
+    it(`${(e as Error).message} → ${re}`, () => {
+      const out = describeCloudError('e2b', 'create', e, 'x');
+      assert.match(out.message, re);
+      assert.ok(!out.message.includes('secretsecret'), out.message);
+    });
+  }
+});
+
+describe('template recipes', () => {
+  const pkg = require('../../../package.json') as { devDependencies: Record<string, string> };
+  const pinned = [`@anthropic-ai/claude-code@${pkg.devDependencies['@anthropic-ai/claude-code']}`, `@openai/codex@${pkg.devDependencies['@openai/codex']}`];
+  it('E2B and Daytona both install the CLIs at the versions Weir is tested with, and git', () => {
+    for (const file of [Template.toDockerfile(e2bTemplate()), daytonaImage().dockerfile]) {
+      for (const p of pinned) assert.ok(file.includes(p), `${p} in\n${file}`);
+      assert.match(file, /apt-get install .*\bgit\b/);
+    }
+  });
+});
