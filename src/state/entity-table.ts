@@ -29,6 +29,11 @@ const REQUESTS = 5; // window tag and request count, packed (see countRequest)
 const TOKENS = 6;
 const PARALLEL = 7;
 const EXPIRES = 8; // epoch seconds, 0 = never
+// Scale-out (src/redis/rpm-leases.ts): the requests this instance may admit in a minute, leased
+// from the shared Redis. 0 = the record's rpm is not leased (RPM alone decides). Otherwise one word
+// per minute parity, each the minute's tag and the grant + 1 packed like REQUESTS: a word whose tag
+// is not the current minute's grants nothing, so a new minute never inherits an old lease.
+const RPM_LEASE = 9; // and 10
 
 const COUNT_BITS = 21;
 const COUNT_MASK = (1 << COUNT_BITS) - 1;
@@ -206,7 +211,12 @@ export class EntityTable {
     const minute = Math.floor(nowMs / 60_000);
     const tpm = Atomics.load(this.ints, i + TPM);
     if (tpm >= 0 && this.tokensIn(i, minute) >= tpm) return 'tokens';
-    if (!this.countRequest(i, minute, Atomics.load(this.ints, i + RPM))) return 'requests';
+    let rpm = Atomics.load(this.ints, i + RPM);
+    if (rpm >= 0) {
+      const lease = Atomics.load(this.ints, i + RPM_LEASE + (minute & 1));
+      if (lease !== 0) rpm = lease >>> COUNT_BITS === (minute & WINDOW_TAG_MASK) ? Math.min(rpm, (lease & COUNT_MASK) - 1) : 0;
+    }
+    if (!this.countRequest(i, minute, rpm)) return 'requests';
     const par = Atomics.load(this.ints, i + PARALLEL_LIMIT);
     if (Atomics.add(this.ints, i + PARALLEL, 1) >= par && par >= 0) {
       Atomics.sub(this.ints, i + PARALLEL, 1);
@@ -258,6 +268,40 @@ export class EntityTable {
       Atomics.store(this.ints, i + TOKENS, 0);
     }
     Atomics.add(this.ints, i + TOKENS, Math.min(tokens, 2 ** 30));
+  }
+
+  // ---- rpm leases (control thread writes; see RPM_LEASE) ------------------------------------
+
+  /** The requests this instance may admit in `minute`: -1 when the rpm is not leased. */
+  rpmLease(rec: number, minute: number): number {
+    const lease = Atomics.load(this.ints, rec * INT_WORDS + RPM_LEASE + (minute & 1));
+    if (lease === 0) return -1;
+    return lease >>> COUNT_BITS === (minute & WINDOW_TAG_MASK) ? (lease & COUNT_MASK) - 1 : 0;
+  }
+
+  /** Sets what this instance may admit in `minute` (at most 2^21 - 2). */
+  setRpmLease(rec: number, minute: number, granted: number): void {
+    const g = Math.max(0, Math.min(granted, COUNT_MASK - 1));
+    Atomics.store(this.ints, rec * INT_WORDS + RPM_LEASE + (minute & 1), (((minute & WINDOW_TAG_MASK) << COUNT_BITS) | (g + 1)) | 0);
+  }
+
+  /** Puts the record's rpm under leases: nothing is granted until a lease is taken. */
+  startRpmLease(rec: number, minute: number): void {
+    // Tags of minutes long gone: both words grant 0, and mark the record leased.
+    this.setRpmLease(rec, minute - 2, 0);
+    this.setRpmLease(rec, minute - 3, 0);
+  }
+
+  /** Back to local rpm alone (no Redis configured, or the limit was removed). */
+  stopRpmLease(rec: number): void {
+    Atomics.store(this.ints, rec * INT_WORDS + RPM_LEASE, 0);
+    Atomics.store(this.ints, rec * INT_WORDS + RPM_LEASE + 1, 0);
+  }
+
+  /** Requests counted in `minute` (the control thread compares it with the lease). */
+  requestsIn(rec: number, minute: number): number {
+    const word = Atomics.load(this.ints, rec * INT_WORDS + REQUESTS);
+    return word >>> COUNT_BITS === (minute & WINDOW_TAG_MASK) ? word & COUNT_MASK : 0;
   }
 
   limit(rec: number, kind: LimitKind): number {

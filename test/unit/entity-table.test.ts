@@ -63,3 +63,29 @@ test('spend past the maximum is clamped instead of throwing; amounts committed n
   t.commitPending(1, Infinity);
   assert.ok(t.spendNanos(1) <= MAX_NANOS + 3_000_000_000n);
 });
+
+test('rpm leases: a leased record admits what this instance was granted for the minute, a new minute nothing until leased, and never more than the rpm', () => {
+  const t = EntityTable.allocate(4);
+  t.setLimits(0, { ...none, rpm: 10 });
+  const minute = 29_000_000;
+  const at = minute * 60_000 + 1_000;
+  t.startRpmLease(0, minute);
+  assert.equal(t.rpmLease(0, minute), 0);
+  assert.equal(t.admit(0, at), 'requests', 'leased and nothing granted: refused');
+  t.setRpmLease(0, minute, 3);
+  for (let i = 0; i < 3; i++) assert.equal(t.admit(0, at), null);
+  assert.equal(t.admit(0, at), 'requests');
+  t.setRpmLease(0, minute, 50);
+  let admitted = 0;
+  while (t.admit(0, at) === null) admitted++;
+  assert.equal(admitted, 7, 'a grant past the rpm still stops at the rpm');
+  // The next minute starts with nothing of the old grant.
+  assert.equal(t.rpmLease(0, minute + 1), 0);
+  assert.equal(t.admit(0, at + 60_000), 'requests');
+  t.setRpmLease(0, minute + 1, 1);
+  assert.equal(t.admit(0, at + 60_000), null);
+  // Back to the local rpm alone.
+  t.stopRpmLease(0);
+  assert.equal(t.rpmLease(0, minute + 1), -1);
+  assert.equal(t.admit(0, at + 60_000), null);
+});
