@@ -20,6 +20,7 @@ import { Supervisor } from './supervisor';
 import { AgentRuntime, stableInstanceId } from '../agents/runtime';
 import type { AgentCall } from '../gateway/agent-relay';
 import { resolveGroup } from '../gateway/model-groups';
+import { ScaleOut } from '../redis/scale-out';
 
 export interface BootOptions {
   configPath: string;
@@ -115,6 +116,16 @@ export async function boot(opts: BootOptions): Promise<void> {
     publish: (d, seq) => publishGovernance(d, seq),
     appliedSeq: () => governanceApplied(),
     masterKeyHash: () => snapshot.auth.masterKeyHash,
+    changed: () => scaleOut?.changed() ?? Promise.resolve(),
+  });
+  // Redis, when the config names one: before the workers, so leases and cooldowns are shared from the first request.
+  const scaleOut = await ScaleOut.start({
+    cfg,
+    env: process.env,
+    status,
+    health,
+    slots,
+    governance: gov ? { entities: gov.store.entities, rateLimited: () => gov.store.rateLimited(), resync: () => void gov.syncNow(), leaseRpm: () => (gov.store.rpmLeased = true) } : null,
   });
 
   const engine = chooseEngine(process.env.WEIR_HTTP_ENGINE);
@@ -158,6 +169,10 @@ export async function boot(opts: BootOptions): Promise<void> {
     },
     snapshot,
     async (method, params) => {
+      if (method === 'lease.wait') {
+        await scaleOut?.leaseWait((params as { rec: number }).rec);
+        return { status: 200, body: {} };
+      }
       if (method === 'key.lookup') return { status: 200, body: { found: gov ? await gov.lookupKey((params as { hash: string }).hash) : false } };
       if (method === 'admin') {
         if (!gov) return { status: 400, body: { error: { message: 'No connected db.', type: 'no_db_connection', param: null, code: '400' } } };
@@ -230,6 +245,7 @@ export async function boot(opts: BootOptions): Promise<void> {
     // Workers have appended every answered request to their journals: write them to the database.
     await agents?.stop().catch(() => {});
     await gov?.stop();
+    await scaleOut?.stop();
     // Threads end once their idle keep-alive connections close; give them a moment.
     const exited = await supervisor.waitExit(1_000);
     log.info(drained ? 'shutdown complete' : 'shutdown: grace period over, requests still in flight were cut');

@@ -196,6 +196,16 @@ export class GovernanceStore {
     return this.records.get(`${kind}\u0000${id}`) ?? -1;
   }
 
+  /** Keys and teams with an rpm limit: what several instances share through Redis leases. */
+  rateLimited(): { id: string; rec: number }[] {
+    const out: { id: string; rec: number }[] = [];
+    for (const [k, rec] of this.records) {
+      const kind = k.slice(0, k.indexOf('\u0000'));
+      if ((kind === 'key' || kind === 'team') && this.entities.limit(rec, 'requests') >= 0) out.push({ id: k.replace('\u0000', ':'), rec });
+    }
+    return out;
+  }
+
   /** What a new worker starts from. */
   workerState(): GovernanceState {
     return {
@@ -209,7 +219,25 @@ export class GovernanceStore {
   // ---- rows → records ----------------------------------------------------------------------
 
   private team(t: TeamRow): string[] {
-    return this.write(this.recordFor('team', t.team_id), limits(t, { blocked: t.blocked }), t.spend);
+    const rec = this.recordFor('team', t.team_id);
+    const clamped = this.write(rec, limits(t, { blocked: t.blocked }), t.spend);
+    this.leaseRpm(rec);
+    return clamped;
+  }
+
+  /**
+   * Instances sharing a Redis lease the rpm of keys and teams (src/redis/rpm-leases.ts): a record
+   * whose rpm is set is under a lease from the moment its limits are, before any worker sees it.
+   */
+  rpmLeased = false;
+
+  private leaseRpm(rec: number): void {
+    if (!this.rpmLeased) return;
+    const minute = Math.floor(Date.now() / 60_000);
+    const leased = this.entities.rpmLease(rec, minute) >= 0;
+    const limited = this.entities.limit(rec, 'requests') >= 0;
+    if (limited && !leased) this.entities.startRpmLease(rec, minute);
+    else if (!limited && leased) this.entities.stopRpmLease(rec);
   }
 
   private user(u: UserRow): string[] {
@@ -232,6 +260,7 @@ export class GovernanceStore {
   private key(k: KeyRow, team: TeamRow | null, user: UserRow | null, delta: GovernanceDelta): string[] {
     const rec = this.recordFor('key', k.token);
     const clamped = this.write(rec, limits(k, { expiresMs: k.expires ? k.expires.getTime() : null, blocked: k.blocked }), k.spend);
+    this.leaseRpm(rec);
     if (!this.index.set(Buffer.from(k.token, 'hex'), rec)) throw new Error('the shared key index is full (a restart compacts it)');
     const orgId = k.organization_id ?? team?.organization_id ?? null;
     const meta = k.metadata;

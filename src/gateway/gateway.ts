@@ -35,6 +35,7 @@ import type { KeyProfile } from './governance';
 import type { JournalWriter } from '../accounting/journal';
 import type { Snapshot } from './snapshot';
 import type { ControlStatus } from '../state/control-status';
+import { LeaseSpent } from './lease-spent';
 
 const JSON_TYPE: HeaderList = ['content-type', 'application/json'];
 /** Management API bodies are small documents. */
@@ -226,9 +227,39 @@ export class Gateway {
     if (fallbacks) {
       for (const m of fallbacks) if (!resolveGroup(snap, m)) throw new GatewayError(400, `Invalid model name passed in fallbacks: ${m}`, 'bad_request_error', 'fallbacks');
     }
-    const charge = this.admit(id, requested, endUser, () => estimateReservation(reachablePrices(snap, group, fallbacks), body.length, scan.maxTokens, completionsAsked(scan)), Gateway.routedAccess(snap, requested, group.name, fallbacks));
-    const ctx: CallContext = { identity: id, charge, endUser, journal: this.deps.journal, entities: this.deps.entities, fallbacks };
-    new ProxyCall(ex, snap, this.deps.health, group, targets, body, scan, endpoint, ctx).start();
+    const admit = () => this.admit(id, requested, endUser, () => estimateReservation(reachablePrices(snap, group, fallbacks), body.length, scan.maxTokens, completionsAsked(scan)), Gateway.routedAccess(snap, requested, group.name, fallbacks));
+    const start = (charge: Charge | null) => {
+      const ctx: CallContext = { identity: id, charge, endUser, journal: this.deps.journal, entities: this.deps.entities, fallbacks };
+      new ProxyCall(ex, snap, this.deps.health, group, targets, body, scan, endpoint, ctx).start();
+    };
+    let charge: Charge | null;
+    try {
+      charge = admit();
+    } catch (e) {
+      if (!(e instanceof LeaseSpent)) throw e;
+      return this.afterLease(ex, endpoint === 'messages' ? 'anthropic' : 'openai', e, admit, start);
+    }
+    start(charge);
+  }
+
+  /**
+   * The instance's lease of an rpm shared across instances is spent: one lease is asked for (the
+   * control thread runs one Redis script) and the request admitted again; a second refusal stands.
+   */
+  private afterLease(ex: Exchange, dialect: Dialect, refusal: LeaseSpent, admit: () => Charge | null, start: (c: Charge | null) => void): void {
+    this.deps.rpc('lease.wait', { rec: refusal.rec }).then(
+      () => {
+        if (ex.aborted) return;
+        let charge: Charge | null;
+        try {
+          charge = admit();
+        } catch (e) {
+          return this.fail(ex, dialect, e);
+        }
+        start(charge);
+      },
+      () => this.fail(ex, dialect, refusal),
+    );
   }
 
   /**
@@ -442,6 +473,7 @@ export class Gateway {
 
   private readiness(ex: Exchange, snap: Snapshot): void {
     const db = this.deps.status.db();
+    const redis = this.deps.status.redis();
     const down = db === 'down';
     const status = down && !snap.allowRequestsOnDbUnavailable ? 503 : 200;
     ex.respond(status, JSON_TYPE, JSON.stringify({
@@ -450,6 +482,8 @@ export class Gateway {
       cache: null,
       litellm_version: 'weir',
       snapshot_version: snap.version,
+      // Without Redis the instance keeps serving on its leases, so this alone never makes it unready.
+      ...(redis === 'none' ? {} : { redis: redis === 'up' ? 'connected' : 'Not connected' }),
     }));
   }
 
