@@ -170,8 +170,8 @@ export async function boot(opts: BootOptions): Promise<void> {
     snapshot,
     async (method, params) => {
       if (method === 'lease.wait') {
-        await scaleOut?.leaseWait((params as { rec: number }).rec);
-        return { status: 200, body: {} };
+        const r = (await scaleOut?.leaseWait((params as { rec: number }).rec)) ?? 'granted';
+        return r === 'granted' ? { status: 200, body: {} } : { status: 503, body: { reason: r } };
       }
       if (method === 'key.lookup') return { status: 200, body: { found: gov ? await gov.lookupKey((params as { hash: string }).hash) : false } };
       if (method === 'admin') {

@@ -197,11 +197,11 @@ export class GovernanceStore {
   }
 
   /** Keys and teams with an rpm limit: what several instances share through Redis leases. */
-  rateLimited(): { id: string; rec: number }[] {
-    const out: { id: string; rec: number }[] = [];
+  rateLimited(): { id: string; rec: number; strict: boolean }[] {
+    const out: { id: string; rec: number; strict: boolean }[] = [];
     for (const [k, rec] of this.records) {
       const kind = k.slice(0, k.indexOf('\u0000'));
-      if ((kind === 'key' || kind === 'team') && this.entities.limit(rec, 'requests') >= 0) out.push({ id: k.replace('\u0000', ':'), rec });
+      if ((kind === 'key' || kind === 'team') && this.entities.limit(rec, 'requests') >= 0) out.push({ id: k.replace('\u0000', ':'), rec, strict: this.strict.has(rec) });
     }
     return out;
   }
@@ -221,7 +221,7 @@ export class GovernanceStore {
   private team(t: TeamRow): string[] {
     const rec = this.recordFor('team', t.team_id);
     const clamped = this.write(rec, limits(t, { blocked: t.blocked }), t.spend);
-    this.leaseRpm(rec);
+    this.leaseRpm(rec, strictLimits(t.metadata));
     return clamped;
   }
 
@@ -231,7 +231,11 @@ export class GovernanceStore {
    */
   rpmLeased = false;
 
-  private leaseRpm(rec: number): void {
+  private readonly strict = new Set<number>();
+
+  private leaseRpm(rec: number, strict: boolean): void {
+    if (strict) this.strict.add(rec);
+    else this.strict.delete(rec);
     if (!this.rpmLeased) return;
     const minute = Math.floor(Date.now() / 60_000);
     const leased = this.entities.rpmLease(rec, minute) >= 0;
@@ -260,7 +264,7 @@ export class GovernanceStore {
   private key(k: KeyRow, team: TeamRow | null, user: UserRow | null, delta: GovernanceDelta): string[] {
     const rec = this.recordFor('key', k.token);
     const clamped = this.write(rec, limits(k, { expiresMs: k.expires ? k.expires.getTime() : null, blocked: k.blocked }), k.spend);
-    this.leaseRpm(rec);
+    this.leaseRpm(rec, strictLimits(k.metadata) || strictLimits(team?.metadata ?? null));
     if (!this.index.set(Buffer.from(k.token, 'hex'), rec)) throw new Error('the shared key index is full (a restart compacts it)');
     const orgId = k.organization_id ?? team?.organization_id ?? null;
     const meta = k.metadata;
@@ -466,6 +470,14 @@ export class GovernanceStore {
       this.endUsers.touch(id);
     }
   }
+}
+
+/**
+ * `weir_strict_limits: true` in a key's or team's metadata (LiteLLM's tables have no column for
+ * it): its rpm is decided by one Redis round trip per request, never by a lease held ahead.
+ */
+function strictLimits(meta: Json | null): boolean {
+  return !!meta && typeof meta === 'object' && !Array.isArray(meta) && (meta as Record<string, unknown>).weir_strict_limits === true;
 }
 
 /** LiteLLM's allowlist: the key's metadata list when it has entries, else the team's; strings only. */

@@ -248,8 +248,9 @@ export class Gateway {
    */
   private afterLease(ex: Exchange, dialect: Dialect, refusal: LeaseSpent, admit: () => Charge | null, start: (c: Charge | null) => void): void {
     this.deps.rpc('lease.wait', { rec: refusal.rec }).then(
-      () => {
+      (r) => {
         if (ex.aborted) return;
+        if (r.status === 503) return this.fail(ex, dialect, STRICT_UNAVAILABLE);
         let charge: Charge | null;
         try {
           charge = admit();
@@ -498,6 +499,15 @@ export class Gateway {
     );
   }
 }
+
+/** A strict key's (or team's) rpm is decided in Redis: while Redis is away it fails closed. */
+const STRICT_UNAVAILABLE = new GatewayError(
+  503,
+  'Rate limits of this key or team are strict (weir_strict_limits) and the shared Redis that decides them is unreachable; try again shortly.',
+  'service_unavailable',
+  null,
+  ['retry-after', '1'],
+);
 
 /** Ids longer than this are refused by Postgres indexes in LiteLLM's schema. */
 const MAX_ID_BYTES = 256;

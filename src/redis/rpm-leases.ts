@@ -7,8 +7,8 @@
 //   up: every admission is covered by a grant and the grants of a minute sum to at most the rpm.
 //   The cost is on the other side: a lease one instance holds and does not use is unavailable to
 //   the others until the minute ends, at most N × the largest lease (rpm / (4 N), so a quarter of
-//   the rpm) refused early in the worst case. A low limit (rpm < 4 N) leases one request at a time:
-//   exact. While Redis is down each instance admits on its own up to ceil(rpm / N) a minute (N as
+//   the rpm) refused early in the worst case. A low limit (rpm < 8 N) is leased only on demand, one
+//   request per waiting request, never ahead: exact, no request refused that the limit allows. While Redis is down each instance admits on its own up to ceil(rpm / N) a minute (N as
 //   last seen), so a minute spanning an outage admits at most rpm + N × ceil(rpm / N) in total;
 //   what it admitted is added to Redis's count when Redis is back (nothing counted twice).
 //
@@ -57,11 +57,17 @@ export interface Leasable {
   /** Stable across instances: 'key:<token hash>' or 'team:<team_id>'. */
   id: string;
   rec: number;
+  /** weir_strict_limits: no lease held ahead; each request waits for its own grant. */
+  strict: boolean;
 }
+
+/** What a waiting request learns: try again, or (strict, Redis down) refuse with a 503. */
+export type LeaseWait = 'granted' | 'strict_unavailable';
 
 interface Tracked {
   id: string;
   rec: number;
+  strict: boolean;
   /** Minute → requests Redis granted this instance in it (two minutes kept). */
   granted: Map<number, number>;
   /** Count of requests and time at the last take, for the lease size. */
@@ -120,10 +126,12 @@ export class RpmLeases {
       seen.add(l.rec);
       let t = this.tracked.get(l.rec);
       if (!t || t.id !== l.id) {
-        t = { id: l.id, rec: l.rec, granted: new Map(), lastTakeCount: 0, lastTakeMs: 0, lastSize: 1, taking: null, queued: null, waiters: 0 };
+        t = { id: l.id, rec: l.rec, strict: l.strict, granted: new Map(), lastTakeCount: 0, lastTakeMs: 0, lastSize: 1, taking: null, queued: null, waiters: 0 };
         this.tracked.set(l.rec, t);
         if (this.table.rpmLease(l.rec, minute) < 0) this.table.startRpmLease(l.rec, minute);
       }
+      t.strict = l.strict;
+      if (t.strict) continue; // nothing to refill ahead
       if (this.table.requestsIn(l.rec, minute) > 0 || this.table.rpmLease(l.rec, minute) > 0) active.push(t);
     }
     for (const [rec] of this.tracked) {
@@ -142,6 +150,9 @@ export class RpmLeases {
     const minute = Math.floor(nowMs / 60_000);
     const prefetch = (minute + 1) * 60_000 - nowMs <= PREFETCH_MS;
     for (const t of this.active) {
+      // A low limit (under 8 requests per instance) is leased only on demand: a request held
+      // ahead on an idle instance would be one another instance refuses.
+      if (this.table.limit(t.rec, 'requests') < 8 * this.instances) continue;
       const used = this.table.requestsIn(t.rec, minute);
       const held = this.table.rpmLease(t.rec, minute);
       if (used > 0 && held - used <= Math.floor(t.lastSize / 2)) void this.take(t, minute, false);
@@ -150,15 +161,18 @@ export class RpmLeases {
   }
 
   /** A worker's request found this record's lease spent: resolves once a lease was tried for. */
-  waitFor(rec: number): Promise<void> {
+  async waitFor(rec: number): Promise<LeaseWait> {
     // A record leased since the last walk (a key just created or looked up): walk now.
     if (!this.tracked.has(rec)) this.scan();
     const t = this.tracked.get(rec);
-    if (!t) return Promise.resolve();
-    if (!this.active.includes(t)) this.active.push(t);
+    if (!t) return 'granted';
+    // Strict limits fail closed: no Redis, no grant (the request is refused with a 503).
+    if (t.strict && !this.link.up) return 'strict_unavailable';
+    if (!t.strict && !this.active.includes(t)) this.active.push(t);
     redisStats.leaseWaits++;
     t.waiters++;
-    return this.take(t, this.minute(), true);
+    await this.take(t, this.minute(), true);
+    return t.strict && !this.link.up ? 'strict_unavailable' : 'granted';
   }
 
   private minute(): number {
@@ -200,13 +214,15 @@ export class RpmLeases {
     const waiting = t.waiters;
     t.waiters = 0;
     if (!this.link.up) {
+      if (t.strict) return;
       // Alone until Redis is back: this instance's share of the limit, reconciled later.
       const share = Math.ceil(limit / this.instances);
       if (held < share) this.table.setRpmLease(t.rec, minute, share);
       return;
     }
     // Requests waiting now are consumed at once: asking for them leaves nothing idle in the lease.
-    const want = Math.max(this.size(t, limit), waiting);
+    const want = t.strict ? waiting : Math.max(this.size(t, limit), waiting);
+    if (want <= 0) return;
     try {
       const got = Number(await this.rpc().weirGrant(keyOf(t.id, minute), limit, want, TTL_MS, this.instanceId));
       redisStats.leaseRefills++;

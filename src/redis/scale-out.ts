@@ -11,7 +11,7 @@ import type { EntityTable } from '../state/entity-table';
 import type { SlotTable } from '../control/slots';
 import { Invalidation } from './invalidation';
 import { RedisLink } from './link';
-import { RpmLeases, type Leasable } from './rpm-leases';
+import { RpmLeases, type Leasable, type LeaseWait } from './rpm-leases';
 import { redisSettings } from './settings';
 import { SharedCooldowns } from './shared-cooldowns';
 
@@ -56,8 +56,8 @@ export class ScaleOut {
   }
 
   /** A worker's request found its lease spent (control call `lease.wait`). */
-  leaseWait(rec: number): Promise<void> {
-    return this.leases?.waitFor(rec) ?? Promise.resolve();
+  leaseWait(rec: number): Promise<LeaseWait> {
+    return this.leases?.waitFor(rec) ?? Promise.resolve('granted');
   }
 
   /** Key, team or budget changes went through this instance. */

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { MockUpstream } from '../support/mock-upstream';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
 import {
-  adminOk, burst, call, chat, closeAndCheckLedgers, governanceConfig, ledgerDatabase, sleep, startMock, startWeirOn, tally, waitFor, writeConfigFile, type Weir,
+  adminOk, burst, call, chat, messages, closeAndCheckLedgers, governanceConfig, ledgerDatabase, sleep, startMock, startWeirOn, tally, waitFor, writeConfigFile, type Weir,
 } from './governance-helpers';
 
 let redis: RedisServer;
@@ -79,6 +79,15 @@ describe('three instances on one Redis', () => {
     assert.match(refused.json.error.message, /Rate limit exceeded for api_key: .* Limit type: requests\. Current limit: 100, Remaining: 0/);
   });
 
+  it('strict (weir_strict_limits in the key metadata): 500 concurrent calls against rpm 100 → exactly 100, each admission one Redis script', async () => {
+    await awayFromMinuteEdge();
+    const k = await adminOk(weirs[0]!.url, '/key/generate', { rpm_limit: 100, metadata: { weir_strict_limits: true } });
+    const before = mock.requests.length;
+    const rs = await burst(500, (i) => chat(spread(i, weirs).url, k.key));
+    assert.deepEqual(tally(rs), { 200: 100, 429: 400 });
+    assert.equal(mock.requests.length - before, 100);
+  });
+
   it('rpm 5: one instance at a time, each call on another instance → exactly 5 pass', async () => {
     await awayFromMinuteEdge();
     const k = await adminOk(weirs[1]!.url, '/key/generate', { rpm_limit: 5 });
@@ -124,12 +133,25 @@ describe('three instances on one Redis', () => {
   it('Redis killed under load: every instance keeps serving and says so; restarted, they reconcile', async () => {
     await awayFromMinuteEdge(40_000);
     const k = await adminOk(weirs[2]!.url, '/key/generate', { rpm_limit: 60 });
+    const strict = await adminOk(weirs[2]!.url, '/key/generate', { rpm_limit: 60, metadata: { weir_strict_limits: true } });
+    for (const w of weirs) assert.equal((await chat(w.url, strict.key)).status, 200);
     // Leased traffic before the outage.
     assert.deepEqual(tally(await burst(6, (i) => chat(spread(i, weirs).url, k.key))), { 200: 6 });
     await redis.kill();
     for (const w of weirs) {
       await waitFor('readiness to say Redis is away', async () => (await call(w.url, '/health/readiness', { method: 'GET' })).json?.redis === 'Not connected');
       await waitFor('the log line', () => /redis: .* unreachable: serving on this instance's leases/.test(w.output()));
+    }
+    // Strict keys fail closed, with a 503 in the endpoint's dialect.
+    for (const w of weirs) {
+      const o = await chat(w.url, strict.key);
+      assert.equal(o.status, 503, o.text);
+      assert.match(o.json.error.message, /strict \(weir_strict_limits\) and the shared Redis that decides them is unreachable/);
+      assert.equal(o.json.error.code, '503');
+      const a = await messages(w.url, strict.key);
+      assert.equal(a.status, 503, a.text);
+      assert.equal(a.json.type, 'error');
+      assert.match(a.json.error.message, /weir_strict_limits/);
     }
     // Alone, each instance admits up to its share of the limit (ceil(60 / 3) = 20, leases included).
     const during = await burst(30, (i) => chat(spread(i, weirs).url, k.key));
