@@ -125,7 +125,9 @@ export async function boot(opts: BootOptions): Promise<void> {
     status,
     health,
     slots,
-    governance: gov ? { entities: gov.store.entities, rateLimited: () => gov.store.rateLimited(), resync: () => void gov.syncNow(), leaseRpm: () => (gov.store.rpmLeased = true) } : null,
+    governance: gov
+      ? { entities: gov.store.entities, rateLimited: () => gov.store.rateLimited(), budgeted: () => gov.store.budgeted(), resync: () => void gov.syncNow(), shareLimits: () => (gov.store.shareLimits = true) }
+      : null,
   });
 
   const engine = chooseEngine(process.env.WEIR_HTTP_ENGINE);
@@ -170,7 +172,8 @@ export async function boot(opts: BootOptions): Promise<void> {
     snapshot,
     async (method, params) => {
       if (method === 'lease.wait') {
-        const r = (await scaleOut?.leaseWait((params as { rec: number }).rec)) ?? 'granted';
+        const p = params as { rec: number; nanos?: string };
+        const r = (await scaleOut?.leaseWait(p.rec, p.nanos === undefined ? null : BigInt(p.nanos))) ?? 'granted';
         return r === 'granted' ? { status: 200, body: {} } : { status: 503, body: { reason: r } };
       }
       if (method === 'key.lookup') return { status: 200, body: { found: gov ? await gov.lookupKey((params as { hash: string }).hash) : false } };

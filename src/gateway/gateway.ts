@@ -247,7 +247,7 @@ export class Gateway {
    * control thread runs one Redis script) and the request admitted again; a second refusal stands.
    */
   private afterLease(ex: Exchange, dialect: Dialect, refusal: LeaseSpent, admit: () => Charge | null, start: (c: Charge | null) => void): void {
-    this.deps.rpc('lease.wait', { rec: refusal.rec }).then(
+    this.deps.rpc('lease.wait', refusal.nanos === null ? { rec: refusal.rec } : { rec: refusal.rec, nanos: String(refusal.nanos) }).then(
       (r) => {
         if (ex.aborted) return;
         if (r.status === 503) return this.fail(ex, dialect, STRICT_UNAVAILABLE);

@@ -141,7 +141,10 @@ export class Charge {
         this.releaseLimits(nowMs);
         // LiteLLM's message, then what this call reserved (a budget may refuse a call before spend reaches it).
         const why = typeof reservation === 'bigint' ? '' : `. ${describeReservation(reservation)}`;
-        throw new GatewayError(429, c.describe(usd(this.table.spendNanos(c.rec)), usd(this.table.maxBudgetNanos(c.rec))) + why, 'budget_exceeded');
+        const err = new GatewayError(429, c.describe(usd(this.table.spendNanos(c.rec)), usd(this.table.maxBudgetNanos(c.rec))) + why, 'budget_exceeded');
+        // This instance's grants of a budget shared across instances are spent, maybe not the budget.
+        if (this.table.budgetLease(c.rec) >= 0n && this.table.budgetHeadroom(c.rec) < reserveNanos) throw new LeaseSpent(err, c.rec, reserveNanos);
+        throw err;
       }
       this.recs.push(c.rec);
     }

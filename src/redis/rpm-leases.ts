@@ -113,6 +113,11 @@ export class RpmLeases {
     void this.heartbeat();
   }
 
+  /** Instances seen in the last few seconds (1 until Redis answered). */
+  get instanceCount(): number {
+    return this.instances;
+  }
+
   stop(): void {
     for (const t of this.timers) clearInterval(t);
   }

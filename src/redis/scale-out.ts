@@ -10,6 +10,7 @@ import type { DeploymentHealth } from '../state/deployment-health';
 import type { EntityTable } from '../state/entity-table';
 import type { SlotTable } from '../control/slots';
 import { Invalidation } from './invalidation';
+import { BudgetLeases, type BudgetLeasable } from './budget-leases';
 import { RedisLink } from './link';
 import { RpmLeases, type Leasable, type LeaseWait } from './rpm-leases';
 import { redisSettings } from './settings';
@@ -22,12 +23,13 @@ export interface ScaleOutOptions {
   health: DeploymentHealth;
   slots: SlotTable;
   /** Present when a database is: keys and teams, their limits, and a re-read of the tables. */
-  governance: { entities: EntityTable; rateLimited(): Leasable[]; resync(): void; leaseRpm(): void } | null;
+  governance: { entities: EntityTable; rateLimited(): Leasable[]; budgeted(): BudgetLeasable[]; resync(): void; shareLimits(): void } | null;
 }
 
 export class ScaleOut {
   readonly instanceId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly leases: RpmLeases | null;
+  private readonly budgets: BudgetLeases | null;
   private readonly cooldowns: SharedCooldowns;
   private readonly invalidation: Invalidation | null;
 
@@ -37,6 +39,8 @@ export class ScaleOut {
   ) {
     const g = opts.governance;
     this.leases = g ? new RpmLeases(link, g.entities, () => g.rateLimited(), this.instanceId) : null;
+    const leases = this.leases;
+    this.budgets = g && leases ? new BudgetLeases(link, g.entities, () => g.budgeted(), this.instanceId, () => leases.instanceCount) : null;
     this.invalidation = g ? new Invalidation(link, this.instanceId, () => g.resync()) : null;
     this.cooldowns = new SharedCooldowns(link, opts.health, opts.slots, this.instanceId);
   }
@@ -45,18 +49,21 @@ export class ScaleOut {
   static async start(opts: ScaleOutOptions): Promise<ScaleOut | null> {
     const settings = redisSettings(opts.cfg.router_settings, opts.env);
     if (!settings) return null;
-    opts.governance?.leaseRpm();
+    opts.governance?.shareLimits();
     const link = new RedisLink(settings, opts.status);
     const s = new ScaleOut(link, opts);
     await link.start();
     s.leases?.start();
+    s.budgets?.start();
     s.cooldowns.start();
-    log.info(`scale-out: redis ${settings.shown}, instance ${s.instanceId}: rpm leased across instances, cooldowns shared, key and team changes published`);
+    log.info(`scale-out: redis ${settings.shown}, instance ${s.instanceId}: rpm and budgets leased across instances, cooldowns shared, key and team changes published`);
     return s;
   }
 
   /** A worker's request found its lease spent (control call `lease.wait`). */
-  leaseWait(rec: number): Promise<LeaseWait> {
+  /** A worker's request found its lease spent (control call `lease.wait`): the rpm's, or the budget's when `nanos` (its reservation) is given. */
+  leaseWait(rec: number, nanos: bigint | null): Promise<LeaseWait> {
+    if (nanos !== null) return this.budgets?.waitFor(rec, nanos) ?? Promise.resolve('granted');
     return this.leases?.waitFor(rec) ?? Promise.resolve('granted');
   }
 
@@ -67,6 +74,7 @@ export class ScaleOut {
 
   async stop(): Promise<void> {
     this.leases?.stop();
+    this.budgets?.stop();
     this.cooldowns.stop();
     await this.link.close();
   }

@@ -11,11 +11,16 @@
 // charged to before it is forwarded, and is refused when spend + reservations would pass a
 // budget. However many threads race, the sum of what they reserved never passes the budget.
 
-const MONEY_WORDS = 4;
+const MONEY_WORDS = 6;
 const BASE = 0; // spend the database has (committed), as last read by the control thread
 const PENDING = 1; // settled here, not yet committed to the database
 const RESERVED = 2; // reservations of requests in flight
 const MAX_BUDGET = 3; // -1 when there is no budget
+// Scale-out (src/redis/budget-leases.ts): 0 = the budget is not leased. Otherwise 1 + the nanos
+// this instance was granted of the budget in all (Redis never grants past it), and OWN the spend
+// this instance settled since; a reservation must fit in what the grants leave.
+const BUDGET_LEASE = 4;
+const OWN = 5;
 
 import { nanosOutOfRange, nanosWord, storedLimits } from './entity-range';
 
@@ -192,14 +197,61 @@ export class EntityTable {
       Atomics.sub(this.money, m + RESERVED, nanos);
       return false;
     }
+    // Shared across instances: the reservation must also fit in what this instance was granted.
+    const lease = Atomics.load(this.money, m + BUDGET_LEASE);
+    if (lease !== 0n && nanos > 0n && Atomics.load(this.money, m + OWN) + reservedAfter > lease - 1n) {
+      Atomics.sub(this.money, m + RESERVED, nanos);
+      return false;
+    }
     return true;
   }
 
   /** Replaces a reservation by what the request really cost. */
   settle(rec: number, reservedNanos: bigint, actualNanos: bigint): void {
     const m = rec * MONEY_WORDS;
+    // Counted against the grants before the reservation goes, so the pair never looks freer than it is.
+    if (Atomics.load(this.money, m + BUDGET_LEASE) !== 0n) Atomics.add(this.money, m + OWN, actualNanos);
     Atomics.add(this.money, m + PENDING, actualNanos);
     Atomics.sub(this.money, m + RESERVED, reservedNanos);
+  }
+
+  // ---- budget leases (control thread writes; see BUDGET_LEASE) ------------------------------
+
+  /** Nanos this instance was granted in all, or -1 when the budget is not leased. */
+  budgetLease(rec: number): bigint {
+    return Atomics.load(this.money, rec * MONEY_WORDS + BUDGET_LEASE) - 1n;
+  }
+
+  /** Puts the budget under leases (nothing granted yet, nothing settled under them). */
+  startBudgetLease(rec: number): void {
+    Atomics.store(this.money, rec * MONEY_WORDS + OWN, 0n);
+    Atomics.store(this.money, rec * MONEY_WORDS + BUDGET_LEASE, 1n);
+  }
+
+  stopBudgetLease(rec: number): void {
+    Atomics.store(this.money, rec * MONEY_WORDS + BUDGET_LEASE, 0n);
+  }
+
+  addBudgetLease(rec: number, nanos: bigint): void {
+    Atomics.add(this.money, rec * MONEY_WORDS + BUDGET_LEASE, nanos);
+  }
+
+  /** What the grants leave: granted - settled here since - reserved here now (negative when over). */
+  budgetHeadroom(rec: number): bigint {
+    const m = rec * MONEY_WORDS;
+    const lease = Atomics.load(this.money, m + BUDGET_LEASE);
+    if (lease === 0n) return -1n;
+    return lease - 1n - Atomics.load(this.money, m + OWN) - Atomics.load(this.money, m + RESERVED);
+  }
+
+  /** Settled here under leases and not yet committed to the database's spend. */
+  ownUncommitted(rec: number): bigint {
+    return Atomics.load(this.money, rec * MONEY_WORDS + PENDING);
+  }
+
+  /** Settled here since the budget was leased. */
+  ownSettled(rec: number): bigint {
+    return Atomics.load(this.money, rec * MONEY_WORDS + OWN);
   }
 
   /**

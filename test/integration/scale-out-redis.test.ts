@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { MockUpstream } from '../support/mock-upstream';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
 import {
-  adminOk, burst, call, chat, messages, closeAndCheckLedgers, governanceConfig, ledgerDatabase, sleep, startMock, startWeirOn, tally, waitFor, writeConfigFile, type Weir,
+  adminOk, burst, CALL_COST, call, chat, messages, closeAndCheckLedgers, governanceConfig, ledgerDatabase, sleep, startMock, startWeirOn, tally, waitFor, writeConfigFile, type Weir,
 } from './governance-helpers';
 
 let redis: RedisServer;
@@ -86,6 +86,24 @@ describe('three instances on one Redis', () => {
     const rs = await burst(500, (i) => chat(spread(i, weirs).url, k.key));
     assert.deepEqual(tally(rs), { 200: 100, 429: 400 });
     assert.equal(mock.requests.length - before, 100);
+  });
+
+  it('a budget for 100 calls: 500 concurrent calls spread over the instances → at most 100 pass, within the documented bound', async (t) => {
+    const k = await adminOk(weirs[0]!.url, '/key/generate', { max_budget: 100 * CALL_COST });
+    const rs = await burst(500, (i) => chat(spread(i, weirs).url, k.key));
+    const passed = rs.filter((r) => r.status === 200).length;
+    t.diagnostic(`${passed} of 500 passed`);
+    // Each call reserves exactly what it costs, so grants are never overspent; at most a quarter of
+    // the budget (N × budget / 4N) may sit on instances that did not need it.
+    assert.ok(passed <= 100 && passed >= 75, `passed: ${passed}`);
+    assert.deepEqual(tally(rs), { 200: passed, 429: 500 - passed });
+    assert.match(rs.find((r) => r.status === 429)!.json.error.message, /Budget has been exceeded! Key=/);
+  });
+
+  it('a strict budget for 100 calls: exactly 100 pass', async () => {
+    const k = await adminOk(weirs[1]!.url, '/key/generate', { max_budget: 100 * CALL_COST, metadata: { weir_strict_limits: true } });
+    const rs = await burst(500, (i) => chat(spread(i, weirs).url, k.key));
+    assert.deepEqual(tally(rs), { 200: 100, 429: 400 });
   });
 
   it('rpm 5: one instance at a time, each call on another instance → exactly 5 pass', async () => {
