@@ -18,7 +18,7 @@ import { anthropicName } from '../providers/bedrock/target';
 import { geminiPassage, vertexPassage, withVertexAuth, type VertexPassage } from './pass-through-vertex';
 import { checkPassThroughCaller } from './pass-through-access';
 import { PASS_THROUGH_PREFIXES, passThroughDialect, passThroughRoute, type PassThroughRoute } from './pass-through-route';
-import { scanBody } from './body-scan';
+import { scanBody, type BodyScan } from './body-scan';
 import { errorBody, GatewayError, type Dialect } from './errors';
 import { GovernanceView } from './governance';
 import { Identifier, OPEN, type Identity } from './identity';
@@ -33,7 +33,7 @@ import { CallAccounting } from './accounting';
 import { resolvePrice } from '../pricing/cost';
 import type { KeyProfile } from './governance';
 import type { JournalWriter } from '../accounting/journal';
-import type { Snapshot } from './snapshot';
+import type { ModelGroup, Snapshot, Target } from './snapshot';
 import type { ControlStatus } from '../state/control-status';
 import { LeaseSpent } from './lease-spent';
 
@@ -227,19 +227,22 @@ export class Gateway {
     if (fallbacks) {
       for (const m of fallbacks) if (!resolveGroup(snap, m)) throw new GatewayError(400, `Invalid model name passed in fallbacks: ${m}`, 'bad_request_error', 'fallbacks');
     }
-    const admit = () => this.admit(id, requested, endUser, () => estimateReservation(reachablePrices(snap, group, fallbacks), body.length, scan.maxTokens, completionsAsked(scan)), Gateway.routedAccess(snap, requested, group.name, fallbacks));
-    const start = (charge: Charge | null) => {
-      const ctx: CallContext = { identity: id, charge, endUser, journal: this.deps.journal, entities: this.deps.entities, fallbacks };
-      new ProxyCall(ex, snap, this.deps.health, group, targets, body, scan, endpoint, ctx).start();
-    };
+    const estimate = () => estimateReservation(reachablePrices(snap, group, fallbacks), body.length, scan.maxTokens, completionsAsked(scan));
+    const access = Gateway.routedAccess(snap, requested, group.name, fallbacks);
     let charge: Charge | null;
     try {
-      charge = admit();
+      charge = this.admit(id, requested, endUser, estimate, access);
     } catch (e) {
       if (!(e instanceof LeaseSpent)) throw e;
+      const admit = () => this.admit(id, requested, endUser, estimate, access);
+      const start = (c: Charge | null) => this.startCall(ex, snap, group, targets, body, scan, endpoint, { identity: id, charge: c, endUser, journal: this.deps.journal, entities: this.deps.entities, fallbacks });
       return this.afterLease(ex, endpoint === 'messages' ? 'anthropic' : 'openai', e, admit, start);
     }
-    start(charge);
+    this.startCall(ex, snap, group, targets, body, scan, endpoint, { identity: id, charge, endUser, journal: this.deps.journal, entities: this.deps.entities, fallbacks });
+  }
+
+  private startCall(ex: Exchange, snap: Snapshot, group: ModelGroup, targets: Target[], body: Buffer, scan: BodyScan, endpoint: Endpoint, ctx: CallContext): void {
+    new ProxyCall(ex, snap, this.deps.health, group, targets, body, scan, endpoint, ctx).start();
   }
 
   /**

@@ -26,6 +26,8 @@ const SCAN_MS = 1_000;
 /** Budgets live for their window; the hash outlives any window Weir resets (LiteLLM's longest is 30 days). */
 const TTL_MS = 40 * 24 * 3_600_000;
 const NANOS_PER_MICRO = 1_000n;
+/** A grant ahead of use covers this long of the instance's recent spend. */
+const AHEAD_MS = 5_000;
 
 const GRANT = `
 redis.call('HSETNX', KEYS[1], '_start', ARGV[4])
@@ -57,6 +59,9 @@ interface Tracked {
   l: BudgetLeasable;
   lastOwn: bigint;
   lastSize: bigint;
+  /** Settled here and time at the last grant: the spend rate sizes the next one. */
+  takeOwn: bigint;
+  takeMs: number;
   waitingNanos: bigint;
   taking: Promise<void> | null;
   queued: Promise<void> | null;
@@ -109,7 +114,7 @@ export class BudgetLeases {
       if (!t || t.l.id !== l.id || t.l.window !== l.window) {
         // A new budget window (or a reused record) starts with nothing granted.
         if (t) this.table.startBudgetLease(l.rec);
-        t = { l, lastOwn: 0n, lastSize: 0n, waitingNanos: 0n, taking: null, queued: null };
+        t = { l, lastOwn: 0n, lastSize: 0n, takeOwn: 0n, takeMs: Date.now(), waitingNanos: 0n, taking: null, queued: null };
         this.tracked.set(l.rec, t);
       }
       if (this.table.budgetLease(l.rec) < 0n) this.table.startBudgetLease(l.rec);
@@ -170,17 +175,25 @@ export class BudgetLeases {
     t.waitingNanos = 0n;
     if (max < 0n || !this.link.up) return;
     const cap = max / BigInt(4 * Math.max(1, this.instances()));
-    // What waits is asked for whole (it is spent at once); beyond that, a slice that doubles while
-    // calls keep finding the grants spent, up to a quarter of the budget shared by the instances.
-    const ahead = t.l.strict ? 0n : waited ? (t.lastSize === 0n ? waiting : t.lastSize * 2n) : t.lastSize;
-    const want = waiting + (ahead < cap ? ahead : cap);
+    // What waits is asked for whole (it is spent at once); beyond that, what this instance spends
+    // in AHEAD_MS at its rate since the last grant — doubling while calls keep finding the grants
+    // spent — up to a quarter of the budget shared by the instances.
+    const nowMs = Date.now();
+    const own = this.table.ownSettled(rec);
+    const rate = ((own - t.takeOwn) * BigInt(AHEAD_MS)) / BigInt(Math.max(1, nowMs - t.takeMs));
+    let ahead = t.l.strict ? 0n : waited ? (t.lastSize === 0n ? waiting : t.lastSize * 2n) : t.lastSize;
+    if (!t.l.strict && rate > ahead) ahead = rate;
+    if (ahead > cap) ahead = cap;
+    const want = waiting + ahead;
     if (want <= 0n) return;
     const start = this.table.spendNanos(rec);
     try {
       const got = BigInt(await this.cmds().weirBudgetGrant(keyOf(t.l), String(micros(max, false)), String(micros(want, true)), this.instanceId, String(micros(start, true)), TTL_MS));
       redisStats.leaseRefills++;
       if (got > 0n) this.table.addBudgetLease(rec, got * NANOS_PER_MICRO);
-      if (!t.l.strict) t.lastSize = ahead < cap ? (ahead > 0n ? ahead : waiting) : cap;
+      if (!t.l.strict) t.lastSize = ahead > 0n ? ahead : waiting;
+      t.takeOwn = own;
+      t.takeMs = nowMs;
     } catch {
       // Redis went away mid-call: this instance goes on with what it holds.
     }

@@ -26,8 +26,11 @@ const TICK_MS = 50;
 const SCAN_MS = 1_000;
 /** The next minute's lease is taken this long before it starts, for entities busy this minute. */
 const PREFETCH_MS = 2_000;
-const HEARTBEAT_MS = 1_000;
-const INSTANCE_TTL_MS = 5_000;
+/** Instances say they are alive this often (a pipeline of three commands), and count as gone after INSTANCE_TTL_MS. */
+const HEARTBEAT_MS = 10_000;
+const INSTANCE_TTL_MS = 30_000;
+/** A lease ahead of use covers this long of the instance's recent traffic. */
+const AHEAD_MS = 5_000;
 
 // One hash per (entity, minute): each instance's field is what it was granted, so the sum is what
 // every instance together may admit, and a Redis that restarted empty is rebuilt field by field
@@ -207,8 +210,8 @@ export class RpmLeases {
     const used = this.table.requestsIn(t.rec, Math.floor(nowMs / 60_000));
     const elapsed = Math.max(1, nowMs - t.lastTakeMs);
     const since = Math.max(0, used - t.lastTakeCount);
-    // What the last take's traffic would use in a second; it grows as traffic does, up to the cap.
-    const want = Math.ceil((since * 1000) / elapsed);
+    // What the last take's traffic would use in AHEAD_MS; it grows as traffic does, up to the cap.
+    const want = Math.ceil((since * AHEAD_MS) / elapsed);
     return Math.max(1, Math.min(cap, Math.max(want, t.lastSize)));
   }
 
@@ -283,7 +286,7 @@ export class RpmLeases {
     if (!this.link.up) return;
     const nowMs = this.now();
     try {
-      const r = await this.link.cmd.multi().zadd('weir:instances', nowMs, this.instanceId).zremrangebyscore('weir:instances', 0, nowMs - INSTANCE_TTL_MS).zcard('weir:instances').exec();
+      const r = await this.link.cmd.pipeline().zadd('weir:instances', nowMs, this.instanceId).zremrangebyscore('weir:instances', 0, nowMs - INSTANCE_TTL_MS).zcard('weir:instances').exec();
       const n = Number(r?.[2]?.[1] ?? 1);
       if (n > 0) this.instances = n;
     } catch {

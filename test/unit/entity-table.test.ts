@@ -89,3 +89,28 @@ test('rpm leases: a leased record admits what this instance was granted for the 
   assert.equal(t.rpmLease(0, minute + 1), -1);
   assert.equal(t.admit(0, at + 60_000), null);
 });
+
+test('budget leases: a reservation must fit in what this instance was granted, less what it settled; unleased budgets are as before', () => {
+  const t = EntityTable.allocate(4);
+  t.setLimits(0, { ...none, maxBudgetNanos: 100 });
+  assert.equal(t.budgetLease(0), -1n);
+  assert.equal(t.reserve(0, 60n), true, 'not leased: the budget alone decides');
+  t.settle(0, 60n, 0n);
+  t.startBudgetLease(0);
+  assert.equal(t.budgetLease(0), 0n);
+  assert.equal(t.reserve(0, 1n), false, 'leased, nothing granted');
+  assert.equal(t.reserve(0, 0n), true, 'a call that costs nothing still passes');
+  t.settle(0, 0n, 0n);
+  t.addBudgetLease(0, 30n);
+  assert.equal(t.reserve(0, 20n), true);
+  assert.equal(t.reserve(0, 20n), false, '20 + 20 is past the 30 granted');
+  assert.equal(t.budgetHeadroom(0), 10n);
+  t.settle(0, 20n, 15n);
+  assert.equal(t.ownSettled(0), 15n);
+  assert.equal(t.budgetHeadroom(0), 15n, 'what a call did not spend goes back to the grant');
+  assert.equal(t.reserve(0, 15n), true);
+  assert.equal(t.reserve(0, 1n), false);
+  // Granted past the budget: the budget still stops it.
+  t.addBudgetLease(0, 1000n);
+  assert.equal(t.reserve(0, 90n), false, 'spend 15 + reserved 15 + 90 passes the budget of 100');
+});
