@@ -13,6 +13,8 @@ const retry = (times: number): number => Math.min(50 * times, 1_000);
 
 type Client = Redis | Cluster;
 
+const COMMAND_TIMEOUT_MS = 2_000;
+
 function connect(s: RedisSettings, name: string): Client {
   const common: RedisOptions = {
     username: s.username ?? undefined,
@@ -21,6 +23,9 @@ function connect(s: RedisSettings, name: string): Client {
     connectionName: name,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
+    // A Redis that accepts connections but does not answer must not hold an admin answer or a
+    // waiting request: the caller falls back as if Redis were down.
+    commandTimeout: COMMAND_TIMEOUT_MS,
     retryStrategy: retry,
     lazyConnect: true,
   };

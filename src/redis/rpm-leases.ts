@@ -138,6 +138,7 @@ export class RpmLeases {
         this.tracked.set(l.rec, t);
         if (this.table.rpmLease(l.rec, minute) < 0) this.table.startRpmLease(l.rec, minute);
       }
+      this.table.ageRpmLease(l.rec, minute);
       t.strict = l.strict;
       if (t.strict) continue; // nothing to refill ahead
       if (this.table.requestsIn(l.rec, minute) > 0 || this.table.rpmLease(l.rec, minute) > 0) active.push(t);

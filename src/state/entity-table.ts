@@ -344,6 +344,19 @@ export class EntityTable {
     this.setRpmLease(rec, minute - 3, 0);
   }
 
+  /**
+   * Rewrites each lease word that belongs to neither `minute` nor the next one as granting nothing.
+   * The tag is 11 bits: a word left alone for 2,048 minutes would match again, so the control
+   * thread ages every leased record's words (once a second) and none is ever that old.
+   */
+  ageRpmLease(rec: number, minute: number): void {
+    for (const m of [minute, minute + 1]) {
+      const i = rec * INT_WORDS + RPM_LEASE + (m & 1);
+      const w = Atomics.load(this.ints, i);
+      if (w !== 0 && w >>> COUNT_BITS !== (m & WINDOW_TAG_MASK)) Atomics.store(this.ints, i, ((((m - 2) & WINDOW_TAG_MASK) << COUNT_BITS) | 1) | 0);
+    }
+  }
+
   /** Back to local rpm alone (no Redis configured, or the limit was removed). */
   stopRpmLease(rec: number): void {
     Atomics.store(this.ints, rec * INT_WORDS + RPM_LEASE, 0);

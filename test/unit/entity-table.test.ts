@@ -84,6 +84,15 @@ test('rpm leases: a leased record admits what this instance was granted for the 
   assert.equal(t.admit(0, at + 60_000), 'requests');
   t.setRpmLease(0, minute + 1, 1);
   assert.equal(t.admit(0, at + 60_000), null);
+  // A lease word 2,048 minutes old would carry the current tag again: ageing (every second, from
+  // the control thread) rewrites words of past minutes, so none lives that long.
+  t.setRpmLease(0, minute + 1, 4);
+  assert.equal(t.rpmLease(0, minute + 2049), 4, 'without ageing, the tag wraps');
+  t.ageRpmLease(0, minute + 5);
+  assert.equal(t.rpmLease(0, minute + 2049), 0, 'aged: the old grant is gone');
+  t.setRpmLease(0, minute + 6, 2);
+  t.ageRpmLease(0, minute + 5);
+  assert.equal(t.rpmLease(0, minute + 6), 2, 'a grant for the next minute is kept');
   // Back to the local rpm alone.
   t.stopRpmLease(0);
   assert.equal(t.rpmLease(0, minute + 1), -1);
