@@ -308,6 +308,13 @@ function googleTable(sc: ScenarioResult[]): Table | null {
   return { title: 'Google providers (scenario 9): added TTFB p50 over the provider answered directly', head: ['figure'], align: ['l'], rows: s.notes.map((n) => [n]) };
 }
 
+/** Scenario 11's figures (scale-out.ts computes them; the rows above hold its raw latencies). */
+function scaleOutTable(sc: ScenarioResult[]): Table | null {
+  const s = sc.find((x) => x.key === 'scaleout' && !x.skipped);
+  if (!s) return null;
+  return { title: 'Scale-out on Redis (scenario 11)', head: ['figure'], align: ['l'], rows: s.notes.map((n) => [n]) };
+}
+
 export function reportTables(r: BenchResults): Table[] {
   const sc = r.scenarios;
   const skipped: Table | null = sc.some((s) => s.skipped)
@@ -323,6 +330,7 @@ export function reportTables(r: BenchResults): Table[] {
     governedTable(sc),
     translatedTable(sc),
     googleTable(sc),
+    scaleOutTable(sc),
     ...agentsTables(sc),
     ...startsTables(sc),
     soakTable(sc),

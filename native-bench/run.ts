@@ -135,7 +135,7 @@ async function main(): Promise<number> {
     else targets.push(makeTarget('nginx', n.url, n.child.pid, true));
   }
   let governed: Governed | string = 'not selected';
-  if (args.scenarios.includes('governed')) {
+  if (args.scenarios.includes('governed') || args.scenarios.includes('scaleout')) {
     progress.set('starting', 'PostgreSQL and the governed Weir');
     try {
       governed = await startGoverned({ mockUrl: mock.url, workDir, workers: args.workers, cpus: pin?.target, profileDir: profileDir ? path.join(profileDir, 'governed') : undefined });

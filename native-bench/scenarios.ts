@@ -17,6 +17,7 @@ import { maxThroughput } from './throughput';
 import { translatedPerTarget, translatedRequests, translatedSummary } from './translated';
 import { rotation } from './latency-rounds';
 import { googleScenario } from './google';
+import { scaleOutScenario } from './scale-out';
 
 export interface ScenarioContext {
   targets: Target[];
@@ -40,6 +41,7 @@ export const SCENARIO_INFO: Record<ScenarioKey, { id: number; title: string }> =
   agents: { id: 8, title: 'agent runs: real Claude Code and light command agents started through /v1/agent/runs, followed by SSE' },
   bedrock: { id: 9, title: 'Claude on Bedrock: Claude-Code-sized streaming /v1/messages to the fake Bedrock vs the OpenAI-dialect pass-through, added time to first byte' },
   google: { id: 10, title: 'Google providers: added TTFB of Claude on Vertex AI and of Gemini translated, against the fake Google directly' },
+  scaleout: { id: 11, title: 'scale-out: two Weir instances (one worker each) on one Redis and one PostgreSQL, one governed key, against the single-instance governed path' },
 };
 
 function base(key: ScenarioKey): ScenarioResult {
@@ -264,6 +266,18 @@ async function google(ctx: ScenarioContext): Promise<ScenarioResult> {
   return r;
 }
 
+/** Scenario 11: two instances on one Redis, next to scenario 4's governed Weir (scale-out.ts). */
+async function scaleout(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const r = base('scaleout');
+  const g = ctx.governed;
+  if (typeof g === 'string') return { ...r, skipped: g };
+  const direct = ctx.targets.find((t) => t.kind === 'direct')!;
+  const out = await scaleOutScenario({ governed: g, direct, plan: ctx.plan, progress: ctx.progress, workDir: ctx.agentsEnv.workDir });
+  r.latency = out.latency;
+  r.notes.push(...out.notes);
+  return r;
+}
+
 export async function runScenario(key: ScenarioKey, ctx: ScenarioContext): Promise<ScenarioResult> {
   switch (key) {
     case 'chat': return chat(ctx);
@@ -276,5 +290,6 @@ export async function runScenario(key: ScenarioKey, ctx: ScenarioContext): Promi
     case 'agents': return agents(ctx);
     case 'bedrock': return bedrock(ctx);
     case 'google': return google(ctx);
+    case 'scaleout': return scaleout(ctx);
   }
 }

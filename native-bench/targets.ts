@@ -4,7 +4,7 @@
 import { cpuMicros, processTree, rssBytes, sumOver } from './procfs';
 import type { RequestSpec } from './timed-request';
 
-export type TargetKind = 'direct' | 'direct-openai' | 'weir' | 'translated' | 'governed' | 'minimal' | 'nginx' | 'litellm' | 'bedrock-direct' | 'weir-bedrock' | 'vertex-direct' | 'vertex' | 'gemini-direct' | 'gemini';
+export type TargetKind = 'direct' | 'direct-openai' | 'weir' | 'translated' | 'governed' | 'minimal' | 'nginx' | 'litellm' | 'bedrock-direct' | 'weir-bedrock' | 'vertex-direct' | 'vertex' | 'gemini-direct' | 'gemini' | 'scaleout-a' | 'scaleout-b';
 
 export interface Target {
   kind: TargetKind;
@@ -34,6 +34,8 @@ export const LABELS: Record<TargetKind, string> = {
   vertex: 'Weir → Claude on Vertex AI',
   'gemini-direct': 'fake AI Studio (direct, streamGenerateContent)',
   gemini: 'Weir translated → Gemini',
+  'scaleout-a': 'Weir on Redis, instance A (same key as B)',
+  'scaleout-b': 'Weir on Redis, instance B (same key as A)',
 };
 
 /**

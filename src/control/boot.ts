@@ -20,6 +20,7 @@ import { Supervisor } from './supervisor';
 import { AgentRuntime, stableInstanceId } from '../agents/runtime';
 import type { AgentCall } from '../gateway/agent-relay';
 import { resolveGroup } from '../gateway/model-groups';
+import { ScaleOut } from '../redis/scale-out';
 
 export interface BootOptions {
   configPath: string;
@@ -115,6 +116,18 @@ export async function boot(opts: BootOptions): Promise<void> {
     publish: (d, seq) => publishGovernance(d, seq),
     appliedSeq: () => governanceApplied(),
     masterKeyHash: () => snapshot.auth.masterKeyHash,
+    changed: () => scaleOut?.changed() ?? Promise.resolve(),
+  });
+  // Redis, when the config names one: before the workers, so leases and cooldowns are shared from the first request.
+  const scaleOut = await ScaleOut.start({
+    cfg,
+    env: process.env,
+    status,
+    health,
+    slots,
+    governance: gov
+      ? { entities: gov.store.entities, rateLimited: () => gov.store.rateLimited(), budgeted: () => gov.store.budgeted(), resync: () => void gov.syncNow(), shareLimits: () => (gov.store.shareLimits = true) }
+      : null,
   });
 
   const engine = chooseEngine(process.env.WEIR_HTTP_ENGINE);
@@ -158,6 +171,11 @@ export async function boot(opts: BootOptions): Promise<void> {
     },
     snapshot,
     async (method, params) => {
+      if (method === 'lease.wait') {
+        const p = params as { rec: number; nanos?: string };
+        const r = (await scaleOut?.leaseWait(p.rec, p.nanos === undefined ? null : BigInt(p.nanos))) ?? 'granted';
+        return r === 'granted' ? { status: 200, body: {} } : { status: 503, body: { reason: r } };
+      }
       if (method === 'key.lookup') return { status: 200, body: { found: gov ? await gov.lookupKey((params as { hash: string }).hash) : false } };
       if (method === 'admin') {
         if (!gov) return { status: 400, body: { error: { message: 'No connected db.', type: 'no_db_connection', param: null, code: '400' } } };
@@ -231,6 +249,7 @@ export async function boot(opts: BootOptions): Promise<void> {
     // Workers have appended every answered request to their journals: write them to the database.
     await agents?.stop().catch(() => {});
     await gov?.stop();
+    await scaleOut?.stop();
     // Threads end once their idle keep-alive connections close; give them a moment.
     const exited = await supervisor.waitExit(1_000);
     log.info(drained ? 'shutdown complete' : 'shutdown: grace period over, requests still in flight were cut');

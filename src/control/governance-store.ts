@@ -196,6 +196,28 @@ export class GovernanceStore {
     return this.records.get(`${kind}\u0000${id}`) ?? -1;
   }
 
+  /** Keys and teams with an rpm limit: what several instances share through Redis leases. */
+  rateLimited(): { id: string; rec: number; strict: boolean }[] {
+    const out: { id: string; rec: number; strict: boolean }[] = [];
+    for (const [k, rec] of this.records) {
+      const kind = k.slice(0, k.indexOf('\u0000'));
+      if ((kind === 'key' || kind === 'team') && this.entities.limit(rec, 'requests') >= 0) out.push({ id: k.replace('\u0000', ':'), rec, strict: this.strict.has(rec) });
+    }
+    return out;
+  }
+
+  /** Keys and teams with a budget: what several instances share through Redis leases. */
+  budgeted(): { id: string; window: string; rec: number; strict: boolean }[] {
+    const out: { id: string; window: string; rec: number; strict: boolean }[] = [];
+    for (const [k, rec] of this.records) {
+      const kind = k.slice(0, k.indexOf('\u0000'));
+      if ((kind === 'key' || kind === 'team') && this.entities.maxBudgetNanos(rec) >= 0n) {
+        out.push({ id: k.replace('\u0000', ':'), window: this.windows.get(rec) ?? '0', rec, strict: this.strict.has(rec) });
+      }
+    }
+    return out;
+  }
+
   /** What a new worker starts from. */
   workerState(): GovernanceState {
     return {
@@ -209,7 +231,37 @@ export class GovernanceStore {
   // ---- rows → records ----------------------------------------------------------------------
 
   private team(t: TeamRow): string[] {
-    return this.write(this.recordFor('team', t.team_id), limits(t, { blocked: t.blocked }), t.spend);
+    const rec = this.recordFor('team', t.team_id);
+    const clamped = this.write(rec, limits(t, { blocked: t.blocked }), t.spend);
+    this.leaseShared(rec, strictLimits(t.metadata), t.budget_reset_at);
+    return clamped;
+  }
+
+  /**
+   * Instances sharing a Redis lease the rpm and budget of keys and teams (src/redis/rpm-leases.ts,
+   * budget-leases.ts): a record whose rpm or budget is set is under a lease from the moment its
+   * limits are, before any worker sees it.
+   */
+  shareLimits = false;
+
+  private readonly strict = new Set<number>();
+  /** Record → its budget window (budget_reset_at, epoch ms; '0' for none): grants belong to one. */
+  private readonly windows = new Map<number, string>();
+
+  private leaseShared(rec: number, strict: boolean, resetAt: Date | null): void {
+    if (strict) this.strict.add(rec);
+    else this.strict.delete(rec);
+    this.windows.set(rec, resetAt ? String(resetAt.getTime()) : '0');
+    if (!this.shareLimits) return;
+    const minute = Math.floor(Date.now() / 60_000);
+    const leased = this.entities.rpmLease(rec, minute) >= 0;
+    const limited = this.entities.limit(rec, 'requests') >= 0;
+    if (limited && !leased) this.entities.startRpmLease(rec, minute);
+    else if (!limited && leased) this.entities.stopRpmLease(rec);
+    const budgetLeased = this.entities.budgetLease(rec) >= 0n;
+    const budgeted = this.entities.maxBudgetNanos(rec) >= 0n;
+    if (budgeted && !budgetLeased) this.entities.startBudgetLease(rec);
+    else if (!budgeted && budgetLeased) this.entities.stopBudgetLease(rec);
   }
 
   private user(u: UserRow): string[] {
@@ -232,6 +284,7 @@ export class GovernanceStore {
   private key(k: KeyRow, team: TeamRow | null, user: UserRow | null, delta: GovernanceDelta): string[] {
     const rec = this.recordFor('key', k.token);
     const clamped = this.write(rec, limits(k, { expiresMs: k.expires ? k.expires.getTime() : null, blocked: k.blocked }), k.spend);
+    this.leaseShared(rec, strictLimits(k.metadata) || strictLimits(team?.metadata ?? null), k.budget_reset_at);
     if (!this.index.set(Buffer.from(k.token, 'hex'), rec)) throw new Error('the shared key index is full (a restart compacts it)');
     const orgId = k.organization_id ?? team?.organization_id ?? null;
     const meta = k.metadata;
@@ -448,6 +501,14 @@ export class GovernanceStore {
       this.endUsers.touch(id);
     }
   }
+}
+
+/**
+ * `weir_strict_limits: true` in a key's or team's metadata (LiteLLM's tables have no column for
+ * it): its rpm is decided by one Redis round trip per request, never by a lease held ahead.
+ */
+function strictLimits(meta: Json | null): boolean {
+  return !!meta && typeof meta === 'object' && !Array.isArray(meta) && (meta as Record<string, unknown>).weir_strict_limits === true;
 }
 
 /** LiteLLM's allowlist: the key's metadata list when it has entries, else the team's; strings only. */

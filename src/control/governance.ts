@@ -46,6 +46,8 @@ export interface GovernanceOptions {
   appliedSeq(): number;
   /** sha256 of the master key the current config sets (it changes on reload), or null. */
   masterKeyHash(): Uint8Array | null;
+  /** The tables changed through this instance and its state has it (tells other instances). */
+  changed?(): Promise<void>;
 }
 
 /**
@@ -262,7 +264,10 @@ export class Governance {
         changed = true;
       }),
     );
-    if (changed) await this.syncNow();
+    if (changed) {
+      await this.syncNow();
+      await this.opts.changed?.();
+    }
     // Spend endpoints read the database: commit what the journal holds first.
     if (req.path.startsWith('/spend') || req.path.startsWith('/global/spend') || req.path.endsWith('/daily/activity')) await this.flush();
     return res;
@@ -298,6 +303,7 @@ export class Governance {
     await blockRunKeys(this.systemCall(changedBy), tokens);
     // After any table read under way: one that began before the block committed would unblock.
     await this.serial(async () => this.store.blockKeys(tokens));
+    await this.opts.changed?.();
   }
 
   private systemCall(changedBy: string): Call {

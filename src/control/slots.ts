@@ -15,4 +15,13 @@ export class SlotTable {
     }
     return slot;
   }
+
+  /** The slot of a deployment this instance has, or -1 (a deployment id from elsewhere gets none). */
+  known(id: string): number {
+    return this.byId.get(id) ?? -1;
+  }
+
+  entries(): IterableIterator<[string, number]> {
+    return this.byId.entries();
+  }
 }

@@ -19,7 +19,7 @@ import { anthropicName } from '../providers/bedrock/target';
 import { geminiPassage, vertexPassage, withVertexAuth, type VertexPassage } from './pass-through-vertex';
 import { checkPassThroughCaller } from './pass-through-access';
 import { PASS_THROUGH_PREFIXES, passThroughDialect, passThroughRoute, type PassThroughRoute } from './pass-through-route';
-import { scanBody } from './body-scan';
+import { scanBody, type BodyScan } from './body-scan';
 import { errorBody, GatewayError, type Dialect } from './errors';
 import { GovernanceView } from './governance';
 import { Identifier, OPEN, type Identity } from './identity';
@@ -34,8 +34,9 @@ import { CallAccounting } from './accounting';
 import { resolvePrice } from '../pricing/cost';
 import type { KeyProfile } from './governance';
 import type { JournalWriter } from '../accounting/journal';
-import type { Snapshot } from './snapshot';
+import type { ModelGroup, Snapshot, Target } from './snapshot';
 import type { ControlStatus } from '../state/control-status';
+import { LeaseSpent } from './lease-spent';
 
 const JSON_TYPE: HeaderList = ['content-type', 'application/json'];
 /** Management API bodies are small documents. */
@@ -228,9 +229,43 @@ export class Gateway {
     if (fallbacks) {
       for (const m of fallbacks) if (!resolveGroup(snap, m)) throw new GatewayError(400, `Invalid model name passed in fallbacks: ${m}`, 'bad_request_error', 'fallbacks');
     }
-    const charge = this.admit(id, requested, endUser, () => estimateReservation(reachablePrices(snap, group, fallbacks), body.length, scan.maxTokens, completionsAsked(scan)), Gateway.routedAccess(snap, requested, group.name, fallbacks));
-    const ctx: CallContext = { identity: id, charge, endUser, journal: this.deps.journal, entities: this.deps.entities, fallbacks };
+    const estimate = () => estimateReservation(reachablePrices(snap, group, fallbacks), body.length, scan.maxTokens, completionsAsked(scan));
+    const access = Gateway.routedAccess(snap, requested, group.name, fallbacks);
+    let charge: Charge | null;
+    try {
+      charge = this.admit(id, requested, endUser, estimate, access);
+    } catch (e) {
+      if (!(e instanceof LeaseSpent)) throw e;
+      const admit = () => this.admit(id, requested, endUser, estimate, access);
+      const start = (c: Charge | null) => this.startCall(ex, snap, group, targets, body, scan, endpoint, { identity: id, charge: c, endUser, journal: this.deps.journal, entities: this.deps.entities, fallbacks });
+      return this.afterLease(ex, endpoint === 'messages' ? 'anthropic' : 'openai', e, admit, start);
+    }
+    this.startCall(ex, snap, group, targets, body, scan, endpoint, { identity: id, charge, endUser, journal: this.deps.journal, entities: this.deps.entities, fallbacks });
+  }
+
+  private startCall(ex: Exchange, snap: Snapshot, group: ModelGroup, targets: Target[], body: Buffer, scan: BodyScan, endpoint: Endpoint, ctx: CallContext): void {
     new ProxyCall(ex, snap, this.deps.health, group, targets, body, scan, endpoint, ctx).start();
+  }
+
+  /**
+   * The instance's lease of an rpm shared across instances is spent: one lease is asked for (the
+   * control thread runs one Redis script) and the request admitted again; a second refusal stands.
+   */
+  private afterLease(ex: Exchange, dialect: Dialect, refusal: LeaseSpent, admit: () => Charge | null, start: (c: Charge | null) => void): void {
+    this.deps.rpc('lease.wait', refusal.nanos === null ? { rec: refusal.rec } : { rec: refusal.rec, nanos: String(refusal.nanos) }).then(
+      (r) => {
+        if (ex.aborted) return;
+        if (r.status === 503) return this.fail(ex, dialect, STRICT_UNAVAILABLE);
+        let charge: Charge | null;
+        try {
+          charge = admit();
+        } catch (e) {
+          return this.fail(ex, dialect, e);
+        }
+        start(charge);
+      },
+      () => this.fail(ex, dialect, refusal),
+    );
   }
 
   /**
@@ -445,6 +480,7 @@ export class Gateway {
 
   private readiness(ex: Exchange, snap: Snapshot): void {
     const db = this.deps.status.db();
+    const redis = this.deps.status.redis();
     const down = db === 'down';
     const status = down && !snap.allowRequestsOnDbUnavailable ? 503 : 200;
     ex.respond(status, JSON_TYPE, JSON.stringify({
@@ -453,6 +489,8 @@ export class Gateway {
       cache: null,
       litellm_version: 'weir',
       snapshot_version: snap.version,
+      // Without Redis the instance keeps serving on its leases, so this alone never makes it unready.
+      ...(redis === 'none' ? {} : { redis: redis === 'up' ? 'connected' : 'Not connected' }),
     }));
   }
 
@@ -467,6 +505,15 @@ export class Gateway {
     );
   }
 }
+
+/** A strict key's (or team's) rpm is decided in Redis: while Redis is away it fails closed. */
+const STRICT_UNAVAILABLE = new GatewayError(
+  503,
+  'Rate limits of this key or team are strict (weir_strict_limits) and the shared Redis that decides them is unreachable; try again shortly.',
+  'service_unavailable',
+  null,
+  ['retry-after', '1'],
+);
 
 /** Ids longer than this are refused by Postgres indexes in LiteLLM's schema. */
 const MAX_ID_BYTES = 256;

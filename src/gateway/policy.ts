@@ -7,6 +7,7 @@ import { GatewayError } from './errors';
 import { wildcard } from './model-groups';
 import type { KeyProfile, ModelLimit } from './governance';
 import { describeReservation, type Reservation } from './reservation';
+import { LeaseSpent } from './lease-spent';
 
 const NANOS = 1e9;
 
@@ -126,7 +127,10 @@ export class Charge {
       const refused = this.table.admit(c.rec, nowMs);
       if (refused) {
         this.releaseLimits(nowMs);
-        throw rateLimitError(this.table, c, refused, nowMs);
+        const err = rateLimitError(this.table, c, refused, nowMs);
+        // This instance's share of an rpm leased across instances is spent, not the rpm itself.
+        if (refused === 'requests' && this.table.rpmLease(c.rec, Math.floor(nowMs / 60_000)) >= 0) throw new LeaseSpent(err, c.rec);
+        throw err;
       }
       this.admitted.push(c.rec);
     }
@@ -137,7 +141,10 @@ export class Charge {
         this.releaseLimits(nowMs);
         // LiteLLM's message, then what this call reserved (a budget may refuse a call before spend reaches it).
         const why = typeof reservation === 'bigint' ? '' : `. ${describeReservation(reservation)}`;
-        throw new GatewayError(429, c.describe(usd(this.table.spendNanos(c.rec)), usd(this.table.maxBudgetNanos(c.rec))) + why, 'budget_exceeded');
+        const err = new GatewayError(429, c.describe(usd(this.table.spendNanos(c.rec)), usd(this.table.maxBudgetNanos(c.rec))) + why, 'budget_exceeded');
+        // This instance's grants of a budget shared across instances are spent, maybe not the budget.
+        if (this.table.budgetLease(c.rec) >= 0n && this.table.budgetHeadroom(c.rec) < reserveNanos) throw new LeaseSpent(err, c.rec, reserveNanos);
+        throw err;
       }
       this.recs.push(c.rec);
     }

@@ -1,5 +1,6 @@
 // Facts the control thread publishes for workers to read without asking: one Int32 word each.
 const DB = 0;
+const REDIS = 1; // the shared Redis of a scale-out setup: none (not configured), up or down
 
 const DB_STATES = ['none', 'up', 'down'] as const;
 export type DbState = (typeof DB_STATES)[number];
@@ -21,5 +22,13 @@ export class ControlStatus {
 
   setDb(state: DbState): void {
     Atomics.store(this.words, DB, DB_STATES.indexOf(state));
+  }
+
+  redis(): DbState {
+    return DB_STATES[Atomics.load(this.words, REDIS)] ?? 'none';
+  }
+
+  setRedis(state: DbState): void {
+    Atomics.store(this.words, REDIS, DB_STATES.indexOf(state));
   }
 }

@@ -99,6 +99,13 @@ export class DeploymentHealth {
     Atomics.store(this.words, base + COOLDOWN_UNTIL_MS, untilMs % 1000);
   }
 
+  /** The cooldown's end in epoch ms (0 = never cooled down). */
+  cooldownUntilMs(slot: number): number {
+    const base = slot * WORDS;
+    const sec = Atomics.load(this.words, base + COOLDOWN_UNTIL) >>> 0;
+    return sec === 0 ? 0 : sec * 1000 + Atomics.load(this.words, base + COOLDOWN_UNTIL_MS);
+  }
+
   isCoolingDown(slot: number, nowMs: number): boolean {
     const base = slot * WORDS;
     const sec = Atomics.load(this.words, base + COOLDOWN_UNTIL) >>> 0;

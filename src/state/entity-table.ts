@@ -11,11 +11,16 @@
 // charged to before it is forwarded, and is refused when spend + reservations would pass a
 // budget. However many threads race, the sum of what they reserved never passes the budget.
 
-const MONEY_WORDS = 4;
+const MONEY_WORDS = 6;
 const BASE = 0; // spend the database has (committed), as last read by the control thread
 const PENDING = 1; // settled here, not yet committed to the database
 const RESERVED = 2; // reservations of requests in flight
 const MAX_BUDGET = 3; // -1 when there is no budget
+// Scale-out (src/redis/budget-leases.ts): 0 = the budget is not leased. Otherwise 1 + the nanos
+// this instance was granted of the budget in all (Redis never grants past it), and OWN the spend
+// this instance settled since; a reservation must fit in what the grants leave.
+const BUDGET_LEASE = 4;
+const OWN = 5;
 
 import { nanosOutOfRange, nanosWord, storedLimits } from './entity-range';
 
@@ -29,6 +34,11 @@ const REQUESTS = 5; // window tag and request count, packed (see countRequest)
 const TOKENS = 6;
 const PARALLEL = 7;
 const EXPIRES = 8; // epoch seconds, 0 = never
+// Scale-out (src/redis/rpm-leases.ts): the requests this instance may admit in a minute, leased
+// from the shared Redis. 0 = the record's rpm is not leased (RPM alone decides). Otherwise one word
+// per minute parity, each the minute's tag and the grant + 1 packed like REQUESTS: a word whose tag
+// is not the current minute's grants nothing, so a new minute never inherits an old lease.
+const RPM_LEASE = 9; // and 10
 
 const COUNT_BITS = 21;
 const COUNT_MASK = (1 << COUNT_BITS) - 1;
@@ -193,14 +203,61 @@ export class EntityTable {
       Atomics.sub(this.money, m + RESERVED, nanos);
       return false;
     }
+    // Shared across instances: the reservation must also fit in what this instance was granted.
+    const lease = Atomics.load(this.money, m + BUDGET_LEASE);
+    if (lease !== 0n && nanos > 0n && Atomics.load(this.money, m + OWN) + reservedAfter > lease - 1n) {
+      Atomics.sub(this.money, m + RESERVED, nanos);
+      return false;
+    }
     return true;
   }
 
   /** Replaces a reservation by what the request really cost. */
   settle(rec: number, reservedNanos: bigint, actualNanos: bigint): void {
     const m = rec * MONEY_WORDS;
+    // Counted against the grants before the reservation goes, so the pair never looks freer than it is.
+    if (Atomics.load(this.money, m + BUDGET_LEASE) !== 0n) Atomics.add(this.money, m + OWN, actualNanos);
     Atomics.add(this.money, m + PENDING, actualNanos);
     Atomics.sub(this.money, m + RESERVED, reservedNanos);
+  }
+
+  // ---- budget leases (control thread writes; see BUDGET_LEASE) ------------------------------
+
+  /** Nanos this instance was granted in all, or -1 when the budget is not leased. */
+  budgetLease(rec: number): bigint {
+    return Atomics.load(this.money, rec * MONEY_WORDS + BUDGET_LEASE) - 1n;
+  }
+
+  /** Puts the budget under leases (nothing granted yet, nothing settled under them). */
+  startBudgetLease(rec: number): void {
+    Atomics.store(this.money, rec * MONEY_WORDS + OWN, 0n);
+    Atomics.store(this.money, rec * MONEY_WORDS + BUDGET_LEASE, 1n);
+  }
+
+  stopBudgetLease(rec: number): void {
+    Atomics.store(this.money, rec * MONEY_WORDS + BUDGET_LEASE, 0n);
+  }
+
+  addBudgetLease(rec: number, nanos: bigint): void {
+    Atomics.add(this.money, rec * MONEY_WORDS + BUDGET_LEASE, nanos);
+  }
+
+  /** What the grants leave: granted - settled here since - reserved here now (negative when over). */
+  budgetHeadroom(rec: number): bigint {
+    const m = rec * MONEY_WORDS;
+    const lease = Atomics.load(this.money, m + BUDGET_LEASE);
+    if (lease === 0n) return -1n;
+    return lease - 1n - Atomics.load(this.money, m + OWN) - Atomics.load(this.money, m + RESERVED);
+  }
+
+  /** Settled here under leases and not yet committed to the database's spend. */
+  ownUncommitted(rec: number): bigint {
+    return Atomics.load(this.money, rec * MONEY_WORDS + PENDING);
+  }
+
+  /** Settled here since the budget was leased. */
+  ownSettled(rec: number): bigint {
+    return Atomics.load(this.money, rec * MONEY_WORDS + OWN);
   }
 
   /**
@@ -212,7 +269,12 @@ export class EntityTable {
     const minute = Math.floor(nowMs / 60_000);
     const tpm = Atomics.load(this.ints, i + TPM);
     if (tpm >= 0 && this.tokensIn(i, minute) >= tpm) return 'tokens';
-    if (!this.countRequest(i, minute, Atomics.load(this.ints, i + RPM))) return 'requests';
+    let rpm = Atomics.load(this.ints, i + RPM);
+    if (rpm >= 0) {
+      const lease = Atomics.load(this.ints, i + RPM_LEASE + (minute & 1));
+      if (lease !== 0) rpm = lease >>> COUNT_BITS === (minute & WINDOW_TAG_MASK) ? Math.min(rpm, (lease & COUNT_MASK) - 1) : 0;
+    }
+    if (!this.countRequest(i, minute, rpm)) return 'requests';
     const par = Atomics.load(this.ints, i + PARALLEL_LIMIT);
     if (Atomics.add(this.ints, i + PARALLEL, 1) >= par && par >= 0) {
       Atomics.sub(this.ints, i + PARALLEL, 1);
@@ -264,6 +326,53 @@ export class EntityTable {
       Atomics.store(this.ints, i + TOKENS, 0);
     }
     Atomics.add(this.ints, i + TOKENS, Math.min(tokens, 2 ** 30));
+  }
+
+  // ---- rpm leases (control thread writes; see RPM_LEASE) ------------------------------------
+
+  /** The requests this instance may admit in `minute`: -1 when the rpm is not leased. */
+  rpmLease(rec: number, minute: number): number {
+    const lease = Atomics.load(this.ints, rec * INT_WORDS + RPM_LEASE + (minute & 1));
+    if (lease === 0) return -1;
+    return lease >>> COUNT_BITS === (minute & WINDOW_TAG_MASK) ? (lease & COUNT_MASK) - 1 : 0;
+  }
+
+  /** Sets what this instance may admit in `minute` (at most 2^21 - 2). */
+  setRpmLease(rec: number, minute: number, granted: number): void {
+    const g = Math.max(0, Math.min(granted, COUNT_MASK - 1));
+    Atomics.store(this.ints, rec * INT_WORDS + RPM_LEASE + (minute & 1), (((minute & WINDOW_TAG_MASK) << COUNT_BITS) | (g + 1)) | 0);
+  }
+
+  /** Puts the record's rpm under leases: nothing is granted until a lease is taken. */
+  startRpmLease(rec: number, minute: number): void {
+    // Tags of minutes long gone: both words grant 0, and mark the record leased.
+    this.setRpmLease(rec, minute - 2, 0);
+    this.setRpmLease(rec, minute - 3, 0);
+  }
+
+  /**
+   * Rewrites each lease word that belongs to neither `minute` nor the next one as granting nothing.
+   * The tag is 11 bits: a word left alone for 2,048 minutes would match again, so the control
+   * thread ages every leased record's words (once a second) and none is ever that old.
+   */
+  ageRpmLease(rec: number, minute: number): void {
+    for (const m of [minute, minute + 1]) {
+      const i = rec * INT_WORDS + RPM_LEASE + (m & 1);
+      const w = Atomics.load(this.ints, i);
+      if (w !== 0 && w >>> COUNT_BITS !== (m & WINDOW_TAG_MASK)) Atomics.store(this.ints, i, ((((m - 2) & WINDOW_TAG_MASK) << COUNT_BITS) | 1) | 0);
+    }
+  }
+
+  /** Back to local rpm alone (no Redis configured, or the limit was removed). */
+  stopRpmLease(rec: number): void {
+    Atomics.store(this.ints, rec * INT_WORDS + RPM_LEASE, 0);
+    Atomics.store(this.ints, rec * INT_WORDS + RPM_LEASE + 1, 0);
+  }
+
+  /** Requests counted in `minute` (the control thread compares it with the lease). */
+  requestsIn(rec: number, minute: number): number {
+    const word = Atomics.load(this.ints, rec * INT_WORDS + REQUESTS);
+    return word >>> COUNT_BITS === (minute & WINDOW_TAG_MASK) ? word & COUNT_MASK : 0;
   }
 
   limit(rec: number, kind: LimitKind): number {

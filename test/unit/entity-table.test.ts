@@ -63,3 +63,63 @@ test('spend past the maximum is clamped instead of throwing; amounts committed n
   t.commitPending(1, Infinity);
   assert.ok(t.spendNanos(1) <= MAX_NANOS + 3_000_000_000n);
 });
+
+test('rpm leases: a leased record admits what this instance was granted for the minute, a new minute nothing until leased, and never more than the rpm', () => {
+  const t = EntityTable.allocate(4);
+  t.setLimits(0, { ...none, rpm: 10 });
+  const minute = 29_000_000;
+  const at = minute * 60_000 + 1_000;
+  t.startRpmLease(0, minute);
+  assert.equal(t.rpmLease(0, minute), 0);
+  assert.equal(t.admit(0, at), 'requests', 'leased and nothing granted: refused');
+  t.setRpmLease(0, minute, 3);
+  for (let i = 0; i < 3; i++) assert.equal(t.admit(0, at), null);
+  assert.equal(t.admit(0, at), 'requests');
+  t.setRpmLease(0, minute, 50);
+  let admitted = 0;
+  while (t.admit(0, at) === null) admitted++;
+  assert.equal(admitted, 7, 'a grant past the rpm still stops at the rpm');
+  // The next minute starts with nothing of the old grant.
+  assert.equal(t.rpmLease(0, minute + 1), 0);
+  assert.equal(t.admit(0, at + 60_000), 'requests');
+  t.setRpmLease(0, minute + 1, 1);
+  assert.equal(t.admit(0, at + 60_000), null);
+  // A lease word 2,048 minutes old would carry the current tag again: ageing (every second, from
+  // the control thread) rewrites words of past minutes, so none lives that long.
+  t.setRpmLease(0, minute + 1, 4);
+  assert.equal(t.rpmLease(0, minute + 2049), 4, 'without ageing, the tag wraps');
+  t.ageRpmLease(0, minute + 5);
+  assert.equal(t.rpmLease(0, minute + 2049), 0, 'aged: the old grant is gone');
+  t.setRpmLease(0, minute + 6, 2);
+  t.ageRpmLease(0, minute + 5);
+  assert.equal(t.rpmLease(0, minute + 6), 2, 'a grant for the next minute is kept');
+  // Back to the local rpm alone.
+  t.stopRpmLease(0);
+  assert.equal(t.rpmLease(0, minute + 1), -1);
+  assert.equal(t.admit(0, at + 60_000), null);
+});
+
+test('budget leases: a reservation must fit in what this instance was granted, less what it settled; unleased budgets are as before', () => {
+  const t = EntityTable.allocate(4);
+  t.setLimits(0, { ...none, maxBudgetNanos: 100 });
+  assert.equal(t.budgetLease(0), -1n);
+  assert.equal(t.reserve(0, 60n), true, 'not leased: the budget alone decides');
+  t.settle(0, 60n, 0n);
+  t.startBudgetLease(0);
+  assert.equal(t.budgetLease(0), 0n);
+  assert.equal(t.reserve(0, 1n), false, 'leased, nothing granted');
+  assert.equal(t.reserve(0, 0n), true, 'a call that costs nothing still passes');
+  t.settle(0, 0n, 0n);
+  t.addBudgetLease(0, 30n);
+  assert.equal(t.reserve(0, 20n), true);
+  assert.equal(t.reserve(0, 20n), false, '20 + 20 is past the 30 granted');
+  assert.equal(t.budgetHeadroom(0), 10n);
+  t.settle(0, 20n, 15n);
+  assert.equal(t.ownSettled(0), 15n);
+  assert.equal(t.budgetHeadroom(0), 15n, 'what a call did not spend goes back to the grant');
+  assert.equal(t.reserve(0, 15n), true);
+  assert.equal(t.reserve(0, 1n), false);
+  // Granted past the budget: the budget still stops it.
+  t.addBudgetLease(0, 1000n);
+  assert.equal(t.reserve(0, 90n), false, 'spend 15 + reserved 15 + 90 passes the budget of 100');
+});

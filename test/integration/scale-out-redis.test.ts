@@ -1,0 +1,193 @@
+// Three Weir instances on one real Redis and one PostgreSQL, over real HTTP: rpm shared by leases
+// (500 concurrent calls against rpm 100), a 429 on one instance cooling the deployment down on the
+// others, a key blocked through one instance refused by the others through pub/sub (the table poll
+// is set to 10 minutes, so nothing else can carry it), and Redis killed and restarted under load.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { MockUpstream } from '../support/mock-upstream';
+import { startRedisServer, type RedisServer } from '../support/redis-server';
+import {
+  adminOk, burst, CALL_COST, call, chat, messages, closeAndCheckLedgers, governanceConfig, ledgerDatabase, sleep, startMock, startWeirOn, tally, waitFor, writeConfigFile, type Weir,
+} from './governance-helpers';
+
+let redis: RedisServer;
+let mock: MockUpstream;
+const weirs: Weir[] = [];
+
+/** Windows are calendar minutes: start a phase well inside one, so it cannot straddle two. */
+async function awayFromMinuteEdge(needMs = 20_000): Promise<void> {
+  const into = Date.now() % 60_000;
+  if (into > 60_000 - needMs) await sleep(60_000 - into + 200);
+}
+
+/** Two deployments in one group: a group of one is never cooled down (LiteLLM's rule too). */
+const coolConfig = (mockUrl: string) =>
+  ['a', 'b']
+    .map(
+      (x) => `  - model_name: cool
+    litellm_params:
+      model: openai/weir-cool-${x}
+      api_base: ${mockUrl}/v1
+      api_key: sk-upstream-cool
+      input_cost_per_token: 0
+      output_cost_per_token: 0.001
+      cooldown_time: 600
+`,
+    )
+    .join('');
+
+before(async () => {
+  redis = await startRedisServer();
+  mock = await startMock();
+  const db = await ledgerDatabase('scale_out');
+  const base = governanceConfig(mock.url, db);
+  const config = base
+    .replace('router_settings:\n', `router_settings:\n  redis_host: 127.0.0.1\n  redis_port: ${redis.port}\n`)
+    .replace('router_settings:', `${coolConfig(mock.url)}router_settings:`);
+  for (let i = 0; i < 3; i++) {
+    weirs.push(await startWeirOn(writeConfigFile(config), { workers: 1, env: { WEIR_SYNC_INTERVAL_MS: '600000' } }));
+  }
+});
+
+after(async () => {
+  await closeAndCheckLedgers(...weirs.map((w) => () => w.stop()), () => mock?.close(), () => redis?.stop());
+});
+
+const spread = <T>(i: number, list: T[]): T => list[i % list.length]!;
+
+describe('three instances on one Redis', () => {
+  it('say that they share Redis at start and on /health/readiness', async () => {
+    for (const w of weirs) {
+      assert.match(w.output(), /scale-out: redis redis:\/\/127\.0\.0\.1:\d+, instance /);
+      const r = await call(w.url, '/health/readiness', { method: 'GET' });
+      assert.equal(r.status, 200);
+      assert.equal(r.json.redis, 'connected');
+    }
+  });
+
+  it('rpm 100: 500 concurrent calls spread over the instances → exactly 100 pass', async () => {
+    await awayFromMinuteEdge();
+    const k = await adminOk(weirs[0]!.url, '/key/generate', { rpm_limit: 100 });
+    const before = mock.requests.length;
+    const rs = await burst(500, (i) => chat(spread(i, weirs).url, k.key));
+    // Leases never grant past the limit, and a spent lease waits for Redis before it refuses, so
+    // the three instances admit the limit exactly (the documented bound allows fewer, never more).
+    assert.deepEqual(tally(rs), { 200: 100, 429: 400 });
+    assert.equal(mock.requests.length - before, 100, 'only the admitted calls reached the upstream');
+    const refused = rs.find((r) => r.status === 429)!;
+    assert.equal(refused.json.error.type, 'rate_limit_error');
+    assert.match(refused.json.error.message, /Rate limit exceeded for api_key: .* Limit type: requests\. Current limit: 100, Remaining: 0/);
+  });
+
+  it('strict (weir_strict_limits in the key metadata): 500 concurrent calls against rpm 100 → exactly 100, each admission one Redis script', async () => {
+    await awayFromMinuteEdge();
+    const k = await adminOk(weirs[0]!.url, '/key/generate', { rpm_limit: 100, metadata: { weir_strict_limits: true } });
+    const before = mock.requests.length;
+    const rs = await burst(500, (i) => chat(spread(i, weirs).url, k.key));
+    assert.deepEqual(tally(rs), { 200: 100, 429: 400 });
+    assert.equal(mock.requests.length - before, 100);
+  });
+
+  it('a budget for 100 calls: 500 concurrent calls spread over the instances → at most 100 pass, within the documented bound', async (t) => {
+    const k = await adminOk(weirs[0]!.url, '/key/generate', { max_budget: 100 * CALL_COST });
+    const rs = await burst(500, (i) => chat(spread(i, weirs).url, k.key));
+    const passed = rs.filter((r) => r.status === 200).length;
+    t.diagnostic(`${passed} of 500 passed`);
+    // Each call reserves exactly what it costs, so grants are never overspent; at most a quarter of
+    // the budget (N × budget / 4N) may sit on instances that did not need it.
+    assert.ok(passed <= 100 && passed >= 75, `passed: ${passed}`);
+    assert.deepEqual(tally(rs), { 200: passed, 429: 500 - passed });
+    assert.match(rs.find((r) => r.status === 429)!.json.error.message, /Budget has been exceeded! Key=/);
+  });
+
+  it('a strict budget for 100 calls: exactly 100 pass', async () => {
+    const k = await adminOk(weirs[1]!.url, '/key/generate', { max_budget: 100 * CALL_COST, metadata: { weir_strict_limits: true } });
+    const rs = await burst(500, (i) => chat(spread(i, weirs).url, k.key));
+    assert.deepEqual(tally(rs), { 200: 100, 429: 400 });
+  });
+
+  it('rpm 5: one instance at a time, each call on another instance → exactly 5 pass', async () => {
+    await awayFromMinuteEdge();
+    const k = await adminOk(weirs[1]!.url, '/key/generate', { rpm_limit: 5 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 9; i++) statuses.push((await chat(spread(i, weirs).url, k.key)).status);
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429, 429, 429]);
+  });
+
+  it('a key blocked through one instance is refused by the others (pub/sub; the table poll is off)', async () => {
+    const k = await adminOk(weirs[0]!.url, '/key/generate', {});
+    for (const w of weirs) assert.equal((await chat(w.url, k.key)).status, 200);
+    await adminOk(weirs[0]!.url, '/key/block', { key: k.key });
+    assert.equal((await chat(weirs[0]!.url, k.key)).status, 401, 'the instance that blocked it refuses at once');
+    for (const w of weirs.slice(1)) {
+      const r = await waitFor('the block to reach another instance', async () => {
+        const a = await chat(w.url, k.key);
+        return a.status === 401 ? a : null;
+      });
+      assert.match(r.json.error.message, /Key is blocked/);
+    }
+  });
+
+  it('a 429 on one instance cools the deployment down on the others', async () => {
+    const k = await adminOk(weirs[0]!.url, '/key/generate', {});
+    for (const w of weirs) assert.equal((await chat(w.url, k.key, 'cool')).status, 200, 'the group serves everywhere');
+    // Two 429s through the first instance: the first cools one deployment, so the second goes to
+    // the other and cools it too. The group is then cooled down there.
+    mock.enqueue({ status: 429, errorMessage: 'slow down' }, { status: 429, errorMessage: 'slow down' });
+    const before = mock.requests.length;
+    assert.equal((await chat(weirs[0]!.url, k.key, 'cool')).status, 429);
+    assert.equal((await chat(weirs[0]!.url, k.key, 'cool')).status, 429);
+    const hit = mock.requests.slice(before).map((q) => q.json?.model).sort();
+    assert.deepEqual(hit, ['weir-cool-a', 'weir-cool-b'], 'each deployment answered one 429');
+    for (const w of weirs.slice(1)) {
+      const r = await waitFor('the cooldowns to reach another instance', async () => {
+        const a = await chat(w.url, k.key, 'cool');
+        return a.status === 429 ? a : null;
+      });
+      assert.match(r.json.error.message, /No deployments available for selected model/);
+    }
+  });
+
+  it('Redis killed under load: every instance keeps serving and says so; restarted, they reconcile', async () => {
+    await awayFromMinuteEdge(40_000);
+    const k = await adminOk(weirs[2]!.url, '/key/generate', { rpm_limit: 60 });
+    const strict = await adminOk(weirs[2]!.url, '/key/generate', { rpm_limit: 60, metadata: { weir_strict_limits: true } });
+    for (const w of weirs) assert.equal((await chat(w.url, strict.key)).status, 200);
+    // Leased traffic before the outage.
+    assert.deepEqual(tally(await burst(6, (i) => chat(spread(i, weirs).url, k.key))), { 200: 6 });
+    await redis.kill();
+    for (const w of weirs) {
+      await waitFor('readiness to say Redis is away', async () => (await call(w.url, '/health/readiness', { method: 'GET' })).json?.redis === 'Not connected');
+      await waitFor('the log line', () => /redis: .* unreachable: serving on this instance's leases/.test(w.output()));
+    }
+    // Strict keys fail closed, with a 503 in the endpoint's dialect.
+    for (const w of weirs) {
+      const o = await chat(w.url, strict.key);
+      assert.equal(o.status, 503, o.text);
+      assert.match(o.json.error.message, /strict \(weir_strict_limits\) and the shared Redis that decides them is unreachable/);
+      assert.equal(o.json.error.code, '503');
+      const a = await messages(w.url, strict.key);
+      assert.equal(a.status, 503, a.text);
+      assert.equal(a.json.type, 'error');
+      assert.match(a.json.error.message, /weir_strict_limits/);
+    }
+    // Alone, each instance admits up to its share of the limit (ceil(60 / 3) = 20, leases included).
+    const during = await burst(30, (i) => chat(spread(i, weirs).url, k.key));
+    assert.deepEqual(tally(during), { 200: 30 });
+    await redis.restart();
+    for (const w of weirs) {
+      await waitFor('readiness to say Redis is back', async () => (await call(w.url, '/health/readiness', { method: 'GET' })).json?.redis === 'connected', 15_000);
+      await waitFor('the reconcile line', () => /redis: reconciled \d+ request\(s\) admitted while it was away/.test(w.output()), 15_000);
+    }
+    // The restarted Redis knows the 36 requests of this minute (and what each instance still
+    // holds of its leases): nothing lost, nothing counted twice.
+    const minute = Math.floor(Date.now() / 60_000);
+    const fields = (await redis.command(['HVALS', `weir:{rpm:key:${k.token}}:${minute}`])) as string[];
+    const counted = fields.reduce((a, v) => a + Number(v), 0);
+    assert.equal(fields.length, 3, 'each instance put back its own count');
+    assert.ok(counted >= 36 && counted <= 60, `Redis holds ${counted}`);
+    // And the limit holds again across instances: 24 more pass, then refusals.
+    const rest = await burst(40, (i) => chat(spread(i, weirs).url, k.key));
+    assert.deepEqual(tally(rest), { 200: 24, 429: 16 });
+  });
+});
