@@ -20,6 +20,10 @@ import { Supervisor } from './supervisor';
 import { AgentRuntime, stableInstanceId } from '../agents/runtime';
 import type { AgentCall } from '../gateway/agent-relay';
 import { resolveGroup } from '../gateway/model-groups';
+import { MetricsHub } from '../metrics/hub';
+import { budgetGauges } from '../metrics/budgets';
+import { TraceExporter } from '../metrics/tracing';
+import { otlpTracesUrl } from '../metrics/settings';
 
 export interface BootOptions {
   configPath: string;
@@ -117,6 +121,28 @@ export async function boot(opts: BootOptions): Promise<void> {
     masterKeyHash: () => snapshot.auth.masterKeyHash,
   });
 
+  // Workers count into shards this hub owns; it renders /metrics. Traces are exported from here.
+  const metrics = new MetricsHub(health.slots);
+  let tracer: TraceExporter | null = null;
+  const tracerNow = (): TraceExporter | null => {
+    if (!snapshot.metrics.tracing) return null;
+    tracer ??= new TraceExporter(otlpTracesUrl(process.env), opts.version);
+    return tracer;
+  };
+  const renderMetrics = () =>
+    metrics.render({
+      snapshot: () => snapshot,
+      health,
+      budgets: gov ? (limit) => budgetGauges(gov.store.keyProfiles(), gov.store.entities, limit) : undefined,
+      journalDir: () => gov?.journalDir ?? null,
+      agentRuns: gov
+        ? async () => {
+            const r = await gov.database.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM "Weir_AgentRun" GROUP BY status');
+            return Object.fromEntries(r.rows.map((x) => [x.status, x.n]));
+          }
+        : undefined,
+    });
+
   const engine = chooseEngine(process.env.WEIR_HTTP_ENGINE);
   const workers = engine.multiThread ? opts.numWorkers : 1;
 
@@ -155,6 +181,11 @@ export async function boot(opts: BootOptions): Promise<void> {
       statusBuffer: status.buffer,
       faultInjection: process.env.WEIR_FAULT_INJECTION === '1',
       governance: () => gov?.workerInit(gov.journalDir) ?? null,
+      metrics: {
+        init: (index) => metrics.workerInit(index),
+        series: (index, row, labels) => metrics.series(index, row, labels),
+        spans: (m) => tracerNow()?.take(m.spans),
+      },
     },
     snapshot,
     async (method, params) => {
@@ -164,6 +195,7 @@ export async function boot(opts: BootOptions): Promise<void> {
         return gov.admin(params as AdminRequest);
       }
       if (method === 'agent') return agents ? agents.handle(params as AgentCall) : noAgents;
+      if (method === 'metrics') return { status: 200, body: await renderMetrics() };
       if (method === 'config.reload') {
         const r = reload('POST /config/reload');
         if (r.ok) return { status: 200, body: { status: 'reloaded', version: r.version } };
@@ -230,6 +262,7 @@ export async function boot(opts: BootOptions): Promise<void> {
     // Workers have appended every answered request to their journals: write them to the database.
     await agents?.stop().catch(() => {});
     await gov?.stop();
+    await tracer?.shutdown().catch(() => {});
     // Threads end once their idle keep-alive connections close; give them a moment.
     const exited = await supervisor.waitExit(1_000);
     log.info(drained ? 'shutdown complete' : 'shutdown: grace period over, requests still in flight were cut');

@@ -25,6 +25,12 @@ export interface SupervisorOptions {
   faultInjection: boolean;
   /** The governance state a new worker starts from (read at spawn time: always current). */
   governance: () => WorkerInit['governance'];
+  /** Worker metrics: a worker's shard, the rows it announces, the spans it hands over. */
+  metrics: {
+    init(index: number): WorkerInit['metrics'];
+    series(index: number, row: number, labels: string[]): void;
+    spans(spans: FromWorker & { type: 'metrics-spans' }): void;
+  };
 }
 
 interface Slot {
@@ -99,6 +105,7 @@ export class Supervisor {
       statusBuffer: this.opts.statusBuffer,
       governance: this.opts.governance(),
       snapshot: this.snapshot,
+      metrics: this.opts.metrics.init(index),
       faultInjection: this.opts.faultInjection,
     };
     const worker = new Worker(WORKER_FILE, { workerData: init });
@@ -153,6 +160,12 @@ export class Supervisor {
             }
             break;
           }
+          case 'metrics-series':
+            this.opts.metrics.series(index, m.row, m.labels);
+            break;
+          case 'metrics-spans':
+            this.opts.metrics.spans(m);
+            break;
           case 'stream-close':
             streams.get(m.id)?.();
             streams.delete(m.id);

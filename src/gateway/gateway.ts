@@ -35,6 +35,8 @@ import type { KeyProfile } from './governance';
 import type { JournalWriter } from '../accounting/journal';
 import type { Snapshot } from './snapshot';
 import type { ControlStatus } from '../state/control-status';
+import type { CallTrace, WorkerMetrics } from '../metrics/recorder';
+import { CONTENT_TYPE as METRICS_TYPE } from '../metrics/text-format';
 
 const JSON_TYPE: HeaderList = ['content-type', 'application/json'];
 /** Management API bodies are small documents. */
@@ -56,7 +58,12 @@ export interface GatewayDeps {
   journal: JournalWriter | null;
   rpc: ControlRpc;
   openStream: OpenStream;
+  /** This worker's metrics shard and span batch; null in tests that build a gateway without them. */
+  metrics?: WorkerMetrics | null;
 }
+
+/** The LLM routes whose refusals are counted in the request metrics. */
+const LLM_PATHS = new Set(['/v1/chat/completions', '/chat/completions', '/v1/messages', '/v1/responses', '/responses', '/v1/embeddings', '/embeddings']);
 
 type Handler = (ex: Exchange, snap: Snapshot, id: Identity | Promise<Identity>) => void;
 
@@ -105,12 +112,21 @@ export class Gateway {
     // Claude Code probes HEAD /api/hello before it starts and posts telemetry batches; LiteLLM answers both.
     this.routes.set('/api/hello', { methods: ['GET', 'HEAD'], public: true, handler: (ex) => ex.respond(200, JSON_TYPE, '{}') });
     this.routes.set('/api/event_logging/batch', { methods: ['POST'], public: true, handler: (ex) => ex.respond(200, JSON_TYPE, '{}') });
+    // Public unless general_settings.require_auth_for_metrics_endpoint (read per scrape: reloads apply).
+    const metrics: Route = { methods: ['GET'], public: true, handler: (ex, s) => (s.metrics.requireAuth ? this.afterIdentity(ex, 'openai', this.caller(ex, s), () => this.scrape(ex)) : this.scrape(ex)) };
+    this.routes.set('/metrics', metrics);
+    this.routes.set('/metrics/', metrics);
     this.routes.set('/config/reload', { methods: ['POST'], handler: (ex, _s, id) => this.afterIdentity(ex, 'openai', id, (who) => this.control(ex, who)) });
   }
 
-  /** Answers an error; with --detailed_debug, one log line for it too. */
-  private fail(ex: Exchange, dialect: Dialect, e: unknown): void {
+  /**
+   * Answers an error; with --detailed_debug, one log line for it too. A refused LLM call is counted
+   * (under its caller and model when they were known by then).
+   */
+  private fail(ex: Exchange, dialect: Dialect, e: unknown, who?: Identity, model?: string): void {
     sendError(ex, dialect, e);
+    const m = this.deps.metrics;
+    if (m && LLM_PATHS.has(ex.path)) m.calls.refused(m.calls.rowFor(who ?? OPEN, null, model ?? '', '', undefined), e instanceof GatewayError ? e.status : 500);
     if (this.snapshot.detailedDebug) {
       const status = e instanceof GatewayError ? e.status : 500;
       const text = (e instanceof GatewayError ? e.logText : undefined) ?? (e as Error).message ?? '';
@@ -175,8 +191,9 @@ export class Gateway {
    * known: for a key still being looked up, reading waits (holdBody), so a request with a made-up
    * key never buffers more than what came with its headers, and is refused without reading more.
    */
-  private withBody(ex: Exchange, limit: number, dialect: Dialect, id: Identity | Promise<Identity>, then: (who: Identity, body: Buffer) => void): void {
-    const read = (who: Identity) =>
+  private withBody(ex: Exchange, limit: number, dialect: Dialect, id: Identity | Promise<Identity>, then: (who: Identity, body: Buffer) => void, trace?: CallTrace | null): void {
+    const read = (who: Identity) => {
+      if (trace) trace.auth = performance.now();
       ex.readBody(limit, (body, tooLarge) => {
         if (tooLarge || !body) {
           const what = limit === ADMIN_MAX_BODY_BYTES ? '1 MB' : `max_request_size_mb (${limit / (1024 * 1024)} MB)`;
@@ -185,19 +202,29 @@ export class Gateway {
         try {
           then(who, body);
         } catch (e) {
-          this.fail(ex, dialect, e);
+          this.fail(ex, dialect, e, who);
         }
       });
+    };
     if (id instanceof Promise) ex.holdBody();
     this.afterIdentity(ex, dialect, id, read);
   }
 
   private llm(ex: Exchange, snap: Snapshot, endpoint: Endpoint, id: Identity | Promise<Identity>): void {
     const dialect: Dialect = endpoint === 'messages' ? 'anthropic' : 'openai';
-    this.withBody(ex, snap.maxBodyBytes, dialect, id, (who, body) => this.proxy(ex, snap, endpoint, who, body));
+    const trace: CallTrace | null = snap.metrics.tracing && this.deps.metrics ? { auth: 0, route: 0, firstByte: 0 } : null;
+    this.withBody(ex, snap.maxBodyBytes, dialect, id, (who, body) => {
+      const asked = { model: '' };
+      try {
+        this.proxy(ex, snap, endpoint, who, body, asked, trace);
+      } catch (e) {
+        this.fail(ex, dialect, e, who, asked.model);
+      }
+    }, trace);
   }
 
-  private proxy(ex: Exchange, snap: Snapshot, endpoint: Endpoint, id: Identity, received: Buffer): void {
+  /** `asked` learns the model asked for as soon as it is read (a refusal is counted under it). */
+  private proxy(ex: Exchange, snap: Snapshot, endpoint: Endpoint, id: Identity, received: Buffer, asked: { model: string }, trace: CallTrace | null): void {
     let body = received;
     let scan = scanBody(body);
     if (scan.error) throw new GatewayError(400, scan.error, 'bad_request_error');
@@ -211,6 +238,7 @@ export class Gateway {
       fallbacks = rp.disableFallbacks ? [] : rp.fallbacks;
     }
     const requested = scan.model!;
+    asked.model = requested;
     const profile = id.kind === 'key' ? id.profile : null;
     const name = profile?.aliases[requested] ?? requested;
     const group = resolveGroup(snap, name);
@@ -227,7 +255,7 @@ export class Gateway {
       for (const m of fallbacks) if (!resolveGroup(snap, m)) throw new GatewayError(400, `Invalid model name passed in fallbacks: ${m}`, 'bad_request_error', 'fallbacks');
     }
     const charge = this.admit(id, requested, endUser, () => estimateReservation(reachablePrices(snap, group, fallbacks), body.length, scan.maxTokens, completionsAsked(scan)), Gateway.routedAccess(snap, requested, group.name, fallbacks));
-    const ctx: CallContext = { identity: id, charge, endUser, journal: this.deps.journal, entities: this.deps.entities, fallbacks };
+    const ctx: CallContext = { identity: id, charge, endUser, journal: this.deps.journal, entities: this.deps.entities, fallbacks, metrics: this.deps.metrics ?? null, trace };
     new ProxyCall(ex, snap, this.deps.health, group, targets, body, scan, endpoint, ctx).start();
   }
 
@@ -438,6 +466,14 @@ export class Gateway {
       },
     });
     ex.onAbort(close);
+  }
+
+  /** Rendered by the control thread (it owns every shard); the worker only relays. */
+  private scrape(ex: Exchange): void {
+    this.deps.rpc('metrics', null).then(
+      (r) => (r.status === 200 ? ex.respond(200, ['content-type', METRICS_TYPE], String(r.body)) : ex.respond(r.status, JSON_TYPE, JSON.stringify(r.body))),
+      (e: unknown) => this.fail(ex, 'openai', new GatewayError(500, `control thread: ${(e as Error).message}`)),
+    );
   }
 
   private readiness(ex: Exchange, snap: Snapshot): void {
