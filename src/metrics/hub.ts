@@ -12,7 +12,7 @@ import { capsFromEnv, type MetricsCaps } from './labels';
 import type { MetricsInit } from './recorder';
 import { metricsRegistry, type MetricsRegistry, type Sample } from './registry';
 import { renderRows, type Row } from './render-rows';
-import { allocateAdmissions, MetricsShard } from './shard';
+import { Admissions, MetricsShard } from './shard';
 import { TextWriter } from './text-format';
 
 /** Budgets the governance store knows: one entry per key or team with a max_budget. */
@@ -32,7 +32,7 @@ export interface ControlGauges {
 
 export class MetricsHub {
   readonly caps: MetricsCaps;
-  private readonly admissions = allocateAdmissions();
+  private readonly admissions: SharedArrayBuffer;
   private readonly shards = new Map<number, { shard: MetricsShard; series: string[][] }>();
 
   constructor(
@@ -41,6 +41,7 @@ export class MetricsHub {
     private readonly registry: MetricsRegistry = metricsRegistry,
   ) {
     this.caps = capsFromEnv(env);
+    this.admissions = Admissions.allocate([this.caps.keys, this.caps.endUsers, this.caps.models]);
   }
 
   /** What worker `index` counts into: its own shard, kept across restarts of that worker. */

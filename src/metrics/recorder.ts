@@ -27,7 +27,7 @@ import {
   WEIR_OVERHEAD_AT,
 } from './layout';
 import { L, LABEL_NAMES, MASTER_KEY_LABEL, OTHER, type MetricsCaps } from './labels';
-import { ADMITTED_END_USERS, ADMITTED_KEYS, ADMITTED_MODELS, MetricsShard, type ShardBuffers } from './shard';
+import { ADMITTED_END_USERS, ADMITTED_KEYS, ADMITTED_MODELS, Admissions, MetricsShard, type ShardBuffers } from './shard';
 
 export interface MetricsInit {
   shard: ShardBuffers;
@@ -64,7 +64,7 @@ const FOLDED_MEMORY = 4096;
 
 export class CallMetrics {
   readonly shard: MetricsShard;
-  private readonly admissions: Int32Array;
+  private readonly admissions: Admissions;
   private readonly caps: MetricsCaps;
   private readonly byIdentity = new WeakMap<object, ByEndUser>();
   /** Label set → row: the slow path when an object is met for the first time (and after a reload). */
@@ -80,7 +80,7 @@ export class CallMetrics {
     private readonly announce: (row: number, labels: string[]) => void,
   ) {
     this.shard = new MetricsShard(init.shard);
-    this.admissions = new Int32Array(init.admissions);
+    this.admissions = new Admissions(init.admissions, [init.caps.keys, init.caps.endUsers, init.caps.models]);
     this.caps = init.caps;
     init.series.forEach((labels, row) => {
       if (!labels) return;
@@ -94,11 +94,6 @@ export class CallMetrics {
     if (!init.series[OVERFLOW_ROW]) this.announce(OVERFLOW_ROW, LABEL_NAMES.map(() => OTHER));
   }
 
-  /** A global admission: true while fewer than `cap` label values of the kind have their own series. */
-  private admit(which: number, cap: number): boolean {
-    if (Atomics.load(this.admissions, which) >= cap) return false;
-    return Atomics.add(this.admissions, which, 1) < cap;
-  }
 
   private forIdentity(id: Identity): ByEndUser {
     const owner: object = id.kind === 'key' ? id.profile : id;
@@ -107,7 +102,7 @@ export class CallMetrics {
     if (id.kind === 'key') {
       const hash = id.profile.tokenHash;
       if (!this.admittedKeys.has(hash)) {
-        if (!this.admit(ADMITTED_KEYS, this.caps.keys)) {
+        if (!this.admissions.admit(ADMITTED_KEYS, hash)) {
           this.byIdentity.set(owner, this.keyOther);
           return this.keyOther;
         }
@@ -124,7 +119,7 @@ export class CallMetrics {
     const known = e.admitted.get(endUser);
     if (known) return known;
     if (!this.admittedEndUsers.has(endUser)) {
-      if (this.admittedEndUsers.size >= this.caps.endUsers || !this.admit(ADMITTED_END_USERS, this.caps.endUsers)) return e.other;
+      if (this.admittedEndUsers.size >= this.caps.endUsers || !this.admissions.admit(ADMITTED_END_USERS, endUser)) return e.other;
       this.admittedEndUsers.add(endUser);
     }
     const m: ByModel = new Map();
@@ -146,7 +141,7 @@ export class CallMetrics {
   private modelName(requested: string): string {
     if (requested === '' || this.admittedModels.has(requested)) return requested;
     if (this.folded.has(requested)) return OTHER;
-    if (this.admittedModels.size < this.caps.models && this.admit(ADMITTED_MODELS, this.caps.models)) {
+    if (this.admittedModels.size < this.caps.models && this.admissions.admit(ADMITTED_MODELS, requested)) {
       this.admittedModels.add(requested);
       return requested;
     }

@@ -14,7 +14,7 @@ export interface ShardBuffers {
 }
 
 /** How many times a reader retries a row a writer keeps changing before it takes the copy it has. */
-const READ_TRIES = 64;
+const READ_TRIES = 1000;
 
 export class MetricsShard {
   readonly seq: Int32Array;
@@ -72,21 +72,24 @@ export class MetricsShard {
 
   // ---- reader (the control thread) ------------------------------------------------------------
 
-  /** Copies `length` cells from `at` into `out` (at `outAt`) consistently with sequence word `word`. */
-  private copy(word: number, at: number, length: number, out: Float64Array, outAt: number): void {
+  /**
+   * Copies `length` cells from `at` into `out` (at `outAt`) consistently with sequence word `word`.
+   * False when a writer changed them on every try (a row written back to back without pause,
+   * which no request rate reaches): the copy is then off by at most the writes it overlapped.
+   */
+  private copy(word: number, at: number, length: number, out: Float64Array, outAt: number): boolean {
     for (let i = 0; i < READ_TRIES; i++) {
       const before = Atomics.load(this.seq, word);
       if (before & 1) continue;
       out.set(this.cells.subarray(at, at + length), outAt);
-      if (Atomics.load(this.seq, word) === before) return;
+      if (Atomics.load(this.seq, word) === before) return true;
     }
-    // A row rewritten on every try (tens of thousands of calls a second on one label set): the
-    // last copy is off by at most the calls that landed while it was read.
     out.set(this.cells.subarray(at, at + length), outAt);
+    return false;
   }
 
-  readRow(row: number, out: Float64Array): void {
-    this.copy(row, this.rowAt(row), ROW_CELLS, out, 0);
+  readRow(row: number, out: Float64Array): boolean {
+    return this.copy(row, this.rowAt(row), ROW_CELLS, out, 0);
   }
 
   /** Head cells then deployment cells. */
@@ -96,11 +99,77 @@ export class MetricsShard {
   }
 }
 
-/** Label sets admitted so far across all workers, per capped dimension: the caps are global. */
+/**
+ * The label values (keys, end users, requested models) that have their own series, shared by all
+ * workers so that the caps are global and exact: a value is admitted once, whichever worker meets
+ * it first, and every worker then finds it. One open-addressing table of 32-bit fingerprints per
+ * kind, twice the cap in size (so it never fills), with a count; slots are only ever filled, by
+ * compare-and-swap, never emptied. Workers consult it only the first time they meet a value.
+ */
+export class Admissions {
+  private readonly words: Int32Array;
+  private readonly tables: { at: number; mask: number; cap: number; countAt: number }[] = [];
+
+  constructor(
+    readonly buffer: SharedArrayBuffer,
+    caps: readonly number[],
+  ) {
+    this.words = new Int32Array(buffer);
+    let at = 0;
+    for (const cap of caps) {
+      const size = Admissions.size(cap);
+      this.tables.push({ at: at + 1, mask: size - 1, cap, countAt: at });
+      at += 1 + size;
+    }
+  }
+
+  private static size(cap: number): number {
+    let n = 2;
+    while (n < cap * 2) n *= 2;
+    return n;
+  }
+
+  static allocate(caps: readonly number[]): SharedArrayBuffer {
+    return new SharedArrayBuffer(caps.reduce((n, c) => n + 1 + Admissions.size(c), 0) * 4);
+  }
+
+  /** Whether `value` has (or now gets) its own series among the values of kind `which`. */
+  admit(which: number, value: string): boolean {
+    const t = this.tables[which]!;
+    const w = this.words;
+    const fp = fingerprint(value);
+    let i = fp & t.mask;
+    for (let probes = 0; probes <= t.mask; probes++) {
+      const v = Atomics.load(w, t.at + i);
+      if (v === fp) return true;
+      if (v === 0) {
+        // Not admitted (a value is always found before the first empty slot of its chain).
+        if (Atomics.add(w, t.countAt, 1) >= t.cap) {
+          Atomics.sub(w, t.countAt, 1);
+          return false;
+        }
+        const prev = Atomics.compareExchange(w, t.at + i, 0, fp);
+        if (prev === 0) return true;
+        Atomics.sub(w, t.countAt, 1);
+        if (prev === fp) return true;
+      }
+      i = (i + 1) & t.mask;
+    }
+    return false;
+  }
+
+  admitted(which: number): number {
+    return Atomics.load(this.words, this.tables[which]!.countAt);
+  }
+}
+
+/** FNV-1a over the UTF-16 units, never 0 (0 marks an empty slot). */
+function fingerprint(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h === 0 ? 1 : h;
+}
+
 export const ADMITTED_KEYS = 0;
 export const ADMITTED_END_USERS = 1;
 export const ADMITTED_MODELS = 2;
-
-export function allocateAdmissions(): SharedArrayBuffer {
-  return new SharedArrayBuffer(4 * 4);
-}
