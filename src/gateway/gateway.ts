@@ -62,6 +62,12 @@ export interface GatewayDeps {
   metrics?: WorkerMetrics | null;
 }
 
+/** What a refused call had said about itself by the time it was refused. */
+interface Asked {
+  model: string;
+  endUser: string | null;
+}
+
 /** The LLM routes whose refusals are counted in the request metrics. */
 const LLM_PATHS = new Set(['/v1/chat/completions', '/chat/completions', '/v1/messages', '/v1/responses', '/responses', '/v1/embeddings', '/embeddings']);
 
@@ -123,10 +129,10 @@ export class Gateway {
    * Answers an error; with --detailed_debug, one log line for it too. A refused LLM call is counted
    * (under its caller and model when they were known by then).
    */
-  private fail(ex: Exchange, dialect: Dialect, e: unknown, who?: Identity, model?: string): void {
+  private fail(ex: Exchange, dialect: Dialect, e: unknown, who?: Identity, asked?: Asked): void {
     sendError(ex, dialect, e);
     const m = this.deps.metrics;
-    if (m && LLM_PATHS.has(ex.path)) m.calls.refused(m.calls.rowFor(who ?? OPEN, null, model ?? '', '', undefined), e instanceof GatewayError ? e.status : 500);
+    if (m && LLM_PATHS.has(ex.path)) m.calls.refused(m.calls.rowFor(who ?? OPEN, asked?.endUser ?? null, asked?.model ?? '', '', undefined), e instanceof GatewayError ? e.status : 500);
     if (this.snapshot.detailedDebug) {
       const status = e instanceof GatewayError ? e.status : 500;
       const text = (e instanceof GatewayError ? e.logText : undefined) ?? (e as Error).message ?? '';
@@ -214,17 +220,17 @@ export class Gateway {
     const dialect: Dialect = endpoint === 'messages' ? 'anthropic' : 'openai';
     const trace: CallTrace | null = snap.metrics.tracing && this.deps.metrics ? { auth: 0, route: 0, firstByte: 0 } : null;
     this.withBody(ex, snap.maxBodyBytes, dialect, id, (who, body) => {
-      const asked = { model: '' };
+      const asked: Asked = { model: '', endUser: null };
       try {
         this.proxy(ex, snap, endpoint, who, body, asked, trace);
       } catch (e) {
-        this.fail(ex, dialect, e, who, asked.model);
+        this.fail(ex, dialect, e, who, asked);
       }
     }, trace);
   }
 
-  /** `asked` learns the model asked for as soon as it is read (a refusal is counted under it). */
-  private proxy(ex: Exchange, snap: Snapshot, endpoint: Endpoint, id: Identity, received: Buffer, asked: { model: string }, trace: CallTrace | null): void {
+  /** `asked` learns the model and end user as soon as they are read (a refusal is counted under them). */
+  private proxy(ex: Exchange, snap: Snapshot, endpoint: Endpoint, id: Identity, received: Buffer, asked: Asked, trace: CallTrace | null): void {
     let body = received;
     let scan = scanBody(body);
     if (scan.error) throw new GatewayError(400, scan.error, 'bad_request_error');
@@ -251,6 +257,7 @@ export class Gateway {
     }
     const targets = native.length ? native : group.targets;
     const endUser = endUserOf(ex.headers, scan.user);
+    asked.endUser = endUser;
     if (fallbacks) {
       for (const m of fallbacks) if (!resolveGroup(snap, m)) throw new GatewayError(400, `Invalid model name passed in fallbacks: ${m}`, 'bad_request_error', 'fallbacks');
     }
