@@ -360,13 +360,13 @@ export class Gateway {
       const target = passThroughTarget(route.provider, model, price, base);
       const endUser = endUserOf(ex.headers, scan.user);
       const charge = this.admit(who, model, endUser, () => estimateReservation(pricesToReserve(snap, price), received.length, scan.maxTokens, completionsAsked(scan)), access);
-      if (!charge && !this.deps.journal) return passThrough(ex, route, base, received, { ...opts, billing: null });
+      if (!charge && !this.deps.journal && !snap.metrics.usage) return passThrough(ex, route, base, received, { ...opts, billing: null });
       const acct = new CallAccounting(scan.stream && endpoint === 'chat', received.length);
       acct.anthropic = route.provider !== 'openai';
       // For a chat stream, the usage chunk is asked for (and hidden again if the client did not ask).
       // A Bedrock body goes as it came: its model is in the path, and the client's signature was dropped.
       const body = bedrock ? received : acct.body(received, scan, target);
-      passThrough(ex, route, base, body, { ...opts, billing: { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan, decode: bedrockDecode(route) } });
+      passThrough(ex, route, base, body, { ...opts, billing: { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan, decode: bedrockDecode(route), metrics: this.deps.metrics } });
     });
   }
 
@@ -419,12 +419,12 @@ export class Gateway {
       const price = resolvePrice(snap.priceTable, { model: qualified, upstreamModel: model });
       const endUser = endUserOf(ex.headers, scan.user);
       const charge = this.admit(who, model, endUser, () => estimateReservation(pricesToReserve(snap, price), received.length, scan.maxTokens, completionsAsked(scan)), access);
-      if (!charge && !this.deps.journal) return send(passage, received, null);
+      if (!charge && !this.deps.journal && !snap.metrics.usage) return send(passage, received, null);
       const stream = v.method.startsWith('stream');
       const target = passThroughTarget(provider, model, price, passage.base, v.publisher === 'anthropic' ? 'anthropic' : 'gemini');
       const acct = new CallAccounting(false, received.length);
       acct.anthropic = v.publisher === 'anthropic';
-      send(passage, received, { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan: stream === scan.stream ? scan : { ...scan, stream } });
+      send(passage, received, { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan: stream === scan.stream ? scan : { ...scan, stream }, metrics: this.deps.metrics });
     });
   }
 

@@ -37,7 +37,7 @@ export interface MetricsInit {
   series: string[][];
 }
 
-/** One call's numbers; times in seconds, -1 for a time that does not apply (no stream, no upstream). */
+/** One call's numbers; times in seconds, -1 for a time that does not apply or was not measured. */
 export interface CallSample {
   status: number;
   totalS: number;
@@ -210,8 +210,10 @@ export class CallMetrics {
     observe(c, at + TOTAL_LATENCY_AT, LATENCY_BUCKETS, s.totalS);
     if (s.apiS >= 0) observe(c, at + API_LATENCY_AT, LATENCY_BUCKETS, s.apiS);
     if (s.ttftS >= 0) observe(c, at + TTFT_AT, LATENCY_BUCKETS, s.ttftS);
-    observe(c, at + OVERHEAD_AT, LATENCY_BUCKETS, s.overheadS);
-    observe(c, at + WEIR_OVERHEAD_AT, OVERHEAD_BUCKETS, s.overheadS);
+    if (s.overheadS >= 0) {
+      observe(c, at + OVERHEAD_AT, LATENCY_BUCKETS, s.overheadS);
+      observe(c, at + WEIR_OVERHEAD_AT, OVERHEAD_BUCKETS, s.overheadS);
+    }
     c[at + SPEND_AT]! += s.spendUsd;
     c[at + INPUT_TOKENS_AT]! += s.inputTokens;
     c[at + OUTPUT_TOKENS_AT]! += s.outputTokens;
