@@ -3,6 +3,9 @@
 // a replacement worker continuing its predecessor's rows, the registry, and the seqlock read
 // against a writer on another thread.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import type { Identity } from '../../src/gateway/identity';
@@ -155,6 +158,37 @@ describe('metrics shards and rendering', () => {
     assert.equal(samplesOf(m, 'weir_lease_refills_total').length, 1001);
     assert.equal(sumOf(m, 'weir_lease_refills_total', { kind: 'other' }), 101);
     assert.equal(sumOf(m, 'weir_redis_up'), 1);
+  });
+
+  it('renders every metric the Grafana dashboard queries', async () => {
+    const { hub, start } = rig();
+    const w = start(0);
+    w.call(w.rowFor(keyId('k1'), null, 'g', 'g', target('dep-1')), sample(200, { ttftS: 0.1, fallbacks: 1 }));
+    w.call(w.rowFor(keyId('k1'), null, 'g', 'g', target('dep-1')), sample(503));
+    w.cooledDown(0, 429);
+    w.lag(0.002);
+    const journal = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-metrics-'));
+    const snap = { groups: new Map([['g', { targets: [target('dep-1')] }]]) } as unknown as Snapshot;
+    const text = await hub.render({
+      snapshot: () => snap,
+      health: DeploymentHealth.allocate(16),
+      budgets: () => ({ keys: [{ labels: ['k1', 'a1'], maxUsd: 5, spendUsd: 1 }], teams: [{ labels: ['t1', 'team-1'], maxUsd: 9, spendUsd: 3 }] }),
+      journalDir: () => journal,
+      agentRuns: async () => ({ running: 1, succeeded: 4 }),
+    });
+    fs.rmSync(journal, { recursive: true });
+    const m = parsePrometheusText(text);
+    assert.equal(sumOf(m, 'litellm_remaining_team_budget_metric', { team_alias: 'team-1' }), 6);
+    assert.equal(sumOf(m, 'weir_agent_runs', { state: 'succeeded' }), 4);
+    const dashboard = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../grafana/weir-dashboard.json'), 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
+    // The metric names of every query (label lists of `by (…)` left out).
+    const exprs = dashboard.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr.replace(/by \([^)]*\)/g, ''));
+    const used = new Set(exprs.flatMap((e) => [...e.matchAll(/\b((?:litellm|weir)_[a-z_]+?)(?:_bucket|_sum|_count)?\b/g)].map((x) => x[1]!)));
+    assert.ok(used.size >= 15, [...used].join(' '));
+    for (const name of used) {
+      const family = m.get(name) ?? m.get(name.replace(/_(bucket|sum|count)$/, ''));
+      assert.ok(family && family.samples.length > 0, `${name}: queried by the dashboard, not rendered`);
+    }
   });
 
   it('reads a row consistently while another thread keeps writing it', async () => {
