@@ -52,12 +52,17 @@ export interface CallSample {
 }
 
 type ByTarget = WeakMap<object, number>;
-type ByGroup = Map<string, ByTarget>;
+/** `folded`: the one map of a ByModel that every model name past the cap shares. */
+type ByGroup = Map<string, ByTarget> & { folded?: true };
 type ByModel = Map<string, ByGroup>;
 type ByEndUser = { admitted: Map<string, ByModel>; none: ByModel; other: ByModel };
 
 /** Stands for "no deployment" (a call refused before one was picked) in the target map. */
 const NO_TARGET = {};
+/** Stands for "some deployment" for a folded model name (it reached one; which is not kept). */
+const SOME_TARGET = {};
+/** Key of the folded models' map in a ByModel (no model name can be it). */
+const FOLDED = '\u0000folded';
 const OVERFLOW_ROW = 0;
 /** Bound on the requested-model names one worker remembers as folded, so it need not ask again. */
 const FOLDED_MEMORY = 4096;
@@ -132,9 +137,17 @@ export class CallMetrics {
   private forModel(m: ByModel, requested: string): ByGroup {
     let g = m.get(requested);
     if (g) return g;
-    const name = this.modelName(requested);
-    g = name === requested ? new Map() : (m.get(OTHER) ?? new Map());
-    m.set(name, g);
+    if (this.modelName(requested) === requested) {
+      g = new Map();
+      m.set(requested, g);
+      return g;
+    }
+    // Not remembered under its own name: the names folded are as many as clients care to send.
+    g = m.get(FOLDED);
+    if (!g) {
+      g = Object.assign(new Map<string, ByTarget>(), { folded: true as const });
+      m.set(FOLDED, g);
+    }
     return g;
   }
 
@@ -154,20 +167,23 @@ export class CallMetrics {
     const e = this.forIdentity(id);
     const m = this.forEndUser(e, endUser);
     const g = this.forModel(m, requested);
-    let t = g.get(group);
+    // A folded model name could be any group (a wildcard's): its group and deployment are not kept either.
+    const folded = g.folded === true;
+    const gk = folded ? OTHER : group;
+    let t = g.get(gk);
     if (!t) {
       t = new WeakMap();
-      g.set(group, t);
+      g.set(gk, t);
     }
-    const tk = target ?? NO_TARGET;
+    const tk = target === undefined ? NO_TARGET : folded ? SOME_TARGET : target;
     const row = t.get(tk);
     if (row !== undefined) return row;
-    const made = this.newRow(id, e, m, endUser, requested, group, target);
+    const made = this.newRow(id, e, m, endUser, folded ? OTHER : requested, gk, target, folded);
     t.set(tk, made);
     return made;
   }
 
-  private newRow(id: Identity, e: ByEndUser, m: ByModel, endUser: string | null, requested: string, group: string, target: Target | undefined): number {
+  private newRow(id: Identity, e: ByEndUser, m: ByModel, endUser: string | null, requested: string, group: string, target: Target | undefined, folded: boolean): number {
     const p: KeyProfile | null = id.kind === 'key' ? id.profile : null;
     const keyFolded = e === this.keyOther;
     const labels = new Array<string>(LABEL_NAMES.length).fill('');
@@ -179,18 +195,14 @@ export class CallMetrics {
       labels[L.user] = p.userId ?? '';
     }
     labels[L.end_user] = endUser === null ? '' : m === e.other ? OTHER : endUser;
-    const modelName = this.modelName(requested);
-    labels[L.requested_model] = modelName;
-    // A folded model name could be any group: its deployment labels would grow with the names.
-    if (modelName !== OTHER || requested === '') {
-      labels[L.model_group] = group;
-      if (target) {
-        labels[L.model] = target.upstreamModel;
-        labels[L.model_id] = target.id;
-        labels[L.api_base] = target.apiBase;
-        labels[L.api_provider] = target.provider;
-      }
-    } else labels[L.model_group] = OTHER;
+    labels[L.requested_model] = requested;
+    labels[L.model_group] = group;
+    if (target) {
+      labels[L.model] = folded ? OTHER : target.upstreamModel;
+      labels[L.model_id] = folded ? OTHER : target.id;
+      labels[L.api_base] = folded ? OTHER : target.apiBase;
+      labels[L.api_provider] = folded ? OTHER : target.provider;
+    }
     const key = labels.join('\u0000');
     const known = this.rowOf.get(key);
     if (known !== undefined) return known;

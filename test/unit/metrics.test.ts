@@ -114,6 +114,25 @@ describe('metrics shards and rendering', () => {
     assert.equal(sumOf(m, total, { requested_model: 'm2' }), 1);
     assert.equal(sumOf(m, total, { requested_model: 'other' }), 1);
     assert.equal(sumOf(m, total), 8);
+    // A folded model's call still reached a deployment: its spend and tokens are counted.
+    assert.equal(sumOf(m, 'litellm_spend_metric_total', { model: 'other' }), 0.5);
+  });
+
+  it('keeps one row for any number of folded model names (wildcard groups named by the client)', async () => {
+    const { start, scrape, workers } = rig({ WEIR_METRICS_MAX_MODELS: '1', WEIR_METRICS_MAX_SERIES: '64' });
+    const w = start(0);
+    const k = keyId('k1');
+    const rows = new Set<number>();
+    for (let i = 0; i < 500; i++) {
+      const name = `anthropic/claude-${i}`;
+      rows.add(w.rowFor(k, null, name, name, target(`dep-${i}`, name)));
+      w.call(w.rowFor(k, null, name, name, target(`dep-${i}`, name)), sample(200));
+    }
+    assert.equal(rows.size, 2, 'the admitted name, and every other one in one row');
+    assert.equal(workers.length, 1);
+    const m = await scrape();
+    assert.equal(sumOf(m, 'litellm_proxy_total_requests_metric_total', { requested_model: 'other' }), 499);
+    assert.equal(samplesOf(m, 'litellm_deployment_total_requests_total', { model_id: 'other' }).length, 1);
   });
 
   it('folds every new label set into the overflow row once a shard has no free row', async () => {
