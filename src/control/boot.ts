@@ -183,7 +183,8 @@ export async function boot(opts: BootOptions): Promise<void> {
       governance: () => gov?.workerInit(gov.journalDir) ?? null,
       metrics: {
         init: (index) => metrics.workerInit(index),
-        series: (index, row, labels) => metrics.series(index, row, labels),
+        series: (init, row, labels) => metrics.series(init, row, labels),
+        exited: (init) => metrics.exited(init),
         spans: (m) => tracerNow()?.take(m.spans),
       },
     },

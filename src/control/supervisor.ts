@@ -28,7 +28,9 @@ export interface SupervisorOptions {
   /** Worker metrics: a worker's shard, the rows it announces, the spans it hands over. */
   metrics: {
     init(index: number): WorkerInit['metrics'];
-    series(index: number, row: number, labels: string[]): void;
+    series(init: WorkerInit['metrics'], row: number, labels: string[]): void;
+    /** The worker's thread ended: nothing writes its shard any more. */
+    exited(init: WorkerInit['metrics']): void;
     spans(spans: FromWorker & { type: 'metrics-spans' }): void;
   };
 }
@@ -161,7 +163,7 @@ export class Supervisor {
             break;
           }
           case 'metrics-series':
-            this.opts.metrics.series(index, m.row, m.labels);
+            this.opts.metrics.series(init.metrics, m.row, m.labels);
             break;
           case 'metrics-spans':
             this.opts.metrics.spans(m);
@@ -183,6 +185,7 @@ export class Supervisor {
       });
       worker.on('exit', (code) => {
         slot.exited = true;
+        this.opts.metrics.exited(init.metrics);
         if (!ready) return reject(new Error(`worker ${index} exited during start (code ${code})`));
         if (!slot.retired) this.replace(slot, `exited with code ${code}`);
       });

@@ -1,8 +1,10 @@
-// The control thread's side of the metrics: owns every worker's shard (a replacement worker is
-// handed its predecessor's, counts and labels, so counters never go back), learns the labels of
-// new rows from the workers' messages, and renders /metrics: the request metrics summed over the
+// The control thread's side of the metrics: owns every worker's shard, learns the labels of new
+// rows from the workers' messages, and renders /metrics: the request metrics summed over the
 // shards, then the gauges only the control thread knows (deployments, budgets, journal, agent
-// runs, worker event-loop lag) and whatever was registered in the registry.
+// runs, worker event-loop lag) and whatever was registered in the registry. Every worker thread
+// gets a shard of its own, a replacement too (a retiring worker may still be counting in its old
+// one, and a shard has one writer); when a worker's thread has ended, its shard is folded into
+// the totals of the exited, so counters never go back.
 import fs from 'node:fs';
 import { listSegments } from '../accounting/journal';
 import type { Snapshot } from '../gateway/snapshot';
@@ -33,7 +35,12 @@ export interface ControlGauges {
 export class MetricsHub {
   readonly caps: MetricsCaps;
   private readonly admissions: SharedArrayBuffer;
-  private readonly shards = new Map<number, { shard: MetricsShard; series: string[][] }>();
+  /** Shards of worker threads that may still write, by their cells' buffer. */
+  private readonly live = new Map<SharedArrayBuffer, { index: number; shard: MetricsShard; series: string[][] }>();
+  /** Rows of worker threads that ended, summed by label set. */
+  private readonly retiredRows = new Map<string, Row>();
+  /** Head and deployment cells of worker threads that ended, summed by worker index. */
+  private readonly retiredMisc = new Map<number, Float64Array>();
 
   constructor(
     private readonly deployments: number,
@@ -44,49 +51,79 @@ export class MetricsHub {
     this.admissions = Admissions.allocate([this.caps.keys, this.caps.endUsers, this.caps.models]);
   }
 
-  /** What worker `index` counts into: its own shard, kept across restarts of that worker. */
+  /** What a new thread of worker `index` counts into: a shard of its own. */
   workerInit(index: number): MetricsInit {
-    let s = this.shards.get(index);
-    if (!s) {
-      s = { shard: MetricsShard.allocate(this.caps.rows, this.deployments), series: [] };
-      this.shards.set(index, s);
-    }
-    return { shard: s.shard.buffers, admissions: this.admissions, caps: this.caps, series: s.series.slice() };
+    const shard = MetricsShard.allocate(this.caps.rows, this.deployments);
+    this.live.set(shard.buffers.cells, { index, shard, series: [] });
+    return { shard: shard.buffers, admissions: this.admissions, caps: this.caps };
   }
 
-  /** A worker announced a new row (rows are announced once; a bad index is ignored). */
-  series(index: number, row: number, labels: string[]): void {
-    const s = this.shards.get(index);
+  /** The worker counting into `init` announced a new row (once per row; anything malformed is ignored). */
+  series(init: MetricsInit, row: number, labels: string[]): void {
+    const s = this.live.get(init.shard.cells);
     if (!s || !Number.isInteger(row) || row < 0 || row >= s.shard.rows || !Array.isArray(labels)) return;
     s.series[row] = labels.map(String);
   }
 
-  /** Rows of all shards, those with the same labels summed. */
+  /** The thread that counted into `init` has ended: its counts join the totals of the exited. */
+  exited(init: MetricsInit): void {
+    const s = this.live.get(init.shard.cells);
+    if (!s) return;
+    this.live.delete(init.shard.cells);
+    this.addRows(this.retiredRows, s);
+    const misc = this.readMisc(s.shard);
+    const old = this.retiredMisc.get(s.index);
+    if (old) for (let i = 0; i < old.length; i++) old[i]! += misc[i]!;
+    else this.retiredMisc.set(s.index, misc);
+  }
+
+  private addRows(into: Map<string, Row>, s: { shard: MetricsShard; series: string[][] }): void {
+    const tmp = new Float64Array(ROW_CELLS);
+    for (let row = 0; row < s.series.length; row++) {
+      const labels = s.series[row];
+      if (!labels) continue;
+      s.shard.readRow(row, tmp);
+      const k = labels.join('\u0000');
+      const r = into.get(k);
+      if (r) for (let i = 0; i < ROW_CELLS; i++) r.cells[i]! += tmp[i]!;
+      else into.set(k, { labels, cells: tmp.slice() });
+    }
+  }
+
+  private readMisc(shard: MetricsShard): Float64Array {
+    const out = new Float64Array(HEAD_CELLS + shard.deployments * DEPLOYMENT_CELLS);
+    shard.readMisc(out);
+    return out;
+  }
+
+  /** Rows of all shards and of the exited, those with the same labels summed. */
   private rows(): Row[] {
     const byKey = new Map<string, Row>();
-    const tmp = new Float64Array(ROW_CELLS);
-    for (const { shard, series } of this.shards.values()) {
-      for (let row = 0; row < series.length; row++) {
-        const labels = series[row];
-        if (!labels) continue;
-        shard.readRow(row, tmp);
-        const k = labels.join('\u0000');
-        const r = byKey.get(k);
-        if (r) for (let i = 0; i < ROW_CELLS; i++) r.cells[i]! += tmp[i]!;
-        else byKey.set(k, { labels, cells: tmp.slice() });
+    for (const [k, r] of this.retiredRows) byKey.set(k, { labels: r.labels, cells: r.cells.slice() });
+    for (const s of this.live.values()) this.addRows(byKey, s);
+    return [...byKey.values()];
+  }
+
+  /** Head and deployment cells by worker index: the exited threads' sums plus the live ones (lag max: the live thread's). */
+  private misc(): { index: number; out: Float64Array }[] {
+    const byIndex = new Map<number, Float64Array>();
+    for (const [index, m] of this.retiredMisc) byIndex.set(index, m.slice());
+    for (const s of this.live.values()) {
+      const m = this.readMisc(s.shard);
+      const into = byIndex.get(s.index);
+      if (!into) byIndex.set(s.index, m);
+      else {
+        for (let i = 0; i < into.length; i++) if (i !== LAG_MAX_AT) into[i]! += m[i]!;
+        into[LAG_MAX_AT] = m[LAG_MAX_AT]!;
       }
     }
-    return [...byKey.values()];
+    return [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([index, out]) => ({ index, out }));
   }
 
   async render(g: ControlGauges): Promise<string> {
     const w = new TextWriter();
     renderRows(w, this.rows());
-    const misc = [...this.shards.entries()].map(([index, { shard }]) => {
-      const out = new Float64Array(HEAD_CELLS + shard.deployments * DEPLOYMENT_CELLS);
-      shard.readMisc(out);
-      return { index, out };
-    });
+    const misc = this.misc();
     this.deploymentGauges(w, g, misc);
     this.lagGauges(w, misc);
     if (g.budgets) this.budgetGauges(w, g.budgets(this.caps.keys));

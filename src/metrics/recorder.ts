@@ -33,8 +33,6 @@ export interface MetricsInit {
   shard: ShardBuffers;
   admissions: SharedArrayBuffer;
   caps: MetricsCaps;
-  /** Labels of the rows this shard holds already (a replacement worker goes on counting in them). */
-  series: string[][];
 }
 
 /** One call's numbers; times in seconds, -1 for a time that does not apply or was not measured. */
@@ -87,16 +85,8 @@ export class CallMetrics {
     this.shard = new MetricsShard(init.shard);
     this.admissions = new Admissions(init.admissions, [init.caps.keys, init.caps.endUsers, init.caps.models]);
     this.caps = init.caps;
-    init.series.forEach((labels, row) => {
-      if (!labels) return;
-      this.rowOf.set(labels.join('\u0000'), row);
-      // Whatever this shard already counted under its own name keeps it.
-      if (labels[L.hashed_api_key] !== OTHER) this.admittedKeys.add(labels[L.hashed_api_key]!);
-      if (labels[L.end_user] !== OTHER) this.admittedEndUsers.add(labels[L.end_user]!);
-      if (labels[L.requested_model] !== OTHER) this.admittedModels.add(labels[L.requested_model]!);
-    });
-    this.nextRow = Math.max(1, init.series.length);
-    if (!init.series[OVERFLOW_ROW]) this.announce(OVERFLOW_ROW, LABEL_NAMES.map(() => OTHER));
+    this.nextRow = OVERFLOW_ROW + 1;
+    this.announce(OVERFLOW_ROW, LABEL_NAMES.map(() => OTHER));
   }
 
 

@@ -78,7 +78,7 @@ before(async () => {
   mock = await startMock();
   receiver = await startReceiver();
   weir = await startWeirOn(writeConfigFile(config(mock.url, db)), {
-    env: { WEIR_METRICS_MAX_KEYS: String(MAX_KEYS), OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50', OPENAI_API_BASE: mock.url, OPENAI_API_KEY: UPSTREAM_KEY },
+    env: { WEIR_METRICS_MAX_KEYS: String(MAX_KEYS), OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50', OPENAI_API_BASE: mock.url, OPENAI_API_KEY: UPSTREAM_KEY, WEIR_FAULT_INJECTION: '1' },
   });
 });
 
@@ -281,5 +281,19 @@ describe('/metrics counts what was served', () => {
     assert.equal((await call(weir.url, '/metrics', { headers: bearer('sk-not-a-key') })).status, 401);
     await scrape(bearer(keys[0]!.key));
     await scrape(bearer(MASTER_KEY));
+  });
+
+  it('keeps every count when a worker thread crashes and is replaced', async () => {
+    const total = 'litellm_proxy_total_requests_metric_total';
+    const before = sumOf(await scrape(bearer(MASTER_KEY)), total);
+    const crash = await call(weir.url, '/__weir/crash', { method: 'POST' });
+    assert.equal(crash.status, 200, crash.text);
+    await waitFor('the replacement worker', () => /weir info worker \d+ restarted/.test(weir.output()), 10_000);
+    assert.equal(sumOf(await scrape(bearer(MASTER_KEY)), total), before);
+    // Each call on a fresh connection: both workers (the replacement among them) serve some.
+    for (let n = 0; n < 6; n++) assert.equal((await chat(weir.url, keys[0]!.key)).status, 200);
+    const m = await scrape(bearer(MASTER_KEY));
+    assert.equal(sumOf(m, total), before + 6);
+    assert.equal(sumOf(m, total, { hashed_api_key: keys[0]!.token, status_code: '200' }), sent.get(0)!.status['200']! + 6);
   });
 });

@@ -13,7 +13,7 @@ import type { KeyProfile } from '../../src/gateway/governance';
 import type { Snapshot, Target } from '../../src/gateway/snapshot';
 import { MetricsHub } from '../../src/metrics/hub';
 import { LATENCY_BUCKETS, ROW_CELLS, TOTAL_LATENCY_AT } from '../../src/metrics/layout';
-import { CallMetrics, type CallSample } from '../../src/metrics/recorder';
+import { CallMetrics, type CallSample, type MetricsInit } from '../../src/metrics/recorder';
 import { MetricsRegistry } from '../../src/metrics/registry';
 import { MetricsShard } from '../../src/metrics/shard';
 import { DeploymentHealth } from '../../src/state/deployment-health';
@@ -42,14 +42,17 @@ const sample = (status: number, over: Partial<CallSample> = {}): CallSample => (
 function rig(env: Record<string, string> = {}, registry = new MetricsRegistry()) {
   const hub = new MetricsHub(16, env, registry);
   const workers: CallMetrics[] = [];
+  const inits: MetricsInit[] = [];
   const start = (index: number) => {
-    const w = new CallMetrics(hub.workerInit(index), (row, labels) => hub.series(index, row, labels));
-    workers[index] = w;
+    const init = hub.workerInit(index);
+    const w = new CallMetrics(init, (row, labels) => hub.series(init, row, labels));
+    workers.push(w);
+    inits.push(init);
     return w;
   };
   const snap = { groups: new Map([['g', { targets: [target('dep-1')] }]]) } as unknown as Snapshot;
   const scrape = async () => parsePrometheusText(await hub.render({ snapshot: () => snap, health: DeploymentHealth.allocate(16) }));
-  return { hub, start, scrape, workers };
+  return { hub, start, scrape, workers, inits };
 }
 
 describe('metrics shards and rendering', () => {
@@ -148,17 +151,27 @@ describe('metrics shards and rendering', () => {
     assert.equal(sumOf(m, total), 4);
   });
 
-  it('lets a replacement worker go on counting in its predecessor shard and rows', async () => {
-    const { start, scrape } = rig();
+  it('keeps what a replaced worker counted, also while it still finishes its calls beside its replacement', async () => {
+    const { hub, start, scrape, inits } = rig();
     const t = target('dep-1');
     const first = start(0);
     first.call(first.rowFor(keyId('k1'), null, 'g', 'g', t), sample(200));
+    first.lag(0.003);
     const second = start(0);
-    const row = second.rowFor(keyId('k1'), null, 'g', 'g', t);
-    assert.equal(row, first.rowFor(keyId('k1'), null, 'g', 'g', t));
-    second.call(row, sample(200));
+    // The retiring thread and its replacement write shards of their own.
+    first.call(first.rowFor(keyId('k1'), null, 'g', 'g', t), sample(200));
+    second.call(second.rowFor(keyId('k1'), null, 'g', 'g', t), sample(200));
+    const total = 'litellm_proxy_total_requests_metric_total';
+    assert.equal(sumOf(await scrape(), total, { hashed_api_key: 'k1' }), 3);
+    hub.exited(inits[0]!);
+    second.lag(0.001);
     const m = await scrape();
-    assert.equal(sumOf(m, 'litellm_proxy_total_requests_metric_total', { hashed_api_key: 'k1' }), 2);
+    assert.equal(sumOf(m, total, { hashed_api_key: 'k1' }), 3);
+    assert.equal(sumOf(m, 'weir_worker_event_loop_lag_seconds', { worker: '0' }, 'weir_worker_event_loop_lag_seconds_count'), 2);
+    assert.equal(sumOf(m, 'weir_worker_event_loop_lag_max_seconds', { worker: '0' }), 0.001);
+    // A second exit report, or one for a shard never handed out, changes nothing.
+    hub.exited(inits[0]!);
+    assert.equal(sumOf(await scrape(), total, { hashed_api_key: 'k1' }), 3);
   });
 
   it('renders what was registered, bounded, and refuses bad names', async () => {
@@ -216,7 +229,7 @@ describe('metrics shards and rendering', () => {
     const worker = new Worker(
       `const { workerData } = require('node:worker_threads');
        const { CallMetrics } = require(workerData.recorder);
-       const m = new CallMetrics({ shard: workerData.shard, admissions: new SharedArrayBuffer(4096), caps: { keys: 9, endUsers: 9, models: 9, rows: 2 }, series: [[], []] }, () => {});
+       const m = new CallMetrics({ shard: workerData.shard, admissions: new SharedArrayBuffer(4096), caps: { keys: 9, endUsers: 9, models: 9, rows: 2 } }, () => {});
        // Between two calls, some work, as a request would do (the reader gets its chances).
        let x = 0;
        for (let i = 0; i < workerData.calls; i++) { for (let j = 0; j < 500; j++) x += Math.sqrt(j); m.call(1, { status: 200, totalS: (i % 7) * 0.5, apiS: -1, ttftS: -1, overheadS: 0, spendUsd: 0, inputTokens: 0, outputTokens: 0, cachedTokens: 0, fallbacks: 0 }); }
