@@ -20,7 +20,7 @@ export type LabelName = (typeof LABEL_NAMES)[number];
 
 export const L = Object.fromEntries(LABEL_NAMES.map((n, i) => [n, i])) as Record<LabelName, number>;
 
-/** What a key, end user or model past its cap is counted as (DESIGN.md invariant 7). */
+/** What a key, end user or model past its cap is counted as: whatever a client can grow is bounded. */
 export const OTHER = 'other';
 
 /** The identity LiteLLM (≥ 1.84) gives the master key in metrics and spend logs. */
