@@ -76,6 +76,8 @@ export class CallMetrics {
   private readonly admittedKeys = new Set<string>();
   private readonly admittedModels = new Set<string>();
   private readonly admittedEndUsers = new Set<string>();
+  /** Model names found past the cap (up to FOLDED_MEMORY of them), not to ask the shared table again. */
+  private readonly folded = new Set<string>();
   private readonly keyOther: ByEndUser = newByEndUser();
 
   constructor(
@@ -88,7 +90,6 @@ export class CallMetrics {
     this.nextRow = OVERFLOW_ROW + 1;
     this.announce(OVERFLOW_ROW, LABEL_NAMES.map(() => OTHER));
   }
-
 
   private forIdentity(id: Identity): ByEndUser {
     const owner: object = id.kind === 'key' ? id.profile : id;
@@ -121,8 +122,6 @@ export class CallMetrics {
     e.admitted.set(endUser, m);
     return m;
   }
-
-  private folded = new Set<string>();
 
   private forModel(m: ByModel, requested: string): ByGroup {
     let g = m.get(requested);
