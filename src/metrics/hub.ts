@@ -32,6 +32,18 @@ export interface ControlGauges {
   agentRuns?: () => Promise<Record<string, number>>;
 }
 
+/** How long a scrape waits for the agent-run counts from the database. */
+const AGENT_RUNS_WAIT_MS = 2000;
+
+function withinMs<T>(p: Promise<T>, ms: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
+    timer.unref();
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 export class MetricsHub {
   readonly caps: MetricsCaps;
   private readonly admissions: SharedArrayBuffer;
@@ -129,7 +141,8 @@ export class MetricsHub {
     if (g.budgets) this.budgetGauges(w, g.budgets(this.caps.keys));
     this.journalGauges(w, g.journalDir?.() ?? null);
     if (g.agentRuns) {
-      const runs = await g.agentRuns().catch(() => null);
+      // A database that does not answer leaves the gauge out of this scrape rather than holding it.
+      const runs = await withinMs(g.agentRuns(), AGENT_RUNS_WAIT_MS).catch(() => null);
       if (runs) {
         w.family('weir_agent_runs', 'gauge', 'Agent runs by state (all kept runs, from the database)');
         for (const [state, n] of Object.entries(runs)) w.sample('weir_agent_runs', ['state'], [state], n);
