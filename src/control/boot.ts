@@ -22,7 +22,7 @@ import type { AgentCall } from '../gateway/agent-relay';
 import { resolveGroup } from '../gateway/model-groups';
 import { MetricsHub } from '../metrics/hub';
 import { budgetGauges } from '../metrics/budgets';
-import { TraceExporter } from '../metrics/tracing';
+import type { TraceExporter } from '../metrics/tracing';
 import { otlpTracesUrl } from '../metrics/settings';
 
 export interface BootOptions {
@@ -126,7 +126,8 @@ export async function boot(opts: BootOptions): Promise<void> {
   let tracer: TraceExporter | null = null;
   const tracerNow = (): TraceExporter | null => {
     if (!snapshot.metrics.tracing) return null;
-    tracer ??= new TraceExporter(otlpTracesUrl(process.env), opts.version);
+    // Loaded only when traces are wanted: the OpenTelemetry SDK takes long to load, and a start should not wait on it.
+    tracer ??= new (require('../metrics/tracing') as typeof import('../metrics/tracing')).TraceExporter(otlpTracesUrl(process.env), opts.version);
     return tracer;
   };
   const renderMetrics = () =>
