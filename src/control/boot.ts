@@ -127,7 +127,10 @@ export async function boot(opts: BootOptions): Promise<void> {
   const tracerNow = (): TraceExporter | null => {
     if (!snapshot.metrics.tracing) return null;
     // Loaded only when traces are wanted: the OpenTelemetry SDK takes long to load, and a start should not wait on it.
-    tracer ??= new (require('../metrics/tracing') as typeof import('../metrics/tracing')).TraceExporter(otlpTracesUrl(process.env), opts.version);
+    if (!tracer) {
+      const { TraceExporter: Exporter } = require('../metrics/tracing') as typeof import('../metrics/tracing');
+      tracer = new Exporter(otlpTracesUrl(process.env), opts.version);
+    }
     return tracer;
   };
   const renderMetrics = () =>
