@@ -21,6 +21,10 @@ import { AgentRuntime, stableInstanceId } from '../agents/runtime';
 import type { AgentCall } from '../gateway/agent-relay';
 import { resolveGroup } from '../gateway/model-groups';
 import { ScaleOut } from '../redis/scale-out';
+import { MetricsHub } from '../metrics/hub';
+import { budgetGauges } from '../metrics/budgets';
+import type { TraceExporter } from '../metrics/tracing';
+import { otlpTracesUrl } from '../metrics/settings';
 
 export interface BootOptions {
   configPath: string;
@@ -130,6 +134,32 @@ export async function boot(opts: BootOptions): Promise<void> {
       : null,
   });
 
+  // Workers count into shards this hub owns; it renders /metrics. Traces are exported from here.
+  const metrics = new MetricsHub(health.slots);
+  let tracer: TraceExporter | null = null;
+  const tracerNow = (): TraceExporter | null => {
+    if (!snapshot.metrics.tracing) return null;
+    // Loaded only when traces are wanted: the OpenTelemetry SDK takes long to load, and a start should not wait on it.
+    if (!tracer) {
+      const { TraceExporter: Exporter } = require('../metrics/tracing') as typeof import('../metrics/tracing');
+      tracer = new Exporter(otlpTracesUrl(process.env), opts.version);
+    }
+    return tracer;
+  };
+  const renderMetrics = () =>
+    metrics.render({
+      snapshot: () => snapshot,
+      health,
+      budgets: gov ? (limit) => budgetGauges(gov.store.keyProfiles(), gov.store.entities, limit) : undefined,
+      journalDir: () => gov?.journalDir ?? null,
+      agentRuns: gov
+        ? async () => {
+            const r = await gov.database.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM "Weir_AgentRun" GROUP BY status');
+            return Object.fromEntries(r.rows.map((x) => [x.status, x.n]));
+          }
+        : undefined,
+    });
+
   const engine = chooseEngine(process.env.WEIR_HTTP_ENGINE);
   const workers = engine.multiThread ? opts.numWorkers : 1;
 
@@ -168,6 +198,12 @@ export async function boot(opts: BootOptions): Promise<void> {
       statusBuffer: status.buffer,
       faultInjection: process.env.WEIR_FAULT_INJECTION === '1',
       governance: () => gov?.workerInit(gov.journalDir) ?? null,
+      metrics: {
+        init: (index) => metrics.workerInit(index),
+        series: (init, row, labels) => metrics.series(init, row, labels),
+        exited: (init) => metrics.exited(init),
+        spans: (m) => tracerNow()?.take(m.spans),
+      },
     },
     snapshot,
     async (method, params) => {
@@ -182,6 +218,7 @@ export async function boot(opts: BootOptions): Promise<void> {
         return gov.admin(params as AdminRequest);
       }
       if (method === 'agent') return agents ? agents.handle(params as AgentCall) : noAgents;
+      if (method === 'metrics') return { status: 200, body: await renderMetrics() };
       if (method === 'config.reload') {
         const r = reload('POST /config/reload');
         if (r.ok) return { status: 200, body: { status: 'reloaded', version: r.version } };
@@ -250,6 +287,7 @@ export async function boot(opts: BootOptions): Promise<void> {
     await agents?.stop().catch(() => {});
     await gov?.stop();
     await scaleOut?.stop();
+    await tracer?.shutdown().catch(() => {});
     // Threads end once their idle keep-alive connections close; give them a moment.
     const exited = await supervisor.waitExit(1_000);
     log.info(drained ? 'shutdown complete' : 'shutdown: grace period over, requests still in flight were cut');

@@ -14,6 +14,7 @@ import { shownUrl } from '../providers/base-url';
 import { providerTarget, splitModel } from '../providers/registry';
 import { paramRules } from '../gateway/param-rules';
 import type { SlotTable } from './slots';
+import { metricsSettings } from '../metrics/settings';
 
 export const DEFAULT_MAX_BODY_MB = 64;
 /** Non-streamed upstream answers are buffered (to read usage, to translate): never past this. */
@@ -296,5 +297,6 @@ export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapsh
     modelEntries: models.map((m) => ({ name: m.id, json: JSON.stringify(m) })),
     modelInfoEntries: info.map((e) => ({ name: e.model_name, json: JSON.stringify(e) })),
     detailedDebug: opts.detailedDebug,
+    metrics: metricsSettings(cfg, opts.env),
   };
 }

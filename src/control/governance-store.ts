@@ -219,6 +219,11 @@ export class GovernanceStore {
   }
 
   /** What a new worker starts from. */
+  /** The profiles of the keys in memory (read by the metrics' budget gauges). */
+  keyProfiles(): IterableIterator<{ profile: KeyProfile }> {
+    return this.profiles.values();
+  }
+
   workerState(): GovernanceState {
     return {
       keys: [...this.profiles.values()].map((p) => p.profile),

@@ -27,6 +27,14 @@ export interface SupervisorOptions {
   faultInjection: boolean;
   /** The governance state a new worker starts from (read at spawn time: always current). */
   governance: () => WorkerInit['governance'];
+  /** Worker metrics: a worker's shard, the rows it announces, the spans it hands over. */
+  metrics: {
+    init(index: number): WorkerInit['metrics'];
+    series(init: WorkerInit['metrics'], row: number, labels: string[]): void;
+    /** The worker's thread ended: nothing writes its shard any more. */
+    exited(init: WorkerInit['metrics']): void;
+    spans(spans: FromWorker & { type: 'metrics-spans' }): void;
+  };
 }
 
 interface Slot {
@@ -101,6 +109,7 @@ export class Supervisor {
       statusBuffer: this.opts.statusBuffer,
       governance: this.opts.governance(),
       snapshot: this.snapshot,
+      metrics: this.opts.metrics.init(index),
       faultInjection: this.opts.faultInjection,
     };
     const worker = new Worker(WORKER_FILE, { workerData: init });
@@ -158,6 +167,12 @@ export class Supervisor {
           case 'stream-input':
             streams.get(m.id)?.input?.(m.chunk);
             break;
+          case 'metrics-series':
+            this.opts.metrics.series(init.metrics, m.row, m.labels);
+            break;
+          case 'metrics-spans':
+            this.opts.metrics.spans(m);
+            break;
           case 'stream-close':
             streams.get(m.id)?.();
             streams.delete(m.id);
@@ -175,6 +190,7 @@ export class Supervisor {
       });
       worker.on('exit', (code) => {
         slot.exited = true;
+        this.opts.metrics.exited(init.metrics);
         if (!ready) return reject(new Error(`worker ${index} exited during start (code ${code})`));
         if (!slot.retired) this.replace(slot, `exited with code ${code}`);
       });

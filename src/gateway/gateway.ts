@@ -37,6 +37,8 @@ import type { JournalWriter } from '../accounting/journal';
 import type { ModelGroup, Snapshot, Target } from './snapshot';
 import type { ControlStatus } from '../state/control-status';
 import { LeaseSpent } from './lease-spent';
+import type { CallTrace, WorkerMetrics } from '../metrics/recorder';
+import { CONTENT_TYPE as METRICS_TYPE } from '../metrics/text-format';
 
 const JSON_TYPE: HeaderList = ['content-type', 'application/json'];
 /** Management API bodies are small documents. */
@@ -59,7 +61,18 @@ export interface GatewayDeps {
   journal: JournalWriter | null;
   rpc: ControlRpc;
   openStream: OpenStream;
+  /** This worker's metrics shard and span batch; null in tests that build a gateway without them. */
+  metrics?: WorkerMetrics | null;
 }
+
+/** What a refused call had said about itself by the time it was refused. */
+interface Asked {
+  model: string;
+  endUser: string | null;
+}
+
+/** The LLM routes whose refusals are counted in the request metrics. */
+const LLM_PATHS = new Set(['/v1/chat/completions', '/chat/completions', '/v1/messages', '/v1/responses', '/responses', '/v1/embeddings', '/embeddings']);
 
 type Handler = (ex: Exchange, snap: Snapshot, id: Identity | Promise<Identity>) => void;
 
@@ -108,12 +121,21 @@ export class Gateway {
     // Claude Code probes HEAD /api/hello before it starts and posts telemetry batches; LiteLLM answers both.
     this.routes.set('/api/hello', { methods: ['GET', 'HEAD'], public: true, handler: (ex) => ex.respond(200, JSON_TYPE, '{}') });
     this.routes.set('/api/event_logging/batch', { methods: ['POST'], public: true, handler: (ex) => ex.respond(200, JSON_TYPE, '{}') });
+    // Public unless general_settings.require_auth_for_metrics_endpoint (read per scrape: reloads apply).
+    const metrics: Route = { methods: ['GET'], public: true, handler: (ex, s) => (s.metrics.requireAuth ? this.afterIdentity(ex, 'openai', this.caller(ex, s), () => this.scrape(ex)) : this.scrape(ex)) };
+    this.routes.set('/metrics', metrics);
+    this.routes.set('/metrics/', metrics);
     this.routes.set('/config/reload', { methods: ['POST'], handler: (ex, _s, id) => this.afterIdentity(ex, 'openai', id, (who) => this.control(ex, who)) });
   }
 
-  /** Answers an error; with --detailed_debug, one log line for it too. */
-  private fail(ex: Exchange, dialect: Dialect, e: unknown): void {
+  /**
+   * Answers an error; with --detailed_debug, one log line for it too. A refused LLM call is counted
+   * (under its caller and model when they were known by then).
+   */
+  private fail(ex: Exchange, dialect: Dialect, e: unknown, who?: Identity, asked?: Asked): void {
     sendError(ex, dialect, e);
+    const m = this.deps.metrics;
+    if (m && LLM_PATHS.has(ex.path)) m.calls.refused(m.calls.rowFor(who ?? OPEN, asked?.endUser ?? null, asked?.model ?? '', '', undefined), e instanceof GatewayError ? e.status : 500);
     if (this.snapshot.detailedDebug) {
       const status = e instanceof GatewayError ? e.status : 500;
       const text = (e instanceof GatewayError ? e.logText : undefined) ?? (e as Error).message ?? '';
@@ -178,8 +200,9 @@ export class Gateway {
    * known: for a key still being looked up, reading waits (holdBody), so a request with a made-up
    * key never buffers more than what came with its headers, and is refused without reading more.
    */
-  private withBody(ex: Exchange, limit: number, dialect: Dialect, id: Identity | Promise<Identity>, then: (who: Identity, body: Buffer) => void): void {
-    const read = (who: Identity) =>
+  private withBody(ex: Exchange, limit: number, dialect: Dialect, id: Identity | Promise<Identity>, then: (who: Identity, body: Buffer) => void, trace?: CallTrace | null): void {
+    const read = (who: Identity) => {
+      if (trace) trace.auth = performance.now();
       ex.readBody(limit, (body, tooLarge) => {
         if (tooLarge || !body) {
           const what = limit === ADMIN_MAX_BODY_BYTES ? '1 MB' : `max_request_size_mb (${limit / (1024 * 1024)} MB)`;
@@ -188,19 +211,29 @@ export class Gateway {
         try {
           then(who, body);
         } catch (e) {
-          this.fail(ex, dialect, e);
+          this.fail(ex, dialect, e, who);
         }
       });
+    };
     if (id instanceof Promise) ex.holdBody();
     this.afterIdentity(ex, dialect, id, read);
   }
 
   private llm(ex: Exchange, snap: Snapshot, endpoint: Endpoint, id: Identity | Promise<Identity>): void {
     const dialect: Dialect = endpoint === 'messages' ? 'anthropic' : 'openai';
-    this.withBody(ex, snap.maxBodyBytes, dialect, id, (who, body) => this.proxy(ex, snap, endpoint, who, body));
+    const trace: CallTrace | null = snap.metrics.tracing && this.deps.metrics ? { auth: 0, route: 0, firstByte: 0 } : null;
+    this.withBody(ex, snap.maxBodyBytes, dialect, id, (who, body) => {
+      const asked: Asked = { model: '', endUser: null };
+      try {
+        this.proxy(ex, snap, endpoint, who, body, asked, trace);
+      } catch (e) {
+        this.fail(ex, dialect, e, who, asked);
+      }
+    }, trace);
   }
 
-  private proxy(ex: Exchange, snap: Snapshot, endpoint: Endpoint, id: Identity, received: Buffer): void {
+  /** `asked` learns the model and end user as soon as they are read (a refusal is counted under them). */
+  private proxy(ex: Exchange, snap: Snapshot, endpoint: Endpoint, id: Identity, received: Buffer, asked: Asked, trace: CallTrace | null): void {
     let body = received;
     let scan = scanBody(body);
     if (scan.error) throw new GatewayError(400, scan.error, 'bad_request_error');
@@ -214,6 +247,7 @@ export class Gateway {
       fallbacks = rp.disableFallbacks ? [] : rp.fallbacks;
     }
     const requested = scan.model!;
+    asked.model = requested;
     const profile = id.kind === 'key' ? id.profile : null;
     const name = profile?.aliases[requested] ?? requested;
     const group = resolveGroup(snap, name);
@@ -226,6 +260,7 @@ export class Gateway {
     }
     const targets = native.length ? native : group.targets;
     const endUser = endUserOf(ex.headers, scan.user);
+    asked.endUser = endUser;
     if (fallbacks) {
       for (const m of fallbacks) if (!resolveGroup(snap, m)) throw new GatewayError(400, `Invalid model name passed in fallbacks: ${m}`, 'bad_request_error', 'fallbacks');
     }
@@ -237,10 +272,10 @@ export class Gateway {
     } catch (e) {
       if (!(e instanceof LeaseSpent)) throw e;
       const admit = () => this.admit(id, requested, endUser, estimate, access);
-      const start = (c: Charge | null) => this.startCall(ex, snap, group, targets, body, scan, endpoint, { identity: id, charge: c, endUser, journal: this.deps.journal, entities: this.deps.entities, fallbacks });
+      const start = (c: Charge | null) => this.startCall(ex, snap, group, targets, body, scan, endpoint, { identity: id, charge: c, endUser, journal: this.deps.journal, entities: this.deps.entities, fallbacks, metrics: this.deps.metrics ?? null, trace });
       return this.afterLease(ex, endpoint === 'messages' ? 'anthropic' : 'openai', e, admit, start);
     }
-    this.startCall(ex, snap, group, targets, body, scan, endpoint, { identity: id, charge, endUser, journal: this.deps.journal, entities: this.deps.entities, fallbacks });
+    this.startCall(ex, snap, group, targets, body, scan, endpoint, { identity: id, charge, endUser, journal: this.deps.journal, entities: this.deps.entities, fallbacks, metrics: this.deps.metrics ?? null, trace });
   }
 
   private startCall(ex: Exchange, snap: Snapshot, group: ModelGroup, targets: Target[], body: Buffer, scan: BodyScan, endpoint: Endpoint, ctx: CallContext): void {
@@ -362,13 +397,13 @@ export class Gateway {
       const target = passThroughTarget(route.provider, model, price, base);
       const endUser = endUserOf(ex.headers, scan.user);
       const charge = this.admit(who, model, endUser, () => estimateReservation(pricesToReserve(snap, price), received.length, scan.maxTokens, completionsAsked(scan)), access);
-      if (!charge && !this.deps.journal) return passThrough(ex, route, base, received, { ...opts, billing: null });
+      if (!charge && !this.deps.journal && !snap.metrics.usage) return passThrough(ex, route, base, received, { ...opts, billing: null });
       const acct = new CallAccounting(scan.stream && endpoint === 'chat', received.length);
       acct.anthropic = route.provider !== 'openai';
       // For a chat stream, the usage chunk is asked for (and hidden again if the client did not ask).
       // A Bedrock body goes as it came: its model is in the path, and the client's signature was dropped.
       const body = bedrock ? received : acct.body(received, scan, target);
-      passThrough(ex, route, base, body, { ...opts, billing: { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan, decode: bedrockDecode(route) } });
+      passThrough(ex, route, base, body, { ...opts, billing: { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan, decode: bedrockDecode(route), metrics: this.deps.metrics } });
     });
   }
 
@@ -421,12 +456,12 @@ export class Gateway {
       const price = resolvePrice(snap.priceTable, { model: qualified, upstreamModel: model });
       const endUser = endUserOf(ex.headers, scan.user);
       const charge = this.admit(who, model, endUser, () => estimateReservation(pricesToReserve(snap, price), received.length, scan.maxTokens, completionsAsked(scan)), access);
-      if (!charge && !this.deps.journal) return send(passage, received, null);
+      if (!charge && !this.deps.journal && !snap.metrics.usage) return send(passage, received, null);
       const stream = v.method.startsWith('stream');
       const target = passThroughTarget(provider, model, price, passage.base, v.publisher === 'anthropic' ? 'anthropic' : 'gemini');
       const acct = new CallAccounting(false, received.length);
       acct.anthropic = v.publisher === 'anthropic';
-      send(passage, received, { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan: stream === scan.stream ? scan : { ...scan, stream } });
+      send(passage, received, { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan: stream === scan.stream ? scan : { ...scan, stream }, metrics: this.deps.metrics });
     });
   }
 
@@ -476,6 +511,14 @@ export class Gateway {
       },
     });
     ex.onAbort(close);
+  }
+
+  /** Rendered by the control thread (it owns every shard); the worker only relays. */
+  private scrape(ex: Exchange): void {
+    this.deps.rpc('metrics', null).then(
+      (r) => (r.status === 200 ? ex.respond(200, ['content-type', METRICS_TYPE], String(r.body)) : ex.respond(r.status, JSON_TYPE, JSON.stringify(r.body))),
+      (e: unknown) => this.fail(ex, 'openai', new GatewayError(500, `control thread: ${(e as Error).message}`)),
+    );
   }
 
   private readiness(ex: Exchange, snap: Snapshot): void {

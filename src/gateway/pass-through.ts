@@ -20,6 +20,9 @@ import type { Charge } from './policy';
 import type { Endpoint } from './proxy-call';
 import type { Target } from './snapshot';
 import { spendRecord } from './spend-record';
+import { NANOS_PER_USD } from '../accounting/spend-record';
+import { spendLogPromptTokens } from '../accounting/usage-types';
+import type { WorkerMetrics } from '../metrics/recorder';
 import { EventAligner } from './sse-align';
 import { poolFor } from './upstream-pool';
 import { parseBaseUrl, withQuery } from '../providers/base-url';
@@ -110,6 +113,8 @@ export interface PassThroughBilling {
    * JSON): how to read it as the dialect, on the side, for its usage. The client gets the bytes as they came.
    */
   decode?: { stream(): WireDecoder; whole?(raw: Buffer): Buffer };
+  /** The worker's metrics: the call is counted when it ends. */
+  metrics?: WorkerMetrics | null;
 }
 
 /**
@@ -326,6 +331,24 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
         error: error && status >= 400 ? { status, message: error.message, type: error.type } : undefined,
       }),
     );
+    const m = b.metrics;
+    if (m) {
+      // The upstream's time is not told apart from the gateway's here: no overhead observation.
+      const totalS = (performance.now() - this.ex.startedAt) / 1000;
+      const row = m.calls.rowFor(b.identity, b.endUser, b.scan.model ?? b.target.upstreamModel, b.target.upstreamModel, b.target);
+      m.calls.call(row, {
+        status,
+        totalS,
+        apiS: totalS,
+        ttftS: -1,
+        overheadS: -1,
+        spendUsd: cost / NANOS_PER_USD,
+        inputTokens: usage ? spendLogPromptTokens(usage) : 0,
+        outputTokens: usage ? usage.completion_tokens : 0,
+        cachedTokens: usage ? usage.cache_read_input_tokens : 0,
+        fallbacks: 0,
+      });
+    }
   }
 }
 

@@ -33,6 +33,8 @@ import { errorClass } from './error-class';
 import { keyHeaders } from './key-headers';
 import { echoProviderHeaders } from './provider-headers';
 import { applyParamRules } from './param-rules';
+import { spendLogPromptTokens, type TokenUsage } from '../accounting/usage-types';
+import type { CallTrace, WorkerMetrics } from '../metrics/recorder';
 
 /** The client's API: OpenAI chat completions, Anthropic messages, or OpenAI Responses (Codex). */
 export type Endpoint = 'chat' | 'messages' | 'responses' | 'embeddings';
@@ -47,6 +49,10 @@ export interface CallContext {
   entities: EntityTable | null;
   /** The client's own `fallbacks` ([] for `disable_fallbacks`), replacing the configured chain; null: none sent. */
   fallbacks: string[] | null;
+  /** The worker's metrics (null: not counted, as in tests that build a call alone). */
+  metrics?: WorkerMetrics | null;
+  /** Phase times when the call is traced, else null. */
+  trace?: CallTrace | null;
 }
 
 const MAX_ERROR_BODY = 64 * 1024;
@@ -105,6 +111,10 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   private signing = false;
   /** What the current attempt's wire left out of the body (named in x-weir-dropped), or null. */
   private wireDropped: Dropped | null = null;
+  /** performance.now() when the answer that reached the client began (0: none yet). */
+  private answeredAt = 0;
+  /** The gateway's own time, fixed when a stream starts (what follows is the upstream's pace). */
+  private streamOverheadMs = -1;
 
   constructor(
     private readonly ex: Exchange,
@@ -119,7 +129,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   ) {
     this.dialect = endpoint === 'messages' ? 'anthropic' : 'openai';
     this.firstGroup = group;
-    if (ctx.journal || ctx.charge) {
+    if (ctx.journal || ctx.charge || snap.metrics.usage) {
       this.acct = new CallAccounting(scan.stream && endpoint === 'chat', body.length);
       this.acct.anthropic = endpoint === 'messages';
     }
@@ -177,6 +187,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     this.size = 0;
     this.controller = null;
     this.attemptStart = performance.now();
+    if (this.ctx.trace && !this.ctx.trace.route) this.ctx.trace.route = this.attemptStart;
     this.timeoutMs = this.scan.stream ? t.streamTimeoutMs : t.timeoutMs;
     this.timer = setTimeout(this.onTimeout, this.timeoutMs);
     if (t.provider === 'mock') {
@@ -300,6 +311,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
 
   onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
     this.status = status;
+    this.answeredAt = performance.now();
     if (this.snap.routing.strategy === 'latency-based-routing') this.health.recordLatency(this.target.slot, performance.now() - this.attemptStart);
     this.headers = headers;
     if (status >= 400) {
@@ -307,6 +319,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     } else if (this.scan.stream) {
       this.phase = 'streaming';
       this.notOverheadMs += performance.now() - this.attemptStart;
+      this.streamOverheadMs = Math.max(0, performance.now() - this.ex.startedAt - this.notOverheadMs);
       // From here stream_timeout bounds the silence between chunks, as an HTTP read timeout would.
       this.timer?.refresh();
       this.acct?.startStream(this.target);
@@ -479,7 +492,10 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     if (retryable && !r.disableCooldowns && this.targets.length > 1) {
       const now = Date.now();
       const fails = this.health.recordFailure(t.slot, now);
-      if (status === 429 || fails > r.allowedFails) this.health.coolDown(t.slot, now + (t.cooldownMs ?? r.cooldownMs));
+      if (status === 429 || fails > r.allowedFails) {
+        this.health.coolDown(t.slot, now + (t.cooldownMs ?? r.cooldownMs));
+        this.ctx.metrics?.calls.cooledDown(t.slot, status);
+      }
     }
     if (this.ex.aborted) return this.fail(error);
     if (!retryable || this.retries >= maxRetries) return status >= 400 && status < 500 && status !== 429 && status !== 408 && !DEPLOYMENT_SIDE.has(status) ? this.fail(error) : this.fallBack(error);
@@ -603,8 +619,12 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
    * cost in nano-dollars.
    */
   private account(status: number, error?: GatewayError, produced = status < 400): number {
-    if (this.accounted || !this.acct) return 0;
+    if (this.accounted) return 0;
     this.accounted = true;
+    if (!this.acct) {
+      this.observe(status, null, 0);
+      return 0;
+    }
     const now = Date.now();
     const t = this.tried.length ? this.target : undefined;
     const usage = produced || this.phase === 'streaming' ? this.acct.usage() : null;
@@ -631,7 +651,56 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
         error: error && status >= 400 ? { status, message: error.message, type: error.type } : undefined,
       }),
     );
+    this.observe(status, usage, cost);
     return cost;
+  }
+
+  /** Counts the call in the worker's metrics row, and hands its phases over when it is traced. */
+  private observe(status: number, usage: TokenUsage | null, costNanos: number): void {
+    const m = this.ctx.metrics;
+    if (!m) return;
+    const now = performance.now();
+    const totalMs = now - this.ex.startedAt;
+    const t = this.tried.length ? this.target : undefined;
+    const overheadMs = this.streamOverheadMs >= 0 ? this.streamOverheadMs : Math.max(0, totalMs - this.notOverheadMs);
+    const row = m.calls.rowFor(this.ctx.identity, this.ctx.endUser, this.scan.model ?? '', this.group.name, t);
+    m.calls.call(row, {
+      status,
+      totalS: totalMs / 1000,
+      apiS: t ? Math.max(0, totalMs - overheadMs) / 1000 : -1,
+      ttftS: this.scan.stream && this.streamOverheadMs >= 0 ? (this.answeredAt - this.attemptStart) / 1000 : -1,
+      overheadS: overheadMs / 1000,
+      spendUsd: costNanos / NANOS_PER_USD,
+      inputTokens: usage ? spendLogPromptTokens(usage) : 0,
+      outputTokens: usage ? usage.completion_tokens : 0,
+      cachedTokens: usage ? usage.cache_read_input_tokens : 0,
+      fallbacks: this.fallbacks,
+    });
+    const tr = this.ctx.trace;
+    if (tr) {
+      const o = m.spans.origin;
+      m.spans.add({
+        name: `${this.ex.method} ${this.ex.path}`,
+        start: o + this.ex.startedAt,
+        authEnd: tr.auth ? o + tr.auth : 0,
+        routeEnd: tr.route ? o + tr.route : 0,
+        firstByte: this.answeredAt ? o + this.answeredAt : 0,
+        end: o + now,
+        status,
+        stream: this.scan.stream,
+        attributes: {
+          'weir.call_id': this.callId,
+          'gen_ai.request.model': this.scan.model ?? '',
+          'weir.model_group': this.group.name,
+          'weir.model_id': t?.id ?? '',
+          'gen_ai.system': t?.provider ?? '',
+          'weir.retries': this.retries,
+          'weir.fallbacks': this.fallbacks,
+          'gen_ai.usage.input_tokens': usage ? spendLogPromptTokens(usage) : 0,
+          'gen_ai.usage.output_tokens': usage ? usage.completion_tokens : 0,
+        },
+      });
+    }
   }
 
   /** x-litellm-key-* headers for a virtual key (known before the body is sent). */

@@ -8,6 +8,7 @@ import type { WireSpec } from '../providers/wire';
 import type { ParamRules } from './param-rules';
 import type { RoutingStrategy } from './pick';
 import type { AuthSettings } from './auth';
+import type { MetricsSettings } from '../metrics/settings';
 
 export interface Target {
   /** Deployment id: model_info.id, else a stable hash of its params (as LiteLLM derives it). */
@@ -134,4 +135,6 @@ export interface Snapshot {
   modelEntries: ModelEntry[];
   modelInfoEntries: ModelEntry[];
   detailedDebug: boolean;
+  /** /metrics auth, usage counting and tracing (src/metrics/settings.ts). */
+  metrics: MetricsSettings;
 }

@@ -12,6 +12,7 @@ import type { SlotTable } from '../control/slots';
 import { Invalidation } from './invalidation';
 import { BudgetLeases, type BudgetLeasable } from './budget-leases';
 import { RedisLink } from './link';
+import { registerRedisMetrics } from './redis-metrics';
 import { RpmLeases, type Leasable, type LeaseWait } from './rpm-leases';
 import { redisSettings } from './settings';
 import { SharedCooldowns } from './shared-cooldowns';
@@ -50,6 +51,7 @@ export class ScaleOut {
     const settings = redisSettings(opts.cfg.router_settings, opts.env);
     if (!settings) return null;
     opts.governance?.shareLimits();
+    registerRedisMetrics();
     const link = new RedisLink(settings, opts.status);
     const s = new ScaleOut(link, opts);
     await link.start();
@@ -60,7 +62,6 @@ export class ScaleOut {
     return s;
   }
 
-  /** A worker's request found its lease spent (control call `lease.wait`). */
   /** A worker's request found its lease spent (control call `lease.wait`): the rpm's, or the budget's when `nanos` (its reservation) is given. */
   leaseWait(rec: number, nanos: bigint | null): Promise<LeaseWait> {
     if (nanos !== null) return this.budgets?.waitFor(rec, nanos) ?? Promise.resolve('granted');

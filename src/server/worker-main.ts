@@ -13,6 +13,9 @@ import { ControlStatus } from '../state/control-status';
 import { DeploymentHealth } from '../state/deployment-health';
 import { EntityTable } from '../state/entity-table';
 import { KeyIndex } from '../state/key-index';
+import { CallMetrics } from '../metrics/recorder';
+import { startLagMonitor } from '../metrics/lag-monitor';
+import { SpanBatcher } from '../metrics/span-batch';
 import type { Engine, Exchange } from './exchange';
 import { createEngine } from './load-engine';
 import type { FromWorker, StreamSink, ToWorker, WorkerInit } from './worker-protocol';
@@ -41,6 +44,10 @@ const openStream = (method: string, params: unknown, receiver: StreamSink): (() 
   return Object.assign(close, { input: (chunk: string) => streams.has(id) && send({ type: 'stream-input', id, chunk }) });
 };
 
+const calls = new CallMetrics(init.metrics, (row, labels) => send({ type: 'metrics-series', row, labels }));
+const stopLag = startLagMonitor(calls);
+const spans = new SpanBatcher((batch) => send({ type: 'metrics-spans', spans: batch }));
+
 const gov = init.governance;
 const view = new GovernanceView(gov ? gov.state : null);
 const journal = gov ? new JournalWriter(gov.journalDir, `w${init.index}`) : null;
@@ -53,6 +60,7 @@ const gateway = new Gateway(init.snapshot, {
   journal,
   rpc,
   openStream,
+  metrics: { calls, spans },
 });
 const handle = init.faultInjection
   ? (ex: Exchange) => {
@@ -81,6 +89,8 @@ function retire(): void {
     const leaked = releaseLiveCharges(Date.now());
     if (leaked > 0) log.warn(`worker ${init.index}: gave back ${leaked} budget reservation(s) no request held any more`);
     journal?.close();
+    spans.flush();
+    stopLag();
     void closePools().then(() => {
       send({ type: 'drained' });
       port.close();

@@ -3,6 +3,8 @@ import type { GovernanceDelta, GovernanceState } from '../gateway/governance';
 import type { Snapshot } from '../gateway/snapshot';
 import type { EntityBuffers } from '../state/entity-table';
 import type { EngineChoice } from './load-engine';
+import type { MetricsInit } from '../metrics/recorder';
+import type { SpanRecord } from '../metrics/span-batch';
 
 export interface WorkerInit {
   index: number;
@@ -15,6 +17,8 @@ export interface WorkerInit {
   /** `seq`: the last governance delta `state` includes (deltas after it arrive as messages). */
   governance: { entities: EntityBuffers; keyIndex: SharedArrayBuffer; state: GovernanceState; seq: number; journalDir: string } | null;
   snapshot: Snapshot;
+  /** This worker's metrics shard (kept across its restarts) and the label caps. */
+  metrics: MetricsInit;
   /** Enables POST /__weir/crash (tests of worker restart); never set in production. */
   faultInjection: boolean;
 }
@@ -51,4 +55,8 @@ export type FromWorker =
   | { type: 'stream-open'; id: number; method: string; params: unknown }
   | { type: 'stream-close'; id: number }
   /** What the client sent on a two-way stream (a terminal's keystrokes, base64). */
-  | { type: 'stream-input'; id: number; chunk: string };
+  | { type: 'stream-input'; id: number; chunk: string }
+  /** A new metrics row and its labels (once per row). */
+  | { type: 'metrics-series'; row: number; labels: string[] }
+  /** Finished requests' phase timings, for the trace exporter. */
+  | { type: 'metrics-spans'; spans: SpanRecord[] };

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { MockUpstream } from '../support/mock-upstream';
+import { parsePrometheusText, type PromFamily } from '../support/prom-text';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
 import {
   adminOk, burst, CALL_COST, call, chat, messages, closeAndCheckLedgers, governanceConfig, ledgerDatabase, sleep, startMock, startWeirOn, tally, waitFor, writeConfigFile, type Weir,
@@ -128,6 +129,19 @@ describe('three instances on one Redis', () => {
     }
   });
 
+  it('/metrics says Redis is up and counts the leases and the changes passed between instances', async () => {
+    const scrape = async (url: string) => parsePrometheusText(await (await fetch(`${url}/metrics`)).text());
+    const value = (m: Map<string, PromFamily>, name: string, labels: Record<string, string> = {}) =>
+      m.get(name)?.samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+    const blocker = await scrape(weirs[0]!.url);
+    assert.equal(value(blocker, 'weir_redis_up'), 1);
+    assert.ok(value(blocker, 'weir_invalidations_total', { direction: 'published' })! >= 1, 'the block above was published');
+    const others = await Promise.all(weirs.slice(1).map((w) => scrape(w.url)));
+    for (const m of others) assert.ok(value(m, 'weir_invalidations_total', { direction: 'received' })! >= 1, 'and received');
+    const refills = [blocker, ...others].map((m) => value(m, 'weir_lease_refills_total') ?? 0);
+    assert.ok(refills.reduce((a, b) => a + b, 0) > 0, `lease scripts ran (the rpm tests above): ${refills}`);
+  });
+
   it('a 429 on one instance cools the deployment down on the others', async () => {
     const k = await adminOk(weirs[0]!.url, '/key/generate', {});
     for (const w of weirs) assert.equal((await chat(w.url, k.key, 'cool')).status, 200, 'the group serves everywhere');
@@ -186,8 +200,13 @@ describe('three instances on one Redis', () => {
     const counted = fields.reduce((a, v) => a + Number(v), 0);
     assert.equal(fields.length, 3, 'each instance put back its own count');
     assert.ok(counted >= 36 && counted <= 60, `Redis holds ${counted}`);
-    // And the limit holds again across instances: 24 more pass, then refusals.
-    const rest = await burst(40, (i) => chat(spread(i, weirs).url, k.key));
-    assert.deepEqual(tally(rest), { 200: 24, 429: 16 });
+    // And the limit holds again across instances: at most the 24 left pass, then refusals. Grants
+    // an instance holds and does not use are not the others' (the documented cost of leasing: at
+    // most a quarter of the limit across instances), so a burst spread over them may be refused
+    // up to that much early.
+    const rest = tally(await burst(40, (i) => chat(spread(i, weirs).url, k.key)));
+    const passed = rest[200] ?? 0;
+    assert.ok(passed <= 24 && passed >= 24 - 60 / 4, `${passed} of the 24 left passed`);
+    assert.equal(passed + (rest[429] ?? 0), 40, JSON.stringify(rest));
   });
 });
