@@ -30,6 +30,8 @@ export interface BenchArgs {
   writeLitellmConfig: boolean;
   workers: number;
   repeats: number;
+  /** Max-throughput load: the C generator (native-bench/loadgen.c, built with cc) or autocannon. */
+  generator: 'c' | 'autocannon';
   help: boolean;
 }
 
@@ -59,6 +61,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --agent-light LIST    scenario 8: concurrent light-agent runs per fan-out (default 64,256)
   --agent-calls N       scenario 8: streaming calls per light run (default 10; quick 3)
   --agent-think-ms N    scenario 8: think time between a light run's calls (default 500; quick 200)
+  --generator c|autocannon  max-throughput load: the C generator built with cc (default; it costs a
+                        few µs per request) or autocannon (its JavaScript takes most of a core)
   --help`;
 
 export class UsageError extends Error {}
@@ -117,6 +121,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     writeLitellmConfig: false,
     workers: 2,
     repeats: 3,
+    generator: 'c',
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -154,6 +159,12 @@ export function parseArgs(argv: string[]): BenchArgs {
       case '--agent-light': a.agentLight = intList(flag, value()); break;
       case '--agent-calls': a.agentCalls = num(flag, value(), { min: 1, integer: true }); break;
       case '--agent-think-ms': a.agentThinkMs = num(flag, value(), { min: 0, integer: true }); break;
+      case '--generator': {
+        const g = value();
+        if (g !== 'c' && g !== 'autocannon') throw new UsageError(`--generator needs c or autocannon, got ${g}`);
+        a.generator = g;
+        break;
+      }
       case '--write-litellm-config': a.writeLitellmConfig = true; break;
       case '--help': case '-h': a.help = true; break;
       default: throw new UsageError(`unknown argument ${arg}`);

@@ -111,16 +111,20 @@ export function evaluateChecks(r: BenchResults): Check[] {
     const tw = chat?.throughput?.find((x) => x.target === 'weir');
     const tm = chat?.throughput?.find((x) => x.target === 'minimal');
     const c = cpuComparison(tw, tm, latencyRow(chat, 'weir'), latencyRow(chat, 'minimal'));
-    out.push(c === null ? na(name, '≤ 1.5× minimal proxy', 'not measured') : { name, target: '≤ 1.5× minimal proxy', measured: c.text, pass: c.q <= 1.5 });
+    // Issue 15's target (PERF.md's was 1.5×), from the generator named (autocannon hides the gap).
+    const by = tw?.generator ? ` [${tw.generator}]` : '';
+    out.push(c === null ? na(name, '≤ 1.2× minimal proxy', 'not measured') : { name, target: '≤ 1.2× minimal proxy', measured: c.text + by, pass: c.q <= 1.2 });
   }
   out.push(...governedChecks(r));
 
   {
     const name = 'Throughput at max load (p99 < 20 ms)';
-    const w = chat?.throughput?.find((x) => x.target === 'weir')?.bestRps ?? NaN;
+    const tw = chat?.throughput?.find((x) => x.target === 'weir');
+    const w = tw?.bestRps ?? NaN;
     const m = chat?.throughput?.find((x) => x.target === 'minimal')?.bestRps ?? NaN;
     const q = ratio(w, m);
-    out.push(Number.isNaN(q) ? na(name, '≥ 90 % of minimal proxy', 'not measured') : { name, target: '≥ 90 % of minimal proxy', measured: `${fixed(q * 100, 0)} % (${fixed(w, 0)} vs ${fixed(m, 0)} req/s)`, pass: q >= 0.9 });
+    const by = tw?.generator ? ` [${tw.generator}]` : '';
+    out.push(Number.isNaN(q) ? na(name, '≥ 95 % of minimal proxy', 'not measured') : { name, target: '≥ 95 % of minimal proxy', measured: `${fixed(q * 100, 0)} % (${fixed(w, 0)} vs ${fixed(m, 0)} req/s)${by}`, pass: q >= 0.95 });
   }
 
   {

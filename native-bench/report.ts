@@ -125,6 +125,7 @@ function throughputTable(scenarios: ScenarioResult[]): Table | null {
         fixed(r.connections, 0),
         fixed(r.p99, 0),
         fixed(r.cpuUsPerReq, 1),
+        r.generator ?? 'autocannon',
         r.target === 'weir' || r.target === 'governed'
           ? `${fixed(ratio(r.bestRps, m) * 100, 0)} % of minimal`
           : COMPARATORS.has(r.target) ? `${ratioText(ratio(r.bestRps, w))} Weir` : '',
@@ -134,9 +135,9 @@ function throughputTable(scenarios: ScenarioResult[]): Table | null {
   }
   if (!rows.length) return null;
   return {
-    title: 'Max throughput with p99 < 20 ms (autocannon, rising connections)',
-    head: ['scenario', 'target', 'req/s', 'conns', 'p99 ms', 'CPU µs/req', 'ratio', 'steps conns:req/s/p99/CPU'],
-    align: ['l', 'l', 'r', 'r', 'r', 'r', 'l', 'l'],
+    title: 'Max throughput with p99 < 20 ms (closed loop, rising connections)',
+    head: ['scenario', 'target', 'req/s', 'conns', 'p99 ms', 'CPU µs/req', 'generator', 'ratio', 'steps conns:req/s/p99/CPU'],
+    align: ['l', 'l', 'r', 'r', 'r', 'r', 'l', 'l', 'l'],
     rows,
     foot: ['req/s, p99, CPU µs/req: at the best step (median of the confirm runs there in a full run); steps: one run each.'],
   };

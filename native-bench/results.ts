@@ -46,6 +46,8 @@ export interface RateRow {
 export interface ThroughputRow {
   target: TargetKind;
   label: string;
+  /** The load generator of its runs (generators.ts); absent in older results: autocannon. */
+  generator?: string;
   /** Highest req/s whose p99 stayed under the limit (median of the confirm runs when there were any). */
   bestRps: number;
   bestRpsSpread: Spread | null;
@@ -55,7 +57,7 @@ export interface ThroughputRow {
   p99: number;
   cpuUsPerReq: number;
   steps: CannonStep[];
-  /** Every autocannon run of the target (steps and confirm runs): requests written and answered. */
+  /** Every run of the target (steps and confirm runs): requests written and answered. */
   requests?: { sent: number; answered: number; failed: number; cpuUs: number };
 }
 

@@ -96,3 +96,10 @@ test('--pin: halves on ≥ 4 CPUs; on 2 CPUs load on cpu0, proxies on cpu1, flag
   assert.equal(pinPlan(5)!.target, '2-4');
   assert.equal(pinPlan(1), null);
 });
+
+test('--generator: the C load generator by default, autocannon on request, anything else refused', () => {
+  assert.equal(parseArgs([]).generator, 'c');
+  assert.equal(parseArgs(['--generator', 'autocannon']).generator, 'autocannon');
+  assert.equal(parseArgs(['--generator=c']).generator, 'c');
+  assert.throws(() => parseArgs(['--generator', 'wrk']), /--generator needs c or autocannon/);
+});
