@@ -129,7 +129,7 @@ function throughputTable(scenarios: ScenarioResult[]): Table | null {
         r.target === 'weir' || r.target === 'governed'
           ? `${fixed(ratio(r.bestRps, m) * 100, 0)} % of minimal`
           : COMPARATORS.has(r.target) ? `${ratioText(ratio(r.bestRps, w))} Weir` : '',
-        r.steps.map((x) => `${x.connections}:${intText(x.rps)}/${x.p99}ms${x.cpuUsPerReq === undefined ? '' : `/${fixed(x.cpuUsPerReq, 0)}µs`}${x.errors + x.non2xx ? '!' : ''}`).join(' '),
+        r.steps.map((x) => `${x.connections}:${intText(x.rps)}/${Number.isInteger(x.p99) ? x.p99 : fixed(x.p99, 1)}ms${x.cpuUsPerReq === undefined ? '' : `/${fixed(x.cpuUsPerReq, 0)}µs`}${x.errors + x.non2xx ? '!' : ''}`).join(' '),
       ]);
     }
   }
