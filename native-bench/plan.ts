@@ -3,6 +3,7 @@
 import type { AgentsOptions } from './agents';
 import type { BenchArgs } from './args';
 import type { GeneratorKind } from './generators';
+import type { HistoryPlan } from './history';
 
 export interface LatencyPlan {
   /** Requests per target per repeat, split over `rounds` interleaved rounds. */
@@ -45,6 +46,8 @@ export interface Plan {
   spendLateMs: number;
   /** Idle CPU of the governed Weir is measured over this long. */
   idleMs: number;
+  /** Scenario 11: history lengths, sessions per length and calls per session. */
+  history: HistoryPlan;
   /** Scenario 8: its fan-outs and the data-plane window without fan-out before each. */
   agents: AgentsOptions;
 }
@@ -77,6 +80,7 @@ export function makePlan(a: BenchArgs): Plan {
     spendMarginMs: 1500,
     spendLateMs: 10_000,
     idleMs: q ? 2000 : 4000,
+    history: { turns: [10, 50, 100], sessions: q ? 3 : 10, calls: q ? 6 : 12 },
     agents: {
       claude: a.agentClaude,
       light: a.agentLight,

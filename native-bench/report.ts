@@ -272,6 +272,39 @@ function translatedTable(scenarios: ScenarioResult[]): Table | null {
   };
 }
 
+function historyTable(scenarios: ScenarioResult[]): Table | null {
+  const rows: string[][] = [];
+  for (const s of scenarios) {
+    for (const h of s.history ?? []) {
+      const t = h.translated;
+      const p = h.passThrough;
+      const errs = t.errors + p.errors;
+      rows.push([
+        String(h.turns),
+        fixed(h.bodyKB, 0),
+        `${h.sessions} × ${h.calls}`,
+        ms(t.firstP50),
+        ms(p.firstP50),
+        ms(t.laterP50),
+        ms(p.laterP50),
+        plusMs(t.laterP50 - p.laterP50),
+        fixed(t.laterCpuUs, 0),
+        fixed(p.laterCpuUs, 0),
+        (t.laterCpuUs >= p.laterCpuUs ? '+' : '') + fixed(t.laterCpuUs - p.laterCpuUs, 0),
+        errs ? `${errs} (${t.firstError ?? p.firstError})` : '0',
+      ]);
+    }
+  }
+  if (!rows.length) return null;
+  return {
+    title: 'Growing history (scenario 11): streaming /v1/messages sessions, each call one turn longer — translated (OpenAI-dialect deployment) vs pass-through, ms and CPU µs per call',
+    head: ['turns', 'body KB', 'sessions × calls', 'first call p50 transl.', 'pass', 'later calls p50 transl.', 'pass', 'difference', 'CPU µs/call transl.', 'pass', 'difference', 'errors'],
+    align: ['r', 'r', 'r'],
+    rows,
+    foot: ["first call: a session's first (its whole history translated); later calls: the rest (each translates the turn it adds, the rest comes from the worker's translation cache). The difference should stay flat as the history grows."],
+  };
+}
+
 function memoryTable(r: BenchResults): Table | null {
   if (!r.memory.length) return null;
   return {
@@ -322,6 +355,7 @@ export function reportTables(r: BenchResults): Table[] {
     fanoutTable(sc),
     governedTable(sc),
     translatedTable(sc),
+    historyTable(sc),
     googleTable(sc),
     ...agentsTables(sc),
     soakTable(sc),

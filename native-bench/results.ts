@@ -1,5 +1,6 @@
 // The shape of a bench run's results: what the JSON file holds and what the report renders.
 // Times are milliseconds, CPU is microseconds per request, memory is MB (2^20 bytes).
+import type { HistoryRow } from './history';
 import type { CannonStep } from './load';
 import type { LatencySpread, Spread } from './stats';
 import type { ConcurrentStreamsResult } from './streams';
@@ -222,6 +223,7 @@ export interface ScenarioResult {
   governed?: GovernedInfo;
   translated?: TranslatedSummary;
   agents?: AgentsResult;
+  history?: HistoryRow[];
 }
 
 export interface Check {

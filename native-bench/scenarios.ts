@@ -17,6 +17,7 @@ import { maxThroughput } from './throughput';
 import { translatedPerTarget, translatedRequests, translatedSummary } from './translated';
 import { rotation } from './latency-rounds';
 import { googleScenario } from './google';
+import { growingHistory } from './history';
 
 export interface ScenarioContext {
   targets: Target[];
@@ -40,6 +41,7 @@ export const SCENARIO_INFO: Record<ScenarioKey, { id: number; title: string }> =
   agents: { id: 8, title: 'agent runs: real Claude Code and light command agents started through /v1/agent/runs, followed by SSE' },
   bedrock: { id: 9, title: 'Claude on Bedrock: Claude-Code-sized streaming /v1/messages to the fake Bedrock vs the OpenAI-dialect pass-through, added time to first byte' },
   google: { id: 10, title: 'Google providers: added TTFB of Claude on Vertex AI and of Gemini translated, against the fake Google directly' },
+  history: { id: 11, title: 'growing history: translated streaming calls of Claude Code sessions at 10, 50 and 100 turns, each call one turn longer than the one before' },
 };
 
 function base(key: ScenarioKey): ScenarioResult {
@@ -264,6 +266,16 @@ async function google(ctx: ScenarioContext): Promise<ScenarioResult> {
   return r;
 }
 
+/** Scenario 11: sessions of growing histories, translated and passed through (history.ts). */
+async function history(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const r = base('history');
+  const weir = ctx.targets.find((t) => t.kind === 'weir')!;
+  const out = await growingHistory(weir, ctx.plan.history, ctx.plan.deltas, ctx.progress);
+  r.history = out.rows;
+  r.notes.push(...out.notes);
+  return r;
+}
+
 export async function runScenario(key: ScenarioKey, ctx: ScenarioContext): Promise<ScenarioResult> {
   switch (key) {
     case 'chat': return chat(ctx);
@@ -276,5 +288,6 @@ export async function runScenario(key: ScenarioKey, ctx: ScenarioContext): Promi
     case 'agents': return agents(ctx);
     case 'bedrock': return bedrock(ctx);
     case 'google': return google(ctx);
+    case 'history': return history(ctx);
   }
 }

@@ -41,7 +41,8 @@ test('scenarios by number or name, deduplicated; unknown ones are refused', () =
   assert.deepEqual(parseScenarios('8,agents'), ['agents']);
   assert.deepEqual(parseScenarios('9,bedrock'), ['bedrock']);
   assert.deepEqual(parseScenarios('10,google'), ['google']);
-  assert.throws(() => parseScenarios('11'), UsageError);
+  assert.deepEqual(parseScenarios('11,history'), ['history']);
+  assert.throws(() => parseScenarios('12'), UsageError);
   assert.throws(() => parseScenarios(' , '), UsageError);
 });
 

@@ -2,7 +2,7 @@
 // check against results, and the small decision rules (best throughput step, RSS flatness).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluateChecks } from '../../native-bench/checks';
+import { evaluateChecks, historyCheck } from '../../native-bench/checks';
 import { rotation } from '../../native-bench/latency-rounds';
 import { renderMarkdownBlock, renderTerminal } from '../../native-bench/report';
 import type { BenchResults, LatencyRow } from '../../native-bench/results';
@@ -133,4 +133,24 @@ test('interleaving rotates the order so every target takes every position', () =
   assert.deepEqual(rotation(['d', 'w', 'm'], 0), ['d', 'w', 'm']);
   assert.deepEqual(rotation(['d', 'w', 'm'], 1), ['w', 'm', 'd']);
   assert.deepEqual(rotation(['d', 'w', 'm'], 5), ['m', 'd', 'w']);
+});
+
+test('scenario 11: the translated cost per call is flat when the longest history costs at most 1.5× the shortest over pass-through', () => {
+  const path = (first: number, later: number, cpu: number) => ({ firstP50: first, laterP50: later, laterCpuUs: cpu, errors: 0, firstError: null });
+  const s = (d100: number) => ({
+    id: 11, key: 'history', title: 'growing history', notes: [],
+    history: [
+      { turns: 10, bodyKB: 110, sessions: 3, calls: 6, translated: path(2, 1.2, 900), passThrough: path(1, 1, 700) },
+      { turns: 100, bodyKB: 380, sessions: 3, calls: 6, translated: path(5, 1.6, 1400 + d100), passThrough: path(1.3, 1.3, 1400) },
+    ],
+  });
+  const flat = historyCheck(s(250));
+  assert.equal(flat.pass, true, '+250 µs at 100 turns vs +200 at 10');
+  assert.match(flat.measured, /\+200 µs at 10 turns \(110 KB\), \+250 µs at 100 turns \(380 KB\)/);
+  assert.equal(historyCheck(s(900)).pass, false, 'growing with the history: translated again on every call');
+  assert.equal(historyCheck(undefined).pass, null);
+  const r = results();
+  r.scenarios.push(s(250));
+  r.checks = evaluateChecks(r);
+  assert.match(renderTerminal(r), /Growing history \(scenario 11\)[\s\S]*\n\s*100\s+380\s+3 × 6/);
 });
