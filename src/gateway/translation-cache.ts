@@ -50,6 +50,8 @@ import { anthropicToOpenAIChatRaw, hasControlByte, hydrateErrors, MARK, markerId
 /** Kept translations per worker, bytes (their JSON, plus a rough count for the rest). */
 export const MAX_BYTES = 16 * 1024 * 1024;
 export const MAX_ENTRIES = 4096;
+/** Parts kept under one key (same length and sampled bytes, other bytes). */
+const BUCKET = 4;
 /** Rough bytes of an entry beyond its JSON, and of each notice or name kept with it. */
 const ENTRY_OVERHEAD = 160;
 const ITEM_OVERHEAD = 96;
@@ -393,7 +395,13 @@ export interface TranslationCacheStats {
 
 /** Translations kept by key, least recently used first out, within a byte and an entry bound. */
 export class TranslationCache {
-  private readonly entries = new Map<string, Unit | Head>();
+  /**
+   * Entries by key, least recently used key first. A key may name parts whose bytes differ (the
+   * same length and sample, e.g. two system prompts that differ by a date): up to BUCKET of them
+   * live under it, the one used last first.
+   */
+  private readonly entries = new Map<string, (Unit | Head)[]>();
+  private count = 0;
   private readonly roots = new Map<string, number>();
   private bytes = 0;
   private hits = 0;
@@ -405,7 +413,7 @@ export class TranslationCache {
   ) {}
 
   get stats(): TranslationCacheStats {
-    return { entries: this.entries.size, bytes: this.bytes, hits: this.hits, misses: this.misses };
+    return { entries: this.count, bytes: this.bytes, hits: this.hits, misses: this.misses };
   }
 
   /**
@@ -422,12 +430,21 @@ export class TranslationCache {
 
   /** The entry of `key` when `same` finds its bytes are this body's, made most recently used. */
   private find<T extends Unit | Head>(key: string, same: (e: T) => boolean): T | undefined {
-    const e = this.entries.get(key) as T | undefined;
-    if (e === undefined || !same(e)) return undefined;
-    this.hits++;
-    this.entries.delete(key); // to the back: most recently used
-    this.entries.set(key, e);
-    return e;
+    const list = this.entries.get(key) as T[] | undefined;
+    if (list === undefined) return undefined;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]!;
+      if (!same(e)) continue;
+      this.hits++;
+      if (i > 0) {
+        list.splice(i, 1);
+        list.unshift(e);
+      }
+      this.entries.delete(key); // to the back: most recently used
+      this.entries.set(key, list);
+      return e;
+    }
+    return undefined;
   }
 
   private root(fp: string): number {
@@ -443,12 +460,21 @@ export class TranslationCache {
   private keep(key: string, e: Unit | Head): void {
     this.misses++;
     if (e.size > this.maxBytes / 8) return;
-    this.entries.set(key, e);
+    const list = this.entries.get(key) ?? [];
+    list.unshift(e);
+    this.count++;
     this.bytes += e.size;
-    while (this.bytes > this.maxBytes || this.entries.size > this.maxEntries) {
-      const [oldest, old] = this.entries.entries().next().value as [string, Unit | Head];
+    if (list.length > BUCKET) {
+      this.count--;
+      this.bytes -= list.pop()!.size;
+    }
+    this.entries.delete(key);
+    this.entries.set(key, list);
+    while ((this.bytes > this.maxBytes || this.count > this.maxEntries) && this.entries.size > 0) {
+      const [oldest, old] = this.entries.entries().next().value as [string, (Unit | Head)[]];
       this.entries.delete(oldest);
-      this.bytes -= old.size;
+      this.count -= old.length;
+      for (const o of old) this.bytes -= o.size;
     }
   }
 

@@ -261,3 +261,18 @@ test('bounded: bytes and entries stay within the bounds, least recently used out
   assert.equal(tiny.stats.misses, 5, 'head and four units translated');
   assert.ok(tiny.stats.entries < 5, 'the 150 KB head was not kept');
 });
+
+test('parts with the same key but other bytes (two system prompts differing by a date) live side by side, each exact', () => {
+  const c = new TranslationCache();
+  const body = (day: string) => Buffer.from(JSON.stringify({ model: 'claude', max_tokens: 100, system: `${rep('You are a coding agent. ', 9000)} Today is 2026-12-${day}. ${rep('Be brief. ', 9000)}`, messages: [{ role: 'user', content: 'hi' }] }));
+  const a = body('01');
+  const b = body('02');
+  assert.equal(a.length, b.length);
+  for (let i = 0; i < 3; i++) {
+    same(c, a, OPTS);
+    same(c, b, OPTS);
+  }
+  assert.equal(c.stats.misses, 3, 'head A, head B, and their shared unit: translated once each');
+  assert.equal(c.stats.hits, 9);
+  assert.equal(c.stats.entries, 3);
+});
