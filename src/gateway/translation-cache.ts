@@ -275,6 +275,17 @@ function namesOf(map: ReadonlyMap<string, string> | undefined): [string, string]
 let nextId = 1;
 
 /**
+ * A buffer that owns its memory, to be kept: a short one is otherwise a slice of Node's shared
+ * 8 KB pool, and keeping it would keep the whole slab (the bound counts the bytes kept).
+ */
+function owned(b: Buffer): Buffer {
+  if (b.byteOffset === 0 && b.buffer.byteLength === b.length) return b;
+  const c = Buffer.allocUnsafeSlow(b.length);
+  b.copy(c);
+  return c;
+}
+
+/**
  * messages[from..to), the body's bytes raw[start..end), translated alone; null: not as the whole
  * body would be. `own` is what the unit keeps as its bytes (from the end of the unit before).
  */
@@ -304,7 +315,7 @@ function translateUnit(raw: Buffer, own: Buffer, start: number, end: number, fro
     if (out === null) return null;
     const names = namesOf(c.namer.map);
     const size = own.length + out.length + ENTRY_OVERHEAD + ITEM_OVERHEAD * (dropped.notices.length + names.length);
-    return { id: nextId++, raw: Buffer.from(own), out, marks: sk.start.length, notices: dropped.notices, names, chars: t.chars, tokens: t.tokens, size };
+    return { id: nextId++, raw: owned(own), out: owned(out), marks: sk.start.length, notices: dropped.notices, names, chars: t.chars, tokens: t.tokens, size };
   } catch {
     return null; // a translation error, or invalid JSON: the uncached path says which
   }
@@ -352,11 +363,11 @@ function translateHead(raw: Buffer, l: Layout, opts: AnthropicToOpenAIOptions): 
     const t = tallyTokens(body, len);
     const notices = dropped.notices;
     return {
-      raw: Buffer.concat([raw.subarray(0, l.arrStart), raw.subarray(l.arrEnd)]),
+      raw: owned(Buffer.concat([raw.subarray(0, l.arrStart), raw.subarray(l.arrEnd)])),
       before: l.arrStart,
-      pre,
+      pre: owned(pre),
       hasSystem: msgs.length === 1,
-      post,
+      post: owned(post),
       marks: sk.start.length,
       noticesBefore: notices.slice(0, noticesAt),
       noticesAfter: notices.slice(noticesAt),
