@@ -30,13 +30,13 @@
 // a property test (test/unit/translation-cache.test.ts): anything this does not handle as that
 // does returns null, and the caller translates the uncached way — a body under MIN_BODY, not valid
 // UTF-8, with a raw control byte, without a long string at all, with a duplicate `messages`, a
-// role written with escapes, or a translation error (whose message the uncached path gives).
+// key or a role written with escapes, or a translation error (whose message the uncached path gives).
 //
 // Bounds: per worker (each thread has its own module state), at most MAX_BYTES kept (each part's
 // bytes and its translation) and MAX_ENTRIES entries, least recently used first out; a part
 // larger than an eighth of MAX_BYTES is translated but not kept.
 import { isUtf8 } from 'node:buffer';
-import { COLON, COMMA, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } from '../accounting/usage-json';
+import { BACKSLASH, COLON, COMMA, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } from '../accounting/usage-json';
 import { scanSteps } from '../scan-steps';
 import type { ToAnthropicContext } from '../translate/context';
 import { tallyTokens, type StringLength } from '../translate/count-tokens';
@@ -161,6 +161,15 @@ interface Layout {
   roles: number[];
 }
 
+/**
+ * A key written with an escape (`"r\u006fle"`) means what its plain spelling means to JSON.parse,
+ * but not to the byte compares here: such a body is left to the uncached path. Keys are short.
+ */
+function escapedKey(raw: Buffer, start: number, end: number): boolean {
+  for (let k = start + 1; k < end - 1; k++) if (raw[k] === BACKSLASH) return true;
+  return false;
+}
+
 function bytesAre(raw: Buffer, start: number, end: number, want: Buffer): boolean {
   return end - start === want.length && raw.compare(want, 0, want.length, start, end) === 0;
 }
@@ -174,7 +183,7 @@ function element(raw: Buffer, i: number): [end: number, role: number] | null {
   for (;;) {
     if (raw[j] !== QUOTE) return null;
     const keyEnd = skipString(raw, j);
-    if (keyEnd < 0) return null;
+    if (keyEnd < 0 || escapedKey(raw, j, keyEnd)) return null;
     const colon = skipSpace(raw, keyEnd);
     if (raw[colon] !== COLON) return null;
     const v = skipSpace(raw, colon + 1);
@@ -203,7 +212,7 @@ function layout(raw: Buffer): Layout | null {
   let found: Layout | null = null;
   while (raw[i] === QUOTE) {
     const keyEnd = skipString(raw, i);
-    if (keyEnd < 0) return null;
+    if (keyEnd < 0 || escapedKey(raw, i, keyEnd)) return null;
     const colon = skipSpace(raw, keyEnd);
     if (raw[colon] !== COLON) return null;
     const v = skipSpace(raw, colon + 1);

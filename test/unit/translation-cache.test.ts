@@ -150,10 +150,20 @@ function withBreakpoint(messages: Obj[]): Obj[] {
   return out;
 }
 
-/** How a client may write the same JSON: as JSON.stringify does, with an escape for é, or pretty-printed. */
-function serialize(body: Obj, style: 'plain' | 'escaped' | 'pretty'): Buffer {
+type Style = 'plain' | 'escaped' | 'pretty' | 'escaped-keys';
+
+/**
+ * How a client may write the same JSON: as JSON.stringify does, with an escape for é,
+ * pretty-printed, or with keys spelled with escapes (a second `messages` and a role JSON.parse
+ * reads, though no byte compare sees them).
+ */
+function serialize(body: Obj, style: Style): Buffer {
   if (style === 'pretty') return Buffer.from(JSON.stringify(body, null, 1));
   const s = JSON.stringify(body);
+  if (style === 'escaped-keys') {
+    const msgs = JSON.stringify(body.messages);
+    return Buffer.from(`${s.slice(0, -1)},"m\\u0065ssages":${msgs.replace('"role":"user"', '"role":"user","r\\u006fle":"assistant"')}}`);
+  }
   return Buffer.from(style === 'escaped' ? s.replace(/é/g, '\\u00e9') : s);
 }
 
@@ -162,7 +172,7 @@ const session = fc.record({
   first: fc.array(textBlock, { minLength: 1, maxLength: 2 }).map((b) => [{ role: 'user', content: b }] as Obj[]),
   leadingSystem: fc.boolean(),
   rounds: fc.array(round, { minLength: 1, maxLength: 8 }),
-  style: fc.constantFrom<'plain' | 'escaped' | 'pretty'>('plain', 'plain', 'plain', 'plain', 'escaped', 'escaped', 'pretty'),
+  style: fc.constantFrom<Style>('plain', 'plain', 'plain', 'plain', 'escaped', 'escaped', 'pretty', 'escaped-keys'),
   pad: fc.constantFrom(rep('a long system prompt. ', 17_000), rep('é', 9000), rep('a long system prompt. ', 17_000), 'short'),
   opts: fc.constantFrom<AnthropicToOpenAIOptions[]>([{ model: 'gpt-4.1' }], [{ model: 'gpt-4.1' }, { model: 'o3', maxTokensField: 'max_completion_tokens' }], [{ model: 'gpt-4.1', keepCacheControl: true, thinkingHistory: 'thinking_blocks' }]),
   small: fc.boolean(),
