@@ -1,6 +1,6 @@
 // Command line of `npm run bench -- …`. Pure: returns the options or throws a UsageError.
 
-export const SCENARIO_KEYS = ['chat', 'claude', 'stream', 'governed', 'fanout', 'soak', 'translated', 'agents', 'bedrock', 'google', 'scaleout'] as const;
+export const SCENARIO_KEYS = ['chat', 'claude', 'stream', 'governed', 'fanout', 'soak', 'translated', 'agents', 'bedrock', 'google', 'scaleout', 'history'] as const;
 export type ScenarioKey = (typeof SCENARIO_KEYS)[number];
 /** The scenarios run when --scenario is not given (the soak only with --soak; agent runs only when named). */
 export const DEFAULT_SCENARIOS: ScenarioKey[] = ['chat', 'claude', 'stream', 'governed', 'fanout', 'translated'];
@@ -30,6 +30,8 @@ export interface BenchArgs {
   writeLitellmConfig: boolean;
   workers: number;
   repeats: number;
+  /** Max-throughput load: the C generator (native-bench/loadgen.c, built with cc) or autocannon. */
+  generator: 'c' | 'autocannon';
   help: boolean;
 }
 
@@ -37,7 +39,7 @@ export const USAGE = `usage: npm run bench -- [options]
 
   --quick               a run of under 2 minutes for day-to-day use
   --scenario LIST       comma-separated: 1|chat, 2|claude, 3|stream, 4|governed, 5|fanout, 6|soak,
-                        7|translated, 8|agents, 9|bedrock, 10|google, 11|scaleout (default: 1,2,3,4,5,7)
+                        7|translated, 8|agents, 9|bedrock, 10|google, 11|scaleout, 12|history (default: 1,2,3,4,5,7)
   --duration S          seconds of each fixed-rate run and each throughput step (default 5; quick 1)
   --repeats N           interleaved repeats whose median is reported (default 3, at least 3 advised)
   --workers N           worker threads of Weir and of the minimal proxy (default 2)
@@ -59,12 +61,14 @@ export const USAGE = `usage: npm run bench -- [options]
   --agent-light LIST    scenario 8: concurrent light-agent runs per fan-out (default 64,256)
   --agent-calls N       scenario 8: streaming calls per light run (default 10; quick 3)
   --agent-think-ms N    scenario 8: think time between a light run's calls (default 500; quick 200)
+  --generator c|autocannon  max-throughput load: the C generator built with cc (default; it costs a
+                        few µs per request) or autocannon (its JavaScript takes most of a core)
   --help`;
 
 export class UsageError extends Error {}
 
 const ALIASES: Record<string, ScenarioKey> = {
-  '1': 'chat', '2': 'claude', '3': 'stream', '4': 'governed', '5': 'fanout', '6': 'soak', '7': 'translated', '8': 'agents', '9': 'bedrock', '10': 'google', '11': 'scaleout',
+  '1': 'chat', '2': 'claude', '3': 'stream', '4': 'governed', '5': 'fanout', '6': 'soak', '7': 'translated', '8': 'agents', '9': 'bedrock', '10': 'google', '11': 'scaleout', '12': 'history',
 };
 
 export function parseScenarios(list: string): ScenarioKey[] {
@@ -117,6 +121,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     writeLitellmConfig: false,
     workers: 2,
     repeats: 3,
+    generator: 'c',
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -154,6 +159,12 @@ export function parseArgs(argv: string[]): BenchArgs {
       case '--agent-light': a.agentLight = intList(flag, value()); break;
       case '--agent-calls': a.agentCalls = num(flag, value(), { min: 1, integer: true }); break;
       case '--agent-think-ms': a.agentThinkMs = num(flag, value(), { min: 0, integer: true }); break;
+      case '--generator': {
+        const g = value();
+        if (g !== 'c' && g !== 'autocannon') throw new UsageError(`--generator needs c or autocannon, got ${g}`);
+        a.generator = g;
+        break;
+      }
       case '--write-litellm-config': a.writeLitellmConfig = true; break;
       case '--help': case '-h': a.help = true; break;
       default: throw new UsageError(`unknown argument ${arg}`);

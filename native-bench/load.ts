@@ -81,6 +81,8 @@ export interface CannonStep {
   sent?: number;
   p50: number;
   p99: number;
+  /** The C generator only (autocannon's p99.9 bucket is coarse). */
+  p999?: number;
   errors: number;
   non2xx: number;
   /** CPU µs per request of the target over this run (set by the caller that measured it). */

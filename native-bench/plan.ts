@@ -2,6 +2,8 @@
 // the full one. Every count here is a bound: no phase runs open-ended.
 import type { AgentsOptions } from './agents';
 import type { BenchArgs } from './args';
+import type { GeneratorKind } from './generators';
+import type { HistoryPlan } from './history';
 
 export interface LatencyPlan {
   /** Requests per target per repeat, split over `rounds` interleaved rounds. */
@@ -23,8 +25,10 @@ export interface Plan {
   rates: number[];
   rateMs: number;
   rateWarmupMs: number;
-  /** Rising autocannon connection counts; a target stops rising once its p99 passes the limit. */
+  /** Rising connection counts of the max-throughput runs; a target stops rising once its p99 passes the limit. */
   cannonSteps: number[];
+  /** What drives the max-throughput runs (generators.ts). */
+  generator: GeneratorKind;
   cannonS: number;
   /** Confirm runs at each target's best step (medians of these); 0 in quick mode. */
   cannonRepeats: number;
@@ -42,6 +46,8 @@ export interface Plan {
   spendLateMs: number;
   /** Idle CPU of the governed Weir is measured over this long. */
   idleMs: number;
+  /** Scenario 12: history lengths, sessions per length and calls per session. */
+  history: HistoryPlan;
   /** Scenario 8: its fan-outs and the data-plane window without fan-out before each. */
   agents: AgentsOptions;
 }
@@ -61,6 +67,7 @@ export function makePlan(a: BenchArgs): Plan {
     rateMs: durS * 1000,
     rateWarmupMs: q ? 300 : 1000,
     cannonSteps: q ? [8, 32, 128] : [1, 4, 8, 16, 32, 64, 128, 256],
+    generator: a.generator,
     cannonS: durS,
     cannonRepeats: q ? 0 : a.repeats,
     p99LimitMs: 20,
@@ -73,6 +80,7 @@ export function makePlan(a: BenchArgs): Plan {
     spendMarginMs: 1500,
     spendLateMs: 10_000,
     idleMs: q ? 2000 : 4000,
+    history: { turns: [10, 50, 100], sessions: q ? 3 : 10, calls: q ? 6 : 12 },
     agents: {
       claude: a.agentClaude,
       light: a.agentLight,

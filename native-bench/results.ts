@@ -1,5 +1,6 @@
 // The shape of a bench run's results: what the JSON file holds and what the report renders.
 // Times are milliseconds, CPU is microseconds per request, memory is MB (2^20 bytes).
+import type { HistoryRow } from './history';
 import type { CannonStep } from './load';
 import type { LatencySpread, Spread } from './stats';
 import type { ConcurrentStreamsResult } from './streams';
@@ -46,6 +47,8 @@ export interface RateRow {
 export interface ThroughputRow {
   target: TargetKind;
   label: string;
+  /** The load generator of its runs (generators.ts); absent in older results: autocannon. */
+  generator?: string;
   /** Highest req/s whose p99 stayed under the limit (median of the confirm runs when there were any). */
   bestRps: number;
   bestRpsSpread: Spread | null;
@@ -55,7 +58,7 @@ export interface ThroughputRow {
   p99: number;
   cpuUsPerReq: number;
   steps: CannonStep[];
-  /** Every autocannon run of the target (steps and confirm runs): requests written and answered. */
+  /** Every run of the target (steps and confirm runs): requests written and answered. */
   requests?: { sent: number; answered: number; failed: number; cpuUs: number };
 }
 
@@ -222,6 +225,7 @@ export interface ScenarioResult {
   governed?: GovernedInfo;
   translated?: TranslatedSummary;
   agents?: AgentsResult;
+  history?: HistoryRow[];
 }
 
 export interface Check {

@@ -14,6 +14,8 @@ import { startLitellm } from './litellm';
 import { startNginx } from './nginx';
 import { hasTaskset, pinPlan, pinSelf, type PinPlan } from './pin';
 import { makePlan } from './plan';
+import { throughputGenerator } from './generators';
+import { NoCompilerError } from './loadgen';
 import { installCleanup, ROOT, startGateway, startMinimalProxy, startMock, stopAll } from './processes';
 import { readProfiles, topSelfTime } from './profile';
 import { Progress } from './progress';
@@ -112,6 +114,16 @@ async function main(): Promise<number> {
   const pin = setUpPinning(args, notes);
   const plan = makePlan(args);
   if (args.repeats < 3) notes.push(`--repeats ${args.repeats}: fewer than the 3 repeats the targets are stated for`);
+  if (args.scenarios.some((s) => plan.cannonScenarios.includes(s))) {
+    // Built before anything starts: a machine without a compiler is told so at once.
+    try {
+      notes.push(`max throughput: ${throughputGenerator(plan.generator).name}`);
+    } catch (e) {
+      if (!(e instanceof NoCompilerError)) throw e;
+      process.stderr.write(`${e.message}\n`);
+      return 2;
+    }
+  }
 
   progress.set('starting', 'mock upstream');
   const mock = await startMock({ deltas: plan.deltas, port: args.mockPort, cpus: pin?.load });

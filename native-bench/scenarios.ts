@@ -18,6 +18,7 @@ import { translatedPerTarget, translatedRequests, translatedSummary } from './tr
 import { rotation } from './latency-rounds';
 import { googleScenario } from './google';
 import { scaleOutScenario } from './scale-out';
+import { growingHistory } from './history';
 
 export interface ScenarioContext {
   targets: Target[];
@@ -42,6 +43,7 @@ export const SCENARIO_INFO: Record<ScenarioKey, { id: number; title: string }> =
   bedrock: { id: 9, title: 'Claude on Bedrock: Claude-Code-sized streaming /v1/messages to the fake Bedrock vs the OpenAI-dialect pass-through, added time to first byte' },
   google: { id: 10, title: 'Google providers: added TTFB of Claude on Vertex AI and of Gemini translated, against the fake Google directly' },
   scaleout: { id: 11, title: 'scale-out: two Weir instances (one worker each) on one Redis and one PostgreSQL, one governed key, against the single-instance governed path' },
+  history: { id: 12, title: 'growing history: translated streaming calls of Claude Code sessions at 10, 50 and 100 turns, each call one turn longer than the one before' },
 };
 
 function base(key: ScenarioKey): ScenarioResult {
@@ -58,7 +60,7 @@ async function chat(ctx: ScenarioContext): Promise<ScenarioResult> {
     r.rates = await interleavedRates(targets, spec, { rates: plan.rates, durationMs: plan.rateMs, warmupMs: plan.rateWarmupMs, repeats: plan.repeats }, progress, '1 chat');
   }
   if (plan.cannonScenarios.includes('chat')) {
-    r.throughput = await maxThroughput(targets, spec, { steps: plan.cannonSteps, durationS: plan.cannonS, p99LimitMs: plan.p99LimitMs, repeats: plan.cannonRepeats }, progress, '1 chat');
+    r.throughput = await maxThroughput(targets, spec, { steps: plan.cannonSteps, durationS: plan.cannonS, p99LimitMs: plan.p99LimitMs, repeats: plan.cannonRepeats, generator: plan.generator }, progress, '1 chat');
   }
   return r;
 }
@@ -74,7 +76,7 @@ async function claude(ctx: ScenarioContext): Promise<ScenarioResult> {
     r.rates = await interleavedRates(targets, spec, { rates: [plan.rates[0]!], durationMs: plan.rateMs, warmupMs: plan.rateWarmupMs, repeats: plan.repeats }, progress, '2 claude');
   }
   if (plan.cannonScenarios.includes('claude')) {
-    r.throughput = await maxThroughput(targets, spec, { steps: plan.cannonSteps, durationS: plan.cannonS, p99LimitMs: plan.p99LimitMs, repeats: plan.cannonRepeats }, progress, '2 claude');
+    r.throughput = await maxThroughput(targets, spec, { steps: plan.cannonSteps, durationS: plan.cannonS, p99LimitMs: plan.p99LimitMs, repeats: plan.cannonRepeats, generator: plan.generator }, progress, '2 claude');
   }
   return r;
 }
@@ -180,7 +182,7 @@ async function governed(ctx: ScenarioContext): Promise<ScenarioResult> {
     const b = { ...g.target, key: keyB };
     const meterB = new PhaseMeter(g, idle);
     meterB.begin();
-    r.throughput = await maxThroughput([...pick('weir', 'minimal'), b], spec, { steps: plan.cannonSteps, durationS: plan.cannonS, p99LimitMs: plan.p99LimitMs, repeats: plan.cannonRepeats }, progress, '4 governed');
+    r.throughput = await maxThroughput([...pick('weir', 'minimal'), b], spec, { steps: plan.cannonSteps, durationS: plan.cannonS, p99LimitMs: plan.p99LimitMs, repeats: plan.cannonRepeats, generator: plan.generator }, progress, '4 governed');
     const q = r.throughput.find((x) => x.target === 'governed')!.requests!;
     phases.push(await settlePhase(g, ctx, { phase: 'max throughput', key: keyB, sent: q.sent, answered: q.answered, failed: q.failed, meter: meterB, exact: false, ownRunsUsPerReq: q.sent > 0 ? q.cpuUs / q.sent : NaN }));
   }
@@ -278,6 +280,16 @@ async function scaleout(ctx: ScenarioContext): Promise<ScenarioResult> {
   return r;
 }
 
+/** Scenario 12: sessions of growing histories, translated and passed through (history.ts). */
+async function history(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const r = base('history');
+  const weir = ctx.targets.find((t) => t.kind === 'weir')!;
+  const out = await growingHistory(weir, ctx.plan.history, ctx.plan.deltas, ctx.progress);
+  r.history = out.rows;
+  r.notes.push(...out.notes);
+  return r;
+}
+
 export async function runScenario(key: ScenarioKey, ctx: ScenarioContext): Promise<ScenarioResult> {
   switch (key) {
     case 'chat': return chat(ctx);
@@ -291,5 +303,6 @@ export async function runScenario(key: ScenarioKey, ctx: ScenarioContext): Promi
     case 'bedrock': return bedrock(ctx);
     case 'google': return google(ctx);
     case 'scaleout': return scaleout(ctx);
+    case 'history': return history(ctx);
   }
 }

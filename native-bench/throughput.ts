@@ -1,8 +1,10 @@
-// The highest throughput whose p99 stays under the limit: autocannon at rising connection counts,
+// The highest throughput whose p99 stays under the limit: closed-loop load (the C generator, or
+// autocannon: generators.ts) at rising connection counts,
 // each step run for every target in turn; a target stops rising once its p99 passes the limit, it
 // fails requests, or its throughput stops growing. Outside quick mode each target is then run
 // again at its best step, interleaved, and the median of those runs is reported.
-import { cannon, type CannonStep } from './load';
+import type { CannonStep } from './load';
+import { throughputGenerator, type GeneratorKind } from './generators';
 import type { Progress } from './progress';
 import type { ThroughputRow } from './results';
 import { spread } from './stats';
@@ -51,10 +53,11 @@ export function cpuAtSameLoad(a: { steps: CannonStep[]; connections: number }, b
 export async function maxThroughput(
   targets: Target[],
   spec: RequestSpec,
-  o: { steps: number[]; durationS: number; p99LimitMs: number; repeats: number },
+  o: { steps: number[]; durationS: number; p99LimitMs: number; repeats: number; generator: GeneratorKind },
   progress: Progress,
   label: string,
 ): Promise<ThroughputRow[]> {
+  const gen = throughputGenerator(o.generator);
   const steps = new Map<Target, CannonStep[]>(targets.map((t) => [t, []]));
   const specs = new Map(targets.map((t) => [t, specFor(t, spec)]));
   const counts = new Map(targets.map((t) => [t, { sent: 0, answered: 0, failed: 0, cpuUs: 0 }]));
@@ -72,7 +75,7 @@ export async function maxThroughput(
       progress.set(`${label}: max throughput`, `${c} connections ${t.label}`);
       const m = new CpuMeter(t);
       m.begin();
-      const s = await cannon(t.url, specs.get(t)!, c, o.durationS);
+      const s = await gen.step(t.url, specs.get(t)!, c, o.durationS);
       m.end(s.total);
       count(t, s, m.cpuUs);
       s.cpuUsPerReq = m.perRequest();
@@ -92,7 +95,7 @@ export async function maxThroughput(
       const m = confirmCpu.get(t)!;
       const before = m.cpuUs;
       m.begin();
-      const s = await cannon(t.url, specs.get(t)!, best.connections, o.durationS);
+      const s = await gen.step(t.url, specs.get(t)!, best.connections, o.durationS);
       m.end(s.total);
       count(t, s, m.cpuUs - before);
       confirm.get(t)!.push(s.p99 < o.p99LimitMs && s.errors === 0 && s.non2xx === 0 ? s.rps : NaN);
@@ -107,6 +110,7 @@ export async function maxThroughput(
     return {
       target: t.kind,
       label: t.label,
+      generator: gen.name,
       bestRps: sp ? sp.median : (best?.rps ?? NaN),
       bestRpsSpread: sp,
       confirmed: runs.length ? { ok, of: runs.length } : undefined,

@@ -45,7 +45,7 @@ import { scanSteps } from '../scan-steps';
 export const MIN_BODY = 16 * 1024;
 /** String literals at least this long (bytes, quotes included) become markers. */
 const LONG = 256;
-const MARK = '\u0000W';
+export const MARK = '\u0000W';
 /** How a marker starts in JSON text: `\u0000W`, after the backslash(es) of its escaping level. */
 const MARK_JSON = Buffer.from('u0000W');
 
@@ -72,7 +72,7 @@ function isLongKey(raw: Buffer, start: number, end: number): boolean {
 }
 
 /** True when some byte is below 0x20: four at a time through 32-bit words. */
-function hasControlByte(raw: Buffer): boolean {
+export function hasControlByte(raw: Buffer): boolean {
   let i = 0;
   const head = (4 - ((raw.byteOffset + i) & 3)) & 3;
   for (; i < head && i < raw.length; i++) if (raw[i]! < 0x20) return true;
@@ -160,13 +160,13 @@ export function utf8Excess(raw: Buffer, from: number, to: number): number {
   return d;
 }
 
-function markerId(s: unknown): number {
+export function markerId(s: unknown): number {
   if (typeof s !== 'string' || s.length < 4 || s.charCodeAt(0) !== 0 || s.charCodeAt(1) !== 0x57 || s.charCodeAt(s.length - 1) !== 0) return -1;
   const n = Number(s.slice(2, -1));
   return Number.isInteger(n) && n >= 0 ? n : -1;
 }
 
-interface Skeleton {
+export interface Skeleton {
   text: string;
   /** Literal spans (quotes included) and decoded lengths, by marker number. */
   start: number[];
@@ -176,9 +176,10 @@ interface Skeleton {
 
 /**
  * Step 1: the body with its long member strings replaced by markers; null when not applicable,
- * TOO_DEEP when arrays and objects nest deeper than `maxDepth`.
+ * TOO_DEEP when arrays and objects nest deeper than `maxDepth`. `raw` may be a part of a body
+ * (the translation cache's turns), and with `allowNone` one without a long string.
  */
-function skeleton(raw: Buffer, maxDepth: number): Skeleton | null | typeof TOO_DEEP {
+export function skeleton(raw: Buffer, maxDepth: number, allowNone = false): Skeleton | null | typeof TOO_DEEP {
   const parts: Buffer[] = [];
   const sk: Skeleton = { text: '', start: [], end: [], units: [] };
   let from = 0;
@@ -224,7 +225,7 @@ function skeleton(raw: Buffer, maxDepth: number): Skeleton | null | typeof TOO_D
     keyIsLong = false;
     i = e;
   }
-  if (sk.start.length === 0) return null;
+  if (sk.start.length === 0 && !allowNone) return null;
   parts.push(raw.subarray(from));
   sk.text = Buffer.concat(parts).toString('utf8');
   scanSteps.n += 3 * sk.text.length; // the copy, the decode, and the search for NULs below
@@ -241,7 +242,7 @@ function decode(raw: Buffer, sk: Skeleton, id: number): string {
 }
 
 /** Step 2's one content read: an is_error tool_result's text decides its "Error: " prefix. */
-function hydrateErrors(body: Record<string, unknown>, raw: Buffer, sk: Skeleton): void {
+export function hydrateErrors(body: Record<string, unknown>, raw: Buffer, sk: Skeleton): void {
   const msgs = body.messages;
   if (!Array.isArray(msgs)) return;
   const real = (s: unknown) => {
@@ -263,7 +264,7 @@ function hydrateErrors(body: Record<string, unknown>, raw: Buffer, sk: Skeleton)
 }
 
 /** Step 3: the translated skeleton's JSON with every marker replaced by its string; null if one cannot be. */
-function splice(out: Buffer, raw: Buffer, sk: Skeleton): Buffer | null {
+export function splice(out: Buffer, raw: Buffer, sk: Skeleton): Buffer | null {
   const pieces: Buffer[] = [];
   let from = 0;
   let at = out.indexOf(MARK_JSON);

@@ -26,6 +26,7 @@ import { GatewayError } from './errors';
 import { bodyText, jsonBytes } from './json-body';
 import { MAX_JSON_DEPTH, tooDeepError } from './json-depth';
 import { anthropicToOpenAIChatRaw, TOO_DEEP } from './raw-translation';
+import { workerTranslationCache } from './translation-cache';
 import type { Target } from './snapshot';
 
 /**
@@ -91,8 +92,10 @@ export class Translation {
     if (this.depth > MAX_JSON_DEPTH) throw tooDeepError();
     try {
       if (this.direction === 'anthropic-to-openai' && this.parsed === null) {
-        // A long body: its long strings go upstream as bytes, never decoded (raw-translation.ts).
-        const fast = anthropicToOpenAIChatRaw(this.raw, { model: t.upstreamModel }, MAX_JSON_DEPTH);
+        // A long body: its long strings go upstream as bytes, never decoded (raw-translation.ts),
+        // and the parts this worker translated before (a session's history) are not translated
+        // again (translation-cache.ts).
+        const fast = workerTranslationCache.translate(this.raw, { model: t.upstreamModel });
         if (fast === TOO_DEEP) throw tooDeepError();
         if (fast) {
           this.toAnthropic = { ...fast.ctx, model: String(fast.model) };

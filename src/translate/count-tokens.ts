@@ -91,8 +91,18 @@ function content(c: unknown, t: Tally): void {
  * Also accepts an OpenAI chat body (`messages` with string or part content, `tools`).
  */
 export function estimateTokens(body: unknown, len: StringLength = plainLength): number {
-  if (!isObj(body)) return 0;
+  const t = tallyTokens(body, len);
+  return Math.ceil(t.chars / 4) + t.tokens;
+}
+
+/**
+ * estimateTokens before its rounding: characters and fixed tokens, each a sum over the body's
+ * parts, so the estimate of a body is that of its parts added (the per-session translation cache
+ * adds its turns' tallies, gateway/translation-cache.ts).
+ */
+export function tallyTokens(body: unknown, len: StringLength = plainLength): { chars: number; tokens: number } {
   const t: Tally = { chars: 0, tokens: 0, len };
+  if (!isObj(body)) return t;
   content(body.system, t);
   const msgs = body.messages;
   if (Array.isArray(msgs)) {
@@ -111,5 +121,5 @@ export function estimateTokens(body: unknown, len: StringLength = plainLength): 
       t.chars += jsonLength(tools[i], len);
     }
   }
-  return Math.ceil(t.chars / 4) + t.tokens;
+  return t;
 }

@@ -41,6 +41,13 @@ export interface AnthropicToOpenAIOptions {
    * (gateway/raw-translation.ts) stands short markers in for long strings and knows their lengths.
    */
   stringLength?: StringLength;
+  /**
+   * Translates `messages` in place of the built-in walk (the per-session cache,
+   * gateway/translation-cache.ts, puts its cached turns there and translates only the new ones).
+   */
+  messages?: (v: unknown, c: Conv) => void;
+  /** Where to record what is left out (a recording one, for that cache); a fresh one by default. */
+  dropped?: Dropped;
 }
 
 const BASH_PARAMETERS = {
@@ -178,7 +185,7 @@ function withCache(src: Obj, part: Obj): Obj {
 type ThinkingHistory = 'drop' | 'reasoning_content' | 'thinking_blocks';
 
 /** What the translation of one request's `messages` works with. */
-interface Conv {
+export interface Conv {
   readonly namer: ToolNamer;
   readonly history: ThinkingHistory;
   /** Keep cache_control breakpoints (opts.keepCacheControl). */
@@ -191,7 +198,7 @@ interface Conv {
 }
 
 /** tool_use ids of an assistant turn still waiting for their tool_result → where they were. */
-type PendingTools = Map<string, string>;
+export type PendingTools = Map<string, string>;
 
 const IMAGE_NOTE = '(the tool returned image output; it follows in the next user message)';
 
@@ -433,9 +440,14 @@ function messagesToOpenAI(v: unknown, c: Conv): void {
   if (v === undefined || v === null) throw new TranslationError('messages: required', 'messages');
   const msgs = expectArray(v, 'messages');
   if (msgs.length === 0) throw new TranslationError('messages: at least one message is required', 'messages');
-  let pending: PendingTools | null = null;
-  let i = 0;
-  for (let k = 0; k < msgs.length; k++) {
+  checkMessages(msgs, 0, msgs.length);
+  const pending = translateTurns(msgs, 0, msgs.length, c);
+  if (pending !== null && pending.size > 0) missingResult(pending);
+}
+
+/** Each of msgs[from..to) is an object with a known role and string or array content. */
+export function checkMessages(msgs: unknown[], from: number, to: number): void {
+  for (let k = from; k < to; k++) {
     const m = msgs[k];
     if (!isObj(m)) throw new TranslationError(`messages[${k}]: expected an object`, `messages[${k}]`);
     if (m.role !== 'user' && m.role !== 'assistant' && m.role !== 'system') {
@@ -445,8 +457,18 @@ function messagesToOpenAI(v: unknown, c: Conv): void {
       throw new TranslationError(`messages[${k}].content: expected a string or an array of content blocks`, `messages[${k}].content`);
     }
   }
+}
+
+/**
+ * The turns of msgs[from..to) (checked by checkMessages) into c.out; `from` starts a turn, with
+ * nothing pending before it. Returns the tool calls of a last assistant turn still waiting for
+ * their results. Index k of msgs is messages[k] of the body (paths in errors and notices).
+ */
+export function translateTurns(msgs: unknown[], from: number, to: number, c: Conv): PendingTools | null {
+  let pending: PendingTools | null = null;
+  let i = from;
   const { out, deferred } = c;
-  while (i < msgs.length) {
+  while (i < to) {
     const role = (msgs[i] as Obj).role;
     if (role === 'system') {
       // Only before the first turn: a turn takes in the system messages that follow it.
@@ -458,7 +480,7 @@ function messagesToOpenAI(v: unknown, c: Conv): void {
     // Consecutive messages of one role form one turn, as Anthropic's API treats them; system
     // messages among or right after them stay in that turn, in their place.
     let j = i + 1;
-    while (j < msgs.length && ((msgs[j] as Obj).role === role || (msgs[j] as Obj).role === 'system')) j++;
+    while (j < to && ((msgs[j] as Obj).role === role || (msgs[j] as Obj).role === 'system')) j++;
     if (role === 'assistant') {
       pending = assistantTurn(msgs, i, j, c);
       if (pending === null || pending.size === 0) {
@@ -471,7 +493,7 @@ function messagesToOpenAI(v: unknown, c: Conv): void {
     }
     i = j;
   }
-  if (pending !== null && pending.size > 0) missingResult(pending);
+  return pending;
 }
 
 function toolChoiceToOpenAI(v: unknown, tools: TranslatedTools, namer: ToolNamer, out: Obj, dropped: Dropped): void {
@@ -553,11 +575,11 @@ export function anthropicToOpenAIChat(input: unknown, opts: AnthropicToOpenAIOpt
   const out: Obj = { model: opts.model, messages };
 
   const keep = opts.keepCacheControl === true;
-  const dropped = new Dropped();
+  const dropped = opts.dropped ?? new Dropped();
   const system = systemToOpenAI(body.system, keep);
   if (system !== undefined) messages.push({ role: 'system', content: system });
   const tools = toolsToOpenAI(body.tools, namer, opts.serverTools ?? 'drop', keep, dropped);
-  messagesToOpenAI(body.messages, { namer, history: opts.thinkingHistory ?? 'drop', keep, out: messages, dropped, deferred: [] });
+  (opts.messages ?? messagesToOpenAI)(body.messages, { namer, history: opts.thinkingHistory ?? 'drop', keep, out: messages, dropped, deferred: [] });
 
   let maxTokens = optPositiveInt(body.max_tokens, 'max_tokens');
   if (maxTokens !== undefined) {

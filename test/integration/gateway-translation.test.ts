@@ -11,6 +11,7 @@ import { call, parseSse } from '../support/http';
 import { startMockUpstream, type MockUpstream } from '../support/mock-upstream';
 import { claudeCodeBody } from '../../native-bench/bodies';
 import { anthropicToOpenAIChat, estimateTokens } from '../../src/translate';
+import { anthropicToOpenAIChatRaw, TOO_DEEP } from '../../src/gateway/raw-translation';
 
 /** Claude Code 2.1.332's request with mid-conversation system messages (trimmed from a real one). */
 const MID_CONVERSATION_SYSTEM = fs.readFileSync(path.resolve(__dirname, '../../../test/fixtures/translate/claude-code-mid-conversation-system.json'));
@@ -81,6 +82,27 @@ model_list:
     assert.deepEqual(seen.json, anthropicToOpenAIChat({ ...body, model: 'gpt' }, { model: 'gpt-4o' }).body);
     const start = JSON.parse(events[0]!.data);
     assert.equal(start.message.usage.input_tokens, estimateTokens(body), 'the input estimate counts the real strings');
+  });
+
+  it('a growing Claude Code session: every call reaches the upstream byte for byte as the uncached translation writes it', async () => {
+    // One worker: from the second call on, the history comes from its translation cache
+    // (gateway/translation-cache.ts); the upstream must not be able to tell.
+    const base = claudeCodeBody({ stream: true }) as Record<string, unknown> & { messages: Record<string, unknown>[] };
+    for (let turns = 20; turns <= 24; turns++) {
+      mock.reset();
+      const messages = base.messages.slice(0, 1 + 2 * turns);
+      const last = messages[messages.length - 1]!;
+      const blocks = (last.content as Record<string, unknown>[]).slice();
+      blocks[blocks.length - 1] = { ...blocks[blocks.length - 1]!, cache_control: { type: 'ephemeral' } };
+      messages[messages.length - 1] = { ...last, content: blocks };
+      const raw = Buffer.from(JSON.stringify({ ...base, model: 'gpt', messages }));
+      const r = await call(gw.url, '/v1/messages', { body: raw });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(parseSse(r.text).at(-1)!.event, 'message_stop');
+      const want = anthropicToOpenAIChatRaw(raw, { model: 'gpt-4o' });
+      assert.ok(want && want !== TOO_DEEP);
+      assert.ok(mock.requests.at(-1)!.body.equals(want.body), `call with ${turns} turns: the upstream body differs from the uncached translation`);
+    }
   });
 
   it('serves /v1/chat/completions from an Anthropic deployment, streaming and not', async () => {

@@ -42,6 +42,7 @@ test('scenarios by number or name, deduplicated; unknown ones are refused', () =
   assert.deepEqual(parseScenarios('9,bedrock'), ['bedrock']);
   assert.deepEqual(parseScenarios('10,google'), ['google']);
   assert.deepEqual(parseScenarios('11,scaleout'), ['scaleout']);
+  assert.deepEqual(parseScenarios('12,history'), ['history']);
   assert.throws(() => parseScenarios('12'), UsageError);
   assert.throws(() => parseScenarios(' , '), UsageError);
 });
@@ -96,4 +97,11 @@ test('--pin: halves on ≥ 4 CPUs; on 2 CPUs load on cpu0, proxies on cpu1, flag
   assert.equal(eight.meaningful, true);
   assert.equal(pinPlan(5)!.target, '2-4');
   assert.equal(pinPlan(1), null);
+});
+
+test('--generator: the C load generator by default, autocannon on request, anything else refused', () => {
+  assert.equal(parseArgs([]).generator, 'c');
+  assert.equal(parseArgs(['--generator', 'autocannon']).generator, 'autocannon');
+  assert.equal(parseArgs(['--generator=c']).generator, 'c');
+  assert.throws(() => parseArgs(['--generator', 'wrk']), /--generator needs c or autocannon/);
 });

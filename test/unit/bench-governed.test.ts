@@ -123,7 +123,7 @@ test('the report shows the governed row beside Weir, its throughput, and the spe
   r.checks = evaluateChecks(r);
   const text = renderTerminal(r);
   assert.match(text, /Weir governed \(virtual key\)\s+\+0\.150.*1\.50×/, "added p50 relative to Weir's");
-  assert.match(text, /Weir governed \(virtual key\)\s+7,000\s+32\s+5\s+90\.0\s+39 % of minimal\s+8:4,000\/5ms\/110µs/);
+  assert.match(text, /Weir governed \(virtual key\)\s+7,000\s+32\s+5\s+90\.0\s+autocannon\s+39 % of minimal\s+8:4,000\/5ms\/110µs/);
   assert.match(text, /concurrency 1\s+1,500\s+1,500\s+1,500\s+✓/);
   assert.match(text, /max throughput\s+1,000\s+990 answered, 10 cut\s+1,000\s+✓/);
   r.scenarios[0]!.governed!.phases[0] = phase({ phase: 'concurrency 1', rows: 1400, match: false, rowsLater: 1500, laterWaitMs: 6000 });

@@ -1,0 +1,134 @@
+// Scenario 12, a growing history (issue 15): what a translated call costs as a session's history
+// grows, with the per-worker translation cache (src/gateway/translation-cache.ts) in place.
+//
+// Claude Code resends its whole history on every call. For each history length (10, 50, 100
+// turns) the bench plays sessions of consecutive streaming /v1/messages calls, each call the one
+// before plus an assistant turn and its tool result, the breakpoint (cache_control) on the last
+// message as Claude Code puts it; every session starts with a first message of its own, so no two
+// share a unit. Each call goes, in turn, to Weir's OpenAI-dialect deployment (translated) and to
+// its Anthropic-dialect one (pass-through), over one keep-alive connection each (so one worker).
+// A session's first call translates everything; the calls after it translate what they add.
+// The figure: translated − pass-through CPU per call and p50 on those later calls, which should
+// stay flat from 10 to 100 turns while the body grows ~10×.
+import { Client } from 'undici';
+import { CHAT_MODEL, claudeCodeBody, CLAUDE_MODEL, messagesSpec } from './bodies';
+import { closedLoop } from './load';
+import type { Progress } from './progress';
+import { checkAnthropicStream } from './stream-check';
+import { CpuMeter, LABELS, type Target } from './targets';
+import type { RequestSpec } from './timed-request';
+
+export interface HistoryPlan {
+  turns: number[];
+  sessions: number;
+  /** Calls per session (the first one cold). */
+  calls: number;
+}
+
+export interface HistoryPath {
+  /** p50 of the sessions' first calls, and of the calls after them, ms. */
+  firstP50: number;
+  laterP50: number;
+  /** CPU µs per call of Weir over the later calls. */
+  laterCpuUs: number;
+  errors: number;
+  firstError: string | null;
+}
+
+export interface HistoryRow {
+  turns: number;
+  /** Body size of the sessions' first calls, KB. */
+  bodyKB: number;
+  sessions: number;
+  calls: number;
+  translated: HistoryPath;
+  passThrough: HistoryPath;
+}
+
+type Obj = Record<string, unknown>;
+
+/** Claude Code's breakpoint: on the last message's last block. */
+function withBreakpoint(messages: Obj[]): Obj[] {
+  const out = messages.slice();
+  const last = out[out.length - 1]!;
+  if (Array.isArray(last.content) && last.content.length > 0) {
+    const blocks = (last.content as Obj[]).slice();
+    blocks[blocks.length - 1] = { ...blocks[blocks.length - 1]!, cache_control: { type: 'ephemeral' } };
+    out[out.length - 1] = { ...last, content: blocks };
+  }
+  return out;
+}
+
+/** The bench's Claude Code body grown to hold `turns` turns (assistant tool call + tool result each). */
+function baseBody(turns: number): Obj & { messages: Obj[] } {
+  // ~2.5 KB per turn in claudeCodeBody; its first message and the head besides.
+  return claudeCodeBody({ stream: true, targetBytes: 80 * 1024 + turns * 3200 }) as Obj & { messages: Obj[] };
+}
+
+/** Call `call` of session `s` at `turns` turns: its first message its own, then the history. */
+function callBody(base: Obj & { messages: Obj[] }, s: number, turns: number, model: string): RequestSpec {
+  const msgs = base.messages;
+  const first = { role: 'user', content: [{ type: 'text', text: `session ${s}: ${(msgs[0]!.content as Obj[])[0]!.text as string}` }] };
+  const history = [first, ...msgs.slice(1, 1 + 2 * turns)];
+  return messagesSpec({ ...base, model, messages: withBreakpoint(history) });
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = xs.slice().sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export async function growingHistory(weir: Target, plan: HistoryPlan, deltas: number, progress: Progress): Promise<{ rows: HistoryRow[]; notes: string[] }> {
+  const rows: HistoryRow[] = [];
+  const maxTurns = Math.max(...plan.turns) + plan.calls;
+  const base = baseBody(maxTurns);
+  if ((base.messages.length - 1) / 2 < maxTurns) throw new Error(`history scenario: the generated body holds ${(base.messages.length - 1) / 2} turns, ${maxTurns} needed`);
+  const check = (body: string) => checkAnthropicStream(body, deltas);
+  const paths = [
+    { key: 'translated' as const, model: CHAT_MODEL, target: { ...weir, kind: 'translated' as const, label: LABELS.translated } },
+    { key: 'passThrough' as const, model: CLAUDE_MODEL, target: weir },
+  ];
+  let session = 0;
+  for (const turns of plan.turns) {
+    const clients = new Map(paths.map((p) => [p.key, new Client(weir.url, { pipelining: 1, keepAliveTimeout: 60_000 })]));
+    const acc = new Map(paths.map((p) => [p.key, { first: [] as number[], later: [] as number[], cpu: new CpuMeter(p.target), errors: 0, firstError: null as string | null }]));
+    let bodyKB = 0;
+    try {
+      for (let s = 0; s < plan.sessions; s++, session++) {
+        progress.set('11 history', `${turns} turns, session ${s + 1}/${plan.sessions}`);
+        for (let c = 0; c < plan.calls; c++) {
+          // Each path gets the same call in turn, the order alternating from call to call.
+          const order = c % 2 === 0 ? paths : [...paths].reverse();
+          for (const p of order) {
+            const spec = callBody(base, session, turns + c, p.model);
+            if (c === 0 && s === 0 && p.key === 'translated') bodyKB = spec.body!.length / 1024;
+            const a = acc.get(p.key)!;
+            if (c > 0) a.cpu.begin();
+            const r = await closedLoop(clients.get(p.key)!, spec, 1, true, check);
+            if (c > 0) a.cpu.end(1);
+            if (r.errors > 0) {
+              a.errors += r.errors;
+              a.firstError ??= r.firstError;
+              continue;
+            }
+            (c === 0 ? a.first : a.later).push(r.total[0]!);
+          }
+        }
+      }
+    } finally {
+      for (const cl of clients.values()) await cl.close();
+    }
+    const fig = (k: 'translated' | 'passThrough'): HistoryPath => {
+      const a = acc.get(k)!;
+      return { firstP50: median(a.first), laterP50: median(a.later), laterCpuUs: a.cpu.perRequest(), errors: a.errors, firstError: a.firstError };
+    };
+    rows.push({ turns, bodyKB, sessions: plan.sessions, calls: plan.calls, translated: fig('translated'), passThrough: fig('passThrough') });
+  }
+  const notes = [
+    `${plan.sessions} sessions × ${plan.calls} streaming /v1/messages calls per history length, each call one turn longer than the one before (cache_control on its last message); every answer checked whole (${deltas} deltas)`,
+    'later calls: every call of a session but its first (which translates the whole history); CPU: Weir, every thread, over those calls of that path only',
+  ];
+  return { rows, notes };
+}

@@ -1,0 +1,598 @@
+// Anthropic → OpenAI request translation that does not redo a conversation's history.
+//
+// Why: Claude Code resends the same `system`, `tools` and earlier turns on every call of a session
+// (~150 KB, growing), and each call translated all of it again (≈ 1 ms of CPU, PERF.md scenario 7),
+// though only the last turns are new. Here each call translates only what this worker has not
+// seen: the rest comes from a cache of earlier translations, found by a hash of the bytes and
+// kept with those bytes, which must match exactly (a compare costs a twentieth of a SHA-256).
+//
+// How: the body is cut into parts whose translations are independent of one another:
+//  - the head: every top-level member but `messages` (system, tools, max_tokens, tool_choice…),
+//    translated as a body whose `messages` is `[]`;
+//  - the units of `messages`: each assistant turn with the user turn after it (the first unit is
+//    what comes before the first assistant turn). Every unit but the last ends with a user turn,
+//    where the translator carries nothing to the next turn (no tool call waits for its result, no
+//    system message is held back): so a unit translates the same whatever came before it, once
+//    its message indices (in paths of notices) are the same.
+// A unit is found by the entry of the unit before it (its parent: the first unit's is the root of
+// the options), its length and a hash of a sample of its bytes, and taken only when all its bytes
+// are those kept with it. So a key names that unit at that place of that conversation: a session
+// is a chain of units, each found again on the next call, and a conversation that differs from
+// an earlier one from some unit on shares the units before it. The head is found the same way by
+// the options and the body outside `messages`. A miss translates that part alone, the way
+// raw-translation.ts translates a whole body (its long strings spliced in as bytes), and keeps it.
+// The upstream body is the head's JSON with the units' JSON spliced into its `messages`: the same
+// bytes as the whole body's translation, since JSON.stringify writes an array's elements one after
+// another. What each part left out (`Dropped`), the tool names it shortened and its share of the
+// stream's input token estimate are kept with it and added up in the whole body's order.
+//
+// Equivalence with anthropicToOpenAIChatRaw (the uncached translation) is the contract, proved by
+// a property test (test/unit/translation-cache.test.ts): anything this does not handle as that
+// does returns null, and the caller translates the uncached way — a body under MIN_BODY, not valid
+// UTF-8, with a raw control byte, without a long string at all, with a duplicate `messages`, a
+// key or a role written with escapes, or a translation error (whose message the uncached path gives).
+//
+// Bounds: per worker (each thread has its own module state), at most MAX_BYTES kept (each part's
+// bytes and its translation) and MAX_ENTRIES entries, least recently used first out; a part
+// larger than an eighth of MAX_BYTES is translated but not kept.
+import { isUtf8 } from 'node:buffer';
+import { BACKSLASH, COLON, COMMA, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } from '../accounting/usage-json';
+import { scanSteps } from '../scan-steps';
+import type { ToAnthropicContext } from '../translate/context';
+import { tallyTokens, type StringLength } from '../translate/count-tokens';
+import { Dropped } from '../translate/dropped';
+import { ToolNamer } from '../translate/names';
+import { anthropicToOpenAIChat, checkMessages, translateTurns, type AnthropicToOpenAIOptions, type Conv } from '../translate/request-anthropic-to-openai';
+import { skipSpace, skipString, skipValue } from './body-scan';
+import { MAX_JSON_DEPTH } from './json-depth';
+import { anthropicToOpenAIChatRaw, hasControlByte, hydrateErrors, MARK, markerId, MIN_BODY, skeleton, splice, TOO_DEEP, type RawTranslation, type Skeleton } from './raw-translation';
+
+/** Kept translations per worker, bytes (their JSON, plus a rough count for the rest). */
+export const MAX_BYTES = 16 * 1024 * 1024;
+export const MAX_ENTRIES = 4096;
+/** Parts kept under one key (same length and sampled bytes, other bytes). */
+const BUCKET = 4;
+/** Rough bytes of an entry beyond its JSON, and of each notice or name kept with it. */
+const ENTRY_OVERHEAD = 160;
+const ITEM_OVERHEAD = 96;
+
+/** A notice the translation gave, to give again in order: tool(type), or item(param, type). */
+type Notice = [kind: 0, type: unknown] | [kind: 1, param: string, type: unknown];
+
+/** A Dropped that also keeps the order of its notices, to be replayed into another one. */
+class RecordingDropped extends Dropped {
+  readonly notices: Notice[] = [];
+  override tool(type: unknown): void {
+    this.notices.push([0, type]);
+    super.tool(type);
+  }
+  override item(param: string, type: unknown): void {
+    this.notices.push([1, param, type]);
+    super.item(param, type);
+  }
+}
+
+function replay(into: Dropped, notices: readonly Notice[]): void {
+  for (const n of notices) {
+    if (n[0] === 0) into.tool(n[1]);
+    else into.item(n[1], n[2]);
+  }
+}
+
+/** One unit of `messages`, translated. */
+interface Unit {
+  /** Names it as the parent of the unit after it. */
+  id: number;
+  /** Its bytes (from the end of the unit before: separators included), as the client sent them. */
+  raw: Buffer;
+  /** Its chat messages' JSON, comma-separated, long strings spliced in (empty: none). */
+  out: Buffer;
+  /** Long strings it had (the uncached path takes no body without any). */
+  marks: number;
+  notices: Notice[];
+  /** Tool names it shortened: upstream → client. */
+  names: [string, string][];
+  /** Its share of the input token estimate, before rounding. */
+  chars: number;
+  tokens: number;
+  size: number;
+}
+
+/** The head (everything but `messages`), translated. */
+interface Head {
+  /** The body's bytes before `messages`' array, then after it. */
+  raw: Buffer;
+  before: number;
+  /** `{"model":…,"messages":[` and the system message when there is one. */
+  pre: Buffer;
+  hasSystem: boolean;
+  /** `]` and the members after `messages`, to the end. */
+  post: Buffer;
+  marks: number;
+  /** Notices and shortened names before `messages` (tools) and after (tool_choice). */
+  noticesBefore: Notice[];
+  noticesAfter: Notice[];
+  namesBefore: [string, string][];
+  namesAfter: [string, string][];
+  stopSequences: readonly string[] | undefined;
+  /** The client's `model` value, and the context's model. */
+  model: unknown;
+  ctxModel: string;
+  /** A stream: the context carries an input token estimate. */
+  stream: boolean;
+  chars: number;
+  tokens: number;
+  size: number;
+}
+
+const USER = 1;
+const ASSISTANT = 2;
+const SYSTEM = 3;
+const ROLE_KEY = Buffer.from('"role"');
+const MESSAGES_KEY = Buffer.from('"messages"');
+const ROLES: [Buffer, number][] = [
+  [Buffer.from('"user"'), USER],
+  [Buffer.from('"assistant"'), ASSISTANT],
+  [Buffer.from('"system"'), SYSTEM],
+];
+const EMPTY_ARRAY = Buffer.from('[]');
+const COMMA_BYTES = Buffer.from(',');
+/** Bytes of a part sampled at its start, middle and end for its key (all of them are compared). */
+const SAMPLE = 48;
+
+/** FNV-1a over a few spans of raw[start..end): a key's hash, constant work whatever the length. */
+function sampleHash(raw: Buffer, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  const n = end - start;
+  const spans = n <= 3 * SAMPLE ? [start, end] : [start, start + SAMPLE, start + (n >> 1), start + (n >> 1) + SAMPLE, end - SAMPLE, end];
+  for (let s = 0; s < spans.length; s += 2) {
+    for (let i = spans[s]!; i < spans[s + 1]!; i++) h = Math.imul(h ^ raw[i]!, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** Where `messages` and its elements are in the body, and each element's role. */
+interface Layout {
+  /** The array's span: `[` … `]`. */
+  arrStart: number;
+  arrEnd: number;
+  starts: number[];
+  ends: number[];
+  roles: number[];
+}
+
+/**
+ * A key written with an escape (`"r\u006fle"`) means what its plain spelling means to JSON.parse,
+ * but not to the byte compares here: such a body is left to the uncached path. Keys are short.
+ */
+function escapedKey(raw: Buffer, start: number, end: number): boolean {
+  for (let k = start + 1; k < end - 1; k++) if (raw[k] === BACKSLASH) return true;
+  return false;
+}
+
+function bytesAre(raw: Buffer, start: number, end: number, want: Buffer): boolean {
+  return end - start === want.length && raw.compare(want, 0, want.length, start, end) === 0;
+}
+
+/** The element raw[i] === '{' … '}': its end and the code of its (last) `role`; null when not one this handles. */
+function element(raw: Buffer, i: number): [end: number, role: number] | null {
+  if (raw[i] !== LBRACE) return null;
+  let role = 0;
+  let j = skipSpace(raw, i + 1);
+  if (raw[j] === RBRACE) return null;
+  for (;;) {
+    if (raw[j] !== QUOTE) return null;
+    const keyEnd = skipString(raw, j);
+    if (keyEnd < 0 || escapedKey(raw, j, keyEnd)) return null;
+    const colon = skipSpace(raw, keyEnd);
+    if (raw[colon] !== COLON) return null;
+    const v = skipSpace(raw, colon + 1);
+    const vEnd = skipValue(raw, v);
+    if (vEnd < 0) return null;
+    if (bytesAre(raw, j, keyEnd, ROLE_KEY)) {
+      role = 0;
+      for (const [bytes, code] of ROLES) if (bytesAre(raw, v, vEnd, bytes)) role = code;
+    }
+    j = skipSpace(raw, vEnd);
+    if (raw[j] === COMMA) {
+      j = skipSpace(raw, j + 1);
+      continue;
+    }
+    if (raw[j] !== RBRACE) return null;
+    return role === 0 ? null : [j + 1, role];
+  }
+}
+
+/** The body's layout: one walk, each byte crossed once; null when it is not one this handles. */
+function layout(raw: Buffer): Layout | null {
+  scanSteps.n += raw.length;
+  let i = skipSpace(raw, 0);
+  if (raw[i] !== LBRACE) return null;
+  i = skipSpace(raw, i + 1);
+  let found: Layout | null = null;
+  while (raw[i] === QUOTE) {
+    const keyEnd = skipString(raw, i);
+    if (keyEnd < 0 || escapedKey(raw, i, keyEnd)) return null;
+    const colon = skipSpace(raw, keyEnd);
+    if (raw[colon] !== COLON) return null;
+    const v = skipSpace(raw, colon + 1);
+    let vEnd: number;
+    if (bytesAre(raw, i, keyEnd, MESSAGES_KEY)) {
+      if (found !== null || raw[v] !== LBRACKET) return null; // a second `messages`: JSON.parse keeps the last
+      found = { arrStart: v, arrEnd: 0, starts: [], ends: [], roles: [] };
+      let j = skipSpace(raw, v + 1);
+      if (raw[j] !== RBRACKET) {
+        for (;;) {
+          const el = element(raw, j);
+          if (el === null) return null;
+          found.starts.push(j);
+          found.ends.push(el[0]);
+          found.roles.push(el[1]);
+          j = skipSpace(raw, el[0]);
+          if (raw[j] === COMMA) {
+            j = skipSpace(raw, j + 1);
+            continue;
+          }
+          if (raw[j] !== RBRACKET) return null;
+          break;
+        }
+      }
+      vEnd = j + 1;
+      found.arrEnd = vEnd;
+    } else {
+      vEnd = skipValue(raw, v);
+      if (vEnd < 0) return null;
+    }
+    i = skipSpace(raw, vEnd);
+    if (raw[i] !== COMMA) break;
+    i = skipSpace(raw, i + 1);
+  }
+  return found !== null && found.roles.length > 0 ? found : null;
+}
+
+/**
+ * Where each unit starts: 0, and every message that starts an assistant turn (consecutive
+ * messages of one role are one turn, system messages joining the turn before them).
+ */
+function unitStarts(roles: number[]): number[] {
+  const starts = [0];
+  let i = 0;
+  while (i < roles.length && roles[i] === SYSTEM) i++;
+  if (i >= roles.length) return starts;
+  let role = roles[i]!;
+  if (role === ASSISTANT && i > 0) starts.push(i);
+  for (let k = i + 1; k < roles.length; k++) {
+    const r = roles[k]!;
+    if (r === SYSTEM || r === role) continue;
+    role = r;
+    if (r === ASSISTANT) starts.push(k);
+  }
+  return starts;
+}
+
+function lengthOf(sk: Skeleton): StringLength {
+  return (s) => {
+    const id = markerId(s);
+    return id >= 0 && id < sk.units.length ? sk.units[id]! : s.length;
+  };
+}
+
+function namesOf(map: ReadonlyMap<string, string> | undefined): [string, string][] {
+  return map === undefined ? [] : [...map];
+}
+
+let nextId = 1;
+
+/**
+ * A buffer that owns its memory, to be kept: a short one is otherwise a slice of Node's shared
+ * 8 KB pool, and keeping it would keep the whole slab (the bound counts the bytes kept).
+ */
+function owned(b: Buffer): Buffer {
+  if (b.byteOffset === 0 && b.buffer.byteLength === b.length) return b;
+  const c = Buffer.allocUnsafeSlow(b.length);
+  b.copy(c);
+  return c;
+}
+
+/**
+ * messages[from..to), the body's bytes raw[start..end), translated alone; null: not as the whole
+ * body would be. `own` is what the unit keeps as its bytes (from the end of the unit before).
+ */
+function translateUnit(raw: Buffer, own: Buffer, start: number, end: number, from: number, to: number, opts: AnthropicToOpenAIOptions): Unit | null {
+  const part = raw.subarray(start, end);
+  const sk = skeleton(part, MAX_JSON_DEPTH, true);
+  if (sk === null || sk === TOO_DEEP) return null;
+  try {
+    scanSteps.n += sk.text.length;
+    const arr = JSON.parse(`[${sk.text}]`) as unknown[];
+    if (arr.length !== to - from) return null;
+    // Indexed as in the whole body: paths in errors and notices name messages[k].
+    const msgs: unknown[] = [];
+    msgs.length = to;
+    for (let k = 0; k < arr.length; k++) msgs[from + k] = arr[k];
+    hydrateErrors({ messages: arr }, part, sk);
+    const dropped = new RecordingDropped();
+    const c: Conv = { namer: new ToolNamer(), history: opts.thinkingHistory ?? 'drop', keep: opts.keepCacheControl === true, out: [], dropped, deferred: [] };
+    checkMessages(msgs, from, to);
+    const pending = translateTurns(msgs, from, to, c);
+    // Tool calls without their results (only the last unit can end so): the whole body is refused.
+    if ((pending !== null && pending.size > 0) || c.deferred.length > 0) return null;
+    const t = tallyTokens({ messages: arr }, lengthOf(sk));
+    const json = Buffer.from(JSON.stringify(c.out));
+    scanSteps.n += 2 * json.length;
+    const out = splice(json.subarray(1, json.length - 1), part, sk);
+    if (out === null) return null;
+    const names = namesOf(c.namer.map);
+    const size = own.length + out.length + ENTRY_OVERHEAD + ITEM_OVERHEAD * (dropped.notices.length + names.length);
+    return { id: nextId++, raw: owned(own), out: owned(out), marks: sk.start.length, notices: dropped.notices, names, chars: t.chars, tokens: t.tokens, size };
+  } catch {
+    return null; // a translation error, or invalid JSON: the uncached path says which
+  }
+}
+
+/** The body without its `messages` (`[]` in their place), translated; null: not as the whole body would be. */
+function translateHead(raw: Buffer, l: Layout, opts: AnthropicToOpenAIOptions): Head | null {
+  const headRaw = Buffer.concat([raw.subarray(0, l.arrStart), EMPTY_ARRAY, raw.subarray(l.arrEnd)]);
+  scanSteps.n += 2 * headRaw.length; // the copy and the control-byte check
+  if (hasControlByte(headRaw)) return null;
+  const sk = skeleton(headRaw, MAX_JSON_DEPTH, true);
+  if (sk === null || sk === TOO_DEEP) return null;
+  try {
+    scanSteps.n += sk.text.length;
+    const body = JSON.parse(sk.text) as Record<string, unknown>;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return null;
+    const len = lengthOf(sk);
+    const dropped = new RecordingDropped();
+    let noticesAt = -1;
+    let namesAt = 0;
+    const r = anthropicToOpenAIChat(body, {
+      ...opts,
+      stringLength: len,
+      dropped,
+      // Where the messages' notices and names go, between the tools' and tool_choice's.
+      messages: (_v, c) => {
+        noticesAt = dropped.notices.length;
+        namesAt = c.namer.map?.size ?? 0;
+      },
+    });
+    if (noticesAt < 0 || r.ctx.stopSequences?.some((s) => s.startsWith(MARK))) return null;
+    const msgs = r.body.messages as unknown[];
+    if (msgs.length > 1) return null;
+    r.body.messages = [];
+    const json = Buffer.from(JSON.stringify(r.body));
+    scanSteps.n += 2 * json.length;
+    // The translator writes `model` then `messages` first: the units go right after this.
+    const lead = Buffer.from(`{"model":${JSON.stringify(r.body.model)},"messages":[`);
+    if (json.length <= lead.length || json.compare(lead, 0, lead.length, 0, lead.length) !== 0 || json[lead.length] !== RBRACKET) return null;
+    const preJson = msgs.length === 1 ? Buffer.concat([lead, Buffer.from(JSON.stringify(msgs[0]))]) : lead;
+    const pre = splice(preJson, headRaw, sk);
+    const post = splice(json.subarray(lead.length), headRaw, sk);
+    if (pre === null || post === null) return null;
+    const names = namesOf(r.ctx.toolNames);
+    const t = tallyTokens(body, len);
+    const notices = dropped.notices;
+    return {
+      raw: owned(Buffer.concat([raw.subarray(0, l.arrStart), raw.subarray(l.arrEnd)])),
+      before: l.arrStart,
+      pre: owned(pre),
+      hasSystem: msgs.length === 1,
+      post: owned(post),
+      marks: sk.start.length,
+      noticesBefore: notices.slice(0, noticesAt),
+      noticesAfter: notices.slice(noticesAt),
+      namesBefore: names.slice(0, namesAt),
+      namesAfter: names.slice(namesAt),
+      stopSequences: r.ctx.stopSequences,
+      model: body.model,
+      ctxModel: r.ctx.model,
+      stream: r.ctx.estimatedInputTokens !== undefined,
+      chars: t.chars,
+      tokens: t.tokens,
+      size: raw.length - (l.arrEnd - l.arrStart) + pre.length + post.length + ENTRY_OVERHEAD + ITEM_OVERHEAD * (notices.length + names.length),
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** The options that change a unit's translation, and the head's, as key prefixes. */
+function fingerprints(opts: AnthropicToOpenAIOptions): { head: string; units: string } {
+  const units = JSON.stringify(['units', opts.thinkingHistory ?? 'drop', opts.keepCacheControl === true]);
+  const head = JSON.stringify(['head', opts.model, opts.maxTokensField ?? null, opts.maxTokensCap ?? null, opts.thinkingHistory ?? 'drop', opts.serverTools ?? 'drop', opts.keepCacheControl === true]);
+  return { head, units };
+}
+
+/** The root of each options' chains: the parent of first units. Options come from the config: few. */
+const MAX_ROOTS = 256;
+
+export interface TranslationCacheStats {
+  entries: number;
+  bytes: number;
+  /** Parts found, and translated (kept or not), since the cache was made. */
+  hits: number;
+  misses: number;
+}
+
+/** Translations kept by key, least recently used first out, within a byte and an entry bound. */
+export class TranslationCache {
+  /**
+   * Entries by key, least recently used key first. A key may name parts whose bytes differ (the
+   * same length and sample, e.g. two system prompts that differ by a date): up to BUCKET of them
+   * live under it, the one used last first.
+   */
+  private readonly entries = new Map<string, (Unit | Head)[]>();
+  private count = 0;
+  private readonly roots = new Map<string, number>();
+  private bytes = 0;
+  private hits = 0;
+  private misses = 0;
+
+  constructor(
+    readonly maxBytes = MAX_BYTES,
+    readonly maxEntries = MAX_ENTRIES,
+  ) {}
+
+  get stats(): TranslationCacheStats {
+    return { entries: this.count, bytes: this.bytes, hits: this.hits, misses: this.misses };
+  }
+
+  /**
+   * What anthropicToOpenAIChatRaw(raw, opts) gives, from kept parts where it can: the same body
+   * bytes, context, notices and model.
+   */
+  translate(raw: Buffer, opts: AnthropicToOpenAIOptions): RawTranslation | null | typeof TOO_DEEP {
+    if (opts.stringLength === undefined && opts.messages === undefined && opts.dropped === undefined) {
+      const cached = this.cached(raw, opts);
+      if (cached !== null) return cached;
+    }
+    return anthropicToOpenAIChatRaw(raw, opts, MAX_JSON_DEPTH);
+  }
+
+  /** The entry of `key` when `same` finds its bytes are this body's, made most recently used. */
+  private find<T extends Unit | Head>(key: string, same: (e: T) => boolean): T | undefined {
+    const list = this.entries.get(key) as T[] | undefined;
+    if (list === undefined) return undefined;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]!;
+      if (!same(e)) continue;
+      this.hits++;
+      if (i > 0) {
+        list.splice(i, 1);
+        list.unshift(e);
+      }
+      this.entries.delete(key); // to the back: most recently used
+      this.entries.set(key, list);
+      return e;
+    }
+    return undefined;
+  }
+
+  private root(fp: string): number {
+    let id = this.roots.get(fp);
+    if (id === undefined) {
+      if (this.roots.size >= MAX_ROOTS) this.roots.clear();
+      id = nextId++;
+      this.roots.set(fp, id);
+    }
+    return id;
+  }
+
+  private keep(key: string, e: Unit | Head): void {
+    this.misses++;
+    if (e.size > this.maxBytes / 8) return;
+    const list = this.entries.get(key) ?? [];
+    list.unshift(e);
+    this.count++;
+    this.bytes += e.size;
+    if (list.length > BUCKET) {
+      this.count--;
+      this.bytes -= list.pop()!.size;
+    }
+    this.entries.delete(key);
+    this.entries.set(key, list);
+    while ((this.bytes > this.maxBytes || this.count > this.maxEntries) && this.entries.size > 0) {
+      const [oldest, old] = this.entries.entries().next().value as [string, (Unit | Head)[]];
+      this.entries.delete(oldest);
+      this.count -= old.length;
+      for (const o of old) this.bytes -= o.size;
+    }
+  }
+
+  private cached(raw: Buffer, opts: AnthropicToOpenAIOptions): RawTranslation | null {
+    if (raw.length < MIN_BODY) return null;
+    scanSteps.n += raw.length; // the UTF-8 check
+    if (!isUtf8(raw)) return null;
+    const l = layout(raw);
+    if (l === null) return null;
+    const fp = fingerprints(opts);
+
+    // The head: the body outside `messages`, compared whole.
+    const after = raw.length - l.arrEnd;
+    const headKey = `${fp.head}|${l.arrStart}|${after}|${sampleHash(raw, 0, l.arrStart)}|${sampleHash(raw, l.arrEnd, raw.length)}`;
+    let head = this.find<Head>(headKey, (e) => {
+      scanSteps.n += l.arrStart + after;
+      return e.before === l.arrStart && e.raw.compare(raw, 0, l.arrStart, 0, l.arrStart) === 0 && e.raw.compare(raw, l.arrEnd, raw.length, l.arrStart, e.raw.length) === 0;
+    });
+    if (head === undefined) {
+      const h = translateHead(raw, l, opts);
+      if (h === null) return null;
+      this.keep(headKey, h);
+      head = h;
+    }
+
+    // The units, each by its parent, its length and a sample, its bytes compared whole.
+    const starts = unitStarts(l.roles);
+    const n = l.roles.length;
+    const units: Unit[] = [];
+    let parent = this.root(fp.units);
+    let hashedTo = l.arrStart;
+    for (let u = 0; u < starts.length; u++) {
+      const from = starts[u]!;
+      const to = u + 1 < starts.length ? starts[u + 1]! : n;
+      if (to <= from) continue;
+      const end = l.ends[to - 1]!;
+      const span = raw.subarray(hashedTo, end);
+      const key = `${parent}|${span.length}|${sampleHash(raw, hashedTo, end)}`;
+      let unit = this.find<Unit>(key, (e) => {
+        scanSteps.n += span.length;
+        return e.raw.equals(span);
+      });
+      if (unit === undefined) {
+        // Its bytes from the end of the unit before (the separator and spaces too) are checked here once.
+        scanSteps.n += span.length;
+        if (hasControlByte(span)) return null;
+        const t = translateUnit(raw, span, l.starts[from]!, end, from, to, opts);
+        if (t === null) return null;
+        this.keep(key, t);
+        unit = t;
+      }
+      units.push(unit);
+      parent = unit.id;
+      hashedTo = end;
+    }
+    scanSteps.n += l.arrEnd - hashedTo;
+    if (hasControlByte(raw.subarray(hashedTo, l.arrEnd))) return null;
+
+    // The whole: the head's JSON with the units' spliced into its `messages`.
+    const parts: Buffer[] = [head.pre];
+    let any = head.hasSystem;
+    let marks = head.marks;
+    let chars = head.chars;
+    let tokens = head.tokens;
+    let named = head.namesBefore.length + head.namesAfter.length;
+    for (const unit of units) {
+      marks += unit.marks;
+      chars += unit.chars;
+      tokens += unit.tokens;
+      named += unit.names.length;
+      if (unit.out.length === 0) continue;
+      if (any) parts.push(COMMA_BYTES);
+      parts.push(unit.out);
+      any = true;
+    }
+    // No long string anywhere: the uncached path translates such a body the ordinary way.
+    if (marks === 0) return null;
+    parts.push(head.post);
+    const body = Buffer.concat(parts);
+    scanSteps.n += body.length;
+
+    const dropped = new Dropped();
+    replay(dropped, head.noticesBefore);
+    for (const unit of units) replay(dropped, unit.notices);
+    replay(dropped, head.noticesAfter);
+    const ctx: ToAnthropicContext = { model: head.ctxModel };
+    if (named > 0) {
+      // In the order the translator names them: tools, messages, tool_choice.
+      const map = new Map<string, string>(head.namesBefore);
+      for (const unit of units) for (const [k, v] of unit.names) map.set(k, v);
+      for (const [k, v] of head.namesAfter) map.set(k, v);
+      ctx.toolNames = map;
+    }
+    if (head.stopSequences !== undefined) ctx.stopSequences = head.stopSequences;
+    if (head.stream) ctx.estimatedInputTokens = Math.ceil(chars / 4) + tokens;
+    return dropped.empty ? { body, ctx, model: head.model } : { body, ctx, model: head.model, dropped };
+  }
+}
+
+/** This worker's cache (module state is per thread). */
+export const workerTranslationCache = new TranslationCache();

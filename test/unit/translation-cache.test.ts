@@ -1,0 +1,288 @@
+// The per-session translation cache (src/gateway/translation-cache.ts) must give exactly what the
+// uncached raw-body translation gives — the same upstream bytes, context, notices and model, or
+// null / too-deep where that does — whatever it kept before; it must translate only what a call
+// adds to a conversation; and it must stay within its bounds. Checked with fast-check over
+// conversations that grow call after call as Claude Code's do.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { claudeCodeBody } from '../../native-bench/bodies';
+import { anthropicToOpenAIChatRaw, TOO_DEEP } from '../../src/gateway/raw-translation';
+import { TranslationCache } from '../../src/gateway/translation-cache';
+import type { AnthropicToOpenAIOptions } from '../../src/translate';
+
+type Obj = Record<string, unknown>;
+
+/** Calls compared, and of those the ones the raw translation took (the rest: null or too deep on both sides). */
+const seen = { calls: 0, translated: 0 };
+
+function same(cache: TranslationCache, raw: Buffer, opts: AnthropicToOpenAIOptions): void {
+  const want = anthropicToOpenAIChatRaw(raw, opts);
+  const got = cache.translate(raw, opts);
+  seen.calls++;
+  if (want === null || want === TOO_DEEP) {
+    assert.equal(got, want, 'what the uncached translation does not take, neither does the cache');
+    return;
+  }
+  assert.ok(got !== null && got !== TOO_DEEP, 'the cache translates what the uncached translation does');
+  seen.translated++;
+  if (!got.body.equals(want.body)) {
+    let i = 0;
+    while (got.body[i] === want.body[i]) i++;
+    assert.fail(`bodies differ at byte ${i}: …${got.body.toString('utf8', Math.max(0, i - 60), i + 60)}… vs …${want.body.toString('utf8', Math.max(0, i - 60), i + 60)}…`);
+  }
+  assert.deepEqual(got.ctx, want.ctx);
+  assert.deepEqual([...(got.ctx.toolNames ?? [])], [...(want.ctx.toolNames ?? [])], 'shortened names in the same order');
+  assert.deepEqual([got.dropped?.tools, got.dropped?.items], [want.dropped?.tools, want.dropped?.items], 'the same left out, in the same order');
+  assert.equal(got.model, want.model);
+}
+
+const rep = (s: string, n: number) => s.repeat(Math.ceil(n / s.length)).slice(0, n);
+/** Strings of every kind the translation treats differently: long (≥ 256 bytes) or short, escapes, non-ASCII, a NUL. */
+const LONGS = [
+  rep('plain long text for a tool result or a turn. ', 300),
+  rep('résumé → ✓ 😀 中文 ', 400),
+  rep('quotes "q" and back\\slashes \\n and\nnewlines\tand tabs ', 500),
+  rep('ends with a NUL \u0000 inside a long string ', 300),
+  rep('x', 2000),
+];
+const SHORTS = ['ok', 'a "quoted" word', 'back\\slash', 'ünïcödé', '', 'Error: already prefixed', 'error', 'a\nb'];
+const text = fc.oneof(
+  { weight: 30, arbitrary: fc.constantFrom(...LONGS) },
+  { weight: 30, arbitrary: fc.constantFrom(...SHORTS) },
+  { weight: 6, arbitrary: fc.string({ maxLength: 12 }) },
+  // A NUL in a short string: the raw translation leaves such a body to the ordinary path.
+  { weight: 1, arbitrary: fc.constant('nul \u0000 in a short string') },
+);
+const toolName = fc.constantFrom('Bash', 'Edit', 'Read', `mcp__server__${'very_long_tool_name_'.repeat(4)}`, `mcp__other__${'another_long_name_'.repeat(4)}`);
+const cache = fc.constantFrom({ type: 'ephemeral' }, undefined);
+
+const textBlock = fc.record({ text, cc: cache }).map(({ text, cc }) => (cc ? { type: 'text', text, cache_control: cc } : { type: 'text', text }));
+
+interface Round {
+  /** The assistant's messages (one turn), then the user's (one turn), with system messages among them. */
+  messages: Obj[];
+}
+
+/** An assistant turn and the user turn answering it: tool calls, their results (some errors), text, unknown blocks, system messages. */
+const round: fc.Arbitrary<Round> = fc
+  .record({
+    intro: fc.option(textBlock, { nil: undefined }),
+    calls: fc.array(fc.record({ name: toolName, arg: text }), { maxLength: 2 }),
+    thinking: fc.boolean(),
+    results: fc.array(fc.record({ content: fc.oneof(text, fc.array(textBlock, { minLength: 1, maxLength: 2 })), isError: fc.boolean() }), { minLength: 2, maxLength: 2 }),
+    userText: fc.option(fc.oneof(text, textBlock), { nil: undefined }),
+    unknown: fc.constantFrom(undefined, 'search_result', 'server_tool_use'),
+    splitAssistant: fc.boolean(),
+    splitUser: fc.boolean(),
+    system: fc.constantFrom(undefined, 'after-assistant', 'after-user'),
+    orphan: fc.constantFrom(false, false, false, false, false, false, false, false, false, true),
+    plain: fc.boolean(),
+    id: fc.integer({ min: 0, max: 1e9 }),
+  })
+  .map((r) => {
+    const ids = r.calls.map((_, i) => `toolu_${r.id}_${i}`);
+    const assistant: Obj[] = [];
+    if (r.thinking) assistant.push({ type: 'thinking', thinking: 'let me think', signature: 'sig' });
+    if (r.intro) assistant.push(r.intro);
+    r.calls.forEach((c, i) => assistant.push({ type: 'tool_use', id: ids[i], name: c.name, input: { command: c.arg, n: i } }));
+    if (r.unknown === 'server_tool_use') assistant.push({ type: 'server_tool_use', id: 'srv', name: 'web_search', input: {} });
+    const user: Obj[] = ids.map((id, i) => ({ type: 'tool_result', tool_use_id: r.orphan ? `${id}_orphan` : id, content: r.results[i]!.content, ...(r.results[i]!.isError ? { is_error: true } : {}) }));
+    if (r.unknown === 'search_result') user.push({ type: 'search_result', source: 's', title: 't', content: [] });
+    if (r.userText !== undefined) user.push(typeof r.userText === 'string' ? { type: 'text', text: r.userText } : r.userText);
+    if (user.length === 0) user.push({ type: 'text', text: 'go on' });
+    const messages: Obj[] = [];
+    const push = (role: string, blocks: Obj[], split: boolean) => {
+      if (split && blocks.length > 1) {
+        messages.push({ role, content: blocks.slice(0, 1) }, { role, content: blocks.slice(1) });
+      } else if (r.plain && blocks.length === 1 && blocks[0]!.type === 'text') {
+        messages.push({ role, content: blocks[0]!.text });
+      } else {
+        messages.push({ role, content: blocks.length ? blocks : 'nothing to say' });
+      }
+    };
+    push('assistant', assistant, r.splitAssistant);
+    if (r.system === 'after-assistant') messages.push({ role: 'system', content: [{ type: 'text', text: 'mid-conversation note' }] });
+    push('user', user, r.splitUser);
+    if (r.system === 'after-user') messages.push({ role: 'system', content: 'a plain system message' });
+    return { messages };
+  });
+
+const head = fc.record({
+  system: fc.oneof(fc.constant(undefined), text, fc.array(textBlock, { minLength: 1, maxLength: 3 })),
+  tools: fc.array(fc.record({ name: toolName, description: text, server: fc.boolean() }), { maxLength: 4 }),
+  toolChoice: fc.constantFrom(undefined, undefined, undefined, 'auto', 'any', 'Bash', 'web_search'),
+  stream: fc.boolean(),
+  stop: fc.option(fc.array(fc.constantFrom('STOP', '\n\nHuman:'), { maxLength: 2 }), { nil: undefined }),
+  user: fc.constantFrom(undefined, 'user_short', `user_${'x'.repeat(80)}`),
+  messagesFirst: fc.boolean(),
+  model: fc.constantFrom('claude-sonnet', 'claude-opus'),
+});
+
+function bodyOf(h: Obj, messages: Obj[], pad: string): Obj {
+  const seen = new Set<string>();
+  const tools = (h.tools as { name: string; description: string; server: boolean }[])
+    .filter((t) => !seen.has(t.name) && seen.add(t.name))
+    .map((t) => (t.server ? { type: 'web_search_20250305', name: 'web_search' } : { name: t.name, description: t.description, input_schema: { type: 'object', properties: { command: { type: 'string', description: t.description } } } }));
+  const tc = h.toolChoice as string | undefined;
+  const parts: Obj = { model: h.model, max_tokens: 32000 };
+  const system = h.system === undefined ? [{ type: 'text', text: pad }] : typeof h.system === 'string' ? `${h.system}${pad}` : [...(h.system as Obj[]), { type: 'text', text: pad }];
+  const rest: Obj = {
+    system,
+    ...(tools.length ? { tools } : {}),
+    ...(tc === undefined ? {} : { tool_choice: tc === 'auto' || tc === 'any' ? { type: tc } : { type: 'tool', name: tc } }),
+    ...(h.stop === undefined ? {} : { stop_sequences: h.stop }),
+    ...(h.user === undefined ? {} : { metadata: { user_id: h.user } }),
+    ...(h.stream ? { stream: true } : {}),
+  };
+  return h.messagesFirst ? { ...parts, messages, ...rest } : { ...parts, ...rest, messages };
+}
+
+/** Claude Code's breakpoint: on the last message's last block only; earlier calls had it one message back. */
+function withBreakpoint(messages: Obj[]): Obj[] {
+  const out = messages.map((m) => m);
+  const last = out[out.length - 1]!;
+  if (Array.isArray(last.content) && last.content.length > 0) {
+    const blocks = [...(last.content as Obj[])];
+    blocks[blocks.length - 1] = { ...blocks[blocks.length - 1]!, cache_control: { type: 'ephemeral' } };
+    out[out.length - 1] = { ...last, content: blocks };
+  }
+  return out;
+}
+
+type Style = 'plain' | 'escaped' | 'pretty' | 'escaped-keys';
+
+/**
+ * How a client may write the same JSON: as JSON.stringify does, with an escape for é,
+ * pretty-printed, or with keys spelled with escapes (a second `messages` and a role JSON.parse
+ * reads, though no byte compare sees them).
+ */
+function serialize(body: Obj, style: Style): Buffer {
+  if (style === 'pretty') return Buffer.from(JSON.stringify(body, null, 1));
+  const s = JSON.stringify(body);
+  if (style === 'escaped-keys') {
+    const msgs = JSON.stringify(body.messages);
+    return Buffer.from(`${s.slice(0, -1)},"m\\u0065ssages":${msgs.replace('"role":"user"', '"role":"user","r\\u006fle":"assistant"')}}`);
+  }
+  return Buffer.from(style === 'escaped' ? s.replace(/é/g, '\\u00e9') : s);
+}
+
+const session = fc.record({
+  head,
+  first: fc.array(textBlock, { minLength: 1, maxLength: 2 }).map((b) => [{ role: 'user', content: b }] as Obj[]),
+  leadingSystem: fc.boolean(),
+  rounds: fc.array(round, { minLength: 1, maxLength: 8 }),
+  style: fc.constantFrom<Style>('plain', 'plain', 'plain', 'plain', 'escaped', 'escaped', 'pretty', 'escaped-keys'),
+  pad: fc.constantFrom(rep('a long system prompt. ', 17_000), rep('é', 9000), rep('a long system prompt. ', 17_000), 'short'),
+  opts: fc.constantFrom<AnthropicToOpenAIOptions[]>([{ model: 'gpt-4.1' }], [{ model: 'gpt-4.1' }, { model: 'o3', maxTokensField: 'max_completion_tokens' }], [{ model: 'gpt-4.1', keepCacheControl: true, thinkingHistory: 'thinking_blocks' }]),
+  small: fc.boolean(),
+});
+
+test('every call of a growing conversation is translated exactly as without the cache (fast-check)', () => {
+  const before = { ...seen };
+  fc.assert(
+    fc.property(session, (s) => {
+      // A small cache evicts all the time: what it gives must still be exact.
+      const c = s.small ? new TranslationCache(96 * 1024, 24) : new TranslationCache();
+      const first = s.leadingSystem ? [{ role: 'system', content: 'leading system message' }, ...s.first] : s.first;
+      let messages: Obj[] = first;
+      for (let k = 0; k <= s.rounds.length; k++) {
+        if (k > 0) messages = [...messages, ...s.rounds[k - 1]!.messages];
+        const raw = serialize(bodyOf(s.head, withBreakpoint(messages), s.pad), s.style);
+        for (const opts of s.opts) same(c, raw, opts);
+        const st = c.stats;
+        assert.ok(st.bytes <= c.maxBytes && st.entries <= c.maxEntries, 'within its bounds');
+      }
+      // The same conversation again, from another client with the same history: all found.
+      const again = serialize(bodyOf(s.head, withBreakpoint(messages), s.pad), s.style);
+      same(c, again, s.opts[0]!);
+    }),
+    { numRuns: 100 },
+  );
+  // Most generated calls are ones the raw translation takes (the rest check the refusals agree).
+  const calls = seen.calls - before.calls;
+  const translated = seen.translated - before.translated;
+  assert.ok(translated > calls / 4, `${translated} of ${calls} calls translated`);
+});
+
+test('a conversation that forks, or whose system changes, shares what is the same and is still exact', () => {
+  fc.assert(
+    fc.property(session, fc.array(round, { minLength: 1, maxLength: 3 }), (s, fork) => {
+      const c = new TranslationCache();
+      const opts = s.opts[0]!;
+      const base = [...s.first, ...s.rounds.flatMap((r) => r.messages)];
+      same(c, serialize(bodyOf(s.head, withBreakpoint(base), s.pad), s.style), opts);
+      const cut = s.first.length + (s.rounds[0]?.messages.length ?? 0);
+      same(c, serialize(bodyOf(s.head, withBreakpoint([...base.slice(0, cut), ...fork.flatMap((r) => r.messages)]), s.pad), s.style), opts);
+      same(c, serialize(bodyOf({ ...s.head, system: 'a different system prompt' }, withBreakpoint(base), s.pad), s.style), opts);
+    }),
+    { numRuns: 40 },
+  );
+});
+
+const OPTS = { model: 'gpt-4.1' };
+const TURNS = 60;
+
+let benchBody: { messages: Obj[] } | null = null;
+
+/** The bench's Claude Code body with its history cut to `turns` assistant turns, the last user message last. */
+function history(turns: number): Buffer {
+  const b = (benchBody ??= claudeCodeBody({ stream: true, targetBytes: 400 * 1024 }) as { messages: Obj[] });
+  const msgs = b.messages;
+  const cut = msgs.slice(0, 1 + 2 * turns);
+  return Buffer.from(JSON.stringify({ ...b, messages: withBreakpoint(cut) }));
+}
+
+test('a call translates only what it adds: the changed last unit and the new one, never the history', () => {
+  const c = new TranslationCache();
+  let before = c.stats;
+  for (let turns = 1; turns <= TURNS; turns++) {
+    const raw = history(turns);
+    same(c, raw, OPTS);
+    const now = c.stats;
+    const translated = now.misses - before.misses;
+    // The first call: the head and every unit. Then: the last unit (its breakpoint moved) and the new one.
+    if (turns === 1) assert.equal(translated, 3, 'head, first user turn, first round');
+    else assert.equal(translated, 2, `call ${turns}: translated ${translated} parts`);
+    assert.equal(now.hits - before.hits, turns === 1 ? 0 : turns - 1 + 1, 'the head and every earlier unit found');
+    before = now;
+  }
+});
+
+test('bounded: bytes and entries stay within the bounds, least recently used out first; a huge part is not kept', () => {
+  const c = new TranslationCache(512 * 1024, 40);
+  const sessionBody = (s: number) => Buffer.from(JSON.stringify({ model: 'claude', max_tokens: 100, system: `session ${s}`, messages: [{ role: 'user', content: `session ${s} ${rep('pad ', 17_000)}` }] }));
+  for (let s = 0; s < 30; s++) {
+    same(c, sessionBody(s), OPTS);
+    assert.ok(c.stats.bytes <= 512 * 1024 && c.stats.entries <= 40, `after session ${s}: ${JSON.stringify(c.stats)}`);
+  }
+  assert.ok(c.stats.entries < 60, 'older sessions were let go');
+  // The most recent session is still there (both its parts found), the first is gone.
+  let hits = c.stats.hits;
+  same(c, sessionBody(29), OPTS);
+  assert.equal(c.stats.hits - hits, 2, 'the last session: head and unit found');
+  hits = c.stats.hits;
+  same(c, sessionBody(0), OPTS);
+  assert.equal(c.stats.hits - hits, 0, 'the first session: evicted');
+  // A part larger than an eighth of the bound: translated, not kept.
+  const tiny = new TranslationCache(64 * 1024, 40);
+  same(tiny, history(3), OPTS);
+  assert.ok(tiny.stats.bytes <= 64 * 1024);
+  assert.equal(tiny.stats.misses, 5, 'head and four units translated');
+  assert.ok(tiny.stats.entries < 5, 'the 150 KB head was not kept');
+});
+
+test('parts with the same key but other bytes (two system prompts differing by a date) live side by side, each exact', () => {
+  const c = new TranslationCache();
+  const body = (day: string) => Buffer.from(JSON.stringify({ model: 'claude', max_tokens: 100, system: `${rep('You are a coding agent. ', 9000)} Today is 2026-12-${day}. ${rep('Be brief. ', 9000)}`, messages: [{ role: 'user', content: 'hi' }] }));
+  const a = body('01');
+  const b = body('02');
+  assert.equal(a.length, b.length);
+  for (let i = 0; i < 3; i++) {
+    same(c, a, OPTS);
+    same(c, b, OPTS);
+  }
+  assert.equal(c.stats.misses, 3, 'head A, head B, and their shared unit: translated once each');
+  assert.equal(c.stats.hits, 9);
+  assert.equal(c.stats.entries, 3);
+});
