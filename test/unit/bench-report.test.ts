@@ -135,7 +135,7 @@ test('interleaving rotates the order so every target takes every position', () =
   assert.deepEqual(rotation(['d', 'w', 'm'], 5), ['m', 'd', 'w']);
 });
 
-test('scenario 11: the translated cost per call is flat when the longest history costs at most 1.5× the shortest over pass-through', () => {
+test('scenario 12: the translated cost per call is flat when the longest history costs at most 1.5× the shortest over pass-through', () => {
   const path = (first: number, later: number, cpu: number) => ({ firstP50: first, laterP50: later, laterCpuUs: cpu, errors: 0, firstError: null });
   const s = (d100: number) => ({
     id: 11, key: 'history', title: 'growing history', notes: [],
@@ -152,5 +152,5 @@ test('scenario 11: the translated cost per call is flat when the longest history
   const r = results();
   r.scenarios.push(s(250));
   r.checks = evaluateChecks(r);
-  assert.match(renderTerminal(r), /Growing history \(scenario 11\)[\s\S]*\n\s*100\s+380\s+3 × 6/);
+  assert.match(renderTerminal(r), /Growing history \(scenario 12\)[\s\S]*\n\s*100\s+380\s+3 × 6/);
 });
