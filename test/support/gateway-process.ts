@@ -98,11 +98,18 @@ export function spawnGateway(opts: GatewayOptions): GatewayProcess & { ready: Pr
     },
     ready: Promise.resolve(),
   };
-  // The auth line is the last of the start lines: once it is out, all of them are.
-  gw.ready = waitForOutput(/listening on http:\/\/[^:]+:(\d+)[^]*\binfo auth: /).then((m) => {
-    gw.port = Number(m[1]);
-    gw.url = `http://127.0.0.1:${gw.port}`;
-  });
+  // The auth line is the last of the start lines: once it is out, all of them are. A gateway that
+  // never gets there is killed, so the test fails instead of its file waiting on a live child.
+  gw.ready = waitForOutput(/listening on http:\/\/[^:]+:(\d+)[^]*\binfo auth: /, 30_000).then(
+    (m) => {
+      gw.port = Number(m[1]);
+      gw.url = `http://127.0.0.1:${gw.port}`;
+    },
+    (e: unknown) => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      throw e;
+    },
+  );
   return gw;
 }
 
