@@ -3,6 +3,7 @@
 // team's keys see and start their team's runs (a key without a team: its user's). Every refusal is
 // a 4xx naming the field, before anything is created.
 import type { AgentCall } from '../gateway/agent-relay';
+import { parseJson } from './api-body';
 import { AgentApiError } from './api-error';
 import type { Catalog, DefKind } from './catalog';
 import { renderPrompt } from './template';
@@ -52,17 +53,6 @@ export interface Who {
 
 const JSON_LIMIT_RUNS = 100;
 
-export function parseJson(call: AgentCall): Record<string, unknown> {
-  if (!call.body || call.body.length === 0) return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(call.body).toString('utf8'));
-  } catch {
-    throw new AgentApiError(400, 'the body is not valid JSON');
-  }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new AgentApiError(400, 'the body must be a JSON object');
-  return v as Record<string, unknown>;
-}
 
 export async function whoCalls(call: AgentCall, pool: pg.Pool): Promise<Who> {
   const c = call.caller;

@@ -5,7 +5,8 @@
 import type pg from 'pg';
 import type { AgentCall } from '../gateway/agent-relay';
 import { AgentApiError } from './api-error';
-import { intParam, parseJson, str, type ApiAnswer, type Who } from './api';
+import { parseJson } from './api-body';
+import { intParam, str, type ApiAnswer, type Who } from './api';
 import type { Catalog } from './catalog';
 import { listSessions, runsOfSession, sessionTotals, sessionView, type SessionRow } from './session-store';
 import type { Sessions } from './sessions';

@@ -8,6 +8,7 @@
 // scope and its team's jobs' scopes; a key without a team its user's scope.
 import type pg from 'pg';
 import type { AgentCall } from '../../gateway/agent-relay';
+import { parseJson } from '../api-body';
 import { AgentApiError } from '../api-error';
 import type { ApiAnswer } from '../api';
 import type { Catalog } from '../catalog';
@@ -19,17 +20,6 @@ export interface NotesApiDeps {
   catalog: Catalog;
 }
 
-function parseBody(call: AgentCall): Record<string, unknown> {
-  if (!call.body || call.body.length === 0) return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(call.body).toString('utf8'));
-  } catch {
-    throw new AgentApiError(400, 'the body is not valid JSON');
-  }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new AgentApiError(400, 'the body must be a JSON object');
-  return v as Record<string, unknown>;
-}
 
 async function visible(deps: NotesApiDeps, owner: MemoryOwner, id: string): Promise<Note> {
   const n = await getNote(deps.pool, id);
@@ -64,7 +54,7 @@ export async function handleNotes(deps: NotesApiDeps, owner: MemoryOwner, call: 
       return { status: 200, body: { object: 'list', data: notes.map(noteView) } };
     }
     if (m === 'POST') {
-      const body = parseBody(call);
+      const body = parseJson(call);
       const scope = body.scope === undefined ? (owner.admin ? undefined : owner.scope) : body.scope;
       if (scope === undefined) throw new AgentApiError(400, '"scope" is required with an admin key (global, job:NAME, team:ID or user:ID)', 'scope');
       if (typeof scope !== 'string' || !SCOPE.test(scope)) throw new AgentApiError(400, '"scope" must be global, job:NAME, team:ID or user:ID', 'scope');
@@ -80,7 +70,7 @@ export async function handleNotes(deps: NotesApiDeps, owner: MemoryOwner, call: 
   const note = await visible(deps, owner, id);
   if (m === 'GET') return { status: 200, body: noteView(note) };
   if (m === 'PATCH' || m === 'PUT') {
-    const n = await updateNote(deps.pool, id, checkEdit(parseBody(call)));
+    const n = await updateNote(deps.pool, id, checkEdit(parseJson(call)));
     if (!n) throw new AgentApiError(404, `unknown note "${id}"`, 'id');
     return { status: 200, body: noteView(n) };
   }

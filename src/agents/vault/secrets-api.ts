@@ -8,6 +8,7 @@
 // Owners as for notes (memory/owner.ts): an admin any scope (global by default), a team's key its
 // team's scope and its team's jobs'. A run's key may not call it.
 import type { AgentCall } from '../../gateway/agent-relay';
+import { parseJson } from '../api-body';
 import { AgentApiError } from '../api-error';
 import type { ApiAnswer } from '../api';
 import type { NotesApiDeps } from '../memory/notes-api';
@@ -20,16 +21,6 @@ export interface SecretsApiDeps extends NotesApiDeps {
   vaultKey(): VaultKey;
 }
 
-function body(call: AgentCall): Record<string, unknown> {
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(call.body ?? new Uint8Array()).toString('utf8') || '{}');
-  } catch {
-    throw new AgentApiError(400, 'the body is not valid JSON');
-  }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new AgentApiError(400, 'the body must be a JSON object');
-  return v as Record<string, unknown>;
-}
 
 async function scopeFor(deps: SecretsApiDeps, owner: MemoryOwner, asked: unknown): Promise<string> {
   const scope = asked === undefined || asked === null ? (owner.admin ? 'global' : owner.scope) : asked;
@@ -50,7 +41,7 @@ export async function handleSecrets(deps: SecretsApiDeps, owner: MemoryOwner, ca
       return { status: 200, body: { object: 'list', data: (await listSecrets(deps.pool, scopes)).map(secretView) } };
     }
     if (m === 'POST') {
-      const b = body(call);
+      const b = parseJson(call);
       const name = checkName(b.name);
       const inject = checkInject(b.inject);
       const value = checkValue(b.value, inject);
@@ -70,7 +61,7 @@ export async function handleSecrets(deps: SecretsApiDeps, owner: MemoryOwner, ca
   if (!row) throw new AgentApiError(404, `unknown secret "${name}" in scope ${scope}`, 'name');
   if (m === 'GET') return { status: 200, body: secretView(row) };
   if (m === 'PUT' || m === 'PATCH') {
-    const b = body(call);
+    const b = parseJson(call);
     const inject = b.inject === undefined ? row.inject : checkInject(b.inject);
     const value = b.value === undefined ? undefined : checkValue(b.value, inject);
     const hosts = b.hosts === undefined ? checkSecretHosts(row.hosts, inject) : checkSecretHosts(b.hosts, inject);
