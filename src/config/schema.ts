@@ -110,6 +110,8 @@ export const generalSettingsSchema = section({
   litellm_key_header_name: str(),
   allow_requests_on_db_unavailable: bool(),
   proxy_batch_write_at: positive(),
+  /** Seconds between runs of the budget reset job (LiteLLM runs it every 597–605 s; Weir every 60 s unless set). */
+  proxy_budget_rescheduler_min_time: positive(),
   disable_spend_logs: bool(),
 });
 

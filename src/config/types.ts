@@ -48,6 +48,8 @@ export interface GeneralSettings {
   allow_requests_on_db_unavailable?: boolean;
   /** Seconds between spend flushes to the database (LiteLLM default 10). */
   proxy_batch_write_at?: number;
+  /** Seconds between runs of the budget reset job. */
+  proxy_budget_rescheduler_min_time?: number;
   disable_spend_logs?: boolean;
   [key: string]: unknown;
 }

@@ -24,6 +24,7 @@ import { END_USER_RECORDS, GovernanceStore, PROXY_BUDGET_USER } from './governan
 
 /** How often the tables are re-read: changes made elsewhere take effect within this. */
 const SYNC_INTERVAL_MS = positive(process.env.WEIR_SYNC_INTERVAL_MS, 2_000);
+/** The budget reset job's period when general_settings.proxy_budget_rescheduler_min_time is unset. */
 const RESET_INTERVAL_MS = 60_000;
 /** End users holding a shared record at once (see src/control/end-user-slots.ts). */
 const END_USER_RECORDS_MAX = positive(process.env.WEIR_END_USER_RECORDS, END_USER_RECORDS);
@@ -120,7 +121,8 @@ export class Governance {
     await g.syncNow();
     g.loop(() => g.syncNow(), SYNC_INTERVAL_MS);
     g.loop(() => g.flush(), (opts.cfg.general_settings.proxy_batch_write_at ?? 10) * 1000);
-    g.loop(() => g.resetDue(), RESET_INTERVAL_MS);
+    const resetEvery = opts.cfg.general_settings.proxy_budget_rescheduler_min_time;
+    g.loop(() => g.resetDue(), resetEvery ? resetEvery * 1000 : RESET_INTERVAL_MS);
     return g;
   }
 
