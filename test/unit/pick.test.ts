@@ -227,3 +227,14 @@ test('the pick does not change the health table', () => {
   for (let i = 0; i < 100; i++) pickTarget([a, b], h, NOW, true, null);
   assert.deepEqual(Array.from(h.words), before);
 });
+
+test("least-busy counts the other instances' in-flight requests too", () => {
+  const h = DeploymentHealth.allocate(256);
+  const a = target('a');
+  const b = target('b');
+  h.begin(b.slot); // one here at b
+  h.setRemoteInflight(a.slot, 3); // three elsewhere at a
+  for (let i = 0; i < 50; i++) assert.equal(pickTarget([a, b], h, NOW, true, null, 'least-busy'), b);
+  h.setRemoteInflight(a.slot, 0);
+  for (let i = 0; i < 50; i++) assert.equal(pickTarget([a, b], h, NOW, true, null, 'least-busy'), a);
+});
