@@ -1,16 +1,16 @@
-// Deployment health shared between instances: cooldowns, failures this minute and in-flight
-// requests. Workers keep writing their own health into the shared table as before; the control
+// Deployment health shared between instances: cooldowns, failures this minute, in-flight requests
+// and requests this minute. Workers keep writing their own health into the shared table as before; the control
 // thread reads each deployment's words on a 25 ms tick (a handful of Atomics loads per deployment)
 // and publishes, in one message per tick on one Redis channel, only the deployments whose state
 // moved since it last said. What the others publish it sums per deployment into the table's
 // remote words, so a 429 elsewhere cools a deployment here, allowed_fails counts every instance's
-// failures, and least-busy routing sees every instance's load — all without Redis on a request's
+// failures, and least-busy and usage-based routing see every instance's load — all without Redis on a request's
 // path. Deployments are named by their id (model_info.id, else the hash of their params), the same
 // on every instance that loads the same model_list. A cooldown deadline is only ever moved later.
 //
 // Bounds: an instance's in-flight count is re-sent every second while it is not zero, and one not
 // heard again within 5 s is dropped (an instance that died stops weighing on the others then);
-// failure counts lapse with their minute. At most 64 other instances are counted per deployment.
+// failure and request counts lapse with their minute. At most 64 other instances are counted per deployment.
 import type { SlotTable } from '../control/slots';
 import type { DeploymentHealth } from '../state/deployment-health';
 import type { RedisLink } from './link';
@@ -25,13 +25,14 @@ const MAX_PEERS = 64;
 /** What an instance (this one or another) last said about a deployment: a count of failures lapses with its minute. */
 interface Said {
   fails: number;
+  requests: number;
   minute: number;
   inflight: number;
   at: number;
 }
 
-/** One deployment in a message: id, cooldown deadline (0 = none new), failures this minute, in flight. */
-type Entry = [string, number, number, number];
+/** One deployment in a message: id, cooldown deadline (0 = none new), failures this minute, in flight, requests this minute. */
+type Entry = [string, number, number, number, number];
 
 export class SharedHealth {
   /** slot → the deadline last published or received, so nothing is sent twice or echoed back. */
@@ -75,13 +76,14 @@ export class SharedHealth {
       } else until = 0;
       const fails = this.health.localFailuresThisMinute(slot, now);
       const inflight = this.health.inflight(slot);
+      const requests = this.health.localRequestsThisMinute(slot, now);
       const last = this.said.get(slot);
       const moved = last
-        ? inflight !== last.inflight || (fails > 0 && (fails !== last.fails || minute !== last.minute)) || (inflight > 0 && now - last.at >= REFRESH_MS)
-        : fails > 0 || inflight > 0;
+        ? inflight !== last.inflight || (fails > 0 && (fails !== last.fails || minute !== last.minute)) || (requests > 0 && (requests !== last.requests || minute !== last.minute)) || (inflight > 0 && now - last.at >= REFRESH_MS)
+        : fails > 0 || inflight > 0 || requests > 0;
       if (until === 0 && !moved) continue;
-      this.said.set(slot, { fails, minute, inflight, at: now });
-      d.push([id, until, fails, inflight]);
+      this.said.set(slot, { fails, requests, minute, inflight, at: now });
+      d.push([id, until, fails, inflight, requests]);
       if (until > 0) redisStats.cooldownsPublished++;
     }
     if (d.length === 0) return;
@@ -105,17 +107,17 @@ export class SharedHealth {
       if (!Array.isArray(e) || typeof e[0] !== 'string') continue;
       const slot = this.slots.known(e[0]);
       if (slot < 0) continue;
-      const [, until, fails, inflight] = e as unknown[];
+      const [, until, fails, inflight, requests] = e as unknown[];
       if (typeof until === 'number' && until > this.health.cooldownUntilMs(slot) && Number.isFinite(until)) {
         this.known.set(slot, until);
         this.health.coolDown(slot, until);
         redisStats.cooldownsReceived++;
       }
-      if (!isCount(fails) || !isCount(inflight)) continue;
+      if (!isCount(fails) || !isCount(inflight) || !isCount(requests)) continue;
       let peers = this.heard.get(slot);
       if (!peers) this.heard.set(slot, (peers = new Map()));
       if (!peers.has(from) && peers.size >= MAX_PEERS) continue;
-      peers.set(from, { fails, minute, inflight, at: now });
+      peers.set(from, { fails, requests, minute, inflight, at: now });
       this.sum(slot, peers, now);
     }
   }
@@ -140,12 +142,17 @@ export class SharedHealth {
   private sum(slot: number, peers: Map<string, Said>, now: number): void {
     const minute = Math.floor(now / 60_000);
     let fails = 0;
+    let requests = 0;
     let inflight = 0;
     for (const h of peers.values()) {
-      if (h.minute === minute) fails += h.fails;
+      if (h.minute === minute) {
+        fails += h.fails;
+        requests += h.requests;
+      }
       inflight += h.inflight;
     }
     this.health.setRemoteFailures(slot, minute, fails);
+    this.health.setRemoteRequests(slot, minute, requests);
     this.health.setRemoteInflight(slot, inflight);
   }
 }

@@ -3,10 +3,10 @@
 // on one thread sees the load and failures the others caused. The control thread owns the mapping
 // from deployment id to slot (slots survive config reloads) and is the only one to hand them out.
 // With Redis, the control thread also writes what the other instances report (their failures this
-// minute, their in-flight requests: src/redis/shared-health.ts) into words of their own, so a
+// minute, their in-flight requests and requests this minute: src/redis/shared-health.ts) into words of their own, so a
 // worker reads the whole fleet's health with one more Atomics load and Redis stays off its path.
 
-const WORDS = 8;
+const WORDS = 9;
 const INFLIGHT = 0; // requests currently at this deployment, across all workers
 const FAILS = 1; // failures this minute, packed with the minute's tag (see recordFailure)
 const REMOTE_FAILS = 2; // the other instances' failures this minute, packed the same way (control thread writes)
@@ -15,6 +15,7 @@ const COOLDOWN_UNTIL_MS = 4; // sub-second part of the cooldown end, so short co
 const LATENCY_US = 5; // moving average of time to first byte, microseconds (0 = not measured yet)
 const REQUESTS = 6; // requests sent this minute, packed with the minute's tag like FAILS
 const REMOTE_INFLIGHT = 7; // the other instances' in-flight requests here (control thread writes)
+const REMOTE_REQUESTS = 8; // the other instances' requests this minute, packed like REQUESTS (control thread writes)
 
 const COUNT_BITS = 21;
 const COUNT_MASK = (1 << COUNT_BITS) - 1;
@@ -126,9 +127,25 @@ export class DeploymentHealth {
     }
   }
 
+  /** Requests sent this minute across every instance (usage-based routing). */
   requestsThisMinute(slot: number, nowMs: number): number {
+    const base = slot * WORDS;
+    const tag = Math.floor(nowMs / 60_000) & TAG_MASK;
+    const local = Atomics.load(this.words, base + REQUESTS);
+    const remote = Atomics.load(this.words, base + REMOTE_REQUESTS);
+    return (local >>> COUNT_BITS === tag ? local & COUNT_MASK : 0) + (remote >>> COUNT_BITS === tag ? remote & COUNT_MASK : 0);
+  }
+
+  /** This instance's requests this minute (what it publishes to the others). */
+  localRequestsThisMinute(slot: number, nowMs: number): number {
     const word = Atomics.load(this.words, slot * WORDS + REQUESTS);
     return word >>> COUNT_BITS === (Math.floor(nowMs / 60_000) & TAG_MASK) ? word & COUNT_MASK : 0;
+  }
+
+  /** The other instances' requests in the minute `minute` (epoch minutes); an older minute reads as 0. */
+  setRemoteRequests(slot: number, minute: number, n: number): void {
+    const tag = minute & TAG_MASK;
+    Atomics.store(this.words, slot * WORDS + REMOTE_REQUESTS, ((tag << COUNT_BITS) | Math.min(Math.max(0, n), COUNT_MASK)) | 0);
   }
 
   coolDown(slot: number, untilMs: number): void {

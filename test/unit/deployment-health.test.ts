@@ -14,7 +14,7 @@ test('allocate: slots, buffer size and zeroed records', () => {
   const h = DeploymentHealth.allocate(10);
   assert.equal(h.slots, 10);
   assert.ok(h.buffer instanceof SharedArrayBuffer);
-  assert.equal(h.buffer.byteLength, 10 * 8 * 4);
+  assert.equal(h.buffer.byteLength, 10 * 9 * 4);
   for (let s = 0; s < 10; s++) {
     assert.equal(h.inflight(s), 0);
     assert.equal(h.failuresThisMinute(s, T0), 0);
@@ -275,4 +275,13 @@ test("load is this instance's in-flight plus the other instances'", () => {
   assert.equal(h.load(1), 6);
   h.setRemoteInflight(1, 0);
   assert.equal(h.load(1), 1);
+});
+
+test("other instances' requests this minute add to this one's for usage-based routing, and lapse with their minute", () => {
+  const h = DeploymentHealth.allocate(4);
+  h.countRequest(1, T0);
+  h.setRemoteRequests(1, T0 / MINUTE, 4);
+  assert.equal(h.requestsThisMinute(1, T0), 5);
+  assert.equal(h.localRequestsThisMinute(1, T0), 1);
+  assert.equal(h.requestsThisMinute(1, T0 + MINUTE), 0);
 });

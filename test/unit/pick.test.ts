@@ -238,3 +238,12 @@ test("least-busy counts the other instances' in-flight requests too", () => {
   h.setRemoteInflight(a.slot, 0);
   for (let i = 0; i < 50; i++) assert.equal(pickTarget([a, b], h, NOW, true, null, 'least-busy'), a);
 });
+
+test("usage-based counts the other instances' requests this minute too", () => {
+  const h = DeploymentHealth.allocate(256);
+  const a = target('a');
+  const b = target('b');
+  h.countRequest(b.slot, NOW); // one here to b
+  h.setRemoteRequests(a.slot, Math.floor(NOW / 60_000), 3); // three elsewhere to a
+  for (let i = 0; i < 50; i++) assert.equal(pickTarget([a, b], h, NOW, true, null, 'usage-based-routing'), b);
+});
