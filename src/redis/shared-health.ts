@@ -50,6 +50,9 @@ export class SharedHealth {
     private readonly instanceId: string,
   ) {
     link.listen(CHANNEL, (m) => this.received(m));
+    // Back after an outage: say everything once more (the others may have dropped our load, or
+    // missed messages published while the channel was away).
+    link.onUp(() => this.said.clear());
   }
 
   start(): void {
@@ -129,9 +132,11 @@ export class SharedHealth {
       let dropped = false;
       for (const [from, h] of peers) {
         if (now - h.at < PEER_TTL_MS) continue;
-        // Quiet is normal for an idle instance: only a load it never took back is stale.
-        if (h.inflight === 0 && h.minute === Math.floor(now / 60_000)) continue;
-        peers.delete(from);
+        // Quiet is normal for an idle instance: only a load it never took back is stale; its
+        // counts of this minute stand until the minute ends.
+        if (h.minute !== Math.floor(now / 60_000)) peers.delete(from);
+        else if (h.inflight > 0) h.inflight = 0;
+        else continue;
         dropped = true;
       }
       if (peers.size === 0) this.heard.delete(slot);
