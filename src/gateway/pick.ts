@@ -60,7 +60,7 @@ export function pickTarget(
 function scorer(strategy: RoutingStrategy, health: DeploymentHealth, nowMs: number): (t: Target) => number {
   switch (strategy) {
     case 'least-busy':
-      return (t) => health.inflight(t.slot);
+      return (t) => health.load(t.slot);
     case 'latency-based-routing':
       return (t) => health.latencyUs(t.slot);
     case 'cost-based-routing':

@@ -175,6 +175,11 @@ export class MetricsHub {
       const state = t.unavailable !== null || g.health.isCoolingDown(t.slot, now) ? 2 : g.health.failuresThisMinute(t.slot, now) > 0 ? 1 : 0;
       w.sample('litellm_deployment_state', names, [t.upstreamModel, t.id, t.apiBase, t.provider], state);
     }
+    // Weir's own: the numbers routing and allowed_fails decide on, every instance's included (with Redis).
+    w.family('weir_deployment_in_flight', 'gauge', 'Requests at the deployment now, across the instances sharing one Redis (this instance alone without)');
+    for (const t of targets) w.sample('weir_deployment_in_flight', names, [t.upstreamModel, t.id, t.apiBase, t.provider], g.health.load(t.slot));
+    w.family('weir_deployment_failures_this_minute', 'gauge', 'Failures at the deployment this minute (what allowed_fails counts), across the instances sharing one Redis');
+    for (const t of targets) w.sample('weir_deployment_failures_this_minute', names, [t.upstreamModel, t.id, t.apiBase, t.provider], g.health.failuresThisMinute(t.slot, now));
     w.family('litellm_deployment_cooled_down_total', 'counter', 'LLM Deployment Analytics - Number of times a deployment has been cooled down by LiteLLM load balancing logic. exception_status is the status of the exception that caused the deployment to be cooled down');
     for (const t of targets) {
       let by429 = 0;

@@ -1,6 +1,7 @@
 // What the Redis side of this instance has done (stats.ts), on /metrics: whether Redis is up, the
-// lease scripts run and waited for, the requests reconciled after an outage, and the cooldowns and
-// invalidations shared with the other instances. Registered once, when Redis is configured.
+// lease scripts run and waited for, the requests reconciled after an outage, and the cooldowns,
+// deployment health messages and invalidations shared with the other instances. Registered once,
+// when Redis is configured.
 import { metricsRegistry, type MetricsRegistry, type Sample } from '../metrics/registry';
 import { redisStats } from './stats';
 
@@ -20,5 +21,6 @@ export function registerRedisMetrics(registry: MetricsRegistry = metricsRegistry
   registry.counterFrom('weir_lease_waits_total', 'Requests that found their instance\'s lease spent and waited for one lease script', () => one(redisStats.leaseWaits));
   registry.counterFrom('weir_redis_reconciled_requests_total', 'Requests admitted while Redis was down, added to its counts when it came back', () => one(redisStats.reconciledRequests));
   registry.counterFrom('weir_cooldowns_shared_total', 'Deployment cooldowns shared with the other instances', () => both(redisStats.cooldownsPublished, redisStats.cooldownsReceived));
+  registry.counterFrom('weir_deployment_health_messages_total', 'Messages of deployment health (cooldowns, failures this minute, in-flight requests) passed between instances', () => both(redisStats.healthPublished, redisStats.healthReceived));
   registry.counterFrom('weir_invalidations_total', 'Key, team and budget changes passed between instances', () => both(redisStats.invalidationsPublished, redisStats.invalidationsReceived));
 }

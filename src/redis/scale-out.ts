@@ -1,5 +1,5 @@
 // Many Weir instances on one Redis: the pieces the control thread runs when the config names a
-// Redis (src/redis/settings.ts) — rpm leases, shared cooldowns, invalidation by pub/sub — over one
+// Redis (src/redis/settings.ts) — rpm and budget leases, shared deployment health (cooldowns, failures, in-flight), invalidation by pub/sub — over one
 // link that tracks whether Redis is up. Without a Redis setting nothing here starts.
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -15,7 +15,7 @@ import { RedisLink } from './link';
 import { registerRedisMetrics } from './redis-metrics';
 import { RpmLeases, type Leasable, type LeaseWait } from './rpm-leases';
 import { redisSettings } from './settings';
-import { SharedCooldowns } from './shared-cooldowns';
+import { SharedHealth } from './shared-health';
 
 export interface ScaleOutOptions {
   cfg: LiteLLMConfig;
@@ -31,7 +31,7 @@ export class ScaleOut {
   readonly instanceId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly leases: RpmLeases | null;
   private readonly budgets: BudgetLeases | null;
-  private readonly cooldowns: SharedCooldowns;
+  private readonly health: SharedHealth;
   private readonly invalidation: Invalidation | null;
 
   private constructor(
@@ -43,7 +43,7 @@ export class ScaleOut {
     const leases = this.leases;
     this.budgets = g && leases ? new BudgetLeases(link, g.entities, () => g.budgeted(), this.instanceId, () => leases.instanceCount) : null;
     this.invalidation = g ? new Invalidation(link, this.instanceId, () => g.resync()) : null;
-    this.cooldowns = new SharedCooldowns(link, opts.health, opts.slots, this.instanceId);
+    this.health = new SharedHealth(link, opts.health, opts.slots, this.instanceId);
   }
 
   /** Null when the config names no Redis. Never waits for Redis to be reachable. */
@@ -57,8 +57,8 @@ export class ScaleOut {
     await link.start();
     s.leases?.start();
     s.budgets?.start();
-    s.cooldowns.start();
-    log.info(`scale-out: redis ${settings.shown}, instance ${s.instanceId}: rpm and budgets leased across instances, cooldowns shared, key and team changes published`);
+    s.health.start();
+    log.info(`scale-out: redis ${settings.shown}, instance ${s.instanceId}: rpm and budgets leased across instances, deployment health (cooldowns, failures, in-flight) shared, key and team changes published`);
     return s;
   }
 
@@ -76,7 +76,7 @@ export class ScaleOut {
   async stop(): Promise<void> {
     this.leases?.stop();
     this.budgets?.stop();
-    this.cooldowns.stop();
+    this.health.stop();
     await this.link.close();
   }
 }

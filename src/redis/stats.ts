@@ -15,6 +15,9 @@ export const redisStats = {
   reconciledRequests: 0,
   cooldownsPublished: 0,
   cooldownsReceived: 0,
+  /** Deployment health messages (one per 25 ms tick at most: cooldowns, failures, in-flight) sent and received. */
+  healthPublished: 0,
+  healthReceived: 0,
   invalidationsPublished: 0,
   invalidationsReceived: 0,
 };

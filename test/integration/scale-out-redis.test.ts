@@ -1,14 +1,16 @@
 // Three Weir instances on one real Redis and one PostgreSQL, over real HTTP: rpm shared by leases
 // (500 concurrent calls against rpm 100), a 429 on one instance cooling the deployment down on the
-// others, a key blocked through one instance refused by the others through pub/sub (the table poll
-// is set to 10 minutes, so nothing else can carry it), and Redis killed and restarted under load.
+// others, failures spread over the instances reaching allowed_fails together, one instance's
+// in-flight requests seen by the others, a key blocked through one instance refused by the others
+// through pub/sub (the table poll is set to 10 minutes, so nothing else can carry it), and Redis
+// killed and restarted under load.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { MockUpstream } from '../support/mock-upstream';
 import { parsePrometheusText, type PromFamily } from '../support/prom-text';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
 import {
-  adminOk, burst, CALL_COST, call, chat, messages, closeAndCheckLedgers, governanceConfig, ledgerDatabase, sleep, startMock, startWeirOn, tally, waitFor, writeConfigFile, type Weir,
+  adminOk, bearer, burst, CALL_COST, call, chatBody, chat, messages, closeAndCheckLedgers, governanceConfig, ledgerDatabase, sleep, startMock, startWeirOn, tally, waitFor, writeConfigFile, type Weir,
 } from './governance-helpers';
 
 let redis: RedisServer;
@@ -37,14 +39,31 @@ const coolConfig = (mockUrl: string) =>
     )
     .join('');
 
+/** Two deployments in order tiers: every call goes to x until x is cooled down, then to y. */
+const flakyConfig = (mockUrl: string) =>
+  ['x', 'y']
+    .map(
+      (x, i) => `  - model_name: flaky
+    litellm_params:
+      model: openai/weir-flaky-${x}
+      api_base: ${mockUrl}/v1
+      api_key: sk-upstream-flaky
+      input_cost_per_token: 0
+      output_cost_per_token: 0.001
+      cooldown_time: 600
+      order: ${i + 1}
+`,
+    )
+    .join('');
+
 before(async () => {
   redis = await startRedisServer();
   mock = await startMock();
   const db = await ledgerDatabase('scale_out');
   const base = governanceConfig(mock.url, db);
   const config = base
-    .replace('router_settings:\n', `router_settings:\n  redis_host: 127.0.0.1\n  redis_port: ${redis.port}\n`)
-    .replace('router_settings:', `${coolConfig(mock.url)}router_settings:`);
+    .replace('router_settings:\n', `router_settings:\n  redis_host: 127.0.0.1\n  redis_port: ${redis.port}\n  allowed_fails: 2\n`)
+    .replace('router_settings:', `${coolConfig(mock.url)}${flakyConfig(mock.url)}router_settings:`);
   for (let i = 0; i < 3; i++) {
     weirs.push(await startWeirOn(writeConfigFile(config), { workers: 1, env: { WEIR_SYNC_INTERVAL_MS: '600000' } }));
   }
@@ -55,6 +74,12 @@ after(async () => {
 });
 
 const spread = <T>(i: number, list: T[]): T => list[i % list.length]!;
+
+const scrape = async (url: string) => parsePrometheusText(await (await fetch(`${url}/metrics`)).text());
+const value = (m: Map<string, PromFamily>, name: string, labels: Record<string, string> = {}) =>
+  m.get(name)?.samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+/** A deployment's gauge as one instance reports it on /metrics. */
+const gauge = async (w: Weir, name: string, model: string) => value(await scrape(w.url), name, { litellm_model_name: model });
 
 describe('three instances on one Redis', () => {
   it('say that they share Redis at start and on /health/readiness', async () => {
@@ -130,9 +155,6 @@ describe('three instances on one Redis', () => {
   });
 
   it('/metrics says Redis is up and counts the leases and the changes passed between instances', async () => {
-    const scrape = async (url: string) => parsePrometheusText(await (await fetch(`${url}/metrics`)).text());
-    const value = (m: Map<string, PromFamily>, name: string, labels: Record<string, string> = {}) =>
-      m.get(name)?.samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
     const blocker = await scrape(weirs[0]!.url);
     assert.equal(value(blocker, 'weir_redis_up'), 1);
     assert.ok(value(blocker, 'weir_invalidations_total', { direction: 'published' })! >= 1, 'the block above was published');
@@ -160,6 +182,48 @@ describe('three instances on one Redis', () => {
       });
       assert.match(r.json.error.message, /No deployments available for selected model/);
     }
+  });
+
+  it('failures spread over the instances reach allowed_fails together (allowed_fails 2: the third cools the deployment everywhere)', async () => {
+    await awayFromMinuteEdge();
+    const k = await adminOk(weirs[0]!.url, '/key/generate', {});
+    for (let i = 0; i < 3; i++) {
+      mock.enqueue({ status: 500, errorMessage: 'upstream broke' });
+      const before = mock.requests.length;
+      assert.equal((await chat(weirs[i]!.url, k.key, 'flaky')).status, 500);
+      assert.deepEqual(mock.requests.slice(before).map((q) => q.json?.model), ['weir-flaky-x']);
+      if (i === 2) break;
+      // Every instance counts this failure before the next one happens elsewhere.
+      for (const w of weirs) await waitFor(`failure ${i + 1} to be counted everywhere`, async () => (await gauge(w, 'weir_deployment_failures_this_minute', 'weir-flaky-x')) === i + 1);
+      // Two failures are within allowed_fails: x still serves, on every instance.
+      for (const w of weirs) assert.equal(await gauge(w, 'litellm_deployment_state', 'weir-flaky-x'), 1);
+    }
+    // One failure on each instance: alone, none would pass allowed_fails; together, the third does.
+    for (const w of weirs) {
+      await waitFor('x cooled down everywhere', async () => (await gauge(w, 'litellm_deployment_state', 'weir-flaky-x')) === 2);
+      const before = mock.requests.length;
+      assert.equal((await chat(w.url, k.key, 'flaky')).status, 200);
+      assert.deepEqual(mock.requests.slice(before).map((q) => q.json?.model), ['weir-flaky-y']);
+    }
+  });
+
+  it("one instance's in-flight requests are seen by the others (least-busy routing's load), and their end too", async () => {
+    const k = await adminOk(weirs[0]!.url, '/key/generate', {});
+    const inflight = async (w: Weir) => (await scrape(w.url)).get('weir_deployment_in_flight')!.samples.reduce((a, s) => a + s.value, 0);
+    for (const w of weirs) assert.equal(await inflight(w), 0);
+    mock.enqueue({ hang: true });
+    const client = new AbortController();
+    const held = fetch(`${weirs[0]!.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { ...bearer(k.key), 'content-type': 'application/json' },
+      body: JSON.stringify(chatBody('gpt')),
+      signal: client.signal,
+    }).catch(() => null);
+    for (const w of weirs) await waitFor('the held request to count on every instance', async () => (await inflight(w)) === 1);
+    assert.equal(await gauge(weirs[1]!, 'weir_deployment_in_flight', 'weir-budget-model'), 1, 'at the deployment it went to');
+    client.abort();
+    await held;
+    for (const w of weirs) await waitFor('its end to reach every instance', async () => (await inflight(w)) === 0);
   });
 
   it('Redis killed under load: every instance keeps serving and says so; restarted, they reconcile', async () => {

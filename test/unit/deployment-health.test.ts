@@ -14,7 +14,7 @@ test('allocate: slots, buffer size and zeroed records', () => {
   const h = DeploymentHealth.allocate(10);
   assert.equal(h.slots, 10);
   assert.ok(h.buffer instanceof SharedArrayBuffer);
-  assert.equal(h.buffer.byteLength, 10 * 8 * 4);
+  assert.equal(h.buffer.byteLength, 10 * 9 * 4);
   for (let s = 0; s < 10; s++) {
     assert.equal(h.inflight(s), 0);
     assert.equal(h.failuresThisMinute(s, T0), 0);
@@ -252,4 +252,36 @@ test('failures are not lost when threads roll the minute over together', async (
     { staleReturns: 0, minutesWithWrongCount: 0 },
     `${stale} calls returned more than the ${perRound * threads} failures this minute can have; ${lost.length}/${rounds} minutes ended with a wrong count, e.g. (minute, count): ${JSON.stringify(lost.slice(0, 5))}`,
   );
+});
+
+test("other instances' failures (written by the control thread) count toward allowed_fails and lapse with their minute", () => {
+  const h = DeploymentHealth.allocate(4);
+  h.setRemoteFailures(1, T0 / MINUTE, 2);
+  assert.equal(h.failuresThisMinute(1, T0), 2);
+  assert.equal(h.localFailuresThisMinute(1, T0), 0);
+  assert.equal(h.recordFailure(1, T0 + 1), 3, 'the count a failure returns is the fleet-wide one');
+  assert.equal(h.localFailuresThisMinute(1, T0 + 1), 1, 'only this instance counted locally (what it publishes)');
+  assert.equal(h.remoteFailuresThisMinute(1, T0 + MINUTE), 0, 'the next minute starts from zero');
+  assert.equal(h.recordFailure(1, T0 + MINUTE), 1);
+  assert.equal(h.failuresThisMinute(2, T0), 0, 'other slots untouched');
+});
+
+test("load is this instance's in-flight plus the other instances'", () => {
+  const h = DeploymentHealth.allocate(4);
+  h.begin(1);
+  h.setRemoteInflight(1, 5);
+  assert.equal(h.inflight(1), 1);
+  assert.equal(h.remoteInflight(1), 5);
+  assert.equal(h.load(1), 6);
+  h.setRemoteInflight(1, 0);
+  assert.equal(h.load(1), 1);
+});
+
+test("other instances' requests this minute add to this one's for usage-based routing, and lapse with their minute", () => {
+  const h = DeploymentHealth.allocate(4);
+  h.countRequest(1, T0);
+  h.setRemoteRequests(1, T0 / MINUTE, 4);
+  assert.equal(h.requestsThisMinute(1, T0), 5);
+  assert.equal(h.localRequestsThisMinute(1, T0), 1);
+  assert.equal(h.requestsThisMinute(1, T0 + MINUTE), 0);
 });

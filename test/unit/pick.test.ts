@@ -227,3 +227,23 @@ test('the pick does not change the health table', () => {
   for (let i = 0; i < 100; i++) pickTarget([a, b], h, NOW, true, null);
   assert.deepEqual(Array.from(h.words), before);
 });
+
+test("least-busy counts the other instances' in-flight requests too", () => {
+  const h = DeploymentHealth.allocate(256);
+  const a = target('a');
+  const b = target('b');
+  h.begin(b.slot); // one here at b
+  h.setRemoteInflight(a.slot, 3); // three elsewhere at a
+  for (let i = 0; i < 50; i++) assert.equal(pickTarget([a, b], h, NOW, true, null, 'least-busy'), b);
+  h.setRemoteInflight(a.slot, 0);
+  for (let i = 0; i < 50; i++) assert.equal(pickTarget([a, b], h, NOW, true, null, 'least-busy'), a);
+});
+
+test("usage-based counts the other instances' requests this minute too", () => {
+  const h = DeploymentHealth.allocate(256);
+  const a = target('a');
+  const b = target('b');
+  h.countRequest(b.slot, NOW); // one here to b
+  h.setRemoteRequests(a.slot, Math.floor(NOW / 60_000), 3); // three elsewhere to a
+  for (let i = 0; i < 50; i++) assert.equal(pickTarget([a, b], h, NOW, true, null, 'usage-based-routing'), b);
+});
