@@ -94,7 +94,9 @@ function sandboxRoot(): string {
 export async function boot(opts: BootOptions): Promise<void> {
   const configPath = path.resolve(opts.configPath);
   // Created before the read, so a change made while the workers start is still seen as a change.
-  const watcher = new ConfigWatcher(configPath, () => reload('file changed'));
+  const watcher = new ConfigWatcher(configPath, () => reload('file changed'), {
+    onEmpty: () => log.warn(`config file is empty: not reloaded from the file change, still serving version ${version} (SIGHUP or POST /config/reload applies it)`),
+  });
   const cfg = loadConfigFile(configPath);
   applyEnvironment(cfg);
   const health = DeploymentHealth.allocate();

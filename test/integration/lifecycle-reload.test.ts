@@ -174,7 +174,9 @@ for (const engine of ['uws', 'node'] as const) {
         Array.from({ length: 6 }, async () => {
           while (!stop) {
             try {
-              statuses.push((await chat(gw.url, 'alpha', { extra: { mock_behavior: { delayMs: 20 } } })).status);
+              const r = await chat(gw.url, 'alpha', { extra: { mock_behavior: { delayMs: 20 } } });
+              // A refusal keeps its reason, so a failure says what refused it.
+              statuses.push(r.status === 200 ? 200 : `${r.status} ${r.text.slice(0, 200)}`);
             } catch (e) {
               statuses.push((e as NodeJS.ErrnoException).code ?? (e as Error).message);
             }
