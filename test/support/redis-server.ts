@@ -2,15 +2,14 @@
 // installed from the distribution's packages when the tests run as root, else the tests fail
 // with the command to run. It never skips. One server per test file, on a free port, no
 // persistence; kill() and restart() (same port) are for the outage tests.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { findOnPath, isRoot } from '../../src/agents/sandbox/isolation';
+import { findOnPath } from '../../src/agents/sandbox/isolation';
+import { ensureDebianPackage } from './debian-package';
 import { freePort } from '../../src/net/free-port';
-
-const INSTALL = 'apt-get install -y redis-server';
 
 function locate(): string | null {
   return findOnPath('redis-server') ?? ['/usr/bin/redis-server', '/usr/sbin/redis-server', '/usr/local/bin/redis-server'].find((p) => fs.existsSync(p)) ?? null;
@@ -18,18 +17,9 @@ function locate(): string | null {
 
 /** The redis-server binary, installing it as root when it is missing; throws with the command otherwise. */
 export function redisServerBinary(): string {
-  const found = locate();
-  if (found) return found;
-  if (!isRoot()) throw new Error(`redis-server is needed by the scale-out tests and is not installed; run: ${INSTALL}`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  let r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server'], { encoding: 'utf8', env });
-  if (r.status !== 0) {
-    spawnSync('apt-get', ['update'], { encoding: 'utf8', env });
-    r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server'], { encoding: 'utf8', env });
-  }
-  const now = locate();
-  if (now) return now;
-  throw new Error(`redis-server could not be installed (${(r.stderr || r.error?.message || '').trim().split('\n').pop()}); run: ${INSTALL}`);
+  const r = ensureDebianPackage('redis-server', 'by the scale-out tests', locate);
+  if ('error' in r) throw new Error(r.error);
+  return r.found;
 }
 
 export interface RedisServer {
