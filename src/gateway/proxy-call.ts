@@ -646,13 +646,22 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
         startMs: this.startMs,
         endMs: now,
         firstByteMs: this.acct.firstByteMs || now,
-        overheadMs: Math.max(0, performance.now() - this.ex.startedAt - this.notOverheadMs),
+        overheadMs: this.overheadMs(performance.now()),
         retries: this.retries,
         error: error && status >= 400 ? { status, message: error.message, type: error.type } : undefined,
       }),
     );
     this.observe(status, usage, cost);
     return cost;
+  }
+
+  /**
+   * Weir's own share of the call: for a stream, what it took until the stream started (the rest is
+   * the upstream's pace); otherwise the whole call less the time spent waiting on upstreams. The
+   * spend log and the metrics read the same figure.
+   */
+  private overheadMs(now: number): number {
+    return this.streamOverheadMs >= 0 ? this.streamOverheadMs : Math.max(0, now - this.ex.startedAt - this.notOverheadMs);
   }
 
   /** Counts the call in the worker's metrics row, and hands its phases over when it is traced. */
@@ -662,7 +671,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     const now = performance.now();
     const totalMs = now - this.ex.startedAt;
     const t = this.tried.length ? this.target : undefined;
-    const overheadMs = this.streamOverheadMs >= 0 ? this.streamOverheadMs : Math.max(0, totalMs - this.notOverheadMs);
+    const overheadMs = this.overheadMs(now);
     const row = m.calls.rowFor(this.ctx.identity, this.ctx.endUser, this.scan.model ?? '', this.group.name, t);
     m.calls.call(row, {
       status,

@@ -74,7 +74,8 @@ test('N calls of every kind → exactly N SpendLogs rows, and entity spend and D
   exp.push({ label: 'openai stream with usage', requestId: chunks[0].id, callId: String(s.headers['x-litellm-call-id']), model: 'weir-budget-model', group: 'gpt', provider: 'openai', callType: 'acompletion', prompt: usageChunk.usage.prompt_tokens, completion: 8, spend: 8 * OUT_PRICE, status: 'success' });
 
   // 4. OpenAI stream, the client did NOT ask for usage: it sees none, the row still has the tokens.
-  s = await streamCall(weir.url, '/v1/chat/completions', bearer(k.key), { model: 'gpt', stream: true, messages: [{ role: 'user', content: 'hello' }] });
+  // Its 8 deltas come 150 ms apart, so the stream lasts over a second: none of that is Weir's.
+  s = await streamCall(weir.url, '/v1/chat/completions', bearer(k.key), { model: 'gpt', stream: true, messages: [{ role: 'user', content: 'hello' }], mock_behavior: { paceMs: 150 } });
   assert.equal(s.status, 200);
   chunks = sseJson(s.text);
   assert.equal(chunks.filter((c) => c.choices?.[0]?.delta?.content).length, 8);
@@ -140,6 +141,8 @@ test('N calls of every kind → exactly N SpendLogs rows, and entity spend and D
     assert.equal(m.user_api_key_team_id, team.team_id, e.label);
     assert.equal(m.user_api_key_team_alias, 'spend-team-alias', e.label);
     assert.equal(m.status, e.status, e.label);
+    // Weir's own time: for a stream, until it started; never the upstream's pace after that.
+    if (e.label === 'openai stream without usage') assert.ok(m.litellm_overhead_time_ms < 1_050, `overhead ${m.litellm_overhead_time_ms} ms counts the stream's 1,050 ms of upstream pace`);
     if (e.prompt !== null) assert.equal(row.prompt_tokens, e.prompt, `${e.label}: prompt_tokens`);
     if (e.completion !== null) assert.equal(row.completion_tokens, e.completion, `${e.label}: completion_tokens`);
     assert.equal(row.total_tokens, row.prompt_tokens + row.completion_tokens, e.label);

@@ -151,11 +151,9 @@ test('with the real body scan, on a Claude-Code-sized body', () => {
   const body = Buffer.from(text);
   const scan = scanBody(body);
   assert.equal(scan.error, undefined);
-  const t0 = process.hrtime.bigint();
+  // Correctness only: how the cost grows with the body is counted in linear-body-scan.test.ts.
   const out = ensureIncludeUsage(body, scan);
-  const us = Number(process.hrtime.bigint() - t0) / 1000;
   assert.equal(out.toString(), text.slice(0, -1) + ',"stream_options":{"include_usage":true}}');
-  assert.ok(us < 20_000, `${us} µs`);
 });
 
 /** mulberry32 */
