@@ -10,6 +10,7 @@ import { renderPrompt } from './template';
 import { attachRun, deliveryRun, forgetDelivery, recordDelivery } from './delivery-log';
 import { eventMatches, verifyWebhook } from './webhook-verify';
 import { getRun, listRuns, runView, type RunRow } from './store';
+import { sessionOfRun, touchSession } from './session-store';
 import type { StartRequest } from './run-starter';
 import { FINAL_STATUSES, RUN_STATUSES, type JobDef, type ProfileDef, type RunEvent, type SandboxDef } from './types';
 import type pg from 'pg';
@@ -174,9 +175,13 @@ async function cancelRun(s: ApiServices, run: RunRow): Promise<RunRow> {
 async function retryRun(s: ApiServices, who: Who, run: RunRow): Promise<ApiAnswer> {
   if (!FINAL_STATUSES.has(run.status)) throw new AgentApiError(409, `run ${run.id} has not ended (${run.status}): cancel it first`, 'id');
   const job = run.job_name ? await s.catalog.find('job', run.job_name) : null;
+  // A session's message is retried as a message of the same session: it queues behind the
+  // session's others and resumes what the session holds now. An ended session takes no more.
+  const session = await sessionOfRun(s.pool, run.id);
+  if (session && !(await touchSession(s.pool, session.id, s.now()))) throw new AgentApiError(409, `session ${session.id} has ended: run ${run.id} cannot be retried in it; start a new session`, 'id');
   const { run: next } = await s.start({
     job, profile: run.profile, prompt: run.prompt, input: run.input, trigger: 'retry', triggerRef: run.id, idempotencyKey: null, keyHash: who.admin ? null : who.keyHash,
-    maxBudget: run.max_budget ?? undefined, retryOf: run.id, attempt: run.attempt + 1,
+    maxBudget: run.max_budget ?? undefined, retryOf: run.id, attempt: run.attempt + 1, ...(session ? { sessionId: session.id } : {}),
   });
   return { status: 202, body: runView(next, s.publicUrl()) };
 }

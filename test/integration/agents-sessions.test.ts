@@ -237,6 +237,22 @@ describe('bad input', () => {
     assert.ok(!listB.json.data.some((x: any) => x.id === s.id));
   });
 
+  it('a retried message stays in its session: it resumes the workspace and counts among the runs; after the session ends, a retry is a 409', async () => {
+    const s = await newSession('log');
+    const first = await send(s.id, 'one');
+    await succeeded(first.id);
+    const r = await call(weir.url, `/v1/agent/runs/${first.id}/retry`, { headers: bearer(MASTER_KEY), body: {} });
+    assert.equal(r.status, 202, r.text);
+    // The retry ran on the workspace the session left (its log already held "one").
+    assert.equal((await succeeded(r.json.id)).run.result, 'one one ');
+    assert.equal((await session(s.id)).runs, 2);
+    const del = await call(weir.url, `/v1/agent/sessions/${s.id}`, { headers: bearer(MASTER_KEY), method: 'DELETE' });
+    assert.equal(del.status, 200, del.text);
+    const late = await call(weir.url, `/v1/agent/runs/${first.id}/retry`, { headers: bearer(MASTER_KEY), body: {} });
+    assert.equal(late.status, 409, late.text);
+    assert.match(late.json.error.message, /session .* has ended/);
+  });
+
   it('DELETE ends a session and cancels its queued messages; a message to an ended session is a 409', async () => {
     const s = await newSession('log');
     const first = await send(s.id, 'kept');
