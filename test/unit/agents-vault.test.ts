@@ -10,10 +10,28 @@ import tls from 'node:tls';
 import { AgentApiError } from '../../src/agents/api-error';
 import { makeCa } from '../../src/agents/vault/ca';
 import { vaultKey, VaultKeyError, vaultSecretFrom } from '../../src/agents/vault/crypto';
+import { Egress } from '../../src/agents/vault/egress';
 import { EgressProxy, keyHash, proxyKey, splitTarget, swapValue } from '../../src/agents/vault/egress-proxy';
 import { checkHosts, hostMatcher } from '../../src/agents/vault/hosts';
 import { scrubber, stubFor } from '../../src/agents/vault/run-vault';
 import { testTls } from '../support/test-tls';
+
+/** One CONNECT to the proxy on `port`; resolves with the status line and the socket (for a TLS session inside). */
+function connectVia(port: number, target: string, auth?: string): Promise<{ status: string; socket: net.Socket }> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(`CONNECT ${target} HTTP/1.1\r\n${auth ? `proxy-authorization: ${auth}\r\n` : ''}\r\n`));
+    let got = '';
+    const onData = (d: Buffer) => {
+      got += d.toString('latin1');
+      const end = got.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      s.off('data', onData);
+      resolve({ status: got.split('\r\n')[0]!, socket: s });
+    };
+    s.on('data', onData);
+    s.on('error', reject);
+  });
+}
 
 test('sealed values open under the same key only; another key is named as the cause', () => {
   const k = vaultKey('salt');
@@ -95,22 +113,7 @@ describe('the egress proxy in-process', () => {
     upstream.close();
   });
 
-  /** One CONNECT; resolves with the status line and the socket (for a TLS session inside). */
-  function connect(target: string, auth?: string): Promise<{ status: string; socket: net.Socket }> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect(proxyPort, '127.0.0.1', () => s.write(`CONNECT ${target} HTTP/1.1\r\n${auth ? `proxy-authorization: ${auth}\r\n` : ''}\r\n`));
-      let got = '';
-      const onData = (d: Buffer) => {
-        got += d.toString('latin1');
-        const end = got.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        s.off('data', onData);
-        resolve({ status: got.split('\r\n')[0]!, socket: s });
-      };
-      s.on('data', onData);
-      s.on('error', reject);
-    });
-  }
+  const connect = (target: string, auth?: string) => connectVia(proxyPort, target, auth);
 
   const basic = (k: string) => `Basic ${Buffer.from(`weir:${k}`).toString('base64')}`;
 
@@ -156,4 +159,43 @@ describe('the egress proxy in-process', () => {
     assert.match((await connect('localhost:1', basic(RUN_KEY))).status, /^HTTP\/1\.1 407 /);
     proxy.register(keyHash(RUN_KEY), { runId: 'r1', swaps: [{ stub: 'STUB', value: 'REAL', hosts: ['localhost'] }], allow: ['127.0.0.1'] });
   });
+});
+
+test('the egress thread dies with runs registered: it starts again on the same port and still knows them', async () => {
+  const lines: string[] = [];
+  const ca = makeCa('unit-restart');
+  const egress = new Egress({ ca: async () => ca, host: '127.0.0.1', port: 0, log: (l) => lines.push(l) });
+  const RUN = 'sk-run-key-restart';
+  const auth = `Basic ${Buffer.from(`weir:${RUN}`).toString('base64')}`;
+  await egress.register(keyHash(RUN), { runId: 'r-restart', swaps: [], allow: ['127.0.0.1'] });
+  const port = await egress.port();
+  const target = net.createServer((c) => c.end());
+  await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+  const to = `127.0.0.1:${(target.address() as net.AddressInfo).port}`;
+  try {
+    const first = await connectVia(port, to, auth);
+    assert.match(first.status, /^HTTP\/1\.1 200/);
+    first.socket.destroy();
+    // The crash: the thread is ended under the runtime (as an uncaught error in it would).
+    await (egress as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    // Polled until the new thread answers (connections refused meanwhile); then the run is known.
+    let status = '';
+    for (let i = 0; i < 200 && !status.includes(' 200'); i++) {
+      status = await connectVia(port, to, auth).then(
+        (r) => (r.socket.destroy(), r.status),
+        () => new Promise<string>((res) => setTimeout(() => res(''), 25)),
+      );
+    }
+    assert.match(status, /^HTTP\/1\.1 200/, lines.join('\n'));
+    assert.equal(await egress.port(), port);
+    assert.ok(lines.some((l) => /exited .* with 1 run\(s\) registered; starting it again on port/.test(l)), lines.join('\n'));
+    // A run that ended before the crash is not brought back.
+    egress.unregister(keyHash(RUN));
+    const after = await connectVia(port, to, auth);
+    after.socket.destroy();
+    assert.match(after.status, /^HTTP\/1\.1 407/);
+  } finally {
+    target.close();
+    await egress.stop();
+  }
 });

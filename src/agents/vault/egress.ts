@@ -1,6 +1,8 @@
 // The control thread's handle on the egress proxy thread: started on the first run that needs it
 // (an installation without secrets never starts it), told which run keys may use it and what each
-// swaps, stopped with the runtime.
+// swaps, stopped with the runtime. If the thread dies while runs use it, it is started again on
+// the same port (the sandboxes' HTTPS_PROXY names it) and every live run is registered again, so a
+// crash costs the runs the connections in flight, not the rest of their egress.
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { CaPair } from './ca';
@@ -16,6 +18,11 @@ export class Egress {
   private started: Promise<number> | null = null;
   private nextId = 1;
   private readonly waiting = new Map<number, () => void>();
+  /** What every live run registered: replayed into a thread started after a crash. */
+  private readonly live = new Map<string, RunEgress>();
+  /** The port the first start bound; later starts take the same one. */
+  private bound = 0;
+  private stopping = false;
 
   constructor(private readonly o: { ca: () => Promise<CaPair>; host: string; port: number; upstreamCa?: string[]; log(line: string): void }) {}
 
@@ -24,11 +31,12 @@ export class Egress {
     this.started ??= this.o.ca().then(
       (ca) =>
         new Promise<number>((resolve, reject) => {
-          const w = new Worker(THREAD_FILE, { workerData: { ca, host: this.o.host, port: this.o.port, upstreamCa: this.o.upstreamCa } });
+          const w = new Worker(THREAD_FILE, { workerData: { ca, host: this.o.host, port: this.bound || this.o.port, upstreamCa: this.o.upstreamCa } });
           this.worker = w;
           w.on('message', (m: EgressReply) => {
             if (m.type === 'listening') {
               this.o.log(`vault: egress proxy listening on ${this.o.host}:${m.port}`);
+              this.bound = m.port;
               resolve(m.port);
             } else if (m.type === 'failed') reject(new Error(`the egress proxy could not listen on ${this.o.host}:${this.o.port}: ${m.message}`));
             else this.waiting.get(m.id)?.();
@@ -37,17 +45,30 @@ export class Egress {
             this.o.log(`vault: egress proxy thread failed: ${e.message}`);
             reject(e);
           });
-          w.on('exit', () => {
+          w.on('exit', (code) => {
+            if (this.worker !== w) return;
             this.worker = null;
             this.started = null;
             for (const done of this.waiting.values()) done();
             this.waiting.clear();
+            if (!this.stopping && this.live.size > 0) this.restart(code);
           });
         }),
     );
     // A start that failed is tried again by the next run.
     this.started.catch(() => (this.started = null));
     return this.started;
+  }
+
+  /** After a crash: the thread again, on the same port, with every live run registered again. */
+  private restart(code: number): void {
+    this.o.log(`vault: egress proxy thread exited (code ${code}) with ${this.live.size} run(s) registered; starting it again on port ${this.bound}`);
+    this.port().then(
+      () => {
+        for (const [keyHash, egress] of this.live) void this.send({ type: 'register', keyHash, egress });
+      },
+      (e: Error) => this.o.log(`vault: egress proxy could not start again: ${e.message}; the runs that use it cannot reach their secret hosts`),
+    );
   }
 
   private send(m: Pending): Promise<void> {
@@ -64,15 +85,18 @@ export class Egress {
   }
 
   async register(keyHash: string, egress: RunEgress): Promise<void> {
+    this.live.set(keyHash, egress);
     await this.port();
     await this.send({ type: 'register', keyHash, egress });
   }
 
   unregister(keyHash: string): void {
+    this.live.delete(keyHash);
     void this.send({ type: 'unregister', keyHash });
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     if (!this.worker) return;
     await this.send({ type: 'close' });
     await this.worker?.terminate();
