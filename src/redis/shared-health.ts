@@ -48,6 +48,8 @@ export class SharedHealth {
     private readonly health: DeploymentHealth,
     private readonly slots: SlotTable,
     private readonly instanceId: string,
+    /** The clock (tests step it by hand, and call tick() themselves). */
+    private readonly now: () => number = Date.now,
   ) {
     link.listen(CHANNEL, (m) => this.received(m));
     // Back after an outage: say everything once more (the others may have dropped our load, or
@@ -65,8 +67,9 @@ export class SharedHealth {
     if (this.timer) clearInterval(this.timer);
   }
 
-  private tick(): void {
-    const now = Date.now();
+  /** One round: drop quiet instances' load, then publish what moved. */
+  tick(): void {
+    const now = this.now();
     if (now - this.lastSweep >= REFRESH_MS) this.sweep(now);
     if (!this.link.up) return;
     const minute = Math.floor(now / 60_000);
@@ -104,7 +107,7 @@ export class SharedHealth {
     const from = m.from;
     if (from === this.instanceId || typeof from !== 'string' || typeof m.minute !== 'number' || !Array.isArray(m.d)) return;
     const minute = m.minute;
-    const now = Date.now();
+    const now = this.now();
     redisStats.healthReceived++;
     for (const e of m.d as unknown[]) {
       if (!Array.isArray(e) || typeof e[0] !== 'string') continue;
