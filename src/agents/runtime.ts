@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type pg from 'pg';
-import type { AgentCall } from '../gateway/agent-relay';
+import { MCP_PATH, type AgentCall } from '../gateway/agent-relay';
 import type { StreamSink } from '../server/worker-protocol';
 import { log } from '../log';
 import { handleAgentCall, runForStream, type ApiAnswer, type ApiServices } from './api';
@@ -27,11 +27,10 @@ import { LineSplitter } from './lines';
 import { prepareMemory } from './memory/mcp-config';
 import { mergeSetups, SetupError } from './agent-setup';
 import { AgentApiError } from './api-error';
-import { installationCa, type CaPair } from './vault/ca';
+import type { CaPair } from './vault/ca';
 import { vaultKey, VaultKeyError, vaultSecretFrom, type VaultKey } from './vault/crypto';
 import { Egress } from './vault/egress';
 import { prepareVault, type VaultDeps } from './vault/run-vault';
-import { handleMcpCall, MCP_PATH } from './memory/mcp-server';
 import { scopeOf } from './memory/owner';
 import { Notifier } from './notify';
 import { cloneRepo } from './repo';
@@ -48,6 +47,11 @@ import type { StreamStop } from '../control/supervisor';
 import { getRun, insertRuns, moveRun, runView, setKeyTokens, updateRun, type NewRun, type RunRow } from './store';
 import { checkTemplate as checkTemplateText, renderPrompt } from './template';
 import { FINAL_STATUSES, type AgentSettings, type JobDef, type SandboxDef, type SandboxProvider } from './types';
+
+// The MCP server (its SDK, ajv, zod's JSON schema) and the vault's CA (node-forge) weigh about
+// 8 MB of heap: loaded on their first use, so an installation that uses neither never pays it.
+const lazyMcpServer = (): typeof import('./memory/mcp-server') => require('./memory/mcp-server') as typeof import('./memory/mcp-server');
+const lazyVaultCa = (): typeof import('./vault/ca') => require('./vault/ca') as typeof import('./vault/ca');
 
 export interface AgentRuntimeOptions {
   pool: pg.Pool;
@@ -458,7 +462,7 @@ export class AgentRuntime {
 
   private get vaultDeps(): VaultDeps {
     const key = () => this.vaultKey();
-    const ca = () => (this.ca ??= installationCa(this.o.pool, key(), this.install, (l) => log.warn(l)).catch((e: unknown) => {
+    const ca = () => (this.ca ??= lazyVaultCa().installationCa(this.o.pool, key(), this.install, (l) => log.warn(l)).catch((e: unknown) => {
       this.ca = null;
       throw e;
     }));
@@ -502,7 +506,7 @@ export class AgentRuntime {
   }
 
   handle(call: AgentCall): Promise<ApiAnswer> {
-    if (call.path === MCP_PATH) return handleMcpCall({ pool: this.o.pool, artifactMaxBytes: () => this.catalog.config.artifact_max_bytes }, call);
+    if (call.path === MCP_PATH) return lazyMcpServer().handleMcpCall({ pool: this.o.pool, artifactMaxBytes: () => this.catalog.config.artifact_max_bytes }, call);
     return handleAgentCall(this.api, call);
   }
 

@@ -52,6 +52,7 @@ interface Target {
 const targets = new WeakMap<net.Socket, Target>();
 const MAX_CONNECTIONS = 4096;
 
+/** A run key as the control thread registers it: LiteLLM's token hash (admin/common.ts hashToken). */
 export function keyHash(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }

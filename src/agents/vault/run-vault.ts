@@ -11,7 +11,9 @@ import type { HarnessInput, Sandbox } from '../types';
 import type { CaPair } from './ca';
 import type { VaultKey } from './crypto';
 import type { Egress } from './egress';
-import { keyHash } from './egress-proxy';
+// The proxy knows a run by its key's hash, LiteLLM's token hash (not egress-proxy.ts's own copy,
+// which would load the TLS code into the control thread).
+import { hashToken as keyHash } from '../../admin/common';
 import { runScopes, secretsForRun } from './secrets';
 
 export interface VaultDeps {
