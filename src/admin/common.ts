@@ -35,7 +35,9 @@ async function actorOf(call: Call): Promise<string> {
   const { req, ctx } = call;
   if (req.changedBy) return req.changedBy;
   const c = req.caller;
-  if (c.isMasterKey || c.open || !c.keyHash) return PROXY_ADMIN_NAME;
+  if (c.isMasterKey || c.open) return PROXY_ADMIN_NAME;
+  // A login session carries its user and no key.
+  if (!c.keyHash) return c.userId ?? PROXY_ADMIN_NAME;
   const row = await q1<{ user_id: string | null }>(readDb(ctx.db), `SELECT user_id FROM "LiteLLM_VerificationToken" WHERE token = $1`, [c.keyHash]);
   return row?.user_id ?? c.keyHash;
 }

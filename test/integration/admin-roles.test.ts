@@ -347,3 +347,14 @@ test('a team admin manages its team\'s members', async () => {
   const after = (await h.rows(`SELECT members_with_roles FROM "LiteLLM_TeamTable" WHERE team_id = 'tA'`))[0].members_with_roles;
   assert.equal(after.some((m: { user_id: string }) => m.user_id === 'joiner'), false);
 });
+
+test('a caller with a user and no key (a login session) is checked as its user, and recorded as it', async () => {
+  const session: Caller = { isMasterKey: false, keyHash: null, userRole: 'internal_user', userId: 'iu', open: false };
+  const made = await h.ok('POST', '/key/generate', { key_alias: 'from-session' }, { caller: session });
+  assert.equal(made.user_id, 'iu');
+  assert.deepEqual((await h.rows(`SELECT created_by FROM "LiteLLM_VerificationToken" WHERE key_alias = 'from-session'`))[0], { created_by: 'iu' });
+  assert.ok((await h.ok('GET', '/key/list?return_full_object=true&size=100', undefined, { caller: session })).keys.every((k: { user_id: string }) => k.user_id === 'iu'));
+  await h.fail(403, 'POST', '/team/new', {}, { caller: session });
+  // with no key the caller reads no key as "itself"
+  await h.fail(404, 'GET', '/key/info', undefined, { caller: session });
+});
