@@ -25,6 +25,9 @@ import { MetricsHub } from '../metrics/hub';
 import { budgetGauges } from '../metrics/budgets';
 import type { TraceExporter } from '../metrics/tracing';
 import { otlpTracesUrl } from '../metrics/settings';
+import { defaultUiDir, loadStaticBundle, type StaticBundle } from '../ui/static-files';
+import { UiControl, type UiAuthParams, type UiLoginParams } from '../ui/ui-control';
+import { LiveHub } from '../ui/live-hub';
 
 export interface BootOptions {
   configPath: string;
@@ -162,6 +165,29 @@ export async function boot(opts: BootOptions): Promise<void> {
         : undefined,
     });
 
+  // The admin page: its files read once, its sessions here (src/ui/).
+  const uiDir = defaultUiDir();
+  let uiBundle: StaticBundle;
+  try {
+    uiBundle = loadStaticBundle(uiDir);
+  } catch (e) {
+    uiBundle = { files: new Map(), missing: `The admin page could not be read: ${(e as Error).message}` };
+  }
+  const ui = new UiControl({
+    settings: () => currentCfg.general_settings,
+    env: process.env,
+    login: () => ({
+      masterKey: currentCfg.general_settings.master_key ?? process.env.LITELLM_MASTER_KEY ?? null,
+      env: process.env,
+      db: gov?.database ?? null,
+      loadKey: (hash) => gov?.lookupKey(hash) ?? Promise.resolve(false),
+      mintKey: gov ? async (body) => (await gov.mintRunKeys([body], 'weir-ui-login'))[0]! : null,
+    }),
+    blockKeys: gov ? (hashes) => gov.blockRunKeys(hashes, 'weir-ui-logout') : null,
+  });
+
+  const live = new LiveHub({ rows: () => metrics.rows(), snapshot: () => snapshot, health });
+
   const engine = chooseEngine(process.env.WEIR_HTTP_ENGINE);
   const workers = engine.multiThread ? opts.numWorkers : 1;
 
@@ -199,6 +225,7 @@ export async function boot(opts: BootOptions): Promise<void> {
       healthBuffer: health.buffer,
       statusBuffer: status.buffer,
       faultInjection: process.env.WEIR_FAULT_INJECTION === '1',
+      ui: uiBundle,
       governance: () => gov?.workerInit(gov.journalDir) ?? null,
       metrics: {
         init: (index) => metrics.workerInit(index),
@@ -220,6 +247,13 @@ export async function boot(opts: BootOptions): Promise<void> {
         return gov.admin(params as AdminRequest);
       }
       if (method === 'agent') return agents ? agents.handle(params as AgentCall) : noAgents;
+      if (method === 'ui.auth') {
+        const r = ui.auth(params as UiAuthParams);
+        return { status: r.status, body: r.status === 200 ? { actor: r.actor } : {} };
+      }
+      if (method === 'ui.login') return ui.login(params as UiLoginParams);
+      if (method === 'ui.session') return ui.session((params as { token: string | null }).token);
+      if (method === 'ui.logout') return ui.logout((params as { token: string | null }).token, (params as { secure: boolean }).secure);
       if (method === 'metrics') return { status: 200, body: await renderMetrics() };
       if (method === 'config.reload') {
         const r = reload('POST /config/reload');
@@ -229,6 +263,7 @@ export async function boot(opts: BootOptions): Promise<void> {
       return { status: 404, body: { error: { message: `unknown control call ${method}`, type: 'not_found_error', param: null, code: '404' } } };
     },
     (method, params, sink) => {
+      if (method === 'ui.live') return live.open(sink);
       if (method === 'agent.events' && agents) return agents.stream(params as AgentCall, sink);
       if (method === 'agent.attach' && agents) return agents.attach(params as AgentCall, sink);
       sink.head(noAgents.status, ['content-type', 'application/json']);
@@ -266,6 +301,7 @@ export async function boot(opts: BootOptions): Promise<void> {
   );
   log.info(`workers: ${workers}`);
   log.info(`config: ${configPath}`);
+  log.info(uiBundle.missing ? `admin page: not served: ${uiBundle.missing}` : `admin page: /ui (${uiBundle.files.size} files from ${uiDir})`);
   log.info(`models: ${describeModels(snapshot)}`);
   const unsetLine = describeUnsetEnv(cfg);
   if (unsetLine) log.warn(unsetLine);
@@ -284,6 +320,7 @@ export async function boot(opts: BootOptions): Promise<void> {
     stopping = true;
     watcher.stop();
     log.info(`shutdown (${signal}): not accepting new connections, finishing requests in flight (up to ${SHUTDOWN_GRACE_MS / 1000} s)`);
+    live.stop();
     const drained = await supervisor.drain(SHUTDOWN_GRACE_MS);
     // Workers have appended every answered request to their journals: write them to the database.
     await agents?.stop().catch(() => {});
