@@ -39,7 +39,7 @@ export interface SnapshotOptions {
 }
 
 /** LiteLLM derives an id from the deployment's params when model_info.id is absent. */
-function deploymentId(d: Deployment): string {
+export function deploymentId(d: Deployment): string {
   if (d.model_info?.id) return d.model_info.id;
   return createHash('sha256').update(JSON.stringify({ model_name: d.model_name, litellm_params: d.litellm_params })).digest('hex');
 }
@@ -150,7 +150,7 @@ const SECRET_PARAM = /api_key|secret|password|credential|access_key|(^|_)token$/
 const PRICE_PARAM = /cost/i;
 
 /** litellm_params as /model/info may show them: no keys, no header values, no credentials of api_base. */
-function publicParams(d: Deployment): Record<string, unknown> {
+export function publicParams(d: Pick<Deployment, 'litellm_params'>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(d.litellm_params)) {
     if (SECRET_PARAM.test(k) && !PRICE_PARAM.test(k)) continue;
@@ -256,7 +256,8 @@ export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapsh
     info.push({
       model_name: d.model_name,
       litellm_params: publicParams(d),
-      model_info: { ...d.model_info, id: t.id, litellm_provider: t.provider, mode: d.model_info?.mode ?? 'chat' },
+      // db_model: LiteLLM's mark of a model stored in the database (db-models.ts sets it), false for the config's.
+      model_info: { db_model: false, ...d.model_info, id: t.id, litellm_provider: t.provider, mode: d.model_info?.mode ?? 'chat' },
     });
   }
   // router_settings.model_group_alias: {"alias": "group"} or {"alias": {"model": "group", "hidden": true}}.

@@ -47,7 +47,7 @@ const NOT_SERVED: Readonly<Record<string, string>> = {
 const CLOUD_PROVIDERS = new Set(['bedrock', 'vertex_ai', 'vertex_ai_beta', 'gemini']);
 
 /** Prefixes that name a provider (served or not): anything else before a `/` is part of the model name. */
-function isProvider(prefix: string): boolean {
+export function isProvider(prefix: string): boolean {
   return prefix in OPENAI_COMPATIBLE || prefix === 'anthropic' || prefix === 'azure' || prefix === 'mock' || prefix === 'ollama' || prefix === 'ollama_chat' || prefix in NOT_SERVED || CLOUD_PROVIDERS.has(prefix);
 }
 
