@@ -67,7 +67,7 @@ function validate(s: ModelSettings, modelName: string, params: Obj, info: Obj): 
   const model = params.model;
   if (typeof model !== 'string' || model.trim() === '') throw badRequest('litellm_params.model is required: "<provider>/<model>", e.g. "openai/gpt-4o"', 'litellm_params.model');
   if (!model.startsWith('os.environ/') && model !== '*') {
-    const { provider } = splitModel(model);
+    const { provider } = splitModel(model, params.custom_llm_provider);
     if (!provider) throw badRequest(`litellm_params.model: cannot tell the provider of ${JSON.stringify(model)}: prefix it with one, e.g. "openai/${model}"`, 'litellm_params.model');
     if (!isProvider(provider)) throw badRequest(`litellm_params.model: unknown provider ${JSON.stringify(provider)} in ${JSON.stringify(model)}: use a LiteLLM provider prefix (openai/, anthropic/, azure/, bedrock/, vertex_ai/, gemini/, hosted_vllm/, …)`, 'litellm_params.model');
   }
@@ -121,6 +121,7 @@ export async function modelNew(call: Call): Promise<unknown> {
   refuseTeam(info);
   const id = idOf(info.id, 'model_info.id') ?? randomUUID();
   if (s.configIds.has(id)) throw badRequest(`model_info.id ${id} is already the id of a model of the config file: ids are unique`, 'model_info.id');
+  if (s.slotsLeft <= 0) throw new AdminError(503, 'This instance has taken as many distinct deployments since it started as its health table holds: restart it to add more models.');
   delete info.db_model;
   validate(s, modelName, params, info);
   return mutate(call, async (op) => {

@@ -67,4 +67,6 @@ export interface ModelSettings {
   configIds: ReadonlySet<string>;
   /** The environment os.environ/ references of a model resolve against. */
   env: NodeJS.ProcessEnv;
+  /** New deployment ids this process can still take (the shared health table's slots are never reused). */
+  slotsLeft: number;
 }

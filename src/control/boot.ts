@@ -135,12 +135,13 @@ export async function boot(opts: BootOptions): Promise<void> {
       algorithm: writeAlgorithm(currentCfg.general_settings.encryption_algorithm),
       configIds: configIds.ids,
       env: process.env,
+      slotsLeft: slots.free(),
     };
   };
   // Until the workers exist, a new snapshot is what they will start from.
   let publishSnapshot: (s: Snapshot) => Promise<void> = async () => {};
   const applyDbModels = async (rows: DbModelRow[], truncated: boolean): Promise<void> => {
-    const set = modelsFromRows(rows, saltKeyFrom(process.env, masterKeyOf(currentCfg)), process.env);
+    const set = modelsFromRows(rows, saltKeyFrom(process.env, masterKeyOf(currentCfg)), process.env, modelSettings().configIds);
     for (const p of set.problems) log.warn(p);
     if (truncated) log.warn(`database models: more than ${MAX_DB_MODELS} rows in LiteLLM_ProxyModelTable; the newest are left out (WEIR_MAX_DB_MODELS raises the bound)`);
     const previous = dbModels;

@@ -47,7 +47,8 @@ export function deploymentId(d: Deployment): string {
 /** The deployment's target; `model` replaces litellm_params.model (a wildcard's provider variants). */
 function buildTarget(d: Deployment, index: number, cfg: LiteLLMConfig, opts: SnapshotOptions, model = d.litellm_params.model): Target {
   const lp = d.litellm_params;
-  const { provider, upstreamModel } = splitModel(model);
+  // custom_llm_provider applies to the model as written (a wildcard's variants name their provider).
+  const { provider, upstreamModel } = splitModel(model, model === lp.model ? lp.custom_llm_provider : undefined);
   const apiBaseVar = cfg.deployment_env?.[index]?.apiBaseVar;
   const { notServed, ...pt } = providerTarget({ provider, upstreamModel, apiKey: lp.api_key, apiBase: lp.api_base, apiBaseVar, apiVersion: lp.api_version, litellm: lp, env: opts.env });
   // A variable of litellm_params that is not set: the deployment cannot be called (LiteLLM starts with it and fails its calls).

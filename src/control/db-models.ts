@@ -82,10 +82,14 @@ export function decryptParams(params: Record<string, unknown>, salt: string | nu
 }
 
 /** The rows as deployments; rows that cannot load are left out and named in `problems`. */
-export function modelsFromRows(rows: DbModelRow[], salt: string | null, env: NodeJS.ProcessEnv): DbModelSet {
+export function modelsFromRows(rows: DbModelRow[], salt: string | null, env: NodeJS.ProcessEnv, configIds: ReadonlySet<string> = new Set()): DbModelSet {
   const set: DbModelSet = { deployments: [], envs: [], problems: [] };
   for (const row of rows) {
     const why = (m: string) => set.problems.push(`database model ${row.model_id} (${row.model_name}) left out: ${m}`);
+    if (configIds.has(row.model_id)) {
+      why('a model of the config file has this id (ids are unique; the config file wins)');
+      continue;
+    }
     const params = objectOf(row.litellm_params);
     if (!params) {
       why('litellm_params is not a JSON object');

@@ -9,7 +9,7 @@ import { stopTestPostgres } from '../support/postgres';
 import { type Harness, harness } from './admin-harness.test';
 
 const SALT = 'salt-admin-models-settings';
-const models: ModelSettings = { storeInDb: true, saltKey: SALT, algorithm: 'xsalsa20-poly1305', configIds: new Set(['cfg-1']), env: {} };
+const models: ModelSettings = { storeInDb: true, saltKey: SALT, algorithm: 'xsalsa20-poly1305', configIds: new Set(['cfg-1']), env: {}, slotsLeft: 100 };
 const body = { model_name: 'm', litellm_params: { model: 'openai/x', api_key: 'sk-settings-secret' }, model_info: { id: 'm-1' } };
 
 let h: Harness;
@@ -32,6 +32,8 @@ test('without store_model_in_db every model change is a 400 that says how to tur
     assert.match((await h.fail(400, 'POST', '/model/new', body)).message, /store_model_in_db/);
     h.ctx.settings.models = { ...models, saltKey: null };
     assert.match((await h.fail(400, 'POST', '/model/new', body)).message, /LITELLM_SALT_KEY/);
+    h.ctx.settings.models = { ...models, slotsLeft: 0 };
+    assert.match((await h.fail(503, 'POST', '/model/new', body)).message, /restart it to add more models/);
   } finally {
     h.ctx.settings.models = models;
   }
@@ -63,4 +65,10 @@ test('a missing model: 400 on POST /model/update (LiteLLM), 404 on PATCH; a conf
   assert.match((await h.fail(404, 'PATCH', '/model/nope/update', {})).message, /Model nope not found on proxy/);
   assert.match((await h.fail(400, 'PATCH', '/model/cfg-1/update', {})).message, /config file/);
   assert.match((await h.fail(405, 'GET', '/model/new')).message, /Method GET not allowed/);
+});
+
+test('custom_llm_provider names the provider of a model written without its prefix, as LiteLLM\'s UI sends it', async () => {
+  const r = await h.ok('POST', '/model/new', { model_name: 'ui-model', litellm_params: { model: 'my-served-model', custom_llm_provider: 'hosted_vllm', api_base: 'http://vllm.local/v1' } });
+  assert.equal(r.litellm_params.model, 'my-served-model');
+  assert.match((await h.fail(400, 'POST', '/model/new', { model_name: 'x', litellm_params: { model: 'my-served-model', custom_llm_provider: 'nosuch' } })).message, /cannot tell the provider/);
 });

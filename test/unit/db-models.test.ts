@@ -54,13 +54,16 @@ test('rows that cannot load are left out, named, with no value in the reason', (
       { model_id: 'x2', model_name: 'm2', litellm_params: { model: encryptAtRest('openai/x', 'other'), api_key: encryptAtRest('sk-hidden', 'other') }, model_info: {} },
       { model_id: 'x3', model_name: 'm3', litellm_params: { model: 'openai/x', rpm: 'many', api_key: 'sk-hidden' }, model_info: {} },
       { model_id: 'x4', model_name: 'm4', litellm_params: { api_key: 'sk-hidden' }, model_info: {} },
+      { model_id: 'cfg-1', model_name: 'm5', litellm_params: { model: 'openai/x' }, model_info: {} },
       { model_id: 'ok', model_name: 'fine', litellm_params: { model: 'openai/x' }, model_info: {} },
     ],
     SALT,
     {},
+    new Set(['cfg-1']),
   );
   assert.deepEqual(set.deployments.map((d) => d.model_name), ['fine']);
-  assert.equal(set.problems.length, 4);
+  assert.equal(set.problems.length, 5);
+  assert.match(set.problems[4]!, /^database model cfg-1 \(m5\) left out: a model of the config file has this id/);
   assert.match(set.problems[0]!, /^database model x1 \(m1\) left out: litellm_params is not a JSON object/);
   assert.match(set.problems[1]!, /^database model x2 \(m2\) left out: litellm_params\.model could not be decrypted/);
   assert.match(set.problems[2]!, /^database model x3 \(m3\) left out: .*litellm_params\.rpm: expected a number/);
