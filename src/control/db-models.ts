@@ -9,8 +9,8 @@ import { describeConfigError, loadDeployment } from '../config/load';
 import type { Deployment, DeploymentEnv, LiteLLMConfig } from '../config/types';
 import { decryptAtRest, isVersionedGcm } from '../db/at-rest-crypto';
 
-/** Rows read at most (a table nobody should fill this far; past it, the newest are left out and logged). */
-export const MAX_DB_MODELS = positive(process.env.WEIR_MAX_DB_MODELS, 10_000);
+/** Rows read at most: half the shared health table (4,096 deployment slots); past it, the newest are left out and logged. */
+export const MAX_DB_MODELS = positive(process.env.WEIR_MAX_DB_MODELS, 2_048);
 
 function positive(v: string | undefined, fallback: number): number {
   const n = Number(v);
