@@ -3,7 +3,6 @@
 // that is no ciphertext is taken as it is, LiteLLM's return_original_value), `model_info.id` = the
 // row's model_id, `db_model: true`. They then load as model_list entries do (os.environ/ resolved,
 // validated) and join the config's models in the routing snapshot (see boot.ts).
-import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { describeConfigError, loadDeployment } from '../config/load';
 import type { Deployment, DeploymentEnv, LiteLLMConfig } from '../config/types';
@@ -38,18 +37,26 @@ export function storeModelInDb(cfg: LiteLLMConfig, env: Record<string, string | 
   return v === true || (typeof v === 'string' && v.trim().toLowerCase() === 'true');
 }
 
+/**
+ * A digest of everything the table holds, computed by PostgreSQL: the poll that finds it unchanged
+ * (nearly every poll) moves no rows, parses no JSON, decrypts nothing and builds no snapshot.
+ * Whole rows are digested, not updated_at: a row changed by hand or by another tool counts too.
+ */
+export async function modelTableDigest(db: pg.Pool): Promise<string> {
+  const r = await db.query<{ d: string | null; n: number }>(
+    `SELECT md5(string_agg(concat_ws(chr(31), model_id, model_name, litellm_params::text, model_info::text), chr(30) ORDER BY model_id)) AS d, count(*)::int AS n FROM "LiteLLM_ProxyModelTable"`,
+  );
+  return `${r.rows[0]?.n ?? 0}:${r.rows[0]?.d ?? ''}`;
+}
+
 /** The rows, oldest first (so a group's order is stable), one past the bound to tell it was passed. */
-export async function readModelRows(db: pg.Pool): Promise<{ rows: DbModelRow[]; fingerprint: string; truncated: boolean }> {
-  const r = await db.query<DbModelRow & { updated_at: Date | null }>(
-    `SELECT model_id, model_name, litellm_params, model_info, updated_at FROM "LiteLLM_ProxyModelTable" ORDER BY created_at, model_id LIMIT $1`,
+export async function readModelRows(db: pg.Pool): Promise<{ rows: DbModelRow[]; truncated: boolean }> {
+  const r = await db.query<DbModelRow>(
+    `SELECT model_id, model_name, litellm_params, model_info FROM "LiteLLM_ProxyModelTable" ORDER BY created_at, model_id LIMIT $1`,
     [MAX_DB_MODELS + 1],
   );
   const truncated = r.rows.length > MAX_DB_MODELS;
-  const rows = truncated ? r.rows.slice(0, MAX_DB_MODELS) : r.rows;
-  // What the rows say, so a poll that finds nothing changed costs no decryption and no new snapshot.
-  const h = createHash('sha256');
-  for (const row of rows) h.update(JSON.stringify([row.model_id, row.model_name, row.litellm_params, row.model_info, row.updated_at?.getTime() ?? null]));
-  return { rows, fingerprint: h.digest('hex'), truncated };
+  return { rows: truncated ? r.rows.slice(0, MAX_DB_MODELS) : r.rows, truncated };
 }
 
 /** A JSON column LiteLLM may have written as a JSON string (prisma's Json from json.dumps). */

@@ -20,7 +20,7 @@ import { log } from '../log';
 import type { ControlStatus } from '../state/control-status';
 import type { WorkerInit } from '../server/worker-protocol';
 import { resetBudgets } from './budget-reset';
-import { type DbModelRow, readModelRows } from './db-models';
+import { type DbModelRow, modelTableDigest, readModelRows } from './db-models';
 import { END_USER_RECORDS, GovernanceStore, PROXY_BUDGET_USER } from './governance-store';
 
 /** How often the tables are re-read: changes made elsewhere take effect within this. */
@@ -187,10 +187,12 @@ export class Governance {
       this.modelsSeen = null;
       return;
     }
+    // Digested before the read: a change landing in between makes the next poll read again.
+    const digest = await modelTableDigest(this.pool);
+    if (digest === this.modelsSeen) return;
     const read = await readModelRows(this.pool);
-    if (read.fingerprint === this.modelsSeen) return;
     await m.apply(read.rows, read.truncated);
-    this.modelsSeen = read.fingerprint;
+    this.modelsSeen = digest;
   }
 
   /**
