@@ -23,7 +23,8 @@ export type AtRestAlgorithm = 'aes-256-gcm' | 'xsalsa20-poly1305';
 
 /** The salt key LiteLLM encrypts with: LITELLM_SALT_KEY, else the master key; null when neither is set. */
 export function saltKeyFrom(env: Record<string, string | undefined>, masterKey: string | null | undefined): string | null {
-  // LiteLLM takes the variable as it is when set (os.getenv), even if blank; only unset falls back.
+  // An empty LITELLM_SALT_KEY counts as unset: LiteLLM would take it and encrypt under an empty key,
+  // which protects nothing; the master key does.
   const salt = env.LITELLM_SALT_KEY;
   if (salt !== undefined && salt !== '') return salt;
   return masterKey ? masterKey : null;
