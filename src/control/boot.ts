@@ -12,10 +12,8 @@ import { DeploymentHealth } from '../state/deployment-health';
 import type { AdminRequest } from '../admin/types';
 import type { GovernanceDelta } from '../gateway/governance';
 import { loadPriceTable } from '../pricing/load';
-import { buildSnapshot, deploymentId } from './build-snapshot';
-import { type DbModelRow, type DbModelSet, MAX_DB_MODELS, modelsFromRows, storeModelInDb, withDbModels } from './db-models';
-import { saltKeyFrom, writeAlgorithm } from '../db/at-rest-crypto';
-import type { ModelSettings } from '../admin/types';
+import { buildSnapshot } from './build-snapshot';
+import { StoredModels, masterKeyOf } from './stored-models';
 import { ConfigWatcher } from './config-watch';
 import { Governance } from './governance';
 import { SlotTable } from './slots';
@@ -70,11 +68,6 @@ function describeModels(s: Snapshot): string {
 /** How long a model change made through the API waits for every worker to serve it before answering. */
 const MODEL_CHANGE_WAIT_MS = 5_000;
 
-/** The master key a config sets (else LITELLM_MASTER_KEY). */
-function masterKeyOf(cfg: LiteLLMConfig): string | null {
-  return cfg.general_settings.master_key ?? process.env.LITELLM_MASTER_KEY ?? null;
-}
-
 /** The start (and reload) line for os.environ/ variables Weir goes on without, as LiteLLM does. */
 function describeUnsetEnv(cfg: LiteLLMConfig): string | null {
   const list = cfg.unset_env;
@@ -122,45 +115,27 @@ export async function boot(opts: BootOptions): Promise<void> {
   if (loaded.warning) log.warn(`prices: ${loaded.warning}; using the built-in table`);
   const prices = loaded.table;
   // Models stored in the database (store_model_in_db) join the config's in every snapshot built.
-  let dbModels: DbModelSet | null = null;
-  const build = (c: LiteLLMConfig, v: number, env: NodeJS.ProcessEnv) =>
-    buildSnapshot(withDbModels(c, storeModelInDb(c, env) ? dbModels : null), { version: v, detailedDebug: opts.detailedDebug, env, slots, prices });
-  let snapshot = build(cfg, version, process.env);
-  let configIds = { of: cfg, ids: new Set(cfg.model_list.map(deploymentId)) };
-  const modelSettings = (): ModelSettings => {
-    if (configIds.of !== currentCfg) configIds = { of: currentCfg, ids: new Set(currentCfg.model_list.map(deploymentId)) };
-    return {
-      storeInDb: storeModelInDb(currentCfg, process.env),
-      saltKey: saltKeyFrom(process.env, masterKeyOf(currentCfg)),
-      algorithm: writeAlgorithm(currentCfg.general_settings.encryption_algorithm),
-      configIds: configIds.ids,
-      env: process.env,
-      slotsLeft: slots.free(),
-    };
-  };
   // Until the workers exist, a new snapshot is what they will start from.
   let publishSnapshot: (s: Snapshot) => Promise<void> = async () => {};
-  const applyDbModels = async (rows: DbModelRow[], truncated: boolean): Promise<void> => {
-    const set = modelsFromRows(rows, saltKeyFrom(process.env, masterKeyOf(currentCfg)), process.env, modelSettings().configIds);
-    for (const p of set.problems) log.warn(p);
-    if (truncated) log.warn(`database models: more than ${MAX_DB_MODELS} rows in LiteLLM_ProxyModelTable; the newest are left out (WEIR_MAX_DB_MODELS raises the bound)`);
-    const previous = dbModels;
-    dbModels = set;
-    // An empty table at start (or still empty): nothing to serve differently.
-    if (set.deployments.length === 0 && (previous?.deployments.length ?? 0) === 0) return;
-    let next: Snapshot;
-    try {
-      next = build(currentCfg, version + 1, process.env);
-    } catch (e) {
-      dbModels = previous;
-      log.error(`database models not applied, still serving version ${version}: ${describeConfigError(e)}`);
-      return;
-    }
-    version++;
-    snapshot = next;
-    log.info(`models from the database: ${set.deployments.length ? set.deployments.map((d) => d.model_name).join(', ') : '(none)'}; snapshot version ${version}`);
-    await publishSnapshot(next);
-  };
+  const stored = new StoredModels({
+    config: () => currentCfg,
+    slots,
+    rebuild: async () => {
+      let next: Snapshot;
+      try {
+        next = build(currentCfg, version + 1, process.env);
+      } catch (e) {
+        log.error(`database models not applied, still serving version ${version}: ${describeConfigError(e)}`);
+        return false;
+      }
+      version++;
+      snapshot = next;
+      await publishSnapshot(next);
+      return true;
+    },
+  });
+  const build = (c: LiteLLMConfig, v: number, env: NodeJS.ProcessEnv) => buildSnapshot(stored.merged(c, env), { version: v, detailedDebug: opts.detailedDebug, env, slots, prices });
+  let snapshot = build(cfg, version, process.env);
 
   // Governance starts before the workers, so they start from the keys the database holds.
   // Until the workers exist there is nobody to tell, and nobody whose acknowledgement to wait for.
@@ -174,7 +149,7 @@ export async function boot(opts: BootOptions): Promise<void> {
     appliedSeq: () => governanceApplied(),
     masterKeyHash: () => snapshot.auth.masterKeyHash,
     changed: () => scaleOut?.changed() ?? Promise.resolve(),
-    models: { settings: modelSettings, apply: applyDbModels },
+    models: { settings: () => stored.settings(), apply: (rows, truncated) => stored.apply(rows, truncated) },
   });
   // Redis, when the config names one: before the workers, so leases and cooldowns are shared from the first request.
   const scaleOut = await ScaleOut.start({
