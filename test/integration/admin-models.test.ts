@@ -23,6 +23,7 @@ let mockA: MockUpstream;
 let mockB: MockUpstream;
 let dbUrl: string;
 let pool: Pool;
+let configYaml: string;
 let configPath: string;
 let weir: Weir;
 
@@ -33,7 +34,7 @@ before(async () => {
   mockB = await startMockUpstream();
   dbUrl = await freshDatabase('admin_models');
   pool = dbPool(dbUrl);
-  configPath = writeConfigFile(`model_list:
+  configYaml = `model_list:
   - model_name: cfg-model
     litellm_params:
       model: openai/cfg-upstream
@@ -47,7 +48,8 @@ general_settings:
   store_model_in_db: true
 router_settings:
   num_retries: 0
-`);
+`;
+  configPath = writeConfigFile(configYaml);
   weir = await startWeirOn(configPath, { env });
 });
 
@@ -212,6 +214,17 @@ test("a row LiteLLM wrote (v3:gcm, v2:gcm and NaCl SecretBox values) is read; on
   assert.ok(!info.json.data.some((x: any) => x.model_name === 'other-salt-row'));
   assert.match(weir.output(), /database model other-salt-1 \(other-salt-row\) left out: litellm_params\.\w+ could not be decrypted/);
   await pool.query(`DELETE FROM "LiteLLM_ProxyModelTable" WHERE model_id = 'other-salt-1'`);
+});
+
+test('another instance on the same database serves a model made here within its table poll, and drops it once deleted', async (t) => {
+  // Its own folder (journal) and no Redis between them: the 2-second table poll carries the change.
+  const other = await startWeirOn(writeConfigFile(configYaml), { env });
+  t.after(() => other.stop());
+  await adminOk(weir.url, '/model/new', { model_name: 'db-shared', litellm_params: { model: 'openai/shared-upstream', api_base: `${mockB.url}/v1`, api_key: SECRET }, model_info: { id: 'shared-1' } });
+  await waitFor('db-shared on the other instance', async () => (await chat(other.url, 'db-shared')).status === 200);
+  await adminOk(weir.url, '/model/delete', { id: 'shared-1' });
+  await waitFor('db-shared gone from the other instance', async () => (await chat(other.url, 'db-shared')).status === 400);
+  assert.ok(!other.output().includes(SECRET));
 });
 
 test('/model/delete: the model is gone at once (400 model not found), and a second delete is a 400', async () => {
