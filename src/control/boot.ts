@@ -13,6 +13,7 @@ import type { AdminRequest } from '../admin/types';
 import type { GovernanceDelta } from '../gateway/governance';
 import { loadPriceTable } from '../pricing/load';
 import { buildSnapshot } from './build-snapshot';
+import { StoredModels, masterKeyOf } from './stored-models';
 import { ConfigWatcher } from './config-watch';
 import { Governance } from './governance';
 import { SlotTable } from './slots';
@@ -67,6 +68,9 @@ function describeModels(s: Snapshot): string {
   return parts.length ? parts.join(', ') : '(none: add model_list entries to the config)';
 }
 
+/** How long a model change made through the API waits for every worker to serve it before answering. */
+const MODEL_CHANGE_WAIT_MS = 5_000;
+
 /** The start (and reload) line for os.environ/ variables Weir goes on without, as LiteLLM does. */
 function describeUnsetEnv(cfg: LiteLLMConfig): string | null {
   const list = cfg.unset_env;
@@ -102,6 +106,7 @@ export async function boot(opts: BootOptions): Promise<void> {
   });
   const cfg = loadConfigFile(configPath);
   applyEnvironment(cfg);
+  let currentCfg = cfg;
   const health = DeploymentHealth.allocate();
   const status = ControlStatus.allocate();
   const slots = new SlotTable(health.slots);
@@ -112,7 +117,28 @@ export async function boot(opts: BootOptions): Promise<void> {
   const loaded = await loadPriceTable({ env: env.LITELLM_MODEL_COST_MAP_URL ? env : { ...env, LITELLM_LOCAL_MODEL_COST_MAP: 'True' } });
   if (loaded.warning) log.warn(`prices: ${loaded.warning}; using the built-in table`);
   const prices = loaded.table;
-  let snapshot = buildSnapshot(cfg, { version, detailedDebug: opts.detailedDebug, env: process.env, slots, prices });
+  // Models stored in the database (store_model_in_db) join the config's in every snapshot built.
+  // Until the workers exist, a new snapshot is what they will start from.
+  let publishSnapshot: (s: Snapshot) => Promise<void> = async () => {};
+  const stored = new StoredModels({
+    config: () => currentCfg,
+    slots,
+    rebuild: async () => {
+      let next: Snapshot;
+      try {
+        next = build(currentCfg, version + 1, process.env);
+      } catch (e) {
+        log.error(`database models not applied, still serving version ${version}: ${describeConfigError(e)}`);
+        return false;
+      }
+      version++;
+      snapshot = next;
+      await publishSnapshot(next);
+      return true;
+    },
+  });
+  const build = (c: LiteLLMConfig, v: number, env: NodeJS.ProcessEnv) => buildSnapshot(stored.merged(c, env), { version: v, detailedDebug: opts.detailedDebug, env, slots, prices });
+  let snapshot = build(cfg, version, process.env);
 
   // Governance starts before the workers, so they start from the keys the database holds.
   // Until the workers exist there is nobody to tell, and nobody whose acknowledgement to wait for.
@@ -126,6 +152,7 @@ export async function boot(opts: BootOptions): Promise<void> {
     appliedSeq: () => governanceApplied(),
     masterKeyHash: () => snapshot.auth.masterKeyHash,
     changed: () => scaleOut?.changed() ?? Promise.resolve(),
+    models: { settings: () => stored.settings(), apply: (rows, truncated) => stored.apply(rows, truncated) },
   });
   // Redis, when the config names one: before the workers, so leases and cooldowns are shared from the first request.
   const scaleOut = await ScaleOut.start({
@@ -195,7 +222,7 @@ export async function boot(opts: BootOptions): Promise<void> {
     try {
       const next = loadConfigFile(configPath);
       // Built against a copy: a config refused here must leave the process environment as it was.
-      const built = buildSnapshot(next, { version: version + 1, detailedDebug: opts.detailedDebug, env: environmentOf(next), slots, prices });
+      const built = build(next, version + 1, environmentOf(next));
       applyEnvironment(next);
       snapshot = built;
       currentCfg = next;
@@ -214,7 +241,6 @@ export async function boot(opts: BootOptions): Promise<void> {
   };
 
   let agents: AgentRuntime | null = null;
-  let currentCfg = cfg;
   const noAgents = { status: 503, body: { error: { message: gov ? 'agent runs are starting' : 'agent runs need a database: set general_settings.database_url (or DATABASE_URL)', type: 'service_unavailable', param: null, code: '503' } } };
   const supervisor = new Supervisor(
     {
@@ -273,6 +299,10 @@ export async function boot(opts: BootOptions): Promise<void> {
     },
   );
   publishGovernance = (d, seq) => supervisor.publishGovernance(d, seq);
+  publishSnapshot = async (s) => {
+    supervisor.publish(s);
+    if (!(await supervisor.snapshotServed(s.version, MODEL_CHANGE_WAIT_MS))) log.warn(`a worker did not confirm snapshot version ${s.version} within ${MODEL_CHANGE_WAIT_MS / 1000} s; it serves it once it reads its messages`);
+  };
   governanceApplied = () => supervisor.governanceApplied();
   const port = await supervisor.start();
 
@@ -286,7 +316,7 @@ export async function boot(opts: BootOptions): Promise<void> {
       flushSpend: () => gov.flushNow().then(() => {}),
       modelKnown: (m) => resolveGroup(snapshot, m) !== undefined,
       localUrl: () => `http://${loopback}:${port}`,
-      masterKey: () => currentCfg.general_settings.master_key ?? process.env.LITELLM_MASTER_KEY ?? null,
+      masterKey: () => masterKeyOf(currentCfg),
       sandboxRoot: sandboxRoot(),
       instanceId: stableInstanceId(port, configPath),
     });
