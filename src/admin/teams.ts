@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { type Call, type Op, defined, mutate, newId } from './common';
 import { type Db, type Row, findByIds, findRow, hasTable, insertRow, q, readDb, updateRow } from './db';
 import { badRequest, notFound } from './errors';
+import { likeTerm, listRows, pageAsked, pagedAnswer } from './paging';
 import { budgetById, budgetsById, createBudget, resetColumns, updateBudget } from './budgets';
 import { archiveAndDeleteKeys, checkRefs } from './keys';
 import { ensureUser } from './users';
@@ -353,15 +354,28 @@ export async function teamInfo(call: Call): Promise<unknown> {
 export async function teamList(call: Call): Promise<unknown> {
   const userId = qStr(call.req.query, 'user_id');
   const orgId = qStr(call.req.query, 'organization_id');
+  // `team_alias` (LiteLLM's /v2/team/list filter): part of the alias or the id, any case.
+  const search = qStr(call.req.query, 'team_alias');
+  const ask = pageAsked(call.req.query);
   const db = readDb(call.ctx.db);
-  const teams = await q(
+  const { rows: teams, total } = await listRows(
     db,
-    `SELECT * FROM "LiteLLM_TeamTable" t
-      WHERE ($1::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(t.members_with_roles) = 'array' THEN t.members_with_roles ELSE '[]'::jsonb END) m WHERE m->>'user_id' = $1))
+    ask,
+    {
+      from: `"LiteLLM_TeamTable" t`,
+      where: `WHERE ($1::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(t.members_with_roles) = 'array' THEN t.members_with_roles ELSE '[]'::jsonb END) m WHERE m->>'user_id' = $1))
         AND ($2::text IS NULL OR t.organization_id = $2)
-      ORDER BY t.created_at NULLS LAST, t.team_id`,
-    [userId, orgId],
+        AND ($3::text IS NULL OR t.team_alias ILIKE $3 OR t.team_id ILIKE $3)`,
+      order: `t.created_at NULLS LAST, t.team_id`,
+    },
+    [userId, orgId, search === null ? null : likeTerm(search)],
   );
   const keys = await findByIds(db, 'LiteLLM_VerificationToken', 'team_id', teams.map((t) => t.team_id as string));
-  return teams.map((t) => ({ ...t, keys: keys.filter((k) => k.team_id === t.team_id) }));
+  const byTeam = new Map<unknown, Row[]>();
+  for (const k of keys) {
+    let l = byTeam.get(k.team_id);
+    if (!l) byTeam.set(k.team_id, (l = []));
+    l.push(k);
+  }
+  return pagedAnswer('teams', ask, teams.map((t) => ({ ...t, keys: byTeam.get(t.team_id) ?? [] })), total);
 }
