@@ -1,0 +1,113 @@
+// Shared by the admin page's management tests: one Weir (a database, the mock upstream as its one
+// model) and one Chromium per file, the management API called as a client would, and the page's
+// login steps. Everything is closed by `close()` in the file's `after`.
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import { startGateway, type GatewayProcess } from '../support/gateway-process';
+import { startMockUpstream, type MockUpstream } from '../support/mock-upstream';
+import { freshDatabase, stopTestPostgres } from '../support/postgres';
+import { launchBrowser, newPage } from '../support/browser';
+
+export const MASTER_KEY = 'sk-master-ui-manage-5c1e9a7d';
+export const MODEL = 'mock-model';
+
+export interface Stack {
+  gw: GatewayProcess;
+  mock: MockUpstream;
+  browser: Browser;
+  /** The management API (or any route) with a key; answers status and parsed body. */
+  api(method: string, path: string, body?: unknown, key?: string): Promise<{ status: number; body: any }>;
+  /** One chat completion with a key: its status. */
+  chat(key: string): Promise<number>;
+  /** A logged-in page (its own browser context) and the console / page errors it collects. */
+  open(login: { password: string } | { key: string }): Promise<{ page: Page; problems: string[] }>;
+  close(): Promise<void>;
+}
+
+export async function startStack(label: string): Promise<Stack> {
+  const mock = await startMockUpstream();
+  const dbUrl = await freshDatabase(label);
+  const gw = await startGateway({
+    config: `model_list:
+  - model_name: ${MODEL}
+    litellm_params:
+      model: openai/mock-upstream-model
+      api_base: ${mock.url}/v1
+      api_key: sk-upstream-ui-manage
+      input_cost_per_token: 0.000001
+      output_cost_per_token: 0.000002
+general_settings:
+  master_key: ${MASTER_KEY}
+  database_url: ${dbUrl}
+`,
+  });
+  const browser = await launchBrowser();
+  const contexts: Array<() => Promise<void>> = [];
+  const api: Stack['api'] = async (method, path, body, key = MASTER_KEY) => {
+    const res = await fetch(gw.url + path, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* not JSON */
+    }
+    return { status: res.status, body: parsed };
+  };
+  return {
+    gw,
+    mock,
+    browser,
+    api,
+    async chat(key) {
+      return (await api('POST', '/v1/chat/completions', { model: MODEL, messages: [{ role: 'user', content: 'hi' }] }, key)).status;
+    },
+    async open(login) {
+      const { context, page, problems } = await newPage(browser, gw.url);
+      contexts.push(() => context.close());
+      await page.goto('/ui/');
+      if ('key' in login) {
+        await page.getByRole('tab', { name: 'Virtual key' }).click();
+        await page.locator('input[name=key]').fill(login.key);
+      } else {
+        await page.locator('input[name=username]').fill('admin');
+        await page.locator('input[name=password]').fill(login.password);
+      }
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByTestId('who').waitFor();
+      return { page, problems };
+    },
+    async close() {
+      for (const c of contexts) await c().catch(() => undefined);
+      await browser.close().catch(() => undefined);
+      await gw.stop();
+      await mock.close();
+      await stopTestPostgres();
+    },
+  };
+}
+
+/** Polls `fn` until it returns true, failing with `what` after the deadline (state, not time, is awaited). */
+export async function until(what: string, fn: () => Promise<boolean>, deadlineMs = 10_000): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    if (await fn()) return;
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Clicks a ConfirmButton and its "Yes, …". */
+export async function confirm(page: Page, label: string): Promise<void> {
+  await page.getByRole('button', { name: label, exact: true }).click();
+  await page.getByRole('button', { name: `Yes, ${label.toLowerCase()}` }).click();
+}
+
+/** The navigation's page names. */
+export async function navNames(page: Page): Promise<string[]> {
+  return page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents();
+}

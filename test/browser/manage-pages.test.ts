@@ -1,0 +1,168 @@
+// The admin page's team, user, organization, end-user, budget and model pages in a real Chromium:
+// each created and changed through the page and checked through the API; script in a key alias, a
+// team name and metadata shown as text, never run; a screenshot per page.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { screenshot } from '../support/browser';
+import { MASTER_KEY, MODEL, type Stack, confirm, startStack, until } from './manage-helpers';
+
+let s: Stack;
+before(async () => {
+  s = await startStack('ui_manage_pages');
+});
+after(async () => {
+  await s?.close();
+});
+
+const IMG = '<img src=x onerror="window.__x=(window.__x||0)+1">';
+const SCRIPT = '<script>window.__x=(window.__x||0)+1</script>';
+
+async function go(page: Page, name: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name, exact: true }).click();
+  await page.getByRole('heading', { name, level: 1 }).waitFor();
+}
+
+const ran = (page: Page) => page.evaluate('window.__x');
+
+test('teams: create, members added with a role and a budget, role changed, member removed', async () => {
+  const { page, problems } = await s.open({ password: MASTER_KEY });
+  await go(page, 'Teams');
+  await page.getByRole('button', { name: 'Create team' }).click();
+  const form = page.getByRole('form', { name: 'New team' });
+  await form.locator('input[name=team_alias]').fill(`Platform ${SCRIPT}`);
+  await form.locator('input[name=team_id]').fill('platform');
+  await form.locator('input[name=max_budget]').fill('100');
+  await form.locator('textarea[name=metadata]').fill(JSON.stringify({ note: IMG }));
+  await form.getByRole('button', { name: 'Create' }).click();
+  await page.getByTestId('team-title').filter({ hasText: `Platform ${SCRIPT}` }).waitFor();
+
+  const add = page.getByRole('form', { name: 'Add member' });
+  await add.locator('input[name=member]').fill('ana');
+  await add.locator('select[name=role]').selectOption('admin');
+  await add.locator('input[name=max_budget_in_team]').fill('5');
+  await add.getByRole('button', { name: 'Add member' }).click();
+  const members = page.getByTestId('team-members');
+  await members.getByRole('row', { name: /ana/ }).waitFor();
+  await add.locator('input[name=member]').fill('ben');
+  await add.getByRole('button', { name: 'Add member' }).click();
+  await members.getByRole('row', { name: /ben/ }).waitFor();
+
+  await page.getByLabel('Role of ben').selectOption('admin');
+  const team = async () => (await s.api('GET', '/team/info?team_id=platform')).body;
+  await until('ben an admin', async () => (await team()).team_info.members_with_roles.find((m: any) => m.user_id === 'ben')?.role === 'admin');
+  const ana = (await team()).team_memberships.find((m: any) => m.user_id === 'ana');
+  assert.equal(ana.litellm_budget_table.max_budget, 5);
+
+  await members.getByRole('row', { name: /ben/ }).getByRole('button', { name: 'Remove' }).click();
+  await page.getByRole('button', { name: 'Yes, remove' }).click();
+  await until('ben removed', async () => !(await team()).team_info.members_with_roles.some((m: any) => m.user_id === 'ben'));
+  await members.getByRole('row', { name: /ben/ }).waitFor({ state: 'detached' });
+
+  // A key for the team from its page, its alias a script.
+  await page.getByRole('button', { name: 'Create key for this team' }).click();
+  const kf = page.getByRole('form', { name: 'New team key' });
+  await kf.locator('input[name=key_alias]').fill(IMG);
+  await kf.getByRole('button', { name: 'Create' }).click();
+  await page.getByTestId('secret').waitFor();
+  await page.getByTestId('team-keys').getByText(IMG).waitFor();
+  await screenshot(page, 'manage-team-detail');
+
+  await go(page, 'Teams');
+  await page.getByTestId('teams').getByText(`Platform ${SCRIPT}`).waitFor();
+  await screenshot(page, 'manage-teams');
+  // The script-bearing key's page: alias as the title, metadata as text.
+  await go(page, 'Keys');
+  await page.getByTestId('keys').getByRole('link', { name: IMG }).click();
+  await page.getByTestId('key-title').filter({ hasText: IMG }).waitFor();
+  assert.equal(await ran(page), undefined);
+  assert.equal(await page.locator('main img, main script').count(), 0);
+  assert.deepEqual(problems, []);
+});
+
+test('users, organizations, end users and budgets: create, edit, block, delete in the page', async () => {
+  const { page, problems } = await s.open({ password: MASTER_KEY });
+
+  await go(page, 'Users');
+  await page.getByRole('button', { name: 'Create user' }).click();
+  let f = page.getByRole('form', { name: 'New user' });
+  await f.locator('input[name=user_id]').fill('carol');
+  await f.locator('input[name=user_email]').fill('carol@example.com');
+  await f.locator('select[name=user_role]').selectOption('internal_user_viewer');
+  await f.getByRole('button', { name: 'Create' }).click();
+  await page.getByTestId('users').getByRole('row', { name: /carol@example.com/ }).click();
+  await page.getByRole('button', { name: 'Edit' }).click();
+  f = page.getByRole('form', { name: 'Edit user' });
+  await f.locator('input[name=max_budget]').fill('7');
+  await f.getByRole('button', { name: 'Save' }).click();
+  await page.getByTestId('users').getByText('$7.00').waitFor();
+  assert.equal((await s.api('GET', '/user/info?user_id=carol')).body.user_info.max_budget, 7);
+  await screenshot(page, 'manage-users');
+
+  await go(page, 'Organizations');
+  await page.getByRole('button', { name: 'Create organization' }).click();
+  f = page.getByRole('form', { name: 'New organization' });
+  await f.locator('input[name=organization_alias]').fill(`Acme ${IMG}`);
+  await f.locator('input[name=organization_id]').fill('acme');
+  await f.locator('input[name=max_budget]').fill('1000');
+  await f.getByRole('button', { name: 'Create' }).click();
+  await page.getByTestId('organizations').getByText(`Acme ${IMG}`).waitFor();
+  await page.getByTestId('organizations').getByRole('row', { name: /acme/ }).click();
+  await screenshot(page, 'manage-organizations');
+  await confirm(page, 'Delete');
+  await page.getByTestId('organizations').getByText('No organizations.').waitFor();
+  assert.equal((await s.api('GET', '/organization/info?organization_id=acme')).status, 404);
+
+  await go(page, 'End users');
+  await page.getByRole('button', { name: 'Create end user' }).click();
+  f = page.getByRole('form', { name: 'New end user' });
+  await f.locator('input[name=user_id]').fill('shopper-1');
+  await f.locator('input[name=alias]').fill(SCRIPT);
+  await f.locator('input[name=max_budget]').fill('3');
+  await f.getByRole('button', { name: 'Create' }).click();
+  const row = page.getByTestId('end-users').getByRole('row', { name: /shopper-1/ });
+  await row.click();
+  await confirm(page, 'Block');
+  await row.getByText('blocked').waitFor();
+  assert.equal((await s.api('GET', '/customer/info?end_user_id=shopper-1')).body.blocked, true);
+  await page.getByRole('button', { name: 'Unblock' }).click();
+  await row.getByText('active').waitFor();
+  await screenshot(page, 'manage-end-users');
+
+  await go(page, 'Budgets');
+  await page.getByRole('button', { name: 'Create budget' }).click();
+  f = page.getByRole('form', { name: 'New budget' });
+  await f.locator('input[name=budget_id]').fill('tier-gold');
+  await f.locator('input[name=max_budget]').fill('50');
+  await f.locator('input[name=budget_duration]').fill('30d');
+  await f.getByRole('button', { name: 'Create' }).click();
+  await page.getByTestId('budgets').getByRole('row', { name: /tier-gold/ }).click();
+  await page.getByRole('button', { name: 'Edit' }).click();
+  f = page.getByRole('form', { name: 'Edit budget' });
+  await f.locator('input[name=max_budget]').fill('60');
+  await f.getByRole('button', { name: 'Save' }).click();
+  await page.getByTestId('budgets').getByText('$60.00').waitFor();
+  await screenshot(page, 'manage-budgets');
+  await confirm(page, 'Delete');
+  await page.getByTestId('budgets').getByText('tier-gold').waitFor({ state: 'detached' });
+
+  assert.equal(await ran(page), undefined);
+  assert.deepEqual(problems, []);
+});
+
+test('models: groups and deployments from the config, read-only; Test sends one chat call', async () => {
+  const { page, problems } = await s.open({ password: MASTER_KEY });
+  await go(page, 'Models');
+  const groups = page.getByTestId('model-groups');
+  await groups.getByText(MODEL, { exact: true }).waitFor();
+  const dep = page.getByTestId('deployments');
+  await dep.getByText('openai/mock-upstream-model').waitFor();
+  await dep.getByText('$1.00').waitFor(); // 0.000001 per token = $1 per million
+  await dep.getByText('read-only').waitFor();
+  const before = s.mock.requests.length;
+  await groups.getByRole('button', { name: `Test ${MODEL}` }).click();
+  await page.getByTestId('model-test-result').filter({ hasText: 'Hello from mock' }).waitFor();
+  assert.equal(s.mock.requests.length, before + 1);
+  await screenshot(page, 'manage-models');
+  assert.deepEqual(problems, []);
+});
