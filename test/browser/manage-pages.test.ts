@@ -36,6 +36,7 @@ test('teams: create, members added with a role and a budget, role changed, membe
   await form.locator('textarea[name=metadata]').fill(JSON.stringify({ note: IMG }));
   await form.getByRole('button', { name: 'Create' }).click();
   await page.getByTestId('team-title').filter({ hasText: `Platform ${SCRIPT}` }).waitFor();
+  assert.deepEqual(JSON.parse((await page.getByTestId('team-metadata').textContent())!), { note: IMG });
 
   const add = page.getByRole('form', { name: 'Add member' });
   await add.locator('input[name=member]').fill('ana');

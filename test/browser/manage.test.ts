@@ -103,9 +103,13 @@ test('master key: create a key in the page, use it, block, unblock, regenerate, 
 });
 
 test('a virtual key logs in as its user role', async () => {
-  const made = await s.api('POST', '/key/generate', { key_alias: 'plain-key' });
+  assert.equal((await s.api('POST', '/user/new', { user_id: 'vk-owner' })).status, 200);
+  const made = await s.api('POST', '/key/generate', { key_alias: 'plain-key', user_id: 'vk-owner' });
   assert.equal(made.status, 200);
   const { page, problems } = await s.open({ key: made.body.key });
   await page.getByTestId('who').filter({ hasText: 'internal_user' }).waitFor();
+  // Its own key is listed (the list is what the key may see), and the page can open it.
+  await page.getByTestId('keys').getByRole('link', { name: 'plain-key' }).click();
+  await page.getByTestId('key-facts').waitFor();
   assert.deepEqual(problems, []);
 });
