@@ -13,6 +13,7 @@ import * as customers from './customers';
 import * as budgets from './budgets';
 import * as orgs from './organizations';
 import * as spend from './spend';
+import * as models from './models';
 
 interface Route {
   methods: string[];
@@ -87,7 +88,15 @@ const ROUTES = new Map<string, Route>([
   ['/global/spend/end_users', r([...GET, ...POST], 'read', spend.globalSpendEndUsers)],
   ['/user/daily/activity', r(GET, 'own-read', spend.userDailyActivity)],
   ['/team/daily/activity', r(GET, 'own-read', spend.teamDailyActivity)],
+
+  // Models stored in the database (store_model_in_db); PATCH /model/{id}/update is matched in find().
+  ['/model/new', r(POST, 'admin', models.modelNew)],
+  ['/model/update', r(POST, 'admin', models.modelUpdate)],
+  ['/model/delete', r(POST, 'admin', models.modelDelete)],
 ]);
+
+const MODEL_PATCH_PATH = /^\/model\/([^/]+)\/update$/;
+const MODEL_PATCH_ROUTE: Route = { methods: ['PATCH'], access: 'admin', run: (c, id) => models.modelPatch(c, id) };
 
 const REGENERATE_PATH = /^\/key\/([^/]+)\/regenerate$/;
 const REGENERATE_ROUTE: Route = { methods: POST, access: 'own-write', run: (c, key) => keys.keyRegenerate(c, key) };
@@ -109,6 +118,16 @@ function find(path: string): { route: Route; param: string | null } | null {
       /* keep as sent */
     }
     return { route: REGENERATE_ROUTE, param: key };
+  }
+  const mp = MODEL_PATCH_PATH.exec(p);
+  if (mp) {
+    let id = mp[1]!;
+    try {
+      id = decodeURIComponent(id);
+    } catch {
+      /* keep as sent */
+    }
+    return { route: MODEL_PATCH_ROUTE, param: id };
   }
   return null;
 }

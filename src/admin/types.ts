@@ -1,6 +1,7 @@
 // The management API runs on the control thread. A worker authenticates the caller, then relays
 // the call here as one AdminRequest; the answer goes back to the client as it is.
 import type { Pool } from 'pg';
+import type { AtRestAlgorithm } from '../db/at-rest-crypto';
 
 export interface Caller {
   /** True for the master key (role proxy_admin). */
@@ -34,7 +35,7 @@ export interface AdminResponse {
 }
 
 /** What a mutation tells the control thread, so the shared state follows at once. */
-export type EntityKind = 'key' | 'team' | 'user' | 'end_user' | 'organization' | 'budget' | 'team_membership';
+export type EntityKind = 'key' | 'team' | 'user' | 'end_user' | 'organization' | 'budget' | 'team_membership' | 'model';
 
 export interface AdminContext {
   db: Pool;
@@ -51,6 +52,24 @@ export interface AdminContext {
     storeAuditLogs?: boolean;
     /** sha256 of the master key as the gateway compares it (null or absent when none is set). */
     masterKeyHash?: Uint8Array | null;
+    /** /model/new, /model/update, /model/delete: absent where models cannot be stored. */
+    models?: ModelSettings;
   };
   now(): Date;
+}
+
+/** What the model management endpoints need of the running config. */
+export interface ModelSettings {
+  /** general_settings.store_model_in_db (or STORE_MODEL_IN_DB). */
+  storeInDb: boolean;
+  /** LITELLM_SALT_KEY, else the master key: what litellm_params' strings are encrypted with. */
+  saltKey: string | null;
+  /** general_settings.encryption_algorithm, as LiteLLM reads it. */
+  algorithm: AtRestAlgorithm;
+  /** Ids of the config file's deployments: read-only through the API. */
+  configIds: ReadonlySet<string>;
+  /** The environment os.environ/ references of a model resolve against. */
+  env: NodeJS.ProcessEnv;
+  /** New deployment ids this process can still take (the shared health table's slots are never reused). */
+  slotsLeft: number;
 }

@@ -7,7 +7,7 @@ import { parseDocument, type Tags } from 'yaml';
 import { ConfigError, describeFound, formatPath, type ConfigIssue } from './errors';
 import { indentFlowCollections } from './flow-indent';
 import { validateConfig } from './schema';
-import type { DeploymentEnv, LiteLLMConfig, UnsetVariable } from './types';
+import type { Deployment, DeploymentEnv, LiteLLMConfig, UnsetVariable } from './types';
 
 export { ConfigError } from './errors';
 
@@ -60,6 +60,23 @@ export function parseConfigText(text: string, opts: ParseOptions): LiteLLMConfig
   });
   if (Object.keys(deploymentEnv).length) cfg.deployment_env = deploymentEnv;
   return cfg;
+}
+
+/**
+ * One deployment that did not come from the file (a LiteLLM_ProxyModelTable row), loaded as a
+ * model_list entry is: `os.environ/VAR` resolved (an unset one makes it unavailable, its `model`
+ * unset refuses it) and validated. Throws ConfigError naming what is wrong (values not shown).
+ */
+export function loadDeployment(raw: unknown, env: NodeJS.ProcessEnv): { deployment: Deployment; env?: DeploymentEnv } {
+  const envRefs = new Map<string, string>();
+  const missing: ConfigIssue[] = [];
+  const deploymentEnv: Record<number, DeploymentEnv> = {};
+  const resolved = resolveEnv(raw, ['model_list', 0], env, envRefs, { missing, deploymentEnv, ignored: [] }, () => '');
+  if (missing.length > 0) throw new ConfigError(missing);
+  const deployment = validateConfig({ model_list: [resolved] }, { envRefs }).model_list[0]!;
+  const name = envRefs.get(formatPath(['model_list', 0, 'litellm_params', 'api_base']));
+  if (name) (deploymentEnv[0] ??= {}).apiBaseVar = name;
+  return deploymentEnv[0] ? { deployment, env: deploymentEnv[0] } : { deployment };
 }
 
 /**

@@ -12,7 +12,10 @@ import { DeploymentHealth } from '../state/deployment-health';
 import type { AdminRequest } from '../admin/types';
 import type { GovernanceDelta } from '../gateway/governance';
 import { loadPriceTable } from '../pricing/load';
-import { buildSnapshot } from './build-snapshot';
+import { buildSnapshot, deploymentId } from './build-snapshot';
+import { type DbModelRow, type DbModelSet, MAX_DB_MODELS, modelsFromRows, storeModelInDb, withDbModels } from './db-models';
+import { saltKeyFrom, writeAlgorithm } from '../db/at-rest-crypto';
+import type { ModelSettings } from '../admin/types';
 import { ConfigWatcher } from './config-watch';
 import { Governance } from './governance';
 import { SlotTable } from './slots';
@@ -66,6 +69,14 @@ function describeModels(s: Snapshot): string {
   return parts.length ? parts.join(', ') : '(none: add model_list entries to the config)';
 }
 
+/** How long a model change made through the API waits for every worker to serve it before answering. */
+const MODEL_CHANGE_WAIT_MS = 5_000;
+
+/** The master key a config sets (else LITELLM_MASTER_KEY). */
+function masterKeyOf(cfg: LiteLLMConfig): string | null {
+  return cfg.general_settings.master_key ?? process.env.LITELLM_MASTER_KEY ?? null;
+}
+
 /** The start (and reload) line for os.environ/ variables Weir goes on without, as LiteLLM does. */
 function describeUnsetEnv(cfg: LiteLLMConfig): string | null {
   const list = cfg.unset_env;
@@ -101,6 +112,7 @@ export async function boot(opts: BootOptions): Promise<void> {
   });
   const cfg = loadConfigFile(configPath);
   applyEnvironment(cfg);
+  let currentCfg = cfg;
   const health = DeploymentHealth.allocate();
   const status = ControlStatus.allocate();
   const slots = new SlotTable(health.slots);
@@ -111,7 +123,46 @@ export async function boot(opts: BootOptions): Promise<void> {
   const loaded = await loadPriceTable({ env: env.LITELLM_MODEL_COST_MAP_URL ? env : { ...env, LITELLM_LOCAL_MODEL_COST_MAP: 'True' } });
   if (loaded.warning) log.warn(`prices: ${loaded.warning}; using the built-in table`);
   const prices = loaded.table;
-  let snapshot = buildSnapshot(cfg, { version, detailedDebug: opts.detailedDebug, env: process.env, slots, prices });
+  // Models stored in the database (store_model_in_db) join the config's in every snapshot built.
+  let dbModels: DbModelSet | null = null;
+  const build = (c: LiteLLMConfig, v: number, env: NodeJS.ProcessEnv) =>
+    buildSnapshot(withDbModels(c, storeModelInDb(c, env) ? dbModels : null), { version: v, detailedDebug: opts.detailedDebug, env, slots, prices });
+  let snapshot = build(cfg, version, process.env);
+  let configIds = { of: cfg, ids: new Set(cfg.model_list.map(deploymentId)) };
+  const modelSettings = (): ModelSettings => {
+    if (configIds.of !== currentCfg) configIds = { of: currentCfg, ids: new Set(currentCfg.model_list.map(deploymentId)) };
+    return {
+      storeInDb: storeModelInDb(currentCfg, process.env),
+      saltKey: saltKeyFrom(process.env, masterKeyOf(currentCfg)),
+      algorithm: writeAlgorithm(currentCfg.general_settings.encryption_algorithm),
+      configIds: configIds.ids,
+      env: process.env,
+      slotsLeft: slots.free(),
+    };
+  };
+  // Until the workers exist, a new snapshot is what they will start from.
+  let publishSnapshot: (s: Snapshot) => Promise<void> = async () => {};
+  const applyDbModels = async (rows: DbModelRow[], truncated: boolean): Promise<void> => {
+    const set = modelsFromRows(rows, saltKeyFrom(process.env, masterKeyOf(currentCfg)), process.env, modelSettings().configIds);
+    for (const p of set.problems) log.warn(p);
+    if (truncated) log.warn(`database models: more than ${MAX_DB_MODELS} rows in LiteLLM_ProxyModelTable; the newest are left out (WEIR_MAX_DB_MODELS raises the bound)`);
+    const previous = dbModels;
+    dbModels = set;
+    // An empty table at start (or still empty): nothing to serve differently.
+    if (set.deployments.length === 0 && (previous?.deployments.length ?? 0) === 0) return;
+    let next: Snapshot;
+    try {
+      next = build(currentCfg, version + 1, process.env);
+    } catch (e) {
+      dbModels = previous;
+      log.error(`database models not applied, still serving version ${version}: ${describeConfigError(e)}`);
+      return;
+    }
+    version++;
+    snapshot = next;
+    log.info(`models from the database: ${set.deployments.length ? set.deployments.map((d) => d.model_name).join(', ') : '(none)'}; snapshot version ${version}`);
+    await publishSnapshot(next);
+  };
 
   // Governance starts before the workers, so they start from the keys the database holds.
   // Until the workers exist there is nobody to tell, and nobody whose acknowledgement to wait for.
@@ -125,6 +176,7 @@ export async function boot(opts: BootOptions): Promise<void> {
     appliedSeq: () => governanceApplied(),
     masterKeyHash: () => snapshot.auth.masterKeyHash,
     changed: () => scaleOut?.changed() ?? Promise.resolve(),
+    models: { settings: modelSettings, apply: applyDbModels },
   });
   // Redis, when the config names one: before the workers, so leases and cooldowns are shared from the first request.
   const scaleOut = await ScaleOut.start({
@@ -192,7 +244,7 @@ export async function boot(opts: BootOptions): Promise<void> {
     try {
       const next = loadConfigFile(configPath);
       // Built against a copy: a config refused here must leave the process environment as it was.
-      const built = buildSnapshot(next, { version: version + 1, detailedDebug: opts.detailedDebug, env: environmentOf(next), slots, prices });
+      const built = build(next, version + 1, environmentOf(next));
       applyEnvironment(next);
       snapshot = built;
       currentCfg = next;
@@ -211,7 +263,6 @@ export async function boot(opts: BootOptions): Promise<void> {
   };
 
   let agents: AgentRuntime | null = null;
-  let currentCfg = cfg;
   const noAgents = { status: 503, body: { error: { message: gov ? 'agent runs are starting' : 'agent runs need a database: set general_settings.database_url (or DATABASE_URL)', type: 'service_unavailable', param: null, code: '503' } } };
   const supervisor = new Supervisor(
     {
@@ -269,6 +320,10 @@ export async function boot(opts: BootOptions): Promise<void> {
     },
   );
   publishGovernance = (d, seq) => supervisor.publishGovernance(d, seq);
+  publishSnapshot = async (s) => {
+    supervisor.publish(s);
+    if (!(await supervisor.snapshotServed(s.version, MODEL_CHANGE_WAIT_MS))) log.warn(`a worker did not confirm snapshot version ${s.version} within ${MODEL_CHANGE_WAIT_MS / 1000} s; it serves it once it reads its messages`);
+  };
   governanceApplied = () => supervisor.governanceApplied();
   const port = await supervisor.start();
 
@@ -282,7 +337,7 @@ export async function boot(opts: BootOptions): Promise<void> {
       flushSpend: () => gov.flushNow().then(() => {}),
       modelKnown: (m) => resolveGroup(snapshot, m) !== undefined,
       localUrl: () => `http://${loopback}:${port}`,
-      masterKey: () => currentCfg.general_settings.master_key ?? process.env.LITELLM_MASTER_KEY ?? null,
+      masterKey: () => masterKeyOf(currentCfg),
       sandboxRoot: sandboxRoot(),
       instanceId: stableInstanceId(port, configPath),
     });

@@ -39,7 +39,7 @@ export interface SnapshotOptions {
 }
 
 /** LiteLLM derives an id from the deployment's params when model_info.id is absent. */
-function deploymentId(d: Deployment): string {
+export function deploymentId(d: Deployment): string {
   if (d.model_info?.id) return d.model_info.id;
   return createHash('sha256').update(JSON.stringify({ model_name: d.model_name, litellm_params: d.litellm_params })).digest('hex');
 }
@@ -47,7 +47,8 @@ function deploymentId(d: Deployment): string {
 /** The deployment's target; `model` replaces litellm_params.model (a wildcard's provider variants). */
 function buildTarget(d: Deployment, index: number, cfg: LiteLLMConfig, opts: SnapshotOptions, model = d.litellm_params.model): Target {
   const lp = d.litellm_params;
-  const { provider, upstreamModel } = splitModel(model);
+  // custom_llm_provider applies to the model as written (a wildcard's variants name their provider).
+  const { provider, upstreamModel } = splitModel(model, model === lp.model ? lp.custom_llm_provider : undefined);
   const apiBaseVar = cfg.deployment_env?.[index]?.apiBaseVar;
   const { notServed, ...pt } = providerTarget({ provider, upstreamModel, apiKey: lp.api_key, apiBase: lp.api_base, apiBaseVar, apiVersion: lp.api_version, litellm: lp, env: opts.env });
   // A variable of litellm_params that is not set: the deployment cannot be called (LiteLLM starts with it and fails its calls).
@@ -150,7 +151,7 @@ const SECRET_PARAM = /api_key|secret|password|credential|access_key|(^|_)token$/
 const PRICE_PARAM = /cost/i;
 
 /** litellm_params as /model/info may show them: no keys, no header values, no credentials of api_base. */
-function publicParams(d: Deployment): Record<string, unknown> {
+export function publicParams(d: Pick<Deployment, 'litellm_params'>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(d.litellm_params)) {
     if (SECRET_PARAM.test(k) && !PRICE_PARAM.test(k)) continue;
@@ -256,7 +257,8 @@ export function buildSnapshot(cfg: LiteLLMConfig, opts: SnapshotOptions): Snapsh
     info.push({
       model_name: d.model_name,
       litellm_params: publicParams(d),
-      model_info: { ...d.model_info, id: t.id, litellm_provider: t.provider, mode: d.model_info?.mode ?? 'chat' },
+      // db_model: LiteLLM's mark of a model stored in the database (db-models.ts sets it), false for the config's.
+      model_info: { db_model: false, ...d.model_info, id: t.id, litellm_provider: t.provider, mode: d.model_info?.mode ?? 'chat' },
     });
   }
   // router_settings.model_group_alias: {"alias": "group"} or {"alias": {"model": "group", "hidden": true}}.

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { handleAdmin } from '../admin/router';
 import type { Call } from '../admin/common';
 import { blockRunKeys, generateRunKeys } from '../admin/keys';
-import type { AdminContext, AdminRequest, AdminResponse } from '../admin/types';
+import type { AdminContext, AdminRequest, AdminResponse, ModelSettings } from '../admin/types';
 import type { LiteLLMConfig } from '../config/types';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded';
 import { createPool, isConnectionError } from '../db/pool';
@@ -20,6 +20,7 @@ import { log } from '../log';
 import type { ControlStatus } from '../state/control-status';
 import type { WorkerInit } from '../server/worker-protocol';
 import { resetBudgets } from './budget-reset';
+import { type DbModelRow, modelTableDigest, readModelRows } from './db-models';
 import { END_USER_RECORDS, GovernanceStore, PROXY_BUDGET_USER } from './governance-store';
 
 /** How often the tables are re-read: changes made elsewhere take effect within this. */
@@ -49,6 +50,15 @@ export interface GovernanceOptions {
   masterKeyHash(): Uint8Array | null;
   /** The tables changed through this instance and its state has it (tells other instances). */
   changed?(): Promise<void>;
+  /**
+   * Models kept in LiteLLM_ProxyModelTable: read with the other tables while settings() says
+   * store_model_in_db, and handed to apply() when they changed (it resolves once every worker
+   * serves them).
+   */
+  models?: {
+    settings(): ModelSettings;
+    apply(rows: DbModelRow[], truncated: boolean): Promise<void>;
+  };
 }
 
 /**
@@ -75,6 +85,8 @@ export class Governance {
   private pendingLookups = new Map<string, ((found: boolean) => void)[]>();
   private lookupTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** What the model rows said when last handed over (null: not read, or store_model_in_db off). */
+  private modelsSeen: string | null = null;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -159,12 +171,28 @@ export class Governance {
         this.store.reclaim(this.opts.appliedSeq());
         const delta = this.store.applyAll(state);
         if (delta) this.opts.publish(delta, this.store.seq);
+        await this.syncModels();
         this.setDb(true);
       } catch (e) {
         if (!isConnectionError(e)) log.error(`governance sync: ${(e as Error).message}`);
         this.setDb(false);
       }
     });
+  }
+
+  /** Reads the model rows when models are stored in the database; hands them over when they changed. */
+  private async syncModels(): Promise<void> {
+    const m = this.opts.models;
+    if (!m?.settings().storeInDb) {
+      this.modelsSeen = null;
+      return;
+    }
+    // Digested before the read: a change landing in between makes the next poll read again.
+    const digest = await modelTableDigest(this.pool);
+    if (digest === this.modelsSeen) return;
+    const read = await readModelRows(this.pool);
+    await m.apply(read.rows, read.truncated);
+    this.modelsSeen = digest;
   }
 
   /**
@@ -285,6 +313,7 @@ export class Governance {
         timezone: typeof this.opts.cfg.litellm_settings.timezone === 'string' ? this.opts.cfg.litellm_settings.timezone : undefined,
         storeAuditLogs: this.opts.cfg.litellm_settings.store_audit_logs === true,
         masterKeyHash: this.opts.masterKeyHash(),
+        models: this.opts.models?.settings(),
       },
       now: () => new Date(),
     };

@@ -16,6 +16,11 @@ export class SlotTable {
     return slot;
   }
 
+  /** Slots never handed out yet: how many new deployment ids this process can still take. */
+  free(): number {
+    return this.capacity - this.byId.size;
+  }
+
   /** The slot of a deployment this instance has, or -1 (a deployment id from elsewhere gets none). */
   known(id: string): number {
     return this.byId.get(id) ?? -1;

@@ -1,10 +1,11 @@
 // Management routes (/key/*, /team/*, …) are executed on the control thread, which owns the
 // database; the worker authenticates the caller, parses the JSON body and relays the call.
+// (/model/info is the worker's own route, answered from the snapshot; the rest of /model/* is relayed.)
 import type { Exchange } from '../server/exchange';
 import { GatewayError } from './errors';
 import type { Identity } from './identity';
 
-const PREFIXES = ['/key/', '/v2/key/', '/team/', '/v2/team/', '/user/', '/v2/user/', '/customer/', '/end_user/', '/budget/', '/organization/', '/spend/', '/global/spend'];
+const PREFIXES = ['/key/', '/v2/key/', '/team/', '/v2/team/', '/user/', '/v2/user/', '/customer/', '/end_user/', '/budget/', '/organization/', '/spend/', '/global/spend', '/model/'];
 
 export function isAdminPath(path: string): boolean {
   for (const p of PREFIXES) if (path.startsWith(p)) return true;

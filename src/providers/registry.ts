@@ -47,12 +47,19 @@ const NOT_SERVED: Readonly<Record<string, string>> = {
 const CLOUD_PROVIDERS = new Set(['bedrock', 'vertex_ai', 'vertex_ai_beta', 'gemini']);
 
 /** Prefixes that name a provider (served or not): anything else before a `/` is part of the model name. */
-function isProvider(prefix: string): boolean {
+export function isProvider(prefix: string): boolean {
   return prefix in OPENAI_COMPATIBLE || prefix === 'anthropic' || prefix === 'azure' || prefix === 'mock' || prefix === 'ollama' || prefix === 'ollama_chat' || prefix in NOT_SERVED || CLOUD_PROVIDERS.has(prefix);
 }
 
-/** Splits `provider/model`; a bare name gets the provider LiteLLM infers for it. */
-export function splitModel(model: string): { provider: string; upstreamModel: string } {
+/**
+ * Splits `provider/model`; a bare name gets the provider LiteLLM infers for it. A known
+ * `custom_llm_provider` (litellm_params; LiteLLM's UI sends it with the models it adds) names the
+ * provider outright, its own prefix taken off the model as LiteLLM's get_llm_provider does.
+ */
+export function splitModel(model: string, customProvider?: unknown): { provider: string; upstreamModel: string } {
+  if (typeof customProvider === 'string' && isProvider(customProvider)) {
+    return { provider: customProvider, upstreamModel: model.startsWith(`${customProvider}/`) ? model.slice(customProvider.length + 1) : model };
+  }
   const slash = model.indexOf('/');
   if (slash > 0) {
     const provider = model.slice(0, slash);

@@ -591,3 +591,15 @@ test('the snapshot builder does not mutate the config', () => {
   buildSnapshot(cfg, { version: 1, detailedDebug: true, env: ENV_SECRETS, slots: new SlotTable(64) });
   assert.equal(JSON.stringify(cfg), before);
 });
+
+test('custom_llm_provider names the provider of a model written without its prefix (LiteLLM UI models)', () => {
+  const bare = one('model: my-served-model\ncustom_llm_provider: hosted_vllm\napi_base: http://vllm.local:8000/v1');
+  assert.equal(bare.provider, 'hosted_vllm');
+  assert.equal(bare.upstreamModel, 'my-served-model');
+  assert.equal(bare.unavailable, null);
+  const prefixed = one('model: openai/gpt-4o\ncustom_llm_provider: openai\napi_key: sk-x');
+  assert.equal(prefixed.provider, 'openai');
+  assert.equal(prefixed.upstreamModel, 'gpt-4o');
+  // an unknown custom_llm_provider changes nothing
+  assert.equal(one('model: anthropic/claude-x\ncustom_llm_provider: nosuch\napi_key: k').provider, 'anthropic');
+});
