@@ -25,7 +25,8 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(label: string): Promise<Stack> {
+/** `general`: more general_settings lines (indented two spaces). */
+export async function startStack(label: string, general = ''): Promise<Stack> {
   const mock = await startMockUpstream();
   const dbUrl = await freshDatabase(label);
   const gw = await startGateway({
@@ -40,7 +41,7 @@ export async function startStack(label: string): Promise<Stack> {
 general_settings:
   master_key: ${MASTER_KEY}
   database_url: ${dbUrl}
-`,
+${general}`,
   });
   const browser = await launchBrowser();
   const contexts: Array<() => Promise<void>> = [];

@@ -9,7 +9,7 @@ import { MASTER_KEY, MODEL, type Stack, confirm, startStack, until } from './man
 
 let s: Stack;
 before(async () => {
-  s = await startStack('ui_manage_pages');
+  s = await startStack('ui_manage_pages', '  store_model_in_db: true\n');
 });
 after(async () => {
   await s?.close();
@@ -165,5 +165,42 @@ test('models: groups and deployments from the config, read-only; Test sends one 
   await page.getByTestId('model-test-result').filter({ hasText: 'Hello from mock' }).waitFor();
   assert.equal(s.mock.requests.length, before + 1);
   await screenshot(page, 'manage-models');
+  assert.deepEqual(problems, []);
+});
+
+test('models stored in the database: added, tested, edited and deleted in the page', async () => {
+  const { page, problems } = await s.open({ password: MASTER_KEY });
+  await go(page, 'Models');
+  await page.getByRole('button', { name: 'Add model' }).click();
+  const f = page.getByRole('form', { name: 'New model' });
+  await f.locator('input[name=model_name]').fill('db-model');
+  await f.locator('input[name=model]').fill('openai/db-upstream-model');
+  await f.locator('input[name=api_base]').fill(`${s.mock.url}/v1`);
+  await f.locator('input[name=api_key]').fill('sk-upstream-db-model');
+  await f.locator('input[name=output_cost_per_token]').fill('0.000003');
+  await f.getByRole('button', { name: 'Add' }).click();
+  const row = page.getByTestId('deployments').getByRole('row', { name: /db-upstream-model/ });
+  await row.getByText('database').waitFor();
+  await row.getByText('$3.00').waitFor();
+  // The key typed in the form is stored, never shown back.
+  assert.equal(await page.getByText('sk-upstream-db-model').count(), 0);
+
+  await page.getByTestId('model-groups').getByRole('button', { name: 'Test db-model' }).click();
+  await page.getByTestId('model-test-result').filter({ hasText: 'db-model: Hello from mock' }).waitFor();
+  assert.equal(s.mock.requests.at(-1)!.headers.authorization, 'Bearer sk-upstream-db-model');
+
+  await row.getByRole('button', { name: 'Edit' }).click();
+  const e = page.getByRole('form', { name: 'Edit db-model' });
+  assert.equal(await e.locator('input[name=api_key]').inputValue(), '');
+  await e.locator('input[name=rpm]').fill('60');
+  await e.getByRole('button', { name: 'Save' }).click();
+  await row.getByRole('cell', { name: '60', exact: true }).waitFor();
+  await screenshot(page, 'manage-models-db');
+
+  await row.getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('button', { name: 'Yes, delete' }).click();
+  await row.waitFor({ state: 'detached' });
+  const info = (await s.api('GET', '/model/info')).body.data.map((d: any) => d.model_name);
+  assert.deepEqual(info, [MODEL]);
   assert.deepEqual(problems, []);
 });
