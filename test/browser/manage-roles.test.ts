@@ -71,7 +71,17 @@ test('proxy_admin_viewer: every page, no Create, no Edit', async () => {
 test('internal_user: its own pages, creates keys; no users, organizations, end users or budgets', async () => {
   const { page, problems } = await as('iu', 'internal_user');
   assert.deepEqual(await navNames(page), OWN);
-  await page.getByRole('button', { name: 'Create key' }).waitFor();
+  // A key made in the page is its own (the form has no owner field; the server sets it).
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const form = page.getByRole('form', { name: 'New key' });
+  assert.equal(await form.locator('input[name=user_id]').count(), 0);
+  await form.locator('input[name=key_alias]').fill('iu-made');
+  await form.getByRole('button', { name: 'Create' }).click();
+  const made = (await page.getByTestId('secret').textContent())!.trim();
+  assert.equal((await s.api('GET', `/key/info?key=${made}`)).body.info.user_id, 'iu');
+  await page.getByTestId('keys').getByRole('link', { name: 'iu-made' }).waitFor();
+  // Only its own keys are listed.
+  assert.equal(await page.getByTestId('keys').getByRole('link', { name: 'pa-key' }).count(), 0);
   await page.getByTestId('keys').getByRole('link', { name: 'iu-key' }).click();
   await page.getByRole('button', { name: 'Edit' }).waitFor();
   await screenshot(page, 'manage-role-internal-user');
@@ -92,7 +102,8 @@ test('internal_user_viewer: its own pages, no Create and no change to its own ke
 
 test('a team admin manages its team\'s members and keys; a plain member only sees them', async () => {
   const lead = await as('lead', 'internal_user');
-  await lead.page.goto('/ui/#/teams/squad');
+  await lead.page.getByRole('link', { name: 'Teams', exact: true }).click();
+  await lead.page.getByTestId('teams').getByRole('link', { name: 'Squad' }).click();
   await lead.page.getByTestId('team-title').filter({ hasText: 'Squad' }).waitFor();
   await lead.page.getByRole('form', { name: 'Add member' }).waitFor();
   await lead.page.getByRole('button', { name: 'Create key for this team' }).waitFor();
