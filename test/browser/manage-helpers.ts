@@ -25,8 +25,14 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/** `general`: more general_settings lines (indented two spaces). */
-export async function startStack(label: string, general = ''): Promise<Stack> {
+/** More config: model_list entries, general_settings and router_settings lines (YAML, indented two spaces). */
+export interface StackConfig {
+  models?: (mockUrl: string) => string;
+  general?: string;
+  router?: string;
+}
+
+export async function startStack(label: string, more: StackConfig = {}): Promise<Stack> {
   const mock = await startMockUpstream();
   const dbUrl = await freshDatabase(label);
   const gw = await startGateway({
@@ -38,10 +44,10 @@ export async function startStack(label: string, general = ''): Promise<Stack> {
       api_key: sk-upstream-ui-manage
       input_cost_per_token: 0.000001
       output_cost_per_token: 0.000002
-general_settings:
+${more.models?.(mock.url) ?? ''}general_settings:
   master_key: ${MASTER_KEY}
   database_url: ${dbUrl}
-${general}`,
+${more.general ?? ''}${more.router ? `router_settings:\n${more.router}` : ''}`,
   });
   const browser = await launchBrowser();
   const contexts: Array<() => Promise<void>> = [];

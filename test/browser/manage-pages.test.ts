@@ -9,7 +9,13 @@ import { MASTER_KEY, MODEL, type Stack, confirm, startStack, until } from './man
 
 let s: Stack;
 before(async () => {
-  s = await startStack('ui_manage_pages', '  store_model_in_db: true\n');
+  s = await startStack('ui_manage_pages', {
+    general: '  store_model_in_db: true\n',
+    // Two deployments: a group of one is never cooled down (LiteLLM's rule).
+    models: (url) =>
+      ['a', 'b'].map((d) => `  - model_name: flaky-model\n    litellm_params:\n      model: openai/flaky-${d}\n      api_base: ${url}/v1\n      api_key: sk-upstream-flaky\n`).join(''),
+    router: '  num_retries: 0\n  cooldown_time: 600\n',
+  });
 });
 after(async () => {
   await s?.close();
@@ -156,10 +162,11 @@ test('models: groups and deployments from the config, read-only; Test sends one 
   await go(page, 'Models');
   const groups = page.getByTestId('model-groups');
   await groups.getByText(MODEL, { exact: true }).waitFor();
-  const dep = page.getByTestId('deployments');
-  await dep.getByText('openai/mock-upstream-model').waitFor();
+  const dep = page.getByTestId('deployments').getByRole('row', { name: /openai\/mock-upstream-model/ });
   await dep.getByText('$1.00').waitFor(); // 0.000001 per token = $1 per million
+  await dep.getByText('config file').waitFor();
   await dep.getByText('read-only').waitFor();
+  assert.equal(await dep.getByRole('button', { name: 'Edit' }).count(), 0);
   const before = s.mock.requests.length;
   await groups.getByRole('button', { name: `Test ${MODEL}` }).click();
   await page.getByTestId('model-test-result').filter({ hasText: 'Hello from mock' }).waitFor();
@@ -201,6 +208,26 @@ test('models stored in the database: added, tested, edited and deleted in the pa
   await page.getByRole('button', { name: 'Yes, delete' }).click();
   await row.waitFor({ state: 'detached' });
   const info = (await s.api('GET', '/model/info')).body.data.map((d: any) => d.model_name);
-  assert.deepEqual(info, [MODEL]);
+  assert.equal(info.includes('db-model'), false);
   assert.deepEqual(problems, []);
+});
+
+test('models: a failing Test shows the upstream error as text, and the deployment it cooled down', async () => {
+  const { page, problems } = await s.open({ password: MASTER_KEY });
+  await go(page, 'Models');
+  const groups = page.getByTestId('model-groups');
+  await groups.getByRole('row', { name: /flaky-model/ }).getByText('healthy').waitFor();
+  s.mock.enqueue({ status: 429, errorMessage: `slow down ${IMG}` });
+  await groups.getByRole('button', { name: 'Test flaky-model' }).click();
+  const result = page.getByTestId('model-test-result');
+  await result.filter({ hasText: 'slow down' }).waitFor();
+  assert.match((await result.textContent())!, /<img src=x onerror=/);
+  assert.equal(await result.getAttribute('class'), 'error');
+  // A 429 cools the deployment down at once; the live stream tells the page within a tick or two.
+  await groups.getByRole('row', { name: /flaky-model/ }).getByText('1 of 2 cooling down').waitFor();
+  await page.getByTestId('deployments').getByRole('row', { name: /flaky-/ }).getByText('cooldown').waitFor();
+  await screenshot(page, 'manage-models-cooldown');
+  assert.equal(await ran(page), undefined);
+  // The Test call's own 429 is the one failed answer.
+  assert.deepEqual(problems.filter((p) => !/429/.test(p)), []);
 });
