@@ -223,11 +223,17 @@ test('models: a failing Test shows the upstream error as text, and the deploymen
   await result.filter({ hasText: 'slow down' }).waitFor();
   assert.match((await result.textContent())!, /<img src=x onerror=/);
   assert.equal(await result.getAttribute('class'), 'error');
+  // An upstream refusing the deployment's key answers 401: the page shows it and stays logged in.
+  s.mock.enqueue({ status: 401, errorMessage: 'upstream says: invalid api key' });
+  await groups.getByRole('button', { name: 'Test flaky-model' }).click();
+  await result.filter({ hasText: 'invalid api key' }).waitFor();
+  await page.getByTestId('who').waitFor();
+  assert.equal(await page.locator('form[aria-label="Log in"]').count(), 0);
   // A 429 cools the deployment down at once; the live stream tells the page within a tick or two.
   await groups.getByRole('row', { name: /flaky-model/ }).getByText('1 of 2 cooling down').waitFor();
   await page.getByTestId('deployments').getByRole('row', { name: /flaky-/ }).getByText('cooldown').waitFor();
   await screenshot(page, 'manage-models-cooldown');
   assert.equal(await ran(page), undefined);
-  // The Test call's own 429 is the one failed answer.
-  assert.deepEqual(problems.filter((p) => !/429/.test(p)), []);
+  // The Test calls' own 429 and 401 are the failed answers.
+  assert.deepEqual(problems.filter((p) => !/\b(429|401)\b/.test(p)), []);
 });

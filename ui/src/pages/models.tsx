@@ -59,6 +59,7 @@ function Models({ session }: PageProps) {
     try {
       const r = await api<{ choices?: Array<{ message?: { content?: unknown } }> }>('/v1/chat/completions', {
         body: { model, messages: [{ role: 'user', content: 'Reply with one short sentence: are you there?' }], max_tokens: 32 },
+        own401: true,
       });
       setResult({ model, ok: true, text: text(r.choices?.[0]?.message?.content ?? '(no text in the answer)') });
     } catch (e) {
