@@ -113,3 +113,22 @@ test('a virtual key logs in as its user role', async () => {
   await page.getByTestId('key-facts').waitFor();
   assert.deepEqual(problems, []);
 });
+
+test('the keys list is paged by the server: 25 a page, Next and Previous, the search kept', async () => {
+  for (let i = 0; i < 27; i++) assert.equal((await s.api('POST', '/key/generate', { key_alias: `bulk-${String(i).padStart(2, '0')}` })).status, 200);
+  const { page, problems } = await s.open({ password: MASTER_KEY });
+  await page.getByRole('searchbox').fill('bulk-');
+  await page.getByRole('button', { name: 'Search' }).click();
+  const pager = page.locator('.pager');
+  await pager.getByText('Page 1 · 27 in all').waitFor();
+  const rows = page.getByTestId('keys').locator('tbody tr');
+  assert.equal(await rows.count(), 25);
+  await page.getByRole('button', { name: 'Next ›' }).click();
+  await pager.getByText('Page 2 · 27 in all').waitFor();
+  assert.equal(await rows.count(), 2);
+  assert.equal(await page.getByRole('button', { name: 'Next ›' }).isDisabled(), true);
+  await page.getByRole('button', { name: '‹ Previous' }).click();
+  await pager.getByText('Page 1 · 27 in all').waitFor();
+  await screenshot(page, 'manage-keys-paged');
+  assert.deepEqual(problems, []);
+});
