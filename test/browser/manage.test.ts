@@ -125,6 +125,8 @@ test('the keys list is paged by the server: 25 a page, Next and Previous, the se
   assert.equal(await rows.count(), 25);
   await page.getByRole('button', { name: 'Next ›' }).click();
   await pager.getByText('Page 2 · 27 in all').waitFor();
+  // The pager moves at the click; the rows when page 2 has come.
+  await rows.nth(2).waitFor({ state: 'detached' });
   assert.equal(await rows.count(), 2);
   assert.equal(await page.getByRole('button', { name: 'Next ›' }).isDisabled(), true);
   await page.getByRole('button', { name: '‹ Previous' }).click();
