@@ -5,6 +5,7 @@ import { type Call, type Op, defined, mutate, newId } from './common';
 import { type Db, type Row, findByIds, findRow, insertRow, q, readDb, updateRow } from './db';
 import { budgetResetAt } from './durations';
 import { badRequest, notFound } from './errors';
+import { listRows, pageAsked, pagedAnswer } from './paging';
 import { budgetFields, opt, parseBody, text } from './validation';
 
 export const BUDGET = 'LiteLLM_BudgetTable';
@@ -130,5 +131,7 @@ export async function budgetDelete(call: Call): Promise<unknown> {
 }
 
 export async function budgetList(call: Call): Promise<unknown> {
-  return q(readDb(call.ctx.db), `SELECT * FROM "LiteLLM_BudgetTable" ORDER BY created_at DESC NULLS LAST, budget_id`);
+  const ask = pageAsked(call.req.query);
+  const { rows, total } = await listRows(readDb(call.ctx.db), ask, { from: `"LiteLLM_BudgetTable"`, where: '', order: `created_at DESC NULLS LAST, budget_id` }, []);
+  return pagedAnswer('budgets', ask, rows, total);
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { type Call, mutate } from './common';
 import { type Row, findRow, insertRow, q, readDb, updateRow } from './db';
 import { badRequest, notFound } from './errors';
+import { likeTerm, listRows, pageAsked, pagedAnswer } from './paging';
 import { budgetById, budgetPart, budgetsById, createBudget, hasBudgetPart, updateBudget } from './budgets';
 import { budgetFields, opt, parseBody, qStr, text } from './validation';
 
@@ -120,7 +121,15 @@ export async function customerInfo(call: Call): Promise<unknown> {
 
 export async function customerList(call: Call): Promise<unknown> {
   const db = readDb(call.ctx.db);
-  const rows = await q(db, `SELECT * FROM "LiteLLM_EndUserTable" ORDER BY user_id`);
+  // `search`: part of the end user's id or alias, any case (for the admin page; LiteLLM has none).
+  const search = qStr(call.req.query, 'search');
+  const ask = pageAsked(call.req.query);
+  const { rows, total } = await listRows(
+    db,
+    ask,
+    { from: `"LiteLLM_EndUserTable"`, where: `WHERE ($1::text IS NULL OR user_id ILIKE $1 OR alias ILIKE $1)`, order: `user_id` },
+    [search === null ? null : likeTerm(search)],
+  );
   const budgets = await budgetsById(db, rows.map((r) => r.budget_id as string));
-  return rows.map((r) => ({ ...r, litellm_budget_table: budgets.get(r.budget_id as string) ?? null }));
+  return pagedAnswer('customers', ask, rows.map((r) => ({ ...r, litellm_budget_table: budgets.get(r.budget_id as string) ?? null })), total);
 }

@@ -6,6 +6,7 @@ import { type Row, findRow, q, q1, readDb } from './db';
 import { AdminError, badRequest, notFound } from './errors';
 import { budgetsById } from './budgets';
 import { KEYS } from './keys';
+import { likeTerm } from './paging';
 import { parseBody, qBool, qInt, qStr, text } from './validation';
 import { mayReadKey, viewOf } from './scope';
 
@@ -65,6 +66,13 @@ export async function keyList(call: Call): Promise<unknown> {
   const kh = qStr(qy, 'key_hash');
   eq('token', kh === null ? null : tokenOf(kh));
   eq('key_alias', qStr(qy, 'key_alias'));
+  // `search` (the admin page's box): part of the alias, the key name (sk-...abcd), the user or the team.
+  const search = qStr(qy, 'search');
+  if (search !== null) {
+    params.push(likeTerm(search));
+    const p = `$${params.length}`;
+    conds.push(`(key_alias ILIKE ${p} OR key_name ILIKE ${p} OR user_id ILIKE ${p} OR team_id ILIKE ${p})`);
+  }
   const db = readDb(call.ctx.db);
   const view = await viewOf(call, db);
   if (view) {

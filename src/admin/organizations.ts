@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { type Call, type Op, mutate, newId } from './common';
 import { type Db, type Row, findByIds, findRow, hasTable, insertRow, q, readDb, updateRow } from './db';
 import { badRequest, notFound } from './errors';
+import { likeTerm, listRows, pageAsked, pagedAnswer } from './paging';
 import { budgetById, budgetPart, budgetsById, createBudget, hasBudgetPart, updateBudget } from './budgets';
 import { ensureUser } from './users';
 import { budgetFields, jsonObject, money, numberMap, opt, parseBody, qStr, text, texts } from './validation';
@@ -157,7 +158,17 @@ export async function orgInfo(call: Call): Promise<unknown> {
 
 export async function orgList(call: Call): Promise<unknown> {
   const db = readDb(call.ctx.db);
-  return describe(db, await q(db, `SELECT * FROM "LiteLLM_OrganizationTable" ORDER BY created_at NULLS LAST, organization_id`));
+  // LiteLLM's filters: `org_id` exact, `org_alias` part of the alias (any case).
+  const id = qStr(call.req.query, 'org_id');
+  const alias = qStr(call.req.query, 'org_alias');
+  const ask = pageAsked(call.req.query);
+  const { rows, total } = await listRows(
+    db,
+    ask,
+    { from: `"LiteLLM_OrganizationTable"`, where: `WHERE ($1::text IS NULL OR organization_id = $1) AND ($2::text IS NULL OR organization_alias ILIKE $2)`, order: `created_at NULLS LAST, organization_id` },
+    [id, alias === null ? null : likeTerm(alias)],
+  );
+  return pagedAnswer('organizations', ask, await describe(db, rows), total);
 }
 
 const OrgMember = z

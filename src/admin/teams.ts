@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { type Call, type Op, defined, mutate, newId } from './common';
 import { type Db, type Row, findRow, hasTable, insertRow, q, readDb, updateRow } from './db';
 import { badRequest, notFound } from './errors';
+import { likeTerm, listRows, pageAsked, pagedAnswer } from './paging';
 import { budgetById, budgetsById, createBudget, resetColumns, updateBudget } from './budgets';
 import { archiveAndDeleteKeys, checkRefs } from './keys';
 import { ensureUser } from './users';
@@ -365,23 +366,36 @@ export async function teamInfo(call: Call): Promise<unknown> {
 export async function teamList(call: Call): Promise<unknown> {
   const userId = qStr(call.req.query, 'user_id');
   const orgId = qStr(call.req.query, 'organization_id');
+  // `team_alias` (LiteLLM's /v2/team/list filter): part of the alias or the id, any case.
+  const search = qStr(call.req.query, 'team_alias');
+  const ask = pageAsked(call.req.query);
   const db = readDb(call.ctx.db);
-  // A caller that does not see everything lists the teams it is a member of ($3), with its own keys
+  // A caller that does not see everything lists the teams it is a member of ($4), with its own keys
   // of each and all the keys of those it admins.
   const view = await viewOf(call, db);
-  const teams = await q(
+  const { rows: teams, total } = await listRows(
     db,
-    `SELECT * FROM "LiteLLM_TeamTable" t
-      WHERE ($1::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(t.members_with_roles) = 'array' THEN t.members_with_roles ELSE '[]'::jsonb END) m WHERE m->>'user_id' = $1))
+    ask,
+    {
+      from: `"LiteLLM_TeamTable" t`,
+      where: `WHERE ($1::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(t.members_with_roles) = 'array' THEN t.members_with_roles ELSE '[]'::jsonb END) m WHERE m->>'user_id' = $1))
         AND ($2::text IS NULL OR t.organization_id = $2)
-        AND ($4::boolean OR ${memberOfTeamSql('$3')})
-      ORDER BY t.created_at NULLS LAST, t.team_id`,
-    [userId, orgId, view?.userId ?? null, !view],
+        AND ($3::text IS NULL OR t.team_alias ILIKE $3 OR t.team_id ILIKE $3)
+        AND ($5::boolean OR ${memberOfTeamSql('$4')})`,
+      order: `t.created_at NULLS LAST, t.team_id`,
+    },
+    [userId, orgId, search === null ? null : likeTerm(search), view?.userId ?? null, !view],
   );
   const keys = await q(
     db,
     `SELECT * FROM "LiteLLM_VerificationToken" WHERE team_id = ANY($1::text[]) AND ($2::boolean OR user_id = $3 OR team_id = ANY($4::text[])) ORDER BY created_at NULLS LAST, token`,
     [teams.map((t) => t.team_id as string), !view, view?.userId ?? null, view?.adminTeams ?? []],
   );
-  return teams.map((t) => ({ ...t, keys: keys.filter((k) => k.team_id === t.team_id) }));
+  const byTeam = new Map<unknown, Row[]>();
+  for (const k of keys) {
+    let l = byTeam.get(k.team_id);
+    if (!l) byTeam.set(k.team_id, (l = []));
+    l.push(k);
+  }
+  return pagedAnswer('teams', ask, teams.map((t) => ({ ...t, keys: byTeam.get(t.team_id) ?? [] })), total);
 }

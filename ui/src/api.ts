@@ -25,6 +25,8 @@ export interface CallOptions {
   body?: unknown;
   query?: Query;
   signal?: AbortSignal;
+  /** A 401 here is the call's own answer (a model's upstream refusing its key), not a lost session. */
+  own401?: boolean;
 }
 
 export function withQuery(path: string, query?: Query): string {
@@ -67,7 +69,7 @@ export async function api<T>(path: string, opts: CallOptions = {}): Promise<T> {
   const res = await fetch(withQuery(path, opts.query), init);
   const text = await res.text();
   if (!res.ok) {
-    if (res.status === 401 && !path.startsWith('/ui/login')) for (const fn of expiredListeners) fn();
+    if (res.status === 401 && !opts.own401 && !path.startsWith('/ui/login')) for (const fn of expiredListeners) fn();
     throw new ApiError(res.status, messageOf(res.status, text));
   }
   return (text ? JSON.parse(text) : null) as T;
