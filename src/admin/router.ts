@@ -11,6 +11,7 @@ import * as customers from './customers';
 import * as budgets from './budgets';
 import * as orgs from './organizations';
 import * as spend from './spend';
+import * as spendUi from './spend-ui';
 
 /** admin: proxy admins only; read: also proxy_admin_viewer; self: any authenticated key (the handler
  *  limits it to the caller's own data). */
@@ -82,6 +83,8 @@ const ROUTES = new Map<string, Route>([
   ['/organization/member_add', r(POST, 'admin', orgs.orgMemberAdd)],
 
   ['/spend/logs', r(GET, 'read', spend.spendLogs)],
+  ['/spend/logs/ui', r(GET, 'read', spendUi.spendLogsUi)],
+  ['/global/spend/breakdown', r(GET, 'read', spendUi.globalSpendBreakdown)],
   ['/global/spend', r(GET, 'read', spend.globalSpend)],
   ['/global/spend/keys', r(GET, 'read', spend.globalSpendKeys)],
   ['/global/spend/teams', r(GET, 'read', spend.globalSpendTeams)],
