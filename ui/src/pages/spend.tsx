@@ -91,6 +91,9 @@ function Spend(_: PageProps) {
             Last {p} days
           </button>
         ))}
+        <button type="button" onClick={load.reload}>
+          Refresh
+        </button>
         <div class="tabs" role="tablist" aria-label="Group by">
           {GROUPINGS.map((g) => (
             <button type="button" role="tab" key={g.id} aria-selected={g.id === groupBy} onClick={() => setGroupBy(g.id)}>
