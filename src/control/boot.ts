@@ -25,6 +25,8 @@ import { MetricsHub } from '../metrics/hub';
 import { budgetGauges } from '../metrics/budgets';
 import type { TraceExporter } from '../metrics/tracing';
 import { otlpTracesUrl } from '../metrics/settings';
+import { defaultUiDir, loadStaticBundle, type StaticBundle } from '../ui/static-files';
+import { UiControl, type UiAuthParams, type UiLoginParams } from '../ui/ui-control';
 
 export interface BootOptions {
   configPath: string;
@@ -162,6 +164,27 @@ export async function boot(opts: BootOptions): Promise<void> {
         : undefined,
     });
 
+  // The admin page: its files read once, its sessions here (src/ui/).
+  const uiDir = defaultUiDir();
+  let uiBundle: StaticBundle;
+  try {
+    uiBundle = loadStaticBundle(uiDir);
+  } catch (e) {
+    uiBundle = { files: new Map(), missing: `The admin page could not be read: ${(e as Error).message}` };
+  }
+  const ui = new UiControl({
+    settings: () => currentCfg.general_settings,
+    env: process.env,
+    login: () => ({
+      masterKey: currentCfg.general_settings.master_key ?? process.env.LITELLM_MASTER_KEY ?? null,
+      env: process.env,
+      db: gov?.database ?? null,
+      loadKey: (hash) => gov?.lookupKey(hash) ?? Promise.resolve(false),
+      mintKey: gov ? async (body) => (await gov.mintRunKeys([body], 'weir-ui-login'))[0]! : null,
+    }),
+    blockKeys: gov ? (hashes) => gov.blockRunKeys(hashes, 'weir-ui-logout') : null,
+  });
+
   const engine = chooseEngine(process.env.WEIR_HTTP_ENGINE);
   const workers = engine.multiThread ? opts.numWorkers : 1;
 
@@ -199,6 +222,7 @@ export async function boot(opts: BootOptions): Promise<void> {
       healthBuffer: health.buffer,
       statusBuffer: status.buffer,
       faultInjection: process.env.WEIR_FAULT_INJECTION === '1',
+      ui: uiBundle,
       governance: () => gov?.workerInit(gov.journalDir) ?? null,
       metrics: {
         init: (index) => metrics.workerInit(index),
@@ -220,6 +244,13 @@ export async function boot(opts: BootOptions): Promise<void> {
         return gov.admin(params as AdminRequest);
       }
       if (method === 'agent') return agents ? agents.handle(params as AgentCall) : noAgents;
+      if (method === 'ui.auth') {
+        const r = ui.auth(params as UiAuthParams);
+        return { status: r.status, body: r.status === 200 ? { actor: r.actor } : {} };
+      }
+      if (method === 'ui.login') return ui.login(params as UiLoginParams);
+      if (method === 'ui.session') return ui.session((params as { token: string | null }).token);
+      if (method === 'ui.logout') return ui.logout((params as { token: string | null }).token, (params as { secure: boolean }).secure);
       if (method === 'metrics') return { status: 200, body: await renderMetrics() };
       if (method === 'config.reload') {
         const r = reload('POST /config/reload');
@@ -266,6 +297,7 @@ export async function boot(opts: BootOptions): Promise<void> {
   );
   log.info(`workers: ${workers}`);
   log.info(`config: ${configPath}`);
+  log.info(uiBundle.missing ? `admin page: not served: ${uiBundle.missing}` : `admin page: /ui (${uiBundle.files.size} files from ${uiDir})`);
   log.info(`models: ${describeModels(snapshot)}`);
   const unsetLine = describeUnsetEnv(cfg);
   if (unsetLine) log.warn(unsetLine);

@@ -25,6 +25,8 @@ export interface SupervisorOptions {
   healthBuffer: SharedArrayBuffer;
   statusBuffer: SharedArrayBuffer;
   faultInjection: boolean;
+  /** The admin page's files (src/ui/static-files.ts). */
+  ui: WorkerInit['ui'];
   /** The governance state a new worker starts from (read at spawn time: always current). */
   governance: () => WorkerInit['governance'];
   /** Worker metrics: a worker's shard, the rows it announces, the spans it hands over. */
@@ -111,6 +113,7 @@ export class Supervisor {
       snapshot: this.snapshot,
       metrics: this.opts.metrics.init(index),
       faultInjection: this.opts.faultInjection,
+      ui: this.opts.ui,
     };
     const worker = new Worker(WORKER_FILE, { workerData: init });
     const streams = new Map<number, StreamStop>();

@@ -39,6 +39,11 @@ import type { ControlStatus } from '../state/control-status';
 import { LeaseSpent } from './lease-spent';
 import type { CallTrace, WorkerMetrics } from '../metrics/recorder';
 import { CONTENT_TYPE as METRICS_TYPE } from '../metrics/text-format';
+import { extractKey } from './auth';
+import { cookieValue, SECURITY_HEADERS, SESSION_COOKIE } from '../ui/http-headers';
+import { sessionIdentity } from '../ui/session-caller';
+import type { StaticBundle } from '../ui/static-files';
+import { UiRoutes } from '../ui/ui-routes';
 
 const JSON_TYPE: HeaderList = ['content-type', 'application/json'];
 /** Management API bodies are small documents. */
@@ -63,7 +68,11 @@ export interface GatewayDeps {
   openStream: OpenStream;
   /** This worker's metrics shard and span batch; null in tests that build a gateway without them. */
   metrics?: WorkerMetrics | null;
+  /** The admin page's files (loaded once by the control thread); absent in tests that need none. */
+  ui?: StaticBundle;
 }
+
+const NO_PAGE: StaticBundle = { files: new Map(), missing: 'The admin page is not served by this gateway.' };
 
 /** What a refused call had said about itself by the time it was refused. */
 interface Asked {
@@ -86,6 +95,7 @@ interface Route {
 export class Gateway {
   private readonly routes = new Map<string, Route>();
   private readonly identifier: Identifier;
+  private readonly ui: UiRoutes;
 
   constructor(
     private snapshot: Snapshot,
@@ -125,6 +135,16 @@ export class Gateway {
     const metrics: Route = { methods: ['GET'], public: true, handler: (ex, s) => (s.metrics.requireAuth ? this.afterIdentity(ex, 'openai', this.caller(ex, s), () => this.scrape(ex)) : this.scrape(ex)) };
     this.routes.set('/metrics', metrics);
     this.routes.set('/metrics/', metrics);
+    // The admin page (src/ui/): its files, its login, its live stream. Public: they authenticate
+    // themselves (the page and login need no key; /ui/live takes a session or a key).
+    this.ui = new UiRoutes(deps.ui ?? NO_PAGE, deps.rpc, deps.openStream);
+    const page: Route = { methods: ['GET', 'HEAD'], public: true, handler: (ex) => this.ui.page(ex) };
+    for (const p of ['/ui', '/ui/', '/ui/index.html']) this.routes.set(p, page);
+    const anyMethod = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+    this.routes.set('/ui/login', { methods: anyMethod, public: true, handler: (ex) => this.ui.login(ex) });
+    this.routes.set('/ui/session', { methods: anyMethod, public: true, handler: (ex) => this.ui.session(ex) });
+    this.routes.set('/ui/logout', { methods: anyMethod, public: true, handler: (ex) => this.ui.logout(ex) });
+    this.routes.set('/ui/live', { methods: anyMethod, handler: (ex, _s, id) => this.afterIdentity(ex, 'openai', id, (who) => this.ui.live(ex, who)) });
     this.routes.set('/config/reload', { methods: ['POST'], handler: (ex, _s, id) => this.afterIdentity(ex, 'openai', id, (who) => this.control(ex, who)) });
   }
 
@@ -156,6 +176,7 @@ export class Gateway {
         if (isAdminPath(ex.path)) return this.admin(ex, this.caller(ex, snap));
         if (isAgentPath(ex.path)) return this.agent(ex, ex.path.startsWith(HOOK_PREFIX) ? null : this.caller(ex, snap));
         if (PASS_THROUGH_PREFIXES.some((p) => ex.path.startsWith(p))) return this.passThrough(ex, snap, this.caller(ex, snap));
+        if (ex.path.startsWith('/ui/')) return this.ui.page(ex);
         throw new GatewayError(404, `Route not found: ${ex.method} ${ex.path}`, 'not_found_error');
       }
       if (!route.methods.includes(ex.method)) {
@@ -172,7 +193,18 @@ export class Gateway {
    * here, before any handler reads the body. A caller still being looked up is checked when known.
    */
   private caller(ex: Exchange, snap: Snapshot): Identity | Promise<Identity> {
-    const id = this.identifier.identify(ex.headers, snap.auth);
+    const h = ex.headers;
+    // The page's session cookie authenticates a request that has no key of its own. A request
+    // without cookies (every API client) pays one property read for this.
+    if (h.cookie !== undefined && snap.auth.masterKeyHash) {
+      const token = cookieValue(h.cookie, SESSION_COOKIE);
+      if (token && extractKey(h, snap.auth.customKeyHeader) === '') {
+        const checked = sessionIdentity(token, ex.method, h['x-csrf-token'] ?? null, this.deps.rpc, this.identifier).then((who) => allowRoute(who, ex.path));
+        checked.catch(() => {});
+        return checked;
+      }
+    }
+    const id = this.identifier.identify(h, snap.auth);
     if (!(id instanceof Promise)) return allowRoute(id, ex.path);
     const checked = id.then((who) => allowRoute(who, ex.path));
     // Every handler awaits it at once (afterIdentity); this covers one that throws before it does
@@ -571,7 +603,9 @@ function endUserOf(h: Record<string, string>, bodyUser: string | undefined): str
 
 export function sendError(ex: Exchange, dialect: Dialect, e: unknown): void {
   const err = e instanceof GatewayError ? e : new GatewayError(500, `Internal error: ${(e as Error).message ?? String(e)}`, 'internal_server_error');
-  ex.respond(err.status, JSON_TYPE.concat(err.headers), errorBody(dialect, err));
+  const headers = JSON_TYPE.concat(err.headers);
+  // The admin page's routes carry its security headers on every answer, errors too.
+  ex.respond(err.status, ex.path.startsWith('/ui') ? headers.concat(SECURITY_HEADERS) : headers, errorBody(dialect, err));
 }
 
 /** The wires of a snapshot's configured deployments, made (and their credentials fetched) at once. */

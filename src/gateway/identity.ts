@@ -81,6 +81,18 @@ export class Identifier {
     });
   }
 
+  /**
+   * A virtual key named by its hash (a login session's, checked by the control thread): from the
+   * index, else looked up once. Null when no such key exists (deleted since the login).
+   */
+  async byHash(hash: Buffer): Promise<Identity | null> {
+    if (!this.index || !this.view.enabled) return null;
+    const found = this.fromIndex(hash);
+    if (found) return found;
+    const exists = await this.lookup(hash.toString('hex')).catch(() => false);
+    return exists ? this.fromIndex(hash) : null;
+  }
+
   private fromIndex(hash: Buffer): Identity | null {
     const rec = this.index!.find(hash);
     if (rec < 0) return null;

@@ -28,6 +28,12 @@ export interface Exchange {
   readBody(limit: number, done: (body: Buffer | null, tooLarge: boolean) => void): void;
   /** Called once if the client disconnects before the response ends. */
   onAbort(cb: () => void): void;
+  /**
+   * The client's address as text ('' once it left). uWS can tell only while the request is live:
+   * read it in the synchronous part of the handler. Read by the few routes that need it (login
+   * rate limits), never on the model path.
+   */
+  remoteAddress(): string;
 
   /** A complete response in one go (status line, headers, body). */
   respond(status: number, headers: HeaderList, body: string | Buffer): void;

@@ -62,6 +62,10 @@ class NodeExchange implements Exchange {
   /** node:http reads nothing of the body until a 'data' listener is attached: nothing to hold. */
   holdBody(): void {}
 
+  remoteAddress(): string {
+    return this.req.socket.remoteAddress ?? '';
+  }
+
   readBody(limit: number, done: (body: Buffer | null, tooLarge: boolean) => void): void {
     if (Number(this.headers['content-length']) > limit) {
       done(null, true);

@@ -16,6 +16,7 @@ interface UwsResponse {
   close(): UwsResponse;
   onWritable(h: (offset: number) => boolean): UwsResponse;
   onAborted(h: () => void): UwsResponse;
+  getRemoteAddressAsText(): ArrayBuffer;
   onData(h: (chunk: ArrayBuffer, isLast: boolean) => void): UwsResponse;
   pause(): void;
   resume(): void;
@@ -100,6 +101,10 @@ class UwsExchange implements Exchange {
       this.abortCb = undefined;
       if (cb) cb();
     });
+  }
+
+  remoteAddress(): string {
+    return this.finished ? '' : Buffer.from(this.res.getRemoteAddressAsText()).toString('latin1');
   }
 
   holdBody(): void {

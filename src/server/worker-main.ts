@@ -61,6 +61,7 @@ const gateway = new Gateway(init.snapshot, {
   rpc,
   openStream,
   metrics: { calls, spans },
+  ui: init.ui,
 });
 const handle = init.faultInjection
   ? (ex: Exchange) => {

@@ -5,6 +5,7 @@ import type { EntityBuffers } from '../state/entity-table';
 import type { EngineChoice } from './load-engine';
 import type { MetricsInit } from '../metrics/recorder';
 import type { SpanRecord } from '../metrics/span-batch';
+import type { StaticBundle } from '../ui/static-files';
 
 export interface WorkerInit {
   index: number;
@@ -19,6 +20,8 @@ export interface WorkerInit {
   snapshot: Snapshot;
   /** This worker's metrics shard (kept across its restarts) and the label caps. */
   metrics: MetricsInit;
+  /** The admin page's files, read and gzipped once by the control thread. */
+  ui: StaticBundle;
   /** Enables POST /__weir/crash (tests of worker restart); never set in production. */
   faultInjection: boolean;
 }

@@ -150,6 +150,9 @@ class RecordedExchange implements Exchange {
   holdBody(): void {}
   readBody(): void {}
   onAbort(): void {}
+  remoteAddress(): string {
+    return '';
+  }
   respond(status: number, headers: HeaderList, body: string | Buffer): void {
     this.status = status;
     this.headersOut = headers;
