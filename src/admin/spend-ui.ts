@@ -79,6 +79,7 @@ export async function spendLogsUi(call: Call): Promise<unknown> {
 
 interface Dimension {
   table: string;
+  /** The SQL of the grouped value (a column, or the model group where the row has one). */
   column: string;
   /** People's names for the ids (aliases, emails); ids without one show as themselves. */
   labels?(call: Call, ids: string[]): Promise<Map<string, string>>;
@@ -93,11 +94,12 @@ async function labelsFrom(call: Call, table: string, idColumn: string, labelColu
 
 /** Keys and models come from the users' table: LiteLLM's usage page reads it the same way. */
 const DIMENSIONS: Record<string, Dimension> = {
-  api_key: { table: 'LiteLLM_DailyUserSpend', column: 'api_key', labels: (c, ids) => labelsFrom(c, 'LiteLLM_VerificationToken', 'token', 'key_alias', ids) },
-  model: { table: 'LiteLLM_DailyUserSpend', column: 'model' },
-  user: { table: 'LiteLLM_DailyUserSpend', column: 'user_id', labels: (c, ids) => labelsFrom(c, 'LiteLLM_UserTable', 'user_id', 'user_email', ids) },
-  team: { table: 'LiteLLM_DailyTeamSpend', column: 'team_id', labels: (c, ids) => labelsFrom(c, 'LiteLLM_TeamTable', 'team_id', 'team_alias', ids) },
-  end_user: { table: 'LiteLLM_DailyEndUserSpend', column: 'end_user_id' },
+  api_key: { table: 'LiteLLM_DailyUserSpend', column: '"api_key"', labels: (c, ids) => labelsFrom(c, 'LiteLLM_VerificationToken', 'token', 'key_alias', ids) },
+  // The model as clients name it (the group), not the deployment's provider model.
+  model: { table: 'LiteLLM_DailyUserSpend', column: `COALESCE(NULLIF(model_group, ''), model)` },
+  user: { table: 'LiteLLM_DailyUserSpend', column: '"user_id"', labels: (c, ids) => labelsFrom(c, 'LiteLLM_UserTable', 'user_id', 'user_email', ids) },
+  team: { table: 'LiteLLM_DailyTeamSpend', column: '"team_id"', labels: (c, ids) => labelsFrom(c, 'LiteLLM_TeamTable', 'team_id', 'team_alias', ids) },
+  end_user: { table: 'LiteLLM_DailyEndUserSpend', column: '"end_user_id"' },
 };
 
 const SUMS = `SUM(spend)::float8 AS spend, SUM(api_requests)::int8 AS api_requests, SUM(successful_requests)::int8 AS successful_requests,
@@ -138,9 +140,9 @@ export async function globalSpendBreakdown(call: Call): Promise<unknown> {
   const db = readDb(call.ctx.db);
   const range = [start.slice(0, 10), end.slice(0, 10)];
   const from = `FROM "${dim.table}" WHERE date >= $1 AND date <= $2`;
-  const col = `"${dim.column}"`;
+  const col = dim.column;
   const days = await q(db, `SELECT date, ${SUMS} ${from} GROUP BY date ORDER BY date`, range);
-  const ranked = await q(db, `SELECT ${col} AS id, ${SUMS}, count(*) OVER ()::int AS groups ${from} GROUP BY ${col} ORDER BY spend DESC, ${col} LIMIT $3`, [...range, limit]);
+  const ranked = await q(db, `SELECT ${col} AS id, ${SUMS}, count(*) OVER ()::int AS groups ${from} GROUP BY 1 ORDER BY spend DESC, 1 LIMIT $3`, [...range, limit]);
   const ids = ranked.map((r) => r.id as string);
   const perDay = ids.length
     ? await q<{ id: string; date: string; spend: number }>(db, `SELECT ${col} AS id, date, SUM(spend)::float8 AS spend ${from} AND ${col} = ANY($3::text[]) GROUP BY 1, 2`, [...range, ids])

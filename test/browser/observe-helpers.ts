@@ -1,8 +1,20 @@
 // What the observe pages' browser tests share: logging in through the form, going to a page by its
-// hash, and polling the page for a state with a deadline (never a fixed wait).
+// hash, and polling the page for a state with a deadline (never a fixed wait). Callbacks that run in
+// the page reach its window as `globalThis` (this file compiles without the DOM's types, and strings
+// to evaluate would not do: the page's CSP forbids eval, which polling a string needs).
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { waitFor } from '../integration/governance-helpers';
+
+/** The page's window inside evaluate callbacks (this file compiles without the DOM's types; a
+ *  string to evaluate would not do: the page's CSP forbids eval, which polling strings need). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
+/** Waits until the hash matches `re` (a RegExp source) and is not `not`; returns it. */
+export async function hashMatching(page: Page, re: string, not = ''): Promise<string> {
+  await page.waitForFunction(([src, old]) => new RegExp(src!).test((globalThis as any).location.hash) && (globalThis as any).location.hash !== old, [re, not]);
+  return String(await page.evaluate(() => (globalThis as any).location.hash));
+}
 
 export async function logIn(page: Page, username: string, password: string): Promise<void> {
   await page.goto('/ui/');
@@ -13,9 +25,10 @@ export async function logIn(page: Page, username: string, password: string): Pro
 }
 
 export async function open(page: Page, hash: string): Promise<void> {
-  // The page's own globals, named in strings: this file compiles without the DOM's types.
-  await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
-  await page.waitForFunction(`location.hash === ${JSON.stringify(hash)}`);
+  await page.evaluate((h) => {
+    (globalThis as any).location.hash = h;
+  }, hash);
+  await page.waitForFunction((h) => (globalThis as any).location.hash === h, hash);
 }
 
 /** Polls `read` (a reading of the page) until `ok` holds; fails with the last reading. */

@@ -101,6 +101,15 @@ test('/global/spend/breakdown: the days of the range and the groups that spent m
   const endUsers = await h.ok('GET', '/global/spend/breakdown?start_date=2025-03-01&end_date=2025-03-31&group_by=end_user');
   assert.deepEqual(endUsers.groups.map((g: any) => [g.id, g.spend]), [['cust1', 1.5]]);
 
+  await h.rows(
+    `INSERT INTO "LiteLLM_DailyUserSpend" (id, user_id, date, api_key, model, model_group, custom_llm_provider, spend, api_requests, updated_at)
+     VALUES (gen_random_uuid()::text, 'alice', '2025-05-01', $1, 'weir-deployment-model', 'public-name', 'openai', 1, 1, now()),
+            (gen_random_uuid()::text, 'alice', '2025-05-01', $1, 'no-group-model', NULL, 'openai', 0.5, 1, now())`,
+    [keyA.token],
+  );
+  const named = await h.ok('GET', '/global/spend/breakdown?start_date=2025-05-01&end_date=2025-05-01&group_by=model');
+  assert.deepEqual(named.groups.map((g: any) => [g.id, g.spend]), [['public-name', 1], ['no-group-model', 0.5]], 'a model is its group, as clients name it');
+
   const empty = await h.ok('GET', '/global/spend/breakdown?start_date=2020-01-01&end_date=2020-01-31');
   assert.deepEqual([empty.days, empty.groups, empty.total_groups, empty.totals.spend], [[], [], 0, 0]);
   assert.equal((await h.fail(400, 'GET', '/global/spend/breakdown?start_date=2025-03-01')).param, 'end_date');

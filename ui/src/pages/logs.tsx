@@ -43,7 +43,7 @@ interface Page {
 const COLUMNS: Column<LogRow>[] = [
   { title: 'Time', cell: (r) => when(r.startTime) },
   { title: 'Status', cell: (r) => (statusOf(r) === 'failure' ? <span class="badge bad">failure</span> : <span class="badge ok">success</span>) },
-  { title: 'Model', cell: (r) => r.model || r.model_group || '—' },
+  { title: 'Model', cell: (r) => r.model_group || r.model || '—' },
   { title: 'Key', cell: (r) => r.key_alias ?? (r.api_key ? `${r.api_key.slice(0, 10)}…` : '—') },
   { title: 'Team', cell: (r) => r.team_id ?? '—' },
   { title: 'Tokens', numeric: true, cell: (r) => `${r.prompt_tokens ?? 0} / ${r.completion_tokens ?? 0}` },
