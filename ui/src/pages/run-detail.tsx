@@ -1,6 +1,6 @@
 // One run: its state, cost and error, cancel (while it runs) and retry (once it ended), its events
 // streaming live, and its artifacts: a diff drawn as a diff, anything else as text.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, apiText } from '../api';
 import { ConfirmButton, ErrorLine, money, text, when } from '../components/bits';
 import { StatusBadge } from '../components/status-badge';
@@ -53,8 +53,18 @@ function Artifacts({ runId, version }: { runId: string; version: number }) {
 export function RunDetail({ id, session }: { id: string; session: Session }) {
   const run = useLoad((signal) => api<Run>(runPath(id), { signal }), [id]);
   const [actionError, setActionError] = useState('');
+  // The events say a new state first; the run's row (its cost, its end time) follows it.
+  const [reported, setReported] = useState<string | null>(null);
+  const [tries, setTries] = useState(0);
   const r = run.data;
-  const ended = !!r && FINAL.has(r.status);
+  const status = reported && r && !FINAL.has(r.status) ? reported : r?.status;
+  const ended = !!status && FINAL.has(status);
+  useEffect(() => {
+    // Ended by its events, not yet in its row: read the row again, a bounded number of times.
+    if (!r || run.loading || !reported || !FINAL.has(reported) || FINAL.has(r.status) || tries >= 20) return;
+    const t = setTimeout(() => (setTries((n) => n + 1), run.reload()), 250);
+    return () => clearTimeout(t);
+  }, [r, run.loading, reported, tries]);
 
   const act = async (what: 'cancel' | 'retry') => {
     setActionError('');
@@ -74,7 +84,7 @@ export function RunDetail({ id, session }: { id: string; session: Session }) {
       </p>
       <div class="page-head">
         <h1 class="mono">{id}</h1>
-        {r && <StatusBadge status={r.status} tone={statusTone(r.status)} />}
+        {r && status && <StatusBadge status={status} tone={statusTone(status)} />}
         {r && canWrite(session) && !ended && <ConfirmButton label="Cancel" question="Cancel this run?" onConfirm={() => act('cancel')} />}
         {r && canWrite(session) && ended && (
           <button type="button" onClick={() => act('retry')}>
@@ -114,7 +124,13 @@ export function RunDetail({ id, session }: { id: string; session: Session }) {
         </dl>
       )}
       <h2>Events</h2>
-      <RunEvents id={id} onStatus={run.reload} />
+      <RunEvents
+        id={id}
+        onStatus={(s) => {
+          if (s) setReported(s);
+          run.reload();
+        }}
+      />
       <h2>Artifacts</h2>
       <Artifacts runId={id} version={ended ? 1 : 0} />
     </section>

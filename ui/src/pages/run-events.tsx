@@ -21,7 +21,8 @@ function summary(e: RunEvent): string {
   return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT)}…` : s;
 }
 
-export function RunEvents({ id, onStatus }: { id: string; onStatus: () => void }) {
+/** `onStatus` hears each state the run reports (its status events), and null when the stream ends. */
+export function RunEvents({ id, onStatus }: { id: string; onStatus: (status: string | null) => void }) {
   const [events, setEvents] = useState<RunEvent[]>([]);
   const [dropped, setDropped] = useState(0);
   const [state, setState] = useState<'streaming' | 'ended' | 'broken'>('streaming');
@@ -51,12 +52,13 @@ export function RunEvents({ id, onStatus }: { id: string; onStatus: () => void }
           setDropped((d) => d + 1);
           return [...all.slice(1), e];
         });
-        if (e.type === 'status') statusRef.current();
+        const status = e.type === 'status' ? (e.payload as { status?: unknown } | null)?.status : undefined;
+        if (typeof status === 'string') statusRef.current(status);
       },
       ctl.signal,
       lastSeq.current ? String(lastSeq.current) : undefined,
     ).then(
-      () => !ctl.signal.aborted && (setState('ended'), statusRef.current()),
+      () => !ctl.signal.aborted && (setState('ended'), statusRef.current(null)),
       (err: unknown) => {
         if (ctl.signal.aborted) return;
         setState('broken');
