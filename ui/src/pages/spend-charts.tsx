@@ -10,6 +10,8 @@ import { seriesData } from './spend-data';
 
 const utc = (ts: number) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC');
 const usd = (_u: uPlot, v: number | null) => (v === null ? '—' : money(v));
+/** Axis ticks keep the digits that tell them apart ($0.005, $0.01, $0.015), unlike money(). */
+const tick = (v: number) => (v === 0 ? '$0' : `$${Math.abs(v) >= 100 ? v.toFixed(0) : Number(v.toPrecision(3))}`);
 
 export function DailyChart({ days }: { days: Day[] }) {
   const data = useMemo(() => {
@@ -25,7 +27,7 @@ export function DailyChart({ days }: { days: Day[] }) {
         { label: 'Spend', scale: 'usd', value: usd, fill: PALETTE[0] + 'b0', stroke: PALETTE[0], paths: bars, points: { show: false } },
         { label: 'Requests', scale: 'n', stroke: PALETTE[1], width: 2, points: { show: false } },
       ],
-      axes: [axis(), axis({ scale: 'usd', values: (_u, vs) => vs.map((v) => money(v)), size: 70 }), axis({ scale: 'n', side: 1, grid: { show: false } })],
+      axes: [axis(), axis({ scale: 'usd', values: (_u, vs) => vs.map(tick), size: 70 }), axis({ scale: 'n', side: 1, grid: { show: false } })],
     }),
     [],
   );
@@ -39,7 +41,7 @@ export function GroupChart({ b, days }: { b: Breakdown; days: Day[] }) {
       tzDate: utc,
       scales: { x: { time: true }, y: { auto: true, range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
       series: [{ value: '{YYYY}-{MM}-{DD}' }, ...b.groups.map((g, i) => ({ label: g.label, value: usd, stroke: PALETTE[i % PALETTE.length], width: 2, points: { size: 5 } }))],
-      axes: [axis(), axis({ values: (_u, vs) => vs.map((v) => money(v)), size: 70 })],
+      axes: [axis(), axis({ values: (_u, vs) => vs.map(tick), size: 70 })],
     }),
     [b],
   );

@@ -132,11 +132,13 @@ function Spend(_: PageProps) {
             <CsvButton name={`spend-by-${groupBy}-${b.start_date}-${b.end_date}.csv`} columns={groupCsv(groupBy)} rows={b.groups} testId="csv-groups" />
           </div>
           <Table testId="spend-groups" columns={groupColumns(title, b.totals.spend)} rows={b.groups} rowKey={(g) => g.id} empty="No spend in this range." />
-          <h2>Per day</h2>
+          <h2>
+            Per day <span class="muted">(days with traffic; the CSV has every day)</span>
+          </h2>
           <div class="toolbar">
             <CsvButton name={`spend-per-day-${b.start_date}-${b.end_date}.csv`} columns={DAY_CSV} rows={days} testId="csv-days" />
           </div>
-          <Table testId="spend-days" columns={DAY_COLUMNS} rows={[...days].reverse()} rowKey={(d) => d.date} />
+          <Table testId="spend-days" columns={DAY_COLUMNS} rows={days.filter((d) => d.api_requests > 0 || d.spend > 0).reverse()} rowKey={(d) => d.date} />
         </>
       )}
     </section>
