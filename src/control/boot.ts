@@ -27,6 +27,7 @@ import type { TraceExporter } from '../metrics/tracing';
 import { otlpTracesUrl } from '../metrics/settings';
 import { defaultUiDir, loadStaticBundle, type StaticBundle } from '../ui/static-files';
 import { UiControl, type UiAuthParams, type UiLoginParams } from '../ui/ui-control';
+import { LiveHub } from '../ui/live-hub';
 
 export interface BootOptions {
   configPath: string;
@@ -185,6 +186,8 @@ export async function boot(opts: BootOptions): Promise<void> {
     blockKeys: gov ? (hashes) => gov.blockRunKeys(hashes, 'weir-ui-logout') : null,
   });
 
+  const live = new LiveHub({ rows: () => metrics.rows(), snapshot: () => snapshot, health });
+
   const engine = chooseEngine(process.env.WEIR_HTTP_ENGINE);
   const workers = engine.multiThread ? opts.numWorkers : 1;
 
@@ -260,6 +263,7 @@ export async function boot(opts: BootOptions): Promise<void> {
       return { status: 404, body: { error: { message: `unknown control call ${method}`, type: 'not_found_error', param: null, code: '404' } } };
     },
     (method, params, sink) => {
+      if (method === 'ui.live') return live.open(sink);
       if (method === 'agent.events' && agents) return agents.stream(params as AgentCall, sink);
       if (method === 'agent.attach' && agents) return agents.attach(params as AgentCall, sink);
       sink.head(noAgents.status, ['content-type', 'application/json']);
@@ -316,6 +320,7 @@ export async function boot(opts: BootOptions): Promise<void> {
     stopping = true;
     watcher.stop();
     log.info(`shutdown (${signal}): not accepting new connections, finishing requests in flight (up to ${SHUTDOWN_GRACE_MS / 1000} s)`);
+    live.stop();
     const drained = await supervisor.drain(SHUTDOWN_GRACE_MS);
     // Workers have appended every answered request to their journals: write them to the database.
     await agents?.stop().catch(() => {});

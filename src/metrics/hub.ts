@@ -108,8 +108,8 @@ export class MetricsHub {
     return out;
   }
 
-  /** Rows of all shards and of the exited, those with the same labels summed. */
-  private rows(): Row[] {
+  /** Rows of all shards and of the exited, those with the same labels summed (the live view reads them too). */
+  rows(): Row[] {
     const byKey = new Map<string, Row>();
     for (const [k, r] of this.retiredRows) byKey.set(k, { labels: r.labels, cells: r.cells.slice() });
     for (const s of this.live.values()) this.addRows(byKey, s);

@@ -86,8 +86,10 @@ export class UiControl {
     try {
       who = await identify(body, this.deps.login(), seconds);
     } catch (e) {
+      // The database did not answer, or the session's key could not be minted (an
+      // upperbound_key_generate_params refusing the session's duration, say): said as it is.
       log.error(`ui login: ${(e as Error).message}`);
-      return openAIError(503, 'Login is unavailable: the database did not answer. Try again shortly.', 'service_unavailable');
+      return openAIError(503, `Login could not complete: ${(e as Error).message}`, 'service_unavailable');
     }
     if (!who) {
       this.limiter.failed(p.address);
