@@ -64,8 +64,13 @@ test('Live: the counts rise by the calls made, errors by status, the deployments
   await until('Live to count the error', () => textOf('live-errors-total'), (t) => t === '1');
   const errors = await tableRows(page, 'live-errors');
   assert.deepEqual(errors.map((r) => [r[0], r[2]]), [['400', '1']]);
+  // Every deployment is listed (idle ones too), each with what it served since the page opened.
   const deployments = await tableRows(page, 'live-deployments');
-  assert.deepEqual(deployments.map((r) => r[0]).sort(), ['claude', 'gpt']);
+  const served = Object.fromEntries(deployments.map((r) => [r[0], [r[7], r[8]]]));
+  assert.deepEqual(served.gpt, ['5', '1']);
+  assert.deepEqual(served.claude, ['1', '0']);
+  assert.deepEqual(served['other-model'], ['0', '0']);
+  assert.ok(deployments.every((r) => r[2] === 'healthy' || r[2] === 'errors'), JSON.stringify(deployments));
   assert.ok(await paintedPixels(page, 'live-throughput') > 0, 'the throughput chart drew');
   await screenshot(page, 'observe-live');
 });

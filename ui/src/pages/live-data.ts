@@ -11,6 +11,8 @@ export interface DeploymentTick {
   model: string;
   deployment: string;
   rps: number;
+  /** Requests finished in the tick, exactly (rps is this over the tick's length). */
+  requests: number;
   latency_ms: Quantiles;
   errors: number;
   cooldown: boolean;
@@ -20,6 +22,8 @@ export interface DeploymentTick {
 export interface Tick {
   t: number;
   rps: number;
+  /** Requests finished in the tick, exactly: the totals add these, not the rates. */
+  requests: number;
   overhead_ms: Quantiles;
   latency_ms: Quantiles;
   ttft_ms: Quantiles;
@@ -68,13 +72,15 @@ export function parseTick(data: string): Tick | null {
         model: String(d.model ?? ''),
         deployment: String(d.deployment ?? ''),
         rps: num(d.rps),
+        requests: typeof d.requests === 'number' ? num(d.requests) : num(d.rps),
         latency_ms: q(d.latency_ms),
         errors: num(d.errors),
         cooldown: d.cooldown === true,
         in_flight: num(d.in_flight),
       }))
     : [];
-  return { t: num(j.t) || Date.now(), rps: num(j.rps), overhead_ms: q(j.overhead_ms), latency_ms: q(j.latency_ms), ttft_ms: q(j.ttft_ms), errors, deployments };
+  const requests = typeof j.requests === 'number' ? num(j.requests) : num(j.rps);
+  return { t: num(j.t) || Date.now(), rps: num(j.rps), requests, overhead_ms: q(j.overhead_ms), latency_ms: q(j.latency_ms), ttft_ms: q(j.ttft_ms), errors, deployments };
 }
 
 /** The state after one more tick (a new object: the page re-renders from it). */
@@ -85,13 +91,13 @@ export function addTick(s: LiveState, t: Tick): LiveState {
   for (const [k, n] of Object.entries(t.errors)) errorsByStatus.set(k, { last: n, total: (errorsByStatus.get(k)?.total ?? 0) + n });
   const deployments = new Map<string, DeploymentState>();
   // Deployments not in this tick keep their totals, shown idle.
-  for (const [k, d] of s.deployments) deployments.set(k, { ...d, rps: 0, errors: 0, in_flight: 0, latency_ms: { p50: null, p99: null } });
+  for (const [k, d] of s.deployments) deployments.set(k, { ...d, rps: 0, requests: 0, errors: 0, in_flight: 0, latency_ms: { p50: null, p99: null } });
   for (const d of t.deployments) {
     const key = `${d.model}\n${d.deployment}`;
     const before = s.deployments.get(key);
-    deployments.set(key, { ...d, key, total: (before?.total ?? 0) + d.rps, total_errors: (before?.total_errors ?? 0) + d.errors });
+    deployments.set(key, { ...d, key, total: (before?.total ?? 0) + d.requests, total_errors: (before?.total_errors ?? 0) + d.errors });
   }
-  return { ticks, total: s.total + t.rps, errorsByStatus, deployments };
+  return { ticks, total: s.total + t.requests, errorsByStatus, deployments };
 }
 
 export const sumErrors = (t: Tick | undefined): number => (t ? Object.values(t.errors).reduce((a, b) => a + b, 0) : 0);
