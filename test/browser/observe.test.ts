@@ -144,8 +144,8 @@ test('Agent runs: a run started from the page streams its events and shows its d
   );
   assert.deepEqual(types.filter((t) => t.startsWith('status: ')), ['status: provisioning', 'status: running', 'status: succeeded']);
   assert.ok(types.includes('stdout: editing note.txt'), types.join('\n'));
-  await until('the run’s state', () => textOf('status'), (s) => s === 'succeeded');
-  const diff = await until('the diff', () => page.getByTestId('diff').textContent().catch(() => ''), (t) => !!t && t.includes('+hello'));
+  await until('the run’s state', () => textOf('status'), (s) => s === 'succeeded', 60_000);
+  const diff = await until('the diff', () => page.getByTestId('diff').textContent().catch(() => ''), (t) => !!t && t.includes('+hello'), 60_000);
   assert.match(diff!, /note\.txt/);
   assert.equal(await page.getByTestId('diff').locator('.dl.add').filter({ hasText: '+hello' }).count(), 1);
   await screenshot(page, 'observe-run');
@@ -156,8 +156,11 @@ test('Agent runs: a run started from the page streams its events and shows its d
   assert.match(await page.locator('.facts').textContent() ?? '', new RegExp(`retry of ${runId}`));
 
   await open(page, '#/runs');
-  const rows = await until('both runs listed', () => tableRows(page, 'runs'), (r) => r.length === 2);
-  assert.ok(rows.every((r) => r[1] === 'succeeded'), JSON.stringify(rows));
+  // The list is read when asked: a run's row can follow its last event by a moment.
+  await until('both runs listed as succeeded', async () => {
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    return tableRows(page, 'runs');
+  }, (r) => r.length === 2 && r.every((x) => x[1] === 'succeeded'), 60_000);
   await screenshot(page, 'observe-runs');
   assert.deepEqual(problems, []);
 });

@@ -21,7 +21,7 @@ function ArtifactView({ runId, a }: { runId: string; a: Artifact }) {
   return a.kind === 'diff' || a.name.endsWith('.diff') || a.name.endsWith('.patch') ? <DiffView text={body.data} /> : <pre class="detail" data-testid="artifact-text">{body.data}</pre>;
 }
 
-function Artifacts({ runId, version }: { runId: string; version: number }) {
+function Artifacts({ runId, version }: { runId: string; version: string }) {
   const list = useLoad((signal) => api<List<Artifact>>(runPath(runId, '/artifacts'), { signal }), [runId, version]);
   const [open, setOpen] = useState<string | null>(null);
   const items = list.data?.data ?? [];
@@ -132,7 +132,8 @@ export function RunDetail({ id, session }: { id: string; session: Session }) {
         }}
       />
       <h2>Artifacts</h2>
-      <Artifacts runId={id} version={ended ? 1 : 0} />
+      {/* Read again when the run ends, by its events and again by its row (artifacts are kept as it ends). */}
+      <Artifacts runId={id} version={`${status}|${r?.status}|${r?.finished_at}`} />
     </section>
   );
 }
