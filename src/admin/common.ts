@@ -3,6 +3,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AdminContext, AdminRequest, EntityKind } from './types';
 import { type Db, type Row, insertRow, q1, readDb, withTx } from './db';
+import { roleOf } from './roles';
 
 /** LiteLLM's `litellm_proxy_admin_name`: the user id the master key acts as. */
 export const PROXY_ADMIN_NAME = 'default_user_id';
@@ -34,7 +35,9 @@ async function actorOf(call: Call): Promise<string> {
   const { req, ctx } = call;
   if (req.changedBy) return req.changedBy;
   const c = req.caller;
-  if (c.isMasterKey || c.open || !c.keyHash) return PROXY_ADMIN_NAME;
+  if (c.isMasterKey || c.open) return PROXY_ADMIN_NAME;
+  // A login session carries its user and no key.
+  if (!c.keyHash) return c.userId ?? PROXY_ADMIN_NAME;
   const row = await q1<{ user_id: string | null }>(readDb(ctx.db), `SELECT user_id FROM "LiteLLM_VerificationToken" WHERE token = $1`, [c.keyHash]);
   return row?.user_id ?? c.keyHash;
 }
@@ -108,7 +111,7 @@ export function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
   return out as Partial<T>;
 }
 
+/** A proxy admin: the master key, a proxy_admin user's key, or anyone when no master key is set. */
 export function isAdmin(req: AdminRequest): boolean {
-  const c = req.caller;
-  return c.open || c.isMasterKey || c.userRole === 'proxy_admin';
+  return roleOf(req.caller) === 'proxy_admin';
 }

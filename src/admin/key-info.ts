@@ -1,11 +1,13 @@
-// /key/info, /v2/key/info and /key/list: reading keys. A non-admin key may read only itself.
+// /key/info, /v2/key/info and /key/list: reading keys. Proxy admins and viewers read every key; an
+// internal user its own keys and those of the teams it admins (scope.ts); any other key only itself.
 import { z } from 'zod';
-import { type Call, isAdmin, tokenOf } from './common';
+import { type Call, tokenOf } from './common';
 import { type Row, findRow, q, q1, readDb } from './db';
 import { AdminError, badRequest, notFound } from './errors';
 import { budgetsById } from './budgets';
 import { KEYS } from './keys';
 import { parseBody, qBool, qInt, qStr, text } from './validation';
+import { mayReadKey, viewOf } from './scope';
 
 // ---- reading -------------------------------------------------------------------------------------------
 
@@ -14,16 +16,16 @@ function infoOf(row: Row, budgets: Map<string, Row>): Row {
   return { ...rest, litellm_budget_table: row.budget_id ? (budgets.get(row.budget_id as string) ?? null) : null };
 }
 
-const canRead = (call: Call) => isAdmin(call.req) || call.req.caller.userRole === 'proxy_admin_viewer';
-
 export async function keyInfo(call: Call): Promise<unknown> {
   const passed = qStr(call.req.query, 'key');
   const token = passed ? tokenOf(passed) : call.req.caller.keyHash;
-  if (!canRead(call) && token !== call.req.caller.keyHash)
-    throw new AdminError(403, "You are not allowed to access this key's info. Only the key itself or a proxy admin can read it.", 'key');
   if (!token) throw notFound('Key not found in database', 'key');
   const db = readDb(call.ctx.db);
+  const view = await viewOf(call, db);
   const row = await findRow(db, KEYS, { token });
+  // The same 403 whether another key exists or not: a non-admin learns nothing of keys it may not read.
+  if (view && token !== call.req.caller.keyHash && (!row || !mayReadKey(call, row, view)))
+    throw new AdminError(403, "You are not allowed to access this key's info. Only the key itself, its user, an admin of its team or a proxy admin can read it.", 'key');
   if (!row) throw notFound('Key not found in database', 'key');
   return { key: passed ?? token, info: infoOf(row, await budgetsById(db, [row.budget_id as string])) };
 }
@@ -31,7 +33,9 @@ export async function keyInfo(call: Call): Promise<unknown> {
 export async function keyInfoV2(call: Call): Promise<unknown> {
   const b = parseBody(z.object({ keys: z.array(text).min(1, { message: 'pass at least one key' }) }), call.req.body);
   const db = readDb(call.ctx.db);
-  const rows = await q(db, `SELECT * FROM "LiteLLM_VerificationToken" WHERE token = ANY($1::text[])`, [b.keys.map(tokenOf)]);
+  const view = await viewOf(call, db);
+  const found = await q(db, `SELECT * FROM "LiteLLM_VerificationToken" WHERE token = ANY($1::text[])`, [b.keys.map(tokenOf)]);
+  const rows = found.filter((r) => mayReadKey(call, r, view));
   if (rows.length === 0) throw notFound('Key not found in database', 'keys');
   const budgets = await budgetsById(db, rows.map((r) => r.budget_id as string));
   return { key: b.keys, info: rows.map((r) => infoOf(r, budgets)) };
@@ -61,8 +65,13 @@ export async function keyList(call: Call): Promise<unknown> {
   const kh = qStr(qy, 'key_hash');
   eq('token', kh === null ? null : tokenOf(kh));
   eq('key_alias', qStr(qy, 'key_alias'));
-  const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
   const db = readDb(call.ctx.db);
+  const view = await viewOf(call, db);
+  if (view) {
+    params.push(view.userId, view.adminTeams);
+    conds.push(`(user_id = $${params.length - 1} OR team_id = ANY($${params.length}::text[]))`);
+  }
+  const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
   const total = Number((await q1<{ n: number }>(db, `SELECT count(*)::int AS n FROM "LiteLLM_VerificationToken" ${where}`, params))?.n ?? 0);
   params.push(size, (page - 1) * size);
   const rows = await q(

@@ -7,6 +7,7 @@ import { addDuration, durationSeconds, parseDuration } from './durations';
 import { badRequest, notFound } from './errors';
 import { budgetById, createBudget, resetColumns, updateBudget } from './budgets';
 import { ROUTES_BY_KEY_TYPE } from '../gateway/route-groups';
+import { assertMayChangeKey, assertMayReassignKey, ownerOfNewKey } from './scope';
 import { duration, jsonObject, limit, modelMaxBudget, money, numberMap, opt, parseBody, text, texts } from './validation';
 
 export const KEYS = 'LiteLLM_VerificationToken';
@@ -277,7 +278,7 @@ export async function blockRunKeys(call: Call, tokens: string[]): Promise<void> 
 export async function keyGenerate(call: Call): Promise<unknown> {
   const b = parseBody(GenerateKey, withConfiguredParams(call, call.req.body));
   enforceUpperbound(call, b);
-  return mutate(call, (op) => createKey(op, b));
+  return mutate(call, async (op) => createKey(op, { ...b, user_id: await ownerOfNewKey(call, op.db, b, '/key/generate') }));
 }
 
 /** Service-account keys belong to a team and to no user (`metadata.service_account_id` = alias). */
@@ -286,7 +287,10 @@ export async function keyServiceAccountGenerate(call: Call): Promise<unknown> {
   if (!b.team_id) throw badRequest('team_id is required for service account keys', 'team_id');
   enforceUpperbound(call, b);
   const metadata = { ...(b.metadata ?? {}), ...(b.key_alias ? { service_account_id: b.key_alias } : {}) };
-  return mutate(call, (op) => createKey(op, { ...b, user_id: null, metadata }));
+  return mutate(call, async (op) => {
+    await ownerOfNewKey(call, op.db, b, '/key/service-account/generate');
+    return createKey(op, { ...b, user_id: null, metadata });
+  });
 }
 
 // ---- changing ------------------------------------------------------------------------------------------
@@ -365,6 +369,8 @@ export async function keyUpdate(call: Call): Promise<unknown> {
   const b = parseBody(UpdateKey, call.req.body);
   return mutate(call, async (op) => {
     const row = await keyRow(op.db, b.key, true);
+    await assertMayChangeKey(call, op.db, row, '/key/update');
+    await assertMayReassignKey(call, op.db, row, b);
     const updated = (await updateRow(op.db, KEYS, { token: row.token }, await changes(op, row, b)))!;
     op.notify('key', [row.token as string]);
     await op.audit('updated', KEYS, row.token as string, row, updated);
@@ -391,6 +397,8 @@ export async function keyRegenerate(call: Call, pathKey: string | null): Promise
     if (b.grace_period && !graceTable)
       throw badRequest('grace_period needs the LiteLLM_DeprecatedVerificationToken table, which this database does not have', 'grace_period');
     const row = await keyRow(op.db, which, true);
+    await assertMayChangeKey(call, op.db, row, '/key/regenerate');
+    await assertMayReassignKey(call, op.db, row, b);
     const oldToken = row.token as string;
     const raw = b.new_key ?? newRawKey();
     const token = await checkNewKeyValue(op, raw, 'new_key');
@@ -424,6 +432,7 @@ async function setBlocked(call: Call, blocked: boolean): Promise<unknown> {
   const b = parseBody(z.object({ key: text }), call.req.body);
   return mutate(call, async (op) => {
     const row = await keyRow(op.db, b.key, true);
+    await assertMayChangeKey(call, op.db, row, blocked ? '/key/block' : '/key/unblock');
     const updated = await updateRow(op.db, KEYS, { token: row.token }, { blocked, updated_at: op.nowIso, updated_by: op.actor });
     op.notify('key', [row.token as string]);
     await op.audit(blocked ? 'blocked' : 'updated', KEYS, row.token as string, row, updated);
@@ -475,6 +484,7 @@ export async function keyDelete(call: Call): Promise<unknown> {
     const names = new Set(rows.map((r) => r.key_alias));
     const missing = [...keys.filter((k) => !tokens.has(tokenOf(k))).map(shown), ...aliases.filter((a) => !names.has(a))];
     if (rows.length === 0 || missing.length > 0) throw notFound(`No keys found for: ${missing.join(', ')}. Nothing was deleted.`, b.keys?.length ? 'keys' : 'key_aliases');
+    for (const r of rows) await assertMayChangeKey(call, op.db, r, '/key/delete');
     await archiveAndDeleteKeys(op, rows);
     return { deleted_keys: [...keys, ...aliases] };
   });

@@ -1,8 +1,10 @@
-// The management API's entry point on the control thread: route, check the caller's rights, run the
-// handler, answer. Errors answer in LiteLLM's envelope {"error": {message, type, param, code}}.
+// The management API's entry point on the control thread: route, check the caller's role against
+// the route's access (roles.ts; README "Roles"), run the handler (which limits non-admins to their
+// own rows through scope.ts), answer. Errors answer in LiteLLM's envelope {"error": {message, type, param, code}}.
 import type { AdminContext, AdminRequest, AdminResponse } from './types';
-import { type Call, isAdmin } from './common';
+import type { Call } from './common';
 import { AdminError, errorResponse, toAdminError } from './errors';
+import { type Access, authorize } from './roles';
 import * as keys from './keys';
 import * as keyInfo from './key-info';
 import * as teams from './teams';
@@ -12,10 +14,6 @@ import * as budgets from './budgets';
 import * as orgs from './organizations';
 import * as spend from './spend';
 import * as spendUi from './spend-ui';
-
-/** admin: proxy admins only; read: also proxy_admin_viewer; self: any authenticated key (the handler
- *  limits it to the caller's own data). */
-type Access = 'admin' | 'read' | 'self';
 
 interface Route {
   methods: string[];
@@ -38,32 +36,32 @@ const customerRoutes = (prefix: string): Array<[string, Route]> => [
 ];
 
 const ROUTES = new Map<string, Route>([
-  ['/key/generate', r(POST, 'admin', keys.keyGenerate)],
-  ['/key/service-account/generate', r(POST, 'admin', keys.keyServiceAccountGenerate)],
-  ['/key/update', r(POST, 'admin', keys.keyUpdate)],
-  ['/key/delete', r(POST, 'admin', keys.keyDelete)],
+  ['/key/generate', r(POST, 'own-write', keys.keyGenerate)],
+  ['/key/service-account/generate', r(POST, 'own-write', keys.keyServiceAccountGenerate)],
+  ['/key/update', r(POST, 'own-write', keys.keyUpdate)],
+  ['/key/delete', r(POST, 'own-write', keys.keyDelete)],
   ['/key/info', r(GET, 'self', keyInfo.keyInfo)],
-  ['/v2/key/info', r(POST, 'read', keyInfo.keyInfoV2)],
-  ['/key/list', r(GET, 'read', keyInfo.keyList)],
-  ['/key/regenerate', { methods: POST, access: 'admin', run: (c) => keys.keyRegenerate(c, null) }],
-  ['/key/block', r(POST, 'admin', keys.keyBlock)],
-  ['/key/unblock', r(POST, 'admin', keys.keyUnblock)],
+  ['/v2/key/info', r(POST, 'own-read', keyInfo.keyInfoV2)],
+  ['/key/list', r(GET, 'own-read', keyInfo.keyList)],
+  ['/key/regenerate', { methods: POST, access: 'own-write', run: (c) => keys.keyRegenerate(c, null) }],
+  ['/key/block', r(POST, 'own-write', keys.keyBlock)],
+  ['/key/unblock', r(POST, 'own-write', keys.keyUnblock)],
 
   ['/team/new', r(POST, 'admin', teams.teamNew)],
   ['/team/update', r(POST, 'admin', teams.teamUpdate)],
   ['/team/delete', r(POST, 'admin', teams.teamDelete)],
-  ['/team/info', r(GET, 'read', teams.teamInfo)],
-  ['/team/list', r(GET, 'read', teams.teamList)],
-  ['/team/member_add', r(POST, 'admin', teams.teamMemberAdd)],
-  ['/team/member_delete', r(POST, 'admin', teams.teamMemberDelete)],
-  ['/team/member_update', r(POST, 'admin', teams.teamMemberUpdate)],
+  ['/team/info', r(GET, 'own-read', teams.teamInfo)],
+  ['/team/list', r(GET, 'own-read', teams.teamList)],
+  ['/team/member_add', r(POST, 'team-admin', teams.teamMemberAdd)],
+  ['/team/member_delete', r(POST, 'team-admin', teams.teamMemberDelete)],
+  ['/team/member_update', r(POST, 'team-admin', teams.teamMemberUpdate)],
   ['/team/block', r(POST, 'admin', teams.teamBlock)],
   ['/team/unblock', r(POST, 'admin', teams.teamUnblock)],
 
   ['/user/new', r(POST, 'admin', users.userNew)],
   ['/user/update', r(POST, 'admin', users.userUpdate)],
   ['/user/delete', r(POST, 'admin', users.userDelete)],
-  ['/user/info', r(GET, 'read', users.userInfo)],
+  ['/user/info', r(GET, 'own-read', users.userInfo)],
   ['/user/list', r(GET, 'read', users.userList)],
 
   ...customerRoutes('/customer'),
@@ -82,20 +80,20 @@ const ROUTES = new Map<string, Route>([
   ['/organization/list', r(GET, 'read', orgs.orgList)],
   ['/organization/member_add', r(POST, 'admin', orgs.orgMemberAdd)],
 
-  ['/spend/logs', r(GET, 'read', spend.spendLogs)],
-  ['/spend/logs/ui', r(GET, 'read', spendUi.spendLogsUi)],
+  ['/spend/logs', r(GET, 'own-read', spend.spendLogs)],
+  ['/spend/logs/ui', r(GET, 'own-read', spendUi.spendLogsUi)],
   ['/global/spend/breakdown', r(GET, 'read', spendUi.globalSpendBreakdown)],
   ['/global/spend', r(GET, 'read', spend.globalSpend)],
   ['/global/spend/keys', r(GET, 'read', spend.globalSpendKeys)],
   ['/global/spend/teams', r(GET, 'read', spend.globalSpendTeams)],
   ['/global/spend/models', r(GET, 'read', spend.globalSpendModels)],
   ['/global/spend/end_users', r([...GET, ...POST], 'read', spend.globalSpendEndUsers)],
-  ['/user/daily/activity', r(GET, 'read', spend.userDailyActivity)],
-  ['/team/daily/activity', r(GET, 'read', spend.teamDailyActivity)],
+  ['/user/daily/activity', r(GET, 'own-read', spend.userDailyActivity)],
+  ['/team/daily/activity', r(GET, 'own-read', spend.teamDailyActivity)],
 ]);
 
 const REGENERATE_PATH = /^\/key\/([^/]+)\/regenerate$/;
-const REGENERATE_ROUTE: Route = { methods: POST, access: 'admin', run: (c, key) => keys.keyRegenerate(c, key) };
+const REGENERATE_ROUTE: Route = { methods: POST, access: 'own-write', run: (c, key) => keys.keyRegenerate(c, key) };
 
 function normalize(path: string): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
@@ -123,22 +121,13 @@ export function isAdminPath(path: string): boolean {
   return find(path) !== null;
 }
 
-function authorize(req: AdminRequest, route: Route, path: string): void {
-  const c = req.caller;
-  if (!c.open && !c.isMasterKey && !c.keyHash) throw new AdminError(401, 'Authentication Error, No api key passed in.');
-  if (isAdmin(req)) return;
-  if (route.access === 'self') return;
-  if (route.access === 'read' && c.userRole === 'proxy_admin_viewer') return;
-  throw new AdminError(403, `Only proxy admin can be used to generate, delete, update info for keys/users/teams/budgets. Route=${path}. Your role=${c.userRole ?? 'unknown'}`);
-}
-
 export async function handleAdmin(req: AdminRequest, ctx: AdminContext): Promise<AdminResponse> {
   try {
     const found = find(req.path);
     if (!found) throw new AdminError(404, `Route not found: ${req.path}`);
     const method = req.method.toUpperCase();
     if (!found.route.methods.includes(method)) throw new AdminError(405, `Method ${method} not allowed on ${req.path}; use ${found.route.methods.join(' or ')}`, null, 'bad_request_error');
-    authorize(req, found.route, normalize(req.path));
+    authorize(req.caller, found.route.access, normalize(req.path));
     const body = await found.route.run({ req, ctx }, found.param);
     return { status: 200, body };
   } catch (e) {

@@ -5,6 +5,7 @@ import { tokenOf, type Call } from './common';
 import { findByIds, q, q1, readDb } from './db';
 import { badRequest } from './errors';
 import { qDate, qInt, qStr } from './validation';
+import { viewOf } from './scope';
 
 const DAY_MS = 86_400_000;
 
@@ -30,7 +31,8 @@ const STATUSES = new Set(['success', 'failure']);
  * GET /spend/logs/ui: LiteLLM's log list for its UI. Filters (all optional, combined): api_key (a key
  * or its hash), key_alias, team_id, user_id, end_user, model (the model or its group), request_id,
  * status_filter (success|failure), start_date / end_date (a day or an ISO time). Newest first,
- * `page` / `page_size`; answers {data, total, page, page_size, total_pages}.
+ * `page` / `page_size`; answers {data, total, page, page_size, total_pages}. A caller who does not
+ * see everything gets the rows of its own user and of the teams it admins, as /spend/logs.
  */
 export async function spendLogsUi(call: Call): Promise<unknown> {
   const qy = call.req.query;
@@ -47,6 +49,12 @@ export async function spendLogsUi(call: Call): Promise<unknown> {
     params.push(v);
     where.push(sql.replaceAll('?', `$${params.length}`));
   };
+  const db = readDb(call.ctx.db);
+  const view = await viewOf(call, db);
+  if (view) {
+    params.push(view.userId, view.adminTeams);
+    where.push(`(l."user" = $${params.length - 1}::text OR l.team_id = ANY($${params.length}::text[]))`);
+  }
   if (start !== null) add(`l."startTime" >= ?::timestamp`, bound(start, false));
   if (end !== null) add(`l."startTime" < ?::timestamp`, bound(end, true));
   if (apiKey !== null) add('l.api_key = ?', tokenOf(apiKey));
@@ -64,7 +72,6 @@ export async function spendLogsUi(call: Call): Promise<unknown> {
   if (requestId !== null) add('l.request_id = ?', requestId);
   if (status !== null) add(`COALESCE(NULLIF(l.status, ''), 'success') = ?`, status);
   const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const db = readDb(call.ctx.db);
   const total = Number((await q1<{ n: number }>(db, `SELECT count(*)::int AS n FROM "LiteLLM_SpendLogs" l ${w}`, params))?.n ?? 0);
   const data = await q(
     db,

@@ -7,6 +7,7 @@ import { type Call, tokenOf } from './common';
 import { type Db, type Row, findByIds, hasTable, q, q1, readDb } from './db';
 import { badRequest } from './errors';
 import { opt, parseBody, qBool, qDate, qInt, qStr, text } from './validation';
+import { type View, forbidden, viewOf } from './scope';
 
 const DAY_MS = 86_400_000;
 
@@ -33,6 +34,7 @@ export async function spendLogs(call: Call): Promise<unknown> {
   const apiKeyRaw = qStr(qy, 'api_key');
   const apiKey = apiKeyRaw === null ? null : tokenOf(apiKeyRaw);
   const userId = qStr(qy, 'user_id');
+  const teamId = qStr(qy, 'team_id');
   const requestId = qStr(qy, 'request_id');
   const start = qDate(qy, 'start_date');
   const end = qDate(qy, 'end_date');
@@ -40,10 +42,19 @@ export async function spendLogs(call: Call): Promise<unknown> {
   const limit = qInt(qy, 'limit', 1000, 1, 100_000);
   if ((start === null) !== (end === null)) throw badRequest('Pass both start_date and end_date, or neither', start === null ? 'start_date' : 'end_date');
   const db = readDb(call.ctx.db);
+  // Rows a non-admin may read: its user's, and those of the teams it admins.
+  const view = await viewOf(call, db);
+  const params: unknown[] = [];
+  const conds: string[] = [];
+  const add = (cond: (p: (v: unknown) => string) => string) => conds.push(cond((v) => `$${params.push(v)}`));
+  if (view) add((p) => `("user" = ${p(view.userId)}::text OR team_id = ANY(${p(view.adminTeams)}::text[]))`);
+  if (teamId !== null) add((p) => `team_id = ${p(teamId)}`);
   if (start !== null && end !== null) {
-    const params: unknown[] = [dayStart(start), dayAfter(end), apiKey, userId];
-    const where = `WHERE "startTime" >= $1 AND "startTime" < $2 AND ($3::text IS NULL OR api_key = $3) AND ($4::text IS NULL OR "user" = $4)`;
-    if (!summarize) return q(db, `SELECT * FROM "LiteLLM_SpendLogs" ${where} ORDER BY "startTime" DESC LIMIT $5`, [...params, limit]);
+    add((p) => `"startTime" >= ${p(dayStart(start))} AND "startTime" < ${p(dayAfter(end))}`);
+    if (apiKey !== null) add((p) => `api_key = ${p(apiKey)}`);
+    if (userId !== null) add((p) => `"user" = ${p(userId)}`);
+    const where = `WHERE ${conds.join(' AND ')}`;
+    if (!summarize) return q(db, `SELECT * FROM "LiteLLM_SpendLogs" ${where} ORDER BY "startTime" DESC LIMIT $${params.length + 1}`, [...params, limit]);
     const rows = await q<{ day: string; api_key: string; user: string | null; model: string | null; spend: number }>(
       db,
       `SELECT to_char(date_trunc('day', "startTime"), 'YYYY-MM-DD') AS day, api_key, "user", model, SUM(spend)::float8 AS spend
@@ -63,10 +74,13 @@ export async function spendLogs(call: Call): Promise<unknown> {
     }
     return [...byDay.entries()].map(([day, v]) => ({ ...v, startTime: day }));
   }
-  if (apiKey !== null) return q(db, `SELECT * FROM "LiteLLM_SpendLogs" WHERE api_key = $1 ORDER BY "startTime" DESC LIMIT $2`, [apiKey, limit]);
-  if (requestId !== null) return q(db, `SELECT * FROM "LiteLLM_SpendLogs" WHERE request_id = $1`, [requestId]);
-  if (userId !== null) return q(db, `SELECT * FROM "LiteLLM_SpendLogs" WHERE "user" = $1 ORDER BY "startTime" DESC LIMIT $2`, [userId, limit]);
-  return q(db, `SELECT * FROM "LiteLLM_SpendLogs" ORDER BY "startTime" DESC LIMIT $1`, [limit]);
+  // Without dates, LiteLLM filters by the first of api_key, request_id, user_id given.
+  if (apiKey !== null) add((p) => `api_key = ${p(apiKey)}`);
+  else if (requestId !== null) add((p) => `request_id = ${p(requestId)}`);
+  else if (userId !== null) add((p) => `"user" = ${p(userId)}`);
+  const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
+  if (requestId !== null && apiKey === null) return q(db, `SELECT * FROM "LiteLLM_SpendLogs" ${where}`, params);
+  return q(db, `SELECT * FROM "LiteLLM_SpendLogs" ${where} ORDER BY "startTime" DESC LIMIT $${params.length + 1}`, [...params, limit]);
 }
 
 // ---- /global/spend* ------------------------------------------------------------------------------------
@@ -194,8 +208,9 @@ function bucket(map: Record<string, Bucket>, name: string, metadata: Row, withKe
 interface ActivityKind {
   table: string;
   entityColumn: string;
-  /** Filter on the entity column from the query (user_id, team_ids). */
-  entityFilter(call: Call): string[] | null;
+  /** Filter on the entity column: from the query (user_id, team_ids), narrowed to what a caller who
+   *  does not see everything may read (`view`). */
+  entityFilter(call: Call, view: View | null): string[] | null;
   entityMetadata(db: Db, ids: string[]): Promise<Map<string, Row>>;
 }
 
@@ -208,9 +223,9 @@ async function dailyActivity(call: Call, kind: ActivityKind): Promise<unknown> {
   const pageSize = qInt(qy, 'page_size', 50, 1, 1000);
   const model = qStr(qy, 'model');
   const apiKeyRaw = qStr(qy, 'api_key');
-  const entities = kind.entityFilter(call);
   const excluded = qStr(qy, 'exclude_team_ids')?.split(',').map((s) => s.trim()).filter(Boolean) ?? null;
   const db = readDb(call.ctx.db);
+  const entities = kind.entityFilter(call, await viewOf(call, db));
   if (!(await hasTable(db, kind.table))) throw badRequest(`${kind.table} does not exist in this database`);
   const col = `"${kind.entityColumn}"`;
   const params = [start.slice(0, 10), end.slice(0, 10), model, apiKeyRaw === null ? null : tokenOf(apiKeyRaw), entities, excluded];
@@ -280,7 +295,13 @@ export const userDailyActivity = (call: Call) =>
   dailyActivity(call, {
     table: 'LiteLLM_DailyUserSpend',
     entityColumn: 'user_id',
-    entityFilter: (c) => list(qStr(c.req.query, 'user_id')),
+    entityFilter: (c, view) => {
+      const asked = list(qStr(c.req.query, 'user_id'));
+      if (!view) return asked;
+      const other = asked?.find((u) => u !== view.userId);
+      if (other !== undefined) throw forbidden(`Non-admin users can only view their own spend. Asked for user_id=${other}, your user_id=${view.userId ?? 'unknown'}`, 'user_id');
+      return [view.userId ?? ''];
+    },
     entityMetadata: async (db, ids) => {
       const users = await findByIds(db, 'LiteLLM_UserTable', 'user_id', ids);
       return new Map(users.map((u) => [u.user_id as string, { user_email: u.user_email ?? null, user_alias: u.user_alias ?? null }]));
@@ -291,7 +312,14 @@ export const teamDailyActivity = (call: Call) =>
   dailyActivity(call, {
     table: 'LiteLLM_DailyTeamSpend',
     entityColumn: 'team_id',
-    entityFilter: (c) => list(qStr(c.req.query, 'team_ids') ?? qStr(c.req.query, 'team_id')),
+    entityFilter: (c, view) => {
+      const asked = list(qStr(c.req.query, 'team_ids') ?? qStr(c.req.query, 'team_id'));
+      if (!view) return asked;
+      // A team's spend is for its admins (the members' own spend is in /user/daily/activity).
+      const other = asked?.find((t) => !view.adminTeams.includes(t));
+      if (other !== undefined) throw forbidden(`User=${view.userId ?? 'unknown'} is not an admin of team_id=${other}; only a team's admins and proxy admins see its spend.`, 'team_ids');
+      return asked ?? view.adminTeams;
+    },
     entityMetadata: async (db, ids) => {
       const teams = await findByIds(db, 'LiteLLM_TeamTable', 'team_id', ids);
       return new Map(teams.map((t) => [t.team_id as string, { team_alias: t.team_alias ?? null }]));

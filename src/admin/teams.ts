@@ -1,11 +1,12 @@
 // /team/new|update|delete|info|list|block|unblock|member_add|member_delete|member_update.
 import { z } from 'zod';
 import { type Call, type Op, defined, mutate, newId } from './common';
-import { type Db, type Row, findByIds, findRow, hasTable, insertRow, q, readDb, updateRow } from './db';
+import { type Db, type Row, findRow, hasTable, insertRow, q, readDb, updateRow } from './db';
 import { badRequest, notFound } from './errors';
 import { budgetById, budgetsById, createBudget, resetColumns, updateBudget } from './budgets';
 import { archiveAndDeleteKeys, checkRefs } from './keys';
 import { ensureUser } from './users';
+import { assertTeamAdmin, assertTeamVisible, memberOfTeamSql, viewOf } from './scope';
 import { duration, jsonObject, limit, modelMaxBudget, money, numberMap, opt, parseBody, qStr, text, texts } from './validation';
 
 export const TEAMS = 'LiteLLM_TeamTable';
@@ -173,6 +174,7 @@ export async function teamMemberAdd(call: Call): Promise<unknown> {
   const b = parseBody(MemberAdd, call.req.body);
   return mutate(call, async (op) => {
     const team = await teamRow(op.db, b.team_id, true);
+    assertTeamAdmin(call, team, '/team/member_add');
     const r = await addTeamMembers(op, team, Array.isArray(b.member) ? b.member : [b.member], b.max_budget_in_team);
     return { ...r.team, updated_users: r.users, updated_team_memberships: r.memberships };
   });
@@ -185,6 +187,7 @@ export async function teamMemberDelete(call: Call): Promise<unknown> {
   const b = parseBody(z.object(MemberRef).refine(hasUser, { message: 'pass user_id or user_email', path: ['user_id'] }), call.req.body);
   return mutate(call, async (op) => {
     const team = await teamRow(op.db, b.team_id, true);
+    assertTeamAdmin(call, team, '/team/member_delete');
     const userId = await resolveMemberUserId(op, team, b.user_id, b.user_email);
     const list = membersOf(team).filter((m) => m.user_id !== userId);
     const strip = (a: unknown) => (Array.isArray(a) ? (a as string[]).filter((x) => x !== userId) : a);
@@ -206,6 +209,7 @@ export async function teamMemberUpdate(call: Call): Promise<unknown> {
   const b = parseBody(MemberUpdate, call.req.body);
   return mutate(call, async (op) => {
     const team = await teamRow(op.db, b.team_id, true);
+    assertTeamAdmin(call, team, '/team/member_update');
     const userId = await resolveMemberUserId(op, team, b.user_id, b.user_email);
     const list = membersOf(team).map((m) => (m.user_id === userId && b.role ? { ...m, role: b.role } : m));
     await updateRow(op.db, TEAMS, { team_id: b.team_id }, { members_with_roles: list, updated_at: op.nowIso });
@@ -338,7 +342,15 @@ export async function teamInfo(call: Call): Promise<unknown> {
   if (!teamId) throw badRequest('Malformed request. No team id passed in.', 'team_id');
   const db = readDb(call.ctx.db);
   const team = await teamRow(db, teamId);
-  const keys = await q(db, `SELECT * FROM "LiteLLM_VerificationToken" WHERE team_id = $1 ORDER BY created_at NULLS LAST, token`, [teamId]);
+  assertTeamVisible(call, team);
+  // A plain member sees its own keys of the team; the team's admins see them all.
+  const view = await viewOf(call, db);
+  const allKeys = !view || view.adminTeams.includes(teamId);
+  const keys = await q(db, `SELECT * FROM "LiteLLM_VerificationToken" WHERE team_id = $1 AND ($2::boolean OR user_id = $3) ORDER BY created_at NULLS LAST, token`, [
+    teamId,
+    allKeys,
+    view?.userId ?? null,
+  ]);
   const ms = await q(db, `SELECT * FROM "LiteLLM_TeamMembership" WHERE team_id = $1 ORDER BY user_id`, [teamId]);
   const memberBudgetId = ((team.metadata as Record<string, unknown>) ?? {}).team_member_budget_id as string | undefined;
   const budgets = await budgetsById(db, [...ms.map((m) => m.budget_id as string), memberBudgetId]);
@@ -354,14 +366,22 @@ export async function teamList(call: Call): Promise<unknown> {
   const userId = qStr(call.req.query, 'user_id');
   const orgId = qStr(call.req.query, 'organization_id');
   const db = readDb(call.ctx.db);
+  // A caller that does not see everything lists the teams it is a member of ($3), with its own keys
+  // of each and all the keys of those it admins.
+  const view = await viewOf(call, db);
   const teams = await q(
     db,
     `SELECT * FROM "LiteLLM_TeamTable" t
       WHERE ($1::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(t.members_with_roles) = 'array' THEN t.members_with_roles ELSE '[]'::jsonb END) m WHERE m->>'user_id' = $1))
         AND ($2::text IS NULL OR t.organization_id = $2)
+        AND ($4::boolean OR ${memberOfTeamSql('$3')})
       ORDER BY t.created_at NULLS LAST, t.team_id`,
-    [userId, orgId],
+    [userId, orgId, view?.userId ?? null, !view],
   );
-  const keys = await findByIds(db, 'LiteLLM_VerificationToken', 'team_id', teams.map((t) => t.team_id as string));
+  const keys = await q(
+    db,
+    `SELECT * FROM "LiteLLM_VerificationToken" WHERE team_id = ANY($1::text[]) AND ($2::boolean OR user_id = $3 OR team_id = ANY($4::text[])) ORDER BY created_at NULLS LAST, token`,
+    [teams.map((t) => t.team_id as string), !view, view?.userId ?? null, view?.adminTeams ?? []],
+  );
   return teams.map((t) => ({ ...t, keys: keys.filter((k) => k.team_id === t.team_id) }));
 }

@@ -9,6 +9,9 @@ export interface Caller {
   keyHash: string | null;
   /** user_role of the key's owner when known (proxy_admin keys are admins too). */
   userRole: string | null;
+  /** The caller's user (the key's user_id, or a login session's user); null for the master key
+   *  and for keys that belong to no user. What a non-admin may see and change follows from it. */
+  userId: string | null;
   /** True when no master_key is configured (LiteLLM then lets everything through as admin). */
   open: boolean;
 }

@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { type Call, type Op, defined, mutate, newId } from './common';
 import { type Row, findByIds, findRow, hasTable, insertRow, q, q1, readDb, updateRow } from './db';
-import { badRequest, notFound } from './errors';
+import { AdminError, badRequest, notFound } from './errors';
+import { seesAll } from './roles';
 import { resetColumns } from './budgets';
 import { archiveAndDeleteKeys, createKey } from './keys';
 import { TEAMS, addTeamMembers, membershipId } from './teams';
@@ -208,7 +209,12 @@ export async function userDelete(call: Call): Promise<unknown> {
 }
 
 export async function userInfo(call: Call): Promise<unknown> {
-  const userId = qStr(call.req.query, 'user_id');
+  const c = call.req.caller;
+  const mine = !seesAll(c);
+  // An internal user reads only itself (LiteLLM's route check on /user/info); no user_id means itself.
+  const userId = qStr(call.req.query, 'user_id') ?? (mine ? c.userId : null);
+  if (mine && userId !== c.userId)
+    throw new AdminError(403, `key not allowed to access this user's info. user_id=${userId}, key's user_id=${c.userId}`, 'user_id');
   if (!userId) throw badRequest('Pass user_id', 'user_id');
   const db = readDb(call.ctx.db);
   const user = await findRow(db, USERS, { user_id: userId });

@@ -310,7 +310,7 @@ export class Governance {
 
   private systemCall(changedBy: string): Call {
     return {
-      req: { method: 'POST', path: '', query: {}, body: null, changedBy, caller: { isMasterKey: true, keyHash: null, userRole: 'proxy_admin', open: false } },
+      req: { method: 'POST', path: '', query: {}, body: null, changedBy, caller: { isMasterKey: true, keyHash: null, userRole: 'proxy_admin', userId: null, open: false } },
       ctx: this.adminContext(() => {}),
     };
   }

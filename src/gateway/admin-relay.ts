@@ -17,7 +17,7 @@ export interface AdminCall {
   query: Record<string, string>;
   body: unknown;
   changedBy: string | null;
-  caller: { isMasterKey: boolean; keyHash: string | null; userRole: string | null; open: boolean };
+  caller: { isMasterKey: boolean; keyHash: string | null; userRole: string | null; userId: string | null; open: boolean };
 }
 
 export function adminCall(ex: Exchange, id: Identity, body: Buffer | null): AdminCall {
@@ -39,6 +39,7 @@ export function adminCall(ex: Exchange, id: Identity, body: Buffer | null): Admi
       isMasterKey: id.kind === 'master',
       keyHash: id.kind === 'key' ? id.profile.tokenHash : null,
       userRole: id.kind === 'key' ? id.profile.userRole : null,
+      userId: id.kind === 'key' ? id.profile.userId : null,
       open: id.kind === 'open',
     },
   };

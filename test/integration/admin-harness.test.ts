@@ -11,8 +11,9 @@ import { hashToken } from '../../src/admin/common';
 import type { AdminContext, AdminResponse, Caller, EntityKind } from '../../src/admin/types';
 import { freshDatabase, stopTestPostgres } from '../support/postgres';
 
-export const MASTER: Caller = { isMasterKey: true, keyHash: null, userRole: 'proxy_admin', open: false };
-export const keyCaller = (raw: string, userRole: string | null = 'internal_user'): Caller => ({ isMasterKey: false, keyHash: hashToken(raw), userRole, open: false });
+export const MASTER: Caller = { isMasterKey: true, keyHash: null, userRole: 'proxy_admin', userId: null, open: false };
+/** A virtual key's caller as the worker relays it: the key's hash, its user's role and id. */
+export const keyCaller = (raw: string, userRole: string | null = 'internal_user', userId: string | null = null): Caller => ({ isMasterKey: false, keyHash: hashToken(raw), userRole, userId, open: false });
 
 export interface Harness {
   pool: Pool;
@@ -96,9 +97,10 @@ if (require.main === module) {
     assert.match(e405.message, /POST/);
   });
 
-  test('only admins manage; non-admin keys get 403 and nothing is written', async () => {
+  // internal_user, team admins and the viewers have their own matrix in admin-roles.test.ts.
+  test('a key with no role (no user) gets 403 on every change and list, and nothing is written', async () => {
     const k = await h.ok('POST', '/key/generate', { key_alias: 'plain' });
-    const caller = keyCaller(k.key);
+    const caller = keyCaller(k.key, null);
     for (const [m, p, body] of [
       ['POST', '/key/generate', {}],
       ['POST', '/key/update', { key: k.key, max_budget: 1 }],
@@ -121,12 +123,12 @@ if (require.main === module) {
   });
 
   test('a caller with no key at all gets 401', async () => {
-    const e = await h.fail(401, 'GET', '/key/list', undefined, { caller: { isMasterKey: false, keyHash: null, userRole: null, open: false } });
+    const e = await h.fail(401, 'GET', '/key/list', undefined, { caller: { isMasterKey: false, keyHash: null, userRole: null, userId: null, open: false } });
     assert.equal(e.type, 'auth_error');
   });
 
   test('no master key configured (open) acts as admin', async () => {
-    await h.ok('GET', '/key/list', undefined, { caller: { isMasterKey: false, keyHash: null, userRole: null, open: true } });
+    await h.ok('GET', '/key/list', undefined, { caller: { isMasterKey: false, keyHash: null, userRole: null, userId: null, open: true } });
   });
 
   test('a key whose user is proxy_admin manages; created_by is that user', async () => {

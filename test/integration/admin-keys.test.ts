@@ -445,7 +445,7 @@ test('a key value that already exists is refused (400) on /key/generate and /key
 
 test('run keys minted and blocked many at once have the rows /key/generate and /key/block write', async () => {
   const body = (alias: string) => ({ key_alias: alias, models: ['gpt-4o'], max_budget: 2, duration: '600s', key_type: 'llm_api', metadata: { weir_run_id: alias } });
-  const call = { req: { method: 'POST', path: '', query: {}, body: null, changedBy: 'weir-agent-runs', caller: { isMasterKey: true, keyHash: null, userRole: 'proxy_admin', open: false } }, ctx: h.ctx };
+  const call = { req: { method: 'POST', path: '', query: {}, body: null, changedBy: 'weir-agent-runs', caller: { isMasterKey: true, keyHash: null, userRole: 'proxy_admin', userId: null, open: false } }, ctx: h.ctx };
   h.changes.length = 0;
   const made = await generateRunKeys(call, [body('run-a'), body('run-b'), body('run-c')]);
   assert.equal(made.length, 3);

@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { stopTestPostgres } from '../support/postgres';
-import { type Harness, harness } from './admin-harness.test';
+import { type Harness, harness, keyCaller } from './admin-harness.test';
 
 let h: Harness;
 let keyA: { key: string; token: string };
@@ -78,6 +78,19 @@ test('/spend/logs/ui: filters by key, alias, team, user, end user, model or grou
   assert.equal((await h.fail(400, 'GET', '/spend/logs/ui?status_filter=maybe')).param, 'status_filter');
   assert.equal((await h.fail(400, 'GET', '/spend/logs/ui?start_date=yesterday')).param, 'start_date');
   await h.fail(422, 'GET', '/spend/logs/ui?page_size=100000');
+});
+
+test('/spend/logs/ui for a user who does not see everything: its own rows and its admin teams\' rows; the breakdown is refused', async () => {
+  const alice = keyCaller(keyA.key, 'internal_user', 'alice');
+  const own = await h.ok('GET', '/spend/logs/ui', undefined, { caller: alice });
+  assert.deepEqual([ids(own), own.total], [['r2', 'r1'], 2]);
+  assert.deepEqual(ids(await h.ok('GET', `/spend/logs/ui?api_key=${sha('sk-other')}`, undefined, { caller: alice })), [], 'a filter cannot reach past the scope');
+  await h.ok('POST', '/team/new', { team_id: 'bobs', members_with_roles: [{ user_id: 'bob', role: 'admin' }] });
+  await log('r5', sha('sk-bobs'), '2025-03-12T01:00:00Z', 0.1, { team_id: 'bobs', user: 'carol' });
+  const bob = keyCaller('sk-bob-key', 'internal_user', 'bob');
+  assert.deepEqual(ids(await h.ok('GET', '/spend/logs/ui', undefined, { caller: bob })), ['r5'], 'a team admin reads the team\'s rows');
+  await h.fail(403, 'GET', '/global/spend/breakdown?start_date=2025-03-01&end_date=2025-03-31', undefined, { caller: alice });
+  await h.rows(`DELETE FROM "LiteLLM_SpendLogs" WHERE request_id = 'r5'`);
 });
 
 test('/global/spend/breakdown: the days of the range and the groups that spent most', async () => {
