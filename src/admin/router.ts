@@ -14,6 +14,7 @@ import * as budgets from './budgets';
 import * as orgs from './organizations';
 import * as spend from './spend';
 import * as models from './models';
+import * as spendUi from './spend-ui';
 
 interface Route {
   methods: string[];
@@ -81,6 +82,8 @@ const ROUTES = new Map<string, Route>([
   ['/organization/member_add', r(POST, 'admin', orgs.orgMemberAdd)],
 
   ['/spend/logs', r(GET, 'own-read', spend.spendLogs)],
+  ['/spend/logs/ui', r(GET, 'own-read', spendUi.spendLogsUi)],
+  ['/global/spend/breakdown', r(GET, 'read', spendUi.globalSpendBreakdown)],
   ['/global/spend', r(GET, 'read', spend.globalSpend)],
   ['/global/spend/keys', r(GET, 'read', spend.globalSpendKeys)],
   ['/global/spend/teams', r(GET, 'read', spend.globalSpendTeams)],

@@ -222,7 +222,7 @@ async function runs(s: ApiServices, who: Who, call: AgentCall, rest: string[], q
       const status = q.get('status') ?? undefined;
       if (status && !(RUN_STATUSES as readonly string[]).includes(status)) throw new AgentApiError(400, `"status" must be one of ${RUN_STATUSES.join(', ')}`, 'status');
       const rows = await listRuns(s.pool, {
-        job: q.get('job') ?? undefined, status, limit: intParam(q, 'limit', 50, JSON_LIMIT_RUNS),
+        job: q.get('job') ?? undefined, status, limit: intParam(q, 'limit', 50, JSON_LIMIT_RUNS), offset: intParam(q, 'offset', 0, 2 ** 31),
         owner: who.admin ? undefined : { team_id: who.team_id, user_id: who.user_id },
       });
       return { status: 200, body: { object: 'list', data: rows.map((r) => runView(r, s.publicUrl())) } };

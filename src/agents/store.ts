@@ -126,6 +126,8 @@ export interface RunFilter {
   /** Only runs of this team or user (a non-admin caller). */
   owner?: { team_id: string | null; user_id: string | null };
   limit: number;
+  /** Runs to skip first (the pages after the first). */
+  offset?: number;
 }
 
 export async function listRuns(db: Queryable, f: RunFilter): Promise<RunRow[]> {
@@ -141,9 +143,9 @@ export async function listRuns(db: Queryable, f: RunFilter): Promise<RunRow[]> {
     if (f.owner.team_id) add('team_id = ?', f.owner.team_id);
     else add('user_id = ?', f.owner.user_id ?? '');
   }
-  args.push(f.limit);
+  args.push(f.limit, f.offset ?? 0);
   const r = await db.query<RunRow>(
-    `SELECT * FROM ${T} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY queued_at DESC, id DESC LIMIT $${args.length}`,
+    `SELECT * FROM ${T} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY queued_at DESC, id DESC LIMIT $${args.length - 1} OFFSET $${args.length}`,
     args,
   );
   return r.rows;

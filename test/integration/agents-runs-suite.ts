@@ -325,6 +325,22 @@ describe('bad input', () => {
     assert.equal(big.status, 413);
   });
 
+  it('the list is paged: limit and offset over newest first; an offset that is not a number → 400', async () => {
+    const list = async (qs: string) => {
+      const r = await call(weir.url, `/v1/agent/runs${qs}`, { headers: bearer(MASTER_KEY), method: 'GET' });
+      assert.equal(r.status, 200, r.text);
+      return r.json.data.map((x: any) => x.id) as string[];
+    };
+    const all = await list('?limit=100');
+    assert.ok(all.length >= 3, `runs so far: ${all.length}`);
+    assert.deepEqual(await list('?limit=2'), all.slice(0, 2));
+    assert.deepEqual(await list('?limit=2&offset=1'), all.slice(1, 3));
+    assert.deepEqual(await list(`?offset=${all.length}`), []);
+    const bad = await call(weir.url, '/v1/agent/runs?offset=-1', { headers: bearer(MASTER_KEY), method: 'GET' });
+    assert.equal(bad.status, 400, bad.text);
+    assert.equal(bad.json.error.param, 'offset');
+  });
+
   it('no key → 401', async () => {
     const r = await call(weir.url, '/v1/agent/runs', { method: 'GET' });
     assert.equal(r.status, 401);

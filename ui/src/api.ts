@@ -74,3 +74,14 @@ export async function api<T>(path: string, opts: CallOptions = {}): Promise<T> {
   }
   return (text ? JSON.parse(text) : null) as T;
 }
+
+/** A GET whose answer is text, not JSON (a run's artifact): errors as api() reports them. */
+export async function apiText(path: string, signal?: AbortSignal): Promise<string> {
+  const res = await fetch(path, { headers: { accept: 'text/plain, */*' }, credentials: 'same-origin', ...(signal ? { signal } : {}) });
+  const text = await res.text();
+  if (!res.ok) {
+    if (res.status === 401) for (const fn of expiredListeners) fn();
+    throw new ApiError(res.status, messageOf(res.status, text));
+  }
+  return text;
+}

@@ -9,6 +9,7 @@ import { current, logout, type Session } from './session';
 
 export function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [unavailable, setUnavailable] = useState<ReadonlySet<string>>(new Set());
   const route = useRoute();
 
   useEffect(() => {
@@ -16,10 +17,26 @@ export function App() {
     return onSessionExpired(() => setSession(null));
   }, []);
 
+  // Pages of features the server may lack (agent runs) ask once per session whether they are there.
+  useEffect(() => {
+    if (!session) return;
+    let live = true;
+    for (const p of PAGES) {
+      if (!p.available) continue;
+      p.available().then(
+        (ok) => live && !ok && setUnavailable((s) => new Set(s).add(p.id)),
+        () => undefined,
+      );
+    }
+    return () => {
+      live = false;
+    };
+  }, [session]);
+
   if (session === undefined) return <p class="loading">Loading…</p>;
   if (session === null) return <Login onLogin={setSession} />;
 
-  const pages = PAGES.filter((p) => !p.visible || p.visible(session));
+  const pages = PAGES.filter((p) => (!p.visible || p.visible(session)) && !unavailable.has(p.id));
   const page = pages.find((p) => p.id === route.page) ?? pages[0]!;
   const Page = page.component;
   const out = async () => {

@@ -4,9 +4,26 @@ import { accountPage } from './account';
 import { budgetsPage } from './budgets';
 import { endUsersPage } from './end-users';
 import { keysPage } from './keys';
+import { livePage } from './live';
+import { logsPage } from './logs';
 import { modelsPage } from './models';
 import { organizationsPage } from './organizations';
+import { runsPage } from './runs';
+import { spendPage } from './spend';
 import { teamsPage } from './teams';
 import { usersPage } from './users';
 
-export const PAGES: PageDef[] = [keysPage, teamsPage, usersPage, organizationsPage, endUsersPage, budgetsPage, modelsPage, accountPage];
+export const PAGES: PageDef[] = [
+  livePage,
+  keysPage,
+  teamsPage,
+  usersPage,
+  organizationsPage,
+  endUsersPage,
+  budgetsPage,
+  modelsPage,
+  spendPage,
+  logsPage,
+  runsPage,
+  accountPage,
+];

@@ -15,4 +15,6 @@ export interface PageDef {
   component: ComponentType<PageProps>;
   /** Hidden from the navigation (and not rendered) for sessions this returns false for. */
   visible?: (s: Session) => boolean;
+  /** Asked once per session: false hides the page (a feature the server does not have configured). */
+  available?: () => Promise<boolean>;
 }
