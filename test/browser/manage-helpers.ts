@@ -72,7 +72,8 @@ ${more.general ?? ''}${more.router ? `router_settings:\n${more.router}` : ''}`,
       page.on('response', (r) => {
         if (r.status() >= 400) problems.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
       });
-      await page.goto('/ui/');
+      // The management pages' tests start on Keys (an admin's first page is Live).
+      await page.goto('/ui/#/keys');
       if ('key' in login) {
         await page.getByRole('tab', { name: 'Virtual key' }).click();
         await page.locator('input[name=key]').fill(login.key);
@@ -113,6 +114,8 @@ export async function confirm(page: Page, label: string): Promise<void> {
 }
 
 /** The navigation's page names. */
+/** The pages in the navigation, once it has its final set (the pages that ask the server whether they are there have their answer). */
 export async function navNames(page: Page): Promise<string[]> {
+  await page.locator('nav[aria-label="Pages"][data-settled="true"]').waitFor();
   return page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents();
 }

@@ -31,8 +31,8 @@ after(async () => {
   await s?.close();
 });
 
-const ALL = ['Keys', 'Teams', 'Users', 'Organizations', 'End users', 'Budgets', 'Models', 'Account'];
-const OWN = ['Keys', 'Teams', 'Models', 'Account'];
+const ALL = ['Live', 'Keys', 'Teams', 'Users', 'Organizations', 'End users', 'Budgets', 'Models', 'Spend', 'Logs', 'Agent runs', 'Account'];
+const OWN = ['Keys', 'Teams', 'Models', 'Logs', 'Agent runs', 'Account'];
 
 async function as(user: string, role: string): Promise<{ page: Page; problems: string[] }> {
   const o = await s.open({ key: keys[user]! });

@@ -39,7 +39,7 @@ test('a wrong key or password at login shows the error; the page stays at the lo
 
 test('master key: create a key in the page, use it, block, unblock, regenerate, delete', async () => {
   const { page, problems } = await s.open({ password: MASTER_KEY });
-  assert.deepEqual(await navNames(page), ['Keys', 'Teams', 'Users', 'Organizations', 'End users', 'Budgets', 'Models', 'Account']);
+  assert.deepEqual(await navNames(page), ['Live', 'Keys', 'Teams', 'Users', 'Organizations', 'End users', 'Budgets', 'Models', 'Spend', 'Logs', 'Agent runs', 'Account']);
   await page.getByRole('link', { name: 'Keys' }).click();
   await page.getByRole('button', { name: 'Create key' }).click();
   const form = page.getByRole('form', { name: 'New key' });

@@ -10,6 +10,8 @@ import { current, logout, type Session } from './session';
 export function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
   const [unavailable, setUnavailable] = useState<ReadonlySet<string>>(new Set());
+  /** Availability checks still out: the navigation says when it has its final set of pages. */
+  const [checking, setChecking] = useState(0);
   const route = useRoute();
 
   useEffect(() => {
@@ -21,12 +23,15 @@ export function App() {
   useEffect(() => {
     if (!session) return;
     let live = true;
-    for (const p of PAGES) {
-      if (!p.available) continue;
-      p.available().then(
-        (ok) => live && !ok && setUnavailable((s) => new Set(s).add(p.id)),
-        () => undefined,
-      );
+    const asked = PAGES.filter((p) => p.available);
+    setChecking(asked.length);
+    for (const p of asked) {
+      p.available!()
+        .then(
+          (ok) => live && !ok && setUnavailable((s) => new Set(s).add(p.id)),
+          () => undefined,
+        )
+        .finally(() => live && setChecking((n) => n - 1));
     }
     return () => {
       live = false;
@@ -45,7 +50,7 @@ export function App() {
   };
   return (
     <div class="frame">
-      <nav aria-label="Pages">
+      <nav aria-label="Pages" data-settled={checking === 0 ? 'true' : 'false'}>
         <span class="brand">Weir</span>
         {pages.map((p) => (
           <a key={p.id} href={href(p.id)} aria-current={p === page ? 'page' : undefined}>
