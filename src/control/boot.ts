@@ -132,7 +132,7 @@ export async function boot(opts: BootOptions): Promise<void> {
     health,
     slots,
     governance: gov
-      ? { entities: gov.store.entities, rateLimited: () => gov.store.rateLimited(), budgeted: () => gov.store.budgeted(), resync: () => void gov.syncNow(), shareLimits: () => (gov.store.shareLimits = true) }
+      ? { entities: gov.store.entities, rateLimited: (kind) => gov.store.rateLimited(kind), budgeted: () => gov.store.budgeted(), resync: () => void gov.syncNow(), shareLimits: () => (gov.store.shareLimits = true) }
       : null,
   });
 
@@ -210,9 +210,9 @@ export async function boot(opts: BootOptions): Promise<void> {
     snapshot,
     async (method, params) => {
       if (method === 'lease.wait') {
-        const p = params as { rec: number; nanos?: string };
-        const r = (await scaleOut?.leaseWait(p.rec, p.nanos === undefined ? null : BigInt(p.nanos))) ?? 'granted';
-        return r === 'granted' ? { status: 200, body: {} } : { status: 503, body: { reason: r } };
+        const p = params as { rec: number; nanos?: string; kind?: string };
+        const r = (await scaleOut?.leaseWait(p.rec, p.nanos === undefined ? null : BigInt(p.nanos), p.kind === 'tokens' ? 'tokens' : 'requests')) ?? 'exhausted';
+        return r === 'strict_unavailable' ? { status: 503, body: { reason: r } } : { status: 200, body: { granted: r === 'granted' } };
       }
       if (method === 'key.lookup') return { status: 200, body: { found: gov ? await gov.lookupKey((params as { hash: string }).hash) : false } };
       if (method === 'admin') {

@@ -37,6 +37,7 @@ import type { JournalWriter } from '../accounting/journal';
 import type { ModelGroup, Snapshot, Target } from './snapshot';
 import type { ControlStatus } from '../state/control-status';
 import { LeaseSpent } from './lease-spent';
+import { admitAfterLease, type LeaseAnswer } from './lease-retry';
 import type { CallTrace, WorkerMetrics } from '../metrics/recorder';
 import { CONTENT_TYPE as METRICS_TYPE } from '../metrics/text-format';
 
@@ -282,24 +283,19 @@ export class Gateway {
     new ProxyCall(ex, snap, this.deps.health, group, targets, body, scan, endpoint, ctx).start();
   }
 
-  /**
-   * The instance's lease of an rpm shared across instances is spent: one lease is asked for (the
-   * control thread runs one Redis script) and the request admitted again; a second refusal stands.
-   */
+  /** The instance's lease of an rpm, tpm or budget shared across instances is spent: see lease-retry.ts. */
   private afterLease(ex: Exchange, dialect: Dialect, refusal: LeaseSpent, admit: () => Charge | null, start: (c: Charge | null) => void): void {
-    this.deps.rpc('lease.wait', refusal.nanos === null ? { rec: refusal.rec } : { rec: refusal.rec, nanos: String(refusal.nanos) }).then(
+    const wait = (s: LeaseSpent): Promise<LeaseAnswer> =>
+      this.deps.rpc('lease.wait', s.nanos === null ? { rec: s.rec, kind: s.kind } : { rec: s.rec, nanos: String(s.nanos) }).then((r) =>
+        r.status === 503 ? 'strict_unavailable' : (r.body as { granted?: boolean } | null)?.granted === true ? 'granted' : 'exhausted',
+      );
+    admitAfterLease(refusal, wait, admit, () => ex.aborted, STRICT_UNAVAILABLE).then(
       (r) => {
-        if (ex.aborted) return;
-        if (r.status === 503) return this.fail(ex, dialect, STRICT_UNAVAILABLE);
-        let charge: Charge | null;
-        try {
-          charge = admit();
-        } catch (e) {
-          return this.fail(ex, dialect, e);
-        }
-        start(charge);
+        if (r) start(r.admitted);
       },
-      () => this.fail(ex, dialect, refusal),
+      (e: unknown) => {
+        if (!ex.aborted) this.fail(ex, dialect, e);
+      },
     );
   }
 

@@ -53,7 +53,7 @@ export interface BudgetLeasable {
   strict: boolean;
 }
 
-export type BudgetWait = 'granted' | 'strict_unavailable';
+export type BudgetWait = 'granted' | 'exhausted' | 'strict_unavailable';
 
 interface Tracked {
   l: BudgetLeasable;
@@ -144,13 +144,16 @@ export class BudgetLeases {
   async waitFor(rec: number, nanos: bigint): Promise<BudgetWait> {
     if (!this.tracked.has(rec)) this.scan();
     const t = this.tracked.get(rec);
-    if (!t) return 'granted';
-    if (!this.link.up) return t.l.strict ? 'strict_unavailable' : 'granted';
+    if (!t) return 'exhausted';
+    if (!this.link.up) return t.l.strict ? 'strict_unavailable' : 'exhausted';
     if (!t.l.strict && !this.active.includes(t)) this.active.push(t);
     redisStats.leaseWaits++;
     t.waitingNanos += nanos;
+    const before = this.table.budgetLease(rec);
     await this.take(t, true);
-    return t.l.strict && !this.link.up ? 'strict_unavailable' : 'granted';
+    if (t.l.strict && !this.link.up) return 'strict_unavailable';
+    // Only grants that grew admit anything more (src/gateway/lease-retry.ts waits again on them).
+    return this.table.budgetLease(rec) > before ? 'granted' : 'exhausted';
   }
 
   private take(t: Tracked, waited: boolean): Promise<void> {
