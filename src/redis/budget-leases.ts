@@ -94,6 +94,9 @@ export class BudgetLeases {
 
   start(): void {
     this.scan();
+    // Grants this instance holds from before (a reload that moved Redis) are written into this
+    // Redis as after a restart: the link came up before anything was tracked.
+    if (this.link.up) void this.rebuild();
     for (const [fn, ms] of [[() => this.scan(), SCAN_MS], [() => this.tick(), TICK_MS]] as const) {
       const t = setInterval(fn, ms);
       t.unref();
@@ -103,6 +106,13 @@ export class BudgetLeases {
 
   stop(): void {
     for (const t of this.timers) clearInterval(t);
+  }
+
+  /** No Redis any more (a reload removed it): the budgets go back to this instance's own check. */
+  release(): void {
+    for (const rec of this.tracked.keys()) this.table.stopBudgetLease(rec);
+    this.tracked.clear();
+    this.active = [];
   }
 
   private scan(): void {

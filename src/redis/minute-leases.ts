@@ -130,6 +130,13 @@ export class MinuteLeases {
     for (const t of this.timers) clearInterval(t);
   }
 
+  /** No Redis any more (a reload removed it): the records go back to their local limits. */
+  release(): void {
+    for (const rec of this.tracked.keys()) this.table.stopLease(rec, this.kind);
+    this.tracked.clear();
+    this.active = [];
+  }
+
   private used(rec: number, minute: number): number {
     return this.kind === 'requests' ? this.table.requestsIn(rec, minute) : this.table.tokensInMinute(rec, minute);
   }

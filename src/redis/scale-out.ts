@@ -27,7 +27,7 @@ export interface ScaleOutOptions {
   health: DeploymentHealth;
   slots: SlotTable;
   /** Present when a database is: keys and teams, their limits, and a re-read of the tables. */
-  governance: { entities: EntityTable; rateLimited(kind: MinuteKind): Leasable[]; budgeted(): BudgetLeasable[]; resync(): void; shareLimits(): void } | null;
+  governance: { entities: EntityTable; rateLimited(kind: MinuteKind): Leasable[]; budgeted(): BudgetLeasable[]; resync(): void; shareLimits(on: boolean): void } | null;
 }
 
 export class ScaleOut {
@@ -39,11 +39,16 @@ export class ScaleOut {
   private readonly health: SharedHealth;
   private readonly invalidation: Invalidation | null;
 
+  private readonly governance: ScaleOutOptions['governance'];
+  private readonly status: ControlStatus;
+
   private constructor(
     private readonly link: RedisLink,
     opts: ScaleOutOptions,
   ) {
     const g = opts.governance;
+    this.governance = g;
+    this.status = opts.status;
     const instances = new Instances(link, this.instanceId);
     this.instances = instances;
     const n = () => instances.count;
@@ -58,7 +63,7 @@ export class ScaleOut {
   static async start(opts: ScaleOutOptions): Promise<ScaleOut | null> {
     const settings = redisSettings(opts.cfg.router_settings, opts.env);
     if (!settings) return null;
-    opts.governance?.shareLimits();
+    opts.governance?.shareLimits(true);
     registerRedisMetrics();
     const link = new RedisLink(settings, opts.status);
     const s = new ScaleOut(link, opts);
@@ -83,12 +88,32 @@ export class ScaleOut {
     return this.invalidation?.changed() ?? Promise.resolve();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops every timer and closes the link. `release` (a reload that changed or removed the Redis
+   * settings): leased records go back to their local limits until a new link leases them again.
+   */
+  async stop(opts: { release?: boolean } = {}): Promise<void> {
     this.instances.stop();
     this.rpm?.stop();
     this.tpm?.stop();
     this.budgets?.stop();
     this.health.stop();
     await this.link.close();
+    if (opts.release) {
+      this.rpm?.release();
+      this.tpm?.release();
+      this.budgets?.release();
+      this.governance?.shareLimits(false);
+      this.status.setRedis('none');
+    }
   }
+}
+
+/**
+ * What a reload compares to know whether Redis moved: the settings read from the config and the
+ * environment, password included (compared in memory, never shown). '' when no Redis is named.
+ */
+export function scaleOutIdentity(cfg: LiteLLMConfig, env: NodeJS.ProcessEnv): string {
+  const s = redisSettings(cfg.router_settings, env);
+  return s ? JSON.stringify(s) : '';
 }
