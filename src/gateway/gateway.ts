@@ -283,6 +283,18 @@ export class Gateway {
     new ProxyCall(ex, snap, this.deps.health, group, targets, body, scan, endpoint, ctx).start();
   }
 
+  /** Admits and goes on, or, when the instance's lease is spent, goes on once a lease admitted it. */
+  private admitThen(ex: Exchange, dialect: Dialect, admit: () => Charge | null, go: (c: Charge | null) => void): void {
+    let charge: Charge | null;
+    try {
+      charge = admit();
+    } catch (e) {
+      if (!(e instanceof LeaseSpent)) throw e;
+      return this.afterLease(ex, dialect, e, admit, go);
+    }
+    go(charge);
+  }
+
   /** The instance's lease of an rpm, tpm or budget shared across instances is spent: see lease-retry.ts. */
   private afterLease(ex: Exchange, dialect: Dialect, refusal: LeaseSpent, admit: () => Charge | null, start: (c: Charge | null) => void): void {
     const wait = (s: LeaseSpent): Promise<LeaseAnswer> =>
@@ -392,14 +404,16 @@ export class Gateway {
       const price = resolvePrice(snap.priceTable, { model: qualified, upstreamModel: model, alias: bedrock ? anthropicName(model) : undefined });
       const target = passThroughTarget(route.provider, model, price, base);
       const endUser = endUserOf(ex.headers, scan.user);
-      const charge = this.admit(who, model, endUser, () => estimateReservation(pricesToReserve(snap, price), received.length, scan.maxTokens, completionsAsked(scan)), access);
-      if (!charge && !this.deps.journal && !snap.metrics.usage) return passThrough(ex, route, base, received, { ...opts, billing: null });
-      const acct = new CallAccounting(scan.stream && endpoint === 'chat', received.length);
-      acct.anthropic = route.provider !== 'openai';
-      // For a chat stream, the usage chunk is asked for (and hidden again if the client did not ask).
-      // A Bedrock body goes as it came: its model is in the path, and the client's signature was dropped.
-      const body = bedrock ? received : acct.body(received, scan, target);
-      passThrough(ex, route, base, body, { ...opts, billing: { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan, decode: bedrockDecode(route), metrics: this.deps.metrics } });
+      const admit = () => this.admit(who, model, endUser, () => estimateReservation(pricesToReserve(snap, price), received.length, scan.maxTokens, completionsAsked(scan)), access);
+      this.admitThen(ex, dialect, admit, (charge) => {
+        if (!charge && !this.deps.journal && !snap.metrics.usage) return passThrough(ex, route, base, received, { ...opts, billing: null });
+        const acct = new CallAccounting(scan.stream && endpoint === 'chat', received.length);
+        acct.anthropic = route.provider !== 'openai';
+        // For a chat stream, the usage chunk is asked for (and hidden again if the client did not ask).
+        // A Bedrock body goes as it came: its model is in the path, and the client's signature was dropped.
+        const body = bedrock ? received : acct.body(received, scan, target);
+        passThrough(ex, route, base, body, { ...opts, billing: { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan, decode: bedrockDecode(route), metrics: this.deps.metrics } });
+      });
     });
   }
 
@@ -451,13 +465,15 @@ export class Gateway {
       const endpoint = route.llm!;
       const price = resolvePrice(snap.priceTable, { model: qualified, upstreamModel: model });
       const endUser = endUserOf(ex.headers, scan.user);
-      const charge = this.admit(who, model, endUser, () => estimateReservation(pricesToReserve(snap, price), received.length, scan.maxTokens, completionsAsked(scan)), access);
-      if (!charge && !this.deps.journal && !snap.metrics.usage) return send(passage, received, null);
-      const stream = v.method.startsWith('stream');
-      const target = passThroughTarget(provider, model, price, passage.base, v.publisher === 'anthropic' ? 'anthropic' : 'gemini');
-      const acct = new CallAccounting(false, received.length);
-      acct.anthropic = v.publisher === 'anthropic';
-      send(passage, received, { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan: stream === scan.stream ? scan : { ...scan, stream }, metrics: this.deps.metrics });
+      const admit = () => this.admit(who, model, endUser, () => estimateReservation(pricesToReserve(snap, price), received.length, scan.maxTokens, completionsAsked(scan)), access);
+      this.admitThen(ex, dialect, admit, (charge) => {
+        if (!charge && !this.deps.journal && !snap.metrics.usage) return send(passage, received, null);
+        const stream = v.method.startsWith('stream');
+        const target = passThroughTarget(provider, model, price, passage.base, v.publisher === 'anthropic' ? 'anthropic' : 'gemini');
+        const acct = new CallAccounting(false, received.length);
+        acct.anthropic = v.publisher === 'anthropic';
+        send(passage, received, { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan: stream === scan.stream ? scan : { ...scan, stream }, metrics: this.deps.metrics });
+      });
     });
   }
 

@@ -10,7 +10,7 @@ import type { MockUpstream } from '../support/mock-upstream';
 import { parsePrometheusText, type PromFamily } from '../support/prom-text';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
 import {
-  adminOk, bearer, burst, CALL_COST, call, chatBody, chat, messages, closeAndCheckLedgers, governanceConfig, ledgerDatabase, sleep, startMock, startWeirOn, tally, waitFor, writeConfigFile, type Weir,
+  adminOk, bearer, burst, CALL_COST, call, chatBody, chat, messages, closeAndCheckLedgers, governanceConfig, ledgerDatabase, sleep, startMock, startWeirOn, tally, UPSTREAM_KEY, waitFor, writeConfigFile, type Weir,
 } from './governance-helpers';
 
 let redis: RedisServer;
@@ -65,7 +65,7 @@ before(async () => {
     .replace('router_settings:\n', `router_settings:\n  redis_host: 127.0.0.1\n  redis_port: ${redis.port}\n  allowed_fails: 2\n`)
     .replace('router_settings:', `${coolConfig(mock.url)}${flakyConfig(mock.url)}router_settings:`);
   for (let i = 0; i < 3; i++) {
-    weirs.push(await startWeirOn(writeConfigFile(config), { workers: 1, env: { WEIR_SYNC_INTERVAL_MS: '600000' } }));
+    weirs.push(await startWeirOn(writeConfigFile(config), { workers: 1, env: { WEIR_SYNC_INTERVAL_MS: '600000', OPENAI_API_BASE: mock.url, OPENAI_API_KEY: UPSTREAM_KEY } }));
   }
 });
 
@@ -189,6 +189,15 @@ describe('three instances on one Redis', () => {
     const passed = await tpmWaves(k);
     t.diagnostic(`${passed} calls of 100 tokens passed`);
     assert.ok(passed * 100 >= 1000 && passed * 100 <= 1000 + 600, `${passed} calls passed`);
+  });
+
+  it('the provider pass-through waits for a lease too: a fresh key, rpm 60, 6 calls at once across the instances → 6 pass', async () => {
+    await awayFromMinuteEdge();
+    const k = await adminOk(weirs[2]!.url, '/key/generate', { rpm_limit: 60 });
+    const rs = await burst(6, (i) =>
+      call(spread(i, weirs).url, '/openai/v1/chat/completions', { headers: bearer(k.key), body: { model: 'gpt-4o-mini', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] } }),
+    );
+    assert.deepEqual(tally(rs), { 200: 6 }, rs.map((r) => r.text).join('\n'));
   });
 
   it('rpm 5: one instance at a time, each call on another instance → exactly 5 pass', async () => {
