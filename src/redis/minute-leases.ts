@@ -74,8 +74,11 @@ export interface MinutePolicy {
   name: string;
   /** What one request takes of the limit, as this instance saw it lately (≥ 1). */
   perRequest(table: EntityTable, rec: number, minute: number): number;
-  /** What `waiting` requests need granted now to be admitted (strict: exactly that, nothing ahead). */
-  forWaiters(waiting: number, perRequest: number, strict: boolean): number;
+  /**
+   * What `waiting` requests need granted now to be admitted (strict: exactly that, nothing ahead);
+   * `cap` is the largest lease held ahead (limit / 4 N).
+   */
+  forWaiters(waiting: number, perRequest: number, strict: boolean, cap: number): number;
 }
 
 interface Tracked {
@@ -271,7 +274,7 @@ export class MinuteLeases {
     const low = limit < 8 * this.instances() * per;
     // Requests waiting now are admitted at once: what they need leaves nothing idle in the lease.
     // Beyond that a lease ahead, unless the limit is strict or low.
-    const need = waiting > 0 ? this.policy.forWaiters(waiting, per, t.strict) : 0;
+    const need = waiting > 0 ? this.policy.forWaiters(waiting, per, t.strict, this.cap(limit)) : 0;
     const want = t.strict || low ? need : Math.max(this.size(t, limit), need);
     // Nothing to ask: a claim alone (counted past the field) still goes to Redis.
     if (want <= 0 && used <= known) return;

@@ -13,7 +13,8 @@
 //   leases held and not used are unavailable to others until the minute ends: at most N × the
 //   largest lease (tpm / (4 N), a quarter of the tpm) refused early. A low limit (tpm under 8 N
 //   calls' worth of tokens, at the average call this instance saw) is leased only on demand, a
-//   call's worth per waiting request. A strict limit (weir_strict_limits) holds nothing ahead: a
+//   call's worth per waiting request (at most tpm / (4 N) a take: any grant admits every request
+//   waiting, since admission needs only the count under the lease). A strict limit (weir_strict_limits) holds nothing ahead: a
 //   waiting request's script claims what the instance counted and grants one token past it, only
 //   while the fields sum under the tpm, so the instance admits on its own only until its next
 //   call ends, and no lease sits idle (at most one token per instance refused early). Strict is
@@ -33,6 +34,7 @@ export const tpmPolicy: MinutePolicy = {
     return calls > 0 ? Math.max(1, Math.ceil(table.tokensInMinute(rec, minute) / calls)) : 1;
   },
   // Admission needs the count under the lease, so one token past it admits every waiting request:
-  // strict asks no more. Otherwise a call's worth each, so the lease is not spent at once again.
-  forWaiters: (waiting, perRequest, strict) => (strict ? 1 : waiting * perRequest),
+  // strict asks no more. Otherwise a call's worth each, so the lease is not spent at once again,
+  // up to the largest lease held ahead (what sits idle on an instance stays within the bound).
+  forWaiters: (waiting, perRequest, strict, cap) => (strict ? 1 : Math.max(1, Math.min(waiting * perRequest, cap))),
 };
