@@ -303,7 +303,14 @@ export class Gateway {
       );
     admitAfterLease(refusal, wait, admit, () => ex.aborted, STRICT_UNAVAILABLE).then(
       (r) => {
-        if (r) start(r.admitted);
+        if (!r) return;
+        try {
+          start(r.admitted);
+        } catch (e) {
+          // Thrown before the call owned its charge: give the charge back, answer in the dialect.
+          r.admitted?.settle(0n, 0, Date.now());
+          this.fail(ex, dialect, e);
+        }
       },
       (e: unknown) => {
         if (!ex.aborted) this.fail(ex, dialect, e);
