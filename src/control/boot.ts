@@ -21,7 +21,7 @@ import { Supervisor } from './supervisor';
 import { AgentRuntime, stableInstanceId } from '../agents/runtime';
 import type { AgentCall } from '../gateway/agent-relay';
 import { resolveGroup } from '../gateway/model-groups';
-import { ScaleOut } from '../redis/scale-out';
+import { ScaleOut, scaleOutIdentity } from '../redis/scale-out';
 import { MetricsHub } from '../metrics/hub';
 import { budgetGauges } from '../metrics/budgets';
 import type { TraceExporter } from '../metrics/tracing';
@@ -155,16 +155,39 @@ export async function boot(opts: BootOptions): Promise<void> {
     models: { settings: () => stored.settings(), apply: (rows, truncated) => stored.apply(rows, truncated) },
   });
   // Redis, when the config names one: before the workers, so leases and cooldowns are shared from the first request.
-  const scaleOut = await ScaleOut.start({
-    cfg,
-    env: process.env,
-    status,
-    health,
-    slots,
-    governance: gov
-      ? { entities: gov.store.entities, rateLimited: () => gov.store.rateLimited(), budgeted: () => gov.store.budgeted(), resync: () => void gov.syncNow(), shareLimits: () => (gov.store.shareLimits = true) }
-      : null,
-  });
+  const scaleOutWith = (c: LiteLLMConfig) =>
+    ScaleOut.start({
+      cfg: c,
+      env: process.env,
+      status,
+      health,
+      slots,
+      governance: gov
+        ? { entities: gov.store.entities, rateLimited: (kind) => gov.store.rateLimited(kind), budgeted: () => gov.store.budgeted(), resync: () => void gov.syncNow(), shareLimits: (on) => (gov.store.shareLimits = on) }
+        : null,
+    });
+  let scaleOut = await scaleOutWith(cfg);
+  // A reload that changes where Redis is (or how to log in to it) reconnects: see reconnectRedis.
+  let redisNamed = scaleOutIdentity(cfg, process.env);
+  let redisSwap: Promise<void> = Promise.resolve();
+  const reconnectRedis = (next: LiteLLMConfig): void => {
+    const none = redisNamed === '';
+    redisSwap = redisSwap.then(async () => {
+      // The old link stops first (its timers, its connections); the new one's rpm and tpm leases
+      // start from nothing held and claim what was admitted this minute, so no grant of the old
+      // Redis is spent against the new one, and its budget grants are rebuilt in the new Redis as
+      // after a Redis restart. Requests that wait for a lease meanwhile wait for this. No Redis
+      // named any more: the records go back to their local limits.
+      const old = scaleOut;
+      scaleOut = null;
+      await old?.stop({ release: none });
+      scaleOut = await scaleOutWith(next).catch((e: unknown) => {
+        log.error(`scale-out: the reloaded Redis settings could not be used (${(e as Error).message}); this instance now runs alone`);
+        return null;
+      });
+      if (!scaleOut) log.info('scale-out: the reloaded config names no Redis; limits are this instance\'s own again');
+    });
+  };
 
   // Workers count into shards this hub owns; it renders /metrics. Traces are exported from here.
   const metrics = new MetricsHub(health.slots);
@@ -223,6 +246,8 @@ export async function boot(opts: BootOptions): Promise<void> {
       const next = loadConfigFile(configPath);
       // Built against a copy: a config refused here must leave the process environment as it was.
       const built = build(next, version + 1, environmentOf(next));
+      // Bad Redis settings refuse the reload as they refuse a start (throws with where they came from).
+      const nextRedis = scaleOutIdentity(next, environmentOf(next));
       applyEnvironment(next);
       snapshot = built;
       currentCfg = next;
@@ -230,6 +255,11 @@ export async function boot(opts: BootOptions): Promise<void> {
       version++;
       supervisor.publish(snapshot);
       log.info(`config reloaded (${reason}): version ${version}, models: ${describeModels(snapshot)}`);
+      if (nextRedis !== redisNamed) {
+        redisNamed = nextRedis;
+        log.info('config reload: the Redis settings changed; reconnecting (leases are taken again from the new Redis)');
+        reconnectRedis(next);
+      }
       const unsetNow = describeUnsetEnv(next);
       if (unsetNow) log.warn(unsetNow);
       return { ok: true, version };
@@ -263,9 +293,10 @@ export async function boot(opts: BootOptions): Promise<void> {
     snapshot,
     async (method, params) => {
       if (method === 'lease.wait') {
-        const p = params as { rec: number; nanos?: string };
-        const r = (await scaleOut?.leaseWait(p.rec, p.nanos === undefined ? null : BigInt(p.nanos))) ?? 'granted';
-        return r === 'granted' ? { status: 200, body: {} } : { status: 503, body: { reason: r } };
+        await redisSwap;
+        const p = params as { rec: number; nanos?: string; kind?: string };
+        const r = (await scaleOut?.leaseWait(p.rec, p.nanos === undefined ? null : BigInt(p.nanos), p.kind === 'tokens' ? 'tokens' : 'requests')) ?? 'exhausted';
+        return r === 'strict_unavailable' ? { status: 503, body: { reason: r } } : { status: 200, body: { granted: r === 'granted' } };
       }
       if (method === 'key.lookup') return { status: 200, body: { found: gov ? await gov.lookupKey((params as { hash: string }).hash) : false } };
       if (method === 'admin') {

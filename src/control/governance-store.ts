@@ -15,7 +15,7 @@
 // and `reclaim` is told how far every worker got.
 import type { GovernanceDelta, GovernanceState, KeyProfile, ModelLimit } from '../gateway/governance';
 import { ROUTES_BY_KEY_TYPE } from '../gateway/route-groups';
-import { EntityTable, type EntityLimits } from '../state/entity-table';
+import { EntityTable, type EntityLimits, type MinuteKind } from '../state/entity-table';
 import { MAX_RATE_LIMIT } from '../state/entity-range';
 import { KeyIndex } from '../state/key-index';
 import type { EntityTotals } from '../db/spend-aggregate';
@@ -196,12 +196,12 @@ export class GovernanceStore {
     return this.records.get(`${kind}\u0000${id}`) ?? -1;
   }
 
-  /** Keys and teams with an rpm limit: what several instances share through Redis leases. */
-  rateLimited(): { id: string; rec: number; strict: boolean }[] {
+  /** Keys and teams with an rpm (or tpm) limit: what several instances share through Redis leases. */
+  rateLimited(limit: MinuteKind): { id: string; rec: number; strict: boolean }[] {
     const out: { id: string; rec: number; strict: boolean }[] = [];
     for (const [k, rec] of this.records) {
       const kind = k.slice(0, k.indexOf('\u0000'));
-      if ((kind === 'key' || kind === 'team') && this.entities.limit(rec, 'requests') >= 0) out.push({ id: k.replace('\u0000', ':'), rec, strict: this.strict.has(rec) });
+      if ((kind === 'key' || kind === 'team') && this.entities.limit(rec, limit) >= 0) out.push({ id: k.replace('\u0000', ':'), rec, strict: this.strict.has(rec) });
     }
     return out;
   }
@@ -243,9 +243,9 @@ export class GovernanceStore {
   }
 
   /**
-   * Instances sharing a Redis lease the rpm and budget of keys and teams (src/redis/rpm-leases.ts,
-   * budget-leases.ts): a record whose rpm or budget is set is under a lease from the moment its
-   * limits are, before any worker sees it.
+   * Instances sharing a Redis lease the rpm, tpm and budget of keys and teams (src/redis/rpm-leases.ts,
+   * tpm-leases.ts, budget-leases.ts): a record whose rpm, tpm or budget is set is under a lease from
+   * the moment its limits are, before any worker sees it.
    */
   shareLimits = false;
 
@@ -259,10 +259,12 @@ export class GovernanceStore {
     this.windows.set(rec, resetAt ? String(resetAt.getTime()) : '0');
     if (!this.shareLimits) return;
     const minute = Math.floor(Date.now() / 60_000);
-    const leased = this.entities.rpmLease(rec, minute) >= 0;
-    const limited = this.entities.limit(rec, 'requests') >= 0;
-    if (limited && !leased) this.entities.startRpmLease(rec, minute);
-    else if (!limited && leased) this.entities.stopRpmLease(rec);
+    for (const kind of ['requests', 'tokens'] as const) {
+      const leased = this.entities.lease(rec, kind, minute) >= 0;
+      const limited = this.entities.limit(rec, kind) >= 0;
+      if (limited && !leased) this.entities.startLease(rec, kind, minute);
+      else if (!limited && leased) this.entities.stopLease(rec, kind);
+    }
     const budgetLeased = this.entities.budgetLease(rec) >= 0n;
     const budgeted = this.entities.maxBudgetNanos(rec) >= 0n;
     if (budgeted && !budgetLeased) this.entities.startBudgetLease(rec);

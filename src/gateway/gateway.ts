@@ -37,6 +37,7 @@ import type { JournalWriter } from '../accounting/journal';
 import type { ModelGroup, Snapshot, Target } from './snapshot';
 import type { ControlStatus } from '../state/control-status';
 import { LeaseSpent } from './lease-spent';
+import { admitAfterLease, type LeaseAnswer } from './lease-retry';
 import type { CallTrace, WorkerMetrics } from '../metrics/recorder';
 import { CONTENT_TYPE as METRICS_TYPE } from '../metrics/text-format';
 import { extractKey } from './auth';
@@ -314,24 +315,38 @@ export class Gateway {
     new ProxyCall(ex, snap, this.deps.health, group, targets, body, scan, endpoint, ctx).start();
   }
 
-  /**
-   * The instance's lease of an rpm shared across instances is spent: one lease is asked for (the
-   * control thread runs one Redis script) and the request admitted again; a second refusal stands.
-   */
+  /** Admits and goes on, or, when the instance's lease is spent, goes on once a lease admitted it. */
+  private admitThen(ex: Exchange, dialect: Dialect, admit: () => Charge | null, go: (c: Charge | null) => void): void {
+    let charge: Charge | null;
+    try {
+      charge = admit();
+    } catch (e) {
+      if (!(e instanceof LeaseSpent)) throw e;
+      return this.afterLease(ex, dialect, e, admit, go);
+    }
+    go(charge);
+  }
+
+  /** The instance's lease of an rpm, tpm or budget shared across instances is spent: see lease-retry.ts. */
   private afterLease(ex: Exchange, dialect: Dialect, refusal: LeaseSpent, admit: () => Charge | null, start: (c: Charge | null) => void): void {
-    this.deps.rpc('lease.wait', refusal.nanos === null ? { rec: refusal.rec } : { rec: refusal.rec, nanos: String(refusal.nanos) }).then(
+    const wait = (s: LeaseSpent): Promise<LeaseAnswer> =>
+      this.deps.rpc('lease.wait', s.nanos === null ? { rec: s.rec, kind: s.kind } : { rec: s.rec, nanos: String(s.nanos) }).then((r) =>
+        r.status === 503 ? 'strict_unavailable' : (r.body as { granted?: boolean } | null)?.granted === true ? 'granted' : 'exhausted',
+      );
+    admitAfterLease(refusal, wait, admit, () => ex.aborted, STRICT_UNAVAILABLE).then(
       (r) => {
-        if (ex.aborted) return;
-        if (r.status === 503) return this.fail(ex, dialect, STRICT_UNAVAILABLE);
-        let charge: Charge | null;
+        if (!r) return;
         try {
-          charge = admit();
+          start(r.admitted);
         } catch (e) {
-          return this.fail(ex, dialect, e);
+          // Thrown before the call owned its charge: give the charge back, answer in the dialect.
+          r.admitted?.settle(0n, 0, Date.now());
+          this.fail(ex, dialect, e);
         }
-        start(charge);
       },
-      () => this.fail(ex, dialect, refusal),
+      (e: unknown) => {
+        if (!ex.aborted) this.fail(ex, dialect, e);
+      },
     );
   }
 
@@ -428,14 +443,16 @@ export class Gateway {
       const price = resolvePrice(snap.priceTable, { model: qualified, upstreamModel: model, alias: bedrock ? anthropicName(model) : undefined });
       const target = passThroughTarget(route.provider, model, price, base);
       const endUser = endUserOf(ex.headers, scan.user);
-      const charge = this.admit(who, model, endUser, () => estimateReservation(pricesToReserve(snap, price), received.length, scan.maxTokens, completionsAsked(scan)), access);
-      if (!charge && !this.deps.journal && !snap.metrics.usage) return passThrough(ex, route, base, received, { ...opts, billing: null });
-      const acct = new CallAccounting(scan.stream && endpoint === 'chat', received.length);
-      acct.anthropic = route.provider !== 'openai';
-      // For a chat stream, the usage chunk is asked for (and hidden again if the client did not ask).
-      // A Bedrock body goes as it came: its model is in the path, and the client's signature was dropped.
-      const body = bedrock ? received : acct.body(received, scan, target);
-      passThrough(ex, route, base, body, { ...opts, billing: { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan, decode: bedrockDecode(route), metrics: this.deps.metrics } });
+      const admit = () => this.admit(who, model, endUser, () => estimateReservation(pricesToReserve(snap, price), received.length, scan.maxTokens, completionsAsked(scan)), access);
+      this.admitThen(ex, dialect, admit, (charge) => {
+        if (!charge && !this.deps.journal && !snap.metrics.usage) return passThrough(ex, route, base, received, { ...opts, billing: null });
+        const acct = new CallAccounting(scan.stream && endpoint === 'chat', received.length);
+        acct.anthropic = route.provider !== 'openai';
+        // For a chat stream, the usage chunk is asked for (and hidden again if the client did not ask).
+        // A Bedrock body goes as it came: its model is in the path, and the client's signature was dropped.
+        const body = bedrock ? received : acct.body(received, scan, target);
+        passThrough(ex, route, base, body, { ...opts, billing: { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan, decode: bedrockDecode(route), metrics: this.deps.metrics } });
+      });
     });
   }
 
@@ -487,13 +504,15 @@ export class Gateway {
       const endpoint = route.llm!;
       const price = resolvePrice(snap.priceTable, { model: qualified, upstreamModel: model });
       const endUser = endUserOf(ex.headers, scan.user);
-      const charge = this.admit(who, model, endUser, () => estimateReservation(pricesToReserve(snap, price), received.length, scan.maxTokens, completionsAsked(scan)), access);
-      if (!charge && !this.deps.journal && !snap.metrics.usage) return send(passage, received, null);
-      const stream = v.method.startsWith('stream');
-      const target = passThroughTarget(provider, model, price, passage.base, v.publisher === 'anthropic' ? 'anthropic' : 'gemini');
-      const acct = new CallAccounting(false, received.length);
-      acct.anthropic = v.publisher === 'anthropic';
-      send(passage, received, { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan: stream === scan.stream ? scan : { ...scan, stream }, metrics: this.deps.metrics });
+      const admit = () => this.admit(who, model, endUser, () => estimateReservation(pricesToReserve(snap, price), received.length, scan.maxTokens, completionsAsked(scan)), access);
+      this.admitThen(ex, dialect, admit, (charge) => {
+        if (!charge && !this.deps.journal && !snap.metrics.usage) return send(passage, received, null);
+        const stream = v.method.startsWith('stream');
+        const target = passThroughTarget(provider, model, price, passage.base, v.publisher === 'anthropic' ? 'anthropic' : 'gemini');
+        const acct = new CallAccounting(false, received.length);
+        acct.anthropic = v.publisher === 'anthropic';
+        send(passage, received, { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan: stream === scan.stream ? scan : { ...scan, stream }, metrics: this.deps.metrics });
+      });
     });
   }
 

@@ -128,8 +128,8 @@ export class Charge {
       if (refused) {
         this.releaseLimits(nowMs);
         const err = rateLimitError(this.table, c, refused, nowMs);
-        // This instance's share of an rpm leased across instances is spent, not the rpm itself.
-        if (refused === 'requests' && this.table.rpmLease(c.rec, Math.floor(nowMs / 60_000)) >= 0) throw new LeaseSpent(err, c.rec);
+        // This instance's share of an rpm or tpm leased across instances is spent, not the limit itself.
+        if (refused !== 'max_parallel_requests' && this.table.lease(c.rec, refused, Math.floor(nowMs / 60_000)) >= 0) throw new LeaseSpent(err, c.rec, null, refused);
         throw err;
       }
       this.admitted.push(c.rec);

@@ -53,7 +53,7 @@ export interface BudgetLeasable {
   strict: boolean;
 }
 
-export type BudgetWait = 'granted' | 'strict_unavailable';
+export type BudgetWait = 'granted' | 'exhausted' | 'strict_unavailable';
 
 interface Tracked {
   l: BudgetLeasable;
@@ -94,6 +94,9 @@ export class BudgetLeases {
 
   start(): void {
     this.scan();
+    // Grants this instance holds from before (a reload that moved Redis) are written into this
+    // Redis as after a restart: the link came up before anything was tracked.
+    if (this.link.up) void this.rebuild();
     for (const [fn, ms] of [[() => this.scan(), SCAN_MS], [() => this.tick(), TICK_MS]] as const) {
       const t = setInterval(fn, ms);
       t.unref();
@@ -103,6 +106,13 @@ export class BudgetLeases {
 
   stop(): void {
     for (const t of this.timers) clearInterval(t);
+  }
+
+  /** No Redis any more (a reload removed it): the budgets go back to this instance's own check. */
+  release(): void {
+    for (const rec of this.tracked.keys()) this.table.stopBudgetLease(rec);
+    this.tracked.clear();
+    this.active = [];
   }
 
   private scan(): void {
@@ -144,13 +154,16 @@ export class BudgetLeases {
   async waitFor(rec: number, nanos: bigint): Promise<BudgetWait> {
     if (!this.tracked.has(rec)) this.scan();
     const t = this.tracked.get(rec);
-    if (!t) return 'granted';
-    if (!this.link.up) return t.l.strict ? 'strict_unavailable' : 'granted';
+    if (!t) return 'exhausted';
+    if (!this.link.up) return t.l.strict ? 'strict_unavailable' : 'exhausted';
     if (!t.l.strict && !this.active.includes(t)) this.active.push(t);
     redisStats.leaseWaits++;
     t.waitingNanos += nanos;
+    const before = this.table.budgetLease(rec);
     await this.take(t, true);
-    return t.l.strict && !this.link.up ? 'strict_unavailable' : 'granted';
+    if (t.l.strict && !this.link.up) return 'strict_unavailable';
+    // Only grants that grew admit anything more (src/gateway/lease-retry.ts waits again on them).
+    return this.table.budgetLease(rec) > before ? 'granted' : 'exhausted';
   }
 
   private take(t: Tracked, waited: boolean): Promise<void> {

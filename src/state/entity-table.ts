@@ -24,7 +24,7 @@ const OWN = 5;
 
 import { nanosOutOfRange, nanosWord, storedLimits } from './entity-range';
 
-const INT_WORDS = 12;
+const INT_WORDS = 13;
 const FLAGS = 0;
 const RPM = 1; // -1 = no limit
 const TPM = 2;
@@ -34,15 +34,44 @@ const REQUESTS = 5; // window tag and request count, packed (see countRequest)
 const TOKENS = 6;
 const PARALLEL = 7;
 const EXPIRES = 8; // epoch seconds, 0 = never
-// Scale-out (src/redis/rpm-leases.ts): the requests this instance may admit in a minute, leased
-// from the shared Redis. 0 = the record's rpm is not leased (RPM alone decides). Otherwise one word
-// per minute parity, each the minute's tag and the grant + 1 packed like REQUESTS: a word whose tag
-// is not the current minute's grants nothing, so a new minute never inherits an old lease.
+// Scale-out (src/redis/minute-leases.ts): the requests (RPM_LEASE) and tokens (TPM_LEASE) this
+// instance may admit in a minute, leased from the shared Redis. 0 = not leased (RPM / TPM alone
+// decide). Otherwise one word per minute parity, each the minute's tag and the grant packed (see
+// packLease): a word whose tag is not the current minute's grants nothing, so a new minute never
+// inherits an old lease.
 const RPM_LEASE = 9; // and 10
+const TPM_LEASE = 11; // and 12
 
 const COUNT_BITS = 21;
 const COUNT_MASK = (1 << COUNT_BITS) - 1;
 const WINDOW_TAG_MASK = (1 << (32 - COUNT_BITS)) - 1;
+
+// A lease word below its tag: a 5-bit shift and 16 bits of units + 1, the grant being units << shift
+// (rounded down: an instance never admits more than it was granted). Below 65,535 the grant is
+// exact; above, it loses less than one part in 32,767, and a tpm in the millions still fits.
+const UNIT_BITS = 16;
+const UNIT_MASK = (1 << UNIT_BITS) - 1;
+const MAX_LEASE = (UNIT_MASK - 1) * 2 ** 15;
+
+/** A minute's grant as its lease word (the tag of `minute`, never 0). */
+function packLease(minute: number, granted: number): number {
+  let g = Math.max(0, Math.min(Math.floor(granted), MAX_LEASE));
+  let shift = 0;
+  while (g > UNIT_MASK - 1) {
+    g = Math.floor(g / 2);
+    shift++;
+  }
+  return (((minute & WINDOW_TAG_MASK) << COUNT_BITS) | (shift << UNIT_BITS) | (g + 1)) | 0;
+}
+
+/** What a lease word grants in `minute`: 0 when the word belongs to another minute. */
+function leaseOf(word: number, minute: number): number {
+  return word >>> COUNT_BITS === (minute & WINDOW_TAG_MASK) ? ((word & UNIT_MASK) - 1) * (1 << ((word >>> UNIT_BITS) & 31)) : 0;
+}
+
+/** The counters leased per minute across instances. */
+export type MinuteKind = 'requests' | 'tokens';
+const leaseWord = (kind: MinuteKind): number => (kind === 'requests' ? RPM_LEASE : TPM_LEASE);
 
 export const FLAG_LIVE = 1;
 export const FLAG_BLOCKED = 2;
@@ -267,12 +296,16 @@ export class EntityTable {
   admit(rec: number, nowMs: number): LimitKind | null {
     const i = rec * INT_WORDS;
     const minute = Math.floor(nowMs / 60_000);
-    const tpm = Atomics.load(this.ints, i + TPM);
-    if (tpm >= 0 && this.tokensIn(i, minute) >= tpm) return 'tokens';
+    let tpm = Atomics.load(this.ints, i + TPM);
+    if (tpm >= 0) {
+      const lease = Atomics.load(this.ints, i + TPM_LEASE + (minute & 1));
+      if (lease !== 0) tpm = Math.min(tpm, leaseOf(lease, minute));
+      if (this.tokensIn(i, minute) >= tpm) return 'tokens';
+    }
     let rpm = Atomics.load(this.ints, i + RPM);
     if (rpm >= 0) {
       const lease = Atomics.load(this.ints, i + RPM_LEASE + (minute & 1));
-      if (lease !== 0) rpm = lease >>> COUNT_BITS === (minute & WINDOW_TAG_MASK) ? Math.min(rpm, (lease & COUNT_MASK) - 1) : 0;
+      if (lease !== 0) rpm = Math.min(rpm, leaseOf(lease, minute));
     }
     if (!this.countRequest(i, minute, rpm)) return 'requests';
     const par = Atomics.load(this.ints, i + PARALLEL_LIMIT);
@@ -328,26 +361,24 @@ export class EntityTable {
     Atomics.add(this.ints, i + TOKENS, Math.min(tokens, 2 ** 30));
   }
 
-  // ---- rpm leases (control thread writes; see RPM_LEASE) ------------------------------------
+  // ---- minute leases (control thread writes; see RPM_LEASE, TPM_LEASE) -----------------------
 
-  /** The requests this instance may admit in `minute`: -1 when the rpm is not leased. */
-  rpmLease(rec: number, minute: number): number {
-    const lease = Atomics.load(this.ints, rec * INT_WORDS + RPM_LEASE + (minute & 1));
-    if (lease === 0) return -1;
-    return lease >>> COUNT_BITS === (minute & WINDOW_TAG_MASK) ? (lease & COUNT_MASK) - 1 : 0;
+  /** The requests or tokens this instance may admit in `minute`: -1 when the limit is not leased. */
+  lease(rec: number, kind: MinuteKind, minute: number): number {
+    const word = Atomics.load(this.ints, rec * INT_WORDS + leaseWord(kind) + (minute & 1));
+    return word === 0 ? -1 : leaseOf(word, minute);
   }
 
-  /** Sets what this instance may admit in `minute` (at most 2^21 - 2). */
-  setRpmLease(rec: number, minute: number, granted: number): void {
-    const g = Math.max(0, Math.min(granted, COUNT_MASK - 1));
-    Atomics.store(this.ints, rec * INT_WORDS + RPM_LEASE + (minute & 1), (((minute & WINDOW_TAG_MASK) << COUNT_BITS) | (g + 1)) | 0);
+  /** Sets what this instance may admit in `minute` (exact below 65,535; see packLease). */
+  setLease(rec: number, kind: MinuteKind, minute: number, granted: number): void {
+    Atomics.store(this.ints, rec * INT_WORDS + leaseWord(kind) + (minute & 1), packLease(minute, granted));
   }
 
-  /** Puts the record's rpm under leases: nothing is granted until a lease is taken. */
-  startRpmLease(rec: number, minute: number): void {
+  /** Puts the record's limit under leases: nothing is granted until a lease is taken. */
+  startLease(rec: number, kind: MinuteKind, minute: number): void {
     // Tags of minutes long gone: both words grant 0, and mark the record leased.
-    this.setRpmLease(rec, minute - 2, 0);
-    this.setRpmLease(rec, minute - 3, 0);
+    this.setLease(rec, kind, minute - 2, 0);
+    this.setLease(rec, kind, minute - 3, 0);
   }
 
   /**
@@ -355,18 +386,23 @@ export class EntityTable {
    * The tag is 11 bits: a word left alone for 2,048 minutes would match again, so the control
    * thread ages every leased record's words (once a second) and none is ever that old.
    */
-  ageRpmLease(rec: number, minute: number): void {
+  ageLease(rec: number, kind: MinuteKind, minute: number): void {
     for (const m of [minute, minute + 1]) {
-      const i = rec * INT_WORDS + RPM_LEASE + (m & 1);
+      const i = rec * INT_WORDS + leaseWord(kind) + (m & 1);
       const w = Atomics.load(this.ints, i);
-      if (w !== 0 && w >>> COUNT_BITS !== (m & WINDOW_TAG_MASK)) Atomics.store(this.ints, i, ((((m - 2) & WINDOW_TAG_MASK) << COUNT_BITS) | 1) | 0);
+      if (w !== 0 && w >>> COUNT_BITS !== (m & WINDOW_TAG_MASK)) Atomics.store(this.ints, i, packLease(m - 2, 0));
     }
   }
 
-  /** Back to local rpm alone (no Redis configured, or the limit was removed). */
-  stopRpmLease(rec: number): void {
-    Atomics.store(this.ints, rec * INT_WORDS + RPM_LEASE, 0);
-    Atomics.store(this.ints, rec * INT_WORDS + RPM_LEASE + 1, 0);
+  /** Back to the local limit alone (no Redis configured, or the limit was removed). */
+  stopLease(rec: number, kind: MinuteKind): void {
+    Atomics.store(this.ints, rec * INT_WORDS + leaseWord(kind), 0);
+    Atomics.store(this.ints, rec * INT_WORDS + leaseWord(kind) + 1, 0);
+  }
+
+  /** Tokens counted in `minute` (calls that ended in it). */
+  tokensInMinute(rec: number, minute: number): number {
+    return this.tokensIn(rec * INT_WORDS, minute);
   }
 
   /** Requests counted in `minute` (the control thread compares it with the lease). */

@@ -69,34 +69,63 @@ test('rpm leases: a leased record admits what this instance was granted for the 
   t.setLimits(0, { ...none, rpm: 10 });
   const minute = 29_000_000;
   const at = minute * 60_000 + 1_000;
-  t.startRpmLease(0, minute);
-  assert.equal(t.rpmLease(0, minute), 0);
+  t.startLease(0, 'requests', minute);
+  assert.equal(t.lease(0, 'requests', minute), 0);
   assert.equal(t.admit(0, at), 'requests', 'leased and nothing granted: refused');
-  t.setRpmLease(0, minute, 3);
+  t.setLease(0, 'requests', minute, 3);
   for (let i = 0; i < 3; i++) assert.equal(t.admit(0, at), null);
   assert.equal(t.admit(0, at), 'requests');
-  t.setRpmLease(0, minute, 50);
+  t.setLease(0, 'requests', minute, 50);
   let admitted = 0;
   while (t.admit(0, at) === null) admitted++;
   assert.equal(admitted, 7, 'a grant past the rpm still stops at the rpm');
   // The next minute starts with nothing of the old grant.
-  assert.equal(t.rpmLease(0, minute + 1), 0);
+  assert.equal(t.lease(0, 'requests', minute + 1), 0);
   assert.equal(t.admit(0, at + 60_000), 'requests');
-  t.setRpmLease(0, minute + 1, 1);
+  t.setLease(0, 'requests', minute + 1, 1);
   assert.equal(t.admit(0, at + 60_000), null);
   // A lease word 2,048 minutes old would carry the current tag again: ageing (every second, from
   // the control thread) rewrites words of past minutes, so none lives that long.
-  t.setRpmLease(0, minute + 1, 4);
-  assert.equal(t.rpmLease(0, minute + 2049), 4, 'without ageing, the tag wraps');
-  t.ageRpmLease(0, minute + 5);
-  assert.equal(t.rpmLease(0, minute + 2049), 0, 'aged: the old grant is gone');
-  t.setRpmLease(0, minute + 6, 2);
-  t.ageRpmLease(0, minute + 5);
-  assert.equal(t.rpmLease(0, minute + 6), 2, 'a grant for the next minute is kept');
+  t.setLease(0, 'requests', minute + 1, 4);
+  assert.equal(t.lease(0, 'requests', minute + 2049), 4, 'without ageing, the tag wraps');
+  t.ageLease(0, 'requests', minute + 5);
+  assert.equal(t.lease(0, 'requests', minute + 2049), 0, 'aged: the old grant is gone');
+  t.setLease(0, 'requests', minute + 6, 2);
+  t.ageLease(0, 'requests', minute + 5);
+  assert.equal(t.lease(0, 'requests', minute + 6), 2, 'a grant for the next minute is kept');
   // Back to the local rpm alone.
-  t.stopRpmLease(0);
-  assert.equal(t.rpmLease(0, minute + 1), -1);
+  t.stopLease(0, 'requests');
+  assert.equal(t.lease(0, 'requests', minute + 1), -1);
   assert.equal(t.admit(0, at + 60_000), null);
+});
+
+test('tpm leases: a leased record admits while the tokens of the minute are under what this instance was granted, never past the tpm', () => {
+  const t = EntityTable.allocate(4);
+  t.setLimits(0, { ...none, tpm: 5_000_000 });
+  const minute = 29_000_000;
+  const at = minute * 60_000 + 1_000;
+  t.startLease(0, 'tokens', minute);
+  assert.equal(t.lease(0, 'tokens', minute), 0);
+  assert.equal(t.admit(0, at), 'tokens', 'leased and nothing granted: refused');
+  t.setLease(0, 'tokens', minute, 100);
+  assert.equal(t.admit(0, at), null);
+  t.release(0, 99, at);
+  assert.equal(t.admit(0, at), null, '99 of 100 used: still under the lease');
+  t.release(0, 1, at);
+  assert.equal(t.admit(0, at), 'tokens', 'the lease is used up');
+  // Large grants are stored in coarser units, rounded down: never more than was granted.
+  t.setLease(0, 'tokens', minute, 1_234_567);
+  const held = t.lease(0, 'tokens', minute);
+  assert.ok(held <= 1_234_567 && held > 1_234_567 - 1_234_567 / 32_767, `held ${held}`);
+  t.setLease(0, 'tokens', minute, 9_000_000_000);
+  assert.ok(t.lease(0, 'tokens', minute) < 2 ** 31, 'clamped to what a word holds');
+  t.release(0, 5_000_000, at);
+  assert.equal(t.admit(0, at), 'tokens', 'a grant past the tpm still stops at the tpm');
+  // The rpm's lease words are apart: leasing tokens leaves requests to the local rpm.
+  assert.equal(t.lease(0, 'requests', minute), -1);
+  assert.equal(t.lease(0, 'tokens', minute + 1), 0, 'the next minute starts with nothing');
+  t.stopLease(0, 'tokens');
+  assert.equal(t.lease(0, 'tokens', minute), -1);
 });
 
 test('budget leases: a reservation must fit in what this instance was granted, less what it settled; unleased budgets are as before', () => {
