@@ -6,6 +6,7 @@
 // it, blocks its key and leaves no sandbox; every refusal says why.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { Pool } from 'pg';
 import WebSocket from 'ws';
@@ -155,6 +156,17 @@ export function terminalSuite(provider: ProviderName, engine: EngineName): void 
       const plain = await call(weir.url, `/v1/agent/sessions/${s.id}/attach`, { headers: bearer(keyA), method: 'GET' });
       assert.equal(plain.status, 426, plain.text);
       assert.equal(plain.json.error.type, 'upgrade_required');
+      // Upgrade: websocket without Connection: Upgrade is no handshake either.
+      const half = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const r = http.get(`${weir.url}/v1/agent/sessions/${s.id}/attach`, { headers: { ...bearer(keyA), upgrade: 'websocket' } }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        r.on('error', reject);
+      });
+      assert.equal(half.status, 426, half.body);
+      assert.match(half.body, /Connection: Upgrade/);
       const post = await call(weir.url, `/v1/agent/sessions/${s.id}/attach`, { headers: bearer(keyA), body: {} });
       assert.equal(post.status, 405, post.text);
       await call(weir.url, `/v1/agent/sessions/${s.id}`, { headers: bearer(keyA), method: 'DELETE' });
