@@ -22,6 +22,13 @@ import type { Harness, HarnessInput, Sandbox, SandboxDef, SandboxProvider, Sandb
 const SCROLLBACK = 64 * 1024;
 /** Input bytes buffered toward a terminal that does not read; past this, input is dropped. */
 const INPUT_MAX_BUFFERED = 256 * 1024;
+/**
+ * A cloud terminal's sandbox lives this long (plus the provider's slack) and is told so again every
+ * RENEW_MS while the terminal runs: within every plan's cap on a sandbox's life (E2B's is 1 h on
+ * its smallest), and one a crash left dies soon after.
+ */
+const LIFETIME_MS = 30 * 60_000;
+const RENEW_MS = 10 * 60_000;
 /** The terminal's size (the protocol carries no resize yet): a common full-screen window. */
 const COLS = 120;
 const ROWS = 40;
@@ -55,6 +62,7 @@ class Terminal {
   private scrollBytes = 0;
   private sandbox: Sandbox | null = null;
   private pty: SandboxPty | null = null;
+  private renew: NodeJS.Timeout | null = null;
   private keyToken: string | null = null;
   private ended = false;
   /** Why it ended, for a viewer that arrives too late to be told live. */
@@ -79,10 +87,14 @@ class Terminal {
     const profile = session.profile;
     const def = await d.sandboxDef(profile.sandbox);
     if (!def) throw new Error(`unknown sandbox "${profile.sandbox}"`);
-    // A cloud sandbox lives as long as the terminal's key may (plus the provider's slack).
-    const sandbox = await d.provider(def.provider).create(def, this.sandboxId, { weir_session_id: session.id }, { timeoutMs: d.keyLifeMs() });
+    const sandbox = await d.provider(def.provider).create(def, this.sandboxId, { weir_session_id: session.id }, { timeoutMs: LIFETIME_MS });
     this.sandbox = sandbox;
     if (this.ended) return;
+    if (sandbox.extendTimeout) {
+      const extend = sandbox.extendTimeout.bind(sandbox);
+      this.renew = setInterval(() => void extend(LIFETIME_MS).catch((e: unknown) => d.log(`terminal of ${session.id}: extending its sandbox's life: ${(e as Error).message}`)), RENEW_MS);
+      this.renew.unref();
+    }
     await restoreInto(d.pool, session, sandbox);
     const key = await mintRunKey(d.keys, {
       id: this.sandboxId, attempt: 1, job_name: session.job_name, team_id: session.team_id, user_id: session.user_id,
@@ -141,6 +153,7 @@ class Terminal {
     }
     this.viewers.clear();
     this.pty?.kill();
+    if (this.renew) clearInterval(this.renew);
     void (async () => {
       if (this.keyToken) await revokeRunKey(this.d.keys, this.keyToken).catch((e: unknown) => this.d.log(`terminal of ${this.session.id}: blocking its key failed: ${(e as Error).message}`));
       await this.sandbox?.destroy().catch(() => {});

@@ -182,6 +182,8 @@ export interface Sandbox {
   destroy(): Promise<void>;
   /** The agent CLIs are on the sandbox's PATH (a cloud template installs them), not Weir's own copies. */
   readonly agentsOnPath?: boolean;
+  /** Cloud sandboxes: the machine lives this long from now (it dies on its own after). */
+  extendTimeout?(ms: number): Promise<void>;
   /** Cloud sandboxes: made for the run (cold) or taken from a warm pool (warm). */
   readonly start?: { kind: 'cold' | 'warm' };
 }
