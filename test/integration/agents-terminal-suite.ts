@@ -139,6 +139,31 @@ export function terminalSuite(provider: ProviderName, engine: EngineName): void 
         await waitFor('the terminal key blocked', async () => (await terminalKey(s.id)).blocked || null, 30_000);
         await call(weir.url, `/v1/agent/sessions/${s.id}`, { headers: bearer(MASTER_KEY), method: 'DELETE' });
       });
+
+      it("the sweeper keeps a terminal's machine while its session is active, and kills it once the session ended", async () => {
+        const s = await newSession();
+        const a = await attached(s.id);
+        await seen(a, 'ready');
+        const fake = cloud.fake!;
+        const term = fake.machines.live().find((x) => x.labels.weir_session_id === s.id)!;
+        const install = (await one(pool, `SELECT spec->>'value' AS v FROM "Weir_AgentDefinition" WHERE id = 'secret_installation'`)).v;
+        // Listed after the terminal's machine: once the sweep at start killed it, it has judged the terminal's.
+        const stray = () => fake.machines.make('stray', 'base', { weir_install: install, weir_run_id: 'run_000000000000000000000000' }, {}, 60_000);
+        const restart = async (signal: NodeJS.Signals) => {
+          await weir.stop(signal);
+          weir = await startWeirOn(weir.configPath, engine === 'node' ? { workers: 1, env: { WEIR_HTTP_ENGINE: 'node' } } : {});
+        };
+        const first = stray();
+        await restart('SIGKILL'); // the terminal is gone with its Weir; its session is still active
+        await waitFor('the stray machine swept', () => (fake.machines.get(first.id) ? null : true), 30_000);
+        assert.ok(fake.machines.get(term.id), 'the machine of an active session\'s terminal is kept');
+        const del = await call(weir.url, `/v1/agent/sessions/${s.id}`, { headers: bearer(MASTER_KEY), method: 'DELETE' });
+        assert.equal(del.status, 200, del.text);
+        const second = stray();
+        await restart('SIGTERM');
+        await waitFor('the stray machine swept', () => (fake.machines.get(second.id) ? null : true), 30_000);
+        assert.equal(fake.machines.get(term.id), undefined, 'the machine of an ended session\'s terminal is swept');
+      });
     }
 
     it("attach to someone else's session, an unknown or ended session, or without an upgrade: refused with the reason", async () => {
