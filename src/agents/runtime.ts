@@ -42,7 +42,7 @@ import { CloudFleet } from './sandbox/cloud-fleet';
 import { restoreSession } from './session-state';
 import { Sessions, sessionKeyVars } from './sessions';
 import { sessionsApi } from './sessions-api';
-import { Terminals } from './terminal';
+import { Terminals, terminalSession } from './terminal';
 import type { StreamStop } from '../control/supervisor';
 import { getRun, insertRuns, moveRun, runView, setKeyTokens, updateRun, type NewRun, type RunRow } from './store';
 import { checkTemplate as checkTemplateText, renderPrompt } from './template';
@@ -435,11 +435,23 @@ export class AgentRuntime {
     log.warn(`agents: removed ${gone.length} local sandbox(es) no live run owns (left by a Weir that stopped)`);
   }
 
-  /** Cloud machines of this installation that no live run or pool slot owns are killed. */
+  /**
+   * Cloud machines of this installation that no live run, live terminal or pool slot owns are
+   * killed. A terminal lives in the memory of the instance that runs it: its machine is kept while
+   * its session is active (another instance's terminal, or one a crash left: the session's reaping
+   * ends it, the machine's lifetime bounds it).
+   */
   private async sweepCloud(): Promise<void> {
     const killed = await this.fleet.sweep(await this.catalog.list('sandbox'), async (ids) => {
       const r = await this.o.pool.query<{ id: string }>(`SELECT id FROM "Weir_AgentRun" WHERE id = ANY($1) AND status IN ('provisioning','running')`, [ids]);
-      return new Set([...r.rows.map((x) => x.id), ...ids.filter((id) => this.dispatcher.execution(id))]);
+      const terminals = ids.filter((id) => terminalSession(id) !== null);
+      const active = terminals.length
+        ? new Set((await this.o.pool.query<{ id: string }>(`SELECT id FROM "Weir_AgentSession" WHERE id = ANY($1) AND status = 'active'`, [terminals.map(terminalSession)])).rows.map((x) => x.id))
+        : new Set<string>();
+      return new Set([
+        ...r.rows.map((x) => x.id),
+        ...ids.filter((id) => this.dispatcher.execution(id) || this.terminals.holds(id) || active.has(terminalSession(id) ?? '')),
+      ]);
     });
     if (killed) log.warn(`agents: killed ${killed} cloud sandbox(es) no live run owns (left by a crash or a failed destroy)`);
   }

@@ -102,7 +102,6 @@ export async function sessionsApi(d: SessionsApiDeps, who: Who, call: AgentCall,
     if (s.status === 'ended') throw new AgentApiError(409, `session ${s.id} has ended; start a new session`, 'id');
     const def = await d.catalog.find('sandbox', s.profile.sandbox);
     if (!def) throw new AgentApiError(409, `session ${s.id}: its sandbox "${s.profile.sandbox}" no longer exists`, 'id');
-    if (def.provider !== 'local') throw new AgentApiError(501, `a live terminal is not available for ${def.provider} sandboxes in this build (local is)`, 'id');
     return { status: 200, body: { attach: true, session: s.id } };
   }
   if (sub.length === 1 && sub[0] === 'transcript' && m === 'GET') {

@@ -5,28 +5,33 @@
 // session ends (DELETE) or when the reaper finds the session idle, and then its key is blocked and
 // its sandbox destroyed.
 //
-// The PTY is util-linux's `script` (no native module). Its input is a FIFO in the sandbox's HOME
-// that Weir holds open for writing (a libuv pipe: a write never blocks the control thread); its
-// output is the exec's standard output, relayed to every viewer. The agent calls models with a
-// key minted for the terminal, as a run's is (LLM routes only), and blocked when the terminal ends.
-//
-// The FIFO is a path Weir opens on its own side, so this works for sandboxes whose files are the
-// host's (`local`); a cloud sandbox needs its provider's PTY API, and is refused until it has one.
+// The PTY is the sandbox's own (`Sandbox.openPty`): on `local`, util-linux's `script` with a FIFO
+// for its input (sandbox/local-pty.ts); on E2B and Daytona, the provider's PTY API through its SDK
+// (sandbox/e2b.ts, sandbox/daytona.ts). What it prints is relayed to every viewer; what viewers type
+// goes to it in order. The agent calls models with a key minted for the terminal, as a run's is
+// (LLM routes only), and blocked when the terminal ends.
 import { randomBytes } from 'node:crypto';
-import { constants, openSync } from 'node:fs';
-import net from 'node:net';
 import type pg from 'pg';
 import type { StreamSink } from '../server/worker-protocol';
 import { mintRunKey, revokeRunKey, type RunKeys } from './run-key';
 import { restoreInto } from './session-state';
 import type { SessionRow } from './session-store';
-import type { Harness, HarnessInput, Sandbox, SandboxDef, SandboxProvider } from './types';
+import type { Harness, HarnessInput, Sandbox, SandboxDef, SandboxProvider, SandboxPty } from './types';
 
 /** What a viewer that attaches gets replayed first: the end of what the terminal printed. */
 const SCROLLBACK = 64 * 1024;
 /** Input bytes buffered toward a terminal that does not read; past this, input is dropped. */
 const INPUT_MAX_BUFFERED = 256 * 1024;
-const FIFO = '.weir/terminal.in';
+/**
+ * A cloud terminal's sandbox lives this long (plus the provider's slack) and is told so again every
+ * RENEW_MS while the terminal runs: within every plan's cap on a sandbox's life (E2B's is 1 h on
+ * its smallest), and one a crash left dies soon after.
+ */
+const LIFETIME_MS = 30 * 60_000;
+const RENEW_MS = 10 * 60_000;
+/** The terminal's size (the protocol carries no resize yet): a common full-screen window. */
+const COLS = 120;
+const ROWS = 40;
 const PROMPT_FILE = '.weir/prompt.txt';
 
 export interface TerminalDeps {
@@ -43,13 +48,21 @@ export interface TerminalDeps {
 
 export type ViewerHandle = (() => void) & { input(chunk: string): void };
 
+/** A terminal's sandbox id: its session's id and a suffix of its own. */
+const SANDBOX_ID = /^(.+)-t[0-9a-f]{8}$/;
+
+/** The session a sandbox id is the terminal of, or null for a run's sandbox. */
+export function terminalSession(sandboxId: string): string | null {
+  return SANDBOX_ID.exec(sandboxId)?.[1] ?? null;
+}
+
 class Terminal {
   readonly viewers = new Set<StreamSink>();
   private scrollback: Buffer[] = [];
   private scrollBytes = 0;
   private sandbox: Sandbox | null = null;
-  private stdin: net.Socket | null = null;
-  private kill: (() => void) | null = null;
+  private pty: SandboxPty | null = null;
+  private renew: NodeJS.Timeout | null = null;
   private keyToken: string | null = null;
   private ended = false;
   /** Why it ended, for a viewer that arrives too late to be told live. */
@@ -74,9 +87,14 @@ class Terminal {
     const profile = session.profile;
     const def = await d.sandboxDef(profile.sandbox);
     if (!def) throw new Error(`unknown sandbox "${profile.sandbox}"`);
-    const sandbox = await d.provider(def.provider).create(def, this.sandboxId, { weir_session_id: session.id });
+    const sandbox = await d.provider(def.provider).create(def, this.sandboxId, { weir_session_id: session.id }, { timeoutMs: LIFETIME_MS });
     this.sandbox = sandbox;
     if (this.ended) return;
+    if (sandbox.extendTimeout) {
+      const extend = sandbox.extendTimeout.bind(sandbox);
+      this.renew = setInterval(() => void extend(LIFETIME_MS).catch((e: unknown) => d.log(`terminal of ${session.id}: extending its sandbox's life: ${(e as Error).message}`)), RENEW_MS);
+      this.renew.unref();
+    }
     await restoreInto(d.pool, session, sandbox);
     const key = await mintRunKey(d.keys, {
       id: this.sandboxId, attempt: 1, job_name: session.job_name, team_id: session.team_id, user_id: session.user_id,
@@ -91,24 +109,13 @@ class Terminal {
     };
     await sandbox.writeFile(input.promptFile, '');
     const { argv, env } = interactive(harness, input);
-    const fifo = `${sandbox.home}/${FIFO}`;
-    // Writable by Weir whichever host user the sandbox runs as; its folder is not listable.
-    let said = '';
-    const made = await sandbox.exec({ argv: ['sh', '-c', 'mkfifo -m 622 "$WEIR_TERMINAL_IN"'], env: { WEIR_TERMINAL_IN: fifo }, onStdout: () => {}, onStderr: (c) => (said += c.toString('utf8').slice(0, 500)) }).done;
-    if (made !== 0) throw new Error(`mkfifo failed (${made}): ${said.trim()}`);
-    // Read-write: the open never waits for the reader, and the pipe never sees an end of file while
-    // Weir holds it (script would stop at one).
-    this.stdin = new net.Socket({ fd: openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK), readable: false, writable: true });
-    this.stdin.on('error', (e) => d.log(`terminal of ${session.id}: input: ${e.message}`));
-    const h = sandbox.exec({
-      argv: ['sh', '-c', 'exec script -qfec "$WEIR_TERMINAL_CMD" /dev/null < "$WEIR_TERMINAL_IN"'],
-      env: { ...env, WEIR_TERMINAL_CMD: argv.map(shellQuote).join(' '), WEIR_TERMINAL_IN: fifo, TERM: 'xterm-256color' },
-      onStdout: (c) => this.output(c),
-      onStderr: (c) => this.output(c),
-    });
-    this.kill = h.kill;
-    if (this.ended) h.kill();
-    void h.done.then((code) => this.end(`the agent exited (${code})`));
+    const pty = await sandbox.openPty({ argv, env, cols: COLS, rows: ROWS, onData: (c) => this.output(c) });
+    this.pty = pty;
+    if (this.ended) pty.kill();
+    void pty.done.then(
+      (code) => this.end(`the agent exited (${code})`),
+      (e: unknown) => this.end(`the sandbox stopped: ${(e as Error).message}`),
+    );
   }
 
   private output(c: Buffer): void {
@@ -128,9 +135,9 @@ class Terminal {
   }
 
   write(chunk: Buffer): void {
-    if (!this.stdin || this.ended) return;
-    if (this.stdin.writableLength > INPUT_MAX_BUFFERED) return this.d.log(`terminal of ${this.session.id}: input dropped (the agent reads none)`);
-    this.stdin.write(chunk);
+    if (!this.pty || this.ended) return;
+    if (this.pty.pendingBytes > INPUT_MAX_BUFFERED) return this.d.log(`terminal of ${this.session.id}: input dropped (the agent reads none)`);
+    this.pty.write(chunk);
   }
 
   /** Ends the terminal (idempotent): viewers told, agent killed, key blocked, sandbox destroyed. */
@@ -145,8 +152,8 @@ class Terminal {
       v.end();
     }
     this.viewers.clear();
-    this.kill?.();
-    this.stdin?.destroy();
+    this.pty?.kill();
+    if (this.renew) clearInterval(this.renew);
     void (async () => {
       if (this.keyToken) await revokeRunKey(this.d.keys, this.keyToken).catch((e: unknown) => this.d.log(`terminal of ${this.session.id}: blocking its key failed: ${(e as Error).message}`));
       await this.sandbox?.destroy().catch(() => {});
@@ -222,8 +229,4 @@ function interactive(harness: Harness, input: HarnessInput): { argv: string[]; e
     return { argv: out, env };
   }
   return { argv, env };
-}
-
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }

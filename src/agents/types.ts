@@ -141,6 +141,28 @@ export interface ExecHandle {
   kill(): void;
 }
 
+/** A program in a pseudo-terminal of the sandbox (a session's live terminal). */
+export interface PtyOptions {
+  argv: string[];
+  env: Record<string, string>;
+  /** The terminal's size when it starts. */
+  cols: number;
+  rows: number;
+  /** What the terminal prints (the program's output and the echo of what it is sent). */
+  onData(chunk: Buffer): void;
+}
+
+export interface SandboxPty {
+  /** The program's exit code; rejects when the sandbox stopped answering under it. */
+  done: Promise<number>;
+  /** Keystrokes, in order. */
+  write(chunk: Buffer): void;
+  /** Bytes written and not yet taken by the sandbox (the caller bounds it). */
+  readonly pendingBytes: number;
+  /** Kills the program; idempotent. */
+  kill(): void;
+}
+
 /** One sandbox, created for one run. */
 export interface Sandbox {
   readonly id: string;
@@ -151,6 +173,8 @@ export interface Sandbox {
   /** One line for logs and the run's first event: which isolation is in force. */
   readonly isolation: string;
   exec(opts: ExecOptions): ExecHandle;
+  /** Starts `argv` in a PTY (cwd: the workspace); resolves once it runs. */
+  openPty(opts: PtyOptions): Promise<SandboxPty>;
   writeFile(pathInWorkspace: string, data: string | Buffer): Promise<void>;
   /** null when the file does not exist. */
   readFile(pathInSandbox: string, maxBytes: number): Promise<Buffer | null>;
@@ -158,6 +182,8 @@ export interface Sandbox {
   destroy(): Promise<void>;
   /** The agent CLIs are on the sandbox's PATH (a cloud template installs them), not Weir's own copies. */
   readonly agentsOnPath?: boolean;
+  /** Cloud sandboxes: the machine lives this long from now (it dies on its own after). */
+  extendTimeout?(ms: number): Promise<void>;
   /** Cloud sandboxes: made for the run (cold) or taken from a warm pool (warm). */
   readonly start?: { kind: 'cold' | 'warm' };
 }

@@ -3,7 +3,8 @@
 // may attach (the session's owner or an admin; 404 otherwise, as for an unknown session), and only
 // then is it upgraded to a WebSocket whose frames are relayed both ways (base64 over the thread
 // boundary: the terminal's bytes are not always whole UTF-8). Closing the socket detaches; the
-// terminal keeps running on the control thread.
+// terminal keeps running on the control thread. Both engines serve it: uWebSockets.js on its
+// WebSocket route, node:http from its 'upgrade' event (src/server/node-upgrade.ts).
 import type { Exchange } from '../server/exchange';
 import type { AgentCall } from './agent-relay';
 import { respondRelayed } from './agent-relay';
@@ -24,7 +25,8 @@ export function relayAttach(ex: Exchange, call: AgentCall, rpc: ControlRpc, open
     return ex.respond(426, ['upgrade', 'websocket', ...JSON_TYPE], error(`${ex.path} is a WebSocket: connect with Upgrade: websocket (weir attach SESSION)`, 'upgrade_required', 426));
   }
   const upgrade = ex.upgradeWebSocket?.bind(ex);
-  if (!upgrade) return ex.respond(501, JSON_TYPE, error('this HTTP engine (node:http) serves no WebSockets; the live terminal needs the uWebSockets.js engine', 'not_implemented', 501));
+  // Both engines upgrade a WebSocket handshake; one reaches here only without `Connection: Upgrade`.
+  if (!upgrade) return ex.respond(426, ['upgrade', 'websocket', ...JSON_TYPE], error(`${ex.path} is a WebSocket: the handshake needs Connection: Upgrade with Upgrade: websocket`, 'upgrade_required', 426));
   rpc('agent', call).then(
     (r) => {
       if (r.status !== 200) return respondRelayed(ex, r);

@@ -48,7 +48,7 @@ export interface Exchange {
   destroy(): void;
   /**
    * Turns a WebSocket upgrade request into a WebSocket (101) with these handlers. Absent when the
-   * engine serves no WebSockets on this path (node:http), or the request is no upgrade.
+   * request is no WebSocket handshake on a WebSocket route (src/server/ws-route.ts).
    */
   upgradeWebSocket?(h: WsHandlers): void;
 }

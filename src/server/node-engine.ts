@@ -1,11 +1,14 @@
 // The node:http engine: serves the same routes where no uWebSockets.js build loads. Node ≥ 22.12
-// can share the port between worker threads (reusePort); older Node serves from one thread.
+// can share the port between worker threads (reusePort); older Node serves from one thread. The
+// WebSocket route (the live terminal) is served from the 'upgrade' event (node-upgrade.ts).
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { announcesBody, shouldDrain } from './body-collector';
+import { NodeUpgradeExchange, makeWsServer, withoutUpgrade } from './node-upgrade';
 import { requestTarget } from './request-target';
 import type { Engine, Exchange, HeaderList, RequestHandler } from './exchange';
+import { isWsPath } from './ws-route';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -165,12 +168,16 @@ export class NodeEngine implements Engine {
       handler(new NodeExchange(req, res, this));
     });
     this.server.on('connection', (s: Socket) => s.setNoDelay(true));
-    // node:http hands upgrade requests (the live terminal's WebSocket) to this event, not to the
-    // request handler; without a listener it drops the connection unanswered. This engine serves
-    // no WebSockets: it says so.
-    this.server.on('upgrade', (_req: http.IncomingMessage, socket: Socket) => {
-      const body = JSON.stringify({ error: { message: 'this HTTP engine (node:http) serves no WebSockets; the live terminal needs the uWebSockets.js engine', type: 'not_implemented', param: null, code: '501' } });
-      socket.end(`HTTP/1.1 501 Not Implemented\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    // node:http hands every request with an Upgrade header to this event, not to the request
+    // handler. The WebSocket route goes through the gateway; any other is served as HTTP/1.1.
+    const wss = makeWsServer();
+    this.server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
+      if (isWsPath(requestTarget(req.url ?? '/').path)) {
+        this.inflight++;
+        return handler(new NodeUpgradeExchange(req, socket, head, wss, () => this.inflight--));
+      }
+      socket.unshift(withoutUpgrade(req, head));
+      this.server.emit('connection', socket);
     });
   }
 

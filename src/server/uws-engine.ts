@@ -4,6 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Engine, Exchange, HeaderList, RequestHandler, WsHandlers } from './exchange';
 import { statusLine } from './status-line';
+import { WS_MAX_BACKPRESSURE, WS_MAX_PAYLOAD, WS_PATTERN } from './ws-route';
 
 // Types of the uWS build are structural here so either published build can be loaded.
 interface UwsResponse {
@@ -258,13 +259,6 @@ class UwsExchange implements Exchange {
     };
   }
 }
-
-/** Where WebSockets are served: the live terminal of an agent session (src/agents/terminal.ts). */
-const WS_PATTERN = '/v1/agent/sessions/:id/attach';
-/** A keystroke batch or a resize is small; a paste of a page is the most a client sends at once. */
-const WS_MAX_PAYLOAD = 64 * 1024;
-/** Terminal output buffered for a slow client before uWS drops it. */
-const WS_MAX_BACKPRESSURE = 1024 * 1024;
 
 export class UwsEngine implements Engine {
   inflight = 0;

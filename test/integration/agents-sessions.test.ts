@@ -4,19 +4,17 @@
 // call reads that file back, so the second run's answer quotes the first run's marker only if the
 // workspace was restored, and its request to the upstream carries the first turn only if the
 // agent resumed its conversation. The `command` agent covers queueing (messages run one at a
-// time, in order), a job's session per key, the reaper (with an injected clock) and bad input.
+// time, in order), a job's session per key, the reaper (with an injected clock) and bad input. The
+// live terminal has its own suite (agents-terminal-suite.ts).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import WebSocket from 'ws';
 import { after, before, describe, it } from 'node:test';
 import type { Pool } from 'pg';
 import { sweepRetention } from '../../src/agents/retention';
 import { Sessions } from '../../src/agents/sessions';
 import { AGENT_ARCHIVE, WORKSPACE_ARCHIVE } from '../../src/agents/session-state';
-import { CLI } from '../support/gateway-process';
 import type { MockUpstream } from '../support/mock-upstream';
 import { FINAL_PREFIX, toolCall, toolLoop } from '../support/tool-loop';
-import { MASTER_KEY, adminOk, bearer, call, closeAndCheckLedgers, dbPool, ledgerDatabase, one, startMock, waitFor, startWeirOn, writeConfigFile, type Weir } from './governance-helpers';
+import { MASTER_KEY, adminOk, bearer, call, closeAndCheckLedgers, dbPool, ledgerDatabase, startMock, startWeirOn, writeConfigFile, type Weir } from './governance-helpers';
 import { agentConfig, events, getRun, waitRun } from './agent-runs-helpers';
 
 let mock: MockUpstream;
@@ -38,10 +36,9 @@ before(async () => {
   - model_name: gpt-5.5
     litellm_params: { model: openai/gpt-5.5, api_base: ${mock.url}/v1, api_key: sk-up, ${price} }
 `;
-  const termProfile = `    - ${JSON.stringify({ name: 'term', agent: 'command', sandbox: 'dev', model: 'gpt', timeout: '120s', command: ['sh', '-c', 'echo ready; while IFS= read -r l; do echo "got:$l"; done'] })}\n`;
   const logProfile = `    - ${JSON.stringify({ name: 'log', agent: 'command', sandbox: 'dev', model: 'gpt', timeout: '120s', command: ['sh', '-c', LOG_SCRIPT] })}\n`;
   const config = agentConfig(mock.url, db, {
-    profiles: profile('claude', 'claude-code', 'coder-anthropic') + profile('codex', 'codex', 'gpt-5.5') + logProfile + termProfile,
+    profiles: profile('claude', 'claude-code', 'coder-anthropic') + profile('codex', 'codex', 'gpt-5.5') + logProfile,
     jobs: `    - {name: review, profile: log, prompt: "review {{payload.note}}", session_key: "pr-{{payload.pr}}", webhook: {verify: none}, concurrency: {limit: 4, on_conflict: queue}}\n`,
   }).replace('model_list:\n', `model_list:\n${models}`);
   weir = await startWeirOn(writeConfigFile(config));
@@ -274,101 +271,5 @@ describe('bad input', () => {
     assert.equal((await getRun(weir.url, first.id)).status, 'succeeded');
     await sweepRetention(pool, 0, later);
     assert.deepEqual(await kept(), [], 'an ended session keeps nothing past retention');
-  });
-});
-
-/** A WebSocket to a session's terminal; everything it received, as text. */
-function attach(id: string, key = MASTER_KEY, base = weir.url): Promise<{ ws: WebSocket; text: () => string; closed: Promise<{ code: number; reason: string }> } | { status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/v1/agent/sessions/${id}/attach`, { headers: bearer(key) });
-    let got = '';
-    const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() })));
-    ws.on('message', (d) => (got += Buffer.from(d as Buffer).toString('utf8')));
-    ws.on('open', () => resolve({ ws, text: () => got, closed }));
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    ws.on('error', reject);
-  });
-}
-
-async function attached(id: string, key = MASTER_KEY) {
-  const a = await attach(id, key);
-  if ('status' in a) assert.fail(`attach refused: ${a.status} ${a.body}`);
-  return a;
-}
-
-async function seen(a: { text: () => string }, what: string): Promise<void> {
-  await waitFor(`terminal output "${what}"`, () => a.text().includes(what) || null, 30_000).catch((e: Error) => {
-    throw new Error(`${e.message}\n--- received\n${a.text().slice(-2000)}\n--- gateway\n${weir.output().slice(-3000)}`);
-  });
-}
-
-describe('the live terminal (weir attach)', () => {
-  it('keystrokes in, output out over a WebSocket; detach leaves it running, attach again replays and goes on', async () => {
-    const s = await newSession('term');
-    const first = await attached(s.id);
-    await seen(first, 'ready');
-    first.ws.send('hello\r');
-    await seen(first, 'got:hello');
-    first.ws.close();
-    await first.closed;
-
-    const second = await attached(s.id);
-    await seen(second, 'got:hello'); // what it printed while detached-from is replayed
-    second.ws.send('again\r');
-    await seen(second, 'got:again');
-    // `weir attach` itself, alongside: keystrokes from its standard input, Ctrl-] detaches.
-    const cli = spawn(process.execPath, [CLI, 'attach', s.id, '--url', weir.url, '--key', MASTER_KEY], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let cliOut = '';
-    let cliErr = '';
-    cli.stdout.on('data', (d: Buffer) => (cliOut += d.toString()));
-    cli.stderr.on('data', (d: Buffer) => (cliErr += d.toString()));
-    const cliExit = new Promise<number | null>((r) => cli.on('exit', (code) => r(code)));
-    await seen({ text: () => cliOut }, 'got:again'); // replayed
-    cli.stdin.write('from-cli\r');
-    await seen({ text: () => cliOut }, 'got:from-cli');
-    await seen(second, 'got:from-cli'); // every viewer sees the same terminal
-    cli.stdin.write('\x1d');
-    assert.equal(await cliExit, 0, cliErr);
-    assert.match(cliErr, /detached; the agent goes on/);
-    // The agent in it runs on a key of its own, blocked when the session ends.
-    const key = await one(pool, `SELECT blocked FROM "LiteLLM_VerificationToken" WHERE key_alias LIKE $1`, [`weir-run-${s.id}-t%`]);
-    assert.notEqual(key.blocked, true);
-    const del = await call(weir.url, `/v1/agent/sessions/${s.id}`, { headers: bearer(MASTER_KEY), method: 'DELETE' });
-    assert.equal(del.status, 200, del.text);
-    const end = await second.closed;
-    assert.equal(end.code, 1000);
-    assert.match(second.text(), /the session ended/);
-    await waitFor('the terminal key blocked', async () => (await one(pool, `SELECT blocked FROM "LiteLLM_VerificationToken" WHERE key_alias LIKE $1`, [`weir-run-${s.id}-t%`])).blocked || null, 30_000);
-  });
-
-  it("attach to someone else's session, an unknown or ended session, or without an upgrade: refused with the reason", async () => {
-    await adminOk(weir.url, '/team/new', { team_id: 'term-a' });
-    await adminOk(weir.url, '/team/new', { team_id: 'term-b' });
-    const keyA = (await adminOk(weir.url, '/key/generate', { team_id: 'term-a' })).key;
-    const keyB = (await adminOk(weir.url, '/key/generate', { team_id: 'term-b' })).key;
-    const s = await newSession('term', keyA);
-    const other = await attach(s.id, keyB);
-    assert.ok('status' in other && other.status === 404, JSON.stringify(other));
-    const unknown = await attach('ses_nope');
-    assert.ok('status' in unknown && unknown.status === 404 && /unknown session/.test(unknown.body), JSON.stringify(unknown));
-    const noKey = await attach(s.id, 'sk-not-a-key');
-    assert.ok('status' in noKey && noKey.status === 401, JSON.stringify(noKey));
-    const plain = await call(weir.url, `/v1/agent/sessions/${s.id}/attach`, { headers: bearer(keyA), method: 'GET' });
-    assert.equal(plain.status, 426, plain.text);
-    // The node:http engine serves no WebSockets, and says so rather than dropping the connection.
-    const nodeWeir = await startWeirOn(weir.configPath, { workers: 1, env: { WEIR_HTTP_ENGINE: 'node' } });
-    try {
-      const viaNode = await attach(s.id, keyA, nodeWeir.url);
-      assert.ok('status' in viaNode && viaNode.status === 501 && /node:http/.test(viaNode.body), JSON.stringify(viaNode));
-    } finally {
-      await nodeWeir.stop();
-    }
-    await call(weir.url, `/v1/agent/sessions/${s.id}`, { headers: bearer(keyA), method: 'DELETE' });
-    const ended = await attach(s.id, keyA);
-    assert.ok('status' in ended && ended.status === 409, JSON.stringify(ended));
   });
 });

@@ -47,3 +47,14 @@ test('60 request headers are served; a header section over 16 KB is 431; garbage
   assert.match(await raw(`GET /v1/models HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`), /^HTTP\/1\.1 431 /);
   assert.match(await raw('HELLO\r\n\r\n'), /^HTTP\/1\.1 400 /);
 });
+
+test('an Upgrade header on a route that is no WebSocket is ignored: the request is served as HTTP/1.1, body and all', async () => {
+  const body = JSON.stringify({ model: 'gpt', messages: [{ role: 'user', content: 'hi' }] });
+  // What `curl --http2` sends to an http:// URL.
+  const h2c = await raw(`POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nconnection: Upgrade, HTTP2-Settings, close\r\nupgrade: h2c\r\nhttp2-settings: AAMAAABkAAQCAAAAAAIAAAAA\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  assert.match(h2c, /^HTTP\/1\.1 200 /, h2c.slice(0, 300));
+  assert.match(h2c, /"chat\.completion"/);
+  const ws = await raw('GET /v1/models HTTP/1.1\r\nhost: x\r\nconnection: Upgrade, close\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+  assert.match(ws, /^HTTP\/1\.1 200 /, ws.slice(0, 300));
+  assert.match(ws, /"object":"list"/);
+});

@@ -4,6 +4,11 @@
 // (`<url>/toolbox/<id>`: sessions, their commands run asynchronously with logs streamed over a
 // WebSocket with the 01 01 01 / 02 02 02 markers, the exit code read after; bulk file upload and
 // download as multipart). Like Daytona's, a session is one shell: commands sent to it run in it.
+// A PTY session is made and joined in one WebSocket (`process/pty/create-connect`, its environment
+// in an `X-Daytona-Pty-Envs~` subprotocol): the daemon's `connected` control message, the terminal's
+// output as binary frames, keystrokes the other way, and at the end an `exited` control message
+// and a close whose reason carries the exit code; DELETE `process/pty/<id>` kills it. The PTY is a
+// real one running the login shell the daemon runs (fake-machines.ts: util-linux `script`).
 // Processes are real local processes in a folder per sandbox (fake-machines.ts).
 import fs from 'node:fs';
 import http from 'node:http';
@@ -17,6 +22,15 @@ export interface FakeDaytonaOptions {
   apiKey: string;
   snapshots?: string[];
 }
+
+interface PtySession {
+  child: ChildProcess;
+  /** Each socket, and whether it asked for the `exited` control message. */
+  sockets: Map<WebSocket, boolean>;
+}
+
+const EXIT_CONTROL = 'X-Daytona-Pty-Exit-Control';
+const ENVS_PROTOCOL = 'X-Daytona-Pty-Envs~';
 
 interface Command {
   id: string;
@@ -37,6 +51,9 @@ export class FakeDaytona {
   readonly faults = new Faults();
   readonly requests: Recorded[] = [];
   private readonly sessions = new Map<string, Map<string, Command>>();
+  /** PTY sessions by `<machine>/<id>`. */
+  private readonly ptys = new Map<string, PtySession>();
+  private ptyWss!: WebSocketServer;
   private server!: http.Server;
   private wss!: WebSocketServer;
   private n = 0;
@@ -55,7 +72,11 @@ export class FakeDaytona {
       res.end(JSON.stringify({ statusCode: 500, message: String((e as Error).message) }));
     }));
     f.wss = new WebSocketServer({ noServer: true });
+    // The daemon answers with one of the subprotocols offered (the SDK's socket insists on one).
+    f.ptyWss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => (offered.has(EXIT_CONTROL) ? EXIT_CONTROL : ([...offered][0] ?? false)) });
     f.server.on('upgrade', (req, socket, head) => {
+      const pty = /^\/toolbox\/([^/]+)\/process\/pty\/create-connect\?/.exec(req.url ?? '');
+      if (pty) return f.ptyUpgrade(pty[1]!, req, socket, head);
       const m = /^\/toolbox\/([^/]+)\/process\/session\/([^/]+)\/command\/([^/?]+)\/logs/.exec(req.url ?? '');
       const cmd = m && f.sessions.get(`${m[1]}/${m[2]}`)?.get(m[3]!);
       if (!cmd || req.headers.authorization !== `Bearer ${o.apiKey}`) return void socket.destroy();
@@ -73,16 +94,54 @@ export class FakeDaytona {
     return f;
   }
 
+  private ptyUpgrade(machineId: string, req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): void {
+    const m = this.machines.get(machineId);
+    if (!m || req.headers.authorization !== `Bearer ${this.o.apiKey}`) return void socket.destroy();
+    const q = new URL(req.url ?? '/', 'http://x').searchParams;
+    const key = `${m.id}/${q.get('id')}`;
+    const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+    const envsToken = offered.find((p) => p.startsWith(ENVS_PROTOCOL));
+    const envs = envsToken ? (JSON.parse(Buffer.from(envsToken.slice(ENVS_PROTOCOL.length), 'base64url').toString('utf8')) as Record<string, string>) : {};
+    this.ptyWss.handleUpgrade(req, socket, head, (ws) => {
+      if (!q.get('id') || this.ptys.has(key)) {
+        ws.send(JSON.stringify({ type: 'control', status: 'error', error: `PTY session with ID '${q.get('id')}' already exists` }));
+        return ws.close();
+      }
+      const child = this.machines.spawnPty(m, ['/bin/bash', '-i', '-l'], q.get('cwd') || m.home, envs, Number(q.get('cols') ?? 80), Number(q.get('rows') ?? 24));
+      child.stdin!.on('error', () => {}); // typed after the PTY ended
+      const s: PtySession = { child, sockets: new Map([[ws, offered.includes(EXIT_CONTROL)]]) };
+      this.ptys.set(key, s);
+      ws.on('message', (d: Buffer) => void child.stdin!.write(d));
+      ws.on('close', () => s.sockets.delete(ws));
+      ws.send(JSON.stringify({ type: 'control', status: 'connected' }));
+      child.stdout!.on('data', (c: Buffer) => {
+        for (const w of s.sockets.keys()) w.send(c);
+      });
+      child.on('close', (code, signal) => {
+        this.ptys.delete(key);
+        // A machine that died cuts its sockets: the SDK sees them close without an exit code.
+        if (m.gone) return;
+        const exitCode = code ?? 128 + (signal === 'SIGKILL' ? 9 : 15);
+        for (const [w, control] of s.sockets) {
+          if (control) w.send(JSON.stringify({ type: 'control', status: 'exited', exitCode }));
+          w.close(exitCode === 0 ? 1000 : 1011, JSON.stringify(exitCode === 0 ? { exitCode } : { exitCode, exitReason: 'non-zero exit' }));
+        }
+      });
+    });
+  }
+
   killMachine(id: string): void {
     const m = this.machines.get(id);
     if (!m) return;
     this.machines.kill(m);
+    for (const [key, p] of this.ptys) if (key.startsWith(`${id}/`)) for (const ws of p.sockets.keys()) ws.terminate();
     for (const [key, cmds] of this.sessions) if (key.startsWith(`${id}/`)) for (const c of cmds.values()) for (const ws of c.sockets) ws.terminate();
   }
 
   async close(): Promise<void> {
     this.machines.close();
     for (const ws of this.wss.clients) ws.terminate();
+    for (const ws of this.ptyWss.clients) ws.terminate();
     this.server.closeAllConnections();
     await new Promise<void>((r) => this.server.close(() => r()));
   }
@@ -174,6 +233,13 @@ export class FakeDaytona {
         if (!c) return send(res, 404, { statusCode: 404, message: 'command not found' });
         return send(res, 200, { id: c.id, command: c.command, exitCode: c.exitCode });
       }
+    }
+    const pty = /^process\/pty\/([^/]+)$/.exec(path);
+    if (pty && req.method === 'DELETE') {
+      const p = this.ptys.get(`${m.id}/${pty[1]}`);
+      if (!p) return send(res, 404, { error: 'PTY session not found' });
+      killGroup(p.child);
+      return send(res, 200, { message: 'PTY session deleted' });
     }
     if (req.method === 'POST' && path === 'files/bulk-upload') {
       const form = await new Response(new Uint8Array(body), { headers: { 'content-type': String(req.headers['content-type']) } }).formData();

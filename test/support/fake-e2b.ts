@@ -3,7 +3,9 @@
 // a timeout, connected to, killed) and its envd (`sandboxUrl`, shared by every sandbox: requests
 // are routed by the E2b-Sandbox-Id header and checked against the sandbox's access token). envd's
 // process service speaks Connect over JSON: `Start` streams enveloped frames (start → data → end →
-// end of stream), `SendSignal` is unary. Files go as multipart (write) and raw bytes (read).
+// end of stream), `SendSignal` is unary. A Start with a `pty` field runs its command in a real PTY
+// (fake-machines.ts: util-linux `script`), its output as `pty` data events, and `SendInput` with
+// `pty` bytes types into it. Files go as multipart (write) and raw bytes (read).
 // Processes are real local processes in a folder per sandbox (fake-machines.ts).
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -29,7 +31,7 @@ export class FakeE2B {
   readonly faults = new Faults();
   readonly requests: Recorded[] = [];
   private readonly tokens = new Map<string, string>();
-  private readonly pids = new Map<number, { m: FakeMachine; kill(): void }>();
+  private readonly pids = new Map<number, { m: FakeMachine; kill(): void; input?(b: Buffer): void }>();
   private nextPid = 1000;
   private server!: http.Server;
   url = '';
@@ -130,6 +132,13 @@ export class FakeE2B {
       return send(res, 200, [{ name: abs.split('/').pop(), path: abs, type: 'file' }]);
     }
     if (url.pathname === '/process.Process/Start') return this.start(m, body, res);
+    if (url.pathname === '/process.Process/SendInput') {
+      const j = JSON.parse(body.toString('utf8'));
+      const p = this.pids.get(Number(j.process?.pid));
+      if (!p?.input) return send(res, 404, { code: 'not_found', message: `process with pid ${j.process?.pid} not found` });
+      if (typeof j.input?.pty === 'string') p.input(Buffer.from(j.input.pty, 'base64'));
+      return send(res, 200, {});
+    }
     if (url.pathname === '/process.Process/SendSignal') {
       const j = JSON.parse(body.toString('utf8'));
       this.pids.get(Number(j.process?.pid))?.kill();
@@ -142,10 +151,14 @@ export class FakeE2B {
   private start(m: FakeMachine, body: Buffer, res: http.ServerResponse): void {
     const reqMsg = JSON.parse(body.subarray(5, 5 + body.readUInt32BE(1)).toString('utf8'));
     const p = reqMsg.process ?? {};
+    const size = reqMsg.pty?.size;
     const cmd = p.cmd === '/bin/bash' && Array.isArray(p.args) && p.args[p.args.length - 2] === '-c' ? p.args[p.args.length - 1] : [p.cmd, ...(p.args ?? [])].join(' ');
-    const child = this.machines.spawn(m, cmd, p.cwd, p.envs ?? {});
+    const child = size
+      ? this.machines.spawnPty(m, [p.cmd, ...(p.args ?? [])], p.cwd, p.envs ?? {}, size.cols ?? 80, size.rows ?? 24)
+      : this.machines.spawn(m, cmd, p.cwd, p.envs ?? {});
     const pid = this.nextPid++;
-    this.pids.set(pid, { m, kill: () => killGroup(child) });
+    child.stdin?.on('error', () => {}); // typed after the PTY ended
+    this.pids.set(pid, { m, kill: () => killGroup(child), input: child.stdin ? (b) => void child.stdin!.write(b) : undefined });
     res.writeHead(200, { 'content-type': 'application/connect+json' });
     const frame = (flag: number, msg: unknown) => {
       const json = Buffer.from(JSON.stringify(msg));
@@ -155,7 +168,7 @@ export class FakeE2B {
       res.write(Buffer.concat([head, json]));
     };
     frame(0, { event: { start: { pid } } });
-    child.stdout!.on('data', (c: Buffer) => frame(0, { event: { data: { stdout: c.toString('base64') } } }));
+    child.stdout!.on('data', (c: Buffer) => frame(0, { event: { data: size ? { pty: c.toString('base64') } : { stdout: c.toString('base64') } } }));
     child.stderr!.on('data', (c: Buffer) => frame(0, { event: { data: { stderr: c.toString('base64') } } }));
     child.on('close', (code, signal) => {
       this.pids.delete(pid);

@@ -2,7 +2,9 @@
 // per machine, made with it, removed when it is killed) whose commands are real local processes,
 // each in its own process group so a kill takes what it started. Run as root, the processes run as
 // `nobody` (cloud sandboxes run their agent as an unprivileged user too). The agent CLIs installed
-// with Weir are on their PATH, as a template that installs them would put them.
+// with Weir are on their PATH, as a template that installs them would put them. A PTY is a real one
+// on this host, made by util-linux's `script` (as the local sandbox makes its own), its input a
+// pipe: what the provider's API is sent goes in, what the terminal shows comes out.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -71,14 +73,14 @@ export class FakeMachines {
   }
 
   /** A shell command in the machine, with its own environment only (nothing of the test process). */
-  spawn(m: FakeMachine, cmd: string, cwd: string | undefined, env: Record<string, string> = {}): ChildProcess {
+  spawn(m: FakeMachine, cmd: string, cwd: string | undefined, env: Record<string, string> = {}, stdin: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
     const nodeDir = path.dirname(process.execPath);
     const root = process.getuid?.() === 0;
     const child = spawn('/bin/bash', ['-c', cmd], {
       cwd: cwd || m.home,
       env: { PATH: `${REPO_BIN}:${nodeDir}:/usr/local/bin:/usr/bin:/bin`, HOME: m.home, USER: 'user', LANG: 'C.UTF-8', ...m.env, ...env },
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [stdin, 'pipe', 'pipe'],
       uid: root ? NOBODY : undefined,
       gid: root ? NOBODY : undefined,
     });
@@ -86,6 +88,15 @@ export class FakeMachines {
     child.on('close', () => m.procs.delete(child));
     child.on('error', () => m.procs.delete(child));
     return child;
+  }
+
+  /**
+   * `argv` in a PTY of `cols` × `rows` (the providers start the machine's interactive login shell):
+   * write keystrokes to the child's stdin; its stdout is the terminal's output.
+   */
+  spawnPty(m: FakeMachine, argv: string[], cwd: string | undefined, env: Record<string, string>, cols: number, rows: number): ChildProcess {
+    const inner = `stty cols ${cols} rows ${rows} 2>/dev/null; exec ${argv.map(shq).join(' ')}`;
+    return this.spawn(m, `exec script -qfec ${shq(inner)} /dev/null`, cwd, { TERM: 'xterm-256color', ...env }, 'pipe');
   }
 
   /** The machine dies: its processes are killed, its folder removed. */
@@ -116,6 +127,8 @@ export class FakeMachines {
     fs.rmSync(this.root, { recursive: true, force: true });
   }
 }
+
+const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export function killGroup(p: ChildProcess): void {
   if (p.pid === undefined) return;

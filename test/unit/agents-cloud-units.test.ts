@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { commandLine } from '../../src/agents/sandbox/command-line';
+import { commandLine, terminalLine } from '../../src/agents/sandbox/command-line';
 import { cloudOptions } from '../../src/agents/sandbox/cloud-options';
 import { describeCloudError } from '../../src/agents/sandbox/cloud-errors';
 import { e2bTemplate } from '../../templates/e2b';
@@ -35,6 +35,14 @@ describe('commandLine', () => {
 
   it('a variable name that is not one is refused', () => {
     assert.throws(() => commandLine(['true'], '/', { 'A B': 'x' }, undefined), /not a variable name/);
+  });
+
+  it("in a PTY the program's stdin is the terminal: typed input reaches it", () => {
+    const line = terminalLine(['sh', '-c', 'read x; printf "%s|%s" "$x" "$V"'], '/', { V: "it's $HOME" });
+    assert.doesNotMatch(line, /</);
+    // As the cloud PTYs run it: `exec sh -c "$WEIR_PTY_CMD"`, the line in the environment.
+    const out = execFileSync('/bin/sh', ['-c', 'exec sh -c "$WEIR_PTY_CMD"'], { encoding: 'utf8', input: 'typed\n', env: { PATH: process.env.PATH, WEIR_PTY_CMD: line } });
+    assert.equal(out, "typed|it's $HOME");
   });
 });
 

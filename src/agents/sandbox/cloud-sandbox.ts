@@ -1,10 +1,11 @@
 // A sandbox on a cloud machine (E2B or Daytona), the same interface as `local`: the workspace is
 // `$HOME/work` of the machine's user (asked once, when the machine is made, which also proves a
 // shell answers in it), every exec is one shell command line (command-line.ts) whose output
-// streams back, files go through the provider's file API, and destroy kills the machine.
+// streams back, files go through the provider's file API, and destroy kills the machine. A PTY is
+// the provider's own (machine.ts), running the same kind of command line with the terminal as stdin.
 import path from 'node:path';
-import type { ExecHandle, ExecOptions, Sandbox } from '../types';
-import { commandLine, quote } from './command-line';
+import type { ExecHandle, ExecOptions, PtyOptions, Sandbox, SandboxPty } from '../types';
+import { commandLine, quote, terminalLine } from './command-line';
 import type { Machine } from './machine';
 
 /** How the sandbox was had: made for the run, or taken from the warm pool. */
@@ -72,6 +73,19 @@ export class CloudSandbox implements Sandbox {
     const forget = () => this.running.delete(handle);
     r.done.then(forget, forget);
     return handle;
+  }
+
+  async openPty(opts: PtyOptions): Promise<SandboxPty> {
+    if (this.destroyed) throw new Error('sandbox destroyed');
+    const cmd = terminalLine(opts.argv, this.workdir, { IS_SANDBOX: '1', ...opts.env, TERM: 'xterm-256color' });
+    const pty = await this.machine.pty({ cmd, cols: opts.cols, rows: opts.rows, onData: opts.onData });
+    // Killed with the sandbox, as an exec is.
+    const handle: ExecHandle = { done: pty.done, kill: () => pty.kill() };
+    this.running.add(handle);
+    const forget = () => this.running.delete(handle);
+    pty.done.then(forget, forget);
+    if (this.destroyed) pty.kill();
+    return pty;
   }
 
   async writeFile(pathInWorkspace: string, data: string | Buffer): Promise<void> {

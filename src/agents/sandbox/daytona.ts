@@ -4,13 +4,15 @@
 // every exec gets a session of its own (deleted after, which also kills what it left), runs in a
 // subshell (the command line's `exec` must not replace the session's shell) with its stdin
 // redirected, and its output streams over the logs WebSocket; the exit code is read once it ends.
-// A sandbox lives for its lifetime as an auto-stop interval and is deleted when it stops.
+// A sandbox lives for its lifetime as an auto-stop interval and is deleted when it stops. A PTY is
+// the daemon's PTY session (the SDK's `createPty`: the user's login shell, its output and our
+// keystrokes over one WebSocket, its exit code in the daemon's last control message).
 import { randomBytes } from 'node:crypto';
 import { Daytona, type Sandbox as DaytonaSandbox } from '@daytonaio/sdk';
 import type { CloudOptions } from './cloud-options';
 import { describeCloudError } from './cloud-errors';
 import { quote } from './command-line';
-import { SandboxLostError, type Cloud, type Machine, type MachineInfo, type MachineRun } from './machine';
+import { PTY_LINE, SandboxLostError, type Cloud, type Machine, type MachineInfo, type MachinePty, type MachinePtyOptions, type MachineRun } from './machine';
 
 /** How many times the exit code is asked for after the logs ended (the daemon records it as it ends). */
 const EXIT_CODE_TRIES = 50;
@@ -123,6 +125,44 @@ class DaytonaMachine implements Machine {
         killed = true;
         // Deleting the session ends its shell and what runs in it; the logs socket closes with it.
         if (made) void removeSession();
+      },
+    };
+  }
+
+  async pty(o: MachinePtyOptions): Promise<MachinePty> {
+    let h: Awaited<ReturnType<DaytonaSandbox['process']['createPty']>>;
+    try {
+      h = await this.sbx.process.createPty({ id: `weir-pty-${randomBytes(8).toString('hex')}`, cols: o.cols, rows: o.rows, envs: { WEIR_PTY_CMD: o.cmd }, onData: (d) => o.onData(Buffer.from(d)) });
+    } catch (e) {
+      throw new SandboxLostError(describeCloudError('daytona', 'open a PTY', e).message);
+    }
+    let killed = false;
+    const write = (data: Buffer) => {
+      // The socket keeps the order; a PTY that went away says so through `done`.
+      if (!killed) h.sendInput(new Uint8Array(data)).catch(() => {});
+    };
+    write(Buffer.from(PTY_LINE));
+    const done = h.wait().then(
+      (r) => {
+        if (killed) return 137;
+        if (r.exitCode === undefined) throw new SandboxLostError(`the daytona sandbox stopped answering while its terminal ran${r.error ? `: ${r.error}` : ''}`);
+        return r.exitCode < 0 ? 137 : r.exitCode;
+      },
+      (e: unknown) => {
+        if (killed) return 137;
+        throw new SandboxLostError(describeCloudError('daytona', 'pty', e).message);
+      },
+    );
+    return {
+      done,
+      write,
+      // sendInput hands the bytes to the socket at once; the SDK shows nothing of what it buffers.
+      pendingBytes: 0,
+      kill: () => {
+        if (killed) return;
+        killed = true;
+        // Deleting the PTY session kills its shell and what runs in it; its socket closes with it.
+        void h.kill().catch(() => {}).finally(() => void h.disconnect());
       },
     };
   }

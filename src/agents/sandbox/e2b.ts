@@ -3,11 +3,13 @@
 // several E2B accounts and a test's fake is the only thing the SDK reaches). E2B's defaults are
 // overridden where they would cut a run short: a command ends after 60 s unless its timeout is 0
 // (ours are: the run's own watchdog stops the agent), a sandbox after 300 s unless its lifetime is
-// set (create and claim set it to the run's timeout plus slack).
+// set (create and claim set it to the run's timeout plus slack). A PTY is envd's process Start with
+// a `pty` field (the SDK's `pty.create`: an interactive login bash); its keystrokes are SendInput
+// calls, one at a time so that they arrive in the order typed.
 import { CommandExitError, Sandbox as E2BSandbox, type SandboxOpts } from '@e2b/code-interpreter';
 import type { CloudOptions } from './cloud-options';
 import { describeCloudError } from './cloud-errors';
-import { SandboxLostError, type Cloud, type Machine, type MachineInfo, type MachineRun } from './machine';
+import { PTY_LINE, SandboxLostError, type Cloud, type Machine, type MachineInfo, type MachinePty, type MachinePtyOptions, type MachineRun } from './machine';
 
 /** Retries of a 429 the SDK makes itself (each honouring Retry-After, within the request timeout). */
 const RATE_LIMIT_RETRIES = 2;
@@ -100,6 +102,47 @@ class E2BMachine implements Machine {
         if (killed) return;
         killed = true;
         void started.then((h) => h.kill()).catch(() => {});
+      },
+    };
+  }
+
+  async pty(o: MachinePtyOptions): Promise<MachinePty> {
+    const sbx = this.sbx;
+    const opts = { requestTimeoutMs: this.requestTimeoutMs };
+    let h: Awaited<ReturnType<E2BSandbox['pty']['create']>>;
+    try {
+      // timeoutMs 0: the stream of its output lives as long as the terminal (E2B's default cuts it at 60 s).
+      h = await sbx.pty.create({ cols: o.cols, rows: o.rows, envs: { WEIR_PTY_CMD: o.cmd }, timeoutMs: 0, ...opts, onData: (d) => o.onData(Buffer.from(d)) });
+    } catch (e) {
+      throw new SandboxLostError(describeCloudError('e2b', 'open a PTY', e).message);
+    }
+    const pid = h.pid;
+    let pending = 0;
+    let chain: Promise<unknown> = Promise.resolve();
+    let killed = false;
+    const write = (data: Buffer) => {
+      if (killed) return;
+      pending += data.length;
+      chain = chain.then(() => sbx.pty.sendInput(pid, new Uint8Array(data), opts)).catch(() => {}).then(() => (pending -= data.length));
+    };
+    write(Buffer.from(PTY_LINE));
+    const done = h.wait().then(
+      (r) => exitCode(r.exitCode),
+      (e: unknown) => {
+        if (e instanceof CommandExitError) return exitCode(e.exitCode);
+        throw new SandboxLostError(`the e2b sandbox stopped answering while its terminal ran: ${describeCloudError('e2b', 'pty', e).message}`);
+      },
+    );
+    return {
+      done,
+      write,
+      get pendingBytes() {
+        return pending;
+      },
+      kill: () => {
+        if (killed) return;
+        killed = true;
+        void h.kill().catch(() => false);
       },
     };
   }

@@ -16,11 +16,12 @@ import { closeSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ExecHandle, ExecOptions, Sandbox, SandboxDef, SandboxProvider } from '../types';
+import type { ExecHandle, ExecOptions, PtyOptions, Sandbox, SandboxDef, SandboxProvider, SandboxPty } from '../types';
 import { confine, openConfinedSync } from './confine';
 import { files, watchSize } from './files';
 import { chooseMode, describe, findOnPath, hostIds, launch, type Mode, type SandboxPaths, type Tools } from './isolation';
 import { localOptions, type LocalOptions } from './local-options';
+import { localPty } from './local-pty';
 import { killGroup, killTied } from './proc-tree';
 import { spawnDetached } from '../spawn/spawner';
 
@@ -254,6 +255,11 @@ class LocalSandbox implements Sandbox {
         },
       });
     });
+  }
+
+  openPty(opts: PtyOptions): Promise<SandboxPty> {
+    if (this.destroyed) return Promise.reject(new Error('sandbox destroyed'));
+    return localPty(this, opts);
   }
 
   writeFile(pathInWorkspace: string, data: string | Buffer): Promise<void> {

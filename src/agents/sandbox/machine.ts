@@ -2,6 +2,8 @@
 // (e2b.ts, daytona.ts): what each SDK must do, in the smallest terms both can do it in. A machine
 // runs shell command lines (the sandbox side builds them), moves files, lives for a set time and
 // dies; a cloud lists and kills machines by label, which is what the sweeper and the pool go by.
+// Both providers' PTY APIs start the machine's interactive login shell and nothing else: a PTY's
+// command line is typed into that shell, its secrets in the PTY's environment, not on the line.
 
 /** Why a machine failed: the sandbox is gone (retried on a new one), never the agent's fault. */
 export class SandboxLostError extends Error {}
@@ -12,6 +14,28 @@ export interface MachineRun {
   kill(): void;
 }
 
+/** A PTY on the machine, running one shell command line. */
+export interface MachinePtyOptions {
+  /** Run as `exec sh -c "$WEIR_PTY_CMD"` by the machine's shell; its output is the terminal's. */
+  cmd: string;
+  cols: number;
+  rows: number;
+  onData(c: Buffer): void;
+}
+
+export interface MachinePty {
+  /** The exit code; rejects with SandboxLostError when the machine stopped answering. */
+  done: Promise<number>;
+  /** Keystrokes, delivered in order. */
+  write(data: Buffer): void;
+  /** Bytes written and not yet delivered. */
+  readonly pendingBytes: number;
+  kill(): void;
+}
+
+/** What is typed into a fresh PTY's shell: the command line comes from its environment. */
+export const PTY_LINE = ' exec sh -c "$WEIR_PTY_CMD"\n';
+
 export interface Machine {
   readonly id: string;
   /** Runs `cmd` with the machine's shell; stdin is whatever the command line redirects. */
@@ -21,6 +45,8 @@ export interface Machine {
    * provider has a cheaper way than `run` (Daytona: one call instead of a session and a socket).
    */
   runQuick?(cmd: string): Promise<{ code: number; out: string }>;
+  /** Opens a PTY and starts `cmd` in it; resolves once the PTY runs. */
+  pty(o: MachinePtyOptions): Promise<MachinePty>;
   write(path: string, data: Buffer): Promise<void>;
   /** null when the file does not exist; at most maxBytes. */
   read(path: string, maxBytes: number): Promise<Buffer | null>;

@@ -1,0 +1,202 @@
+// A session's live terminal (`weir attach`, the WebSocket at /v1/agent/sessions/{id}/attach)
+// through the real gateway, on the sandbox provider and HTTP engine the calling file names
+// (agents-terminal.test.ts: local on uWebSockets.js; -e2b, -daytona: the real SDKs' PTY APIs
+// against their fakes; -node: the node:http engine): keystrokes in, output out; detach leaves it
+// running and attaching again replays and goes on; `weir attach` itself; the session's end closes
+// it, blocks its key and leaves no sandbox; every refusal says why.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import type { Pool } from 'pg';
+import WebSocket from 'ws';
+import { startCloud, type ProviderName, type TestCloud } from '../support/cloud-fakes';
+import { CLI } from '../support/gateway-process';
+import type { MockUpstream } from '../support/mock-upstream';
+import { agentConfig } from './agent-runs-helpers';
+import { MASTER_KEY, adminOk, bearer, call, closeAndCheckLedgers, dbPool, ledgerDatabase, one, startMock, startWeirOn, waitFor, writeConfigFile, type Weir } from './governance-helpers';
+
+export type EngineName = 'uws' | 'node';
+
+export function terminalSuite(provider: ProviderName, engine: EngineName): void {
+  let mock: MockUpstream;
+  let weir: Weir;
+  let pool: Pool;
+  let cloud: TestCloud;
+
+  before(async () => {
+    mock = await startMock();
+    cloud = await startCloud(provider);
+    const db = await ledgerDatabase(`agents_terminal_${provider}_${engine}`);
+    pool = dbPool(db);
+    const term = { name: 'term', agent: 'command', sandbox: 'dev', model: 'gpt', timeout: '120s', command: ['sh', '-c', 'echo ready; while IFS= read -r l; do echo "got:$l"; done'] };
+    const config = agentConfig(mock.url, db, { profiles: `    - ${JSON.stringify(term)}\n`, sandboxes: `    - ${cloud.sandbox('dev')}\n` });
+    weir = await startWeirOn(writeConfigFile(config), engine === 'node' ? { workers: 1, env: { WEIR_HTTP_ENGINE: 'node' } } : {});
+    if (engine === 'node') assert.match(weir.output(), /node:http/);
+  });
+
+  after(() =>
+    closeAndCheckLedgers(
+      async () => {
+        // Every terminal ended with its session: nothing of theirs runs at the provider.
+        await waitFor(`${provider} sandboxes to be gone`, async () => (cloud.live() === 0 ? true : null), 30_000, 50);
+        await weir.stop();
+      },
+      async () => pool.end(),
+      () => mock.close(),
+      () => cloud.close(),
+    ),
+  );
+
+  async function newSession(key = MASTER_KEY): Promise<{ id: string }> {
+    const r = await call(weir.url, '/v1/agent/sessions', { headers: bearer(key), body: { profile: 'term' } });
+    assert.equal(r.status, 201, r.text);
+    return r.json;
+  }
+
+  /** A WebSocket to a session's terminal; everything it received, as text. */
+  function attach(id: string, key = MASTER_KEY): Promise<{ ws: WebSocket; text: () => string; closed: Promise<{ code: number; reason: string }> } | { status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`${weir.url.replace(/^http/, 'ws')}/v1/agent/sessions/${id}/attach`, { headers: bearer(key) });
+      let got = '';
+      const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() })));
+      ws.on('message', (d) => (got += Buffer.from(d as Buffer).toString('utf8')));
+      ws.on('open', () => resolve({ ws, text: () => got, closed }));
+      ws.on('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      ws.on('error', reject);
+    });
+  }
+
+  async function attached(id: string, key = MASTER_KEY) {
+    const a = await attach(id, key);
+    if ('status' in a) assert.fail(`attach refused: ${a.status} ${a.body}`);
+    return a;
+  }
+
+  async function seen(a: { text: () => string }, what: string): Promise<void> {
+    await waitFor(`terminal output "${what}"`, () => a.text().includes(what) || null, 30_000).catch((e: Error) => {
+      throw new Error(`${e.message}\n--- received\n${a.text().slice(-2000)}\n--- gateway\n${weir.output().slice(-3000)}`);
+    });
+  }
+
+  const terminalKey = (sessionId: string) => one(pool, `SELECT blocked FROM "LiteLLM_VerificationToken" WHERE key_alias LIKE $1`, [`weir-run-${sessionId}-t%`]);
+
+  describe(`the live terminal on ${provider} sandboxes (${engine === 'node' ? 'node:http' : 'uWebSockets.js'})`, () => {
+    it('keystrokes in, output out over a WebSocket; detach leaves it running, attach again replays and goes on', async () => {
+      const s = await newSession();
+      const first = await attached(s.id);
+      await seen(first, 'ready');
+      first.ws.send('hello\r');
+      await seen(first, 'got:hello');
+      first.ws.close();
+      await first.closed;
+
+      const second = await attached(s.id);
+      await seen(second, 'got:hello'); // what it printed while detached-from is replayed
+      second.ws.send('again\r');
+      await seen(second, 'got:again');
+      // `weir attach` itself, alongside: keystrokes from its standard input, Ctrl-] detaches.
+      const cli = spawn(process.execPath, [CLI, 'attach', s.id, '--url', weir.url, '--key', MASTER_KEY], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let cliOut = '';
+      let cliErr = '';
+      cli.stdout.on('data', (d: Buffer) => (cliOut += d.toString()));
+      cli.stderr.on('data', (d: Buffer) => (cliErr += d.toString()));
+      const cliExit = new Promise<number | null>((r) => cli.on('exit', (code) => r(code)));
+      await seen({ text: () => cliOut }, 'got:again'); // replayed
+      cli.stdin.write('from-cli\r');
+      await seen({ text: () => cliOut }, 'got:from-cli');
+      await seen(second, 'got:from-cli'); // every viewer sees the same terminal
+      cli.stdin.write('\x1d');
+      assert.equal(await cliExit, 0, cliErr);
+      assert.match(cliErr, /detached; the agent goes on/);
+      // The agent in it runs on a key of its own, blocked when the session ends.
+      assert.notEqual((await terminalKey(s.id)).blocked, true);
+      if (cloud.fake) assert.equal(cloud.live(), 1, 'the terminal has a sandbox of its own');
+      const del = await call(weir.url, `/v1/agent/sessions/${s.id}`, { headers: bearer(MASTER_KEY), method: 'DELETE' });
+      assert.equal(del.status, 200, del.text);
+      const end = await second.closed;
+      assert.equal(end.code, 1000);
+      assert.match(second.text(), /the session ended/);
+      await waitFor('the terminal key blocked', async () => (await terminalKey(s.id)).blocked || null, 30_000);
+      await waitFor(`the terminal's ${provider} sandbox gone`, () => (cloud.live() === 0 ? true : null), 30_000);
+    });
+
+    if (provider !== 'local') {
+      it('a sandbox that dies under the terminal ends it, and its viewers are told', async () => {
+        const s = await newSession();
+        const a = await attached(s.id);
+        await seen(a, 'ready');
+        const m = cloud.fake!.machines.live().find((x) => x.labels.weir_session_id === s.id);
+        assert.ok(m, 'the terminal runs on a machine labelled with its session');
+        cloud.fake!.killMachine(m.id);
+        const end = await a.closed;
+        assert.equal(end.code, 1000);
+        assert.match(a.text(), /the sandbox stopped/);
+        await waitFor('the terminal key blocked', async () => (await terminalKey(s.id)).blocked || null, 30_000);
+        await call(weir.url, `/v1/agent/sessions/${s.id}`, { headers: bearer(MASTER_KEY), method: 'DELETE' });
+      });
+
+      it("the sweeper keeps a terminal's machine while its session is active, and kills it once the session ended", async () => {
+        const s = await newSession();
+        const a = await attached(s.id);
+        await seen(a, 'ready');
+        const fake = cloud.fake!;
+        const term = fake.machines.live().find((x) => x.labels.weir_session_id === s.id)!;
+        const install = (await one(pool, `SELECT spec->>'value' AS v FROM "Weir_AgentDefinition" WHERE id = 'secret_installation'`)).v;
+        // Listed after the terminal's machine: once the sweep at start killed it, it has judged the terminal's.
+        const stray = () => fake.machines.make('stray', 'base', { weir_install: install, weir_run_id: 'run_000000000000000000000000' }, {}, 60_000);
+        const restart = async (signal: NodeJS.Signals) => {
+          await weir.stop(signal);
+          weir = await startWeirOn(weir.configPath, engine === 'node' ? { workers: 1, env: { WEIR_HTTP_ENGINE: 'node' } } : {});
+        };
+        const first = stray();
+        await restart('SIGKILL'); // the terminal is gone with its Weir; its session is still active
+        await waitFor('the stray machine swept', () => (fake.machines.get(first.id) ? null : true), 30_000);
+        assert.ok(fake.machines.get(term.id), 'the machine of an active session\'s terminal is kept');
+        const del = await call(weir.url, `/v1/agent/sessions/${s.id}`, { headers: bearer(MASTER_KEY), method: 'DELETE' });
+        assert.equal(del.status, 200, del.text);
+        const second = stray();
+        await restart('SIGTERM');
+        await waitFor('the stray machine swept', () => (fake.machines.get(second.id) ? null : true), 30_000);
+        assert.equal(fake.machines.get(term.id), undefined, 'the machine of an ended session\'s terminal is swept');
+      });
+    }
+
+    it("attach to someone else's session, an unknown or ended session, or without an upgrade: refused with the reason", async () => {
+      await adminOk(weir.url, '/team/new', { team_id: 'term-a' });
+      await adminOk(weir.url, '/team/new', { team_id: 'term-b' });
+      const keyA = (await adminOk(weir.url, '/key/generate', { team_id: 'term-a' })).key;
+      const keyB = (await adminOk(weir.url, '/key/generate', { team_id: 'term-b' })).key;
+      const s = await newSession(keyA);
+      const other = await attach(s.id, keyB);
+      assert.ok('status' in other && other.status === 404, JSON.stringify(other));
+      const unknown = await attach('ses_nope');
+      assert.ok('status' in unknown && unknown.status === 404 && /unknown session/.test(unknown.body), JSON.stringify(unknown));
+      const noKey = await attach(s.id, 'sk-not-a-key');
+      assert.ok('status' in noKey && noKey.status === 401, JSON.stringify(noKey));
+      const plain = await call(weir.url, `/v1/agent/sessions/${s.id}/attach`, { headers: bearer(keyA), method: 'GET' });
+      assert.equal(plain.status, 426, plain.text);
+      assert.equal(plain.json.error.type, 'upgrade_required');
+      // Upgrade: websocket without Connection: Upgrade is no handshake either.
+      const half = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const r = http.get(`${weir.url}/v1/agent/sessions/${s.id}/attach`, { headers: { ...bearer(keyA), upgrade: 'websocket' } }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        r.on('error', reject);
+      });
+      assert.equal(half.status, 426, half.body);
+      assert.match(half.body, /Connection: Upgrade/);
+      const post = await call(weir.url, `/v1/agent/sessions/${s.id}/attach`, { headers: bearer(keyA), body: {} });
+      assert.equal(post.status, 405, post.text);
+      await call(weir.url, `/v1/agent/sessions/${s.id}`, { headers: bearer(keyA), method: 'DELETE' });
+      const ended = await attach(s.id, keyA);
+      assert.ok('status' in ended && ended.status === 409 && /has ended/.test(ended.body), JSON.stringify(ended));
+    });
+  });
+}
