@@ -57,6 +57,7 @@ export class NodeUpgradeExchange implements Exchange {
   private finished = false;
   private abortCb: (() => void) | undefined;
   readonly upgradeWebSocket?: (h: WsHandlers) => void;
+  private readonly remote: string;
 
   constructor(
     req: http.IncomingMessage,
@@ -70,6 +71,7 @@ export class NodeUpgradeExchange implements Exchange {
     this.path = target.path;
     this.query = target.query;
     this.headers = req.headers as Record<string, string>;
+    this.remote = req.socket.remoteAddress ?? '';
     socket.on('error', () => {}); // a reset before the answer: 'close' follows
     socket.on('close', () => {
       if (!this.finish()) return;
@@ -94,6 +96,10 @@ export class NodeUpgradeExchange implements Exchange {
       };
     }
   }
+  remoteAddress(): string {
+    return this.remote;
+  }
+
 
   private finish(): boolean {
     if (this.finished) return false;
