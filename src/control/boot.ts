@@ -68,9 +68,6 @@ function describeModels(s: Snapshot): string {
   return parts.length ? parts.join(', ') : '(none: add model_list entries to the config)';
 }
 
-/** How long a model change made through the API waits for every worker to serve it before answering. */
-const MODEL_CHANGE_WAIT_MS = 5_000;
-
 /** The start (and reload) line for os.environ/ variables Weir goes on without, as LiteLLM does. */
 function describeUnsetEnv(cfg: LiteLLMConfig): string | null {
   const list = cfg.unset_env;
@@ -330,10 +327,7 @@ export async function boot(opts: BootOptions): Promise<void> {
     },
   );
   publishGovernance = (d, seq) => supervisor.publishGovernance(d, seq);
-  publishSnapshot = async (s) => {
-    supervisor.publish(s);
-    if (!(await supervisor.snapshotServed(s.version, MODEL_CHANGE_WAIT_MS))) log.warn(`a worker did not confirm snapshot version ${s.version} within ${MODEL_CHANGE_WAIT_MS / 1000} s; it serves it once it reads its messages`);
-  };
+  publishSnapshot = async (s) => supervisor.publish(s);
   governanceApplied = () => supervisor.governanceApplied();
   const port = await supervisor.start();
 

@@ -52,8 +52,8 @@ export interface GovernanceOptions {
   changed?(): Promise<void>;
   /**
    * Models kept in LiteLLM_ProxyModelTable: read with the other tables while settings() says
-   * store_model_in_db, and handed to apply() when they changed (it resolves once every worker
-   * serves them).
+   * store_model_in_db, and handed to apply() when they changed (it resolves once the new
+   * snapshot is posted to the workers).
    */
   models?: {
     settings(): ModelSettings;

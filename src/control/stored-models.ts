@@ -46,7 +46,7 @@ export class StoredModels {
     };
   }
 
-  /** The table's rows changed: load them and serve them (resolves once the workers do). */
+  /** The table's rows changed: load them and serve them (resolves once the snapshot is posted to the workers). */
   async apply(rows: DbModelRow[], truncated: boolean): Promise<void> {
     const s = this.settings();
     const next = modelsFromRows(rows, s.saltKey, process.env, s.configIds);

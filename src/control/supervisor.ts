@@ -48,8 +48,6 @@ interface Slot {
   exited: boolean;
   /** The last governance delta this worker applied (its start state included those before). */
   appliedSeq: number;
-  /** The version of the snapshot this worker serves from. */
-  snapshotVersion: number;
 }
 
 function portIsFree(host: string, port: number): Promise<number> {
@@ -119,7 +117,7 @@ export class Supervisor {
     };
     const worker = new Worker(WORKER_FILE, { workerData: init });
     const streams = new Map<number, StreamStop>();
-    const slot: Slot = { index, worker, retired: false, drained: false, exited: false, appliedSeq: init.governance?.seq ?? 0, snapshotVersion: init.snapshot.version };
+    const slot: Slot = { index, worker, retired: false, drained: false, exited: false, appliedSeq: init.governance?.seq ?? 0 };
     this.slots.push(slot);
     return new Promise((resolve, reject) => {
       let ready = false;
@@ -139,10 +137,6 @@ export class Supervisor {
             break;
           case 'governance-applied':
             slot.appliedSeq = Math.max(slot.appliedSeq, m.seq);
-            break;
-          case 'snapshot-applied':
-            slot.snapshotVersion = Math.max(slot.snapshotVersion, m.version);
-            this.wakeSnapshotWaiters();
             break;
           case 'rpc':
             this.rpc(m.method, m.params).then(
@@ -199,7 +193,6 @@ export class Supervisor {
       });
       worker.on('exit', (code) => {
         slot.exited = true;
-        this.wakeSnapshotWaiters();
         this.opts.metrics.exited(init.metrics);
         if (!ready) return reject(new Error(`worker ${index} exited during start (code ${code})`));
         if (!slot.retired) this.replace(slot, `exited with code ${code}`);
@@ -239,44 +232,6 @@ export class Supervisor {
   publish(snapshot: Snapshot): void {
     this.snapshot = snapshot;
     for (const s of this.slots) if (!s.exited) this.post(s.worker, { type: 'snapshot', snapshot });
-  }
-
-  private snapshotWaiters: { version: number; done: (all: boolean) => void }[] = [];
-
-  private servesVersion(version: number): boolean {
-    return this.slots.every((s) => s.exited || s.snapshotVersion >= version);
-  }
-
-  private wakeSnapshotWaiters(): void {
-    if (this.snapshotWaiters.length === 0) return;
-    this.snapshotWaiters = this.snapshotWaiters.filter((w) => {
-      if (!this.servesVersion(w.version)) return true;
-      w.done(true);
-      return false;
-    });
-  }
-
-  /**
-   * Resolves once every live worker serves from the snapshot of `version` (true), or after `ms`
-   * (false: a worker too busy to say so; it takes the snapshot when its turn comes).
-   */
-  snapshotServed(version: number, ms: number): Promise<boolean> {
-    if (this.servesVersion(version)) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.snapshotWaiters = this.snapshotWaiters.filter((w) => w !== waiter);
-        resolve(false);
-      }, ms);
-      timer.unref();
-      const waiter = {
-        version,
-        done: (all: boolean) => {
-          clearTimeout(timer);
-          resolve(all);
-        },
-      };
-      this.snapshotWaiters.push(waiter);
-    });
   }
 
   /**

@@ -53,8 +53,6 @@ export type FromWorker =
   | { type: 'drained' }
   /** The worker applied every governance delta up to `seq`: records they removed are no longer in its view. */
   | { type: 'governance-applied'; seq: number }
-  /** The worker serves from the snapshot of this version (or a later one) from now on. */
-  | { type: 'snapshot-applied'; version: number }
   | { type: 'rpc'; id: number; method: string; params: unknown }
   /** Opens a relayed stream (see stream-head); `stream-close` tells the control thread the client left. */
   | { type: 'stream-open'; id: number; method: string; params: unknown }

@@ -87,7 +87,7 @@ test('/model/new stores the model encrypted as LiteLLM does, and every worker se
   assert.equal(decryptAtRest(stored.litellm_params.model, SALT), 'openai/db-upstream');
   assert.equal(stored.model_info.id, 'db-1');
 
-  // Fresh connections land on either worker: each must already serve the model (no waiting).
+  // Fresh connections land on either worker: each serves the model already (no waiting).
   mockA.requests.length = 0;
   for (let i = 0; i < 6; i++) {
     const c = await chat(weir.url, 'db-gpt');
