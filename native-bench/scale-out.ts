@@ -8,6 +8,9 @@
 //   Redis commands    INFO commandstats' total calls over the rounds, per request the two
 //                     instances answered (target ≤ 0.05 outside strict mode): lease refills,
 //                     the instance heartbeat and pub/sub, everything Weir sent.
+// Then strict mode's price, in rounds of their own (so its one script per admission does not
+// count in the figure above): instance A on a key with `weir_strict_limits: true`, interleaved with
+// the same key as before on A and with the governed Weir; CPU, added p50 and commands per request.
 import fs from 'node:fs';
 import path from 'node:path';
 import { chatSpec, smallChat } from './bodies';
@@ -66,14 +69,31 @@ export async function scaleOutScenario(o: { governed: Governed; direct: Target; 
     const added = (k: string) => perRepeatDiff(row(k).abs.p50, row('direct').abs.p50);
     const g = row('governed');
     const cpu = (k: string) => `${row(k).cpuUsPerReq.toFixed(0)} µs`;
-    const errors = latency.filter((r) => r.errors > 0).map((r) => `${r.label}: ${r.errors} errors (${r.firstError})`);
+    // Strict mode: every admission waits for one Redis script (worker → control thread → Redis).
+    const strictKey = await newKey(weirs[0]!.url, { metadata: { weir_strict_limits: true } });
+    const strictList: Target[] = [
+      o.direct,
+      { ...o.governed.target, key: governedKey },
+      { ...makeTarget('scaleout-a', weirs[0]!.url, weirs[0]!.child.pid), label: LABELS['scaleout-a'], key },
+      { ...makeTarget('scaleout-strict', weirs[0]!.url, weirs[0]!.child.pid), label: LABELS['scaleout-strict'], key: strictKey },
+    ];
+    o.progress.set('11 scale-out', 'strict mode');
+    const beforeStrict = commandCalls(String(await redis.command(['INFO', 'commandstats'])));
+    const strict = await interleavedLatency(strictList, spec, { ...o.plan.chat, repeats: o.plan.repeats, sse: false }, o.progress, '11 scale-out strict');
+    const afterStrict = commandCalls(String(await redis.command(['INFO', 'commandstats'])));
+    const srow = (k: string) => strict.find((r) => r.target === k)!;
+    const strictPerRequest = (afterStrict - beforeStrict - 1) / Math.max(1, srow('scaleout-a').sent + srow('scaleout-strict').sent);
+    const sAdded = (k: string) => perRepeatDiff(srow(k).abs.p50, srow('direct').abs.p50);
+    const sCpu = (k: string) => `${srow(k).cpuUsPerReq.toFixed(0)} µs`;
+    const errors = [...latency, ...strict].filter((r) => r.errors > 0).map((r) => `${r.label}: ${r.errors} errors (${r.firstError})`);
     return {
-      latency,
+      latency: [...latency, ...strict.filter((r) => r.target === 'scaleout-strict')],
       notes: [
         `one key (max_budget ${KEY_LIMITS.max_budget}, rpm_limit ${KEY_LIMITS.rpm_limit}, tpm_limit ${KEY_LIMITS.tpm_limit}) served by both instances; the governed Weir of scenario 4 on a key of its own`,
         `CPU per request: governed (single instance) ${cpu('governed')}; instance A ${cpu('scaleout-a')}; instance B ${cpu('scaleout-b')}`,
         `added p50: governed ${ms(added('governed'))}; instance A ${ms(added('scaleout-a'))}; instance B ${ms(added('scaleout-b'))}`,
         `Redis commands per request: ${perRequest.toFixed(4)} (${after - before - 1} commands over ${served} requests; target ≤ 0.05)`,
+        `strict mode, in rounds of its own: CPU per request governed ${sCpu('governed')}, instance A (leased key) ${sCpu('scaleout-a')}, instance A (strict key) ${sCpu('scaleout-strict')}; added p50 governed ${ms(sAdded('governed'))}, leased ${ms(sAdded('scaleout-a'))}, strict ${ms(sAdded('scaleout-strict'))}; Redis commands per request of those rounds ${strictPerRequest.toFixed(3)}`,
         `governed rows: ${g.sent} sent`,
         ...errors,
       ],
@@ -85,8 +105,8 @@ export async function scaleOutScenario(o: { governed: Governed; direct: Target; 
   }
 }
 
-async function newKey(url: string): Promise<string> {
-  const res = await fetch(`${url}/key/generate`, { method: 'POST', headers: { authorization: 'Bearer sk-bench-master', 'content-type': 'application/json' }, body: JSON.stringify(KEY_LIMITS) });
+async function newKey(url: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const res = await fetch(`${url}/key/generate`, { method: 'POST', headers: { authorization: 'Bearer sk-bench-master', 'content-type': 'application/json' }, body: JSON.stringify({ ...KEY_LIMITS, ...extra }) });
   const text = await res.text();
   const key = res.ok ? (JSON.parse(text) as { key?: unknown }).key : undefined;
   if (typeof key !== 'string' || !key.startsWith('sk-')) throw new Error(`POST /key/generate: HTTP ${res.status} ${text.slice(0, 200)}`);

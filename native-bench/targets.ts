@@ -4,7 +4,7 @@
 import { cpuMicros, processTree, rssBytes, sumOver } from './procfs';
 import type { RequestSpec } from './timed-request';
 
-export type TargetKind = 'direct' | 'direct-openai' | 'weir' | 'translated' | 'governed' | 'minimal' | 'nginx' | 'litellm' | 'bedrock-direct' | 'weir-bedrock' | 'vertex-direct' | 'vertex' | 'gemini-direct' | 'gemini' | 'scaleout-a' | 'scaleout-b';
+export type TargetKind = 'direct' | 'direct-openai' | 'weir' | 'translated' | 'governed' | 'minimal' | 'nginx' | 'litellm' | 'bedrock-direct' | 'weir-bedrock' | 'vertex-direct' | 'vertex' | 'gemini-direct' | 'gemini' | 'scaleout-a' | 'scaleout-b' | 'scaleout-strict';
 
 export interface Target {
   kind: TargetKind;
@@ -36,6 +36,7 @@ export const LABELS: Record<TargetKind, string> = {
   gemini: 'Weir translated → Gemini',
   'scaleout-a': 'Weir on Redis, instance A (same key as B)',
   'scaleout-b': 'Weir on Redis, instance B (same key as A)',
+  'scaleout-strict': 'Weir on Redis, instance A, a strict key (weir_strict_limits)',
 };
 
 /**

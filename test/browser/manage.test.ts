@@ -37,6 +37,22 @@ test('a wrong key or password at login shows the error; the page stays at the lo
   }
 });
 
+test('a session that ends under the page (expired, or logged out elsewhere) brings the login back at the next call', async () => {
+  const { page, problems } = await s.open({ password: MASTER_KEY });
+  await page.getByTestId('who').waitFor();
+  // The session ends on the server: its cookie, sent from outside the page, logs it out.
+  const cookie = (await page.context().cookies()).find((c) => c.name === 'weir_session');
+  assert.ok(cookie, 'the session cookie');
+  const out = await fetch(`${s.gw.url}/ui/logout`, { method: 'POST', headers: { cookie: `weir_session=${cookie.value}` } });
+  assert.equal(out.status, 200);
+  // The next call the page makes is refused: the login form comes back, nothing else is shown.
+  await page.getByRole('link', { name: 'Teams' }).click();
+  await page.getByRole('button', { name: 'Log in' }).waitFor();
+  assert.equal(await page.getByTestId('who').count(), 0);
+  await screenshot(page, 'manage-session-ended');
+  assert.deepEqual(problems.filter((p) => !/401/.test(p)), []);
+});
+
 test('master key: create a key in the page, use it, block, unblock, regenerate, delete', async () => {
   const { page, problems } = await s.open({ password: MASTER_KEY });
   assert.deepEqual(await navNames(page), ['Live', 'Keys', 'Teams', 'Users', 'Organizations', 'End users', 'Budgets', 'Models', 'Spend', 'Logs', 'Agent runs', 'Account']);
