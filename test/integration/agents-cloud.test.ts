@@ -213,12 +213,15 @@ describe('weir sandbox check', () => {
 
   for (const [name, agent, fake] of [['e2b', 'claude-code', () => e2b], ['dtn', 'codex', () => daytona]] as const) {
     it(`${name}: create, echo ok, ${agent} --version, destroy, each step timed; nothing left`, async () => {
-      const before = fake().machines.live().length;
+      // The check's own machines (its installation label): other describes' gateways may still be
+      // refilling their pools on the same fake meanwhile.
+      const checks = () => fake().machines.live().filter((m) => m.labels.weir_install === 'weir-sandbox-check').length;
+      const before = checks();
       const r = await check(name, path.join(dir, 'c.yaml'));
       assert.equal(r.code, 0, r.out);
       for (const step of ['create', 'echo ok', `${agent} --version`, 'destroy']) assert.match(r.out, new RegExp(`ok\\s+${step.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}\\s+\\d+ ms`), r.out);
       assert.match(r.out, /all steps passed/);
-      assert.equal(fake().machines.live().length, before);
+      assert.equal(checks(), before);
     });
   }
 
