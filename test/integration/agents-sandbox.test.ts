@@ -197,7 +197,11 @@ describe('local sandbox', async () => {
           await sb.writeFile('bomb.sh', 'i=0\nwhile [ $i -lt 2000 ]; do\n  sleep 100000 &\n  i=$((i+1))\ndone\necho finished\n');
           let stderr = '';
           const h = sb.exec({ argv: ['sh', '-c', 'sh bomb.sh; echo "ended $?" > bomb-done; exec sleep 100000'], env: {}, onStdout: () => {}, onStderr: (c) => (stderr += c) });
-          const ended = await until('the bomb to end', async () => (await sb.readFile('bomb-done', 100))?.toString());
+          // Taken once its line is whole: a read can land between the shell's truncate and its write.
+          const ended = await until('the bomb to end', async () => {
+            const text = (await sb.readFile('bomb-done', 100))?.toString();
+            return text?.endsWith('\n') ? text : undefined;
+          });
           assert.match(ended, /^ended [1-9]/, 'the bomb failed before its 2000 forks');
           assert.match(stderr, /fork/i, 'it was refused a fork');
           const pids = await tiedPids(runDirOf(sb), sandboxUid());
