@@ -2,7 +2,7 @@
 // subscribed connection takes no other commands). Workers never touch Redis. While Redis is down
 // commands fail at once (no offline queue): callers fall back to what this instance holds, and
 // the link reconnects in the background, telling its listeners when it is back.
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { log } from '../log';
 import type { ControlStatus } from '../state/control-status';
 import type { RedisSettings } from './settings';
@@ -15,7 +15,12 @@ type Client = Redis | Cluster;
 
 const COMMAND_TIMEOUT_MS = 2_000;
 
+// ioredis (and its dependencies, a few MB of heap) loads only for an installation that names a
+// Redis: most never do.
+const ioredis = (): typeof import('ioredis') => require('ioredis') as typeof import('ioredis');
+
 function connect(s: RedisSettings, name: string): Client {
+  const { Cluster, Redis } = ioredis();
   const common: RedisOptions = {
     username: s.username ?? undefined,
     password: s.password ?? undefined,

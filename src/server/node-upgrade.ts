@@ -10,7 +10,7 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import { WebSocketServer } from 'ws';
+import type { WebSocketServer } from 'ws';
 import type { Exchange, HeaderList, WsHandlers } from './exchange';
 import { requestTarget } from './request-target';
 import { statusLine } from './status-line';
@@ -20,6 +20,8 @@ const EMPTY = Buffer.alloc(0);
 
 /** One per engine: it only performs handshakes (noServer), the sockets are the server's. */
 export function makeWsServer(): WebSocketServer {
+  // Loaded here: the uWS engine, the default, never needs the ws package.
+  const { WebSocketServer } = require('ws') as typeof import('ws');
   return new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD, perMessageDeflate: false });
 }
 

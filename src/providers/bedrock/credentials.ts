@@ -11,8 +11,6 @@
 // cached identity and, once it is within REFRESH_BEFORE_MS of expiring, starts a refresh in the
 // background. It returns a promise only when nothing valid is held (the first call, or after
 // expiry). Deployments naming the same credentials share one cache (one STS call per thread).
-import { fromIni, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 
 export interface AwsCredentialSpec {
@@ -76,6 +74,9 @@ export class CachedCredentials {
 }
 
 function providerFor(spec: AwsCredentialSpec): AwsCredentialIdentityProvider {
+  // Loaded here, not at the top: only installations with AWS deployments need the SDK's chain.
+  const { fromIni, fromTemporaryCredentials } = require('@aws-sdk/credential-providers') as typeof import('@aws-sdk/credential-providers');
+  const { defaultProvider } = require('@aws-sdk/credential-provider-node') as typeof import('@aws-sdk/credential-provider-node');
   const keys = spec.accessKeyId && spec.secretAccessKey ? { accessKeyId: spec.accessKeyId, secretAccessKey: spec.secretAccessKey, ...(spec.sessionToken ? { sessionToken: spec.sessionToken } : {}) } : null;
   if (spec.roleArn) {
     const stsEndpoint = process.env.AWS_ENDPOINT_URL_STS;

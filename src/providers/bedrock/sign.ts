@@ -7,13 +7,25 @@
 // chain (the SDK caches the day's signing key), and the SDK's promise chain. Credentials come from
 // the thread's cache (credentials.ts) and are awaited only when none are held.
 import { createHash } from 'node:crypto';
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
+import type { HttpRequest as SmithyRequest } from '@smithy/protocol-http';
+import type { SignatureV4 } from '@smithy/signature-v4';
 import type { CachedCredentials } from './credentials';
 
-/** The SHA-256 constructor the SDK's Node clients give their signer. */
-const Sha256 = Hash.bind(null, 'sha256');
+// The AWS SDK's signing modules load with the first Bedrock or SageMaker deployment: every worker
+// would otherwise hold them for installations that never sign a request.
+let smithy: { Sha256: new () => unknown; HttpRequest: typeof SmithyRequest; SignatureV4: typeof SignatureV4 } | undefined;
+function smithyModules(): NonNullable<typeof smithy> {
+  if (!smithy) {
+    const { Hash } = require('@smithy/hash-node') as typeof import('@smithy/hash-node');
+    smithy = {
+      // The SHA-256 constructor the SDK's Node clients give their signer.
+      Sha256: Hash.bind(null, 'sha256') as unknown as new () => unknown,
+      HttpRequest: (require('@smithy/protocol-http') as typeof import('@smithy/protocol-http')).HttpRequest,
+      SignatureV4: (require('@smithy/signature-v4') as typeof import('@smithy/signature-v4')).SignatureV4,
+    };
+  }
+  return smithy;
+}
 
 /** Headers the signer must not sign: they may change on the way (undici sets its own). */
 const UNSIGNED = new Set(['accept-encoding', 'content-length', 'connection', 'user-agent', 'expect', 'transfer-encoding']);
@@ -31,7 +43,8 @@ export class AwsSigner {
     this.port = url.port ? Number(url.port) : undefined;
     this.protocol = url.protocol;
     this.host = url.host;
-    this.signer = new SignatureV4({ service, region, sha256: Sha256, credentials: () => Promise.resolve(creds.get()) });
+    const { SignatureV4, Sha256 } = smithyModules();
+    this.signer = new SignatureV4({ service, region, sha256: Sha256 as never, credentials: () => Promise.resolve(creds.get()) });
   }
 
   /** The headers to add to `headers` (flat pairs) for `method path` with `body`. */
@@ -51,7 +64,7 @@ export class AwsSigner {
       h['x-amz-content-sha256'] = hash.digest('hex');
     }
     const q = path.indexOf('?');
-    const request = new HttpRequest({
+    const request = new (smithyModules().HttpRequest)({
       method,
       protocol: this.protocol,
       hostname: this.hostname,
