@@ -77,7 +77,16 @@ test('the targets check compares Weir with the minimal proxy and never passes wh
   assert.equal(by('Throughput').pass, true, '96 % of minimal ≥ 95 %');
   assert.match(by('Throughput').measured, /96 % .*\[weir-loadgen \(C\)\]/);
   assert.equal(by('Added p50, concurrency 1').pass, true, '0.08 ms ≤ 0.10');
-  assert.equal(by('RSS under load').pass, false, '160.4 MB > 150');
+  assert.equal(by('RSS under load').pass, null, 'no minimal proxy peak to compare with');
+  r.memory.push({ target: 'minimal', label: 'minimal uWS proxy', peakMB: 130, endMB: 120 });
+  assert.equal(evaluateChecks(r).find((c) => c.name.startsWith('RSS under load'))!.pass, false, '160.4 MB > 130 + 20');
+  r.memory.push({ target: 'governed', label: 'Weir governed', peakMB: 149, endMB: 140 });
+  r.memory[0]!.peakMB = 148;
+  assert.equal(evaluateChecks(r).find((c) => c.name.startsWith('RSS under load'))!.pass, true, 'both Weirs ≤ 150');
+  r.memory[2]!.peakMB = 151;
+  assert.match(evaluateChecks(r).find((c) => c.name.startsWith('RSS under load'))!.measured, /weir 148\.0, governed 151\.0 vs minimal 130\.0 MB/);
+  assert.equal(evaluateChecks(r).find((c) => c.name.startsWith('RSS under load'))!.pass, false, 'the governed Weir counts too');
+  r.memory.splice(1);
   assert.equal(by('CPU/request, governed').pass, null);
   assert.equal(by('Claude-Code-sized').pass, null);
   assert.equal(by('vs LiteLLM: added').pass, null);
@@ -99,7 +108,7 @@ test('the terminal report and the Markdown block show added latency with spread,
   assert.match(text, /Weir\s.*weir-loadgen \(C\)/, 'each throughput line names its generator');
   assert.match(text, /minimal uWS proxy\s.*autocannon/, 'older rows without one: autocannon');
   assert.match(text, /4 governed\s+skipped: virtual keys not implemented yet/);
-  assert.match(text, /✗\s+RSS under load/);
+  assert.match(text, /–\s+RSS under load.*not measured/, "no minimal peak in these results: not measured, never passed");
   assert.match(text, /nginx not installed/);
   const md = renderMarkdownBlock(r);
   assert.match(md, /^### Bench run 2026-01-02 \(quick\)/);
