@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { type Call, type Op, defined, mutate, newId } from './common';
 import { type Row, findByIds, findRow, hasTable, insertRow, q, q1, readDb, updateRow } from './db';
 import { AdminError, badRequest, notFound } from './errors';
+import { hashLiteLLMPassword } from '../ui/password';
 import { seesAll } from './roles';
 import { resetColumns } from './budgets';
 import { archiveAndDeleteKeys, createKey } from './keys';
@@ -117,6 +118,7 @@ export async function userNew(call: Call): Promise<unknown> {
       model_max_budget: b.model_max_budget ?? {},
       allowed_cache_controls: b.allowed_cache_controls ?? [],
       policies: b.policies ?? [],
+      ...(b.password ? { password: await hashLiteLLMPassword(b.password) } : {}),
       ...resetColumns(op, b.budget_duration ?? null),
       created_at: op.nowIso,
       updated_at: op.nowIso,
@@ -164,6 +166,7 @@ export async function userUpdate(call: Call): Promise<unknown> {
         policies: b.policies,
         spend: b.spend,
       }),
+      ...(b.password ? { password: await hashLiteLLMPassword(b.password) } : {}),
       ...resetColumns(op, b.budget_duration),
       updated_at: op.nowIso,
     };

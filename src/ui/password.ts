@@ -5,7 +5,7 @@
 // versions), and the password itself (the oldest, compared as given). A scrypt hash is read
 // tolerantly: `scrypt:<salt>:<hash>` or `scrypt:<N>:<r>:<p>:<salt>:<hash>`, salt and hash in hex
 // or base64; N, r, p default to 16384, 8, 1, and the key length is the stored hash's.
-import { createHash, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 
 const scrypt = promisify(scryptCb) as (pw: string | Buffer, salt: Buffer, len: number, opts: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
@@ -62,4 +62,15 @@ export async function verifyLiteLLMPassword(password: string, stored: string | n
   const given = Buffer.from(password, 'utf8');
   if (/^[0-9a-f]{64}$/.test(stored) && equal(Buffer.from(createHash('sha256').update(given).digest('hex')), Buffer.from(stored))) return true;
   return equal(given, Buffer.from(stored, 'utf8'));
+}
+
+/**
+ * What /user/new and /user/update store for a password: `scrypt:<salt>:<hash>` in hex, with
+ * scrypt's usual N=16384, r=8, p=1 and a 64-byte key — the current form above, so the login here
+ * (and LiteLLM's scrypt check) reads it. Never the password itself.
+ */
+export async function hashLiteLLMPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scrypt(Buffer.from(password, 'utf8'), salt, 64, { N: 16384, r: 8, p: 1, maxmem: 256 * 16384 * 8 + 1024 * 1024 });
+  return `scrypt:${salt.toString('hex')}:${key.toString('hex')}`;
 }

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { stopTestPostgres } from '../support/postgres';
 import { type Harness, harness } from './admin-harness.test';
+import { verifyLiteLLMPassword } from '../../src/ui/password';
 
 let h: Harness;
 before(async () => {
@@ -46,7 +47,10 @@ test('/user/new: user row plus an auto-created key (NewUserResponse)', async () 
   assert.deepEqual(r.teams, ['tA', 'tB']);
   assert.equal('password' in r, false);
   const row = await user('u1');
-  assert.equal(row.password, null); // never stored in clear
+  // Stored as a salted scrypt hash LiteLLM's login reads, never in clear.
+  assert.match(row.password, /^scrypt:[0-9a-f]{32}:[0-9a-f]{128}$/);
+  assert.equal(await verifyLiteLLMPassword('correct-horse', row.password), true);
+  assert.equal(await verifyLiteLLMPassword('correct-horsf', row.password), false);
   assert.deepEqual(row.teams, ['tA', 'tB']);
   const key = (await h.rows(`SELECT user_id, models FROM "LiteLLM_VerificationToken" WHERE token = $1`, [r.token]))[0];
   assert.deepEqual(key, { user_id: 'u1', models: ['gpt-4o'] });

@@ -117,6 +117,14 @@ function scryptHash(password: string): string {
   return `scrypt:${salt.toString('hex')}:${dk.toString('hex')}`;
 }
 
+test('a password set through /user/new logs in; /user/update replaces it', async () => {
+  await adminOk(weir.url, '/user/new', { user_id: 'ui-made', user_email: 'made@example.com', user_role: 'internal_user_viewer', auto_create_key: false, password: 'first-pass-1' });
+  assert.equal((await login(weir.url, { username: 'made@example.com', password: 'first-pass-1' })).json.user_id, 'ui-made');
+  await adminOk(weir.url, '/user/update', { user_id: 'ui-made', password: 'second-pass-2' });
+  assert.equal((await call(weir.url, '/ui/login', { body: { username: 'ui-made', password: 'first-pass-1' } })).status, 401);
+  assert.equal((await login(weir.url, { username: 'ui-made', password: 'second-pass-2' })).json.user_role, 'internal_user_viewer');
+});
+
 test("login with a user's password as LiteLLM stores it (scrypt, sha256, by id or email); calls are the user's", async () => {
   await adminOk(weir.url, '/user/new', { user_id: 'ui-viewer', user_email: 'Viewer@Example.com', user_role: 'proxy_admin_viewer', auto_create_key: false });
   await adminOk(weir.url, '/user/new', { user_id: 'ui-dev', user_email: 'dev@example.com', user_role: 'internal_user', auto_create_key: false, teams: ['ui-team'] });
