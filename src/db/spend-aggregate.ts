@@ -114,7 +114,9 @@ function item(entityCol: string, entity: string, r: SpendRecord): DailyItem {
 export function dailyItems(records: SpendRecord[]): Map<DailyTable, DailyItem[]> {
   const out = new Map<DailyTable, DailyItem[]>(Object.keys(DAILY_ENTITY_COLUMN).map((t) => [t as DailyTable, []]));
   for (const r of records) {
-    if (r.user_id) out.get('LiteLLM_DailyUserSpend')!.push(item('user_id', r.user_id, r));
+    // Every record, as LiteLLM does: a key without a user counts under user_id '' (SpendLogs'
+    // "user" for it), so the daily table holds all of the installation's spend.
+    out.get('LiteLLM_DailyUserSpend')!.push(item('user_id', r.user_id, r));
     if (r.team_id) out.get('LiteLLM_DailyTeamSpend')!.push(item('team_id', r.team_id, r));
     if (r.organization_id) out.get('LiteLLM_DailyOrganizationSpend')!.push(item('organization_id', r.organization_id, r));
     if (r.end_user) out.get('LiteLLM_DailyEndUserSpend')!.push(item('end_user_id', r.end_user, r));

@@ -279,6 +279,17 @@ test('a call that costs nothing creates no end-user row (any client could grow t
   assert.equal(committed[0]!.endUsers.size, 52);
 });
 
+test('a key without a user counts in the Daily user table under user_id "" (as LiteLLM writes it), so the daily views hold all spend', async () => {
+  const { pool, dir } = await setup('sw_no_user');
+  const sw = new SpendWriter(pool, dir);
+  const w = new JournalWriter(dir, 'w');
+  const recs = [rec(1, { user_id: '', team_id: null, organization_id: null }), rec(2, { user_id: '', team_id: null, organization_id: null }), rec(3)];
+  for (const r of recs) w.append(r);
+  assert.equal((await sw.flushNow()).ok, true);
+  const rows = (await pool.query(`SELECT user_id, sum(api_requests)::int AS n, sum(spend) AS s FROM "LiteLLM_DailyUserSpend" GROUP BY user_id ORDER BY user_id`)).rows;
+  assert.deepEqual(rows.map((r) => [r.user_id, r.n, nanosOf(r.s)]), [['', 2, recs[0]!.spend_nanos + recs[1]!.spend_nanos], ['user-1', 1, recs[2]!.spend_nanos]]);
+});
+
 test('SQL-looking and odd text is stored verbatim (only what Postgres cannot hold is replaced)', async () => {
   const { pool, dir } = await setup('sw_inject');
   const w = new JournalWriter(dir, 'w');
