@@ -162,7 +162,8 @@ export async function globalSpendBreakdown(call: Call): Promise<unknown> {
     for (const k of Object.keys(t) as (keyof Sums)[]) t[k] += s[k];
     return t;
   }, sums({}));
-  const groups = ranked.map((r) => ({ id: r.id, label: labels.get(r.id as string) ?? r.id, ...sums(r), daily: daily.get(r.id as string) }));
+  // '' is the spend of keys without a user (or team…): name it rather than show a blank row.
+  const groups = ranked.map((r) => ({ id: r.id, label: labels.get(r.id as string) ?? (r.id === '' || r.id === null ? `(no ${groupBy.replace(/_/g, ' ')})` : r.id), ...sums(r), daily: daily.get(r.id as string) }));
   const other = { ...totals };
   for (const g of groups) for (const k of Object.keys(other) as (keyof Sums)[]) other[k] -= g[k];
   return {

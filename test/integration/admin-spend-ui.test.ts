@@ -120,6 +120,14 @@ test('/global/spend/breakdown: the days of the range and the groups that spent m
             (gen_random_uuid()::text, 'alice', '2025-05-01', $1, 'no-group-model', NULL, 'openai', 0.5, 1, now())`,
     [keyA.token],
   );
+  await h.rows(
+    `INSERT INTO "LiteLLM_DailyUserSpend" (id, user_id, date, api_key, model, model_group, custom_llm_provider, spend, api_requests, updated_at)
+     VALUES (gen_random_uuid()::text, '', '2025-05-01', $1, 'gpt-4o', 'gpt-4o', 'openai', 0.25, 1, now())`,
+    [sha('sk-no-user')],
+  );
+  const noUser = await h.ok('GET', '/global/spend/breakdown?start_date=2025-05-01&end_date=2025-05-01&group_by=user');
+  assert.deepEqual(noUser.groups.map((g: any) => [g.id, g.label, g.spend]), [['alice', 'alice@example.com', 1.5], ['', '(no user)', 0.25]], "keys without a user are a named group, not a blank one");
+  await h.rows(`DELETE FROM "LiteLLM_DailyUserSpend" WHERE user_id = ''`);
   const named = await h.ok('GET', '/global/spend/breakdown?start_date=2025-05-01&end_date=2025-05-01&group_by=model');
   assert.deepEqual(named.groups.map((g: any) => [g.id, g.spend]), [['public-name', 1], ['no-group-model', 0.5]], 'a model is its group, as clients name it');
 
