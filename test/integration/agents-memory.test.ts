@@ -2,7 +2,9 @@
 // notes tagged `pinned`, is scripted by the mock upstream to call the memory tools (remember, then
 // search): the note it keeps lands in the job's memory with its run, the note it finds comes back
 // in its answer, and the pinned note reached the model through ~/.claude/CLAUDE.md (never the
-// workspace). Codex lists the same server's tools and reads its pinned note (~/.codex/AGENTS.md).
+// workspace). The real Codex is scripted the same way (remember, then recall by the id it got
+// back), with the calls in the shape it runs an MCP tool in (`namespace` beside `name`), and reads
+// its pinned note from ~/.codex/AGENTS.md.
 // A `command` run saves an artifact through /mcp with curl. The API reads and edits
 // notes per owner, and each kind of bad input gets its 4xx.
 import assert from 'node:assert/strict';
@@ -10,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Pool } from 'pg';
 import type { MockUpstream } from '../support/mock-upstream';
-import { toolResult } from '../support/tool-loop';
+import { offersTool, toolCall, toolResult } from '../support/tool-loop';
 import { MASTER_KEY, adminOk, bearer, call, closeAndCheckLedgers, dbPool, ledgerDatabase, one, startMock, startWeirOn, writeConfigFile, type Weir } from './governance-helpers';
 import { agentConfig, events, mustStart, scriptProfile, waitRun } from './agent-runs-helpers';
 
@@ -18,6 +20,8 @@ let mock: MockUpstream;
 let weir: Weir;
 let pool: Pool;
 
+/** The namespace tool Codex offers the memory server's tools in: `mcp__` and the server's name. */
+const CODEX_MEMORY = 'mcp__weir_memory';
 const MCP_ACCEPT = { accept: 'application/json, text/event-stream', 'content-type': 'application/json' };
 const SAVE_ARTIFACT = `curl -sS -H "authorization: Bearer $WEIR_API_KEY" -H 'accept: application/json, text/event-stream' -H 'content-type: application/json' \
  -d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"save_artifact","arguments":{"name":"report.md","content":"# the report"}}}' "$WEIR_MCP_URL"; echo`;
@@ -40,12 +44,27 @@ before(async () => {
   weir = await startWeirOn(writeConfigFile(agentConfig(mock.url, db, { profiles, jobs }).replace('model_list:\n', `model_list:\n${models}`)));
 });
 
+/**
+ * The text of an MCP tool's answer as Codex gives it back to the model: the call's
+ * function_call_output is a list of input_text parts, Codex's own `Wall time: … seconds\nOutput:`
+ * first, then one part per text block of the tool's result (the memory tools answer with one).
+ */
+function codexMcpOutput(json: any, callId: string): string {
+  const item = (json?.input ?? []).find((i: any) => i?.type === 'function_call_output' && i.call_id === callId);
+  assert.ok(item, `the turn carries the output of ${callId}`);
+  assert.ok(Array.isArray(item.output), JSON.stringify(item));
+  const [head, ...parts] = item.output;
+  assert.match(head?.text ?? '', /^Wall time: [\d.]+ seconds\nOutput:$/, JSON.stringify(item));
+  assert.deepEqual(parts.map((p: any) => p.type), ['input_text'], JSON.stringify(item));
+  return parts[0].text;
+}
+
 after(() => closeAndCheckLedgers(() => weir.stop(), async () => pool.end(), () => mock.close()));
 
 const notes = (path: string, init: { method?: string; body?: unknown; key?: string } = {}) =>
   call(weir.url, `/v1/agent/notes${path}`, { headers: bearer(init.key ?? MASTER_KEY), method: init.method ?? (init.body === undefined ? 'GET' : 'POST'), body: init.body });
 
-describe('memory over MCP, with the real Claude Code', () => {
+describe('memory over MCP, with the real Claude Code and Codex', () => {
   it('a job run remembers and searches notes through /mcp; its pinned note is in its user memory file', async () => {
     const nonce = randomBytes(5).toString('hex');
     const pinnedBody = `release with make release-${nonce}`;
@@ -86,24 +105,58 @@ describe('memory over MCP, with the real Claude Code', () => {
     assert.ok(diff.status === 404 || !diff.text.includes(pinnedBody), 'the pinned note is not in the repository');
   });
 
-  it('Codex gets the same server (it lists the memory tools with the run key) and its pinned note in ~/.codex/AGENTS.md', async () => {
-    // Codex offers MCP tools to the model in a namespace (or behind its tool search, for the models
-    // it knows), which the scripted upstream does not call: this reads what Codex offered.
+  it('a Codex run remembers and recalls notes through /mcp (the namespaced calls it runs); its pinned note is in ~/.codex/AGENTS.md', async () => {
+    // Codex offers an MCP server's tools in one namespace tool (mcp__weir_memory) and runs a call
+    // that names the tool and its namespace apart; each call's result comes back to the model in
+    // the next turn as its function_call_output. The recall asks for the id the remember output
+    // gave the model, so the second call depends on what the first one returned.
     const nonce = randomBytes(5).toString('hex');
     const pinnedBody = `lint with npm run lint-${nonce}`;
     assert.equal((await notes('', { body: { scope: 'job:codex-job', title: 'Lint', body: pinnedBody, tags: ['pinned'] } })).status, 201);
-    mock.setDefault({ reply: { text: `done ${nonce}` } });
+    const learned = `fix lint with npm run lint:fix-${nonce}`;
+    const remember = { id: `call_rem${nonce}`, namespace: CODEX_MEMORY, name: 'remember', arguments: JSON.stringify({ title: 'Lint fixes', body: learned, tags: ['lint'] }) };
+    const recallId = `call_rec${nonce}`;
+    mock.setDefault({
+      reply: ({ api, json }) => {
+        if (!offersTool(api, json, 'remember', CODEX_MEMORY)) return { text: 'no memory tools offered' };
+        const recalled = toolResult(api, json, recallId);
+        if (recalled !== undefined) return { text: `Recalled: ${recalled}` };
+        const remembered = toolResult(api, json, remember.id);
+        if (remembered === undefined) return { toolCall: remember };
+        const gotId = /"id": *"(note_[0-9a-f]+)"/.exec(remembered)?.[1];
+        if (!gotId) return { text: `the remember output names no note: ${remembered}` };
+        return { toolCall: { id: recallId, namespace: CODEX_MEMORY, name: 'recall', arguments: JSON.stringify({ id: gotId }) } };
+      },
+    });
     const seenBefore = mock.requests.length;
     const { id } = await mustStart(weir.url, { job: 'codex-job' });
     const run = await waitRun(weir.url, id, undefined, 170_000);
     const evs = await events(weir.url, id);
-    assert.equal(run.status, 'succeeded', JSON.stringify({ run, tail: evs.slice(-10) }, null, 1).slice(0, 5000));
+    const said = () => JSON.stringify({ run, tail: evs.slice(-12) }, null, 1).slice(0, 6000);
+    assert.equal(run.status, 'succeeded', said());
+
+    // The note is in the job's memory with the run that kept it: the call reached /mcp with the run key.
+    const kept = await one(pool, `SELECT id, scope, run_id, title, body, tags FROM "Weir_AgentNote" WHERE body = $1`, [learned]);
+    assert.ok(kept, `Codex kept no note\n${said()}`);
+    const { id: noteId, ...where } = kept;
+    assert.deepEqual(where, { scope: 'job:codex-job', run_id: id, title: 'Lint fixes', body: learned, tags: ['lint'] });
+
     const sent = mock.requests.slice(seenBefore).filter((r) => r.path.endsWith('/responses'));
-    assert.ok(sent.length >= 1);
-    const ns = (sent[0]!.json.tools ?? []).find((t: any) => t?.name === 'mcp__weir_memory');
+    assert.equal(sent.length, 3, 'remember, recall, final answer');
+    const ns = (sent[0]!.json.tools ?? []).find((t: any) => t?.type === 'namespace' && t.name === CODEX_MEMORY);
     assert.ok(ns, `Codex offered the memory server's tools: ${JSON.stringify((sent[0]!.json.tools ?? []).map((t: any) => t?.name))}`);
     assert.deepEqual((ns.tools ?? []).map((t: any) => t.name).sort(), ['forget', 'recall', 'remember', 'save_artifact', 'search']);
     assert.ok(sent[0]!.body.toString('utf8').includes(pinnedBody), 'the pinned note is in what the model read');
+    // Each later turn replays the namespaced call it answers, and the tool's answer as the model got it.
+    assert.deepEqual(toolCall('responses', sent[1]!.json, remember.id), { namespace: CODEX_MEMORY, name: 'remember', input: JSON.parse(remember.arguments) });
+    const rememberedOut = JSON.parse(codexMcpOutput(sent[1]!.json, remember.id));
+    const { updated_at, ...shownNote } = rememberedOut.remembered;
+    assert.deepEqual(shownNote, { id: noteId, title: 'Lint fixes', body: learned, tags: ['lint'] });
+    assert.ok(Number.isFinite(Date.parse(updated_at)), updated_at);
+    assert.deepEqual(toolCall('responses', sent[2]!.json, recallId), { namespace: CODEX_MEMORY, name: 'recall', input: { id: noteId } });
+    const recalledOut = codexMcpOutput(sent[2]!.json, recallId);
+    assert.deepEqual(JSON.parse(recalledOut), rememberedOut.remembered);
+    assert.equal(run.result, `Recalled: ${toolResult('responses', sent[2]!.json, recallId)}`, said());
   });
 
   it('a command run saves an artifact through /mcp; a profile with memory off gets no MCP server', async () => {

@@ -12,6 +12,13 @@ export interface ScriptedToolCall {
   id: string;
   name: string;
   arguments: string;
+  /**
+   * The namespace tool the called function was offered in (Responses only: Codex offers an MCP
+   * server's tools as `{type: 'namespace', name: 'mcp__<server>', tools}` and runs a call only when
+   * it carries `name` and `namespace` apart). The other APIs have no namespaces: a namespaced call
+   * scripted for them is a mistake of the test, and throws.
+   */
+  namespace?: string;
 }
 
 export type ScriptedReply = { text: string } | { toolCall: ScriptedToolCall };
@@ -48,6 +55,9 @@ function outputTokens(reply: ScriptedReply): number {
 }
 
 export function scriptedAnswer(api: ScriptedApi, reply: ScriptedReply, p: ScriptedParams): ScriptedAnswer {
+  if (api !== 'responses' && 'toolCall' in reply && reply.toolCall.namespace !== undefined) {
+    throw new Error(`a ${api} answer cannot carry a namespaced call (${reply.toolCall.namespace} ${reply.toolCall.name}): only the Responses API has namespaces`);
+  }
   switch (api) {
     case 'anthropic':
       return p.stream ? { events: anthropicEvents(reply, p) } : { json: JSON.stringify(anthropicBody(reply, p)) };
@@ -174,7 +184,9 @@ function responseItem(reply: ScriptedReply, p: ScriptedParams, done: boolean): R
     return { id: `msg_${p.id}`, type: 'message', status, content: done ? [{ type: 'output_text', annotations: [], logprobs: [], text: reply.text }] : [], role: 'assistant' };
   }
   const c = reply.toolCall;
-  return { id: `fc_${p.id}`, type: 'function_call', status, arguments: done ? c.arguments : '', call_id: c.id, name: c.name };
+  const item: Record<string, unknown> = { id: `fc_${p.id}`, type: 'function_call', status, arguments: done ? c.arguments : '', call_id: c.id, name: c.name };
+  if (c.namespace !== undefined) item.namespace = c.namespace;
+  return item;
 }
 
 function responseObject(reply: ScriptedReply, p: ScriptedParams, status: 'in_progress' | 'completed'): object {

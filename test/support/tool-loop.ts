@@ -50,24 +50,32 @@ export function toolLoop(tool: { name: string; input: (command: string) => Recor
   };
 }
 
-/** Whether the request declares a function tool of this name, in its dialect's tool shape. */
-export function offersTool(api: ScriptedApi, json: any, name: string): boolean {
+/**
+ * Whether the request declares a function tool of this name, in its dialect's tool shape; with a
+ * `namespace` (Responses only), a function of that name inside the request's namespace tool of
+ * that name, as Codex offers an MCP server's tools.
+ */
+export function offersTool(api: ScriptedApi, json: any, name: string, namespace?: string): boolean {
   const tools: any[] = Array.isArray(json?.tools) ? json.tools : [];
   switch (api) {
     case 'anthropic':
-      return tools.some((t) => t?.name === name);
+      return namespace === undefined && tools.some((t) => t?.name === name);
     case 'chat':
-      return tools.some((t) => t?.type === 'function' && t.function?.name === name);
-    case 'responses':
-      return tools.some((t) => t?.type === 'function' && t.name === name);
+      return namespace === undefined && tools.some((t) => t?.type === 'function' && t.function?.name === name);
+    case 'responses': {
+      const isIt = (t: any) => t?.type === 'function' && t.name === name;
+      if (namespace === undefined) return tools.some(isIt);
+      return tools.some((t) => t?.type === 'namespace' && t.name === namespace && Array.isArray(t.tools) && t.tools.some(isIt));
+    }
   }
 }
 
 /**
  * The call `callId` as the request replays it from an earlier answer, in its dialect: an Anthropic
- * `tool_use` block, a chat `tool_calls` entry, a Responses `function_call` item. Its input parsed.
+ * `tool_use` block, a chat `tool_calls` entry, a Responses `function_call` item (with its
+ * `namespace` when it has one). Its input parsed.
  */
-export function toolCall(api: ScriptedApi, json: any, callId: string): { name: string; input: any } | undefined {
+export function toolCall(api: ScriptedApi, json: any, callId: string): { name: string; input: any; namespace?: string } | undefined {
   switch (api) {
     case 'anthropic':
       for (const m of Array.isArray(json?.messages) ? json.messages : []) {
@@ -84,7 +92,10 @@ export function toolCall(api: ScriptedApi, json: any, callId: string): { name: s
       return undefined;
     case 'responses':
       for (const it of Array.isArray(json?.input) ? json.input : []) {
-        if (it?.type === 'function_call' && it.call_id === callId) return { name: it.name, input: JSON.parse(it.arguments) };
+        if (it?.type !== 'function_call' || it.call_id !== callId) continue;
+        const call: { name: string; input: any; namespace?: string } = { name: it.name, input: JSON.parse(it.arguments) };
+        if (typeof it.namespace === 'string') call.namespace = it.namespace;
+        return call;
       }
       return undefined;
   }

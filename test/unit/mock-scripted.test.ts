@@ -3,9 +3,10 @@
 // scripted turn on each route in the route's own dialect.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { anthropicTrace, chatTrace, responsesTrace } from '../integration/conformance-helpers';
+import { anthropicTrace, chatTrace, parsedEvents, responsesTrace } from '../integration/conformance-helpers';
 import { fragments, scriptedAnswer, type ScriptedParams, type ScriptedReply } from '../support/mock-scripted';
 import { startMockUpstream } from '../support/mock-upstream';
+import { offersTool, toolCall, toolResult } from '../support/tool-loop';
 import { accumulateOpenAI, accumulateResponses } from './translate-helpers';
 
 const P: ScriptedParams = { id: 'x1', model: 'm', created: 1_800_000_000, inputTokens: 40, stream: true, includeUsage: true };
@@ -113,6 +114,32 @@ describe('scripted answers', () => {
     assert.equal(accumulateResponses(sse('responses', TEXT)).output[0].content[0].text, TEXT.text);
     const r = body('responses', CALL);
     assert.deepEqual([r.object, r.status, r.output[0].type, r.output[0].call_id], ['response', 'completed', 'function_call', 'call_1']);
+  });
+
+  it('a namespaced call: Responses carries `namespace` beside `name` (as Codex runs an MCP tool); the APIs without namespaces refuse it', () => {
+    const call: ScriptedReply = { toolCall: { id: 'call_2', namespace: 'mcp__weir_memory', name: 'remember', arguments: '{"title":"t","body":"b"}' } };
+    const item = { id: 'fc_x1', type: 'function_call', status: 'completed', arguments: '{"title":"t","body":"b"}', call_id: 'call_2', name: 'remember', namespace: 'mcp__weir_memory' };
+    const text = sse('responses', call);
+    assert.deepEqual(accumulateResponses(text).output, [item]);
+    const added = parsedEvents(text).find((e) => e.event === 'response.output_item.added')!.json;
+    assert.equal(added.item.namespace, 'mcp__weir_memory', 'the item is namespaced from the start');
+    assert.deepEqual(body('responses', call).output, [item]);
+    for (const api of ['anthropic', 'chat'] as const) {
+      assert.throws(() => scriptedAnswer(api, call, P), /only the Responses API has namespaces/);
+    }
+
+    // The tool loop's readers: the namespace tool offered, and the call replayed with its namespace.
+    const request = {
+      tools: [{ type: 'function', name: 'exec_command' }, { type: 'namespace', name: 'mcp__weir_memory', tools: [{ type: 'function', name: 'remember' }] }],
+      input: [{ ...item, id: undefined }, { type: 'function_call_output', call_id: 'call_2', output: [{ type: 'input_text', text: 'kept' }] }],
+    };
+    assert.equal(offersTool('responses', request, 'remember', 'mcp__weir_memory'), true);
+    assert.equal(offersTool('responses', request, 'remember'), false, 'a namespaced tool is not a top-level one');
+    assert.equal(offersTool('responses', request, 'exec_command', 'mcp__weir_memory'), false);
+    assert.equal(offersTool('responses', request, 'exec_command'), true);
+    assert.equal(offersTool('chat', { tools: [{ type: 'function', function: { name: 'remember' } }] }, 'remember', 'mcp__weir_memory'), false);
+    assert.deepEqual(toolCall('responses', request, 'call_2'), { name: 'remember', namespace: 'mcp__weir_memory', input: { title: 't', body: 'b' } });
+    assert.equal(toolResult('responses', request, 'call_2'), 'kept');
   });
 
   it('the server answers a scripted turn on each route, in the route’s dialect, decided from the request', async () => {
