@@ -1,8 +1,8 @@
 // A live terminal's size as its viewers give it (README, "Live terminal"): `?cols=N&rows=N` on the
 // attach upgrade, and text frames `{"type":"resize","cols":N,"rows":N}` while attached. Binary
 // frames are keystrokes; so is a text frame that is not a JSON object with a "type" (clients from
-// before resize typed in text frames, and still may). Bounds: 1 to 1000 columns and rows, which
-// every provider's PTY API takes. Pure and small: the worker checks frames with it before anything
+// before resize typed in text frames, and still may). Bounds: 1 to 1000 columns and rows, more
+// than any window has, so a size past them is certainly a client's bug. Pure and small: the worker checks frames with it before anything
 // crosses to the control thread, the control thread checks the attach query with it.
 import type { StreamControl } from '../server/worker-protocol';
 
@@ -57,6 +57,6 @@ export function controlOf(frame: Buffer): StreamControl | null {
   }
   if (typeof msg !== 'object' || msg === null || Array.isArray(msg) || typeof (msg as { type?: unknown }).type !== 'string') return null;
   const m = msg as { type: string; cols?: unknown; rows?: unknown };
-  if (m.type !== 'resize') throw new TerminalSizeError(`unknown control message type ${JSON.stringify(m.type.slice(0, 40))}: the one there is is "resize" ({"type":"resize","cols":N,"rows":N}); keystrokes go in binary frames`, 'type');
+  if (m.type !== 'resize') throw new TerminalSizeError(`unknown control message type ${JSON.stringify(m.type.slice(0, 40))}: the only one is "resize" ({"type":"resize","cols":N,"rows":N}); keystrokes go in binary frames`, 'type');
   return { type: 'resize', cols: side(m.cols, 'cols'), rows: side(m.rows, 'rows') };
 }
