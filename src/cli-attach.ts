@@ -1,7 +1,10 @@
 // `weir attach SESSION`: the session's live terminal (the agent's interactive CLI in its sandbox)
 // in this terminal, over the WebSocket at /v1/agent/sessions/{id}/attach. Keystrokes go as they
-// are typed (raw mode on a terminal); Ctrl-] detaches and leaves the agent running, as telnet's
-// escape does; attaching again replays the end of what it printed and goes on.
+// are typed (raw mode on a terminal) in binary frames; Ctrl-] detaches and leaves the agent
+// running, as telnet's escape does; attaching again replays the end of what it printed and goes on.
+// The terminal's window size goes with the upgrade (`?cols=&rows=`) and again, as a text frame
+// `{"type":"resize","cols":N,"rows":N}`, each time the window changes (SIGWINCH: stdout's
+// 'resize'); a text frame from Weir is a control message (an error), shown on stderr.
 import WebSocket from 'ws';
 
 export const ATTACH_USAGE = `usage: weir attach SESSION [--url URL] [--key KEY]
@@ -10,11 +13,38 @@ export const ATTACH_USAGE = `usage: weir attach SESSION [--url URL] [--key KEY]
   --url URL    Weir's address (or WEIR_URL; default http://127.0.0.1:4000)
   --key KEY    the key that owns the session, or an admin key (or WEIR_API_KEY, else LITELLM_MASTER_KEY)
 
+The terminal takes this window's size, and follows it when it changes.
 Ctrl-] detaches: the agent goes on, and \`weir attach SESSION\` again resumes.
 Exit codes: 0 detached or the terminal ended, 1 unreachable, 2 bad usage or refused (4xx).`;
 
 /** Telnet's escape character: never something an agent's TUI needs. */
 const DETACH = 0x1d;
+/** The largest side Weir takes (agents/terminal-size.ts): a wider window is told as this. */
+const MAX_SIDE = 1000;
+
+export interface WindowSize {
+  cols: number;
+  rows: number;
+}
+
+/** The window stdout is shown in, or null when it is no terminal (a pipe: Weir keeps its default). */
+export function windowSize(out: NodeJS.WritableStream): WindowSize | null {
+  const tty = out as Partial<NodeJS.WriteStream>;
+  if (!tty.isTTY || !tty.columns || !tty.rows) return null;
+  const side = (n: number) => Math.min(MAX_SIDE, Math.max(1, Math.floor(n)));
+  return { cols: side(tty.columns), rows: side(tty.rows) };
+}
+
+/** The attach WebSocket's address, with the window's size when there is one. */
+export function attachUrl(url: string, session: string, size: WindowSize | null): string {
+  const base = `${url.replace(/\/+$/, '').replace(/^http/, 'ws')}/v1/agent/sessions/${encodeURIComponent(session)}/attach`;
+  return size ? `${base}?cols=${size.cols}&rows=${size.rows}` : base;
+}
+
+/** The control message that tells Weir the window's new size (sent as a text frame). */
+export function resizeMessage(size: WindowSize): string {
+  return JSON.stringify({ type: 'resize', cols: size.cols, rows: size.rows });
+}
 
 export class AttachUsageError extends Error {}
 
@@ -65,7 +95,8 @@ export function attachCommand(argv: string[], env: NodeJS.ProcessEnv, io: Attach
     io.stdout.write(`${ATTACH_USAGE}\n`);
     return Promise.resolve(0);
   }
-  const target = `${a.url.replace(/\/+$/, '').replace(/^http/, 'ws')}/v1/agent/sessions/${encodeURIComponent(a.session!)}/attach`;
+  let size = windowSize(io.stdout);
+  const target = attachUrl(a.url, a.session!, size);
   return new Promise((resolve) => {
     const ws = new WebSocket(target, { headers: a.key ? { authorization: `Bearer ${a.key}` } : {} });
     const tty = 'isTTY' in io.stdin && io.stdin.isTTY ? (io.stdin as NodeJS.ReadStream) : null;
@@ -76,6 +107,7 @@ export function attachCommand(argv: string[], env: NodeJS.ProcessEnv, io: Attach
       done = true;
       tty?.setRawMode(false);
       io.stdin.removeListener('data', onInput);
+      io.stdout.removeListener('resize', onResize);
       io.stdin.pause();
       if (line) io.stderr.write(`\r\n${line}\r\n`);
       resolve(code);
@@ -91,12 +123,30 @@ export function attachCommand(argv: string[], env: NodeJS.ProcessEnv, io: Attach
       }
       ws.send(b);
     };
+    const onResize = () => {
+      const now = windowSize(io.stdout);
+      if (!now || (size && now.cols === size.cols && now.rows === size.rows)) return;
+      size = now;
+      ws.send(resizeMessage(now));
+    };
     ws.on('open', () => {
       tty?.setRawMode(true);
       io.stdin.on('data', onInput);
+      io.stdout.on('resize', onResize);
       io.stdin.resume();
+      onResize(); // the window changed while the socket opened
     });
-    ws.on('message', (d) => io.stdout.write(Buffer.isBuffer(d) ? d : Buffer.from(d as ArrayBuffer)));
+    ws.on('message', (d, binary) => {
+      const b = Buffer.isBuffer(d) ? d : Buffer.from(d as ArrayBuffer);
+      if (binary) return void io.stdout.write(b);
+      let said = b.toString('utf8');
+      try {
+        said = (JSON.parse(said) as { error?: { message?: string } }).error?.message ?? said;
+      } catch {
+        /* not JSON: shown as it is */
+      }
+      io.stderr.write(`\r\nweir: ${said}\r\n`);
+    });
     ws.on('close', (code, reason) => {
       if (!detached) finish(code === 1000 || code === 1005 ? 0 : 1, `weir: the terminal closed${reason.length ? ` (${reason.toString()})` : ''}`);
     });

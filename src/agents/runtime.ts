@@ -7,7 +7,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type pg from 'pg';
 import { MCP_PATH, type AgentCall } from '../gateway/agent-relay';
-import type { StreamSink } from '../server/worker-protocol';
+import type { StreamControl, StreamSink } from '../server/worker-protocol';
 import { log } from '../log';
 import { handleAgentCall, runForStream, type ApiAnswer, type ApiServices } from './api';
 import { Batched } from './batch';
@@ -43,6 +43,7 @@ import { restoreSession } from './session-state';
 import { Sessions, sessionKeyVars } from './sessions';
 import { sessionsApi } from './sessions-api';
 import { Terminals, terminalSession } from './terminal';
+import { sizeFromQuery, type TerminalSize } from './terminal-size';
 import type { StreamStop } from '../control/supervisor';
 import { getRun, insertRuns, moveRun, runView, setKeyTokens, updateRun, type NewRun, type RunRow } from './store';
 import { checkTemplate as checkTemplateText, renderPrompt } from './template';
@@ -559,6 +560,7 @@ export class AgentRuntime {
    */
   attach(call: AgentCall, sink: StreamSink): StreamStop {
     let viewer: ReturnType<Terminals['attach']> | null = null;
+    let early: TerminalSize | null = null;
     let closed = false;
     void (async () => {
       const check = await this.handle({ ...call, method: 'GET' });
@@ -571,7 +573,8 @@ export class AgentRuntime {
         return sink.end();
       }
       await this.sessions.touch(session.id);
-      if (!closed) viewer = this.terminals.attach(session, sink);
+      // A resize sent before the viewer was attached is its size then (it came after the query's).
+      if (!closed) viewer = this.terminals.attach(session, sink, early ?? sizeFromQuery(new URLSearchParams(call.query)));
     })().catch((e: unknown) => {
       log.warn(`agents: attach: ${(e as Error).message}`);
       sink.end();
@@ -581,7 +584,15 @@ export class AgentRuntime {
         closed = true;
         viewer?.();
       },
-      { input: (chunk: string) => viewer?.input(chunk) },
+      {
+        input: (chunk: string) => viewer?.input(chunk),
+        control: (c: StreamControl) => {
+          if (c.type !== 'resize') return;
+          const size = { cols: c.cols, rows: c.rows };
+          if (viewer) viewer.resize(size);
+          else early = size;
+        },
+      },
     );
   }
 

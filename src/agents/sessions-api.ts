@@ -11,6 +11,7 @@ import type { Catalog } from './catalog';
 import { listSessions, runsOfSession, sessionTotals, sessionView, type SessionRow } from './session-store';
 import type { Sessions } from './sessions';
 import { runView } from './store';
+import { TerminalSizeError, sizeFromQuery } from './terminal-size';
 
 export interface SessionsApiDeps {
   pool: pg.Pool;
@@ -99,6 +100,12 @@ export async function sessionsApi(d: SessionsApiDeps, who: Who, call: AgentCall,
   }
   if (sub.length === 1 && sub[0] === 'attach' && m === 'GET') {
     // The worker asks before it upgrades the request to a WebSocket (terminal.ts runs it).
+    try {
+      sizeFromQuery(q);
+    } catch (e) {
+      if (e instanceof TerminalSizeError) throw new AgentApiError(400, e.message, e.param);
+      throw e;
+    }
     if (s.status === 'ended') throw new AgentApiError(409, `session ${s.id} has ended; start a new session`, 'id');
     const def = await d.catalog.find('sandbox', s.profile.sandbox);
     if (!def) throw new AgentApiError(409, `session ${s.id}: its sandbox "${s.profile.sandbox}" no longer exists`, 'id');

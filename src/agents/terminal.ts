@@ -9,13 +9,16 @@
 // for its input (sandbox/local-pty.ts); on E2B and Daytona, the provider's PTY API through its SDK
 // (sandbox/e2b.ts, sandbox/daytona.ts). What it prints is relayed to every viewer; what viewers type
 // goes to it in order. The agent calls models with a key minted for the terminal, as a run's is
-// (LLM routes only), and blocked when the terminal ends.
+// (LLM routes only), and blocked when the terminal ends. The terminal has one size, the last one a
+// viewer gave (at attach or in a resize: terminal-size.ts), whichever viewer gave it; viewers
+// whose windows differ see the program drawn for the last one.
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { StreamSink } from '../server/worker-protocol';
 import { mintRunKey, revokeRunKey, type RunKeys } from './run-key';
 import { restoreInto } from './session-state';
 import type { SessionRow } from './session-store';
+import type { TerminalSize } from './terminal-size';
 import type { Harness, HarnessInput, Sandbox, SandboxDef, SandboxProvider, SandboxPty } from './types';
 
 /** What a viewer that attaches gets replayed first: the end of what the terminal printed. */
@@ -29,9 +32,8 @@ const INPUT_MAX_BUFFERED = 256 * 1024;
  */
 const LIFETIME_MS = 30 * 60_000;
 const RENEW_MS = 10 * 60_000;
-/** The terminal's size (the protocol carries no resize yet): a common full-screen window. */
-const COLS = 120;
-const ROWS = 40;
+/** The terminal's size until a viewer says its own: a common full-screen window. */
+const DEFAULT_SIZE: TerminalSize = { cols: 120, rows: 40 };
 const PROMPT_FILE = '.weir/prompt.txt';
 
 export interface TerminalDeps {
@@ -46,7 +48,7 @@ export interface TerminalDeps {
   log(line: string): void;
 }
 
-export type ViewerHandle = (() => void) & { input(chunk: string): void };
+export type ViewerHandle = (() => void) & { input(chunk: string): void; resize(size: TerminalSize): void };
 
 /** A terminal's sandbox id: its session's id and a suffix of its own. */
 const SANDBOX_ID = /^(.+)-t[0-9a-f]{8}$/;
@@ -64,6 +66,11 @@ class Terminal {
   private pty: SandboxPty | null = null;
   private renew: NodeJS.Timeout | null = null;
   private keyToken: string | null = null;
+  /** The size the terminal is to have: the last one a viewer gave. */
+  private size: TerminalSize;
+  /** The size the PTY was last given (null until it opens), and whether a resize is under way. */
+  private applied: TerminalSize | null = null;
+  private sizing = false;
   private ended = false;
   /** Why it ended, for a viewer that arrives too late to be told live. */
   private why = '';
@@ -77,7 +84,9 @@ class Terminal {
     readonly sandboxId: string,
     private readonly d: TerminalDeps,
     private readonly gone: () => void,
+    size: TerminalSize,
   ) {
+    this.size = size;
     this.done = new Promise((r) => (this.finish = r));
     this.ready = this.start().catch((e: unknown) => this.end(`the terminal could not start: ${(e as Error).message}`));
   }
@@ -109,9 +118,12 @@ class Terminal {
     };
     await sandbox.writeFile(input.promptFile, '');
     const { argv, env } = interactive(harness, input);
-    const pty = await sandbox.openPty({ argv, env, cols: COLS, rows: ROWS, onData: (c) => this.output(c) });
+    const size = this.size;
+    const pty = await sandbox.openPty({ argv, env, cols: size.cols, rows: size.rows, onData: (c) => this.output(c) });
     this.pty = pty;
+    this.applied = size;
     if (this.ended) pty.kill();
+    else void this.follow(); // a viewer's resize while it opened
     void pty.done.then(
       (code) => this.end(`the agent exited (${code})`),
       (e: unknown) => this.end(`the sandbox stopped: ${(e as Error).message}`),
@@ -132,6 +144,30 @@ class Terminal {
     if (!this.ended) return void this.viewers.add(v);
     v.data(Buffer.from(`\r\n[weir: ${this.why}]\r\n`).toString('base64'));
     v.end();
+  }
+
+  /** A viewer's window size: the terminal's from now on (the last one given wins). */
+  resize(size: TerminalSize): void {
+    if (this.ended) return;
+    this.size = size;
+    void this.follow();
+  }
+
+  /**
+   * Brings the PTY to the size asked for, one resize at a time: those asked while one is under way
+   * (a window being dragged) collapse into the last.
+   */
+  private async follow(): Promise<void> {
+    if (this.sizing || !this.pty) return;
+    this.sizing = true;
+    try {
+      while (!this.ended && (this.size.cols !== this.applied!.cols || this.size.rows !== this.applied!.rows)) {
+        const want = (this.applied = this.size);
+        await this.pty.resize(want.cols, want.rows).catch((e: unknown) => this.d.log(`terminal of ${this.session.id}: resizing it to ${want.cols}x${want.rows}: ${(e as Error).message}`));
+      }
+    } finally {
+      this.sizing = false;
+    }
   }
 
   write(chunk: Buffer): void {
@@ -168,16 +204,16 @@ export class Terminals {
 
   constructor(private readonly d: TerminalDeps) {}
 
-  /** Attaches a viewer to the session's terminal, starting it if none runs. */
-  attach(session: SessionRow, sink: StreamSink): ViewerHandle {
+  /** Attaches a viewer to the session's terminal, starting it if none runs; `size`: its window's, if it said. */
+  attach(session: SessionRow, sink: StreamSink, size: TerminalSize | null = null): ViewerHandle {
     let t = this.live.get(session.id);
     if (!t) {
       const made: Terminal = new Terminal(session, `${session.id}-t${randomBytes(4).toString('hex')}`, this.d, () => {
         if (this.live.get(session.id) === made) this.live.delete(session.id);
-      });
+      }, size ?? DEFAULT_SIZE);
       this.live.set(session.id, made);
       t = made;
-    }
+    } else if (size) t.resize(size);
     const term = t;
     sink.head(200, []);
     let attached = true;
@@ -189,7 +225,12 @@ export class Terminals {
       attached = false;
       term.viewers.delete(sink);
     };
-    return Object.assign(detach, { input: (chunk: string) => term.write(Buffer.from(chunk, 'base64')) });
+    return Object.assign(detach, {
+      input: (chunk: string) => term.write(Buffer.from(chunk, 'base64')),
+      resize: (s: TerminalSize) => {
+        if (attached) term.resize(s);
+      },
+    });
   }
 
   /** Whether this sandbox id is a live terminal's (the leftover sweep keeps it). */

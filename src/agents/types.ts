@@ -159,6 +159,11 @@ export interface SandboxPty {
   write(chunk: Buffer): void;
   /** Bytes written and not yet taken by the sandbox (the caller bounds it). */
   readonly pendingBytes: number;
+  /**
+   * The terminal's new size (the program gets SIGWINCH); resolves once the sandbox took it. The
+   * caller sends one at a time. Not ordered with the keystrokes written around it.
+   */
+  resize(cols: number, rows: number): Promise<void>;
   /** Kills the program; idempotent. */
   kill(): void;
 }

@@ -8,13 +8,13 @@ import type { GovernanceDelta } from '../gateway/governance';
 import type { Snapshot } from '../gateway/snapshot';
 import { log } from '../log';
 import type { EngineChoice } from '../server/load-engine';
-import type { FromWorker, StreamSink, ToWorker, WorkerInit } from '../server/worker-protocol';
+import type { FromWorker, StreamControl, StreamSink, ToWorker, WorkerInit } from '../server/worker-protocol';
 
 export type RpcHandler = (method: string, params: unknown) => Promise<{ status: number; body: unknown; headers?: string[] }>;
 
 /** Starts a stream; returns what stops it (called when the client leaves or the worker goes). */
 /** Returns the stop function; a two-way stream (a terminal) also takes the client's input. */
-export type StreamStop = (() => void) & { input?(chunk: string): void };
+export type StreamStop = (() => void) & { input?(chunk: string): void; control?(c: StreamControl): void };
 export type StreamHandler = (method: string, params: unknown, sink: StreamSink) => StreamStop;
 
 export interface SupervisorOptions {
@@ -169,6 +169,9 @@ export class Supervisor {
           }
           case 'stream-input':
             streams.get(m.id)?.input?.(m.chunk);
+            break;
+          case 'stream-control':
+            streams.get(m.id)?.control?.(m.control);
             break;
           case 'metrics-series':
             this.opts.metrics.series(init.metrics, m.row, m.labels);

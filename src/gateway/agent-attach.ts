@@ -5,10 +5,15 @@
 // boundary: the terminal's bytes are not always whole UTF-8). Closing the socket detaches; the
 // terminal keeps running on the control thread. Both engines serve it: uWebSockets.js on its
 // WebSocket route, node:http from its 'upgrade' event (src/server/node-upgrade.ts).
-import type { Exchange } from '../server/exchange';
+// The terminal's output goes out in binary frames; a client's binary frames are keystrokes, and so
+// are its text frames unless one is a control message (a resize: agents/terminal-size.ts), which
+// goes to the control thread as such. A wrong control message is answered here, to its sender, by
+// a text frame {"type":"error","error":{message,type,param,code}}; the viewer stays attached.
+import type { Exchange, WsPeer } from '../server/exchange';
 import type { AgentCall } from './agent-relay';
 import { respondRelayed } from './agent-relay';
 import type { ControlRpc, OpenStream } from './gateway';
+import { TerminalSizeError, controlOf } from '../agents/terminal-size';
 
 const ATTACH = /^\/v1\/agent\/sessions\/[^/]+\/attach\/?$/;
 
@@ -31,8 +36,10 @@ export function relayAttach(ex: Exchange, call: AgentCall, rpc: ControlRpc, open
     (r) => {
       if (r.status !== 200) return respondRelayed(ex, r);
       let stream: ReturnType<OpenStream> | null = null;
+      let viewer: WsPeer | null = null;
       upgrade({
         open(peer) {
+          viewer = peer;
           stream = openStream('agent.attach', call, {
             head: (status) => {
               if (status !== 200) peer.end(4000 + Math.min(status, 999), 'refused');
@@ -41,7 +48,18 @@ export function relayAttach(ex: Exchange, call: AgentCall, rpc: ControlRpc, open
             end: () => peer.end(1000, 'the terminal ended'),
           });
         },
-        message(data) {
+        message(data, binary) {
+          if (!binary) {
+            let control;
+            try {
+              control = controlOf(data);
+            } catch (e) {
+              if (!(e instanceof TerminalSizeError)) throw e;
+              viewer?.send(JSON.stringify({ type: 'error', error: { message: e.message, type: 'invalid_request_error', param: e.param, code: '400' } }), false);
+              return;
+            }
+            if (control) return void stream?.control?.(control);
+          }
           stream?.input?.(data.toString('base64'));
         },
         close() {

@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { log } from '../log';
 import type { Exchange, HeaderList } from '../server/exchange';
-import type { StreamSink } from '../server/worker-protocol';
+import type { StreamControl, StreamSink } from '../server/worker-protocol';
 import type { DeploymentHealth } from '../state/deployment-health';
 import type { EntityTable } from '../state/entity-table';
 import type { KeyIndex } from '../state/key-index';
@@ -55,7 +55,7 @@ export type ControlRpc = (method: string, params: unknown) => Promise<{ status: 
 
 /** Opens a stream relayed from the control thread; the function it returns closes it (the client left). */
 /** The close function; `input` sends what the client sent on a two-way stream (a terminal). */
-export type OpenStream = (method: string, params: unknown, receiver: StreamSink) => (() => void) & { input?(chunk: string): void };
+export type OpenStream = (method: string, params: unknown, receiver: StreamSink) => (() => void) & { input?(chunk: string): void; control?(c: StreamControl): void };
 
 export interface GatewayDeps {
   health: DeploymentHealth;

@@ -18,7 +18,7 @@ import { startLagMonitor } from '../metrics/lag-monitor';
 import { SpanBatcher } from '../metrics/span-batch';
 import type { Engine, Exchange } from './exchange';
 import { createEngine } from './load-engine';
-import type { FromWorker, StreamSink, ToWorker, WorkerInit } from './worker-protocol';
+import type { FromWorker, StreamControl, StreamSink, ToWorker, WorkerInit } from './worker-protocol';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -41,7 +41,10 @@ const openStream = (method: string, params: unknown, receiver: StreamSink): (() 
   const close = () => {
     if (streams.delete(id)) send({ type: 'stream-close', id });
   };
-  return Object.assign(close, { input: (chunk: string) => streams.has(id) && send({ type: 'stream-input', id, chunk }) });
+  return Object.assign(close, {
+    input: (chunk: string) => streams.has(id) && send({ type: 'stream-input', id, chunk }),
+    control: (control: StreamControl) => streams.has(id) && send({ type: 'stream-control', id, control }),
+  });
 };
 
 const calls = new CallMetrics(init.metrics, (row, labels) => send({ type: 'metrics-series', row, labels }));

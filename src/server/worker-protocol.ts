@@ -30,6 +30,9 @@ export interface WorkerInit {
  * Where the pieces of a relayed answer (server-sent events) go: on the control thread, toward the
  * worker that asked; on the worker, toward its client.
  */
+/** What a client of a two-way stream said besides its input (a terminal viewer's window size). */
+export type StreamControl = { type: 'resize'; cols: number; rows: number };
+
 export interface StreamSink {
   head(status: number, headers: string[]): void;
   data(chunk: string): void;
@@ -59,6 +62,8 @@ export type FromWorker =
   | { type: 'stream-close'; id: number }
   /** What the client sent on a two-way stream (a terminal's keystrokes, base64). */
   | { type: 'stream-input'; id: number; chunk: string }
+  /** A control message the client sent on a two-way stream, checked by the worker. */
+  | { type: 'stream-control'; id: number; control: StreamControl }
   /** A new metrics row and its labels (once per row). */
   | { type: 'metrics-series'; row: number; labels: string[] }
   /** Finished requests' phase timings, for the trace exporter. */

@@ -2,8 +2,9 @@
 // through the real gateway, on the sandbox provider and HTTP engine the calling file names
 // (agents-terminal.test.ts: local on uWebSockets.js; -e2b, -daytona: the real SDKs' PTY APIs
 // against their fakes; -node: the node:http engine): keystrokes in, output out; detach leaves it
-// running and attaching again replays and goes on; `weir attach` itself; the session's end closes
-// it, blocks its key and leaves no sandbox; every refusal says why.
+// running and attaching again replays and goes on; `weir attach` itself; the terminal takes the
+// viewer's window size at attach and follows its resizes (the last one given wins); the session's
+// end closes it, blocks its key and leaves no sandbox; every refusal says why.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import http from 'node:http';
@@ -29,7 +30,7 @@ export function terminalSuite(provider: ProviderName, engine: EngineName): void 
     cloud = await startCloud(provider);
     const db = await ledgerDatabase(`agents_terminal_${provider}_${engine}`);
     pool = dbPool(db);
-    const term = { name: 'term', agent: 'command', sandbox: 'dev', model: 'gpt', timeout: '120s', command: ['sh', '-c', 'echo ready; while IFS= read -r l; do echo "got:$l"; done'] };
+    const term = { name: 'term', agent: 'command', sandbox: 'dev', model: 'gpt', timeout: '120s', command: ['sh', '-c', 'echo ready; while IFS= read -r l; do if [ "$l" = size ]; then echo "size:$(stty size)"; else echo "got:$l"; fi; done'] };
     const config = agentConfig(mock.url, db, { profiles: `    - ${JSON.stringify(term)}\n`, sandboxes: `    - ${cloud.sandbox('dev')}\n` });
     weir = await startWeirOn(writeConfigFile(config), engine === 'node' ? { workers: 1, env: { WEIR_HTTP_ENGINE: 'node' } } : {});
     if (engine === 'node') assert.match(weir.output(), /node:http/);
@@ -54,14 +55,27 @@ export function terminalSuite(provider: ProviderName, engine: EngineName): void 
     return r.json;
   }
 
-  /** A WebSocket to a session's terminal; everything it received, as text. */
-  function attach(id: string, key = MASTER_KEY): Promise<{ ws: WebSocket; text: () => string; closed: Promise<{ code: number; reason: string }> } | { status: number; body: string }> {
+  interface Viewer {
+    ws: WebSocket;
+    /** What the terminal printed (binary frames), as text. */
+    text: () => string;
+    /** Weir's control messages to this viewer (text frames), parsed. */
+    controls: () => Array<Record<string, any>>;
+    closed: Promise<{ code: number; reason: string }>;
+  }
+
+  /** A WebSocket to a session's terminal (`query`: e.g. `?cols=100&rows=30`). */
+  function attach(id: string, key = MASTER_KEY, query = ''): Promise<Viewer | { status: number; body: string }> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`${weir.url.replace(/^http/, 'ws')}/v1/agent/sessions/${id}/attach`, { headers: bearer(key) });
+      const ws = new WebSocket(`${weir.url.replace(/^http/, 'ws')}/v1/agent/sessions/${id}/attach${query}`, { headers: bearer(key) });
       let got = '';
+      const controls: Array<Record<string, any>> = [];
       const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() })));
-      ws.on('message', (d) => (got += Buffer.from(d as Buffer).toString('utf8')));
-      ws.on('open', () => resolve({ ws, text: () => got, closed }));
+      ws.on('message', (d, binary) => {
+        if (binary) got += Buffer.from(d as Buffer).toString('utf8');
+        else controls.push(JSON.parse(Buffer.from(d as Buffer).toString('utf8')));
+      });
+      ws.on('open', () => resolve({ ws, text: () => got, controls: () => controls, closed }));
       ws.on('unexpected-response', (_req, res) => {
         let body = '';
         res.on('data', (c) => (body += c));
@@ -71,8 +85,8 @@ export function terminalSuite(provider: ProviderName, engine: EngineName): void 
     });
   }
 
-  async function attached(id: string, key = MASTER_KEY) {
-    const a = await attach(id, key);
+  async function attached(id: string, key = MASTER_KEY, query = '') {
+    const a = await attach(id, key, query);
     if ('status' in a) assert.fail(`attach refused: ${a.status} ${a.body}`);
     return a;
   }
@@ -82,6 +96,32 @@ export function terminalSuite(provider: ProviderName, engine: EngineName): void 
       throw new Error(`${e.message}\n--- received\n${a.text().slice(-2000)}\n--- gateway\n${weir.output().slice(-3000)}`);
     });
   }
+
+  /** Every `stty size` answer ("ROWS COLS") the viewer has seen, in order. */
+  const sizes = (a: Viewer) => [...a.text().matchAll(/size:(\d+ \d+)/g)].map((m) => m[1]!);
+
+  /** Runs `stty size` in the terminal (a binary frame: keystrokes) and returns its answer. */
+  async function askSize(a: Viewer): Promise<string> {
+    const before = sizes(a).length;
+    a.ws.send(Buffer.from('size\r'));
+    await waitFor('an answer from stty size', () => sizes(a).length > before || null, 30_000);
+    return sizes(a).at(-1)!;
+  }
+
+  /**
+   * Asks `stty size` until it says `want`: a resize reaches the PTY on a path of its own (the
+   * provider's API, the local sandbox's size FIFO), not in line with the keystrokes after it.
+   */
+  async function sizeBecomes(a: Viewer, want: string): Promise<void> {
+    const seenSizes: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      seenSizes.push(await askSize(a));
+      if (seenSizes.at(-1) === want) return;
+    }
+    assert.fail(`the terminal never became ${want} (stty size said ${seenSizes.join(', ')})`);
+  }
+
+  const resize = (a: Viewer, cols: unknown, rows: unknown) => a.ws.send(JSON.stringify({ type: 'resize', cols, rows }));
 
   const terminalKey = (sessionId: string) => one(pool, `SELECT blocked FROM "LiteLLM_VerificationToken" WHERE key_alias LIKE $1`, [`weir-run-${sessionId}-t%`]);
 
@@ -123,6 +163,47 @@ export function terminalSuite(provider: ProviderName, engine: EngineName): void 
       assert.match(second.text(), /the session ended/);
       await waitFor('the terminal key blocked', async () => (await terminalKey(s.id)).blocked || null, 30_000);
       await waitFor(`the terminal's ${provider} sandbox gone`, () => (cloud.live() === 0 ? true : null), 30_000);
+    });
+
+    it("the terminal takes the viewer's size at attach and follows its resizes; the last one wins; a bad resize is answered and changes nothing", async () => {
+      const s = await newSession();
+      const a = await attached(s.id, MASTER_KEY, '?cols=100&rows=30');
+      await seen(a, 'ready');
+      assert.equal(await askSize(a), '30 100', 'the PTY starts at the size given at attach');
+      resize(a, 132, 50);
+      await sizeBecomes(a, '50 132');
+      // A second viewer with a window of its own: the size last given is the terminal's, for all.
+      const b = await attached(s.id, MASTER_KEY, '?cols=90&rows=20');
+      await sizeBecomes(b, '20 90');
+      resize(a, 110, 35);
+      await sizeBecomes(b, '35 110');
+      // Bad control messages: each answered with an error frame, the viewer stays, the size stays.
+      const bad: Array<[unknown, string, RegExp]> = [
+        [{ type: 'resize', cols: 0, rows: 10 }, 'cols', /"cols" must be an integer from 1 to 1000/],
+        [{ type: 'resize', cols: 80, rows: 1001 }, 'rows', /"rows" must be an integer from 1 to 1000/],
+        [{ type: 'resize', cols: '80', rows: 24 }, 'cols', /"cols" must be an integer/],
+        [{ type: 'resize', cols: 80 }, 'rows', /"rows" must be an integer/],
+        [{ type: 'paste', text: 'x' }, 'type', /unknown control message type "paste"/],
+      ];
+      for (const [msg] of bad) a.ws.send(JSON.stringify(msg));
+      await waitFor('an answer to each bad control message', () => a.controls().length >= bad.length || null, 30_000);
+      assert.equal(a.controls().length, bad.length, JSON.stringify(a.controls()));
+      bad.forEach(([, param, message], i) => {
+        const c = a.controls()[i]!;
+        assert.equal(c.type, 'error', JSON.stringify(c));
+        assert.equal(c.error.type, 'invalid_request_error');
+        assert.equal(c.error.param, param);
+        assert.match(c.error.message, message);
+      });
+      assert.equal(b.controls().length, 0, 'errors go to the viewer that sent the message only');
+      // A text frame that is no control message is typed, as clients before resize sent keystrokes.
+      a.ws.send('after\r');
+      await seen(a, 'got:after');
+      assert.equal(await askSize(a), '35 110');
+      const del = await call(weir.url, `/v1/agent/sessions/${s.id}`, { headers: bearer(MASTER_KEY), method: 'DELETE' });
+      assert.equal(del.status, 200, del.text);
+      await a.closed;
+      await b.closed;
     });
 
     if (provider !== 'local') {
@@ -192,6 +273,14 @@ export function terminalSuite(provider: ProviderName, engine: EngineName): void 
       });
       assert.equal(half.status, 426, half.body);
       assert.match(half.body, /Connection: Upgrade/);
+      // A size at attach out of bounds: refused before the upgrade, saying which and why.
+      for (const [query, param] of [['?cols=0&rows=30', 'cols'], ['?cols=80&rows=2000', 'rows'], ['?cols=80', 'rows'], ['?cols=wide&rows=30', 'cols']]) {
+        const r = await attach(s.id, keyA, query);
+        assert.ok('status' in r && r.status === 400, `${query}: ${JSON.stringify(r)}`);
+        const e = JSON.parse(r.body).error;
+        assert.equal(e.param, param, query);
+        assert.match(e.message, /must be an integer from 1 to 1000/, query);
+      }
       const post = await call(weir.url, `/v1/agent/sessions/${s.id}/attach`, { headers: bearer(keyA), body: {} });
       assert.equal(post.status, 405, post.text);
       await call(weir.url, `/v1/agent/sessions/${s.id}`, { headers: bearer(keyA), method: 'DELETE' });

@@ -15,7 +15,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { FakeMachines, Faults, epochMs, killGroup, type FakeMachine } from './fake-machines';
+import { FakeMachines, Faults, epochMs, killGroup, type FakeMachine, type FakePty } from './fake-machines';
 import type { Recorded } from './fake-e2b';
 
 export interface FakeDaytonaOptions {
@@ -24,7 +24,11 @@ export interface FakeDaytonaOptions {
 }
 
 interface PtySession {
+  pty: FakePty;
   child: ChildProcess;
+  cwd: string;
+  envs: Record<string, string>;
+  createdAt: Date;
   /** Each socket, and whether it asked for the `exited` control message. */
   sockets: Map<WebSocket, boolean>;
 }
@@ -107,9 +111,11 @@ export class FakeDaytona {
         ws.send(JSON.stringify({ type: 'control', status: 'error', error: `PTY session with ID '${q.get('id')}' already exists` }));
         return ws.close();
       }
-      const child = this.machines.spawnPty(m, ['/bin/bash', '-i', '-l'], q.get('cwd') || m.home, envs, Number(q.get('cols') ?? 80), Number(q.get('rows') ?? 24));
+      const cwd = q.get('cwd') || m.home;
+      const pty = this.machines.spawnPty(m, ['/bin/bash', '-i', '-l'], cwd, envs, Number(q.get('cols') ?? 80), Number(q.get('rows') ?? 24));
+      const child = pty.child;
       child.stdin!.on('error', () => {}); // typed after the PTY ended
-      const s: PtySession = { child, sockets: new Map([[ws, offered.includes(EXIT_CONTROL)]]) };
+      const s: PtySession = { pty, child, cwd, envs, createdAt: new Date(), sockets: new Map([[ws, offered.includes(EXIT_CONTROL)]]) };
       this.ptys.set(key, s);
       ws.on('message', (d: Buffer) => void child.stdin!.write(d));
       ws.on('close', () => s.sockets.delete(ws));
@@ -233,6 +239,16 @@ export class FakeDaytona {
         if (!c) return send(res, 404, { statusCode: 404, message: 'command not found' });
         return send(res, 200, { id: c.id, command: c.command, exitCode: c.exitCode });
       }
+    }
+    const resize = /^process\/pty\/([^/]+)\/resize$/.exec(path);
+    if (resize && req.method === 'POST') {
+      // The toolbox's PtyResizeRequest {cols, rows}; the answer is the session's PtySessionInfo.
+      const p = this.ptys.get(`${m.id}/${resize[1]}`);
+      if (!p) return send(res, 404, { error: 'PTY session not found' });
+      const { cols, rows } = json ?? {};
+      if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 1 || rows < 1) return send(res, 400, { error: 'cols and rows must be positive integers' });
+      p.pty.resize(cols, rows);
+      return send(res, 200, { id: resize[1], active: true, cols, rows, cwd: p.cwd, envs: p.envs, createdAt: p.createdAt.toISOString(), lazyStart: false });
     }
     const pty = /^process\/pty\/([^/]+)$/.exec(path);
     if (pty && req.method === 'DELETE') {

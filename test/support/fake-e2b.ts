@@ -4,14 +4,15 @@
 // are routed by the E2b-Sandbox-Id header and checked against the sandbox's access token). envd's
 // process service speaks Connect over JSON: `Start` streams enveloped frames (start → data → end →
 // end of stream), `SendSignal` is unary. A Start with a `pty` field runs its command in a real PTY
-// (fake-machines.ts: util-linux `script`), its output as `pty` data events, and `SendInput` with
-// `pty` bytes types into it. Files go as multipart (write) and raw bytes (read).
+// (fake-machines.ts: util-linux `script`), its output as `pty` data events, `SendInput` with
+// `pty` bytes types into it, and `Update` with a `pty.size` resizes it (the SDK's `pty.resize`).
+// Files go as multipart (write) and raw bytes (read).
 // Processes are real local processes in a folder per sandbox (fake-machines.ts).
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FakeMachines, Faults, epochMs, killGroup, type FakeMachine } from './fake-machines';
+import { FakeMachines, Faults, epochMs, killGroup, type FakeMachine, type FakePty } from './fake-machines';
 
 export interface FakeE2BOptions {
   apiKey: string;
@@ -31,7 +32,7 @@ export class FakeE2B {
   readonly faults = new Faults();
   readonly requests: Recorded[] = [];
   private readonly tokens = new Map<string, string>();
-  private readonly pids = new Map<number, { m: FakeMachine; kill(): void; input?(b: Buffer): void }>();
+  private readonly pids = new Map<number, { m: FakeMachine; kill(): void; input?(b: Buffer): void; pty?: FakePty }>();
   private nextPid = 1000;
   private server!: http.Server;
   url = '';
@@ -139,6 +140,19 @@ export class FakeE2B {
       if (typeof j.input?.pty === 'string') p.input(Buffer.from(j.input.pty, 'base64'));
       return send(res, 200, {});
     }
+    if (url.pathname === '/process.Process/Update') {
+      // envd's UpdateRequest: {process: {pid}, pty: {size: {cols, rows}}}; a process without a PTY cannot be resized.
+      const j = JSON.parse(body.toString('utf8'));
+      const p = this.pids.get(Number(j.process?.pid));
+      if (!p) return send(res, 404, { code: 'not_found', message: `process with pid ${j.process?.pid} not found` });
+      const size = j.pty?.size;
+      if (size) {
+        if (!p.pty) return send(res, 400, { code: 'invalid_argument', message: 'the process has no pty' });
+        if (!Number.isInteger(size.cols) || !Number.isInteger(size.rows) || size.cols < 1 || size.rows < 1) return send(res, 400, { code: 'invalid_argument', message: 'bad pty size' });
+        p.pty.resize(size.cols, size.rows);
+      }
+      return send(res, 200, {});
+    }
     if (url.pathname === '/process.Process/SendSignal') {
       const j = JSON.parse(body.toString('utf8'));
       this.pids.get(Number(j.process?.pid))?.kill();
@@ -153,12 +167,11 @@ export class FakeE2B {
     const p = reqMsg.process ?? {};
     const size = reqMsg.pty?.size;
     const cmd = p.cmd === '/bin/bash' && Array.isArray(p.args) && p.args[p.args.length - 2] === '-c' ? p.args[p.args.length - 1] : [p.cmd, ...(p.args ?? [])].join(' ');
-    const child = size
-      ? this.machines.spawnPty(m, [p.cmd, ...(p.args ?? [])], p.cwd, p.envs ?? {}, size.cols ?? 80, size.rows ?? 24)
-      : this.machines.spawn(m, cmd, p.cwd, p.envs ?? {});
+    const pty = size ? this.machines.spawnPty(m, [p.cmd, ...(p.args ?? [])], p.cwd, p.envs ?? {}, size.cols ?? 80, size.rows ?? 24) : undefined;
+    const child = pty ? pty.child : this.machines.spawn(m, cmd, p.cwd, p.envs ?? {});
     const pid = this.nextPid++;
     child.stdin?.on('error', () => {}); // typed after the PTY ended
-    this.pids.set(pid, { m, kill: () => killGroup(child), input: child.stdin ? (b) => void child.stdin!.write(b) : undefined });
+    this.pids.set(pid, { m, kill: () => killGroup(child), input: child.stdin ? (b) => void child.stdin!.write(b) : undefined, pty });
     res.writeHead(200, { 'content-type': 'application/connect+json' });
     const frame = (flag: number, msg: unknown) => {
       const json = Buffer.from(JSON.stringify(msg));

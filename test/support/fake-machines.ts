@@ -4,11 +4,15 @@
 // `nobody` (cloud sandboxes run their agent as an unprivileged user too). The agent CLIs installed
 // with Weir are on their PATH, as a template that installs them would put them. A PTY is a real one
 // on this host, made by util-linux's `script` (as the local sandbox makes its own), its input a
-// pipe: what the provider's API is sent goes in, what the terminal shows comes out.
+// pipe: what the provider's API is sent goes in, what the terminal shows comes out. A provider's
+// daemon resizes its PTY with an ioctl on the master, which `script` keeps to itself: here a loop
+// started inside the terminal reads "COLS ROWS" lines from a third pipe (the child's fd 3, which
+// `script` passes on) and runs `stty` on the terminal, the same TIOCSWINSZ and SIGWINCH.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Writable } from 'node:stream';
 
 const NOBODY = 65534;
 const REPO_BIN = path.resolve(__dirname, '../../../node_modules/.bin');
@@ -25,6 +29,15 @@ export interface FakeMachine {
   procs: Set<ChildProcess>;
   /** Set when the machine died: its streams end with an error, its API answers 404. */
   gone: boolean;
+}
+
+/** A PTY on a fake machine: its process (stdin: keystrokes, stdout: the screen) and its size. */
+export interface FakePty {
+  child: ChildProcess;
+  cols: number;
+  rows: number;
+  /** What the daemon's resize does: the PTY's new size, SIGWINCH to its program. */
+  resize(cols: number, rows: number): void;
 }
 
 /** Epoch milliseconds, sub-millisecond (the bench compares them with Weir's event times). */
@@ -73,14 +86,14 @@ export class FakeMachines {
   }
 
   /** A shell command in the machine, with its own environment only (nothing of the test process). */
-  spawn(m: FakeMachine, cmd: string, cwd: string | undefined, env: Record<string, string> = {}, stdin: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
+  spawn(m: FakeMachine, cmd: string, cwd: string | undefined, env: Record<string, string> = {}, stdin: 'ignore' | 'pipe' = 'ignore', extraPipes = 0): ChildProcess {
     const nodeDir = path.dirname(process.execPath);
     const root = process.getuid?.() === 0;
     const child = spawn('/bin/bash', ['-c', cmd], {
       cwd: cwd || m.home,
       env: { PATH: `${REPO_BIN}:${nodeDir}:/usr/local/bin:/usr/bin:/bin`, HOME: m.home, USER: 'user', LANG: 'C.UTF-8', ...m.env, ...env },
       detached: true,
-      stdio: [stdin, 'pipe', 'pipe'],
+      stdio: [stdin, 'pipe', 'pipe', ...Array<'pipe'>(extraPipes).fill('pipe')],
       uid: root ? NOBODY : undefined,
       gid: root ? NOBODY : undefined,
     });
@@ -94,9 +107,25 @@ export class FakeMachines {
    * `argv` in a PTY of `cols` × `rows` (the providers start the machine's interactive login shell):
    * write keystrokes to the child's stdin; its stdout is the terminal's output.
    */
-  spawnPty(m: FakeMachine, argv: string[], cwd: string | undefined, env: Record<string, string>, cols: number, rows: number): ChildProcess {
-    const inner = `stty cols ${cols} rows ${rows} 2>/dev/null; exec ${argv.map(shq).join(' ')}`;
-    return this.spawn(m, `exec script -qfec ${shq(inner)} /dev/null`, cwd, { TERM: 'xterm-256color', ...env }, 'pipe');
+  spawnPty(m: FakeMachine, argv: string[], cwd: string | undefined, env: Record<string, string>, cols: number, rows: number): FakePty {
+    const follow = `while read -r c r; do stty cols "$c" rows "$r" </dev/tty; done <&3 >/dev/null 2>&1 &`;
+    const inner = `stty cols ${cols} rows ${rows} 2>/dev/null; ${follow} exec ${argv.map(shq).join(' ')} 3<&-`;
+    const child = this.spawn(m, `exec script -qfec ${shq(inner)} /dev/null`, cwd, { TERM: 'xterm-256color', ...env }, 'pipe', 1);
+    const sizes = child.stdio[3] as Writable;
+    sizes.on('error', () => {});
+    // The loop holds the pipe's other end until the terminal hangs up: let go once the PTY is gone.
+    child.on('exit', () => sizes.destroy());
+    const pty: FakePty = {
+      child,
+      cols,
+      rows,
+      resize: (c, r) => {
+        pty.cols = c;
+        pty.rows = r;
+        sizes.write(`${c} ${r}\n`);
+      },
+    };
+    return pty;
   }
 
   /** The machine dies: its processes are killed, its folder removed. */

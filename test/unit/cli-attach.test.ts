@@ -1,8 +1,18 @@
 // `weir attach`'s command line: the session, the address and key (flags over the environment), and
-// a clear usage error for everything else, before anything is sent.
+// a clear usage error for everything else, before anything is sent. Its window size: in the
+// upgrade's query at connect and as a resize text frame when the window changes (against a real
+// WebSocket server on loopback), keystrokes in binary frames, Weir's error frames on stderr.
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import { AttachUsageError, parseAttachArgs } from '../../src/cli-attach';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { AttachUsageError, attachCommand, attachUrl, parseAttachArgs, resizeMessage, windowSize } from '../../src/cli-attach';
+
+/** A stdout that is a terminal of cols × rows, as process.stdout is in a window. */
+function fakeTty(cols: number, rows: number): PassThrough & { isTTY: true; columns: number; rows: number } {
+  return Object.assign(new PassThrough(), { isTTY: true as const, columns: cols, rows });
+}
 
 describe('weir attach arguments', () => {
   it('a session, with the address and key from flags over WEIR_URL / WEIR_API_KEY / LITELLM_MASTER_KEY', () => {
@@ -19,5 +29,59 @@ describe('weir attach arguments', () => {
     for (const argv of [[], ['a', 'b'], ['--nope', 'a'], ['a', '--key'], ['a', '--url', 'ftp://x']]) {
       assert.throws(() => parseAttachArgs(argv, {}), AttachUsageError, JSON.stringify(argv));
     }
+  });
+});
+
+describe('weir attach: the window size', () => {
+  it("the size of stdout's window, bounded to 1..1000; none when stdout is no terminal", () => {
+    assert.deepEqual(windowSize(fakeTty(100, 30)), { cols: 100, rows: 30 });
+    assert.deepEqual(windowSize(fakeTty(4000, 1200)), { cols: 1000, rows: 1000 });
+    assert.equal(windowSize(new PassThrough()), null);
+    assert.equal(windowSize(fakeTty(0, 0)), null);
+  });
+
+  it('the upgrade carries it as ?cols=&rows=; a resize is a JSON text message', () => {
+    assert.equal(attachUrl('http://h:4000/', 'ses 1', { cols: 100, rows: 30 }), 'ws://h:4000/v1/agent/sessions/ses%201/attach?cols=100&rows=30');
+    assert.equal(attachUrl('https://h', 'ses_1', null), 'wss://h/v1/agent/sessions/ses_1/attach');
+    assert.deepEqual(JSON.parse(resizeMessage({ cols: 132, rows: 50 })), { type: 'resize', cols: 132, rows: 50 });
+  });
+
+  it('sent at connect and again on each change of the window; keystrokes go in binary frames, an error frame goes to stderr', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    const conn = new Promise<{ ws: WebSocket; url: string }>((r) => wss.once('connection', (ws, req) => r({ ws, url: req.url ?? '' })));
+    // The frames the server got, each awaited in turn.
+    const frames: Array<{ text: string; binary: boolean }> = [];
+    const waiting: Array<(f: { text: string; binary: boolean }) => void> = [];
+    const next = () => new Promise<{ text: string; binary: boolean }>((r) => (frames.length ? r(frames.shift()!) : waiting.push(r)));
+    const stdin = new PassThrough();
+    const stdout = fakeTty(100, 30);
+    const stderr = new PassThrough();
+    let err = '';
+    stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const port = (wss.address() as AddressInfo).port;
+    const exit = attachCommand(['ses_1', '--url', `http://127.0.0.1:${port}`, '--key', 'sk-k'], {}, { stdin, stdout, stderr });
+    const { ws, url } = await conn;
+    ws.on('message', (d: Buffer, binary: boolean) => {
+      const f = { text: d.toString('utf8'), binary };
+      const w = waiting.shift();
+      if (w) w(f);
+      else frames.push(f);
+    });
+    assert.equal(url, '/v1/agent/sessions/ses_1/attach?cols=100&rows=30');
+    stdin.write('x'); // read once the socket is open: its frame says the command listens for resizes too
+    assert.deepEqual(await next(), { text: 'x', binary: true });
+    stdout.emit('resize'); // the same size: nothing to say
+    Object.assign(stdout, { columns: 132, rows: 50 });
+    stdout.emit('resize');
+    assert.deepEqual(await next(), { text: resizeMessage({ cols: 132, rows: 50 }), binary: false });
+    ws.send(JSON.stringify({ type: 'error', error: { message: '"cols" must be an integer from 1 to 1000', type: 'invalid_request_error', param: 'cols', code: '400' } }));
+    stdin.write('y');
+    assert.deepEqual(await next(), { text: 'y', binary: true }, 'the resize to the same size sent nothing');
+    ws.close(1000, 'the terminal ended');
+    assert.equal(await exit, 0);
+    assert.match(err, /weir: "cols" must be an integer from 1 to 1000/);
+    assert.doesNotMatch(stdout.read()?.toString() ?? '', /invalid_request_error/, 'an error frame is not printed into the terminal');
+    wss.close();
   });
 });

@@ -6,7 +6,8 @@
 // redirected, and its output streams over the logs WebSocket; the exit code is read once it ends.
 // A sandbox lives for its lifetime as an auto-stop interval and is deleted when it stops. A PTY is
 // the daemon's PTY session (the SDK's `createPty`: the user's login shell, its output and our
-// keystrokes over one WebSocket, its exit code in the daemon's last control message).
+// keystrokes over one WebSocket, its exit code in the daemon's last control message); a resize is
+// the handle's `resize` (a POST of the session's new size to the daemon).
 import { randomBytes } from 'node:crypto';
 import { Daytona, type Sandbox as DaytonaSandbox } from '@daytonaio/sdk';
 import type { CloudOptions } from './cloud-options';
@@ -158,6 +159,14 @@ class DaytonaMachine implements Machine {
       write,
       // sendInput hands the bytes to the socket at once; the SDK shows nothing of what it buffers.
       pendingBytes: 0,
+      resize: async (cols, rows) => {
+        if (killed) return;
+        try {
+          await h.resize(cols, rows);
+        } catch (e) {
+          throw describeCloudError('daytona', 'resize its terminal', e);
+        }
+      },
       kill: () => {
         if (killed) return;
         killed = true;

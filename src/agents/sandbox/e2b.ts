@@ -5,7 +5,8 @@
 // (ours are: the run's own watchdog stops the agent), a sandbox after 300 s unless its lifetime is
 // set (create and claim set it to the run's timeout plus slack). A PTY is envd's process Start with
 // a `pty` field (the SDK's `pty.create`: an interactive login bash); its keystrokes are SendInput
-// calls, one at a time so that they arrive in the order typed.
+// calls, one at a time so that they arrive in the order typed, and its resizes Update calls (the
+// SDK's `pty.resize`) in the same line, so a resize lands between the keystrokes around it.
 import { CommandExitError, Sandbox as E2BSandbox, type SandboxOpts } from '@e2b/code-interpreter';
 import type { CloudOptions } from './cloud-options';
 import { describeCloudError } from './cloud-errors';
@@ -125,6 +126,14 @@ class E2BMachine implements Machine {
       pending += data.length;
       chain = chain.then(() => sbx.pty.sendInput(pid, new Uint8Array(data), opts)).catch(() => {}).then(() => (pending -= data.length));
     };
+    const resize = (cols: number, rows: number): Promise<void> => {
+      if (killed) return Promise.resolve();
+      const sized = chain.then(() => sbx.pty.resize(pid, { cols, rows }, opts));
+      chain = sized.catch(() => {});
+      return sized.catch((e: unknown) => {
+        throw describeCloudError('e2b', 'resize its terminal', e);
+      });
+    };
     write(Buffer.from(PTY_LINE));
     const done = h.wait().then(
       (r) => exitCode(r.exitCode),
@@ -139,6 +148,7 @@ class E2BMachine implements Machine {
       get pendingBytes() {
         return pending;
       },
+      resize,
       kill: () => {
         if (killed) return;
         killed = true;

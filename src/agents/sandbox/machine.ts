@@ -30,6 +30,8 @@ export interface MachinePty {
   write(data: Buffer): void;
   /** Bytes written and not yet delivered. */
   readonly pendingBytes: number;
+  /** The PTY's new size (its program gets SIGWINCH); resolves once the provider took it. */
+  resize(cols: number, rows: number): Promise<void>;
   kill(): void;
 }
 
