@@ -24,21 +24,30 @@ export interface RunTrace {
   /** `ts` of its last agent event so far, and of its final status event. */
   lastAgentAt: number | null;
   finalAt: number | null;
-  /** Received minus `ts`, every event. */
+  /** When the watcher first asked for the run's events (epoch ms); null until it has. */
+  watchAt: number | null;
+  /** Received minus `ts`, every event the run printed once its watcher had asked for them. */
   eventDelays: number[];
+  /** Events already there when the watcher asked (the replay of a run claimed before its watcher
+   *  connected): their age is the watcher's lateness, not a delay of Weir's, and not counted in it. */
+  replayed: number;
   finalStatus: string | null;
   errorKind: string | null;
   errorMessage: string | null;
 }
 
 export function newTrace(postAt: number): RunTrace {
-  return { postAt, acceptedAt: null, postError: null, id: null, provisioningAt: null, runningAt: null, firstAgentAt: null, lastAgentAt: null, finalAt: null, eventDelays: [], finalStatus: null, errorKind: null, errorMessage: null };
+  return { postAt, acceptedAt: null, postError: null, id: null, provisioningAt: null, runningAt: null, firstAgentAt: null, lastAgentAt: null, finalAt: null, watchAt: null, eventDelays: [], replayed: 0, finalStatus: null, errorKind: null, errorMessage: null };
 }
 
 /** Folds one event into its run's trace: `receivedAt` is when the watcher read it (epoch ms). */
 export function traceEvent(t: RunTrace, e: { ts: string; type: string; payload: unknown }, receivedAt: number): void {
   const ts = Date.parse(e.ts);
-  if (Number.isFinite(ts)) t.eventDelays.push(receivedAt - ts);
+  if (Number.isFinite(ts)) {
+    // ts has whole milliseconds: an event of the watcher's own millisecond is taken as live.
+    if (t.watchAt !== null && ts < Math.floor(t.watchAt)) t.replayed++;
+    else t.eventDelays.push(receivedAt - ts);
+  }
   const p = (e.payload ?? {}) as { status?: unknown; error?: { kind?: unknown; message?: unknown } | null };
   if (e.type === 'status') {
     if (p.status === 'provisioning' && t.provisioningAt === null && Number.isFinite(ts)) t.provisioningAt = ts;
@@ -60,7 +69,7 @@ const pcts = (v: number[], ps: number[]) => (v.length ? percentiles(v, ps) : ps.
 
 export type PhaseRunFigures = Pick<
   AgentsPhase,
-  'runs' | 'statuses' | 'unfinished' | 'postErrors' | 'firstFailure' | 'postP50' | 'claimP50' | 'claimP99' | 'startP50' | 'startP99' | 'firstEventP50' | 'firstEventP99' | 'finishP50' | 'finishP99' | 'events' | 'eventDelayP50' | 'eventDelayP99' | 'eventDelayMax'
+  'runs' | 'statuses' | 'unfinished' | 'postErrors' | 'firstFailure' | 'postP50' | 'claimP50' | 'claimP99' | 'startP50' | 'startP99' | 'firstEventP50' | 'firstEventP99' | 'finishP50' | 'finishP99' | 'events' | 'eventsReplayed' | 'eventDelayP50' | 'eventDelayP99' | 'eventDelayMax'
 >;
 
 /**
@@ -79,6 +88,7 @@ export function summarizeRuns(traces: readonly RunTrace[], finalStatuses: Readon
   const finish: number[] = [];
   const post: number[] = [];
   const delays: number[] = [];
+  let replayed = 0;
   for (const t of traces) {
     if (t.postError !== null) {
       postErrors++;
@@ -91,6 +101,7 @@ export function summarizeRuns(traces: readonly RunTrace[], finalStatuses: Readon
     if (t.firstAgentAt !== null) first.push(t.firstAgentAt - t.postAt);
     if (t.finalAt !== null && t.lastAgentAt !== null) finish.push(t.finalAt - t.lastAgentAt);
     for (const d of t.eventDelays) delays.push(d);
+    replayed += t.replayed;
     if (t.finalStatus !== null && finalStatuses.has(t.finalStatus)) {
       statuses[t.finalStatus] = (statuses[t.finalStatus] ?? 0) + 1;
       if (t.finalStatus !== 'succeeded') firstFailure ??= `${t.finalStatus}${t.errorKind ? ` (${t.errorKind})` : ''}${t.errorMessage ? `: ${t.errorMessage}` : ''}`;
@@ -120,6 +131,7 @@ export function summarizeRuns(traces: readonly RunTrace[], finalStatuses: Readon
     finishP50: finishP50!,
     finishP99: finishP99!,
     events: delays.length,
+    eventsReplayed: replayed,
     eventDelayP50: eventDelayP50!,
     eventDelayP99: eventDelayP99!,
     eventDelayMax: eventDelayMax!,

@@ -41,7 +41,7 @@ async function oneRun(o: { url: string; key: string; body: object; signal: Abort
       const run = res.ok ? ((await res.json()) as { status?: string; error?: unknown }) : null;
       return run?.status && FINAL_STATUSES.has(run.status as RunStatus) ? { status: run.status, error: run.error ?? undefined } : null;
     };
-    await followEvents({ baseUrl: o.url, runId: id, key: o.key, signal: o.signal, finalStatus, onEvent: (e) => traceEvent(t, e, epochNow()) });
+    await followEvents({ baseUrl: o.url, runId: id, key: o.key, signal: o.signal, finalStatus, onConnect: () => (t.watchAt ??= epochNow()), onEvent: (e) => traceEvent(t, e, epochNow()) });
   } catch (e) {
     // The deadline, or a stream lost for good: the trace says how far the run got.
     t.errorMessage ??= `watcher: ${(e as Error).message}`;

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { FINAL_STATUSES } from '../src/agents/types';
 import { agentsConfig, CLAUDE_PROFILE, LIGHT_PROFILE, SINGLE_PROFILE } from './agents-config';
 import { claudeRunsFor, dataPlane, parseLagStats, parseMemAvailable, summarizeRuns } from './agents-stats';
-import { fanOut, oneAtATime, Probe, probeAlone } from './agents-watch';
+import { fanOut, Probe, probeAlone } from './agents-watch';
+import { runsOnThread } from './agents-watch-thread';
 import { chatSpec, MASTER_KEY, smallChat } from './bodies';
 import { startGateway, type Server } from './processes';
 import { sandboxStarts, WARM_POOL, type StartRow } from './agents-starts';
@@ -111,8 +112,8 @@ async function runPhase(weir: Server, directUrl: string, p: PhaseSpec, o: Agents
   const m0 = threadCpuMicros(pid, pid);
   probe.start();
   progress.set(`8 agents: ${p.phase}`, `${p.runs} runs at once`);
-  const start = p.oneByOne ? oneAtATime : fanOut;
-  const { traces, wallMs } = await start({ url: weir.url, key: MASTER_KEY, count: p.runs, body: p.body, deadlineMs: p.deadlineMs });
+  // The runs and their watchers on a thread of their own (see agents-watch-thread.ts).
+  const { traces, wallMs, watcherLag } = await runsOnThread({ url: weir.url, key: MASTER_KEY, bodies: Array.from({ length: p.runs }, (_, i) => p.body(i)), deadlineMs: p.deadlineMs, oneByOne: p.oneByOne === true });
   const during = await probe.stop();
   const weirUs = weirCpuMicros(pid) - c0;
   const controlUs = threadCpuMicros(pid, pid) - m0;
@@ -127,6 +128,7 @@ async function runPhase(weir: Server, directUrl: string, p: PhaseSpec, o: Agents
     weirCpuMsPerRun: (weirUs - probeUs) / p.runs / 1000,
     controlCpuMsPerRun: controlUs / p.runs / 1000,
     lag,
+    watcherLag,
     dataPlane: dataPlane(idle, during),
     weirRssMB: rssBytes(pid) / 2 ** 20,
   };

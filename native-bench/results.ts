@@ -170,8 +170,10 @@ export interface AgentsPhase {
   /** The agent's last line → the run's final status event (Weir's end of a run: artifacts, spend, key), ms. */
   finishP50: number;
   finishP99: number;
-  /** Events received over every watcher, and their delay (received − ts), ms. */
+  /** Events received over every watcher once it had asked for them, and their delay (received − ts), ms. */
   events: number;
+  /** Events already there when their watcher asked (replayed to it; not in the delay). */
+  eventsReplayed?: number;
   eventDelayP50: number;
   eventDelayP99: number;
   eventDelayMax: number;
@@ -183,6 +185,8 @@ export interface AgentsPhase {
   controlCpuMsPerRun: number;
   /** The control thread's event-loop lag over the phase (GET /v1/agent/stats), null when not exposed. */
   lag: LagStats | null;
+  /** The event-loop lag of the bench's thread running the runs' watchers, over the phase. */
+  watcherLag?: LagStats;
   dataPlane: AgentsDataPlane | null;
   /** RSS of the Weir process at the end of the fan-out, MB. */
   weirRssMB: number;

@@ -120,6 +120,8 @@ export interface FollowOptions {
    * null when it is still going (the follower then reconnects).
    */
   finalStatus?(): Promise<{ status: string; error?: unknown } | null>;
+  /** Told as each connection is asked for (a bench tells events that were there before it asked). */
+  onConnect?(): void;
   /** Told when the stream dropped and the follower is about to reconnect. */
   onReconnect?(attempt: number, why: string): void;
   /** Connection attempts in a row that may fail (no event received) before giving up. */
@@ -146,6 +148,7 @@ export async function followEvents(o: FollowOptions): Promise<ShownEvent> {
     if (lastId !== null) headers['last-event-id'] = lastId;
     let why: string;
     try {
+      o.onConnect?.();
       const res = await fetch(url, { headers, signal: o.signal });
       if (res.status >= 400 && res.status < 500) throw new HttpStatusError(res.status, errorMessage(res.status, await res.text()));
       if (!res.ok || !res.body) {

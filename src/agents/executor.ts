@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { keySpend, mintRunKey, revokeRunKey, type RunKeys } from './run-key';
 import type { Gate } from './gate';
 import { SessionError, type SessionCarry } from './session-state';
-import { moveRun, type RunRow } from './store';
+import { moveRun, type RunningMove, type RunRow } from './store';
 import { SetupError, type AgentSetup } from './agent-setup';
 import { SandboxLostError } from './sandbox/machine';
 import type { ErrorKind, Harness, HarnessInput, RunEvent, RunStatus, Sandbox, SandboxDef, SandboxProvider, RepoSpec } from './types';
@@ -26,6 +26,9 @@ export interface LineSplitterLike {
 export interface ExecutorDeps {
   pool: pg.Pool;
   keys: RunKeys;
+  /** Moves the run from provisioning to running (batched with the runs starting together); false:
+   *  it is no longer this instance's to start. */
+  markRunning(move: RunningMove): Promise<boolean>;
   /** Records a run's key on its row (before the agent may use it, so a recovery can block it). */
   recordKeyToken(runId: string, token: string): Promise<void>;
   /** Writes what the workers journaled, so the run key's spend is in the database. */
@@ -47,8 +50,9 @@ export interface ExecutorDeps {
   ended(run: RunRow): void;
   /** Sandbox errors are retried this many times in all. */
   maxAttempts: number;
-  /** Runs in their start (claimed → running) at once, and in their end (agent exited → final). */
-  starts: Gate;
+  /** Runs in their end (agent exited → final) at once. Starts need no gate: each step of a start
+   *  is batched with the runs starting together (the key mint, the sandbox file thread, the
+   *  session lookup, the move to running), so a fan-out's starts are a few round trips in all. */
   ends: Gate;
   log(line: string): void;
   /** A session's message: its state restored before the agent starts (see session-state.ts); null for other runs. */
@@ -71,8 +75,6 @@ export class RunExecution {
   private startInfo: { sandbox_start: 'cold' | 'warm'; sandbox_start_ms: number } | null = null;
   private stopReason: 'canceled' | 'timed_out' | 'lost' | null = null;
   private timer: NodeJS.Timeout | null = null;
-  /** Gives back this run's place among the runs starting (see gate.ts); later calls do nothing. */
-  private leaveStart: () => void = () => {};
   /** The agent printed the gateway's budget refusal (its key's, or its team's budget is spent). */
   private refusedForBudget = false;
   private setup: AgentSetup = {};
@@ -142,9 +144,8 @@ export class RunExecution {
         await deps.recordKeyToken(run.id, key.token);
         return key;
       });
-      // The keys of runs claimed together are minted together (one batch); their sandboxes are
-      // made a few at a time (see gate.ts).
-      this.leaveStart = await deps.starts.enter();
+      // The keys of runs claimed together are minted together (one batch), and their sandboxes'
+      // folders made together (one message to the file thread).
       const [key, sandbox] = await Promise.all([minting, this.provision(def).catch(async (e: unknown) => {
         await minting.catch(() => {});
         throw e;
@@ -153,19 +154,22 @@ export class RunExecution {
       const session = deps.restoreSession ? await deps.restoreSession(run, sandbox, harness) : null;
       if (session) this.event('session', { id: session.sessionId, resume: session.resume ?? null });
       const input: HarnessInput = { profile, baseUrl: deps.baseUrl(), apiKey: key.key, runId: run.id, jobName: run.job_name, promptFile: `${sandbox.home}/${PROMPT_FILE}`, sandbox, resume: session?.resume };
-      await sandbox.writeFile(input.promptFile, run.prompt);
-      if (deps.prepareAgent) {
-        this.setup = await deps.prepareAgent(run, sandbox, input);
+      // The prompt and what memory and the vault add are independent files: written in one trip to
+      // the sandbox's file thread (local) rather than one after the other.
+      const [prompt, setup] = await Promise.allSettled([sandbox.writeFile(input.promptFile, run.prompt), deps.prepareAgent?.(run, sandbox, input)]);
+      if (setup.status === 'fulfilled' && setup.value) {
+        this.setup = setup.value;
         input.mcp = this.setup.mcp;
       }
+      if (prompt.status === 'rejected') throw prompt.reason;
+      if (setup.status === 'rejected') throw setup.reason;
       if (this.stopReason) throw new Error('stopped before the agent started');
-      const moved = await moveRun(deps.pool, run.id, ['provisioning'], 'running', { started_at: new Date(), sandbox_id: sandbox.id, ...this.startInfo });
+      const moved = await deps.markRunning({ id: run.id, started_at: new Date(), sandbox_id: sandbox.id, sandbox_start: this.startInfo?.sandbox_start ?? null, sandbox_start_ms: this.startInfo?.sandbox_start_ms ?? null });
       if (!moved) throw new Error('the run was taken from this instance');
       this.event('status', { status: 'running', sandbox: sandbox.id, isolation: sandbox.isolation });
-      this.leaveStart();
 
       const { exit, seen } = await this.runAgent(harness, input);
-      // Runs ending together go through their end (artifacts, key, spend, sandbox) a few at a time too.
+      // Runs ending together go through their end (artifacts, key, spend, sandbox) a few at a time.
       ended = await deps.ends.enter();
       const outcome = harness.outcome(seen, exit);
       extra = { exit_code: exit, result: outcome.result ?? null, num_turns: outcome.numTurns ?? null, session_id: outcome.sessionId ?? null };
@@ -188,7 +192,6 @@ export class RunExecution {
       else final = { status: 'failed', kind: 'internal', message: msg };
     } finally {
       if (this.timer) clearTimeout(this.timer);
-      this.leaveStart();
     }
     ended ??= await deps.ends.enter();
     try {
@@ -214,8 +217,6 @@ export class RunExecution {
     this.event('sandbox', { id: sandbox.id, provider: def.provider, isolation: sandbox.isolation, workdir: sandbox.workdir, start: this.startInfo.sandbox_start, start_ms: this.startInfo.sandbox_start_ms });
     const repo = run.profile.repo;
     if (!repo) return sandbox;
-    // A clone waits on the network and on git, not on Weir: other runs' starts need not wait for it.
-    this.leaveStart();
     try {
       await deps.cloneRepo(sandbox, repo, deps.secret(repo.token));
     } catch (e) {

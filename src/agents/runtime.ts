@@ -40,12 +40,13 @@ import { startRun, type StartRequest } from './run-starter';
 import { LocalSandboxProvider } from './sandbox/local';
 import { CloudFleet } from './sandbox/cloud-fleet';
 import { restoreSession } from './session-state';
+import { sessionsOfRuns, type SessionRow } from './session-store';
 import { Sessions, sessionKeyVars } from './sessions';
 import { sessionsApi } from './sessions-api';
 import { Terminals, terminalSession } from './terminal';
 import { sizeFromQuery, type TerminalSize } from './terminal-size';
 import type { StreamStop } from '../control/supervisor';
-import { getRun, insertRuns, moveRun, runView, setKeyTokens, updateRun, type NewRun, type RunRow } from './store';
+import { getRun, insertRuns, markRunning, moveRun, runView, setKeyTokens, updateRun, type NewRun, type RunningMove, type RunRow } from './store';
 import { checkTemplate as checkTemplateText, renderPrompt } from './template';
 import { FINAL_STATUSES, type AgentSettings, type JobDef, type SandboxDef, type SandboxProvider } from './types';
 
@@ -78,8 +79,8 @@ const RETENTION_EVERY_MS = 60 * 60_000;
 /** How often cloud machines no live run or pool slot owns are looked for (a crash's leftovers). */
 const CLOUD_SWEEP_EVERY_MS = Number(process.env.WEIR_CLOUD_SWEEP_MS ?? 5 * 60_000);
 const CHANNEL = 'weir_agent_runs';
-/** Runs going through their start (or their end) at once: see gate.ts. */
-const RUNS_AT_ONCE_IN_START = 8;
+/** Runs going through their end at once: see gate.ts. */
+const RUNS_AT_ONCE_IN_END = 8;
 /** How often the event-loop lag is sampled (its histogram's timer). */
 const LAG_RESOLUTION_MS = 10;
 const LEASE_EXPIRED = 'its instance stopped holding it (lease expired)';
@@ -106,8 +107,7 @@ export class AgentRuntime {
   private readonly timers: NodeJS.Timeout[] = [];
   /** Key minting and blocking, batched across runs (see run-key.ts). */
   private readonly keys: RunKeys;
-  private readonly starts = new Gate(RUNS_AT_ONCE_IN_START);
-  private readonly ends = new Gate(RUNS_AT_ONCE_IN_START);
+  private readonly ends = new Gate(RUNS_AT_ONCE_IN_END);
   private listener: pg.PoolClient | null = null;
   private fleet!: CloudFleet;
   private hookSecret: string | null = null;
@@ -297,12 +297,18 @@ export class AgentRuntime {
     return runs.map((): void => undefined);
   });
 
+  /** The sessions of runs starting together are looked up together (most runs have none). */
+  private readonly runSessions = new Batched<string, SessionRow | null>((ids) => sessionsOfRuns(this.o.pool, ids));
+
+  /** Runs whose start ends together move to running together. */
+  private readonly runningMoves = new Batched<RunningMove, boolean>((moves) => markRunning(this.o.pool, moves));
+
   private get executorDeps(): ExecutorDeps {
     return {
       pool: this.o.pool,
       keys: this.keys,
+      markRunning: (move) => this.runningMoves.one(move),
       recordKeyToken: (id, token) => this.keyTokens.one({ id, token }),
-      starts: this.starts,
       ends: this.ends,
       flushSpend: () => this.flushSpend(),
       events: this.events,
@@ -327,7 +333,7 @@ export class AgentRuntime {
       maxAttempts: 3,
       log: (l) => log.warn(`agents: ${l}`),
       restoreSession: (run, sandbox, harness) =>
-        restoreSession({ pool: this.o.pool, maxBytes: () => this.catalog.config.artifact_max_bytes, now: this.now }, run, sandbox, harness),
+        restoreSession({ pool: this.o.pool, maxBytes: () => this.catalog.config.artifact_max_bytes, now: this.now, sessionOf: (id) => this.runSessions.one(id) }, run, sandbox, harness),
     };
   }
 

@@ -40,6 +40,8 @@ export interface SessionStateDeps {
   /** The per-run artifact cap (artifact_max_mb). */
   maxBytes(): number;
   now(): Date;
+  /** The run's session; by default one query of its own (the runtime batches the runs starting together). */
+  sessionOf?(runId: string): Promise<SessionRow | null>;
 }
 
 /**
@@ -47,7 +49,7 @@ export interface SessionStateDeps {
  * sandbox. Null for a run that is not a session's.
  */
 export async function restoreSession(d: SessionStateDeps, run: RunRow, sandbox: Sandbox, harness: Harness): Promise<SessionCarry | null> {
-  const session = await sessionOfRun(d.pool, run.id);
+  const session = await (d.sessionOf ? d.sessionOf(run.id) : sessionOfRun(d.pool, run.id));
   if (!session) return null;
   if (session.status === 'ended') throw new SessionError(`session ${session.id} has ended; its messages are not run`);
   if (session.state_error) throw new SessionError(`session ${session.id} cannot be resumed: ${session.state_error}`);

@@ -94,6 +94,15 @@ export async function sessionOfRun(db: Queryable, runId: string): Promise<Sessio
   return r.rows[0] ?? null;
 }
 
+/** The sessions of many runs (null for a run that is no session's message), in order: one query. */
+export async function sessionsOfRuns(db: Queryable, runIds: string[]): Promise<(SessionRow | null)[]> {
+  if (!runIds.length) return [];
+  const r = await db.query<SessionRow & { run_id: string }>(`SELECT l.run_id, s.* FROM ${LINKS} l JOIN ${T} s ON s.id = l.session_id WHERE l.run_id = ANY($1)`, [runIds]);
+  const by = new Map<string, SessionRow>();
+  for (const { run_id, ...s } of r.rows) by.set(run_id, s as SessionRow);
+  return runIds.map((id) => by.get(id) ?? null);
+}
+
 export interface SessionRunSummary {
   id: string;
   status: string;

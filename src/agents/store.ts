@@ -259,6 +259,31 @@ export async function updateRun(db: Queryable, id: string, set: Partial<Record<k
   await db.query(`UPDATE ${T} SET ${cols.map((c, i) => `${c} = $${i + 2}`).join(', ')} WHERE id = $1`, [id, ...vals]);
 }
 
+export interface RunningMove {
+  id: string;
+  started_at: Date;
+  sandbox_id: string;
+  sandbox_start: 'cold' | 'warm' | null;
+  sandbox_start_ms: number | null;
+}
+
+/**
+ * Moves runs from provisioning to running, with their sandbox: one statement for the runs that
+ * start together. Answers, in order, whether each moved (false: the run was taken from this
+ * instance, or canceled, meanwhile).
+ */
+export async function markRunning(db: Queryable, runs: RunningMove[]): Promise<boolean[]> {
+  if (!runs.length) return [];
+  const r = await db.query<{ id: string }>(
+    `UPDATE ${T} AS r SET status = 'running', started_at = (d.started_at AT TIME ZONE 'UTC'), sandbox_id = d.sandbox_id, sandbox_start = d.sandbox_start, sandbox_start_ms = d.sandbox_start_ms
+       FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::int[]) AS d(id, started_at, sandbox_id, sandbox_start, sandbox_start_ms)
+      WHERE r.id = d.id AND r.status = 'provisioning' RETURNING r.id`,
+    [runs.map((m) => m.id), runs.map((m) => m.started_at.toISOString()), runs.map((m) => m.sandbox_id), runs.map((m) => m.sandbox_start), runs.map((m) => m.sandbox_start_ms)],
+  );
+  const moved = new Set(r.rows.map((x) => x.id));
+  return runs.map((m) => moved.has(m.id));
+}
+
 /** Records the keys of runs minted together: one statement for the batch. */
 export async function setKeyTokens(db: Queryable, runs: { id: string; token: string }[]): Promise<void> {
   if (!runs.length) return;

@@ -28,6 +28,7 @@ const profiles = [
   scriptProfile('edit', `cat "$WEIR_PROMPT_FILE"; echo; ${CURL_CHAT}; echo '{"type":"progress","step":1,"novel":{"x":[1,2]}}'; echo hello > note.txt; echo bye`),
   scriptProfile('env', 'env; echo "uid=$(id -u)"'),
   scriptProfile('wait', WAIT_FOREVER),
+  scriptProfile('together', `echo "ws=$PWD"; cat "$WEIR_PROMPT_FILE" > mine.txt; echo "pid=$$ $(cat mine.txt)"; ${WAIT_FOREVER}`),
   scriptProfile('slow', WAIT_FOREVER, { timeout: '2s' }),
   scriptProfile('spender', `for i in $(seq 1 12); do ${CURL_CHAT}; done`, { max_budget: 0.01 }),
   scriptProfile('agent-api', `curl -s -o /dev/null -w 'agent-api=%{http_code}\\n' -H "authorization: Bearer $OPENAI_API_KEY" "$WEIR_BASE_URL/v1/agent/runs"; curl -s -o /dev/null -w 'key-api=%{http_code}\\n' -H "authorization: Bearer $OPENAI_API_KEY" "$WEIR_BASE_URL/key/list"`),
@@ -163,6 +164,42 @@ describe('a run started by API', () => {
       assert.deepEqual(answers.map((a) => a.status).sort(), [200, 200, 200, 202, 202, 202, 202]);
       assert.equal((await one(pool, `SELECT count(*)::int AS n FROM "Weir_AgentRun" WHERE idempotency_key LIKE 'idem-burst-%'`)).n, 2);
       for (const id of new Set(answers.map((a) => a.json.id as string))) await waitRun(weir.url, id);
+    });
+  }
+
+  // Runs started together go through their start together (one key mint, one file-thread message,
+  // one spawner message, one move to running for the batch): on the local provider only.
+  if (provider === 'local') {
+    it('runs POSTed together all run at once, each with its own key, workspace, prompt and process; one whose sandbox fails fails alone', async () => {
+      const n = 6;
+      const bodies = [...Array.from({ length: n }, (_, i) => ({ profile: 'together', prompt: `together-${i}` })), { profile: 'cloudy', prompt: 'x' }];
+      const started = await Promise.all(bodies.map((b) => mustStart(weir.url, b)));
+      const ids = started.slice(0, n).map((s) => s.id as string);
+      // Every run of the batch is running at the same time: none waited for another to end.
+      const running = await Promise.all(ids.map((id) => waitRun(weir.url, id, 'running')));
+      assert.equal(new Set(running.map((r) => r.sandbox?.id)).size, n, 'a sandbox each');
+      const keys = await rows(pool, `SELECT id, key_token FROM "Weir_AgentRun" WHERE id = ANY($1)`, [ids]);
+      assert.equal(new Set(keys.map((k) => k.key_token).filter(Boolean)).size, n, 'a key each');
+      // Each agent printed its own workspace and read its own prompt, in a process of its own.
+      const seen = await Promise.all(
+        ids.map((id) => waitFor(`run ${id} to print its prompt`, async () => {
+          const text = printed(await events(weir.url, id));
+          const ws = /ws=(\S+)/.exec(text)?.[1];
+          const own = /pid=(\d+) (together-\d+)/.exec(text);
+          return ws && own ? { ws, prompt: own[2] } : null;
+        }, 30_000, 50)),
+      );
+      assert.equal(new Set(seen.map((s) => s.ws)).size, n, 'a workspace each');
+      assert.deepEqual(seen.map((s) => s.prompt), ids.map((_, i) => `together-${i}`), 'each its own prompt');
+      // The run whose sandbox could not be made failed as sandbox_error; the others ran on.
+      const bad = await waitRun(weir.url, started[n].id);
+      assert.equal(bad.status, 'failed');
+      assert.equal(bad.error.kind, 'sandbox_error');
+      for (const id of ids) assert.equal((await getRun(weir.url, id)).status, 'running');
+      for (const id of ids) await call(weir.url, `/v1/agent/runs/${id}/cancel`, { headers: bearer(MASTER_KEY), body: {} });
+      for (const id of ids) assert.equal((await waitRun(weir.url, id)).status, 'canceled');
+      const blocked = await rows(pool, `SELECT k.blocked FROM "Weir_AgentRun" r JOIN "LiteLLM_VerificationToken" k ON k.token = r.key_token WHERE r.id = ANY($1)`, [ids]);
+      assert.deepEqual(blocked.map((b) => b.blocked), ids.map(() => true), 'every key blocked at its end');
     });
   }
 

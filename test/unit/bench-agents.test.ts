@@ -43,6 +43,20 @@ test('a trace: start at the running event, the first agent line, every event del
   assert.equal(t.errorKind, 'agent_error');
 });
 
+test('events already there when the watcher asked are counted as replayed, not as delays', () => {
+  const t = newTrace(T0);
+  t.watchAt = T0 + 30.6;
+  traceEvent(t, { ts: iso(10), type: 'status', payload: { status: 'provisioning' } }, T0 + 200);
+  traceEvent(t, { ts: iso(30), type: 'sandbox', payload: {} }, T0 + 200);
+  traceEvent(t, { ts: iso(50), type: 'status', payload: { status: 'running' } }, T0 + 200);
+  assert.equal(t.replayed, 1, 'the event before the watcher asked');
+  assert.deepEqual(t.eventDelays, [170, 150], 'the event of its own millisecond is live');
+  assert.equal(t.provisioningAt, T0 + 10, 'a replayed event still tells when the run moved');
+  const s = summarizeRuns([t], FINAL_STATUSES);
+  assert.equal(s.events, 2);
+  assert.equal(s.eventsReplayed, 1);
+});
+
 test('summarizeRuns: nearest-rank percentiles over the runs, statuses counted, unfinished and unstarted runs told apart', () => {
   const traces: RunTrace[] = [];
   // 100 runs starting 1…100 ms after their POST, events 1…100 ms late (3 each).

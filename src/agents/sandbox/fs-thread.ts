@@ -1,6 +1,7 @@
 // The sandbox file thread (see files.ts): every file operation of the local sandboxes, done with
 // blocking calls on this thread — making a run's folders, writing the prompt, reading transcripts,
-// removing a run's folder, and measuring each running sandbox's disk use on a timer.
+// removing a run's folder, and measuring each running sandbox's disk use on a timer. Requests made
+// in the same turn of the control thread come as one message, and their replies go back as one.
 import fs from 'node:fs';
 import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
@@ -88,8 +89,14 @@ function watch(r: Extract<FilesRequest, { op: 'watch' }>): void {
   watches.set(r.id, setTimeout(tick, r.everyMs));
 }
 
+/** Replies of the batch being handled: sent together as one message when it is done. */
+let batch: { replies: FilesReply[]; transfer: ArrayBuffer[] } | null = null;
+
 function reply(m: FilesReply, transfer?: ArrayBuffer[]): void {
-  port!.postMessage(m, transfer);
+  if (batch) {
+    batch.replies.push(m);
+    if (transfer) batch.transfer.push(...transfer);
+  } else port!.postMessage(m, transfer);
 }
 
 function handle(r: FilesRequest): void {
@@ -117,11 +124,25 @@ function handle(r: FilesRequest): void {
   }
 }
 
-port?.on('message', (r: FilesRequest) => {
+function handleOne(r: FilesRequest): void {
   try {
     handle(r);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     reply({ id: r.id, ok: false, message: err.message, code: err.code });
+  }
+}
+
+// Requests made together arrive as one array (files.ts): each is handled on its own (one failing
+// fails only itself), and their replies go back as one array.
+port?.on('message', (m: FilesRequest | FilesRequest[]) => {
+  if (!Array.isArray(m)) return handleOne(m);
+  batch = { replies: [], transfer: [] };
+  try {
+    for (const r of m) handleOne(r);
+  } finally {
+    const { replies, transfer } = batch;
+    batch = null;
+    if (replies.length) port!.postMessage(replies, transfer);
   }
 });

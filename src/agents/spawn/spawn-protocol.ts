@@ -1,5 +1,7 @@
 // Messages between Weir's control thread and the spawner process (spawner.ts, spawner-process.ts),
-// over the process's IPC channel (advanced serialization: output chunks cross as bytes).
+// over the process's IPC channel (advanced serialization: output chunks cross as bytes). Each side
+// sends what one turn of its loop produced as one message, an array when there are several: a
+// fan-out's spawns are one message, and the output of dozens of agents read in one turn another.
 
 export interface SpawnRequest {
   id: number;

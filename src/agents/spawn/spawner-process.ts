@@ -6,9 +6,19 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import type { SpawnReply, SpawnRequest } from './spawn-protocol';
 
+/** Replies of this turn (every agent's output read in it), sent as one message at the next. */
+let outbox: SpawnReply[] = [];
+
 const send = (m: SpawnReply): void => {
-  process.send?.(m);
+  outbox.push(m);
+  if (outbox.length === 1) setImmediate(flush);
 };
+
+function flush(): void {
+  const out = outbox;
+  outbox = [];
+  process.send?.(out.length === 1 ? out[0] : out);
+}
 
 /**
  * The child's session gets its own autogroup (Linux's default scheduler groups by session), and an
@@ -80,6 +90,9 @@ function start(r: SpawnRequest): void {
   });
 }
 
-process.on('message', (r: SpawnRequest) => start(r));
+process.on('message', (m: SpawnRequest | SpawnRequest[]) => {
+  if (Array.isArray(m)) for (const r of m) start(r);
+  else start(m);
+});
 // Weir is gone: so is this process (the agents follow through their parent-death signal).
 process.on('disconnect', () => process.exit(0));

@@ -82,7 +82,10 @@ function spawner(): ChildProcess {
   const node = [process.execPath, '--max-old-space-size=64', PROCESS_FILE];
   const argv = setpriv ? [setpriv, '--pdeathsig', 'KILL', '--', ...node] : node;
   const c = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced', env: { PATH: process.env.PATH ?? '' } });
-  c.on('message', onReply);
+  c.on('message', (m: SpawnReply | SpawnReply[]) => {
+    if (Array.isArray(m)) for (const one of m) onReply(one);
+    else onReply(m);
+  });
   // A spawner that dies fails what it was running (their processes are killed by their groups);
   // the next start forks a new one.
   const fail = (why: string) => {
@@ -121,5 +124,17 @@ export function spawnDetached(file: string, args: string[], opts: SpawnOptions, 
   const c = spawner();
   c.ref();
   (c.channel as { ref?: () => void } | undefined)?.ref?.();
-  c.send(req);
+  outbox.push(req);
+  if (outbox.length === 1) setImmediate(post);
+}
+
+/** Requests of this turn, sent as one message at the next (see spawn-protocol.ts). */
+let outbox: SpawnRequest[] = [];
+
+function post(): void {
+  // A spawner that died since failed these already (their ids are no longer pending).
+  const out = outbox.filter((r) => pending.has(r.id));
+  outbox = [];
+  if (out.length === 0) return;
+  spawner().send(out.length === 1 ? out[0] : out);
 }
