@@ -1,8 +1,14 @@
 // The spend journal: the durable hand-off between the threads that serve requests and the
-// control thread's spend writer. A worker appends one JSON line per request with a synchronous
-// write BEFORE the client gets the end of its answer; the spend writer reads complete lines from
-// each segment and commits them to Postgres together with the offset it reached, so a record is
-// written exactly once whatever dies when (see src/db/spend-writer.ts).
+// control thread's spend writer. A worker journals one JSON line per request BEFORE the client
+// gets the end of its answer; the spend writer reads complete lines from each segment and commits
+// them to Postgres together with the offset it reached, so a record is written exactly once
+// whatever dies when (see src/db/spend-writer.ts).
+//
+// One write per event-loop turn: the records of every answer that ends in a turn are staged, and
+// one synchronous write takes them all in the loop's check phase (setImmediate), right after the
+// poll phase in which uWS and the upstream sockets delivered those ends; only then does each answer
+// get its last bytes (JournalWaiter). No timer and no wait beyond the turn, and a kill -9 between
+// the write and the ends loses nothing a client saw finish.
 //
 // No fsync: the line is in the kernel's page cache once writeSync returns, and a kill -9 of the
 // process cannot lose it (only a power cut can, which is the same bargain Postgres' own
@@ -23,6 +29,9 @@ const CLOSED_LINE = Buffer.from(CLOSED_MARKER + '\n');
 
 export const DEFAULT_SEGMENT_MAX_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_SEGMENT_MAX_AGE_MS = 60_000;
+/** A turn's lines are encoded into one reused buffer of this size (grown for a burst). */
+const TURN_BUFFER_BYTES = 64 * 1024;
+const MAX_KEPT_TURN_BUFFER = 1024 * 1024;
 
 const NAME_RE = /^spend-(\d{13})-(\d{6})-(\d+)-([0-9a-z]+)-([0-9a-f]{8})-([A-Za-z0-9_]*)\.jsonl$/;
 
@@ -137,6 +146,15 @@ export function listSegments(dir: string): SegmentInfo[] {
   return out;
 }
 
+/** What waits for a staged record to reach the file: the last bytes of its answer. */
+export interface JournalWaiter {
+  /** The record is written (or the disk refused it, already logged): the answer may end now. */
+  journaled(): void;
+}
+
+/** Told when a turn's write fails: the records are lost, the answers still end. */
+export type JournalFailure = (records: number, err: Error) => void;
+
 /** Appends spend records to segment files; one instance per thread (it is not shared). */
 export class JournalWriter {
   private readonly dir: string;
@@ -150,6 +168,14 @@ export class JournalWriter {
   private openedAt = 0;
   private current: string | null = null;
   private closedForGood = false;
+  /** This turn's lines, encoded in place into one reused buffer, and the answers that wait for them. */
+  private turnBuf = Buffer.allocUnsafe(TURN_BUFFER_BYTES);
+  private turnUsed = 0;
+  private waiters: JournalWaiter[] = [];
+  private flushScheduled = false;
+  /** Writes made (a turn's lines go in one): tests count them. */
+  writes = 0;
+  onFailure: JournalFailure | null = null;
 
   constructor(dir: string, name: string, opts: JournalOptions = {}) {
     this.dir = path.resolve(dir);
@@ -170,10 +196,76 @@ export class JournalWriter {
    */
   append(rec: SpendRecord): void {
     if (this.closedForGood) throw new Error('spend journal is closed');
-    const line = Buffer.from(JSON.stringify(rec) + '\n');
-    if (this.fd !== null && (this.size + line.length > this.maxBytes || Date.now() - this.openedAt >= this.maxAgeMs)) this.rotate();
+    if (this.waiters.length) this.flush(); // staged records go first: the file keeps call order
+    this.encode(rec);
+    const used = this.turnUsed;
+    this.turnUsed = 0;
+    this.writeLines(this.turnBuf.subarray(0, used));
+  }
+
+  /**
+   * Stages one record for this turn's write; `waiter.journaled()` is called once it is in the file
+   * (in this turn's check phase), and only then may the answer end.
+   */
+  stage(rec: SpendRecord, waiter: JournalWaiter): void {
+    if (this.closedForGood) throw new Error('spend journal is closed');
+    this.encode(rec);
+    this.waiters.push(waiter);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushTurn);
+    }
+  }
+
+  /** Writes what this turn staged with one write, then lets each waiting answer end. */
+  flush(): void {
+    const waiters = this.waiters;
+    if (waiters.length === 0) return;
+    const used = this.turnUsed;
+    this.waiters = [];
+    this.turnUsed = 0;
+    try {
+      this.writeLines(this.turnBuf.subarray(0, used));
+    } catch (e) {
+      // The disk refused (full, gone): no partial line is left; the answers are not held hostage.
+      if (this.onFailure) this.onFailure(waiters.length, e as Error);
+    }
+    // A burst grew the buffer: give the memory back rather than keep the peak.
+    if (this.turnBuf.length > MAX_KEPT_TURN_BUFFER) this.turnBuf = Buffer.allocUnsafe(TURN_BUFFER_BYTES);
+    for (let i = 0; i < waiters.length; i++) {
+      try {
+        waiters[i]!.journaled();
+      } catch {
+        /* one answer's end must not keep the others from theirs */
+      }
+    }
+  }
+
+  /** Encodes a record at the end of the turn buffer, grown first if the worst case would not fit. */
+  private encode(rec: SpendRecord): void {
+    const text = JSON.stringify(rec);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: room for the worst case, then the exact write.
+    const worst = this.turnUsed + text.length * 3 + 1;
+    if (worst > this.turnBuf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(worst, this.turnBuf.length * 2));
+      this.turnBuf.copy(grown, 0, 0, this.turnUsed);
+      this.turnBuf = grown;
+    }
+    this.turnUsed += this.turnBuf.write(text, this.turnUsed, 'utf8');
+    this.turnBuf[this.turnUsed++] = 0x0a;
+  }
+
+  private readonly flushTurn = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
+
+  /** Lines of one turn into the current segment (rotated first when they would not fit). */
+  private writeLines(lines: Buffer): void {
+    if (this.fd !== null && (this.size + lines.length > this.maxBytes || Date.now() - this.openedAt >= this.maxAgeMs)) this.rotate();
     if (this.fd === null) this.open();
-    this.writeAll(line);
+    this.writeAll(lines);
+    this.writes++;
   }
 
   /** Closes the current segment with its marker; the next append opens a new one. */
@@ -189,8 +281,9 @@ export class JournalWriter {
     }
   }
 
-  /** Closes the current segment; further appends throw. */
+  /** Writes what is staged and closes the current segment; further appends throw. */
   close(): void {
+    this.flush();
     this.rotate();
     this.closedForGood = true;
   }
