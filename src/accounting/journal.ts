@@ -1,21 +1,31 @@
 // The spend journal: the durable hand-off between the threads that serve requests and the
-// control thread's spend writer. A worker appends one JSON line per request with a synchronous
-// write BEFORE the client gets the end of its answer; the spend writer reads complete lines from
-// each segment and commits them to Postgres together with the offset it reached, so a record is
-// written exactly once whatever dies when (see src/db/spend-writer.ts).
+// control thread's spend writer. A worker journals one JSON line per request BEFORE the client
+// gets the end of its answer; the spend writer reads complete lines from each segment and commits
+// them to Postgres together with the offset it reached, so a record is written exactly once
+// whatever dies when (see src/db/spend-writer.ts).
+//
+// One write per event-loop turn: the records of every answer that ends in a turn are staged, and
+// one synchronous write takes them all in the loop's check phase (setImmediate), right after the
+// poll phase in which uWS and the upstream sockets delivered those ends; only then does each answer
+// get its last bytes (JournalWaiter). No timer and no wait beyond the turn, and a kill -9 between
+// the write and the ends loses nothing a client saw finish.
 //
 // No fsync: the line is in the kernel's page cache once writeSync returns, and a kill -9 of the
 // process cannot lose it (only a power cut can, which is the same bargain Postgres' own
 // synchronous_commit=off makes). This file is loaded by worker threads: it must not import pg.
 //
 // Segment files are named so that a plain sort orders them by creation and so that the reader can
-// tell, without opening them, which process wrote them and whether that process still lives:
-//   spend-<ms since epoch, 13 digits>-<seq, 6 digits>-<pid>-<process tag>-<random>-<writer>.jsonl
-// A segment that is rotated or closed gets a final marker line; after it, nothing is appended.
+// tell, without opening them, which process wrote them, whether that process still lives and the
+// format of its records:
+//   spend-<ms since epoch, 13 digits>-<seq, 6 digits>-<pid>-<process tag>-<random>-<writer>.<format>
+// `.wj2`: binary records (journal-binary.ts), what this version writes. `.jsonl`: one JSON line per
+// record, what versions before it wrote; still read, so that segments left by an upgrade are
+// committed. A segment that is rotated or closed gets a final marker; after it, nothing is appended.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SpendRecord } from './spend-record';
+import { BadRecord, CLOSED_V2, decodeRecord, encodeRecord, RECORD_TAG, TRAILER, worstSize } from './journal-binary';
 
 /** The last line of a closed segment. Exactly this text, so it can never be a SpendRecord. */
 export const CLOSED_MARKER = '{"weir_journal":"closed"}';
@@ -23,8 +33,14 @@ const CLOSED_LINE = Buffer.from(CLOSED_MARKER + '\n');
 
 export const DEFAULT_SEGMENT_MAX_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_SEGMENT_MAX_AGE_MS = 60_000;
+/** A turn's lines are encoded into one reused buffer of this size (grown for a burst). */
+const TURN_BUFFER_BYTES = 64 * 1024;
+const MAX_KEPT_TURN_BUFFER = 1024 * 1024;
 
-const NAME_RE = /^spend-(\d{13})-(\d{6})-(\d+)-([0-9a-z]+)-([0-9a-f]{8})-([A-Za-z0-9_]*)\.jsonl$/;
+const NAME_RE = /^spend-(\d{13})-(\d{6})-(\d+)-([0-9a-z]+)-([0-9a-f]{8})-([A-Za-z0-9_]*)\.(jsonl|wj2)$/;
+
+/** 1: JSON lines (`.jsonl`, older versions); 2: binary records (`.wj2`). */
+export type JournalFormat = 1 | 2;
 
 export interface SegmentInfo {
   /** Absolute path. */
@@ -37,6 +53,7 @@ export interface SegmentInfo {
   /** Identifies the writing process beyond its pid (pids are reused, e.g. pid 1 in containers). */
   processTag: string;
   writer: string;
+  format: JournalFormat;
 }
 
 export interface JournalOptions {
@@ -44,6 +61,8 @@ export interface JournalOptions {
   maxBytes?: number;
   /** Rotate on the first append after a segment is this old (default 60 s). */
   maxAgeMs?: number;
+  /** Record format of new segments (default 2; 1 writes what older versions wrote, for tests of upgrades). */
+  format?: JournalFormat;
 }
 
 let ownTag: string | null = null;
@@ -117,6 +136,7 @@ export function parseSegmentName(dir: string, file: string): SegmentInfo | null 
     pid: Number(m[3]),
     processTag: m[4]!,
     writer: m[6]!,
+    format: m[7] === 'wj2' ? 2 : 1,
   };
 }
 
@@ -137,12 +157,23 @@ export function listSegments(dir: string): SegmentInfo[] {
   return out;
 }
 
+/** What waits for a staged record to reach the file: the last bytes of its answer. */
+export interface JournalWaiter {
+  /** The record is written (or the disk refused it, already logged): the answer may end now. */
+  journaled(): void;
+}
+
+/** Told when a turn's write fails: the records are lost, the answers still end. */
+export type JournalFailure = (records: number, err: Error) => void;
+
 /** Appends spend records to segment files; one instance per thread (it is not shared). */
 export class JournalWriter {
   private readonly dir: string;
   private readonly writer: string;
   private readonly maxBytes: number;
   private readonly maxAgeMs: number;
+  private readonly format: JournalFormat;
+  private readonly closedBytes: Buffer;
   private readonly rand = crypto.randomBytes(4).toString('hex');
   private seq = 0;
   private fd: number | null = null;
@@ -150,12 +181,22 @@ export class JournalWriter {
   private openedAt = 0;
   private current: string | null = null;
   private closedForGood = false;
+  /** This turn's lines, encoded in place into one reused buffer, and the answers that wait for them. */
+  private turnBuf = Buffer.allocUnsafe(TURN_BUFFER_BYTES);
+  private turnUsed = 0;
+  private waiters: JournalWaiter[] = [];
+  private flushScheduled = false;
+  /** Writes made (a turn's lines go in one): tests count them. */
+  writes = 0;
+  onFailure: JournalFailure | null = null;
 
   constructor(dir: string, name: string, opts: JournalOptions = {}) {
     this.dir = path.resolve(dir);
     this.writer = name.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 32);
     this.maxBytes = opts.maxBytes ?? DEFAULT_SEGMENT_MAX_BYTES;
     this.maxAgeMs = opts.maxAgeMs ?? DEFAULT_SEGMENT_MAX_AGE_MS;
+    this.format = opts.format ?? 2;
+    this.closedBytes = this.format === 2 ? CLOSED_V2 : CLOSED_LINE;
     fs.mkdirSync(this.dir, { recursive: true });
   }
 
@@ -170,10 +211,80 @@ export class JournalWriter {
    */
   append(rec: SpendRecord): void {
     if (this.closedForGood) throw new Error('spend journal is closed');
-    const line = Buffer.from(JSON.stringify(rec) + '\n');
-    if (this.fd !== null && (this.size + line.length > this.maxBytes || Date.now() - this.openedAt >= this.maxAgeMs)) this.rotate();
+    if (this.waiters.length) this.flush(); // staged records go first: the file keeps call order
+    this.encode(rec);
+    const used = this.turnUsed;
+    this.turnUsed = 0;
+    this.writeLines(this.turnBuf.subarray(0, used));
+  }
+
+  /**
+   * Stages one record for this turn's write; `waiter.journaled()` is called once it is in the file
+   * (in this turn's check phase), and only then may the answer end.
+   */
+  stage(rec: SpendRecord, waiter: JournalWaiter): void {
+    if (this.closedForGood) throw new Error('spend journal is closed');
+    this.encode(rec);
+    this.waiters.push(waiter);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushTurn);
+    }
+  }
+
+  /** Writes what this turn staged with one write, then lets each waiting answer end. */
+  flush(): void {
+    const waiters = this.waiters;
+    if (waiters.length === 0) return;
+    const used = this.turnUsed;
+    this.waiters = [];
+    this.turnUsed = 0;
+    try {
+      this.writeLines(this.turnBuf.subarray(0, used));
+    } catch (e) {
+      // The disk refused (full, gone): no partial line is left; the answers are not held hostage.
+      if (this.onFailure) this.onFailure(waiters.length, e as Error);
+    }
+    // A burst grew the buffer: give the memory back rather than keep the peak.
+    if (this.turnBuf.length > MAX_KEPT_TURN_BUFFER) this.turnBuf = Buffer.allocUnsafe(TURN_BUFFER_BYTES);
+    for (let i = 0; i < waiters.length; i++) {
+      try {
+        waiters[i]!.journaled();
+      } catch {
+        /* one answer's end must not keep the others from theirs */
+      }
+    }
+  }
+
+  /** Encodes a record at the end of the turn buffer, grown first if the worst case would not fit. */
+  private encode(rec: SpendRecord): void {
+    const text = this.format === 1 ? JSON.stringify(rec) : null;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: room for the worst case, then the exact write.
+    const worst = this.turnUsed + (text !== null ? text.length * 3 + 1 : worstSize(rec));
+    if (worst > this.turnBuf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(worst, this.turnBuf.length * 2));
+      this.turnBuf.copy(grown, 0, 0, this.turnUsed);
+      this.turnBuf = grown;
+    }
+    if (text === null) {
+      this.turnUsed = encodeRecord(rec, this.turnBuf, this.turnUsed);
+      return;
+    }
+    this.turnUsed += this.turnBuf.write(text, this.turnUsed, 'utf8');
+    this.turnBuf[this.turnUsed++] = 0x0a;
+  }
+
+  private readonly flushTurn = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
+
+  /** Lines of one turn into the current segment (rotated first when they would not fit). */
+  private writeLines(lines: Buffer): void {
+    if (this.fd !== null && (this.size + lines.length > this.maxBytes || Date.now() - this.openedAt >= this.maxAgeMs)) this.rotate();
     if (this.fd === null) this.open();
-    this.writeAll(line);
+    this.writeAll(lines);
+    this.writes++;
   }
 
   /** Closes the current segment with its marker; the next append opens a new one. */
@@ -181,7 +292,7 @@ export class JournalWriter {
     if (this.fd === null) return;
     const fd = this.fd;
     try {
-      this.writeAll(CLOSED_LINE);
+      this.writeAll(this.closedBytes);
     } finally {
       this.fd = null;
       this.current = null;
@@ -189,8 +300,9 @@ export class JournalWriter {
     }
   }
 
-  /** Closes the current segment; further appends throw. */
+  /** Writes what is staged and closes the current segment; further appends throw. */
   close(): void {
+    this.flush();
     this.rotate();
     this.closedForGood = true;
   }
@@ -198,7 +310,7 @@ export class JournalWriter {
   private open(): void {
     const ts = String(Date.now()).padStart(13, '0');
     const seq = String(this.seq++ % 1_000_000).padStart(6, '0');
-    const file = `spend-${ts}-${seq}-${process.pid}-${processTag()}-${this.rand}-${this.writer}.jsonl`;
+    const file = `spend-${ts}-${seq}-${process.pid}-${processTag()}-${this.rand}-${this.writer}.${this.format === 2 ? 'wj2' : 'jsonl'}`;
     const p = path.join(this.dir, file);
     // 'ax': the name is unique by construction; refuse rather than append to someone else's file.
     this.fd = fs.openSync(p, 'ax', 0o600);
@@ -239,71 +351,141 @@ export interface SegmentRead {
   size: number;
   /** More complete lines exist past nextOffset (the read stopped at maxBytes). */
   more: boolean;
-  /** Complete lines that were not valid JSON records, with their end offsets (never retried). */
+  /** Complete lines (or binary records) that were no valid record, with their end offsets (never retried). */
   bad: { line: string; end: number }[];
 }
 
-function endsWithMarker(fd: number, size: number): boolean {
-  if (size < CLOSED_LINE.length) return false;
-  const tail = Buffer.alloc(CLOSED_LINE.length);
+function endsWithMarker(fd: number, size: number, format: JournalFormat): boolean {
+  const marker = format === 2 ? CLOSED_V2 : CLOSED_LINE;
+  if (size < marker.length) return false;
+  const tail = Buffer.alloc(marker.length);
   fs.readSync(fd, tail, 0, tail.length, size - tail.length);
-  if (!tail.equals(CLOSED_LINE)) return false;
-  if (size === CLOSED_LINE.length) return true;
+  if (!tail.equals(marker)) return false;
+  // A binary record cannot end with the marker's bytes (see journal-binary.ts); a JSON line ends in '\n'.
+  if (format === 2 || size === marker.length) return true;
   const prev = Buffer.alloc(1);
   fs.readSync(fd, prev, 0, 1, size - tail.length - 1);
   return prev[0] === 0x0a;
 }
 
+/** A segment's format from its name: `.wj2` binary, anything else JSON lines. */
+function formatOf(file: string): JournalFormat {
+  return file.endsWith('.wj2') ? 2 : 1;
+}
+
 /**
- * Reads the complete lines of a segment from `fromOffset`. A last line without its '\n' is still
- * being written (or was torn): it is not consumed, and nextOffset stays before it.
+ * Reads the complete records of a segment from `fromOffset`. A last record not yet whole (a JSON
+ * line without its '\n', a binary record shorter than its length) is still being written, or was
+ * torn: it is not consumed, and nextOffset stays before it.
  */
 export function readSegment(file: string, fromOffset: number, maxBytes = 4 * 1024 * 1024): SegmentRead {
+  const format = formatOf(file);
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;
-    const closed = endsWithMarker(fd, size);
+    const closed = endsWithMarker(fd, size, format);
     const out: SegmentRead = { records: [], ends: [], nextOffset: fromOffset, closed, size, more: false, bad: [] };
     if (fromOffset >= size) return out;
     const avail = size - fromOffset;
     let want = Math.min(avail, Math.max(1, maxBytes));
-    let buf: Buffer;
-    let lastNl: number;
     for (;;) {
-      buf = Buffer.alloc(want);
-      const n = fs.readSync(fd, buf, 0, want, fromOffset);
-      buf = buf.subarray(0, n);
-      lastNl = buf.lastIndexOf(0x0a);
-      // One line longer than maxBytes: read further rather than stall on it.
-      if (lastNl >= 0 || want >= avail) break;
-      want = Math.min(avail, want * 2);
-    }
-    if (lastNl < 0) return out;
-    // Stopped short of the end: there may be more complete lines (a later read will tell).
-    out.more = fromOffset + buf.length < size;
-    let start = 0;
-    while (start <= lastNl) {
-      const nl = buf.indexOf(0x0a, start);
-      const end = fromOffset + nl + 1;
-      const text = buf.toString('utf8', start, nl);
-      start = nl + 1;
-      if (text === CLOSED_MARKER || text === '') continue;
-      let rec: unknown;
-      try {
-        rec = JSON.parse(text);
-      } catch {
-        rec = undefined;
+      // Only the bytes read are looked at: no need to zero the buffer first.
+      const whole = Buffer.allocUnsafe(want);
+      const buf = whole.subarray(0, fs.readSync(fd, whole, 0, want, fromOffset));
+      const used = format === 2 ? readBinary(buf, fromOffset, out) : readLines(buf, fromOffset, out);
+      // One record longer than maxBytes: read further rather than stall on it.
+      if (used === 0 && out.bad.length === 0 && want < avail) {
+        want = Math.min(avail, want * 2);
+        continue;
       }
-      if (rec && typeof rec === 'object' && !Array.isArray(rec)) {
-        out.records.push(rec as SpendRecord);
-        out.ends.push(end);
-      } else {
-        out.bad.push({ line: text, end });
-      }
+      out.nextOffset = fromOffset + used;
+      // Stopped short of the end: there may be more complete records (a later read will tell).
+      out.more = used > 0 && fromOffset + buf.length < size;
+      return out;
     }
-    out.nextOffset = fromOffset + lastNl + 1;
-    return out;
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** The whole JSON lines of `buf` into `out`; returns the bytes consumed. */
+function readLines(buf: Buffer, base: number, out: SegmentRead): number {
+  const lastNl = buf.lastIndexOf(0x0a);
+  if (lastNl < 0) return 0;
+  let start = 0;
+  while (start <= lastNl) {
+    const nl = buf.indexOf(0x0a, start);
+    const end = base + nl + 1;
+    const text = buf.toString('utf8', start, nl);
+    start = nl + 1;
+    if (text === CLOSED_MARKER || text === '') continue;
+    let rec: unknown;
+    try {
+      rec = JSON.parse(text);
+    } catch {
+      rec = undefined;
+    }
+    if (rec && typeof rec === 'object' && !Array.isArray(rec)) {
+      out.records.push(rec as SpendRecord);
+      out.ends.push(end);
+    } else {
+      out.bad.push({ line: text, end });
+    }
+  }
+  return lastNl + 1;
+}
+
+/** The smallest a binary record can be: its header and trailer. */
+const MIN_RECORD = 6;
+
+/**
+ * The whole binary records of `buf` into `out`; returns the bytes consumed. A damaged record (its
+ * trailer or fields wrong) is reported and skipped by its length; bytes that are no record at all
+ * (the file was damaged outside Weir) are reported up to the end of what was read.
+ */
+function readBinary(buf: Buffer, base: number, out: SegmentRead): number {
+  let pos = 0;
+  while (pos < buf.length) {
+    const tag = buf[pos]!;
+    if (tag === CLOSED_V2[0]) {
+      if (pos + CLOSED_V2.length > buf.length) return pos; // the marker is being written
+      if (buf.compare(CLOSED_V2, 0, CLOSED_V2.length, pos, pos + CLOSED_V2.length) === 0) {
+        pos += CLOSED_V2.length;
+        continue;
+      }
+    }
+    if (tag !== RECORD_TAG) {
+      out.bad.push({ line: binaryLine(buf, pos, buf.length), end: base + buf.length });
+      return buf.length;
+    }
+    if (pos + 5 > buf.length) return pos; // the header is being written
+    const len = buf.readUInt32LE(pos + 1);
+    if (len < MIN_RECORD) {
+      out.bad.push({ line: binaryLine(buf, pos, buf.length), end: base + buf.length });
+      return buf.length;
+    }
+    const end = pos + len;
+    if (end > buf.length) return pos; // being written, or torn
+    let rec: SpendRecord | null = null;
+    if (buf[end - 1] === TRAILER) {
+      try {
+        rec = decodeRecord(buf, pos, end);
+      } catch (e) {
+        if (!(e instanceof BadRecord) && !(e instanceof RangeError)) throw e;
+      }
+    }
+    if (rec) {
+      out.records.push(rec);
+      out.ends.push(base + end);
+    } else {
+      out.bad.push({ line: binaryLine(buf, pos, end), end: base + end });
+    }
+    pos = end;
+  }
+  return pos;
+}
+
+/** Bytes that are no record, kept for the quarantine as text. */
+function binaryLine(buf: Buffer, from: number, to: number): string {
+  return `base64:${buf.toString('base64', from, Math.min(to, from + 64 * 1024))}`;
 }

@@ -308,7 +308,7 @@ export class SpendWriter {
         }
       }
 
-      for (const t of taken) for (const b of t.read.bad) this.quarantine(t.seg.file, b.end, b.line, 'not a JSON record');
+      for (const t of taken) for (const b of t.read.bad) this.quarantine(t.seg.file, b.end, b.line, 'not a record');
       const own: SpendRecord[] = [];
       const foreign: SpendRecord[] = [];
       for (const t of taken) t.read.records.forEach((raw, i) => (t.own ? own : foreign).push(normalizeRecord(raw, `${t.seg.file}:${t.read.ends[i]}`)));

@@ -20,6 +20,7 @@ import type { Charge } from './policy';
 import type { Endpoint } from './proxy-call';
 import type { Target } from './snapshot';
 import { spendRecord } from './spend-record';
+import { HeldEnd } from './held-end';
 import { NANOS_PER_USD } from '../accounting/spend-record';
 import { spendLogPromptTokens } from '../accounting/usage-types';
 import type { WorkerMetrics } from '../metrics/recorder';
@@ -179,6 +180,8 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
   /** A Gemini stream being billed: read for its usage only. */
   private geminiReader: GeminiToChatStream | null = null;
   private done = false;
+  /** The answer's end, held until the journal has the call's record (null: no journal). */
+  private held: HeldEnd | null = null;
   private controller: Dispatcher.DispatchController | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly callId = randomUUID();
@@ -269,7 +272,7 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
       if (this.billing.target.dialect === 'gemini') this.billing.acct.gemini = geminiUsageOf(read);
     }
     this.account(this.status, this.status >= 400 ? new GatewayError(this.status, `pass-through upstream answered ${this.status}`, 'upstream_error') : undefined);
-    this.ex.end();
+    this.out.end();
   }
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
@@ -280,15 +283,15 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
     if (this.billing && (this.aligner || this.side)) this.billing.acct.endStream();
     this.account(error.status, error, this.started && (this.aligner !== null || this.side !== null));
     if (!this.started) {
-      this.ex.respond(error.status, ['content-type', 'application/json'], errorBody(this.route.streamDialect === 'anthropic' ? 'anthropic' : 'openai', error));
+      this.out.respond(error.status, ['content-type', 'application/json'], errorBody(this.route.streamDialect === 'anthropic' ? 'anthropic' : 'openai', error));
     } else if (this.aligner) {
       // The status line is out: a stream ends in an error event of its own framing, after its last whole event.
       this.aligner.discard();
       this.ex.write(streamErrorEvent(this.route.streamDialect, error));
-      this.ex.end();
+      this.out.end();
     } else {
       // A plain body cut midway: the client must see it cut, not complete.
-      this.ex.destroy();
+      this.out.destroy();
     }
   }
 
@@ -300,7 +303,12 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
     this.account(499, new GatewayError(499, 'client disconnected', 'client_closed_request'), streamed);
   }
 
-  /** Settles the charge and journals the spend record, once, however the call ended. */
+  /** Where the answer's last act goes: held for the journal's write when the call was journaled. */
+  private get out(): Pick<Exchange, 'end' | 'respond' | 'destroy'> {
+    return this.held ?? this.ex;
+  }
+
+  /** Settles the charge and stages the spend record (the answer's end waits for its write), once, however the call ended. */
   private account(status: number, error?: GatewayError, produced = status < 400): void {
     if (this.done) return;
     this.done = true;
@@ -310,27 +318,32 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
     const usage = produced ? b.acct.usage() : null;
     const cost = usage ? b.acct.costNanos(b.target, usage) : 0;
     b.charge?.settle(BigInt(cost), usage ? usage.prompt_tokens + usage.completion_tokens : 0, now);
-    b.journal?.append(
-      spendRecord({
-        callId: this.callId,
-        responseId: b.acct.responseId,
-        endpoint: b.endpoint,
-        callType: 'pass_through_endpoint',
-        identity: b.identity,
-        endUser: b.endUser,
-        headers: this.ex.headers,
-        group: b.target.upstreamModel,
-        target: b.target,
-        usage,
-        costNanos: cost,
-        startMs: this.startMs,
-        endMs: now,
-        firstByteMs: b.acct.firstByteMs || now,
-        overheadMs: 0,
-        retries: 0,
-        error: error && status >= 400 ? { status, message: error.message, type: error.type } : undefined,
-      }),
-    );
+    if (b.journal) {
+      const held = (this.held = new HeldEnd(this.ex));
+      held.hold();
+      b.journal.stage(
+        spendRecord({
+          callId: this.callId,
+          responseId: b.acct.responseId,
+          endpoint: b.endpoint,
+          callType: 'pass_through_endpoint',
+          identity: b.identity,
+          endUser: b.endUser,
+          headers: this.ex.headers,
+          group: b.target.upstreamModel,
+          target: b.target,
+          usage,
+          costNanos: cost,
+          startMs: this.startMs,
+          endMs: now,
+          firstByteMs: b.acct.firstByteMs || now,
+          overheadMs: 0,
+          retries: 0,
+          error: error && status >= 400 ? { status, message: error.message, type: error.type } : undefined,
+        }),
+        held,
+      );
+    }
     const m = b.metrics;
     if (m) {
       // The upstream's time is not told apart from the gateway's here: no overhead observation.

@@ -83,12 +83,12 @@ export function checkTeamModel(p: KeyProfile, model: string, accessGroups: Map<s
 
 /** One entity a request is charged to, and how to name it in an error. */
 interface Charged {
-  rec: number;
+  readonly rec: number;
   /** The budget error's message (its spend and budget given in USD). */
-  describe: (spendUsd: string, maxUsd: string) => string;
+  readonly describe: (spendUsd: string, maxUsd: string) => string;
   /** rate-limit descriptor (x-ratelimit-<descriptor>-…), or null when limits are not checked for it. */
-  descriptor: string | null;
-  value: string;
+  readonly descriptor: string | null;
+  readonly value: string;
 }
 
 const MAX_CHARGED = 9;
@@ -189,23 +189,59 @@ const over = (what: string) => (spend: string, max: string) => `${what} Current 
  */
 export function chargedEntities(p: KeyProfile | null, endUser: { id: string; rec: number } | null, globalRecord: number, model?: string): Charged[] {
   const out: Charged[] = [];
-  if (p) pushKeyEntities(out, p, model);
+  const own = p ? keyEntitiesOf(p) : null;
+  if (p && own) {
+    out.push(own.key);
+    if (p.modelLimits && model !== undefined) pushModelEntities(out, p, p.modelLimits, model);
+    for (const c of own.rest) out.push(c);
+  }
   if (endUser) out.push({ rec: endUser.rec, descriptor: 'end_user', value: endUser.id, describe: over(`ExceededBudget: End User=${endUser.id} over budget.`) });
-  if (p && p.orgRecord >= 0) out.push({ rec: p.orgRecord, descriptor: null, value: p.orgId!, describe: over(`Budget has been exceeded! Organization=${p.orgId}`) });
-  if (globalRecord >= 0) out.push({ rec: globalRecord, descriptor: null, value: 'global', describe: over('ExceededBudget: LiteLLM Proxy has exceeded its budget.') });
+  if (own?.org) out.push(own.org);
+  if (globalRecord >= 0) out.push(globalEntity(globalRecord));
   if (out.length > MAX_CHARGED) throw new Error('unreachable');
   return out;
 }
 
-function pushKeyEntities(out: Charged[], p: KeyProfile, model: string | undefined): void {
+/** What a key's requests are all charged to, whatever they ask: its own entities, in LiteLLM's order. */
+interface KeyEntities {
+  key: Charged;
+  /** Team member, team, user (after the key's per-model limits). */
+  rest: Charged[];
+  /** After the end user. */
+  org: Charged | null;
+}
+
+/**
+ * Built once per profile (a profile is replaced, not changed, when the control thread sends a
+ * delta, so an entry never goes stale and goes with its profile): a request allocates no entity,
+ * message or closure for them.
+ */
+const keyEntities = new WeakMap<KeyProfile, KeyEntities>();
+
+function keyEntitiesOf(p: KeyProfile): KeyEntities {
+  let e = keyEntities.get(p);
+  if (e) return e;
   const name = p.keyAlias ?? p.tokenHash;
-  out.push({ rec: p.record, descriptor: 'api_key', value: p.tokenHash, describe: over(`Budget has been exceeded! Key=${name}`) });
-  if (p.modelLimits && model !== undefined) pushModelEntities(out, p, p.modelLimits, model);
+  const rest: Charged[] = [];
   if (p.memberRecord >= 0) {
-    out.push({ rec: p.memberRecord, descriptor: 'team_member', value: `${p.teamId}:${p.userId}`, describe: over(`Budget has been exceeded! Team Member=${p.userId} in Team=${p.teamId}`) });
+    rest.push({ rec: p.memberRecord, descriptor: 'team_member', value: `${p.teamId}:${p.userId}`, describe: over(`Budget has been exceeded! Team Member=${p.userId} in Team=${p.teamId}`) });
   }
-  if (p.teamRecord >= 0) out.push({ rec: p.teamRecord, descriptor: 'team', value: p.teamId!, describe: over(`Budget has been exceeded! Team=${p.teamId}`) });
-  if (p.userRecord >= 0) out.push({ rec: p.userRecord, descriptor: 'user', value: p.userId!, describe: over(`ExceededBudget: User=${p.userId} over budget.`) });
+  if (p.teamRecord >= 0) rest.push({ rec: p.teamRecord, descriptor: 'team', value: p.teamId!, describe: over(`Budget has been exceeded! Team=${p.teamId}`) });
+  if (p.userRecord >= 0) rest.push({ rec: p.userRecord, descriptor: 'user', value: p.userId!, describe: over(`ExceededBudget: User=${p.userId} over budget.`) });
+  e = {
+    key: { rec: p.record, descriptor: 'api_key', value: p.tokenHash, describe: over(`Budget has been exceeded! Key=${name}`) },
+    rest,
+    org: p.orgRecord >= 0 ? { rec: p.orgRecord, descriptor: null, value: p.orgId!, describe: over(`Budget has been exceeded! Organization=${p.orgId}`) } : null,
+  };
+  keyEntities.set(p, e);
+  return e;
+}
+
+let globalCharged: Charged | null = null;
+/** The global proxy budget's entity (its record only changes with the config). */
+function globalEntity(rec: number): Charged {
+  if (globalCharged?.rec !== rec) globalCharged = { rec, descriptor: null, value: 'global', describe: over('ExceededBudget: LiteLLM Proxy has exceeded its budget.') };
+  return globalCharged;
 }
 
 /**

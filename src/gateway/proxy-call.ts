@@ -23,6 +23,7 @@ import { configuredFallbacks, resolveGroup } from './model-groups';
 import { pickTarget } from './pick';
 import type { Charge } from './policy';
 import { spendRecord } from './spend-record';
+import { HeldEnd } from './held-end';
 import { EventAligner } from './sse-align';
 import { Translation } from './translation';
 import { Dropped } from '../translate/dropped';
@@ -115,6 +116,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   private answeredAt = 0;
   /** The gateway's own time, fixed when a stream starts (what follows is the upstream's pace). */
   private streamOverheadMs = -1;
+  /** The answer's end, held until the journal has the call's record (null: no journal). */
+  private held: HeldEnd | null = null;
 
   constructor(
     private readonly ex: Exchange,
@@ -396,7 +399,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
         if (tail) this.ex.write(tail);
       }
       this.account(this.status);
-      this.ex.end();
+      this.out.end();
       this.debugLine(this.status);
     } else if (phase === 'buffering') {
       this.notOverheadMs += performance.now() - this.attemptStart;
@@ -422,7 +425,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       const headers = this.responseHeaders(this.headers);
       if (this.acct) headers.push('x-litellm-response-cost', String(cost / NANOS_PER_USD));
       this.keyHeaders(headers);
-      this.ex.respond(this.status, headers, body);
+      this.out.respond(this.status, headers, body);
       this.debugLine(this.status);
     } else if (phase === 'error-body') {
       this.notOverheadMs += performance.now() - this.attemptStart;
@@ -469,7 +472,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       }
       this.account(error.status, error);
       this.ex.write(this.xlate ? this.xlate.fail(error.message, error.status) : streamErrorEvent(this.endpoint === 'responses' ? 'responses' : this.dialect, error));
-      this.ex.end();
+      this.out.end();
       this.debugLine(error.status, error.message);
       return;
     }
@@ -563,7 +566,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     const headers = this.litellmHeaders(['content-type', 'application/json']).concat(error.headers);
     this.keyHeaders(headers);
     this.account(error.status, error);
-    this.ex.respond(error.status, headers, errorBody(this.dialect, error));
+    this.out.respond(error.status, headers, errorBody(this.dialect, error));
     this.debugLine(error.status, error.message);
   }
 
@@ -614,9 +617,9 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   }
 
   /**
-   * The call is over, however it ended: settle what it held on the shared counters and append its
-   * spend record to the journal, before the client receives the end of its answer. Returns the
-   * cost in nano-dollars.
+   * The call is over, however it ended: settle what it held on the shared counters and stage its
+   * spend record in the journal; the answer's end (this.out) then waits for the turn's write.
+   * Returns the cost in nano-dollars.
    */
   private account(status: number, error?: GatewayError, produced = status < 400): number {
     if (this.accounted) return 0;
@@ -631,28 +634,39 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     const cost = usage ? this.acct.costNanos(t, usage) : 0;
     const tokens = usage ? usage.prompt_tokens + usage.completion_tokens : 0;
     this.ctx.charge?.settle(BigInt(cost), tokens, now);
-    this.ctx.journal?.append(
-      spendRecord({
-        callId: this.callId,
-        responseId: this.acct.responseId,
-        endpoint: this.endpoint,
-        identity: this.ctx.identity,
-        endUser: this.ctx.endUser,
-        headers: this.ex.headers,
-        group: this.group.name,
-        target: t,
-        usage,
-        costNanos: cost,
-        startMs: this.startMs,
-        endMs: now,
-        firstByteMs: this.acct.firstByteMs || now,
-        overheadMs: this.overheadMs(performance.now()),
-        retries: this.retries,
-        error: error && status >= 400 ? { status, message: error.message, type: error.type } : undefined,
-      }),
-    );
+    const journal = this.ctx.journal;
+    if (journal) {
+      const held = (this.held = new HeldEnd(this.ex));
+      held.hold();
+      journal.stage(
+        spendRecord({
+          callId: this.callId,
+          responseId: this.acct.responseId,
+          endpoint: this.endpoint,
+          identity: this.ctx.identity,
+          endUser: this.ctx.endUser,
+          headers: this.ex.headers,
+          group: this.group.name,
+          target: t,
+          usage,
+          costNanos: cost,
+          startMs: this.startMs,
+          endMs: now,
+          firstByteMs: this.acct.firstByteMs || now,
+          overheadMs: this.overheadMs(performance.now()),
+          retries: this.retries,
+          error: error && status >= 400 ? { status, message: error.message, type: error.type } : undefined,
+        }),
+        held,
+      );
+    }
     this.observe(status, usage, cost);
     return cost;
+  }
+
+  /** Where the answer's last act goes: held for the journal's write when the call was journaled. */
+  private get out(): Pick<Exchange, 'end' | 'respond'> {
+    return this.held ?? this.ex;
   }
 
   /**

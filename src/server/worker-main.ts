@@ -54,6 +54,9 @@ const spans = new SpanBatcher((batch) => send({ type: 'metrics-spans', spans: ba
 const gov = init.governance;
 const view = new GovernanceView(gov ? gov.state : null);
 const journal = gov ? new JournalWriter(gov.journalDir, `w${init.index}`) : null;
+if (journal) {
+  journal.onFailure = (records, err) => log.error(`worker ${init.index}: the spend journal refused a write; ${records} spend record(s) lost (${(err as NodeJS.ErrnoException).code ?? err.message})`);
+}
 const gateway = new Gateway(init.snapshot, {
   health: new DeploymentHealth(init.healthBuffer),
   entities: gov ? new EntityTable(gov.entities) : null,

@@ -9,6 +9,7 @@ import { after, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import type pg from 'pg';
 import { JournalWriter, listSegments, readSegment } from '../../src/accounting/journal';
+import { encodeRecord, worstSize } from '../../src/accounting/journal-binary';
 import type { SpendRecord } from '../../src/accounting/spend-record';
 import { startEmbeddedPostgres } from '../../src/db/embedded';
 import { createPool } from '../../src/db/pool';
@@ -365,21 +366,60 @@ test('10,000 records from 2 worker threads, flushed while they write: exactly 10
   assert.equal(await count(pool, 'Weir_SpendJournal'), 0);
 });
 
-test('a torn last line is not written until it is complete', async () => {
-  const { pool, dir } = await setup('sw_torn');
-  const w = new JournalWriter(dir, 'w');
-  w.append(rec(1));
-  w.append(rec(2));
-  const seg = listSegments(dir)[0]!;
-  const line = JSON.stringify(rec(3)) + '\n';
-  fs.appendFileSync(seg.path, line.slice(0, 100));
+/** A record as each format writes it: a JSON line (older versions), or a binary record. */
+function encoded(r: SpendRecord, format: 1 | 2): Buffer {
+  if (format === 1) return Buffer.from(JSON.stringify(r) + '\n');
+  const buf = Buffer.alloc(worstSize(r));
+  return buf.subarray(0, encodeRecord(r, buf, 0));
+}
+
+for (const format of [1, 2] as const) {
+  test(`a torn last record is not written until it is complete (format ${format})`, async () => {
+    const { pool, dir } = await setup(`sw_torn${format}`);
+    const w = new JournalWriter(dir, 'w', { format });
+    w.append(rec(1));
+    w.append(rec(2));
+    const seg = listSegments(dir)[0]!;
+    const line = encoded(rec(3), format);
+    fs.appendFileSync(seg.path, line.subarray(0, 100));
+    const sw = new SpendWriter(pool, dir);
+    assert.equal((await sw.flushNow()).records, 2);
+    assert.equal(await count(pool), 2);
+    assert.equal((await sw.flushNow()).records, 0, 'still torn: still not taken');
+    fs.appendFileSync(seg.path, line.subarray(100));
+    assert.equal((await sw.flushNow()).records, 1);
+    await assertEntitySums(pool, [rec(1), rec(2), rec(3)]);
+  });
+}
+
+test('after an upgrade: JSON segments an older version left (closed, open, dead) and binary ones, each record written once', async () => {
+  const { pool, dir } = await setup('sw_mixed');
+  fs.mkdirSync(dir, { recursive: true });
+  // What the version before left: a closed segment, and one its dead process left open with a torn line.
+  const before = new JournalWriter(dir, 'w1', { format: 1 });
+  before.append(rec(1));
+  before.append(rec(2));
+  before.close();
+  const orphan = path.join(dir, `spend-${String(Date.now() - 60_000).padStart(13, '0')}-000000-${2 ** 22 + 4322}-deadbeef-0badc0de-w2.jsonl`);
+  fs.writeFileSync(orphan, [rec(3), rec(4)].map((r) => JSON.stringify(r) + '\n').join('') + '{"request_id": "torn', { mode: 0o600 });
+  // This version's writer, binary, torn at the end too while it is still being written.
+  const now = new JournalWriter(dir, 'w1');
+  now.append(rec(5));
+  now.append(rec(6, { key_alias: 'ünï', request_tags: ['a', 'b'], spend_logs_metadata: { k: 'v' } }));
+  const live = now.currentSegment!;
+  fs.appendFileSync(live, encoded(rec(7), 2).subarray(0, 30));
+  assert.deepEqual(listSegments(dir).map((s) => s.format).sort(), [1, 1, 2]);
   const sw = new SpendWriter(pool, dir);
-  assert.equal((await sw.flushNow()).records, 2);
-  assert.equal(await count(pool), 2);
-  assert.equal((await sw.flushNow()).records, 0, 'still torn: still not taken');
-  fs.appendFileSync(seg.path, line.slice(100));
-  assert.equal((await sw.flushNow()).records, 1);
-  await assertEntitySums(pool, [rec(1), rec(2), rec(3)]);
+  const r = await sw.flushNow();
+  assert.equal(r.ok, true, r.error);
+  assert.equal(r.records, 6);
+  assert.equal(await count(pool), 6);
+  await assertEntitySums(pool, [rec(1), rec(2), rec(3), rec(4), rec(5), rec(6)]);
+  assert.deepEqual(listSegments(dir).map((s) => s.file), [path.basename(live)], 'the old segments are done and deleted');
+  assert.equal((await sw.flushNow()).records, 0, 'nothing twice');
+  const row = await one<{ request_tags: unknown; metadata: unknown }>(pool, `SELECT request_tags, metadata FROM "LiteLLM_SpendLogs" WHERE request_id = 'chatcmpl-6'`);
+  assert.deepEqual(row.request_tags, ['a', 'b']);
+  assert.deepEqual((row.metadata as { spend_logs_metadata?: unknown }).spend_logs_metadata, { k: 'v' });
 });
 
 test('Postgres goes away: the flush fails, nothing is lost, and everything is written once when it is back', async () => {
@@ -546,7 +586,8 @@ test('segments of a dead process are written, then deleted; a line Postgres refu
   await pool.query(`CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN
       IF NEW.request_id = 'poison' THEN RAISE EXCEPTION 'refused by policy'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`);
   await pool.query(`CREATE TRIGGER refuse BEFORE INSERT ON "LiteLLM_SpendLogs" FOR EACH ROW EXECUTE FUNCTION refuse()`);
-  const w = new JournalWriter(dir, 'live');
+  // JSON lines (what older versions wrote) resync on '\n' after a line that is no record.
+  const w = new JournalWriter(dir, 'live', { format: 1 });
   const live = [rec(10), rec(11, { request_id: 'poison' }), rec(12)];
   live.forEach((r) => w.append(r));
   fs.appendFileSync(w.currentSegment!, 'not json at all\n');

@@ -1,5 +1,6 @@
-// The spend journal on its own: append, read complete lines only, rotation and the closed
-// marker, ordering, and telling a live writer from a dead one.
+// The spend journal on its own: append, read complete records only, rotation and the closed
+// marker, ordering, and telling a live writer from a dead one; in both formats (binary, written
+// now, and the JSON lines older versions wrote, still read after an upgrade).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,6 +15,7 @@ import {
   readSegment,
   segmentWriterAlive,
 } from '../../src/accounting/journal';
+import { CLOSED_V2, encodeRecord, worstSize } from '../../src/accounting/journal-binary';
 import type { SpendRecord } from '../../src/accounting/spend-record';
 
 const dirs: string[] = [];
@@ -77,9 +79,9 @@ test('appended records read back in order, with end offsets, from any offset', (
   assert.deepEqual(readSegment(seg.path, all.nextOffset).records, []);
 });
 
-test('a torn last line is not consumed until it is completed', () => {
+test('a torn last line is not consumed until it is completed (JSON lines)', () => {
   const dir = tmp();
-  const w = new JournalWriter(dir, 'w1');
+  const w = new JournalWriter(dir, 'w1', { format: 1 });
   w.append(rec(1));
   const seg = listSegments(dir)[0]!;
   const whole = JSON.stringify(rec(2)) + '\n';
@@ -97,27 +99,32 @@ test('a torn last line is not consumed until it is completed', () => {
   assert.equal(r2.nextOffset, r2.size);
 });
 
-test('rotation closes a segment with the marker; the next append opens a new one', () => {
-  const dir = tmp();
-  const w = new JournalWriter(dir, 'worker-1', { maxBytes: 2000 });
-  for (let i = 0; i < 20; i++) w.append(rec(i));
-  const segs = listSegments(dir);
-  assert.ok(segs.length > 2, `expected several segments, got ${segs.length}`);
-  for (const s of segs.slice(0, -1)) {
-    assert.ok(fs.readFileSync(s.path, 'utf8').endsWith(CLOSED_MARKER + '\n'));
-    assert.ok(fs.statSync(s.path).size <= 2000 + CLOSED_MARKER.length + 1);
-    assert.equal(readSegment(s.path, 0).closed, true);
-  }
-  assert.equal(readSegment(segs.at(-1)!.path, 0).closed, false);
-  const ids = segs.flatMap((s) => readSegment(s.path, 0).records.map((r) => r.request_id));
-  assert.deepEqual(ids, Array.from({ length: 20 }, (_, i) => `req-${i}`), 'segments sort in write order');
-  // A closed segment read from its end still says closed.
-  const first = segs[0]!;
-  assert.equal(readSegment(first.path, fs.statSync(first.path).size).closed, true);
-  w.close();
-  assert.equal(readSegment(listSegments(dir).at(-1)!.path, 0).closed, true);
-  assert.throws(() => w.append(rec(99)), /closed/);
-});
+for (const format of [1, 2] as const) {
+  test(`rotation closes a segment with the marker; the next append opens a new one (format ${format})`, () => {
+    const dir = tmp();
+    const w = new JournalWriter(dir, 'worker-1', { maxBytes: 2000, format });
+    for (let i = 0; i < 20; i++) w.append(rec(i));
+    const segs = listSegments(dir);
+    assert.ok(segs.length > 2, `expected several segments, got ${segs.length}`);
+    const marker = format === 1 ? Buffer.from(CLOSED_MARKER + '\n') : CLOSED_V2;
+    for (const s of segs.slice(0, -1)) {
+      assert.equal(s.format, format);
+      const bytes = fs.readFileSync(s.path);
+      assert.ok(bytes.subarray(bytes.length - marker.length).equals(marker));
+      assert.ok(bytes.length <= 2000 + marker.length);
+      assert.equal(readSegment(s.path, 0).closed, true);
+    }
+    assert.equal(readSegment(segs.at(-1)!.path, 0).closed, false);
+    const ids = segs.flatMap((s) => readSegment(s.path, 0).records.map((r) => r.request_id));
+    assert.deepEqual(ids, Array.from({ length: 20 }, (_, i) => `req-${i}`), 'segments sort in write order');
+    // A closed segment read from its end still says closed.
+    const first = segs[0]!;
+    assert.equal(readSegment(first.path, fs.statSync(first.path).size).closed, true);
+    w.close();
+    assert.equal(readSegment(listSegments(dir).at(-1)!.path, 0).closed, true);
+    assert.throws(() => w.append(rec(99)), /closed/);
+  });
+}
 
 test('age rotation happens on the first append after maxAgeMs', async () => {
   const dir = tmp();
@@ -154,9 +161,9 @@ test('a writer is alive only while its process (same pid AND same start) lives',
   assert.equal(segmentWriterAlive({ pid: 2 ** 22 + 12345, processTag: 'abc' }), false);
 });
 
-test('a complete line that is not a record is reported, not returned and not retried', () => {
+test('a complete line that is not a record is reported, not returned and not retried (JSON lines)', () => {
   const dir = tmp();
-  const w = new JournalWriter(dir, 'w');
+  const w = new JournalWriter(dir, 'w', { format: 1 });
   w.append(rec(1));
   const seg = listSegments(dir)[0]!;
   fs.appendFileSync(seg.path, '{not json\n[1,2]\n');
@@ -210,4 +217,127 @@ test('an append the disk refuses leaves no partial line behind', () => {
   assert.equal(fs.statSync(seg.path).size, size);
   w.append(rec(3));
   assert.deepEqual(readSegment(seg.path, 0).records.map((r) => r.request_id), ['req-1', 'req-3']);
+});
+
+/** One record as format 2 encodes it. */
+function binary(r: SpendRecord): Buffer {
+  const buf = Buffer.alloc(worstSize(r));
+  return buf.subarray(0, encodeRecord(r, buf, 0));
+}
+
+test('binary records: every field comes back as written, odd values included', () => {
+  const dir = tmp();
+  const w = new JournalWriter(dir, 'w');
+  const odd = rec(1, {
+    call_id: 'call-1',
+    upstream_request_id: 'up-1',
+    call_type: 'pass_through_endpoint',
+    status: 'failure',
+    error: { status: 429, message: 'rate limited: “quota” ✓ 𝄞', type: 'rate_limit_error' },
+    team_id: 'team-ü',
+    organization_id: '',
+    end_user: 'end\u0000user',
+    key_alias: 'alias\n"quoted"',
+    team_alias: null,
+    request_tags: ['a', 'tag, with comma', 'ünï'],
+    requester_ip_address: '127.0.0.1',
+    spend_logs_metadata: { nested: { list: [1, 'two', null] }, emoji: '🙂' },
+    spend_nanos: 2 ** 53 - 1,
+    overhead_ms: 0.123,
+    attempted_retries: 3,
+  });
+  const plain = rec(2);
+  delete (plain as Partial<SpendRecord>).call_id;
+  w.append(odd);
+  w.append(plain);
+  const seg = listSegments(dir)[0]!;
+  assert.equal(seg.format, 2);
+  assert.ok(seg.file.endsWith('.wj2'));
+  const r = readSegment(seg.path, 0);
+  assert.equal(r.bad.length, 0);
+  assert.deepEqual(r.records, [odd, plain]);
+  assert.equal('call_id' in r.records[1]!, false, 'an absent field stays absent');
+  assert.equal(r.nextOffset, r.size);
+});
+
+test('a torn last binary record is never read, whatever byte it was cut at; once whole it is', () => {
+  const dir = tmp();
+  const w = new JournalWriter(dir, 'w1');
+  w.append(rec(1));
+  const seg = listSegments(dir)[0]!;
+  const before = fs.statSync(seg.path).size;
+  const whole = binary(rec(2, { key_alias: 'ünïcode' }));
+  // Every cut a crash can leave: inside the header, the fields, just before the trailer.
+  for (let cut = 1; cut < whole.length; cut++) {
+    fs.truncateSync(seg.path, before);
+    fs.appendFileSync(seg.path, whole.subarray(0, cut));
+    const r = readSegment(seg.path, 0);
+    assert.deepEqual(r.records.map((x) => x.request_id), ['req-1'], `cut at ${cut}`);
+    assert.equal(r.bad.length, 0, `cut at ${cut}: torn is not bad`);
+    assert.equal(r.nextOffset, before, `cut at ${cut}: the offset stays before it`);
+    assert.equal(r.closed, false);
+  }
+  fs.appendFileSync(seg.path, whole.subarray(whole.length - 1));
+  const r = readSegment(seg.path, before);
+  assert.deepEqual(r.records.map((x) => x.request_id), ['req-2']);
+  assert.equal(r.nextOffset, r.size);
+});
+
+test('a damaged binary record is reported by its length and skipped; the records after it are read', () => {
+  const dir = tmp();
+  const w = new JournalWriter(dir, 'w');
+  w.append(rec(1));
+  const seg = listSegments(dir)[0]!;
+  const bad = binary(rec(2));
+  bad[bad.length - 1] = 0x00; // its trailer is wrong
+  fs.appendFileSync(seg.path, bad);
+  const short = binary(rec(3));
+  short.writeUInt32LE(20, 1); // a length too short for its fields, trailer byte in place
+  short[19] = 0x0a;
+  fs.appendFileSync(seg.path, short.subarray(0, 20));
+  w.append(rec(4));
+  const r = readSegment(seg.path, 0);
+  assert.deepEqual(r.records.map((x) => x.request_id), ['req-1', 'req-4']);
+  assert.equal(r.bad.length, 2);
+  assert.ok(r.bad.every((b) => b.line.startsWith('base64:')));
+  assert.equal(r.nextOffset, r.size);
+  // Bytes that are no record at all: reported up to what was read, never a stall.
+  fs.appendFileSync(seg.path, Buffer.from('garbage'));
+  const g = readSegment(seg.path, r.nextOffset);
+  assert.equal(g.records.length, 0);
+  assert.equal(g.bad.length, 1);
+  assert.equal(g.nextOffset, g.size);
+});
+
+test('old JSON segments and new binary ones in one folder: both read, in order', () => {
+  const dir = tmp();
+  const old = new JournalWriter(dir, 'w1', { format: 1 });
+  old.append(rec(1));
+  old.append(rec(2));
+  old.close();
+  const now = new JournalWriter(dir, 'w1');
+  now.append(rec(3));
+  // Both opened in the same millisecond here: which sorts first is the random part of the name.
+  const segs = listSegments(dir).sort((a, b) => a.format - b.format);
+  assert.deepEqual(segs.map((s) => s.format), [1, 2]);
+  assert.ok(segs[0]!.file.endsWith('.jsonl'));
+  assert.ok(segs[1]!.file.endsWith('.wj2'));
+  assert.equal(readSegment(segs[0]!.path, 0).closed, true);
+  assert.equal(readSegment(segs[1]!.path, 0).closed, false);
+  assert.deepEqual(segs.flatMap((s) => readSegment(s.path, 0).records), [rec(1), rec(2), rec(3)]);
+});
+
+test('a binary record longer than maxBytes is still read whole', () => {
+  const dir = tmp();
+  const w = new JournalWriter(dir, 'w');
+  w.append(rec(1, { spend_logs_metadata: { big: 'x'.repeat(5000) } }));
+  w.append(rec(2));
+  const seg = listSegments(dir)[0]!;
+  const r = readSegment(seg.path, 0, 100);
+  assert.equal(r.records[0]?.request_id, 'req-1');
+  assert.equal(r.records[0]?.spend_logs_metadata?.['big'], 'x'.repeat(5000));
+  assert.equal(r.bad.length, 0);
+  const rest = readSegment(seg.path, r.nextOffset, 100);
+  assert.deepEqual([...r.records, ...rest.records].map((x) => x.request_id), ['req-1', 'req-2']);
+  assert.equal(rest.nextOffset, rest.size);
 });
