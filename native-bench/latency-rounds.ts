@@ -1,6 +1,7 @@
 // Latency at concurrency 1, interleaved: each repeat is split into short rounds, and every round
 // runs each target in turn (the order rotating from round to round), so machine noise lands on
 // the direct path and on every proxy alike. Each target has its own keep-alive connection.
+import { performance } from 'node:perf_hooks';
 import { Client } from 'undici';
 import { closedLoop, type AnswerCheck } from './load';
 import type { LatencyPlan } from './plan';
@@ -35,6 +36,9 @@ export interface PerTarget {
   sse?: boolean;
 }
 
+/** A measured stretch of one target (performance.now() ms) and the requests it served in it. */
+export type OnWindow = (t: Target, w: { startMs: number; endMs: number; requests: number }) => void;
+
 function concat(parts: Float64Array[]): Float64Array {
   const out = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
   let o = 0;
@@ -54,7 +58,7 @@ export function rotation<T>(list: readonly T[], round: number): T[] {
 export async function interleavedLatency(
   targets: Target[],
   spec: RequestSpec,
-  plan: LatencyPlan & { repeats: number; sse: boolean; per?: (t: Target) => PerTarget },
+  plan: LatencyPlan & { repeats: number; sse: boolean; per?: (t: Target) => PerTarget; onWindow?: OnWindow },
   progress: Progress,
   label: string,
 ): Promise<LatencyRow[]> {
@@ -85,8 +89,10 @@ export async function interleavedLatency(
           d.cpu.begin();
           p.meter.begin();
           const check = checks.get(t);
+          const startMs = performance.now();
           const s = await closedLoop(clients.get(t)!, specs.get(t)!, perRound, sses.get(t), check);
           const served = s.total.length + s.errors;
+          plan.onWindow?.(t, { startMs, endMs: performance.now(), requests: served });
           d.sent += perRound;
           d.cpu.end(served);
           p.meter.end(served);

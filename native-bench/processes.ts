@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import type { GcTrace } from './gc-trace';
 
 /** Repository root (dist/native-bench/processes.js → ../..). */
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -81,6 +82,8 @@ export interface SpawnOptions {
   timeoutMs?: number;
   /** stdin stays an open pipe: children that exit when it closes also die if the bench is killed. */
   stdinPipe?: boolean;
+  /** Everything the child writes on stdout, from its first byte (a GC trace). */
+  onStdout?: (d: Buffer) => void;
 }
 
 /** Spawns `cmd args` in its own process group and waits for its ready line. */
@@ -150,6 +153,7 @@ export function spawnReady(name: string, cmd: string, args: string[], o: SpawnOp
       } else resolve({ child, match });
     };
     const ready = o.ready;
+    if (o.onStdout) proc.stdout!.on('data', o.onStdout);
     proc.stdout!.on('data', (d: Buffer) => {
       keep(d);
       if (done || typeof ready === 'function') return;
@@ -221,6 +225,8 @@ export interface GatewayOptions {
   env?: NodeJS.ProcessEnv;
   /** Name in error messages (default "weir"). */
   name?: string;
+  /** Run under `node --trace-gc-nvp` and feed its stdout to this trace (the tail scenario). */
+  gcTrace?: GcTrace;
 }
 
 /**
@@ -232,7 +238,7 @@ export async function startGateway(o: GatewayOptions): Promise<Server & { engine
   let lastErr: Error | null = null;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const nodeArgs = o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : [];
+    const nodeArgs = [...(o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : []), ...(o.gcTrace ? ['--trace-gc-nvp'] : [])];
     const args = [...nodeArgs, cli, '--config', o.configPath, '--port', String(port), '--host', '127.0.0.1', '--num_workers', String(o.workers)];
     try {
       const { child, match } = await spawnReady(o.name ?? 'weir', process.execPath, args, {
@@ -242,6 +248,8 @@ export async function startGateway(o: GatewayOptions): Promise<Server & { engine
         env: { ...process.env, WEIR_SHUTDOWN_GRACE_MS: '2000', ...o.env },
         // With a database the control thread reads (and may create) the schema first.
         timeoutMs: o.env ? 60_000 : undefined,
+        // From the first byte: the control thread's early GCs are what tells it from the workers.
+        onStdout: o.gcTrace ? (d) => o.gcTrace!.push(d.toString('utf8')) : undefined,
       });
       return { child, url: `http://127.0.0.1:${port}`, port, engine: match![1]!.split(',')[0]!.trim() };
     } catch (e) {

@@ -1,9 +1,11 @@
 // Fixed-rate (open-loop) runs: each rate, each repeat, every target in turn. Latency counts from
 // the planned send time; the added figures are target minus direct in the same repeat.
+import { performance } from 'node:perf_hooks';
 import { openLoop, openLoopPool } from './load';
+import type { OnWindow } from './latency-rounds';
 import type { Progress } from './progress';
 import type { RateRow } from './results';
-import { percentiles, spread } from './stats';
+import { LATENCY_PS, percentiles, spread } from './stats';
 import { CpuMeter, specFor, type Target } from './targets';
 import type { RequestSpec } from './timed-request';
 import { rotation } from './latency-rounds';
@@ -11,7 +13,7 @@ import { rotation } from './latency-rounds';
 export async function interleavedRates(
   targets: Target[],
   spec: RequestSpec,
-  o: { rates: number[]; durationMs: number; warmupMs: number; repeats: number },
+  o: { rates: number[]; durationMs: number; warmupMs: number; repeats: number; onWindow?: OnWindow },
   progress: Progress,
   label: string,
 ): Promise<RateRow[]> {
@@ -20,7 +22,7 @@ export async function interleavedRates(
     // Enough connections that a request never waits for a free one at this rate (≈ rate × 50 ms).
     const conns = Math.min(512, Math.max(16, Math.ceil(rate / 20)));
     const pools = new Map(targets.map((t) => [t, openLoopPool(t.url, conns)]));
-    const per = new Map(targets.map((t) => [t, { p50: [] as number[], p99: [] as number[], ok: 0, errors: 0, firstError: null as string | null, ms: 0, lag: 0, cpu: new CpuMeter(t) }]));
+    const per = new Map(targets.map((t) => [t, { p50: [] as number[], p99: [] as number[], p999: [] as number[], ok: 0, errors: 0, firstError: null as string | null, ms: 0, lag: 0, cpu: new CpuMeter(t) }]));
     try {
       for (const t of targets) {
         progress.set(`${label}: ${rate} req/s`, `warm-up ${t.label}`);
@@ -31,11 +33,14 @@ export async function interleavedRates(
           progress.set(`${label}: ${rate} req/s`, `repeat ${r + 1}/${o.repeats} ${t.label}`);
           const p = per.get(t)!;
           p.cpu.begin();
+          const startMs = performance.now();
           const out = await openLoop(pools.get(t)!, specFor(t, spec), rate, o.durationMs);
+          o.onWindow?.(t, { startMs, endMs: performance.now(), requests: out.ok + out.errors });
           p.cpu.end(out.ok + out.errors);
-          const [p50, p99] = out.latencies.length ? percentiles(out.latencies, [50, 99]) : [NaN, NaN];
+          const [p50, p99, p999] = out.latencies.length ? percentiles(out.latencies, LATENCY_PS) : [NaN, NaN, NaN];
           p.p50.push(p50!);
           p.p99.push(p99!);
+          p.p999.push(p999!);
           p.ok += out.ok;
           p.errors += out.errors;
           p.firstError ??= out.firstError;
@@ -59,6 +64,8 @@ export async function interleavedRates(
         p99: spread(p.p99),
         addedP50: isDirect ? null : spread(p.p50.map((v, i) => v - d.p50[i]!)),
         addedP99: isDirect ? null : spread(p.p99.map((v, i) => v - d.p99[i]!)),
+        p999: spread(p.p999),
+        addedP999: isDirect ? null : spread(p.p999.map((v, i) => v - d.p999[i]!)),
         errors: p.errors,
         firstError: p.firstError,
         maxSendLagMs: p.lag,

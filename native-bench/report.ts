@@ -95,6 +95,7 @@ function rateTable(scenarios: ScenarioResult[]): Table | null {
         intText(r.achievedRps),
         spreadText(abs ? r.p50 : r.addedP50, abs ? ms : plusMs),
         spreadText(abs ? r.p99 : r.addedP99, abs ? ms : plusMs),
+        r.p999 ? spreadText(abs ? r.p999 : (r.addedP999 ?? null), abs ? ms : plusMs) : '',
         fixed(r.cpuUsPerReq, 1),
         ms(r.maxSendLagMs),
         vs,
@@ -104,7 +105,7 @@ function rateTable(scenarios: ScenarioResult[]): Table | null {
   if (!rows.length) return null;
   return {
     title: 'Fixed rate (open loop, latency from the planned send time), ms — mock absolute, others added',
-    head: ['scenario', 'req/s', 'target', 'achieved', 'p50', 'p99', 'CPU µs/req', 'gen lag', 'added p99 vs Weir'],
+    head: ['scenario', 'req/s', 'target', 'achieved', 'p50', 'p99', 'p99.9', 'CPU µs/req', 'gen lag', 'added p99 vs Weir'],
     align: ['l', 'r', 'l'],
     rows,
     foot: ['gen lag: the latest the load generator sent a request after its planned time (counted in the latency).'],
@@ -336,6 +337,42 @@ function profileTable(entries: BenchResults['profile'] | undefined, who: string)
 }
 
 /** Scenario 9's figures (google.ts computes them; the rows above hold its raw latencies). */
+/** Scenario 13: the GCs of the traced Weirs over each phase's measured windows, per 10k requests. */
+function gcTable(sc: ScenarioResult[]): Table | null {
+  const rows: string[][] = [];
+  for (const s of sc) {
+    for (const g of s.gc ?? []) {
+      const per10k = (x: number) => (g.gc.requests > 0 ? (x * 10_000) / g.gc.requests : NaN);
+      const kinds = g.gc.kinds.length ? g.gc.kinds : [null];
+      for (const [i, k] of kinds.entries()) {
+        rows.push([
+          i === 0 ? `${s.id} ${s.key}, ${g.phase}` : '',
+          i === 0 ? g.label : '',
+          i === 0 ? intText(g.gc.requests) : '',
+          i === 0 ? `${intText(g.gc.workerBytesPerReq)} ± ${intText(g.gc.workerBytesErrPerReq)}` : '',
+          i === 0 ? intText(g.gc.controlBytesPerReq) : '',
+          k ? k.kind : 'none',
+          k ? fixed(per10k(k.count), 1) : '',
+          k ? fixed(per10k(k.pauseMs), 2) : '',
+          k ? fixed(k.maxPauseMs, 2) : '',
+          k && k.incrementalMs > 0 ? fixed(per10k(k.incrementalMs), 2) : '',
+        ]);
+      }
+    }
+  }
+  if (!rows.length) return null;
+  return {
+    title: 'GC of Weir during the tail rounds (--trace-gc-nvp, every isolate of the process), per 10k requests',
+    head: ['phase', 'target', 'requests', 'worker B/req', 'control B/req', 'GC kind', 'GCs', 'pause ms', 'max pause ms', 'incr. marking ms'],
+    align: ['l', 'l'],
+    rows,
+    foot: [
+      "B/req: bytes allocated in the worker isolates (and the control thread's) per request, from each GC's `allocated` (heap growth since that isolate's previous GC); ± one GC's worth at the ends of the windows.",
+      'pause: main-thread pause of each GC (scavenges also run in parallel helper threads); incr. marking: the incremental steps before a mark-compact, spread over the mutator.',
+    ],
+  };
+}
+
 function googleTable(sc: ScenarioResult[]): Table | null {
   const s = sc.find((x) => x.key === 'google' && !x.skipped);
   if (!s) return null;
@@ -358,6 +395,7 @@ export function reportTables(r: BenchResults): Table[] {
     latencyTable(sc, r.meta.repeats),
     ttfbTable(sc),
     rateTable(sc),
+    gcTable(sc),
     throughputTable(sc),
     streamsTable(sc),
     fanoutTable(sc),

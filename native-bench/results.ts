@@ -1,5 +1,6 @@
 // The shape of a bench run's results: what the JSON file holds and what the report renders.
 // Times are milliseconds, CPU is microseconds per request, memory is MB (2^20 bytes).
+import type { GcSummary } from './gc-trace';
 import type { HistoryRow } from './history';
 import type { CannonStep } from './load';
 import type { LatencySpread, Spread } from './stats';
@@ -38,6 +39,9 @@ export interface RateRow {
   p99: Spread;
   addedP50: Spread | null;
   addedP99: Spread | null;
+  /** p99.9 and its added figure (absent in results from before issue 15's tail scenario). */
+  p999?: Spread;
+  addedP999?: Spread | null;
   errors: number;
   firstError: string | null;
   maxSendLagMs: number;
@@ -214,6 +218,16 @@ export interface SoakResult {
   flat: boolean;
 }
 
+/** Scenario 13: the GCs of one traced Weir over one phase's measured windows. */
+export interface TailGcRow {
+  phase: string;
+  target: TargetKind;
+  label: string;
+  gc: GcSummary;
+  /** GC records not kept (past the trace's bound). */
+  dropped: number;
+}
+
 export interface ScenarioResult {
   id: number;
   key: string;
@@ -230,6 +244,8 @@ export interface ScenarioResult {
   translated?: TranslatedSummary;
   agents?: AgentsResult;
   history?: HistoryRow[];
+  /** Scenario 13: GCs and allocation of the traced Weirs per phase. */
+  gc?: TailGcRow[];
 }
 
 export interface Check {

@@ -9,6 +9,7 @@ import { parseArgs, USAGE, UsageError, type BenchArgs } from './args';
 import { writeBenchConfig } from './bench-config';
 import { MASTER_KEY } from './bodies';
 import { evaluateChecks } from './checks';
+import { GcTrace } from './gc-trace';
 import { startGoverned, type Governed } from './governed';
 import { startLitellm } from './litellm';
 import { startNginx } from './nginx';
@@ -130,14 +131,18 @@ async function main(): Promise<number> {
   const configPath = writeBenchConfig(workDir, 'weir-config.yaml', mock.url, MASTER_KEY);
   const profileDir = args.profile ? path.join(workDir, 'prof', new Date().toISOString().replace(/[:.]/g, '-')) : undefined;
   if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
+  // The tail scenario reads the GC trace of both Weirs; the other scenarios then run traced too.
+  const traced = args.scenarios.includes('tail');
+  if (traced) notes.push('Weir and the governed Weir run under node --trace-gc-nvp (scenario 13): one stdout line per GC in every scenario of this run');
+  const weirGc = traced ? new GcTrace(() => performance.now()) : undefined;
   progress.set('starting', 'Weir');
-  const weir = await startGateway({ configPath, workers: args.workers, cpus: pin?.target, profileDir });
+  const weir = await startGateway({ configPath, workers: args.workers, cpus: pin?.target, profileDir, gcTrace: weirGc });
   const engine = weir.engine;
   progress.set('starting', 'minimal uWS proxy');
   const minimal = await startMinimalProxy({ upstream: mock.url, workers: args.workers, cpus: pin?.target });
   const targets: Target[] = [
     makeTarget('direct', mock.url, mock.child.pid),
-    makeTarget('weir', weir.url, weir.child.pid),
+    { ...makeTarget('weir', weir.url, weir.child.pid), gc: weirGc },
     makeTarget('minimal', minimal.url, minimal.child.pid),
   ];
   if (args.nginx) {
@@ -147,10 +152,10 @@ async function main(): Promise<number> {
     else targets.push(makeTarget('nginx', n.url, n.child.pid, true));
   }
   let governed: Governed | string = 'not selected';
-  if (args.scenarios.includes('governed') || args.scenarios.includes('scaleout')) {
+  if (args.scenarios.includes('governed') || args.scenarios.includes('scaleout') || traced) {
     progress.set('starting', 'PostgreSQL and the governed Weir');
     try {
-      governed = await startGoverned({ mockUrl: mock.url, workDir, workers: args.workers, cpus: pin?.target, profileDir: profileDir ? path.join(profileDir, 'governed') : undefined });
+      governed = await startGoverned({ mockUrl: mock.url, workDir, workers: args.workers, cpus: pin?.target, profileDir: profileDir ? path.join(profileDir, 'governed') : undefined, gcTrace: traced ? new GcTrace(() => performance.now()) : undefined });
     } catch (e) {
       governed = `PostgreSQL or the governed Weir did not start: ${(e as Error).message.split('\n')[0]}`;
       notes.push(`scenario 4 not run: ${governed}`);

@@ -19,6 +19,7 @@ import { rotation } from './latency-rounds';
 import { googleScenario } from './google';
 import { scaleOutScenario } from './scale-out';
 import { growingHistory } from './history';
+import { tailScenario, TAIL_RATE } from './tail';
 
 export interface ScenarioContext {
   targets: Target[];
@@ -44,6 +45,7 @@ export const SCENARIO_INFO: Record<ScenarioKey, { id: number; title: string }> =
   google: { id: 10, title: 'Google providers: added TTFB of Claude on Vertex AI and of Gemini translated, against the fake Google directly' },
   scaleout: { id: 11, title: 'scale-out: two Weir instances (one worker each) on one Redis and one PostgreSQL, one governed key, against the single-instance governed path' },
   history: { id: 12, title: 'growing history: translated streaming calls of Claude Code sessions at 10, 50 and 100 turns, each call one turn longer than the one before' },
+  tail: { id: 13, title: `the long tail: p99 and p99.9 added at concurrency 1 and ${TAIL_RATE} req/s with their spread, GC pauses and allocation per request of Weir` },
 };
 
 function base(key: ScenarioKey): ScenarioResult {
@@ -290,6 +292,17 @@ async function history(ctx: ScenarioContext): Promise<ScenarioResult> {
   return r;
 }
 
+/** Scenario 13: the long tail, with the GC trace of both Weirs (tail.ts). */
+async function tail(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const r = base('tail');
+  const out = await tailScenario({ targets: ctx.targets, governed: ctx.governed, plan: ctx.plan, progress: ctx.progress });
+  r.latency = out.latency;
+  r.rates = out.rates;
+  r.gc = out.gc;
+  r.notes.push(...out.notes);
+  return r;
+}
+
 export async function runScenario(key: ScenarioKey, ctx: ScenarioContext): Promise<ScenarioResult> {
   switch (key) {
     case 'chat': return chat(ctx);
@@ -304,5 +317,6 @@ export async function runScenario(key: ScenarioKey, ctx: ScenarioContext): Promi
     case 'google': return google(ctx);
     case 'scaleout': return scaleout(ctx);
     case 'history': return history(ctx);
+    case 'tail': return tail(ctx);
   }
 }

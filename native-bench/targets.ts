@@ -1,6 +1,7 @@
 // What the bench measures: the mock upstream directly (the reference every figure is relative
 // to), Weir, and the baselines/comparators. A target is an origin to send requests to and the
 // processes whose CPU time and memory count for it.
+import type { GcTrace } from './gc-trace';
 import { cpuMicros, processTree, rssBytes, sumOver } from './procfs';
 import type { RequestSpec } from './timed-request';
 
@@ -17,6 +18,8 @@ export interface Target {
   tree: boolean;
   /** Key sent instead of the spec's (a virtual key for the governed Weir); undefined: the spec's. */
   key?: string;
+  /** Its GC trace, when it runs under --trace-gc-nvp (Weir and the governed Weir in the tail scenario). */
+  gc?: GcTrace;
 }
 
 export const LABELS: Record<TargetKind, string> = {

@@ -1,6 +1,6 @@
 // Where the caller's key is: the headers LiteLLM reads, in LiteLLM's order. The comparison
 // with the master key and the virtual-key lookup are in identity.ts.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export interface AuthSettings {
   /** sha256 of the master key, or null when no master key is set (then everything is open). */
@@ -30,6 +30,7 @@ export function extractKey(h: Record<string, string>, customHeader: string | nul
   return h['api-key'] ?? h['x-api-key'] ?? h['x-goog-api-key'] ?? h['ocp-apim-subscription-key'] ?? '';
 }
 
+/** One-shot: no Hash object per call (every request hashes its key, the master key's included). */
 export function sha256(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
+  return hash('sha256', value, 'buffer');
 }

@@ -85,6 +85,13 @@ export function skipString(b: Buffer, i: number): number {
 /** The nesting depth of the value skipValue last crossed (0 for a scalar): its second result. */
 let valueDepth = 0;
 
+/**
+ * The closing brackets skipValue expects, innermost last, for values up to this deep; a deeper
+ * value grows a copy of its own for that call. Shared by every call (a walk is synchronous and
+ * never re-entered), so skipping a nested value allocates nothing.
+ */
+const CLOSERS = new Uint8Array(256);
+
 /** Index just past the value starting at b[i], or -1 when it is malformed. Sets valueDepth. */
 export function skipValue(b: Buffer, i: number): number {
   const c = b[i];
@@ -93,7 +100,9 @@ export function skipValue(b: Buffer, i: number): number {
     return skipString(b, i);
   }
   if (c === LBRACE || c === LBRACKET) {
-    const closers: number[] = [c === LBRACE ? RBRACE : RBRACKET];
+    let closers = CLOSERS;
+    closers[0] = c === LBRACE ? RBRACE : RBRACKET;
+    let open = 1;
     let deepest = 1;
     let j = i + 1;
     while (j < b.length) {
@@ -103,13 +112,18 @@ export function skipValue(b: Buffer, i: number): number {
         if (j < 0) return -1;
         continue;
       }
-      if (d === LBRACE) closers.push(RBRACE);
-      else if (d === LBRACKET) closers.push(RBRACKET);
-      else if (d === RBRACE || d === RBRACKET) {
+      if (d === LBRACE || d === LBRACKET) {
+        if (open === closers.length) {
+          const grown = new Uint8Array(closers.length * 2);
+          grown.set(closers);
+          closers = grown;
+        }
+        closers[open++] = d === LBRACE ? RBRACE : RBRACKET;
+      } else if (d === RBRACE || d === RBRACKET) {
         // Every bracket of a value that ends well is closed: its depth is seen here.
-        if (closers.length > deepest) deepest = closers.length;
-        if (closers.pop() !== d) return -1;
-        if (closers.length === 0) {
+        if (open > deepest) deepest = open;
+        if (closers[--open] !== d) return -1;
+        if (open === 0) {
           valueDepth = deepest;
           return j + 1;
         }

@@ -214,18 +214,22 @@ export class Gateway {
     return checked;
   }
 
-  /** Runs `then` once the caller is known (at once for keys in memory; after a lookup otherwise). */
+  /**
+   * Runs `then` once the caller is known (at once for keys in memory; after a lookup otherwise).
+   * A caller known at once makes no closure here: this runs on every request.
+   */
   private afterIdentity(ex: Exchange, dialect: Dialect, id: Identity | Promise<Identity>, then: (id: Identity) => void): void {
-    const run = (who: Identity) => {
-      if (ex.aborted) return;
-      try {
-        then(who);
-      } catch (e) {
-        this.fail(ex, dialect, e);
-      }
-    };
-    if (id instanceof Promise) id.then(run, (e: unknown) => this.fail(ex, dialect, e));
-    else run(id);
+    if (id instanceof Promise) id.then((who) => this.runAs(ex, dialect, who, then), (e: unknown) => this.fail(ex, dialect, e));
+    else this.runAs(ex, dialect, id, then);
+  }
+
+  private runAs(ex: Exchange, dialect: Dialect, who: Identity, then: (id: Identity) => void): void {
+    if (ex.aborted) return;
+    try {
+      then(who);
+    } catch (e) {
+      this.fail(ex, dialect, e);
+    }
   }
 
   /**

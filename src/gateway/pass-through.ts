@@ -5,7 +5,6 @@
 // pass-through-route.ts) the call is governed like any other: the caller's charge is settled from
 // the usage read out of the answer as it passes (Bedrock's event-stream frames are decoded on the
 // side for it), and the call writes its spend record.
-import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { JournalWriter } from '../accounting/journal';
@@ -13,6 +12,7 @@ import type { Exchange, HeaderList } from '../server/exchange';
 import type { Price } from '../pricing/cost';
 import type { CallAccounting } from './accounting';
 import type { BodyScan } from './body-scan';
+import { newCallId } from './call-id';
 import { errorBody, GatewayError, streamErrorEvent } from './errors';
 import type { Identity } from './identity';
 import type { PassThroughProvider, PassThroughRoute } from './pass-through-route';
@@ -184,7 +184,7 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
   private held: HeldEnd | null = null;
   private controller: Dispatcher.DispatchController | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private readonly callId = randomUUID();
+  private readonly callId = newCallId();
   private readonly startMs = Date.now();
 
   constructor(

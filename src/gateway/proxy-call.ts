@@ -1,7 +1,6 @@
 // One LLM call through the gateway: pick a deployment, forward the body, stream the answer back,
 // and retry elsewhere when the upstream fails before anything reached the client. The object is
 // its own undici dispatch handler, so a request allocates one handler and no promise chain.
-import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
@@ -12,6 +11,7 @@ import { liveWire, type Wire, type WireDecoder, type WireSpec } from '../provide
 import type { Exchange, HeaderList } from '../server/exchange';
 import type { DeploymentHealth } from '../state/deployment-health';
 import { replaceModel, type BodyScan } from './body-scan';
+import { newCallId } from './call-id';
 import { errorBody, GatewayError, streamErrorEvent, type Dialect } from './errors';
 import type { JournalWriter } from '../accounting/journal';
 import { includeUsageEdit } from '../accounting/usage-include';
@@ -90,7 +90,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   /** Time spent waiting on upstreams (and backoff), i.e. not the gateway's own overhead. */
   private notOverheadMs = 0;
   private attemptOpen = false;
-  private readonly callId = randomUUID();
+  private readonly callId = newCallId();
   /** The group the client asked for (fallback chains are looked up by it). */
   private readonly firstGroup: ModelGroup;
   private fallbacks = 0;

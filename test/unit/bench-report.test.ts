@@ -163,3 +163,29 @@ test('scenario 12: the translated cost per call is flat when the longest history
   r.checks = evaluateChecks(r);
   assert.match(renderTerminal(r), /Growing history \(scenario 12\)[\s\S]*\n\s*100\s+380\s+3 × 6/);
 });
+
+test('scenario 13: the GC table shows bytes per request with their error and each GC kind per 10k requests; the rate table a p99.9', () => {
+  const r = results();
+  const gc = (requests: number, kinds: { kind: 'scavenge' | 'mark-compact'; count: number; pauseMs: number; maxPauseMs: number; incrementalMs: number }[]) => ({
+    requests, kinds, workerBytesPerReq: 13_018.4, controlBytesPerReq: 12, workerBytesErrPerReq: 380, unattributed: 0,
+  });
+  r.scenarios.push({
+    id: 13, key: 'tail', title: 'the long tail', notes: [],
+    rates: [
+      { target: 'direct', label: 'mock (direct)', rate: 2000, achievedRps: 2000, p50: spread([0.1]), p99: spread([0.5]), p999: spread([0.9]), addedP50: null, addedP99: null, addedP999: null, errors: 0, firstError: null, maxSendLagMs: 1, cpuUsPerReq: 70 },
+      { target: 'weir', label: 'Weir', rate: 2000, achievedRps: 2000, p50: spread([0.2]), p99: spread([0.7]), p999: spread([1.4]), addedP50: spread([0.1]), addedP99: spread([0.2]), addedP999: spread([0.5, 0.25, 0.75]), errors: 0, firstError: null, maxSendLagMs: 1, cpuUsPerReq: 140 },
+    ],
+    gc: [
+      { phase: 'concurrency 1', target: 'weir', label: 'Weir', gc: gc(20_000, [{ kind: 'scavenge', count: 30, pauseMs: 12, maxPauseMs: 0.9, incrementalMs: 0 }]), dropped: 0 },
+      { phase: 'concurrency 1', target: 'governed', label: 'Weir governed (virtual key)', gc: gc(10_000, [{ kind: 'scavenge', count: 20, pauseMs: 8, maxPauseMs: 0.6, incrementalMs: 0 }, { kind: 'mark-compact', count: 1, pauseMs: 4.5, maxPauseMs: 4.5, incrementalMs: 2.25 }]), dropped: 0 },
+    ],
+  });
+  const text = renderTerminal(r);
+  assert.match(text, /GC of Weir during the tail rounds/);
+  // 30 scavenges and 12 ms of pause over 20,000 requests: 15 and 6 per 10k.
+  assert.match(text, /13 tail, concurrency 1\s+Weir\s+20,000\s+13,018 ± 380\s+12\s+scavenge\s+15\.0\s+6\.00\s+0\.90/);
+  assert.match(text, /mark-compact\s+1\.0\s+4\.50\s+4\.50\s+2\.25/);
+  // The added p99.9 at 2,000 req/s, median [min…max] of its repeats, after the p99.
+  assert.match(text, /2,000\s+Weir\s+2,000\s+\+0\.100\s+\+0\.200\s+\+0\.500 \[\+0\.250…\+0\.750\]/);
+  assert.match(renderMarkdownBlock(r), /\| 13 tail, concurrency 1 \| Weir governed \(virtual key\) \| 10,000 \|/);
+});

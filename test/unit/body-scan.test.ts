@@ -257,6 +257,21 @@ test('deep nesting is walked without recursion', () => {
   bad('{"a":' + '['.repeat(depth) + ']'.repeat(depth - 1) + ',"model":"x"}');
 });
 
+test('the brackets a value still has open are matched past the shared stack of 256 and back within it', () => {
+  // Around the size of the stack every skip shares, a deeper one grows its own copy: depth, the
+  // matching of each closer and the next (shallow) walk must all be as before.
+  for (const n of [255, 256, 257, 600]) {
+    const nested = '[{"k":'.repeat(n) + '1' + '}]'.repeat(n);
+    const s = ok(`{"a":${nested},"model":"m${n}"}`);
+    assert.equal(s.model, `m${n}`);
+    assert.equal(s.depth, 2 * n + 1);
+    // One closer of the wrong kind at the deepest level, and one near the top.
+    bad(`{"a":${'[{"k":'.repeat(n)}1${']}'}${'}]'.repeat(n - 1)},"model":"x"}`);
+    bad(`{"a":${'[{"k":'.repeat(n)}1${'}]'.repeat(n - 1)}}},"model":"x"}`);
+    assert.equal(ok('{"a":[{"b":[1]}],"model":"after"}').depth, 4);
+  }
+});
+
 test('trailing whitespace after the object is fine', () => {
   assert.equal(ok('{"model":"m"}\n').model, 'm');
   assert.equal(ok('{"model":"m"}\r\n\t ').model, 'm');
