@@ -111,6 +111,7 @@ class Terminal {
     const { argv, env } = interactive(harness, input);
     const pty = await sandbox.openPty({ argv, env, cols: COLS, rows: ROWS, onData: (c) => this.output(c) });
     this.pty = pty;
+    sandbox.started?.();
     if (this.ended) pty.kill();
     void pty.done.then(
       (code) => this.end(`the agent exited (${code})`),

@@ -53,6 +53,7 @@ before(async () => {
   ].join('');
   const profiles = [
     ...['e2b', 'dtn', 'e2b-badkey', 'dtn-badkey', 'e2b-notemplate', 'dtn-notemplate', 'e2b-flaky', 'e2b-pool', 'dtn-pool'].map((s) => scriptProfile(`p-${s}`, 'echo "home=$HOME"; pwd', { sandbox: s })),
+    ...['e2b', 'dtn', 'e2b-pool'].map((s) => scriptProfile(`files-${s}`, 'cat; echo; ls "$HOME/.weir"', { sandbox: s })),
     scriptProfile('wait-e2b', WAIT_FOREVER, { sandbox: 'e2b', timeout: '10m' }),
     scriptProfile('wait-dtn', WAIT_FOREVER, { sandbox: 'dtn', timeout: '10m' }),
   ].join('');
@@ -162,6 +163,28 @@ describe('warm pools', () => {
     }, 30_000, 100);
     assert.equal(again.length, 2);
     assert.equal((await rows(pool, `SELECT * FROM "Weir_AgentSandboxPool" WHERE run_id = $1`, [id])).length, 0, 'the slot went with its run');
+  });
+
+  it('a warm start writes what a cold one writes (the prompt, the memory config), in one upload as a cold one does', async () => {
+    // File uploads to one machine, whichever API the provider has for them.
+    const uploads = (sandbox: string) =>
+      e2b.envdRequests.filter((r) => r.sandbox === sandbox && r.method === 'POST' && r.path === '/files').length +
+      daytona.requests.filter((r) => r.method === 'POST' && r.path === `/toolbox/${sandbox}/files/bulk-upload`).length;
+    const seen: Record<string, string> = {};
+    for (const name of ['e2b', 'dtn', 'e2b-pool']) {
+      if (name === 'e2b-pool') await waitFor('a ready e2b machine', async () => (await ready('e2b-pool')).length > 0, 30_000, 100);
+      const { id } = await mustStart(weir.url, { profile: `files-${name}`, prompt: `the prompt of ${name}` });
+      const run = await waitRun(weir.url, id);
+      assert.equal(run.status, 'succeeded', JSON.stringify(run));
+      assert.equal(run.sandbox.start, name === 'e2b-pool' ? 'warm' : 'cold');
+      const out = printed(await events(weir.url, id));
+      assert.match(out, new RegExp(`the prompt of ${name}`));
+      seen[name] = out.replace(`the prompt of ${name}`, 'PROMPT');
+      assert.equal(uploads(run.sandbox.id), 1, `${name}: one upload for every file`);
+    }
+    assert.match(seen['e2b']!, /mcp\.json[^]*prompt\.txt/);
+    assert.equal(seen['e2b-pool'], seen['e2b']);
+    assert.equal(seen['dtn'], seen['e2b']);
   });
 
   it('pool_idle: a ready machine unclaimed for that long is retired and replaced', async () => {

@@ -177,11 +177,12 @@ class DaytonaMachine implements Machine {
     }
   }
 
-  async write(path: string, data: Buffer): Promise<void> {
+  async write(files: Array<{ path: string; data: Buffer }>): Promise<void> {
     try {
-      await this.sbx.fs.uploadFile(data, path);
+      // One bulk upload for all of them.
+      await this.sbx.fs.uploadFiles(files.map((f) => ({ source: f.data, destination: f.path })));
     } catch (e) {
-      throw describeCloudError('daytona', `write ${path}`, e);
+      throw describeCloudError('daytona', `write ${files.map((f) => f.path).join(', ')}`, e);
     }
   }
 
