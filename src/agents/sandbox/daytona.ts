@@ -153,11 +153,16 @@ class DaytonaMachine implements Machine {
         throw new SandboxLostError(describeCloudError('daytona', 'pty', e).message);
       },
     );
+    // The SDK hands keystrokes to its WebSocket at once (no queue of its own); what that socket has
+    // not sent yet is the back-pressure. The handle keeps its socket private: read, not relied on.
+    const socket = (h as unknown as { ws?: { bufferedAmount?: unknown } }).ws;
     return {
       done,
       write,
-      // sendInput hands the bytes to the socket at once; the SDK shows nothing of what it buffers.
-      pendingBytes: 0,
+      get pendingBytes() {
+        const n = socket?.bufferedAmount;
+        return typeof n === 'number' ? n : 0;
+      },
       kill: () => {
         if (killed) return;
         killed = true;
