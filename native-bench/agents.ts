@@ -34,6 +34,8 @@ export interface AgentsOptions {
   deltas: number;
   /** The probe window without fan-out before each phase. */
   idleMs: number;
+  /** Only the warm-up and the sandbox starts (`--agent-starts-only`). */
+  startsOnly?: boolean;
 }
 
 interface AgentsWeir {
@@ -197,7 +199,8 @@ export async function agentsScenario(o: {
     for (const n of o.opts.light) {
       specs.push({ phase: `light × ${n}`, agent: 'command', runs: n, body: light, deadlineMs: lightDeadline(n) });
     }
-    for (const spec of specs) phases.push(await runPhase(weir.server, o.directUrl, spec, o.opts, o.progress));
+    if (o.opts.startsOnly) notes.push('--agent-starts-only: the sandbox starts alone, no fan-outs');
+    else for (const spec of specs) phases.push(await runPhase(weir.server, o.directUrl, spec, o.opts, o.progress));
     // Sandbox starts, one run at a time, per provider, cold and warm (the clouds on their fakes).
     const db = new Pool({ connectionString: weir.databaseUrl, max: 1 });
     try {

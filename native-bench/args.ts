@@ -26,6 +26,8 @@ export interface BenchArgs {
   agentLight: number[];
   agentCalls: number | undefined;
   agentThinkMs: number | undefined;
+  /** Scenario 8: only the warm-up and the sandbox starts per provider (no fan-outs, no Claude Code). */
+  agentStartsOnly: boolean;
   /** Only write the LiteLLM config for the mock port and exit. */
   writeLitellmConfig: boolean;
   workers: number;
@@ -62,6 +64,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --agent-light LIST    scenario 8: concurrent light-agent runs per fan-out (default 64,256)
   --agent-calls N       scenario 8: streaming calls per light run (default 10; quick 3)
   --agent-think-ms N    scenario 8: think time between a light run's calls (default 500; quick 200)
+  --agent-starts-only   scenario 8: only the sandbox starts per provider, cold and warm (no fan-outs)
   --generator c|autocannon  max-throughput load: the C generator built with cc (default; it costs a
                         few µs per request) or autocannon (its JavaScript takes most of a core)
   --help`;
@@ -119,6 +122,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     agentLight: [64, 256],
     agentCalls: undefined,
     agentThinkMs: undefined,
+    agentStartsOnly: false,
     writeLitellmConfig: false,
     workers: 2,
     repeats: 3,
@@ -160,6 +164,7 @@ export function parseArgs(argv: string[]): BenchArgs {
       case '--agent-light': a.agentLight = intList(flag, value()); break;
       case '--agent-calls': a.agentCalls = num(flag, value(), { min: 1, integer: true }); break;
       case '--agent-think-ms': a.agentThinkMs = num(flag, value(), { min: 0, integer: true }); break;
+      case '--agent-starts-only': a.agentStartsOnly = true; break;
       case '--generator': {
         const g = value();
         if (g !== 'c' && g !== 'autocannon') throw new UsageError(`--generator needs c or autocannon, got ${g}`);

@@ -88,6 +88,7 @@ export function makePlan(a: BenchArgs): Plan {
       thinkMs: a.agentThinkMs ?? (q ? 200 : 500),
       deltas: 16,
       idleMs: q ? 2000 : 5000,
+      startsOnly: a.agentStartsOnly,
     },
   };
 }

@@ -121,6 +121,7 @@ export class RunExecution {
     let ended: (() => void) | null = null;
     this.event('status', { status: 'provisioning', attempt: run.attempt });
     let keyToken: string | null = null;
+    let recording: Promise<void> | null = null;
     let final: { status: RunStatus; kind: ErrorKind | null; message: string | null } = { status: 'failed', kind: 'internal', message: 'the run ended without an outcome' };
     let extra: Partial<Record<keyof RunRow, unknown>> = {};
     try {
@@ -139,9 +140,11 @@ export class RunExecution {
         max_budget: run.max_budget,
         model: profile.model,
         timeoutMs: profile.timeout_ms,
-      }).then(async (key) => {
+      }).then((key) => {
         keyToken = key.token;
-        await deps.recordKeyToken(run.id, key.token);
+        // On the row at once, so that a recovery after a crash blocks it; the start does not wait
+        // for this: the move to running below sets it too, before the agent can use the key.
+        recording = deps.recordKeyToken(run.id, key.token).catch((e: unknown) => deps.log(`run ${run.id}: recording its key: ${(e as Error).message}`));
         return key;
       });
       // The keys of runs claimed together are minted together (one batch), and their sandboxes'
@@ -154,19 +157,22 @@ export class RunExecution {
       const session = deps.restoreSession ? await deps.restoreSession(run, sandbox, harness) : null;
       if (session) this.event('session', { id: session.sessionId, resume: session.resume ?? null });
       const input: HarnessInput = { profile, baseUrl: deps.baseUrl(), apiKey: key.key, runId: run.id, jobName: run.job_name, promptFile: `${sandbox.home}/${PROMPT_FILE}`, sandbox, resume: session?.resume };
-      // The prompt and what memory and the vault add are independent files: written in one trip to
-      // the sandbox's file thread (local) rather than one after the other.
-      const [prompt, setup] = await Promise.allSettled([sandbox.writeFile(input.promptFile, run.prompt), deps.prepareAgent?.(run, sandbox, input)]);
-      if (setup.status === 'fulfilled' && setup.value) {
-        this.setup = setup.value;
+      if (deps.prepareAgent) {
+        this.setup = await deps.prepareAgent(run, sandbox, input);
         input.mcp = this.setup.mcp;
       }
-      if (prompt.status === 'rejected') throw prompt.reason;
-      if (setup.status === 'rejected') throw setup.reason;
       if (this.stopReason) throw new Error('stopped before the agent started');
-      const moved = await deps.markRunning({ id: run.id, started_at: new Date(), sandbox_id: sandbox.id, sandbox_start: this.startInfo?.sandbox_start ?? null, sandbox_start_ms: this.startInfo?.sandbox_start_ms ?? null });
-      if (!moved) throw new Error('the run was taken from this instance');
+      // The prompt and every file of the setup in one write, and the row moved to running (with
+      // the key) meanwhile: neither waits for the other; the agent starts once both are done.
+      const [written, moving] = await Promise.allSettled([
+        sandbox.writeFiles([{ path: input.promptFile, data: run.prompt }, ...(this.setup.files ?? [])]),
+        deps.markRunning({ id: run.id, started_at: new Date(), sandbox_id: sandbox.id, sandbox_start: this.startInfo?.sandbox_start ?? null, sandbox_start_ms: this.startInfo?.sandbox_start_ms ?? null, key_token: key.token }),
+      ]);
+      if (written.status === 'rejected') throw written.reason;
+      if (moving.status === 'rejected') throw moving.reason;
+      if (!moving.value) throw new Error('the run was taken from this instance');
       this.event('status', { status: 'running', sandbox: sandbox.id, isolation: sandbox.isolation });
+      sandbox.started?.();
 
       const { exit, seen } = await this.runAgent(harness, input);
       // Runs ending together go through their end (artifacts, key, spend, sandbox) a few at a time.
@@ -193,6 +199,8 @@ export class RunExecution {
     } finally {
       if (this.timer) clearTimeout(this.timer);
     }
+    // Before the end's row updates (a retry clears the key from the row).
+    await recording;
     ended ??= await deps.ends.enter();
     try {
       await this.finish(keyToken, final, extra);

@@ -323,7 +323,7 @@ export class AgentRuntime {
       baseUrl: () => this.catalog.config.public_url ?? this.o.localUrl(),
       secret: (ref) => resolveEnvRef(ref),
       prepareAgent: async (run, sandbox, input) => {
-        const memory = { mcp: await prepareMemory(this.o.pool, scopeOf(run), sandbox, input) };
+        const memory = await prepareMemory(this.o.pool, scopeOf(run), sandbox, input);
         const vault = await prepareVault(this.vaultDeps, run, sandbox, input).catch((e: unknown) => {
           throw e instanceof AgentApiError || e instanceof VaultKeyError ? new SetupError((e as Error).message) : e;
         });

@@ -265,6 +265,8 @@ export interface RunningMove {
   sandbox_id: string;
   sandbox_start: 'cold' | 'warm' | null;
   sandbox_start_ms: number | null;
+  /** The run key's hash, set here too: the start does not wait for its early recording. */
+  key_token: string;
 }
 
 /**
@@ -275,10 +277,10 @@ export interface RunningMove {
 export async function markRunning(db: Queryable, runs: RunningMove[]): Promise<boolean[]> {
   if (!runs.length) return [];
   const r = await db.query<{ id: string }>(
-    `UPDATE ${T} AS r SET status = 'running', started_at = (d.started_at AT TIME ZONE 'UTC'), sandbox_id = d.sandbox_id, sandbox_start = d.sandbox_start, sandbox_start_ms = d.sandbox_start_ms
-       FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::int[]) AS d(id, started_at, sandbox_id, sandbox_start, sandbox_start_ms)
+    `UPDATE ${T} AS r SET status = 'running', started_at = (d.started_at AT TIME ZONE 'UTC'), sandbox_id = d.sandbox_id, sandbox_start = d.sandbox_start, sandbox_start_ms = d.sandbox_start_ms, key_token = d.key_token
+       FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::int[], $6::text[]) AS d(id, started_at, sandbox_id, sandbox_start, sandbox_start_ms, key_token)
       WHERE r.id = d.id AND r.status = 'provisioning' RETURNING r.id`,
-    [runs.map((m) => m.id), runs.map((m) => m.started_at.toISOString()), runs.map((m) => m.sandbox_id), runs.map((m) => m.sandbox_start), runs.map((m) => m.sandbox_start_ms)],
+    [runs.map((m) => m.id), runs.map((m) => m.started_at.toISOString()), runs.map((m) => m.sandbox_id), runs.map((m) => m.sandbox_start), runs.map((m) => m.sandbox_start_ms), runs.map((m) => m.key_token)],
   );
   const moved = new Set(r.rows.map((x) => x.id));
   return runs.map((m) => moved.has(m.id));

@@ -122,6 +122,7 @@ class Terminal {
     const pty = await sandbox.openPty({ argv, env, cols: size.cols, rows: size.rows, onData: (c) => this.output(c) });
     this.pty = pty;
     this.applied = size;
+    sandbox.started?.();
     if (this.ended) pty.kill();
     else void this.follow(); // a viewer's resize while it opened
     void pty.done.then(

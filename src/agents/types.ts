@@ -181,6 +181,8 @@ export interface Sandbox {
   /** Starts `argv` in a PTY (cwd: the workspace); resolves once it runs. */
   openPty(opts: PtyOptions): Promise<SandboxPty>;
   writeFile(pathInWorkspace: string, data: string | Buffer): Promise<void>;
+  /** Several files at once: one call to a cloud provider's file API instead of one per file. */
+  writeFiles(files: SandboxFile[]): Promise<void>;
   /** null when the file does not exist. */
   readFile(pathInSandbox: string, maxBytes: number): Promise<Buffer | null>;
   /** Kills every process and deletes the workspace; idempotent. */
@@ -191,6 +193,18 @@ export interface Sandbox {
   extendTimeout?(ms: number): Promise<void>;
   /** Cloud sandboxes: made for the run (cold) or taken from a warm pool (warm). */
   readonly start?: { kind: 'cold' | 'warm' };
+  /**
+   * The caller's start is over (its agent or terminal runs, or it gave up): work that would have
+   * competed with the start for the event loop and the database goes now (a warm sandbox's pool
+   * is refilled). Idempotent; destroy implies it.
+   */
+  started?(): void;
+}
+
+/** A file for Sandbox.writeFiles: its path (relative to the workspace, or absolute inside the sandbox). */
+export interface SandboxFile {
+  path: string;
+  data: string | Buffer;
 }
 
 export interface SandboxProvider {

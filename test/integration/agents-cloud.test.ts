@@ -2,7 +2,8 @@
 // process and the real E2B and Daytona SDKs talking to their fakes: what the SDKs send (labels,
 // lifetimes), a clear sandbox_error and nothing left running for each kind of bad input (a wrong
 // key, a missing template, 429s, 500s, an API that hangs, a sandbox that dies mid-run), warm pools
-// (claimed by runs as warm starts, refilled, idle ones retired), the sweeper after a crash (runs'
+// (claimed by runs as warm starts, refilled, idle ones retired; a warm start writes what a cold one
+// does), a Daytona PTY's input back-pressure, the sweeper after a crash (runs'
 // machines killed, pooled ones kept), and `weir sandbox check`.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -11,6 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Pool } from 'pg';
+import { cloudOptions } from '../../src/agents/sandbox/cloud-options';
+import { DaytonaCloud } from '../../src/agents/sandbox/daytona';
 import { FakeDaytona } from '../support/fake-daytona';
 import { FakeE2B } from '../support/fake-e2b';
 import { CLI } from '../support/gateway-process';
@@ -53,6 +56,7 @@ before(async () => {
   ].join('');
   const profiles = [
     ...['e2b', 'dtn', 'e2b-badkey', 'dtn-badkey', 'e2b-notemplate', 'dtn-notemplate', 'e2b-flaky', 'e2b-pool', 'dtn-pool'].map((s) => scriptProfile(`p-${s}`, 'echo "home=$HOME"; pwd', { sandbox: s })),
+    ...['e2b', 'dtn', 'e2b-pool'].map((s) => scriptProfile(`files-${s}`, 'cat; echo; ls "$HOME/.weir"', { sandbox: s })),
     scriptProfile('wait-e2b', WAIT_FOREVER, { sandbox: 'e2b', timeout: '10m' }),
     scriptProfile('wait-dtn', WAIT_FOREVER, { sandbox: 'dtn', timeout: '10m' }),
   ].join('');
@@ -164,6 +168,29 @@ describe('warm pools', () => {
     assert.equal((await rows(pool, `SELECT * FROM "Weir_AgentSandboxPool" WHERE run_id = $1`, [id])).length, 0, 'the slot went with its run');
   });
 
+  it('a warm start writes what a cold one writes (the prompt, the memory config), in one upload as a cold one does', async () => {
+    // File uploads to one machine, whichever API the provider has for them.
+    const uploads = (sandbox: string) =>
+      e2b.envdRequests.filter((r) => r.sandbox === sandbox && r.method === 'POST' && r.path === '/files').length +
+      daytona.requests.filter((r) => r.method === 'POST' && r.path === `/toolbox/${sandbox}/files/bulk-upload`).length;
+    const seen: Record<string, string> = {};
+    for (const name of ['e2b', 'dtn', 'e2b-pool']) {
+      if (name === 'e2b-pool') await waitFor('a ready e2b machine', async () => (await ready('e2b-pool')).length > 0, 30_000, 100);
+      const { id } = await mustStart(weir.url, { profile: `files-${name}`, prompt: `the prompt of ${name}` });
+      const run = await waitRun(weir.url, id);
+      assert.equal(run.status, 'succeeded', JSON.stringify(run));
+      assert.equal(run.sandbox.start, name === 'e2b-pool' ? 'warm' : 'cold');
+      // What the agent printed (not the sandbox event, which names the machine and how it started).
+      const out = (await events(weir.url, id)).filter((e) => typeof e.payload?.text === 'string').map((e) => e.payload.text).join('\n');
+      assert.match(out, new RegExp(`the prompt of ${name}`));
+      seen[name] = out.replace(`the prompt of ${name}`, 'PROMPT');
+      assert.equal(uploads(run.sandbox.id), 1, `${name}: one upload for every file`);
+    }
+    assert.match(seen['e2b']!, /mcp\.json[^]*prompt\.txt/);
+    assert.equal(seen['e2b-pool'], seen['e2b']);
+    assert.equal(seen['dtn'], seen['e2b']);
+  });
+
   it('pool_idle: a ready machine unclaimed for that long is retired and replaced', async () => {
     const before = await waitFor('a ready daytona machine', async () => ((await ready('dtn-pool')).length === 1 ? ready('dtn-pool') : null), 30_000, 100);
     const old = before[0].machine_id;
@@ -171,6 +198,27 @@ describe('warm pools', () => {
       const r = await ready('dtn-pool');
       return r.length === 1 && r[0].machine_id !== old && daytona.machines.all.get(old)!.gone;
     }, 60_000, 100);
+  });
+});
+
+describe('a PTY whose input backs up', () => {
+  it("daytona: pendingBytes counts keystrokes its socket has not sent yet, and falls to 0 once they go", async () => {
+    const cloud = new DaytonaCloud(cloudOptions({ api_key: DAYTONA_TEST_KEY, api_url: daytona.apiUrl, snapshot: 'weir-agents' }, 'DAYTONA_API_KEY', {}));
+    const m = await cloud.create({ weir_test: 'pty-backpressure' }, 60_000);
+    try {
+      const pty = await m.pty({ cmd: 'cat > /dev/null', cols: 80, rows: 24, onData: () => {} });
+      daytona.holdPtyInput(true);
+      // Well past what loopback's socket buffers hold, so that some of it waits in the client.
+      pty.write(Buffer.from(`${'x'.repeat(1023)}\n`.repeat(32 * 1024)));
+      await waitFor('keystrokes backed up', async () => pty.pendingBytes > 0, 10_000, 20);
+      daytona.holdPtyInput(false);
+      await waitFor('keystrokes delivered', async () => pty.pendingBytes === 0, 30_000, 20);
+      pty.kill();
+      await pty.done;
+    } finally {
+      daytona.holdPtyInput(false);
+      await m.kill();
+    }
   });
 });
 

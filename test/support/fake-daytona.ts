@@ -57,6 +57,9 @@ export class FakeDaytona {
   private readonly sessions = new Map<string, Map<string, Command>>();
   /** PTY sessions by `<machine>/<id>`. */
   private readonly ptys = new Map<string, PtySession>();
+  /** PTY sockets, and whether what their clients send is left unread (holdPtyInput). */
+  private readonly ptySockets = new Set<WebSocket>();
+  private ptyInputHeld = false;
   private ptyWss!: WebSocketServer;
   private server!: http.Server;
   private wss!: WebSocketServer;
@@ -98,6 +101,13 @@ export class FakeDaytona {
     return f;
   }
 
+  /** Stops (or resumes) reading what PTY clients send: their keystrokes back up in their own sockets. */
+  holdPtyInput(hold: boolean): void {
+    this.ptyInputHeld = hold;
+    for (const ws of this.ptySockets) if (hold) ws.pause();
+    else ws.resume();
+  }
+
   private ptyUpgrade(machineId: string, req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): void {
     const m = this.machines.get(machineId);
     if (!m || req.headers.authorization !== `Bearer ${this.o.apiKey}`) return void socket.destroy();
@@ -117,6 +127,9 @@ export class FakeDaytona {
       child.stdin!.on('error', () => {}); // typed after the PTY ended
       const s: PtySession = { pty, child, cwd, envs, createdAt: new Date(), sockets: new Map([[ws, offered.includes(EXIT_CONTROL)]]) };
       this.ptys.set(key, s);
+      this.ptySockets.add(ws);
+      ws.on('close', () => this.ptySockets.delete(ws));
+      if (this.ptyInputHeld) ws.pause();
       ws.on('message', (d: Buffer) => void child.stdin!.write(d));
       ws.on('close', () => s.sockets.delete(ws));
       ws.send(JSON.stringify({ type: 'control', status: 'connected' }));

@@ -6,7 +6,8 @@
 // end of stream), `SendSignal` is unary. A Start with a `pty` field runs its command in a real PTY
 // (fake-machines.ts: util-linux `script`), its output as `pty` data events, `SendInput` with
 // `pty` bytes types into it, and `Update` with a `pty.size` resizes it (the SDK's `pty.resize`).
-// Files go as multipart (write) and raw bytes (read).
+// Files go as multipart (write: one file at `path`, or several parts each named by its path) and
+// raw bytes (read).
 // Processes are real local processes in a folder per sandbox (fake-machines.ts).
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -31,6 +32,8 @@ export class FakeE2B {
   readonly machines = new FakeMachines('e2b');
   readonly faults = new Faults();
   readonly requests: Recorded[] = [];
+  /** Calls to a sandbox's envd (files, processes), by sandbox. */
+  readonly envdRequests: Array<{ sandbox: string; method: string; path: string }> = [];
   private readonly tokens = new Map<string, string>();
   private readonly pids = new Map<number, { m: FakeMachine; kill(): void; input?(b: Buffer): void; pty?: FakePty }>();
   private nextPid = 1000;
@@ -70,7 +73,10 @@ export class FakeE2B {
     let spanOf = typeof sandboxId === 'string' ? sandboxId : url.pathname.split('/').filter(Boolean)[url.pathname.startsWith('/v2/') ? 2 : 1];
     res.on('close', () => spanOf && this.machines.span(spanOf, t0, epochMs()));
     const body = await readBody(req);
-    if (typeof sandboxId === 'string') return this.envd(sandboxId, req, url, body, res);
+    if (typeof sandboxId === 'string') {
+      this.envdRequests.push({ sandbox: sandboxId, method: req.method ?? '', path: url.pathname });
+      return this.envd(sandboxId, req, url, body, res);
+    }
     const json = body.length && String(req.headers['content-type']).includes('json') ? JSON.parse(body.toString('utf8')) : undefined;
     this.requests.push({ method: req.method ?? '', path: url.pathname + url.search, body: json });
     if (req.headers['x-api-key'] !== this.o.apiKey) return send(res, 401, { code: 401, message: 'Invalid API key' });
@@ -118,6 +124,7 @@ export class FakeE2B {
     if (!m) return send(res, 502, { code: 502, message: 'sandbox not found' });
     if (req.headers['x-access-token'] !== this.tokens.get(id)) return send(res, 401, { code: 401, message: 'bad access token' });
     if (url.pathname === '/health') return send(res, 204);
+    if (url.pathname === '/files' && req.method === 'POST' && !url.searchParams.has('path')) return this.writeMany(m, req, body, res);
     if (url.pathname === '/files') {
       const abs = this.machines.inside(m, url.searchParams.get('path') ?? '');
       if (!abs) return send(res, 400, { code: 400, message: 'path outside the sandbox' });
@@ -159,6 +166,21 @@ export class FakeE2B {
       return send(res, 200, {});
     }
     return send(res, 404, { code: 'not_found', message: `no route ${url.pathname}` });
+  }
+
+  /** Several files in one upload, as envd takes them: no `path` query, each `file` part named by its path. */
+  private async writeMany(m: FakeMachine, req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): Promise<void> {
+    const form = await new Response(new Uint8Array(body), { headers: { 'content-type': String(req.headers['content-type']) } }).formData();
+    const parts = form.getAll('file').filter((f): f is File => typeof f !== 'string');
+    if (!parts.length) return send(res, 400, { code: 400, message: 'no file part' });
+    const out: Array<{ name: string; path: string; type: 'file' }> = [];
+    for (const f of parts) {
+      const abs = this.machines.inside(m, f.name);
+      if (!abs) return send(res, 400, { code: 400, message: 'path outside the sandbox' });
+      this.machines.writeFile(m, abs, Buffer.from(await f.arrayBuffer()));
+      out.push({ name: abs.split('/').pop()!, path: abs, type: 'file' });
+    }
+    return send(res, 200, out);
   }
 
   /** Connect server-streaming: enveloped JSON frames, the last one flagged end-of-stream. */

@@ -1,6 +1,7 @@
 // The pieces of the cloud sandboxes that need no cloud: the command line a sandbox's shell runs
 // (every argv and environment value reaches the program exactly, whatever it holds), the options'
-// checks, cloud errors as clear sentences without keys, and the template recipes.
+// checks, cloud errors as clear sentences without keys, the template recipes, and what a warm start
+// leaves until its start is over (the pool's refill).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
@@ -8,6 +9,10 @@ import fc from 'fast-check';
 import { commandLine, terminalLine } from '../../src/agents/sandbox/command-line';
 import { cloudOptions } from '../../src/agents/sandbox/cloud-options';
 import { describeCloudError } from '../../src/agents/sandbox/cloud-errors';
+import { CloudSandboxProvider } from '../../src/agents/sandbox/cloud-provider';
+import type { Cloud, Machine } from '../../src/agents/sandbox/machine';
+import type { WarmPools } from '../../src/agents/sandbox/warm-pool';
+import type { SandboxDef } from '../../src/agents/types';
 import { e2bTemplate } from '../../templates/e2b';
 import { daytonaImage } from '../../templates/daytona';
 import { Template } from 'e2b';
@@ -94,5 +99,56 @@ describe('template recipes', () => {
       for (const p of pinned) assert.ok(file.includes(p), `${p} in\n${file}`);
       assert.match(file, /apt-get install .*\bgit\b/);
     }
+  });
+});
+
+describe('a warm start and its pool', () => {
+  const def: SandboxDef = { id: 'sb_pooled', name: 'pooled', provider: 'e2b', options: { api_key: 'e2b_unit', warm_pool: 1 }, source: 'config' };
+  const machine = (writes: string[][]): Machine => ({
+    id: 'm1',
+    run: () => ({ done: Promise.resolve(0), kill() {} }),
+    pty: () => Promise.reject(new Error('no PTY here')),
+    write: async (files) => void writes.push(files.map((f) => f.path)),
+    read: async () => null,
+    setLifetime: async () => {},
+    kill: async () => {},
+  });
+  const setup = () => {
+    const writes: string[][] = [];
+    const calls = { maintain: 0, released: 0 };
+    const pools = {
+      claim: async () => ({ machine: machine(writes), home: '/home/user', slot: 's1' }),
+      maintain: async () => void calls.maintain++,
+      released: async () => void calls.released++,
+    } as unknown as WarmPools;
+    const cloud = { kind: 'e2b' } as Cloud;
+    const provider = new CloudSandboxProvider({ kind: 'e2b', installation: 'i', pools, makeCloud: () => cloud });
+    return { provider, calls, writes };
+  };
+
+  it('the pool is refilled once the start is over (started, or destroy), not while the run starts, and once', async () => {
+    const { provider, calls } = setup();
+    const sb = await provider.create(def, 'run_1', {});
+    assert.equal(sb.start?.kind, 'warm');
+    assert.equal(calls.maintain, 0, 'no refill during the start');
+    sb.started?.();
+    assert.equal(calls.maintain, 1);
+    sb.started?.();
+    await sb.destroy();
+    assert.equal(calls.maintain, 1, 'once');
+    assert.equal(calls.released, 1);
+
+    const failed = await provider.create(def, 'run_2', {});
+    await failed.destroy();
+    assert.equal(calls.maintain, 2, 'a start that gave up refills too');
+  });
+
+  it('writeFiles is one write call to the machine, every path inside the home', async () => {
+    const { provider, writes } = setup();
+    const sb = await provider.create(def, 'run_3', {});
+    await sb.writeFiles([{ path: '/home/user/.weir/prompt.txt', data: 'p' }, { path: '.weir/../../.weir/mcp.json', data: Buffer.from('{}') }]);
+    assert.deepEqual(writes, [['/home/user/.weir/prompt.txt', '/home/user/.weir/mcp.json']]);
+    await assert.rejects(sb.writeFiles([{ path: '/etc/passwd', data: 'x' }]), /outside the sandbox/);
+    assert.equal(writes.length, 1);
   });
 });

@@ -106,3 +106,10 @@ test('--generator: the C load generator by default, autocannon on request, anyth
   assert.equal(parseArgs(['--generator=c']).generator, 'c');
   assert.throws(() => parseArgs(['--generator', 'wrk']), /--generator needs c or autocannon/);
 });
+
+test('--agent-starts-only reaches scenario 8 as startsOnly; off by default', () => {
+  assert.equal(makePlan(parseArgs(['--scenario', '8'])).agents.startsOnly, false);
+  const a = parseArgs(['--scenario', 'agents', '--agent-starts-only']);
+  assert.equal(a.agentStartsOnly, true);
+  assert.equal(makePlan(a).agents.startsOnly, true);
+});

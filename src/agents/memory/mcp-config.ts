@@ -4,7 +4,8 @@
 // user-level memory file (~/.claude/CLAUDE.md, ~/.codex/AGENTS.md) — never into the workspace,
 // whose diff is the run's product.
 import type pg from 'pg';
-import type { AgentKind, HarnessInput, ProfileDef, Sandbox } from '../types';
+import type { AgentSetup } from '../agent-setup';
+import type { AgentKind, HarnessInput, ProfileDef, Sandbox, SandboxFile } from '../types';
 import { findNotes, type Note } from './notes';
 
 export const MCP_SERVER_NAME = 'weir-memory';
@@ -34,19 +35,22 @@ export function pinnedText(notes: Note[]): string | null {
   return out;
 }
 
-/** Writes the MCP config and the pinned notes; the harness input's `mcp`, or undefined when memory is off. */
-export async function prepareMemory(pool: pg.Pool, scope: string, sandbox: Sandbox, input: HarnessInput): Promise<HarnessInput['mcp']> {
+/**
+ * The MCP config and the pinned notes, as files for the executor to write with the prompt, and the
+ * harness input's `mcp`; nothing when memory is off.
+ */
+export async function prepareMemory(pool: pg.Pool, scope: string, sandbox: Sandbox, input: HarnessInput): Promise<AgentSetup> {
   const p = input.profile;
-  if (!memoryEnabled(p)) return undefined;
+  if (!memoryEnabled(p)) return {};
   const url = `${input.baseUrl.replace(/\/+$/, '')}/mcp`;
   const configFile = `${sandbox.home}/.weir/mcp.json`;
   const config = { mcpServers: { [MCP_SERVER_NAME]: { type: 'http', url, headers: { Authorization: `Bearer ${input.apiKey}` } } } };
-  await sandbox.writeFile(configFile, JSON.stringify(config, null, 1) + '\n');
+  const files: SandboxFile[] = [{ path: configFile, data: JSON.stringify(config, null, 1) + '\n' }];
   const file = MEMORY_FILE[p.agent];
   const tags = p.memory?.pin_tags ?? [];
   if (file && tags.length) {
     const text = pinnedText(await findNotes(pool, { scopes: [scope], anyTags: tags, limit: PIN_MAX_NOTES }));
-    if (text) await sandbox.writeFile(`${sandbox.home}/${file}`, text);
+    if (text) files.push({ path: `${sandbox.home}/${file}`, data: text });
   }
-  return { url, configFile };
+  return { mcp: { url, configFile }, files };
 }

@@ -67,16 +67,19 @@ export class CloudSandboxProvider implements SandboxProvider {
     if (o.warmPool > 0 && pools) {
       const warm = await pools.claim(def, cloud, runId);
       if (warm) {
-        // Refilled behind the run: the next run finds one ready too.
-        void pools.maintain(def, cloud, o).catch((e: unknown) => this.p.log?.(`warm pool ${def.name}: ${(e as Error).message}`));
+        // Refilled behind the run so that the next run finds one ready too, but once this run's
+        // start is over (CloudSandbox.started): a refill is a create and a first command, whose
+        // SDK calls and pool rows would otherwise take the event loop and the database from it.
+        const refill = () => void pools.maintain(def, cloud, o).catch((e: unknown) => this.p.log?.(`warm pool ${def.name}: ${(e as Error).message}`));
         try {
           await warm.machine.setLifetime(lifetime);
         } catch (e) {
+          refill();
           await warm.machine.kill().catch(() => {});
           await pools.released(runId);
           throw e;
         }
-        return new CloudSandbox(warm.machine, warm.home, this.p.kind, o.template, { kind: 'warm' }, (m) => this.destroy(m, runId));
+        return new CloudSandbox(warm.machine, warm.home, this.p.kind, o.template, { kind: 'warm' }, (m) => this.destroy(m, runId), refill);
       }
     }
     const machine = await bounded(cloud.create({ ...labels, [INSTALL_LABEL]: this.p.installation, [RUN_LABEL]: runId }, lifetime), o.createTimeoutMs, `${this.p.kind} create`, (m) => m.kill());

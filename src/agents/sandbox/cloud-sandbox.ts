@@ -4,7 +4,7 @@
 // streams back, files go through the provider's file API, and destroy kills the machine. A PTY is
 // the provider's own (machine.ts), running the same kind of command line with the terminal as stdin.
 import path from 'node:path';
-import type { ExecHandle, ExecOptions, PtyOptions, Sandbox, SandboxPty } from '../types';
+import type { ExecHandle, ExecOptions, PtyOptions, Sandbox, SandboxFile, SandboxPty } from '../types';
 import { commandLine, quote, terminalLine } from './command-line';
 import type { Machine } from './machine';
 
@@ -47,6 +47,8 @@ export class CloudSandbox implements Sandbox {
     template: string | undefined,
     readonly start: StartInfo,
     private readonly onDestroy: (machine: Machine) => Promise<void> = (m) => m.kill(),
+    /** What waits for the start to be over (see Sandbox.started): a warm pool's refill. */
+    private afterStart?: () => void,
   ) {
     this.workdir = path.posix.join(home, 'work');
     this.isolation = `${provider} sandbox ${machine.id}${template ? ` (template ${template})` : ''}`;
@@ -88,9 +90,20 @@ export class CloudSandbox implements Sandbox {
     return pty;
   }
 
-  async writeFile(pathInWorkspace: string, data: string | Buffer): Promise<void> {
+  writeFile(pathInWorkspace: string, data: string | Buffer): Promise<void> {
+    return this.writeFiles([{ path: pathInWorkspace, data }]);
+  }
+
+  async writeFiles(files: SandboxFile[]): Promise<void> {
     if (this.destroyed) throw new Error('sandbox destroyed');
-    await this.machine.write(this.inside(pathInWorkspace), typeof data === 'string' ? Buffer.from(data) : data);
+    if (!files.length) return;
+    await this.machine.write(files.map((f) => ({ path: this.inside(f.path), data: typeof f.data === 'string' ? Buffer.from(f.data) : f.data })));
+  }
+
+  started(): void {
+    const f = this.afterStart;
+    this.afterStart = undefined;
+    f?.();
   }
 
   /** `*` may stand for any part of a path component (the first match in name order is read). */
@@ -113,6 +126,7 @@ export class CloudSandbox implements Sandbox {
   }
 
   destroy(): Promise<void> {
+    this.started();
     this.destroyed ??= (async () => {
       for (const h of this.running) h.kill();
       await Promise.allSettled([...this.running].map((h) => h.done));

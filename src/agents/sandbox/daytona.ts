@@ -154,11 +154,16 @@ class DaytonaMachine implements Machine {
         throw new SandboxLostError(describeCloudError('daytona', 'pty', e).message);
       },
     );
+    // The SDK hands keystrokes to its WebSocket at once (no queue of its own); what that socket has
+    // not sent yet is the back-pressure. The handle keeps its socket private: read, not relied on.
+    const socket = (h as unknown as { ws?: { bufferedAmount?: unknown } }).ws;
     return {
       done,
       write,
-      // sendInput hands the bytes to the socket at once; the SDK shows nothing of what it buffers.
-      pendingBytes: 0,
+      get pendingBytes() {
+        const n = socket?.bufferedAmount;
+        return typeof n === 'number' ? n : 0;
+      },
       resize: async (cols, rows) => {
         if (killed) return;
         try {
@@ -186,11 +191,12 @@ class DaytonaMachine implements Machine {
     }
   }
 
-  async write(path: string, data: Buffer): Promise<void> {
+  async write(files: Array<{ path: string; data: Buffer }>): Promise<void> {
     try {
-      await this.sbx.fs.uploadFile(data, path);
+      // One bulk upload for all of them.
+      await this.sbx.fs.uploadFiles(files.map((f) => ({ source: f.data, destination: f.path })));
     } catch (e) {
-      throw describeCloudError('daytona', `write ${path}`, e);
+      throw describeCloudError('daytona', `write ${files.map((f) => f.path).join(', ')}`, e);
     }
   }
 

@@ -157,11 +157,12 @@ class E2BMachine implements Machine {
     };
   }
 
-  async write(path: string, data: Buffer): Promise<void> {
+  async write(files: Array<{ path: string; data: Buffer }>): Promise<void> {
     try {
-      await this.sbx.files.write(path, new Blob([new Uint8Array(data)]), { requestTimeoutMs: this.requestTimeoutMs });
+      // One multipart request for all of them (each part named by its path).
+      await this.sbx.files.write(files.map((f) => ({ path: f.path, data: new Blob([new Uint8Array(f.data)]) })), { requestTimeoutMs: this.requestTimeoutMs });
     } catch (e) {
-      throw describeCloudError('e2b', `write ${path}`, e);
+      throw describeCloudError('e2b', `write ${files.map((f) => f.path).join(', ')}`, e);
     }
   }
 

@@ -16,7 +16,7 @@ import { closeSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ExecHandle, ExecOptions, PtyOptions, Sandbox, SandboxDef, SandboxProvider, SandboxPty } from '../types';
+import type { ExecHandle, ExecOptions, PtyOptions, Sandbox, SandboxDef, SandboxFile, SandboxProvider, SandboxPty } from '../types';
 import { confine, openConfinedSync } from './confine';
 import { files, watchSize } from './files';
 import { chooseMode, describe, findOnPath, hostIds, launch, type Mode, type SandboxPaths, type Tools } from './isolation';
@@ -265,6 +265,10 @@ class LocalSandbox implements Sandbox {
   writeFile(pathInWorkspace: string, data: string | Buffer): Promise<void> {
     if (this.destroyed) return Promise.reject(new Error('sandbox destroyed'));
     return files({ op: 'write', bases: this.bases, workdir: this.workdir, path: pathInWorkspace, data, owner: hostIds(this.o) });
+  }
+
+  async writeFiles(list: SandboxFile[]): Promise<void> {
+    for (const f of list) await this.writeFile(f.path, f.data);
   }
 
   /** `*` may stand for any part of a path component (the first match in name order is read). */

@@ -49,7 +49,8 @@ export interface Machine {
   runQuick?(cmd: string): Promise<{ code: number; out: string }>;
   /** Opens a PTY and starts `cmd` in it; resolves once the PTY runs. */
   pty(o: MachinePtyOptions): Promise<MachinePty>;
-  write(path: string, data: Buffer): Promise<void>;
+  /** Writes every file (absolute paths, parents made as needed) in as few calls as the SDK allows: one for both. */
+  write(files: Array<{ path: string; data: Buffer }>): Promise<void>;
   /** null when the file does not exist; at most maxBytes. */
   read(path: string, maxBytes: number): Promise<Buffer | null>;
   /** The machine dies this long from now unless told again. */

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import tls from 'node:tls';
 import type pg from 'pg';
 import type { AgentSetup } from '../agent-setup';
-import type { HarnessInput, Sandbox } from '../types';
+import type { HarnessInput, Sandbox, SandboxFile } from '../types';
 import type { CaPair } from './ca';
 import type { VaultKey } from './crypto';
 import type { Egress } from './egress';
@@ -56,6 +56,7 @@ export async function prepareVault(deps: VaultDeps, run: { id: string; job_name:
   if (!names.length && !allow) return {};
   const secrets = await secretsForRun(deps.pool, deps.key(), names, runScopes(run));
   const env: Record<string, string> = {};
+  const files: SandboxFile[] = [];
   const swaps: { stub: string; value: string; hosts: string[] }[] = [];
   for (const s of secrets) {
     if (s.inject) env[s.name] = s.value;
@@ -75,8 +76,7 @@ export async function prepareVault(deps: VaultDeps, run: { id: string; job_name:
     const proxy = `http://weir:${encodeURIComponent(input.apiKey)}@${base.hostname.includes(':') ? `[${base.hostname}]` : base.hostname}:${port}`;
     const caFile = `${sandbox.home}/.weir/egress-ca.pem`;
     const bundleFile = `${sandbox.home}/.weir/ca-bundle.pem`;
-    await sandbox.writeFile(caFile, ca.certPem);
-    await sandbox.writeFile(bundleFile, `${tls.rootCertificates.join('\n')}\n${ca.certPem}`);
+    files.push({ path: caFile, data: ca.certPem }, { path: bundleFile, data: `${tls.rootCertificates.join('\n')}\n${ca.certPem}` });
     for (const v of ['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy']) env[v] = proxy;
     // The gateway itself is reached directly (the agent's calls to its models need no proxy).
     env.NO_PROXY = env.no_proxy = base.hostname;
@@ -89,6 +89,7 @@ export async function prepareVault(deps: VaultDeps, run: { id: string; job_name:
   let released = false;
   return {
     env,
+    files,
     scrub: scrubber(secrets),
     release: () => {
       if (released) return;
