@@ -171,9 +171,9 @@ test('options: --scenario 8 / agents, --agent-* flags, and their defaults in the
   const a = parseArgs(['--scenario', '8', '--agent-claude', '4', '--agent-light', '32,128', '--agent-calls', '5', '--agent-think-ms=100']);
   assert.deepEqual(a.scenarios, ['agents']);
   assert.deepEqual([a.agentClaude, a.agentLight, a.agentCalls, a.agentThinkMs], [4, [32, 128], 5, 100]);
-  assert.deepEqual(makePlan(a).agents, { claude: 4, light: [32, 128], calls: 5, thinkMs: 100, deltas: 16, idleMs: 5000 });
+  assert.deepEqual(makePlan(a).agents, { claude: 4, light: [32, 128], calls: 5, thinkMs: 100, deltas: 16, idleMs: 5000, startsOnly: false });
   const d = parseArgs(['--scenario', 'agents', '--quick']);
-  assert.deepEqual(makePlan(d).agents, { claude: 16, light: [64, 256], calls: 3, thinkMs: 200, deltas: 16, idleMs: 2000 });
+  assert.deepEqual(makePlan(d).agents, { claude: 16, light: [64, 256], calls: 3, thinkMs: 200, deltas: 16, idleMs: 2000, startsOnly: false });
   assert.ok(!parseArgs([]).scenarios.includes('agents'), 'not run unless asked for');
   assert.throws(() => parseArgs(['--agent-light', '0']), UsageError);
   assert.throws(() => parseArgs(['--agent-claude', '-1']), UsageError);
