@@ -1,9 +1,9 @@
-// At most N holders at once; the rest wait their turn in order. Runs ending together go through
-// their end a few at a time: all at once, every run's next step waits behind every other run's, so
-// each end takes as long as the whole fan-out (processor sharing) and the control thread has dozens
-// of callbacks ready in every turn of its loop. (Starts went through one too, until each of their
-// steps was batched across the runs starting together: then a gate only split one batch's round
-// trips into many, eight runs each, and a 64-run fan-out's median start waited for four rounds.)
+// At most N holders at once; the rest wait their turn in order. Runs fanned out together go through
+// their start (and their end) a few at a time: all at once, every run's next step waits behind
+// every other run's, so each takes as long as the whole fan-out (processor sharing), and the
+// control thread has dozens of callbacks ready in every turn of its loop while POSTs still arrive.
+// Each step of a start is batched across the runs inside the gate (one key mint, one file-thread
+// message, one UPDATE), so a gate's worth costs a few round trips.
 export class Gate {
   private active = 0;
   private readonly waiting: (() => void)[] = [];

@@ -79,8 +79,8 @@ const RETENTION_EVERY_MS = 60 * 60_000;
 /** How often cloud machines no live run or pool slot owns are looked for (a crash's leftovers). */
 const CLOUD_SWEEP_EVERY_MS = Number(process.env.WEIR_CLOUD_SWEEP_MS ?? 5 * 60_000);
 const CHANNEL = 'weir_agent_runs';
-/** Runs going through their end at once: see gate.ts. */
-const RUNS_AT_ONCE_IN_END = 8;
+/** Runs going through their start (or their end) at once: see gate.ts. */
+const RUNS_AT_ONCE = 8;
 /** How often the event-loop lag is sampled (its histogram's timer). */
 const LAG_RESOLUTION_MS = 10;
 const LEASE_EXPIRED = 'its instance stopped holding it (lease expired)';
@@ -107,7 +107,8 @@ export class AgentRuntime {
   private readonly timers: NodeJS.Timeout[] = [];
   /** Key minting and blocking, batched across runs (see run-key.ts). */
   private readonly keys: RunKeys;
-  private readonly ends = new Gate(RUNS_AT_ONCE_IN_END);
+  private readonly starts = new Gate(RUNS_AT_ONCE);
+  private readonly ends = new Gate(RUNS_AT_ONCE);
   private listener: pg.PoolClient | null = null;
   private fleet!: CloudFleet;
   private hookSecret: string | null = null;
@@ -309,6 +310,7 @@ export class AgentRuntime {
       keys: this.keys,
       markRunning: (move) => this.runningMoves.one(move),
       recordKeyToken: (id, token) => this.keyTokens.one({ id, token }),
+      starts: this.starts,
       ends: this.ends,
       flushSpend: () => this.flushSpend(),
       events: this.events,
