@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { after, test } from 'node:test';
 import { JournalWriter, listSegments, readSegment } from '../../src/accounting/journal';
 import type { SpendRecord } from '../../src/accounting/spend-record';
+import { rec } from '../support/journal-record';
 import { HeldEnd } from '../../src/gateway/held-end';
 import type { Exchange, HeaderList } from '../../src/server/exchange';
 
@@ -21,39 +22,8 @@ after(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function rec(i: number): SpendRecord {
-  return {
-    request_id: `req-${i}`,
-    call_type: 'acompletion',
-    api_key: 'k'.repeat(64),
-    spend_nanos: 1000 + i,
-    prompt_tokens: 10,
-    completion_tokens: 5,
-    cache_read_input_tokens: 0,
-    cache_creation_input_tokens: 0,
-    start_ms: 1_750_000_000_000,
-    end_ms: 1_750_000_000_100,
-    completion_start_ms: 1_750_000_000_050,
-    model: 'gpt-4o',
-    model_id: 'dep-1',
-    model_group: 'gpt-4o',
-    custom_llm_provider: 'openai',
-    api_base: 'https://api.openai.com',
-    user_id: '',
-    team_id: null,
-    organization_id: null,
-    end_user: null,
-    key_alias: 'é ✓ 𝄞', // multi-byte UTF-8 in the turn buffer
-    team_alias: null,
-    request_tags: [],
-    session_id: 's',
-    status: 'success',
-    requester_ip_address: null,
-    spend_logs_metadata: null,
-    overhead_ms: 0.2,
-    attempted_retries: 0,
-  };
-}
+/** Multi-byte UTF-8 in a field, so the turn's buffer is measured in bytes, not characters. */
+const recUtf8 = (i: number): SpendRecord => rec(i, { key_alias: 'é ✓ 𝄞' });
 
 /** The ids journaled in `dir` so far, every segment, in file order. */
 function journaled(dir: string): string[] {
@@ -109,7 +79,7 @@ test('answers ending in one turn: their records go out with one write, each answ
     const ex = new EndProbe(dir);
     const held = new HeldEnd(ex);
     held.hold();
-    w.stage(rec(i), held);
+    w.stage(recUtf8(i), held);
     // Each kind of last act the gateway makes is held the same way.
     if (i % 3 === 0) held.end();
     else if (i % 3 === 1) held.respond(200, [], `{"n":${i}}`);
@@ -135,7 +105,7 @@ test('answers ending in one turn: their records go out with one write, each answ
   const ex = new EndProbe(dir);
   const held = new HeldEnd(ex);
   held.hold();
-  w.stage(rec(6), held);
+  w.stage(recUtf8(6), held);
   held.end('last');
   await nextCheckPhase();
   assert.equal(w.writes, 2);
@@ -153,7 +123,7 @@ test('what is written before the end is not held; an end not held goes out at on
   const ex2 = new EndProbe(dir);
   const held2 = new HeldEnd(ex2);
   held2.hold();
-  w.stage(rec(1), held2);
+  w.stage(recUtf8(1), held2);
   ex2.write('data: {"error":…}\n\n'); // a stream's error event goes before the held end
   held2.end();
   held2.end(); // a second end is ignored, as the exchange would
@@ -172,7 +142,7 @@ test('a turn staged past the segment size rotates first and lands whole in the n
       const ex = new EndProbe(dir);
       const held = new HeldEnd(ex);
       held.hold();
-      w.stage(rec(turn * 3 + i), held);
+      w.stage(recUtf8(turn * 3 + i), held);
       held.end();
       ends.push(ex);
     }
@@ -192,18 +162,18 @@ test('close() writes what is staged and lets those answers end; staging after it
   const ex = new EndProbe(dir);
   const held = new HeldEnd(ex);
   held.hold();
-  w.stage(rec(1), held);
+  w.stage(recUtf8(1), held);
   held.end();
   w.close();
   assert.deepEqual(ex.ended, { how: 'end', journalHad: ['req-1'] });
   assert.equal(readSegment(listSegments(dir)[0]!.path, 0).closed, true);
-  assert.throws(() => w.stage(rec(2), new HeldEnd(new EndProbe(dir))), /closed/);
+  assert.throws(() => w.stage(recUtf8(2), new HeldEnd(new EndProbe(dir))), /closed/);
 });
 
 test('a turn the disk refuses: no partial line, the loss is told, every answer still ends', async () => {
   const dir = tmp();
   const w = new JournalWriter(dir, 'w1');
-  w.append(rec(0));
+  w.append(recUtf8(0));
   const seg = listSegments(dir)[0]!;
   const size = fs.statSync(seg.path).size;
   const failures: { records: number; code: string | undefined }[] = [];
@@ -213,7 +183,7 @@ test('a turn the disk refuses: no partial line, the loss is told, every answer s
     const ex = new EndProbe(dir);
     const held = new HeldEnd(ex);
     held.hold();
-    w.stage(rec(i), held);
+    w.stage(recUtf8(i), held);
     held.end();
     probes.push(ex);
   }
@@ -237,7 +207,7 @@ test('a turn the disk refuses: no partial line, the loss is told, every answer s
   const ex = new EndProbe(dir);
   const held = new HeldEnd(ex);
   held.hold();
-  w.stage(rec(4), held);
+  w.stage(recUtf8(4), held);
   held.end();
   await nextCheckPhase();
   assert.deepEqual(journaled(dir), ['req-0', 'req-4']);
