@@ -306,16 +306,23 @@ export async function startMockUpstream(opts: MockOptions = {}): Promise<MockUps
     const tokens = estimateTokens(body.length);
     const api = SCRIPTED_API[route.kind];
     if (b.reply !== undefined && api !== undefined) {
-      const reply = typeof b.reply === 'function' ? b.reply({ api, json }) : b.reply;
       const stream = json.stream === true;
-      const answer = scriptedAnswer(api, reply, {
-        id: `${ID_PREFIX[api]}${idBase}${(++seq).toString(36)}`,
-        model: typeof json.model === 'string' ? json.model : MOCK_MODEL,
-        created: nowSec,
-        inputTokens: tokens,
-        stream,
-        includeUsage: isObject(json.stream_options) && json.stream_options.include_usage === true,
-      });
+      let answer: ReturnType<typeof scriptedAnswer>;
+      try {
+        const reply = typeof b.reply === 'function' ? b.reply({ api, json }) : b.reply;
+        answer = scriptedAnswer(api, reply, {
+          id: `${ID_PREFIX[api]}${idBase}${(++seq).toString(36)}`,
+          model: typeof json.model === 'string' ? json.model : MOCK_MODEL,
+          created: nowSec,
+          inputTokens: tokens,
+          stream,
+          includeUsage: isObject(json.stream_options) && json.stream_options.include_usage === true,
+        });
+      } catch (e) {
+        // A test's script that throws (a reply it cannot make for this dialect, a JSON.parse of a
+        // replayed call) answers 500 with the reason: the test fails on it, the process lives on.
+        return sendJson(ex, 500, JSON.stringify(errorBody(route.dialect, 500, `mock reply script failed: ${(e as Error).message}`)), b.headers);
+      }
       if ('json' in answer) return sendJson(ex, status, answer.json, b.headers);
       return sendEvents(ex, status, answer.events, b.headers);
     }

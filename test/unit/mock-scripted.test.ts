@@ -163,6 +163,14 @@ describe('scripted answers', () => {
       assert.deepEqual(seen, ['anthropic a', 'chat c', 'responses r']);
       // Routes that are not turns keep their generated answers.
       assert.deepEqual(await (await post('/v1/messages/count_tokens', { model: 'a', messages: [] })).json(), { input_tokens: 7 });
+      // A script that cannot answer (here a namespaced call on chat) is a 500 naming why, in the
+      // route's dialect; the mock and the test's process go on.
+      mock.setDefault({ reply: { toolCall: { id: 'c9', namespace: 'mcp__weir_memory', name: 'remember', arguments: '{}' } } });
+      const bad = await post('/v1/chat/completions', { model: 'c', messages: [] });
+      assert.equal(bad.status, 500);
+      assert.match(((await bad.json()) as any).error.message, /mock reply script failed: .*only the Responses API has namespaces/);
+      mock.setDefault({ reply: { text: 'again' } });
+      assert.deepEqual(((await (await post('/v1/messages', { model: 'a', messages: [] })).json()) as any).content, [{ type: 'text', text: 'again' }]);
     } finally {
       await mock.close();
     }
