@@ -8,7 +8,7 @@ import type { Snapshot } from '../gateway/snapshot';
 import { log } from '../log';
 import { chooseEngine } from '../server/load-engine';
 import { ControlStatus } from '../state/control-status';
-import { DeploymentHealth } from '../state/deployment-health';
+import { DEFAULT_HEALTH_SLOTS, DeploymentHealth } from '../state/deployment-health';
 import type { AdminRequest } from '../admin/types';
 import type { GovernanceDelta } from '../gateway/governance';
 import { loadPriceTable } from '../pricing/load';
@@ -37,6 +37,12 @@ export interface BootOptions {
   numWorkers: number;
   detailedDebug: boolean;
   version: string;
+}
+
+/** WEIR_HEALTH_SLOTS: deployments the shared health table holds at once (tests set a few). */
+function healthSlots(env: NodeJS.ProcessEnv): number {
+  const n = Number(env.WEIR_HEALTH_SLOTS);
+  return Number.isInteger(n) && n > 0 && n <= 1 << 20 ? n : DEFAULT_HEALTH_SLOTS;
 }
 
 /** How long shutdown waits for requests in flight before it cuts them. */
@@ -104,7 +110,7 @@ export async function boot(opts: BootOptions): Promise<void> {
   const cfg = loadConfigFile(configPath);
   applyEnvironment(cfg);
   let currentCfg = cfg;
-  const health = DeploymentHealth.allocate();
+  const health = DeploymentHealth.allocate(healthSlots(process.env));
   const status = ControlStatus.allocate();
   const slots = new SlotTable(health.slots);
   let version = 1;
