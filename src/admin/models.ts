@@ -121,7 +121,7 @@ export async function modelNew(call: Call): Promise<unknown> {
   refuseTeam(info);
   const id = idOf(info.id, 'model_info.id') ?? randomUUID();
   if (s.configIds.has(id)) throw badRequest(`model_info.id ${id} is already the id of a model of the config file: ids are unique`, 'model_info.id');
-  if (s.slotsLeft <= 0) throw new AdminError(503, 'This instance has taken as many distinct deployments since it started as its health table holds: restart it to add more models.');
+  if (s.slotsLeft <= 0) throw new AdminError(503, 'This instance serves as many deployments as its health table holds (those deleted while requests still use them count until the requests end): delete some, or try again shortly.');
   delete info.db_model;
   validate(s, modelName, params, info);
   return mutate(call, async (op) => {

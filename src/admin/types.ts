@@ -70,6 +70,6 @@ export interface ModelSettings {
   configIds: ReadonlySet<string>;
   /** The environment os.environ/ references of a model resolve against. */
   env: NodeJS.ProcessEnv;
-  /** New deployment ids this process can still take (the shared health table's slots are never reused). */
+  /** New deployment ids this process can take now (src/control/slots.ts frees the slots of deleted ones). */
   slotsLeft: number;
 }

@@ -12,7 +12,7 @@ import { DEFAULT_HEALTH_SLOTS, DeploymentHealth } from '../state/deployment-heal
 import type { AdminRequest } from '../admin/types';
 import type { GovernanceDelta } from '../gateway/governance';
 import { loadPriceTable } from '../pricing/load';
-import { buildSnapshot } from './build-snapshot';
+import { buildSnapshot, snapshotIds } from './build-snapshot';
 import { StoredModels, masterKeyOf } from './stored-models';
 import { ConfigWatcher } from './config-watch';
 import { Governance } from './governance';
@@ -112,7 +112,18 @@ export async function boot(opts: BootOptions): Promise<void> {
   let currentCfg = cfg;
   const health = DeploymentHealth.allocate(healthSlots(process.env));
   const status = ControlStatus.allocate();
-  const slots = new SlotTable(health.slots);
+  // A slot of a deployment that left is freed once every worker serves a snapshot without it and
+  // no attempt is open at it; the workers' acknowledgements are known once they exist.
+  let snapshotApplied = (): number => 0;
+  let metricsHub: MetricsHub | null = null;
+  const slots = new SlotTable(health.slots, {
+    applied: () => snapshotApplied(),
+    held: (s) => health.inflight(s) > 0,
+    reset: (s) => {
+      health.reset(s);
+      metricsHub?.reuseSlot(s);
+    },
+  });
   let version = 1;
   // The price table: built in, extended from LITELLM_MODEL_COST_MAP_URL (a URL or a local path)
   // when set. Unlike LiteLLM, no URL is fetched by default: start-up never waits on the network.
@@ -136,12 +147,14 @@ export async function boot(opts: BootOptions): Promise<void> {
       }
       version++;
       snapshot = next;
+      slots.published(next.version, snapshotIds(next));
       await publishSnapshot(next);
       return true;
     },
   });
   const build = (c: LiteLLMConfig, v: number, env: NodeJS.ProcessEnv) => buildSnapshot(stored.merged(c, env), { version: v, detailedDebug: opts.detailedDebug, env, slots, prices });
   let snapshot = build(cfg, version, process.env);
+  slots.published(snapshot.version, snapshotIds(snapshot));
 
   // Governance starts before the workers, so they start from the keys the database holds.
   // Until the workers exist there is nobody to tell, and nobody whose acknowledgement to wait for.
@@ -193,7 +206,7 @@ export async function boot(opts: BootOptions): Promise<void> {
   };
 
   // Workers count into shards this hub owns; it renders /metrics. Traces are exported from here.
-  const metrics = new MetricsHub(health.slots);
+  const metrics = (metricsHub = new MetricsHub(health.slots));
   let tracer: TraceExporter | null = null;
   const tracerNow = (): TraceExporter | null => {
     if (!snapshot.metrics.tracing) return null;
@@ -256,6 +269,7 @@ export async function boot(opts: BootOptions): Promise<void> {
       currentCfg = next;
       void agents?.reload(next.agent_settings).catch((e: unknown) => log.error(`agents: reload: ${(e as Error).message}`));
       version++;
+      slots.published(snapshot.version, snapshotIds(snapshot));
       supervisor.publish(snapshot);
       log.info(`config reloaded (${reason}): version ${version}, models: ${describeModels(snapshot)}`);
       if (nextRedis !== redisNamed) {
@@ -335,6 +349,7 @@ export async function boot(opts: BootOptions): Promise<void> {
   publishGovernance = (d, seq) => supervisor.publishGovernance(d, seq);
   publishSnapshot = async (s) => supervisor.publish(s);
   governanceApplied = () => supervisor.governanceApplied();
+  snapshotApplied = () => supervisor.snapshotApplied();
   const port = await supervisor.start();
 
   const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? 'localhost' : opts.host;

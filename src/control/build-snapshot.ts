@@ -38,6 +38,14 @@ export interface SnapshotOptions {
   slots: SlotTable;
 }
 
+/** The ids of the deployments a snapshot serves (each holds a slot of the health table). */
+export function snapshotIds(s: Snapshot): Set<string> {
+  const ids = new Set<string>();
+  for (const g of s.groups.values()) for (const t of g.targets) ids.add(t.id);
+  for (const w of s.wildcards) for (const d of w.deployments) for (const t of Object.values(d.variants)) ids.add(t.id);
+  return ids;
+}
+
 /** LiteLLM derives an id from the deployment's params when model_info.id is absent. */
 export function deploymentId(d: Deployment): string {
   if (d.model_info?.id) return d.model_info.id;

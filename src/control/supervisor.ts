@@ -48,6 +48,8 @@ interface Slot {
   exited: boolean;
   /** The last governance delta this worker applied (its start state included those before). */
   appliedSeq: number;
+  /** The newest snapshot version this worker said it serves (the one it started from, at first). */
+  appliedVersion: number;
 }
 
 function portIsFree(host: string, port: number): Promise<number> {
@@ -117,7 +119,7 @@ export class Supervisor {
     };
     const worker = new Worker(WORKER_FILE, { workerData: init });
     const streams = new Map<number, StreamStop>();
-    const slot: Slot = { index, worker, retired: false, drained: false, exited: false, appliedSeq: init.governance?.seq ?? 0 };
+    const slot: Slot = { index, worker, retired: false, drained: false, exited: false, appliedSeq: init.governance?.seq ?? 0, appliedVersion: init.snapshot.version };
     this.slots.push(slot);
     return new Promise((resolve, reject) => {
       let ready = false;
@@ -137,6 +139,9 @@ export class Supervisor {
             break;
           case 'governance-applied':
             slot.appliedSeq = Math.max(slot.appliedSeq, m.seq);
+            break;
+          case 'snapshot-applied':
+            slot.appliedVersion = Math.max(slot.appliedVersion, m.version);
             break;
           case 'rpc':
             this.rpc(m.method, m.params).then(
@@ -230,6 +235,16 @@ export class Supervisor {
     let min = Number.MAX_SAFE_INTEGER;
     for (const s of this.slots) if (!s.exited) min = Math.min(min, s.appliedSeq);
     return min;
+  }
+
+  /**
+   * The lowest snapshot version every worker thread still alive serves (a retired one that has not
+   * exited still answers on its open connections, so it counts); 0 before any worker started.
+   */
+  snapshotApplied(): number {
+    let min = Number.MAX_SAFE_INTEGER;
+    for (const s of this.slots) if (!s.exited) min = Math.min(min, s.appliedVersion);
+    return min === Number.MAX_SAFE_INTEGER ? 0 : min;
   }
 
   publish(snapshot: Snapshot): void {

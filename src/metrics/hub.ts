@@ -53,6 +53,8 @@ export class MetricsHub {
   private readonly retiredRows = new Map<string, Row>();
   /** Head and deployment cells of worker threads that ended, summed by worker index. */
   private readonly retiredMisc = new Map<number, Float64Array>();
+  /** A reused health slot's deployment cells as they were when it changed hands (at most one per slot). */
+  private readonly slotBase = new Map<number, Float64Array>();
 
   constructor(
     private readonly deployments: number,
@@ -87,6 +89,18 @@ export class MetricsHub {
     const old = this.retiredMisc.get(s.index);
     if (old) for (let i = 0; i < old.length; i++) old[i]! += misc[i]!;
     else this.retiredMisc.set(s.index, misc);
+  }
+
+  /**
+   * The health slot goes to another deployment (src/control/slots.ts): its counters start from
+   * zero for it. A slot is released only once no request uses it, so the sums taken now are the
+   * old deployment's.
+   */
+  reuseSlot(slot: number): void {
+    const at = HEAD_CELLS + slot * DEPLOYMENT_CELLS;
+    const base = new Float64Array(DEPLOYMENT_CELLS);
+    for (const m of this.misc()) for (let i = 0; i < DEPLOYMENT_CELLS && at + i < m.out.length; i++) base[i]! += m.out[at + i]!;
+    this.slotBase.set(slot, base);
   }
 
   private addRows(into: Map<string, Row>, s: { shard: MetricsShard; series: string[][] }): void {
@@ -182,8 +196,9 @@ export class MetricsHub {
     for (const t of targets) w.sample('weir_deployment_failures_this_minute', names, [t.upstreamModel, t.id, t.apiBase, t.provider], g.health.failuresThisMinute(t.slot, now));
     w.family('litellm_deployment_cooled_down_total', 'counter', 'LLM Deployment Analytics - Number of times a deployment has been cooled down by LiteLLM load balancing logic. exception_status is the status of the exception that caused the deployment to be cooled down');
     for (const t of targets) {
-      let by429 = 0;
-      let other = 0;
+      const base = this.slotBase.get(t.slot);
+      let by429 = base ? -base[0]! : 0;
+      let other = base ? -base[1]! : 0;
       for (const m of misc) {
         const at = HEAD_CELLS + t.slot * DEPLOYMENT_CELLS;
         if (at + 1 >= m.out.length) continue;

@@ -42,6 +42,7 @@ export class SharedHealth {
   private readonly heard = new Map<number, Map<string, Said>>();
   private timer: NodeJS.Timeout | null = null;
   private lastSweep = 0;
+  private unlisten: (() => void) | null = null;
 
   constructor(
     private readonly link: RedisLink,
@@ -59,12 +60,20 @@ export class SharedHealth {
 
   start(): void {
     for (const [, slot] of this.slots.entries()) this.known.set(slot, this.health.cooldownUntilMs(slot));
+    // A freed slot goes to another deployment: what was said or heard about the old one goes with it.
+    this.unlisten = this.slots.onFreed((slot) => {
+      this.known.delete(slot);
+      this.said.delete(slot);
+      this.heard.delete(slot);
+    });
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    this.unlisten?.();
+    this.unlisten = null;
   }
 
   /** One round: drop quiet instances' load, then publish what moved. */

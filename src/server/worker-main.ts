@@ -109,6 +109,7 @@ port.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'snapshot':
       gateway.setSnapshot(m.snapshot);
+      send({ type: 'snapshot-applied', version: m.snapshot.version });
       break;
     case 'governance':
       view.apply(m.delta);

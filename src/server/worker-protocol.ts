@@ -56,6 +56,8 @@ export type FromWorker =
   | { type: 'drained' }
   /** The worker applied every governance delta up to `seq`: records they removed are no longer in its view. */
   | { type: 'governance-applied'; seq: number }
+  /** The worker serves snapshot `version` from now on: no new request starts on an older one. */
+  | { type: 'snapshot-applied'; version: number }
   | { type: 'rpc'; id: number; method: string; params: unknown }
   /** Opens a relayed stream (see stream-head); `stream-close` tells the control thread the client left. */
   | { type: 'stream-open'; id: number; method: string; params: unknown }

@@ -1,7 +1,8 @@
 // Per-deployment health shared by every worker thread: one fixed-width record of Int32 words per
 // deployment slot in a SharedArrayBuffer. Workers change the words only through Atomics, so a pick
 // on one thread sees the load and failures the others caused. The control thread owns the mapping
-// from deployment id to slot (slots survive config reloads) and is the only one to hand them out.
+// from deployment id to slot (slots survive config reloads) and is the only one to hand them out;
+// it clears a slot's words before handing it to another deployment (src/control/slots.ts).
 // With Redis, the control thread also writes what the other instances report (their failures this
 // minute, their in-flight requests and requests this minute: src/redis/shared-health.ts) into words of their own, so a
 // worker reads the whole fleet's health with one more Atomics load and Redis stays off its path.
@@ -34,6 +35,12 @@ export class DeploymentHealth {
 
   static allocate(slots = DEFAULT_HEALTH_SLOTS): DeploymentHealth {
     return new DeploymentHealth(new SharedArrayBuffer(slots * WORDS * 4));
+  }
+
+  /** Every word of the slot back to zero: a slot handed to another deployment starts clean. */
+  reset(slot: number): void {
+    const base = slot * WORDS;
+    for (let i = 0; i < WORDS; i++) Atomics.store(this.words, base + i, 0);
   }
 
   /** This instance's requests at the deployment (what it publishes to the others). */
