@@ -312,14 +312,23 @@ export class Gateway {
       const start = (c: Charge | null) => this.startCall(ex, snap, group, targets, body, scan, endpoint, { identity: id, charge: c, endUser, journal: this.deps.journal, entities: this.deps.entities, fallbacks, metrics: this.deps.metrics ?? null, trace });
       return this.afterLease(ex, endpoint === 'messages' ? 'anthropic' : 'openai', e, admit, start);
     }
-    this.startCall(ex, snap, group, targets, body, scan, endpoint, { identity: id, charge, endUser, journal: this.deps.journal, entities: this.deps.entities, fallbacks, metrics: this.deps.metrics ?? null, trace });
+    try {
+      this.startCall(ex, snap, group, targets, body, scan, endpoint, { identity: id, charge, endUser, journal: this.deps.journal, entities: this.deps.entities, fallbacks, metrics: this.deps.metrics ?? null, trace });
+    } catch (e) {
+      // Thrown before the call owned its charge (the call catches what happens once it started).
+      giveBack(charge);
+      throw e;
+    }
   }
 
   private startCall(ex: Exchange, snap: Snapshot, group: ModelGroup, targets: Target[], body: Buffer, scan: BodyScan, endpoint: Endpoint, ctx: CallContext): void {
     new ProxyCall(ex, snap, this.deps.health, group, targets, body, scan, endpoint, ctx).start();
   }
 
-  /** Admits and goes on, or, when the instance's lease is spent, goes on once a lease admitted it. */
+  /**
+   * Admits and goes on, or, when the instance's lease is spent, goes on once a lease admitted it.
+   * `go` starts the call: what it throws is the caller's to answer, once the charge is given back.
+   */
   private admitThen(ex: Exchange, dialect: Dialect, admit: () => Charge | null, go: (c: Charge | null) => void): void {
     let charge: Charge | null;
     try {
@@ -328,7 +337,12 @@ export class Gateway {
       if (!(e instanceof LeaseSpent)) throw e;
       return this.afterLease(ex, dialect, e, admit, go);
     }
-    go(charge);
+    try {
+      go(charge);
+    } catch (e) {
+      giveBack(charge);
+      throw e;
+    }
   }
 
   /** The instance's lease of an rpm, tpm or budget shared across instances is spent: see lease-retry.ts. */
@@ -344,7 +358,7 @@ export class Gateway {
           start(r.admitted);
         } catch (e) {
           // Thrown before the call owned its charge: give the charge back, answer in the dialect.
-          r.admitted?.settle(0n, 0, Date.now());
+          giveBack(r.admitted);
           this.fail(ex, dialect, e);
         }
       },
@@ -473,12 +487,20 @@ export class Gateway {
     const send = (passage: VertexPassage, body: Buffer | null, billing: PassThroughBilling | null) => {
       const base = withVertexAuth(passage);
       if (!(base instanceof Promise)) return passThrough(ex, route, base, body, { ...opts, billing });
+      const charge = billing?.charge ?? null;
       base.then(
         (b) => {
-          if (!ex.aborted) passThrough(ex, route, b, body, { ...opts, billing });
+          // A client gone while the token was fetched, or a setup that throws: the call never starts.
+          if (ex.aborted) return giveBack(charge);
+          try {
+            passThrough(ex, route, b, body, { ...opts, billing });
+          } catch (e) {
+            giveBack(charge);
+            this.fail(ex, dialect, e);
+          }
         },
         (e: unknown) => {
-          billing?.charge?.settle(0n, 0, Date.now());
+          giveBack(charge);
           this.fail(ex, dialect, e);
         },
       );
@@ -612,6 +634,14 @@ const STRICT_UNAVAILABLE = new GatewayError(
   null,
   ['retry-after', '1'],
 );
+
+/**
+ * A charge whose call never started: its reservation and rate-limit slots go back now, as costing
+ * nothing. settle() acts once, so a charge the call had already settled is not given back twice.
+ */
+function giveBack(charge: Charge | null): void {
+  charge?.settle(0n, 0, Date.now());
+}
 
 /** Ids longer than this are refused by Postgres indexes in LiteLLM's schema. */
 const MAX_ID_BYTES = 256;

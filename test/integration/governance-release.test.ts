@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { MockUpstream } from '../support/mock-upstream';
 import {
-  CALL_COST, type Weir, adminOk, chat, chatBody, governanceConfig, startMock, startWeirOn, waitFor, writeConfigFile, ledgerDatabase, closeAndCheckLedgers,
+  CALL_COST, UPSTREAM_KEY, type Weir, adminOk, bearer, call, chat, chatBody, governanceConfig, startMock, startWeirOn, waitFor, writeConfigFile, ledgerDatabase, closeAndCheckLedgers,
 } from './governance-helpers';
 
 let mock: MockUpstream;
@@ -61,4 +61,34 @@ test('a client that leaves while the gateway waits to retry gives back its reser
   });
   assert.equal(r.json.object, 'chat.completion');
   assert.equal(mock.requests.length - seen, 2, 'the abandoned call was never retried upstream');
+});
+
+test('a pass-through call admitted and then refused before its upstream call gives back its parallel slot and reservation', async () => {
+  // OpenAI's base names a scheme no HTTP pool takes: the call is admitted, then its setup throws
+  // before anything is sent. Anthropic's pass-through still reaches the mock.
+  const db = await ledgerDatabase('gov_release_setup');
+  const broken = await startWeirOn(writeConfigFile(governanceConfig(mock.url, db)), {
+    workers: 1,
+    env: { OPENAI_API_BASE: 'ftp://127.0.0.1:1', OPENAI_API_KEY: UPSTREAM_KEY, ANTHROPIC_API_BASE: mock.url, ANTHROPIC_API_KEY: UPSTREAM_KEY },
+  });
+  try {
+    // Room for exactly one call in flight: a call that kept its slot would refuse every later one.
+    const k = await adminOk(broken.url, '/key/generate', { max_parallel_requests: 1, max_budget: 10 });
+    const seen = mock.requests.length;
+    for (let i = 0; i < 3; i++) {
+      const r = await call(broken.url, '/openai/v1/chat/completions', { headers: bearer(k.key), body: { model: 'gpt-4o-mini', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] } });
+      assert.equal(r.status, 500, r.text);
+      assert.match(r.json.error.message, /Invalid URL protocol/);
+    }
+    assert.equal(mock.requests.length, seen, 'nothing reached an upstream');
+    const ok = await call(broken.url, '/anthropic/v1/messages', {
+      headers: { ...bearer(k.key), 'anthropic-version': '2023-06-01' },
+      body: { model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] },
+    });
+    assert.equal(ok.status, 200, ok.text);
+  } finally {
+    await broken.stop();
+  }
+  // A retiring worker gives back what no request held any more, and says so: nothing was left.
+  assert.doesNotMatch(broken.output(), /gave back \d+ budget reservation/);
 });
