@@ -1,6 +1,7 @@
 // The worker's request entry: routes by path, identifies the caller, reads the body, applies the
 // governance checks and hands LLM calls to ProxyCall. Everything it decides from is in memory: the
-// current snapshot, the shared tables and the governance view.
+// current snapshot, the shared tables and the governance view. The admin page's routes are in
+// ui-route-table.ts; the admission through a continuation and the lease wait in lease-wait.ts.
 import { performance } from 'node:perf_hooks';
 import { log } from '../log';
 import type { Exchange, HeaderList } from '../server/exchange';
@@ -37,7 +38,7 @@ import type { JournalWriter } from '../accounting/journal';
 import type { ModelGroup, Snapshot, Target } from './snapshot';
 import type { ControlStatus } from '../state/control-status';
 import { LeaseSpent } from './lease-spent';
-import { admitAfterLease, type LeaseAnswer } from './lease-retry';
+import { giveBack, LeaseWait } from './lease-wait';
 import type { CallTrace, WorkerMetrics } from '../metrics/recorder';
 import { CONTENT_TYPE as METRICS_TYPE } from '../metrics/text-format';
 import { extractKey } from './auth';
@@ -45,6 +46,7 @@ import { cookieValue, SECURITY_HEADERS, SESSION_COOKIE } from '../ui/http-header
 import { sessionIdentity } from '../ui/session-caller';
 import type { StaticBundle } from '../ui/static-files';
 import { UiRoutes } from '../ui/ui-routes';
+import { addUiRoutes, NO_PAGE } from './ui-route-table';
 
 const JSON_TYPE: HeaderList = ['content-type', 'application/json'];
 /** Management API bodies are small documents. */
@@ -73,8 +75,6 @@ export interface GatewayDeps {
   ui?: StaticBundle;
 }
 
-const NO_PAGE: StaticBundle = { files: new Map(), missing: 'The admin page is not served by this gateway.' };
-
 /** What a refused call had said about itself by the time it was refused. */
 interface Asked {
   model: string;
@@ -84,9 +84,9 @@ interface Asked {
 /** The LLM routes whose refusals are counted in the request metrics. */
 const LLM_PATHS = new Set(['/v1/chat/completions', '/chat/completions', '/v1/messages', '/v1/responses', '/responses', '/v1/embeddings', '/embeddings']);
 
-type Handler = (ex: Exchange, snap: Snapshot, id: Identity | Promise<Identity>) => void;
+export type Handler = (ex: Exchange, snap: Snapshot, id: Identity | Promise<Identity>) => void;
 
-interface Route {
+export interface Route {
   methods: string[];
   handler: Handler;
   /** Public routes need no key even when a master key is set. */
@@ -97,12 +97,14 @@ export class Gateway {
   private readonly routes = new Map<string, Route>();
   private readonly identifier: Identifier;
   private readonly ui: UiRoutes;
+  private readonly leases: LeaseWait;
 
   constructor(
     private snapshot: Snapshot,
     private readonly deps: GatewayDeps,
   ) {
     warmSnapshotWires(snapshot);
+    this.leases = new LeaseWait(deps.rpc, (ex, dialect, e) => this.fail(ex, dialect, e));
     this.identifier = new Identifier(deps.keyIndex, deps.view, async (hash) => {
       const r = await deps.rpc('key.lookup', { hash });
       return r.status === 200 && (r.body as { found?: boolean }).found === true;
@@ -136,16 +138,9 @@ export class Gateway {
     const metrics: Route = { methods: ['GET'], public: true, handler: (ex, s) => (s.metrics.requireAuth ? this.afterIdentity(ex, 'openai', this.caller(ex, s), () => this.scrape(ex)) : this.scrape(ex)) };
     this.routes.set('/metrics', metrics);
     this.routes.set('/metrics/', metrics);
-    // The admin page (src/ui/): its files, its login, its live stream. Public: they authenticate
-    // themselves (the page and login need no key; /ui/live takes a session or a key).
+    // The admin page (src/ui/): its files, its login, its live stream (ui-route-table.ts).
     this.ui = new UiRoutes(deps.ui ?? NO_PAGE, deps.rpc, deps.openStream);
-    const page: Route = { methods: ['GET', 'HEAD'], public: true, handler: (ex) => this.ui.page(ex) };
-    for (const p of ['/ui', '/ui/', '/ui/index.html']) this.routes.set(p, page);
-    const anyMethod = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
-    this.routes.set('/ui/login', { methods: anyMethod, public: true, handler: (ex) => this.ui.login(ex) });
-    this.routes.set('/ui/session', { methods: anyMethod, public: true, handler: (ex) => this.ui.session(ex) });
-    this.routes.set('/ui/logout', { methods: anyMethod, public: true, handler: (ex) => this.ui.logout(ex) });
-    this.routes.set('/ui/live', { methods: anyMethod, handler: (ex, _s, id) => this.afterIdentity(ex, 'openai', id, (who) => this.ui.live(ex, who)) });
+    addUiRoutes(this.routes, this.ui, (ex, dialect, id, then) => this.afterIdentity(ex, dialect, id, then));
     this.routes.set('/config/reload', { methods: ['POST'], handler: (ex, _s, id) => this.afterIdentity(ex, 'openai', id, (who) => this.control(ex, who)) });
   }
 
@@ -310,7 +305,7 @@ export class Gateway {
       if (!(e instanceof LeaseSpent)) throw e;
       const admit = () => this.admit(id, requested, endUser, estimate, access);
       const start = (c: Charge | null) => this.startCall(ex, snap, group, targets, body, scan, endpoint, { identity: id, charge: c, endUser, journal: this.deps.journal, entities: this.deps.entities, fallbacks, metrics: this.deps.metrics ?? null, trace });
-      return this.afterLease(ex, endpoint === 'messages' ? 'anthropic' : 'openai', e, admit, start);
+      return this.leases.afterLease(ex, endpoint === 'messages' ? 'anthropic' : 'openai', e, admit, start);
     }
     try {
       this.startCall(ex, snap, group, targets, body, scan, endpoint, { identity: id, charge, endUser, journal: this.deps.journal, entities: this.deps.entities, fallbacks, metrics: this.deps.metrics ?? null, trace });
@@ -323,49 +318,6 @@ export class Gateway {
 
   private startCall(ex: Exchange, snap: Snapshot, group: ModelGroup, targets: Target[], body: Buffer, scan: BodyScan, endpoint: Endpoint, ctx: CallContext): void {
     new ProxyCall(ex, snap, this.deps.health, group, targets, body, scan, endpoint, ctx).start();
-  }
-
-  /**
-   * Admits and goes on, or, when the instance's lease is spent, goes on once a lease admitted it.
-   * `go` starts the call: what it throws is the caller's to answer, once the charge is given back.
-   */
-  private admitThen(ex: Exchange, dialect: Dialect, admit: () => Charge | null, go: (c: Charge | null) => void): void {
-    let charge: Charge | null;
-    try {
-      charge = admit();
-    } catch (e) {
-      if (!(e instanceof LeaseSpent)) throw e;
-      return this.afterLease(ex, dialect, e, admit, go);
-    }
-    try {
-      go(charge);
-    } catch (e) {
-      giveBack(charge);
-      throw e;
-    }
-  }
-
-  /** The instance's lease of an rpm, tpm or budget shared across instances is spent: see lease-retry.ts. */
-  private afterLease(ex: Exchange, dialect: Dialect, refusal: LeaseSpent, admit: () => Charge | null, start: (c: Charge | null) => void): void {
-    const wait = (s: LeaseSpent): Promise<LeaseAnswer> =>
-      this.deps.rpc('lease.wait', s.nanos === null ? { rec: s.rec, kind: s.kind } : { rec: s.rec, nanos: String(s.nanos) }).then((r) =>
-        r.status === 503 ? 'strict_unavailable' : (r.body as { granted?: boolean } | null)?.granted === true ? 'granted' : 'exhausted',
-      );
-    admitAfterLease(refusal, wait, admit, () => ex.aborted, STRICT_UNAVAILABLE).then(
-      (r) => {
-        if (!r) return;
-        try {
-          start(r.admitted);
-        } catch (e) {
-          // Thrown before the call owned its charge: give the charge back, answer in the dialect.
-          giveBack(r.admitted);
-          this.fail(ex, dialect, e);
-        }
-      },
-      (e: unknown) => {
-        if (!ex.aborted) this.fail(ex, dialect, e);
-      },
-    );
   }
 
   /**
@@ -462,7 +414,7 @@ export class Gateway {
       const target = passThroughTarget(route.provider, model, price, base);
       const endUser = endUserOf(ex.headers, scan.user);
       const admit = () => this.admit(who, model, endUser, () => estimateReservation(pricesToReserve(snap, price), received.length, scan.maxTokens, completionsAsked(scan)), access);
-      this.admitThen(ex, dialect, admit, (charge) => {
+      this.leases.admitThen(ex, dialect, admit, (charge) => {
         if (!charge && !this.deps.journal && !snap.metrics.usage) return passThrough(ex, route, base, received, { ...opts, billing: null });
         const acct = new CallAccounting(scan.stream && endpoint === 'chat', received.length);
         acct.anthropic = route.provider !== 'openai';
@@ -531,7 +483,7 @@ export class Gateway {
       const price = resolvePrice(snap.priceTable, { model: qualified, upstreamModel: model });
       const endUser = endUserOf(ex.headers, scan.user);
       const admit = () => this.admit(who, model, endUser, () => estimateReservation(pricesToReserve(snap, price), received.length, scan.maxTokens, completionsAsked(scan)), access);
-      this.admitThen(ex, dialect, admit, (charge) => {
+      this.leases.admitThen(ex, dialect, admit, (charge) => {
         if (!charge && !this.deps.journal && !snap.metrics.usage) return send(passage, received, null);
         const stream = v.method.startsWith('stream');
         const target = passThroughTarget(provider, model, price, passage.base, v.publisher === 'anthropic' ? 'anthropic' : 'gemini');
@@ -624,23 +576,6 @@ export class Gateway {
       (e: unknown) => this.fail(ex, 'openai', new GatewayError(500, `control thread: ${(e as Error).message}`)),
     );
   }
-}
-
-/** A strict key's (or team's) rpm is decided in Redis: while Redis is away it fails closed. */
-const STRICT_UNAVAILABLE = new GatewayError(
-  503,
-  'Rate limits of this key or team are strict (weir_strict_limits) and the shared Redis that decides them is unreachable; try again shortly.',
-  'service_unavailable',
-  null,
-  ['retry-after', '1'],
-);
-
-/**
- * A charge whose call never started: its reservation and rate-limit slots go back now, as costing
- * nothing. settle() acts once, so a charge the call had already settled is not given back twice.
- */
-function giveBack(charge: Charge | null): void {
-  charge?.settle(0n, 0, Date.now());
 }
 
 /** Ids longer than this are refused by Postgres indexes in LiteLLM's schema. */
