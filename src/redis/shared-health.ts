@@ -56,16 +56,18 @@ export class SharedHealth {
     // Back after an outage: say everything once more (the others may have dropped our load, or
     // missed messages published while the channel was away).
     link.onUp(() => this.said.clear());
-  }
-
-  start(): void {
-    for (const [, slot] of this.slots.entries()) this.known.set(slot, this.health.cooldownUntilMs(slot));
-    // A freed slot goes to another deployment: what was said or heard about the old one goes with it.
-    this.unlisten = this.slots.onFreed((slot) => {
+    // A freed slot goes to another deployment: what was said or heard about the old one goes with
+    // it (else a sweep would write the old one's failures of this minute into the new one's words).
+    this.unlisten = slots.onFreed((slot) => {
       this.known.delete(slot);
       this.said.delete(slot);
       this.heard.delete(slot);
     });
+  }
+
+  start(): void {
+    for (const [, slot] of this.slots.entries()) this.known.set(slot, this.health.cooldownUntilMs(slot));
+
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
   }

@@ -34,15 +34,16 @@ after(async () => {
 const DEPLOYMENT = 'dep-a';
 
 /** One instance's view: its health table, its slot of DEPLOYMENT, its clock, its SharedHealth. */
-async function instance(name: string, clock: { t: number }) {
+async function instance(name: string, clock: { t: number }, capacity = 8) {
   const link = new RedisLink(redisSettings({ redis_url: redis.url } as never, {})!, ControlStatus.allocate());
   links.push(link);
   await link.start();
-  const health = DeploymentHealth.allocate(8);
-  const slots = new SlotTable(8);
+  const health = DeploymentHealth.allocate(capacity);
+  // Every worker serves whatever was published last (the test publishes by hand).
+  const slots = new SlotTable(capacity, { applied: () => Number.MAX_SAFE_INTEGER, held: (s) => health.inflight(s) > 0, reset: (s) => health.reset(s) });
   const slot = slots.slotFor(DEPLOYMENT);
   const shared = new SharedHealth(link, health, slots, name, () => clock.t);
-  return { link, health, slot, shared };
+  return { link, health, slots, slot, shared };
 }
 
 async function until(what: string, ok: () => boolean): Promise<void> {
@@ -111,5 +112,29 @@ test('back from an outage, an instance says everything again: one that subscribe
   clock.t += 25;
   a.shared.tick();
   await until('c2 hears the failures', () => c.health.remoteFailuresThisMinute(c.slot, clock.t) === 2);
+  await closeLinks();
+});
+
+test('a slot freed and given to another deployment forgets what the other instances said about the one before', async () => {
+  const clock = { t: Date.UTC(2026, 0, 1, 10, 0, 10) };
+  const a = await instance('a3', clock);
+  const b = await instance('b3', clock, 1);
+  await subscribers(2);
+  a.health.begin(a.slot);
+  a.health.recordFailure(a.slot, clock.t);
+  a.shared.tick();
+  await until('b hears a3 in flight', () => b.health.remoteInflight(b.slot) === 1);
+  assert.equal(b.health.remoteFailuresThisMinute(b.slot, clock.t), 1);
+
+  // DEPLOYMENT leaves b's model list; its slot (b's only one) goes to another deployment.
+  b.slots.published(2, new Set());
+  assert.equal(b.slots.slotFor('dep-new'), b.slot);
+  assert.equal(b.health.failuresThisMinute(b.slot, clock.t), 0);
+  assert.equal(b.health.load(b.slot), 0);
+  // a3 goes quiet: b's sweep drops its load, and writes nothing of it into the new deployment's words.
+  clock.t += 5_100;
+  b.shared.tick();
+  assert.equal(b.health.failuresThisMinute(b.slot, clock.t), 0);
+  assert.equal(b.health.load(b.slot), 0);
   await closeLinks();
 });
