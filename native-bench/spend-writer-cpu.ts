@@ -11,6 +11,7 @@
 // allocated (v8.GCProfiler: the heap's growth between GCs, summed). On-CPU time does not count
 // the time the thread waits for PostgreSQL or for a core, so it moves far less with the machine's
 // load than latency does; the medians of the repeats are reported, old and new side by side.
+// WEIR_SWCPU_PROFILE=FILE writes a CPU profile of each child's timed flush (the last child's stays).
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -79,6 +80,23 @@ function benchRecord(i: number, key: string, t0: number): Record<string, unknown
   };
 }
 
+/** Starts V8's CPU profiler (WEIR_SWCPU_PROFILE=FILE: the flush alone, for finding where its time goes). */
+async function startCpuProfile(): Promise<() => Promise<object>> {
+  const { Session } = require('node:inspector') as typeof import('node:inspector');
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params: object = {}) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r as Record<string, unknown>))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 100 });
+  await post('Profiler.start');
+  return async () => {
+    const r = await post('Profiler.stop');
+    session.disconnect();
+    return r.profile as object;
+  };
+}
+
 /** In the child: journal, warm up, then time one flush of `records` rows with `dist`'s code. */
 async function child(dist: string, url: string, records: number): Promise<Sample> {
   const req = (p: string) => require(path.join(dist, p)) as Record<string, unknown>;
@@ -107,9 +125,11 @@ async function child(dist: string, url: string, records: number): Promise<Sample
     const heap0 = v8.getHeapStatistics().used_heap_size;
     const cpu0 = process.cpuUsage();
     const ns0 = threadNs();
+    const cpuProfile = process.env.WEIR_SWCPU_PROFILE ? await startCpuProfile() : null;
     profiler.start();
     const res = await sw.flushNow();
     const stats = profiler.stop();
+    if (cpuProfile) fs.writeFileSync(process.env.WEIR_SWCPU_PROFILE!, JSON.stringify(await cpuProfile()));
     const ns1 = threadNs();
     const cpu1 = process.cpuUsage(cpu0);
     const heap1 = v8.getHeapStatistics().used_heap_size;

@@ -1,32 +1,32 @@
 // A batch of records → its `LiteLLM_SpendLogs` rows in ONE statement, one array parameter per
-// column: `INSERT … SELECT … FROM unnest($1::text[], $2::float8[], …)`. The rows are exactly
+// column (binary, pg-array.ts): `INSERT … SELECT … FROM unnest($1::text[], $2::float8[], …)`. The rows are exactly
 // spendLogRow()'s (spend-rows.ts, the row LiteLLM writes; the db-spend-log-columns test holds the
 // two equal on the stored rows), but the control thread builds no object per row: each record
 // adds one element to each column's list, and what is the same for every row, or derived from
 // other columns, is computed by PostgreSQL in the SELECT:
 //   - the three timestamps travel as epoch milliseconds; `'epoch'::timestamp + ms × 1 ms` is the
 //     UTC wall time the ISO text gave (exact: ms × 1000 µs stays below 2^53 until the year 2255);
-//   - `metadata` is jsonb_build_object() over the columns; its numbers travel as `numeric`, the type
-//     a JSON text's numbers are read as, so the stored jsonb is the one the JSON text made;
+//   - `metadata` is jsonb_build_object() over the columns; its integers travel as int8 and its one
+//     float as `numeric` text, the type a JSON text's numbers are read as, so the stored jsonb is
+//     the one the JSON text made;
 //   - cache_hit, cache_key, messages, response and proxy_server_request are constants.
 // The statement answers the request ids it did NOT write (taken by a row already there): the
 // caller re-keys those, and the usual batch answers nothing instead of every id.
 import { q } from './schema';
-import { arrayLiteral, numberElement, textElement } from './pg-array';
+import { ArrayParam, numericLiteral, type ElementType } from './pg-array';
 import type { SpendRecord } from '../accounting/spend-record';
 import { NANOS_PER_USD } from '../accounting/spend-record';
 
 const INT4_MAX = 2_147_483_647;
 
-/** One input column of the unnest: its name and element type. */
-interface Input {
-  name: string;
-  type: 'text' | 'float8' | 'int8' | 'numeric' | 'jsonb';
-  element(r: SpendRecord): string;
-}
+/** One input column of the unnest: its name, its type and what a record adds to it (or, for a text parameter, the batch's literal). */
+type Input =
+  | { name: string; type: ElementType; add(col: ArrayParam, r: SpendRecord): void }
+  | { name: string; type: 'numeric'; literal(rs: readonly SpendRecord[]): string };
 
-const text = (name: string, get: (r: SpendRecord) => string | null | undefined): Input => ({ name, type: 'text', element: (r) => textElement(get(r) ?? null) });
-const num = (name: string, type: 'float8' | 'int8' | 'numeric', get: (r: SpendRecord) => number): Input => ({ name, type, element: (r) => numberElement(get(r)) });
+const text = (name: string, get: (r: SpendRecord) => string | null | undefined): Input => ({ name, type: 'text', add: (c, r) => c.text(get(r)) });
+const json = (name: string, get: (r: SpendRecord) => string | null): Input => ({ name, type: 'jsonb', add: (c, r) => c.text(get(r)) });
+const num = (name: string, type: 'float8' | 'int8', get: (r: SpendRecord) => number): Input => ({ name, type, add: (c, r) => c.number(get(r)) });
 
 /** What each record contributes; the order is the unnest's and so the parameters'. */
 const INPUTS: readonly Input[] = [
@@ -47,7 +47,7 @@ const INPUTS: readonly Input[] = [
   text('custom_llm_provider', (r) => r.custom_llm_provider),
   text('api_base', (r) => r.api_base),
   text('user', (r) => r.user_id),
-  { name: 'request_tags', type: 'jsonb', element: (r) => (r.request_tags.length === 0 ? '"[]"' : textElement(JSON.stringify(r.request_tags))) },
+  json('request_tags', (r) => (r.request_tags.length === 0 ? '[]' : JSON.stringify(r.request_tags))),
   text('team_id', (r) => r.team_id),
   text('organization_id', (r) => r.organization_id),
   text('end_user', (r) => r.end_user),
@@ -57,14 +57,15 @@ const INPUTS: readonly Input[] = [
   // Only for the metadata:
   text('key_alias', (r) => r.key_alias),
   text('team_alias', (r) => r.team_alias),
-  { name: 'spend_logs_metadata', type: 'jsonb', element: (r) => (r.spend_logs_metadata ? textElement(JSON.stringify(r.spend_logs_metadata)) : 'NULL') },
-  num('cache_read_input_tokens', 'numeric', (r) => r.cache_read_input_tokens),
-  num('cache_creation_input_tokens', 'numeric', (r) => r.cache_creation_input_tokens),
+  json('spend_logs_metadata', (r) => (r.spend_logs_metadata ? JSON.stringify(r.spend_logs_metadata) : null)),
+  num('cache_read_input_tokens', 'int8', (r) => r.cache_read_input_tokens),
+  num('cache_creation_input_tokens', 'int8', (r) => r.cache_creation_input_tokens),
   text('error_code', (r) => (r.status === 'failure' && r.error ? String(r.error.status) : null)),
   text('error_class', (r) => (r.status === 'failure' && r.error ? r.error.type : null)),
   text('error_message', (r) => (r.status === 'failure' && r.error ? r.error.message : null)),
-  num('overhead_ms', 'numeric', (r) => r.overhead_ms),
-  num('attempted_retries', 'numeric', (r) => r.attempted_retries),
+  // A float in the JSON: numeric, as the JSON text's number was read (see numericLiteral).
+  { name: 'overhead_ms', type: 'numeric', literal: (rs) => numericLiteral(rs.map((r) => r.overhead_ms)) },
+  num('attempted_retries', 'int8', (r) => r.attempted_retries),
   text('call_id', (r) => r.call_id),
   text('upstream_request_id', (r) => r.upstream_request_id),
 ];
@@ -129,13 +130,17 @@ export function spendLogsStatement(have: ReadonlySet<string>): string {
   SELECT u.id AS request_id FROM unnest($1::text[]) AS u(id) EXCEPT SELECT "request_id" FROM ins`;
 }
 
-/** The statement's parameters for a batch: one array literal per input column. */
-export function spendLogsParams(records: readonly SpendRecord[]): string[] {
-  const out: string[] = [];
-  const elements: string[] = new Array<string>(records.length);
+/** The statement's parameters for a batch: one array per input column (binary, numeric as text). */
+export function spendLogsParams(records: readonly SpendRecord[]): (Buffer | string)[] {
+  const out: (Buffer | string)[] = [];
   for (const input of INPUTS) {
-    for (let i = 0; i < records.length; i++) elements[i] = input.element(records[i]!);
-    out.push(arrayLiteral(elements));
+    if (input.type === 'numeric') {
+      out.push(input.literal(records));
+      continue;
+    }
+    const col = new ArrayParam(input.type, records.length * (input.type === 'text' || input.type === 'jsonb' ? 48 : 12));
+    for (let i = 0; i < records.length; i++) input.add(col, records[i]!);
+    out.push(col.finish());
   }
   return out;
 }

@@ -311,7 +311,10 @@ export class SpendWriter {
       for (const t of taken) for (const b of t.read.bad) this.quarantine(t.seg.file, b.end, b.line, 'not a record');
       const own: SpendRecord[] = [];
       const foreign: SpendRecord[] = [];
-      for (const t of taken) t.read.records.forEach((raw, i) => (t.own ? own : foreign).push(normalizeRecord(raw, `${t.seg.file}:${t.read.ends[i]}`)));
+      for (const t of taken) {
+        const to = t.own ? own : foreign;
+        for (let i = 0; i < t.read.records.length; i++) to.push(normalizeRecord(t.read.records[i]!, t.seg.file, t.read.ends[i]));
+      }
       let records = [...own, ...foreign];
 
       const ctx: SqlContext = { owner: this.pool, client };
@@ -373,7 +376,7 @@ export class SpendWriter {
         throw e;
       }
       r.records.forEach((raw, i) => {
-        if (r.ends[i]! <= db) late.push(normalizeRecord(raw, `${seg.file}:${r.ends[i]}`));
+        if (r.ends[i]! <= db) late.push(normalizeRecord(raw, seg.file, r.ends[i]));
       });
       this.known.set(seg.file, db);
     }
