@@ -13,8 +13,8 @@ import { errorLogRow, usd } from './spend-rows';
 /** Postgres' limit on bind parameters per statement. */
 const MAX_PARAMS = 65_535;
 const MAX_ROWS_PER_INSERT = 1_000;
-/** SpendLogs rows per statement: bounds the size of one statement's parameters (~1 MB). */
-const MAX_ROWS_PER_STATEMENT = 2_000;
+/** SpendLogs rows per statement: bounds one statement's parameters (~0.5 MB; 500–2,000 cost the same per row). */
+const MAX_ROWS_PER_STATEMENT = 1_000;
 
 export interface SqlContext {
   /** Cache owner for introspection (the pool). */

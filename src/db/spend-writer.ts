@@ -8,7 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
-import { listSegments, processTag, readSegment, segmentWriterAlive, type SegmentInfo, type SegmentRead } from '../accounting/journal';
+import { readSegment, type SegmentRead } from '../accounting/journal';
+import { listSegments, ownSegment, segmentWriterAlive, type SegmentInfo } from '../accounting/journal-segments';
 import type { SpendRecord } from '../accounting/spend-record';
 import { forgetSchema } from './introspect';
 import { dbReachable, isConnectionError } from './pool';
@@ -85,8 +86,6 @@ const NOTHING: Round = { records: 0, more: false, deleted: 0, transaction: false
 
 /** Journal folder → segment → offset known committed (see SpendWriter.known). */
 const KNOWN = new Map<string, Map<string, number>>();
-
-const ownSegment = (s: SegmentInfo): boolean => s.pid === process.pid && s.processTag === processTag();
 
 /** Keeps the first `n` (≥ 1) records of a read, and the unreadable lines before the cut. */
 function cut(r: SegmentRead, n: number): SegmentRead {

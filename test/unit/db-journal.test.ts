@@ -6,15 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import {
-  CLOSED_MARKER,
-  JournalWriter,
-  listSegments,
-  parseSegmentName,
-  processTag,
-  readSegment,
-  segmentWriterAlive,
-} from '../../src/accounting/journal';
+import { CLOSED_MARKER, JournalWriter, readSegment } from '../../src/accounting/journal';
+import { listSegments, parseSegmentName, processTag, segmentWriterAlive } from '../../src/accounting/journal-segments';
 import { CLOSED_V2, encodeRecord, worstSize } from '../../src/accounting/journal-binary';
 import type { SpendRecord } from '../../src/accounting/spend-record';
 import { rec } from '../support/journal-record';
