@@ -28,6 +28,8 @@ interface Sample {
   heapBytes: number;
   gcs: number;
   peakHeapBytes: number;
+  /** The child's resident-memory high-water mark (VmHWM), warm-up included. */
+  peakRssBytes: number;
 }
 
 const HERE_DIST = path.resolve(__dirname, '..');
@@ -158,6 +160,7 @@ async function child(dist: string, url: string, records: number): Promise<Sample
       heapBytes: allocated,
       gcs: stats.statistics.length,
       peakHeapBytes: peak,
+      peakRssBytes: Number(/^VmHWM:\s+(\d+)\s+kB/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) * 1024,
     };
   } finally {
     await pool.end();
@@ -226,14 +229,14 @@ async function main(argv: string[]): Promise<number> {
   }
   const lines = [
     `${records} rows a flush, ${repeats} repeats, medians [min…max]`,
-    '| build | control thread µs/row | process µs/row | heap allocated B/row | peak heap MB | GCs |',
-    '| :--- | ---: | ---: | ---: | ---: | ---: |',
+    '| build | control thread µs/row | process µs/row | heap allocated B/row | peak heap MB | peak RSS MB | GCs |',
+    '| :--- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   const fmt = (xs: number[], d: number) => `${median(xs).toFixed(d)} [${Math.min(...xs).toFixed(d)}…${Math.max(...xs).toFixed(d)}]`;
   for (const b of builds) {
     const ss = samples.get(b.name)!;
     lines.push(
-      `| ${b.name} | ${fmt(ss.map((s) => s.threadNs / 1000 / s.rows), 2)} | ${fmt(ss.map((s) => s.processUs / s.rows), 2)} | ${fmt(ss.map((s) => s.heapBytes / s.rows), 0)} | ${fmt(ss.map((s) => s.peakHeapBytes / 1e6), 1)} | ${median(ss.map((s) => s.gcs))} |`,
+      `| ${b.name} | ${fmt(ss.map((s) => s.threadNs / 1000 / s.rows), 2)} | ${fmt(ss.map((s) => s.processUs / s.rows), 2)} | ${fmt(ss.map((s) => s.heapBytes / s.rows), 0)} | ${fmt(ss.map((s) => s.peakHeapBytes / 1e6), 1)} | ${fmt(ss.map((s) => s.peakRssBytes / 1e6), 1)} | ${median(ss.map((s) => s.gcs))} |`,
     );
   }
   process.stdout.write(lines.join('\n') + '\n');

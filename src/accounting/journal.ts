@@ -262,9 +262,11 @@ function formatOf(file: string): JournalFormat {
 /**
  * Reads the complete records of a segment from `fromOffset`. A last record not yet whole (a JSON
  * line without its '\n', a binary record shorter than its length) is still being written, or was
- * torn: it is not consumed, and nextOffset stays before it.
+ * torn: it is not consumed, and nextOffset stays before it. At most `maxBytes` are read (more only
+ * for one record longer than that) and at most `maxRecords` records decoded: the spend writer's
+ * transaction takes no more, and a read past them would only be decoded to be dropped.
  */
-export function readSegment(file: string, fromOffset: number, maxBytes = 4 * 1024 * 1024): SegmentRead {
+export function readSegment(file: string, fromOffset: number, maxBytes = 4 * 1024 * 1024, maxRecords = Infinity): SegmentRead {
   const format = formatOf(file);
   const fd = fs.openSync(file, 'r');
   try {
@@ -278,7 +280,8 @@ export function readSegment(file: string, fromOffset: number, maxBytes = 4 * 102
       // Only the bytes read are looked at: no need to zero the buffer first.
       const whole = Buffer.allocUnsafe(want);
       const buf = whole.subarray(0, fs.readSync(fd, whole, 0, want, fromOffset));
-      const used = format === 2 ? readBinary(buf, fromOffset, out) : readLines(buf, fromOffset, out);
+      const limit = Math.max(1, maxRecords);
+      const used = format === 2 ? readBinary(buf, fromOffset, out, limit) : readLines(buf, fromOffset, out, limit);
       // One record longer than maxBytes: read further rather than stall on it.
       if (used === 0 && out.bad.length === 0 && want < avail) {
         want = Math.min(avail, want * 2);
@@ -286,7 +289,7 @@ export function readSegment(file: string, fromOffset: number, maxBytes = 4 * 102
       }
       out.nextOffset = fromOffset + used;
       // Stopped short of the end: there may be more complete records (a later read will tell).
-      out.more = used > 0 && fromOffset + buf.length < size;
+      out.more = used > 0 && fromOffset + used < size && (out.records.length >= limit || fromOffset + buf.length < size);
       return out;
     }
   } finally {
@@ -294,12 +297,13 @@ export function readSegment(file: string, fromOffset: number, maxBytes = 4 * 102
   }
 }
 
-/** The whole JSON lines of `buf` into `out`; returns the bytes consumed. */
-function readLines(buf: Buffer, base: number, out: SegmentRead): number {
+/** The whole JSON lines of `buf` into `out`, up to `limit` records; returns the bytes consumed. */
+function readLines(buf: Buffer, base: number, out: SegmentRead, limit: number): number {
   const lastNl = buf.lastIndexOf(0x0a);
   if (lastNl < 0) return 0;
   let start = 0;
   while (start <= lastNl) {
+    if (out.records.length >= limit) return start;
     const nl = buf.indexOf(0x0a, start);
     const end = base + nl + 1;
     const text = buf.toString('utf8', start, nl);
@@ -325,13 +329,15 @@ function readLines(buf: Buffer, base: number, out: SegmentRead): number {
 const MIN_RECORD = 6;
 
 /**
- * The whole binary records of `buf` into `out`; returns the bytes consumed. A damaged record (its
- * trailer or fields wrong) is reported and skipped by its length; bytes that are no record at all
- * (the file was damaged outside Weir) are reported up to the end of what was read.
+ * The whole binary records of `buf` into `out`, up to `limit` records; returns the bytes consumed.
+ * A damaged record (its trailer or fields wrong) is reported and skipped by its length; bytes that
+ * are no record at all (the file was damaged outside Weir) are reported up to the end of what was
+ * read.
  */
-function readBinary(buf: Buffer, base: number, out: SegmentRead): number {
+function readBinary(buf: Buffer, base: number, out: SegmentRead, limit: number): number {
   let pos = 0;
   while (pos < buf.length) {
+    if (out.records.length >= limit) return pos;
     const tag = buf[pos]!;
     if (tag === CLOSED_V2[0]) {
       if (pos + CLOSED_V2.length > buf.length) return pos; // the marker is being written

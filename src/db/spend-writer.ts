@@ -87,13 +87,6 @@ const NOTHING: Round = { records: 0, more: false, deleted: 0, transaction: false
 /** Journal folder → segment → offset known committed (see SpendWriter.known). */
 const KNOWN = new Map<string, Map<string, number>>();
 
-/** Keeps the first `n` (≥ 1) records of a read, and the unreadable lines before the cut. */
-function cut(r: SegmentRead, n: number): SegmentRead {
-  if (r.records.length <= n) return r;
-  const next = r.ends[n - 1]!;
-  return { ...r, records: r.records.slice(0, n), ends: r.ends.slice(0, n), nextOffset: next, more: true, bad: r.bad.filter((b) => b.end <= next) };
-}
-
 export class SpendWriter {
   private readonly dir: string;
   private readonly intervalMs: number;
@@ -279,7 +272,8 @@ export class SpendWriter {
         const from = offsets.get(seg.file) ?? 0;
         let read: SegmentRead;
         try {
-          read = cut(readSegment(seg.path, from, bytes), left);
+          // Only what this transaction takes is read and decoded: `left` records, `bytes` bytes.
+          read = readSegment(seg.path, from, bytes, left);
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
             vanished.push(seg.file); // retired by another writer since we listed it

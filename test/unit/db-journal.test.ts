@@ -155,6 +155,31 @@ test('maxBytes bounds a read (but never stalls on one long line)', () => {
   assert.equal(tiny.records.length, 1, 'a line longer than maxBytes is still read whole');
 });
 
+for (const format of [1, 2] as const) {
+  test(`maxRecords stops a read at that many records: none decoded past them, the rest read next time (format ${format})`, () => {
+    const dir = tmp();
+    const w = new JournalWriter(dir, 'w', { format });
+    for (let i = 0; i < 25; i++) w.append(rec(i));
+    w.rotate();
+    const seg = listSegments(dir)[0]!;
+    const ids: string[] = [];
+    let off = 0;
+    let reads = 0;
+    for (;;) {
+      const r = readSegment(seg.path, off, 4 * 1024 * 1024, 10);
+      assert.ok(r.records.length <= 10);
+      if (r.records.length === 10) assert.equal(r.nextOffset, r.ends.at(-1), 'a read cut at the limit ends after its last record');
+      ids.push(...r.records.map((x) => x.request_id));
+      off = r.nextOffset;
+      reads++;
+      if (!r.more) break;
+    }
+    assert.deepEqual(ids, Array.from({ length: 25 }, (_, i) => `req-${i}`));
+    assert.equal(reads, 3);
+    assert.equal(readSegment(seg.path, off).nextOffset, fs.statSync(seg.path).size, 'only the closed marker is left');
+  });
+}
+
 test('an append the disk refuses leaves no partial line behind', () => {
   const dir = tmp();
   const w = new JournalWriter(dir, 'w');
