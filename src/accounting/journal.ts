@@ -303,12 +303,14 @@ function readLines(buf: Buffer, base: number, out: SegmentRead, limit: number): 
   if (lastNl < 0) return 0;
   let start = 0;
   while (start <= lastNl) {
-    if (out.records.length >= limit) return start;
     const nl = buf.indexOf(0x0a, start);
     const end = base + nl + 1;
     const text = buf.toString('utf8', start, nl);
+    const lineStart = start;
     start = nl + 1;
     if (text === CLOSED_MARKER || text === '') continue;
+    // The limit counts records: a closed marker right after the last one is still taken.
+    if (out.records.length >= limit) return lineStart;
     let rec: unknown;
     try {
       rec = JSON.parse(text);
@@ -337,7 +339,6 @@ const MIN_RECORD = 6;
 function readBinary(buf: Buffer, base: number, out: SegmentRead, limit: number): number {
   let pos = 0;
   while (pos < buf.length) {
-    if (out.records.length >= limit) return pos;
     const tag = buf[pos]!;
     if (tag === CLOSED_V2[0]) {
       if (pos + CLOSED_V2.length > buf.length) return pos; // the marker is being written
@@ -346,6 +347,8 @@ function readBinary(buf: Buffer, base: number, out: SegmentRead, limit: number):
         continue;
       }
     }
+    // The limit counts records: a closed marker right after the last one is still taken.
+    if (out.records.length >= limit) return pos;
     if (tag !== RECORD_TAG) {
       out.bad.push({ line: binaryLine(buf, pos, buf.length), end: base + buf.length });
       return buf.length;
