@@ -1,9 +1,9 @@
 // A batch of records → its `LiteLLM_SpendLogs` rows in ONE statement, one array parameter per
-// column (binary, pg-array.ts): `INSERT … SELECT … FROM unnest($1::text[], $2::float8[], …)`. The rows are exactly
-// spendLogRow()'s (spend-rows.ts, the row LiteLLM writes; the db-spend-log-columns test holds the
-// two equal on the stored rows), but the control thread builds no object per row: each record
-// adds one element to each column's list, and what is the same for every row, or derived from
-// other columns, is computed by PostgreSQL in the SELECT:
+// column (binary, pg-array.ts): `INSERT … SELECT … FROM unnest($1::text[], $2::float8[], …)`.
+// The rows are exactly spendLogRow()'s (spend-rows.ts, the row LiteLLM writes; the
+// db-spend-log-columns test holds the two equal on the stored rows), but the control thread
+// builds no object per row: each record adds one element to each column's array, and what is the
+// same for every row, or derived from other columns, is computed by PostgreSQL in the SELECT:
 //   - the three timestamps travel as epoch milliseconds; `'epoch'::timestamp + ms × 1 ms` is the
 //     UTC wall time the ISO text gave (exact: ms × 1000 µs stays below 2^53 until the year 2255);
 //   - `metadata` is jsonb_build_object() over the columns; its integers travel as int8 and its one

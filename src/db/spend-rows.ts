@@ -127,7 +127,10 @@ export const usd = (nanos: number): number => nanos / NANOS_PER_USD;
 /** `YYYY-MM-DD` of the request's start, in UTC: the Daily* tables' `date`. */
 export const utcDate = (t: number): string => iso(t).slice(0, 10);
 
-/** The `LiteLLM_SpendLogs` row, keyed by column name. */
+/**
+ * The `LiteLLM_SpendLogs` row, keyed by column name: the definition of the row LiteLLM writes.
+ * The spend writer sends rows as column arrays (spend-log-columns.ts), tested equal to this.
+ */
 export function spendLogRow(r: SpendRecord): Record<string, unknown> {
   const failed = r.status === 'failure';
   const metadata = {
