@@ -14,16 +14,13 @@
 // process cannot lose it (only a power cut can, which is the same bargain Postgres' own
 // synchronous_commit=off makes). This file is loaded by worker threads: it must not import pg.
 //
-// Segment files are named so that a plain sort orders them by creation and so that the reader can
-// tell, without opening them, which process wrote them, whether that process still lives and the
-// format of its records:
-//   spend-<ms since epoch, 13 digits>-<seq, 6 digits>-<pid>-<process tag>-<random>-<writer>.<format>
-// `.wj2`: binary records (journal-binary.ts), what this version writes. `.jsonl`: one JSON line per
-// record, what versions before it wrote; still read, so that segments left by an upgrade are
-// committed. A segment that is rotated or closed gets a final marker; after it, nothing is appended.
+// Segment names and what they tell (the writing process, whether it lives, the record format) are
+// in journal-segments.ts. A segment that is rotated or closed gets a final marker; after it,
+// nothing is appended.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { segmentName, type JournalFormat } from './journal-segments';
 import type { SpendRecord } from './spend-record';
 import { BadRecord, CLOSED_V2, decodeRecord, encodeRecord, RECORD_TAG, TRAILER, worstSize } from './journal-binary';
 
@@ -37,25 +34,6 @@ export const DEFAULT_SEGMENT_MAX_AGE_MS = 60_000;
 const TURN_BUFFER_BYTES = 64 * 1024;
 const MAX_KEPT_TURN_BUFFER = 1024 * 1024;
 
-const NAME_RE = /^spend-(\d{13})-(\d{6})-(\d+)-([0-9a-z]+)-([0-9a-f]{8})-([A-Za-z0-9_]*)\.(jsonl|wj2)$/;
-
-/** 1: JSON lines (`.jsonl`, older versions); 2: binary records (`.wj2`). */
-export type JournalFormat = 1 | 2;
-
-export interface SegmentInfo {
-  /** Absolute path. */
-  path: string;
-  /** File name: the segment's identity (also its key in `Weir_SpendJournal`). */
-  file: string;
-  createdMs: number;
-  seq: number;
-  pid: number;
-  /** Identifies the writing process beyond its pid (pids are reused, e.g. pid 1 in containers). */
-  processTag: string;
-  writer: string;
-  format: JournalFormat;
-}
-
 export interface JournalOptions {
   /** Rotate before a segment would pass this size (default 8 MB). */
   maxBytes?: number;
@@ -63,98 +41,6 @@ export interface JournalOptions {
   maxAgeMs?: number;
   /** Record format of new segments (default 2; 1 writes what older versions wrote, for tests of upgrades). */
   format?: JournalFormat;
-}
-
-let ownTag: string | null = null;
-
-function procStartTicks(pid: number | 'self'): string | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 22 (starttime); the command name in field 2 may contain spaces, so count from ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-let bootId: string | null | undefined;
-function machineBootId(): string | null {
-  if (bootId === undefined) {
-    try {
-      bootId = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').replace(/[^0-9a-f]/g, '').slice(0, 8);
-    } catch {
-      bootId = null;
-    }
-  }
-  return bootId;
-}
-
-function tagFrom(startTicks: string): string {
-  return `${Number(startTicks).toString(36)}${machineBootId() ?? ''}`;
-}
-
-/**
- * A tag for this process, the same in every thread of it: the kernel's start time of the process
- * (and the machine's boot id) where /proc exists, else the start second.
- */
-export function processTag(): string {
-  if (ownTag === null) {
-    const ticks = procStartTicks('self');
-    ownTag = ticks !== null ? tagFrom(ticks) : `t${Math.round((Date.now() - process.uptime() * 1000) / 1000).toString(36)}`;
-  }
-  return ownTag;
-}
-
-/**
- * Whether the process that wrote the segment may still append to it. Errs towards "alive": a
- * segment wrongly thought dead would be deleted under a live writer, one wrongly thought alive only
- * lingers (its records are still committed).
- */
-export function segmentWriterAlive(seg: Pick<SegmentInfo, 'pid' | 'processTag'>): boolean {
-  if (seg.pid === process.pid && seg.processTag === processTag()) return true;
-  const ticks = procStartTicks(seg.pid);
-  if (ticks !== null) return tagFrom(ticks) === seg.processTag;
-  if (fs.existsSync('/proc/self/stat')) return false; // /proc works here and the pid is gone
-  if (seg.pid === process.pid) return false; // our pid, another start: a previous run
-  try {
-    process.kill(seg.pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-export function parseSegmentName(dir: string, file: string): SegmentInfo | null {
-  const m = NAME_RE.exec(file);
-  if (!m) return null;
-  return {
-    path: path.resolve(dir, file),
-    file,
-    createdMs: Number(m[1]),
-    seq: Number(m[2]),
-    pid: Number(m[3]),
-    processTag: m[4]!,
-    writer: m[6]!,
-    format: m[7] === 'wj2' ? 2 : 1,
-  };
-}
-
-/** The journal's segments, oldest first. A missing folder has none. */
-export function listSegments(dir: string): SegmentInfo[] {
-  let files: string[];
-  try {
-    files = fs.readdirSync(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
-  const out: SegmentInfo[] = [];
-  for (const f of files.sort()) {
-    const s = parseSegmentName(dir, f);
-    if (s) out.push(s);
-  }
-  return out;
 }
 
 /** What waits for a staged record to reach the file: the last bytes of its answer. */
@@ -310,7 +196,7 @@ export class JournalWriter {
   private open(): void {
     const ts = String(Date.now()).padStart(13, '0');
     const seq = String(this.seq++ % 1_000_000).padStart(6, '0');
-    const file = `spend-${ts}-${seq}-${process.pid}-${processTag()}-${this.rand}-${this.writer}.${this.format === 2 ? 'wj2' : 'jsonl'}`;
+    const file = segmentName(ts, seq, this.rand, this.writer, this.format);
     const p = path.join(this.dir, file);
     // 'ax': the name is unique by construction; refuse rather than append to someone else's file.
     this.fd = fs.openSync(p, 'ax', 0o600);
@@ -376,9 +262,11 @@ function formatOf(file: string): JournalFormat {
 /**
  * Reads the complete records of a segment from `fromOffset`. A last record not yet whole (a JSON
  * line without its '\n', a binary record shorter than its length) is still being written, or was
- * torn: it is not consumed, and nextOffset stays before it.
+ * torn: it is not consumed, and nextOffset stays before it. At most `maxBytes` are read (more only
+ * for one record longer than that) and at most `maxRecords` records decoded: the spend writer's
+ * transaction takes no more, and a read past them would only be decoded to be dropped.
  */
-export function readSegment(file: string, fromOffset: number, maxBytes = 4 * 1024 * 1024): SegmentRead {
+export function readSegment(file: string, fromOffset: number, maxBytes = 4 * 1024 * 1024, maxRecords = Infinity): SegmentRead {
   const format = formatOf(file);
   const fd = fs.openSync(file, 'r');
   try {
@@ -392,7 +280,8 @@ export function readSegment(file: string, fromOffset: number, maxBytes = 4 * 102
       // Only the bytes read are looked at: no need to zero the buffer first.
       const whole = Buffer.allocUnsafe(want);
       const buf = whole.subarray(0, fs.readSync(fd, whole, 0, want, fromOffset));
-      const used = format === 2 ? readBinary(buf, fromOffset, out) : readLines(buf, fromOffset, out);
+      const limit = Math.max(1, maxRecords);
+      const used = format === 2 ? readBinary(buf, fromOffset, out, limit) : readLines(buf, fromOffset, out, limit);
       // One record longer than maxBytes: read further rather than stall on it.
       if (used === 0 && out.bad.length === 0 && want < avail) {
         want = Math.min(avail, want * 2);
@@ -400,7 +289,7 @@ export function readSegment(file: string, fromOffset: number, maxBytes = 4 * 102
       }
       out.nextOffset = fromOffset + used;
       // Stopped short of the end: there may be more complete records (a later read will tell).
-      out.more = used > 0 && fromOffset + buf.length < size;
+      out.more = used > 0 && fromOffset + used < size && (out.records.length >= limit || fromOffset + buf.length < size);
       return out;
     }
   } finally {
@@ -408,8 +297,8 @@ export function readSegment(file: string, fromOffset: number, maxBytes = 4 * 102
   }
 }
 
-/** The whole JSON lines of `buf` into `out`; returns the bytes consumed. */
-function readLines(buf: Buffer, base: number, out: SegmentRead): number {
+/** The whole JSON lines of `buf` into `out`, up to `limit` records; returns the bytes consumed. */
+function readLines(buf: Buffer, base: number, out: SegmentRead, limit: number): number {
   const lastNl = buf.lastIndexOf(0x0a);
   if (lastNl < 0) return 0;
   let start = 0;
@@ -417,8 +306,11 @@ function readLines(buf: Buffer, base: number, out: SegmentRead): number {
     const nl = buf.indexOf(0x0a, start);
     const end = base + nl + 1;
     const text = buf.toString('utf8', start, nl);
+    const lineStart = start;
     start = nl + 1;
     if (text === CLOSED_MARKER || text === '') continue;
+    // The limit counts records: a closed marker right after the last one is still taken.
+    if (out.records.length >= limit) return lineStart;
     let rec: unknown;
     try {
       rec = JSON.parse(text);
@@ -439,11 +331,12 @@ function readLines(buf: Buffer, base: number, out: SegmentRead): number {
 const MIN_RECORD = 6;
 
 /**
- * The whole binary records of `buf` into `out`; returns the bytes consumed. A damaged record (its
- * trailer or fields wrong) is reported and skipped by its length; bytes that are no record at all
- * (the file was damaged outside Weir) are reported up to the end of what was read.
+ * The whole binary records of `buf` into `out`, up to `limit` records; returns the bytes consumed.
+ * A damaged record (its trailer or fields wrong) is reported and skipped by its length; bytes that
+ * are no record at all (the file was damaged outside Weir) are reported up to the end of what was
+ * read.
  */
-function readBinary(buf: Buffer, base: number, out: SegmentRead): number {
+function readBinary(buf: Buffer, base: number, out: SegmentRead, limit: number): number {
   let pos = 0;
   while (pos < buf.length) {
     const tag = buf[pos]!;
@@ -454,6 +347,8 @@ function readBinary(buf: Buffer, base: number, out: SegmentRead): number {
         continue;
       }
     }
+    // The limit counts records: a closed marker right after the last one is still taken.
+    if (out.records.length >= limit) return pos;
     if (tag !== RECORD_TAG) {
       out.bad.push({ line: binaryLine(buf, pos, buf.length), end: base + buf.length });
       return buf.length;

@@ -29,6 +29,7 @@ import { otlpTracesUrl } from '../metrics/settings';
 import { defaultUiDir, loadStaticBundle, type StaticBundle } from '../ui/static-files';
 import { UiControl, type UiAuthParams, type UiLoginParams } from '../ui/ui-control';
 import { LiveHub } from '../ui/live-hub';
+import { startMemoryLog } from './memory-log';
 
 export interface BootOptions {
   configPath: string;
@@ -109,6 +110,7 @@ export async function boot(opts: BootOptions): Promise<void> {
   });
   const cfg = loadConfigFile(configPath);
   applyEnvironment(cfg);
+  if (process.env.WEIR_DEBUG_MEMORY) startMemoryLog(process.env.WEIR_DEBUG_MEMORY);
   let currentCfg = cfg;
   const health = DeploymentHealth.allocate(healthSlots(process.env));
   const status = ControlStatus.allocate();

@@ -85,12 +85,11 @@ export interface DailyItem {
   failed_requests: number;
 }
 
-function item(entityCol: string, entity: string, r: SpendRecord): DailyItem {
-  const ok = r.status === 'success';
+function item(entityCol: string, entity: string, date: string, r: SpendRecord): DailyItem {
   return {
     key: {
       [entityCol]: entity,
-      date: utcDate(r.start_ms),
+      date,
       api_key: r.api_key,
       model: r.model,
       custom_llm_provider: r.custom_llm_provider,
@@ -99,29 +98,65 @@ function item(entityCol: string, entity: string, r: SpendRecord): DailyItem {
       endpoint: '',
     },
     model_group: r.model_group,
-    prompt_tokens: r.prompt_tokens,
-    completion_tokens: r.completion_tokens,
-    cache_read_input_tokens: r.cache_read_input_tokens,
-    cache_creation_input_tokens: r.cache_creation_input_tokens,
-    spend_nanos: r.spend_nanos,
-    api_requests: 1,
-    successful_requests: ok ? 1 : 0,
-    failed_requests: ok ? 0 : 1,
+    prompt_tokens: 0,
+    completion_tokens: 0,
+    cache_read_input_tokens: 0,
+    cache_creation_input_tokens: 0,
+    spend_nanos: 0,
+    api_requests: 0,
+    successful_requests: 0,
+    failed_requests: 0,
   };
 }
 
-/** Per Daily* table, one item per record and entity (merged later on the table's real key). */
+function count(it: DailyItem, r: SpendRecord): void {
+  const ok = r.status === 'success';
+  it.prompt_tokens += r.prompt_tokens;
+  it.completion_tokens += r.completion_tokens;
+  it.cache_read_input_tokens += r.cache_read_input_tokens;
+  it.cache_creation_input_tokens += r.cache_creation_input_tokens;
+  it.spend_nanos += r.spend_nanos;
+  it.api_requests += 1;
+  if (ok) it.successful_requests += 1;
+  else it.failed_requests += 1;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Per Daily* table, the batch folded on the full row key (entity, UTC date, key, model,
+ * provider): one item per distinct row, not per record, built as the records are walked. The
+ * date string is made once per day the batch spans. mergeDaily then folds these on the table's
+ * real key (shorter in older LiteLLM databases); the first record of a row gives its model_group.
+ */
 export function dailyItems(records: SpendRecord[]): Map<DailyTable, DailyItem[]> {
-  const out = new Map<DailyTable, DailyItem[]>(Object.keys(DAILY_ENTITY_COLUMN).map((t) => [t as DailyTable, []]));
+  const folds = new Map<DailyTable, Map<string, DailyItem>>(Object.keys(DAILY_ENTITY_COLUMN).map((t) => [t as DailyTable, new Map()]));
+  const fold = (table: DailyTable, entity: string, date: string, r: SpendRecord): void => {
+    const m = folds.get(table)!;
+    // NUL cannot be in a cleaned value (spend-rows.ts): it separates the parts unambiguously.
+    const k = `${entity}\u0000${date}\u0000${r.api_key}\u0000${r.model}\u0000${r.custom_llm_provider}`;
+    let it = m.get(k);
+    if (!it) m.set(k, (it = item(DAILY_ENTITY_COLUMN[table], entity, date, r)));
+    count(it, r);
+  };
+  let day = NaN;
+  let date = '';
   for (const r of records) {
+    const d = Math.floor(r.start_ms / DAY_MS);
+    if (d !== day) {
+      day = d;
+      date = utcDate(r.start_ms);
+    }
     // Every record, as LiteLLM does: a key without a user counts under user_id '' (SpendLogs'
     // "user" for it), so the daily table holds all of the installation's spend.
-    out.get('LiteLLM_DailyUserSpend')!.push(item('user_id', r.user_id, r));
-    if (r.team_id) out.get('LiteLLM_DailyTeamSpend')!.push(item('team_id', r.team_id, r));
-    if (r.organization_id) out.get('LiteLLM_DailyOrganizationSpend')!.push(item('organization_id', r.organization_id, r));
-    if (r.end_user) out.get('LiteLLM_DailyEndUserSpend')!.push(item('end_user_id', r.end_user, r));
-    for (const tag of new Set(r.request_tags)) out.get('LiteLLM_DailyTagSpend')!.push(item('tag', tag, r));
+    fold('LiteLLM_DailyUserSpend', r.user_id, date, r);
+    if (r.team_id) fold('LiteLLM_DailyTeamSpend', r.team_id, date, r);
+    if (r.organization_id) fold('LiteLLM_DailyOrganizationSpend', r.organization_id, date, r);
+    if (r.end_user) fold('LiteLLM_DailyEndUserSpend', r.end_user, date, r);
+    if (r.request_tags.length) for (const tag of new Set(r.request_tags)) fold('LiteLLM_DailyTagSpend', tag, date, r);
   }
+  const out = new Map<DailyTable, DailyItem[]>();
+  for (const [table, m] of folds) out.set(table, [...m.values()]);
   return out;
 }
 

@@ -13,17 +13,20 @@ const INT4_MAX = 2_147_483_647;
 // Postgres refuses NUL in text and lone surrogates in JSON; replace them, keep everything else
 // byte for byte (SQL-looking text is data: it only ever travels as a bind parameter).
 const BAD_CHARS = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** Whether BAD_CHARS could match: one character class, far cheaper than the replace it spares. */
+const MAYBE_BAD = /[\u0000\uD800-\uDFFF]/;
 
 export function cleanText(v: unknown, maxChars = MAX_TEXT_CHARS): string {
   if (v === null || v === undefined) return '';
   let s = typeof v === 'string' ? v : String(v);
   if (s.length > maxChars) s = s.slice(0, maxChars);
-  return s.replace(BAD_CHARS, (c) => (c === '\u0000' ? '' : '\uFFFD'));
+  return MAYBE_BAD.test(s) ? s.replace(BAD_CHARS, (c) => (c === '\u0000' ? '' : '\uFFFD')) : s;
 }
 
 export function cleanId(v: unknown): string {
   const s = cleanText(v, MAX_ID_BYTES);
-  if (Buffer.byteLength(s) <= MAX_ID_BYTES) return s;
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: most ids are short enough not to be measured.
+  if (s.length * 3 <= MAX_ID_BYTES || Buffer.byteLength(s) <= MAX_ID_BYTES) return s;
   // Cut at a character boundary, never inside a surrogate pair.
   let out = '';
   let bytes = 0;
@@ -67,18 +70,20 @@ function ms(v: unknown, fallback: number): number {
 const CALL_TYPES: ReadonlySet<string> = new Set(['acompletion', 'anthropic_messages', 'aresponses', 'aembedding', 'pass_through_endpoint']);
 
 /**
- * A journal record made safe to write. `where` (segment and offset) names records that lack a
- * request id, so that a re-read gives them the same id again.
+ * A journal record made safe to write. `where` (segment, and the record's end offset as `end` or
+ * already in it: `segment:end`) names records that lack a request id, so that a re-read gives
+ * them the same id again.
  */
-export function normalizeRecord(raw: Partial<SpendRecord>, where: string): SpendRecord {
+export function normalizeRecord(raw: Partial<SpendRecord>, where: string, end?: number): SpendRecord {
   const now = Date.now();
-  const end = ms(raw.end_ms, ms(raw.start_ms, now));
-  const start = ms(raw.start_ms, end);
+  const endMs = ms(raw.end_ms, ms(raw.start_ms, now));
+  const start = ms(raw.start_ms, endMs);
   const rid = cleanId(raw.request_id);
+  const callId = cleanId(raw.call_id);
   const err = raw.error && typeof raw.error === 'object' ? raw.error : undefined;
-  return {
-    request_id: rid || `weir-${crypto.createHash('sha256').update(where).digest('hex').slice(0, 32)}`,
-    ...(cleanId(raw.call_id) ? { call_id: cleanId(raw.call_id) } : {}),
+  // One object literal, the optional fields set after it: no spread of a temporary per record.
+  const out: SpendRecord = {
+    request_id: rid || `weir-${crypto.createHash('sha256').update(end === undefined ? where : `${where}:${end}`).digest('hex').slice(0, 32)}`,
     call_type: (CALL_TYPES.has(String(raw.call_type)) ? raw.call_type : cleanId(raw.call_type) || 'acompletion') as CallType,
     api_key: cleanId(raw.api_key),
     spend_nanos: int(raw.spend_nanos),
@@ -87,8 +92,8 @@ export function normalizeRecord(raw: Partial<SpendRecord>, where: string): Spend
     cache_read_input_tokens: int(raw.cache_read_input_tokens, INT4_MAX),
     cache_creation_input_tokens: int(raw.cache_creation_input_tokens, INT4_MAX),
     start_ms: start,
-    end_ms: end,
-    completion_start_ms: ms(raw.completion_start_ms, end),
+    end_ms: endMs,
+    completion_start_ms: ms(raw.completion_start_ms, endMs),
     model: cleanId(raw.model),
     model_id: cleanId(raw.model_id),
     model_group: cleanId(raw.model_group),
@@ -100,16 +105,18 @@ export function normalizeRecord(raw: Partial<SpendRecord>, where: string): Spend
     end_user: cleanIdOrNull(raw.end_user),
     key_alias: raw.key_alias == null ? null : cleanText(raw.key_alias, 1000),
     team_alias: raw.team_alias == null ? null : cleanText(raw.team_alias, 1000),
-    request_tags: Array.isArray(raw.request_tags) ? raw.request_tags.map(cleanId).filter((t) => t !== '') : [],
+    request_tags: Array.isArray(raw.request_tags) ? (raw.request_tags.length === 0 ? [] : raw.request_tags.map(cleanId).filter((t) => t !== '')) : [],
     session_id: cleanId(raw.session_id),
     status: raw.status === 'failure' ? 'failure' : 'success',
-    ...(err ? { error: { status: int(err.status, 999), message: cleanText(err.message), type: cleanText(err.type, 200) } } : {}),
     requester_ip_address: cleanIdOrNull(raw.requester_ip_address),
     spend_logs_metadata:
       raw.spend_logs_metadata && typeof raw.spend_logs_metadata === 'object' ? (cleanJson(raw.spend_logs_metadata) as Record<string, unknown>) : null,
     overhead_ms: typeof raw.overhead_ms === 'number' && Number.isFinite(raw.overhead_ms) && raw.overhead_ms >= 0 ? raw.overhead_ms : 0,
     attempted_retries: int(raw.attempted_retries, 1000),
   };
+  if (callId) out.call_id = callId;
+  if (err) out.error = { status: int(err.status, 999), message: cleanText(err.message), type: cleanText(err.type, 200) };
+  return out;
 }
 
 const iso = (t: number): string => new Date(t).toISOString();
@@ -120,7 +127,10 @@ export const usd = (nanos: number): number => nanos / NANOS_PER_USD;
 /** `YYYY-MM-DD` of the request's start, in UTC: the Daily* tables' `date`. */
 export const utcDate = (t: number): string => iso(t).slice(0, 10);
 
-/** The `LiteLLM_SpendLogs` row, keyed by column name. */
+/**
+ * The `LiteLLM_SpendLogs` row, keyed by column name: the definition of the row LiteLLM writes.
+ * The spend writer sends rows as column arrays (spend-log-columns.ts), tested equal to this.
+ */
 export function spendLogRow(r: SpendRecord): Record<string, unknown> {
   const failed = r.status === 'failure';
   const metadata = {

@@ -7,11 +7,14 @@ import type { SpendRecord } from '../accounting/spend-record';
 import { tableColumns, uniqueKeys } from './introspect';
 import { q } from './schema';
 import { DAILY_ENTITY_COLUMN, mergeDaily, type DailyItem, type DailyTable, type EntityTotals } from './spend-aggregate';
-import { errorLogRow, spendLogRow, usd } from './spend-rows';
+import { spendLogsParams, spendLogsStatement } from './spend-log-columns';
+import { errorLogRow, usd } from './spend-rows';
 
 /** Postgres' limit on bind parameters per statement. */
 const MAX_PARAMS = 65_535;
 const MAX_ROWS_PER_INSERT = 1_000;
+/** SpendLogs rows per statement: bounds one statement's parameters (~0.5 MB; 500–2,000 cost the same per row). */
+const MAX_ROWS_PER_STATEMENT = 1_000;
 
 export interface SqlContext {
   /** Cache owner for introspection (the pool). */
@@ -67,8 +70,9 @@ export async function insertSpendLogs(ctx: SqlContext, records: SpendRecord[]): 
     }
     return rekeyed(r) ?? r;
   });
-  const written = new Set((await insertLogRows(ctx, batch)).map((row) => String(row.request_id)));
-  const clashed = batch.filter((r) => !written.has(r.request_id) && r.call_id && r.call_id !== r.request_id);
+  const unwritten = await insertLogRows(ctx, batch);
+  if (unwritten.size === 0) return;
+  const clashed = batch.filter((r) => unwritten.has(r.request_id) && r.call_id && r.call_id !== r.request_id);
   if (clashed.length === 0) return;
   const owners = await ctx.client.query<{ request_id: string; call_id: string | null }>(
     `SELECT "request_id", "metadata"->>'litellm_call_id' AS call_id FROM "LiteLLM_SpendLogs" WHERE "request_id" = ANY($1::text[])`,
@@ -84,10 +88,22 @@ function rekeyed(r: SpendRecord): SpendRecord | null {
   return r.call_id && r.call_id !== r.request_id ? { ...r, request_id: r.call_id, upstream_request_id: r.request_id } : null;
 }
 
-async function insertLogRows(ctx: SqlContext, records: SpendRecord[]): Promise<Record<string, unknown>[]> {
-  if (records.length === 0) return [];
-  const { cols, values } = await present(ctx, 'LiteLLM_SpendLogs', records.map(spendLogRow));
-  return insertRows(ctx.client, 'LiteLLM_SpendLogs', cols, values, 'ON CONFLICT ("request_id") DO NOTHING RETURNING "request_id"');
+/** The statement for a table's column set, made once per set the introspection cache holds. */
+const statements = new WeakMap<ReadonlySet<string>, string>();
+
+/** Writes the rows (column arrays, MAX_ROWS_PER_STATEMENT a statement); returns the ids NOT written (taken already). */
+async function insertLogRows(ctx: SqlContext, records: SpendRecord[]): Promise<Set<string>> {
+  const unwritten = new Set<string>();
+  if (records.length === 0) return unwritten;
+  const have = await tableColumns(ctx.owner, 'LiteLLM_SpendLogs', ctx.client);
+  let sql = statements.get(have);
+  if (sql === undefined) statements.set(have, (sql = spendLogsStatement(have)));
+  for (let i = 0; i < records.length; i += MAX_ROWS_PER_STATEMENT) {
+    const chunk = i === 0 && records.length <= MAX_ROWS_PER_STATEMENT ? records : records.slice(i, i + MAX_ROWS_PER_STATEMENT);
+    const res = await ctx.client.query<{ request_id: string }>(sql, spendLogsParams(chunk));
+    for (const row of res.rows) unwritten.add(row.request_id);
+  }
+  return unwritten;
 }
 
 export async function insertErrorLogs(ctx: SqlContext, records: SpendRecord[]): Promise<void> {

@@ -8,7 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
-import { listSegments, processTag, readSegment, segmentWriterAlive, type SegmentInfo, type SegmentRead } from '../accounting/journal';
+import { readSegment, type SegmentRead } from '../accounting/journal';
+import { listSegments, ownSegment, segmentWriterAlive, type SegmentInfo } from '../accounting/journal-segments';
 import type { SpendRecord } from '../accounting/spend-record';
 import { forgetSchema } from './introspect';
 import { dbReachable, isConnectionError } from './pool';
@@ -85,15 +86,6 @@ const NOTHING: Round = { records: 0, more: false, deleted: 0, transaction: false
 
 /** Journal folder → segment → offset known committed (see SpendWriter.known). */
 const KNOWN = new Map<string, Map<string, number>>();
-
-const ownSegment = (s: SegmentInfo): boolean => s.pid === process.pid && s.processTag === processTag();
-
-/** Keeps the first `n` (≥ 1) records of a read, and the unreadable lines before the cut. */
-function cut(r: SegmentRead, n: number): SegmentRead {
-  if (r.records.length <= n) return r;
-  const next = r.ends[n - 1]!;
-  return { ...r, records: r.records.slice(0, n), ends: r.ends.slice(0, n), nextOffset: next, more: true, bad: r.bad.filter((b) => b.end <= next) };
-}
 
 export class SpendWriter {
   private readonly dir: string;
@@ -280,7 +272,8 @@ export class SpendWriter {
         const from = offsets.get(seg.file) ?? 0;
         let read: SegmentRead;
         try {
-          read = cut(readSegment(seg.path, from, bytes), left);
+          // Only what this transaction takes is read and decoded: `left` records, `bytes` bytes.
+          read = readSegment(seg.path, from, bytes, left);
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
             vanished.push(seg.file); // retired by another writer since we listed it
@@ -311,7 +304,10 @@ export class SpendWriter {
       for (const t of taken) for (const b of t.read.bad) this.quarantine(t.seg.file, b.end, b.line, 'not a record');
       const own: SpendRecord[] = [];
       const foreign: SpendRecord[] = [];
-      for (const t of taken) t.read.records.forEach((raw, i) => (t.own ? own : foreign).push(normalizeRecord(raw, `${t.seg.file}:${t.read.ends[i]}`)));
+      for (const t of taken) {
+        const to = t.own ? own : foreign;
+        for (let i = 0; i < t.read.records.length; i++) to.push(normalizeRecord(t.read.records[i]!, t.seg.file, t.read.ends[i]));
+      }
       let records = [...own, ...foreign];
 
       const ctx: SqlContext = { owner: this.pool, client };
@@ -373,7 +369,7 @@ export class SpendWriter {
         throw e;
       }
       r.records.forEach((raw, i) => {
-        if (r.ends[i]! <= db) late.push(normalizeRecord(raw, `${seg.file}:${r.ends[i]}`));
+        if (r.ends[i]! <= db) late.push(normalizeRecord(raw, seg.file, r.ends[i]));
       });
       this.known.set(seg.file, db);
     }

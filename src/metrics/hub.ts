@@ -6,7 +6,7 @@
 // one, and a shard has one writer); when a worker's thread has ended, its shard is folded into
 // the totals of the exited, so counters never go back.
 import fs from 'node:fs';
-import { listSegments } from '../accounting/journal';
+import { listSegments } from '../accounting/journal-segments';
 import type { Snapshot } from '../gateway/snapshot';
 import type { DeploymentHealth } from '../state/deployment-health';
 import { DEPLOYMENT_CELLS, HEAD_CELLS, LAG_AT, LAG_BUCKETS, LAG_MAX_AT, ROW_CELLS } from './layout';

@@ -6,15 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import {
-  CLOSED_MARKER,
-  JournalWriter,
-  listSegments,
-  parseSegmentName,
-  processTag,
-  readSegment,
-  segmentWriterAlive,
-} from '../../src/accounting/journal';
+import { CLOSED_MARKER, JournalWriter, readSegment } from '../../src/accounting/journal';
+import { listSegments, parseSegmentName, processTag, segmentWriterAlive } from '../../src/accounting/journal-segments';
 import { CLOSED_V2, encodeRecord, worstSize } from '../../src/accounting/journal-binary';
 import type { SpendRecord } from '../../src/accounting/spend-record';
 import { rec } from '../support/journal-record';
@@ -161,6 +154,31 @@ test('maxBytes bounds a read (but never stalls on one long line)', () => {
   const tiny = readSegment(seg.path, 0, 10);
   assert.equal(tiny.records.length, 1, 'a line longer than maxBytes is still read whole');
 });
+
+for (const format of [1, 2] as const) {
+  test(`maxRecords stops a read at that many records: none decoded past them, the rest read next time (format ${format})`, () => {
+    const dir = tmp();
+    const w = new JournalWriter(dir, 'w', { format });
+    for (let i = 0; i < 30; i++) w.append(rec(i));
+    w.rotate();
+    const seg = listSegments(dir)[0]!;
+    const ids: string[] = [];
+    let off = 0;
+    let reads = 0;
+    for (;;) {
+      const r = readSegment(seg.path, off, 4 * 1024 * 1024, 10);
+      assert.ok(r.records.length <= 10);
+      if (reads < 2) assert.equal(r.nextOffset, r.ends.at(-1), 'a read cut at the limit ends after its last record');
+      ids.push(...r.records.map((x) => x.request_id));
+      off = r.nextOffset;
+      reads++;
+      if (!r.more) break;
+    }
+    assert.deepEqual(ids, Array.from({ length: 30 }, (_, i) => `req-${i}`));
+    assert.equal(reads, 3, 'the closed marker after the last record is taken with it: no read for the marker alone');
+    assert.equal(off, fs.statSync(seg.path).size);
+  });
+}
 
 test('an append the disk refuses leaves no partial line behind', () => {
   const dir = tmp();
