@@ -1,7 +1,9 @@
 // What a call through the gateway records, however its attempts went: the x-litellm-* headers of
 // its answer, the spend record staged in the journal (the answer's end held for its write), the
 // worker's metrics row and the call's trace span. ProxyCall (proxy-call.ts) extends it with the
-// attempts themselves; the state both read lives here, so the call stays one object per request.
+// attempts themselves; the state both read lives here, so the call stays one object per request
+// (for the same reason it is itself an UpstreamAnswer, the handler base that decodes compressed
+// answers).
 import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { log } from '../log';
@@ -18,6 +20,7 @@ import type { Identity } from './identity';
 import type { Charge } from './policy';
 import { spendRecord } from './spend-record';
 import { HeldEnd } from './held-end';
+import { UpstreamAnswer } from './upstream-answer';
 import type { Translation } from './translation';
 import type { Dropped } from '../translate/dropped';
 import type { ModelGroup, Snapshot, Target } from './snapshot';
@@ -48,7 +51,7 @@ export interface CallContext {
 /** `backoff`: between a failed attempt and the retry; the client may leave while we wait. */
 export type Phase = 'waiting' | 'streaming' | 'buffering' | 'error-body' | 'backoff' | 'done';
 
-export abstract class CallRecord {
+export abstract class CallRecord extends UpstreamAnswer {
   /** The deployment of the current (or last) attempt; unset until the first is picked. */
   protected target!: Target;
   protected tried: Target[] = [];
@@ -85,6 +88,7 @@ export abstract class CallRecord {
     protected readonly ctx: CallContext,
     bodyLength: number,
   ) {
+    super();
     this.dialect = endpoint === 'messages' ? 'anthropic' : 'openai';
     if (ctx.journal || ctx.charge || snap.metrics.usage) {
       this.acct = new CallAccounting(scan.stream && endpoint === 'chat', bodyLength);

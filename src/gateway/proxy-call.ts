@@ -42,7 +42,7 @@ export function nativeTargets(g: ModelGroup, endpoint: Endpoint): Target[] {
   return endpoint === 'messages' ? g.messagesTargets : endpoint === 'responses' ? g.responsesTargets : endpoint === 'embeddings' ? g.embeddingsTargets : g.chatTargets;
 }
 
-export class ProxyCall extends CallRecord implements Dispatcher.DispatchHandler {
+export class ProxyCall extends CallRecord {
   private controller: Dispatcher.DispatchController | null = null;
   private status = 0;
   private headers: IncomingHttpHeaders = {};
@@ -231,7 +231,7 @@ export class ProxyCall extends CallRecord implements Dispatcher.DispatchHandler 
     if (this.ex.aborted) controller.abort(new Error('client disconnected'));
   }
 
-  onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+  protected answerStart(_c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
     this.status = status;
     this.answeredAt = performance.now();
     if (this.snap.routing.strategy === 'latency-based-routing') this.health.recordLatency(this.target.slot, performance.now() - this.attemptStart);
@@ -259,7 +259,7 @@ export class ProxyCall extends CallRecord implements Dispatcher.DispatchHandler 
     }
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  protected answerData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.phase === 'streaming') {
       this.timer?.refresh();
       if (this.decoder) {
@@ -304,7 +304,7 @@ export class ProxyCall extends CallRecord implements Dispatcher.DispatchHandler 
     }
   }
 
-  onResponseEnd(): void {
+  protected answerEnd(): void {
     this.closeAttempt();
     const phase = this.phase;
     this.phase = 'done';
@@ -353,7 +353,7 @@ export class ProxyCall extends CallRecord implements Dispatcher.DispatchHandler 
     }
   }
 
-  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+  protected answerError(_c: Dispatcher.DispatchController, err: Error): void {
     this.attemptFailed(err);
   }
 
