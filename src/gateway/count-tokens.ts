@@ -12,7 +12,7 @@ import { GatewayError } from './errors';
 import { MAX_JSON_DEPTH, tooDeepError } from './json-depth';
 import type { ModelGroup } from './snapshot';
 import { fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
-import { poolFor } from './upstream-pool';
+import { decodingPoolFor } from './upstream-pool';
 
 const JSON_TYPE = ['content-type', 'application/json'];
 
@@ -42,7 +42,7 @@ export async function countTokens(ex: Exchange, group: ModelGroup, body: Buffer,
     addAnthropicHeaders(ex, headers);
   }
   try {
-    const res = await poolFor(t.origin).request({ path, method: 'POST', headers, body: upstreamBody, headersTimeout: t.timeoutMs, bodyTimeout: t.timeoutMs, signal: abort.signal });
+    const res = await decodingPoolFor(t.origin).request({ path, method: 'POST', headers, body: upstreamBody, headersTimeout: t.timeoutMs, bodyTimeout: t.timeoutMs, signal: abort.signal });
     const text = Buffer.from(await res.body.arrayBuffer());
     // A provider's counting that does not serve this model (Bedrock's CountTokens serves some): the estimate.
     if (counting && (res.statusCode === 400 || res.statusCode === 404)) return estimate(body, scan);

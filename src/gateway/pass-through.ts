@@ -26,6 +26,7 @@ import { spendLogPromptTokens } from '../accounting/usage-types';
 import type { WorkerMetrics } from '../metrics/recorder';
 import { EventAligner } from './sse-align';
 import { poolFor } from './upstream-pool';
+import { UpstreamAnswer } from './upstream-answer';
 import { parseBaseUrl, withQuery } from '../providers/base-url';
 import type { WireDecoder } from '../providers/wire';
 import type { UpstreamDialect } from '../providers/target';
@@ -168,7 +169,7 @@ const MAX_USAGE_COPY = 16 * 1024 * 1024;
 
 class TimeoutError extends Error {}
 
-class PassThroughCall implements Dispatcher.DispatchHandler {
+class PassThroughCall extends UpstreamAnswer {
   private started = false;
   private status = 0;
   /** Set for an SSE answer: forwarded whole event by whole event (see sse-align). */
@@ -192,7 +193,9 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
     private readonly route: PassThroughRoute,
     private readonly billing: PassThroughBilling | null,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    super();
+  }
 
   start(dispatch: () => void): void {
     this.ex.onAbort(() => this.clientGone());
@@ -205,7 +208,7 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
     if (this.ex.aborted) c.abort(new Error('client disconnected'));
   }
 
-  onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+  protected answerStart(_c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
     this.status = status;
     this.timer?.refresh();
     const h: HeaderList = [];
@@ -226,7 +229,7 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
     this.ex.startStream(status, h);
   }
 
-  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+  protected answerData(c: Dispatcher.DispatchController, chunk: Buffer): void {
     this.timer?.refresh();
     let out: Buffer = chunk;
     if (this.billing && this.aligner && this.status < 400) out = this.billing.acct.pass(chunk);
@@ -246,7 +249,7 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseEnd(): void {
+  protected answerEnd(): void {
     if (this.timer) clearTimeout(this.timer);
     if (this.side) {
       const rest = this.side.end();
@@ -275,7 +278,7 @@ class PassThroughCall implements Dispatcher.DispatchHandler {
     this.out.end();
   }
 
-  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+  protected answerError(_c: Dispatcher.DispatchController | null, err: Error): void {
     if (this.timer) clearTimeout(this.timer);
     if (this.ex.aborted) return;
     const timedOut = err instanceof TimeoutError;

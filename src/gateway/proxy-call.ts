@@ -1,68 +1,37 @@
 // One LLM call through the gateway: pick a deployment, forward the body, stream the answer back,
 // and retry elsewhere when the upstream fails before anything reached the client. The object is
 // its own undici dispatch handler, so a request allocates one handler and no promise chain.
+// What the call records (headers, spend, metrics) is its base class, CallRecord (call-record.ts);
+// what an attempt sends (headers, a wire's path and body) is built in upstream-request.ts.
 import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
-import { log } from '../log';
-import { ANTHROPIC_DEFAULT_VERSION } from '../providers/anthropic';
 import { mockDispatch } from '../providers/mock';
-import { liveWire, type Wire, type WireDecoder, type WireSpec } from '../providers/wire';
-import type { Exchange, HeaderList } from '../server/exchange';
+import type { Wire, WireSpec } from '../providers/wire';
+import type { Exchange } from '../server/exchange';
 import type { DeploymentHealth } from '../state/deployment-health';
 import { replaceModel, type BodyScan } from './body-scan';
-import { newCallId } from './call-id';
-import { errorBody, GatewayError, streamErrorEvent, type Dialect } from './errors';
-import type { JournalWriter } from '../accounting/journal';
+import { errorBody, GatewayError, streamErrorEvent } from './errors';
 import { includeUsageEdit } from '../accounting/usage-include';
 import { NANOS_PER_USD } from '../accounting/spend-record';
-import type { EntityTable } from '../state/entity-table';
-import { CallAccounting } from './accounting';
-import type { Identity } from './identity';
+import { CallRecord, type CallContext, type Endpoint } from './call-record';
 import { configuredFallbacks, resolveGroup } from './model-groups';
 import { pickTarget } from './pick';
-import type { Charge } from './policy';
-import { spendRecord } from './spend-record';
-import { HeldEnd } from './held-end';
 import { EventAligner } from './sse-align';
 import { Translation } from './translation';
-import { Dropped } from '../translate/dropped';
 import type { ModelGroup, Snapshot, Target } from './snapshot';
 import { describeTarget, fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
 import { poolFor } from './upstream-pool';
+import { dialectHeaders, wireRequest, type WireRequest } from './upstream-request';
 import { errorClass } from './error-class';
-import { keyHeaders } from './key-headers';
-import { echoProviderHeaders } from './provider-headers';
 import { applyParamRules } from './param-rules';
-import { spendLogPromptTokens, type TokenUsage } from '../accounting/usage-types';
-import type { CallTrace, WorkerMetrics } from '../metrics/recorder';
 
-/** The client's API: OpenAI chat completions, Anthropic messages, or OpenAI Responses (Codex). */
-export type Endpoint = 'chat' | 'messages' | 'responses' | 'embeddings';
-
-/** Who the call is for and what it is charged to. */
-export interface CallContext {
-  identity: Identity;
-  charge: Charge | null;
-  endUser: string | null;
-  /** The worker's spend journal, when a database is configured. */
-  journal: JournalWriter | null;
-  entities: EntityTable | null;
-  /** The client's own `fallbacks` ([] for `disable_fallbacks`), replacing the configured chain; null: none sent. */
-  fallbacks: string[] | null;
-  /** The worker's metrics (null: not counted, as in tests that build a call alone). */
-  metrics?: WorkerMetrics | null;
-  /** Phase times when the call is traced, else null. */
-  trace?: CallTrace | null;
-}
+export type { CallContext, Endpoint } from './call-record';
 
 const MAX_ERROR_BODY = 64 * 1024;
 /** 4xx answers that say the deployment is at fault (bad upstream key, model not found there): worth a fallback. */
 const DEPLOYMENT_SIDE = new Set([401, 403, 404]);
 const MAX_BACKOFF_MS = 8_000;
-
-/** `backoff`: between a failed attempt and the retry; the client may leave while we wait. */
-type Phase = 'waiting' | 'streaming' | 'buffering' | 'error-body' | 'backoff' | 'done';
 
 class TimeoutError extends Error {}
 /** A non-streamed answer passed max_response_size_mb: the call ends, it is not retried. */
@@ -73,11 +42,7 @@ export function nativeTargets(g: ModelGroup, endpoint: Endpoint): Target[] {
   return endpoint === 'messages' ? g.messagesTargets : endpoint === 'responses' ? g.responsesTargets : endpoint === 'embeddings' ? g.embeddingsTargets : g.chatTargets;
 }
 
-export class ProxyCall implements Dispatcher.DispatchHandler {
-  private target!: Target;
-  private tried: Target[] = [];
-  private retries = 0;
-  private phase: Phase = 'waiting';
+export class ProxyCall extends CallRecord {
   private controller: Dispatcher.DispatchController | null = null;
   private status = 0;
   private headers: IncomingHttpHeaders = {};
@@ -86,56 +51,31 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   private timer: NodeJS.Timeout | null = null;
   private backoffTimer: NodeJS.Timeout | null = null;
   private timeoutMs = 0;
-  private attemptStart = 0;
-  /** Time spent waiting on upstreams (and backoff), i.e. not the gateway's own overhead. */
-  private notOverheadMs = 0;
   private attemptOpen = false;
-  private readonly callId = newCallId();
   /** The group the client asked for (fallback chains are looked up by it). */
   private readonly firstGroup: ModelGroup;
-  private fallbacks = 0;
-  private readonly startMs = Date.now();
-  private readonly dialect: Dialect;
-  private readonly acct: CallAccounting | null = null;
-  /** Set while the current attempt goes to a deployment of the other dialect. */
-  private xlate: Translation | null = null;
   /** A passed-through stream goes out whole event by whole event (see sse-align). */
   private aligner: EventAligner | null = null;
-  private accounted = false;
   /** The current attempt's wire, when its deployment has one (providers/wire.ts). */
   private wire: Wire | null = null;
-  /** Turns the current stream's framing into SSE (a wire whose provider does not stream SSE). */
-  private decoder: WireDecoder | null = null;
   /** Counts attempts, so a signature that resolves after its attempt ended is dropped. */
   private attemptSeq = 0;
   /** Set while the attempt waits for its signature (credentials being fetched). */
   private signing = false;
-  /** What the current attempt's wire left out of the body (named in x-weir-dropped), or null. */
-  private wireDropped: Dropped | null = null;
-  /** performance.now() when the answer that reached the client began (0: none yet). */
-  private answeredAt = 0;
-  /** The gateway's own time, fixed when a stream starts (what follows is the upstream's pace). */
-  private streamOverheadMs = -1;
-  /** The answer's end, held until the journal has the call's record (null: no journal). */
-  private held: HeldEnd | null = null;
 
   constructor(
-    private readonly ex: Exchange,
-    private readonly snap: Snapshot,
+    ex: Exchange,
+    snap: Snapshot,
     private readonly health: DeploymentHealth,
-    private group: ModelGroup,
+    group: ModelGroup,
     private targets: Target[],
     private readonly body: Buffer,
-    private readonly scan: BodyScan,
-    private readonly endpoint: Endpoint,
-    private readonly ctx: CallContext,
+    scan: BodyScan,
+    endpoint: Endpoint,
+    ctx: CallContext,
   ) {
-    this.dialect = endpoint === 'messages' ? 'anthropic' : 'openai';
+    super(ex, snap, group, scan, endpoint, ctx, body.length);
     this.firstGroup = group;
-    if (ctx.journal || ctx.charge || snap.metrics.usage) {
-      this.acct = new CallAccounting(scan.stream && endpoint === 'chat', body.length);
-      this.acct.anthropic = endpoint === 'messages';
-    }
   }
 
   start(): void {
@@ -200,7 +140,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     }
     if (t.wire) return this.dispatchWire(t as Target & { wire: WireSpec }, body);
     const path = this.endpoint === 'responses' && !this.xlate ? t.responsesPath! : this.endpoint === 'embeddings' ? t.embeddingsPath! : t.path;
-    poolFor(t.origin).dispatch({ path, method: 'POST', headers: this.upstreamHeaders(t), body }, this);
+    poolFor(t.origin).dispatch({ path, method: 'POST', headers: dialectHeaders(t, this.ex.headers), body }, this);
   }
 
   /**
@@ -211,28 +151,17 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
    */
   private dispatchWire(t: Target & { wire: WireSpec }, dialectBody: Buffer): void {
     const seq = ++this.attemptSeq;
-    let w: Wire;
-    let path: string;
-    let body: Buffer | Buffer[];
+    let req: WireRequest;
     let signed: string[] | Promise<string[]>;
-    let headers: string[];
     try {
-      w = this.wire = liveWire(t);
-      path = w.path(this.scan.stream);
-      const dropped = new Dropped();
-      body = w.body(dialectBody, this.scan.stream, this.ex.headers, dropped, dialectBody === this.body ? this.scan : undefined);
-      this.wireDropped = dropped.empty ? null : dropped;
-      headers = w.dialectHeaders ? this.upstreamHeaders(t) : t.headers.concat('content-type', 'application/json', 'accept-encoding', 'identity');
-      if (Array.isArray(body)) {
-        // Pieces go out as they are (views of the client's body): undici writes them under this length.
-        let length = 0;
-        for (const part of body) length += part.length;
-        headers.push('content-length', String(length));
-      }
+      req = wireRequest(t, dialectBody, this.scan.stream, this.ex.headers, dialectBody === this.body ? this.scan : undefined);
     } catch (e) {
       this.closeAttempt();
       return this.fail(e instanceof GatewayError ? e : new GatewayError(500, `Internal error: ${(e as Error).message}`, 'internal_server_error'));
     }
+    const { wire: w, path, body, headers } = req;
+    this.wire = w;
+    this.wireDropped = req.dropped;
     try {
       signed = w.sign('POST', path, headers, body);
     } catch (e) {
@@ -270,16 +199,6 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     return this.scan.stream && (this.acct !== null || this.xlate !== null || includeUsageEdit(this.body, this.scan).edit === null);
   }
 
-  private upstreamHeaders(t: Target): string[] {
-    const h = t.headers.concat('content-type', 'application/json', 'accept-encoding', 'identity');
-    if (t.dialect === 'anthropic') {
-      h.push('anthropic-version', this.ex.headers['anthropic-version'] || ANTHROPIC_DEFAULT_VERSION);
-      const beta = this.ex.headers['anthropic-beta'];
-      if (beta) h.push('anthropic-beta', beta);
-    }
-    return h;
-  }
-
   private readonly onClientDrained = (): void => {
     if (this.phase !== 'streaming') return;
     this.timer = setTimeout(this.onTimeout, this.timeoutMs);
@@ -312,7 +231,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     if (this.ex.aborted) controller.abort(new Error('client disconnected'));
   }
 
-  onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+  protected answerStart(_c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
     this.status = status;
     this.answeredAt = performance.now();
     if (this.snap.routing.strategy === 'latency-based-routing') this.health.recordLatency(this.target.slot, performance.now() - this.attemptStart);
@@ -340,7 +259,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  protected answerData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.phase === 'streaming') {
       this.timer?.refresh();
       if (this.decoder) {
@@ -385,7 +304,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseEnd(): void {
+  protected answerEnd(): void {
     this.closeAttempt();
     const phase = this.phase;
     this.phase = 'done';
@@ -434,7 +353,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+  protected answerError(_c: Dispatcher.DispatchController, err: Error): void {
     this.attemptFailed(err);
   }
 
@@ -585,173 +504,4 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     this.account(499, new GatewayError(499, 'client disconnected', 'client_closed_request'), streamed);
     this.debugLine(499, 'client disconnected');
   }
-
-  // ---- response headers and logs -----------------------------------------------------------
-
-  private litellmHeaders(h: HeaderList): HeaderList {
-    const total = performance.now() - this.ex.startedAt;
-    const t = this.target as Target | undefined;
-    h.push('x-litellm-call-id', this.callId, 'x-litellm-model-group', this.group.name);
-    if (t) h.push('x-litellm-model-id', t.id, 'x-litellm-model-api-base', t.apiBase);
-    h.push(
-      'x-litellm-response-duration-ms',
-      total.toFixed(3),
-      'x-litellm-overhead-duration-ms',
-      Math.max(0, total - this.notOverheadMs).toFixed(3),
-      'x-litellm-attempted-retries',
-      String(this.retries),
-      'x-litellm-attempted-fallbacks',
-      String(this.fallbacks),
-    );
-    return h;
-  }
-
-  private responseHeaders(up: IncomingHttpHeaders): HeaderList {
-    // A decoded stream is SSE whatever the provider's framing was called.
-    const h: HeaderList = ['content-type', this.decoder ? 'text/event-stream' : String(up['content-type'] ?? (this.scan.stream ? 'text/event-stream' : 'application/json'))];
-    if (this.scan.stream) h.push('cache-control', 'no-cache');
-    echoProviderHeaders(h, up, this.target);
-    this.xlate?.noticeHeaders(h);
-    if (this.wireDropped) addDropped(h, this.wireDropped);
-    return this.litellmHeaders(h);
-  }
-
-  /**
-   * The call is over, however it ended: settle what it held on the shared counters and stage its
-   * spend record in the journal; the answer's end (this.out) then waits for the turn's write.
-   * Returns the cost in nano-dollars.
-   */
-  private account(status: number, error?: GatewayError, produced = status < 400): number {
-    if (this.accounted) return 0;
-    this.accounted = true;
-    if (!this.acct) {
-      this.observe(status, null, 0);
-      return 0;
-    }
-    const now = Date.now();
-    const t = this.tried.length ? this.target : undefined;
-    const usage = produced || this.phase === 'streaming' ? this.acct.usage() : null;
-    const cost = usage ? this.acct.costNanos(t, usage) : 0;
-    const tokens = usage ? usage.prompt_tokens + usage.completion_tokens : 0;
-    this.ctx.charge?.settle(BigInt(cost), tokens, now);
-    const journal = this.ctx.journal;
-    if (journal) {
-      const held = (this.held = new HeldEnd(this.ex));
-      held.hold();
-      journal.stage(
-        spendRecord({
-          callId: this.callId,
-          responseId: this.acct.responseId,
-          endpoint: this.endpoint,
-          identity: this.ctx.identity,
-          endUser: this.ctx.endUser,
-          headers: this.ex.headers,
-          group: this.group.name,
-          target: t,
-          usage,
-          costNanos: cost,
-          startMs: this.startMs,
-          endMs: now,
-          firstByteMs: this.acct.firstByteMs || now,
-          overheadMs: this.overheadMs(performance.now()),
-          retries: this.retries,
-          error: error && status >= 400 ? { status, message: error.message, type: error.type } : undefined,
-        }),
-        held,
-      );
-    }
-    this.observe(status, usage, cost);
-    return cost;
-  }
-
-  /** Where the answer's last act goes: held for the journal's write when the call was journaled. */
-  private get out(): Pick<Exchange, 'end' | 'respond'> {
-    return this.held ?? this.ex;
-  }
-
-  /**
-   * Weir's own share of the call: for a stream, what it took until the stream started (the rest is
-   * the upstream's pace); otherwise the whole call less the time spent waiting on upstreams. The
-   * spend log and the metrics read the same figure.
-   */
-  private overheadMs(now: number): number {
-    return this.streamOverheadMs >= 0 ? this.streamOverheadMs : Math.max(0, now - this.ex.startedAt - this.notOverheadMs);
-  }
-
-  /** Counts the call in the worker's metrics row, and hands its phases over when it is traced. */
-  private observe(status: number, usage: TokenUsage | null, costNanos: number): void {
-    const m = this.ctx.metrics;
-    if (!m) return;
-    const now = performance.now();
-    const totalMs = now - this.ex.startedAt;
-    const t = this.tried.length ? this.target : undefined;
-    const overheadMs = this.overheadMs(now);
-    const row = m.calls.rowFor(this.ctx.identity, this.ctx.endUser, this.scan.model ?? '', this.group.name, t);
-    m.calls.call(row, {
-      status,
-      totalS: totalMs / 1000,
-      apiS: t ? Math.max(0, totalMs - overheadMs) / 1000 : -1,
-      ttftS: this.scan.stream && this.streamOverheadMs >= 0 ? (this.answeredAt - this.attemptStart) / 1000 : -1,
-      overheadS: overheadMs / 1000,
-      spendUsd: costNanos / NANOS_PER_USD,
-      inputTokens: usage ? spendLogPromptTokens(usage) : 0,
-      outputTokens: usage ? usage.completion_tokens : 0,
-      cachedTokens: usage ? usage.cache_read_input_tokens : 0,
-      fallbacks: this.fallbacks,
-    });
-    const tr = this.ctx.trace;
-    if (tr) {
-      const o = m.spans.origin;
-      m.spans.add({
-        name: `${this.ex.method} ${this.ex.path}`,
-        start: o + this.ex.startedAt,
-        authEnd: tr.auth ? o + tr.auth : 0,
-        routeEnd: tr.route ? o + tr.route : 0,
-        firstByte: this.answeredAt ? o + this.answeredAt : 0,
-        end: o + now,
-        status,
-        stream: this.scan.stream,
-        attributes: {
-          'weir.call_id': this.callId,
-          'gen_ai.request.model': this.scan.model ?? '',
-          'weir.model_group': this.group.name,
-          'weir.model_id': t?.id ?? '',
-          'gen_ai.system': t?.provider ?? '',
-          'weir.retries': this.retries,
-          'weir.fallbacks': this.fallbacks,
-          'gen_ai.usage.input_tokens': usage ? spendLogPromptTokens(usage) : 0,
-          'gen_ai.usage.output_tokens': usage ? usage.completion_tokens : 0,
-        },
-      });
-    }
-  }
-
-  /** x-litellm-key-* headers for a virtual key (known before the body is sent). */
-  private keyHeaders(h: HeaderList): void {
-    if (this.ctx.identity.kind === 'key' && this.ctx.entities) keyHeaders(h, this.ctx.identity.profile, this.ctx.entities);
-  }
-
-  private debugLine(status: number, note?: string): void {
-    if (!this.snap.detailedDebug) return;
-    const ms = (performance.now() - this.ex.startedAt).toFixed(2);
-    const dep = this.tried.length ? this.target.id : '-';
-    log.debug(`${this.ex.method} ${this.ex.path} model=${this.group.name} deployment=${dep} status=${status} retries=${this.retries} ${ms}ms${note ? ` ${note}` : ''}`);
-  }
-}
-
-/** The wire's notices joined to the translation's (one x-weir-dropped and one x-weir-dropped-tools header). */
-function addDropped(h: HeaderList, d: Dropped): void {
-  join(h, 'x-weir-dropped', d.items, '; ');
-  join(h, 'x-weir-dropped-tools', d.tools, ', ');
-}
-
-function join(h: HeaderList, name: string, value: string | null, sep: string): void {
-  if (value === null) return;
-  for (let i = 0; i < h.length; i += 2) {
-    if (h[i] === name) {
-      h[i + 1] = `${h[i + 1]}${sep}${value}`;
-      return;
-    }
-  }
-  h.push(name, value);
 }

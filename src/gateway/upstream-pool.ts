@@ -1,29 +1,15 @@
 // One undici pool per upstream origin per worker, kept alive across requests. undici sets
 // TCP_NODELAY on its sockets; connections are reused until the upstream closes them.
 //
-// Weir asks upstreams for identity encoding; one that compresses anyway (a CDN, a misconfigured
-// server) is decoded on the way in (undici's decompress interceptor, error bodies included), so
-// the client gets readable bytes and the usage in them is charged.
-import { interceptors, Pool, type Dispatcher } from 'undici';
+// The calls' handlers decode a compressed answer themselves, decided per answer (upstream-answer.ts);
+// a caller of undici's own request API (the token count) goes through the pool with undici's
+// decompress interceptor, which wraps every request it sends.
+import { Pool, type Dispatcher } from 'undici';
+import { decompress } from './upstream-answer';
 
-const pools = new Map<string, { pool: Pool; dispatcher: Dispatcher }>();
+const pools = new Map<string, { pool: Pool; decoding: Dispatcher | null }>();
 
-/**
- * undici marks the interceptor experimental and says so on stderr when it is made; it is made once
- * here, with that one notice kept out of the gateway's output (its interface is pinned by the
- * lockfile and covered by the gateway's tests).
- */
-const decompress = ((): Dispatcher.DispatcherComposeInterceptor => {
-  const emit = process.emitWarning;
-  process.emitWarning = () => {};
-  try {
-    return interceptors.decompress({ skipErrorResponses: false });
-  } finally {
-    process.emitWarning = emit;
-  }
-})();
-
-export function poolFor(origin: string): Dispatcher {
+function entryFor(origin: string): { pool: Pool; decoding: Dispatcher | null } {
   let entry = pools.get(origin);
   if (!entry) {
     const pool = new Pool(origin, {
@@ -34,10 +20,21 @@ export function poolFor(origin: string): Dispatcher {
       bodyTimeout: 0,
       connect: { noDelay: true, keepAlive: true },
     });
-    entry = { pool, dispatcher: pool.compose(decompress) };
+    entry = { pool, decoding: null };
     pools.set(origin, entry);
   }
-  return entry.dispatcher;
+  return entry;
+}
+
+/** The pool, for handlers that extend UpstreamAnswer (they decode what comes compressed). */
+export function poolFor(origin: string): Dispatcher {
+  return entryFor(origin).pool;
+}
+
+/** The same pool behind undici's decompress interceptor, for `request()` and other handlers of undici's. */
+export function decodingPoolFor(origin: string): Dispatcher {
+  const entry = entryFor(origin);
+  return (entry.decoding ??= entry.pool.compose(decompress));
 }
 
 export async function closePools(): Promise<void> {
