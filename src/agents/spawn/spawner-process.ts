@@ -52,8 +52,8 @@ function start(r: SpawnRequest): void {
   if (child.pid === undefined) return; // 'error' follows
   if (r.autogroupNice !== undefined) autogroups.set(child.pid, r.autogroupNice);
   send({ type: 'started', id: r.id, pid: child.pid });
-  child.stdout!.on('data', (data: Buffer) => send({ type: 'stdout', id: r.id, data }));
-  child.stderr!.on('data', (data: Buffer) => send({ type: 'stderr', id: r.id, data }));
+  child.stdout!.on('data', (data: Buffer) => send({ type: 'stdout', id: r.id, data, at: Date.now() }));
+  child.stderr!.on('data', (data: Buffer) => send({ type: 'stderr', id: r.id, data, at: Date.now() }));
   child.on('exit', () => send({ type: 'exited', id: r.id }));
   child.on('close', (code, signal) => {
     if (!failed) send({ type: 'closed', id: r.id, code, signal });
