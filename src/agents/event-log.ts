@@ -154,12 +154,15 @@ export class EventLog {
     this.runs.set(runId, { nextSeq: lastSeq + 1, pending: [], head: 0, chars: 0, inflight: [], closed: false });
   }
 
-  /** Numbers the event, delivers it to local subscribers and buffers its row. */
-  append(runId: string, type: string, payload: unknown): RunEvent {
+  /**
+   * Numbers the event, delivers it to local subscribers and buffers its row. `at` (ms since the
+   * epoch): when the agent printed it, as its reader saw it; without it, now.
+   */
+  append(runId: string, type: string, payload: unknown, at?: number): RunEvent {
     const st = this.runs.get(runId);
     if (!st || st.closed || this.stopped) throw new Error(`agent events: run ${runId} is not open on this instance`);
     const b = boundPayload(payload, this.maxPayloadBytes);
-    const event: RunEvent = { seq: st.nextSeq++, ts: new Date().toISOString(), type: safeType(type), payload: b.payload };
+    const event: RunEvent = { seq: st.nextSeq++, ts: new Date(at ?? Date.now()).toISOString(), type: safeType(type), payload: b.payload };
     const json = jsonbSafe(b.json);
     st.pending.push({ runId, event, json });
     st.chars += json.length;

@@ -14,7 +14,8 @@ import type { ErrorKind, Harness, HarnessInput, RunEvent, RunStatus, Sandbox, Sa
 
 export interface EventSink {
   open(runId: string, lastSeq?: number): void;
-  append(runId: string, type: string, payload: unknown): RunEvent;
+  /** `at`: when the agent printed it (ms since the epoch); without it, now. */
+  append(runId: string, type: string, payload: unknown, at?: number): RunEvent;
   close(runId: string): Promise<void>;
 }
 
@@ -111,8 +112,8 @@ export class RunExecution {
     this.handle?.kill();
   }
 
-  private event(type: string, payload: unknown): void {
-    this.deps.events.append(this.run.id, type, payload);
+  private event(type: string, payload: unknown, at?: number): void {
+    this.deps.events.append(this.run.id, type, payload, at);
   }
 
   private async execute(): Promise<void> {
@@ -263,12 +264,15 @@ export class RunExecution {
     const env = this.setup.env ? { ...own, ...this.setup.env } : own;
     const scrub = this.setup.scrub;
     const seen: { type: string; payload: unknown }[] = [];
+    // When the chunk that ended the line was read (the spawner's stamp): an event's ts is when the
+    // agent printed it, not when this thread got to it. The line a stream's end completes: now.
+    let readAt: number | undefined;
     const onLine = (raw: string) => {
       if (!raw) return;
       const line = scrub ? scrub(raw) : raw;
       if (!this.refusedForBudget && line.includes(BUDGET_REFUSAL)) this.refusedForBudget = true;
       const e = harness.parseLine(line);
-      this.event(e.type, e.payload);
+      this.event(e.type, e.payload, readAt);
       seen.push(e);
       if (seen.length > OUTCOME_WINDOW * 2) seen.splice(0, seen.length - OUTCOME_WINDOW);
     };
@@ -276,11 +280,16 @@ export class RunExecution {
       if (!raw) return;
       const line = scrub ? scrub(raw) : raw;
       if (!this.refusedForBudget && line.includes(BUDGET_REFUSAL)) this.refusedForBudget = true;
-      this.event('stderr', { text: line });
+      this.event('stderr', { text: line }, readAt);
     };
     const out = this.deps.lineSplitter();
     const err = this.deps.lineSplitter();
-    const h = input.sandbox.exec({ argv, env, stdinFile: input.promptFile, onStdout: (c) => out.push(c, onLine), onStderr: (c) => err.push(c, onErr) });
+    const take = (lines: LineSplitterLike, c: Buffer, at: number | undefined, each: (line: string) => void) => {
+      readAt = at;
+      lines.push(c, each);
+      readAt = undefined;
+    };
+    const h = input.sandbox.exec({ argv, env, stdinFile: input.promptFile, onStdout: (c, at) => take(out, c, at, onLine), onStderr: (c, at) => take(err, c, at, onErr) });
     this.handle = h;
     if (this.stopReason) h.kill();
     const exit = await h.done;

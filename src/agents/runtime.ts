@@ -1,6 +1,7 @@
 // Agent runs on the control thread: wires the catalog, the queue (dispatcher), the executions, the
 // event log, cron, webhooks and notifications together, and answers the agent API. One per Weir
-// process; several processes on one database share the queue, the schedules and the events.
+// process; several processes on one database share the queue, the schedules and the events (and
+// signal each other through run-signals.ts).
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,6 +36,7 @@ import { scopeOf } from './memory/owner';
 import { Notifier } from './notify';
 import { cloneRepo } from './repo';
 import { sweepRetention } from './retention';
+import { RunSignals } from './run-signals';
 import { keySpend, revokeRunKey, RunKeys, type RunKeyStore } from './run-key';
 import { startRun, type StartRequest } from './run-starter';
 import { LocalSandboxProvider } from './sandbox/local';
@@ -78,7 +80,6 @@ const ROUND_MS = Math.max(250, Math.floor(LEASE_MS / 6));
 const RETENTION_EVERY_MS = 60 * 60_000;
 /** How often cloud machines no live run or pool slot owns are looked for (a crash's leftovers). */
 const CLOUD_SWEEP_EVERY_MS = Number(process.env.WEIR_CLOUD_SWEEP_MS ?? 5 * 60_000);
-const CHANNEL = 'weir_agent_runs';
 /** Runs going through their start (or their end) at once: see gate.ts. */
 const RUNS_AT_ONCE = 8;
 /** How often the event-loop lag is sampled (its histogram's timer). */
@@ -109,10 +110,10 @@ export class AgentRuntime {
   private readonly keys: RunKeys;
   private readonly starts = new Gate(RUNS_AT_ONCE);
   private readonly ends = new Gate(RUNS_AT_ONCE);
-  private listener: pg.PoolClient | null = null;
+  /** What the other instances on the database are told, and what they tell this one. */
+  private readonly signals: RunSignals;
   private fleet!: CloudFleet;
   private hookSecret: string | null = null;
-  private stopped = false;
   private readonly now: () => Date;
   /** The installation's label (its sandboxes' folder, its CA's name). */
   private install = '';
@@ -160,6 +161,12 @@ export class AgentRuntime {
       keyLifeMs: () => this.catalog.config.session_idle_ms,
       log: (l) => log.info(`agents: ${l}`),
     });
+    this.signals = new RunSignals({
+      pool: o.pool,
+      queued: () => void this.dispatcher.pump(),
+      cancel: (id) => this.dispatcher.cancelLocal(id),
+      log: (l) => log.warn(`agents: ${l}`),
+    });
     this.cron = new CronScheduler({ pool: o.pool, now: this.now, fire: (job, tick) => this.fireCron(job, tick), log: (l) => log.warn(`cron: ${l}`) });
   }
 
@@ -177,7 +184,7 @@ export class AgentRuntime {
     rt.lag.enable();
     await rt.refreshLimits();
     rt.hookSecret = serverSecretFrom(process.env, o.masterKey()) ?? (await rt.storedSecret('webhooks', () => randomBytes(32).toString('hex')));
-    await rt.listen();
+    await rt.signals.listen();
     // Runs this instance held before a restart (even kill -9) are found and ended first.
     const recovered = await rt.dispatcher.recoverOrphans();
     if (recovered) log.warn(`agents: ${recovered} run(s) in flight before the restart ended as failed: internal`);
@@ -258,39 +265,10 @@ export class AgentRuntime {
   /** Runs ending together share one spend write (see coalesce.ts). */
   private readonly flushSpend = coalesce(() => this.o.flushSpend());
 
-  // ---- cross-instance signals ---------------------------------------------------------------------
-
-  private async listen(): Promise<void> {
-    try {
-      const c = await this.o.pool.connect();
-      c.on('notification', (n) => {
-        if (n.channel !== CHANNEL || !n.payload) return;
-        const [what, id] = n.payload.split(':');
-        if (what === 'queued') void this.dispatcher.pump();
-        if (what === 'cancel' && id) this.dispatcher.cancelLocal(id);
-      });
-      c.on('error', () => {
-        this.listener = null;
-        c.release(true);
-        if (!this.stopped) setTimeout(() => void this.listen(), 1_000).unref();
-      });
-      await c.query(`LISTEN ${CHANNEL}`);
-      this.listener = c;
-    } catch (e) {
-      log.warn(`agents: LISTEN failed (${(e as Error).message}); other instances' runs are seen at the next round`);
-      if (!this.stopped) setTimeout(() => void this.listen(), 1_000).unref();
-    }
-  }
-
-  private signal(what: 'cancel', id = ''): void {
-    void this.o.pool.query(`SELECT pg_notify($1, $2)`, [CHANNEL, `${what}:${id}`]).catch(() => {});
-  }
-
   // ---- runs ---------------------------------------------------------------------------------------
 
   /** Runs POSTed together are inserted together, and other instances told once. */
   private readonly runInserts = new Batched<{ run: NewRun; now: Date }, { run: RunRow; created: boolean }>((runs) => insertRuns(this.o.pool, runs));
-  private readonly signalQueued = coalesce(() => this.o.pool.query(`SELECT pg_notify($1, 'queued:')`, [CHANNEL]).then(() => {}, () => {}));
 
   /** The keys of runs minted together are recorded on their rows together. */
   private readonly keyTokens = new Batched<{ id: string; token: string }, void>(async (runs) => {
@@ -355,7 +333,7 @@ export class AgentRuntime {
     const out = await startRun({ pool: this.o.pool, insertQueued, modelKnown: this.o.modelKnown, cancel: (r) => this.cancel(r), now: this.now }, req);
     if (out.created && out.run.status === 'queued') {
       void this.dispatcher.pump();
-      void this.signalQueued();
+      void this.signals.queued();
     }
     if (out.created && out.run.status === 'skipped') await this.finalEvent(out.run, 'skipped', out.run.error_message);
     return out;
@@ -376,7 +354,7 @@ export class AgentRuntime {
       if (moved) return this.finalEvent(moved, 'canceled', 'canceled before it started');
     }
     await updateRun(this.o.pool, run.id, { cancel_requested: true });
-    if (!this.dispatcher.cancelLocal(run.id)) this.signal('cancel', run.id);
+    if (!this.dispatcher.cancelLocal(run.id)) this.signals.cancel(run.id);
   }
 
   private async lastSeq(runId: string): Promise<number> {
@@ -619,7 +597,6 @@ export class AgentRuntime {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     this.fleet?.stop();
     for (const t of this.timers) clearInterval(t);
     this.cron.stop();
@@ -627,7 +604,7 @@ export class AgentRuntime {
     await this.terminals.stop();
     await this.dispatcher.stop();
     this.lag.disable();
-    this.listener?.release(true);
+    this.signals.stop();
     await this.events.stop();
     await this.egressProxy?.stop();
   }

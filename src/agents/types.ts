@@ -130,8 +130,10 @@ export interface ExecOptions {
   env: Record<string, string>;
   /** A workspace file fed to the process as its standard input (the prompt: never through a shell). */
   stdinFile?: string;
-  onStdout(chunk: Buffer): void;
-  onStderr(chunk: Buffer): void;
+  /** `at`: when the chunk was read from the process (ms since the epoch), where the sandbox knows
+   *  it (the local one's spawner process); the agent's events are stamped with it. */
+  onStdout(chunk: Buffer, at?: number): void;
+  onStderr(chunk: Buffer, at?: number): void;
 }
 
 export interface ExecHandle {

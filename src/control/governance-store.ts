@@ -29,6 +29,8 @@ import { ProblemLog } from './problem-log';
 import { RecordPool } from './record-pool';
 
 const NANOS = 1e9;
+/** No key kept past a full read (see applyAll). */
+const NONE: ReadonlySet<string> = new Set();
 export const ENTITY_CAPACITY = 1 << 17;
 export const KEY_INDEX_SLOTS = 1 << 17;
 /**
@@ -425,8 +427,12 @@ export class GovernanceStore {
     return { keys: [], removedKeys: [], endUsers: [], removedEndUsers: [], globalRecord: this.globalRecord };
   }
 
-  /** Applies a full read of the tables; returns what workers must learn (null if nothing). */
-  applyAll(s: DbState): GovernanceDelta | null {
+  /**
+   * Applies a full read of the tables; returns what workers must learn (null if nothing). Keys in
+   * `keep` are not removed when the read lacks them: they were applied after the read began
+   * (agent runs' keys, see applyMinted), so its snapshot may predate them.
+   */
+  applyAll(s: DbState, keep: ReadonlySet<string> = NONE): GovernanceDelta | null {
     this.rollModelWindows(Date.now());
     const delta = this.emptyDelta();
     const teams = new Map(s.teams.map((t) => [t.team_id, t]));
@@ -442,7 +448,7 @@ export class GovernanceStore {
       seen.add(k.token);
       return this.key(k, k.team_id ? (teams.get(k.team_id) ?? null) : null, k.user_id ? (users.get(k.user_id) ?? null) : null, delta);
     });
-    for (const token of [...this.profiles.keys()]) if (!seen.has(token)) this.removeKey(token, delta);
+    for (const token of [...this.profiles.keys()]) if (!seen.has(token) && !keep.has(token)) this.removeKey(token, delta);
     this.applyEndUsers(s.endUsers, s.budgets, delta);
     return delta.keys.length || delta.removedKeys.length || delta.endUsers.length || delta.removedEndUsers.length ? this.numbered(delta) : null;
   }
@@ -460,6 +466,26 @@ export class GovernanceStore {
       if (b.user) this.each([b.user], SUBJECT.user, (u) => this.user(u));
       if (b.teamMember) this.each([b.teamMember], SUBJECT.member, (m) => this.member(m));
       if (b.organization) this.each([b.organization], SUBJECT.org, (o) => this.org(o));
+      this.each([b.key], SUBJECT.key, (k) => this.key(k, b.team, b.user, delta));
+    }
+    return this.numbered(delta);
+  }
+
+  /**
+   * Keys just minted (agent runs' keys), read back outside the serial work of governance.ts: the
+   * keys themselves always (nothing was spent on them yet, nothing is pending), what they draw on
+   * only when no record holds it yet. A record held here has its spend base kept by the serial
+   * table reads and the spend writer's commits, which this read may race: read before a commit and
+   * applied after it, its base would lose that commit, or count it twice the other way round. A
+   * record not held here has no spend pending on it, and the next sync reads it again anyway.
+   */
+  applyMinted(bundles: KeyBundle[]): GovernanceDelta {
+    const delta = this.emptyDelta();
+    for (const b of bundles) {
+      if (b.team && this.existing('team', b.team.team_id) < 0) this.each([b.team], SUBJECT.team, (t) => this.team(t));
+      if (b.user && this.existing('user', b.user.user_id) < 0) this.each([b.user], SUBJECT.user, (u) => this.user(u));
+      if (b.teamMember && this.existing('member', memberId(b.teamMember.team_id, b.teamMember.user_id)) < 0) this.each([b.teamMember], SUBJECT.member, (m) => this.member(m));
+      if (b.organization && this.existing('org', b.organization.organization_id) < 0) this.each([b.organization], SUBJECT.org, (o) => this.org(o));
       this.each([b.key], SUBJECT.key, (k) => this.key(k, b.team, b.user, delta));
     }
     return this.numbered(delta);

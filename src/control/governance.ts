@@ -83,6 +83,8 @@ export class Governance {
   private timers: NodeJS.Timeout[] = [];
   private schemaReady = false;
   private pendingLookups = new Map<string, ((found: boolean) => void)[]>();
+  /** Run keys applied since the current full read began (cleared as each one begins: bounded by it). */
+  private readonly mintedDuringRead = new Set<string>();
   private lookupTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   /** What the model rows said when last handed over (null: not read, or store_model_in_db off). */
@@ -144,7 +146,11 @@ export class Governance {
     this.timers.push(t);
   }
 
-  /** Runs database work one piece at a time, so a table read never races a spend commit. */
+  /**
+   * Runs database work one piece at a time, so a table read never races a spend commit (its spend
+   * bases would lose the commit, or count it twice) and a full read never lands after a change made
+   * since it began. Agent runs' key mints stay out of it (see mintRunKeys).
+   */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const p = this.chain.then(fn);
     this.chain = p.catch(() => {});
@@ -167,9 +173,11 @@ export class Governance {
           await ensureSchema(this.pool);
           this.schemaReady = true;
         }
+        // Keys minted from here on may be missing from this read's snapshot: it must not remove them.
+        this.mintedDuringRead.clear();
         const state = await loadAll(this.pool, this.store.endUserScope());
         this.store.reclaim(this.opts.appliedSeq());
-        const delta = this.store.applyAll(state);
+        const delta = this.store.applyAll(state, this.mintedDuringRead);
         if (delta) this.opts.publish(delta, this.store.seq);
         await this.syncModels();
         this.setDb(true);
@@ -251,18 +259,6 @@ export class Governance {
     });
   }
 
-  /** Reads these keys (with their team, user, membership and org) into the shared state. */
-  private refreshKeys(hashes: string[]): Promise<void> {
-    return this.serial(async () => {
-      try {
-        this.applyBundles(await loadKeys(this.pool, hashes));
-      } catch (e) {
-        // The periodic sync brings them in later; a worker meeting a key meanwhile looks it up.
-        if (isConnectionError(e)) this.setDb(false);
-      }
-    });
-  }
-
   /** Keys read from the database go into the shared state, and out to the workers as one delta. */
   private applyBundles(bundles: KeyBundle[]): void {
     if (bundles.length > 0) this.opts.publish(this.store.applyBundles(bundles), this.store.seq);
@@ -321,11 +317,25 @@ export class Governance {
 
   /**
    * Agent runs' keys, minted many at once (bodies as /key/generate takes them): in the database and
-   * in the shared state, read back key by key, before this resolves.
+   * in the shared state, read back key by key, before this resolves. Not on the serial chain: a
+   * fan-out's starts waited there behind admin calls, lookups, budget resets and spend writes that
+   * have nothing to do with them. What the chain protects still holds: the read-back applies the new
+   * keys and only records nobody holds yet (GovernanceStore.applyMinted: no spend base a commit could
+   * race), and a full read under way when they land does not remove them (mintedDuringRead).
    */
   async mintRunKeys(bodies: unknown[], changedBy: string): Promise<{ key: string; token: string }[]> {
     const made = await generateRunKeys(this.systemCall(changedBy), bodies);
-    await this.refreshKeys(made.map((m) => m.token));
+    const tokens = made.map((m) => m.token);
+    try {
+      const bundles = await loadKeys(this.pool, tokens);
+      if (bundles.length > 0) {
+        for (const b of bundles) this.mintedDuringRead.add(b.key.token);
+        this.opts.publish(this.store.applyMinted(bundles), this.store.seq);
+      }
+    } catch (e) {
+      // A worker meeting the key looks it up, and the periodic sync brings it in.
+      if (isConnectionError(e)) this.setDb(false);
+    }
     return made;
   }
 

@@ -7,8 +7,9 @@ import { Worker } from 'node:worker_threads';
 import type { GovernanceDelta } from '../gateway/governance';
 import type { Snapshot } from '../gateway/snapshot';
 import { log } from '../log';
+import { TurnOutbox } from './turn-outbox';
 import type { EngineChoice } from '../server/load-engine';
-import type { FromWorker, StreamControl, StreamSink, ToWorker, WorkerInit } from '../server/worker-protocol';
+import type { FromWorker, StreamControl, StreamPiece, StreamSink, ToWorker, WorkerInit } from '../server/worker-protocol';
 
 export type RpcHandler = (method: string, params: unknown) => Promise<{ status: number; body: unknown; headers?: string[] }>;
 
@@ -119,6 +120,12 @@ export class Supervisor {
     };
     const worker = new Worker(WORKER_FILE, { workerData: init });
     const streams = new Map<number, StreamStop>();
+    // The stream pieces of this turn, posted as one message at the next: a fan-out's events went
+    // to the worker as one postMessage per event per watcher, a stretch of the control thread.
+    const outbox = new TurnOutbox<StreamPiece>((out) => {
+      if (!slot.exited) this.post(worker, Array.isArray(out) ? { type: 'streams', pieces: out } : out);
+    });
+    const piece = (p: StreamPiece): void => outbox.push(p);
     const slot: Slot = { index, worker, retired: false, drained: false, exited: false, appliedSeq: init.governance?.seq ?? 0, appliedVersion: init.snapshot.version };
     this.slots.push(slot);
     return new Promise((resolve, reject) => {
@@ -152,13 +159,13 @@ export class Supervisor {
           case 'stream-open': {
             let ended = false;
             const sink: StreamSink = {
-              head: (status, headers) => !ended && this.post(worker, { type: 'stream-head', id: m.id, status, headers }),
-              data: (chunk) => !ended && this.post(worker, { type: 'stream-data', id: m.id, chunk }),
+              head: (status, headers) => !ended && piece({ type: 'stream-head', id: m.id, status, headers }),
+              data: (chunk) => !ended && piece({ type: 'stream-data', id: m.id, chunk }),
               end: () => {
                 if (ended) return;
                 ended = true;
                 streams.delete(m.id);
-                this.post(worker, { type: 'stream-end', id: m.id });
+                piece({ type: 'stream-end', id: m.id });
               },
             };
             try {

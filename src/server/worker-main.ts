@@ -18,7 +18,7 @@ import { startLagMonitor } from '../metrics/lag-monitor';
 import { SpanBatcher } from '../metrics/span-batch';
 import type { Engine, Exchange } from './exchange';
 import { createEngine } from './load-engine';
-import type { FromWorker, StreamControl, StreamSink, ToWorker, WorkerInit } from './worker-protocol';
+import type { FromWorker, StreamControl, StreamPiece, StreamSink, ToWorker, WorkerInit } from './worker-protocol';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -125,6 +125,19 @@ port.on('message', (m: ToWorker) => {
       break;
     }
     case 'stream-head':
+    case 'stream-data':
+    case 'stream-end':
+      streamPiece(m);
+      break;
+    case 'streams':
+      for (const p of m.pieces) streamPiece(p);
+      break;
+  }
+});
+
+function streamPiece(m: StreamPiece): void {
+  switch (m.type) {
+    case 'stream-head':
       streams.get(m.id)?.head(m.status, m.headers);
       break;
     case 'stream-data':
@@ -137,7 +150,7 @@ port.on('message', (m: ToWorker) => {
       break;
     }
   }
-});
+}
 
 function fatal(e: unknown): void {
   const err = e instanceof Error ? e : new Error(String(e));

@@ -46,6 +46,12 @@ export type ToWorker =
   /** `headers`: extra response headers (name, value, …); a string `body` is sent as it is. */
   | { type: 'rpc-result'; id: number; status: number; body: unknown; headers?: string[] }
   /** A long answer (server-sent events) relayed from the control thread: its head, its pieces, its end. */
+  | StreamPiece
+  /** The stream pieces of one turn of the control thread, for every stream of this worker, in order:
+   *  one message where a fan-out's events were one per event per watcher. */
+  | { type: 'streams'; pieces: StreamPiece[] };
+
+export type StreamPiece =
   | { type: 'stream-head'; id: number; status: number; headers: string[] }
   | { type: 'stream-data'; id: number; chunk: string }
   | { type: 'stream-end'; id: number };

@@ -51,6 +51,19 @@ test('a subscriber on instance B sees the events instance A writes, in order, wi
   resumed.stop();
 });
 
+test("an agent's line appended with the time its reader saw it carries that time as its ts, here and read back elsewhere; without one, now", async () => {
+  const { a, b } = await twoInstances('events_at');
+  a.open('run-at');
+  const printedAt = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
+  const before = Date.now();
+  const stamped = a.append('run-at', 'stdout', { text: 'printed earlier' }, printedAt);
+  const now = a.append('run-at', 'status', { status: 'succeeded' });
+  assert.equal(stamped.ts, '2026-01-02T03:04:05.678Z');
+  assert.ok(Date.parse(now.ts) >= before, now.ts);
+  await a.close('run-at');
+  assert.deepEqual((await b.page('run-at', 0, 10)).map((e) => e.ts), [stamped.ts, now.ts]);
+});
+
 test('10,000 events through one subscriber on each instance, subscribed mid-run: every seq once, in order', async () => {
   const { a, b } = await twoInstances('events_10k');
   a.open('run-big');

@@ -42,3 +42,24 @@ test('batches are cut at the size given', async () => {
   await Promise.all(Array.from({ length: 10 }, (_, i) => b.one(i)));
   assert.deepEqual(sizes, [4, 4, 2]);
 });
+
+test("a batch's 64 callers are resumed 8 per turn of the event loop, in order, each with its own answer", async () => {
+  const b = new Batched<number, number>(async (items) => items.map((i) => i * 2));
+  // A turn counter: one step per turn of the event loop while the callers resume.
+  let turn = 0;
+  let counting = true;
+  const count = () => {
+    if (!counting) return;
+    turn++;
+    setImmediate(count);
+  };
+  setImmediate(count);
+  const resumed: { i: number; turn: number; v: number }[] = [];
+  await Promise.all(Array.from({ length: 64 }, (_, i) => b.one(i).then((v) => resumed.push({ i, turn, v }))));
+  counting = false;
+  assert.deepEqual(resumed.map((r) => r.i), Array.from({ length: 64 }, (_, i) => i), 'in order');
+  assert.ok(resumed.every((r) => r.v === r.i * 2), 'each its own answer');
+  const perTurn = new Map<number, number>();
+  for (const r of resumed) perTurn.set(r.turn, (perTurn.get(r.turn) ?? 0) + 1);
+  assert.deepEqual([...perTurn.values()], [8, 8, 8, 8, 8, 8, 8, 8], `callers per turn: ${JSON.stringify([...perTurn])}`);
+});

@@ -81,8 +81,10 @@ test('the spawner process starts an array of requests, one failing alone, and se
       }),
     );
     const req = (id: number, cwd = tmp): SpawnRequest => ({ id, file: '/bin/sh', args: ['-c', `echo out-${id}`], cwd, env: { PATH: '/usr/bin:/bin' } });
+    const sent = Date.now();
     child.send([req(1), req(2), req(3, path.join(tmp, 'no-such-folder')), req(4)]);
     await done;
+    const received = Date.now();
     const replies = messages.flatMap((m) => (Array.isArray(m) ? m : [m]));
     const byId = (id: number) => replies.filter((r) => r.id === id);
     for (const id of [1, 2, 4]) {
@@ -90,6 +92,8 @@ test('the spawner process starts an array of requests, one failing alone, and se
       assert.equal(own[0]?.type, 'started', `run ${id} started first`);
       const out = own.filter((r) => r.type === 'stdout').map((r) => Buffer.from((r as { data: Uint8Array }).data).toString()).join('');
       assert.equal(out, `out-${id}\n`, `run ${id}: its own output`);
+      // Stamped where it was read (the agent's events take it as their ts), so between the request and the reply.
+      for (const r of own) if (r.type === 'stdout') assert.ok(r.at >= sent && r.at <= received, `read at ${r.at}, sent ${sent}, received ${received}`);
       assert.deepEqual(own.at(-1), { type: 'closed', id, code: 0, signal: null });
     }
     const bad = byId(3);

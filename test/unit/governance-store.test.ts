@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { GovernanceStore } from '../../src/control/governance-store';
 import { GovernanceView } from '../../src/gateway/governance';
 import type { GovernanceState as DbState } from '../../src/db/queries';
-import type { BudgetRow, EndUserRow, KeyRow } from '../../src/db/rows';
+import type { BudgetRow, EndUserRow, KeyRow, TeamRow } from '../../src/db/rows';
 import { FLAG_BLOCKED, FLAG_LIVE } from '../../src/state/entity-table';
 
 const token = (n: number | string): string => createHash('sha256').update(`sk-${n}`).digest('hex');
@@ -210,4 +210,42 @@ test('a worker view that applies each delta holds exactly the end users the stor
   const d = store.applyAll(state({ endUsers: rows.filter((r) => r.user_id !== first), budgets: [b] }));
   if (d) view.apply(d);
   check();
+});
+
+function teamRow(id: string, spend: number): TeamRow {
+  return {
+    team_id: id, team_alias: null, organization_id: null, spend, max_budget: 100, soft_budget: null, tpm_limit: null, rpm_limit: null,
+    max_parallel_requests: null, budget_duration: null, budget_reset_at: null, blocked: false, models: [], metadata: {}, members_with_roles: [],
+    model_max_budget: {}, router_settings: null, model_aliases: null, updated_at: null,
+  };
+}
+
+const teamRecord = (store: GovernanceStore, n: number | string): number => store.workerState().keys.find((p) => p.tokenHash === token(n))!.teamRecord;
+
+test("agent runs' keys read back outside the serial work: a held team's spend base is left alone, a new team is applied, and a full read that began before them does not remove them", () => {
+  const store = new GovernanceStore(null);
+  store.applyAll(state({ keys: [keyRow(1, { team_id: 't1' })], teams: [teamRow('t1', 5)] }));
+  const t1 = teamRecord(store, 1);
+  assert.equal(store.entities.spendNanos(t1), 5_000_000_000n);
+
+  // Read while a spend commit was under way: the team row says 3, the record holds 5. The key is
+  // applied (pointing at the team), the team's base is not touched.
+  const d = store.applyMinted([
+    { key: keyRow('run-1', { team_id: 't1' }), team: teamRow('t1', 3), teamMember: null, user: null, organization: null },
+    { key: keyRow('run-2', { team_id: 't2' }), team: teamRow('t2', 7), teamMember: null, user: null, organization: null },
+  ]);
+  assert.deepEqual(d.keys.map((k) => k.tokenHash).sort(), [token('run-1'), token('run-2')].sort());
+  assert.equal(store.entities.spendNanos(t1), 5_000_000_000n, 'the held team keeps its base');
+  assert.equal(teamRecord(store, 'run-1'), t1);
+  const t2 = teamRecord(store, 'run-2');
+  assert.equal(store.entities.spendNanos(t2), 7_000_000_000n, 'a team nobody held is applied as read');
+
+  // A full read whose snapshot predates the run keys: with them kept, they stay; without, they go.
+  const before = state({ keys: [keyRow(1, { team_id: 't1' })], teams: [teamRow('t1', 5)] });
+  const kept = store.applyAll(before, new Set([token('run-1'), token('run-2')]));
+  assert.equal(kept, null, 'nothing removed');
+  assert.equal(store.workerState().keys.length, 3);
+  const removed = store.applyAll(before)!;
+  assert.equal(removed.removedKeys.length, 2);
+  assert.deepEqual(store.workerState().keys.map((p) => p.tokenHash), [token(1)]);
 });

@@ -241,8 +241,8 @@ class LocalSandbox implements Sandbox {
           // Killed before it had started: it goes now.
           if (isKilled()) killGroup(pid);
         },
-        stdout: (c) => opts.onStdout(c),
-        stderr: (c) => opts.onStderr(c),
+        stdout: (c, at) => opts.onStdout(c, at),
+        stderr: (c, at) => opts.onStderr(c, at),
         // Once the process itself is gone, what it left goes too, so the pipes close.
         exited: () => {
           killGroup(group);

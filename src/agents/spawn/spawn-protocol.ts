@@ -20,7 +20,8 @@ export interface SpawnRequest {
 
 export type SpawnReply =
   | { type: 'started'; id: number; pid: number }
-  | { type: 'stdout' | 'stderr'; id: number; data: Uint8Array }
+  /** `at`: when the spawner read the chunk (ms since the epoch): the agent's events are stamped with it. */
+  | { type: 'stdout' | 'stderr'; id: number; data: Uint8Array; at: number }
   | { type: 'exited'; id: number }
   | { type: 'closed'; id: number; code: number | null; signal: NodeJS.Signals | null }
   | { type: 'failed'; id: number; message: string };

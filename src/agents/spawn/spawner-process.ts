@@ -3,7 +3,8 @@
 // Weir does: its IPC channel closes (and setpriv's parent-death signal covers a kill -9), and the
 // agents it started carry a parent-death signal of their own.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
+import { AutogroupQueue } from './autogroup';
 import type { SpawnReply, SpawnRequest } from './spawn-protocol';
 
 /** Replies of this turn (every agent's output read in it), sent as one message at the next. */
@@ -20,39 +21,8 @@ function flush(): void {
   process.send?.(out.length === 1 ? out[0] : out);
 }
 
-/**
- * The child's session gets its own autogroup (Linux's default scheduler groups by session), and an
- * autogroup's share of the CPU is set by its own niceness: the process's `nice` alone is weighed
- * only against its own session. Without this, each agent weighs as much as all of Weir together.
- * Without CAP_SYS_ADMIN the kernel takes one such change per 100 ms on the whole machine (EAGAIN
- * otherwise): those wait in a queue, tried again at that pace.
- */
-const AUTOGROUP_RETRY_MS = 110;
-const waitingNice: { pid: number; nice: number }[] = [];
-let retryTimer: NodeJS.Timeout | null = null;
-
-function trySetNice(pid: number, nice: number): 'done' | 'again' {
-  try {
-    writeFileSync(`/proc/${pid}/autogroup`, String(nice));
-    return 'done';
-  } catch (e) {
-    // Gone already, or no autogroups on this kernel (then `nice` does the job): nothing to do.
-    return (e as NodeJS.ErrnoException).code === 'EAGAIN' ? 'again' : 'done';
-  }
-}
-
-function setAutogroupNice(pid: number, nice: number): void {
-  if (waitingNice.length === 0 && trySetNice(pid, nice) === 'done') return;
-  waitingNice.push({ pid, nice });
-  retryTimer ??= setInterval(() => {
-    const next = waitingNice[0];
-    if (next && trySetNice(next.pid, next.nice) === 'done') waitingNice.shift();
-    if (waitingNice.length === 0) {
-      clearInterval(retryTimer!);
-      retryTimer = null;
-    }
-  }, AUTOGROUP_RETRY_MS);
-}
+/** The agents' autogroups' niceness (see autogroup.ts). */
+const autogroups = new AutogroupQueue();
 
 function start(r: SpawnRequest): void {
   let stdin: number | 'ignore' = 'ignore';
@@ -80,10 +50,10 @@ function start(r: SpawnRequest): void {
     send({ type: 'failed', id: r.id, message: e.message });
   });
   if (child.pid === undefined) return; // 'error' follows
-  if (r.autogroupNice !== undefined) setAutogroupNice(child.pid, r.autogroupNice);
+  if (r.autogroupNice !== undefined) autogroups.set(child.pid, r.autogroupNice);
   send({ type: 'started', id: r.id, pid: child.pid });
-  child.stdout!.on('data', (data: Buffer) => send({ type: 'stdout', id: r.id, data }));
-  child.stderr!.on('data', (data: Buffer) => send({ type: 'stderr', id: r.id, data }));
+  child.stdout!.on('data', (data: Buffer) => send({ type: 'stdout', id: r.id, data, at: Date.now() }));
+  child.stderr!.on('data', (data: Buffer) => send({ type: 'stderr', id: r.id, data, at: Date.now() }));
   child.on('exit', () => send({ type: 'exited', id: r.id }));
   child.on('close', (code, signal) => {
     if (!failed) send({ type: 'closed', id: r.id, code, signal });

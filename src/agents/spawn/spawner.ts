@@ -25,8 +25,9 @@ export interface SpawnOptions {
 export interface SpawnEvents {
   /** The process started (its pid is its process group: it leads its own session). */
   started(pid: number): void;
-  stdout(chunk: Buffer): void;
-  stderr(chunk: Buffer): void;
+  /** `at`: when the spawner read it (ms since the epoch), not when it arrived here. */
+  stdout(chunk: Buffer, at: number): void;
+  stderr(chunk: Buffer, at: number): void;
   /** The process is gone but its output may still come (what it left holds the pipes). */
   exited(): void;
   /** Every pipe closed: the end, with the code or the signal. */
@@ -48,9 +49,9 @@ function onReply(m: SpawnReply): void {
     case 'started':
       return ev.started(m.pid);
     case 'stdout':
-      return ev.stdout(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+      return ev.stdout(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), m.at);
     case 'stderr':
-      return ev.stderr(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+      return ev.stderr(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), m.at);
     case 'exited':
       return ev.exited();
     case 'closed':
