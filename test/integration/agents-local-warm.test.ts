@@ -140,7 +140,27 @@ describe('local warm pool', async () => {
         for (const x of left) assert.deepEqual(await tiedPids(x, sandboxUid()), []);
       });
 
-      it('the leftover sweep skips the pooled folders of a live Weir and removes those of a dead one', async () => {
+      it('a command the launcher cannot take ends as a cold start that did not start (127, the reason on stderr), its chain killed', async () => {
+        const d = def({ warm_pool: 1 });
+        rig.provider.maintainPools([d]);
+        await ready(d, 1);
+        const sb = await rig.provider.create(d, `run-nul-${mode}`, {});
+        try {
+          assert.equal(sb.start?.kind, 'warm');
+          const runDir = path.dirname(sb.workdir);
+          const r = await run(sb, ['echo', 'a\0b']);
+          assert.equal(r.code, 127);
+          assert.match(r.stderr, /weir: the process did not start: .*NUL/);
+          await until('its chain gone', async () => ((await tiedPids(runDir, sandboxUid())).length === 0 ? true : undefined));
+          // Its later execs start cold, as usual.
+          assert.equal((await run(sb, ['echo', 'ok'])).stdout, 'ok\n');
+        } finally {
+          await sb.destroy();
+          rig.provider.maintainPools([]);
+        }
+      });
+
+            it('the leftover sweep skips the pooled folders of a live Weir and removes those of a dead one', async () => {
         const d = def({ warm_pool: 1 });
         rig.provider.maintainPools([d]);
         await ready(d, 1);

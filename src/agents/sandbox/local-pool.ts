@@ -129,8 +129,16 @@ export class Primed {
 
   /** Gives the command to the launcher; from now on the chain's events are `events`' (started first). */
   handOver(cmd: Command, events: SpawnEvents): void {
-    if (this.state !== 'ready') throw new Error(`a pooled sandbox's process was ${this.state}, not ready`);
-    const input = encodeCommand(cmd);
+    let input: Buffer;
+    try {
+      if (this.state !== 'ready') throw new Error(`the pooled sandbox's process chain was ${this.state} at its hand-over`);
+      input = encodeCommand(cmd);
+    } catch (e) {
+      // As a cold start that did not start: the exec ends with 127 and the reason on its stderr.
+      void this.kill();
+      queueMicrotask(() => events.failed((e as Error).message));
+      return;
+    }
     this.state = 'handed';
     this.target = events;
     const pid = this.pid!;
