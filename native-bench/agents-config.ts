@@ -6,6 +6,10 @@
 /** Profile names of the scenario. */
 export const CLAUDE_PROFILE = 'bench-claude-code';
 export const LIGHT_PROFILE = 'bench-light';
+/** The light agent on a local sandbox with a warm pool (the fan-outs run on both). */
+export const LIGHT_WARM_PROFILE = 'bench-light-warm';
+/** The local sandbox with a warm pool. */
+export const LOCAL_WARM_SANDBOX = 'bench-local-warm';
 /** The light agent making one call: the runs started one at a time (a start with nothing else going on). */
 export const SINGLE_PROFILE = 'bench-single';
 
@@ -41,6 +45,8 @@ export interface AgentsConfigOptions {
   /** Runs at once the runtime allows: at least the largest fan-out. */
   maxConcurrentRuns: number;
   light: { calls: number; thinkMs: number; deltas: number };
+  /** warm_pool of the local sandbox LOCAL_WARM_SANDBOX (the largest light fan-out, at most 100). */
+  localWarmPool: number;
   /** The sandbox-start phase's E2B and Daytona fakes (agents-starts.ts). */
   cloud?: { e2bUrl: string; e2bKey: string; daytonaApiUrl: string; daytonaKey: string; warmPool: number };
 }
@@ -89,7 +95,8 @@ general_settings:
 agent_settings:
   max_concurrent_runs: ${o.maxConcurrentRuns}
   sandboxes:
-    - { name: bench-local, provider: local }${starts.sandboxes}
+    - { name: bench-local, provider: local }
+    - { name: ${LOCAL_WARM_SANDBOX}, provider: local, warm_pool: ${o.localWarmPool} }${starts.sandboxes}
   profiles:
     - name: ${CLAUDE_PROFILE}
       agent: claude-code
@@ -100,6 +107,13 @@ agent_settings:
     - name: ${LIGHT_PROFILE}
       agent: command
       sandbox: bench-local
+      model: bench-gpt
+      timeout: 10m
+      command: [bash, -c, ${JSON.stringify(LIGHT_AGENT_SCRIPT)}]
+      env: ${env}
+    - name: ${LIGHT_WARM_PROFILE}
+      agent: command
+      sandbox: ${LOCAL_WARM_SANDBOX}
       model: bench-gpt
       timeout: 10m
       command: [bash, -c, ${JSON.stringify(LIGHT_AGENT_SCRIPT)}]

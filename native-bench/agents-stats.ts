@@ -32,12 +32,14 @@ export interface RunTrace {
    *  connected): their age is the watcher's lateness, not a delay of Weir's, and not counted in it. */
   replayed: number;
   finalStatus: string | null;
+  /** How its sandbox was had (its `sandbox` event's `start`): made for it, or from a warm pool. */
+  sandboxStart: 'cold' | 'warm' | null;
   errorKind: string | null;
   errorMessage: string | null;
 }
 
 export function newTrace(postAt: number): RunTrace {
-  return { postAt, acceptedAt: null, postError: null, id: null, provisioningAt: null, runningAt: null, firstAgentAt: null, lastAgentAt: null, finalAt: null, watchAt: null, eventDelays: [], replayed: 0, finalStatus: null, errorKind: null, errorMessage: null };
+  return { postAt, acceptedAt: null, postError: null, id: null, provisioningAt: null, runningAt: null, firstAgentAt: null, lastAgentAt: null, finalAt: null, watchAt: null, eventDelays: [], replayed: 0, finalStatus: null, sandboxStart: null, errorKind: null, errorMessage: null };
 }
 
 /** Folds one event into its run's trace: `receivedAt` is when the watcher read it (epoch ms). */
@@ -48,7 +50,8 @@ export function traceEvent(t: RunTrace, e: { ts: string; type: string; payload: 
     if (t.watchAt !== null && ts < Math.floor(t.watchAt)) t.replayed++;
     else t.eventDelays.push(receivedAt - ts);
   }
-  const p = (e.payload ?? {}) as { status?: unknown; error?: { kind?: unknown; message?: unknown } | null };
+  const p = (e.payload ?? {}) as { status?: unknown; start?: unknown; error?: { kind?: unknown; message?: unknown } | null };
+  if (e.type === 'sandbox' && (p.start === 'cold' || p.start === 'warm')) t.sandboxStart = p.start;
   if (e.type === 'status') {
     if (p.status === 'provisioning' && t.provisioningAt === null && Number.isFinite(ts)) t.provisioningAt = ts;
     if (p.status === 'running' && t.runningAt === null && Number.isFinite(ts)) t.runningAt = ts;
@@ -69,7 +72,7 @@ const pcts = (v: number[], ps: number[]) => (v.length ? percentiles(v, ps) : ps.
 
 export type PhaseRunFigures = Pick<
   AgentsPhase,
-  'runs' | 'statuses' | 'unfinished' | 'postErrors' | 'firstFailure' | 'postP50' | 'claimP50' | 'claimP99' | 'startP50' | 'startP99' | 'firstEventP50' | 'firstEventP99' | 'finishP50' | 'finishP99' | 'events' | 'eventsReplayed' | 'eventDelayP50' | 'eventDelayP99' | 'eventDelayMax'
+  'runs' | 'statuses' | 'unfinished' | 'postErrors' | 'firstFailure' | 'postP50' | 'claimP50' | 'claimP99' | 'startP50' | 'startP99' | 'firstEventP50' | 'firstEventP99' | 'finishP50' | 'finishP99' | 'events' | 'eventsReplayed' | 'eventDelayP50' | 'eventDelayP99' | 'eventDelayMax' | 'warmStarts'
 >;
 
 /**
@@ -135,6 +138,7 @@ export function summarizeRuns(traces: readonly RunTrace[], finalStatuses: Readon
     eventDelayP50: eventDelayP50!,
     eventDelayP99: eventDelayP99!,
     eventDelayMax: eventDelayMax!,
+    warmStarts: traces.filter((t) => t.sandboxStart === 'warm').length,
   };
 }
 

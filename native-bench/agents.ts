@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FINAL_STATUSES } from '../src/agents/types';
-import { agentsConfig, CLAUDE_PROFILE, LIGHT_PROFILE, SINGLE_PROFILE } from './agents-config';
+import { agentsConfig, CLAUDE_PROFILE, LIGHT_PROFILE, LIGHT_WARM_PROFILE, LOCAL_WARM_SANDBOX, SINGLE_PROFILE } from './agents-config';
 import { claudeRunsFor, dataPlane, parseLagStats, parseMemAvailable, summarizeRuns } from './agents-stats';
 import { fanOut, Probe, probeAlone } from './agents-watch';
 import { runsOnThread } from './agents-watch-thread';
@@ -61,7 +61,7 @@ async function startAgentsWeir(o: { mockUrl: string; workDir: string; workers: n
     const configPath = path.join(o.workDir, 'weir-agents-config.yaml');
     const most = Math.max(o.opts.claude, ...o.opts.light, 1);
     const cloud = { e2bUrl: o.fakes.e2b.url, e2bKey: FAKE_E2B_KEY, daytonaApiUrl: o.fakes.daytona.apiUrl, daytonaKey: FAKE_DAYTONA_KEY, warmPool: WARM_POOL };
-    fs.writeFileSync(configPath, agentsConfig({ mockUrl: o.mockUrl, masterKey: MASTER_KEY, databaseUrl: pg.url, maxConcurrentRuns: most, light: { calls: o.opts.calls, thinkMs: o.opts.thinkMs, deltas: o.opts.deltas }, cloud }));
+    fs.writeFileSync(configPath, agentsConfig({ mockUrl: o.mockUrl, masterKey: MASTER_KEY, databaseUrl: pg.url, maxConcurrentRuns: most, localWarmPool: Math.min(100, Math.max(...o.opts.light, 1)), light: { calls: o.opts.calls, thinkMs: o.opts.thinkMs, deltas: o.opts.deltas }, cloud }));
     const server = await startGateway({ configPath, workers: o.workers, cpus: o.cpus, name: 'agents weir', env: { WEIR_JOURNAL_DIR: journalDir }, profileDir: o.profileDir });
     return {
       server,
@@ -74,6 +74,32 @@ async function startAgentsWeir(o: { mockUrl: string; workDir: string; workers: n
   } catch (e) {
     await cleanup();
     throw e;
+  }
+}
+
+/** Waits (bounded) until the local warm pool has `n` sandboxes ready (GET /v1/agent/stats). */
+async function localPoolReady(url: string, n: number, deadlineMs: number): Promise<number> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    let ready = 0;
+    try {
+      const res = await fetch(`${url}/v1/agent/stats`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
+      const body = res.ok ? ((await res.json()) as { local_pools?: Record<string, number> }) : (await res.body?.cancel(), {});
+      ready = body.local_pools?.[LOCAL_WARM_SANDBOX] ?? 0;
+    } catch {
+      /* asked again */
+    }
+    if (ready >= n || Date.now() > end) return ready;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function loadAvg(): [number, number, number] | undefined {
+  try {
+    const [a, b, c] = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').map(Number);
+    return [a!, b!, c!];
+  } catch {
+    return undefined;
   }
 }
 
@@ -102,12 +128,18 @@ interface PhaseSpec {
   deadlineMs: number;
   /** Started one after the other instead of all at once. */
   oneByOne?: boolean;
+  /** Runs on the warm local sandbox: its pool is waited for (this many ready) before the phase. */
+  warmPool?: number;
 }
 
 async function runPhase(weir: Server, directUrl: string, p: PhaseSpec, o: AgentsOptions, progress: Progress): Promise<AgentsPhase> {
   const pid = weir.child.pid;
   const probe = new Probe({ url: weir.url, pid }, directUrl, chatSpec(smallChat()));
   progress.set(`8 agents: ${p.phase}`, `data plane alone for ${(o.idleMs / 1000).toFixed(0)} s`);
+  if (p.warmPool) {
+    progress.set(`8 agents: ${p.phase}`, `the local warm pool filling to ${p.warmPool}`);
+    await localPoolReady(weir.url, p.warmPool, 300_000);
+  }
   const idle = await probeAlone(probe, o.idleMs);
   await agentStats(weir.url, true);
   const c0 = weirCpuMicros(pid);
@@ -133,6 +165,7 @@ async function runPhase(weir: Server, directUrl: string, p: PhaseSpec, o: Agents
     watcherLag,
     dataPlane: dataPlane(idle, during),
     weirRssMB: rssBytes(pid) / 2 ** 20,
+    loadAvg: loadAvg(),
   };
 }
 
@@ -198,6 +231,9 @@ export async function agentsScenario(o: {
     } else notes.push('no Claude Code runs: --agent-claude 0 or no memory for one');
     for (const n of o.opts.light) {
       specs.push({ phase: `light × ${n}`, agent: 'command', runs: n, body: light, deadlineMs: lightDeadline(n) });
+      // The same fan-out on the local sandbox with a warm pool (its size: the largest fan-out).
+      const warm = (i: number) => ({ profile: LIGHT_WARM_PROFILE, prompt: `bench light agent ${i} (warm pool)` });
+      specs.push({ phase: `light × ${n}, warm pool`, agent: 'command', runs: n, body: warm, deadlineMs: lightDeadline(n), warmPool: Math.min(n, 100) });
     }
     if (o.opts.startsOnly) notes.push('--agent-starts-only: the sandbox starts alone, no fan-outs');
     else for (const spec of specs) phases.push(await runPhase(weir.server, o.directUrl, spec, o.opts, o.progress));

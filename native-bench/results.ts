@@ -194,6 +194,10 @@ export interface AgentsPhase {
   dataPlane: AgentsDataPlane | null;
   /** RSS of the Weir process at the end of the fan-out, MB. */
   weirRssMB: number;
+  /** Runs whose sandbox came from a warm pool (the rest started cold). */
+  warmStarts?: number;
+  /** The machine's load average (1, 5, 15 min) at the end of the fan-out. */
+  loadAvg?: [number, number, number];
 }
 
 export interface AgentsResult {

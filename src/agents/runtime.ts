@@ -195,7 +195,10 @@ export class AgentRuntime {
     rt.every(ROUND_MS, async () => {
       await rt.refreshLimits();
       await rt.dispatcher.round();
-      rt.fleet.maintainPools(await rt.catalog.list('sandbox'));
+      const sandboxes = await rt.catalog.list('sandbox');
+      rt.fleet.maintainPools(sandboxes);
+      // Local warm pools: this instance's own, in its memory (sandbox/local-pool.ts).
+      (rt.providers.get('local') as LocalSandboxProvider).maintainPools(sandboxes);
     });
     rt.every(REAP_EVERY_MS, async () => {
       const reaped = await rt.sessions.reap();
@@ -593,6 +596,8 @@ export class AgentRuntime {
       instance_id: this.o.instanceId,
       active_runs: this.dispatcher.active,
       event_loop_lag_ms: lag,
+      // Ready sandboxes of this instance's local warm pools, by sandbox name.
+      local_pools: (this.providers.get('local') as LocalSandboxProvider | undefined)?.pools.readyCounts() ?? {},
     };
   }
 

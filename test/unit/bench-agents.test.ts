@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import YAML from 'yaml';
 import { FINAL_STATUSES } from '../../src/agents/types';
 import { agentSettingsSchema } from '../../src/config/agent-settings';
-import { agentsConfig, CLAUDE_PROFILE, LIGHT_PROFILE, SINGLE_PROFILE } from '../../native-bench/agents-config';
+import { agentsConfig, CLAUDE_PROFILE, LIGHT_PROFILE, LIGHT_WARM_PROFILE, SINGLE_PROFILE } from '../../native-bench/agents-config';
 import { agentsChecks, agentsTables, endedText } from '../../native-bench/agents-report';
 import { coveredMs } from '../../native-bench/agents-starts';
 import { claudeRunsFor, dataPlane, newTrace, parseLagStats, parseMemAvailable, summarizeRuns, traceEvent, type RunTrace } from '../../native-bench/agents-stats';
@@ -153,14 +153,16 @@ test('tables: a row per fan-out, failures under the runs table, the data plane o
   assert.deepEqual(plane!.rows, [['light × 64', '+0.200', '1', '1', '+0.500', '5', '1', '+0.300', '0']]);
 });
 
-test('the scenario config passes the config schema: one local sandbox, the Claude Code, light and one-call profiles', () => {
-  const text = agentsConfig({ mockUrl: 'http://127.0.0.1:4010', masterKey: 'sk-m', databaseUrl: 'postgres://u:p@127.0.0.1:5432/db', maxConcurrentRuns: 256, light: { calls: 10, thinkMs: 500, deltas: 16 } });
+test('the scenario config passes the config schema: a local sandbox cold and one warm, the Claude Code, light (on each) and one-call profiles', () => {
+  const text = agentsConfig({ mockUrl: 'http://127.0.0.1:4010', masterKey: 'sk-m', databaseUrl: 'postgres://u:p@127.0.0.1:5432/db', maxConcurrentRuns: 256, localWarmPool: 64, light: { calls: 10, thinkMs: 500, deltas: 16 } });
   const parsed = agentSettingsSchema.safeParse((YAML.parse(text) as { agent_settings: unknown }).agent_settings);
   assert.ok(parsed.success, JSON.stringify(parsed.error?.issues));
   const s = parsed.data!;
   assert.equal(s.max_concurrent_runs, 256);
-  assert.deepEqual(s.profiles.map((p) => [p.name, p.agent, p.model]), [[CLAUDE_PROFILE, 'claude-code', 'bench-claude'], [LIGHT_PROFILE, 'command', 'bench-gpt'], [SINGLE_PROFILE, 'command', 'bench-gpt']]);
-  assert.equal(s.profiles[2]!.env?.BENCH_CALLS, '1', 'the one-at-a-time runs make one call');
+  assert.deepEqual(s.profiles.map((p) => [p.name, p.agent, p.model, p.sandbox]), [[CLAUDE_PROFILE, 'claude-code', 'bench-claude', 'bench-local'], [LIGHT_PROFILE, 'command', 'bench-gpt', 'bench-local'], [LIGHT_WARM_PROFILE, 'command', 'bench-gpt', 'bench-local-warm'], [SINGLE_PROFILE, 'command', 'bench-gpt', 'bench-local']]);
+  assert.deepEqual(s.sandboxes.map((x: any) => [x.name, x.provider, x.warm_pool ?? 0]), [['bench-local', 'local', 0], ['bench-local-warm', 'local', 64]]);
+  assert.equal(s.profiles[3]!.env?.BENCH_CALLS, '1', 'the one-at-a-time runs make one call');
+  assert.deepEqual(s.profiles[2]!.command, s.profiles[1]!.command, 'the same agent cold and warm');
   const light = s.profiles[1]!;
   assert.deepEqual(light.command!.slice(0, 2), ['bash', '-c']);
   assert.match(light.command![2]!, /curl -sS -N/);
@@ -186,8 +188,8 @@ test('sandbox starts: the provider’s share is the union of its answering spans
 });
 
 test('the agents config with the sandbox-start phase is a valid agent_settings: local, and each cloud cold and warm', () => {
-  const yaml = agentsConfig({ mockUrl: 'http://127.0.0.1:1', masterKey: 'sk-m', databaseUrl: 'postgres://x', maxConcurrentRuns: 4, light: { calls: 1, thinkMs: 0, deltas: 1 }, cloud: { e2bUrl: 'http://127.0.0.1:2', e2bKey: 'e2b_k', daytonaApiUrl: 'http://127.0.0.1:3/api', daytonaKey: 'dtn_k', warmPool: 2 } });
+  const yaml = agentsConfig({ mockUrl: 'http://127.0.0.1:1', masterKey: 'sk-m', databaseUrl: 'postgres://x', maxConcurrentRuns: 4, localWarmPool: 1, light: { calls: 1, thinkMs: 0, deltas: 1 }, cloud: { e2bUrl: 'http://127.0.0.1:2', e2bKey: 'e2b_k', daytonaApiUrl: 'http://127.0.0.1:3/api', daytonaKey: 'dtn_k', warmPool: 2 } });
   const s = agentSettingsSchema.parse(YAML.parse(yaml).agent_settings) as any;
-  assert.deepEqual(s.sandboxes.map((x: any) => [x.name, x.provider, x.warm_pool ?? 0]), [['bench-local', 'local', 0], ['bench-e2b', 'e2b', 0], ['bench-e2b-warm', 'e2b', 2], ['bench-daytona', 'daytona', 0], ['bench-daytona-warm', 'daytona', 2]]);
+  assert.deepEqual(s.sandboxes.map((x: any) => [x.name, x.provider, x.warm_pool ?? 0]), [['bench-local', 'local', 0], ['bench-local-warm', 'local', 1], ['bench-e2b', 'e2b', 0], ['bench-e2b-warm', 'e2b', 2], ['bench-daytona', 'daytona', 0], ['bench-daytona-warm', 'daytona', 2]]);
   for (const p of ['bench-start-local', 'bench-start-e2b', 'bench-start-e2b-warm', 'bench-start-daytona', 'bench-start-daytona-warm']) assert.ok(s.profiles.some((x: any) => x.name === p), p);
 });

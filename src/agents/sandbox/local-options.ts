@@ -28,6 +28,11 @@ export interface LocalOptions {
    * agents at 19 all but stop. 0 runs them as Weir's equals.
    */
   nice: number;
+  /**
+   * Sandboxes kept made ahead on this host (local-pool.ts): folders made and the isolation's
+   * processes started, a launcher in them waiting for the agent's command. 0: every start is cold.
+   */
+  warmPool: number;
 }
 
 /** `nobody`: owns nothing on the host, so a process running as it reads only what is world-readable. */
@@ -45,6 +50,7 @@ const schema = z.object({
   gid: posInt(0xfffffffe).optional(),
   size_check_ms: z.number().int().min(100).max(3_600_000).optional(),
   nice: z.number().int().min(0).max(19).optional(),
+  warm_pool: z.number({ error: 'expected an integer from 0 to 100' }).int({ error: 'expected an integer from 0 to 100' }).min(0, { error: 'expected an integer from 0 to 100' }).max(100, { error: 'expected an integer from 0 to 100' }).optional(),
 });
 
 export function localOptions(options: Record<string, unknown>): LocalOptions {
@@ -63,5 +69,6 @@ export function localOptions(options: Record<string, unknown>): LocalOptions {
     gid: o.gid ?? o.uid ?? NOBODY,
     sizeCheckMs: o.size_check_ms ?? 2000,
     nice: o.nice ?? 10,
+    warmPool: o.warm_pool ?? 0,
   };
 }

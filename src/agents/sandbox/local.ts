@@ -12,6 +12,8 @@
 // (bwrap: its own pid namespace too); `kill` takes the whole tree, including what left the group.
 // The execs of one sandbox run one after the other (clone, then the agent): when one ends, what
 // it left running in the sandbox's folders is killed with it.
+// With `warm_pool: N` a run takes a sandbox made ahead (local-pool.ts): its folder is the pooled
+// one's (`<root>/warm-<hex>`), its first exec a hand-over to a process chain already started.
 import { closeSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -19,11 +21,12 @@ import path from 'node:path';
 import type { ExecHandle, ExecOptions, PtyOptions, Sandbox, SandboxDef, SandboxFile, SandboxProvider, SandboxPty } from '../types';
 import { confine, openConfinedSync } from './confine';
 import { files, watchSize } from './files';
-import { chooseMode, describe, findOnPath, hostIds, launch, type Mode, type SandboxPaths, type Tools } from './isolation';
+import { chooseMode, describe, findOnPath, hiddenUnderTmp, hostIds, launch, type Mode, type SandboxPaths, type Tools } from './isolation';
 import { localOptions, type LocalOptions } from './local-options';
+import { isPoolName, LocalWarmPools, ownerLives, type Primed } from './local-pool';
 import { localPty } from './local-pty';
 import { killGroup, killTied } from './proc-tree';
-import { spawnDetached } from '../spawn/spawner';
+import { spawnDetached, type SpawnEvents } from '../spawn/spawner';
 
 const LABELS = 'labels.json';
 const RUN_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
@@ -45,15 +48,25 @@ interface Labels {
   pid: number;
   /** The host uid its processes run as: the only uid `sweep` kills. */
   uid: number;
+  /** A pooled folder: its Weir's start time (with `pid`, who owns it; see local-pool.ts). */
+  owner_start?: string | null;
 }
 
 export class LocalSandboxProvider implements SandboxProvider {
   private readonly root: string;
   private readonly tools: Tools;
+  /** This instance's warm pools (see local-pool.ts). */
+  readonly pools: LocalWarmPools;
 
   constructor(private readonly opts: LocalProviderOptions) {
     this.root = path.resolve(opts.root);
     this.tools = { bwrap: findOnPath('bwrap'), prlimit: findOnPath('prlimit'), nice: findOnPath('nice'), setpriv: findOnPath('setpriv') };
+    this.pools = new LocalWarmPools({ root: this.root, tools: this.tools, bash: findOnPath('bash'), env: (mode, paths) => sandboxEnv(mode, paths, {}), log: opts.log });
+  }
+
+  /** Keeps the pools of these definitions full (the others are emptied); called on every dispatcher round. */
+  maintainPools(defs: SandboxDef[]): void {
+    this.pools.maintain(defs);
   }
 
   private runDir(runId: string): string {
@@ -63,8 +76,8 @@ export class LocalSandboxProvider implements SandboxProvider {
 
   /** The isolation a run of this sandbox would get here (for the start line), or why it cannot run. */
   async isolationOf(def: SandboxDef): Promise<string> {
-    const o = localOptions(def.options);
     try {
+      const o = localOptions(def.options);
       return describe(await chooseMode(o, this.tools), o);
     } catch (e) {
       return `unusable: ${(e as Error).message}`;
@@ -73,6 +86,24 @@ export class LocalSandboxProvider implements SandboxProvider {
 
   async create(def: SandboxDef, runId: string, labels: Record<string, string>): Promise<Sandbox> {
     const o = localOptions(def.options);
+    if (o.warmPool === 0) return this.createCold(o, runId, labels);
+    // Every start of a pooled sandbox, warm or cold, holds the pools' refill until it is over.
+    const startOver = this.pools.beginStart();
+    const slot = this.pools.take(def);
+    if (slot) {
+      const sandbox = new LocalSandbox(slot.name, slot.runDir, slot.mode, slot.o, this.tools, slot.paths, slot.uid, this.opts.log, { kind: 'warm', primed: slot.primed, afterStart: startOver });
+      this.opts.log?.(`agent sandbox ${runId}: warm (${slot.name}): ${sandbox.isolation}`);
+      return sandbox;
+    }
+    try {
+      return await this.createCold(o, runId, labels, startOver);
+    } catch (e) {
+      startOver();
+      throw e;
+    }
+  }
+
+  private async createCold(o: LocalOptions, runId: string, labels: Record<string, string>, afterStart?: () => void): Promise<Sandbox> {
     const mode = await chooseMode(o, this.tools);
     const runDir = this.runDir(runId);
     const ids = hostIds(o);
@@ -88,16 +119,24 @@ export class LocalSandboxProvider implements SandboxProvider {
       await files({ op: 'remove', dir: runDir });
       if ((await prepare()) === 'exists') throw new Error(`the folder of run ${runId} is being made by someone else`);
     }
-    const sandbox = new LocalSandbox(runId, runDir, mode, o, this.tools, paths, uid, this.opts.log);
+    const sandbox = new LocalSandbox(runId, runDir, mode, o, this.tools, paths, uid, this.opts.log, { kind: 'cold', afterStart });
     this.opts.log?.(`agent sandbox ${runId}: ${sandbox.isolation}`);
     return sandbox;
   }
 
-  /** The runs that have a folder here (a sandbox not destroyed yet, or left by a process that died). */
+  /**
+   * The runs that have a folder here (a sandbox not destroyed yet, or left by a process that died),
+   * and the pooled folders whose Weir is gone (a live Weir's, ready or serving a run, are its own).
+   */
   async leftovers(): Promise<string[]> {
     const names = await fs.readdir(this.root).catch(() => [] as string[]);
     const out: string[] = [];
-    for (const n of names) if (await fs.stat(path.join(this.root, n, LABELS)).then(() => true, () => false)) out.push(n);
+    for (const n of names) {
+      if (isPoolName(n)) {
+        const labels = await fs.readFile(path.join(this.root, n, LABELS), 'utf8').then((t) => JSON.parse(t) as Labels, () => null);
+        if (labels && !ownerLives(labels)) out.push(n);
+      } else if (await fs.stat(path.join(this.root, n, LABELS)).then(() => true, () => false)) out.push(n);
+    }
     return out;
   }
 
@@ -123,12 +162,41 @@ export class LocalSandboxProvider implements SandboxProvider {
   }
 }
 
+/** Nothing of Weir's environment: only these and what the caller gives. */
+function sandboxEnv(mode: Mode, paths: SandboxPaths, extra: Record<string, string>): Record<string, string> {
+  const nodeDir = path.dirname(process.execPath);
+  const hostPath = process.env.PATH || '/usr/local/bin:/usr/bin:/bin';
+  return {
+    PATH: hostPath.split(':').includes(nodeDir) ? hostPath : `${hostPath}:${nodeDir}`,
+    HOME: paths.home,
+    USER: 'agent',
+    LANG: 'C.UTF-8',
+    TERM: 'dumb',
+    TMPDIR: mode === 'bwrap' ? '/tmp' : paths.tmp,
+    // Claude Code refuses to skip permission prompts as root without it; harmless otherwise.
+    IS_SANDBOX: '1',
+    ...extra,
+  };
+}
+
+/** How a sandbox was had: made for its run, or taken from the pool with its primed process chain. */
+interface StartKind {
+  kind: 'cold' | 'warm';
+  primed?: Primed;
+  /** Called once the run's start is over (the pools' refill waits for it). */
+  afterStart?: () => void;
+}
+
 class LocalSandbox implements Sandbox {
   readonly workdir: string;
   readonly home: string;
   readonly isolation: string;
+  readonly start: { kind: 'cold' | 'warm' };
   private readonly running = new Set<ExecHandle>();
   private destroyed: Promise<void> | undefined;
+  /** The pooled chain, until an exec takes it. */
+  private primed: Primed | undefined;
+  private afterStart: (() => void) | undefined;
 
   constructor(
     readonly id: string,
@@ -139,38 +207,37 @@ class LocalSandbox implements Sandbox {
     private readonly paths: SandboxPaths,
     private readonly uid: number,
     private readonly log: ((line: string) => void) | undefined,
+    how: StartKind = { kind: 'cold' },
   ) {
     this.workdir = paths.workdir;
     this.home = paths.home;
     this.isolation = describe(mode, o);
+    this.start = { kind: how.kind };
+    this.primed = how.primed;
+    this.afterStart = how.afterStart;
+  }
+
+  started(): void {
+    const f = this.afterStart;
+    this.afterStart = undefined;
+    f?.();
   }
 
   private get bases(): string[] {
     return [this.paths.workdir, this.paths.home];
   }
 
-  /** Nothing of Weir's environment: only these and what the caller gives. */
   private env(extra: Record<string, string>): Record<string, string> {
-    const nodeDir = path.dirname(process.execPath);
-    const hostPath = process.env.PATH || '/usr/local/bin:/usr/bin:/bin';
-    return {
-      PATH: hostPath.split(':').includes(nodeDir) ? hostPath : `${hostPath}:${nodeDir}`,
-      HOME: this.paths.home,
-      USER: 'agent',
-      LANG: 'C.UTF-8',
-      TERM: 'dumb',
-      TMPDIR: this.mode === 'bwrap' ? '/tmp' : this.paths.tmp,
-      // Claude Code refuses to skip permission prompts as root without it; harmless otherwise.
-      IS_SANDBOX: '1',
-      ...extra,
-    };
+    return sandboxEnv(this.mode, this.paths, extra);
   }
 
   exec(opts: ExecOptions): ExecHandle {
     if (this.destroyed) throw new Error('sandbox destroyed');
     if (opts.argv.length === 0) throw new Error('exec: empty argv');
     const cwd = confine(this.bases, this.workdir, opts.cwd ?? '.');
-    const l = launch(this.mode, this.tools, this.o, this.paths, opts.argv, cwd);
+    // The pooled chain sees no folder of the host's /tmp: an argv that needs one starts cold.
+    const primed = this.primed && hiddenUnderTmp(opts.argv).length === 0 ? this.primed : undefined;
+    const l = primed ? null : launch(this.mode, this.tools, this.o, this.paths, opts.argv, cwd);
     let stopSizeWatch = () => {};
     let killed = false;
     let pgid: number | undefined;
@@ -189,11 +256,15 @@ class LocalSandbox implements Sandbox {
       // What left the group (setsid, double fork) is found by its folder.
       sweepTied();
     };
-    // Opened before anything starts: a wrong stdinFile is the caller's error, thrown here.
+    // Opened before anything starts: a wrong stdinFile is the caller's error, thrown here. The
+    // launcher of a pooled chain opens it again by its path, as the agent (it reads nothing the
+    // agent could not).
     const stdinFd = opts.stdinFile === undefined ? undefined : openConfinedSync(this.bases, this.workdir, opts.stdinFile);
+    const warm = primed && { primed, stdin: opts.stdinFile === undefined ? undefined : confine(this.bases, this.workdir, opts.stdinFile) };
+    if (primed) this.primed = undefined;
     const done = (async (): Promise<number> => {
       try {
-        const code = await this.run(l, cwd, opts, stdinFd, (pid) => (pgid = pid), (stop) => (stopSizeWatch = stop), kill, sweepTied, () => killed);
+        const code = await this.run(l ?? warm!, cwd, opts, stdinFd, (pid) => (pgid = pid), (stop) => (stopSizeWatch = stop), kill, sweepTied, () => killed);
         stopSizeWatch();
         await Promise.all(scans);
         return code;
@@ -211,7 +282,7 @@ class LocalSandbox implements Sandbox {
   }
 
   private run(
-    l: ReturnType<typeof launch>,
+    l: ReturnType<typeof launch> | { primed: Primed; stdin: string | undefined },
     cwd: string,
     opts: ExecOptions,
     stdinFd: number | undefined,
@@ -226,7 +297,7 @@ class LocalSandbox implements Sandbox {
       let group: number | undefined;
       // Forked by the spawner process (see spawn/spawner.ts): Weir itself never forks.
       const nice = this.o.nice > 0 ? this.o.nice : undefined;
-      spawnDetached(l.file, l.args, { cwd, env: this.env(opts.env), stdinFd, uid: l.uid, gid: l.gid, nice }, {
+      const events: SpawnEvents = {
         started: (pid) => {
           group = pid;
           started(pid);
@@ -253,7 +324,9 @@ class LocalSandbox implements Sandbox {
           opts.onStderr(Buffer.from(`weir: the process did not start: ${message}\n`));
           resolve(127);
         },
-      });
+      };
+      if ('primed' in l) l.primed.handOver({ argv: opts.argv, cwd, env: this.env(opts.env), stdin: l.stdin }, events);
+      else spawnDetached(l.file, l.args, { cwd, env: this.env(opts.env), stdinFd, uid: l.uid, gid: l.gid, nice }, events);
     });
   }
 
@@ -278,7 +351,12 @@ class LocalSandbox implements Sandbox {
   }
 
   destroy(): Promise<void> {
+    this.started();
     this.destroyed ??= (async () => {
+      // A pooled chain no exec took (the run ended before its agent started).
+      const unused = this.primed;
+      this.primed = undefined;
+      await unused?.kill();
       for (const h of this.running) h.kill();
       await Promise.allSettled([...this.running].map((h) => h.done));
       if (this.mode !== 'bwrap') await killTied(this.runDir, this.uid);

@@ -16,7 +16,18 @@ export interface SpawnRequest {
   gid?: number;
   /** The niceness of the child's autogroup (its session's CPU share); undefined leaves it alone. */
   autogroupNice?: number;
+  /** stdin is a pipe the spawner holds until a SpawnInput for this id (a warm sandbox's launcher
+   *  waits on it for its command, see sandbox/local-pool.ts). */
+  stdinPipe?: boolean;
 }
+
+/** Bytes for a stdinPipe child's stdin, which is then closed. */
+export interface SpawnInput {
+  id: number;
+  input: Uint8Array;
+}
+
+export type SpawnMessage = SpawnRequest | SpawnInput;
 
 export type SpawnReply =
   | { type: 'started'; id: number; pid: number }

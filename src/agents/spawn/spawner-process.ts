@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { AutogroupQueue } from './autogroup';
-import type { SpawnReply, SpawnRequest } from './spawn-protocol';
+import type { SpawnInput, SpawnMessage, SpawnReply, SpawnRequest } from './spawn-protocol';
 
 /** Replies of this turn (every agent's output read in it), sent as one message at the next. */
 let outbox: SpawnReply[] = [];
@@ -24,8 +24,17 @@ function flush(): void {
 /** The agents' autogroups' niceness (see autogroup.ts). */
 const autogroups = new AutogroupQueue();
 
+/** Children whose stdin pipe waits for its SpawnInput. */
+const waitingInput = new Map<number, NodeJS.WritableStream>();
+
+function input(m: SpawnInput): void {
+  const stdin = waitingInput.get(m.id);
+  waitingInput.delete(m.id);
+  stdin?.end(Buffer.from(m.input.buffer, m.input.byteOffset, m.input.byteLength));
+}
+
 function start(r: SpawnRequest): void {
-  let stdin: number | 'ignore' = 'ignore';
+  let stdin: number | 'ignore' | 'pipe' = r.stdinPipe ? 'pipe' : 'ignore';
   if (r.stdinPath !== undefined) {
     try {
       stdin = openSync(r.stdinPath, 'r');
@@ -51,18 +60,25 @@ function start(r: SpawnRequest): void {
   });
   if (child.pid === undefined) return; // 'error' follows
   if (r.autogroupNice !== undefined) autogroups.set(child.pid, r.autogroupNice);
+  if (child.stdin) {
+    // A child gone before its input came: the write fails with EPIPE, its end is reported anyway.
+    child.stdin.on('error', () => {});
+    waitingInput.set(r.id, child.stdin);
+  }
   send({ type: 'started', id: r.id, pid: child.pid });
   child.stdout!.on('data', (data: Buffer) => send({ type: 'stdout', id: r.id, data, at: Date.now() }));
   child.stderr!.on('data', (data: Buffer) => send({ type: 'stderr', id: r.id, data, at: Date.now() }));
   child.on('exit', () => send({ type: 'exited', id: r.id }));
   child.on('close', (code, signal) => {
+    waitingInput.delete(r.id);
     if (!failed) send({ type: 'closed', id: r.id, code, signal });
   });
 }
 
-process.on('message', (m: SpawnRequest | SpawnRequest[]) => {
-  if (Array.isArray(m)) for (const r of m) start(r);
-  else start(m);
+const handle = (m: SpawnMessage): void => ('input' in m ? input(m) : start(m));
+process.on('message', (m: SpawnMessage | SpawnMessage[]) => {
+  if (Array.isArray(m)) for (const one of m) handle(one);
+  else handle(m);
 });
 // Weir is gone: so is this process (the agents follow through their parent-death signal).
 process.on('disconnect', () => process.exit(0));

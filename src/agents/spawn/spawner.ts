@@ -8,7 +8,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
-import type { SpawnReply, SpawnRequest } from './spawn-protocol';
+import type { SpawnMessage, SpawnReply, SpawnRequest } from './spawn-protocol';
 
 export interface SpawnOptions {
   cwd: string;
@@ -20,6 +20,8 @@ export interface SpawnOptions {
   gid?: number;
   /** The niceness of the child's session (its autogroup), as its `nice`; undefined: left alone. */
   nice?: number;
+  /** stdin is a pipe, written once by `writeInput` (instead of stdinFd). */
+  stdinPipe?: boolean;
 }
 
 export interface SpawnEvents {
@@ -114,8 +116,9 @@ function settle(id: number): void {
   }
 }
 
-/** Starts `file args…` in its own session from the spawner process; events arrive on this thread. */
-export function spawnDetached(file: string, args: string[], opts: SpawnOptions, events: SpawnEvents): void {
+/** Starts `file args…` in its own session from the spawner process; events arrive on this thread.
+ *  Returns the request's id (for writeInput). */
+export function spawnDetached(file: string, args: string[], opts: SpawnOptions, events: SpawnEvents): number {
   const id = nextId++;
   pending.set(id, events);
   const { stdinFd, nice, ...rest } = opts;
@@ -125,12 +128,22 @@ export function spawnDetached(file: string, args: string[], opts: SpawnOptions, 
   const c = spawner();
   c.ref();
   (c.channel as { ref?: () => void } | undefined)?.ref?.();
-  outbox.push(req);
+  queue(req);
+  return id;
+}
+
+/** Writes `data` to the stdin of a child started with stdinPipe, and closes it. */
+export function writeInput(id: number, data: Uint8Array): void {
+  if (pending.has(id)) queue({ id, input: data });
+}
+
+function queue(m: SpawnMessage): void {
+  outbox.push(m);
   if (outbox.length === 1) setImmediate(post);
 }
 
-/** Requests of this turn, sent as one message at the next (see spawn-protocol.ts). */
-let outbox: SpawnRequest[] = [];
+/** Messages of this turn, sent as one message at the next (see spawn-protocol.ts). */
+let outbox: SpawnMessage[] = [];
 
 function post(): void {
   // A spawner that died since failed these already (their ids are no longer pending).

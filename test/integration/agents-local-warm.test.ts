@@ -1,0 +1,290 @@
+// Warm pools of the local sandbox (`warm_pool: N`, src/agents/sandbox/local-pool.ts), with real
+// processes in every isolation this host can run: a pooled sandbox's first exec is a hand-over to
+// a process chain started ahead, and must be indistinguishable from a cold start (environment,
+// uid, niceness, limits, cwd, stdin, exit code, kill); a pool of N serves N runs and then starts
+// cold; it refills only once the starts are over; nothing pooled outlives its Weir (destroy,
+// drain, kill -9); and a bad `warm_pool` is refused with its name. Then through the gateway: a
+// warm run does what a cold run does (events, diff artifact, key blocked, no leak).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Pool } from 'pg';
+import { isPoolName } from '../../src/agents/sandbox/local-pool';
+import { tiedPids } from '../../src/agents/sandbox/proc-tree';
+import type { Sandbox, SandboxDef } from '../../src/agents/types';
+import type { MockUpstream } from '../support/mock-upstream';
+import { modes, run, sandboxDef, sandboxRig, sandboxUid, until, type Rig } from '../support/sandbox-rig';
+import { MASTER_KEY, UPSTREAM_KEY, bearer, call, chat, closeAndCheckLedgers, dbPool, ledgerDatabase, one, startMock, startWeirOn, writeConfigFile, type Weir } from './governance-helpers';
+import { CURL_CHAT, agentConfig, events, mustStart, printed, scriptProfile, statuses, waitRun } from './agent-runs-helpers';
+
+const SECRETS = { WEIR_TEST_SECRET: 'weir-warm-secret-51c2', OPENAI_API_KEY: 'sk-warm-leak-0b7e' };
+
+/** What a sandbox's process sees of itself, its folders' paths replaced so that two sandboxes compare. */
+const PROBE = [
+  'env | sort',
+  'echo "uid=$(id -u) gid=$(id -g)"',
+  'echo "nice=$(nice)"',
+  'cat /proc/self/autogroup 2>/dev/null | sed "s/.*nice/autogroup nice/"',
+  "grep -E '^Max (processes|address space|file size|core file size)' /proc/self/limits",
+  'echo "pwd=$(pwd)"',
+  'echo "stdin:"; cat',
+  'echo "to stderr" >&2',
+  'exit 7',
+].join('; ');
+
+const pooled = (root: string) => fs.readdirSync(root).filter(isPoolName);
+
+describe('local warm pool', async () => {
+  for (const { mode, skip } of await modes()) {
+    describe(`isolation ${mode}`, { skip }, () => {
+      let rig: Rig;
+      let n = 0;
+      const def = (options: Record<string, unknown> = {}): SandboxDef => ({ ...sandboxDef({ isolation: mode, ...options }), name: `pool-${mode}-${++n}` });
+      const ready = (d: SandboxDef, count: number) => until(`${count} ready in ${d.name}`, async () => (rig.provider.pools.readyCount(d.name) >= count ? true : undefined));
+      before(() => {
+        rig = sandboxRig();
+        Object.assign(process.env, SECRETS);
+      });
+      after(() => {
+        for (const k of Object.keys(SECRETS)) delete process.env[k];
+        rig.provider.maintainPools([]);
+        rig.close();
+      });
+
+      it('a warm sandbox runs its first exec exactly as a cold one does: environment, uid, niceness, limits, cwd, stdin, output and exit code', async () => {
+        const warmDef = def({ warm_pool: 1, max_processes: 300, nice: 7 });
+        const coldDef = { ...warmDef, name: `cold-${mode}`, options: { isolation: mode, max_processes: 300, nice: 7 } };
+        rig.provider.maintainPools([warmDef]);
+        await ready(warmDef, 1);
+        const seen: Record<string, { code: number; stdout: string; stderr: string }> = {};
+        for (const [kind, d] of [['warm', warmDef], ['cold', coldDef]] as const) {
+          const sb = await rig.provider.create(d, `run-${kind}-${mode}`, {});
+          try {
+            assert.equal(sb.start?.kind, kind);
+            await sb.writeFile('.weir/prompt.txt', 'the prompt $(touch pwned)\nline 2\n');
+            const r = await run(sb, ['sh', '-c', PROBE], { env: { GIVEN: 'yes', OPENAI_API_KEY: 'sk-run-key' }, stdinFile: '.weir/prompt.txt' });
+            const unpath = (t: string) => t.split(path.dirname(sb.workdir)).join('<sandbox>');
+            seen[kind] = { code: r.code, stdout: unpath(r.stdout), stderr: r.stderr };
+            assert.equal(await sb.readFile('pwned', 10), null);
+          } finally {
+            await sb.destroy();
+          }
+        }
+        assert.deepEqual(seen.warm, seen.cold);
+        const out = seen.warm!.stdout;
+        assert.equal(seen.warm!.code, 7);
+        assert.equal(seen.warm!.stderr, 'to stderr\n');
+        assert.match(out, /^GIVEN=yes$/m);
+        assert.match(out, /^OPENAI_API_KEY=sk-run-key$/m, 'the run key only as given to the agent');
+        assert.ok(!out.includes(SECRETS.WEIR_TEST_SECRET) && !out.includes(SECRETS.OPENAI_API_KEY), 'nothing of Weir’s environment');
+        assert.match(out, /^nice=\d+$/m);
+        assert.match(out, /^Max processes +300 +300/m);
+        assert.match(out, /^pwd=<sandbox>\/work$/m);
+        assert.match(out, /stdin:\nthe prompt \$\(touch pwned\)\nline 2\n/);
+        assert.doesNotMatch(out, /^uid=0 /m, 'never root');
+      });
+
+      it('a pool of 2 serves two runs warm, the third cold; it refills once the starts are over, to 2 again', async () => {
+        const d = def({ warm_pool: 2 });
+        rig.provider.maintainPools([d]);
+        await ready(d, 2);
+        const made = pooled(rig.root);
+        const sbs: Sandbox[] = [];
+        for (let i = 0; i < 3; i++) sbs.push(await rig.provider.create(d, `run-count-${mode}-${i}`, {}));
+        try {
+          assert.deepEqual(sbs.map((s) => s.start?.kind), ['warm', 'warm', 'cold']);
+          assert.ok(made.includes(sbs[0]!.id) && made.includes(sbs[1]!.id), 'the warm ones are the pooled folders');
+          assert.equal(sbs[2]!.id, `run-count-${mode}-2`, 'a cold one has its run’s folder');
+          // No refill while a start is in flight: the pool stays empty, however often it is maintained.
+          rig.provider.maintainPools([d]);
+          assert.equal(rig.provider.pools.readyCount(d.name), 0);
+          for (const sb of sbs) sb.started?.();
+          await ready(d, 2);
+          const fresh = pooled(rig.root).filter((x) => !made.includes(x));
+          assert.equal(fresh.length, 2, 'two new pooled sandboxes');
+          // Each serves its run: the exec is a hand-over (the chain runs in the pooled folder).
+          const r = await run(sbs[0]!, ['sh', '-c', 'echo "$HOME"']);
+          assert.equal(r.stdout, `${sbs[0]!.home}\n`);
+        } finally {
+          for (const sb of sbs) await sb.destroy();
+        }
+        for (const sb of sbs) assert.ok(!fs.existsSync(path.dirname(sb.workdir)), 'a used sandbox’s folder goes with it');
+      });
+
+      it('a pooled sandbox destroyed unused, a drained pool and a killed run leave no process and no folder', async () => {
+        const d = def({ warm_pool: 2 });
+        rig.provider.maintainPools([d]);
+        await ready(d, 2);
+        const unused = await rig.provider.create(d, `run-unused-${mode}`, {});
+        const runDir = path.dirname(unused.workdir);
+        assert.ok((await tiedPids(runDir, sandboxUid())).length > 0, 'its chain waits');
+        await unused.destroy();
+        assert.deepEqual(await tiedPids(runDir, sandboxUid()), []);
+        assert.ok(!fs.existsSync(runDir));
+
+        const killed = await rig.provider.create(d, `run-killed-${mode}`, {});
+        const h = killed.exec({ argv: ['sh', '-c', 'setsid sleep 100000 & exec sleep 100001'], env: {}, onStdout: () => {}, onStderr: () => {} });
+        await until('the sleeps', async () => ((await tiedPids(path.dirname(killed.workdir), sandboxUid())).length >= 2 ? true : undefined));
+        h.kill();
+        assert.equal(await h.done, 128 + 9);
+        await killed.destroy();
+        assert.deepEqual(await tiedPids(path.dirname(killed.workdir), sandboxUid()), []);
+
+        for (const s of [unused, killed]) s.started?.();
+        await ready(d, 2);
+        const left = pooled(rig.root).map((x) => path.join(rig.root, x));
+        rig.provider.maintainPools([]);
+        await until('the drained folders gone', async () => (left.every((x) => !fs.existsSync(x)) ? true : undefined));
+        for (const x of left) assert.deepEqual(await tiedPids(x, sandboxUid()), []);
+      });
+
+      it('a command the launcher cannot take ends as a cold start that did not start (127, the reason on stderr), its chain killed', async () => {
+        const d = def({ warm_pool: 1 });
+        rig.provider.maintainPools([d]);
+        await ready(d, 1);
+        const sb = await rig.provider.create(d, `run-nul-${mode}`, {});
+        try {
+          assert.equal(sb.start?.kind, 'warm');
+          const runDir = path.dirname(sb.workdir);
+          const r = await run(sb, ['echo', 'a\0b']);
+          assert.equal(r.code, 127);
+          assert.match(r.stderr, /weir: the process did not start: .*NUL/);
+          await until('its chain gone', async () => ((await tiedPids(runDir, sandboxUid())).length === 0 ? true : undefined));
+          // Its later execs start cold, as usual.
+          assert.equal((await run(sb, ['echo', 'ok'])).stdout, 'ok\n');
+        } finally {
+          await sb.destroy();
+          rig.provider.maintainPools([]);
+        }
+      });
+
+            it('the leftover sweep skips the pooled folders of a live Weir and removes those of a dead one', async () => {
+        const d = def({ warm_pool: 1 });
+        rig.provider.maintainPools([d]);
+        await ready(d, 1);
+        const mine = pooled(rig.root);
+        // A pooled folder whose Weir is gone: its labels name a process that does not exist.
+        const dead = path.join(rig.root, 'warm-00000000000000aa');
+        fs.mkdirSync(path.join(dead, 'work'), { recursive: true });
+        fs.writeFileSync(path.join(dead, 'labels.json'), JSON.stringify({ run_id: 'warm-00000000000000aa', labels: {}, pid: 2 ** 22 + 1, owner_start: '1', uid: sandboxUid() }));
+        const left = await rig.provider.leftovers();
+        assert.ok(left.includes('warm-00000000000000aa'));
+        for (const m of mine) assert.ok(!left.includes(m), `${m} is a live pool's`);
+        await rig.provider.sweep(['warm-00000000000000aa']);
+        assert.ok(!fs.existsSync(dead));
+        rig.provider.maintainPools([]);
+      });
+
+      it('a Weir killed with -9 leaves no pooled process (its chains carry a parent-death signal)', async () => {
+        const local = require.resolve('../../src/agents/sandbox/local');
+        const script = `
+          const { LocalSandboxProvider } = require(${JSON.stringify(local)});
+          const p = new LocalSandboxProvider({ root: ${JSON.stringify(rig.root)} });
+          const def = ${JSON.stringify(def({ warm_pool: 2 }))};
+          p.maintainPools([def]);
+          const t = setInterval(() => { if (p.pools.readyCount(def.name) === 2) { clearInterval(t); console.log('ready'); } }, 20);
+          setInterval(() => {}, 1000);`;
+        const before = new Set(pooled(rig.root));
+        const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+        await new Promise<void>((resolve, reject) => {
+          let out = '';
+          child.stdout.on('data', (c) => (out += c) === 'ready\n' && resolve());
+          child.on('exit', (code) => reject(new Error(`the child ended (${code}) before its pool was ready: ${out}`)));
+        });
+        const dirs = pooled(rig.root).filter((x) => !before.has(x)).map((x) => path.join(rig.root, x));
+        assert.equal(dirs.length, 2);
+        for (const x of dirs) assert.ok((await tiedPids(x, sandboxUid())).length > 0, 'its chain runs');
+        child.kill('SIGKILL');
+        await until('the pooled chains to die with their Weir', async () => {
+          for (const x of dirs) if ((await tiedPids(x, sandboxUid())).length) return undefined;
+          return true;
+        });
+        // Their folders are the next Weir's to remove: their owner is gone.
+        const left = await rig.provider.leftovers();
+        for (const x of dirs) assert.ok(left.includes(path.basename(x)));
+        await rig.provider.sweep(dirs.map((x) => path.basename(x)));
+        for (const x of dirs) assert.ok(!fs.existsSync(x));
+      });
+    });
+  }
+
+  describe('settings', () => {
+    let rig: Rig;
+    before(() => (rig = sandboxRig()));
+    after(() => rig.close());
+
+    it('a bad warm_pool is refused with its name: by a run’s create and in the start line', async () => {
+      for (const bad of [-1, 1.5, 101, 'two']) {
+        const d = sandboxDef({ warm_pool: bad });
+        await assert.rejects(rig.provider.create(d, 'bad-pool', {}), /sandbox option warm_pool: expected an integer from 0 to 100/);
+        assert.match(await rig.provider.isolationOf(d), /^unusable: sandbox option warm_pool/);
+        rig.provider.maintainPools([d]);
+        assert.equal(rig.provider.pools.readyCount(d.name), 0, 'no pool made for it');
+      }
+    });
+  });
+});
+
+describe('a warm run through the gateway', () => {
+  let mock: MockUpstream;
+  let weir: Weir;
+  let pool: Pool;
+  const HOST_SECRET = 'weir-host-secret-warm-9d1e';
+  const poolReady = async () => {
+    const end = Date.now() + 60_000;
+    for (;;) {
+      const r = await call(weir.url, '/v1/agent/stats', { headers: bearer(MASTER_KEY), method: 'GET' });
+      if (r.json?.local_pools?.dev >= 1) return;
+      if (Date.now() > end) throw new Error(`the warm pool did not fill: ${r.text}`);
+      await new Promise((x) => setTimeout(x, 50));
+    }
+  };
+
+  before(async () => {
+    mock = await startMock();
+    const db = await ledgerDatabase('agents_local_warm');
+    pool = dbPool(db);
+    const profiles = [
+      scriptProfile('edit', `cat "$WEIR_PROMPT_FILE"; echo; ${CURL_CHAT}; echo hello > note.txt; echo bye`),
+      scriptProfile('env', 'env; echo "uid=$(id -u)"'),
+    ].join('');
+    const config = agentConfig(mock.url, db, { profiles, sandboxes: '    - {name: dev, provider: local, warm_pool: 1}\n' });
+    weir = await startWeirOn(writeConfigFile(config), { env: { WEIR_TEST_SECRET: HOST_SECRET, OPENAI_API_KEY: 'sk-host-openai-leak' } });
+  });
+
+  after(() => closeAndCheckLedgers(async () => weir.stop(), async () => pool.end(), () => mock.close()));
+
+  it('starts warm and goes provisioning → running → succeeded, prompt from its file, its diff kept, its key blocked', async () => {
+    await poolReady();
+    const { id } = await mustStart(weir.url, { profile: 'edit', prompt: 'Please edit note.txt' });
+    const run = await waitRun(weir.url, id);
+    assert.equal(run.status, 'succeeded', JSON.stringify(run));
+    assert.equal(run.sandbox.start, 'warm');
+    const evs = await events(weir.url, id);
+    assert.deepEqual(statuses(evs), ['provisioning', 'running', 'succeeded']);
+    assert.equal(evs.find((e) => e.type === 'sandbox').payload.start, 'warm');
+    assert.ok(printed(evs).includes('Please edit note.txt'));
+    const diff = await call(weir.url, `/v1/agent/runs/${id}/artifacts/diff.patch`, { headers: bearer(MASTER_KEY), method: 'GET' });
+    assert.equal(diff.status, 200, diff.text);
+    assert.match(diff.text, /^\+hello$/m);
+    const key = await one(pool, `SELECT blocked, spend FROM "LiteLLM_VerificationToken" WHERE key_alias = $1`, [`weir-run-${id}`]);
+    assert.equal(key.blocked, true);
+    assert.ok(Number(key.spend) > 0, 'its call was charged to its key');
+  });
+
+  it('a warm run’s environment holds its key and nothing of Weir’s; the key is refused once the run ended', async () => {
+    await poolReady();
+    const { id } = await mustStart(weir.url, { profile: 'env', prompt: 'x' });
+    const run = await waitRun(weir.url, id);
+    assert.equal(run.status, 'succeeded');
+    assert.equal(run.sandbox.start, 'warm');
+    const text = printed(await events(weir.url, id));
+    for (const secret of [MASTER_KEY, UPSTREAM_KEY, HOST_SECRET, 'sk-host-openai-leak', 'DATABASE_URL', 'postgres://']) {
+      assert.ok(!text.includes(secret), `${secret} leaked into the agent's environment`);
+    }
+    const runKey = /OPENAI_API_KEY=(sk-[A-Za-z0-9_-]+)/.exec(text)![1]!;
+    assert.equal((await chat(weir.url, runKey)).status, 401);
+  });
+});
