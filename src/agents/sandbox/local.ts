@@ -16,12 +16,13 @@ import { closeSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ExecHandle, ExecOptions, PtyOptions, Sandbox, SandboxDef, SandboxFile, SandboxProvider, SandboxPty } from '../types';
+import type { ExecHandle, ExecOptions, NetReach, PtyOptions, Sandbox, SandboxDef, SandboxFile, SandboxProvider, SandboxPty } from '../types';
 import { confine, openConfinedSync } from './confine';
 import { files, watchSize } from './files';
-import { chooseMode, describe, findOnPath, hostIds, launch, type Mode, type SandboxPaths, type Tools } from './isolation';
+import { BOUNDARY_LINE, chooseMode, describe, findOnPath, hostIds, launch, type Mode, type SandboxPaths, type Tools } from './isolation';
 import { localOptions, type LocalOptions } from './local-options';
 import { localPty } from './local-pty';
+import { NetBoundary } from './net-boundary';
 import { killGroup, killTied } from './proc-tree';
 import { spawnDetached } from '../spawn/spawner';
 
@@ -126,9 +127,10 @@ export class LocalSandboxProvider implements SandboxProvider {
 class LocalSandbox implements Sandbox {
   readonly workdir: string;
   readonly home: string;
-  readonly isolation: string;
+  isolation: string;
   private readonly running = new Set<ExecHandle>();
   private destroyed: Promise<void> | undefined;
+  private boundary: NetBoundary | undefined;
 
   constructor(
     readonly id: string,
@@ -143,6 +145,17 @@ class LocalSandbox implements Sandbox {
     this.workdir = paths.workdir;
     this.home = paths.home;
     this.isolation = describe(mode, o);
+  }
+
+  confineNetwork(): NetReach | undefined {
+    if (this.mode !== 'bwrap' || this.destroyed) return undefined;
+    if (!this.boundary) {
+      // `n` keeps the sockets' paths short (a unix socket's path has at most 107 bytes).
+      this.boundary = new NetBoundary(path.join(this.runDir, 'n'), hostIds(this.o));
+      this.isolation = `${this.isolation}; ${BOUNDARY_LINE}`;
+      this.log?.(`agent sandbox ${this.id}: ${BOUNDARY_LINE}`);
+    }
+    return this.boundary;
   }
 
   private get bases(): string[] {
@@ -170,7 +183,7 @@ class LocalSandbox implements Sandbox {
     if (this.destroyed) throw new Error('sandbox destroyed');
     if (opts.argv.length === 0) throw new Error('exec: empty argv');
     const cwd = confine(this.bases, this.workdir, opts.cwd ?? '.');
-    const l = launch(this.mode, this.tools, this.o, this.paths, opts.argv, cwd);
+    const l = launch(this.mode, this.tools, this.o, this.paths, opts.argv, cwd, this.boundary?.spec());
     let stopSizeWatch = () => {};
     let killed = false;
     let pgid: number | undefined;
@@ -281,6 +294,7 @@ class LocalSandbox implements Sandbox {
     this.destroyed ??= (async () => {
       for (const h of this.running) h.kill();
       await Promise.allSettled([...this.running].map((h) => h.done));
+      await this.boundary?.close();
       if (this.mode !== 'bwrap') await killTied(this.runDir, this.uid);
       await files({ op: 'remove', dir: this.runDir });
     })();
