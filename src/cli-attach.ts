@@ -4,8 +4,11 @@
 // running, as telnet's escape does; attaching again replays the end of what it printed and goes on.
 // The terminal's window size goes with the upgrade (`?cols=&rows=`) and again, as a text frame
 // `{"type":"resize","cols":N,"rows":N}`, each time the window changes (SIGWINCH: stdout's
-// 'resize'); a text frame from Weir is a control message (an error), shown on stderr.
+// 'resize') — only when Weir said on the upgrade that it takes them (the `x-weir-terminal-controls`
+// header): an older Weir would type the JSON into the terminal. A text frame from Weir is a control
+// message (an error), shown on stderr.
 import WebSocket from 'ws';
+import { TERMINAL_CONTROLS_HEADER } from './server/ws-route';
 
 export const ATTACH_USAGE = `usage: weir attach SESSION [--url URL] [--key KEY]
 
@@ -39,6 +42,13 @@ export function windowSize(out: NodeJS.WritableStream): WindowSize | null {
 export function attachUrl(url: string, session: string, size: WindowSize | null): string {
   const base = `${url.replace(/\/+$/, '').replace(/^http/, 'ws')}/v1/agent/sessions/${encodeURIComponent(session)}/attach`;
   return size ? `${base}?cols=${size.cols}&rows=${size.rows}` : base;
+}
+
+/** Whether the upgrade's answer says Weir takes resize frames (the header is a comma list). */
+export function takesResize(headers: Record<string, string | string[] | undefined>): boolean {
+  const v = headers[TERMINAL_CONTROLS_HEADER];
+  const all = Array.isArray(v) ? v.join(',') : (v ?? '');
+  return all.split(',').some((c) => c.trim().toLowerCase() === 'resize');
 }
 
 /** The control message that tells Weir the window's new size (sent as a text frame). */
@@ -102,6 +112,9 @@ export function attachCommand(argv: string[], env: NodeJS.ProcessEnv, io: Attach
     const tty = 'isTTY' in io.stdin && io.stdin.isTTY ? (io.stdin as NodeJS.ReadStream) : null;
     let detached = false;
     let done = false;
+    // Set from the upgrade's answer, before 'open'.
+    let resizable = false;
+    ws.on('upgrade', (res) => (resizable = takesResize(res.headers)));
     const finish = (code: number, line?: string) => {
       if (done) return;
       done = true;
@@ -124,6 +137,7 @@ export function attachCommand(argv: string[], env: NodeJS.ProcessEnv, io: Attach
       ws.send(b);
     };
     const onResize = () => {
+      if (!resizable) return;
       const now = windowSize(io.stdout);
       if (!now || (size && now.cols === size.cols && now.rows === size.rows)) return;
       size = now;

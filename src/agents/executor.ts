@@ -164,6 +164,9 @@ export class RunExecution {
       const session = deps.restoreSession ? await deps.restoreSession(run, sandbox, harness) : null;
       if (session) this.event('session', { id: session.sessionId, resume: session.resume ?? null });
       const input: HarnessInput = { profile, baseUrl: deps.baseUrl(), apiKey: key.key, runId: run.id, jobName: run.job_name, promptFile: `${sandbox.home}/${PROMPT_FILE}`, sandbox, resume: session?.resume };
+      // An egress allow-list on a sandbox that can make it hard: from here on (after the clone,
+      // before the agent) its only ways out are the gateway and the egress proxy.
+      if (profile.egress?.allow) await confineNetwork(sandbox, input);
       if (deps.prepareAgent) {
         this.setup = await deps.prepareAgent(run, sandbox, input);
         input.mcp = this.setup.mcp;
@@ -379,4 +382,20 @@ function redactUrl(url: string): string {
   } catch {
     return '(repository url)';
   }
+}
+
+/**
+ * Puts the sandbox under its network boundary, where it has one, and points the run at the
+ * gateway's address inside it. An https gateway URL (a public_url with TLS) cannot be carried to a
+ * loopback address under its certificate's name: the run then keeps the host's network, and its
+ * list binds what goes through the egress proxy, as in the sandboxes without bwrap.
+ */
+async function confineNetwork(sandbox: Sandbox, input: HarnessInput): Promise<void> {
+  const base = new URL(input.baseUrl);
+  if (base.protocol !== 'http:' || !sandbox.confineNetwork) return;
+  const net = sandbox.confineNetwork();
+  if (!net) return;
+  const at = await net.reach(base.hostname.replace(/^\[|\]$/g, ''), Number(base.port) || 80);
+  input.net = net;
+  input.baseUrl = `http://${at.host}:${at.port}${base.pathname.replace(/\/+$/, '')}`;
 }

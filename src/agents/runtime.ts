@@ -550,6 +550,12 @@ export class AgentRuntime {
   attach(call: AgentCall, sink: StreamSink): StreamStop {
     let viewer: ReturnType<Terminals['attach']> | null = null;
     let early: TerminalSize | null = null;
+    // Keystrokes that came before the viewer was attached (the checks below are a few round trips
+    // to Postgres; a client types as soon as the socket opens), typed in order once it is: at most
+    // 256 K characters of base64 (four of the largest frames), the rest dropped (only a paste fills it).
+    const EARLY_INPUT_MAX = 256 * 1024;
+    let typed: string[] | null = [];
+    let typedChars = 0;
     let closed = false;
     void (async () => {
       const check = await this.handle({ ...call, method: 'GET' });
@@ -563,7 +569,10 @@ export class AgentRuntime {
       }
       await this.sessions.touch(session.id);
       // A resize sent before the viewer was attached is its size then (it came after the query's).
-      if (!closed) viewer = this.terminals.attach(session, sink, early ?? sizeFromQuery(new URLSearchParams(call.query)));
+      if (closed) return;
+      viewer = this.terminals.attach(session, sink, early ?? sizeFromQuery(new URLSearchParams(call.query)));
+      for (const chunk of typed!) viewer.input(chunk);
+      typed = null;
     })().catch((e: unknown) => {
       log.warn(`agents: attach: ${(e as Error).message}`);
       sink.end();
@@ -574,7 +583,12 @@ export class AgentRuntime {
         viewer?.();
       },
       {
-        input: (chunk: string) => viewer?.input(chunk),
+        input: (chunk: string) => {
+          if (viewer) return viewer.input(chunk);
+          if (!typed || typedChars + chunk.length > EARLY_INPUT_MAX) return;
+          typed.push(chunk);
+          typedChars += chunk.length;
+        },
         control: (c: StreamControl) => {
           if (c.type !== 'resize') return;
           const size = { cols: c.cols, rows: c.rows };

@@ -189,6 +189,13 @@ export interface Sandbox {
   readFile(pathInSandbox: string, maxBytes: number): Promise<Buffer | null>;
   /** Kills every process and deletes the workspace; idempotent. */
   destroy(): Promise<void>;
+  /**
+   * Local bwrap sandboxes: from now on every exec runs in a network namespace of its own whose only
+   * ways out are the host addresses given to the answer's `reach` (the run's egress allow-list made
+   * a hard boundary: net-boundary.ts). Undefined where the sandbox cannot (no bwrap): there the list
+   * binds what goes through the egress proxy, and cloud providers enforce it themselves.
+   */
+  confineNetwork?(): NetReach | undefined;
   /** The agent CLIs are on the sandbox's PATH (a cloud template installs them), not Weir's own copies. */
   readonly agentsOnPath?: boolean;
   /** Cloud sandboxes: the machine lives this long from now (it dies on its own after). */
@@ -216,6 +223,12 @@ export interface SandboxProvider {
   sweep(runIds: string[], def?: SandboxDef): Promise<void>;
 }
 
+/** A sandbox's way out through its network boundary. */
+export interface NetReach {
+  /** The address inside the sandbox that reaches this host address. */
+  reach(host: string, port: number): Promise<{ host: string; port: number }>;
+}
+
 /** What a harness needs to build the command line. */
 export interface HarnessInput {
   profile: ProfileDef;
@@ -232,6 +245,8 @@ export interface HarnessInput {
   resume?: string;
   /** The memory MCP server (its URL, and the MCP config file written in the sandbox's home). */
   mcp?: { url: string; configFile: string };
+  /** The sandbox's network boundary, when the run has one (baseUrl is then its inside address). */
+  net?: NetReach;
 }
 
 /** What the agent said at the end, read from its own result line. */

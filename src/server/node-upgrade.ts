@@ -14,7 +14,7 @@ import type { WebSocketServer } from 'ws';
 import type { Exchange, HeaderList, WsHandlers } from './exchange';
 import { requestTarget } from './request-target';
 import { statusLine } from './status-line';
-import { WS_MAX_BACKPRESSURE, WS_MAX_PAYLOAD } from './ws-route';
+import { TERMINAL_CONTROLS, TERMINAL_CONTROLS_HEADER, WS_MAX_BACKPRESSURE, WS_MAX_PAYLOAD } from './ws-route';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -22,7 +22,10 @@ const EMPTY = Buffer.alloc(0);
 export function makeWsServer(): WebSocketServer {
   // Loaded here: the uWS engine, the default, never needs the ws package.
   const { WebSocketServer } = require('ws') as typeof import('ws');
-  return new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD, perMessageDeflate: false });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD, perMessageDeflate: false });
+  // The terminal's control frames it takes, said on the 101 (ws-route.ts).
+  wss.on('headers', (headers) => headers.push(`${TERMINAL_CONTROLS_HEADER}: ${TERMINAL_CONTROLS}`));
+  return wss;
 }
 
 /** Connection tokens that belong to an upgrade negotiation, dropped with it. */

@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Engine, Exchange, HeaderList, RequestHandler, WsHandlers } from './exchange';
 import { statusLine } from './status-line';
-import { WS_MAX_BACKPRESSURE, WS_MAX_PAYLOAD, WS_PATTERN } from './ws-route';
+import { TERMINAL_CONTROLS, TERMINAL_CONTROLS_HEADER, WS_MAX_BACKPRESSURE, WS_MAX_PAYLOAD, WS_PATTERN } from './ws-route';
 
 // Types of the uWS build are structural here so either published build can be loaded.
 interface UwsResponse {
@@ -255,7 +255,11 @@ class UwsExchange implements Exchange {
     this.upgradeWebSocket = (handlers) => {
       if (!this.finish()) return;
       const h = this.headers;
-      res.cork(() => res.upgrade({ handlers }, h['sec-websocket-key'] ?? '', h['sec-websocket-protocol'] ?? '', h['sec-websocket-extensions'] ?? '', context));
+      res.cork(() => {
+        // The status first, so the header lands on the 101 (uWS writes a 200 for a header alone).
+        res.writeStatus('101 Switching Protocols').writeHeader(TERMINAL_CONTROLS_HEADER, TERMINAL_CONTROLS);
+        res.upgrade({ handlers }, h['sec-websocket-key'] ?? '', h['sec-websocket-protocol'] ?? '', h['sec-websocket-extensions'] ?? '', context);
+      });
     };
   }
 }

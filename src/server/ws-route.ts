@@ -14,3 +14,12 @@ export function isWsPath(path: string): boolean {
 export const WS_MAX_PAYLOAD = 64 * 1024;
 /** Terminal output buffered for a slow client before what follows is dropped. */
 export const WS_MAX_BACKPRESSURE = 1024 * 1024;
+
+/**
+ * Said on the upgrade's 101 answer by a Weir whose terminal takes control text frames (a comma list:
+ * `resize`). `weir attach` sends resize frames only when it is there: an older Weir would type them
+ * into the terminal as keystrokes. A header, not a first frame: an older `weir attach` would print a
+ * frame it does not know, and ignores a header.
+ */
+export const TERMINAL_CONTROLS_HEADER = 'x-weir-terminal-controls';
+export const TERMINAL_CONTROLS = 'resize';

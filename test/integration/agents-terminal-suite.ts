@@ -62,20 +62,27 @@ export function terminalSuite(provider: ProviderName, engine: EngineName): void 
     /** Weir's control messages to this viewer (text frames), parsed. */
     controls: () => Array<Record<string, any>>;
     closed: Promise<{ code: number; reason: string }>;
+    /** The headers of the upgrade's 101 answer. */
+    headers: http.IncomingHttpHeaders;
   }
 
   /** A WebSocket to a session's terminal (`query`: e.g. `?cols=100&rows=30`). */
-  function attach(id: string, key = MASTER_KEY, query = ''): Promise<Viewer | { status: number; body: string }> {
+  function attach(id: string, key = MASTER_KEY, query = '', onOpen?: (ws: WebSocket) => void): Promise<Viewer | { status: number; body: string }> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(`${weir.url.replace(/^http/, 'ws')}/v1/agent/sessions/${id}/attach${query}`, { headers: bearer(key) });
       let got = '';
+      let headers: http.IncomingHttpHeaders = {};
+      ws.on('upgrade', (res) => (headers = res.headers));
       const controls: Array<Record<string, any>> = [];
       const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() })));
       ws.on('message', (d, binary) => {
         if (binary) got += Buffer.from(d as Buffer).toString('utf8');
         else controls.push(JSON.parse(Buffer.from(d as Buffer).toString('utf8')));
       });
-      ws.on('open', () => resolve({ ws, text: () => got, controls: () => controls, closed }));
+      ws.on('open', () => {
+        onOpen?.(ws);
+        resolve({ ws, text: () => got, controls: () => controls, closed, headers });
+      });
       ws.on('unexpected-response', (_req, res) => {
         let body = '';
         res.on('data', (c) => (body += c));
@@ -85,8 +92,8 @@ export function terminalSuite(provider: ProviderName, engine: EngineName): void 
     });
   }
 
-  async function attached(id: string, key = MASTER_KEY, query = '') {
-    const a = await attach(id, key, query);
+  async function attached(id: string, key = MASTER_KEY, query = '', onOpen?: (ws: WebSocket) => void) {
+    const a = await attach(id, key, query, onOpen);
     if ('status' in a) assert.fail(`attach refused: ${a.status} ${a.body}`);
     return a;
   }
@@ -204,6 +211,25 @@ export function terminalSuite(provider: ProviderName, engine: EngineName): void 
       assert.equal(del.status, 200, del.text);
       await a.closed;
       await b.closed;
+    });
+
+    it('keystrokes sent the moment the socket opens (before the viewer is attached on the control thread) are typed, in order; the upgrade says resize frames are taken', async () => {
+      const s = await newSession();
+      const first = await attached(s.id);
+      await seen(first, 'ready');
+      assert.equal(first.headers['x-weir-terminal-controls'], 'resize', 'weir attach sends resize frames only to a Weir that says it takes them');
+      const second = await attached(s.id, MASTER_KEY, '?cols=90&rows=20', (ws) => {
+        ws.send(Buffer.from('ear'));
+        ws.send(JSON.stringify({ type: 'resize', cols: 91, rows: 21 }));
+        ws.send(Buffer.from('ly\r'));
+      });
+      await seen(first, 'got:early');
+      await seen(second, 'got:early');
+      await sizeBecomes(second, '21 91');
+      const del = await call(weir.url, `/v1/agent/sessions/${s.id}`, { headers: bearer(MASTER_KEY), method: 'DELETE' });
+      assert.equal(del.status, 200, del.text);
+      await first.closed;
+      await second.closed;
     });
 
     if (provider !== 'local') {

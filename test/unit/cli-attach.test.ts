@@ -8,6 +8,7 @@ import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AttachUsageError, attachCommand, attachUrl, parseAttachArgs, resizeMessage, windowSize } from '../../src/cli-attach';
+import { TERMINAL_CONTROLS_HEADER } from '../../src/server/ws-route';
 
 /** A stdout that is a terminal of cols × rows, as process.stdout is in a window. */
 function fakeTty(cols: number, rows: number): PassThrough & { isTTY: true; columns: number; rows: number } {
@@ -48,6 +49,8 @@ describe('weir attach: the window size', () => {
 
   it('sent at connect and again on each change of the window; keystrokes go in binary frames, an error frame goes to stderr', async () => {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    // A Weir that takes resize frames says so on the upgrade.
+    wss.on('headers', (headers) => headers.push(`${TERMINAL_CONTROLS_HEADER}: resize`));
     await new Promise<void>((r) => wss.once('listening', () => r()));
     const conn = new Promise<{ ws: WebSocket; url: string }>((r) => wss.once('connection', (ws, req) => r({ ws, url: req.url ?? '' })));
     // The frames the server got, each awaited in turn.
@@ -83,5 +86,37 @@ describe('weir attach: the window size', () => {
     assert.match(err, /weir: "cols" must be an integer from 1 to 1000/);
     assert.doesNotMatch(stdout.read()?.toString() ?? '', /invalid_request_error/, 'an error frame is not printed into the terminal');
     wss.close();
+  });
+
+  it('against an older Weir, which does not say it takes resize frames, a change of the window sends nothing (it would type the JSON into the terminal)', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    const conn = new Promise<WebSocket>((r) => wss.once('connection', (ws) => r(ws)));
+    const frames: Array<{ text: string; binary: boolean }> = [];
+    const waiting: Array<(f: { text: string; binary: boolean }) => void> = [];
+    const next = () => new Promise<{ text: string; binary: boolean }>((r) => (frames.length ? r(frames.shift()!) : waiting.push(r)));
+    const stdin = new PassThrough();
+    const stdout = fakeTty(100, 30);
+    const exit = attachCommand(['ses_1', '--url', `http://127.0.0.1:${(wss.address() as AddressInfo).port}`], {}, { stdin, stdout, stderr: new PassThrough() });
+    const ws = await conn;
+    ws.on('message', (d: Buffer, binary: boolean) => {
+      const f = { text: d.toString('utf8'), binary };
+      const w = waiting.shift();
+      if (w) w(f);
+      else frames.push(f);
+    });
+    try {
+      stdin.write('x');
+      assert.deepEqual(await next(), { text: 'x', binary: true });
+      Object.assign(stdout, { columns: 132, rows: 50 });
+      stdout.emit('resize');
+      stdin.write('y');
+      assert.deepEqual(await next(), { text: 'y', binary: true }, 'no resize frame before the keystroke after it');
+    } finally {
+      ws.close(1000);
+      assert.equal(await exit, 0);
+      wss.close();
+    }
+    assert.equal(frames.length, 0);
   });
 });

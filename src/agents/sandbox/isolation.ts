@@ -12,6 +12,13 @@
 //   unprivileged host user, in its own session and process group.
 // - none: Weir is not root, so the process is unprivileged already; its own session and group.
 //
+// Network: bwrap shares the host's network unless the run's profile has an egress allow-list; then
+// (net-boundary.ts) every exec gets a network namespace of its own (`--unshare-net`: a loopback
+// only), the folder of the boundary's unix sockets bound in, and net-relay.js as its first process,
+// which listens on 127.0.0.1 and forwards to those sockets: Weir's gateway and egress proxy are the
+// only ways out. `user` and `none` share the host's network: there the list binds only what goes
+// through the egress proxy.
+//
 // Limits (processes, memory, file size) are set with prlimit on the agent itself, inside the
 // namespaces for bwrap: RLIMIT_NPROC counts per user per user namespace, so each run gets its own
 // count there (under `user` the count is shared by every process of that host user). The agent runs
@@ -24,6 +31,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LocalOptions } from './local-options';
+import type { NetRelaySpec } from './net-boundary';
+
+/** The relay a sandbox under a network boundary runs first (compiled next to this file). */
+const NET_RELAY = path.join(__dirname, 'net-relay.js');
 
 export type Mode = 'bwrap' | 'user' | 'none';
 
@@ -85,11 +96,17 @@ export function hiddenUnderTmp(argv: string[]): string[] {
   return [...out];
 }
 
-function bwrapArgs(p: SandboxPaths, cwd: string, argv: string[]): string[] {
+/**
+ * bwrap's arguments for one exec (the warm pool's sandboxes get theirs here too). `net`: the run's
+ * network boundary (its own network namespace, the boundary's sockets bound in); argv is then
+ * expected to start with the relay (see inner()).
+ */
+export function bwrapArgs(p: SandboxPaths, cwd: string, argv: string[], net?: NetRelaySpec): string[] {
   const shown = hiddenUnderTmp(argv).flatMap((d) => ['--ro-bind', d, d]);
   const args = [
     '--unshare-user', '--uid', String(INNER_ID), '--gid', String(INNER_ID),
     '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--hostname', 'weir-sandbox',
+    ...(net ? ['--unshare-net'] : []),
     // No --new-session: the process bwrap runs in is already a session leader with no controlling
     // terminal (the spawner starts it detached), so there is no terminal to inject input into, and
     // a session of bwrap's own would be an autogroup of its own, out of reach of the niceness the
@@ -102,6 +119,8 @@ function bwrapArgs(p: SandboxPaths, cwd: string, argv: string[]): string[] {
     '--bind', p.tmp, '/tmp',
     ...shown,
     '--tmpfs', p.root,
+    // Read-only: the sandbox may connect to the sockets, never replace them.
+    ...(net?.routes.length ? ['--ro-bind', net.dir, net.dir] : []),
     '--bind', p.workdir, p.workdir,
     '--bind', p.home, p.home,
     '--chdir', cwd,
@@ -129,27 +148,41 @@ export interface Launch {
   gid?: number;
 }
 
-/** The command line that runs argv in cwd under the mode and limits. */
-export function launch(mode: Mode, tools: Tools, o: LocalOptions, p: SandboxPaths, argv: string[], cwd: string): Launch {
+/** What runs inside bwrap: under a boundary with routes, the relay first (outside the limits). */
+function inner(limited: string[], net: NetRelaySpec | undefined): string[] {
+  if (!net?.routes.length) return limited;
+  return [process.execPath, NET_RELAY, ...net.routes.map((r) => `${r.port}=${r.socket}`), '--', ...limited];
+}
+
+/**
+ * The command line that runs argv in cwd under the mode and limits; `net` (bwrap only): the run's
+ * network boundary. A boundary asked of another mode is an error, never a silent open network.
+ */
+export function launch(mode: Mode, tools: Tools, o: LocalOptions, p: SandboxPaths, argv: string[], cwd: string, net?: NetRelaySpec): Launch {
   if (!tools.prlimit) throw new Error('prlimit (util-linux) is not installed: the sandbox limits cannot be set');
   if (o.nice > 0 && !tools.nice) throw new Error('nice (coreutils) is not installed: set the sandbox option nice: 0 to run agents at Weir\'s priority');
+  if (net && mode !== 'bwrap') throw new Error(`a network boundary needs bwrap (this sandbox runs under ${mode})`);
   const niced = o.nice > 0 ? [tools.nice!, '-n', String(o.nice)] : [];
   const limited = [...prlimitArgs(tools.prlimit, o), ...argv];
   const ids = hostIds(o);
-  const argvOut = mode === 'bwrap' ? [tools.bwrap!, ...bwrapArgs(p, cwd, argv), ...limited] : limited;
+  const within = inner(limited, net);
+  const argvOut = mode === 'bwrap' ? [tools.bwrap!, ...bwrapArgs(p, cwd, within, net), ...within] : limited;
   const full = [...(tools.setpriv ? [tools.setpriv, '--pdeathsig', 'KILL', '--'] : []), ...niced, ...argvOut];
   return { file: full[0]!, args: full.slice(1), ...ids };
 }
+
+/** What a run's isolation line says once its sandbox is under a network boundary. */
+export const BOUNDARY_LINE = 'network: own namespace, only Weir\'s gateway and egress proxy (egress allow-list enforced)';
 
 /** One line for logs: the isolation and limits in force. */
 export function describe(mode: Mode, o: LocalOptions): string {
   const ids = hostIds(o);
   const who =
     mode === 'bwrap'
-      ? `bwrap (user, pid, ipc namespaces; read-only host; uid ${INNER_ID} inside${ids ? `, host uid ${ids.uid}` : ''})`
+      ? `bwrap (user, pid, ipc namespaces; read-only host; uid ${INNER_ID} inside${ids ? `, host uid ${ids.uid}` : ''}; network: the host's, or with an egress allow-list only Weir's gateway and egress proxy)`
       : mode === 'user'
-        ? `user (host uid ${ids!.uid}, own process group; no namespaces)`
-        : `none (Weir's own unprivileged uid ${process.getuid?.()}, own process group)`;
+        ? `user (host uid ${ids!.uid}, own process group; no namespaces; network: the host's, an egress allow-list binds only the proxy)`
+        : `none (Weir's own unprivileged uid ${process.getuid?.()}, own process group; network: the host's, an egress allow-list binds only the proxy)`;
   const mb = (b: number) => Math.round(b / (1024 * 1024));
   return `${who}; limits: ${o.maxProcesses} processes, ${mb(o.maxMemoryBytes)} MB memory, ${mb(o.maxWorkspaceBytes)} MB disk; nice ${o.nice}`;
 }

@@ -18,13 +18,14 @@ import { closeSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ExecHandle, ExecOptions, PtyOptions, Sandbox, SandboxDef, SandboxFile, SandboxProvider, SandboxPty } from '../types';
+import type { ExecHandle, ExecOptions, NetReach, PtyOptions, Sandbox, SandboxDef, SandboxFile, SandboxProvider, SandboxPty } from '../types';
 import { confine, openConfinedSync } from './confine';
 import { files, watchSize } from './files';
-import { chooseMode, describe, findOnPath, hiddenUnderTmp, hostIds, launch, type Mode, type SandboxPaths, type Tools } from './isolation';
+import { BOUNDARY_LINE, chooseMode, describe, findOnPath, hiddenUnderTmp, hostIds, launch, type Mode, type SandboxPaths, type Tools } from './isolation';
 import { localOptions, type LocalOptions } from './local-options';
 import { isPoolName, LocalWarmPools, ownerLives, type Primed } from './local-pool';
 import { localPty } from './local-pty';
+import { NetBoundary } from './net-boundary';
 import { killGroup, killTied } from './proc-tree';
 import { spawnDetached, type SpawnEvents } from '../spawn/spawner';
 
@@ -190,13 +191,14 @@ interface StartKind {
 class LocalSandbox implements Sandbox {
   readonly workdir: string;
   readonly home: string;
-  readonly isolation: string;
+  isolation: string;
   readonly start: { kind: 'cold' | 'warm' };
   private readonly running = new Set<ExecHandle>();
   private destroyed: Promise<void> | undefined;
   /** The pooled chain, until an exec takes it. */
   private primed: Primed | undefined;
   private afterStart: (() => void) | undefined;
+  private boundary: NetBoundary | undefined;
 
   constructor(
     readonly id: string,
@@ -223,6 +225,17 @@ class LocalSandbox implements Sandbox {
     f?.();
   }
 
+  confineNetwork(): NetReach | undefined {
+    if (this.mode !== 'bwrap' || this.destroyed) return undefined;
+    if (!this.boundary) {
+      // `n` keeps the sockets' paths short (a unix socket's path has at most 107 bytes).
+      this.boundary = new NetBoundary(path.join(this.runDir, 'n'), hostIds(this.o));
+      this.isolation = `${this.isolation}; ${BOUNDARY_LINE}`;
+      this.log?.(`agent sandbox ${this.id}: ${BOUNDARY_LINE}`);
+    }
+    return this.boundary;
+  }
+
   private get bases(): string[] {
     return [this.paths.workdir, this.paths.home];
   }
@@ -235,9 +248,10 @@ class LocalSandbox implements Sandbox {
     if (this.destroyed) throw new Error('sandbox destroyed');
     if (opts.argv.length === 0) throw new Error('exec: empty argv');
     const cwd = confine(this.bases, this.workdir, opts.cwd ?? '.');
-    // The pooled chain sees no folder of the host's /tmp: an argv that needs one starts cold.
-    const primed = this.primed && hiddenUnderTmp(opts.argv).length === 0 ? this.primed : undefined;
-    const l = primed ? null : launch(this.mode, this.tools, this.o, this.paths, opts.argv, cwd);
+    // The pooled chain sees no folder of the host's /tmp, and was started in the host's network:
+    // an argv that needs such a folder, or a sandbox whose network is confined, starts cold.
+    const primed = this.primed && !this.boundary && hiddenUnderTmp(opts.argv).length === 0 ? this.primed : undefined;
+    const l = primed ? null : launch(this.mode, this.tools, this.o, this.paths, opts.argv, cwd, this.boundary?.spec());
     let stopSizeWatch = () => {};
     let killed = false;
     let pgid: number | undefined;
@@ -359,6 +373,7 @@ class LocalSandbox implements Sandbox {
       await unused?.kill();
       for (const h of this.running) h.kill();
       await Promise.allSettled([...this.running].map((h) => h.done));
+      await this.boundary?.close();
       if (this.mode !== 'bwrap') await killTied(this.runDir, this.uid);
       await files({ op: 'remove', dir: this.runDir });
     })();

@@ -84,6 +84,13 @@ export class Egress {
     });
   }
 
+  /** Where Weir itself connects to the proxy (a wildcard listen address as its loopback). */
+  async address(): Promise<{ host: string; port: number }> {
+    const port = await this.port();
+    const h = this.o.host.replace(/^\[|\]$/g, '');
+    return { host: h === '0.0.0.0' || h === '' ? '127.0.0.1' : h === '::' ? '::1' : h, port };
+  }
+
   async register(keyHash: string, egress: RunEgress): Promise<void> {
     this.live.set(keyHash, egress);
     await this.port();

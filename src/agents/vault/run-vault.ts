@@ -67,13 +67,16 @@ export async function prepareVault(deps: VaultDeps, run: { id: string; job_name:
     }
   }
   const ca = await deps.ca();
-  const port = await deps.egress.port();
+  const proxyAt = await deps.egress.address();
   const hash = keyHash(input.apiKey);
   await deps.egress.register(hash, { runId: run.id, swaps, allow });
   const release = () => deps.egress.unregister(hash);
   try {
     const base = new URL(input.baseUrl);
-    const proxy = `http://weir:${encodeURIComponent(input.apiKey)}@${base.hostname.includes(':') ? `[${base.hostname}]` : base.hostname}:${port}`;
+    // Under a network boundary the proxy is reached through it (the gateway's base URL already is);
+    // otherwise where the sandbox reaches the gateway, on the proxy's own port.
+    const at = input.net ? await input.net.reach(proxyAt.host, proxyAt.port) : { host: base.hostname, port: proxyAt.port };
+    const proxy = `http://weir:${encodeURIComponent(input.apiKey)}@${at.host.includes(':') && !at.host.startsWith('[') ? `[${at.host}]` : at.host}:${at.port}`;
     const caFile = `${sandbox.home}/.weir/egress-ca.pem`;
     const bundleFile = `${sandbox.home}/.weir/ca-bundle.pem`;
     files.push({ path: caFile, data: ca.certPem }, { path: bundleFile, data: `${tls.rootCertificates.join('\n')}\n${ca.certPem}` });
