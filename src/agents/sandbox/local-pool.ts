@@ -95,8 +95,8 @@ export class Primed {
     };
     this.id = spawnDetached(file, args, { ...opts, stdinPipe: true }, {
       started: (pid) => (this.pid = pid),
-      stdout: (c) => {
-        if (this.target) return this.target.stdout(c);
+      stdout: (c, at) => {
+        if (this.target) return this.target.stdout(c, at);
         if (this.state !== 'starting') return;
         this.seen += c.toString('utf8');
         if (this.seen.includes(READY)) {
@@ -104,8 +104,8 @@ export class Primed {
           settle(true);
         } else if (this.seen.length > 4096) dead(`its launcher printed ${JSON.stringify(this.seen.slice(0, 200))}`);
       },
-      stderr: (c) => {
-        if (this.target) return this.target.stderr(c);
+      stderr: (c, at) => {
+        if (this.target) return this.target.stderr(c, at);
         if (this.seen.length < 4096) this.seen += c.toString('utf8');
       },
       exited: () => (this.target ? this.target.exited() : dead(`it ended before its hand-over: ${this.seen.slice(0, 300)}`)),
