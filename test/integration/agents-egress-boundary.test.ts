@@ -3,7 +3,9 @@
 // egress proxy (net-boundary.ts, net-relay.js). The agent (the `command` harness, curl) tries a
 // host server directly (refused: there is no route), reaches a listed host through the proxy, calls
 // the model through the relay (its spend on the run key), uses a secret swapped by the proxy; after
-// the run nothing it had listens. A profile without a list still reaches any host directly.
+// the run nothing it had listens. A profile without a list still reaches any host directly. A
+// sandbox with a warm pool is fenced the same: its pooled process was started in the host's
+// network, so a fenced run does not take it over and starts its agent in a namespace of its own.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -79,8 +81,10 @@ before(async () => {
   ].join('\n');
   const profiles =
     scriptProfile('fenced', fenced, { secrets: ['GITHUB_TOKEN'], egress: { allow: ['localhost'] } }) +
-    scriptProfile('open', `curl -sS -m 10 http://127.0.0.1:${portOf(plain)}/open-direct; echo; echo "open-exit=$?"`);
-  weir = await startWeirOn(writeConfigFile(agentConfig(mock.url, db, { profiles })), { env: { NODE_EXTRA_CA_CERTS: caFile, WEIR_VAULT_KEY: 'vault-key-of-the-boundary-test' } });
+    scriptProfile('open', `curl -sS -m 10 http://127.0.0.1:${portOf(plain)}/open-direct; echo; echo "open-exit=$?"`) +
+    scriptProfile('fenced-warm', `curl -sS -m 10 --noproxy '*' http://127.0.0.1:${portOf(plain)}/warm-direct; echo "warm-direct-exit=$?"`, { sandbox: 'warm', egress: { allow: ['localhost'] } });
+  const sandboxes = '    - {name: dev, provider: local}\n    - {name: warm, provider: local, warm_pool: 1}\n';
+  weir = await startWeirOn(writeConfigFile(agentConfig(mock.url, db, { profiles, sandboxes })), { env: { NODE_EXTRA_CA_CERTS: caFile, WEIR_VAULT_KEY: 'vault-key-of-the-boundary-test' } });
   const r = await call(weir.url, '/v1/agent/secrets', { headers: bearer(MASTER_KEY), body: { name: 'GITHUB_TOKEN', value: REAL, hosts: ['localhost'] } });
   assert.equal(r.status, 201, r.text);
 });
@@ -118,6 +122,19 @@ describe('the egress allow-list as a boundary of the local bwrap sandbox', { ski
     const runDir = path.dirname(sandboxEvent.payload.workdir);
     assert.deepEqual(unixSocketsUnder(runDir), []);
     assert.equal(fs.existsSync(runDir), false, 'the run folder is gone');
+  });
+
+  it('a fenced run on a sandbox with a warm pool is fenced too', async () => {
+    const { id } = await mustStart(weir.url, { profile: 'fenced-warm', prompt: 'x' });
+    const run = await waitRun(weir.url, id, undefined, 90_000);
+    const evs = await events(weir.url, id);
+    const out = printed(evs);
+    assert.equal(run.status, 'succeeded', out);
+    assert.equal(run.sandbox.start, 'warm', 'the run had a pooled sandbox');
+    const running = evs.find((e) => e.type === 'status' && e.payload.status === 'running');
+    assert.match(running.payload.isolation, /network: own namespace/, 'the boundary in force is said');
+    assert.match(out, /warm-direct-exit=[1-9]/, `a direct connection fails\n${out}`);
+    assert.ok(!hits.includes('/warm-direct'), 'the host server saw no direct call');
   });
 
   it('a profile without a list keeps the host network (liberal: any host, as before)', async () => {
