@@ -31,6 +31,17 @@ ${o.jobs ?? '    []\n'}
 /** A chat call from inside a run, with its key (the `command` harness gives OPENAI_*). */
 export const CURL_CHAT = `curl -sS -H "authorization: Bearer $OPENAI_API_KEY" -H 'content-type: application/json' -d "{\\"model\\":\\"$WEIR_MODEL\\",\\"max_tokens\\":4,\\"messages\\":[{\\"role\\":\\"user\\",\\"content\\":\\"hi\\"}]}" "$OPENAI_BASE_URL/chat/completions"; echo`;
 
+/** Polls the agents' stats until the local sandbox `sandbox` has `n` pooled sandboxes ready (60 s at most). */
+export async function localPoolReady(base: string, sandbox: string, n = 1): Promise<void> {
+  const end = Date.now() + 60_000;
+  for (;;) {
+    const r = await call(base, '/v1/agent/stats', { headers: bearer(MASTER_KEY), method: 'GET' });
+    if (r.json?.local_pools?.[sandbox] >= n) return;
+    if (Date.now() > end) throw new Error(`the warm pool of ${sandbox} did not fill: ${r.text}`);
+    await new Promise((x) => setTimeout(x, 50));
+  }
+}
+
 /** Waits on a file that never appears: a run that only a cancel, a timeout or a crash ends. */
 export const WAIT_FOREVER = `echo waiting; while [ ! -e /nonexistent-weir-file ]; do sleep 0.1; done`;
 

@@ -22,7 +22,7 @@ import { localOptions } from '../../src/agents/sandbox/local-options';
 import type { MockUpstream } from '../support/mock-upstream';
 import { testTls } from '../support/test-tls';
 import { MASTER_KEY, bearer, call, closeAndCheckLedgers, dbPool, ledgerDatabase, one, rows, startMock, startWeirOn, writeConfigFile, type Weir } from './governance-helpers';
-import { CURL_CHAT, agentConfig, events, mustStart, printed, scriptProfile, waitRun } from './agent-runs-helpers';
+import { CURL_CHAT, agentConfig, events, localPoolReady, mustStart, printed, scriptProfile, waitRun } from './agent-runs-helpers';
 
 const REAL = `ghp_boundary${Date.now().toString(36)}`;
 
@@ -125,6 +125,7 @@ describe('the egress allow-list as a boundary of the local bwrap sandbox', { ski
   });
 
   it('a fenced run on a sandbox with a warm pool is fenced too', async () => {
+    await localPoolReady(weir.url, 'warm');
     const { id } = await mustStart(weir.url, { profile: 'fenced-warm', prompt: 'x' });
     const run = await waitRun(weir.url, id, undefined, 90_000);
     const evs = await events(weir.url, id);

@@ -17,7 +17,7 @@ import type { Sandbox, SandboxDef } from '../../src/agents/types';
 import type { MockUpstream } from '../support/mock-upstream';
 import { modes, run, sandboxDef, sandboxRig, sandboxUid, until, type Rig } from '../support/sandbox-rig';
 import { MASTER_KEY, UPSTREAM_KEY, bearer, call, chat, closeAndCheckLedgers, dbPool, ledgerDatabase, one, startMock, startWeirOn, writeConfigFile, type Weir } from './governance-helpers';
-import { CURL_CHAT, agentConfig, events, mustStart, printed, scriptProfile, statuses, waitRun } from './agent-runs-helpers';
+import { CURL_CHAT, agentConfig, events, localPoolReady, mustStart, printed, scriptProfile, statuses, waitRun } from './agent-runs-helpers';
 
 const SECRETS = { WEIR_TEST_SECRET: 'weir-warm-secret-51c2', OPENAI_API_KEY: 'sk-warm-leak-0b7e' };
 
@@ -232,16 +232,6 @@ describe('a warm run through the gateway', () => {
   let weir: Weir;
   let pool: Pool;
   const HOST_SECRET = 'weir-host-secret-warm-9d1e';
-  const poolReady = async () => {
-    const end = Date.now() + 60_000;
-    for (;;) {
-      const r = await call(weir.url, '/v1/agent/stats', { headers: bearer(MASTER_KEY), method: 'GET' });
-      if (r.json?.local_pools?.dev >= 1) return;
-      if (Date.now() > end) throw new Error(`the warm pool did not fill: ${r.text}`);
-      await new Promise((x) => setTimeout(x, 50));
-    }
-  };
-
   before(async () => {
     mock = await startMock();
     const db = await ledgerDatabase('agents_local_warm');
@@ -257,7 +247,7 @@ describe('a warm run through the gateway', () => {
   after(() => closeAndCheckLedgers(async () => weir.stop(), async () => pool.end(), () => mock.close()));
 
   it('starts warm and goes provisioning → running → succeeded, prompt from its file, its diff kept, its key blocked', async () => {
-    await poolReady();
+    await localPoolReady(weir.url, 'dev');
     const { id } = await mustStart(weir.url, { profile: 'edit', prompt: 'Please edit note.txt' });
     const run = await waitRun(weir.url, id);
     assert.equal(run.status, 'succeeded', JSON.stringify(run));
@@ -275,7 +265,7 @@ describe('a warm run through the gateway', () => {
   });
 
   it('a warm run’s environment holds its key and nothing of Weir’s; the key is refused once the run ended', async () => {
-    await poolReady();
+    await localPoolReady(weir.url, 'dev');
     const { id } = await mustStart(weir.url, { profile: 'env', prompt: 'x' });
     const run = await waitRun(weir.url, id);
     assert.equal(run.status, 'succeeded');

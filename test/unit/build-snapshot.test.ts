@@ -403,7 +403,7 @@ model_list:
   const [t1, t2] = twin.groups.get('x')!.targets;
   assert.equal(t1!.slot, t2!.slot);
   // A full table refuses clearly.
-  assert.throws(() => build(TWO, {}, new SlotTable(2)), /more than 2 distinct deployments/);
+  assert.throws(() => build(TWO, {}, new SlotTable(2)), /more than 2 deployments at once/);
 });
 
 // ---- groups --------------------------------------------------------------------------------------

@@ -7,11 +7,12 @@
 //
 //   node net-relay.js PORT=SOCKET... -- ARGV...
 //
-// Node builtins only: it runs with the host's node, from Weir's own files, in every exec of such
-// a sandbox.
+// Node builtins and socket-join.ts only: it runs with the host's node, from Weir's own files, in
+// every exec of such a sandbox.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
+import { joinSockets } from './socket-join';
 
 function main(args: string[]): void {
   const sep = args.indexOf('--');
@@ -28,13 +29,7 @@ function main(args: string[]): void {
   for (const r of routes) {
     const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (inner) => {
       const outer = net.connect({ path: r.socket, allowHalfOpen: true });
-      inner.pipe(outer).pipe(inner);
-      const drop = () => {
-        inner.destroy();
-        outer.destroy();
-      };
-      inner.on('error', drop);
-      outer.on('error', drop);
+      joinSockets(inner, outer);
     });
     server.on('error', (e) => {
       process.stderr.write(`weir net-relay: cannot listen on 127.0.0.1:${r.port}: ${e.message}\n`);
