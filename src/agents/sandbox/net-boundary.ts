@@ -9,7 +9,6 @@
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { joinSockets } from './socket-join';
 
 /** What an exec under the boundary needs: the folder of sockets and the relay's routes. */
 export interface NetRelaySpec {
@@ -50,7 +49,13 @@ export class NetBoundary {
     const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (inner) => {
       const outer = net.connect({ host, port, allowHalfOpen: true, noDelay: true });
       this.conns.add(inner).add(outer);
-      joinSockets(inner, outer);
+      inner.pipe(outer).pipe(inner);
+      const drop = () => {
+        inner.destroy();
+        outer.destroy();
+      };
+      inner.on('error', drop);
+      outer.on('error', drop);
       inner.on('close', () => this.conns.delete(inner));
       outer.on('close', () => this.conns.delete(outer));
     });

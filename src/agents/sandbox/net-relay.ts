@@ -7,12 +7,12 @@
 //
 //   node net-relay.js PORT=SOCKET... -- ARGV...
 //
-// Node builtins and socket-join.ts only: it runs with the host's node, from Weir's own files, in
-// every exec of such a sandbox.
+// Node builtins only, and no module of Weir's: it runs with the host's node in every exec of such a
+// sandbox, where only this file is bound in (Weir's folder may be under the host's /tmp, which the
+// sandbox does not see). So its few lines joining two sockets are its own, not net-boundary.ts's.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
-import { joinSockets } from './socket-join';
 
 function main(args: string[]): void {
   const sep = args.indexOf('--');
@@ -29,7 +29,13 @@ function main(args: string[]): void {
   for (const r of routes) {
     const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (inner) => {
       const outer = net.connect({ path: r.socket, allowHalfOpen: true });
-      joinSockets(inner, outer);
+      inner.pipe(outer).pipe(inner);
+      const drop = () => {
+        inner.destroy();
+        outer.destroy();
+      };
+      inner.on('error', drop);
+      outer.on('error', drop);
     });
     server.on('error', (e) => {
       process.stderr.write(`weir net-relay: cannot listen on 127.0.0.1:${r.port}: ${e.message}\n`);
