@@ -125,3 +125,22 @@ test('spawnDetached: processes asked for together each start with their own outp
   );
   assert.deepEqual(results, ['0:run-0\n', '0:run-1\n', '0:run-2\n', 'failed:true', '0:run-4\n']);
 });
+
+test('spawnDetached: a command node refuses outright (a NUL byte in its argv or env) fails alone; the spawner lives on', async () => {
+  const run = (args: string[], env: Record<string, string>) =>
+    new Promise<string>((resolve) => {
+      let out = '';
+      spawnDetached('/bin/sh', args, { cwd: tmp, env: { PATH: '/usr/bin:/bin', ...env } }, {
+        started: () => {},
+        stdout: (c) => (out += c.toString()),
+        stderr: () => {},
+        exited: () => {},
+        closed: (code) => resolve(`${code}:${out}`),
+        failed: (message) => resolve(`failed:${/null bytes|\\0|NUL/i.test(message)}`),
+      });
+    });
+  const results = await Promise.all([run(['-c', 'echo before'], {}), run(['-c', 'echo a\u0000b'], {}), run(['-c', 'echo env'], { X: 'a\u0000b' }), run(['-c', 'echo after'], {})]);
+  assert.deepEqual(results, ['0:before\n', 'failed:true', 'failed:true', '0:after\n']);
+  // The same spawner still starts what comes next.
+  assert.equal(await run(['-c', 'echo later'], {}), '0:later\n');
+});

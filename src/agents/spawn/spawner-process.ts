@@ -44,15 +44,24 @@ function start(r: SpawnRequest): void {
     }
   }
   let failed = false;
-  const child = spawn(r.file, r.args, {
-    cwd: r.cwd,
-    env: r.env,
-    stdio: [stdin, 'pipe', 'pipe'],
-    detached: true, // its own session and process group
-    uid: r.uid,
-    gid: r.gid,
-  });
-  if (typeof stdin === 'number') closeSync(stdin);
+  let child: ReturnType<typeof spawn>;
+  try {
+    child = spawn(r.file, r.args, {
+      cwd: r.cwd,
+      env: r.env,
+      stdio: [stdin, 'pipe', 'pipe'],
+      detached: true, // its own session and process group
+      uid: r.uid,
+      gid: r.gid,
+    });
+  } catch (e) {
+    // What node refuses before any process exists (a NUL byte in an argument or the environment)
+    // fails this child alone: uncaught, it would end the spawner and every agent's relay with it.
+    send({ type: 'failed', id: r.id, message: (e as Error).message });
+    return;
+  } finally {
+    if (typeof stdin === 'number') closeSync(stdin);
+  }
   child.on('error', (e) => {
     if (failed) return;
     failed = true;
