@@ -200,7 +200,15 @@ class PassThroughCall extends UpstreamAnswer {
   start(dispatch: () => void): void {
     this.ex.onAbort(() => this.clientGone());
     this.timer = setTimeout(() => this.controller?.abort(new TimeoutError(`no answer within ${this.timeoutMs / 1000} s`)), this.timeoutMs);
-    dispatch();
+    try {
+      dispatch();
+    } catch (e) {
+      // No request exists (undici refused the origin): the caller answers the error, and an armed
+      // watchdog would hold this call until it fired.
+      clearTimeout(this.timer);
+      this.timer = null;
+      throw e;
+    }
   }
 
   onRequestStart(c: Dispatcher.DispatchController): void {
