@@ -8,7 +8,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type pg from 'pg';
 import { MCP_PATH, type AgentCall } from '../gateway/agent-relay';
-import type { StreamControl, StreamSink } from '../server/worker-protocol';
+import type { StreamSink } from '../server/worker-protocol';
 import { log } from '../log';
 import { handleAgentCall, runForStream, type ApiAnswer, type ApiServices } from './api';
 import { Batched } from './batch';
@@ -46,7 +46,7 @@ import { sessionsOfRuns, type SessionRow } from './session-store';
 import { Sessions, sessionKeyVars } from './sessions';
 import { sessionsApi } from './sessions-api';
 import { Terminals, terminalSession } from './terminal';
-import { sizeFromQuery, type TerminalSize } from './terminal-size';
+import { attachViewer } from './terminal-attach';
 import type { StreamStop } from '../control/supervisor';
 import { getRun, insertRuns, markRunning, moveRun, runView, setKeyTokens, updateRun, type NewRun, type RunningMove, type RunRow } from './store';
 import { checkTemplate as checkTemplateText, renderPrompt } from './template';
@@ -543,60 +543,9 @@ export class AgentRuntime {
     };
   }
 
-  /**
-   * The WebSocket of /v1/agent/sessions/{id}/attach, relayed by a worker: checked again as the
-   * worker's first call was, then a viewer of the session's terminal (see terminal.ts).
-   */
+  /** The WebSocket of /v1/agent/sessions/{id}/attach, relayed by a worker (see terminal-attach.ts). */
   attach(call: AgentCall, sink: StreamSink): StreamStop {
-    let viewer: ReturnType<Terminals['attach']> | null = null;
-    let early: TerminalSize | null = null;
-    // Keystrokes that came before the viewer was attached (the checks below are a few round trips
-    // to Postgres; a client types as soon as the socket opens), typed in order once it is: at most
-    // 256 K characters of base64 (four of the largest frames), the rest dropped (only a paste fills it).
-    const EARLY_INPUT_MAX = 256 * 1024;
-    let typed: string[] | null = [];
-    let typedChars = 0;
-    let closed = false;
-    void (async () => {
-      const check = await this.handle({ ...call, method: 'GET' });
-      const id = decodeURIComponent(call.path.split('/').filter(Boolean)[3] ?? '');
-      const session = check.status === 200 ? await this.sessions.get(id) : null;
-      if (closed) return;
-      if (!session) {
-        sink.head(check.status === 200 ? 404 : check.status, ['content-type', 'application/json']);
-        sink.data(JSON.stringify(check.body));
-        return sink.end();
-      }
-      await this.sessions.touch(session.id);
-      // A resize sent before the viewer was attached is its size then (it came after the query's).
-      if (closed) return;
-      viewer = this.terminals.attach(session, sink, early ?? sizeFromQuery(new URLSearchParams(call.query)));
-      for (const chunk of typed!) viewer.input(chunk);
-      typed = null;
-    })().catch((e: unknown) => {
-      log.warn(`agents: attach: ${(e as Error).message}`);
-      sink.end();
-    });
-    return Object.assign(
-      () => {
-        closed = true;
-        viewer?.();
-      },
-      {
-        input: (chunk: string) => {
-          if (viewer) return viewer.input(chunk);
-          if (!typed || typedChars + chunk.length > EARLY_INPUT_MAX) return;
-          typed.push(chunk);
-          typedChars += chunk.length;
-        },
-        control: (c: StreamControl) => {
-          if (c.type !== 'resize') return;
-          const size = { cols: c.cols, rows: c.rows };
-          if (viewer) viewer.resize(size);
-          else early = size;
-        },
-      },
-    );
+    return attachViewer({ handle: (c) => this.handle(c), sessions: this.sessions, terminals: this.terminals }, call, sink);
   }
 
   /** `reset`: the event-loop lag figures start over (a bench measures one fan-out at a time). */

@@ -1,0 +1,71 @@
+// A viewer's WebSocket on /v1/agent/sessions/{id}/attach, relayed by a worker: the call is checked
+// again as the worker's first one was, the session looked up and touched, then the socket becomes a
+// viewer of the session's terminal (terminal.ts). What the client sends during those few round
+// trips to Postgres is kept: its last resize is the viewer's size, its keystrokes are typed in order
+// once the viewer is attached.
+import type { StreamStop } from '../control/supervisor';
+import type { AgentCall } from '../gateway/agent-relay';
+import { log } from '../log';
+import type { StreamControl, StreamSink } from '../server/worker-protocol';
+import type { ApiAnswer } from './api';
+import type { Sessions } from './sessions';
+import type { Terminals } from './terminal';
+import { sizeFromQuery, type TerminalSize } from './terminal-size';
+
+/** Early keystrokes kept: 256 K characters of base64 (four of the largest frames); only a paste fills it. */
+const EARLY_INPUT_MAX = 256 * 1024;
+
+export interface AttachDeps {
+  /** The agents API, which answers the GET of the session as the attach's own check. */
+  handle(call: AgentCall): Promise<ApiAnswer>;
+  sessions: Sessions;
+  terminals: Terminals;
+}
+
+export function attachViewer(deps: AttachDeps, call: AgentCall, sink: StreamSink): StreamStop {
+  let viewer: ReturnType<Terminals['attach']> | null = null;
+  let early: TerminalSize | null = null;
+  let typed: string[] | null = [];
+  let typedChars = 0;
+  let closed = false;
+  void (async () => {
+    const check = await deps.handle({ ...call, method: 'GET' });
+    const id = decodeURIComponent(call.path.split('/').filter(Boolean)[3] ?? '');
+    const session = check.status === 200 ? await deps.sessions.get(id) : null;
+    if (closed) return;
+    if (!session) {
+      sink.head(check.status === 200 ? 404 : check.status, ['content-type', 'application/json']);
+      sink.data(JSON.stringify(check.body));
+      return sink.end();
+    }
+    await deps.sessions.touch(session.id);
+    if (closed) return;
+    // A resize sent before the viewer was attached is its size then (it came after the query's).
+    viewer = deps.terminals.attach(session, sink, early ?? sizeFromQuery(new URLSearchParams(call.query)));
+    for (const chunk of typed!) viewer.input(chunk);
+    typed = null;
+  })().catch((e: unknown) => {
+    log.warn(`agents: attach: ${(e as Error).message}`);
+    sink.end();
+  });
+  return Object.assign(
+    () => {
+      closed = true;
+      viewer?.();
+    },
+    {
+      input: (chunk: string) => {
+        if (viewer) return viewer.input(chunk);
+        if (!typed || typedChars + chunk.length > EARLY_INPUT_MAX) return;
+        typed.push(chunk);
+        typedChars += chunk.length;
+      },
+      control: (c: StreamControl) => {
+        if (c.type !== 'resize') return;
+        const size = { cols: c.cols, rows: c.rows };
+        if (viewer) viewer.resize(size);
+        else early = size;
+      },
+    },
+  );
+}
