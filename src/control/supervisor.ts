@@ -120,13 +120,13 @@ export class Supervisor {
     };
     const worker = new Worker(WORKER_FILE, { workerData: init });
     const streams = new Map<number, StreamStop>();
+    const slot: Slot = { index, worker, retired: false, drained: false, exited: false, appliedSeq: init.governance?.seq ?? 0, appliedVersion: init.snapshot.version };
     // The stream pieces of this turn, posted as one message at the next: a fan-out's events went
     // to the worker as one postMessage per event per watcher, a stretch of the control thread.
     const outbox = new TurnOutbox<StreamPiece>((out) => {
       if (!slot.exited) this.post(worker, Array.isArray(out) ? { type: 'streams', pieces: out } : out);
     });
     const piece = (p: StreamPiece): void => outbox.push(p);
-    const slot: Slot = { index, worker, retired: false, drained: false, exited: false, appliedSeq: init.governance?.seq ?? 0, appliedVersion: init.snapshot.version };
     this.slots.push(slot);
     return new Promise((resolve, reject) => {
       let ready = false;
