@@ -275,7 +275,12 @@ describe('queue policies and retries', () => {
     assert.ok(second.expires_at);
     const run = await waitRun(weir.url, second.id);
     assert.equal(run.status, 'expired');
-    assert.deepEqual(statuses(await events(weir.url, second.id)), ['expired']);
+    // The status commits first; its event is appended after it, in the event log's next batch.
+    const seen = await waitFor('the expired run’s status event', async () => {
+      const st = statuses(await events(weir.url, second.id));
+      return st.length > 0 ? st : null;
+    });
+    assert.deepEqual(seen, ['expired']);
     await call(weir.url, `/v1/agent/runs/${first.id}/cancel`, { headers: bearer(MASTER_KEY), body: {} });
     await waitRun(weir.url, first.id);
   });
