@@ -18,12 +18,16 @@ import type { StreamSink } from '../server/worker-protocol';
 import { mintRunKey, revokeRunKey, type RunKeys } from './run-key';
 import { restoreInto } from './session-state';
 import type { SessionRow } from './session-store';
+import { EarlyInput } from './terminal-input';
 import type { TerminalSize } from './terminal-size';
 import type { Harness, HarnessInput, Sandbox, SandboxDef, SandboxProvider, SandboxPty } from './types';
 
 /** What a viewer that attaches gets replayed first: the end of what the terminal printed. */
 const SCROLLBACK = 64 * 1024;
-/** Input bytes buffered toward a terminal that does not read; past this, input is dropped. */
+/**
+ * Input bytes kept for a PTY not open yet, or buffered toward one whose agent does not read; past
+ * this, input is dropped and the viewer who typed it is told.
+ */
 const INPUT_MAX_BUFFERED = 256 * 1024;
 /**
  * A cloud terminal's sandbox lives this long (plus the provider's slack) and is told so again every
@@ -71,6 +75,11 @@ class Terminal {
   /** The size the PTY was last given (null until it opens), and whether a resize is under way. */
   private applied: TerminalSize | null = null;
   private sizing = false;
+  /** What viewers typed before the PTY opened, typed into it when it does. */
+  private readonly early = new EarlyInput(INPUT_MAX_BUFFERED);
+  /** The viewers told their input was dropped (each once, until input is taken again). */
+  private told = new WeakSet<StreamSink>();
+  private anyTold = false;
   private ended = false;
   /** Why it ended, for a viewer that arrives too late to be told live. */
   private why = '';
@@ -120,6 +129,8 @@ class Terminal {
     const { argv, env } = interactive(harness, input);
     const size = this.size;
     const pty = await sandbox.openPty({ argv, env, cols: size.cols, rows: size.rows, onData: (c) => this.output(c) });
+    // What was typed while it opened goes first; later keystrokes follow it (written in order).
+    for (const c of this.early.take()) pty.write(c);
     this.pty = pty;
     this.applied = size;
     sandbox.started?.();
@@ -171,10 +182,31 @@ class Terminal {
     }
   }
 
-  write(chunk: Buffer): void {
-    if (!this.pty || this.ended) return;
-    if (this.pty.pendingBytes > INPUT_MAX_BUFFERED) return this.d.log(`terminal of ${this.session.id}: input dropped (the agent reads none)`);
+  /** A viewer's keystrokes (`from`: that viewer, told if they are dropped). */
+  write(chunk: Buffer, from: StreamSink): void {
+    if (this.ended) return;
+    if (!this.pty) {
+      if (this.early.keep(chunk)) return this.taken();
+      return this.dropped(from, `the agent is still starting and at most ${INPUT_MAX_BUFFERED / 1024} KB typed ahead are kept`);
+    }
+    if (this.pty.pendingBytes > INPUT_MAX_BUFFERED) return this.dropped(from, `the agent has not read the last ${INPUT_MAX_BUFFERED / 1024} KB typed`);
+    this.taken();
     this.pty.write(chunk);
+  }
+
+  private taken(): void {
+    if (!this.anyTold) return;
+    this.anyTold = false;
+    this.told = new WeakSet();
+  }
+
+  /** Input dropped: the viewer who typed it is told, once until input is taken again. */
+  private dropped(from: StreamSink, why: string): void {
+    if (this.told.has(from)) return;
+    this.told.add(from);
+    this.anyTold = true;
+    this.d.log(`terminal of ${this.session.id}: input dropped (${why})`);
+    from.data(Buffer.from(`\r\n[weir: input dropped: ${why}]\r\n`).toString('base64'));
   }
 
   /** Ends the terminal (idempotent): viewers told, agent killed, key blocked, sandbox destroyed. */
@@ -227,7 +259,9 @@ export class Terminals {
       term.viewers.delete(sink);
     };
     return Object.assign(detach, {
-      input: (chunk: string) => term.write(Buffer.from(chunk, 'base64')),
+      input: (chunk: string) => {
+        if (attached) term.write(Buffer.from(chunk, 'base64'), sink);
+      },
       resize: (s: TerminalSize) => {
         if (attached) term.resize(s);
       },

@@ -232,6 +232,22 @@ export function terminalSuite(provider: ProviderName, engine: EngineName): void 
       await second.closed;
     });
 
+    it("keystrokes the first viewer of a new terminal types while its sandbox and agent start (before the PTY opens) reach the agent, in order", async () => {
+      const s = await newSession();
+      // Sent the moment the socket opens: the viewer is attached a few round trips later, long
+      // before the terminal's sandbox, key and PTY exist.
+      const lines = Array.from({ length: 40 }, (_, i) => `k${i}`);
+      const a = await attached(s.id, MASTER_KEY, '', (ws) => {
+        for (const l of lines) ws.send(Buffer.from(`${l}\r`));
+      });
+      await seen(a, `got:${lines.at(-1)}`);
+      const got = [...a.text().matchAll(/got:(k\d+)/g)].map((m) => m[1]!);
+      assert.deepEqual(got, lines, 'every line typed early reaches the agent once, in order');
+      const del = await call(weir.url, `/v1/agent/sessions/${s.id}`, { headers: bearer(MASTER_KEY), method: 'DELETE' });
+      assert.equal(del.status, 200, del.text);
+      await a.closed;
+    });
+
     if (provider !== 'local') {
       it('a sandbox that dies under the terminal ends it, and its viewers are told', async () => {
         const s = await newSession();
