@@ -10,6 +10,7 @@ import { SessionError, type SessionCarry } from './session-state';
 import { moveRun, type RunningMove, type RunRow } from './store';
 import { SetupError, type AgentSetup } from './agent-setup';
 import { SandboxLostError } from './sandbox/machine';
+import { confineNetwork } from './sandbox/net-confine';
 import type { ErrorKind, Harness, HarnessInput, RunEvent, RunStatus, Sandbox, SandboxDef, SandboxProvider, RepoSpec } from './types';
 
 export interface EventSink {
@@ -382,20 +383,4 @@ function redactUrl(url: string): string {
   } catch {
     return '(repository url)';
   }
-}
-
-/**
- * Puts the sandbox under its network boundary, where it has one, and points the run at the
- * gateway's address inside it. An https gateway URL (a public_url with TLS) cannot be carried to a
- * loopback address under its certificate's name: the run then keeps the host's network, and its
- * list binds what goes through the egress proxy, as in the sandboxes without bwrap.
- */
-async function confineNetwork(sandbox: Sandbox, input: HarnessInput): Promise<void> {
-  const base = new URL(input.baseUrl);
-  if (base.protocol !== 'http:' || !sandbox.confineNetwork) return;
-  const net = sandbox.confineNetwork();
-  if (!net) return;
-  const at = await net.reach(base.hostname.replace(/^\[|\]$/g, ''), Number(base.port) || 80);
-  input.net = net;
-  input.baseUrl = `http://${at.host}:${at.port}${base.pathname.replace(/\/+$/, '')}`;
 }

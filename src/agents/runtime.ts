@@ -157,6 +157,7 @@ export class AgentRuntime {
       sandboxDef: (name) => this.catalog.find('sandbox', name),
       provider: (kind) => this.provider(kind),
       harness: (kind) => harnessFor(kind),
+      prepare: (session, sandbox, input) => prepareVault(this.vaultDeps, session, sandbox, input),
       baseUrl: () => this.catalog.config.public_url ?? this.o.localUrl(),
       keyLifeMs: () => this.catalog.config.session_idle_ms,
       log: (l) => log.info(`agents: ${l}`),

@@ -11,10 +11,15 @@
 // goes to it in order. The agent calls models with a key minted for the terminal, as a run's is
 // (LLM routes only), and blocked when the terminal ends. The terminal has one size, the last one a
 // viewer gave (at attach or in a resize: terminal-size.ts), whichever viewer gave it; viewers
-// whose windows differ see the program drawn for the last one.
+// whose windows differ see the program drawn for the last one. A profile with an egress allow-list
+// fences the terminal as it fences a run (sandbox/net-confine.ts: on a local bwrap sandbox a network
+// namespace whose only ways out are the gateway and the egress proxy), and the vault gives it what
+// it gives a run (secrets as stubs, the proxy), released when the terminal ends.
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { StreamSink } from '../server/worker-protocol';
+import type { AgentSetup } from './agent-setup';
+import { confineNetwork } from './sandbox/net-confine';
 import { mintRunKey, revokeRunKey, type RunKeys } from './run-key';
 import { restoreInto } from './session-state';
 import type { SessionRow } from './session-store';
@@ -46,6 +51,8 @@ export interface TerminalDeps {
   sandboxDef(name: string): Promise<SandboxDef | null>;
   provider(kind: SandboxDef['provider']): SandboxProvider;
   harness(kind: SessionRow['profile']['agent']): Harness;
+  /** What the vault adds to the agent (its secrets' stubs, the egress proxy), as for a run. */
+  prepare(session: SessionRow, sandbox: Sandbox, input: HarnessInput): Promise<AgentSetup>;
   baseUrl(): string;
   /** How long a terminal's key lives at most (the session's idle timeout). */
   keyLifeMs(): number;
@@ -70,6 +77,8 @@ class Terminal {
   private pty: SandboxPty | null = null;
   private renew: NodeJS.Timeout | null = null;
   private keyToken: string | null = null;
+  /** The vault's setup for the agent (its proxy registration goes when the terminal ends). */
+  private setup: AgentSetup = {};
   /** The size the terminal is to have: the last one a viewer gave. */
   private size: TerminalSize;
   /** The size the PTY was last given (null until it opens), and whether a resize is under way. */
@@ -125,10 +134,14 @@ class Terminal {
       profile, baseUrl: d.baseUrl(), apiKey: key.key, runId: this.sandboxId, jobName: session.job_name,
       promptFile: `${sandbox.home}/${PROMPT_FILE}`, sandbox, resume: session.agent_session_id ?? undefined,
     };
-    await sandbox.writeFile(input.promptFile, '');
+    // Before the vault's setup: under the boundary the proxy, as the gateway, is reached through it.
+    if (profile.egress?.allow) await confineNetwork(sandbox, input);
+    this.setup = await d.prepare(session, sandbox, input);
+    if (this.ended) return this.setup.release?.();
+    await sandbox.writeFiles([{ path: input.promptFile, data: '' }, ...(this.setup.files ?? [])]);
     const { argv, env } = interactive(harness, input);
     const size = this.size;
-    const pty = await sandbox.openPty({ argv, env, cols: size.cols, rows: size.rows, onData: (c) => this.output(c) });
+    const pty = await sandbox.openPty({ argv, env: this.setup.env ? { ...env, ...this.setup.env } : env, cols: size.cols, rows: size.rows, onData: (c) => this.output(c) });
     // What was typed while it opened goes first; later keystrokes follow it (written in order).
     for (const c of this.early.take()) pty.write(c);
     this.pty = pty;
@@ -222,6 +235,7 @@ class Terminal {
     }
     this.viewers.clear();
     this.pty?.kill();
+    this.setup.release?.();
     if (this.renew) clearInterval(this.renew);
     void (async () => {
       if (this.keyToken) await revokeRunKey(this.d.keys, this.keyToken).catch((e: unknown) => this.d.log(`terminal of ${this.session.id}: blocking its key failed: ${(e as Error).message}`));

@@ -6,6 +6,8 @@
 // the run nothing it had listens. A profile without a list still reaches any host directly. A
 // sandbox with a warm pool is fenced the same: its pooled process was started in the host's
 // network, so a fenced run does not take it over and starts its agent in a namespace of its own.
+// A session's live terminal of a fenced profile (`weir attach`'s WebSocket) is fenced the same way:
+// what runs in its PTY reaches the gateway and the proxy, and nothing else.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,12 +18,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Pool } from 'pg';
+import WebSocket from 'ws';
 import { findOnPath, hostIds } from '../../src/agents/sandbox/isolation';
 import { ensureBubblewrap } from '../support/bubblewrap';
 import { localOptions } from '../../src/agents/sandbox/local-options';
 import type { MockUpstream } from '../support/mock-upstream';
 import { testTls } from '../support/test-tls';
-import { MASTER_KEY, bearer, call, closeAndCheckLedgers, dbPool, ledgerDatabase, one, rows, startMock, startWeirOn, writeConfigFile, type Weir } from './governance-helpers';
+import { MASTER_KEY, bearer, call, closeAndCheckLedgers, dbPool, ledgerDatabase, one, rows, startMock, startWeirOn, waitFor, writeConfigFile, type Weir } from './governance-helpers';
 import { CURL_CHAT, agentConfig, events, localPoolReady, mustStart, printed, scriptProfile, waitRun } from './agent-runs-helpers';
 
 const REAL = `ghp_boundary${Date.now().toString(36)}`;
@@ -81,6 +84,8 @@ before(async () => {
   ].join('\n');
   const profiles =
     scriptProfile('fenced', fenced, { secrets: ['GITHUB_TOKEN'], egress: { allow: ['localhost'] } }) +
+    // The same checks in a session's terminal, run when a line is typed into it.
+    scriptProfile('fenced-term', `echo term-ready; read -r go\n${fenced}\necho term-done; read -r end`, { secrets: ['GITHUB_TOKEN'], egress: { allow: ['localhost'] } }) +
     scriptProfile('open', `curl -sS -m 10 http://127.0.0.1:${portOf(plain)}/open-direct; echo; echo "open-exit=$?"`) +
     scriptProfile('fenced-warm', `curl -sS -m 10 --noproxy '*' http://127.0.0.1:${portOf(plain)}/warm-direct; echo "warm-direct-exit=$?"`, { sandbox: 'warm', egress: { allow: ['localhost'] } });
   const sandboxes = '    - {name: dev, provider: local}\n    - {name: warm, provider: local, warm_pool: 1}\n';
@@ -136,6 +141,41 @@ describe('the egress allow-list as a boundary of the local bwrap sandbox', { ski
     assert.match(running.payload.isolation, /network: own namespace/, 'the boundary in force is said');
     assert.match(out, /warm-direct-exit=[1-9]/, `a direct connection fails\n${out}`);
     assert.ok(!hits.includes('/warm-direct'), 'the host server saw no direct call');
+  });
+
+  it("a session's live terminal of a fenced profile is fenced the same: only the gateway and the proxy are reached from it", async () => {
+    const made = await call(weir.url, '/v1/agent/sessions', { headers: bearer(MASTER_KEY), body: { profile: 'fenced-term' } });
+    assert.equal(made.status, 201, made.text);
+    const sessionId = made.json.id as string;
+    let out = '';
+    const ws = new WebSocket(`${weir.url.replace(/^http/, 'ws')}/v1/agent/sessions/${sessionId}/attach`, { headers: bearer(MASTER_KEY) });
+    ws.on('message', (d, binary) => {
+      if (binary) out += Buffer.from(d as Buffer).toString('utf8');
+    });
+    const closed = new Promise<void>((r) => ws.on('close', () => r()));
+    await new Promise<void>((resolve, reject) => ws.on('open', resolve).on('error', reject));
+    const seen = (what: string) => waitFor(`terminal output "${what}"`, () => out.includes(what) || null, 60_000).catch((e: Error) => {
+      throw new Error(`${e.message}\n--- received\n${out.slice(-3000)}\n--- gateway\n${weir.output().slice(-3000)}`);
+    });
+    await seen('term-ready');
+    const before = hits.length;
+    ws.send(Buffer.from('go\r'));
+    await seen('term-done');
+    assert.match(out, /base=http:\/\/127\.0\.0\.1:\d+\/v1/, `the agent is pointed at the relay inside\n${out}`);
+    assert.match(out, /direct-exit=[1-9]/, `a direct connection from the terminal fails\n${out}`);
+    assert.match(out, /direct-listed-exit=[1-9]/, `even to a listed host\n${out}`);
+    assert.ok(!hits.slice(before).includes('/direct') && !hits.slice(before).includes('/direct-listed'), 'the host server saw no direct call');
+    assert.ok(out.includes('served /proxied') && out.includes('proxied-exit=0'), `the proxy reaches a listed host\n${out}`);
+    assert.ok(out.includes('{"login":"octo"}'), `the proxy swapped the stub for the real secret\n${out}`);
+    assert.ok(!out.includes(REAL));
+    assert.match(out, /"chat\.completion"/, `the model call went through the relay to the gateway\n${out}`);
+    const del = await call(weir.url, `/v1/agent/sessions/${sessionId}`, { headers: bearer(MASTER_KEY), method: 'DELETE' });
+    assert.equal(del.status, 200, del.text);
+    await closed;
+    // Nothing of the terminal's boundary is left once its sandbox is gone (its folder is named
+    // after the session): polled, as the sandbox goes after the viewers are told.
+    const open = () => fs.readFileSync('/proc/net/unix', 'utf8').split('\n').filter((l) => l.includes(`/${sessionId}-t`));
+    await waitFor("the terminal's sockets closed", () => (open().length === 0 ? true : null), 30_000);
   });
 
   it('a profile without a list keeps the host network (liberal: any host, as before)', async () => {
