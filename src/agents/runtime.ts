@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { threadId } from 'node:worker_threads';
 import type pg from 'pg';
 import { MCP_PATH, type AgentCall } from '../gateway/agent-relay';
 import type { StreamSink } from '../server/worker-protocol';
@@ -178,7 +179,7 @@ export class AgentRuntime {
     // the others' sandboxes, and never touches those of a Weir on another database.
     const install = await rt.storedSecret('installation', () => randomBytes(6).toString('hex'));
     rt.install = install;
-    rt.providers.set('local', new LocalSandboxProvider({ root: path.join(o.sandboxRoot, install), log: (l) => log.debug(`sandbox: ${l}`) }));
+    rt.providers.set('local', new LocalSandboxProvider({ root: path.join(o.sandboxRoot, install), log: (l) => log.debug(`sandbox: ${l}`), forwarder: () => rt.vaultDeps.egress }));
     // E2B and Daytona, their warm pools and the sweeper of their machines (see sandbox/cloud-fleet.ts).
     rt.fleet = new CloudFleet({ pool: o.pool, installation: install, instanceId: o.instanceId, now: rt.now, log: (l) => log.warn(`agents: ${l}`) });
     for (const p of rt.fleet.providers) rt.providers.set(p.kind, p);
@@ -562,6 +563,10 @@ export class AgentRuntime {
       event_loop_lag_ms: lag,
       // Ready sandboxes of this instance's local warm pools, by sandbox name.
       local_pools: (this.providers.get('local') as LocalSandboxProvider | undefined)?.pools.readyCounts() ?? {},
+      // The local sandboxes' network boundaries, forwarded on the egress proxy's thread (null: never
+      // started), and this thread's id to tell them apart.
+      net_boundary: this.egressProxy?.forwarding() ?? null,
+      control_thread_id: threadId,
     };
   }
 

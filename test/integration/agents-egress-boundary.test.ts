@@ -122,6 +122,14 @@ describe('the egress allow-list as a boundary of the local bwrap sandbox', { ski
     const logs = await rows(pool, `SELECT spend FROM "LiteLLM_SpendLogs" WHERE api_key = $1`, [key.token]);
     assert.equal(logs.length, 1, `one call through the relay, one spend row\n${out}`);
     assert.ok(run.cost > 0 && Math.abs(Number(key.spend) - run.cost) < 1e-12, `cost ${run.cost}, key spend ${key.spend}`);
+    // The boundary's bytes were forwarded on a thread that is not the control thread (the egress
+    // proxy's), which counted them: the relayed model call, the proxied calls.
+    const stats = await waitFor('the forwarded connections counted', async () => {
+      const r = await call(weir.url, '/v1/agent/stats', { headers: bearer(MASTER_KEY), method: 'GET' });
+      return r.json?.net_boundary?.connections >= 3 ? r.json : null;
+    }, 30_000);
+    assert.ok(Number.isInteger(stats.net_boundary.thread_id) && stats.net_boundary.thread_id !== stats.control_thread_id, JSON.stringify(stats));
+    assert.ok(stats.net_boundary.bytes > 1000, JSON.stringify(stats));
     // Nothing of the boundary is left: no socket of the run's folder is open on the host.
     const sandboxEvent = evs.find((e) => e.type === 'sandbox');
     const runDir = path.dirname(sandboxEvent.payload.workdir);

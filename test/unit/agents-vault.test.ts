@@ -3,10 +3,14 @@
 // target) and how it swaps stubs (inside Basic credentials too), the masking of real values, and
 // the proxy itself in-process: swap on a secret's host, untouched tunnel elsewhere, 407 and 403.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import tls from 'node:tls';
+import { threadId } from 'node:worker_threads';
 import { AgentApiError } from '../../src/agents/api-error';
 import { makeCa } from '../../src/agents/vault/ca';
 import { vaultKey, VaultKeyError, vaultSecretFrom } from '../../src/agents/vault/crypto';
@@ -188,7 +192,7 @@ test('the egress thread dies with runs registered: it starts again on the same p
     }
     assert.match(status, /^HTTP\/1\.1 200/, lines.join('\n'));
     assert.equal(await egress.port(), port);
-    assert.ok(lines.some((l) => /exited .* with 1 run\(s\) registered; starting it again on port/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /exited .* with 1 run\(s\) registered, 0 boundary socket\(s\); starting it again on port/.test(l)), lines.join('\n'));
     // A run that ended before the crash is not brought back.
     egress.unregister(keyHash(RUN));
     const after = await connectVia(port, to, auth);
@@ -197,5 +201,52 @@ test('the egress thread dies with runs registered: it starts again on the same p
   } finally {
     target.close();
     await egress.stop();
+  }
+});
+
+test("a network boundary's sockets are forwarded on the egress thread, counted there, opened again after a crash, and closed with their folder", async () => {
+  const lines: string[] = [];
+  const ca = makeCa('unit-forward');
+  const egress = new Egress({ ca: async () => ca, host: '127.0.0.1', port: 0, log: (l) => lines.push(l) });
+  const echo = net.createServer((c) => c.pipe(c));
+  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-fwd-'));
+  const socket = path.join(dir, '4000');
+  /** One round trip through the socket: what the echo server sent back. */
+  const roundTrip = (text: string) =>
+    new Promise<string>((resolve, reject) => {
+      const c = net.connect({ path: socket });
+      let got = '';
+      c.on('data', (d) => {
+        got += d.toString();
+        if (got.length >= text.length) c.end();
+      });
+      c.on('close', () => resolve(got));
+      c.on('error', reject);
+      c.write(text);
+    });
+  try {
+    assert.equal(egress.forwarding(), null, 'nothing forwarded before the thread runs');
+    await egress.open({ dir, socket, host: '127.0.0.1', port: (echo.address() as net.AddressInfo).port });
+    assert.equal(fs.statSync(socket).mode & 0o777, 0o600, "the socket is the sandbox user's alone");
+    assert.equal(await roundTrip('x'.repeat(5000)), 'x'.repeat(5000));
+    // Counted as each socket closes, on the forwarding thread: polled until both sides are in.
+    for (const end = Date.now() + 10_000; (egress.forwarding()?.bytes ?? 0) < 10_000 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
+    const s = egress.forwarding()!;
+    assert.ok(s.thread_id > 0 && s.thread_id !== threadId, `forwarded on thread ${s.thread_id}, not this one (${threadId})`);
+    assert.deepEqual({ bytes: s.bytes, connections: s.connections }, { bytes: 10_000, connections: 1 }, 'both ways, one connection');
+    // The crash: the socket is opened again by the new thread (polled until it answers).
+    await (egress as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    let again = '';
+    for (let i = 0; i < 200 && again !== 'after'; i++) again = await roundTrip('after').catch(() => new Promise<string>((res) => setTimeout(() => res(''), 25)));
+    assert.equal(again, 'after', lines.join('\n'));
+    assert.ok(lines.some((l) => /with 0 run\(s\) registered, 1 boundary socket\(s\)/.test(l)), lines.join('\n'));
+    // Closed with its folder: nothing listens there any more.
+    await egress.close(dir);
+    await assert.rejects(roundTrip('gone'), /ENOENT|ECONNREFUSED/);
+  } finally {
+    echo.close();
+    await egress.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -26,6 +26,7 @@ import { localOptions, type LocalOptions } from './local-options';
 import { isPoolName, LocalWarmPools, ownerLives, type Primed } from './local-pool';
 import { localPty } from './local-pty';
 import { NetBoundary } from './net-boundary';
+import type { Forwarder } from './net-forward';
 import { killGroup, killTied } from './proc-tree';
 import { spawnDetached, type SpawnEvents } from '../spawn/spawner';
 
@@ -39,6 +40,8 @@ export interface LocalProviderOptions {
   /** The folder holding every run's folder (created if missing). */
   root: string;
   log?: (line: string) => void;
+  /** Who forwards for the network boundaries (Weir: the egress proxy's thread); else this thread. */
+  forwarder?: () => Forwarder;
 }
 
 interface Labels {
@@ -92,7 +95,7 @@ export class LocalSandboxProvider implements SandboxProvider {
     const startOver = this.pools.beginStart();
     const slot = this.pools.take(def);
     if (slot) {
-      const sandbox = new LocalSandbox(slot.name, slot.runDir, slot.mode, slot.o, this.tools, slot.paths, slot.uid, this.opts.log, { kind: 'warm', primed: slot.primed, afterStart: startOver });
+      const sandbox = new LocalSandbox(slot.name, slot.runDir, slot.mode, slot.o, this.tools, slot.paths, slot.uid, this.opts.log, this.opts.forwarder, { kind: 'warm', primed: slot.primed, afterStart: startOver });
       this.opts.log?.(`agent sandbox ${runId}: warm (${slot.name}): ${sandbox.isolation}`);
       return sandbox;
     }
@@ -120,7 +123,7 @@ export class LocalSandboxProvider implements SandboxProvider {
       await files({ op: 'remove', dir: runDir });
       if ((await prepare()) === 'exists') throw new Error(`the folder of run ${runId} is being made by someone else`);
     }
-    const sandbox = new LocalSandbox(runId, runDir, mode, o, this.tools, paths, uid, this.opts.log, { kind: 'cold', afterStart });
+    const sandbox = new LocalSandbox(runId, runDir, mode, o, this.tools, paths, uid, this.opts.log, this.opts.forwarder, { kind: 'cold', afterStart });
     this.opts.log?.(`agent sandbox ${runId}: ${sandbox.isolation}`);
     return sandbox;
   }
@@ -209,6 +212,7 @@ class LocalSandbox implements Sandbox {
     private readonly paths: SandboxPaths,
     private readonly uid: number,
     private readonly log: ((line: string) => void) | undefined,
+    private readonly forwarder: (() => Forwarder) | undefined,
     how: StartKind = { kind: 'cold' },
   ) {
     this.workdir = paths.workdir;
@@ -229,7 +233,7 @@ class LocalSandbox implements Sandbox {
     if (this.mode !== 'bwrap' || this.destroyed) return undefined;
     if (!this.boundary) {
       // `n` keeps the sockets' paths short (a unix socket's path has at most 107 bytes).
-      this.boundary = new NetBoundary(path.join(this.runDir, 'n'), hostIds(this.o));
+      this.boundary = new NetBoundary(path.join(this.runDir, 'n'), hostIds(this.o), this.forwarder?.());
       this.isolation = `${this.isolation}; ${BOUNDARY_LINE}`;
       this.log?.(`agent sandbox ${this.id}: ${BOUNDARY_LINE}`);
     }

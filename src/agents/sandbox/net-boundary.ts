@@ -6,9 +6,11 @@
 // the same path, and forwards what arrives to the TCP address; inside, net-relay.js listens on
 // 127.0.0.1:<port> and joins each connection to the socket. The sockets are the sandbox's host
 // user's alone (0600); they close, with every connection through them, when the sandbox goes.
+// This class only decides the sockets and the ports inside; the forwarding is the Forwarder's
+// (net-forward.ts): in Weir the egress proxy's thread, never the control thread.
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
+import { Forwarders, type Forwarder } from './net-forward';
 
 /** What an exec under the boundary needs: the folder of sockets and the relay's routes. */
 export interface NetRelaySpec {
@@ -22,8 +24,8 @@ const MAX_SOCKET_PATH = 107;
 const LOW_PORT_SHIFT = 20_000;
 
 export class NetBoundary {
-  private readonly servers = new Map<string, { server: net.Server; inside: number }>();
-  private readonly conns = new Set<net.Socket>();
+  /** The port inside for each host address reached, by `host\0port`. */
+  private readonly inside = new Map<string, number>();
   private readonly used = new Set<number>();
   private made: Promise<void> | undefined;
   private closed = false;
@@ -31,14 +33,15 @@ export class NetBoundary {
   constructor(
     readonly dir: string,
     private readonly owner: { uid: number; gid: number } | undefined,
+    private readonly forwarder: Forwarder = new Forwarders(),
   ) {}
 
   /** The address inside the sandbox that reaches `host:port` on the host (made once per target). */
   async reach(host: string, port: number): Promise<{ host: string; port: number }> {
     if (this.closed) throw new Error('the sandbox is gone');
     const key = `${host}\0${port}`;
-    const had = this.servers.get(key);
-    if (had) return { host: '127.0.0.1', port: had.inside };
+    const had = this.inside.get(key);
+    if (had) return { host: '127.0.0.1', port: had };
     let inside = port < 1024 ? port + LOW_PORT_SHIFT : port;
     while (this.used.has(inside)) inside++;
     this.used.add(inside);
@@ -46,39 +49,22 @@ export class NetBoundary {
     if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) throw new Error(`the sandbox's folder path is too long for a unix socket (${socket})`);
     this.made ??= fs.mkdir(this.dir, { mode: 0o755 }).then(() => {});
     await this.made;
-    const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (inner) => {
-      const outer = net.connect({ host, port, allowHalfOpen: true, noDelay: true });
-      this.conns.add(inner).add(outer);
-      inner.pipe(outer).pipe(inner);
-      const drop = () => {
-        inner.destroy();
-        outer.destroy();
-      };
-      inner.on('error', drop);
-      outer.on('error', drop);
-      inner.on('close', () => this.conns.delete(inner));
-      outer.on('close', () => this.conns.delete(outer));
-    });
-    this.servers.set(key, { server, inside });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(socket, () => resolve());
-    });
-    await fs.chmod(socket, 0o600);
-    if (this.owner) await fs.chown(socket, this.owner.uid, this.owner.gid);
+    this.inside.set(key, inside);
+    await this.forwarder.open({ dir: this.dir, socket, host, port, owner: this.owner });
+    // Closed while it was being opened: what was just opened goes too.
+    if (this.closed) await this.forwarder.close(this.dir);
     return { host: '127.0.0.1', port: inside };
   }
 
   /** What launch() adds to an exec: the relay's routes (none yet: a sandbox with no way out). */
   spec(): NetRelaySpec {
-    return { dir: this.dir, routes: [...this.servers.values()].map((s) => ({ port: s.inside, socket: path.join(this.dir, String(s.inside)) })) };
+    return { dir: this.dir, routes: [...this.inside.values()].map((p) => ({ port: p, socket: path.join(this.dir, String(p)) })) };
   }
 
   /** Stops listening and cuts every connection through the sockets. Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const c of this.conns) c.destroy();
-    await Promise.all([...this.servers.values()].map((s) => new Promise<void>((r) => s.server.close(() => r()))));
-    this.servers.clear();
+    this.inside.clear();
+    await this.forwarder.close(this.dir);
   }
 }
