@@ -3,8 +3,8 @@
 // A stand-in gateway on a thread of its own answers each POST with a chat completion's body. A
 // client in a bwrap sandbox (launch() as Weir builds it) sends N sequential POSTs, once straight to
 // the host port (a sandbox without a boundary: the host's network) and once under the boundary
-// (its own network namespace: net-relay.js inside, the unix socket, Weir's forwarder on this
-// thread as on the control thread), alternating R rounds of each, both over one kept-alive
+// (its own network namespace: net-relay.js inside, the unix socket, Weir's forwarder, here on
+// this thread; Weir runs it on the egress proxy's thread: net-boundary-cpu.js compares the two), alternating R rounds of each, both over one kept-alive
 // connection (as the agents' SDKs call) and with a new connection per call. It prints the median
 // per round, the median of those, and their difference: the relay's share. Needs bwrap.
 import { spawn } from 'node:child_process';
