@@ -2,7 +2,8 @@
 // again as the worker's first one was, the session looked up and touched, then the socket becomes a
 // viewer of the session's terminal (terminal.ts). What the client sends during those few round
 // trips to Postgres is kept: its last resize is the viewer's size, its keystrokes are typed in order
-// once the viewer is attached.
+// once the viewer is attached (past EARLY_INPUT_MAX they are dropped, and the viewer is told once
+// attached).
 import type { StreamStop } from '../control/supervisor';
 import type { AgentCall } from '../gateway/agent-relay';
 import { log } from '../log';
@@ -27,6 +28,7 @@ export function attachViewer(deps: AttachDeps, call: AgentCall, sink: StreamSink
   let early: TerminalSize | null = null;
   let typed: string[] | null = [];
   let typedChars = 0;
+  let dropped = false;
   let closed = false;
   void (async () => {
     const check = await deps.handle({ ...call, method: 'GET' });
@@ -44,6 +46,7 @@ export function attachViewer(deps: AttachDeps, call: AgentCall, sink: StreamSink
     viewer = deps.terminals.attach(session, sink, early ?? sizeFromQuery(new URLSearchParams(call.query)));
     for (const chunk of typed!) viewer.input(chunk);
     typed = null;
+    if (dropped) sink.data(Buffer.from(`\r\n[weir: input dropped: at most ${EARLY_INPUT_MAX / 1024} K typed before the viewer is attached are kept]\r\n`).toString('base64'));
   })().catch((e: unknown) => {
     log.warn(`agents: attach: ${(e as Error).message}`);
     sink.end();
@@ -56,7 +59,8 @@ export function attachViewer(deps: AttachDeps, call: AgentCall, sink: StreamSink
     {
       input: (chunk: string) => {
         if (viewer) return viewer.input(chunk);
-        if (!typed || typedChars + chunk.length > EARLY_INPUT_MAX) return;
+        if (!typed) return;
+        if (typedChars + chunk.length > EARLY_INPUT_MAX) return void (dropped = true);
         typed.push(chunk);
         typedChars += chunk.length;
       },

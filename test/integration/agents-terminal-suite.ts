@@ -248,6 +248,19 @@ export function terminalSuite(provider: ProviderName, engine: EngineName): void 
       await a.closed;
     });
 
+    it('keystrokes past what a starting terminal keeps are dropped, and the viewer who typed them is told', async () => {
+      const s = await newSession();
+      // 12 frames of 60 KB on open: past the 256 K kept before the viewer is attached, or past the
+      // 256 KB kept until the PTY opens, whichever of the two the frames reach.
+      const a = await attached(s.id, MASTER_KEY, '', (ws) => {
+        for (let i = 0; i < 12; i++) ws.send(Buffer.alloc(60 * 1024, 'x'));
+      });
+      await seen(a, '[weir: input dropped: ');
+      const del = await call(weir.url, `/v1/agent/sessions/${s.id}`, { headers: bearer(MASTER_KEY), method: 'DELETE' });
+      assert.equal(del.status, 200, del.text);
+      await a.closed;
+    });
+
     if (provider !== 'local') {
       it('a sandbox that dies under the terminal ends it, and its viewers are told', async () => {
         const s = await newSession();
