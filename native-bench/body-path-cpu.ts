@@ -44,6 +44,18 @@ function measure(dist: string, calls: number): Sample[] {
   const { BodyCollector } = require(path.join(dist, 'src/server/body-collector.js')) as typeof import('../src/server/body-collector');
   const { scanBody } = require(path.join(dist, 'src/gateway/body-scan.js')) as typeof import('../src/gateway/body-scan');
   const { TranslationCache } = require(path.join(dist, 'src/gateway/translation-cache.js')) as typeof import('../src/gateway/translation-cache');
+  // A build with reused body buffers gets its buffers back as a call does once undici wrote the
+  // body and the answer completed (LentBody's proof, simulated: nothing is sent here).
+  const lentPath = path.join(dist, 'src/server/large-buffers.js');
+  const lb = fs.existsSync(lentPath) ? (require(lentPath) as typeof import('../src/server/large-buffers')) : null;
+  const sent = (body: Buffer, client: Buffer | null): void => {
+    if (!lb || !lb.isLent(body)) return;
+    const l = new lb.LentBody(body, client !== null && lb.isLent(client) ? client : null);
+    const it = l[Symbol.iterator]();
+    it.next();
+    it.next();
+    l.answered();
+  };
   const claude = messagesSpec(claudeCodeBody()).body!;
   const toGpt = translatedRequests().translated.body!;
   const cache = new TranslationCache();
@@ -59,7 +71,8 @@ function measure(dist: string, calls: number): Sample[] {
       const t = cache.translate(raw, { model: 'bench-gpt' });
       if (t === null || typeof t !== 'object') throw new Error('the translation cache did not translate the body');
       sink += t.body.length;
-    }
+      sent(t.body, raw);
+    } else sent(raw, null);
   };
   for (const loop of LOOPS) for (let i = 0; i < Math.max(200, calls / 10); i++) one(loop);
   // The two loops in alternating blocks, so what one leaves behind (garbage, arena growth) lands on both alike.
