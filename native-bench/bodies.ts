@@ -104,8 +104,8 @@ function tool(r: () => number, i: number): object {
  * A Claude-Code-shaped request: a long system prompt with cache_control, ~30 tools with JSON
  * schemas, and a long history of text, tool_use and tool_result turns, grown to ≈150 KB.
  */
-export function claudeCodeBody(o: { stream?: boolean; mock?: MockHints; targetBytes?: number; tools?: number } = {}): object {
-  const r = rng(0xc1a0de);
+export function claudeCodeBody(o: { stream?: boolean; mock?: MockHints; targetBytes?: number; tools?: number; seed?: number } = {}): object {
+  const r = rng(o.seed ?? 0xc1a0de);
   const target = o.targetBytes ?? 150 * 1024;
   const tools = Array.from({ length: o.tools ?? 30 }, (_, i) => tool(r, i));
   const messages: object[] = [];

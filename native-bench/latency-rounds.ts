@@ -132,6 +132,7 @@ export async function interleavedLatency(
       ttfb: plan.sse ? { abs: latencySpread(d.firstByte), added: direct ? null : addedSpread(d.firstByte, ref.firstByte) } : null,
       ttft: plan.sse && sses.get(t) ? { abs: latencySpread(d.firstToken), added: direct ? null : addedSpread(d.firstToken, ref.firstToken) } : null,
       cpuUsPerReq: d.cpu.perRequest(),
+      faultsPerReq: d.cpu.faultsPerRequest(),
       cpuPerRepeat: d.cpuPerRepeat,
       rssMB: targetRss(t) / 2 ** 20,
       ...(checks.get(t) ? { checked: d.checked } : {}),

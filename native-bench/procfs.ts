@@ -1,5 +1,5 @@
 // CPU time and memory of processes from /proc: utime + stime from /proc/PID/stat (all threads of
-// the process, in clock ticks) and VmRSS from /proc/PID/status. Parsing is kept pure so it can be
+// the process, in clock ticks), its minor page faults, and VmRSS from /proc/PID/status. Parsing is kept pure so it can be
 // tested on captured lines; the readers return NaN when the process is gone or /proc is absent.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,6 +9,11 @@ export interface StatFields {
   comm: string;
   state: string;
   ppid: number;
+  /**
+   * Minor page faults (field 10, every thread): pages touched for the first time. A fresh buffer
+   * of >= 128 KB (glibc mmaps it) faults each of its pages, so this counts fresh memory per request.
+   */
+  minflt: number;
   utimeTicks: number;
   stimeTicks: number;
   /** CPU of children the process waited for (fields 16 and 17): a server's exited workers. */
@@ -37,6 +42,7 @@ export function parseStatLine(line: string): StatFields {
     comm: line.slice(open + 1, close),
     state: rest[0]!,
     ppid: num(1),
+    minflt: num(7),
     utimeTicks: num(11),
     stimeTicks: num(12),
     cutimeTicks: rest.length > 14 ? num(13) : 0,
@@ -104,6 +110,12 @@ function readStat(pid: number): StatFields | null {
 export function cpuMicros(pid: number): number {
   const s = readStat(pid);
   return s ? ticksToMicros(s.utimeTicks + s.stimeTicks, clockTicksPerSecond()) : NaN;
+}
+
+/** Minor page faults of a process so far (every thread); NaN when gone. */
+export function minorFaults(pid: number): number {
+  const s = readStat(pid);
+  return s ? s.minflt : NaN;
 }
 
 /** CPU time of one thread of a process (the main thread: tid = pid), µs; NaN when gone. */

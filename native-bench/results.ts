@@ -23,6 +23,8 @@ export interface LatencyRow {
   ttfb: { abs: LatencySpread; added: LatencySpread | null } | null;
   ttft: { abs: LatencySpread; added: LatencySpread | null } | null;
   cpuUsPerReq: number;
+  /** Minor page faults of the target's processes per request (fresh memory touched). */
+  faultsPerReq?: number;
   /** CPU µs/request in each repeat (tick-granular: a repeat's figure is coarser than the overall one). */
   cpuPerRepeat: number[];
   rssMB: number;

@@ -2,7 +2,7 @@
 // to), Weir, and the baselines/comparators. A target is an origin to send requests to and the
 // processes whose CPU time and memory count for it.
 import type { GcTrace } from './gc-trace';
-import { cpuMicros, processTree, rssBytes, sumOver } from './procfs';
+import { cpuMicros, minorFaults, processTree, rssBytes, sumOver } from './procfs';
 import type { RequestSpec } from './timed-request';
 
 export type TargetKind = 'direct' | 'direct-openai' | 'weir' | 'translated' | 'governed' | 'minimal' | 'nginx' | 'litellm' | 'bedrock-direct' | 'weir-bedrock' | 'vertex-direct' | 'vertex' | 'gemini-direct' | 'gemini' | 'scaleout-a' | 'scaleout-b' | 'scaleout-strict';
@@ -79,34 +79,56 @@ export function targetCpu(t: Target): number {
   return pids.length ? sumOver(pids, cpuMicros) : NaN;
 }
 
+/** Minor page faults of the target's processes so far (NaN when unknown). */
+export function targetFaults(t: Target): number {
+  const pids = pidsOf(t);
+  return pids.length ? sumOver(pids, minorFaults) : NaN;
+}
+
 /** RSS of the target's processes in bytes (NaN when unknown). */
 export function targetRss(t: Target): number {
   const pids = pidsOf(t);
   return pids.length ? sumOver(pids, rssBytes) : NaN;
 }
 
-/** Accumulates CPU time and request counts of one target over separate measurement windows. */
+/**
+ * Accumulates CPU time, minor page faults and request counts of one target over separate
+ * measurement windows. Faults are counted, not timed: unlike CPU on a loaded machine, a fault
+ * count per request does not move with other work on the box.
+ */
 export class CpuMeter {
   cpuUs = 0;
+  faults = 0;
   requests = 0;
   private before = NaN;
+  private faultsBefore = NaN;
   private known = true;
+  private faultsKnown = true;
 
   constructor(private readonly t: Target) {}
 
   begin(): void {
     this.before = targetCpu(this.t);
+    this.faultsBefore = targetFaults(this.t);
   }
 
   end(requests: number): void {
     const after = targetCpu(this.t);
+    const faultsAfter = targetFaults(this.t);
     if (Number.isNaN(after) || Number.isNaN(this.before)) this.known = false;
     else this.cpuUs += after - this.before;
+    if (Number.isNaN(faultsAfter) || Number.isNaN(this.faultsBefore)) this.faultsKnown = false;
+    else this.faults += faultsAfter - this.faultsBefore;
     this.requests += requests;
   }
 
   /** CPU µs per request over every window so far; NaN when unknown or nothing was served. */
   perRequest(): number {
     return this.known && this.requests > 0 ? this.cpuUs / this.requests : NaN;
+  }
+
+  /** Minor page faults per request over every window so far; NaN when unknown or nothing was served. */
+  faultsPerRequest(): number {
+    return this.faultsKnown && this.requests > 0 ? this.faults / this.requests : NaN;
   }
 }

@@ -9,6 +9,7 @@ import type { Dispatcher } from 'undici';
 import { mockDispatch } from '../providers/mock';
 import type { Wire, WireSpec } from '../providers/wire';
 import type { Exchange } from '../server/exchange';
+import { isLent, LentBody } from '../server/large-buffers';
 import type { DeploymentHealth } from '../state/deployment-health';
 import { replaceModel, type BodyScan } from './body-scan';
 import { errorBody, GatewayError, streamErrorEvent } from './errors';
@@ -62,6 +63,10 @@ export class ProxyCall extends CallRecord {
   private attemptSeq = 0;
   /** Set while the attempt waits for its signature (credentials being fetched). */
   private signing = false;
+  /** Attempts made (retries and fallbacks included), whatever their provider. */
+  private sends = 0;
+  /** The first attempt's body when it lies in a worker's reused buffer: given back on proof (large-buffers.ts). */
+  private lentBody: LentBody | null = null;
 
   constructor(
     ex: Exchange,
@@ -98,6 +103,7 @@ export class ProxyCall extends CallRecord {
     if (r.strategy === 'usage-based-routing' || r.strategy === 'usage-based-routing-v2') this.health.countRequest(t.slot, now);
     this.target = t;
     this.tried.push(t);
+    this.sends++;
     this.xlate = Translation.needed(this.endpoint, t, this.body, this.scan.depth, this.xlate);
     let body: Buffer;
     if (this.xlate) {
@@ -140,7 +146,30 @@ export class ProxyCall extends CallRecord {
     }
     if (t.wire) return this.dispatchWire(t as Target & { wire: WireSpec }, body);
     const path = this.endpoint === 'responses' && !this.xlate ? t.responsesPath! : this.endpoint === 'embeddings' ? t.embeddingsPath! : t.path;
-    poolFor(t.origin).dispatch({ path, method: 'POST', headers: dialectHeaders(t, this.ex.headers), body }, this);
+    const headers = dialectHeaders(t, this.ex.headers);
+    // A body in a reused buffer goes as a one-chunk iterable, which tells when undici is done
+    // writing it. Only the first attempt's: a retry sends the client's body again, so after one
+    // the call's buffers are left to the GC.
+    if (this.sends === 1 && isLent(body)) {
+      const clientsToo = body !== this.body && isLent(this.body) && this.xlate !== null;
+      this.lentBody = new LentBody(body, clientsToo ? this.body : null);
+      headers.push('content-length', String(body.length));
+      poolFor(t.origin).dispatch({ path, method: 'POST', headers, body: this.lentBody as unknown as Buffer }, this);
+      return;
+    }
+    poolFor(t.origin).dispatch({ path, method: 'POST', headers, body }, this);
+  }
+
+  /**
+   * The attempt whose body was lent ended: normally (its answer completed, nothing more will be
+   * sent) or not. Only the first may give the buffers back, and only on LentBody's proof.
+   */
+  private settleLent(normally: boolean): void {
+    const lent = this.lentBody;
+    if (lent === null) return;
+    this.lentBody = null;
+    if (normally) lent.answered();
+    else lent.drop();
   }
 
   /**
@@ -320,6 +349,7 @@ export class ProxyCall extends CallRecord {
       this.account(this.status);
       this.out.end();
       this.debugLine(this.status);
+      this.settleLent(true);
     } else if (phase === 'buffering') {
       this.notOverheadMs += performance.now() - this.attemptStart;
       let raw = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
@@ -346,7 +376,10 @@ export class ProxyCall extends CallRecord {
       this.keyHeaders(headers);
       this.out.respond(this.status, headers, body);
       this.debugLine(this.status);
+      this.settleLent(true);
     } else if (phase === 'error-body') {
+      // A complete answer, but the call may retry with the same body: not given back.
+      this.settleLent(false);
       this.notOverheadMs += performance.now() - this.attemptStart;
       const body = Buffer.concat(this.chunks, Math.min(this.size, MAX_ERROR_BODY));
       this.upstreamFailed(fromUpstreamStatus(this.status, this.headers, body, this.target), this.status);
@@ -366,6 +399,7 @@ export class ProxyCall extends CallRecord {
 
   /** The attempt failed without an answer (socket error, timeout, no signature) or mid-stream. */
   private attemptFailed(err: Error): void {
+    this.settleLent(false);
     this.closeAttempt();
     const phase = this.phase;
     this.phase = 'done';
@@ -481,6 +515,7 @@ export class ProxyCall extends CallRecord {
   }
 
   private fail(error: GatewayError): void {
+    this.settleLent(false);
     this.phase = 'done';
     const headers = this.litellmHeaders(['content-type', 'application/json']).concat(error.headers);
     this.keyHeaders(headers);
@@ -493,6 +528,7 @@ export class ProxyCall extends CallRecord {
     if (this.phase === 'done') return;
     // Read before the abort: undici calls onResponseError synchronously, which ends the phase.
     const streamed = this.phase === 'streaming';
+    this.settleLent(false);
     if (this.backoffTimer) clearTimeout(this.backoffTimer);
     this.backoffTimer = null;
     this.signing = false;

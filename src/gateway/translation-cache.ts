@@ -38,6 +38,7 @@
 import { isUtf8 } from 'node:buffer';
 import { BACKSLASH, COLON, COMMA, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } from '../accounting/usage-json';
 import { scanSteps } from '../scan-steps';
+import { LARGE_BODY, takeLarge } from '../server/large-buffers';
 import type { ToAnthropicContext } from '../translate/context';
 import { tallyTokens, type StringLength } from '../translate/count-tokens';
 import { Dropped } from '../translate/dropped';
@@ -282,6 +283,17 @@ function namesOf(map: ReadonlyMap<string, string> | undefined): [string, string]
 }
 
 let nextId = 1;
+
+/** The parts in one buffer: a large one in a reused buffer of the worker's (large-buffers.ts), which the call gives back once sent. */
+function joined(parts: Buffer[]): Buffer {
+  let size = 0;
+  for (const p of parts) size += p.length;
+  if (size < LARGE_BODY) return Buffer.concat(parts, size);
+  const out = takeLarge(size);
+  let at = 0;
+  for (const p of parts) at += p.copy(out, at);
+  return out;
+}
 
 /**
  * A buffer that owns its memory, to be kept: a short one is otherwise a slice of Node's shared
@@ -573,7 +585,7 @@ export class TranslationCache {
     // No long string anywhere: the uncached path translates such a body the ordinary way.
     if (marks === 0) return null;
     parts.push(head.post);
-    const body = Buffer.concat(parts);
+    const body = joined(parts);
     scanSteps.n += body.length;
 
     const dropped = new Dropped();

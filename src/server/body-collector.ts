@@ -1,6 +1,7 @@
 // A request body as it arrives, in one buffer or in parts. Memory follows what was received, not
 // what the client declared: a `content-length` only sizes the buffer up front when it is small, so
 // a client announcing 64 MB and sending nothing makes the gateway allocate nothing.
+import { LARGE_BODY, takeLarge } from './large-buffers';
 
 /** Bodies declared up to this size get one buffer of their declared size at once (one copy). */
 const PREALLOCATE_MAX = 1024 * 1024;
@@ -20,6 +21,11 @@ export function shouldDrain(h: Record<string, string>): boolean {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** A buffer for a body declared `size` bytes: a large one from the worker's reused buffers. */
+function bufferFor(size: number): Buffer {
+  return size >= LARGE_BODY ? takeLarge(size) : Buffer.allocUnsafe(size);
+}
 
 /**
  * Whether the request head announces a body. An answer sent before such a body was read must
@@ -41,7 +47,7 @@ export class BodyCollector {
   private dropping = false;
 
   constructor(private readonly declared: number) {
-    this.fixed = Number.isInteger(declared) && declared >= 0 && declared <= PREALLOCATE_MAX ? Buffer.allocUnsafe(declared) : null;
+    this.fixed = Number.isInteger(declared) && declared >= 0 && declared <= PREALLOCATE_MAX ? bufferFor(declared) : null;
   }
 
   /** Keeps nothing from now on: the rest of the body is read only to be dropped. */

@@ -258,10 +258,13 @@ export interface MockOptions {
   record?: boolean;
   /** The hex prefix of every id the mock makes (default random): fixed, a recording is reproducible. */
   idBase?: string;
+  /** Read request bodies a chunk per event-loop turn, so a large body's write stays in flight in the sender. */
+  slowRead?: boolean;
 }
 
 export async function startMockUpstream(opts: MockOptions = {}): Promise<MockUpstream> {
   const record = opts.record ?? true;
+  const slowRead = opts.slowRead ?? false;
   const host = opts.host ?? '127.0.0.1';
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
@@ -417,7 +420,14 @@ export async function startMockUpstream(opts: MockOptions = {}): Promise<MockUps
     const path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? '' : url.slice(q + 1);
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('data', (c: Buffer) => {
+      chunks.push(c);
+      if (slowRead) {
+        // One chunk per turn of the loop: the sender's write stays in flight meanwhile.
+        req.pause();
+        setImmediate(() => req.resume());
+      }
+    });
     req.on('end', () => {
       if (ex.closed) return;
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);

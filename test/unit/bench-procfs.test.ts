@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { clockTicksPerSecond, cpuMicros, parseProcStatCpu, parseStatLine, parseVmRssBytes, processTree, rssBytes, sumOver, ticksToMicros } from '../../native-bench/procfs';
+import { clockTicksPerSecond, cpuMicros, minorFaults, parseProcStatCpu, parseStatLine, parseVmRssBytes, processTree, rssBytes, sumOver, ticksToMicros } from '../../native-bench/procfs';
 
 // A real line from a Node process (fields 14/15 = utime/stime = 1523/277).
 const NODE_LINE =
@@ -17,6 +17,18 @@ test('utime and stime are fields 14 and 15 of /proc/PID/stat', () => {
   assert.equal(s.ppid, 14800);
   assert.equal(s.utimeTicks, 1523);
   assert.equal(s.stimeTicks, 277);
+});
+
+test('minor page faults are field 10 of /proc/PID/stat, and a fresh large buffer adds to them', () => {
+  assert.equal(parseStatLine(NODE_LINE).minflt, 40213);
+  const before = minorFaults(process.pid);
+  // 4 MB is far above glibc's mmap threshold: fresh pages, each faulted in when first written.
+  const b = Buffer.allocUnsafe(4 * 1024 * 1024);
+  b.fill(1);
+  const after = minorFaults(process.pid);
+  // Each page faults alone here (THP is madvise-only on this VM); with THP always a few huge pages may do.
+  assert.ok(after - before > 0, `${after - before} faults for 1,024 fresh pages`);
+  assert.ok(Number.isNaN(minorFaults(2 ** 22 + 12345)));
 });
 
 test('a command name with spaces and parentheses does not shift the fields', () => {

@@ -1,0 +1,160 @@
+// What the 148 KB paths cost Weir in its own code, measured so a busy machine cannot spoil it
+// (issue 15): `node dist/native-bench/body-path-cpu.js [--calls N] [--repeats R] [NAME=DIST …]`.
+//
+// Per repeat and build (the order rotating every repeat), a child process loads THAT build's body
+// collector, body scan and translation cache (a `dist` with the repository's node_modules beside
+// it; default: this build) and runs, on a worker thread as Weir's workers do (glibc serves a
+// worker thread from an arena of its own, which returns memory differently from the main one):
+//   claude      scenario 2's own work: the 148 KB body collected from 64 KB chunks, then scanned;
+//   translated  scenario 7's cached call: the same, then the translation cache's answer for an
+//               OpenAI-dialect deployment (every part found: the first calls warmed it).
+// Per call: the worker's on-CPU time (/proc/thread-self/schedstat: waiting for a core is not
+// counted) and the process's minor page faults (getrusage: fresh pages touched, which on this VM
+// cost 7–18 µs each). Medians over the repeats, builds side by side.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { claudeCodeBody, messagesSpec } from './bodies';
+import { translatedRequests } from './translated';
+
+const HERE_DIST = path.resolve(__dirname, '..');
+const CHUNK = 64 * 1024;
+const LOOPS = ['claude', 'translated'] as const;
+type Loop = (typeof LOOPS)[number];
+
+interface Sample {
+  loop: Loop;
+  usPerCall: number;
+  faultsPerCall: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function threadNs(): number {
+  return Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
+}
+
+/** In the worker: the loops over the build's own modules. */
+function measure(dist: string, calls: number): Sample[] {
+  const { BodyCollector } = require(path.join(dist, 'src/server/body-collector.js')) as typeof import('../src/server/body-collector');
+  const { scanBody } = require(path.join(dist, 'src/gateway/body-scan.js')) as typeof import('../src/gateway/body-scan');
+  const { TranslationCache } = require(path.join(dist, 'src/gateway/translation-cache.js')) as typeof import('../src/gateway/translation-cache');
+  // A build with reused body buffers gets its buffers back as a call does once undici wrote the
+  // body and the answer completed (LentBody's proof, simulated: nothing is sent here).
+  const lentPath = path.join(dist, 'src/server/large-buffers.js');
+  const lb = fs.existsSync(lentPath) ? (require(lentPath) as typeof import('../src/server/large-buffers')) : null;
+  const sent = (body: Buffer, client: Buffer | null): void => {
+    if (!lb || !lb.isLent(body)) return;
+    const l = new lb.LentBody(body, client !== null && lb.isLent(client) ? client : null);
+    const it = l[Symbol.iterator]();
+    it.next();
+    it.next();
+    l.answered();
+  };
+  const claude = messagesSpec(claudeCodeBody()).body!;
+  const toGpt = translatedRequests().translated.body!;
+  const cache = new TranslationCache();
+  let sink = 0;
+  const one = (loop: Loop): void => {
+    const body = loop === 'claude' ? claude : toGpt;
+    const c = new BodyCollector(body.length);
+    for (let at = 0; at < body.length; at += CHUNK) c.add(body.subarray(at, at + CHUNK), at + CHUNK >= body.length);
+    const raw = c.take();
+    const scan = scanBody(raw);
+    sink += scan.modelEnd;
+    if (loop === 'translated') {
+      const t = cache.translate(raw, { model: 'bench-gpt' });
+      if (t === null || typeof t !== 'object') throw new Error('the translation cache did not translate the body');
+      sink += t.body.length;
+      sent(t.body, raw);
+    } else sent(raw, null);
+  };
+  for (const loop of LOOPS) for (let i = 0; i < Math.max(200, calls / 10); i++) one(loop);
+  // The two loops in alternating blocks, so what one leaves behind (garbage, arena growth) lands on both alike.
+  const ns = [0, 0];
+  const faults = [0, 0];
+  const block = Math.max(1, Math.floor(calls / 20));
+  for (let done = 0; done < calls; done += block) {
+    for (let k = 0; k < LOOPS.length; k++) {
+      const f0 = process.resourceUsage().minorPageFault;
+      const t0 = threadNs();
+      for (let i = 0; i < block; i++) one(LOOPS[k]!);
+      ns[k]! += threadNs() - t0;
+      faults[k]! += process.resourceUsage().minorPageFault - f0;
+    }
+  }
+  if (sink === 0) throw new Error('nothing measured');
+  const n = Math.ceil(calls / block) * block;
+  return LOOPS.map((loop, k) => ({ loop, usPerCall: ns[k]! / n / 1000, faultsPerCall: faults[k]! / n }));
+}
+
+async function child(dist: string, calls: number): Promise<void> {
+  const w = new Worker(__filename, { workerData: { dist, calls } });
+  const samples = await new Promise<Sample[]>((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+  });
+  process.stdout.write(JSON.stringify(samples));
+}
+
+function runChild(dist: string, calls: number): Promise<Sample[]> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [__filename, '--child', dist, String(calls)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    p.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    p.on('error', reject);
+    p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(text) as Sample[]) : reject(new Error(`child for ${dist} exited with ${code}`))));
+  });
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  let calls = 3000;
+  let repeats = 5;
+  const builds: [string, string][] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--calls') calls = Number(args[++i]);
+    else if (a === '--repeats') repeats = Number(args[++i]);
+    else if (a.includes('=')) builds.push([a.slice(0, a.indexOf('=')), path.resolve(a.slice(a.indexOf('=') + 1))]);
+    else throw new Error(`usage: body-path-cpu.js [--calls N] [--repeats R] [NAME=DIST …] (got ${a})`);
+  }
+  if (builds.length === 0) builds.push(['this', HERE_DIST]);
+  const got = new Map<string, Sample[][]>(builds.map(([n]) => [n, []]));
+  for (let r = 0; r < repeats; r++) {
+    for (let k = 0; k < builds.length; k++) {
+      const [name, dist] = builds[(r + k) % builds.length]!;
+      got.get(name)!.push(await runChild(dist, calls));
+      process.stderr.write(`repeat ${r + 1}/${repeats} ${name} done\n`);
+    }
+  }
+  const load = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  console.log(`| build | path | µs/call (on-CPU, worker thread) [min…max] | minor faults/call [min…max] |`);
+  console.log(`| :--- | :--- | ---: | ---: |`);
+  for (const loop of LOOPS) {
+    for (const [name] of builds) {
+      const s = got.get(name)!.map((rep) => rep.find((x) => x.loop === loop)!);
+      const us = s.map((x) => x.usPerCall);
+      const f = s.map((x) => x.faultsPerCall);
+      console.log(`| ${name} | ${loop} | ${median(us).toFixed(1)} [${Math.min(...us).toFixed(1)}…${Math.max(...us).toFixed(1)}] | ${median(f).toFixed(2)} [${Math.min(...f).toFixed(2)}…${Math.max(...f).toFixed(2)}] |`);
+    }
+  }
+  console.log(`\n${calls} calls a repeat, ${repeats} repeats; load average at the end ${load}`);
+}
+
+if (!isMainThread) {
+  const { dist, calls } = workerData as { dist: string; calls: number };
+  parentPort!.postMessage(measure(dist, calls));
+} else if (process.argv[2] === '--child') {
+  void child(process.argv[3]!, Number(process.argv[4]));
+} else {
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
