@@ -38,7 +38,7 @@
 import { isUtf8 } from 'node:buffer';
 import { BACKSLASH, COLON, COMMA, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } from '../accounting/usage-json';
 import { scanSteps } from '../scan-steps';
-import { LARGE_BODY, takeLarge } from '../server/large-buffers';
+import { isLent, LARGE_BODY, takeLarge } from '../server/large-buffers';
 import type { ToAnthropicContext } from '../translate/context';
 import { tallyTokens, type StringLength } from '../translate/count-tokens';
 import { Dropped } from '../translate/dropped';
@@ -297,10 +297,11 @@ function joined(parts: Buffer[]): Buffer {
 
 /**
  * A buffer that owns its memory, to be kept: a short one is otherwise a slice of Node's shared
- * 8 KB pool, and keeping it would keep the whole slab (the bound counts the bytes kept).
+ * 8 KB pool, and keeping it would keep the whole slab (the bound counts the bytes kept). A lent
+ * buffer (the client's body) is always copied: it is lent again once this call has sent it.
  */
 function owned(b: Buffer): Buffer {
-  if (b.byteOffset === 0 && b.buffer.byteLength === b.length) return b;
+  if (b.byteOffset === 0 && b.buffer.byteLength === b.length && !isLent(b)) return b;
   const c = Buffer.allocUnsafeSlow(b.length);
   b.copy(c);
   return c;
