@@ -1,5 +1,5 @@
 // The governed path's worker cost, A/B across builds (issue 15): `node dist/native-bench/governed-ab.js
-// [--seconds S] [--rounds R] [--connections C] [--profile DIR] NAME=DIST [NAME=DIST …]`.
+// [--seconds S] [--rounds R] [--connections C] [--profile DIR] [--perf DIR] NAME=DIST [NAME=DIST …]`.
 //
 // Per build directory (a `dist` with the repository's package.json and node_modules beside it) it
 // starts two Weirs of 2 workers against one mock: the master-key Weir of scenario 1 (no database)
@@ -56,6 +56,23 @@ async function startWeir(name: string, dist: string, config: string, env: NodeJS
   return { child, url: `http://127.0.0.1:${port}`, gc };
 }
 
+/** `perf record` of a process's on-CPU time until the function it returns is called (and awaited). */
+function startPerf(pid: number, out: string): () => Promise<void> {
+  const p = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '1999', '-g', '-p', String(pid), '-o', out], { stdio: 'ignore' });
+  const done = new Promise<void>((ok) => {
+    p.once('close', () => ok());
+    // No perf on this machine: the run stands without its samples.
+    p.once('error', (e) => {
+      process.stderr.write(`\nperf: ${e.message}\n`);
+      ok();
+    });
+  });
+  return async () => {
+    if (p.exitCode === null && p.pid !== undefined) p.kill('SIGINT');
+    await done;
+  };
+}
+
 async function newKey(url: string): Promise<string> {
   const res = await fetch(`${url}/key/generate`, { method: 'POST', headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(KEY_LIMITS) });
   const body = (await res.json()) as { key?: string };
@@ -110,7 +127,7 @@ async function main(): Promise<number> {
   if (fi >= 0) argv.splice(fi, 2);
   if (perfRoot) fs.mkdirSync(perfRoot, { recursive: true });
   if (argv.length === 0 || argv.some((s) => !s.includes('='))) {
-    process.stderr.write('usage: node dist/native-bench/governed-ab.js [--seconds S] [--rounds R] [--connections C] [--profile DIR] NAME=DIST [NAME=DIST …]\n');
+    process.stderr.write('usage: node dist/native-bench/governed-ab.js [--seconds S] [--rounds R] [--connections C] [--profile DIR] [--perf DIR] NAME=DIST [NAME=DIST …]\n');
     return 2;
   }
   installCleanup();
@@ -153,13 +170,11 @@ async function main(): Promise<number> {
         const c0 = cpuMicros(t.pid);
         const m0 = threadCpuMicros(t.pid, t.pid);
         const startMs = performance.now();
-        const perf = perfRoot ? spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '1999', '-g', '-p', String(t.pid), '-o', path.join(perfRoot, `${t.build}-${t.kind}-r${r + 1}.data`)], { stdio: 'ignore' }) : null;
+        const perf = perfRoot ? startPerf(t.pid, path.join(perfRoot, `${t.build}-${t.kind}-r${r + 1}.data`)) : null;
         const res = await runLoadgen(bin, t.url, chatSpec(body, t.key), { connections, durationS: seconds });
         t.windows.push({ startMs, endMs: performance.now(), requests: res.completed });
         if (perf) {
-          const exited = new Promise((ok) => perf.once('exit', ok));
-          perf.kill('SIGINT');
-          await exited;
+          await perf();
           process.stdout.write(`${t.build} ${t.kind} r${r + 1}: ${res.completed} requests\n`);
         }
         const cpu = cpuMicros(t.pid) - c0;
