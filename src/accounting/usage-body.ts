@@ -1,13 +1,14 @@
-// Usage, id and model of a non-streamed upstream answer, read without parsing the body.
+// Usage and id of a non-streamed upstream answer, read without parsing the body.
 //
 // Providers put `usage` at the end of the body (OpenAI: `…,"usage":{…},"service_tier":…,
-// "system_fingerprint":…}`; Anthropic: `…,"stop_sequence":null,"usage":{…}}`), and `id`/`model`
-// at the start. So `usage` is searched for from the end and proven to be a member of the
-// outermost object (findTopLevelMemberFromEnd: a nested `"usage"` or one inside a string is
-// skipped, and the search goes on towards the start, so it is found wherever it is); only the
-// usage object's own bytes are JSON.parsed. `id`/`model` come from walking the outer object's
-// first members. When the fast path cannot decide (no `"usage"` bytes, escaped key names,
-// malformed JSON), the whole body is JSON.parsed once; if that fails too, usage is undefined.
+// "system_fingerprint":…}`; Anthropic: `…,"stop_sequence":null,"usage":{…}}`), and `id` first.
+// So `usage` is searched for from the end and proven to be a member of the outermost object
+// (findTopLevelMemberFromEnd: a nested `"usage"` or one inside a string is skipped, and the search
+// goes on towards the start, so it is found wherever it is); only the usage object's own bytes are
+// JSON.parsed. `id` comes from walking the outer object's members until it is found: the walk
+// stops there (the model the provider names is not read: a call records the deployment it chose).
+// When the fast path cannot decide (no `"usage"` bytes, escaped key names, malformed JSON), the
+// whole body is JSON.parsed once; if that fails too, usage is undefined.
 import { anthropicUsage, count, openaiUsage, type TokenUsage } from './usage-types';
 import { findTopLevelMemberFromEnd, LBRACE, parseSpan, readTopLevelStrings, skipSpace } from './usage-json';
 import { scanSteps } from '../scan-steps';
@@ -15,14 +16,12 @@ import { scanSteps } from '../scan-steps';
 export interface BodyUsage {
   /** Provider response id (`chatcmpl-…`, `resp_…`, `msg_…`), when present. */
   id: string | undefined;
-  /** Model the provider says answered. */
-  model: string | undefined;
   /** Usage, when the body carries it. */
   usage: TokenUsage | undefined;
 }
 
 const USAGE_KEY = Buffer.from('"usage"');
-const ID_MODEL = ['id', 'model'] as const;
+const ID = ['id'] as const;
 
 type Obj = Record<string, unknown>;
 
@@ -72,30 +71,29 @@ function fromBody(buf: Buffer, toUsage: (u: unknown) => TokenUsage | undefined):
     const span = findTopLevelMemberFromEnd(buf, start, end, USAGE_KEY);
     if (span) {
       const fields: Record<string, string> = {};
-      const walked = readTopLevelStrings(buf, start, end, ID_MODEL, fields);
+      const walked = readTopLevelStrings(buf, start, end, ID, fields);
       if (walked !== -1) {
         const raw = parseSpan(buf, span[0], span[1]);
         // `"usage": null` (or a shape we do not know) is a legitimate "no usage" answer.
-        if (raw === null || isObj(raw)) return { id: fields.id, model: fields.model, usage: raw === null ? undefined : toUsage(raw) };
+        if (raw === null || isObj(raw)) return { id: fields.id, usage: raw === null ? undefined : toUsage(raw) };
       }
     }
   }
   // Slow path: the whole body, once.
   const whole = parseSpan(buf, 0, end);
-  if (!isObj(whole)) return { id: undefined, model: undefined, usage: undefined };
+  if (!isObj(whole)) return { id: undefined, usage: undefined };
   return {
     id: typeof whole.id === 'string' ? whole.id : undefined,
-    model: typeof whole.model === 'string' ? whole.model : undefined,
     usage: toUsage(whole.usage),
   };
 }
 
-/** Usage, id and model of an OpenAI chat completion (or Responses API) body. */
+/** Usage and id of an OpenAI chat completion (or Responses API) body. */
 export function usageFromOpenAIBody(buf: Buffer): BodyUsage {
   return fromBody(buf, openaiUsageFromObject);
 }
 
-/** Usage, id and model of an Anthropic Messages body. */
+/** Usage and id of an Anthropic Messages body. */
 export function usageFromAnthropicBody(buf: Buffer): BodyUsage {
   return fromBody(buf, anthropicUsageFromObject);
 }

@@ -100,8 +100,23 @@ export class SpendWriter {
    * One writer per journal at a time: two running at once could each report the other's commits.
    */
   private readonly known: Map<string, number>;
-  /** Lines already moved to quarantine by this writer (segment:end). */
-  private readonly quarantined = new Set<string>();
+  /**
+   * Lines this writer moved to quarantine whose segment is not yet committed past them, by segment
+   * (the ends of the lines): a round that fails is read again from the committed offset, and must
+   * not quarantine a line twice. A line at or before a committed offset is never read again, so it
+   * is forgotten once its segment commits past it (or is retired): what is held is at most what
+   * one round read, not one entry per quarantined line for the life of the process.
+   */
+  private readonly quarantined = new Map<string, Set<number>>();
+  /** Lines quarantined by this writer since it started (a flush reports its own share). */
+  private quarantinedTotal = 0;
+
+  /** Quarantined lines still remembered (tests bound it). */
+  get quarantineHeld(): number {
+    let n = 0;
+    for (const ends of this.quarantined.values()) n += ends.size;
+    return n;
+  }
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private running = false;
@@ -173,12 +188,12 @@ export class SpendWriter {
 
   private async flushAll(): Promise<FlushResult> {
     const res: FlushResult = { ok: true, records: 0, transactions: 0, segmentsDeleted: 0, quarantined: 0 };
-    const q0 = this.quarantined.size;
+    const q0 = this.quarantinedTotal;
     const add = (r: Round) => {
       res.records += r.records;
       res.segmentsDeleted += r.deleted;
       if (r.transaction) res.transactions++;
-      res.quarantined = this.quarantined.size - q0;
+      res.quarantined = this.quarantinedTotal - q0;
     };
     let dataErrors = 0;
     let conflicts = 0;
@@ -195,7 +210,7 @@ export class SpendWriter {
         if (isConnectionError(e)) {
           this.up = false;
           this.problem(`database unreachable, records wait in the journal (${err.message})`);
-          return { ...res, ok: false, error: err.message, quarantined: this.quarantined.size - q0 };
+          return { ...res, ok: false, error: err.message, quarantined: this.quarantinedTotal - q0 };
         }
         // Deadlock or serialization failure against another writer (LiteLLM's too): just retry.
         const code = (e as { code?: string }).code ?? '';
@@ -204,7 +219,7 @@ export class SpendWriter {
         this.problem(`flush failed (${(e as { code?: string }).code ?? ''} ${err.message})`);
         // The schema may have changed under us (a LiteLLM migration ran): look again.
         forgetSchema(this.pool);
-        if (dataErrors > 3) return { ...res, ok: false, error: err.message, quarantined: this.quarantined.size - q0 };
+        if (dataErrors > 3) return { ...res, ok: false, error: err.message, quarantined: this.quarantinedTotal - q0 };
       }
     }
     return res;
@@ -334,7 +349,11 @@ export class SpendWriter {
       if (vanished.length) await client.query(`DELETE FROM "Weir_SpendJournal" WHERE "segment" = ANY($1::text[])`, [vanished]);
       await client.query('COMMIT');
 
-      for (const t of taken) this.known.set(t.seg.file, t.read.nextOffset);
+      for (const t of taken) {
+        this.known.set(t.seg.file, t.read.nextOffset);
+        this.forgetQuarantined(t.seg.file, t.read.nextOffset);
+      }
+      for (const f of vanished) this.quarantined.delete(f);
       this.report(own, foreign);
       const deleted = await this.retire(taken.filter((t) => t.finished).map((t) => t.seg));
       return { records: records.length, more, deleted, transaction: true };
@@ -406,9 +425,18 @@ export class SpendWriter {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       }
       this.known.delete(s.file);
+      this.quarantined.delete(s.file);
     }
     await this.pool.query(`DELETE FROM "Weir_SpendJournal" WHERE "segment" = ANY($1::text[])`, [segs.map((s) => s.file)]).catch(() => {});
     return segs.length;
+  }
+
+  /** The segment is committed up to `offset`: its lines before it are never read again. */
+  private forgetQuarantined(segment: string, offset: number): void {
+    const ends = this.quarantined.get(segment);
+    if (!ends) return;
+    for (const end of ends) if (end <= offset) ends.delete(end);
+    if (ends.size === 0) this.quarantined.delete(segment);
   }
 
   /**
@@ -417,9 +445,11 @@ export class SpendWriter {
    * is retried does not write it twice.
    */
   private quarantine(segment: string, end: number, line: string, reason: string): void {
-    const id = `${segment}:${end}`;
-    if (this.quarantined.has(id)) return;
-    this.quarantined.add(id);
+    let ends = this.quarantined.get(segment);
+    if (ends?.has(end)) return;
+    if (!ends) this.quarantined.set(segment, (ends = new Set()));
+    ends.add(end);
+    this.quarantinedTotal++;
     const dir = path.join(this.dir, 'quarantine');
     fs.mkdirSync(dir, { recursive: true });
     fs.appendFileSync(path.join(dir, `${segment}.bad.jsonl`), JSON.stringify({ segment, end, reason, line }) + '\n');

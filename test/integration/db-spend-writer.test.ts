@@ -618,6 +618,29 @@ test('segments of a dead process are written, then deleted; a line Postgres refu
   assert.ok(problems.some((p) => /quarantined/.test(p)));
 });
 
+test('the quarantine remembers a line only until its segment is committed past it: its memory stays bounded', async () => {
+  const { pool, dir } = await setup('sw_quarantine_bound');
+  const w = new JournalWriter(dir, 'live', { format: 1 });
+  const writer = new SpendWriter(pool, dir);
+  const written: SpendRecord[] = [];
+  for (let i = 0; i < 40; i++) {
+    const r = rec(100 + i);
+    written.push(r);
+    w.append(r);
+    fs.appendFileSync(w.currentSegment!, `not json ${i}\n`);
+    // Every tenth round the segment is rotated: a retired segment's lines are forgotten too.
+    if (i % 10 === 9) w.rotate();
+    const res = await writer.flushNow();
+    assert.equal(res.ok, true, res.error);
+    assert.equal(res.quarantined, 1);
+    assert.ok(writer.quarantineHeld <= 1, `round ${i}: ${writer.quarantineHeld} quarantined lines still remembered`);
+  }
+  await assertEntitySums(pool, written);
+  const q = fs.readdirSync(path.join(dir, 'quarantine'));
+  const kept = q.flatMap((f) => fs.readFileSync(path.join(dir, 'quarantine', f), 'utf8').trim().split('\n'));
+  assert.equal(kept.length, 40, 'each bad line is quarantined once');
+});
+
 test('an upstream that repeats its response ids loses no row: the later ones are written under their call ids', async () => {
   const { pool, dir } = await setup('sw_repeat_ids');
   const w = new JournalWriter(dir, 'w');

@@ -1,6 +1,6 @@
-// usageFromOpenAIBody / usageFromAnthropicBody: id, model and usage of non-streamed answers read
-// without parsing the body. JSON.parse is the oracle: whatever it says the top-level `usage`, `id`
-// and `model` are, the fast path must say too — for realistic bodies, decoys nested in content
+// usageFromOpenAIBody / usageFromAnthropicBody: id and usage of non-streamed answers read
+// without parsing the body. JSON.parse is the oracle: whatever it says the top-level `usage` and `id`
+// are, the fast path must say too — for realistic bodies, decoys nested in content
 // and tool inputs, usage anywhere in the object, odd whitespace, and bodies that are not JSON.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +15,6 @@ test('OpenAI chat completion: cached tokens, decoys in content and tool argument
   const body = readFileSync(path.join(FIXTURES, 'openai-chat-body.json'));
   assert.deepEqual(usageFromOpenAIBody(body), {
     id: 'chatcmpl-C3kYw2ZP8mQn1rTfV6hLd0aXbE9sJ',
-    model: 'gpt-4o-2024-08-06',
     usage: { promptIncludesCache: true, prompt_tokens: 2345, completion_tokens: 187, cache_read_input_tokens: 1920, cache_creation_input_tokens: 0 },
   });
 });
@@ -24,7 +23,6 @@ test('Anthropic message: cache reads and writes, a real nested `usage` object in
   const body = readFileSync(path.join(FIXTURES, 'anthropic-messages-body.json'));
   assert.deepEqual(usageFromAnthropicBody(body), {
     id: 'msg_01XFDUDYJgAACzvnptvVoYEL',
-    model: 'claude-sonnet-4-5-20250929',
     usage: { promptIncludesCache: false, prompt_tokens: 12, completion_tokens: 245, cache_read_input_tokens: 18000, cache_creation_input_tokens: 2048 },
   });
 });
@@ -40,10 +38,10 @@ test('OpenAI Responses API body: input/output tokens and input_tokens_details', 
 });
 
 test('no usage, usage null, error bodies, not JSON: undefined, never a throw', () => {
-  assert.deepEqual(usageFromOpenAIBody(Buffer.from('{"id":"x","model":"m","choices":[]}')), { id: 'x', model: 'm', usage: undefined });
-  assert.deepEqual(usageFromOpenAIBody(Buffer.from('{"id":"x","usage":null}')), { id: 'x', model: undefined, usage: undefined });
-  assert.deepEqual(usageFromOpenAIBody(Buffer.from('{"error":{"message":"Rate limit","type":"rate_limit_error","code":"429"}}')), { id: undefined, model: undefined, usage: undefined });
-  assert.deepEqual(usageFromAnthropicBody(Buffer.from('{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}')), { id: undefined, model: undefined, usage: undefined });
+  assert.deepEqual(usageFromOpenAIBody(Buffer.from('{"id":"x","model":"m","choices":[]}')), { id: 'x', usage: undefined });
+  assert.deepEqual(usageFromOpenAIBody(Buffer.from('{"id":"x","usage":null}')), { id: 'x', usage: undefined });
+  assert.deepEqual(usageFromOpenAIBody(Buffer.from('{"error":{"message":"Rate limit","type":"rate_limit_error","code":"429"}}')), { id: undefined, usage: undefined });
+  assert.deepEqual(usageFromAnthropicBody(Buffer.from('{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}')), { id: undefined, usage: undefined });
   for (const junk of ['', 'null', '[]', '<html>502 Bad Gateway</html>', '{"usage":{"prompt_tokens":1', '{"id":"a","usage":{"prompt_tokens":1}', '"usage"', '{"usage":{"prompt_tokens":"ten"}}']) {
     const r = usageFromOpenAIBody(Buffer.from(junk));
     assert.equal(r.usage?.prompt_tokens ?? 0, 0, junk);
@@ -62,12 +60,11 @@ test('usage first, in the middle, or with escaped key names: found (fast path or
     assert.equal(r.usage?.prompt_tokens, 11, JSON.stringify(b));
     assert.equal(r.usage?.cache_read_input_tokens, 5);
     assert.equal(r.id, 'a');
-    assert.equal(r.model, 'gpt-4o');
   }
   const escaped = Buffer.from('{"\\u0069d":"esc","\\u0075sage":{"prompt_tokens":7,"completion_tokens":1},"model":"gpt-4o"}');
-  assert.deepEqual(usageFromOpenAIBody(escaped), { id: 'esc', model: 'gpt-4o', usage: { promptIncludesCache: true, prompt_tokens: 7, completion_tokens: 1, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 } });
+  assert.deepEqual(usageFromOpenAIBody(escaped), { id: 'esc', usage: { promptIncludesCache: true, prompt_tokens: 7, completion_tokens: 1, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 } });
   const spaced = Buffer.from('\r\n {\n\t"id" : "sp" ,\n "usage"\t:\n {"input_tokens" : 4 , "output_tokens":2}\n ,"model":"claude-haiku-4-5"\n}\n\n');
-  assert.deepEqual(usageFromAnthropicBody(spaced), { id: 'sp', model: 'claude-haiku-4-5', usage: { promptIncludesCache: false, prompt_tokens: 4, completion_tokens: 2, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 } });
+  assert.deepEqual(usageFromAnthropicBody(spaced), { id: 'sp', usage: { promptIncludesCache: false, prompt_tokens: 4, completion_tokens: 2, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 } });
 });
 
 /** mulberry32 */
@@ -105,10 +102,9 @@ test('agrees with JSON.parse on 2000 random bodies (key order, decoys, whitespac
     const obj = Object.fromEntries(members);
     const text = r() < 0.5 ? JSON.stringify(obj) : JSON.stringify(obj, null, pick([1, 2, '\t']));
     const got = usageFromAnthropicBody(Buffer.from(text));
-    const oracle = JSON.parse(text) as { id: string; model: string; usage: unknown };
+    const oracle = JSON.parse(text) as { id: string; usage: unknown };
     assert.deepEqual(got.usage, anthropicUsageFromObject(oracle.usage), text);
     assert.equal(got.id, oracle.id);
-    assert.equal(got.model, oracle.model);
   }
 });
 
@@ -127,4 +123,15 @@ test('a 1 MB body is read without parsing it: only its two ends are looked at', 
   assert.equal(r.usage?.completion_tokens, 2);
   assert.equal(r.id, 'chatcmpl-big');
   assert.ok(steps < 1000, `${steps} steps for ${buf.length} bytes`);
+});
+
+test('only the id is read from the front: the members after it are not walked', () => {
+  // What a call records is the id and the usage; a long member between them is never looked at.
+  const body = Buffer.from(JSON.stringify({ id: 'chatcmpl-front', object: 'x'.repeat(50_000), created: 1, model: 'gpt-4o', choices: [], usage: { prompt_tokens: 3, completion_tokens: 4 } }));
+  const before = scanSteps.n;
+  const r = usageFromOpenAIBody(body);
+  const steps = scanSteps.n - before;
+  assert.equal(r.id, 'chatcmpl-front');
+  assert.equal(r.usage?.prompt_tokens, 3);
+  assert.ok(steps < 1000, `${steps} steps for ${body.length} bytes`);
 });
