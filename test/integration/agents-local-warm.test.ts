@@ -80,7 +80,9 @@ describe('local warm pool', async () => {
         assert.match(out, /^OPENAI_API_KEY=sk-run-key$/m, 'the run key only as given to the agent');
         assert.ok(!out.includes(SECRETS.WEIR_TEST_SECRET) && !out.includes(SECRETS.OPENAI_API_KEY), 'nothing of Weir’s environment');
         assert.match(out, /^nice=\d+$/m);
-        assert.match(out, /^Max processes +300 +300/m);
+        // Outside bwrap the limit also counts the pool's idle chain beside it (one process).
+        const nproc = mode === 'bwrap' ? 300 : 301;
+        assert.match(out, new RegExp(`^Max processes +${nproc} +${nproc}`, 'm'));
         assert.match(out, /^pwd=<sandbox>\/work$/m);
         assert.match(out, /stdin:\nthe prompt \$\(touch pwned\)\nline 2\n/);
         assert.doesNotMatch(out, /^uid=0 /m, 'never root');
@@ -138,6 +140,35 @@ describe('local warm pool', async () => {
         rig.provider.maintainPools([]);
         await until('the drained folders gone', async () => (left.every((x) => !fs.existsSync(x)) ? true : undefined));
         for (const x of left) assert.deepEqual(await tiedPids(x, sandboxUid()), []);
+      });
+
+      // RLIMIT_NPROC counts every process of the host user outside a user namespace: under `user`
+      // (and `none`) the idle chains of the pool beside a run are that user's processes too. A host
+      // uid of this test's own keeps other sandboxes of the machine out of the count.
+      it('a run beside a pool starts the max_processes it may, warm and cold: the pool’s idle chains do not count against it', { skip: mode === 'bwrap' && 'under bwrap each sandbox counts in its own user namespace' }, async () => {
+        const uid = 60_000 + (process.pid % 5000);
+        const max = 6;
+        const d = def({ warm_pool: 3, max_processes: max, uid, gid: uid });
+        rig.provider.maintainPools([d]);
+        await ready(d, 3);
+        const sb = await rig.provider.create(d, `run-nproc-${mode}`, {});
+        try {
+          assert.equal(sb.start?.kind, 'warm');
+          sb.started?.();
+          await ready(d, 3);
+          // The shell and max - 1 sleeps: max processes of the run's own.
+          // No fork after the sleeps: a dash that cannot fork ends with "Cannot fork" before its echo. The
+          // sleeps are reaped by the shell (an orphan zombie would count against the next exec).
+          const forks = `n=0; p=; for i in ${Array.from({ length: max - 1 }, (_, i) => i).join(' ')}; do sleep 100000 & p="$p $!"; n=$((n + 1)); done; echo "started $n"; kill $p; wait`;
+          for (const kind of ['warm', 'cold']) {
+            const r = await run(sb, ['sh', '-c', forks]);
+            assert.equal(r.stdout, `started ${max - 1}\n`, `${kind}: ${r.stderr}`);
+            assert.equal(r.code, 0, `${kind}: ${r.stderr}`);
+          }
+        } finally {
+          await sb.destroy();
+          rig.provider.maintainPools([]);
+        }
       });
 
       it('a command the launcher cannot take ends as a cold start that did not start (127, the reason on stderr), its chain killed', async () => {

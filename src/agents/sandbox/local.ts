@@ -23,7 +23,7 @@ import { confine, openConfinedSync } from './confine';
 import { files, watchSize } from './files';
 import { BOUNDARY_LINE, chooseMode, describe, findOnPath, hiddenUnderTmp, hostIds, launch, type Mode, type SandboxPaths, type Tools } from './isolation';
 import { localOptions, type LocalOptions } from './local-options';
-import { isPoolName, LocalWarmPools, ownerLives, type Primed } from './local-pool';
+import { countedLimits, isPoolName, LocalWarmPools, ownerLives, type Primed } from './local-pool';
 import { localPty } from './local-pty';
 import { NetBoundary } from './net-boundary';
 import { killGroup, killTied } from './proc-tree';
@@ -65,6 +65,8 @@ export class LocalSandboxProvider implements SandboxProvider {
     this.pools = new LocalWarmPools({ root: this.root, tools: this.tools, bash: findOnPath('bash'), env: (mode, paths) => sandboxEnv(mode, paths, {}), log: opts.log });
   }
 
+  private readonly heldIdle = (uid: number): number => this.pools.heldBy(uid);
+
   /** Keeps the pools of these definitions full (the others are emptied); called on every dispatcher round. */
   maintainPools(defs: SandboxDef[]): void {
     this.pools.maintain(defs);
@@ -92,7 +94,7 @@ export class LocalSandboxProvider implements SandboxProvider {
     const startOver = this.pools.beginStart();
     const slot = this.pools.take(def);
     if (slot) {
-      const sandbox = new LocalSandbox(slot.name, slot.runDir, slot.mode, slot.o, this.tools, slot.paths, slot.uid, this.opts.log, { kind: 'warm', primed: slot.primed, afterStart: startOver });
+      const sandbox = new LocalSandbox(slot.name, slot.runDir, slot.mode, slot.o, this.tools, slot.paths, slot.uid, this.opts.log, this.heldIdle, { kind: 'warm', primed: slot.primed, afterStart: startOver });
       this.opts.log?.(`agent sandbox ${runId}: warm (${slot.name}): ${sandbox.isolation}`);
       return sandbox;
     }
@@ -120,7 +122,7 @@ export class LocalSandboxProvider implements SandboxProvider {
       await files({ op: 'remove', dir: runDir });
       if ((await prepare()) === 'exists') throw new Error(`the folder of run ${runId} is being made by someone else`);
     }
-    const sandbox = new LocalSandbox(runId, runDir, mode, o, this.tools, paths, uid, this.opts.log, { kind: 'cold', afterStart });
+    const sandbox = new LocalSandbox(runId, runDir, mode, o, this.tools, paths, uid, this.opts.log, this.heldIdle, { kind: 'cold', afterStart });
     this.opts.log?.(`agent sandbox ${runId}: ${sandbox.isolation}`);
     return sandbox;
   }
@@ -209,6 +211,8 @@ class LocalSandbox implements Sandbox {
     private readonly paths: SandboxPaths,
     private readonly uid: number,
     private readonly log: ((line: string) => void) | undefined,
+    /** The processes the warm pools of a host uid hold idle (see local-pool.ts). */
+    private readonly heldIdle: (uid: number) => number,
     how: StartKind = { kind: 'cold' },
   ) {
     this.workdir = paths.workdir;
@@ -251,7 +255,7 @@ class LocalSandbox implements Sandbox {
     // The pooled chain sees no folder of the host's /tmp, and was started in the host's network:
     // an argv that needs such a folder, or a sandbox whose network is confined, starts cold.
     const primed = this.primed && !this.boundary && hiddenUnderTmp(opts.argv).length === 0 ? this.primed : undefined;
-    const l = primed ? null : launch(this.mode, this.tools, this.o, this.paths, opts.argv, cwd, this.boundary?.spec());
+    const l = primed ? null : launch(this.mode, this.tools, countedLimits(this.o, this.mode, this.heldIdle(this.uid)), this.paths, opts.argv, cwd, this.boundary?.spec());
     let stopSizeWatch = () => {};
     let killed = false;
     let pgid: number | undefined;
