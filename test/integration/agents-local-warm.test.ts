@@ -17,7 +17,7 @@ import type { Sandbox, SandboxDef } from '../../src/agents/types';
 import type { MockUpstream } from '../support/mock-upstream';
 import { modes, run, sandboxDef, sandboxRig, sandboxUid, until, type Rig } from '../support/sandbox-rig';
 import { MASTER_KEY, UPSTREAM_KEY, bearer, call, chat, closeAndCheckLedgers, dbPool, ledgerDatabase, one, startMock, startWeirOn, writeConfigFile, type Weir } from './governance-helpers';
-import { CURL_CHAT, agentConfig, events, localPoolReady, mustStart, printed, scriptProfile, statuses, waitRun } from './agent-runs-helpers';
+import { CURL_CHAT, WAIT_FOREVER, agentConfig, events, localPoolReady, mustStart, printed, scriptProfile, statuses, waitRun } from './agent-runs-helpers';
 
 const SECRETS = { WEIR_TEST_SECRET: 'weir-warm-secret-51c2', OPENAI_API_KEY: 'sk-warm-leak-0b7e' };
 
@@ -171,6 +171,29 @@ describe('local warm pool', async () => {
         }
       });
 
+      it('a run’s sweep (its recovery) finds its pooled folder by the run: its processes killed, its folder gone', async () => {
+        const d = def({ warm_pool: 1 });
+        rig.provider.maintainPools([d]);
+        await ready(d, 1);
+        const runId = `run-swept-${mode}`;
+        const sb = await rig.provider.create(d, runId, {});
+        assert.equal(sb.start?.kind, 'warm');
+        const runDir = path.dirname(sb.workdir);
+        const h = sb.exec({ argv: ['sh', '-c', 'setsid sleep 100000 & exec sleep 100001'], env: {}, onStdout: () => {}, onStderr: () => {} });
+        await until('the sleeps', async () => ((await tiedPids(runDir, sandboxUid())).length >= 2 ? true : undefined));
+        // As after a crash: the sandbox object is gone, only the run's id is known.
+        try {
+          await rig.provider.sweep([runId]);
+          assert.deepEqual(await tiedPids(runDir, sandboxUid()), []);
+          assert.equal(await h.done, 128 + 9);
+          assert.ok(!fs.existsSync(runDir), 'its pooled folder');
+          assert.deepEqual(fs.readdirSync(rig.root).filter((x) => x === runId), [], 'nothing under its run’s name');
+        } finally {
+          await sb.destroy();
+          rig.provider.maintainPools([]);
+        }
+      });
+
       it('a command the launcher cannot take ends as a cold start that did not start (127, the reason on stderr), its chain killed', async () => {
         const d = def({ warm_pool: 1 });
         rig.provider.maintainPools([d]);
@@ -307,5 +330,48 @@ describe('a warm run through the gateway', () => {
     }
     const runKey = /OPENAI_API_KEY=(sk-[A-Za-z0-9_-]+)/.exec(text)![1]!;
     assert.equal((await chat(weir.url, runKey)).status, 401);
+  });
+});
+
+describe('a warm run whose Weir is killed with -9', () => {
+  let mock: MockUpstream;
+  const weirs: Weir[] = [];
+  let pool: Pool;
+  let db: string;
+  const dir = fs.mkdtempSync('/var/tmp/weir-warm-kill-');
+  before(async () => {
+    mock = await startMock();
+    fs.chmodSync(dir, 0o755);
+    db = await ledgerDatabase('agents_local_warm_kill');
+    pool = dbPool(db);
+  });
+  after(async () => {
+    await closeAndCheckLedgers(...weirs.map((w) => () => w.stop('SIGKILL')), async () => pool.end(), () => mock.close());
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the restart ends it failed: internal, and its pooled folder is gone by then (found by its run)', async () => {
+    const config = writeConfigFile(agentConfig(mock.url, db, { profiles: scriptProfile('wait', WAIT_FOREVER), sandboxes: '    - {name: dev, provider: local, warm_pool: 1}\n' }));
+    const env = { WEIR_INSTANCE_ID: 'warm-crashy', WEIR_SANDBOX_DIR: dir };
+    const first = await startWeirOn(config, { env });
+    weirs.push(first);
+    await localPoolReady(first.url, 'dev');
+    const { id } = await mustStart(first.url, { profile: 'wait', prompt: 'x' });
+    const running = await waitRun(first.url, id, 'running');
+    assert.equal(running.sandbox.start, 'warm');
+    assert.ok(isPoolName(running.sandbox.id));
+    const [install] = fs.readdirSync(dir);
+    const folder = path.join(dir, install!, running.sandbox.id);
+    assert.ok(fs.existsSync(folder), 'the run works in its pooled folder');
+    await first.stop('SIGKILL');
+    const again = await startWeirOn(config, { env });
+    weirs.push(again);
+    const run = await waitRun(again.url, id, undefined, 30_000);
+    assert.equal(run.status, 'failed');
+    assert.equal(run.error.kind, 'internal');
+    assert.ok(!fs.existsSync(folder), 'the recovery removed the run’s folder before it ended the run');
+    assert.ok(!fs.existsSync(path.join(dir, install!, id)), 'and what led to it');
+    // The recovery found it by its run (the leftover sweep after it would only by its dead Weir).
+    assert.ok(again.output().includes(`agent sandbox ${id}: swept (`) && again.output().includes(`folder ${running.sandbox.id} removed`), again.output());
   });
 });
