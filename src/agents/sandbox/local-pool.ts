@@ -131,6 +131,11 @@ export class Primed {
     });
   }
 
+  /** The chain's process group (its first process's pid), while it waits: what an exec's sweep leaves alone. */
+  get waiting(): number | undefined {
+    return this.state === 'starting' || this.state === 'ready' ? this.pid : undefined;
+  }
+
   /** Ready and not handed over yet. */
   get usable(): boolean {
     return this.state === 'ready';

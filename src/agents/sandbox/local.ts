@@ -272,13 +272,14 @@ class LocalSandbox implements Sandbox {
     return sandboxEnv(this.mode, this.paths, extra);
   }
 
-  exec(opts: ExecOptions): ExecHandle {
+  /** `keepWarm`: this exec starts cold and leaves the pooled chain to the next (a PTY's set-up leaves it to the PTY). */
+  exec(opts: ExecOptions, how: { keepWarm?: boolean } = {}): ExecHandle {
     if (this.destroyed) throw new Error('sandbox destroyed');
     if (opts.argv.length === 0) throw new Error('exec: empty argv');
     const cwd = confine(this.bases, this.workdir, opts.cwd ?? '.');
     // The pooled chain sees no folder of the host's /tmp, and was started in the host's network:
     // an argv that needs such a folder, or a sandbox whose network is confined, starts cold.
-    const primed = this.primed && !this.boundary && hiddenUnderTmp(opts.argv).length === 0 ? this.primed : undefined;
+    const primed = this.primed && !how.keepWarm && !this.boundary && hiddenUnderTmp(opts.argv).length === 0 ? this.primed : undefined;
     const l = primed ? null : launch(this.mode, this.tools, countedLimits(this.o, this.mode, this.heldIdle(this.uid)), this.paths, opts.argv, cwd, this.boundary?.spec());
     let stopSizeWatch = () => {};
     let killed = false;
@@ -287,8 +288,9 @@ class LocalSandbox implements Sandbox {
     const scans: Promise<unknown>[] = [];
     // bwrap: nothing can leave the pid namespace, which dies with bwrap; no walk of /proc is needed
     // (with dozens of runs ending together those walks were the largest part of Weir's work).
+    // A pooled chain still waiting (an exec that left it to a later one) is not this exec's.
     const sweepTied = () => {
-      if (this.mode !== 'bwrap') scans.push(killTied(this.runDir, this.uid).catch(() => 0));
+      if (this.mode !== 'bwrap') scans.push(killTied(this.runDir, this.uid, this.primed?.waiting).catch(() => 0));
     };
     const kill = () => {
       if (killed) return;
