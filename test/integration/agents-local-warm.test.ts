@@ -149,13 +149,21 @@ describe('local warm pool', async () => {
         const uid = 60_000 + (process.pid % 5000);
         const max = 6;
         const d = def({ warm_pool: 3, max_processes: max, uid, gid: uid });
-        rig.provider.maintainPools([d]);
-        await ready(d, 3);
+        // A bwrap pool of the same host user beside it, where this host has bwrap: its idle chains'
+        // processes outside the namespaces are that user's too.
+        const bwrapOk = (await modes()).some((m) => m.mode === 'bwrap' && !m.skip);
+        const beside = bwrapOk ? [{ ...def({ isolation: 'bwrap', warm_pool: 2, uid, gid: uid }) }] : [];
+        const fill = async () => {
+          await ready(d, 3);
+          for (const b of beside) await ready(b, 2);
+        };
+        rig.provider.maintainPools([d, ...beside]);
+        await fill();
         const sb = await rig.provider.create(d, `run-nproc-${mode}`, {});
         try {
           assert.equal(sb.start?.kind, 'warm');
           sb.started?.();
-          await ready(d, 3);
+          await fill();
           // The shell and max - 1 sleeps: max processes of the run's own.
           // No fork after the sleeps: a dash that cannot fork ends with "Cannot fork" before its echo. The
           // sleeps are reaped by the shell (an orphan zombie would count against the next exec).

@@ -18,11 +18,12 @@
 // while that Weir lives and removes it once it is gone (its processes died with it).
 //
 // RLIMIT_NPROC counts every process of a host user outside a user namespace: under `user` and
-// `none` the idle chains of every pool of that user count against each run's `max_processes`. Each
-// idle chain is one process (setpriv, nice and prlimit each exec the next; the launcher's bash is
-// what waits), so a run's limit there is raised by the pools' sizes (`heldBy`): the run may start
-// its `max_processes` whatever waits beside it. Under bwrap each sandbox counts in its own user
-// namespace, and nothing is added.
+// `none` the idle chains of every pool of that user count against each run's `max_processes`. An
+// idle chain is one process under `user` and `none` (setpriv, nice and prlimit each exec the next;
+// the launcher's bash is what waits) and three under bwrap (its two processes outside and the
+// launcher, all the host user's), so a run's limit there is raised by what the pools of its host
+// user hold idle (`heldBy`): the run may start its `max_processes` whatever waits beside it. A run
+// under bwrap counts in its own user namespace, and nothing is added to its limit.
 //
 // Refills are paced: a pool is refilled one sandbox at a time, each once the one before has its
 // launcher ready, and only while no run of a pooled sandbox is in its start, so a fan-out's refill
@@ -42,8 +43,12 @@ export const POOL_PREFIX = 'warm-';
 const POOL_NAME = /^warm-[0-9a-f]{16}$/;
 export const POOL_LABEL = 'weir_pool';
 const READY = 'weir-launcher-ready\n';
-/** The processes an idle chain holds: its launcher alone (the tools before it exec, never fork). */
-export const IDLE_CHAIN_PROCESSES = 1;
+/**
+ * The host user's processes an idle chain holds: its launcher alone (the tools before it exec,
+ * never fork), and under bwrap its two processes outside the namespaces too. A pool whose mode is
+ * not known yet (no slot made) is counted at the larger.
+ */
+export const idleChainProcesses = (mode: Mode | undefined): number => (mode === 'bwrap' || mode === undefined ? 3 : 1);
 
 /**
  * The launcher, run by bash as the last process of the chain. Its input: cwd, the stdin file
@@ -260,6 +265,8 @@ interface Pool {
   key: string;
   ready: Slot[];
   filling: boolean;
+  /** The isolation its slots got (known once one was made). */
+  mode?: Mode;
 }
 
 export class LocalWarmPools {
@@ -324,7 +331,7 @@ export class LocalWarmPools {
    */
   heldBy(uid: number): number {
     let n = 0;
-    for (const p of this.pools.values()) if (hostUid(p.o) === uid) n += p.o.warmPool * IDLE_CHAIN_PROCESSES;
+    for (const p of this.pools.values()) if (hostUid(p.o) === uid) n += p.o.warmPool * idleChainProcesses(p.mode);
     return n;
   }
 
@@ -361,6 +368,7 @@ export class LocalWarmPools {
           void discard(dead);
         });
         if (!slot) break; // logged; tried again at the next maintenance
+        p.mode = slot.mode;
         if (this.pools.get(p.def.name) !== p) {
           void discard(slot);
           break;
