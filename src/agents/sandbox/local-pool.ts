@@ -359,6 +359,8 @@ export class LocalWarmPools {
     if (p.filling) return;
     p.filling = true;
     try {
+      // Known before the first slot is made, so that its limits count this pool as the later ones' do.
+      p.mode ??= await chooseMode(p.o, this.m.tools).catch(() => undefined);
       while (this.starting === 0 && this.pools.get(p.def.name) === p && p.ready.length < p.o.warmPool) {
         const slot = await makeSlot(this.m, p.def, p.o, (uid) => this.heldBy(uid), (dead) => {
           // Only a slot still waiting: a taken one is its sandbox's (destroyed with it).
@@ -368,7 +370,6 @@ export class LocalWarmPools {
           void discard(dead);
         });
         if (!slot) break; // logged; tried again at the next maintenance
-        p.mode = slot.mode;
         if (this.pools.get(p.def.name) !== p) {
           void discard(slot);
           break;
