@@ -17,7 +17,7 @@ import type { Sandbox, SandboxDef } from '../../src/agents/types';
 import type { MockUpstream } from '../support/mock-upstream';
 import { modes, run, sandboxDef, sandboxRig, sandboxUid, until, type Rig } from '../support/sandbox-rig';
 import { MASTER_KEY, UPSTREAM_KEY, bearer, call, chat, closeAndCheckLedgers, dbPool, ledgerDatabase, one, startMock, startWeirOn, writeConfigFile, type Weir } from './governance-helpers';
-import { CURL_CHAT, agentConfig, events, localPoolReady, mustStart, printed, scriptProfile, statuses, waitRun } from './agent-runs-helpers';
+import { CURL_CHAT, WAIT_FOREVER, agentConfig, events, localPoolReady, mustStart, printed, scriptProfile, statuses, waitRun } from './agent-runs-helpers';
 
 const SECRETS = { WEIR_TEST_SECRET: 'weir-warm-secret-51c2', OPENAI_API_KEY: 'sk-warm-leak-0b7e' };
 
@@ -80,7 +80,9 @@ describe('local warm pool', async () => {
         assert.match(out, /^OPENAI_API_KEY=sk-run-key$/m, 'the run key only as given to the agent');
         assert.ok(!out.includes(SECRETS.WEIR_TEST_SECRET) && !out.includes(SECRETS.OPENAI_API_KEY), 'nothing of Weir’s environment');
         assert.match(out, /^nice=\d+$/m);
-        assert.match(out, /^Max processes +300 +300/m);
+        // Outside bwrap the limit also counts the pool's idle chain beside it (one process).
+        const nproc = mode === 'bwrap' ? 300 : 301;
+        assert.match(out, new RegExp(`^Max processes +${nproc} +${nproc}`, 'm'));
         assert.match(out, /^pwd=<sandbox>\/work$/m);
         assert.match(out, /stdin:\nthe prompt \$\(touch pwned\)\nline 2\n/);
         assert.doesNotMatch(out, /^uid=0 /m, 'never root');
@@ -138,6 +140,91 @@ describe('local warm pool', async () => {
         rig.provider.maintainPools([]);
         await until('the drained folders gone', async () => (left.every((x) => !fs.existsSync(x)) ? true : undefined));
         for (const x of left) assert.deepEqual(await tiedPids(x, sandboxUid()), []);
+      });
+
+      // RLIMIT_NPROC counts every process of the host user outside a user namespace: under `user`
+      // (and `none`) the idle chains of the pool beside a run are that user's processes too. A host
+      // uid of this test's own keeps other sandboxes of the machine out of the count.
+      it('a run beside a pool starts the max_processes it may, warm and cold: the pool’s idle chains do not count against it', { skip: mode === 'bwrap' && 'under bwrap each sandbox counts in its own user namespace' }, async () => {
+        const uid = 60_000 + (process.pid % 5000);
+        const max = 6;
+        const d = def({ warm_pool: 3, max_processes: max, uid, gid: uid });
+        // A bwrap pool of the same host user beside it, where this host has bwrap: its idle chains'
+        // processes outside the namespaces are that user's too.
+        const bwrapOk = (await modes()).some((m) => m.mode === 'bwrap' && !m.skip);
+        const beside = bwrapOk ? [{ ...def({ isolation: 'bwrap', warm_pool: 2, uid, gid: uid }) }] : [];
+        const fill = async () => {
+          await ready(d, 3);
+          for (const b of beside) await ready(b, 2);
+        };
+        rig.provider.maintainPools([d, ...beside]);
+        await fill();
+        const sb = await rig.provider.create(d, `run-nproc-${mode}`, {});
+        try {
+          assert.equal(sb.start?.kind, 'warm');
+          sb.started?.();
+          await fill();
+          // The shell and max - 1 sleeps: max processes of the run's own.
+          // No fork after the sleeps: a dash that cannot fork ends with "Cannot fork" before its echo. The
+          // sleeps are reaped by the shell (an orphan zombie would count against the next exec).
+          const forks = `n=0; p=; for i in ${Array.from({ length: max - 1 }, (_, i) => i).join(' ')}; do sleep 100000 & p="$p $!"; n=$((n + 1)); done; echo "started $n"; kill $p; wait`;
+          for (const kind of ['warm', 'cold']) {
+            const r = await run(sb, ['sh', '-c', forks]);
+            assert.equal(r.stdout, `started ${max - 1}\n`, `${kind}: ${r.stderr}`);
+            assert.equal(r.code, 0, `${kind}: ${r.stderr}`);
+          }
+        } finally {
+          await sb.destroy();
+          rig.provider.maintainPools([]);
+        }
+      });
+
+      it('a run’s sweep (its recovery) finds its pooled folder by the run: its processes killed, its folder gone', async () => {
+        const d = def({ warm_pool: 1 });
+        rig.provider.maintainPools([d]);
+        await ready(d, 1);
+        const runId = `run-swept-${mode}`;
+        const sb = await rig.provider.create(d, runId, {});
+        assert.equal(sb.start?.kind, 'warm');
+        const runDir = path.dirname(sb.workdir);
+        const h = sb.exec({ argv: ['sh', '-c', 'setsid sleep 100000 & exec sleep 100001'], env: {}, onStdout: () => {}, onStderr: () => {} });
+        await until('the sleeps', async () => ((await tiedPids(runDir, sandboxUid())).length >= 2 ? true : undefined));
+        // As after a crash: the sandbox object is gone, only the run's id is known.
+        try {
+          await rig.provider.sweep([runId]);
+          assert.deepEqual(await tiedPids(runDir, sandboxUid()), []);
+          assert.equal(await h.done, 128 + 9);
+          assert.ok(!fs.existsSync(runDir), 'its pooled folder');
+          assert.deepEqual(fs.readdirSync(rig.root).filter((x) => x === runId), [], 'nothing under its run’s name');
+        } finally {
+          await sb.destroy();
+          rig.provider.maintainPools([]);
+        }
+      });
+
+      it('a session terminal’s PTY on a warm sandbox is the hand-over of its pooled chain (nothing pooled is left idle)', async () => {
+        const d = def({ warm_pool: 1 });
+        rig.provider.maintainPools([d]);
+        await ready(d, 1);
+        const sb = await rig.provider.create(d, `run-pty-${mode}`, {});
+        const runDir = path.dirname(sb.workdir);
+        const argv0 = (pid: number) => path.basename(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '');
+        try {
+          assert.equal(sb.start?.kind, 'warm');
+          const chain = await tiedPids(runDir, sandboxUid());
+          assert.ok(chain.length > 0, 'its chain waits');
+          let out = '';
+          const pty = await sb.openPty({ argv: ['sh', '-c', 'echo pty-up; exec sleep 100000'], env: {}, cols: 80, rows: 24, onData: (c) => (out += c.toString('utf8')) });
+          await until('the PTY’s program', async () => (out.includes('pty-up') ? true : undefined));
+          const now = await tiedPids(runDir, sandboxUid());
+          assert.ok(chain.some((pid) => now.includes(pid) && argv0(pid) === 'script'), `the launcher became the PTY's script: ${now.map((p) => `${p}:${argv0(p)}`).join(' ')}`);
+          assert.ok(!now.some((pid) => argv0(pid) === 'bash' && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').endsWith('\0weir-launcher\0')), 'no launcher waits');
+          pty.kill();
+          await pty.done;
+        } finally {
+          await sb.destroy();
+          rig.provider.maintainPools([]);
+        }
       });
 
       it('a command the launcher cannot take ends as a cold start that did not start (127, the reason on stderr), its chain killed', async () => {
@@ -276,5 +363,50 @@ describe('a warm run through the gateway', () => {
     }
     const runKey = /OPENAI_API_KEY=(sk-[A-Za-z0-9_-]+)/.exec(text)![1]!;
     assert.equal((await chat(weir.url, runKey)).status, 401);
+  });
+});
+
+describe('a warm run whose Weir is killed with -9', () => {
+  let mock: MockUpstream;
+  const weirs: Weir[] = [];
+  let pool: Pool;
+  let db: string;
+  const dir = fs.mkdtempSync('/var/tmp/weir-warm-kill-');
+  before(async () => {
+    mock = await startMock();
+    fs.chmodSync(dir, 0o755);
+    db = await ledgerDatabase('agents_local_warm_kill');
+    pool = dbPool(db);
+  });
+  after(async () => {
+    // The ledgers exist once a Weir made its schema (not when this test was filtered out).
+    if (weirs.length) await closeAndCheckLedgers(...weirs.map((w) => () => w.stop('SIGKILL')), async () => pool.end(), () => mock.close());
+    else await Promise.all([pool.end(), mock.close()]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the restart ends it failed: internal, and its pooled folder is gone by then (found by its run)', async () => {
+    const config = writeConfigFile(agentConfig(mock.url, db, { profiles: scriptProfile('wait', WAIT_FOREVER), sandboxes: '    - {name: dev, provider: local, warm_pool: 1}\n' }));
+    const env = { WEIR_INSTANCE_ID: 'warm-crashy', WEIR_SANDBOX_DIR: dir };
+    const first = await startWeirOn(config, { env });
+    weirs.push(first);
+    await localPoolReady(first.url, 'dev');
+    const { id } = await mustStart(first.url, { profile: 'wait', prompt: 'x' });
+    const running = await waitRun(first.url, id, 'running');
+    assert.equal(running.sandbox.start, 'warm');
+    assert.ok(isPoolName(running.sandbox.id));
+    const [install] = fs.readdirSync(dir);
+    const folder = path.join(dir, install!, running.sandbox.id);
+    assert.ok(fs.existsSync(folder), 'the run works in its pooled folder');
+    await first.stop('SIGKILL');
+    const again = await startWeirOn(config, { env });
+    weirs.push(again);
+    const run = await waitRun(again.url, id, undefined, 30_000);
+    assert.equal(run.status, 'failed');
+    assert.equal(run.error.kind, 'internal');
+    assert.ok(!fs.existsSync(folder), 'the recovery removed the run’s folder before it ended the run');
+    assert.ok(!fs.existsSync(path.join(dir, install!, id)), 'and what led to it');
+    // The recovery found it by its run (the leftover sweep after it would only by its dead Weir).
+    assert.ok(again.output().includes(`agent sandbox ${id}: swept (`) && again.output().includes(`folder ${running.sandbox.id} removed`), again.output());
   });
 });

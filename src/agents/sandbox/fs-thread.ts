@@ -15,6 +15,7 @@ export type FilesRequest = { id: number } & (
   | { op: 'write'; bases: string[]; workdir: string; path: string; data: string | Uint8Array; owner: Owner }
   | { op: 'read'; bases: string[]; workdir: string; path: string; maxBytes: number }
   | { op: 'remove'; dir: string }
+  | { op: 'link'; path: string; target: string }
   | { op: 'watch'; dirs: string[]; cap: number; everyMs: number }
   | { op: 'unwatch' }
 );
@@ -114,6 +115,9 @@ function handle(r: FilesRequest): void {
     }
     case 'remove':
       removeTree(r.dir);
+      return reply({ id: r.id, ok: true, value: null });
+    case 'link':
+      fs.symlinkSync(r.target, r.path);
       return reply({ id: r.id, ok: true, value: null });
     case 'watch':
       return watch(r);

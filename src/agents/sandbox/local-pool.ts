@@ -17,6 +17,14 @@
 // names the Weir that made it (pid and start time) in its labels: the leftover sweep skips it
 // while that Weir lives and removes it once it is gone (its processes died with it).
 //
+// RLIMIT_NPROC counts every process of a host user outside a user namespace: under `user` and
+// `none` the idle chains of every pool of that user count against each run's `max_processes`. An
+// idle chain is one process under `user` and `none` (setpriv, nice and prlimit each exec the next;
+// the launcher's bash is what waits) and three under bwrap (its two processes outside and the
+// launcher, all the host user's), so a run's limit there is raised by what the pools of its host
+// user hold idle (`heldBy`): the run may start its `max_processes` whatever waits beside it. A run
+// under bwrap counts in its own user namespace, and nothing is added to its limit.
+//
 // Refills are paced: a pool is refilled one sandbox at a time, each once the one before has its
 // launcher ready, and only while no run of a pooled sandbox is in its start, so a fan-out's refill
 // never takes the CPU from the starts it follows.
@@ -35,6 +43,12 @@ export const POOL_PREFIX = 'warm-';
 const POOL_NAME = /^warm-[0-9a-f]{16}$/;
 export const POOL_LABEL = 'weir_pool';
 const READY = 'weir-launcher-ready\n';
+/**
+ * The host user's processes an idle chain holds: its launcher alone (the tools before it exec,
+ * never fork), and under bwrap its two processes outside the namespaces too. A pool whose mode is
+ * not known yet (no slot made) is counted at the larger.
+ */
+export const idleChainProcesses = (mode: Mode | undefined): number => (mode === 'bwrap' || mode === undefined ? 3 : 1);
 
 /**
  * The launcher, run by bash as the last process of the chain. Its input: cwd, the stdin file
@@ -122,6 +136,11 @@ export class Primed {
     });
   }
 
+  /** The chain's process group (its first process's pid), while it waits: what an exec's sweep leaves alone. */
+  get waiting(): number | undefined {
+    return this.state === 'starting' || this.state === 'ready' ? this.pid : undefined;
+  }
+
   /** Ready and not handed over yet. */
   get usable(): boolean {
     return this.state === 'ready';
@@ -199,8 +218,18 @@ export function isPoolName(name: string): boolean {
   return POOL_NAME.test(name);
 }
 
+/** The limits a process under `mode` is started with: `max_processes` plus what the pools of its host user hold idle. */
+export function countedLimits(o: LocalOptions, mode: Mode, heldIdle: number): LocalOptions {
+  return mode === 'bwrap' || heldIdle === 0 ? o : { ...o, maxProcesses: o.maxProcesses + heldIdle };
+}
+
+/** The host uid a sandbox of these options runs as. */
+function hostUid(o: LocalOptions): number {
+  return hostIds(o)?.uid ?? process.getuid!();
+}
+
 /** Makes a slot's folders and starts its chain; null (logged) if it could not be made or did not get ready. */
-async function makeSlot(m: SlotMaker, def: SandboxDef, o: LocalOptions, onDead: (slot: Slot) => void): Promise<Slot | null> {
+async function makeSlot(m: SlotMaker, def: SandboxDef, o: LocalOptions, heldBy: (uid: number) => number, onDead: (slot: Slot) => void): Promise<Slot | null> {
   const name = `${POOL_PREFIX}${randomBytes(8).toString('hex')}`;
   const runDir = path.join(m.root, name);
   const paths: SandboxPaths = { root: m.root, workdir: path.join(runDir, 'work'), home: path.join(runDir, 'home'), tmp: path.join(runDir, 'tmp') };
@@ -208,11 +237,11 @@ async function makeSlot(m: SlotMaker, def: SandboxDef, o: LocalOptions, onDead: 
     const mode = await chooseMode(o, m.tools);
     if (!m.bash) throw new Error('bash is not installed: the warm launcher needs it');
     const ids = hostIds(o);
-    const uid = ids?.uid ?? process.getuid!();
+    const uid = hostUid(o);
     const labels = { run_id: name, labels: { [POOL_LABEL]: def.name }, created_at: new Date().toISOString(), pid: process.pid, owner_start: SELF_START, uid };
     const made = await files<'made' | 'exists'>({ op: 'prepare', root: m.root, runDir, labels: JSON.stringify(labels) + '\n', dirs: [paths.workdir, paths.home, paths.tmp], owner: ids });
     if (made === 'exists') throw new Error(`the folder ${name} exists already`);
-    const l = launch(mode, m.tools, o, paths, [m.bash, '-c', LAUNCHER, 'weir-launcher'], paths.workdir);
+    const l = launch(mode, m.tools, countedLimits(o, mode, heldBy(uid)), paths, [m.bash, '-c', LAUNCHER, 'weir-launcher'], paths.workdir);
     let slot: Slot | undefined;
     let why = '';
     const primed = new Primed(l.file, l.args, { cwd: paths.workdir, env: m.env(mode, paths), uid: l.uid, gid: l.gid, nice: o.nice > 0 ? o.nice : undefined }, (w) => {
@@ -236,6 +265,8 @@ interface Pool {
   key: string;
   ready: Slot[];
   filling: boolean;
+  /** The isolation its slots got (known once one was made). */
+  mode?: Mode;
 }
 
 export class LocalWarmPools {
@@ -294,6 +325,16 @@ export class LocalWarmPools {
     }
   }
 
+  /**
+   * The processes the pools of this host uid may hold idle (the pools' sizes, not what is ready
+   * now: a limit is set once per process, and a pool refills behind the runs it served).
+   */
+  heldBy(uid: number): number {
+    let n = 0;
+    for (const p of this.pools.values()) if (hostUid(p.o) === uid) n += p.o.warmPool * idleChainProcesses(p.mode);
+    return n;
+  }
+
   /** Ready slots of a definition (tests, the start line). */
   readyCount(name: string): number {
     return this.pools.get(name)?.ready.filter((s) => s.primed.usable).length ?? 0;
@@ -318,8 +359,10 @@ export class LocalWarmPools {
     if (p.filling) return;
     p.filling = true;
     try {
+      // Known before the first slot is made, so that its limits count this pool as the later ones' do.
+      p.mode ??= await chooseMode(p.o, this.m.tools).catch(() => undefined);
       while (this.starting === 0 && this.pools.get(p.def.name) === p && p.ready.length < p.o.warmPool) {
-        const slot = await makeSlot(this.m, p.def, p.o, (dead) => {
+        const slot = await makeSlot(this.m, p.def, p.o, (uid) => this.heldBy(uid), (dead) => {
           // Only a slot still waiting: a taken one is its sandbox's (destroyed with it).
           const i = p.ready.indexOf(dead);
           if (i < 0) return;

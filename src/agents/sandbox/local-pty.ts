@@ -11,13 +11,22 @@
 // to the agent). It holds no end of the PTY, so it never keeps `script` running: it dies of the
 // hangup when the agent (the session leader) exits, or at the end of file once Weir lets go of the
 // FIFO.
+// A warm sandbox's pooled process chain (local-pool.ts) is the PTY's: the FIFOs are made by a cold
+// exec that leaves the chain alone, and `script` is the hand-over (unless an exec before the PTY,
+// a session's restore, took it already).
 import { randomBytes } from 'node:crypto';
 import { constants, openSync } from 'node:fs';
 import net from 'node:net';
-import type { PtyOptions, Sandbox, SandboxPty } from '../types';
+import type { ExecHandle, ExecOptions, PtyOptions, SandboxPty } from '../types';
 import { quote } from './command-line';
 
-export async function localPty(sandbox: Sandbox, o: PtyOptions): Promise<SandboxPty> {
+/** What of a local sandbox the PTY uses: its home, and its exec that may leave the pooled chain to a later one. */
+export interface PtySandbox {
+  home: string;
+  exec(opts: ExecOptions, how?: { keepWarm?: boolean }): ExecHandle;
+}
+
+export async function localPty(sandbox: PtySandbox, o: PtyOptions): Promise<SandboxPty> {
   const base = `${sandbox.home}/.weir/pty-${randomBytes(6).toString('hex')}`;
   const fifo = `${base}.in`;
   const sizeFifo = `${base}.size`;
@@ -28,7 +37,7 @@ export async function localPty(sandbox: Sandbox, o: PtyOptions): Promise<Sandbox
     env: { WEIR_PTY_IN: fifo, WEIR_PTY_SIZE: sizeFifo },
     onStdout: () => {},
     onStderr: (c) => (said += c.toString('utf8').slice(0, 500)),
-  }).done;
+  }, { keepWarm: true }).done;
   if (made !== 0) throw new Error(`mkfifo failed (${made}): ${said.trim()}`);
   const stdin = writer(fifo);
   const sizes = writer(sizeFifo);

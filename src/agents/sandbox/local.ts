@@ -13,7 +13,9 @@
 // The execs of one sandbox run one after the other (clone, then the agent): when one ends, what
 // it left running in the sandbox's folders is killed with it.
 // With `warm_pool: N` a run takes a sandbox made ahead (local-pool.ts): its folder is the pooled
-// one's (`<root>/warm-<hex>`), its first exec a hand-over to a process chain already started.
+// one's (`<root>/warm-<hex>`), its first exec a hand-over to a process chain already started, and
+// `<root>/<runId>` is a link to it, so that a sweep by the run's id (its recovery after a crash,
+// or by another instance once its lease expired) finds it while the Weir that made it still lives.
 import { closeSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -23,7 +25,7 @@ import { confine, openConfinedSync } from './confine';
 import { files, watchSize } from './files';
 import { BOUNDARY_LINE, chooseMode, describe, findOnPath, hiddenUnderTmp, hostIds, launch, type Mode, type SandboxPaths, type Tools } from './isolation';
 import { localOptions, type LocalOptions } from './local-options';
-import { isPoolName, LocalWarmPools, ownerLives, type Primed } from './local-pool';
+import { countedLimits, isPoolName, LocalWarmPools, ownerLives, type Primed } from './local-pool';
 import { localPty } from './local-pty';
 import { NetBoundary } from './net-boundary';
 import type { Forwarder } from './net-forward';
@@ -68,6 +70,8 @@ export class LocalSandboxProvider implements SandboxProvider {
     this.pools = new LocalWarmPools({ root: this.root, tools: this.tools, bash: findOnPath('bash'), env: (mode, paths) => sandboxEnv(mode, paths, {}), log: opts.log });
   }
 
+  private readonly heldIdle = (uid: number): number => this.pools.heldBy(uid);
+
   /** Keeps the pools of these definitions full (the others are emptied); called on every dispatcher round. */
   maintainPools(defs: SandboxDef[]): void {
     this.pools.maintain(defs);
@@ -95,7 +99,16 @@ export class LocalSandboxProvider implements SandboxProvider {
     const startOver = this.pools.beginStart();
     const slot = this.pools.take(def);
     if (slot) {
-      const sandbox = new LocalSandbox(slot.name, slot.runDir, slot.mode, slot.o, this.tools, slot.paths, slot.uid, this.opts.log, this.opts.forwarder, { kind: 'warm', primed: slot.primed, afterStart: startOver });
+      // Not waited for: the start goes on while the file thread makes it (destroy waits for it).
+      const link = this.runDir(runId);
+      const linked = files({ op: 'link', path: link, target: slot.name }).then(
+        () => link,
+        (e: unknown) => {
+          this.opts.log?.(`agent sandbox ${runId}: no link to its pooled folder ${slot.name} (a sweep by the run will not find it): ${(e as Error).message}`);
+          return undefined;
+        },
+      );
+      const sandbox = new LocalSandbox(slot.name, slot.runDir, slot.mode, slot.o, this.tools, slot.paths, slot.uid, this.opts.log, this.opts.forwarder, this.heldIdle, { kind: 'warm', primed: slot.primed, afterStart: startOver, linked });
       this.opts.log?.(`agent sandbox ${runId}: warm (${slot.name}): ${sandbox.isolation}`);
       return sandbox;
     }
@@ -123,7 +136,7 @@ export class LocalSandboxProvider implements SandboxProvider {
       await files({ op: 'remove', dir: runDir });
       if ((await prepare()) === 'exists') throw new Error(`the folder of run ${runId} is being made by someone else`);
     }
-    const sandbox = new LocalSandbox(runId, runDir, mode, o, this.tools, paths, uid, this.opts.log, this.opts.forwarder, { kind: 'cold', afterStart });
+    const sandbox = new LocalSandbox(runId, runDir, mode, o, this.tools, paths, uid, this.opts.log, this.opts.forwarder, this.heldIdle, { kind: 'cold', afterStart });
     this.opts.log?.(`agent sandbox ${runId}: ${sandbox.isolation}`);
     return sandbox;
   }
@@ -133,10 +146,14 @@ export class LocalSandboxProvider implements SandboxProvider {
    * and the pooled folders whose Weir is gone (a live Weir's, ready or serving a run, are its own).
    */
   async leftovers(): Promise<string[]> {
-    const names = await fs.readdir(this.root).catch(() => [] as string[]);
+    const entries = await fs.readdir(this.root, { withFileTypes: true }).catch(() => []);
     const out: string[] = [];
-    for (const n of names) {
-      if (isPoolName(n)) {
+    for (const e of entries) {
+      const n = e.name;
+      // A run's link to its pooled folder: the run's, whether or not the folder is still there.
+      if (e.isSymbolicLink()) {
+        if (isPoolName(await fs.readlink(path.join(this.root, n)).catch(() => ''))) out.push(n);
+      } else if (isPoolName(n)) {
         const labels = await fs.readFile(path.join(this.root, n, LABELS), 'utf8').then((t) => JSON.parse(t) as Labels, () => null);
         if (labels && !ownerLives(labels)) out.push(n);
       } else if (await fs.stat(path.join(this.root, n, LABELS)).then(() => true, () => false)) out.push(n);
@@ -152,16 +169,21 @@ export class LocalSandboxProvider implements SandboxProvider {
       } catch {
         continue; // never a folder of ours
       }
-      let labels: Labels;
+      // A warm run's name links to its pooled folder, whose labels name that folder.
+      const pooled = await fs.readlink(runDir).then((t) => (isPoolName(t) ? t : null), () => null);
+      const dir = pooled ? path.join(this.root, pooled) : runDir;
+      let labels: Labels | undefined;
       try {
-        labels = JSON.parse(await fs.readFile(path.join(runDir, LABELS), 'utf8')) as Labels;
+        labels = JSON.parse(await fs.readFile(path.join(dir, LABELS), 'utf8')) as Labels;
       } catch {
-        continue; // nothing left, or not a folder this provider made
+        // nothing left, or not a folder this provider made
       }
-      if (labels.run_id !== runId) continue;
-      const killed = await killTied(runDir, labels.uid);
-      await files({ op: 'remove', dir: runDir });
-      this.opts.log?.(`agent sandbox ${runId}: swept (${killed} processes killed, folder removed)`);
+      if (labels?.run_id === (pooled ?? runId)) {
+        const killed = await killTied(dir, labels.uid);
+        await files({ op: 'remove', dir });
+        this.opts.log?.(`agent sandbox ${runId}: swept (${killed} processes killed, folder${pooled ? ` ${pooled}` : ''} removed)`);
+      }
+      if (pooled) await files({ op: 'remove', dir: runDir });
     }
   }
 }
@@ -189,6 +211,8 @@ interface StartKind {
   primed?: Primed;
   /** Called once the run's start is over (the pools' refill waits for it). */
   afterStart?: () => void;
+  /** A warm sandbox: the link `<root>/<runId>` to its folder, once made (undefined: none was). */
+  linked?: Promise<string | undefined>;
 }
 
 class LocalSandbox implements Sandbox {
@@ -201,6 +225,7 @@ class LocalSandbox implements Sandbox {
   /** The pooled chain, until an exec takes it. */
   private primed: Primed | undefined;
   private afterStart: (() => void) | undefined;
+  private readonly linked: Promise<string | undefined> | undefined;
   private boundary: NetBoundary | undefined;
 
   constructor(
@@ -213,6 +238,8 @@ class LocalSandbox implements Sandbox {
     private readonly uid: number,
     private readonly log: ((line: string) => void) | undefined,
     private readonly forwarder: (() => Forwarder) | undefined,
+    /** The processes the warm pools of a host uid hold idle (see local-pool.ts). */
+    private readonly heldIdle: (uid: number) => number,
     how: StartKind = { kind: 'cold' },
   ) {
     this.workdir = paths.workdir;
@@ -221,6 +248,7 @@ class LocalSandbox implements Sandbox {
     this.start = { kind: how.kind };
     this.primed = how.primed;
     this.afterStart = how.afterStart;
+    this.linked = how.linked;
   }
 
   started(): void {
@@ -248,14 +276,15 @@ class LocalSandbox implements Sandbox {
     return sandboxEnv(this.mode, this.paths, extra);
   }
 
-  exec(opts: ExecOptions): ExecHandle {
+  /** `keepWarm`: this exec starts cold and leaves the pooled chain to the next (a PTY's set-up leaves it to the PTY). */
+  exec(opts: ExecOptions, how: { keepWarm?: boolean } = {}): ExecHandle {
     if (this.destroyed) throw new Error('sandbox destroyed');
     if (opts.argv.length === 0) throw new Error('exec: empty argv');
     const cwd = confine(this.bases, this.workdir, opts.cwd ?? '.');
     // The pooled chain sees no folder of the host's /tmp, and was started in the host's network:
     // an argv that needs such a folder, or a sandbox whose network is confined, starts cold.
-    const primed = this.primed && !this.boundary && hiddenUnderTmp(opts.argv).length === 0 ? this.primed : undefined;
-    const l = primed ? null : launch(this.mode, this.tools, this.o, this.paths, opts.argv, cwd, this.boundary?.spec());
+    const primed = this.primed && !how.keepWarm && !this.boundary && hiddenUnderTmp(opts.argv).length === 0 ? this.primed : undefined;
+    const l = primed ? null : launch(this.mode, this.tools, countedLimits(this.o, this.mode, this.heldIdle(this.uid)), this.paths, opts.argv, cwd, this.boundary?.spec());
     let stopSizeWatch = () => {};
     let killed = false;
     let pgid: number | undefined;
@@ -263,8 +292,9 @@ class LocalSandbox implements Sandbox {
     const scans: Promise<unknown>[] = [];
     // bwrap: nothing can leave the pid namespace, which dies with bwrap; no walk of /proc is needed
     // (with dozens of runs ending together those walks were the largest part of Weir's work).
+    // A pooled chain still waiting (an exec that left it to a later one) is not this exec's.
     const sweepTied = () => {
-      if (this.mode !== 'bwrap') scans.push(killTied(this.runDir, this.uid).catch(() => 0));
+      if (this.mode !== 'bwrap') scans.push(killTied(this.runDir, this.uid, this.primed?.waiting).catch(() => 0));
     };
     const kill = () => {
       if (killed) return;
@@ -380,6 +410,9 @@ class LocalSandbox implements Sandbox {
       await this.boundary?.close();
       if (this.mode !== 'bwrap') await killTied(this.runDir, this.uid);
       await files({ op: 'remove', dir: this.runDir });
+      // After the folder: a crash between the two leaves a link the leftover sweep removes.
+      const link = await this.linked;
+      if (link) await files({ op: 'remove', dir: link });
     })();
     return this.destroyed;
   }

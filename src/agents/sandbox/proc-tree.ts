@@ -26,8 +26,21 @@ async function tiedTo(pid: string, runDir: string): Promise<boolean> {
   }
 }
 
-/** The pids of the processes tied to runDir that run as uid (Weir's own excluded). */
-export async function tiedPids(runDir: string, uid: number): Promise<number[]> {
+/** The process group of a pid (field 5 of its stat), or undefined once it is gone. */
+async function groupOf(pid: string): Promise<number | undefined> {
+  try {
+    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The pids of the processes tied to runDir that run as uid (Weir's own excluded). `spare`: a process
+ * group left out (a warm sandbox's pooled chain, still waiting for its exec).
+ */
+export async function tiedPids(runDir: string, uid: number, spare?: number): Promise<number[]> {
   let entries: string[];
   try {
     entries = await fs.readdir('/proc');
@@ -42,17 +55,19 @@ export async function tiedPids(runDir: string, uid: number): Promise<number[]> {
     } catch {
       continue;
     }
-    if (await tiedTo(pid, runDir)) pids.push(Number(pid));
+    if (!(await tiedTo(pid, runDir))) continue;
+    if (spare !== undefined && (await groupOf(pid)) === spare) continue;
+    pids.push(Number(pid));
   }
   return pids;
 }
 
-/** Kills (SIGKILL) the processes tied to runDir that run as uid; resolves with how many it killed. */
-export async function killTied(runDir: string, uid: number): Promise<number> {
+/** Kills (SIGKILL) the processes tied to runDir that run as uid (but group `spare`); resolves with how many it killed. */
+export async function killTied(runDir: string, uid: number, spare?: number): Promise<number> {
   let killed = 0;
   for (let pass = 0; pass < PASSES; pass++) {
     let found = 0;
-    for (const pid of await tiedPids(runDir, uid)) {
+    for (const pid of await tiedPids(runDir, uid, spare)) {
       try {
         process.kill(pid, 'SIGKILL');
         found++;
