@@ -66,7 +66,16 @@ export function agentsTables(scenarios: ScenarioResult[]): Table[] {
         return [p.phase, plusMs(d.idle.addedP50), fixed(d.idle.weirCpuPct, 0), String(d.idle.n), plusMs(d.fanout.addedP50), fixed(d.fanout.weirCpuPct, 0), String(d.fanout.n), plusMs(d.addedP50Delta), String(d.idle.errors + d.fanout.errors)];
       }),
   };
-  return [runs, plane];
+  // --profile: each fan-out's slice of the control thread's profile (start-up excluded).
+  const profiled: Table[] = phases
+    .filter((p) => p.controlProfile)
+    .map((p) => ({
+      title: `Control thread over "${p.phase}" alone (--profile): busy ${fixed(p.controlProfile!.busyMs, 0)} ms = ${fixed(p.controlProfile!.busyMs / p.runs, 2)} ms/run; top functions by self time`,
+      head: ['self ms', '%', 'function', 'location'],
+      align: ['r', 'r', 'l', 'l'],
+      rows: p.controlProfile!.top.map((e) => [fixed(e.selfMs, 1), fixed(e.pct, 1), e.functionName, e.location]),
+    }));
+  return [runs, plane, ...profiled];
 }
 
 /** Checks only when scenario 8 was asked for (run, skipped or failed). */

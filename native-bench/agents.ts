@@ -19,6 +19,7 @@ import { FakeDaytona } from '../test/support/fake-daytona';
 import { FakeE2B } from '../test/support/fake-e2b';
 import { Pool } from 'pg';
 import { childrenNamed, cpuMicros, rssBytes, sumOver, threadCpuMicros } from './procfs';
+import { readMainProfile, topSelfTimeIn } from './profile';
 import type { Progress } from './progress';
 import type { AgentsPhase, AgentsResult, LagStats } from './results';
 
@@ -149,11 +150,13 @@ async function runPhase(weir: Server, directUrl: string, p: PhaseSpec, o: Agents
   await agentStats(weir.url, true);
   const c0 = weirCpuMicros(pid);
   const m0 = threadCpuMicros(pid, pid);
+  const from = hrUs();
   probe.start();
   progress.set(`8 agents: ${p.phase}`, `${p.runs} runs at once`);
   // The runs and their watchers on a thread of their own (see agents-watch-thread.ts).
   const { traces, wallMs, watcherLag } = await runsOnThread({ url: weir.url, key: MASTER_KEY, bodies: Array.from({ length: p.runs }, (_, i) => p.body(i)), deadlineMs: p.deadlineMs, oneByOne: p.oneByOne === true });
   const during = await probe.stop();
+  const to = hrUs();
   const weirUs = weirCpuMicros(pid) - c0;
   const controlUs = threadCpuMicros(pid, pid) - m0;
   const lag = await agentStats(weir.url, false);
@@ -171,7 +174,17 @@ async function runPhase(weir: Server, directUrl: string, p: PhaseSpec, o: Agents
     dataPlane: dataPlane(idle, during),
     weirRssMB: rssBytes(pid) / 2 ** 20,
     loadAvg: loadAvg(),
+    windowUs: [from, to],
   };
+}
+
+const hrUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+/** `--profile`: each phase's slice of the control thread's profile (written once Weir has exited). */
+function profilePhases(dir: string, phases: AgentsPhase[], notes: string[]): void {
+  const main = readMainProfile(dir);
+  if (!main) return void notes.push(`--profile: no profile of the control thread in ${dir}`);
+  for (const p of phases) if (p.windowUs) p.controlProfile = topSelfTimeIn(main, p.windowUs[0], p.windowUs[1], 15);
 }
 
 /**
@@ -262,5 +275,6 @@ export async function agentsScenario(o: {
     await fakes.e2b.close();
     await fakes.daytona.close();
   }
+  if (o.profileDir) profilePhases(o.profileDir, phases, notes);
   return { phases, notes, starts };
 }

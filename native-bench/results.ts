@@ -198,6 +198,10 @@ export interface AgentsPhase {
   warmStarts?: number;
   /** The machine's load average (1, 5, 15 min) at the end of the fan-out. */
   loadAvg?: [number, number, number];
+  /** The fan-out's window on the monotonic clock (process.hrtime, µs): its slice of a --profile. */
+  windowUs?: [number, number];
+  /** `--profile`: the control thread's busiest functions over this fan-out alone. */
+  controlProfile?: { busyMs: number; top: ProfileEntry[] };
 }
 
 export interface AgentsResult {
