@@ -15,7 +15,7 @@
 import type pg from 'pg';
 import { log as defaultLog } from '../log';
 import { EVENTS_CHANNEL, EventListener } from './event-listener';
-import { boundPayload, jsonbSafe, MAX_PAYLOAD_BYTES, safeType } from './event-row';
+import { AppendedEvent, boundPayload, jsonbSafe, MAX_PAYLOAD_BYTES, safeType } from './event-row';
 import { EventSubscribers, type EventLogLogger, type PendingRows } from './event-subscribers';
 import type { RunEvent } from './types';
 
@@ -136,7 +136,7 @@ export class EventLog implements PendingRows {
     const st = this.runs.get(runId);
     if (!st || st.closed || this.stopped) throw new Error(`agent events: run ${runId} is not open on this instance`);
     const b = boundPayload(payload, this.maxPayloadBytes);
-    const event: RunEvent = { seq: st.nextSeq++, ts: new Date(at ?? Date.now()).toISOString(), type: safeType(type), payload: b.payload };
+    const event = new AppendedEvent(st.nextSeq++, new Date(at ?? Date.now()).toISOString(), safeType(type), b.payload, b.json);
     const json = jsonbSafe(b.json);
     st.pending.push({ runId, event, json });
     st.chars += json.length;
