@@ -80,6 +80,8 @@ const ROUND_MS = Math.max(250, Math.floor(LEASE_MS / 6));
 const RETENTION_EVERY_MS = 60 * 60_000;
 /** How often cloud machines no live run or pool slot owns are looked for (a crash's leftovers). */
 const CLOUD_SWEEP_EVERY_MS = Number(process.env.WEIR_CLOUD_SWEEP_MS ?? 5 * 60_000);
+/** A batch whose callers are all resumed in one turn (see batch.ts). */
+const ALL_AT_ONCE = Number.POSITIVE_INFINITY;
 /** Runs going through their start (or their end) at once: see gate.ts. */
 const RUNS_AT_ONCE = 8;
 /** How often the event-loop lag is sampled (its histogram's timer). */
@@ -270,8 +272,14 @@ export class AgentRuntime {
 
   // ---- runs ---------------------------------------------------------------------------------------
 
-  /** Runs POSTed together are inserted together, and other instances told once. */
-  private readonly runInserts = new Batched<{ run: NewRun; now: Date }, { run: RunRow; created: boolean }>((runs) => insertRuns(this.o.pool, runs));
+  /**
+   * Runs POSTed together are inserted together, and other instances told once. Their callers are
+   * all resumed in the turn the insert returns: what each does next is answer its 202 (a view and a
+   * message to its worker), and resumed 8 per turn, the last POSTs' answers waited behind 7 turns
+   * full of the claimed runs' starts and events (POST p50 531–913 ms with claims at ~300 ms), as did
+   * the next batch's insert.
+   */
+  private readonly runInserts = new Batched<{ run: NewRun; now: Date }, { run: RunRow; created: boolean }>((runs) => insertRuns(this.o.pool, runs), undefined, ALL_AT_ONCE);
 
   /** The keys of runs minted together are recorded on their rows together. */
   private readonly keyTokens = new Batched<{ id: string; token: string }, void>(async (runs) => {
