@@ -48,7 +48,7 @@ import { sessionsApi } from './sessions-api';
 import { Terminals, terminalSession } from './terminal';
 import { attachViewer } from './terminal-attach';
 import type { StreamStop } from '../control/supervisor';
-import { getRun, insertRuns, markRunning, moveRun, runView, setKeyTokens, updateRun, type NewRun, type RunningMove, type RunRow } from './store';
+import { insertRuns, keySpends, markFinished, markRunning, moveRun, runView, setKeyTokens, updateRun, type FinishMove, type NewRun, type RunningMove, type RunRow } from './store';
 import { checkTemplate as checkTemplateText, renderPrompt } from './template';
 import { FINAL_STATUSES, type AgentSettings, type JobDef, type SandboxDef, type SandboxProvider } from './types';
 
@@ -293,11 +293,17 @@ export class AgentRuntime {
   /** Runs whose start ends together move to running together. */
   private readonly runningMoves = new Batched<RunningMove, boolean>((moves) => markRunning(this.o.pool, moves));
 
+  /** Runs ending together read their keys' spend together, and move to their final status together. */
+  private readonly spends = new Batched<string, number>((tokens) => keySpends(this.o.pool, tokens));
+  private readonly finishes = new Batched<FinishMove, RunRow | null>((moves) => markFinished(this.o.pool, moves));
+
   private get executorDeps(): ExecutorDeps {
     return {
       pool: this.o.pool,
       keys: this.keys,
       markRunning: (move) => this.runningMoves.one(move),
+      markFinished: (move) => this.finishes.one(move),
+      keySpend: (token) => this.spends.one(token),
       recordKeyToken: (id, token) => this.keyTokens.one({ id, token }),
       starts: this.starts,
       ends: this.ends,
@@ -538,10 +544,9 @@ export class AgentRuntime {
         runId: found.run.id,
         lastEventId: call.headers['last-event-id'],
         after: after && /^\d+$/.test(after) ? Number(after) : undefined,
-        isFinished: async () => {
-          const r = await getRun(this.o.pool, found.run.id);
-          return !r || FINAL_STATUSES.has(r.status);
-        },
+        // The row was read for the caller's check a moment ago: a second read per watcher (a whole
+        // row, profile and prompt parsed) told nothing more.
+        isFinished: async () => FINAL_STATUSES.has(found.run.status),
         sink,
       });
     });
