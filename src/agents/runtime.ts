@@ -37,7 +37,7 @@ import { Notifier } from './notify';
 import { cloneRepo } from './repo';
 import { sweepRetention } from './retention';
 import { RunSignals } from './run-signals';
-import { keySpend, revokeRunKey, RunKeys, type RunKeyStore } from './run-key';
+import { keySpend, loadStarters, revokeRunKey, RunKeys, type RunKeyStore, type Starter, type StarterAsk } from './run-key';
 import { startRun, type StartRequest } from './run-starter';
 import { LocalSandboxProvider } from './sandbox/local';
 import { CloudFleet } from './sandbox/cloud-fleet';
@@ -290,6 +290,17 @@ export class AgentRuntime {
   /** The sessions of runs starting together are looked up together (most runs have none). */
   private readonly runSessions = new Batched<string, SessionRow | null>((ids) => sessionsOfRuns(this.o.pool, ids));
 
+  /** The starters of runs POSTed together are read together (a few statements per batch, not per run). */
+  private readonly starters = new Batched<StarterAsk, Starter | AgentApiError>((asks) => loadStarters(this.o.pool, asks), undefined, ALL_AT_ONCE);
+
+  private async starter(keyHash: string | null, teamId: string | null): Promise<Starter> {
+    // The master key, an open proxy and a job of no team: nobody to read.
+    if (!keyHash && !teamId) return { token: null, team_id: null, user_id: null, models: [], teamModels: [], keyLeft: null, teamLeft: null };
+    const s = await this.starters.one({ keyHash, teamId });
+    if (s instanceof AgentApiError) throw s;
+    return s;
+  }
+
   /** Runs whose start ends together move to running together. */
   private readonly runningMoves = new Batched<RunningMove, boolean>((moves) => markRunning(this.o.pool, moves));
 
@@ -347,7 +358,7 @@ export class AgentRuntime {
       if (sessionId) req = { ...req, sessionId };
     }
     const insertQueued = (run: NewRun) => this.runInserts.one({ run, now: this.now() });
-    const out = await startRun({ pool: this.o.pool, insertQueued, modelKnown: this.o.modelKnown, cancel: (r) => this.cancel(r), now: this.now }, req);
+    const out = await startRun({ pool: this.o.pool, starter: (keyHash, teamId) => this.starter(keyHash, teamId), insertQueued, modelKnown: this.o.modelKnown, cancel: (r) => this.cancel(r), now: this.now }, req);
     if (out.created && out.run.status === 'queued') {
       void this.dispatcher.pump();
       void this.signals.queued();
