@@ -161,6 +161,8 @@ export interface ProbeSamples {
   errors: number;
   /** Weir's CPU over the window, µs, and the window's length, ms. */
   weirCpuUs: number;
+  /** Its control (main) thread's part, µs: the probe's spend rows are written there. */
+  controlCpuUs: number;
   wallMs: number;
 }
 

@@ -7,7 +7,7 @@ import { Pool } from 'undici';
 import { FINAL_STATUSES, type RunStatus } from '../src/agents/types';
 import { followEvents } from '../src/cli-run-sse';
 import { newTrace, traceEvent, type ProbeSamples, type RunTrace } from './agents-stats';
-import { cpuMicros } from './procfs';
+import { cpuMicros, threadCpuMicros } from './procfs';
 import { succeeded, timedRequest, type RequestSpec } from './timed-request';
 
 /** Wall-clock time with sub-millisecond precision, comparable with the events' ISO ts. */
@@ -77,8 +77,9 @@ export async function oneAtATime(o: { url: string; key: string; count: number; b
 export class Probe {
   private running = false;
   private loop: Promise<void> | null = null;
-  private s: ProbeSamples = { weir: [], direct: [], errors: 0, weirCpuUs: NaN, wallMs: 0 };
+  private s: ProbeSamples = { weir: [], direct: [], errors: 0, weirCpuUs: NaN, controlCpuUs: NaN, wallMs: 0 };
   private c0 = NaN;
+  private m0 = NaN;
   private t0 = 0;
 
   constructor(
@@ -88,9 +89,10 @@ export class Probe {
   ) {}
 
   start(): void {
-    this.s = { weir: [], direct: [], errors: 0, weirCpuUs: NaN, wallMs: 0 };
+    this.s = { weir: [], direct: [], errors: 0, weirCpuUs: NaN, controlCpuUs: NaN, wallMs: 0 };
     this.running = true;
     this.c0 = cpuMicros(this.weir.pid);
+    this.m0 = threadCpuMicros(this.weir.pid, this.weir.pid);
     this.t0 = performance.now();
     this.loop = this.run();
   }
@@ -117,6 +119,7 @@ export class Probe {
     await this.loop;
     this.s.wallMs = performance.now() - this.t0;
     this.s.weirCpuUs = cpuMicros(this.weir.pid) - this.c0;
+    this.s.controlCpuUs = threadCpuMicros(this.weir.pid, this.weir.pid) - this.m0;
     return this.s;
   }
 }

@@ -19,6 +19,7 @@ import { FakeDaytona } from '../test/support/fake-daytona';
 import { FakeE2B } from '../test/support/fake-e2b';
 import { Pool } from 'pg';
 import { childrenNamed, cpuMicros, rssBytes, sumOver, threadCpuMicros } from './procfs';
+import { readMainProfile, topSelfTimeIn } from './profile';
 import type { Progress } from './progress';
 import type { AgentsPhase, AgentsResult, LagStats } from './results';
 
@@ -149,29 +150,45 @@ async function runPhase(weir: Server, directUrl: string, p: PhaseSpec, o: Agents
   await agentStats(weir.url, true);
   const c0 = weirCpuMicros(pid);
   const m0 = threadCpuMicros(pid, pid);
+  const from = hrUs();
   probe.start();
   progress.set(`8 agents: ${p.phase}`, `${p.runs} runs at once`);
   // The runs and their watchers on a thread of their own (see agents-watch-thread.ts).
   const { traces, wallMs, watcherLag } = await runsOnThread({ url: weir.url, key: MASTER_KEY, bodies: Array.from({ length: p.runs }, (_, i) => p.body(i)), deadlineMs: p.deadlineMs, oneByOne: p.oneByOne === true });
   const during = await probe.stop();
+  const to = hrUs();
   const weirUs = weirCpuMicros(pid) - c0;
   const controlUs = threadCpuMicros(pid, pid) - m0;
   const lag = await agentStats(weir.url, false);
   // The probe's own cost, at what a probe request cost Weir when alone, is not the runs'.
   const probeUs = idle.weir.length > 0 ? (idle.weirCpuUs / idle.weir.length) * during.weir.length : 0;
+  // Its control-thread share too: the probe's spend rows are the control thread's work (a one-at-a-
+  // time phase had ~1,400 probe requests per run, most of the control thread's CPU "per run").
+  const probeControlUs = idle.weir.length > 0 ? (idle.controlCpuUs / idle.weir.length) * during.weir.length : 0;
   return {
     phase: p.phase,
     agent: p.agent,
     ...summarizeRuns(traces, FINAL_STATUSES),
     wallS: wallMs / 1000,
     weirCpuMsPerRun: (weirUs - probeUs) / p.runs / 1000,
-    controlCpuMsPerRun: controlUs / p.runs / 1000,
+    controlCpuMsPerRun: (controlUs - probeControlUs) / p.runs / 1000,
+    controlWithProbeMsPerRun: controlUs / p.runs / 1000,
     lag,
     watcherLag,
     dataPlane: dataPlane(idle, during),
     weirRssMB: rssBytes(pid) / 2 ** 20,
     loadAvg: loadAvg(),
+    windowUs: [from, to],
   };
+}
+
+const hrUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+/** `--profile`: each phase's slice of the control thread's profile (written once Weir has exited). */
+function profilePhases(dir: string, phases: AgentsPhase[], notes: string[]): void {
+  const main = readMainProfile(dir);
+  if (!main) return void notes.push(`--profile: no profile of the control thread in ${dir}`);
+  for (const p of phases) if (p.windowUs) p.controlProfile = topSelfTimeIn(main, p.windowUs[0], p.windowUs[1], 15);
 }
 
 /**
@@ -262,5 +279,6 @@ export async function agentsScenario(o: {
     await fakes.e2b.close();
     await fakes.daytona.close();
   }
+  if (o.profileDir) profilePhases(o.profileDir, phases, notes);
   return { phases, notes, starts };
 }

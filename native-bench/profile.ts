@@ -78,6 +78,46 @@ export function topSelfTime(profiles: CpuProfile[], n: number): ProfileEntry[] {
     .map((e) => ({ functionName: e.functionName, location: e.location, selfMs: e.us / 1000, pct: total > 0 ? (100 * e.us) / total : 0 }));
 }
 
+/**
+ * Self time per function inside [fromUs, toUs] of one profile (the clock of its timestamps is the
+ * monotonic one `process.hrtime` reads, in µs, in every process of the machine): a phase's share
+ * without the start-up's module loading. Also the window's busy time (idle excluded), ms.
+ */
+export function topSelfTimeIn(p: CpuProfile, fromUs: number, toUs: number, n: number): { busyMs: number; top: ProfileEntry[] } {
+  const samples = p.samples ?? [];
+  const deltas = p.timeDeltas ?? [];
+  const nodes = new Map(p.nodes.map((x) => [x.id, x]));
+  const byFn = new Map<string, { functionName: string; location: string; us: number }>();
+  let total = 0;
+  let t = p.startTime;
+  for (let i = 0; i < samples.length; i++) {
+    t += deltas[i] ?? 0;
+    if (t < fromUs || t > toUs) continue;
+    const node = nodes.get(samples[i]!);
+    const dur = Math.max(0, deltas[i + 1] ?? 0);
+    if (!node || IDLE.has(node.callFrame.functionName)) continue;
+    const fn = node.callFrame.functionName || '(anonymous)';
+    const loc = location(node.callFrame);
+    const key = `${fn}\0${loc}`;
+    const e = byFn.get(key) ?? { functionName: fn, location: loc, us: 0 };
+    e.us += dur;
+    byFn.set(key, e);
+    total += dur;
+  }
+  const top = [...byFn.values()]
+    .sort((a, b) => b.us - a.us)
+    .slice(0, n)
+    .map((e) => ({ functionName: e.functionName, location: e.location, selfMs: e.us / 1000, pct: total > 0 ? (100 * e.us) / total : 0 }));
+  return { busyMs: total / 1000, top };
+}
+
+/** The main thread's profile in `dir` (node names each file CPU.<date>.<time>.<pid>.<thread id>.<n>). */
+export function readMainProfile(dir: string): CpuProfile | null {
+  if (!fs.existsSync(dir)) return null;
+  const main = fs.readdirSync(dir).find((f) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(f));
+  return main ? (JSON.parse(fs.readFileSync(path.join(dir, main), 'utf8')) as CpuProfile) : null;
+}
+
 export function readProfiles(dir: string): CpuProfile[] {
   if (!fs.existsSync(dir)) return [];
   return fs

@@ -187,8 +187,10 @@ export interface AgentsPhase {
   wallS: number;
   /** Weir's CPU over the phase less the data-plane probe's share, per run, ms (every thread; the agents themselves are other processes). */
   weirCpuMsPerRun: number;
-  /** The main (control) thread's part of it, per run, ms. */
+  /** The main (control) thread's part of it, per run, ms (less the probe's share, as above). */
   controlCpuMsPerRun: number;
+  /** The same with the probe's share (what this column said before it was taken out). */
+  controlWithProbeMsPerRun?: number;
   /** The control thread's event-loop lag over the phase (GET /v1/agent/stats), null when not exposed. */
   lag: LagStats | null;
   /** The event-loop lag of the bench's thread running the runs' watchers, over the phase. */
@@ -200,6 +202,10 @@ export interface AgentsPhase {
   warmStarts?: number;
   /** The machine's load average (1, 5, 15 min) at the end of the fan-out. */
   loadAvg?: [number, number, number];
+  /** The fan-out's window on the monotonic clock (process.hrtime, µs): its slice of a --profile. */
+  windowUs?: [number, number];
+  /** `--profile`: the control thread's busiest functions over this fan-out alone. */
+  controlProfile?: { busyMs: number; top: ProfileEntry[] };
 }
 
 export interface AgentsResult {

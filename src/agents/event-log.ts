@@ -1,32 +1,25 @@
 // The run event log (control thread): every line an agent prints and every status change, in order,
 // stored in Weir_AgentRunEvent and streamed to whoever watches the run — on this instance or another.
+// This file is the writing side; the reading side (pages, subscribers) is event-subscribers.ts,
+// which reads the rows still in memory here through inMemory().
 //
-// Writing: append() numbers the event at once (seq, from open()'s lastSeq + 1), hands it to local
+// append() numbers the event at once (seq, from open()'s lastSeq + 1), hands it to local
 // subscribers at once, and buffers its row; rows go in batches (one multi-row INSERT … ON CONFLICT
 // DO NOTHING, so a retried batch whose COMMIT reply was lost is harmless) every flushEveryMs or as
 // soon as a batch is full. The same statement NOTIFYs `weir_agent_events, '<runId>:<lastSeq>'`,
 // delivered at its commit, so other instances' subscribers read the new rows. While the database is
 // away rows wait, at most maxPendingPerRun per run: beyond that the oldest are folded into one
 // `events_dropped` row (at the first dropped seq, saying which seqs and how many) — memory stays
-// bounded and the gap is explained to every later reader.
-//
-// Reading: subscribe() replays the rows after a seq, then follows live. The hand-over has no gap
-// and no duplicate: the subscriber is registered before anything is read, events that arrive
-// meanwhile queue up, the rows still in memory are taken before each read of the table (so a row
-// is either committed before the read or seen in memory), and delivery is by strictly increasing
-// seq. Runs written elsewhere are followed through NOTIFY on one LISTEN connection per EventLog;
-// after that connection comes back every subscriber reads again what it may have missed.
+// bounded and the gap is explained to every later reader. A run's rows are forgotten once closed
+// and committed: a subscriber reading after that finds them in the table.
 import type pg from 'pg';
-import { weirTypes } from '../db/pool';
 import { log as defaultLog } from '../log';
 import { EVENTS_CHANNEL, EventListener } from './event-listener';
-import { boundPayload, jsonbSafe, MAX_PAYLOAD_BYTES, safeType } from './event-row';
+import { AppendedEvent, boundPayload, jsonbSafe, MAX_PAYLOAD_BYTES, safeType } from './event-row';
+import { EventSubscribers, type EventLogLogger, type PendingRows } from './event-subscribers';
 import type { RunEvent } from './types';
 
-export interface EventLogLogger {
-  warn(msg: string): void;
-  error(msg: string): void;
-}
+export type { EventLogLogger } from './event-subscribers';
 
 export interface EventLogOptions {
   pool: pg.Pool;
@@ -63,24 +56,6 @@ interface RunState {
   closed: boolean;
 }
 
-interface Sub {
-  runId: string;
-  /** The last seq delivered. */
-  last: number;
-  onEvent: (e: RunEvent) => void;
-  /** Caught up: local appends are delivered straight away. */
-  live: boolean;
-  /** Local appends that came while catching up. */
-  queue: RunEvent[];
-  running: boolean;
-  /** Something new may be in the table since the read under way began. */
-  dirty: boolean;
-  closed: boolean;
-  retryMs: number;
-  retryTimer: NodeJS.Timeout | null;
-}
-
-const PAGE = 1_000;
 const DROP_REASON = 'event buffer full (database unavailable or too slow)';
 
 /**
@@ -96,9 +71,9 @@ const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 const MAX_BACKOFF_MS = 5_000;
 const MAX_RUN_ID_CHARS = 200;
 
-export class EventLog {
+export class EventLog implements PendingRows {
   private readonly runs = new Map<string, RunState>();
-  private readonly subs = new Map<string, Set<Sub>>();
+  private readonly subscribers: EventSubscribers;
   private readonly flushEveryMs: number;
   private readonly maxBatch: number;
   private readonly maxPendingPerRun: number;
@@ -121,12 +96,11 @@ export class EventLog {
     this.maxPendingChars = opts.maxPendingCharsPerRun ?? 32 * 1024 * 1024;
     this.maxPayloadBytes = opts.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
     this.log = opts.log ?? defaultLog;
+    this.subscribers = new EventSubscribers(opts.pool, this, this.maxPendingPerRun, this.log);
     this.listener = new EventListener({
       pool: opts.pool,
-      onNotify: (p) => this.notified(p),
-      onListening: () => {
-        for (const set of this.subs.values()) for (const s of set) this.catchUp(s);
-      },
+      onNotify: (p) => this.subscribers.notified(p),
+      onListening: () => this.subscribers.catchUpAll(),
       onProblem: (m) => this.log.warn(m),
     });
   }
@@ -162,13 +136,12 @@ export class EventLog {
     const st = this.runs.get(runId);
     if (!st || st.closed || this.stopped) throw new Error(`agent events: run ${runId} is not open on this instance`);
     const b = boundPayload(payload, this.maxPayloadBytes);
-    const event: RunEvent = { seq: st.nextSeq++, ts: new Date(at ?? Date.now()).toISOString(), type: safeType(type), payload: b.payload };
+    const event = new AppendedEvent(st.nextSeq++, new Date(at ?? Date.now()).toISOString(), safeType(type), b.payload, b.json);
     const json = jsonbSafe(b.json);
     st.pending.push({ runId, event, json });
     st.chars += json.length;
     this.capPending(st);
-    const set = this.subs.get(runId);
-    if (set) for (const s of set) this.offer(s, event);
+    this.subscribers.appended(runId, event);
     if (Date.now() >= this.retryAt && (st.chars >= MAX_BATCH_BYTES || this.countPending() >= this.maxBatch)) this.kick();
     return event;
   }
@@ -203,8 +176,7 @@ export class EventLog {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.listener.stop();
-    for (const set of this.subs.values()) for (const s of set) this.unsub(s);
-    this.subs.clear();
+    this.subscribers.stop();
     try {
       await this.flush();
     } catch (e) {
@@ -215,39 +187,15 @@ export class EventLog {
   }
 
   /** Up to `limit` events after `afterSeq`: the table, then rows of this instance not yet written. */
-  async page(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> {
-    const n = Math.max(1, Math.min(Math.floor(limit) || PAGE, 10 * PAGE));
-    const mem = this.inMemory(runId, afterSeq);
-    const rows = await this.readRows(runId, afterSeq, n);
-    if (rows.length === n) return rows;
-    let last = rows.length ? rows[rows.length - 1]!.seq : afterSeq;
-    for (const e of mem) {
-      if (rows.length >= n) break;
-      if (e.seq > last) {
-        rows.push(e);
-        last = e.seq;
-      }
-    }
-    return rows;
+  page(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> {
+    return this.subscribers.page(runId, afterSeq, limit);
   }
 
   /** Replays the events after `afterSeq`, then delivers new ones, in seq order; returns the
    *  unsubscribe function. */
   subscribe(runId: string, afterSeq: number, onEvent: (e: RunEvent) => void): () => void {
     if (this.stopped) return () => {};
-    const sub: Sub = { runId, last: afterSeq, onEvent, live: false, queue: [], running: false, dirty: false, closed: false, retryMs: 100, retryTimer: null };
-    let set = this.subs.get(runId);
-    if (!set) this.subs.set(runId, (set = new Set()));
-    set.add(sub);
-    this.catchUp(sub);
-    return () => {
-      this.unsub(sub);
-      const s = this.subs.get(runId);
-      if (s) {
-        s.delete(sub);
-        if (s.size === 0) this.subs.delete(runId);
-      }
-    };
+    return this.subscribers.subscribe(runId, afterSeq, onEvent);
   }
 
   // ---- writing ---------------------------------------------------------------------------------
@@ -404,19 +352,10 @@ export class EventLog {
     await this.opts.pool.query({ text, values });
   }
 
-  // ---- reading ---------------------------------------------------------------------------------
-
-  private async readRows(runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> {
-    const { rows } = await this.opts.pool.query<{ seq: number; ts: Date; type: string; payload: unknown }>({
-      text: 'SELECT seq, ts, type, payload FROM "Weir_AgentRunEvent" WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
-      values: [runId, afterSeq, limit],
-      types: weirTypes,
-    });
-    return rows.map((r) => ({ seq: r.seq, ts: r.ts.toISOString(), type: r.type, payload: r.payload }));
-  }
+  // ---- what the readers see of the rows not yet written ----------------------------------------
 
   /** This instance's rows of the run not yet committed, after `afterSeq`, in seq order. */
-  private inMemory(runId: string, afterSeq: number): RunEvent[] {
+  inMemory(runId: string, afterSeq: number): RunEvent[] {
     const st = this.runs.get(runId);
     if (!st) return [];
     const out: RunEvent[] = [];
@@ -428,97 +367,5 @@ export class EventLog {
     for (const r of st.inflight) add(r);
     for (let i = st.head; i < st.pending.length; i++) add(st.pending[i]);
     return out;
-  }
-
-  private deliver(s: Sub, e: RunEvent): void {
-    if (s.closed || e.seq <= s.last) return;
-    s.last = e.seq;
-    try {
-      s.onEvent(e);
-    } catch (err) {
-      this.log.error(`agent events: a subscriber of run ${s.runId} failed: ${(err as Error).message}`);
-    }
-  }
-
-  /** A local append for a subscriber: straight through when caught up and next in line. */
-  private offer(s: Sub, e: RunEvent): void {
-    if (s.live && e.seq === s.last + 1) return this.deliver(s, e);
-    if (e.seq <= s.last) return;
-    s.queue.push(e);
-    if (s.queue.length > this.maxPendingPerRun) {
-      // Everything queued is also in memory or in the table: read it again instead of holding it.
-      s.queue = [];
-      s.dirty = true;
-    }
-    if (s.live) {
-      s.live = false;
-      this.catchUp(s);
-    }
-  }
-
-  private notified(payload: string): void {
-    const at = payload.lastIndexOf(':');
-    if (at <= 0) return;
-    const set = this.subs.get(payload.slice(0, at));
-    if (!set) return;
-    const seq = Number(payload.slice(at + 1));
-    for (const s of set) if (!(s.last >= seq)) this.catchUp(s);
-  }
-
-  /** Reads the table (and this instance's unwritten rows) after the subscriber's last seq until
-   *  nothing is left, then hands over to live delivery. */
-  private catchUp(s: Sub): void {
-    if (s.closed) return;
-    if (s.running) {
-      s.dirty = true;
-      return;
-    }
-    s.running = true;
-    void this.readUntilCaughtUp(s).then(
-      () => {
-        s.running = false;
-        s.retryMs = 100;
-      },
-      (e: Error) => {
-        s.running = false;
-        if (s.closed) return;
-        this.log.warn(`agent events: cannot read events of run ${s.runId} (${e.message}); retrying`);
-        s.retryTimer = setTimeout(() => {
-          s.retryTimer = null;
-          this.catchUp(s);
-        }, s.retryMs);
-        s.retryTimer.unref();
-        s.retryMs = Math.min(s.retryMs * 2, MAX_BACKOFF_MS);
-      },
-    );
-  }
-
-  private async readUntilCaughtUp(s: Sub): Promise<void> {
-    do {
-      s.dirty = false;
-      for (;;) {
-        // Taken before the read: a row leaves memory only once committed, so it is in one or the other.
-        const mem = this.inMemory(s.runId, s.last);
-        const rows = await this.readRows(s.runId, s.last, PAGE);
-        if (s.closed) return;
-        for (const e of rows) this.deliver(s, e);
-        if (rows.length < PAGE) {
-          for (const e of mem) this.deliver(s, e);
-          break;
-        }
-      }
-    } while (s.dirty && !s.closed);
-    // No await from here on: nothing can slip in between the queue and going live.
-    const q = s.queue;
-    s.queue = [];
-    for (const e of q) this.deliver(s, e);
-    s.live = true;
-  }
-
-  private unsub(s: Sub): void {
-    s.closed = true;
-    s.queue = [];
-    if (s.retryTimer) clearTimeout(s.retryTimer);
-    s.retryTimer = null;
   }
 }

@@ -1,7 +1,10 @@
 // How one run event becomes a row of Weir_AgentRunEvent: the payload bounded (an agent can print a
 // line of any length; one row must not be), the type made safe for a TEXT column and an SSE
 // `event:` line, and the JSON made acceptable to JSONB (which refuses two escapes JSON.stringify
-// writes: NUL and lone surrogates, both of which a parsed agent line may hold).
+// writes: NUL and lone surrogates, both of which a parsed agent line may hold). And the event's own
+// JSON (an SSE frame's data), made from the payload's JSON the row already has: each event is
+// encoded once on the control thread, not once for its row and again for every watcher.
+import type { RunEvent } from './types';
 
 /** Payloads whose JSON is longer than this many bytes are cut. */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -84,4 +87,37 @@ function refused(hex: string): boolean {
   const c = hex.charCodeAt(1);
   // d800–dfff: [89a-f] after the d (stringify writes lower case).
   return hex.charCodeAt(0) === 100 /* d */ && ((c >= 56 && c <= 57) || (c >= 97 && c <= 102));
+}
+
+/**
+ * An event as append() made it: its JSON text, when first asked for, is spliced from the payload's
+ * JSON (the private field is neither serialized nor copied by a spread, so a copy with another
+ * payload falls back to JSON.stringify). The fields keep RunEvent's order, so the text is
+ * JSON.stringify's.
+ */
+export class AppendedEvent implements RunEvent {
+  readonly #payloadJson: string;
+  #json: string | null = null;
+
+  constructor(
+    public seq: number,
+    public ts: string,
+    public type: string,
+    public payload: unknown,
+    payloadJson: string,
+  ) {
+    this.#payloadJson = payloadJson;
+  }
+
+  json(): string {
+    if (this.#json !== null) return this.#json;
+    // JSON.stringify leaves an undefined payload out; the payload's text would say null.
+    this.#json = this.payload === undefined ? JSON.stringify({ seq: this.seq, ts: this.ts, type: this.type }) : `{"seq":${this.seq},"ts":${JSON.stringify(this.ts)},"type":${JSON.stringify(this.type)},"payload":${this.#payloadJson}}`;
+    return this.#json;
+  }
+}
+
+/** A run event's JSON text: encoded once for an appended event, else now. */
+export function eventJson(e: RunEvent): string {
+  return e instanceof AppendedEvent ? e.json() : JSON.stringify(e);
 }

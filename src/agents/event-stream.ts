@@ -5,6 +5,7 @@
 // ended without one, or whose status event is gone, must not keep a client waiting for ever).
 import type { StreamSink } from '../server/worker-protocol';
 import type { EventLog } from './event-log';
+import { eventJson } from './event-row';
 import { FINAL_STATUSES, type RunEvent, type RunStatus } from './types';
 
 export interface StreamRunEventsOptions {
@@ -30,9 +31,10 @@ export function resumeAfter(lastEventId: string | undefined, after: number | und
   return after !== undefined && Number.isSafeInteger(after) && after > 0 ? after : 0;
 }
 
-/** One SSE frame. JSON has no raw line breaks; the type was made one line when stored. */
+/** One SSE frame. JSON has no raw line breaks; the type was made one line when stored. An event
+ *  appended on this instance brings its JSON (event-row.ts): it is not encoded a second time. */
 export function sseFrame(e: RunEvent): string {
-  return `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
+  return `id: ${e.seq}\nevent: ${e.type}\ndata: ${eventJson(e)}\n\n`;
 }
 
 function isFinalStatus(e: RunEvent): boolean {

@@ -4,10 +4,10 @@
 // the spend ledger, destroy the sandbox and record the end. Whatever fails, the run ends with a
 // status, its key blocked and its sandbox gone; nothing here throws to the caller.
 import type pg from 'pg';
-import { keySpend, mintRunKey, revokeRunKey, type RunKeys } from './run-key';
+import { mintRunKey, revokeRunKey, type RunKeys } from './run-key';
 import type { Gate } from './gate';
 import { SessionError, type SessionCarry } from './session-state';
-import { moveRun, type RunningMove, type RunRow } from './store';
+import { moveRun, type FinishMove, type RunningMove, type RunRow } from './store';
 import { SetupError, type AgentSetup } from './agent-setup';
 import { SandboxLostError } from './sandbox/machine';
 import { confineNetwork } from './sandbox/net-confine';
@@ -31,6 +31,11 @@ export interface ExecutorDeps {
   /** Moves the run from provisioning to running (batched with the runs starting together); false:
    *  it is no longer this instance's to start. */
   markRunning(move: RunningMove): Promise<boolean>;
+  /** Moves the run to its final status (batched with the runs ending together); null: it was not
+   *  in flight any more. */
+  markFinished(move: FinishMove): Promise<RunRow | null>;
+  /** What the run's key spent, as the spend writer committed it (batched likewise). */
+  keySpend(token: string): Promise<number>;
   /** Records a run's key on its row (before the agent may use it, so a recovery can block it). */
   recordKeyToken(runId: string, token: string): Promise<void>;
   /** Writes what the workers journaled, so the run key's spend is in the database. */
@@ -130,7 +135,7 @@ export class RunExecution {
     let recording: Promise<void> | null = null;
     let leaveStart = (): void => {};
     let final: { status: RunStatus; kind: ErrorKind | null; message: string | null } = { status: 'failed', kind: 'internal', message: 'the run ended without an outcome' };
-    let extra: Partial<Record<keyof RunRow, unknown>> = {};
+    let extra: FinishMove['agent'] = null;
     try {
       const profile = run.profile;
       const def = await deps.sandboxDef(profile.sandbox);
@@ -321,7 +326,7 @@ export class RunExecution {
     await save('diff.patch', 'diff', diff && this.setup.scrub ? Buffer.from(this.setup.scrub(diff.toString('utf8'))) : diff);
   }
 
-  private async finish(keyToken: string | null, final: { status: RunStatus; kind: ErrorKind | null; message: string | null }, extra: Partial<Record<keyof RunRow, unknown>>): Promise<void> {
+  private async finish(keyToken: string | null, final: { status: RunStatus; kind: ErrorKind | null; message: string | null }, agent: FinishMove['agent']): Promise<void> {
     const { deps, run } = this;
     this.setup.release?.();
     if (this.stopReason === 'lost') {
@@ -333,7 +338,7 @@ export class RunExecution {
     if (keyToken) {
       await revokeRunKey(deps.keys, keyToken).catch((e: unknown) => deps.log(`run ${run.id}: blocking its key failed: ${(e as Error).message}`));
       await deps.flushSpend().catch(() => {});
-      cost = await keySpend(deps.pool, keyToken).catch(() => null);
+      cost = await deps.keySpend(keyToken).catch(() => null);
     }
     // The gateway refused the agent's calls for budget (it printed the refusal), or the key spent it
     // all: the run was cut short by its budget, whatever the agent made of that.
@@ -356,14 +361,7 @@ export class RunExecution {
     // (on any instance) finds the event in the database.
     this.event('status', { status: final.status, ...(final.kind || final.message ? { error: { kind: final.kind, message: final.message } } : {}), cost });
     await deps.events.close(run.id);
-    const row = await moveRun(deps.pool, run.id, ['provisioning', 'running'], final.status, {
-      ...extra,
-      cost,
-      error_kind: final.kind,
-      error_message: final.message,
-      finished_at: new Date(),
-      lease_until: null,
-    });
+    const row = await deps.markFinished({ id: run.id, status: final.status, agent, cost, error_kind: final.kind, error_message: final.message, finished_at: new Date() });
     if (row) deps.ended(row);
   }
 }

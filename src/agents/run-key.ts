@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { AgentApiError } from './api-error';
 import { Batched } from './batch';
+import type { Queryable } from './store';
 
 /** The management side: many keys minted or blocked in one transaction, in the shared state on return. */
 export interface RunKeyStore {
@@ -65,47 +66,85 @@ interface KeyRow {
 }
 
 /**
- * What a starter's runs count against its own budget: every run's spend (the run keys are separate
+ * What starters' runs count against their own budget: every run's spend (the run keys are separate
  * keys, so the starter's row never sees it) plus what runs in flight still hold (budget − spent).
  * The team needs only the second part: run keys belong to the team, whose spend already has theirs.
+ * One statement for every starter (or team) asked about.
  */
-async function heldBy(db: pg.Pool, column: 'starter_token' | 'team_id', value: string): Promise<number> {
+async function heldBy(db: Queryable, column: 'starter_token' | 'team_id', values: string[]): Promise<Map<string, number>> {
+  if (!values.length) return new Map();
   const spent = column === 'starter_token' ? 'COALESCE(k.spend, 0)' : '0';
-  const r = await db.query<{ held: number | null }>(
-    `SELECT sum(${spent} + CASE WHEN r.status IN ('queued','provisioning','running')
+  const r = await db.query<{ v: string; held: number | null }>(
+    `SELECT r.${column} AS v, sum(${spent} + CASE WHEN r.status IN ('queued','provisioning','running')
                  THEN GREATEST(COALESCE(r.max_budget, 0) - COALESCE(k.spend, 0), 0) ELSE 0 END) AS held
        FROM "Weir_AgentRun" r LEFT JOIN "LiteLLM_VerificationToken" k ON k.token = r.key_token
-      WHERE r.${column} = $1`,
-    [value],
+      WHERE r.${column} = ANY($1) GROUP BY r.${column}`,
+    [values],
   );
-  return Number(r.rows[0]?.held ?? 0);
+  return new Map(r.rows.map((x) => [x.v, Number(x.held ?? 0)]));
 }
 
-/** Reads who starts a run: a virtual key (by hash), or the system (master key / config job of a team). */
-export async function loadStarter(db: pg.Pool, keyHash: string | null, teamId: string | null): Promise<Starter> {
-  let key: KeyRow | null = null;
-  if (keyHash) {
-    const r = await db.query<KeyRow>(`SELECT token, team_id, user_id, models, max_budget, spend, blocked FROM "LiteLLM_VerificationToken" WHERE token = $1`, [keyHash]);
-    key = r.rows[0] ?? null;
-    if (!key) throw new AgentApiError(401, 'the calling key is not known to the database');
-    if (key.blocked) throw new AgentApiError(403, 'the calling key is blocked');
+/** Who starts a run: a virtual key (by hash), or the system (master key / config job of a team). */
+export interface StarterAsk {
+  keyHash: string | null;
+  teamId: string | null;
+}
+
+/** Reads who starts a run; throws the refusal (unknown or blocked key, unknown or blocked team). */
+export async function loadStarter(db: Queryable, keyHash: string | null, teamId: string | null): Promise<Starter> {
+  const [s] = await loadStarters(db, [{ keyHash, teamId }]);
+  if (s instanceof AgentApiError) throw s;
+  return s!;
+}
+
+/**
+ * Reads the starters of runs POSTed together: their keys, their teams and what their runs hold, a
+ * statement each for the whole batch (at most four), not per run. Each answer is the starter or
+ * its own refusal. Starters in one batch see the same reservations, as runs POSTed at the same
+ * moment each did with a read of their own.
+ */
+export async function loadStarters(db: Queryable, asks: StarterAsk[]): Promise<(Starter | AgentApiError)[]> {
+  const hashes = [...new Set(asks.map((a) => a.keyHash).filter((h): h is string => !!h))];
+  const keys = new Map<string, KeyRow>();
+  if (hashes.length) {
+    const r = await db.query<KeyRow>(`SELECT token, team_id, user_id, models, max_budget, spend, blocked FROM "LiteLLM_VerificationToken" WHERE token = ANY($1)`, [hashes]);
+    for (const k of r.rows) keys.set(k.token, k);
   }
-  const team = key ? key.team_id : teamId;
-  let teamModels: string[] = [];
-  let teamLeft: number | null = null;
-  if (team) {
-    const t = await db.query<{ models: string[] | null; max_budget: number | null; spend: number; blocked: boolean }>(
-      `SELECT models, max_budget, spend, blocked FROM "LiteLLM_TeamTable" WHERE team_id = $1`,
-      [team],
-    );
-    const row = t.rows[0];
-    if (!row) throw new AgentApiError(400, `unknown team "${team}"`, 'team');
-    if (row.blocked) throw new AgentApiError(403, `team "${team}" is blocked`);
-    teamModels = row.models ?? [];
-    if (row.max_budget !== null) teamLeft = row.max_budget - row.spend - (await heldBy(db, 'team_id', team));
+  const teamOf = (a: StarterAsk): string | null => (a.keyHash ? (keys.get(a.keyHash)?.team_id ?? null) : a.teamId);
+  const teamIds = [...new Set(asks.map(teamOf).filter((t): t is string => !!t))];
+  const teams = new Map<string, TeamRow>();
+  if (teamIds.length) {
+    const t = await db.query<TeamRow>(`SELECT team_id, models, max_budget, spend, blocked FROM "LiteLLM_TeamTable" WHERE team_id = ANY($1)`, [teamIds]);
+    for (const row of t.rows) teams.set(row.team_id, row);
   }
-  const keyLeft = key && key.max_budget !== null ? key.max_budget - key.spend - (await heldBy(db, 'starter_token', key.token)) : null;
-  return { token: key?.token ?? null, team_id: team ?? null, user_id: key?.user_id ?? null, models: key?.models ?? [], teamModels, keyLeft, teamLeft };
+  // Only what a limit needs: a team or key without max_budget holds nothing back.
+  const teamHeld = await heldBy(db, 'team_id', teamIds.filter((id) => teams.get(id)?.max_budget != null));
+  const keyHeld = await heldBy(db, 'starter_token', hashes.filter((h) => keys.get(h)?.max_budget != null));
+  return asks.map((a): Starter | AgentApiError => {
+    const key = a.keyHash ? (keys.get(a.keyHash) ?? null) : null;
+    if (a.keyHash && !key) return new AgentApiError(401, 'the calling key is not known to the database');
+    if (key?.blocked) return new AgentApiError(403, 'the calling key is blocked');
+    const team = teamOf(a);
+    let teamModels: string[] = [];
+    let teamLeft: number | null = null;
+    if (team) {
+      const row = teams.get(team);
+      if (!row) return new AgentApiError(400, `unknown team "${team}"`, 'team');
+      if (row.blocked) return new AgentApiError(403, `team "${team}" is blocked`);
+      teamModels = row.models ?? [];
+      if (row.max_budget !== null) teamLeft = row.max_budget - row.spend - (teamHeld.get(team) ?? 0);
+    }
+    const keyLeft = key && key.max_budget !== null ? key.max_budget - key.spend - (keyHeld.get(key.token) ?? 0) : null;
+    return { token: key?.token ?? null, team_id: team ?? null, user_id: key?.user_id ?? null, models: key?.models ?? [], teamModels, keyLeft, teamLeft };
+  });
+}
+
+interface TeamRow {
+  team_id: string;
+  models: string[] | null;
+  max_budget: number | null;
+  spend: number;
+  blocked: boolean;
 }
 
 const ALL = new Set(['all-proxy-models', 'all-team-models', '*']);

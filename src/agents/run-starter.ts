@@ -4,7 +4,7 @@
 import type pg from 'pg';
 import { withTx } from '../admin/db';
 import { AgentApiError } from './api-error';
-import { checkModel, loadStarter, runBudget } from './run-key';
+import { checkModel, runBudget, type Starter } from './run-key';
 import { linkRun } from './session-store';
 import { activeRunsOfJob, insertRun, type NewRun, type Queryable, type RunRow } from './store';
 import type { JobDef, ProfileDef } from './types';
@@ -30,6 +30,9 @@ export interface StartRequest {
 
 export interface StartDeps {
   pool: pg.Pool;
+  /** Who starts the run (run-key.ts loadStarters), read together with the starters of the runs
+   *  POSTed at the same time; throws its refusal. */
+  starter(keyHash: string | null, teamId: string | null): Promise<Starter>;
   /** Inserts a queued run of no job (the API's inline runs), batched with others arriving together. */
   insertQueued(run: NewRun): Promise<{ run: RunRow; created: boolean }>;
   modelKnown(model: string): boolean;
@@ -43,7 +46,7 @@ export async function startRun(d: StartDeps, req: StartRequest): Promise<{ run: 
   if (profile.model && !d.modelKnown(profile.model)) {
     throw new AgentApiError(400, `profile "${profile.name}" names model "${profile.model}", which is not a model group of this gateway`, 'model');
   }
-  const starter = await loadStarter(d.pool, req.keyHash, req.keyHash ? null : (job?.team_id ?? null));
+  const starter = await d.starter(req.keyHash, req.keyHash ? null : (job?.team_id ?? null));
   checkModel(starter, profile.model);
   const budget = runBudget(starter, req.maxBudget ?? profile.max_budget);
   const base = {

@@ -286,6 +286,51 @@ export async function markRunning(db: Queryable, runs: RunningMove[]): Promise<b
   return runs.map((m) => moved.has(m.id));
 }
 
+export interface FinishMove {
+  id: string;
+  status: RunStatus;
+  /** What the agent left; null when it never ran (the row keeps what it has, e.g. an earlier attempt's). */
+  agent: { exit_code: number | null; result: string | null; num_turns: number | null; session_id: string | null } | null;
+  cost: number | null;
+  error_kind: ErrorKind | null;
+  error_message: string | null;
+  finished_at: Date;
+}
+
+/**
+ * Moves runs from provisioning or running to their final status, with their outcome: one statement
+ * for the runs that end together (each moved only from a state in flight, as moveRun does).
+ * Answers, in order, each run's row as moved, or null when it was not in flight any more.
+ */
+export async function markFinished(db: Queryable, moves: FinishMove[]): Promise<(RunRow | null)[]> {
+  if (!moves.length) return [];
+  const col = <T>(f: (m: FinishMove) => T) => moves.map(f);
+  const r = await db.query<RunRow>(
+    `UPDATE ${T} AS r SET status = d.status,
+            exit_code = CASE WHEN d.agent THEN d.exit_code ELSE r.exit_code END, result = CASE WHEN d.agent THEN d.result ELSE r.result END,
+            num_turns = CASE WHEN d.agent THEN d.num_turns ELSE r.num_turns END, session_id = CASE WHEN d.agent THEN d.session_id ELSE r.session_id END,
+            cost = d.cost, error_kind = d.error_kind, error_message = d.error_message, finished_at = (d.finished_at AT TIME ZONE 'UTC'), lease_until = NULL
+       FROM unnest($1::text[], $2::text[], $3::bool[], $4::int[], $5::text[], $6::int[], $7::text[], $8::float8[], $9::text[], $10::text[], $11::timestamptz[])
+            AS d(id, status, agent, exit_code, result, num_turns, session_id, cost, error_kind, error_message, finished_at)
+      WHERE r.id = d.id AND r.status IN ('provisioning','running') RETURNING r.*`,
+    [
+      col((m) => m.id), col((m) => m.status), col((m) => m.agent !== null), col((m) => m.agent?.exit_code ?? null), col((m) => m.agent?.result ?? null),
+      col((m) => m.agent?.num_turns ?? null), col((m) => m.agent?.session_id ?? null), col((m) => m.cost), col((m) => m.error_kind), col((m) => m.error_message),
+      col((m) => m.finished_at.toISOString()),
+    ],
+  );
+  const moved = new Map(r.rows.map((row) => [row.id, row]));
+  return moves.map((m) => moved.get(m.id) ?? null);
+}
+
+/** What the run keys spent, as the spend writer committed it: one statement for the runs ending together. */
+export async function keySpends(db: Queryable, tokens: string[]): Promise<number[]> {
+  if (!tokens.length) return [];
+  const r = await db.query<{ token: string; spend: number }>(`SELECT token, spend FROM "LiteLLM_VerificationToken" WHERE token = ANY($1)`, [tokens]);
+  const by = new Map(r.rows.map((x) => [x.token, Number(x.spend ?? 0)]));
+  return tokens.map((t) => by.get(t) ?? 0);
+}
+
 /** Records the keys of runs minted together: one statement for the batch. */
 export async function setKeyTokens(db: Queryable, runs: { id: string; token: string }[]): Promise<void> {
   if (!runs.length) return;

@@ -63,3 +63,25 @@ test("a batch's 64 callers are resumed 8 per turn of the event loop, in order, e
   for (const r of resumed) perTurn.set(r.turn, (perTurn.get(r.turn) ?? 0) + 1);
   assert.deepEqual([...perTurn.values()], [8, 8, 8, 8, 8, 8, 8, 8], `callers per turn: ${JSON.stringify([...perTurn])}`);
 });
+
+test('a batch whose callers only answer (the POSTs\' inserts) resumes all 64 in the turn it returns, and the next batch goes out at once', async () => {
+  const batches: number[][] = [];
+  const b = new Batched<number, number>(async (items) => (batches.push(items), items.map((i) => i * 2)), undefined, Number.POSITIVE_INFINITY);
+  let turn = 0;
+  let counting = true;
+  const count = () => {
+    if (!counting) return;
+    turn++;
+    setImmediate(count);
+  };
+  setImmediate(count);
+  const resumed: { i: number; turn: number }[] = [];
+  // Each caller, once answered, queues one more call: those go out as the next batch.
+  const next: Promise<number>[] = [];
+  await Promise.all(Array.from({ length: 64 }, (_, i) => b.one(i).then(() => (resumed.push({ i, turn }), next.push(b.one(100 + i))))));
+  counting = false;
+  assert.deepEqual(resumed.map((r) => r.i), Array.from({ length: 64 }, (_, i) => i), 'in order');
+  assert.equal(new Set(resumed.map((r) => r.turn)).size, 1, 'one turn');
+  await Promise.all(next);
+  assert.deepEqual(batches.map((x) => x.length), [64, 64], 'the calls made while answering: one batch');
+});

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { boundPayload, jsonbSafe, safeType } from '../../src/agents/event-row';
+import { AppendedEvent, boundPayload, eventJson, jsonbSafe, safeType } from '../../src/agents/event-row';
 
 test('a payload within the bound is kept as it is', () => {
   const p = { type: 'assistant', message: { content: [{ type: 'text', text: 'hi' }] } };
@@ -52,4 +52,19 @@ test('safeType: one printable line of at most 100 characters, never empty', () =
   assert.equal(safeType('a\nb\r\u0000c'), 'abc');
   assert.equal(safeType('\n'), 'stdout');
   assert.equal(safeType('t'.repeat(500)).length, 100);
+});
+
+test("an appended event's JSON is JSON.stringify's, spliced from its payload's JSON; a copy with another payload is encoded afresh", () => {
+  fc.assert(
+    fc.property(fc.nat(), fc.date({ noInvalidDate: true }), fc.string({ maxLength: 20 }), fc.oneof(fc.jsonValue(), fc.constant(undefined)), (seq, at, type, payload) => {
+      const b = boundPayload(payload);
+      const e = new AppendedEvent(seq, at.toISOString(), safeType(type), b.payload, b.json);
+      const plain = { seq: e.seq, ts: e.ts, type: e.type, payload: e.payload };
+      assert.equal(eventJson(e), JSON.stringify(plain));
+      // What a page answers (the object itself) is the same text.
+      assert.equal(JSON.stringify(e), JSON.stringify(plain));
+      const copy = { ...e, payload: { dropped: 1 } };
+      assert.equal(eventJson(copy), JSON.stringify({ seq: e.seq, ts: e.ts, type: e.type, payload: { dropped: 1 } }));
+    }),
+  );
 });

@@ -97,8 +97,8 @@ test('parseLagStats takes {event_loop_lag_ms: {p50, p99, max}} and nothing else'
 
 test('dataPlane: added p50 in each window, its difference, and Weir CPU as % of one CPU', () => {
   const d = dataPlane(
-    { weir: [1.2, 1.3, 1.4], direct: [1.0, 1.0, 1.1], errors: 0, weirCpuUs: 50_000, wallMs: 1000 },
-    { weir: [1.6, 1.7, 1.9, 2.0], direct: [1.1, 1.1, 1.2, 1.2], errors: 1, weirCpuUs: 400_000, wallMs: 2000 },
+    { weir: [1.2, 1.3, 1.4], direct: [1.0, 1.0, 1.1], errors: 0, weirCpuUs: 50_000, controlCpuUs: 1_000, wallMs: 1000 },
+    { weir: [1.6, 1.7, 1.9, 2.0], direct: [1.1, 1.1, 1.2, 1.2], errors: 1, weirCpuUs: 400_000, controlCpuUs: 1_000, wallMs: 2000 },
   );
   assert.equal(d.idle.n, 3);
   assert.ok(Math.abs(d.idle.addedP50 - 0.3) < 1e-9);
@@ -145,7 +145,7 @@ test('checks: every fan-out against the targets; not measured without lag figure
 });
 
 test('tables: a row per fan-out, failures under the runs table, the data plane only where measured', () => {
-  const dp = dataPlane({ weir: [1.2], direct: [1], errors: 0, weirCpuUs: 1000, wallMs: 100 }, { weir: [1.5], direct: [1], errors: 0, weirCpuUs: 5000, wallMs: 100 });
+  const dp = dataPlane({ weir: [1.2], direct: [1], errors: 0, weirCpuUs: 1000, controlCpuUs: 100, wallMs: 100 }, { weir: [1.5], direct: [1], errors: 0, weirCpuUs: 5000, controlCpuUs: 100, wallMs: 100 });
   const [runs, plane] = agentsTables([{ id: 8, key: 'agents', title: '', notes: [], agents: { phases: [phase({ dataPlane: dp }), phase({ phase: 'Claude Code × 16', agent: 'claude-code', statuses: { succeeded: 15, failed: 1 }, firstFailure: 'failed (agent_error): exit 1' })], notes: [] } }]);
   assert.equal(runs!.rows.length, 2);
   assert.equal(runs!.rows[1]![1], '15 ok, 1 failed');
