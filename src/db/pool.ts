@@ -43,10 +43,19 @@ export const weirTypes: pg.CustomTypesConfig = {
   }) as pg.CustomTypesConfig['getTypeParser'],
 };
 
+// LiteLLM's tables (and Weir's) keep UTC wall times in `TIMESTAMP` columns, as Prisma writes them,
+// and parseUtcTimestamp reads them so. pg would send a Date parameter as the process's local time
+// with its offset, which a `TIMESTAMP` column keeps as that local wall time: on a host outside UTC
+// every lease, expiry and run time would be off by the zone's hours. pg has no per-pool setting.
+pg.defaults.parseInputDatesAsUTC = true;
+
 export function createPool(url: string, opts: PoolOptions = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     application_name: 'weir',
+    // CURRENT_TIMESTAMP and now()::timestamp are the session's wall time: UTC, whatever the
+    // database's or server's own time zone, for the same reason.
+    options: '-c TimeZone=UTC',
     max: opts.max ?? 10,
     connectionTimeoutMillis: opts.connectionTimeoutMs ?? 5_000,
     idleTimeoutMillis: opts.idleTimeoutMs ?? 30_000,
