@@ -17,6 +17,8 @@ import path from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { claudeCodeBody, messagesSpec } from './bodies';
 import { translatedRequests } from './translated';
+import { median } from './stats';
+import { threadNs } from './procfs';
 
 const HERE_DIST = path.resolve(__dirname, '..');
 const CHUNK = 64 * 1024;
@@ -27,16 +29,6 @@ interface Sample {
   loop: Loop;
   usPerCall: number;
   faultsPerCall: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-function threadNs(): number {
-  return Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
 }
 
 /** In the worker: the loops over the build's own modules. */

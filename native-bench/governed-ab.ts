@@ -26,6 +26,7 @@ import { governedConfig, keyHash, KEY_LIMITS } from './governed';
 import { buildLoadgen, runLoadgen } from './loadgen';
 import { freePort, installCleanup, ROOT, spawnReady, startMock, stopAll, type Child } from './processes';
 import { cpuMicros, threadCpuMicros } from './procfs';
+import { median } from './stats';
 
 interface Target {
   build: string;
@@ -98,11 +99,6 @@ function gcLine(t: Target): string {
   const s = t.gc.summary(t.windows);
   const per10k = (kind: string) => (((s.kinds.find((k) => k.kind === kind)?.count ?? 0) * 1e4) / Math.max(1, s.requests)).toFixed(1);
   return `${s.workerBytesPerReq.toFixed(0).padStart(6)} ± ${s.workerBytesErrPerReq.toFixed(0).padEnd(5)} ${s.controlBytesPerReq.toFixed(0).padStart(6)}  ${per10k('scavenge').padStart(5)} ${per10k('mark-compact').padStart(5)}`;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2) : NaN;
 }
 
 async function main(): Promise<number> {

@@ -17,6 +17,7 @@ import type { Progress } from './progress';
 import { checkAnthropicStream } from './stream-check';
 import { CpuMeter, LABELS, type Target } from './targets';
 import type { RequestSpec } from './timed-request';
+import { median } from './stats';
 
 export interface HistoryPlan {
   turns: number[];
@@ -71,13 +72,6 @@ function callBody(base: Obj & { messages: Obj[] }, s: number, turns: number, mod
   const first = { role: 'user', content: [{ type: 'text', text: `session ${s}: ${(msgs[0]!.content as Obj[])[0]!.text as string}` }] };
   const history = [first, ...msgs.slice(1, 1 + 2 * turns)];
   return messagesSpec({ ...base, model, messages: withBreakpoint(history) });
-}
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = xs.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 export async function growingHistory(weir: Target, plan: HistoryPlan, deltas: number, progress: Progress): Promise<{ rows: HistoryRow[]; notes: string[] }> {

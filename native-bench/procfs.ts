@@ -205,3 +205,8 @@ export function sumOver(pids: readonly number[], f: (pid: number) => number): nu
   }
   return any ? total : NaN;
 }
+
+/** On-CPU nanoseconds of the calling thread (the first field of /proc/thread-self/schedstat). */
+export function threadNs(): number {
+  return Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
+}

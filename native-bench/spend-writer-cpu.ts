@@ -21,6 +21,8 @@ import v8 from 'node:v8';
 import { Client } from 'pg';
 import type { SpendRecord } from '../src/accounting/spend-record';
 import { rec } from '../test/support/journal-record';
+import { median } from './stats';
+import { threadNs } from './procfs';
 
 interface Sample {
   rows: number;
@@ -35,17 +37,6 @@ interface Sample {
 }
 
 const HERE_DIST = path.resolve(__dirname, '..');
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-/** On-CPU nanoseconds of the calling thread (first field of schedstat). */
-function threadNs(): number {
-  return Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
-}
 
 /** A record as the governed bench's calls journal it: a virtual key, a priced deployment, ~8 calls per ms. */
 function benchRecord(i: number, key: string, t0: number): SpendRecord {
