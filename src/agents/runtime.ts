@@ -12,7 +12,6 @@ import { MCP_PATH, type AgentCall } from '../gateway/agent-relay';
 import type { StreamSink } from '../server/worker-protocol';
 import { log } from '../log';
 import { handleAgentCall, runForStream, type ApiAnswer, type ApiServices } from './api';
-import { Batched } from './batch';
 import { Catalog, resolveEnvRef } from './catalog';
 import { CronScheduler } from './cron';
 import { Dispatcher } from './dispatcher';
@@ -38,18 +37,18 @@ import { Notifier } from './notify';
 import { cloneRepo } from './repo';
 import { sweepRetention } from './retention';
 import { RunSignals } from './run-signals';
-import { keySpend, loadStarters, revokeRunKey, RunKeys, type RunKeyStore, type Starter, type StarterAsk } from './run-key';
+import { RunStatements } from './run-statements';
+import { keySpend, revokeRunKey, RunKeys, type RunKeyStore } from './run-key';
 import { startRun, type StartRequest } from './run-starter';
 import { LocalSandboxProvider } from './sandbox/local';
 import { CloudFleet } from './sandbox/cloud-fleet';
 import { restoreSession } from './session-state';
-import { sessionsOfRuns, type SessionRow } from './session-store';
 import { Sessions, sessionKeyVars } from './sessions';
 import { sessionsApi } from './sessions-api';
 import { Terminals, terminalSession } from './terminal';
 import { attachViewer } from './terminal-attach';
 import type { StreamStop } from '../control/supervisor';
-import { insertRuns, keySpends, markFinished, markRunning, moveRun, runView, setKeyTokens, updateRun, type FinishMove, type NewRun, type RunningMove, type RunRow } from './store';
+import { moveRun, runView, updateRun, type NewRun, type RunRow } from './store';
 import { checkTemplate as checkTemplateText, renderPrompt } from './template';
 import { FINAL_STATUSES, type AgentSettings, type JobDef, type SandboxDef, type SandboxProvider } from './types';
 
@@ -81,8 +80,6 @@ const ROUND_MS = Math.max(250, Math.floor(LEASE_MS / 6));
 const RETENTION_EVERY_MS = 60 * 60_000;
 /** How often cloud machines no live run or pool slot owns are looked for (a crash's leftovers). */
 const CLOUD_SWEEP_EVERY_MS = Number(process.env.WEIR_CLOUD_SWEEP_MS ?? 5 * 60_000);
-/** A batch whose callers are all resumed in one turn (see batch.ts). */
-const ALL_AT_ONCE = Number.POSITIVE_INFINITY;
 /** Runs going through their start (or their end) at once: see gate.ts. */
 const RUNS_AT_ONCE = 8;
 /** How often the event-loop lag is sampled (its histogram's timer). */
@@ -130,6 +127,7 @@ export class AgentRuntime {
     this.now = o.now ?? (() => new Date());
     this.events = events;
     this.keys = new RunKeys(o.keys);
+    this.statements = new RunStatements(o.pool);
     this.catalog = new Catalog(o.pool, o.settings, (t) => checkTemplateText(t));
 
     this.dispatcher = new Dispatcher({
@@ -274,50 +272,17 @@ export class AgentRuntime {
 
   // ---- runs ---------------------------------------------------------------------------------------
 
-  /**
-   * Runs POSTed together are inserted together, and other instances told once. Their callers are
-   * all resumed in the turn the insert returns: what each does next is answer its 202 (a view and a
-   * message to its worker), and resumed 8 per turn, the last POSTs' answers waited behind 7 turns
-   * full of the claimed runs' starts and events (POST p50 531–913 ms with claims at ~300 ms), as did
-   * the next batch's insert.
-   */
-  private readonly runInserts = new Batched<{ run: NewRun; now: Date }, { run: RunRow; created: boolean }>((runs) => insertRuns(this.o.pool, runs), undefined, ALL_AT_ONCE);
-
-  /** The keys of runs minted together are recorded on their rows together. */
-  private readonly keyTokens = new Batched<{ id: string; token: string }, void>(async (runs) => {
-    await setKeyTokens(this.o.pool, runs);
-    return runs.map((): void => undefined);
-  });
-
-  /** The sessions of runs starting together are looked up together (most runs have none). */
-  private readonly runSessions = new Batched<string, SessionRow | null>((ids) => sessionsOfRuns(this.o.pool, ids));
-
-  /** The starters of runs POSTed together are read together (a few statements per batch, not per run). */
-  private readonly starters = new Batched<StarterAsk, Starter | AgentApiError>((asks) => loadStarters(this.o.pool, asks), undefined, ALL_AT_ONCE);
-
-  private async starter(keyHash: string | null, teamId: string | null): Promise<Starter> {
-    // The master key, an open proxy and a job of no team: nobody to read.
-    if (!keyHash && !teamId) return { token: null, team_id: null, user_id: null, models: [], teamModels: [], keyLeft: null, teamLeft: null };
-    const s = await this.starters.one({ keyHash, teamId });
-    if (s instanceof AgentApiError) throw s;
-    return s;
-  }
-
-  /** Runs whose start ends together move to running together. */
-  private readonly runningMoves = new Batched<RunningMove, boolean>((moves) => markRunning(this.o.pool, moves));
-
-  /** Runs ending together read their keys' spend together, and move to their final status together. */
-  private readonly spends = new Batched<string, number>((tokens) => keySpends(this.o.pool, tokens));
-  private readonly finishes = new Batched<FinishMove, RunRow | null>((moves) => markFinished(this.o.pool, moves));
+  /** The statements of runs on their way, batched across the runs making them together. */
+  private readonly statements: RunStatements;
 
   private get executorDeps(): ExecutorDeps {
     return {
       pool: this.o.pool,
       keys: this.keys,
-      markRunning: (move) => this.runningMoves.one(move),
-      markFinished: (move) => this.finishes.one(move),
-      keySpend: (token) => this.spends.one(token),
-      recordKeyToken: (id, token) => this.keyTokens.one({ id, token }),
+      markRunning: (move) => this.statements.markRunning(move),
+      markFinished: (move) => this.statements.markFinished(move),
+      keySpend: (token) => this.statements.keySpend(token),
+      recordKeyToken: (id, token) => this.statements.recordKeyToken(id, token),
       starts: this.starts,
       ends: this.ends,
       flushSpend: () => this.flushSpend(),
@@ -343,7 +308,7 @@ export class AgentRuntime {
       maxAttempts: 3,
       log: (l) => log.warn(`agents: ${l}`),
       restoreSession: (run, sandbox, harness) =>
-        restoreSession({ pool: this.o.pool, maxBytes: () => this.catalog.config.artifact_max_bytes, now: this.now, sessionOf: (id) => this.runSessions.one(id) }, run, sandbox, harness),
+        restoreSession({ pool: this.o.pool, maxBytes: () => this.catalog.config.artifact_max_bytes, now: this.now, sessionOf: (id) => this.statements.sessionOf(id) }, run, sandbox, harness),
     };
   }
 
@@ -359,8 +324,8 @@ export class AgentRuntime {
       const sessionId = await this.sessions.forJob(req.job, req.profile, sessionKeyVars(req));
       if (sessionId) req = { ...req, sessionId };
     }
-    const insertQueued = (run: NewRun) => this.runInserts.one({ run, now: this.now() });
-    const out = await startRun({ pool: this.o.pool, starter: (keyHash, teamId) => this.starter(keyHash, teamId), insertQueued, modelKnown: this.o.modelKnown, cancel: (r) => this.cancel(r), now: this.now }, req);
+    const insertQueued = (run: NewRun) => this.statements.insertQueued(run, this.now());
+    const out = await startRun({ pool: this.o.pool, starter: (keyHash, teamId) => this.statements.starter(keyHash, teamId), insertQueued, modelKnown: this.o.modelKnown, cancel: (r) => this.cancel(r), now: this.now }, req);
     if (out.created && out.run.status === 'queued') {
       void this.dispatcher.pump();
       void this.signals.queued();
