@@ -200,7 +200,11 @@ export interface SlotMaker {
 export function startTimeOf(pid: number): string | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // A zombie (a Weir killed with -9 whose parent has not reaped it: under an init that does not
+    // reap, it stays one) runs no more: its pool is not its own any longer.
+    if (fields[0] === 'Z' || fields[0] === 'X') return null;
+    return fields[19] ?? null;
   } catch {
     return null;
   }
