@@ -18,7 +18,6 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Client } from 'pg';
 import { writeBenchConfig } from './bench-config';
 import { chatSpec, MASTER_KEY, smallChat } from './bodies';
 import { GcTrace, type GcWindow } from './gc-trace';
@@ -27,6 +26,7 @@ import { buildLoadgen, runLoadgen } from './loadgen';
 import { freePort, installCleanup, ROOT, spawnReady, startMock, stopAll, type Child } from './processes';
 import { cpuMicros, threadCpuMicros } from './procfs';
 import { median } from './stats';
+import { createDatabase } from '../test/support/postgres';
 
 interface Target {
   build: string;
@@ -79,19 +79,6 @@ async function newKey(url: string): Promise<string> {
   const body = (await res.json()) as { key?: string };
   if (!body.key) throw new Error(`POST /key/generate: HTTP ${res.status}`);
   return body.key;
-}
-
-async function createDatabase(adminUrl: string, name: string): Promise<string> {
-  const c = new Client({ connectionString: adminUrl });
-  await c.connect();
-  try {
-    await c.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await c.end();
-  }
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  return u.toString();
 }
 
 /** Bytes the worker isolates allocated per request over the target's runs (± one GC per worker at each end), and scavenges. */

@@ -18,9 +18,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
-import { Client } from 'pg';
 import type { SpendRecord } from '../src/accounting/spend-record';
 import { rec } from '../test/support/journal-record';
+import { createDatabase } from '../test/support/postgres';
 import { median } from './stats';
 import { threadNs } from './procfs';
 
@@ -156,20 +156,6 @@ function runChild(dist: string, url: string, records: number): Promise<Sample> {
   });
 }
 
-async function freshDatabase(adminUrl: string, name: string): Promise<string> {
-  const c = new Client({ connectionString: adminUrl });
-  await c.connect();
-  try {
-    await c.query(`DROP DATABASE IF EXISTS "${name}"`);
-    await c.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await c.end();
-  }
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
 async function main(argv: string[]): Promise<number> {
   let records = 20_000;
   let repeats = 5;
@@ -193,7 +179,7 @@ async function main(argv: string[]): Promise<number> {
     for (let r = 0; r < repeats; r++) {
       for (let k = 0; k < builds.length; k++) {
         const b = builds[(r + k) % builds.length]!;
-        const url = await freshDatabase(server.url, `swcpu_${b.name.replace(/\W/g, '_')}_${r}`);
+        const url = await createDatabase(server.url, `swcpu_${b.name.replace(/\W/g, '_')}_${r}`, true);
         const s = await runChild(b.dist, url, records);
         samples.get(b.name)!.push(s);
         process.stderr.write(

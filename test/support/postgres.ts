@@ -68,14 +68,20 @@ let counter = 0;
 export async function freshDatabase(label = 'test'): Promise<string> {
   const { url } = await server();
   const name = `weir_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${process.pid}_${++counter}_${Date.now() % 100000}`;
-  const c = new Client({ connectionString: url });
+  return createDatabase(url, name);
+}
+
+/** Creates database `name` on the server at `serverUrl` (dropping one of that name first when `replace`); its URL. */
+export async function createDatabase(serverUrl: string, name: string, replace = false): Promise<string> {
+  const c = new Client({ connectionString: serverUrl });
   await c.connect();
   try {
+    if (replace) await c.query(`DROP DATABASE IF EXISTS "${name}"`);
     await c.query(`CREATE DATABASE "${name}"`);
   } finally {
     await c.end();
   }
-  const u = new URL(url);
+  const u = new URL(serverUrl);
   u.pathname = `/${name}`;
   return u.toString();
 }
