@@ -45,18 +45,10 @@ test('batches are cut at the size given', async () => {
 
 test("a batch's 64 callers are resumed 8 per turn of the event loop, in order, each with its own answer", async () => {
   const b = new Batched<number, number>(async (items) => items.map((i) => i * 2));
-  // A turn counter: one step per turn of the event loop while the callers resume.
-  let turn = 0;
-  let counting = true;
-  const count = () => {
-    if (!counting) return;
-    turn++;
-    setImmediate(count);
-  };
-  setImmediate(count);
+  const turns = turnCounter();
   const resumed: { i: number; turn: number; v: number }[] = [];
-  await Promise.all(Array.from({ length: 64 }, (_, i) => b.one(i).then((v) => resumed.push({ i, turn, v }))));
-  counting = false;
+  await Promise.all(Array.from({ length: 64 }, (_, i) => b.one(i).then((v) => resumed.push({ i, turn: turns.now, v }))));
+  turns.stop();
   assert.deepEqual(resumed.map((r) => r.i), Array.from({ length: 64 }, (_, i) => i), 'in order');
   assert.ok(resumed.every((r) => r.v === r.i * 2), 'each its own answer');
   const perTurn = new Map<number, number>();
@@ -67,21 +59,32 @@ test("a batch's 64 callers are resumed 8 per turn of the event loop, in order, e
 test('a batch whose callers only answer (the POSTs\' inserts) resumes all 64 in the turn it returns, and the next batch goes out at once', async () => {
   const batches: number[][] = [];
   const b = new Batched<number, number>(async (items) => (batches.push(items), items.map((i) => i * 2)), undefined, Number.POSITIVE_INFINITY);
-  let turn = 0;
-  let counting = true;
-  const count = () => {
-    if (!counting) return;
-    turn++;
-    setImmediate(count);
-  };
-  setImmediate(count);
+  const turns = turnCounter();
   const resumed: { i: number; turn: number }[] = [];
   // Each caller, once answered, queues one more call: those go out as the next batch.
   const next: Promise<number>[] = [];
-  await Promise.all(Array.from({ length: 64 }, (_, i) => b.one(i).then(() => (resumed.push({ i, turn }), next.push(b.one(100 + i))))));
-  counting = false;
+  await Promise.all(Array.from({ length: 64 }, (_, i) => b.one(i).then(() => (resumed.push({ i, turn: turns.now }), next.push(b.one(100 + i))))));
+  turns.stop();
   assert.deepEqual(resumed.map((r) => r.i), Array.from({ length: 64 }, (_, i) => i), 'in order');
   assert.equal(new Set(resumed.map((r) => r.turn)).size, 1, 'one turn');
   await Promise.all(next);
   assert.deepEqual(batches.map((x) => x.length), [64, 64], 'the calls made while answering: one batch');
 });
+
+/** Counts turns of the event loop (one step per setImmediate) until stopped: which turn a caller resumed in. */
+function turnCounter(): { readonly now: number; stop(): void } {
+  let now = 0;
+  let counting = true;
+  const count = () => {
+    if (!counting) return;
+    now++;
+    setImmediate(count);
+  };
+  setImmediate(count);
+  return {
+    get now() {
+      return now;
+    },
+    stop: () => void (counting = false),
+  };
+}
