@@ -52,7 +52,8 @@ export function takeLarge(size: number): Buffer {
 
 /** Whether `b` lies in a buffer lent by takeLarge and not given back. */
 export function isLent(b: Buffer): boolean {
-  return lent.get(b.buffer) === true;
+  // Asked for every body sent upstream: a small body's memory (Node's 8 KB pool) is never lent.
+  return b.buffer.byteLength >= LARGE_BODY && lent.get(b.buffer) === true;
 }
 
 /**
