@@ -3,8 +3,9 @@
 // lifetimes), a clear sandbox_error and nothing left running for each kind of bad input (a wrong
 // key, a missing template, 429s, 500s, an API that hangs, a sandbox that dies mid-run), warm pools
 // (claimed by runs as warm starts, refilled, idle ones retired; a warm start writes what a cold one
-// does), a Daytona PTY's input back-pressure, the sweeper after a crash (runs'
-// machines killed, pooled ones kept), and `weir sandbox check`.
+// does), a PTY's first keystrokes (one line each, not glued by the provider's shell), a Daytona
+// PTY's input back-pressure, the sweeper after a crash (runs' machines killed, pooled ones kept),
+// and `weir sandbox check`.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,7 +14,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Pool } from 'pg';
 import { cloudOptions } from '../../src/agents/sandbox/cloud-options';
+import { CloudSandboxProvider } from '../../src/agents/sandbox/cloud-provider';
 import { DaytonaCloud } from '../../src/agents/sandbox/daytona';
+import type { SandboxDef } from '../../src/agents/types';
 import { FakeDaytona } from '../support/fake-daytona';
 import { FakeE2B } from '../support/fake-e2b';
 import { CLI } from '../support/gateway-process';
@@ -206,7 +209,7 @@ describe('a PTY whose input backs up', () => {
     const cloud = new DaytonaCloud(cloudOptions({ api_key: DAYTONA_TEST_KEY, api_url: daytona.apiUrl, snapshot: 'weir-agents' }, 'DAYTONA_API_KEY', {}));
     const m = await cloud.create({ weir_test: 'pty-backpressure' }, 60_000);
     try {
-      const pty = await m.pty({ cmd: 'cat > /dev/null', cols: 80, rows: 24, onData: () => {} });
+      const pty = await m.pty({ cmd: 'cat > /dev/null', mark: 'mark', cols: 80, rows: 24, onData: () => {} });
       daytona.holdPtyInput(true);
       // Well past what loopback's socket buffers hold, so that some of it waits in the client.
       pty.write(Buffer.from(`${'x'.repeat(1023)}\n`.repeat(32 * 1024)));
@@ -220,6 +223,40 @@ describe('a PTY whose input backs up', () => {
       await m.kill();
     }
   });
+});
+
+describe("a PTY's first keystrokes", () => {
+  // The providers' PTYs start a login shell and Weir types the line that execs the agent into it;
+  // keystrokes that reached the PTY while that shell's line editor held it (raw mode) came to the
+  // agent glued into one line. Written the moment the PTY opens, each line must arrive as its own.
+  for (const kind of ['e2b', 'daytona'] as const) {
+    it(`${kind}: lines typed the moment the PTY opens reach the agent one by one, in order; the shell's own echo is not shown`, async () => {
+      const provider = new CloudSandboxProvider({ kind, installation: 'agents-cloud-pty' });
+      const options = kind === 'e2b' ? { api_key: E2B_TEST_KEY, api_url: e2b.url, sandbox_url: e2b.url, template: 'weir-agents' } : { api_key: DAYTONA_TEST_KEY, api_url: daytona.apiUrl, snapshot: 'weir-agents' };
+      const def: SandboxDef = { id: kind, name: kind, provider: kind, options, source: 'config' };
+      const sb = await provider.create(def, `pty-first-${kind}`, { weir_run_id: `pty-first-${kind}` }, { timeoutMs: 60_000 });
+      try {
+        let out = '';
+        const pty = await sb.openPty({ argv: ['sh', '-c', 'while IFS= read -r l; do echo "got:$l"; done'], env: {}, cols: 80, rows: 24, onData: (c) => (out += c.toString('utf8')) });
+        // A line every turn of the event loop until the agent answers the first: some reach the
+        // machine before its shell reads, some while it reads and runs Weir's line, some after.
+        // At most 300 (under 2 KB): a terminal keeps 4 KB its program has not read.
+        const lines: string[] = [];
+        while (!out.includes('got:k0') && lines.length < 300) {
+          lines.push(`k${lines.length}`);
+          pty.write(Buffer.from(`${lines.at(-1)}\r`));
+          await new Promise((r) => setImmediate(r));
+        }
+        await waitFor('the last line echoed by the agent', async () => out.includes(`got:${lines.at(-1)}\r`) || null, 30_000, 20);
+        assert.deepEqual([...out.matchAll(/got:([^\r\n]*)/g)].map((m) => m[1]), lines, out);
+        assert.doesNotMatch(out, /WEIR_PTY/, 'the line Weir typed into the shell is not shown');
+        pty.kill();
+        await pty.done;
+      } finally {
+        await sb.destroy();
+      }
+    });
+  }
 });
 
 describe('the sweeper', () => {

@@ -2,11 +2,13 @@
 // `$HOME/work` of the machine's user (asked once, when the machine is made, which also proves a
 // shell answers in it), every exec is one shell command line (command-line.ts) whose output
 // streams back, files go through the provider's file API, and destroy kills the machine. A PTY is
-// the provider's own (machine.ts), running the same kind of command line with the terminal as stdin.
+// the provider's own (machine.ts), running the same kind of command line with the terminal as stdin;
+// what viewers type waits until that line runs (pty-start.ts).
 import path from 'node:path';
 import type { ExecHandle, ExecOptions, PtyOptions, Sandbox, SandboxFile, SandboxPty } from '../types';
 import { commandLine, quote, terminalLine } from './command-line';
 import type { Machine } from './machine';
+import { PtyStartGate } from './pty-start';
 
 /** How the sandbox was had: made for the run, or taken from the warm pool. */
 export interface StartInfo {
@@ -80,14 +82,25 @@ export class CloudSandbox implements Sandbox {
   async openPty(opts: PtyOptions): Promise<SandboxPty> {
     if (this.destroyed) throw new Error('sandbox destroyed');
     const cmd = terminalLine(opts.argv, this.workdir, { IS_SANDBOX: '1', ...opts.env, TERM: 'xterm-256color' });
-    const pty = await this.machine.pty({ cmd, cols: opts.cols, rows: opts.rows, onData: opts.onData });
+    // Keystrokes wait until the shell has exec'd the agent (pty-start.ts).
+    const gate = new PtyStartGate(opts.onData);
+    const pty = await this.machine.pty({ cmd, mark: gate.mark, cols: opts.cols, rows: opts.rows, onData: gate.output });
+    gate.attach((c) => pty.write(c));
     // Killed with the sandbox, as an exec is.
     const handle: ExecHandle = { done: pty.done, kill: () => pty.kill() };
     this.running.add(handle);
     const forget = () => this.running.delete(handle);
     pty.done.then(forget, forget);
     if (this.destroyed) pty.kill();
-    return pty;
+    return {
+      done: pty.done,
+      write: (c) => gate.input(c),
+      get pendingBytes() {
+        return gate.pendingBytes + pty.pendingBytes;
+      },
+      resize: (cols, rows) => pty.resize(cols, rows),
+      kill: () => pty.kill(),
+    };
   }
 
   writeFile(pathInWorkspace: string, data: string | Buffer): Promise<void> {

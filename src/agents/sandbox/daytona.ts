@@ -13,7 +13,7 @@ import { Daytona, type Sandbox as DaytonaSandbox } from '@daytonaio/sdk';
 import type { CloudOptions } from './cloud-options';
 import { describeCloudError } from './cloud-errors';
 import { quote } from './command-line';
-import { PTY_LINE, SandboxLostError, type Cloud, type Machine, type MachineInfo, type MachinePty, type MachinePtyOptions, type MachineRun } from './machine';
+import { PTY_LINE, ptyEnv, SandboxLostError, type Cloud, type Machine, type MachineInfo, type MachinePty, type MachinePtyOptions, type MachineRun } from './machine';
 
 /** How many times the exit code is asked for after the logs ended (the daemon records it as it ends). */
 const EXIT_CODE_TRIES = 50;
@@ -133,7 +133,7 @@ class DaytonaMachine implements Machine {
   async pty(o: MachinePtyOptions): Promise<MachinePty> {
     let h: Awaited<ReturnType<DaytonaSandbox['process']['createPty']>>;
     try {
-      h = await this.sbx.process.createPty({ id: `weir-pty-${randomBytes(8).toString('hex')}`, cols: o.cols, rows: o.rows, envs: { WEIR_PTY_CMD: o.cmd }, onData: (d) => o.onData(Buffer.from(d)) });
+      h = await this.sbx.process.createPty({ id: `weir-pty-${randomBytes(8).toString('hex')}`, cols: o.cols, rows: o.rows, envs: ptyEnv(o), onData: (d) => o.onData(Buffer.from(d)) });
     } catch (e) {
       throw new SandboxLostError(describeCloudError('daytona', 'open a PTY', e).message);
     }

@@ -10,7 +10,7 @@
 import { CommandExitError, Sandbox as E2BSandbox, type SandboxOpts } from '@e2b/code-interpreter';
 import type { CloudOptions } from './cloud-options';
 import { describeCloudError } from './cloud-errors';
-import { PTY_LINE, SandboxLostError, type Cloud, type Machine, type MachineInfo, type MachinePty, type MachinePtyOptions, type MachineRun } from './machine';
+import { PTY_LINE, ptyEnv, SandboxLostError, type Cloud, type Machine, type MachineInfo, type MachinePty, type MachinePtyOptions, type MachineRun } from './machine';
 
 /** Retries of a 429 the SDK makes itself (each honouring Retry-After, within the request timeout). */
 const RATE_LIMIT_RETRIES = 2;
@@ -113,7 +113,7 @@ class E2BMachine implements Machine {
     let h: Awaited<ReturnType<E2BSandbox['pty']['create']>>;
     try {
       // timeoutMs 0: the stream of its output lives as long as the terminal (E2B's default cuts it at 60 s).
-      h = await sbx.pty.create({ cols: o.cols, rows: o.rows, envs: { WEIR_PTY_CMD: o.cmd }, timeoutMs: 0, ...opts, onData: (d) => o.onData(Buffer.from(d)) });
+      h = await sbx.pty.create({ cols: o.cols, rows: o.rows, envs: ptyEnv(o), timeoutMs: 0, ...opts, onData: (d) => o.onData(Buffer.from(d)) });
     } catch (e) {
       throw new SandboxLostError(describeCloudError('e2b', 'open a PTY', e).message);
     }

@@ -18,6 +18,8 @@ export interface MachineRun {
 export interface MachinePtyOptions {
   /** Run as `exec sh -c "$WEIR_PTY_CMD"` by the machine's shell; its output is the terminal's. */
   cmd: string;
+  /** Printed by the shell just before it execs `cmd` (pty-start.ts). */
+  mark: string;
   cols: number;
   rows: number;
   onData(c: Buffer): void;
@@ -35,8 +37,16 @@ export interface MachinePty {
   kill(): void;
 }
 
-/** What is typed into a fresh PTY's shell: the command line comes from its environment. */
-export const PTY_LINE = ' exec sh -c "$WEIR_PTY_CMD"\n';
+/**
+ * What is typed into a fresh PTY's shell: the command line comes from its environment (ptyEnv), and
+ * the mark, printed first, says the line runs (pty-start.ts).
+ */
+export const PTY_LINE = ` printf '\\033]%s\\007' "$WEIR_PTY_MARK"; exec sh -c "$WEIR_PTY_CMD"\n`;
+
+/** The PTY's environment that PTY_LINE reads. */
+export function ptyEnv(o: MachinePtyOptions): Record<string, string> {
+  return { WEIR_PTY_CMD: o.cmd, WEIR_PTY_MARK: o.mark };
+}
 
 export interface Machine {
   readonly id: string;
