@@ -21,7 +21,10 @@ async function main(): Promise<number> {
     // Two test files at a time (Node 20 runs one on a 2-core machine): most of a file's time is spent
     // waiting on the gateways, databases and CLIs it starts, not on the CPU. WEIR_TEST_CONCURRENCY sets another.
     const concurrency = process.argv.some((a) => a.startsWith('--test-concurrency')) ? [] : [`--test-concurrency=${process.env.WEIR_TEST_CONCURRENCY || 2}`];
-    const args = ['--test', '--test-reporter=spec', ...concurrency, ...process.argv.slice(2)];
+    // A file ends once its tests are done, whatever it left running (a test that failed before its
+    // stop: support/exit-kill.ts kills what it started), and a test that hangs fails after 10
+    // minutes: either would otherwise hold the whole run until CI's own limit.
+    const args = ['--test', '--test-reporter=spec', '--test-force-exit', '--test-timeout=600000', ...concurrency, ...process.argv.slice(2)];
     // Node 20 runs every .js file of a directory given to --test, helpers included: name the tests.
     if (!process.argv.slice(2).some((a) => !a.startsWith('-'))) args.push(...testFiles(__dirname));
     const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, WEIR_TEST_PG_URL: pg.url } });

@@ -58,8 +58,11 @@ after(() =>
   closeAndCheckLedgers(
     async () => {
       // Every run ended: nothing of theirs runs at the provider.
-      await waitFor(`${provider} sandboxes to be gone`, async () => (cloud.live() === 0 ? true : null), 30_000, 50);
-      await weir.stop();
+      try {
+        await waitFor(`${provider} sandboxes to be gone`, async () => (cloud.live() === 0 ? true : null), 30_000, 50);
+      } finally {
+        await weir.stop();
+      }
     },
     async () => pool.end(),
     () => mock.close(),

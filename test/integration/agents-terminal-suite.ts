@@ -40,8 +40,11 @@ export function terminalSuite(provider: ProviderName, engine: EngineName): void 
     closeAndCheckLedgers(
       async () => {
         // Every terminal ended with its session: nothing of theirs runs at the provider.
+        try {
         await waitFor(`${provider} sandboxes to be gone`, async () => (cloud.live() === 0 ? true : null), 30_000, 50);
+      } finally {
         await weir.stop();
+      }
       },
       async () => pool.end(),
       () => mock.close(),

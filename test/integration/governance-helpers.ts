@@ -279,11 +279,14 @@ export async function ledgerDatabase(label: string): Promise<string> {
  * each database of the file, then stops the test PostgreSQL.
  */
 export async function closeAndCheckLedgers(...fns: Array<(() => Promise<unknown>) | undefined>): Promise<void> {
-  await closeAll(...fns);
   try {
-    for (const url of ledgers.splice(0)) await assertSpendLedger(url, { except: handEditedSpend });
+    await closeAll(...fns);
   } finally {
-    await stopTestPostgres();
+    try {
+      for (const url of ledgers.splice(0)) await assertSpendLedger(url, { except: handEditedSpend });
+    } finally {
+      await stopTestPostgres();
+    }
   }
 }
 
@@ -291,14 +294,17 @@ export async function startMock(): Promise<MockUpstream> {
   return startMockUpstream();
 }
 
+/** Runs every closer, whichever fail; then throws the first failure, so an after() hook's check is not lost. */
 export const closeAll = async (...fns: Array<(() => Promise<unknown>) | undefined>): Promise<void> => {
+  const failed: unknown[] = [];
   for (const f of fns) {
     try {
       await f?.();
-    } catch {
-      /* keep closing the rest */
+    } catch (e) {
+      failed.push(e); // and keep closing the rest
     }
   }
+  if (failed.length) throw failed[0];
 };
 
 // ---- a TCP proxy in front of PostgreSQL that records what the gateway sends --------------------

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
+import { kill, killOnExit } from './exit-kill';
 
 const NOBODY = 65534;
 const REPO_BIN = path.resolve(__dirname, '../../../node_modules/.bin');
@@ -98,6 +99,7 @@ export class FakeMachines {
       gid: root ? NOBODY : undefined,
     });
     m.procs.add(child);
+    killOnExit(child, true);
     child.on('close', () => m.procs.delete(child));
     child.on('error', () => m.procs.delete(child));
     return child;
@@ -160,16 +162,7 @@ export class FakeMachines {
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export function killGroup(p: ChildProcess): void {
-  if (p.pid === undefined) return;
-  try {
-    process.kill(-p.pid, 'SIGKILL');
-  } catch {
-    try {
-      p.kill('SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
+  kill(p, true);
 }
 
 /** Shared fault switches: the next control-plane calls fail with a status, or never answer. */

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { killOnExit } from './exit-kill';
 
 export const CLI = path.resolve(__dirname, '../../src/cli.js');
 
@@ -47,6 +48,7 @@ export function spawnGateway(opts: GatewayOptions): GatewayProcess & { ready: Pr
   if (opts.faultInjection) env.WEIR_FAULT_INJECTION = '1';
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  killOnExit(proc);
   let out = '';
   const waiters = new Set<() => void>();
   const onData = (d: Buffer) => {
