@@ -36,10 +36,19 @@ describe('PtyStartGate', () => {
   });
 
   it('finds the mark however the output is cut into chunks', () => {
+    const text = (mark: string) => Buffer.from(`login banner\r\n$ echo\r\n\x1b]${mark}\x07after the mark`);
+    // Every single cut (the mark's end, its BEL alone, …), then any number of cuts.
+    for (let cut = 0; cut <= text('').length + 24; cut++) {
+      const t = gate();
+      const all = text(t.g.mark);
+      t.g.output(all.subarray(0, cut));
+      t.g.output(all.subarray(cut));
+      assert.equal(t.shown(), 'after the mark', `cut at ${cut}`);
+    }
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 1, max: 200 }), { maxLength: 12 }), (cuts) => {
         const t = gate();
-        const all = Buffer.from(`login banner\r\n$ echo\r\n\x1b]${t.g.mark}\x07after the mark`);
+        const all = text(t.g.mark);
         t.g.input(Buffer.from('x'));
         let at = 0;
         for (const n of [...cuts, all.length]) {

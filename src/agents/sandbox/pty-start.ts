@@ -17,6 +17,7 @@ export class PtyStartGate {
   /** What the machine's PTY_LINE prints through `$WEIR_PTY_MARK` (hex: never in the line's echo). */
   readonly mark = randomBytes(12).toString('hex');
   private open = false;
+  private belNext = false;
   private before: Buffer[] = [];
   private beforeBytes = 0;
   private held: Buffer[] = [];
@@ -27,7 +28,12 @@ export class PtyStartGate {
 
   /** The PTY's output goes through here: dropped until the mark, passed on after it. */
   readonly output = (c: Buffer): void => {
-    if (this.open) return this.onData(c);
+    if (this.belNext) {
+      // The mark ended its chunk: the BEL that closes its OSC starts this one.
+      this.belNext = false;
+      if (c[0] === 0x07) c = c.subarray(1);
+    }
+    if (this.open) return c.length ? this.onData(c) : undefined;
     this.before.push(c);
     this.beforeBytes += c.length;
     const seen = Buffer.concat(this.before);
@@ -36,7 +42,8 @@ export class PtyStartGate {
       this.before = [];
       // The mark's OSC ends with BEL right after it.
       let rest = seen.subarray(at + this.mark.length);
-      if (rest[0] === 0x07) rest = rest.subarray(1);
+      if (rest.length === 0) this.belNext = true;
+      else if (rest[0] === 0x07) rest = rest.subarray(1);
       this.release();
       if (rest.length) this.onData(rest);
     } else if (this.beforeBytes > PRE_MARK_MAX) {
