@@ -2,7 +2,11 @@
 // new machine may lack. Tests install them as root (apt-get, with one `apt-get update` retry when
 // the package lists are stale) and otherwise fail saying the command to run: never a silent skip.
 import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
 import { isRoot } from '../../src/agents/sandbox/isolation';
+
+const APT_LOCK = path.join(os.tmpdir(), 'weir-tests-apt.lock');
 
 /**
  * Runs `locate`; when it finds nothing, installs `pkg` (as root) and locates again.
@@ -14,10 +18,14 @@ export function ensureDebianPackage(pkg: string, why: string, locate: () => stri
   const command = `apt-get install -y ${pkg}`;
   if (!isRoot()) return { error: `${pkg} is needed ${why} and is not installed, and the tests do not run as root: run \`${command}\`` };
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => spawnSync('apt-get', ['install', '-y', '--no-install-recommends', pkg], { encoding: 'utf8', env });
+  // Test files run two at a time, and on a new machine two of them may install at once (the
+  // browser tests both want chromium): apt-get runs under one lock file of the tests' own, and
+  // waits for dpkg's lock besides (another apt on the machine), instead of failing on it.
+  const apt = (...args: string[]) => spawnSync('flock', [APT_LOCK, 'apt-get', '-o', 'DPkg::Lock::Timeout=600', ...args], { encoding: 'utf8', env });
+  const install = () => (locate() ? { status: 0, stderr: '', error: undefined } : apt('install', '-y', '--no-install-recommends', pkg));
   let r = install();
   if (r.status !== 0) {
-    spawnSync('apt-get', ['update'], { encoding: 'utf8', env });
+    apt('update');
     r = install();
   }
   const after = locate();
