@@ -259,7 +259,7 @@ export class RunExecution {
       if (size < maxOut) out.push(c.subarray(0, maxOut - size));
       size += c.length;
     };
-    const h = sandbox.exec({ argv: ['sh', '-c', script], env: GIT_ENV, onStdout: take, onStderr: take });
+    const h = sandbox.exec({ argv: ['sh', '-c', script], env: GIT_ENV, onStdout: take, onStderr: take, setup: true });
     this.handle = h;
     const code = await h.done;
     this.handle = null;

@@ -52,6 +52,7 @@ export async function cloneRepo(sandbox: Sandbox, repo: RepoSpec, token?: string
     env,
     onStdout: keep,
     onStderr: keep,
+    setup: true,
   });
   const code = await h.done;
   if (code !== 0) {

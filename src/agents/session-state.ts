@@ -133,6 +133,6 @@ async function shell(sandbox: Sandbox, script: string, env: Record<string, strin
     if (size < 4096) out.push(c.subarray(0, 4096 - size));
     size += c.length;
   };
-  const code = await sandbox.exec({ argv: ['sh', '-c', script], env, onStdout: take, onStderr: take }).done;
+  const code = await sandbox.exec({ argv: ['sh', '-c', script], env, onStdout: take, onStderr: take, setup: true }).done;
   if (code !== 0) throw new Error(`exit ${code}: ${Buffer.concat(out).toString('utf8').slice(0, 500)}`);
 }

@@ -130,6 +130,11 @@ export interface ExecOptions {
   env: Record<string, string>;
   /** A workspace file fed to the process as its standard input (the prompt: never through a shell). */
   stdinFile?: string;
+  /**
+   * Weir's own command before the agent's (a clone, a session's restore, a PTY's FIFOs): a warm
+   * sandbox keeps its pooled process chain for the agent's exec, which it is there for.
+   */
+  setup?: boolean;
   /** `at`: when the chunk was read from the process (ms since the epoch), where the sandbox knows
    *  it (the local one's spawner process); the agent's events are stamped with it. */
   onStdout(chunk: Buffer, at?: number): void;

@@ -2,7 +2,8 @@
 // processes in every isolation this host can run: a pooled sandbox's first exec is a hand-over to
 // a process chain started ahead, and must be indistinguishable from a cold start (environment,
 // uid, niceness, limits, cwd, stdin, exit code, kill); a pool of N serves N runs and then starts
-// cold; it refills only once the starts are over; nothing pooled outlives its Weir (destroy,
+// cold; Weir's own set-up commands leave the pooled chain to the agent; it refills only once the
+// starts are over; nothing pooled outlives its Weir (destroy,
 // drain, kill -9); and a bad `warm_pool` is refused with its name. Then through the gateway: a
 // warm run does what a cold run does (events, diff artifact, key blocked, no leak).
 import assert from 'node:assert/strict';
@@ -225,6 +226,42 @@ describe('local warm pool', async () => {
           assert.ok(!now.some((pid) => argv0(pid) === 'bash' && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').endsWith('\0weir-launcher\0')), 'no launcher waits');
           pty.kill();
           await pty.done;
+        } finally {
+          await sb.destroy();
+          rig.provider.maintainPools([]);
+        }
+      });
+
+      it("Weir's set-up commands (a clone, a session's restore) start cold and leave the pooled chain to the agent's exec", async () => {
+        const d = def({ warm_pool: 1 });
+        rig.provider.maintainPools([d]);
+        await ready(d, 1);
+        const sb = await rig.provider.create(d, `run-setup-${mode}`, {});
+        const runDir = path.dirname(sb.workdir);
+        const launchers = async () => {
+          const pids = await tiedPids(runDir, sandboxUid());
+          return pids.filter((pid) => {
+            try {
+              const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+              // The launcher's bash itself, not the bwrap processes whose command lines end with it.
+              return path.basename(argv.split('\0')[0]!) === 'bash' && argv.endsWith('\0weir-launcher\0');
+            } catch {
+              return false;
+            }
+          });
+        };
+        try {
+          assert.equal(sb.start?.kind, 'warm');
+          const waiting = await launchers();
+          assert.equal(waiting.length, 1, 'its chain waits');
+          for (let i = 0; i < 2; i++) {
+            const set = await run(sb, ['sh', '-c', 'echo restored > restored.txt'], { setup: true });
+            assert.equal(set.code, 0, set.stderr);
+          }
+          assert.deepEqual(await launchers(), waiting, 'two set-up commands ran and the same chain still waits');
+          const agent = await run(sb, ['sh', '-c', 'cat restored.txt']);
+          assert.equal(agent.stdout, 'restored\n');
+          assert.deepEqual(await launchers(), [], "the agent's exec took the chain");
         } finally {
           await sb.destroy();
           rig.provider.maintainPools([]);

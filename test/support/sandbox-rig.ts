@@ -53,10 +53,10 @@ export interface Ran {
 }
 
 /** Runs argv to its end, collecting its output. */
-export async function run(sb: Sandbox, argv: string[], extra: { env?: Record<string, string>; stdinFile?: string; cwd?: string } = {}): Promise<Ran> {
+export async function run(sb: Sandbox, argv: string[], extra: { env?: Record<string, string>; stdinFile?: string; cwd?: string; setup?: boolean } = {}): Promise<Ran> {
   let stdout = '';
   let stderr = '';
-  const h = sb.exec({ argv, env: extra.env ?? {}, stdinFile: extra.stdinFile, cwd: extra.cwd, onStdout: (c) => (stdout += c), onStderr: (c) => (stderr += c) });
+  const h = sb.exec({ argv, env: extra.env ?? {}, stdinFile: extra.stdinFile, cwd: extra.cwd, setup: extra.setup, onStdout: (c) => (stdout += c), onStderr: (c) => (stderr += c) });
   const code = await h.done;
   return { code, stdout, stderr };
 }

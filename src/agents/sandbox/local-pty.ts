@@ -12,18 +12,18 @@
 // hangup when the agent (the session leader) exits, or at the end of file once Weir lets go of the
 // FIFO.
 // A warm sandbox's pooled process chain (local-pool.ts) is the PTY's: the FIFOs are made by a cold
-// exec that leaves the chain alone, and `script` is the hand-over (unless an exec before the PTY,
-// a session's restore, took it already).
+// set-up exec that leaves the chain alone (as a session's restore before it does), and `script` is
+// the hand-over.
 import { randomBytes } from 'node:crypto';
 import { constants, openSync } from 'node:fs';
 import net from 'node:net';
 import type { ExecHandle, ExecOptions, PtyOptions, SandboxPty } from '../types';
 import { quote } from './command-line';
 
-/** What of a local sandbox the PTY uses: its home, and its exec that may leave the pooled chain to a later one. */
+/** What of a local sandbox the PTY uses: its home and its exec. */
 export interface PtySandbox {
   home: string;
-  exec(opts: ExecOptions, how?: { keepWarm?: boolean }): ExecHandle;
+  exec(opts: ExecOptions): ExecHandle;
 }
 
 export async function localPty(sandbox: PtySandbox, o: PtyOptions): Promise<SandboxPty> {
@@ -37,7 +37,8 @@ export async function localPty(sandbox: PtySandbox, o: PtyOptions): Promise<Sand
     env: { WEIR_PTY_IN: fifo, WEIR_PTY_SIZE: sizeFifo },
     onStdout: () => {},
     onStderr: (c) => (said += c.toString('utf8').slice(0, 500)),
-  }, { keepWarm: true }).done;
+    setup: true,
+  }).done;
   if (made !== 0) throw new Error(`mkfifo failed (${made}): ${said.trim()}`);
   const stdin = writer(fifo);
   const sizes = writer(sizeFifo);

@@ -276,14 +276,14 @@ class LocalSandbox implements Sandbox {
     return sandboxEnv(this.mode, this.paths, extra);
   }
 
-  /** `keepWarm`: this exec starts cold and leaves the pooled chain to the next (a PTY's set-up leaves it to the PTY). */
-  exec(opts: ExecOptions, how: { keepWarm?: boolean } = {}): ExecHandle {
+  /** A set-up exec (`opts.setup`) starts cold and leaves the pooled chain to the next: the agent's, or its PTY's. */
+  exec(opts: ExecOptions): ExecHandle {
     if (this.destroyed) throw new Error('sandbox destroyed');
     if (opts.argv.length === 0) throw new Error('exec: empty argv');
     const cwd = confine(this.bases, this.workdir, opts.cwd ?? '.');
     // The pooled chain sees no folder of the host's /tmp, and was started in the host's network:
     // an argv that needs such a folder, or a sandbox whose network is confined, starts cold.
-    const primed = this.primed && !how.keepWarm && !this.boundary && hiddenUnderTmp(opts.argv).length === 0 ? this.primed : undefined;
+    const primed = this.primed && !opts.setup && !this.boundary && hiddenUnderTmp(opts.argv).length === 0 ? this.primed : undefined;
     const l = primed ? null : launch(this.mode, this.tools, countedLimits(this.o, this.mode, this.heldIdle(this.uid)), this.paths, opts.argv, cwd, this.boundary?.spec());
     let stopSizeWatch = () => {};
     let killed = false;
