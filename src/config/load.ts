@@ -24,9 +24,18 @@ export interface ParseOptions {
   fileName?: string;
 }
 
-export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): LiteLLMConfig {
+/** The main file held nothing but blanks when read, and the caller asked for a refusal then. */
+export class EmptyConfigError extends Error {}
+
+/**
+ * `refuseEmpty`: an empty main file throws EmptyConfigError instead of being a config with no
+ * models (a file watcher's read can land between a save's truncate and its write).
+ */
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env, opts: { refuseEmpty?: boolean } = {}): LiteLLMConfig {
   const abs = path.resolve(file);
-  return parseConfigText(readText(abs), { baseDir: path.dirname(abs), env, fileName: abs });
+  const text = readText(abs);
+  if (opts.refuseEmpty && text.trim() === '') throw new EmptyConfigError(`${abs} is empty`);
+  return parseConfigText(text, { baseDir: path.dirname(abs), env, fileName: abs });
 }
 
 export function parseConfigText(text: string, opts: ParseOptions): LiteLLMConfig {

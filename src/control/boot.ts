@@ -2,7 +2,7 @@
 // own reloads (file change, SIGHUP, POST /config/reload) and graceful shutdown.
 import os from 'node:os';
 import path from 'node:path';
-import { describeConfigError, loadConfigFile } from '../config/load';
+import { EmptyConfigError, describeConfigError, loadConfigFile } from '../config/load';
 import type { LiteLLMConfig } from '../config/types';
 import type { Snapshot } from '../gateway/snapshot';
 import { log } from '../log';
@@ -105,9 +105,10 @@ function sandboxRoot(): string {
 export async function boot(opts: BootOptions): Promise<void> {
   const configPath = path.resolve(opts.configPath);
   // Created before the read, so a change made while the workers start is still seen as a change.
-  const watcher = new ConfigWatcher(configPath, () => reload('file changed'), {
-    onEmpty: () => log.warn(`config file is empty: not reloaded from the file change, still serving version ${version} (SIGHUP or POST /config/reload applies it)`),
-  });
+  const emptyNotice = () => log.warn(`config file is empty: not reloaded from the file change, still serving version ${version} (SIGHUP or POST /config/reload applies it)`);
+  // The watcher saw the file settled and non-empty, but a save may truncate it again before the
+  // reload reads it: that read refuses an empty file too.
+  const watcher = new ConfigWatcher(configPath, () => reload('file changed', true), { onEmpty: emptyNotice });
   const cfg = loadConfigFile(configPath);
   applyEnvironment(cfg);
   if (process.env.WEIR_DEBUG_MEMORY) startMemoryLog(process.env.WEIR_DEBUG_MEMORY);
@@ -259,9 +260,9 @@ export async function boot(opts: BootOptions): Promise<void> {
   const engine = chooseEngine(process.env.WEIR_HTTP_ENGINE);
   const workers = engine.multiThread ? opts.numWorkers : 1;
 
-  const reload = (reason: string): { ok: true; version: number } | { ok: false; error: string } => {
+  const reload = (reason: string, fromWatcher = false): { ok: true; version: number } | { ok: false; error: string } => {
     try {
-      const next = loadConfigFile(configPath);
+      const next = loadConfigFile(configPath, process.env, { refuseEmpty: fromWatcher });
       // Built against a copy: a config refused here must leave the process environment as it was.
       const built = build(next, version + 1, environmentOf(next));
       // Bad Redis settings refuse the reload as they refuse a start (throws with where they came from).
@@ -283,6 +284,10 @@ export async function boot(opts: BootOptions): Promise<void> {
       if (unsetNow) log.warn(unsetNow);
       return { ok: true, version };
     } catch (e) {
+      if (e instanceof EmptyConfigError) {
+        emptyNotice();
+        return { ok: false, error: e.message };
+      }
       const error = describeConfigError(e);
       log.error(`config reload (${reason}) refused, still serving version ${version}: ${error}`);
       return { ok: false, error };

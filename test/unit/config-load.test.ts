@@ -1,8 +1,10 @@
 // Loading config.yaml files: YAML, include, environment_variables, os.environ/ and validation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadConfigFile, parseConfigText, describeConfigError, ConfigError } from '../../src/config/load';
+import { loadConfigFile, parseConfigText, describeConfigError, ConfigError, EmptyConfigError } from '../../src/config/load';
 
 // Tests run from dist/test/unit/, fixtures stay in the source tree.
 const FIXTURES = path.resolve(__dirname, '../../../test/fixtures/config');
@@ -264,6 +266,22 @@ test('an empty file and null sections give an empty, well-formed config', () => 
     assert.deepEqual(cfg.agent_settings.jobs, [], 'agent_settings has its defaults and no definitions');
   }
   assert.match(configError(() => parse('- a\n- b\n')).message, /expected a mapping at the top level, got a list/);
+});
+
+test('refuseEmpty (a file watcher\'s read): an empty main file throws EmptyConfigError instead of loading no models', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-empty-config-'));
+  try {
+    const file = path.join(dir, 'config.yaml');
+    for (const text of ['', ' \n\n']) {
+      fs.writeFileSync(file, text);
+      assert.throws(() => loadConfigFile(file, {}, { refuseEmpty: true }), EmptyConfigError);
+      assert.deepEqual(loadConfigFile(file, {}).model_list, [], 'asked for (SIGHUP, POST /config/reload), it loads');
+    }
+    fs.writeFileSync(file, 'model_list:\n  - model_name: a\n    litellm_params: {model: openai/a}\n');
+    assert.equal(loadConfigFile(file, {}, { refuseEmpty: true }).model_list.length, 1);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a missing config file is a ConfigError naming it', () => {
