@@ -8,6 +8,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
+import { killOnExit } from '../support/exit-kill';
 import { CLI } from '../support/gateway-process';
 import { callFresh, type FreshAnswer, type FreshCallOptions } from '../support/http';
 import { startMockUpstream, type MockUpstream } from '../support/mock-upstream';
@@ -123,6 +124,8 @@ export async function startWeirOn(configPath: string, opts: { workers?: number; 
   const args = [CLI, '--config', configPath, '--port', '0', '--host', '127.0.0.1', '--num_workers', String(opts.workers ?? 2), ...(opts.args ?? [])];
   const env: NodeJS.ProcessEnv = { ...process.env, LITELLM_LOCAL_MODEL_COST_MAP: 'True', ...opts.env };
   const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Killed with this file's process if a test leaves it running (support/exit-kill.ts).
+  killOnExit(proc);
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));

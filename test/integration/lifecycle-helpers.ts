@@ -6,6 +6,7 @@ import net from 'node:net';
 import type { TestContext } from 'node:test';
 import { freePort } from '../../src/net/free-port';
 import { CLI, spawnGateway, type GatewayOptions, type GatewayProcess } from '../support/gateway-process';
+import { killOnExit } from '../support/exit-kill';
 import { callFresh, type FreshAnswer, type FreshCallOptions } from '../support/http';
 import { startMockUpstream, type MockUpstream } from '../support/mock-upstream';
 
@@ -171,6 +172,7 @@ export function spawnRaw(t: TestContext, args: string[], env: Record<string, str
   const e: NodeJS.ProcessEnv = { ...process.env, WEIR_HTTP_ENGINE: '', ...env };
   for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
   const proc = spawn(process.execPath, [CLI, ...args], { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
+  killOnExit(proc);
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
