@@ -26,6 +26,8 @@ export function startMemoryLog(file: string, everyMs = 1000): () => void {
       external_mb: +(m.external / MB).toFixed(1),
       array_buffers_mb: +(m.arrayBuffers / MB).toFixed(1),
       malloced_mb: +(h.malloced_memory / MB).toFixed(1),
+      // Per V8 space, the pages the control thread's heap holds (new_space: the young generation).
+      control_spaces_mb: Object.fromEntries(v8.getHeapSpaceStatistics().map((sp) => [sp.space_name, +(sp.physical_space_size / MB).toFixed(1)])),
     };
     first = false;
     try {
