@@ -48,19 +48,26 @@ export async function q1<T extends QueryResultRow = Row>(db: Db, text: string, v
   return rows[0] ?? null;
 }
 
-/** Runs fn inside BEGIN … COMMIT on one connection; ROLLBACK on any error. */
-export async function withTx<T>(pool: Pool, fn: (db: Db) => Promise<T>): Promise<T> {
+/**
+ * Runs fn inside BEGIN … COMMIT on one connection; ROLLBACK on any error. `first`: a statement of
+ * constants (a lock, typically) sent with BEGIN as one simple query: one round trip for both. A
+ * connection that could not even roll back is not given back to the pool.
+ */
+export async function withTx<T>(pool: Pool, fn: (db: Db) => Promise<T>, first?: string): Promise<T> {
   const client = await pool.connect();
+  let broken = false;
   try {
-    await client.query('BEGIN');
+    await client.query(first ? `BEGIN; ${first}` : 'BEGIN');
     const out = await fn({ pool, client });
     await client.query('COMMIT');
     return out;
   } catch (e) {
-    await client.query('ROLLBACK').catch(() => {});
+    await client.query('ROLLBACK').catch(() => {
+      broken = true;
+    });
     throw e;
   } finally {
-    client.release();
+    client.release(broken || undefined);
   }
 }
 

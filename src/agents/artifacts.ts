@@ -3,7 +3,8 @@
 // truncated) beyond that. Saving under an existing name replaces it. Saves of one run take an
 // advisory lock for their transaction, so two at once cannot both spend the same room.
 import { createHash } from 'node:crypto';
-import type pg from 'pg';
+import { escapeLiteral, type Pool } from 'pg';
+import { withTx } from '../admin/db';
 
 export interface ArtifactInfo {
   name: string;
@@ -35,15 +36,13 @@ function roomOf(maxBytes: number): number {
  * what was stored, computed by PostgreSQL. The hash of the whole content is Weir's (what fits is
  * stored whole, the usual case); a cut one's is PostgreSQL's `sha256`.
  */
-export async function saveArtifact(pool: pg.Pool, runId: string, name: string, kind: string, content: Buffer, maxBytes: number): Promise<{ size: number; sha256: string; truncated: boolean }> {
+export async function saveArtifact(pool: Pool, runId: string, name: string, kind: string, content: Buffer, maxBytes: number): Promise<{ size: number; sha256: string; truncated: boolean }> {
   checkText('name', name);
   checkText('kind', kind);
   const whole = createHash('sha256').update(content).digest('hex');
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    // One simple query (no parameters: the run id goes as an escaped literal), so one round trip.
-    await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${LOCK_SPACE}, hashtext(${client.escapeLiteral(runId)}))`);
+  // BEGIN and the lock as one simple query (the run id goes as an escaped literal): one round trip.
+  const lock = `SELECT pg_advisory_xact_lock(${LOCK_SPACE}, hashtext(${escapeLiteral(runId)}))`;
+  return withTx(pool, async ({ client }) => {
     const { rows } = await client.query<{ size: number; sha256: string; truncated: boolean }>(
       `WITH room AS (
          SELECT greatest(0, $6::bigint - coalesce(sum(size), 0))::int AS n FROM "Weir_AgentArtifact" WHERE run_id = $1 AND name <> $2
@@ -57,22 +56,13 @@ export async function saveArtifact(pool: pg.Pool, runId: string, name: string, k
        RETURNING size, sha256, truncated`,
       [runId, name, kind, content, whole, roomOf(maxBytes)],
     );
-    await client.query('COMMIT');
     const saved = rows[0]!;
     return { size: Number(saved.size), sha256: saved.sha256, truncated: saved.truncated };
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => {
-      broken = true;
-    });
-    throw e;
-  } finally {
-    // A connection that could not even roll back is not given back to the pool.
-    client.release(broken || undefined);
-  }
+  }, lock);
 }
 
 /** The run's artifacts without their bytes, oldest first. */
-export async function listArtifacts(pool: pg.Pool, runId: string): Promise<ArtifactInfo[]> {
+export async function listArtifacts(pool: Pool, runId: string): Promise<ArtifactInfo[]> {
   const { rows } = await pool.query<ArtifactInfo>(
     'SELECT name, kind, size, sha256, truncated FROM "Weir_AgentArtifact" WHERE run_id = $1 ORDER BY created_at, name',
     [runId],
@@ -80,7 +70,7 @@ export async function listArtifacts(pool: pg.Pool, runId: string): Promise<Artif
   return rows;
 }
 
-export async function getArtifact(pool: pg.Pool, runId: string, name: string): Promise<{ kind: string; content: Buffer } | null> {
+export async function getArtifact(pool: Pool, runId: string, name: string): Promise<{ kind: string; content: Buffer } | null> {
   const { rows } = await pool.query<{ kind: string; content: Buffer }>('SELECT kind, content FROM "Weir_AgentArtifact" WHERE run_id = $1 AND name = $2', [runId, name]);
   return rows[0] ?? null;
 }
