@@ -2,7 +2,7 @@
 // leaves, so two instances can never both move a run), claiming queued runs for an instance, and the
 // leases an instance holds its runs by. Every instance on one database shares this queue.
 import { randomBytes } from 'node:crypto';
-import type pg from 'pg';
+import pg, { escapeLiteral } from 'pg';
 import { withTx } from '../admin/db';
 import { runKeyAlias } from './run-key';
 import { FINAL_STATUSES, type ErrorKind, type ProfileDef, type RunStatus } from './types';
@@ -176,26 +176,28 @@ export interface ClaimLimits {
  */
 export async function claimQueued(pool: pg.Pool, lim: ClaimLimits, now: Date): Promise<{ runs: RunRow[]; drained: boolean }> {
   if (lim.room <= 0) return { runs: [], drained: false };
+  // Four round trips: BEGIN with the lock, what the choice needs, the claim, COMMIT. Three happen
+  // under the lock, which serialises every instance's claims.
   return withTx(pool, async ({ client }) => {
-    await client.query(`SELECT pg_advisory_xact_lock(${CLAIM_LOCK})`);
-    // Only what the choice needs: a fan-out's claims each look at every run still queued, and whole
-    // rows (profile, prompt, input) made that quadratic in parsing.
-    const queued = await client.query<{ id: string; job_name: string | null; sandbox: string; session_ref: string | null }>(
+    // One simple query of three statements (their values are constants and an escaped literal),
+    // each with a snapshot taken after the lock. Only what the choice needs: a fan-out's claims
+    // each look at every run still queued, and whole rows (profile, prompt, input) made that
+    // quadratic in parsing. A session's messages run one at a time, in the order they came: a
+    // session with a run in flight, or whose earlier queued run was not taken now, takes none.
+    const [queued, busy, inFlight] = (await client.query(
       `SELECT r.id, r.job_name, r.profile->>'sandbox' AS sandbox, l.session_id AS session_ref FROM ${T} r LEFT JOIN "Weir_AgentSessionRun" l ON l.run_id = r.id
-        WHERE r.status = 'queued' AND (r.expires_at IS NULL OR r.expires_at > $2) ORDER BY r.queued_at, r.id LIMIT $1`,
-      // Looked at past the runs that fit, so a job at its limit with a long queue does not hold up
-      // the runs of other jobs behind it (up to this many queued runs ahead).
-      [CLAIM_WINDOW, now],
-    );
+        WHERE r.status = 'queued' AND (r.expires_at IS NULL OR r.expires_at > ${escapeLiteral(wallTime(now))}::timestamp) ORDER BY r.queued_at, r.id LIMIT ${CLAIM_WINDOW};
+       SELECT job_name, profile->>'sandbox' AS sandbox, count(*) AS n FROM ${T} WHERE status IN ('provisioning','running') GROUP BY 1, 2;
+       SELECT DISTINCT l.session_id FROM ${T} r JOIN "Weir_AgentSessionRun" l ON l.run_id = r.id WHERE r.status IN ('provisioning','running')`,
+    )) as unknown as [
+      pg.QueryResult<{ id: string; job_name: string | null; sandbox: string; session_ref: string | null }>,
+      pg.QueryResult<{ job_name: string | null; sandbox: string; n: string }>,
+      pg.QueryResult<{ session_id: string }>,
+    ];
     if (queued.rows.length === 0) return { runs: [], drained: true };
-    const busy = await client.query<{ job_name: string | null; sandbox: string; n: string }>(
-      `SELECT job_name, profile->>'sandbox' AS sandbox, count(*) AS n FROM ${T} WHERE status IN ('provisioning','running') GROUP BY 1, 2`,
-    );
     const perJob = new Map<string, number>();
     const perSandbox = new Map<string, number>();
-    // A session's messages run one at a time, in the order they came: a session with a run in
-    // flight, or whose earlier queued run was not taken now, takes none.
-    const sessions = new Set(queued.rows.some((r) => r.session_ref) ? await busySessions(client) : []);
+    const sessions = new Set(inFlight.rows.map((x) => x.session_id));
     for (const b of busy.rows) {
       if (b.job_name) perJob.set(b.job_name, (perJob.get(b.job_name) ?? 0) + Number(b.n));
       perSandbox.set(b.sandbox, (perSandbox.get(b.sandbox) ?? 0) + Number(b.n));
@@ -214,6 +216,8 @@ export async function claimQueued(pool: pg.Pool, lim: ClaimLimits, now: Date): P
       if (run.job_name) perJob.set(run.job_name, (perJob.get(run.job_name) ?? 0) + 1);
       perSandbox.set(sb, (perSandbox.get(sb) ?? 0) + 1);
     }
+    // Looked at past the runs that fit, so a job at its limit with a long queue does not hold up
+    // the runs of other jobs behind it (up to CLAIM_WINDOW queued runs ahead).
     const drained = take.length === queued.rows.length && queued.rows.length < CLAIM_WINDOW;
     if (take.length === 0) return { runs: [], drained };
     const claimed = await client.query<RunRow>(
@@ -222,15 +226,12 @@ export async function claimQueued(pool: pg.Pool, lim: ClaimLimits, now: Date): P
       [take, lim.instanceId, new Date(now.getTime() + lim.leaseMs)],
     );
     return { runs: claimed.rows, drained };
-  });
+  }, `SELECT pg_advisory_xact_lock(${CLAIM_LOCK})`);
 }
 
-/** Sessions with a run in provisioning or running. */
-async function busySessions(client: Queryable): Promise<string[]> {
-  const r = await client.query<{ session_id: string }>(
-    `SELECT DISTINCT l.session_id FROM ${T} r JOIN "Weir_AgentSessionRun" l ON l.run_id = r.id WHERE r.status IN ('provisioning','running')`,
-  );
-  return r.rows.map((x) => x.session_id);
+/** A Date as the UTC wall time LiteLLM's TIMESTAMP columns hold (a literal of a simple query). */
+function wallTime(d: Date): string {
+  return d.toISOString().slice(0, 23).replace('T', ' ');
 }
 
 /** Queued runs one claim looks at, oldest first. */

@@ -1,12 +1,14 @@
-// The end of runs that end together, on a real PostgreSQL: their keys' spend read and their final
-// moves made in one statement each for the whole batch (a 64-run fan-out's ends were 64 UPDATEs
-// and 64 SELECTs), each run moved only from a state in flight, and a run whose agent never ran
-// keeping what an earlier attempt left on its row.
+// The moves of runs on a real PostgreSQL. Their claim: four round trips whatever the queue holds
+// (three under the claim lock), within the room, the job and sandbox limits, with expired runs
+// left out. Their end, for runs that end together: their keys' spend read and their final moves
+// made in one statement each for the whole batch (a 64-run fan-out's ends were 64 UPDATEs and 64
+// SELECTs), each run moved only from a state in flight, and a run whose agent never ran keeping
+// what an earlier attempt left on its row.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type pg from 'pg';
 import { Batched } from '../../src/agents/batch';
-import { insertRuns, keySpends, markFinished, type FinishMove, type NewRun, type RunRow } from '../../src/agents/store';
+import { claimQueued, insertRuns, keySpends, markFinished, type FinishMove, type NewRun, type RunRow } from '../../src/agents/store';
 import type { ProfileDef } from '../../src/agents/types';
 import { stopTestPostgres } from '../support/postgres';
 import { agentDb } from './agents-events-helpers';
@@ -29,6 +31,33 @@ function counted(pool: pg.Pool): { db: Pick<pg.Pool, 'query'>; statements: () =>
   const db = { query: ((...args: Parameters<pg.Pool['query']>) => (n++, (pool.query as (...a: unknown[]) => unknown)(...args))) as pg.Pool['query'] };
   return { db, statements: () => n };
 }
+
+test('a claim: four round trips (BEGIN with the lock, one for the choice, the claim, COMMIT), within its room and limits, expired runs left out', async () => {
+  const { pool } = await agentDb('agent_run_claims', cleanups);
+  const now = new Date('2026-12-05T15:00:00.000Z');
+  const made = await insertRuns(pool, Array.from({ length: 12 }, (_, i) => ({ run: { ...newRun(i), job_name: i < 6 ? 'nightly' : null }, now: new Date(now.getTime() + i) })));
+  const ids = made.map((r) => r.run.id);
+  // One of the job's runs is in flight already; one run's ttl has passed.
+  await pool.query(`UPDATE "Weir_AgentRun" SET status = 'running' WHERE id = $1`, [ids[0]]);
+  await pool.query(`UPDATE "Weir_AgentRun" SET expires_at = $2 WHERE id = $1`, [ids[7], new Date(now.getTime() - 1)]);
+  const client = await pool.connect();
+  const sent: string[] = [];
+  const query = client.query.bind(client) as (...a: unknown[]) => unknown;
+  (client as unknown as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => {
+    sent.push(typeof a[0] === 'string' ? a[0] : 'object');
+    return query(...a);
+  };
+  client.release();
+  const limits = { instanceId: 'i1', leaseMs: 60_000, room: 5, jobLimit: () => 2, sandboxLimit: () => Infinity };
+  const { runs, drained } = await claimQueued(pool, limits, now);
+  assert.equal(sent.length, 4, sent.join('\n---\n'));
+  assert.match(sent[0]!, /^BEGIN; SELECT pg_advisory_xact_lock/);
+  assert.equal(sent[3], 'COMMIT');
+  // The job's limit of 2 leaves it one more (ids[1]); then the runs without a job, oldest first, but the expired one.
+  assert.deepEqual(runs.map((r) => r.id), [ids[1], ids[6], ids[8], ids[9], ids[10]]);
+  assert.ok(runs.every((r) => r.status === 'provisioning' && r.instance_id === 'i1'));
+  assert.equal(drained, false, 'runs it could not take are still queued');
+});
 
 test('64 runs ending together: one statement for their keys\' spend and one for their final moves, each its own outcome', async () => {
   const { pool } = await agentDb('agent_run_moves', cleanups);
