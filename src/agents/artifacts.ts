@@ -25,39 +25,29 @@ function checkText(what: string, v: string): void {
   }
 }
 
-/** The cap as the statement takes it: whole bytes, within an int (a BYTEA holds at most 1 GB anyway). */
-function roomOf(maxBytes: number): number {
-  return Number.isNaN(maxBytes) ? 0 : Math.min(2 ** 31 - 1, Math.max(0, Math.floor(maxBytes)));
-}
-
 /**
- * Three round trips: BEGIN with the run's lock, the save, COMMIT. The save is one statement after
- * the lock (its snapshot sees every save the lock waited for): the run's room, the cut, the row and
- * what was stored, computed by PostgreSQL. The hash of the whole content is Weir's (what fits is
- * stored whole, the usual case); a cut one's is PostgreSQL's `sha256`.
+ * Four round trips: BEGIN with the run's lock, the room, the row, COMMIT. (One statement for the
+ * room, the cut and the row made three, but PostgreSQL plans it slower than these two take together.)
  */
 export async function saveArtifact(pool: Pool, runId: string, name: string, kind: string, content: Buffer, maxBytes: number): Promise<{ size: number; sha256: string; truncated: boolean }> {
   checkText('name', name);
   checkText('kind', kind);
-  const whole = createHash('sha256').update(content).digest('hex');
   // BEGIN and the lock as one simple query (the run id goes as an escaped literal): one round trip.
   const lock = `SELECT pg_advisory_xact_lock(${LOCK_SPACE}, hashtext(${escapeLiteral(runId)}))`;
   return withTx(pool, async ({ client }) => {
-    const { rows } = await client.query<{ size: number; sha256: string; truncated: boolean }>(
-      `WITH room AS (
-         SELECT greatest(0, $6::bigint - coalesce(sum(size), 0))::int AS n FROM "Weir_AgentArtifact" WHERE run_id = $1 AND name <> $2
-       ), cut AS (
-         SELECT length($4::bytea) > n AS truncated, CASE WHEN length($4::bytea) > n THEN substring($4::bytea from 1 for n) ELSE $4::bytea END AS content FROM room
-       )
-       INSERT INTO "Weir_AgentArtifact" (run_id, name, kind, size, sha256, truncated, content)
-       SELECT $1, $2, $3, length(content), CASE WHEN truncated THEN encode(sha256(content), 'hex') ELSE $5 END, truncated, content FROM cut
+    // After the lock, in a statement of its own: its snapshot sees every save the lock waited for.
+    const { rows } = await client.query<{ used: string | null }>('SELECT sum(size) AS used FROM "Weir_AgentArtifact" WHERE run_id = $1 AND name <> $2', [runId, name]);
+    const room = Math.max(0, Math.floor(maxBytes) - Number(rows[0]?.used ?? 0));
+    const truncated = content.length > room;
+    const stored = truncated ? content.subarray(0, room) : content;
+    const sha256 = createHash('sha256').update(stored).digest('hex');
+    await client.query(
+      `INSERT INTO "Weir_AgentArtifact" (run_id, name, kind, size, sha256, truncated, content) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (run_id, name) DO UPDATE SET kind = EXCLUDED.kind, size = EXCLUDED.size, sha256 = EXCLUDED.sha256,
-         truncated = EXCLUDED.truncated, content = EXCLUDED.content, created_at = CURRENT_TIMESTAMP
-       RETURNING size, sha256, truncated`,
-      [runId, name, kind, content, whole, roomOf(maxBytes)],
+         truncated = EXCLUDED.truncated, content = EXCLUDED.content, created_at = CURRENT_TIMESTAMP`,
+      [runId, name, kind, stored.length, sha256, truncated, stored],
     );
-    const saved = rows[0]!;
-    return { size: Number(saved.size), sha256: saved.sha256, truncated: saved.truncated };
+    return { size: stored.length, sha256, truncated };
   }, lock);
 }
 

@@ -1,6 +1,6 @@
 // Run artifacts on a real PostgreSQL: bytes kept exactly, one cap per run shared by its artifacts
 // (cut and marked truncated beyond it), replacement under the same name, concurrent saves that
-// cannot overspend the cap, three round trips a save, and names the table cannot hold refused.
+// cannot overspend the cap, four round trips a save, and names the table cannot hold refused.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, test } from 'node:test';
@@ -61,7 +61,7 @@ test('concurrent saves of one run never store more than the cap together', async
   assert.equal(listed.filter((a) => a.truncated).length, 8 - 3);
 });
 
-test('a save is three round trips (BEGIN with the lock, the save, COMMIT), and a cap beyond what a row holds stores everything', async () => {
+test('a save is four round trips (BEGIN with the lock, the room, the row, COMMIT); an unbounded cap stores everything', async () => {
   const { pool } = await agentDb('artifacts_trips', cleanups);
   const client = await pool.connect();
   const sent: string[] = [];
@@ -73,9 +73,9 @@ test('a save is three round trips (BEGIN with the lock, the save, COMMIT), and a
   client.release();
   const all = bytes(300, 3);
   assert.deepEqual(await saveArtifact(pool, 'r', 'a', 'file', all, Infinity), { size: 300, sha256: sha(all), truncated: false });
-  assert.equal(sent.length, 3, sent.join('\n---\n'));
+  assert.equal(sent.length, 4, sent.join('\n---\n'));
   assert.match(sent[0]!, /^BEGIN; SELECT pg_advisory_xact_lock/);
-  assert.equal(sent[2], 'COMMIT');
+  assert.equal(sent[3], 'COMMIT');
 });
 
 test('names and kinds the table cannot hold are refused with a clear error', async () => {
