@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, test } from 'node:test';
 import { getArtifact, listArtifacts, saveArtifact } from '../../src/agents/artifacts';
+import { recordStatements } from '../support/pool-statements';
 import { stopTestPostgres } from '../support/postgres';
 import { agentDb } from './agents-events-helpers';
 
@@ -63,14 +64,7 @@ test('concurrent saves of one run never store more than the cap together', async
 
 test('a save is four round trips (BEGIN with the lock, the room, the row, COMMIT); an unbounded cap stores everything', async () => {
   const { pool } = await agentDb('artifacts_trips', cleanups);
-  const client = await pool.connect();
-  const sent: string[] = [];
-  const query = client.query.bind(client) as (...a: unknown[]) => unknown;
-  (client as unknown as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => {
-    sent.push(typeof a[0] === 'string' ? a[0] : 'object');
-    return query(...a);
-  };
-  client.release();
+  const sent = await recordStatements(pool);
   const all = bytes(300, 3);
   assert.deepEqual(await saveArtifact(pool, 'r', 'a', 'file', all, Infinity), { size: 300, sha256: sha(all), truncated: false });
   assert.equal(sent.length, 4, sent.join('\n---\n'));

@@ -10,6 +10,7 @@ import type pg from 'pg';
 import { Batched } from '../../src/agents/batch';
 import { claimQueued, insertRuns, keySpends, markFinished, type FinishMove, type NewRun, type RunRow } from '../../src/agents/store';
 import type { ProfileDef } from '../../src/agents/types';
+import { recordStatements } from '../support/pool-statements';
 import { stopTestPostgres } from '../support/postgres';
 import { agentDb } from './agents-events-helpers';
 
@@ -40,14 +41,7 @@ test('a claim: four round trips (BEGIN with the lock, one for the choice, the cl
   // One of the job's runs is in flight already; one run's ttl has passed.
   await pool.query(`UPDATE "Weir_AgentRun" SET status = 'running' WHERE id = $1`, [ids[0]]);
   await pool.query(`UPDATE "Weir_AgentRun" SET expires_at = $2 WHERE id = $1`, [ids[7], new Date(now.getTime() - 1)]);
-  const client = await pool.connect();
-  const sent: string[] = [];
-  const query = client.query.bind(client) as (...a: unknown[]) => unknown;
-  (client as unknown as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => {
-    sent.push(typeof a[0] === 'string' ? a[0] : 'object');
-    return query(...a);
-  };
-  client.release();
+  const sent = await recordStatements(pool);
   const limits = { instanceId: 'i1', leaseMs: 60_000, room: 5, jobLimit: () => 2, sandboxLimit: () => Infinity };
   const { runs, drained } = await claimQueued(pool, limits, now);
   assert.equal(sent.length, 4, sent.join('\n---\n'));
