@@ -49,8 +49,9 @@ export async function q1<T extends QueryResultRow = Row>(db: Db, text: string, v
 }
 
 /**
- * Runs fn inside BEGIN … COMMIT on one connection; ROLLBACK on any error. `first`: a statement of
- * constants (a lock, typically) sent with BEGIN as one simple query: one round trip for both. A
+ * Runs fn inside BEGIN … COMMIT on one connection; ROLLBACK on any error. `first`: a statement
+ * without parameters (its values constants or escaped literals: a lock, typically) sent with BEGIN
+ * as one simple query, one round trip for both. A
  * connection that could not even roll back is not given back to the pool.
  */
 export async function withTx<T>(pool: Pool, fn: (db: Db) => Promise<T>, first?: string): Promise<T> {

@@ -22,7 +22,7 @@ export function ensureDebianPackage(pkg: string, why: string, locate: () => stri
   // browser tests both want chromium): apt-get runs under one lock file of the tests' own, and
   // waits for dpkg's lock besides (another apt on the machine), instead of failing on it.
   const apt = (...args: string[]) => spawnSync('flock', [APT_LOCK, 'apt-get', '-o', 'DPkg::Lock::Timeout=600', ...args], { encoding: 'utf8', env });
-  const install = () => (locate() ? { status: 0, stderr: '', error: undefined } : apt('install', '-y', '--no-install-recommends', pkg));
+  const install = () => apt('install', '-y', '--no-install-recommends', pkg);
   let r = install();
   if (r.status !== 0) {
     apt('update');
