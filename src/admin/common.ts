@@ -42,12 +42,17 @@ async function actorOf(call: Call): Promise<string> {
   return row?.user_id ?? c.keyHash;
 }
 
-/** Runs a mutation in one transaction; notifications go out only after COMMIT. */
-export async function mutate<T>(call: Call, fn: (op: Op) => Promise<T>): Promise<T> {
+/**
+ * Runs a mutation in one transaction; notifications go out only after COMMIT. `oneStatement`: the
+ * caller knows fn makes a single statement (and no audit row), which is atomic by itself, so the
+ * BEGIN and COMMIT round trips are left out (agent runs mint their keys on every start).
+ */
+export async function mutate<T>(call: Call, fn: (op: Op) => Promise<T>, opts: { oneStatement?: boolean } = {}): Promise<T> {
   const actor = await actorOf(call);
   const pending = new Map<EntityKind, Set<string>>();
   const now = call.ctx.now();
-  const out = await withTx(call.ctx.db, (db) =>
+  const run = (work: (db: Db) => Promise<T>) => (opts.oneStatement ? work(readDb(call.ctx.db)) : withTx(call.ctx.db, work));
+  const out = await run((db) =>
     fn({
       db,
       ctx: call.ctx,

@@ -242,24 +242,28 @@ export async function createKey(op: Op, b: GenerateBody): Promise<Row> {
  * caller then mints one by one). A body with a soft budget (from default_key_generate_params)
  * goes through createKey, which makes its budget row.
  */
-export async function generateRunKeys(call: Call, bodies: unknown[]): Promise<{ key: string; token: string }[]> {
+export async function generateRunKeys(call: Call, bodies: unknown[]): Promise<{ key: string; token: string; row: Row | null }[]> {
   const parsed = bodies.map((body) => {
     const b = parseBody(GenerateKey, withConfiguredParams(call, body));
     enforceUpperbound(call, b);
     return b;
   });
+  const isPlain = (b: (typeof parsed)[number]) => b.soft_budget === undefined || b.soft_budget === null;
+  // Plain keys and no audit log: the INSERT is the only statement, and needs no transaction.
+  const oneStatement = parsed.every(isPlain) && call.ctx.settings.storeAuditLogs !== true;
   return mutate(call, async (op) => {
     const made = parsed.map((b) => {
       const raw = newRawKey();
       return { b, raw, token: hashToken(raw) };
     });
-    const plain = made.filter((m) => m.b.soft_budget === undefined || m.b.soft_budget === null);
+    const plain = made.filter((m) => isPlain(m.b));
     for (const m of made) if (!plain.includes(m)) await createKey(op, { ...m.b, key: m.raw });
     const rows = await insertRows(op.db, KEYS, plain.map((m) => newKeyValues(op, m.b, m.raw, m.token, m.b.budget_id ?? null)));
     op.notify('key', made.map((m) => m.token));
     for (const row of rows) await op.audit('created', KEYS, row.token as string, null, row);
-    return made.map((m) => ({ key: m.raw, token: m.token }));
-  });
+    const inserted = new Map(rows.map((r) => [r.token as string, r]));
+    return made.map((m) => ({ key: m.raw, token: m.token, row: inserted.get(m.token) ?? null }));
+  }, { oneStatement });
 }
 
 /** Blocks agent runs' keys in one statement (/key/block's row change and audit, for many). */

@@ -12,7 +12,7 @@ import type { AdminContext, AdminRequest, AdminResponse, ModelSettings } from '.
 import type { LiteLLMConfig } from '../config/types';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded';
 import { createPool, isConnectionError } from '../db/pool';
-import { loadAll, loadKeys, type KeyBundle } from '../db/queries';
+import { keyBundles, loadAll, loadKeys, type KeyBundle } from '../db/queries';
 import { ensureSchema } from '../db/schema';
 import { SpendWriter } from '../db/spend-writer';
 import type { GovernanceDelta } from '../gateway/governance';
@@ -325,9 +325,11 @@ export class Governance {
    */
   async mintRunKeys(bodies: unknown[], changedBy: string): Promise<{ key: string; token: string }[]> {
     const made = await generateRunKeys(this.systemCall(changedBy), bodies);
-    const tokens = made.map((m) => m.token);
     try {
-      const bundles = await loadKeys(this.pool, tokens);
+      // The rows the INSERT returned, not read again (a key made with a budget of its own is).
+      const returned = made.flatMap((m) => (m.row ? [m.row] : []));
+      const others = made.filter((m) => !m.row).map((m) => m.token);
+      const bundles = [...(await keyBundles(this.pool, returned)), ...(others.length ? await loadKeys(this.pool, others) : [])];
       if (bundles.length > 0) {
         for (const b of bundles) this.mintedDuringRead.add(b.key.token);
         this.opts.publish(this.store.applyMinted(bundles), this.store.seq);
@@ -336,7 +338,7 @@ export class Governance {
       // A worker meeting the key looks it up, and the periodic sync brings it in.
       if (isConnectionError(e)) this.setDb(false);
     }
-    return made;
+    return made.map(({ key, token }) => ({ key, token }));
   }
 
   /** Blocks agent runs' keys, many at once; the workers refuse them before this resolves. */

@@ -177,7 +177,11 @@ export async function loadKey(pool: pg.Pool, tokenHash: string): Promise<KeyBund
  * hashes are left out.
  */
 export async function loadKeys(pool: pg.Pool, tokenHashes: string[]): Promise<KeyBundle[]> {
-  const keyRows = await rowsBy(pool, 'LiteLLM_VerificationToken', KEY_COLUMNS, 'token', ids(tokenHashes));
+  return keyBundles(pool, await rowsBy(pool, 'LiteLLM_VerificationToken', KEY_COLUMNS, 'token', ids(tokenHashes)));
+}
+
+/** Key rows already in hand (an INSERT's RETURNING), each with what it draws on, as loadKeys. */
+export async function keyBundles(pool: pg.Pool, keyRows: Row[]): Promise<KeyBundle[]> {
   if (keyRows.length === 0) return [];
   const teamRows = await rowsBy(pool, 'LiteLLM_TeamTable', TEAM_COLUMNS, 'team_id', ids(keyRows.map((k) => k.team_id)));
   const userIds = ids(keyRows.map((k) => k.user_id));

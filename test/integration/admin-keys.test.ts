@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { stopTestPostgres } from '../support/postgres';
 import { type Harness, harness } from './admin-harness.test';
 import { blockRunKeys, generateRunKeys } from '../../src/admin/keys';
+import { recordStatements } from '../support/pool-statements';
 
 let h: Harness;
 before(async () => {
@@ -401,6 +402,12 @@ test('store_audit_logs: one LiteLLM_AuditLog row per change, in the same transac
     assert.equal(rows[1].before_value.max_budget, null);
     assert.equal(rows[1].updated_values.max_budget, 4);
     assert.equal(JSON.stringify(rows).includes(k.key), false); // the raw key is never logged
+    // Run keys with an audit log: the INSERT and its audit row in one transaction.
+    const call = { req: { method: 'POST', path: '', query: {}, body: null, changedBy: 'weir-agent-runs', caller: { isMasterKey: true, keyHash: null, userRole: 'proxy_admin', userId: null, open: false } }, ctx: g.ctx };
+    const sent = await recordStatements(g.ctx.db);
+    const [run] = await generateRunKeys(call, [{ key_alias: 'run-audited', key_type: 'llm_api' }]);
+    assert.deepEqual(sent.map((t) => t.split(' ')[0].replace(/;$/, '')), ['BEGIN', 'INSERT', 'INSERT', 'COMMIT']);
+    assert.equal((await g.rows(`SELECT count(*)::int AS n FROM "LiteLLM_AuditLog" WHERE object_id = $1`, [run!.token]))[0].n, 1);
   } finally {
     await g.close();
   }
@@ -447,8 +454,11 @@ test('run keys minted and blocked many at once have the rows /key/generate and /
   const body = (alias: string) => ({ key_alias: alias, models: ['gpt-4o'], max_budget: 2, duration: '600s', key_type: 'llm_api', metadata: { weir_run_id: alias } });
   const call = { req: { method: 'POST', path: '', query: {}, body: null, changedBy: 'weir-agent-runs', caller: { isMasterKey: true, keyHash: null, userRole: 'proxy_admin', userId: null, open: false } }, ctx: h.ctx };
   h.changes.length = 0;
+  const sent = await recordStatements(h.ctx.db);
   const made = await generateRunKeys(call, [body('run-a'), body('run-b'), body('run-c')]);
   assert.equal(made.length, 3);
+  assert.deepEqual(sent.map((t) => t.split(' ')[0]), ['INSERT'], 'one INSERT and no transaction around it: it is atomic alone');
+  for (const m of made) assert.equal(m.row?.token, m.token, 'each key with the row its INSERT returned');
   assert.deepEqual(h.changed('key').sort(), made.map((m) => m.token).sort(), 'one notification for the three');
   const single = await h.ok('POST', '/key/generate', body('run-single'), { changedBy: 'weir-agent-runs' });
   const comparable = (row: Record<string, unknown>) => {

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type pg from 'pg';
 import { createPool, dbReachable } from '../../src/db/pool';
-import { loadAll, loadKey, loadKeys } from '../../src/db/queries';
+import { keyBundles, loadAll, loadKey, loadKeys } from '../../src/db/queries';
+import { q, readDb } from '../../src/admin/db';
 import { ensureSchema } from '../../src/db/schema';
 import { freshDatabase, stopTestPostgres } from '../support/postgres';
 
@@ -194,6 +195,19 @@ test('loadKeys: many keys in one read, each with what it draws on, the unknown l
   for (const b of bundles) assert.deepEqual(b, await one(b.key.token), 'the same bundle as read alone');
   assert.equal(bundles.find((b) => b.key.token === K1)!.key.max_budget, 50, 'from its budget row');
   assert.deepEqual(await loadKeys(pool, []), []);
+});
+
+test('keyBundles: key rows as an INSERT … RETURNING of the admin side gives them make the bundles loadKeys reads', async () => {
+  const pool = await db('q_key_rows');
+  await ensureSchema(pool);
+  await seedLiteLLM(pool);
+  // The admin side's own type parsers (timestamps as ISO strings, numerics as numbers), as a run
+  // key's INSERT returns its row.
+  const rows = await q(readDb(pool), `SELECT * FROM "LiteLLM_VerificationToken" WHERE token = ANY($1) ORDER BY token`, [[K1, K2, K3]]);
+  assert.equal(rows.length, 3);
+  const byToken = <T extends { key: { token: string } }>(bs: T[]) => [...bs].sort((a, b) => a.key.token.localeCompare(b.key.token));
+  assert.deepEqual(byToken(await keyBundles(pool, rows)), byToken(await loadKeys(pool, [K1, K2, K3])));
+  assert.deepEqual(await keyBundles(pool, []), []);
 });
 
 test('an older LiteLLM database without optional columns and tables still loads', async () => {
