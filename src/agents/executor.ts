@@ -66,8 +66,9 @@ export interface ExecutorDeps {
   /** Runs in their end (agent exited → final) at once. */
   ends: Gate;
   log(line: string): void;
-  /** A session's message: its state restored before the agent starts (see session-state.ts); null for other runs. */
-  restoreSession?(run: RunRow, sandbox: Sandbox, harness: Harness): Promise<SessionCarry | null>;
+  /** A session's message: its session looked up at the start, its state restored into the sandbox
+   *  by the function returned before the agent starts (see session-state.ts); null for other runs. */
+  sessionRestorer?(run: RunRow): (sandbox: Sandbox, harness: Harness) => Promise<SessionCarry | null>;
 }
 
 /** Bytes of the transcript and of the diff kept per file (the per-run cap applies on top). */
@@ -159,6 +160,8 @@ export class RunExecution {
         recording = deps.recordKeyToken(run.id, key.token).catch((e: unknown) => deps.log(`run ${run.id}: recording its key: ${(e as Error).message}`));
         return key;
       });
+      // Whether the run is a session's message is asked meanwhile too.
+      const restore = deps.sessionRestorer?.(run);
       // The keys of runs claimed together are minted together (one batch), and their sandboxes'
       // folders made together (one message to the file thread), a gate's worth at a time.
       leaveStart = await deps.starts.enter();
@@ -167,7 +170,7 @@ export class RunExecution {
         throw e;
       })]);
       const harness = deps.harness(profile.agent);
-      const session = deps.restoreSession ? await deps.restoreSession(run, sandbox, harness) : null;
+      const session = restore ? await restore(sandbox, harness) : null;
       if (session) this.event('session', { id: session.sessionId, resume: session.resume ?? null });
       const input: HarnessInput = { profile, baseUrl: deps.baseUrl(), apiKey: key.key, runId: run.id, jobName: run.job_name, promptFile: `${sandbox.home}/${PROMPT_FILE}`, sandbox, resume: session?.resume };
       // An egress allow-list on a sandbox that can make it hard: from here on (after the clone,

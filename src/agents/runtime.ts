@@ -42,7 +42,7 @@ import { keySpend, revokeRunKey, RunKeys, type RunKeyStore } from './run-key';
 import { startRun, type StartRequest } from './run-starter';
 import { LocalSandboxProvider } from './sandbox/local';
 import { CloudFleet } from './sandbox/cloud-fleet';
-import { restoreSession } from './session-state';
+import { sessionRestorer } from './session-state';
 import { Sessions, sessionKeyVars } from './sessions';
 import { sessionsApi } from './sessions-api';
 import { Terminals, terminalSession } from './terminal';
@@ -307,8 +307,8 @@ export class AgentRuntime {
       ended: (run) => this.ended(run),
       maxAttempts: 3,
       log: (l) => log.warn(`agents: ${l}`),
-      restoreSession: (run, sandbox, harness) =>
-        restoreSession({ pool: this.o.pool, maxBytes: () => this.catalog.config.artifact_max_bytes, now: this.now, sessionOf: (id) => this.statements.sessionOf(id) }, run, sandbox, harness),
+      sessionRestorer: (run) =>
+        sessionRestorer({ pool: this.o.pool, maxBytes: () => this.catalog.config.artifact_max_bytes, now: this.now, sessionOf: (id) => this.statements.sessionOf(id) }, run),
     };
   }
 

@@ -45,20 +45,26 @@ export interface SessionStateDeps {
 }
 
 /**
- * Before the agent starts: the run's session (if it is a session's message) restored into the
- * sandbox. Null for a run that is not a session's.
+ * The run's session (if it is a session's message), looked up at once: the lookup needs no
+ * sandbox, so it goes on beside the run's key and sandbox. The function returned restores the
+ * session into the sandbox before the agent starts; null for a run that is not a session's.
  */
-export async function restoreSession(d: SessionStateDeps, run: RunRow, sandbox: Sandbox, harness: Harness): Promise<SessionCarry | null> {
-  const session = await (d.sessionOf ? d.sessionOf(run.id) : sessionOfRun(d.pool, run.id));
-  if (!session) return null;
-  if (session.status === 'ended') throw new SessionError(`session ${session.id} has ended; its messages are not run`);
-  if (session.state_error) throw new SessionError(`session ${session.id} cannot be resumed: ${session.state_error}`);
-  const resume = session.agent_session_id ?? undefined;
-  await restoreInto(d.pool, session, sandbox);
-  return {
-    sessionId: session.id,
-    resume,
-    keep: (agentSessionId) => keepSession(d, run, session.id, sandbox, harness, agentSessionId),
+export function sessionRestorer(d: SessionStateDeps, run: RunRow): (sandbox: Sandbox, harness: Harness) => Promise<SessionCarry | null> {
+  const found = d.sessionOf ? d.sessionOf(run.id) : sessionOfRun(d.pool, run.id);
+  // A start that fails before it restores never awaits the lookup: its failure is not unhandled.
+  found.catch(() => {});
+  return async (sandbox, harness) => {
+    const session = await found;
+    if (!session) return null;
+    if (session.status === 'ended') throw new SessionError(`session ${session.id} has ended; its messages are not run`);
+    if (session.state_error) throw new SessionError(`session ${session.id} cannot be resumed: ${session.state_error}`);
+    const resume = session.agent_session_id ?? undefined;
+    await restoreInto(d.pool, session, sandbox);
+    return {
+      sessionId: session.id,
+      resume,
+      keep: (agentSessionId) => keepSession(d, run, session.id, sandbox, harness, agentSessionId),
+    };
   };
 }
 
