@@ -20,7 +20,7 @@ export function agentsTables(scenarios: ScenarioResult[]): Table[] {
   if (!phases.length) return [];
   const runs: Table = {
     title: 'Agent runs through /v1/agent/runs, each followed by an SSE watcher (ms unless said)',
-    head: ['fan-out', 'ended', 'warm starts', 'load avg 1/5/15 min', 'POST p50', 'claimed p50', 'p99', 'start p50', 'start p99', '1st agent event p50', 'finish p50', 'finish p99', 'events', 'replayed', 'event delay p50', 'p99', 'max', 'Weir CPU ms/run', 'control ms/run', 'with probe', 'control lag p99', 'lag max', 'watcher lag p99', 'Weir RSS MB', 'wall s'],
+    head: ['fan-out', 'ended', 'warm starts', 'load avg 1/5/15 min', 'POST p50', 'claimed p50', 'p99', 'start p50', 'start p99', '1st agent event p50', 'finish p50', 'finish p99', 'events', 'replayed', 'event delay p50', 'p99', 'max', 'after all up: events', 'p99', 'Weir CPU ms/run', 'control ms/run', 'with probe', 'control lag p99', 'lag max', 'watcher lag p99', 'Weir RSS MB', 'wall s'],
     align: ['l', 'l'],
     rows: phases.map((p) => [
       p.phase,
@@ -40,6 +40,8 @@ export function agentsTables(scenarios: ScenarioResult[]): Table[] {
       ms(p.eventDelayP50),
       ms(p.eventDelayP99),
       ms(p.eventDelayMax),
+      p.eventsAfterStarts === undefined ? '–' : String(p.eventsAfterStarts),
+      p.eventDelayAfterStartsP99 === undefined ? '–' : ms(p.eventDelayAfterStartsP99),
       fixed(p.weirCpuMsPerRun, 2),
       fixed(p.controlCpuMsPerRun, 2),
       p.controlWithProbeMsPerRun === undefined ? '–' : fixed(p.controlWithProbeMsPerRun, 2),
@@ -50,7 +52,7 @@ export function agentsTables(scenarios: ScenarioResult[]): Table[] {
       fixed(p.wallS, 1),
     ]),
     foot: [
-      'claimed: POST sent → the ts of the run\'s `status: provisioning` event; start: … of its `status: running` event (after its key, sandbox and workspace); 1st agent event: … of the agent\'s first line; finish: its last line → its final status; event delay: received by the watcher − the event\'s ts (ms-resolution ts), for the events the run printed once its watcher had asked (replayed: those already there, not counted); the watchers run on a thread of the bench\'s own, watcher lag: its event-loop lag;',
+      'claimed: POST sent → the ts of the run\'s `status: provisioning` event; start: … of its `status: running` event (after its key, sandbox and workspace); 1st agent event: … of the agent\'s first line; finish: its last line → its final status; event delay: received by the watcher − the event\'s ts (ms-resolution ts), for the events the run printed once its watcher had asked (replayed: those already there, not counted); after all up: the events printed once every run\'s agent had printed its first line (the fan-out\'s starts over); the watchers run on a thread of the bench\'s own, watcher lag: its event-loop lag;',
       'warm starts: runs whose sandbox came from the local warm pool (`warm_pool` on bench-local-warm, filled before the phase); load avg: the machine\'s at the end of the fan-out (the agents are part of it);',
       'Weir CPU: every thread of the Weir process over the fan-out, less the data-plane probe\'s share at its cost alone, per run (the agents are other processes); control: its main thread alone, less the probe\'s share likewise (its spend rows are written there; with probe: as measured).',
       ...phases.filter((p) => p.firstFailure).map((p) => `${p.phase}: first failure: ${p.firstFailure}`),

@@ -28,6 +28,8 @@ export interface RunTrace {
   watchAt: number | null;
   /** Received minus `ts`, every event the run printed once its watcher had asked for them. */
   eventDelays: number[];
+  /** The `ts` of each of those events (epoch ms), in the same order. */
+  eventAts: number[];
   /** Events already there when the watcher asked (the replay of a run claimed before its watcher
    *  connected): their age is the watcher's lateness, not a delay of Weir's, and not counted in it. */
   replayed: number;
@@ -39,7 +41,7 @@ export interface RunTrace {
 }
 
 export function newTrace(postAt: number): RunTrace {
-  return { postAt, acceptedAt: null, postError: null, id: null, provisioningAt: null, runningAt: null, firstAgentAt: null, lastAgentAt: null, finalAt: null, watchAt: null, eventDelays: [], replayed: 0, finalStatus: null, sandboxStart: null, errorKind: null, errorMessage: null };
+  return { postAt, acceptedAt: null, postError: null, id: null, provisioningAt: null, runningAt: null, firstAgentAt: null, lastAgentAt: null, finalAt: null, watchAt: null, eventDelays: [], eventAts: [], replayed: 0, finalStatus: null, sandboxStart: null, errorKind: null, errorMessage: null };
 }
 
 /** Folds one event into its run's trace: `receivedAt` is when the watcher read it (epoch ms). */
@@ -48,7 +50,10 @@ export function traceEvent(t: RunTrace, e: { ts: string; type: string; payload: 
   if (Number.isFinite(ts)) {
     // ts has whole milliseconds: an event of the watcher's own millisecond is taken as live.
     if (t.watchAt !== null && ts < Math.floor(t.watchAt)) t.replayed++;
-    else t.eventDelays.push(receivedAt - ts);
+    else {
+      t.eventDelays.push(receivedAt - ts);
+      t.eventAts.push(ts);
+    }
   }
   const p = (e.payload ?? {}) as { status?: unknown; start?: unknown; error?: { kind?: unknown; message?: unknown } | null };
   if (e.type === 'sandbox' && (p.start === 'cold' || p.start === 'warm')) t.sandboxStart = p.start;
@@ -72,13 +77,15 @@ const pcts = (v: number[], ps: number[]) => (v.length ? percentiles(v, ps) : ps.
 
 export type PhaseRunFigures = Pick<
   AgentsPhase,
-  'runs' | 'statuses' | 'unfinished' | 'postErrors' | 'firstFailure' | 'postP50' | 'claimP50' | 'claimP99' | 'startP50' | 'startP99' | 'firstEventP50' | 'firstEventP99' | 'finishP50' | 'finishP99' | 'events' | 'eventsReplayed' | 'eventDelayP50' | 'eventDelayP99' | 'eventDelayMax' | 'warmStarts'
+  'runs' | 'statuses' | 'unfinished' | 'postErrors' | 'firstFailure' | 'postP50' | 'claimP50' | 'claimP99' | 'startP50' | 'startP99' | 'firstEventP50' | 'firstEventP99' | 'finishP50' | 'finishP99' | 'events' | 'eventsReplayed' | 'eventDelayP50' | 'eventDelayP99' | 'eventDelayMax' | 'eventsAfterStarts' | 'eventDelayAfterStartsP99' | 'warmStarts'
 >;
 
 /**
  * Per phase: start latency (POST sent → the `running` event's ts) p50/p99, the first agent event
  * likewise, every event's delay to its watcher (p50, p99, max), and how the runs ended. A run
- * counts in a latency only when it reached that point.
+ * counts in a latency only when it reached that point. The delay is told once more for the events
+ * printed after every run's agent had printed its first line: the fan-out's starts (dozens of
+ * sandboxes made at once on the same cores) are over by then.
  */
 export function summarizeRuns(traces: readonly RunTrace[], finalStatuses: ReadonlySet<string>): PhaseRunFigures {
   const statuses: Record<string, number> = {};
@@ -118,6 +125,10 @@ export function summarizeRuns(traces: readonly RunTrace[], finalStatuses: Readon
   const [firstEventP50, firstEventP99] = pcts(first, [50, 99]);
   const [finishP50, finishP99] = pcts(finish, [50, 99]);
   const [eventDelayP50, eventDelayP99, eventDelayMax] = pcts(delays, [50, 99, 100]);
+  // Every run that printed anything had printed its first line by then (a run that never did
+  // does not hold the cut back).
+  const allUp = Math.max(...traces.map((t) => t.firstAgentAt ?? -Infinity));
+  const afterStarts = traces.flatMap((t) => t.eventDelays.filter((_, i) => t.eventAts[i]! > allUp));
   return {
     runs: traces.length,
     statuses,
@@ -138,6 +149,8 @@ export function summarizeRuns(traces: readonly RunTrace[], finalStatuses: Readon
     eventDelayP50: eventDelayP50!,
     eventDelayP99: eventDelayP99!,
     eventDelayMax: eventDelayMax!,
+    eventsAfterStarts: afterStarts.length,
+    eventDelayAfterStartsP99: pcts(afterStarts, [99])[0]!,
     warmStarts: traces.filter((t) => t.sandboxStart === 'warm').length,
   };
 }

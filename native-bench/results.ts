@@ -183,6 +183,10 @@ export interface AgentsPhase {
   eventDelayP50: number;
   eventDelayP99: number;
   eventDelayMax: number;
+  /** Of those, the events printed after every run's agent had printed its first line (the starts
+   *  over), and their delay p99, ms (absent in results of older benches). */
+  eventsAfterStarts?: number;
+  eventDelayAfterStartsP99?: number;
   /** First POST to last final status, s. */
   wallS: number;
   /** Weir's CPU over the phase less the data-plane probe's share, per run, ms (every thread; the agents themselves are other processes). */

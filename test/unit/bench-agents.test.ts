@@ -85,7 +85,32 @@ test('summarizeRuns: nearest-rank percentiles over the runs, statuses counted, u
   assert.equal(s.eventDelayMax, 100);
   assert.equal(s.eventDelayP99, 99); // rank ⌈0.99 × 506⌉ = 501: past the 6 zeros, the 99th group of 5
   assert.equal(s.claimP50, 25); // i / 2 for i = 1…100 (nearest ms of the ISO ts), plus 5 for the failed run
+  // Every agent had printed by 600 ms (run 100's line): only the final status events (at 1000,
+  // delays 1…100) and the lost run's running event (at 5000, delay 0) come after it.
+  assert.equal(s.eventsAfterStarts, 101);
+  assert.equal(s.eventDelayAfterStartsP99, 99);
   assert.equal(endedText(s), '100 ok, 1 timed_out, 1 unfinished, 1 not started');
+});
+
+test('summarizeRuns: the delay after every agent was up leaves out the events of the fan-out\'s starts', () => {
+  // Two runs whose first lines come at 100 and 2000 ms; each event's delay is its own ts / 10.
+  const traces = [newTrace(T0), newTrace(T0)];
+  const lines = [
+    [0, [100, 1500, 2500, 3000]],
+    [1, [2000, 2600]],
+  ] as const;
+  for (const [i, ats] of lines) {
+    traceEvent(traces[i]!, { ts: iso(50), type: 'status', payload: { status: 'running' } }, T0 + 55);
+    for (const at of ats) traceEvent(traces[i]!, { ts: iso(at), type: 'line', payload: {} }, T0 + at + at / 10);
+  }
+  const s = summarizeRuns(traces, FINAL_STATUSES);
+  assert.equal(s.events, 8);
+  assert.equal(s.eventDelayMax, 300);
+  assert.equal(s.eventsAfterStarts, 3, 'those after 2000 ms: 2500, 3000 and 2600');
+  assert.equal(s.eventDelayAfterStartsP99, 300);
+  const none = summarizeRuns([newTrace(T0)], FINAL_STATUSES);
+  assert.equal(none.eventsAfterStarts, 0);
+  assert.ok(Number.isNaN(none.eventDelayAfterStartsP99), 'no events: no figure');
 });
 
 test('parseLagStats takes {event_loop_lag_ms: {p50, p99, max}} and nothing else', () => {
