@@ -93,6 +93,31 @@ describe('local sandbox', async () => {
         }
       });
 
+      it('niced further while other agents run on the host (seven at 10: all at 19), back to its own niceness once alone', async () => {
+        const autogroups = fs.existsSync('/proc/self/autogroup') && fs.readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1';
+        const sandboxes = await Promise.all(Array.from({ length: 7 }, () => make()));
+        const sleepers: { kill(): void; done: Promise<number> }[] = [];
+        try {
+          // Six agents running (each has printed its line), then a seventh reads its own group.
+          for (const sb of sandboxes.slice(0, 6)) {
+            let up!: () => void;
+            const printed = new Promise<void>((resolve) => (up = resolve));
+            sleepers.push(sb.exec({ argv: ['sh', '-c', 'echo up; exec sleep 600'], env: {}, onStdout: () => up(), onStderr: () => {} }));
+            await printed;
+          }
+          const crowded = await run(sandboxes[6]!, ['sh', '-c', 'nice; cat /proc/self/autogroup 2>/dev/null']);
+          assert.equal(crowded.stdout.split('\n')[0], String(Math.min(19, os.getPriority() + 10)), 'its process keeps the sandbox\'s niceness');
+          if (autogroups) assert.match(crowded.stdout, /nice 19\n$/, crowded.stdout);
+          for (const s of sleepers) s.kill();
+          await Promise.all(sleepers.map((s) => s.done));
+          const alone = await run(sandboxes[6]!, ['cat', '/proc/self/autogroup']);
+          if (autogroups) assert.match(alone.stdout, /nice 10\n$/, alone.stdout);
+        } finally {
+          for (const s of sleepers) s.kill();
+          await Promise.all(sandboxes.map((sb) => sb.destroy()));
+        }
+      });
+
       it('cannot read what only root may read, nor (bwrap) another run’s workspace, nor write outside its folders', { skip: !isRoot() && 'needs root' }, async () => {
         const a = await make();
         const b = await make();

@@ -25,7 +25,8 @@ export interface LocalOptions {
    * database: at 10 the kernel weighs each agent at about a tenth of Weir's whole session, so a
    * fan-out of agents slows the agents more than the requests and events the gateway serves, and
    * an idle machine still runs them at full speed. Not 19: on a machine kept busy by other work,
-   * agents at 19 all but stop. 0 runs them as Weir's equals.
+   * agents at 19 all but stop. 0 runs them as Weir's equals. Several agents at once are niced
+   * further, up to 19, so that together they weigh about what one weighs (spawn/fanout-nice.ts).
    */
   nice: number;
   /**

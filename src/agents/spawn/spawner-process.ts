@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { AutogroupQueue } from './autogroup';
+import { FanoutNiceness } from './fanout-nice';
 import type { SpawnInput, SpawnMessage, SpawnReply, SpawnRequest } from './spawn-protocol';
 
 /** Replies of this turn (every agent's output read in it), sent as one message at the next. */
@@ -21,8 +22,11 @@ function flush(): void {
   process.send?.(out.length === 1 ? out[0] : out);
 }
 
-/** The agents' autogroups' niceness (see autogroup.ts). */
+/** The agents' autogroups' niceness (see autogroup.ts), scaled with how many run (fanout-nice.ts). */
 const autogroups = new AutogroupQueue();
+const niceness = new FanoutNiceness((pid, nice) => autogroups.set(pid, nice));
+/** The pid of each child that waits for its command (stdinPipe), by request id. */
+const launchers = new Map<number, number>();
 
 /** Children whose stdin pipe waits for its SpawnInput. */
 const waitingInput = new Map<number, NodeJS.WritableStream>();
@@ -30,6 +34,9 @@ const waitingInput = new Map<number, NodeJS.WritableStream>();
 function input(m: SpawnInput): void {
   const stdin = waitingInput.get(m.id);
   waitingInput.delete(m.id);
+  const pid = launchers.get(m.id);
+  launchers.delete(m.id);
+  if (pid !== undefined) niceness.count(pid);
   stdin?.end(Buffer.from(m.input.buffer, m.input.byteOffset, m.input.byteLength));
 }
 
@@ -68,8 +75,10 @@ function start(r: SpawnRequest): void {
     send({ type: 'failed', id: r.id, message: e.message });
   });
   if (child.pid === undefined) return; // 'error' follows
-  if (r.autogroupNice !== undefined) autogroups.set(child.pid, r.autogroupNice);
+  const pid = child.pid;
+  if (r.autogroupNice !== undefined) niceness.add(pid, r.autogroupNice, !r.stdinPipe);
   if (child.stdin) {
+    launchers.set(r.id, pid);
     // A child gone before its input came: the write fails with EPIPE, its end is reported anyway.
     child.stdin.on('error', () => {});
     waitingInput.set(r.id, child.stdin);
@@ -77,7 +86,11 @@ function start(r: SpawnRequest): void {
   send({ type: 'started', id: r.id, pid: child.pid });
   child.stdout!.on('data', (data: Buffer) => send({ type: 'stdout', id: r.id, data, at: Date.now() }));
   child.stderr!.on('data', (data: Buffer) => send({ type: 'stderr', id: r.id, data, at: Date.now() }));
-  child.on('exit', () => send({ type: 'exited', id: r.id }));
+  child.on('exit', () => {
+    niceness.remove(pid);
+    launchers.delete(r.id);
+    send({ type: 'exited', id: r.id });
+  });
   child.on('close', (code, signal) => {
     waitingInput.delete(r.id);
     if (!failed) send({ type: 'closed', id: r.id, code, signal });
