@@ -44,6 +44,20 @@ describe('local warm pool', async () => {
       let n = 0;
       const def = (options: Record<string, unknown> = {}): SandboxDef => ({ ...sandboxDef({ isolation: mode, ...options }), name: `pool-${mode}-${++n}` });
       const ready = (d: SandboxDef, count: number) => until(`${count} ready in ${d.name}`, async () => (rig.provider.pools.readyCount(d.name) >= count ? true : undefined));
+      /** A sandbox taken warm from a pool of one made for it; afterwards destroyed and the pool emptied. */
+      const withWarm = async (runId: string, fn: (sb: Sandbox) => Promise<void>) => {
+        const d = def({ warm_pool: 1 });
+        rig.provider.maintainPools([d]);
+        await ready(d, 1);
+        const sb = await rig.provider.create(d, runId, {});
+        try {
+          assert.equal(sb.start?.kind, 'warm');
+          await fn(sb);
+        } finally {
+          await sb.destroy();
+          rig.provider.maintainPools([]);
+        }
+      };
       before(() => {
         rig = sandboxRig();
         Object.assign(process.env, SECRETS);
@@ -185,37 +199,24 @@ describe('local warm pool', async () => {
       });
 
       it('a run’s sweep (its recovery) finds its pooled folder by the run: its processes killed, its folder gone', async () => {
-        const d = def({ warm_pool: 1 });
-        rig.provider.maintainPools([d]);
-        await ready(d, 1);
         const runId = `run-swept-${mode}`;
-        const sb = await rig.provider.create(d, runId, {});
-        assert.equal(sb.start?.kind, 'warm');
-        const runDir = path.dirname(sb.workdir);
-        const h = sb.exec({ argv: ['sh', '-c', 'setsid sleep 100000 & exec sleep 100001'], env: {}, onStdout: () => {}, onStderr: () => {} });
-        await until('the sleeps', async () => ((await tiedPids(runDir, sandboxUid())).length >= 2 ? true : undefined));
-        // As after a crash: the sandbox object is gone, only the run's id is known.
-        try {
+        await withWarm(runId, async (sb) => {
+          const runDir = path.dirname(sb.workdir);
+          const h = sb.exec({ argv: ['sh', '-c', 'setsid sleep 100000 & exec sleep 100001'], env: {}, onStdout: () => {}, onStderr: () => {} });
+          await until('the sleeps', async () => ((await tiedPids(runDir, sandboxUid())).length >= 2 ? true : undefined));
+          // As after a crash: the sandbox object is gone, only the run's id is known.
           await rig.provider.sweep([runId]);
           assert.deepEqual(await tiedPids(runDir, sandboxUid()), []);
           assert.equal(await h.done, 128 + 9);
           assert.ok(!fs.existsSync(runDir), 'its pooled folder');
           assert.deepEqual(fs.readdirSync(rig.root).filter((x) => x === runId), [], 'nothing under its run’s name');
-        } finally {
-          await sb.destroy();
-          rig.provider.maintainPools([]);
-        }
+        });
       });
 
       it('a session terminal’s PTY on a warm sandbox is the hand-over of its pooled chain (nothing pooled is left idle)', async () => {
-        const d = def({ warm_pool: 1 });
-        rig.provider.maintainPools([d]);
-        await ready(d, 1);
-        const sb = await rig.provider.create(d, `run-pty-${mode}`, {});
-        const runDir = path.dirname(sb.workdir);
-        const argv0 = (pid: number) => path.basename(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '');
-        try {
-          assert.equal(sb.start?.kind, 'warm');
+        await withWarm(`run-pty-${mode}`, async (sb) => {
+          const runDir = path.dirname(sb.workdir);
+          const argv0 = (pid: number) => path.basename(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '');
           const chain = await tiedPids(runDir, sandboxUid());
           assert.ok(chain.length > 0, 'its chain waits');
           let out = '';
@@ -226,32 +227,24 @@ describe('local warm pool', async () => {
           assert.ok(!now.some((pid) => argv0(pid) === 'bash' && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').endsWith('\0weir-launcher\0')), 'no launcher waits');
           pty.kill();
           await pty.done;
-        } finally {
-          await sb.destroy();
-          rig.provider.maintainPools([]);
-        }
+        });
       });
 
       it("Weir's set-up commands (a clone, a session's restore) start cold and leave the pooled chain to the agent's exec", async () => {
-        const d = def({ warm_pool: 1 });
-        rig.provider.maintainPools([d]);
-        await ready(d, 1);
-        const sb = await rig.provider.create(d, `run-setup-${mode}`, {});
-        const runDir = path.dirname(sb.workdir);
-        const launchers = async () => {
-          const pids = await tiedPids(runDir, sandboxUid());
-          return pids.filter((pid) => {
-            try {
-              const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-              // The launcher's bash itself, not the bwrap processes whose command lines end with it.
-              return path.basename(argv.split('\0')[0]!) === 'bash' && argv.endsWith('\0weir-launcher\0');
-            } catch {
-              return false;
-            }
-          });
-        };
-        try {
-          assert.equal(sb.start?.kind, 'warm');
+        await withWarm(`run-setup-${mode}`, async (sb) => {
+          const runDir = path.dirname(sb.workdir);
+          const launchers = async () => {
+            const pids = await tiedPids(runDir, sandboxUid());
+            return pids.filter((pid) => {
+              try {
+                const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+                // The launcher's bash itself, not the bwrap processes whose command lines end with it.
+                return path.basename(argv.split('\0')[0]!) === 'bash' && argv.endsWith('\0weir-launcher\0');
+              } catch {
+                return false;
+              }
+            });
+          };
           const waiting = await launchers();
           assert.equal(waiting.length, 1, 'its chain waits');
           for (let i = 0; i < 2; i++) {
@@ -262,19 +255,11 @@ describe('local warm pool', async () => {
           const agent = await run(sb, ['sh', '-c', 'cat restored.txt']);
           assert.equal(agent.stdout, 'restored\n');
           assert.deepEqual(await launchers(), [], "the agent's exec took the chain");
-        } finally {
-          await sb.destroy();
-          rig.provider.maintainPools([]);
-        }
+        });
       });
 
       it('a command the launcher cannot take ends as a cold start that did not start (127, the reason on stderr), its chain killed', async () => {
-        const d = def({ warm_pool: 1 });
-        rig.provider.maintainPools([d]);
-        await ready(d, 1);
-        const sb = await rig.provider.create(d, `run-nul-${mode}`, {});
-        try {
-          assert.equal(sb.start?.kind, 'warm');
+        await withWarm(`run-nul-${mode}`, async (sb) => {
           const runDir = path.dirname(sb.workdir);
           const r = await run(sb, ['echo', 'a\0b']);
           assert.equal(r.code, 127);
@@ -282,10 +267,7 @@ describe('local warm pool', async () => {
           await until('its chain gone', async () => ((await tiedPids(runDir, sandboxUid())).length === 0 ? true : undefined));
           // Its later execs start cold, as usual.
           assert.equal((await run(sb, ['echo', 'ok'])).stdout, 'ok\n');
-        } finally {
-          await sb.destroy();
-          rig.provider.maintainPools([]);
-        }
+        });
       });
 
             it('the leftover sweep skips the pooled folders of a live Weir and removes those of a dead one', async () => {
