@@ -30,6 +30,8 @@ export interface Plan {
   /** What drives the max-throughput runs (generators.ts). */
   generator: GeneratorKind;
   cannonS: number;
+  /** Seconds each target serves at a middle step before the max-throughput steps (not reported). */
+  cannonWarmupS: number;
   /** Confirm runs at each target's best step (medians of these); 0 in quick mode. */
   cannonRepeats: number;
   p99LimitMs: number;
@@ -69,6 +71,7 @@ export function makePlan(a: BenchArgs): Plan {
     cannonSteps: q ? [8, 32, 128] : [1, 4, 8, 16, 32, 64, 128, 256],
     generator: a.generator,
     cannonS: durS,
+    cannonWarmupS: q ? 3 : 5,
     cannonRepeats: q ? 0 : a.repeats,
     p99LimitMs: 20,
     rateScenarios: q ? ['chat'] : ['chat', 'claude'],

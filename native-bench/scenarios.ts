@@ -62,7 +62,7 @@ async function chat(ctx: ScenarioContext): Promise<ScenarioResult> {
     r.rates = await interleavedRates(targets, spec, { rates: plan.rates, durationMs: plan.rateMs, warmupMs: plan.rateWarmupMs, repeats: plan.repeats }, progress, '1 chat');
   }
   if (plan.cannonScenarios.includes('chat')) {
-    r.throughput = await maxThroughput(targets, spec, { steps: plan.cannonSteps, durationS: plan.cannonS, p99LimitMs: plan.p99LimitMs, repeats: plan.cannonRepeats, generator: plan.generator }, progress, '1 chat');
+    r.throughput = await maxThroughput(targets, spec, { steps: plan.cannonSteps, durationS: plan.cannonS, warmupS: plan.cannonWarmupS, p99LimitMs: plan.p99LimitMs, repeats: plan.cannonRepeats, generator: plan.generator }, progress, '1 chat');
   }
   return r;
 }
@@ -78,7 +78,7 @@ async function claude(ctx: ScenarioContext): Promise<ScenarioResult> {
     r.rates = await interleavedRates(targets, spec, { rates: [plan.rates[0]!], durationMs: plan.rateMs, warmupMs: plan.rateWarmupMs, repeats: plan.repeats }, progress, '2 claude');
   }
   if (plan.cannonScenarios.includes('claude')) {
-    r.throughput = await maxThroughput(targets, spec, { steps: plan.cannonSteps, durationS: plan.cannonS, p99LimitMs: plan.p99LimitMs, repeats: plan.cannonRepeats, generator: plan.generator }, progress, '2 claude');
+    r.throughput = await maxThroughput(targets, spec, { steps: plan.cannonSteps, durationS: plan.cannonS, warmupS: plan.cannonWarmupS, p99LimitMs: plan.p99LimitMs, repeats: plan.cannonRepeats, generator: plan.generator }, progress, '2 claude');
   }
   return r;
 }
@@ -184,7 +184,7 @@ async function governed(ctx: ScenarioContext): Promise<ScenarioResult> {
     const b = { ...g.target, key: keyB };
     const meterB = new PhaseMeter(g, idle);
     meterB.begin();
-    r.throughput = await maxThroughput([...pick('weir', 'minimal'), b], spec, { steps: plan.cannonSteps, durationS: plan.cannonS, p99LimitMs: plan.p99LimitMs, repeats: plan.cannonRepeats, generator: plan.generator }, progress, '4 governed');
+    r.throughput = await maxThroughput([...pick('weir', 'minimal'), b], spec, { steps: plan.cannonSteps, durationS: plan.cannonS, warmupS: plan.cannonWarmupS, p99LimitMs: plan.p99LimitMs, repeats: plan.cannonRepeats, generator: plan.generator }, progress, '4 governed');
     const q = r.throughput.find((x) => x.target === 'governed')!.requests!;
     phases.push(await settlePhase(g, ctx, { phase: 'max throughput', key: keyB, sent: q.sent, answered: q.answered, failed: q.failed, meter: meterB, exact: false, ownRunsUsPerReq: q.sent > 0 ? q.cpuUs / q.sent : NaN }));
   }

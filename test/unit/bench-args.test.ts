@@ -80,6 +80,8 @@ test('--quick shortens every phase; --duration overrides the run length of rate 
   assert.ok(q.cannonSteps.length < f.cannonSteps.length);
   assert.equal(q.cannonRepeats, 0);
   assert.equal(f.cannonRepeats, 3);
+  // Every target is warmed before the throughput steps, a quick run's no longer than a full one's.
+  assert.ok(q.cannonWarmupS > 0 && q.cannonWarmupS <= f.cannonWarmupS);
   assert.equal(q.rateMs, 1000);
   assert.equal(makePlan(parseArgs(['--quick', '--duration', '3'])).rateMs, 3000);
   assert.deepEqual(f.streamLevels, [64, 256, 512]);
