@@ -4,7 +4,7 @@
 // bad key never leaves the worker.
 import { timingSafeEqual } from 'node:crypto';
 import type { KeyIndex } from '../state/key-index';
-import { extractKey, sha256, type AuthSettings } from './auth';
+import { extractKey, KeyHashes, type AuthSettings } from './auth';
 import { GatewayError } from './errors';
 import type { GovernanceView, KeyProfile } from './governance';
 
@@ -34,6 +34,7 @@ export class Identifier {
   private readonly misses = new Map<string, number>();
   private readonly inFlight = new Map<string, Promise<boolean>>();
   private waiting = 0;
+  private readonly hashes = new KeyHashes();
 
   constructor(
     private readonly index: KeyIndex | null,
@@ -46,7 +47,7 @@ export class Identifier {
     const key = extractKey(h, auth.customKeyHeader);
     if (key === null) throw new GatewayError(401, 'Malformed API Key passed in. Ensure Key has `Bearer ` prefix.', 'auth_error');
     if (key === '') throw new GatewayError(401, 'Authentication Error, No api key passed in.', 'auth_error');
-    const hash = sha256(key);
+    const hash = this.hashes.of(key);
     if (timingSafeEqual(hash, auth.masterKeyHash)) return MASTER;
     if (!this.index || !this.view.enabled) throw unknownKey(key);
     if (!key.startsWith('sk-')) {

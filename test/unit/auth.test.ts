@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
-import { extractKey, sha256, type AuthSettings } from '../../src/gateway/auth';
+import { extractKey, KeyHashes, sha256, type AuthSettings } from '../../src/gateway/auth';
 import { Identifier, type Identity } from '../../src/gateway/identity';
 import { GovernanceView } from '../../src/gateway/governance';
 import { KeyIndex } from '../../src/state/key-index';
@@ -315,4 +315,38 @@ test('a key the control thread finds is identified once it is in the index', asy
   const again = state.ident.identify({ authorization: `Bearer ${key}` }, settings());
   assert.ok(!(again instanceof Promise));
   assert.equal(state.lookups.length, 1);
+});
+
+// ---- KeyHashes: the worker's memo of key hashes ---------------------------------------------------
+
+test('KeyHashes: a key seen again is not hashed again, and its hash is sha256 of the key', () => {
+  const memo = new KeyHashes(4);
+  const first = memo.of('sk-agent-1');
+  assert.deepEqual(first, createHash('sha256').update('sk-agent-1').digest());
+  // The same Buffer back: the memo answered, no second hash was made.
+  assert.equal(memo.of('sk-agent-1'), first);
+  assert.equal(memo.of(`sk-agent-${1}`), first, 'a key read into a new string is the same key');
+  assert.notEqual(memo.of('sk-agent-2'), first);
+  assert.equal(memo.size, 2);
+});
+
+test('KeyHashes: a flood of distinct keys holds at most its bound, and long keys are never held', () => {
+  const memo = new KeyHashes(4);
+  for (let i = 0; i < 1000; i++) {
+    assert.deepEqual(memo.of(`sk-made-up-${i}`), sha256(`sk-made-up-${i}`));
+    assert.ok(memo.size <= 4);
+  }
+  const long = `sk-${'x'.repeat(KeyHashes.KEY_MAX)}`;
+  const before = memo.size;
+  assert.deepEqual(memo.of(long), sha256(long));
+  assert.equal(memo.size, before);
+  assert.notEqual(memo.of(long), memo.of(long), 'hashed each time, not held');
+});
+
+test('identify: the master key and a wrong key still tell apart after the memo has them', () => {
+  const s = settings();
+  for (let i = 0; i < 3; i++) {
+    assert.equal(authenticate({ authorization: `Bearer ${MASTER}` }, s).kind, 'master');
+    assert.equal(reject({ authorization: 'Bearer sk-wrong-key-123456' }, s).status, 401);
+  }
 });
