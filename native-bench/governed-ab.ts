@@ -1,5 +1,5 @@
 // The governed path's worker cost, A/B across builds (issue 15): `node dist/native-bench/governed-ab.js
-// [--seconds S] [--rounds R] [--connections C] [--profile DIR] [--perf DIR] NAME=DIST [NAME=DIST …]`.
+// [--seconds S] [--rounds R] [--connections C] [--warmup S] [--profile DIR] [--perf DIR] NAME=DIST [NAME=DIST …]`.
 //
 // Per build directory (a `dist` with the repository's package.json and node_modules beside it) it
 // starts two Weirs of 2 workers against one mock: the master-key Weir of scenario 1 (no database)
@@ -9,10 +9,15 @@
 // order: the master-key Weir, the governed Weir with its master key (journal, usage and cost, no
 // admission), and the governed Weir with a virtual key (everything scenario 4 measures).
 //
+// Every target first serves --warmup seconds (default 8) at C connections: a fresh Weir takes 6-8 s
+// of such load before its CPU per request settles (native-bench/throughput.ts).
+//
 // Per target: CPU µs per request of the whole process and of its worker threads (the process less
 // its main thread, which is the control thread: V8's and libuv's helper threads count with the
 // workers), over its own runs only. The spend writer's flushes run on the control thread, so the
-// worker figure is not disturbed by when they fall. Under other load the absolute figures move;
+// worker figure is not disturbed by when they fall. Per process, its peak resident set (VmHWM) at
+// the end: the governed Weir's includes what its spend writer held. Under other load the absolute
+// figures move;
 // the builds are interleaved round by round so that load hits them alike.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,7 +29,7 @@ import { GcTrace, type GcWindow } from './gc-trace';
 import { governedConfig, keyHash, KEY_LIMITS } from './governed';
 import { buildLoadgen, runLoadgen } from './loadgen';
 import { freePort, installCleanup, ROOT, spawnReady, startMock, stopAll, type Child } from './processes';
-import { cpuMicros, threadCpuMicros } from './procfs';
+import { cpuMicros, rssBytes, threadCpuMicros } from './procfs';
 import { median } from './stats';
 import { createDatabase } from '../test/support/postgres';
 
@@ -100,6 +105,7 @@ async function main(): Promise<number> {
   const seconds = opt('--seconds', 3);
   const rounds = opt('--rounds', 4);
   const connections = opt('--connections', 32);
+  const warmupS = opt('--warmup', 8);
   const pi = argv.indexOf('--profile');
   const profileRoot = pi >= 0 ? path.resolve(argv[pi + 1]!) : undefined;
   if (pi >= 0) argv.splice(pi, 2);
@@ -110,7 +116,7 @@ async function main(): Promise<number> {
   if (fi >= 0) argv.splice(fi, 2);
   if (perfRoot) fs.mkdirSync(perfRoot, { recursive: true });
   if (argv.length === 0 || argv.some((s) => !s.includes('='))) {
-    process.stderr.write('usage: node dist/native-bench/governed-ab.js [--seconds S] [--rounds R] [--connections C] [--profile DIR] [--perf DIR] NAME=DIST [NAME=DIST …]\n');
+    process.stderr.write('usage: node dist/native-bench/governed-ab.js [--seconds S] [--rounds R] [--connections C] [--warmup S] [--profile DIR] [--perf DIR] NAME=DIST [NAME=DIST …]\n');
     return 2;
   }
   installCleanup();
@@ -144,7 +150,7 @@ async function main(): Promise<number> {
     }
     const body = smallChat();
     // Warm-up: every target's JIT and pools, then the rounds.
-    for (const t of targets) await runLoadgen(bin, t.url, chatSpec(body, t.key), { connections, durationS: 1 });
+    for (const t of targets) await runLoadgen(bin, t.url, chatSpec(body, t.key), { connections, durationS: warmupS });
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 ? [...targets].reverse() : targets;
       const rotated = [...order.slice(r % order.length), ...order.slice(0, r % order.length)];
@@ -172,11 +178,11 @@ async function main(): Promise<number> {
     process.stderr.write('\n');
     const load = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
     process.stdout.write(`${rounds} rounds × ${seconds} s at ${connections} connections; load average at the end ${load}\n`);
-    process.stdout.write('build        target       workers µs/req (median [rounds])          process µs/req   req/s   errors  worker B/req   control B/req  per 10k: scavenges, mark-compacts (all threads)\n');
+    process.stdout.write('build        target       workers µs/req (median [rounds])          process µs/req   req/s   errors  worker B/req   control B/req  per 10k: scavenges, mark-compacts (all threads)  peak RSS MB (process)\n');
     for (const t of targets) {
       process.stdout.write(
         `${t.build.padEnd(12)} ${t.kind.padEnd(12)} ${median(t.workers).toFixed(1).padStart(7)} [${t.workers.map((x) => x.toFixed(0)).join(' ')}]`.padEnd(70) +
-          `${median(t.cpu).toFixed(1).padStart(8)}  ${median(t.rps).toFixed(0).padStart(7)}  ${String(t.errors).padStart(6)}  ${gcLine(t)}\n`,
+          `${median(t.cpu).toFixed(1).padStart(8)}  ${median(t.rps).toFixed(0).padStart(7)}  ${String(t.errors).padStart(6)}  ${gcLine(t)}  ${(rssBytes(t.pid, true) / 2 ** 20).toFixed(1).padStart(8)}\n`,
       );
     }
     for (const t of targets.filter((x) => x.kind === 'gov-key')) process.stdout.write(`${t.build}: key ${keyHash(t.key).slice(0, 12)}…\n`);

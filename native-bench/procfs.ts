@@ -50,9 +50,12 @@ export function parseStatLine(line: string): StatFields {
   };
 }
 
-/** VmRSS from /proc/PID/status text, in bytes; NaN when absent (a zombie has none). */
-export function parseVmRssBytes(status: string): number {
-  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+/**
+ * VmRSS (or VmHWM, the peak resident set since the process started) from /proc/PID/status text, in
+ * bytes; NaN when absent (a zombie has none).
+ */
+export function parseVmRssBytes(status: string, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
@@ -128,10 +131,10 @@ export function threadCpuMicros(pid: number, tid: number): number {
   }
 }
 
-/** Resident set size in bytes; NaN when the process is gone. */
-export function rssBytes(pid: number): number {
+/** Resident set size in bytes (`peak`: the highest since the process started); NaN when the process is gone. */
+export function rssBytes(pid: number, peak = false): number {
   try {
-    return parseVmRssBytes(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return parseVmRssBytes(fs.readFileSync(`/proc/${pid}/status`, 'utf8'), peak ? 'VmHWM' : 'VmRSS');
   } catch {
     return NaN;
   }

@@ -46,8 +46,9 @@ test('a truncated or foreign line is refused, not read as zeros', () => {
 });
 
 test('VmRSS is read in kB and returned in bytes; absent VmRSS (a zombie) is NaN', () => {
-  const status = 'Name:\tnode\nVmPeak:\t 1205604 kB\nVmRSS:\t  120616 kB\nRssAnon:\t   80000 kB\n';
+  const status = 'Name:\tnode\nVmPeak:\t 1205604 kB\nVmHWM:\t  150012 kB\nVmRSS:\t  120616 kB\nRssAnon:\t   80000 kB\n';
   assert.equal(parseVmRssBytes(status), 120616 * 1024);
+  assert.equal(parseVmRssBytes(status, 'VmHWM'), 150012 * 1024, 'the peak since the process started');
   assert.ok(Number.isNaN(parseVmRssBytes('Name:\tzombie\nState:\tZ (zombie)\n')));
 });
 
