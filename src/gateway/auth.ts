@@ -21,7 +21,8 @@ export function extractKey(h: Record<string, string>, customHeader: string | nul
   if (lk) return lk.replace(BEARER, '').trim();
   const authz = h['authorization'];
   if (authz) {
-    if (BEARER.test(authz)) return authz.replace(BEARER, '').trim();
+    const bearer = BEARER.exec(authz);
+    if (bearer) return authz.slice(bearer[0].length).trim();
     if (/^basic\s+/i.test(authz)) return authz.slice(6).trim();
     const aws = /Credential=Bearer\s+([^/,\s]+)/.exec(authz);
     if (aws) return aws[1]!;

