@@ -681,6 +681,20 @@ test('disable_spend_logs / disable_error_logs: no log rows, spend still moves', 
   assert.equal(nanosOf(key.spend) - 4e9, sum(recs));
 });
 
+test('by default a transaction takes 1,000 records (what it holds decoded across its round trips): 2,500 go in three, each once', async () => {
+  const { pool, dir } = await setup('sw_default_tx');
+  const w = new JournalWriter(dir, 'w');
+  const recs = Array.from({ length: 2_500 }, (_, i) => rec(i + 1));
+  recs.forEach((r) => w.append(r));
+  const res = await new SpendWriter(pool, dir).flushNow();
+  assert.equal(res.ok, true, res.error);
+  assert.equal(res.records, 2_500);
+  assert.equal(res.transactions, 3);
+  assert.equal(await count(pool), 2_500);
+  const key = await one<{ spend: number }>(pool, `SELECT spend FROM "LiteLLM_VerificationToken" WHERE token = $1`, [KEY]);
+  assert.equal(nanosOf(key.spend) - 4e9, sum(recs));
+});
+
 test('an unreachable database at start: dbUp is false and the journal is kept', async () => {
   const dir = tmpDir('sw_nodb');
   const pool = createPool('postgres://nobody:x@127.0.0.1:1/none', { connectionTimeoutMs: 500 });
