@@ -17,8 +17,7 @@
 // workers), over its own runs only. The spend writer's flushes run on the control thread, so the
 // worker figure is not disturbed by when they fall. Per process, its peak resident set (VmHWM) at
 // the end: the governed Weir's includes what its spend writer held. Under other load the absolute
-// figures move;
-// the builds are interleaved round by round so that load hits them alike.
+// figures move; the builds are interleaved round by round so that load hits them alike.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';

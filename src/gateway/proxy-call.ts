@@ -104,7 +104,7 @@ export class ProxyCall extends CallRecord {
     this.target = t;
     this.tried.push(t);
     this.sends++;
-    this.xlate = Translation.needed(this.endpoint, t, this.body, this.scan.depth, this.xlate);
+    this.xlate = Translation.needed(this.endpoint, t, this.body, this.scan, this.xlate);
     let body: Buffer;
     if (this.xlate) {
       try {

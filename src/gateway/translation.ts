@@ -28,6 +28,7 @@ import { MAX_JSON_DEPTH, tooDeepError } from './json-depth';
 import { anthropicToOpenAIChatRaw, TOO_DEEP } from './raw-translation';
 import { workerTranslationCache } from './translation-cache';
 import type { Target } from './snapshot';
+import type { BodyScan } from './body-scan';
 
 /**
  * Client dialect → deployment dialect. A Responses client reaches an Anthropic deployment through
@@ -66,12 +67,12 @@ export class Translation {
   private constructor(
     readonly direction: Direction,
     private readonly raw: Buffer,
-    /** How deep the body nests (the top-level scan measured it, see body-scan.ts). */
-    private readonly depth: number,
+    /** What the gateway's scan of `raw` read (body-scan.ts): how deep it nests, where its members are. */
+    private readonly scan: Pick<BodyScan, 'depth' | 'members'>,
   ) {}
 
   /** The translation a call to `t` needs, or null when `t` speaks the client's dialect. */
-  static needed(endpoint: 'chat' | 'messages' | 'responses' | 'embeddings', t: Target, raw: Buffer, depth: number, current: Translation | null): Translation | null {
+  static needed(endpoint: 'chat' | 'messages' | 'responses' | 'embeddings', t: Target, raw: Buffer, scan: Pick<BodyScan, 'depth' | 'members'>, current: Translation | null): Translation | null {
     let direction: Direction | null = null;
     if (endpoint === 'embeddings') return null;
     if (t.dialect === 'gemini') {
@@ -82,20 +83,20 @@ export class Translation {
       direction = endpoint === 'messages' && t.dialect === 'openai' ? 'anthropic-to-openai' : endpoint === 'chat' && t.dialect === 'anthropic' ? 'openai-to-anthropic' : null;
     }
     if (!direction) return null;
-    return current?.direction === direction ? current : new Translation(direction, raw, depth);
+    return current?.direction === direction ? current : new Translation(direction, raw, scan);
   }
 
   /** The upstream body for `t`. Throws a 400 GatewayError for what the upstream API cannot express. */
   request(t: Target): Buffer {
     this.dropped = undefined;
     // Everything below recurses once per level (the translators, JSON.stringify): bound it first.
-    if (this.depth > MAX_JSON_DEPTH) throw tooDeepError();
+    if (this.scan.depth > MAX_JSON_DEPTH) throw tooDeepError();
     try {
       if (this.direction === 'anthropic-to-openai' && this.parsed === null) {
         // A long body: its long strings go upstream as bytes, never decoded (raw-translation.ts),
         // and the parts this worker translated before (a session's history) are not translated
         // again (translation-cache.ts).
-        const fast = workerTranslationCache.translate(this.raw, { model: t.upstreamModel });
+        const fast = workerTranslationCache.translate(this.raw, { model: t.upstreamModel }, this.scan.members);
         if (fast === TOO_DEEP) throw tooDeepError();
         if (fast) {
           this.toAnthropic = { ...fast.ctx, model: String(fast.model) };

@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { claudeCodeBody } from '../../native-bench/bodies';
 import { anthropicToOpenAIChatRaw, TOO_DEEP } from '../../src/gateway/raw-translation';
+import { scanBody } from '../../src/gateway/body-scan';
 import { TranslationCache } from '../../src/gateway/translation-cache';
+import { counted } from './linear-helpers';
 import type { AnthropicToOpenAIOptions } from '../../src/translate';
 
 type Obj = Record<string, unknown>;
@@ -16,9 +18,16 @@ type Obj = Record<string, unknown>;
 /** Calls compared, and of those the ones the raw translation took (the rest: null or too deep on both sides). */
 const seen = { calls: 0, translated: 0 };
 
+/** The body's top-level member spans, as the gateway's scan hands them to the cache. */
+function members(raw: Buffer): number[] {
+  const scan = scanBody(raw);
+  assert.equal(scan.error, undefined, 'the gateway scans a body before it is translated');
+  return scan.members;
+}
+
 function same(cache: TranslationCache, raw: Buffer, opts: AnthropicToOpenAIOptions): void {
   const want = anthropicToOpenAIChatRaw(raw, opts);
-  const got = cache.translate(raw, opts);
+  const got = cache.translate(raw, opts, members(raw));
   seen.calls++;
   if (want === null || want === TOO_DEEP) {
     assert.equal(got, want, 'what the uncached translation does not take, neither does the cache');
@@ -286,4 +295,33 @@ test('parts with the same key but other bytes (two system prompts differing by a
   assert.equal(c.stats.misses, 3, 'head A, head B, and their shared unit: translated once each');
   assert.equal(c.stats.hits, 9);
   assert.equal(c.stats.entries, 3);
+});
+
+test('a duplicate `messages` (JSON.parse keeps the last) is left to the uncached path, as it was', () => {
+  const c = new TranslationCache();
+  const msgs = (s: string) => JSON.stringify([{ role: 'user', content: rep(s, 20_000) }]);
+  const raw = Buffer.from(`{"model":"claude","max_tokens":10,"messages":${msgs('first ')},"system":"s","messages":${msgs('second ')}}`);
+  same(c, raw, OPTS);
+  assert.equal(c.stats.misses + c.stats.hits, 0, 'the cache took no part of it');
+});
+
+test('a call walks only `messages`: the rest of the body (tools, system) costs its UTF-8 check and its compare, not another walk', () => {
+  // Two sessions that differ only in how many tools they have. On the second call (every part
+  // found), each byte more of tools costs 2 steps (the UTF-8 check, the head's compare), and each
+  // byte more of the upstream body 1 (its assembly); the walk no longer crosses them.
+  const tool = (i: number) => ({ name: `Tool${i}`, description: 'd', input_schema: { type: 'object', properties: { a: { type: 'string', description: 'x' }, b: { type: 'array', items: { type: 'number' } } } } });
+  const call = (tools: number): { steps: number; bytes: number; out: number } => {
+    const c = new TranslationCache();
+    const body = Buffer.from(JSON.stringify({ model: 'claude', max_tokens: 10, system: 'sys', tools: Array.from({ length: tools }, (_, i) => tool(i)), messages: [{ role: 'user', content: rep('hello ', 20_000) }] }));
+    same(c, body, OPTS);
+    const m = members(body); // the gateway's scan, which walks the whole body once whatever the cache does
+    const { steps, value } = counted(() => c.translate(body, OPTS, m));
+    assert.ok(value && value !== TOO_DEEP);
+    assert.equal(c.stats.hits, 2, 'head and unit found');
+    return { steps, bytes: body.length, out: value.body.length };
+  };
+  const small = call(10);
+  const large = call(410);
+  const budget = 2 * (large.bytes - small.bytes) + (large.out - small.out);
+  assert.ok(large.steps - small.steps <= budget, `${large.steps - small.steps} steps for ${large.bytes - small.bytes} more bytes of tools (budget ${budget})`);
 });
