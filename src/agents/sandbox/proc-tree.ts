@@ -5,10 +5,18 @@
 // Only processes of the given host uid are touched, never Weir itself.
 //
 // Linear in the number of processes per pass; passes repeat while they still find something
-// (a process may fork while we kill), a bounded number of times.
+// (a process may fork while we kill, and a killed one is listed until the kernel has run its
+// exit), a bounded number of times.
 import fs from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-const PASSES = 20;
+const PASSES = 40;
+/**
+ * From the third pass on, a pause before looking again (growing to this, ms): on a busy machine a
+ * SIGKILLed process can take longer to exit than a pass over /proc takes, and twenty quick passes
+ * could end with it still listed. The passes then span about 1.8 s at most.
+ */
+const PAUSE_MAX_MS = 50;
 
 async function tiedTo(pid: string, runDir: string): Promise<boolean> {
   try {
@@ -62,23 +70,27 @@ export async function tiedPids(runDir: string, uid: number, spare?: number): Pro
   return pids;
 }
 
-/** Kills (SIGKILL) the processes tied to runDir that run as uid (but group `spare`); resolves with how many it killed. */
+/**
+ * Kills (SIGKILL) the processes tied to runDir that run as uid (but group `spare`); resolves once a
+ * pass finds none left (they have exited), with how many distinct processes it killed.
+ */
 export async function killTied(runDir: string, uid: number, spare?: number): Promise<number> {
-  let killed = 0;
+  const killed = new Set<number>();
   for (let pass = 0; pass < PASSES; pass++) {
     let found = 0;
     for (const pid of await tiedPids(runDir, uid, spare)) {
       try {
         process.kill(pid, 'SIGKILL');
+        killed.add(pid);
         found++;
       } catch {
         /* already gone */
       }
     }
-    killed += found;
     if (found === 0) break;
+    if (pass >= 2) await sleep(Math.min(PAUSE_MAX_MS, 5 * pass));
   }
-  return killed;
+  return killed.size;
 }
 
 /** Kills a process group; no error when it is gone. */
