@@ -1,5 +1,6 @@
-// Where the caller's key is: the headers LiteLLM reads, in LiteLLM's order. The comparison
-// with the master key and the virtual-key lookup are in identity.ts.
+// Where the caller's key is: the headers LiteLLM reads, in LiteLLM's order; and the key's sha256,
+// which names it everywhere after (a worker's memo of the keys it has seen). The comparison with
+// the master key and the virtual-key lookup are in identity.ts.
 import { hash } from 'node:crypto';
 
 export interface AuthSettings {

@@ -88,7 +88,7 @@ export async function killTied(runDir: string, uid: number, spare?: number): Pro
       }
     }
     if (found === 0) break;
-    if (pass >= 2) await sleep(Math.min(PAUSE_MAX_MS, 5 * pass));
+    if (pass >= 2 && pass + 1 < PASSES) await sleep(Math.min(PAUSE_MAX_MS, 5 * pass));
   }
   return killed.size;
 }
