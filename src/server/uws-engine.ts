@@ -3,6 +3,7 @@
 // Node 20 here have no child-app descriptors for an acceptor thread to hand sockets over.
 import { performance } from 'node:perf_hooks';
 import type { Engine, Exchange, HeaderList, RequestHandler, WsHandlers } from './exchange';
+import { StagedBytes } from './staged-bytes';
 import { statusLine } from './status-line';
 import { TERMINAL_CONTROLS, TERMINAL_CONTROLS_HEADER, WS_MAX_BACKPRESSURE, WS_MAX_PAYLOAD, WS_PATTERN } from './ws-route';
 
@@ -77,6 +78,21 @@ class UwsExchange implements Exchange {
   /** True once the request handler returned: onData can no longer be attached. */
   handlerReturned = false;
   private writableHooked = false;
+  /**
+   * A stream's head and chunks written in this turn, sent together once the turn's synchronous
+   * work is done (see write): an upstream read that held many events costs one send, not one each.
+   */
+  private headStatus = 0;
+  private headHeaders: HeaderList | null = null;
+  private readonly staged = new StagedBytes();
+  private flushQueued = false;
+  /** The last send left bytes buffered: write() says so until uWS reports the client drained. */
+  private pressured = false;
+  /**
+   * A chunk of the answer went out, or its head said `connection: close`: the end must not ask uWS
+   * to close, which writes that header again — after a chunked body, into the body itself.
+   */
+  private noCloseAtEnd = false;
 
   /** Set for an upgrade request on a WebSocket route (see UwsEngine). */
   upgradeWebSocket?: (h: WsHandlers) => void;
@@ -209,40 +225,112 @@ class UwsExchange implements Exchange {
 
   startStream(status: number, headers: HeaderList): void {
     if (this.finished) return;
-    this.res.cork(() => {
-      this.res.writeStatus(statusLine(status));
-      for (let i = 0; i < headers.length; i += 2) this.res.writeHeader(headers[i]!, headers[i + 1]!);
-    });
+    this.headStatus = status;
+    this.headHeaders = headers;
+    this.queueFlush();
   }
 
+  /**
+   * Queues the chunk; it goes out, with the head and every chunk written in this turn, in one
+   * corked send once the turn's synchronous work is done (a microtask: before any I/O, so nothing
+   * waits). undici hands over each chunk of a chunked answer apart, and a burst of SSE events read
+   * at once would otherwise cost a send each. False once a send left bytes buffered, until the
+   * client drains: the caller stops producing and waits for onWritable, as before.
+   */
   write(chunk: Buffer | string): boolean {
     if (this.finished) return true;
-    let ok = true;
-    this.res.cork(() => {
-      ok = this.res.write(chunk);
-    });
-    return ok;
+    this.staged.append(chunk);
+    this.queueFlush();
+    return !this.pressured;
   }
+
+  private queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(this.flush);
+  }
+
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    if (this.finished) {
+      // Ended (the end sent them) or aborted or destroyed (nobody to send them to).
+      this.staged.release();
+      this.headHeaders = null;
+      return;
+    }
+    this.res.cork(this.sendPending);
+  };
+
+  /**
+   * A stream's status and headers, if not sent yet (inside a cork). Sent ahead of the end while
+   * the worker drains, they ask the client to close (uWS can only say so before the body).
+   */
+  private writeHead(aheadOfEnd: boolean): void {
+    const headers = this.headHeaders;
+    if (!headers) return;
+    this.headHeaders = null;
+    this.res.writeStatus(statusLine(this.headStatus));
+    for (let i = 0; i < headers.length; i += 2) this.res.writeHeader(headers[i]!, headers[i + 1]!);
+    if (aheadOfEnd && this.engine.draining) {
+      this.res.writeHeader('connection', 'close');
+      this.noCloseAtEnd = true;
+    }
+  }
+
+  /** The head and the staged bytes, inside a cork. */
+  private readonly sendPending = (): void => {
+    this.writeHead(true);
+    if (this.staged.length === 0) return;
+    // uWS copies what it cannot send at once: the staged buffer is free again after the call.
+    const ok = this.res.write(this.staged.bytes());
+    this.noCloseAtEnd = true;
+    this.staged.clear();
+    const was = this.pressured;
+    this.pressured = !ok;
+    if (!ok) this.hookWritable();
+    // These sends drained what was buffered (uWS sends the old bytes first), so no writable event
+    // is coming: a caller waiting for one is told now.
+    else if (was && this.writableCb) queueMicrotask(this.drained);
+  };
 
   onWritable(cb: () => void): void {
     if (this.finished) return;
     this.writableCb = cb;
+    this.hookWritable();
+    // Drained between the send that filled the buffer and this call: nothing will report it.
+    if (!this.pressured) queueMicrotask(this.drained);
+  }
+
+  private hookWritable(): void {
     if (this.writableHooked) return;
     this.writableHooked = true;
     this.res.onWritable(() => {
-      const next = this.writableCb;
-      this.writableCb = undefined;
-      if (next) next();
+      this.drained();
       return true;
     });
   }
 
+  private readonly drained = (): void => {
+    this.pressured = false;
+    const next = this.writableCb;
+    this.writableCb = undefined;
+    if (next && !this.finished) next();
+  };
+
   end(chunk?: Buffer | string): void {
     if (!this.finish()) return;
-    const close = this.engine.draining;
+    const close = this.engine.draining && !this.noCloseAtEnd;
     this.res.cork(() => {
-      this.res.end(chunk, close);
+      this.writeHead(false);
+      if (this.staged.length === 0) this.res.end(chunk, close);
+      else {
+        // The end goes with what this turn staged: one chunk of the answer, not two. (A stream
+        // whose every byte came in its first turn goes out with a length instead of chunked.)
+        if (chunk !== undefined) this.staged.append(chunk);
+        this.res.end(this.staged.bytes(), close);
+      }
     });
+    this.staged.release();
   }
 
   destroy(): void {
