@@ -23,11 +23,13 @@
 // only at the end, so message_start carries the request's estimate and message_delta the real
 // input_tokens, cache_read_input_tokens, cache_creation_input_tokens and output_tokens.
 import type { ToAnthropicContext } from './context';
+import { ChunkTemplate } from './chunk-template';
 import { anthropicErrorType } from './errors';
 import { anthropicToolId, messageIdFrom, restoreToolName } from './names';
 import { matchedStopSequence, stopReasonFromFinish } from './reasons';
 import { isObj, type Obj } from './shape';
 import { DONE, parseEventData } from './sse';
+import { scanSteps } from '../scan-steps';
 import { StreamTranslator } from './stream-translator';
 import { emptyUsage, usageFromOpenAI, type Usage } from './usage';
 
@@ -70,6 +72,13 @@ export class OpenAIToAnthropicStream extends StreamTranslator {
   private readonly u: Usage = emptyUsage();
   private outputChars = 0;
   private readonly onChunkFn: (chunk: Obj) => void;
+  /** The raw text of the event being parsed ('' for chunks handed over as objects). */
+  private eventData = '';
+  /** The stream's text chunks, read without a full parse once one of them was (chunk-template.ts). */
+  private template: ChunkTemplate | null = null;
+  private templateTries = 0;
+  /** Chunks read through the template (for tests). */
+  templated = 0;
 
   constructor(ctx: ToAnthropicContext) {
     super();
@@ -112,7 +121,32 @@ export class OpenAIToAnthropicStream extends StreamTranslator {
       this.close();
       return;
     }
+    const content = this.template?.content(data);
+    if (content !== undefined) {
+      // What onChunk does with a text chunk of the template's shape (see learnTemplate).
+      scanSteps.n += data.length;
+      this.templated++;
+      if (content.length > 0) this.text(content);
+      return;
+    }
+    this.eventData = data;
     parseEventData(data, this.onChunkFn);
+    this.eventData = '';
+  }
+
+  /**
+   * After a chunk whose only effect was a text delta: its bytes around the content become the
+   * template (a few tries per stream, so a stream whose chunks never repeat costs nothing more).
+   */
+  private learnTemplate(chunk: Obj, choice: Obj, delta: Obj): void {
+    if (this.template !== null || this.eventData === '' || this.templateTries >= 3) return;
+    if ((chunk.error !== undefined && chunk.error !== null) || isObj(chunk.usage)) return;
+    if (choice.finish_reason !== undefined && choice.finish_reason !== null) return;
+    const content = delta.content;
+    if (typeof content !== 'string' || content.length === 0 || nonEmpty(delta.reasoning_content) || nonEmpty(delta.reasoning) || nonEmpty(delta.refusal)) return;
+    if (Array.isArray(delta.thinking_blocks) || Array.isArray(delta.tool_calls) || isObj(delta.function_call)) return;
+    this.templateTries++;
+    this.template = ChunkTemplate.learn(this.eventData, chunk, content);
   }
 
   /**
@@ -145,7 +179,10 @@ export class OpenAIToAnthropicStream extends StreamTranslator {
     if (choices.length > 1) choice = choices.find((c) => isObj(c) && (c.index === 0 || c.index === undefined));
     if (!isObj(choice)) return;
     const delta = choice.delta;
-    if (isObj(delta)) this.onDelta(delta);
+    if (isObj(delta)) {
+      this.onDelta(delta);
+      if (choices.length === 1) this.learnTemplate(chunk, choice, delta);
+    }
     const fr = choice.finish_reason;
     if (fr !== undefined && fr !== null) {
       this.finishReason = fr;
@@ -338,4 +375,8 @@ export class OpenAIToAnthropicStream extends StreamTranslator {
     this.out += `event: error\ndata: {"type":"error","error":{"type":${q(type)},"message":${q(message)}}}\n\n`;
     this.finished = true;
   }
+}
+
+function nonEmpty(v: unknown): boolean {
+  return typeof v === 'string' && v.length > 0;
 }
