@@ -280,7 +280,7 @@ class UwsExchange implements Exchange {
   /** The head and the staged bytes, inside a cork. */
   private readonly sendPending = (): void => {
     this.writeHead(true);
-    if (this.staged.length === 0) return;
+    if (this.staged.empty) return;
     // uWS copies what it cannot send at once: the staged buffer is free again after the call.
     const ok = this.res.write(this.staged.bytes());
     this.noCloseAtEnd = true;
@@ -322,7 +322,7 @@ class UwsExchange implements Exchange {
     const close = this.engine.draining && !this.noCloseAtEnd;
     this.res.cork(() => {
       this.writeHead(false);
-      if (this.staged.length === 0) this.res.end(chunk, close);
+      if (this.staged.empty) this.res.end(chunk, close);
       else {
         // The end goes with what this turn staged: one chunk of the answer, not two. (A stream
         // whose every byte came in its first turn goes out with a length instead of chunked.)
