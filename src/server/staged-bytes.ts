@@ -4,13 +4,13 @@
 // may be reused by their owners once the call returns. Strings are immutable: they are kept and
 // encoded together when the bytes are needed.
 //
-// The backing buffers are reused across responses from a small per-thread spare list, so a stream
-// costs no allocation in the usual case; a buffer that a burst grew past SPARE_MAX is left to the
-// GC instead of being kept.
+// The backing buffers are reused from a small per-thread spare list, so a turn's bytes cost no
+// allocation in the usual case; a buffer that a burst grew past SPARE_MAX is left to the GC
+// instead of being kept.
 
 const FIRST = 16 * 1024;
 const SPARE_MAX = 64 * 1024;
-const SPARES_KEPT = 32;
+const SPARES_KEPT = 16;
 const spares: Buffer[] = [];
 
 export class StagedBytes {
@@ -43,13 +43,11 @@ export class StagedBytes {
     return this.buf!.subarray(0, this.used);
   }
 
-  /** Forgets the staged bytes; the buffer stays for the next turn. */
-  clear(): void {
-    this.used = 0;
-    this.text = '';
-  }
-
-  /** The response is over: the buffer goes back to the spare list. */
+  /**
+   * Forgets the staged bytes, and the buffer goes back to the spare list: once sent (uWS copies
+   * what it cannot send at once), a turn's bytes are not needed, so only the answers with bytes
+   * waiting in this very turn hold a buffer, however many streams are open.
+   */
   release(): void {
     const b = this.buf;
     this.buf = null;

@@ -284,7 +284,7 @@ class UwsExchange implements Exchange {
     // uWS copies what it cannot send at once: the staged buffer is free again after the call.
     const ok = this.res.write(this.staged.bytes());
     this.noCloseAtEnd = true;
-    this.staged.clear();
+    this.staged.release(); // to the spare list: a stream holds no buffer between turns
     const was = this.pressured;
     this.pressured = !ok;
     if (!ok) this.hookWritable();
