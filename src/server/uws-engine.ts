@@ -84,7 +84,8 @@ class UwsExchange implements Exchange {
    */
   private headStatus = 0;
   private headHeaders: HeaderList | null = null;
-  private readonly staged = new StagedBytes();
+  /** Made on the first write: a whole answer (respond) never needs one. */
+  private staged: StagedBytes | null = null;
   private flushQueued = false;
   /** The last send left bytes buffered: write() says so until uWS reports the client drained. */
   private pressured = false;
@@ -239,7 +240,7 @@ class UwsExchange implements Exchange {
    */
   write(chunk: Buffer | string): boolean {
     if (this.finished) return true;
-    this.staged.append(chunk);
+    (this.staged ??= new StagedBytes()).append(chunk);
     this.queueFlush();
     return !this.pressured;
   }
@@ -247,19 +248,19 @@ class UwsExchange implements Exchange {
   private queueFlush(): void {
     if (this.flushQueued) return;
     this.flushQueued = true;
-    queueMicrotask(this.flush);
+    queueMicrotask(() => this.flush());
   }
 
-  private readonly flush = (): void => {
+  private flush(): void {
     this.flushQueued = false;
     if (this.finished) {
       // Ended (the end sent them) or aborted or destroyed (nobody to send them to).
-      this.staged.release();
+      this.staged?.release();
       this.headHeaders = null;
       return;
     }
-    this.res.cork(this.sendPending);
-  };
+    this.res.cork(() => this.sendPending());
+  }
 
   /**
    * A stream's status and headers, if not sent yet (inside a cork). Sent ahead of the end while
@@ -278,27 +279,28 @@ class UwsExchange implements Exchange {
   }
 
   /** The head and the staged bytes, inside a cork. */
-  private readonly sendPending = (): void => {
+  private sendPending(): void {
     this.writeHead(true);
-    if (this.staged.empty) return;
+    const staged = this.staged;
+    if (staged === null || staged.empty) return;
     // uWS copies what it cannot send at once: the staged buffer is free again after the call.
-    const ok = this.res.write(this.staged.bytes());
+    const ok = this.res.write(staged.bytes());
     this.noCloseAtEnd = true;
-    this.staged.release(); // to the spare list: a stream holds no buffer between turns
+    staged.release(); // to the spare list: a stream holds no buffer between turns
     const was = this.pressured;
     this.pressured = !ok;
     if (!ok) this.hookWritable();
     // These sends drained what was buffered (uWS sends the old bytes first), so no writable event
     // is coming: a caller waiting for one is told now.
-    else if (was && this.writableCb) queueMicrotask(this.drained);
-  };
+    else if (was && this.writableCb) queueMicrotask(() => this.drained());
+  }
 
   onWritable(cb: () => void): void {
     if (this.finished) return;
     this.writableCb = cb;
     this.hookWritable();
     // Drained between the send that filled the buffer and this call: nothing will report it.
-    if (!this.pressured) queueMicrotask(this.drained);
+    if (!this.pressured) queueMicrotask(() => this.drained());
   }
 
   private hookWritable(): void {
@@ -310,27 +312,28 @@ class UwsExchange implements Exchange {
     });
   }
 
-  private readonly drained = (): void => {
+  private drained(): void {
     this.pressured = false;
     const next = this.writableCb;
     this.writableCb = undefined;
     if (next && !this.finished) next();
-  };
+  }
 
   end(chunk?: Buffer | string): void {
     if (!this.finish()) return;
     const close = this.engine.draining && !this.noCloseAtEnd;
     this.res.cork(() => {
       this.writeHead(false);
-      if (this.staged.empty) this.res.end(chunk, close);
+      const staged = this.staged;
+      if (staged === null || staged.empty) this.res.end(chunk, close);
       else {
         // The end goes with what this turn staged: one chunk of the answer, not two. (A stream
         // whose every byte came in its first turn goes out with a length instead of chunked.)
-        if (chunk !== undefined) this.staged.append(chunk);
-        this.res.end(this.staged.bytes(), close);
+        if (chunk !== undefined) staged.append(chunk);
+        this.res.end(staged.bytes(), close);
       }
     });
-    this.staged.release();
+    this.staged?.release();
   }
 
   destroy(): void {
