@@ -11,7 +11,6 @@
 // Per call: the worker's on-CPU time (/proc/thread-self/schedstat: waiting for a core is not
 // counted) and the process's minor page faults (getrusage: fresh pages touched, which on this VM
 // cost 7–18 µs each). Medians over the repeats, builds side by side.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -19,6 +18,7 @@ import { claudeCodeBody, messagesSpec } from './bodies';
 import { translatedRequests } from './translated';
 import { median } from './stats';
 import { threadNs } from './procfs';
+import { runBuildChild } from './build-child';
 
 const HERE_DIST = path.resolve(__dirname, '..');
 const CHUNK = 64 * 1024;
@@ -96,13 +96,7 @@ async function child(dist: string, calls: number): Promise<void> {
 }
 
 function runChild(dist: string, calls: number): Promise<Sample[]> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [__filename, '--child', dist, String(calls)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let text = '';
-    p.stdout.on('data', (d: Buffer) => (text += d.toString()));
-    p.on('error', reject);
-    p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(text) as Sample[]) : reject(new Error(`child for ${dist} exited with ${code}`))));
-  });
+  return runBuildChild<Sample[]>(__filename, [dist, String(calls)]);
 }
 
 async function main(): Promise<void> {

@@ -12,7 +12,6 @@
 // the time the thread waits for PostgreSQL or for a core, so it moves far less with the machine's
 // load than latency does; the medians of the repeats are reported, old and new side by side.
 // WEIR_SWCPU_PROFILE=FILE writes a CPU profile of each child's timed flush (the last child's stays).
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +20,7 @@ import v8 from 'node:v8';
 import type { SpendRecord } from '../src/accounting/spend-record';
 import { rec } from '../test/support/journal-record';
 import { createDatabase } from '../test/support/postgres';
+import { runBuildChild } from './build-child';
 import { median } from './stats';
 import { threadNs } from './procfs';
 
@@ -147,13 +147,7 @@ async function child(dist: string, url: string, records: number): Promise<Sample
 }
 
 function runChild(dist: string, url: string, records: number): Promise<Sample> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--expose-gc', __filename, '--child', dist, url, String(records)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.on('error', reject);
-    p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Sample) : reject(new Error(`child for ${dist} exited ${code}`))));
-  });
+  return runBuildChild<Sample>(__filename, [dist, url, String(records)], ['--expose-gc']);
 }
 
 async function main(argv: string[]): Promise<number> {

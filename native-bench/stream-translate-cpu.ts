@@ -9,11 +9,11 @@
 //   events  one event per chunk, as from an upstream that paces its tokens.
 // Per repeat and build (the order rotating every repeat) a child process runs each way in
 // alternating blocks; the figure is its on-CPU time per stream (/proc/thread-self/schedstat).
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { median } from './stats';
 import { threadNs } from './procfs';
+import { runBuildChild } from './build-child';
 
 const HERE_DIST = path.resolve(__dirname, '..');
 const WAYS = ['whole', 'events'] as const;
@@ -46,13 +46,7 @@ function measure(dist: string, streams: number): Sample {
 }
 
 function runChild(dist: string, streams: number): Promise<Sample> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [__filename, '--child', dist, String(streams)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let text = '';
-    p.stdout.on('data', (d: Buffer) => (text += d.toString()));
-    p.on('error', reject);
-    p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(text) as Sample) : reject(new Error(`child for ${dist} exited with ${code}`))));
-  });
+  return runBuildChild<Sample>(__filename, [dist, String(streams)]);
 }
 
 async function main(): Promise<void> {
