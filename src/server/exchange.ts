@@ -39,7 +39,11 @@ export interface Exchange {
   respond(status: number, headers: HeaderList, body: string | Buffer): void;
   /** Starts a streamed response; follow with write()… and end(). */
   startStream(status: number, headers: HeaderList): void;
-  /** Writes a chunk; false means the client is slow: stop producing until onWritable fires. */
+  /**
+   * Writes a chunk (the caller may reuse its buffer at once; the uWS engine sends what one turn
+   * wrote together at the turn's end). False means the client is slow: stop producing until
+   * onWritable fires.
+   */
   write(chunk: Buffer | string): boolean;
   /** Called once when the client has drained what was buffered. */
   onWritable(cb: () => void): void;

@@ -37,7 +37,7 @@ export class StagedBytes {
     this.used += chunk.copy(this.buf!, this.used);
   }
 
-  /** The staged bytes (a view, valid until the next append or clear). */
+  /** The staged bytes (a view, valid until the next append or release). */
   bytes(): Buffer {
     this.encodeText();
     return this.buf!.subarray(0, this.used);
