@@ -18,7 +18,7 @@ import { claudeCodeBody, messagesSpec } from './bodies';
 import { translatedRequests } from './translated';
 import { median } from './stats';
 import { threadNs } from './procfs';
-import { runBuildChild } from './build-child';
+import { rigArgs, runBuildChild } from './build-child';
 
 const HERE_DIST = path.resolve(__dirname, '..');
 const CHUNK = 64 * 1024;
@@ -100,18 +100,8 @@ function runChild(dist: string, calls: number): Promise<Sample[]> {
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  let calls = 3000;
-  let repeats = 5;
-  const builds: [string, string][] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--calls') calls = Number(args[++i]);
-    else if (a === '--repeats') repeats = Number(args[++i]);
-    else if (a.includes('=')) builds.push([a.slice(0, a.indexOf('=')), path.resolve(a.slice(a.indexOf('=') + 1))]);
-    else throw new Error(`usage: body-path-cpu.js [--calls N] [--repeats R] [NAME=DIST …] (got ${a})`);
-  }
-  if (builds.length === 0) builds.push(['this', HERE_DIST]);
+  const { opts, builds } = rigArgs(process.argv.slice(2), { calls: 3000, repeats: 5 }, HERE_DIST, 'body-path-cpu.js [--calls N] [--repeats R] [NAME=DIST …]');
+  const { calls, repeats } = opts;
   const got = new Map<string, Sample[][]>(builds.map(([n]) => [n, []]));
   for (let r = 0; r < repeats; r++) {
     for (let k = 0; k < builds.length; k++) {

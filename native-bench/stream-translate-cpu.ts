@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { median } from './stats';
 import { threadNs } from './procfs';
-import { runBuildChild } from './build-child';
+import { rigArgs, runBuildChild } from './build-child';
 
 const HERE_DIST = path.resolve(__dirname, '..');
 const WAYS = ['whole', 'events'] as const;
@@ -50,18 +50,8 @@ function runChild(dist: string, streams: number): Promise<Sample> {
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  let streams = 20_000;
-  let repeats = 5;
-  const builds: [string, string][] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--streams') streams = Number(args[++i]);
-    else if (a === '--repeats') repeats = Number(args[++i]);
-    else if (a.includes('=')) builds.push([a.slice(0, a.indexOf('=')), path.resolve(a.slice(a.indexOf('=') + 1))]);
-    else throw new Error(`usage: stream-translate-cpu.js [--streams N] [--repeats R] [NAME=DIST …] (got ${a})`);
-  }
-  if (builds.length === 0) builds.push(['this', HERE_DIST]);
+  const { opts, builds } = rigArgs(process.argv.slice(2), { streams: 20_000, repeats: 5 }, HERE_DIST, 'stream-translate-cpu.js [--streams N] [--repeats R] [NAME=DIST …]');
+  const { streams, repeats } = opts;
   const got = new Map<string, Sample[]>(builds.map(([n]) => [n, []]));
   for (let r = 0; r < repeats; r++) {
     for (let k = 0; k < builds.length; k++) {

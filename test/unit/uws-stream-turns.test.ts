@@ -86,6 +86,13 @@ function get(path: string, o: { onFirstData?: (s: net.Socket) => void; port?: nu
 
 const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/** A promise and the call that settles it: what a test waits for from a route or a client. */
+function signal(): { seen: Promise<void>; fire: () => void } {
+  let fire!: () => void;
+  const seen = new Promise<void>((r) => (fire = r));
+  return { seen, fire };
+}
+
 test('what a turn writes goes out as one chunk, intact although the caller reuses its buffer', async () => {
   let expected = '';
   routes.set('/turns', (ex) => {
@@ -136,15 +143,14 @@ test('a stream written and ended in one turn goes out whole, with its end', asyn
 });
 
 test('the head goes out in its own turn when nothing follows it yet', async () => {
-  let headSeen!: () => void;
-  const seen = new Promise<void>((r) => (headSeen = r));
+  const head = signal();
   let ex!: Exchange;
   routes.set('/head-first', (e) => {
     ex = e;
     ex.startStream(200, ['content-type', 'text/event-stream']);
   });
-  const done = get('/head-first', { onFirstData: () => headSeen() });
-  await seen; // the client has the head while the answer has no byte yet
+  const done = get('/head-first', { onFirstData: head.fire });
+  await head.seen; // the client has the head while the answer has no byte yet
   ex.write('data: late\n\n');
   ex.end();
   const r = await done;
@@ -155,8 +161,7 @@ test('a client that stops reading stops the writer; once it drains, the writer i
   const PIECE = 256 * 1024;
   let turns = 0;
   let wakes = 0;
-  let stopped!: () => void;
-  const blocked = new Promise<void>((r) => (stopped = r));
+  const blocked = signal();
   routes.set('/slow', (ex) => {
     ex.startStream(200, ['content-type', 'application/octet-stream']);
     const piece = Buffer.alloc(PIECE);
@@ -173,7 +178,7 @@ test('a client that stops reading stops the writer; once it drains, the writer i
         wakes++;
         ex.end('end');
       });
-      stopped();
+      blocked.fire();
     })();
   });
   let client!: net.Socket;
@@ -183,7 +188,7 @@ test('a client that stops reading stops the writer; once it drains, the writer i
       s.pause();
     },
   });
-  await blocked;
+  await blocked.seen;
   client.resume();
   const r = await done;
   assert.equal(wakes, 1);
@@ -193,20 +198,19 @@ test('a client that stops reading stops the writer; once it drains, the writer i
 });
 
 test('a client that leaves mid-stream: what is staged is dropped, later writes are ignored', async () => {
-  let aborted!: () => void;
-  const gone = new Promise<void>((r) => (aborted = r));
+  const gone = signal();
   let ex!: Exchange;
   routes.set('/leave', (e) => {
     ex = e;
     ex.startStream(200, ['content-type', 'text/event-stream']);
     ex.write('data: first\n\n');
-    ex.onAbort(() => aborted());
+    ex.onAbort(gone.fire);
   });
   const s = net.connect(port, '127.0.0.1');
   s.on('error', () => {});
   s.once('data', () => s.destroy());
   s.write('GET /leave HTTP/1.1\r\nHost: x\r\n\r\n');
-  await gone;
+  await gone.seen;
   assert.equal(ex.aborted, true);
   // Written after the abort, and staged before a flush that finds the client gone: no throw.
   assert.equal(ex.write('data: after\n\n'), true);
