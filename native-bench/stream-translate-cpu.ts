@@ -5,8 +5,10 @@
 // The stream is the mock's OpenAI chat stream for scenario 7 (64 text deltas, usage on, its
 // `[DONE]`), translated to Anthropic events by THAT build's OpenAIToAnthropicStream (a `dist` with
 // the repository's node_modules beside it; default: this build), handed over two ways:
-//   whole   in one chunk, as when the upstream's events arrive in one read (the bench's mock);
-//   events  one event per chunk, as from an upstream that paces its tokens.
+//   whole       in one chunk, as when the upstream's events arrive in one read (the bench's mock);
+//   events      one event per chunk, as from an upstream that paces its tokens;
+//   obfuscated  in one chunk, each event as OpenAI's API writes it: `service_tier` and a random
+//               `obfuscation` string of random length added to every chunk.
 // Per repeat and build (the order rotating every repeat) a child process runs each way in
 // alternating blocks; the figure is its on-CPU time per stream (/proc/thread-self/schedstat).
 import fs from 'node:fs';
@@ -16,14 +18,20 @@ import { threadNs } from './procfs';
 import { rigArgs, runBuildChild } from './build-child';
 
 const HERE_DIST = path.resolve(__dirname, '..');
-const WAYS = ['whole', 'events'] as const;
+const WAYS = ['whole', 'events', 'obfuscated'] as const;
 type Sample = Record<(typeof WAYS)[number], number>;
 
 function measure(dist: string, streams: number): Sample {
   const { openaiStream } = require(path.join(dist, 'test/support/mock-responses.js')) as typeof import('../test/support/mock-responses');
   const { OpenAIToAnthropicStream } = require(path.join(dist, 'src/translate/stream-openai-to-anthropic.js')) as typeof import('../src/translate/stream-openai-to-anthropic');
   const script = openaiStream({ id: 'chatcmpl-2963a8281', created: 1796523621, model: 'bench-gpt', deltas: 64, includeUsage: true, promptTokens: 37_000 });
-  const chunks = { whole: [Buffer.from(script.events.join(''))], events: script.events.map((e) => Buffer.from(e)) };
+  const obfuscated = script.events.map((e, i) => {
+    const data = e.slice(e.indexOf('data: ') + 6).trim();
+    if (!data.startsWith('{')) return e;
+    const pad = 'Xq3vZ0kL9mPw'.slice(0, 1 + ((i * 5) % 12));
+    return `data: ${JSON.stringify({ ...(JSON.parse(data) as object), service_tier: 'default', obfuscation: pad })}\n\n`;
+  });
+  const chunks = { whole: [Buffer.from(script.events.join(''))], events: script.events.map((e) => Buffer.from(e)), obfuscated: [Buffer.from(obfuscated.join(''))] };
   let sink = 0;
   const one = (way: (typeof WAYS)[number]): void => {
     const t = new OpenAIToAnthropicStream({ model: 'bench-gpt', estimatedInputTokens: 37_000 });
@@ -31,7 +39,7 @@ function measure(dist: string, streams: number): Sample {
     sink += t.end().length;
   };
   for (const way of WAYS) for (let i = 0; i < Math.max(500, streams / 5); i++) one(way);
-  const ns = { whole: 0, events: 0 };
+  const ns = { whole: 0, events: 0, obfuscated: 0 };
   const block = Math.max(1, Math.floor(streams / 20));
   for (let done = 0; done < streams; done += block) {
     for (const way of WAYS) {
@@ -42,7 +50,7 @@ function measure(dist: string, streams: number): Sample {
   }
   if (sink === 0) throw new Error('nothing translated');
   const n = Math.ceil(streams / block) * block;
-  return { whole: ns.whole / n / 1000, events: ns.events / n / 1000 };
+  return { whole: ns.whole / n / 1000, events: ns.events / n / 1000, obfuscated: ns.obfuscated / n / 1000 };
 }
 
 function runChild(dist: string, streams: number): Promise<Sample> {

@@ -7,15 +7,24 @@
 // Exact by construction: the template is kept only when the chunk with a probe string put in the
 // content's place parses back to the same chunk with the probe as its content. JSON is
 // context-free, so any string value in that place then gives that chunk with that string, and a
-// middle that is not exactly one JSON string is left to the full parse.
+// middle that is not exactly one JSON string is left to the full parse. OpenAI's chunks end in an
+// `obfuscation` string that changes on every chunk; it is a second hole, probed the same way, and
+// its value is not returned (the translator never reads it).
 import type { Obj } from './shape';
 
 const PROBE = '\u0000weir-probe';
 const PROBE_JSON = JSON.stringify(PROBE);
+const PROBE2 = '\u0000weir-probe-2';
+const PROBE2_JSON = JSON.stringify(PROBE2);
 
 export class ChunkTemplate {
+  /**
+   * The bytes around the content; with OpenAI's `obfuscation` (a random string of random length on
+   * every chunk, which the translator never reads), `mid` lies between the content and it.
+   */
   private constructor(
     private readonly prefix: string,
+    private readonly mid: string | null,
     private readonly suffix: string,
   ) {}
 
@@ -25,45 +34,72 @@ export class ChunkTemplate {
    */
   static learn(data: string, chunk: Obj, content: string): ChunkTemplate | null {
     const token = JSON.stringify(content);
-    const at = data.lastIndexOf(token);
-    if (at < 0) return null;
+    const obf = typeof chunk.obfuscation === 'string' ? JSON.stringify(chunk.obfuscation) : null;
+    const obfAt = obf === null ? data.length : data.lastIndexOf(obf);
+    const at = obfAt - token.length < 0 ? -1 : data.lastIndexOf(token, obfAt - token.length);
+    if (at < 0 || obfAt < 0) return null;
     const prefix = data.slice(0, at);
-    const suffix = data.slice(at + token.length);
+    const mid = obf === null ? null : data.slice(at + token.length, obfAt);
+    const suffix = data.slice(obf === null ? at + token.length : obfAt + obf.length);
     let probe: unknown;
     try {
-      probe = JSON.parse(prefix + PROBE_JSON + suffix);
+      probe = JSON.parse(prefix + PROBE_JSON + (mid === null ? '' : mid + PROBE2_JSON) + suffix);
     } catch {
       return null;
     }
     const delta = contentHolder(probe);
     if (delta === null || delta.content !== PROBE) return null;
+    if (mid !== null && (probe as Obj).obfuscation !== PROBE2) return null;
     delta.content = content;
-    return JSON.stringify(probe) === JSON.stringify(chunk) ? new ChunkTemplate(prefix, suffix) : null;
+    if (mid !== null) (probe as Obj).obfuscation = chunk.obfuscation;
+    return JSON.stringify(probe) === JSON.stringify(chunk) ? new ChunkTemplate(prefix, mid, suffix) : null;
   }
 
-  /** The content of `data` when it is the template around one JSON string, else undefined. */
+  /** The content of `data` when it is the template around one JSON string (two with `mid`), else undefined. */
   content(data: string): string | undefined {
-    const end = data.length - this.suffix.length;
-    if (end - this.prefix.length < 2 || data.charCodeAt(this.prefix.length) !== 0x22) return undefined;
+    const p = this.prefix.length;
     // Compared as slices: V8's string equality is a memcmp, startsWith a slower walk.
-    if (data.slice(0, this.prefix.length) !== this.prefix || data.slice(end) !== this.suffix) return undefined;
-    const from = this.prefix.length + 1;
-    const to = end - 1;
-    // The usual content has no escape: it is its own value (one look at each character).
-    let plain = data.charCodeAt(to) === 0x22;
-    for (let i = from; plain && i < to; i++) {
-      const c = data.charCodeAt(i);
-      plain = c !== 0x22 && c !== 0x5c && c >= 0x20;
+    if (data.length < p + 2 + this.suffix.length || data.slice(0, p) !== this.prefix) return undefined;
+    const end = stringEnd(data, p);
+    if (end < 0) return undefined;
+    const contentEscaped = escaped;
+    let tail = end;
+    if (this.mid !== null) {
+      if (data.slice(end, end + this.mid.length) !== this.mid) return undefined;
+      tail = stringEnd(data, end + this.mid.length);
+      if (tail < 0) return undefined;
     }
-    if (plain) return data.slice(from, to);
+    if (data.length - tail !== this.suffix.length || data.slice(tail) !== this.suffix) return undefined;
+    if (!contentEscaped) return data.slice(p + 1, end - 1);
     let v: unknown;
     try {
-      v = JSON.parse(data.slice(from - 1, end));
+      v = JSON.parse(data.slice(p, end));
     } catch {
-      return undefined;
+      return undefined; // an escape JSON does not have
     }
     return typeof v === 'string' ? v : undefined;
   }
+}
+
+/** Set by stringEnd: the string it crossed holds a backslash. */
+let escaped = false;
+
+/**
+ * Index just past the JSON string token at data[i] (the opening quote), or -1 when there is none
+ * there or it holds a raw control character. Escapes are stepped over, not checked (JSON.parse does).
+ */
+function stringEnd(data: string, i: number): number {
+  escaped = false;
+  if (data.charCodeAt(i) !== 0x22) return -1;
+  for (let j = i + 1; j < data.length; j++) {
+    const c = data.charCodeAt(j);
+    if (c === 0x22) return j + 1;
+    if (c === 0x5c) {
+      escaped = true;
+      j++;
+    } else if (c < 0x20) return -1;
+  }
+  return -1;
 }
 
 /** choices[0].delta of a parsed chunk, when it has that shape. */

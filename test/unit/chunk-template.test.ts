@@ -46,6 +46,19 @@ test('a plain stream of text chunks is read through the template after its first
   assert.equal(r.templated, 19, 'every text chunk after the one the template was learnt from');
 });
 
+test("OpenAI's chunks, each with an obfuscation string of its own length, are read through the template", () => {
+  const pad = (i: number) => 'xYz09'.repeat(8).slice(0, 1 + ((i * 7) % 13));
+  const chunks = Array.from({ length: 20 }, (_, i) => textChunk(`tok${i} `, { service_tier: 'default', obfuscation: pad(i) }));
+  // An escaped quote in one content, an escape in one obfuscation, a changed field in another.
+  chunks.push(textChunk('say \"hi\"', { service_tier: 'default', obfuscation: 'a\\b' }));
+  chunks.push(textChunk('x', { service_tier: 'flex', obfuscation: 'q' }));
+  // Between the two strings, as long as the template's bytes there: only those bytes tell.
+  chunks.push({ ...textChunk('y', { service_tier: 'default', obfuscation: 'q' }), choices: [{ index: 0, delta: { content: 'y' }, finish_reason: 'st' }] });
+  const r = both(chunks);
+  assert.equal(r.sse, r.objects);
+  assert.equal(r.templated, 20, 'every text chunk after the first, the changed service_tier apart');
+});
+
 test('contents the template must not take as they are: escapes, quotes, control characters, non-strings', () => {
   const base = JSON.stringify(textChunk('first'));
   const around = (middle: string) => base.replace('"first"', middle);
@@ -101,6 +114,7 @@ test('random streams: the template path and the full parse agree byte for byte',
   const chunk = fc.oneof(
     { weight: 6, arbitrary: content.map((s) => textChunk(s)) },
     { weight: 1, arbitrary: fc.tuple(content, fc.constantFrom('gpt-x', 'gpt-y')).map(([s, model]) => textChunk(s, { model })) },
+    { weight: 3, arbitrary: fc.tuple(content, fc.string()).map(([s, obfuscation]) => textChunk(s, { obfuscation })) },
     { weight: 1, arbitrary: content.map((s) => ({ ...textChunk(''), choices: [{ index: 0, delta: { reasoning_content: s }, finish_reason: null }] })) },
     {
       weight: 1,
