@@ -86,6 +86,17 @@ function get(path: string, o: { onFirstData?: (s: net.Socket) => void; port?: nu
 
 const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/** A route that starts an event stream (then does `then`); the returned call gives its exchange. */
+function streamRoute(path: string, then?: (ex: Exchange) => void): () => Exchange {
+  let ex: Exchange | undefined;
+  routes.set(path, (e) => {
+    ex = e;
+    e.startStream(200, ['content-type', 'text/event-stream']);
+    then?.(e);
+  });
+  return () => ex!;
+}
+
 /** A promise and the call that settles it: what a test waits for from a route or a client. */
 function signal(): { seen: Promise<void>; fire: () => void } {
   let fire!: () => void;
@@ -144,13 +155,10 @@ test('a stream written and ended in one turn goes out whole, with its end', asyn
 
 test('the head goes out in its own turn when nothing follows it yet', async () => {
   const head = signal();
-  let ex!: Exchange;
-  routes.set('/head-first', (e) => {
-    ex = e;
-    ex.startStream(200, ['content-type', 'text/event-stream']);
-  });
+  const exchange = streamRoute('/head-first');
   const done = get('/head-first', { onFirstData: head.fire });
   await head.seen; // the client has the head while the answer has no byte yet
+  const ex = exchange();
   ex.write('data: late\n\n');
   ex.end();
   const r = await done;
@@ -199,18 +207,16 @@ test('a client that stops reading stops the writer; once it drains, the writer i
 
 test('a client that leaves mid-stream: what is staged is dropped, later writes are ignored', async () => {
   const gone = signal();
-  let ex!: Exchange;
-  routes.set('/leave', (e) => {
-    ex = e;
-    ex.startStream(200, ['content-type', 'text/event-stream']);
-    ex.write('data: first\n\n');
-    ex.onAbort(gone.fire);
+  const exchange = streamRoute('/leave', (e) => {
+    e.write('data: first\n\n');
+    e.onAbort(gone.fire);
   });
   const s = net.connect(port, '127.0.0.1');
   s.on('error', () => {});
   s.once('data', () => s.destroy());
   s.write('GET /leave HTTP/1.1\r\nHost: x\r\n\r\n');
   await gone.seen;
+  const ex = exchange();
   assert.equal(ex.aborted, true);
   // Written after the abort, and staged before a flush that finds the client gone: no throw.
   assert.equal(ex.write('data: after\n\n'), true);
