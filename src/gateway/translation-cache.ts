@@ -33,7 +33,8 @@
 // key or a role written with escapes, or a translation error (whose message the uncached path gives).
 //
 // Bounds: per worker (each thread has its own module state), at most MAX_BYTES kept (each part's
-// bytes and its translation) and MAX_ENTRIES entries, least recently used first out; a part
+// bytes and its translation) and MAX_ENTRIES entries, the least recently used let go first (by a
+// second chance: see TranslationCache.entries); a part
 // larger than an eighth of MAX_BYTES is translated but not kept.
 import { isUtf8 } from 'node:buffer';
 import { RBRACKET } from '../accounting/usage-json';
@@ -84,6 +85,8 @@ function replay(into: Dropped, notices: readonly Notice[]): void {
 interface Unit {
   /** Names it as the parent of the unit after it. */
   id: number;
+  /** The id of the unit before it (or of its options' root): part of what it is found by. */
+  parent: number;
   /** Its bytes (from the end of the unit before: separators included), as the client sent them. */
   raw: Buffer;
   /** Its chat messages' JSON, comma-separated, long strings spliced in (empty: none). */
@@ -101,6 +104,8 @@ interface Unit {
 
 /** The head (everything but `messages`), translated. */
 interface Head {
+  /** Its options' id (`optionIds`): part of what it is found by. */
+  options: number;
   /** The body's bytes before `messages`' array, then after it. */
   raw: Buffer;
   before: number;
@@ -182,7 +187,7 @@ function owned(b: Buffer): Buffer {
  * messages[from..to), the body's bytes raw[start..end), translated alone; null: not as the whole
  * body would be. `own` is what the unit keeps as its bytes (from the end of the unit before).
  */
-function translateUnit(raw: Buffer, own: Buffer, start: number, end: number, from: number, to: number, opts: AnthropicToOpenAIOptions): Unit | null {
+function translateUnit(raw: Buffer, own: Buffer, start: number, end: number, from: number, to: number, opts: AnthropicToOpenAIOptions, parent: number): Unit | null {
   const part = raw.subarray(start, end);
   const sk = skeleton(part, MAX_JSON_DEPTH, true);
   if (sk === null || sk === TOO_DEEP) return null;
@@ -208,14 +213,14 @@ function translateUnit(raw: Buffer, own: Buffer, start: number, end: number, fro
     if (out === null) return null;
     const names = namesOf(c.namer.map);
     const size = own.length + out.length + ENTRY_OVERHEAD + ITEM_OVERHEAD * (dropped.notices.length + names.length);
-    return { id: nextId++, raw: owned(own), out: owned(out), marks: sk.start.length, notices: dropped.notices, names, chars: t.chars, tokens: t.tokens, size };
+    return { id: nextId++, parent, raw: owned(own), out: owned(out), marks: sk.start.length, notices: dropped.notices, names, chars: t.chars, tokens: t.tokens, size };
   } catch {
     return null; // a translation error, or invalid JSON: the uncached path says which
   }
 }
 
 /** The body without its `messages` (`[]` in their place), translated; null: not as the whole body would be. */
-function translateHead(raw: Buffer, l: Layout, opts: AnthropicToOpenAIOptions): Head | null {
+function translateHead(raw: Buffer, l: Layout, opts: AnthropicToOpenAIOptions, options: number): Head | null {
   const headRaw = Buffer.concat([raw.subarray(0, l.arrStart), EMPTY_ARRAY, raw.subarray(l.arrEnd)]);
   scanSteps.n += 2 * headRaw.length; // the copy and the control-byte check
   if (hasControlByte(headRaw)) return null;
@@ -256,6 +261,7 @@ function translateHead(raw: Buffer, l: Layout, opts: AnthropicToOpenAIOptions): 
     const t = tallyTokens(body, len);
     const notices = dropped.notices;
     return {
+      options,
       raw: owned(Buffer.concat([raw.subarray(0, l.arrStart), raw.subarray(l.arrEnd)])),
       before: l.arrStart,
       pre: owned(pre),
@@ -279,11 +285,39 @@ function translateHead(raw: Buffer, l: Layout, opts: AnthropicToOpenAIOptions): 
   }
 }
 
-/** The options that change a unit's translation, and the head's, as key prefixes. */
+/** The options that change a unit's translation, and the head's, as the names their roots are kept under. */
 function fingerprints(opts: AnthropicToOpenAIOptions): { head: string; units: string } {
   const units = JSON.stringify(['units', opts.thinkingHistory ?? 'drop', opts.keepCacheControl === true]);
   const head = JSON.stringify(['head', opts.model, opts.maxTokensField ?? null, opts.maxTokensCap ?? null, opts.thinkingHistory ?? 'drop', opts.serverTools ?? 'drop', opts.keepCacheControl === true]);
   return { head, units };
+}
+
+/** Options seen lately with their roots' ids: each call passes its deployment's, so few, and equal field by field. */
+interface KnownOptions {
+  opts: AnthropicToOpenAIOptions;
+  head: number;
+  units: number;
+}
+const KNOWN_OPTIONS = 8;
+
+/** Whether a and b name the same roots: the fields `fingerprints` reads, and no others. */
+function sameOptions(a: AnthropicToOpenAIOptions, b: AnthropicToOpenAIOptions): boolean {
+  return a.model === b.model && a.maxTokensField === b.maxTokensField && a.maxTokensCap === b.maxTokensCap && a.thinkingHistory === b.thinkingHistory && a.serverTools === b.serverTools && a.keepCacheControl === b.keepCacheControl;
+}
+
+/**
+ * A bucket's key from the numbers that name a part. Only a name: the parts under it are checked
+ * field by field and byte by byte, so two parts whose numbers mix alike merely share a bucket. Kept
+ * under 2^30, a small integer, which a Map hashes without building or hashing a string (string keys
+ * cost a number-to-string conversion per field and a flattened string per lookup).
+ */
+function keyOf(a: number, b: number, c: number, d = 0, e = 0): number {
+  let h = Math.imul(a ^ 0x2545f491, 0x9e3779b1);
+  h = Math.imul(h ^ b, 0x85ebca77);
+  h = Math.imul(h ^ c, 0xc2b2ae3d);
+  h = Math.imul(h ^ d, 0x27d4eb2f);
+  h = Math.imul(h ^ e, 0x165667b1);
+  return (h ^ (h >>> 15)) & 0x3fffffff;
 }
 
 /** The root of each options' chains: the parent of first units. Options come from the config: few. */
@@ -297,16 +331,26 @@ export interface TranslationCacheStats {
   misses: number;
 }
 
-/** Translations kept by key, least recently used first out, within a byte and an entry bound. */
+/** The parts kept under one key, the one used last first; `used`: found since it was last passed over for eviction. */
+interface Bucket {
+  parts: (Unit | Head)[];
+  used: boolean;
+}
+
+/** Translations kept by key, the least recently used let go first, within a byte and an entry bound. */
 export class TranslationCache {
   /**
-   * Entries by key, least recently used key first. A key may name parts whose bytes differ (the
-   * same length and sample, e.g. two system prompts that differ by a date): up to BUCKET of them
-   * live under it, the one used last first.
+   * Buckets by key, oldest first. A key may name parts whose bytes differ (the same length and
+   * sample, e.g. two system prompts that differ by a date): up to BUCKET of them live under it.
+   * A hit only marks its bucket used. Moving it to the back on every hit (a delete and a set,
+   * some 50 a call) made the map rehash into fresh memory every few calls; instead, eviction
+   * gives a used bucket at the front a second chance (moves it to the back, unmarked) and lets go
+   * of the first unused one: least recently used first, to within one pass (CLOCK).
    */
-  private readonly entries = new Map<string, (Unit | Head)[]>();
+  private readonly entries = new Map<number, Bucket>();
   private count = 0;
   private readonly roots = new Map<string, number>();
+  private readonly known: KnownOptions[] = [];
   private bytes = 0;
   private hits = 0;
   private misses = 0;
@@ -334,9 +378,10 @@ export class TranslationCache {
   }
 
   /** The entry of `key` when `same` finds its bytes are this body's, made most recently used. */
-  private find<T extends Unit | Head>(key: string, same: (e: T) => boolean): T | undefined {
-    const list = this.entries.get(key) as T[] | undefined;
-    if (list === undefined) return undefined;
+  private find<T extends Unit | Head>(key: number, same: (e: T) => boolean): T | undefined {
+    const bucket = this.entries.get(key);
+    if (bucket === undefined) return undefined;
+    const list = bucket.parts as T[];
     for (let i = 0; i < list.length; i++) {
       const e = list[i]!;
       if (!same(e)) continue;
@@ -345,11 +390,20 @@ export class TranslationCache {
         list.splice(i, 1);
         list.unshift(e);
       }
-      this.entries.delete(key); // to the back: most recently used
-      this.entries.set(key, list);
+      bucket.used = true;
       return e;
     }
     return undefined;
+  }
+
+  /** The ids of the roots of `opts`' chains: its head's and its first units' parent. */
+  private optionIds(opts: AnthropicToOpenAIOptions): KnownOptions {
+    for (const k of this.known) if (sameOptions(k.opts, opts)) return k;
+    const fp = fingerprints(opts);
+    const k: KnownOptions = { opts: { ...opts }, head: this.root(fp.head), units: this.root(fp.units) };
+    if (this.known.length >= KNOWN_OPTIONS) this.known.shift();
+    this.known.push(k);
+    return k;
   }
 
   private root(fp: string): number {
@@ -362,10 +416,16 @@ export class TranslationCache {
     return id;
   }
 
-  private keep(key: string, e: Unit | Head): void {
+  private keep(key: number, e: Unit | Head): void {
     this.misses++;
     if (e.size > this.maxBytes / 8) return;
-    const list = this.entries.get(key) ?? [];
+    let bucket = this.entries.get(key);
+    if (bucket === undefined) {
+      // Marked used: a part just translated outlives the parts not found since the last pass.
+      bucket = { parts: [], used: true };
+      this.entries.set(key, bucket);
+    } else bucket.used = true;
+    const list = bucket.parts;
     list.unshift(e);
     this.count++;
     this.bytes += e.size;
@@ -373,13 +433,16 @@ export class TranslationCache {
       this.count--;
       this.bytes -= list.pop()!.size;
     }
-    this.entries.delete(key);
-    this.entries.set(key, list);
     while ((this.bytes > this.maxBytes || this.count > this.maxEntries) && this.entries.size > 0) {
-      const [oldest, old] = this.entries.entries().next().value as [string, (Unit | Head)[]];
+      const [oldest, old] = this.entries.entries().next().value as [number, Bucket];
       this.entries.delete(oldest);
-      this.count -= old.length;
-      for (const o of old) this.bytes -= o.size;
+      if (old.used) {
+        old.used = false;
+        this.entries.set(oldest, old); // a second chance, at the back
+        continue;
+      }
+      this.count -= old.parts.length;
+      for (const o of old.parts) this.bytes -= o.size;
     }
   }
 
@@ -389,17 +452,18 @@ export class TranslationCache {
     if (!isUtf8(raw)) return null;
     const l = layout(raw, members);
     if (l === null) return null;
-    const fp = fingerprints(opts);
+    const ids = this.optionIds(opts);
 
     // The head: the body outside `messages`, compared whole.
     const after = raw.length - l.arrEnd;
-    const headKey = `${fp.head}|${l.arrStart}|${after}|${sampleHash(raw, 0, l.arrStart)}|${sampleHash(raw, l.arrEnd, raw.length)}`;
+    const headKey = keyOf(ids.head, l.arrStart, after, sampleHash(raw, 0, l.arrStart), sampleHash(raw, l.arrEnd, raw.length));
     let head = this.find<Head>(headKey, (e) => {
+      if (e.options !== ids.head || e.before !== l.arrStart || e.raw.length !== l.arrStart + after) return false;
       scanSteps.n += l.arrStart + after;
-      return e.before === l.arrStart && e.raw.compare(raw, 0, l.arrStart, 0, l.arrStart) === 0 && e.raw.compare(raw, l.arrEnd, raw.length, l.arrStart, e.raw.length) === 0;
+      return e.raw.compare(raw, 0, l.arrStart, 0, l.arrStart) === 0 && e.raw.compare(raw, l.arrEnd, raw.length, l.arrStart, e.raw.length) === 0;
     });
     if (head === undefined) {
-      const h = translateHead(raw, l, opts);
+      const h = translateHead(raw, l, opts, ids.head);
       if (h === null) return null;
       this.keep(headKey, h);
       head = h;
@@ -409,7 +473,7 @@ export class TranslationCache {
     const starts = unitStarts(l.roles);
     const n = l.roles.length;
     const units: Unit[] = [];
-    let parent = this.root(fp.units);
+    let parent = ids.units;
     let hashedTo = l.arrStart;
     for (let u = 0; u < starts.length; u++) {
       const from = starts[u]!;
@@ -417,8 +481,9 @@ export class TranslationCache {
       if (to <= from) continue;
       const end = l.ends[to - 1]!;
       const span = raw.subarray(hashedTo, end);
-      const key = `${parent}|${span.length}|${sampleHash(raw, hashedTo, end)}`;
+      const key = keyOf(parent, span.length, sampleHash(raw, hashedTo, end));
       let unit = this.find<Unit>(key, (e) => {
+        if (e.parent !== parent) return false;
         scanSteps.n += span.length;
         return e.raw.equals(span);
       });
@@ -426,7 +491,7 @@ export class TranslationCache {
         // Its bytes from the end of the unit before (the separator and spaces too) are checked here once.
         scanSteps.n += span.length;
         if (hasControlByte(span)) return null;
-        const t = translateUnit(raw, span, l.starts[from]!, end, from, to, opts);
+        const t = translateUnit(raw, span, l.starts[from]!, end, from, to, opts, parent);
         if (t === null) return null;
         this.keep(key, t);
         unit = t;

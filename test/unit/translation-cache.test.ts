@@ -282,6 +282,24 @@ test('bounded: bytes and entries stay within the bounds, least recently used out
   assert.ok(tiny.stats.entries < 5, 'the 150 KB head was not kept');
 });
 
+test('bounded: a part found since the last eviction pass outlives older parts not found (second chance)', () => {
+  const c = new TranslationCache(16 * 1024 * 1024, 8);
+  const sessionBody = (s: number) => Buffer.from(JSON.stringify({ model: 'claude', max_tokens: 100, system: `session ${s}`, messages: [{ role: 'user', content: `session ${s} ${rep('pad ', 17_000)}` }] }));
+  const found = (s: number): number => {
+    const hits = c.stats.hits;
+    same(c, sessionBody(s), OPTS);
+    return c.stats.hits - hits;
+  };
+  for (let s = 0; s < 5; s++) found(s); // two parts each: session 4 lets session 0 go
+  assert.equal(c.stats.entries, 8);
+  assert.equal(found(2), 2, 'session 2 found, and so marked used');
+  found(5);
+  found(6); // session 1 goes, then session 3: session 2, older but used, is passed over
+  assert.equal(c.stats.entries, 8);
+  assert.equal(found(2), 2, 'session 2 kept');
+  assert.equal(found(3), 0, 'session 3 let go');
+});
+
 test('parts with the same key but other bytes (two system prompts differing by a date) live side by side, each exact', () => {
   const c = new TranslationCache();
   const body = (day: string) => Buffer.from(JSON.stringify({ model: 'claude', max_tokens: 100, system: `${rep('You are a coding agent. ', 9000)} Today is 2026-12-${day}. ${rep('Be brief. ', 9000)}`, messages: [{ role: 'user', content: 'hi' }] }));
