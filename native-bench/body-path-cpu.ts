@@ -57,11 +57,12 @@ function measure(dist: string, calls: number): Sample[] {
     const c = new BodyCollector(body.length);
     for (let at = 0; at < body.length; at += CHUNK) c.add(body.subarray(at, at + CHUNK), at + CHUNK >= body.length);
     const raw = c.take();
-    const scan = scanBody(raw);
+    const scan = scanBody(raw, true);
     sink += scan.modelEnd;
     if (loop === 'translated') {
-      // The scan's member spans, as the gateway hands them over (a build before them ignores the argument).
-      const t = cache.translate(raw, { model: 'bench-gpt' }, scan.members);
+      // What the scan recorded, as the gateway hands it over: the whole scan, or, for a build
+      // before the scan recorded `messages`, its member spans (a build before those ignores the argument).
+      const t = cache.translate(raw, { model: 'bench-gpt' }, ('messages' in scan ? scan : (scan as { members: number[] }).members) as never);
       if (t === null || typeof t !== 'object') throw new Error('the translation cache did not translate the body');
       sink += t.body.length;
       sent(t.body, raw);

@@ -17,6 +17,7 @@ export const ROUTING = 5;
 export const N = 6;
 export const BEST_OF = 7;
 export const STREAM_OPTIONS = 8;
+export const MESSAGES = 9;
 
 const NAMES: ReadonlyArray<readonly [string, number]> = [
   ['model', MODEL],
@@ -29,6 +30,7 @@ const NAMES: ReadonlyArray<readonly [string, number]> = [
   ['n', N],
   ['best_of', BEST_OF],
   ['stream_options', STREAM_OPTIONS],
+  ['messages', MESSAGES],
 ];
 
 /** By length (every name has its own): the name and its id. */
@@ -38,9 +40,10 @@ for (const entry of NAMES) BY_LENGTH[entry[0].length] = entry;
 /**
  * Escaped spellings are decoded into these. `stream_options` is left out: the include_usage
  * splice edits the member spelled plainly (the one its search from the end would find) and
- * otherwise adds a plain one after any escaped one, which JSON.parse then keeps.
+ * otherwise adds a plain one after any escaped one, which JSON.parse then keeps. `messages` is
+ * left out: its walk records spans for byte compares, which an escaped key would mislead.
  */
-const DECODED = new Map<string, number>(NAMES.filter(([, id]) => id !== STREAM_OPTIONS));
+const DECODED = new Map<string, number>(NAMES.filter(([, id]) => id !== STREAM_OPTIONS && id !== MESSAGES));
 
 const LONGEST_ESCAPED = 6 * Math.max(...NAMES.map(([name]) => name.length));
 

@@ -20,7 +20,8 @@ function fallbackName(v: unknown, i: number): string {
   throw new GatewayError(400, `fallbacks[${i}]: expected a model name or {"model": "<name>"}`, 'bad_request_error', 'fallbacks');
 }
 
-export function takeRoutingParams(body: Buffer): RoutingParams {
+/** The body without its routing parameters, and its scan (`messages`: as scanBody's). */
+export function takeRoutingParams(body: Buffer, messages = false): RoutingParams {
   let rest: Buffer;
   let taken: Record<string, unknown>;
   try {
@@ -39,7 +40,7 @@ export function takeRoutingParams(body: Buffer): RoutingParams {
   }
   return {
     body: rest,
-    scan: scanBody(rest),
+    scan: scanBody(rest, messages),
     fallbacks: Array.isArray(raw) ? raw.map(fallbackName) : null,
     disableFallbacks: d === true,
   };

@@ -267,13 +267,15 @@ export class Gateway {
   /** `asked` learns the model and end user as soon as they are read (a refusal is counted under them). */
   private proxy(ex: Exchange, snap: Snapshot, endpoint: Endpoint, id: Identity, received: Buffer, asked: Asked, trace: CallTrace | null): void {
     let body = received;
-    let scan = scanBody(body);
+    // An Anthropic-dialect body's messages are recorded for the translation cache (body-scan.ts).
+    const messages = endpoint === 'messages';
+    let scan = scanBody(body, messages);
     if (scan.error) throw new GatewayError(400, scan.error, 'bad_request_error');
     if (scan.modelNotString) throw new GatewayError(400, '"model" must be a string', 'bad_request_error', 'model');
     if (!scan.model) throw new GatewayError(400, 'Missing required parameter: "model"', 'bad_request_error', 'model');
     let fallbacks: string[] | null = null;
     if (scan.routingParams) {
-      const rp = takeRoutingParams(body);
+      const rp = takeRoutingParams(body, messages);
       body = rp.body;
       scan = rp.scan;
       fallbacks = rp.disableFallbacks ? [] : rp.fallbacks;

@@ -45,6 +45,7 @@ import { tallyTokens, type StringLength } from '../translate/count-tokens';
 import { Dropped } from '../translate/dropped';
 import { ToolNamer } from '../translate/names';
 import { anthropicToOpenAIChat, checkMessages, translateTurns, type AnthropicToOpenAIOptions, type Conv } from '../translate/request-anthropic-to-openai';
+import type { BodyScan } from './body-scan';
 import { MAX_JSON_DEPTH } from './json-depth';
 import { layout, unitStarts, type Layout } from './translation-layout';
 import { anthropicToOpenAIChatRaw, hasControlByte, hydrateErrors, MARK, markerId, MIN_BODY, skeleton, splice, TOO_DEEP, type RawTranslation, type Skeleton } from './raw-translation';
@@ -366,12 +367,12 @@ export class TranslationCache {
 
   /**
    * What anthropicToOpenAIChatRaw(raw, opts) gives, from kept parts where it can: the same body
-   * bytes, context, notices and model. `members` are the body's top-level member spans as
-   * scanBody(raw) recorded them.
+   * bytes, context, notices and model. `scan` is what scanBody(raw) recorded: the body's top-level
+   * member spans and its messages.
    */
-  translate(raw: Buffer, opts: AnthropicToOpenAIOptions, members: readonly number[]): RawTranslation | null | typeof TOO_DEEP {
+  translate(raw: Buffer, opts: AnthropicToOpenAIOptions, scan: Pick<BodyScan, 'members' | 'messages'>): RawTranslation | null | typeof TOO_DEEP {
     if (opts.stringLength === undefined && opts.messages === undefined && opts.dropped === undefined) {
-      const cached = this.cached(raw, opts, members);
+      const cached = this.cached(raw, opts, scan);
       if (cached !== null) return cached;
     }
     return anthropicToOpenAIChatRaw(raw, opts, MAX_JSON_DEPTH);
@@ -446,11 +447,11 @@ export class TranslationCache {
     }
   }
 
-  private cached(raw: Buffer, opts: AnthropicToOpenAIOptions, members: readonly number[]): RawTranslation | null {
+  private cached(raw: Buffer, opts: AnthropicToOpenAIOptions, scan: Pick<BodyScan, 'members' | 'messages'>): RawTranslation | null {
     if (raw.length < MIN_BODY) return null;
     scanSteps.n += raw.length; // the UTF-8 check
     if (!isUtf8(raw)) return null;
-    const l = layout(raw, members);
+    const l = layout(raw, scan);
     if (l === null) return null;
     const ids = this.optionIds(opts);
 

@@ -67,12 +67,12 @@ export class Translation {
   private constructor(
     readonly direction: Direction,
     private readonly raw: Buffer,
-    /** What the gateway's scan of `raw` read (body-scan.ts): how deep it nests, where its members are. */
-    private readonly scan: Pick<BodyScan, 'depth' | 'members'>,
+    /** What the gateway's scan of `raw` read (body-scan.ts): how deep it nests, where its members and messages are. */
+    private readonly scan: Pick<BodyScan, 'depth' | 'members' | 'messages'>,
   ) {}
 
   /** The translation a call to `t` needs, or null when `t` speaks the client's dialect. */
-  static needed(endpoint: 'chat' | 'messages' | 'responses' | 'embeddings', t: Target, raw: Buffer, scan: Pick<BodyScan, 'depth' | 'members'>, current: Translation | null): Translation | null {
+  static needed(endpoint: 'chat' | 'messages' | 'responses' | 'embeddings', t: Target, raw: Buffer, scan: Pick<BodyScan, 'depth' | 'members' | 'messages'>, current: Translation | null): Translation | null {
     let direction: Direction | null = null;
     if (endpoint === 'embeddings') return null;
     if (t.dialect === 'gemini') {
@@ -96,7 +96,7 @@ export class Translation {
         // A long body: its long strings go upstream as bytes, never decoded (raw-translation.ts),
         // and the parts this worker translated before (a session's history) are not translated
         // again (translation-cache.ts).
-        const fast = workerTranslationCache.translate(this.raw, { model: t.upstreamModel }, this.scan.members);
+        const fast = workerTranslationCache.translate(this.raw, { model: t.upstreamModel }, this.scan);
         if (fast === TOO_DEEP) throw tooDeepError();
         if (fast) {
           this.toAnthropic = { ...fast.ctx, model: String(fast.model) };

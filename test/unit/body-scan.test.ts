@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ROUTING_PARAMS, scanBody, replaceModel, takeMembers, type BodyScan } from '../../src/gateway/body-scan';
+import { ASSISTANT, OTHER_ROLE, SYSTEM, USER } from '../../src/gateway/messages-walk';
 import { scanSteps } from '../../src/scan-steps';
 
 const scan = (s: string | Buffer): BodyScan => scanBody(typeof s === 'string' ? Buffer.from(s) : s);
@@ -37,8 +38,8 @@ function oracle(text: string): { model: string | undefined; modelNotString: bool
 }
 
 /** Asserts scan agrees with JSON.parse and that the model span holds exactly the model token. */
-function agrees(text: string, buf = Buffer.from(text)): BodyScan {
-  const r = scanBody(buf);
+function agrees(text: string, buf = Buffer.from(text), messages = false): BodyScan {
+  const r = scanBody(buf, messages);
   assert.equal(r.error, undefined, `refused valid body: ${r.error}\n${text.slice(0, 300)}`);
   const want = oracle(text);
   assert.equal(r.model, want.model, text.slice(0, 300));
@@ -659,14 +660,14 @@ function depthOf(v: unknown): number {
 }
 
 test('property: n, best_of and depth agree with JSON.parse (fast-check)', () => {
-  const key = fc.record({ name: fc.constantFrom('n', 'best_of', 'model', 'x', 'nn', 'best_o'), escaped: fc.boolean() });
+  const key = fc.record({ name: fc.constantFrom('n', 'best_of', 'model', 'x', 'nn', 'best_o', 'messages'), escaped: fc.boolean() });
   const member = fc.tuple(key, fc.jsonValue({ maxDepth: 6 }));
   fc.assert(
     fc.property(fc.array(member, { maxLength: 8 }), (members) => {
       const lit = (k: { name: string; escaped: boolean }) => (k.escaped ? `"\\u${k.name.charCodeAt(0).toString(16).padStart(4, '0')}${k.name.slice(1)}"` : JSON.stringify(k.name));
       const text = `{${members.map(([k, v]) => `${lit(k)}:${JSON.stringify(v)}`).join(',')}}`;
       const o = JSON.parse(text) as Record<string, unknown>;
-      const r = agrees(text);
+      const r = agrees(text, Buffer.from(text), true);
       const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
       assert.equal(r.n, num(o.n), text);
       assert.equal(r.bestOf, num(o.best_of), text);
@@ -675,4 +676,51 @@ test('property: n, best_of and depth agree with JSON.parse (fast-check)', () => 
     }),
     { seed: 0x6e, numRuns: 500 },
   );
+});
+
+// ---- `messages`, walked for the translation cache ------------------------------------------------
+
+const ROLE_CODES: Record<string, number> = { user: USER, assistant: ASSISTANT, system: SYSTEM };
+
+test('messages: each element\'s span and role are recorded as JSON.parse reads them (fast-check)', () => {
+  const role = fc.constantFrom('user', 'assistant', 'system', 'tool', 'developer');
+  const message = fc.record({ role, content: fc.jsonValue({ maxDepth: 3 }) }, { requiredKeys: [] });
+  const ws = fc.constantFrom('', ' ', '\n  ');
+  fc.assert(
+    fc.property(fc.array(message, { maxLength: 6 }), ws, (msgs, w) => {
+      const text = `{"model":"m",${w}"messages":${w}[${w}${msgs.map((m) => JSON.stringify(m)).join(`${w},${w}`)}${w}]${w}}`;
+      const b = Buffer.from(text);
+      const r = agrees(text, b, true);
+      assert.equal(agrees(text).messages, null, 'recorded only when asked');
+      const l = r.messages;
+      assert.ok(l !== null, text);
+      assert.equal(b[l.arrStart], 0x5b);
+      assert.equal(l.arrEnd, text.lastIndexOf(']') + 1);
+      assert.equal(l.starts.length, msgs.length);
+      msgs.forEach((m, k) => {
+        assert.deepEqual(JSON.parse(b.toString('utf8', l.starts[k]!, l.ends[k]!)), JSON.parse(JSON.stringify(m)));
+        assert.equal(l.roles[k], ROLE_CODES[m.role as string] ?? OTHER_ROLE, text);
+      });
+    }),
+    { seed: 0x3e5, numRuns: 300 },
+  );
+});
+
+test('messages: not recorded where a byte compare would misread them; the body is read as before', () => {
+  const none = [
+    '{"messages":[{"r\\u006fle":"user","content":"hi"}]}', // an escaped key in a message
+    '{"m\\u0065ssages":[{"role":"user","content":"hi"}]}', // an escaped `messages`
+    '{"messages":[{"role":"user"},"text"]}', // an element that is not an object
+    '{"messages":"hello"}',
+    '{"messages":[{"role":"user"}],"messages":{}}', // a later `messages` that is not an array
+  ];
+  for (const text of none) assert.equal(agrees(text, Buffer.from(text), true).messages, null, text);
+  // Not valid JSON inside `messages`: the walk gives up and the scan accepts the body as it always
+  // did (brackets balanced, strings ended; the upstream answers the rest in its own words).
+  const liberal = scanBody(Buffer.from('{"model":"m","messages":[{"role":"user"} {"role":"assistant" "x"}],"stream":true}'), true);
+  assert.equal(liberal.error, undefined);
+  assert.equal(liberal.messages, null);
+  assert.equal(liberal.stream, true);
+  assert.equal(liberal.depth, 3);
+  assert.match(scanBody(Buffer.from('{"messages":[{"role":"user"}'), true).error ?? '', /bad value at byte 12/);
 });

@@ -44,6 +44,8 @@ export const KEYS = [
   '"\\\\\\\\\\\\\\\\"',
   '"\\"usage\\""',
   '"a\\"b"',
+  '"role"',
+  '"r\\u006fle"',
 ] as const;
 
 /** Values a repeated member may have (every one valid JSON). */
@@ -60,7 +62,9 @@ export type Motif =
   /** One string member made of `count` runs of `run` backslash pairs, each run followed by `\"`. */
   | { kind: 'backslashes'; count: number; run: number }
   /** One member: an array of `count` short strings. */
-  | { kind: 'strings'; count: number; s: string };
+  | { kind: 'strings'; count: number; s: string }
+  /** A top-level `messages` (walked by the scan for its spans and roles): `count` objects of `per` members `key: value`. */
+  | { kind: 'messages'; key: string; value: string; count: number; per: number };
 
 export const motif: fc.Arbitrary<Motif> = fc.oneof(
   fc.record({ kind: fc.constant('keys' as const), key: fc.constantFrom(...KEYS), value: fc.constantFrom(...SCALARS), count: fc.integer({ min: 1, max: 4000 }) }),
@@ -68,6 +72,7 @@ export const motif: fc.Arbitrary<Motif> = fc.oneof(
   fc.record({ kind: fc.constant('flat' as const), key: fc.constantFrom(...KEYS), value: fc.constantFrom(...SCALARS), count: fc.integer({ min: 1, max: 4000 }) }),
   fc.record({ kind: fc.constant('backslashes' as const), count: fc.integer({ min: 1, max: 300 }), run: fc.integer({ min: 0, max: 300 }) }),
   fc.record({ kind: fc.constant('strings' as const), count: fc.integer({ min: 1, max: 4000 }), s: fc.constantFrom('"a"', '"\\""', '"\\\\"', '"usage"', '"stream_options"', '""') }),
+  fc.record({ kind: fc.constant('messages' as const), key: fc.constantFrom(...KEYS), value: fc.constantFrom(...SCALARS, '"user"', '"assistant"'), count: fc.integer({ min: 1, max: 2000 }), per: fc.integer({ min: 1, max: 5 }) }),
 );
 
 /** The JSON text of one motif: a list of members (without the braces around them). */
@@ -86,6 +91,10 @@ export function motifMembers(m: Motif): string[] {
       return [`"s":"${('\\\\'.repeat(m.run) + '\\"').repeat(m.count)}"`];
     case 'strings':
       return [`"a":[${Array.from({ length: m.count }, () => m.s).join(',')}]`];
+    case 'messages': {
+      const element = `{${Array.from({ length: m.per }, () => `${m.key}:${m.value}`).join(',')}}`;
+      return [`"messages":[${Array.from({ length: m.count }, () => element).join(',')}]`];
+    }
   }
 }
 

@@ -106,7 +106,7 @@ test('TranslationCache.translate: linear in the body, first call and call found 
       const cache = new TranslationCache();
       const b = build(r);
       for (let call = 0; call < 2; call++) {
-        const { steps, value } = counted(() => cache.translate(b, { model: 'gpt-4.1' }, scanBody(b).members));
+        const { steps, value } = counted(() => cache.translate(b, { model: 'gpt-4.1' }, scanBody(b, true)));
         assert.ok(value, 'translated');
         assertLinear(`TranslationCache.translate, call ${call + 1}`, b.length, steps, C_CACHE);
       }
@@ -114,7 +114,7 @@ test('TranslationCache.translate: linear in the body, first call and call found 
       const units = Array.from({ length: rounds }, (_, i) => `{"role":"assistant","content":[{"type":"tool_use","id":"u${i}","name":"f","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"u${i}","content":${longString(r, i)}}]}`);
       const many = Buffer.from(`{"model":"claude","max_tokens":10,"messages":[{"role":"user","content":"${'p'.repeat(16 * 1024)}"},${units.join(',')}]}`);
       for (let call = 0; call < 2; call++) {
-        const { steps, value } = counted(() => cache.translate(many, { model: 'gpt-4.1' }, scanBody(many).members));
+        const { steps, value } = counted(() => cache.translate(many, { model: 'gpt-4.1' }, scanBody(many, true)));
         assert.ok(value, 'translated');
         assertLinear(`TranslationCache.translate, ${rounds} units, call ${call + 1}`, many.length, steps, C_CACHE);
       }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { claudeCodeBody } from '../../native-bench/bodies';
 import { anthropicToOpenAIChatRaw, TOO_DEEP } from '../../src/gateway/raw-translation';
-import { scanBody } from '../../src/gateway/body-scan';
+import { scanBody, type BodyScan } from '../../src/gateway/body-scan';
 import { TranslationCache } from '../../src/gateway/translation-cache';
 import { counted } from './linear-helpers';
 import type { AnthropicToOpenAIOptions } from '../../src/translate';
@@ -18,16 +18,16 @@ type Obj = Record<string, unknown>;
 /** Calls compared, and of those the ones the raw translation took (the rest: null or too deep on both sides). */
 const seen = { calls: 0, translated: 0 };
 
-/** The body's top-level member spans, as the gateway's scan hands them to the cache. */
-function members(raw: Buffer): number[] {
-  const scan = scanBody(raw);
+/** The gateway's scan of the body (its member spans and messages), as it hands it to the cache. */
+function scanned(raw: Buffer): BodyScan {
+  const scan = scanBody(raw, true);
   assert.equal(scan.error, undefined, 'the gateway scans a body before it is translated');
-  return scan.members;
+  return scan;
 }
 
 function same(cache: TranslationCache, raw: Buffer, opts: AnthropicToOpenAIOptions): void {
   const want = anthropicToOpenAIChatRaw(raw, opts);
-  const got = cache.translate(raw, opts, members(raw));
+  const got = cache.translate(raw, opts, scanned(raw));
   seen.calls++;
   if (want === null || want === TOO_DEEP) {
     assert.equal(got, want, 'what the uncached translation does not take, neither does the cache');
@@ -323,23 +323,30 @@ test('a duplicate `messages` (JSON.parse keeps the last) is left to the uncached
   assert.equal(c.stats.misses + c.stats.hits, 0, 'the cache took no part of it');
 });
 
-test('a call walks only `messages`: the rest of the body (tools, system) costs its UTF-8 check and its compare, not another walk', () => {
-  // Two sessions that differ only in how many tools they have. On the second call (every part
-  // found), each byte more of tools costs 2 steps (the UTF-8 check, the head's compare), and each
-  // byte more of the upstream body 1 (its assembly); the walk no longer crosses them.
+test('a call walks nothing the scan crossed: tools and messages cost their UTF-8 check, their compare and their copy', () => {
+  // Sessions that differ only in how many tools, or how many messages, they have. On the second
+  // call (every part found), each byte more costs 2 steps (the UTF-8 check, the compare) and each
+  // byte more of the upstream body 1 (its assembly), plus one step a message (its role, read from
+  // the scan's record); a walk of its own would cost one more step a byte.
   const tool = (i: number) => ({ name: `Tool${i}`, description: 'd', input_schema: { type: 'object', properties: { a: { type: 'string', description: 'x' }, b: { type: 'array', items: { type: 'number' } } } } });
-  const call = (tools: number): { steps: number; bytes: number; out: number } => {
+  const turns = (n: number) => Array.from({ length: n }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: [{ type: 'text', text: `turn ${i} ${rep('x', 40)}` }] }));
+  const call = (tools: number, messages: number): { steps: number; bytes: number; out: number; messages: number } => {
     const c = new TranslationCache();
-    const body = Buffer.from(JSON.stringify({ model: 'claude', max_tokens: 10, system: 'sys', tools: Array.from({ length: tools }, (_, i) => tool(i)), messages: [{ role: 'user', content: rep('hello ', 20_000) }] }));
+    const msgs = [{ role: 'user', content: rep('hello ', 20_000) }, ...turns(2 * messages)];
+    const body = Buffer.from(JSON.stringify({ model: 'claude', max_tokens: 10, system: 'sys', tools: Array.from({ length: tools }, (_, i) => tool(i)), messages: msgs }));
     same(c, body, OPTS);
-    const m = members(body); // the gateway's scan, which walks the whole body once whatever the cache does
-    const { steps, value } = counted(() => c.translate(body, OPTS, m));
+    const scan = scanned(body); // the gateway's scan, which walks the whole body once whatever the cache does
+    const misses = c.stats.misses;
+    const { steps, value } = counted(() => c.translate(body, OPTS, scan));
     assert.ok(value && value !== TOO_DEEP);
-    assert.equal(c.stats.hits, 2, 'head and unit found');
-    return { steps, bytes: body.length, out: value.body.length };
+    assert.equal(c.stats.misses, misses, 'the second call found every part');
+    return { steps, bytes: body.length, out: value.body.length, messages: msgs.length };
   };
-  const small = call(10);
-  const large = call(410);
-  const budget = 2 * (large.bytes - small.bytes) + (large.out - small.out);
-  assert.ok(large.steps - small.steps <= budget, `${large.steps - small.steps} steps for ${large.bytes - small.bytes} more bytes of tools (budget ${budget})`);
+  for (const [small, large] of [
+    [call(10, 1), call(410, 1)],
+    [call(10, 1), call(10, 400)],
+  ] as const) {
+    const budget = 2 * (large.bytes - small.bytes) + (large.out - small.out) + (large.messages - small.messages);
+    assert.ok(large.steps - small.steps <= budget, `${large.steps - small.steps} steps for ${large.bytes - small.bytes} more bytes (budget ${budget})`);
+  }
 });

@@ -1,0 +1,94 @@
+// The byte-level steps of a walk over a JSON body: past spaces, a string, a whole value. Shared by
+// the gateway's scan (body-scan.ts), its walk of `messages` (messages-walk.ts) and the raw-body
+// translation. They only move forward and validate what they cross (strings end, brackets pair).
+import { BACKSLASH, COMMA, isSpace, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } from '../accounting/usage-json';
+import { scanSteps } from '../scan-steps';
+
+// Steps (src/scan-steps.ts): the walk only moves forward, so scanBody counts the body's length
+// once for it, and the helpers below count only what is not part of it: the backslashes a string
+// looks back over. Keeping the count out of their loops keeps the hot path as fast as before.
+
+export function skipSpace(b: Buffer, i: number): number {
+  while (i < b.length && isSpace(b[i]!)) i++;
+  return i;
+}
+
+/** Index just past the string starting at b[i] === '"', or -1 if it never ends. */
+export function skipString(b: Buffer, i: number): number {
+  let j = i;
+  for (;;) {
+    j = b.indexOf(QUOTE, j + 1);
+    if (j < 0) return -1;
+    if (b[j - 1] !== BACKSLASH) return j + 1;
+    let k = j - 2;
+    while (b[k] === BACKSLASH) k--;
+    scanSteps.n += j - 1 - k;
+    if ((j - k) % 2 === 1) return j + 1; // an even number of backslashes: the quote is real
+  }
+}
+
+/** The nesting depth of the value skipValue last crossed (0 for a scalar): its second result. */
+let valueDepth = 0;
+
+/** The nesting depth of the value skipValue last crossed: 0 for a scalar, 1 for `[]` or `{}` of scalars, … */
+export function skippedDepth(): number {
+  return valueDepth;
+}
+
+/**
+ * The closing brackets skipValue expects, innermost last, for values up to this deep; a deeper
+ * value grows a copy of its own for that call. Shared by every call (a walk is synchronous and
+ * never re-entered), so skipping a nested value allocates nothing.
+ */
+const CLOSERS = new Uint8Array(256);
+
+/** Index just past the value starting at b[i], or -1 when it is malformed. Sets valueDepth. */
+export function skipValue(b: Buffer, i: number): number {
+  const c = b[i];
+  if (c === QUOTE) {
+    valueDepth = 0;
+    return skipString(b, i);
+  }
+  if (c === LBRACE || c === LBRACKET) {
+    let closers = CLOSERS;
+    closers[0] = c === LBRACE ? RBRACE : RBRACKET;
+    let open = 1;
+    let deepest = 1;
+    let j = i + 1;
+    while (j < b.length) {
+      const d = b[j]!;
+      if (d === QUOTE) {
+        j = skipString(b, j);
+        if (j < 0) return -1;
+        continue;
+      }
+      if (d === LBRACE || d === LBRACKET) {
+        if (open === closers.length) {
+          const grown = new Uint8Array(closers.length * 2);
+          grown.set(closers);
+          closers = grown;
+        }
+        closers[open++] = d === LBRACE ? RBRACE : RBRACKET;
+      } else if (d === RBRACE || d === RBRACKET) {
+        // Every bracket of a value that ends well is closed: its depth is seen here.
+        if (open > deepest) deepest = open;
+        if (closers[--open] !== d) return -1;
+        if (open === 0) {
+          valueDepth = deepest;
+          return j + 1;
+        }
+      }
+      j++;
+    }
+    return -1;
+  }
+  // A number or a literal: runs to the next separator.
+  valueDepth = 0;
+  let j = i;
+  while (j < b.length) {
+    const d = b[j]!;
+    if (d === COMMA || d === RBRACE || d === RBRACKET || isSpace(d)) break;
+    j++;
+  }
+  return j > i ? j : -1;
+}

@@ -1,0 +1,152 @@
+// The gateway's scan (body-scan.ts) crosses a body's `messages` anyway; this walk crosses it the
+// same way and records, on the way, where each message is and its role. The translation cache
+// (translation-layout.ts) needs exactly that, and walking the array a second time for it was the
+// largest part of a cached translated call (issue 15). The extra work here is a few numbers per
+// message, paid by every body with `messages`.
+//
+// The walk stays as liberal as the scan's skipValue: anything it does not walk itself (a body that
+// is not valid JSON inside `messages`) makes it give up, and the scan then crosses the array with
+// skipValue as before, so what the gateway accepts and refuses does not change.
+import { BACKSLASH, COLON, COMMA, isSpace, LBRACE, QUOTE, RBRACE, RBRACKET } from '../accounting/usage-json';
+import { scanSteps } from '../scan-steps';
+import { skippedDepth, skipSpace, skipString, skipValue } from './json-skip';
+
+/** The codes of `MessagesLayout.roles`: OTHER for a message without one of the three roles. */
+export const OTHER_ROLE = 0;
+export const USER = 1;
+export const ASSISTANT = 2;
+export const SYSTEM = 3;
+
+/** Whether b[start, end) is the JSON string `"` + name + `"`, name plain ASCII; byte by byte (a call of Buffer.compare costs more than these few bytes). */
+function stringIs(b: Buffer, start: number, end: number, name: string): boolean {
+  if (end - start !== name.length + 2) return false;
+  for (let k = 0; k < name.length; k++) if (b[start + 1 + k] !== name.charCodeAt(k)) return false;
+  return true;
+}
+
+/** The code of the role value b[v, vEnd), told by its length first. */
+function roleOf(b: Buffer, v: number, vEnd: number): number {
+  switch (vEnd - v) {
+    case 6:
+      return stringIs(b, v, vEnd, 'user') ? USER : OTHER_ROLE;
+    case 11:
+      return stringIs(b, v, vEnd, 'assistant') ? ASSISTANT : OTHER_ROLE;
+    case 8:
+      return stringIs(b, v, vEnd, 'system') ? SYSTEM : OTHER_ROLE;
+    default:
+      return OTHER_ROLE;
+  }
+}
+
+/** Where `messages` and its elements are in the body, and each element's role. */
+export interface MessagesLayout {
+  /** The array's span: `[` … `]`. */
+  arrStart: number;
+  arrEnd: number;
+  starts: number[];
+  ends: number[];
+  roles: number[];
+}
+
+/** Gives up: the scan crosses the array with skipValue instead. */
+export const NOT_WALKED = -2;
+
+/** What walkMessages found besides the array's end (module state, as skipValue's depth is). */
+export const walked: { depth: number; layout: MessagesLayout | null } = { depth: 0, layout: null };
+
+/** Set by element(): the object's role code, its depth, and whether every key is spelled without an escape. */
+let elementRole = OTHER_ROLE;
+let elementDepth = 0;
+let elementPlain = true;
+
+/** Index past the object at b[i] === '{', or NOT_WALKED. */
+function element(b: Buffer, i: number): number {
+  let role = OTHER_ROLE;
+  let depth = 1;
+  let plain = true;
+  let j = i + 1;
+  if (isSpace(b[j]!)) j = skipSpace(b, j);
+  if (b[j] !== RBRACE) {
+    for (;;) {
+      if (b[j] !== QUOTE) return NOT_WALKED;
+      const keyEnd = skipString(b, j);
+      if (keyEnd < 0) return NOT_WALKED;
+      // A key written with an escape (`"r\u006fle"`) means its plain spelling to JSON.parse, not to
+      // a byte compare: such a message is not recorded. Each key byte is looked at once more here.
+      scanSteps.n += keyEnd - j;
+      for (let k = j + 1; k < keyEnd - 1; k++) if (b[k] === BACKSLASH) plain = false;
+      let v = keyEnd;
+      if (b[v] !== COLON) v = skipSpace(b, v);
+      if (b[v] !== COLON) return NOT_WALKED;
+      v++;
+      if (isSpace(b[v]!)) v = skipSpace(b, v);
+      // Most values here are strings (a role, a text): crossed without skipValue's setup.
+      let vEnd: number;
+      if (b[v] === QUOTE) vEnd = skipString(b, v);
+      else {
+        vEnd = skipValue(b, v);
+        if (skippedDepth() + 1 > depth) depth = skippedDepth() + 1;
+      }
+      if (vEnd < 0) return NOT_WALKED;
+      if (stringIs(b, j, keyEnd, 'role')) role = roleOf(b, v, vEnd); // the last `role` counts, as in JSON.parse
+      j = vEnd;
+      if (isSpace(b[j]!)) j = skipSpace(b, j);
+      if (b[j] === COMMA) {
+        j = skipSpace(b, j + 1);
+        continue;
+      }
+      if (b[j] !== RBRACE) return NOT_WALKED;
+      break;
+    }
+  }
+  elementRole = role;
+  elementDepth = depth;
+  elementPlain = plain;
+  return j + 1;
+}
+
+/**
+ * Index past the array at b[i] === '[' (a top-level `messages`), or NOT_WALKED. Sets `walked`: the
+ * array's depth as skipValue counts it, and its layout when every element is an object whose keys
+ * are spelled plainly (else null).
+ */
+export function walkMessages(b: Buffer, i: number): number {
+  const layout: MessagesLayout = { arrStart: i, arrEnd: 0, starts: [], ends: [], roles: [] };
+  let plain = true;
+  let deepest = 1;
+  let j = skipSpace(b, i + 1);
+  if (b[j] !== RBRACKET) {
+    for (;;) {
+      let end: number;
+      let depth: number;
+      if (b[j] === LBRACE) {
+        end = element(b, j);
+        if (end < 0) return NOT_WALKED;
+        depth = elementDepth;
+        if (!elementPlain) plain = false;
+        else if (plain) {
+          layout.starts.push(j);
+          layout.ends.push(end);
+          layout.roles.push(elementRole);
+        }
+      } else {
+        end = skipValue(b, j);
+        if (end < 0) return NOT_WALKED;
+        depth = skippedDepth();
+        plain = false;
+      }
+      if (depth + 1 > deepest) deepest = depth + 1;
+      j = skipSpace(b, end);
+      if (b[j] === COMMA) {
+        j = skipSpace(b, j + 1);
+        continue;
+      }
+      if (b[j] !== RBRACKET) return NOT_WALKED;
+      break;
+    }
+  }
+  layout.arrEnd = j + 1;
+  walked.depth = deepest;
+  walked.layout = plain ? layout : null;
+  return j + 1;
+}
