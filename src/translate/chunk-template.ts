@@ -57,6 +57,18 @@ export class ChunkTemplate {
 
   /** The content of `data` when it is the template around one JSON string (two with `mid`), else undefined. */
   content(data: string): string | undefined {
+    const token = this.token(data);
+    return token === undefined ? undefined : (JSON.parse(token) as string);
+  }
+
+  /**
+   * The content of `data` as a JSON string token, exactly as JSON.stringify writes that content,
+   * when `data` is the template around one JSON string (two with `mid`), else undefined; the
+   * content's length is then tokenChars(). A token without escapes is the input's
+   * own bytes: JSON.stringify writes such a string as it is, since a decoded chunk holds no lone
+   * surrogate and stringEnd refused raw control characters.
+   */
+  token(data: string): string | undefined {
     const p = this.prefix.length;
     // Compared as slices: V8's string equality is a memcmp, startsWith a slower walk.
     if (data.length < p + 2 + this.suffix.length || data.slice(0, p) !== this.prefix) return undefined;
@@ -70,15 +82,27 @@ export class ChunkTemplate {
       if (tail < 0) return undefined;
     }
     if (data.length - tail !== this.suffix.length || data.slice(tail) !== this.suffix) return undefined;
-    if (!contentEscaped) return data.slice(p + 1, end - 1);
+    if (!contentEscaped) {
+      chars = end - p - 2;
+      return data.slice(p, end);
+    }
     let v: unknown;
     try {
       v = JSON.parse(data.slice(p, end));
     } catch {
       return undefined; // an escape JSON does not have
     }
-    return typeof v === 'string' ? v : undefined;
+    if (typeof v !== 'string') return undefined;
+    chars = v.length;
+    return JSON.stringify(v);
   }
+}
+
+/** The length of the content whose token ChunkTemplate.token last returned. */
+let chars = 0;
+
+export function tokenChars(): number {
+  return chars;
 }
 
 /** Set by stringEnd: the string it crossed holds a backslash. */

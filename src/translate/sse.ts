@@ -73,13 +73,12 @@ export class SseParser {
           this.skipLF = true; // a \n opening the next chunk ends this same line
         }
       }
-      let line = text.slice(pos, end);
       if (this.tail.length > 0) {
         steps += this.tail.length;
-        line = this.tail + line;
+        const line = this.tail + text.slice(pos, end);
         this.tail = '';
-      }
-      this.line(line);
+        this.line(line, 0, line.length);
+      } else this.line(text, pos, end); // read in place: no string made for the line itself
       pos = next;
     }
     if (pos < len) this.tail = this.tail.length > 0 ? this.tail + text.slice(pos) : text.slice(pos);
@@ -102,23 +101,25 @@ export class SseParser {
       const line = this.tail;
       this.tail = '';
       scanSteps.n += line.length;
-      this.line(line);
+      this.line(line, 0, line.length);
     }
     this.dispatch();
   }
 
-  private line(line: string): void {
-    if (line.length === 0) {
+  /** The line text[start, end). */
+  private line(text: string, start: number, end: number): void {
+    const n = end - start;
+    if (n === 0) {
       this.dispatch();
       return;
     }
-    const c0 = line.charCodeAt(0);
+    const c0 = text.charCodeAt(start);
     if (c0 === 0x3a /* : */) return;
-    if (c0 === 0x64 /* d */ && line.startsWith('data')) {
+    if (c0 === 0x64 /* d */ && n >= 4 && text.startsWith('data', start)) {
       let value: string;
-      if (line.length === 4) value = '';
-      else if (line.charCodeAt(4) !== 0x3a) return; // a field that merely starts with "data"
-      else value = line.charCodeAt(5) === 0x20 ? line.slice(6) : line.slice(5);
+      if (n === 4) value = '';
+      else if (text.charCodeAt(start + 4) !== 0x3a) return; // a field that merely starts with "data"
+      else value = text.slice(n > 5 && text.charCodeAt(start + 5) === 0x20 ? start + 6 : start + 5, end);
       if (this.hasData) this.data += '\n' + value;
       else {
         this.data = value;
@@ -126,9 +127,9 @@ export class SseParser {
       }
       return;
     }
-    if (c0 === 0x65 /* e */ && line.startsWith('event')) {
-      if (line.length === 5) this.event = '';
-      else if (line.charCodeAt(5) === 0x3a) this.event = line.charCodeAt(6) === 0x20 ? line.slice(7) : line.slice(6);
+    if (c0 === 0x65 /* e */ && n >= 5 && text.startsWith('event', start)) {
+      if (n === 5) this.event = '';
+      else if (text.charCodeAt(start + 5) === 0x3a) this.event = text.slice(n > 6 && text.charCodeAt(start + 6) === 0x20 ? start + 7 : start + 6, end);
     }
   }
 

@@ -23,7 +23,7 @@
 // only at the end, so message_start carries the request's estimate and message_delta the real
 // input_tokens, cache_read_input_tokens, cache_creation_input_tokens and output_tokens.
 import type { ToAnthropicContext } from './context';
-import { ChunkTemplate } from './chunk-template';
+import { ChunkTemplate, tokenChars } from './chunk-template';
 import { anthropicErrorType } from './errors';
 import { anthropicToolId, messageIdFrom, restoreToolName } from './names';
 import { matchedStopSequence, stopReasonFromFinish } from './reasons';
@@ -52,12 +52,15 @@ interface ToolCall {
 }
 
 const q = JSON.stringify;
+const TEXT_TAIL = '}}\n\n';
 
 export class OpenAIToAnthropicStream extends StreamTranslator {
   private readonly ctx: ToAnthropicContext;
   private started = false;
   private open = NONE;
   private openIndex = -1;
+  /** The open text block's delta event up to its text (text deltas are most of a stream). */
+  private textHead = '';
   private openTool: ToolCall | undefined;
   private signed = false;
   private nextIndex = 0;
@@ -121,12 +124,13 @@ export class OpenAIToAnthropicStream extends StreamTranslator {
       this.close();
       return;
     }
-    const content = this.template?.content(data);
-    if (content !== undefined) {
-      // What onChunk does with a text chunk of the template's shape (see learnTemplate).
+    const token = this.template?.token(data);
+    if (token !== undefined) {
+      // What onChunk does with a text chunk of the template's shape (see learnTemplate), its
+      // content's JSON taken as the template found it rather than written again.
       scanSteps.n += data.length;
       this.templated++;
-      if (content.length > 0) this.text(content);
+      if (token.length > 2) this.textToken(token, tokenChars());
       return;
     }
     this.eventData = data;
@@ -259,9 +263,18 @@ export class OpenAIToAnthropicStream extends StreamTranslator {
   }
 
   private text(s: string): void {
-    if (this.open !== TEXT) this.startBlock(TEXT, '{"type":"text","text":""}');
-    this.outputChars += s.length;
-    this.delta(`{"type":"text_delta","text":${q(s)}}`);
+    this.textToken(q(s), s.length);
+  }
+
+  /** A text delta whose content is `token` (its JSON) and `chars` long. */
+  private textToken(token: string, chars: number): void {
+    if (this.open !== TEXT) {
+      this.startBlock(TEXT, '{"type":"text","text":""}');
+      this.textHead = `event: content_block_delta\ndata: {"type":"content_block_delta","index":${this.openIndex},"delta":{"type":"text_delta","text":`;
+    }
+    this.outputChars += chars;
+    // As delta() writes it, with the part before the text made once per block.
+    this.out += this.textHead + token + TEXT_TAIL;
   }
 
   private thinking(s: string): void {
