@@ -57,7 +57,8 @@ function measure(dist: string, calls: number): Sample[] {
     const c = new BodyCollector(body.length);
     for (let at = 0; at < body.length; at += CHUNK) c.add(body.subarray(at, at + CHUNK), at + CHUNK >= body.length);
     const raw = c.take();
-    const scan = scanBody(raw, true);
+    // As the gateway scans: the messages recorded only for a model whose calls are translated.
+    const scan = scanBody(raw, loop === 'translated');
     sink += scan.modelEnd;
     if (loop === 'translated') {
       // What the scan recorded, as the gateway hands it over: the whole scan, or, for a build

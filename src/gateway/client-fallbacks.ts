@@ -3,7 +3,7 @@
 // `disable_fallbacks` (no fallback at all). They are taken out of the body before it goes
 // upstream, since providers refuse parameters they do not know. Rare, so this path may parse.
 import { GatewayError } from './errors';
-import { ROUTING_PARAMS, scanBody, takeMembers, type BodyScan } from './body-scan';
+import { ROUTING_PARAMS, scanBody, takeMembers, type BodyScan, type RecordMessages } from './body-scan';
 
 export interface RoutingParams {
   body: Buffer;
@@ -21,7 +21,7 @@ function fallbackName(v: unknown, i: number): string {
 }
 
 /** The body without its routing parameters, and its scan (`messages`: as scanBody's). */
-export function takeRoutingParams(body: Buffer, messages = false): RoutingParams {
+export function takeRoutingParams(body: Buffer, messages: RecordMessages = false): RoutingParams {
   let rest: Buffer;
   let taken: Record<string, unknown>;
   try {

@@ -27,7 +27,7 @@ import { Identifier, OPEN, type Identity } from './identity';
 import { Charge, chargedEntities, checkKey, checkKeyModel, checkTeamModel, modelAllowedForKey } from './policy';
 import { takeRoutingParams } from './client-fallbacks';
 import { allowRoute } from './route-access';
-import { resolveGroup } from './model-groups';
+import { messagesTranslated, resolveGroup } from './model-groups';
 import { modelInfoBody, modelsBody } from './model-list';
 import { nativeTargets, ProxyCall, type CallContext, type Endpoint } from './proxy-call';
 import { completionsAsked, estimateReservation, pricesToReserve, reachablePrices, type Reservation } from './reservation';
@@ -267,8 +267,10 @@ export class Gateway {
   /** `asked` learns the model and end user as soon as they are read (a refusal is counted under them). */
   private proxy(ex: Exchange, snap: Snapshot, endpoint: Endpoint, id: Identity, received: Buffer, asked: Asked, trace: CallTrace | null): void {
     let body = received;
-    // An Anthropic-dialect body's messages are recorded for the translation cache (body-scan.ts).
-    const messages = endpoint === 'messages';
+    // The scan records an Anthropic-dialect body's messages for the translation cache when its
+    // model's calls are translated (body-scan.ts): those of a model served natively need no record.
+    const aliases = id.kind === 'key' ? id.profile.aliases : undefined;
+    const messages = endpoint === 'messages' ? (model: string | undefined) => model !== undefined && messagesTranslated(snap, aliases?.[model] ?? model) : false;
     let scan = scanBody(body, messages);
     if (scan.error) throw new GatewayError(400, scan.error, 'bad_request_error');
     if (scan.modelNotString) throw new GatewayError(400, '"model" must be a string', 'bad_request_error', 'model');

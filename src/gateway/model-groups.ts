@@ -60,6 +60,15 @@ export function resolveGroup(snap: Snapshot, name: string): ModelGroup | undefin
 }
 
 /**
+ * Whether a /v1/messages call for `name` is translated: its group has no deployment that speaks
+ * Anthropic's dialect (the gateway prefers those, proxy-call.ts nativeTargets).
+ */
+export function messagesTranslated(snap: Snapshot, name: string): boolean {
+  const g = resolveGroup(snap, name);
+  return g !== undefined && g.messagesTargets.length === 0;
+}
+
+/**
  * The first route (most specific first) that can serve the name, materialised for it. A route
  * whose provider cannot be told from the name (`*` asked for `llama-3`) does not match it.
  */

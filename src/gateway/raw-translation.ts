@@ -37,7 +37,7 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import { BACKSLASH, COLON, isSpace, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } from '../accounting/usage-json';
 import { anthropicToOpenAIChat, type AnthropicToOpenAIOptions, type Dropped, type ToAnthropicContext } from '../translate';
-import { skipString } from './body-scan';
+import { skipString } from './json-skip';
 import { MAX_JSON_DEPTH } from './json-depth';
 import { scanSteps } from '../scan-steps';
 

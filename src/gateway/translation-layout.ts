@@ -1,14 +1,14 @@
 // Where a Claude Code body's conversation is, for the translation cache (translation-cache.ts):
 // the `messages` array, each message's span and role, and where each unit of the conversation (an
-// assistant turn with the user turn after it) starts. Nothing is walked here: the gateway's scan
-// recorded the top-level members (body-scan.ts) and the messages (messages-walk.ts) as it crossed
-// them. Anything a byte compare cannot read as JSON.parse would (a key or role written with
+// assistant turn with the user turn after it) starts. The gateway's scan recorded the top-level
+// members (body-scan.ts) and, when asked, the messages (messages-walk.ts) as it crossed them; only
+// when it was not asked are the messages walked here. Anything a byte compare cannot read as JSON.parse would (a key or role written with
 // escapes, a second `messages`, a message without a known role) gives null, and the body is
 // translated the uncached way.
-import { BACKSLASH } from '../accounting/usage-json';
+import { BACKSLASH, LBRACKET } from '../accounting/usage-json';
 import { scanSteps } from '../scan-steps';
 import type { BodyScan } from './body-scan';
-import { ASSISTANT, OTHER_ROLE, SYSTEM, type MessagesLayout } from './messages-walk';
+import { ASSISTANT, NOT_WALKED, OTHER_ROLE, SYSTEM, walked, walkMessages, type MessagesLayout } from './messages-walk';
 
 const MESSAGES_KEY = Buffer.from('"messages"');
 
@@ -26,8 +26,8 @@ function escapedKey(raw: Buffer, start: number, end: number): boolean {
 
 /**
  * The body's layout, from what the gateway's scan of `raw` recorded: its top-level members (key
- * start, key end, value start, value end, …) and its `messages`. Null when the body is not one
- * this handles.
+ * start, key end, value start, value end, …) and its `messages` when it recorded them. Null when
+ * the body is not one this handles.
  */
 export function layout(raw: Buffer, scan: Pick<BodyScan, 'members' | 'messages'>): Layout | null {
   const members = scan.members;
@@ -42,8 +42,18 @@ export function layout(raw: Buffer, scan: Pick<BodyScan, 'members' | 'messages'>
       messages = m;
     }
   }
-  const found = scan.messages;
-  if (messages < 0 || found === null || found.arrStart !== members[messages + 2] || found.roles.length === 0) return null;
+  if (messages < 0) return null;
+  const v = members[messages + 2]!;
+  let found = scan.messages;
+  if (found === null || found.arrStart !== v) {
+    // The scan was not asked to record them: walked here, each byte crossed once more.
+    if (raw[v] !== LBRACKET) return null;
+    scanSteps.n += members[messages + 3]! - v;
+    if (walkMessages(raw, v) === NOT_WALKED) return null;
+    found = walked.layout;
+    if (found === null) return null;
+  }
+  if (found.roles.length === 0) return null;
   scanSteps.n += found.roles.length;
   return found.roles.includes(OTHER_ROLE) ? null : found;
 }

@@ -259,6 +259,29 @@ test('a call translates only what it adds: the changed last unit and the new one
   }
 });
 
+test('a scan that did not record the messages: the cache walks them itself, to the same translation', () => {
+  for (const turns of [1, 6, 25]) {
+    const raw = history(turns);
+    const recorded = new TranslationCache();
+    const walked = new TranslationCache();
+    for (let call = 0; call < 2; call++) {
+      const a = recorded.translate(raw, OPTS, scanBody(raw, true));
+      const plain = scanBody(raw);
+      assert.equal(plain.messages, null, 'not recorded unless asked');
+      const { steps, value: b } = counted(() => walked.translate(raw, OPTS, plain));
+      assert.ok(a && a !== TOO_DEEP && b && b !== TOO_DEEP);
+      assert.ok(a.body.equals(b.body), `${turns} turns, call ${call}`);
+      assert.deepEqual(b.ctx, a.ctx);
+      if (call === 1) {
+        const scan = scanBody(raw, true);
+        const again = counted(() => recorded.translate(raw, OPTS, scan));
+        assert.ok(steps > again.steps, 'the walk of its own costs steps the record saves');
+      }
+    }
+    assert.equal(walked.stats.misses, recorded.stats.misses, 'translated alike: once');
+  }
+});
+
 test('bounded: bytes and entries stay within the bounds, least recently used out first; a huge part is not kept', () => {
   const c = new TranslationCache(512 * 1024, 40);
   const sessionBody = (s: number) => Buffer.from(JSON.stringify({ model: 'claude', max_tokens: 100, system: `session ${s}`, messages: [{ role: 'user', content: `session ${s} ${rep('pad ', 17_000)}` }] }));
