@@ -24,7 +24,9 @@ async function main(): Promise<number> {
     // A file ends once its tests are done, whatever it left running (a test that failed before its
     // stop: support/exit-kill.ts kills what it started), and a test that hangs fails after 10
     // minutes: either would otherwise hold the whole run until CI's own limit.
-    const args = ['--test', '--test-reporter=spec', '--test-force-exit', '--test-timeout=600000', ...concurrency, ...process.argv.slice(2)];
+    // Each file's verdicts reach this process whole despite the forced exit (support/blocking-stdout.ts).
+    const preload = ['--require', path.join(__dirname, 'support', 'blocking-stdout.js')];
+    const args = [...preload, '--test', '--test-reporter=spec', '--test-force-exit', '--test-timeout=600000', ...concurrency, ...process.argv.slice(2)];
     // Node 20 runs every .js file of a directory given to --test, helpers included: name the tests.
     if (!process.argv.slice(2).some((a) => !a.startsWith('-'))) args.push(...testFiles(__dirname));
     const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, WEIR_TEST_PG_URL: pg.url } });
