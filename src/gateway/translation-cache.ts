@@ -34,8 +34,8 @@
 //
 // Bounds: per worker (each thread has its own module state), at most MAX_BYTES kept (each part's
 // bytes and its translation) and MAX_ENTRIES entries, the least recently used let go first (by a
-// second chance: see TranslationCache.entries); a part
-// larger than an eighth of MAX_BYTES is translated but not kept.
+// second chance: see TranslationCache.entries); a part larger than an eighth of MAX_BYTES is
+// translated but not kept.
 import { isUtf8 } from 'node:buffer';
 import { RBRACKET } from '../accounting/usage-json';
 import { scanSteps } from '../scan-steps';
