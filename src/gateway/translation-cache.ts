@@ -47,6 +47,7 @@ import { ToolNamer } from '../translate/names';
 import { anthropicToOpenAIChat, checkMessages, translateTurns, type AnthropicToOpenAIOptions, type Conv } from '../translate/request-anthropic-to-openai';
 import type { BodyScan } from './body-scan';
 import { MAX_JSON_DEPTH } from './json-depth';
+import { fingerprints, keyOf, sameOptions, sampleHash, type KnownOptions, KNOWN_OPTIONS } from './translation-keys';
 import { layout, unitStarts, type Layout } from './translation-layout';
 import { anthropicToOpenAIChatRaw, hasControlByte, hydrateErrors, MARK, markerId, MIN_BODY, skeleton, splice, TOO_DEEP, type RawTranslation, type Skeleton } from './raw-translation';
 
@@ -134,19 +135,6 @@ interface Head {
 
 const EMPTY_ARRAY = Buffer.from('[]');
 const COMMA_BYTES = Buffer.from(',');
-/** Bytes of a part sampled at its start, middle and end for its key (all of them are compared). */
-const SAMPLE = 48;
-
-/** FNV-1a over a few spans of raw[start..end): a key's hash, constant work whatever the length. */
-function sampleHash(raw: Buffer, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  const n = end - start;
-  const spans = n <= 3 * SAMPLE ? [start, end] : [start, start + SAMPLE, start + (n >> 1), start + (n >> 1) + SAMPLE, end - SAMPLE, end];
-  for (let s = 0; s < spans.length; s += 2) {
-    for (let i = spans[s]!; i < spans[s + 1]!; i++) h = Math.imul(h ^ raw[i]!, 0x01000193);
-  }
-  return h >>> 0;
-}
 
 function lengthOf(sk: Skeleton): StringLength {
   return (s) => {
@@ -284,41 +272,6 @@ function translateHead(raw: Buffer, l: Layout, opts: AnthropicToOpenAIOptions, o
   } catch {
     return null;
   }
-}
-
-/** The options that change a unit's translation, and the head's, as the names their roots are kept under. */
-function fingerprints(opts: AnthropicToOpenAIOptions): { head: string; units: string } {
-  const units = JSON.stringify(['units', opts.thinkingHistory ?? 'drop', opts.keepCacheControl === true]);
-  const head = JSON.stringify(['head', opts.model, opts.maxTokensField ?? null, opts.maxTokensCap ?? null, opts.thinkingHistory ?? 'drop', opts.serverTools ?? 'drop', opts.keepCacheControl === true]);
-  return { head, units };
-}
-
-/** Options seen lately with their roots' ids: each call passes its deployment's, so few, and equal field by field. */
-interface KnownOptions {
-  opts: AnthropicToOpenAIOptions;
-  head: number;
-  units: number;
-}
-const KNOWN_OPTIONS = 8;
-
-/** Whether a and b name the same roots: the fields `fingerprints` reads, and no others. */
-function sameOptions(a: AnthropicToOpenAIOptions, b: AnthropicToOpenAIOptions): boolean {
-  return a.model === b.model && a.maxTokensField === b.maxTokensField && a.maxTokensCap === b.maxTokensCap && a.thinkingHistory === b.thinkingHistory && a.serverTools === b.serverTools && a.keepCacheControl === b.keepCacheControl;
-}
-
-/**
- * A bucket's key from the numbers that name a part. Only a name: the parts under it are checked
- * field by field and byte by byte, so two parts whose numbers mix alike merely share a bucket. Kept
- * under 2^30, a small integer, which a Map hashes without building or hashing a string (string keys
- * cost a number-to-string conversion per field and a flattened string per lookup).
- */
-function keyOf(a: number, b: number, c: number, d = 0, e = 0): number {
-  let h = Math.imul(a ^ 0x2545f491, 0x9e3779b1);
-  h = Math.imul(h ^ b, 0x85ebca77);
-  h = Math.imul(h ^ c, 0xc2b2ae3d);
-  h = Math.imul(h ^ d, 0x27d4eb2f);
-  h = Math.imul(h ^ e, 0x165667b1);
-  return (h ^ (h >>> 15)) & 0x3fffffff;
 }
 
 /** The root of each options' chains: the parent of first units. Options come from the config: few. */
