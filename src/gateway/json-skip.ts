@@ -1,4 +1,5 @@
-// The byte-level steps of a walk over a JSON body: past spaces, a string, a whole value. Shared by
+// The byte-level steps of a walk over a JSON body: past spaces, a string, a whole value, and the
+// look at a key's own bytes (its spelling, an escape in it). Shared by
 // the gateway's scan (body-scan.ts), its walk of `messages` (messages-walk.ts) and the raw-body
 // translation. They only move forward and validate what they cross (strings end, brackets pair).
 import { BACKSLASH, COMMA, isSpace, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } from '../accounting/usage-json';
@@ -91,4 +92,20 @@ export function skipValue(b: Buffer, i: number): number {
     j++;
   }
   return j > i ? j : -1;
+}
+
+/** Whether b[start, end) is the JSON string `"` + name + `"`, name plain ASCII; byte by byte (a call of Buffer.compare costs more than these few bytes). */
+export function stringIs(b: Buffer, start: number, end: number, name: string): boolean {
+  if (end - start !== name.length + 2) return false;
+  for (let k = 0; k < name.length; k++) if (b[start + 1 + k] !== name.charCodeAt(k)) return false;
+  return true;
+}
+
+/**
+ * Whether the string token b[start, end) holds a backslash: a key written with an escape
+ * (`"r\u006fle"`) means its plain spelling to JSON.parse but not to a byte compare.
+ */
+export function hasEscape(b: Buffer, start: number, end: number): boolean {
+  for (let k = start + 1; k < end - 1; k++) if (b[k] === BACKSLASH) return true;
+  return false;
 }

@@ -8,22 +8,15 @@
 // The walk stays as liberal as the scan's skipValue: anything it does not walk itself (a body that
 // is not valid JSON inside `messages`) makes it give up, and the scan then crosses the array with
 // skipValue as before, so what the gateway accepts and refuses does not change.
-import { BACKSLASH, COLON, COMMA, isSpace, LBRACE, QUOTE, RBRACE, RBRACKET } from '../accounting/usage-json';
+import { COLON, COMMA, isSpace, LBRACE, QUOTE, RBRACE, RBRACKET } from '../accounting/usage-json';
 import { scanSteps } from '../scan-steps';
-import { skippedDepth, skipSpace, skipString, skipValue } from './json-skip';
+import { hasEscape, skippedDepth, skipSpace, skipString, skipValue, stringIs } from './json-skip';
 
 /** The codes of `MessagesLayout.roles`: OTHER for a message without one of the three roles. */
 export const OTHER_ROLE = 0;
 export const USER = 1;
 export const ASSISTANT = 2;
 export const SYSTEM = 3;
-
-/** Whether b[start, end) is the JSON string `"` + name + `"`, name plain ASCII; byte by byte (a call of Buffer.compare costs more than these few bytes). */
-function stringIs(b: Buffer, start: number, end: number, name: string): boolean {
-  if (end - start !== name.length + 2) return false;
-  for (let k = 0; k < name.length; k++) if (b[start + 1 + k] !== name.charCodeAt(k)) return false;
-  return true;
-}
 
 /** The code of the role value b[v, vEnd), told by its length first. */
 function roleOf(b: Buffer, v: number, vEnd: number): number {
@@ -72,10 +65,9 @@ function element(b: Buffer, i: number): number {
       if (b[j] !== QUOTE) return NOT_WALKED;
       const keyEnd = skipString(b, j);
       if (keyEnd < 0) return NOT_WALKED;
-      // A key written with an escape (`"r\u006fle"`) means its plain spelling to JSON.parse, not to
-      // a byte compare: such a message is not recorded. Each key byte is looked at once more here.
+      // A message with a key written with an escape is not recorded. Each key byte is looked at once more here.
       scanSteps.n += keyEnd - j;
-      for (let k = j + 1; k < keyEnd - 1; k++) if (b[k] === BACKSLASH) plain = false;
+      if (hasEscape(b, j, keyEnd)) plain = false;
       let v = keyEnd;
       if (b[v] !== COLON) v = skipSpace(b, v);
       if (b[v] !== COLON) return NOT_WALKED;

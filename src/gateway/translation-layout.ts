@@ -2,27 +2,17 @@
 // the `messages` array, each message's span and role, and where each unit of the conversation (an
 // assistant turn with the user turn after it) starts. The gateway's scan recorded the top-level
 // members (body-scan.ts) and, when asked, the messages (messages-walk.ts) as it crossed them; only
-// when it was not asked are the messages walked here. Anything a byte compare cannot read as JSON.parse would (a key or role written with
-// escapes, a second `messages`, a message without a known role) gives null, and the body is
-// translated the uncached way.
-import { BACKSLASH, LBRACKET } from '../accounting/usage-json';
+// when it was not asked are the messages walked here. Anything a byte compare cannot read as
+// JSON.parse would (a key or role written with escapes, a second `messages`, a message without a
+// known role) gives null, and the body is translated the uncached way.
+import { LBRACKET } from '../accounting/usage-json';
 import { scanSteps } from '../scan-steps';
 import type { BodyScan } from './body-scan';
+import { hasEscape, stringIs } from './json-skip';
 import { ASSISTANT, NOT_WALKED, OTHER_ROLE, SYSTEM, walked, walkMessages, type MessagesLayout } from './messages-walk';
-
-const MESSAGES_KEY = Buffer.from('"messages"');
 
 /** Where `messages` and its elements are in the body, and each element's role. */
 export type Layout = MessagesLayout;
-
-/**
- * A key written with an escape (`"m\u0065ssages"`) means what its plain spelling means to
- * JSON.parse, but not to the byte compares here: such a body is left to the uncached path.
- */
-function escapedKey(raw: Buffer, start: number, end: number): boolean {
-  for (let k = start + 1; k < end - 1; k++) if (raw[k] === BACKSLASH) return true;
-  return false;
-}
 
 /**
  * The body's layout, from what the gateway's scan of `raw` recorded: its top-level members (key
@@ -36,8 +26,8 @@ export function layout(raw: Buffer, scan: Pick<BodyScan, 'members' | 'messages'>
     const keyStart = members[m]!;
     const keyEnd = members[m + 1]!;
     scanSteps.n += keyEnd - keyStart;
-    if (escapedKey(raw, keyStart, keyEnd)) return null;
-    if (keyEnd - keyStart === MESSAGES_KEY.length && raw.compare(MESSAGES_KEY, 0, MESSAGES_KEY.length, keyStart, keyEnd) === 0) {
+    if (hasEscape(raw, keyStart, keyEnd)) return null; // its plain spelling to JSON.parse, not to a byte compare
+    if (stringIs(raw, keyStart, keyEnd, 'messages')) {
       if (messages >= 0) return null; // a second `messages`: JSON.parse keeps the last
       messages = m;
     }

@@ -55,12 +55,6 @@ export class ChunkTemplate {
     return JSON.stringify(probe) === JSON.stringify(chunk) ? new ChunkTemplate(prefix, mid, suffix) : null;
   }
 
-  /** The content of `data` when it is the template around one JSON string (two with `mid`), else undefined. */
-  content(data: string): string | undefined {
-    const token = this.token(data);
-    return token === undefined ? undefined : (JSON.parse(token) as string);
-  }
-
   /**
    * The content of `data` as a JSON string token, exactly as JSON.stringify writes that content,
    * when `data` is the template around one JSON string (two with `mid`), else undefined; the

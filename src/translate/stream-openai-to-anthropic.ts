@@ -247,7 +247,7 @@ export class OpenAIToAnthropicStream extends StreamTranslator {
   }
 
   private delta(body: string): void {
-    this.out += `event: content_block_delta\ndata: {"type":"content_block_delta","index":${this.openIndex},"delta":${body}}\n\n`;
+    this.out += deltaHead(this.openIndex) + body + '}\n\n';
   }
 
   private closeBlock(): void {
@@ -270,7 +270,7 @@ export class OpenAIToAnthropicStream extends StreamTranslator {
   private textToken(token: string, chars: number): void {
     if (this.open !== TEXT) {
       this.startBlock(TEXT, '{"type":"text","text":""}');
-      this.textHead = `event: content_block_delta\ndata: {"type":"content_block_delta","index":${this.openIndex},"delta":{"type":"text_delta","text":`;
+      this.textHead = deltaHead(this.openIndex) + '{"type":"text_delta","text":';
     }
     this.outputChars += chars;
     // As delta() writes it, with the part before the text made once per block.
@@ -388,6 +388,11 @@ export class OpenAIToAnthropicStream extends StreamTranslator {
     this.out += `event: error\ndata: {"type":"error","error":{"type":${q(type)},"message":${q(message)}}}\n\n`;
     this.finished = true;
   }
+}
+
+/** A content_block_delta event up to its delta object. */
+function deltaHead(index: number): string {
+  return `event: content_block_delta\ndata: {"type":"content_block_delta","index":${index},"delta":`;
 }
 
 function nonEmpty(v: unknown): boolean {

@@ -706,6 +706,22 @@ test('messages: each element\'s span and role are recorded as JSON.parse reads t
   );
 });
 
+test('messages: recorded when the question asked on reaching them, with the model read so far, says so', () => {
+  const asked: (string | undefined)[] = [];
+  const ask = (yes: boolean) => (model: string | undefined) => {
+    asked.push(model);
+    return yes;
+  };
+  const first = '{"model":"gpt","messages":[{"role":"user","content":"hi"}]}';
+  assert.notEqual(scanBody(Buffer.from(first), ask(true)).messages, null);
+  assert.equal(scanBody(Buffer.from(first), ask(false)).messages, null);
+  // The model after the messages is not known yet when they are reached.
+  assert.equal(scanBody(Buffer.from('{"messages":[{"role":"user","content":"hi"}],"model":"gpt"}'), ask(true)).messages?.roles.length, 1);
+  // Not asked at all without a messages array.
+  scanBody(Buffer.from('{"model":"gpt","messages":"hi"}'), ask(true));
+  assert.deepEqual(asked, ['gpt', 'gpt', undefined]);
+});
+
 test('messages: not recorded where a byte compare would misread them; the body is read as before', () => {
   const none = [
     '{"messages":[{"r\\u006fle":"user","content":"hi"}]}', // an escaped key in a message

@@ -100,7 +100,7 @@ test('learn refuses what it cannot place: content not found, or found in another
   const data = JSON.stringify(c);
   const t = ChunkTemplate.learn(data, c, 'chatcmpl-1');
   assert.ok(t, 'the last occurrence is the content: kept');
-  assert.equal(t.content(data.replace('"content":"chatcmpl-1"', '"content":"zz"')), 'zz');
+  assert.equal(t.token(data.replace('"content":"chatcmpl-1"', '"content":"zz"')), '"zz"');
   // The content's bytes last appear in a member after the content: the probe tells.
   const d = { ...textChunk('x'), system_fingerprint: 'x' };
   assert.equal(ChunkTemplate.learn(JSON.stringify(d), d, 'x'), null);
