@@ -42,7 +42,8 @@ interface Call {
 
 export class ChatToResponsesStream extends StreamTranslator {
   private readonly ctx: ToResponsesContext;
-  private readonly onChunkFn: (c: Obj) => void;
+  /** A field initializer: see StreamTranslator on closures made in a translator's constructor. */
+  private readonly onChunkFn = (c: Obj): void => this.onChunk(c);
   private seq = 0;
   private started = false;
   private id = '';
@@ -65,7 +66,6 @@ export class ChatToResponsesStream extends StreamTranslator {
   constructor(ctx: ToResponsesContext) {
     super();
     this.ctx = ctx;
-    this.onChunkFn = (c) => this.onChunk(c);
   }
 
   protected upstreamEnded(): void {

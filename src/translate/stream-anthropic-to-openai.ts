@@ -56,12 +56,12 @@ export class AnthropicToOpenAIStream extends StreamTranslator {
   private readonly u: Usage = emptyUsage();
   private usageSeen = false;
   private outputChars = 0;
-  private readonly onMessageFn: (e: Obj) => void;
+  /** A field initializer: see StreamTranslator on closures made in a translator's constructor. */
+  private readonly onMessageFn = (e: Obj): void => this.onMessage(e);
 
   constructor(ctx: ToOpenAIContext) {
     super();
     this.ctx = ctx;
-    this.onMessageFn = (e) => this.onMessage(e);
   }
 
   /** A clean upstream end before message_delta means a cut stream: an error chunk ends it. */

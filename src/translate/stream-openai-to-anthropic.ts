@@ -74,7 +74,8 @@ export class OpenAIToAnthropicStream extends StreamTranslator {
   private usageSeen = false;
   private readonly u: Usage = emptyUsage();
   private outputChars = 0;
-  private readonly onChunkFn: (chunk: Obj) => void;
+  /** A field initializer: see StreamTranslator on closures made in a translator's constructor. */
+  private readonly onChunkFn = (chunk: Obj): void => this.onChunk(chunk);
   /** The raw text of the event being parsed ('' for chunks handed over as objects). */
   private eventData = '';
   /** The stream's text chunks, read without a full parse once one of them was (chunk-template.ts). */
@@ -86,7 +87,6 @@ export class OpenAIToAnthropicStream extends StreamTranslator {
   constructor(ctx: ToAnthropicContext) {
     super();
     this.ctx = ctx;
-    this.onChunkFn = (chunk) => this.onChunk(chunk);
   }
 
   /** A clean upstream end before the finish_reason means a cut stream: an `error` event ends it. */
