@@ -1,7 +1,8 @@
 // The GC trace of a Weir under test (`node --trace-gc-nvp`): one line per GC from every isolate of
 // the process (the control thread's and each worker's, since a worker thread is an isolate of its
 // own), read from the child's stdout as it comes, and summed over the windows in which one target
-// was being measured: GC count and pauses per kind, and the bytes allocated between GCs.
+// was being measured: GC count and pauses per kind, the bytes allocated between GCs, and the bytes
+// scavenges promoted to the old generation.
 //
 // What V8 11.3 (Node 20) prints, one line per GC (name=value pairs, abridged):
 //   [pid:0x7f50b4000f00]     1234 ms: pause=0.4 mutator=12.1 gc=s … allocated=1048576 promoted=0 …
@@ -10,6 +11,9 @@
 // (total_size_before of this GC − total_size_after of the previous): what the isolate allocated
 // in between on its JS heap. It misses what concurrent sweeping freed meanwhile (after a
 // mark-compact) and Buffer contents, which live outside the heap (their JS objects are counted).
+// `promoted` is what the GC moved from the young generation to the old: for a scavenge, objects
+// that lived through two. A request's garbage promoted is paid twice (copied, then found dead only
+// by a mark-compact); a server that keeps nothing per request promotes next to nothing.
 // The time is ms since the isolate was created: the isolate with the earliest creation time (line
 // arrival − that time) is the process's main isolate, the control thread; the others are workers.
 
@@ -26,6 +30,8 @@ export interface GcLine {
   incrementalMs: number;
   /** Bytes allocated since this isolate's previous GC. */
   allocated: number;
+  /** Bytes this GC moved from the young generation to the old. */
+  promoted: number;
 }
 
 const KINDS: Record<string, GcKind> = { s: 'scavenge', mc: 'mark-compact', ms: 'mark-compact', mmc: 'minor mark-compact' };
@@ -60,6 +66,7 @@ export function parseGcLine(line: string): GcLine | null {
   const pauseMs = Number(fields.get('pause'));
   if (!Number.isFinite(pauseMs)) return null;
   const allocated = Number(fields.get('allocated') ?? NaN);
+  const promoted = Number(fields.get('promoted') ?? NaN);
   const incremental = Number(fields.get('incremental') ?? 0);
   return {
     isolate,
@@ -68,6 +75,7 @@ export function parseGcLine(line: string): GcLine | null {
     pauseMs,
     incrementalMs: Number.isFinite(incremental) ? incremental : 0,
     allocated: Number.isFinite(allocated) ? allocated : 0,
+    promoted: Number.isFinite(promoted) ? promoted : 0,
   };
 }
 
@@ -106,6 +114,8 @@ export interface GcSummary {
    * targets are measured), so what one window leaves uncounted is counted in the next.
    */
   workerBytesErrPerReq: number;
+  /** Bytes the worker isolates' scavenges promoted to the old generation, per request. */
+  workerPromotedPerReq: number;
   /** Records without an isolate of their own (two threads printed at once), counted in the kinds only. */
   unattributed: number;
 }
@@ -141,6 +151,7 @@ export function summariseGc(records: readonly GcRecord[], windows: readonly GcWi
   const kinds = new Map<GcKind, GcKindSummary>();
   let workerBytes = 0;
   let controlBytes = 0;
+  let workerPromoted = 0;
   const maxWorkerGc = new Map<string, number>();
   let unattributed = 0;
   let w = 0;
@@ -158,6 +169,7 @@ export function summariseGc(records: readonly GcRecord[], windows: readonly GcWi
     else if (r.isolate === control) controlBytes += r.allocated;
     else {
       workerBytes += r.allocated;
+      if (r.kind === 'scavenge') workerPromoted += r.promoted;
       maxWorkerGc.set(r.isolate, Math.max(maxWorkerGc.get(r.isolate) ?? 0, r.allocated));
     }
   }
@@ -168,6 +180,7 @@ export function summariseGc(records: readonly GcRecord[], windows: readonly GcWi
     workerBytesPerReq: per(workerBytes),
     controlBytesPerReq: per(controlBytes),
     workerBytesErrPerReq: per([...maxWorkerGc.values()].reduce((a, b) => a + b, 0)),
+    workerPromotedPerReq: per(workerPromoted),
     unattributed,
   };
 }

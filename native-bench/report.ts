@@ -338,7 +338,7 @@ function profileTable(entries: BenchResults['profile'] | undefined, who: string)
 }
 
 /** Scenario 9's figures (google.ts computes them; the rows above hold its raw latencies). */
-/** Scenario 13: the GCs of the traced Weirs over each phase's measured windows, per 10k requests. */
+/** Scenarios 7 and 13: the GCs of the traced Weirs over each phase's measured windows, per 10k requests. */
 function gcTable(sc: ScenarioResult[]): Table | null {
   const rows: string[][] = [];
   for (const s of sc) {
@@ -352,6 +352,7 @@ function gcTable(sc: ScenarioResult[]): Table | null {
           i === 0 ? intText(g.gc.requests) : '',
           i === 0 ? `${intText(g.gc.workerBytesPerReq)} ± ${intText(g.gc.workerBytesErrPerReq)}` : '',
           i === 0 ? intText(g.gc.controlBytesPerReq) : '',
+          i === 0 ? intText(g.gc.workerPromotedPerReq) : '',
           k ? k.kind : 'none',
           k ? fixed(per10k(k.count), 1) : '',
           k ? fixed(per10k(k.pauseMs), 2) : '',
@@ -363,12 +364,13 @@ function gcTable(sc: ScenarioResult[]): Table | null {
   }
   if (!rows.length) return null;
   return {
-    title: 'GC of Weir during the tail rounds (--trace-gc-nvp, every isolate of the process), per 10k requests',
-    head: ['phase', 'target', 'requests', 'worker B/req', 'control B/req', 'GC kind', 'GCs', 'pause ms', 'max pause ms', 'incr. marking ms'],
+    title: 'GC of Weir during the measured rounds (--trace-gc-nvp, every isolate of the process), per 10k requests',
+    head: ['phase', 'target', 'requests', 'worker B/req', 'control B/req', 'promoted B/req', 'GC kind', 'GCs', 'pause ms', 'max pause ms', 'incr. marking ms'],
     align: ['l', 'l'],
     rows,
     foot: [
       "B/req: bytes allocated in the worker isolates (and the control thread's) per request, from each GC's `allocated` (heap growth since that isolate's previous GC); ± one GC's worth at the ends of the windows.",
+      "promoted: bytes the workers' scavenges moved to the old generation per request (objects that lived through two scavenges); what a request leaves there dies only in a mark-compact.",
       'pause: main-thread pause of each GC (scavenges also run in parallel helper threads); incr. marking: the incremental steps before a mark-compact, spread over the mutator.',
     ],
   };

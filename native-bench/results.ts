@@ -234,8 +234,8 @@ export interface SoakResult {
   flat: boolean;
 }
 
-/** Scenario 13: the GCs of one traced Weir over one phase's measured windows. */
-export interface TailGcRow {
+/** The GCs of one traced target over one phase's windows (scenarios 7 and 13). */
+export interface GcRow {
   phase: string;
   target: TargetKind;
   label: string;
@@ -260,8 +260,8 @@ export interface ScenarioResult {
   translated?: TranslatedSummary;
   agents?: AgentsResult;
   history?: HistoryRow[];
-  /** Scenario 13: GCs and allocation of the traced Weirs per phase. */
-  gc?: TailGcRow[];
+  /** Scenarios 7 and 13: GCs and allocation of the traced Weirs per phase. */
+  gc?: GcRow[];
 }
 
 export interface Check {

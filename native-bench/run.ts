@@ -131,9 +131,10 @@ async function main(): Promise<number> {
   const configPath = writeBenchConfig(workDir, 'weir-config.yaml', mock.url, MASTER_KEY);
   const profileDir = args.profile ? path.join(workDir, 'prof', new Date().toISOString().replace(/[:.]/g, '-')) : undefined;
   if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
-  // The tail scenario reads the GC trace of both Weirs; the other scenarios then run traced too.
-  const traced = args.scenarios.includes('tail');
-  if (traced) notes.push('Weir and the governed Weir run under node --trace-gc-nvp (scenario 13): one stdout line per GC in every scenario of this run');
+  // The tail and translated scenarios read the GC trace of Weir (and the tail scenario the
+  // governed Weir's); the other scenarios then run traced too.
+  const traced = args.scenarios.includes('tail') || args.scenarios.includes('translated');
+  if (traced) notes.push('Weir and the governed Weir run under node --trace-gc-nvp (scenarios 7 and 13): one stdout line per GC in every scenario of this run');
   const weirGc = traced ? new GcTrace(() => performance.now()) : undefined;
   progress.set('starting', 'Weir');
   const weir = await startGateway({ configPath, workers: args.workers, cpus: pin?.target, profileDir, gcTrace: weirGc });

@@ -4,6 +4,7 @@ import { bedrockScenario } from './bedrock';
 import type { ScenarioKey } from './args';
 import { chatSpec, claudeCodeBody, messagesSpec, smallChat } from './bodies';
 import { interleavedFanout } from './fanout';
+import { gcRows, windowLog } from './gc-windows';
 import { BATCH_WRITE_S, idleCpuRate, KEY_LIMITS, keyHash, PhaseMeter, type Governed } from './governed';
 import { interleavedLatency } from './latency-rounds';
 import type { Plan } from './plan';
@@ -231,8 +232,11 @@ async function translated(ctx: ScenarioContext): Promise<ScenarioResult> {
     `client body ${(req.passThrough.body!.length / 1024).toFixed(0)} KB (${req.tools} tools, ${req.messages} messages, stream), ${plan.deltas} text deltas; upstream chat body on the translated path ${(req.upstreamChat.body!.length / 1024).toFixed(0)} KB`,
     'every answer is checked whole: the Anthropic event sequence (message_start … every text delta in order … message_stop), or for the mock\'s chat stream every content delta, finish_reason stop and [DONE]',
   );
-  r.latency = await interleavedLatency(list, req.passThrough, { ...plan.translated, repeats: plan.repeats, sse: true, per: translatedPerTarget(req, plan.deltas) }, progress, '7 translated');
+  const windows = windowLog();
+  r.latency = await interleavedLatency(list, req.passThrough, { ...plan.translated, repeats: plan.repeats, sse: true, per: translatedPerTarget(req, plan.deltas), onWindow: windows.onWindow }, progress, '7 translated');
   r.translated = translatedSummary(r.latency, plan.deltas);
+  // Weir runs traced (run.ts): the GCs of each path, told apart by the windows of its rounds.
+  if (weir.gc) r.gc = gcRows('concurrency 1', [list[1]!, list[2]!], windows.of);
   return r;
 }
 

@@ -4,36 +4,19 @@
 // `--trace-gc-nvp`) and the bytes their worker isolates allocated per request (gc-trace.ts).
 // The GCs of a target are the records that arrived while that target alone was being measured.
 import { chatSpec, smallChat } from './bodies';
-import type { GcWindow } from './gc-trace';
+import { gcRows, windowLog } from './gc-windows';
 import type { Governed } from './governed';
-import { interleavedLatency, type OnWindow } from './latency-rounds';
+import { interleavedLatency } from './latency-rounds';
 import type { Plan } from './plan';
 import type { Progress } from './progress';
 import { interleavedRates } from './rates';
-import type { LatencyRow, RateRow, TailGcRow } from './results';
+import type { GcRow, LatencyRow, RateRow } from './results';
 import type { Target } from './targets';
 
 /** The fixed rate of the issue's second measurement. */
 export const TAIL_RATE = 2000;
 
-/** Collects each target's measured windows of one phase. */
-function windowLog(): { onWindow: OnWindow; of: (t: Target) => GcWindow[] } {
-  const byTarget = new Map<Target, GcWindow[]>();
-  return {
-    onWindow: (t, w) => {
-      const list = byTarget.get(t) ?? [];
-      list.push(w);
-      byTarget.set(t, list);
-    },
-    of: (t) => byTarget.get(t) ?? [],
-  };
-}
-
-function gcRows(phase: TailGcRow['phase'], targets: Target[], windows: (t: Target) => GcWindow[]): TailGcRow[] {
-  return targets.filter((t) => t.gc).map((t) => ({ phase, target: t.kind, label: t.label, gc: t.gc!.summary(windows(t)), dropped: t.gc!.dropped }));
-}
-
-export async function tailScenario(o: { targets: Target[]; governed: Governed | string; plan: Plan; progress: Progress }): Promise<{ latency: LatencyRow[]; rates: RateRow[]; gc: TailGcRow[]; notes: string[] }> {
+export async function tailScenario(o: { targets: Target[]; governed: Governed | string; plan: Plan; progress: Progress }): Promise<{ latency: LatencyRow[]; rates: RateRow[]; gc: GcRow[]; notes: string[] }> {
   const { plan, progress } = o;
   const notes: string[] = [];
   const spec = chatSpec(smallChat());

@@ -11,8 +11,9 @@ const SCAVENGE = '[19957:0x194d5490]      200 ms: pause=15.6 mutator=154.6 gc=s 
 const MARK_COMPACT = '[19855:0x2a0a1eb0]     1552 ms: pause=26.5 mutator=9.3 gc=mc reduce_memory=0 time_to_safepoint=0.00 heap.prologue=0.00 heap.embedder_tracing_epilogue=0.02 heap.epilogue=0.00 heap.epilogue.reduce_new_space=0.00 heap.external.prologue=0.0 heap.external.epilogue=0.0 heap.external.weak_global_handles=0.0 clear=0 clear.external_string_table=0.0 clear.string_forwarding_table=0.0 clear.weak_global_handles=0.0 clear.dependent_code=0.0 clear.maps=0.0 clear.slots_buffer=0.0 clear.weak_collections=0.0 clear.weak_lists=0.0 clear.weak_references=0.0 clear.join_job=0.1 complete.sweep_array_buffers=0.0 complete.sweeping=0.0 epilogue=0.0 evacuate=0.5 evacuate.candidates=0.0 evacuate.clean_up=0.0 evacuate.copy=0.1 evacuate.prologue=0.1 evacuate.epilogue=0.0 evacuate.rebalance=0.0 evacuate.update_pointers=0.3 evacuate.update_pointers.to_new_roots=0.2 evacuate.update_pointers.slots.main=0.1 evacuate.update_pointers.weak=0.0 finish=0.0 finish.sweep_array_buffers=0.0 mark=25.5 mark.finish_incremental=0.0 mark.roots=0.4 mark.full_closure_parallel=25.2 mark.full_closure=0.0 mark.ephemeron.marking=4.2 mark.ephemeron.linear=0.0 mark.embedder_prologue=0.0 mark.embedder_tracing=0.0 prologue=0.0 sweep=0.1 sweep.code=0.0 sweep.map=0.0 sweep.new=0.0 sweep.new_lo=0.0 sweep.old=0.1 incremental=9.0 incremental.finalize=0.0 incremental.finalize.external.prologue=0.0 incremental.finalize.external.epilogue=0.0 incremental.layout_change=0.0 incremental.sweep_array_buffers=3.4 incremental.sweeping=0.0 incremental.embedder_prologue=0.1 incremental.embedder_tracing=0.0 incremental_wrapper_tracing_longest_step=0.0 incremental_longest_step=8.5 incremental_steps_count=2 incremental_marking_throughput=126917 incremental_walltime_duration=199 background.mark=80.3 background.sweep=0.0 background.evacuate.copy=0.0 background.evacuate.update_pointers=0.0 background.unmapper=0.0 unmapper=0.0 total_size_before=46405040 total_size_after=21688216 holes_size_before=62048 holes_size_after=161720 allocated=115680 promoted=96000 new_space_survived=0 nodes_died_in_new=0 nodes_copied_in_new=0 nodes_promoted=0 promotion_ratio=57.4% average_survival_ratio=79.5% promotion_rate=508.5% new_space_survive_rate=0.0% new_space_allocation_throughput=56562.8 unmapper_chunks=62 compaction_speed=916748';
 const MINOR_MC = '[20062:0x1fa91eb0]      211 ms: pause=4.5 mutator=1.9 gc=mmc reduce_memory=0 minor_mc=4.07 time_to_safepoint=0.00 mark=1.43 mark.incremental_roots=0.00 mark.finish_incremental=0.00 mark.seed=0.08 mark.closure_parallel=1.35 mark.closure=0.00 clear=0.00 clear.string_forwarding_table=0.00 clear.string_table=0.00 clear.global_handles=0.00 complete.sweep_array_buffers=0.00 complete.sweeping=0.00 sweep=0.78 sweep.new=0.01 sweep.new_lo=0.00 sweep.update_string_table=0.00 sweep.start_jobs=0.78 sweep.array_buffers=0.00 finish=1.85 finish.ensure_capacity=1.84 background.mark=1.06 background.sweep=0.73 background.sweep.array_buffers=0.00 background.evacuate.copy=0.00 background.unmapper=0.00 unmapper=0.00 total_size_before=4327672 total_size_after=4426840 holes_size_before=7248 holes_size_after=7248 allocated=682424 promoted=687424 new_space_survived=171808 nodes_died_in_new=0 nodes_copied_in_new=0 nodes_promoted=2 promotion_ratio=67.0% average_survival_ratio=68.8% promotion_rate=199.8% new_space_survive_rate_=16.7% new_space_allocation_throughput=257974.3';
 
-test('a scavenge line: isolate, time since the isolate began, pause and bytes allocated since the previous GC', () => {
-  assert.deepEqual(parseGcLine(SCAVENGE), { isolate: '0x194d5490', sinceStartMs: 200, kind: 'scavenge', pauseMs: 15.6, incrementalMs: 0, allocated: 4054360 });
+test('a scavenge line: isolate, time since the isolate began, pause, bytes allocated since the previous GC and promoted', () => {
+  assert.deepEqual(parseGcLine(SCAVENGE), { isolate: '0x194d5490', sinceStartMs: 200, kind: 'scavenge', pauseMs: 15.6, incrementalMs: 0, allocated: 4054360, promoted: 0 });
+  assert.equal(parseGcLine(SCAVENGE.replace('promoted=0 ', 'promoted=131072 '))!.promoted, 131072);
 });
 
 test('a mark-compact line carries its incremental marking time apart from its pause', () => {
@@ -28,6 +29,7 @@ test('a minor mark-compact line', () => {
   assert.equal(g.kind, 'minor mark-compact');
   assert.equal(g.pauseMs, 4.5);
   assert.equal(g.allocated, 682424);
+  assert.equal(g.promoted, 687424);
 });
 
 test("Weir's own output and the --trace-gc (not nvp) format are not GC records", () => {
@@ -47,8 +49,8 @@ test("two threads printing at once: the record is the last prefix's; a record le
   assert.equal(orphan.allocated, 4054360);
 });
 
-const rec = (isolate: string, arrivedMs: number, sinceStartMs: number, kind: GcRecord['kind'], pauseMs: number, allocated: number): GcRecord => ({
-  isolate, arrivedMs, sinceStartMs, kind, pauseMs, incrementalMs: kind === 'mark-compact' ? 2 : 0, allocated,
+const rec = (isolate: string, arrivedMs: number, sinceStartMs: number, kind: GcRecord['kind'], pauseMs: number, allocated: number, promoted = 0): GcRecord => ({
+  isolate, arrivedMs, sinceStartMs, kind, pauseMs, incrementalMs: kind === 'mark-compact' ? 2 : 0, allocated, promoted,
 });
 
 test('the control thread is the isolate created first, whatever order its GCs come in', () => {
@@ -64,13 +66,13 @@ test('the control thread is the isolate created first, whatever order its GCs co
 
 test('the summary counts only records inside the windows: per kind, and bytes per request of workers and control', () => {
   const records = [
-    rec('0xw1', 5, 1, 'scavenge', 9, 999_999), // before every window
-    rec('0xw1', 12, 1, 'scavenge', 0.5, 4_000_000),
-    rec('0xmain', 15, 1, 'scavenge', 0.25, 100_000),
-    rec('0xw2', 18, 1, 'mark-compact', 7, 1_000_000),
+    rec('0xw1', 5, 1, 'scavenge', 9, 999_999, 999_999), // before every window
+    rec('0xw1', 12, 1, 'scavenge', 0.5, 4_000_000, 200_000),
+    rec('0xmain', 15, 1, 'scavenge', 0.25, 100_000, 50_000), // the control thread's: not a worker's promotion
+    rec('0xw2', 18, 1, 'mark-compact', 7, 1_000_000, 70_000), // a mark-compact's: not a scavenge's
     rec('0xw2', 25, 1, 'scavenge', 99, 999_999), // between the windows: another target's
     rec('', 31, 1, 'scavenge', 1.5, 2_000_000), // no isolate: counted in its kind only
-    rec('0xw1', 40, 1, 'scavenge', 1, 3_000_000), // at a window's end: inside
+    rec('0xw1', 40, 1, 'scavenge', 1, 3_000_000, 100_000), // at a window's end: inside
     rec('0xw1', 41, 1, 'scavenge', 99, 999_999), // after
   ];
   const s = summariseGc(records, [{ startMs: 30, endMs: 40, requests: 600 }, { startMs: 10, endMs: 20, requests: 400 }], '0xmain');
@@ -82,6 +84,7 @@ test('the summary counts only records inside the windows: per kind, and bytes pe
   assert.equal(s.workerBytesPerReq, 8000); // (4,000,000 + 1,000,000 + 3,000,000) / 1000
   assert.equal(s.controlBytesPerReq, 100);
   assert.equal(s.workerBytesErrPerReq, 5000); // each worker's largest GC (4,000,000 + 1,000,000) / requests
+  assert.equal(s.workerPromotedPerReq, 300); // the workers' scavenges (200,000 + 100,000) / 1000
   assert.equal(s.unattributed, 1);
 });
 

@@ -167,7 +167,7 @@ test('scenario 12: the translated cost per call is flat when the longest history
 test('scenario 13: the GC table shows bytes per request with their error and each GC kind per 10k requests; the rate table a p99.9', () => {
   const r = results();
   const gc = (requests: number, kinds: { kind: 'scavenge' | 'mark-compact'; count: number; pauseMs: number; maxPauseMs: number; incrementalMs: number }[]) => ({
-    requests, kinds, workerBytesPerReq: 13_018.4, controlBytesPerReq: 12, workerBytesErrPerReq: 380, unattributed: 0,
+    requests, kinds, workerBytesPerReq: 13_018.4, controlBytesPerReq: 12, workerBytesErrPerReq: 380, workerPromotedPerReq: 21.5, unattributed: 0,
   });
   r.scenarios.push({
     id: 13, key: 'tail', title: 'the long tail', notes: [],
@@ -181,9 +181,9 @@ test('scenario 13: the GC table shows bytes per request with their error and eac
     ],
   });
   const text = renderTerminal(r);
-  assert.match(text, /GC of Weir during the tail rounds/);
+  assert.match(text, /GC of Weir during the measured rounds/);
   // 30 scavenges and 12 ms of pause over 20,000 requests: 15 and 6 per 10k.
-  assert.match(text, /13 tail, concurrency 1\s+Weir\s+20,000\s+13,018 ± 380\s+12\s+scavenge\s+15\.0\s+6\.00\s+0\.90/);
+  assert.match(text, /13 tail, concurrency 1\s+Weir\s+20,000\s+13,018 ± 380\s+12\s+22\s+scavenge\s+15\.0\s+6\.00\s+0\.90/);
   assert.match(text, /mark-compact\s+1\.0\s+4\.50\s+4\.50\s+2\.25/);
   // The added p99.9 at 2,000 req/s, median [min…max] of its repeats, after the p99.
   assert.match(text, /2,000\s+Weir\s+2,000\s+\+0\.100\s+\+0\.200\s+\+0\.500 \[\+0\.250…\+0\.750\]/);
