@@ -131,10 +131,11 @@ async function main(): Promise<number> {
   const configPath = writeBenchConfig(workDir, 'weir-config.yaml', mock.url, MASTER_KEY);
   const profileDir = args.profile ? path.join(workDir, 'prof', new Date().toISOString().replace(/[:.]/g, '-')) : undefined;
   if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
-  // The tail and translated scenarios read the GC trace of Weir (and the tail scenario the
-  // governed Weir's); the other scenarios then run traced too.
-  const traced = args.scenarios.includes('tail') || args.scenarios.includes('translated');
-  if (traced) notes.push('Weir and the governed Weir run under node --trace-gc-nvp (scenarios 7 and 13): one stdout line per GC in every scenario of this run');
+  // The tail and translated scenarios read the GC trace of Weir, and the tail scenario the governed
+  // Weir's too; the other scenarios then run traced as well.
+  const tail = args.scenarios.includes('tail');
+  const traced = tail || args.scenarios.includes('translated');
+  if (traced) notes.push(`${tail ? 'Weir and the governed Weir run' : 'Weir runs'} under node --trace-gc-nvp (scenarios 7 and 13): one stdout line per GC in every scenario of this run`);
   const weirGc = traced ? new GcTrace(() => performance.now()) : undefined;
   progress.set('starting', 'Weir');
   const weir = await startGateway({ configPath, workers: args.workers, cpus: pin?.target, profileDir, gcTrace: weirGc });
@@ -153,10 +154,10 @@ async function main(): Promise<number> {
     else targets.push(makeTarget('nginx', n.url, n.child.pid, true));
   }
   let governed: Governed | string = 'not selected';
-  if (args.scenarios.includes('governed') || args.scenarios.includes('scaleout') || traced) {
+  if (args.scenarios.includes('governed') || args.scenarios.includes('scaleout') || tail) {
     progress.set('starting', 'PostgreSQL and the governed Weir');
     try {
-      governed = await startGoverned({ mockUrl: mock.url, workDir, workers: args.workers, cpus: pin?.target, profileDir: profileDir ? path.join(profileDir, 'governed') : undefined, gcTrace: traced ? new GcTrace(() => performance.now()) : undefined });
+      governed = await startGoverned({ mockUrl: mock.url, workDir, workers: args.workers, cpus: pin?.target, profileDir: profileDir ? path.join(profileDir, 'governed') : undefined, gcTrace: tail ? new GcTrace(() => performance.now()) : undefined });
     } catch (e) {
       governed = `PostgreSQL or the governed Weir did not start: ${(e as Error).message.split('\n')[0]}`;
       notes.push(`scenario 4 not run: ${governed}`);

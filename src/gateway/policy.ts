@@ -97,12 +97,17 @@ const MAX_CHARGED = 9;
  * Charges of this worker that are not settled yet. A call settles its charge however it ends; a
  * worker that retires settles what is left here (as costing nothing) once it serves no request,
  * so a bug or a lost call can never hold a budget reservation or a parallel slot forever.
+ *
+ * An array, each charge knowing its slot (a settled one's place goes to the last), not a Set: a
+ * Set holding a call or two builds a new table as it shrinks and grows back on every delete and
+ * add, and a sampling heap profile found those tables (about 120 bytes a governed request) freed
+ * only by mark-compacts (PERF.md). Pushing and popping an array allocates nothing.
  */
-const live = new Set<Charge>();
+const live: Charge[] = [];
 
 /** Settles every charge still held (worker retirement); returns how many there were. */
 export function releaseLiveCharges(nowMs: number): number {
-  const n = live.size;
+  const n = live.length;
   for (const c of [...live]) c.settle(0n, 0, nowMs);
   return n;
 }
@@ -116,6 +121,8 @@ export class Charge {
   private readonly admitted: number[] = [];
   private reserved = 0n;
   private done = false;
+  /** Its index in `live` while held, else -1. */
+  private slot = -1;
 
   constructor(private readonly table: EntityTable) {}
 
@@ -149,7 +156,10 @@ export class Charge {
       this.recs.push(c.rec);
     }
     this.reserved = reserveNanos;
-    live.add(this);
+    if (this.slot < 0) {
+      this.slot = live.length;
+      live.push(this);
+    }
   }
 
   private releaseLimits(nowMs: number): void {
@@ -161,7 +171,14 @@ export class Charge {
   settle(actualNanos: bigint, tokens: number, nowMs: number): void {
     if (this.done) return;
     this.done = true;
-    live.delete(this);
+    if (this.slot >= 0) {
+      const last = live.pop()!;
+      if (last !== this) {
+        live[this.slot] = last;
+        last.slot = this.slot;
+      }
+      this.slot = -1;
+    }
     for (const r of this.recs) this.table.settle(r, this.reserved, actualNanos);
     for (const r of this.admitted) this.table.release(r, tokens, nowMs);
   }

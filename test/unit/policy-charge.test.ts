@@ -38,6 +38,25 @@ test('releaseLiveCharges gives back what unsettled charges hold, as costing noth
   new Charge(t).acquire(charged(rec), 1000n, 0);
 });
 
+test('charges settled in any order leave exactly the unsettled ones to releaseLiveCharges', () => {
+  releaseLiveCharges(0); // what the tests before left held
+  const t = EntityTable.allocate(4);
+  t.setLimits(0, { maxBudgetNanos: 1000, rpm: null, tpm: null, maxParallel: 3, expiresMs: null, blocked: false });
+  const [a, b, c] = [new Charge(t), new Charge(t), new Charge(t)];
+  for (const x of [a, b, c]) x.acquire(charged(0), 100n, 0);
+  assert.equal(t.used(0, 'max_parallel_requests', 0), 3);
+  a.settle(10n, 1, 0); // the first: the last takes its place
+  c.settle(20n, 1, 0); // that one, now first
+  c.settle(20n, 1, 0); // again: nothing more
+  assert.equal(t.spendNanos(0), 30n);
+  assert.equal(t.used(0, 'max_parallel_requests', 0), 1, 'b still holds its slot');
+  assert.equal(releaseLiveCharges(0), 1);
+  assert.equal(t.used(0, 'max_parallel_requests', 0), 0);
+  b.settle(50n, 1, 0); // released already: settling it again changes nothing
+  assert.equal(t.spendNanos(0), 30n);
+  assert.equal(releaseLiveCharges(0), 0);
+});
+
 function profile(over: Partial<KeyProfile> = {}): KeyProfile {
   return {
     record: 0,
