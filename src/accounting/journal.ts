@@ -23,6 +23,7 @@ import path from 'node:path';
 import { segmentName, type JournalFormat } from './journal-segments';
 import type { SpendRecord } from './spend-record';
 import { BadRecord, CLOSED_V2, decodeRecord, encodeRecord, RECORD_TAG, TRAILER, worstSize } from './journal-binary';
+import { indexOfByte } from '../byte-index';
 
 /** The last line of a closed segment. Exactly this text, so it can never be a SpendRecord. */
 export const CLOSED_MARKER = '{"weir_journal":"closed"}';
@@ -303,7 +304,7 @@ function readLines(buf: Buffer, base: number, out: SegmentRead, limit: number): 
   if (lastNl < 0) return 0;
   let start = 0;
   while (start <= lastNl) {
-    const nl = buf.indexOf(0x0a, start);
+    const nl = indexOfByte(buf, 0x0a, start);
     const end = base + nl + 1;
     const text = buf.toString('utf8', start, nl);
     const lineStart = start;

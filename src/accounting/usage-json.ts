@@ -12,6 +12,7 @@
 // its bytes once per name.
 
 import { scanSteps } from '../scan-steps';
+import { indexOfByte } from '../byte-index';
 
 export const QUOTE = 0x22;
 export const BACKSLASH = 0x5c;
@@ -37,7 +38,7 @@ export function skipSpace(b: Buffer, i: number, end: number): number {
 export function skipString(b: Buffer, i: number, end: number): number {
   let j = i;
   for (;;) {
-    j = b.indexOf(QUOTE, j + 1);
+    j = indexOfByte(b, QUOTE, j + 1);
     if (j < 0 || j >= end) {
       scanSteps.n += (j < 0 ? b.length : j) - end; // the search ran past the window
       return -1;

@@ -5,6 +5,7 @@ import { openaiUsage, type TokenUsage } from './usage-types';
 import { COLON, CR, LBRACE, LBRACKET, LF, RBRACKET, readTopLevelStrings, skipSpace, stringValueBytes } from './usage-json';
 import { scanSteps } from '../scan-steps';
 import { DELTA_SKIP_KEYS, estimate, eventFields, K_DELTA, keyBefore, keyedValue, spanIs, SseScanner, type StreamUsage } from './usage-stream';
+import { indexOfByte } from '../byte-index';
 
 const K_USAGE = Buffer.from('usage');
 const K_CHOICES = Buffer.from('choices');
@@ -68,7 +69,7 @@ export class OpenAIUsageScanner extends SseScanner {
     // the next brace that looks like `"usage": {` (a hostile event can be made of nothing else).
     let delta = -1;
     let parsed = false;
-    for (let i = d.indexOf(LBRACE, ds + 1); i >= 0 && i < de; i = d.indexOf(LBRACE, i + 1)) {
+    for (let i = indexOfByte(d, LBRACE, ds + 1); i >= 0 && i < de; i = indexOfByte(d, LBRACE, i + 1)) {
       if (delta < 0 && keyBefore(d, i, ds, K_DELTA)) {
         delta = i;
       } else if (!parsed && keyBefore(d, i, ds, K_USAGE)) {

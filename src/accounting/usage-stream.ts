@@ -37,6 +37,7 @@ import type { TokenUsage } from './usage-types';
 import { BACKSLASH, COLON, CR, isSpace, LF, QUOTE } from './usage-json';
 import { scanSteps } from '../scan-steps';
 import { SplitEvent } from './split-event';
+import { indexOfByte } from '../byte-index';
 
 /** An event longer than this (unterminated) is no longer kept for scanning. */
 const MAX_SCAN_EVENT = 1 << 20;
@@ -104,7 +105,7 @@ export function eventFields(b: Buffer, s: number, e: number, out: EventFields): 
   let extra: Buffer[] | null = null;
   let i = s;
   while (i < e) {
-    let nl = b.indexOf(LF, i);
+    let nl = indexOfByte(b, LF, i);
     if (nl < 0 || nl > e) {
       scanSteps.n += (nl < 0 ? b.length : nl) - e; // the search ran past the event
       nl = e;
@@ -310,7 +311,7 @@ export abstract class SseScanner {
 export function findBoundary(c: Buffer, i: number): number {
   const len = c.length;
   for (;;) {
-    const j = c.indexOf(LF, i);
+    const j = indexOfByte(c, LF, i);
     if (j < 0) return -1;
     const n = c[j + 1];
     if (n === LF) return j + 2;

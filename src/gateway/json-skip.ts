@@ -4,6 +4,7 @@
 // translation. They only move forward and validate what they cross (strings end, brackets pair).
 import { BACKSLASH, COMMA, isSpace, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } from '../accounting/usage-json';
 import { scanSteps } from '../scan-steps';
+import { indexOfByte } from '../byte-index';
 
 // Steps (src/scan-steps.ts): the walk only moves forward, so scanBody counts the body's length
 // once for it, and the helpers below count only what is not part of it: the backslashes a string
@@ -18,7 +19,7 @@ export function skipSpace(b: Buffer, i: number): number {
 export function skipString(b: Buffer, i: number): number {
   let j = i;
   for (;;) {
-    j = b.indexOf(QUOTE, j + 1);
+    j = indexOfByte(b, QUOTE, j + 1);
     if (j < 0) return -1;
     if (b[j - 1] !== BACKSLASH) return j + 1;
     let k = j - 2;

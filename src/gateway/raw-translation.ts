@@ -40,6 +40,7 @@ import { anthropicToOpenAIChat, type AnthropicToOpenAIOptions, type Dropped, typ
 import { skipString } from './json-skip';
 import { MAX_JSON_DEPTH } from './json-depth';
 import { scanSteps } from '../scan-steps';
+import { indexOfByte } from '../byte-index';
 
 /** Bodies shorter than this take the ordinary path: nothing to gain there. */
 export const MIN_BODY = 16 * 1024;
@@ -107,7 +108,7 @@ function literalLength(raw: Buffer, start: number, end: number): number {
   let units = lit.length;
   let i = 0;
   for (;;) {
-    const b = lit.indexOf(BACKSLASH, i);
+    const b = indexOfByte(lit, BACKSLASH, i);
     scanSteps.n += (b < 0 ? lit.length : b) - i;
     if (b < 0) break;
     const c = lit[b + 1]!;
@@ -190,7 +191,7 @@ export function skeleton(raw: Buffer, maxDepth: number, allowNone = false): Skel
   // spaces around a string are looked at once more (raw bodies have few).
   scanSteps.n += raw.length;
   for (;;) {
-    const q = raw.indexOf(QUOTE, i);
+    const q = indexOfByte(raw, QUOTE, i);
     // Every bracket sits between two string literals: a few KB of a Claude Code body in all.
     const gapEnd = q < 0 ? raw.length : q;
     for (let g = i; g < gapEnd; g++) {
