@@ -18,7 +18,7 @@ import { claudeCodeBody, messagesSpec } from './bodies';
 import { translatedRequests } from './translated';
 import { median } from './stats';
 import { threadNs } from './procfs';
-import { rigArgs, runBuildChild } from './build-child';
+import { pinNote, rigArgs, runBuildChild } from './build-child';
 
 const HERE_DIST = path.resolve(__dirname, '..');
 const CHUNK = 64 * 1024;
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
       console.log(`| ${name} | ${loop} | ${median(us).toFixed(1)} [${Math.min(...us).toFixed(1)}…${Math.max(...us).toFixed(1)}] | ${median(f).toFixed(2)} [${Math.min(...f).toFixed(2)}…${Math.max(...f).toFixed(2)}] |`);
     }
   }
-  console.log(`\n${calls} calls a repeat, ${repeats} repeats; load average at the end ${load}`);
+  console.log(`\n${calls} calls a repeat, ${repeats} repeats, ${pinNote()}; load average at the end ${load}`);
 }
 
 if (!isMainThread) {

@@ -1,13 +1,35 @@
 // The per-build A/B rigs (body-path-cpu, stream-translate-cpu, spend-writer-cpu) measure each build
 // in a child process of its own, so two builds' modules and heaps never share one: the child prints
 // its figures as one JSON value on stdout, read here.
-import { spawn } from 'node:child_process';
+//
+// Each child runs pinned to one CPU (the last) when `taskset` is there: unpinned, on this 2-vCPU
+// VM the same build's loop ran at one of two speeds from one process to the next (27 or 55 µs a
+// call, every function alike), which no median of a few repeats smooths out; pinned, repeats
+// agree within a few percent (PERF.md, 2026-12-06 07:15).
+import { spawn, spawnSync } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
+
+let pinCpu: string | null | undefined;
+
+/** The CPU the children run on, or null without taskset. */
+export function childCpu(): string | null {
+  if (pinCpu === undefined) pinCpu = spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0 ? String(os.cpus().length - 1) : null;
+  return pinCpu;
+}
+
+/** How the children ran, for a rig's footer. */
+export function pinNote(): string {
+  const cpu = childCpu();
+  return cpu === null ? 'children not pinned (no taskset)' : `each child pinned to CPU ${cpu}`;
+}
 
 /** Runs `node [...nodeArgs] script --child ...args` and resolves with the JSON it printed. */
 export function runBuildChild<T>(script: string, args: string[], nodeArgs: string[] = []): Promise<T> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...nodeArgs, script, '--child', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const argv = [...nodeArgs, script, '--child', ...args];
+    const cpu = childCpu();
+    const p = cpu === null ? spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn('taskset', ['-c', cpu, process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.on('error', reject);

@@ -20,7 +20,7 @@ import v8 from 'node:v8';
 import type { SpendRecord } from '../src/accounting/spend-record';
 import { rec } from '../test/support/journal-record';
 import { createDatabase } from '../test/support/postgres';
-import { runBuildChild } from './build-child';
+import { pinNote, runBuildChild } from './build-child';
 import { median } from './stats';
 import { threadNs } from './procfs';
 
@@ -186,7 +186,7 @@ async function main(argv: string[]): Promise<number> {
     await server.stop();
   }
   const lines = [
-    `${records} rows a flush, ${repeats} repeats, medians [min…max]`,
+    `${records} rows a flush, ${repeats} repeats, ${pinNote()}, medians [min…max]`,
     '| build | control thread µs/row | process µs/row | heap allocated B/row | peak heap MB | peak RSS MB | GCs |',
     '| :--- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];

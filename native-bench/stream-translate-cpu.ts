@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { median } from './stats';
 import { threadNs } from './procfs';
-import { rigArgs, runBuildChild } from './build-child';
+import { pinNote, rigArgs, runBuildChild } from './build-child';
 
 const HERE_DIST = path.resolve(__dirname, '..');
 const WAYS = ['whole', 'events', 'obfuscated'] as const;
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
       console.log(`| ${name} | ${way} | ${median(us).toFixed(1)} [${Math.min(...us).toFixed(1)}…${Math.max(...us).toFixed(1)}] |`);
     }
   }
-  console.log(`\n${streams} streams a repeat, ${repeats} repeats; load average at the end ${load}`);
+  console.log(`\n${streams} streams a repeat, ${repeats} repeats, ${pinNote()}; load average at the end ${load}`);
 }
 
 if (process.argv[2] === '--child') {
