@@ -221,12 +221,8 @@ async function translated(ctx: ScenarioContext): Promise<ScenarioResult> {
   const direct = targets.find((t) => t.kind === 'direct')!;
   const weir = targets.find((t) => t.kind === 'weir')!;
   // Weir's two paths are one process: each target's CPU is counted over its own rounds only.
-  const list: Target[] = [
-    direct,
-    weir,
-    { ...weir, kind: 'translated', label: LABELS.translated },
-    { ...direct, kind: 'direct-openai', label: LABELS['direct-openai'] },
-  ];
+  const viaTranslation: Target = { ...weir, kind: 'translated', label: LABELS.translated };
+  const list: Target[] = [direct, weir, viaTranslation, { ...direct, kind: 'direct-openai', label: LABELS['direct-openai'] }];
   const req = translatedRequests();
   r.notes.push(
     `client body ${(req.passThrough.body!.length / 1024).toFixed(0)} KB (${req.tools} tools, ${req.messages} messages, stream), ${plan.deltas} text deltas; upstream chat body on the translated path ${(req.upstreamChat.body!.length / 1024).toFixed(0)} KB`,
@@ -236,7 +232,7 @@ async function translated(ctx: ScenarioContext): Promise<ScenarioResult> {
   r.latency = await interleavedLatency(list, req.passThrough, { ...plan.translated, repeats: plan.repeats, sse: true, per: translatedPerTarget(req, plan.deltas), onWindow: windows.onWindow }, progress, '7 translated');
   r.translated = translatedSummary(r.latency, plan.deltas);
   // Weir runs traced (run.ts): the GCs of each path, told apart by the windows of its rounds.
-  if (weir.gc) r.gc = gcRows('concurrency 1', [list[1]!, list[2]!], windows.of);
+  if (weir.gc) r.gc = gcRows('concurrency 1', [weir, viaTranslation], windows.of);
   return r;
 }
 
