@@ -10,7 +10,8 @@
 // When the fast path cannot decide (no `"usage"` bytes, escaped key names, malformed JSON), the
 // whole body is JSON.parsed once; if that fails too, usage is undefined.
 import { anthropicUsage, count, openaiUsage, type TokenUsage } from './usage-types';
-import { findTopLevelMemberFromEnd, LBRACE, parseSpan, readTopLevelStrings, skipSpace } from './usage-json';
+import { findTopLevelMemberFromEnd, parseSpan, readTopLevelStrings, skipSpace } from './usage-json';
+import { Byte } from '../json-bytes';
 import { scanSteps } from '../scan-steps';
 
 export interface BodyUsage {
@@ -67,7 +68,7 @@ function fromBody(buf: Buffer, toUsage: (u: unknown) => TokenUsage | undefined):
   const end = buf.length;
   const start = skipSpace(buf, 0, end);
   scanSteps.n += start;
-  if (start < end && buf[start] === LBRACE) {
+  if (start < end && buf[start] === Byte.LBRACE) {
     const span = findTopLevelMemberFromEnd(buf, start, end, USAGE_KEY);
     if (span) {
       const fields: Record<string, string> = {};

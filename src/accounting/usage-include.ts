@@ -16,7 +16,8 @@
 //   anything else (a string, a number)   → untouched: the upstream answers the bad request itself
 //
 // Bodies that do not stream, or that the body scan refused, are returned untouched.
-import { findTopLevelMemberFromEnd, isSpace, keyIs, LBRACE, RBRACE, skipSpace, walkObject } from './usage-json';
+import { findTopLevelMemberFromEnd, isSpace, keyIs, skipSpace, walkObject } from './usage-json';
+import { Byte } from '../json-bytes';
 import { scanSteps } from '../scan-steps';
 
 /**
@@ -68,7 +69,7 @@ export function includeUsageEdit(body: Buffer, scan: StreamFlag): IncludeUsageEd
   const end = body.length;
   const start = skipSpace(body, 0, end);
   scanSteps.n += start;
-  if (start >= end || body[start] !== LBRACE) return NONE;
+  if (start >= end || body[start] !== Byte.LBRACE) return NONE;
   let span: [number, number] | null;
   if (scan.streamOptionsStart !== undefined && scan.streamOptionsEnd !== undefined) {
     span = scan.streamOptionsStart >= 0 ? [scan.streamOptionsStart, scan.streamOptionsEnd] : null;
@@ -79,7 +80,7 @@ export function includeUsageEdit(body: Buffer, scan: StreamFlag): IncludeUsageEd
   const [vs, ve] = span;
   const c = body[vs];
   if (c === 0x6e && ve - vs === 4 /* null */) return edit(vs, 4, `{${INCLUDE_TRUE}}`);
-  if (c !== LBRACE) return NONE;
+  if (c !== Byte.LBRACE) return NONE;
   // The last include_usage member wins, as in JSON.parse.
   let valueStart = -1;
   let valueEnd = -1;
@@ -97,19 +98,19 @@ export function includeUsageEdit(body: Buffer, scan: StreamFlag): IncludeUsageEd
   }
   const first = skipSpace(body, vs + 1, ve);
   scanSteps.n += first - vs;
-  return edit(vs + 1, 0, body[first] === RBRACE ? INCLUDE_TRUE : `${INCLUDE_TRUE},`);
+  return edit(vs + 1, 0, body[first] === Byte.RBRACE ? INCLUDE_TRUE : `${INCLUDE_TRUE},`);
 }
 
 /** Appends the stream_options member before the outermost object's closing brace. */
 function addMember(body: Buffer, start: number, end: number): IncludeUsageEdit {
   let close = end - 1;
   while (close > start && isSpace(body[close]!)) close--;
-  if (body[close] !== RBRACE) return NONE;
+  if (body[close] !== Byte.RBRACE) return NONE;
   let prev = close - 1;
   while (prev > start && isSpace(body[prev]!)) prev--;
   scanSteps.n += end - prev;
   // Only an empty outermost object has its own `{` right before its `}`.
-  const empty = prev === start && body[prev] === LBRACE;
+  const empty = prev === start && body[prev] === Byte.LBRACE;
   return edit(close, 0, `${empty ? '' : ','}"stream_options":{${INCLUDE_TRUE}}`);
 }
 

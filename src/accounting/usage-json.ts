@@ -13,17 +13,8 @@
 
 import { scanSteps } from '../scan-steps';
 import { indexOfByte } from '../byte-index';
+import { Byte } from '../json-bytes';
 
-export const QUOTE = 0x22;
-export const BACKSLASH = 0x5c;
-export const COLON = 0x3a;
-export const COMMA = 0x2c;
-export const LBRACE = 0x7b;
-export const RBRACE = 0x7d;
-export const LBRACKET = 0x5b;
-export const RBRACKET = 0x5d;
-export const LF = 0x0a;
-export const CR = 0x0d;
 
 export function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
@@ -38,14 +29,14 @@ export function skipSpace(b: Buffer, i: number, end: number): number {
 export function skipString(b: Buffer, i: number, end: number): number {
   let j = i;
   for (;;) {
-    j = indexOfByte(b, QUOTE, j + 1);
+    j = indexOfByte(b, Byte.QUOTE, j + 1);
     if (j < 0 || j >= end) {
       scanSteps.n += (j < 0 ? b.length : j) - end; // the search ran past the window
       return -1;
     }
-    if (b[j - 1] !== BACKSLASH) return j + 1;
+    if (b[j - 1] !== Byte.BACKSLASH) return j + 1;
     let k = j - 2;
-    while (b[k] === BACKSLASH) k--;
+    while (b[k] === Byte.BACKSLASH) k--;
     scanSteps.n += j - 1 - k;
     if ((j - k) % 2 === 1) return j + 1; // preceded by an even number of backslashes: real quote
   }
@@ -55,19 +46,19 @@ export function skipString(b: Buffer, i: number, end: number): number {
 export function skipValue(b: Buffer, i: number, end: number): number {
   if (i >= end) return -1;
   const c = b[i];
-  if (c === QUOTE) return skipString(b, i, end);
-  if (c === LBRACE || c === LBRACKET) {
+  if (c === Byte.QUOTE) return skipString(b, i, end);
+  if (c === Byte.LBRACE || c === Byte.LBRACKET) {
     let depth = 1;
     let j = i + 1;
     while (j < end) {
       const d = b[j]!;
-      if (d === QUOTE) {
+      if (d === Byte.QUOTE) {
         j = skipString(b, j, end);
         if (j < 0) return -1;
         continue;
       }
-      if (d === LBRACE || d === LBRACKET) depth++;
-      else if (d === RBRACE || d === RBRACKET) {
+      if (d === Byte.LBRACE || d === Byte.LBRACKET) depth++;
+      else if (d === Byte.RBRACE || d === Byte.RBRACKET) {
         if (--depth === 0) return j + 1;
       }
       j++;
@@ -77,7 +68,7 @@ export function skipValue(b: Buffer, i: number, end: number): number {
   let j = i;
   while (j < end) {
     const d = b[j]!;
-    if (d === COMMA || d === RBRACE || d === RBRACKET || isSpace(d)) break;
+    if (d === Byte.COMMA || d === Byte.RBRACE || d === Byte.RBRACKET || isSpace(d)) break;
     j++;
   }
   // A scalar that runs into the end of the window may be cut (`12` of `123`).
@@ -99,7 +90,7 @@ export function keyIs(b: Buffer, start: number, end: number, key: string): boole
   // Only a longer token with an escape in it can still spell the key (`"\u0075sage"`), and at
   // most six bytes (`\uXXXX`) per character of it: a long hostile key is not looked through.
   if (n <= key.length || n > 6 * key.length) return false;
-  for (let k = start + 1; k < end - 1; k++) if (b[k] === BACKSLASH) return decodeString(b, start, end) === key;
+  for (let k = start + 1; k < end - 1; k++) if (b[k] === Byte.BACKSLASH) return decodeString(b, start, end) === key;
   return false;
 }
 
@@ -143,17 +134,17 @@ export function walkObject(
   let result = -1;
   let at = end; // where the walk stopped: the window's end when a string or a value ran out of it
   walk: {
-    if (b[i] !== LBRACE) {
+    if (b[i] !== Byte.LBRACE) {
       at = i;
       break walk;
     }
     i = skipSpace(b, i + 1, end);
-    if (i < end && b[i] === RBRACE) {
+    if (i < end && b[i] === Byte.RBRACE) {
       result = at = i + 1;
       break walk;
     }
     for (;;) {
-      if (i >= end || b[i] !== QUOTE) {
+      if (i >= end || b[i] !== Byte.QUOTE) {
         at = i;
         break walk;
       }
@@ -161,7 +152,7 @@ export function walkObject(
       const ke = skipString(b, i, end);
       if (ke < 0) break walk;
       i = skipSpace(b, ke, end);
-      if (i >= end || b[i] !== COLON) {
+      if (i >= end || b[i] !== Byte.COLON) {
         at = i;
         break walk;
       }
@@ -175,12 +166,12 @@ export function walkObject(
       }
       i = skipSpace(b, ve, end);
       if (i >= end) break walk;
-      if (b[i] === COMMA) {
+      if (b[i] === Byte.COMMA) {
         i = skipSpace(b, i + 1, end);
         continue;
       }
       at = i;
-      if (b[i] === RBRACE) result = at = i + 1;
+      if (b[i] === Byte.RBRACE) result = at = i + 1;
       break walk;
     }
   }
@@ -198,17 +189,17 @@ function restClosesTopLevel(b: Buffer, i: number, end: number): number {
   for (;;) {
     i = skipSpace(b, i, end);
     if (i >= end) return ~end;
-    if (b[i] === RBRACE) {
+    if (b[i] === Byte.RBRACE) {
       const j = skipSpace(b, i + 1, end);
       return j === end ? end : ~j;
     }
-    if (b[i] !== COMMA) return ~i;
+    if (b[i] !== Byte.COMMA) return ~i;
     i = skipSpace(b, i + 1, end);
-    if (i >= end || b[i] !== QUOTE) return ~i;
+    if (i >= end || b[i] !== Byte.QUOTE) return ~i;
     i = skipString(b, i, end);
     if (i < 0) return ~end;
     i = skipSpace(b, i, end);
-    if (i >= end || b[i] !== COLON) return ~i;
+    if (i >= end || b[i] !== Byte.COLON) return ~i;
     i = skipValue(b, skipSpace(b, i + 1, end), end);
     if (i < 0) return ~end;
   }
@@ -237,9 +228,9 @@ export function findTopLevelMemberFromEnd(b: Buffer, start: number, end: number,
     scanSteps.n += from - (p < 0 ? -1 : p) + keyToken.length;
     if (p < start) return null;
     from = p - 1;
-    if (p > start && b[p - 1] === BACKSLASH) continue; // `\"key"` is the tail of some string
+    if (p > start && b[p - 1] === Byte.BACKSLASH) continue; // `\"key"` is the tail of some string
     let i = skipSpace(b, p + keyToken.length, end);
-    if (i >= end || b[i] !== COLON) {
+    if (i >= end || b[i] !== Byte.COLON) {
       scanSteps.n += i - p;
       continue;
     }
@@ -281,7 +272,7 @@ export function readTopLevelStrings(b: Buffer, i: number, end: number, keys: rea
   let missing = keys.length;
   let keyBytes = 0; // compared with each of the keys
   const r = walkObject(b, i, end, (ks, ke, vs, ve) => {
-    if (b[vs] !== QUOTE) return false;
+    if (b[vs] !== Byte.QUOTE) return false;
     keyBytes += ke - ks;
     for (const k of keys) {
       if (out[k] === undefined && keyIs(b, ks, ke, k)) {
@@ -310,18 +301,18 @@ export function stringValueBytes(b: Buffer, i: number, end: number, skipKeys: re
   // string value runs to the object's end.
   let j0 = i + 1;
   let seen = j0; // how far the fast path looked
-  if (b[j0] === QUOTE && b[j0 + 1] === 0x74 && b[j0 + 2] === 0x79 && b[j0 + 3] === 0x70 && b[j0 + 4] === 0x65 && b[j0 + 5] === QUOTE && b[j0 + 6] === COLON && b[j0 + 7] === QUOTE) {
+  if (b[j0] === Byte.QUOTE && b[j0 + 1] === 0x74 && b[j0 + 2] === 0x79 && b[j0 + 3] === 0x70 && b[j0 + 4] === 0x65 && b[j0 + 5] === Byte.QUOTE && b[j0 + 6] === Byte.COLON && b[j0 + 7] === Byte.QUOTE) {
     const te = skipString(b, j0 + 7, end); // `"type":"…"`
     seen = te < 0 ? end : te;
-    if (te > 0 && b[te] === COMMA) j0 = te + 1;
+    if (te > 0 && b[te] === Byte.COMMA) j0 = te + 1;
   }
-  if (b[j0] === QUOTE) {
+  if (b[j0] === Byte.QUOTE) {
     const ke = skipString(b, j0, end);
     seen = ke < 0 ? end : ke;
-    if (ke > 0 && b[ke] === COLON && b[ke + 1] === QUOTE) {
+    if (ke > 0 && b[ke] === Byte.COLON && b[ke + 1] === Byte.QUOTE) {
       const ve = skipString(b, ke + 1, end);
       seen = ve < 0 ? end : ve;
-      if (ve > 0 && b[ve] === RBRACE) {
+      if (ve > 0 && b[ve] === Byte.RBRACE) {
         scanSteps.n += ve - i + (ke - j0) * skipKeys.length;
         for (const k of skipKeys) if (keyIs(b, j0, ke, k)) return 0;
         return ve - ke - 3;
@@ -339,7 +330,7 @@ export function stringValueBytes(b: Buffer, i: number, end: number, skipKeys: re
   let skipNext = false;
   while (j < end) {
     const c = b[j]!;
-    if (c === QUOTE) {
+    if (c === Byte.QUOTE) {
       const e = skipString(b, j, end);
       if (e < 0) {
         j = end;
@@ -364,15 +355,15 @@ export function stringValueBytes(b: Buffer, i: number, end: number, skipKeys: re
       j = e;
       continue;
     }
-    if (c === LBRACE || c === LBRACKET) {
-      if (depth < 30) stack = c === LBRACE ? stack | (1 << depth) : stack & ~(1 << depth);
+    if (c === Byte.LBRACE || c === Byte.LBRACKET) {
+      if (depth < 30) stack = c === Byte.LBRACE ? stack | (1 << depth) : stack & ~(1 << depth);
       depth++;
-      expectKey = c === LBRACE;
+      expectKey = c === Byte.LBRACE;
       skipNext = false;
-    } else if (c === COMMA) {
+    } else if (c === Byte.COMMA) {
       expectKey = depth > 0 && depth <= 30 && (stack & (1 << (depth - 1))) !== 0;
       skipNext = false;
-    } else if (c === RBRACE || c === RBRACKET) {
+    } else if (c === Byte.RBRACE || c === Byte.RBRACKET) {
       if (--depth <= 0) break;
       skipNext = false;
     }

@@ -2,7 +2,8 @@
 // reads a stream.
 import { anthropicUsageFromObject } from './usage-body';
 import { anthropicUsage, count, type TokenUsage } from './usage-types';
-import { LBRACE, readTopLevelStrings, skipSpace, stringValueBytes } from './usage-json';
+import { readTopLevelStrings, skipSpace, stringValueBytes } from './usage-json';
+import { Byte } from '../json-bytes';
 import { scanSteps } from '../scan-steps';
 import { DELTA_SKIP_KEYS, estimate, eventFields, K_DELTA, keyedValue, spanIs, SseScanner, type StreamUsage } from './usage-stream';
 
@@ -38,7 +39,7 @@ export class AnthropicUsageScanner extends SseScanner {
       if (d === null) return false;
       const ds = skipSpace(d, f.dataStart, f.dataEnd);
       if (ds !== f.dataStart) scanSteps.n += ds - f.dataStart;
-      if (d[ds] !== LBRACE) return false;
+      if (d[ds] !== Byte.LBRACE) return false;
       const got: Record<string, string> = {};
       readTopLevelStrings(d, ds, f.dataEnd, P_TYPE, got);
       if (got.type === undefined) return false;
@@ -61,7 +62,7 @@ export class AnthropicUsageScanner extends SseScanner {
   }
 
   private countDelta(d: Buffer, ds: number, de: number): void {
-    const v = keyedValue(d, ds + 1, de, ds, LBRACE, K_DELTA); // the hop over the data: push counted it
+    const v = keyedValue(d, ds + 1, de, ds, Byte.LBRACE, K_DELTA); // the hop over the data: push counted it
     if (v < 0) return;
     const n = stringValueBytes(d, v, de, DELTA_SKIP_KEYS);
     if (n > 0) {

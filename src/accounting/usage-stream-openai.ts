@@ -2,7 +2,8 @@
 // rides on response.completed): see usage-stream.ts for how every scanner reads a stream.
 import { openaiUsageFromObject } from './usage-body';
 import { openaiUsage, type TokenUsage } from './usage-types';
-import { COLON, CR, LBRACE, LBRACKET, LF, RBRACKET, readTopLevelStrings, skipSpace, stringValueBytes } from './usage-json';
+import { readTopLevelStrings, skipSpace, stringValueBytes } from './usage-json';
+import { Byte } from '../json-bytes';
 import { scanSteps } from '../scan-steps';
 import { DELTA_SKIP_KEYS, estimate, eventFields, K_DELTA, keyBefore, keyedValue, spanIs, SseScanner, type StreamUsage } from './usage-stream';
 import { indexOfByte } from '../byte-index';
@@ -54,7 +55,7 @@ export class OpenAIUsageScanner extends SseScanner {
       this.done = true;
       return false;
     }
-    if (d[ds] !== LBRACE) return false;
+    if (d[ds] !== Byte.LBRACE) return false;
     // id/model: from the first data events that have them (Azure's first chunk has empty ones).
     if ((this.id === undefined || this.model === undefined) && this.idTries < 4) {
       this.idTries++;
@@ -69,7 +70,7 @@ export class OpenAIUsageScanner extends SseScanner {
     // the next brace that looks like `"usage": {` (a hostile event can be made of nothing else).
     let delta = -1;
     let parsed = false;
-    for (let i = indexOfByte(d, LBRACE, ds + 1); i >= 0 && i < de; i = indexOfByte(d, LBRACE, i + 1)) {
+    for (let i = indexOfByte(d, Byte.LBRACE, ds + 1); i >= 0 && i < de; i = indexOfByte(d, Byte.LBRACE, i + 1)) {
       if (delta < 0 && keyBefore(d, i, ds, K_DELTA)) {
         delta = i;
       } else if (!parsed && keyBefore(d, i, ds, K_USAGE)) {
@@ -104,7 +105,7 @@ export class OpenAIUsageScanner extends SseScanner {
     const usageOnly = Array.isArray(o.choices) && o.choices.length === 0;
     if (!usageOnly) {
       // A second hop over the data (a usage event that also carries a delta: once a stream).
-      const delta = keyedValue(d, ds + 1, de, ds, LBRACE, K_DELTA);
+      const delta = keyedValue(d, ds + 1, de, ds, Byte.LBRACE, K_DELTA);
       scanSteps.n += 3 * ((delta < 0 ? ~delta : delta) - ds);
       if (delta >= 0) this.countDelta(d, delta, de);
     }
@@ -130,15 +131,15 @@ export class OpenAIUsageScanner extends SseScanner {
     let i = this.releaseAt > s ? this.releaseAt : s;
     if (this.releaseStep === LEADING_BREAKS) {
       const from = i;
-      while (i < e && (b[i] === LF || b[i] === CR)) i++;
+      while (i < e && (b[i] === Byte.LF || b[i] === Byte.CR)) i++;
       scanSteps.n += i - from;
       this.releaseAt = i;
       if (i >= e) return false;
-      if (b[i] === COLON) return true; // a comment (`: keep-alive`) carries nothing
+      if (b[i] === Byte.COLON) return true; // a comment (`: keep-alive`) carries nothing
       this.releaseStep = CHOICES;
     }
     if (this.releaseStep === CHOICES) {
-      const v = keyedValue(b, i, e, s, LBRACKET, K_CHOICES);
+      const v = keyedValue(b, i, e, s, Byte.LBRACKET, K_CHOICES);
       scanSteps.n += 3 * ((v < 0 ? ~v : v) - i);
       if (v < 0) {
         this.releaseAt = e;
@@ -151,7 +152,7 @@ export class OpenAIUsageScanner extends SseScanner {
     scanSteps.n += first - i;
     this.releaseAt = first;
     if (first >= e) return false;
-    return b[first] !== RBRACKET;
+    return b[first] !== Byte.RBRACKET;
   }
 
   protected override eventEnded(): void {

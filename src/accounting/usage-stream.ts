@@ -2,7 +2,7 @@
 // client untouched and feeds every chunk to a scanner as it passes (`push(chunk)`), so the scanner
 // must cost next to nothing for the many chunks that carry no usage:
 //
-// - Event framing finds blank lines with Buffer.indexOf(LF) hops, so a chunk is crossed at native
+// - Event framing finds blank lines with Buffer.indexOf(Byte.LF) hops, so a chunk is crossed at native
 //   speed; an event lying inside one chunk is looked at in place (no copy). Only an event split
 //   across chunks is copied (the split-off tail) and joined when its end arrives.
 // - Per event, the interesting members are found by hopping from `{` to `{` (single-byte indexOf,
@@ -34,7 +34,8 @@
 // `type` tags or signatures). OpenAI streams carry about one token per delta, so the count is
 // close there; the byte rule covers providers that batch several tokens per event.
 import type { TokenUsage } from './usage-types';
-import { BACKSLASH, COLON, CR, isSpace, LF, QUOTE } from './usage-json';
+import { isSpace } from './usage-json';
+import { Byte } from '../json-bytes';
 import { scanSteps } from '../scan-steps';
 import { SplitEvent } from './split-event';
 import { indexOfByte } from '../byte-index';
@@ -56,15 +57,15 @@ const EMPTY = Buffer.alloc(0);
 export function keyBefore(b: Buffer, brace: number, lo: number, key: Buffer): boolean {
   let i = brace - 1;
   while (i > lo && isSpace(b[i]!)) i--;
-  if (i <= lo || b[i] !== COLON) return false;
+  if (i <= lo || b[i] !== Byte.COLON) return false;
   i--;
   while (i > lo && isSpace(b[i]!)) i--;
-  if (b[i] !== QUOTE) return false;
+  if (b[i] !== Byte.QUOTE) return false;
   const start = i - key.length;
   if (start - 1 < lo) return false;
   for (let k = 0; k < key.length; k++) if (b[start + k] !== key[k]) return false;
-  if (b[start - 1] !== QUOTE) return false;
-  return start - 2 < lo || b[start - 2] !== BACKSLASH;
+  if (b[start - 1] !== Byte.QUOTE) return false;
+  return start - 2 < lo || b[start - 2] !== Byte.BACKSLASH;
 }
 
 /**
@@ -97,7 +98,7 @@ export function spanIs(b: Buffer, s: number, e: number, str: string): boolean {
   return e - s === str.length && startsWith(b, s, e, str);
 }
 
-/** Splits the event b[s, e) into lines and picks out `event:` and `data:` (joined with LF if several). */
+/** Splits the event b[s, e) into lines and picks out `event:` and `data:` (joined with Byte.LF if several). */
 export function eventFields(b: Buffer, s: number, e: number, out: EventFields): void {
   out.nameStart = out.nameEnd = -1;
   out.dataBuf = null;
@@ -105,15 +106,15 @@ export function eventFields(b: Buffer, s: number, e: number, out: EventFields): 
   let extra: Buffer[] | null = null;
   let i = s;
   while (i < e) {
-    let nl = indexOfByte(b, LF, i);
+    let nl = indexOfByte(b, Byte.LF, i);
     if (nl < 0 || nl > e) {
       scanSteps.n += (nl < 0 ? b.length : nl) - e; // the search ran past the event
       nl = e;
     }
     let le = nl;
-    if (le > i && b[le - 1] === CR) le--;
+    if (le > i && b[le - 1] === Byte.CR) le--;
     const c = b[i];
-    if (c === 0x64 /* d */ && le - i >= 5 && b[i + 1] === 0x61 && b[i + 2] === 0x74 && b[i + 3] === 0x61 && b[i + 4] === COLON) {
+    if (c === 0x64 /* d */ && le - i >= 5 && b[i + 1] === 0x61 && b[i + 2] === 0x74 && b[i + 3] === 0x61 && b[i + 4] === Byte.COLON) {
       let v = i + 5;
       if (v < le && b[v] === 0x20) v++;
       if (out.dataBuf === null) {
@@ -122,7 +123,7 @@ export function eventFields(b: Buffer, s: number, e: number, out: EventFields): 
         out.dataEnd = le;
       } else {
         extra ??= [out.dataBuf.subarray(out.dataStart, out.dataEnd)];
-        extra.push(Buffer.from([LF]), b.subarray(v, le));
+        extra.push(Buffer.from([Byte.LF]), b.subarray(v, le));
       }
     } else if (c === 0x65 /* e */ && startsWith(b, i, le, 'event:')) {
       let v = i + 6;
@@ -143,7 +144,7 @@ export function eventFields(b: Buffer, s: number, e: number, out: EventFields): 
 }
 
 /**
- * SSE framing shared by both scanners. An event ends at a blank line (LF LF or CRLF CRLF; a blank
+ * SSE framing shared by both scanners. An event ends at a blank line (Byte.LF Byte.LF or CRLF CRLF; a blank
  * line may straddle two chunks). Subclasses see whole events through onEvent, which may ask for
  * the event to be dropped from the output when filtering, and, when filtering, the prefix of an
  * unterminated event through canRelease: until that says the event can no longer be dropped, its
@@ -163,7 +164,7 @@ export abstract class SseScanner {
   private released = false;
   /** Held bytes of an event just found to be kept, to emit before the chunk's own bytes. */
   private pendingHeld: Buffer | null = null;
-  /** The current event's bytes so far end with LF (1) or LF CR (2): half a blank line. */
+  /** The current event's bytes so far end with Byte.LF (1) or Byte.LF Byte.CR (2): half a blank line. */
   private nl = 0;
   /** Last byte of the current event so far (-1 when none). */
   private lastByte = -1;
@@ -202,11 +203,11 @@ export abstract class SseScanner {
     let outs: Buffer[] | null = null; // output pieces, when the output is not simply chunk[fwd..]
     let fwd = 0; // chunk[fwd..] is neither emitted nor dropped yet
     let pos = 0; // start of the current event in chunk (0: it may have begun in an earlier chunk)
-    let i = 0; // where to look for the next LF
+    let i = 0; // where to look for the next Byte.LF
     let b = -1; // end of the current event (just past its blank line)
     if (this.nl !== 0) {
-      if (chunk[0] === LF) b = 1;
-      else if (this.nl === 1 && chunk[0] === CR && len > 1 && chunk[1] === LF) b = 2;
+      if (chunk[0] === Byte.LF) b = 1;
+      else if (this.nl === 1 && chunk[0] === Byte.CR && len > 1 && chunk[1] === Byte.LF) b = 2;
       this.nl = 0;
     }
     for (;;) {
@@ -229,7 +230,7 @@ export abstract class SseScanner {
     if (pos < len) {
       const last = chunk[len - 1]!;
       const prev = len - 1 > pos ? chunk[len - 2]! : pos === 0 ? this.lastByte : -1;
-      this.nl = last === LF ? 1 : last === CR && prev === LF ? 2 : 0;
+      this.nl = last === Byte.LF ? 1 : last === Byte.CR && prev === Byte.LF ? 2 : 0;
       this.lastByte = last;
       this.keep(chunk, pos);
     }
@@ -307,15 +308,15 @@ export abstract class SseScanner {
   }
 }
 
-/** Index just past the first blank line at or after i (LF LF or LF CR LF), or -1. */
+/** Index just past the first blank line at or after i (Byte.LF Byte.LF or Byte.LF Byte.CR Byte.LF), or -1. */
 export function findBoundary(c: Buffer, i: number): number {
   const len = c.length;
   for (;;) {
-    const j = indexOfByte(c, LF, i);
+    const j = indexOfByte(c, Byte.LF, i);
     if (j < 0) return -1;
     const n = c[j + 1];
-    if (n === LF) return j + 2;
-    if (n === CR && j + 2 < len && c[j + 2] === LF) return j + 3;
+    if (n === Byte.LF) return j + 2;
+    if (n === Byte.CR && j + 2 < len && c[j + 2] === Byte.LF) return j + 3;
     i = j + 1;
   }
 }

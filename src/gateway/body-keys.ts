@@ -5,7 +5,7 @@
 // it is decoded, once. Only a key that could spell one of the names is: `\uXXXX` is the longest
 // spelling of a character, so a key more than six bytes per character longer than the longest
 // name cannot, and a hostile key costs no more to look at than a short one.
-import { BACKSLASH } from '../accounting/usage-json';
+import { Byte } from '../json-bytes';
 import { scanSteps } from '../scan-steps';
 
 export const OTHER = 0;
@@ -60,7 +60,7 @@ export function topLevelKey(b: Buffer, start: number, end: number): number {
   }
   if (n > LONGEST_ESCAPED) return OTHER;
   let k = start + 1;
-  while (k < end - 1 && b[k] !== BACKSLASH) k++;
+  while (k < end - 1 && b[k] !== Byte.BACKSLASH) k++;
   scanSteps.n += k - start;
   if (k === end - 1) return OTHER;
   scanSteps.n += 2 * (end - start);

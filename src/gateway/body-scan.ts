@@ -13,7 +13,7 @@
 // crossed once, a key is looked at within its own bytes (never searched past), and each backslash
 // is looked at once more, behind the quote it precedes (test/unit/linear-body-scan.test.ts).
 
-import { COLON, COMMA, LBRACE, LBRACKET, QUOTE, RBRACE } from '../accounting/usage-json';
+import { Byte } from '../json-bytes';
 import { scanSteps } from '../scan-steps';
 import { BEST_OF, MAX_TOKENS, MESSAGES, MODEL, N, ROUTING, STREAM, STREAM_OPTIONS, topLevelKey, USER } from './body-keys';
 import { skippedDepth, skipSpace, skipString, skipValue } from './json-skip';
@@ -92,7 +92,7 @@ export function scanBody(b: Buffer, messages: RecordMessages = false): BodyScan 
   scanSteps.n += b.length; // the walk, which crosses each byte once at most
   let i = skipSpace(b, 0);
   if (i >= b.length) return { ...out, error: 'Request body is empty; expected a JSON object.' };
-  if (b[i] !== LBRACE) {
+  if (b[i] !== Byte.LBRACE) {
     // Not an object: this is the error path, so parsing tells valid JSON from garbage exactly.
     let isJson = true;
     scanSteps.n += 2 * b.length;
@@ -108,20 +108,20 @@ export function scanBody(b: Buffer, messages: RecordMessages = false): BodyScan 
   let n: number | undefined;
   let bestOf: number | undefined;
   i = skipSpace(b, i + 1);
-  if (b[i] === RBRACE) return finish(b, i + 1, out);
+  if (b[i] === Byte.RBRACE) return finish(b, i + 1, out);
   for (;;) {
-    if (b[i] !== QUOTE) return { ...out, error: `Request body is not valid JSON (expected a key at byte ${i}).` };
+    if (b[i] !== Byte.QUOTE) return { ...out, error: `Request body is not valid JSON (expected a key at byte ${i}).` };
     const keyStart = i;
     const keyEnd = skipString(b, i);
     if (keyEnd < 0) return { ...out, error: 'Request body is not valid JSON (unterminated string).' };
     i = skipSpace(b, keyEnd);
-    if (b[i] !== COLON) return { ...out, error: `Request body is not valid JSON (expected ':' at byte ${i}).` };
+    if (b[i] !== Byte.COLON) return { ...out, error: `Request body is not valid JSON (expected ':' at byte ${i}).` };
     i = skipSpace(b, i + 1);
     const valueStart = i;
     const key = topLevelKey(b, keyStart, keyEnd);
     let valueEnd: number;
     let valueDepth: number;
-    if (key === MESSAGES && b[valueStart] === LBRACKET && (typeof messages === 'function' ? messages(out.model) : messages)) {
+    if (key === MESSAGES && b[valueStart] === Byte.LBRACKET && (typeof messages === 'function' ? messages(out.model) : messages)) {
       valueEnd = walkMessages(b, valueStart);
       valueDepth = walked.depth;
       out.messages = walked.layout;
@@ -142,7 +142,7 @@ export function scanBody(b: Buffer, messages: RecordMessages = false): BodyScan 
     out.members.push(keyStart, keyEnd, valueStart, valueEnd);
     switch (key) {
       case MODEL:
-        if (b[valueStart] === QUOTE) {
+        if (b[valueStart] === Byte.QUOTE) {
           out.modelStart = valueStart;
           out.modelEnd = valueEnd;
           out.modelNotString = false;
@@ -161,7 +161,7 @@ export function scanBody(b: Buffer, messages: RecordMessages = false): BodyScan 
         out.stream = valueEnd - valueStart === 4 && b[valueStart] === 0x74; // "true"
         break;
       case USER:
-        if (b[valueStart] === QUOTE) out.user = readString(b, valueStart, valueEnd);
+        if (b[valueStart] === Byte.QUOTE) out.user = readString(b, valueStart, valueEnd);
         break;
       case MAX_TOKENS: {
         scanSteps.n += 2 * (valueEnd - valueStart);
@@ -184,11 +184,11 @@ export function scanBody(b: Buffer, messages: RecordMessages = false): BodyScan 
         break;
     }
     i = skipSpace(b, valueEnd);
-    if (b[i] === COMMA) {
+    if (b[i] === Byte.COMMA) {
       i = skipSpace(b, i + 1);
       continue;
     }
-    if (b[i] === RBRACE) {
+    if (b[i] === Byte.RBRACE) {
       if (n !== undefined) out.n = n;
       if (bestOf !== undefined) out.bestOf = bestOf;
       return finish(b, i + 1, out);
@@ -277,7 +277,7 @@ export function topLevelMembers(b: Buffer, scan?: BodyScan): Member[] {
   let i = skipSpace(b, 0) + 1;
   for (;;) {
     i = skipSpace(b, i);
-    if (b[i] !== QUOTE) break;
+    if (b[i] !== Byte.QUOTE) break;
     const start = i;
     const keyEnd = skipString(b, i);
     if (keyEnd < 0) break;
@@ -287,7 +287,7 @@ export function topLevelMembers(b: Buffer, scan?: BodyScan): Member[] {
     scanSteps.n += 2 * (keyEnd - start);
     out.push({ key: JSON.parse(b.toString('utf8', start, keyEnd)) as string, start, valueStart, valueEnd });
     i = skipSpace(b, valueEnd);
-    if (b[i] !== COMMA) break;
+    if (b[i] !== Byte.COMMA) break;
     i++;
   }
   return out;

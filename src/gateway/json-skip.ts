@@ -2,7 +2,8 @@
 // look at a key's own bytes (its spelling, an escape in it). Shared by
 // the gateway's scan (body-scan.ts), its walk of `messages` (messages-walk.ts) and the raw-body
 // translation. They only move forward and validate what they cross (strings end, brackets pair).
-import { BACKSLASH, COMMA, isSpace, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } from '../accounting/usage-json';
+import { isSpace } from '../accounting/usage-json';
+import { Byte } from '../json-bytes';
 import { scanSteps } from '../scan-steps';
 import { indexOfByte } from '../byte-index';
 
@@ -19,11 +20,11 @@ export function skipSpace(b: Buffer, i: number): number {
 export function skipString(b: Buffer, i: number): number {
   let j = i;
   for (;;) {
-    j = indexOfByte(b, QUOTE, j + 1);
+    j = indexOfByte(b, Byte.QUOTE, j + 1);
     if (j < 0) return -1;
-    if (b[j - 1] !== BACKSLASH) return j + 1;
+    if (b[j - 1] !== Byte.BACKSLASH) return j + 1;
     let k = j - 2;
-    while (b[k] === BACKSLASH) k--;
+    while (b[k] === Byte.BACKSLASH) k--;
     scanSteps.n += j - 1 - k;
     if ((j - k) % 2 === 1) return j + 1; // an even number of backslashes: the quote is real
   }
@@ -47,31 +48,31 @@ const CLOSERS = new Uint8Array(256);
 /** Index just past the value starting at b[i], or -1 when it is malformed. Sets valueDepth. */
 export function skipValue(b: Buffer, i: number): number {
   const c = b[i];
-  if (c === QUOTE) {
+  if (c === Byte.QUOTE) {
     valueDepth = 0;
     return skipString(b, i);
   }
-  if (c === LBRACE || c === LBRACKET) {
+  if (c === Byte.LBRACE || c === Byte.LBRACKET) {
     let closers = CLOSERS;
-    closers[0] = c === LBRACE ? RBRACE : RBRACKET;
+    closers[0] = c === Byte.LBRACE ? Byte.RBRACE : Byte.RBRACKET;
     let open = 1;
     let deepest = 1;
     let j = i + 1;
     while (j < b.length) {
       const d = b[j]!;
-      if (d === QUOTE) {
+      if (d === Byte.QUOTE) {
         j = skipString(b, j);
         if (j < 0) return -1;
         continue;
       }
-      if (d === LBRACE || d === LBRACKET) {
+      if (d === Byte.LBRACE || d === Byte.LBRACKET) {
         if (open === closers.length) {
           const grown = new Uint8Array(closers.length * 2);
           grown.set(closers);
           closers = grown;
         }
-        closers[open++] = d === LBRACE ? RBRACE : RBRACKET;
-      } else if (d === RBRACE || d === RBRACKET) {
+        closers[open++] = d === Byte.LBRACE ? Byte.RBRACE : Byte.RBRACKET;
+      } else if (d === Byte.RBRACE || d === Byte.RBRACKET) {
         // Every bracket of a value that ends well is closed: its depth is seen here.
         if (open > deepest) deepest = open;
         if (closers[--open] !== d) return -1;
@@ -89,7 +90,7 @@ export function skipValue(b: Buffer, i: number): number {
   let j = i;
   while (j < b.length) {
     const d = b[j]!;
-    if (d === COMMA || d === RBRACE || d === RBRACKET || isSpace(d)) break;
+    if (d === Byte.COMMA || d === Byte.RBRACE || d === Byte.RBRACKET || isSpace(d)) break;
     j++;
   }
   return j > i ? j : -1;
@@ -107,6 +108,6 @@ export function stringIs(b: Buffer, start: number, end: number, name: string): b
  * (`"r\u006fle"`) means its plain spelling to JSON.parse but not to a byte compare.
  */
 export function hasEscape(b: Buffer, start: number, end: number): boolean {
-  for (let k = start + 1; k < end - 1; k++) if (b[k] === BACKSLASH) return true;
+  for (let k = start + 1; k < end - 1; k++) if (b[k] === Byte.BACKSLASH) return true;
   return false;
 }

@@ -8,7 +8,8 @@
 // The walk stays as liberal as the scan's skipValue: anything it does not walk itself (a body that
 // is not valid JSON inside `messages`) makes it give up, and the scan then crosses the array with
 // skipValue as before, so what the gateway accepts and refuses does not change.
-import { COLON, COMMA, isSpace, LBRACE, QUOTE, RBRACE, RBRACKET } from '../accounting/usage-json';
+import { isSpace } from '../accounting/usage-json';
+import { Byte } from '../json-bytes';
 import { scanSteps } from '../scan-steps';
 import { hasEscape, skippedDepth, skipSpace, skipString, skipValue, stringIs } from './json-skip';
 
@@ -60,22 +61,22 @@ function element(b: Buffer, i: number): number {
   let plain = true;
   let j = i + 1;
   if (isSpace(b[j]!)) j = skipSpace(b, j);
-  if (b[j] !== RBRACE) {
+  if (b[j] !== Byte.RBRACE) {
     for (;;) {
-      if (b[j] !== QUOTE) return NOT_WALKED;
+      if (b[j] !== Byte.QUOTE) return NOT_WALKED;
       const keyEnd = skipString(b, j);
       if (keyEnd < 0) return NOT_WALKED;
       // A message with a key written with an escape is not recorded. Each key byte is looked at once more here.
       scanSteps.n += keyEnd - j;
       if (hasEscape(b, j, keyEnd)) plain = false;
       let v = keyEnd;
-      if (b[v] !== COLON) v = skipSpace(b, v);
-      if (b[v] !== COLON) return NOT_WALKED;
+      if (b[v] !== Byte.COLON) v = skipSpace(b, v);
+      if (b[v] !== Byte.COLON) return NOT_WALKED;
       v++;
       if (isSpace(b[v]!)) v = skipSpace(b, v);
       // Most values here are strings (a role, a text): crossed without skipValue's setup.
       let vEnd: number;
-      if (b[v] === QUOTE) vEnd = skipString(b, v);
+      if (b[v] === Byte.QUOTE) vEnd = skipString(b, v);
       else {
         vEnd = skipValue(b, v);
         if (skippedDepth() + 1 > depth) depth = skippedDepth() + 1;
@@ -84,11 +85,11 @@ function element(b: Buffer, i: number): number {
       if (stringIs(b, j, keyEnd, 'role')) role = roleOf(b, v, vEnd); // the last `role` counts, as in JSON.parse
       j = vEnd;
       if (isSpace(b[j]!)) j = skipSpace(b, j);
-      if (b[j] === COMMA) {
+      if (b[j] === Byte.COMMA) {
         j = skipSpace(b, j + 1);
         continue;
       }
-      if (b[j] !== RBRACE) return NOT_WALKED;
+      if (b[j] !== Byte.RBRACE) return NOT_WALKED;
       break;
     }
   }
@@ -108,11 +109,11 @@ export function walkMessages(b: Buffer, i: number): number {
   let plain = true;
   let deepest = 1;
   let j = skipSpace(b, i + 1);
-  if (b[j] !== RBRACKET) {
+  if (b[j] !== Byte.RBRACKET) {
     for (;;) {
       let end: number;
       let depth: number;
-      if (b[j] === LBRACE) {
+      if (b[j] === Byte.LBRACE) {
         end = element(b, j);
         if (end < 0) return NOT_WALKED;
         depth = elementDepth;
@@ -130,11 +131,11 @@ export function walkMessages(b: Buffer, i: number): number {
       }
       if (depth + 1 > deepest) deepest = depth + 1;
       j = skipSpace(b, end);
-      if (b[j] === COMMA) {
+      if (b[j] === Byte.COMMA) {
         j = skipSpace(b, j + 1);
         continue;
       }
-      if (b[j] !== RBRACKET) return NOT_WALKED;
+      if (b[j] !== Byte.RBRACKET) return NOT_WALKED;
       break;
     }
   }

@@ -35,7 +35,8 @@
 // literals hold every bracket), so a body past the bound of json-depth.ts is answered 'too-deep'
 // without a second walk; the ordinary path checks it with its own walk.
 import { isAscii, isUtf8 } from 'node:buffer';
-import { BACKSLASH, COLON, isSpace, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } from '../accounting/usage-json';
+import { isSpace } from '../accounting/usage-json';
+import { Byte } from '../json-bytes';
 import { anthropicToOpenAIChat, type AnthropicToOpenAIOptions, type Dropped, type ToAnthropicContext } from '../translate';
 import { skipString } from './json-skip';
 import { MAX_JSON_DEPTH } from './json-depth';
@@ -108,7 +109,7 @@ function literalLength(raw: Buffer, start: number, end: number): number {
   let units = lit.length;
   let i = 0;
   for (;;) {
-    const b = indexOfByte(lit, BACKSLASH, i);
+    const b = indexOfByte(lit, Byte.BACKSLASH, i);
     scanSteps.n += (b < 0 ? lit.length : b) - i;
     if (b < 0) break;
     const c = lit[b + 1]!;
@@ -191,14 +192,14 @@ export function skeleton(raw: Buffer, maxDepth: number, allowNone = false): Skel
   // spaces around a string are looked at once more (raw bodies have few).
   scanSteps.n += raw.length;
   for (;;) {
-    const q = indexOfByte(raw, QUOTE, i);
+    const q = indexOfByte(raw, Byte.QUOTE, i);
     // Every bracket sits between two string literals: a few KB of a Claude Code body in all.
     const gapEnd = q < 0 ? raw.length : q;
     for (let g = i; g < gapEnd; g++) {
       const c = raw[g]!;
-      if (c === LBRACE || c === LBRACKET) {
+      if (c === Byte.LBRACE || c === Byte.LBRACKET) {
         if (++depth > maxDepth) return TOO_DEEP;
-      } else if (c === RBRACE || c === RBRACKET) depth--;
+      } else if (c === Byte.RBRACE || c === Byte.RBRACKET) depth--;
     }
     if (q < 0) break;
     const e = skipString(raw, q);
@@ -206,7 +207,7 @@ export function skeleton(raw: Buffer, maxDepth: number, allowNone = false): Skel
     let k = e;
     while (k < raw.length && isSpace(raw[k]!)) k++;
     if (k !== e) scanSteps.n += k - e;
-    if (raw[k] === COLON) {
+    if (raw[k] === Byte.COLON) {
       keyIsLong = isLongKey(raw, q, e);
       i = k + 1;
       continue;
@@ -214,7 +215,7 @@ export function skeleton(raw: Buffer, maxDepth: number, allowNone = false): Skel
     let p = q - 1;
     while (p >= 0 && isSpace(raw[p]!)) p--;
     if (p !== q - 1) scanSteps.n += q - 1 - p;
-    if (keyIsLong && raw[p] === COLON && e - q >= LONG) {
+    if (keyIsLong && raw[p] === Byte.COLON && e - q >= LONG) {
       const units = literalLength(raw, q, e);
       if (units < 0) return null;
       parts.push(raw.subarray(from, q), Buffer.from(`"\\u0000W${sk.start.length}\\u0000"`));
@@ -272,7 +273,7 @@ export function splice(out: Buffer, raw: Buffer, sk: Skeleton): Buffer | null {
   scanSteps.n += at < 0 ? out.length : at;
   while (at >= 0) {
     let slashes = 0;
-    while (out[at - 1 - slashes] === BACKSLASH) slashes++;
+    while (out[at - 1 - slashes] === Byte.BACKSLASH) slashes++;
     scanSteps.n += slashes;
     // One escaping level: `\u0000W` (an odd count: any pairs before it are escaped backslashes).
     // Two levels: `\\u0000W` (2 mod 4: the marker's two, after pairs of escaped-twice backslashes).

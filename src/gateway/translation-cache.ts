@@ -37,7 +37,7 @@
 // second chance: see TranslationCache.entries); a part larger than an eighth of MAX_BYTES is
 // translated but not kept.
 import { isUtf8 } from 'node:buffer';
-import { RBRACKET } from '../accounting/usage-json';
+import { Byte } from '../json-bytes';
 import { scanSteps } from '../scan-steps';
 import { isLent, LARGE_BODY, takeLarge } from '../server/large-buffers';
 import type { ToAnthropicContext } from '../translate/context';
@@ -241,7 +241,7 @@ function translateHead(raw: Buffer, l: Layout, opts: AnthropicToOpenAIOptions, o
     scanSteps.n += 2 * json.length;
     // The translator writes `model` then `messages` first: the units go right after this.
     const lead = Buffer.from(`{"model":${JSON.stringify(r.body.model)},"messages":[`);
-    if (json.length <= lead.length || json.compare(lead, 0, lead.length, 0, lead.length) !== 0 || json[lead.length] !== RBRACKET) return null;
+    if (json.length <= lead.length || json.compare(lead, 0, lead.length, 0, lead.length) !== 0 || json[lead.length] !== Byte.RBRACKET) return null;
     const preJson = msgs.length === 1 ? Buffer.concat([lead, Buffer.from(JSON.stringify(msgs[0]))]) : lead;
     const pre = splice(preJson, headRaw, sk);
     const post = splice(json.subarray(lead.length), headRaw, sk);

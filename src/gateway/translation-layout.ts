@@ -5,7 +5,7 @@
 // when it was not asked are the messages walked here. Anything a byte compare cannot read as
 // JSON.parse would (a key or role written with escapes, a second `messages`, a message without a
 // known role) gives null, and the body is translated the uncached way.
-import { LBRACKET } from '../accounting/usage-json';
+import { Byte } from '../json-bytes';
 import { scanSteps } from '../scan-steps';
 import type { BodyScan } from './body-scan';
 import { hasEscape, stringIs } from './json-skip';
@@ -37,7 +37,7 @@ export function layout(raw: Buffer, scan: Pick<BodyScan, 'members' | 'messages'>
   let found = scan.messages;
   if (found === null || found.arrStart !== v) {
     // The scan was not asked to record them: walked here, each byte crossed once more.
-    if (raw[v] !== LBRACKET) return null;
+    if (raw[v] !== Byte.LBRACKET) return null;
     scanSteps.n += members[messages + 3]! - v;
     if (walkMessages(raw, v) === NOT_WALKED) return null;
     found = walked.layout;
