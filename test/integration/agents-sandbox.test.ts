@@ -29,6 +29,31 @@ function running(pid: number): boolean {
   }
 }
 
+let spawnFlags = 0;
+
+/**
+ * What `script` prints, run in the sandbox once the spawner has set the niceness of its session
+ * (autogroup). The spawner sets it right after the spawn, before it reads any of the child's
+ * output, so the script starts only after the child's first line was read: a child that read its
+ * autogroup at once raced the spawner's write.
+ */
+async function afterSpawn(sb: Sandbox, script: string): Promise<string> {
+  const flag = `spawn-seen-${++spawnFlags}`;
+  let out = '';
+  const h = sb.exec({
+    argv: ['sh', '-c', `echo ready; while [ ! -e ${flag} ]; do :; done; ${script}`],
+    env: {},
+    onStdout: (c) => {
+      out += c;
+      const file = path.join(sb.workdir, flag);
+      if (out.startsWith('ready\n') && !fs.existsSync(file)) fs.writeFileSync(file, '');
+    },
+    onStderr: () => {},
+  });
+  assert.equal(await h.done, 0, out);
+  return out.slice('ready\n'.length);
+}
+
 /** The run folder of a sandbox (its workspace's parent). */
 const runDirOf = (sb: Sandbox) => path.dirname(sb.workdir);
 
@@ -84,8 +109,8 @@ describe('local sandbox', async () => {
             // The agent leads a session of its own, hence an autogroup of its own where the kernel
             // has them: that group's niceness is what weighs it against Weir.
             if (autogroups) {
-              const g = await run(sb, ['cat', '/proc/self/autogroup']);
-              assert.match(g.stdout, new RegExp(`nice ${'nice' in options ? options.nice : 10}\\n$`), g.stdout);
+              const g = await afterSpawn(sb, 'cat /proc/self/autogroup');
+              assert.match(g, new RegExp(`nice ${'nice' in options ? options.nice : 10}\\n$`), g);
             }
           } finally {
             await sb.destroy();
@@ -105,13 +130,13 @@ describe('local sandbox', async () => {
             sleepers.push(sb.exec({ argv: ['sh', '-c', 'echo up; exec sleep 600'], env: {}, onStdout: () => up(), onStderr: () => {} }));
             await printed;
           }
-          const crowded = await run(sandboxes[6]!, ['sh', '-c', 'nice; cat /proc/self/autogroup 2>/dev/null']);
-          assert.equal(crowded.stdout.split('\n')[0], String(Math.min(19, os.getPriority() + 10)), 'its process keeps the sandbox\'s niceness');
-          if (autogroups) assert.match(crowded.stdout, /nice 19\n$/, crowded.stdout);
+          const crowded = await afterSpawn(sandboxes[6]!, 'nice; cat /proc/self/autogroup 2>/dev/null');
+          assert.equal(crowded.split('\n')[0], String(Math.min(19, os.getPriority() + 10)), 'its process keeps the sandbox\'s niceness');
+          if (autogroups) assert.match(crowded, /nice 19\n$/, crowded);
           for (const s of sleepers) s.kill();
           await Promise.all(sleepers.map((s) => s.done));
-          const alone = await run(sandboxes[6]!, ['cat', '/proc/self/autogroup']);
-          if (autogroups) assert.match(alone.stdout, /nice 10\n$/, alone.stdout);
+          const alone = await afterSpawn(sandboxes[6]!, 'cat /proc/self/autogroup');
+          if (autogroups) assert.match(alone, /nice 10\n$/, alone);
         } finally {
           for (const s of sleepers) s.kill();
           await Promise.all(sandboxes.map((sb) => sb.destroy()));
