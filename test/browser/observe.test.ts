@@ -129,9 +129,23 @@ test('Spend: totals, charts drawn, the breakdown table and its CSV', async () =>
 });
 
 test('Agent runs: a run started from the page streams its events and shows its diff; retry starts the next attempt', async () => {
+  // The profiles the form picks from are held back: until they arrive there is nothing to start,
+  // so the button waits (a click then would only earn the API's refusal). Once released, the route
+  // lets every later request through at once.
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let asked = 0;
+  await page.route('**/v1/agent/profiles', async (route) => {
+    asked++;
+    await held;
+    await route.continue();
+  });
   await open(page, '#/runs');
   await page.getByTestId('runs').waitFor();
   await page.getByLabel('Prompt').fill('Please edit note.txt');
+  await until('the form to ask for the profiles', async () => asked, (n) => n > 0);
+  assert.equal(await page.getByRole('button', { name: 'Start run' }).isDisabled(), true);
+  release();
   await page.getByRole('button', { name: 'Start run' }).click();
   const first = await hashMatching(page, '^#/runs/run_[0-9a-f]+$');
   const runId = first.split('/')[2]!;

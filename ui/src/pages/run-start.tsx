@@ -15,13 +15,17 @@ export function StartRun({ jobs, onStarted }: { jobs: Job[]; onStarted: (r: Run)
   const [input, setInput] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  // What the form would send: until the lists it picks from have loaded there is nothing to send,
+  // and a click then would only earn the API's "give a job or a profile" refusal.
+  const jobName = job || jobs[0]?.name;
+  const profileName = profile || profiles.data?.data[0]?.name;
 
   const submit = async (e: Event) => {
     e.preventDefault();
     setError('');
     let body: Record<string, unknown>;
     if (mode === 'job') {
-      body = { job: job || jobs[0]?.name };
+      body = { job: jobName };
       if (input.trim()) {
         try {
           body.input = JSON.parse(input);
@@ -32,7 +36,7 @@ export function StartRun({ jobs, onStarted }: { jobs: Job[]; onStarted: (r: Run)
       }
       if (prompt.trim()) body.prompt = prompt;
     } else {
-      body = { profile: profile || profiles.data?.data[0]?.name, prompt };
+      body = { profile: profileName, prompt };
     }
     setBusy(true);
     try {
@@ -95,7 +99,7 @@ export function StartRun({ jobs, onStarted }: { jobs: Job[]; onStarted: (r: Run)
       )}
       <ErrorLine error={error || profiles.error} />
       <div class="actions">
-        <button type="submit" class="primary" disabled={busy}>
+        <button type="submit" class="primary" disabled={busy || !(mode === 'job' ? jobName : profileName)}>
           Start run
         </button>
       </div>
