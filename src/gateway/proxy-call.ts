@@ -14,7 +14,7 @@ import type { DeploymentHealth } from '../state/deployment-health';
 import { replaceModel, type BodyScan } from './body-scan';
 import { errorBody, GatewayError, streamErrorEvent } from './errors';
 import { includeUsageEdit } from '../accounting/usage-include';
-import { NANOS_PER_USD } from '../accounting/spend-record';
+import { usdText } from '../number-text';
 import { CallRecord, type CallContext, type Endpoint } from './call-record';
 import { configuredFallbacks, resolveGroup } from './model-groups';
 import { pickTarget } from './pick';
@@ -372,7 +372,7 @@ export class ProxyCall extends CallRecord {
       }
       const cost = this.account(this.status);
       const headers = this.responseHeaders(this.headers);
-      if (this.acct) headers.push('x-litellm-response-cost', String(cost / NANOS_PER_USD));
+      if (this.acct) headers.push('x-litellm-response-cost', usdText(cost));
       this.keyHeaders(headers);
       this.out.respond(this.status, headers, body);
       this.debugLine(this.status);
