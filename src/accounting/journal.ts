@@ -226,10 +226,12 @@ export class JournalWriter {
 }
 
 export interface SegmentRead {
-  /** Parsed records, in file order. */
+  /** Parsed records, in file order (empty when they went to a RecordSink instead). */
   records: SpendRecord[];
   /** Byte offset just after each record's line (same order as records). */
   ends: number[];
+  /** Records read (kept above or given to the sink). */
+  count: number;
   /** Offset after the last complete line read: where the next read starts. */
   nextOffset: number;
   /** The segment ends with the closed marker: nothing more will be appended. */
@@ -260,20 +262,25 @@ function formatOf(file: string): JournalFormat {
   return file.endsWith('.wj2') ? 2 : 1;
 }
 
+/** Takes each record as it is decoded, with the offset just after it, instead of `records`. */
+export type RecordSink = (rec: SpendRecord, end: number) => void;
+
 /**
  * Reads the complete records of a segment from `fromOffset`. A last record not yet whole (a JSON
  * line without its '\n', a binary record shorter than its length) is still being written, or was
  * torn: it is not consumed, and nextOffset stays before it. At most `maxBytes` are read (more only
  * for one record longer than that) and at most `maxRecords` records decoded: the spend writer's
- * transaction takes no more, and a read past them would only be decoded to be dropped.
+ * transaction takes no more, and a read past them would only be decoded to be dropped. With a
+ * `sink`, each record goes to it as soon as it is decoded and none is kept: a reader that folds
+ * them as they come holds no record across the next one.
  */
-export function readSegment(file: string, fromOffset: number, maxBytes = 4 * 1024 * 1024, maxRecords = Infinity): SegmentRead {
+export function readSegment(file: string, fromOffset: number, maxBytes = 4 * 1024 * 1024, maxRecords = Infinity, sink?: RecordSink): SegmentRead {
   const format = formatOf(file);
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;
     const closed = endsWithMarker(fd, size, format);
-    const out: SegmentRead = { records: [], ends: [], nextOffset: fromOffset, closed, size, more: false, bad: [] };
+    const out: SegmentRead = { records: [], ends: [], count: 0, nextOffset: fromOffset, closed, size, more: false, bad: [] };
     if (fromOffset >= size) return out;
     const avail = size - fromOffset;
     let want = Math.min(avail, Math.max(1, maxBytes));
@@ -282,7 +289,8 @@ export function readSegment(file: string, fromOffset: number, maxBytes = 4 * 102
       const whole = Buffer.allocUnsafe(want);
       const buf = whole.subarray(0, fs.readSync(fd, whole, 0, want, fromOffset));
       const limit = Math.max(1, maxRecords);
-      const used = format === 2 ? readBinary(buf, fromOffset, out, limit) : readLines(buf, fromOffset, out, limit);
+      const take = sink ?? keep(out);
+      const used = format === 2 ? readBinary(buf, fromOffset, out, limit, take) : readLines(buf, fromOffset, out, limit, take);
       // One record longer than maxBytes: read further rather than stall on it.
       if (used === 0 && out.bad.length === 0 && want < avail) {
         want = Math.min(avail, want * 2);
@@ -290,7 +298,7 @@ export function readSegment(file: string, fromOffset: number, maxBytes = 4 * 102
       }
       out.nextOffset = fromOffset + used;
       // Stopped short of the end: there may be more complete records (a later read will tell).
-      out.more = used > 0 && fromOffset + used < size && (out.records.length >= limit || fromOffset + buf.length < size);
+      out.more = used > 0 && fromOffset + used < size && (out.count >= limit || fromOffset + buf.length < size);
       return out;
     }
   } finally {
@@ -298,8 +306,16 @@ export function readSegment(file: string, fromOffset: number, maxBytes = 4 * 102
   }
 }
 
-/** The whole JSON lines of `buf` into `out`, up to `limit` records; returns the bytes consumed. */
-function readLines(buf: Buffer, base: number, out: SegmentRead, limit: number): number {
+/** The sink that keeps the records in the read's own arrays. */
+function keep(out: SegmentRead): RecordSink {
+  return (rec, end) => {
+    out.records.push(rec);
+    out.ends.push(end);
+  };
+}
+
+/** The whole JSON lines of `buf` to `take`, up to `limit` records; returns the bytes consumed. */
+function readLines(buf: Buffer, base: number, out: SegmentRead, limit: number, take: RecordSink): number {
   const lastNl = buf.lastIndexOf(0x0a);
   if (lastNl < 0) return 0;
   let start = 0;
@@ -311,7 +327,7 @@ function readLines(buf: Buffer, base: number, out: SegmentRead, limit: number): 
     start = nl + 1;
     if (text === CLOSED_MARKER || text === '') continue;
     // The limit counts records: a closed marker right after the last one is still taken.
-    if (out.records.length >= limit) return lineStart;
+    if (out.count >= limit) return lineStart;
     let rec: unknown;
     try {
       rec = JSON.parse(text);
@@ -319,8 +335,8 @@ function readLines(buf: Buffer, base: number, out: SegmentRead, limit: number): 
       rec = undefined;
     }
     if (rec && typeof rec === 'object' && !Array.isArray(rec)) {
-      out.records.push(rec as SpendRecord);
-      out.ends.push(end);
+      out.count++;
+      take(rec as SpendRecord, end);
     } else {
       out.bad.push({ line: text, end });
     }
@@ -332,12 +348,12 @@ function readLines(buf: Buffer, base: number, out: SegmentRead, limit: number): 
 const MIN_RECORD = 6;
 
 /**
- * The whole binary records of `buf` into `out`, up to `limit` records; returns the bytes consumed.
+ * The whole binary records of `buf` to `take`, up to `limit` records; returns the bytes consumed.
  * A damaged record (its trailer or fields wrong) is reported and skipped by its length; bytes that
  * are no record at all (the file was damaged outside Weir) are reported up to the end of what was
  * read.
  */
-function readBinary(buf: Buffer, base: number, out: SegmentRead, limit: number): number {
+function readBinary(buf: Buffer, base: number, out: SegmentRead, limit: number, take: RecordSink): number {
   let pos = 0;
   while (pos < buf.length) {
     const tag = buf[pos]!;
@@ -349,7 +365,7 @@ function readBinary(buf: Buffer, base: number, out: SegmentRead, limit: number):
       }
     }
     // The limit counts records: a closed marker right after the last one is still taken.
-    if (out.records.length >= limit) return pos;
+    if (out.count >= limit) return pos;
     if (tag !== RECORD_TAG) {
       out.bad.push({ line: binaryLine(buf, pos, buf.length), end: base + buf.length });
       return buf.length;
@@ -371,8 +387,8 @@ function readBinary(buf: Buffer, base: number, out: SegmentRead, limit: number):
       }
     }
     if (rec) {
-      out.records.push(rec);
-      out.ends.push(base + end);
+      out.count++;
+      take(rec, base + end);
     } else {
       out.bad.push({ line: binaryLine(buf, pos, end), end: base + end });
     }

@@ -41,22 +41,34 @@ export interface AggregateOptions {
 
 export function entityTotals(records: SpendRecord[], opts: AggregateOptions = {}): EntityTotals {
   const t = emptyTotals();
-  for (const r of records) {
-    const n = r.spend_nanos;
-    if (!NO_KEY_ROW.has(r.api_key)) {
-      add(t.keys, r.api_key, n);
-      if (r.model_group && n !== 0) add(t.keyModels, keyModelKey(r.api_key, r.model_group), n);
-    }
-    if (r.user_id) add(t.users, r.user_id, n);
-    if (opts.proxyBudgetUserId) add(t.users, opts.proxyBudgetUserId, n);
-    if (r.team_id) {
-      add(t.teams, r.team_id, n);
-      if (r.user_id) add(t.teamMembers, teamMemberKey(r.team_id, r.user_id), n);
-    }
-    if (r.organization_id) add(t.orgs, r.organization_id, n);
-    // End users are counted even at zero cost: the control thread takes it as activity (a row is
-    // created only by a spend, see applyEntityTotals).
-    if (r.end_user) add(t.endUsers, r.end_user, n);
+  for (const r of records) addToTotals(t, r, opts);
+  return t;
+}
+
+/** One record's spend added to every entity it charges. */
+export function addToTotals(t: EntityTotals, r: SpendRecord, opts: AggregateOptions): void {
+  const n = r.spend_nanos;
+  if (!NO_KEY_ROW.has(r.api_key)) {
+    add(t.keys, r.api_key, n);
+    if (r.model_group && n !== 0) add(t.keyModels, keyModelKey(r.api_key, r.model_group), n);
+  }
+  if (r.user_id) add(t.users, r.user_id, n);
+  if (opts.proxyBudgetUserId) add(t.users, opts.proxyBudgetUserId, n);
+  if (r.team_id) {
+    add(t.teams, r.team_id, n);
+    if (r.user_id) add(t.teamMembers, teamMemberKey(r.team_id, r.user_id), n);
+  }
+  if (r.organization_id) add(t.orgs, r.organization_id, n);
+  // End users are counted even at zero cost: the control thread takes it as activity (a row is
+  // created only by a spend, see applyEntityTotals).
+  if (r.end_user) add(t.endUsers, r.end_user, n);
+}
+
+/** Two sets of totals summed into a new one. */
+export function sumTotals(a: EntityTotals, b: EntityTotals): EntityTotals {
+  const t = emptyTotals();
+  for (const from of [a, b]) {
+    for (const k of Object.keys(t) as (keyof EntityTotals)[]) for (const [id, n] of from[k]) add(t[k], id, n);
   }
   return t;
 }
@@ -124,40 +136,46 @@ function count(it: DailyItem, r: SpendRecord): void {
 const DAY_MS = 86_400_000;
 
 /**
- * Per Daily* table, the batch folded on the full row key (entity, UTC date, key, model,
- * provider): one item per distinct row, not per record, built as the records are walked. The
- * date string is made once per day the batch spans. mergeDaily then folds these on the table's
- * real key (shorter in older LiteLLM databases); the first record of a row gives its model_group.
+ * Per Daily* table, a batch folded on the full row key (entity, UTC date, key, model, provider)
+ * as its records are added: one item per distinct row, not per record. The date string is made
+ * once per day the batch spans. mergeDaily then folds these on the table's real key (shorter in
+ * older LiteLLM databases); the first record of a row gives its model_group.
  */
-export function dailyItems(records: SpendRecord[]): Map<DailyTable, DailyItem[]> {
-  const folds = new Map<DailyTable, Map<string, DailyItem>>(Object.keys(DAILY_ENTITY_COLUMN).map((t) => [t as DailyTable, new Map()]));
-  const fold = (table: DailyTable, entity: string, date: string, r: SpendRecord): void => {
-    const m = folds.get(table)!;
-    // NUL cannot be in a cleaned value (spend-rows.ts): it separates the parts unambiguously.
-    const k = `${entity}\u0000${date}\u0000${r.api_key}\u0000${r.model}\u0000${r.custom_llm_provider}`;
-    let it = m.get(k);
-    if (!it) m.set(k, (it = item(DAILY_ENTITY_COLUMN[table], entity, date, r)));
-    count(it, r);
-  };
-  let day = NaN;
-  let date = '';
-  for (const r of records) {
+export class DailyFold {
+  private readonly folds = new Map<DailyTable, Map<string, DailyItem>>(Object.keys(DAILY_ENTITY_COLUMN).map((t) => [t as DailyTable, new Map()]));
+  private day = NaN;
+  private date = '';
+
+  add(r: SpendRecord): void {
     const d = Math.floor(r.start_ms / DAY_MS);
-    if (d !== day) {
-      day = d;
-      date = utcDate(r.start_ms);
+    if (d !== this.day) {
+      this.day = d;
+      this.date = utcDate(r.start_ms);
     }
     // Every record, as LiteLLM does: a key without a user counts under user_id '' (SpendLogs'
     // "user" for it), so the daily table holds all of the installation's spend.
-    fold('LiteLLM_DailyUserSpend', r.user_id, date, r);
-    if (r.team_id) fold('LiteLLM_DailyTeamSpend', r.team_id, date, r);
-    if (r.organization_id) fold('LiteLLM_DailyOrganizationSpend', r.organization_id, date, r);
-    if (r.end_user) fold('LiteLLM_DailyEndUserSpend', r.end_user, date, r);
-    if (r.request_tags.length) for (const tag of new Set(r.request_tags)) fold('LiteLLM_DailyTagSpend', tag, date, r);
+    this.fold('LiteLLM_DailyUserSpend', r.user_id, r);
+    if (r.team_id) this.fold('LiteLLM_DailyTeamSpend', r.team_id, r);
+    if (r.organization_id) this.fold('LiteLLM_DailyOrganizationSpend', r.organization_id, r);
+    if (r.end_user) this.fold('LiteLLM_DailyEndUserSpend', r.end_user, r);
+    if (r.request_tags.length) for (const tag of new Set(r.request_tags)) this.fold('LiteLLM_DailyTagSpend', tag, r);
   }
-  const out = new Map<DailyTable, DailyItem[]>();
-  for (const [table, m] of folds) out.set(table, [...m.values()]);
-  return out;
+
+  /** The items of each table, in the order their rows were first met. */
+  items(): Map<DailyTable, DailyItem[]> {
+    const out = new Map<DailyTable, DailyItem[]>();
+    for (const [table, m] of this.folds) out.set(table, [...m.values()]);
+    return out;
+  }
+
+  private fold(table: DailyTable, entity: string, r: SpendRecord): void {
+    const m = this.folds.get(table)!;
+    // NUL cannot be in a cleaned value (spend-rows.ts): it separates the parts unambiguously.
+    const k = `${entity}\u0000${this.date}\u0000${r.api_key}\u0000${r.model}\u0000${r.custom_llm_provider}`;
+    let it = m.get(k);
+    if (!it) m.set(k, (it = item(DAILY_ENTITY_COLUMN[table], entity, this.date, r)));
+    count(it, r);
+  }
 }
 
 /**

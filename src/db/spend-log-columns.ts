@@ -22,7 +22,7 @@ const INT4_MAX = 2_147_483_647;
 /** One input column of the unnest: its name, its type and what a record adds to it (or, for a text parameter, the batch's literal). */
 type Input =
   | { name: string; type: ElementType; add(col: ArrayParam, r: SpendRecord): void }
-  | { name: string; type: 'numeric'; literal(rs: readonly SpendRecord[]): string };
+  | { name: string; type: 'numeric'; get(r: SpendRecord): number };
 
 const text = (name: string, get: (r: SpendRecord) => string | null | undefined): Input => ({ name, type: 'text', add: (c, r) => c.text(get(r)) });
 const json = (name: string, get: (r: SpendRecord) => string | null): Input => ({ name, type: 'jsonb', add: (c, r) => c.text(get(r)) });
@@ -64,7 +64,7 @@ const INPUTS: readonly Input[] = [
   text('error_class', (r) => (r.status === 'failure' && r.error ? r.error.type : null)),
   text('error_message', (r) => (r.status === 'failure' && r.error ? r.error.message : null)),
   // A float in the JSON: numeric, as the JSON text's number was read (see numericLiteral).
-  { name: 'overhead_ms', type: 'numeric', literal: (rs) => numericLiteral(rs.map((r) => r.overhead_ms)) },
+  { name: 'overhead_ms', type: 'numeric', get: (r) => r.overhead_ms },
   num('attempted_retries', 'int8', (r) => r.attempted_retries),
   text('call_id', (r) => r.call_id),
   text('upstream_request_id', (r) => r.upstream_request_id),
@@ -130,17 +130,76 @@ export function spendLogsStatement(have: ReadonlySet<string>): string {
   SELECT u.id AS request_id FROM unnest($1::text[]) AS u(id) EXCEPT SELECT "request_id" FROM ins`;
 }
 
-/** The statement's parameters for a batch: one array per input column (binary, numeric as text). */
-export function spendLogsParams(records: readonly SpendRecord[]): (Buffer | string)[] {
-  const out: (Buffer | string)[] = [];
-  for (const input of INPUTS) {
-    if (input.type === 'numeric') {
-      out.push(input.literal(records));
-      continue;
-    }
-    const col = new ArrayParam(input.type, records.length * (input.type === 'text' || input.type === 'jsonb' ? 48 : 12));
-    for (let i = 0; i < records.length; i++) input.add(col, records[i]!);
-    out.push(col.finish());
+/** Rows per statement: bounds one statement's parameters (~0.5 MB; 500–2,000 cost the same per row). */
+export const MAX_ROWS_PER_STATEMENT = 1_000;
+
+/** The record under its own call id, the upstream's id kept; null for journals without call ids. */
+export function rekeyed(r: SpendRecord): SpendRecord | null {
+  return r.call_id && r.call_id !== r.request_id ? { ...r, request_id: r.call_id, upstream_request_id: r.request_id } : null;
+}
+
+/**
+ * The request id each record of a batch is written under: the upstream's response id (lookups by
+ * it work as in LiteLLM) unless an earlier record of the batch took it; then the record's own
+ * call id. Given the same records in the same order, it gives the same ids again.
+ */
+export class FirstIds {
+  private readonly seen = new Set<string>();
+
+  row(r: SpendRecord): SpendRecord {
+    if (this.seen.has(r.request_id)) return rekeyed(r) ?? r;
+    this.seen.add(r.request_id);
+    return r;
   }
-  return out;
+}
+
+/**
+ * A batch's SpendLogs rows, built as its records are added: each record becomes one element of
+ * each column's array at once, so the batch holds no record (the spend writer's records die young
+ * instead of filling the control thread's young generation). Every MAX_ROWS_PER_STATEMENT rows
+ * are one statement's parameters.
+ */
+export class SpendLogRows {
+  private readonly ids = new FirstIds();
+  private readonly sealed: (Buffer | string)[][] = [];
+  private cols: (ArrayParam | number[])[] = [];
+  private open = 0;
+  private count = 0;
+
+  constructor(private readonly perStatement = MAX_ROWS_PER_STATEMENT) {}
+
+  static of(records: readonly SpendRecord[]): SpendLogRows {
+    const rows = new SpendLogRows();
+    for (const r of records) rows.add(r);
+    return rows;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  add(r: SpendRecord): void {
+    const row = this.ids.row(r);
+    if (this.open === 0) this.cols = INPUTS.map((c) => (c.type === 'numeric' ? [] : new ArrayParam(c.type)));
+    for (let i = 0; i < INPUTS.length; i++) {
+      const input = INPUTS[i]!;
+      const col = this.cols[i]!;
+      if (input.type === 'numeric') (col as number[]).push(input.get(row));
+      else input.add(col as ArrayParam, row);
+    }
+    this.count++;
+    if (++this.open === this.perStatement) this.seal();
+  }
+
+  /** Each statement's parameters: one array per input column (binary, numeric as text). */
+  statements(): (Buffer | string)[][] {
+    if (this.open) this.seal();
+    return this.sealed;
+  }
+
+  private seal(): void {
+    this.sealed.push(this.cols.map((c) => (Array.isArray(c) ? numericLiteral(c) : c.finish())));
+    this.cols = [];
+    this.open = 0;
+  }
 }

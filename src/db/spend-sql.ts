@@ -7,14 +7,12 @@ import type { SpendRecord } from '../accounting/spend-record';
 import { tableColumns, uniqueKeys } from './introspect';
 import { q } from './schema';
 import { DAILY_ENTITY_COLUMN, mergeDaily, type DailyItem, type DailyTable, type EntityTotals } from './spend-aggregate';
-import { spendLogsParams, spendLogsStatement } from './spend-log-columns';
+import { FirstIds, rekeyed, SpendLogRows, spendLogsStatement } from './spend-log-columns';
 import { errorLogRow, usd } from './spend-rows';
 
 /** Postgres' limit on bind parameters per statement. */
 const MAX_PARAMS = 65_535;
 const MAX_ROWS_PER_INSERT = 1_000;
-/** SpendLogs rows per statement: bounds one statement's parameters (~0.5 MB; 500–2,000 cost the same per row). */
-const MAX_ROWS_PER_STATEMENT = 1_000;
 
 export interface SqlContext {
   /** Cache owner for introspection (the pool). */
@@ -58,49 +56,45 @@ async function present(ctx: SqlContext, table: string, rows: Record<string, unkn
  * work as in LiteLLM) unless that id is taken — by an earlier record of the batch or a row already
  * in the table — by another call: then the row is written under the record's own call id, with
  * the upstream's id in its metadata. A row already there for the same call (same call id) is
- * not written twice.
+ * not written twice. `again` gives the batch's records once more, in the order they were added;
+ * it is called only when a row already in the table holds one of their ids, so that the batch
+ * need not keep its records for that rare case.
  */
-export async function insertSpendLogs(ctx: SqlContext, records: SpendRecord[]): Promise<void> {
-  if (records.length === 0) return;
-  const seen = new Set<string>();
-  const batch = records.map((r) => {
-    if (!seen.has(r.request_id)) {
-      seen.add(r.request_id);
-      return r;
-    }
-    return rekeyed(r) ?? r;
-  });
-  const unwritten = await insertLogRows(ctx, batch);
+export async function insertSpendLogRows(ctx: SqlContext, rows: SpendLogRows, again: () => SpendRecord[]): Promise<void> {
+  if (rows.size === 0) return;
+  const unwritten = await insertLogRows(ctx, rows);
   if (unwritten.size === 0) return;
-  const clashed = batch.filter((r) => unwritten.has(r.request_id) && r.call_id && r.call_id !== r.request_id);
+  const ids = new FirstIds();
+  const clashed = again()
+    .map((r) => ids.row(r))
+    .filter((r) => unwritten.has(r.request_id) && r.call_id && r.call_id !== r.request_id);
   if (clashed.length === 0) return;
   const owners = await ctx.client.query<{ request_id: string; call_id: string | null }>(
     `SELECT "request_id", "metadata"->>'litellm_call_id' AS call_id FROM "LiteLLM_SpendLogs" WHERE "request_id" = ANY($1::text[])`,
     [clashed.map((r) => r.request_id)],
   );
   const ownerOf = new Map(owners.rows.map((o) => [o.request_id, o.call_id]));
-  const again = clashed.filter((r) => ownerOf.get(r.request_id) !== r.call_id).map((r) => rekeyed(r)!);
-  await insertLogRows(ctx, again);
+  const retry = clashed.filter((r) => ownerOf.get(r.request_id) !== r.call_id).map((r) => rekeyed(r)!);
+  if (retry.length) await insertLogRows(ctx, SpendLogRows.of(retry));
 }
 
-/** The record under its own call id, the upstream's id kept; null for journals without call ids. */
-function rekeyed(r: SpendRecord): SpendRecord | null {
-  return r.call_id && r.call_id !== r.request_id ? { ...r, request_id: r.call_id, upstream_request_id: r.request_id } : null;
+/** insertSpendLogRows for records at hand. */
+export function insertSpendLogs(ctx: SqlContext, records: SpendRecord[]): Promise<void> {
+  return insertSpendLogRows(ctx, SpendLogRows.of(records), () => records);
 }
 
 /** The statement for a table's column set, made once per set the introspection cache holds. */
 const statements = new WeakMap<ReadonlySet<string>, string>();
 
-/** Writes the rows (column arrays, MAX_ROWS_PER_STATEMENT a statement); returns the ids NOT written (taken already). */
-async function insertLogRows(ctx: SqlContext, records: SpendRecord[]): Promise<Set<string>> {
+/** Writes the rows, one statement per MAX_ROWS_PER_STATEMENT; returns the ids NOT written (taken already). */
+async function insertLogRows(ctx: SqlContext, rows: SpendLogRows): Promise<Set<string>> {
   const unwritten = new Set<string>();
-  if (records.length === 0) return unwritten;
+  if (rows.size === 0) return unwritten;
   const have = await tableColumns(ctx.owner, 'LiteLLM_SpendLogs', ctx.client);
   let sql = statements.get(have);
   if (sql === undefined) statements.set(have, (sql = spendLogsStatement(have)));
-  for (let i = 0; i < records.length; i += MAX_ROWS_PER_STATEMENT) {
-    const chunk = i === 0 && records.length <= MAX_ROWS_PER_STATEMENT ? records : records.slice(i, i + MAX_ROWS_PER_STATEMENT);
-    const res = await ctx.client.query<{ request_id: string }>(sql, spendLogsParams(chunk));
+  for (const params of rows.statements()) {
+    const res = await ctx.client.query<{ request_id: string }>(sql, params);
     for (const row of res.rows) unwritten.add(row.request_id);
   }
   return unwritten;

@@ -8,14 +8,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
-import { readSegment, type SegmentRead } from '../accounting/journal';
+import { readSegment, type RecordSink, type SegmentRead } from '../accounting/journal';
 import { listSegments, ownSegment, segmentWriterAlive, type SegmentInfo } from '../accounting/journal-segments';
 import type { SpendRecord } from '../accounting/spend-record';
+import { emptySide, SpendBatch, type BatchSide } from './spend-batch';
 import { forgetSchema } from './introspect';
 import { dbReachable, isConnectionError } from './pool';
-import { dailyItems, entityTotals, type EntityTotals } from './spend-aggregate';
+import { addToTotals, type EntityTotals } from './spend-aggregate';
 import { normalizeRecord } from './spend-rows';
-import { applyEntityTotals, insertErrorLogs, insertSpendLogs, upsertDaily, type SqlContext } from './spend-sql';
+import { applyEntityTotals, insertErrorLogs, insertSpendLogRows, upsertDaily, type SqlContext } from './spend-sql';
 
 export interface CommittedTotals extends EntityTotals {
   /**
@@ -47,11 +48,12 @@ export interface SpendWriterOptions {
   /** Journal bytes taken into one transaction (default 1 MB). */
   maxBytesPerTransaction?: number;
   /**
-   * Records taken into one transaction (default 1000: one SpendLogs statement). A transaction's
-   * records are held, decoded, across all of its round trips; at 5,000 they outlived the control
-   * thread's scavenges and were promoted, and a flush of 10,000 rows cost 12-15 % more CPU and 9
-   * MB more heap than in transactions of 1,000 (spend-writer-cpu.js, 2026-12-05). At 500 the
-   * per-transaction round trips cost more than that saves.
+   * Records taken into one transaction (default 1000: one SpendLogs statement). When a
+   * transaction's records were held, decoded, across its round trips, 5,000 of them outlived the
+   * control thread's scavenges and were promoted, and a flush of 10,000 rows cost 12-15 % more
+   * CPU and 9 MB more heap than in transactions of 1,000 (spend-writer-cpu.js, 2026-12-05). At
+   * 500 the per-transaction round trips cost more than that saves. (The records are now folded
+   * as they are read, see spend-batch.ts.)
    */
   maxRecordsPerTransaction?: number;
   /** Per-entity Δ (nanos) of each committed transaction: move them from "pending" to "base". */
@@ -76,6 +78,9 @@ interface Taken {
   seg: SegmentInfo;
   /** Written by this process (its records are in this process's "pending"). */
   own: boolean;
+  /** The committed offset the read started from. */
+  from: number;
+  /** What was read (its records went to the batch, not into `read.records`). */
   read: SegmentRead;
   /** The segment will get nothing more and is fully committed after this transaction. */
   finished: boolean;
@@ -280,6 +285,7 @@ export class SpendWriter {
       const offsets = new Map(rows.map((r) => [r.segment, Number(r.committed_offset)]));
       this.reportLateCommits(segs, offsets);
 
+      const batch = new SpendBatch(this.opts);
       const taken: Taken[] = [];
       const vanished: string[] = [];
       let bytes = this.maxBytes;
@@ -291,10 +297,12 @@ export class SpendWriter {
           break;
         }
         const from = offsets.get(seg.file) ?? 0;
+        const own = ownSegment(seg);
         let read: SegmentRead;
         try {
-          // Only what this transaction takes is read and decoded: `left` records, `bytes` bytes.
-          read = readSegment(seg.path, from, bytes, left);
+          // Only what this transaction takes is read and decoded: `left` records, `bytes` bytes,
+          // each folded into the batch as soon as it is decoded.
+          read = readSegment(seg.path, from, bytes, left, (raw, end) => batch.add(normalizeRecord(raw, seg.file, end), own));
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
             vanished.push(seg.file); // retired by another writer since we listed it
@@ -303,12 +311,12 @@ export class SpendWriter {
           throw e;
         }
         bytes -= read.nextOffset - from;
-        left -= read.records.length;
+        left -= read.count;
         if (read.more) more = true;
         // A closed segment is done once its marker is committed; an open one whose writer died
         // is done at its last complete line (a torn tail can never be completed).
         const finished = !read.more && (read.closed ? read.nextOffset >= read.size : !segmentWriterAlive(seg));
-        if (read.nextOffset !== from || finished) taken.push({ seg, own: ownSegment(seg), read, finished });
+        if (read.nextOffset !== from || finished) taken.push({ seg, own, from, read, finished });
       }
       if (taken.length === 0 && vanished.length === 0) {
         await client.query('ROLLBACK');
@@ -323,27 +331,19 @@ export class SpendWriter {
       }
 
       for (const t of taken) for (const b of t.read.bad) this.quarantine(t.seg.file, b.end, b.line, 'not a record');
-      const own: SpendRecord[] = [];
-      const foreign: SpendRecord[] = [];
-      for (const t of taken) {
-        const to = t.own ? own : foreign;
-        for (let i = 0; i < t.read.records.length; i++) to.push(normalizeRecord(t.read.records[i]!, t.seg.file, t.read.ends[i]));
-      }
-      let records = [...own, ...foreign];
 
       const ctx: SqlContext = { owner: this.pool, client };
-      if (records.length) {
+      let records = batch.records;
+      if (records) {
         await client.query('SAVEPOINT records');
         try {
-          await this.apply(ctx, records);
+          await this.apply(ctx, batch, taken);
         } catch (e) {
           if (!quarantineOnFailure || isConnectionError(e)) throw e;
           // One record (this mode takes one) that Postgres refuses: keep it aside, move on.
           await client.query('ROLLBACK TO SAVEPOINT records');
-          for (const t of taken) t.read.records.forEach((rec, i) => this.quarantine(t.seg.file, t.read.ends[i]!, JSON.stringify(rec), (e as Error).message));
-          records = [];
-          own.length = 0;
-          foreign.length = 0;
+          for (const t of taken) reread(t, (raw, end) => this.quarantine(t.seg.file, end, JSON.stringify(raw), (e as Error).message));
+          records = 0;
         }
       }
 
@@ -360,9 +360,9 @@ export class SpendWriter {
         this.forgetQuarantined(t.seg.file, t.read.nextOffset);
       }
       for (const f of vanished) this.quarantined.delete(f);
-      this.report(own, foreign);
+      if (records) this.report(batch.own, batch.foreign);
       const deleted = await this.retire(taken.filter((t) => t.finished).map((t) => t.seg));
-      return { records: records.length, more, deleted, transaction: true };
+      return { records, more, deleted, transaction: true };
     } catch (e) {
       broken = isConnectionError(e);
       await client.query('ROLLBACK').catch(() => {});
@@ -379,46 +379,42 @@ export class SpendWriter {
    * journal row locks, so the offsets cannot move meanwhile.
    */
   private reportLateCommits(segs: SegmentInfo[], offsets: Map<string, number>): void {
-    const late: SpendRecord[] = [];
+    const late = emptySide();
     for (const seg of segs) {
       if (!ownSegment(seg)) continue;
       const db = offsets.get(seg.file) ?? 0;
       const seen = this.known.get(seg.file) ?? 0;
       if (db <= seen) continue;
-      let r: ReturnType<typeof readSegment>;
       try {
-        r = readSegment(seg.path, seen, db - seen);
+        readSegment(seg.path, seen, db - seen, Infinity, (raw, end) => {
+          if (end > db) return;
+          addToTotals(late.totals, normalizeRecord(raw, seg.file, end), this.opts);
+          late.records++;
+        });
       } catch (e) {
         // Fully committed and deleted by another writer meanwhile.
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
         throw e;
       }
-      r.records.forEach((raw, i) => {
-        if (r.ends[i]! <= db) late.push(normalizeRecord(raw, seg.file, r.ends[i]));
-      });
       this.known.set(seg.file, db);
     }
-    this.report(late, []);
+    this.report(late, emptySide());
   }
 
-  private report(own: SpendRecord[], foreign: SpendRecord[]): void {
-    if (!this.opts.onCommitted || own.length + foreign.length === 0) return;
+  private report(own: BatchSide, foreign: BatchSide): void {
+    if (!this.opts.onCommitted || own.records + foreign.records === 0) return;
     try {
-      this.opts.onCommitted({
-        ...entityTotals(own, this.opts),
-        records: own.length,
-        recovered: { ...entityTotals(foreign, this.opts), records: foreign.length },
-      });
+      this.opts.onCommitted({ ...own.totals, records: own.records, recovered: { ...foreign.totals, records: foreign.records } });
     } catch {
       /* the caller's bookkeeping must not undo a commit */
     }
   }
 
-  private async apply(ctx: SqlContext, records: SpendRecord[]): Promise<void> {
-    if (!this.opts.disableSpendLogs) await insertSpendLogs(ctx, records);
-    if (!this.opts.disableErrorLogs) await insertErrorLogs(ctx, records);
-    await applyEntityTotals(ctx, entityTotals(records, this.opts), { ...(this.opts.endUserBudgetId !== undefined ? { endUserBudgetId: this.opts.endUserBudgetId } : {}) });
-    for (const [table, items] of dailyItems(records)) await upsertDaily(ctx, table, items);
+  private async apply(ctx: SqlContext, batch: SpendBatch, taken: Taken[]): Promise<void> {
+    if (batch.logs) await insertSpendLogRows(ctx, batch.logs, () => recordsAgain(taken));
+    if (!this.opts.disableErrorLogs) await insertErrorLogs(ctx, batch.failed);
+    await applyEntityTotals(ctx, batch.totals(), { ...(this.opts.endUserBudgetId !== undefined ? { endUserBudgetId: this.opts.endUserBudgetId } : {}) });
+    for (const [table, items] of batch.daily.items()) await upsertDaily(ctx, table, items);
   }
 
   /** Deletes fully committed segments, then their journal rows (a leftover row is harmless). */
@@ -461,4 +457,16 @@ export class SpendWriter {
     fs.appendFileSync(path.join(dir, `${segment}.bad.jsonl`), JSON.stringify({ segment, end, reason, line }) + '\n');
     this.problem(`quarantined a journal line of ${segment} at ${end}: ${reason}`);
   }
+}
+
+/** The records a transaction took from one segment, read again (the same bytes, the same count). */
+function reread(t: Taken, sink: RecordSink): void {
+  if (t.read.count > 0) readSegment(t.seg.path, t.from, t.read.nextOffset - t.from, t.read.count, sink);
+}
+
+/** The batch's records in the order it took them: only for the rare rows whose id was taken. */
+function recordsAgain(taken: Taken[]): SpendRecord[] {
+  const out: SpendRecord[] = [];
+  for (const t of taken) reread(t, (raw, end) => out.push(normalizeRecord(raw, t.seg.file, end)));
+  return out;
 }

@@ -2,7 +2,8 @@
 // rows spendLogRow() describes (the row LiteLLM writes), written one bind parameter per value into
 // a copy of the table: every column of every row compared as PostgreSQL renders it, for records
 // with every optional part, odd text (quotes, backslashes, braces, "NULL", NUL, lone surrogates),
-// extreme numbers and timestamps; and an id taken by an earlier row is still re-keyed.
+// extreme numbers and timestamps, in one statement or split into statements of a few rows; and an
+// id taken by an earlier row is still re-keyed.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
@@ -10,7 +11,8 @@ import type { SpendRecord } from '../../src/accounting/spend-record';
 import { createPool } from '../../src/db/pool';
 import { ensureSchema } from '../../src/db/schema';
 import { cleanId, normalizeRecord, spendLogRow } from '../../src/db/spend-rows';
-import { insertRows, insertSpendLogs } from '../../src/db/spend-sql';
+import { SpendLogRows } from '../../src/db/spend-log-columns';
+import { insertRows, insertSpendLogRows, insertSpendLogs } from '../../src/db/spend-sql';
 import { freshDatabase, stopTestPostgres } from '../support/postgres';
 import { rec } from '../support/journal-record';
 
@@ -80,7 +82,14 @@ test('the column-array INSERT stores exactly the rows spendLogRow describes', as
         const client = await pool.connect();
         try {
           await client.query('TRUNCATE "LiteLLM_SpendLogs", "ref_spendlogs"');
-          await insertSpendLogs({ owner: pool, client }, records);
+          if (round % 2) await insertSpendLogs({ owner: pool, client }, records);
+          else {
+            // Statements of 7 rows, the records added one at a time as the spend writer does.
+            const built = new SpendLogRows(7);
+            for (const r of records) built.add(r);
+            assert.equal(built.statements().length, Math.ceil(records.length / 7));
+            await insertSpendLogRows({ owner: pool, client }, built, () => records);
+          }
           const rows = records.map(spendLogRow);
           const cols = Object.keys(rows[0]!);
           await insertRows(client, 'ref_spendlogs', cols, rows.map((r) => cols.map((c) => r[c])));

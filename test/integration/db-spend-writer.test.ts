@@ -681,7 +681,7 @@ test('disable_spend_logs / disable_error_logs: no log rows, spend still moves', 
   assert.equal(nanosOf(key.spend) - 4e9, sum(recs));
 });
 
-test('by default a transaction takes 1,000 records (what it holds decoded across its round trips): 2,500 go in three, each once', async () => {
+test('by default a transaction takes 1,000 records (one SpendLogs statement): 2,500 go in three, each once', async () => {
   const { pool, dir } = await setup('sw_default_tx');
   const w = new JournalWriter(dir, 'w');
   const recs = Array.from({ length: 2_500 }, (_, i) => rec(i + 1));

@@ -39,6 +39,21 @@ test('appended records read back in order, with end offsets, from any offset', (
   assert.deepEqual(readSegment(seg.path, all.nextOffset).records, []);
 });
 
+test('with a sink, each record goes to it as it is decoded, with its end, and none is kept; the limit counts them (both formats)', () => {
+  for (const format of [1, 2] as const) {
+    const dir = tmp();
+    const w = new JournalWriter(dir, 'w1', { format });
+    for (let i = 0; i < 5; i++) w.append(rec(i));
+    const seg = listSegments(dir)[0]!;
+    const kept = readSegment(seg.path, 0);
+    const seen: [string, number][] = [];
+    const r = readSegment(seg.path, 0, 4 * 1024 * 1024, 3, (raw, end) => seen.push([raw.request_id, end]));
+    assert.deepEqual(seen, kept.records.slice(0, 3).map((x, i) => [x.request_id, kept.ends[i]]));
+    assert.deepEqual([r.records, r.ends, r.count, r.nextOffset, r.more], [[], [], 3, kept.ends[2], true]);
+    assert.equal(kept.count, 5);
+  }
+});
+
 test('a torn last line is not consumed until it is completed (JSON lines)', () => {
   const dir = tmp();
   const w = new JournalWriter(dir, 'w1', { format: 1 });
