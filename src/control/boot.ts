@@ -17,7 +17,7 @@ import { StoredModels, masterKeyOf } from './stored-models';
 import { ConfigWatcher } from './config-watch';
 import { Governance } from './governance';
 import { SlotTable } from './slots';
-import { Supervisor } from './supervisor';
+import { Supervisor, workerYoungGenerationMb } from './supervisor';
 import { AgentRuntime, stableInstanceId } from '../agents/runtime';
 import type { AgentCall } from '../gateway/agent-relay';
 import { resolveGroup } from '../gateway/model-groups';
@@ -306,6 +306,7 @@ export async function boot(opts: BootOptions): Promise<void> {
       statusBuffer: status.buffer,
       faultInjection: process.env.WEIR_FAULT_INJECTION === '1',
       ui: uiBundle,
+      youngGenerationMb: workerYoungGenerationMb(process.env.WEIR_WORKER_YOUNG_GEN_MB),
       governance: () => gov?.workerInit(gov.journalDir) ?? null,
       metrics: {
         init: (index) => metrics.workerInit(index),

@@ -28,6 +28,8 @@ export interface SupervisorOptions {
   faultInjection: boolean;
   /** The admin page's files (src/ui/static-files.ts). */
   ui: WorkerInit['ui'];
+  /** Each worker's young generation in MB (0: V8's own sizing); see workerYoungGenerationMb(). */
+  youngGenerationMb: number;
   /** The governance state a new worker starts from (read at spawn time: always current). */
   governance: () => WorkerInit['governance'];
   /** Worker metrics: a worker's shard, the rows it announces, the spans it hands over. */
@@ -51,6 +53,23 @@ interface Slot {
   appliedSeq: number;
   /** The newest snapshot version this worker said it serves (the one it started from, at first). */
   appliedVersion: number;
+}
+
+/**
+ * The workers' young generation, MB: `WEIR_WORKER_YOUNG_GEN_MB`, unset or 0 for V8's own sizing.
+ * V8 doubles a thread's semi-spaces, up to 16 MB each, whenever what its scavenges kept adds up to
+ * their size, so under load a busy worker ends at a large young generation however little each
+ * scavenge keeps: a governed worker (its answers wait a turn for the journal's write) reached 16
+ * MB of new space where the minimal proxy's stay at 8. 12 (4 MB semi-spaces) took 12 MB off the
+ * governed Weir's resident memory in the bench, at no CPU cost it could see there, but doubled the
+ * translated path's scavenges (+6 µs of pauses a request): a choice for memory-bound hosts, not
+ * the default (PERF.md, 2026-12-06).
+ */
+export function workerYoungGenerationMb(env: string | undefined): number {
+  if (env === undefined || env.trim() === '') return 0;
+  const n = Number(env);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`WEIR_WORKER_YOUNG_GEN_MB must be a number of MB (0: V8's own sizing), not "${env}"`);
+  return n;
 }
 
 function portIsFree(host: string, port: number): Promise<number> {
@@ -118,7 +137,8 @@ export class Supervisor {
       faultInjection: this.opts.faultInjection,
       ui: this.opts.ui,
     };
-    const worker = new Worker(WORKER_FILE, { workerData: init });
+    const young = this.opts.youngGenerationMb;
+    const worker = new Worker(WORKER_FILE, { workerData: init, ...(young > 0 ? { resourceLimits: { maxYoungGenerationSizeMb: young } } : {}) });
     const streams = new Map<number, StreamStop>();
     const slot: Slot = { index, worker, retired: false, drained: false, exited: false, appliedSeq: init.governance?.seq ?? 0, appliedVersion: init.snapshot.version };
     // The stream pieces of this turn, posted as one message at the next: a fan-out's events went
