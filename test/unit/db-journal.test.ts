@@ -54,6 +54,31 @@ test('with a sink, each record goes to it as it is decoded, with its end, and no
   }
 });
 
+test('reads share one buffer, yet a sink that reads again meanwhile leaves both reads whole', () => {
+  const dir = tmp();
+  const w = new JournalWriter(dir, 'w1');
+  for (let i = 0; i < 4; i++) w.append(rec(i));
+  const seg = listSegments(dir)[0]!;
+  // Another segment, other records: read into the same buffer, they would overwrite the outer's.
+  const otherDir = tmp();
+  const other = new JournalWriter(otherDir, 'w2');
+  for (let i = 100; i < 103; i++) other.append(rec(i));
+  const otherSeg = listSegments(otherDir)[0]!;
+  const outer: string[] = [];
+  const inner: string[][] = [];
+  readSegment(seg.path, 0, 4 * 1024 * 1024, Infinity, (r) => {
+    outer.push(r.request_id);
+    inner.push(readSegment(otherSeg.path, 0).records.map((x) => x.request_id));
+  });
+  const all = ['req-0', 'req-1', 'req-2', 'req-3'];
+  const others = ['req-100', 'req-101', 'req-102'];
+  assert.deepEqual(outer, all);
+  assert.deepEqual(inner, [others, others, others, others]);
+  // And the next read, into the kept buffer, sees the file as it is now.
+  w.append(rec(4));
+  assert.deepEqual(readSegment(seg.path, 0).records.map((x) => x.request_id), [...all, 'req-4']);
+});
+
 test('a torn last line is not consumed until it is completed (JSON lines)', () => {
   const dir = tmp();
   const w = new JournalWriter(dir, 'w1', { format: 1 });
