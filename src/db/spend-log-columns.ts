@@ -19,7 +19,7 @@ import { NANOS_PER_USD } from '../accounting/spend-record';
 
 const INT4_MAX = 2_147_483_647;
 
-/** One input column of the unnest: its name, its type and what a record adds to it (or, for a text parameter, the batch's literal). */
+/** One input column of the unnest: its name, its type and what a record adds to it (a numeric column's numbers become one text literal a statement). */
 type Input =
   | { name: string; type: ElementType; add(col: ArrayParam, r: SpendRecord): void }
   | { name: string; type: 'numeric'; get(r: SpendRecord): number };
