@@ -11,6 +11,8 @@
 // allocated (v8.GCProfiler: the heap's growth between GCs, summed). On-CPU time does not count
 // the time the thread waits for PostgreSQL or for a core, so it moves far less with the machine's
 // load than latency does; the medians of the repeats are reported, old and new side by side.
+// PostgreSQL's own CPU over the same flush (the postmaster and every backend, /proc) is reported
+// beside it: the statements' cost on the server's side.
 // WEIR_SWCPU_PROFILE=FILE writes a CPU profile of each child's timed flush (the last child's stays).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -22,13 +24,15 @@ import { rec } from '../test/support/journal-record';
 import { createDatabase } from '../test/support/postgres';
 import { pinNote, runBuildChild } from './build-child';
 import { median } from './stats';
-import { threadNs } from './procfs';
+import { childrenNamed, threadNs, treeCpuMicros } from './procfs';
 
 interface Sample {
   rows: number;
   transactions: number;
   threadNs: number;
   processUs: number;
+  /** CPU of PostgreSQL's processes over the timed flush, µs. */
+  postgresUs: number;
   heapBytes: number;
   gcs: number;
   peakHeapBytes: number;
@@ -101,8 +105,12 @@ async function child(dist: string, url: string, records: number): Promise<Sample
     journal.rotate();
     (globalThis as { gc?: () => void }).gc?.();
 
+    // The parent started PostgreSQL: its postmaster is a sibling of this child.
+    const postmaster = childrenNamed(process.ppid, 'postgres')[0];
+    const pgCpu = () => (postmaster === undefined ? NaN : treeCpuMicros(postmaster));
     const profiler = new v8.GCProfiler();
     const heap0 = v8.getHeapStatistics().used_heap_size;
+    const pg0 = pgCpu();
     const cpu0 = process.cpuUsage();
     const ns0 = threadNs();
     const cpuProfile = process.env.WEIR_SWCPU_PROFILE ? await startCpuProfile() : null;
@@ -112,6 +120,7 @@ async function child(dist: string, url: string, records: number): Promise<Sample
     if (cpuProfile) fs.writeFileSync(process.env.WEIR_SWCPU_PROFILE!, JSON.stringify(await cpuProfile()));
     const ns1 = threadNs();
     const cpu1 = process.cpuUsage(cpu0);
+    const pg1 = pgCpu();
     const heap1 = v8.getHeapStatistics().used_heap_size;
     if (!res.ok) throw new Error(`flush failed: ${res.error}`);
 
@@ -135,6 +144,7 @@ async function child(dist: string, url: string, records: number): Promise<Sample
       transactions: res.transactions,
       threadNs: ns1 - ns0,
       processUs: cpu1.user + cpu1.system,
+      postgresUs: pg1 - pg0,
       heapBytes: allocated,
       gcs: stats.statistics.length,
       peakHeapBytes: peak,
@@ -177,7 +187,7 @@ async function main(argv: string[]): Promise<number> {
         const s = await runChild(b.dist, url, records);
         samples.get(b.name)!.push(s);
         process.stderr.write(
-          `repeat ${r + 1} ${b.name}: ${(s.threadNs / 1000 / s.rows).toFixed(2)} µs/row thread, ${(s.processUs / s.rows).toFixed(2)} µs/row process, ` +
+          `repeat ${r + 1} ${b.name}: ${(s.threadNs / 1000 / s.rows).toFixed(2)} µs/row thread, ${(s.processUs / s.rows).toFixed(2)} µs/row process, ${(s.postgresUs / s.rows).toFixed(2)} µs/row PostgreSQL, ` +
             `${(s.heapBytes / s.rows).toFixed(0)} B/row heap, ${s.gcs} GCs, ${s.transactions} transactions, load ${os.loadavg()[0]!.toFixed(1)}\n`,
         );
       }
@@ -187,14 +197,14 @@ async function main(argv: string[]): Promise<number> {
   }
   const lines = [
     `${records} rows a flush, ${repeats} repeats, ${pinNote()}, medians [min…max]`,
-    '| build | control thread µs/row | process µs/row | heap allocated B/row | peak heap MB | peak RSS MB | GCs |',
-    '| :--- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| build | control thread µs/row | process µs/row | PostgreSQL µs/row | heap allocated B/row | peak heap MB | peak RSS MB | GCs |',
+    '| :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   const fmt = (xs: number[], d: number) => `${median(xs).toFixed(d)} [${Math.min(...xs).toFixed(d)}…${Math.max(...xs).toFixed(d)}]`;
   for (const b of builds) {
     const ss = samples.get(b.name)!;
     lines.push(
-      `| ${b.name} | ${fmt(ss.map((s) => s.threadNs / 1000 / s.rows), 2)} | ${fmt(ss.map((s) => s.processUs / s.rows), 2)} | ${fmt(ss.map((s) => s.heapBytes / s.rows), 0)} | ${fmt(ss.map((s) => s.peakHeapBytes / 1e6), 1)} | ${fmt(ss.map((s) => s.peakRssBytes / 1e6), 1)} | ${median(ss.map((s) => s.gcs))} |`,
+      `| ${b.name} | ${fmt(ss.map((s) => s.threadNs / 1000 / s.rows), 2)} | ${fmt(ss.map((s) => s.processUs / s.rows), 2)} | ${fmt(ss.map((s) => s.postgresUs / s.rows), 2)} | ${fmt(ss.map((s) => s.heapBytes / s.rows), 0)} | ${fmt(ss.map((s) => s.peakHeapBytes / 1e6), 1)} | ${fmt(ss.map((s) => s.peakRssBytes / 1e6), 1)} | ${median(ss.map((s) => s.gcs))} |`,
     );
   }
   process.stdout.write(lines.join('\n') + '\n');

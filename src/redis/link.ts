@@ -43,9 +43,11 @@ function connect(s: RedisSettings, name: string): Client {
 export class RedisLink {
   readonly cmd: Client;
   readonly sub: Client;
-  private readonly upListeners: (() => void)[] = [];
+  private readonly upListeners: ((afterOutage: boolean) => void)[] = [];
   private readonly messageListeners = new Map<string, (message: string) => void>();
   private closed = false;
+  /** This link's state (redisStats.state reports the process's link, for /health and /metrics). */
+  private state: typeof redisStats.state = 'connecting';
 
   constructor(
     readonly settings: RedisSettings,
@@ -70,15 +72,15 @@ export class RedisLink {
   /** Starts connecting; resolves once connected or once the first attempt failed (serving never waits on Redis). */
   async start(): Promise<void> {
     await Promise.all([this.cmd.connect().catch(() => {}), this.sub.connect().catch(() => {})]);
-    if (redisStats.state !== 'up') this.moved(false);
+    if (this.state !== 'up') this.moved(false);
   }
 
   get up(): boolean {
-    return redisStats.state === 'up';
+    return this.state === 'up';
   }
 
-  /** Called each time the command connection is (again) ready. */
-  onUp(fn: () => void): void {
+  /** Called each time the command connection is (again) ready; `afterOutage`: it had been lost (or the first attempt failed). */
+  onUp(fn: (afterOutage: boolean) => void): void {
     this.upListeners.push(fn);
   }
 
@@ -90,15 +92,16 @@ export class RedisLink {
 
   private moved(up: boolean): void {
     if (this.closed) return;
-    const was = redisStats.state;
+    const was = this.state;
     const now: typeof was = up ? 'up' : 'down';
     if (was === now) return;
+    this.state = now;
     redisStats.state = now;
     redisStats.since = Date.now();
     this.status.setRedis(now);
     if (up) {
       log.info(`redis: connected to ${this.settings.shown}${was === 'down' ? '; reconciling what was counted while it was away' : ''}`);
-      for (const fn of this.upListeners) fn();
+      for (const fn of this.upListeners) fn(was === 'down');
     } else {
       log.warn(`redis: ${this.settings.shown} unreachable: serving on this instance's leases and local state until it is back`);
     }

@@ -11,8 +11,12 @@
 // had room (src/gateway/lease-retry.ts), so an idle instance does not refuse what the limit still
 // allows. A low limit is leased only on demand, never ahead. While Redis is down each instance
 // admits on its own up to ceil(limit / N) a minute (N as last seen); what it admitted is claimed in
-// Redis when Redis is back (RECONCILE never lowers a field: nothing counted twice or lost). Redis
-// keys carry the entity in a hash tag, for Cluster.
+// Redis when Redis is back (RECONCILE never lowers a field: nothing counted twice or lost). For the
+// rest of the minute Redis came back in, nothing is leased ahead, only what waiting requests need:
+// a Redis that restarted empty learns each instance's admissions only as that instance
+// reconnects, and a lease taken ahead before then would be granted out of room those admissions
+// had already used (the rpm passed in Redis's own count). Redis keys carry the entity in a hash
+// tag, for Cluster.
 import { log } from '../log';
 import type { EntityTable, MinuteKind } from '../state/entity-table';
 import type { RedisLink } from './link';
@@ -103,6 +107,8 @@ export class MinuteLeases {
   private active: Tracked[] = [];
   private timers: NodeJS.Timeout[] = [];
   private readonly kind: MinuteKind;
+  /** The minute Redis came back in after an outage: leased on demand only (see the header). */
+  private recoveryMinute = -1;
 
   constructor(
     private readonly link: RedisLink,
@@ -117,7 +123,10 @@ export class MinuteLeases {
     const cmd = link.cmd as unknown as { defineCommand(n: string, d: { numberOfKeys: number; lua: string }): void };
     cmd.defineCommand('weirGrant', { numberOfKeys: 1, lua: GRANT });
     cmd.defineCommand('weirReconcile', { numberOfKeys: 1, lua: RECONCILE });
-    link.onUp(() => void this.reconcile());
+    link.onUp((afterOutage) => {
+      if (afterOutage) this.recoveryMinute = this.minute();
+      void this.reconcile();
+    });
   }
 
   start(): void {
@@ -191,6 +200,7 @@ export class MinuteLeases {
         continue;
       }
       if (t.strict) continue; // nothing held ahead
+      if (minute === this.recoveryMinute) continue; // on demand only until the minute ends
       // A low limit (under 8 requests per instance) is leased only on demand: a lease held ahead
       // on an idle instance would be a request another instance refuses.
       if (this.table.limit(t.rec, this.kind) < 8 * n * this.policy.perRequest(this.table, t.rec, minute)) continue;
@@ -275,7 +285,7 @@ export class MinuteLeases {
     // Requests waiting now are admitted at once: what they need leaves nothing idle in the lease.
     // Beyond that a lease ahead, unless the limit is strict or low.
     const need = waiting > 0 ? this.policy.forWaiters(waiting, per, t.strict, this.cap(limit)) : 0;
-    const want = t.strict || low ? need : Math.max(this.size(t, limit), need);
+    const want = t.strict || low || minute === this.recoveryMinute ? need : Math.max(this.size(t, limit), need);
     // Nothing to ask: a claim alone (counted past the field) still goes to Redis.
     if (want <= 0 && used <= known) return;
     try {

@@ -10,7 +10,9 @@
 //   strict limit (weir_strict_limits) is leased the same way whatever its size. While Redis is down
 //   each instance admits on its own up to ceil(rpm / N) a minute (N as last seen), so a minute
 //   spanning an outage admits at most rpm + N × ceil(rpm / N) in total; what it admitted is added
-//   to Redis's count when Redis is back (nothing counted twice).
+//   to Redis's count when Redis is back (nothing counted twice). For the rest of that minute
+//   nothing is leased ahead, only one grant per waiting request: a lease taken ahead before every
+//   instance has put back its admissions would add unused grants on top of them.
 import type { MinutePolicy } from './minute-leases';
 
 export const rpmPolicy: MinutePolicy = {

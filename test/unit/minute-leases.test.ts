@@ -216,3 +216,47 @@ test('tpm strict: nothing held ahead; each wait grants one token past what the i
   assert.equal(a.table.lease(0, 'tokens', minute), 401, 'the 400 counted are claimed, one token granted past them');
   assert.equal(await fields('tpm', 'key:tpm-strict'), 401);
 });
+
+/** Admits `n` requests on one instance, waiting for leases as a worker does; fails on a refusal. */
+async function admitMany(x: Awaited<ReturnType<typeof instance>>, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    try {
+      x.admit();
+    } catch (e) {
+      assert.ok(e instanceof LeaseSpent, String(e));
+      const r = await admitAfterLease(e, (s) => x.leases.waitFor(s.rec), x.admit, () => false, STRICT);
+      assert.ok(r?.admitted instanceof Charge, `request ${i + 1} of ${n} admitted`);
+    }
+  }
+}
+
+/** Polls a condition (a state to reach, not a time to wait); fails after 15 s with `what`. */
+async function until(what: string, ok: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!(await ok())) {
+    assert.ok(Date.now() < deadline, what);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+// Last: it restarts the shared Redis.
+test('rpm: in the minute Redis comes back, requests are granted one by one and nothing is leased ahead; what each admitted alone is put back once', async () => {
+  await awayFromMinuteEdge();
+  const a = await instance('a', 'requests', 60, 'key:outage', 2);
+  const b = await instance('b', 'requests', 60, 'key:outage', 2);
+  const minute = Math.floor(Date.now() / 60_000);
+  await redis.kill();
+  await until('both instances to see Redis gone', () => !a.link.up && !b.link.up);
+  // Alone, each admits up to its share, ceil(60 / 2) = 30.
+  await admitMany(a, 25);
+  await admitMany(b, 3);
+  await redis.restart();
+  await until('both to reconnect and put back what they admitted', async () => a.link.up && b.link.up && (await fields('rpm', 'key:outage')) === 28);
+  // B's next four requests each wait for their own grant: Redis counts exactly what was admitted,
+  // and B holds nothing it has not used (ahead, grants would double with each wait: 1, 2, 4).
+  await admitMany(b, 4);
+  assert.equal(b.table.requestsIn(0, minute), 7);
+  assert.equal(b.table.lease(0, 'requests', minute), 7);
+  assert.equal(await fields('rpm', 'key:outage'), 32);
+});
+
