@@ -1,7 +1,7 @@
 // Numbers that change on every answer as header text, without V8's number-string cache. String(n)
 // (and `${n}`, n.toString()) keeps each string it makes in a cache that lives in the old
 // generation, so a value new on every answer — a key's spend, what is left of its rpm this minute —
-// leaves one promoted string per answer: 70 of the ~170 bytes a governed worker's scavenges
+// leaves one promoted string per answer: 40-75 of the ~170 bytes a governed worker's scavenges
 // promoted per request. toFixed makes a string of its own, which dies young.
 import { NANOS_PER_USD } from './accounting/spend-record';
 
