@@ -15,6 +15,7 @@ import { emptySide, SpendBatch, type BatchSide } from './spend-batch';
 import { forgetSchema } from './introspect';
 import { dbReachable, isConnectionError } from './pool';
 import { addToTotals, type EntityTotals } from './spend-aggregate';
+import { SpendQuarantine } from './spend-quarantine';
 import { normalizeRecord } from './spend-rows';
 import { applyEntityTotals, insertErrorLogs, insertSpendLogRows, upsertDaily, type SqlContext } from './spend-sql';
 
@@ -111,22 +112,11 @@ export class SpendWriter {
    * One writer per journal at a time: two running at once could each report the other's commits.
    */
   private readonly known: Map<string, number>;
-  /**
-   * Lines this writer moved to quarantine whose segment is not yet committed past them, by segment
-   * (the ends of the lines): a round that fails is read again from the committed offset, and must
-   * not quarantine a line twice. A line at or before a committed offset is never read again, so it
-   * is forgotten once its segment commits past it (or is retired): what is held is at most what
-   * one round read, not one entry per quarantined line for the life of the process.
-   */
-  private readonly quarantined = new Map<string, Set<number>>();
-  /** Lines quarantined by this writer since it started (a flush reports its own share). */
-  private quarantinedTotal = 0;
+  private readonly quarantine: SpendQuarantine;
 
   /** Quarantined lines still remembered (tests bound it). */
   get quarantineHeld(): number {
-    let n = 0;
-    for (const ends of this.quarantined.values()) n += ends.size;
-    return n;
+    return this.quarantine.held;
   }
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
@@ -146,6 +136,7 @@ export class SpendWriter {
     this.maxBackoffMs = opts.maxBackoffMs ?? Math.max(60_000, this.intervalMs);
     this.maxBytes = opts.maxBytesPerTransaction ?? 1024 * 1024;
     this.maxRecords = opts.maxRecordsPerTransaction ?? 1_000;
+    this.quarantine = new SpendQuarantine(this.dir, (m) => this.problem(m));
   }
 
   /** Whether the last attempt to reach Postgres worked. */
@@ -199,12 +190,12 @@ export class SpendWriter {
 
   private async flushAll(): Promise<FlushResult> {
     const res: FlushResult = { ok: true, records: 0, transactions: 0, segmentsDeleted: 0, quarantined: 0 };
-    const q0 = this.quarantinedTotal;
+    const q0 = this.quarantine.total;
     const add = (r: Round) => {
       res.records += r.records;
       res.segmentsDeleted += r.deleted;
       if (r.transaction) res.transactions++;
-      res.quarantined = this.quarantinedTotal - q0;
+      res.quarantined = this.quarantine.total - q0;
     };
     let dataErrors = 0;
     let conflicts = 0;
@@ -221,7 +212,7 @@ export class SpendWriter {
         if (isConnectionError(e)) {
           this.up = false;
           this.problem(`database unreachable, records wait in the journal (${err.message})`);
-          return { ...res, ok: false, error: err.message, quarantined: this.quarantinedTotal - q0 };
+          return { ...res, ok: false, error: err.message, quarantined: this.quarantine.total - q0 };
         }
         // Deadlock or serialization failure against another writer (LiteLLM's too): just retry.
         const code = (e as { code?: string }).code ?? '';
@@ -230,7 +221,7 @@ export class SpendWriter {
         this.problem(`flush failed (${(e as { code?: string }).code ?? ''} ${err.message})`);
         // The schema may have changed under us (a LiteLLM migration ran): look again.
         forgetSchema(this.pool);
-        if (dataErrors > 3) return { ...res, ok: false, error: err.message, quarantined: this.quarantinedTotal - q0 };
+        if (dataErrors > 3) return { ...res, ok: false, error: err.message, quarantined: this.quarantine.total - q0 };
       }
     }
     return res;
@@ -330,7 +321,7 @@ export class SpendWriter {
         }
       }
 
-      for (const t of taken) for (const b of t.read.bad) this.quarantine(t.seg.file, b.end, b.line, 'not a record');
+      for (const t of taken) for (const b of t.read.bad) this.quarantine.put(t.seg.file, b.end, b.line, 'not a record');
 
       const ctx: SqlContext = { owner: this.pool, client };
       let records = batch.records;
@@ -342,7 +333,7 @@ export class SpendWriter {
           if (!quarantineOnFailure || isConnectionError(e)) throw e;
           // One record (this mode takes one) that Postgres refuses: keep it aside, move on.
           await client.query('ROLLBACK TO SAVEPOINT records');
-          for (const t of taken) reread(t, (raw, end) => this.quarantine(t.seg.file, end, JSON.stringify(raw), (e as Error).message));
+          for (const t of taken) reread(t, (raw, end) => this.quarantine.put(t.seg.file, end, JSON.stringify(raw), (e as Error).message));
           records = 0;
         }
       }
@@ -357,9 +348,9 @@ export class SpendWriter {
 
       for (const t of taken) {
         this.known.set(t.seg.file, t.read.nextOffset);
-        this.forgetQuarantined(t.seg.file, t.read.nextOffset);
+        this.quarantine.committed(t.seg.file, t.read.nextOffset);
       }
-      for (const f of vanished) this.quarantined.delete(f);
+      for (const f of vanished) this.quarantine.forget(f);
       if (records) this.report(batch.own, batch.foreign);
       const deleted = await this.retire(taken.filter((t) => t.finished).map((t) => t.seg));
       return { records, more, deleted, transaction: true };
@@ -427,35 +418,10 @@ export class SpendWriter {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       }
       this.known.delete(s.file);
-      this.quarantined.delete(s.file);
+      this.quarantine.forget(s.file);
     }
     await this.pool.query(`DELETE FROM "Weir_SpendJournal" WHERE "segment" = ANY($1::text[])`, [segs.map((s) => s.file)]).catch(() => {});
     return segs.length;
-  }
-
-  /** The segment is committed up to `offset`: its lines before it are never read again. */
-  private forgetQuarantined(segment: string, offset: number): void {
-    const ends = this.quarantined.get(segment);
-    if (!ends) return;
-    for (const end of ends) if (end <= offset) ends.delete(end);
-    if (ends.size === 0) this.quarantined.delete(segment);
-  }
-
-  /**
-   * Keeps a line Postgres cannot take, with the reason, under <journal>/quarantine/. Written
-   * before the transaction that skips it commits (so it cannot be lost); a round that fails and
-   * is retried does not write it twice.
-   */
-  private quarantine(segment: string, end: number, line: string, reason: string): void {
-    let ends = this.quarantined.get(segment);
-    if (ends?.has(end)) return;
-    if (!ends) this.quarantined.set(segment, (ends = new Set()));
-    ends.add(end);
-    this.quarantinedTotal++;
-    const dir = path.join(this.dir, 'quarantine');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.appendFileSync(path.join(dir, `${segment}.bad.jsonl`), JSON.stringify({ segment, end, reason, line }) + '\n');
-    this.problem(`quarantined a journal line of ${segment} at ${end}: ${reason}`);
   }
 }
 
