@@ -19,11 +19,17 @@ export class ArrayParam {
   private count = 0;
   private nulls = false;
 
+  /** `memory`: where to write (a buffer kept from an earlier batch); grown when short. */
   constructor(
     readonly type: ElementType,
-    expectedBytes = 4096,
+    memory?: Buffer,
   ) {
-    this.buf = Buffer.allocUnsafe(HEADER + Math.max(64, expectedBytes));
+    this.buf = memory && memory.length >= HEADER + 64 ? memory : Buffer.allocUnsafe(HEADER + 4096);
+  }
+
+  /** The whole buffer the elements are in (grown or not), to be used again once the parameter is sent. */
+  get memory(): Buffer {
+    return this.buf;
   }
 
   private room(n: number): void {

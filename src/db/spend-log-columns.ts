@@ -154,6 +154,32 @@ export class FirstIds {
 }
 
 /**
+ * Each column's buffer from the last statement sent, for the next one: a statement's arrays are
+ * ~0.6 MB for 1,000 rows, and fresh ones (grown from 4 KB by doubling) were a megabyte of dead
+ * buffers a statement, freed only at the control thread's next scavenge (issue 15). A column
+ * larger than KEPT_COLUMN_MAX (long error messages) is not kept.
+ */
+const keptColumns: (Buffer | undefined)[] = [];
+const KEPT_COLUMN_MAX = 2 * 1024 * 1024;
+
+function takeColumn(i: number): Buffer | undefined {
+  const b = keptColumns[i];
+  keptColumns[i] = undefined;
+  return b;
+}
+
+function keepColumn(i: number, b: Buffer): void {
+  const now = keptColumns[i];
+  if (b.length <= KEPT_COLUMN_MAX && (now === undefined || now.length < b.length)) keptColumns[i] = b;
+}
+
+/** One statement's parameters, and the column buffers they lie in. */
+interface Sealed {
+  params: (Buffer | string)[];
+  memory: (Buffer | undefined)[];
+}
+
+/**
  * A batch's SpendLogs rows, built as its records are added: each record becomes one element of
  * each column's array at once, so the batch holds no record (the spend writer's records die young
  * instead of filling the control thread's young generation). Every MAX_ROWS_PER_STATEMENT rows
@@ -161,7 +187,7 @@ export class FirstIds {
  */
 export class SpendLogRows {
   private readonly ids = new FirstIds();
-  private readonly sealed: (Buffer | string)[][] = [];
+  private readonly sealed: Sealed[] = [];
   private cols: (ArrayParam | number[])[] = [];
   private open = 0;
   private count = 0;
@@ -180,7 +206,7 @@ export class SpendLogRows {
 
   add(r: SpendRecord): void {
     const row = this.ids.row(r);
-    if (this.open === 0) this.cols = INPUTS.map((c) => (c.type === 'numeric' ? [] : new ArrayParam(c.type)));
+    if (this.open === 0) this.cols = INPUTS.map((c, i) => (c.type === 'numeric' ? [] : new ArrayParam(c.type, takeColumn(i))));
     for (let i = 0; i < INPUTS.length; i++) {
       const input = INPUTS[i]!;
       const col = this.cols[i]!;
@@ -194,11 +220,23 @@ export class SpendLogRows {
   /** Each statement's parameters: one array per input column (binary, numeric as text). */
   statements(): (Buffer | string)[][] {
     if (this.open) this.seal();
-    return this.sealed;
+    return this.sealed.map((s) => s.params);
+  }
+
+  /**
+   * Once every statement is sent (its parameters copied into the request: bound-statement.ts),
+   * their column buffers go to the next batch. The rows are spent: nothing reads them after this.
+   */
+  recycle(): void {
+    for (const s of this.sealed) s.memory.forEach((b, i) => b && keepColumn(i, b));
+    this.sealed.length = 0;
   }
 
   private seal(): void {
-    this.sealed.push(this.cols.map((c) => (Array.isArray(c) ? numericLiteral(c) : c.finish())));
+    this.sealed.push({
+      params: this.cols.map((c) => (Array.isArray(c) ? numericLiteral(c) : c.finish())),
+      memory: this.cols.map((c) => (Array.isArray(c) ? undefined : c.memory)),
+    });
     this.cols = [];
     this.open = 0;
   }

@@ -4,6 +4,7 @@
 import crypto from 'node:crypto';
 import type pg from 'pg';
 import type { SpendRecord } from '../accounting/spend-record';
+import { queryBound } from './bound-statement';
 import { tableColumns, uniqueKeys } from './introspect';
 import { q } from './schema';
 import { DAILY_ENTITY_COLUMN, mergeDaily, type DailyItem, type DailyTable, type EntityTotals } from './spend-aggregate';
@@ -93,9 +94,13 @@ async function insertLogRows(ctx: SqlContext, rows: SpendLogRows): Promise<Set<s
   const have = await tableColumns(ctx.owner, 'LiteLLM_SpendLogs', ctx.client);
   let sql = statements.get(have);
   if (sql === undefined) statements.set(have, (sql = spendLogsStatement(have)));
-  for (const params of rows.statements()) {
-    const res = await ctx.client.query<{ request_id: string }>(sql, params);
-    for (const row of res.rows) unwritten.add(row.request_id);
+  try {
+    for (const params of rows.statements()) {
+      for (const [id] of await queryBound(ctx.client, sql, params)) unwritten.add(id!);
+    }
+  } finally {
+    // Every statement has been sent or never will be: its column buffers are free.
+    rows.recycle();
   }
   return unwritten;
 }

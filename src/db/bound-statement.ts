@@ -1,0 +1,180 @@
+// One statement whose parameters are already in PostgreSQL's wire format (pg-array.ts), sent as
+// the five extended-protocol messages pg's own Query sends (Parse, Bind, Describe, Execute, Sync)
+// written into ONE buffer that the thread keeps for its next statement.
+//
+// Why not pg's Query: pg serializes a Bind into a writer that starts at 256 bytes and grows by
+// half again each time it is short, then starts over at 256 for the next message. A spend
+// statement's ~0.6 MB of column arrays thus left about 2 MB of dead buffers behind it (1.3 MB of
+// growth, the message itself, pg's own copy), on top of the arrays. The control thread frees such
+// memory only at its next scavenge, seconds apart under load, so glibc's heap held 27–39 MB of it
+// at the governed bench's peak (issue 15). Here the message is sized exactly before it is
+// written, into memory used again.
+//
+// pg runs this through its documented Submittable interface: it calls submit() when the
+// connection is free and hands it the answer's messages; errors, a dropped connection and the
+// query queue are pg's as for any query.
+import type pg from 'pg';
+
+export type WireParam = Buffer | string | null;
+
+/** The buffer kept between statements, and whether a write still reads it. */
+let kept: Buffer | null = null;
+/** Statements larger than this get a buffer of their own, not kept. */
+const KEPT_MAX = 8 * 1024 * 1024;
+const STEP = 64 * 1024;
+
+/** Counts for the tests: messages written into a fresh buffer, into the kept one. */
+export const boundStats = { fresh: 0, reused: 0 };
+
+function take(size: number): Buffer {
+  if (kept !== null && kept.length >= size) {
+    const b = kept;
+    kept = null;
+    boundStats.reused++;
+    return b;
+  }
+  boundStats.fresh++;
+  return Buffer.allocUnsafeSlow(Math.ceil(size / STEP) * STEP);
+}
+
+/** Back for the next statement once the socket no longer reads it; the larger of two is kept. */
+export function giveBack(b: Buffer): void {
+  if (b.length <= KEPT_MAX && (kept === null || kept.length < b.length)) kept = b;
+}
+
+const textBytes = (p: string): number => Buffer.byteLength(p, 'utf8');
+
+/**
+ * The whole request (Parse, Bind, Describe portal, Execute, Sync) for `text` and `params`, the
+ * bytes pg's serializer writes for the same query: in the kept buffer when it is free and large
+ * enough. `buf` is the whole buffer, for giveBack(); the request is its first `length` bytes.
+ */
+export function writeRequest(text: string, params: readonly WireParam[]): { buf: Buffer; length: number } {
+  const n = params.length;
+  let paramBytes = 0;
+  for (const p of params) paramBytes += 4 + (p === null ? 0 : typeof p === 'string' ? textBytes(p) : p.length);
+  const textLen = textBytes(text);
+  const parse = 1 + 4 + 1 + textLen + 1 + 2;
+  const bind = 1 + 4 + 1 + 1 + 2 + 2 * n + 2 + paramBytes + 4;
+  const describe = 1 + 4 + 1 + 1;
+  const execute = 1 + 4 + 1 + 4;
+  const sync = 1 + 4;
+  const length = parse + bind + describe + execute + sync;
+  const buf = take(length);
+  let at = 0;
+  // Parse: unnamed statement, the text, no parameter types (the statement casts each).
+  buf[at] = 0x50;
+  buf.writeInt32BE(parse - 1, at + 1);
+  buf[at + 5] = 0;
+  at += 6 + buf.write(text, at + 6, 'utf8');
+  buf[at] = 0;
+  buf.writeInt16BE(0, at + 1);
+  at += 3;
+  // Bind: unnamed portal and statement, one format per parameter (1 binary, 0 text), the values.
+  buf[at] = 0x42;
+  buf.writeInt32BE(bind - 1, at + 1);
+  buf[at + 5] = 0;
+  buf[at + 6] = 0;
+  buf.writeInt16BE(n, at + 7);
+  at += 9;
+  for (const p of params) {
+    buf.writeInt16BE(Buffer.isBuffer(p) ? 1 : 0, at);
+    at += 2;
+  }
+  buf.writeInt16BE(n, at);
+  at += 2;
+  for (const p of params) {
+    if (p === null) {
+      buf.writeInt32BE(-1, at);
+      at += 4;
+    } else if (typeof p === 'string') {
+      const len = buf.write(p, at + 4, 'utf8');
+      buf.writeInt32BE(len, at);
+      at += 4 + len;
+    } else {
+      buf.writeInt32BE(p.length, at);
+      p.copy(buf, at + 4);
+      at += 4 + p.length;
+    }
+  }
+  // One result format code for every column: text.
+  buf.writeInt16BE(1, at);
+  buf.writeInt16BE(0, at + 2);
+  at += 4;
+  // Describe the portal (its RowDescription), Execute it with no row limit, Sync.
+  buf[at] = 0x44;
+  buf.writeInt32BE(describe - 1, at + 1);
+  buf[at + 5] = 0x50;
+  buf[at + 6] = 0;
+  at += 7;
+  buf[at] = 0x45;
+  buf.writeInt32BE(execute - 1, at + 1);
+  buf[at + 5] = 0;
+  buf.writeInt32BE(0, at + 6);
+  at += 10;
+  buf[at] = 0x53;
+  buf.writeInt32BE(4, at + 1);
+  at += 5;
+  if (at !== length) throw new Error(`bound statement: wrote ${at} bytes of ${length}`);
+  return { buf, length };
+}
+
+/** What pg calls on the active query, as pg's own Query has them. */
+class BoundQuery implements pg.Submittable {
+  private readonly rows: (string | null)[][] = [];
+  private failed: Error | null = null;
+
+  constructor(
+    /** The statement's text: also what a test recording a connection's statements reads. */
+    readonly text: string,
+    private readonly params: readonly WireParam[],
+    private readonly settle: (err: Error | null, rows: (string | null)[][]) => void,
+  ) {}
+
+  submit(connection: pg.Connection): Error | undefined {
+    const stream = connection.stream;
+    if (!stream.writable) return new Error('Connection is not writable');
+    const { buf, length } = writeRequest(this.text, this.params);
+    // The socket may hold the bytes until the kernel takes them: the buffer is used again only
+    // after the write's callback (an error or a destroyed socket calls it too).
+    stream.write(buf.subarray(0, length), () => giveBack(buf));
+    return undefined;
+  }
+
+  handleRowDescription(): void {}
+
+  handleDataRow(msg: { fields: (string | null)[] }): void {
+    this.rows.push(msg.fields);
+  }
+
+  handleCommandComplete(): void {}
+
+  handleEmptyQuery(): void {}
+
+  handlePortalSuspended(): void {}
+
+  handleCopyInResponse(connection: { sendCopyFail(msg: string): void }): void {
+    connection.sendCopyFail('No source stream defined');
+  }
+
+  handleCopyData(): void {}
+
+  /** pg's last word on a query that failed (the server's error, a dropped connection): no ReadyForQuery follows for it. */
+  handleError(err: Error): void {
+    if (this.failed) return;
+    this.failed = err;
+    this.settle(err, this.rows);
+  }
+
+  handleReadyForQuery(): void {
+    if (this.failed) return;
+    this.settle(null, this.rows);
+  }
+}
+
+/** Runs `text` with wire-format parameters on `client`; resolves to the rows' text fields. */
+export function queryBound(client: pg.ClientBase, text: string, params: readonly WireParam[]): Promise<(string | null)[][]> {
+  return new Promise((resolve, reject) => {
+    client.query(new BoundQuery(text, params, (err, rows) => (err ? reject(err) : resolve(rows))));
+  });
+}
