@@ -3,6 +3,7 @@
 // team's keys see and start their team's runs (a key without a team: its user's). Every refusal is
 // a 4xx naming the field, before anything is created.
 import type { AgentCall } from '../gateway/agent-relay';
+import { log } from '../log';
 import { parseJson } from './api-body';
 import { AgentApiError } from './api-error';
 import type { Catalog, DefKind } from './catalog';
@@ -327,6 +328,8 @@ export async function handleAgentCall(s: ApiServices, call: AgentCall): Promise<
     }
   } catch (e) {
     if (e instanceof AgentApiError) return { status: e.status, body: e.body };
+    // Not the caller's mistake: the operator needs the stack, the caller gets the message.
+    log.error(`agents: ${call.method} ${call.path}: ${(e as Error)?.stack ?? String(e)}`);
     const err = new AgentApiError(500, `agent API: ${(e as Error).message}`);
     return { status: 500, body: err.body };
   }

@@ -36,6 +36,8 @@ export function attachViewer(deps: AttachDeps, call: AgentCall, sink: StreamSink
     const session = check.status === 200 ? await deps.sessions.get(id) : null;
     if (closed) return;
     if (!session) {
+      // The worker let this viewer in a moment ago with the same check: say why it is refused now.
+      log.warn(`agents: attach to ${id} refused after the upgrade: ${check.status === 200 ? 'the session is gone' : `${check.status} ${JSON.stringify(check.body)}`}`);
       sink.head(check.status === 200 ? 404 : check.status, ['content-type', 'application/json']);
       sink.data(JSON.stringify(check.body));
       return sink.end();

@@ -65,6 +65,8 @@ export function terminalSuite(provider: ProviderName, engine: EngineName): void 
     /** Weir's control messages to this viewer (text frames), parsed. */
     controls: () => Array<Record<string, any>>;
     closed: Promise<{ code: number; reason: string }>;
+    /** The close code and reason once the socket has closed, else null. */
+    closedWith: () => { code: number; reason: string } | null;
     /** The headers of the upgrade's 101 answer. */
     headers: http.IncomingHttpHeaders;
   }
@@ -77,14 +79,15 @@ export function terminalSuite(provider: ProviderName, engine: EngineName): void 
       let headers: http.IncomingHttpHeaders = {};
       ws.on('upgrade', (res) => (headers = res.headers));
       const controls: Array<Record<string, any>> = [];
-      const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() })));
+      let closedWith: { code: number; reason: string } | null = null;
+      const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r((closedWith = { code, reason: reason.toString() }))));
       ws.on('message', (d, binary) => {
         if (binary) got += Buffer.from(d as Buffer).toString('utf8');
         else controls.push(JSON.parse(Buffer.from(d as Buffer).toString('utf8')));
       });
       ws.on('open', () => {
         onOpen?.(ws);
-        resolve({ ws, text: () => got, controls: () => controls, closed, headers });
+        resolve({ ws, text: () => got, controls: () => controls, closed, closedWith: () => closedWith, headers });
       });
       ws.on('unexpected-response', (_req, res) => {
         let body = '';
@@ -101,10 +104,16 @@ export function terminalSuite(provider: ProviderName, engine: EngineName): void 
     return a;
   }
 
-  async function seen(a: { text: () => string }, what: string): Promise<void> {
-    await waitFor(`terminal output "${what}"`, () => a.text().includes(what) || null, 30_000).catch((e: Error) => {
-      throw new Error(`${e.message}\n--- received\n${a.text().slice(-2000)}\n--- gateway\n${weir.output().slice(-3000)}`);
-    });
+  /** Waits for `what` in the terminal's output; a viewer closed without it fails at once, with its close code. */
+  async function seen(a: { text: () => string; closedWith?: Viewer['closedWith'] }, what: string): Promise<void> {
+    let shut: { code: number; reason: string } | null = null;
+    await waitFor(`terminal output "${what}"`, () => a.text().includes(what) || ((shut = a.closedWith?.() ?? null) ? true : null), 30_000)
+      .then(() => {
+        if (!a.text().includes(what)) throw new Error(`the viewer was closed (${shut!.code} ${shut!.reason}) before "${what}"`);
+      })
+      .catch((e: Error) => {
+        throw new Error(`${e.message}\n--- received\n${a.text().slice(-2000)}\n--- gateway\n${weir.output().slice(-3000)}`);
+      });
   }
 
   /** Every `stty size` answer ("ROWS COLS") the viewer has seen, in order. */
