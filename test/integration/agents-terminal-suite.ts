@@ -19,6 +19,15 @@ import { MASTER_KEY, adminOk, bearer, call, closeAndCheckLedgers, dbPool, ledger
 
 export type EngineName = 'uws' | 'node';
 
+/**
+ * A cloud's API calls end well inside seen()'s 30 s: a call that stalls fails the start with Weir's
+ * "could not start" line and the viewer's message, which a test then shows, instead of a silent wait.
+ */
+const CALL_LIMITS: Partial<Record<ProviderName, Record<string, string>>> = {
+  e2b: { request_timeout: '10s', create_timeout: '20s' },
+  daytona: { request_timeout: '10s', create_timeout: '20s' },
+};
+
 export function terminalSuite(provider: ProviderName, engine: EngineName): void {
   let mock: MockUpstream;
   let weir: Weir;
@@ -31,7 +40,7 @@ export function terminalSuite(provider: ProviderName, engine: EngineName): void 
     const db = await ledgerDatabase(`agents_terminal_${provider}_${engine}`);
     pool = dbPool(db);
     const term = { name: 'term', agent: 'command', sandbox: 'dev', model: 'gpt', timeout: '120s', command: ['sh', '-c', 'echo ready; while IFS= read -r l; do if [ "$l" = size ]; then echo "size:$(stty size)"; else echo "got:$l"; fi; done'] };
-    const config = agentConfig(mock.url, db, { profiles: `    - ${JSON.stringify(term)}\n`, sandboxes: `    - ${cloud.sandbox('dev')}\n` });
+    const config = agentConfig(mock.url, db, { profiles: `    - ${JSON.stringify(term)}\n`, sandboxes: `    - ${cloud.sandbox('dev', CALL_LIMITS[provider])}\n` });
     weir = await startWeirOn(writeConfigFile(config), engine === 'node' ? { workers: 1, env: { WEIR_HTTP_ENGINE: 'node' } } : {});
     if (engine === 'node') assert.match(weir.output(), /node:http/);
   });
