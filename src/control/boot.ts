@@ -17,7 +17,7 @@ import { StoredModels, masterKeyOf } from './stored-models';
 import { ConfigWatcher } from './config-watch';
 import { Governance } from './governance';
 import { SlotTable } from './slots';
-import { Supervisor, workerYoungGenerationMb } from './supervisor';
+import { semiSpaceFlag, Supervisor, workerYoungGenerationMb } from './supervisor';
 import { AgentRuntime, stableInstanceId } from '../agents/runtime';
 import type { AgentCall } from '../gateway/agent-relay';
 import { resolveGroup } from '../gateway/model-groups';
@@ -296,6 +296,9 @@ export async function boot(opts: BootOptions): Promise<void> {
 
   let agents: AgentRuntime | null = null;
   const noAgents = { status: 503, body: { error: { message: gov ? 'agent runs are starting' : 'agent runs need a database: set general_settings.database_url (or DATABASE_URL)', type: 'service_unavailable', param: null, code: '503' } } };
+  const youngGeneration = workerYoungGenerationMb(process.env.WEIR_WORKER_YOUNG_GEN_MB);
+  const semiFlag = semiSpaceFlag(process.execArgv, process.env.NODE_OPTIONS);
+  if (youngGeneration > 0 && semiFlag) log.warn(`WEIR_WORKER_YOUNG_GEN_MB=${youngGeneration} has no effect: V8 gives every thread the young generation of ${semiFlag}`);
   const supervisor = new Supervisor(
     {
       count: workers,
@@ -306,7 +309,7 @@ export async function boot(opts: BootOptions): Promise<void> {
       statusBuffer: status.buffer,
       faultInjection: process.env.WEIR_FAULT_INJECTION === '1',
       ui: uiBundle,
-      youngGenerationMb: workerYoungGenerationMb(process.env.WEIR_WORKER_YOUNG_GEN_MB),
+      youngGenerationMb: youngGeneration,
       governance: () => gov?.workerInit(gov.journalDir) ?? null,
       metrics: {
         init: (index) => metrics.workerInit(index),

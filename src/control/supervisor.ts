@@ -72,6 +72,16 @@ export function workerYoungGenerationMb(env: string | undefined): number {
   return n;
 }
 
+/**
+ * The `--max-semi-space-size` flag Node was started with (its arguments or NODE_OPTIONS), or null.
+ * V8 takes that flag over the young generation a worker's resourceLimits give it: with the flag,
+ * WEIR_WORKER_YOUNG_GEN_MB does nothing, and every thread has the flag's size.
+ */
+export function semiSpaceFlag(execArgv: readonly string[], nodeOptions: string | undefined): string | null {
+  const args = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)];
+  return args.find((a) => /^--max[-_]semi[-_]space[-_]size(=|$)/.test(a)) ?? null;
+}
+
 function portIsFree(host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();

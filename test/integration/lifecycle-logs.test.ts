@@ -134,3 +134,12 @@ test(
     assert.deepEqual(leaks, []);
   },
 );
+
+test('WEIR_WORKER_YOUNG_GEN_MB under a --max-semi-space-size flag: the start says it has no effect', async (t) => {
+  const mock = await startMock(t);
+  const warning = /weir warn WEIR_WORKER_YOUNG_GEN_MB=12 has no effect: V8 gives every thread the young generation of --max-semi-space-size=4/;
+  const flagged = await startWeir(t, { config: config({ alpha: mock.url + '/v1' }, MASTER), workers: 1, env: { WEIR_WORKER_YOUNG_GEN_MB: '12', NODE_OPTIONS: '--max-semi-space-size=4' } });
+  assert.match(flagged.output(), warning);
+  const alone = await startWeir(t, { config: config({ alpha: mock.url + '/v1' }, MASTER), workers: 1, env: { WEIR_WORKER_YOUNG_GEN_MB: '12', NODE_OPTIONS: '' } });
+  assert.doesNotMatch(alone.output(), /WEIR_WORKER_YOUNG_GEN_MB/);
+});
