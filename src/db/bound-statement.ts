@@ -4,11 +4,10 @@
 //
 // Why not pg's Query: pg serializes a Bind into a writer that starts at 256 bytes and grows by
 // half again each time it is short, then starts over at 256 for the next message. A spend
-// statement's ~0.6 MB of column arrays thus left about 2 MB of dead buffers behind it (1.3 MB of
-// growth, the message itself, pg's own copy), on top of the arrays. The control thread frees such
-// memory only at its next scavenge, seconds apart under load, so glibc's heap held 27–39 MB of it
-// at the governed bench's peak (issue 15). Here the message is sized exactly before it is
-// written, into memory used again.
+// statement of 1,000 rows (~0.5 MB of column arrays) thus left about 2 MB of dead buffers behind
+// it, which the control thread frees only at its next GC, seconds apart under load (issue 15:
+// with the arrays' own growth, 4 KB a row; the governed bench's malloc peak fell by 6 MB without
+// it). Here the request is sized exactly before it is written, into memory used again.
 //
 // pg runs this through its documented Submittable interface: it calls submit() when the
 // connection is free and hands it the answer's messages; errors, a dropped connection and the
@@ -17,7 +16,7 @@ import type pg from 'pg';
 
 export type WireParam = Buffer | string | null;
 
-/** The buffer kept between statements, and whether a write still reads it. */
+/** The buffer kept between statements; null while a statement's write holds it (or none was made). */
 let kept: Buffer | null = null;
 /** Statements larger than this get a buffer of their own, not kept. */
 const KEPT_MAX = 8 * 1024 * 1024;
@@ -134,7 +133,14 @@ class BoundQuery implements pg.Submittable {
   submit(connection: pg.Connection): Error | undefined {
     const stream = connection.stream;
     if (!stream.writable) return new Error('Connection is not writable');
-    const { buf, length } = writeRequest(this.text, this.params);
+    let request: { buf: Buffer; length: number };
+    try {
+      request = writeRequest(this.text, this.params);
+    } catch (e) {
+      // Returned, not thrown: pg then fails this query and frees the connection for the next.
+      return e as Error;
+    }
+    const { buf, length } = request;
     // The socket may hold the bytes until the kernel takes them: the buffer is used again only
     // after the write's callback (an error or a destroyed socket calls it too).
     stream.write(buf.subarray(0, length), () => giveBack(buf));

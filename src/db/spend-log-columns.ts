@@ -155,7 +155,7 @@ export class FirstIds {
 
 /**
  * Each column's buffer from the last statement sent, for the next one: a statement's arrays are
- * ~0.6 MB for 1,000 rows, and fresh ones (grown from 4 KB by doubling) were a megabyte of dead
+ * ~0.5 MB for 1,000 rows, and fresh ones (grown from 4 KB by doubling) were a megabyte of dead
  * buffers a statement, freed only at the control thread's next scavenge (issue 15). A column
  * larger than KEPT_COLUMN_MAX (long error messages) is not kept.
  */

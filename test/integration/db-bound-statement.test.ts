@@ -1,8 +1,8 @@
 // A statement with wire-format parameters sent as one request in a kept buffer
 // (bound-statement.ts), on a real PostgreSQL: the bytes are the ones pg's own Query sends for the
-// same text and values; rows, NULLs and non-ASCII text come back; a refused statement rejects
-// with the server's error and leaves the connection usable; a connection killed under it rejects
-// instead of hanging; and the buffer is used again.
+// same text and values; rows, NULLs and non-ASCII text come back; a statement the server refuses,
+// or one that cannot be written, rejects and leaves the connection usable; a connection killed
+// under it rejects instead of hanging; and the buffer is used again.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type pg from 'pg';
@@ -77,6 +77,8 @@ test("a statement the server refuses rejects with the server's error; the connec
   try {
     await assert.rejects(queryBound(client, 'SELECT $1::int', ['not a number']), (e: Error & { code?: string }) => e.code === '22P02');
     await assert.rejects(queryBound(client, 'SELEC 1', []), (e: Error & { code?: string }) => e.code === '42601');
+    // A parameter that is no wire value fails this statement only, before anything is sent.
+    await assert.rejects(queryBound(client, 'SELECT $1::int', [42 as unknown as string]));
     assert.deepEqual(await queryBound(client, 'SELECT $1::text', ['after']), [['after']]);
     assert.equal((await client.query('SELECT 2 AS two')).rows[0].two, 2);
   } finally {
