@@ -43,6 +43,13 @@ export function giveBack(b: Buffer): void {
 
 const textBytes = (p: string): number => Buffer.byteLength(p, 'utf8');
 
+/** A message's type byte and length (the length counts itself, not the type); returns where its body starts. */
+function head(buf: Buffer, at: number, type: number, size: number): number {
+  buf[at] = type;
+  buf.writeInt32BE(size - 1, at + 1);
+  return at + 5;
+}
+
 /**
  * The whole request (Parse, Bind, Describe portal, Execute, Sync) for `text` and `params`, the
  * bytes pg's serializer writes for the same query: in the kept buffer when it is free and large
@@ -60,22 +67,18 @@ export function writeRequest(text: string, params: readonly WireParam[]): { buf:
   const sync = 1 + 4;
   const length = parse + bind + describe + execute + sync;
   const buf = take(length);
-  let at = 0;
   // Parse: unnamed statement, the text, no parameter types (the statement casts each).
-  buf[at] = 0x50;
-  buf.writeInt32BE(parse - 1, at + 1);
-  buf[at + 5] = 0;
-  at += 6 + buf.write(text, at + 6, 'utf8');
+  let at = head(buf, 0, 0x50, parse);
+  buf[at] = 0;
+  at += 1 + buf.write(text, at + 1, 'utf8');
   buf[at] = 0;
   buf.writeInt16BE(0, at + 1);
-  at += 3;
   // Bind: unnamed portal and statement, one format per parameter (1 binary, 0 text), the values.
-  buf[at] = 0x42;
-  buf.writeInt32BE(bind - 1, at + 1);
-  buf[at + 5] = 0;
-  buf[at + 6] = 0;
-  buf.writeInt16BE(n, at + 7);
-  at += 9;
+  at = head(buf, at + 3, 0x42, bind);
+  buf[at] = 0;
+  buf[at + 1] = 0;
+  buf.writeInt16BE(n, at + 2);
+  at += 4;
   for (const p of params) {
     buf.writeInt16BE(Buffer.isBuffer(p) ? 1 : 0, at);
     at += 2;
@@ -99,21 +102,14 @@ export function writeRequest(text: string, params: readonly WireParam[]): { buf:
   // One result format code for every column: text.
   buf.writeInt16BE(1, at);
   buf.writeInt16BE(0, at + 2);
-  at += 4;
   // Describe the portal (its RowDescription), Execute it with no row limit, Sync.
-  buf[at] = 0x44;
-  buf.writeInt32BE(describe - 1, at + 1);
-  buf[at + 5] = 0x50;
-  buf[at + 6] = 0;
-  at += 7;
-  buf[at] = 0x45;
-  buf.writeInt32BE(execute - 1, at + 1);
-  buf[at + 5] = 0;
-  buf.writeInt32BE(0, at + 6);
-  at += 10;
-  buf[at] = 0x53;
-  buf.writeInt32BE(4, at + 1);
-  at += 5;
+  at = head(buf, at + 4, 0x44, describe);
+  buf[at] = 0x50;
+  buf[at + 1] = 0;
+  at = head(buf, at + 2, 0x45, execute);
+  buf[at] = 0;
+  buf.writeInt32BE(0, at + 1);
+  at = head(buf, at + 5, 0x53, sync);
   if (at !== length) throw new Error(`bound statement: wrote ${at} bytes of ${length}`);
   return { buf, length };
 }
