@@ -146,12 +146,13 @@ export class Gateway {
 
   /**
    * Answers an error; with --detailed_debug, one log line for it too. A refused LLM call is counted
-   * (under its caller and model when they were known by then).
+   * (under its caller and model when they were known by then) before the answer goes out: a client
+   * that has its answer and scrapes /metrics at once finds it counted.
    */
   private fail(ex: Exchange, dialect: Dialect, e: unknown, who?: Identity, asked?: Asked): void {
-    sendError(ex, dialect, e);
     const m = this.deps.metrics;
     if (m && LLM_PATHS.has(ex.path)) m.calls.refused(m.calls.rowFor(who ?? OPEN, asked?.endUser ?? null, asked?.model ?? '', '', undefined), e instanceof GatewayError ? e.status : 500);
+    sendError(ex, dialect, e);
     if (this.snapshot.detailedDebug) {
       const status = e instanceof GatewayError ? e.status : 500;
       const text = (e instanceof GatewayError ? e.logText : undefined) ?? (e as Error).message ?? '';
