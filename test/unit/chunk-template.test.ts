@@ -133,5 +133,7 @@ test('random streams: the template path and the full parse agree byte for byte',
     }),
     { numRuns: 400 },
   );
-  assert.ok(templated >= 400, `the template path was taken ${templated} times`);
+  // The template path must be exercised, not merely allowed: twelve runs took it 417–506 times
+  // (CI once 396, under the 400 this asked before); 200 is far below any run's draw.
+  assert.ok(templated >= 200, `the template path was taken ${templated} times`);
 });
