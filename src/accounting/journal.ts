@@ -24,6 +24,7 @@ import { segmentName, type JournalFormat } from './journal-segments';
 import type { SpendRecord } from './spend-record';
 import { BadRecord, CLOSED_V2, decodeRecord, encodeRecord, RECORD_TAG, TRAILER, worstSize } from './journal-binary';
 import { indexOfByte } from '../byte-index';
+import { KeptBuffer } from '../kept-buffer';
 
 /** The last line of a closed segment. Exactly this text, so it can never be a SpendRecord. */
 export const CLOSED_MARKER = '{"weir_journal":"closed"}';
@@ -277,9 +278,8 @@ export type RecordSink = (rec: SpendRecord, end: number) => void;
 export function readSegment(file: string, fromOffset: number, maxBytes = 4 * 1024 * 1024, maxRecords = Infinity, sink?: RecordSink): SegmentRead {
   const format = formatOf(file);
   const fd = fs.openSync(file, 'r');
-  // A sink that reads again while this read runs gets a buffer of its own.
-  const mine = !reading;
-  reading = true;
+  // Lent for this read: a sink that reads again while it runs gets a buffer of its own.
+  let whole: Buffer | null = null;
   try {
     const size = fs.fstatSync(fd).size;
     const closed = endsWithMarker(fd, size, format);
@@ -288,7 +288,8 @@ export function readSegment(file: string, fromOffset: number, maxBytes = 4 * 102
     const avail = size - fromOffset;
     let want = Math.min(avail, Math.max(1, maxBytes));
     for (;;) {
-      const whole = mine ? scratchOf(want) : Buffer.allocUnsafe(want);
+      if (whole !== null) readBuffer.giveBack(whole);
+      whole = readBuffer.take(want);
       const buf = whole.subarray(0, fs.readSync(fd, whole, 0, want, fromOffset));
       const limit = Math.max(1, maxRecords);
       const take = sink ?? keep(out);
@@ -304,29 +305,19 @@ export function readSegment(file: string, fromOffset: number, maxBytes = 4 * 102
       return out;
     }
   } finally {
-    if (mine) reading = false;
+    if (whole !== null) readBuffer.giveBack(whole);
     fs.closeSync(fd);
   }
 }
 
 /**
  * The buffer a read goes into, kept for the thread's next read: the spend writer reads up to 1 MB
- * a transaction, and a fresh 1 MB buffer each time, freed a moment later, grew the control
- * thread's malloc heap (glibc raises its mmap threshold to a freed chunk's size, so the later
- * ones come from the heap and fragment it). Nothing read is kept: every record and bad line is
- * decoded into strings of its own. Only the bytes read are looked at: it is never zeroed. A read
- * larger than SCRATCH_MAX (a record longer than a transaction's bytes) gets a buffer of its own.
+ * a transaction, and a fresh 1 MB buffer each time grew the control thread's malloc heap
+ * (kept-buffer.ts). Nothing read is kept: every record and bad line is decoded into strings of its
+ * own. Only the bytes read are looked at: it is never zeroed. A read larger than 4 MB (a record
+ * longer than a transaction's bytes) gets a buffer that is not kept.
  */
-let scratch = Buffer.allocUnsafe(0);
-/** A read is using `scratch`. */
-let reading = false;
-const SCRATCH_MAX = 4 * 1024 * 1024;
-
-function scratchOf(size: number): Buffer {
-  if (size > SCRATCH_MAX) return Buffer.allocUnsafe(size);
-  if (scratch.length < size) scratch = Buffer.allocUnsafe(Math.max(size, 64 * 1024));
-  return scratch;
-}
+const readBuffer = new KeptBuffer(4 * 1024 * 1024, 64 * 1024);
 
 /** The sink that keeps the records in the read's own arrays. */
 function keep(out: SegmentRead): RecordSink {

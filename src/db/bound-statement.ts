@@ -13,33 +13,12 @@
 // connection is free and hands it the answer's messages; errors, a dropped connection and the
 // query queue are pg's as for any query.
 import type pg from 'pg';
+import { KeptBuffer } from '../kept-buffer';
 
 export type WireParam = Buffer | string | null;
 
-/** The buffer kept between statements; null while a statement's write holds it (or none was made). */
-let kept: Buffer | null = null;
-/** Statements larger than this get a buffer of their own, not kept. */
-const KEPT_MAX = 8 * 1024 * 1024;
-const STEP = 64 * 1024;
-
-/** Counts for the tests: messages written into a fresh buffer, into the kept one. */
-export const boundStats = { fresh: 0, reused: 0 };
-
-function take(size: number): Buffer {
-  if (kept !== null && kept.length >= size) {
-    const b = kept;
-    kept = null;
-    boundStats.reused++;
-    return b;
-  }
-  boundStats.fresh++;
-  return Buffer.allocUnsafeSlow(Math.ceil(size / STEP) * STEP);
-}
-
-/** Back for the next statement once the socket no longer reads it; the larger of two is kept. */
-export function giveBack(b: Buffer): void {
-  if (b.length <= KEPT_MAX && (kept === null || kept.length < b.length)) kept = b;
-}
+/** The buffer kept between statements (tests read its counts); statements over 8 MB get their own. */
+export const requestBuffer = new KeptBuffer(8 * 1024 * 1024, 64 * 1024);
 
 const textBytes = (p: string): number => Buffer.byteLength(p, 'utf8');
 
@@ -53,7 +32,7 @@ function head(buf: Buffer, at: number, type: number, size: number): number {
 /**
  * The whole request (Parse, Bind, Describe portal, Execute, Sync) for `text` and `params`, the
  * bytes pg's serializer writes for the same query: in the kept buffer when it is free and large
- * enough. `buf` is the whole buffer, for giveBack(); the request is its first `length` bytes.
+ * enough. `buf` is the whole buffer, to give back; the request is its first `length` bytes.
  */
 export function writeRequest(text: string, params: readonly WireParam[]): { buf: Buffer; length: number } {
   const n = params.length;
@@ -66,7 +45,7 @@ export function writeRequest(text: string, params: readonly WireParam[]): { buf:
   const execute = 1 + 4 + 1 + 4;
   const sync = 1 + 4;
   const length = parse + bind + describe + execute + sync;
-  const buf = take(length);
+  const buf = requestBuffer.take(length);
   // Parse: unnamed statement, the text, no parameter types (the statement casts each).
   let at = head(buf, 0, 0x50, parse);
   buf[at] = 0;
@@ -139,7 +118,7 @@ class BoundQuery implements pg.Submittable {
     const { buf, length } = request;
     // The socket may hold the bytes until the kernel takes them: the buffer is used again only
     // after the write's callback (an error or a destroyed socket calls it too).
-    stream.write(buf.subarray(0, length), () => giveBack(buf));
+    stream.write(buf.subarray(0, length), () => requestBuffer.giveBack(buf));
     return undefined;
   }
 

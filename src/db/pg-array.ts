@@ -11,6 +11,8 @@ export const OID = { text: 25, int8: 20, float8: 701, jsonb: 3802 } as const;
 export type ElementType = keyof typeof OID;
 
 const HEADER = 20;
+/** What an array starts with when it is given no memory: it doubles from there. */
+export const COLUMN_START_BYTES = HEADER + 4096;
 const JSONB_VERSION = 1;
 
 export class ArrayParam {
@@ -24,7 +26,7 @@ export class ArrayParam {
     readonly type: ElementType,
     memory?: Buffer,
   ) {
-    this.buf = memory && memory.length >= HEADER + 64 ? memory : Buffer.allocUnsafe(HEADER + 4096);
+    this.buf = memory && memory.length >= HEADER + 64 ? memory : Buffer.allocUnsafe(COLUMN_START_BYTES);
   }
 
   /** The whole buffer the elements are in (grown or not), to be used again once the parameter is sent. */

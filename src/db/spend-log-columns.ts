@@ -13,7 +13,8 @@
 // The statement answers the request ids it did NOT write (taken by a row already there): the
 // caller re-keys those, and the usual batch answers nothing instead of every id.
 import { q } from './schema';
-import { ArrayParam, numericLiteral, type ElementType } from './pg-array';
+import { KeptBuffer } from '../kept-buffer';
+import { ArrayParam, COLUMN_START_BYTES, numericLiteral, type ElementType } from './pg-array';
 import type { SpendRecord } from '../accounting/spend-record';
 import { NANOS_PER_USD } from '../accounting/spend-record';
 
@@ -154,24 +155,12 @@ export class FirstIds {
 }
 
 /**
- * Each column's buffer from the last statement sent, for the next one: a statement's arrays are
- * ~0.5 MB for 1,000 rows, and fresh ones (grown from 4 KB by doubling) were a megabyte of dead
- * buffers a statement, freed only at the control thread's next scavenge (issue 15). A column
- * larger than KEPT_COLUMN_MAX (long error messages) is not kept.
+ * Each column's buffer from the last statement sent, for the next one (kept-buffer.ts): a
+ * statement's arrays are ~0.5 MB for 1,000 rows, and fresh ones grown from 4 KB by doubling were a
+ * megabyte of dead buffers a statement (issue 15). A column larger than 2 MB (long error messages)
+ * is not kept.
  */
-const keptColumns: (Buffer | undefined)[] = [];
-const KEPT_COLUMN_MAX = 2 * 1024 * 1024;
-
-function takeColumn(i: number): Buffer | undefined {
-  const b = keptColumns[i];
-  keptColumns[i] = undefined;
-  return b;
-}
-
-function keepColumn(i: number, b: Buffer): void {
-  const now = keptColumns[i];
-  if (b.length <= KEPT_COLUMN_MAX && (now === undefined || now.length < b.length)) keptColumns[i] = b;
-}
+const keptColumns = INPUTS.map(() => new KeptBuffer(2 * 1024 * 1024, 1024));
 
 /** One statement's parameters, and the column buffers they lie in. */
 interface Sealed {
@@ -206,7 +195,7 @@ export class SpendLogRows {
 
   add(r: SpendRecord): void {
     const row = this.ids.row(r);
-    if (this.open === 0) this.cols = INPUTS.map((c, i) => (c.type === 'numeric' ? [] : new ArrayParam(c.type, takeColumn(i))));
+    if (this.open === 0) this.cols = INPUTS.map((c, i) => (c.type === 'numeric' ? [] : new ArrayParam(c.type, keptColumns[i]!.take(COLUMN_START_BYTES))));
     for (let i = 0; i < INPUTS.length; i++) {
       const input = INPUTS[i]!;
       const col = this.cols[i]!;
@@ -228,7 +217,7 @@ export class SpendLogRows {
    * their column buffers go to the next batch. The rows are spent: nothing reads them after this.
    */
   recycle(): void {
-    for (const s of this.sealed) s.memory.forEach((b, i) => b && keepColumn(i, b));
+    for (const s of this.sealed) s.memory.forEach((b, i) => b && keptColumns[i]!.giveBack(b));
     this.sealed.length = 0;
   }
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type pg from 'pg';
-import { boundStats, giveBack, queryBound, writeRequest } from '../../src/db/bound-statement';
+import { queryBound, requestBuffer, writeRequest } from '../../src/db/bound-statement';
 import { ArrayParam } from '../../src/db/pg-array';
 import { createPool } from '../../src/db/pool';
 import { freshDatabase, stopTestPostgres } from '../support/postgres';
@@ -49,7 +49,7 @@ test("the request's bytes are the ones pg's own Query writes for the same text a
     (stream as unknown as { write: unknown }).write = write;
     const { buf, length } = writeRequest(SQL, params);
     assert.deepEqual(buf.subarray(0, length), Buffer.concat(sent));
-    giveBack(buf);
+    requestBuffer.giveBack(buf);
   } finally {
     client.release();
   }
@@ -107,18 +107,18 @@ test('the buffer is used again by the next statement; a larger one gets a fresh 
   try {
     const small = [int8s([1]), texts(['s']), 'a', 'b'];
     await queryBound(client, SQL, small);
-    const before = { ...boundStats };
+    const before = { ...requestBuffer.stats };
     await queryBound(client, SQL, small);
-    assert.deepEqual(boundStats, { fresh: before.fresh, reused: before.reused + 1 });
+    assert.deepEqual(requestBuffer.stats, { fresh: before.fresh, reused: before.reused + 1 });
 
     const many = Array.from({ length: 20_000 }, (_, i) => i);
     const large = [int8s(many), texts(many.map((i) => `row ${i}`)), 'a', 'b'];
     const rows = await queryBound(client, SQL, large);
     assert.equal(rows.length, 20_000);
     assert.deepEqual(rows[19_999], ['19999', 'row 19999', 'a', 'b']);
-    assert.equal(boundStats.fresh, before.fresh + 1);
+    assert.equal(requestBuffer.stats.fresh, before.fresh + 1);
     await queryBound(client, SQL, large);
-    assert.deepEqual(boundStats, { fresh: before.fresh + 1, reused: before.reused + 2 });
+    assert.deepEqual(requestBuffer.stats, { fresh: before.fresh + 1, reused: before.reused + 2 });
   } finally {
     client.release();
   }
