@@ -18,4 +18,10 @@
 //
 // Tests read `scanSteps.n` before and after a scan. It is never reset, and only ever read as a
 // difference; a double counts exactly up to 2^53 steps.
-export const scanSteps = { n: 0 };
+//
+// It starts at -0, which V8 cannot hold as a small integer, so the field is a double from the
+// first step. Started at 0 it was a small-integer field until the count passed 2^30 (a few
+// thousand Claude-Code-sized requests a worker); the field then changed to a double, which changes
+// the object's layout, and every scanner optimized for the old layout was deoptimized at once and
+// compiled again (PERF.md, issue 15: the translated path's warm-up).
+export const scanSteps = { n: -0 };
