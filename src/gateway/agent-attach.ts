@@ -12,7 +12,7 @@
 import type { Exchange, WsPeer } from '../server/exchange';
 import type { AgentCall } from './agent-relay';
 import { respondRelayed } from './agent-relay';
-import type { ControlRpc, OpenStream } from './gateway';
+import type { ControlRpc, OpenStream } from './gateway-core';
 import { TerminalSizeError, controlOf } from '../agents/terminal-size';
 
 const ATTACH = /^\/v1\/agent\/sessions\/[^/]+\/attach\/?$/;

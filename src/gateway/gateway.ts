@@ -1,79 +1,41 @@
 // The worker's request entry: routes by path, identifies the caller, reads the body, applies the
 // governance checks and hands LLM calls to ProxyCall. Everything it decides from is in memory: the
 // current snapshot, the shared tables and the governance view. The admin page's routes are in
-// ui-route-table.ts; the admission through a continuation and the lease wait in lease-wait.ts.
+// ui-route-table.ts, the provider routes (/anthropic/*, /vertex_ai/*…) in provider-routes.ts, the
+// relays to the control thread in control-relays.ts; the admission through a continuation and the
+// lease wait in lease-wait.ts.
 import { performance } from 'node:perf_hooks';
 import { log } from '../log';
-import type { Exchange, HeaderList } from '../server/exchange';
-import type { StreamControl, StreamSink } from '../server/worker-protocol';
-import type { DeploymentHealth } from '../state/deployment-health';
-import type { EntityTable } from '../state/entity-table';
-import type { KeyIndex } from '../state/key-index';
-import { adminCall, isAdminPath } from './admin-relay';
-import { AGENT_MAX_BODY_BYTES, HOOK_PREFIX, agentCall, isAgentPath, respondRelayed, wantsEventStream } from './agent-relay';
-import { isAttachPath, relayAttach } from './agent-attach';
-import { countTokens } from './count-tokens';
-import { passThrough, passThroughTarget, providerBase, type PassThroughBilling } from './pass-through';
-import { bedrockDecode, bedrockPassThroughBase } from './pass-through-bedrock';
+import type { CallTrace } from '../metrics/recorder';
 import { warmWires } from '../providers/wire';
-import { anthropicName } from '../providers/bedrock/target';
-import { geminiPassage, vertexPassage, withVertexAuth, type VertexPassage } from './pass-through-vertex';
-import { checkPassThroughCaller } from './pass-through-access';
-import { PASS_THROUGH_PREFIXES, passThroughDialect, passThroughRoute, type PassThroughRoute } from './pass-through-route';
-import { scanBody, type BodyScan } from './body-scan';
-import { errorBody, GatewayError, type Dialect } from './errors';
-import { GovernanceView } from './governance';
-import { Identifier, OPEN, type Identity } from './identity';
-import { Charge, chargedEntities, checkKey, checkKeyModel, checkTeamModel, modelAllowedForKey } from './policy';
-import { takeRoutingParams } from './client-fallbacks';
-import { allowRoute } from './route-access';
-import { messagesTranslated, resolveGroup } from './model-groups';
-import { modelInfoBody, modelsBody } from './model-list';
-import { nativeTargets, ProxyCall, type CallContext, type Endpoint } from './proxy-call';
-import { completionsAsked, estimateReservation, pricesToReserve, reachablePrices, type Reservation } from './reservation';
-import { CallAccounting } from './accounting';
-import { resolvePrice } from '../pricing/cost';
-import type { KeyProfile } from './governance';
-import type { JournalWriter } from '../accounting/journal';
-import type { ModelGroup, Snapshot, Target } from './snapshot';
-import type { ControlStatus } from '../state/control-status';
-import { LeaseSpent } from './lease-spent';
-import { giveBack, LeaseWait } from './lease-wait';
-import type { CallTrace, WorkerMetrics } from '../metrics/recorder';
-import { CONTENT_TYPE as METRICS_TYPE } from '../metrics/text-format';
-import { extractKey } from './auth';
+import type { Exchange, HeaderList } from '../server/exchange';
 import { cookieValue, SECURITY_HEADERS, SESSION_COOKIE } from '../ui/http-headers';
 import { sessionIdentity } from '../ui/session-caller';
-import type { StaticBundle } from '../ui/static-files';
 import { UiRoutes } from '../ui/ui-routes';
+import { isAdminPath } from './admin-relay';
+import { HOOK_PREFIX, isAgentPath } from './agent-relay';
+import { extractKey } from './auth';
+import { scanBody, type BodyScan } from './body-scan';
+import { takeRoutingParams } from './client-fallbacks';
+import { readiness, relayAdmin, relayAgent, relayReload, relayScrape } from './control-relays';
+import { countTokens } from './count-tokens';
+import { errorBody, GatewayError, type Dialect } from './errors';
+import { ADMIN_MAX_BODY_BYTES, endUserOf, type AccessCheck, type GatewayCore, type GatewayDeps } from './gateway-core';
+import { Identifier, OPEN, type Identity } from './identity';
+import { LeaseSpent } from './lease-spent';
+import { giveBack, LeaseWait } from './lease-wait';
+import { messagesTranslated, resolveGroup } from './model-groups';
+import { modelInfoBody, modelsBody } from './model-list';
+import { PASS_THROUGH_PREFIXES, passThroughDialect } from './pass-through-route';
+import { Charge, chargedEntities, checkKey, checkKeyModel, checkTeamModel, modelAllowedForKey } from './policy';
+import { providerRoute } from './provider-routes';
+import { nativeTargets, ProxyCall, type CallContext, type Endpoint } from './proxy-call';
+import { completionsAsked, estimateReservation, reachablePrices, type Reservation } from './reservation';
+import { allowRoute } from './route-access';
+import type { ModelGroup, Snapshot, Target } from './snapshot';
 import { addUiRoutes, NO_PAGE } from './ui-route-table';
 
 const JSON_TYPE: HeaderList = ['content-type', 'application/json'];
-/** Management API bodies are small documents. */
-const ADMIN_MAX_BODY_BYTES = 1024 * 1024;
-
-/** Control-thread operations a worker may ask for; answered asynchronously. */
-export type ControlRpc = (method: string, params: unknown) => Promise<{ status: number; body: unknown; headers?: string[] }>;
-
-/** Opens a stream relayed from the control thread; the function it returns closes it (the client left). */
-/** The close function; `input` sends what the client sent on a two-way stream (a terminal). */
-export type OpenStream = (method: string, params: unknown, receiver: StreamSink) => (() => void) & { input?(chunk: string): void; control?(c: StreamControl): void };
-
-export interface GatewayDeps {
-  health: DeploymentHealth;
-  entities: EntityTable | null;
-  keyIndex: KeyIndex | null;
-  view: GovernanceView;
-  status: ControlStatus;
-  /** This worker's spend journal, when a database is configured. */
-  journal: JournalWriter | null;
-  rpc: ControlRpc;
-  openStream: OpenStream;
-  /** This worker's metrics shard and span batch; null in tests that build a gateway without them. */
-  metrics?: WorkerMetrics | null;
-  /** The admin page's files (loaded once by the control thread); absent in tests that need none. */
-  ui?: StaticBundle;
-}
 
 /** What a refused call had said about itself by the time it was refused. */
 interface Asked {
@@ -93,15 +55,15 @@ export interface Route {
   public?: boolean;
 }
 
-export class Gateway {
+export class Gateway implements GatewayCore {
   private readonly routes = new Map<string, Route>();
   private readonly identifier: Identifier;
   private readonly ui: UiRoutes;
-  private readonly leases: LeaseWait;
+  readonly leases: LeaseWait;
 
   constructor(
     private snapshot: Snapshot,
-    private readonly deps: GatewayDeps,
+    readonly deps: GatewayDeps,
   ) {
     warmSnapshotWires(snapshot);
     this.leases = new LeaseWait(deps.rpc, (ex, dialect, e) => this.fail(ex, dialect, e));
@@ -129,19 +91,19 @@ export class Gateway {
     const alive: Route = { methods: ['GET'], public: true, handler: (ex) => ex.respond(200, JSON_TYPE, '"I\'m alive!"') };
     this.routes.set('/health/liveliness', alive);
     this.routes.set('/health/liveness', alive);
-    this.routes.set('/health/readiness', { methods: ['GET'], public: true, handler: (ex, s) => this.readiness(ex, s) });
+    this.routes.set('/health/readiness', { methods: ['GET'], public: true, handler: (ex, s) => readiness(this, ex, s) });
     this.routes.set('/', { methods: ['GET', 'HEAD'], public: true, handler: (ex) => ex.respond(200, ['content-type', 'text/plain'], 'Weir: RUNNING') });
     // Claude Code probes HEAD /api/hello before it starts and posts telemetry batches; LiteLLM answers both.
     this.routes.set('/api/hello', { methods: ['GET', 'HEAD'], public: true, handler: (ex) => ex.respond(200, JSON_TYPE, '{}') });
     this.routes.set('/api/event_logging/batch', { methods: ['POST'], public: true, handler: (ex) => ex.respond(200, JSON_TYPE, '{}') });
     // Public unless general_settings.require_auth_for_metrics_endpoint (read per scrape: reloads apply).
-    const metrics: Route = { methods: ['GET'], public: true, handler: (ex, s) => (s.metrics.requireAuth ? this.afterIdentity(ex, 'openai', this.caller(ex, s), () => this.scrape(ex)) : this.scrape(ex)) };
+    const metrics: Route = { methods: ['GET'], public: true, handler: (ex, s) => (s.metrics.requireAuth ? this.afterIdentity(ex, 'openai', this.caller(ex, s), () => relayScrape(this, ex)) : relayScrape(this, ex)) };
     this.routes.set('/metrics', metrics);
     this.routes.set('/metrics/', metrics);
     // The admin page (src/ui/): its files, its login, its live stream (ui-route-table.ts).
     this.ui = new UiRoutes(deps.ui ?? NO_PAGE, deps.rpc, deps.openStream);
     addUiRoutes(this.routes, this.ui, (ex, dialect, id, then) => this.afterIdentity(ex, dialect, id, then));
-    this.routes.set('/config/reload', { methods: ['POST'], handler: (ex, _s, id) => this.afterIdentity(ex, 'openai', id, (who) => this.control(ex, who)) });
+    this.routes.set('/config/reload', { methods: ['POST'], handler: (ex, _s, id) => this.afterIdentity(ex, 'openai', id, (who) => relayReload(this, ex, who)) });
   }
 
   /**
@@ -149,7 +111,7 @@ export class Gateway {
    * (under its caller and model when they were known by then) before the answer goes out: a client
    * that has its answer and scrapes /metrics at once finds it counted.
    */
-  private fail(ex: Exchange, dialect: Dialect, e: unknown, who?: Identity, asked?: Asked): void {
+  fail(ex: Exchange, dialect: Dialect, e: unknown, who?: Identity, asked?: Asked): void {
     const m = this.deps.metrics;
     if (m && LLM_PATHS.has(ex.path)) m.calls.refused(m.calls.rowFor(who ?? OPEN, asked?.endUser ?? null, asked?.model ?? '', '', undefined), e instanceof GatewayError ? e.status : 500);
     sendError(ex, dialect, e);
@@ -170,9 +132,9 @@ export class Gateway {
     const route = this.routes.get(ex.path);
     try {
       if (!route) {
-        if (isAdminPath(ex.path)) return this.admin(ex, this.caller(ex, snap));
-        if (isAgentPath(ex.path)) return this.agent(ex, ex.path.startsWith(HOOK_PREFIX) ? null : this.caller(ex, snap));
-        if (PASS_THROUGH_PREFIXES.some((p) => ex.path.startsWith(p))) return this.passThrough(ex, snap, this.caller(ex, snap));
+        if (isAdminPath(ex.path)) return relayAdmin(this, ex, this.caller(ex, snap));
+        if (isAgentPath(ex.path)) return relayAgent(this, ex, ex.path.startsWith(HOOK_PREFIX) ? null : this.caller(ex, snap));
+        if (PASS_THROUGH_PREFIXES.some((p) => ex.path.startsWith(p))) return providerRoute(this, ex, snap, this.caller(ex, snap));
         if (ex.path.startsWith('/ui/')) return this.ui.page(ex);
         throw new GatewayError(404, `Route not found: ${ex.method} ${ex.path}`, 'not_found_error');
       }
@@ -214,7 +176,7 @@ export class Gateway {
    * Runs `then` once the caller is known (at once for keys in memory; after a lookup otherwise).
    * A caller known at once makes no closure here: this runs on every request.
    */
-  private afterIdentity(ex: Exchange, dialect: Dialect, id: Identity | Promise<Identity>, then: (id: Identity) => void): void {
+  afterIdentity(ex: Exchange, dialect: Dialect, id: Identity | Promise<Identity>, then: (id: Identity) => void): void {
     if (id instanceof Promise) id.then((who) => this.runAs(ex, dialect, who, then), (e: unknown) => this.fail(ex, dialect, e));
     else this.runAs(ex, dialect, id, then);
   }
@@ -233,7 +195,7 @@ export class Gateway {
    * known: for a key still being looked up, reading waits (holdBody), so a request with a made-up
    * key never buffers more than what came with its headers, and is refused without reading more.
    */
-  private withBody(ex: Exchange, limit: number, dialect: Dialect, id: Identity | Promise<Identity>, then: (who: Identity, body: Buffer) => void, trace?: CallTrace | null): void {
+  withBody(ex: Exchange, limit: number, dialect: Dialect, id: Identity | Promise<Identity>, then: (who: Identity, body: Buffer) => void, trace?: CallTrace | null): void {
     const read = (who: Identity) => {
       if (trace) trace.auth = performance.now();
       ex.readBody(limit, (body, tooLarge) => {
@@ -331,7 +293,7 @@ export class Gateway {
    * proxy budget. `checkAccess` makes the key's model-access checks (LiteLLM's order); `model`
    * is the name asked for, which the key's per-model limits are matched on.
    */
-  private admit(id: Identity, model: string, endUser: string | null, estimate: () => Reservation, checkAccess: (p: KeyProfile, entities: EntityTable, now: number) => void): Charge | null {
+  admit(id: Identity, model: string, endUser: string | null, estimate: () => Reservation, checkAccess: AccessCheck): Charge | null {
     const entities = this.deps.entities;
     if (!entities) return null;
     const view = this.deps.view;
@@ -351,8 +313,8 @@ export class Gateway {
   }
 
   /** A routed call's access: the name asked for (or the group an alias resolved it to), and the client's fallbacks. */
-  private static routedAccess(snap: Snapshot, requested: string, groupName: string, fallbacks: string[] | null) {
-    return (p: KeyProfile, entities: EntityTable, now: number): void => {
+  private static routedAccess(snap: Snapshot, requested: string, groupName: string, fallbacks: string[] | null): AccessCheck {
+    return (p, entities, now) => {
       if (requested !== groupName && modelAllowedForKey(p, requested, snap.accessGroups)) checkKey(entities, p, requested, snap.accessGroups, now);
       else checkKey(entities, p, groupName, snap.accessGroups, now);
       // Client fallbacks are models the key must be allowed to call too (LiteLLM's check 2).
@@ -378,220 +340,6 @@ export class Gateway {
       );
     });
   }
-
-  /**
-   * /anthropic/* and /openai/*: LLM routes are governed like the gateway's own (model access,
-   * budgets, limits, spend); any other provider route (files, batches…) only for callers allowed
-   * them, since it runs on the operator's provider credentials.
-   */
-  private passThrough(ex: Exchange, snap: Snapshot, id: Identity | Promise<Identity>): void {
-    const dialect = passThroughDialect(ex.path);
-    const route = passThroughRoute(ex.path)!;
-    if (route.provider === 'vertex_ai' || route.provider === 'gemini') return this.googlePassThrough(ex, snap, id, route, dialect);
-    const base = route.provider === 'bedrock' ? bedrockPassThroughBase(process.env) : providerBase(route.provider, process.env);
-    const opts = { customKeyHeader: snap.auth.customKeyHeader, timeoutMs: snap.requestTimeoutMs };
-    if (!route.llm) {
-      const forward = (who: Identity, body: Buffer | null) => {
-        checkPassThroughCaller(who, route, this.deps.entities);
-        passThrough(ex, route, base, body, { ...opts, billing: null });
-      };
-      if (ex.method === 'GET' || ex.method === 'HEAD') return this.afterIdentity(ex, dialect, id, (who) => forward(who, null));
-      return this.withBody(ex, snap.maxBodyBytes, dialect, id, forward);
-    }
-    this.withBody(ex, snap.maxBodyBytes, dialect, id, (who, received) => {
-      const scan = scanBody(received);
-      if (scan.error) throw new GatewayError(400, scan.error, 'bad_request_error');
-      // Bedrock's routes name the model (and stream or not) in the path, not the body.
-      const bedrock = route.bedrock;
-      if (bedrock) scan.stream = bedrock.stream;
-      else if (!scan.model) throw new GatewayError(400, 'Missing required parameter: "model"', 'bad_request_error', 'model');
-      const model = bedrock ? bedrock.model : scan.model!;
-      // A key's list may name the model bare or provider-qualified (`anthropic/claude-…`).
-      const qualified = `${route.provider}/${model}`;
-      const access = (p: KeyProfile, entities: EntityTable, now: number) =>
-        checkKey(entities, p, modelAllowedForKey(p, qualified, snap.accessGroups) ? qualified : model, snap.accessGroups, now);
-      if (route.llm === 'count_tokens') {
-        if (who.kind === 'key' && this.deps.entities) access(who.profile, this.deps.entities, Date.now());
-        return passThrough(ex, route, base, received, { ...opts, billing: null });
-      }
-      const endpoint = route.llm!;
-      const price = resolvePrice(snap.priceTable, { model: qualified, upstreamModel: model, alias: bedrock ? anthropicName(model) : undefined });
-      const target = passThroughTarget(route.provider, model, price, base);
-      const endUser = endUserOf(ex.headers, scan.user);
-      const admit = () => this.admit(who, model, endUser, () => estimateReservation(pricesToReserve(snap, price), received.length, scan.maxTokens, completionsAsked(scan)), access);
-      this.leases.admitThen(ex, dialect, admit, (charge) => {
-        if (!charge && !this.deps.journal && !snap.metrics.usage) return passThrough(ex, route, base, received, { ...opts, billing: null });
-        const acct = new CallAccounting(scan.stream && endpoint === 'chat', received.length);
-        acct.anthropic = route.provider !== 'openai';
-        // For a chat stream, the usage chunk is asked for (and hidden again if the client did not ask).
-        // A Bedrock body goes as it came: its model is in the path, and the client's signature was dropped.
-        const body = bedrock ? received : acct.body(received, scan, target);
-        passThrough(ex, route, base, body, { ...opts, billing: { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan, decode: bedrockDecode(route), metrics: this.deps.metrics } });
-      });
-    });
-  }
-
-  /**
-   * /vertex_ai/* (and /vertex-ai/*): Vertex AI's own API with Weir's Google credentials (Claude
-   * Code's Vertex mode points ANTHROPIC_VERTEX_BASE_URL here); /gemini/*: AI Studio's with Weir's
-   * key. Model calls are governed like /anthropic/v1/messages, the model named by the path
-   * (`vertex_ai/<model>`, `gemini/<model>` or bare); other routes only for the callers allowed them.
-   */
-  private googlePassThrough(ex: Exchange, snap: Snapshot, id: Identity | Promise<Identity>, route: PassThroughRoute, dialect: Dialect): void {
-    const opts = { customKeyHeader: snap.auth.customKeyHeader, timeoutMs: snap.requestTimeoutMs };
-    const provider = route.provider as 'vertex_ai' | 'gemini';
-    const passageOf = (rest: string) => (provider === 'gemini' ? geminiPassage(snap, rest, process.env) : vertexPassage(snap, rest, process.env));
-    const send = (passage: VertexPassage, body: Buffer | null, billing: PassThroughBilling | null) => {
-      const base = withVertexAuth(passage);
-      if (!(base instanceof Promise)) return passThrough(ex, route, base, body, { ...opts, billing });
-      const charge = billing?.charge ?? null;
-      base.then(
-        (b) => {
-          // A client gone while the token was fetched, or a setup that throws: the call never starts.
-          if (ex.aborted) return giveBack(charge);
-          try {
-            passThrough(ex, route, b, body, { ...opts, billing });
-          } catch (e) {
-            giveBack(charge);
-            this.fail(ex, dialect, e);
-          }
-        },
-        (e: unknown) => {
-          giveBack(charge);
-          this.fail(ex, dialect, e);
-        },
-      );
-    };
-    if (!route.llm) {
-      const forward = (who: Identity, body: Buffer | null) => {
-        checkPassThroughCaller(who, route, this.deps.entities);
-        send(passageOf(route.rest), body, null);
-      };
-      if (ex.method === 'GET' || ex.method === 'HEAD') return this.afterIdentity(ex, dialect, id, (who) => forward(who, null));
-      return this.withBody(ex, snap.maxBodyBytes, dialect, id, forward);
-    }
-    this.withBody(ex, snap.maxBodyBytes, dialect, id, (who, received) => {
-      const passage = passageOf(route.rest);
-      const scan = scanBody(received);
-      if (scan.error) throw new GatewayError(400, scan.error, 'bad_request_error');
-      const v = passage.call!;
-      // count-tokens names its model in the body; the model calls in the path.
-      const model = v.model === 'count-tokens' ? (scan.model ?? v.model) : v.model;
-      const qualified = `${provider}/${model}`;
-      const access = (p: KeyProfile, entities: EntityTable, now: number) =>
-        checkKey(entities, p, modelAllowedForKey(p, qualified, snap.accessGroups) ? qualified : model, snap.accessGroups, now);
-      if (route.llm === 'count_tokens') {
-        if (who.kind === 'key' && this.deps.entities) access(who.profile, this.deps.entities, Date.now());
-        return send(passage, received, null);
-      }
-      const endpoint = route.llm!;
-      const price = resolvePrice(snap.priceTable, { model: qualified, upstreamModel: model });
-      const endUser = endUserOf(ex.headers, scan.user);
-      const admit = () => this.admit(who, model, endUser, () => estimateReservation(pricesToReserve(snap, price), received.length, scan.maxTokens, completionsAsked(scan)), access);
-      this.leases.admitThen(ex, dialect, admit, (charge) => {
-        if (!charge && !this.deps.journal && !snap.metrics.usage) return send(passage, received, null);
-        const stream = v.method.startsWith('stream');
-        const target = passThroughTarget(provider, model, price, passage.base, v.publisher === 'anthropic' ? 'anthropic' : 'gemini');
-        const acct = new CallAccounting(false, received.length);
-        acct.anthropic = v.publisher === 'anthropic';
-        send(passage, received, { acct, charge, journal: this.deps.journal, identity: who, endUser, endpoint, target, scan: stream === scan.stream ? scan : { ...scan, stream }, metrics: this.deps.metrics });
-      });
-    });
-  }
-
-  private admin(ex: Exchange, id: Identity | Promise<Identity>): void {
-    this.withBody(ex, ADMIN_MAX_BODY_BYTES, 'openai', id, (who, body) => {
-      const call = adminCall(ex, who, body);
-      this.deps.rpc('admin', call).then(
-        (r) => ex.respond(r.status, JSON_TYPE, JSON.stringify(r.body)),
-        (e: unknown) => this.fail(ex, 'openai', new GatewayError(500, `control thread: ${(e as Error).message}`)),
-      );
-    });
-  }
-
-  /** Agent runs live on the control thread; a webhook (no caller) is authenticated there by its signature. */
-  private agent(ex: Exchange, id: Identity | Promise<Identity> | null): void {
-    if (id && isAttachPath(ex.path)) return this.afterIdentity(ex, 'openai', id, (who) => relayAttach(ex, agentCall(ex, who, null), this.deps.rpc, this.deps.openStream));
-    const relay = (who: Identity | null, body: Buffer | null) => {
-      const call = agentCall(ex, who, body);
-      if (wantsEventStream(ex)) return this.relayStream(ex, call);
-      this.deps.rpc('agent', call).then(
-        (r) => respondRelayed(ex, r),
-        (e: unknown) => this.fail(ex, 'openai', new GatewayError(500, `control thread: ${(e as Error).message}`)),
-      );
-    };
-    if (id) return this.withBody(ex, AGENT_MAX_BODY_BYTES, 'openai', id, relay);
-    ex.readBody(AGENT_MAX_BODY_BYTES, (body, tooLarge) => {
-      if (tooLarge || !body) return this.fail(ex, 'openai', new GatewayError(413, `Request body is larger than ${AGENT_MAX_BODY_BYTES / (1024 * 1024)} MB`, 'request_too_large'));
-      relay(null, body);
-    });
-  }
-
-  private relayStream(ex: Exchange, call: unknown): void {
-    let started = false;
-    const close = this.deps.openStream('agent.events', call, {
-      head: (status, headers) => {
-        if (ex.aborted) return;
-        started = true;
-        ex.startStream(status, headers);
-      },
-      data: (chunk) => {
-        if (!ex.aborted && started) ex.write(chunk);
-      },
-      end: () => {
-        if (ex.aborted) return;
-        if (started) ex.end();
-        else ex.respond(500, JSON_TYPE, JSON.stringify({ error: { message: 'event stream ended before it started', type: 'internal_server_error', param: null, code: '500' } }));
-      },
-    });
-    ex.onAbort(close);
-  }
-
-  /** Rendered by the control thread (it owns every shard); the worker only relays. */
-  private scrape(ex: Exchange): void {
-    this.deps.rpc('metrics', null).then(
-      (r) => (r.status === 200 ? ex.respond(200, ['content-type', METRICS_TYPE], String(r.body)) : ex.respond(r.status, JSON_TYPE, JSON.stringify(r.body))),
-      (e: unknown) => this.fail(ex, 'openai', new GatewayError(500, `control thread: ${(e as Error).message}`)),
-    );
-  }
-
-  private readiness(ex: Exchange, snap: Snapshot): void {
-    const db = this.deps.status.db();
-    const redis = this.deps.status.redis();
-    const down = db === 'down';
-    const status = down && !snap.allowRequestsOnDbUnavailable ? 503 : 200;
-    ex.respond(status, JSON_TYPE, JSON.stringify({
-      status: down ? 'unhealthy' : 'healthy',
-      db: db === 'up' ? 'connected' : 'Not connected',
-      cache: null,
-      litellm_version: 'weir',
-      snapshot_version: snap.version,
-      // Without Redis the instance keeps serving on its leases, so this alone never makes it unready.
-      ...(redis === 'none' ? {} : { redis: redis === 'up' ? 'connected' : 'Not connected' }),
-    }));
-  }
-
-  /** Admin operations run on the control thread; the worker only relays them. */
-  private control(ex: Exchange, id: Identity): void {
-    if (id.kind === 'key' && id.profile.userRole !== 'proxy_admin') {
-      throw new GatewayError(401, 'Only the master key or a proxy_admin key may reload the config', 'auth_error');
-    }
-    this.deps.rpc('config.reload', null).then(
-      (r) => ex.respond(r.status, JSON_TYPE, JSON.stringify(r.body)),
-      (e: unknown) => this.fail(ex, 'openai', new GatewayError(500, `control thread: ${(e as Error).message}`)),
-    );
-  }
-}
-
-/** Ids longer than this are refused by Postgres indexes in LiteLLM's schema. */
-const MAX_ID_BYTES = 256;
-
-/** The end user, as LiteLLM reads it: headers first, then the body's `user`. */
-function endUserOf(h: Record<string, string>, bodyUser: string | undefined): string | null {
-  const id = h['x-litellm-end-user-id'] ?? h['x-litellm-customer-id'] ?? bodyUser;
-  if (!id) return null;
-  if (Buffer.byteLength(id) > MAX_ID_BYTES) throw new GatewayError(400, `end user id is longer than ${MAX_ID_BYTES} bytes`, 'bad_request_error', 'user');
-  return id;
 }
 
 export function sendError(ex: Exchange, dialect: Dialect, e: unknown): void {

@@ -6,7 +6,7 @@
 // the route's dialect. Made once per worker; a request allocates nothing here unless its lease is spent.
 import type { Exchange } from '../server/exchange';
 import { GatewayError, type Dialect } from './errors';
-import type { ControlRpc } from './gateway';
+import type { ControlRpc } from './gateway-core';
 import { LeaseSpent } from './lease-spent';
 import { admitAfterLease, type LeaseAnswer } from './lease-retry';
 import type { Charge } from './policy';

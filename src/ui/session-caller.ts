@@ -4,7 +4,7 @@
 // request with a key header never pays this round trip.
 import { GatewayError } from '../gateway/errors';
 import { MASTER, OPEN, type Identifier, type Identity } from '../gateway/identity';
-import type { ControlRpc } from '../gateway/gateway';
+import type { ControlRpc } from '../gateway/gateway-core';
 import type { SessionActor } from './session-table';
 
 export const SESSION_EXPIRED = 'Authentication Error, the session expired or is unknown: log in again at /ui.';

@@ -1,7 +1,7 @@
 // The worker's /ui routes: the built page (static-serve.ts), and the login endpoints and the live
 // stream, which are relayed to the control thread (it owns the sessions and every metrics shard).
 // Every answer carries the contract's security headers.
-import type { ControlRpc, OpenStream } from '../gateway/gateway';
+import type { ControlRpc, OpenStream } from '../gateway/gateway-core';
 import type { Identity } from '../gateway/identity';
 import type { Exchange } from '../server/exchange';
 import { cameOverHttps, cookieValue, SESSION_COOKIE, withSecurity } from './http-headers';
