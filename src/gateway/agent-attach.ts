@@ -9,7 +9,7 @@
 // are its text frames unless one is a control message (a resize: agents/terminal-size.ts), which
 // goes to the control thread as such. A wrong control message is answered here, to its sender, by
 // a text frame {"type":"error","error":{message,type,param,code}}; the viewer stays attached.
-import type { Exchange, WsPeer } from '../server/exchange';
+import { type Exchange, type WsPeer, JSON_TYPE } from '../server/exchange';
 import type { AgentCall } from './agent-relay';
 import { respondRelayed } from './agent-relay';
 import type { ControlRpc, OpenStream } from './gateway-core';
@@ -21,7 +21,6 @@ export function isAttachPath(path: string): boolean {
   return ATTACH.test(path);
 }
 
-const JSON_TYPE = ['content-type', 'application/json'];
 const error = (message: string, type: string, code: number) => JSON.stringify({ error: { message, type, param: null, code: String(code) } });
 
 export function relayAttach(ex: Exchange, call: AgentCall, rpc: ControlRpc, openStream: OpenStream): void {

@@ -1,7 +1,7 @@
 // The routes a worker answers by asking the control thread, which owns what they need: the admin
 // API (the database), agent runs, the metrics of every worker, config reloads. The worker checks
 // the caller, reads the body and relays; readiness is answered from the shared status.
-import type { Exchange, HeaderList } from '../server/exchange';
+import { type Exchange, JSON_TYPE } from '../server/exchange';
 import { CONTENT_TYPE as METRICS_TYPE } from '../metrics/text-format';
 import { adminCall } from './admin-relay';
 import { isAttachPath, relayAttach } from './agent-attach';
@@ -10,8 +10,6 @@ import { GatewayError } from './errors';
 import { ADMIN_MAX_BODY_BYTES, type GatewayCore } from './gateway-core';
 import type { Identity } from './identity';
 import type { Snapshot } from './snapshot';
-
-const JSON_TYPE: HeaderList = ['content-type', 'application/json'];
 
 /** The control thread did not answer: a 500 saying so. */
 function unreachable(core: GatewayCore, ex: Exchange): (e: unknown) => void {

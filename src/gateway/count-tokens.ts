@@ -5,7 +5,7 @@
 import { ANTHROPIC_DEFAULT_VERSION } from '../providers/anthropic';
 import { subPath } from '../providers/base-url';
 import { liveWire, type WireSpec } from '../providers/wire';
-import type { Exchange } from '../server/exchange';
+import { type Exchange, JSON_TYPE } from '../server/exchange';
 import { estimateTokens } from '../translate';
 import { replaceModel, type BodyScan } from './body-scan';
 import { GatewayError } from './errors';
@@ -13,8 +13,6 @@ import { MAX_JSON_DEPTH, tooDeepError } from './json-depth';
 import type { ModelGroup } from './snapshot';
 import { fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
 import { decodingPoolFor } from './upstream-pool';
-
-const JSON_TYPE = ['content-type', 'application/json'];
 
 export async function countTokens(ex: Exchange, group: ModelGroup, body: Buffer, scan: BodyScan): Promise<{ status: number; body: string; headers: string[] }> {
   const t = group.targets.find((x) => x.dialect === 'anthropic' && x.unavailable === null);

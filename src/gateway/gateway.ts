@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { log } from '../log';
 import type { CallTrace } from '../metrics/recorder';
 import { warmWires } from '../providers/wire';
-import type { Exchange, HeaderList } from '../server/exchange';
+import { type Exchange, JSON_TYPE } from '../server/exchange';
 import { cookieValue, SECURITY_HEADERS, SESSION_COOKIE } from '../ui/http-headers';
 import { sessionIdentity } from '../ui/session-caller';
 import { UiRoutes } from '../ui/ui-routes';
@@ -34,8 +34,6 @@ import { completionsAsked, estimateReservation, reachablePrices, type Reservatio
 import { allowRoute } from './route-access';
 import type { ModelGroup, Snapshot, Target } from './snapshot';
 import { addUiRoutes, NO_PAGE } from './ui-route-table';
-
-const JSON_TYPE: HeaderList = ['content-type', 'application/json'];
 
 /** What a refused call had said about itself by the time it was refused. */
 interface Asked {

@@ -4,6 +4,9 @@
 /** Response headers as a flat list: name, value, name, value… (no object allocation per request). */
 export type HeaderList = string[];
 
+/** The content type of a JSON answer; callers copy it (concat, spread) and never change it. */
+export const JSON_TYPE: HeaderList = ['content-type', 'application/json'];
+
 export interface Exchange {
   readonly method: string; // upper case
   readonly path: string; // without the query string

@@ -3,15 +3,13 @@
 // Every answer carries the contract's security headers.
 import type { ControlRpc, OpenStream } from '../gateway/gateway-core';
 import type { Identity } from '../gateway/identity';
-import type { Exchange } from '../server/exchange';
+import { type Exchange, JSON_TYPE } from '../server/exchange';
 import { cameOverHttps, cookieValue, SESSION_COOKIE, withSecurity } from './http-headers';
 import { serveStatic } from './static-serve';
 import type { StaticBundle } from './static-files';
 
 /** A login body is two short strings. */
 export const LOGIN_MAX_BODY_BYTES = 64 * 1024;
-const JSON_TYPE = ['content-type', 'application/json'];
-
 /** The /ui paths answered by the routes below rather than by the page's files. */
 export const UI_API_PATHS = ['/ui/login', '/ui/session', '/ui/logout', '/ui/live'];
 
