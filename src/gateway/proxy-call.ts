@@ -24,15 +24,12 @@ import type { ModelGroup, Snapshot, Target } from './snapshot';
 import { describeTarget, fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
 import { poolFor } from './upstream-pool';
 import { dialectHeaders, wireRequest, type WireRequest } from './upstream-request';
-import { errorClass } from './error-class';
+import { backoffMs, noDeploymentError, retryPlan, worthAFallback } from './retry-rules';
 import { applyParamRules } from './param-rules';
 
 export type { CallContext, Endpoint } from './call-record';
 
 const MAX_ERROR_BODY = 64 * 1024;
-/** 4xx answers that say the deployment is at fault (bad upstream key, model not found there): worth a fallback. */
-const DEPLOYMENT_SIDE = new Set([401, 403, 404]);
-const MAX_BACKOFF_MS = 8_000;
 
 class TimeoutError extends Error {}
 /** A non-streamed answer passed max_response_size_mb: the call ends, it is not retried. */
@@ -99,7 +96,7 @@ export class ProxyCall extends CallRecord {
     const r = this.snap.routing;
     const now = Date.now();
     const t = pickTarget(this.targets, this.health, now, !r.disableCooldowns, this.tried, r.strategy);
-    if (!t) return this.fallBack(this.noDeployment());
+    if (!t) return this.fallBack(noDeploymentError(this.group, this.targets, r.cooldownMs));
     if (r.strategy === 'usage-based-routing' || r.strategy === 'usage-based-routing-v2') this.health.countRequest(t.slot, now);
     this.target = t;
     this.tried.push(t);
@@ -438,14 +435,10 @@ export class ProxyCall extends CallRecord {
   private upstreamFailed(error: GatewayError, status: number): void {
     const r = this.snap.routing;
     const t = this.target;
-    const kind = errorClass(status, error.message);
+    const plan = retryPlan(r, status, error.message, this.firstGroup.name);
     // Context-window and content-policy errors go straight to their own fallbacks when set.
-    const special = kind === 'ContextWindowExceededError' ? r.contextWindowFallbacks : kind === 'ContentPolicyViolationError' ? r.contentPolicyFallbacks : null;
-    if (special?.has(this.firstGroup.name) && !this.ex.aborted) return this.fallBack(error, special.get(this.firstGroup.name)!);
-    const policy = r.retryPolicy[kind];
-    const retryable = policy !== undefined ? policy > 0 : status === 0 || status === 408 || status === 429 || status >= 500;
-    const maxRetries = policy ?? r.numRetries;
-    if (retryable && !r.disableCooldowns && this.targets.length > 1) {
+    if (plan.special !== null && !this.ex.aborted) return this.fallBack(error, plan.special);
+    if (plan.retryable && !r.disableCooldowns && this.targets.length > 1) {
       const now = Date.now();
       const fails = this.health.recordFailure(t.slot, now);
       if (status === 429 || fails > r.allowedFails) {
@@ -454,9 +447,9 @@ export class ProxyCall extends CallRecord {
       }
     }
     if (this.ex.aborted) return this.fail(error);
-    if (!retryable || this.retries >= maxRetries) return status >= 400 && status < 500 && status !== 429 && status !== 408 && !DEPLOYMENT_SIDE.has(status) ? this.fail(error) : this.fallBack(error);
+    if (!plan.retryable || this.retries >= plan.maxRetries) return worthAFallback(status) ? this.fallBack(error) : this.fail(error);
     this.retries++;
-    const wait = this.backoffMs(error);
+    const wait = backoffMs(this.targets, this.tried, error, this.retries);
     if (wait === 0) return this.dispatch();
     this.notOverheadMs += wait;
     // A client that leaves during the wait ends the call in clientGone (the phase is not 'done').
@@ -466,16 +459,6 @@ export class ProxyCall extends CallRecord {
       this.backoffTimer = null;
       if (this.phase === 'backoff') this.dispatch();
     }, wait);
-  }
-
-  /** LiteLLM's rule: no wait when another deployment can take the retry, else exponential backoff honouring retry-after. */
-  private backoffMs(error: GatewayError): number {
-    const others = this.targets.some((t) => !this.tried.includes(t) && t.unavailable === null);
-    if (others) return 0;
-    const idx = error.headers.indexOf('retry-after');
-    const retryAfter = idx >= 0 ? Number(error.headers[idx + 1]) : NaN;
-    if (retryAfter > 0 && retryAfter <= 60) return retryAfter * 1000;
-    return Math.min(MAX_BACKOFF_MS, 500 * 2 ** (this.retries - 1));
   }
 
   /**
@@ -497,21 +480,6 @@ export class ProxyCall extends CallRecord {
       return this.dispatch();
     }
     this.fail(error);
-  }
-
-  private noDeployment(): GatewayError {
-    const reasons = this.targets.map((t) => t.unavailable).filter((r): r is string => r !== null);
-    if (reasons.length === this.targets.length) {
-      return new GatewayError(503, `No usable deployment for model=${this.group.name}: ${reasons[0]}`, 'service_unavailable_error');
-    }
-    const cooldownS = Math.ceil(this.snap.routing.cooldownMs / 1000);
-    return new GatewayError(
-      429,
-      `No deployments available for selected model, Try again in ${cooldownS} seconds. Passed model=${this.group.name}`,
-      'rate_limit_error',
-      null,
-      ['retry-after', String(cooldownS)],
-    );
   }
 
   private fail(error: GatewayError): void {
