@@ -331,23 +331,52 @@ export class TranslationCache {
     return anthropicToOpenAIChatRaw(raw, opts, MAX_JSON_DEPTH);
   }
 
-  /** The entry of `key` when `same` finds its bytes are this body's, made most recently used. */
-  private find<T extends Unit | Head>(key: number, same: (e: T) => boolean): T | undefined {
+  /**
+   * The unit of `key` whose parent is `parent` and whose bytes are raw[start..end), made most
+   * recently used. Compared in place (`Buffer#compare` with offsets): a view of the span and
+   * `Buffer#equals` cost a typed array and two byte-length calls a unit, some 25 units a call.
+   */
+  private findUnit(key: number, parent: number, raw: Buffer, start: number, end: number): Unit | undefined {
     const bucket = this.entries.get(key);
     if (bucket === undefined) return undefined;
-    const list = bucket.parts as T[];
+    const list = bucket.parts;
     for (let i = 0; i < list.length; i++) {
-      const e = list[i]!;
-      if (!same(e)) continue;
-      this.hits++;
-      if (i > 0) {
-        list.splice(i, 1);
-        list.unshift(e);
-      }
-      bucket.used = true;
+      const e = list[i] as Unit;
+      if (e.parent !== parent || e.raw.length !== end - start) continue;
+      scanSteps.n += end - start;
+      if (raw.compare(e.raw, 0, e.raw.length, start, end) !== 0) continue;
+      this.hit(bucket, i);
       return e;
     }
     return undefined;
+  }
+
+  /** The head of `key` for these options whose bytes are the body's outside raw[arrStart..arrEnd), made most recently used. */
+  private findHead(key: number, options: number, raw: Buffer, arrStart: number, arrEnd: number): Head | undefined {
+    const bucket = this.entries.get(key);
+    if (bucket === undefined) return undefined;
+    const list = bucket.parts;
+    const after = raw.length - arrEnd;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i] as Head;
+      if (e.options !== options || e.before !== arrStart || e.raw.length !== arrStart + after) continue;
+      scanSteps.n += arrStart + after;
+      if (e.raw.compare(raw, 0, arrStart, 0, arrStart) !== 0 || e.raw.compare(raw, arrEnd, raw.length, arrStart, e.raw.length) !== 0) continue;
+      this.hit(bucket, i);
+      return e;
+    }
+    return undefined;
+  }
+
+  /** Part i of the bucket was found: first in its bucket, and the bucket marked used. */
+  private hit(bucket: Bucket, i: number): void {
+    this.hits++;
+    if (i > 0) {
+      const e = bucket.parts[i]!;
+      bucket.parts.splice(i, 1);
+      bucket.parts.unshift(e);
+    }
+    bucket.used = true;
   }
 
   /** The ids of the roots of `opts`' chains: its head's and its first units' parent. */
@@ -411,11 +440,7 @@ export class TranslationCache {
     // The head: the body outside `messages`, compared whole.
     const after = raw.length - l.arrEnd;
     const headKey = keyOf(ids.head, l.arrStart, after, sampleHash(raw, 0, l.arrStart), sampleHash(raw, l.arrEnd, raw.length));
-    let head = this.find<Head>(headKey, (e) => {
-      if (e.options !== ids.head || e.before !== l.arrStart || e.raw.length !== l.arrStart + after) return false;
-      scanSteps.n += l.arrStart + after;
-      return e.raw.compare(raw, 0, l.arrStart, 0, l.arrStart) === 0 && e.raw.compare(raw, l.arrEnd, raw.length, l.arrStart, e.raw.length) === 0;
-    });
+    let head = this.findHead(headKey, ids.head, raw, l.arrStart, l.arrEnd);
     if (head === undefined) {
       const h = translateHead(raw, l, opts, ids.head);
       if (h === null) return null;
@@ -434,15 +459,11 @@ export class TranslationCache {
       const to = u + 1 < starts.length ? starts[u + 1]! : n;
       if (to <= from) continue;
       const end = l.ends[to - 1]!;
-      const span = raw.subarray(hashedTo, end);
-      const key = keyOf(parent, span.length, sampleHash(raw, hashedTo, end));
-      let unit = this.find<Unit>(key, (e) => {
-        if (e.parent !== parent) return false;
-        scanSteps.n += span.length;
-        return e.raw.equals(span);
-      });
+      const key = keyOf(parent, end - hashedTo, sampleHash(raw, hashedTo, end));
+      let unit = this.findUnit(key, parent, raw, hashedTo, end);
       if (unit === undefined) {
         // Its bytes from the end of the unit before (the separator and spaces too) are checked here once.
+        const span = raw.subarray(hashedTo, end);
         scanSteps.n += span.length;
         if (hasControlByte(span)) return null;
         const t = translateUnit(raw, span, l.starts[from]!, end, from, to, opts, parent);
