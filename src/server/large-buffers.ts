@@ -119,6 +119,11 @@ export class LentBody implements Iterable<Buffer>, Iterator<Buffer> {
     return DONE;
   }
 
+  /** A client that wrote the chunk itself, not through the iterator, saw it go out whole. */
+  sentWhole(): void {
+    if (this.step === 'new' || this.step === 'writing') this.step = 'written';
+  }
+
   /** The answer to this body completed normally on its socket. */
   answered(): void {
     if (this.step === 'written') {
