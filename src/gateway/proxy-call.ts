@@ -22,7 +22,7 @@ import { EventAligner } from './sse-align';
 import { Translation } from './translation';
 import type { ModelGroup, Snapshot, Target } from './snapshot';
 import { describeTarget, fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
-import { poolFor } from './upstream-pool';
+import { callPoolFor, poolFor } from './upstream-pool';
 import { dialectHeaders, wireRequest, type WireRequest } from './upstream-request';
 import { backoffMs, noDeploymentError, retryPlan, worthAFallback } from './retry-rules';
 import { applyParamRules } from './param-rules';
@@ -151,10 +151,10 @@ export class ProxyCall extends CallRecord {
       const clientsToo = body !== this.body && isLent(this.body) && this.xlate !== null;
       this.lentBody = new LentBody(body, clientsToo ? this.body : null);
       headers.push('content-length', String(body.length));
-      poolFor(t.origin).dispatch({ path, method: 'POST', headers, body: this.lentBody as unknown as Buffer }, this);
+      callPoolFor(t.origin).dispatch({ path, method: 'POST', headers, body: this.lentBody }, this);
       return;
     }
-    poolFor(t.origin).dispatch({ path, method: 'POST', headers, body }, this);
+    callPoolFor(t.origin).dispatch({ path, method: 'POST', headers, body }, this);
   }
 
   /**

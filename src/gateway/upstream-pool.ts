@@ -1,11 +1,14 @@
-// One undici pool per upstream origin per worker, kept alive across requests. undici sets
-// TCP_NODELAY on its sockets; connections are reused until the upstream closes them.
+// The worker's upstream clients, one per origin, kept alive across requests: the gateway's own
+// HTTP/1.1 client for model calls (src/upstream/h1-pool.ts), undici for the rest (pass-through
+// routes, provider wires, token counts). WEIR_UPSTREAM_CLIENT=undici sends model calls through
+// undici too: the way back should the gateway's client ever misread an upstream.
 //
 // The calls' handlers decode a compressed answer themselves, decided per answer (upstream-answer.ts);
 // a caller of undici's own request API (the token count) goes through the pool with undici's
 // decompress interceptor, which wraps every request it sends.
 import { Pool, type Dispatcher } from 'undici';
 import { decompress } from './upstream-answer';
+import { H1Pool, type H1DispatchOptions } from '../upstream/h1-pool';
 
 const pools = new Map<string, { pool: Pool; decoding: Dispatcher | null }>();
 
@@ -26,6 +29,22 @@ function entryFor(origin: string): { pool: Pool; decoding: Dispatcher | null } {
   return entry;
 }
 
+/** Sends a model call's request: a path, headers and a whole body (or a lent one). */
+export interface CallPool {
+  dispatch(opts: H1DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
+}
+
+const callPools = new Map<string, H1Pool>();
+const callsThroughUndici = process.env.WEIR_UPSTREAM_CLIENT === 'undici';
+
+/** The client for a model call's request to `origin`. */
+export function callPoolFor(origin: string): CallPool {
+  if (callsThroughUndici) return entryFor(origin).pool as unknown as CallPool;
+  let p = callPools.get(origin);
+  if (!p) callPools.set(origin, (p = new H1Pool(origin)));
+  return p;
+}
+
 /** The pool, for handlers that extend UpstreamAnswer (they decode what comes compressed). */
 export function poolFor(origin: string): Dispatcher {
   return entryFor(origin).pool;
@@ -39,6 +58,8 @@ export function decodingPoolFor(origin: string): Dispatcher {
 
 export async function closePools(): Promise<void> {
   const all = [...pools.values()];
+  const calls = [...callPools.values()];
   pools.clear();
-  await Promise.allSettled(all.map((e) => e.pool.close()));
+  callPools.clear();
+  await Promise.allSettled([...all.map((e) => e.pool.close()), ...calls.map((p) => p.close())]);
 }
