@@ -171,22 +171,36 @@ export class ResponseReader {
     return pos + after - base;
   }
 
+  /** The head's text, its lines walked in place (no array of lines, no regular expression on the common fields). */
   private parseHead(text: string): void {
-    const lines = text.split('\n');
-    const status = statusOf(lines[0]!);
+    let eol = text.indexOf('\n');
+    if (eol < 0) eol = text.length;
+    const statusEnd = eol > 0 && text.charCodeAt(eol - 1) === CR ? eol - 1 : eol;
+    const status = statusOf(text, statusEnd);
     const headers: Record<string, string | string[]> = {};
-    let connection = '';
+    let close = false;
+    let keepAlive = false;
     let length = -1;
     let chunked = false;
     let transferCoded = false;
-    for (let i = 1; i < lines.length; i++) {
-      let line = lines[i]!;
-      if (line.charCodeAt(line.length - 1) === CR) line = line.slice(0, -1);
-      const colon = line.indexOf(':');
+    for (let pos = eol + 1; pos < text.length; ) {
+      let end = text.indexOf('\n', pos);
+      if (end < 0) end = text.length;
+      const next = end + 1;
+      if (end > pos && text.charCodeAt(end - 1) === CR) end--;
+      const colon = text.indexOf(':', pos);
       // A line without a field name (an obsolete folded continuation, noise): skipped, not fatal.
-      if (colon <= 0) continue;
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
+      if (colon <= pos || colon >= end) {
+        pos = next;
+        continue;
+      }
+      const name = text.slice(pos, colon).trim().toLowerCase();
+      let from = colon + 1;
+      let to = end;
+      while (from < to && isBlank(text.charCodeAt(from))) from++;
+      while (to > from && isBlank(text.charCodeAt(to - 1))) to--;
+      const value = text.slice(from, to);
+      pos = next;
       if (name === '__proto__') continue;
       const had = headers[name];
       if (had === undefined) headers[name] = value;
@@ -205,13 +219,12 @@ export class ResponseReader {
           chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
           break;
         case 'connection':
-          connection += `${value.toLowerCase()},`;
+          if (/(?:^|,)\s*close\s*(?:,|$)/i.test(value)) close = true;
+          if (/(?:^|,)\s*keep-alive\s*(?:,|$)/i.test(value)) keepAlive = true;
           break;
-        case 'keep-alive': {
-          const m = /timeout\s*=\s*(\d+)/i.exec(value);
-          if (m) this.keepAliveHintMs = Number(m[1]) * 1000;
+        case 'keep-alive':
+          this.keepAliveHintMs = timeoutOf(value);
           break;
-        }
       }
     }
     if (status >= 100 && status < 200) {
@@ -219,9 +232,9 @@ export class ResponseReader {
       if (status === 101) throw new ResponseFormatError('the upstream switched protocols, which a model call does not ask for');
       return;
     }
-    const http10 = lines[0]!.startsWith('HTTP/1.0');
-    this.keepAlive = http10 ? /(?:^|[\s,])keep-alive,/.test(connection) : !/(?:^|[\s,])close,/.test(connection);
-    this.sink.head(status, headers, reasonOf(lines[0]!));
+    // HTTP/1.0 keeps the connection only when asked to; 1.1 unless told to close it.
+    this.keepAlive = text.charCodeAt(7) === 48 /* 0 */ ? keepAlive && !close : !close;
+    this.sink.head(status, headers, reasonOf(text, statusEnd));
     if (this.noBody || status === 204 || status === 304) return this.finish();
     if (transferCoded) {
       if (chunked) this.step = Step.ChunkSize;
@@ -312,28 +325,65 @@ function chunkSize(b: Buffer, start: number, end: number): number {
   return size;
 }
 
-function statusOf(line: string): number {
-  const m = /^HTTP\/1\.[01]\s+(\d{3})(?:\s|$)/.exec(line.endsWith('\r') ? line.slice(0, -1) : line);
-  if (!m) throw new ResponseFormatError(`the upstream did not answer in HTTP/1.1: ${JSON.stringify(line.slice(0, 60))}`);
-  return Number(m[1]);
+const isBlank = (c: number): boolean => c === 32 || c === 9;
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/** The status code of "HTTP/1.x NNN[ reason]" in `text[0..end)`. */
+function statusOf(text: string, end: number): number {
+  let ok = end >= 12 && text.startsWith('HTTP/1.') && (text.charCodeAt(7) === 48 || text.charCodeAt(7) === 49) && isBlank(text.charCodeAt(8));
+  let at = 9;
+  while (ok && at < end && isBlank(text.charCodeAt(at))) at++;
+  ok = ok && at + 3 <= end && isDigit(text.charCodeAt(at)) && isDigit(text.charCodeAt(at + 1)) && isDigit(text.charCodeAt(at + 2)) && (at + 3 === end || isBlank(text.charCodeAt(at + 3)));
+  if (!ok) throw new ResponseFormatError(`the upstream did not answer in HTTP/1.1: ${JSON.stringify(text.slice(0, Math.min(end, 60)))}`);
+  return (text.charCodeAt(at) - 48) * 100 + (text.charCodeAt(at + 1) - 48) * 10 + (text.charCodeAt(at + 2) - 48);
 }
 
-function reasonOf(line: string): string {
-  const text = line.endsWith('\r') ? line.slice(0, -1) : line;
-  const sp = text.indexOf(' ', 9);
-  return sp < 0 ? '' : text.slice(sp + 1);
+/** The reason phrase after the status code ('' when there is none). */
+function reasonOf(text: string, end: number): string {
+  let at = 9;
+  while (at < end && isBlank(text.charCodeAt(at))) at++;
+  at += 3;
+  while (at < end && isBlank(text.charCodeAt(at))) at++;
+  return at < end ? text.slice(at, end) : '';
 }
 
+/** A content-length: digits, or a list of equal ones ("5, 5" is one length). */
 function lengthOf(value: string): number {
-  // "5, 5" (a list of equal lengths) is one length.
-  const parts = value.split(',');
   let n = -1;
-  for (const p of parts) {
-    const t = p.trim();
-    if (!/^\d{1,15}$/.test(t)) throw new ResponseFormatError(`the upstream sent a bad content-length: ${JSON.stringify(value.slice(0, 40))}`);
-    const v = Number(t);
+  let at = 0;
+  for (;;) {
+    while (at < value.length && isBlank(value.charCodeAt(at))) at++;
+    let v = 0;
+    let digits = 0;
+    while (at < value.length && isDigit(value.charCodeAt(at))) {
+      v = v * 10 + value.charCodeAt(at++) - 48;
+      digits++;
+    }
+    while (at < value.length && isBlank(value.charCodeAt(at))) at++;
+    if (digits === 0 || digits > 15 || (at < value.length && value.charCodeAt(at) !== 44 /* , */)) {
+      throw new ResponseFormatError(`the upstream sent a bad content-length: ${JSON.stringify(value.slice(0, 40))}`);
+    }
     if (n >= 0 && v !== n) throw new ResponseFormatError('the upstream sent two different content-lengths');
     n = v;
+    if (at >= value.length) return n;
+    at++;
   }
-  return n;
+}
+
+/** The ms of a keep-alive field's "timeout=N" (0: none). */
+function timeoutOf(value: string): number {
+  const at = value.toLowerCase().indexOf('timeout');
+  if (at < 0) return 0;
+  let i = at + 7;
+  while (i < value.length && isBlank(value.charCodeAt(i))) i++;
+  if (value.charCodeAt(i) !== 61 /* = */) return 0;
+  i++;
+  while (i < value.length && isBlank(value.charCodeAt(i))) i++;
+  let n = 0;
+  let digits = 0;
+  while (i < value.length && isDigit(value.charCodeAt(i)) && digits < 9) {
+    n = n * 10 + value.charCodeAt(i++) - 48;
+    digits++;
+  }
+  return digits > 0 ? n * 1000 : 0;
 }
