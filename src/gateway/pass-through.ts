@@ -25,7 +25,7 @@ import { NANOS_PER_USD } from '../accounting/spend-record';
 import { spendLogPromptTokens } from '../accounting/usage-types';
 import type { WorkerMetrics } from '../metrics/recorder';
 import { EventAligner } from './sse-align';
-import { poolFor } from './upstream-pool';
+import { callPoolFor } from './upstream-pool';
 import { UpstreamAnswer } from './upstream-answer';
 import { parseBaseUrl, withQuery } from '../providers/base-url';
 import type { WireDecoder } from '../providers/wire';
@@ -386,7 +386,7 @@ export function passThrough(ex: Exchange, route: PassThroughRoute, base: Provide
   const path = withQuery(`${base.basePath}${route.rest}${ex.query ? `?${ex.query}` : ''}`, base.query);
   const call = new PassThroughCall(ex, route, opts.billing, opts.timeoutMs);
   const sent = body && body.length ? body : null;
-  const send = () => poolFor(base.origin).dispatch({ path, method: ex.method as Dispatcher.HttpMethod, headers, body: sent }, call);
+  const send = () => callPoolFor(base.origin).dispatch({ path, method: ex.method, headers, body: sent }, call);
   const sign = base.sign;
   if (!sign) return call.start(send);
   call.start(() => {

@@ -22,7 +22,7 @@ import { EventAligner } from './sse-align';
 import { Translation } from './translation';
 import type { ModelGroup, Snapshot, Target } from './snapshot';
 import { describeTarget, fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
-import { callPoolFor, poolFor } from './upstream-pool';
+import { callPoolFor } from './upstream-pool';
 import { dialectHeaders, wireRequest, type WireRequest } from './upstream-request';
 import { backoffMs, noDeploymentError, retryPlan, worthAFallback } from './retry-rules';
 import { applyParamRules } from './param-rules';
@@ -193,11 +193,9 @@ export class ProxyCall extends CallRecord {
     } catch (e) {
       return this.attemptFailed(e as Error);
     }
-    // undici sends an iterable body (the pieces) though its types name only whole ones.
-    const sent = body as Buffer;
     if (!(signed instanceof Promise)) {
       for (const h of signed) headers.push(h);
-      poolFor(t.origin).dispatch({ path, method: 'POST', headers, body: sent }, this);
+      callPoolFor(t.origin).dispatch({ path, method: 'POST', headers, body }, this);
       return;
     }
     this.signing = true;
@@ -206,7 +204,7 @@ export class ProxyCall extends CallRecord {
         if (seq !== this.attemptSeq || !this.signing) return;
         this.signing = false;
         for (const h of more) headers.push(h);
-        poolFor(t.origin).dispatch({ path, method: 'POST', headers, body: sent }, this);
+        callPoolFor(t.origin).dispatch({ path, method: 'POST', headers, body }, this);
       },
       (e: unknown) => {
         if (seq !== this.attemptSeq || !this.signing) return;

@@ -1,7 +1,8 @@
 // The worker's upstream clients, one per origin, kept alive across requests: the gateway's own
-// HTTP/1.1 client for model calls (src/upstream/h1-pool.ts), undici for the rest (pass-through
-// routes, provider wires, token counts). WEIR_UPSTREAM_CLIENT=undici sends model calls through
-// undici too: the way back should the gateway's client ever misread an upstream.
+// HTTP/1.1 client (src/upstream/h1-pool.ts) for model calls, signed provider wires and
+// pass-through routes; undici for token counts, which use its request API.
+// WEIR_UPSTREAM_CLIENT=undici sends everything through undici: the way back should the gateway's
+// client ever misread an upstream.
 //
 // The calls' handlers decode a compressed answer themselves, decided per answer (upstream-answer.ts);
 // a caller of undici's own request API (the token count) goes through the pool with undici's
@@ -29,7 +30,7 @@ function entryFor(origin: string): { pool: Pool; decoding: Dispatcher | null } {
   return entry;
 }
 
-/** Sends a model call's request: a path, headers and a whole body (or a lent one). */
+/** Sends a call's request: a path, headers and a body (whole, in pieces, or lent). */
 export interface CallPool {
   dispatch(opts: H1DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
 }
@@ -37,17 +38,12 @@ export interface CallPool {
 const callPools = new Map<string, H1Pool>();
 const callsThroughUndici = process.env.WEIR_UPSTREAM_CLIENT === 'undici';
 
-/** The client for a model call's request to `origin`. */
+/** The client for a call's request to `origin` (its handler an UpstreamAnswer, which decodes what comes compressed). */
 export function callPoolFor(origin: string): CallPool {
   if (callsThroughUndici) return entryFor(origin).pool as unknown as CallPool;
   let p = callPools.get(origin);
   if (!p) callPools.set(origin, (p = new H1Pool(origin)));
   return p;
-}
-
-/** The pool, for handlers that extend UpstreamAnswer (they decode what comes compressed). */
-export function poolFor(origin: string): Dispatcher {
-  return entryFor(origin).pool;
 }
 
 /** The same pool behind undici's decompress interceptor, for `request()` and other handlers of undici's. */

@@ -102,18 +102,24 @@ export class H1Connection implements RequestCarrier, ResponseSink {
     this.reader.start(req.method === 'HEAD');
     const body = req.body;
     const s = this.socket;
-    if (body === null || body.length === 0) {
+    if (Array.isArray(body)) {
+      // Pieces: one writev of the head and every piece, none copied.
+      s.cork();
       s.write(req.head, 'latin1');
-    } else if (body.length <= INLINE_BODY) {
+      for (const part of body as readonly Buffer[]) if (part.length > 0) s.write(part);
+      s.uncork();
+    } else if (body === null || (body as Buffer).length === 0) {
+      s.write(req.head, 'latin1');
+    } else if ((body as Buffer).length <= INLINE_BODY) {
       const n = req.head.length;
-      const b = Buffer.allocUnsafe(n + body.length);
+      const b = Buffer.allocUnsafe(n + (body as Buffer).length);
       b.write(req.head, 0, 'latin1');
-      body.copy(b, n);
+      (body as Buffer).copy(b, n);
       s.write(b);
     } else {
       s.cork();
       s.write(req.head, 'latin1');
-      s.write(body);
+      s.write(body as Buffer);
       s.uncork();
     }
   }

@@ -4,8 +4,9 @@
 //
 // Why not undici for these: a model call is one small request and one answer, and undici's
 // general machinery (its request queue, stream layers under the socket, a timer per request)
-// cost a gateway worker more than the rest of the call's own work (PERF.md, issue 15). undici
-// stays for what needs its generality: pass-through routes, signed provider wires, token counts.
+// cost a gateway worker more than the rest of the call's own work (PERF.md, issue 15). Model
+// calls, signed provider wires (a body in pieces goes out in one writev, none copied) and
+// pass-through routes use it; undici stays for token counts, which use its request API.
 //
 // Idle connections are taken most recent first; one idle past its time (30 s, or the server's
 // `keep-alive: timeout` less a second) is closed when met, and a sweep closes the rest.
@@ -30,10 +31,18 @@ export interface H1DispatchOptions {
   method: string;
   /** Name/value pairs. */
   headers: readonly string[];
-  body: Buffer | LentBody | null;
+  /** Whole, in pieces (a signed wire's views of other buffers, sent as they are), or lent. */
+  body: Buffer | readonly Buffer[] | LentBody | null;
 }
 
 const SWEEP_MS = 1000;
+
+function byteLength(body: Buffer | readonly Buffer[]): number {
+  if (!Array.isArray(body)) return (body as Buffer).length;
+  let n = 0;
+  for (const part of body as readonly Buffer[]) n += part.length;
+  return n;
+}
 
 export class H1Pool implements ConnectionOwner {
   private readonly spec: OriginSpec;
@@ -61,11 +70,11 @@ export class H1Pool implements ConnectionOwner {
   /** Sends the request; the handler hears of it as from undici. Always true (nothing is queued). */
   dispatch(opts: H1DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     const lent = opts.body instanceof LentBody ? opts.body : null;
-    const body = lent ? lent.chunk : (opts.body as Buffer | null);
+    const body = lent ? lent.chunk : (opts.body as Buffer | readonly Buffer[] | null);
     let head = '';
     let invalid: Error | null = null;
     try {
-      head = requestHead(opts.method, opts.path, this.hostHeader, opts.headers, body ? body.length : opts.method === 'GET' || opts.method === 'HEAD' ? -1 : 0);
+      head = requestHead(opts.method, opts.path, this.hostHeader, opts.headers, body ? byteLength(body) : opts.method === 'GET' || opts.method === 'HEAD' ? -1 : 0);
     } catch (e) {
       invalid = e as Error;
     }

@@ -33,7 +33,7 @@ export class UpstreamRequest implements Dispatcher.DispatchController {
     readonly handler: Dispatcher.DispatchHandler,
     /** The request line and header fields, CRLF-ended, blank line included. */
     readonly head: string,
-    readonly body: Buffer | null,
+    readonly body: Buffer | readonly Buffer[] | null,
     /** Told once the body was handed whole to the kernel and the answer then ended normally. */
     readonly onWritten: (() => void) | null,
     readonly method: string,

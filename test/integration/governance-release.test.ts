@@ -78,7 +78,7 @@ test('a pass-through call admitted and then refused before its upstream call giv
     for (let i = 0; i < 3; i++) {
       const r = await call(broken.url, '/openai/v1/chat/completions', { headers: bearer(k.key), body: { model: 'gpt-4o-mini', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] } });
       assert.equal(r.status, 500, r.text);
-      assert.match(r.json.error.message, /Invalid URL protocol/);
+      assert.match(r.json.error.message, /not an http\(s\) origin: ftp:/);
     }
     assert.equal(mock.requests.length, seen, 'nothing reached an upstream');
     const ok = await call(broken.url, '/anthropic/v1/messages', {

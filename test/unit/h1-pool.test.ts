@@ -109,6 +109,21 @@ test('the request as written: request line, host, the caller fields, our own con
   assert.equal(srv.requests[0], `POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1:${srv.port}\r\nauthorization: Bearer k\r\nx-a: b\r\ncontent-length: 5\r\n\r\nhello`);
 });
 
+test('a body in pieces goes out as one body under its total length; a GET without one has no content-length', async () => {
+  const srv = await scripted((_r, s) => s.write(ok('fine')));
+  const pool = new H1Pool(`http://127.0.0.1:${srv.port}`);
+  open.push(srv, pool);
+  const h = new Heard();
+  pool.dispatch({ path: '/p', method: 'POST', headers: [], body: [Buffer.from('{"a":'), Buffer.alloc(0), Buffer.from('1}')] }, h);
+  await h.done;
+  assert.equal(h.body, 'fine');
+  assert.ok(srv.requests[0]!.endsWith('content-length: 7\r\n\r\n{"a":1}'), srv.requests[0]);
+  const g = new Heard();
+  pool.dispatch({ path: '/g?x=1', method: 'GET', headers: [], body: null }, g);
+  await g.done;
+  assert.equal(srv.requests[1], `GET /g?x=1 HTTP/1.1\r\nhost: 127.0.0.1:${srv.port}\r\n\r\n`);
+});
+
 test('one connection carries one call after another; `connection: close` and a short keep-alive hint end its reuse', async () => {
   let mode = '';
   const srv = await scripted((_r, s) => s.write(ok('x', mode)));

@@ -1,5 +1,5 @@
-// The gateway's undici handlers decode a compressed answer themselves, decided per answer
-// (src/gateway/upstream-answer.ts): the pool they dispatch on wraps no request in a decoder, an
+// The gateway's upstream handlers decode a compressed answer themselves, decided per answer
+// (src/gateway/upstream-answer.ts): the client they dispatch on wraps no request in a decoder, an
 // answer that names a content-encoding reaches the handler decoded (error answers too), and the
 // next answer on the same handler (a retry) is taken as it comes. Real HTTP to a local server.
 import { after, before, test } from 'node:test';
@@ -8,9 +8,10 @@ import http from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { UpstreamAnswer } from '../../src/gateway/upstream-answer';
-import { closePools, decodingPoolFor, poolFor } from '../../src/gateway/upstream-pool';
+import { callPoolFor, closePools, decodingPoolFor } from '../../src/gateway/upstream-pool';
+import { UpstreamRequest } from '../../src/upstream/upstream-request';
 
 const TEXT = 'the same words, over and over: '.repeat(200);
 
@@ -93,28 +94,19 @@ class Recorder extends UpstreamAnswer {
 function send(h: Recorder, path: string, to = origin): Promise<Answer> {
   return new Promise((resolve) => {
     h.next = resolve;
-    poolFor(to).dispatch({ path, method: 'GET' }, h);
+    callPoolFor(to).dispatch({ path, method: 'GET', headers: [], body: null }, h);
   });
 }
 
-test('the pool the handlers dispatch on wraps no request in a decoder: a plain answer comes with the controller a bare pool gives', async () => {
-  const bare = new Pool(origin);
-  try {
-    const viaBare = await new Promise<Answer>((resolve) => {
-      const h = new Recorder();
-      h.next = resolve;
-      bare.dispatch({ path: '/plain', method: 'GET' }, h);
-    });
-    const viaPool = await send(new Recorder(), '/plain');
-    assert.equal(viaPool.starts[0]!.constructor, viaBare.starts[0]!.constructor);
-    // undici's request API still gets its interceptor, which wraps every request.
-    assert.notEqual(decodingPoolFor(origin), poolFor(origin));
-  } finally {
-    await bare.close();
-  }
+test('the client the handlers dispatch on wraps no request in a decoder: a plain answer comes with its own per-request controller', async () => {
+  const viaPool = await send(new Recorder(), '/plain');
+  assert.ok(viaPool.starts[0] instanceof UpstreamRequest);
+  assert.equal(viaPool.dataController, viaPool.starts[0]);
+  // undici's request API (token counts) still gets its interceptor, which wraps every request.
+  assert.notEqual(decodingPoolFor(origin), callPoolFor(origin));
 });
 
-test('a plain answer reaches the handler as it was sent, with the controller undici gave', async () => {
+test('a plain answer reaches the handler as it was sent, with the controller the client gave', async () => {
   const a = await send(new Recorder(), '/plain');
   assert.equal(a.status, 200);
   assert.equal(a.body, TEXT);
