@@ -190,7 +190,9 @@ export class H1Connection implements RequestCarrier, ResponseSink {
   }
 
   end(): void {
-    const req = this.current!;
+    const req = this.current;
+    // Aborted by its handler on seeing the head of an answer that had no body to follow.
+    if (req === null) return;
     this.current = null;
     req.carrier = null;
     // Nothing of the request is still queued in Node: it went out whole.

@@ -196,6 +196,24 @@ test('abort mid-answer: the handler hears the reason once, and the connection is
   assert.equal(h.error, reason);
   h.controller.abort(new Error('again'));
   assert.equal(h.events.length, 3, 'a second abort is not heard');
+  // Aborted on seeing the head of an answer with no body: the error, and no end after it.
+  const empty = await scripted((_r, s) => s.write('HTTP/1.1 204 No Content\r\n\r\n'));
+  open.push(empty);
+  const onHead = new Heard();
+  onHead.onResponseStart = (c, status) => {
+    onHead.events.push(`head ${status}`);
+    c.abort(reason);
+  };
+  const logged: string[] = [];
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string) => logged.push(String(chunk)) > 0) as typeof process.stdout.write;
+  try {
+    await call(new H1Pool(`http://127.0.0.1:${empty.port}`), '{}', [], onHead);
+  } finally {
+    process.stdout.write = write;
+  }
+  assert.deepEqual(onHead.events, ['start', 'head 204', 'error']);
+  assert.deepEqual(logged.filter((l) => l.includes(' error ')), [], 'nothing went wrong after the abort');
   // Aborted before it was sent (in onRequestStart): told after dispatch returns, nothing written.
   const early = new Heard();
   early.onRequestStart = (c) => {
