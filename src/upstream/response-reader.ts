@@ -90,27 +90,19 @@ export class ResponseReader {
         case Step.Head:
           pos = this.readHead(buf, pos, to);
           break;
-        case Step.Sized: {
-          const n = Math.min(this.remaining, to - pos);
-          this.remaining -= n;
-          this.sink.data(buf.subarray(pos, pos + n));
-          pos += n;
+        case Step.Sized:
+          pos += this.body(buf, pos, to);
           if (this.remaining === 0) this.finish();
           break;
-        }
         case Step.ChunkSize:
         case Step.ChunkEnd:
         case Step.Trailers:
           pos = this.readLine(buf, pos, to);
           break;
-        case Step.ChunkData: {
-          const n = Math.min(this.remaining, to - pos);
-          this.remaining -= n;
-          this.sink.data(buf.subarray(pos, pos + n));
-          pos += n;
+        case Step.ChunkData:
+          pos += this.body(buf, pos, to);
           if (this.remaining === 0) this.step = Step.ChunkEnd;
           break;
-        }
         case Step.UntilClose:
           this.sink.data(buf.subarray(pos, to));
           pos = to;
@@ -119,6 +111,14 @@ export class ResponseReader {
       if (this.sink.paused) break;
     }
     return pos;
+  }
+
+  /** Passes up to `remaining` bytes of body from `buf[pos..to)` to the sink; returns how many. */
+  private body(buf: Buffer, pos: number, to: number): number {
+    const n = Math.min(this.remaining, to - pos);
+    this.remaining -= n;
+    this.sink.data(buf.subarray(pos, pos + n));
+    return n;
   }
 
   /** The connection ended: the end of a body that runs to it, else an answer cut short. */
