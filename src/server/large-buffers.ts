@@ -86,6 +86,8 @@ const DONE: IteratorResult<Buffer> = { done: true, value: undefined };
  * kernel); 'close' once the handle is closed, when libuv writes nothing more. So when undici asks
  * for the chunk after this one (next) or stops early (return), nothing reads the buffer any more.
  * A Buffer body gives no such sign: undici counts it sent as soon as `socket.write` returned.
+ * The gateway's own client (src/upstream/) writes `chunk` itself and calls `sentWhole` when the
+ * answer ended with nothing of the request left queued in Node (the socket's writableLength 0).
  *
  * The buffer is given back only when that happened and then the answer completed normally
  * (`answered`); an answer that completes first (the upstream answered before reading the body:
