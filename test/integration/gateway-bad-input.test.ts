@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { freePort as deadPort } from '../../src/net/free-port';
 import { startGateway, type GatewayProcess } from '../support/gateway-process';
@@ -14,7 +15,7 @@ const AUTH = { authorization: `Bearer ${MASTER}` };
 const ANTH = { 'x-api-key': MASTER };
 const UPSTREAM_KEY = 'sk-upstream-key-SECRET-123';
 
-function config(mock: string, dead: number): string {
+function config(mock: string, dead: number, garbled: string): string {
   return `
 model_list:
   - model_name: gpt
@@ -28,6 +29,9 @@ model_list:
   - model_name: dead
     litellm_params: { model: openai/dead-up, api_base: http://127.0.0.1:${dead}/v1, api_key: ${UPSTREAM_KEY} }
     model_info: { id: dep-dead }
+  - model_name: garbled
+    litellm_params: { model: openai/garbled-up, api_base: ${garbled}/v1, api_key: ${UPSTREAM_KEY} }
+    model_info: { id: dep-garbled }
 general_settings:
   master_key: ${MASTER}
   max_request_size_mb: 0.01
@@ -39,6 +43,27 @@ router_settings:
 function rssKb(pid: number): number {
   const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m![1]);
+}
+
+/** An upstream whose answers cannot be framed: a content-length that is not a number. */
+function garbledUpstream(): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+    s.once('data', () => s.end('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: twelve\r\n\r\n{}'));
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+        close: () => new Promise<void>((r) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => r());
+        }),
+      }),
+    ),
+  );
 }
 
 /** Opens a streaming request and hands back the raw response without reading it. */
@@ -54,14 +79,17 @@ for (const engine of ['uws', 'node']) {
   describe(`bad input (${engine})`, () => {
     let mock: MockUpstream;
     let gw: GatewayProcess;
+    let garbled: { url: string; close(): Promise<void> };
 
     before(async () => {
       mock = await startMockUpstream();
-      gw = await startGateway({ config: config(mock.url, await deadPort()), engine });
+      garbled = await garbledUpstream();
+      gw = await startGateway({ config: config(mock.url, await deadPort(), garbled.url), engine });
     });
     after(async () => {
       await gw?.stop();
       await mock?.close();
+      await garbled?.close();
     });
 
     it('malformed JSON → 400 in each dialect', async () => {
@@ -135,6 +163,18 @@ for (const engine of ['uws', 'node']) {
       assert.match(r.json.error.message, /ECONNREFUSED/);
       assert.doesNotMatch(r.text, /SECRET/);
       assert.equal(r.headers['x-litellm-attempted-retries'], '2');
+    });
+
+    it('an upstream answer that cannot be framed → 502 naming the deployment and what was wrong, in each dialect', async () => {
+      const c = await call(gw.url, '/v1/chat/completions', { headers: AUTH, body: { model: 'garbled', messages: [] } });
+      assert.equal(c.status, 502);
+      assert.match(c.json.error.message, /dep-garbled/);
+      assert.match(c.json.error.message, /bad content-length/);
+      assert.doesNotMatch(c.text, /SECRET/);
+      const m = await call(gw.url, '/v1/messages', { headers: ANTH, body: { model: 'garbled', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] } });
+      assert.equal(m.status, 502);
+      assert.equal(m.json.type, 'error');
+      assert.match(m.json.error.message, /bad content-length/);
     });
 
     it('upstream timed out → 408 after the configured timeout', async () => {
