@@ -4,6 +4,12 @@
 // out through the sink, the body's pieces as views of the bytes given (the caller copies what it
 // must keep). The reader stops early when the sink asks it to pause, and says how far it got.
 //
+// The chunks of a chunked body that one read holds go to the sink as one piece: an SSE upstream
+// writes a chunk per event, and a burst of 64 events read at once cost the gateway 64 passes
+// through its handler, the accounting and the translator (a copy, a decode and a parse each)
+// where one does (issue 15). The chunks' data are moved together in the read's buffer, over the
+// chunk-size lines already read, so no byte is copied twice.
+//
 // Liberal as the gateway must be (an upstream that answers is an answer): lines may end in a bare
 // LF, the reason phrase may be missing, chunk extensions are skipped, interim 1xx answers are
 // passed over. What cannot be framed (no status line, a bad length) throws ResponseFormatError.
@@ -56,6 +62,10 @@ export class ResponseReader {
 
   /** HEAD's answers have no body, whatever their fields say. */
   private noBody = false;
+  /** Chunk data of this read not yet given to the sink: buf[runStart..runEnd), moved together (see gather). */
+  private runBuf: Buffer | null = null;
+  private runStart = 0;
+  private runEnd = 0;
 
   constructor(private readonly sink: ResponseSink) {}
 
@@ -67,6 +77,7 @@ export class ResponseReader {
     this.keepAlive = false;
     this.keepAliveHintMs = 0;
     this.noBody = noBody;
+    this.runBuf = null;
   }
 
   /** The answer is complete (its end was passed to the sink). */
@@ -81,9 +92,22 @@ export class ResponseReader {
 
   /**
    * Reads `buf[from..to)`. Returns where it stopped: `to`, or earlier when the answer ended
-   * (bytes after it are not this answer's) or the sink paused.
+   * (bytes after it are not this answer's) or the sink paused. The bytes of `buf` before that
+   * point may have been rewritten (chunks' data moved together).
    */
   read(buf: Buffer, from: number, to: number): number {
+    try {
+      const pos = this.walk(buf, from, to);
+      this.flush();
+      return pos;
+    } catch (e) {
+      // What came before the fault is the answer's, as it would have been chunk by chunk.
+      this.flush();
+      throw e;
+    }
+  }
+
+  private walk(buf: Buffer, from: number, to: number): number {
     let pos = from;
     while (pos < to && this.step !== Step.Done) {
       switch (this.step) {
@@ -99,10 +123,14 @@ export class ResponseReader {
         case Step.Trailers:
           pos = this.readLine(buf, pos, to);
           break;
-        case Step.ChunkData:
-          pos += this.body(buf, pos, to);
+        case Step.ChunkData: {
+          const n = Math.min(this.remaining, to - pos);
+          this.remaining -= n;
+          this.gather(buf, pos, n);
+          pos += n;
           if (this.remaining === 0) this.step = Step.ChunkEnd;
           break;
+        }
         case Step.UntilClose:
           this.sink.data(buf.subarray(pos, to));
           pos = to;
@@ -121,6 +149,30 @@ export class ResponseReader {
     return n;
   }
 
+  /**
+   * Chunk data `buf[pos..pos+n)` joins the run of this read's chunk data: moved down to follow
+   * it, over the framing between them (bytes already read, which nothing reads again).
+   */
+  private gather(buf: Buffer, pos: number, n: number): void {
+    if (this.runBuf === buf) {
+      if (this.runEnd !== pos) buf.copyWithin(this.runEnd, pos, pos + n);
+      this.runEnd += n;
+      return;
+    }
+    this.flush();
+    this.runBuf = buf;
+    this.runStart = pos;
+    this.runEnd = pos + n;
+  }
+
+  /** The chunk data gathered so far, to the sink in one piece. */
+  private flush(): void {
+    const b = this.runBuf;
+    if (b === null) return;
+    this.runBuf = null;
+    this.sink.data(b.subarray(this.runStart, this.runEnd));
+  }
+
   /** The connection ended: the end of a body that runs to it, else an answer cut short. */
   closed(): void {
     if (this.step === Step.UntilClose) return this.finish();
@@ -128,6 +180,7 @@ export class ResponseReader {
   }
 
   private finish(): void {
+    this.flush();
     this.step = Step.Done;
     this.sink.end();
   }
@@ -286,8 +339,11 @@ export class ResponseReader {
     switch (this.step) {
       case Step.ChunkSize: {
         const size = chunkSize(b, start, end);
-        if (size === 0) this.step = Step.Trailers;
-        else {
+        if (size === 0) {
+          // The last chunk: its data go now, so a sink that pauses on them stops the reader before the end.
+          this.flush();
+          this.step = Step.Trailers;
+        } else {
           this.remaining = size;
           this.step = Step.ChunkData;
         }

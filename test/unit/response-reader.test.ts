@@ -122,17 +122,51 @@ test('bytes after the answer are left to the caller, not read as part of it', ()
   assert.equal(rest, 'HTTP/1.1 200 OK\r\n');
 });
 
-test('a paused sink gets no more body until read again, from where the reader stopped', () => {
+test('the chunks one read holds reach the sink as one piece, the framing between them left out', () => {
+  const sink = new Sink();
+  const pieces: string[] = [];
+  sink.data = (view: Buffer) => void pieces.push(view.toString('latin1'));
+  const r = new ResponseReader(sink);
+  r.start(false);
+  const events = ['data: {"a":1}\n\n', 'data: {"b":22}\n\n', 'data: [DONE]\n\n'];
+  const chunked = events.map((e) => `${e.length.toString(16)};x=y\r\n${e}\r\n`).join('');
+  const wire = Buffer.from(`HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${chunked}0\r\n\r\n`, 'latin1');
+  // Split inside the second chunk's data: one piece for each read.
+  const cut = wire.indexOf('22}') + 1;
+  assert.equal(r.read(wire, 0, cut), cut);
+  assert.equal(r.read(wire, cut, wire.length), wire.length);
+  assert.deepEqual(pieces, ['data: {"a":1}\n\ndata: {"b":2', '2}\n\ndata: [DONE]\n\n']);
+  assert.ok(sink.heard.ended);
+});
+
+test('a sink that pauses on the last data stops the reader before the end, which the next read gives', () => {
   const sink = new Sink();
   sink.pauseAfter = 1;
   const r = new ResponseReader(sink);
   r.start(false);
   const wire = Buffer.from('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n');
   const stop = r.read(wire, 0, wire.length);
-  assert.equal(sink.heard.body, 'abc');
+  assert.equal(sink.heard.body, 'abcdef');
+  assert.equal(sink.heard.ended, false);
   assert.ok(stop < wire.length);
   sink.paused = false;
   assert.equal(r.read(wire, stop, wire.length), wire.length);
+  assert.equal(sink.heard.body, 'abcdef');
+  assert.ok(sink.heard.ended);
+});
+
+test('a sink that pauses mid-answer gets no more until read again, from where the reader stopped', () => {
+  const sink = new Sink();
+  sink.pauseAfter = 1;
+  const r = new ResponseReader(sink);
+  r.start(false);
+  const wire = Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nabcdef');
+  const first = wire.length - 3;
+  assert.equal(r.read(wire, 0, first), first);
+  assert.equal(sink.heard.body, 'abc');
+  assert.equal(sink.heard.ended, false);
+  sink.paused = false;
+  assert.equal(r.read(wire, first, wire.length), wire.length);
   assert.equal(sink.heard.body, 'abcdef');
   assert.ok(sink.heard.ended);
 });
