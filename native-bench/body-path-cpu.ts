@@ -40,12 +40,13 @@ function measure(dist: string, calls: number): Sample[] {
   // body and the answer completed (LentBody's proof, simulated: nothing is sent here).
   const lentPath = path.join(dist, 'src/server/large-buffers.js');
   const lb = fs.existsSync(lentPath) ? (require(lentPath) as typeof import('../src/server/large-buffers')) : null;
-  const sent = (body: Buffer, client: Buffer | null): void => {
-    if (!lb || !lb.isLent(body)) return;
-    const l = new lb.LentBody(body, client !== null && lb.isLent(client) ? client : null);
+  // As the gateway's client does once a body went out whole: a lent buffer, or a translation's
+  // pieces (whose client buffer goes back with them), given back.
+  const sent = (body: Buffer | readonly Buffer[], client: Buffer | null): void => {
+    if (!lb || (!Array.isArray(body) && !lb.isLent(body as Buffer))) return;
+    const l = new lb.LentBody(body as Buffer, client !== null && lb.isLent(client) ? client : null);
     const it = l[Symbol.iterator]();
-    it.next();
-    it.next();
+    while (!it.next().done);
     l.answered();
   };
   const claude = messagesSpec(claudeCodeBody()).body!;

@@ -30,6 +30,14 @@ import { applyParamRules } from './param-rules';
 export type { CallContext, Endpoint } from './call-record';
 
 const MAX_ERROR_BODY = 64 * 1024;
+/** Stands for the body of an attempt whose body goes in pieces (nothing reads it). */
+const EMPTY = Buffer.alloc(0);
+
+function piecesLength(pieces: readonly Buffer[]): number {
+  let n = 0;
+  for (const p of pieces) n += p.length;
+  return n;
+}
 
 class TimeoutError extends Error {}
 /** A non-streamed answer passed max_response_size_mb: the call ends, it is not retried. */
@@ -103,13 +111,22 @@ export class ProxyCall extends CallRecord {
     this.sends++;
     this.xlate = Translation.needed(this.endpoint, t, this.body, this.scan, this.xlate);
     let body: Buffer;
+    /** A translation's body in pieces (translation-cache.ts), sent as they are when nothing below reads the body. */
+    let pieces: readonly Buffer[] | null = null;
     if (this.xlate) {
+      let translated: Buffer | readonly Buffer[];
       try {
-        body = this.xlate.request(t);
+        translated = this.xlate.request(t);
       } catch (e) {
         return this.fail(e instanceof GatewayError ? e : new GatewayError(500, (e as Error).message));
       }
       this.acct?.translated();
+      if (!Array.isArray(translated)) body = translated as Buffer;
+      else if ((t.paramRules && this.endpoint !== 'embeddings') || t.wire || t.provider === 'mock') body = Buffer.concat(translated);
+      else {
+        pieces = translated;
+        body = EMPTY;
+      }
     } else {
       // A wire puts the model where its provider wants it (the path): the client's stays in the body it maps.
       body = this.acct ? this.acct.body(this.body, this.scan, t) : t.upstreamModel === this.scan.model || t.wire ? this.body : replaceModel(this.body, this.scan, t.upstreamModelJson);
@@ -144,6 +161,13 @@ export class ProxyCall extends CallRecord {
     if (t.wire) return this.dispatchWire(t as Target & { wire: WireSpec }, body);
     const path = this.endpoint === 'responses' && !this.xlate ? t.responsesPath! : this.endpoint === 'embeddings' ? t.embeddingsPath! : t.path;
     const headers = dialectHeaders(t, this.ex.headers);
+    if (pieces !== null) {
+      // The client's buffer, when lent, goes back with the answer (a retry translates it again).
+      const lent = this.sends === 1 && isLent(this.body) ? (this.lentBody = new LentBody(pieces, this.body)) : null;
+      headers.push('content-length', String(piecesLength(pieces)));
+      callPoolFor(t.origin).dispatch({ path, method: 'POST', headers, body: lent ?? pieces }, this);
+      return;
+    }
     // A body in a reused buffer goes as a one-chunk iterable, which tells when undici is done
     // writing it. Only the first attempt's: a retry sends the client's body again, so after one
     // the call's buffers are left to the GC.

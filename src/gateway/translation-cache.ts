@@ -24,13 +24,14 @@
 // spliced in as bytes), and keeps it.
 // The upstream body is the head's JSON with the units' JSON spliced into its `messages`: the same
 // bytes as the whole body's translation, since JSON.stringify writes an array's elements one after
-// another. What each part left out (`Dropped`), the tool names it shortened and its share of the
+// another. It goes upstream as those pieces (one writev), never copied into one buffer: the copy
+// of ~150 KB was most of what a cached call cost its worker. What each part left out (`Dropped`), the tool names it shortened and its share of the
 // stream's input token estimate are kept with it and added up in the whole body's order.
 //
 // Equivalence with anthropicToOpenAIChatRaw (the uncached translation) is the contract, proved by
 // a property test (test/unit/translation-cache.test.ts): anything this does not handle as that
 // does returns null, and the caller translates the uncached way — a body under MIN_BODY, not valid
-// UTF-8, with a raw control byte, without a long string at all, with a duplicate `messages`, a
+// UTF-8 (checked in the parts translated, see cached), with a raw control byte, without a long string at all, with a duplicate `messages`, a
 // key or a role written with escapes, or a translation error (whose message the uncached path gives).
 //
 // Bounds: per worker (each thread has its own module state), at most MAX_BYTES kept (each part's
@@ -39,7 +40,6 @@
 // translated but not kept.
 import { isUtf8 } from 'node:buffer';
 import { scanSteps } from '../scan-steps';
-import { LARGE_BODY, takeLarge } from '../server/large-buffers';
 import type { ToAnthropicContext } from '../translate/context';
 import { Dropped } from '../translate/dropped';
 import type { AnthropicToOpenAIOptions } from '../translate/request-anthropic-to-openai';
@@ -58,16 +58,11 @@ const BUCKET = 4;
 
 const COMMA_BYTES = Buffer.from(',');
 
-/** The parts in one buffer: a large one in a reused buffer of the worker's (large-buffers.ts), which the call gives back once sent. */
-function joined(parts: Buffer[]): Buffer {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  if (size < LARGE_BODY) return Buffer.concat(parts, size);
-  const out = takeLarge(size);
-  let at = 0;
-  for (const p of parts) at += p.copy(out, at);
-  return out;
-}
+/**
+ * A translation, its body whole or in pieces: the cache's kept parts in order, to be sent as they
+ * are. The pieces are the cache's own, never written to (a part let go is only unreferenced).
+ */
+export type CachedTranslation = Omit<RawTranslation, 'body'> & { body: Buffer | readonly Buffer[] };
 
 /** The root of each options' chains: the parent of first units. Options come from the config: few. */
 const MAX_ROOTS = 256;
@@ -118,7 +113,7 @@ export class TranslationCache {
    * bytes, context, notices and model. `scan` is what scanBody(raw) recorded: the body's top-level
    * member spans and its messages.
    */
-  translate(raw: Buffer, opts: AnthropicToOpenAIOptions, scan: Pick<BodyScan, 'members' | 'messages'>): RawTranslation | null | typeof TOO_DEEP {
+  translate(raw: Buffer, opts: AnthropicToOpenAIOptions, scan: Pick<BodyScan, 'members' | 'messages'>): CachedTranslation | null | typeof TOO_DEEP {
     if (opts.stringLength === undefined && opts.messages === undefined && opts.dropped === undefined) {
       const cached = this.cached(raw, opts, scan);
       if (cached !== null) return cached;
@@ -224,10 +219,11 @@ export class TranslationCache {
     }
   }
 
-  private cached(raw: Buffer, opts: AnthropicToOpenAIOptions, scan: Pick<BodyScan, 'members' | 'messages'>): RawTranslation | null {
+  private cached(raw: Buffer, opts: AnthropicToOpenAIOptions, scan: Pick<BodyScan, 'members' | 'messages'>): CachedTranslation | null {
     if (raw.length < MIN_BODY) return null;
-    scanSteps.n += raw.length; // the UTF-8 check
-    if (!isUtf8(raw)) return null;
+    // UTF-8 is checked part by part, only where a part is translated: a part found has the bytes
+    // of one checked when it was kept, and every cut between parts lies at an ASCII byte of the
+    // JSON ('[', ']', a message's '}'), where no character can straddle it.
     const l = layout(raw, scan);
     if (l === null) return null;
     const ids = this.optionIds(opts);
@@ -237,6 +233,8 @@ export class TranslationCache {
     const headKey = keyOf(ids.head, l.arrStart, after, sampleHash(raw, 0, l.arrStart), sampleHash(raw, l.arrEnd, raw.length));
     let head = this.findHead(headKey, ids.head, raw, l.arrStart, l.arrEnd);
     if (head === undefined) {
+      scanSteps.n += l.arrStart + after;
+      if (!isUtf8(raw.subarray(0, l.arrStart)) || !isUtf8(raw.subarray(l.arrEnd))) return null;
       const h = translateHead(raw, l, opts, ids.head);
       if (h === null) return null;
       this.keep(headKey, h);
@@ -259,8 +257,8 @@ export class TranslationCache {
       if (unit === undefined) {
         // Its bytes from the end of the unit before (the separator and spaces too) are checked here once.
         const span = raw.subarray(hashedTo, end);
-        scanSteps.n += span.length;
-        if (hasControlByte(span)) return null;
+        scanSteps.n += 2 * span.length;
+        if (hasControlByte(span) || !isUtf8(span)) return null;
         const t = translateUnit(raw, span, l.starts[from]!, end, from, to, opts, parent);
         if (t === null) return null;
         this.keep(key, t);
@@ -270,6 +268,7 @@ export class TranslationCache {
       parent = unit.id;
       hashedTo = end;
     }
+    // After the last message: JSON blanks and the `]` (the scan let nothing else through there).
     scanSteps.n += l.arrEnd - hashedTo;
     if (hasControlByte(raw.subarray(hashedTo, l.arrEnd))) return null;
 
@@ -293,8 +292,8 @@ export class TranslationCache {
     // No long string anywhere: the uncached path translates such a body the ordinary way.
     if (marks === 0) return null;
     parts.push(head.post);
-    const body = joined(parts);
-    scanSteps.n += body.length;
+    const body = parts;
+    scanSteps.n += parts.length;
 
     const dropped = new Dropped();
     replay(dropped, head.noticesBefore);

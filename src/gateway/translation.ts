@@ -86,8 +86,11 @@ export class Translation {
     return current?.direction === direction ? current : new Translation(direction, raw, scan);
   }
 
-  /** The upstream body for `t`. Throws a 400 GatewayError for what the upstream API cannot express. */
-  request(t: Target): Buffer {
+  /**
+   * The upstream body for `t`: whole, or in pieces to be sent as they are (a session's history
+   * from the translation cache). Throws a 400 GatewayError for what the upstream API cannot express.
+   */
+  request(t: Target): Buffer | readonly Buffer[] {
     this.dropped = undefined;
     // Everything below recurses once per level (the translators, JSON.stringify): bound it first.
     if (this.scan.depth > MAX_JSON_DEPTH) throw tooDeepError();

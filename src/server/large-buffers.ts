@@ -95,9 +95,15 @@ const DONE: IteratorResult<Buffer> = { done: true, value: undefined };
  */
 export class LentBody implements Iterable<Buffer>, Iterator<Buffer> {
   private step: 'new' | 'writing' | 'written' | 'settled' = 'new';
-  /** `also`: another lent buffer that this call made only for this body (the client's, for a translation). */
+  /** The next of the pieces to hand undici. */
+  private piece = 0;
+  /**
+   * `chunk`: the body, one lent buffer or pieces that are not lent (the translation cache's parts,
+   * handed over one by one); `also`: another lent buffer that this call made only for this body
+   * (the client's, for a translation).
+   */
   constructor(
-    readonly chunk: Buffer,
+    readonly chunk: Buffer | readonly Buffer[],
     private readonly also: Buffer | null = null,
   ) {}
 
@@ -108,9 +114,10 @@ export class LentBody implements Iterable<Buffer>, Iterator<Buffer> {
   }
 
   next(): IteratorResult<Buffer> {
-    if (this.step === 'new') {
+    const c = this.chunk;
+    if (this.step === 'new' || (this.step === 'writing' && Array.isArray(c) && this.piece < c.length)) {
       this.step = 'writing';
-      return { done: false, value: this.chunk };
+      return { done: false, value: Array.isArray(c) ? (c as readonly Buffer[])[this.piece++]! : (c as Buffer) };
     }
     if (this.step === 'writing') this.step = 'written';
     return DONE;
@@ -129,7 +136,7 @@ export class LentBody implements Iterable<Buffer>, Iterator<Buffer> {
   /** The answer to this body completed normally on its socket. */
   answered(): void {
     if (this.step === 'written') {
-      giveBack(this.chunk);
+      if (!Array.isArray(this.chunk)) giveBack(this.chunk as Buffer);
       if (this.also) giveBack(this.also);
     }
     this.step = 'settled';

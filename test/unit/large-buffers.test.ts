@@ -98,6 +98,25 @@ test('a lent body never written is not given back, nor one whose answer came fir
   assert.throws(() => early[Symbol.iterator](), /written once/);
 });
 
+test('a body in pieces: handed over piece by piece, and only the lent buffer made for it goes back', () => {
+  const pieces = [Buffer.from('{"a":'), Buffer.alloc(LARGE_BODY, 0x20), Buffer.from('1}')];
+  const client = takeLarge(LARGE_BODY);
+  const before = largeBufferStats.givenBack;
+  const l = new LentBody(pieces, client);
+  const seen: Buffer[] = [];
+  for (const p of l) seen.push(p);
+  assert.deepEqual(seen, pieces, 'each piece once, in order');
+  l.answered();
+  assert.equal(largeBufferStats.givenBack, before + 1, 'the client buffer, not the pieces');
+  assert.equal(isLent(pieces[1]!), false);
+  // Written by the gateway's own client, which reports it whole.
+  const c2 = takeLarge(LARGE_BODY);
+  const direct = new LentBody(pieces, c2);
+  direct.sentWhole();
+  direct.answered();
+  assert.equal(largeBufferStats.givenBack, before + 2);
+});
+
 test('many large bodies of distinct bytes at once: every body arrives whole, and buffers are reused', async () => {
   const pool = new Pool(origin, { connections: 16, keepAliveTimeout: 30_000 });
   const modes = ['plain', 'slow', 'early', 'plain', 'fail', 'slow', 'plain'];

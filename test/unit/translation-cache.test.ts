@@ -25,6 +25,11 @@ function scanned(raw: Buffer): BodyScan {
   return scan;
 }
 
+/** A translation's body in one buffer (the cache gives its kept parts as pieces). */
+function whole(body: Buffer | readonly Buffer[]): Buffer {
+  return Array.isArray(body) ? Buffer.concat(body as readonly Buffer[]) : (body as Buffer);
+}
+
 function same(cache: TranslationCache, raw: Buffer, opts: AnthropicToOpenAIOptions): void {
   const want = anthropicToOpenAIChatRaw(raw, opts);
   const got = cache.translate(raw, opts, scanned(raw));
@@ -35,10 +40,11 @@ function same(cache: TranslationCache, raw: Buffer, opts: AnthropicToOpenAIOptio
   }
   assert.ok(got !== null && got !== TOO_DEEP, 'the cache translates what the uncached translation does');
   seen.translated++;
-  if (!got.body.equals(want.body)) {
+  const body = whole(got.body);
+  if (!body.equals(want.body)) {
     let i = 0;
-    while (got.body[i] === want.body[i]) i++;
-    assert.fail(`bodies differ at byte ${i}: …${got.body.toString('utf8', Math.max(0, i - 60), i + 60)}… vs …${want.body.toString('utf8', Math.max(0, i - 60), i + 60)}…`);
+    while (body[i] === want.body[i]) i++;
+    assert.fail(`bodies differ at byte ${i}: …${body.toString('utf8', Math.max(0, i - 60), i + 60)}… vs …${want.body.toString('utf8', Math.max(0, i - 60), i + 60)}…`);
   }
   assert.deepEqual(got.ctx, want.ctx);
   assert.deepEqual([...(got.ctx.toolNames ?? [])], [...(want.ctx.toolNames ?? [])], 'shortened names in the same order');
@@ -243,6 +249,26 @@ function history(turns: number): Buffer {
   return Buffer.from(JSON.stringify({ ...b, messages: withBreakpoint(cut) }));
 }
 
+test('a byte that is not UTF-8 in a new part: the cache gives way, as the uncached translation does', () => {
+  const c = new TranslationCache();
+  const kept = history(3);
+  same(c, kept, OPTS);
+  same(c, kept, OPTS); // every part kept and found
+  const spoilt = (body: Buffer, at: number): Buffer => {
+    const b = Buffer.from(body);
+    b[at] = 0xff;
+    return b;
+  };
+  // In the turn a call adds (a new unit), and in the system prompt (the head, whose units are all found).
+  const longer = history(4);
+  const inNewTurn = spoilt(longer, longer.lastIndexOf('"text":"') + 9);
+  const inHead = spoilt(kept, kept.indexOf('"system"') + 40);
+  for (const [name, body] of [['new turn', inNewTurn], ['head', inHead]] as const) {
+    assert.equal(anthropicToOpenAIChatRaw(body, OPTS), null, `${name}: the uncached translation refuses it`);
+    same(c, body, OPTS);
+  }
+});
+
 test('a call translates only what it adds: the changed last unit and the new one, never the history', () => {
   const c = new TranslationCache();
   let before = c.stats;
@@ -270,7 +296,7 @@ test('a scan that did not record the messages: the cache walks them itself, to t
       assert.equal(plain.messages, null, 'not recorded unless asked');
       const { steps, value: b } = counted(() => walked.translate(raw, OPTS, plain));
       assert.ok(a && a !== TOO_DEEP && b && b !== TOO_DEEP);
-      assert.ok(a.body.equals(b.body), `${turns} turns, call ${call}`);
+      assert.ok(whole(a.body).equals(whole(b.body)), `${turns} turns, call ${call}`);
       assert.deepEqual(b.ctx, a.ctx);
       if (call === 1) {
         const scan = scanBody(raw, true);
@@ -349,8 +375,8 @@ test('a duplicate `messages` (JSON.parse keeps the last) is left to the uncached
 test('a call walks nothing the scan crossed: tools and messages cost their UTF-8 check, their compare and their copy', () => {
   // Sessions that differ only in how many tools, or how many messages, they have. On the second
   // call (every part found), each byte more costs 2 steps (the UTF-8 check, the compare) and each
-  // byte more of the upstream body 1 (its assembly), plus one step a message (its role, read from
-  // the scan's record); a walk of its own would cost one more step a byte.
+  // piece of the upstream body 1 (the pieces go as they are, not copied), plus one step a message
+  // (its role, read from the scan's record); a walk of its own would cost one more step a byte.
   const tool = (i: number) => ({ name: `Tool${i}`, description: 'd', input_schema: { type: 'object', properties: { a: { type: 'string', description: 'x' }, b: { type: 'array', items: { type: 'number' } } } } });
   const turns = (n: number) => Array.from({ length: n }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: [{ type: 'text', text: `turn ${i} ${rep('x', 40)}` }] }));
   const call = (tools: number, messages: number): { steps: number; bytes: number; out: number; messages: number } => {
@@ -363,6 +389,7 @@ test('a call walks nothing the scan crossed: tools and messages cost their UTF-8
     const { steps, value } = counted(() => c.translate(body, OPTS, scan));
     assert.ok(value && value !== TOO_DEEP);
     assert.equal(c.stats.misses, misses, 'the second call found every part');
+    assert.ok(Array.isArray(value.body), 'a cached body comes in pieces');
     return { steps, bytes: body.length, out: value.body.length, messages: msgs.length };
   };
   for (const [small, large] of [
