@@ -13,6 +13,22 @@ const SPARE_MAX = 64 * 1024;
 const SPARES_KEPT = 16;
 const spares: Buffer[] = [];
 
+/**
+ * A spare of at least `n` bytes, taken off the list. Spares come in the sizes bursts grew them to
+ * (16 to 64 KB): a translated stream's text needs more than the first size on every turn that
+ * carries it whole, and found none it could use when only a first-size spare was taken.
+ */
+function spareOf(n: number): Buffer | undefined {
+  for (let i = spares.length - 1; i >= 0; i--) {
+    const s = spares[i]!;
+    if (s.length < n) continue;
+    spares[i] = spares[spares.length - 1]!;
+    spares.pop();
+    return s;
+  }
+  return undefined;
+}
+
 export class StagedBytes {
   private buf: Buffer | null = null;
   /** Bytes staged in buf. */
@@ -60,8 +76,10 @@ export class StagedBytes {
     const t = this.text;
     if (t.length === 0) return;
     this.text = '';
-    // UTF-8 takes at most 3 bytes per UTF-16 unit; measure exactly only when that might not fit.
-    this.reserve(this.room(t.length * 3) ? t.length * 3 : Buffer.byteLength(t));
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: room for that, when it is no more than a spare
+    // holds, costs no measuring (a walk of the text) and finds a spare the next time too.
+    const most = t.length * 3;
+    this.reserve(this.room(most) || most <= SPARE_MAX ? most : Buffer.byteLength(t));
     this.used += this.buf!.write(t, this.used, 'utf8');
   }
 
@@ -72,7 +90,7 @@ export class StagedBytes {
   private reserve(n: number): void {
     if (this.room(n)) return;
     const need = this.used + n;
-    let b = this.buf === null && need <= FIRST ? spares.pop() : undefined;
+    let b = this.buf === null ? spareOf(need) : undefined;
     if (!b) {
       let size = Math.max(FIRST, this.buf ? this.buf.length * 2 : 0);
       while (size < need) size *= 2;

@@ -43,3 +43,20 @@ test('a released buffer serves the next stage; what the first staged is not mixe
   assert.equal(c.bytes().length, 100_000);
   c.release();
 });
+
+test('a turn of text larger than the first size finds the spare such a turn gave back', () => {
+  // A translated stream's events, ~19 KB of text staged in one turn, turn after turn.
+  const text = 'event: content_block_delta\ndata: {"text":"é"}\n\n'.repeat(400);
+  const first = new StagedBytes();
+  first.append(text);
+  const memory = first.bytes().buffer;
+  assert.equal(first.bytes().toString('utf8'), text);
+  first.release();
+  for (let turn = 0; turn < 3; turn++) {
+    const s = new StagedBytes();
+    s.append(text);
+    assert.equal(s.bytes().toString('utf8'), text);
+    assert.equal(s.bytes().buffer, memory, `turn ${turn}: the spare, not a new buffer`);
+    s.release();
+  }
+});
