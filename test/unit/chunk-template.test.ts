@@ -18,12 +18,27 @@ function textChunk(content: string, extra: Obj = {}): Obj {
   return { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1700000000, model: 'gpt-x', choices: [{ index: 0, delta: { content }, finish_reason: null }], usage: null, ...extra };
 }
 
-/** The translator's output fed as SSE bytes (template path open) and as objects (never). */
+/** The stream as raw SSE bytes fed `size` bytes at a time (0: whole). */
+function fedAsBytes(events: string[], size: number): string {
+  const t = new OpenAIToAnthropicStream(CTX);
+  const bytes = Buffer.from(events.join(''));
+  let out = '';
+  const step = size || bytes.length;
+  for (let at = 0; at < bytes.length; at += step) out += t.push(bytes.subarray(at, at + step));
+  return out + t.end();
+}
+
+/**
+ * The translator's output fed as SSE text and as SSE bytes, whole and split anywhere (the template
+ * path open), and as objects (never); the bytes must give what the text gives.
+ */
 function both(chunks: (Obj | string)[]): { sse: string; objects: string; templated: number } {
   const a = new OpenAIToAnthropicStream(CTX);
   let sse = '';
-  for (const c of chunks) sse += a.push(`data: ${typeof c === 'string' ? c : JSON.stringify(c)}\n\n`);
-  sse += a.push('data: [DONE]\n\n') + a.end();
+  const events = [...chunks.map((c) => `data: ${typeof c === 'string' ? c : JSON.stringify(c)}\n\n`), 'data: [DONE]\n\n'];
+  for (const e of events) sse += a.push(e);
+  sse += a.end();
+  for (const size of [0, 1, 7, 61]) assert.equal(fedAsBytes(events, size), sse, `the stream as bytes ${size || 'all'} at a time`);
   const b = new OpenAIToAnthropicStream(CTX);
   let objects = '';
   for (const c of chunks) {
