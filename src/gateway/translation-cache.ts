@@ -56,8 +56,6 @@ export const MAX_ENTRIES = 4096;
 /** Parts kept under one key (same length and sampled bytes, other bytes). */
 const BUCKET = 4;
 
-const COMMA_BYTES = Buffer.from(',');
-
 /**
  * A translation, its body whole or in pieces: the cache's kept parts in order, to be sent as they
  * are. The pieces are the cache's own, never written to (a part let go is only unreferenced).
@@ -285,8 +283,7 @@ export class TranslationCache {
       tokens += unit.tokens;
       named += unit.names.length;
       if (unit.out.length === 0) continue;
-      if (any) parts.push(COMMA_BYTES);
-      parts.push(unit.out);
+      parts.push(any ? unit.out : unit.out.subarray(1));
       any = true;
     }
     // No long string anywhere: the uncached path translates such a body the ordinary way.

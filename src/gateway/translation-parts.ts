@@ -50,7 +50,11 @@ export interface Unit {
   parent: number;
   /** Its bytes (from the end of the unit before: separators included), as the client sent them. */
   raw: Buffer;
-  /** Its chat messages' JSON, comma-separated, long strings spliced in (empty: none). */
+  /**
+   * A comma, then its chat messages' JSON, comma-separated, long strings spliced in (empty: none):
+   * it follows what comes before it as it is, and the first unit of a body goes without its comma
+   * (a view). One piece a unit where there were two: the pieces go to the socket one write each.
+   */
   out: Buffer;
   /** Long strings it had (the uncached path takes no body without any). */
   marks: number;
@@ -100,6 +104,7 @@ export function newId(): number {
 }
 
 const EMPTY_ARRAY = Buffer.from('[]');
+const EMPTY = Buffer.alloc(0);
 
 function lengthOf(sk: Skeleton): StringLength {
   return (s) => {
@@ -150,11 +155,14 @@ export function translateUnit(raw: Buffer, own: Buffer, start: number, end: numb
     const t = tallyTokens({ messages: arr }, lengthOf(sk));
     const json = Buffer.from(JSON.stringify(c.out));
     scanSteps.n += 2 * json.length;
-    const out = splice(json.subarray(1, json.length - 1), part, sk);
-    if (out === null) return null;
+    // The array without its `]`; its `[` becomes the unit's leading comma below.
+    const spliced = json.length > 2 ? splice(json.subarray(0, json.length - 1), part, sk) : EMPTY;
+    if (spliced === null) return null;
+    const out = owned(spliced);
+    if (out.length > 0) out[0] = Byte.COMMA;
     const names = namesOf(c.namer.map);
     const size = own.length + out.length + ENTRY_OVERHEAD + ITEM_OVERHEAD * (dropped.notices.length + names.length);
-    return { id: newId(), parent, raw: owned(own), out: owned(out), marks: sk.start.length, notices: dropped.notices, names, chars: t.chars, tokens: t.tokens, size };
+    return { id: newId(), parent, raw: owned(own), out, marks: sk.start.length, notices: dropped.notices, names, chars: t.chars, tokens: t.tokens, size };
   } catch {
     return null; // a translation error, or invalid JSON: the uncached path says which
   }
