@@ -78,8 +78,8 @@ function giveBack(b: Buffer): void {
 const DONE: IteratorResult<Buffer> = { done: true, value: undefined };
 
 /**
- * A lent buffer as undici's request body: an iterable of one chunk, and the proof that undici is
- * done writing it. undici (lib/dispatcher/client-h1.js, writeIterable) writes each chunk with
+ * A lent buffer as undici's request body: an iterable of one chunk (or of a translation's pieces,
+ * whose client buffer is the lent one), and the proof that undici is done writing it. undici (lib/dispatcher/client-h1.js, writeIterable) writes each chunk with
  * `socket.write` and, when that returns false (always for a chunk above the socket's 16 KB
  * high-water mark), waits for the socket's 'drain' or 'close' before asking the iterator for the
  * next chunk. 'drain' comes once every write's callback ran (libuv has copied the bytes into the
