@@ -23,7 +23,7 @@ import { Translation } from './translation';
 import type { ModelGroup, Snapshot, Target } from './snapshot';
 import { describeTarget, fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
 import { callPoolFor } from './upstream-pool';
-import { dialectHeaders, wireRequest, type WireRequest } from './upstream-request';
+import { dialectHeaders, pushLength, wireRequest, type WireRequest } from './upstream-request';
 import { backoffMs, noDeploymentError, retryPlan, worthAFallback } from './retry-rules';
 import { applyParamRules } from './param-rules';
 
@@ -32,12 +32,6 @@ export type { CallContext, Endpoint } from './call-record';
 const MAX_ERROR_BODY = 64 * 1024;
 /** Stands for the body of an attempt whose body goes in pieces (nothing reads it). */
 const EMPTY = Buffer.alloc(0);
-
-function piecesLength(pieces: readonly Buffer[]): number {
-  let n = 0;
-  for (const p of pieces) n += p.length;
-  return n;
-}
 
 class TimeoutError extends Error {}
 /** A non-streamed answer passed max_response_size_mb: the call ends, it is not retried. */
@@ -164,7 +158,7 @@ export class ProxyCall extends CallRecord {
     if (pieces !== null) {
       // The client's buffer, when lent, goes back with the answer (a retry translates it again).
       const lent = this.sends === 1 && isLent(this.body) ? (this.lentBody = new LentBody(pieces, this.body)) : null;
-      headers.push('content-length', String(piecesLength(pieces)));
+      pushLength(headers, pieces);
       callPoolFor(t.origin).dispatch({ path, method: 'POST', headers, body: lent ?? pieces }, this);
       return;
     }

@@ -26,11 +26,11 @@ export function dialectHeaders(t: Target, client: Readonly<Record<string, string
   return h;
 }
 
-/** A body sent in pieces (views of other buffers) goes out as they are, under their total length. */
-export function pushLength(headers: string[], body: Buffer | Buffer[]): void {
+/** A body sent in pieces (views of other buffers, a cached translation's parts) goes out as they are, under their total length. */
+export function pushLength(headers: string[], body: Buffer | readonly Buffer[]): void {
   if (!Array.isArray(body)) return;
   let length = 0;
-  for (const part of body) length += part.length;
+  for (const part of body as readonly Buffer[]) length += part.length;
   headers.push('content-length', String(length));
 }
 
