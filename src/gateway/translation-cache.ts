@@ -25,14 +25,16 @@
 // The upstream body is the head's JSON with the units' JSON spliced into its `messages`: the same
 // bytes as the whole body's translation, since JSON.stringify writes an array's elements one after
 // another. It goes upstream as those pieces (one writev), never copied into one buffer: the copy
-// of ~150 KB was most of what a cached call cost its worker. What each part left out (`Dropped`), the tool names it shortened and its share of the
-// stream's input token estimate are kept with it and added up in the whole body's order.
+// of ~150 KB was most of what a cached call cost its worker. What each part left out (`Dropped`),
+// the tool names it shortened and its share of the stream's input token estimate are kept with it
+// and added up in the whole body's order.
 //
 // Equivalence with anthropicToOpenAIChatRaw (the uncached translation) is the contract, proved by
 // a property test (test/unit/translation-cache.test.ts): anything this does not handle as that
 // does returns null, and the caller translates the uncached way — a body under MIN_BODY, not valid
-// UTF-8 (checked in the parts translated, see cached), with a raw control byte, without a long string at all, with a duplicate `messages`, a
-// key or a role written with escapes, or a translation error (whose message the uncached path gives).
+// UTF-8 (checked in the parts translated, see cached), with a raw control byte, without a long
+// string at all, with a duplicate `messages`, a key or a role written with escapes, or a
+// translation error (whose message the uncached path gives).
 //
 // Bounds: per worker (each thread has its own module state), at most MAX_BYTES kept (each part's
 // bytes and its translation) and MAX_ENTRIES entries, the least recently used let go first (by a
@@ -289,7 +291,6 @@ export class TranslationCache {
     // No long string anywhere: the uncached path translates such a body the ordinary way.
     if (marks === 0) return null;
     parts.push(head.post);
-    const body = parts;
     scanSteps.n += parts.length;
 
     const dropped = new Dropped();
@@ -306,7 +307,7 @@ export class TranslationCache {
     }
     if (head.stopSequences !== undefined) ctx.stopSequences = head.stopSequences;
     if (head.stream) ctx.estimatedInputTokens = Math.ceil(chars / 4) + tokens;
-    return dropped.empty ? { body, ctx, model: head.model } : { body, ctx, model: head.model, dropped };
+    return dropped.empty ? { body: parts, ctx, model: head.model } : { body: parts, ctx, model: head.model, dropped };
   }
 }
 
