@@ -9,9 +9,9 @@ import type { Dispatcher } from 'undici';
 import { mockDispatch } from '../providers/mock';
 import type { Wire, WireSpec } from '../providers/wire';
 import type { Exchange } from '../server/exchange';
-import { isLent, LentBody } from '../server/large-buffers';
+import type { LentBody } from '../server/large-buffers';
 import type { DeploymentHealth } from '../state/deployment-health';
-import { replaceModel, type BodyScan } from './body-scan';
+import type { BodyScan } from './body-scan';
 import { errorBody, GatewayError, streamErrorEvent } from './errors';
 import { includeUsageEdit } from '../accounting/usage-include';
 import { usdText } from '../number-text';
@@ -23,15 +23,13 @@ import { Translation } from './translation';
 import type { ModelGroup, Snapshot, Target } from './snapshot';
 import { describeTarget, fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
 import { callPoolFor } from './upstream-pool';
-import { dialectHeaders, pushLength, wireRequest, type WireRequest } from './upstream-request';
+import { dialectHeaders, wireRequest, type WireRequest } from './upstream-request';
 import { backoffMs, noDeploymentError, retryPlan, worthAFallback } from './retry-rules';
-import { applyParamRules } from './param-rules';
+import { attemptBody, sendAttempt, type AttemptBody } from './attempt-body';
 
 export type { CallContext, Endpoint } from './call-record';
 
 const MAX_ERROR_BODY = 64 * 1024;
-/** Stands for the body of an attempt whose body goes in pieces (nothing reads it). */
-const EMPTY = Buffer.alloc(0);
 
 class TimeoutError extends Error {}
 /** A non-streamed answer passed max_response_size_mb: the call ends, it is not retried. */
@@ -104,34 +102,11 @@ export class ProxyCall extends CallRecord {
     this.tried.push(t);
     this.sends++;
     this.xlate = Translation.needed(this.endpoint, t, this.body, this.scan, this.xlate);
-    let body: Buffer;
-    /** A translation's body in pieces (translation-cache.ts), sent as they are when nothing below reads the body. */
-    let pieces: readonly Buffer[] | null = null;
-    if (this.xlate) {
-      let translated: Buffer | readonly Buffer[];
-      try {
-        translated = this.xlate.request(t);
-      } catch (e) {
-        return this.fail(e instanceof GatewayError ? e : new GatewayError(500, (e as Error).message));
-      }
-      this.acct?.translated();
-      if (!Array.isArray(translated)) body = translated as Buffer;
-      else if ((t.paramRules && this.endpoint !== 'embeddings') || t.wire || t.provider === 'mock') body = Buffer.concat(translated);
-      else {
-        pieces = translated;
-        body = EMPTY;
-      }
-    } else {
-      // A wire puts the model where its provider wants it (the path): the client's stays in the body it maps.
-      body = this.acct ? this.acct.body(this.body, this.scan, t) : t.upstreamModel === this.scan.model || t.wire ? this.body : replaceModel(this.body, this.scan, t.upstreamModelJson);
-    }
-    if (t.paramRules && this.endpoint !== 'embeddings') {
-      try {
-        // A chat body (the client's, or a translation's): the provider's parameter rules.
-        body = applyParamRules(body, t.paramRules, t.provider, t.upstreamModel, this.xlate !== null);
-      } catch (e) {
-        return this.fail(e instanceof GatewayError ? e : new GatewayError(500, (e as Error).message));
-      }
+    let body: AttemptBody;
+    try {
+      body = attemptBody(t, this.endpoint, this.body, this.scan, this.xlate, this.acct);
+    } catch (e) {
+      return this.fail(e instanceof GatewayError ? e : new GatewayError(500, (e as Error).message));
     }
     this.health.begin(t.slot);
     this.attemptOpen = true;
@@ -147,32 +122,16 @@ export class ProxyCall extends CallRecord {
     if (this.ctx.trace && !this.ctx.trace.route) this.ctx.trace.route = this.attemptStart;
     this.timeoutMs = this.scan.stream ? t.streamTimeoutMs : t.timeoutMs;
     this.timer = setTimeout(this.onTimeout, this.timeoutMs);
+    // The mock and a wire get the body whole (attemptBody).
     if (t.provider === 'mock') {
       // The mock speaks chat and messages; a Responses call reaches it translated to chat.
       const asked = this.endpoint === 'messages' ? 'messages' : 'chat';
-      return mockDispatch(asked, this.scan.stream, t.upstreamModel, body.length, asked === 'chat' && this.usageChunkWanted(), this);
+      return mockDispatch(asked, this.scan.stream, t.upstreamModel, body.whole!.length, asked === 'chat' && this.usageChunkWanted(), this);
     }
-    if (t.wire) return this.dispatchWire(t as Target & { wire: WireSpec }, body);
+    if (t.wire) return this.dispatchWire(t as Target & { wire: WireSpec }, body.whole!);
     const path = this.endpoint === 'responses' && !this.xlate ? t.responsesPath! : this.endpoint === 'embeddings' ? t.embeddingsPath! : t.path;
     const headers = dialectHeaders(t, this.ex.headers);
-    if (pieces !== null) {
-      // The client's buffer, when lent, goes back with the answer (a retry translates it again).
-      const lent = this.sends === 1 && isLent(this.body) ? (this.lentBody = new LentBody(pieces, this.body)) : null;
-      pushLength(headers, pieces);
-      callPoolFor(t.origin).dispatch({ path, method: 'POST', headers, body: lent ?? pieces }, this);
-      return;
-    }
-    // A body in a reused buffer goes as a one-chunk iterable, which tells when undici is done
-    // writing it. Only the first attempt's: a retry sends the client's body again, so after one
-    // the call's buffers are left to the GC.
-    if (this.sends === 1 && isLent(body)) {
-      const clientsToo = body !== this.body && isLent(this.body) && this.xlate !== null;
-      this.lentBody = new LentBody(body, clientsToo ? this.body : null);
-      headers.push('content-length', String(body.length));
-      callPoolFor(t.origin).dispatch({ path, method: 'POST', headers, body: this.lentBody }, this);
-      return;
-    }
-    callPoolFor(t.origin).dispatch({ path, method: 'POST', headers, body }, this);
+    this.lentBody = sendAttempt(callPoolFor(t.origin), path, headers, body, this.body, this.sends === 1, this.xlate !== null, this);
   }
 
   /**
