@@ -12,7 +12,8 @@ import { GatewayError } from './errors';
 import { MAX_JSON_DEPTH, tooDeepError } from './json-depth';
 import type { ModelGroup } from './snapshot';
 import { fromUpstreamFailure, fromUpstreamStatus } from './upstream-error';
-import { decodingPoolFor } from './upstream-pool';
+import { callPoolFor } from './upstream-pool';
+import { requestWhole, WholeAnswerTimeout } from './whole-answer';
 
 export async function countTokens(ex: Exchange, group: ModelGroup, body: Buffer, scan: BodyScan): Promise<{ status: number; body: string; headers: string[] }> {
   const t = group.targets.find((x) => x.dialect === 'anthropic' && x.unavailable === null);
@@ -40,15 +41,15 @@ export async function countTokens(ex: Exchange, group: ModelGroup, body: Buffer,
     addAnthropicHeaders(ex, headers);
   }
   try {
-    const res = await decodingPoolFor(t.origin).request({ path, method: 'POST', headers, body: upstreamBody, headersTimeout: t.timeoutMs, bodyTimeout: t.timeoutMs, signal: abort.signal });
-    const text = Buffer.from(await res.body.arrayBuffer());
+    const res = await requestWhole(callPoolFor(t.origin), { path, method: 'POST', headers, body: upstreamBody }, t.timeoutMs, abort.signal);
+    const text = res.body;
     // A provider's counting that does not serve this model (Bedrock's CountTokens serves some): the estimate.
-    if (counting && (res.statusCode === 400 || res.statusCode === 404)) return estimate(body, scan);
-    if (res.statusCode >= 400) throw fromUpstreamStatus(res.statusCode, res.headers, text, t);
+    if (counting && (res.status === 400 || res.status === 404)) return estimate(body, scan);
+    if (res.status >= 400) throw fromUpstreamStatus(res.status, res.headers, text, t);
     return { status: 200, body: counting ? counting.answer(text) : text.toString('utf8'), headers: JSON_TYPE };
   } catch (e) {
     if (e instanceof GatewayError) throw e;
-    throw fromUpstreamFailure(e as Error, t, false, t.timeoutMs);
+    throw fromUpstreamFailure(e as Error, t, e instanceof WholeAnswerTimeout, t.timeoutMs);
   }
 }
 

@@ -6,31 +6,35 @@
 // read without having asked for an encoding, and the usage in them is charged. The decoding is
 // undici's decompress handler, put over the call only when the answer names a content-encoding:
 // as an interceptor on the pool it was made for every request (≈ 500 B a call, issue 15), for
-// answers that are almost never compressed.
+// answers that are almost never compressed. undici itself is loaded by the first such answer.
 import type { IncomingHttpHeaders } from 'node:http';
-import { interceptors, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { undici } from '../upstream/undici-lib';
 
 type Controller = Dispatcher.DispatchController;
 
+let decompressor: Dispatcher.DispatchInterceptor | null = null;
+
 /**
- * undici's decompress interceptor, made once. undici marks it experimental and says so on stderr
- * when it is made; that one notice is kept out of the gateway's output (its interface is pinned by
- * the lockfile and covered by the gateway's tests).
+ * undici's decompress interceptor, made when first needed. undici marks it experimental and says
+ * so on stderr when it is made; that one notice is kept out of the gateway's output (its interface
+ * is pinned by the lockfile and covered by the gateway's tests).
  */
-export const decompress = ((): Dispatcher.DispatchInterceptor => {
+export function decompress(): Dispatcher.DispatchInterceptor {
+  if (decompressor !== null) return decompressor;
   const emit = process.emitWarning;
   process.emitWarning = () => {};
   try {
-    return interceptors.decompress({ skipErrorResponses: false });
+    return (decompressor = undici().interceptors.decompress({ skipErrorResponses: false }));
   } finally {
     process.emitWarning = emit;
   }
-})();
+}
 
 /** The interceptor's handler over `inner`: the interceptor hands it to the dispatch it wraps, which here only keeps it. */
 function decoderOver(inner: Dispatcher.DispatchHandler): Dispatcher.DispatchHandler {
   let made: Dispatcher.DispatchHandler | null = null;
-  decompress((_opts, handler) => {
+  decompress()((_opts, handler) => {
     made = handler;
     return true;
   })({} as Dispatcher.DispatchOptions, inner);

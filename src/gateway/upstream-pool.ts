@@ -1,22 +1,18 @@
 // The worker's upstream clients, one per origin, kept alive across requests: the gateway's own
-// HTTP/1.1 client (src/upstream/h1-pool.ts) for model calls, signed provider wires and
-// pass-through routes; undici for token counts, which use its request API.
-// WEIR_UPSTREAM_CLIENT=undici sends everything through undici: the way back should the gateway's
-// client ever misread an upstream.
-//
-// The calls' handlers decode a compressed answer themselves, decided per answer (upstream-answer.ts);
-// a caller of undici's own request API (the token count) goes through the pool with undici's
-// decompress interceptor, which wraps every request it sends.
-import { Pool, type Dispatcher } from 'undici';
-import { decompress } from './upstream-answer';
+// HTTP/1.1 client (src/upstream/h1-pool.ts) for every call. WEIR_UPSTREAM_CLIENT=undici sends
+// them through undici's pools instead: the way back should the gateway's client ever misread an
+// upstream. Either way the calls' handlers decode a compressed answer themselves, decided per
+// answer (upstream-answer.ts).
+import type { Dispatcher, Pool } from 'undici';
 import { H1Pool, type H1DispatchOptions } from '../upstream/h1-pool';
+import { undici } from '../upstream/undici-lib';
 
-const pools = new Map<string, { pool: Pool; decoding: Dispatcher | null }>();
+const pools = new Map<string, Pool>();
 
-function entryFor(origin: string): { pool: Pool; decoding: Dispatcher | null } {
-  let entry = pools.get(origin);
-  if (!entry) {
-    const pool = new Pool(origin, {
+function undiciPoolFor(origin: string): Pool {
+  let pool = pools.get(origin);
+  if (!pool) {
+    pool = new (undici().Pool)(origin, {
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 600_000,
       // The gateway enforces its own timeouts per deployment; undici's must not fire first.
@@ -24,10 +20,9 @@ function entryFor(origin: string): { pool: Pool; decoding: Dispatcher | null } {
       bodyTimeout: 0,
       connect: { noDelay: true, keepAlive: true },
     });
-    entry = { pool, decoding: null };
-    pools.set(origin, entry);
+    pools.set(origin, pool);
   }
-  return entry;
+  return pool;
 }
 
 /** Sends a call's request: a path, headers and a body (whole, in pieces, or lent). */
@@ -40,16 +35,10 @@ const callsThroughUndici = process.env.WEIR_UPSTREAM_CLIENT === 'undici';
 
 /** The client for a call's request to `origin` (its handler an UpstreamAnswer, which decodes what comes compressed). */
 export function callPoolFor(origin: string): CallPool {
-  if (callsThroughUndici) return entryFor(origin).pool as unknown as CallPool;
+  if (callsThroughUndici) return undiciPoolFor(origin) as unknown as CallPool;
   let p = callPools.get(origin);
   if (!p) callPools.set(origin, (p = new H1Pool(origin)));
   return p;
-}
-
-/** The same pool behind undici's decompress interceptor, for `request()` and other handlers of undici's. */
-export function decodingPoolFor(origin: string): Dispatcher {
-  const entry = entryFor(origin);
-  return (entry.decoding ??= entry.pool.compose(decompress));
 }
 
 export async function closePools(): Promise<void> {
@@ -57,5 +46,5 @@ export async function closePools(): Promise<void> {
   const calls = [...callPools.values()];
   pools.clear();
   callPools.clear();
-  await Promise.allSettled([...all.map((e) => e.pool.close()), ...calls.map((p) => p.close())]);
+  await Promise.allSettled([...all.map((p) => p.close()), ...calls.map((p) => p.close())]);
 }

@@ -5,8 +5,8 @@
 // Why not undici for these: a model call is one small request and one answer, and undici's
 // general machinery (its request queue, stream layers under the socket, a timer per request)
 // cost a gateway worker more than the rest of the call's own work (PERF.md, issue 15). Model
-// calls, signed provider wires (a body in pieces goes out in one writev, none copied) and
-// pass-through routes use it; undici stays for token counts, which use its request API.
+// calls, signed provider wires (a body in pieces goes out in one writev, none copied),
+// pass-through routes and token counts use it.
 //
 // Idle connections are taken most recent first; one idle past its time (30 s, or the server's
 // `keep-alive: timeout` less a second) is closed when met, and a sweep closes the rest.
