@@ -15,10 +15,11 @@ import { loadPriceTable } from '../pricing/load';
 import { buildSnapshot, snapshotIds } from './build-snapshot';
 import { StoredModels, masterKeyOf } from './stored-models';
 import { ConfigWatcher } from './config-watch';
-import { Governance } from './governance';
+import type { Governance } from './governance';
+import { databaseUrl } from '../config/database-url';
 import { SlotTable } from './slots';
 import { semiSpaceFlag, Supervisor, workerYoungGenerationMb } from './supervisor';
-import { AgentRuntime, stableInstanceId } from '../agents/runtime';
+import type { AgentRuntime } from '../agents/runtime';
 import type { AgentCall } from '../gateway/agent-relay';
 import { resolveGroup } from '../gateway/model-groups';
 import { ScaleOut, scaleOutIdentity } from '../redis/scale-out';
@@ -30,6 +31,14 @@ import { defaultUiDir, loadStaticBundle, type StaticBundle } from '../ui/static-
 import { UiControl, type UiAuthParams, type UiLoginParams } from '../ui/ui-control';
 import { LiveHub } from '../ui/live-hub';
 import { startMemoryLog } from './memory-log';
+
+// The database's and the agents' modules (the admin API, pg, the spend writer, the sandboxes: 360
+// modules, some 10 MB of the control thread's heap) are loaded only when a database is configured:
+// without one there are no keys to govern and no agent runs.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const governanceModule = (): typeof import('./governance') => require('./governance');
+const agentsModule = (): typeof import('../agents/runtime') => require('../agents/runtime');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export interface BootOptions {
   configPath: string;
@@ -163,7 +172,7 @@ export async function boot(opts: BootOptions): Promise<void> {
   // Until the workers exist there is nobody to tell, and nobody whose acknowledgement to wait for.
   let publishGovernance: (d: GovernanceDelta, seq: number) => void = () => {};
   let governanceApplied = (): number => Number.MAX_SAFE_INTEGER;
-  const gov = await Governance.start({
+  const gov: Governance | null = databaseUrl(cfg) === null ? null : await governanceModule().Governance.start({
     cfg,
     baseDir: path.dirname(configPath),
     status,
@@ -362,10 +371,37 @@ export async function boot(opts: BootOptions): Promise<void> {
   governanceApplied = () => supervisor.governanceApplied();
   snapshotApplied = () => supervisor.snapshotApplied();
   const port = await supervisor.start();
+  // From the moment it serves: a SIGTERM that follows the "listening" line at once must find
+  // its handler (without one, Node dies by the signal and nothing is drained or written).
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn(`${signal} again: exiting now`);
+      return dieBy(signal);
+    }
+    stopping = true;
+    watcher.stop();
+    log.info(`shutdown (${signal}): not accepting new connections, finishing requests in flight (up to ${SHUTDOWN_GRACE_MS / 1000} s)`);
+    live.stop();
+    const drained = await supervisor.drain(SHUTDOWN_GRACE_MS);
+    // Workers have appended every answered request to their journals: write them to the database.
+    await agents?.stop().catch(() => {});
+    await gov?.stop();
+    await scaleOut?.stop();
+    await tracer?.shutdown().catch(() => {});
+    // Threads end once their idle keep-alive connections close; give them a moment.
+    const exited = await supervisor.waitExit(1_000);
+    log.info(drained ? 'shutdown complete' : 'shutdown: grace period over, requests still in flight were cut');
+    if (exited) process.exit(0);
+    dieBy(signal);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 
   const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? 'localhost' : opts.host;
   if (gov) {
     const loopback = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+    const { AgentRuntime, stableInstanceId } = agentsModule();
     agents = await AgentRuntime.start({
       pool: gov.database,
       settings: cfg.agent_settings,
@@ -395,31 +431,7 @@ export async function boot(opts: BootOptions): Promise<void> {
   if (agents) for (const line of await agents.describe()) log.info(line);
   log.info(snapshot.auth.masterKeyHash ? 'auth: master key required' : 'auth: none (no master_key set: every request is allowed, as in LiteLLM)');
 
-  watcher.start();
+  // A stop that came while the lines above were written (the agents' describe waits) leaves the watcher off.
+  if (!stopping) watcher.start();
   process.on('SIGHUP', () => reload('SIGHUP'));
-
-  let stopping = false;
-  const stop = async (signal: NodeJS.Signals) => {
-    if (stopping) {
-      log.warn(`${signal} again: exiting now`);
-      return dieBy(signal);
-    }
-    stopping = true;
-    watcher.stop();
-    log.info(`shutdown (${signal}): not accepting new connections, finishing requests in flight (up to ${SHUTDOWN_GRACE_MS / 1000} s)`);
-    live.stop();
-    const drained = await supervisor.drain(SHUTDOWN_GRACE_MS);
-    // Workers have appended every answered request to their journals: write them to the database.
-    await agents?.stop().catch(() => {});
-    await gov?.stop();
-    await scaleOut?.stop();
-    await tracer?.shutdown().catch(() => {});
-    // Threads end once their idle keep-alive connections close; give them a moment.
-    const exited = await supervisor.waitExit(1_000);
-    log.info(drained ? 'shutdown complete' : 'shutdown: grace period over, requests still in flight were cut');
-    if (exited) process.exit(0);
-    dieBy(signal);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
 }

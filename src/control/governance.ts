@@ -10,6 +10,7 @@ import type { Call } from '../admin/common';
 import { blockRunKeys, generateRunKeys } from '../admin/keys';
 import type { AdminContext, AdminRequest, AdminResponse, ModelSettings } from '../admin/types';
 import type { LiteLLMConfig } from '../config/types';
+import { databaseUrl } from '../config/database-url';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded';
 import { createPool, isConnectionError } from '../db/pool';
 import { keyBundles, loadAll, loadKeys, type KeyBundle } from '../db/queries';
@@ -68,11 +69,6 @@ export interface GovernanceOptions {
 export function globalBudget(cfg: LiteLLMConfig): number | null {
   const max = cfg.litellm_settings.max_budget;
   return max !== undefined && max > 0 ? max : null;
-}
-
-/** The database URL the config asks for: general_settings.database_url, else DATABASE_URL. */
-export function databaseUrl(cfg: LiteLLMConfig): string | null {
-  return cfg.general_settings.database_url ?? process.env.DATABASE_URL ?? null;
 }
 
 export class Governance {
