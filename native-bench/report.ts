@@ -312,9 +312,10 @@ function memoryTable(r: BenchResults): Table | null {
   if (!r.memory.length) return null;
   return {
     title: 'Memory (RSS sampled every second over the run)',
-    head: ['target', 'peak MB', 'at end MB'],
+    head: ['target', 'at start MB', 'peak MB', 'at end MB'],
     align: ['l'],
-    rows: r.memory.map((m) => [m.label, fixed(m.peakMB, 1), fixed(m.endMB, 1)]),
+    rows: r.memory.map((m) => [m.label, m.startMB === undefined ? '–' : fixed(m.startMB, 1), fixed(m.peakMB, 1), fixed(m.endMB, 1)]),
+    foot: ['at start: started and ready, before the first scenario sent a call'],
   };
 }
 

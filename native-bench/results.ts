@@ -298,7 +298,8 @@ export interface BenchResults {
   targets: { kind: TargetKind; label: string; url: string }[];
   scenarios: ScenarioResult[];
   /** RSS sampled every second over the whole run, and at its end. */
-  memory: { target: TargetKind; label: string; peakMB: number; endMB: number }[];
+  /** startMB: before the first scenario (absent in results older than 2026-12-06). */
+  memory: { target: TargetKind; label: string; startMB?: number; peakMB: number; endMB: number }[];
   checks: Check[];
   profile: ProfileEntry[] | null;
   /** The governed Weir's profile (scenario 4 with --profile). */

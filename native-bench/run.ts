@@ -45,8 +45,9 @@ function setUpPinning(args: BenchArgs, notes: string[]): PinPlan | null {
   return plan;
 }
 
-/** Peak and current RSS of every target, sampled every second. */
+/** RSS of every target before the first scenario (started, no call served yet), then its peak and at the end, sampled every second. */
 function memorySampler(targets: Target[]) {
+  const start = new Map<Target, number>(targets.map((t) => [t, targetRss(t) / 2 ** 20]));
   const peak = new Map<Target, number>(targets.map((t) => [t, NaN]));
   const sample = () => {
     for (const t of targets) {
@@ -59,7 +60,7 @@ function memorySampler(targets: Target[]) {
     stop: () => {
       clearInterval(timer);
       sample();
-      return targets.map((t) => ({ target: t.kind, label: t.label, peakMB: peak.get(t)!, endMB: targetRss(t) / 2 ** 20 }));
+      return targets.map((t) => ({ target: t.kind, label: t.label, startMB: start.get(t)!, peakMB: peak.get(t)!, endMB: targetRss(t) / 2 ** 20 }));
     },
   };
 }

@@ -116,6 +116,18 @@ test('the terminal report and the Markdown block show added latency with spread,
   assert.match(md, /Test CPU × 2/);
 });
 
+test('the memory table shows each target at start (before any call), at its peak and at the end; results older than the start column show a dash', () => {
+  const r = results();
+  r.memory = [
+    { target: 'weir', label: 'Weir', startMB: 101.5, peakMB: 160.4, endMB: 150 },
+    { target: 'minimal', label: 'minimal uWS proxy', peakMB: 130, endMB: 120 },
+  ];
+  const text = renderTerminal(r);
+  assert.match(text, /target\s+at start MB\s+peak MB\s+at end MB/);
+  assert.match(text, /Weir\s+101\.5\s+160\.4\s+150\.0/);
+  assert.match(text, /minimal uWS proxy\s+–\s+130\.0\s+120\.0/);
+});
+
 test('best throughput step: most req/s with p99 under the limit and no failures', () => {
   const s = (connections: number, rps: number, p99: number, errors = 0) => ({ connections, rps, total: rps, p50: 1, p99, errors, non2xx: 0 });
   assert.equal(bestStep([s(8, 1000, 2), s(32, 3000, 9), s(128, 3500, 25)], 20)!.connections, 32);
