@@ -66,8 +66,8 @@ class Gatherer extends UpstreamAnswer {
 }
 
 /**
- * Sends `opts` on `pool` and gathers the answer. Rejects with the connection's error, with
- * `signal`'s reason once it aborts, or with a WholeAnswerTimeout after `timeoutMs`.
+ * Sends `opts` on `pool` and gathers the answer. Rejects with the connection's error, with "the
+ * client went away" once `signal` aborts, or with a WholeAnswerTimeout after `timeoutMs`.
  */
 export function requestWhole(pool: CallPool, opts: H1DispatchOptions, timeoutMs: number, signal: AbortSignal): Promise<WholeAnswer> {
   return new Promise<WholeAnswer>((resolve, reject) => {
