@@ -197,13 +197,19 @@ test("a row LiteLLM wrote (v3:gcm, v2:gcm and NaCl SecretBox values) is read; on
       JSON.stringify({ id: 'other-salt-1' }),
     ],
   );
-  // Written behind Weir's back: the table poll brings it in.
+  // Written behind Weir's back: the table poll brings it in. Each worker takes the new model list
+  // when the control thread posts it, a moment apart, so a chat right after /v1/models showed the
+  // row may reach the other worker and be refused (400, the upstream never called): the wait is
+  // for a chat served.
   await waitFor('the LiteLLM row in /v1/models', async () => {
     const m = await call(weir.url, '/v1/models', { headers: bearer(MASTER_KEY) });
     return m.json.data.some((x: { id: string }) => x.id === 'litellm-row');
   });
-  const c = await chat(weir.url, 'litellm-row');
-  assert.equal(c.status, 200, c.text);
+  await waitFor('a chat to the LiteLLM row served', async () => {
+    const r = await chat(weir.url, 'litellm-row');
+    if (r.status !== 200) assert.match(r.text, /Invalid model name/, 'refused only while a worker has not taken the row');
+    return r.status === 200 ? r : null;
+  });
   assert.equal(mockA.requests.length, 1);
   assert.equal(mockA.requests[0]!.json.model, 'gpt-4o-mini');
   assert.equal(mockA.requests[0]!.headers.authorization, `Bearer ${VECTOR_PLAIN}`);
