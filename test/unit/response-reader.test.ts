@@ -31,11 +31,18 @@ class Sink implements ResponseSink {
   }
 }
 
+/** A reader started on a fresh sink (one that pauses after `pauseAfter` data calls; -1: never). */
+function openReader(pauseAfter = -1, noBody = false): { sink: Sink; r: ResponseReader } {
+  const sink = new Sink();
+  sink.pauseAfter = pauseAfter;
+  const r = new ResponseReader(sink);
+  r.start(noBody);
+  return { sink, r };
+}
+
 /** Reads `wire` in pieces of `size` bytes copied into one reused buffer; returns what the sink heard and the bytes left over. */
 function readIn(wire: string, size: number, noBody = false): { heard: Heard; rest: string; reader: ResponseReader } {
-  const sink = new Sink();
-  const reader = new ResponseReader(sink);
-  reader.start(noBody);
+  const { sink, r: reader } = openReader(-1, noBody);
   const bytes = Buffer.from(wire, 'latin1');
   const scratch = Buffer.alloc(size + 8);
   let rest = '';
@@ -89,9 +96,7 @@ test('no framing field: the body runs to the connection end, which completes it;
   assert.equal(heard.ended, false);
   assert.ok(reader.endsWithConnection);
   assert.equal(reader.keepAlive, false);
-  const sink = new Sink();
-  const r = new ResponseReader(sink);
-  r.start(false);
+  const { sink, r } = openReader();
   const b = Buffer.from('HTTP/1.1 200 OK\r\n\r\nabc');
   r.read(b, 0, b.length);
   r.closed();
@@ -123,11 +128,9 @@ test('bytes after the answer are left to the caller, not read as part of it', ()
 });
 
 test('the chunks one read holds reach the sink as one piece, the framing between them left out', () => {
-  const sink = new Sink();
+  const { sink, r } = openReader();
   const pieces: string[] = [];
   sink.data = (view: Buffer) => void pieces.push(view.toString('latin1'));
-  const r = new ResponseReader(sink);
-  r.start(false);
   const events = ['data: {"a":1}\n\n', 'data: {"b":22}\n\n', 'data: [DONE]\n\n'];
   const chunked = events.map((e) => `${e.length.toString(16)};x=y\r\n${e}\r\n`).join('');
   const wire = Buffer.from(`HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${chunked}0\r\n\r\n`, 'latin1');
@@ -140,10 +143,7 @@ test('the chunks one read holds reach the sink as one piece, the framing between
 });
 
 test('a sink that pauses on the last data stops the reader before the end, which the next read gives', () => {
-  const sink = new Sink();
-  sink.pauseAfter = 1;
-  const r = new ResponseReader(sink);
-  r.start(false);
+  const { sink, r } = openReader(1);
   const wire = Buffer.from('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n');
   const stop = r.read(wire, 0, wire.length);
   assert.equal(sink.heard.body, 'abcdef');
@@ -156,10 +156,7 @@ test('a sink that pauses on the last data stops the reader before the end, which
 });
 
 test('a sink that pauses mid-answer gets no more until read again, from where the reader stopped', () => {
-  const sink = new Sink();
-  sink.pauseAfter = 1;
-  const r = new ResponseReader(sink);
-  r.start(false);
+  const { sink, r } = openReader(1);
   const wire = Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nabcdef');
   const first = wire.length - 3;
   assert.equal(r.read(wire, 0, first), first);
@@ -183,9 +180,7 @@ test('what cannot be framed is an error, not a guess', () => {
   ];
   for (const wire of bad) assert.throws(() => readIn(wire, wire.length), ResponseFormatError, JSON.stringify(wire));
   // Cut short: the connection ended mid-body.
-  const sink = new Sink();
-  const r = new ResponseReader(sink);
-  r.start(false);
+  const { r } = openReader();
   const b = Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc');
   r.read(b, 0, b.length);
   assert.throws(() => r.closed(), ResponseFormatError);
