@@ -186,6 +186,20 @@ for (const engine of ['uws', 'node']) {
       const a = await call(gw.url, '/v1/messages', { headers: ANTH, body: { model: 'claude', messages: [], mock_behavior: { hang: true } } });
       assert.equal(a.status, 408);
       assert.equal(a.json.error.type, 'timeout_error');
+      // A token count is bound by the same timeout, and answered the same way.
+      const n = await call(gw.url, '/v1/messages/count_tokens', { headers: ANTH, body: { model: 'claude', messages: [], mock_behavior: { hang: true } } });
+      assert.equal(n.status, 408, n.text);
+      assert.equal(n.json.type, 'error');
+      assert.equal(n.json.error.type, 'timeout_error');
+      assert.match(n.json.error.message, /no answer within 1 s/);
+    });
+
+    it('a token count whose upstream connection is reset → 502 naming the deployment, in the Anthropic dialect', async () => {
+      const r = await call(gw.url, '/v1/messages/count_tokens', { headers: ANTH, body: { model: 'claude', messages: [], mock_behavior: { reset: true } } });
+      assert.equal(r.status, 502, r.text);
+      assert.equal(r.json.type, 'error');
+      assert.match(r.json.error.message, /dep-claude/);
+      assert.doesNotMatch(r.text, /SECRET/);
     });
 
     it('upstream 5xx after retries → the upstream status, all attempts made', async () => {
