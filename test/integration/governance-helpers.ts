@@ -317,6 +317,12 @@ export interface PgTap {
   url: string;
   /** How many times `needle` appeared in the bytes the gateway sent to Postgres so far. */
   count(needle: string): number;
+  /**
+   * How many times `needle` appeared in the parameters of statements whose SQL matches `sql`:
+   * one kind of query told from the others that carry the same value (a key's lookup from the
+   * spend rows that name the key).
+   */
+  countIn(needle: string, sql: RegExp): number;
   close(): Promise<void>;
 }
 
@@ -328,14 +334,19 @@ export interface PgTap {
 export async function pgTap(dbUrl: string): Promise<PgTap> {
   const target = new URL(dbUrl);
   const sent: Buffer[] = [];
+  /** What each connection sent, in order (the protocol is read per connection). */
+  const streams: Buffer[][] = [];
   const sockets = new Set<import('node:net').Socket>();
   const net = await import('node:net');
   const server = net.createServer((client) => {
     const upstream = net.connect(Number(target.port), target.hostname);
     sockets.add(client);
     sockets.add(upstream);
+    const mine: Buffer[] = [];
+    streams.push(mine);
     client.on('data', (d: Buffer) => {
       sent.push(Buffer.from(d));
+      mine.push(Buffer.from(d));
       upstream.write(d);
     });
     upstream.on('data', (d: Buffer) => client.write(d));
@@ -363,12 +374,55 @@ export async function pgTap(dbUrl: string): Promise<PgTap> {
       for (let i = all.indexOf(needle); i >= 0; i = all.indexOf(needle, i + needle.length)) n++;
       return n;
     },
+    countIn(needle: string, sql: RegExp) {
+      let n = 0;
+      for (const chunks of streams) for (const m of statementsOf(Buffer.concat(chunks))) if (sql.test(m.sql)) n += occurrences(m.params, needle);
+      return n;
+    },
     close: () =>
       new Promise<void>((r) => {
         for (const s of sockets) s.destroy();
         server.close(() => r());
       }),
   };
+}
+
+function occurrences(text: string, needle: string): number {
+  let n = 0;
+  for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + needle.length)) n++;
+  return n;
+}
+
+/**
+ * The statements one connection sent, each with its parameters' bytes: a simple query ('Q') is its
+ * own SQL; an extended one pairs a Bind ('B') with the SQL its statement was parsed from ('P').
+ * The first message (the startup) has no type byte.
+ */
+function statementsOf(bytes: Buffer): { sql: string; params: string }[] {
+  const out: { sql: string; params: string }[] = [];
+  const parsed = new Map<string, string>();
+  let at = bytes.length >= 4 ? bytes.readInt32BE(0) : bytes.length;
+  while (at + 5 <= bytes.length) {
+    const type = String.fromCharCode(bytes[at]!);
+    const end = at + 1 + bytes.readInt32BE(at + 1);
+    if (end > bytes.length) break;
+    const body = bytes.subarray(at + 5, end);
+    const cstr = (from: number): [string, number] => {
+      const z = body.indexOf(0, from);
+      return [body.toString('utf8', from, z), z + 1];
+    };
+    if (type === 'Q') out.push({ sql: cstr(0)[0], params: '' });
+    else if (type === 'P') {
+      const [name, next] = cstr(0);
+      parsed.set(name, cstr(next)[0]);
+    } else if (type === 'B') {
+      const [, next] = cstr(0);
+      const [statement, rest] = cstr(next);
+      out.push({ sql: parsed.get(statement) ?? '', params: body.toString('latin1', rest) });
+    }
+    at = end;
+  }
+  return out;
 }
 
 // ---- streams -------------------------------------------------------------------------------------
