@@ -82,6 +82,8 @@ test('--quick shortens every phase; --duration overrides the run length of rate 
   assert.equal(f.cannonRepeats, 3);
   // Every target is warmed before the throughput steps, a quick run's no longer than a full one's.
   assert.ok(q.cannonWarmupS > 0 && q.cannonWarmupS <= f.cannonWarmupS);
+  // Scenario 7 measures each path after V8 has optimized it (~1,500 calls; plan.ts).
+  assert.ok(f.translated.warmup >= 1500 && q.translated.warmup >= 1000);
   assert.equal(q.rateMs, 1000);
   assert.equal(makePlan(parseArgs(['--quick', '--duration', '3'])).rateMs, 3000);
   assert.deepEqual(f.streamLevels, [64, 256, 512]);
