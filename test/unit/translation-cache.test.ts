@@ -310,7 +310,9 @@ test('a scan that did not record the messages: the cache walks them itself, to t
 
 test('bounded: bytes and entries stay within the bounds, least recently used out first; a huge part is not kept', () => {
   const c = new TranslationCache(512 * 1024, 40);
-  const sessionBody = (s: number) => Buffer.from(JSON.stringify({ model: 'claude', max_tokens: 100, system: `session ${s}`, messages: [{ role: 'user', content: `session ${s} ${rep('pad ', 17_000)}` }] }));
+  // Each session's unit differs at its end too, where the key samples it: units that differed only
+  // inside would share a bucket (four kept under one key) and be let go as that bucket is.
+  const sessionBody = (s: number) => Buffer.from(JSON.stringify({ model: 'claude', max_tokens: 100, system: `session ${s}`, messages: [{ role: 'user', content: `session ${s} ${rep('pad ', 17_000)} ${s}` }] }));
   for (let s = 0; s < 30; s++) {
     same(c, sessionBody(s), OPTS);
     assert.ok(c.stats.bytes <= 512 * 1024 && c.stats.entries <= 40, `after session ${s}: ${JSON.stringify(c.stats)}`);
@@ -333,7 +335,7 @@ test('bounded: bytes and entries stay within the bounds, least recently used out
 
 test('bounded: a part found since the last eviction pass outlives older parts not found (second chance)', () => {
   const c = new TranslationCache(16 * 1024 * 1024, 8);
-  const sessionBody = (s: number) => Buffer.from(JSON.stringify({ model: 'claude', max_tokens: 100, system: `session ${s}`, messages: [{ role: 'user', content: `session ${s} ${rep('pad ', 17_000)}` }] }));
+  const sessionBody = (s: number) => Buffer.from(JSON.stringify({ model: 'claude', max_tokens: 100, system: `session ${s}`, messages: [{ role: 'user', content: `session ${s} ${rep('pad ', 17_000)} ${s}` }] }));
   const found = (s: number): number => {
     const hits = c.stats.hits;
     same(c, sessionBody(s), OPTS);
