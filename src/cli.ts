@@ -5,6 +5,7 @@
 // live terminal (src/cli-attach.ts): they load none of the gateway; `weir sandbox check NAME` makes,
 // tries and destroys one sandbox of the config (src/cli-sandbox.ts).
 import { availableParallelism } from 'node:os';
+import { scavengeAlone } from './control/scavenge-flag';
 
 const VERSION: string = (require('../../package.json') as { version: string }).version;
 
@@ -82,6 +83,8 @@ function parse(argv: string[]) {
 
 function serve(): void {
   const opts = parse(process.argv.slice(2));
+  // Before the gateway's modules load: every scavenge from here on, on every thread, runs alone.
+  scavengeAlone(process.execArgv);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { boot } = require('./control/boot') as typeof import('./control/boot');
   boot({ ...opts, version: VERSION }).catch((e: unknown) => {

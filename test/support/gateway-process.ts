@@ -16,6 +16,8 @@ export interface GatewayOptions {
   engine?: string;
   env?: Record<string, string | undefined>;
   args?: string[];
+  /** Node's own flags, before the CLI (`--trace-gc-nvp`, say). */
+  nodeArgs?: string[];
   /** Enables POST /__weir/crash. */
   faultInjection?: boolean;
 }
@@ -47,7 +49,7 @@ export function spawnGateway(opts: GatewayOptions): GatewayProcess & { ready: Pr
   const env: NodeJS.ProcessEnv = { ...process.env, WEIR_HTTP_ENGINE: opts.engine ?? '', ...opts.env };
   if (opts.faultInjection) env.WEIR_FAULT_INJECTION = '1';
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   killOnExit(proc);
   let out = '';
   const waiters = new Set<() => void>();
