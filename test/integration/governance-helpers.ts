@@ -333,7 +333,6 @@ export interface PgTap {
  */
 export async function pgTap(dbUrl: string): Promise<PgTap> {
   const target = new URL(dbUrl);
-  const sent: Buffer[] = [];
   /** What each connection sent, in order (the protocol is read per connection). */
   const streams: Buffer[][] = [];
   const sockets = new Set<import('node:net').Socket>();
@@ -345,7 +344,6 @@ export async function pgTap(dbUrl: string): Promise<PgTap> {
     const mine: Buffer[] = [];
     streams.push(mine);
     client.on('data', (d: Buffer) => {
-      sent.push(Buffer.from(d));
       mine.push(Buffer.from(d));
       upstream.write(d);
     });
@@ -369,9 +367,8 @@ export async function pgTap(dbUrl: string): Promise<PgTap> {
   return {
     url: u.toString(),
     count(needle: string) {
-      const all = Buffer.concat(sent).toString('latin1');
       let n = 0;
-      for (let i = all.indexOf(needle); i >= 0; i = all.indexOf(needle, i + needle.length)) n++;
+      for (const chunks of streams) n += occurrences(Buffer.concat(chunks).toString('latin1'), needle);
       return n;
     },
     countIn(needle: string, sql: RegExp) {

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { spawnGateway } from '../support/gateway-process';
+import { call } from '../support/http';
 import { startMockUpstream } from '../support/mock-upstream';
 
 const scavenges = (out: string) => out.split('\n').filter((l) => l.includes('gc=s '));
@@ -21,13 +22,8 @@ test('every scavenge of the gateway, control thread and workers, runs without he
   t.after(() => gw.stop());
   await gw.ready;
   for (let i = 0; i < 20; i++) {
-    const res = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: 'Bearer sk-scavenge', 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: `hi ${i}` }] }),
-    });
-    assert.equal(res.status, 200);
-    await res.text();
+    const r = await call(gw.url, '/v1/chat/completions', { headers: { authorization: 'Bearer sk-scavenge' }, body: { model: 'm', messages: [{ role: 'user', content: `hi ${i}` }] } });
+    assert.equal(r.status, 200, r.text);
   }
   const lines = scavenges(gw.output());
   const isolates = new Set(lines.map((l) => /\[\d+:(0x[0-9a-f]+)\]/.exec(l)?.[1]));
