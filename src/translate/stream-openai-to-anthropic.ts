@@ -23,7 +23,8 @@
 // only at the end, so message_start carries the request's estimate and message_delta the real
 // input_tokens, cache_read_input_tokens, cache_creation_input_tokens and output_tokens.
 import type { ToAnthropicContext } from './context';
-import { ChunkTemplate, tokenChars } from './chunk-template';
+import { type ChunkTemplate, tokenChars } from './chunk-template';
+import { LEARN_TRIES, learnShape, shapeOf } from './chunk-shapes';
 import { anthropicErrorType } from './errors';
 import { anthropicToolId, messageIdFrom, restoreToolName } from './names';
 import { matchedStopSequence, stopReasonFromFinish } from './reasons';
@@ -74,15 +75,23 @@ export class OpenAIToAnthropicStream extends StreamTranslator {
   private usageSeen = false;
   private readonly u: Usage = emptyUsage();
   private outputChars = 0;
-  /** A field initializer: see StreamTranslator on closures made in a translator's constructor. */
-  private readonly onChunkFn = (chunk: Obj): void => this.onChunk(chunk);
-  /** The raw text of the event being parsed ('' for chunks handed over as objects). */
+  /**
+   * A field initializer: see StreamTranslator on closures made in a translator's constructor.
+   * A parsed chunk may teach the worker its shape (chunk-shapes.ts) once the translator read it.
+   */
+  private readonly onChunkFn = (chunk: Obj): void => {
+    this.onChunk(chunk);
+    if (this.learnTries < LEARN_TRIES && learnShape(this.eventData, chunk) !== null) this.learnTries++;
+  };
+  /** The raw text of the event being parsed. */
   private eventData = '';
-  /** The stream's text chunks, read without a full parse once one of them was (chunk-template.ts). */
+  /** Chunks whose shape this stream tried to learn. */
+  private learnTries = 0;
+  /** The stream's text chunks, read from their bytes around the content (chunk-template.ts). */
   private template: ChunkTemplate | null = null;
-  private templateTries = 0;
-  /** Chunks read through the template (for tests). */
+  /** Chunks read through the stream's text template, and through the worker's shapes (for tests). */
   templated = 0;
+  shaped = 0;
 
   constructor(ctx: ToAnthropicContext) {
     super();
@@ -126,31 +135,27 @@ export class OpenAIToAnthropicStream extends StreamTranslator {
     }
     const token = this.template?.token(data);
     if (token !== undefined) {
-      // What onChunk does with a text chunk of the template's shape (see learnTemplate), its
-      // content's JSON taken as the template found it rather than written again.
+      // What onChunk does with a text chunk of the template's shape, its content's JSON taken as
+      // the template found it rather than written again.
       scanSteps.n += data.length;
       this.templated++;
       if (token.length > 2) this.textToken(token, tokenChars());
       return;
     }
+    const shape = shapeOf(data);
+    const chunk = shape?.fill(data);
+    if (shape && chunk) {
+      scanSteps.n += data.length;
+      this.shaped++;
+      const template = shape.isText && this.template === null ? shape.template(data) : null;
+      this.onChunk(chunk);
+      // The template path skips start(): it is taken once the stream has started.
+      if (template !== null && this.started) this.template = template;
+      return;
+    }
     this.eventData = data;
     parseEventData(data, this.onChunkFn);
     this.eventData = '';
-  }
-
-  /**
-   * After a chunk whose only effect was a text delta: its bytes around the content become the
-   * template (a few tries per stream, so a stream whose chunks never repeat costs nothing more).
-   */
-  private learnTemplate(chunk: Obj, choice: Obj, delta: Obj): void {
-    if (this.template !== null || this.eventData === '' || this.templateTries >= 3) return;
-    if ((chunk.error !== undefined && chunk.error !== null) || isObj(chunk.usage)) return;
-    if (choice.finish_reason !== undefined && choice.finish_reason !== null) return;
-    const content = delta.content;
-    if (typeof content !== 'string' || content.length === 0 || nonEmpty(delta.reasoning_content) || nonEmpty(delta.reasoning) || nonEmpty(delta.refusal)) return;
-    if (Array.isArray(delta.thinking_blocks) || Array.isArray(delta.tool_calls) || isObj(delta.function_call)) return;
-    this.templateTries++;
-    this.template = ChunkTemplate.learn(this.eventData, chunk, content);
   }
 
   /**
@@ -183,10 +188,7 @@ export class OpenAIToAnthropicStream extends StreamTranslator {
     if (choices.length > 1) choice = choices.find((c) => isObj(c) && (c.index === 0 || c.index === undefined));
     if (!isObj(choice)) return;
     const delta = choice.delta;
-    if (isObj(delta)) {
-      this.onDelta(delta);
-      if (choices.length === 1) this.learnTemplate(chunk, choice, delta);
-    }
+    if (isObj(delta)) this.onDelta(delta);
     const fr = choice.finish_reason;
     if (fr !== undefined && fr !== null) {
       this.finishReason = fr;
@@ -393,8 +395,4 @@ export class OpenAIToAnthropicStream extends StreamTranslator {
 /** A content_block_delta event up to its delta object. */
 function deltaHead(index: number): string {
   return `event: content_block_delta\ndata: {"type":"content_block_delta","index":${index},"delta":`;
-}
-
-function nonEmpty(v: unknown): boolean {
-  return typeof v === 'string' && v.length > 0;
 }

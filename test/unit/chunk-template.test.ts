@@ -1,14 +1,16 @@
-// The text-chunk template of the OpenAI → Anthropic stream translator (src/translate/chunk-template.ts):
-// a stream read through it must give exactly what the full parse of every chunk gives. The
-// reference is the same translator fed the same chunks as parsed objects (pushChunk), which never
-// takes the template path; the streams are random (contents with escapes, quotes, control
-// characters, astral characters; other fields that change mid-stream; tool calls, reasoning,
-// usage and finish chunks between text chunks; chunks whose bytes differ from the template's).
+// The OpenAI → Anthropic stream translator's chunks read without JSON.parse: the worker's chunk
+// shapes (src/translate/chunk-shapes.ts) and each stream's text template made from one
+// (src/translate/chunk-template.ts). A stream read through them must give exactly what the full
+// parse of every chunk gives. The reference is the same translator fed the same chunks as parsed
+// objects (pushChunk), which never takes either path; the streams are random (contents with
+// escapes, quotes, control characters, astral characters; other fields that change mid-stream;
+// tool calls, reasoning, usage and finish chunks between text chunks; chunks whose bytes differ
+// from a shape's; ids, created and usage counts that differ from stream to stream).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { OpenAIToAnthropicStream } from '../../src/translate';
-import { ChunkTemplate } from '../../src/translate/chunk-template';
+import { forgetShapes, learnShape, MAX_SHAPES, shapeOf, shapesKept } from '../../src/translate/chunk-shapes';
 import { DONE } from '../../src/translate/sse';
 
 const CTX = { model: 'claude-sonnet-4-5', estimatedInputTokens: 100, messageId: 'msg_test' };
@@ -32,7 +34,7 @@ function fedAsBytes(events: string[], size: number): string {
  * The translator's output fed as SSE text and as SSE bytes, whole and split anywhere (the template
  * path open), and as objects (never); the bytes must give what the text gives.
  */
-function both(chunks: (Obj | string)[]): { sse: string; objects: string; templated: number } {
+function both(chunks: (Obj | string)[]): { sse: string; objects: string; templated: number; shaped: number } {
   const a = new OpenAIToAnthropicStream(CTX);
   let sse = '';
   const events = [...chunks.map((c) => `data: ${typeof c === 'string' ? c : JSON.stringify(c)}\n\n`), 'data: [DONE]\n\n'];
@@ -51,17 +53,52 @@ function both(chunks: (Obj | string)[]): { sse: string; objects: string; templat
     if (typeof o === 'object' && o !== null && !Array.isArray(o)) objects += b.pushChunk(o as Obj);
   }
   objects += b.pushChunk(DONE) + b.end();
-  return { sse, objects, templated: a.templated };
+  return { sse, objects, templated: a.templated, shaped: a.shaped };
 }
 
+const finish = (extra: Obj = {}): Obj => ({ ...textChunk('', extra), choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
+
 test('a plain stream of text chunks is read through the template after its first text chunk', () => {
-  const chunks = [textChunk(''), ...Array.from({ length: 20 }, (_, i) => textChunk(`tok${i} `)), { ...textChunk(''), choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }];
+  forgetShapes();
+  const chunks = [textChunk(''), ...Array.from({ length: 20 }, (_, i) => textChunk(`tok${i} `)), finish()];
   const r = both(chunks);
   assert.equal(r.sse, r.objects);
-  assert.equal(r.templated, 19, 'every text chunk after the one the template was learnt from');
+  // The first chunk teaches the text chunk's shape; the next is read through it, and its bytes
+  // around the content become the stream's template for the 19 after it.
+  assert.equal(r.shaped, 1);
+  assert.equal(r.templated, 19);
+});
+
+test("a worker's third stream of a deployment parses none of its chunks: other ids, created and usage counts", () => {
+  forgetShapes();
+  const stream = (n: number): Obj[] => {
+    const extra = { id: `chatcmpl-${n}x${'y'.repeat(n)}`, created: 1700000000 + n * 977, service_tier: 'default' };
+    return [
+      { ...textChunk('', extra), choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] },
+      ...Array.from({ length: 6 }, (_, i) => textChunk(`s${n} tok${i} `, { ...extra, obfuscation: 'ab'.repeat(1 + ((n + i) % 5)) })),
+      finish(extra),
+      {
+        ...textChunk('', extra),
+        choices: [],
+        usage: { prompt_tokens: 1000 * n + 7, completion_tokens: 6 + n, total_tokens: 1013 * n, prompt_tokens_details: { cached_tokens: 300 * n }, completion_tokens_details: { reasoning_tokens: 0 } },
+      },
+    ];
+  };
+  for (let n = 1; n <= 3; n++) {
+    const chunks = stream(n);
+    const r = both(chunks);
+    assert.equal(r.sse, r.objects, `stream ${n}`);
+    // The first stream's chunks teach the shapes (both() reads it five times, each time learning
+    // at most LEARN_TRIES chunks): every chunk of the streams after it is read from its bytes.
+    if (n === 1) assert.ok(r.shaped + r.templated < chunks.length);
+    else assert.equal(r.shaped + r.templated, chunks.length, `stream ${n}: every chunk read from its bytes`);
+  }
+  // The usage chunk's counts are this stream's, not the ones its shape was learnt from.
+  assert.match(both(stream(3)).sse, /"input_tokens":2107,"cache_creation_input_tokens":0,"cache_read_input_tokens":900,"output_tokens":9\}/);
 });
 
 test("OpenAI's chunks, each with an obfuscation string of its own length, are read through the template", () => {
+  forgetShapes();
   const pad = (i: number) => 'xYz09'.repeat(8).slice(0, 1 + ((i * 7) % 13));
   const chunks = Array.from({ length: 20 }, (_, i) => textChunk(`tok${i} `, { service_tier: 'default', obfuscation: pad(i) }));
   // An escaped quote in one content, an escape in one obfuscation, a changed field in another.
@@ -71,10 +108,11 @@ test("OpenAI's chunks, each with an obfuscation string of its own length, are re
   chunks.push({ ...textChunk('y', { service_tier: 'default', obfuscation: 'q' }), choices: [{ index: 0, delta: { content: 'y' }, finish_reason: 'st' }] });
   const r = both(chunks);
   assert.equal(r.sse, r.objects);
-  assert.equal(r.templated, 20, 'every text chunk after the first, the changed service_tier apart');
+  assert.equal(r.shaped + r.templated, 20, 'every text chunk after the first, the changed service_tier apart');
 });
 
 test('contents the template must not take as they are: escapes, quotes, control characters, non-strings', () => {
+  forgetShapes();
   const base = JSON.stringify(textChunk('first'));
   const around = (middle: string) => base.replace('"first"', middle);
   const chunks: (Obj | string)[] = [
@@ -88,14 +126,16 @@ test('contents the template must not take as they are: escapes, quotes, control 
     around('""'), // empty: no delta
     around('"ok" '), // a string followed by whitespace: still that string
     around('"unterminated'), // not JSON
+    around('"bad \\x escape"'), // an escape JSON does not have: not JSON
     textChunk('last'),
   ];
   const r = both(chunks);
   assert.equal(r.sse, r.objects);
-  assert.ok(r.templated >= 5, `templated ${r.templated}`);
+  assert.ok(r.shaped + r.templated >= 5, `read from their bytes: ${r.shaped + r.templated}`);
 });
 
 test('a chunk whose other fields change is parsed in full', () => {
+  forgetShapes();
   const r = both([
     textChunk('a'),
     textChunk('b'),
@@ -107,29 +147,62 @@ test('a chunk whose other fields change is parsed in full', () => {
     { ...textChunk('g'), choices: [{ index: 0, delta: { content: 'g' }, finish_reason: 'stop' }] },
   ]);
   assert.equal(r.sse, r.objects);
-  assert.equal(r.templated, 1, 'only "b" has the template\'s bytes');
+  assert.equal(r.shaped + r.templated, 1, 'only "b" has the bytes of a chunk before it');
 });
 
-test('learn refuses what it cannot place: content not found, or found in another member', () => {
-  const c = textChunk('chatcmpl-1'); // the content's bytes are also the id's
-  const data = JSON.stringify(c);
-  const t = ChunkTemplate.learn(data, c, 'chatcmpl-1');
-  assert.ok(t, 'the last occurrence is the content: kept');
-  assert.equal(t.token(data.replace('"content":"chatcmpl-1"', '"content":"zz"')), '"zz"');
-  // The content's bytes last appear in a member after the content: the probe tells.
-  const d = { ...textChunk('x'), system_fingerprint: 'x' };
-  assert.equal(ChunkTemplate.learn(JSON.stringify(d), d, 'x'), null);
-  // Escaped in the upstream's bytes, so JSON.stringify's form is not there.
-  const e = textChunk('é');
-  assert.equal(ChunkTemplate.learn(JSON.stringify(e).replace('é', '\\u00e9'), e, 'é'), null);
+test('a shape takes any token of its kind in its holes, and nothing else', () => {
+  forgetShapes();
+  const usage = (p: string, c: string) =>
+    `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"gpt-x","choices":[],"usage":{"prompt_tokens":${p},"completion_tokens":${c},"prompt_tokens_details":{"cached_tokens":0}}}`;
+  const learnt = usage('12', '3');
+  assert.equal(learnShape(learnt, JSON.parse(learnt) as Obj), true);
+  for (const [p, c] of [['0', '7'], ['-0', '1.5e3'], ['123456789012', '2E-2'], ['4.25', '0.0']]) {
+    const data = usage(p, c);
+    const shape = shapeOf(data);
+    assert.ok(shape, data);
+    assert.deepEqual(shape.fill(data), JSON.parse(data), data);
+  }
+  for (const [p, c] of [['01', '1'], ['1.', '1'], ['+1', '1'], ['1e', '1'], ['"1"', '1'], ['null', '1'], ['1 ', '1'], ['.5', '1']]) assert.equal(shapeOf(usage(p, c)), null, usage(p, c));
+  // A string hole: any string token, escapes decoded as JSON.parse decodes them.
+  const text = JSON.stringify(textChunk('chatcmpl-1')); // the content's bytes are also the id's
+  assert.equal(learnShape(text, JSON.parse(text) as Obj), true);
+  const escaped = text.replace('"content":"chatcmpl-1"', '"content":"\\u00e9\\n\\"q\\""');
+  assert.deepEqual(shapeOf(escaped)?.fill(escaped), JSON.parse(escaped));
+  const bad = text.replace('"content":"chatcmpl-1"', '"content":"\\x"');
+  assert.equal(shapeOf(bad)?.fill(bad) ?? null, null, 'an escape JSON does not have: left to the full parse');
 });
 
-test('random streams: the template path and the full parse agree byte for byte', () => {
+test('learnShape keeps only what it can place and prove', () => {
+  forgetShapes();
+  const learn = (c: Obj | string) => {
+    const data = typeof c === 'string' ? c : JSON.stringify(c);
+    return learnShape(data, JSON.parse(data) as Obj);
+  };
+  // Not a chunk a shape is kept of: tool calls, reasoning, an error, several choices.
+  assert.equal(learn({ ...textChunk(''), choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '{}' } }] }, finish_reason: null }] }), null);
+  assert.equal(learn({ ...textChunk(''), choices: [{ index: 0, delta: { reasoning_content: 'x' }, finish_reason: null }] }), null);
+  assert.equal(learn({ error: { message: 'no' } }), null);
+  assert.equal(learn({ ...textChunk('a'), choices: [{ index: 0, delta: { content: 'a' } }, { index: 1, delta: { content: 'b' } }] }), null);
+  // A duplicate key: JSON.parse keeps the last value, which is not where the first key is.
+  assert.equal(learn('{"id":"a","choices":[{"index":0,"delta":{"content":"x"}}],"id":"b"}'), false);
+  // Spaces between a key and its value: the value is not found after its key.
+  assert.equal(learn('{"id": "a","choices":[{"index":0,"delta":{"content":"x"}}]}'), false);
+  assert.equal(shapesKept(), 0);
+  // The newest MAX_SHAPES are kept.
+  for (let i = 0; i < MAX_SHAPES + 3; i++) assert.equal(learn(textChunk('x', { model: `m${i}` })), true);
+  assert.equal(shapesKept(), MAX_SHAPES);
+  assert.ok(shapeOf(JSON.stringify(textChunk('y', { model: `m${MAX_SHAPES + 2}` }))), 'the newest');
+  assert.equal(shapeOf(JSON.stringify(textChunk('y', { model: 'm0' }))), null, 'the oldest let go');
+});
+
+test('random streams: the shapes, the template and the full parse agree byte for byte', () => {
+  forgetShapes();
   const content = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('', '"', '\\', '\n', '\u0000', '😀', 'tok '));
   const chunk = fc.oneof(
     { weight: 6, arbitrary: content.map((s) => textChunk(s)) },
     { weight: 1, arbitrary: fc.tuple(content, fc.constantFrom('gpt-x', 'gpt-y')).map(([s, model]) => textChunk(s, { model })) },
     { weight: 3, arbitrary: fc.tuple(content, fc.string()).map(([s, obfuscation]) => textChunk(s, { obfuscation })) },
+    { weight: 1, arbitrary: content.map((s) => ({ ...textChunk(''), choices: [{ index: 0, delta: { role: 'assistant', content: s }, finish_reason: null }] })) },
     { weight: 1, arbitrary: content.map((s) => ({ ...textChunk(''), choices: [{ index: 0, delta: { reasoning_content: s }, finish_reason: null }] })) },
     {
       weight: 1,
@@ -137,18 +210,26 @@ test('random streams: the template path and the full parse agree byte for byte',
     },
     // The raw bytes of a text chunk with its content's bytes replaced by anything.
     { weight: 2, arbitrary: fc.tuple(content, fc.string()).map(([s, raw]) => JSON.stringify(textChunk(s)).replace(JSON.stringify(s), raw)) },
-    { weight: 1, arbitrary: fc.constant({ ...textChunk(''), choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }) },
+    { weight: 1, arbitrary: fc.constantFrom(finish(), finish({ usage: null })) },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(fc.nat(), fc.nat(), fc.oneof(fc.double(), fc.integer())).map(([p, c, x]) => ({ ...textChunk(''), choices: [], usage: { prompt_tokens: p, completion_tokens: c, prompt_tokens_details: { cached_tokens: x } } })),
+    },
   );
+  // Each stream its own id and created, as an upstream gives them: the shapes carry over.
+  const stream = fc.tuple(fc.array(chunk, { maxLength: 30 }), fc.string(), fc.nat()).map(([chunks, id, created]) => chunks.map((c) => (typeof c === 'string' ? c : { ...c, id, created })));
   let templated = 0;
+  let shaped = 0;
   fc.assert(
-    fc.property(fc.array(chunk, { maxLength: 30 }), (chunks) => {
+    fc.property(stream, (chunks) => {
       const r = both(chunks);
       assert.equal(r.sse, r.objects);
       templated += r.templated;
+      shaped += r.shaped;
     }),
     { numRuns: 400 },
   );
-  // The template path must be exercised, not merely allowed: twelve runs took it 417–506 times
-  // (CI once 396, under the 400 this asked before); 200 is far below any run's draw.
+  // Both paths must be exercised, not merely allowed.
   assert.ok(templated >= 200, `the template path was taken ${templated} times`);
+  assert.ok(shaped >= 200, `the shapes were taken ${shaped} times`);
 });
