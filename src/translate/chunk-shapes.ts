@@ -49,6 +49,7 @@ export class ChunkShape {
     readonly chunk: Obj,
     /** The content's hole when the chunk's only effect is a text delta (a text chunk), else -1. */
     private readonly text: number,
+    /** No chunk of this shape is shorter: its bytes and a character a hole. */
     private readonly least: number,
   ) {}
 
