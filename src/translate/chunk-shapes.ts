@@ -218,6 +218,14 @@ function at(o: unknown, path: readonly (string | number)[]): unknown {
 const PROBE = '\u0000weir-hole-';
 
 /**
+ * A string of its own. A slice of the event's text may be V8's view into the whole upstream read
+ * it came in (up to the SSE parser's 16 MB), which a shape kept for the worker's life would keep.
+ */
+function ownCopy(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
+
+/**
  * Learns the shape of `chunk`, parsed from `data`, and keeps it: true. False when its holes
  * cannot be placed in its bytes; null, at no cost worth counting, when it is not a chunk a shape
  * is kept of (see the file's comment).
@@ -259,7 +267,7 @@ export function learnShape(data: string, chunk: Obj): boolean | null {
   const holes: Hole[] = found.map((f) => ({ kind: f.kind, holder: at(chunk, f.path.slice(0, -1)) as Obj, key: f.key }));
   const text = isTextChunk(chunk) ? found.findIndex((f) => f.path.length === 4) : -1;
   const least = lits.reduce((n, l) => n + l.length, 0) + found.length;
-  shapes.unshift(new ChunkShape(lits, holes, chunk, text, least));
+  shapes.unshift(new ChunkShape(lits.map(ownCopy), holes, chunk, text, least));
   if (shapes.length > MAX_SHAPES) shapes.pop();
   return true;
 }
