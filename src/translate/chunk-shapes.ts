@@ -20,7 +20,7 @@
 // The object is the shape's own and is handed to the translator with the holes' values written
 // in: the translator reads a chunk and keeps none of it (strings and numbers only), so one object
 // serves every chunk of the shape. Bounds: MAX_SHAPES per worker (module state is per thread), the
-// newest first; a stream tries to learn at most LEARN_TRIES chunks.
+// oldest let go first; a stream tries to learn at most LEARN_TRIES chunks.
 import { lastStringEscaped, numberEnd, stringEnd } from './json-tokens';
 import { ChunkTemplate } from './chunk-template';
 import { isObj, type Obj } from './shape';
@@ -101,6 +101,18 @@ export class ChunkShape {
   }
 
   /**
+   * Lets go of the strings fill() wrote in, once the chunk was read: each may be V8's view into
+   * the whole upstream read it came in, which the shape would otherwise keep until its next chunk.
+   */
+  clear(): void {
+    for (let i = 0; i < this.holes.length; i++) {
+      const h = this.holes[i]!;
+      if (h.kind === STRING) h.holder[h.key] = '';
+      values[i] = undefined;
+    }
+  }
+
+  /**
    * For a text shape, after matches(data): the stream's text template, the bytes before the
    * content as this chunk has them (its id, its created). Null when the holes after the content
    * are not the one string the template can step over (OpenAI's `obfuscation`).
@@ -124,16 +136,31 @@ const spans = new Int32Array(2 * MAX_HOLES);
 const escapes: boolean[] = new Array<boolean>(MAX_HOLES).fill(false);
 const values: unknown[] = [];
 
-/** This worker's shapes, the newest first. */
+/** This worker's shapes, the oldest first. */
 const shapes: ChunkShape[] = [];
+/** Where shapeOf last found one. */
+let foundAt = 0;
 
-/** The shape `data` has (its spans then set for fill), or null. */
-export function shapeOf(data: string): ChunkShape | null {
-  for (let i = 0; i < shapes.length; i++) {
-    const s = shapes[i]!;
-    if (s.matches(data)) return s;
+/**
+ * The shape `data` has (its spans then set for fill), or null. The search starts at `from` and
+ * wraps around: a stream's chunks come in the order their shapes were learnt (role, text, finish,
+ * usage), so a stream that starts each search after the shape it found last finds each at once.
+ */
+export function shapeOf(data: string, from = 0): ChunkShape | null {
+  const n = shapes.length;
+  for (let k = 0; k < n; k++) {
+    const i = (from + k) % n;
+    if (shapes[i]!.matches(data)) {
+      foundAt = i;
+      return shapes[i]!;
+    }
   }
   return null;
+}
+
+/** The index of the shape shapeOf last found. */
+export function shapeFoundAt(): number {
+  return foundAt;
 }
 
 /** Forgets the worker's shapes (tests). */
@@ -267,7 +294,7 @@ export function learnShape(data: string, chunk: Obj): boolean | null {
   const holes: Hole[] = found.map((f) => ({ kind: f.kind, holder: at(chunk, f.path.slice(0, -1)) as Obj, key: f.key }));
   const text = isTextChunk(chunk) ? found.findIndex((f) => f.path.length === 4) : -1;
   const least = lits.reduce((n, l) => n + l.length, 0) + found.length;
-  shapes.unshift(new ChunkShape(lits.map(ownCopy), holes, chunk, text, least));
-  if (shapes.length > MAX_SHAPES) shapes.pop();
+  shapes.push(new ChunkShape(lits.map(ownCopy), holes, chunk, text, least));
+  if (shapes.length > MAX_SHAPES) shapes.shift();
   return true;
 }

@@ -24,7 +24,7 @@
 // input_tokens, cache_read_input_tokens, cache_creation_input_tokens and output_tokens.
 import type { ToAnthropicContext } from './context';
 import { type ChunkTemplate, tokenChars } from './chunk-template';
-import { LEARN_TRIES, learnShape, shapeOf } from './chunk-shapes';
+import { LEARN_TRIES, learnShape, shapeFoundAt, shapeOf } from './chunk-shapes';
 import { anthropicErrorType } from './errors';
 import { anthropicToolId, messageIdFrom, restoreToolName } from './names';
 import { matchedStopSequence, stopReasonFromFinish } from './reasons';
@@ -87,6 +87,8 @@ export class OpenAIToAnthropicStream extends StreamTranslator {
   private eventData = '';
   /** Chunks whose shape this stream tried to learn. */
   private learnTries = 0;
+  /** Where this stream's next search of the worker's shapes starts: after the one found last. */
+  private nextShape = 0;
   /** The stream's text chunks, read from their bytes around the content (chunk-template.ts). */
   private template: ChunkTemplate | null = null;
   /** Chunks read through the stream's text template, and through the worker's shapes (for tests). */
@@ -142,13 +144,18 @@ export class OpenAIToAnthropicStream extends StreamTranslator {
       if (token.length > 2) this.textToken(token, tokenChars());
       return;
     }
-    const shape = shapeOf(data);
+    const shape = shapeOf(data, this.nextShape);
     const chunk = shape?.fill(data);
     if (shape && chunk) {
       scanSteps.n += data.length;
       this.shaped++;
+      this.nextShape = shapeFoundAt() + 1;
       const template = shape.isText && this.template === null ? shape.template(data) : null;
-      this.onChunk(chunk);
+      try {
+        this.onChunk(chunk);
+      } finally {
+        shape.clear();
+      }
       // The template path skips start(): it is taken once the stream has started.
       if (template !== null && this.started) this.template = template;
       return;

@@ -170,6 +170,13 @@ test('a shape takes any token of its kind in its holes, and nothing else', () =>
   assert.deepEqual(shapeOf(escaped)?.fill(escaped), JSON.parse(escaped));
   const bad = text.replace('"content":"chatcmpl-1"', '"content":"\\x"');
   assert.equal(shapeOf(bad)?.fill(bad) ?? null, null, 'an escape JSON does not have: left to the full parse');
+  // Once read, the strings written in are let go (each a view into the upstream read it came in).
+  const read = shapeOf(escaped)!;
+  const chunk = read.fill(escaped)!;
+  read.clear();
+  assert.equal(chunk.id, '');
+  assert.equal(((chunk.choices as Obj[])[0]!.delta as Obj).content, '');
+  assert.equal(chunk.created, 1700000000, 'numbers hold nothing: left as they are');
 });
 
 test('learnShape keeps only what it can place and prove', () => {
@@ -188,10 +195,10 @@ test('learnShape keeps only what it can place and prove', () => {
   // Spaces between a key and its value: the value is not found after its key.
   assert.equal(learn('{"id": "a","choices":[{"index":0,"delta":{"content":"x"}}]}'), false);
   assert.equal(shapesKept(), 0);
-  // The newest MAX_SHAPES are kept.
+  // The newest MAX_SHAPES are kept; a search from any place finds a shape kept anywhere.
   for (let i = 0; i < MAX_SHAPES + 3; i++) assert.equal(learn(textChunk('x', { model: `m${i}` })), true);
   assert.equal(shapesKept(), MAX_SHAPES);
-  assert.ok(shapeOf(JSON.stringify(textChunk('y', { model: `m${MAX_SHAPES + 2}` }))), 'the newest');
+  for (let from = 0; from < 2 * MAX_SHAPES; from++) assert.ok(shapeOf(JSON.stringify(textChunk('y', { model: `m${MAX_SHAPES + 2}` })), from), `the newest, from ${from}`);
   assert.equal(shapeOf(JSON.stringify(textChunk('y', { model: 'm0' }))), null, 'the oldest let go');
 });
 
