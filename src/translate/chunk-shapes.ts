@@ -89,6 +89,7 @@ export class ChunkShape {
         try {
           values[i] = JSON.parse(data.slice(s, e)) as unknown;
         } catch {
+          values.fill(undefined, 0, i); // the strings read so far: nothing reads them now
           return null;
         }
       }
@@ -294,7 +295,9 @@ export function learnShape(data: string, chunk: Obj): boolean | null {
   const holes: Hole[] = found.map((f) => ({ kind: f.kind, holder: at(chunk, f.path.slice(0, -1)) as Obj, key: f.key }));
   const text = isTextChunk(chunk) ? found.findIndex((f) => f.path.length === 4) : -1;
   const least = lits.reduce((n, l) => n + l.length, 0) + found.length;
-  shapes.push(new ChunkShape(lits.map(ownCopy), holes, chunk, text, least));
+  const shape = new ChunkShape(lits.map(ownCopy), holes, chunk, text, least);
+  shape.clear(); // the learnt chunk's own values (a long text, say) are not kept either
+  shapes.push(shape);
   if (shapes.length > MAX_SHAPES) shapes.shift();
   return true;
 }
