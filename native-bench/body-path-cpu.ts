@@ -11,6 +11,14 @@
 // Per call: the worker's on-CPU time (/proc/thread-self/schedstat: waiting for a core is not
 // counted) and the process's minor page faults (getrusage: fresh pages touched, which on this VM
 // cost 7–18 µs each). Medians over the repeats, builds side by side.
+//
+// `--evict MB`: before each call the worker touches MB of memory of its own, as the rest of a
+// server's turn (the mock, the client, other requests) does between two calls of a session, and
+// each call then reads what it would send, a byte a cache line, as the kernel's copy to the
+// socket does. Each call is then timed alone (the clock read around it, the worker pinned) and
+// the figure is the median call, not the mean of blocks: the eviction's own time is left out
+// rather than taken off (it is ~10× a call and moves more than a call costs). In a loop without
+// it a call finds every kept part in the processor's caches, which a server's call does not.
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -32,7 +40,7 @@ interface Sample {
 }
 
 /** In the worker: the loops over the build's own modules. */
-function measure(dist: string, calls: number): Sample[] {
+function measure(dist: string, calls: number, evictMb: number): Sample[] {
   const { BodyCollector } = require(path.join(dist, 'src/server/body-collector.js')) as typeof import('../src/server/body-collector');
   const { scanBody } = require(path.join(dist, 'src/gateway/body-scan.js')) as typeof import('../src/gateway/body-scan');
   const { TranslationCache } = require(path.join(dist, 'src/gateway/translation-cache.js')) as typeof import('../src/gateway/translation-cache');
@@ -48,6 +56,16 @@ function measure(dist: string, calls: number): Sample[] {
     const it = l[Symbol.iterator]();
     while (!it.next().done);
     l.answered();
+  };
+  // --evict: memory to touch between calls, and the reads of what a call sends.
+  const evictee = Buffer.alloc(evictMb * 1024 * 1024);
+  let touched = 0;
+  const evict = (): void => {
+    for (let i = 0; i < evictee.length; i += 64) touched += ++evictee[i]!;
+  };
+  const read = (body: Buffer | readonly Buffer[]): void => {
+    if (evictMb === 0) return;
+    for (const b of Array.isArray(body) ? (body as readonly Buffer[]) : [body as Buffer]) for (let i = 0; i < b.length; i += 64) touched += b[i]!;
   };
   const claude = messagesSpec(claudeCodeBody()).body!;
   const toGpt = translatedRequests().translated.body!;
@@ -67,30 +85,47 @@ function measure(dist: string, calls: number): Sample[] {
       const t = cache.translate(raw, { model: 'bench-gpt' }, ('messages' in scan ? scan : (scan as { members: number[] }).members) as never);
       if (t === null || typeof t !== 'object') throw new Error('the translation cache did not translate the body');
       sink += t.body.length;
+      read(t.body);
       sent(t.body, raw);
-    } else sent(raw, null);
+    } else {
+      read(raw);
+      sent(raw, null);
+    }
   };
   for (const loop of LOOPS) for (let i = 0; i < Math.max(200, calls / 10); i++) one(loop);
   // The two loops in alternating blocks, so what one leaves behind (garbage, arena growth) lands on both alike.
   const ns = [0, 0];
   const faults = [0, 0];
+  const each: number[][] = [[], []];
   const block = Math.max(1, Math.floor(calls / 20));
   for (let done = 0; done < calls; done += block) {
     for (let k = 0; k < LOOPS.length; k++) {
-      const f0 = process.resourceUsage().minorPageFault;
-      const t0 = threadNs();
-      for (let i = 0; i < block; i++) one(LOOPS[k]!);
-      ns[k]! += threadNs() - t0;
-      faults[k]! += process.resourceUsage().minorPageFault - f0;
+      if (evictMb > 0) {
+        for (let i = 0; i < block; i++) {
+          evict();
+          // The faults of the call alone, not the eviction's.
+          const f0 = process.resourceUsage().minorPageFault;
+          const t0 = process.hrtime.bigint();
+          one(LOOPS[k]!);
+          each[k]!.push(Number(process.hrtime.bigint() - t0));
+          faults[k]! += process.resourceUsage().minorPageFault - f0;
+        }
+      } else {
+        const f0 = process.resourceUsage().minorPageFault;
+        const t0 = threadNs();
+        for (let i = 0; i < block; i++) one(LOOPS[k]!);
+        ns[k]! += threadNs() - t0;
+        faults[k]! += process.resourceUsage().minorPageFault - f0;
+      }
     }
   }
   if (sink === 0) throw new Error('nothing measured');
   const n = Math.ceil(calls / block) * block;
-  return LOOPS.map((loop, k) => ({ loop, usPerCall: ns[k]! / n / 1000, faultsPerCall: faults[k]! / n }));
+  return LOOPS.map((loop, k) => ({ loop, usPerCall: (evictMb > 0 ? median(each[k]!) : ns[k]! / n) / 1000, faultsPerCall: faults[k]! / n }));
 }
 
-async function child(dist: string, calls: number): Promise<void> {
-  const w = new Worker(__filename, { workerData: { dist, calls } });
+async function child(dist: string, calls: number, evictMb: number): Promise<void> {
+  const w = new Worker(__filename, { workerData: { dist, calls, evictMb } });
   const samples = await new Promise<Sample[]>((resolve, reject) => {
     w.once('message', resolve);
     w.once('error', reject);
@@ -98,23 +133,23 @@ async function child(dist: string, calls: number): Promise<void> {
   process.stdout.write(JSON.stringify(samples));
 }
 
-function runChild(dist: string, calls: number): Promise<Sample[]> {
-  return runBuildChild<Sample[]>(__filename, [dist, String(calls)]);
+function runChild(dist: string, calls: number, evictMb: number): Promise<Sample[]> {
+  return runBuildChild<Sample[]>(__filename, [dist, String(calls), String(evictMb)]);
 }
 
 async function main(): Promise<void> {
-  const { opts, builds } = rigArgs(process.argv.slice(2), { calls: 3000, repeats: 5 }, HERE_DIST, 'body-path-cpu.js [--calls N] [--repeats R] [NAME=DIST …]');
-  const { calls, repeats } = opts;
+  const { opts, builds } = rigArgs(process.argv.slice(2), { calls: 3000, repeats: 5, evict: 0 }, HERE_DIST, 'body-path-cpu.js [--calls N] [--repeats R] [--evict MB] [NAME=DIST …]');
+  const { calls, repeats, evict } = opts;
   const got = new Map<string, Sample[][]>(builds.map(([n]) => [n, []]));
   for (let r = 0; r < repeats; r++) {
     for (let k = 0; k < builds.length; k++) {
       const [name, dist] = builds[(r + k) % builds.length]!;
-      got.get(name)!.push(await runChild(dist, calls));
+      got.get(name)!.push(await runChild(dist, calls, evict));
       process.stderr.write(`repeat ${r + 1}/${repeats} ${name} done\n`);
     }
   }
   const load = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  console.log(`| build | path | µs/call (on-CPU, worker thread) [min…max] | minor faults/call [min…max] |`);
+  console.log(`| build | path | µs/call (${evict > 0 ? 'median call, pinned' : 'on-CPU, worker thread'}) [min…max] | minor faults/call [min…max] |`);
   console.log(`| :--- | :--- | ---: | ---: |`);
   for (const loop of LOOPS) {
     for (const [name] of builds) {
@@ -124,14 +159,15 @@ async function main(): Promise<void> {
       console.log(`| ${name} | ${loop} | ${median(us).toFixed(1)} [${Math.min(...us).toFixed(1)}…${Math.max(...us).toFixed(1)}] | ${median(f).toFixed(2)} [${Math.min(...f).toFixed(2)}…${Math.max(...f).toFixed(2)}] |`);
     }
   }
-  console.log(`\n${calls} calls a repeat, ${repeats} repeats, ${pinNote()}; load average at the end ${load}`);
+  const cold = evict > 0 ? `, ${evict} MB touched before each call and what it sends read, the median call timed alone` : '';
+  console.log(`\n${calls} calls a repeat, ${repeats} repeats${cold}, ${pinNote()}; load average at the end ${load}`);
 }
 
 if (!isMainThread) {
-  const { dist, calls } = workerData as { dist: string; calls: number };
-  parentPort!.postMessage(measure(dist, calls));
+  const { dist, calls, evictMb } = workerData as { dist: string; calls: number; evictMb: number };
+  parentPort!.postMessage(measure(dist, calls, evictMb));
 } else if (process.argv[2] === '--child') {
-  void child(process.argv[3]!, Number(process.argv[4]));
+  void child(process.argv[3]!, Number(process.argv[4]), Number(process.argv[5] ?? 0));
 } else {
   main().catch((e: unknown) => {
     console.error(e);
