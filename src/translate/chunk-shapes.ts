@@ -203,14 +203,12 @@ function holesOf(chunk: Obj): Found[] | null {
 /** The content of the one choice; false when its delta holds more than a role and a content. */
 function choiceHoles(choice: unknown, found: Found[]): boolean {
   if (!isObj(choice)) return false;
-  for (const k in choice) {
-    if (k !== 'delta') continue;
-    const delta = choice.delta;
-    if (!isObj(delta)) return false;
-    for (const d in delta) {
-      if (d === 'content' && typeof delta.content === 'string') found.push({ path: ['choices', 0, 'delta', 'content'], kind: STRING, key: d });
-      else if (d !== 'role' && d !== 'content') return false;
-    }
+  if (!('delta' in choice)) return true;
+  const delta = choice.delta;
+  if (!isObj(delta)) return false;
+  for (const d in delta) {
+    if (d === 'content' && typeof delta.content === 'string') found.push({ path: ['choices', 0, 'delta', 'content'], kind: STRING, key: d });
+    else if (d !== 'role' && d !== 'content') return false;
   }
   return true;
 }
