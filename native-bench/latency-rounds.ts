@@ -1,6 +1,8 @@
 // Latency at concurrency 1, interleaved: each repeat is split into short rounds, and every round
 // runs each target in turn (the order rotating from round to round), so machine noise lands on
-// the direct path and on every proxy alike. Each target has its own keep-alive connection.
+// the direct path and on every proxy alike. Each target has its own keep-alive connection. A
+// target's CPU is read per thread in nanoseconds around each of its windows (CpuMeter's precise
+// mode): a round can be a few calls, far under /proc/PID/stat's 10 ms tick.
 import { performance } from 'node:perf_hooks';
 import { Client } from 'undici';
 import { closedLoop, type AnswerCheck } from './load';
@@ -79,14 +81,13 @@ export async function interleavedLatency(
     let round = 0;
     for (let r = 0; r < plan.repeats; r++) {
       const parts = new Map<Target, { total: Float64Array[]; fb: Float64Array[]; ft: Float64Array[]; meter: CpuMeter }>(
-        targets.map((t) => [t, { total: [], fb: [], ft: [], meter: new CpuMeter(t) }]),
+        targets.map((t) => [t, { total: [], fb: [], ft: [], meter: new CpuMeter(t, true) }]),
       );
       for (let k = 0; k < plan.rounds; k++, round++) {
         for (const t of rotation(targets, round)) {
           progress.set(`${label}: concurrency 1`, `repeat ${r + 1}/${plan.repeats} round ${k + 1}/${plan.rounds} ${t.label}`);
           const d = data.get(t)!;
           const p = parts.get(t)!;
-          d.cpu.begin();
           p.meter.begin();
           const check = checks.get(t);
           const startMs = performance.now();
@@ -94,7 +95,6 @@ export async function interleavedLatency(
           const served = s.total.length + s.errors;
           plan.onWindow?.(t, { startMs, endMs: performance.now(), requests: served });
           d.sent += perRound;
-          d.cpu.end(served);
           p.meter.end(served);
           p.total.push(s.total);
           p.fb.push(s.firstByte);
@@ -111,6 +111,7 @@ export async function interleavedLatency(
         d.firstByte.push(concat(p.fb));
         d.firstToken.push(concat(p.ft));
         d.cpuPerRepeat.push(p.meter.perRequest());
+        d.cpu.absorb(p.meter);
       }
     }
   } finally {

@@ -66,7 +66,12 @@ export function makePlan(a: BenchArgs): Plan {
     // Each of Weir's two paths runs ~1,500 calls before V8 has optimized the functions a call runs
     // once (CPU a call falls by half until then, TurboFan's background compiles counted): measured
     // after that, as a gateway that has run a while is (PERF.md, issue 15, 2026-12-07).
-    translated: q ? { perRepeat: 300, rounds: 3, warmup: 1000 } : { perRepeat: 2000, rounds: 20, warmup: 2000 },
+    // Rounds of 10 calls a target (~0.1 s a round): this VM switches between two speeds every
+    // second or so (the mock alone answers in 1.7 or 2.5 ms from one round of 100 calls to the
+    // next), and rounds of 100 calls let a switch land on one path's calls and not the other's:
+    // the figure, a difference of ~0.1 ms between two ~2.5 ms paths, moved by ±0.15 ms between
+    // repeats (PERF.md, issue 15, 2026-12-07 08:00).
+    translated: q ? { perRepeat: 300, rounds: 30, warmup: 1000 } : { perRepeat: 2000, rounds: 200, warmup: 2000 },
     deltas: 64,
     rates: [500, 2000],
     rateMs: durS * 1000,

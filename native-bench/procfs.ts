@@ -209,6 +209,40 @@ export function sumOver(pids: readonly number[], f: (pid: number) => number): nu
   return any ? total : NaN;
 }
 
+/**
+ * On-CPU nanoseconds of each live thread of a process, by thread id (the first field of each
+ * /proc/PID/task/TID/schedstat); null when the process is gone or the kernel keeps no schedstat.
+ * Exact to the nanosecond where /proc/PID/stat counts 10 ms ticks.
+ */
+export function threadsCpuNs(pid: number): Map<number, number> | null {
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return null;
+  }
+  const out = new Map<number, number>();
+  for (const tid of tids) {
+    try {
+      out.set(Number(tid), Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
+    } catch {
+      // a thread that ended since the listing: its time is gone with it
+    }
+  }
+  return out.size > 0 ? out : null;
+}
+
+/**
+ * On-CPU nanoseconds a process's threads spent between two `threadsCpuNs` readings: a thread
+ * started in between counts whole, one that ended in between counts nothing (its time left with
+ * it: a window must not see a server's threads come and go, which Weir's and the mock's do not).
+ */
+export function threadsCpuDeltaNs(before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): number {
+  let ns = 0;
+  for (const [tid, v] of after) ns += v - (before.get(tid) ?? 0);
+  return ns;
+}
+
 /** On-CPU nanoseconds of the calling thread (the first field of /proc/thread-self/schedstat). */
 export function threadNs(): number {
   return Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);

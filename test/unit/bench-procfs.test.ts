@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { clockTicksPerSecond, cpuMicros, minorFaults, parseProcStatCpu, parseStatLine, parseVmRssBytes, processTree, rssBytes, sumOver, ticksToMicros } from '../../native-bench/procfs';
+import { clockTicksPerSecond, cpuMicros, minorFaults, parseProcStatCpu, parseStatLine, parseVmRssBytes, processTree, rssBytes, sumOver, threadNs, threadsCpuDeltaNs, threadsCpuNs, ticksToMicros } from '../../native-bench/procfs';
+import { CpuMeter, makeTarget } from '../../native-bench/targets';
 
 // A real line from a Node process (fields 14/15 = utime/stime = 1523/277).
 const NODE_LINE =
@@ -97,4 +98,50 @@ test('machine CPU from /proc/stat: busy is everything but idle and iowait', () =
   assert.equal(c.total, 100 + 5 + 50 + 1000 + 20 + 3 + 2 + 10);
   assert.equal(c.busy, 100 + 5 + 50 + 3 + 2 + 10);
   assert.throws(() => parseProcStatCpu('intr 1\n'), /no cpu line/);
+});
+
+test('per-thread CPU: a thread started between two readings counts whole, one that ended counts nothing', () => {
+  const before = new Map([[1, 100], [2, 50]]);
+  const after = new Map([[1, 150], [3, 40]]);
+  assert.equal(threadsCpuDeltaNs(before, after), 50 + 40);
+  assert.equal(threadsCpuDeltaNs(after, after), 0);
+});
+
+/** Work that takes the CPU a while: a fixed count of steps, not a time. */
+function spin(steps: number): number {
+  let x = 0;
+  for (let i = 0; i < steps; i++) x = (x * 31 + i) % 1_000_003;
+  return x;
+}
+
+test('per-thread CPU is read in nanoseconds for every thread of a live process', { skip: !fs.existsSync('/proc/thread-self/schedstat') }, () => {
+  const a = threadsCpuNs(process.pid);
+  assert.ok(a !== null && a.has(process.pid), 'the main thread is listed by its tid, the pid');
+  const mine = threadNs();
+  spin(2_000_000);
+  const b = threadsCpuNs(process.pid)!;
+  // This thread's own reading lies between the two process readings of it.
+  assert.ok(a.get(process.pid)! <= mine && mine <= b.get(process.pid)!);
+  assert.ok(threadsCpuDeltaNs(a, b) > 0);
+  assert.equal(threadsCpuNs(2 ** 30), null);
+});
+
+test('a precise CpuMeter counts a window far shorter than a tick, and adds up repeats', { skip: !fs.existsSync('/proc/thread-self/schedstat') }, () => {
+  const self = makeTarget('weir', 'http://127.0.0.1:1', process.pid);
+  const whole = new CpuMeter(self);
+  for (let r = 0; r < 2; r++) {
+    const m = new CpuMeter(self, true);
+    for (let w = 0; w < 5; w++) {
+      const counted = m.cpuUs;
+      m.begin();
+      spin(20_000);
+      m.end(1);
+      // ~0.1 ms of work: under /proc/PID/stat's 10 ms tick, still counted.
+      assert.ok(m.cpuUs > counted, `window ${w}: ${m.cpuUs - counted} µs`);
+    }
+    whole.absorb(m);
+    assert.equal(m.requests, 5);
+  }
+  assert.equal(whole.requests, 10);
+  assert.ok(whole.perRequest() > 0);
 });
