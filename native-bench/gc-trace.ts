@@ -120,17 +120,25 @@ export interface GcSummary {
   unattributed: number;
 }
 
-/** The control thread's isolate: the one created first (smallest arrival − time since its start). */
-export function controlIsolate(records: readonly GcRecord[]): string | null {
+/**
+ * When each isolate was created, on the bench's clock: arrival − time since its start, least over
+ * its records (the one read with the least delay after it was printed).
+ */
+export function isolateOrigins(records: readonly GcRecord[]): Map<string, number> {
   const origin = new Map<string, number>();
   for (const r of records) {
     if (!r.isolate || !Number.isFinite(r.sinceStartMs)) continue;
     const o = r.arrivedMs - r.sinceStartMs;
     if (!(o >= (origin.get(r.isolate) ?? Infinity))) origin.set(r.isolate, o);
   }
+  return origin;
+}
+
+/** The control thread's isolate: the one created first (smallest arrival − time since its start). */
+export function controlIsolate(records: readonly GcRecord[]): string | null {
   let best: string | null = null;
   let bestO = Infinity;
-  for (const [iso, o] of origin) {
+  for (const [iso, o] of isolateOrigins(records)) {
     if (o < bestO) {
       bestO = o;
       best = iso;
@@ -140,13 +148,22 @@ export function controlIsolate(records: readonly GcRecord[]): string | null {
 }
 
 /**
- * The GCs whose records arrived inside the windows, summed. `control` names the control thread's
- * isolate (controlIsolate over the whole trace, not only these records: a window may hold none of
- * its GCs). Windows must not overlap (one target is measured at a time); the walk is linear in the
- * records and windows, both sorted by time.
+ * The GCs that ran inside the windows, summed. A GC is dated by its own time (its isolate's
+ * origin + its time since that start), not by when the bench read its line: a line can be read
+ * after the window of the request that caused it has ended, and with windows of a few calls
+ * (scenario 7) that put a GC in the gap after its window or in the next target's. A record with
+ * no isolate of its own keeps its arrival. `records` is the whole trace (the origins come from
+ * it); `control` names the control thread's isolate (controlIsolate over the whole trace: a window
+ * may hold none of its GCs). Windows must not overlap (one target is measured at a time).
  */
 export function summariseGc(records: readonly GcRecord[], windows: readonly GcWindow[], control: string | null): GcSummary {
   const ws = [...windows].sort((a, b) => a.startMs - b.startMs);
+  const origins = isolateOrigins(records);
+  const dated = records.map((r) => {
+    const o = r.isolate ? origins.get(r.isolate) : undefined;
+    return { r, at: o !== undefined && Number.isFinite(r.sinceStartMs) ? o + r.sinceStartMs : r.arrivedMs };
+  });
+  dated.sort((a, b) => a.at - b.at);
   const requests = ws.reduce((a, w) => a + w.requests, 0);
   const kinds = new Map<GcKind, GcKindSummary>();
   let workerBytes = 0;
@@ -155,10 +172,10 @@ export function summariseGc(records: readonly GcRecord[], windows: readonly GcWi
   const maxWorkerGc = new Map<string, number>();
   let unattributed = 0;
   let w = 0;
-  for (const r of records) {
-    while (w < ws.length && ws[w]!.endMs < r.arrivedMs) w++;
+  for (const { r, at } of dated) {
+    while (w < ws.length && ws[w]!.endMs < at) w++;
     if (w >= ws.length) break;
-    if (r.arrivedMs < ws[w]!.startMs) continue;
+    if (at < ws[w]!.startMs) continue;
     const k = kinds.get(r.kind) ?? { kind: r.kind, count: 0, pauseMs: 0, maxPauseMs: 0, incrementalMs: 0 };
     k.count++;
     k.pauseMs += r.pauseMs;

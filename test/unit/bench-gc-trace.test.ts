@@ -65,15 +65,16 @@ test('the control thread is the isolate created first, whatever order its GCs co
 });
 
 test('the summary counts only records inside the windows: per kind, and bytes per request of workers and control', () => {
+  // Each line read as it was printed: the isolates were created at the bench's 0.
   const records = [
-    rec('0xw1', 5, 1, 'scavenge', 9, 999_999, 999_999), // before every window
-    rec('0xw1', 12, 1, 'scavenge', 0.5, 4_000_000, 200_000),
-    rec('0xmain', 15, 1, 'scavenge', 0.25, 100_000, 50_000), // the control thread's: not a worker's promotion
-    rec('0xw2', 18, 1, 'mark-compact', 7, 1_000_000, 70_000), // a mark-compact's: not a scavenge's
-    rec('0xw2', 25, 1, 'scavenge', 99, 999_999), // between the windows: another target's
-    rec('', 31, 1, 'scavenge', 1.5, 2_000_000), // no isolate: counted in its kind only
-    rec('0xw1', 40, 1, 'scavenge', 1, 3_000_000, 100_000), // at a window's end: inside
-    rec('0xw1', 41, 1, 'scavenge', 99, 999_999), // after
+    rec('0xw1', 5, 5, 'scavenge', 9, 999_999, 999_999), // before every window
+    rec('0xw1', 12, 12, 'scavenge', 0.5, 4_000_000, 200_000),
+    rec('0xmain', 15, 15, 'scavenge', 0.25, 100_000, 50_000), // the control thread's: not a worker's promotion
+    rec('0xw2', 18, 18, 'mark-compact', 7, 1_000_000, 70_000), // a mark-compact's: not a scavenge's
+    rec('0xw2', 25, 25, 'scavenge', 99, 999_999), // between the windows: another target's
+    rec('', 31, 31, 'scavenge', 1.5, 2_000_000), // no isolate: counted in its kind only
+    rec('0xw1', 40, 40, 'scavenge', 1, 3_000_000, 100_000), // at a window's end: inside
+    rec('0xw1', 41, 41, 'scavenge', 99, 999_999), // after
   ];
   const s = summariseGc(records, [{ startMs: 30, endMs: 40, requests: 600 }, { startMs: 10, endMs: 20, requests: 400 }], '0xmain');
   assert.equal(s.requests, 1000);
@@ -86,6 +87,19 @@ test('the summary counts only records inside the windows: per kind, and bytes pe
   assert.equal(s.workerBytesErrPerReq, 5000); // each worker's largest GC (4,000,000 + 1,000,000) / requests
   assert.equal(s.workerPromotedPerReq, 300); // the workers' scavenges (200,000 + 100,000) / 1000
   assert.equal(s.unattributed, 1);
+});
+
+test('a GC is dated by its own time, not by when its line was read', () => {
+  const records = [
+    rec('0xw1', 2, 2, 'scavenge', 1, 1), // read at once: its isolate was created at 0
+    rec('0xw1', 45, 38, 'scavenge', 1, 1_000), // ran at 38, inside 30–40; read at 45, after the window
+    rec('0xw1', 33, 25, 'scavenge', 1, 1_000_000), // ran at 25, between the windows; read at 33, inside one
+    rec('0xw2', 100, 90, 'scavenge', 1, 10_000), // its isolate was created at 10 (below): ran at 100, after every window
+    rec('0xw2', 16, 5, 'scavenge', 1, 100_000), // read 1 ms late (16 − 5 = 11 > 10): ran at 15, inside 10–20
+  ];
+  const s = summariseGc(records, [{ startMs: 30, endMs: 40, requests: 10 }, { startMs: 10, endMs: 20, requests: 10 }], null);
+  assert.equal(s.kinds[0]!.count, 2);
+  assert.equal(s.workerBytesPerReq, (1_000 + 100_000) / 20);
 });
 
 test('no windows, or no requests: nothing counted and the per-request figures are NaN', () => {
