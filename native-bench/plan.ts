@@ -70,7 +70,7 @@ export function makePlan(a: BenchArgs): Plan {
     // second or so (the mock alone answers in 1.7 or 2.5 ms from one round of 100 calls to the
     // next), and rounds of 100 calls let a switch land on one path's calls and not the other's:
     // the figure, a difference of ~0.1 ms between two ~2.5 ms paths, moved by ±0.15 ms between
-    // repeats (PERF.md, issue 15, 2026-12-07 08:00).
+    // repeats (PERF.md, issue 15, 2026-12-07 07:58).
     translated: q ? { perRepeat: 300, rounds: 30, warmup: 1000 } : { perRepeat: 2000, rounds: 200, warmup: 2000 },
     deltas: 64,
     rates: [500, 2000],

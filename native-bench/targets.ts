@@ -116,18 +116,18 @@ export class CpuMeter {
     private readonly precise = false,
   ) {}
 
-  private get threads(): boolean {
+  private get perThread(): boolean {
     return this.precise && this.t.pid !== null && !this.t.tree;
   }
 
   begin(): void {
-    if (this.threads) this.threadsBefore = threadsCpuNs(this.t.pid!);
+    if (this.perThread) this.threadsBefore = threadsCpuNs(this.t.pid!);
     else this.before = targetCpu(this.t);
     this.faultsBefore = targetFaults(this.t);
   }
 
   end(requests: number): void {
-    if (this.threads) {
+    if (this.perThread) {
       const after = threadsCpuNs(this.t.pid!);
       if (after === null || this.threadsBefore === null) this.known = false;
       else this.cpuUs += threadsCpuDeltaNs(this.threadsBefore, after) / 1000;
