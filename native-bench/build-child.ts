@@ -47,8 +47,13 @@ export function rigArgs<K extends string>(args: string[], defaults: Record<K, nu
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const key = a.slice(2) as K;
-    if (a.startsWith('--') && key in opts) opts[key] = Number(args[++i]);
-    else if (a.includes('=')) builds.push([a.slice(0, a.indexOf('=')), path.resolve(a.slice(a.indexOf('=') + 1))]);
+    if (a.startsWith('--') && key in opts) {
+      // A count or a size: `--evict abc` or a missing value would otherwise be NaN, and a rig
+      // would fail later with a RangeError from deep inside, or measure nothing.
+      const v = Number(args[++i]);
+      if (!Number.isFinite(v) || v < 0) throw new Error(`usage: ${usage} (${a} needs a number ≥ 0, got ${args[i] ?? 'nothing'})`);
+      opts[key] = v;
+    } else if (a.includes('=')) builds.push([a.slice(0, a.indexOf('=')), path.resolve(a.slice(a.indexOf('=') + 1))]);
     else throw new Error(`usage: ${usage} (got ${a})`);
   }
   if (builds.length === 0) builds.push(['this', here]);

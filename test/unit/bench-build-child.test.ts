@@ -1,12 +1,12 @@
 // The per-build rigs' child processes (native-bench/build-child.ts): each runs pinned to one CPU
-// when taskset is there, and hands back the JSON it printed.
+// when taskset is there, and hands back the JSON it printed; the rigs' arguments.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { childCpu, pinNote, runBuildChild } from '../../native-bench/build-child';
+import { childCpu, pinNote, rigArgs, runBuildChild } from '../../native-bench/build-child';
 
 test('a child runs pinned to the last CPU when taskset is there, and its JSON comes back', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weir-build-child-'));
@@ -39,4 +39,16 @@ test('a child that fails is a rejection naming its build', async () => {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("a rig's arguments: numeric options and NAME=DIST builds; a value that is no count is refused with the usage", () => {
+  const usage = 'rig.js [--calls N] [--evict MB] [NAME=DIST …]';
+  const r = rigArgs(['--calls', '200', '--evict', '8', 'old=/tmp/a'], { calls: 3000, evict: 0 }, '/here', usage);
+  assert.deepEqual(r.opts, { calls: 200, evict: 8 });
+  assert.deepEqual(r.builds, [['old', path.resolve('/tmp/a')]]);
+  assert.deepEqual(rigArgs([], { calls: 3000 }, '/here', usage).builds, [['this', '/here']]);
+  for (const bad of [['--evict', 'abc'], ['--calls', '-5'], ['--calls']]) {
+    assert.throws(() => rigArgs(bad, { calls: 3000, evict: 0 }, '/here', usage), (e: Error) => e.message.startsWith(`usage: ${usage} (${bad[0]} needs a number ≥ 0`), bad.join(' '));
+  }
+  assert.throws(() => rigArgs(['--nope', '1'], { calls: 3000 }, '/here', usage), /usage: .*\(got --nope\)/);
 });
