@@ -124,7 +124,7 @@ function throughputTable(scenarios: ScenarioResult[]): Table | null {
         `${s.id} ${s.key}`,
         r.label,
         (r.bestRpsSpread ? spreadText(r.bestRpsSpread, intText) : intText(r.bestRps)) +
-          (r.confirmed && r.confirmed.ok < r.confirmed.of ? ` (${r.confirmed.ok}/${r.confirmed.of} confirm runs under ${PLIMIT} ms)` : ''),
+          (r.confirmed && r.confirmed.ok < r.confirmed.of ? ` (${r.confirmed.ok}/${r.confirmed.of} confirm slices under ${PLIMIT} ms)` : ''),
         fixed(r.connections, 0),
         fixed(r.p99, 0),
         fixed(r.cpuUsPerReq, 1),
@@ -132,7 +132,8 @@ function throughputTable(scenarios: ScenarioResult[]): Table | null {
         r.target === 'weir' || r.target === 'governed'
           ? `${fixed(ratio(r.bestRps, m) * 100, 0)} % of minimal`
           : COMPARATORS.has(r.target) ? `${ratioText(ratio(r.bestRps, w))} Weir` : '',
-        r.steps.map((x) => `${x.connections}:${intText(x.rps)}/${Number.isInteger(x.p99) ? x.p99 : fixed(x.p99, 1)}ms${x.cpuUsPerReq === undefined ? '' : `/${fixed(x.cpuUsPerReq, 0)}µs`}${x.errors + x.non2xx ? '!' : ''}`).join(' '),
+        r.steps.map((x) => `${x.connections}:${intText(x.rps)}/${Number.isInteger(x.p99) ? x.p99 : fixed(x.p99, 1)}ms${x.cpuUsPerReq === undefined ? '' : `/${fixed(x.cpuUsPerReq, 0)}µs`}${x.errors + x.non2xx ? '!' : ''}`).join(' ') +
+          (r.confirmedAt && r.confirmedAt.length > 1 ? ` · confirmed ${r.confirmedAt.map((c) => `${c.connections}:${intText(c.rps.median)}`).join(' ')}` : ''),
       ]);
     }
   }
@@ -142,7 +143,9 @@ function throughputTable(scenarios: ScenarioResult[]): Table | null {
     head: ['scenario', 'target', 'req/s', 'conns', 'p99 ms', 'CPU µs/req', 'generator', 'ratio', 'steps conns:req/s/p99/CPU'],
     align: ['l', 'l', 'r', 'r', 'r', 'r', 'l', 'l', 'l'],
     rows,
-    foot: ['req/s, p99, CPU µs/req: at the best step (median of the confirm runs there in a full run); steps: one run each.'],
+    foot: [
+      'req/s, CPU µs/req: at the best step; in a full run, the median of 1-s confirm slices, interleaved across targets, at the best step and at the next best when within 10 % (confirmed: each one\'s median). p99 and steps: one 5-s run each.',
+    ],
   };
 }
 

@@ -55,11 +55,13 @@ export interface ThroughputRow {
   label: string;
   /** The load generator of its runs (generators.ts); absent in older results: autocannon. */
   generator?: string;
-  /** Highest req/s whose p99 stayed under the limit (median of the confirm runs when there were any). */
+  /** Highest req/s whose p99 stayed under the limit (the best confirmed step's median slice when there were any). */
   bestRps: number;
   bestRpsSpread: Spread | null;
-  /** Confirm runs at the best step that stayed under the p99 limit (full runs). */
+  /** Confirm slices at the reported step that stayed under the p99 limit (full runs). */
   confirmed?: { ok: number; of: number };
+  /** Every step confirmed (the best, and the next best when close): its slices' req/s. */
+  confirmedAt?: { connections: number; rps: Spread }[];
   connections: number;
   p99: number;
   cpuUsPerReq: number;

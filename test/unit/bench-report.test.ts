@@ -9,7 +9,7 @@ import type { BenchResults, LatencyRow } from '../../native-bench/results';
 import { isFlat, rssGrowth } from '../../native-bench/soak';
 import { spread, type LatencySpread } from '../../native-bench/stats';
 import { ms, plusMs, ratioText, renderMarkdown, renderText, spreadText } from '../../native-bench/table';
-import { bestStep, keepRising } from '../../native-bench/throughput';
+import { bestStep, candidateSteps, confirmedBest, stillRising, stopReason } from '../../native-bench/throughput';
 
 const lat = (p50: number[], p99: number[], p999: number[]): LatencySpread => ({ n: 1000, p50: spread(p50), p99: spread(p99), p999: spread(p999) });
 
@@ -133,12 +133,43 @@ test('best throughput step: most req/s with p99 under the limit and no failures'
   assert.equal(bestStep([s(8, 1000, 2), s(32, 3000, 9), s(128, 3500, 25)], 20)!.connections, 32);
   assert.equal(bestStep([s(8, 1000, 2), s(32, 3000, 9, 4)], 20)!.connections, 8);
   assert.equal(bestStep([s(8, 1000, 30)], 20), null);
-  assert.equal(keepRising([s(8, 1000, 2)], 20), true);
-  assert.equal(keepRising([s(8, 1000, 2), s(32, 3000, 21)], 20), true, 'one noisy step does not end the search');
-  assert.equal(keepRising([s(8, 1000, 2), s(32, 3000, 21), s(64, 3100, 30)], 20), false);
-  assert.equal(keepRising([s(8, 1000, 2), s(32, 3000, 2, 1), s(64, 3100, 3, 2)], 20), false, 'failing requests');
-  assert.equal(keepRising([s(1, 1000, 1), s(2, 1020, 1), s(4, 1030, 1)], 20), false, 'saturated');
-  assert.equal(keepRising([s(1, 1000, 1), s(2, 1020, 1), s(4, 1200, 1)], 20), true);
+  assert.equal(stopReason([s(8, 1000, 2)], 20), null);
+  assert.equal(stopReason([s(8, 1000, 2), s(32, 3000, 21)], 20), null, 'one noisy step does not end the search');
+  assert.equal(stopReason([s(8, 1000, 2), s(32, 3000, 21), s(64, 3100, 30)], 20), 'limit');
+  assert.equal(stopReason([s(8, 1000, 2), s(32, 3000, 2, 1), s(64, 3100, 3, 2)], 20), 'limit', 'failing requests');
+  assert.equal(stopReason([s(1, 1000, 1), s(2, 1020, 1), s(4, 1030, 1)], 20), 'flat', 'saturated');
+  assert.equal(stopReason([s(1, 1000, 1), s(2, 1020, 1), s(4, 1200, 1)], 20), null);
+});
+
+test('throughput steps: a target that stopped growing goes on while another grows; one over the limit stops', () => {
+  const s = (connections: number, rps: number, p99: number) => ({ connections, rps, total: rps, p50: 1, p99, errors: 0, non2xx: 0 });
+  const steps: Record<string, ReturnType<typeof s>[]> = {
+    flat: [s(4, 14_927, 1), s(8, 12_358, 2), s(16, 11_971, 5)],
+    growing: [s(4, 13_340, 1), s(8, 14_210, 2), s(16, 16_000, 3)],
+    over: [s(4, 13_000, 1), s(8, 14_000, 25), s(16, 15_000, 30)],
+  };
+  const of = (t: string) => steps[t]!;
+  assert.deepEqual(stillRising(['flat', 'growing', 'over'], of, 20), ['flat', 'growing']);
+  assert.deepEqual(stillRising(['flat', 'over'], of, 20), [], 'every one left has stopped growing');
+  assert.deepEqual(stillRising(['over'], of, 20), []);
+});
+
+test('throughput confirm candidates: the best step, and the next best when within 10 % of it', () => {
+  const s = (connections: number, rps: number, p99: number, errors = 0) => ({ connections, rps, total: rps, p50: 1, p99, errors, non2xx: 0 });
+  const at = (list: { connections: number }[]) => list.map((x) => x.connections);
+  assert.deepEqual(at(candidateSteps([s(4, 15_656, 1), s(8, 14_961, 2), s(16, 13_936, 3)], 20)), [4, 8]);
+  assert.deepEqual(at(candidateSteps([s(4, 15_000, 1), s(8, 13_000, 2)], 20)), [4], 'a runner-up 13 % down is not confirmed');
+  assert.deepEqual(at(candidateSteps([s(4, 15_000, 1), s(8, 16_000, 25), s(16, 14_900, 3, 1)], 20)), [4], 'steps over the limit or failing are never candidates');
+  assert.deepEqual(candidateSteps([s(4, 15_000, 30)], 20), []);
+});
+
+test('throughput confirm: the candidate with the highest median held in at least half its slices', () => {
+  const c = (name: string, runs: number[]) => ({ name, runs });
+  assert.equal(confirmedBest([c('4', [15_000, 14_000, 16_000]), c('8', [15_500, 15_400, 13_000])])!.name, '8');
+  assert.equal(confirmedBest([c('4', [15_000, 14_000, 16_000]), c('8', [20_000, NaN, NaN])])!.name, '4', 'held in 1 slice of 3: not reported');
+  assert.equal(confirmedBest([c('4', [15_000, NaN]), c('8', [NaN, NaN])])!.name, '4', 'half the slices is enough');
+  assert.equal(confirmedBest([c('4', [NaN, NaN, 9])]), null);
+  assert.equal(confirmedBest([]), null);
 });
 
 test('RSS growth ignores warm-up and flags a leak', () => {
