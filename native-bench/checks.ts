@@ -20,7 +20,8 @@ const na = (name: string, target: string, why: string): Check => ({ name, target
 
 /**
  * CPU per request of `a` against the minimal proxy `m`: at max load, under the same load (the
- * same connection count: `a`'s best step) when both ran it, which decides; else at each one's
+ * same connection count: `a`'s best step, from the confirm slices when both were confirmed there)
+ * when both ran it, which decides; else at each one's
  * best step; else at concurrency 1. `extra` is a figure of `a` shown beside and counted when larger.
  */
 function cpuComparison(
@@ -37,7 +38,7 @@ function cpuComparison(
   let m: number;
   let where: string;
   if (same) {
-    [a, m, where] = [same.a, same.b, `${fixed(same.a, 1)} vs ${fixed(same.b, 1)} µs at ${same.conns} conns; ${ratioText(best)} = ${bestText}`];
+    [a, m, where] = [same.a, same.b, `${fixed(same.a, 1)} vs ${fixed(same.b, 1)} µs at ${same.conns} conns${same.confirmed ? ', confirm slices' : ''}; ${ratioText(best)} = ${bestText}`];
   } else if (!Number.isNaN(best)) {
     [a, m, where] = [ta!.cpuUsPerReq, tm!.cpuUsPerReq, bestText];
   } else {

@@ -144,7 +144,7 @@ function throughputTable(scenarios: ScenarioResult[]): Table | null {
     align: ['l', 'l', 'r', 'r', 'r', 'r', 'l', 'l', 'l'],
     rows,
     foot: [
-      'req/s, CPU µs/req: at the best step; in a full run, the median of 1-s confirm slices, interleaved across targets, at the best step and at the next best when within 10 % (confirmed: each one\'s median). p99 and steps: one 5-s run each.',
+      'req/s, CPU µs/req: at the best step; in a full run, the median of 1-s confirm slices, interleaved across targets, at the best step, the next best when within 10 % and the other proxies\' such steps (confirmed: each one\'s median). p99 and steps: one 5-s run each.',
     ],
   };
 }

@@ -50,6 +50,13 @@ export interface RateRow {
   cpuUsPerReq: number;
 }
 
+/** A step of the throughput confirm phase: its slices' req/s and the target's CPU over them. */
+export interface ConfirmedStep {
+  connections: number;
+  rps: Spread;
+  cpuUsPerReq: number;
+}
+
 export interface ThroughputRow {
   target: TargetKind;
   label: string;
@@ -60,8 +67,8 @@ export interface ThroughputRow {
   bestRpsSpread: Spread | null;
   /** Confirm slices at the reported step that stayed under the p99 limit (full runs). */
   confirmed?: { ok: number; of: number };
-  /** Every step confirmed (the best, and the next best when close): its slices' req/s. */
-  confirmedAt?: { connections: number; rps: Spread }[];
+  /** Every step confirmed (the best, the next best when close, the other proxies' such steps). */
+  confirmedAt?: ConfirmedStep[];
   connections: number;
   p99: number;
   cpuUsPerReq: number;

@@ -3,13 +3,14 @@
 // a target stops rising once its p99 passes the limit or it fails requests, and all stop once
 // none grows any more. Outside quick mode each target is then confirmed at its best step (and at
 // its next best when that came within 10 % of it) in short slices, every target's slices
-// interleaved, and the best candidate's median slice is reported.
+// interleaved; the proxies also at each other's such steps, so that their CPU is compared under
+// the same load from these slices. The best confirmed step's median slice is reported.
 import type { CannonStep } from './load';
 import { throughputGenerator, type GeneratorKind } from './generators';
 import type { Progress } from './progress';
-import type { ThroughputRow } from './results';
+import type { ConfirmedStep, ThroughputRow } from './results';
 import { spread } from './stats';
-import { CpuMeter, specFor, type Target } from './targets';
+import { CpuMeter, isDirect, specFor, type Target } from './targets';
 import type { RequestSpec } from './timed-request';
 import { rotation } from './latency-rounds';
 
@@ -38,6 +39,27 @@ export function candidateSteps(steps: CannonStep[], p99LimitMs: number, within =
     p99LimitMs,
   );
   return second && second.rps >= best.rps * (1 - within) ? [best, second] : [best];
+}
+
+/**
+ * The connection counts each target is confirmed at: its own candidates, and for a proxy also
+ * the other proxies' (the direct targets, the mock, are no one's comparator), where it ran that
+ * step. Their CPU per request at the same load then comes from interleaved slices too: a single
+ * 5-s step had put the governed Weir at 90.7 µs a request at 64 connections where its slices
+ * there gave 74.0 (PERF.md, issue 15, 2026-12-07 10:30).
+ */
+export function confirmSteps<T>(targets: T[], stepsOf: (t: T) => CannonStep[], proxy: (t: T) => boolean, p99LimitMs: number): Map<T, CannonStep[]> {
+  const own = new Map(targets.map((t) => [t, candidateSteps(stepsOf(t), p99LimitMs)]));
+  const shared = new Set(targets.filter(proxy).flatMap((t) => own.get(t)!.map((s) => s.connections)));
+  return new Map(
+    targets.map((t) => {
+      const list = [...own.get(t)!];
+      if (proxy(t)) {
+        for (const s of stepsOf(t)) if (shared.has(s.connections) && !list.includes(s)) list.push(s);
+      }
+      return [t, list];
+    }),
+  );
 }
 
 /** The candidate a target is reported at: the highest median among those held in at least half their slices. */
@@ -88,14 +110,21 @@ export function stillRising<T>(active: T[], stepsOf: (t: T) => CannonStep[], p99
 
 /**
  * CPU µs/request of two targets under the same load: at `a`'s best step's connection count when
- * `b` ran it too, else at the highest connection count both ran. Null when they share none.
+ * `b` ran it too, else at the highest connection count both ran; from the confirm slices where
+ * both were confirmed there, else from the steps. Null when they share none.
  */
-export function cpuAtSameLoad(a: { steps: CannonStep[]; connections: number }, b: { steps: CannonStep[] }): { conns: number; a: number; b: number } | null {
+export function cpuAtSameLoad(
+  a: { steps: CannonStep[]; connections: number; confirmedAt?: ConfirmedStep[] },
+  b: { steps: CannonStep[]; confirmedAt?: ConfirmedStep[] },
+): { conns: number; a: number; b: number; confirmed: boolean } | null {
+  const confirmedCpu = (list: ConfirmedStep[] | undefined, c: number) => list?.find((x) => x.connections === c)?.cpuUsPerReq ?? NaN;
+  const both = (c: number) => !Number.isNaN(confirmedCpu(a.confirmedAt, c)) && !Number.isNaN(confirmedCpu(b.confirmedAt, c));
+  if (both(a.connections)) return { conns: a.connections, a: confirmedCpu(a.confirmedAt, a.connections), b: confirmedCpu(b.confirmedAt, a.connections), confirmed: true };
   const at = (steps: CannonStep[], c: number) => steps.find((s) => s.connections === c)?.cpuUsPerReq ?? NaN;
   const common = a.steps.map((s) => s.connections).filter((c) => !Number.isNaN(at(a.steps, c)) && !Number.isNaN(at(b.steps, c)));
   if (!common.length) return null;
   const conns = common.includes(a.connections) ? a.connections : Math.max(...common);
-  return { conns, a: at(a.steps, conns), b: at(b.steps, conns) };
+  return { conns, a: at(a.steps, conns), b: at(b.steps, conns), confirmed: false };
 }
 
 export async function maxThroughput(
@@ -157,9 +186,8 @@ export async function maxThroughput(
   // the minimal proxy gave 10,021 req/s and another 17,531 at the same step (10:30).
   const sliceS = Math.min(1, o.durationS);
   const slices = o.repeats * Math.max(1, Math.round(o.durationS / sliceS));
-  const confirm = new Map<Target, Candidate[]>(
-    targets.map((t) => [t, candidateSteps(steps.get(t)!, o.p99LimitMs).map((s) => ({ step: s, runs: [], meter: new CpuMeter(t) }))]),
-  );
+  const toConfirm = confirmSteps(targets, (t) => steps.get(t)!, (t) => !isDirect(t.kind), o.p99LimitMs);
+  const confirm = new Map<Target, Candidate[]>(targets.map((t) => [t, toConfirm.get(t)!.map((s) => ({ step: s, runs: [], meter: new CpuMeter(t) }))]));
   const queue = targets.flatMap((t) => confirm.get(t)!.map((c) => ({ t, c })));
   for (let r = 0; r < slices && queue.length > 0; r++) {
     for (const { t, c } of rotation(queue, r)) {
@@ -186,7 +214,7 @@ export async function maxThroughput(
       bestRps: held ? spread(held.runs).median : (best?.rps ?? NaN),
       bestRpsSpread: held ? spread(held.runs) : null,
       confirmed: shown ? { ok: shown.runs.filter((x) => !Number.isNaN(x)).length, of: shown.runs.length } : undefined,
-      confirmedAt: candidates.length ? candidates.map((c) => ({ connections: c.step.connections, rps: spread(c.runs) })) : undefined,
+      confirmedAt: candidates.length ? candidates.map((c) => ({ connections: c.step.connections, rps: spread(c.runs), cpuUsPerReq: c.meter.perRequest() })) : undefined,
       connections: step?.connections ?? NaN,
       p99: step?.p99 ?? NaN,
       cpuUsPerReq: held ? held.meter.perRequest() : step ? cpuAt.get(t)!.get(step.connections)! : NaN,

@@ -95,9 +95,17 @@ test('a spend row is found by the sha256 hex of the key', () => {
 
 test('CPU under the same load: at the best step of the first target when the other ran it, else the highest common step', () => {
   const a = { connections: 32, steps: [step(8, 1, 100), step(32, 1, 90)] };
-  assert.deepEqual(cpuAtSameLoad(a, { steps: [step(8, 1, 60), step(32, 1, 45), step(128, 1, 30)] }), { conns: 32, a: 90, b: 45 });
-  assert.deepEqual(cpuAtSameLoad(a, { steps: [step(8, 1, 60)] }), { conns: 8, a: 100, b: 60 });
+  assert.deepEqual(cpuAtSameLoad(a, { steps: [step(8, 1, 60), step(32, 1, 45), step(128, 1, 30)] }), { conns: 32, a: 90, b: 45, confirmed: false });
+  assert.deepEqual(cpuAtSameLoad(a, { steps: [step(8, 1, 60)] }), { conns: 8, a: 100, b: 60, confirmed: false });
   assert.equal(cpuAtSameLoad(a, { steps: [step(128, 1, 30)] }), null);
+});
+
+test('CPU under the same load comes from the confirm slices when both targets were confirmed at that step', () => {
+  const at = (connections: number, cpuUsPerReq: number) => ({ connections, rps: spread([1000]), cpuUsPerReq });
+  const a = { connections: 64, steps: [step(32, 1, 95), step(64, 1, 91)], confirmedAt: [at(64, 74), at(32, 80)] };
+  const b = { steps: [step(32, 1, 50), step(64, 1, 55)], confirmedAt: [at(128, 47), at(64, 52)] };
+  assert.deepEqual(cpuAtSameLoad(a, b), { conns: 64, a: 74, b: 52, confirmed: true });
+  assert.deepEqual(cpuAtSameLoad(a, { ...b, confirmedAt: [at(128, 47)] }), { conns: 64, a: 91, b: 55, confirmed: false }, 'the other was not confirmed there: the steps');
 });
 
 test('governed checks: CPU at the same load plus what the spend writer used between runs; a spend row for every request', () => {
@@ -134,7 +142,7 @@ test('the report shows the governed row beside Weir, its throughput, and the spe
   assert.match(renderTerminal(r), /concurrency 1\s+1,500\s+1,500\s+1,400 \(1,500 at 6\.0 s\)\s+✗/);
   // Every confirm run over the p99 limit: the best step's figure, said to be unconfirmed.
   r.scenarios[0]!.throughput![1]!.confirmed = { ok: 0, of: 3 };
-  assert.match(renderTerminal(r), /Weir governed \(virtual key\)\s+7,000 \(0\/3 confirm runs under 20 ms\)\s+32/);
+  assert.match(renderTerminal(r), /Weir governed \(virtual key\)\s+7,000 \(0\/3 confirm slices under 20 ms\)\s+32/);
 });
 
 test('stat lines also give the CPU of reaped children (fields 16 and 17)', () => {

@@ -9,7 +9,7 @@ import type { BenchResults, LatencyRow } from '../../native-bench/results';
 import { isFlat, rssGrowth } from '../../native-bench/soak';
 import { spread, type LatencySpread } from '../../native-bench/stats';
 import { ms, plusMs, ratioText, renderMarkdown, renderText, spreadText } from '../../native-bench/table';
-import { bestStep, candidateSteps, confirmedBest, stillRising, stopReason } from '../../native-bench/throughput';
+import { bestStep, candidateSteps, confirmSteps, confirmedBest, stillRising, stopReason } from '../../native-bench/throughput';
 
 const lat = (p50: number[], p99: number[], p999: number[]): LatencySpread => ({ n: 1000, p50: spread(p50), p99: spread(p99), p999: spread(p999) });
 
@@ -161,6 +161,20 @@ test('throughput confirm candidates: the best step, and the next best when withi
   assert.deepEqual(at(candidateSteps([s(4, 15_000, 1), s(8, 13_000, 2)], 20)), [4], 'a runner-up 13 % down is not confirmed');
   assert.deepEqual(at(candidateSteps([s(4, 15_000, 1), s(8, 16_000, 25), s(16, 14_900, 3, 1)], 20)), [4], 'steps over the limit or failing are never candidates');
   assert.deepEqual(candidateSteps([s(4, 15_000, 30)], 20), []);
+});
+
+test('throughput confirm steps: each proxy also at the other proxies\' candidates it ran; the mock only at its own', () => {
+  const s = (connections: number, rps: number, p99: number) => ({ connections, rps, total: rps, p50: 1, p99, errors: 0, non2xx: 0 });
+  const steps: Record<string, ReturnType<typeof s>[]> = {
+    mock: [s(8, 30_000, 1), s(16, 40_000, 1), s(64, 31_000, 4)],
+    weir: [s(4, 13_000, 1), s(64, 18_000, 9), s(128, 18_700, 15)],
+    minimal: [s(4, 19_100, 1), s(32, 18_700, 5), s(64, 17_400, 9)],
+  };
+  const got = confirmSteps(['mock', 'weir', 'minimal'], (t) => steps[t]!, (t) => t !== 'mock', 20);
+  const at = (t: string) => got.get(t)!.map((x) => x.connections);
+  assert.deepEqual(at('mock'), [16]);
+  assert.deepEqual(at('weir'), [128, 64, 4], 'its own two, then the minimal proxy\'s 4 (it never ran 32)');
+  assert.deepEqual(at('minimal'), [4, 32, 64]);
 });
 
 test('throughput confirm: the candidate with the highest median held in at least half its slices', () => {
