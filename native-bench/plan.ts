@@ -61,7 +61,11 @@ export function makePlan(a: BenchArgs): Plan {
     quick: q,
     repeats: a.repeats,
     chat: q ? { perRepeat: 1500, rounds: 5, warmup: 1500 } : { perRepeat: 10_000, rounds: 10, warmup: 3000 },
-    claude: q ? { perRepeat: 300, rounds: 3, warmup: 300 } : { perRepeat: 2000, rounds: 10, warmup: 500 },
+    // Rounds of 10 calls a target, as scenario 7's below: a call takes ~2 ms here, and with rounds
+    // of 200 (~0.4 s a target) a switch of the host's speed landed on one proxy's calls and not
+    // the other's: in one run Weir added 0.539 ms to the minimal proxy's 0.362 while spending 449
+    // µs of CPU a call to its 614 (PERF.md, issue 15, 2026-12-07 10:30).
+    claude: q ? { perRepeat: 300, rounds: 30, warmup: 300 } : { perRepeat: 2000, rounds: 200, warmup: 500 },
     stream: q ? { perRepeat: 500, rounds: 5, warmup: 500 } : { perRepeat: 3000, rounds: 10, warmup: 1000 },
     // Each of Weir's two paths runs ~1,500 calls before V8 has optimized the functions a call runs
     // once (CPU a call falls by half until then, TurboFan's background compiles counted): measured
