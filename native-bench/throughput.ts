@@ -98,9 +98,9 @@ export function stopReason(steps: CannonStep[], p99LimitMs: number): 'limit' | '
 /**
  * The targets that run the next step: a target over the limit stops; one that stopped growing goes
  * on while another still grows, so that the targets compared have run the same steps. One noisy
- * step (the minimal proxy's 14,927 req/s at 4 connections, 2026-12-07 10:57) had stopped a target
- * at 16 connections while the other went on to its best at 64: two loads compared. None once all
- * have stopped growing.
+ * step (the minimal proxy's 14,927 req/s at 4 connections) had stopped a target at 16 connections
+ * while the other went on to its best at 64: two loads compared (PERF.md, issue 15, 2026-12-07
+ * 10:30). None once all have stopped growing.
  */
 export function stillRising<T>(active: T[], stepsOf: (t: T) => CannonStep[], p99LimitMs: number): T[] {
   const why = new Map(active.map((t) => [t, stopReason(stepsOf(t), p99LimitMs)]));
@@ -183,7 +183,7 @@ export async function maxThroughput(
   // `durationS`), cut into slices of 1 s that go round every target's candidates in turn. This
   // VM's speed switches every second or so (PERF.md, issue 15, 2026-12-07 07:58), and with 5-s
   // runs one target's run could catch a slow spell the other's missed: one 5-s confirm run of
-  // the minimal proxy gave 10,021 req/s and another 17,531 at the same step (10:30).
+  // the minimal proxy gave 10,021 req/s and another 17,531 at the same step (section of 10:30).
   const sliceS = Math.min(1, o.durationS);
   const slices = o.repeats * Math.max(1, Math.round(o.durationS / sliceS));
   const toConfirm = confirmSteps(targets, (t) => steps.get(t)!, (t) => !isDirect(t.kind), o.p99LimitMs);
