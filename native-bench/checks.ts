@@ -21,8 +21,8 @@ const na = (name: string, target: string, why: string): Check => ({ name, target
 /**
  * CPU per request of `a` against the minimal proxy `m`: at max load, under the same load (the
  * same connection count: `a`'s best step, from the confirm slices when both were confirmed there)
- * when both ran it, which decides; else at each one's
- * best step; else at concurrency 1. `extra` is a figure of `a` shown beside and counted when larger.
+ * when both ran it, which decides; else at each one's best step; else at concurrency 1. `extra`
+ * is a figure of `a` shown beside and counted when larger.
  */
 function cpuComparison(
   ta: ThroughputRow | undefined,

@@ -186,10 +186,11 @@ export async function maxThroughput(
   // the minimal proxy gave 10,021 req/s and another 17,531 at the same step (section of 10:30).
   const sliceS = Math.min(1, o.durationS);
   const slices = o.repeats * Math.max(1, Math.round(o.durationS / sliceS));
-  const toConfirm = confirmSteps(targets, (t) => steps.get(t)!, (t) => !isDirect(t.kind), o.p99LimitMs);
+  // Quick runs confirm nothing: no candidates, so no empty confirmations are reported.
+  const toConfirm = slices > 0 ? confirmSteps(targets, (t) => steps.get(t)!, (t) => !isDirect(t.kind), o.p99LimitMs) : new Map(targets.map((t) => [t, []]));
   const confirm = new Map<Target, Candidate[]>(targets.map((t) => [t, toConfirm.get(t)!.map((s) => ({ step: s, runs: [], meter: new CpuMeter(t) }))]));
   const queue = targets.flatMap((t) => confirm.get(t)!.map((c) => ({ t, c })));
-  for (let r = 0; r < slices && queue.length > 0; r++) {
+  for (let r = 0; r < slices; r++) {
     for (const { t, c } of rotation(queue, r)) {
       progress.set(`${label}: max throughput`, `confirm ${r + 1}/${slices} at ${c.step.connections} connections ${t.label}`);
       const before = c.meter.cpuUs;
