@@ -128,25 +128,26 @@ test('the memory table shows each target at start (before any call), at its peak
   assert.match(text, /minimal uWS proxy\s+–\s+130\.0\s+120\.0/);
 });
 
+/** A throughput step of `rps` req/s at `connections` with that p99 and `errors` failed requests. */
+const step = (connections: number, rps: number, p99: number, errors = 0) => ({ connections, rps, total: rps, p50: 1, p99, errors, non2xx: 0 });
+
 test('best throughput step: most req/s with p99 under the limit and no failures', () => {
-  const s = (connections: number, rps: number, p99: number, errors = 0) => ({ connections, rps, total: rps, p50: 1, p99, errors, non2xx: 0 });
-  assert.equal(bestStep([s(8, 1000, 2), s(32, 3000, 9), s(128, 3500, 25)], 20)!.connections, 32);
-  assert.equal(bestStep([s(8, 1000, 2), s(32, 3000, 9, 4)], 20)!.connections, 8);
-  assert.equal(bestStep([s(8, 1000, 30)], 20), null);
-  assert.equal(stopReason([s(8, 1000, 2)], 20), null);
-  assert.equal(stopReason([s(8, 1000, 2), s(32, 3000, 21)], 20), null, 'one noisy step does not end the search');
-  assert.equal(stopReason([s(8, 1000, 2), s(32, 3000, 21), s(64, 3100, 30)], 20), 'limit');
-  assert.equal(stopReason([s(8, 1000, 2), s(32, 3000, 2, 1), s(64, 3100, 3, 2)], 20), 'limit', 'failing requests');
-  assert.equal(stopReason([s(1, 1000, 1), s(2, 1020, 1), s(4, 1030, 1)], 20), 'flat', 'saturated');
-  assert.equal(stopReason([s(1, 1000, 1), s(2, 1020, 1), s(4, 1200, 1)], 20), null);
+  assert.equal(bestStep([step(8, 1000, 2), step(32, 3000, 9), step(128, 3500, 25)], 20)!.connections, 32);
+  assert.equal(bestStep([step(8, 1000, 2), step(32, 3000, 9, 4)], 20)!.connections, 8);
+  assert.equal(bestStep([step(8, 1000, 30)], 20), null);
+  assert.equal(stopReason([step(8, 1000, 2)], 20), null);
+  assert.equal(stopReason([step(8, 1000, 2), step(32, 3000, 21)], 20), null, 'one noisy step does not end the search');
+  assert.equal(stopReason([step(8, 1000, 2), step(32, 3000, 21), step(64, 3100, 30)], 20), 'limit');
+  assert.equal(stopReason([step(8, 1000, 2), step(32, 3000, 2, 1), step(64, 3100, 3, 2)], 20), 'limit', 'failing requests');
+  assert.equal(stopReason([step(1, 1000, 1), step(2, 1020, 1), step(4, 1030, 1)], 20), 'flat', 'saturated');
+  assert.equal(stopReason([step(1, 1000, 1), step(2, 1020, 1), step(4, 1200, 1)], 20), null);
 });
 
 test('throughput steps: a target that stopped growing goes on while another grows; one over the limit stops', () => {
-  const s = (connections: number, rps: number, p99: number) => ({ connections, rps, total: rps, p50: 1, p99, errors: 0, non2xx: 0 });
-  const steps: Record<string, ReturnType<typeof s>[]> = {
-    flat: [s(4, 14_927, 1), s(8, 12_358, 2), s(16, 11_971, 5)],
-    growing: [s(4, 13_340, 1), s(8, 14_210, 2), s(16, 16_000, 3)],
-    over: [s(4, 13_000, 1), s(8, 14_000, 25), s(16, 15_000, 30)],
+  const steps: Record<string, ReturnType<typeof step>[]> = {
+    flat: [step(4, 14_927, 1), step(8, 12_358, 2), step(16, 11_971, 5)],
+    growing: [step(4, 13_340, 1), step(8, 14_210, 2), step(16, 16_000, 3)],
+    over: [step(4, 13_000, 1), step(8, 14_000, 25), step(16, 15_000, 30)],
   };
   const of = (t: string) => steps[t]!;
   assert.deepEqual(stillRising(['flat', 'growing', 'over'], of, 20), ['flat', 'growing']);
@@ -155,20 +156,18 @@ test('throughput steps: a target that stopped growing goes on while another grow
 });
 
 test('throughput confirm candidates: the best step, and the next best when within 10 % of it', () => {
-  const s = (connections: number, rps: number, p99: number, errors = 0) => ({ connections, rps, total: rps, p50: 1, p99, errors, non2xx: 0 });
   const at = (list: { connections: number }[]) => list.map((x) => x.connections);
-  assert.deepEqual(at(candidateSteps([s(4, 15_656, 1), s(8, 14_961, 2), s(16, 13_936, 3)], 20)), [4, 8]);
-  assert.deepEqual(at(candidateSteps([s(4, 15_000, 1), s(8, 13_000, 2)], 20)), [4], 'a runner-up 13 % down is not confirmed');
-  assert.deepEqual(at(candidateSteps([s(4, 15_000, 1), s(8, 16_000, 25), s(16, 14_900, 3, 1)], 20)), [4], 'steps over the limit or failing are never candidates');
-  assert.deepEqual(candidateSteps([s(4, 15_000, 30)], 20), []);
+  assert.deepEqual(at(candidateSteps([step(4, 15_656, 1), step(8, 14_961, 2), step(16, 13_936, 3)], 20)), [4, 8]);
+  assert.deepEqual(at(candidateSteps([step(4, 15_000, 1), step(8, 13_000, 2)], 20)), [4], 'a runner-up 13 % down is not confirmed');
+  assert.deepEqual(at(candidateSteps([step(4, 15_000, 1), step(8, 16_000, 25), step(16, 14_900, 3, 1)], 20)), [4], 'steps over the limit or failing are never candidates');
+  assert.deepEqual(candidateSteps([step(4, 15_000, 30)], 20), []);
 });
 
 test('throughput confirm steps: each proxy also at the other proxies\' candidates it ran; the mock only at its own', () => {
-  const s = (connections: number, rps: number, p99: number) => ({ connections, rps, total: rps, p50: 1, p99, errors: 0, non2xx: 0 });
-  const steps: Record<string, ReturnType<typeof s>[]> = {
-    mock: [s(8, 30_000, 1), s(16, 40_000, 1), s(64, 31_000, 4)],
-    weir: [s(4, 13_000, 1), s(64, 18_000, 9), s(128, 18_700, 15)],
-    minimal: [s(4, 19_100, 1), s(32, 18_700, 5), s(64, 17_400, 9)],
+  const steps: Record<string, ReturnType<typeof step>[]> = {
+    mock: [step(8, 30_000, 1), step(16, 40_000, 1), step(64, 31_000, 4)],
+    weir: [step(4, 13_000, 1), step(64, 18_000, 9), step(128, 18_700, 15)],
+    minimal: [step(4, 19_100, 1), step(32, 18_700, 5), step(64, 17_400, 9)],
   };
   const got = confirmSteps(['mock', 'weir', 'minimal'], (t) => steps[t]!, (t) => t !== 'mock', 20);
   const at = (t: string) => got.get(t)!.map((x) => x.connections);
