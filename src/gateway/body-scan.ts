@@ -17,6 +17,7 @@ import { Byte } from '../json-bytes';
 import { scanSteps } from '../scan-steps';
 import { BEST_OF, MAX_TOKENS, MESSAGES, MODEL, N, ROUTING, STREAM, STREAM_OPTIONS, topLevelKey, USER } from './body-keys';
 import { skippedDepth, skipSpace, skipString, skipValue } from './json-skip';
+import { KnownScan, MIN_VALUE } from './known-values';
 import { NOT_WALKED, walked, walkMessages, type MessagesLayout } from './messages-walk';
 
 
@@ -87,7 +88,12 @@ function finiteNumber(b: Buffer, start: number, end: number): number | undefined
  */
 export type RecordMessages = boolean | ((model: string | undefined) => boolean);
 
-export function scanBody(b: Buffer, messages: RecordMessages = false): BodyScan {
+/**
+ * `scope`, when given, names whose values the scan may find in this worker's known values
+ * (known-values.ts): the caller's key. A body resending values seen before under that scope is
+ * then compared rather than walked; the result is the same.
+ */
+export function scanBody(b: Buffer, messages: RecordMessages = false, scope?: string): BodyScan {
   const out: BodyScan = { modelStart: -1, modelEnd: -1, modelNotString: false, stream: false, depth: 0, streamOptionsStart: -1, streamOptionsEnd: -1, members: [], messages: null };
   scanSteps.n += b.length; // the walk, which crosses each byte once at most
   let i = skipSpace(b, 0);
@@ -104,6 +110,7 @@ export function scanBody(b: Buffer, messages: RecordMessages = false): BodyScan 
     return { ...out, error: isJson ? 'Request body must be a JSON object.' : 'Request body is not valid JSON.' };
   }
   out.depth = 1;
+  const known = scope !== undefined && b.length >= MIN_VALUE ? new KnownScan(scope, b.length) : null;
   // Duplicate keys: the last one counts, as in JSON.parse.
   let n: number | undefined;
   let bestOf: number | undefined;
@@ -132,6 +139,10 @@ export function scanBody(b: Buffer, messages: RecordMessages = false): BodyScan 
         valueDepth = skippedDepth();
         out.messages = null;
       }
+    } else if (known !== null) {
+      valueEnd = known.skip(b, valueStart);
+      valueDepth = known.depth;
+      if (key === MESSAGES) out.messages = null;
     } else {
       valueEnd = skipValue(b, valueStart);
       valueDepth = skippedDepth();

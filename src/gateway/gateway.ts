@@ -232,7 +232,8 @@ export class Gateway implements GatewayCore {
     // model's calls are translated (body-scan.ts): those of a model served natively need no record.
     const aliases = id.kind === 'key' ? id.profile.aliases : undefined;
     const messages = endpoint === 'messages' ? (model: string | undefined) => model !== undefined && messagesTranslated(snap, aliases?.[model] ?? model) : false;
-    let scan = scanBody(body, messages);
+    // Values this key sent before (Claude Code's tools, system and history) are compared, not walked again.
+    let scan = scanBody(body, messages, id.kind === 'key' ? id.profile.tokenHash : id.kind);
     if (scan.error) throw new GatewayError(400, scan.error, 'bad_request_error');
     if (scan.modelNotString) throw new GatewayError(400, '"model" must be a string', 'bad_request_error', 'model');
     if (!scan.model) throw new GatewayError(400, 'Missing required parameter: "model"', 'bad_request_error', 'model');
