@@ -141,6 +141,31 @@ export function claudeCodeBody(o: { stream?: boolean; mock?: MockHints; targetBy
   return body;
 }
 
+type Obj = Record<string, unknown>;
+
+/** Claude Code's cache breakpoint: on the last message's last block only (each call moves it there from the message before). */
+export function withBreakpoint(messages: Obj[]): Obj[] {
+  const out = messages.slice();
+  const last = out[out.length - 1];
+  if (last !== undefined && Array.isArray(last.content) && last.content.length > 0) {
+    const blocks = (last.content as Obj[]).slice();
+    blocks[blocks.length - 1] = { ...blocks[blocks.length - 1]!, cache_control: { type: 'ephemeral' } };
+    out[out.length - 1] = { ...last, content: blocks };
+  }
+  return out;
+}
+
+/**
+ * `calls` calls of a Claude Code session from the history of `body` (a claudeCodeBody), without
+ * its closing request: each call the one before plus an assistant turn and its tool result, the
+ * breakpoint on its last message, as Claude Code sends them. The last holds all the turns.
+ */
+export function claudeCodeSession(body: object, calls: number): Buffer[] {
+  const b = body as Obj & { messages: Obj[] };
+  const turns = b.messages.length - 1; // the first message, then assistant and tool-result turns; the last message is the closing request
+  return Array.from({ length: calls }, (_, k) => jsonBody({ ...b, messages: withBreakpoint(b.messages.slice(0, turns - 2 * (calls - 1 - k))) }));
+}
+
 export function jsonBody(o: object): Buffer {
   return Buffer.from(JSON.stringify(o));
 }

@@ -11,7 +11,7 @@
 // The figure: translated − pass-through CPU per call and p50 on those later calls, which should
 // stay flat from 10 to 100 turns while the body grows ~10×.
 import { Client } from 'undici';
-import { CHAT_MODEL, claudeCodeBody, CLAUDE_MODEL, messagesSpec } from './bodies';
+import { CHAT_MODEL, claudeCodeBody, CLAUDE_MODEL, messagesSpec, withBreakpoint } from './bodies';
 import { closedLoop } from './load';
 import type { Progress } from './progress';
 import { checkAnthropicStream } from './stream-check';
@@ -47,18 +47,6 @@ export interface HistoryRow {
 }
 
 type Obj = Record<string, unknown>;
-
-/** Claude Code's breakpoint: on the last message's last block. */
-function withBreakpoint(messages: Obj[]): Obj[] {
-  const out = messages.slice();
-  const last = out[out.length - 1]!;
-  if (Array.isArray(last.content) && last.content.length > 0) {
-    const blocks = (last.content as Obj[]).slice();
-    blocks[blocks.length - 1] = { ...blocks[blocks.length - 1]!, cache_control: { type: 'ephemeral' } };
-    out[out.length - 1] = { ...last, content: blocks };
-  }
-  return out;
-}
 
 /** The bench's Claude Code body grown to hold `turns` turns (assistant tool call + tool result each). */
 function baseBody(turns: number): Obj & { messages: Obj[] } {

@@ -40,7 +40,7 @@ export async function closedLoop(d: Dispatcher, spec: RequestSpec, n: number, ss
       c?.feed(chunk, now);
       kept?.push(chunk); // a view of the socket's read buffer, which Node allocates per read: safe to keep
     } : undefined;
-    const t = await timedRequest(d, spec, onChunk, 30_000);
+    const t = await timedRequest(d, spec.bodies === undefined ? spec : { ...spec, body: spec.bodies[i % spec.bodies.length]! }, onChunk, 30_000);
     const wrong = succeeded(t) && kept && check ? check(Buffer.concat(kept).toString('utf8')) : null;
     if (!succeeded(t) || (c && !c.ended) || wrong !== null) {
       errors++;

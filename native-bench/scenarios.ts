@@ -2,7 +2,7 @@
 import { agentsScenario } from './agents';
 import { bedrockScenario } from './bedrock';
 import type { ScenarioKey } from './args';
-import { chatSpec, claudeCodeBody, messagesSpec, smallChat } from './bodies';
+import { chatSpec, claudeCodeBody, claudeCodeSession, messagesSpec, smallChat } from './bodies';
 import { interleavedFanout } from './fanout';
 import { gcRows, windowLog } from './gc-windows';
 import { BATCH_WRITE_S, idleCpuRate, KEY_LIMITS, keyHash, PhaseMeter, type Governed } from './governed';
@@ -73,8 +73,14 @@ async function claude(ctx: ScenarioContext): Promise<ScenarioResult> {
   const { plan, targets, progress } = ctx;
   const body = claudeCodeBody() as { tools: unknown[]; messages: unknown[] };
   const spec = messagesSpec(body);
+  // Concurrency 1 plays a session: each round of calls the last calls of one, as Claude Code sends
+  // them (a turn more each, the cache breakpoint moved to the last message). The rates and
+  // throughput send its last call's body, the C generator sending one body.
+  const calls = Math.max(1, Math.ceil(plan.claude.perRepeat / plan.claude.rounds));
+  const session = claudeCodeSession(body, calls);
   r.notes.push(`body ${(spec.body!.length / 1024).toFixed(0)} KB, ${body.tools.length} tools, ${body.messages.length} messages`);
-  r.latency = await interleavedLatency(targets, spec, { ...plan.claude, repeats: plan.repeats, sse: false }, progress, '2 claude');
+  r.notes.push(`concurrency 1: each round a session's last ${calls} calls, ${(session[0]!.length / 1024).toFixed(0)}–${(session[calls - 1]!.length / 1024).toFixed(0)} KB, a turn more each and the cache breakpoint on the last message; rates and throughput: the last call's body`);
+  r.latency = await interleavedLatency(targets, { ...spec, bodies: session }, { ...plan.claude, repeats: plan.repeats, sse: false }, progress, '2 claude');
   if (plan.rateScenarios.includes('claude')) {
     r.rates = await interleavedRates(targets, spec, { rates: [plan.rates[0]!], durationMs: plan.rateMs, warmupMs: plan.rateWarmupMs, repeats: plan.repeats }, progress, '2 claude');
   }

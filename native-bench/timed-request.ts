@@ -10,6 +10,8 @@ export interface RequestSpec {
   /** Flat list: name, value, name, value… */
   headers: string[];
   body: Buffer | null;
+  /** Bodies sent in turn instead, the i-th call of a closed loop the (i mod n)-th: a session's calls. */
+  bodies?: Buffer[];
 }
 
 export interface Timed {

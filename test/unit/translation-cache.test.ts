@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { claudeCodeBody } from '../../native-bench/bodies';
+import { claudeCodeBody, withBreakpoint } from '../../native-bench/bodies';
 import { anthropicToOpenAIChatRaw, TOO_DEEP } from '../../src/gateway/raw-translation';
 import { scanBody, type BodyScan } from '../../src/gateway/body-scan';
 import { TranslationCache } from '../../src/gateway/translation-cache';
@@ -151,18 +151,6 @@ function bodyOf(h: Obj, messages: Obj[], pad: string): Obj {
     ...(h.stream ? { stream: true } : {}),
   };
   return h.messagesFirst ? { ...parts, messages, ...rest } : { ...parts, ...rest, messages };
-}
-
-/** Claude Code's breakpoint: on the last message's last block only; earlier calls had it one message back. */
-function withBreakpoint(messages: Obj[]): Obj[] {
-  const out = messages.map((m) => m);
-  const last = out[out.length - 1]!;
-  if (Array.isArray(last.content) && last.content.length > 0) {
-    const blocks = [...(last.content as Obj[])];
-    blocks[blocks.length - 1] = { ...blocks[blocks.length - 1]!, cache_control: { type: 'ephemeral' } };
-    out[out.length - 1] = { ...last, content: blocks };
-  }
-  return out;
 }
 
 type Style = 'plain' | 'escaped' | 'pretty' | 'escaped-keys';
