@@ -79,7 +79,7 @@ async function claude(ctx: ScenarioContext): Promise<ScenarioResult> {
   const calls = Math.max(1, Math.ceil(plan.claude.perRepeat / plan.claude.rounds));
   const session = claudeCodeSession(body, calls);
   r.notes.push(`body ${(spec.body!.length / 1024).toFixed(0)} KB, ${body.tools.length} tools, ${body.messages.length} messages`);
-  r.notes.push(`concurrency 1: each round a session's last ${calls} calls, ${(session[0]!.length / 1024).toFixed(0)}–${(session[calls - 1]!.length / 1024).toFixed(0)} KB, a turn more each and the cache breakpoint on the last message; rates and throughput: the last call's body`);
+  r.notes.push(`concurrency 1: each round a session's last ${calls} calls, ${(session[0]!.length / 1024).toFixed(0)}–${(session[calls - 1]!.length / 1024).toFixed(0)} KB, a turn more each and the cache breakpoint on the last message; rates and throughput: the body above`);
   r.latency = await interleavedLatency(targets, { ...spec, bodies: session }, { ...plan.claude, repeats: plan.repeats, sse: false }, progress, '2 claude');
   if (plan.rateScenarios.includes('claude')) {
     r.rates = await interleavedRates(targets, spec, { rates: [plan.rates[0]!], durationMs: plan.rateMs, warmupMs: plan.rateWarmupMs, repeats: plan.repeats }, progress, '2 claude');
