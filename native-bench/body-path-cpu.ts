@@ -76,8 +76,11 @@ function measure(dist: string, calls: number, evictMb: number): Sample[] {
     const c = new BodyCollector(body.length);
     for (let at = 0; at < body.length; at += CHUNK) c.add(body.subarray(at, at + CHUNK), at + CHUNK >= body.length);
     const raw = c.take();
-    // As the gateway scans: the messages recorded only for a model whose calls are translated.
-    const scan = scanBody(raw, loop === 'translated');
+    // As the gateway scans: the messages recorded only for a model whose calls are translated, and
+    // under the caller's key (the master key's scope), so the values it resends are compared, not
+    // walked (known-values.ts; a build before it ignores the argument). The body is the same on
+    // every call: each is found whole.
+    const scan = scanBody(raw, loop === 'translated', 'master');
     sink += scan.modelEnd;
     if (loop === 'translated') {
       // What the scan recorded, as the gateway hands it over: the whole scan, or, for a build

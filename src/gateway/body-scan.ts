@@ -129,7 +129,7 @@ export function scanBody(b: Buffer, messages: RecordMessages = false, scope?: st
     let valueEnd: number;
     let valueDepth: number;
     if (key === MESSAGES && b[valueStart] === Byte.LBRACKET && (typeof messages === 'function' ? messages(out.model) : messages)) {
-      valueEnd = walkMessages(b, valueStart);
+      valueEnd = known !== null ? known.walkMessages(b, valueStart) : walkMessages(b, valueStart);
       valueDepth = walked.depth;
       out.messages = walked.layout;
       if (valueEnd === NOT_WALKED) {

@@ -30,6 +30,7 @@
 import { Byte } from '../json-bytes';
 import { scanSteps } from '../scan-steps';
 import { skippedDepth, skipSpace, skipValue } from './json-skip';
+import { walked, walkMessages, walkMessagesFrom, type MessagesLayout } from './messages-walk';
 
 /** Smaller values are crossed in less time than it takes to find them here. */
 export const MIN_VALUE = 4096;
@@ -56,7 +57,18 @@ interface Known {
   /** For an array: where each element ends (the offset just past it), and the depth the array reached up to there; else empty. */
   ends: number[];
   depths: number[];
+  /**
+   * For a `messages` walked with its layout (messages-walk.ts): where each message starts, and its
+   * role; else null. A value is found again only by the walk that kept it: walkMessages and
+   * skipValue cross some malformed values differently (a literal with a quote in it).
+   */
+  starts: number[] | null;
+  roles: number[] | null;
 }
+
+/** What a walk leaves to keep of a value besides its bytes and depth. */
+type Record = Pick<Known, 'ends' | 'depths' | 'starts' | 'roles'>;
+const NOTHING: Record = { ends: [], depths: [], starts: null, roles: null };
 
 /** Values by scope and probe, each list the one used last first; the Map's order is its keys' use, the oldest first. */
 const buckets = new Map<string, Known[]>();
@@ -82,10 +94,18 @@ export function knownValuesWrong(): string | null {
       const bytes = v.buf.subarray(0, v.length);
       const ends: number[] = [];
       const depths: number[] = [];
+      const name = JSON.stringify(key.slice(0, 40));
+      if (v.roles !== null) {
+        const end = walkMessages(bytes, 0, depths);
+        const l = walked.layout;
+        if (end !== v.length || walked.depth !== v.depth) return `${name}: messages of ${v.length} bytes, depth ${v.depth}, walk to ${end}, depth ${walked.depth}`;
+        if (l === null || l.starts.join() !== v.starts!.join() || l.ends.join() !== v.ends.join() || l.roles.join() !== v.roles.join() || depths.join() !== v.depths.join()) return `${name}: a messages layout its walk does not give`;
+        continue;
+      }
       const end = bytes[0] === Byte.LBRACKET ? skipElements(bytes, 0, 1, 1, ends, depths) : skipValue(bytes, 0);
       const depth = bytes[0] === Byte.LBRACKET ? elementsDepth : skippedDepth();
-      if (end !== v.length || depth !== v.depth) return `${JSON.stringify(key)}: a value of ${v.length} bytes, depth ${v.depth}, walks to ${end}, depth ${depth}`;
-      if (v.ends.length > 0 && (ends.join() !== v.ends.join() || depths.join() !== v.depths.join())) return `${JSON.stringify(key)}: ends ${v.ends.join()} for ${ends.join()}`;
+      if (end !== v.length || depth !== v.depth) return `${name}: a value of ${v.length} bytes, depth ${v.depth}, walks to ${end}, depth ${depth}`;
+      if (v.ends.length > 0 && (ends.join() !== v.ends.join() || depths.join() !== v.depths.join())) return `${name}: ends ${v.ends.join()} for ${ends.join()}`;
     }
   }
   return null;
@@ -108,64 +128,95 @@ export class KnownScan {
     this.budget = 2 * length;
   }
 
+  /** What the last walk recorded, for keeping the value it crossed; null: not to be kept. */
+  private record: Record | null = NOTHING;
+
   /** Index just past the value starting at b[i], or -1 when it is malformed: skipValue's answer. */
   skip(b: Buffer, i: number): number {
+    return this.cross(b, i, false);
+  }
+
+  /**
+   * walkMessages' answer for the top-level `messages` array at b[i], `walked` set as it sets it:
+   * the messages a kept history shares with this one are taken from it, with their layout.
+   */
+  walkMessages(b: Buffer, i: number): number {
+    return this.cross(b, i, true);
+  }
+
+  private cross(b: Buffer, i: number, messages: boolean): number {
     const c = b[i];
-    if (b.length - i < MIN_VALUE || (c !== Byte.LBRACKET && c !== Byte.LBRACE && c !== Byte.QUOTE)) {
-      const end = skipValue(b, i);
-      this.depth = skippedDepth();
-      return end;
-    }
+    if (b.length - i < MIN_VALUE || (c !== Byte.LBRACKET && c !== Byte.LBRACE && c !== Byte.QUOTE)) return this.walk(b, i, messages, null, 0);
     const key = `${this.scope}\n${b.toString('latin1', i, i + PROBE)}`;
     const bucket = buckets.get(key);
     if (bucket !== undefined) {
       for (let k = 0; k < bucket.length; k++) {
         const v = bucket[k]!;
+        if (messages !== (v.roles !== null)) continue; // kept by the other walk
         const n = v.ends.length;
         const m = n === 0 ? 0 : this.repeated(b, i, v);
         if (m === n && this.equal(b, i, v, n === 0 ? 0 : v.ends[n - 1]!, v.length)) {
           knownValueStats.whole++;
           touch(key, bucket, k);
           this.depth = v.depth;
+          if (messages) {
+            walked.depth = v.depth;
+            walked.layout = layoutOf(v, i, n, i + v.length);
+          }
           return i + v.length;
         }
         if (m === 0) continue;
         // Its first m elements, then others: the walk goes on inside the array, past those m.
         knownValueStats.extended++;
         const same = v.ends[m - 1]!;
-        const ends = v.ends.slice(0, m);
-        const depths = v.depths.slice(0, m);
-        const end = skipElements(b, i, i + same, depths[m - 1]!, ends, depths);
-        this.depth = elementsDepth;
-        if (end < 0 || end - i > MAX_VALUE) return end;
+        const end = this.walk(b, i, messages, v, m);
+        if (end < 0 || end - i > MAX_VALUE || this.record === null) return end;
         // The longer array takes the place of the one it extends (a session keeps one entry):
         // written over it from where they differ when it fits, else kept anew.
         if (end - i <= v.buf.length) {
           b.copy(v.buf, same, i + same, end);
           scanSteps.n += end - i - same;
-          Object.assign(v, { length: end - i, depth: this.depth, ends, depths });
+          Object.assign(v, { length: end - i, depth: this.depth }, this.record);
           touch(key, bucket, k);
         } else {
           bucket.splice(k, 1);
           forget(v);
-          keep(key, bucket, b, i, end, this.depth, ends, depths);
+          keep(key, bucket, b, i, end, this.depth, this.record);
         }
         return end;
       }
     }
-    const ends: number[] = [];
-    const depths: number[] = [];
+    const end = this.walk(b, i, messages, null, 0);
+    if (end - i >= MIN_VALUE) {
+      knownValueStats.crossed++;
+      if (end - i <= MAX_VALUE && this.record !== null) keep(key, bucket ?? [], b, i, end, this.depth, this.record);
+    }
+    return end;
+  }
+
+  /**
+   * Crosses the value at b[i] as skipValue does (walkMessages for `messages`), from past the first
+   * m elements of the kept array v (from its start without one): sets depth and record.
+   */
+  private walk(b: Buffer, i: number, messages: boolean, v: Known | null, m: number): number {
+    const ends = v === null ? [] : v.ends.slice(0, m);
+    const depths = v === null ? [] : v.depths.slice(0, m);
+    const deepest = m > 0 ? depths[m - 1]! : 1;
     let end: number;
-    if (c === Byte.LBRACKET) {
-      end = skipElements(b, i, i + 1, 1, ends, depths);
+    if (messages) {
+      end = walkMessagesFrom(b, v === null ? layoutOf(null, i, 0, 0) : layoutOf(v, i, m, 0), deepest, depths);
+      this.depth = walked.depth;
+      // Kept only with its layout, all that a walk of messages finds it again for.
+      const l = end < 0 ? null : walked.layout;
+      this.record = l === null ? null : { ends: relative(l.ends, i), depths, starts: relative(l.starts, i), roles: l.roles };
+    } else if (b[i] === Byte.LBRACKET) {
+      end = skipElements(b, i, i + (m > 0 ? ends[m - 1]! : 1), deepest, ends, depths);
       this.depth = elementsDepth;
+      this.record = { ends, depths, starts: null, roles: null };
     } else {
       end = skipValue(b, i);
       this.depth = skippedDepth();
-    }
-    if (end - i >= MIN_VALUE) {
-      knownValueStats.crossed++;
-      if (end - i <= MAX_VALUE) keep(key, bucket ?? [], b, i, end, this.depth, ends, depths);
+      this.record = NOTHING;
     }
     return end;
   }
@@ -247,13 +298,13 @@ function touch(key: string, bucket: Known[], k: number): void {
 }
 
 /** Keeps a copy of b[start, end) under `key`, first in its bucket; lets the oldest go past the bounds. */
-function keep(key: string, bucket: Known[], b: Buffer, start: number, end: number, depth: number, ends: number[], depths: number[]): void {
+function keep(key: string, bucket: Known[], b: Buffer, start: number, end: number, depth: number, record: Record): void {
   const length = end - start;
   // An array has room for the turns a session adds to it before it needs a buffer of its own again.
-  const buf = Buffer.allocUnsafeSlow(ends.length > 0 ? Math.min(MAX_VALUE, length + Math.max(length >> 2, ROOM)) : length);
+  const buf = Buffer.allocUnsafeSlow(record.ends.length > 0 ? Math.min(MAX_VALUE, length + Math.max(length >> 2, ROOM)) : length);
   b.copy(buf, 0, start, end);
   scanSteps.n += length;
-  bucket.unshift({ buf, length, depth, ends, depths });
+  bucket.unshift({ buf, length, depth, ...record });
   keptBytes += buf.length;
   knownValueStats.values++;
   if (bucket.length > BUCKET) forget(bucket.pop()!);
@@ -271,4 +322,20 @@ function forget(v: Known): void {
   keptBytes -= v.buf.length;
   knownValueStats.values--;
   knownValueStats.bytes = keptBytes;
+}
+
+/** The messages layout of v's first m elements at i (none of them for v null), the array ending at arrEnd (0: not known yet). */
+function layoutOf(v: Known | null, i: number, m: number, arrEnd: number): MessagesLayout {
+  if (v === null) return { arrStart: i, arrEnd, starts: [], ends: [], roles: [] };
+  return { arrStart: i, arrEnd, starts: absolute(v.starts!, i, m), ends: absolute(v.ends, i, m), roles: v.roles!.slice(0, m) };
+}
+
+function absolute(offsets: number[], i: number, m: number): number[] {
+  const out = new Array<number>(m);
+  for (let k = 0; k < m; k++) out[k] = offsets[k]! + i;
+  return out;
+}
+
+function relative(positions: number[], i: number): number[] {
+  return positions.map((x) => x - i);
 }

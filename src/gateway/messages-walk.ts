@@ -102,14 +102,35 @@ function element(b: Buffer, i: number): number {
 /**
  * Index past the array at b[i] === '[' (a top-level `messages`), or NOT_WALKED. Sets `walked`: the
  * array's depth as skipValue counts it, and its layout when every element is an object whose keys
- * are spelled plainly (else null).
+ * are spelled plainly (else null). `depths`, when given, gets the depth reached up to each element.
  */
-export function walkMessages(b: Buffer, i: number): number {
-  const layout: MessagesLayout = { arrStart: i, arrEnd: 0, starts: [], ends: [], roles: [] };
+export function walkMessages(b: Buffer, i: number, depths: number[] | null = null): number {
+  return walkMessagesFrom(b, { arrStart: i, arrEnd: 0, starts: [], ends: [], roles: [] }, 1, depths);
+}
+
+/**
+ * walkMessages, from past the elements `layout` already holds (none: from the array's start),
+ * which reached depth `deepest`: the known-values cache (known-values.ts) gives the elements a
+ * body repeats from the one before, whose bytes this walk would have crossed to the same layout.
+ */
+export function walkMessagesFrom(b: Buffer, layout: MessagesLayout, deepest: number, depths: number[] | null): number {
   let plain = true;
-  let deepest = 1;
-  let j = skipSpace(b, i + 1);
-  if (b[j] !== Byte.RBRACKET) {
+  const known = layout.ends.length;
+  let j: number;
+  let more: boolean;
+  if (known === 0) {
+    j = skipSpace(b, layout.arrStart + 1);
+    more = b[j] !== Byte.RBRACKET;
+  } else {
+    // Past the last element known: what the walk does after any element.
+    j = skipSpace(b, layout.ends[known - 1]!);
+    if (b[j] === Byte.COMMA) {
+      j = skipSpace(b, j + 1);
+      more = true;
+    } else if (b[j] === Byte.RBRACKET) more = false;
+    else return NOT_WALKED;
+  }
+  if (more) {
     for (;;) {
       let end: number;
       let depth: number;
@@ -130,6 +151,7 @@ export function walkMessages(b: Buffer, i: number): number {
         plain = false;
       }
       if (depth + 1 > deepest) deepest = depth + 1;
+      depths?.push(deepest);
       j = skipSpace(b, end);
       if (b[j] === Byte.COMMA) {
         j = skipSpace(b, j + 1);

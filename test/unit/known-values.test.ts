@@ -14,10 +14,10 @@ beforeEach(() => forgetKnownValues());
 
 type Obj = Record<string, unknown>;
 
-/** Asserts the scan with the cache gives what the plain scan gives. */
-function sameScan(b: Buffer, scope = 'key-a'): ReturnType<typeof scanBody> {
-  const plain = scanBody(b);
-  const known = scanBody(b, false, scope);
+/** Asserts the scan with the cache gives what the plain scan gives; `messages`: with the messages' layout recorded (a translated model's). */
+function sameScan(b: Buffer, scope = 'key-a', messages = false): ReturnType<typeof scanBody> {
+  const plain = scanBody(b, messages);
+  const known = scanBody(b, messages, scope);
   assert.deepEqual(known, plain);
   return known;
 }
@@ -27,22 +27,26 @@ function sessionCall(base: Obj & { messages: Obj[] }, k: number): Buffer {
   return Buffer.from(JSON.stringify({ ...base, messages: withBreakpoint(base.messages.slice(0, 1 + 2 * k)) }));
 }
 
-test("a Claude Code session: tools and system are found whole, the history in part (its last message's breakpoint moved), and the scan is the plain one's", () => {
+for (const messages of [false, true]) {
+  test(`a Claude Code session${messages ? ', its messages laid out for translation' : ''}: tools and system are found whole, the history in part (its last message's breakpoint moved), and the scan is the plain one's`, () => {
   const base = claudeCodeBody() as Obj & { messages: Obj[] };
-  sameScan(sessionCall(base, 10));
+  const first = sameScan(sessionCall(base, 10), 'key-a', messages);
+  assert.equal(first.messages !== null, messages);
   assert.equal(knownValueStats.crossed, 3, 'the first call crosses system, tools and messages');
   for (let k = 11; k < 20; k++) {
     const before = { ...knownValueStats };
-    sameScan(sessionCall(base, k));
+    sameScan(sessionCall(base, k), 'key-a', messages);
     assert.equal(knownValueStats.whole - before.whole, 2, `call ${k}: system and tools found whole`);
     assert.equal(knownValueStats.extended - before.extended, 1, `call ${k}: the history found in part`);
     assert.equal(knownValueStats.crossed, 3, `call ${k}: nothing crossed anew`);
   }
   assert.equal(knownValueStats.values, 3, 'a session keeps one entry a value: its history the latest');
   const before = knownValueStats.whole;
-  sameScan(sessionCall(base, 19));
+  sameScan(sessionCall(base, 19), 'key-a', messages);
   assert.equal(knownValueStats.whole - before, 3, 'the same body again: all three found whole');
-});
+  assert.equal(knownValuesWrong(), null);
+  });
+}
 
 test("one key's values are never found for another's scope", () => {
   const b = sessionCall(claudeCodeBody() as Obj & { messages: Obj[] }, 12);
@@ -78,11 +82,11 @@ const edit = fc.oneof(
 test('sessions edited at random, and their bodies damaged: the scan with the cache is always the plain one (fast-check)', () => {
   const seen = { whole: 0, extended: 0 };
   fc.assert(
-    fc.property(fc.array(edit, { minLength: 1, maxLength: 12 }), fc.option(damage), fc.constantFrom('key-a', 'key-b'), (edits, dmg, scope) => {
+    fc.property(fc.array(fc.tuple(edit, fc.boolean()), { minLength: 1, maxLength: 12 }), fc.option(damage), fc.constantFrom('key-a', 'key-b'), (edits, dmg, scope) => {
       forgetKnownValues();
       let items = elements(12, 1);
       const tail = JSON.stringify({ type: 'object', properties: Object.fromEntries(elements(10, 9).map((e, k) => [`p${k}`, JSON.parse(e) as unknown])) });
-      for (const e of edits) {
+      for (const [e, laidOut] of edits) {
         if (e.kind === 'append') items = [...items, ...elements(e.n, items.length)];
         else if (e.kind === 'change') items = items.map((x, k) => (k === e.at % items.length ? x.replace('"n":', '"n": 1, "m":') : x));
         else if (e.kind === 'drop') items = items.slice(0, Math.max(1, items.length - e.n));
@@ -90,8 +94,8 @@ test('sessions edited at random, and their bodies damaged: the scan with the cac
         else if (e.kind === 'scalar') items = [...items, e.text];
         else items = elements(items.length, e.seed);
         const body = Buffer.from(`{"model":"m","messages":[${items.join(',')}],"tools":${tail},"stream":true}`);
-        sameScan(body, scope);
-        if (dmg) sameScan(damaged(body, dmg), scope);
+        sameScan(body, scope, laidOut);
+        if (dmg) sameScan(damaged(body, dmg), scope, laidOut);
         assert.equal(knownValuesWrong(), null);
       }
       seen.whole += knownValueStats.whole;
