@@ -75,7 +75,7 @@ async function claude(ctx: ScenarioContext): Promise<ScenarioResult> {
   const spec = messagesSpec(body);
   // Concurrency 1 plays a session: each round of calls the last calls of one, as Claude Code sends
   // them (a turn more each, the cache breakpoint moved to the last message). The rates and
-  // throughput send its last call's body, the C generator sending one body.
+  // throughput send the one body above: the C generator sends one body.
   const calls = Math.max(1, Math.ceil(plan.claude.perRepeat / plan.claude.rounds));
   const session = claudeCodeSession(body, calls);
   r.notes.push(`body ${(spec.body!.length / 1024).toFixed(0)} KB, ${body.tools.length} tools, ${body.messages.length} messages`);

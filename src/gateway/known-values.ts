@@ -8,7 +8,8 @@
 // compare of the same bytes is one memcmp: ~10 µs.
 //
 // What is known of a value: that the scan crossed it and it was well-formed, its nesting depth, and
-// for an array where each of its elements ends.
+// for an array where each of its elements ends; for a `messages` walked for a translated model
+// (messages-walk.ts), each message's start and role too, the layout the translation cache reads.
 //  - A value whose bytes are a known value's bytes is that value: it ends at the same length, at
 //    the same depth.
 //  - An array whose bytes begin with a known array's first elements, byte for byte, holds those
@@ -67,8 +68,8 @@ interface Known {
 }
 
 /** What a walk leaves to keep of a value besides its bytes and depth. */
-type Record = Pick<Known, 'ends' | 'depths' | 'starts' | 'roles'>;
-const NOTHING: Record = { ends: [], depths: [], starts: null, roles: null };
+type Kept = Pick<Known, 'ends' | 'depths' | 'starts' | 'roles'>;
+const NOTHING: Kept = { ends: [], depths: [], starts: null, roles: null };
 
 /** Values by scope and probe, each list the one used last first; the Map's order is its keys' use, the oldest first. */
 const buckets = new Map<string, Known[]>();
@@ -129,7 +130,7 @@ export class KnownScan {
   }
 
   /** What the last walk recorded, for keeping the value it crossed; null: not to be kept. */
-  private record: Record | null = NOTHING;
+  private record: Kept | null = NOTHING;
 
   /** Index just past the value starting at b[i], or -1 when it is malformed: skipValue's answer. */
   skip(b: Buffer, i: number): number {
@@ -298,7 +299,7 @@ function touch(key: string, bucket: Known[], k: number): void {
 }
 
 /** Keeps a copy of b[start, end) under `key`, first in its bucket; lets the oldest go past the bounds. */
-function keep(key: string, bucket: Known[], b: Buffer, start: number, end: number, depth: number, record: Record): void {
+function keep(key: string, bucket: Known[], b: Buffer, start: number, end: number, depth: number, record: Kept): void {
   const length = end - start;
   // An array has room for the turns a session adds to it before it needs a buffer of its own again.
   const buf = Buffer.allocUnsafeSlow(record.ends.length > 0 ? Math.min(MAX_VALUE, length + Math.max(length >> 2, ROOM)) : length);

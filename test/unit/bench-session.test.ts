@@ -1,6 +1,6 @@
 // Scenario 2's session (native-bench/bodies.ts claudeCodeSession, load.ts closedLoop): the calls
 // are what Claude Code sends, each the one before plus a turn, the cache breakpoint on the last
-// message only, the last call the scenario's body; a closed loop sends them in turn.
+// message only, the last holding the body's whole history; a closed loop sends them in turn.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';

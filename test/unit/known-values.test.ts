@@ -29,22 +29,22 @@ function sessionCall(base: Obj & { messages: Obj[] }, k: number): Buffer {
 
 for (const messages of [false, true]) {
   test(`a Claude Code session${messages ? ', its messages laid out for translation' : ''}: tools and system are found whole, the history in part (its last message's breakpoint moved), and the scan is the plain one's`, () => {
-  const base = claudeCodeBody() as Obj & { messages: Obj[] };
-  const first = sameScan(sessionCall(base, 10), 'key-a', messages);
-  assert.equal(first.messages !== null, messages);
-  assert.equal(knownValueStats.crossed, 3, 'the first call crosses system, tools and messages');
-  for (let k = 11; k < 20; k++) {
-    const before = { ...knownValueStats };
-    sameScan(sessionCall(base, k), 'key-a', messages);
-    assert.equal(knownValueStats.whole - before.whole, 2, `call ${k}: system and tools found whole`);
-    assert.equal(knownValueStats.extended - before.extended, 1, `call ${k}: the history found in part`);
-    assert.equal(knownValueStats.crossed, 3, `call ${k}: nothing crossed anew`);
-  }
-  assert.equal(knownValueStats.values, 3, 'a session keeps one entry a value: its history the latest');
-  const before = knownValueStats.whole;
-  sameScan(sessionCall(base, 19), 'key-a', messages);
-  assert.equal(knownValueStats.whole - before, 3, 'the same body again: all three found whole');
-  assert.equal(knownValuesWrong(), null);
+    const base = claudeCodeBody() as Obj & { messages: Obj[] };
+    const first = sameScan(sessionCall(base, 10), 'key-a', messages);
+    assert.equal(first.messages !== null, messages);
+    assert.equal(knownValueStats.crossed, 3, 'the first call crosses system, tools and messages');
+    for (let k = 11; k < 20; k++) {
+      const before = { ...knownValueStats };
+      sameScan(sessionCall(base, k), 'key-a', messages);
+      assert.equal(knownValueStats.whole - before.whole, 2, `call ${k}: system and tools found whole`);
+      assert.equal(knownValueStats.extended - before.extended, 1, `call ${k}: the history found in part`);
+      assert.equal(knownValueStats.crossed, 3, `call ${k}: nothing crossed anew`);
+    }
+    assert.equal(knownValueStats.values, 3, 'a session keeps one entry a value: its history the latest');
+    const before = knownValueStats.whole;
+    sameScan(sessionCall(base, 19), 'key-a', messages);
+    assert.equal(knownValueStats.whole - before, 3, 'the same body again: all three found whole');
+    assert.equal(knownValuesWrong(), null);
   });
 }
 
