@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { claudeCodeBody } from '../../native-bench/bodies';
+import { claudeCodeBody, claudeCodeSession } from '../../native-bench/bodies';
 import { anthropicToOpenAIChatRaw, TOO_DEEP } from '../../src/gateway/raw-translation';
 import { MAX_JSON_DEPTH } from '../../src/gateway/json-depth';
 import { startGateway, type GatewayProcess } from '../support/gateway-process';
@@ -70,6 +70,32 @@ model_list:
       const left = m.get(h) ?? 0;
       assert.ok(left > 0, `a body the mock received on ${seen.path} (${seen.body.length} bytes) is none that was sent`);
       m.set(h, left - 1);
+    }
+  });
+
+  it("a Claude Code session, its history found in the worker's known values: each call arrives whole, and one that repeats the history and then breaks is refused", async () => {
+    // The same key's calls, each a turn longer (src/gateway/known-values.ts finds what they repeat).
+    for (const model of ['claude', 'gpt']) {
+      mock.reset();
+      const calls = claudeCodeSession({ ...(claudeCodeBody({ seed: 77 }) as object), model }, 6);
+      for (const raw of calls) {
+        const r = await call(gw.url, '/v1/messages', { body: raw, headers: { 'anthropic-version': '2023-06-01' } });
+        assert.equal(r.status, 200, r.text);
+      }
+      const expected = calls.map((raw) => {
+        if (model === 'claude') return raw;
+        const t = anthropicToOpenAIChatRaw(raw, { model: 'gpt' }, MAX_JSON_DEPTH);
+        assert.ok(t !== null && t !== TOO_DEEP);
+        return Buffer.isBuffer(t.body) ? t.body : Buffer.concat(t.body as Buffer[]);
+      });
+      assert.deepEqual(mock.requests.map((x) => sha(x.body)), expected.map(sha), `${model}: what the mock received is what each call sent`);
+      // The last call's history again, its last message cut short: the same refusal as a fresh scan gives.
+      const last = calls[calls.length - 1]!;
+      const broken = Buffer.concat([last.subarray(0, last.lastIndexOf('"role"')), Buffer.from('"role":"user","content":[}]}')]);
+      const r = await call(gw.url, '/v1/messages', { body: broken, headers: { 'anthropic-version': '2023-06-01' } });
+      assert.equal(r.status, 400, r.text);
+      assert.match(r.text, /not valid JSON/);
+      assert.equal(mock.requests.length, calls.length, `${model}: the broken call never reached the upstream`);
     }
   });
 });
