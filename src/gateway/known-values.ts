@@ -73,15 +73,13 @@ const NOTHING: Kept = { ends: [], depths: [], starts: null, roles: null };
 
 /** Values by scope and probe, each list the one used last first; the Map's order is its keys' use, the oldest first. */
 const buckets = new Map<string, Known[]>();
-let keptBytes = 0;
 
-/** Counts for the tests and the bench: values found whole, arrays found in part, values of MIN_VALUE or more crossed anew; what is kept. */
+/** Counts for the tests and the bench: values found whole, arrays found in part, values of MIN_VALUE or more crossed anew; what is kept (`bytes` is what MAX_BYTES bounds). */
 export const knownValueStats = { whole: 0, extended: 0, crossed: 0, bytes: 0, values: 0 };
 
 /** Lets every kept value go and starts the counts again (tests). */
 export function forgetKnownValues(): void {
   buckets.clear();
-  keptBytes = 0;
   Object.assign(knownValueStats, { whole: 0, extended: 0, crossed: 0, bytes: 0, values: 0 });
 }
 
@@ -306,23 +304,21 @@ function keep(key: string, bucket: Known[], b: Buffer, start: number, end: numbe
   b.copy(buf, 0, start, end);
   scanSteps.n += length;
   bucket.unshift({ buf, length, depth, ...record });
-  keptBytes += buf.length;
+  knownValueStats.bytes += buf.length;
   knownValueStats.values++;
   if (bucket.length > BUCKET) forget(bucket.pop()!);
   buckets.delete(key);
   buckets.set(key, bucket);
   for (const [k, oldest] of buckets) {
-    if (keptBytes <= MAX_BYTES) break;
-    while (oldest.length > 0 && keptBytes > MAX_BYTES) forget(oldest.pop()!);
+    if (knownValueStats.bytes <= MAX_BYTES) break;
+    while (oldest.length > 0 && knownValueStats.bytes > MAX_BYTES) forget(oldest.pop()!);
     if (oldest.length === 0) buckets.delete(k);
   }
-  knownValueStats.bytes = keptBytes;
 }
 
 function forget(v: Known): void {
-  keptBytes -= v.buf.length;
+  knownValueStats.bytes -= v.buf.length;
   knownValueStats.values--;
-  knownValueStats.bytes = keptBytes;
 }
 
 /** The messages layout of v's first m elements at i (none of them for v null), the array ending at arrEnd (0: not known yet). */
