@@ -126,6 +126,15 @@ test('per-thread CPU is read in nanoseconds for every thread of a live process',
   assert.equal(threadsCpuNs(2 ** 30), null);
 });
 
+test("this thread's own reading counts a stretch of work far shorter than a tick", { skip: !fs.existsSync('/proc/thread-self/schedstat') }, () => {
+  // Read alone, a running thread's count moves only at a tick or a switch: most such windows read 0.
+  for (let w = 0; w < 5; w++) {
+    const t0 = threadNs();
+    spin(20_000);
+    assert.ok(threadNs() > t0, `window ${w}`);
+  }
+});
+
 test('a precise CpuMeter counts a window far shorter than a tick, and adds up repeats', { skip: !fs.existsSync('/proc/thread-self/schedstat') }, () => {
   const self = makeTarget('weir', 'http://127.0.0.1:1', process.pid);
   const whole = new CpuMeter(self);
