@@ -25,13 +25,19 @@
 // An array found in part is replaced by the longer one (a session keeps one entry, its latest
 // history); any other value crossed anew is kept as a new one.
 //
+// A kept `messages` array carries a version, a number given anew whenever its bytes change, and
+// the scan tells what it found (MessagesLayout.history): the version whose first messages the body
+// repeats, and the version the body's array is kept under now. The translation cache keeps what it
+// made of a version and takes the repeated messages' translation from it without comparing their
+// bytes a second time (translation-cache.ts).
+//
 // Bounds: per worker (module state). Values of MIN_VALUE to MAX_VALUE bytes; at most MAX_BYTES of
 // them, the least recently used key let go first. A scan compares at most twice its body's length
 // in all (KnownScan's budget), so it stays linear whatever the cache holds.
 import { Byte } from '../json-bytes';
 import { scanSteps } from '../scan-steps';
 import { skippedDepth, skipSpace, skipValue } from './json-skip';
-import { walked, walkMessages, walkMessagesFrom, type MessagesLayout } from './messages-walk';
+import { walked, walkMessages, walkMessagesFrom, type HistorySeen, type MessagesLayout } from './messages-walk';
 
 /** Smaller values are crossed in less time than it takes to find them here. */
 export const MIN_VALUE = 4096;
@@ -65,7 +71,12 @@ interface Known {
    */
   starts: number[] | null;
   roles: number[] | null;
+  /** Given anew whenever the bytes change (MessagesLayout.history); no two contents ever share one. */
+  version: number;
 }
+
+/** The last version given. */
+let versions = 0;
 
 /** What a walk leaves to keep of a value besides its bytes and depth. */
 type Kept = Pick<Known, 'ends' | 'depths' | 'starts' | 'roles'>;
@@ -161,6 +172,7 @@ export class KnownScan {
           if (messages) {
             walked.depth = v.depth;
             walked.layout = layoutOf(v, i, n, i + v.length);
+            walked.layout.history = { before: v.version, shared: n, after: v.version };
           }
           return i + v.length;
         }
@@ -168,27 +180,33 @@ export class KnownScan {
         // Its first m elements, then others: the walk goes on inside the array, past those m.
         knownValueStats.extended++;
         const same = v.ends[m - 1]!;
+        const seen: HistorySeen = { before: v.version, shared: m, after: -1 };
         const end = this.walk(b, i, messages, v, m);
+        // (A walk that failed left `walked` as it was: another scan's layout, not to be touched.)
+        if (messages && end >= 0 && walked.layout !== null) walked.layout.history = seen;
         if (end < 0 || end - i > MAX_VALUE || this.record === null) return end;
         // The longer array takes the place of the one it extends (a session keeps one entry):
         // written over it from where they differ when it fits, else kept anew.
         if (end - i <= v.buf.length) {
           b.copy(v.buf, same, i + same, end);
           scanSteps.n += end - i - same;
-          Object.assign(v, { length: end - i, depth: this.depth }, this.record);
+          Object.assign(v, { length: end - i, depth: this.depth, version: ++versions }, this.record);
           touch(key, bucket, k);
+          seen.after = v.version;
         } else {
           bucket.splice(k, 1);
           forget(v);
-          keep(key, bucket, b, i, end, this.depth, this.record);
+          seen.after = keep(key, bucket, b, i, end, this.depth, this.record);
         }
         return end;
       }
     }
     const end = this.walk(b, i, messages, null, 0);
+    const seen: HistorySeen = { before: -1, shared: 0, after: -1 };
+    if (messages && end >= 0 && walked.layout !== null) walked.layout.history = seen;
     if (end - i >= MIN_VALUE) {
       knownValueStats.crossed++;
-      if (end - i <= MAX_VALUE && this.record !== null) keep(key, bucket ?? [], b, i, end, this.depth, this.record);
+      if (end - i <= MAX_VALUE && this.record !== null) seen.after = keep(key, bucket ?? [], b, i, end, this.depth, this.record);
     }
     return end;
   }
@@ -296,14 +314,15 @@ function touch(key: string, bucket: Known[], k: number): void {
   buckets.set(key, bucket);
 }
 
-/** Keeps a copy of b[start, end) under `key`, first in its bucket; lets the oldest go past the bounds. */
-function keep(key: string, bucket: Known[], b: Buffer, start: number, end: number, depth: number, record: Kept): void {
+/** Keeps a copy of b[start, end) under `key`, first in its bucket; lets the oldest go past the bounds. Returns its version. */
+function keep(key: string, bucket: Known[], b: Buffer, start: number, end: number, depth: number, record: Kept): number {
   const length = end - start;
   // An array has room for the turns a session adds to it before it needs a buffer of its own again.
   const buf = Buffer.allocUnsafeSlow(record.ends.length > 0 ? Math.min(MAX_VALUE, length + Math.max(length >> 2, ROOM)) : length);
   b.copy(buf, 0, start, end);
   scanSteps.n += length;
-  bucket.unshift({ buf, length, depth, ...record });
+  const version = ++versions;
+  bucket.unshift({ buf, length, depth, ...record, version });
   knownValueStats.bytes += buf.length;
   knownValueStats.values++;
   if (bucket.length > BUCKET) forget(bucket.pop()!);
@@ -314,6 +333,7 @@ function keep(key: string, bucket: Known[], b: Buffer, start: number, end: numbe
     while (oldest.length > 0 && knownValueStats.bytes > MAX_BYTES) forget(oldest.pop()!);
     if (oldest.length === 0) buckets.delete(k);
   }
+  return version;
 }
 
 function forget(v: Known): void {

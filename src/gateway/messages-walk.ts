@@ -41,6 +41,21 @@ export interface MessagesLayout {
   starts: number[];
   ends: number[];
   roles: number[];
+  /** Set when the scan looked for the array in the histories it keeps (known-values.ts). */
+  history?: HistorySeen;
+}
+
+/**
+ * What the known-values cache found of a `messages` array. A kept history is named by a version: a
+ * number given to one content only, the bytes of one body's array, never to another; the
+ * translation cache keeps what it made of a version's messages (translation-cache.ts).
+ */
+export interface HistorySeen {
+  /** The version whose first `shared` messages this array repeats byte for byte, from its `[` on; -1: none. */
+  before: number;
+  shared: number;
+  /** The version this array's bytes are kept under now; -1: not kept. */
+  after: number;
 }
 
 /** Gives up: the scan crosses the array with skipValue instead. */

@@ -36,16 +36,24 @@
 // string at all, with a duplicate `messages`, a key or a role written with escapes, or a
 // translation error (whose message the uncached path gives).
 //
+// A history the scan found kept (known-values.ts) is not looked up unit by unit: the scan compared
+// its bytes already and names the version of the kept history whose first messages the body
+// repeats (MessagesLayout.history). The units this cache made of that version's messages are
+// taken as they are for the messages repeated, with no key, no lookup and no second compare; a
+// call's work then follows what it adds, not the history's length (scenario 12, issue 15).
+//
 // Bounds: per worker (each thread has its own module state), at most MAX_BYTES kept (each part's
 // bytes and its translation) and MAX_ENTRIES entries, the least recently used let go first (by a
 // second chance: see TranslationCache.entries); a part larger than an eighth of MAX_BYTES is
-// translated but not kept.
+// translated but not kept. The units of MAX_CHAINS versions' messages, at most MAX_BYTES of them,
+// are held apart (most are the cache's own parts too).
 import { isUtf8 } from 'node:buffer';
 import { scanSteps } from '../scan-steps';
 import type { ToAnthropicContext } from '../translate/context';
 import { Dropped } from '../translate/dropped';
 import type { AnthropicToOpenAIOptions } from '../translate/request-anthropic-to-openai';
 import type { BodyScan } from './body-scan';
+import type { HistorySeen } from './messages-walk';
 import { MAX_JSON_DEPTH } from './json-depth';
 import { fingerprints, keyOf, sameOptions, sampleHash, type KnownOptions, KNOWN_OPTIONS } from './translation-keys';
 import { layout, unitStarts } from './translation-layout';
@@ -64,6 +72,16 @@ const BUCKET = 4;
  */
 export type CachedTranslation = Omit<RawTranslation, 'body'> & { body: Buffer | readonly Buffer[] };
 
+/** Versions of kept histories whose units are held (about one per session a worker serves). */
+export const MAX_CHAINS = 64;
+
+/** The units one version of a kept history was translated to, and the message each ends before. */
+interface Chain {
+  units: Unit[];
+  tos: number[];
+  bytes: number;
+}
+
 /** The root of each options' chains: the parent of first units. Options come from the config: few. */
 const MAX_ROOTS = 256;
 
@@ -73,6 +91,8 @@ export interface TranslationCacheStats {
   /** Parts found, and translated (kept or not), since the cache was made. */
   hits: number;
   misses: number;
+  /** Of the parts found, units taken from a kept history's chain, neither looked up nor compared. */
+  chained: number;
 }
 
 /** The parts kept under one key, the one used last first; `used`: found since it was last passed over for eviction. */
@@ -98,6 +118,10 @@ export class TranslationCache {
   private bytes = 0;
   private hits = 0;
   private misses = 0;
+  private chained = 0;
+  /** By version of a kept history, oldest first; chainBytes is the sum of their units' sizes. */
+  private readonly chains = new Map<number, Chain>();
+  private chainBytes = 0;
 
   constructor(
     readonly maxBytes = MAX_BYTES,
@@ -105,7 +129,7 @@ export class TranslationCache {
   ) {}
 
   get stats(): TranslationCacheStats {
-    return { entries: this.count, bytes: this.bytes, hits: this.hits, misses: this.misses };
+    return { entries: this.count, bytes: this.bytes, hits: this.hits, misses: this.misses, chained: this.chained };
   }
 
   /**
@@ -219,6 +243,31 @@ export class TranslationCache {
     }
   }
 
+  /**
+   * Holds the units of the version `seen.after` (this body's messages) for the call that repeats
+   * them; the version it followed will not be seen again (its history's bytes changed).
+   */
+  private chain(seen: HistorySeen, units: Unit[], tos: number[]): void {
+    this.unchain(seen.before);
+    this.unchain(seen.after);
+    let bytes = 0;
+    for (const u of units) bytes += u.size;
+    if (bytes > this.maxBytes / 2) return;
+    this.chains.set(seen.after, { units, tos, bytes });
+    this.chainBytes += bytes;
+    for (const v of this.chains.keys()) {
+      if (this.chains.size <= MAX_CHAINS && this.chainBytes <= this.maxBytes) break;
+      this.unchain(v);
+    }
+  }
+
+  private unchain(version: number): void {
+    const c = this.chains.get(version);
+    if (c === undefined) return;
+    this.chains.delete(version);
+    this.chainBytes -= c.bytes;
+  }
+
   private cached(raw: Buffer, opts: AnthropicToOpenAIOptions, scan: Pick<BodyScan, 'members' | 'messages'>): CachedTranslation | null {
     if (raw.length < MIN_BODY) return null;
     // UTF-8 is checked part by part, only where a part is translated: a part found has the bytes
@@ -241,10 +290,15 @@ export class TranslationCache {
       head = h;
     }
 
-    // The units, each by its parent, its length and a sample, its bytes compared whole.
+    // The units, each by its parent, its length and a sample, its bytes compared whole; but those
+    // of messages the scan found in a kept history are that version's, in the same place of the
+    // same chain, for the same bytes (see above).
+    const seen = l.history;
+    const prior = seen !== undefined && seen.shared > 0 ? this.chains.get(seen.before) : undefined;
     const starts = unitStarts(l.roles);
     const n = l.roles.length;
     const units: Unit[] = [];
+    const tos: number[] = [];
     let parent = ids.units;
     let hashedTo = l.arrStart;
     for (let u = 0; u < starts.length; u++) {
@@ -252,8 +306,17 @@ export class TranslationCache {
       const to = u + 1 < starts.length ? starts[u + 1]! : n;
       if (to <= from) continue;
       const end = l.ends[to - 1]!;
-      const key = keyOf(parent, end - hashedTo, sampleHash(raw, hashedTo, end));
-      let unit = this.findUnit(key, parent, raw, hashedTo, end);
+      const k = units.length;
+      let unit: Unit | undefined;
+      let key = 0; // set wherever a unit may be missing
+      if (prior !== undefined && to <= seen!.shared && prior.tos[k] === to && prior.units[k]!.parent === parent && prior.units[k]!.raw.length === end - hashedTo) {
+        unit = prior.units[k]!;
+        this.hits++;
+        this.chained++;
+      } else {
+        key = keyOf(parent, end - hashedTo, sampleHash(raw, hashedTo, end));
+        unit = this.findUnit(key, parent, raw, hashedTo, end);
+      }
       if (unit === undefined) {
         // Its bytes from the end of the unit before (the separator and spaces too) are checked here once.
         const span = raw.subarray(hashedTo, end);
@@ -265,6 +328,7 @@ export class TranslationCache {
         unit = t;
       }
       units.push(unit);
+      tos.push(to);
       parent = unit.id;
       hashedTo = end;
     }
@@ -307,6 +371,7 @@ export class TranslationCache {
     }
     if (head.stopSequences !== undefined) ctx.stopSequences = head.stopSequences;
     if (head.stream) ctx.estimatedInputTokens = Math.ceil(chars / 4) + tokens;
+    if (seen !== undefined && seen.after >= 0) this.chain(seen, units, tos);
     return dropped.empty ? { body: parts, ctx, model: head.model } : { body: parts, ctx, model: head.model, dropped };
   }
 }

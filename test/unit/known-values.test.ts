@@ -14,11 +14,37 @@ beforeEach(() => forgetKnownValues());
 
 type Obj = Record<string, unknown>;
 
-/** Asserts the scan with the cache gives what the plain scan gives; `messages`: with the messages' layout recorded (a translated model's). */
+/** The bytes of each version a scan named (MessagesLayout.history): its messages array, from `[` to `]`. */
+const versions = new Map<number, Buffer>();
+
+/**
+ * Asserts the scan with the cache gives what the plain scan gives; `messages`: with the messages'
+ * layout recorded (a translated model's). The layout's history is the cache's own addition: what it
+ * names must be true. The version before holds this array's first `shared` messages, byte for
+ * byte, and the version after is this array's bytes, never another's.
+ */
 function sameScan(b: Buffer, scope = 'key-a', messages = false): ReturnType<typeof scanBody> {
   const plain = scanBody(b, messages);
   const known = scanBody(b, messages, scope);
+  const h = known.messages?.history;
+  if (h !== undefined) {
+    const l = known.messages!;
+    delete l.history;
+    const array = b.subarray(l.arrStart, l.arrEnd);
+    if (h.before >= 0 && h.shared > 0) {
+      const kept = versions.get(h.before);
+      assert.ok(kept !== undefined, 'a version named before was named after by an earlier scan');
+      const to = l.ends[h.shared - 1]! - l.arrStart;
+      assert.ok(kept.subarray(0, to).equals(array.subarray(0, to)), `the first ${h.shared} messages are version ${h.before}'s`);
+    }
+    if (h.after >= 0) {
+      const was = versions.get(h.after);
+      assert.ok(was === undefined || was.equals(array), `version ${h.after} names one content only`);
+      versions.set(h.after, Buffer.from(array));
+    }
+  }
   assert.deepEqual(known, plain);
+  if (h !== undefined) known.messages!.history = h;
   return known;
 }
 
@@ -33,17 +59,27 @@ for (const messages of [false, true]) {
     const first = sameScan(sessionCall(base, 10), 'key-a', messages);
     assert.equal(first.messages !== null, messages);
     assert.equal(knownValueStats.crossed, 3, 'the first call crosses system, tools and messages');
+    let version = first.messages?.history?.after ?? -1;
+    if (messages) assert.deepEqual(first.messages!.history, { before: -1, shared: 0, after: version }, 'kept anew');
     for (let k = 11; k < 20; k++) {
       const before = { ...knownValueStats };
-      sameScan(sessionCall(base, k), 'key-a', messages);
+      const scan = sameScan(sessionCall(base, k), 'key-a', messages);
       assert.equal(knownValueStats.whole - before.whole, 2, `call ${k}: system and tools found whole`);
       assert.equal(knownValueStats.extended - before.extended, 1, `call ${k}: the history found in part`);
       assert.equal(knownValueStats.crossed, 3, `call ${k}: nothing crossed anew`);
+      if (messages) {
+        // The last call's messages but its last (which lost its breakpoint), then a turn more, kept under a new version.
+        const h = scan.messages!.history!;
+        assert.deepEqual([h.before, h.shared], [version, 2 * (k - 1)], `call ${k}`);
+        assert.ok(h.after > version, `call ${k}: a new version`);
+        version = h.after;
+      }
     }
     assert.equal(knownValueStats.values, 3, 'a session keeps one entry a value: its history the latest');
     const before = knownValueStats.whole;
-    sameScan(sessionCall(base, 19), 'key-a', messages);
+    const again = sameScan(sessionCall(base, 19), 'key-a', messages);
     assert.equal(knownValueStats.whole - before, 3, 'the same body again: all three found whole');
+    if (messages) assert.deepEqual(again.messages!.history, { before: version, shared: 39, after: version }, 'found whole: the same version');
     assert.equal(knownValuesWrong(), null);
   });
 }

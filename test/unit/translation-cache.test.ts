@@ -10,6 +10,7 @@ import { claudeCodeBody, withBreakpoint } from '../../native-bench/bodies';
 import { anthropicToOpenAIChatRaw, TOO_DEEP } from '../../src/gateway/raw-translation';
 import { scanBody, type BodyScan } from '../../src/gateway/body-scan';
 import { TranslationCache } from '../../src/gateway/translation-cache';
+import { forgetKnownValues } from '../../src/gateway/known-values';
 import { counted } from './linear-helpers';
 import type { AnthropicToOpenAIOptions } from '../../src/translate';
 
@@ -18,9 +19,9 @@ type Obj = Record<string, unknown>;
 /** Calls compared, and of those the ones the raw translation took (the rest: null or too deep on both sides). */
 const seen = { calls: 0, translated: 0 };
 
-/** The gateway's scan of the body (its member spans and messages), as it hands it to the cache. */
-function scanned(raw: Buffer): BodyScan {
-  const scan = scanBody(raw, true);
+/** The gateway's scan of the body (its member spans and messages), as it hands it to the cache; with a scope, through the known values as the gateway scans. */
+function scanned(raw: Buffer, scope?: string): BodyScan {
+  const scan = scanBody(raw, true, scope);
   assert.equal(scan.error, undefined, 'the gateway scans a body before it is translated');
   return scan;
 }
@@ -30,9 +31,13 @@ function whole(body: Buffer | readonly Buffer[]): Buffer {
   return Array.isArray(body) ? Buffer.concat(body as readonly Buffer[]) : (body as Buffer);
 }
 
-function same(cache: TranslationCache, raw: Buffer, opts: AnthropicToOpenAIOptions): void {
+function same(cache: TranslationCache, raw: Buffer, opts: AnthropicToOpenAIOptions, scan = scanned(raw)): void {
+  agrees(cache.translate(raw, opts, scan), raw, opts);
+}
+
+/** Asserts `got` is what the uncached translation gives `raw`. */
+function agrees(got: ReturnType<TranslationCache['translate']>, raw: Buffer, opts: AnthropicToOpenAIOptions): void {
   const want = anthropicToOpenAIChatRaw(raw, opts);
-  const got = cache.translate(raw, opts, scanned(raw));
   seen.calls++;
   if (want === null || want === TOO_DEEP) {
     assert.equal(got, want, 'what the uncached translation does not take, neither does the cache');
@@ -207,6 +212,72 @@ test('every call of a growing conversation is translated exactly as without the 
   const calls = seen.calls - before.calls;
   const translated = seen.translated - before.translated;
   assert.ok(translated > calls / 8, `${translated} of ${calls} calls translated`);
+});
+
+test('scanned through the known values, some calls scanned and never translated, some forked: every translation is exact (fast-check)', () => {
+  // The scan names the kept history a body repeats (its version) and how many messages; the cache
+  // takes those messages' units from what it made of that version. A version it did not translate
+  // (a call scanned, then refused or sent elsewhere) has no units to give: they are looked up.
+  let chained = 0;
+  fc.assert(
+    fc.property(session, fc.array(fc.boolean(), { minLength: 9, maxLength: 9 }), fc.array(round, { maxLength: 2 }), (s, translated, fork) => {
+      forgetKnownValues();
+      const c = s.small ? new TranslationCache(96 * 1024, 24) : new TranslationCache();
+      let messages: Obj[] = s.first;
+      const call = (k: number, msgs: Obj[]) => {
+        const raw = serialize(bodyOf(s.head, withBreakpoint(msgs), s.pad), s.style);
+        const scan = scanned(raw, 'key-a');
+        if (translated[k % translated.length]) for (const opts of s.opts) same(c, raw, opts, k === 0 ? scan : scanned(raw, 'key-a'));
+      };
+      for (let k = 0; k <= s.rounds.length; k++) {
+        if (k > 0) messages = [...messages, ...s.rounds[k - 1]!.messages];
+        call(k, messages);
+      }
+      // A fork from the first round on, then the whole conversation again.
+      call(1, [...s.first, ...(s.rounds[0]?.messages ?? []), ...fork.flatMap((r) => r.messages)]);
+      call(1, messages);
+      chained += c.stats.chained;
+    }),
+    { numRuns: 60 },
+  );
+  assert.ok(chained > 0, 'some units were taken from a kept history');
+});
+
+test('a session through the known values: a later call takes its history from the last call, comparing none of it', () => {
+  forgetKnownValues();
+  const c = new TranslationCache();
+  let before = c.stats;
+  let lastKept = false;
+  const cost: number[] = [];
+  for (let turns = 1; turns <= TURNS; turns++) {
+    const raw = history(turns);
+    const scan = scanned(raw, 'key-session');
+    const { steps, value } = counted(() => c.translate(raw, OPTS, scan));
+    agrees(value, raw, OPTS);
+    const now = c.stats;
+    // (A history is kept from MIN_VALUE bytes on: the first calls' may be shorter.)
+    if (lastKept) {
+      assert.equal(now.misses - before.misses, 2, `call ${turns}: the last unit (its breakpoint moved) and the new one`);
+      assert.equal(now.chained - before.chained, turns - 1, `call ${turns}: every earlier unit from the last call`);
+      cost.push(steps - 2 * (raw.length - (scan.messages!.arrEnd - scan.messages!.arrStart)));
+    }
+    lastKept = (scan.messages!.history?.after ?? -1) >= 0;
+    before = now;
+  }
+  assert.ok(cost.length > TURNS / 2, `${cost.length} calls took their history from the last`);
+  // The steps besides the head's check and compare grow with the messages (their roles, one step
+  // each), not with the history's bytes: a compare would add two steps a byte.
+  const grown = cost[cost.length - 1]! - cost[0]!;
+  const bytes = history(TURNS).length - history(2).length;
+  assert.ok(grown < bytes / 8, `${grown} steps more for ${bytes} bytes more of history`);
+
+  // A version this cache did not translate (scanned, then the call went elsewhere): looked up, exact.
+  const skipped = history(TURNS + 1);
+  scanned(skipped, 'key-session');
+  const next = history(TURNS + 2);
+  const chainedBefore = c.stats.chained;
+  same(c, next, OPTS, scanned(next, 'key-session'));
+  assert.equal(c.stats.chained, chainedBefore, 'nothing taken from a version not translated here');
 });
 
 test('a conversation that forks, or whose system changes, shares what is the same and is still exact', () => {
