@@ -9,7 +9,10 @@
 // its Anthropic-dialect one (pass-through), over one keep-alive connection each (so one worker).
 // A session's first call translates everything; the calls after it translate what they add.
 // The figure: translated − pass-through CPU per call and p50 on those later calls, which should
-// stay flat from 10 to 100 turns while the body grows ~10×.
+// stay flat from 10 to 100 turns while the body grows ~10×. A session of each length is played
+// unmeasured first (the code warm), then the lengths take turns session by session, so that a
+// host whose speed drifts over the run moves them alike; CPU is read per thread in nanoseconds,
+// a call's window being a fraction of /proc's 10 ms tick.
 import { Client } from 'undici';
 import { CHAT_MODEL, claudeCodeBody, CLAUDE_MODEL, messagesSpec, withBreakpoint } from './bodies';
 import { closedLoop } from './load';
@@ -73,44 +76,63 @@ export async function growingHistory(weir: Target, plan: HistoryPlan, deltas: nu
     { key: 'passThrough' as const, model: CLAUDE_MODEL, target: weir },
   ];
   let session = 0;
-  for (const turns of plan.turns) {
-    const clients = new Map(paths.map((p) => [p.key, new Client(weir.url, { pipelining: 1, keepAliveTimeout: 60_000 })]));
-    const acc = new Map(paths.map((p) => [p.key, { first: [] as number[], later: [] as number[], cpu: new CpuMeter(p.target), errors: 0, firstError: null as string | null }]));
-    let bodyKB = 0;
-    try {
-      for (let s = 0; s < plan.sessions; s++, session++) {
-        progress.set('11 history', `${turns} turns, session ${s + 1}/${plan.sessions}`);
-        for (let c = 0; c < plan.calls; c++) {
-          // Each path gets the same call in turn, the order alternating from call to call.
-          const order = c % 2 === 0 ? paths : [...paths].reverse();
-          for (const p of order) {
-            const spec = callBody(base, session, turns + c, p.model);
-            if (c === 0 && s === 0 && p.key === 'translated') bodyKB = spec.body!.length / 1024;
-            const a = acc.get(p.key)!;
-            if (c > 0) a.cpu.begin();
-            const r = await closedLoop(clients.get(p.key)!, spec, 1, true, check);
-            if (c > 0) a.cpu.end(1);
-            if (r.errors > 0) {
-              a.errors += r.errors;
-              a.firstError ??= r.firstError;
-              continue;
-            }
-            (c === 0 ? a.first : a.later).push(r.total[0]!);
-          }
+  const clients = new Map(paths.map((p) => [p.key, new Client(weir.url, { pipelining: 1, keepAliveTimeout: 60_000 })]));
+  const accOf = () => new Map(paths.map((p) => [p.key, { first: [] as number[], later: [] as number[], cpu: new CpuMeter(p.target, true), errors: 0, firstError: null as string | null }]));
+  const acc = new Map(plan.turns.map((t) => [t, accOf()]));
+  const bodyKB = new Map<number, number>();
+  /** Plays session `s` at `turns` turns; measured into `into` (the warm-up into nothing kept). */
+  const play = async (s: number, turns: number, into: ReturnType<typeof accOf>) => {
+    for (let c = 0; c < plan.calls; c++) {
+      // Each path gets the same call in turn, the order alternating from call to call.
+      const order = c % 2 === 0 ? paths : [...paths].reverse();
+      for (const p of order) {
+        const spec = callBody(base, s, turns + c, p.model);
+        if (c === 0 && p.key === 'translated' && !bodyKB.has(turns)) bodyKB.set(turns, spec.body!.length / 1024);
+        const a = into.get(p.key)!;
+        if (c > 0) a.cpu.begin();
+        const r = await closedLoop(clients.get(p.key)!, spec, 1, true, check);
+        if (c > 0) a.cpu.end(1);
+        if (r.errors > 0) {
+          a.errors += r.errors;
+          a.firstError ??= r.firstError;
+          continue;
         }
+        (c === 0 ? a.first : a.later).push(r.total[0]!);
       }
-    } finally {
-      for (const cl of clients.values()) await cl.close();
     }
+  };
+  try {
+    for (const turns of plan.turns) {
+      progress.set('11 history', `warm-up, ${turns} turns`);
+      const warm = accOf();
+      await play(session++, turns, warm);
+      // Its answers are checked as the others are: what failed counts.
+      for (const [k, w] of warm) {
+        const a = acc.get(turns)!.get(k)!;
+        a.errors += w.errors;
+        a.firstError ??= w.firstError;
+      }
+    }
+    for (let s = 0; s < plan.sessions; s++) {
+      for (const turns of plan.turns) {
+        progress.set('11 history', `session ${s + 1}/${plan.sessions}, ${turns} turns`);
+        await play(session++, turns, acc.get(turns)!);
+      }
+    }
+  } finally {
+    for (const cl of clients.values()) await cl.close();
+  }
+  for (const turns of plan.turns) {
     const fig = (k: 'translated' | 'passThrough'): HistoryPath => {
-      const a = acc.get(k)!;
+      const a = acc.get(turns)!.get(k)!;
       return { firstP50: median(a.first), laterP50: median(a.later), laterCpuUs: a.cpu.perRequest(), errors: a.errors, firstError: a.firstError };
     };
-    rows.push({ turns, bodyKB, sessions: plan.sessions, calls: plan.calls, translated: fig('translated'), passThrough: fig('passThrough') });
+    rows.push({ turns, bodyKB: bodyKB.get(turns) ?? 0, sessions: plan.sessions, calls: plan.calls, translated: fig('translated'), passThrough: fig('passThrough') });
   }
   const notes = [
     `${plan.sessions} sessions × ${plan.calls} streaming /v1/messages calls per history length, each call one turn longer than the one before (cache_control on its last message); every answer checked whole (${deltas} deltas)`,
-    'later calls: every call of a session but its first (which translates the whole history); CPU: Weir, every thread, over those calls of that path only',
+    'later calls: every call of a session but its first (which translates the whole history); CPU: Weir, every thread (per-thread ns), over those calls of that path only',
+    'a warm-up session of each length first, unmeasured; then the lengths take turns session by session',
   ];
   return { rows, notes };
 }
