@@ -21,12 +21,12 @@
 // it a call finds every kept part in the processor's caches, which a server's call does not.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { claudeCodeBody, messagesSpec } from './bodies';
 import { translatedRequests } from './translated';
 import { median } from './stats';
 import { threadNs } from './procfs';
-import { pinNote, rigArgs, runBuildChild } from './build-child';
+import { pinNote, printFromWorker, rigArgs, runBuildChild } from './build-child';
 
 const HERE_DIST = path.resolve(__dirname, '..');
 const CHUNK = 64 * 1024;
@@ -127,14 +127,6 @@ function measure(dist: string, calls: number, evictMb: number): Sample[] {
   return LOOPS.map((loop, k) => ({ loop, usPerCall: (evictMb > 0 ? median(each[k]!) : ns[k]! / n) / 1000, faultsPerCall: faults[k]! / n }));
 }
 
-async function child(dist: string, calls: number, evictMb: number): Promise<void> {
-  const w = new Worker(__filename, { workerData: { dist, calls, evictMb } });
-  const samples = await new Promise<Sample[]>((resolve, reject) => {
-    w.once('message', resolve);
-    w.once('error', reject);
-  });
-  process.stdout.write(JSON.stringify(samples));
-}
 
 function runChild(dist: string, calls: number, evictMb: number): Promise<Sample[]> {
   return runBuildChild<Sample[]>(__filename, [dist, String(calls), String(evictMb)]);
@@ -170,7 +162,7 @@ if (!isMainThread) {
   const { dist, calls, evictMb } = workerData as { dist: string; calls: number; evictMb: number };
   parentPort!.postMessage(measure(dist, calls, evictMb));
 } else if (process.argv[2] === '--child') {
-  void child(process.argv[3]!, Number(process.argv[4]), Number(process.argv[5] ?? 0));
+  void printFromWorker(__filename, { dist: process.argv[3]!, calls: Number(process.argv[4]), evictMb: Number(process.argv[5] ?? 0) });
 } else {
   main().catch((e: unknown) => {
     console.error(e);

@@ -9,6 +9,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 let pinCpu: string | null | undefined;
 
@@ -35,6 +36,19 @@ export function runBuildChild<T>(script: string, args: string[], nodeArgs: strin
     p.on('error', reject);
     p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as T) : reject(new Error(`child for ${args[0]} exited with ${code}`))));
   });
+}
+
+/**
+ * In a child: runs `script` on a worker thread with `data`, as Weir's workers run (glibc serves a
+ * worker thread from an arena of its own), and prints the one message it posts back as JSON.
+ */
+export async function printFromWorker(script: string, data: unknown): Promise<void> {
+  const w = new Worker(script, { workerData: data });
+  const got = await new Promise<unknown>((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+  });
+  process.stdout.write(JSON.stringify(got));
 }
 
 /**

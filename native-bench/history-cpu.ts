@@ -20,10 +20,10 @@
 // The server's figure (scenario 12) adds the answer's stream translation and moves far more with
 // the host.
 import path from 'node:path';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { claudeCodeBody, withBreakpoint } from './bodies';
 import { median } from './stats';
-import { pinNote, rigArgs, runBuildChild } from './build-child';
+import { pinNote, printFromWorker, rigArgs, runBuildChild } from './build-child';
 
 const HERE_DIST = path.resolve(__dirname, '..');
 const TURNS = [10, 50, 100] as const;
@@ -113,14 +113,6 @@ function measure(dist: string, sessions: number, rounds: number): Sample[] {
   });
 }
 
-async function child(dist: string, sessions: number, rounds: number): Promise<void> {
-  const w = new Worker(__filename, { workerData: { dist, sessions, rounds } });
-  const samples = await new Promise<Sample[]>((resolve, reject) => {
-    w.once('message', resolve);
-    w.once('error', reject);
-  });
-  process.stdout.write(JSON.stringify(samples));
-}
 
 async function main(): Promise<void> {
   const usage = 'history-cpu.js [--sessions N] [--rounds R] [--repeats K] [NAME=DIST …]';
@@ -151,7 +143,7 @@ if (!isMainThread) {
   const { dist, sessions, rounds } = workerData as { dist: string; sessions: number; rounds: number };
   parentPort!.postMessage(measure(dist, sessions, rounds));
 } else if (process.argv[2] === '--child') {
-  void child(process.argv[3]!, Number(process.argv[4]), Number(process.argv[5]));
+  void printFromWorker(__filename, { dist: process.argv[3]!, sessions: Number(process.argv[4]), rounds: Number(process.argv[5]) });
 } else {
   main().catch((e: unknown) => {
     console.error(e);
