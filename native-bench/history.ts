@@ -80,7 +80,7 @@ export async function growingHistory(weir: Target, plan: HistoryPlan, deltas: nu
   const accOf = () => new Map(paths.map((p) => [p.key, { first: [] as number[], later: [] as number[], cpu: new CpuMeter(p.target, true), errors: 0, firstError: null as string | null }]));
   const acc = new Map(plan.turns.map((t) => [t, accOf()]));
   const bodyKB = new Map<number, number>();
-  /** Plays session `s` at `turns` turns; measured into `into` (the warm-up into nothing kept). */
+  /** Plays session `s` at `turns` turns into `into` (for the warm-up: its timings dropped, its errors counted). */
   const play = async (s: number, turns: number, into: ReturnType<typeof accOf>) => {
     for (let c = 0; c < plan.calls; c++) {
       // Each path gets the same call in turn, the order alternating from call to call.
