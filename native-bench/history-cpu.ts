@@ -21,15 +21,14 @@
 // the host.
 import path from 'node:path';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { claudeCodeBody, withBreakpoint } from './bodies';
+import { CHAT_MODEL } from './bodies';
+import { sessionBase, sessionCall } from './history';
 import { median } from './stats';
 import { pinNote, printFromWorker, rigArgs, runBuildChild } from './build-child';
 
 const HERE_DIST = path.resolve(__dirname, '..');
 const TURNS = [10, 50, 100] as const;
 const CALLS = 12;
-
-type Obj = Record<string, unknown>;
 
 interface Sample {
   turns: number;
@@ -40,13 +39,9 @@ interface Sample {
 
 /** Every call of `sessions` sessions at each length, as bytes, made before anything is measured. */
 function sessionBodies(sessions: number, rounds: number): Map<number, Buffer[][]> {
-  const base = claudeCodeBody({ stream: true, targetBytes: 80 * 1024 + (Math.max(...TURNS) + CALLS) * 3200 }) as Obj & { messages: Obj[] };
-  const msgs = base.messages;
+  const base = sessionBase(Math.max(...TURNS) + CALLS);
   let id = 0;
-  const call = (s: number, turns: number): Buffer => {
-    const first = { role: 'user', content: [{ type: 'text', text: `session ${s}: ${(msgs[0]!.content as Obj[])[0]!.text as string}` }] };
-    return Buffer.from(JSON.stringify({ ...base, model: 'bench-gpt', messages: withBreakpoint([first, ...msgs.slice(1, 1 + 2 * turns)]) }));
-  };
+  const call = (s: number, turns: number): Buffer => Buffer.from(JSON.stringify(sessionCall(base, s, turns, CHAT_MODEL)));
   // Each round plays sessions of its own: a session replayed would be found whole.
   const out = new Map<number, Buffer[][]>();
   for (const t of TURNS) {

@@ -19,7 +19,6 @@ import { closedLoop } from './load';
 import type { Progress } from './progress';
 import { checkAnthropicStream } from './stream-check';
 import { CpuMeter, LABELS, type Target } from './targets';
-import type { RequestSpec } from './timed-request';
 import { median } from './stats';
 
 export interface HistoryPlan {
@@ -52,23 +51,22 @@ export interface HistoryRow {
 type Obj = Record<string, unknown>;
 
 /** The bench's Claude Code body grown to hold `turns` turns (assistant tool call + tool result each). */
-function baseBody(turns: number): Obj & { messages: Obj[] } {
+export function sessionBase(turns: number): Obj & { messages: Obj[] } {
   // ~2.5 KB per turn in claudeCodeBody; its first message and the head besides.
   return claudeCodeBody({ stream: true, targetBytes: 80 * 1024 + turns * 3200 }) as Obj & { messages: Obj[] };
 }
 
-/** Call `call` of session `s` at `turns` turns: its first message its own, then the history. */
-function callBody(base: Obj & { messages: Obj[] }, s: number, turns: number, model: string): RequestSpec {
+/** The body of session `s`'s call at `turns` turns (history-cpu.ts plays the same): its first message its own, then the history. */
+export function sessionCall(base: Obj & { messages: Obj[] }, s: number, turns: number, model: string): Obj {
   const msgs = base.messages;
   const first = { role: 'user', content: [{ type: 'text', text: `session ${s}: ${(msgs[0]!.content as Obj[])[0]!.text as string}` }] };
-  const history = [first, ...msgs.slice(1, 1 + 2 * turns)];
-  return messagesSpec({ ...base, model, messages: withBreakpoint(history) });
+  return { ...base, model, messages: withBreakpoint([first, ...msgs.slice(1, 1 + 2 * turns)]) };
 }
 
 export async function growingHistory(weir: Target, plan: HistoryPlan, deltas: number, progress: Progress): Promise<{ rows: HistoryRow[]; notes: string[] }> {
   const rows: HistoryRow[] = [];
   const maxTurns = Math.max(...plan.turns) + plan.calls;
-  const base = baseBody(maxTurns);
+  const base = sessionBase(maxTurns);
   if ((base.messages.length - 1) / 2 < maxTurns) throw new Error(`history scenario: the generated body holds ${(base.messages.length - 1) / 2} turns, ${maxTurns} needed`);
   const check = (body: string) => checkAnthropicStream(body, deltas);
   const paths = [
@@ -86,7 +84,7 @@ export async function growingHistory(weir: Target, plan: HistoryPlan, deltas: nu
       // Each path gets the same call in turn, the order alternating from call to call.
       const order = c % 2 === 0 ? paths : [...paths].reverse();
       for (const p of order) {
-        const spec = callBody(base, s, turns + c, p.model);
+        const spec = messagesSpec(sessionCall(base, s, turns + c, p.model));
         if (c === 0 && p.key === 'translated' && !bodyKB.has(turns)) bodyKB.set(turns, spec.body!.length / 1024);
         const a = into.get(p.key)!;
         if (c > 0) a.cpu.begin();
